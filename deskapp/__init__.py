@@ -1,0 +1,1 @@
+"""deskapp: a terminal console for subscription-cancellation calls."""

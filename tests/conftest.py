@@ -1,0 +1,65 @@
+"""Fixtures shared by every layer.
+
+`store` runs a test on each configured engine: SQLite always, PostgreSQL when
+DESKAPP_TEST_PG_URL is set (or DESKAPP_TEST_BACKENDS names it). Under CI=true an unreachable
+PostgreSQL fails the test instead of skipping it.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import testkit
+from tickets.clock import FixedClock
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "store" in getattr(item, "fixturenames", ()) or "store_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.store)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    return testkit.SqliteTemplate(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture(scope="session")
+def postgres_database():
+    problem = testkit.postgres_reachable()
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{problem} (CI requires the PostgreSQL store tests)")
+        pytest.skip(problem)
+    database = testkit.PostgresDatabase()
+    yield database
+    database.drop()
+
+
+@pytest.fixture(params=testkit.wanted_backends())
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def store_url(backend, request, tmp_path, sqlite_template) -> str:
+    """A URL to an empty, migrated database on the test's engine."""
+    if backend == "sqlite":
+        return sqlite_template.new_url(tmp_path)
+    database = request.getfixturevalue("postgres_database")
+    database.reset()
+    return database.url
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(testkit.T0)
+
+
+@pytest.fixture
+def store(store_url, clock):
+    store = testkit.make_store(store_url, clock)
+    yield store
+    store.dispose()

@@ -1,0 +1,205 @@
+"""Helpers shared by the test layers: stores on both engines, a fixed clock, demo data."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import text
+
+from tickets.clock import FixedClock
+from tickets.schema import upgrade
+from tickets.store import Store, make_engine
+
+# "Today" for every test that does not move the clock itself.
+T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+PG_URL_ENV = "DESKAPP_TEST_PG_URL"
+BACKENDS_ENV = "DESKAPP_TEST_BACKENDS"  # comma list: sqlite,postgresql
+DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def wanted_backends() -> list[str]:
+    raw = os.environ.get(BACKENDS_ENV)
+    if raw:
+        return [b.strip() for b in raw.split(",") if b.strip()]
+    return ["sqlite", "postgresql"] if os.environ.get(PG_URL_ENV) else ["sqlite"]
+
+
+def pg_admin_url() -> str:
+    return os.environ.get(PG_URL_ENV) or DEFAULT_PG_URL
+
+
+class SqliteTemplate:
+    """One migrated database file per test session, copied for each test (fast and real)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.path = directory / "template.db"
+        engine = make_engine(f"sqlite:///{self.path}")
+        upgrade(engine)
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        engine.dispose()
+
+    def new_url(self, directory: Path) -> str:
+        target = directory / f"deskapp-{uuid.uuid4().hex[:8]}.db"
+        shutil.copyfile(self.path, target)
+        return f"sqlite:///{target}"
+
+
+class PostgresDatabase:
+    """A database of its own for this test session, migrated once and emptied between tests."""
+
+    def __init__(self) -> None:
+        admin_url = pg_admin_url()
+        self.name = f"deskapp_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        self._admin = make_engine(admin_url).execution_options(isolation_level="AUTOCOMMIT")
+        with self._admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{self.name}"')
+        base = admin_url.rsplit("/", 1)[0]
+        self.url = f"{base}/{self.name}"
+        engine = make_engine(self.url)
+        upgrade(engine)
+        with engine.connect() as connection:
+            self.tables = [
+                row[0]
+                for row in connection.exec_driver_sql(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> 'alembic_version'"
+                )
+            ]
+        engine.dispose()
+
+    def reset(self) -> None:
+        engine = make_engine(self.url)
+        with engine.begin() as connection:
+            # Tests start empty; the append-only triggers are set aside for this one statement.
+            connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
+            connection.exec_driver_sql(
+                "TRUNCATE " + ", ".join(f'"{t}"' for t in self.tables) + " RESTART IDENTITY CASCADE"
+            )
+            connection.execute(
+                text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :h)"), {"h": "0" * 64}
+            )
+            # A tamper test may have set the append-only guard aside: put it back.
+            connection.exec_driver_sql("ALTER TABLE audit_event ENABLE TRIGGER USER")
+        engine.dispose()
+
+    def drop(self) -> None:
+        with self._admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        self._admin.dispose()
+
+
+def postgres_reachable() -> str | None:
+    """None when a server answers, else why not."""
+    try:
+        engine = make_engine(pg_admin_url())
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+        engine.dispose()
+        return None
+    except Exception as error:  # noqa: BLE001 - any failure means "not reachable"
+        return f"PostgreSQL at {pg_admin_url()} is not reachable: {str(error).splitlines()[0]}"
+
+
+def make_store(url: str, clock: FixedClock | None = None) -> Store:
+    return Store(make_engine(url), clock or FixedClock(T0))
+
+
+# --- a small hand-made directory for store tests ---------------------------------------------
+
+from datetime import timedelta  # noqa: E402
+
+from identity import Address, CallerClaim  # noqa: E402
+from tickets.agents import AgentInfo, create_agent  # noqa: E402
+from tickets.audit import append_event  # noqa: E402
+from tickets.models import Organization, Person, RenewalResource, Subscription  # noqa: E402
+
+
+class Directory:
+    """One organization per product, with known callers, inserted straight into the store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        now = store.clock.now()
+        with store.write() as session:
+            self.org = Organization(
+                ref="ORG-T1", name="Fabrikam Ltd.", url="fabrikam.crm4.dynamics.com", country="GB",
+                street_lines=["1 Market Street"], city="London", region="", postal_code="EC1A 1BB",
+                name_key="fabrikam ltd", updated_at=now,
+            )
+            session.add(self.org)
+            session.flush()
+            self.admin = Person(
+                organization_id=self.org.id, user_id="ann.admin@fabrikam.co.uk", first_name="Ann",
+                last_name="Admin", phone_e164="+442079460958", is_primary_contact=True,
+                roles=["admin", "billing_admin"],
+            )
+            self.plain = Person(
+                organization_id=self.org.id, user_id="bob.user@fabrikam.co.uk", first_name="Bob",
+                last_name="User", phone_e164="+442079460959", is_primary_contact=False, roles=[],
+            )
+            session.add_all([self.admin, self.plain])
+            base = dict(organization_id=self.org.id, state="active", auto_renew=True, licenses_assigned=10)
+            self.intune = Subscription(
+                ref="SUB-INT", name="Intune", product="intune", channel="online",
+                purchased_at=now - timedelta(days=200), term_start=now - timedelta(days=200),
+                term_end=now + timedelta(days=165), custom_domains=["fabrikam.co.uk"], **base,
+            )
+            self.o365 = Subscription(
+                ref="SUB-O365", name="Office 365 E3", product="o365", channel="online",
+                purchased_at=now - timedelta(days=200), term_start=now - timedelta(days=200),
+                term_end=now + timedelta(days=165), **base,
+            )
+            self.d365_cancelled = Subscription(
+                ref="SUB-D365", name="Dynamics 365 Sales", product="d365", channel="online",
+                platform="online_services", purchased_at=now - timedelta(days=400),
+                term_start=now - timedelta(days=400), term_end=now + timedelta(days=300),
+                **{**base, "state": "cancelled"}, cancelled_at=now - timedelta(days=10),
+            )
+            self.cloud = Subscription(
+                ref="SUB-CLD", name="Cloud servers", product="cloud", channel="online",
+                purchased_at=now - timedelta(days=100), term_start=now - timedelta(days=100),
+                term_end=now + timedelta(days=265), **base,
+            )
+            session.add_all([self.intune, self.o365, self.d365_cancelled, self.cloud])
+            session.flush()
+            self.resources = []
+            blocked = ["transaction_in_progress", "special_unsubscription_pending", "in_promotion", "invoice_issued"]
+            for i in range(10):
+                flags = {blocked[i]: True} if i < 4 else {}
+                self.resources.append(
+                    RenewalResource(
+                        ref=f"RES-{i:02d}", subscription_id=self.cloud.id, description=f"ECS renewal {i}",
+                        effective_at=now + timedelta(days=30 + i), state="inactive", cash_coupons_used=500,
+                        discount_coupons_used=200, **flags,
+                    )
+                )
+            session.add_all(self.resources)
+            append_event(session, at=now, actor="test", action="directory.imported", subject="directory")
+        self.agent: AgentInfo = create_agent(store, name="ada", display_name="Ada", role="agent", pin="1111")
+        self.agent2: AgentInfo = create_agent(store, name="alan", display_name="Alan", role="agent", pin="3333")
+        self.supervisor: AgentInfo = create_agent(store, name="grace", display_name="Grace", role="supervisor", pin="2222")
+        self.supervisor2: AgentInfo = create_agent(store, name="linus", display_name="Linus", role="supervisor", pin="4444")
+
+    def claim(self, **changes) -> CallerClaim:
+        values = dict(
+            user_id="Ann.Admin@fabrikam.co.uk", phone="020 7946 0958", contact_first_name="Ann",
+            contact_last_name="Admin", org_name="Fabrikam Ltd", org_url="https://fabrikam.crm4.dynamics.com/",
+            address=Address(("1 Market Street",), "London", "", "EC1A 1BB", "GB"),
+        )
+        values.update(changes)
+        return CallerClaim(**values)
+
+    def verified(self, agent: AgentInfo | None = None, **changes) -> int:
+        """A passed verification on a new call; returns its id."""
+        from tickets.verification import start_call, verify_caller
+
+        agent = agent or self.agent
+        call_id = start_call(self.store, agent)
+        result = verify_caller(self.store, agent=agent, organization_id=self.org.id, claim=self.claim(**changes), call_id=call_id)
+        assert result.passed, result
+        return result.verification_id

@@ -1,0 +1,1 @@
+"""The ticket core: directory and ticket models, policy, store, audit and export. No Textual."""

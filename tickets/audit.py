@@ -1,0 +1,158 @@
+"""A-1: the append-only, hash-chained audit trail.
+
+Each event's hash covers a canonical encoding of its own fields and the previous event's
+hash, so that editing, deleting, reordering or cutting off events breaks the chain where it
+happened. The store offers no way to update or delete an event, and database triggers
+(migration 0001) refuse it from outside too. `audit_head` holds the last link: every append
+locks it, which serialises appends across processes on PostgreSQL (on SQLite the write
+transaction's BEGIN IMMEDIATE already does) and lets the verifier see a cut tail.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import String, cast, func, literal
+from sqlmodel import Session, col, select
+
+from tickets.models import AuditEvent, AuditHead, Ticket
+
+GENESIS_HASH = "0" * 64
+
+
+def canonical_bytes(
+    *, seq: int, at: datetime, actor: str, action: str, subject: str, details: dict[str, Any], prev_hash: str
+) -> bytes:
+    """The exact bytes an event's hash is taken over: sorted keys, no spaces, UTF-8."""
+    record = {
+        "seq": seq,
+        "at": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "actor": actor,
+        "action": action,
+        "subject": subject,
+        "details": details,
+        "prev_hash": prev_hash,
+    }
+    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def event_hash(event: AuditEvent) -> str:
+    return hashlib.sha256(
+        canonical_bytes(
+            seq=event.seq,
+            at=event.at,
+            actor=event.actor,
+            action=event.action,
+            subject=event.subject,
+            details=event.details,
+            prev_hash=event.prev_hash,
+        )
+    ).hexdigest()
+
+
+def append_event(
+    session: Session,
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    subject: str,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event in the caller's transaction (so it commits with what it records)."""
+    details = json.loads(json.dumps(details or {}, sort_keys=True))  # plain JSON values only
+    at = at.astimezone(UTC)
+    head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
+    event = AuditEvent(
+        seq=head.seq + 1,
+        at=at,
+        actor=actor,
+        action=action,
+        subject=subject,
+        details=details,
+        prev_hash=head.hash,
+        hash="",
+    )
+    event.hash = event_hash(event)
+    head.seq, head.hash = event.seq, event.hash
+    session.add(event)
+    session.add(head)
+    session.flush()
+    return event
+
+
+def events_for(session: Session, subject: str) -> list[AuditEvent]:
+    """The history of one subject ("ticket:12"), oldest first."""
+    return list(
+        session.exec(select(AuditEvent).where(AuditEvent.subject == subject).order_by(col(AuditEvent.seq)))
+    )
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    events_checked: int
+    first_bad_seq: int | None = None
+    problem: str | None = None
+
+    def __str__(self) -> str:
+        if self.ok:
+            return f"audit chain verified: {self.events_checked} events, no edits, gaps or cut tail"
+        return f"audit chain BROKEN at event {self.first_bad_seq}: {self.problem}"
+
+
+def _stream(session: Session, batch: int = 5000) -> Iterator[AuditEvent]:
+    last = 0
+    while True:
+        rows = session.exec(
+            select(AuditEvent).where(AuditEvent.seq > last).order_by(col(AuditEvent.seq)).limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].seq
+        session.expunge_all()
+
+
+def verify_chain(session: Session) -> ChainReport:
+    """Walk the chain in order; name the first event that is not what the chain says."""
+    expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
+    for event in _stream(session):
+        if event.seq != expected_seq:
+            return ChainReport(
+                False, checked, expected_seq, f"event {expected_seq} is missing (next is {event.seq})"
+            )
+        if event.prev_hash != prev_hash:
+            return ChainReport(
+                False, checked, event.seq, "its previous-hash does not match the event before it (reordered or replaced)"
+            )
+        if event_hash(event) != event.hash:
+            return ChainReport(False, checked, event.seq, "its content does not match its hash (edited)")
+        prev_hash, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
+    head = session.get(AuditHead, 1)
+    if head is None:
+        return ChainReport(False, checked, None, "the chain head is missing")
+    if head.seq != expected_seq - 1 or head.hash != prev_hash:
+        return ChainReport(
+            False,
+            checked,
+            expected_seq,
+            f"the chain ends at event {expected_seq - 1} but its head records event {head.seq} (cut tail)",
+        )
+    # Every ticket was filed with its event in the same transaction; one without is a cut.
+    orphan = session.exec(
+        select(func.min(Ticket.id)).where(
+            ~select(AuditEvent.seq)
+            .where(AuditEvent.subject == literal("ticket:") + cast(Ticket.id, String))
+            .where(AuditEvent.action == "ticket.filed")
+            .exists()
+        )
+    ).one()
+    if orphan is not None:
+        return ChainReport(False, checked, None, f"ticket {orphan} has no filing event (events removed)")
+    return ChainReport(True, checked)

@@ -1,0 +1,129 @@
+"""The vocabulary of the directory and of tickets, as string enums stored by value."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Product(StrEnum):
+    """The four products of the source articles (spec: "Rules are scoped by product")."""
+
+    O365 = "o365"  # Office 365 operated by 21Vianet (seed 000)
+    INTUNE = "intune"  # Microsoft Intune (seed 001)
+    D365 = "d365"  # Dynamics 365 online (seed 002)
+    CLOUD = "cloud"  # cloud-service renewal resources (seed 003)
+
+    @property
+    def label(self) -> str:
+        return PRODUCT_LABELS[self]
+
+
+PRODUCT_LABELS = {
+    Product.O365: "Office 365",
+    Product.INTUNE: "Intune",
+    Product.D365: "Dynamics 365",
+    Product.CLOUD: "Cloud service",
+}
+
+
+class Channel(StrEnum):
+    ONLINE = "online"
+    PRODUCT_KEY = "product_key"
+    OPEN = "open"
+    FPP = "fpp"
+    TRIAL = "trial"
+
+
+class Platform(StrEnum):
+    """M-2: where a Dynamics 365 migration is routed."""
+
+    ONLINE_SERVICES = "online_services"
+    COMMERCE_TRANSACTION = "commerce_transaction"
+
+
+class SubscriptionState(StrEnum):
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    DELETED = "deleted"
+
+
+class CampaignState(StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+
+
+class ResourceState(StrEnum):
+    INACTIVE = "inactive"  # bought for a future effective time, not yet started
+    UNSUBSCRIBED = "unsubscribed"
+
+
+class Role(StrEnum):
+    """V-2 and I-1: what a person of an organization is listed as."""
+
+    ADMIN = "admin"
+    BILLING_ADMIN = "billing_admin"
+    IMS_BILLING_ADMIN = "ims_billing_admin"
+
+
+class AgentRole(StrEnum):
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+
+
+class TicketKind(StrEnum):
+    CANCEL_END_OF_TERM = "cancel_end_of_term"
+    CANCEL_EARLY = "cancel_early"
+    EXPEDITED_DEPROVISIONING = "expedited_deprovisioning"
+    MIGRATION = "migration_on_premises"
+    REVERSAL = "reversal"
+    IMS_CANCELLATION = "ims_cancellation"
+    UNSUBSCRIBE_RESOURCE = "unsubscribe_resource"
+
+    @property
+    def label(self) -> str:
+        return KIND_LABELS[self]
+
+
+KIND_LABELS = {
+    TicketKind.CANCEL_END_OF_TERM: "End-of-term cancellation",
+    TicketKind.CANCEL_EARLY: "Early cancellation",
+    TicketKind.EXPEDITED_DEPROVISIONING: "Expedited deprovisioning",
+    TicketKind.MIGRATION: "Migration to on-premises",
+    TicketKind.REVERSAL: "30-day reversal",
+    TicketKind.IMS_CANCELLATION: "Internet Marketing cancellation",
+    TicketKind.UNSUBSCRIBE_RESOURCE: "Unsubscribe renewal resource",
+}
+
+# C-9: the kinds of which a subscription may have at most one open ticket.
+CANCELLATION_KINDS = frozenset(
+    {
+        TicketKind.CANCEL_END_OF_TERM,
+        TicketKind.CANCEL_EARLY,
+        TicketKind.EXPEDITED_DEPROVISIONING,
+        TicketKind.MIGRATION,
+    }
+)
+
+
+class TicketStatus(StrEnum):
+    """T-2: the ticket lifecycle."""
+
+    OPEN = "open"
+    PENDING_REVIEW = "pending_review"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+# A ticket in one of these statuses still holds its subscription's cancellation slot (C-9).
+ACTIVE_STATUSES = frozenset(
+    {TicketStatus.OPEN, TicketStatus.PENDING_REVIEW, TicketStatus.APPROVED, TicketStatus.IN_PROGRESS}
+)

@@ -1,0 +1,60 @@
+"""Schema migrations (Alembic) run from inside the package: `deskapp db upgrade`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from tickets.errors import SchemaOutOfDate
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _config():
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
+    """Bring the schema to `revision`; returns (before, after). A no-op when up to date."""
+    from alembic import command
+
+    before = current_revision(engine)
+    config = _config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+    return before, current_revision(engine)
+
+
+def check_schema(engine: Engine) -> None:
+    """Refuse to run on a schema this code does not match, saying what to run."""
+    current, head = current_revision(engine), head_revision()
+    if current == head:
+        return
+    where = engine.url.render_as_string(hide_password=True)
+    if current is None:
+        raise SchemaOutOfDate(
+            f"the database at {where} has no deskapp schema yet: run `deskapp db upgrade`"
+        )
+    raise SchemaOutOfDate(
+        f"the database at {where} is at schema {current}, this deskapp needs {head}: "
+        "run `deskapp db upgrade`"
+    )
