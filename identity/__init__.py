@@ -1,0 +1,74 @@
+"""Caller verification for the desk: normalising, validating, matching, lockout (V-1 .. V-8).
+
+Pure Python: decides from the values it is given, opens no database and never imports the
+console. Importing it loads ``phonenumbers`` core and ``email_validator`` only (never the
+phonenumbers geocoder or carrier data).
+"""
+
+from identity.credentials import check_free_text, find_credential
+from identity.errors import (
+    CredentialInFreeText,
+    IdentityError,
+    InvalidAddress,
+    InvalidName,
+    InvalidPhone,
+    InvalidUrl,
+    InvalidUserId,
+)
+from identity.lockout import LockoutPolicy, LockoutState, lockout_state
+from identity.normalize import (
+    Address,
+    normalize_address,
+    normalize_org_name,
+    normalize_person_name,
+    normalize_text,
+    normalize_url,
+)
+from identity.phone import ParsedPhone, format_as_you_type, parse_phone
+from identity.session import CALL_AUTHORISATION, VerifiedCaller
+from identity.userid import normalize_user_id
+from identity.verification import (
+    ADMIN_ROLES,
+    CallerClaim,
+    Factor,
+    OrganizationOnFile,
+    PersonOnFile,
+    VerificationOutcome,
+    check_claim_format,
+    verify,
+)
+
+__all__ = [
+    "ADMIN_ROLES",
+    "CALL_AUTHORISATION",
+    "Address",
+    "CallerClaim",
+    "CredentialInFreeText",
+    "Factor",
+    "IdentityError",
+    "InvalidAddress",
+    "InvalidName",
+    "InvalidPhone",
+    "InvalidUrl",
+    "InvalidUserId",
+    "LockoutPolicy",
+    "LockoutState",
+    "OrganizationOnFile",
+    "ParsedPhone",
+    "PersonOnFile",
+    "VerificationOutcome",
+    "VerifiedCaller",
+    "check_claim_format",
+    "check_free_text",
+    "find_credential",
+    "format_as_you_type",
+    "lockout_state",
+    "normalize_address",
+    "normalize_org_name",
+    "normalize_person_name",
+    "normalize_text",
+    "normalize_url",
+    "normalize_user_id",
+    "parse_phone",
+    "verify",
+]

@@ -1,0 +1,265 @@
+"""Normalisation of the free-text verification factors (V-1, V-3).
+
+V-3: comparison is exact after normalisation (Unicode NFKC, case, white space, punctuation) and
+never fuzzy. Each normaliser here returns the *matching key* of a value: two values are the same
+fact exactly when their keys are equal. Keys are for comparing, not for showing.
+
+Every function takes ``str`` only (anything else is a programming error and raises
+``TypeError``), is idempotent, and signals a bad value only with an ``IdentityError`` subclass.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from identity.errors import InvalidAddress, InvalidName, InvalidUrl
+
+__all__ = [
+    "MAX_ADDRESS_LINE_LENGTH",
+    "MAX_NAME_LENGTH",
+    "Address",
+    "normalize_address",
+    "normalize_org_name",
+    "normalize_person_name",
+    "normalize_text",
+    "normalize_url",
+]
+
+MAX_NAME_LENGTH = 200
+MAX_ADDRESS_LINE_LENGTH = 200
+
+# A few rounds always reach the fixed point in practice (removing a character can let its
+# neighbours compose under NFKC, so one pass is not always enough); the bound is a safety net.
+_MAX_ROUNDS = 8
+
+
+def require_str(value: object, what: str = "value") -> str:
+    """Return ``value`` if it is a ``str``; anything else is a caller's bug, not bad input."""
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be str, not {type(value).__name__}")
+    return value
+
+
+def has_surrogate(value: str) -> bool:
+    """True if ``value`` holds a lone surrogate (not valid Unicode text; e.g. from a bad paste)."""
+    return any("\ud800" <= ch <= "\udfff" for ch in value)
+
+
+def _strip_marks(value: str) -> str:
+    """Drop punctuation (P*), invisible format characters (Cf) and lone surrogates (Cs).
+
+    Control characters (Cc) that are white space become a space; other controls are dropped.
+    Format characters are dropped because a zero-width space pasted into a name must not turn
+    a match into a miss.
+    """
+    out: list[str] = []
+    for ch in value:
+        category = unicodedata.category(ch)
+        if category[0] == "P" or category in ("Cf", "Cs"):
+            continue
+        if category == "Cc":
+            if ch.isspace():
+                out.append(" ")
+            continue
+        out.append(ch)
+    return "".join(out)
+
+
+def _one_round(value: str) -> str:
+    value = unicodedata.normalize("NFKC", value)
+    value = unicodedata.normalize("NFKC", value.casefold())
+    value = _strip_marks(value)
+    # str.split() splits on every Unicode white space run and drops the ends.
+    return " ".join(value.split())
+
+
+def normalize_text(value: str) -> str:
+    """V-3 matching key of free text: NFKC, casefolded, punctuation removed, white space collapsed.
+
+    ``"  Contoso   Ltd. "`` and ``"CONTOSO LTD"`` both give ``"contoso ltd"``. Punctuation is
+    removed, not replaced: ``"O'Brien"`` gives ``"obrien"``. Lone surrogates are dropped.
+    Never raises for a ``str``; may return ``""``.
+    """
+    require_str(value)
+    value = "".join(ch for ch in value if not ("\ud800" <= ch <= "\udfff"))
+    for _ in range(_MAX_ROUNDS):
+        nxt = _one_round(value)
+        if nxt == value:
+            break
+        value = nxt
+    return value
+
+
+def _normalize_name(value: str, field: str, kind: str) -> str:
+    key = normalize_text(value)
+    if not key:
+        raise InvalidName(field, "V-3", f"{kind} is empty")
+    if len(key) > MAX_NAME_LENGTH:
+        raise InvalidName(field, "V-3", f"{kind} is longer than {MAX_NAME_LENGTH} characters")
+    return key
+
+
+def normalize_person_name(value: str, field: str = "name") -> str:
+    """V-3 key of a first or last name; ``InvalidName`` if empty or over 200 characters."""
+    return _normalize_name(value, field, "name")
+
+
+def normalize_org_name(value: str, field: str = "org_name") -> str:
+    """V-3 key of an organization name: ``"Contoso Ltd"`` and ``"Contoso Ltd."`` are equal."""
+    return _normalize_name(value, field, "organization name")
+
+
+# --- organization URL (V-1 [D365]) -----------------------------------------------------------
+
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.\-]*://", re.IGNORECASE)
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_TLD = re.compile(r"^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$")
+# Dots that IDNA treats as label separators (ideographic and half-width ideographic full stop).
+_DOTS = str.maketrans({"\u3002": ".", "\uff61": ".", "\uff0e": "."})
+
+
+def _ascii_label(label: str, field: str) -> str:
+    """One host label as lower-case ASCII (IDNA A-label for non-ASCII labels)."""
+    try:
+        if label.isascii():
+            label = label.lower()
+            if label.startswith("xn--"):
+                # Only a canonical A-label is accepted, so "xn--" and Unicode input meet.
+                if label.encode("ascii").decode("idna").encode("idna").decode("ascii").lower() != label:
+                    raise UnicodeError("not canonical")
+            return label
+        return label.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise InvalidUrl(field, "V-3", "host name is not valid") from None
+
+
+def normalize_url(value: str, field: str = "org_url") -> str:
+    """V-3 key of an organization URL: its host, lower-case ASCII (IDNA).
+
+    The scheme, user-less authority, port, path, query, fragment and a trailing dot are not
+    part of the key: ``"HTTPS://Contoso.crm.dynamics.com/main.aspx"`` gives
+    ``"contoso.crm.dynamics.com"``. ``InvalidUrl`` if there is no plausible public host
+    (at least two labels, alphabetic top-level domain, no IP address) or if a user name or
+    password is embedded (V-6).
+    """
+    require_str(value)
+    if has_surrogate(value):
+        raise InvalidUrl(field, "V-3", "contains characters that are not valid text")
+    text = unicodedata.normalize("NFKC", value).translate(_DOTS).strip()
+    if not text:
+        raise InvalidUrl(field, "V-3", "URL is empty")
+    match = _SCHEME.match(text)
+    if match:
+        text = text[match.end() :]
+    elif text.startswith("//"):
+        text = text[2:]
+    authority = re.split(r"[/?#\\]", text, maxsplit=1)[0]
+    if "@" in authority:
+        raise InvalidUrl(field, "V-6", "URL must not contain a user name or password")
+    host, sep, port = authority.rpartition(":")
+    if not sep:
+        host = authority
+    elif port and not (port.isascii() and port.isdigit()):
+        raise InvalidUrl(field, "V-3", "URL has an invalid port")
+    if host.endswith("."):
+        host = host[:-1]
+    if not host or any(ch.isspace() for ch in host):
+        raise InvalidUrl(field, "V-3", "URL has no host name")
+    labels = [_ascii_label(label, field) for label in host.split(".")]
+    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
+        raise InvalidUrl(field, "V-3", "URL has no plausible host name")
+    if not _TLD.match(labels[-1]):
+        raise InvalidUrl(field, "V-3", "URL has no plausible host name")
+    result = ".".join(labels)
+    if len(result) > 253:
+        raise InvalidUrl(field, "V-3", "host name is too long")
+    return result
+
+
+# --- street address (V-1) --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Address:
+    """A complete street address, component by component (V-1)."""
+
+    street_lines: tuple[str, ...]
+    city: str
+    region: str  # may be ""
+    postal_code: str  # may be ""
+    country: str  # ISO 3166-1 alpha-2, upper-case
+
+
+def normalize_country(value: str, field: str = "address.country") -> str:
+    """ISO 3166-1 alpha-2 code, upper-case (``"gb"`` and full-width ``"ＧＢ"`` give ``"GB"``)."""
+    require_str(value)
+    code = unicodedata.normalize("NFKC", value).strip().upper() if not has_surrogate(value) else ""
+    if len(code) != 2 or not (code.isascii() and code.isalpha()):
+        raise InvalidAddress(field, "V-3", "country must be a two-letter ISO 3166 code")
+    return code
+
+
+def address_problems(address: Address, field: str = "address") -> dict[str, InvalidAddress]:
+    """Every format problem of ``address``, keyed ``f"{field}.street"``, ``.city``, ``.country``."""
+    problems: dict[str, InvalidAddress] = {}
+    street_key, city_key, country_key = f"{field}.street", f"{field}.city", f"{field}.country"
+    lines = [normalize_text(line) for line in _lines(address.street_lines)]
+    lines = [line for line in lines if line]
+    if not lines:
+        problems[street_key] = InvalidAddress(street_key, "V-1", "street address is required")
+    elif any(len(line) > MAX_ADDRESS_LINE_LENGTH for line in lines):
+        problems[street_key] = InvalidAddress(
+            street_key, "V-3", f"street line is longer than {MAX_ADDRESS_LINE_LENGTH} characters"
+        )
+    city = normalize_text(require_str(address.city, "city"))
+    if not city:
+        problems[city_key] = InvalidAddress(city_key, "V-1", "city is required")
+    elif len(city) > MAX_ADDRESS_LINE_LENGTH:
+        problems[city_key] = InvalidAddress(
+            city_key, "V-3", f"city is longer than {MAX_ADDRESS_LINE_LENGTH} characters"
+        )
+    try:
+        normalize_country(address.country, country_key)
+    except InvalidAddress as error:
+        problems[country_key] = error
+    return problems
+
+
+def _lines(lines: Iterable[str]) -> list[str]:
+    if isinstance(lines, str):
+        # A bare string is one line, not a sequence of one-character lines.
+        return [lines]
+    return [require_str(line, "street line") for line in lines]
+
+
+def _postal_code(value: str) -> str:
+    """``normalize_text`` without any space (removing one can let its neighbours compose)."""
+    for _ in range(_MAX_ROUNDS):
+        nxt = normalize_text(value).replace(" ", "")
+        if nxt == value:
+            break
+        value = nxt
+    return value
+
+
+def normalize_address(address: Address, field: str = "address") -> Address:
+    """V-3 key of an address, component by component with ``normalize_text``.
+
+    Empty street lines are dropped; the postal code also loses its inner spaces
+    (``"SW1A 1AA"`` equals ``"SW1A1AA"``); the country is an upper-case alpha-2 code.
+    ``InvalidAddress`` (field ``address.street``, ``address.city`` or ``address.country``)
+    if there is no street line, no city or no valid country.
+    """
+    problems = address_problems(address, field)
+    if problems:
+        raise next(iter(problems.values()))
+    return Address(
+        street_lines=tuple(line for line in map(normalize_text, _lines(address.street_lines)) if line),
+        city=normalize_text(address.city),
+        region=normalize_text(require_str(address.region, "region")),
+        postal_code=_postal_code(require_str(address.postal_code, "postal_code")),
+        country=normalize_country(address.country, f"{field}.country"),
+    )

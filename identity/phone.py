@@ -1,0 +1,138 @@
+"""Phone numbers (V-1, V-3).
+
+V-3: phone numbers are compared as E.164, parsed with the organization's country as the default
+region. Impossible numbers are malformed input (V-4: flagged inline, no attempt spent); numbers
+that are possible but not known to be valid (new ranges, test ranges) are accepted with a
+warning, since the number on file is the authority, not the metadata.
+
+Full-width and other non-Latin decimal digits (Arabic-Indic, Persian, Devanagari ...) are read
+as digits. Only ``phonenumbers`` core is used, never its geocoder or carrier data.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResult
+
+from identity.errors import InvalidPhone
+from identity.normalize import has_surrogate, require_str
+
+__all__ = ["ParsedPhone", "format_as_you_type", "parse_phone"]
+
+# Longer than any real number with its punctuation; keeps the formatter's work bounded.
+_MAX_TYPED_LENGTH = 64
+
+_PARSE_ERRORS = {
+    NumberParseException.INVALID_COUNTRY_CODE: "has no valid country code; start with + and the country code",
+    NumberParseException.NOT_A_NUMBER: "is not a phone number",
+    NumberParseException.TOO_SHORT_AFTER_IDD: "is too short",
+    NumberParseException.TOO_SHORT_NSN: "is too short",
+    NumberParseException.TOO_LONG: "is too long",
+}
+
+_IMPOSSIBLE = {
+    ValidationResult.INVALID_COUNTRY_CODE: "unknown country code",
+    ValidationResult.TOO_SHORT: "too short",
+    ValidationResult.TOO_LONG: "too long",
+    ValidationResult.INVALID_LENGTH: "wrong length",
+    ValidationResult.IS_POSSIBLE_LOCAL_ONLY: "area code missing",
+}
+
+
+@dataclass(frozen=True)
+class ParsedPhone:
+    """A possible phone number: its E.164 key and, for unusual numbers, why it is unusual."""
+
+    e164: str
+    warning: str | None = None
+
+
+def _region(region: str) -> str:
+    code = unicodedata.normalize("NFKC", region).strip().upper() if isinstance(region, str) else ""
+    # "ZZ" is phonenumbers' unknown region: only numbers written with +country code parse.
+    return code if code in phonenumbers.SUPPORTED_REGIONS else "ZZ"
+
+
+def _ascii_digits(value: str) -> str:
+    """Map every decimal digit of any script to ASCII; leave other characters alone."""
+    out: list[str] = []
+    for ch in value:
+        digit = unicodedata.decimal(ch, None) if not ch.isascii() else None
+        out.append(str(digit) if digit is not None else ch)
+    return "".join(out)
+
+
+def _parse(value: str, region: str, field: str) -> phonenumbers.PhoneNumber:
+    try:
+        return phonenumbers.parse(value, region)
+    except NumberParseException as error:
+        message = _PARSE_ERRORS.get(error.error_type, "is not a phone number")
+        raise InvalidPhone(field, "V-3", f"phone number {message}") from None
+
+
+def _region_name(number: phonenumbers.PhoneNumber) -> str:
+    return phonenumbers.region_code_for_country_code(number.country_code)
+
+
+def parse_phone(value: str, region: str, field: str = "phone") -> ParsedPhone:
+    """Parse a typed phone number to E.164 with ``region`` (the organization's country) as default.
+
+    ``InvalidPhone`` if the number is not even possible. A number that is possible but not valid
+    for its region, or that carries an extension (E.164 has none), is accepted with a warning.
+    """
+    require_str(value)
+    if has_surrogate(value):
+        raise InvalidPhone(field, "V-3", "phone number contains characters that are not valid text")
+    text = _ascii_digits(unicodedata.normalize("NFKC", value)).strip()
+    number = _parse(text, _region(region), field)
+    reason = phonenumbers.is_possible_number_with_reason(number)
+    if reason != ValidationResult.IS_POSSIBLE:
+        detail = _IMPOSSIBLE.get(reason, "not possible")
+        raise InvalidPhone(field, "V-3", f"not a possible phone number for {_region_name(number)}: {detail}")
+    e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    # The key must be stable: its own E.164 text must parse back to itself from any region.
+    again = _parse(e164, "ZZ", field)
+    if (
+        phonenumbers.format_number(again, PhoneNumberFormat.E164) != e164
+        or phonenumbers.is_possible_number_with_reason(again) != ValidationResult.IS_POSSIBLE
+    ):
+        raise InvalidPhone(field, "V-3", f"not a possible phone number for {_region_name(number)}")
+    warnings: list[str] = []
+    if not phonenumbers.is_valid_number(number):
+        warnings.append(f"possible but not a valid number for {_region_name(number)}")
+    if number.extension:
+        warnings.append("extension ignored")
+    return ParsedPhone(e164=e164, warning="; ".join(warnings) or None)
+
+
+def format_as_you_type(value: str, region: str) -> str:
+    """Format a partly typed number as the agent types it; never raises.
+
+    ``"+442079460958"`` gives ``"+44 20 7946 0958"``; ``"02079460958"`` with ``"GB"`` gives
+    ``"020 7946 0958"``. Everything but digits (any script) and a leading ``+`` is dropped;
+    if formatting fails, those characters are returned as they are.
+    """
+    if not isinstance(value, str):
+        return ""
+    typed: list[str] = []
+    for ch in value:
+        if ch in "+\uff0b" and not typed:
+            typed.append("+")
+        else:
+            digit = unicodedata.decimal(ch, None)
+            if digit is not None:
+                typed.append(str(digit))
+        if len(typed) >= _MAX_TYPED_LENGTH:
+            break
+    plain = "".join(typed)
+    try:
+        formatter = phonenumbers.AsYouTypeFormatter(_region(region))
+        out = plain
+        for ch in plain:
+            out = formatter.input_digit(ch)
+        return out
+    except Exception:  # noqa: BLE001 - a formatting aid must never break typing
+        return plain
