@@ -1,0 +1,137 @@
+"""Desk agents and supervisors. A PIN is kept only as a slow, salted scrypt hash."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from tickets.audit import append_event
+from tickets.enums import AgentRole
+from tickets.errors import Conflict, InvalidInput, NotAllowed
+from tickets.models import Agent
+from tickets.store import Store
+
+# scrypt cost: about 50 ms a check on this class of machine, far too slow to guess 10^4..10^8
+# PINs online, and the hash alone is worthless without a salt table per agent.
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
+_PIN_RE = re.compile(r"^\d{4,8}$")
+_NAME_RE = re.compile(r"^[a-z][a-z0-9._-]{1,59}$")
+
+
+@dataclass(frozen=True)
+class AgentInfo:
+    """An agent as the console and the rules see them (never the PIN hash)."""
+
+    id: int
+    name: str
+    display_name: str
+    role: AgentRole
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role is AgentRole.SUPERVISOR
+
+
+def hash_pin(pin: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(pin.encode(), salt=salt, **_SCRYPT)
+    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${salt.hex()}${digest.hex()}"
+
+
+def check_pin(pin: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    candidate = hashlib.scrypt(
+        pin.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p), dklen=len(digest) // 2
+    )
+    return hmac.compare_digest(candidate.hex(), digest)
+
+
+# A real hash of nothing, checked against when the name is unknown so that timing does not
+# tell which agent names exist.
+_DUMMY_HASH = None
+
+
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = hash_pin("0000")
+    return _DUMMY_HASH
+
+
+def _info(agent: Agent) -> AgentInfo:
+    return AgentInfo(agent.id, agent.name, agent.display_name, AgentRole(agent.role))
+
+
+def validate_agent_fields(*, name: str, display_name: str, role: str, pin: str) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not _NAME_RE.match(name or ""):
+        errors["name"] = "2-60 characters: lower-case letters, digits, '.', '_' or '-', starting with a letter"
+    if not (display_name or "").strip() or len(display_name) > 120:
+        errors["display_name"] = "required, at most 120 characters"
+    if role not in {r.value for r in AgentRole}:
+        errors["role"] = "must be 'agent' or 'supervisor'"
+    if not _PIN_RE.match(pin or ""):
+        errors["pin"] = "4 to 8 digits"
+    return errors
+
+
+def create_agent(store: Store, *, name: str, display_name: str, role: str, pin: str, actor: str = "system") -> AgentInfo:
+    errors = validate_agent_fields(name=name, display_name=display_name, role=role, pin=pin)
+    if errors:
+        raise InvalidInput(errors)
+    now = store.clock.now()
+    try:
+        with store.write() as session:
+            agent = Agent(
+                name=name, display_name=display_name.strip(), role=role, pin_hash=hash_pin(pin), created_at=now
+            )
+            session.add(agent)
+            session.flush()
+            append_event(
+                session, at=now, actor=actor, action="agent.created", subject=f"agent:{agent.id}",
+                details={"name": name, "role": role},
+            )
+            return _info(agent)
+    except IntegrityError as error:
+        raise Conflict(f"name: an agent called {name!r} already exists") from error
+
+
+def authenticate(store: Store, *, name: str, pin: str) -> AgentInfo:
+    """The agent with this name and PIN, or NotAllowed saying only that the pair is wrong."""
+    with store.read() as session:
+        agent = session.exec(select(Agent).where(Agent.name == name.strip().lower())).first()
+    stored = agent.pin_hash if agent is not None and agent.active else _dummy_hash()
+    ok = check_pin(pin, stored) and agent is not None and agent.active
+    with store.write() as session:
+        append_event(
+            session, at=store.clock.now(), actor=name.strip().lower()[:60] if ok else "unknown",
+            action="agent.signed_in" if ok else "agent.sign_in_failed",
+            subject=f"agent:{agent.id}" if agent is not None else "agent:unknown", details={},
+        )
+    if not ok:
+        raise NotAllowed("sign-in: that agent name and PIN do not match")
+    return _info(agent)
+
+
+def list_agents(store: Store) -> list[AgentInfo]:
+    with store.read() as session:
+        return [_info(a) for a in session.exec(select(Agent).order_by(Agent.name))]
+
+
+def get_agent(store: Store, agent_id: int) -> AgentInfo:
+    with store.read() as session:
+        agent = session.get(Agent, agent_id)
+    if agent is None:
+        raise NotAllowed(f"agent {agent_id} does not exist")
+    return _info(agent)

@@ -1,0 +1,261 @@
+"""Filing a ticket: one transaction writes the ticket(s) and the audit event (A-1), exactly
+once (T-3), never a second open cancellation for a subscription (C-9, enforced by a partial
+unique index on both engines, not by check-then-insert).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from identity import check_free_text
+from identity.errors import IdentityError
+from tickets import policy
+from tickets.account import caller_facts, resource_facts, subscription_facts, ticket_ref
+from tickets.agents import AgentInfo
+from tickets.audit import append_event
+from tickets.enums import TicketKind, TicketStatus
+from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from tickets.models import Person, Subscription, Ticket
+from tickets.store import Store
+from tickets.verification import load_verified_call
+
+FREE_TEXT_FIELDS = ("reason", "note", "it_contact_note")
+MAX_FREE_TEXT = 2000
+
+
+@dataclass(frozen=True)
+class FilingRequest:
+    kind: TicketKind
+    subscription_ref: str
+    idempotency_key: str
+    resource_refs: tuple[str, ...] = ()
+    requested_date: date | None = None
+    refund_requested: bool = False
+    reason: str = ""
+    fields: dict[str, str] = field(default_factory=dict)  # transfer_at, it_contact, note ...
+    confirmed: frozenset[str] = frozenset()
+
+    def content_hash(self) -> str:
+        """What a retry must repeat exactly (T-3); the key itself is not part of it."""
+        body = {
+            "kind": str(self.kind),
+            "subscription": self.subscription_ref,
+            "resources": sorted(self.resource_refs),
+            "requested_date": self.requested_date.isoformat() if self.requested_date else None,
+            "refund": self.refund_requested,
+            "reason": self.reason,
+            "fields": {k: self.fields[k] for k in sorted(self.fields)},
+            "confirmed": sorted(self.confirmed),
+        }
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class FiledTicket:
+    id: int
+    ref: str
+    kind: TicketKind
+    status: TicketStatus
+    resource_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class FilingResult:
+    filed: tuple[FiledTicket, ...]
+    refused: tuple[tuple[str, tuple[policy.Reason, ...]], ...] = ()  # batch: resource ref, why
+    replayed: bool = False  # T-3: this was a retry of a filing already made
+
+
+def _keys(request: FilingRequest) -> list[str]:
+    if request.kind is TicketKind.UNSUBSCRIBE_RESOURCE:
+        return [f"{request.idempotency_key}#{ref}" for ref in sorted(set(request.resource_refs))]
+    return [request.idempotency_key]
+
+
+def _replay(session: Session, request: FilingRequest, digest: str) -> FilingResult | None:
+    existing = session.exec(
+        select(Ticket).where(
+            (Ticket.idempotency_key == request.idempotency_key)
+            | col(Ticket.idempotency_key).startswith(request.idempotency_key + "#")
+        )
+    ).all()
+    if not existing:
+        return None
+    if any(t.content_hash != digest for t in existing):
+        raise Conflict(
+            "T-3: this filing key was already used for a different ticket; start a new filing",
+            rule="T-3",
+        )
+    return FilingResult(
+        filed=tuple(
+            FiledTicket(t.id, ticket_ref(t.id), TicketKind(t.kind), TicketStatus(t.status), t.fields.get("resource_ref"))
+            for t in sorted(existing, key=lambda t: t.id)
+        ),
+        replayed=True,
+    )
+
+
+def _check_free_text(request: FilingRequest) -> None:
+    errors: dict[str, str] = {}
+    texts = {"reason": request.reason, **{k: v for k, v in request.fields.items() if isinstance(v, str)}}
+    for name, value in texts.items():
+        if len(value) > MAX_FREE_TEXT:
+            errors[name] = f"at most {MAX_FREE_TEXT} characters"
+            continue
+        try:
+            check_free_text(value, name)
+        except IdentityError as error:
+            errors[name] = f"{error.message} ({error.rule})"
+    if errors:
+        raise InvalidInput(errors, rule="V-6")
+
+
+def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request: FilingRequest) -> FilingResult:
+    """File what the verified caller asked for, or raise with every reason it cannot be."""
+    if not request.idempotency_key or len(request.idempotency_key) > 60:
+        raise InvalidInput({"idempotency_key": "required, at most 60 characters (T-3)"})
+    _check_free_text(request)
+    digest = request.content_hash()
+
+    def work(session: Session) -> FilingResult:
+        replay = _replay(session, request, digest)
+        if replay is not None:
+            return replay
+        now = store.clock.now()
+        call = load_verified_call(session, verification_id, agent, now)
+        sub = session.exec(select(Subscription).where(Subscription.ref == request.subscription_ref)).first()
+        if sub is None or sub.organization_id != call.organization_id:
+            raise NotFound(f"subscription {request.subscription_ref} is not on the verified caller's account")
+        person = session.get(Person, call.person_id)
+        caller = caller_facts(person, call.roles)
+        facts = subscription_facts(session, [sub])[sub.id]
+        fields: dict[str, Any] = dict(request.fields)
+        if request.requested_date:
+            fields["requested_date"] = request.requested_date.isoformat()
+        if request.reason:
+            fields["reason"] = request.reason
+
+        if request.kind is TicketKind.UNSUBSCRIBE_RESOURCE:
+            resources = {r.ref: r for r in resource_facts(session, {sub.id: sub})[sub.id]}
+            missing = [ref for ref in request.resource_refs if ref not in resources]
+            if missing or not request.resource_refs:
+                raise NotFound(f"renewal resources not on subscription {sub.ref}: {', '.join(missing) or 'none chosen'}")
+            batch = policy.decide_batch([resources[r] for r in sorted(set(request.resource_refs))], caller, now)
+            plans = []
+            for res, decision in batch.allowed:
+                blocking = policy.validate_filing(decision, confirmed=request.confirmed, fields=fields, now=now)
+                if blocking:
+                    raise InvalidInput([str(r) for r in blocking], rule=blocking[0].rule)
+                plans.append((res, decision))
+            if not plans:
+                raise NotAllowed(
+                    "U-1: none of the chosen resources can be unsubscribed: "
+                    + "; ".join(f"{res.ref}: {', '.join(str(r) for r in d.reasons)}" for res, d in batch.refused),
+                    rule="U-1",
+                )
+            filed = [
+                _insert(session, agent, call, sub, request, digest, decision, fields, now, resource=res,
+                        key=f"{request.idempotency_key}#{res.ref}")
+                for res, decision in plans
+            ]
+            return FilingResult(
+                filed=tuple(filed),
+                refused=tuple((res.ref, d.reasons) for res, d in batch.refused),
+            )
+
+        decision = policy.decide(
+            request.kind, facts, caller, now,
+            requested_date=request.requested_date, refund_requested=request.refund_requested,
+        )
+        if not decision.allowed:
+            raise NotAllowed("; ".join(str(r) for r in decision.reasons), rule=decision.reasons[0].rule)
+        blocking = policy.validate_filing(decision, confirmed=request.confirmed, fields=fields, now=now)
+        if blocking:
+            raise InvalidInput([str(r) for r in blocking], rule=blocking[0].rule)
+        ticket = _insert(session, agent, call, sub, request, digest, decision, fields, now,
+                         key=request.idempotency_key)
+        return FilingResult(filed=(ticket,))
+
+    try:
+        return store.transaction(work)
+    except IntegrityError as error:
+        # A concurrent filing won: either the same retry (T-3) or another open cancellation (C-9).
+        with store.read() as session:
+            replay = _replay(session, request, digest)
+            if replay is not None:
+                return replay
+        raise Conflict(
+            "C-9: another agent has just filed a cancellation-type ticket for this subscription; "
+            "open the account again to see it",
+            rule="C-9",
+        ) from error
+
+
+def _insert(
+    session: Session,
+    agent: AgentInfo,
+    call,
+    sub: Subscription,
+    request: FilingRequest,
+    digest: str,
+    decision: policy.Decision,
+    fields: dict[str, Any],
+    now,
+    *,
+    key: str,
+    resource=None,
+) -> FiledTicket:
+    consequences = decision.consequences.as_dict() if decision.consequences else {}
+    status = TicketStatus.PENDING_REVIEW if decision.needs_review else TicketStatus.OPEN
+    row_fields = dict(fields)
+    if resource is not None:
+        row_fields["resource_ref"] = resource.ref
+    if request.refund_requested:
+        row_fields["refund_requested"] = True
+    ticket = Ticket(
+        kind=request.kind.value,
+        status=status.value,
+        organization_id=sub.organization_id,
+        subscription_id=sub.id,
+        resource_id=resource.id if resource is not None else None,
+        call_id=call.call_id,
+        verification_id=call.verification_id,
+        filed_by_id=agent.id,
+        created_at=now,
+        updated_at=now,
+        idempotency_key=key,
+        content_hash=digest,
+        requested_date=request.requested_date.isoformat() if request.requested_date else None,
+        reason=request.reason or None,
+        fields=row_fields,
+        checklist=sorted(request.confirmed & {item.key for item in decision.checklist}),
+        consequences=consequences,
+        rules=sorted({r.rule for r in decision.reasons} | {n.rule for n in (decision.consequences.notes if decision.consequences else ())}),
+        needs_review=decision.needs_review,
+        needs_callback=decision.needs_callback,
+        effective_date=consequences.get("effective_date"),
+        data_deletion_date=consequences.get("data_deletion_date"),
+        reversal_deadline=consequences.get("reversal_deadline"),
+    )
+    session.add(ticket)
+    session.flush()
+    append_event(
+        session, at=now, actor=agent.name, action="ticket.filed", subject=f"ticket:{ticket.id}",
+        details={
+            "kind": ticket.kind,
+            "status": ticket.status,
+            "subscription": sub.ref,
+            "resource": resource.ref if resource is not None else None,
+            "verification_id": call.verification_id,
+            "checklist": ticket.checklist,
+            "rules": ticket.rules,
+        },
+    )
+    return FiledTicket(ticket.id, ticket_ref(ticket.id), request.kind, status, resource.ref if resource is not None else None)

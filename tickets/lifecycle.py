@@ -1,0 +1,222 @@
+"""T-2: the ticket lifecycle as an explicit state machine, with review (X-2 four eyes, V-8
+callbacks) and what resolving a ticket does to the directory.
+
+    open ──────────────► in progress ──► resolved
+      │                      ▲
+      │  pending review ──► approved
+      │        │
+      ▼        ▼
+   withdrawn  rejected          (withdrawn also from pending review and approved)
+
+Every change is a conditional UPDATE on the status the actor saw, so two supervisors deciding
+the same ticket at once cannot both win: the second is told who did and what they decided.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from identity import check_free_text
+from identity.errors import IdentityError
+from tickets.account import ticket_ref
+from tickets.agents import AgentInfo
+from tickets.audit import append_event
+from tickets.enums import (
+    CampaignState,
+    ResourceState,
+    SubscriptionState,
+    TicketKind,
+    TicketStatus,
+)
+from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from tickets.models import Agent, ImsCampaign, RenewalResource, Subscription, Ticket
+from tickets.store import Store
+
+S = TicketStatus
+TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
+    S.OPEN: frozenset({S.IN_PROGRESS, S.WITHDRAWN}),
+    S.PENDING_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.WITHDRAWN}),
+    S.APPROVED: frozenset({S.IN_PROGRESS, S.WITHDRAWN}),
+    S.IN_PROGRESS: frozenset({S.RESOLVED}),
+    S.REJECTED: frozenset(),
+    S.RESOLVED: frozenset(),
+    S.WITHDRAWN: frozenset(),
+}
+NEEDS_REASON = frozenset({S.REJECTED, S.WITHDRAWN})
+EXPEDITED_DELETION = timedelta(days=3)  # X-1, counted from approval (X-2)
+
+
+@dataclass(frozen=True)
+class TransitionResult:
+    ref: str
+    status: TicketStatus
+    at: datetime
+
+
+def transition_problems(ticket: Ticket, target: TicketStatus, actor: AgentInfo) -> list[str]:
+    """Every reason this actor cannot move this ticket to `target` now (empty: allowed)."""
+    current = TicketStatus(ticket.status)
+    problems: list[str] = []
+    if target not in TRANSITIONS[current]:
+        allowed = ", ".join(sorted(s.label for s in TRANSITIONS[current])) or "nothing (final)"
+        problems.append(f"T-2: a {current.label} ticket cannot become {target.label}; it can become {allowed}")
+        return problems
+    if target in (S.APPROVED, S.REJECTED):
+        if not actor.is_supervisor:
+            problems.append("X-2: only a supervisor can approve or reject")
+        if actor.id == ticket.filed_by_id:
+            problems.append("X-2: four eyes: the agent who filed a ticket cannot decide it")
+        if target is S.APPROVED and ticket.needs_callback and ticket.callback_at is None:
+            problems.append("V-8: record the callback to the phone number on file before approving")
+    if target is S.WITHDRAWN and not (actor.is_supervisor or actor.id == ticket.filed_by_id):
+        problems.append("T-2: only the filing agent or a supervisor can withdraw a ticket")
+    return problems
+
+
+def _clean_reason(reason: str | None, target: TicketStatus) -> str | None:
+    reason = (reason or "").strip()
+    if target in NEEDS_REASON and not reason:
+        raise InvalidInput({"reason": f"a reason is required to mark a ticket {target.label} (T-2)"})
+    if len(reason) > 2000:
+        raise InvalidInput({"reason": "at most 2000 characters"})
+    if reason:
+        try:
+            check_free_text(reason, "reason")
+        except IdentityError as error:
+            raise InvalidInput({error.field: f"{error.message} ({error.rule})"}, rule=error.rule) from error
+    return reason or None
+
+
+def transition(
+    store: Store,
+    *,
+    actor: AgentInfo,
+    ticket_id: int,
+    to: TicketStatus,
+    reason: str | None = None,
+) -> TransitionResult:
+    """Move a ticket along the lifecycle, or raise NotAllowed / Conflict saying why not."""
+    reason = _clean_reason(reason, to)
+
+    def work(session: Session) -> TransitionResult:
+        now = store.clock.now()
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is None:
+            raise NotFound(f"ticket {ticket_ref(ticket_id)} does not exist")
+        seen = ticket.status
+        problems = transition_problems(ticket, to, actor)
+        if problems:
+            raise NotAllowed("; ".join(problems), rule=problems[0].split(":")[0])
+        values: dict = {"status": to.value, "updated_at": now}
+        details: dict = {"from": seen, "to": to.value}
+        if to in (S.APPROVED, S.REJECTED):
+            values.update(decided_by_id=actor.id, decided_at=now, decision_reason=reason)
+            if to is S.APPROVED and ticket.kind == TicketKind.EXPEDITED_DEPROVISIONING.value:
+                deletion = (now + EXPEDITED_DELETION).date().isoformat()
+                values["data_deletion_date"] = deletion
+                values["consequences"] = {**ticket.consequences, "data_deletion_date": deletion}
+                details["data_deletion_date"] = deletion
+        if to is S.RESOLVED:
+            values["resolved_at"] = now
+        if reason:
+            details["reason"] = reason
+        # Conditional on the status we read: a concurrent decision makes this match nothing.
+        result = session.execute(
+            update(Ticket).where(Ticket.id == ticket_id, Ticket.status == seen).values(**values)
+        )
+        if result.rowcount != 1:
+            raise _lost_race(session, ticket_id)
+        if to is S.RESOLVED:
+            _apply_resolution(session, ticket, now)
+        append_event(
+            session, at=now, actor=actor.name, action=f"ticket.{to.value}", subject=f"ticket:{ticket_id}",
+            details=details,
+        )
+        return TransitionResult(ticket_ref(ticket_id), to, now)
+
+    return store.transaction(work)
+
+
+def _lost_race(session: Session, ticket_id: int) -> Conflict:
+    session.expire_all()
+    current = session.get(Ticket, ticket_id)
+    who = session.get(Agent, current.decided_by_id).display_name if current.decided_by_id else "someone"
+    return Conflict(
+        f"{ticket_ref(ticket_id)} was just changed by {who}: it is now {TicketStatus(current.status).label}",
+    )
+
+
+def approve(store: Store, *, supervisor: AgentInfo, ticket_id: int, reason: str | None = None) -> TransitionResult:
+    return transition(store, actor=supervisor, ticket_id=ticket_id, to=S.APPROVED, reason=reason)
+
+
+def reject(store: Store, *, supervisor: AgentInfo, ticket_id: int, reason: str) -> TransitionResult:
+    return transition(store, actor=supervisor, ticket_id=ticket_id, to=S.REJECTED, reason=reason)
+
+
+def record_callback(store: Store, *, agent: AgentInfo, ticket_id: int, note: str = "") -> datetime:
+    """V-8: someone at the desk called back the phone number on file and the caller confirmed."""
+    note = (note or "").strip()
+    if note:
+        try:
+            check_free_text(note, "callback_note")
+        except IdentityError as error:
+            raise InvalidInput({error.field: f"{error.message} ({error.rule})"}, rule=error.rule) from error
+
+    def work(session: Session) -> datetime:
+        now = store.clock.now()
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is None:
+            raise NotFound(f"ticket {ticket_ref(ticket_id)} does not exist")
+        if not ticket.needs_callback:
+            raise NotAllowed("V-8: this kind of ticket needs no callback")
+        if TicketStatus(ticket.status) not in (S.OPEN, S.PENDING_REVIEW):
+            raise NotAllowed(f"V-8: the ticket is {TicketStatus(ticket.status).label}; callbacks are recorded before the decision")
+        ticket.callback_at, ticket.callback_by_id = now, agent.id
+        ticket.callback_note, ticket.updated_at = note[:500] or None, now
+        session.add(ticket)
+        append_event(
+            session, at=now, actor=agent.name, action="ticket.callback_recorded", subject=f"ticket:{ticket_id}",
+            details={"rule": "V-8", "note_length": len(note)},
+        )
+        return now
+
+    return store.transaction(work)
+
+
+def _apply_resolution(session: Session, ticket: Ticket, now: datetime) -> None:
+    """What the finished work did, so the directory and the next call's rules agree with it."""
+    kind = TicketKind(ticket.kind)
+    sub = session.get(Subscription, ticket.subscription_id)
+    effective = _at(ticket.effective_date, now)
+    if kind is TicketKind.CANCEL_END_OF_TERM:
+        sub.auto_renew = False  # C-1: it expires at term end
+    elif kind is TicketKind.CANCEL_EARLY:
+        sub.state, sub.cancelled_at = SubscriptionState.CANCELLED.value, effective
+    elif kind is TicketKind.EXPEDITED_DEPROVISIONING:
+        sub.state = SubscriptionState.CANCELLED.value
+        sub.cancelled_at = sub.cancelled_at or now
+        sub.expedited_at = now
+    elif kind is TicketKind.REVERSAL:
+        sub.state, sub.cancelled_at = SubscriptionState.ACTIVE.value, None  # R-1
+    elif kind is TicketKind.IMS_CANCELLATION:
+        for campaign in session.exec(select(ImsCampaign).where(ImsCampaign.subscription_id == sub.id)):
+            if campaign.state != CampaignState.CANCELLED.value:
+                campaign.state = CampaignState.CANCELLED.value  # I-2, R-2
+                session.add(campaign)
+    elif kind is TicketKind.UNSUBSCRIBE_RESOURCE and ticket.resource_id is not None:
+        resource = session.get(RenewalResource, ticket.resource_id)
+        resource.state = ResourceState.UNSUBSCRIBED.value
+        session.add(resource)
+    session.add(sub)
+
+
+def _at(iso_date: str | None, fallback: datetime) -> datetime:
+    if not iso_date:
+        return fallback
+    d = date.fromisoformat(iso_date)
+    return fallback.replace(year=d.year, month=d.month, day=d.day, hour=0, minute=0, second=0, microsecond=0)
