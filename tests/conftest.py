@@ -17,7 +17,7 @@ from tickets.clock import FixedClock
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if "store" in getattr(item, "fixturenames", ()) or "store_url" in getattr(item, "fixturenames", ()):
+        if {"store", "store_url", "demo_store"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.store)
 
 
@@ -36,6 +36,12 @@ def postgres_database():
     database = testkit.PostgresDatabase()
     yield database
     database.drop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_demo_template(tmp_path_factory, sqlite_template):
+    """The migrated template with the demo directory and agents, seeded once at testkit.T0."""
+    return testkit.seeded_template(sqlite_template, tmp_path_factory.mktemp("demo-template"))
 
 
 @pytest.fixture(params=testkit.wanted_backends())
@@ -61,5 +67,22 @@ def clock() -> FixedClock:
 @pytest.fixture
 def store(store_url, clock):
     store = testkit.make_store(store_url, clock)
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def demo_store(backend, request, tmp_path, clock):
+    """A store holding the demo directory (dated relative to testkit.T0) and the demo agents."""
+    if backend == "sqlite":
+        url = request.getfixturevalue("sqlite_demo_template").new_url(tmp_path)
+        store = testkit.make_store(url, clock)
+    else:
+        database = request.getfixturevalue("postgres_database")
+        database.reset()
+        store = testkit.make_store(database.url, clock)
+        from tickets.demo import seed_demo
+
+        seed_demo(store, now=clock.now())
     yield store
     store.dispose()

@@ -49,6 +49,24 @@ class SqliteTemplate:
         return f"sqlite:///{target}"
 
 
+class SeededTemplate(SqliteTemplate):
+    def __init__(self, path: Path) -> None:  # noqa: D107 - built by seeded_template()
+        self.path = path
+
+
+def seeded_template(base: SqliteTemplate, directory: Path) -> SqliteTemplate:
+    """A copy of the migrated template with the demo directory and agents, seeded at T0."""
+    from tickets.demo import seed_demo
+
+    url = base.new_url(directory)
+    store = make_store(url)
+    seed_demo(store, now=T0)
+    with store.engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.dispose()
+    return SeededTemplate(Path(url.removeprefix("sqlite:///")))
+
+
 class PostgresDatabase:
     """A database of its own for this test session, migrated once and emptied between tests."""
 

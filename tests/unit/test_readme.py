@@ -1,0 +1,24 @@
+"""README's two commands are what a newcomer runs, and CI runs the same test command."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _commands() -> list[str]:
+    return re.findall(r"```\n(.+?)\n```", (ROOT / "README.md").read_text())
+
+
+def test_readme_starts_with_the_two_commands():
+    first, second = _commands()[:2]
+    assert first.endswith("deskapp --demo") and first.startswith("python3 -m venv .venv")
+    assert second.startswith("python3 -m venv .venv") and "pytest" in second
+
+
+def test_ci_runs_readme_test_command_exactly():
+    ci = (ROOT / ".ci" / "run").read_text()
+    test_command = _commands()[1]
+    assert f"TEST_COMMAND='{test_command}'" in ci
