@@ -74,18 +74,17 @@ class FilingResult:
 
 
 def _keys(request: FilingRequest) -> list[str]:
+    """Every key a filing of this request can have written: exact values, so that the lookup
+    uses the unique index (a LIKE prefix would scan a million tickets). A batch's first ticket
+    carries the bare key, so a different batch under the same key always meets it (T-3)."""
+    keys = [request.idempotency_key]
     if request.kind is TicketKind.UNSUBSCRIBE_RESOURCE:
-        return [f"{request.idempotency_key}#{ref}" for ref in sorted(set(request.resource_refs))]
-    return [request.idempotency_key]
+        keys += [f"{request.idempotency_key}#{ref}" for ref in sorted(set(request.resource_refs))]
+    return keys
 
 
 def _replay(session: Session, request: FilingRequest, digest: str) -> FilingResult | None:
-    existing = session.exec(
-        select(Ticket).where(
-            (Ticket.idempotency_key == request.idempotency_key)
-            | col(Ticket.idempotency_key).startswith(request.idempotency_key + "#")
-        )
-    ).all()
+    existing = session.exec(select(Ticket).where(col(Ticket.idempotency_key).in_(_keys(request)))).all()
     if not existing:
         return None
     if any(t.content_hash != digest for t in existing):
@@ -162,8 +161,8 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
                 )
             filed = [
                 _insert(session, agent, call, sub, request, digest, decision, fields, now, resource=res,
-                        key=f"{request.idempotency_key}#{res.ref}")
-                for res, decision in plans
+                        key=request.idempotency_key if index == 0 else f"{request.idempotency_key}#{res.ref}")
+                for index, (res, decision) in enumerate(plans)
             ]
             return FilingResult(
                 filed=tuple(filed),

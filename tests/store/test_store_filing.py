@@ -250,3 +250,19 @@ def test_c9_eight_processes_fifty_tries_one_open_cancellation(directory, store_u
         tickets = session.exec(select(Ticket)).all()
         filed_events = session.exec(select(AuditEvent).where(AuditEvent.action == "ticket.filed")).all()
     assert len(tickets) == 1 and len(filed_events) == 1
+
+
+def test_t3_batch_retry_replays_and_another_batch_under_the_key_is_refused(directory):
+    verification = directory.verified()
+
+    def batch(*refs):
+        return FilingRequest(
+            kind=TicketKind.UNSUBSCRIBE_RESOURCE, subscription_ref="SUB-CLD", idempotency_key="b1",
+            resource_refs=refs, reason="no longer needed", confirmed=frozenset({"confirm_unsubscription"}),
+        )
+
+    first = file_ticket(directory.store, agent=directory.agent, verification_id=verification, request=batch("RES-04", "RES-05"))
+    again = file_ticket(directory.store, agent=directory.agent, verification_id=verification, request=batch("RES-05", "RES-04"))
+    assert again.replayed and [t.id for t in again.filed] == [t.id for t in first.filed]
+    with pytest.raises(Conflict, match="T-3"):
+        file_ticket(directory.store, agent=directory.agent, verification_id=verification, request=batch("RES-06"))
