@@ -1,0 +1,585 @@
+"""Exports: tickets as CSV or JSON Lines, personal data masked, streamed, audited (E-1..E-3).
+
+## Export format (schema version 1)
+
+`deskapp export --format csv|jsonl` writes one record per ticket, oldest ticket first (by
+ticket number). Both formats carry the same fields in the same order; JSON Lines records are
+described by the JSON Schema shipped in the package (`tickets/export_schema.json`, draft
+2020-12, `$id` `urn:deskapp:schema:export-record:1`).
+
+| # | Field | JSON type | Meaning (rule behind it) |
+|---|-------|-----------|--------------------------|
+| 1 | `schema_version` | string, always `"1"` | version of this format |
+| 2 | `ticket_ref` | string `TK-000123` | the ticket |
+| 3 | `kind` | string: `cancel_end_of_term`, `cancel_early`, `expedited_deprovisioning`, `migration_on_premises`, `reversal`, `ims_cancellation`, `unsubscribe_resource` | what was asked for (C, X, M, R, I, U) |
+| 4 | `status` | string: `open`, `pending_review`, `approved`, `rejected`, `in_progress`, `resolved`, `withdrawn` | lifecycle (T-2) |
+| 5 | `created_at` | date-time | when it was filed |
+| 6 | `updated_at` | date-time | last change |
+| 7 | `organization_ref` | string | the directory's organization key |
+| 8 | `organization_name` | string | as it shows on the subscription (V-1) |
+| 9 | `subscription_ref` | string | the subscription |
+| 10 | `product` | string: `o365`, `intune`, `d365`, `cloud` | which product's rules apply |
+| 11 | `resource_ref` | string or null | the renewal resource (U-1, U-2) |
+| 12 | `filed_by` | string | sign-in name of the agent who filed it |
+| 13 | `decided_by` | string or null | supervisor who approved or rejected it; never the filer (X-2) |
+| 14 | `decided_at` | date-time or null | when (X-2) |
+| 15 | `decision_reason` | string or null | the supervisor's reason (free text) |
+| 16 | `requested_date` | date or null | the day the customer asked for (V-1 [D365]) |
+| 17 | `effective_date` | date or null | when the cancellation takes effect (T-1) |
+| 18 | `data_deletion_date` | date or null | when the data is deleted (T-1, C-8, X-1) |
+| 19 | `reversal_deadline` | date or null | last day to reverse (T-1, R-1) |
+| 20 | `needs_review` | boolean | a supervisor must approve it (X-2) |
+| 21 | `needs_callback` | boolean | a callback to the number on file is required (V-8) |
+| 22 | `callback_at` | date-time or null | when that callback was made (V-8) |
+| 23 | `rules` | array of rule IDs, e.g. `["C-1", "C-8"]` | the rules behind the decision |
+| 24 | `checklist` | array of strings | checklist items confirmed with the caller (C-7, X-2, M-3 ...) |
+| 25 | `caller_name` | string or null | the verified caller (V-1); masked: initials `A. S.` |
+| 26 | `caller_user_id` | string or null | the caller's sign-in ID; masked: `a***@contoso.co.uk` |
+| 27 | `caller_phone` | string or null | the caller's phone (E.164); masked: `***0958` |
+| 28 | `it_contact` | string or null | IT contact for a migration (M-3); masked like an e-mail |
+| 29 | `reason` | string or null | the agent's free-text reason |
+
+- **Dates and times.** Date-times are ISO 8601 UTC to the second, `2026-11-22T12:00:00Z`;
+  dates are `2026-11-22`. Absent values are `null` in JSON Lines and an empty cell in CSV.
+- **CSV.** UTF-8 without a byte-order mark, comma separated, `\\r\\n` line ends, a header row
+  with the field names above, quoted where needed (RFC 4180). Booleans are `true` / `false`;
+  `rules` and `checklist` are joined with one space.
+- **Masking (E-1).** By default: phone numbers keep only their last 4 digits (`***0958`),
+  e-mail addresses and sign-in IDs their first character and domain (`a***@contoso.co.uk`),
+  names become initials (`A. S.`). In `reason` and `decision_reason`, text that looks like an
+  e-mail address or a phone number (7 digits or more, ISO dates excepted) and the caller's own
+  first and last name are masked the same way; this is best effort, the agents are asked not
+  to type personal data there.
+  `--unmasked` is for supervisors only (`--agent NAME`, PIN asked for) and exports names,
+  sign-in IDs, phone numbers and the IT contact in full.
+- **Never exported**, masked or not: street address lines and postal codes, PIN hashes,
+  verification details. Nothing downstream needs them.
+- **Formula neutralising (E-2), CSV only.** A cell that starts with `=`, `+`, `-`, `@`, tab,
+  carriage return, line feed or a full-width `＝ ＋ － ＠` is prefixed with one `'` so that
+  spreadsheets show it as text. So that this can be undone exactly, a cell that starts with one
+  or more `'` followed by one of those characters gets one more `'` as well. To recover the
+  original value: if a cell starts with one or more `'` followed by a trigger character,
+  remove exactly one leading `'` (`tickets.export.recover_cell`). JSON Lines values are raw.
+- **Filters.** `--since` (inclusive) and `--until` (exclusive) compare with `created_at`; each
+  takes an ISO date (`2026-11-01`, the start of that day UTC) or date-time (without an offset
+  it is taken as UTC). `--kind` and `--status` may be repeated.
+- **Audit (E-1, A-1).** Every export appends an `export.created` audit event after the last
+  record is written, masked or not: format, filters, masked, row count and who (the signed-in
+  agent, or `cli`). An export that fails part-way appends `export.failed` with the rows
+  written so far.
+- **Streaming (E-3).** Records are read by ticket number in batches of 2,000, each a fresh
+  query, so memory stays flat however many tickets there are. Each batch sees the latest
+  committed state.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from importlib import resources
+from typing import Any, Literal, TextIO
+
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+from sqlmodel import col
+
+from tickets.account import ticket_ref
+from tickets.agents import AgentInfo
+from tickets.audit import append_event
+from tickets.enums import TicketKind, TicketStatus
+from tickets.errors import InvalidInput, NotAllowed
+from tickets.models import Agent, Organization, Person, RenewalResource, Subscription, Ticket, VerificationAttempt
+from tickets.store import Store
+
+SCHEMA_VERSION = "1"
+SCHEMA_ID = "urn:deskapp:schema:export-record:1"
+SCHEMA_RESOURCE = "export_schema.json"
+BATCH_SIZE = 2000
+PROGRESS_EVERY = 1000
+ANONYMOUS_ACTOR = "cli"  # who the audit event names when no agent signed in
+FORMATS = ("csv", "jsonl")
+Format = Literal["csv", "jsonl"]
+
+FIELDS: tuple[str, ...] = (
+    "schema_version",
+    "ticket_ref",
+    "kind",
+    "status",
+    "created_at",
+    "updated_at",
+    "organization_ref",
+    "organization_name",
+    "subscription_ref",
+    "product",
+    "resource_ref",
+    "filed_by",
+    "decided_by",
+    "decided_at",
+    "decision_reason",
+    "requested_date",
+    "effective_date",
+    "data_deletion_date",
+    "reversal_deadline",
+    "needs_review",
+    "needs_callback",
+    "callback_at",
+    "rules",
+    "checklist",
+    "caller_name",
+    "caller_user_id",
+    "caller_phone",
+    "it_contact",
+    "reason",
+)
+
+
+def load_schema() -> dict[str, Any]:
+    """The JSON Schema of one JSON Lines record, as shipped in the package."""
+    return json.loads(resources.files("tickets").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8"))
+
+
+# --- masking (E-1) ---------------------------------------------------------------------------
+
+MASK = "***"
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """`+442079460958` -> `***0958`: only the last 4 digits, never the length of the number."""
+    if phone is None:
+        return None
+    digits = _NON_DIGITS.sub("", phone)
+    if not digits:
+        return None if not phone.strip() else MASK
+    # A short number would be almost all shown: hide it whole.
+    return MASK + digits[-4:] if len(digits) >= 7 else MASK
+
+
+def mask_email(address: str | None) -> str | None:
+    """`ann.smith@contoso.co.uk` -> `a***@contoso.co.uk`: first character and domain."""
+    if address is None:
+        return None
+    address = address.strip()
+    if not address:
+        return None
+    local, at, domain = address.rpartition("@")
+    if not at or not local:
+        return MASK
+    return f"{local[0]}{MASK}@{domain}"
+
+
+def _initial(name: str | None) -> str | None:
+    for char in name or "":
+        if char.isalnum():
+            return char.upper() + "."
+    return None
+
+
+def mask_name(first: str | None, last: str | None) -> str | None:
+    """`Ann`, `Smith` -> `A. S.`."""
+    initials = [i for i in (_initial(first), _initial(last)) if i]
+    return " ".join(initials) or None
+
+
+_EMAIL_IN_TEXT = re.compile(r"[^\s@<>()\[\]\"',;:]+@[^\s@<>()\[\]\"',;:]+\.[^\s@<>()\[\]\"',;:]+")
+# A run of digits with the separators people write phone numbers with: ( ) . - / space.
+_PHONE_IN_TEXT = re.compile(r"(?<![\w./-])\+?\(?\d[\d\s().\-/]{5,}\d(?![\w])")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DIGITS = re.compile(r"\d(?:\D{0,3}\d){6}")  # 7 digits close together: maybe a phone number
+_NON_DIGITS = re.compile(r"\D+")
+
+
+def _mask_phone_match(match: re.Match[str]) -> str:
+    text = match.group(0)
+    if sum(c.isdigit() for c in text) < 7 or _ISO_DATE.fullmatch(text):
+        return text
+    return mask_phone(text) or text
+
+
+def scrub_text(text: str | None, names: Iterable[str | None] = ()) -> str | None:
+    """Best effort (E-1): mask e-mail addresses, phone numbers and the given names (the
+    caller's own, as whole words) typed into free text."""
+    if not text:
+        return text
+    if "@" in text:
+        text = _EMAIL_IN_TEXT.sub(lambda m: mask_email(m.group(0)) or MASK, text)
+    if _DIGITS.search(text):
+        text = _PHONE_IN_TEXT.sub(_mask_phone_match, text)
+    folded = text.casefold()
+    words = sorted({n.strip() for n in names if n and len(n.strip()) >= 2 and n.strip().casefold() in folded},
+                   key=len, reverse=True)
+    if words:
+        pattern = r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + r")(?!\w)"
+        text = re.sub(pattern, lambda m: _initial(m.group(0)) or MASK, text, flags=re.IGNORECASE)
+    return text
+
+
+# --- formula neutralising (E-2) --------------------------------------------------------------
+
+# What makes a spreadsheet read a cell as a formula, half-width and full-width.
+TRIGGERS = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
+_ESCAPED = re.compile("'*[" + re.escape("".join(sorted(TRIGGERS))) + "]")
+_NEUTRALISED = re.compile("'+[" + re.escape("".join(sorted(TRIGGERS))) + "]")
+
+
+def neutralise_cell(value: str) -> str:
+    """E-2: prefix one `'` to a cell that starts with a trigger, or with quotes then a trigger.
+
+    Quotes already in front of a trigger get one more too, so that `recover_cell` can always
+    take exactly one away: `=1` -> `'=1`, `'=1` -> `''=1`, `'x` stays `'x`.
+    """
+    return "'" + value if _ESCAPED.match(value) else value
+
+
+def recover_cell(value: str) -> str:
+    """The inverse of `neutralise_cell`: remove one `'` from `'...'` followed by a trigger."""
+    return value[1:] if _NEUTRALISED.match(value) else value
+
+
+# --- filters ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportFilter:
+    """Which tickets: created in [since, until), of these kinds and statuses (empty: all)."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    kinds: tuple[TicketKind, ...] = ()
+    statuses: tuple[TicketStatus, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("since", "until"):
+            value = getattr(self, name)
+            if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+                raise InvalidInput({name: "must be an aware datetime (UTC)"})
+        if self.since is not None and self.until is not None and self.since >= self.until:
+            raise InvalidInput({"--until": "must be later than --since"})
+        object.__setattr__(self, "kinds", tuple(TicketKind(k) for k in self.kinds))
+        object.__setattr__(self, "statuses", tuple(TicketStatus(s) for s in self.statuses))
+
+    def as_dict(self) -> dict[str, Any]:
+        """For the audit event."""
+        return {
+            "since": _iso(self.since),
+            "until": _iso(self.until),
+            "kinds": sorted(k.value for k in self.kinds),
+            "statuses": sorted(s.value for s in self.statuses),
+        }
+
+
+def parse_when(text: str, *, option: str) -> datetime:
+    """An ISO date (the start of that day, UTC) or date-time (UTC unless it says otherwise).
+
+    A bad value raises InvalidInput naming the option, e.g. `--since: ...`.
+    """
+    raw = text.strip()
+    try:
+        if len(raw) == 10:
+            day = date.fromisoformat(raw)
+            return datetime(day.year, day.month, day.day, tzinfo=UTC)
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(
+            {option: f"{text!r} is not an ISO 8601 date or date-time (e.g. 2026-11-01 or 2026-11-01T08:30:00Z)"}
+        ) from None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+# --- reading (E-3) ---------------------------------------------------------------------------
+
+
+def _iso(value: datetime | None) -> str | None:
+    """`2026-11-22T12:00:00Z` (isoformat is several times faster than strftime)."""
+    if value is None:
+        return None
+    if value.utcoffset():
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+
+
+def _base_query(filt: ExportFilter):
+    decider = aliased(Agent, name="decider")
+    filer = aliased(Agent, name="filer")
+    query = (
+        select(
+            Ticket.id,
+            Ticket.kind,
+            Ticket.status,
+            Ticket.created_at,
+            Ticket.updated_at,
+            Organization.ref,
+            Organization.name,
+            Subscription.ref,
+            Subscription.product,
+            RenewalResource.ref,
+            filer.name,
+            decider.name,
+            Ticket.decided_at,
+            Ticket.decision_reason,
+            Ticket.requested_date,
+            Ticket.effective_date,
+            Ticket.data_deletion_date,
+            Ticket.reversal_deadline,
+            Ticket.needs_review,
+            Ticket.needs_callback,
+            Ticket.callback_at,
+            Ticket.rules,
+            Ticket.checklist,
+            Person.first_name,
+            Person.last_name,
+            Person.user_id,
+            Person.phone_e164,
+            # Only the one key of the kind-specific fields, not the whole document (M-3).
+            col(Ticket.fields)["it_contact"].as_string(),
+            Ticket.reason,
+        )
+        .select_from(Ticket)
+        .join(Organization, Organization.id == Ticket.organization_id)
+        .join(Subscription, Subscription.id == Ticket.subscription_id)
+        .join(filer, filer.id == Ticket.filed_by_id)
+        .outerjoin(decider, decider.id == Ticket.decided_by_id)
+        .outerjoin(RenewalResource, RenewalResource.id == Ticket.resource_id)
+        .outerjoin(VerificationAttempt, VerificationAttempt.id == Ticket.verification_id)
+        .outerjoin(Person, Person.id == VerificationAttempt.person_id)
+    )
+    if filt.since is not None:
+        query = query.where(Ticket.created_at >= filt.since)
+    if filt.until is not None:
+        query = query.where(Ticket.created_at < filt.until)
+    if filt.kinds:
+        query = query.where(col(Ticket.kind).in_([k.value for k in filt.kinds]))
+    if filt.statuses:
+        query = query.where(col(Ticket.status).in_([s.value for s in filt.statuses]))
+    return query
+
+
+def _record(row: tuple[Any, ...], masked: bool) -> dict[str, Any]:
+    (
+        ticket_id, kind, status, created_at, updated_at, org_ref, org_name, sub_ref, product,
+        resource, filed_by, decided_by, decided_at, decision_reason, requested_date,
+        effective_date, data_deletion_date, reversal_deadline, needs_review, needs_callback,
+        callback_at, rules, checklist, first_name, last_name, user_id, phone, it_contact, reason,
+    ) = row
+    if it_contact is not None and not isinstance(it_contact, str):
+        it_contact = str(it_contact)
+    if masked:
+        caller_name = mask_name(first_name, last_name) if first_name or last_name else None
+        user_id, phone, it_contact = mask_email(user_id), mask_phone(phone), mask_email(it_contact)
+        names = (first_name, last_name)
+        reason, decision_reason = scrub_text(reason, names), scrub_text(decision_reason, names)
+    else:
+        caller_name = " ".join(p for p in (first_name, last_name) if p) or None
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "ticket_ref": ticket_ref(ticket_id),
+        "kind": kind,
+        "status": status,
+        "created_at": _iso(created_at),
+        "updated_at": _iso(updated_at),
+        "organization_ref": org_ref,
+        "organization_name": org_name,
+        "subscription_ref": sub_ref,
+        "product": product,
+        "resource_ref": resource,
+        "filed_by": filed_by,
+        "decided_by": decided_by,
+        "decided_at": _iso(decided_at),
+        "decision_reason": decision_reason,
+        "requested_date": requested_date,
+        "effective_date": effective_date,
+        "data_deletion_date": data_deletion_date,
+        "reversal_deadline": reversal_deadline,
+        "needs_review": bool(needs_review),
+        "needs_callback": bool(needs_callback),
+        "callback_at": _iso(callback_at),
+        "rules": [str(r) for r in rules or ()],
+        "checklist": [str(c) for c in checklist or ()],
+        "caller_name": caller_name,
+        "caller_user_id": user_id,
+        "caller_phone": phone,
+        "it_contact": it_contact,
+        "reason": reason,
+    }
+
+
+def iter_records(
+    store: Store, filt: ExportFilter | None = None, *, masked: bool = True, batch_size: int = BATCH_SIZE
+) -> Iterator[dict[str, Any]]:
+    """The export records, oldest ticket first (E-3).
+
+    Keyset pagination on the ticket id: each batch is one fresh query in its own short read
+    session, selecting plain columns (no ORM objects), so neither memory nor a long-held
+    snapshot grows with the table. A batch shorter than `batch_size` is the last one.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    base = _base_query(filt or ExportFilter()).order_by(Ticket.id).limit(batch_size)
+    last_id = 0
+    while True:
+        with store.read() as session:
+            # Core execution on the session's connection: plain rows, no ORM loading machinery.
+            rows = session.connection().execute(base.where(Ticket.id > last_id)).all()
+        for row in rows:
+            yield _record(tuple(row), masked)
+        if len(rows) < batch_size:
+            return
+        last_id = rows[-1][0]
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        value = " ".join(value)
+    return neutralise_cell(str(value))
+
+
+def csv_row(record: dict[str, Any]) -> list[str]:
+    """One record as CSV cells, in field order, neutralised (E-2)."""
+    return [_csv_cell(record[name]) for name in FIELDS]
+
+
+def write_records(
+    records: Iterable[dict[str, Any]],
+    out: TextIO,
+    *,
+    fmt: Format,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Write records to a text stream (opened with `newline=""` for CSV); returns the count.
+
+    `progress(count)` is called every PROGRESS_EVERY records and once at the end.
+    """
+    count = 0
+    if fmt == "csv":
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(FIELDS)
+        for record in records:
+            writer.writerow(csv_row(record))
+            count += 1
+            if progress is not None and count % PROGRESS_EVERY == 0:
+                progress(count)
+    elif fmt == "jsonl":
+        dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+        for record in records:
+            out.write(dumps(record) + "\n")
+            count += 1
+            if progress is not None and count % PROGRESS_EVERY == 0:
+                progress(count)
+    else:
+        raise InvalidInput({"--format": f"must be one of {', '.join(FORMATS)}, not {fmt!r}"})
+    out.flush()
+    if progress is not None:
+        progress(count)
+    return count
+
+
+def check_unmasking(actor: AgentInfo | None) -> None:
+    """E-1: only a signed-in supervisor may export personal data unmasked."""
+    if actor is None:
+        raise NotAllowed(
+            "E-1: an unmasked export needs a supervisor: sign in with --agent NAME", rule="E-1"
+        )
+    if not actor.is_supervisor:
+        raise NotAllowed(
+            f"E-1: only supervisors may export unmasked personal data; {actor.name} is an agent",
+            rule="E-1",
+        )
+
+
+def write_export(
+    store: Store,
+    out: TextIO,
+    *,
+    fmt: Format,
+    filt: ExportFilter | None = None,
+    masked: bool = True,
+    actor: AgentInfo | None = None,
+    progress: Callable[[int], None] | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> int:
+    """Stream the export to `out` and audit it (E-1..E-3); returns the number of records.
+
+    The `export.created` event is committed after the last record is written (so its row
+    count is true); if writing fails part-way, `export.failed` records how far it got and the
+    error is raised again.
+    """
+    filt = filt or ExportFilter()
+    if fmt not in FORMATS:
+        raise InvalidInput({"--format": f"must be one of {', '.join(FORMATS)}, not {fmt!r}"})
+    if not masked:
+        check_unmasking(actor)
+    written = 0
+
+    def counted(records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        nonlocal written
+        for record in records:
+            yield record
+            written += 1  # the consumer asked for the next one: this one is written
+
+    details = {
+        "format": fmt,
+        "schema_version": SCHEMA_VERSION,
+        "filters": filt.as_dict(),
+        "masked": masked,
+        "by": actor.name if actor is not None else ANONYMOUS_ACTOR,
+        "agent_role": actor.role.value if actor is not None else None,
+        "rule": "E-1",
+    }
+    try:
+        rows = write_records(
+            counted(iter_records(store, filt, masked=masked, batch_size=batch_size)), out, fmt=fmt, progress=progress
+        )
+    except BaseException as error:
+        _audit(store, actor, "export.failed", {**details, "rows": written, "error": type(error).__name__},
+               best_effort=True)
+        raise
+    _audit(store, actor, "export.created", {**details, "rows": rows})
+    return rows
+
+
+def _audit(store: Store, actor: AgentInfo | None, action: str, details: dict[str, Any], *, best_effort: bool = False) -> None:
+    try:
+        with store.write() as session:
+            append_event(
+                session, at=store.clock.now(), actor=actor.name if actor is not None else ANONYMOUS_ACTOR,
+                action=action, subject="export", details=details,
+            )
+    except Exception:
+        if not best_effort:
+            raise
+
+
+__all__ = [
+    "BATCH_SIZE",
+    "FIELDS",
+    "FORMATS",
+    "SCHEMA_ID",
+    "SCHEMA_VERSION",
+    "TRIGGERS",
+    "ExportFilter",
+    "check_unmasking",
+    "csv_row",
+    "iter_records",
+    "load_schema",
+    "mask_email",
+    "mask_name",
+    "mask_phone",
+    "neutralise_cell",
+    "parse_when",
+    "recover_cell",
+    "scrub_text",
+    "write_export",
+    "write_records",
+]
