@@ -13,11 +13,13 @@ from identity.errors import (
     InvalidName,
     InvalidPhone,
     InvalidUrl,
+    InvalidText,
     InvalidUserId,
 )
 from identity.lockout import LockoutPolicy, LockoutState, lockout_state
 from identity.normalize import (
     Address,
+    check_storable_text,
     normalize_address,
     normalize_org_name,
     normalize_person_name,
@@ -50,6 +52,7 @@ __all__ = [
     "InvalidName",
     "InvalidPhone",
     "InvalidUrl",
+    "InvalidText",
     "InvalidUserId",
     "LockoutPolicy",
     "LockoutState",
@@ -60,6 +63,7 @@ __all__ = [
     "VerifiedCaller",
     "check_claim_format",
     "check_free_text",
+    "check_storable_text",
     "find_credential",
     "format_as_you_type",
     "lockout_state",

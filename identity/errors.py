@@ -14,6 +14,7 @@ __all__ = [
     "InvalidAddress",
     "InvalidName",
     "InvalidPhone",
+    "InvalidText",
     "InvalidUrl",
     "InvalidUserId",
 ]
@@ -54,6 +55,10 @@ class InvalidAddress(IdentityError):
 
 class InvalidUrl(IdentityError):
     """An organization URL without a plausible host (V-1 [D365], V-3)."""
+
+
+class InvalidText(IdentityError):
+    """Text no database can hold as typed: lone surrogates or control characters (V-3)."""
 
 
 class CredentialInFreeText(IdentityError):

@@ -15,9 +15,10 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from identity.errors import InvalidAddress, InvalidName, InvalidUrl
+from identity.errors import InvalidAddress, InvalidName, InvalidText, InvalidUrl
 
 __all__ = [
+    "check_storable_text",
     "MAX_ADDRESS_LINE_LENGTH",
     "MAX_NAME_LENGTH",
     "Address",
@@ -46,6 +47,18 @@ def require_str(value: object, what: str = "value") -> str:
 def has_surrogate(value: str) -> bool:
     """True if ``value`` holds a lone surrogate (not valid Unicode text; e.g. from a bad paste)."""
     return any("\ud800" <= ch <= "\udfff" for ch in value)
+
+
+def check_storable_text(value: str, field: str) -> str:
+    """Refuse text that is not text: lone surrogates (a broken paste) and control characters
+    other than tab and line breaks. Databases refuse or mangle them, so they are stopped here
+    with the field named instead of surfacing as a driver error (V-3)."""
+    require_str(value)
+    if has_surrogate(value) or any(
+        (ord(ch) < 32 and ch not in "\t\n\r") or ord(ch) == 127 for ch in value
+    ):
+        raise InvalidText(field, "V-3", "contains characters that are not valid text (control characters or a broken paste)")
+    return value
 
 
 def _strip_marks(value: str) -> str:

@@ -16,6 +16,7 @@ from tickets.enums import AgentRole
 from tickets.errors import Conflict, InvalidInput, NotAllowed
 from tickets.models import Agent
 from tickets.store import Store
+from tickets.text import check_text
 
 # scrypt cost: about 50 ms a check on this class of machine, far too slow to guess 10^4..10^8
 # PINs online, and the hash alone is worthless without a salt table per agent.
@@ -109,6 +110,7 @@ def create_agent(store: Store, *, name: str, display_name: str, role: str, pin: 
 
 def authenticate(store: Store, *, name: str, pin: str) -> AgentInfo:
     """The agent with this name and PIN, or NotAllowed saying only that the pair is wrong."""
+    check_text({"name": name, "pin": pin}, free_text=False, max_length=100)
     with store.read() as session:
         agent = session.exec(select(Agent).where(Agent.name == name.strip().lower())).first()
     stored = agent.pin_hash if agent is not None and agent.active else _dummy_hash()

@@ -14,8 +14,6 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from identity import check_free_text
-from identity.errors import IdentityError
 from tickets import policy
 from tickets.account import caller_facts, resource_facts, subscription_facts, ticket_ref
 from tickets.agents import AgentInfo
@@ -24,11 +22,8 @@ from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tickets.models import Person, Subscription, Ticket
 from tickets.store import Store
+from tickets.text import check_text
 from tickets.verification import load_verified_call
-
-FREE_TEXT_FIELDS = ("reason", "note", "it_contact_note")
-MAX_FREE_TEXT = 2000
-
 
 @dataclass(frozen=True)
 class FilingRequest:
@@ -101,26 +96,22 @@ def _replay(session: Session, request: FilingRequest, digest: str) -> FilingResu
     )
 
 
-def _check_free_text(request: FilingRequest) -> None:
-    errors: dict[str, str] = {}
-    texts = {"reason": request.reason, **{k: v for k, v in request.fields.items() if isinstance(v, str)}}
-    for name, value in texts.items():
-        if len(value) > MAX_FREE_TEXT:
-            errors[name] = f"at most {MAX_FREE_TEXT} characters"
-            continue
-        try:
-            check_free_text(value, name)
-        except IdentityError as error:
-            errors[name] = f"{error.message} ({error.rule})"
-    if errors:
-        raise InvalidInput(errors, rule="V-6")
+def _check_text(request: FilingRequest) -> None:
+    """Keys and refs must be storable; what the agent typed must also hold no credential (V-6)."""
+    check_text(
+        {"idempotency_key": request.idempotency_key, "subscription_ref": request.subscription_ref,
+         **{f"resource_refs[{i}]": ref for i, ref in enumerate(request.resource_refs)},
+         **{f"fields[{i}]": key for i, key in enumerate(request.fields)}},
+        free_text=False, max_length=200,
+    )
+    check_text({"reason": request.reason, **{k: v for k, v in request.fields.items()}})
 
 
 def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request: FilingRequest) -> FilingResult:
     """File what the verified caller asked for, or raise with every reason it cannot be."""
     if not request.idempotency_key or len(request.idempotency_key) > 60:
         raise InvalidInput({"idempotency_key": "required, at most 60 characters (T-3)"})
-    _check_free_text(request)
+    _check_text(request)
     digest = request.content_hash()
 
     def work(session: Session) -> FilingResult:

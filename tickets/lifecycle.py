@@ -20,8 +20,6 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from identity import check_free_text
-from identity.errors import IdentityError
 from tickets.account import ticket_ref
 from tickets.agents import AgentInfo
 from tickets.audit import append_event
@@ -35,6 +33,7 @@ from tickets.enums import (
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tickets.models import Agent, ImsCampaign, RenewalResource, Subscription, Ticket
 from tickets.store import Store
+from tickets.text import check_text
 
 S = TicketStatus
 TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
@@ -81,13 +80,7 @@ def _clean_reason(reason: str | None, target: TicketStatus) -> str | None:
     reason = (reason or "").strip()
     if target in NEEDS_REASON and not reason:
         raise InvalidInput({"reason": f"a reason is required to mark a ticket {target.label} (T-2)"})
-    if len(reason) > 2000:
-        raise InvalidInput({"reason": "at most 2000 characters"})
-    if reason:
-        try:
-            check_free_text(reason, "reason")
-        except IdentityError as error:
-            raise InvalidInput({error.field: f"{error.message} ({error.rule})"}, rule=error.rule) from error
+    check_text({"reason": reason})
     return reason or None
 
 
@@ -161,11 +154,7 @@ def reject(store: Store, *, supervisor: AgentInfo, ticket_id: int, reason: str) 
 def record_callback(store: Store, *, agent: AgentInfo, ticket_id: int, note: str = "") -> datetime:
     """V-8: someone at the desk called back the phone number on file and the caller confirmed."""
     note = (note or "").strip()
-    if note:
-        try:
-            check_free_text(note, "callback_note")
-        except IdentityError as error:
-            raise InvalidInput({error.field: f"{error.message} ({error.rule})"}, rule=error.rule) from error
+    check_text({"callback_note": note}, max_length=500)
 
     def work(session: Session) -> datetime:
         now = store.clock.now()

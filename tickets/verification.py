@@ -41,6 +41,7 @@ from tickets.models import (
     VerificationUnlock,
 )
 from tickets.store import Store
+from tickets.text import check_text
 
 POLICY = LockoutPolicy()
 
@@ -97,15 +98,8 @@ def start_call(store: Store, agent: AgentInfo) -> int:
 
 def end_call(store: Store, agent: AgentInfo, call_id: int, wrap_up_note: str) -> None:
     """Close the call with its wrap-up note (checked for credentials, V-6)."""
-    from identity import check_free_text
-
     note = (wrap_up_note or "").strip()
-    if len(note) > 2000:
-        raise InvalidInput({"wrap_up_note": "at most 2000 characters"})
-    try:
-        check_free_text(note, "wrap_up_note")
-    except IdentityError as error:
-        raise InvalidInput({error.field: f"{error.message} ({error.rule})"}, rule=error.rule) from error
+    check_text({"wrap_up_note": note})
     now = store.clock.now()
     with store.write() as session:
         call = session.get(Call, call_id)
@@ -411,17 +405,12 @@ def locked_organizations(store: Store) -> list[LockedOrganization]:
 
 def unlock_organization(store: Store, *, supervisor: AgentInfo, organization_id: int, reason: str) -> None:
     """A supervisor lifts a lockout (V-5), with a reason; audited."""
-    from identity import check_free_text
-
     if not supervisor.is_supervisor:
         raise NotAllowed("V-5: only a supervisor can unlock an organization")
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput({"reason": "a reason is required to unlock (V-5)"})
-    try:
-        check_free_text(reason, "reason")
-    except IdentityError as error:
-        raise InvalidInput({error.field: f"{error.message} ({error.rule})"}, rule=error.rule) from error
+    check_text({"reason": reason}, max_length=500)
 
     def work(session: Session) -> None:
         now = store.clock.now()
