@@ -101,6 +101,8 @@ def transition(
         if ticket is None:
             raise NotFound(f"ticket {ticket_ref(ticket_id)} does not exist")
         seen = ticket.status
+        if to in (S.APPROVED, S.REJECTED) and ticket.decided_by_id is not None:
+            raise _lost_race(session, ticket_id, already=True)
         problems = transition_problems(ticket, to, actor)
         if problems:
             raise NotAllowed("; ".join(problems), rule=problems[0].split(":")[0])
@@ -134,12 +136,14 @@ def transition(
     return store.transaction(work)
 
 
-def _lost_race(session: Session, ticket_id: int) -> Conflict:
+def _lost_race(session: Session, ticket_id: int, *, already: bool = False) -> Conflict:
+    """Someone else decided or moved the ticket first: say who, and what it is now."""
     session.expire_all()
     current = session.get(Ticket, ticket_id)
     who = session.get(Agent, current.decided_by_id).display_name if current.decided_by_id else "someone"
+    verb = "was already decided" if already else "was just changed"
     return Conflict(
-        f"{ticket_ref(ticket_id)} was just changed by {who}: it is now {TicketStatus(current.status).label}",
+        f"{ticket_ref(ticket_id)} {verb} by {who}: it is now {TicketStatus(current.status).label}",
     )
 
 

@@ -164,7 +164,10 @@ class VerificationAttempt(SQLModel, table=True):
     roles: list[str] = _json()
     expires_at: datetime | None = _dt(nullable=True)
 
-    __table_args__ = (Index("ix_verification_org_at", "organization_id", "at"),)
+    __table_args__ = (
+        Index("ix_verification_org_at", "organization_id", "at"),
+        Index("ix_verification_attempt_at", "at"),  # migration 0002: the dashboard's counts
+    )
 
 
 class VerificationUnlock(SQLModel, table=True):
@@ -269,6 +272,8 @@ class AuditEvent(SQLModel, table=True):
     details: dict[str, Any] = _json(dict)  # what and why; never typed personal data
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64, unique=True)
+
+    __table_args__ = (Index("ix_audit_event_action_at", "action", "at"),)  # migration 0002
 
 
 class AuditHead(SQLModel, table=True):

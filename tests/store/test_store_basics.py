@@ -77,3 +77,15 @@ def test_out_of_date_schema_names_the_command(store):
         check_schema(store.engine)
     with store.write() as session:
         session.exec(text(f"UPDATE alembic_version SET version_num = '{head_revision()}'"))
+
+
+def test_migrations_match_the_models(store):
+    """A model change without its migration would leave real databases behind."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    with store.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": False})
+        diff = compare_metadata(context, SQLModel.metadata)
+    assert diff == []

@@ -1,0 +1,271 @@
+"""The supervisors' dashboard: a handful of GROUP BY queries for an injected `now`.
+
+Every figure is one aggregate query over an indexed range (ticket.created_at,
+call.started_at, ticket.status + created_at), so the dashboard costs the same on a thousand
+tickets as on a million: no query reads rows outside its time window, and no Python loop
+runs over tickets (only over the 14 days of the calls chart, to fill in days without calls).
+
+Days are UTC days. "Today" is from 00:00 UTC of `now`'s day up to `now`; "this week" is the
+last 7 UTC days: today and the 6 days before it. Nothing after `now` is counted, so the
+figures for a moment in the past are what the dashboard showed then.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import Date, String, case, cast, func, literal
+from sqlmodel import Session, col, select
+
+from tickets.account import ticket_ref
+from tickets.enums import TicketKind, TicketStatus
+from tickets.models import Agent, AuditEvent, Call, Ticket, VerificationAttempt
+from tickets.store import Store
+
+WEEK_DAYS = 7
+CALL_CHART_DAYS = 14
+LOCKED_ACTION = "organization.locked"  # appended by tickets.verification (V-5)
+
+
+@dataclass(frozen=True)
+class KindStatusCount:
+    kind: TicketKind
+    status: TicketStatus
+    today: int
+    week: int
+
+
+@dataclass(frozen=True)
+class AgentCount:
+    name: str
+    display_name: str
+    tickets: int
+
+
+@dataclass(frozen=True)
+class OldestWaiting:
+    ref: str
+    created_at: datetime
+    age: timedelta
+
+
+@dataclass(frozen=True)
+class DayCount:
+    day: date
+    calls: int
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    now: datetime
+    today_start: datetime
+    week_start: datetime
+    tickets: tuple[KindStatusCount, ...]  # by kind then status; only pairs seen this week
+    tickets_today: int
+    tickets_week: int
+    verification_attempts_today: int
+    verification_attempts_week: int
+    verification_failures_today: int
+    verification_failures_week: int
+    lockouts_today: int
+    lockouts_week: int
+    oldest_waiting: OldestWaiting | None  # the ticket waiting longest for review (X-2)
+    waiting_review: int
+    tickets_per_agent_week: tuple[AgentCount, ...]  # most tickets first
+    calls_per_day: tuple[DayCount, ...]  # the last 14 UTC days, oldest first, today last
+
+    @property
+    def call_counts(self) -> list[int]:
+        """The calls chart's values, oldest day first (for a Sparkline)."""
+        return [d.calls for d in self.calls_per_day]
+
+
+def day_start(moment: datetime) -> datetime:
+    """00:00 UTC of the UTC day `moment` falls in."""
+    moment = moment.astimezone(UTC)
+    return datetime.combine(moment.date(), time(0), tzinfo=UTC)
+
+
+def _utc_day(column, dialect: str):
+    """The UTC calendar day of a datetime column, for GROUP BY."""
+    if dialect == "sqlite":
+        return func.date(column)  # stored as UTC text: 'YYYY-MM-DD'
+    # PostgreSQL keeps timestamptz: take the day in UTC whatever the session's time zone.
+    return cast(func.timezone("UTC", column), Date)
+
+
+def _as_date(value) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _one_in(column, since: datetime, now: datetime):
+    """1 when the column falls in [since, now], else 0 (to SUM inside one ranged scan)."""
+    return func.coalesce(func.sum(case(((column >= since) & (column <= now), 1), else_=0)), 0)
+
+
+def compute_dashboard(store: Store, now: datetime | None = None) -> Dashboard:
+    """The dashboard's figures as of `now` (default: the store's clock)."""
+    now = (now or store.clock.now()).astimezone(UTC)
+    today = day_start(now)
+    week = today - timedelta(days=WEEK_DAYS - 1)
+    chart_start = today - timedelta(days=CALL_CHART_DAYS - 1)
+    dialect = store.engine.dialect.name
+    with store.read() as session:
+        tickets = _tickets_by_kind_status(session, today, week, now)
+        attempts = _verification(session, today, week, now)
+        lockouts = _lockouts(session, today, week, now)
+        oldest, waiting = _oldest_waiting(session, now)
+        per_agent = _tickets_per_agent(session, week, now)
+        calls = _calls_per_day(session, chart_start, now, dialect)
+    days = [chart_start.date() + timedelta(days=i) for i in range(CALL_CHART_DAYS)]
+    return Dashboard(
+        now=now,
+        today_start=today,
+        week_start=week,
+        tickets=tickets,
+        tickets_today=sum(t.today for t in tickets),
+        tickets_week=sum(t.week for t in tickets),
+        verification_attempts_today=attempts[0],
+        verification_attempts_week=attempts[1],
+        verification_failures_today=attempts[2],
+        verification_failures_week=attempts[3],
+        lockouts_today=lockouts[0],
+        lockouts_week=lockouts[1],
+        oldest_waiting=oldest,
+        waiting_review=waiting,
+        tickets_per_agent_week=per_agent,
+        calls_per_day=tuple(DayCount(d, calls.get(d, 0)) for d in days),
+    )
+
+
+def _tickets_by_kind_status(
+    session: Session, today: datetime, week: datetime, now: datetime
+) -> tuple[KindStatusCount, ...]:
+    # One range scan of ix_ticket_created for the week; today is a SUM inside it.
+    created = col(Ticket.created_at)
+    rows = session.exec(
+        select(Ticket.kind, Ticket.status, _one_in(created, today, now), func.count())
+        .where(created >= week, created <= now)
+        .group_by(Ticket.kind, Ticket.status)
+        .order_by(Ticket.kind, Ticket.status)
+    ).all()
+    return tuple(
+        KindStatusCount(TicketKind(kind), TicketStatus(status), int(n_today), int(n_week))
+        for kind, status, n_today, n_week in rows
+    )
+
+
+def _verification(session: Session, today: datetime, week: datetime, now: datetime) -> tuple[int, int, int, int]:
+    at = col(VerificationAttempt.at)
+    failed = VerificationAttempt.passed == False  # noqa: E712 - SQL comparison
+    row = session.exec(
+        select(
+            _one_in(at, today, now),
+            func.count(),
+            func.coalesce(func.sum(case(((at >= today) & failed, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((failed, 1), else_=0)), 0),
+        ).where(at >= week, at <= now)
+    ).one()
+    return tuple(int(v or 0) for v in row)  # type: ignore[return-value]
+
+
+def _lockouts(session: Session, today: datetime, week: datetime, now: datetime) -> tuple[int, int]:
+    """`organization.locked` events in the window. A lock is appended in the same transaction
+    as the failed attempt that caused it, at the same moment (tickets.verification), so only
+    the organizations with a failure in the window need looking at: the audit trail is read
+    through its subject index for those, never scanned whole."""
+    at = col(AuditEvent.at)
+    attempt_at = col(VerificationAttempt.at)
+    failing = (
+        select(literal("organization:") + cast(VerificationAttempt.organization_id, String))
+        .where(VerificationAttempt.passed == False, attempt_at >= week, attempt_at <= now)  # noqa: E712
+        .distinct()
+    )
+    row = session.exec(
+        select(_one_in(at, today, now), func.count()).where(
+            col(AuditEvent.subject).in_(failing), AuditEvent.action == LOCKED_ACTION, at >= week, at <= now
+        )
+    ).one()
+    return int(row[0] or 0), int(row[1] or 0)
+
+
+def _oldest_waiting(session: Session, now: datetime) -> tuple[OldestWaiting | None, int]:
+    # ix_ticket_status_created: the first entry of the pending-review range is the oldest.
+    pending = Ticket.status == TicketStatus.PENDING_REVIEW.value
+    first = session.exec(
+        select(Ticket.id, Ticket.created_at)
+        .where(pending)
+        .order_by(col(Ticket.created_at), col(Ticket.id))
+        .limit(1)
+    ).first()
+    waiting = session.exec(select(func.count()).select_from(Ticket).where(pending)).one()
+    if first is None:
+        return None, int(waiting or 0)
+    ticket_id, created_at = first
+    return OldestWaiting(ticket_ref(ticket_id), created_at, max(now - created_at, timedelta(0))), int(waiting or 0)
+
+
+def _tickets_per_agent(session: Session, week: datetime, now: datetime) -> tuple[AgentCount, ...]:
+    created = col(Ticket.created_at)
+    per_agent = (
+        select(Ticket.filed_by_id.label("agent_id"), func.count().label("n"))  # type: ignore[attr-defined]
+        .where(created >= week, created <= now)
+        .group_by(Ticket.filed_by_id)
+        .subquery()
+    )
+    rows = session.exec(
+        select(Agent.name, Agent.display_name, per_agent.c.n)
+        .join(per_agent, per_agent.c.agent_id == Agent.id)
+        .order_by(per_agent.c.n.desc(), Agent.name)
+    ).all()
+    return tuple(AgentCount(name, display, int(n)) for name, display, n in rows)
+
+
+def _calls_per_day(session: Session, start: datetime, now: datetime, dialect: str) -> dict[date, int]:
+    started = col(Call.started_at)
+    day = _utc_day(started, dialect).label("day")
+    rows = session.exec(
+        select(day, func.count()).where(started >= start, started <= now).group_by(day)
+    ).all()
+    return {_as_date(d): int(n) for d, n in rows}
+
+
+def format_age(age: timedelta) -> str:
+    """'2 d 3 h', '5 h 12 min', '4 min' - how long a ticket has waited."""
+    minutes = int(age.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {mins} min"
+    return f"{mins} min"
+
+
+def count_tickets(
+    store: Store,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    kinds: tuple[TicketKind, ...] = (),
+    statuses: tuple[TicketStatus, ...] = (),
+) -> int:
+    """How many tickets were created in [since, until) with these kinds and statuses (empty:
+    all) - the same selection as tickets.export.ExportFilter, so an export can show progress."""
+    created = col(Ticket.created_at)
+    query = select(func.count()).select_from(Ticket)
+    if since is not None:
+        query = query.where(created >= since)
+    if until is not None:
+        query = query.where(created < until)
+    if kinds:
+        query = query.where(col(Ticket.kind).in_([TicketKind(k).value for k in kinds]))
+    if statuses:
+        query = query.where(col(Ticket.status).in_([TicketStatus(s).value for s in statuses]))
+    with store.read() as session:
+        return int(session.exec(query).one())
