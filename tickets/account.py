@@ -85,7 +85,11 @@ class AccountView:
         raise KeyError(ref)
 
 
-def _summary(t: Ticket) -> TicketSummary:
+# What a TicketSummary needs: rules read these, never the ticket's JSON documents.
+_SUMMARY_COLUMNS = (Ticket.id, Ticket.kind, Ticket.status, Ticket.created_at, Ticket.resolved_at)
+
+
+def _summary(t) -> TicketSummary:
     return TicketSummary(ticket_ref(t.id), TicketKind(t.kind), TicketStatus(t.status), t.created_at, t.resolved_at)
 
 
@@ -93,15 +97,19 @@ def subscription_facts(session: Session, subs: list[Subscription]) -> dict[int, 
     """Facts for these subscriptions, with their campaigns and their active tickets."""
     ids = [s.id for s in subs]
     campaigns: dict[int, list[CampaignFacts]] = defaultdict(list)
-    for c in session.exec(select(ImsCampaign).where(col(ImsCampaign.subscription_id).in_(ids)).order_by(ImsCampaign.ref)):
-        campaigns[c.subscription_id].append(
-            CampaignFacts(c.ref, c.name, c.billing_admin_user_id, CampaignState(c.state))
-        )
+    d365 = [s.id for s in subs if s.product == Product.D365.value]  # only D365 has IMS campaigns
+    if d365:
+        for c in session.exec(
+            select(ImsCampaign).where(col(ImsCampaign.subscription_id).in_(d365)).order_by(ImsCampaign.ref)
+        ):
+            campaigns[c.subscription_id].append(
+                CampaignFacts(c.ref, c.name, c.billing_admin_user_id, CampaignState(c.state))
+            )
     tickets: dict[int, list[TicketSummary]] = defaultdict(list)
     # Only tickets still under way matter to the rules (C-9, M-4); history stays out of the way.
     active = [s.value for s in ACTIVE_STATUSES]
     for t in session.exec(
-        select(Ticket)
+        select(*_SUMMARY_COLUMNS, Ticket.subscription_id)
         .where(col(Ticket.subscription_id).in_(ids), col(Ticket.status).in_(active))
         .order_by(col(Ticket.created_at).desc())
     ):
@@ -139,7 +147,7 @@ def resource_facts(session: Session, subs: dict[int, Subscription]) -> dict[int,
     open_by_resource: dict[int, list[TicketSummary]] = defaultdict(list)
     if resources:
         for t in session.exec(
-            select(Ticket).where(
+            select(*_SUMMARY_COLUMNS, Ticket.resource_id).where(
                 col(Ticket.resource_id).in_([r.id for r in resources]), col(Ticket.status).in_(active)
             )
         ):

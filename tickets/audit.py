@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import String, cast, func, literal
+from sqlalchemy import String, bindparam, cast, func, insert, literal, update
 from sqlmodel import Session, col, select
 
 from tickets.models import AuditEvent, AuditHead, Ticket
@@ -55,6 +55,12 @@ def event_hash(event: AuditEvent) -> str:
     ).hexdigest()
 
 
+_head = AuditHead.__table__
+_LOCK_HEAD = select(_head.c.seq, _head.c.hash).where(_head.c.id == 1).with_for_update()
+_INSERT_EVENT = insert(AuditEvent.__table__)
+_MOVE_HEAD = update(_head).where(_head.c.id == 1).values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+
+
 def append_event(
     session: Session,
     *,
@@ -67,23 +73,18 @@ def append_event(
     """Append one event in the caller's transaction (so it commits with what it records)."""
     details = json.loads(json.dumps(details or {}, sort_keys=True))  # plain JSON values only
     at = at.astimezone(UTC)
-    head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
-    event = AuditEvent(
-        seq=head.seq + 1,
-        at=at,
-        actor=actor,
-        action=action,
-        subject=subject,
-        details=details,
-        prev_hash=head.hash,
-        hash="",
-    )
-    event.hash = event_hash(event)
-    head.seq, head.hash = event.seq, event.hash
-    session.add(event)
-    session.add(head)
-    session.flush()
-    return event
+    # Core statements on the session's connection, built once (compiled-statement cache hits):
+    # no ORM objects, identity map or unit-of-work flush for the two rows an append touches.
+    connection = session.connection()
+    seq, prev = connection.execute(_LOCK_HEAD).one()
+    digest = hashlib.sha256(canonical_bytes(
+        seq=seq + 1, at=at, actor=actor, action=action, subject=subject, details=details, prev_hash=prev,
+    )).hexdigest()
+    row = dict(seq=seq + 1, at=at, actor=actor, action=action, subject=subject, details=details,
+               prev_hash=prev, hash=digest)
+    connection.execute(_INSERT_EVENT, row)
+    connection.execute(_MOVE_HEAD, {"new_seq": seq + 1, "new_hash": digest})
+    return AuditEvent(**row)  # not added to the session: the row is already written
 
 
 def events_for(session: Session, subject: str) -> list[AuditEvent]:

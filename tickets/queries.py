@@ -48,15 +48,24 @@ class TicketPage:
     next_cursor: Cursor | None
 
 
+_ROW_COLUMNS = (
+    Ticket.id, Ticket.kind, Ticket.status, Ticket.created_at, Ticket.effective_date, Ticket.needs_review,
+)
+
+
 def _page_query(
     *,
     filed_by_id: int | None,
     organization_id: int | None,
     statuses: Collection[TicketStatus] | None,
     kinds: Collection[TicketKind] | None,
+    entity: bool = False,
 ):
+    # A page selects the columns a row shows, not the Ticket entity: no JSON documents decoded,
+    # no ORM objects built for a page of 50. ticket_detail asks for the whole ticket.
+    columns = (Ticket,) if entity else _ROW_COLUMNS
     query = (
-        select(Ticket, Organization.ref, Organization.name, Subscription.ref, Agent.name)
+        select(*columns, Organization.ref, Organization.name, Subscription.ref, Agent.name)
         .join(Organization, Organization.id == Ticket.organization_id)
         .join(Subscription, Subscription.id == Ticket.subscription_id)
         .join(Agent, Agent.id == Ticket.filed_by_id)
@@ -76,10 +85,11 @@ def _rows(session: Session, query, limit: int) -> TicketPage:
     results = session.exec(query.limit(limit + 1)).all()
     rows = tuple(
         TicketRow(
-            t.id, ticket_ref(t.id), TicketKind(t.kind), TicketStatus(t.status), org_ref, org_name,
-            sub_ref, agent_name, t.created_at, t.effective_date, t.needs_review,
+            tid, ticket_ref(tid), TicketKind(kind), TicketStatus(status), org_ref, org_name,
+            sub_ref, agent_name, created_at, effective_date, needs_review,
         )
-        for t, org_ref, org_name, sub_ref, agent_name in results[:limit]
+        for tid, kind, status, created_at, effective_date, needs_review, org_ref, org_name, sub_ref, agent_name
+        in results[:limit]
     )
     more = len(results) > limit
     cursor = Cursor(rows[-1].created_at, rows[-1].id) if more and rows else None
@@ -162,7 +172,7 @@ VERIFICATION_CHECKS = (
 
 def ticket_detail(store: Store, ticket_id: int) -> TicketDetail:
     with store.read() as session:
-        found = session.exec(_page_query(filed_by_id=None, organization_id=None, statuses=None, kinds=None).where(Ticket.id == ticket_id)).first()
+        found = session.exec(_page_query(filed_by_id=None, organization_id=None, statuses=None, kinds=None, entity=True).where(Ticket.id == ticket_id)).first()
         if found is None:
             raise NotFound(f"ticket {ticket_ref(ticket_id)} does not exist")
         t, org_ref, org_name, sub_ref, agent_name = found

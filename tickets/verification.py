@@ -347,17 +347,20 @@ def verify_caller(
 def load_verified_call(session: Session, verification_id: int, agent: AgentInfo, now: datetime) -> VerifiedCall:
     """The passed verification behind an action, or NotAllowed (V-7): passed, by this agent,
     not expired, on a call that has not ended."""
-    attempt = session.get(VerificationAttempt, verification_id)
+    found = session.exec(
+        select(VerificationAttempt, Call.ended_at)
+        .outerjoin(Call, Call.id == VerificationAttempt.call_id)
+        .where(VerificationAttempt.id == verification_id)
+    ).first()
+    attempt, call_ended_at = found if found is not None else (None, None)
     if attempt is None or not attempt.passed or attempt.person_id is None:
         raise NotAllowed("V-1: the caller has not been verified on this call")
     if attempt.agent_id != agent.id:
         raise NotAllowed("V-7: this verification belongs to another agent's call")
     if attempt.expires_at is None or now >= attempt.expires_at:
         raise NotAllowed("V-7: the verification has expired (60 minutes); verify the caller again")
-    if attempt.call_id is not None:
-        call = session.get(Call, attempt.call_id)
-        if call is not None and call.ended_at is not None:
-            raise NotAllowed("V-7: the call has ended; a new call needs a new verification")
+    if call_ended_at is not None:
+        raise NotAllowed("V-7: the call has ended; a new call needs a new verification")
     return VerifiedCall(
         verification_id=attempt.id,
         call_id=attempt.call_id,
