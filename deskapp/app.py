@@ -1,0 +1,323 @@
+"""The deskapp console: a keyboard-first Textual app for agents on cancellation calls.
+
+Start-up is kept light: this module imports Textual and the console's own light modules only.
+The ticket core (SQLAlchemy, SQLModel) and the validators (phonenumbers, email-validator) load
+inside workers and methods, after the sign-in screen is drawn.
+
+    DeskApp(store_url=url, demo=demo, start=start).run()   # the command line
+    DeskApp(store=store, clock=clock)                      # tests: a migrated, seeded store
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.screen import ModalScreen
+from textual.worker import Worker, WorkerState
+
+from deskapp.commands import ScreenCommands
+from deskapp.messages import StoreFailed, StoreOpened
+from deskapp.screens.signin import SignInScreen
+from deskapp.state import CallState
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tickets.agents import AgentInfo
+    from tickets.clock import Clock
+    from tickets.store import Store
+
+SIGN_IN_ATTEMPTS = 3
+SIGN_IN_LOCK = timedelta(minutes=1)
+
+# Supervisor screens, written separately: (module, class). Each takes no arguments and reads
+# app.store / app.agent / app.clock.
+SUPERVISOR_SCREENS: dict[str, tuple[str, str]] = {
+    "review": ("deskapp.screens.review", "ReviewQueueScreen"),
+    "lockouts": ("deskapp.screens.lockouts", "LockoutsScreen"),
+    "dashboard": ("deskapp.screens.dashboard", "DashboardScreen"),
+    "export": ("deskapp.screens.export", "ExportScreen"),
+}
+
+
+def demo_hint(agents: Any) -> str:
+    """One line naming the demo agents and their PINs: tickets.demo.DEMO_AGENTS holds
+    (name, display name, role, PIN) tuples."""
+    parts = []
+    for name, _display, role, pin in agents:
+        parts.append(f"{name} / {pin}" + (" (supervisor)" if str(role) == "supervisor" else ""))
+    return "Demo: sign in as " + ", ".join(parts)
+
+
+class DeskApp(App[None]):
+    """The console. Dependencies come in through the constructor (store, clock, agent)."""
+
+    TITLE = "deskapp"
+    SUB_TITLE = "not signed in"
+    CSS_PATH = "deskapp.tcss"
+    COMMANDS = App.COMMANDS | {ScreenCommands}
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    BINDINGS = [
+        Binding(
+            "ctrl+g", "end_call", "End call", id="end_call",
+            tooltip="Close the call with a wrap-up note; every caller detail leaves the screen",
+        ),
+    ]
+
+    def __init__(
+        self,
+        *,
+        store: Store | None = None,
+        clock: Clock | None = None,
+        store_url: str | None = None,
+        demo: bool = False,
+        start: str | None = None,
+        agent: AgentInfo | None = None,
+    ) -> None:
+        super().__init__()
+        self.store: Store | None = store
+        self.clock: Clock | None = clock or (store.clock if store is not None else None)
+        self.store_url = store_url
+        self.demo = demo
+        self.start = start
+        self.agent: AgentInfo | None = None
+        self.call: CallState | None = None
+        self.store_problem: str | None = None
+        self.demo_hint = ""
+        self._sign_in_failures = 0
+        self.sign_in_locked_until: datetime | None = None
+        self._initial_agent = agent
+
+    # --- start-up ----------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.push_screen(SignInScreen())
+        if self.store is None:
+            self.open_store()
+        elif self._initial_agent is not None:
+            self.signed_in(self._initial_agent)
+
+    def now(self) -> datetime:
+        if self.clock is None:
+            from datetime import UTC
+
+            return datetime.now(UTC)
+        return self.clock.now()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="store")
+    def open_store(self) -> None:
+        """Open the database (after the first paint): a fresh demo, or a checked schema."""
+        from tickets.errors import DeskError
+
+        try:
+            store, hint = self._make_store()
+        except DeskError as error:
+            self.post_message(StoreFailed(str(error)))
+            return
+        except Exception as error:
+            self.post_message(StoreFailed(f"the database could not be opened: {type(error).__name__}"))
+            raise
+        self.post_message(StoreOpened(store, hint))
+
+    def _make_store(self) -> tuple[Store, str]:
+        from tickets.store import Store, user_data_dir
+
+        if self.demo:
+            from tickets.schema import upgrade
+
+            path = user_data_dir() / "demo.db"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            for old in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+                old.unlink(missing_ok=True)
+            store = Store.from_url(f"sqlite:///{path}", self.clock)
+            upgrade(store.engine)
+            from tickets.demo import DEMO_AGENTS, seed_demo
+
+            seed_demo(store, now=store.clock.now())
+            return store, demo_hint(DEMO_AGENTS)
+        from tickets.schema import check_schema
+
+        store = Store.from_url(self.store_url, self.clock)
+        try:
+            check_schema(store.engine)
+        except Exception:
+            store.dispose()
+            raise
+        return store, ""
+
+    def on_store_opened(self, message: StoreOpened) -> None:
+        self.store = message.store
+        self.clock = message.store.clock
+        self.demo_hint = message.demo_hint
+        self.store_problem = None
+        self._tell_sign_in()
+
+    def on_store_failed(self, message: StoreFailed) -> None:
+        self.store_problem = message.message
+        self._tell_sign_in()
+
+    def _tell_sign_in(self) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, SignInScreen):
+                screen.show_store_state()
+
+    # --- errors: every failed worker ends here -----------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            self.report_worker_error(event.worker)
+
+    def report_worker_error(self, worker: Worker) -> None:
+        """One place for failures: a DeskError's text is safe to show; anything else is named
+        by its type only. The app never exits with a traceback."""
+        error = worker.error
+        from tickets.errors import Conflict, DeskError, InvalidInput, NotAllowed, NotFound, StoreUnavailable
+
+        titles = {
+            StoreUnavailable: "Database unavailable",
+            NotAllowed: "Not allowed",
+            Conflict: "Conflict",
+            InvalidInput: "Check the input",
+            NotFound: "Not found",
+        }
+        if isinstance(error, DeskError):
+            message = str(error)
+            title = next((t for cls, t in titles.items() if isinstance(error, cls)), "Refused")
+        else:
+            message = f"unexpected error, nothing was saved: {type(error).__name__}"
+            title = "Unexpected error"
+            self.log.error(f"worker {worker.name} failed", error)
+        if isinstance(error, StoreUnavailable):
+            message += " What you typed is kept; try again."
+        self.notify(message, title=title, severity="error", timeout=12, markup=False)
+
+    # --- signing in and out ------------------------------------------------------------------
+
+    def sign_in_locked(self) -> datetime | None:
+        """When the console is locked after three wrong PINs, until when (injected clock)."""
+        if self.sign_in_locked_until is not None and self.now() >= self.sign_in_locked_until:
+            self.sign_in_locked_until = None
+        return self.sign_in_locked_until
+
+    def sign_in_failed(self) -> int:
+        """Count a wrong PIN; the third locks the console for a minute. Returns tries left."""
+        self._sign_in_failures += 1
+        if self._sign_in_failures >= SIGN_IN_ATTEMPTS:
+            self._sign_in_failures = 0
+            self.sign_in_locked_until = self.now() + SIGN_IN_LOCK
+            return 0
+        return SIGN_IN_ATTEMPTS - self._sign_in_failures
+
+    def signed_in(self, agent: AgentInfo) -> None:
+        from deskapp.screens.home import HomeScreen
+
+        self.agent = agent
+        self._sign_in_failures = 0
+        # The agent and role live in the title, so a screen's own sub-title never hides them.
+        self.title = f"deskapp · {agent.display_name} ({agent.name}, {agent.role.value})"
+        self.sub_title = ""
+        self.switch_screen(HomeScreen())
+        if self.start == "review":
+            self.start = None
+            if agent.is_supervisor:
+                self.call_after_refresh(self.action_open_review)
+            else:
+                self.notify("The review queue is for supervisors.", severity="warning")
+
+    def action_sign_out(self) -> None:
+        if self.call is not None:
+            self.notify("End the call first (ctrl+g).", severity="warning")
+            return
+        self.agent = None
+        self.title = self.TITLE
+        self.sub_title = self.SUB_TITLE
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.switch_screen(SignInScreen())
+
+    # --- keys that depend on state -----------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action.startswith("open_") and action.removeprefix("open_") in SUPERVISOR_SCREENS:
+            return bool(self.agent is not None and self.agent.is_supervisor)
+        if action == "end_call":
+            return self.call is not None and not isinstance(self.screen, ModalScreen)
+        return True
+
+    # --- a call ------------------------------------------------------------------------------
+
+    def action_new_call(self) -> None:
+        from deskapp.screens.call import CallScreen
+
+        if self.agent is None or self.store is None:
+            return
+        if self.call is not None:
+            self.notify("A call is already open: end it first (ctrl+g).", severity="warning")
+            return
+        self.call = CallState()
+        self.push_screen(CallScreen())
+        self.refresh_bindings()
+
+    def action_end_call(self) -> None:
+        from deskapp.screens.wrap_up import WrapUpScreen
+
+        if self.call is None:
+            return
+        self.push_screen(WrapUpScreen(), callback=self._after_wrap_up)
+
+    def _after_wrap_up(self, ended: bool | None) -> None:
+        if ended:
+            self.close_call()
+
+    def close_call(self) -> None:
+        """Drop the call (and its AccountView) and pop back to the home screen."""
+        from deskapp.screens.home import HomeScreen
+
+        self.call = None
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, HomeScreen):
+            self.pop_screen()
+        self.refresh_bindings()
+        self.notify("Call ended. Caller details cleared.", timeout=4)
+
+    def action_my_tickets(self) -> None:
+        from deskapp.screens.tickets import TicketListScreen
+
+        if self.agent is not None:
+            self.push_screen(TicketListScreen(scope="mine"))
+
+    def action_organization_tickets(self) -> None:
+        from deskapp.screens.tickets import TicketListScreen
+
+        if self.call is not None and self.call.account is not None:
+            self.push_screen(TicketListScreen(scope="organization"))
+
+    # --- supervisor screens (written separately) ---------------------------------------------
+
+    def _open_supervisor(self, name: str) -> None:
+        import importlib
+
+        if self.agent is None or not self.agent.is_supervisor:
+            self.notify("Supervisors only.", severity="warning")
+            return
+        module_name, class_name = SUPERVISOR_SCREENS[name]
+        try:
+            screen_class = getattr(importlib.import_module(module_name), class_name)
+        except (ImportError, AttributeError):
+            self.notify(f"The {name} screen is not available in this build.", severity="warning")
+            return
+        self.push_screen(screen_class())
+
+    def action_open_review(self) -> None:
+        self._open_supervisor("review")
+
+    def action_open_lockouts(self) -> None:
+        self._open_supervisor("lockouts")
+
+    def action_open_dashboard(self) -> None:
+        self._open_supervisor("dashboard")
+
+    def action_open_export(self) -> None:
+        self._open_supervisor("export")

@@ -1,0 +1,205 @@
+"""The verified caller's account: the organization, the caller, each subscription and renewal
+resource, and every ticket kind allowed or refused with its rule and reason in plain words."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets.option_list import Option
+
+from deskapp.messages import AccountLoaded
+from deskapp.screens.base import DeskScreen
+from deskapp.widgets.format import BAD, MUTED, OK, WARN, day, decision_content, label, lines, reason_lines
+
+RESOURCES = "unsubscribe_resource"
+
+
+class AccountScreen(DeskScreen):
+    SUB_TITLE = "Account"
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="back", tooltip="Back to the call (search); the account stays open"),
+        Binding("o", "app.organization_tickets", "Org tickets", id="org_tickets", tooltip="This organization's tickets"),
+        Binding("m", "app.my_tickets", "My tickets", id="my_tickets", tooltip="The tickets you filed"),
+        Binding("f5", "reload", "Reload", id="reload", show=False, tooltip="Read the account again"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._selected = 0
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="account-summary")
+        with Horizontal(id="account-panes"):
+            yield OptionList(id="subscriptions")
+            with Vertical(id="account-detail"):
+                yield Static(id="subscription-facts")
+                yield OptionList(id="kinds")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._show()
+        self.query_one("#subscriptions", OptionList).focus()
+
+    def on_screen_resume(self) -> None:
+        if self.call is not None and self.call.account_stale:
+            self.action_reload()
+
+    @property
+    def account(self):
+        return self.call.account if self.call is not None else None
+
+    # --- rendering ---------------------------------------------------------------------------
+
+    def _show(self) -> None:
+        account = self.account
+        if account is None:
+            return
+        org, caller = account.organization, account.caller
+        summary = [
+            Content.assemble((org.name, "bold"), f"  {org.ref}", (f"  {org.url}" if org.url else "", MUTED)),
+            Content.assemble(("", ""), ", ".join(org.address_lines)),
+            Content.assemble(
+                ("Caller: ", "bold"), caller.name, f" <{caller.user_id}>",
+                f" · {', '.join(label(r) for r in caller.roles) or 'no role'}",
+                (" · primary contact" if caller.is_primary_contact else "", ""),
+                ("  Phone on file (V-8): ", "bold"), caller.phone_on_file,
+            ),
+            Content.styled(
+                f"Verified {account.call.verified_at:%H:%M} UTC, good for this call until "
+                f"{account.call.expires_at:%H:%M} UTC (V-7).",
+                MUTED,
+            ),
+        ]
+        self.query_one("#account-summary", Static).update(lines(summary))
+        subs = self.query_one("#subscriptions", OptionList)
+        subs.clear_options()
+        for view in account.subscriptions:
+            f = view.facts
+            subs.add_option(
+                Option(
+                    Content.assemble((f.ref, "bold"), " ", f.name, "\n",
+                                     (f"  {f.product.label} · {label(f.state)}", MUTED)),
+                    id=f.ref,
+                )
+            )
+        if account.subscriptions:
+            subs.highlighted = min(self._selected, len(account.subscriptions) - 1)
+            self._show_subscription(account.subscriptions[subs.highlighted])
+
+    def _show_subscription(self, view) -> None:
+        f = view.facts
+        facts = [
+            Content.assemble((f"{f.name} ", "bold"), f"({f.ref}) · {f.product.label} · {label(f.channel)}"
+                             + (f" · {label(f.platform)} platform" if f.platform else "")),
+            Content.assemble(
+                f"State {label(f.state)} · term {day(f.term_start)} to {day(f.term_end)} · auto-renew "
+                f"{'on' if f.auto_renew else 'off'} · {f.licenses_assigned} licenses · bought {day(f.purchased_at)}"
+                + (f" · cancelled {day(f.cancelled_at)}" if f.cancelled_at else "")
+            ),
+        ]
+        if f.custom_domains:
+            facts.append(Content(f"Custom domains: {', '.join(f.custom_domains)}"))
+        if f.campaigns:
+            facts.append(Content("Campaigns: " + ", ".join(f"{c.name} ({label(c.state)})" for c in f.campaigns)))
+        if f.tickets:
+            facts.append(Content.styled(
+                "Open tickets: " + ", ".join(f"{t.ref} {t.kind.label} ({t.status.label})" for t in f.tickets), WARN))
+        self.query_one("#subscription-facts", Static).update(lines(facts))
+        kinds = self.query_one("#kinds", OptionList)
+        highlighted = kinds.highlighted
+        kinds.clear_options()
+        for decision in view.decisions:
+            kinds.add_option(Option(decision_content(decision, decision.kind.label), id=decision.kind.value))
+        if view.resources:
+            kinds.add_option(Option(self._resources_content(view), id=RESOURCES))
+        if kinds.option_count:
+            kinds.highlighted = min(highlighted or 0, kinds.option_count - 1)
+
+    def _resources_content(self, view) -> Content:
+        allowed = sum(1 for _, d in view.resources if d.allowed)
+        head = Content.assemble(
+            ("✓ " if allowed else "✗ ", OK if allowed else BAD), ("Unsubscribe renewal resources", "bold"),
+            (f" — {allowed} of {len(view.resources)} can be unsubscribed", OK if allowed else BAD),
+        )
+        parts = [head]
+        for res, decision in view.resources:
+            parts.append(Content.assemble(
+                "   ", ("✓ " if decision.allowed else "✗ ", OK if decision.allowed else BAD),
+                (res.ref, "bold"), f" {res.description}, effective {day(res.effective_at)}",
+            ))
+            parts += reason_lines(decision.reasons, "" if decision.allowed else BAD, indent="       ")
+        return lines(parts)
+
+    def _current(self):
+        account = self.account
+        index = self.query_one("#subscriptions", OptionList).highlighted
+        if account is None or index is None or index >= len(account.subscriptions):
+            return None
+        return account.subscriptions[index]
+
+    # --- navigation --------------------------------------------------------------------------
+
+    @on(OptionList.OptionHighlighted, "#subscriptions")
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        self._selected = event.option_index
+        view = self._current()
+        if view is not None:
+            self._show_subscription(view)
+
+    @on(OptionList.OptionSelected, "#subscriptions")
+    def _to_kinds(self) -> None:
+        self.query_one("#kinds", OptionList).focus()
+
+    @on(OptionList.OptionSelected, "#kinds")
+    def _open_form(self, event: OptionList.OptionSelected) -> None:
+        from deskapp.screens.ticket_form import TicketFormScreen
+
+        view = self._current()
+        if view is None or event.option.id is None:
+            return
+        if event.option.id == RESOURCES:
+            if not any(d.allowed for _, d in view.resources):
+                reasons = "; ".join(str(r) for _, d in view.resources for r in d.reasons)
+                self.notify(f"Refused: {reasons}", title="Unsubscribe renewal resources", severity="warning",
+                            markup=False, timeout=10)
+                return
+            self.app.push_screen(TicketFormScreen(view.facts.ref, RESOURCES))
+            return
+        decision = next((d for d in view.decisions if d.kind.value == event.option.id), None)
+        if decision is None:
+            return
+        if not decision.allowed:
+            self.notify(
+                "Refused: " + "; ".join(str(r) for r in decision.reasons),
+                title=decision.kind.label, severity="warning", markup=False, timeout=10,
+            )
+            return
+        self.app.push_screen(TicketFormScreen(view.facts.ref, decision.kind.value))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    # --- reloading ---------------------------------------------------------------------------
+
+    def action_reload(self) -> None:
+        if self.call is not None and self.call.verification_id is not None:
+            self.reload(self.call.verification_id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="account")
+    def reload(self, verification_id: int) -> None:
+        from tickets.account import account_view
+
+        self.post_message(AccountLoaded(account_view(self.desk.store, agent=self.desk.agent,
+                                                     verification_id=verification_id)))
+
+    def on_account_loaded(self, message: AccountLoaded) -> None:
+        if self.call is None:
+            return
+        self.call.account = message.account
+        self.call.account_stale = False
+        self._show()

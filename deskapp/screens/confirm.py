@@ -1,0 +1,43 @@
+"""A yes/no step before anything is written: `ModalScreen[bool]`, awaited with push_screen_wait."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.widgets import Button, Footer, Static
+
+from deskapp.screens.base import DeskModal
+
+
+class ConfirmScreen(DeskModal[bool]):
+    BINDINGS = [
+        Binding("y,ctrl+s", "answer(True)", "Yes, file it", id="confirm_yes", tooltip="Confirm and write it"),
+        Binding("escape,n", "answer(False)", "No, go back", id="confirm_no", tooltip="Back to the form; nothing is written"),
+    ]
+
+    def __init__(self, title: str, body: Content | str, yes: str = "File") -> None:
+        super().__init__()
+        self._title = title
+        self._body = body
+        self._yes = yes
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-box", classes="dialog"):
+            yield Static(self._title, classes="dialog-title", markup=False)
+            with VerticalScroll(classes="dialog-body"):
+                yield Static(self._body, id="confirm-body", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(f"{self._yes} (y)", id="yes", variant="primary", compact=True)
+                yield Button("Back (n)", id="no", compact=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#yes", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)

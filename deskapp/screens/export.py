@@ -1,0 +1,359 @@
+"""Export tickets to CSV or JSON Lines (E-1 .. E-3): masked by default, unmasked only for a
+supervisor (and asked twice), streamed by tickets.export.write_export in a worker while a
+progress bar counts, written to a temporary file that replaces the target only on success.
+
+Keys: ctrl+s export, escape back. Tab moves between the fields.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
+from textual.message import Message
+from textual.validation import ValidationResult, Validator
+from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, ProgressBar, Select, Static
+from textual.worker import Worker
+
+from deskapp.screens.base import DeskScreen
+from deskapp.screens.confirm import ConfirmScreen
+from deskapp.widgets.field import LabeledInput
+from deskapp.widgets.format import BAD, MUTED, OK, WARN
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tickets.agents import AgentInfo
+
+FORMATS = (("CSV (spreadsheets)", "csv"), ("JSON Lines", "jsonl"))
+
+
+class WhenFormat(Validator):
+    """An ISO date (start of that day, UTC) or date-time, as tickets.export.parse_when reads it."""
+
+    def validate(self, value: str) -> ValidationResult:
+        if not value.strip():
+            return self.success()
+        from tickets.errors import InvalidInput
+        from tickets.export import parse_when
+
+        try:
+            parse_when(value, option="date")
+        except InvalidInput:
+            return self.failure("a date (2026-11-01) or date and time (2026-11-01 08:30), UTC", value)
+        return self.success()
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    fmt: str
+    masked: bool
+    since: datetime | None
+    until: datetime | None
+    kinds: tuple[str, ...]
+    statuses: tuple[str, ...]
+    path: Path
+
+
+@dataclass
+class ExportStarted(Message):
+    total: int
+
+
+@dataclass
+class ExportProgress(Message):
+    count: int
+
+
+@dataclass
+class ExportFinished(Message):
+    rows: int
+    request: ExportRequest
+
+
+def default_path(fmt: str, now: datetime) -> str:
+    return str(Path.cwd() / f"deskapp-tickets-{now:%Y%m%d-%H%M}.{fmt}")
+
+
+class ExportScreen(DeskScreen):
+    """Choose the format, masking and filters, and where to write; watch it stream."""
+
+    DEFAULT_CSS = """
+    ExportScreen {
+        & #export { padding: 0 1; }
+        & #export-title { text-style: bold; color: $text-primary; }
+        & #export-help { color: $text-muted; margin-bottom: 1; }
+        & .export-row { height: auto; }
+        & .export-row > Label { width: 26; color: $text-muted; }
+        & .export-row > Select { width: 40; }
+        & #export-unmasked { width: auto; }
+        & #export-masking { width: 1fr; padding: 0 0 0 2; color: $text-muted; }
+        & #export-masking.-unmasked { color: $text-warning; text-style: bold; }
+        & #export-run { margin: 1 0; }
+        & LabeledInput { margin-top: 1; }
+        & .export-row { margin-top: 1; }
+        & #export-progress { display: none; margin-bottom: 1; }
+        & #export-progress.-running { display: block; }
+        & #export-result { height: auto; }
+    }
+    """
+
+    BINDINGS = [
+        Binding("ctrl+s", "export", "Export", id="export.run", tooltip="Write the export (E-1: masked unless switched)"),
+        Binding("escape", "close", "Back", id="export.close", tooltip="Leave the export"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.running = False
+        self.result: tuple[int, ExportRequest] | None = None
+
+    @property
+    def agent(self) -> AgentInfo | None:
+        return getattr(self.app, "agent", None)
+
+    @property
+    def supervisor(self) -> bool:
+        return self.agent is not None and self.agent.is_supervisor
+
+    def _now(self) -> datetime:
+        clock = getattr(self.app, "clock", None) or self.desk.store.clock
+        return clock.now()
+
+    def compose(self) -> ComposeResult:
+        from tickets.enums import TicketKind, TicketStatus
+
+        yield Header()
+        with VerticalScroll(id="export"):
+            yield Static("Export tickets (E-1, E-2, E-3)", id="export-title")
+            yield Static(
+                "One record per ticket, oldest first. Personal data is masked unless a supervisor switches it "
+                "off; every export is recorded in the audit trail with its filters and row count.",
+                id="export-help",
+            )
+            with Horizontal(classes="export-row"):
+                yield Label("Format")
+                yield Select(FORMATS, value="csv", allow_blank=False, id="export-format", compact=True)
+            with Horizontal(classes="export-row"):
+                yield Label("Personal data")
+                yield Checkbox("unmasked", value=False, id="export-unmasked", disabled=not self.supervisor,
+                               compact=True)
+                yield Static("", id="export-masking")
+            yield LabeledInput("Created since (UTC)", input_id="export-since", placeholder="e.g. 2026-11-01 (optional)",
+                               validators=[WhenFormat()])
+            yield LabeledInput("Created before (UTC)", input_id="export-until",
+                               placeholder="e.g. 2026-12-01, not included (optional)", validators=[WhenFormat()])
+            with Horizontal(classes="export-row"):
+                yield Label("Kind")
+                yield Select([(k.label, k.value) for k in TicketKind], prompt="all kinds", id="export-kind",
+                             compact=True)
+            with Horizontal(classes="export-row"):
+                yield Label("Status")
+                yield Select([(s.label, s.value) for s in TicketStatus], prompt="all statuses",
+                             id="export-status", compact=True)
+            yield LabeledInput("Write to file", input_id="export-path", required=True)
+            yield Button("Export (ctrl+s)", id="export-run", variant="primary", compact=True)
+            yield ProgressBar(id="export-progress", show_eta=False)
+            yield Static("", id="export-result")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "Export"
+        self.query_one("#export-path", Input).value = default_path("csv", self._now())
+        self._show_masking()
+        self.query_one("#export-format", Select).focus()
+
+    # -- the form ----------------------------------------------------------------------------
+
+    @on(Checkbox.Changed, "#export-unmasked")
+    def _show_masking(self) -> None:
+        unmasked = self.query_one("#export-unmasked", Checkbox).value
+        masking = self.query_one("#export-masking", Static)
+        if unmasked:
+            masking.update("UNMASKED: names, sign-in IDs and phone numbers in full")
+        elif self.supervisor:
+            masking.update("masked (E-1): ***0958, a***@example.com, A. S.")
+        else:
+            masking.update("masked (E-1); only supervisors may export unmasked")
+        masking.set_class(unmasked, "-unmasked")
+
+    @on(Select.Changed, "#export-format")
+    def _format_changed(self, event: Select.Changed) -> None:
+        field = self.query_one("#export-path", Input)
+        path = Path(field.value)
+        if path.suffix in (".csv", ".jsonl") and event.value in ("csv", "jsonl"):
+            field.value = str(path.with_suffix(f".{event.value}"))
+
+    def _request(self) -> ExportRequest | None:
+        """The form as a request, or None with every problem shown at its field."""
+        from tickets.errors import InvalidInput
+        from tickets.export import parse_when
+
+        ok = True
+        when: dict[str, datetime | None] = {}
+        for name in ("since", "until"):
+            field = self.query_one(f"#field-export-{name}", LabeledInput)
+            text = field.value.strip()
+            when[name] = None
+            if text:
+                try:
+                    when[name] = parse_when(text, option=name)
+                except InvalidInput:
+                    field.set_message("a date (2026-11-01) or date and time (2026-11-01 08:30), UTC")
+                    ok = False
+        if ok and when["since"] and when["until"] and when["since"] >= when["until"]:
+            self.query_one("#field-export-until", LabeledInput).set_message("must be later than the start")
+            ok = False
+        path_field = self.query_one("#field-export-path", LabeledInput)
+        raw = path_field.value.strip()
+        path = Path(raw).expanduser() if raw else None
+        if path is None:
+            path_field.set_message("required: where to write the export")
+            ok = False
+        elif path.is_dir():
+            path_field.set_message("this is a directory: add a file name")
+            ok = False
+        elif not path.parent.is_dir():
+            path_field.set_message(f"no such directory: {path.parent}")
+            ok = False
+        elif path.exists():
+            path_field.set_message("a file of that name exists: choose another name (nothing is overwritten)")
+            ok = False
+        else:
+            path_field.set_message(None)
+        if not ok or path is None:
+            return None
+        kind = self.query_one("#export-kind", Select).value
+        status = self.query_one("#export-status", Select).value
+        return ExportRequest(
+            fmt=str(self.query_one("#export-format", Select).value),
+            masked=not (self.supervisor and self.query_one("#export-unmasked", Checkbox).value),
+            since=when["since"],
+            until=when["until"],
+            kinds=(str(kind),) if kind is not Select.NULL else (),
+            statuses=(str(status),) if status is not Select.NULL else (),
+            path=path,
+        )
+
+    # -- keys --------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "export":
+            return None if self.running else True
+        return True
+
+    def action_close(self) -> None:
+        if self.running:
+            self.notify("The export is still running.", severity="warning")
+            return
+        if len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+
+    @on(Button.Pressed, "#export-run")
+    def _run_pressed(self) -> None:
+        self.action_export()
+
+    @work(exclusive=True, group="export-dialog")
+    async def action_export(self) -> None:
+        if self.running:
+            return
+        request = self._request()
+        if request is None:
+            return
+        if not request.masked:
+            sure = await self.app.push_screen_wait(ConfirmScreen(
+                "Export personal data unmasked?",
+                Content.assemble(
+                    ("E-1: ", "bold"),
+                    "the file will hold callers' names, sign-in IDs and phone numbers in full. "
+                    "The export and who made it are recorded in the audit trail.\n\n",
+                    (f"Writing to {request.path}", MUTED),
+                ),
+                yes="Export unmasked",
+            ))
+            if not sure:
+                return
+        self.running = True
+        self.refresh_bindings()
+        self.query_one("#export-run", Button).disabled = True
+        self.query_one("#export-result", Static).update(Content.styled("Counting the tickets…", MUTED))
+        self._write(request)
+
+    # -- the worker --------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="export")
+    def _write(self, request: ExportRequest) -> None:
+        from tickets.dashboard import count_tickets
+        from tickets.export import ExportFilter, write_export
+
+        store = self.desk.store
+        filt = ExportFilter(since=request.since, until=request.until, kinds=request.kinds, statuses=request.statuses)
+        self.post_message(ExportStarted(count_tickets(store, since=request.since, until=request.until,
+                                                      kinds=filt.kinds, statuses=filt.statuses)))
+        target = request.path
+        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")  # mode 0600
+        try:
+            with io.open(fd, "w", encoding="utf-8", newline="") as out:  # CSV writes its own \r\n
+                rows = write_export(
+                    store, out, fmt=request.fmt, filt=filt, masked=request.masked, actor=self.agent,  # type: ignore[arg-type]
+                    progress=lambda n: self.post_message(ExportProgress(n)),
+                )
+                out.flush()
+                os.fsync(out.fileno())
+            if target.exists():
+                raise FileExistsError(f"{target} appeared while exporting; the export is left in {temp}")
+            os.replace(temp, target)
+        except BaseException:
+            if Path(temp).exists() and not target.exists():
+                os.unlink(temp)
+            raise
+        self.post_message(ExportFinished(rows, request))
+
+    def worker_failed(self, worker: Worker, error: BaseException) -> None:
+        from tickets.errors import DeskError
+
+        if worker.group != "export":
+            return
+        text = str(error) if isinstance(error, DeskError) else f"{type(error).__name__}: {error}"
+        self._finish()
+        self.query_one("#export-result", Static).update(
+            Content.styled(f"The export failed and nothing was written: {text}", BAD))
+
+    def _finish(self) -> None:
+        self.running = False
+        self.query_one("#export-run", Button).disabled = False
+        self.refresh_bindings()
+
+    def on_export_started(self, message: ExportStarted) -> None:
+        message.stop()
+        bar = self.query_one("#export-progress", ProgressBar)
+        bar.update(total=max(message.total, 1), progress=0)
+        bar.set_class(True, "-running")
+        self.query_one("#export-result", Static).update(
+            Content.styled(f"Exporting {message.total:,} tickets…", MUTED))
+
+    def on_export_progress(self, message: ExportProgress) -> None:
+        message.stop()
+        self.query_one("#export-progress", ProgressBar).update(progress=message.count)
+
+    def on_export_finished(self, message: ExportFinished) -> None:
+        message.stop()
+        request = message.request
+        self.result = (message.rows, request)
+        self._finish()
+        bar = self.query_one("#export-progress", ProgressBar)
+        bar.update(total=max(message.rows, 1), progress=max(message.rows, 1))
+        masking = Content.styled("masked (E-1)", OK) if request.masked else Content.styled("UNMASKED", WARN + " bold")
+        self.query_one("#export-result", Static).update(Content.assemble(
+            ("✓ ", OK), (f"{message.rows:,} tickets", "bold"), f" written to {request.path} ",
+            f"({'CSV' if request.fmt == 'csv' else 'JSON Lines'}, ", masking, "). ",
+            ("The export is recorded in the audit trail.", MUTED),
+        ))

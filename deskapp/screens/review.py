@@ -1,0 +1,628 @@
+"""The review queue (X-2, V-8, T-2): supervisors approve or reject the tickets waiting for them.
+
+One page of the queue at a time (50 tickets, oldest first, paged by keyset in SQL: never the
+whole table), and beside it everything the reviewer needs for the highlighted ticket: the
+verification evidence, the callback record, the checklist confirmed with the caller, the
+consequences and the history.
+
+Keys: a approve, j reject (a reason is required), c record the V-8 callback, n / p next and
+previous page, r refresh, escape back. A key the rules refuse for this ticket is shown dimmed in
+the footer, the reason stays on the screen, and pressing it says why: the core refuses it again
+(and the database's four-eyes CHECK constraint after that).
+
+Two supervisors deciding the same ticket: the core's conditional update lets one win; the other
+is told who decided and what, and sees the ticket as it now is.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.widgets import DataTable, Footer, Header, Static
+from textual.worker import Worker, get_current_worker
+
+from deskapp.messages import TicketChanged, TicketLoaded, TicketPageLoaded
+from deskapp.screens.base import DeskScreen
+from deskapp.screens.confirm import ConfirmScreen
+from deskapp.screens.prompt import TextPromptScreen
+from deskapp.widgets.format import (
+    BAD,
+    HEAD,
+    MUTED,
+    OK,
+    WARN,
+    consequences_content,
+    day,
+    field_line,
+    label,
+    lines,
+    when,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tickets.agents import AgentInfo
+    from tickets.queries import Cursor, TicketDetail, TicketPage, TicketRow
+
+# --- the queue -------------------------------------------------------------------------------
+
+
+def _problems(detail: TicketDetail, target: Any, agent: AgentInfo | None) -> list[str]:
+    """The core's own rules (tickets.lifecycle.transition_problems) for what the screen shows."""
+    from tickets.lifecycle import transition_problems
+
+    if agent is None:
+        return ["sign in first"]
+    ticket = SimpleNamespace(
+        status=detail.row.status.value,
+        filed_by_id=detail.filed_by_id,
+        needs_callback=detail.needs_callback,
+        callback_at=detail.callback_at,
+    )
+    return transition_problems(ticket, target, agent)  # type: ignore[arg-type]
+
+
+class ReviewQueueScreen(DeskScreen):
+    """Tickets waiting for a supervisor, oldest first, one page at a time, with the evidence."""
+
+    DEFAULT_CSS = """
+    ReviewQueueScreen {
+        & #review-body { height: 1fr; }
+        & #review-left { width: 1fr; min-width: 50; }
+        & #review-title { text-style: bold; padding: 0 1; }
+        & #review-table { height: 1fr; }
+        & #review-page { color: $text-muted; padding: 0 1; }
+        & #review-detail { width: 45%; min-width: 56; border-left: vkey $primary; padding: 0 1; }
+        & #review-detail > Static { margin-bottom: 1; }
+        & #review-outcome { display: none; padding: 0 1; background: $warning-muted; }
+        & #review-outcome.-shown { display: block; }
+        & #review-outcome.-ok { background: $success-muted; }
+        & #review-refused { padding: 1 2; }
+    }
+    """
+
+    BINDINGS = [
+        Binding("a", "approve", "Approve", id="review.approve",
+                tooltip="Approve the highlighted ticket (X-2: never one you filed; V-8: callback first)"),
+        Binding("a", "refused('approve')", "Approve", show=False, id="review.approve.refused"),
+        Binding("j", "reject", "Reject", id="review.reject",
+                tooltip="Reject the highlighted ticket, with a reason the filing agent will see"),
+        Binding("j", "refused('reject')", "Reject", show=False, id="review.reject.refused"),
+        Binding("c", "callback", "Callback done", id="review.callback",
+                tooltip="V-8: record that you called back the number on file and the caller confirmed"),
+        Binding("n", "next_page", "Next page", id="review.next_page", tooltip="The next 50 tickets"),
+        Binding("p", "previous_page", "Prev page", id="review.previous_page", tooltip="The previous 50 tickets"),
+        Binding("r", "refresh", "Refresh", id="review.refresh", tooltip="Read the queue and the ticket again"),
+        Binding("escape", "close", "Back", id="review.close", tooltip="Leave the review queue"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._after: list[Cursor | None] = [None]  # the keyset cursor of each page seen
+        self.page: TicketPage | None = None  # the page shown
+        self._current_id: int | None = None
+        self.detail: TicketDetail | None = None  # the highlighted ticket, once read
+        self._acting_on: int | None = None  # the ticket of the decision or callback under way
+        self._refused_on: tuple[int, str] | None = None  # a refused decision, until its ticket reloads
+
+    # -- who is looking ----------------------------------------------------------------------
+
+    @property
+    def agent(self) -> AgentInfo | None:
+        return getattr(self.app, "agent", None)
+
+    @property
+    def allowed(self) -> bool:
+        agent = self.agent
+        return agent is not None and agent.is_supervisor
+
+    def _now(self) -> datetime:
+        clock = getattr(self.app, "clock", None) or self.desk.store.clock
+        return clock.now()
+
+    # -- layout ------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        if not self.allowed:
+            who = self.agent
+            name = f"{who.display_name} ({who.name}), an agent" if who else "nobody (not signed in)"
+            yield Static(
+                Content.assemble(
+                    ("The review queue is for supervisors only (X-2).\n\n", BAD + " bold"),
+                    f"You are signed in as {name}. Tickets that need a supervisor's approval wait "
+                    "here until a supervisor other than the filing agent decides them.\n\n",
+                    ("Press Escape to go back.", MUTED),
+                ),
+                id="review-refused",
+            )
+            yield Footer()
+            return
+        with Horizontal(id="review-body"):
+            with Vertical(id="review-left"):
+                yield Static("Waiting for review — oldest first", id="review-title")
+                yield DataTable(id="review-table", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="review-page")
+            with VerticalScroll(id="review-detail"):
+                yield Static("", id="review-outcome")
+                yield Static("", id="review-blockers")
+                yield Static(Content.styled("Loading the review queue…", MUTED), id="review-summary")
+                yield Static("", id="review-decision")
+                yield Static("", id="review-verification")
+                yield Static("", id="review-callback")
+                yield Static("", id="review-checklist")
+                yield Static("", id="review-consequences")
+                yield Static("", id="review-history")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "Review queue"
+        if not self.allowed:
+            return
+        table = self.query_one("#review-table", DataTable)
+        table.add_column("Ticket", key="ref")
+        table.add_column("Kind", key="kind")
+        table.add_column("Status", key="status")
+        table.add_column("Waiting", key="age")
+        table.add_column("Filed by", key="filed_by")
+        table.add_column("Organization", key="org")
+        table.focus()
+        self._load_page(self._after[-1], len(self._after))
+
+    # -- keys --------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("approve", "reject", "callback", "refused"):
+            if not self.allowed or self.detail is None or self.detail.row.id != self._current_id:
+                return False
+            from tickets.enums import TicketStatus
+
+            if action == "callback":
+                d = self.detail
+                if not d.needs_callback or d.callback_at is not None:
+                    return False
+                return d.row.status in (TicketStatus.OPEN, TicketStatus.PENDING_REVIEW)
+            if self.detail.row.status is not TicketStatus.PENDING_REVIEW:
+                return False  # decided (here or elsewhere): nothing left to decide
+            if action == "refused":
+                target = TicketStatus.APPROVED if parameters and parameters[0] == "approve" else TicketStatus.REJECTED
+                return bool(_problems(self.detail, target, self.agent))
+            target = TicketStatus.APPROVED if action == "approve" else TicketStatus.REJECTED
+            # Disabled (shown dimmed) with its reason on screen; the "refused" twin explains.
+            return None if _problems(self.detail, target, self.agent) else True
+        if action in ("next_page", "previous_page", "refresh"):
+            if not self.allowed:
+                return False
+            if action == "next_page":
+                return bool(self.page and self.page.next_cursor)
+            if action == "previous_page":
+                return len(self._after) > 1
+        return True
+
+    def action_close(self) -> None:
+        if len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+
+    def action_refresh(self) -> None:
+        self._load_page(self._after[-1], len(self._after))
+
+    def action_next_page(self) -> None:
+        if self.page and self.page.next_cursor:
+            self._after.append(self.page.next_cursor)
+            self._load_page(self._after[-1], len(self._after))
+
+    def action_previous_page(self) -> None:
+        if len(self._after) > 1:
+            self._after.pop()
+            self._load_page(self._after[-1], len(self._after))
+
+    def action_refused(self, what: str) -> None:
+        from tickets.enums import TicketStatus
+
+        if self.detail is None:
+            return
+        target = TicketStatus.APPROVED if what == "approve" else TicketStatus.REJECTED
+        problems = _problems(self.detail, target, self.agent)
+        if problems:
+            message = f"You cannot {what} {self.detail.row.ref}: " + "; ".join(problems)
+            self._show_outcome(message, ok=False)
+            self.notify(message, title="Refused", severity="warning")
+
+    @work(exclusive=True, group="review-dialog")
+    async def action_approve(self) -> None:
+        from tickets.enums import TicketKind, TicketStatus
+        from tickets.lifecycle import EXPEDITED_DELETION
+
+        detail = self.detail
+        if detail is None:
+            return
+        parts: list[Content | str] = [
+            Content.assemble(
+                (detail.row.kind.label, "bold"), f" for {detail.row.organization_name} ({detail.subscription_name}), "
+                f"filed by {detail.row.filed_by} at {when(detail.row.created_at)}."
+            ),
+        ]
+        if detail.row.kind is TicketKind.EXPEDITED_DEPROVISIONING:
+            deletion = (self._now() + EXPEDITED_DELETION).date().isoformat()
+            parts.append(Content.styled(
+                f"X-2: approving now deletes all its data on {deletion} (3 days from approval). "
+                "X-3: nothing can be reversed once the data is deleted.", WARN))
+        parts.append(Content.styled("You have checked the verification, the callback (V-8), the checklist and "
+                                    "the consequences.", MUTED))
+        yes = await self.app.push_screen_wait(
+            ConfirmScreen(f"Approve {detail.row.ref}?", lines(parts), yes="Approve")
+        )
+        if yes:
+            self._act(detail.row.id, "decide", TicketStatus.APPROVED, None)
+
+    @work(exclusive=True, group="review-dialog")
+    async def action_reject(self) -> None:
+        from tickets.enums import TicketStatus
+
+        detail = self.detail
+        if detail is None:
+            return
+        reason = await self.app.push_screen_wait(TextPromptScreen(
+            f"Reject {detail.row.ref} ({detail.row.kind.label}, {detail.row.organization_name})",
+            "Reason",
+            hint="T-2: a reason is required; the filing agent and the audit trail see it. "
+                 "No personal data, never a password (V-6).",
+            required=True,
+        ))
+        if reason:
+            self._act(detail.row.id, "decide", TicketStatus.REJECTED, reason)
+
+    @work(exclusive=True, group="review-dialog")
+    async def action_callback(self) -> None:
+        detail = self.detail
+        if detail is None:
+            return
+        note = await self.app.push_screen_wait(TextPromptScreen(
+            f"Callback for {detail.row.ref} (V-8)",
+            "Note (optional)",
+            hint=f"Record this only after calling back the phone number on file for {detail.row.organization_name} "
+                 f"and hearing the caller confirm {detail.row.ref}. No personal data, never a password (V-6).",
+        ))
+        if note is not None:
+            self._act(detail.row.id, "callback", None, note)
+
+    # -- workers (every database call; failures reach worker_failed) ------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="review-page")
+    def _load_page(self, after: Cursor | None, number: int) -> None:
+        from tickets.queries import review_queue
+
+        page = review_queue(self.desk.store, after=after)
+        if not get_current_worker().is_cancelled:
+            self.post_message(TicketPageLoaded(page, number))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="review-detail")
+    def _load_detail(self, ticket_id: int) -> None:
+        from tickets.queries import ticket_detail
+
+        detail = ticket_detail(self.desk.store, ticket_id)
+        if not get_current_worker().is_cancelled:
+            self.post_message(TicketLoaded(detail))
+
+    def _act(self, ticket_id: int, what: str, target: Any, text: str | None) -> None:
+        self._acting_on = ticket_id
+        self._hide_outcome()
+        self._act_worker(ticket_id, what, target, text)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="review-decide")
+    def _act_worker(self, ticket_id: int, what: str, target: Any, text: str | None) -> None:
+        from tickets.lifecycle import record_callback, transition
+
+        agent = cast("AgentInfo", self.agent)
+        if what == "callback":
+            at = record_callback(self.desk.store, agent=agent, ticket_id=ticket_id, note=text or "")
+            self.post_message(TicketChanged("callback", at))
+        else:
+            result = transition(self.desk.store, actor=agent, ticket_id=ticket_id, to=target, reason=text)
+            self.post_message(TicketChanged("decision", result))
+
+    def worker_failed(self, worker: Worker, error: BaseException) -> None:
+        from tickets.errors import Conflict, DeskError
+
+        text = str(error) if isinstance(error, DeskError) else f"unexpected error ({type(error).__name__}): {error}"
+        if worker.group == "review-decide":
+            self._show_outcome(("Conflict: " if isinstance(error, Conflict) else "Not done: ") + text, ok=False)
+            if self._acting_on is not None:  # show the ticket as it now is, and who changed it
+                self._refused_on = (self._acting_on, text)
+                self._load_detail(self._acting_on)
+        elif worker.group == "review-page":
+            self._set_summary(Content.styled(f"The review queue could not be read: {text}", BAD))
+        elif worker.group == "review-detail":
+            self._set_summary(Content.styled(f"The ticket could not be read: {text}", BAD))
+
+    # -- messages from the workers -----------------------------------------------------------
+
+    def on_ticket_page_loaded(self, message: TicketPageLoaded) -> None:
+        from tickets.dashboard import format_age
+        from tickets.queries import PAGE_SIZE
+
+        message.stop()
+        page, number = message.page, message.page_number
+        self.page = page
+        table = self.query_one("#review-table", DataTable)
+        keep = self._current_id
+        table.clear()
+        now = self._now()
+        for row in page.rows:
+            table.add_row(*self._cells(row, now), key=str(row.id))
+        first = (number - 1) * PAGE_SIZE + 1
+        if page.rows:
+            span = f"tickets {first}–{first + len(page.rows) - 1}"
+        else:
+            span = "no tickets"
+        more = "more: n" if page.next_cursor else "last page"
+        back = " · previous: p" if number > 1 else ""
+        oldest = f" · oldest waiting {format_age(now - page.rows[0].created_at)}" if page.rows and number == 1 else ""
+        self.query_one("#review-page", Static).update(f"Page {number} · {span} · {more}{back}{oldest}")
+        if not page.rows:
+            self._current_id, self.detail = None, None
+            self._clear_detail(
+                "Nothing is waiting for review." if number == 1 else "No tickets on this page: press p."
+            )
+            self.refresh_bindings()
+            return
+        ids = [row.id for row in page.rows]
+        index = ids.index(keep) if keep in ids else 0
+        table.move_cursor(row=index)
+        self._select(ids[index], force=True)
+
+    def _cells(self, row: TicketRow, now: datetime) -> tuple[str, ...]:
+        from tickets.dashboard import format_age
+
+        return (
+            row.ref,
+            row.kind.label,
+            row.status.label,
+            format_age(now - row.created_at),
+            row.filed_by,
+            f"{row.organization_name} ({row.organization_ref})",
+        )
+
+    @on(DataTable.RowHighlighted, "#review-table")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key.value is not None:
+            self._select(int(event.row_key.value))
+
+    @on(DataTable.RowSelected, "#review-table")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value is not None:
+            self._select(int(event.row_key.value), force=True)
+
+    def _select(self, ticket_id: int, *, force: bool = False) -> None:
+        if ticket_id == self._current_id and not force:
+            return
+        if ticket_id != self._current_id:
+            self._hide_outcome()
+        self._current_id = ticket_id
+        if self.detail is not None and self.detail.row.id != ticket_id:
+            self.detail = None
+            self._set_summary(Content.styled("Loading…", MUTED))
+        self.refresh_bindings()
+        self._load_detail(ticket_id)
+
+    def on_ticket_loaded(self, message: TicketLoaded) -> None:
+        message.stop()
+        detail = message.detail
+        table = self.query_one("#review-table", DataTable)
+        try:  # the row shows the ticket's status as it is now (decided here or elsewhere)
+            table.update_cell(str(detail.row.id), "status", detail.row.status.label)
+        except Exception:  # noqa: BLE001 - the row may have left this page
+            pass
+        if self._refused_on is not None and self._refused_on[0] == detail.row.id:
+            self._explain_refusal(detail, self._refused_on[1])
+            self._refused_on = None
+        if detail.row.id != self._current_id:
+            if self.detail is None and self._current_id is not None:
+                self._load_detail(self._current_id)  # its own load may have given way to this one
+            return
+        self.detail = detail
+        self._render_detail(detail)
+        self.refresh_bindings()
+
+    def _explain_refusal(self, detail: TicketDetail, core_message: str) -> None:
+        """A decision or callback was refused: if another supervisor decided the ticket
+        meanwhile, say who and what (the core's own words follow)."""
+        from tickets.enums import TicketStatus
+
+        agent = self.agent
+        mine = agent is not None and detail.decided_by == agent.display_name
+        if detail.decided_by and not mine and detail.row.status is not TicketStatus.PENDING_REVIEW:
+            text = (f"{detail.row.ref} was already decided by {detail.decided_by}: it is now "
+                    f"{detail.row.status.label} (at {when(detail.decided_at)}). Your decision was not recorded. "
+                    f"[{core_message}]")
+            self._show_outcome(text, ok=False)
+
+    def on_ticket_changed(self, message: TicketChanged) -> None:
+        message.stop()
+        ticket_id = self._acting_on
+        if message.what == "callback":
+            self._show_outcome(f"V-8: callback recorded at {when(message.result)}; the ticket can now be approved.",
+                               ok=True)
+        else:
+            result = message.result
+            from tickets.enums import TicketStatus
+
+            text = f"{result.ref} {result.status.label} at {when(result.at)}."
+            if result.status is TicketStatus.APPROVED and self.detail and self.detail.row.id == ticket_id:
+                from tickets.enums import TicketKind
+                from tickets.lifecycle import EXPEDITED_DELETION
+
+                if self.detail.row.kind is TicketKind.EXPEDITED_DEPROVISIONING:
+                    text += f" All its data is deleted on {(result.at + EXPEDITED_DELETION).date().isoformat()} (X-1, X-2)."
+            self._show_outcome(text, ok=True)
+            self.notify(text, title="Decided")
+        if ticket_id is not None:
+            self._load_detail(ticket_id)
+
+    # -- rendering ---------------------------------------------------------------------------
+
+    def _show_outcome(self, text: str, *, ok: bool) -> None:
+        box = self.query_one("#review-outcome", Static)
+        box.update(Content.styled(text, OK if ok else WARN))
+        box.set_class(True, "-shown")
+        box.set_class(ok, "-ok")
+
+    def _hide_outcome(self) -> None:
+        if self.allowed:
+            self.query_one("#review-outcome", Static).set_class(False, "-shown")
+
+    def _set_summary(self, content: Content) -> None:
+        self.query_one("#review-summary", Static).update(content)
+
+    def _clear_detail(self, text: str) -> None:
+        for name in ("blockers", "decision", "verification", "callback", "checklist", "consequences", "history"):
+            self._put(name, Content(""))
+        self._set_summary(Content.styled(text, MUTED))
+
+    def _put(self, name: str, content: Content) -> None:
+        """Fill one section of the detail pane; an empty section takes no room."""
+        section = self.query_one(f"#review-{name}", Static)
+        section.update(content)
+        section.display = bool(content.plain)
+
+    def _render_detail(self, d: TicketDetail) -> None:
+        self._put("blockers", self._blockers(d))
+        self._set_summary(self._summary(d))
+        self._put("decision", self._decision(d))
+        self._put("verification", self._verification(d))
+        self._put("callback", self._callback(d))
+        self._put("checklist", self._checklist(d))
+        self._put("consequences", self._consequences(d))
+        self._put("history", self._history(d))
+
+    def _blockers(self, d: TicketDetail) -> Content:
+        from tickets.enums import TicketStatus
+
+        if d.row.status is not TicketStatus.PENDING_REVIEW:
+            return Content("")
+        approve = _problems(d, TicketStatus.APPROVED, self.agent)
+        reject = _problems(d, TicketStatus.REJECTED, self.agent)
+        if not approve and not reject:
+            return Content.styled("You can approve (a) or reject (j) this ticket.", OK)
+        parts: list[Content | str] = []
+        if approve:
+            parts.append(Content.styled("You cannot approve this ticket:", BAD + " bold"))
+            parts += [Content.styled(f"  {p}", BAD) for p in approve]
+        if reject:
+            parts.append(Content.styled("You cannot reject this ticket:", BAD + " bold"))
+            parts += [Content.styled(f"  {p}", BAD) for p in reject if p]
+        return lines(parts)
+
+    def _summary(self, d: TicketDetail) -> Content:
+        from tickets.enums import TicketStatus
+
+        r = d.row
+        status_style = WARN if r.status is TicketStatus.PENDING_REVIEW else (
+            OK if r.status is TicketStatus.APPROVED else BAD if r.status is TicketStatus.REJECTED else "")
+        subscription = f"{d.subscription_name} ({r.subscription_ref})"
+        if d.resource_ref:
+            subscription += f", resource {d.resource_ref}"
+        parts: list[Content | str] = [
+            Content.styled(f"{r.ref} · {r.kind.label}", HEAD),
+            field_line("Status", r.status.label, status_style),
+            field_line("Organization", f"{r.organization_name} ({r.organization_ref})"),
+            field_line("Subscription", subscription),
+            field_line("Filed by", f"{r.filed_by} at {when(r.created_at)}"),
+        ]
+        if d.requested_date:
+            parts.append(field_line("Requested date", day(d.requested_date)))
+        if d.reason:
+            parts.append(field_line("Agent's reason", d.reason))
+        extra = {k: v for k, v in d.fields.items() if k not in ("reason", "requested_date", "resource_ref")}
+        for key, value in extra.items():
+            parts.append(field_line(label(key).capitalize(), value))
+        if d.rules:
+            parts.append(field_line("Rules", ", ".join(d.rules), MUTED))
+        return lines(parts)
+
+    def _decision(self, d: TicketDetail) -> Content:
+        if d.decided_by is None:
+            return Content("")
+        from tickets.enums import TicketStatus
+
+        approved = d.row.status is not TicketStatus.REJECTED
+        verb = "Approved" if approved else "Rejected"
+        parts: list[Content | str] = [
+            Content.styled(f"{verb} by {d.decided_by} at {when(d.decided_at)}", (OK if approved else BAD) + " bold")
+        ]
+        if d.decision_reason:
+            parts.append(field_line("Note" if approved else "Reason", d.decision_reason))
+        return lines(parts)
+
+    def _verification(self, d: TicketDetail) -> Content:
+        parts: list[Content | str] = [Content.styled("Verification (V-1 .. V-5)", "bold")]
+        if d.verified_at is None:
+            parts.append(Content.styled("  ✗ no passed verification on record for this ticket", BAD))
+            return lines(parts)
+        parts.append(f"  verified at {when(d.verified_at)} by {d.verified_by or '—'}")
+        for check in d.verification_checks:
+            parts.append(Content.assemble("  ", ("✓ ", OK), check))
+        if not d.verification_checks:
+            parts.append(Content.styled("  ✗ the verification did not pass", BAD))
+        return lines(parts)
+
+    def _callback(self, d: TicketDetail) -> Content:
+        head = Content.styled("Callback (V-8)", "bold")
+        if not d.needs_callback:
+            return lines([head, Content.styled("  not needed for this ticket", MUTED)])
+        if d.callback_at is None:
+            return lines([head, Content.styled(
+                "  ✗ not recorded yet: call back the phone number on file, then press c. "
+                "Approval waits for it.", WARN)])
+        return lines([head, Content.assemble("  ", ("✓ ", OK), f"recorded at {when(d.callback_at)} by {d.callback_by or '—'}")])
+
+    def _checklist(self, d: TicketDetail) -> Content:
+        head = Content.styled("Confirmed with the caller", "bold")
+        if not d.checklist:
+            return lines([head, Content.styled("  nothing to confirm for this ticket", MUTED)])
+        return lines([head] + [Content.assemble("  ", ("✓ ", OK), label(key)) for key in d.checklist])
+
+    def _consequences(self, d: TicketDetail) -> Content:
+        from tickets.enums import TicketKind, TicketStatus
+        from tickets.lifecycle import EXPEDITED_DELETION
+
+        consequences = dict(d.consequences)
+        if d.data_deletion_date:
+            consequences["data_deletion_date"] = d.data_deletion_date
+        if d.reversal_deadline:
+            consequences["reversal_deadline"] = d.reversal_deadline
+        parts: list[Content | str] = [
+            Content.styled("Consequences (T-1)", "bold"),
+            consequences_content(consequences, needs_review=d.row.needs_review, needs_callback=d.needs_callback),
+        ]
+        if d.row.kind is TicketKind.EXPEDITED_DEPROVISIONING and d.row.status is TicketStatus.PENDING_REVIEW:
+            deletion = (self._now() + EXPEDITED_DELETION).date().isoformat()
+            parts.append(Content.styled(f"If approved now, all data is deleted on {deletion} (X-2).", WARN))
+        return lines(parts)
+
+    def _history(self, d: TicketDetail) -> Content:
+        parts: list[Content | str] = [Content.styled("History (A-1)", "bold")]
+        for entry in d.history:
+            details = entry.details
+            bits = []
+            if "from" in details and "to" in details:
+                bits.append(f"{label(details['from'])} → {label(details['to'])}")
+            elif "status" in details:
+                bits.append(label(details["status"]))
+            if details.get("data_deletion_date"):
+                bits.append(f"data deleted on {details['data_deletion_date']}")
+            if details.get("reason"):
+                bits.append(f"reason: {details['reason']}")
+            parts.append(Content.assemble(
+                (f"  {when(entry.at)}  ", MUTED), (entry.actor, "bold"), f"  {label(entry.action.split('.', 1)[-1])}",
+                (f"  {'; '.join(bits)}" if bits else "", MUTED),
+            ))
+        if not d.history:
+            parts.append(Content.styled("  no events", MUTED))
+        return lines(parts)

@@ -1,0 +1,129 @@
+"""Sign-in: agent name and PIN. Drawn before the database opens; sign-in is enabled once it has.
+
+Three wrong PINs in a row lock the console for a minute (the app counts, on its injected clock).
+"""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Center, Vertical
+from textual.widgets import Button, Footer, Header, Input, Static
+
+from deskapp.messages import SignedIn, SignInRefused
+from deskapp.screens.base import DeskScreen
+from deskapp.widgets.field import LabeledInput
+
+
+class SignInScreen(DeskScreen):
+    BINDINGS = [
+        Binding("ctrl+s", "sign_in", "Sign in", id="sign_in", tooltip="Sign in with this name and PIN"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Center():
+            with Vertical(id="signin-box"):
+                yield Static("Sign in to the cancellations desk", id="signin-title")
+                yield LabeledInput("Agent name", input_id="agent_name", placeholder="e.g. ann")
+                yield LabeledInput("PIN", input_id="pin", password=True, placeholder="4 to 8 digits")
+                yield Button("Sign in", id="sign-in", variant="primary", compact=True)
+                yield Static("Opening the database…", id="signin-status", markup=False)
+                yield Static("", id="demo-hint", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#agent_name", Input).focus()
+        self.show_store_state()
+
+    # --- state from the app ------------------------------------------------------------------
+
+    def show_store_state(self) -> None:
+        desk = self.desk
+        status = self.query_one("#signin-status", Static)
+        if desk.store_problem:
+            status.update(f"Cannot sign in: {desk.store_problem}")
+            status.set_class(True, "-error")
+        elif desk.store is None:
+            status.update("Opening the database…")
+        else:
+            status.update("")
+            status.set_class(False, "-error")
+        hint = self.query_one("#demo-hint", Static)
+        hint.update(desk.demo_hint)
+        hint.display = bool(desk.demo_hint)
+        self.query_one("#sign-in", Button).disabled = not self.ready
+        self.refresh_bindings()
+
+    @property
+    def ready(self) -> bool:
+        return self.desk.store is not None and not self.desk.store_problem
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "sign_in":
+            return True if self.ready else None  # shown, greyed out, until the store is open
+        return True
+
+    # --- signing in --------------------------------------------------------------------------
+
+    @on(Input.Submitted, "#agent_name")
+    def _to_pin(self) -> None:
+        self.query_one("#pin", Input).focus()
+
+    @on(Input.Submitted, "#pin")
+    @on(Button.Pressed, "#sign-in")
+    def action_sign_in(self) -> None:
+        if not self.ready:
+            return
+        status = self.query_one("#signin-status", Static)
+        locked = self.desk.sign_in_locked()
+        if locked is not None:
+            status.update(f"The console is locked after three wrong PINs until {locked:%H:%M:%S} UTC.")
+            status.set_class(True, "-error")
+            return
+        name = self.query_one("#agent_name", Input).value.strip()
+        pin = self.query_one("#pin", Input).value
+        if not name or not pin:
+            status.update("Type your agent name and PIN.")
+            status.set_class(True, "-error")
+            return
+        status.update("Checking…")
+        status.set_class(False, "-error")
+        self.query_one("#sign-in", Button).disabled = True
+        self.authenticate(name, pin)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sign-in")
+    def authenticate(self, name: str, pin: str) -> None:
+        from tickets.agents import authenticate
+        from tickets.errors import NotAllowed
+
+        try:
+            agent = authenticate(self.desk.store, name=name, pin=pin)
+        except NotAllowed as error:
+            self.post_message(SignInRefused(str(error)))
+            return
+        self.post_message(SignedIn(agent))
+
+    def on_signed_in(self, message: SignedIn) -> None:
+        self.desk.signed_in(message.agent)
+
+    def on_sign_in_refused(self, message: SignInRefused) -> None:
+        left = self.desk.sign_in_failed()
+        status = self.query_one("#signin-status", Static)
+        pin = self.query_one("#pin", Input)
+        pin.value = ""
+        pin.focus()
+        if left == 0:
+            until = self.desk.sign_in_locked()
+            status.update(
+                f"Wrong name or PIN three times: the console is locked until {until:%H:%M:%S} UTC."
+            )
+        else:
+            status.update(f"That agent name and PIN do not match. {left} {'try' if left == 1 else 'tries'} left.")
+        status.set_class(True, "-error")
+        self.query_one("#sign-in", Button).disabled = False
+
+    def worker_failed(self, worker, error) -> None:
+        self.query_one("#sign-in", Button).disabled = not self.ready
+        self.query_one("#signin-status", Static).update("")

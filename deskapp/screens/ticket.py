@@ -1,0 +1,236 @@
+"""One ticket: its fields, dates (T-1), checklist, consequences, callback (V-8), decision and
+full audit history (A-1); and the agent's lifecycle steps (T-2): record the callback, start,
+resolve, withdraw. A step the lifecycle refuses shows the rule and reason."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.widgets import Footer, Header, Static
+
+from deskapp.messages import TicketChanged, TicketLoaded
+from deskapp.screens.base import DeskScreen
+from deskapp.widgets.format import BAD, MUTED, OK, WARN, consequences_content, day, field_line, label, lines, mask_phone, when
+
+
+FIELD_NAMES = {
+    "transfer_at": "Transfer time (M-3)",
+    "it_contact": "IT contact (M-3)",
+    "note": "Note",
+    "refund_requested": "Refund requested (C-4)",
+}
+
+
+def _field_value(key: str, value: object) -> str:
+    if value is True:
+        return "yes"
+    if key == "transfer_at" and isinstance(value, str):
+        from deskapp.validators import parse_utc_datetime
+
+        moment = parse_utc_datetime(value)
+        return when(moment) if moment else value
+    return str(value)
+
+
+class TicketScreen(DeskScreen):
+    SUB_TITLE = "Ticket"
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="back", tooltip="Back to the list"),
+        Binding("c", "callback", "Callback", id="callback", tooltip="V-8: you called back the number on file"),
+        Binding("s", "start", "Start", id="start", tooltip="T-2: open or approved → in progress"),
+        Binding("v", "resolve", "Resolve", id="resolve", tooltip="T-2: in progress → resolved"),
+        Binding("w", "withdraw", "Withdraw", id="withdraw", tooltip="T-2: withdraw with a reason"),
+        Binding("f5", "reload", "Reload", id="reload", show=False, tooltip="Read the ticket again"),
+    ]
+
+    def __init__(self, ticket_id: int) -> None:
+        super().__init__()
+        self.ticket_id = ticket_id
+        self.detail = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Loading…", id="ticket-title")
+        yield Static("", id="ticket-status", markup=False)
+        with VerticalScroll(id="ticket-body"):
+            with Horizontal(id="ticket-columns"):
+                with Vertical(id="ticket-left"):
+                    yield Static(id="ticket-fields")
+                    yield Static("Checklist confirmed with the caller", classes="section")
+                    yield Static(id="ticket-checklist")
+                    yield Static("Callback (V-8)", classes="section")
+                    yield Static(id="ticket-callback")
+                    yield Static("Review and verification", classes="section")
+                    yield Static(id="ticket-decision")
+                with Vertical(id="ticket-right"):
+                    yield Static("Consequences (T-1)", classes="section")
+                    yield Static(id="ticket-consequences")
+            yield Static("History (A-1, oldest first)", classes="section")
+            yield Static(id="ticket-history")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#ticket-body", VerticalScroll).focus()
+        self.action_reload()
+
+    # --- loading -----------------------------------------------------------------------------
+
+    def action_reload(self) -> None:
+        self.fetch(self.ticket_id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="ticket")
+    def fetch(self, ticket_id: int) -> None:
+        from tickets.queries import ticket_detail
+
+        self.post_message(TicketLoaded(ticket_detail(self.desk.store, ticket_id)))
+
+    def on_ticket_loaded(self, message: TicketLoaded) -> None:
+        self.detail = d = message.detail
+        row = d.row
+        self.query_one("#ticket-title", Static).update(Content.assemble(
+            (row.ref, "bold"), f"  {row.kind.label} · ", (row.status.label, "bold " + self._status_style(row.status.value)),
+            f" · {row.organization_ref} {row.organization_name}",
+        ))
+        fields = [
+            field_line("Subscription", f"{d.subscription_name} ({row.subscription_ref})"
+                       + (f" · resource {d.resource_ref}" if d.resource_ref else "")),
+            field_line("Filed", f"{when(row.created_at)} by {row.filed_by}"),
+            field_line("Effective date", day(row.effective_date)),
+            field_line("Reversal deadline", day(d.reversal_deadline)),
+            field_line("Data deletion date", day(d.data_deletion_date)),
+        ]
+        if d.requested_date:
+            fields.append(field_line("Requested date (V-1)", d.requested_date))
+        if d.reason:
+            fields.append(field_line("Reason", d.reason))
+        for key, value in d.fields.items():
+            if key in ("requested_date", "reason", "resource_ref"):
+                continue
+            fields.append(field_line(FIELD_NAMES.get(key, label(key).capitalize()), _field_value(key, value)))
+        fields.append(field_line("Rules", ", ".join(d.rules) or "—"))
+        self.query_one("#ticket-fields", Static).update(lines(fields))
+        self.query_one("#ticket-checklist", Static).update(
+            lines([Content.assemble(("  ✓ ", OK), label(key)) for key in d.checklist])
+            if d.checklist else Content.styled("  nothing to confirm", MUTED)
+        )
+        self.query_one("#ticket-consequences", Static).update(
+            consequences_content(d.consequences, needs_review=row.needs_review, needs_callback=d.needs_callback)
+        )
+        self.query_one("#ticket-callback", Static).update(self._callback_content())
+        decision = []
+        if d.decided_at is not None:
+            decision.append(field_line("Decided", f"{when(d.decided_at)} by {d.decided_by}"
+                                       + (f": {d.decision_reason}" if d.decision_reason else "")))
+        elif row.needs_review:
+            decision.append(Content.styled("Waiting for a supervisor other than the filing agent (X-2).", WARN))
+        else:
+            decision.append(Content.styled("No review needed.", MUTED))
+        if d.verified_at is not None:
+            decision.append(field_line("Caller verified", f"{when(d.verified_at)} by {d.verified_by}: "
+                                       + ", ".join(d.verification_checks)))
+        self.query_one("#ticket-decision", Static).update(lines(decision))
+        history = []
+        for e in d.history:
+            details = ", ".join(
+                f"{k}={', '.join(map(str, v)) if isinstance(v, list) else v}"
+                for k, v in e.details.items() if v not in (None, "", [], {})
+            )
+            history.append(Content.assemble(
+                (f"{e.seq:>5} ", MUTED), f"{when(e.at)}  ", (e.actor, "bold"), f"  {e.action}",
+                (f"  {details}" if details else "", MUTED),
+            ))
+        self.query_one("#ticket-history", Static).update(lines(history) if history else Content("—"))
+        self.refresh_bindings()
+
+    def _status_style(self, status: str) -> str:
+        return {"rejected": BAD, "withdrawn": MUTED, "resolved": OK, "pending_review": WARN}.get(status, "")
+
+    def _phone_on_file(self) -> str:
+        """V-8: the number shows only during a verified call for this organization."""
+        call, d = self.call, self.detail
+        account = call.account if call is not None else None
+        if account is not None and d is not None and account.organization.ref == d.row.organization_ref:
+            return account.caller.phone_on_file
+        return mask_phone("") + " (the full number shows during a verified call with this organization)"
+
+    def _callback_content(self) -> Content:
+        d = self.detail
+        if d is None or not d.needs_callback:
+            return Content.styled("Not needed for this ticket.", MUTED)
+        if d.callback_at is not None:
+            return Content.assemble(("✓ ", OK), f"Recorded {when(d.callback_at)} by {d.callback_by}")
+        return lines([
+            Content.styled("Not yet recorded: the ticket cannot be approved until it is.", WARN),
+            Content.assemble(("Call back the number on file: ", "bold"), self._phone_on_file()),
+            Content.styled("Press c once the caller has confirmed on that number.", MUTED),
+        ])
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "callback" and self.detail is not None:
+            return bool(self.detail.needs_callback and self.detail.callback_at is None)
+        return True
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    @work(exclusive=True, exit_on_error=False, group="callback-prompt")
+    async def action_callback(self) -> None:
+        from deskapp.screens.prompt import TextPromptScreen
+
+        note = await self.app.push_screen_wait(TextPromptScreen(
+            "Record the callback (V-8)", "Note (optional)",
+            hint=f"Call back the number on file: {self._phone_on_file()}. Record it once the caller confirmed.",
+        ))
+        if note is not None:
+            self.record_callback(note)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="ticket-change")
+    def record_callback(self, note: str) -> None:
+        from tickets.lifecycle import record_callback
+
+        at = record_callback(self.desk.store, agent=self.desk.agent, ticket_id=self.ticket_id, note=note)
+        self.post_message(TicketChanged("Callback recorded", at))
+
+    def action_start(self) -> None:
+        self.move("in_progress")
+
+    def action_resolve(self) -> None:
+        self.move("resolved")
+
+    @work(exclusive=True, exit_on_error=False, group="withdraw-prompt")
+    async def action_withdraw(self) -> None:
+        from deskapp.screens.prompt import TextPromptScreen
+
+        reason = await self.app.push_screen_wait(TextPromptScreen(
+            "Withdraw the ticket (T-2)", "Reason", required=True,
+            hint="Why is the ticket withdrawn? The reason goes into the audit history.",
+        ))
+        if reason:
+            self.move("withdrawn", reason)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="ticket-change")
+    def move(self, to: str, reason: str | None = None) -> None:
+        from tickets.enums import TicketStatus
+        from tickets.lifecycle import transition
+
+        result = transition(self.desk.store, actor=self.desk.agent, ticket_id=self.ticket_id,
+                            to=TicketStatus(to), reason=reason)
+        self.post_message(TicketChanged(f"{result.ref} is now {result.status.label}", result))
+
+    def on_ticket_changed(self, message: TicketChanged) -> None:
+        status = self.query_one("#ticket-status", Static)
+        status.update(message.what)
+        status.set_classes("-success")
+        if self.call is not None:
+            self.call.account_stale = True
+        self.action_reload()
+
+    def worker_failed(self, worker, error) -> None:
+        status = self.query_one("#ticket-status", Static)
+        status.update(str(error) if hasattr(error, "rule") else f"unexpected error, nothing was saved: {type(error).__name__}")
+        status.set_classes("-error")
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

@@ -1,0 +1,372 @@
+"""One guided form per ticket kind, driven by the policy's Decision.
+
+The checklist (Decision.checklist) is confirmed item by item with the caller; the kind's own
+fields follow; the consequences (T-1) are decided again, without the database, each time a
+field that changes them changes. Filing asks for confirmation, then files once (T-3: the
+idempotency key belongs to the form state, so a retry after an error reuses it).
+
+What the agent types lives in the call's FormState for (subscription, kind): Escape goes back
+to the account and reopening the form shows it again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
+from textual.widgets import Footer, Header, Input, Label, Static
+
+from deskapp.messages import TicketFiled
+from deskapp.screens.base import DeskScreen
+from deskapp.validators import parse_date, parse_utc_datetime
+from deskapp.widgets.checklist import CheckList
+from deskapp.widgets.field import LabeledInput
+from deskapp.widgets.format import BAD, MUTED, consequences_content, day, lines, reason_lines
+
+RESOURCES = "unsubscribe_resource"
+FREE_TEXT = ("reason", "note")
+
+
+class TicketFormScreen(DeskScreen):
+    SUB_TITLE = "File a ticket"
+    BINDINGS = [
+        Binding("ctrl+s", "file", "File ticket", id="file", tooltip="Check, confirm with the caller, then file"),
+        Binding("escape", "back", "Back", id="back", tooltip="Back to the account; what you typed is kept"),
+    ]
+
+    def __init__(self, subscription_ref: str, kind: str) -> None:
+        super().__init__()
+        from tickets.enums import TicketKind
+
+        assert self.call is not None and self.call.account is not None
+        self.subscription_ref = subscription_ref
+        self.kind = TicketKind(kind)
+        self.state = self.call.form(subscription_ref, kind)
+        self.view = self.call.account.subscription(subscription_ref)
+        self._checklist_shown: tuple[tuple[str, str], ...] = ()
+        self._filing = False
+
+    @property
+    def batch(self) -> bool:
+        return self.kind.value == RESOURCES
+
+    # --- layout ------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        from deskapp import validators as v
+
+        facts = self.view.facts
+        values = self.state.values
+        account = self.call.account
+
+        def field(label: str, name: str, validators=(), required=False, placeholder="") -> LabeledInput:
+            return LabeledInput(label, input_id=name, value=values.get(name, ""), validators=validators,
+                                required=required, placeholder=placeholder, max_length=2000)
+
+        yield Header()
+        yield Static(
+            Content.assemble((self.kind.label, "bold"), f" · {facts.name} ({facts.ref}) · {facts.product.label}",
+                             (f" · {account.organization.ref}", MUTED)),
+            id="form-title",
+        )
+        with Horizontal(id="form-panes"):
+            with VerticalScroll(id="form"):
+                if self.batch:
+                    yield Static("Renewal resources to unsubscribe (space to choose, U-2)", classes="section")
+                    yield CheckList(id="resources", empty="no renewal resources")
+                yield Static("Confirm each item with the caller (space to tick)", classes="section")
+                yield CheckList(id="checklist", empty="choose resources first" if self.batch else "nothing to confirm")
+                yield Static("Details", classes="section")
+                if self.kind.value == "cancel_early":
+                    d365 = facts.product.value == "d365"
+                    yield field("Requested date", "requested_date", [v.IsoDate()], required=d365,
+                                placeholder=f"YYYY-MM-DD, by {day(facts.term_end)}")
+                    with Horizontal(id="refund-row"):
+                        yield Label("Refund", classes="field-label")
+                        yield CheckList(id="refund_requested")
+                if self.kind.value == "migration_on_premises":
+                    yield field("Transfer time (UTC)", "transfer_at", [v.UtcDateTime()], required=True,
+                                placeholder="YYYY-MM-DD HH:MM")
+                    yield field("IT contact e-mail", "it_contact", [v.EmailAddress()], required=True,
+                                placeholder="it@example.com")
+                yield field("Reason" if self.batch else "Caller's reason", "reason", [v.NoCredential()],
+                            required=self.batch)
+                yield field("Note", "note", [v.NoCredential()])
+                yield Static("", id="form-problems")
+            with VerticalScroll(id="consequences-pane"):
+                yield Static("Consequences (T-1)", classes="section")
+                yield Static(id="consequences")
+        yield Footer()
+
+    def _resource_prompt(self, res, decision) -> Content:
+        head = Content.assemble((res.ref, "bold"), f" {res.description}, effective {day(res.effective_at)}")
+        if decision.allowed:
+            return head
+        return lines([head, *reason_lines(decision.reasons, BAD, indent="  ")])
+
+    def on_mount(self) -> None:
+        if self.batch:
+            self.query_one("#resources", CheckList).set_items(
+                [(res.ref, self._resource_prompt(res, decision)) for res, decision in self.view.resources],
+                self.state.resources,
+            )
+        if self.kind.value == "cancel_early":
+            self.query_one("#refund_requested", CheckList).set_items(
+                [("refund", "the caller asks for a refund (C-4): it goes to review and needs a callback (V-8)")],
+                {"refund"} if self.state.refund_requested else set(),
+            )
+        self._redecide()
+        self._focus_first()
+
+    def _focus_first(self) -> None:
+        self.query_one("#resources" if self.batch else "#checklist", CheckList).focus()
+
+    # --- deciding again as fields change (pure, no database) ---------------------------------
+
+    def decide(self) -> Any:
+        """The policy's answer for what is typed now: a Decision, or a BatchDecision."""
+        from tickets import policy
+
+        account = self.call.account
+        now = self.desk.now()
+        if self.batch:
+            chosen = [res for res, _ in self.view.resources if res.ref in self.state.resources]
+            return policy.decide_batch(chosen, account.caller_facts, now)
+        requested = parse_date(self.state.values.get("requested_date", ""))
+        return policy.decide(
+            self.kind, self.view.facts, account.caller_facts, now,
+            requested_date=requested, refund_requested=self.state.refund_requested,
+        )
+
+    def _checklist_items(self, decided) -> tuple[tuple[str, str], ...]:
+        if not self.batch:
+            return tuple((item.key, f"{item.text} ({item.rule})") for item in decided.checklist)
+        texts: dict[str, list[str]] = {}
+        rules: dict[str, str] = {}
+        for _, decision in decided.allowed:
+            for item in decision.checklist:
+                texts.setdefault(item.key, []).append(item.text)
+                rules[item.key] = item.rule
+        return tuple((key, "; ".join(t) + f" ({rules[key]})") for key, t in texts.items())
+
+    def _redecide(self) -> None:
+        decided = self.decide()
+        items = self._checklist_items(decided)
+        if items != self._checklist_shown:
+            self.query_one("#checklist", CheckList).set_items(items, self.state.confirmed)
+            self._checklist_shown = items
+        self.query_one("#consequences", Static).update(self._consequences(decided))
+
+    def _consequences(self, decided) -> Content:
+        if self.batch:
+            if not self.state.resources:
+                return Content.styled("Choose the resources to see what follows.", MUTED)
+            parts: list[Content] = []
+            for res, decision in decided.allowed:
+                parts.append(Content.styled(f"{res.ref} {res.description}", "bold"))
+                parts.append(consequences_content(decision.consequences.as_dict()))
+            for res, decision in decided.refused:
+                parts.append(Content.assemble((f"{res.ref} {res.description}", "bold"), (" — refused", BAD)))
+                parts += reason_lines(decision.reasons, BAD)
+            return lines(parts)
+        if not decided.allowed:
+            return lines([Content.styled("Refused as it stands:", "bold " + BAD),
+                          *reason_lines(decided.reasons, BAD)])
+        return consequences_content(
+            decided.consequences.as_dict(), needs_review=decided.needs_review, needs_callback=decided.needs_callback,
+        )
+
+    # --- keeping what is typed ---------------------------------------------------------------
+
+    @on(Input.Changed)
+    def _typed(self, event: Input.Changed) -> None:
+        name = event.input.id or ""
+        self.state.values[name] = event.value
+        if name == "requested_date":
+            self._redecide()
+
+    @on(Input.Submitted)
+    def _next(self) -> None:
+        self.focus_next()
+
+    @on(CheckList.Changed, "#refund_requested")
+    def _refund(self, event: CheckList.Changed) -> None:
+        self.state.refund_requested = bool(event.selected)
+        self._redecide()
+
+    @on(CheckList.Changed, "#checklist")
+    def _confirmed(self, event: CheckList.Changed) -> None:
+        shown = {key for key, _ in self._checklist_shown}
+        self.state.confirmed = (self.state.confirmed - shown) | set(event.selected)
+
+    @on(CheckList.Changed, "#resources")
+    def _resources(self, event: CheckList.Changed) -> None:
+        self.state.resources = set(event.selected)
+        self._redecide()
+
+    # --- filing ------------------------------------------------------------------------------
+
+    def _fields(self) -> dict[str, str]:
+        values = self.state.values
+        fields: dict[str, str] = {}
+        if self.kind.value == "migration_on_premises":
+            when = parse_utc_datetime(values.get("transfer_at", ""))
+            fields["transfer_at"] = when.isoformat() if when else values.get("transfer_at", "").strip()
+            fields["it_contact"] = values.get("it_contact", "").strip()
+        note = values.get("note", "").strip()
+        if note:
+            fields["note"] = note
+        return fields
+
+    def _problems(self, decided) -> list[str]:
+        """Everything that stops filing now, checked here first so no attempt is wasted."""
+        from identity import find_credential
+        from tickets import policy
+
+        problems: list[str] = []
+        for labeled in self.query(LabeledInput):
+            labeled.set_message(None)
+            value = labeled.value
+            if value.strip():
+                result = labeled.input.validate(value)
+                if result is not None and not result.is_valid:
+                    labeled.set_message("; ".join(result.failure_descriptions))
+                    problems.append(f"{labeled.input.id}: {'; '.join(result.failure_descriptions)}")
+        for name in (*FREE_TEXT, "it_contact"):
+            text = self.state.values.get(name, "")
+            if text and find_credential(text):
+                problems.append(f"V-6: the {name} looks like it holds a password, PIN or code: remove it")
+        if problems:
+            return problems
+        now = self.desk.now()
+        fields: dict[str, object] = dict(self._fields())
+        requested = self.state.values.get("requested_date", "").strip()
+        if requested:
+            fields["requested_date"] = requested
+        reason = self.state.values.get("reason", "").strip()
+        if reason:
+            fields["reason"] = reason
+        confirmed = self.state.confirmed
+        if self.batch:
+            if not self.state.resources:
+                return ["U-2: choose at least one renewal resource"]
+            if not decided.allowed:
+                return [f"{res.ref}: {r}" for res, d in decided.refused for r in d.reasons]
+            blocking = []
+            for _, decision in decided.allowed:
+                for reason_ in policy.validate_filing(decision, confirmed=confirmed, fields=fields, now=now):
+                    if str(reason_) not in blocking:
+                        blocking.append(str(reason_))
+            return blocking
+        return [str(r) for r in policy.validate_filing(decided, confirmed=confirmed, fields=fields, now=now)]
+
+    def _show_problems(self, problems: list[str], heading: str = "Cannot file yet:") -> None:
+        box = self.query_one("#form-problems", Static)
+        if not problems:
+            box.update("")
+            box.set_class(False, "-shown")
+            return
+        box.update(lines([Content.styled(heading, "bold " + BAD), *[Content.styled(f"  {p}", BAD) for p in problems]]))
+        box.set_class(True, "-shown")
+        form = self.query_one("#form", VerticalScroll)
+        self.call_after_refresh(form.scroll_to_widget, box, animate=False)
+
+    def request(self):
+        from tickets.filing import FilingRequest
+
+        values = self.state.values
+        return FilingRequest(
+            kind=self.kind,
+            subscription_ref=self.subscription_ref,
+            idempotency_key=self.state.idempotency_key,
+            resource_refs=tuple(sorted(self.state.resources)) if self.batch else (),
+            requested_date=parse_date(values.get("requested_date", "")),
+            refund_requested=self.state.refund_requested if self.kind.value == "cancel_early" else False,
+            reason=values.get("reason", "").strip(),
+            fields=self._fields(),
+            confirmed=frozenset(self.state.confirmed & {key for key, _ in self._checklist_shown}),
+        )
+
+    def action_file(self) -> None:
+        if self._filing:
+            return
+        decided = self.decide()
+        problems = self._problems(decided)
+        self._show_problems(problems)
+        if problems:
+            return
+        self.confirm_and_file(decided)
+
+    def _summary(self, decided) -> Content:
+        facts = self.view.facts
+        head = Content.assemble(("File ", ""), (self.kind.label, "bold"), f" for {facts.name} ({facts.ref})")
+        if self.batch:
+            refs = ", ".join(res.ref for res, _ in decided.allowed)
+            parts = [head, Content(f"Resources: {refs}")]
+            if decided.refused:
+                parts.append(Content.styled(
+                    "Refused and left out: " + ", ".join(res.ref for res, _ in decided.refused), BAD))
+            return lines(parts)
+        c = decided.consequences
+        parts = [head, Content(f"Effective {day(c.effective_date) if c else '—'}")]
+        if decided.needs_review:
+            parts.append(Content("It goes to a supervisor for review (X-2) and needs a callback to the number on file (V-8)."))
+        parts.append(Content.styled("Have you read the consequences to the caller?", MUTED))
+        return lines(parts)
+
+    @work(exclusive=True, exit_on_error=False, group="confirm")
+    async def confirm_and_file(self, decided) -> None:
+        from deskapp.screens.confirm import ConfirmScreen
+
+        if await self.app.push_screen_wait(ConfirmScreen("File the ticket?", self._summary(decided))):
+            self._filing = True
+            self._show_problems([], "")
+            self.query_one("#form-problems", Static).update("Filing…")
+            self.file(self.request())
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="file")
+    def file(self, request) -> None:
+        from tickets.filing import file_ticket
+
+        call = self.call
+        result = file_ticket(self.desk.store, agent=self.desk.agent, verification_id=call.verification_id,
+                             request=request)
+        self.post_message(TicketFiled(result))
+
+    def on_ticket_filed(self, message: TicketFiled) -> None:
+        from deskapp.screens.filed import FiledScreen
+
+        self._filing = False
+        if self.call is not None:
+            self.call.forget_form(self.subscription_ref, self.kind.value)
+            self.call.account_stale = True
+        self.query_one("#form-problems", Static).update("")
+        self.app.push_screen(FiledScreen(message.result), callback=self._after_filed)
+
+    def _after_filed(self, _: None) -> None:
+        self.app.pop_screen()  # back to the account (not awaited: this runs on the form's pump)
+
+    def worker_failed(self, worker, error) -> None:
+        """Keep everything typed (and the idempotency key, T-3); say what went wrong here too."""
+        self._filing = False
+        errors = getattr(error, "errors", None)
+        if isinstance(errors, dict):
+            for key, text in errors.items():
+                if self.query(f"#field-{key}"):
+                    self.query_one(f"#field-{key}", LabeledInput).set_message(text)
+            problems = [f"{k}: {t}" for k, t in errors.items()]
+        elif isinstance(errors, list):
+            problems = list(errors)
+        else:
+            problems = [str(error) if hasattr(error, "rule") else
+                        f"unexpected error, nothing was saved: {type(error).__name__}"]
+        if type(error).__name__ == "Conflict" and self.call is not None:
+            self.call.account_stale = True
+        self._show_problems(problems, "Not filed (what you typed is kept):")
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

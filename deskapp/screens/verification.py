@@ -1,0 +1,276 @@
+"""Blind verification (V-1 .. V-5): the agent types what the caller says.
+
+Nothing on file shows here: no field is prefilled (V-4), the result is pass or fail as a whole
+with the attempts left, never which factor missed. Format problems are flagged per field as the
+agent types (identity's checks) and cost no attempt; three failures lock the organization (V-5).
+"""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Footer, Header, Input, Static
+
+from deskapp.messages import AccountLoaded, LockoutChecked, VerificationDone
+from deskapp.screens.base import DeskScreen
+from deskapp.widgets.field import LabeledInput
+from deskapp.widgets.format import when
+
+# Field id -> the key identity.check_claim_format reports it under.
+CLAIM_KEYS = {
+    "user_id": "user_id",
+    "phone": "phone",
+    "first_name": "contact_first_name",
+    "last_name": "contact_last_name",
+    "org_name": "org_name",
+    "street1": "address.street",
+    "city": "address.city",
+    "country": "address.country",
+    "org_url": "org_url",
+}
+
+
+class VerificationScreen(DeskScreen):
+    SUB_TITLE = "Verify the caller"
+    BINDINGS = [
+        Binding("ctrl+s", "verify", "Verify", id="verify", tooltip="Check what the caller said against the directory"),
+        Binding("escape", "back", "Back", id="back", tooltip="Back to the search; what you typed is kept"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        assert self.call is not None and self.call.handle is not None
+        self.handle = self.call.handle
+        self._last_phone = ""
+
+    def compose(self) -> ComposeResult:
+        from deskapp import validators as v
+
+        typed = self.call.verify_values if self.call else {}
+        handle = self.handle
+
+        def field(label: str, name: str, validators=(), required=False, placeholder="") -> LabeledInput:
+            return LabeledInput(
+                label, input_id=name, value=typed.get(name, ""), validators=validators,
+                required=required, placeholder=placeholder, max_length=320,
+            )
+
+        yield Header()
+        yield Static(
+            f"Verify the caller for {handle.ref}: type exactly what the caller says (the contact is "
+            "the organization's primary contact). Nothing on file shows before a pass (V-4); never "
+            "take a password (V-6).",
+            id="verify-title",
+            markup=False,
+        )
+        with VerticalScroll(id="verify-form"):
+            yield field("Sign-in user ID", "user_id", [v.UserIdFormat()], required=True, placeholder="name@example.com")
+            yield field("Phone on account", "phone", [v.PhoneFormat(handle.region)], required=True)
+            yield field("Contact first name", "first_name", [v.PersonName()], required=True)
+            yield field("Contact last name", "last_name", [v.PersonName()], required=True)
+            yield field("Organization name", "org_name", [v.OrganizationName()], required=True)
+            yield field("Street line 1", "street1", [v.AddressLine()], required=True)
+            yield field("Street line 2", "street2", [v.AddressLine()])
+            yield field("City", "city", [v.AddressLine()], required=True)
+            yield field("Region / state", "region")
+            yield field("Postal code", "postal_code")
+            yield field("Country (2 letters)", "country", [v.CountryCode()], required=True, placeholder="US")
+            if handle.requires_url:
+                yield field("Organization URL", "org_url", [v.OrganizationUrl()], required=True,
+                            placeholder="e.g. yourorg.crm.dynamics.com")
+        yield Static("", id="verify-result", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#user_id", Input).focus()
+        self._last_phone = self.query_one("#phone", Input).value
+        self._show_state()
+        self.check_lockout()
+
+    # --- live feedback -----------------------------------------------------------------------
+
+    @on(Input.Changed)
+    def _typed(self, event: Input.Changed) -> None:
+        name = event.input.id or ""
+        if name == "phone":
+            self._format_phone(event.input)
+        if self.call is not None and name:
+            self.call.verify_values[name] = event.input.value
+
+    def _format_phone(self, field: Input) -> None:
+        """As-you-type formatting with the organization's region, only while typing forward."""
+        from identity import format_as_you_type
+
+        value = field.value
+        grew = len(value) > len(self._last_phone)
+        if grew and field.cursor_position == len(value):
+            formatted = format_as_you_type(value, self.handle.region)
+            if formatted and formatted != value:
+                field.value = formatted
+                field.cursor_position = len(formatted)
+        self._last_phone = field.value
+
+    @on(Input.Submitted)
+    def _next_field(self, event: Input.Submitted) -> None:
+        self.focus_next()
+
+    # --- verifying ---------------------------------------------------------------------------
+
+    def _claim(self):
+        from identity import Address, CallerClaim
+
+        value = {name: self.query_one(f"#{name}", Input).value for name in self._field_ids()}
+        return CallerClaim(
+            user_id=value["user_id"],
+            phone=value["phone"],
+            contact_first_name=value["first_name"],
+            contact_last_name=value["last_name"],
+            org_name=value["org_name"],
+            address=Address(
+                street_lines=tuple(x for x in (value["street1"], value["street2"]) if x.strip()),
+                city=value["city"],
+                region=value["region"],
+                postal_code=value["postal_code"],
+                country=value["country"],
+            ),
+            org_url=value.get("org_url", ""),
+        )
+
+    def _field_ids(self) -> list[str]:
+        return [f.input.id for f in self.query(LabeledInput) if f.input.id]
+
+    def _show_problems(self, problems: dict[str, str]) -> None:
+        by_key = {key: name for name, key in CLAIM_KEYS.items()}
+        for field in self.query(LabeledInput):
+            key = CLAIM_KEYS.get(field.input.id or "")
+            field.set_message(problems.get(key) if key else None)
+        first = next((by_key[k] for k in CLAIM_KEYS.values() if k in problems and k in by_key), None)
+        if first and self.query(f"#{first}"):
+            self.query_one(f"#{first}", Input).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "verify":
+            return None if self._locked() else True
+        return True
+
+    def _locked(self) -> bool:
+        call = self.call
+        return bool(call and call.locked_until is not None and self.desk.now() < call.locked_until)
+
+    def action_verify(self) -> None:
+        from identity import check_claim_format
+
+        if self._locked():
+            self._show_state()
+            return
+        claim = self._claim()
+        problems = check_claim_format(claim, self.handle.region, self.handle.requires_url)
+        self._show_problems(problems)
+        result = self.query_one("#verify-result", Static)
+        if problems:
+            result.update(f"Fix the {len(problems)} marked field(s): no attempt was used (V-4).")
+            result.set_classes("-warning")
+            return
+        result.update("Checking…")
+        result.set_classes("")
+        self.verify(claim)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="verify")
+    def verify(self, claim) -> None:
+        from tickets.verification import verify_caller
+
+        call = self.call
+        result = verify_caller(
+            self.desk.store, agent=self.desk.agent, organization_id=self.handle.id, claim=claim,
+            call_id=call.call_id if call else None,
+        )
+        self.post_message(VerificationDone(result))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="lockout")
+    def check_lockout(self) -> None:
+        from tickets.verification import lockout_status
+
+        self.post_message(LockoutChecked(lockout_status(self.desk.store, self.handle.id)))
+
+    def on_lockout_checked(self, message: LockoutChecked) -> None:
+        call = self.call
+        if call is None:
+            return
+        call.locked_until = message.state.locked_until if message.state.locked else None
+        if not message.state.locked and message.state.attempts_left < 3:
+            call.attempts_left = message.state.attempts_left
+        self._show_state()
+
+    def on_verification_done(self, message: VerificationDone) -> None:
+        call = self.call
+        if call is None:
+            return
+        result = message.result
+        if result.passed:
+            call.verification_id = result.verification_id
+            call.attempts_left = None
+            call.locked_until = None
+            self.query_one("#verify-result", Static).update("Verified. Opening the account…")
+            self.query_one("#verify-result", Static).set_classes("-success")
+            self.load_account(result.verification_id)
+            return
+        call.attempts_left = result.attempts_left
+        call.locked_until = result.locked_until
+        self._show_state(failed=True)
+
+    def _show_state(self, failed: bool = False) -> None:
+        call = self.call
+        result = self.query_one("#verify-result", Static)
+        if call is None:
+            return
+        if self._locked():
+            until = when(call.locked_until)
+            result.update(
+                f"Verification is locked for {self.handle.ref} until {until} after three failed "
+                f"attempts (V-5). Ask a supervisor to unlock it (V-5) or call back after {until}."
+            )
+            result.set_classes("-error")
+        elif failed:
+            left = call.attempts_left or 0
+            result.update(
+                f"Verification failed. {left} attempt{'s' if left != 1 else ''} left before "
+                f"{self.handle.ref} is locked for 24 hours (V-5)."
+            )
+            result.set_classes("-error")
+        elif call.attempts_left is not None:
+            result.update(f"{call.attempts_left} attempt(s) left before {self.handle.ref} is locked (V-5).")
+            result.set_classes("-warning")
+        self.refresh_bindings()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="account")
+    def load_account(self, verification_id: int) -> None:
+        from tickets.account import account_view
+
+        account = account_view(self.desk.store, agent=self.desk.agent, verification_id=verification_id)
+        self.post_message(AccountLoaded(account))
+
+    def on_account_loaded(self, message: AccountLoaded) -> None:
+        from deskapp.screens.account import AccountScreen
+
+        call = self.call
+        if call is None:
+            return
+        call.account = message.account
+        call.verify_values.clear()  # typed caller details are not kept past the pass
+        self.app.switch_screen(AccountScreen())
+
+    def worker_failed(self, worker, error) -> None:
+        result = self.query_one("#verify-result", Static)
+        errors = getattr(error, "errors", None)
+        if worker.group == "verify" and isinstance(errors, dict):
+            self._show_problems(errors)
+            result.update("Fix the marked fields: no attempt was used (V-4).")
+            result.set_classes("-warning")
+        else:
+            result.update(str(error) if hasattr(error, "rule") else "Nothing was checked; try again.")
+            result.set_classes("-error")
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

@@ -1,0 +1,173 @@
+"""Input validators: small `textual.validation.Validator` wrappers around the pure checks in
+`identity` (V-3, V-4, V-6) and `datetime` parsing.
+
+Each field validator checks exactly what `identity.check_claim_format` checks for that field,
+with the same message ("<problem> (<rule>)"), so the inline feedback while typing and the
+whole-form check on submit agree. Validators are pure and cheap; `identity` is imported on first
+use, after the first screen is drawn. An empty value is left to the submit check ("required"),
+so an untouched field is not flagged while the agent is still on another one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+
+from textual.validation import ValidationResult, Validator
+
+
+class _IdentityCheck(Validator):
+    """Runs `check(value)`; an `identity.IdentityError` is a failure with its message."""
+
+    optional = True  # empty is checked on submit
+
+    def check(self, value: str) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def validate(self, value: str) -> ValidationResult:
+        from identity.errors import IdentityError
+
+        if self.optional and not value.strip():
+            return self.success()
+        try:
+            self.check(value)
+        except IdentityError as error:
+            return self.failure(f"{error.message} ({error.rule})", value)
+        return self.success()
+
+
+class UserIdFormat(_IdentityCheck):
+    """V-3: a sign-in user ID is a valid address."""
+
+    def check(self, value: str) -> None:
+        from identity import normalize_user_id
+
+        normalize_user_id(value, "user_id")
+
+
+class PhoneFormat(_IdentityCheck):
+    """V-3: a possible phone number, read with the organization's country as default region."""
+
+    def __init__(self, region: str) -> None:
+        super().__init__()
+        self.region = region
+
+    def check(self, value: str) -> None:
+        from identity import parse_phone
+
+        parse_phone(value, self.region, "phone")
+
+
+class PersonName(_IdentityCheck):
+    def check(self, value: str) -> None:
+        from identity import normalize_person_name
+
+        normalize_person_name(value, "name")
+
+
+class OrganizationName(_IdentityCheck):
+    def check(self, value: str) -> None:
+        from identity import normalize_org_name
+
+        normalize_org_name(value, "org_name")
+
+
+class AddressLine(_IdentityCheck):
+    """A street line or city: any text up to the identity length limit."""
+
+    def check(self, value: str) -> None:
+        from identity.errors import InvalidAddress
+        from identity.normalize import MAX_ADDRESS_LINE_LENGTH, normalize_text
+
+        if len(normalize_text(value)) > MAX_ADDRESS_LINE_LENGTH:
+            raise InvalidAddress("address", "V-3", f"longer than {MAX_ADDRESS_LINE_LENGTH} characters")
+
+
+class CountryCode(_IdentityCheck):
+    def check(self, value: str) -> None:
+        from identity.normalize import normalize_country
+
+        normalize_country(value)
+
+
+class OrganizationUrl(_IdentityCheck):
+    """V-1 [D365]: the organization URL has a plausible host."""
+
+    def check(self, value: str) -> None:
+        from identity import normalize_url
+
+        normalize_url(value, "org_url")
+
+
+class NoCredential(Validator):
+    """V-6: free text must not hold a password, PIN or one-time code (identity.find_credential)."""
+
+    def validate(self, value: str) -> ValidationResult:
+        from identity import find_credential
+
+        reason = find_credential(value)
+        if reason is None:
+            return self.success()
+        return self.failure(
+            f"{reason}: never take or type a caller's password, PIN or one-time code; remove it (V-6)",
+            value,
+        )
+
+
+# --- dates and times -------------------------------------------------------------------------
+
+
+def parse_date(value: str) -> date | None:
+    """`2026-12-01` as a date, or None."""
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        return None
+
+
+def parse_utc_datetime(value: str) -> datetime | None:
+    """`2026-12-01 09:00` (UTC) or any ISO date-time as an aware UTC datetime, or None."""
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+class _Parsed(Validator):
+    def __init__(self, parse: Callable[[str], object], message: str) -> None:
+        super().__init__()
+        self._parse = parse
+        self._message = message
+
+    def validate(self, value: str) -> ValidationResult:
+        if not value.strip() or self._parse(value) is not None:
+            return self.success()
+        return self.failure(self._message, value)
+
+
+def IsoDate() -> Validator:  # noqa: N802 - reads like a class at the call site
+    return _Parsed(parse_date, "a date as YYYY-MM-DD")
+
+
+def UtcDateTime() -> Validator:  # noqa: N802
+    return _Parsed(parse_utc_datetime, "a date and time as YYYY-MM-DD HH:MM (UTC)")
+
+
+class EmailAddress(Validator):
+    """M-3: the IT contact is an e-mail address (identity's user-ID check is the same rule)."""
+
+    def validate(self, value: str) -> ValidationResult:
+        from identity import normalize_user_id
+        from identity.errors import IdentityError
+
+        if not value.strip():
+            return self.success()
+        try:
+            normalize_user_id(value, "it_contact")
+        except IdentityError:
+            return self.failure("an e-mail address, e.g. it@example.com (M-3)", value)
+        return self.success()

@@ -1,0 +1,154 @@
+"""A checklist whose long items wrap under their own text (SelectionList keeps prompts to one
+line). One tab stop, like a list: up and down move the cursor, space or enter ticks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.events import Click
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Static
+
+
+class CheckItem(Widget):
+    """`[X] text that wraps with a hanging indent`."""
+
+    DEFAULT_CSS = """
+    CheckItem {
+        height: auto;
+        & > Horizontal { height: auto; }
+        & .check-box { width: 4; color: $text-muted; }
+        & .check-text { width: 1fr; height: auto; }
+        &.-ticked .check-box { color: $text-success; text-style: bold; }
+    }
+    """
+
+    def __init__(self, key: str, text: Content | str, ticked: bool = False) -> None:
+        super().__init__()
+        self.key = key
+        self.text = text
+        self.ticked = ticked
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield Static(self._box(), classes="check-box", markup=False)
+            yield Static(self.text, classes="check-text", markup=False)
+
+    def on_mount(self) -> None:
+        self.set_class(self.ticked, "-ticked")
+
+    def _box(self) -> str:
+        return "[X]" if self.ticked else "[ ]"
+
+    def set_text(self, text: Content | str) -> None:
+        if str(text) != str(self.text):
+            self.text = text
+            for static in self.query(".check-text"):
+                static.update(text)
+
+    def toggle(self) -> None:
+        self.ticked = not self.ticked
+        self.set_class(self.ticked, "-ticked")
+        for box in self.query(".check-box"):
+            box.update(self._box())
+
+
+class CheckList(Vertical, can_focus=True):
+    """Items to tick; posts `CheckList.Changed` with the ticked keys."""
+
+    DEFAULT_CSS = """
+    CheckList {
+        height: auto;
+        border: round $primary 50%;
+        & > .checklist-empty { color: $text-muted; }
+        &:focus { border: round $primary; }
+        &:focus > CheckItem.-cursor { background: $block-cursor-background 40%; }
+        & > CheckItem.-cursor { background: $boost; }
+    }
+    """
+    BINDINGS = [
+        Binding("space,enter", "toggle", "Tick", show=False),
+        Binding("down", "move(1)", "Next item", show=False),
+        Binding("up", "move(-1)", "Previous item", show=False),
+    ]
+
+    @dataclass
+    class Changed(Message):
+        checklist: CheckList
+        selected: list[str]
+
+        @property
+        def control(self) -> CheckList:
+            return self.checklist
+
+    def __init__(self, *, empty: str = "nothing to confirm", id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._empty = empty
+        self._items: tuple[str, ...] = ()
+        self._widgets: list[CheckItem] = []
+        self.cursor = 0
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._empty, classes="checklist-empty", markup=False)
+
+    def set_items(self, items: Iterable[tuple[str, Content | str]], ticked: set[str]) -> None:
+        """Replace the items; the same keys with new texts are updated in place (ticks and
+        cursor kept)."""
+        items = list(items)
+        if [key for key, _ in items] == self.keys:
+            for widget, (_, text) in zip(self._widgets, items, strict=True):
+                widget.set_text(text)
+            return
+        for widget in self._widgets:
+            widget.remove()
+        self._items = tuple(key for key, _ in items)
+        self._widgets = [CheckItem(key, text, key in ticked) for key, text in items]
+        self.query_one(".checklist-empty", Static).display = not items
+        self.cursor = 0
+        if self._widgets:
+            self.mount_all(self._widgets)
+            self._show_cursor()
+
+    @property
+    def keys(self) -> list[str]:
+        return list(self._items)
+
+    @property
+    def selected(self) -> list[str]:
+        return [item.key for item in self._widgets if item.ticked]
+
+    @property
+    def current(self) -> CheckItem | None:
+        return self._widgets[self.cursor] if self._widgets else None
+
+    def _show_cursor(self) -> None:
+        for index, widget in enumerate(self._widgets):
+            widget.set_class(index == self.cursor, "-cursor")
+        if self.current is not None and self.current.is_mounted:
+            self.current.scroll_visible(animate=False)
+
+    def action_move(self, step: int) -> None:
+        if self._widgets:
+            self.cursor = max(0, min(len(self._widgets) - 1, self.cursor + step))
+            self._show_cursor()
+
+    def action_toggle(self) -> None:
+        item = self.current
+        if item is not None:
+            item.toggle()
+            self.post_message(self.Changed(self, self.selected))
+
+    def on_click(self, event: Click) -> None:
+        widget = event.widget
+        while widget is not None and not isinstance(widget, CheckItem):
+            widget = widget.parent if widget is not self else None
+        if isinstance(widget, CheckItem):
+            self.cursor = self._widgets.index(widget)
+            self._show_cursor()
+            self.action_toggle()

@@ -1,0 +1,122 @@
+"""Turning the core's results into text for agents: dates, decisions, consequences.
+
+Everything returns `textual.content.Content` styled with theme variables ($text-success,
+$text-error ...), so it reads in light and dark themes, and never interprets markup inside
+directory or typed values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from textual.content import Content
+
+OK = "$text-success"
+BAD = "$text-error"
+WARN = "$text-warning"
+MUTED = "$text-muted"
+HEAD = "bold $text-primary"
+
+
+def when(value: datetime | None) -> str:
+    """An instant as the desk reads it: UTC, to the minute."""
+    if value is None:
+        return "—"
+    return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def day(value: date | str | None) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def mask_phone(number: str | None) -> str:
+    """E-1 style masking: only the last four digits."""
+    digits = [c for c in (number or "") if c.isdigit()]
+    return "•••• " + "".join(digits[-4:]) if digits else "••••"
+
+
+def label(text: str) -> str:
+    """Enum values ("pending_review") as words ("pending review")."""
+    return str(text).replace("_", " ")
+
+
+def lines(items: Iterable[Content | str]) -> Content:
+    return Content("\n").join(list(items))
+
+
+def field_line(name: str, value: Any, style: str = "") -> Content:
+    return Content.assemble((f"{name}: ", "bold"), (str(value), style))
+
+
+def reason_lines(reasons: Iterable[Any], style: str = "", indent: str = "  ") -> list[Content]:
+    """Reasons as "C-3: plain words" lines (policy.Reason or dicts from a stored ticket)."""
+    out = []
+    for reason in reasons:
+        rule = reason["rule"] if isinstance(reason, Mapping) else reason.rule
+        text = reason["text"] if isinstance(reason, Mapping) else reason.text
+        out.append(Content.assemble(indent, (f"{rule}: ", "bold " + style if style else "bold"), (text, style)))
+    return out
+
+
+def decision_heading(decision: Any, name: str) -> Content:
+    if decision.allowed:
+        return Content.assemble(("✓ ", OK), (name, "bold"), (" — allowed", OK))
+    return Content.assemble(("✗ ", BAD), (name, "bold"), (" — refused", BAD))
+
+
+def decision_content(decision: Any, name: str) -> Content:
+    """A kind allowed or refused, with every reason in plain words and its rule ID."""
+    parts = [decision_heading(decision, name)]
+    parts += reason_lines(decision.reasons, "" if decision.allowed else BAD, indent="   ")
+    return lines(parts)
+
+
+CONSEQUENCE_FIELDS: Sequence[tuple[str, str]] = (
+    ("effective_date", "Effective date"),
+    ("early_termination_fee_may_apply", "Early termination fee"),
+    ("refund", "Refund"),
+    ("data_deletion_date", "Data deletion date"),
+    ("data_deletion_note", "Data deletion"),
+    ("reversal_deadline", "Reversal deadline"),
+    ("self_service", "Self-service"),
+    ("routing_queue", "Routed to"),
+    ("coupon_handling", "Coupons"),
+)
+
+
+def consequences_content(
+    consequences: Mapping[str, Any] | None, *, needs_review: bool = False, needs_callback: bool = False
+) -> Content:
+    """T-1: the computed dates and what follows, from `Consequences.as_dict()` or a ticket."""
+    if not consequences:
+        return Content.styled("No consequences: the ticket cannot be filed as it is.", MUTED)
+    parts: list[Content] = []
+    for key, name in CONSEQUENCE_FIELDS:
+        value = consequences.get(key)
+        if key == "early_termination_fee_may_apply":
+            parts.append(field_line(name, "may apply (C-4)" if value else "none", WARN if value else ""))
+            continue
+        if value in (None, ""):
+            if key in ("effective_date", "data_deletion_date", "reversal_deadline"):
+                parts.append(field_line(name, "—", MUTED))
+            continue
+        parts.append(field_line(name, day(value) if key.endswith(("date", "deadline")) else value))
+    parts.append(
+        field_line("Supervisor review", "needed (X-2 four eyes)" if needs_review else "not needed",
+                   WARN if needs_review else "")
+    )
+    parts.append(
+        field_line("Callback", "needed to the number on file (V-8)" if needs_callback else "not needed",
+                   WARN if needs_callback else "")
+    )
+    notes = consequences.get("notes") or []
+    if notes:
+        parts.append(Content.styled("Notes", "bold"))
+        parts += reason_lines(notes)
+    return lines(parts)

@@ -1,0 +1,96 @@
+"""The dashboard screen shows tickets.dashboard's figures (computed in SQL, tested in
+tests/unit/dashboard) and recomputes them on `r`."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from deskapp.app import DeskApp
+from identity import Address, CallerClaim
+from tickets.agents import list_agents
+from tickets.demo import DEMO_AGENTS, DEMO_CALLERS
+from tickets.models import Organization
+from tickets.verification import start_call, verify_caller
+
+SIZE = (120, 40)
+PINS = {name: pin for name, _display, _role, pin in DEMO_AGENTS}
+
+
+@pytest.fixture
+def store(seeded):
+    return seeded
+
+
+@pytest.fixture
+def agents(store):
+    return {a.name: a for a in list_agents(store)}
+
+
+async def wait_until(pilot, condition, timeout: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, "timed out"
+        await pilot.pause(0.02)
+
+
+def text_of(app, selector: str) -> str:
+    return " ".join(str(app.screen.query_one(selector).visual).split())
+
+
+def fail_verification(store, agent, times: int) -> None:
+    script = next(c for c in DEMO_CALLERS if c["key"] == "intune-product-key")
+    with store.read() as session:
+        org_id = session.exec(select(Organization.id).where(Organization.ref == script["org_ref"])).one()
+    claim = CallerClaim(
+        user_id=script["user_id"], phone=script["phone"], contact_first_name="Nobody",
+        contact_last_name=script["contact_last_name"], org_name=script["org_name"],
+        address=Address(tuple(script["street_lines"]), script["city"], script["region"], script["postal_code"],
+                        script["country"]),
+    )
+    for _ in range(times):
+        assert not verify_caller(store, agent=agent, organization_id=org_id, claim=claim).passed
+
+
+async def test_dashboard_shows_the_figures_and_refreshes(store, clock, agents):
+    from textual.widgets import DataTable, Sparkline
+
+    from deskapp.screens.dashboard import DashboardScreen
+
+    ada, grace = agents["ada"], agents["grace"]
+    clock.advance(timedelta(days=-2))
+    start_call(store, ada)  # two days ago
+    clock.advance(timedelta(days=2))
+    for agent in (ada, grace, grace):
+        start_call(store, agent)  # today
+    fail_verification(store, ada, 3)  # locks the organization (V-5)
+
+    app = DeskApp(store=store, clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.store is not None and app.screen.query("#agent_name"))
+        await pilot.press(*"margaret", "enter", *PINS["margaret"], "enter")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "HomeScreen")
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen) and app.screen.board is not None)
+        screen = app.screen
+        assert screen.board.call_counts[-3:] == [1, 0, 3]
+        assert screen.query_one("#dash-calls", Sparkline).data[-4:] == [3.0] * 4
+        await wait_until(pilot, lambda: "4 calls in 14 days · today 3" in text_of(app, "#dash-calls-figures"))
+        figures = text_of(app, "#dash-figures")
+        assert "Today This week Tickets filed 0 0" in figures
+        assert "Failed verifications 3 of 3 3 of 3" in figures
+        assert "Lockouts (V-5) 1 1" in figures
+        assert "Waiting for review (X-2): 0 tickets" in figures
+        assert "As of 2026-11-22 12:00 UTC" in text_of(app, "#dash-asof")
+        assert app.screen.query_one("#dash-agents", DataTable).get_row_at(0)[1] == ""
+
+        start_call(store, ada)
+        clock.advance(timedelta(hours=1))
+        await pilot.press("r")
+        await wait_until(pilot, lambda: "As of 2026-11-22 13:00 UTC" in text_of(app, "#dash-asof"))
+        assert screen.board.call_counts[-1] == 4
+        await wait_until(pilot, lambda: "5 calls in 14 days · today 4" in text_of(app, "#dash-calls-figures"))

@@ -1,0 +1,123 @@
+"""Lockouts (V-5) by keys: an organization locked after 3 failed verifications is listed; a
+supervisor unlocks it with a reason, which removes it and is recorded in the audit trail."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlmodel import col, select
+
+from deskapp.app import DeskApp
+from identity import Address, CallerClaim
+from tickets.agents import list_agents
+from tickets.demo import DEMO_AGENTS, DEMO_CALLERS
+from tickets.models import AuditEvent, Organization
+from tickets.verification import locked_organizations, lockout_status, verify_caller
+
+SIZE = (120, 36)
+PINS = {name: pin for name, _display, _role, pin in DEMO_AGENTS}
+
+
+@pytest.fixture
+def store(seeded):
+    return seeded
+
+
+@pytest.fixture
+def agents(store):
+    return {a.name: a for a in list_agents(store)}
+
+
+def lock_out(store, agent) -> Organization:
+    """Three well-formed but wrong verifications of the demo's Intune caller (V-5)."""
+    script = next(c for c in DEMO_CALLERS if c["key"] == "intune-expedited")
+    with store.read() as session:
+        org = session.exec(select(Organization).where(Organization.ref == script["org_ref"])).one()
+    claim = CallerClaim(
+        user_id=script["user_id"], phone="+44 20 7946 0000", contact_first_name=script["contact_first_name"],
+        contact_last_name=script["contact_last_name"], org_name=script["org_name"],
+        address=Address(tuple(script["street_lines"]), script["city"], script["region"], script["postal_code"],
+                        script["country"]),
+    )
+    for _ in range(3):
+        result = verify_caller(store, agent=agent, organization_id=org.id, claim=claim)
+        assert not result.passed
+    assert result.locked
+    return org
+
+
+async def wait_until(pilot, condition, timeout: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, "timed out"
+        await pilot.pause(0.02)
+
+
+def text_of(app) -> str:
+    from textual.widgets import Static
+
+    return " ".join(" ".join(str(w.visual).split()) for w in app.screen.query(Static) if w.display)
+
+
+async def sign_in(pilot, name: str) -> None:
+    app = pilot.app
+    await wait_until(pilot, lambda: app.store is not None and app.screen.query("#agent_name"))
+    await pilot.press(*name, "enter", *PINS[name], "enter")
+    await wait_until(pilot, lambda: type(app.screen).__name__ == "HomeScreen")
+
+
+async def test_v5_locked_organization_is_listed_and_unlocked_with_a_reason(store, clock, agents):
+    from textual.widgets import DataTable
+
+    from deskapp.screens.lockouts import LockoutsScreen
+
+    org = lock_out(store, agents["ada"])
+    app = DeskApp(store=store, clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, "linus")
+        await pilot.press("l")
+        await wait_until(pilot, lambda: isinstance(app.screen, LockoutsScreen))
+        table = app.screen.query_one("#lockouts-table", DataTable)
+        await wait_until(pilot, lambda: table.row_count == 1)
+        assert table.get_row_at(0)[:3] == [org.ref, org.name, "2026-11-23 12:00 UTC"]
+        assert "1 organization locked for verification (V-5)" in text_of(app)
+
+        await pilot.press("u")
+        await wait_until(pilot, lambda: app.screen.query("#prompt_text"))
+        assert f"Unlock {org.name} ({org.ref})" in text_of(app)
+        await pilot.press("enter")  # a reason is required
+        await pilot.pause()
+        assert app.screen.query("#prompt_text")
+        await pilot.press(*"Caller misread the phone", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, LockoutsScreen) and table.row_count == 0)
+        await wait_until(pilot, lambda: "No organization is locked" in text_of(app))
+        assert f"{org.name} ({org.ref}) unlocked" in text_of(app)
+
+    assert locked_organizations(store) == []
+    assert not lockout_status(store, org.id).locked
+    with store.read() as session:
+        event = session.exec(
+            select(AuditEvent).where(AuditEvent.action == "organization.unlocked").order_by(col(AuditEvent.seq).desc())
+        ).first()
+    assert event is not None
+    assert event.actor == "linus" and event.subject == f"organization:{org.id}"
+    assert event.details["reason"] == "Caller misread the phone" and event.details["rule"] == "V-5"
+
+
+async def test_lockouts_are_for_supervisors_only(store, clock, agents):
+    from deskapp.screens.lockouts import LockoutsScreen
+
+    lock_out(store, agents["ada"])
+    app = DeskApp(store=store, clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, "ada")
+        await pilot.press("l")  # not offered to agents
+        await pilot.pause()
+        assert not isinstance(app.screen, LockoutsScreen)
+        app.push_screen(LockoutsScreen())  # and pushed anyway, the screen itself refuses
+        await wait_until(pilot, lambda: isinstance(app.screen, LockoutsScreen)
+                         and "Lockouts are for supervisors only (V-5)" in text_of(app))
+        assert not app.screen.query("#lockouts-table")
+        assert app.screen.check_action("unlock", ()) is False

@@ -1,0 +1,27 @@
+"""Snapshot tests: the same seeded demo store as the app tests (tests/app/deskapp_testing.py)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "app"))
+
+from deskapp_testing import SeededTemplate  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def snapshot_template(tmp_path_factory) -> SeededTemplate:
+    return SeededTemplate(tmp_path_factory.mktemp("snapshot-seeded"))
+
+
+@pytest.fixture
+def seeded_app(snapshot_template, tmp_path, clock):
+    """A console on a fresh copy of the seeded demo store, its clock frozen at testkit.T0."""
+    from deskapp.app import DeskApp
+
+    store = snapshot_template.store(tmp_path, clock)
+    yield DeskApp(store=store, clock=clock)
+    store.dispose()
