@@ -29,8 +29,11 @@ def _sqlite_path(store: Store) -> Path:
 
 def _verify_file(path: Path) -> str:
     """Integrity check, schema check and audit chain of a database file; raises if bad."""
-    with sqlite3.connect(path) as connection:
-        result = connection.execute("PRAGMA integrity_check").fetchone()[0]
+    try:
+        with sqlite3.connect(path) as connection:
+            result = connection.execute("PRAGMA integrity_check").fetchone()[0]
+    except sqlite3.DatabaseError as error:  # not a database, truncated, encrypted ...
+        raise InvalidInput(f"{path}: not a deskapp database backup ({error})") from None
     if result != "ok":
         raise InvalidInput(f"{path}: SQLite integrity check failed: {result}")
     probe = Store(make_engine(f"sqlite:///{path}"))

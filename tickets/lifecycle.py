@@ -96,8 +96,8 @@ def transition(
     reason = _clean_reason(reason, to)
 
     def work(session: Session) -> TransitionResult:
+        ticket = session.exec(select(Ticket).where(Ticket.id == ticket_id).with_for_update(key_share=True)).first()
         now = store.clock.now()
-        ticket = session.get(Ticket, ticket_id)
         if ticket is None:
             raise NotFound(f"ticket {ticket_ref(ticket_id)} does not exist")
         seen = ticket.status
@@ -161,8 +161,10 @@ def record_callback(store: Store, *, agent: AgentInfo, ticket_id: int, note: str
     check_text({"callback_note": note}, max_length=500)
 
     def work(session: Session) -> datetime:
+        # Locked as read, so a decision committed meanwhile cannot slip in between the check
+        # and the write (found by the race drill on PostgreSQL).
+        ticket = session.exec(select(Ticket).where(Ticket.id == ticket_id).with_for_update(key_share=True)).first()
         now = store.clock.now()
-        ticket = session.get(Ticket, ticket_id)
         if ticket is None:
             raise NotFound(f"ticket {ticket_ref(ticket_id)} does not exist")
         if not ticket.needs_callback:

@@ -87,21 +87,25 @@ class VerifiedCall:
 
 
 def start_call(store: Store, agent: AgentInfo) -> int:
-    now = store.clock.now()
-    with store.write() as session:
+    def work(session: Session) -> int:
+        now = store.clock.now()
         call = Call(agent_id=agent.id, started_at=now)
         session.add(call)
         session.flush()
         append_event(session, at=now, actor=agent.name, action="call.started", subject=f"call:{call.id}")
         return call.id
 
+    # Through transaction(): appends lock the audit head, so a deadlock is retried, not shown.
+    return store.transaction(work)
+
 
 def end_call(store: Store, agent: AgentInfo, call_id: int, wrap_up_note: str) -> None:
     """Close the call with its wrap-up note (checked for credentials, V-6)."""
     note = (wrap_up_note or "").strip()
     check_text({"wrap_up_note": note})
-    now = store.clock.now()
-    with store.write() as session:
+
+    def work(session: Session) -> None:
+        now = store.clock.now()
         call = session.get(Call, call_id)
         if call is None or call.agent_id != agent.id:
             raise NotFound(f"call {call_id} is not one of yours")
@@ -114,6 +118,8 @@ def end_call(store: Store, agent: AgentInfo, call_id: int, wrap_up_note: str) ->
             session, at=now, actor=agent.name, action="call.ended", subject=f"call:{call_id}",
             details={"organization_id": call.organization_id, "note_length": len(note)},
         )
+
+    store.transaction(work)
 
 
 # --- finding the organization ----------------------------------------------------------------
@@ -186,7 +192,9 @@ def _lock_organization(session: Session, organization_id: int) -> Organization:
     """Serialise verifications of one organization across processes (V-5): a row lock on
     PostgreSQL; on SQLite the write transaction (BEGIN IMMEDIATE) already holds the lock."""
     org = session.exec(
-        select(Organization).where(Organization.id == organization_id).with_for_update()
+        # NO KEY UPDATE: it does not conflict with the KEY SHARE locks that inserting a ticket
+        # or a call referring to the organization takes, so filings never deadlock with it.
+        select(Organization).where(Organization.id == organization_id).with_for_update(key_share=True)
     ).first()
     if org is None:
         raise NotFound(f"organization {organization_id} does not exist")
@@ -289,8 +297,11 @@ def verify_caller(
         raise InvalidInput(problems, rule="V-4")
 
     def attempt(session: Session) -> VerificationResult:
-        now = store.clock.now()
+        # V-5: read the clock only once the organization is locked, so that attempts are judged
+        # and recorded in the order they commit; a "now" read before waiting for the lock is
+        # older than the attempts that commit meanwhile and does not see the lock they set.
         org = _lock_organization(session, organization_id)
+        now = store.clock.now()
         state = _lockout(session, organization_id, now)
         if state.locked:
             append_event(
@@ -416,8 +427,8 @@ def unlock_organization(store: Store, *, supervisor: AgentInfo, organization_id:
     check_text({"reason": reason}, max_length=500)
 
     def work(session: Session) -> None:
-        now = store.clock.now()
         org = _lock_organization(session, organization_id)
+        now = store.clock.now()  # after the lock, like verify_caller (V-5)
         session.add(VerificationUnlock(organization_id=org.id, supervisor_id=supervisor.id, at=now, reason=reason[:500]))
         append_event(
             session, at=now, actor=supervisor.name, action="organization.unlocked",

@@ -44,6 +44,7 @@ class VerificationScreen(DeskScreen):
         assert self.call is not None and self.call.handle is not None
         self.handle = self.call.handle
         self._last_phone = ""
+        self._ready = False  # set once the form is mounted: keys typed ahead before it are dropped
 
     def compose(self) -> ComposeResult:
         from deskapp import validators as v
@@ -88,6 +89,7 @@ class VerificationScreen(DeskScreen):
         self._last_phone = self.query_one("#phone", Input).value
         self._show_state()
         self.check_lockout()
+        self._ready = True
 
     # --- live feedback -----------------------------------------------------------------------
 
@@ -162,6 +164,8 @@ class VerificationScreen(DeskScreen):
     def action_verify(self) -> None:
         from identity import check_claim_format
 
+        if not self._ready:  # ctrl+s typed ahead while the form was still mounting
+            return
         if self._locked():
             self._show_state()
             return

@@ -48,14 +48,6 @@ async def _type_ahead(seeded, clock, drive, keys):
     return app._exception
 
 
-@known_bug(
-    "deskapp/screens/verification.py: ctrl+s typed ahead while VerificationScreen is still "
-    "mounting (enter on the organization, then ctrl+s at once) runs action_verify before the "
-    "form's inputs exist: _claim's query_one('#user_id') raises NoMatches and the console dies. "
-    "Fix: in VerificationScreen, set self._ready = True at the end of on_mount and return early "
-    "from action_verify while it is False (or read the values from the LabeledInput objects, "
-    "f.value, instead of query_one); tests/drills/proposed-typeahead-verify.patch"
-)
 async def test_verify_typed_ahead_while_the_form_mounts_does_not_crash(seeded, clock):
     # Back from the form to the organizations found (focus on the list), then enter + ctrl+s.
     error = await _type_ahead(seeded, clock, "verification", ["escape", "enter", "ctrl+s"])
