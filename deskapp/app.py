@@ -96,9 +96,13 @@ class DeskApp(App[None]):
     def on_mount(self) -> None:
         self.push_screen(SignInScreen())
         if self.store is None:
-            self.open_store()
+            # After the first frame: the worker's imports (SQLAlchemy, the store) would hold the
+            # GIL while the sign-in screen is composed and painted (start-up bench, target 5).
+            self.call_after_refresh(self.open_store)
         elif self._initial_agent is not None:
-            self.signed_in(self._initial_agent)
+            # Once the sign-in screen is mounted: switching screens inside on_mount let the
+            # Header's title watcher run before the Header had composed (NoMatches HeaderTitle).
+            self.call_after_refresh(self.signed_in, self._initial_agent)
 
     def now(self) -> datetime:
         if self.clock is None:
