@@ -20,6 +20,8 @@ from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.worker import Worker, WorkerState
 
+from deskapp import textual_fixes
+
 from deskapp.commands import ScreenCommands
 from deskapp.messages import StoreFailed, StoreOpened
 from deskapp.screens.signin import SignInScreen
@@ -51,6 +53,8 @@ def demo_hint(agents: Any) -> str:
         parts.append(f"{name} / {pin}" + (" (supervisor)" if str(role) == "supervisor" else ""))
     return "Demo: sign in as " + ", ".join(parts)
 
+
+textual_fixes.install()
 
 class DeskApp(App[None]):
     """The console. Dependencies come in through the constructor (store, clock, agent)."""

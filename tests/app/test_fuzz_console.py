@@ -56,14 +56,6 @@ async def test_verify_typed_ahead_while_the_form_mounts_does_not_crash(seeded, c
     assert error is None, f"the console died: {type(error).__name__}: {error}"
 
 
-@known_bug(
-    "textual 8.2.8 OptionList._move_page: pageup/pagedown reaching the command palette before its "
-    "option list is laid out raises KeyError in self._index_to_line[self.highlighted or 0] and the "
-    "console dies. Upstream Textual code, not deskapp's: report it to Textual (fix: in _move_page "
-    "return early, or lay the lines out first, when the highlighted index is not in "
-    "_index_to_line); a deskapp-side guard is a CommandPalette subclass whose pageup/pagedown "
-    "bindings ignore the key until the CommandList has lines"
-)
 async def test_page_down_typed_ahead_into_the_command_palette_does_not_crash(seeded, clock):
     error = await _type_ahead(seeded, clock, "sign-in", ["ctrl+p", "pagedown"])
     assert error is None, f"the console died: {type(error).__name__}: {error}"

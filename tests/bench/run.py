@@ -188,8 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--export-rows", type=int, help="rows exported for target 3 (default 50,000; quick 5,000)")
     parser.add_argument("--bulk-tickets", type=int, help="tickets bulk-loaded for target 2b (default 10,000; quick 5,000)")
     parser.add_argument("--load-seconds", type=float, help="seconds each load-test run takes calls (default 6; quick 3)")
-    parser.add_argument("--verify-timeout", type=float, default=60.0,
-                        help="seconds verify_chain may take on the big database (default 60)")
+    parser.add_argument("--verify-timeout", type=float, default=240.0,
+                        help="seconds verify_chain may take on the big database (default 240)")
     parser.add_argument("--agents", default="1,4,16,64", help="agent processes per load-test run")
     parser.add_argument("--pg-url", default=DEFAULT_PG)
     parser.add_argument("--no-pg", action="store_true", help="load test on SQLite only")

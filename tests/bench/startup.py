@@ -5,7 +5,7 @@ is from just before the process is started to the first frame of the first scree
 the terminal: both apps are subclassed here only to note that moment (the first compositor
 update of that screen handed to the terminal, `App._display`) and exit. deskapp starts as
 `deskapp --db URL` does (`DeskApp(store_url=...)`: the sign-in screen, the database opening in
-a worker). A third variant opens the store only after the first frame (the proposed fix). The bare app imports nothing of deskapp and composes the sign-in screen's widgets
+a worker). The bare app imports nothing of deskapp and composes the sign-in screen's widgets
 (Header, a box with a title, two labelled inputs with their message lines, a button, two
 status lines, Footer). Runs alternate, N each, medians.
 
@@ -38,7 +38,7 @@ def _probe(kind: str, stamp: str, url: str | None) -> None:
         Path(stamp).write_text(repr(time.time()))
         app.exit()
 
-    if kind in ("deskapp", "deskapp-deferred"):
+    if kind == "deskapp":
         import inspect
 
         from deskapp.app import DeskApp
@@ -55,19 +55,7 @@ def _probe(kind: str, stamp: str, url: str | None) -> None:
                 if not done and renderable is not None and type(screen).__name__ == "SignInScreen":
                     mark(self)
 
-        class Deferred(Probe):
-            """The proposed fix: the database opens after the first frame, not during it."""
-
-            _first = True
-
-            def open_store(self):
-                if self._first:
-                    self._first = False
-                    self.call_after_refresh(self.open_store)
-                    return None
-                return super().open_store()
-
-        (Deferred if kind == "deskapp-deferred" else Probe)(store_url=url).run()
+        Probe(store_url=url).run()
         return
 
     from textual.app import App, ComposeResult
@@ -165,21 +153,17 @@ def bench_startup(url: str, workdir: Path, *, runs: int = 5):
 
     run_once("bare", None, workdir)  # warm the file cache for all alike
     run_once("deskapp", url, workdir)
-    desk, bare, deferred = [], [], []
+    desk, bare = [], []
     for _ in range(runs):
         bare.append(run_once("bare", None, workdir))
         desk.append(run_once("deskapp", url, workdir))
-        deferred.append(run_once("deskapp-deferred", url, workdir))
-    d, b, f = statistics.median(desk), statistics.median(bare), statistics.median(deferred)
+    d, b = statistics.median(desk), statistics.median(bare)
     return Result(
         "5", "Console start-up to the first screen painted", subject=d * 1000, baseline=b * 1000, unit="ms",
         target=1.2, higher_is_better=False, subject_label="deskapp (DeskApp(store_url=...))",
         baseline_label="bare Textual app, same widgets",
         note=f"median of {runs} processes each on a pty; deskapp {min(desk) * 1000:.0f}-{max(desk) * 1000:.0f} ms, "
-             f"bare {min(bare) * 1000:.0f}-{max(bare) * 1000:.0f} ms. The same DeskApp with its store opened "
-             f"after the first frame (call_after_refresh(open_store), the proposed fix): {f * 1000:.0f} ms, "
-             f"ratio {f / b:.2f}",
-        extra={"deferred_ratio": f / b},
+             f"bare {min(bare) * 1000:.0f}-{max(bare) * 1000:.0f} ms",
     )
 
 
