@@ -21,8 +21,9 @@ class _IdentityCheck(Validator):
 
     optional = True  # empty is checked on submit
 
-    def check(self, value: str) -> None:  # pragma: no cover - overridden
-        raise NotImplementedError
+    def check(self, value: str) -> None:  # pragma: no cover - every subclass defines it
+        """Raise `identity.IdentityError` when `value` is malformed."""
+        raise TypeError(f"{type(self).__name__} must define check()")
 
     def validate(self, value: str) -> ValidationResult:
         from identity.errors import IdentityError
