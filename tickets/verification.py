@@ -227,16 +227,21 @@ def lockout_status(store: Store, organization_id: int) -> LockoutState:
 # --- verification ----------------------------------------------------------------------------
 
 
-def _on_file(session: Session, org: Organization) -> tuple[OrganizationOnFile, dict[str, Person]]:
-    people = session.exec(select(Person).where(Person.organization_id == org.id)).all()
-    requires_url = (
+def _requires_url(session: Session, organization_id: int) -> bool:
+    """V-1 [D365]: an organization with a Dynamics 365 subscription is also asked its URL."""
+    return (
         session.exec(
             select(Subscription.id).where(
-                Subscription.organization_id == org.id, Subscription.product == Product.D365.value
+                Subscription.organization_id == organization_id, Subscription.product == Product.D365.value
             )
         ).first()
         is not None
     )
+
+
+def _on_file(session: Session, org: Organization) -> tuple[OrganizationOnFile, dict[str, Person]]:
+    people = session.exec(select(Person).where(Person.organization_id == org.id)).all()
+    requires_url = _requires_url(session, org.id)
     record = OrganizationOnFile(
         country=org.country,
         name=org.name,
@@ -283,14 +288,7 @@ def verify_caller(
         org = session.get(Organization, organization_id)
         if org is None:
             raise NotFound(f"organization {organization_id} does not exist")
-        requires_url = (
-            session.exec(
-                select(Subscription.id).where(
-                    Subscription.organization_id == org.id, Subscription.product == Product.D365.value
-                )
-            ).first()
-            is not None
-        )
+        requires_url = _requires_url(session, org.id)
         region = org.country
     problems = check_claim_format(claim, region, requires_url)
     if problems:
