@@ -152,10 +152,41 @@ def _roles(roles: Iterable[Role]) -> list[str]:
     return [role.value for role in Role if role in wanted]
 
 
+def _upsert(model: type[Any], found: Any | None, keys: dict[str, Any], values: dict[str, Any],
+            new_rows: list[Any]) -> Any:
+    """The row `found` updated in place with `values`, or a new one (appended to `new_rows`)."""
+    if found is None:
+        row = model(**keys, **values)
+        new_rows.append(row)
+        return row
+    _assign(found, values)
+    return found
+
+
 def _apply(session: Session, directory: ParsedDirectory, existing: _Existing, now: datetime) -> ImportReport:
-    # Organizations.
+    org_rows, added = _apply_organizations(session, directory, existing, now)
+    removed, kept = _remove_unlisted_people(session, directory, existing)
+    _apply_people(session, directory, existing, org_rows)
+    sub_rows = _apply_subscriptions(session, directory, existing, org_rows)
+    campaigns, resources = _apply_campaigns_and_resources(session, directory, existing, sub_rows)
+    return ImportReport(
+        organizations_added=added,
+        organizations_updated=len(directory.organizations) - added,
+        people=len({p.user_id for _, p in directory.people}),
+        subscriptions=len(sub_rows),
+        campaigns=campaigns,
+        resources=resources,
+        people_removed=removed,
+        people_kept=kept,
+    )
+
+
+def _apply_organizations(
+    session: Session, directory: ParsedDirectory, existing: _Existing, now: datetime
+) -> tuple[dict[str, Organization], int]:
+    """(every organization of the file by ref, how many were added)."""
     org_rows: dict[str, Organization] = {}
-    new_orgs = []
+    new_orgs: list[Organization] = []
     for org in directory.organizations:
         values = {
             "name": org.name,
@@ -176,8 +207,12 @@ def _apply(session: Session, directory: ParsedDirectory, existing: _Existing, no
         org_rows[org.ref] = row
     session.add_all(new_orgs)
     session.flush()
+    return org_rows, len(new_orgs)
 
-    # People: in place by user ID; those no longer listed go unless an attempt refers to them.
+
+def _remove_unlisted_people(session: Session, directory: ParsedDirectory, existing: _Existing) -> tuple[int, int]:
+    """People their organization no longer lists go, unless an attempt refers to them (V-5's
+    audit keeps its subject): (removed, kept)."""
     listed = {p.user_id for _, p in directory.people}
     gone = [
         person
@@ -196,7 +231,13 @@ def _apply(session: Session, directory: ParsedDirectory, existing: _Existing, no
     removable = [p.id for p in gone if p.id not in referenced]
     for ids in _chunks(removable):
         session.execute(delete(Person).where(col(Person.id).in_(ids)))
-    new_people = []
+    return len(removable), len(gone) - len(removable)
+
+
+def _apply_people(
+    session: Session, directory: ParsedDirectory, existing: _Existing, org_rows: dict[str, Organization]
+) -> None:
+    new_people: list[Person] = []
     for org, person in directory.people:
         values = {
             "organization_id": org_rows[org.ref].id,
@@ -207,15 +248,15 @@ def _apply(session: Session, directory: ParsedDirectory, existing: _Existing, no
             "roles": _roles(person.roles),
         }
         owner = existing.owners.get(person.user_id)
-        if owner is None:
-            new_people.append(Person(user_id=person.user_id, **values))
-        else:
-            _assign(owner[0], values)
+        _upsert(Person, owner[0] if owner else None, {"user_id": person.user_id}, values, new_people)
     session.add_all(new_people)
 
-    # Subscriptions, then their campaigns and resources.
+
+def _apply_subscriptions(
+    session: Session, directory: ParsedDirectory, existing: _Existing, org_rows: dict[str, Organization]
+) -> dict[str, Subscription]:
     sub_rows: dict[str, Subscription] = {}
-    new_subs = []
+    new_subs: list[Subscription] = []
     for org, sub in directory.subscriptions:
         values = {
             "organization_id": org_rows[org.ref].id,
@@ -235,16 +276,15 @@ def _apply(session: Session, directory: ParsedDirectory, existing: _Existing, no
             "data_deleted_at": sub.data_deleted_at,
         }
         found = existing.subs.get(sub.ref)
-        if found is None:
-            row = Subscription(ref=sub.ref, **values)
-            new_subs.append(row)
-        else:
-            row = found[0]
-            _assign(row, values)
-        sub_rows[sub.ref] = row
+        sub_rows[sub.ref] = _upsert(Subscription, found[0] if found else None, {"ref": sub.ref}, values, new_subs)
     session.add_all(new_subs)
     session.flush()
+    return sub_rows
 
+
+def _apply_campaigns_and_resources(
+    session: Session, directory: ParsedDirectory, existing: _Existing, sub_rows: dict[str, Subscription]
+) -> tuple[int, int]:
     new_rows: list[Any] = []
     campaigns = resources = 0
     for _, sub in directory.subscriptions:
@@ -258,42 +298,16 @@ def _apply(session: Session, directory: ParsedDirectory, existing: _Existing, no
                 "state": campaign.state.value,
             }
             found = existing.campaigns.get(campaign.ref)
-            if found is None:
-                new_rows.append(ImsCampaign(ref=campaign.ref, **values))
-            else:
-                _assign(found[0], values)
+            _upsert(ImsCampaign, found[0] if found else None, {"ref": campaign.ref}, values, new_rows)
         for resource in sub.renewal_resources:
             resources += 1
-            values = {
-                "subscription_id": sub_id,
-                "description": resource.description,
-                "effective_at": resource.effective_at,
-                "state": resource.state.value,
-                "transaction_in_progress": resource.transaction_in_progress,
-                "special_unsubscription_pending": resource.special_unsubscription_pending,
-                "in_promotion": resource.in_promotion,
-                "invoice_issued": resource.invoice_issued,
-                "cash_coupons_used": resource.cash_coupons_used,
-                "discount_coupons_used": resource.discount_coupons_used,
-            }
+            values = {"subscription_id": sub_id, **resource.model_dump(exclude={"ref"})}
+            values["state"] = resource.state.value
             found = existing.resources.get(resource.ref)
-            if found is None:
-                new_rows.append(RenewalResource(ref=resource.ref, **values))
-            else:
-                _assign(found[0], values)
+            _upsert(RenewalResource, found[0] if found else None, {"ref": resource.ref}, values, new_rows)
     session.add_all(new_rows)
     session.flush()
-
-    return ImportReport(
-        organizations_added=len(new_orgs),
-        organizations_updated=len(directory.organizations) - len(new_orgs),
-        people=len(listed),
-        subscriptions=len(sub_rows),
-        campaigns=campaigns,
-        resources=resources,
-        people_removed=len(removable),
-        people_kept=len(gone) - len(removable),
-    )
+    return campaigns, resources
 
 
 def import_directory(store: Store, data: bytes | str, *, actor: str = "system") -> ImportReport:

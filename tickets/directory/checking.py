@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Annotated, Any
@@ -36,42 +36,43 @@ def _field_name(loc: Sequence[int | str]) -> str:
     return out
 
 
+# pydantic's error types, as the one-line message a person reads (value, ctx) -> text.
+_SAME: dict[str, str] = {
+    "missing": "is required",
+    "extra_forbidden": "unknown key",
+    "string_unicode": "is not valid Unicode text",
+    "timezone_aware": "must carry a time zone (e.g. 2025-01-10T00:00:00Z or +01:00)",
+}
+_BY_CONTEXT: dict[str, Callable[[Any, dict[str, Any]], str]] = {
+    "string_too_long": lambda value, ctx: f"is longer than {ctx.get('max_length')} characters",
+    "too_long": lambda value, ctx: f"has more than {ctx.get('max_length')} items",
+    "greater_than_equal": lambda value, ctx: f"must be {ctx.get('ge')} or more",
+    "less_than_equal": lambda value, ctx: f"must be {ctx.get('le')} or less",
+    "enum": lambda value, ctx: f"unknown value {show(value)}; expected {ctx.get('expected')}",
+}
+_WRONG_TYPE: dict[str, str] = {
+    **dict.fromkeys(("string_type", "str_type"), "a string"),
+    **dict.fromkeys(("int_type", "int_from_float", "int_parsing"), "a whole number"),
+    "bool_type": "true or false",
+    **dict.fromkeys(("list_type", "tuple_type"), "a list"),
+    **dict.fromkeys(("model_type", "dict_type", "model_attributes_type"), "an object"),
+}
+
+
 def _message(error: dict[str, Any]) -> str:
     kind, ctx = error["type"], error.get("ctx") or {}
     value = error.get("input")
-    if kind == "missing":
-        return "is required"
-    if kind == "extra_forbidden":
-        return "unknown key"
+    if kind in _SAME:
+        return _SAME[kind]
+    if kind in _BY_CONTEXT:
+        return _BY_CONTEXT[kind](value, ctx)
+    if kind in _WRONG_TYPE:
+        return f"must be {_WRONG_TYPE[kind]}, not {kind_of(value)}"
     if kind in ("string_too_short", "too_short"):
         minimum = ctx.get("min_length", 1)
         return "must not be empty" if minimum <= 1 else f"needs at least {minimum} items"
-    if kind == "string_too_long":
-        return f"is longer than {ctx.get('max_length')} characters"
-    if kind == "too_long":
-        return f"has more than {ctx.get('max_length')} items"
-    if kind == "greater_than_equal":
-        return f"must be {ctx.get('ge')} or more"
-    if kind == "less_than_equal":
-        return f"must be {ctx.get('le')} or less"
-    if kind == "enum":
-        return f"unknown value {show(value)}; expected {ctx.get('expected')}"
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
-    if kind == "string_unicode":
-        return "is not valid Unicode text"
-    if kind in ("string_type", "str_type"):
-        return f"must be a string, not {kind_of(value)}"
-    if kind in ("int_type", "int_from_float", "int_parsing"):
-        return f"must be a whole number, not {kind_of(value)}"
-    if kind == "bool_type":
-        return f"must be true or false, not {kind_of(value)}"
-    if kind in ("list_type", "tuple_type"):
-        return f"must be a list, not {kind_of(value)}"
-    if kind in ("model_type", "dict_type", "model_attributes_type"):
-        return f"must be an object, not {kind_of(value)}"
-    if kind == "timezone_aware":
-        return "must carry a time zone (e.g. 2025-01-10T00:00:00Z or +01:00)"
     if kind.startswith("datetime") or kind.startswith("date_"):
         return DATETIME_HINT
     return str(error["msg"])
@@ -177,34 +178,11 @@ class Checker:
         ref = values.get("ref")
         if ref is not None and not self.unique(self.org_refs, ref, path, "ref", "organization ref"):
             ref = None  # a duplicate ref says nothing about which organization owns the children
-        country = values.get("country")
-
-        people: list[PersonIn] = []
-        primary, primary_known, org_user_ids, user_ids_known = 0, True, set(), True
-        for index, raw_person in enumerate(kids.get("people", [])):
-            person_path = f"{path}.people[{index}]"
-            person, pv, _ = self.record(PersonIn, raw_person, person_path)
-            if "primary_contact" in pv:
-                primary += pv["primary_contact"]
-            else:
-                primary_known = False
-            uid = pv.get("user_id")
-            if uid is None:
-                user_ids_known = False
-            else:
-                org_user_ids.add(uid)
-                self.unique(self.user_ids, uid, person_path, "user_id", "user ID", ref or "")
-            e164 = self.phone(pv.get("phone"), country, person_path)
-            if person is not None and e164 is not None:
-                people.append(person.model_copy(update={"phone": e164}))
-        if primary_known and primary != 1:
-            self.add(path, "people", f"must have exactly one primary contact, found {primary}")
-
+        people, org_user_ids = self.people(kids["people"], path, ref, values.get("country"))
         subscriptions: list[SubscriptionIn] = []
         has_d365 = False
-        for index, raw_sub in enumerate(kids.get("subscriptions", [])):
-            sub_path = f"{path}.subscriptions[{index}]"
-            sub, has = self.subscription(raw_sub, sub_path, ref, org_user_ids if user_ids_known else None)
+        for index, raw_sub in enumerate(kids["subscriptions"]):
+            sub, has = self.subscription(raw_sub, f"{path}.subscriptions[{index}]", ref, org_user_ids)
             has_d365 |= has
             if sub is not None:
                 subscriptions.append(sub)
@@ -213,6 +191,29 @@ class Checker:
         if org is None or len(people) != len(kids["people"]) or len(subscriptions) != len(kids["subscriptions"]):
             return None
         return org.model_copy(update={"people": tuple(people), "subscriptions": tuple(subscriptions)})
+
+    def people(
+        self, raws: list[Any], path: str, org_ref: str | None, country: str | None
+    ) -> tuple[list[PersonIn], set[str] | None]:
+        """(the people that passed, every user ID of the organization or None when one is bad)."""
+        people: list[PersonIn] = []
+        primary, primary_known, org_user_ids, user_ids_known = 0, True, set(), True
+        for index, raw_person in enumerate(raws):
+            person_path = f"{path}.people[{index}]"
+            person, pv, _ = self.record(PersonIn, raw_person, person_path)
+            primary_known &= "primary_contact" in pv
+            primary += pv.get("primary_contact", False)
+            uid = pv.get("user_id")
+            user_ids_known &= uid is not None
+            if uid is not None:
+                org_user_ids.add(uid)
+                self.unique(self.user_ids, uid, person_path, "user_id", "user ID", org_ref or "")
+            e164 = self.phone(pv.get("phone"), country, person_path)
+            if person is not None and e164 is not None:
+                people.append(person.model_copy(update={"phone": e164}))
+        if primary_known and primary != 1:
+            self.add(path, "people", f"must have exactly one primary contact, found {primary}")
+        return people, (org_user_ids if user_ids_known else None)
 
     def phone(self, raw: str | None, country: str | None, path: str) -> str | None:
         if raw is None:
@@ -235,56 +236,63 @@ class Checker:
     def subscription(
         self, raw: Any, path: str, org_ref: str | None, org_user_ids: set[str] | None
     ) -> tuple[SubscriptionIn | None, bool]:
-        sub, values, kids = self.record(
-            SubscriptionIn, raw, path, ("ims_campaigns", "renewal_resources")
-        )
-        ref, product = values.get("ref"), values.get("product")
+        """(the subscription if it passed, whether it is a Dynamics 365 one)."""
+        sub, values, kids = self.record(SubscriptionIn, raw, path, ("ims_campaigns", "renewal_resources"))
+        ref = values.get("ref")
         if ref is not None and not self.unique(self.sub_refs, ref, path, "ref", "subscription ref", org_ref or ""):
             ref = None
+        self.subscription_fields(values, kids, path)
+        campaigns = [
+            c for index, raw_campaign in enumerate(kids["ims_campaigns"])
+            if (c := self.campaign(raw_campaign, f"{path}.ims_campaigns[{index}]", ref, org_user_ids)) is not None
+        ]
+        resources = [
+            r for index, raw_resource in enumerate(kids["renewal_resources"])
+            if (r := self.resource(raw_resource, f"{path}.renewal_resources[{index}]", ref)) is not None
+        ]
+        has_d365 = values.get("product") == Product.D365
+        if sub is None or len(campaigns) != len(kids["ims_campaigns"]) or len(resources) != len(
+            kids["renewal_resources"]
+        ):
+            return None, has_d365
+        children = {"ims_campaigns": tuple(campaigns), "renewal_resources": tuple(resources)}
+        return sub.model_copy(update=children), has_d365
+
+    def subscription_fields(self, values: dict[str, Any], kids: dict[str, list[Any]], path: str) -> None:
+        """The checks across a subscription's fields, on the fields that validated."""
+        product = values.get("product")
         start, end = values.get("term_start"), values.get("term_end")
         if start is not None and end is not None and end <= start:
             self.add(path, "term_end", "must be after term_start")
-        if values.get("state") == SubscriptionState.CANCELLED and "cancelled_at" in values and values["cancelled_at"] is None:
+        if values.get("state") == SubscriptionState.CANCELLED and values.get("cancelled_at", 0) is None:
             self.add(path, "cancelled_at", "is required when the state is cancelled (C-8)")
-        if "platform" in values:
-            if product == Product.D365 and values["platform"] is None:
-                self.add(path, "platform", "is required for Dynamics 365: online_services or commerce_transaction (M-2)")
-            elif product is not None and product != Product.D365 and values["platform"] is not None:
-                self.add(path, "platform", "only Dynamics 365 subscriptions have a platform")
-        if kids["ims_campaigns"] and product is not None and product != Product.D365:
+        if product is None:
+            return
+        d365 = product == Product.D365
+        platform = values.get("platform", 0)  # 0: absent or invalid, already reported
+        if d365 and platform is None:
+            self.add(path, "platform", "is required for Dynamics 365: online_services or commerce_transaction (M-2)")
+        elif not d365 and platform not in (None, 0):
+            self.add(path, "platform", "only Dynamics 365 subscriptions have a platform")
+        if kids["ims_campaigns"] and not d365:
             self.add(path, "ims_campaigns", "only Dynamics 365 subscriptions have Internet Marketing campaigns")
-        if kids["renewal_resources"] and product is not None and product != Product.CLOUD:
+        if kids["renewal_resources"] and product != Product.CLOUD:
             self.add(path, "renewal_resources", "only cloud subscriptions have renewal resources")
 
-        campaigns = []
-        for index, raw_campaign in enumerate(kids["ims_campaigns"]):
-            campaign_path = f"{path}.ims_campaigns[{index}]"
-            campaign, cv, _ = self.record(CampaignIn, raw_campaign, campaign_path)
-            if cv.get("ref") is not None:
-                self.unique(self.campaign_refs, cv["ref"], campaign_path, "ref", "campaign ref", ref or "")
-            admin = cv.get("billing_admin_user_id")
-            if admin is not None and org_user_ids is not None and admin not in org_user_ids:
-                self.add(campaign_path, "billing_admin_user_id", "is not one of the organization's people (I-1)")
-            if campaign is not None:
-                campaigns.append(campaign)
-        resources = []
-        for index, raw_resource in enumerate(kids["renewal_resources"]):
-            resource_path = f"{path}.renewal_resources[{index}]"
-            resource, rv, _ = self.record(ResourceIn, raw_resource, resource_path)
-            if rv.get("ref") is not None:
-                self.unique(self.resource_refs, rv["ref"], resource_path, "ref", "resource ref", ref or "")
-            if resource is not None:
-                resources.append(resource)
-        has_d365 = product == Product.D365
-        if (
-            sub is None
-            or len(campaigns) != len(kids["ims_campaigns"])
-            or len(resources) != len(kids["renewal_resources"])
-        ):
-            return None, has_d365
-        return sub.model_copy(
-            update={"ims_campaigns": tuple(campaigns), "renewal_resources": tuple(resources)}
-        ), has_d365
+    def campaign(self, raw: Any, path: str, sub_ref: str | None, org_user_ids: set[str] | None) -> CampaignIn | None:
+        campaign, values, _ = self.record(CampaignIn, raw, path)
+        if values.get("ref") is not None:
+            self.unique(self.campaign_refs, values["ref"], path, "ref", "campaign ref", sub_ref or "")
+        admin = values.get("billing_admin_user_id")
+        if admin is not None and org_user_ids is not None and admin not in org_user_ids:
+            self.add(path, "billing_admin_user_id", "is not one of the organization's people (I-1)")
+        return campaign  # type: ignore[return-value]
+
+    def resource(self, raw: Any, path: str, sub_ref: str | None) -> ResourceIn | None:
+        resource, values, _ = self.record(ResourceIn, raw, path)
+        if values.get("ref") is not None:
+            self.unique(self.resource_refs, values["ref"], path, "ref", "resource ref", sub_ref or "")
+        return resource  # type: ignore[return-value]
 
 
 def sorted_errors(errors: Iterable[DirectoryError]) -> list[DirectoryError]:

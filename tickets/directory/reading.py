@@ -49,40 +49,7 @@ def _no_constant(name: str) -> Any:
 
 def load(data: bytes | str) -> dict[str, Any]:
     """The file's JSON object, or DirectoryInvalid with the one reason it cannot be read."""
-    if isinstance(data, bytearray | memoryview):
-        data = bytes(data)
-    if isinstance(data, bytes):
-        if len(data) > MAX_BYTES:
-            raise refuse(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB")
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as error:
-            raise refuse(f"the file is not UTF-8 text (invalid byte at offset {error.start})") from None
-    elif isinstance(data, str):
-        if len(data) > MAX_BYTES:
-            raise refuse(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB")
-        text = data.removeprefix("\ufeff")
-    else:
-        raise TypeError(f"directory data must be bytes or str, not {type(data).__name__}")
-    if not text.strip():
-        raise refuse("the file is empty")
-    try:
-        document = json.loads(text, parse_constant=_no_constant)
-    except RecursionError:
-        raise refuse("the file is not a directory: its JSON is nested far too deeply") from None
-    except json.JSONDecodeError as error:
-        where = f"line {error.lineno} column {error.colno}"
-        if error.msg.startswith("Unterminated string"):  # it runs to the end of the text
-            raise refuse(
-                f"the file is not valid JSON: it ends too early (truncated?) inside a string that starts "
-                f"at {where}"
-            ) from None
-        if error.pos >= len(text.rstrip()):
-            raise refuse(f"the file is not valid JSON: it ends too early (truncated?) at {where}") from None
-        raise refuse(f"the file is not valid JSON: {error.msg} at {where}") from None
-    except ValueError as error:  # NaN/Infinity, or an integer too long to read
-        reason = "a number has too many digits" if "digits" in str(error) else str(error)
-        raise refuse(f"the file is not valid JSON: {reason}") from None
+    document = _parse(_text(data))
     if not isinstance(document, dict):
         raise refuse(
             f"the file must hold one JSON object with \"format\": \"{FORMAT}\", not {kind_of(document)}"
@@ -93,6 +60,48 @@ def load(data: bytes | str) -> dict[str, Any]:
     if type(version) is not int or version != VERSION:
         raise refuse(f"unsupported directory version {show(version)}: this deskapp reads version {VERSION}")
     return document
+
+
+def _text(data: bytes | str) -> str:
+    """The file's text: at most MAX_BYTES, UTF-8, a leading byte-order mark dropped, not blank."""
+    if isinstance(data, bytearray | memoryview):
+        data = bytes(data)
+    if not isinstance(data, bytes | str):
+        raise TypeError(f"directory data must be bytes or str, not {type(data).__name__}")
+    if len(data) > MAX_BYTES:
+        raise refuse(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB")
+    if isinstance(data, str):
+        text = data.removeprefix("\ufeff")
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise refuse(f"the file is not UTF-8 text (invalid byte at offset {error.start})") from None
+    if not text.strip():
+        raise refuse("the file is empty")
+    return text
+
+
+def _parse(text: str) -> Any:
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except RecursionError:
+        raise refuse("the file is not a directory: its JSON is nested far too deeply") from None
+    except json.JSONDecodeError as error:
+        raise refuse(_json_error(error, text)) from None
+    except ValueError as error:  # NaN/Infinity, or an integer too long to read
+        reason = "a number has too many digits" if "digits" in str(error) else str(error)
+        raise refuse(f"the file is not valid JSON: {reason}") from None
+
+
+def _json_error(error: json.JSONDecodeError, text: str) -> str:
+    where = f"line {error.lineno} column {error.colno}"
+    if error.msg.startswith("Unterminated string"):  # it runs to the end of the text
+        return (f"the file is not valid JSON: it ends too early (truncated?) inside a string that starts "
+                f"at {where}")
+    if error.pos >= len(text.rstrip()):
+        return f"the file is not valid JSON: it ends too early (truncated?) at {where}"
+    return f"the file is not valid JSON: {error.msg} at {where}"
 
 
 def kind_of(value: Any) -> str:
@@ -113,7 +122,6 @@ def show(value: Any) -> str:
         text = repr(value) if not isinstance(value, int) or abs(value) < 10**30 else "a huge number"
         return text if len(text) <= 40 else text[:37] + "..."
     return kind_of(value)
-
 
 
 def read_file(path: Path) -> bytes:
