@@ -167,7 +167,7 @@ def _code_reason(keyword: str) -> str:
 
 
 def find_credential(text: str) -> str | None:
-    """``None`` if ``text`` looks clean, else a short reason that does not echo the secret."""
+    """V-6: ``None`` if ``text`` looks clean, else a short reason that does not echo the secret."""
     require_str(text)
     # One space between words, so the patterns need no unbounded white space (no backtracking).
     text = " ".join(unicodedata.normalize("NFKC", text).split())

@@ -49,15 +49,20 @@ def decide(c: Ctx) -> Decision:
             refusals += requested_date_refusals(c, date_rule)
         refusals += refund_request_refusals(c)
     if d365:
-        refusals += [Reason("M-4", f"the cancellation can only be filed once migration {t.ref} is "
-                                   f"done ({t.status.label})")
-                     for t in active(sub.tickets, {TicketKind.MIGRATION})]
+        refusals += m4_refusals(c)
     refusals += c9_refusals(c)
 
     def grant() -> Grant:
         return _grant_cancel_d365(c) if d365 else _grant_cancel_o365_intune(c)
 
     return make_decision(c, refusals, grant)
+
+
+def m4_refusals(c: Ctx) -> list[Reason]:
+    """M-4 [D365]: the cancellation that follows a migration is filed once the migration is done."""
+    return [Reason("M-4", f"the cancellation can only be filed once migration {t.ref} is done "
+                          f"({t.status.label})")
+            for t in active(c.sub.tickets, {TicketKind.MIGRATION})]
 
 
 def _grant_cancel_o365_intune(c: Ctx) -> Grant:

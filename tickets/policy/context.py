@@ -139,6 +139,8 @@ def make_consequences(
     coupon_handling: Reason | None = None,
     routing_queue: str | None = ROUTE_CANCELLATIONS,
 ) -> Consequences:
+    """T-1: the computed dates and what follows, as the ticket shows and stores them."""
+
     def s(r: Reason | None) -> str | None:
         return str(r) if r is not None else None
 

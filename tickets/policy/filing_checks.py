@@ -68,6 +68,20 @@ def validate_filing(
     raw = fields.get("requested_date")
     if "requested_date" in required or not _missing(raw):
         out += _check_requested_date(decision, raw, today)
+    out += migration_field_problems(required, fields, now)
+    if "reason" in required and _missing(fields.get("reason")):
+        out.append(Reason("U-2", "the unsubscription reason is required"))
+    for name, value in fields.items():
+        if isinstance(value, str) and _CREDENTIAL.search(value):
+            out.append(Reason("V-6", f"the {name.replace('_', ' ')} looks like it holds a password: "
+                                     "never take a password; remove it"))
+    return out
+
+
+def migration_field_problems(required: Collection[str], fields: Mapping[str, object],
+                             now: datetime) -> list[Reason]:
+    """M-3 [D365]: a future transfer time and an IT contact's e-mail address, when required."""
+    out: list[Reason] = []
     if "transfer_at" in required:
         raw = fields.get("transfer_at")
         when = _as_datetime(raw)
@@ -87,12 +101,6 @@ def validate_filing(
                 validate_email(str(raw).strip(), check_deliverability=False)
             except EmailNotValidError as exc:
                 out.append(Reason("M-3", f"the IT contact must be an e-mail address: {exc}"))
-    if "reason" in required and _missing(fields.get("reason")):
-        out.append(Reason("U-2", "the unsubscription reason is required"))
-    for name, value in fields.items():
-        if isinstance(value, str) and _CREDENTIAL.search(value):
-            out.append(Reason("V-6", f"the {name.replace('_', ' ')} looks like it holds a password: "
-                                     "never take a password; remove it"))
     return out
 
 
