@@ -3,21 +3,15 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Mapping
 from datetime import date, datetime
 
 from email_validator import EmailNotValidError, validate_email
 
+from identity import find_credential
 from tickets.enums import TicketKind
 from tickets.policy.context import day, utc
 from tickets.policy.results import Decision, Reason
-
-_CREDENTIAL = re.compile(
-    r"(?i)(\b(pass(word|wd|code|phrase)?|pwd|kennwort|mot de passe|contrase[nñ]a)\b\s*(is\b|[:=])"
-    r"|密码|口令)"
-)
-
 
 def _as_date(value: object) -> date | None:
     if isinstance(value, datetime):
@@ -72,9 +66,10 @@ def validate_filing(
     if "reason" in required and _missing(fields.get("reason")):
         out.append(Reason("U-2", "the unsubscription reason is required"))
     for name, value in fields.items():
-        if isinstance(value, str) and _CREDENTIAL.search(value):
-            out.append(Reason("V-6", f"the {name.replace('_', ' ')} looks like it holds a password: "
-                                     "never take a password; remove it"))
+        found = find_credential(value) if isinstance(value, str) else None
+        if found:  # V-6: the one check identity gives every free-text field
+            out.append(Reason("V-6", f"the {name.replace('_', ' ')} {found}: never take a password, "
+                                     "PIN or one-time code; remove it"))
     return out
 
 
