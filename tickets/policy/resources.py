@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from identity import SUBSCRIPTION_ADMIN_ROLES
 from tickets.enums import ResourceState, TicketKind
 from tickets.facts import CallerFacts, ResourceFacts
 from tickets.policy.context import active, day, make_consequences, money, roles_text, ticket_phrase, utc
 from tickets.policy.results import BatchDecision, ChecklistItem, Decision, Reason
-from tickets.policy.rules import ADMIN_ROLES, CLOUD, U4_PATH
+from tickets.policy.rules import CLOUD, U4_PATH
 
 
 def decide_resource(res: ResourceFacts, caller: CallerFacts, now: datetime) -> Decision:
@@ -17,7 +18,7 @@ def decide_resource(res: ResourceFacts, caller: CallerFacts, now: datetime) -> D
     now = utc(now)
     kind = TicketKind.UNSUBSCRIBE_RESOURCE
     refusals: list[Reason] = []
-    if not caller.roles & ADMIN_ROLES:
+    if not caller.roles & SUBSCRIPTION_ADMIN_ROLES:
         refusals.append(Reason("V-2", f"the caller must be listed as an admin of "
                                       f"{res.subscription_ref}; {caller.user_id} has {roles_text(caller)}"))
     if res.state is not ResourceState.INACTIVE:

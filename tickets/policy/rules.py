@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from tickets.enums import Channel, Platform, Product, Role, TicketKind
+from tickets.enums import Channel, Platform, Product, TicketKind
 
 O365, INTUNE, D365, CLOUD = Product.O365, Product.INTUNE, Product.D365, Product.CLOUD
 
@@ -117,7 +117,6 @@ CHANNEL_WORDS: Mapping[Channel, str] = {
     Channel.TRIAL: "trial",
 }
 
-ADMIN_ROLES = frozenset({Role.ADMIN, Role.BILLING_ADMIN})
 DATA_RETENTION_DAYS = 90  # C-8
 EXPEDITED_DELETION_DAYS = 3  # X-1, counted from approval
 REVERSAL_DAYS = 30

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from identity import SUBSCRIPTION_ADMIN_ROLES
 from tickets.enums import CANCELLATION_KINDS, Channel, Product, Role, SubscriptionState, TicketKind
 from tickets.facts import SubscriptionFacts
 from tickets.policy.context import Ctx, active, and_list, day, plural, roles_text, ticket_phrase, utc
 from tickets.policy.results import ChecklistItem, Reason
 from tickets.policy.rules import (
-    ADMIN_ROLES,
     C6_PATH,
     D365,
     DATA_RETENTION_DAYS,
@@ -44,7 +44,7 @@ def v2_refusals(c: Ctx) -> list[Reason]:
         return [Reason("V-2", "Dynamics 365 billing actions need the billing administrator; "
                               f"the caller ({roles_text(c.caller)}) must work with the billing "
                               "administrator, the person who signed up")]
-    if roles & ADMIN_ROLES:
+    if roles & SUBSCRIPTION_ADMIN_ROLES:
         return []
     return [Reason("V-2", f"the caller must be listed as an admin of {c.sub.name}; "
                           f"{c.caller.user_id} has {roles_text(c.caller)}")]
