@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from drills import console
-from drills.common import full_scale, known_bug
+from drills.common import full_scale
 
 
 @pytest.mark.parametrize("scenario", console.SCENARIOS)
