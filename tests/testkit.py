@@ -54,17 +54,13 @@ class SeededTemplate(SqliteTemplate):
         self.path = path
 
 
-def seeded_template(base: SqliteTemplate, directory: Path) -> SqliteTemplate:
-    """A copy of the migrated template with the demo directory and agents, seeded at T0."""
-    from tickets.demo import seed_demo
+def seeded_template(directory: Path) -> SqliteTemplate:
+    """A demo database (tickets.demo.create_demo_store) seeded at T0, copied for each test."""
+    from tickets.demo import create_demo_store
 
-    url = base.new_url(directory)
-    store = make_store(url)
-    seed_demo(store, now=T0)
-    with store.engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    store.dispose()
-    return SeededTemplate(Path(url.removeprefix("sqlite:///")))
+    path = directory / "demo-template.db"
+    create_demo_store(path, FixedClock(T0)).dispose()
+    return SeededTemplate(path)
 
 
 class PostgresDatabase:
