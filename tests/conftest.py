@@ -19,6 +19,8 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if {"store", "store_url", "demo_store"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.store)
+        if testkit.in_slow_layer(item.path):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
