@@ -4,14 +4,12 @@ Start-up is kept light: this module imports Textual and the console's own light 
 The ticket core (SQLAlchemy, SQLModel) and the validators (phonenumbers, email-validator) load
 inside workers and methods, after the sign-in screen is drawn.
 
-    DeskApp(store_url=url, demo=demo, start=start).run()   # the command line
-    DeskApp(store=store, clock=clock)                      # tests: a migrated, seeded store
+Built by deskapp.factory.make_app, for the command line and the tests alike.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import work
@@ -134,18 +132,9 @@ class DeskApp(App[None]):
         from tickets.store import Store, user_data_dir
 
         if self.demo:
-            from tickets.schema import upgrade
+            from tickets.demo import DEMO_AGENTS, create_demo_store
 
-            path = user_data_dir() / "demo.db"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            for old in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-                old.unlink(missing_ok=True)
-            store = Store.from_url(f"sqlite:///{path}", self.clock)
-            upgrade(store.engine)
-            from tickets.demo import DEMO_AGENTS, seed_demo
-
-            seed_demo(store, now=store.clock.now())
-            return store, demo_hint(DEMO_AGENTS)
+            return create_demo_store(user_data_dir() / "demo.db", self.clock), demo_hint(DEMO_AGENTS)
         from tickets.schema import check_schema
 
         store = Store.from_url(self.store_url, self.clock)

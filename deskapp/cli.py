@@ -36,10 +36,10 @@ def _checked_store(args):
 
 
 def cmd_console(args) -> int:
-    from deskapp.app import DeskApp
+    from deskapp.factory import make_app
 
     start = "review" if args.command == "review" else None
-    DeskApp(store_url=args.db, demo=getattr(args, "demo", False), start=start).run()
+    make_app(store_url=args.db, demo=getattr(args, "demo", False), start=start).run()
     return 0
 
 

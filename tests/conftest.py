@@ -19,6 +19,8 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if {"store", "store_url", "demo_store"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.store)
+        if testkit.in_slow_layer(item.path):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
@@ -39,9 +41,9 @@ def postgres_database():
 
 
 @pytest.fixture(scope="session")
-def sqlite_demo_template(tmp_path_factory, sqlite_template):
-    """The migrated template with the demo directory and agents, seeded once at testkit.T0."""
-    return testkit.seeded_template(sqlite_template, tmp_path_factory.mktemp("demo-template"))
+def sqlite_demo_template(tmp_path_factory):
+    """A demo database (directory and agents) seeded once at testkit.T0, copied for each test."""
+    return testkit.seeded_template(tmp_path_factory.mktemp("demo-template"))
 
 
 @pytest.fixture(params=testkit.wanted_backends())
