@@ -126,7 +126,7 @@ def _read_pin(args) -> str:
         return sys.stdin.readline().strip()
     if not sys.stdin.isatty():
         raise SystemExit("deskapp: error: no terminal to ask for the PIN; use --pin-stdin")
-    first = getpass.getpass("PIN (4-8 digits): ")
+    first = getpass.getpass("PIN (4-64 digits) or passphrase (12-128 characters): ")
     if getpass.getpass("PIN again: ") != first:
         raise SystemExit("deskapp: error: pin: the two PINs differ")
     return first
