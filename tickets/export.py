@@ -63,10 +63,13 @@ described by the JSON Schema shipped in the package (`tickets/export_schema.json
 - **Filters.** `--since` (inclusive) and `--until` (exclusive) compare with `created_at`; each
   takes an ISO date (`2026-11-01`, the start of that day UTC) or date-time (without an offset
   it is taken as UTC). `--kind` and `--status` may be repeated.
-- **Audit (E-1, A-1).** Every export appends an `export.created` audit event after the last
-  record is written, masked or not: format, filters, masked, row count and who (the signed-in
-  agent, or `cli`). An export that fails part-way appends `export.failed` with the rows
-  written so far.
+- **Audit (E-1, A-1).** Every export appends an `export.started` audit event before the first
+  record leaves (so no export leaves without a trace: on a database that cannot record it,
+  nothing is exported), and `export.created` after the last one, masked or not: format,
+  filters, masked, row count, who (the signed-in agent, or `cli`) and `anchor`, the started
+  event's `SEQ:HASH`. An export that fails part-way appends `export.failed` with the rows
+  written so far; a refused unmasked export appends `export.refused`. The anchor also goes
+  beside the output (see tickets.export_run): a sidecar `FILE.anchor`, or standard error.
 - **Streaming (E-3).** Records are read by ticket number in batches of 2,000, each a fresh
   query, so memory stays flat however many tickets there are. Each batch sees the latest
   committed state.
@@ -88,11 +91,9 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from tickets.account import ticket_ref
-from tickets.agents import AgentInfo
-from tickets.audit import append_event
 from tickets.dates import parse_when
 from tickets.enums import TicketKind, TicketStatus
-from tickets.errors import InvalidInput, NotAllowed
+from tickets.errors import InvalidInput
 from tickets.masking import mask_email, mask_name, mask_phone, scrub_text
 from tickets.models import Agent, Organization, Person, RenewalResource, Subscription, Ticket, VerificationAttempt
 from tickets.store import Store
@@ -392,81 +393,9 @@ def write_records(
     return count
 
 
-def check_unmasking(actor: AgentInfo | None) -> None:
-    """E-1: only a signed-in supervisor may export personal data unmasked."""
-    if actor is None:
-        raise NotAllowed(
-            "E-1: an unmasked export needs a supervisor: sign in with --agent NAME", rule="E-1"
-        )
-    if not actor.is_supervisor:
-        raise NotAllowed(
-            f"E-1: only supervisors may export unmasked personal data; {actor.name} is an agent",
-            rule="E-1",
-        )
-
-
-def write_export(
-    store: Store,
-    out: TextIO,
-    *,
-    fmt: Format,
-    filt: ExportFilter | None = None,
-    masked: bool = True,
-    actor: AgentInfo | None = None,
-    progress: Callable[[int], None] | None = None,
-    batch_size: int = BATCH_SIZE,
-) -> int:
-    """Stream the export to `out` and audit it (E-1..E-3); returns the number of records.
-
-    The `export.created` event is committed after the last record is written (so its row
-    count is true); if writing fails part-way, `export.failed` records how far it got and the
-    error is raised again.
-    """
-    filt = filt or ExportFilter()
-    if fmt not in FORMATS:
-        raise InvalidInput({"--format": f"must be one of {', '.join(FORMATS)}, not {fmt!r}"})
-    if not masked:
-        check_unmasking(actor)
-    written = 0
-
-    def counted(records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        nonlocal written
-        for record in records:
-            yield record
-            written += 1  # the consumer asked for the next one: this one is written
-
-    details = {
-        "format": fmt,
-        "schema_version": SCHEMA_VERSION,
-        "filters": filt.as_dict(),
-        "masked": masked,
-        "by": actor.name if actor is not None else ANONYMOUS_ACTOR,
-        "agent_role": actor.role.value if actor is not None else None,
-        "rule": "E-1",
-    }
-    try:
-        rows = write_records(
-            counted(iter_records(store, filt, masked=masked, batch_size=batch_size)), out, fmt=fmt, progress=progress
-        )
-    except BaseException as error:
-        _audit(store, actor, "export.failed", {**details, "rows": written, "error": type(error).__name__},
-               best_effort=True)
-        raise
-    _audit(store, actor, "export.created", {**details, "rows": rows})
-    return rows
-
-
-def _audit(store: Store, actor: AgentInfo | None, action: str, details: dict[str, Any], *, best_effort: bool = False) -> None:
-    try:
-        with store.write() as session:
-            append_event(
-                session, at=store.clock.now(), actor=actor.name if actor is not None else ANONYMOUS_ACTOR,
-                action=action, subject="export", details=details,
-            )
-    except Exception:
-        if not best_effort:
-            raise
-
+# Running an export (the audit around it) lives in tickets.export_run; imported here last so
+# that `from tickets.export import write_export` keeps working.
+from tickets.export_run import authorise_unmasked, check_unmasking, write_export  # noqa: E402
 
 __all__ = [
     "BATCH_SIZE",
@@ -476,6 +405,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "TRIGGERS",
     "ExportFilter",
+    "authorise_unmasked",
     "check_unmasking",
     "csv_row",
     "iter_records",
