@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Annotated, Any
 
-import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberFormat
 from pydantic import TypeAdapter, ValidationError
 
+from identity import parse_phone
+from identity.errors import IdentityError
 from tickets.directory.reading import DirectoryError, DirectoryInvalid, kind_of, load, show
 from tickets.directory.records import (
     DATETIME_HINT,
@@ -216,22 +216,21 @@ class Checker:
         return people, (org_user_ids if user_ids_known else None)
 
     def phone(self, raw: str | None, country: str | None, path: str) -> str | None:
+        """The number as E.164, read by identity.parse_phone (the reader verification compares
+        with, V-3) with the organization's country as default region; the directory holds only
+        numbers known to be valid, so a merely possible one is refused here."""
         if raw is None:
             return None
         if country is None and not raw.startswith("+"):
             return None  # the country is wrong and already reported; nothing to read it with
         try:
-            number = phonenumbers.parse(raw, country)
-        except NumberParseException:
-            number = None
-        if (
-            number is None
-            or not phonenumbers.is_possible_number(number)
-            or not phonenumbers.is_valid_number(number)
-        ):
+            parsed = parse_phone(raw, country or "", "phone")
+        except IdentityError:
+            parsed = None
+        if parsed is None or not parsed.valid:
             self.add(path, "phone", f"not a valid phone number for {country or 'its country code'}")
             return None
-        return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+        return parsed.e164
 
     def subscription(
         self, raw: Any, path: str, org_ref: str | None, org_user_ids: set[str] | None

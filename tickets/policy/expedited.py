@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from tickets.enums import Channel, SubscriptionState
 from tickets.policy.context import Ctx, Grant, day, make_consequences, make_decision
@@ -18,6 +18,11 @@ from tickets.policy.shared import (
     v2_refusals,
     v8_note,
 )
+
+
+def deletion_date(approved_at: datetime) -> date:
+    """X-1, X-2: all data is deleted within 3 days, counted from the supervisor's approval."""
+    return day(approved_at) + timedelta(days=EXPEDITED_DELETION_DAYS)
 
 
 def decide(c: Ctx) -> Decision:
@@ -45,7 +50,7 @@ def decide(c: Ctx) -> Decision:
         active = sub.state is SubscriptionState.ACTIVE
         approved = day(c.approved_at) if c.approved_at is not None else None
         effective = approved if active else c.cancelled_on
-        deletion = approved + timedelta(days=EXPEDITED_DELETION_DAYS) if approved else None
+        deletion = deletion_date(c.approved_at) if c.approved_at is not None else None
         when = f"by {deletion}" if deletion else "within 3 days after approval"
         deletion_note = Reason("X-2", f"all data is deleted within 3 days after approval ({when})"
                                if deletion else "all data is deleted within 3 days after approval")
