@@ -9,7 +9,7 @@ Built by deskapp.factory.make_app, for the command line and the tests alike.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from textual import work
@@ -30,8 +30,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from tickets.clock import Clock
     from tickets.store import Store
 
-SIGN_IN_ATTEMPTS = 3
-SIGN_IN_LOCK = timedelta(minutes=1)
 
 # Supervisor screens, written separately: (module, class). Each takes no arguments and reads
 # app.store / app.agent / app.clock.
@@ -89,8 +87,6 @@ class DeskApp(App[None]):
         self.call: CallState | None = None
         self.store_problem: str | None = None
         self.demo_hint = ""
-        self._sign_in_failures = 0
-        self.sign_in_locked_until: datetime | None = None
         self._initial_agent = agent
 
     # --- start-up ----------------------------------------------------------------------------
@@ -192,21 +188,6 @@ class DeskApp(App[None]):
         self.notify(message, title=title, severity="error", timeout=12, markup=False)
 
     # --- signing in and out ------------------------------------------------------------------
-
-    def sign_in_locked(self) -> datetime | None:
-        """When the console is locked after three wrong PINs, until when (injected clock)."""
-        if self.sign_in_locked_until is not None and self.now() >= self.sign_in_locked_until:
-            self.sign_in_locked_until = None
-        return self.sign_in_locked_until
-
-    def sign_in_failed(self) -> int:
-        """Count a wrong PIN; the third locks the console for a minute. Returns tries left."""
-        self._sign_in_failures += 1
-        if self._sign_in_failures >= SIGN_IN_ATTEMPTS:
-            self._sign_in_failures = 0
-            self.sign_in_locked_until = self.now() + SIGN_IN_LOCK
-            return 0
-        return SIGN_IN_ATTEMPTS - self._sign_in_failures
 
     def signed_in(self, agent: AgentInfo) -> None:
         from deskapp.screens.home import HomeScreen

@@ -126,7 +126,7 @@ def _read_pin(args) -> str:
         return sys.stdin.readline().strip()
     if not sys.stdin.isatty():
         raise SystemExit("deskapp: error: no terminal to ask for the PIN; use --pin-stdin")
-    first = getpass.getpass("PIN (4-8 digits): ")
+    first = getpass.getpass("PIN (4-64 digits) or passphrase (12-128 characters): ")
     if getpass.getpass("PIN again: ") != first:
         raise SystemExit("deskapp: error: pin: the two PINs differ")
     return first
@@ -150,19 +150,6 @@ def cmd_agents_list(args) -> int:
     for agent in list_agents(store):
         print(f"{agent.name:<20} {agent.role.value:<11} {agent.display_name}")
     return 0
-
-
-# --- audit -----------------------------------------------------------------------------------
-
-
-def cmd_audit_verify(args) -> int:
-    from tickets.audit import verify_chain
-
-    store = _checked_store(args)
-    with store.read() as session:
-        report = verify_chain(session)
-    print(report)
-    return 0 if report.ok else EXIT_ERROR
 
 
 # --- the parser ------------------------------------------------------------------------------
@@ -201,6 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = db.add_parser("restore", parents=[common], help="restore a SQLite database from a backup FILE (verified first)")
     p.add_argument("file")
     p.set_defaults(handler=cmd_db_restore)
+    from deskapp.cli_roles import add_roles_parser
+
+    add_roles_parser(db, common)
 
     directory = sub.add_parser("directory", help="the directory callers are verified against").add_subparsers(
         dest="directory_command", metavar="ACTION", required=True
@@ -224,9 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = agents.add_parser("list", parents=[common], help="list agents")
     p.set_defaults(handler=cmd_agents_list)
 
-    audit = sub.add_parser("audit", help="the audit chain").add_subparsers(dest="audit_command", metavar="ACTION", required=True)
-    p = audit.add_parser("verify", parents=[common], help="check the hash chain; exit 1 naming the first bad event")
-    p.set_defaults(handler=cmd_audit_verify)
+    from deskapp.cli_audit import add_audit_parser
+
+    add_audit_parser(sub, common)
 
     _add_export(sub, common)
     return parser

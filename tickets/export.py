@@ -63,10 +63,13 @@ described by the JSON Schema shipped in the package (`tickets/export_schema.json
 - **Filters.** `--since` (inclusive) and `--until` (exclusive) compare with `created_at`; each
   takes an ISO date (`2026-11-01`, the start of that day UTC) or date-time (without an offset
   it is taken as UTC). `--kind` and `--status` may be repeated.
-- **Audit (E-1, A-1).** Every export appends an `export.created` audit event after the last
-  record is written, masked or not: format, filters, masked, row count and who (the signed-in
-  agent, or `cli`). An export that fails part-way appends `export.failed` with the rows
-  written so far.
+- **Audit (E-1, A-1).** Every export appends an `export.started` audit event before the first
+  record leaves (so no export leaves without a trace: on a database that cannot record it,
+  nothing is exported), and `export.created` after the last one, masked or not: format,
+  filters, masked, row count, who (the signed-in agent, or `cli`) and `anchor`, the started
+  event's `SEQ:HASH`. An export that fails part-way appends `export.failed` with the rows
+  written so far; a refused unmasked export appends `export.refused`. The anchor also goes
+  beside the output (see tickets.export_run): a sidecar `FILE.anchor`, or standard error.
 - **Streaming (E-3).** Records are read by ticket number in batches of 2,000, each a fresh
   query, so memory stays flat however many tickets there are. Each batch sees the latest
   committed state.
@@ -79,7 +82,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Any, Literal, TextIO
 
@@ -88,10 +91,10 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from tickets.account import ticket_ref
-from tickets.agents import AgentInfo
-from tickets.audit import append_event
+from tickets.dates import parse_when
 from tickets.enums import TicketKind, TicketStatus
-from tickets.errors import InvalidInput, NotAllowed
+from tickets.errors import InvalidInput
+from tickets.masking import mask_email, mask_name, mask_phone, scrub_text
 from tickets.models import Agent, Organization, Person, RenewalResource, Subscription, Ticket, VerificationAttempt
 from tickets.store import Store
 
@@ -140,81 +143,6 @@ FIELDS: tuple[str, ...] = (
 def load_schema() -> dict[str, Any]:
     """The JSON Schema of one JSON Lines record, as shipped in the package."""
     return json.loads(resources.files("tickets").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8"))
-
-
-# --- masking (E-1) ---------------------------------------------------------------------------
-
-MASK = "***"
-
-
-def mask_phone(phone: str | None) -> str | None:
-    """`+442079460958` -> `***0958`: only the last 4 digits, never the length of the number."""
-    if phone is None:
-        return None
-    digits = _NON_DIGITS.sub("", phone)
-    if not digits:
-        return None if not phone.strip() else MASK
-    # A short number would be almost all shown: hide it whole.
-    return MASK + digits[-4:] if len(digits) >= 7 else MASK
-
-
-def mask_email(address: str | None) -> str | None:
-    """`ann.smith@contoso.co.uk` -> `a***@contoso.co.uk`: first character and domain."""
-    if address is None:
-        return None
-    address = address.strip()
-    if not address:
-        return None
-    local, at, domain = address.rpartition("@")
-    if not at or not local:
-        return MASK
-    return f"{local[0]}{MASK}@{domain}"
-
-
-def _initial(name: str | None) -> str | None:
-    for char in name or "":
-        if char.isalnum():
-            return char.upper() + "."
-    return None
-
-
-def mask_name(first: str | None, last: str | None) -> str | None:
-    """`Ann`, `Smith` -> `A. S.`."""
-    initials = [i for i in (_initial(first), _initial(last)) if i]
-    return " ".join(initials) or None
-
-
-_EMAIL_IN_TEXT = re.compile(r"[^\s@<>()\[\]\"',;:]+@[^\s@<>()\[\]\"',;:]+\.[^\s@<>()\[\]\"',;:]+")
-# A run of digits with the separators people write phone numbers with: ( ) . - / space.
-_PHONE_IN_TEXT = re.compile(r"(?<![\w./-])\+?\(?\d[\d\s().\-/]{5,}\d(?![\w])")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_DIGITS = re.compile(r"\d(?:\D{0,3}\d){6}")  # 7 digits close together: maybe a phone number
-_NON_DIGITS = re.compile(r"\D+")
-
-
-def _mask_phone_match(match: re.Match[str]) -> str:
-    text = match.group(0)
-    if sum(c.isdigit() for c in text) < 7 or _ISO_DATE.fullmatch(text):
-        return text
-    return mask_phone(text) or text
-
-
-def scrub_text(text: str | None, names: Iterable[str | None] = ()) -> str | None:
-    """Best effort (E-1): mask e-mail addresses, phone numbers and the given names (the
-    caller's own, as whole words) typed into free text."""
-    if not text:
-        return text
-    if "@" in text:
-        text = _EMAIL_IN_TEXT.sub(lambda m: mask_email(m.group(0)) or MASK, text)
-    if _DIGITS.search(text):
-        text = _PHONE_IN_TEXT.sub(_mask_phone_match, text)
-    folded = text.casefold()
-    words = sorted({n.strip() for n in names if n and len(n.strip()) >= 2 and n.strip().casefold() in folded},
-                   key=len, reverse=True)
-    if words:
-        pattern = r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + r")(?!\w)"
-        text = re.sub(pattern, lambda m: _initial(m.group(0)) or MASK, text, flags=re.IGNORECASE)
-    return text
 
 
 # --- formula neutralising (E-2) --------------------------------------------------------------
@@ -269,26 +197,6 @@ class ExportFilter:
             "kinds": sorted(k.value for k in self.kinds),
             "statuses": sorted(s.value for s in self.statuses),
         }
-
-
-def parse_when(text: str, *, option: str) -> datetime:
-    """An ISO date (the start of that day, UTC) or date-time (UTC unless it says otherwise).
-
-    A bad value raises InvalidInput naming the option, e.g. `--since: ...`.
-    """
-    raw = text.strip()
-    try:
-        if len(raw) == 10:
-            day = date.fromisoformat(raw)
-            return datetime(day.year, day.month, day.day, tzinfo=UTC)
-        moment = datetime.fromisoformat(raw)
-    except ValueError:
-        raise InvalidInput(
-            {option: f"{text!r} is not an ISO 8601 date or date-time (e.g. 2026-11-01 or 2026-11-01T08:30:00Z)"}
-        ) from None
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 # --- reading (E-3) ---------------------------------------------------------------------------
@@ -485,81 +393,9 @@ def write_records(
     return count
 
 
-def check_unmasking(actor: AgentInfo | None) -> None:
-    """E-1: only a signed-in supervisor may export personal data unmasked."""
-    if actor is None:
-        raise NotAllowed(
-            "E-1: an unmasked export needs a supervisor: sign in with --agent NAME", rule="E-1"
-        )
-    if not actor.is_supervisor:
-        raise NotAllowed(
-            f"E-1: only supervisors may export unmasked personal data; {actor.name} is an agent",
-            rule="E-1",
-        )
-
-
-def write_export(
-    store: Store,
-    out: TextIO,
-    *,
-    fmt: Format,
-    filt: ExportFilter | None = None,
-    masked: bool = True,
-    actor: AgentInfo | None = None,
-    progress: Callable[[int], None] | None = None,
-    batch_size: int = BATCH_SIZE,
-) -> int:
-    """Stream the export to `out` and audit it (E-1..E-3); returns the number of records.
-
-    The `export.created` event is committed after the last record is written (so its row
-    count is true); if writing fails part-way, `export.failed` records how far it got and the
-    error is raised again.
-    """
-    filt = filt or ExportFilter()
-    if fmt not in FORMATS:
-        raise InvalidInput({"--format": f"must be one of {', '.join(FORMATS)}, not {fmt!r}"})
-    if not masked:
-        check_unmasking(actor)
-    written = 0
-
-    def counted(records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        nonlocal written
-        for record in records:
-            yield record
-            written += 1  # the consumer asked for the next one: this one is written
-
-    details = {
-        "format": fmt,
-        "schema_version": SCHEMA_VERSION,
-        "filters": filt.as_dict(),
-        "masked": masked,
-        "by": actor.name if actor is not None else ANONYMOUS_ACTOR,
-        "agent_role": actor.role.value if actor is not None else None,
-        "rule": "E-1",
-    }
-    try:
-        rows = write_records(
-            counted(iter_records(store, filt, masked=masked, batch_size=batch_size)), out, fmt=fmt, progress=progress
-        )
-    except BaseException as error:
-        _audit(store, actor, "export.failed", {**details, "rows": written, "error": type(error).__name__},
-               best_effort=True)
-        raise
-    _audit(store, actor, "export.created", {**details, "rows": rows})
-    return rows
-
-
-def _audit(store: Store, actor: AgentInfo | None, action: str, details: dict[str, Any], *, best_effort: bool = False) -> None:
-    try:
-        with store.write() as session:
-            append_event(
-                session, at=store.clock.now(), actor=actor.name if actor is not None else ANONYMOUS_ACTOR,
-                action=action, subject="export", details=details,
-            )
-    except Exception:
-        if not best_effort:
-            raise
-
+# Running an export (the audit around it) lives in tickets.export_run; imported here last so
+# that `from tickets.export import write_export` keeps working.
+from tickets.export_run import authorise_unmasked, check_unmasking, write_export  # noqa: E402
 
 __all__ = [
     "BATCH_SIZE",
@@ -569,6 +405,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "TRIGGERS",
     "ExportFilter",
+    "authorise_unmasked",
     "check_unmasking",
     "csv_row",
     "iter_records",

@@ -92,7 +92,7 @@ def transition(
     to: TicketStatus,
     reason: str | None = None,
 ) -> TransitionResult:
-    """Move a ticket along the lifecycle, or raise NotAllowed / Conflict saying why not."""
+    """Move a ticket along the lifecycle (T-2), or raise NotAllowed / Conflict saying why not."""
     reason = _clean_reason(reason, to)
 
     def work(session: Session) -> TransitionResult:
