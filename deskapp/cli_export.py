@@ -140,27 +140,18 @@ def _open_output(path: str | None):
         raise
 
 
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null so that the exit flush does not fail on the closed pipe."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError):
-        pass
-
-
 def cmd_export(args) -> int:
+    from deskapp.cli_desk import silence_stdout
+    from deskapp.config import store_from_args
     from tickets.agents import authenticate
     from tickets.errors import DeskError, NotAllowed
     from tickets.export import check_unmasking, write_export
     from tickets.schema import check_schema
-    from tickets.store import Store
 
     filt = _filter(args)  # bad dates fail before the database is touched
     if args.unmasked and not args.agent:
         raise NotAllowed("E-1: --unmasked needs a supervisor: add --agent NAME (the PIN is asked for)", rule="E-1")
-    store = Store.from_url(args.db)
+    store = store_from_args(args)
     try:
         check_schema(store.engine)
         actor = None
@@ -179,7 +170,7 @@ def cmd_export(args) -> int:
                     store, out, fmt=args.format, filt=filt, masked=not args.unmasked, actor=actor, progress=report
                 )
         except BrokenPipeError:  # `deskapp export ... | head`: the reader went away
-            _silence_stdout()
+            silence_stdout()
             raise DeskError(
                 "export stopped: the program reading the output closed it (recorded as export.failed)"
             ) from None

@@ -14,6 +14,7 @@ from textual.widgets import Button, Footer, Header, Input, Static
 from deskapp.messages import SignedIn, SignInRefused
 from deskapp.screens.base import DeskScreen
 from deskapp.widgets.field import LabeledInput
+from deskapp.widgets.format import clock_time
 
 
 class SignInScreen(DeskScreen):
@@ -79,7 +80,7 @@ class SignInScreen(DeskScreen):
         status = self.query_one("#signin-status", Static)
         locked = self.desk.sign_in_locked()
         if locked is not None:
-            status.update(f"The console is locked after three wrong PINs until {locked:%H:%M:%S} UTC.")
+            status.update(f"The console is locked after three wrong PINs until {clock_time(locked, seconds=True)}.")
             status.set_class(True, "-error")
             return
         name = self.query_one("#agent_name", Input).value.strip()
@@ -117,7 +118,7 @@ class SignInScreen(DeskScreen):
         if left == 0:
             until = self.desk.sign_in_locked()
             status.update(
-                f"Wrong name or PIN three times: the console is locked until {until:%H:%M:%S} UTC."
+                f"Wrong name or PIN three times: the console is locked until {clock_time(until, seconds=True)}."
             )
         else:
             status.update(f"That agent name and PIN do not match. {left} {'try' if left == 1 else 'tries'} left.")
