@@ -12,11 +12,9 @@ import io
 import os
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
 
 from tickets.enums import TicketKind, TicketStatus
 
@@ -83,32 +81,10 @@ def _filter(args):
     )
 
 
-class _Progress:
-    """A one-line progress report on a terminal: count and rate, redrawn at most 10 times a second."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.started = time.monotonic()
-        self.shown = 0.0
-
-    def __call__(self, count: int) -> None:
-        now = time.monotonic()
-        if now - self.shown < 0.1:
-            return
-        self.shown = now
-        rate = count / max(now - self.started, 1e-6)
-        self.stream.write(f"\rexporting: {count:,} tickets ({rate:,.0f}/s)")
-        self.stream.flush()
-
-    def done(self, count: int, where: str) -> None:
-        elapsed = time.monotonic() - self.started
-        self.stream.write(f"\rexported {count:,} tickets to {where} in {elapsed:.1f}s\033[K\n")
-        self.stream.flush()
-
-
 @contextmanager
 def _open_output(path: str | None):
-    """Standard output, or a temporary file beside FILE that replaces it only on success."""
+    """Standard output; a device or FIFO written as it is; or, for a regular FILE, a temporary
+    file beside it that replaces it only on success."""
     if path is None or path == "-":
         stream = sys.stdout
         if hasattr(stream, "reconfigure"):
@@ -122,6 +98,12 @@ def _open_output(path: str | None):
     directory = target.parent if str(target.parent) else Path(".")
     if target.is_dir():
         raise InvalidInput({"--output": f"{path} is a directory"})
+    if target.exists() and not target.is_file():
+        # A FIFO, a terminal or another device: written as it is. Renaming a temporary file
+        # over it would replace the device itself (as root, even /dev/null) with a file.
+        with open(target, "w", encoding="utf-8", newline="") as stream:
+            yield stream
+        return
     try:
         fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".part")
     except OSError as error:
@@ -142,6 +124,7 @@ def _open_output(path: str | None):
 
 def cmd_export(args) -> int:
     from deskapp.cli_desk import silence_stdout
+    from deskapp.progress import CountProgress
     from deskapp.config import store_from_args
     from tickets.agents import authenticate
     from tickets.errors import DeskError, NotAllowed
@@ -162,7 +145,7 @@ def cmd_export(args) -> int:
         # A progress line on a terminal, unless the records themselves go to that terminal.
         to_file = args.output not in (None, "-")
         show = sys.stderr.isatty() and (to_file or not sys.stdout.isatty())
-        progress: _Progress | None = _Progress(sys.stderr) if show else None
+        progress = CountProgress(sys.stderr, verb="exporting", noun="tickets") if show else None
         report: Callable[[int], None] | None = progress
         try:
             with _open_output(args.output) as out:
@@ -174,6 +157,9 @@ def cmd_export(args) -> int:
             raise DeskError(
                 "export stopped: the program reading the output closed it (recorded as export.failed)"
             ) from None
+        finally:
+            if progress is not None:
+                progress.stop()  # before any error line, so the bar does not overwrite it
         if progress is not None:
             progress.done(rows, args.output or "standard output")
         return 0
