@@ -23,6 +23,18 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
 
 
+@pytest.fixture(autouse=True)
+def _own_user_directories(tmp_path_factory, monkeypatch):
+    """Config, state and log under a temporary directory: no test reads the user's settings or
+    writes their log, and no DESKAPP_* setting of the shell leaks in."""
+    home = tmp_path_factory.mktemp("user")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
+    for name in ("DESKAPP_CONFIG", "DESKAPP_DATABASE_PASSWORD_FILE", "DESKAPP_POOL_SIZE",
+                 "DESKAPP_TIME_ZONE", "DESKAPP_EXPORT_DIR", "DESKAPP_THEME"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory):
     return testkit.SqliteTemplate(tmp_path_factory.mktemp("template"))
