@@ -19,6 +19,7 @@ from sqlalchemy import Date, String, case, cast, func, literal
 from sqlmodel import Session, col, select
 
 from tickets.account import ticket_ref
+from tickets.dates import read_date
 from tickets.enums import TicketKind, TicketStatus
 from tickets.models import Agent, AuditEvent, Call, Ticket, VerificationAttempt
 from tickets.store import Store
@@ -96,11 +97,11 @@ def _utc_day(column, dialect: str):
 
 
 def _as_date(value) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
+    """A day as the engine returns it (SQLite: 'YYYY-MM-DD' text; PostgreSQL: a date)."""
+    day = read_date(value)
+    if day is None:
+        raise ValueError(f"not a day: {value!r}")
+    return day
 
 
 def _one_in(column, since: datetime, now: datetime):

@@ -15,7 +15,7 @@ the same ticket at once cannot both win: the second is told who did and what the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import update
 from sqlmodel import Session, select
@@ -23,6 +23,7 @@ from sqlmodel import Session, select
 from tickets.account import ticket_ref
 from tickets.agents import AgentInfo
 from tickets.audit import append_event
+from tickets.dates import read_date
 from tickets.enums import (
     CampaignState,
     ResourceState,
@@ -31,8 +32,8 @@ from tickets.enums import (
     TicketStatus,
 )
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from tickets.policy import expedited
 from tickets.models import Agent, ImsCampaign, RenewalResource, Subscription, Ticket
+from tickets.policy import expedited
 from tickets.store import Store
 from tickets.text import check_text
 
@@ -213,5 +214,7 @@ def _apply_resolution(session: Session, ticket: Ticket, now: datetime) -> None:
 def _at(iso_date: str | None, fallback: datetime) -> datetime:
     if not iso_date:
         return fallback
-    d = date.fromisoformat(iso_date)
+    d = read_date(iso_date)
+    if d is None:
+        return fallback
     return fallback.replace(year=d.year, month=d.month, day=d.day, hour=0, minute=0, second=0, microsecond=0)

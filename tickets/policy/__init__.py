@@ -25,10 +25,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 
+from tickets.dates import as_utc
 from tickets.enums import TicketKind
 from tickets.facts import CallerFacts, SubscriptionFacts
 from tickets.policy import cancel_early, end_of_term, expedited, ims, migration, reversal
-from tickets.policy.context import Ctx, refused, utc
+from tickets.policy.context import Ctx, refused
 from tickets.policy.filing_checks import validate_filing
 from tickets.policy.resources import decide_batch, decide_resource
 from tickets.policy.results import BatchDecision, ChecklistItem, Consequences, Decision, Reason
@@ -72,7 +73,7 @@ def decide(
     approved_at: datetime | None = None,
 ) -> Decision:
     """Whether a ticket of `kind` may be filed for `sub` by `caller` at `now`, and what follows."""
-    c = Ctx(kind, sub, caller, utc(now), requested_date, refund_requested, approved_at)
+    c = Ctx(kind, sub, caller, as_utc(now), requested_date, refund_requested, approved_at)
     offer = offer_refusal(kind, sub.product)
     if offer is not None:
         return refused(c, [offer])

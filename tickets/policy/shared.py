@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from identity import SUBSCRIPTION_ADMIN_ROLES
+from tickets.dates import as_utc, utc_day
 from tickets.enums import CANCELLATION_KINDS, Channel, Product, Role, SubscriptionState, TicketKind
 from tickets.facts import SubscriptionFacts
-from tickets.policy.context import Ctx, active, and_list, day, plural, roles_text, ticket_phrase, utc
+from tickets.policy.context import Ctx, active, and_list, plural, roles_text, ticket_phrase
 from tickets.policy.results import ChecklistItem, Reason
 from tickets.policy.rules import (
     C6_PATH,
@@ -144,8 +145,8 @@ def requested_date_refusals(c: Ctx, rule: str) -> list[Reason]:
 def c6_self_service(sub: SubscriptionFacts, now: datetime) -> Reason:
     """C-6 [O365]: fewer than 25 licenses assigned, or within the first 30 days after purchase."""
     n = sub.licenses_assigned
-    bought = day(sub.purchased_at)
-    window_end = utc(sub.purchased_at) + timedelta(days=SELF_SERVICE_WINDOW_DAYS)
+    bought = utc_day(sub.purchased_at)
+    window_end = as_utc(sub.purchased_at) + timedelta(days=SELF_SERVICE_WINDOW_DAYS)
     few = n <= SELF_SERVICE_MAX_LICENSES
     recent = now < window_end
     licenses = plural(n, "license") + " assigned"
