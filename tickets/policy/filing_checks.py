@@ -12,6 +12,7 @@ from identity import find_credential
 from tickets.dates import as_utc, read_date, read_datetime
 from tickets.enums import TicketKind
 from tickets.policy.results import Decision, Reason
+from tickets.policy.shared import requested_date_problems
 
 
 def _missing(value: object) -> bool:
@@ -83,12 +84,8 @@ def _check_requested_date(decision: Decision, raw: object, today: date) -> list[
     d = read_date(raw)
     if d is None:
         return [Reason("V-1", f"the requested date {raw!r} is not a date")]
-    out: list[Reason] = []
-    if d < today:
-        out.append(Reason("V-1", f"the requested date {d} is in the past (today is {today})"))
-    if decision.requested_date_range is not None and d > decision.requested_date_range[1]:
-        out.append(Reason("V-1", f"the requested date {d} is after the term ends on "
-                                 f"{decision.requested_date_range[1]}"))
+    term_end = decision.requested_date_range[1] if decision.requested_date_range is not None else None
+    out = requested_date_problems(d, today, term_end)
     c = decision.consequences
     if c is not None and decision.kind is TicketKind.CANCEL_EARLY and c.effective_date != d:
         computed = c.effective_date.isoformat() if c.effective_date else "no date"

@@ -132,14 +132,21 @@ def same_kind_refusals(c: Ctx) -> list[Reason]:
 
 
 def requested_date_refusals(c: Ctx, rule: str) -> list[Reason]:
-    d = c.requested_date
-    if d is None:
+    if c.requested_date is None:
         return []
-    if d < c.today:
-        return [Reason(rule, f"the requested date {d} is in the past (today is {c.today})")]
-    if d > c.term_end:
-        return [Reason(rule, f"the requested date {d} is after the term ends on {c.term_end}")]
-    return []
+    return requested_date_problems(c.requested_date, c.today, c.term_end, rule)
+
+
+def requested_date_problems(requested: date, today: date, term_end: date | None,
+                            rule: str = "V-1") -> list[Reason]:
+    """V-1: the day the customer wants it terminated is not in the past nor after the term ends
+    (checked when deciding and again when filing, by this one function)."""
+    out: list[Reason] = []
+    if requested < today:
+        out.append(Reason(rule, f"the requested date {requested} is in the past (today is {today})"))
+    if term_end is not None and requested > term_end:
+        out.append(Reason(rule, f"the requested date {requested} is after the term ends on {term_end}"))
+    return out
 
 
 def c6_self_service(sub: SubscriptionFacts, now: datetime) -> Reason:
