@@ -7,8 +7,9 @@ from datetime import date, datetime, timedelta
 
 from identity import SUBSCRIPTION_ADMIN_ROLES
 from tickets.dates import as_utc, utc_day
-from tickets.enums import CANCELLATION_KINDS, Channel, Product, Role, SubscriptionState, TicketKind
+from tickets.enums import Channel, Product, Role, SubscriptionState, TicketKind
 from tickets.facts import SubscriptionFacts
+from tickets.kinds import CANCELLATION_KINDS
 from tickets.policy.context import Ctx, active, and_list, plural, roles_text, ticket_phrase
 from tickets.policy.results import ChecklistItem, Reason
 from tickets.policy.rules import (
