@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Column, Index, text
 from sqlmodel import Field, SQLModel
 
-from tickets.enums import ACTIVE_STATUSES, CANCELLATION_KINDS
+from tickets.enums import ACTIVE_STATUSES
+from tickets.kinds import CANCELLATION_KINDS
 from tickets.types import UTCDateTime
 
 
