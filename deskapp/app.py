@@ -136,7 +136,7 @@ class DeskApp(App[None]):
             path.parent.mkdir(parents=True, exist_ok=True)
             for old in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
                 old.unlink(missing_ok=True)
-            store = Store.from_url(f"sqlite:///{path}", self.clock)
+            store = Store.from_url(f"sqlite:///{path}", self.clock, create=True)
             upgrade(store.engine)
             from tickets.demo import DEMO_AGENTS, seed_demo
 

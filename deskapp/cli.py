@@ -48,8 +48,9 @@ def cmd_console(args) -> int:
 
 def cmd_db_upgrade(args) -> int:
     from tickets.schema import upgrade
+    from tickets.store import Store
 
-    store = _store(args)
+    store = Store.from_url(args.db, create=True)  # the one command that creates a database
     before, after = upgrade(store.engine)
     if before == after:
         print(f"schema already up to date ({after}) at {store.url}")
@@ -59,11 +60,12 @@ def cmd_db_upgrade(args) -> int:
 
 
 def cmd_db_current(args) -> int:
-    from tickets.schema import current_revision, head_revision
+    from tickets.schema import current_revision, head_revision, is_newer
 
     store = _store(args)
     current, head = current_revision(store.engine), head_revision()
-    state = "up to date" if current == head else "run `deskapp db upgrade`"
+    state = ("up to date" if current == head else "upgraded by a newer deskapp: install it" if is_newer(current)
+             else "run `deskapp db upgrade`")
     print(f"{store.url}: schema {current or 'none'}, this deskapp needs {head} ({state})")
     return 0 if current == head else EXIT_ERROR
 
@@ -79,8 +81,9 @@ def cmd_db_backup(args) -> int:
 
 def cmd_db_restore(args) -> int:
     from tickets.backup import restore
+    from tickets.store import Store
 
-    store = _store(args)
+    store = Store.from_url(args.db, create=True)  # restoring may create the database
     report = restore(store, Path(args.file))
     print(report)
     return 0
@@ -257,8 +260,9 @@ def _report(error: Exception) -> int:
         from sqlalchemy.exc import OperationalError
 
         if isinstance(error, OperationalError):
-            first = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-            print(f"deskapp: error: the database cannot be reached: {first}", file=sys.stderr)
+            from tickets.store import unavailable_text
+
+            print(f"deskapp: error: {unavailable_text(error)}", file=sys.stderr)
             return EXIT_ERROR
     except ImportError:
         pass

@@ -194,7 +194,7 @@ def make_demo_store(directory: Path, at: datetime = FROZEN_AT):
     from tickets.store import Store
 
     clock = FixedClock(at)
-    store = Store.from_url(f"sqlite:///{directory / 'demo.db'}", clock)
+    store = Store.from_url(f"sqlite:///{directory / 'demo.db'}", clock, create=True)
     upgrade(store.engine)
     seed_demo(store, now=clock.now())
     return store, clock
