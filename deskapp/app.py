@@ -4,14 +4,12 @@ Start-up is kept light: this module imports Textual and the console's own light 
 The ticket core (SQLAlchemy, SQLModel) and the validators (phonenumbers, email-validator) load
 inside workers and methods, after the sign-in screen is drawn.
 
-    DeskApp(store_url=url, demo=demo, start=start).run()   # the command line
-    DeskApp(store=store, clock=clock)                      # tests: a migrated, seeded store
+Built by deskapp.factory.make_app, for the command line and the tests alike.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import work
@@ -20,7 +18,7 @@ from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.worker import Worker, WorkerState
 
-from deskapp import textual_fixes
+from deskapp import desk, textual_fixes
 
 from deskapp.commands import ScreenCommands
 from deskapp.messages import StoreFailed, StoreOpened
@@ -28,6 +26,7 @@ from deskapp.screens.signin import SignInScreen
 from deskapp.state import CallState
 
 if TYPE_CHECKING:  # pragma: no cover
+    from deskapp.config import Settings
     from tickets.agents import AgentInfo
     from tickets.clock import Clock
     from tickets.store import Store
@@ -78,8 +77,11 @@ class DeskApp(App[None]):
         demo: bool = False,
         start: str | None = None,
         agent: AgentInfo | None = None,
+        settings: Settings | None = None,
     ) -> None:
         super().__init__()
+        self.settings = settings
+        desk.apply_settings(self, settings)
         self.store: Store | None = store
         self.clock: Clock | None = clock or (store.clock if store is not None else None)
         self.store_url = store_url
@@ -94,6 +96,7 @@ class DeskApp(App[None]):
     # --- start-up ----------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        desk.on_mount(self)
         self.push_screen(SignInScreen())
         if self.store is None:
             # After the first frame: the worker's imports (SQLAlchemy, the store) would hold the
@@ -121,6 +124,9 @@ class DeskApp(App[None]):
         except DeskError as error:
             self.post_message(StoreFailed(str(error)))
             return
+        except desk.ConfigError as error:
+            self.post_message(StoreFailed(str(error)))
+            return
         except Exception as error:
             self.post_message(StoreFailed(f"the database could not be opened: {type(error).__name__}"))
             raise
@@ -130,21 +136,15 @@ class DeskApp(App[None]):
         from tickets.store import Store, user_data_dir
 
         if self.demo:
-            from tickets.schema import upgrade
+            from tickets.demo import DEMO_AGENTS, create_demo_store
 
-            path = user_data_dir() / "demo.db"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            for old in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-                old.unlink(missing_ok=True)
-            store = Store.from_url(f"sqlite:///{path}", self.clock, create=True)
-            upgrade(store.engine)
-            from tickets.demo import DEMO_AGENTS, seed_demo
-
-            seed_demo(store, now=store.clock.now())
-            return store, demo_hint(DEMO_AGENTS)
+            return create_demo_store(user_data_dir() / "demo.db", self.clock), demo_hint(DEMO_AGENTS)
         from tickets.schema import check_schema
 
-        store = Store.from_url(self.store_url, self.clock)
+        if self.settings is not None and self.store_url is None:
+            store = self.settings.open_store(self.clock)
+        else:
+            store = Store.from_url(self.store_url, self.clock)
         try:
             check_schema(store.engine)
         except Exception:
@@ -194,6 +194,7 @@ class DeskApp(App[None]):
             message = f"unexpected error, nothing was saved: {type(error).__name__}"
             title = "Unexpected error"
             self.log.error(f"worker {worker.name} failed", error)
+        desk.log_worker_failure(worker, error)
         if isinstance(error, StoreUnavailable):
             message += " What you typed is kept; try again."
         self.notify(message, title=title, severity="error", timeout=12, markup=False)

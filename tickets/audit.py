@@ -73,7 +73,8 @@ def append_event(
     subject: str,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event in the caller's transaction (so it commits with what it records)."""
+    """Append one event in the caller's transaction (so it commits with what it records); A-1:
+    the only way an event is written, hash-chained to the one before."""
     details = json.loads(json.dumps(details or {}, sort_keys=True))  # plain JSON values only
     at = at.astimezone(UTC)
     # Core statements on the session's connection, built once (compiled-statement cache hits):

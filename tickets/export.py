@@ -82,7 +82,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Any, Literal, TextIO
 
@@ -91,8 +91,10 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from tickets.account import ticket_ref
+from tickets.dates import parse_when
 from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import InvalidInput
+from tickets.masking import mask_email, mask_name, mask_phone, scrub_text
 from tickets.models import Agent, Organization, Person, RenewalResource, Subscription, Ticket, VerificationAttempt
 from tickets.store import Store
 
@@ -141,81 +143,6 @@ FIELDS: tuple[str, ...] = (
 def load_schema() -> dict[str, Any]:
     """The JSON Schema of one JSON Lines record, as shipped in the package."""
     return json.loads(resources.files("tickets").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8"))
-
-
-# --- masking (E-1) ---------------------------------------------------------------------------
-
-MASK = "***"
-
-
-def mask_phone(phone: str | None) -> str | None:
-    """`+442079460958` -> `***0958`: only the last 4 digits, never the length of the number."""
-    if phone is None:
-        return None
-    digits = _NON_DIGITS.sub("", phone)
-    if not digits:
-        return None if not phone.strip() else MASK
-    # A short number would be almost all shown: hide it whole.
-    return MASK + digits[-4:] if len(digits) >= 7 else MASK
-
-
-def mask_email(address: str | None) -> str | None:
-    """`ann.smith@contoso.co.uk` -> `a***@contoso.co.uk`: first character and domain."""
-    if address is None:
-        return None
-    address = address.strip()
-    if not address:
-        return None
-    local, at, domain = address.rpartition("@")
-    if not at or not local:
-        return MASK
-    return f"{local[0]}{MASK}@{domain}"
-
-
-def _initial(name: str | None) -> str | None:
-    for char in name or "":
-        if char.isalnum():
-            return char.upper() + "."
-    return None
-
-
-def mask_name(first: str | None, last: str | None) -> str | None:
-    """`Ann`, `Smith` -> `A. S.`."""
-    initials = [i for i in (_initial(first), _initial(last)) if i]
-    return " ".join(initials) or None
-
-
-_EMAIL_IN_TEXT = re.compile(r"[^\s@<>()\[\]\"',;:]+@[^\s@<>()\[\]\"',;:]+\.[^\s@<>()\[\]\"',;:]+")
-# A run of digits with the separators people write phone numbers with: ( ) . - / space.
-_PHONE_IN_TEXT = re.compile(r"(?<![\w./-])\+?\(?\d[\d\s().\-/]{5,}\d(?![\w])")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_DIGITS = re.compile(r"\d(?:\D{0,3}\d){6}")  # 7 digits close together: maybe a phone number
-_NON_DIGITS = re.compile(r"\D+")
-
-
-def _mask_phone_match(match: re.Match[str]) -> str:
-    text = match.group(0)
-    if sum(c.isdigit() for c in text) < 7 or _ISO_DATE.fullmatch(text):
-        return text
-    return mask_phone(text) or text
-
-
-def scrub_text(text: str | None, names: Iterable[str | None] = ()) -> str | None:
-    """Best effort (E-1): mask e-mail addresses, phone numbers and the given names (the
-    caller's own, as whole words) typed into free text."""
-    if not text:
-        return text
-    if "@" in text:
-        text = _EMAIL_IN_TEXT.sub(lambda m: mask_email(m.group(0)) or MASK, text)
-    if _DIGITS.search(text):
-        text = _PHONE_IN_TEXT.sub(_mask_phone_match, text)
-    folded = text.casefold()
-    words = sorted({n.strip() for n in names if n and len(n.strip()) >= 2 and n.strip().casefold() in folded},
-                   key=len, reverse=True)
-    if words:
-        pattern = r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + r")(?!\w)"
-        text = re.sub(pattern, lambda m: _initial(m.group(0)) or MASK, text, flags=re.IGNORECASE)
-    return text
 
 
 # --- formula neutralising (E-2) --------------------------------------------------------------
@@ -270,26 +197,6 @@ class ExportFilter:
             "kinds": sorted(k.value for k in self.kinds),
             "statuses": sorted(s.value for s in self.statuses),
         }
-
-
-def parse_when(text: str, *, option: str) -> datetime:
-    """An ISO date (the start of that day, UTC) or date-time (UTC unless it says otherwise).
-
-    A bad value raises InvalidInput naming the option, e.g. `--since: ...`.
-    """
-    raw = text.strip()
-    try:
-        if len(raw) == 10:
-            day = date.fromisoformat(raw)
-            return datetime(day.year, day.month, day.day, tzinfo=UTC)
-        moment = datetime.fromisoformat(raw)
-    except ValueError:
-        raise InvalidInput(
-            {option: f"{text!r} is not an ISO 8601 date or date-time (e.g. 2026-11-01 or 2026-11-01T08:30:00Z)"}
-        ) from None
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 # --- reading (E-3) ---------------------------------------------------------------------------

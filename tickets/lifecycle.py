@@ -15,7 +15,7 @@ the same ticket at once cannot both win: the second is told who did and what the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import update
 from sqlmodel import Session, select
@@ -31,6 +31,7 @@ from tickets.enums import (
     TicketStatus,
 )
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from tickets.policy import expedited
 from tickets.models import Agent, ImsCampaign, RenewalResource, Subscription, Ticket
 from tickets.store import Store
 from tickets.text import check_text
@@ -46,7 +47,6 @@ TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
     S.WITHDRAWN: frozenset(),
 }
 NEEDS_REASON = frozenset({S.REJECTED, S.WITHDRAWN})
-EXPEDITED_DELETION = timedelta(days=3)  # X-1, counted from approval (X-2)
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def transition(
     to: TicketStatus,
     reason: str | None = None,
 ) -> TransitionResult:
-    """Move a ticket along the lifecycle, or raise NotAllowed / Conflict saying why not."""
+    """Move a ticket along the lifecycle (T-2), or raise NotAllowed / Conflict saying why not."""
     reason = _clean_reason(reason, to)
 
     def work(session: Session) -> TransitionResult:
@@ -111,7 +111,7 @@ def transition(
         if to in (S.APPROVED, S.REJECTED):
             values.update(decided_by_id=actor.id, decided_at=now, decision_reason=reason)
             if to is S.APPROVED and ticket.kind == TicketKind.EXPEDITED_DEPROVISIONING.value:
-                deletion = (now + EXPEDITED_DELETION).date().isoformat()
+                deletion = expedited.deletion_date(now).isoformat()
                 values["data_deletion_date"] = deletion
                 values["consequences"] = {**ticket.consequences, "data_deletion_date": deletion}
                 details["data_deletion_date"] = deletion

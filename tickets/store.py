@@ -14,6 +14,7 @@ Why the SQLite settings:
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -32,19 +33,26 @@ from tickets.errors import StoreUnavailable
 DATABASE_URL_ENV = "DESKAPP_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 T = TypeVar("T")
+log = logging.getLogger("tickets.store")
 
 
 def user_data_dir() -> Path:
-    """Where the default database lives: $XDG_DATA_HOME/deskapp or ~/.local/share/deskapp."""
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return Path(base) / "deskapp"
+    """Where the default database lives: platformdirs' user data directory
+    ($XDG_DATA_HOME/deskapp or ~/.local/share/deskapp on Linux)."""
+    import platformdirs
+
+    return platformdirs.user_data_path("deskapp")
+
+
+def default_database_url_for(directory: Path) -> str:
+    return f"sqlite:///{directory / 'deskapp.db'}"
 
 
 def default_database_url() -> str:
     url = os.environ.get(DATABASE_URL_ENV)
     if url:
         return url
-    return f"sqlite:///{user_data_dir() / 'deskapp.db'}"
+    return default_database_url_for(user_data_dir())
 
 
 def normalise_url(url: str) -> str:
@@ -74,13 +82,18 @@ def require_database(url: str) -> None:
         )
 
 
-def make_engine(url: str, *, pool_size: int = 5, create: bool = True) -> Engine:
+def make_engine(url: str, *, pool_size: int = 5, password: str | None = None, create: bool = True) -> Engine:
+    """An engine for `url`. A PostgreSQL password comes from `password` (a secrets file) or from
+    libpq's own password file (~/.pgpass, $PGPASSFILE), never from a command line. A SQLite
+    file's directories are made only when `create`."""
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _make_sqlite_engine(url, create=create)
+    if password is not None:
+        parsed = parsed.set(password=password)
     return create_engine(
-        url,
+        parsed,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
@@ -211,7 +224,9 @@ def _disk_full(error: DBAPIError, text: str, engine: Engine | None) -> bool:
 
 def unavailable_text(error: DBAPIError, engine: Engine | None = None) -> str:
     """One line for a database error the user can act on: busy, disk full, unreachable."""
-    text = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+    text = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
+    # The driver's first line only (never the statement or its parameters): deskapp's log.
+    log.error("store error: %s: %s", type(error.orig or error).__name__, text)
     if "locked" in text.lower() or "lock timeout" in text.lower():
         return f"the database is busy (waited for a lock and gave up): {text}. Try again."
     if _disk_full(error, text, engine):

@@ -7,11 +7,7 @@ from datetime import timedelta
 from deskapp.screens.home import HomeScreen
 from deskapp.screens.signin import SignInScreen
 from deskapp.screenshots import settle, sign_in, type_text
-from deskapp_testing import make_app
-
-
-def text_of(app, selector: str) -> str:
-    return str(app.screen.query_one(selector).render())
+from deskapp_testing import make_app, text_of
 
 
 async def test_sign_in_shows_agent_and_role_in_header(seeded, clock):

@@ -3,13 +3,12 @@ tests/unit/dashboard) and recomputes them on `r`."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
-from deskapp.app import DeskApp
+from deskapp_testing import make_app, text_of, wait_until
 from identity import Address, CallerClaim
 from tickets.agents import list_agents
 from tickets.demo import DEMO_AGENTS, DEMO_CALLERS
@@ -28,18 +27,6 @@ def store(seeded):
 @pytest.fixture
 def agents(store):
     return {a.name: a for a in list_agents(store)}
-
-
-async def wait_until(pilot, condition, timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "timed out"
-        await pilot.pause(0.02)
-
-
-def text_of(app, selector: str) -> str:
-    return " ".join(str(app.screen.query_one(selector).visual).split())
 
 
 def fail_verification(store, agent, times: int) -> None:
@@ -69,7 +56,7 @@ async def test_dashboard_shows_the_figures_and_refreshes(store, clock, agents):
         start_call(store, agent)  # today
     fail_verification(store, ada, 3)  # locks the organization (V-5)
 
-    app = DeskApp(store=store, clock=clock)
+    app = make_app(store, clock)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.store is not None and app.screen.query("#agent_name"))
         await pilot.press(*"margaret", "enter", *PINS["margaret"], "enter")

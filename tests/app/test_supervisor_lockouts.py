@@ -3,12 +3,11 @@ supervisor unlocks it with a reason, which removes it and is recorded in the aud
 
 from __future__ import annotations
 
-import asyncio
 
 import pytest
 from sqlmodel import col, select
 
-from deskapp.app import DeskApp
+from deskapp_testing import make_app, text_of, wait_until
 from identity import Address, CallerClaim
 from tickets.agents import list_agents
 from tickets.demo import DEMO_AGENTS, DEMO_CALLERS
@@ -47,20 +46,6 @@ def lock_out(store, agent) -> Organization:
     return org
 
 
-async def wait_until(pilot, condition, timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "timed out"
-        await pilot.pause(0.02)
-
-
-def text_of(app) -> str:
-    from textual.widgets import Static
-
-    return " ".join(" ".join(str(w.visual).split()) for w in app.screen.query(Static) if w.display)
-
-
 async def sign_in(pilot, name: str) -> None:
     app = pilot.app
     await wait_until(pilot, lambda: app.store is not None and app.screen.query("#agent_name"))
@@ -74,7 +59,7 @@ async def test_v5_locked_organization_is_listed_and_unlocked_with_a_reason(store
     from deskapp.screens.lockouts import LockoutsScreen
 
     org = lock_out(store, agents["ada"])
-    app = DeskApp(store=store, clock=clock)
+    app = make_app(store, clock)
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot, "linus")
         await pilot.press("l")
@@ -110,7 +95,7 @@ async def test_lockouts_are_for_supervisors_only(store, clock, agents):
     from deskapp.screens.lockouts import LockoutsScreen
 
     lock_out(store, agents["ada"])
-    app = DeskApp(store=store, clock=clock)
+    app = make_app(store, clock)
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot, "ada")
         await pilot.press("l")  # not offered to agents
@@ -135,7 +120,7 @@ async def test_an_agent_locked_out_of_signing_in_is_listed_and_unlocked(store, c
         with pytest.raises(NotAllowed):
             authenticate(store, name="grace", pin="0000")
     assert locked_until(store, agents["grace"].id) is not None
-    app = DeskApp(store=store, clock=clock)
+    app = make_app(store, clock)
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot, "linus")
         await pilot.press("l")

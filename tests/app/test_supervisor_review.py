@@ -7,13 +7,12 @@ Enter, `r` for the review queue.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
-from deskapp.app import DeskApp
+from deskapp_testing import make_app, rendered_text, wait_until
 from identity import Address, CallerClaim
 from tickets.agents import AgentInfo, list_agents
 from tickets.demo import DEMO_AGENTS, DEMO_CALLERS
@@ -41,10 +40,6 @@ def store(seeded):
 @pytest.fixture
 def demo(store):
     return {a.name: a for a in list_agents(store)}
-
-
-def make_app(store, clock, **kwargs) -> DeskApp:
-    return DeskApp(store=store, clock=clock, **kwargs)
 
 
 def caller_claim(script: dict) -> CallerClaim:
@@ -76,21 +71,6 @@ def file_expedited(store, agent: AgentInfo, *, callback: bool = True) -> int:
     if callback:
         record_callback(store, agent=agent, ticket_id=ticket.id, note="called back the number on file")
     return ticket.id
-
-
-async def wait_until(pilot, condition, timeout: float = 10.0) -> None:
-    """Let workers (threads) and messages run until `condition()` holds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting; screen shows:\n{screen_text(pilot.app)}")
-        await pilot.pause(0.02)
-
-
-def screen_text(app) -> str:
-    """What the terminal shows now, as plain text."""
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
 def _flat(text: str) -> str:

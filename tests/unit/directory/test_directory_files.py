@@ -87,7 +87,7 @@ def test_unreadable_files_are_refused_with_one_clear_error(name, tmp_path):
 
 
 def test_a_file_over_the_size_limit_is_refused_unread(tmp_path, monkeypatch):
-    monkeypatch.setattr(directory, "MAX_BYTES", 100)
+    monkeypatch.setattr(directory.reading, "MAX_BYTES", 100)
     with pytest.raises(DirectoryInvalid, match="larger than"):
         parse_directory(VALID_TEXT)
     path = tmp_path / "big.json"
