@@ -54,9 +54,10 @@ def cmd_console(args) -> int:
 
 
 def cmd_db_upgrade(args) -> int:
+    from deskapp.config import store_from_args
     from tickets.schema import upgrade
 
-    store = _store(args)
+    store = store_from_args(args, create=True)  # the command that creates a database
     before, after = upgrade(store.engine)
     if before == after:
         print(f"schema already up to date ({after}) at {store.url}")
@@ -66,11 +67,12 @@ def cmd_db_upgrade(args) -> int:
 
 
 def cmd_db_current(args) -> int:
-    from tickets.schema import current_revision, head_revision
+    from tickets.schema import current_revision, head_revision, is_newer
 
     store = _store(args)
     current, head = current_revision(store.engine), head_revision()
-    state = "up to date" if current == head else "run `deskapp db upgrade`"
+    state = ("up to date" if current == head else "upgraded by a newer deskapp: install it" if is_newer(current)
+             else "run `deskapp db upgrade`")
     print(f"{store.url}: schema {current or 'none'}, this deskapp needs {head} ({state})")
     return 0 if current == head else EXIT_ERROR
 
@@ -85,9 +87,10 @@ def cmd_db_backup(args) -> int:
 
 
 def cmd_db_restore(args) -> int:
+    from deskapp.config import store_from_args
     from tickets.backup import restore
 
-    store = _store(args)
+    store = store_from_args(args, create=True)  # restoring may create the database
     report = restore(store, Path(args.file))
     print(report)
     return 0
@@ -260,8 +263,9 @@ def _report(error: Exception) -> int:
         from sqlalchemy.exc import OperationalError
 
         if isinstance(error, OperationalError):
-            first = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-            print(f"deskapp: error: the database cannot be reached: {first}", file=sys.stderr)
+            from tickets.store import unavailable_text
+
+            print(f"deskapp: error: {unavailable_text(error)}", file=sys.stderr)
             return EXIT_ERROR
     except ImportError:
         pass

@@ -113,6 +113,7 @@ class PostgresDatabase:
             )
             # A tamper test may have set the append-only guard aside: put it back.
             connection.exec_driver_sql("ALTER TABLE audit_event ENABLE TRIGGER USER")
+            connection.exec_driver_sql("ALTER TABLE audit_head ENABLE TRIGGER USER")
         engine.dispose()
 
     def drop(self) -> None:

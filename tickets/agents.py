@@ -23,7 +23,7 @@ from tickets.text import check_text
 # PINs online, and the hash alone is worthless without a salt table per agent.
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 # A PIN of 4 to 64 digits, or a passphrase of 12 to 128 characters (any, spaces too).
-_PIN_RE = re.compile(r"^(?:\d{4,64}|(?=.*\S).{12,128})$", re.DOTALL)
+_PIN_RE = re.compile(r"[0-9]{4,64}|(?=.*\S).{12,128}", re.DOTALL)
 PIN_RULE = "4 to 64 digits, or a passphrase of 12 to 128 characters"
 _NAME_RE = re.compile(r"^[a-z][a-z0-9._-]{1,59}$")
 
@@ -86,7 +86,7 @@ def validate_agent_fields(*, name: str, display_name: str, role: str, pin: str) 
         errors["display_name"] = "required, at most 120 characters"
     if role not in {r.value for r in AgentRole}:
         errors["role"] = "must be 'agent' or 'supervisor'"
-    if not _PIN_RE.match(pin or ""):
+    if not _PIN_RE.fullmatch(pin or ""):
         errors["pin"] = PIN_RULE
     return errors
 
@@ -194,8 +194,8 @@ def set_agent_active(store: Store, name: str, active: bool, *, actor: str = "sys
 
 def reset_pin(store: Store, name: str, pin: str, *, actor: str = "system") -> AgentInfo:
     """A new PIN for a forgotten one; the audit records that it changed, never the PIN."""
-    if not _PIN_RE.match(pin or ""):
-        raise InvalidInput({"pin": "4 to 8 digits"})
+    if not _PIN_RE.fullmatch(pin or ""):
+        raise InvalidInput({"pin": PIN_RULE})
     pin_hash = hash_pin(pin)
 
     def change(agent: Agent) -> None:

@@ -146,7 +146,8 @@ class ChainReport:
     def __str__(self) -> str:
         if self.ok:
             return f"audit chain verified: {self.events_checked} events, no edits, gaps or cut tail"
-        return f"audit chain BROKEN at event {self.first_bad_seq}: {self.problem}"
+        where = f" at event {self.first_bad_seq}" if self.first_bad_seq is not None else ""
+        return f"audit chain BROKEN{where}: {self.problem}"
 
 
 _EVENT_COLUMNS = (

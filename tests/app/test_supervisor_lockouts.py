@@ -92,3 +92,35 @@ async def test_lockouts_are_for_supervisors_only(store, clock, agents):
                          and "Lockouts are for supervisors only (V-5)" in text_of(app))
         assert not app.screen.query("#lockouts-table")
         assert app.screen.check_action("unlock", ()) is False
+
+
+async def test_an_agent_locked_out_of_signing_in_is_listed_and_unlocked(store, clock, agents):
+    from textual.widgets import DataTable
+
+    from deskapp.screens.lockouts import LockoutsScreen
+    from tickets.agents import authenticate
+    from tickets.errors import NotAllowed
+    from tickets.signin import locked_until
+
+    for _ in range(5):  # 5 wrong PINs in the database, as from any console or command
+        with pytest.raises(NotAllowed):
+            authenticate(store, name="grace", pin="0000")
+    assert locked_until(store, agents["grace"].id) is not None
+    app = make_app(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, "linus")
+        await pilot.press("l")
+        await wait_until(pilot, lambda: isinstance(app.screen, LockoutsScreen))
+        table = app.screen.query_one("#lockouts-table", DataTable)
+        await wait_until(pilot, lambda: table.row_count == 1)
+        assert table.get_row_at(0) == ["agent", f"{agents['grace'].display_name} (grace)", "2026-11-22 12:15 UTC", "5"]
+        await pilot.press("u")
+        await wait_until(pilot, lambda: app.screen.query("#prompt_text"))
+        assert "Unlock agent" in text_of(app)
+        await pilot.press(*"She forgot her new PIN", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, LockoutsScreen) and table.row_count == 0)
+    assert locked_until(store, agents["grace"].id) is None
+    assert authenticate(store, name="grace", pin=PINS["grace"]).name == "grace"
+    with store.read() as session:
+        event = session.exec(select(AuditEvent).where(AuditEvent.action == "agent.unlocked")).one()
+    assert event.actor == "linus" and event.details == {"reason": "She forgot her new PIN"}
