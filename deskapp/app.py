@@ -66,6 +66,10 @@ class DeskApp(App[None]):
             "ctrl+g", "end_call", "End call", id="end_call",
             tooltip="Close the call with a wrap-up note; every caller detail leaves the screen",
         ),
+        Binding(
+            "ctrl+f", "search", "Search", id="search", show=False,  # listed on the home screen
+            tooltip="Find a ticket number, an organization (name or ref) or a caller's user ID, from any screen",
+        ),
     ]
 
     def __init__(
@@ -210,6 +214,7 @@ class DeskApp(App[None]):
         self.title = f"deskapp · {agent.display_name} ({agent.name}, {agent.role.value})"
         self.sub_title = ""
         self.switch_screen(HomeScreen())
+        desk.start_notices(self)
         if self.start == "review":
             self.start = None
             if agent.is_supervisor:
@@ -222,6 +227,7 @@ class DeskApp(App[None]):
             self.notify("End the call first (ctrl+g).", severity="warning")
             return
         self.agent = None
+        desk.stop_notices(self)
         self.title = self.TITLE
         self.sub_title = self.SUB_TITLE
         while len(self.screen_stack) > 2:
@@ -235,7 +241,12 @@ class DeskApp(App[None]):
             return bool(self.agent is not None and self.agent.is_supervisor)
         if action == "end_call":
             return self.call is not None and not isinstance(self.screen, ModalScreen)
+        if action == "search":
+            return self.agent is not None and not isinstance(self.screen, ModalScreen)
         return True
+
+    def action_search(self) -> None:
+        desk.open_search(self)
 
     # --- a call ------------------------------------------------------------------------------
 

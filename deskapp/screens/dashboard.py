@@ -136,6 +136,7 @@ class DashboardScreen(DeskScreen):
         agents = self.query_one("#dash-agents", DataTable)
         agents.add_column("Agent", key="agent")
         agents.add_column("Tickets", key="tickets")
+        self.query_one("#dash-figures").loading = True  # a loading indicator until the figures come
         self._load()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -149,6 +150,7 @@ class DashboardScreen(DeskScreen):
 
     def action_refresh(self) -> None:
         self.query_one("#dash-asof", Static).update(Content.styled("Computing…", MUTED))
+        self.query_one("#dash-figures").loading = True
         self._load()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="dashboard")
@@ -161,6 +163,7 @@ class DashboardScreen(DeskScreen):
     def worker_failed(self, worker: Worker, error: BaseException) -> None:
         from tickets.errors import DeskError
 
+        self.query_one("#dash-figures").loading = False
         text = str(error) if isinstance(error, DeskError) else f"unexpected error ({type(error).__name__})"
         self.query_one("#dash-asof", Static).update(Content.styled(f"The figures could not be computed: {text}", BAD))
 
@@ -172,6 +175,7 @@ class DashboardScreen(DeskScreen):
             f"this week: the last 7 days, since {day(board.week_start)} · r refreshes"
         )
         self.query_one("#dash-figures", Static).update(_figures(board))
+        self.query_one("#dash-figures").loading = False
 
         counts = board.call_counts
         # One value per day, drawn CHART_CELLS_PER_DAY cells wide (the chart is exactly that wide).
