@@ -75,8 +75,11 @@ Renewal resource
     ``discount_coupons_used`` (whole numbers >= 0 in minor units, default 0; U-3).
 
 Date-times are ISO 8601 strings with a zone (``2025-01-10T00:00:00Z`` or ``+01:00``); they are
-stored in UTC. Strings are trimmed; control characters are refused. JSON ``NaN`` and
-``Infinity`` are refused.
+stored in UTC. Strings are trimmed; control characters are refused, and so are invisible
+characters that can disguise text (bidi overrides and isolates U+202A-U+202E, U+2066-U+2069,
+zero-width U+200B-U+200D, U+2060, U+FEFF, separators U+2028, U+2029). JSON ``NaN`` and
+``Infinity`` are refused, and so is a key given twice in one object. Only the first 50 MB of a
+file are read, whatever its size says (a pipe or a device has none).
 
 How an import applies
 =====================
@@ -87,7 +90,8 @@ a subscription (campaign, resource) ref that belongs to another organization (su
 The people of an organization in the file that the file no longer lists are removed, unless a
 verification attempt refers to them (then they are kept, and counted as kept). Organizations,
 subscriptions, campaigns and resources that the file does not mention are left as they are.
-One audit event ``directory.imported`` records the counts.
+One audit event ``directory.imported`` records the counts; the summary always says how many
+people were removed and kept.
 """
 
 from tickets.directory.applying import ImportReport, import_directory, import_directory_file
