@@ -100,17 +100,9 @@ def cmd_db_restore(args) -> int:
 
 
 def cmd_directory_import(args) -> int:
-    from tickets.directory import import_directory_file
+    from deskapp.cli_directory import import_with_progress
 
-    store = _checked_store(args)
-    report = import_directory_file(store, Path(args.file))
-    print(
-        f"imported {args.file}: {report.organizations_added} organizations added, "
-        f"{report.organizations_updated} updated, {report.people} people, "
-        f"{report.subscriptions} subscriptions, {report.campaigns} campaigns, "
-        f"{report.resources} renewal resources"
-    )
-    return 0
+    return import_with_progress(_checked_store(args), Path(args.file))
 
 
 def cmd_directory_demo(args) -> int:

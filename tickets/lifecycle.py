@@ -115,7 +115,6 @@ def transition(
             if to is S.APPROVED and ticket.kind == TicketKind.EXPEDITED_DEPROVISIONING.value:
                 deletion = expedited.deletion_date(now).isoformat()
                 values["data_deletion_date"] = deletion
-                values["consequences"] = {**ticket.consequences, "data_deletion_date": deletion}
                 details["data_deletion_date"] = deletion
         if to is S.RESOLVED:
             values["resolved_at"] = now

@@ -67,6 +67,18 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
     return before, current_revision(engine)
 
 
+def downgrade(engine: Engine, revision: str) -> tuple[str | None, str | None]:
+    """Take the schema back to `revision` (migration tests; a release is not downgraded)."""
+    from alembic import command
+
+    before = current_revision(engine)
+    config = _config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+    return before, current_revision(engine)
+
+
 def check_schema(engine: Engine) -> None:
     """Refuse to run on a schema this code does not match, saying what to run."""
     current, head = current_revision(engine), head_revision()

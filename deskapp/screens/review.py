@@ -539,7 +539,7 @@ class ReviewQueueScreen(DeskScreen):
             parts.append(field_line("Requested date", day(d.requested_date)))
         if d.reason:
             parts.append(field_line("Agent's reason", d.reason))
-        extra = {k: v for k, v in d.fields.items() if k not in ("reason", "requested_date", "resource_ref")}
+        extra = {k: v for k, v in d.fields.items() if k != "resource_ref"}
         for key, value in extra.items():
             parts.append(field_line(label(key).capitalize(), value))
         if d.rules:
@@ -592,14 +592,9 @@ class ReviewQueueScreen(DeskScreen):
         from tickets.enums import TicketKind, TicketStatus
         from tickets.policy.expedited import deletion_date
 
-        consequences = dict(d.consequences)
-        if d.data_deletion_date:
-            consequences["data_deletion_date"] = d.data_deletion_date
-        if d.reversal_deadline:
-            consequences["reversal_deadline"] = d.reversal_deadline
         parts: list[Content | str] = [
             Content.styled("Consequences (T-1)", "bold"),
-            consequences_content(consequences, needs_review=d.row.needs_review, needs_callback=d.needs_callback),
+            consequences_content(d.consequences, needs_review=d.row.needs_review, needs_callback=d.needs_callback),
         ]
         if d.row.kind is TicketKind.EXPEDITED_DEPROVISIONING and d.row.status is TicketStatus.PENDING_REVIEW:
             deletion = deletion_date(self._now()).isoformat()

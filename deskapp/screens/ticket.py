@@ -107,7 +107,7 @@ class TicketScreen(DeskScreen):
         if d.reason:
             fields.append(field_line("Reason", d.reason))
         for key, value in d.fields.items():
-            if key in ("requested_date", "reason", "resource_ref"):
+            if key == "resource_ref":
                 continue
             fields.append(field_line(FIELD_NAMES.get(key, label(key).capitalize()), _field_value(key, value)))
         fields.append(field_line("Rules", ", ".join(d.rules) or "—"))

@@ -25,6 +25,10 @@ from tickets.directory.records import (
 )
 from tickets.enums import Product, SubscriptionState
 
+# Told how far an import got: (stage, done, total); stages "checking" (organizations) and
+# "applying" (tables written).
+Progress = Callable[[str, int, int], None]
+
 
 def _field_name(loc: Sequence[int | str]) -> str:
     out = ""
@@ -97,6 +101,7 @@ class Checker:
     record's fields are checked with its pydantic model, and the fields that did validate
     still take part in the checks across records (duplicates, primary contact, D365 URL)."""
 
+    progress: Progress | None = None
     errors: list[DirectoryError] = field(default_factory=list)
     org_refs: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # ref -> (path, None)
     user_ids: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # uid -> (path, org ref)
@@ -171,6 +176,8 @@ class Checker:
             org = self.organization(raw, f"organizations[{index}]")
             if org is not None:
                 organizations.append(org)
+            if self.progress is not None:
+                self.progress("checking", index + 1, len(raw_orgs))
         return organizations
 
     def organization(self, raw: Any, path: str) -> OrganizationIn | None:
@@ -300,8 +307,8 @@ def sorted_errors(errors: Iterable[DirectoryError]) -> list[DirectoryError]:
     return [error for _, error in indexed]
 
 
-def check(data: bytes | str) -> tuple[ParsedDirectory | None, Checker]:
-    checker = Checker()
+def check(data: bytes | str, progress: Progress | None = None) -> tuple[ParsedDirectory | None, Checker]:
+    checker = Checker(progress)
     organizations = checker.directory(load(data))
     if checker.errors:
         return None, checker
