@@ -69,7 +69,7 @@ described by the JSON Schema shipped in the package (`tickets/export_schema.json
   filters, masked, row count, who (the signed-in agent, or `cli`) and `anchor`, the started
   event's `SEQ:HASH`. An export that fails part-way appends `export.failed` with the rows
   written so far; a refused unmasked export appends `export.refused`. The anchor also goes
-  beside the output (see tickets.export_run): a sidecar `FILE.anchor`, or standard error.
+  beside the output (tickets.export_run.write_anchor_file): `FILE.anchor`.
 - **Streaming (E-3).** Records are read by ticket number in batches of 2,000, each a fresh
   query, so memory stays flat however many tickets there are. Each batch sees the latest
   committed state.
