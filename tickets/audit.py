@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 
 from tickets.audit_history import TicketHistories
 from tickets.errors import InvalidInput
-from tickets.models import AuditEvent, AuditHead, Ticket
+from tickets.models import AuditEvent, AuditHead
 
 GENESIS_HASH = "0" * 64
 
