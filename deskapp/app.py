@@ -132,6 +132,13 @@ class DeskApp(App[None]):
             self.post_message(StoreFailed(str(error)))
             return
         except Exception as error:
+            from sqlalchemy.exc import OperationalError
+
+            if isinstance(error, OperationalError):  # unreachable, busy, a full disk: said plainly
+                from tickets.store import default_database_url, unavailable_text
+
+                self.post_message(StoreFailed(unavailable_text(error, self.store_url or default_database_url())))
+                return
             self.post_message(StoreFailed(f"the database could not be opened: {type(error).__name__}"))
             raise
         self.post_message(StoreOpened(store, hint))

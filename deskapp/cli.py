@@ -231,10 +231,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("deskapp: interrupted", file=sys.stderr)
         return 130
     except Exception as error:  # noqa: BLE001 - one clear line, never a traceback
-        return _report(error)
+        return _report(error, args.db)
 
 
-def _report(error: Exception) -> int:
+def _report(error: Exception, url: str | None = None) -> int:
     from tickets.errors import DeskError
 
     from deskapp.config import ConfigError
@@ -255,9 +255,9 @@ def _report(error: Exception) -> int:
         from sqlalchemy.exc import OperationalError
 
         if isinstance(error, OperationalError):
-            from tickets.store import unavailable_text
+            from tickets.store import default_database_url, unavailable_text
 
-            print(f"deskapp: error: {unavailable_text(error)}", file=sys.stderr)
+            print(f"deskapp: error: {unavailable_text(error, url or default_database_url())}", file=sys.stderr)
             return EXIT_ERROR
     except ImportError:
         pass

@@ -293,6 +293,7 @@ class ExportScreen(DeskScreen):
     def _write(self, request: ExportRequest) -> None:
         from tickets.dashboard import count_tickets
         from tickets.export import ExportFilter, write_export
+        from tickets.export_run import write_anchor_file
 
         store = self.desk.store
         filt = ExportFilter(since=request.since, until=request.until, kinds=request.kinds, statuses=request.statuses)
@@ -300,17 +301,19 @@ class ExportScreen(DeskScreen):
                                                       kinds=filt.kinds, statuses=filt.statuses)))
         target = request.path
         fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")  # mode 0600
+        anchors: list = []  # the export.started event's SEQ:HASH, written beside the file
         try:
             with io.open(fd, "w", encoding="utf-8", newline="") as out:  # CSV writes its own \r\n
                 rows = write_export(
                     store, out, fmt=request.fmt, filt=filt, masked=request.masked, actor=self.agent,  # type: ignore[arg-type]
-                    progress=lambda n: self.post_message(ExportProgress(n)),
+                    progress=lambda n: self.post_message(ExportProgress(n)), started=anchors.append,
                 )
                 out.flush()
                 os.fsync(out.fileno())
             if target.exists():
                 raise FileExistsError(f"{target} appeared while exporting; the export is left in {temp}")
             os.replace(temp, target)
+            write_anchor_file(target, anchors[0])
         except BaseException:
             if Path(temp).exists() and not target.exists():
                 os.unlink(temp)

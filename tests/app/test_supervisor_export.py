@@ -79,6 +79,9 @@ async def test_e1_masked_csv_by_default(store, clock, agents, tmp_path):
     event = last_export_event(store)
     assert event.actor == "linus" and event.details["masked"] is True and event.details["rows"] == 1
     assert not list(tmp_path.glob("*.part"))
+    # the export's anchor (its export.started event) beside the file and in the event.
+    sidecar = [p for p in tmp_path.iterdir() if p.name.endswith(".anchor")]
+    assert len(sidecar) == 1 and sidecar[0].read_text(encoding="utf-8").split()[0] == event.details["anchor"]
 
 
 async def test_e1_unmasked_jsonl_with_a_kind_filter_after_confirming(store, clock, agents, tmp_path):
