@@ -24,7 +24,7 @@ DEMO_PINS = {name: pin for name, _display, _role, pin in DEMO_AGENTS}
 # --- waiting ---------------------------------------------------------------------------------
 
 
-async def wait_until(pilot, condition, timeout: float = 10.0, what: str = "") -> None:
+async def wait_until(pilot, condition, what: str = "", timeout: float = 15.0) -> None:
     """Let workers (threads) and messages run until `condition()` holds; bounded, and a timeout
     says what was awaited and what the screen showed."""
     loop = asyncio.get_running_loop()
