@@ -4,14 +4,12 @@ Start-up is kept light: this module imports Textual and the console's own light 
 The ticket core (SQLAlchemy, SQLModel) and the validators (phonenumbers, email-validator) load
 inside workers and methods, after the sign-in screen is drawn.
 
-    DeskApp(settings=settings, demo=demo, start=start).run()   # the command line (deskapp.config)
-    DeskApp(store=store, clock=clock)                      # tests: a migrated, seeded store
+Built by deskapp.factory.make_app, for the command line and the tests alike.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from pathlib import Path
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from textual import work
@@ -33,8 +31,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from tickets.clock import Clock
     from tickets.store import Store
 
-SIGN_IN_ATTEMPTS = 3
-SIGN_IN_LOCK = timedelta(minutes=1)
 
 # Supervisor screens, written separately: (module, class). Each takes no arguments and reads
 # app.store / app.agent / app.clock.
@@ -99,8 +95,6 @@ class DeskApp(App[None]):
         self.call: CallState | None = None
         self.store_problem: str | None = None
         self.demo_hint = ""
-        self._sign_in_failures = 0
-        self.sign_in_locked_until: datetime | None = None
         self._initial_agent = agent
 
     # --- start-up ----------------------------------------------------------------------------
@@ -146,18 +140,9 @@ class DeskApp(App[None]):
         from tickets.store import Store, user_data_dir
 
         if self.demo:
-            from tickets.schema import upgrade
+            from tickets.demo import DEMO_AGENTS, create_demo_store
 
-            path = user_data_dir() / "demo.db"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            for old in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-                old.unlink(missing_ok=True)
-            store = Store.from_url(f"sqlite:///{path}", self.clock)
-            upgrade(store.engine)
-            from tickets.demo import DEMO_AGENTS, seed_demo
-
-            seed_demo(store, now=store.clock.now())
-            return store, demo_hint(DEMO_AGENTS)
+            return create_demo_store(user_data_dir() / "demo.db", self.clock), demo_hint(DEMO_AGENTS)
         from tickets.schema import check_schema
 
         if self.settings is not None and self.store_url is None:
@@ -219,21 +204,6 @@ class DeskApp(App[None]):
         self.notify(message, title=title, severity="error", timeout=12, markup=False)
 
     # --- signing in and out ------------------------------------------------------------------
-
-    def sign_in_locked(self) -> datetime | None:
-        """When the console is locked after three wrong PINs, until when (injected clock)."""
-        if self.sign_in_locked_until is not None and self.now() >= self.sign_in_locked_until:
-            self.sign_in_locked_until = None
-        return self.sign_in_locked_until
-
-    def sign_in_failed(self) -> int:
-        """Count a wrong PIN; the third locks the console for a minute. Returns tries left."""
-        self._sign_in_failures += 1
-        if self._sign_in_failures >= SIGN_IN_ATTEMPTS:
-            self._sign_in_failures = 0
-            self.sign_in_locked_until = self.now() + SIGN_IN_LOCK
-            return 0
-        return SIGN_IN_ATTEMPTS - self._sign_in_failures
 
     def signed_in(self, agent: AgentInfo) -> None:
         from deskapp.screens.home import HomeScreen

@@ -43,10 +43,10 @@ def cmd_console(args) -> int:
             "in scripts use the commands: deskapp --help"
         )
     settings = settings_from_args(args)  # a bad setting is one line before the screen is taken
-    from deskapp.app import DeskApp
+    from deskapp.factory import make_app
 
     start = "review" if args.command == "review" else None
-    DeskApp(settings=settings, demo=getattr(args, "demo", False), start=start).run()
+    make_app(settings=settings, demo=getattr(args, "demo", False), start=start).run()
     return 0
 
 
@@ -54,9 +54,10 @@ def cmd_console(args) -> int:
 
 
 def cmd_db_upgrade(args) -> int:
+    from deskapp.config import store_from_args
     from tickets.schema import upgrade
 
-    store = _store(args)
+    store = store_from_args(args, create=True)  # the command that creates a database
     before, after = upgrade(store.engine)
     if before == after:
         print(f"schema already up to date ({after}) at {store.url}")
@@ -66,11 +67,12 @@ def cmd_db_upgrade(args) -> int:
 
 
 def cmd_db_current(args) -> int:
-    from tickets.schema import current_revision, head_revision
+    from tickets.schema import current_revision, head_revision, is_newer
 
     store = _store(args)
     current, head = current_revision(store.engine), head_revision()
-    state = "up to date" if current == head else "run `deskapp db upgrade`"
+    state = ("up to date" if current == head else "upgraded by a newer deskapp: install it" if is_newer(current)
+             else "run `deskapp db upgrade`")
     print(f"{store.url}: schema {current or 'none'}, this deskapp needs {head} ({state})")
     return 0 if current == head else EXIT_ERROR
 
@@ -85,9 +87,10 @@ def cmd_db_backup(args) -> int:
 
 
 def cmd_db_restore(args) -> int:
+    from deskapp.config import store_from_args
     from tickets.backup import restore
 
-    store = _store(args)
+    store = store_from_args(args, create=True)  # restoring may create the database
     report = restore(store, Path(args.file))
     print(report)
     return 0
@@ -125,17 +128,6 @@ def cmd_directory_demo(args) -> int:
     return 0
 
 
-# --- audit -----------------------------------------------------------------------------------
-
-
-def cmd_audit_verify(args) -> int:
-    from tickets.audit import verify_chain
-
-    store = _checked_store(args)
-    with store.read() as session:
-        report = verify_chain(session)
-    print(report)
-    return 0 if report.ok else EXIT_ERROR
 
 
 # --- the parser ------------------------------------------------------------------------------
@@ -176,6 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = db.add_parser("restore", parents=[common], help="restore a SQLite database from a backup FILE (verified first)")
     p.add_argument("file")
     p.set_defaults(handler=cmd_db_restore)
+    from deskapp.cli_roles import add_roles_parser
+
+    add_roles_parser(db, common)
 
     directory = sub.add_parser("directory", help="the directory callers are verified against").add_subparsers(
         dest="directory_command", metavar="ACTION", required=True
@@ -187,9 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
     p.set_defaults(handler=cmd_directory_demo)
 
-    audit = sub.add_parser("audit", help="the audit chain").add_subparsers(dest="audit_command", metavar="ACTION", required=True)
-    p = audit.add_parser("verify", parents=[common], help="check the hash chain; exit 1 naming the first bad event")
-    p.set_defaults(handler=cmd_audit_verify)
+    from deskapp.cli_audit import add_audit_parser
+
+    add_audit_parser(sub, common)
 
     _add_export(sub, common)
     _add_desk_commands(sub, common)
@@ -268,8 +263,9 @@ def _report(error: Exception) -> int:
         from sqlalchemy.exc import OperationalError
 
         if isinstance(error, OperationalError):
-            first = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-            print(f"deskapp: error: the database cannot be reached: {first}", file=sys.stderr)
+            from tickets.store import unavailable_text
+
+            print(f"deskapp: error: {unavailable_text(error)}", file=sys.stderr)
             return EXIT_ERROR
     except ImportError:
         pass

@@ -28,7 +28,7 @@ def _read_pin(args) -> str:
         return sys.stdin.readline().strip()
     if not sys.stdin.isatty():
         raise InvalidInput({"pin": "there is no terminal to ask for the PIN; pipe it in with --pin-stdin"})
-    first = getpass.getpass("PIN (4-8 digits): ")
+    first = getpass.getpass("PIN (4-64 digits) or passphrase (12-128 characters): ")
     if getpass.getpass("PIN again: ") != first:
         raise InvalidInput({"pin": "the two PINs differ"})
     return first

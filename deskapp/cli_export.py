@@ -24,7 +24,9 @@ tickets/export.py or the README for every field). Personal data is masked (E-1):
 keep their last 4 digits, e-mail addresses their first letter and domain, names become initials;
 street addresses are never exported. --unmasked is for supervisors only (--agent NAME, PIN asked
 for). CSV cells that could start a spreadsheet formula get a leading ' (E-2). Every export is
-recorded in the audit trail.
+recorded in the audit trail, before the first record leaves; its anchor (SEQ:HASH, for
+`deskapp audit verify --anchors`) goes to FILE.anchor beside --output FILE, or to a terminal's standard error (and always into
+the export.created event).
 """
 
 
@@ -122,13 +124,19 @@ def _open_output(path: str | None):
         raise
 
 
+def _write_sidecar(target: Path, anchor) -> None:
+    """FILE.anchor: the export.started event's SEQ:HASH (A-1), a line `audit verify --anchors` reads."""
+    sidecar = target.with_name(target.name + ".anchor")
+    sidecar.write_text(f"{anchor}  export.started for {target.name}\n", encoding="utf-8")
+
+
 def cmd_export(args) -> int:
     from deskapp.cli_desk import silence_stdout
     from deskapp.progress import CountProgress
     from deskapp.config import store_from_args
     from tickets.agents import authenticate
     from tickets.errors import DeskError, NotAllowed
-    from tickets.export import check_unmasking, write_export
+    from tickets.export import authorise_unmasked, write_export
     from tickets.schema import check_schema
 
     filt = _filter(args)  # bad dates fail before the database is touched
@@ -141,17 +149,27 @@ def cmd_export(args) -> int:
         if args.agent:
             actor = authenticate(store, name=args.agent, pin=_read_pin(args))
         if args.unmasked:
-            check_unmasking(actor)  # refused before any output file is created
+            authorise_unmasked(store, actor, fmt=args.format)  # refused (and audited) before any output file
         # A progress line on a terminal, unless the records themselves go to that terminal.
         to_file = args.output not in (None, "-")
         show = sys.stderr.isatty() and (to_file or not sys.stdout.isatty())
         progress = CountProgress(sys.stderr, verb="exporting", noun="tickets") if show else None
         report: Callable[[int], None] | None = progress
+        anchors: list = []
+
+        def started(anchor) -> None:
+            anchors.append(anchor)
+            if not to_file and sys.stderr.isatty():  # stdout carries only records; a pipe stays silent
+                print(f"deskapp: audit anchor of this export: {anchor}", file=sys.stderr, flush=True)
+
         try:
             with _open_output(args.output) as out:
                 rows = write_export(
-                    store, out, fmt=args.format, filt=filt, masked=not args.unmasked, actor=actor, progress=report
+                    store, out, fmt=args.format, filt=filt, masked=not args.unmasked, actor=actor, progress=report,
+                    started=started,
                 )
+            if to_file:
+                _write_sidecar(Path(args.output), anchors[0])
         except BrokenPipeError:  # `deskapp export ... | head`: the reader went away
             silence_stdout()
             raise DeskError(

@@ -120,10 +120,14 @@ class Settings:
         path = self["database_password_file"]
         return read_secret(Path(path).expanduser()) if path else None
 
-    def open_store(self, clock=None):
-        from tickets.store import Store, make_engine
+    def open_store(self, clock=None, *, create: bool = False):
+        """The store; a SQLite file must already exist unless `create` (db upgrade, restore)."""
+        from tickets.store import Store, make_engine, require_database
 
-        engine = make_engine(self.database, pool_size=self["pool_size"], password=self.database_password())
+        if not create:
+            require_database(self.database)
+        engine = make_engine(self.database, pool_size=self["pool_size"], password=self.database_password(),
+                             create=create)
         return Store(engine, clock)
 
 
@@ -308,5 +312,5 @@ def settings_from_args(args) -> Settings:
     return cached
 
 
-def store_from_args(args, clock=None):
-    return settings_from_args(args).open_store(clock)
+def store_from_args(args, clock=None, *, create: bool = False):
+    return settings_from_args(args).open_store(clock, create=create)

@@ -30,7 +30,8 @@ from identity.phone import ParsedPhone, format_as_you_type, parse_phone
 from identity.session import CALL_AUTHORISATION, VerifiedCaller
 from identity.userid import normalize_user_id
 from identity.verification import (
-    ADMIN_ROLES,
+    CALLER_ROLES,
+    SUBSCRIPTION_ADMIN_ROLES,
     CallerClaim,
     Factor,
     OrganizationOnFile,
@@ -41,8 +42,9 @@ from identity.verification import (
 )
 
 __all__ = [
-    "ADMIN_ROLES",
+    "CALLER_ROLES",
     "CALL_AUTHORISATION",
+    "SUBSCRIPTION_ADMIN_ROLES",
     "Address",
     "CallerClaim",
     "CredentialInFreeText",

@@ -22,6 +22,20 @@ BACKENDS_ENV = "DESKAPP_TEST_BACKENDS"  # comma list: sqlite,postgresql
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
+TESTS = Path(__file__).resolve().parent
+# The slow layer, marked `slow` by tests/conftest.py so that `pytest -m "not slow"` skips it
+# locally (CI runs everything): the console driven by Pilot (app, snapshot), the short drills,
+# and the hostile-input properties (hundreds of examples each, values up to 100 kB).
+SLOW_LAYERS = ("app", "snapshot")
+SLOW_FILE_PREFIXES = ("test_drill_", "test_hostile_", "test_fuzz_")
+
+
+def in_slow_layer(path: Path) -> bool:
+    """Whether the test file at `path` belongs to the slow layer."""
+    parts = Path(path).resolve().relative_to(TESTS).parts
+    return parts[0] in SLOW_LAYERS or parts[-1].startswith(SLOW_FILE_PREFIXES)
+
+
 def wanted_backends() -> list[str]:
     raw = os.environ.get(BACKENDS_ENV)
     if raw:
@@ -55,17 +69,13 @@ class SeededTemplate(SqliteTemplate):
         self.path = path
 
 
-def seeded_template(base: SqliteTemplate, directory: Path) -> SqliteTemplate:
-    """A copy of the migrated template with the demo directory and agents, seeded at T0."""
-    from tickets.demo import seed_demo
+def seeded_template(directory: Path) -> SqliteTemplate:
+    """A demo database (tickets.demo.create_demo_store) seeded at T0, copied for each test."""
+    from tickets.demo import create_demo_store
 
-    url = base.new_url(directory)
-    store = make_store(url)
-    seed_demo(store, now=T0)
-    with store.engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    store.dispose()
-    return SeededTemplate(Path(url.removeprefix("sqlite:///")))
+    path = directory / "demo-template.db"
+    create_demo_store(path, FixedClock(T0)).dispose()
+    return SeededTemplate(path)
 
 
 class PostgresDatabase:
@@ -104,6 +114,7 @@ class PostgresDatabase:
             )
             # A tamper test may have set the append-only guard aside: put it back.
             connection.exec_driver_sql("ALTER TABLE audit_event ENABLE TRIGGER USER")
+            connection.exec_driver_sql("ALTER TABLE audit_head ENABLE TRIGGER USER")
         engine.dispose()
 
     def drop(self) -> None:

@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Column, Index, text
 from sqlmodel import Field, SQLModel
 
-from tickets.enums import ACTIVE_STATUSES, CANCELLATION_KINDS
+from tickets.enums import ACTIVE_STATUSES
+from tickets.kinds import CANCELLATION_KINDS
 from tickets.types import UTCDateTime
 
 
@@ -132,6 +133,24 @@ class Agent(SQLModel, table=True):
     pin_hash: str = Field(max_length=200)  # scrypt, salted (tickets.agents); never the PIN
     active: bool = True
     created_at: datetime = _dt()
+
+
+class AgentSignIn(SQLModel, table=True):
+    """One sign-in attempt ("failed", "succeeded") or a supervisor's "unlocked" (tickets.signin).
+
+    An attempt is written as "failed" before the PIN is checked and turned into "succeeded"
+    after, so concurrent guesses each take a slot and no more than the limit are ever tried.
+    """
+
+    __tablename__ = "agent_sign_in"
+
+    id: int | None = Field(default=None, primary_key=True)
+    agent_id: int = Field(foreign_key="agent.id")
+    at: datetime = _dt()
+    outcome: str = Field(max_length=20)
+    by_id: int | None = Field(default=None, foreign_key="agent.id")  # the supervisor who unlocked
+
+    __table_args__ = (Index("ix_agent_sign_in_agent_at", "agent_id", "at"),)
 
 
 class Call(SQLModel, table=True):
@@ -291,6 +310,7 @@ class AuditHead(SQLModel, table=True):
 
 __all__ = [
     "Agent",
+    "AgentSignIn",
     "AuditEvent",
     "AuditHead",
     "Call",

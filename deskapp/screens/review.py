@@ -237,7 +237,7 @@ class ReviewQueueScreen(DeskScreen):
     @work(exclusive=True, group="review-dialog")
     async def action_approve(self) -> None:
         from tickets.enums import TicketKind, TicketStatus
-        from tickets.lifecycle import EXPEDITED_DELETION
+        from tickets.policy.expedited import deletion_date
 
         detail = self.detail
         if detail is None:
@@ -249,7 +249,7 @@ class ReviewQueueScreen(DeskScreen):
             ),
         ]
         if detail.row.kind is TicketKind.EXPEDITED_DEPROVISIONING:
-            deletion = (self._now() + EXPEDITED_DELETION).date().isoformat()
+            deletion = deletion_date(self._now()).isoformat()
             parts.append(Content.styled(
                 f"X-2: approving now deletes all its data on {deletion} (3 days from approval). "
                 "X-3: nothing can be reversed once the data is deleted.", WARN))
@@ -456,10 +456,10 @@ class ReviewQueueScreen(DeskScreen):
             text = f"{result.ref} {result.status.label} at {when(result.at)}."
             if result.status is TicketStatus.APPROVED and self.detail and self.detail.row.id == ticket_id:
                 from tickets.enums import TicketKind
-                from tickets.lifecycle import EXPEDITED_DELETION
+                from tickets.policy.expedited import deletion_date
 
                 if self.detail.row.kind is TicketKind.EXPEDITED_DEPROVISIONING:
-                    text += f" All its data is deleted on {(result.at + EXPEDITED_DELETION).date().isoformat()} (X-1, X-2)."
+                    text += f" All its data is deleted on {deletion_date(result.at).isoformat()} (X-1, X-2)."
             self._show_outcome(text, ok=True)
             self.notify(text, title="Decided")
         if ticket_id is not None:
@@ -590,7 +590,7 @@ class ReviewQueueScreen(DeskScreen):
 
     def _consequences(self, d: TicketDetail) -> Content:
         from tickets.enums import TicketKind, TicketStatus
-        from tickets.lifecycle import EXPEDITED_DELETION
+        from tickets.policy.expedited import deletion_date
 
         consequences = dict(d.consequences)
         if d.data_deletion_date:
@@ -602,7 +602,7 @@ class ReviewQueueScreen(DeskScreen):
             consequences_content(consequences, needs_review=d.row.needs_review, needs_callback=d.needs_callback),
         ]
         if d.row.kind is TicketKind.EXPEDITED_DEPROVISIONING and d.row.status is TicketStatus.PENDING_REVIEW:
-            deletion = (self._now() + EXPEDITED_DELETION).date().isoformat()
+            deletion = deletion_date(self._now()).isoformat()
             parts.append(Content.styled(f"If approved now, all data is deleted on {deletion} (X-2).", WARN))
         return lines(parts)
 

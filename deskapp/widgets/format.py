@@ -64,12 +64,6 @@ def day(value: date | str | None) -> str:
     return value.isoformat() if isinstance(value, date) else str(value)
 
 
-def mask_phone(number: str | None) -> str:
-    """E-1 style masking: only the last four digits."""
-    digits = [c for c in (number or "") if c.isdigit()]
-    return "•••• " + "".join(digits[-4:]) if digits else "••••"
-
-
 def label(text: str) -> str:
     """Enum values ("pending_review") as words ("pending review")."""
     return str(text).replace("_", " ")

@@ -60,7 +60,7 @@ def test_reset_pin_replaces_it_and_the_audit_never_holds_it(store, joan, monkeyp
     assert "97531" not in repr(event.details) and event.details == {"name": "joan"}
     monkeypatch.setattr(sys, "stdin", io.StringIO("12\n"))
     assert main(["agents", "reset-pin", "joan", "--pin-stdin", "--db", _url(store)]) == 1
-    assert "pin: 4 to 8 digits" in capsys.readouterr().err
+    assert "pin: 4 to 64 digits, or a passphrase of 12 to 128 characters" in capsys.readouterr().err
     assert len(_events(store, "agent.pin_reset")) == 1  # the refused one changed nothing
 
 

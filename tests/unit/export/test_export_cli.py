@@ -60,6 +60,8 @@ def test_e1_unmasked_refused_for_an_agent(store, desk, monkeypatch, capsys, tmp_
     assert err.startswith("deskapp: error: E-1: only supervisors may export unmasked personal data")
     assert not target.exists() and _leftovers(tmp_path) == []
     assert _events(store, "export.created") == []
+    (refused,) = _events(store, "export.refused")  # the refusal is in the trail
+    assert refused.actor == "alex" and refused.details["agent_role"] == "agent" and refused.details["rule"] == "E-1"
 
 
 def test_e1_unmasked_refused_without_an_agent(store, desk, monkeypatch, capsys):
@@ -90,8 +92,14 @@ def test_e1_unmasked_for_a_supervisor_is_audited(store, desk, monkeypatch, capsy
     assert event.details["masked"] is False
     assert event.details["rows"] == 3 and event.details["format"] == "jsonl"
     assert event.details["by"] == "sam" and event.details["agent_role"] == "supervisor"
+    # the started event is the export's anchor, in its sidecar file and its created event.
+    (started,) = _events(store, "export.started")
+    anchor = f"{started.seq}:{started.hash}"
+    assert event.details["anchor"] == anchor
+    assert (tmp_path / "out.jsonl.anchor").read_text(encoding="utf-8").split()[0] == anchor
     with store.read() as session:
         assert verify_chain(session).ok
+    assert main(["audit", "verify", "--db", _url(store), "--anchors", str(tmp_path / "out.jsonl.anchor")]) == 0
 
 
 def test_default_export_to_stdout_is_masked_filtered_and_audited(store, desk, monkeypatch, capsys):
