@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 import tickets.verification
-from deskapp.app import DeskApp
+from deskapp.factory import make_app
 from deskapp.config import load_settings, state_file
 from deskapp.logs import log_file
 from deskapp.screenshots import end_call, settle, sign_in, take_call
@@ -73,7 +73,7 @@ async def test_dashboard_counts_the_desk_s_today(seeded, clock, zone, as_of, tod
     start_call(seeded, ada)
     clock.advance(timedelta(hours=-today))
     start_call(seeded, ada)  # now: today everywhere
-    app = DeskApp(store=seeded, clock=clock, settings=load_settings({"time_zone": zone}, environ={}))
+    app = make_app(seeded, clock, settings=load_settings({"time_zone": zone}, environ={}))
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot, "linus", "3333")
         await pilot.press("d")
@@ -88,7 +88,7 @@ async def test_key_map_and_a_remembered_theme(seeded, clock):
 
     settings = load_settings(environ={"DESKAPP_THEME": "nord"}, flags={})
     settings.items["keys"] = settings.items["keys"].__class__("keys", {"my_tickets": "m"}, "test")
-    app = DeskApp(store=seeded, clock=clock, settings=settings)
+    app = make_app(seeded, clock, settings=settings)
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot, "ada", "1111")
         assert app.theme == "nord"
@@ -150,7 +150,7 @@ async def test_the_log_keeps_failures_and_no_caller_facts(seeded, clock, monkeyp
     monkeypatch.setattr(tickets.verification, "verify_caller", flaky)
     # Through the console: the two failures, a pass, and the caller who fails as a whole (V-2).
     by_console = [DEMO_CALLERS[0], DEMO_CALLERS[2], DEMO_CALLERS[1], DEMO_CALLERS[-1]]
-    app = DeskApp(store=seeded, clock=clock)
+    app = make_app(seeded, clock)
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot, "ada", "1111")
         for caller in by_console:
@@ -177,7 +177,7 @@ async def test_the_export_screen_suggests_the_desk_s_export_folder(seeded, clock
 
     folder = tmp_path / "exports"
     settings = load_settings(environ={"DESKAPP_EXPORT_DIR": str(folder)})
-    app = DeskApp(store=seeded, clock=clock, settings=settings)
+    app = make_app(seeded, clock, settings=settings)
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot, "linus", "3333")
         await pilot.press("x")

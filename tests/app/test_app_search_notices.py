@@ -9,7 +9,7 @@ import pytest
 from textual.widgets import OptionList
 
 import deskapp.desk
-from deskapp.app import DeskApp
+from deskapp.factory import make_app
 from deskapp.screens.search import SearchScreen
 from deskapp.screens.ticket import TicketScreen
 from deskapp.screenshots import new_call_and_find, settle, sign_in, type_text
@@ -38,7 +38,7 @@ def _options(app) -> list[str]:
 
 async def test_search_a_ticket_number_from_inside_a_call(seeded, clock):
     tid = file_demo_ticket(seeded, user_id=RAJ)
-    app = DeskApp(store=seeded, clock=clock)
+    app = make_app(seeded, clock)
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot, "grace", "2222")
         await new_call_and_find(pilot, "Fabrikam")  # in a call, on the verification screen
@@ -59,7 +59,7 @@ async def test_search_a_ticket_number_from_inside_a_call(seeded, clock):
 
 async def test_search_an_organization_then_its_tickets_and_a_caller(seeded, clock):
     tid = file_demo_ticket(seeded, user_id=RAJ)
-    app = DeskApp(store=seeded, clock=clock)
+    app = make_app(seeded, clock)
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot, "ada", "1111")
         await pilot.press("ctrl+f")
@@ -99,7 +99,7 @@ async def test_the_results_show_a_loading_indicator_while_the_search_runs(seeded
         return real(store, text, **kwargs)
 
     monkeypatch.setattr(tickets.search, "search", slow)
-    app = DeskApp(store=seeded, clock=clock)
+    app = make_app(seeded, clock)
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot, "ada", "1111")
         await pilot.press("ctrl+f")
@@ -124,7 +124,7 @@ async def test_the_filing_agent_is_told_of_decisions_wherever_they_are(seeded, c
     other = file_demo_ticket(seeded, user_id="james.oconnor@fabrikam.co.uk", status="pending_review",
                              agent="grace")
     refused = file_demo_ticket(seeded, user_id="kevin.liu@adventure-works.com", status="pending_review")
-    app = DeskApp(store=seeded, clock=clock)
+    app = make_app(seeded, clock)
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot, "ada", "1111")
         await wait_until(pilot, lambda: "Callback needed" in notifications(app), "the callback notice")
