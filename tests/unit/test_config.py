@@ -170,7 +170,7 @@ def test_config_checks_key_map_ids_and_the_theme(capsys):
     assert main(["config", "--keys"]) == 0
     out = capsys.readouterr().out
     assert "end_call               ctrl+g       End call (DeskApp)" in out
-    assert "search                 ctrl+f       Search (DeskApp)" in out
+    assert "search_anywhere        ctrl+f       Search (DeskApp)" in out
     _write_config('theme = "nope"\n[keys]\nend_cal = "ctrl+e"\n')
     assert main(["config"]) == 2
     err = capsys.readouterr().err.splitlines()
