@@ -67,7 +67,7 @@ class DeskApp(App[None]):
             tooltip="Close the call with a wrap-up note; every caller detail leaves the screen",
         ),
         Binding(
-            "ctrl+f", "search", "Search", id="search", show=False,  # listed on the home screen
+            "ctrl+f", "search", "Search", id="search_anywhere", show=False,  # listed on the home screen
             tooltip="Find a ticket number, an organization (name or ref) or a caller's user ID, from any screen",
         ),
     ]

@@ -231,10 +231,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("deskapp: interrupted", file=sys.stderr)
         return 130
     except Exception as error:  # noqa: BLE001 - one clear line, never a traceback
-        return _report(error, args.db)
+        return _report(error, "deskapp " + (args.command or "console"), args.db)
 
 
-def _report(error: Exception, url: str | None = None) -> int:
+def _report(error: Exception, where: str = "deskapp", url: str | None = None) -> int:
     from tickets.errors import DeskError
 
     from deskapp.config import ConfigError
@@ -247,7 +247,7 @@ def _report(error: Exception, url: str | None = None) -> int:
     from deskapp.logs import log_failure, setup_logging
 
     setup_logging()
-    log_failure("deskapp " + " ".join(sys.argv[1:2]), error)
+    log_failure(where, error)
     if isinstance(error, DeskError):
         print(f"deskapp: error: {error}", file=sys.stderr)
         return EXIT_ERROR

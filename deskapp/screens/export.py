@@ -79,8 +79,9 @@ class ExportFinished(Message):
     request: ExportRequest
 
 
-def default_path(fmt: str, now: datetime) -> str:
-    return str(Path.cwd() / f"deskapp-tickets-{now:%Y%m%d-%H%M}.{fmt}")
+def default_path(fmt: str, now: datetime, directory: Path | None = None) -> str:
+    """In the desk's export_dir (deskapp.config), else the current directory."""
+    return str((directory or Path.cwd()) / f"deskapp-tickets-{now:%Y%m%d-%H%M}.{fmt}")
 
 
 class ExportScreen(DeskScreen):
@@ -123,6 +124,10 @@ class ExportScreen(DeskScreen):
     @property
     def supervisor(self) -> bool:
         return self.agent is not None and self.agent.is_supervisor
+
+    def _export_dir(self) -> Path | None:
+        settings = getattr(self.app, "settings", None)
+        return settings.export_dir if settings is not None and settings["export_dir"] else None
 
     def _now(self) -> datetime:
         clock = getattr(self.app, "clock", None) or self.desk.store.clock
@@ -167,7 +172,7 @@ class ExportScreen(DeskScreen):
 
     def on_mount(self) -> None:
         self.sub_title = "Export"
-        self.query_one("#export-path", Input).value = default_path("csv", self._now())
+        self.query_one("#export-path", Input).value = default_path("csv", self._now(), self._export_dir())
         self._show_masking()
         self.query_one("#export-format", Select).focus()
 

@@ -157,3 +157,17 @@ async def test_the_log_keeps_failures_and_no_caller_facts(seeded, clock, monkeyp
     for caller in DEMO_CALLERS:
         leaked = sorted(fact for fact in _facts(caller) if fact in log)
         assert leaked == [], f"{caller['key']}: {leaked}"
+
+
+async def test_the_export_screen_suggests_the_desk_s_export_folder(seeded, clock, tmp_path):
+    from deskapp.screens.export import ExportScreen
+
+    folder = tmp_path / "exports"
+    settings = load_settings(environ={"DESKAPP_EXPORT_DIR": str(folder)})
+    app = make_app(seeded, clock, settings=settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, "linus", "3333")
+        await pilot.press("x")
+        await wait_until(pilot, lambda: isinstance(app.screen, ExportScreen), "the export screen")
+        await wait_until(pilot, lambda: app.screen.query_one("#export-path").value, "a suggested path")
+        assert app.screen.query_one("#export-path").value == str(folder / "deskapp-tickets-20261122-1200.csv")
