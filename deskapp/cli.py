@@ -219,6 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_audit_parser(sub, common)
 
     _add_export(sub, common)
+    from deskapp.cli_serve import add_serve_parser
+
+    add_serve_parser(sub, common)
     return parser
 
 
