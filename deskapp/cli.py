@@ -180,6 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_export(sub, common)
     _add_desk_commands(sub, common)
+    from deskapp.cli_serve import add_serve_parser
+
+    add_serve_parser(sub, common)
     return parser
 
 

@@ -97,8 +97,12 @@ def make_engine(url: str, *, pool_size: int = 5, password: str | None = None, cr
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
-        # Lock waits are bounded so that the console can say so instead of hanging.
-        connect_args={"options": "-c lock_timeout=30000 -c statement_timeout=120000"},
+        # Works through PgBouncer in transaction mode, where consecutive transactions may run on
+        # different server connections: no server-side prepared statements (psycopg prepares a
+        # query after 5 runs otherwise), and no session settings. Lock waits are still bounded,
+        # so that the console can say so instead of hanging: by the role's own settings
+        # (`deskapp db roles` sets lock_timeout and statement_timeout on the application role).
+        connect_args={"prepare_threshold": None},
     )
 
 

@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Sparkline, Static
 from textual.worker import Worker
 
+from deskapp.live import LiveScreen
 from deskapp.screens.base import DeskScreen
 from deskapp.widgets.format import BAD, MUTED, WARN, day, desk_zone, when, zone_name
 
@@ -58,7 +59,7 @@ def _figures(board: Dashboard) -> Content:
     return Content("\n").join(lines)
 
 
-class DashboardScreen(DeskScreen):
+class DashboardScreen(LiveScreen, DeskScreen):
     """Tickets, verification failures, lockouts, the review backlog and calls, at a glance."""
 
     DEFAULT_CSS = """
@@ -138,6 +139,7 @@ class DashboardScreen(DeskScreen):
         agents.add_column("Tickets", key="tickets")
         self.query_one("#dash-figures").loading = True  # a loading indicator until the figures come
         self._load()
+        self.watch_changes(self._load)  # the figures move without a key (issue 14)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "refresh":

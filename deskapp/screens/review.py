@@ -29,6 +29,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker, get_current_worker
 
 from deskapp.messages import TicketChanged, TicketLoaded, TicketPageLoaded
+from deskapp.live import LiveScreen, keep_in_view
 from deskapp.screens.base import DeskScreen
 from deskapp.screens.confirm import ConfirmScreen
 from deskapp.screens.prompt import TextPromptScreen
@@ -68,7 +69,7 @@ def _problems(detail: TicketDetail, target: Any, agent: AgentInfo | None) -> lis
     return transition_problems(ticket, target, agent)  # type: ignore[arg-type]
 
 
-class ReviewQueueScreen(DeskScreen):
+class ReviewQueueScreen(LiveScreen, DeskScreen):
     """Tickets waiting for a supervisor, oldest first, one page at a time, with the evidence."""
 
     DEFAULT_CSS = """
@@ -174,6 +175,7 @@ class ReviewQueueScreen(DeskScreen):
         table.add_column("Organization", key="org")
         table.focus()
         self._load_page(self._after[-1], len(self._after))
+        self.watch_changes(self.action_refresh)  # new tickets appear without a key (issue 14)
 
     # -- keys --------------------------------------------------------------------------------
 
@@ -349,7 +351,9 @@ class ReviewQueueScreen(DeskScreen):
 
         message.stop()
         page, number = message.page, message.page_number
-        self.page = page
+        if self.live_pending:  # the ticket being looked at stays in view even once decided
+            page = keep_in_view(page, self.page, self._current_id)
+        self.page, self.live_pending = page, False
         table = self.query_one("#review-table", DataTable)
         keep = self._current_id
         table.clear()
