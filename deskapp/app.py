@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.worker import Worker, WorkerState
 
-from deskapp import textual_fixes
+from deskapp import desk, textual_fixes
 
 from deskapp.commands import ScreenCommands
 from deskapp.messages import StoreFailed, StoreOpened
@@ -26,6 +26,7 @@ from deskapp.screens.signin import SignInScreen
 from deskapp.state import CallState
 
 if TYPE_CHECKING:  # pragma: no cover
+    from deskapp.config import Settings
     from tickets.agents import AgentInfo
     from tickets.clock import Clock
     from tickets.store import Store
@@ -65,6 +66,10 @@ class DeskApp(App[None]):
             "ctrl+g", "end_call", "End call", id="end_call",
             tooltip="Close the call with a wrap-up note; every caller detail leaves the screen",
         ),
+        Binding(
+            "ctrl+f", "search", "Search", id="search_anywhere", show=False,  # listed on the home screen
+            tooltip="Find a ticket number, an organization (name or ref) or a caller's user ID, from any screen",
+        ),
     ]
 
     def __init__(
@@ -76,8 +81,11 @@ class DeskApp(App[None]):
         demo: bool = False,
         start: str | None = None,
         agent: AgentInfo | None = None,
+        settings: Settings | None = None,
     ) -> None:
         super().__init__()
+        self.settings = settings
+        desk.apply_settings(self, settings)
         self.store: Store | None = store
         self.clock: Clock | None = clock or (store.clock if store is not None else None)
         self.store_url = store_url
@@ -92,6 +100,7 @@ class DeskApp(App[None]):
     # --- start-up ----------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        desk.on_mount(self)
         self.push_screen(SignInScreen())
         if self.store is None:
             # After the first frame: the worker's imports (SQLAlchemy, the store) would hold the
@@ -119,7 +128,17 @@ class DeskApp(App[None]):
         except DeskError as error:
             self.post_message(StoreFailed(str(error)))
             return
+        except desk.ConfigError as error:
+            self.post_message(StoreFailed(str(error)))
+            return
         except Exception as error:
+            from sqlalchemy.exc import OperationalError
+
+            if isinstance(error, OperationalError):  # unreachable, busy, a full disk: said plainly
+                from tickets.store import default_database_url, unavailable_text
+
+                self.post_message(StoreFailed(unavailable_text(error, self.store_url or default_database_url())))
+                return
             self.post_message(StoreFailed(f"the database could not be opened: {type(error).__name__}"))
             raise
         self.post_message(StoreOpened(store, hint))
@@ -133,7 +152,10 @@ class DeskApp(App[None]):
             return create_demo_store(user_data_dir() / "demo.db", self.clock), demo_hint(DEMO_AGENTS)
         from tickets.schema import check_schema
 
-        store = Store.from_url(self.store_url, self.clock)
+        if self.settings is not None and self.store_url is None:
+            store = self.settings.open_store(self.clock)
+        else:
+            store = Store.from_url(self.store_url, self.clock)
         try:
             check_schema(store.engine)
         except Exception:
@@ -183,6 +205,7 @@ class DeskApp(App[None]):
             message = f"unexpected error, nothing was saved: {type(error).__name__}"
             title = "Unexpected error"
             self.log.error(f"worker {worker.name} failed", error)
+        desk.log_worker_failure(worker, error)
         if isinstance(error, StoreUnavailable):
             message += " What you typed is kept; try again."
         self.notify(message, title=title, severity="error", timeout=12, markup=False)
@@ -198,6 +221,7 @@ class DeskApp(App[None]):
         self.title = f"deskapp · {agent.display_name} ({agent.name}, {agent.role.value})"
         self.sub_title = ""
         self.switch_screen(HomeScreen())
+        desk.start_notices(self)
         if self.start == "review":
             self.start = None
             if agent.is_supervisor:
@@ -210,6 +234,7 @@ class DeskApp(App[None]):
             self.notify("End the call first (ctrl+g).", severity="warning")
             return
         self.agent = None
+        desk.stop_notices(self)
         self.title = self.TITLE
         self.sub_title = self.SUB_TITLE
         while len(self.screen_stack) > 2:
@@ -223,7 +248,12 @@ class DeskApp(App[None]):
             return bool(self.agent is not None and self.agent.is_supervisor)
         if action == "end_call":
             return self.call is not None and not isinstance(self.screen, ModalScreen)
+        if action == "search":
+            return self.agent is not None and not isinstance(self.screen, ModalScreen)
         return True
+
+    def action_search(self) -> None:
+        desk.open_search(self)
 
     # --- a call ------------------------------------------------------------------------------
 

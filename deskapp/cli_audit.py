@@ -22,9 +22,9 @@ EXIT_ERROR = 1
 
 def _store(args):
     from tickets.schema import check_schema
-    from tickets.store import Store
+    from deskapp.config import store_from_args
 
-    store = Store.from_url(args.db)
+    store = store_from_args(args)
     check_schema(store.engine)
     return store
 

@@ -7,9 +7,10 @@ def cmd_db_roles(args) -> int:
     from tickets.errors import InvalidInput
     from tickets.roles import apply_roles, roles_sql
     from tickets.schema import check_schema
-    from tickets.store import Store, is_sqlite
+    from deskapp.config import store_from_args
+    from tickets.store import is_sqlite
 
-    store = Store.from_url(args.db)
+    store = store_from_args(args)
     if is_sqlite(store.engine):
         raise InvalidInput({"--db": "roles are for PostgreSQL; a SQLite file is protected by file permissions and anchors"})
     check_schema(store.engine)

@@ -12,14 +12,16 @@ from identity.errors import (
     InvalidAddress,
     InvalidName,
     InvalidPhone,
-    InvalidUrl,
     InvalidText,
+    InvalidUrl,
     InvalidUserId,
 )
 from identity.lockout import LockoutPolicy, LockoutState, lockout_state
 from identity.normalize import (
+    DISGUISING_CHARACTERS,
     Address,
     check_storable_text,
+    check_undisguised_text,
     normalize_address,
     normalize_org_name,
     normalize_person_name,
@@ -42,6 +44,7 @@ from identity.verification import (
 )
 
 __all__ = [
+    "DISGUISING_CHARACTERS",
     "CALLER_ROLES",
     "CALL_AUTHORISATION",
     "SUBSCRIPTION_ADMIN_ROLES",
@@ -66,6 +69,7 @@ __all__ = [
     "check_claim_format",
     "check_free_text",
     "check_storable_text",
+    "check_undisguised_text",
     "find_credential",
     "format_as_you_type",
     "lockout_state",

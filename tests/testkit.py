@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from itertools import count
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -113,6 +114,7 @@ class PostgresDatabase:
             )
             # A tamper test may have set the append-only guard aside: put it back.
             connection.exec_driver_sql("ALTER TABLE audit_event ENABLE TRIGGER USER")
+            connection.exec_driver_sql("ALTER TABLE audit_head ENABLE TRIGGER USER")
         engine.dispose()
 
     def drop(self) -> None:
@@ -231,3 +233,38 @@ class Directory:
         result = verify_caller(self.store, agent=agent, organization_id=self.org.id, claim=self.claim(**changes), call_id=call_id)
         assert result.passed, result
         return result.verification_id
+
+
+# --- tickets on the demo directory ------------------------------------------------------------
+
+_ticket_keys = count(1)
+
+
+def file_demo_ticket(
+    store, *, user_id: str, kind: str = "cancel_end_of_term", status: str = "open", needs_callback: bool = False,
+    agent: str = "ada",
+) -> int:
+    """A ticket filed by `agent` after the caller with `user_id` passed verification (inserted
+    directly: the rules for filing are tested elsewhere)."""
+    from sqlmodel import select
+
+    from tickets.agents import list_agents
+    from tickets.models import Person, Subscription, Ticket, VerificationAttempt
+
+    ada = next(a for a in list_agents(store) if a.name == agent)
+    with store.write() as session:
+        person = session.exec(select(Person).where(Person.user_id == user_id)).one()
+        sub = session.exec(select(Subscription).where(Subscription.organization_id == person.organization_id)).first()
+        attempt = VerificationAttempt(organization_id=person.organization_id, agent_id=ada.id, at=T0,
+                                      passed=True, person_id=person.id)
+        session.add(attempt)
+        session.flush()
+        ticket = Ticket(
+            kind=kind, status=status, organization_id=person.organization_id, subscription_id=sub.id,
+            verification_id=attempt.id, filed_by_id=ada.id, created_at=T0, updated_at=T0,
+            idempotency_key=f"search-{next(_ticket_keys)}", content_hash="h",
+            needs_review=status == "pending_review", needs_callback=needs_callback,
+        )
+        session.add(ticket)
+        session.flush()
+        return ticket.id

@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from tickets.audit import append_event
 from tickets.enums import AgentRole
-from tickets.errors import Conflict, InvalidInput, NotAllowed
+from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tickets.models import Agent
 from tickets.signin import MAX_FAILURES
 from tickets.store import Store
@@ -23,7 +23,7 @@ from tickets.text import check_text
 # PINs online, and the hash alone is worthless without a salt table per agent.
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 # A PIN of 4 to 64 digits, or a passphrase of 12 to 128 characters (any, spaces too).
-_PIN_RE = re.compile(r"^(?:\d{4,64}|(?=.*\S).{12,128})$", re.DOTALL)
+_PIN_RE = re.compile(r"[0-9]{4,64}|(?=.*\S).{12,128}", re.DOTALL)
 PIN_RULE = "4 to 64 digits, or a passphrase of 12 to 128 characters"
 _NAME_RE = re.compile(r"^[a-z][a-z0-9._-]{1,59}$")
 
@@ -36,6 +36,7 @@ class AgentInfo:
     name: str
     display_name: str
     role: AgentRole
+    active: bool = True
 
     @property
     def is_supervisor(self) -> bool:
@@ -74,7 +75,7 @@ def _dummy_hash() -> str:
 
 
 def _info(agent: Agent) -> AgentInfo:
-    return AgentInfo(agent.id, agent.name, agent.display_name, AgentRole(agent.role))
+    return AgentInfo(agent.id, agent.name, agent.display_name, AgentRole(agent.role), bool(agent.active))
 
 
 def validate_agent_fields(*, name: str, display_name: str, role: str, pin: str) -> dict[str, str]:
@@ -85,7 +86,7 @@ def validate_agent_fields(*, name: str, display_name: str, role: str, pin: str) 
         errors["display_name"] = "required, at most 120 characters"
     if role not in {r.value for r in AgentRole}:
         errors["role"] = "must be 'agent' or 'supervisor'"
-    if not _PIN_RE.match(pin or ""):
+    if not _PIN_RE.fullmatch(pin or ""):
         errors["pin"] = PIN_RULE
     return errors
 
@@ -160,3 +161,54 @@ def get_agent(store: Store, agent_id: int) -> AgentInfo:
     if agent is None:
         raise NotAllowed(f"agent {agent_id} does not exist")
     return _info(agent)
+
+
+# --- administration: each change is one transaction with its audit event ---------------------
+
+
+def _change_agent(store: Store, name: str, action: str, change, actor: str) -> AgentInfo:
+    """Apply `change(agent)` to the named agent and record `action` in the audit chain with it,
+    with the details `change` returns."""
+    with store.write() as session:
+        agent = session.exec(select(Agent).where(Agent.name == name.strip().lower())).first()
+        if agent is None:
+            raise NotFound(f"name: there is no agent called {name!r}")
+        details = change(agent) or {}
+        session.add(agent)
+        session.flush()
+        append_event(
+            session, at=store.clock.now(), actor=actor, action=action, subject=f"agent:{agent.id}",
+            details={"name": agent.name, **details},
+        )
+        return _info(agent)
+
+
+def set_agent_active(store: Store, name: str, active: bool, *, actor: str = "system") -> AgentInfo:
+    """Disable an agent who leaves (they can no longer sign in) or enable them again."""
+    def change(agent: Agent) -> dict:
+        was, agent.active = agent.active, active
+        return {"was_active": bool(was)}
+
+    return _change_agent(store, name, "agent.enabled" if active else "agent.disabled", change, actor)
+
+
+def reset_pin(store: Store, name: str, pin: str, *, actor: str = "system") -> AgentInfo:
+    """A new PIN for a forgotten one; the audit records that it changed, never the PIN."""
+    if not _PIN_RE.fullmatch(pin or ""):
+        raise InvalidInput({"pin": PIN_RULE})
+    pin_hash = hash_pin(pin)
+
+    def change(agent: Agent) -> None:
+        agent.pin_hash = pin_hash
+
+    return _change_agent(store, name, "agent.pin_reset", change, actor)
+
+
+def set_role(store: Store, name: str, role: str, *, actor: str = "system") -> AgentInfo:
+    if role not in {r.value for r in AgentRole}:
+        raise InvalidInput({"role": "must be 'agent' or 'supervisor'"})
+    def change(agent: Agent) -> dict:
+        was, agent.role = agent.role, role
+        return {"from": was, "to": role}
+
+    return _change_agent(store, name, "agent.role_changed", change, actor)

@@ -473,7 +473,7 @@ def create_demo_store(path: Path, clock: Clock | None = None) -> Store:
     path.parent.mkdir(parents=True, exist_ok=True)
     for old in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         old.unlink(missing_ok=True)
-    store = Store.from_url(f"sqlite:///{path}", clock)
+    store = Store.from_url(f"sqlite:///{path}", clock, create=True)
     try:
         upgrade(store.engine)
         seed_demo(store)

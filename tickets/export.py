@@ -1,78 +1,9 @@
 """Exports: tickets as CSV or JSON Lines, personal data masked, streamed, audited (E-1..E-3).
 
-## Export format (schema version 1)
-
-`deskapp export --format csv|jsonl` writes one record per ticket, oldest ticket first (by
-ticket number). Both formats carry the same fields in the same order; JSON Lines records are
-described by the JSON Schema shipped in the package (`tickets/export_schema.json`, draft
-2020-12, `$id` `urn:deskapp:schema:export-record:1`).
-
-| # | Field | JSON type | Meaning (rule behind it) |
-|---|-------|-----------|--------------------------|
-| 1 | `schema_version` | string, always `"1"` | version of this format |
-| 2 | `ticket_ref` | string `TK-000123` | the ticket |
-| 3 | `kind` | string: `cancel_end_of_term`, `cancel_early`, `expedited_deprovisioning`, `migration_on_premises`, `reversal`, `ims_cancellation`, `unsubscribe_resource` | what was asked for (C, X, M, R, I, U) |
-| 4 | `status` | string: `open`, `pending_review`, `approved`, `rejected`, `in_progress`, `resolved`, `withdrawn` | lifecycle (T-2) |
-| 5 | `created_at` | date-time | when it was filed |
-| 6 | `updated_at` | date-time | last change |
-| 7 | `organization_ref` | string | the directory's organization key |
-| 8 | `organization_name` | string | as it shows on the subscription (V-1) |
-| 9 | `subscription_ref` | string | the subscription |
-| 10 | `product` | string: `o365`, `intune`, `d365`, `cloud` | which product's rules apply |
-| 11 | `resource_ref` | string or null | the renewal resource (U-1, U-2) |
-| 12 | `filed_by` | string | sign-in name of the agent who filed it |
-| 13 | `decided_by` | string or null | supervisor who approved or rejected it; never the filer (X-2) |
-| 14 | `decided_at` | date-time or null | when (X-2) |
-| 15 | `decision_reason` | string or null | the supervisor's reason (free text) |
-| 16 | `requested_date` | date or null | the day the customer asked for (V-1 [D365]) |
-| 17 | `effective_date` | date or null | when the cancellation takes effect (T-1) |
-| 18 | `data_deletion_date` | date or null | when the data is deleted (T-1, C-8, X-1) |
-| 19 | `reversal_deadline` | date or null | last day to reverse (T-1, R-1) |
-| 20 | `needs_review` | boolean | a supervisor must approve it (X-2) |
-| 21 | `needs_callback` | boolean | a callback to the number on file is required (V-8) |
-| 22 | `callback_at` | date-time or null | when that callback was made (V-8) |
-| 23 | `rules` | array of rule IDs, e.g. `["C-1", "C-8"]` | the rules behind the decision |
-| 24 | `checklist` | array of strings | checklist items confirmed with the caller (C-7, X-2, M-3 ...) |
-| 25 | `caller_name` | string or null | the verified caller (V-1); masked: initials `A. S.` |
-| 26 | `caller_user_id` | string or null | the caller's sign-in ID; masked: `a***@contoso.co.uk` |
-| 27 | `caller_phone` | string or null | the caller's phone (E.164); masked: `***0958` |
-| 28 | `it_contact` | string or null | IT contact for a migration (M-3); masked like an e-mail |
-| 29 | `reason` | string or null | the agent's free-text reason |
-
-- **Dates and times.** Date-times are ISO 8601 UTC to the second, `2026-11-22T12:00:00Z`;
-  dates are `2026-11-22`. Absent values are `null` in JSON Lines and an empty cell in CSV.
-- **CSV.** UTF-8 without a byte-order mark, comma separated, `\\r\\n` line ends, a header row
-  with the field names above, quoted where needed (RFC 4180). Booleans are `true` / `false`;
-  `rules` and `checklist` are joined with one space.
-- **Masking (E-1).** By default: phone numbers keep only their last 4 digits (`***0958`),
-  e-mail addresses and sign-in IDs their first character and domain (`a***@contoso.co.uk`),
-  names become initials (`A. S.`). In `reason` and `decision_reason`, text that looks like an
-  e-mail address or a phone number (7 digits or more, ISO dates excepted) and the caller's own
-  first and last name are masked the same way; this is best effort, the agents are asked not
-  to type personal data there.
-  `--unmasked` is for supervisors only (`--agent NAME`, PIN asked for) and exports names,
-  sign-in IDs, phone numbers and the IT contact in full.
-- **Never exported**, masked or not: street address lines and postal codes, PIN hashes,
-  verification details. Nothing downstream needs them.
-- **Formula neutralising (E-2), CSV only.** A cell that starts with `=`, `+`, `-`, `@`, tab,
-  carriage return, line feed or a full-width `＝ ＋ － ＠` is prefixed with one `'` so that
-  spreadsheets show it as text. So that this can be undone exactly, a cell that starts with one
-  or more `'` followed by one of those characters gets one more `'` as well. To recover the
-  original value: if a cell starts with one or more `'` followed by a trigger character,
-  remove exactly one leading `'` (`tickets.export.recover_cell`). JSON Lines values are raw.
-- **Filters.** `--since` (inclusive) and `--until` (exclusive) compare with `created_at`; each
-  takes an ISO date (`2026-11-01`, the start of that day UTC) or date-time (without an offset
-  it is taken as UTC). `--kind` and `--status` may be repeated.
-- **Audit (E-1, A-1).** Every export appends an `export.started` audit event before the first
-  record leaves (so no export leaves without a trace: on a database that cannot record it,
-  nothing is exported), and `export.created` after the last one, masked or not: format,
-  filters, masked, row count, who (the signed-in agent, or `cli`) and `anchor`, the started
-  event's `SEQ:HASH`. An export that fails part-way appends `export.failed` with the rows
-  written so far; a refused unmasked export appends `export.refused`. The anchor also goes
-  beside the output (see tickets.export_run): a sidecar `FILE.anchor`, or standard error.
-- **Streaming (E-3).** Records are read by ticket number in batches of 2,000, each a fresh
-  query, so memory stays flat however many tickets there are. Each batch sees the latest
-  committed state.
+The format (schema version 1: the 29 fields in order, CSV and JSON Lines, masking, formula
+neutralising, filters, audit, streaming) is described once, in docs/formats.md ("The export"),
+and tests/unit/test_formats_doc.py checks it against FIELDS and `tickets/export_schema.json`.
+`write_records` writes the records; running an export with its audit is `tickets.export_run`.
 """
 
 from __future__ import annotations

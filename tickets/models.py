@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Column, Index, text
 from sqlmodel import Field, SQLModel
 
-from tickets.enums import ACTIVE_STATUSES, CANCELLATION_KINDS
+from tickets.enums import ACTIVE_STATUSES
+from tickets.kinds import CANCELLATION_KINDS
 from tickets.types import UTCDateTime
 
 
@@ -213,6 +214,12 @@ OPEN_UNSUBSCRIPTION_WHERE = text(
 )
 
 
+# Each value of a ticket is stored once: these live in their own columns, never also in the
+# `fields` or `consequences` documents (migration 0004 moved the old copies out).
+TICKET_FIELD_COLUMNS = ("requested_date", "reason")
+TICKET_DATE_COLUMNS = ("effective_date", "data_deletion_date", "reversal_deadline")
+
+
 class Ticket(SQLModel, table=True):
     __tablename__ = "ticket"
 
@@ -232,9 +239,9 @@ class Ticket(SQLModel, table=True):
     content_hash: str = Field(max_length=64)
     requested_date: str | None = Field(default=None, max_length=10)  # ISO date (V-1 [D365])
     reason: str | None = Field(default=None, max_length=2000)
-    fields: dict[str, Any] = _json(dict)  # kind-specific: transfer_at, it_contact, refund ...
+    fields: dict[str, Any] = _json(dict)  # kind-specific: transfer_at, it_contact, refund ... (not the columns)
     checklist: list[str] = _json()  # keys of the items confirmed with the caller
-    consequences: dict[str, Any] = _json(dict)  # T-1, as computed at filing
+    consequences: dict[str, Any] = _json(dict)  # T-1, as computed at filing, but for the date columns
     rules: list[str] = _json()  # rule IDs behind the decision
     needs_review: bool = False
     needs_callback: bool = False

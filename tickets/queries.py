@@ -15,7 +15,7 @@ from tickets.account import ticket_ref
 from tickets.audit_log import AuditFilter, find_events
 from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import NotFound
-from tickets.models import Agent, Organization, Subscription, Ticket, VerificationAttempt
+from tickets.models import TICKET_DATE_COLUMNS, Agent, Organization, Subscription, Ticket, VerificationAttempt
 from tickets.store import Store
 
 PAGE_SIZE = 50
@@ -192,7 +192,8 @@ def ticket_detail(store: Store, ticket_id: int) -> TicketDetail:
             reason=t.reason,
             fields=dict(t.fields),
             checklist=tuple(t.checklist),
-            consequences=dict(t.consequences),
+            # T-1 as one document for the views: the dates from their columns, the rest as stored.
+            consequences={**t.consequences, **{name: getattr(t, name) for name in TICKET_DATE_COLUMNS}},
             rules=tuple(t.rules),
             needs_callback=t.needs_callback,
             callback_at=t.callback_at,

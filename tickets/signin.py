@@ -48,18 +48,19 @@ def _lock_agent(session: Session, agent_id: int) -> None:
 def _locked_until(session: Session, agent_id: int, now: datetime) -> tuple[datetime | None, int]:
     """Until when the agent is locked (None: not locked), and the failures counted now."""
     since = now - WINDOW - LOCK_FOR  # nothing older can lock now
+    # A success or an unlock starts the count again: only attempts taken after it count (by
+    # id: attempts are numbered in the order they took the agent's lock, whatever the clock).
     reset = session.exec(
-        select(func.max(AgentSignIn.at)).where(
+        select(func.max(AgentSignIn.id)).where(
             AgentSignIn.agent_id == agent_id, col(AgentSignIn.outcome).in_((SUCCEEDED, UNLOCKED))
         )
-    ).one()
-    if reset is not None and reset > since:
-        since = reset
+    ).one() or 0
     failures = list(
         session.exec(
             select(AgentSignIn.at).where(
-                AgentSignIn.agent_id == agent_id, AgentSignIn.outcome == FAILED, AgentSignIn.at >= since
-            ).order_by(col(AgentSignIn.at), col(AgentSignIn.id))
+                AgentSignIn.agent_id == agent_id, AgentSignIn.outcome == FAILED, AgentSignIn.at >= since,
+                AgentSignIn.id > reset,
+            ).order_by(col(AgentSignIn.id))
         )
     )
     # The last run of MAX_FAILURES within WINDOW locks from its last failure.

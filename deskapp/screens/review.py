@@ -239,7 +239,7 @@ class ReviewQueueScreen(LiveScreen, DeskScreen):
     @work(exclusive=True, group="review-dialog")
     async def action_approve(self) -> None:
         from tickets.enums import TicketKind, TicketStatus
-        from tickets.lifecycle import EXPEDITED_DELETION
+        from tickets.policy.expedited import deletion_date
 
         detail = self.detail
         if detail is None:
@@ -251,7 +251,7 @@ class ReviewQueueScreen(LiveScreen, DeskScreen):
             ),
         ]
         if detail.row.kind is TicketKind.EXPEDITED_DEPROVISIONING:
-            deletion = (self._now() + EXPEDITED_DELETION).date().isoformat()
+            deletion = deletion_date(self._now()).isoformat()
             parts.append(Content.styled(
                 f"X-2: approving now deletes all its data on {deletion} (3 days from approval). "
                 "X-3: nothing can be reversed once the data is deleted.", WARN))
@@ -460,10 +460,10 @@ class ReviewQueueScreen(LiveScreen, DeskScreen):
             text = f"{result.ref} {result.status.label} at {when(result.at)}."
             if result.status is TicketStatus.APPROVED and self.detail and self.detail.row.id == ticket_id:
                 from tickets.enums import TicketKind
-                from tickets.lifecycle import EXPEDITED_DELETION
+                from tickets.policy.expedited import deletion_date
 
                 if self.detail.row.kind is TicketKind.EXPEDITED_DEPROVISIONING:
-                    text += f" All its data is deleted on {(result.at + EXPEDITED_DELETION).date().isoformat()} (X-1, X-2)."
+                    text += f" All its data is deleted on {deletion_date(result.at).isoformat()} (X-1, X-2)."
             self._show_outcome(text, ok=True)
             self.notify(text, title="Decided")
         if ticket_id is not None:
@@ -543,7 +543,7 @@ class ReviewQueueScreen(LiveScreen, DeskScreen):
             parts.append(field_line("Requested date", day(d.requested_date)))
         if d.reason:
             parts.append(field_line("Agent's reason", d.reason))
-        extra = {k: v for k, v in d.fields.items() if k not in ("reason", "requested_date", "resource_ref")}
+        extra = {k: v for k, v in d.fields.items() if k != "resource_ref"}
         for key, value in extra.items():
             parts.append(field_line(label(key).capitalize(), value))
         if d.rules:
@@ -594,19 +594,14 @@ class ReviewQueueScreen(LiveScreen, DeskScreen):
 
     def _consequences(self, d: TicketDetail) -> Content:
         from tickets.enums import TicketKind, TicketStatus
-        from tickets.lifecycle import EXPEDITED_DELETION
+        from tickets.policy.expedited import deletion_date
 
-        consequences = dict(d.consequences)
-        if d.data_deletion_date:
-            consequences["data_deletion_date"] = d.data_deletion_date
-        if d.reversal_deadline:
-            consequences["reversal_deadline"] = d.reversal_deadline
         parts: list[Content | str] = [
             Content.styled("Consequences (T-1)", "bold"),
-            consequences_content(consequences, needs_review=d.row.needs_review, needs_callback=d.needs_callback),
+            consequences_content(d.consequences, needs_review=d.row.needs_review, needs_callback=d.needs_callback),
         ]
         if d.row.kind is TicketKind.EXPEDITED_DEPROVISIONING and d.row.status is TicketStatus.PENDING_REVIEW:
-            deletion = (self._now() + EXPEDITED_DELETION).date().isoformat()
+            deletion = deletion_date(self._now()).isoformat()
             parts.append(Content.styled(f"If approved now, all data is deleted on {deletion} (X-2).", WARN))
         return lines(parts)
 

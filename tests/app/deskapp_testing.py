@@ -9,14 +9,22 @@ import asyncio
 
 # The console is built as the command line builds it: make_app(store, clock, ...).
 from deskapp.factory import make_app
+from deskapp.screenshots import demo_caller
+from identity import Address, CallerClaim
+from tickets.demo import DEMO_AGENTS
 
-__all__ = ["make_app", "notifications", "rendered_text", "screen_text", "text_of", "tickets_of", "wait_until"]
+__all__ = [
+    "DEMO_PINS", "demo_claim", "make_app", "notifications", "rendered_text", "screen_text", "sign_in_as",
+    "text_of", "tickets_of", "wait_until",
+]
+
+DEMO_PINS = {name: pin for name, _display, _role, pin in DEMO_AGENTS}
 
 
 # --- waiting ---------------------------------------------------------------------------------
 
 
-async def wait_until(pilot, condition, timeout: float = 10.0, what: str = "") -> None:
+async def wait_until(pilot, condition, what: str = "", timeout: float = 15.0) -> None:
     """Let workers (threads) and messages run until `condition()` holds; bounded, and a timeout
     says what was awaited and what the screen showed."""
     loop = asyncio.get_running_loop()
@@ -27,6 +35,31 @@ async def wait_until(pilot, condition, timeout: float = 10.0, what: str = "") ->
             raise AssertionError(f"timed out after {timeout} s waiting for {awaited}; "
                                  f"the screen shows:\n{rendered_text(pilot.app)}")
         await pilot.pause(0.02)
+
+
+async def sign_in_as(pilot, name: str, *, lands_on: str = "HomeScreen") -> None:
+    """Sign in as the demo agent `name` (its demo PIN) once the store is open, and wait for the
+    screen the console lands on."""
+    app = pilot.app
+    await wait_until(pilot, lambda: app.store is not None and app.screen.query("#agent_name"), what="the sign-in form")
+    await pilot.press(*name, "enter", *DEMO_PINS[name], "enter")
+    await wait_until(pilot, lambda: app.agent is not None and type(app.screen).__name__ == lands_on, what=lands_on)
+
+
+# --- the demo's callers ----------------------------------------------------------------------
+
+
+def demo_claim(key: str, **changes) -> CallerClaim:
+    """What the demo caller `key` (tickets.demo.DEMO_CALLERS) says, with `changes` (a wrong
+    answer, say)."""
+    script = demo_caller(key)
+    values = dict(
+        user_id=script["user_id"], phone=script["phone"], contact_first_name=script["contact_first_name"],
+        contact_last_name=script["contact_last_name"], org_name=script["org_name"], org_url=script["url"] or "",
+        address=Address(tuple(script["street_lines"]), script["city"], script["region"], script["postal_code"],
+                        script["country"]),
+    )
+    return CallerClaim(**{**values, **changes})
 
 
 # --- reading what the screen shows ----------------------------------------------------------

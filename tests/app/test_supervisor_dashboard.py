@@ -8,15 +8,13 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from deskapp_testing import make_app, text_of, wait_until
-from identity import Address, CallerClaim
+from deskapp_testing import demo_claim, make_app, sign_in_as, text_of, wait_until
 from tickets.agents import list_agents
-from tickets.demo import DEMO_AGENTS, DEMO_CALLERS
+from tickets.demo import DEMO_CALLERS
 from tickets.models import Organization
 from tickets.verification import start_call, verify_caller
 
 SIZE = (120, 40)
-PINS = {name: pin for name, _display, _role, pin in DEMO_AGENTS}
 
 
 @pytest.fixture
@@ -33,12 +31,7 @@ def fail_verification(store, agent, times: int) -> None:
     script = next(c for c in DEMO_CALLERS if c["key"] == "intune-product-key")
     with store.read() as session:
         org_id = session.exec(select(Organization.id).where(Organization.ref == script["org_ref"])).one()
-    claim = CallerClaim(
-        user_id=script["user_id"], phone=script["phone"], contact_first_name="Nobody",
-        contact_last_name=script["contact_last_name"], org_name=script["org_name"],
-        address=Address(tuple(script["street_lines"]), script["city"], script["region"], script["postal_code"],
-                        script["country"]),
-    )
+    claim = demo_claim(script["key"], contact_first_name="Nobody")
     for _ in range(times):
         assert not verify_caller(store, agent=agent, organization_id=org_id, claim=claim).passed
 
@@ -58,9 +51,7 @@ async def test_dashboard_shows_the_figures_and_refreshes(store, clock, agents):
 
     app = make_app(store, clock)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: app.store is not None and app.screen.query("#agent_name"))
-        await pilot.press(*"margaret", "enter", *PINS["margaret"], "enter")
-        await wait_until(pilot, lambda: type(app.screen).__name__ == "HomeScreen")
+        await sign_in_as(pilot, "margaret")
         await pilot.press("d")
         await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen) and app.screen.board is not None)
         screen = app.screen

@@ -32,7 +32,8 @@ import testkit  # noqa: E402
 from sqlalchemy import func  # noqa: E402
 from sqlmodel import col, select  # noqa: E402
 from tickets.audit import verify_chain  # noqa: E402
-from tickets.enums import ACTIVE_STATUSES, CANCELLATION_KINDS  # noqa: E402
+from tickets.enums import ACTIVE_STATUSES  # noqa: E402
+from tickets.kinds import CANCELLATION_KINDS  # noqa: E402
 from tickets.models import AuditEvent, Organization, Person, Subscription, Ticket  # noqa: E402
 from tickets.store import Store  # noqa: E402
 

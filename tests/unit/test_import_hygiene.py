@@ -96,3 +96,18 @@ def test_the_probe_names_the_module_that_loads_a_forbidden_one():
 def test_cli_help_path_does_not_load_the_database_layer():
     report = _probe(["deskapp.cli"], ("sqlalchemy", "sqlmodel", "textual", "phonenumbers"))
     assert report["found"] == {}
+
+
+def test_ci_checks_the_import_contracts_statically():
+    # The contracts in pyproject.toml are what lint-imports checks on every import statement;
+    # they once sat unused because import-linter refused the configuration.
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    config = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["importlinter"]
+    assert config["include_external_packages"] is True  # the console contract names textual
+    sources = {module for contract in config["contracts"] for module in contract.get("source_modules", [])}
+    assert {"identity", "tickets"} <= sources
+    assert any(contract["type"] == "layers" for contract in config["contracts"])
+    assert "\n.venv/bin/lint-imports " in (root / ".ci" / "run").read_text()

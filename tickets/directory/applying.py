@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from identity import normalize_org_name
 from tickets.audit import append_event
 from tickets.directory import reading
-from tickets.directory.checking import Checker, check, sorted_errors
+from tickets.directory.checking import Checker, Progress, check, sorted_errors
 from tickets.directory.reading import DirectoryError, DirectoryInvalid
 from tickets.directory.records import ParsedDirectory
 from tickets.enums import Role
@@ -46,14 +46,15 @@ class ImportReport:
     people_kept: int = 0  # no longer listed, but a verification attempt refers to them
 
     def __str__(self) -> str:
-        text = (
+        # What was removed is always said, also when nothing was (the file no longer listing
+        # someone removes them); organizations, subscriptions, campaigns and resources the file
+        # does not mention are never removed.
+        return (
             f"{self.organizations_added} organizations added, {self.organizations_updated} updated; "
             f"{self.people} people, {self.subscriptions} subscriptions, {self.campaigns} campaigns, "
-            f"{self.resources} renewal resources"
+            f"{self.resources} renewal resources; {self.people_removed} people removed, "
+            f"{self.people_kept} kept (no longer listed, but a verification attempt refers to them)"
         )
-        if self.people_removed or self.people_kept:
-            text += f"; {self.people_removed} people removed, {self.people_kept} kept (referenced)"
-        return text
 
 
 def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
@@ -163,12 +164,18 @@ def _upsert(model: type[Any], found: Any | None, keys: dict[str, Any], values: d
     return found
 
 
-def _apply(session: Session, directory: ParsedDirectory, existing: _Existing, now: datetime) -> ImportReport:
+def _apply(session: Session, directory: ParsedDirectory, existing: _Existing, now: datetime,
+           progress: Progress) -> ImportReport:
+    progress("applying", 0, 4)
     org_rows, added = _apply_organizations(session, directory, existing, now)
+    progress("applying", 1, 4)
     removed, kept = _remove_unlisted_people(session, directory, existing)
     _apply_people(session, directory, existing, org_rows)
+    progress("applying", 2, 4)
     sub_rows = _apply_subscriptions(session, directory, existing, org_rows)
+    progress("applying", 3, 4)
     campaigns, resources = _apply_campaigns_and_resources(session, directory, existing, sub_rows)
+    progress("applying", 4, 4)
     return ImportReport(
         organizations_added=added,
         organizations_updated=len(directory.organizations) - added,
@@ -310,13 +317,20 @@ def _apply_campaigns_and_resources(
     return campaigns, resources
 
 
-def import_directory(store: Store, data: bytes | str, *, actor: str = "system") -> ImportReport:
+def _no_progress(stage: str, done: int, total: int) -> None:
+    pass
+
+
+def import_directory(
+    store: Store, data: bytes | str, *, actor: str = "system", progress: Progress | None = None
+) -> ImportReport:
     """Check a directory file completely, then apply it in one transaction (see the module doc).
 
     Raises DirectoryInvalid listing every problem, including user IDs and refs that clash with
     other organizations already in the database; on any error nothing is changed.
     """
-    parsed, checker = check(data)
+    progress = progress or _no_progress
+    parsed, checker = check(data, progress)
     now = store.clock.now()
     try:
         with store.write() as session:
@@ -324,7 +338,7 @@ def import_directory(store: Store, data: bytes | str, *, actor: str = "system") 
             errors = checker.errors + _check_against_database(checker, existing)
             if errors or parsed is None:
                 raise DirectoryInvalid(sorted_errors(errors))
-            report = _apply(session, parsed, existing, now)
+            report = _apply(session, parsed, existing, now, progress)
             append_event(
                 session, at=now, actor=actor, action="directory.imported", subject="directory",
                 details=asdict(report),
@@ -336,6 +350,8 @@ def import_directory(store: Store, data: bytes | str, *, actor: str = "system") 
     return report
 
 
-def import_directory_file(store: Store, path: Path, *, actor: str = "system") -> ImportReport:
+def import_directory_file(
+    store: Store, path: Path, *, actor: str = "system", progress: Progress | None = None
+) -> ImportReport:
     """Import the directory file at ``path``; a file that cannot be read is InvalidInput."""
-    return import_directory(store, reading.read_file(Path(path)), actor=actor)
+    return import_directory(store, reading.read_file(Path(path)), actor=actor, progress=progress)

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Annotated, Any
 
-import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberFormat
 from pydantic import TypeAdapter, ValidationError
 
+from identity import parse_phone
+from identity.errors import IdentityError
 from tickets.directory.reading import DirectoryError, DirectoryInvalid, kind_of, load, show
 from tickets.directory.records import (
     DATETIME_HINT,
@@ -24,6 +24,10 @@ from tickets.directory.records import (
     SubscriptionIn,
 )
 from tickets.enums import Product, SubscriptionState
+
+# Told how far an import got: (stage, done, total); stages "checking" (organizations) and
+# "applying" (tables written).
+Progress = Callable[[str, int, int], None]
 
 
 def _field_name(loc: Sequence[int | str]) -> str:
@@ -97,6 +101,7 @@ class Checker:
     record's fields are checked with its pydantic model, and the fields that did validate
     still take part in the checks across records (duplicates, primary contact, D365 URL)."""
 
+    progress: Progress | None = None
     errors: list[DirectoryError] = field(default_factory=list)
     org_refs: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # ref -> (path, None)
     user_ids: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # uid -> (path, org ref)
@@ -171,6 +176,8 @@ class Checker:
             org = self.organization(raw, f"organizations[{index}]")
             if org is not None:
                 organizations.append(org)
+            if self.progress is not None:
+                self.progress("checking", index + 1, len(raw_orgs))
         return organizations
 
     def organization(self, raw: Any, path: str) -> OrganizationIn | None:
@@ -216,22 +223,21 @@ class Checker:
         return people, (org_user_ids if user_ids_known else None)
 
     def phone(self, raw: str | None, country: str | None, path: str) -> str | None:
+        """The number as E.164, read by identity.parse_phone (the reader verification compares
+        with, V-3) with the organization's country as default region; the directory holds only
+        numbers known to be valid, so a merely possible one is refused here."""
         if raw is None:
             return None
         if country is None and not raw.startswith("+"):
             return None  # the country is wrong and already reported; nothing to read it with
         try:
-            number = phonenumbers.parse(raw, country)
-        except NumberParseException:
-            number = None
-        if (
-            number is None
-            or not phonenumbers.is_possible_number(number)
-            or not phonenumbers.is_valid_number(number)
-        ):
+            parsed = parse_phone(raw, country or "", "phone")
+        except IdentityError:
+            parsed = None
+        if parsed is None or not parsed.valid:
             self.add(path, "phone", f"not a valid phone number for {country or 'its country code'}")
             return None
-        return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+        return parsed.e164
 
     def subscription(
         self, raw: Any, path: str, org_ref: str | None, org_user_ids: set[str] | None
@@ -301,8 +307,8 @@ def sorted_errors(errors: Iterable[DirectoryError]) -> list[DirectoryError]:
     return [error for _, error in indexed]
 
 
-def check(data: bytes | str) -> tuple[ParsedDirectory | None, Checker]:
-    checker = Checker()
+def check(data: bytes | str, progress: Progress | None = None) -> tuple[ParsedDirectory | None, Checker]:
+    checker = Checker(progress)
     organizations = checker.directory(load(data))
     if checker.errors:
         return None, checker

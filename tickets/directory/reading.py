@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import json.decoder
+import json.scanner
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,9 +84,64 @@ def _text(data: bytes | str) -> str:
     return text
 
 
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str, line: int | None = None) -> None:
+        super().__init__(key, line)
+        self.key, self.line = key, line
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """json's object_pairs_hook: an object naming a key twice is refused (json keeps the last)."""
+    document: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in document:
+            raise _DuplicateKey(key)
+        document[key] = value
+    return document
+
+
+def _duplicate_key_line(text: str) -> int:
+    """The line of the first repeated key, found by parsing again with json's Python scanner and
+    an object parser that notes where each key starts (only done for a file that has one)."""
+    decoder = json.JSONDecoder(parse_constant=_no_constant)
+
+    def parse_object(s_and_end, strict, scan_once, object_hook, object_pairs_hook, memo=None):
+        s, start = s_and_end
+        pairs, end = json.decoder.JSONObject(s_and_end, strict, scan_once, None, list, memo)
+        if len({key for key, _ in pairs}) != len(pairs):
+            raise _DuplicateKey("", _second_key_line(s, start, scan_once))
+        return dict(pairs), end
+
+    decoder.parse_object = parse_object  # type: ignore[method-assign]
+    decoder.scan_once = json.scanner.py_make_scanner(decoder)
+    try:
+        decoder.decode(text)
+    except _DuplicateKey as found:
+        return found.line or 0
+    return 0  # pragma: no cover - the fast parse found a duplicate, so this one does too
+
+
+def _second_key_line(s: str, pos: int, scan_once: Any) -> int:
+    """Walk the members of the object whose text starts at ``pos`` (after its "{")."""
+    skip = json.decoder.WHITESPACE.match
+    seen: set[str] = set()
+    while True:
+        pos = skip(s, pos).end()
+        key, after = json.decoder.scanstring(s, pos + 1)
+        if key in seen:
+            return s.count("\n", 0, pos) + 1
+        seen.add(key)
+        pos = skip(s, skip(s, after).end() + 1).end()  # past the ":"
+        _, pos = scan_once(s, pos)
+        pos = skip(s, pos).end() + 1  # past the "," (the last member has a duplicate before it)
+
+
 def _parse(text: str) -> Any:
     try:
-        return json.loads(text, parse_constant=_no_constant)
+        return json.loads(text, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as duplicate:
+        raise refuse(f"the key {json.dumps(duplicate.key)} appears twice in one object (line "
+                     f"{_duplicate_key_line(text)}): each key may be given once") from None
     except RecursionError:
         raise refuse("the file is not a directory: its JSON is nested far too deeply") from None
     except json.JSONDecodeError as error:
@@ -126,10 +183,13 @@ def show(value: Any) -> str:
 
 def read_file(path: Path) -> bytes:
     """The bytes of the directory file at ``path``; DirectoryInvalid or InvalidInput if it
-    cannot be read."""
+    cannot be read. At most MAX_BYTES are read whatever the file claims its size is: a pipe,
+    a FIFO or /dev/zero has no size, and a regular file may grow while it is read."""
     try:
-        if path.stat().st_size > MAX_BYTES:
-            raise refuse(f"{path}: the file is larger than {MAX_BYTES // (1024 * 1024)} MB")
-        return path.read_bytes()
+        with path.open("rb") as file:
+            data = file.read(MAX_BYTES + 1)
     except OSError as error:
         raise InvalidInput(f"{path}: cannot read the directory file ({error.strerror or error})") from None
+    if len(data) > MAX_BYTES:
+        raise refuse(f"{path}: the file is larger than {MAX_BYTES // (1024 * 1024)} MB")
+    return data

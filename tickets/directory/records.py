@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from identity import (
+    check_undisguised_text,
     normalize_org_name,
     normalize_person_name,
     normalize_text,
@@ -38,6 +39,10 @@ VERSION = 1
 def _plain_text(value: str) -> str:
     if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value):
         raise ValueError("contains control characters or text that is not valid Unicode")
+    try:
+        check_undisguised_text(value, "")  # issue 13: bidi overrides, zero-width characters ...
+    except IdentityError as error:
+        raise ValueError(error.message) from None
     return value
 
 

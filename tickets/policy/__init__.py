@@ -22,13 +22,15 @@ the spec and the one function implementing it).
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 
+from tickets.dates import as_utc
 from tickets.enums import TicketKind
 from tickets.facts import CallerFacts, SubscriptionFacts
-from tickets.policy import cancel_early, end_of_term, expedited, ims, migration, reversal
-from tickets.policy.context import Ctx, refused, utc
+from tickets.kinds import KINDS
+from tickets.policy.context import Ctx, refused
 from tickets.policy.filing_checks import validate_filing
 from tickets.policy.resources import decide_batch, decide_resource
 from tickets.policy.results import BatchDecision, ChecklistItem, Consequences, Decision, Reason
@@ -51,13 +53,11 @@ __all__ = [
     "validate_filing",
 ]
 
+# Each subscription-level kind's decide(c), from its policy module named in the registry.
 _KIND_FUNCTIONS: Mapping[TicketKind, Callable[[Ctx], Decision]] = {
-    TicketKind.CANCEL_END_OF_TERM: end_of_term.decide,
-    TicketKind.CANCEL_EARLY: cancel_early.decide,
-    TicketKind.EXPEDITED_DEPROVISIONING: expedited.decide,
-    TicketKind.MIGRATION: migration.decide,
-    TicketKind.REVERSAL: reversal.decide,
-    TicketKind.IMS_CANCELLATION: ims.decide,
+    kind: importlib.import_module(f"{__name__}.{spec.policy_module}").decide
+    for kind, spec in KINDS.items()
+    if not spec.per_resource
 }
 
 
@@ -72,11 +72,11 @@ def decide(
     approved_at: datetime | None = None,
 ) -> Decision:
     """Whether a ticket of `kind` may be filed for `sub` by `caller` at `now`, and what follows."""
-    c = Ctx(kind, sub, caller, utc(now), requested_date, refund_requested, approved_at)
+    c = Ctx(kind, sub, caller, as_utc(now), requested_date, refund_requested, approved_at)
     offer = offer_refusal(kind, sub.product)
     if offer is not None:
         return refused(c, [offer])
-    if kind is TicketKind.UNSUBSCRIBE_RESOURCE:
+    if KINDS[kind].per_resource:
         return refused(c, [Reason("U-2", "unsubscription is decided for each renewal resource "
                                           f"of {sub.name}: choose them (single or batch)")])
     return _KIND_FUNCTIONS[kind](c)
@@ -84,6 +84,5 @@ def decide(
 
 def decide_all(sub: SubscriptionFacts, caller: CallerFacts, now: datetime) -> tuple[Decision, ...]:
     """Every subscription-level kind, in TicketKind order."""
-    return tuple(decide(k, sub, caller, now) for k in TicketKind
-                 if k is not TicketKind.UNSUBSCRIBE_RESOURCE)
+    return tuple(decide(k, sub, caller, now) for k in TicketKind if not KINDS[k].per_resource)
 

@@ -5,21 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
+from tickets.dates import utc_day
 from tickets.enums import ACTIVE_STATUSES, CampaignState, TicketKind
 from tickets.facts import CallerFacts, CampaignFacts, SubscriptionFacts, TicketSummary
 from tickets.policy.results import ChecklistItem, Consequences, Decision, Reason
 from tickets.policy.rules import KIND_PHRASES, ROUTE_CANCELLATIONS
-
-
-def utc(dt: datetime) -> datetime:
-    """Aware UTC; a naive datetime is taken to be UTC already."""
-    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
-
-
-def day(dt: datetime) -> date:
-    return utc(dt).date()
 
 
 def plural(n: int, word: str) -> str:
@@ -72,11 +64,11 @@ class Ctx:
 
     @property
     def term_end(self) -> date:
-        return day(self.sub.term_end)
+        return utc_day(self.sub.term_end)
 
     @property
     def cancelled_on(self) -> date | None:
-        return day(self.sub.cancelled_at) if self.sub.cancelled_at is not None else None
+        return utc_day(self.sub.cancelled_at) if self.sub.cancelled_at is not None else None
 
 
 @dataclass

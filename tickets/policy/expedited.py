@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
+from tickets.dates import utc_day
 from tickets.enums import Channel, SubscriptionState
-from tickets.policy.context import Ctx, Grant, day, make_consequences, make_decision
+from tickets.policy.context import Ctx, Grant, make_consequences, make_decision
 from tickets.policy.results import ChecklistItem, Decision, Reason
 from tickets.policy.rules import DATA_RETENTION_DAYS, EXPEDITED_DELETION_DAYS
 from tickets.policy.shared import (
@@ -20,16 +21,21 @@ from tickets.policy.shared import (
 )
 
 
+def deletion_date(approved_at: datetime) -> date:
+    """X-1, X-2: all data is deleted within 3 days, counted from the supervisor's approval."""
+    return utc_day(approved_at) + timedelta(days=EXPEDITED_DELETION_DAYS)
+
+
 def decide(c: Ctx) -> Decision:
     """X-1 [Intune]: cancel and delete all data within 3 days of approval (X-2); X-3."""
     sub = c.sub
     refusals = v2_refusals(c) + state_refusals(c) + c3_refusal(c)
     if sub.expedited_at is not None:
         refusals.append(Reason("X-3", f"{sub.name} was already deprovisioned on "
-                                      f"{day(sub.expedited_at)}: nothing can be reversed"))
+                                      f"{utc_day(sub.expedited_at)}: nothing can be reversed"))
     elif sub.data_deleted_at is not None:
         refusals.append(Reason("X-3", f"the data of {sub.name} was deleted on "
-                                      f"{day(sub.data_deleted_at)}: nothing left to deprovision"))
+                                      f"{utc_day(sub.data_deleted_at)}: nothing left to deprovision"))
     elif sub.state is SubscriptionState.CANCELLED:
         if c.cancelled_on is None:
             refusals.append(Reason("C-8", "the cancellation date is not recorded: cannot tell "
@@ -43,9 +49,9 @@ def decide(c: Ctx) -> Decision:
 
     def grant() -> Grant:
         active = sub.state is SubscriptionState.ACTIVE
-        approved = day(c.approved_at) if c.approved_at is not None else None
+        approved = utc_day(c.approved_at) if c.approved_at is not None else None
         effective = approved if active else c.cancelled_on
-        deletion = approved + timedelta(days=EXPEDITED_DELETION_DAYS) if approved else None
+        deletion = deletion_date(c.approved_at) if c.approved_at is not None else None
         when = f"by {deletion}" if deletion else "within 3 days after approval"
         deletion_note = Reason("X-2", f"all data is deleted within 3 days after approval ({when})"
                                if deletion else "all data is deleted within 3 days after approval")

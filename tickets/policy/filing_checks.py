@@ -9,32 +9,10 @@ from datetime import date, datetime
 from email_validator import EmailNotValidError, validate_email
 
 from identity import find_credential
+from tickets.dates import as_utc, read_date, read_datetime
 from tickets.enums import TicketKind
-from tickets.policy.context import day, utc
 from tickets.policy.results import Decision, Reason
-
-def _as_date(value: object) -> date | None:
-    if isinstance(value, datetime):
-        return day(value)
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and value.strip():
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
-def _as_datetime(value: object) -> datetime | None:
-    if isinstance(value, datetime):
-        return utc(value)
-    if isinstance(value, str) and value.strip():
-        try:
-            return utc(datetime.fromisoformat(value.strip()))
-        except ValueError:
-            return None
-    return None
+from tickets.policy.shared import requested_date_problems
 
 
 def _missing(value: object) -> bool:
@@ -51,7 +29,7 @@ def validate_filing(
     """What still blocks filing: an empty list means the ticket can be filed."""
     if not decision.allowed:
         return list(decision.reasons)
-    now = utc(now)
+    now = as_utc(now)
     today = now.date()
     out: list[Reason] = []
     done = set(confirmed)
@@ -79,7 +57,7 @@ def migration_field_problems(required: Collection[str], fields: Mapping[str, obj
     out: list[Reason] = []
     if "transfer_at" in required:
         raw = fields.get("transfer_at")
-        when = _as_datetime(raw)
+        when = read_datetime(raw)
         if _missing(raw):
             out.append(Reason("M-3", "the transfer time is required"))
         elif when is None:
@@ -103,15 +81,11 @@ def _check_requested_date(decision: Decision, raw: object, today: date) -> list[
     if _missing(raw):
         return [Reason("V-1", f"the day the customer wants {decision.subject_name or 'it'} "
                               "terminated is required")]
-    d = _as_date(raw)
+    d = read_date(raw)
     if d is None:
         return [Reason("V-1", f"the requested date {raw!r} is not a date")]
-    out: list[Reason] = []
-    if d < today:
-        out.append(Reason("V-1", f"the requested date {d} is in the past (today is {today})"))
-    if decision.requested_date_range is not None and d > decision.requested_date_range[1]:
-        out.append(Reason("V-1", f"the requested date {d} is after the term ends on "
-                                 f"{decision.requested_date_range[1]}"))
+    term_end = decision.requested_date_range[1] if decision.requested_date_range is not None else None
+    out = requested_date_problems(d, today, term_end)
     c = decision.consequences
     if c is not None and decision.kind is TicketKind.CANCEL_EARLY and c.effective_date != d:
         computed = c.effective_date.isoformat() if c.effective_date else "no date"

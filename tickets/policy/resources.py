@@ -6,16 +6,17 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from identity import SUBSCRIPTION_ADMIN_ROLES
+from tickets.dates import as_utc, utc_day
 from tickets.enums import ResourceState, TicketKind
 from tickets.facts import CallerFacts, ResourceFacts
-from tickets.policy.context import active, day, make_consequences, money, roles_text, ticket_phrase, utc
+from tickets.policy.context import active, make_consequences, money, roles_text, ticket_phrase
 from tickets.policy.results import BatchDecision, ChecklistItem, Decision, Reason
 from tickets.policy.rules import CLOUD, U4_PATH
 
 
 def decide_resource(res: ResourceFacts, caller: CallerFacts, now: datetime) -> Decision:
     """U-1..U-4 [Cloud]: unsubscribe one inactive renewal resource."""
-    now = utc(now)
+    now = as_utc(now)
     kind = TicketKind.UNSUBSCRIBE_RESOURCE
     refusals: list[Reason] = []
     if not caller.roles & SUBSCRIPTION_ADMIN_ROLES:
@@ -23,8 +24,8 @@ def decide_resource(res: ResourceFacts, caller: CallerFacts, now: datetime) -> D
                                       f"{res.subscription_ref}; {caller.user_id} has {roles_text(caller)}"))
     if res.state is not ResourceState.INACTIVE:
         refusals.append(Reason("U-1", f"{res.ref} is already unsubscribed"))
-    elif utc(res.effective_at) <= now:
-        refusals.append(Reason("U-1", f"{res.ref} took effect on {day(res.effective_at)}: it is no "
+    elif as_utc(res.effective_at) <= now:
+        refusals.append(Reason("U-1", f"{res.ref} took effect on {utc_day(res.effective_at)}: it is no "
                                       "longer an inactive resource bought for a future time"))
     # U-1: each blocking condition the article lists, every one that holds.
     if res.transaction_in_progress:
@@ -47,7 +48,7 @@ def decide_resource(res: ResourceFacts, caller: CallerFacts, now: datetime) -> D
                             "not returned")
     self_service = Reason("U-4", "the customer can do it themselves: " + U4_PATH)
     notes = [
-        Reason("U-1", f"{res.description} ({res.ref}) was bought for {day(res.effective_at)} and "
+        Reason("U-1", f"{res.description} ({res.ref}) was bought for {utc_day(res.effective_at)} and "
                       "none of the blocking conditions holds"),
         coupons,
         self_service,
@@ -58,7 +59,7 @@ def decide_resource(res: ResourceFacts, caller: CallerFacts, now: datetime) -> D
                                "conditions blocks it"),),
         checklist=(ChecklistItem("confirm_unsubscription", "U-2",
                                  f"the caller confirms unsubscribing from {res.description} "
-                                 f"({res.ref}, effective {day(res.effective_at)}) for the reason "
+                                 f"({res.ref}, effective {utc_day(res.effective_at)}) for the reason "
                                  "given"),),
         consequences=make_consequences(notes, effective_date=now.date(), self_service=self_service,
                                    coupon_handling=coupons),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from tickets.dates import utc_day
 from tickets.enums import CampaignState, SubscriptionState
-from tickets.policy.context import Ctx, Grant, and_list, day, make_consequences, make_decision
+from tickets.policy.context import Ctx, Grant, and_list, make_consequences, make_decision
 from tickets.policy.results import ChecklistItem, Decision, Reason
 from tickets.policy.rules import REVERSAL_DAYS
 from tickets.policy.shared import same_kind_refusals, state_refusals, v2_grant, v2_refusals, v8_note
@@ -17,7 +18,7 @@ def decide(c: Ctx) -> Decision:
     refusals = v2_refusals(c) + state_refusals(c)
     if sub.state is SubscriptionState.CANCELLED:
         if sub.expedited_at is not None or sub.data_deleted_at is not None:
-            gone = day(sub.data_deleted_at or sub.expedited_at)  # type: ignore[arg-type]
+            gone = utc_day(sub.data_deleted_at or sub.expedited_at)  # type: ignore[arg-type]
             refusals.append(Reason("R-3", f"the data of {sub.name} was deleted ({gone}): nothing "
                                           "to reverse (X-3)"))
         elif c.cancelled_on is None:

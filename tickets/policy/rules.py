@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from tickets.enums import Channel, Platform, Product, TicketKind
+from tickets.kinds import KINDS
 
 O365, INTUNE, D365, CLOUD = Product.O365, Product.INTUNE, Product.D365, Product.CLOUD
 
@@ -86,28 +87,12 @@ RULES: Mapping[str, Rule] = {
     )
 }
 
-# Where each ticket kind is offered, and the rule that says so. Elsewhere: refused with it.
+# Where each ticket kind is offered and the rule that says so (elsewhere: refused with it), and
+# how the kinds read inside a sentence: from the registry of kinds (tickets.kinds).
 KIND_PRODUCTS: Mapping[TicketKind, tuple[frozenset[Product], str]] = {
-    TicketKind.CANCEL_END_OF_TERM: (frozenset({INTUNE}), "C-1"),
-    # D365: the article's cancellation "on the day you want it terminated" (V-1, C-7).
-    TicketKind.CANCEL_EARLY: (frozenset({O365, INTUNE, D365}), "C-4"),
-    TicketKind.EXPEDITED_DEPROVISIONING: (frozenset({INTUNE}), "X-1"),
-    TicketKind.MIGRATION: (frozenset({D365}), "M-1"),
-    TicketKind.REVERSAL: (frozenset({D365}), "R-1"),
-    TicketKind.IMS_CANCELLATION: (frozenset({D365}), "I-1"),
-    TicketKind.UNSUBSCRIBE_RESOURCE: (frozenset({CLOUD}), "U-1"),
+    kind: (spec.products, spec.offered_by) for kind, spec in KINDS.items()
 }
-
-# How the kinds read inside a sentence.
-KIND_PHRASES: Mapping[TicketKind, str] = {
-    TicketKind.CANCEL_END_OF_TERM: "end-of-term cancellation",
-    TicketKind.CANCEL_EARLY: "early cancellation",
-    TicketKind.EXPEDITED_DEPROVISIONING: "expedited deprovisioning",
-    TicketKind.MIGRATION: "migration to on-premises",
-    TicketKind.REVERSAL: "30-day reversal",
-    TicketKind.IMS_CANCELLATION: "Internet Marketing cancellation",
-    TicketKind.UNSUBSCRIBE_RESOURCE: "unsubscription of a renewal resource",
-}
+KIND_PHRASES: Mapping[TicketKind, str] = {kind: spec.phrase for kind, spec in KINDS.items()}
 
 CHANNEL_WORDS: Mapping[Channel, str] = {
     Channel.ONLINE: "online",

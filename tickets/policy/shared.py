@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from identity import SUBSCRIPTION_ADMIN_ROLES
-from tickets.enums import CANCELLATION_KINDS, Channel, Product, Role, SubscriptionState, TicketKind
+from tickets.dates import as_utc, utc_day
+from tickets.enums import Channel, Product, Role, SubscriptionState, TicketKind
 from tickets.facts import SubscriptionFacts
-from tickets.policy.context import Ctx, active, and_list, day, plural, roles_text, ticket_phrase, utc
+from tickets.kinds import CANCELLATION_KINDS
+from tickets.policy.context import Ctx, active, and_list, plural, roles_text, ticket_phrase
 from tickets.policy.results import ChecklistItem, Reason
 from tickets.policy.rules import (
     C6_PATH,
@@ -131,21 +133,28 @@ def same_kind_refusals(c: Ctx) -> list[Reason]:
 
 
 def requested_date_refusals(c: Ctx, rule: str) -> list[Reason]:
-    d = c.requested_date
-    if d is None:
+    if c.requested_date is None:
         return []
-    if d < c.today:
-        return [Reason(rule, f"the requested date {d} is in the past (today is {c.today})")]
-    if d > c.term_end:
-        return [Reason(rule, f"the requested date {d} is after the term ends on {c.term_end}")]
-    return []
+    return requested_date_problems(c.requested_date, c.today, c.term_end, rule)
+
+
+def requested_date_problems(requested: date, today: date, term_end: date | None,
+                            rule: str = "V-1") -> list[Reason]:
+    """V-1: the day the customer wants it terminated is not in the past nor after the term ends
+    (checked when deciding and again when filing, by this one function)."""
+    out: list[Reason] = []
+    if requested < today:
+        out.append(Reason(rule, f"the requested date {requested} is in the past (today is {today})"))
+    if term_end is not None and requested > term_end:
+        out.append(Reason(rule, f"the requested date {requested} is after the term ends on {term_end}"))
+    return out
 
 
 def c6_self_service(sub: SubscriptionFacts, now: datetime) -> Reason:
     """C-6 [O365]: fewer than 25 licenses assigned, or within the first 30 days after purchase."""
     n = sub.licenses_assigned
-    bought = day(sub.purchased_at)
-    window_end = utc(sub.purchased_at) + timedelta(days=SELF_SERVICE_WINDOW_DAYS)
+    bought = utc_day(sub.purchased_at)
+    window_end = as_utc(sub.purchased_at) + timedelta(days=SELF_SERVICE_WINDOW_DAYS)
     few = n <= SELF_SERVICE_MAX_LICENSES
     recent = now < window_end
     licenses = plural(n, "license") + " assigned"
