@@ -135,6 +135,24 @@ class Agent(SQLModel, table=True):
     created_at: datetime = _dt()
 
 
+class AgentSignIn(SQLModel, table=True):
+    """One sign-in attempt ("failed", "succeeded") or a supervisor's "unlocked" (tickets.signin).
+
+    An attempt is written as "failed" before the PIN is checked and turned into "succeeded"
+    after, so concurrent guesses each take a slot and no more than the limit are ever tried.
+    """
+
+    __tablename__ = "agent_sign_in"
+
+    id: int | None = Field(default=None, primary_key=True)
+    agent_id: int = Field(foreign_key="agent.id")
+    at: datetime = _dt()
+    outcome: str = Field(max_length=20)
+    by_id: int | None = Field(default=None, foreign_key="agent.id")  # the supervisor who unlocked
+
+    __table_args__ = (Index("ix_agent_sign_in_agent_at", "agent_id", "at"),)
+
+
 class Call(SQLModel, table=True):
     """One phone call: who took it, which organization it became about, how it ended."""
 
@@ -298,6 +316,7 @@ class AuditHead(SQLModel, table=True):
 
 __all__ = [
     "Agent",
+    "AgentSignIn",
     "AuditEvent",
     "AuditHead",
     "Call",

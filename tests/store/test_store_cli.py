@@ -39,7 +39,7 @@ def test_agents_add_and_list(store, capsys, monkeypatch):
     assert main(["agents", "add", "joan", "--display-name", "Joan Clarke", "--role", "supervisor", "--pin-stdin", "--db", _url(store)]) == 0
     monkeypatch.setattr(sys, "stdin", io.StringIO("12\n"))
     assert main(["agents", "add", "kim", "--pin-stdin", "--db", _url(store)]) == 1
-    assert "pin: 4 to 8 digits" in capsys.readouterr().err
+    assert "pin: 4 to 64 digits, or a passphrase of 12 to 128 characters" in capsys.readouterr().err
     assert main(["agents", "list", "--db", _url(store)]) == 0
     out = capsys.readouterr().out
     assert "joan" in out and "supervisor" in out and "4821" not in out

@@ -99,7 +99,9 @@ def _country(value: str) -> str:
     code = value.upper()
     if code not in phonenumbers.SUPPORTED_REGIONS:
         hint = " (the United Kingdom is GB)" if code == "UK" else ""
-        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code{hint}")
+        # Shortened: a 100 kB value must not come back in the message (tests/unit/test_hostile_directory.py).
+        shown = repr(value) if len(value) <= 37 else repr(value[:34]) + "..."
+        raise ValueError(f"{shown} is not an ISO 3166-1 alpha-2 country code{hint}")
     return code
 
 

@@ -7,7 +7,7 @@ holds a value, the column takes it first, so nothing is lost. The downgrade writ
 back. Rows are rewritten in batches by id, so memory stays flat however many tickets there are.
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003 (on its branch 0002; chained after 0003 when main brought it)
 Create Date: 2026-11-28
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
@@ -72,7 +72,7 @@ def _move_out(row) -> dict | None:
 def _copy_back(row) -> dict | None:
     documents = {"fields": dict(row["fields"] or {}), "consequences": dict(row["consequences"] or {})}
     for column, document in MOVED:
-        # As 0002 stored them: fields only when given, consequences always.
+        # As they were stored before 0004: fields only when given, consequences always.
         if row[column] is not None or document == "consequences":
             documents[document][column] = row[column]
     return documents
