@@ -6,7 +6,6 @@ Days are UTC days; "this week" is the last 7 UTC days, today included.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -14,23 +13,17 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Sparkline, Static
+from textual.widgets import DataTable, Sparkline, Static
 from textual.worker import Worker
 
-from deskapp.screens.base import DeskScreen
-from deskapp.widgets.format import BAD, MUTED, WARN, when
+from deskapp.messages import DashboardLoaded
+from deskapp.screens.supervisor import SupervisorScreen
+from deskapp.widgets.format import BAD, MUTED, WARN, error_text, when
 
 if TYPE_CHECKING:  # pragma: no cover
-    from tickets.agents import AgentInfo
     from tickets.dashboard import Dashboard
 
 CHART_CELLS_PER_DAY = 4
-
-
-@dataclass
-class DashboardLoaded(Message):
-    board: Dashboard
 
 
 def _figures(board: Dashboard) -> Content:
@@ -58,27 +51,11 @@ def _figures(board: Dashboard) -> Content:
     return Content("\n").join(lines)
 
 
-class DashboardScreen(DeskScreen):
+class DashboardScreen(SupervisorScreen):
     """Tickets, verification failures, lockouts, the review backlog and calls, at a glance."""
 
-    DEFAULT_CSS = """
-    DashboardScreen {
-        & #dashboard { padding: 0 1; }
-        & #dash-asof { color: $text-muted; margin-bottom: 1; }
-        & #dash-figures { height: auto; padding: 0 1; border: round $primary 50%; width: auto; min-width: 54; }
-        & #dash-calls-box { height: auto; margin-top: 1; }
-        & #dash-calls-title { text-style: bold; color: $text-primary; }
-        & #dash-calls { width: 56; height: 1; margin-top: 1; }
-        & #dash-calls-axis { width: 56; color: $text-muted; }
-        & #dash-calls-figures { color: $text-muted; }
-        & #dash-tables { height: auto; margin-top: 1; }
-        & #dash-tables > Vertical { width: 3fr; height: auto; margin-right: 1; }
-        & #dash-tables > Vertical.-narrow { width: 2fr; }
-        & .dash-table-title { text-style: bold; color: $text-primary; }
-        & #dash-kinds, & #dash-agents { height: auto; max-height: 20; }
-        & #dash-refused { padding: 1 2; }
-    }
-    """
+    SCREEN_NAME = "Dashboard"
+    REFUSED = ("The dashboard is", "", "It shows the desk's figures to supervisors.")
 
     BINDINGS = [
         Binding("r", "refresh", "Refresh", id="dashboard.refresh", tooltip="Compute the figures again, as of now"),
@@ -89,24 +66,7 @@ class DashboardScreen(DeskScreen):
         super().__init__()
         self.board: Dashboard | None = None
 
-    @property
-    def agent(self) -> AgentInfo | None:
-        return getattr(self.app, "agent", None)
-
-    @property
-    def allowed(self) -> bool:
-        return self.agent is not None and self.agent.is_supervisor
-
-    def compose(self) -> ComposeResult:
-        yield Header()
-        if not self.allowed:
-            yield Static(
-                Content.assemble(("The dashboard is for supervisors only.\n\n", BAD + " bold"),
-                                 ("Press Escape to go back.", MUTED)),
-                id="dash-refused",
-            )
-            yield Footer()
-            return
+    def compose_allowed(self) -> ComposeResult:
         with VerticalScroll(id="dashboard"):
             yield Static("Computing…", id="dash-asof")
             yield Static("", id="dash-figures")
@@ -122,12 +82,8 @@ class DashboardScreen(DeskScreen):
                 with Vertical(classes="-narrow"):
                     yield Static("Tickets per agent, this week", classes="dash-table-title")
                     yield DataTable(id="dash-agents", cursor_type="row", zebra_stripes=True)
-        yield Footer()
 
-    def on_mount(self) -> None:
-        self.sub_title = "Dashboard"
-        if not self.allowed:
-            return
+    def mount_allowed(self) -> None:
         kinds = self.query_one("#dash-kinds", DataTable)
         kinds.add_column("Kind", key="kind")
         kinds.add_column("Status", key="status")
@@ -143,10 +99,6 @@ class DashboardScreen(DeskScreen):
             return self.allowed
         return True
 
-    def action_close(self) -> None:
-        if len(self.app.screen_stack) > 1:
-            self.app.pop_screen()
-
     def action_refresh(self) -> None:
         self.query_one("#dash-asof", Static).update(Content.styled("Computing…", MUTED))
         self._load()
@@ -155,13 +107,12 @@ class DashboardScreen(DeskScreen):
     def _load(self) -> None:
         from tickets.dashboard import compute_dashboard
 
-        clock = getattr(self.app, "clock", None) or self.desk.store.clock
-        self.post_message(DashboardLoaded(compute_dashboard(self.desk.store, clock.now())))
+        self.post_message(DashboardLoaded(compute_dashboard(self.desk.store, self.now())))
 
     def worker_failed(self, worker: Worker, error: BaseException) -> None:
         from tickets.errors import DeskError
 
-        text = str(error) if isinstance(error, DeskError) else f"unexpected error ({type(error).__name__})"
+        text = error_text(error) if isinstance(error, DeskError) else f"unexpected error ({type(error).__name__})"
         self.query_one("#dash-asof", Static).update(Content.styled(f"The figures could not be computed: {text}", BAD))
 
     def on_dashboard_loaded(self, message: DashboardLoaded) -> None:

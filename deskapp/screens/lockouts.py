@@ -6,7 +6,6 @@ Keys: u unlock the highlighted organization (a reason is required), r refresh, e
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from textual import on, work
@@ -14,43 +13,25 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Static
 from textual.worker import Worker
 
-from deskapp.screens.base import DeskScreen
+from deskapp.messages import LockoutsLoaded, OrganizationUnlocked
 from deskapp.screens.prompt import TextPromptScreen
-from deskapp.widgets.format import BAD, MUTED, OK, when
+from deskapp.screens.supervisor import SupervisorScreen
+from deskapp.widgets.format import BAD, OK, error_text, when
 
 if TYPE_CHECKING:  # pragma: no cover
     from tickets.agents import AgentInfo
     from tickets.verification import LockedOrganization
 
 
-@dataclass
-class LockoutsLoaded(Message):
-    locked: list[LockedOrganization]
-
-
-@dataclass
-class OrganizationUnlocked(Message):
-    organization: LockedOrganization
-    reason: str
-
-
-class LockoutsScreen(DeskScreen):
+class LockoutsScreen(SupervisorScreen):
     """Organizations locked for verification now, soonest to unlock first."""
 
-    DEFAULT_CSS = """
-    LockoutsScreen {
-        & #lockouts { padding: 0 1; }
-        & #lockouts-title { text-style: bold; color: $text-primary; }
-        & #lockouts-help { color: $text-muted; margin-bottom: 1; }
-        & #lockouts-table { height: 1fr; }
-        & #lockouts-outcome { height: auto; min-height: 1; margin-top: 1; }
-        & #lockouts-refused { padding: 1 2; }
-    }
-    """
+    SCREEN_NAME = "Lockouts"
+    REFUSED = ("Lockouts are", "V-5", "A locked organization unlocks by itself 24 hours after its "
+               "third failed verification.")
 
     BINDINGS = [
         Binding("u", "unlock", "Unlock", id="lockouts.unlock",
@@ -63,27 +44,7 @@ class LockoutsScreen(DeskScreen):
         super().__init__()
         self._locked: list[LockedOrganization] = []
 
-    @property
-    def agent(self) -> AgentInfo | None:
-        return getattr(self.app, "agent", None)
-
-    @property
-    def allowed(self) -> bool:
-        return self.agent is not None and self.agent.is_supervisor
-
-    def compose(self) -> ComposeResult:
-        yield Header()
-        if not self.allowed:
-            yield Static(
-                Content.assemble(
-                    ("Lockouts are for supervisors only (V-5).\n\n", BAD + " bold"),
-                    "A locked organization unlocks by itself 24 hours after its third failed verification.\n\n",
-                    ("Press Escape to go back.", MUTED),
-                ),
-                id="lockouts-refused",
-            )
-            yield Footer()
-            return
+    def compose_allowed(self) -> ComposeResult:
         with Vertical(id="lockouts"):
             yield Static("Organizations locked for verification (V-5)", id="lockouts-title")
             yield Static(
@@ -93,12 +54,8 @@ class LockoutsScreen(DeskScreen):
             )
             yield DataTable(id="lockouts-table", cursor_type="row", zebra_stripes=True)
             yield Static("", id="lockouts-outcome")
-        yield Footer()
 
-    def on_mount(self) -> None:
-        self.sub_title = "Lockouts"
-        if not self.allowed:
-            return
+    def mount_allowed(self) -> None:
         table = self.query_one("#lockouts-table", DataTable)
         table.add_column("Organization", key="ref")
         table.add_column("Name", key="name")
@@ -116,10 +73,6 @@ class LockoutsScreen(DeskScreen):
             return self.allowed
         return True
 
-    def action_close(self) -> None:
-        if len(self.app.screen_stack) > 1:
-            self.app.pop_screen()
-
     def action_refresh(self) -> None:
         self._load()
 
@@ -132,7 +85,7 @@ class LockoutsScreen(DeskScreen):
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return next((o for o in self._locked if str(o.id) == key), None)
 
-    @work(exclusive=True, group="lockouts-dialog")
+    @work(exclusive=True, exit_on_error=False, group="lockouts-dialog")
     async def action_unlock(self) -> None:
         org = self._highlighted()
         if org is None:
@@ -166,7 +119,7 @@ class LockoutsScreen(DeskScreen):
     def worker_failed(self, worker: Worker, error: BaseException) -> None:
         from tickets.errors import DeskError
 
-        text = str(error) if isinstance(error, DeskError) else f"unexpected error ({type(error).__name__})"
+        text = error_text(error) if isinstance(error, DeskError) else f"unexpected error ({type(error).__name__})"
         verb = "could not be unlocked" if worker.group == "lockouts-unlock" else "could not be read"
         self._outcome(Content.styled(f"The lockouts {verb}: {text}", BAD))
 
