@@ -150,6 +150,23 @@ def _silence_stdout() -> None:
         pass
 
 
+def _existing_database(url: str | None) -> str:
+    """The console's database (--db, $DESKAPP_DATABASE_URL, else the user's data folder); an
+    export never creates one: a SQLite file that is not there is an error, not a new empty file."""
+    from sqlalchemy.engine import make_url
+
+    from tickets.errors import DeskError
+    from tickets.store import default_database_url, normalise_url
+
+    url = url or default_database_url()
+    parsed = make_url(normalise_url(url))
+    database = parsed.database or ""
+    if parsed.get_backend_name() == "sqlite" and database not in ("", ":memory:") and not database.startswith("file:"):
+        if not Path(database).is_file():
+            raise DeskError(f"no database at {database}: give --db URL, or create it with `deskapp db upgrade`")
+    return url
+
+
 def cmd_export(args) -> int:
     from tickets.agents import authenticate
     from tickets.errors import DeskError, NotAllowed
@@ -160,7 +177,7 @@ def cmd_export(args) -> int:
     filt = _filter(args)  # bad dates fail before the database is touched
     if args.unmasked and not args.agent:
         raise NotAllowed("E-1: --unmasked needs a supervisor: add --agent NAME (the PIN is asked for)", rule="E-1")
-    store = Store.from_url(args.db)
+    store = Store.from_url(_existing_database(args.db))
     try:
         check_schema(store.engine)
         actor = None

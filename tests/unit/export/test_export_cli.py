@@ -168,3 +168,25 @@ def test_progress_on_a_terminal_only(store, desk, monkeypatch, tmp_path):
     shown = terminal.getvalue()
     assert shown.startswith("\rexporting: 3 tickets (")
     assert f"\rexported 3 tickets to {target} in " in shown and shown.endswith("\n")
+
+
+def test_without_db_the_export_reads_the_consoles_database_and_never_creates_one(
+        store, desk, monkeypatch, capsys, tmp_path):
+    """Issue 11: no --db means the console's database (DESKAPP_DATABASE_URL, else the user's data
+    folder); a missing SQLite file is an error, not a new empty database."""
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    monkeypatch.delenv("DESKAPP_DATABASE_URL", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert main(["export", "--format", "csv"]) == 1
+    err = capsys.readouterr().err
+    assert err == (f"deskapp: error: no database at {tmp_path / 'data' / 'deskapp' / 'deskapp.db'}: "
+                   "give --db URL, or create it with `deskapp db upgrade`\n")
+    assert list(here.iterdir()) == [] and not (tmp_path / "data").exists()  # nothing created anywhere
+
+    monkeypatch.setenv("DESKAPP_DATABASE_URL", _url(store))  # what the console would open
+    assert main(["export", "--format", "jsonl"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(rows) == 3
+    assert list(here.iterdir()) == []
