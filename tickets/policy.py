@@ -16,6 +16,7 @@ written ISO (2027-01-04) in the texts agents read.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -279,6 +280,8 @@ class Decision:
     # The range the requested date must fall in (V-1: today .. term end), when the kind has one.
     requested_date_range: tuple[date, date] | None = None
     refund_requested: bool = False
+    # C-4/C-5: whether a refund may be asked for at all (the form offers the box only then).
+    refund_offered: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -291,6 +294,7 @@ class Decision:
             "needs_callback": self.needs_callback,
             "required_fields": list(self.required_fields),
             "refund_requested": self.refund_requested,
+            "refund_offered": self.refund_offered,
         }
 
 
@@ -401,6 +405,8 @@ def _decision(c: _Ctx, refusals: list[Reason], grant: Callable[[], _Grant]) -> D
         subject_ref=c.sub.ref,
         subject_name=c.sub.name,
         refund_requested=c.refund_requested,
+        refund_offered=(c.kind is TicketKind.CANCEL_EARLY
+                        and not refund_request_refusals(dataclasses.replace(c, refund_requested=True))),
     )
     if refusals:
         return Decision(allowed=False, reasons=tuple(refusals), checklist=(), consequences=None,

@@ -25,7 +25,7 @@ from deskapp.screens.base import DeskScreen
 from deskapp.validators import parse_date, parse_utc_datetime
 from deskapp.widgets.checklist import CheckList
 from deskapp.widgets.field import LabeledInput
-from deskapp.widgets.format import BAD, MUTED, consequences_content, day, lines, reason_lines
+from deskapp.widgets.format import BAD, MUTED, consequences_content, day, field_label, lines, reason_lines
 
 RESOURCES = "unsubscribe_resource"
 FREE_TEXT = ("reason", "note")
@@ -36,6 +36,8 @@ class TicketFormScreen(DeskScreen):
     BINDINGS = [
         Binding("ctrl+s", "file", "File ticket", id="file", tooltip="Check, confirm with the caller, then file"),
         Binding("escape", "back", "Back", id="back", tooltip="Back to the account; what you typed is kept"),
+        Binding("ctrl+a", "select_allowed", "Select all allowed", id="select_allowed",
+                tooltip="U-1: choose every renewal resource the rules allow (refused ones stay out)"),
     ]
 
     def __init__(self, subscription_ref: str, kind: str) -> None:
@@ -49,6 +51,11 @@ class TicketFormScreen(DeskScreen):
         self.view = self.call.account.subscription(subscription_ref)
         self._checklist_shown: tuple[tuple[str, str], ...] = ()
         self._filing = False
+        # C-4/C-5: the Refund box only where the policy allows a refund request at all (not for an
+        # Office 365 trial, nor an Intune product key); a request kept from before is dropped.
+        self.refund_offered = self.kind.value == "cancel_early" and self._decide(refund_requested=False).refund_offered
+        if not self.refund_offered:
+            self.state.refund_requested = False
 
     @property
     def batch(self) -> bool:
@@ -85,9 +92,10 @@ class TicketFormScreen(DeskScreen):
                     d365 = facts.product.value == "d365"
                     yield field("Requested date", "requested_date", [v.IsoDate()], required=d365,
                                 placeholder=f"YYYY-MM-DD, by {day(facts.term_end)}")
-                    with Horizontal(id="refund-row"):
-                        yield Label("Refund", classes="field-label")
-                        yield CheckList(id="refund_requested")
+                    if self.refund_offered:
+                        with Horizontal(id="refund-row"):
+                            yield Label("Refund", classes="field-label")
+                            yield CheckList(id="refund_requested")
                 if self.kind.value == "migration_on_premises":
                     yield field("Transfer time (UTC)", "transfer_at", [v.UtcDateTime()], required=True,
                                 placeholder="YYYY-MM-DD HH:MM")
@@ -114,13 +122,23 @@ class TicketFormScreen(DeskScreen):
                 [(res.ref, self._resource_prompt(res, decision)) for res, decision in self.view.resources],
                 self.state.resources,
             )
-        if self.kind.value == "cancel_early":
+        if self.refund_offered:
             self.query_one("#refund_requested", CheckList).set_items(
                 [("refund", "the caller asks for a refund (C-4): it goes to review and needs a callback (V-8)")],
                 {"refund"} if self.state.refund_requested else set(),
             )
         self._redecide()
         self._focus_first()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "select_allowed":
+            return self.batch
+        return True
+
+    def action_select_allowed(self) -> None:
+        resources = self.query_one("#resources", CheckList)
+        resources.tick(res.ref for res, decision in self.view.resources if decision.allowed)
+        resources.focus()
 
     def _focus_first(self) -> None:
         self.query_one("#resources" if self.batch else "#checklist", CheckList).focus()
@@ -131,15 +149,18 @@ class TicketFormScreen(DeskScreen):
         """The policy's answer for what is typed now: a Decision, or a BatchDecision."""
         from tickets import policy
 
-        account = self.call.account
-        now = self.desk.now()
         if self.batch:
             chosen = [res for res, _ in self.view.resources if res.ref in self.state.resources]
-            return policy.decide_batch(chosen, account.caller_facts, now)
+            return policy.decide_batch(chosen, self.call.account.caller_facts, self.desk.now())
+        return self._decide(refund_requested=self.state.refund_requested)
+
+    def _decide(self, *, refund_requested: bool) -> Any:
+        from tickets import policy
+
         requested = parse_date(self.state.values.get("requested_date", ""))
         return policy.decide(
-            self.kind, self.view.facts, account.caller_facts, now,
-            requested_date=requested, refund_requested=self.state.refund_requested,
+            self.kind, self.view.facts, self.call.account.caller_facts, self.desk.now(),
+            requested_date=requested, refund_requested=refund_requested,
         )
 
     def _checklist_items(self, decided) -> tuple[tuple[str, str], ...]:
@@ -235,11 +256,11 @@ class TicketFormScreen(DeskScreen):
                 result = labeled.input.validate(value)
                 if result is not None and not result.is_valid:
                     labeled.set_message("; ".join(result.failure_descriptions))
-                    problems.append(f"{labeled.input.id}: {'; '.join(result.failure_descriptions)}")
+                    problems.append(f"{labeled.label}: {'; '.join(result.failure_descriptions)}")
         for name in (*FREE_TEXT, "it_contact"):
             text = self.state.values.get(name, "")
             if text and find_credential(text):
-                problems.append(f"V-6: the {name} looks like it holds a password, PIN or code: remove it")
+                problems.append(f"V-6: the {field_label(name)} looks like it holds a password, PIN or code: remove it")
         if problems:
             return problems
         now = self.desk.now()
@@ -298,8 +319,25 @@ class TicketFormScreen(DeskScreen):
         problems = self._problems(decided)
         self._show_problems(problems)
         if problems:
+            self._focus_first_missing()
             return
         self.confirm_and_file(decided)
+
+    def _focus_first_missing(self) -> None:
+        """After a refused submit: the first checklist item still to confirm, else the first
+        field with a message or still empty and required, else the resources."""
+        missing = [key for key, _ in self._checklist_shown if key not in self.state.confirmed]
+        if missing:
+            checklist = self.query_one("#checklist", CheckList)
+            checklist.focus()
+            checklist.move_to(missing[0])
+            return
+        for labeled in self.query(LabeledInput):
+            if labeled.message or (labeled.has_class("-required") and not labeled.value.strip()):
+                labeled.input.focus()
+                return
+        if self.batch:
+            self.query_one("#resources", CheckList).focus()
 
     def _summary(self, decided) -> Content:
         facts = self.view.facts
@@ -358,7 +396,7 @@ class TicketFormScreen(DeskScreen):
             for key, text in errors.items():
                 if self.query(f"#field-{key}"):
                     self.query_one(f"#field-{key}", LabeledInput).set_message(text)
-            problems = [f"{k}: {t}" for k, t in errors.items()]
+            problems = [f"{field_label(k)}: {t}" for k, t in errors.items()]
         elif isinstance(errors, list):
             problems = list(errors)
         else:
