@@ -274,10 +274,15 @@ async def capture(store, clock, out: Path) -> list[Path]:
     return written
 
 
-async def end_call(pilot: Pilot, note: str) -> None:
+async def end_call_keys(pilot: Pilot) -> None:
+    """ctrl+g: the wrap-up dialog."""
     await settle(pilot)
     await pilot.press("ctrl+g")
     await settle(pilot)
+
+
+async def end_call(pilot: Pilot, note: str) -> None:
+    await end_call_keys(pilot)
     await type_text(pilot, note)
     await pilot.press("enter")
     await settle(pilot)

@@ -13,11 +13,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.widgets import DataTable, Sparkline, Static
+from textual.widgets import Sparkline, Static
 from textual.worker import Worker
 
 from deskapp.messages import DashboardLoaded
 from deskapp.screens.supervisor import SupervisorScreen
+from deskapp.widgets.fit_table import FitTable
 from deskapp.widgets.format import BAD, MUTED, WARN, error_text, when
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -78,20 +79,15 @@ class DashboardScreen(SupervisorScreen):
             with Horizontal(id="dash-tables"):
                 with Vertical():
                     yield Static("Tickets by kind and status", classes="dash-table-title")
-                    yield DataTable(id="dash-kinds", cursor_type="row", zebra_stripes=True)
+                    yield FitTable(id="dash-kinds")
                 with Vertical(classes="-narrow"):
                     yield Static("Tickets per agent, this week", classes="dash-table-title")
-                    yield DataTable(id="dash-agents", cursor_type="row", zebra_stripes=True)
+                    yield FitTable(id="dash-agents")
 
     def mount_allowed(self) -> None:
-        kinds = self.query_one("#dash-kinds", DataTable)
-        kinds.add_column("Kind", key="kind")
-        kinds.add_column("Status", key="status")
-        kinds.add_column("Today", key="today")
-        kinds.add_column("Week", key="week")
-        agents = self.query_one("#dash-agents", DataTable)
-        agents.add_column("Agent", key="agent")
-        agents.add_column("Tickets", key="tickets")
+        self.query_one("#dash-kinds", FitTable).set_columns(
+            [("Kind", "kind", 10), ("Status", "status", 8), ("Today", "today", 5), ("Week", "week", 4)])
+        self.query_one("#dash-agents", FitTable).set_columns([("Agent", "agent", 10), ("Tickets", "tickets", 7)])
         self._load()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -137,14 +133,8 @@ class DashboardScreen(SupervisorScreen):
             f"with {busiest.calls}"
         )
 
-        kinds = self.query_one("#dash-kinds", DataTable)
-        kinds.clear()
-        for row in board.tickets:
-            kinds.add_row(row.kind.label, row.status.label, str(row.today), str(row.week))
-        kinds.add_row(Content.styled("All kinds", "bold"), "", str(board.tickets_today), str(board.tickets_week))
-        agents = self.query_one("#dash-agents", DataTable)
-        agents.clear()
-        for agent in board.tickets_per_agent_week:
-            agents.add_row(f"{agent.display_name} ({agent.name})", str(agent.tickets))
-        if not board.tickets_per_agent_week:
-            agents.add_row(Content.styled("no tickets this week", MUTED), "")
+        kinds = [(None, (row.kind.label, row.status.label, str(row.today), str(row.week))) for row in board.tickets]
+        kinds.append((None, ("All kinds", "", str(board.tickets_today), str(board.tickets_week))))
+        self.query_one("#dash-kinds", FitTable).set_rows(kinds)
+        agents = [(None, (f"{a.display_name} ({a.name})", str(a.tickets))) for a in board.tickets_per_agent_week]
+        self.query_one("#dash-agents", FitTable).set_rows(agents or [(None, ("no tickets this week", ""))])

@@ -19,6 +19,7 @@ from textual.worker import Worker
 from deskapp.messages import LockoutsLoaded, OrganizationUnlocked
 from deskapp.screens.prompt import TextPromptScreen
 from deskapp.screens.supervisor import SupervisorScreen
+from deskapp.widgets.fit_table import FitTable
 from deskapp.widgets.format import BAD, OK, error_text, when
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -52,15 +53,13 @@ class LockoutsScreen(SupervisorScreen):
                 "Unlock only when you are sure the failures were honest mistakes: the next caller gets 3 new tries.",
                 id="lockouts-help",
             )
-            yield DataTable(id="lockouts-table", cursor_type="row", zebra_stripes=True)
+            yield FitTable(id="lockouts-table")
             yield Static("", id="lockouts-outcome")
 
     def mount_allowed(self) -> None:
-        table = self.query_one("#lockouts-table", DataTable)
-        table.add_column("Organization", key="ref")
-        table.add_column("Name", key="name")
-        table.add_column("Locked until", key="until")
-        table.add_column("Failures", key="failures")
+        table = self.query_one("#lockouts-table", FitTable)
+        table.set_columns([("Organization", "ref", 8), ("Name", "name", 10), ("Locked until", "until", 12),
+                           ("Failures", "failures", 8)])
         table.focus()
         self._load()
 
@@ -128,10 +127,8 @@ class LockoutsScreen(SupervisorScreen):
     def on_lockouts_loaded(self, message: LockoutsLoaded) -> None:
         message.stop()
         self._locked = list(message.locked)
-        table = self.query_one("#lockouts-table", DataTable)
-        table.clear()
-        for org in self._locked:
-            table.add_row(org.ref, org.name, when(org.locked_until), str(org.failures), key=str(org.id))
+        self.query_one("#lockouts-table", FitTable).set_rows(
+            [(str(o.id), (o.ref, o.name, when(o.locked_until), str(o.failures))) for o in self._locked])
         if not self._locked:
             self.query_one("#lockouts-title", Static).update("No organization is locked for verification (V-5)")
         else:

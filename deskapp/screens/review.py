@@ -32,6 +32,7 @@ from deskapp.screens.confirm import ConfirmScreen
 from deskapp.screens.prompt import TextPromptScreen
 from deskapp.screens.supervisor import SupervisorScreen
 from deskapp.widgets import ticket_sections as sections
+from deskapp.widgets.fit_table import FitTable
 from deskapp.widgets.format import BAD, MUTED, OK, WARN, error_text, lines, when
 from deskapp.widgets.hanging import hang
 
@@ -81,7 +82,7 @@ class ReviewQueueScreen(SupervisorScreen):
         with Horizontal(id="review-body"):
             with Vertical(id="review-left"):
                 yield Static("Waiting for review — oldest first", id="review-title")
-                yield DataTable(id="review-table", cursor_type="row", zebra_stripes=True)
+                yield FitTable(id="review-table")
                 yield Static("", id="review-page")
             with VerticalScroll(id="review-detail"):
                 yield Static("", id="review-outcome")
@@ -90,13 +91,9 @@ class ReviewQueueScreen(SupervisorScreen):
                     yield Static("", id=f"review-{name}")
 
     def mount_allowed(self) -> None:
-        table = self.query_one("#review-table", DataTable)
-        table.add_column("Ticket", key="ref")
-        table.add_column("Kind", key="kind")
-        table.add_column("Status", key="status")
-        table.add_column("Waiting", key="age")
-        table.add_column("Filed by", key="filed_by")
-        table.add_column("Organization", key="org")
+        table = self.query_one("#review-table", FitTable)
+        table.set_columns([("Ticket", "ref", 9), ("Kind", "kind", 10), ("Status", "status", 8),
+                           ("Waiting", "age", 7), ("Filed by", "filed_by", 6), ("Organization", "org", 10)])
         table.focus()
         self._load_page(self._after[-1], len(self._after))
 
@@ -272,12 +269,10 @@ class ReviewQueueScreen(SupervisorScreen):
         message.stop()
         page, number = message.page, message.page_number
         self.page = page
-        table = self.query_one("#review-table", DataTable)
+        table = self.query_one("#review-table", FitTable)
         keep = self._current_id
-        table.clear()
         now = self.now()
-        for row in page.rows:
-            table.add_row(*self._cells(row, now), key=str(row.id))
+        table.set_rows([(str(row.id), self._cells(row, now)) for row in page.rows])
         first = (number - 1) * PAGE_SIZE + 1
         if page.rows:
             span = f"tickets {first}–{first + len(page.rows) - 1}"
@@ -336,11 +331,8 @@ class ReviewQueueScreen(SupervisorScreen):
     def on_ticket_loaded(self, message: TicketLoaded) -> None:
         message.stop()
         detail = message.detail
-        table = self.query_one("#review-table", DataTable)
-        try:  # the row shows the ticket's status as it is now (decided here or elsewhere)
-            table.update_cell(str(detail.row.id), "status", detail.row.status.label)
-        except Exception:  # noqa: BLE001 - the row may have left this page
-            pass
+        # The row shows the ticket's status as it is now (decided here or elsewhere).
+        self.query_one("#review-table", FitTable).set_cell(str(detail.row.id), "status", detail.row.status.label)
         if self._refused_on is not None and self._refused_on[0] == detail.row.id:
             self._explain_refusal(detail, self._refused_on[1])
             self._refused_on = None

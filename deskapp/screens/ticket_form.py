@@ -25,7 +25,8 @@ from deskapp.screens.base import DeskScreen
 from deskapp.validators import parse_date, parse_utc_datetime
 from deskapp.widgets.checklist import CheckList
 from deskapp.widgets.field import LabeledInput
-from deskapp.widgets.format import BAD, MUTED, consequences_content, day, field_label, lines, reason_lines
+from deskapp.widgets.hanging import hang
+from deskapp.widgets.format import BAD, MUTED, OK, consequences_content, day, field_label, lines, reason_lines
 
 RESOURCES = "unsubscribe_resource"
 FREE_TEXT = ("reason", "note")
@@ -82,6 +83,8 @@ class TicketFormScreen(DeskScreen):
         )
         with Horizontal(id="form-panes"):
             with VerticalScroll(id="form"):
+                # At the top: after a refused submit the reasons and the item focused show together.
+                yield Static("", id="form-problems")
                 if self.batch:
                     yield Static("Renewal resources to unsubscribe (space to choose, U-2)", classes="section")
                     yield CheckList(id="resources", empty="no renewal resources")
@@ -104,7 +107,6 @@ class TicketFormScreen(DeskScreen):
                 yield field("Reason" if self.batch else "Caller's reason", "reason", [v.NoCredential()],
                             required=self.batch)
                 yield field("Note", "note", [v.NoCredential()])
-                yield Static("", id="form-problems")
             with VerticalScroll(id="consequences-pane"):
                 yield Static("Consequences (T-1)", classes="section")
                 yield Static(id="consequences")
@@ -180,26 +182,40 @@ class TicketFormScreen(DeskScreen):
         if items != self._checklist_shown:
             self.query_one("#checklist", CheckList).set_items(items, self.state.confirmed)
             self._checklist_shown = items
-        self.query_one("#consequences", Static).update(self._consequences(decided))
+        self.query_one("#consequences", Static).update(hang(self._consequences(decided)))
 
     def _consequences(self, decided) -> Content:
         if self.batch:
             if not self.state.resources:
                 return Content.styled("Choose the resources to see what follows.", MUTED)
-            parts: list[Content] = []
-            for res, decision in decided.allowed:
-                parts.append(Content.styled(f"{res.ref} {res.description}", "bold"))
-                parts.append(consequences_content(decision.consequences.as_dict()))
-            for res, decision in decided.refused:
-                parts.append(Content.assemble((f"{res.ref} {res.description}", "bold"), (" — refused", BAD)))
-                parts += reason_lines(decision.reasons, BAD)
-            return lines(parts)
+            return self._batch_consequences(decided)
         if not decided.allowed:
             return lines([Content.styled("Refused as it stands:", "bold " + BAD),
                           *reason_lines(decided.reasons, BAD)])
         return consequences_content(
             decided.consequences.as_dict(), needs_review=decided.needs_review, needs_callback=decided.needs_callback,
         )
+
+    def _batch_consequences(self, decided) -> Content:
+        """Every chosen resource on its own line (so all of them show), then what follows for
+        each of them once; refused ones with their reasons."""
+        allowed, refused = decided.allowed, decided.refused
+        parts: list[Content] = [Content.styled(
+            f"{len(allowed)} to unsubscribe" + (f", {len(refused)} refused" if refused else ""), "bold")]
+        for res, decision in allowed:
+            effective = decision.consequences.effective_date if decision.consequences else None
+            parts.append(Content.assemble(("✓ ", OK), (res.ref, "bold"), f" {res.description}, effective {day(effective)}"))
+        for res, decision in refused:
+            parts.append(Content.assemble(("✗ ", BAD), (res.ref, "bold"), f" {res.description}", (" refused", BAD)))
+            parts += reason_lines(decision.reasons, BAD, indent="    ")
+        if allowed:
+            shared = [d.consequences.as_dict() for _, d in allowed if d.consequences]
+            first = dict(shared[0]) if shared else {}
+            notes = [n for n in first.get("notes", []) if all(n in other.get("notes", []) for other in shared)]
+            first.update(effective_date="as listed above", notes=notes)
+            parts += [Content(""), Content.styled("For each resource to unsubscribe:", "bold"),
+                      consequences_content(first, needs_review=False, needs_callback=False)]
+        return lines(parts)
 
     # --- keeping what is typed ---------------------------------------------------------------
 
@@ -291,10 +307,11 @@ class TicketFormScreen(DeskScreen):
             box.update("")
             box.set_class(False, "-shown")
             return
-        box.update(lines([Content.styled(heading, "bold " + BAD), *[Content.styled(f"  {p}", BAD) for p in problems]]))
+        box.update(hang(lines([Content.styled(heading, "bold " + BAD),
+                               *[Content.styled(f"  • {p}", BAD) for p in problems]])))
         box.set_class(True, "-shown")
         form = self.query_one("#form", VerticalScroll)
-        self.call_after_refresh(form.scroll_to_widget, box, animate=False)
+        self.call_after_refresh(form.scroll_home, animate=False)
 
     def request(self):
         from tickets.filing import FilingRequest
@@ -329,8 +346,9 @@ class TicketFormScreen(DeskScreen):
         missing = [key for key, _ in self._checklist_shown if key not in self.state.confirmed]
         if missing:
             checklist = self.query_one("#checklist", CheckList)
-            checklist.focus()
-            checklist.move_to(missing[0])
+            checklist.focus(scroll_visible=False)
+            # After the problems box has been laid out and the form scrolled home.
+            self.call_after_refresh(lambda: self.call_after_refresh(checklist.move_to, missing[0]))
             return
         for labeled in self.query(LabeledInput):
             if labeled.message or (labeled.has_class("-required") and not labeled.value.strip()):

@@ -152,22 +152,19 @@ FIELD_LABELS: Mapping[str, str] = {
     "search": "Search",
 }
 
-ROLE_LABELS: Mapping[str, str] = {
-    "admin": "admin",
-    "billing_admin": "billing admin",
-    "ims_billing_admin": "Internet Marketing billing admin",
-    "agent": "agent",
-    "supervisor": "supervisor",
-}
-
-
 def field_label(key: str) -> str:
     """A field as the desk names it ("org_name" -> "Organization name")."""
     return FIELD_LABELS.get(key) or label(key).capitalize()
 
 
 def role_label(role: str) -> str:
-    return ROLE_LABELS.get(str(role), label(role))
+    """A caller's role as the desk says it (tickets.enums.Role.label)."""
+    from tickets.enums import Role
+
+    try:
+        return Role(str(role)).label
+    except ValueError:
+        return label(role)
 
 
 def roles_text(roles: Iterable[str]) -> str:
