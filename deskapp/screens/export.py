@@ -127,7 +127,9 @@ class ExportScreen(SupervisorScreen):
             yield Static("", id="export-result")
 
     def mount_allowed(self) -> None:
-        self.query_one("#export-path", Input).value = default_path("csv", self.now())
+        path = self.query_one("#export-path", Input)
+        path.value = default_path("csv", self.now())
+        path.cursor_position = len(path.value)  # the file name shows, not only the folder
         self._show_masking()
         self.query_one("#export-format", Select).focus()
 

@@ -18,6 +18,15 @@ def snapshot_template(tmp_path_factory) -> SeededTemplate:
 
 
 @pytest.fixture
+def seeded_store(snapshot_template, tmp_path, clock, monkeypatch):
+    """A fresh copy of the seeded demo store; exports default to a fixed folder (it shows)."""
+    monkeypatch.setenv("XDG_DATA_HOME", "/tmp/deskapp-snapshots")
+    store = snapshot_template.store(tmp_path, clock)
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
 def seeded_app(snapshot_template, tmp_path, clock):
     """A console on a fresh copy of the seeded demo store, its clock frozen at testkit.T0."""
     from deskapp.app import DeskApp
