@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover - names only
     from tickets.store import Store
     from tickets.verification import LockedOrganization, OrganizationHandle, VerificationResult
     from tickets.dashboard import Dashboard
+    from tickets.signin import SignInLock
     from deskapp.screens.export import ExportRequest
 
 
@@ -129,6 +130,7 @@ class DashboardLoaded(Message):
 @dataclass
 class LockoutsLoaded(Message):
     locked: list[LockedOrganization]
+    agents: list[SignInLock]  # agents locked out of signing in
 
 
 @dataclass

@@ -188,20 +188,15 @@ def demo_caller(key: str) -> dict[str, Any]:
 def make_demo_store(directory: Path, at: datetime = FROZEN_AT):
     """A migrated demo database in `directory` on a clock frozen at `at`."""
     from tickets.clock import FixedClock
-    from tickets.demo import seed_demo
-    from tickets.schema import upgrade
-    from tickets.store import Store
+    from tickets.demo import create_demo_store
 
     clock = FixedClock(at)
-    store = Store.from_url(f"sqlite:///{directory / 'demo.db'}", clock)
-    upgrade(store.engine)
-    seed_demo(store, now=clock.now())
-    return store, clock
+    return create_demo_store(directory / "demo.db", clock), clock
 
 
 async def capture(out: Path, size: tuple[int, int] = SIZE, names: list[str] | None = None) -> list[Path]:
     """Every stop of deskapp.screen_tour, each on a fresh demo database, as `out/<name>.svg`."""
-    from deskapp.app import DeskApp
+    from deskapp.factory import make_app
     from deskapp.screen_tour import STOPS
 
     written: list[Path] = []
@@ -213,7 +208,7 @@ async def capture(out: Path, size: tuple[int, int] = SIZE, names: list[str] | No
             try:
                 if stop.prepare is not None:
                     stop.prepare(store)
-                app = DeskApp(store=store, clock=clock)
+                app = make_app(store, clock)
                 async with app.run_test(size=size) as pilot:
                     await stop.drive(pilot)
                     await settle(pilot)

@@ -1,7 +1,7 @@
 """The supervisors' dashboard: today's and this week's figures (tickets.dashboard computes them
 in SQL; this screen only shows them). Keys: r refresh, escape back.
 
-Days are UTC days; "this week" is the last 7 UTC days, today included.
+Days are the desk's days (its time zone, deskapp.config); "this week" is the last 7, today included.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ from textual.content import Content
 from textual.widgets import Sparkline, Static
 from textual.worker import Worker
 
+from deskapp.live import LiveScreen
 from deskapp.messages import DashboardLoaded
 from deskapp.screens.supervisor import SupervisorScreen
 from deskapp.widgets.fit_table import FitTable
-from deskapp.widgets.format import BAD, MUTED, WARN, error_text, when
+from deskapp.widgets.format import BAD, MUTED, WARN, day, desk_zone, error_text, when, zone_name
 
 if TYPE_CHECKING:  # pragma: no cover
     from tickets.dashboard import Dashboard
@@ -52,7 +53,7 @@ def _figures(board: Dashboard) -> Content:
     return Content("\n").join(lines)
 
 
-class DashboardScreen(SupervisorScreen):
+class DashboardScreen(LiveScreen, SupervisorScreen):
     """Tickets, verification failures, lockouts, the review backlog and calls, at a glance."""
 
     SCREEN_NAME = "Dashboard"
@@ -72,7 +73,7 @@ class DashboardScreen(SupervisorScreen):
             yield Static("Computing…", id="dash-asof")
             yield Static("", id="dash-figures")
             with Vertical(id="dash-calls-box"):
-                yield Static("Calls per day, last 14 UTC days", id="dash-calls-title")
+                yield Static("Calls per day, last 14 days", id="dash-calls-title")
                 yield Sparkline([], id="dash-calls")
                 yield Static("", id="dash-calls-axis")
                 yield Static("", id="dash-calls-figures")
@@ -88,7 +89,9 @@ class DashboardScreen(SupervisorScreen):
         self.query_one("#dash-kinds", FitTable).set_columns(
             [("Kind", "kind", 10), ("Status", "status", 8), ("Today", "today", 5), ("Week", "week", 4)])
         self.query_one("#dash-agents", FitTable).set_columns([("Agent", "agent", 10), ("Tickets", "tickets", 7)])
+        self.query_one("#dash-figures").loading = True  # a loading indicator until the figures come
         self._load()
+        self.watch_changes(self._load)  # the figures move without a key (issue 14)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "refresh":
@@ -97,17 +100,19 @@ class DashboardScreen(SupervisorScreen):
 
     def action_refresh(self) -> None:
         self.query_one("#dash-asof", Static).update(Content.styled("Computing…", MUTED))
+        self.query_one("#dash-figures").loading = True
         self._load()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="dashboard")
     def _load(self) -> None:
         from tickets.dashboard import compute_dashboard
 
-        self.post_message(DashboardLoaded(compute_dashboard(self.desk.store, self.now())))
+        self.post_message(DashboardLoaded(compute_dashboard(self.desk.store, self.now(), desk_zone())))
 
     def worker_failed(self, worker: Worker, error: BaseException) -> None:
         from tickets.errors import DeskError
 
+        self.query_one("#dash-figures").loading = False
         text = error_text(error) if isinstance(error, DeskError) else f"unexpected error ({type(error).__name__})"
         self.query_one("#dash-asof", Static).update(Content.styled(f"The figures could not be computed: {text}", BAD))
 
@@ -115,10 +120,11 @@ class DashboardScreen(SupervisorScreen):
         message.stop()
         board = self.board = message.board
         self.query_one("#dash-asof", Static).update(
-            f"As of {when(board.now)} · today: since 00:00 UTC · this week: the last 7 UTC days, "
-            f"since {board.week_start.date().isoformat()} · r refreshes"
+            f"As of {when(board.now)} · today: since 00:00 {zone_name(board.today_start)} · "
+            f"this week: the last 7 days, since {day(board.week_start)} · r refreshes"
         )
         self.query_one("#dash-figures", Static).update(_figures(board))
+        self.query_one("#dash-figures").loading = False
 
         counts = board.call_counts
         # One value per day, drawn CHART_CELLS_PER_DAY cells wide (the chart is exactly that wide).

@@ -28,6 +28,7 @@ from textual.widgets import DataTable, Static
 from textual.worker import Worker, get_current_worker
 
 from deskapp.messages import TicketChanged, TicketLoaded, TicketPageLoaded
+from deskapp.live import LiveScreen, keep_in_view
 from deskapp.screens.confirm import ConfirmScreen
 from deskapp.screens.prompt import TextPromptScreen
 from deskapp.screens.supervisor import SupervisorScreen
@@ -43,7 +44,7 @@ if TYPE_CHECKING:  # pragma: no cover
 # --- the queue -------------------------------------------------------------------------------
 
 
-class ReviewQueueScreen(SupervisorScreen):
+class ReviewQueueScreen(LiveScreen, SupervisorScreen):
     """Tickets waiting for a supervisor, oldest first, one page at a time, with the evidence."""
 
     SCREEN_NAME = "Review queue"
@@ -96,6 +97,7 @@ class ReviewQueueScreen(SupervisorScreen):
                            ("Waiting", "age", 7), ("Filed by", "filed_by", 6), ("Organization", "org", 10)])
         table.focus()
         self._load_page(self._after[-1], len(self._after))
+        self.watch_changes(self.action_refresh)  # new tickets appear without a key (issue 14)
 
     # -- keys --------------------------------------------------------------------------------
 
@@ -155,7 +157,7 @@ class ReviewQueueScreen(SupervisorScreen):
     @work(exclusive=True, exit_on_error=False, group="review-dialog")
     async def action_approve(self) -> None:
         from tickets.enums import TicketKind, TicketStatus
-        from tickets.lifecycle import EXPEDITED_DELETION
+        from tickets.policy.expedited import deletion_date
 
         detail = self.detail
         if detail is None:
@@ -167,7 +169,7 @@ class ReviewQueueScreen(SupervisorScreen):
             ),
         ]
         if detail.row.kind is TicketKind.EXPEDITED_DEPROVISIONING:
-            deletion = (self.now() + EXPEDITED_DELETION).date().isoformat()
+            deletion = deletion_date(self.now()).isoformat()
             parts.append(Content.styled(
                 f"X-2: approving now deletes all its data on {deletion} (3 days from approval). "
                 "X-3: nothing can be reversed once the data is deleted.", WARN))
@@ -268,7 +270,9 @@ class ReviewQueueScreen(SupervisorScreen):
 
         message.stop()
         page, number = message.page, message.page_number
-        self.page = page
+        if self.live_pending:  # the ticket being looked at stays in view even once decided
+            page = keep_in_view(page, self.page, self._current_id)
+        self.page, self.live_pending = page, False
         table = self.query_one("#review-table", FitTable)
         keep = self._current_id
         now = self.now()
@@ -370,10 +374,10 @@ class ReviewQueueScreen(SupervisorScreen):
             text = f"{result.ref} {result.status.label} at {when(result.at)}."
             if result.status is TicketStatus.APPROVED and self.detail and self.detail.row.id == ticket_id:
                 from tickets.enums import TicketKind
-                from tickets.lifecycle import EXPEDITED_DELETION
+                from tickets.policy.expedited import deletion_date
 
                 if self.detail.row.kind is TicketKind.EXPEDITED_DEPROVISIONING:
-                    text += f" All its data is deleted on {(result.at + EXPEDITED_DELETION).date().isoformat()} (X-1, X-2)."
+                    text += f" All its data is deleted on {deletion_date(result.at).isoformat()} (X-1, X-2)."
             self._show_outcome(text, ok=True)
             self.notify(text, title="Decided")
         if ticket_id is not None:

@@ -17,15 +17,6 @@ from deskapp.widgets.fit_table import FitTable
 from deskapp.widgets.format import label
 
 STATUSES = ("open", "pending_review", "approved", "rejected", "in_progress", "resolved", "withdrawn")
-KINDS = (
-    ("cancel_end_of_term", "End-of-term cancellation"),
-    ("cancel_early", "Early cancellation"),
-    ("expedited_deprovisioning", "Expedited deprovisioning"),
-    ("migration_on_premises", "Migration to on-premises"),
-    ("reversal", "30-day reversal"),
-    ("ims_cancellation", "Internet Marketing cancellation"),
-    ("unsubscribe_resource", "Unsubscribe renewal resource"),
-)
 
 
 class TicketListScreen(DeskScreen):
@@ -47,11 +38,14 @@ class TicketListScreen(DeskScreen):
         self._loaded_filters: tuple[list[str], list[str]] | None = None
 
     def compose(self) -> ComposeResult:
+        from tickets.kinds import KINDS
+
         yield Header()
         yield Static(self._title(), id="tickets-title", markup=False)
         with Horizontal(id="ticket-filters"):
             yield Select([(label(s), s) for s in STATUSES], prompt="Any status", id="status-filter", compact=True)
-            yield Select([(name, value) for value, name in KINDS], prompt="Any kind", id="kind-filter", compact=True)
+            yield Select([(spec.label, kind.value) for kind, spec in KINDS.items()], prompt="Any kind",
+                         id="kind-filter", compact=True)
         yield FitTable(id="ticket-table")
         yield Static("", id="page-info", markup=False)
         yield Footer()

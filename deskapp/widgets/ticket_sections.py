@@ -223,20 +223,15 @@ def confirmed(d: TicketDetail) -> Content:
 
 def consequences(d: TicketDetail, now: datetime) -> Content:
     from tickets.enums import TicketKind, TicketStatus
-    from tickets.lifecycle import EXPEDITED_DELETION
+    from tickets.policy.expedited import deletion_date
 
-    shown = dict(d.consequences)
-    if d.data_deletion_date:
-        shown["data_deletion_date"] = d.data_deletion_date
-    if d.reversal_deadline:
-        shown["reversal_deadline"] = d.reversal_deadline
     parts: list[Content | str] = [
         Content.styled("Consequences (T-1)", "bold"),
-        consequences_content(shown, needs_review=d.row.needs_review, needs_callback=d.needs_callback),
+        consequences_content(d.consequences, needs_review=d.row.needs_review, needs_callback=d.needs_callback),
     ]
     if d.row.kind is TicketKind.EXPEDITED_DEPROVISIONING and d.row.status is TicketStatus.PENDING_REVIEW:
-        deletion = (now + EXPEDITED_DELETION).date().isoformat()
-        parts.append(Content.styled(f"If approved now, all data is deleted on {deletion} (X-2).", WARN))
+        parts.append(Content.styled(f"If approved now, all data is deleted on {deletion_date(now).isoformat()} (X-2).",
+                                    WARN))
     return lines(parts)
 
 
