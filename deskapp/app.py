@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import ModalScreen
@@ -23,6 +23,7 @@ from textual.worker import Worker, WorkerState
 from deskapp import textual_fixes
 
 from deskapp.commands import ScreenCommands
+from deskapp.keys import TypeAhead
 from deskapp.messages import StoreFailed, StoreOpened
 from deskapp.screens.signin import SignInScreen
 from deskapp.state import CallState
@@ -94,6 +95,18 @@ class DeskApp(App[None]):
         self._sign_in_failures = 0
         self.sign_in_locked_until: datetime | None = None
         self._initial_agent = agent
+        self.type_ahead = TypeAhead(self, self._handle_typed)
+
+    # --- keys: every key and paste goes through the type-ahead queue (deskapp/keys.py) --------
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            await self.type_ahead.take(event)
+            return
+        await super().on_event(event)
+
+    async def _handle_typed(self, event: events.Key | events.Paste) -> None:
+        await super().on_event(event)
 
     # --- start-up ----------------------------------------------------------------------------
 
