@@ -4,14 +4,12 @@ Start-up is kept light: this module imports Textual and the console's own light 
 The ticket core (SQLAlchemy, SQLModel) and the validators (phonenumbers, email-validator) load
 inside workers and methods, after the sign-in screen is drawn.
 
-    DeskApp(store_url=url, demo=demo, start=start).run()   # the command line
-    DeskApp(store=store, clock=clock)                      # tests: a migrated, seeded store
+Built by deskapp.factory.make_app, for the command line and the tests alike.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from pathlib import Path
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from textual import events, work
@@ -20,7 +18,7 @@ from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.worker import Worker, WorkerState
 
-from deskapp import textual_fixes
+from deskapp import desk, textual_fixes
 
 from deskapp.commands import ScreenCommands
 from deskapp.keys import TypeAhead
@@ -29,12 +27,11 @@ from deskapp.screens.signin import SignInScreen
 from deskapp.state import CallState
 
 if TYPE_CHECKING:  # pragma: no cover
+    from deskapp.config import Settings
     from tickets.agents import AgentInfo
     from tickets.clock import Clock
     from tickets.store import Store
 
-SIGN_IN_ATTEMPTS = 3
-SIGN_IN_LOCK = timedelta(minutes=1)
 
 # Supervisor screens, written separately: (module, class). Each takes no arguments and reads
 # app.store / app.agent / app.clock.
@@ -70,6 +67,10 @@ class DeskApp(App[None]):
             "ctrl+g", "end_call", "End call", id="end_call",
             tooltip="Close the call with a wrap-up note; every caller detail leaves the screen",
         ),
+        Binding(
+            "ctrl+f", "search", "Search", id="search_anywhere", show=False,  # listed on the home screen
+            tooltip="Find a ticket number, an organization (name or ref) or a caller's user ID, from any screen",
+        ),
     ]
 
     def __init__(
@@ -81,8 +82,11 @@ class DeskApp(App[None]):
         demo: bool = False,
         start: str | None = None,
         agent: AgentInfo | None = None,
+        settings: Settings | None = None,
     ) -> None:
         super().__init__()
+        self.settings = settings
+        desk.apply_settings(self, settings)
         self.store: Store | None = store
         self.clock: Clock | None = clock or (store.clock if store is not None else None)
         self.store_url = store_url
@@ -92,8 +96,6 @@ class DeskApp(App[None]):
         self.call: CallState | None = None
         self.store_problem: str | None = None
         self.demo_hint = ""
-        self._sign_in_failures = 0
-        self.sign_in_locked_until: datetime | None = None
         self._initial_agent = agent
         self.type_ahead = TypeAhead(self, self._handle_typed)
 
@@ -111,6 +113,7 @@ class DeskApp(App[None]):
     # --- start-up ----------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        desk.on_mount(self)
         self.push_screen(SignInScreen())
         if self.store is None:
             # After the first frame: the worker's imports (SQLAlchemy, the store) would hold the
@@ -138,7 +141,17 @@ class DeskApp(App[None]):
         except DeskError as error:
             self.post_message(StoreFailed(str(error)))
             return
+        except desk.ConfigError as error:
+            self.post_message(StoreFailed(str(error)))
+            return
         except Exception as error:
+            from sqlalchemy.exc import OperationalError
+
+            if isinstance(error, OperationalError):  # unreachable, busy, a full disk: said plainly
+                from tickets.store import default_database_url, unavailable_text
+
+                self.post_message(StoreFailed(unavailable_text(error, self.store_url or default_database_url())))
+                return
             self.post_message(StoreFailed(f"the database could not be opened: {type(error).__name__}"))
             raise
         self.post_message(StoreOpened(store, hint))
@@ -147,21 +160,15 @@ class DeskApp(App[None]):
         from tickets.store import Store, user_data_dir
 
         if self.demo:
-            from tickets.schema import upgrade
+            from tickets.demo import DEMO_AGENTS, create_demo_store
 
-            path = user_data_dir() / "demo.db"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            for old in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-                old.unlink(missing_ok=True)
-            store = Store.from_url(f"sqlite:///{path}", self.clock)
-            upgrade(store.engine)
-            from tickets.demo import DEMO_AGENTS, seed_demo
-
-            seed_demo(store, now=store.clock.now())
-            return store, demo_hint(DEMO_AGENTS)
+            return create_demo_store(user_data_dir() / "demo.db", self.clock), demo_hint(DEMO_AGENTS)
         from tickets.schema import check_schema
 
-        store = Store.from_url(self.store_url, self.clock)
+        if self.settings is not None and self.store_url is None:
+            store = self.settings.open_store(self.clock)
+        else:
+            store = Store.from_url(self.store_url, self.clock)
         try:
             check_schema(store.engine)
         except Exception:
@@ -211,26 +218,12 @@ class DeskApp(App[None]):
             message = f"unexpected error, nothing was saved: {type(error).__name__}"
             title = "Unexpected error"
             self.log.error(f"worker {worker.name} failed", error)
+        desk.log_worker_failure(worker, error)
         if isinstance(error, StoreUnavailable):
             message += " What you typed is kept; try again."
         self.notify(message, title=title, severity="error", timeout=12, markup=False)
 
     # --- signing in and out ------------------------------------------------------------------
-
-    def sign_in_locked(self) -> datetime | None:
-        """When the console is locked after three wrong PINs, until when (injected clock)."""
-        if self.sign_in_locked_until is not None and self.now() >= self.sign_in_locked_until:
-            self.sign_in_locked_until = None
-        return self.sign_in_locked_until
-
-    def sign_in_failed(self) -> int:
-        """Count a wrong PIN; the third locks the console for a minute. Returns tries left."""
-        self._sign_in_failures += 1
-        if self._sign_in_failures >= SIGN_IN_ATTEMPTS:
-            self._sign_in_failures = 0
-            self.sign_in_locked_until = self.now() + SIGN_IN_LOCK
-            return 0
-        return SIGN_IN_ATTEMPTS - self._sign_in_failures
 
     def signed_in(self, agent: AgentInfo) -> None:
         from deskapp.screens.home import HomeScreen
@@ -241,6 +234,7 @@ class DeskApp(App[None]):
         self.title = f"deskapp · {agent.display_name} ({agent.name}, {agent.role.value})"
         self.sub_title = ""
         self.switch_screen(HomeScreen())
+        desk.start_notices(self)
         if self.start == "review":
             self.start = None
             if agent.is_supervisor:
@@ -253,6 +247,7 @@ class DeskApp(App[None]):
             self.notify("End the call first (ctrl+g).", severity="warning")
             return
         self.agent = None
+        desk.stop_notices(self)
         self.title = self.TITLE
         self.sub_title = self.SUB_TITLE
         while len(self.screen_stack) > 2:
@@ -266,7 +261,12 @@ class DeskApp(App[None]):
             return bool(self.agent is not None and self.agent.is_supervisor)
         if action == "end_call":
             return self.call is not None and not isinstance(self.screen, ModalScreen)
+        if action == "search":
+            return self.agent is not None and not isinstance(self.screen, ModalScreen)
         return True
+
+    def action_search(self) -> None:
+        desk.open_search(self)
 
     # --- a call ------------------------------------------------------------------------------
 

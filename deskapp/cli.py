@@ -7,7 +7,6 @@ the database and validation libraries load (issue "Agent console", start-up).
 from __future__ import annotations
 
 import argparse
-import getpass
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -19,9 +18,9 @@ EXIT_UNEXPECTED = 70
 
 
 def _store(args):
-    from tickets.store import Store
+    from deskapp.config import store_from_args
 
-    return Store.from_url(args.db)
+    return store_from_args(args)
 
 
 def _checked_store(args):
@@ -36,10 +35,18 @@ def _checked_store(args):
 
 
 def cmd_console(args) -> int:
-    from deskapp.app import DeskApp
+    from deskapp.config import ConfigError, settings_from_args
+
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise ConfigError(
+            "the console needs a terminal (standard input and output are not one); "
+            "in scripts use the commands: deskapp --help"
+        )
+    settings = settings_from_args(args)  # a bad setting is one line before the screen is taken
+    from deskapp.factory import make_app
 
     start = "review" if args.command == "review" else None
-    DeskApp(store_url=args.db, demo=getattr(args, "demo", False), start=start).run()
+    make_app(settings=settings, demo=getattr(args, "demo", False), start=start).run()
     return 0
 
 
@@ -47,9 +54,10 @@ def cmd_console(args) -> int:
 
 
 def cmd_db_upgrade(args) -> int:
+    from deskapp.config import store_from_args
     from tickets.schema import upgrade
 
-    store = _store(args)
+    store = store_from_args(args, create=True)  # the command that creates a database
     before, after = upgrade(store.engine)
     if before == after:
         print(f"schema already up to date ({after}) at {store.url}")
@@ -59,11 +67,12 @@ def cmd_db_upgrade(args) -> int:
 
 
 def cmd_db_current(args) -> int:
-    from tickets.schema import current_revision, head_revision
+    from tickets.schema import current_revision, head_revision, is_newer
 
     store = _store(args)
     current, head = current_revision(store.engine), head_revision()
-    state = "up to date" if current == head else "run `deskapp db upgrade`"
+    state = ("up to date" if current == head else "upgraded by a newer deskapp: install it" if is_newer(current)
+             else "run `deskapp db upgrade`")
     print(f"{store.url}: schema {current or 'none'}, this deskapp needs {head} ({state})")
     return 0 if current == head else EXIT_ERROR
 
@@ -78,9 +87,10 @@ def cmd_db_backup(args) -> int:
 
 
 def cmd_db_restore(args) -> int:
+    from deskapp.config import store_from_args
     from tickets.backup import restore
 
-    store = _store(args)
+    store = store_from_args(args, create=True)  # restoring may create the database
     report = restore(store, Path(args.file))
     print(report)
     return 0
@@ -90,17 +100,9 @@ def cmd_db_restore(args) -> int:
 
 
 def cmd_directory_import(args) -> int:
-    from tickets.directory import import_directory_file
+    from deskapp.cli_directory import import_with_progress
 
-    store = _checked_store(args)
-    report = import_directory_file(store, Path(args.file))
-    print(
-        f"imported {args.file}: {report.organizations_added} organizations added, "
-        f"{report.organizations_updated} updated, {report.people} people, "
-        f"{report.subscriptions} subscriptions, {report.campaigns} campaigns, "
-        f"{report.resources} renewal resources"
-    )
-    return 0
+    return import_with_progress(_checked_store(args), Path(args.file))
 
 
 def cmd_directory_demo(args) -> int:
@@ -118,51 +120,6 @@ def cmd_directory_demo(args) -> int:
     return 0
 
 
-# --- agents ----------------------------------------------------------------------------------
-
-
-def _read_pin(args) -> str:
-    if args.pin_stdin:
-        return sys.stdin.readline().strip()
-    if not sys.stdin.isatty():
-        raise SystemExit("deskapp: error: no terminal to ask for the PIN; use --pin-stdin")
-    first = getpass.getpass("PIN (4-8 digits): ")
-    if getpass.getpass("PIN again: ") != first:
-        raise SystemExit("deskapp: error: pin: the two PINs differ")
-    return first
-
-
-def cmd_agents_add(args) -> int:
-    from tickets.agents import create_agent
-
-    store = _checked_store(args)
-    agent = create_agent(
-        store, name=args.name, display_name=args.display_name or args.name, role=args.role, pin=_read_pin(args)
-    )
-    print(f"added {agent.role.value} {agent.name} ({agent.display_name})")
-    return 0
-
-
-def cmd_agents_list(args) -> int:
-    from tickets.agents import list_agents
-
-    store = _checked_store(args)
-    for agent in list_agents(store):
-        print(f"{agent.name:<20} {agent.role.value:<11} {agent.display_name}")
-    return 0
-
-
-# --- audit -----------------------------------------------------------------------------------
-
-
-def cmd_audit_verify(args) -> int:
-    from tickets.audit import verify_chain
-
-    store = _checked_store(args)
-    with store.read() as session:
-        report = verify_chain(session)
-    print(report)
-    return 0 if report.ok else EXIT_ERROR
 
 
 # --- the parser ------------------------------------------------------------------------------
@@ -175,12 +132,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", metavar="URL", default=argparse.SUPPRESS, help=db_help)
+    _add_settings_flags(common)
 
     parser = argparse.ArgumentParser(
         prog="deskapp",
         description="A terminal console for support desks that take subscription-cancellation calls.",
         parents=[common],
     )
+    parser.add_argument("--version", action="version", version=f"deskapp {_version()}")
     parser.add_argument(
         "--demo", action="store_true", help="open the console on a fresh demo database (demo agents and PINs shown)"
     )
@@ -201,6 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = db.add_parser("restore", parents=[common], help="restore a SQLite database from a backup FILE (verified first)")
     p.add_argument("file")
     p.set_defaults(handler=cmd_db_restore)
+    from deskapp.cli_roles import add_roles_parser
+
+    add_roles_parser(db, common)
 
     directory = sub.add_parser("directory", help="the directory callers are verified against").add_subparsers(
         dest="directory_command", metavar="ACTION", required=True
@@ -212,24 +174,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
     p.set_defaults(handler=cmd_directory_demo)
 
-    agents = sub.add_parser("agents", help="desk agents and supervisors").add_subparsers(
-        dest="agents_command", metavar="ACTION", required=True
-    )
-    p = agents.add_parser("add", parents=[common], help="add an agent (the PIN is asked for, never an argument)")
-    p.add_argument("name", help="sign-in name: lower-case letters, digits, . _ -")
-    p.add_argument("--display-name", help="the name shown in the console")
-    p.add_argument("--role", choices=["agent", "supervisor"], default="agent")
-    p.add_argument("--pin-stdin", action="store_true", help="read the PIN from standard input (for scripts)")
-    p.set_defaults(handler=cmd_agents_add)
-    p = agents.add_parser("list", parents=[common], help="list agents")
-    p.set_defaults(handler=cmd_agents_list)
+    from deskapp.cli_audit import add_audit_parser
 
-    audit = sub.add_parser("audit", help="the audit chain").add_subparsers(dest="audit_command", metavar="ACTION", required=True)
-    p = audit.add_parser("verify", parents=[common], help="check the hash chain; exit 1 naming the first bad event")
-    p.set_defaults(handler=cmd_audit_verify)
+    add_audit_parser(sub, common)
 
     _add_export(sub, common)
+    _add_desk_commands(sub, common)
+    from deskapp.cli_serve import add_serve_parser
+
+    add_serve_parser(sub, common)
     return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("deskapp")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _add_settings_flags(common) -> None:
+    from deskapp.cli_desk import add_settings_flags
+
+    add_settings_flags(common)
+
+
+def _add_desk_commands(sub, common) -> None:
+    from deskapp.cli_agents import add_agents_parsers
+    from deskapp.cli_desk import add_desk_parsers
+
+    add_agents_parsers(sub, common)
+    add_desk_parsers(sub, common)
 
 
 def _add_export(sub, common) -> None:
@@ -248,18 +225,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
+    except BrokenPipeError:  # `deskapp agents list | head -1`: the reader has what it wanted
+        from deskapp.cli_desk import silence_stdout
+
+        silence_stdout()
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print("deskapp: interrupted", file=sys.stderr)
         return 130
     except Exception as error:  # noqa: BLE001 - one clear line, never a traceback
-        return _report(error)
+        return _report(error, "deskapp " + (args.command or "console"), args.db)
 
 
-def _report(error: Exception) -> int:
+def _report(error: Exception, where: str = "deskapp", url: str | None = None) -> int:
     from tickets.errors import DeskError
+
+    from deskapp.config import ConfigError
 
     if os.environ.get("DESKAPP_DEBUG"):
         raise error
+    if isinstance(error, ConfigError):
+        print(f"deskapp: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    from deskapp.logs import log_failure, setup_logging
+
+    setup_logging()
+    log_failure(where, error)
     if isinstance(error, DeskError):
         print(f"deskapp: error: {error}", file=sys.stderr)
         return EXIT_ERROR
@@ -267,8 +258,9 @@ def _report(error: Exception) -> int:
         from sqlalchemy.exc import OperationalError
 
         if isinstance(error, OperationalError):
-            first = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-            print(f"deskapp: error: the database cannot be reached: {first}", file=sys.stderr)
+            from tickets.store import default_database_url, unavailable_text
+
+            print(f"deskapp: error: {unavailable_text(error, url or default_database_url())}", file=sys.stderr)
             return EXIT_ERROR
     except ImportError:
         pass

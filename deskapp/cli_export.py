@@ -12,11 +12,9 @@ import io
 import os
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
 
 from tickets.enums import TicketKind, TicketStatus
 
@@ -26,7 +24,9 @@ tickets/export.py or the README for every field). Personal data is masked (E-1):
 keep their last 4 digits, e-mail addresses their first letter and domain, names become initials;
 street addresses are never exported. --unmasked is for supervisors only (--agent NAME, PIN asked
 for). CSV cells that could start a spreadsheet formula get a leading ' (E-2). Every export is
-recorded in the audit trail.
+recorded in the audit trail, before the first record leaves; its anchor (SEQ:HASH, for
+`deskapp audit verify --anchors`) goes to FILE.anchor beside --output FILE, or to a terminal's
+standard error (and always into the export.created event).
 """
 
 
@@ -83,32 +83,10 @@ def _filter(args):
     )
 
 
-class _Progress:
-    """A one-line progress report on a terminal: count and rate, redrawn at most 10 times a second."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.started = time.monotonic()
-        self.shown = 0.0
-
-    def __call__(self, count: int) -> None:
-        now = time.monotonic()
-        if now - self.shown < 0.1:
-            return
-        self.shown = now
-        rate = count / max(now - self.started, 1e-6)
-        self.stream.write(f"\rexporting: {count:,} tickets ({rate:,.0f}/s)")
-        self.stream.flush()
-
-    def done(self, count: int, where: str) -> None:
-        elapsed = time.monotonic() - self.started
-        self.stream.write(f"\rexported {count:,} tickets to {where} in {elapsed:.1f}s\033[K\n")
-        self.stream.flush()
-
-
 @contextmanager
 def _open_output(path: str | None):
-    """Standard output, or a temporary file beside FILE that replaces it only on success."""
+    """Standard output; a device or FIFO written as it is; or, for a regular FILE, a temporary
+    file beside it that replaces it only on success."""
     if path is None or path == "-":
         stream = sys.stdout
         if hasattr(stream, "reconfigure"):
@@ -122,6 +100,12 @@ def _open_output(path: str | None):
     directory = target.parent if str(target.parent) else Path(".")
     if target.is_dir():
         raise InvalidInput({"--output": f"{path} is a directory"})
+    if target.exists() and not target.is_file():
+        # A FIFO, a terminal or another device: written as it is. Renaming a temporary file
+        # over it would replace the device itself (as root, even /dev/null) with a file.
+        with open(target, "w", encoding="utf-8", newline="") as stream:
+            yield stream
+        return
     try:
         fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".part")
     except OSError as error:
@@ -140,49 +124,55 @@ def _open_output(path: str | None):
         raise
 
 
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null so that the exit flush does not fail on the closed pipe."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError):
-        pass
-
-
 def cmd_export(args) -> int:
+    from deskapp.cli_desk import silence_stdout
+    from deskapp.progress import CountProgress
+    from deskapp.config import store_from_args
     from tickets.agents import authenticate
     from tickets.errors import DeskError, NotAllowed
-    from tickets.export import check_unmasking, write_export
+    from tickets.export import authorise_unmasked, write_export
+    from tickets.export_run import write_anchor_file
     from tickets.schema import check_schema
-    from tickets.store import Store
 
     filt = _filter(args)  # bad dates fail before the database is touched
     if args.unmasked and not args.agent:
         raise NotAllowed("E-1: --unmasked needs a supervisor: add --agent NAME (the PIN is asked for)", rule="E-1")
-    store = Store.from_url(args.db)
+    store = store_from_args(args)
     try:
         check_schema(store.engine)
         actor = None
         if args.agent:
             actor = authenticate(store, name=args.agent, pin=_read_pin(args))
         if args.unmasked:
-            check_unmasking(actor)  # refused before any output file is created
+            authorise_unmasked(store, actor, fmt=args.format)  # refused (and audited) before any output file
         # A progress line on a terminal, unless the records themselves go to that terminal.
         to_file = args.output not in (None, "-")
         show = sys.stderr.isatty() and (to_file or not sys.stdout.isatty())
-        progress: _Progress | None = _Progress(sys.stderr) if show else None
+        progress = CountProgress(sys.stderr, verb="exporting", noun="tickets") if show else None
         report: Callable[[int], None] | None = progress
+        anchors: list = []
+
+        def started(anchor) -> None:
+            anchors.append(anchor)
+            if not to_file and sys.stderr.isatty():  # stdout carries only records; a pipe stays silent
+                print(f"deskapp: audit anchor of this export: {anchor}", file=sys.stderr, flush=True)
+
         try:
             with _open_output(args.output) as out:
                 rows = write_export(
-                    store, out, fmt=args.format, filt=filt, masked=not args.unmasked, actor=actor, progress=report
+                    store, out, fmt=args.format, filt=filt, masked=not args.unmasked, actor=actor, progress=report,
+                    started=started,
                 )
+            if to_file:
+                write_anchor_file(Path(args.output), anchors[0])
         except BrokenPipeError:  # `deskapp export ... | head`: the reader went away
-            _silence_stdout()
+            silence_stdout()
             raise DeskError(
                 "export stopped: the program reading the output closed it (recorded as export.failed)"
             ) from None
+        finally:
+            if progress is not None:
+                progress.stop()  # before any error line, so the bar does not overwrite it
         if progress is not None:
             progress.done(rows, args.output or "standard output")
         return 0

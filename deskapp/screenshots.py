@@ -191,19 +191,14 @@ def demo_caller(key: str) -> dict[str, Any]:
 def make_demo_store(directory: Path, at: datetime = FROZEN_AT):
     """A migrated demo database in `directory` on a clock frozen at `at`."""
     from tickets.clock import FixedClock
-    from tickets.demo import seed_demo
-    from tickets.schema import upgrade
-    from tickets.store import Store
+    from tickets.demo import create_demo_store
 
     clock = FixedClock(at)
-    store = Store.from_url(f"sqlite:///{directory / 'demo.db'}", clock)
-    upgrade(store.engine)
-    seed_demo(store, now=clock.now())
-    return store, clock
+    return create_demo_store(directory / "demo.db", clock), clock
 
 
 async def capture(store, clock, out: Path) -> list[Path]:
-    from deskapp.app import DeskApp
+    from deskapp.factory import make_app
 
     written: list[Path] = []
 
@@ -216,7 +211,7 @@ async def capture(store, clock, out: Path) -> list[Path]:
         written.append(out / f"{name}.svg")
 
     migration = demo_caller("d365-migration")
-    app = DeskApp(store=store, clock=clock)
+    app = make_app(store, clock)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await type_text(pilot, "ada")
@@ -268,7 +263,7 @@ async def capture(store, clock, out: Path) -> list[Path]:
     for name, module in (("review", "deskapp.screens.review"), ("dashboard", "deskapp.screens.dashboard")):
         if importlib.util.find_spec(module) is None:
             continue
-        app = DeskApp(store=store, clock=clock)
+        app = make_app(store, clock)
         async with app.run_test(size=SIZE) as pilot:
             await sign_in(pilot, "linus", "3333")
             await pilot.press(name[0])

@@ -11,7 +11,7 @@ so an untouched field is not flagged while the agent is still on another one.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from textual.validation import ValidationResult, Validator
 
@@ -119,23 +119,17 @@ class NoCredential(Validator):
 
 
 def parse_date(value: str) -> date | None:
-    """`2026-12-01` as a date, or None."""
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        return None
+    """`2026-12-01` as a date, or None (tickets.dates, the one date reader)."""
+    from tickets.dates import read_date
+
+    return read_date(value)
 
 
 def parse_utc_datetime(value: str) -> datetime | None:
     """`2026-12-01 09:00` (UTC) or any ISO date-time as an aware UTC datetime, or None."""
-    text = value.strip()
-    if not text:
-        return None
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    from tickets.dates import read_datetime
+
+    return read_datetime(value)
 
 
 class _Parsed(Validator):

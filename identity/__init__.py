@@ -12,14 +12,16 @@ from identity.errors import (
     InvalidAddress,
     InvalidName,
     InvalidPhone,
-    InvalidUrl,
     InvalidText,
+    InvalidUrl,
     InvalidUserId,
 )
 from identity.lockout import LockoutPolicy, LockoutState, lockout_state
 from identity.normalize import (
+    DISGUISING_CHARACTERS,
     Address,
     check_storable_text,
+    check_undisguised_text,
     normalize_address,
     normalize_org_name,
     normalize_person_name,
@@ -30,7 +32,8 @@ from identity.phone import ParsedPhone, format_as_you_type, parse_phone
 from identity.session import CALL_AUTHORISATION, VerifiedCaller
 from identity.userid import normalize_user_id
 from identity.verification import (
-    ADMIN_ROLES,
+    CALLER_ROLES,
+    SUBSCRIPTION_ADMIN_ROLES,
     CallerClaim,
     Factor,
     OrganizationOnFile,
@@ -41,8 +44,10 @@ from identity.verification import (
 )
 
 __all__ = [
-    "ADMIN_ROLES",
+    "DISGUISING_CHARACTERS",
+    "CALLER_ROLES",
     "CALL_AUTHORISATION",
+    "SUBSCRIPTION_ADMIN_ROLES",
     "Address",
     "CallerClaim",
     "CredentialInFreeText",
@@ -64,6 +69,7 @@ __all__ = [
     "check_claim_format",
     "check_free_text",
     "check_storable_text",
+    "check_undisguised_text",
     "find_credential",
     "format_as_you_type",
     "lockout_state",

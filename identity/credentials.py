@@ -5,7 +5,8 @@ password ready, so an agent may be read one; the desk refuses free text (notes, 
 looks like a credential. Three heuristics, on the NFKC form of the text so full-width tricks do
 not slip through:
 
-1. a password word with a value: "password is X", "pwd: X", "pw=X", "passcode X" ...
+1. a password word with a value: "password is X", "pwd: X", "pw=X", "passcode X",
+   also in German, French, Spanish and Chinese ("Kennwort: X", "mot de passe: X", "密码：X");
 2. a 4-8 digit number next to a code word: "PIN 1234", "code 123 456", "123456 is the OTP" ...
    ("postal code", "error code", "order 12345678" and the like are not codes);
 3. a token that looks generated: 8+ characters mixing lower case, digits and upper case or
@@ -43,10 +44,14 @@ _FLAGS = re.IGNORECASE
 _PASSWORD_WORD = (
     r"pass[\s_-]?words?|passwd|passphrase|pass[\s_-]phrase|passcode|pass[\s_-]code"
     r"|secret|security[\s_-]answer|memorable[\s_-]word"
+    # The same word in the languages callers of the desk use (German, French, Spanish).
+    r"|kennw[oö]rt(?:er)?|passw[oö]rt(?:er)?|mot[\s_-]de[\s_-]passe|contrase[nñ]as?"
 )
+# Chinese has no spaces between words, so these match anywhere: 密码 and 口令 ("password").
+_PASSWORD_WORD_CJK = r"密码|口令"
 _PASSWORD = re.compile(
-    rf"\b(?P<kw>{_PASSWORD_WORD}|pwd|pw)\b"
-    r"(?P<sep> ?(?::|=|-(?= )) ?| (?:is|was|will be|=) | )"
+    rf"(?:\b(?P<kw>{_PASSWORD_WORD}|pwd|pw)\b|(?P<cjk>{_PASSWORD_WORD_CJK}))"
+    r"(?P<sep> ?(?::|=|-(?= )) ?| (?:is|was|will be|=) | ?(?:是|为) ?| )"
     r"(?P<value>\S+)",
     _FLAGS,
 )
@@ -167,7 +172,7 @@ def _code_reason(keyword: str) -> str:
 
 
 def find_credential(text: str) -> str | None:
-    """``None`` if ``text`` looks clean, else a short reason that does not echo the secret."""
+    """V-6: ``None`` if ``text`` looks clean, else a short reason that does not echo the secret."""
     require_str(text)
     # One space between words, so the patterns need no unbounded white space (no backtracking).
     text = " ".join(unicodedata.normalize("NFKC", text).split())

@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from identity.errors import InvalidAddress, InvalidName, InvalidText, InvalidUrl
 
 __all__ = [
+    "DISGUISING_CHARACTERS",
     "check_storable_text",
+    "check_undisguised_text",
     "MAX_ADDRESS_LINE_LENGTH",
     "MAX_NAME_LENGTH",
     "Address",
@@ -58,6 +60,30 @@ def check_storable_text(value: str, field: str) -> str:
         (ord(ch) < 32 and ch not in "\t\n\r") or ord(ch) == 127 for ch in value
     ):
         raise InvalidText(field, "V-3", "contains characters that are not valid text (control characters or a broken paste)")
+    return value
+
+
+# Invisible format characters that can make a name read as something else: bidirectional
+# overrides and isolates (U+202A-U+202E, U+2066-U+2069) reorder what is shown, zero-width
+# characters (U+200B-U+200D, U+2060, U+FEFF) hide inside a name, and line and paragraph
+# separators (U+2028, U+2029) break it over lines.
+DISGUISING_CHARACTERS = frozenset(
+    "\u200b\u200c\u200d\u2060\ufeff\u2028\u2029"
+    + "".join(chr(c) for c in range(0x202A, 0x202F))
+    + "".join(chr(c) for c in range(0x2066, 0x206A))
+)
+
+
+def check_undisguised_text(value: str, field: str) -> str:
+    """Refuse a stored name holding a character of DISGUISING_CHARACTERS, naming the field and
+    the character: matching ignores them (V-3), but a person reading the directory would not
+    see the name that is matched."""
+    require_str(value)
+    found = next((ch for ch in value if ch in DISGUISING_CHARACTERS), None)
+    if found is not None:
+        raise InvalidText(field, "V-3", f"contains the invisible character U+{ord(found):04X} "
+                                        f"({unicodedata.name(found, 'format character')}), which can "
+                                        "disguise text: remove it")
     return value
 
 

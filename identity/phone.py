@@ -48,6 +48,7 @@ class ParsedPhone:
 
     e164: str
     warning: str | None = None
+    valid: bool = True  # phonenumbers knows the number as valid for its region
 
 
 def _region(region: str) -> str:
@@ -101,11 +102,12 @@ def parse_phone(value: str, region: str, field: str = "phone") -> ParsedPhone:
     ):
         raise InvalidPhone(field, "V-3", f"not a possible phone number for {_region_name(number)}")
     warnings: list[str] = []
-    if not phonenumbers.is_valid_number(number):
+    valid = phonenumbers.is_valid_number(number)
+    if not valid:
         warnings.append(f"possible but not a valid number for {_region_name(number)}")
     if number.extension:
         warnings.append("extension ignored")
-    return ParsedPhone(e164=e164, warning="; ".join(warnings) or None)
+    return ParsedPhone(e164=e164, warning="; ".join(warnings) or None, valid=valid)
 
 
 def format_as_you_type(value: str, region: str) -> str:

@@ -36,7 +36,8 @@ from identity.phone import parse_phone
 from identity.userid import normalize_user_id
 
 __all__ = [
-    "ADMIN_ROLES",
+    "CALLER_ROLES",
+    "SUBSCRIPTION_ADMIN_ROLES",
     "CallerClaim",
     "Factor",
     "OrganizationOnFile",
@@ -59,8 +60,11 @@ class Factor(StrEnum):
     ADMIN_ROLE = "admin_role"
 
 
-# V-2: roles that make a caller an admin on the subscription.
-ADMIN_ROLES = frozenset({"admin", "billing_admin", "ims_billing_admin"})
+# V-2: the roles that list a person as an admin on the subscription (the policy's V-2 check).
+SUBSCRIPTION_ADMIN_ROLES = frozenset({"admin", "billing_admin"})
+# Who may pass verification: a V-2 admin, or (I-1) a campaign's Internet Marketing billing
+# admin, who may cancel the campaigns without being the organization's admin.
+CALLER_ROLES = SUBSCRIPTION_ADMIN_ROLES | {"ims_billing_admin"}
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,7 @@ class PersonOnFile:
     first_name: str
     last_name: str
     is_primary_contact: bool
-    roles: frozenset[str]  # subset of ADMIN_ROLES
+    roles: frozenset[str]  # subset of CALLER_ROLES
 
 
 @dataclass(frozen=True)
@@ -236,7 +240,7 @@ def verify(claim: CallerClaim, on_file: OrganizationOnFile) -> VerificationOutco
 
     # ADMIN_ROLE (V-2)
     roles = frozenset(caller.roles) if caller is not None else frozenset()
-    if not roles & ADMIN_ROLES:
+    if not roles & CALLER_ROLES:
         failed.add(Factor.ADMIN_ROLE)
 
     passed = not failed

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from itertools import count
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +20,20 @@ T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 PG_URL_ENV = "DESKAPP_TEST_PG_URL"
 BACKENDS_ENV = "DESKAPP_TEST_BACKENDS"  # comma list: sqlite,postgresql
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+TESTS = Path(__file__).resolve().parent
+# The slow layer, marked `slow` by tests/conftest.py so that `pytest -m "not slow"` skips it
+# locally (CI runs everything): the console driven by Pilot (app, snapshot), the short drills,
+# and the hostile-input properties (hundreds of examples each, values up to 100 kB).
+SLOW_LAYERS = ("app", "snapshot")
+SLOW_FILE_PREFIXES = ("test_drill_", "test_hostile_", "test_fuzz_")
+
+
+def in_slow_layer(path: Path) -> bool:
+    """Whether the test file at `path` belongs to the slow layer."""
+    parts = Path(path).resolve().relative_to(TESTS).parts
+    return parts[0] in SLOW_LAYERS or parts[-1].startswith(SLOW_FILE_PREFIXES)
 
 
 def wanted_backends() -> list[str]:
@@ -54,17 +69,13 @@ class SeededTemplate(SqliteTemplate):
         self.path = path
 
 
-def seeded_template(base: SqliteTemplate, directory: Path) -> SqliteTemplate:
-    """A copy of the migrated template with the demo directory and agents, seeded at T0."""
-    from tickets.demo import seed_demo
+def seeded_template(directory: Path) -> SqliteTemplate:
+    """A demo database (tickets.demo.create_demo_store) seeded at T0, copied for each test."""
+    from tickets.demo import create_demo_store
 
-    url = base.new_url(directory)
-    store = make_store(url)
-    seed_demo(store, now=T0)
-    with store.engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    store.dispose()
-    return SeededTemplate(Path(url.removeprefix("sqlite:///")))
+    path = directory / "demo-template.db"
+    create_demo_store(path, FixedClock(T0)).dispose()
+    return SeededTemplate(path)
 
 
 class PostgresDatabase:
@@ -103,6 +114,7 @@ class PostgresDatabase:
             )
             # A tamper test may have set the append-only guard aside: put it back.
             connection.exec_driver_sql("ALTER TABLE audit_event ENABLE TRIGGER USER")
+            connection.exec_driver_sql("ALTER TABLE audit_head ENABLE TRIGGER USER")
         engine.dispose()
 
     def drop(self) -> None:
@@ -221,3 +233,38 @@ class Directory:
         result = verify_caller(self.store, agent=agent, organization_id=self.org.id, claim=self.claim(**changes), call_id=call_id)
         assert result.passed, result
         return result.verification_id
+
+
+# --- tickets on the demo directory ------------------------------------------------------------
+
+_ticket_keys = count(1)
+
+
+def file_demo_ticket(
+    store, *, user_id: str, kind: str = "cancel_end_of_term", status: str = "open", needs_callback: bool = False,
+    agent: str = "ada",
+) -> int:
+    """A ticket filed by `agent` after the caller with `user_id` passed verification (inserted
+    directly: the rules for filing are tested elsewhere)."""
+    from sqlmodel import select
+
+    from tickets.agents import list_agents
+    from tickets.models import Person, Subscription, Ticket, VerificationAttempt
+
+    ada = next(a for a in list_agents(store) if a.name == agent)
+    with store.write() as session:
+        person = session.exec(select(Person).where(Person.user_id == user_id)).one()
+        sub = session.exec(select(Subscription).where(Subscription.organization_id == person.organization_id)).first()
+        attempt = VerificationAttempt(organization_id=person.organization_id, agent_id=ada.id, at=T0,
+                                      passed=True, person_id=person.id)
+        session.add(attempt)
+        session.flush()
+        ticket = Ticket(
+            kind=kind, status=status, organization_id=person.organization_id, subscription_id=sub.id,
+            verification_id=attempt.id, filed_by_id=ada.id, created_at=T0, updated_at=T0,
+            idempotency_key=f"search-{next(_ticket_keys)}", content_hash="h",
+            needs_review=status == "pending_review", needs_callback=needs_callback,
+        )
+        session.add(ticket)
+        session.flush()
+        return ticket.id

@@ -13,15 +13,18 @@ from sqlmodel import select
 
 from tickets.audit import append_event
 from tickets.enums import AgentRole
-from tickets.errors import Conflict, InvalidInput, NotAllowed
+from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tickets.models import Agent
+from tickets.signin import MAX_FAILURES
 from tickets.store import Store
 from tickets.text import check_text
 
 # scrypt cost: about 50 ms a check on this class of machine, far too slow to guess 10^4..10^8
 # PINs online, and the hash alone is worthless without a salt table per agent.
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
-_PIN_RE = re.compile(r"^\d{4,8}$")
+# A PIN of 4 to 64 digits, or a passphrase of 12 to 128 characters (any, spaces too).
+_PIN_RE = re.compile(r"[0-9]{4,64}|(?=.*\S).{12,128}", re.DOTALL)
+PIN_RULE = "4 to 64 digits, or a passphrase of 12 to 128 characters"
 _NAME_RE = re.compile(r"^[a-z][a-z0-9._-]{1,59}$")
 
 
@@ -33,6 +36,7 @@ class AgentInfo:
     name: str
     display_name: str
     role: AgentRole
+    active: bool = True
 
     @property
     def is_supervisor(self) -> bool:
@@ -71,7 +75,7 @@ def _dummy_hash() -> str:
 
 
 def _info(agent: Agent) -> AgentInfo:
-    return AgentInfo(agent.id, agent.name, agent.display_name, AgentRole(agent.role))
+    return AgentInfo(agent.id, agent.name, agent.display_name, AgentRole(agent.role), bool(agent.active))
 
 
 def validate_agent_fields(*, name: str, display_name: str, role: str, pin: str) -> dict[str, str]:
@@ -82,8 +86,8 @@ def validate_agent_fields(*, name: str, display_name: str, role: str, pin: str) 
         errors["display_name"] = "required, at most 120 characters"
     if role not in {r.value for r in AgentRole}:
         errors["role"] = "must be 'agent' or 'supervisor'"
-    if not _PIN_RE.match(pin or ""):
-        errors["pin"] = "4 to 8 digits"
+    if not _PIN_RE.fullmatch(pin or ""):
+        errors["pin"] = PIN_RULE
     return errors
 
 
@@ -109,21 +113,41 @@ def create_agent(store: Store, *, name: str, display_name: str, role: str, pin: 
 
 
 def authenticate(store: Store, *, name: str, pin: str) -> AgentInfo:
-    """The agent with this name and PIN, or NotAllowed saying only that the pair is wrong."""
-    check_text({"name": name, "pin": pin}, free_text=False, max_length=100)
+    """The agent with this name and PIN, or NotAllowed saying only that the pair is wrong.
+
+    Attempts are counted per agent in the database (tickets.signin): 5 failures in 15 minutes
+    lock the agent for 15 minutes or until a supervisor unlocks it, whichever console or
+    command the guesses come from.
+    """
+    from tickets.signin import reserve_attempt, settle_attempt
+
+    check_text({"name": name, "pin": pin}, free_text=False, max_length=200)
+    login = name.strip().lower()[:60]
     with store.read() as session:
-        agent = session.exec(select(Agent).where(Agent.name == name.strip().lower())).first()
-    stored = agent.pin_hash if agent is not None and agent.active else _dummy_hash()
-    ok = check_pin(pin, stored) and agent is not None and agent.active
-    with store.write() as session:
-        append_event(
-            session, at=store.clock.now(), actor=name.strip().lower()[:60] if ok else "unknown",
-            action="agent.signed_in" if ok else "agent.sign_in_failed",
-            subject=f"agent:{agent.id}" if agent is not None else "agent:unknown", details={},
-        )
+        agent = session.exec(select(Agent).where(Agent.name == login)).first()
+    if agent is None or not agent.active:
+        check_pin(pin, _dummy_hash())  # the same time as a real check: names are not revealed
+        with store.write() as session:
+            append_event(session, at=store.clock.now(), actor="unknown", action="agent.sign_in_failed",
+                         subject="agent:unknown", details={})
+        raise NotAllowed("sign-in: that agent name and PIN do not match")
+    attempt, locked = reserve_attempt(store, agent.id, login)
+    if attempt is None:
+        raise NotAllowed(_locked_text(locked))
+    ok = check_pin(pin, agent.pin_hash)
+    locked = settle_attempt(store, agent_id=agent.id, attempt_id=attempt, ok=ok, actor=login)
     if not ok:
+        if locked is not None:
+            raise NotAllowed(_locked_text(locked))
         raise NotAllowed("sign-in: that agent name and PIN do not match")
     return _info(agent)
+
+
+def _locked_text(until) -> str:
+    return (
+        f"sign-in: this agent is locked after {MAX_FAILURES} wrong PINs until {until:%H:%M} UTC "
+        "(or until a supervisor unlocks it)"
+    )
 
 
 def list_agents(store: Store) -> list[AgentInfo]:
@@ -137,3 +161,54 @@ def get_agent(store: Store, agent_id: int) -> AgentInfo:
     if agent is None:
         raise NotAllowed(f"agent {agent_id} does not exist")
     return _info(agent)
+
+
+# --- administration: each change is one transaction with its audit event ---------------------
+
+
+def _change_agent(store: Store, name: str, action: str, change, actor: str) -> AgentInfo:
+    """Apply `change(agent)` to the named agent and record `action` in the audit chain with it,
+    with the details `change` returns."""
+    with store.write() as session:
+        agent = session.exec(select(Agent).where(Agent.name == name.strip().lower())).first()
+        if agent is None:
+            raise NotFound(f"name: there is no agent called {name!r}")
+        details = change(agent) or {}
+        session.add(agent)
+        session.flush()
+        append_event(
+            session, at=store.clock.now(), actor=actor, action=action, subject=f"agent:{agent.id}",
+            details={"name": agent.name, **details},
+        )
+        return _info(agent)
+
+
+def set_agent_active(store: Store, name: str, active: bool, *, actor: str = "system") -> AgentInfo:
+    """Disable an agent who leaves (they can no longer sign in) or enable them again."""
+    def change(agent: Agent) -> dict:
+        was, agent.active = agent.active, active
+        return {"was_active": bool(was)}
+
+    return _change_agent(store, name, "agent.enabled" if active else "agent.disabled", change, actor)
+
+
+def reset_pin(store: Store, name: str, pin: str, *, actor: str = "system") -> AgentInfo:
+    """A new PIN for a forgotten one; the audit records that it changed, never the PIN."""
+    if not _PIN_RE.fullmatch(pin or ""):
+        raise InvalidInput({"pin": PIN_RULE})
+    pin_hash = hash_pin(pin)
+
+    def change(agent: Agent) -> None:
+        agent.pin_hash = pin_hash
+
+    return _change_agent(store, name, "agent.pin_reset", change, actor)
+
+
+def set_role(store: Store, name: str, role: str, *, actor: str = "system") -> AgentInfo:
+    if role not in {r.value for r in AgentRole}:
+        raise InvalidInput({"role": "must be 'agent' or 'supervisor'"})
+    def change(agent: Agent) -> dict:
+        was, agent.role = agent.role, role
+        return {"from": was, "to": role}
+
+    return _change_agent(store, name, "agent.role_changed", change, actor)

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +21,9 @@ from typing import Any
 from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col, select
 
-from tickets.models import AuditEvent, AuditHead, Ticket
+from tickets.audit_history import TicketHistories
+from tickets.errors import InvalidInput
+from tickets.models import AuditEvent, AuditHead
 
 GENESIS_HASH = "0" * 64
 
@@ -70,7 +73,8 @@ def append_event(
     subject: str,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event in the caller's transaction (so it commits with what it records)."""
+    """Append one event in the caller's transaction (so it commits with what it records); A-1:
+    the only way an event is written, hash-chained to the one before."""
     details = json.loads(json.dumps(details or {}, sort_keys=True))  # plain JSON values only
     at = at.astimezone(UTC)
     # Core statements on the session's connection, built once (compiled-statement cache hits):
@@ -87,6 +91,44 @@ def append_event(
     return AuditEvent(**row)  # not added to the session: the row is already written
 
 
+@dataclass(frozen=True)
+class Anchor:
+    """The chain head as kept outside the database: `SEQ:HASH`, one line."""
+
+    seq: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.hash}"
+
+    @classmethod
+    def parse(cls, text: str, *, where: str = "--anchor") -> Anchor:
+        """`SEQ:HASH` (a line of an anchors file may carry more words after it: the time)."""
+        words = text.split()
+        match = _ANCHOR_RE.fullmatch(words[0]) if words else None
+        if match is None:
+            raise InvalidInput({where: "expected SEQ:HASH, a whole number and 64 hexadecimal digits (A-1)"})
+        return cls(int(match["seq"]), match["hash"].lower())
+
+
+_ANCHOR_RE = re.compile(r"(?P<seq>\d{1,18}):(?P<hash>[0-9a-fA-F]{64})")
+
+
+def read_anchors(text: str, *, source: str) -> list[Anchor]:
+    """Every anchor in an anchors file; blank lines and # comments skipped."""
+    anchors = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.strip() and not line.lstrip().startswith("#"):
+            anchors.append(Anchor.parse(line, where=f"{source} line {number}"))
+    return anchors
+
+
+def chain_head(session: Session) -> Anchor:
+    """The head as the database records it (what `deskapp audit head` prints)."""
+    seq, digest = session.connection().execute(select(_head.c.seq, _head.c.hash).where(_head.c.id == 1)).one()
+    return Anchor(seq, digest)
+
+
 def events_for(session: Session, subject: str) -> list[AuditEvent]:
     """The history of one subject ("ticket:12"), oldest first."""
     return list(
@@ -101,10 +143,14 @@ class ChainReport:
     first_bad_seq: int | None = None
     problem: str | None = None
 
+    head: Anchor | None = None  # SEQ:HASH of the verified head, to publish or compare
+
     def __str__(self) -> str:
         if self.ok:
-            return f"audit chain verified: {self.events_checked} events, no edits, gaps or cut tail"
-        return f"audit chain BROKEN at event {self.first_bad_seq}: {self.problem}"
+            head = f"; head {self.head}" if self.head is not None else ""
+            return f"audit chain verified: {self.events_checked} events, no edits, gaps or cut tail{head}"
+        where = f" at event {self.first_bad_seq}" if self.first_bad_seq is not None else ""
+        return f"audit chain BROKEN{where}: {self.problem}"
 
 
 _EVENT_COLUMNS = (
@@ -126,10 +172,19 @@ def _stream(session: Session, batch: int = 5000) -> Iterator[Any]:
         last = rows[-1].seq
 
 
-def verify_chain(session: Session) -> ChainReport:
-    """Walk the chain in order; name the first event that is not what the chain says."""
+def verify_chain(session: Session, anchors: Iterable[Anchor] = ()) -> ChainReport:
+    """Walk the chain in order; name the first event that is not what the chain says.
+
+    `anchors` are heads kept outside the database (`deskapp audit anchor`): each must still be
+    an event of the chain with that very hash, or the chain was cut, rewritten or replaced
+    before it, however carefully the rest was re-hashed and the head moved.
+    """
+    wanted: dict[int, str] = {}
+    for anchor in anchors:
+        if wanted.setdefault(anchor.seq, anchor.hash) != anchor.hash:
+            return ChainReport(False, 0, anchor.seq, "two anchors name different hashes for this event")
     expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
-    filed: set[int] = set()  # tickets with their ticket.filed event, collected on the walk
+    histories = TicketHistories()  # what each ticket should be, collected on the walk
     for event in _stream(session):
         if event.seq != expected_seq:
             return ChainReport(
@@ -145,9 +200,19 @@ def verify_chain(session: Session) -> ChainReport:
         )).hexdigest()
         if digest != event.hash:
             return ChainReport(False, checked, event.seq, "its content does not match its hash (edited)")
-        if event.action == "ticket.filed" and event.subject.startswith("ticket:"):
-            filed.add(int(event.subject.removeprefix("ticket:")))
+        anchored = wanted.pop(event.seq, None)
+        if anchored is not None and anchored != event.hash:
+            return ChainReport(
+                False, checked, event.seq, "its hash is not the one anchored outside the database (rewritten)"
+            )
+        histories.see(event)
         prev_hash, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
+    if wanted:
+        seq = min(wanted)
+        return ChainReport(
+            False, checked, seq,
+            f"anchored outside the database but the chain now ends at event {expected_seq - 1} (events removed)",
+        )
     head = session.get(AuditHead, 1)
     if head is None:
         return ChainReport(False, checked, None, "the chain head is missing")
@@ -158,15 +223,11 @@ def verify_chain(session: Session) -> ChainReport:
             expected_seq,
             f"the chain ends at event {expected_seq - 1} but its head records event {head.seq} (cut tail)",
         )
-    # Every ticket was filed with its event in the same transaction; one without is a cut. The
-    # ids come in pages by primary key and are looked up in what the walk collected: linear,
-    # whatever the planner would make of a correlated NOT EXISTS (with migration 0002's
-    # ix_audit_event_action_at SQLite probes by action, i.e. scans every ticket.filed event per
-    # ticket: quadratic, hours at a million tickets).
-    last = 0
-    while ids := session.exec(select(Ticket.id).where(Ticket.id > last).order_by(Ticket.id).limit(10_000)).all():
-        orphan = next((ticket_id for ticket_id in ids if ticket_id not in filed), None)
-        if orphan is not None:
-            return ChainReport(False, checked, None, f"ticket {orphan} has no filing event (events removed)")
-        last = ids[-1]
-    return ChainReport(True, checked)
+    # Every ticket was filed with its event in the same transaction, and every later change
+    # with its own: a ticket its history does not explain was cut or edited around the chain.
+    # The tickets come in pages by primary key, looked up in what the walk collected (linear;
+    # a correlated NOT EXISTS was quadratic on SQLite at a million tickets).
+    ticket_id, problem = histories.problems(session)
+    if ticket_id is not None:
+        return ChainReport(False, checked, None, f"ticket {ticket_id}: {problem}")
+    return ChainReport(True, checked, head=Anchor(head.seq, head.hash))

@@ -5,17 +5,19 @@ call.started_at, ticket.status + created_at), so the dashboard costs the same on
 tickets as on a million: no query reads rows outside its time window, and no Python loop
 runs over tickets (only over the 14 days of the calls chart, to fill in days without calls).
 
-Days are UTC days. "Today" is from 00:00 UTC of `now`'s day up to `now`; "this week" is the
-last 7 UTC days: today and the 6 days before it. Nothing after `now` is counted, so the
-figures for a moment in the past are what the dashboard showed then.
+Days are the desk's days: `zone` (the desk's time zone, UTC by default) decides where each day
+starts, so a desk in Shanghai or Seattle counts its own "today"; stored times stay UTC. "Today"
+is from 00:00 of `now`'s day in that zone up to `now`; "this week" is the last 7 days: today
+and the 6 days before it. Nothing after `now` is counted, so the figures for a moment in the
+past are what the dashboard showed then.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from sqlalchemy import Date, String, case, cast, func, literal
+from sqlalchemy import String, case, cast, func, literal
 from sqlmodel import Session, col, select
 
 from tickets.account import ticket_ref
@@ -73,7 +75,8 @@ class Dashboard:
     oldest_waiting: OldestWaiting | None  # the ticket waiting longest for review (X-2)
     waiting_review: int
     tickets_per_agent_week: tuple[AgentCount, ...]  # most tickets first
-    calls_per_day: tuple[DayCount, ...]  # the last 14 UTC days, oldest first, today last
+    calls_per_day: tuple[DayCount, ...]  # the desk's last 14 days, oldest first, today last
+    zone: tzinfo = UTC  # the desk's time zone the days are counted in
 
     @property
     def call_counts(self) -> list[int]:
@@ -81,26 +84,14 @@ class Dashboard:
         return [d.calls for d in self.calls_per_day]
 
 
-def day_start(moment: datetime) -> datetime:
-    """00:00 UTC of the UTC day `moment` falls in."""
-    moment = moment.astimezone(UTC)
-    return datetime.combine(moment.date(), time(0), tzinfo=UTC)
+def day_start(moment: datetime, zone: tzinfo = UTC) -> datetime:
+    """00:00 in `zone` of the day `moment` falls in there, as an aware UTC datetime."""
+    return local_midnight(moment.astimezone(zone).date(), zone)
 
 
-def _utc_day(column, dialect: str):
-    """The UTC calendar day of a datetime column, for GROUP BY."""
-    if dialect == "sqlite":
-        return func.date(column)  # stored as UTC text: 'YYYY-MM-DD'
-    # PostgreSQL keeps timestamptz: take the day in UTC whatever the session's time zone.
-    return cast(func.timezone("UTC", column), Date)
-
-
-def _as_date(value) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
+def local_midnight(day: date, zone: tzinfo) -> datetime:
+    """The instant `day` starts in `zone` (zoneinfo resolves a DST gap at midnight), in UTC."""
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
 
 
 def _one_in(column, since: datetime, now: datetime):
@@ -108,21 +99,21 @@ def _one_in(column, since: datetime, now: datetime):
     return func.coalesce(func.sum(case(((column >= since) & (column <= now), 1), else_=0)), 0)
 
 
-def compute_dashboard(store: Store, now: datetime | None = None) -> Dashboard:
-    """The dashboard's figures as of `now` (default: the store's clock)."""
+def compute_dashboard(store: Store, now: datetime | None = None, zone: tzinfo = UTC) -> Dashboard:
+    """The dashboard's figures as of `now` (default: the store's clock), days as `zone` has them."""
     now = (now or store.clock.now()).astimezone(UTC)
-    today = day_start(now)
-    week = today - timedelta(days=WEEK_DAYS - 1)
-    chart_start = today - timedelta(days=CALL_CHART_DAYS - 1)
-    dialect = store.engine.dialect.name
+    local_today = now.astimezone(zone).date()
+    today = local_midnight(local_today, zone)
+    # Days back by the calendar, not by 24 hours: a day with a DST change has 23 or 25 hours.
+    week = local_midnight(local_today - timedelta(days=WEEK_DAYS - 1), zone)
+    days = [local_today - timedelta(days=CALL_CHART_DAYS - 1 - i) for i in range(CALL_CHART_DAYS)]
     with store.read() as session:
         tickets = _tickets_by_kind_status(session, today, week, now)
         attempts = _verification(session, today, week, now)
         lockouts = _lockouts(session, today, week, now)
         oldest, waiting = _oldest_waiting(session, now)
         per_agent = _tickets_per_agent(session, week, now)
-        calls = _calls_per_day(session, chart_start, now, dialect)
-    days = [chart_start.date() + timedelta(days=i) for i in range(CALL_CHART_DAYS)]
+        calls = _calls_per_day(session, [local_midnight(d, zone) for d in days], now)
     return Dashboard(
         now=now,
         today_start=today,
@@ -139,7 +130,8 @@ def compute_dashboard(store: Store, now: datetime | None = None) -> Dashboard:
         oldest_waiting=oldest,
         waiting_review=waiting,
         tickets_per_agent_week=per_agent,
-        calls_per_day=tuple(DayCount(d, calls.get(d, 0)) for d in days),
+        calls_per_day=tuple(DayCount(d, n) for d, n in zip(days, calls, strict=True)),
+        zone=zone,
     )
 
 
@@ -226,13 +218,17 @@ def _tickets_per_agent(session: Session, week: datetime, now: datetime) -> tuple
     return tuple(AgentCount(name, display, int(n)) for name, display, n in rows)
 
 
-def _calls_per_day(session: Session, start: datetime, now: datetime, dialect: str) -> dict[date, int]:
+def _calls_per_day(session: Session, starts: list[datetime], now: datetime) -> list[int]:
+    """Calls in each day that starts at `starts[i]` (today runs to `now`), in one ranged scan:
+    day boundaries are instants, so the same query is right in any zone, on either engine."""
     started = col(Call.started_at)
-    day = _utc_day(started, dialect).label("day")
-    rows = session.exec(
-        select(day, func.count()).where(started >= start, started <= now).group_by(day)
-    ).all()
-    return {_as_date(d): int(n) for d, n in rows}
+    sums = [
+        func.coalesce(func.sum(case(((started >= start) & (started < end), 1), else_=0)), 0)
+        for start, end in zip(starts, starts[1:])
+    ]
+    sums.append(_one_in(started, starts[-1], now))
+    row = session.exec(select(*sums).where(started >= starts[0], started <= now)).one()
+    return [int(n) for n in row]
 
 
 def format_age(age: timedelta) -> str:

@@ -23,21 +23,26 @@ deterministic: the same `now` gives the same document. It covers every branch of
 
 `DEMO_CALLERS` are caller scripts for README and tests: what the caller says for each
 verification factor, exactly as in the directory. `seed_demo(store)` imports the directory and
-creates `DEMO_AGENTS` (PINs are for the demo only).
+creates `DEMO_AGENTS` (PINs are for the demo only). `create_demo_store(path, clock)` builds a
+whole demo database: the one builder behind `deskapp --demo`, the screenshots and the tests.
 """
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from tickets.agents import create_agent, list_agents
 from tickets.demo_people import ORGANIZATIONS
 from tickets.directory import FORMAT, VERSION, ImportReport, import_directory
 from tickets.store import Store
 
-__all__ = ["DEMO_AGENTS", "DEMO_CALLERS", "demo_directory", "seed_demo"]
+if TYPE_CHECKING:  # pragma: no cover
+    from tickets.clock import Clock
+
+__all__ = ["DEMO_AGENTS", "DEMO_CALLERS", "create_demo_store", "demo_directory", "seed_demo"]
 
 # (sign-in name, display name, role, PIN). Two supervisors so that four eyes (X-2) and two
 # supervisors deciding the same ticket at once can both be shown.
@@ -457,3 +462,24 @@ def seed_demo(store: Store, now: datetime | None = None) -> ImportReport:
         if name not in existing:
             create_agent(store, name=name, display_name=display_name, role=role, pin=pin)
     return report
+
+
+def create_demo_store(path: Path, clock: Clock | None = None) -> Store:
+    """A fresh SQLite demo database at `path`, replacing whatever was there: migrated, holding
+    the demo directory dated relative to the clock's now, and the demo agents. Its WAL is folded
+    into the file on return, so the file alone can be copied (the tests' templates do)."""
+    from tickets.schema import upgrade
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for old in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        old.unlink(missing_ok=True)
+    store = Store.from_url(f"sqlite:///{path}", clock, create=True)
+    try:
+        upgrade(store.engine)
+        seed_demo(store)
+        with store.engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    except BaseException:
+        store.dispose()
+        raise
+    return store

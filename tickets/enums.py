@@ -83,28 +83,9 @@ class TicketKind(StrEnum):
 
     @property
     def label(self) -> str:
-        return KIND_LABELS[self]
+        from tickets.kinds import KINDS  # the registry of kinds imports this module
 
-
-KIND_LABELS = {
-    TicketKind.CANCEL_END_OF_TERM: "End-of-term cancellation",
-    TicketKind.CANCEL_EARLY: "Early cancellation",
-    TicketKind.EXPEDITED_DEPROVISIONING: "Expedited deprovisioning",
-    TicketKind.MIGRATION: "Migration to on-premises",
-    TicketKind.REVERSAL: "30-day reversal",
-    TicketKind.IMS_CANCELLATION: "Internet Marketing cancellation",
-    TicketKind.UNSUBSCRIBE_RESOURCE: "Unsubscribe renewal resource",
-}
-
-# C-9: the kinds of which a subscription may have at most one open ticket.
-CANCELLATION_KINDS = frozenset(
-    {
-        TicketKind.CANCEL_END_OF_TERM,
-        TicketKind.CANCEL_EARLY,
-        TicketKind.EXPEDITED_DEPROVISIONING,
-        TicketKind.MIGRATION,
-    }
-)
+        return KINDS[self].label
 
 
 class TicketStatus(StrEnum):

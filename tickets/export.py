@@ -1,75 +1,9 @@
 """Exports: tickets as CSV or JSON Lines, personal data masked, streamed, audited (E-1..E-3).
 
-## Export format (schema version 1)
-
-`deskapp export --format csv|jsonl` writes one record per ticket, oldest ticket first (by
-ticket number). Both formats carry the same fields in the same order; JSON Lines records are
-described by the JSON Schema shipped in the package (`tickets/export_schema.json`, draft
-2020-12, `$id` `urn:deskapp:schema:export-record:1`).
-
-| # | Field | JSON type | Meaning (rule behind it) |
-|---|-------|-----------|--------------------------|
-| 1 | `schema_version` | string, always `"1"` | version of this format |
-| 2 | `ticket_ref` | string `TK-000123` | the ticket |
-| 3 | `kind` | string: `cancel_end_of_term`, `cancel_early`, `expedited_deprovisioning`, `migration_on_premises`, `reversal`, `ims_cancellation`, `unsubscribe_resource` | what was asked for (C, X, M, R, I, U) |
-| 4 | `status` | string: `open`, `pending_review`, `approved`, `rejected`, `in_progress`, `resolved`, `withdrawn` | lifecycle (T-2) |
-| 5 | `created_at` | date-time | when it was filed |
-| 6 | `updated_at` | date-time | last change |
-| 7 | `organization_ref` | string | the directory's organization key |
-| 8 | `organization_name` | string | as it shows on the subscription (V-1) |
-| 9 | `subscription_ref` | string | the subscription |
-| 10 | `product` | string: `o365`, `intune`, `d365`, `cloud` | which product's rules apply |
-| 11 | `resource_ref` | string or null | the renewal resource (U-1, U-2) |
-| 12 | `filed_by` | string | sign-in name of the agent who filed it |
-| 13 | `decided_by` | string or null | supervisor who approved or rejected it; never the filer (X-2) |
-| 14 | `decided_at` | date-time or null | when (X-2) |
-| 15 | `decision_reason` | string or null | the supervisor's reason (free text) |
-| 16 | `requested_date` | date or null | the day the customer asked for (V-1 [D365]) |
-| 17 | `effective_date` | date or null | when the cancellation takes effect (T-1) |
-| 18 | `data_deletion_date` | date or null | when the data is deleted (T-1, C-8, X-1) |
-| 19 | `reversal_deadline` | date or null | last day to reverse (T-1, R-1) |
-| 20 | `needs_review` | boolean | a supervisor must approve it (X-2) |
-| 21 | `needs_callback` | boolean | a callback to the number on file is required (V-8) |
-| 22 | `callback_at` | date-time or null | when that callback was made (V-8) |
-| 23 | `rules` | array of rule IDs, e.g. `["C-1", "C-8"]` | the rules behind the decision |
-| 24 | `checklist` | array of strings | checklist items confirmed with the caller (C-7, X-2, M-3 ...) |
-| 25 | `caller_name` | string or null | the verified caller (V-1); masked: initials `A. S.` |
-| 26 | `caller_user_id` | string or null | the caller's sign-in ID; masked: `a***@contoso.co.uk` |
-| 27 | `caller_phone` | string or null | the caller's phone (E.164); masked: `***0958` |
-| 28 | `it_contact` | string or null | IT contact for a migration (M-3); masked like an e-mail |
-| 29 | `reason` | string or null | the agent's free-text reason |
-
-- **Dates and times.** Date-times are ISO 8601 UTC to the second, `2026-11-22T12:00:00Z`;
-  dates are `2026-11-22`. Absent values are `null` in JSON Lines and an empty cell in CSV.
-- **CSV.** UTF-8 without a byte-order mark, comma separated, `\\r\\n` line ends, a header row
-  with the field names above, quoted where needed (RFC 4180). Booleans are `true` / `false`;
-  `rules` and `checklist` are joined with one space.
-- **Masking (E-1).** By default: phone numbers keep only their last 4 digits (`***0958`),
-  e-mail addresses and sign-in IDs their first character and domain (`a***@contoso.co.uk`),
-  names become initials (`A. S.`). In `reason` and `decision_reason`, text that looks like an
-  e-mail address or a phone number (7 digits or more, ISO dates excepted) and the caller's own
-  first and last name are masked the same way; this is best effort, the agents are asked not
-  to type personal data there.
-  `--unmasked` is for supervisors only (`--agent NAME`, PIN asked for) and exports names,
-  sign-in IDs, phone numbers and the IT contact in full.
-- **Never exported**, masked or not: street address lines and postal codes, PIN hashes,
-  verification details. Nothing downstream needs them.
-- **Formula neutralising (E-2), CSV only.** A cell that starts with `=`, `+`, `-`, `@`, tab,
-  carriage return, line feed or a full-width `＝ ＋ － ＠` is prefixed with one `'` so that
-  spreadsheets show it as text. So that this can be undone exactly, a cell that starts with one
-  or more `'` followed by one of those characters gets one more `'` as well. To recover the
-  original value: if a cell starts with one or more `'` followed by a trigger character,
-  remove exactly one leading `'` (`tickets.export.recover_cell`). JSON Lines values are raw.
-- **Filters.** `--since` (inclusive) and `--until` (exclusive) compare with `created_at`; each
-  takes an ISO date (`2026-11-01`, the start of that day UTC) or date-time (without an offset
-  it is taken as UTC). `--kind` and `--status` may be repeated.
-- **Audit (E-1, A-1).** Every export appends an `export.created` audit event after the last
-  record is written, masked or not: format, filters, masked, row count and who (the signed-in
-  agent, or `cli`). An export that fails part-way appends `export.failed` with the rows
-  written so far.
-- **Streaming (E-3).** Records are read by ticket number in batches of 2,000, each a fresh
-  query, so memory stays flat however many tickets there are. Each batch sees the latest
-  committed state.
+The format (schema version 1: the 29 fields in order, CSV and JSON Lines, masking, formula
+neutralising, filters, audit, streaming) is described once, in docs/formats.md ("The export"),
+and tests/unit/test_formats_doc.py checks it against FIELDS and `tickets/export_schema.json`.
+`write_records` writes the records; running an export with its audit is `tickets.export_run`.
 """
 
 from __future__ import annotations
@@ -79,7 +13,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Any, Literal, TextIO
 
@@ -88,10 +22,10 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from tickets.account import ticket_ref
-from tickets.agents import AgentInfo
-from tickets.audit import append_event
+from tickets.dates import parse_when
 from tickets.enums import TicketKind, TicketStatus
-from tickets.errors import InvalidInput, NotAllowed
+from tickets.errors import InvalidInput
+from tickets.masking import mask_email, mask_name, mask_phone, scrub_text
 from tickets.models import Agent, Organization, Person, RenewalResource, Subscription, Ticket, VerificationAttempt
 from tickets.store import Store
 
@@ -140,81 +74,6 @@ FIELDS: tuple[str, ...] = (
 def load_schema() -> dict[str, Any]:
     """The JSON Schema of one JSON Lines record, as shipped in the package."""
     return json.loads(resources.files("tickets").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8"))
-
-
-# --- masking (E-1) ---------------------------------------------------------------------------
-
-MASK = "***"
-
-
-def mask_phone(phone: str | None) -> str | None:
-    """`+442079460958` -> `***0958`: only the last 4 digits, never the length of the number."""
-    if phone is None:
-        return None
-    digits = _NON_DIGITS.sub("", phone)
-    if not digits:
-        return None if not phone.strip() else MASK
-    # A short number would be almost all shown: hide it whole.
-    return MASK + digits[-4:] if len(digits) >= 7 else MASK
-
-
-def mask_email(address: str | None) -> str | None:
-    """`ann.smith@contoso.co.uk` -> `a***@contoso.co.uk`: first character and domain."""
-    if address is None:
-        return None
-    address = address.strip()
-    if not address:
-        return None
-    local, at, domain = address.rpartition("@")
-    if not at or not local:
-        return MASK
-    return f"{local[0]}{MASK}@{domain}"
-
-
-def _initial(name: str | None) -> str | None:
-    for char in name or "":
-        if char.isalnum():
-            return char.upper() + "."
-    return None
-
-
-def mask_name(first: str | None, last: str | None) -> str | None:
-    """`Ann`, `Smith` -> `A. S.`."""
-    initials = [i for i in (_initial(first), _initial(last)) if i]
-    return " ".join(initials) or None
-
-
-_EMAIL_IN_TEXT = re.compile(r"[^\s@<>()\[\]\"',;:]+@[^\s@<>()\[\]\"',;:]+\.[^\s@<>()\[\]\"',;:]+")
-# A run of digits with the separators people write phone numbers with: ( ) . - / space.
-_PHONE_IN_TEXT = re.compile(r"(?<![\w./-])\+?\(?\d[\d\s().\-/]{5,}\d(?![\w])")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_DIGITS = re.compile(r"\d(?:\D{0,3}\d){6}")  # 7 digits close together: maybe a phone number
-_NON_DIGITS = re.compile(r"\D+")
-
-
-def _mask_phone_match(match: re.Match[str]) -> str:
-    text = match.group(0)
-    if sum(c.isdigit() for c in text) < 7 or _ISO_DATE.fullmatch(text):
-        return text
-    return mask_phone(text) or text
-
-
-def scrub_text(text: str | None, names: Iterable[str | None] = ()) -> str | None:
-    """Best effort (E-1): mask e-mail addresses, phone numbers and the given names (the
-    caller's own, as whole words) typed into free text."""
-    if not text:
-        return text
-    if "@" in text:
-        text = _EMAIL_IN_TEXT.sub(lambda m: mask_email(m.group(0)) or MASK, text)
-    if _DIGITS.search(text):
-        text = _PHONE_IN_TEXT.sub(_mask_phone_match, text)
-    folded = text.casefold()
-    words = sorted({n.strip() for n in names if n and len(n.strip()) >= 2 and n.strip().casefold() in folded},
-                   key=len, reverse=True)
-    if words:
-        pattern = r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + r")(?!\w)"
-        text = re.sub(pattern, lambda m: _initial(m.group(0)) or MASK, text, flags=re.IGNORECASE)
-    return text
 
 
 # --- formula neutralising (E-2) --------------------------------------------------------------
@@ -269,26 +128,6 @@ class ExportFilter:
             "kinds": sorted(k.value for k in self.kinds),
             "statuses": sorted(s.value for s in self.statuses),
         }
-
-
-def parse_when(text: str, *, option: str) -> datetime:
-    """An ISO date (the start of that day, UTC) or date-time (UTC unless it says otherwise).
-
-    A bad value raises InvalidInput naming the option, e.g. `--since: ...`.
-    """
-    raw = text.strip()
-    try:
-        if len(raw) == 10:
-            day = date.fromisoformat(raw)
-            return datetime(day.year, day.month, day.day, tzinfo=UTC)
-        moment = datetime.fromisoformat(raw)
-    except ValueError:
-        raise InvalidInput(
-            {option: f"{text!r} is not an ISO 8601 date or date-time (e.g. 2026-11-01 or 2026-11-01T08:30:00Z)"}
-        ) from None
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 # --- reading (E-3) ---------------------------------------------------------------------------
@@ -485,81 +324,9 @@ def write_records(
     return count
 
 
-def check_unmasking(actor: AgentInfo | None) -> None:
-    """E-1: only a signed-in supervisor may export personal data unmasked."""
-    if actor is None:
-        raise NotAllowed(
-            "E-1: an unmasked export needs a supervisor: sign in with --agent NAME", rule="E-1"
-        )
-    if not actor.is_supervisor:
-        raise NotAllowed(
-            f"E-1: only supervisors may export unmasked personal data; {actor.name} is an agent",
-            rule="E-1",
-        )
-
-
-def write_export(
-    store: Store,
-    out: TextIO,
-    *,
-    fmt: Format,
-    filt: ExportFilter | None = None,
-    masked: bool = True,
-    actor: AgentInfo | None = None,
-    progress: Callable[[int], None] | None = None,
-    batch_size: int = BATCH_SIZE,
-) -> int:
-    """Stream the export to `out` and audit it (E-1..E-3); returns the number of records.
-
-    The `export.created` event is committed after the last record is written (so its row
-    count is true); if writing fails part-way, `export.failed` records how far it got and the
-    error is raised again.
-    """
-    filt = filt or ExportFilter()
-    if fmt not in FORMATS:
-        raise InvalidInput({"--format": f"must be one of {', '.join(FORMATS)}, not {fmt!r}"})
-    if not masked:
-        check_unmasking(actor)
-    written = 0
-
-    def counted(records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        nonlocal written
-        for record in records:
-            yield record
-            written += 1  # the consumer asked for the next one: this one is written
-
-    details = {
-        "format": fmt,
-        "schema_version": SCHEMA_VERSION,
-        "filters": filt.as_dict(),
-        "masked": masked,
-        "by": actor.name if actor is not None else ANONYMOUS_ACTOR,
-        "agent_role": actor.role.value if actor is not None else None,
-        "rule": "E-1",
-    }
-    try:
-        rows = write_records(
-            counted(iter_records(store, filt, masked=masked, batch_size=batch_size)), out, fmt=fmt, progress=progress
-        )
-    except BaseException as error:
-        _audit(store, actor, "export.failed", {**details, "rows": written, "error": type(error).__name__},
-               best_effort=True)
-        raise
-    _audit(store, actor, "export.created", {**details, "rows": rows})
-    return rows
-
-
-def _audit(store: Store, actor: AgentInfo | None, action: str, details: dict[str, Any], *, best_effort: bool = False) -> None:
-    try:
-        with store.write() as session:
-            append_event(
-                session, at=store.clock.now(), actor=actor.name if actor is not None else ANONYMOUS_ACTOR,
-                action=action, subject="export", details=details,
-            )
-    except Exception:
-        if not best_effort:
-            raise
-
+# Running an export (the audit around it) lives in tickets.export_run; imported here last so
+# that `from tickets.export import write_export` keeps working.
+from tickets.export_run import authorise_unmasked, check_unmasking, write_export  # noqa: E402
 
 __all__ = [
     "BATCH_SIZE",
@@ -569,6 +336,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "TRIGGERS",
     "ExportFilter",
+    "authorise_unmasked",
     "check_unmasking",
     "csv_row",
     "iter_records",

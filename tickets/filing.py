@@ -22,7 +22,7 @@ from tickets.agents import AgentInfo
 from tickets.audit import append_event
 from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from tickets.models import Person, Subscription, Ticket
+from tickets.models import TICKET_DATE_COLUMNS, Person, Subscription, Ticket
 from tickets.store import Store
 from tickets.text import check_text
 from tickets.verification import load_verified_call
@@ -132,6 +132,7 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
         person = session.get(Person, call.person_id)
         caller = caller_facts(person, call.roles)
         facts = subscription_facts(session, [sub])[sub.id]
+        # What validate_filing checks: the kind's fields and the values that have their own columns.
         fields: dict[str, Any] = dict(request.fields)
         if request.requested_date:
             fields["requested_date"] = request.requested_date.isoformat()
@@ -157,7 +158,7 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
                     rule="U-1",
                 )
             filed = [
-                _insert(session, agent, call, sub, request, digest, decision, fields, now, resource=res,
+                _insert(session, agent, call, sub, request, digest, decision, now, resource=res,
                         key=request.idempotency_key if index == 0 else f"{request.idempotency_key}#{res.ref}")
                 for index, (res, decision) in enumerate(plans)
             ]
@@ -175,7 +176,7 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
         blocking = policy.validate_filing(decision, confirmed=request.confirmed, fields=fields, now=now)
         if blocking:
             raise InvalidInput([str(r) for r in blocking], rule=blocking[0].rule)
-        ticket = _insert(session, agent, call, sub, request, digest, decision, fields, now,
+        ticket = _insert(session, agent, call, sub, request, digest, decision, now,
                          key=request.idempotency_key)
         return FilingResult(filed=(ticket,))
 
@@ -205,7 +206,6 @@ def _insert(
     request: FilingRequest,
     digest: str,
     decision: policy.Decision,
-    fields: dict[str, Any],
     now,
     *,
     key: str,
@@ -213,7 +213,7 @@ def _insert(
 ) -> FiledTicket:
     consequences = decision.consequences.as_dict() if decision.consequences else {}
     status = TicketStatus.PENDING_REVIEW if decision.needs_review else TicketStatus.OPEN
-    row_fields = dict(fields)
+    row_fields = dict(request.fields)  # requested_date and reason have their own columns
     if resource is not None:
         row_fields["resource_ref"] = resource.ref
     if request.refund_requested:
@@ -235,7 +235,7 @@ def _insert(
         reason=request.reason or None,
         fields=row_fields,
         checklist=sorted(request.confirmed & {item.key for item in decision.checklist}),
-        consequences=consequences,
+        consequences={k: v for k, v in consequences.items() if k not in TICKET_DATE_COLUMNS},
         rules=sorted({r.rule for r in decision.reasons} | {n.rule for n in (decision.consequences.notes if decision.consequences else ())}),
         needs_review=decision.needs_review,
         needs_callback=decision.needs_callback,

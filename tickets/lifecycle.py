@@ -15,7 +15,7 @@ the same ticket at once cannot both win: the second is told who did and what the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import update
 from sqlmodel import Session, select
@@ -23,6 +23,7 @@ from sqlmodel import Session, select
 from tickets.account import ticket_ref
 from tickets.agents import AgentInfo
 from tickets.audit import append_event
+from tickets.dates import read_date
 from tickets.enums import (
     CampaignState,
     ResourceState,
@@ -31,7 +32,9 @@ from tickets.enums import (
     TicketStatus,
 )
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from tickets.kinds import Resolution, kind_spec
 from tickets.models import Agent, ImsCampaign, RenewalResource, Subscription, Ticket
+from tickets.policy import expedited
 from tickets.store import Store
 from tickets.text import check_text
 
@@ -46,7 +49,6 @@ TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
     S.WITHDRAWN: frozenset(),
 }
 NEEDS_REASON = frozenset({S.REJECTED, S.WITHDRAWN})
-EXPEDITED_DELETION = timedelta(days=3)  # X-1, counted from approval (X-2)
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,7 @@ def transition(
     to: TicketStatus,
     reason: str | None = None,
 ) -> TransitionResult:
-    """Move a ticket along the lifecycle, or raise NotAllowed / Conflict saying why not."""
+    """Move a ticket along the lifecycle (T-2), or raise NotAllowed / Conflict saying why not."""
     reason = _clean_reason(reason, to)
 
     def work(session: Session) -> TransitionResult:
@@ -111,9 +113,8 @@ def transition(
         if to in (S.APPROVED, S.REJECTED):
             values.update(decided_by_id=actor.id, decided_at=now, decision_reason=reason)
             if to is S.APPROVED and ticket.kind == TicketKind.EXPEDITED_DEPROVISIONING.value:
-                deletion = (now + EXPEDITED_DELETION).date().isoformat()
+                deletion = expedited.deletion_date(now).isoformat()
                 values["data_deletion_date"] = deletion
-                values["consequences"] = {**ticket.consequences, "data_deletion_date": deletion}
                 details["data_deletion_date"] = deletion
         if to is S.RESOLVED:
             values["resolved_at"] = now
@@ -185,25 +186,25 @@ def record_callback(store: Store, *, agent: AgentInfo, ticket_id: int, note: str
 
 def _apply_resolution(session: Session, ticket: Ticket, now: datetime) -> None:
     """What the finished work did, so the directory and the next call's rules agree with it."""
-    kind = TicketKind(ticket.kind)
+    resolution = kind_spec(ticket.kind).resolution  # what the registry of kinds says it does
     sub = session.get(Subscription, ticket.subscription_id)
     effective = _at(ticket.effective_date, now)
-    if kind is TicketKind.CANCEL_END_OF_TERM:
+    if resolution is Resolution.AUTO_RENEW_OFF:
         sub.auto_renew = False  # C-1: it expires at term end
-    elif kind is TicketKind.CANCEL_EARLY:
+    elif resolution is Resolution.CANCEL:
         sub.state, sub.cancelled_at = SubscriptionState.CANCELLED.value, effective
-    elif kind is TicketKind.EXPEDITED_DEPROVISIONING:
+    elif resolution is Resolution.DEPROVISION:
         sub.state = SubscriptionState.CANCELLED.value
         sub.cancelled_at = sub.cancelled_at or now
         sub.expedited_at = now
-    elif kind is TicketKind.REVERSAL:
+    elif resolution is Resolution.REINSTATE:
         sub.state, sub.cancelled_at = SubscriptionState.ACTIVE.value, None  # R-1
-    elif kind is TicketKind.IMS_CANCELLATION:
+    elif resolution is Resolution.CANCEL_CAMPAIGNS:
         for campaign in session.exec(select(ImsCampaign).where(ImsCampaign.subscription_id == sub.id)):
             if campaign.state != CampaignState.CANCELLED.value:
                 campaign.state = CampaignState.CANCELLED.value  # I-2, R-2
                 session.add(campaign)
-    elif kind is TicketKind.UNSUBSCRIBE_RESOURCE and ticket.resource_id is not None:
+    elif resolution is Resolution.UNSUBSCRIBE_RESOURCE and ticket.resource_id is not None:
         resource = session.get(RenewalResource, ticket.resource_id)
         resource.state = ResourceState.UNSUBSCRIBED.value
         session.add(resource)
@@ -213,5 +214,7 @@ def _apply_resolution(session: Session, ticket: Ticket, now: datetime) -> None:
 def _at(iso_date: str | None, fallback: datetime) -> datetime:
     if not iso_date:
         return fallback
-    d = date.fromisoformat(iso_date)
+    d = read_date(iso_date)
+    if d is None:
+        return fallback
     return fallback.replace(year=d.year, month=d.month, day=d.day, hour=0, minute=0, second=0, microsecond=0)

@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Column, Index, text
 from sqlmodel import Field, SQLModel
 
-from tickets.enums import ACTIVE_STATUSES, CANCELLATION_KINDS
+from tickets.enums import ACTIVE_STATUSES
+from tickets.kinds import CANCELLATION_KINDS
 from tickets.types import UTCDateTime
 
 
@@ -134,6 +135,24 @@ class Agent(SQLModel, table=True):
     created_at: datetime = _dt()
 
 
+class AgentSignIn(SQLModel, table=True):
+    """One sign-in attempt ("failed", "succeeded") or a supervisor's "unlocked" (tickets.signin).
+
+    An attempt is written as "failed" before the PIN is checked and turned into "succeeded"
+    after, so concurrent guesses each take a slot and no more than the limit are ever tried.
+    """
+
+    __tablename__ = "agent_sign_in"
+
+    id: int | None = Field(default=None, primary_key=True)
+    agent_id: int = Field(foreign_key="agent.id")
+    at: datetime = _dt()
+    outcome: str = Field(max_length=20)
+    by_id: int | None = Field(default=None, foreign_key="agent.id")  # the supervisor who unlocked
+
+    __table_args__ = (Index("ix_agent_sign_in_agent_at", "agent_id", "at"),)
+
+
 class Call(SQLModel, table=True):
     """One phone call: who took it, which organization it became about, how it ended."""
 
@@ -195,6 +214,12 @@ OPEN_UNSUBSCRIPTION_WHERE = text(
 )
 
 
+# Each value of a ticket is stored once: these live in their own columns, never also in the
+# `fields` or `consequences` documents (migration 0004 moved the old copies out).
+TICKET_FIELD_COLUMNS = ("requested_date", "reason")
+TICKET_DATE_COLUMNS = ("effective_date", "data_deletion_date", "reversal_deadline")
+
+
 class Ticket(SQLModel, table=True):
     __tablename__ = "ticket"
 
@@ -214,9 +239,9 @@ class Ticket(SQLModel, table=True):
     content_hash: str = Field(max_length=64)
     requested_date: str | None = Field(default=None, max_length=10)  # ISO date (V-1 [D365])
     reason: str | None = Field(default=None, max_length=2000)
-    fields: dict[str, Any] = _json(dict)  # kind-specific: transfer_at, it_contact, refund ...
+    fields: dict[str, Any] = _json(dict)  # kind-specific: transfer_at, it_contact, refund ... (not the columns)
     checklist: list[str] = _json()  # keys of the items confirmed with the caller
-    consequences: dict[str, Any] = _json(dict)  # T-1, as computed at filing
+    consequences: dict[str, Any] = _json(dict)  # T-1, as computed at filing, but for the date columns
     rules: list[str] = _json()  # rule IDs behind the decision
     needs_review: bool = False
     needs_callback: bool = False
@@ -291,6 +316,7 @@ class AuditHead(SQLModel, table=True):
 
 __all__ = [
     "Agent",
+    "AgentSignIn",
     "AuditEvent",
     "AuditHead",
     "Call",

@@ -12,10 +12,10 @@ from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from tickets.account import ticket_ref
-from tickets.audit import events_for
+from tickets.audit_log import AuditFilter, find_events
 from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import NotFound
-from tickets.models import Agent, Organization, Subscription, Ticket, VerificationAttempt
+from tickets.models import TICKET_DATE_COLUMNS, Agent, Organization, Subscription, Ticket, VerificationAttempt
 from tickets.store import Store
 
 PAGE_SIZE = 50
@@ -192,7 +192,8 @@ def ticket_detail(store: Store, ticket_id: int) -> TicketDetail:
             reason=t.reason,
             fields=dict(t.fields),
             checklist=tuple(t.checklist),
-            consequences=dict(t.consequences),
+            # T-1 as one document for the views: the dates from their columns, the rest as stored.
+            consequences={**t.consequences, **{name: getattr(t, name) for name in TICKET_DATE_COLUMNS}},
             rules=tuple(t.rules),
             needs_callback=t.needs_callback,
             callback_at=t.callback_at,
@@ -208,6 +209,6 @@ def ticket_detail(store: Store, ticket_id: int) -> TicketDetail:
             verification_checks=checks if attempt and attempt.passed else (),
             history=tuple(
                 HistoryEntry(e.seq, e.at, e.actor, e.action, dict(e.details))
-                for e in events_for(session, f"ticket:{ticket_id}")
+                for e in find_events(session, AuditFilter(ticket_id=ticket_id))
             ),
         )

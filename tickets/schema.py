@@ -32,15 +32,50 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+def is_newer(revision: str | None) -> bool:
+    """A revision this deskapp does not know: written by a newer deskapp."""
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    if revision is None:
+        return False
+    try:
+        return ScriptDirectory.from_config(_config()).get_revision(revision) is None
+    except CommandError:
+        return True
+
+
+def _newer(engine: Engine, current: str) -> SchemaOutOfDate:
+    where = engine.url.render_as_string(hide_password=True)
+    return SchemaOutOfDate(
+        f"the database at {where} was upgraded by a newer deskapp (schema {current}; this one knows up to "
+        f"{head_revision()}): install that newer deskapp to use it"
+    )
+
+
 def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
     """Bring the schema to `revision`; returns (before, after). A no-op when up to date."""
+    from alembic import command
+
+    before = current_revision(engine)
+    if is_newer(before):
+        raise _newer(engine, before)
+    config = _config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+    return before, current_revision(engine)
+
+
+def downgrade(engine: Engine, revision: str) -> tuple[str | None, str | None]:
+    """Take the schema back to `revision` (migration tests; a release is not downgraded)."""
     from alembic import command
 
     before = current_revision(engine)
     config = _config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+        command.downgrade(config, revision)
     return before, current_revision(engine)
 
 
@@ -50,6 +85,8 @@ def check_schema(engine: Engine) -> None:
     if current == head:
         return
     where = engine.url.render_as_string(hide_password=True)
+    if is_newer(current):
+        raise _newer(engine, current)
     if current is None:
         raise SchemaOutOfDate(
             f"the database at {where} has no deskapp schema yet: run `deskapp db upgrade`"

@@ -14,6 +14,7 @@ Why the SQLite settings:
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -32,19 +33,26 @@ from tickets.errors import StoreUnavailable
 DATABASE_URL_ENV = "DESKAPP_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 T = TypeVar("T")
+log = logging.getLogger("tickets.store")
 
 
 def user_data_dir() -> Path:
-    """Where the default database lives: $XDG_DATA_HOME/deskapp or ~/.local/share/deskapp."""
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return Path(base) / "deskapp"
+    """Where the default database lives: platformdirs' user data directory
+    ($XDG_DATA_HOME/deskapp or ~/.local/share/deskapp on Linux)."""
+    import platformdirs
+
+    return platformdirs.user_data_path("deskapp")
+
+
+def default_database_url_for(directory: Path) -> str:
+    return f"sqlite:///{directory / 'deskapp.db'}"
 
 
 def default_database_url() -> str:
     url = os.environ.get(DATABASE_URL_ENV)
     if url:
         return url
-    return f"sqlite:///{user_data_dir() / 'deskapp.db'}"
+    return default_database_url_for(user_data_dir())
 
 
 def normalise_url(url: str) -> str:
@@ -54,26 +62,54 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, *, pool_size: int = 5) -> Engine:
+def sqlite_path(url: str) -> Path | None:
+    """The file a SQLite URL names (None for other engines, memory and `file:` URIs)."""
+    parsed = make_url(normalise_url(url))
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def require_database(url: str) -> None:
+    """Refuse a SQLite path with no database file: a mistyped --db must not create one (nor
+    its directories); `deskapp db upgrade` and the demo create theirs (Store.from_url(create=True))."""
+    path = sqlite_path(url)
+    if path is not None and not path.is_file():
+        raise StoreUnavailable(
+            f"there is no database file at {path}: check --db or ${DATABASE_URL_ENV}, "
+            "or run `deskapp db upgrade` to create one there"
+        )
+
+
+def make_engine(url: str, *, pool_size: int = 5, password: str | None = None, create: bool = True) -> Engine:
+    """An engine for `url`. A PostgreSQL password comes from `password` (a secrets file) or from
+    libpq's own password file (~/.pgpass, $PGPASSFILE), never from a command line. A SQLite
+    file's directories are made only when `create`."""
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _make_sqlite_engine(url)
+        return _make_sqlite_engine(url, create=create)
+    if password is not None:
+        parsed = parsed.set(password=password)
     return create_engine(
-        url,
+        parsed,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
-        # Lock waits are bounded so that the console can say so instead of hanging.
-        connect_args={"options": "-c lock_timeout=30000 -c statement_timeout=120000"},
+        # Works through PgBouncer in transaction mode, where consecutive transactions may run on
+        # different server connections: no server-side prepared statements (psycopg prepares a
+        # query after 5 runs otherwise), and no session settings. Lock waits are still bounded,
+        # so that the console can say so instead of hanging: by the role's own settings
+        # (`deskapp db roles` sets lock_timeout and statement_timeout on the application role).
+        connect_args={"prepare_threshold": None},
     )
 
 
-def _make_sqlite_engine(url: str) -> Engine:
-    parsed = make_url(url)
-    database = parsed.database
-    if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+def _make_sqlite_engine(url: str, *, create: bool) -> Engine:
+    path = sqlite_path(url)
+    if path is not None and create:
+        path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
@@ -124,8 +160,12 @@ class Store:
         )
 
     @classmethod
-    def from_url(cls, url: str | None = None, clock: Clock | None = None) -> Store:
-        return cls(make_engine(url or default_database_url()), clock)
+    def from_url(cls, url: str | None = None, clock: Clock | None = None, *, create: bool = False) -> Store:
+        """The store at `url`; a SQLite file must exist unless `create` (db upgrade, the demo)."""
+        url = url or default_database_url()
+        if not create:
+            require_database(url)
+        return cls(make_engine(url, create=create), clock)
 
     @property
     def url(self) -> str:
@@ -138,7 +178,7 @@ class Store:
             with Session(self.engine, expire_on_commit=False) as session:
                 yield session
         except OperationalError as error:
-            raise StoreUnavailable(_unavailable_text(error)) from error
+            raise StoreUnavailable(unavailable_text(error, self.engine)) from error
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -148,7 +188,7 @@ class Store:
                 with session.begin():
                     yield session
         except OperationalError as error:
-            raise StoreUnavailable(_unavailable_text(error)) from error
+            raise StoreUnavailable(unavailable_text(error, self.engine)) from error
 
     def transaction(self, work: Callable[[Session], T], *, attempts: int = 5) -> T:
         """Run `work` in one write transaction, retrying deadlocks and serialisation failures."""
@@ -168,8 +208,33 @@ class Store:
         self.engine.dispose()
 
 
-def _unavailable_text(error: OperationalError) -> str:
-    text = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+_DISK_FULL_PG = "53100"  # disk_full
+_LOW_SPACE = 1 << 20  # bytes: below this, SQLite's "disk I/O error" is a full disk
+
+
+def _disk_full(error: DBAPIError, text: str, url: str | None) -> bool:
+    lowered = text.lower()
+    if "disk is full" in lowered or "no space left" in lowered or getattr(error.orig, "sqlstate", None) == _DISK_FULL_PG:
+        return True
+    path = sqlite_path(url) if url else None
+    if "disk i/o error" in lowered and path is not None:
+        try:
+            stats = os.statvfs(path.parent)
+        except OSError:
+            return False
+        return stats.f_bavail * stats.f_frsize < _LOW_SPACE
+    return False
+
+
+def unavailable_text(error: DBAPIError, engine: Engine | str | None = None) -> str:
+    """One line for a database error the user can act on: busy, disk full, unreachable.
+    `engine` (or its URL) tells where a SQLite file is, to tell a full disk from other I/O errors."""
+    url = engine.url.render_as_string(hide_password=False) if isinstance(engine, Engine) else engine
+    text = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
+    # The driver's first line only (never the statement or its parameters): deskapp's log.
+    log.error("store error: %s: %s", type(error.orig or error).__name__, text)
     if "locked" in text.lower() or "lock timeout" in text.lower():
         return f"the database is busy (waited for a lock and gave up): {text}. Try again."
+    if _disk_full(error, text, url):
+        return "the disk is full: nothing was written; free some space on the database's disk and try again"
     return f"the database cannot be reached: {text}"

@@ -27,7 +27,7 @@ from identity import (
 from identity import Address as IdentityAddress
 from identity import OrganizationOnFile, PersonOnFile
 from identity.errors import IdentityError
-from identity.session import CALL_AUTHORISATION
+from identity.session import CALL_AUTHORISATION, VerifiedCaller
 from tickets.agents import AgentInfo
 from tickets.audit import append_event
 from tickets.enums import Product
@@ -366,7 +366,11 @@ def load_verified_call(session: Session, verification_id: int, agent: AgentInfo,
         raise NotAllowed("V-1: the caller has not been verified on this call")
     if attempt.agent_id != agent.id:
         raise NotAllowed("V-7: this verification belongs to another agent's call")
-    if attempt.expires_at is None or now >= attempt.expires_at:
+    # V-7 is identity's rule (VerifiedCaller: the one call, 60 minutes at most); the store adds
+    # what only it knows: whose call it is and whether the call has ended.
+    caller = VerifiedCaller(str(attempt.organization_id), str(attempt.person_id), frozenset(attempt.roles),
+                            attempt.at)
+    if attempt.expires_at is None or not caller.is_active(now):
         raise NotAllowed("V-7: the verification has expired (60 minutes); verify the caller again")
     if call_ended_at is not None:
         raise NotAllowed("V-7: the call has ended; a new call needs a new verification")
@@ -378,7 +382,7 @@ def load_verified_call(session: Session, verification_id: int, agent: AgentInfo,
         agent_id=attempt.agent_id,
         roles=frozenset(attempt.roles),
         verified_at=attempt.at,
-        expires_at=attempt.expires_at,
+        expires_at=caller.expires_at,
     )
 
 

@@ -13,7 +13,7 @@ from textual.widgets.option_list import Option
 
 from deskapp.messages import AccountLoaded
 from deskapp.screens.base import DeskScreen
-from deskapp.widgets.format import BAD, MUTED, OK, WARN, day, decision_content, label, lines, reason_lines
+from deskapp.widgets.format import BAD, MUTED, OK, WARN, clock_time, day, decision_content, label, lines, reason_lines
 
 RESOURCES = "unsubscribe_resource"
 
@@ -70,8 +70,8 @@ class AccountScreen(DeskScreen):
                 ("  Phone on file (V-8): ", "bold"), caller.phone_on_file,
             ),
             Content.styled(
-                f"Verified {account.call.verified_at:%H:%M} UTC, good for this call until "
-                f"{account.call.expires_at:%H:%M} UTC (V-7).",
+                f"Verified {clock_time(account.call.verified_at)}, good for this call until "
+                f"{clock_time(account.call.expires_at)} (V-7).",
                 MUTED,
             ),
         ]

@@ -1,7 +1,7 @@
 """The supervisors' dashboard: today's and this week's figures (tickets.dashboard computes them
 in SQL; this screen only shows them). Keys: r refresh, escape back.
 
-Days are UTC days; "this week" is the last 7 UTC days, today included.
+Days are the desk's days (its time zone, deskapp.config); "this week" is the last 7, today included.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Sparkline, Static
 from textual.worker import Worker
 
+from deskapp.live import LiveScreen
 from deskapp.screens.base import DeskScreen
-from deskapp.widgets.format import BAD, MUTED, WARN, when
+from deskapp.widgets.format import BAD, MUTED, WARN, day, desk_zone, when, zone_name
 
 if TYPE_CHECKING:  # pragma: no cover
     from tickets.agents import AgentInfo
@@ -58,7 +59,7 @@ def _figures(board: Dashboard) -> Content:
     return Content("\n").join(lines)
 
 
-class DashboardScreen(DeskScreen):
+class DashboardScreen(LiveScreen, DeskScreen):
     """Tickets, verification failures, lockouts, the review backlog and calls, at a glance."""
 
     DEFAULT_CSS = """
@@ -111,7 +112,7 @@ class DashboardScreen(DeskScreen):
             yield Static("Computing…", id="dash-asof")
             yield Static("", id="dash-figures")
             with Vertical(id="dash-calls-box"):
-                yield Static("Calls per day, last 14 UTC days", id="dash-calls-title")
+                yield Static("Calls per day, last 14 days", id="dash-calls-title")
                 yield Sparkline([], id="dash-calls")
                 yield Static("", id="dash-calls-axis")
                 yield Static("", id="dash-calls-figures")
@@ -136,7 +137,9 @@ class DashboardScreen(DeskScreen):
         agents = self.query_one("#dash-agents", DataTable)
         agents.add_column("Agent", key="agent")
         agents.add_column("Tickets", key="tickets")
+        self.query_one("#dash-figures").loading = True  # a loading indicator until the figures come
         self._load()
+        self.watch_changes(self._load)  # the figures move without a key (issue 14)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "refresh":
@@ -149,6 +152,7 @@ class DashboardScreen(DeskScreen):
 
     def action_refresh(self) -> None:
         self.query_one("#dash-asof", Static).update(Content.styled("Computing…", MUTED))
+        self.query_one("#dash-figures").loading = True
         self._load()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="dashboard")
@@ -156,11 +160,12 @@ class DashboardScreen(DeskScreen):
         from tickets.dashboard import compute_dashboard
 
         clock = getattr(self.app, "clock", None) or self.desk.store.clock
-        self.post_message(DashboardLoaded(compute_dashboard(self.desk.store, clock.now())))
+        self.post_message(DashboardLoaded(compute_dashboard(self.desk.store, clock.now(), desk_zone())))
 
     def worker_failed(self, worker: Worker, error: BaseException) -> None:
         from tickets.errors import DeskError
 
+        self.query_one("#dash-figures").loading = False
         text = str(error) if isinstance(error, DeskError) else f"unexpected error ({type(error).__name__})"
         self.query_one("#dash-asof", Static).update(Content.styled(f"The figures could not be computed: {text}", BAD))
 
@@ -168,10 +173,11 @@ class DashboardScreen(DeskScreen):
         message.stop()
         board = self.board = message.board
         self.query_one("#dash-asof", Static).update(
-            f"As of {when(board.now)} · today: since 00:00 UTC · this week: the last 7 UTC days, "
-            f"since {board.week_start.date().isoformat()} · r refreshes"
+            f"As of {when(board.now)} · today: since 00:00 {zone_name(board.today_start)} · "
+            f"this week: the last 7 days, since {day(board.week_start)} · r refreshes"
         )
         self.query_one("#dash-figures", Static).update(_figures(board))
+        self.query_one("#dash-figures").loading = False
 
         counts = board.call_counts
         # One value per day, drawn CHART_CELLS_PER_DAY cells wide (the chart is exactly that wide).

@@ -79,8 +79,9 @@ class ExportFinished(Message):
     request: ExportRequest
 
 
-def default_path(fmt: str, now: datetime) -> str:
-    return str(Path.cwd() / f"deskapp-tickets-{now:%Y%m%d-%H%M}.{fmt}")
+def default_path(fmt: str, now: datetime, directory: Path | None = None) -> str:
+    """In the desk's export_dir (deskapp.config), else the current directory."""
+    return str((directory or Path.cwd()) / f"deskapp-tickets-{now:%Y%m%d-%H%M}.{fmt}")
 
 
 class ExportScreen(DeskScreen):
@@ -123,6 +124,10 @@ class ExportScreen(DeskScreen):
     @property
     def supervisor(self) -> bool:
         return self.agent is not None and self.agent.is_supervisor
+
+    def _export_dir(self) -> Path | None:
+        settings = getattr(self.app, "settings", None)
+        return settings.export_dir if settings is not None and settings["export_dir"] else None
 
     def _now(self) -> datetime:
         clock = getattr(self.app, "clock", None) or self.desk.store.clock
@@ -167,7 +172,7 @@ class ExportScreen(DeskScreen):
 
     def on_mount(self) -> None:
         self.sub_title = "Export"
-        self.query_one("#export-path", Input).value = default_path("csv", self._now())
+        self.query_one("#export-path", Input).value = default_path("csv", self._now(), self._export_dir())
         self._show_masking()
         self.query_one("#export-format", Select).focus()
 
@@ -293,6 +298,7 @@ class ExportScreen(DeskScreen):
     def _write(self, request: ExportRequest) -> None:
         from tickets.dashboard import count_tickets
         from tickets.export import ExportFilter, write_export
+        from tickets.export_run import write_anchor_file
 
         store = self.desk.store
         filt = ExportFilter(since=request.since, until=request.until, kinds=request.kinds, statuses=request.statuses)
@@ -300,17 +306,19 @@ class ExportScreen(DeskScreen):
                                                       kinds=filt.kinds, statuses=filt.statuses)))
         target = request.path
         fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")  # mode 0600
+        anchors: list = []  # A-1: the export.started event's SEQ:HASH, written beside the file
         try:
             with io.open(fd, "w", encoding="utf-8", newline="") as out:  # CSV writes its own \r\n
                 rows = write_export(
                     store, out, fmt=request.fmt, filt=filt, masked=request.masked, actor=self.agent,  # type: ignore[arg-type]
-                    progress=lambda n: self.post_message(ExportProgress(n)),
+                    progress=lambda n: self.post_message(ExportProgress(n)), started=anchors.append,
                 )
                 out.flush()
                 os.fsync(out.fileno())
             if target.exists():
                 raise FileExistsError(f"{target} appeared while exporting; the export is left in {temp}")
             os.replace(temp, target)
+            write_anchor_file(target, anchors[0])
         except BaseException:
             if Path(temp).exists() and not target.exists():
                 os.unlink(temp)

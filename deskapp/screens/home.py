@@ -46,7 +46,8 @@ class HomeScreen(DeskScreen):
         keys = [("n", "take a new call"), ("t", "your tickets")]
         if agent is not None and agent.is_supervisor:
             keys += [("r", "review queue"), ("l", "lockouts"), ("d", "dashboard"), ("x", "export")]
-        keys += [("ctrl+p", "every command"), ("o", "sign out")]
+        keys += [("ctrl+f", "search: ticket, organization, caller (any screen)"), ("ctrl+p", "every command"),
+                 ("o", "sign out")]
         self.query_one("#home-keys", Static).update(
             Content("\n").join(Content.assemble((f"  {k:<7}", "bold $text-primary"), what) for k, what in keys)
         )

@@ -1,5 +1,6 @@
 """Lockouts (V-5): organizations locked for verification after 3 failed attempts within 24
-hours, and a supervisor lifting a lock with a reason (audited).
+hours, and agents locked out of signing in after 5 wrong PINs in 15 minutes (tickets.signin);
+a supervisor lifts either with a reason (audited).
 
 Keys: u unlock the highlighted organization (a reason is required), r refresh, escape back.
 """
@@ -24,12 +25,14 @@ from deskapp.widgets.format import BAD, MUTED, OK, when
 
 if TYPE_CHECKING:  # pragma: no cover
     from tickets.agents import AgentInfo
+    from tickets.signin import SignInLock
     from tickets.verification import LockedOrganization
 
 
 @dataclass
 class LockoutsLoaded(Message):
     locked: list[LockedOrganization]
+    agents: list[SignInLock]
 
 
 @dataclass
@@ -62,6 +65,7 @@ class LockoutsScreen(DeskScreen):
     def __init__(self) -> None:
         super().__init__()
         self._locked: list[LockedOrganization] = []
+        self._agents: list[SignInLock] = []
 
     @property
     def agent(self) -> AgentInfo | None:
@@ -123,19 +127,27 @@ class LockoutsScreen(DeskScreen):
     def action_refresh(self) -> None:
         self._load()
 
-    def _highlighted(self) -> LockedOrganization | None:
-        if not self._locked:
-            return None
+    def _highlighted(self) -> LockedOrganization | SignInLock | None:
         table = self.query_one("#lockouts-table", DataTable)
-        if not 0 <= table.cursor_row < len(self._locked):
+        if not 0 <= table.cursor_row < len(self._locked) + len(self._agents):
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return next((o for o in self._locked if str(o.id) == key), None)
+        return next((o for o in self._locked if str(o.id) == key), None) or next(
+            (a for a in self._agents if f"agent:{a.agent_id}" == key), None)
 
     @work(exclusive=True, group="lockouts-dialog")
     async def action_unlock(self) -> None:
         org = self._highlighted()
         if org is None:
+            return
+        if not hasattr(org, "ref"):  # an agent locked out of signing in
+            reason = await self.app.push_screen_wait(TextPromptScreen(
+                f"Unlock agent {org.display_name} ({org.name})", "Reason",
+                hint=f"Locked until {when(org.locked_until)} after {org.failures} wrong PINs. "
+                     "A reason is required and goes to the audit trail.", required=True,
+            ))
+            if reason:
+                self._unlock_agent(org, reason)
             return
         reason = await self.app.push_screen_wait(TextPromptScreen(
             f"Unlock {org.name} ({org.ref})",
@@ -151,9 +163,19 @@ class LockoutsScreen(DeskScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="lockouts-load")
     def _load(self) -> None:
+        from tickets.signin import sign_in_locks
         from tickets.verification import locked_organizations
 
-        self.post_message(LockoutsLoaded(locked_organizations(self.desk.store)))
+        self.post_message(LockoutsLoaded(locked_organizations(self.desk.store), sign_in_locks(self.desk.store)))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="lockouts-unlock")
+    def _unlock_agent(self, lock: SignInLock, reason: str) -> None:
+        from tickets.signin import unlock_agent
+
+        unlock_agent(self.desk.store, supervisor=cast("AgentInfo", self.agent), agent_id=lock.agent_id, reason=reason)
+        text = f"Agent {lock.name} unlocked: it can sign in again. Reason recorded."
+        self.app.call_from_thread(self.notify, text, title="Unlocked", markup=False)
+        self.app.call_from_thread(self._load)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="lockouts-unlock")
     def _unlock(self, org: LockedOrganization, reason: str) -> None:
@@ -177,8 +199,12 @@ class LockoutsScreen(DeskScreen):
         self._locked = list(message.locked)
         table = self.query_one("#lockouts-table", DataTable)
         table.clear()
+        self._agents = list(message.agents)
         for org in self._locked:
             table.add_row(org.ref, org.name, when(org.locked_until), str(org.failures), key=str(org.id))
+        for lock in self._agents:  # agents locked out of signing in (5 wrong PINs in 15 minutes)
+            table.add_row("agent", f"{lock.display_name} ({lock.name})", when(lock.locked_until), str(lock.failures),
+                          key=f"agent:{lock.agent_id}")
         if not self._locked:
             self.query_one("#lockouts-title", Static).update("No organization is locked for verification (V-5)")
         else:

@@ -29,6 +29,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker, get_current_worker
 
 from deskapp.messages import TicketChanged, TicketLoaded, TicketPageLoaded
+from deskapp.live import LiveScreen, keep_in_view
 from deskapp.screens.base import DeskScreen
 from deskapp.screens.confirm import ConfirmScreen
 from deskapp.screens.prompt import TextPromptScreen
@@ -68,7 +69,7 @@ def _problems(detail: TicketDetail, target: Any, agent: AgentInfo | None) -> lis
     return transition_problems(ticket, target, agent)  # type: ignore[arg-type]
 
 
-class ReviewQueueScreen(DeskScreen):
+class ReviewQueueScreen(LiveScreen, DeskScreen):
     """Tickets waiting for a supervisor, oldest first, one page at a time, with the evidence."""
 
     DEFAULT_CSS = """
@@ -174,6 +175,7 @@ class ReviewQueueScreen(DeskScreen):
         table.add_column("Organization", key="org")
         table.focus()
         self._load_page(self._after[-1], len(self._after))
+        self.watch_changes(self.action_refresh)  # new tickets appear without a key (issue 14)
 
     # -- keys --------------------------------------------------------------------------------
 
@@ -237,7 +239,7 @@ class ReviewQueueScreen(DeskScreen):
     @work(exclusive=True, group="review-dialog")
     async def action_approve(self) -> None:
         from tickets.enums import TicketKind, TicketStatus
-        from tickets.lifecycle import EXPEDITED_DELETION
+        from tickets.policy.expedited import deletion_date
 
         detail = self.detail
         if detail is None:
@@ -249,7 +251,7 @@ class ReviewQueueScreen(DeskScreen):
             ),
         ]
         if detail.row.kind is TicketKind.EXPEDITED_DEPROVISIONING:
-            deletion = (self._now() + EXPEDITED_DELETION).date().isoformat()
+            deletion = deletion_date(self._now()).isoformat()
             parts.append(Content.styled(
                 f"X-2: approving now deletes all its data on {deletion} (3 days from approval). "
                 "X-3: nothing can be reversed once the data is deleted.", WARN))
@@ -349,7 +351,9 @@ class ReviewQueueScreen(DeskScreen):
 
         message.stop()
         page, number = message.page, message.page_number
-        self.page = page
+        if self.live_pending:  # the ticket being looked at stays in view even once decided
+            page = keep_in_view(page, self.page, self._current_id)
+        self.page, self.live_pending = page, False
         table = self.query_one("#review-table", DataTable)
         keep = self._current_id
         table.clear()
@@ -456,10 +460,10 @@ class ReviewQueueScreen(DeskScreen):
             text = f"{result.ref} {result.status.label} at {when(result.at)}."
             if result.status is TicketStatus.APPROVED and self.detail and self.detail.row.id == ticket_id:
                 from tickets.enums import TicketKind
-                from tickets.lifecycle import EXPEDITED_DELETION
+                from tickets.policy.expedited import deletion_date
 
                 if self.detail.row.kind is TicketKind.EXPEDITED_DEPROVISIONING:
-                    text += f" All its data is deleted on {(result.at + EXPEDITED_DELETION).date().isoformat()} (X-1, X-2)."
+                    text += f" All its data is deleted on {deletion_date(result.at).isoformat()} (X-1, X-2)."
             self._show_outcome(text, ok=True)
             self.notify(text, title="Decided")
         if ticket_id is not None:
@@ -539,7 +543,7 @@ class ReviewQueueScreen(DeskScreen):
             parts.append(field_line("Requested date", day(d.requested_date)))
         if d.reason:
             parts.append(field_line("Agent's reason", d.reason))
-        extra = {k: v for k, v in d.fields.items() if k not in ("reason", "requested_date", "resource_ref")}
+        extra = {k: v for k, v in d.fields.items() if k != "resource_ref"}
         for key, value in extra.items():
             parts.append(field_line(label(key).capitalize(), value))
         if d.rules:
@@ -590,19 +594,14 @@ class ReviewQueueScreen(DeskScreen):
 
     def _consequences(self, d: TicketDetail) -> Content:
         from tickets.enums import TicketKind, TicketStatus
-        from tickets.lifecycle import EXPEDITED_DELETION
+        from tickets.policy.expedited import deletion_date
 
-        consequences = dict(d.consequences)
-        if d.data_deletion_date:
-            consequences["data_deletion_date"] = d.data_deletion_date
-        if d.reversal_deadline:
-            consequences["reversal_deadline"] = d.reversal_deadline
         parts: list[Content | str] = [
             Content.styled("Consequences (T-1)", "bold"),
-            consequences_content(consequences, needs_review=d.row.needs_review, needs_callback=d.needs_callback),
+            consequences_content(d.consequences, needs_review=d.row.needs_review, needs_callback=d.needs_callback),
         ]
         if d.row.kind is TicketKind.EXPEDITED_DEPROVISIONING and d.row.status is TicketStatus.PENDING_REVIEW:
-            deletion = (self._now() + EXPEDITED_DELETION).date().isoformat()
+            deletion = deletion_date(self._now()).isoformat()
             parts.append(Content.styled(f"If approved now, all data is deleted on {deletion} (X-2).", WARN))
         return lines(parts)
 

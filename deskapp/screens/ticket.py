@@ -13,7 +13,7 @@ from textual.widgets import Footer, Header, Static
 
 from deskapp.messages import TicketChanged, TicketLoaded
 from deskapp.screens.base import DeskScreen
-from deskapp.widgets.format import BAD, MUTED, OK, WARN, consequences_content, day, field_line, label, lines, mask_phone, when
+from deskapp.widgets.format import BAD, MUTED, OK, WARN, consequences_content, day, field_line, label, lines, when
 
 
 FIELD_NAMES = {
@@ -107,7 +107,7 @@ class TicketScreen(DeskScreen):
         if d.reason:
             fields.append(field_line("Reason", d.reason))
         for key, value in d.fields.items():
-            if key in ("requested_date", "reason", "resource_ref"):
+            if key == "resource_ref":
                 continue
             fields.append(field_line(FIELD_NAMES.get(key, label(key).capitalize()), _field_value(key, value)))
         fields.append(field_line("Rules", ", ".join(d.rules) or "—"))
@@ -154,7 +154,9 @@ class TicketScreen(DeskScreen):
         account = call.account if call is not None else None
         if account is not None and d is not None and account.organization.ref == d.row.organization_ref:
             return account.caller.phone_on_file
-        return mask_phone("") + " (the full number shows during a verified call with this organization)"
+        from tickets.masking import MASK  # E-1: the one masking module, shared with the export
+
+        return MASK + " (the full number shows during a verified call with this organization)"
 
     def _callback_content(self) -> Content:
         d = self.detail

@@ -27,7 +27,6 @@ from deskapp.widgets.checklist import CheckList
 from deskapp.widgets.field import LabeledInput
 from deskapp.widgets.format import BAD, MUTED, consequences_content, day, lines, reason_lines
 
-RESOURCES = "unsubscribe_resource"
 FREE_TEXT = ("reason", "note")
 
 
@@ -41,10 +40,12 @@ class TicketFormScreen(DeskScreen):
     def __init__(self, subscription_ref: str, kind: str) -> None:
         super().__init__()
         from tickets.enums import TicketKind
+        from tickets.kinds import kind_spec
 
         assert self.call is not None and self.call.account is not None
         self.subscription_ref = subscription_ref
         self.kind = TicketKind(kind)
+        self.spec = kind_spec(self.kind)  # label, form fields, refund request: tickets.kinds
         self.state = self.call.form(subscription_ref, kind)
         self.view = self.call.account.subscription(subscription_ref)
         self._checklist_shown: tuple[tuple[str, str], ...] = ()
@@ -52,12 +53,13 @@ class TicketFormScreen(DeskScreen):
 
     @property
     def batch(self) -> bool:
-        return self.kind.value == RESOURCES
+        return self.spec.per_resource
 
     # --- layout ------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         from deskapp import validators as v
+        from tickets.kinds import FORM_FIELDS, FieldType
 
         facts = self.view.facts
         values = self.state.values
@@ -81,18 +83,20 @@ class TicketFormScreen(DeskScreen):
                 yield Static("Confirm each item with the caller (space to tick)", classes="section")
                 yield CheckList(id="checklist", empty="choose resources first" if self.batch else "nothing to confirm")
                 yield Static("Details", classes="section")
-                if self.kind.value == "cancel_early":
-                    d365 = facts.product.value == "d365"
-                    yield field("Requested date", "requested_date", [v.IsoDate()], required=d365,
-                                placeholder=f"YYYY-MM-DD, by {day(facts.term_end)}")
+                # The kind's own fields (tickets.kinds); which are required, the policy says.
+                required = set() if self.batch else set(self.decide().required_fields)
+                for name in self.spec.form_fields:
+                    spec = FORM_FIELDS[name]
+                    validator, placeholder = {
+                        FieldType.DATE: (v.IsoDate, f"YYYY-MM-DD, by {day(facts.term_end)}"),
+                        FieldType.DATETIME: (v.UtcDateTime, "YYYY-MM-DD HH:MM"),
+                        FieldType.EMAIL: (v.EmailAddress, "it@example.com"),
+                    }[spec.type]
+                    yield field(spec.label, name, [validator()], required=name in required, placeholder=placeholder)
+                if self.spec.refund_request:
                     with Horizontal(id="refund-row"):
                         yield Label("Refund", classes="field-label")
                         yield CheckList(id="refund_requested")
-                if self.kind.value == "migration_on_premises":
-                    yield field("Transfer time (UTC)", "transfer_at", [v.UtcDateTime()], required=True,
-                                placeholder="YYYY-MM-DD HH:MM")
-                    yield field("IT contact e-mail", "it_contact", [v.EmailAddress()], required=True,
-                                placeholder="it@example.com")
                 yield field("Reason" if self.batch else "Caller's reason", "reason", [v.NoCredential()],
                             required=self.batch)
                 yield field("Note", "note", [v.NoCredential()])
@@ -114,7 +118,7 @@ class TicketFormScreen(DeskScreen):
                 [(res.ref, self._resource_prompt(res, decision)) for res, decision in self.view.resources],
                 self.state.resources,
             )
-        if self.kind.value == "cancel_early":
+        if self.spec.refund_request:
             self.query_one("#refund_requested", CheckList).set_items(
                 [("refund", "the caller asks for a refund (C-4): it goes to review and needs a callback (V-8)")],
                 {"refund"} if self.state.refund_requested else set(),
@@ -213,10 +217,14 @@ class TicketFormScreen(DeskScreen):
     def _fields(self) -> dict[str, str]:
         values = self.state.values
         fields: dict[str, str] = {}
-        if self.kind.value == "migration_on_premises":
-            when = parse_utc_datetime(values.get("transfer_at", ""))
-            fields["transfer_at"] = when.isoformat() if when else values.get("transfer_at", "").strip()
-            fields["it_contact"] = values.get("it_contact", "").strip()
+        from tickets.kinds import FORM_FIELDS, FieldType
+
+        for name in self.spec.form_fields:
+            if name == "requested_date":
+                continue  # its own column on the ticket (FilingRequest.requested_date)
+            typed = values.get(name, "").strip()
+            when = parse_utc_datetime(typed) if FORM_FIELDS[name].type is FieldType.DATETIME else None
+            fields[name] = when.isoformat() if when else typed
         note = values.get("note", "").strip()
         if note:
             fields["note"] = note
@@ -285,7 +293,7 @@ class TicketFormScreen(DeskScreen):
             idempotency_key=self.state.idempotency_key,
             resource_refs=tuple(sorted(self.state.resources)) if self.batch else (),
             requested_date=parse_date(values.get("requested_date", "")),
-            refund_requested=self.state.refund_requested if self.kind.value == "cancel_early" else False,
+            refund_requested=self.state.refund_requested if self.spec.refund_request else False,
             reason=values.get("reason", "").strip(),
             fields=self._fields(),
             confirmed=frozenset(self.state.confirmed & {key for key, _ in self._checklist_shown}),

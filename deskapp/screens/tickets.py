@@ -16,15 +16,6 @@ from deskapp.screens.base import DeskScreen
 from deskapp.widgets.format import label, when
 
 STATUSES = ("open", "pending_review", "approved", "rejected", "in_progress", "resolved", "withdrawn")
-KINDS = (
-    ("cancel_end_of_term", "End-of-term cancellation"),
-    ("cancel_early", "Early cancellation"),
-    ("expedited_deprovisioning", "Expedited deprovisioning"),
-    ("migration_on_premises", "Migration to on-premises"),
-    ("reversal", "30-day reversal"),
-    ("ims_cancellation", "Internet Marketing cancellation"),
-    ("unsubscribe_resource", "Unsubscribe renewal resource"),
-)
 
 
 class TicketListScreen(DeskScreen):
@@ -46,11 +37,14 @@ class TicketListScreen(DeskScreen):
         self._loaded_filters: tuple[list[str], list[str]] | None = None
 
     def compose(self) -> ComposeResult:
+        from tickets.kinds import KINDS
+
         yield Header()
         yield Static(self._title(), id="tickets-title", markup=False)
         with Horizontal(id="ticket-filters"):
             yield Select([(label(s), s) for s in STATUSES], prompt="Any status", id="status-filter", compact=True)
-            yield Select([(name, value) for value, name in KINDS], prompt="Any kind", id="kind-filter", compact=True)
+            yield Select([(spec.label, kind.value) for kind, spec in KINDS.items()], prompt="Any kind",
+                         id="kind-filter", compact=True)
         yield DataTable(id="ticket-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="page-info", markup=False)
         yield Footer()

@@ -8,7 +8,7 @@ directory or typed values.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from textual.content import Content
@@ -20,25 +20,48 @@ MUTED = "$text-muted"
 HEAD = "bold $text-primary"
 
 
+# The desk's time zone (deskapp.config's time_zone), set by the app when it starts: every
+# instant is shown in it; the store and exports stay UTC.
+_desk_zone: tzinfo = UTC
+
+
+def set_desk_zone(zone: tzinfo) -> None:
+    global _desk_zone
+    _desk_zone = zone
+
+
+def desk_zone() -> tzinfo:
+    return _desk_zone
+
+
+def local(value: datetime) -> datetime:
+    """An aware instant in the desk's time zone."""
+    return value.astimezone(_desk_zone)
+
+
 def when(value: datetime | None) -> str:
-    """An instant as the desk reads it: UTC, to the minute."""
+    """An instant as the desk reads it: its own time zone (named), to the minute."""
     if value is None:
         return "—"
-    return value.strftime("%Y-%m-%d %H:%M UTC")
+    return local(value).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def zone_name(value: datetime) -> str:
+    """The desk zone's abbreviation at that instant ('CST', 'PDT', 'UTC')."""
+    return local(value).strftime("%Z")
+
+
+def clock_time(value: datetime, *, seconds: bool = False) -> str:
+    """The time of day at the desk, e.g. '09:05 CST'."""
+    return local(value).strftime("%H:%M:%S %Z" if seconds else "%H:%M %Z")
 
 
 def day(value: date | str | None) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, datetime):
-        return value.date().isoformat()
+        return local(value).date().isoformat()
     return value.isoformat() if isinstance(value, date) else str(value)
-
-
-def mask_phone(number: str | None) -> str:
-    """E-1 style masking: only the last four digits."""
-    digits = [c for c in (number or "") if c.isdigit()]
-    return "•••• " + "".join(digits[-4:]) if digits else "••••"
 
 
 def label(text: str) -> str:

@@ -1,22 +1,18 @@
-"""App tests: a migrated store seeded with the demo directory, copied from one seeded file per
-test session (seeding hashes four PINs with scrypt; copying a file is instant)."""
+"""App tests: a store holding the demo directory, copied from one demo database per test
+session (tests/conftest.py: sqlite_demo_template; seeding hashes four PINs with scrypt, copying
+a file is instant)."""
 
 from __future__ import annotations
 
 import pytest
 
-from deskapp_testing import SeededTemplate
-
-
-@pytest.fixture(scope="session")
-def seeded_template(tmp_path_factory) -> SeededTemplate:
-    return SeededTemplate(tmp_path_factory.mktemp("seeded"))
+import testkit
 
 
 @pytest.fixture
-def seeded(seeded_template, tmp_path, clock):
+def seeded(sqlite_demo_template, tmp_path, clock):
     """A store holding the demo directory dated relative to testkit.T0, on the test's clock."""
-    store = seeded_template.store(tmp_path, clock)
+    store = testkit.make_store(sqlite_demo_template.new_url(tmp_path), clock)
     yield store
     store.dispose()
 

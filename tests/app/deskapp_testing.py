@@ -1,46 +1,65 @@
-"""Helpers for the app and snapshot tests: a seeded database template and the app factory.
-
-The drivers that press keys live in deskapp.screenshots (shared with the screenshot script).
+"""Helpers for the app tests, in one place: building the console, waiting for it, reading
+what it shows. The drivers that press keys live in deskapp.screenshots (shared with the
+screenshot script); the demo store comes from tests/conftest.py (`seeded` in tests/app/conftest.py).
 """
 
 from __future__ import annotations
 
-import shutil
-import uuid
-from pathlib import Path
+import asyncio
 
-import testkit
-from tickets.clock import FixedClock
-from tickets.store import Store
+# The console is built as the command line builds it: make_app(store, clock, ...).
+from deskapp.factory import make_app
+from deskapp.screenshots import demo_caller
+from identity import Address, CallerClaim
+from tickets.demo import DEMO_AGENTS
 
+__all__ = [
+    "DEMO_PINS", "demo_claim", "make_app", "notifications", "rendered_text", "screen_text", "sign_in_as",
+    "text_of", "tickets_of", "wait_until",
+]
 
-class SeededTemplate:
-    """One migrated database seeded with the demo directory (dated relative to testkit.T0),
-    copied for each test."""
-
-    def __init__(self, directory: Path) -> None:
-        from tickets.demo import seed_demo
-
-        self.path = directory / "seeded.db"
-        store = testkit.make_store(f"sqlite:///{self.path}", FixedClock(testkit.T0))
-        from tickets.schema import upgrade
-
-        upgrade(store.engine)
-        seed_demo(store, now=testkit.T0)
-        with store.engine.connect() as connection:
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        store.dispose()
-
-    def store(self, directory: Path, clock: FixedClock) -> Store:
-        target = directory / f"desk-{uuid.uuid4().hex[:8]}.db"
-        shutil.copyfile(self.path, target)
-        return testkit.make_store(f"sqlite:///{target}", clock)
+DEMO_PINS = {name: pin for name, _display, _role, pin in DEMO_AGENTS}
 
 
-def make_app(store: Store, clock: FixedClock):
-    from deskapp.app import DeskApp
+# --- waiting ---------------------------------------------------------------------------------
 
-    return DeskApp(store=store, clock=clock)
+
+async def wait_until(pilot, condition, what: str = "", timeout: float = 15.0) -> None:
+    """Let workers (threads) and messages run until `condition()` holds; bounded, and a timeout
+    says what was awaited and what the screen showed."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            awaited = what or getattr(condition, "__name__", "the condition")
+            raise AssertionError(f"timed out after {timeout} s waiting for {awaited}; "
+                                 f"the screen shows:\n{rendered_text(pilot.app)}")
+        await pilot.pause(0.02)
+
+
+async def sign_in_as(pilot, name: str, *, lands_on: str = "HomeScreen") -> None:
+    """Sign in as the demo agent `name` (its demo PIN) once the store is open, and wait for the
+    screen the console lands on."""
+    app = pilot.app
+    await wait_until(pilot, lambda: app.store is not None and app.screen.query("#agent_name"), what="the sign-in form")
+    await pilot.press(*name, "enter", *DEMO_PINS[name], "enter")
+    await wait_until(pilot, lambda: app.agent is not None and type(app.screen).__name__ == lands_on, what=lands_on)
+
+
+# --- the demo's callers ----------------------------------------------------------------------
+
+
+def demo_claim(key: str, **changes) -> CallerClaim:
+    """What the demo caller `key` (tickets.demo.DEMO_CALLERS) says, with `changes` (a wrong
+    answer, say)."""
+    script = demo_caller(key)
+    values = dict(
+        user_id=script["user_id"], phone=script["phone"], contact_first_name=script["contact_first_name"],
+        contact_last_name=script["contact_last_name"], org_name=script["org_name"], org_url=script["url"] or "",
+        address=Address(tuple(script["street_lines"]), script["city"], script["region"], script["postal_code"],
+                        script["country"]),
+    )
+    return CallerClaim(**{**values, **changes})
 
 
 # --- reading what the screen shows ----------------------------------------------------------
@@ -67,6 +86,20 @@ def screen_text(app, selector: str = "*") -> str:
     screen = app.screen
     widgets = list(screen.query(selector))
     return "\n".join(t for t in (widget_text(w) for w in widgets) if t)
+
+
+def text_of(app, selector: str | None = None) -> str:
+    """The text of the widget `selector` names, or of every visible Static on the screen, its
+    white space collapsed to single spaces (wrapping does not split a phrase)."""
+    from textual.widgets import Static
+
+    widgets = [app.screen.query_one(selector)] if selector else [w for w in app.screen.query(Static) if w.display]
+    return " ".join(" ".join(str(w.visual).split()) for w in widgets)
+
+
+def rendered_text(app) -> str:
+    """What the terminal shows now, line by line, as plain text."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
 def notifications(app) -> str:

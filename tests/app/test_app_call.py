@@ -19,7 +19,7 @@ from deskapp.screenshots import (
     take_call,
     type_text,
 )
-from deskapp_testing import make_app, notifications, screen_text, tickets_of
+from deskapp_testing import demo_claim, make_app, notifications, screen_text, tickets_of
 
 
 async def test_escape_from_a_half_filled_form_keeps_what_was_typed(seeded, clock):
@@ -111,7 +111,6 @@ async def test_lost_database_keeps_input_and_the_retry_files_once(seeded, clock,
 
 async def test_refused_filing_says_why_and_keeps_the_form(seeded, clock):
     """Another agent files a cancellation first (C-9): the core refuses ours with the reason."""
-    from identity import Address, CallerClaim
     from tickets.agents import authenticate
     from tickets.filing import FilingRequest, file_ticket
     from tickets.verification import find_organizations, verify_caller
@@ -126,11 +125,7 @@ async def test_refused_filing_says_why_and_keeps_the_form(seeded, clock):
         # Meanwhile Grace takes a call from the same organization and files first.
         grace = authenticate(seeded, name="grace", pin="2222")
         [handle] = find_organizations(seeded, org_name=caller["org_name"])
-        claim = CallerClaim(
-            caller["user_id"], caller["phone"], caller["contact_first_name"], caller["contact_last_name"],
-            caller["org_name"], Address(tuple(caller["street_lines"]), caller["city"], caller["region"],
-                                        caller["postal_code"], caller["country"]),
-        )
+        claim = demo_claim(caller["key"])
         passed = verify_caller(seeded, agent=grace, organization_id=handle.id, claim=claim)
         file_ticket(seeded, agent=grace, verification_id=passed.verification_id, request=FilingRequest(
             kind=app.screen.kind, subscription_ref="SUB-0003", idempotency_key="grace-1",

@@ -29,9 +29,7 @@ async def test_demo_mode_opens_a_fresh_demo_database_and_shows_the_agents(tmp_pa
     stale = tmp_path / "deskapp" / "demo.db-wal"
     stale.parent.mkdir(parents=True)
     stale.write_text("left over")
-    from deskapp.app import DeskApp
-
-    app = DeskApp(demo=True)
+    app = make_app(demo=True)
     async with app.run_test(size=(80, 24)) as pilot:
         assert isinstance(app.screen, SignInScreen)  # drawn before the database is open
         await settle(pilot, timeout=60)
@@ -44,9 +42,7 @@ async def test_demo_mode_opens_a_fresh_demo_database_and_shows_the_agents(tmp_pa
 
 
 async def test_out_of_date_schema_says_what_to_run_and_disables_sign_in(tmp_path):
-    from deskapp.app import DeskApp
-
-    app = DeskApp(store_url=f"sqlite:///{tmp_path / 'empty.db'}")
+    app = make_app(store_url=f"sqlite:///{tmp_path / 'empty.db'}")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         status = screen_text(app, "#signin-status")
@@ -89,9 +85,7 @@ async def test_command_palette_offers_the_screen_actions(seeded, clock):
 
 
 async def test_start_review_opens_the_queue_for_a_supervisor(seeded, clock):
-    from deskapp.app import DeskApp
-
-    app = DeskApp(store=seeded, clock=clock, start="review")
+    app = make_app(seeded, clock, start="review")
     async with app.run_test(size=(80, 24)) as pilot:
         await sign_in(pilot, "linus", "3333")
         await settle(pilot)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from drills import console
-from drills.common import full_scale, known_bug
+from drills.common import full_scale
 
 
 @pytest.mark.parametrize("scenario", console.SCENARIOS)
@@ -36,9 +36,9 @@ def test_the_fuzzer_knows_the_demo_directorys_personal_details():
 async def _type_ahead(seeded, clock, drive, keys):
     """Drive the console to a screen, then queue `keys` at once (as a terminal delivers keys
     typed faster than the console handles them); returns the exception the app died of."""
-    from deskapp.app import DeskApp
+    from deskapp.factory import make_app
 
-    app = DeskApp(store=seeded, clock=clock)
+    app = make_app(seeded, clock)
     try:
         async with app.run_test(size=console.SIZE) as pilot:
             await console._reach(pilot, drive, seeded)

@@ -3,21 +3,18 @@ tests/unit/dashboard) and recomputes them on `r`."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
-from deskapp.app import DeskApp
-from identity import Address, CallerClaim
+from deskapp_testing import demo_claim, make_app, sign_in_as, text_of, wait_until
 from tickets.agents import list_agents
-from tickets.demo import DEMO_AGENTS, DEMO_CALLERS
+from tickets.demo import DEMO_CALLERS
 from tickets.models import Organization
 from tickets.verification import start_call, verify_caller
 
 SIZE = (120, 40)
-PINS = {name: pin for name, _display, _role, pin in DEMO_AGENTS}
 
 
 @pytest.fixture
@@ -30,28 +27,11 @@ def agents(store):
     return {a.name: a for a in list_agents(store)}
 
 
-async def wait_until(pilot, condition, timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "timed out"
-        await pilot.pause(0.02)
-
-
-def text_of(app, selector: str) -> str:
-    return " ".join(str(app.screen.query_one(selector).visual).split())
-
-
 def fail_verification(store, agent, times: int) -> None:
     script = next(c for c in DEMO_CALLERS if c["key"] == "intune-product-key")
     with store.read() as session:
         org_id = session.exec(select(Organization.id).where(Organization.ref == script["org_ref"])).one()
-    claim = CallerClaim(
-        user_id=script["user_id"], phone=script["phone"], contact_first_name="Nobody",
-        contact_last_name=script["contact_last_name"], org_name=script["org_name"],
-        address=Address(tuple(script["street_lines"]), script["city"], script["region"], script["postal_code"],
-                        script["country"]),
-    )
+    claim = demo_claim(script["key"], contact_first_name="Nobody")
     for _ in range(times):
         assert not verify_caller(store, agent=agent, organization_id=org_id, claim=claim).passed
 
@@ -69,11 +49,9 @@ async def test_dashboard_shows_the_figures_and_refreshes(store, clock, agents):
         start_call(store, agent)  # today
     fail_verification(store, ada, 3)  # locks the organization (V-5)
 
-    app = DeskApp(store=store, clock=clock)
+    app = make_app(store, clock)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: app.store is not None and app.screen.query("#agent_name"))
-        await pilot.press(*"margaret", "enter", *PINS["margaret"], "enter")
-        await wait_until(pilot, lambda: type(app.screen).__name__ == "HomeScreen")
+        await sign_in_as(pilot, "margaret")
         await pilot.press("d")
         await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen) and app.screen.board is not None)
         screen = app.screen

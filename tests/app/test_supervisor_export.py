@@ -3,22 +3,20 @@ confirms it, filters, a progress bar, the row count and where it wrote; audited.
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import json
 
 import pytest
 from sqlmodel import col, select
 
-from deskapp.app import DeskApp
+from deskapp_testing import make_app, sign_in_as, text_of, wait_until
 from tickets.agents import list_agents
-from tickets.demo import DEMO_AGENTS, DEMO_CALLERS
+from tickets.demo import DEMO_CALLERS
 from tickets.models import AuditEvent
 
 from test_supervisor_review import file_expedited  # noqa: E402 - the same filing through the core
 
 SIZE = (110, 40)
-PINS = {name: pin for name, _display, _role, pin in DEMO_AGENTS}
 CALLER = next(c for c in DEMO_CALLERS if c["key"] == "intune-expedited")
 
 
@@ -32,25 +30,11 @@ def agents(store):
     return {a.name: a for a in list_agents(store)}
 
 
-async def wait_until(pilot, condition, timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "timed out"
-        await pilot.pause(0.02)
-
-
-def text_of(app, selector: str) -> str:
-    return " ".join(str(app.screen.query_one(selector).visual).split())
-
-
 async def open_export(pilot, name: str):
     from deskapp.screens.export import ExportScreen
 
     app = pilot.app
-    await wait_until(pilot, lambda: app.store is not None and app.screen.query("#agent_name"))
-    await pilot.press(*name, "enter", *PINS[name], "enter")
-    await wait_until(pilot, lambda: type(app.screen).__name__ == "HomeScreen")
+    await sign_in_as(pilot, name)
     await pilot.press("x")
     await wait_until(pilot, lambda: isinstance(app.screen, ExportScreen) and app.screen.query("#export-path"))
     await pilot.pause()
@@ -71,7 +55,7 @@ def last_export_event(store) -> AuditEvent:
 async def test_e1_masked_csv_by_default(store, clock, agents, tmp_path):
     ticket_id = file_expedited(store, agents["ada"])
     target = tmp_path / "tickets.csv"
-    app = DeskApp(store=store, clock=clock)
+    app = make_app(store, clock)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_export(pilot, "linus")
         assert "masked (E-1)" in text_of(app, "#export-masking")
@@ -95,12 +79,15 @@ async def test_e1_masked_csv_by_default(store, clock, agents, tmp_path):
     event = last_export_event(store)
     assert event.actor == "linus" and event.details["masked"] is True and event.details["rows"] == 1
     assert not list(tmp_path.glob("*.part"))
+    # the export's anchor (its export.started event) beside the file and in the event.
+    sidecar = [p for p in tmp_path.iterdir() if p.name.endswith(".anchor")]
+    assert len(sidecar) == 1 and sidecar[0].read_text(encoding="utf-8").split()[0] == event.details["anchor"]
 
 
 async def test_e1_unmasked_jsonl_with_a_kind_filter_after_confirming(store, clock, agents, tmp_path):
     file_expedited(store, agents["ada"])
     target = tmp_path / "tickets.jsonl"
-    app = DeskApp(store=store, clock=clock)
+    app = make_app(store, clock)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_export(pilot, "margaret")
         await pilot.press("enter", "down", "enter")  # format: JSON Lines
@@ -133,11 +120,9 @@ async def test_e1_unmasked_jsonl_with_a_kind_filter_after_confirming(store, cloc
 async def test_e1_an_agent_can_only_export_masked(store, clock, agents):
     from deskapp.screens.export import ExportScreen
 
-    app = DeskApp(store=store, clock=clock)
+    app = make_app(store, clock)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: app.store is not None and app.screen.query("#agent_name"))
-        await pilot.press(*"ada", "enter", *PINS["ada"], "enter")
-        await wait_until(pilot, lambda: type(app.screen).__name__ == "HomeScreen")
+        await sign_in_as(pilot, "ada")
         await pilot.pause()
         app.push_screen(ExportScreen())
         await wait_until(pilot, lambda: isinstance(app.screen, ExportScreen) and app.screen.query("#export-masking"))

@@ -3,20 +3,17 @@ supervisor unlocks it with a reason, which removes it and is recorded in the aud
 
 from __future__ import annotations
 
-import asyncio
 
 import pytest
 from sqlmodel import col, select
 
-from deskapp.app import DeskApp
-from identity import Address, CallerClaim
+from deskapp_testing import demo_claim, make_app, sign_in_as, text_of, wait_until
 from tickets.agents import list_agents
-from tickets.demo import DEMO_AGENTS, DEMO_CALLERS
+from tickets.demo import DEMO_CALLERS
 from tickets.models import AuditEvent, Organization
 from tickets.verification import locked_organizations, lockout_status, verify_caller
 
 SIZE = (120, 36)
-PINS = {name: pin for name, _display, _role, pin in DEMO_AGENTS}
 
 
 @pytest.fixture
@@ -34,38 +31,12 @@ def lock_out(store, agent) -> Organization:
     script = next(c for c in DEMO_CALLERS if c["key"] == "intune-expedited")
     with store.read() as session:
         org = session.exec(select(Organization).where(Organization.ref == script["org_ref"])).one()
-    claim = CallerClaim(
-        user_id=script["user_id"], phone="+44 20 7946 0000", contact_first_name=script["contact_first_name"],
-        contact_last_name=script["contact_last_name"], org_name=script["org_name"],
-        address=Address(tuple(script["street_lines"]), script["city"], script["region"], script["postal_code"],
-                        script["country"]),
-    )
+    claim = demo_claim(script["key"], phone="+44 20 7946 0000")
     for _ in range(3):
         result = verify_caller(store, agent=agent, organization_id=org.id, claim=claim)
         assert not result.passed
     assert result.locked
     return org
-
-
-async def wait_until(pilot, condition, timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "timed out"
-        await pilot.pause(0.02)
-
-
-def text_of(app) -> str:
-    from textual.widgets import Static
-
-    return " ".join(" ".join(str(w.visual).split()) for w in app.screen.query(Static) if w.display)
-
-
-async def sign_in(pilot, name: str) -> None:
-    app = pilot.app
-    await wait_until(pilot, lambda: app.store is not None and app.screen.query("#agent_name"))
-    await pilot.press(*name, "enter", *PINS[name], "enter")
-    await wait_until(pilot, lambda: type(app.screen).__name__ == "HomeScreen")
 
 
 async def test_v5_locked_organization_is_listed_and_unlocked_with_a_reason(store, clock, agents):
@@ -74,9 +45,9 @@ async def test_v5_locked_organization_is_listed_and_unlocked_with_a_reason(store
     from deskapp.screens.lockouts import LockoutsScreen
 
     org = lock_out(store, agents["ada"])
-    app = DeskApp(store=store, clock=clock)
+    app = make_app(store, clock)
     async with app.run_test(size=SIZE) as pilot:
-        await sign_in(pilot, "linus")
+        await sign_in_as(pilot, "linus")
         await pilot.press("l")
         await wait_until(pilot, lambda: isinstance(app.screen, LockoutsScreen))
         table = app.screen.query_one("#lockouts-table", DataTable)
@@ -110,9 +81,9 @@ async def test_lockouts_are_for_supervisors_only(store, clock, agents):
     from deskapp.screens.lockouts import LockoutsScreen
 
     lock_out(store, agents["ada"])
-    app = DeskApp(store=store, clock=clock)
+    app = make_app(store, clock)
     async with app.run_test(size=SIZE) as pilot:
-        await sign_in(pilot, "ada")
+        await sign_in_as(pilot, "ada")
         await pilot.press("l")  # not offered to agents
         await pilot.pause()
         assert not isinstance(app.screen, LockoutsScreen)
@@ -121,3 +92,35 @@ async def test_lockouts_are_for_supervisors_only(store, clock, agents):
                          and "Lockouts are for supervisors only (V-5)" in text_of(app))
         assert not app.screen.query("#lockouts-table")
         assert app.screen.check_action("unlock", ()) is False
+
+
+async def test_an_agent_locked_out_of_signing_in_is_listed_and_unlocked(store, clock, agents):
+    from textual.widgets import DataTable
+
+    from deskapp.screens.lockouts import LockoutsScreen
+    from tickets.agents import authenticate
+    from tickets.errors import NotAllowed
+    from tickets.signin import locked_until
+
+    for _ in range(5):  # 5 wrong PINs in the database, as from any console or command
+        with pytest.raises(NotAllowed):
+            authenticate(store, name="grace", pin="0000")
+    assert locked_until(store, agents["grace"].id) is not None
+    app = make_app(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, "linus")
+        await pilot.press("l")
+        await wait_until(pilot, lambda: isinstance(app.screen, LockoutsScreen))
+        table = app.screen.query_one("#lockouts-table", DataTable)
+        await wait_until(pilot, lambda: table.row_count == 1)
+        assert table.get_row_at(0) == ["agent", f"{agents['grace'].display_name} (grace)", "2026-11-22 12:15 UTC", "5"]
+        await pilot.press("u")
+        await wait_until(pilot, lambda: app.screen.query("#prompt_text"))
+        assert "Unlock agent" in text_of(app)
+        await pilot.press(*"She forgot her new PIN", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, LockoutsScreen) and table.row_count == 0)
+    assert locked_until(store, agents["grace"].id) is None
+    assert authenticate(store, name="grace", pin=PINS["grace"]).name == "grace"
+    with store.read() as session:
+        event = session.exec(select(AuditEvent).where(AuditEvent.action == "agent.unlocked")).one()
+    assert event.actor == "linus" and event.details == {"reason": "She forgot her new PIN"}

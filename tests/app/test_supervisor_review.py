@@ -7,16 +7,14 @@ Enter, `r` for the review queue.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
-from deskapp.app import DeskApp
-from identity import Address, CallerClaim
+from deskapp_testing import demo_claim, make_app, rendered_text, sign_in_as, wait_until
 from tickets.agents import AgentInfo, list_agents
-from tickets.demo import DEMO_AGENTS, DEMO_CALLERS
+from tickets.demo import DEMO_CALLERS
 from tickets.enums import TicketKind, TicketStatus
 from tickets.filing import FilingRequest, file_ticket
 from tickets.lifecycle import record_callback, reject
@@ -25,7 +23,6 @@ from tickets.queries import ticket_detail
 from tickets.verification import start_call, verify_caller
 
 SIZE = (120, 40)
-PINS = {name: pin for name, _display, _role, pin in DEMO_AGENTS}
 X_CHECKLIST = frozenset({"acknowledge_data_loss", "remove_domains", "update_dns", "save_data"})
 
 
@@ -43,26 +40,13 @@ def demo(store):
     return {a.name: a for a in list_agents(store)}
 
 
-def make_app(store, clock, **kwargs) -> DeskApp:
-    return DeskApp(store=store, clock=clock, **kwargs)
-
-
-def caller_claim(script: dict) -> CallerClaim:
-    return CallerClaim(
-        user_id=script["user_id"], phone=script["phone"], contact_first_name=script["contact_first_name"],
-        contact_last_name=script["contact_last_name"], org_name=script["org_name"], org_url=script["url"] or "",
-        address=Address(tuple(script["street_lines"]), script["city"], script["region"], script["postal_code"],
-                        script["country"]),
-    )
-
-
 def file_expedited(store, agent: AgentInfo, *, callback: bool = True) -> int:
     """The demo's Intune expedited-deprovisioning caller, verified and filed by `agent`."""
     script = next(c for c in DEMO_CALLERS if c["key"] == "intune-expedited")
     with store.read() as session:
         org_id = session.exec(select(Organization.id).where(Organization.ref == script["org_ref"])).one()
     call_id = start_call(store, agent)
-    result = verify_caller(store, agent=agent, organization_id=org_id, claim=caller_claim(script), call_id=call_id)
+    result = verify_caller(store, agent=agent, organization_id=org_id, claim=demo_claim(script["key"]), call_id=call_id)
     assert result.passed
     filed = file_ticket(
         store, agent=agent, verification_id=result.verification_id,
@@ -76,21 +60,6 @@ def file_expedited(store, agent: AgentInfo, *, callback: bool = True) -> int:
     if callback:
         record_callback(store, agent=agent, ticket_id=ticket.id, note="called back the number on file")
     return ticket.id
-
-
-async def wait_until(pilot, condition, timeout: float = 10.0) -> None:
-    """Let workers (threads) and messages run until `condition()` holds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting; screen shows:\n{screen_text(pilot.app)}")
-        await pilot.pause(0.02)
-
-
-def screen_text(app) -> str:
-    """What the terminal shows now, as plain text."""
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
 def _flat(text: str) -> str:
@@ -121,9 +90,7 @@ def in_view(app, *needles: str) -> bool:
 
 async def sign_in_and_open_review(pilot, name: str) -> None:
     app = pilot.app
-    await wait_until(pilot, lambda: app.store is not None and app.screen.query("#agent_name"))
-    await pilot.press(*name, "enter", *PINS[name], "enter")
-    await wait_until(pilot, lambda: app.agent is not None and type(app.screen).__name__ == "HomeScreen")
+    await sign_in_as(pilot, name)
     await pilot.press("r")
     await wait_until(pilot, lambda: type(app.screen).__name__ == "ReviewQueueScreen")
 
@@ -268,9 +235,7 @@ async def test_an_agent_is_refused_the_review_queue(store, clock, demo):
 
     app = make_app(store, clock)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: app.store is not None and app.screen.query("#agent_name"))
-        await pilot.press(*"grace", "enter", *PINS["grace"], "enter")
-        await wait_until(pilot, lambda: type(app.screen).__name__ == "HomeScreen")
+        await sign_in_as(pilot, "grace")
         await pilot.press("r")  # the home screen's key is not offered to agents
         await pilot.pause()
         assert not isinstance(app.screen, ReviewQueueScreen)
@@ -284,9 +249,7 @@ async def test_deskapp_review_opens_the_queue_right_after_a_supervisor_signs_in(
     ticket_id = file_expedited(store, demo["ada"])
     app = make_app(store, clock, start="review")  # `deskapp review`
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: app.store is not None and app.screen.query("#agent_name"))
-        await pilot.press(*"linus", "enter", *PINS["linus"], "enter")
-        await wait_until(pilot, lambda: type(app.screen).__name__ == "ReviewQueueScreen")
+        await sign_in_as(pilot, "linus", lands_on="ReviewQueueScreen")
         await wait_until(pilot, lambda: review(app).detail is not None)
         assert review(app).detail.row.id == ticket_id
 

@@ -32,7 +32,8 @@ import testkit  # noqa: E402
 from sqlalchemy import func  # noqa: E402
 from sqlmodel import col, select  # noqa: E402
 from tickets.audit import verify_chain  # noqa: E402
-from tickets.enums import ACTIVE_STATUSES, CANCELLATION_KINDS  # noqa: E402
+from tickets.enums import ACTIVE_STATUSES  # noqa: E402
+from tickets.kinds import CANCELLATION_KINDS  # noqa: E402
 from tickets.models import AuditEvent, Organization, Person, Subscription, Ticket  # noqa: E402
 from tickets.store import Store  # noqa: E402
 
@@ -247,16 +248,10 @@ def caller_claim(**changes):
 # --- known bugs: failures the drills found that others own ----------------------------------
 # Each is shown by a strict expected-failure test (see tests/drills/README.md); run.py counts
 # them apart from new failures. Remove an entry once its fix has landed.
-KNOWN_BUGS: dict[str, tuple[str, ...]] = {
-    "V-5 clock read before the organization lock (tickets/verification.py)": ("V-5:",),
-    "restore of a corrupt file is an unexpected error (tickets/backup.py)": (
-        "restore from a truncated file", "restore from a not a database file"),
-    "verify typed ahead while the form mounts (deskapp/screens/verification.py)": (
-        "NoMatches: No nodes match '#", ),
-    "Textual OptionList page keys before layout (textual/widgets/_option_list.py)": ("_option_list.py",),
-    "callback recorded after the decision on PostgreSQL (tickets/lifecycle.py record_callback)": (
-        "last event is ticket.callback_recorded",),
-}
+# None is open: the five the drills found (V-5 clock read before the organization lock, restore
+# of a corrupt file, verify typed ahead while the form mounts, Textual's OptionList page keys,
+# a callback recorded after the decision on PostgreSQL) are fixed, each with a regression test.
+KNOWN_BUGS: dict[str, tuple[str, ...]] = {}
 
 
 def split_known(failures: list[str]) -> tuple[list[str], dict[str, int]]:

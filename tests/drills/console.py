@@ -1,5 +1,5 @@
 """Console fuzzing: Pilot sends thousands of random keys and pastes to every screen of
-deskapp.app.DeskApp(store=store, clock=clock) on a store seeded with the demo directory.
+the console (deskapp.factory.make_app(store, clock)) on a store seeded with the demo directory.
 
 Each scenario drives the console with keys to one screen (sign-in, home, new call,
 verification, account after a pass, a ticket form, the ticket list and one ticket, the
@@ -339,7 +339,7 @@ async def fuzz(store, clock, scenario: str, *, keys: int = 300, seed: int = 1, t
     where it is, or starts the console again and drives it back (`sessions_max` sessions)."""
     from textual import events
 
-    from deskapp.app import DeskApp
+    from deskapp.factory import make_app
 
     rng = random.Random(f"{scenario}-{seed}")
     forbidden = forbidden_values()
@@ -354,7 +354,7 @@ async def fuzz(store, clock, scenario: str, *, keys: int = 300, seed: int = 1, t
     sessions = 0
     while result.keys < keys and sessions < sessions_max + result.quits and not result.failures:
         sessions += 1
-        app = DeskApp(store=store, clock=clock)
+        app = make_app(store, clock)
         notes: list[tuple[str, str]] = []
         original_notify = app.notify
 
@@ -451,18 +451,12 @@ def seeded_store(directory: Path, template: Path | None = None):
     import uuid
 
     from tickets.clock import FixedClock
-    from tickets.demo import seed_demo
-    from tickets.schema import upgrade
+    from tickets.demo import create_demo_store
 
     clock = FixedClock(testkit.T0)
     if template is None or not template.exists():
         template = directory / "seeded-template.db"
-        store = testkit.make_store(f"sqlite:///{template}", clock)
-        upgrade(store.engine)
-        seed_demo(store, now=testkit.T0)
-        with store.engine.connect() as connection:
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        store.dispose()
+        create_demo_store(template, clock).dispose()
     target = directory / f"fuzz-{uuid.uuid4().hex[:8]}.db"
     shutil.copyfile(template, target)
     return testkit.make_store(f"sqlite:///{target}", clock), clock, template

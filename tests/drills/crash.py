@@ -51,7 +51,8 @@ from drills.common import (  # noqa: E402
 import testkit  # noqa: E402
 from sqlmodel import col, select as sql_select  # noqa: E402
 from tickets.clock import FixedClock  # noqa: E402
-from tickets.enums import ACTIVE_STATUSES, CANCELLATION_KINDS, TicketKind, TicketStatus  # noqa: E402
+from tickets.enums import ACTIVE_STATUSES, TicketKind, TicketStatus  # noqa: E402
+from tickets.kinds import CANCELLATION_KINDS  # noqa: E402
 from tickets.models import Subscription, Ticket  # noqa: E402
 
 # Imported here, not in the child: a forked child starts with them loaded (milliseconds).

@@ -320,15 +320,3 @@ def lockout_race(url: str, *, wait: float = 1.5) -> dict:
     setup.dispose()
     return {"failed": failed, **outcomes}
 
-
-_V5_BUG: bool | None = None
-
-
-def v5_now_before_lock_bug(tmp_dir: Path) -> bool:
-    """Whether tickets.verification still reads "now" before the organization's lock (checked
-    by running lockout_race once on SQLite; cached)."""
-    global _V5_BUG
-    if _V5_BUG is None:
-        url = testkit.SqliteTemplate(tmp_dir).new_url(tmp_dir)
-        _V5_BUG = lockout_race(url, wait=1.0)["failed"] > 3
-    return _V5_BUG

@@ -1,27 +1,18 @@
-"""Snapshot tests: the same seeded demo store as the app tests (tests/app/deskapp_testing.py)."""
+"""Snapshot tests: the same demo store as the app tests (tests/conftest.py), the console built
+by the one factory (deskapp.factory.make_app)."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "app"))
-
-from deskapp_testing import SeededTemplate  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def snapshot_template(tmp_path_factory) -> SeededTemplate:
-    return SeededTemplate(tmp_path_factory.mktemp("snapshot-seeded"))
+import testkit
 
 
 @pytest.fixture
-def seeded_app(snapshot_template, tmp_path, clock):
+def seeded_app(sqlite_demo_template, tmp_path, clock):
     """A console on a fresh copy of the seeded demo store, its clock frozen at testkit.T0."""
-    from deskapp.app import DeskApp
+    from deskapp.factory import make_app
 
-    store = snapshot_template.store(tmp_path, clock)
-    yield DeskApp(store=store, clock=clock)
+    store = testkit.make_store(sqlite_demo_template.new_url(tmp_path), clock)
+    yield make_app(store, clock)
     store.dispose()

@@ -10,15 +10,15 @@ from __future__ import annotations
 import pytest
 
 from drills import backup
-from drills.common import full_scale, known_bug, split_known
+from drills.common import full_scale
 from tickets.backup import backup as backup_store
 from tickets.errors import NotAllowed
 
 
 def test_backup_and_restore_drill(tmp_path):
     figures = backup.run(tmp_path, rounds=20 if full_scale() else 5, log=lambda *_: None)
-    new, _known = split_known(figures.failures)
-    assert new == []
+    # Every failure counts: the corrupt-file restore it once set aside is fixed (test below).
+    assert figures.failures == []
     assert figures.runs >= 10 and figures.checks > 100
 
 

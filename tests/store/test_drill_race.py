@@ -6,10 +6,8 @@ The full drill (7 processes x 150 operations per engine) is `.venv/bin/python te
 
 from __future__ import annotations
 
-import warnings
-
 from drills import race
-from drills.common import full_scale, known_bug
+from drills.common import full_scale
 from drills.fixtures import engine_url  # noqa: F401 - fixture
 
 
@@ -18,15 +16,8 @@ def test_race_drill_small_every_invariant_holds(store_url, backend, tmp_path):
         store_url, backend=backend, agents=2, supervisors=2, impostors=2, ops=150 if full_scale() else 20,
         seed=3, log=lambda *_: None,
     )
-    failures = figures.failures
-    if race.v5_now_before_lock_bug(tmp_path / "v5"):
-        # Shown deterministically by the known-bug test below; its race symptoms are not
-        # counted here until tickets.verification reads the clock after the lock.
-        known = [f for f in failures if f.startswith("V-5:")]
-        failures = [f for f in failures if not f.startswith("V-5:")]
-        if known:
-            warnings.warn(f"known V-5 bug seen in the race: {known}", stacklevel=1)
-    assert failures == []
+    # Every failure counts: the V-5 race it once set aside is fixed (the test below shows it).
+    assert figures.failures == []
     assert figures.notes["file early"] + figures.notes.get("file expedited", 0) > 0
     assert figures.notes["verify (impostor)"] > 0
     assert figures.checks > 10

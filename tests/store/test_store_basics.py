@@ -71,9 +71,11 @@ def test_upgrade_on_empty_then_up_to_date_is_a_noop(backend, tmp_path, request):
 
 
 def test_out_of_date_schema_names_the_command(store):
+    # An older revision this deskapp knows (0002 is before every later one) says what to run;
+    # an unknown one was written by a newer deskapp (tests/store/test_store_errors.py).
     with store.write() as session:
-        session.exec(text("UPDATE alembic_version SET version_num = '0000'"))
-    with pytest.raises(SchemaOutOfDate, match=r"is at schema 0000.*run `deskapp db upgrade`"):
+        session.exec(text("UPDATE alembic_version SET version_num = '0002'"))
+    with pytest.raises(SchemaOutOfDate, match=r"is at schema 0002.*run `deskapp db upgrade`"):
         check_schema(store.engine)
     with store.write() as session:
         session.exec(text(f"UPDATE alembic_version SET version_num = '{head_revision()}'"))

@@ -266,3 +266,46 @@ def test_t3_batch_retry_replays_and_another_batch_under_the_key_is_refused(direc
     assert again.replayed and [t.id for t in again.filed] == [t.id for t in first.filed]
     with pytest.raises(Conflict, match="T-3"):
         file_ticket(directory.store, agent=directory.agent, verification_id=verification, request=batch("RES-06"))
+
+
+def test_each_ticket_value_is_stored_once_and_migration_0004_moves_old_copies(directory):
+    """requested_date and reason live only in their columns, the T-1 dates only in theirs; the
+    detail still shows them all. Downgrading to 0002 writes the old copies back (as 0002 stored
+    them); upgrading again moves them out without losing a value."""
+    from sqlalchemy import update
+
+    from tickets.schema import downgrade, upgrade
+
+    store = directory.store
+    result = file_ticket(store, agent=directory.agent, verification_id=directory.verified(),
+                         request=_early(requested_date=date(2026, 12, 1), reason="moving to another provider"))
+    ticket_id = result.filed[0].id
+
+    def row():
+        with store.read() as session:
+            return session.get(Ticket, ticket_id)
+
+    stored = row()
+    assert (stored.requested_date, stored.reason) == ("2026-12-01", "moving to another provider")
+    assert not {"requested_date", "reason"} & set(stored.fields)
+    assert not {"effective_date", "data_deletion_date", "reversal_deadline"} & set(stored.consequences)
+    detail = ticket_detail(store, ticket_id)
+    assert detail.consequences["effective_date"] == "2026-12-01" == detail.row.effective_date
+    assert detail.consequences["data_deletion_date"] == "2027-03-01" == detail.data_deletion_date
+
+    downgrade(store.engine, "0002")  # as tickets were stored before: copies in the documents
+    old = row()
+    assert old.fields["requested_date"] == "2026-12-01" and old.fields["reason"] == "moving to another provider"
+    assert old.consequences["effective_date"] == "2026-12-01"
+    with store.write() as session:  # a copy whose column is empty must not be lost
+        session.execute(update(Ticket).where(Ticket.id == ticket_id).values(reversal_deadline=None, reason=None))
+        session.execute(update(Ticket).where(Ticket.id == ticket_id).values(
+            consequences={**old.consequences, "reversal_deadline": "2026-12-31"}))
+
+    upgrade(store.engine)
+    moved = row()
+    assert (moved.requested_date, moved.reason, moved.reversal_deadline) == (
+        "2026-12-01", "moving to another provider", "2026-12-31")
+    assert not {"requested_date", "reason"} & set(moved.fields)
+    assert not {"effective_date", "data_deletion_date", "reversal_deadline"} & set(moved.consequences)
+    assert moved.consequences["notes"] == stored.consequences["notes"]

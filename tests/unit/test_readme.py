@@ -22,3 +22,13 @@ def test_ci_runs_readme_test_command_exactly():
     ci = (ROOT / ".ci" / "run").read_text()
     test_command = _commands()[1]
     assert f"TEST_COMMAND='{test_command}'" in ci
+
+
+def test_where_things_live_names_paths_that_exist():
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Where things live") :]
+    section = section[: section.index("\n## ", 1)]
+    paths = [p for p in re.findall(r"`([\w./*-]+)`", section) if "/" in p and "*" not in p]
+    assert len(paths) >= 15, paths
+    missing = [p for p in paths if not (ROOT / p).exists()]
+    assert not missing, f"README's 'Where things live' names paths that do not exist: {missing}"

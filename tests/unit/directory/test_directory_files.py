@@ -87,7 +87,7 @@ def test_unreadable_files_are_refused_with_one_clear_error(name, tmp_path):
 
 
 def test_a_file_over_the_size_limit_is_refused_unread(tmp_path, monkeypatch):
-    monkeypatch.setattr(directory, "MAX_BYTES", 100)
+    monkeypatch.setattr(directory.reading, "MAX_BYTES", 100)
     with pytest.raises(DirectoryInvalid, match="larger than"):
         parse_directory(VALID_TEXT)
     path = tmp_path / "big.json"
@@ -111,13 +111,7 @@ def test_a_byte_order_mark_is_accepted_and_a_file_imports(tmp_path):
     assert (report.organizations_added, report.people, report.resources) == (1, 1, 1)
 
 
-def test_the_documented_example_is_a_valid_directory():
-    doc = directory.__doc__
-    example = doc[doc.index("::\n") + 3 : doc.index("Every object is closed")]
-    parsed = parse_directory(example)
-    [org] = parsed.organizations
-    assert org.people[0].phone == "+442079460958"
-    assert org.subscriptions[0].ims_campaigns[0].billing_admin_user_id == "ann.smith@contoso.co.uk"
+# The documented example (docs/formats.md) is imported by tests/unit/test_formats_doc.py.
 
 
 # --- nothing but DirectoryInvalid -----------------------------------------------------------

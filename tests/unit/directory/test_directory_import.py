@@ -8,6 +8,8 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlmodel import func, select
 
 from tickets.clock import FixedClock
@@ -359,3 +361,31 @@ def test_datetimes_round_trip_as_aware_utc(tmp_path):
     assert b2.cancelled_at == datetime(2026, 11, 12, 17, 30, tzinfo=UTC)
     assert res.effective_at == datetime(2026, 11, 30, 16, 0, tzinfo=UTC)
     assert b2.expedited_at is None and org.updated_at == NOW
+
+
+# V-3: the directory reads phone numbers with identity.parse_phone, the reader verification
+# compares with, so a number on file is always the key a caller's typed number is matched to.
+_PHONE_CHARS = "0123456789٠١٢٣٤٥٦٧٨٩０１２３４５６７８９+()-. x"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(typed=st.one_of(st.text(alphabet=_PHONE_CHARS, min_size=1, max_size=20),
+                       st.sampled_from(["020 7946 0958", "+44 20 7946 0958 x12", "٠٢٠ ٧٩٤٦ ٠٩٥٨",
+                                        "０２０ ７９４６ ０９５８", "020 7946", "+44 0", "tel:+44-20-7946-0958"])))
+def test_v3_a_phone_on_file_is_what_identity_reads(typed):
+    from identity import IdentityError, parse_phone
+
+    doc = base_document()
+    doc["organizations"] = doc["organizations"][:1]
+    doc["organizations"][0]["people"][0]["phone"] = typed
+    try:
+        stored = parse_directory(json.dumps(doc)).organizations[0].people[0].phone
+    except DirectoryInvalid as refused:
+        assert [(e.path, e.field) for e in refused.errors] == [("organizations[0].people[0]", "phone")]
+        try:
+            assert not parse_phone(typed, "GB").valid
+        except IdentityError:
+            pass  # not even a possible number
+        return
+    read = parse_phone(typed, "GB")
+    assert read.valid and stored == read.e164

@@ -60,6 +60,8 @@ def test_e1_unmasked_refused_for_an_agent(store, desk, monkeypatch, capsys, tmp_
     assert err.startswith("deskapp: error: E-1: only supervisors may export unmasked personal data")
     assert not target.exists() and _leftovers(tmp_path) == []
     assert _events(store, "export.created") == []
+    (refused,) = _events(store, "export.refused")  # the refusal is in the trail
+    assert refused.actor == "alex" and refused.details["agent_role"] == "agent" and refused.details["rule"] == "E-1"
 
 
 def test_e1_unmasked_refused_without_an_agent(store, desk, monkeypatch, capsys):
@@ -90,8 +92,14 @@ def test_e1_unmasked_for_a_supervisor_is_audited(store, desk, monkeypatch, capsy
     assert event.details["masked"] is False
     assert event.details["rows"] == 3 and event.details["format"] == "jsonl"
     assert event.details["by"] == "sam" and event.details["agent_role"] == "supervisor"
+    # the started event is the export's anchor, in its sidecar file and its created event.
+    (started,) = _events(store, "export.started")
+    anchor = f"{started.seq}:{started.hash}"
+    assert event.details["anchor"] == anchor
+    assert (tmp_path / "out.jsonl.anchor").read_text(encoding="utf-8").split()[0] == anchor
     with store.read() as session:
         assert verify_chain(session).ok
+    assert main(["audit", "verify", "--db", _url(store), "--anchors", str(tmp_path / "out.jsonl.anchor")]) == 0
 
 
 def test_default_export_to_stdout_is_masked_filtered_and_audited(store, desk, monkeypatch, capsys):
@@ -166,5 +174,34 @@ def test_progress_on_a_terminal_only(store, desk, monkeypatch, tmp_path):
     target = tmp_path / "out.csv"
     assert _run(store, monkeypatch, "--format", "csv", "--output", str(target)) == 0
     shown = terminal.getvalue()
-    assert shown.startswith("\rexporting: 3 tickets (")
-    assert f"\rexported 3 tickets to {target} in " in shown and shown.endswith("\n")
+    assert "exporting: 3 tickets" in shown  # Rich's bar, drawn at least once with the count
+    assert f"exported 3 tickets to {target} in " in shown and shown.endswith("\n")
+
+
+def test_a_fifo_is_written_as_it_is_and_stays_a_fifo(store, desk, monkeypatch, tmp_path):
+    import os
+    import stat
+    import threading
+
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    assert _run(store, monkeypatch, "--format", "jsonl", "--output", str(fifo)) == 0
+    reader.join(timeout=30)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)  # not replaced by a regular file
+    assert len(received[0].decode().splitlines()) == 3
+    assert _leftovers(tmp_path) == []
+
+
+def test_a_regular_file_is_replaced_whole(store, desk, monkeypatch, tmp_path):
+    import os
+
+    target = tmp_path / "out.csv"
+    target.write_text("the previous export\n", encoding="utf-8")
+    before = os.stat(target).st_ino
+    assert _run(store, monkeypatch, "--format", "csv", "--output", str(target)) == 0
+    assert os.stat(target).st_ino != before  # a new file renamed over the old one (atomic)
+    assert target.read_text(encoding="utf-8").startswith(",".join(FIELDS[:2]))
+    assert _leftovers(tmp_path) == []

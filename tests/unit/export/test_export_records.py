@@ -7,6 +7,7 @@ import io
 import json
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -18,7 +19,7 @@ import tickets.export as export
 from tickets.agents import get_agent
 from tickets.audit import verify_chain
 from tickets.enums import Product, TicketKind, TicketStatus
-from tickets.errors import NotAllowed
+from tickets.errors import NotAllowed, StoreUnavailable
 from tickets.export import FIELDS, ExportFilter, iter_records, load_schema, write_export
 from tickets.models import AuditEvent
 
@@ -69,7 +70,8 @@ def test_schema_field_order_and_vocabulary_match_the_code_and_the_docs():
     assert schema["properties"]["kind"]["enum"] == [k.value for k in TicketKind]
     assert schema["properties"]["status"]["enum"] == [s.value for s in TicketStatus]
     assert schema["properties"]["product"]["enum"] == [p.value for p in Product]
-    documented = re.findall(r"^\| \d+ \| `(\w+)` \|", export.__doc__, flags=re.MULTILINE)
+    formats = (Path(__file__).resolve().parents[3] / "docs" / "formats.md").read_text()
+    documented = re.findall(r"^\| \d+ \| `(\w+)` \|", formats, flags=re.MULTILINE)  # docs/formats.md
     assert documented == list(FIELDS)
 
 
@@ -113,6 +115,24 @@ def test_e1_unmasked_needs_a_supervisor_in_the_core_too(store):
         write_export(store, io.StringIO(), fmt="jsonl", masked=False)
     with pytest.raises(NotAllowed, match="E-1: only supervisors"):
         write_export(store, io.StringIO(), fmt="jsonl", masked=False, actor=get_agent(store, desk.agent_id))
+    # both refusals are in the audit trail, and nothing was started.
+    refused = _events(store, "export.refused")
+    assert [e.details["by"] for e in refused] == ["cli", get_agent(store, desk.agent_id).name]
+    assert _events(store, "export.started") == []
+
+
+def test_a1_an_export_that_cannot_be_recorded_writes_nothing(store, monkeypatch):
+    small_desk(store)
+    import tickets.export_run as run
+
+    def refuse(*args, **kwargs):
+        raise StoreUnavailable("the database cannot be reached: attempt to write a readonly database")
+
+    monkeypatch.setattr(run, "append_event", refuse)
+    out = io.StringIO()
+    with pytest.raises(StoreUnavailable):
+        write_export(store, out, fmt="jsonl")
+    assert out.getvalue() == ""
 
 
 def _events(store, action):
@@ -131,12 +151,16 @@ def test_e1_a1_every_export_is_audited_after_streaming(store):
     filt = ExportFilter(since=T0, kinds=(TicketKind.CANCEL_END_OF_TERM,))
     assert write_export(store, io.StringIO(newline=""), fmt="csv", filt=filt, progress=progress) == 2
     assert seen_events == [0]  # nothing recorded while records were still being written
+    (started,) = _events(store, "export.started")
     (created,) = _events(store, "export.created")
-    assert created.actor == "cli" and created.subject == "export"
+    assert created.actor == "cli" and created.subject == "export" and started.seq < created.seq
     assert created.details == {
         "format": "csv", "schema_version": "1", "masked": True, "rows": 2, "by": "cli", "agent_role": None,
-        "rule": "E-1",
+        "rule": "E-1", "anchor": f"{started.seq}:{started.hash}",
         "filters": {"since": "2026-11-22T12:00:00Z", "until": None, "kinds": ["cancel_end_of_term"], "statuses": []},
+    }
+    assert {k: v for k, v in started.details.items()} == {
+        k: v for k, v in created.details.items() if k not in ("rows", "anchor")
     }
     with store.read() as session:
         assert verify_chain(session).ok
@@ -155,6 +179,7 @@ def test_a1_a_failed_export_is_audited_with_how_far_it_got(store):
     with pytest.raises(OSError):
         write_export(store, Broken(), fmt="jsonl")
     assert _events(store, "export.created") == []
+    assert len(_events(store, "export.started")) == 1
     (failed,) = _events(store, "export.failed")
     assert failed.details["rows"] == 1 and failed.details["error"] == "OSError"
 

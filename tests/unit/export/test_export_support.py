@@ -119,10 +119,21 @@ def add_ticket(
         )
         session.add(ticket)
         session.flush()
+        # The history the row's state implies (A-1: verify_chain checks rows against it).
+        subject = f"ticket:{ticket.id}"
+        filed_status = TicketStatus.PENDING_REVIEW.value if decided else ticket.status
         append_event(
-            session, at=created_at, actor="test", action="ticket.filed", subject=f"ticket:{ticket.id}",
-            details={"kind": ticket.kind, "status": ticket.status},
+            session, at=created_at, actor="test", action="ticket.filed", subject=subject,
+            details={"kind": ticket.kind, "status": filed_status},
         )
+        if needs_callback:
+            append_event(session, at=ticket.callback_at, actor="test", action="ticket.callback_recorded", subject=subject)
+        if decided:
+            decision = "rejected" if status is TicketStatus.REJECTED else "approved"
+            supervisor = session.get(Agent, decided_by_id).name
+            append_event(session, at=ticket.decided_at, actor=supervisor, action=f"ticket.{decision}", subject=subject)
+            if status.value != decision:
+                append_event(session, at=ticket.decided_at, actor=supervisor, action=f"ticket.{status.value}", subject=subject)
         return ticket.id
 
 

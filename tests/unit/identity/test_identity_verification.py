@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from identity import (
-    ADMIN_ROLES,
+    CALLER_ROLES,
     Address,
     CallerClaim,
     Factor,
@@ -130,7 +130,7 @@ def test_v1_v2_v3_verify(org: OrganizationOnFile, the_claim: CallerClaim, failed
         caller = next(p for p in org.people if p.user_id.lower() == the_claim.user_id.strip().lower())
         assert outcome.person_key == caller.key
         assert outcome.roles == caller.roles
-        assert outcome.roles & ADMIN_ROLES
+        assert outcome.roles & CALLER_ROLES
     else:
         assert outcome.person_key is None
         assert outcome.roles == frozenset()

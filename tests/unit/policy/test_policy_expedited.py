@@ -86,3 +86,16 @@ def test_x3_trial_and_open_ticket_still_refuse():
     sub = make_sub(Product.INTUNE, channel=Channel.TRIAL,
                    tickets=(make_ticket(TicketKind.CANCEL_EARLY),))
     assert rules(decide(X, sub, make_caller(), NOW)) == ["C-3", "C-9"]
+
+
+def test_x1_three_days_from_approval_computed_in_one_place():
+    # the policy, the lifecycle and the review screen all use this one function.
+    from datetime import datetime, timezone
+
+    from tickets.policy.expedited import deletion_date
+
+    assert deletion_date(datetime(2026, 11, 22, 23, 59, tzinfo=timezone.utc)).isoformat() == "2026-11-25"
+    approved = days(2)
+    dec = decide(TicketKind.EXPEDITED_DEPROVISIONING, make_sub(Product.INTUNE), make_caller(), NOW,
+                 approved_at=approved)
+    assert dec.consequences.data_deletion_date == deletion_date(approved)

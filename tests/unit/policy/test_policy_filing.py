@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import timezone
 
+import pytest
 from policy_factories import NOW, d, days, make_caller, make_res, make_sub
 from tickets.enums import Product, Role, TicketKind
+from identity import find_credential
 from tickets.policy import decide, decide_resource, validate_filing
+from tickets.policy.catalog import implementation
 
 BILLING = make_caller(Role.BILLING_ADMIN)
 
@@ -81,3 +84,29 @@ def test_u2_reason_required_and_no_passwords_in_it():
     assert rules_of(leak) == ["V-6"]
     unconfirmed = validate_filing(dec, confirmed=(), fields={"reason": "x"}, now=NOW)
     assert rules_of(unconfirmed) == ["U-2"]
+
+
+# Issue 15: identity.find_credential and the policy's filing check used to disagree on these.
+# Decided by V-6 ("refuse free text that looks like a credential"): a sentence about a password
+# is not one; a value after a password word is, in any language; so are PINs and
+# generated-looking tokens. Now there is one check, and both places give its answer.
+@pytest.mark.parametrize(
+    ("text", "refused"),
+    [
+        ("the password is reset by IT", False),
+        ("kennwort: abc", True),
+        ("Kennwort ist geändert", False),
+        ("mot de passe: soleil", True),
+        ("contraseña: gato", True),
+        ("密码：abc123", True),
+        ("密码是abc123", True),
+        ("PIN 1234 given", True),
+        ("Tr0ub4dor&3 was said", True),
+    ],
+)
+def test_v6_one_answer_for_free_text_in_identity_and_in_filing(text, refused):
+    assert bool(find_credential(text)) is refused
+    assert implementation("V-6") is find_credential
+    decision = decide_resource(make_res(), make_caller(), NOW)
+    problems = validate_filing(decision, confirmed={"confirm_unsubscription"}, fields={"reason": text}, now=NOW)
+    assert [p.rule for p in problems] == (["V-6"] if refused else [])

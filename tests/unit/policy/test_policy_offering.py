@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from policy_factories import NOW, make_caller, make_sub
-from tickets.enums import Product, TicketKind
+from identity import CALLER_ROLES, SUBSCRIPTION_ADMIN_ROLES
+from tickets.enums import Product, Role, TicketKind
 from tickets.policy import KIND_PRODUCTS, RULES, decide, decide_all
 
 
@@ -42,3 +43,13 @@ def test_consequences_as_dict_is_json_with_iso_dates():
     assert data["data_deletion_date"] == "2026-09-13"
     assert data["notes"][0]["rule"] == "C-4"
     assert json.loads(json.dumps(dec.as_dict()))["kind"] == "cancel_early"
+
+
+def test_v2_admin_roles_are_one_set_of_real_roles():
+    # V-2: identity verifies with it and the policy decides with it (issue 15: there were two).
+    assert SUBSCRIPTION_ADMIN_ROLES == {Role.ADMIN, Role.BILLING_ADMIN}
+    # I-1: a campaign's billing admin may also pass verification.
+    assert CALLER_ROLES == SUBSCRIPTION_ADMIN_ROLES | {Role.IMS_BILLING_ADMIN}
+    ims_only = make_caller(Role.IMS_BILLING_ADMIN)
+    refused = decide(TicketKind.CANCEL_END_OF_TERM, make_sub(Product.INTUNE), ims_only, NOW)
+    assert not refused.allowed and [r.rule for r in refused.reasons] == ["V-2"]

@@ -22,6 +22,7 @@ from tickets.enums import (
     TicketStatus,
 )
 from tickets.facts import CallerFacts, CampaignFacts, ResourceFacts, SubscriptionFacts, TicketSummary
+from tickets.kinds import KINDS
 from tickets.policy import KIND_PRODUCTS, RULES, decide, decide_batch, validate_filing
 
 RULE_ID = re.compile(r"^[A-Z]-\d$")
@@ -127,6 +128,8 @@ def test_decide_never_raises_and_always_explains(data, kind, caller, requested, 
                  approved_at=approved)
     assert dec.kind is kind
     check(dec)
+    # The form shows the kind's own fields (tickets.kinds) and a reason: all the policy may require.
+    assert set(dec.required_fields) <= {*KINDS[kind].form_fields, "reason"}
     for r in validate_filing(dec, confirmed=(), fields=fields, now=now):
         assert RULE_ID.match(r.rule)
 

@@ -1,0 +1,316 @@
+"""The desk's settings: a TOML file in the user's config directory, then the environment, then flags.
+
+    database = "postgresql://deskapp@db.example.com/deskapp"   # no password here: see below
+    database_password_file = "/etc/deskapp/db-password"        # optional; else libpq's ~/.pgpass
+    pool_size = 10
+    time_zone = "Asia/Shanghai"
+    export_dir = "~/exports"
+    theme = "nord"
+
+    [keys]                      # binding id = keys (Textual's App.set_keymap)
+    end_call = "ctrl+e"
+
+Each setting remembers where its value came from, for `deskapp config`. A database password is
+never taken from the command line (the process list shows it to every user of the machine):
+libpq reads ~/.pgpass (or $PGPASSFILE) itself when the URL has none, or a secrets file readable
+only by its owner names it. Every per-user path comes from platformdirs.
+
+Kept light (no SQLAlchemy): the console validates its settings before its first frame.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import stat
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import platformdirs
+
+APP_NAME = "deskapp"
+CONFIG_ENV = "DESKAPP_CONFIG"
+DEFAULT_POOL_SIZE = 5
+DEFAULT_THEME = "textual-dark"
+# setting -> environment variable that overrides the config file
+ENVIRONMENT = {
+    "database": "DESKAPP_DATABASE_URL",
+    "database_password_file": "DESKAPP_DATABASE_PASSWORD_FILE",
+    "pool_size": "DESKAPP_POOL_SIZE",
+    "time_zone": "DESKAPP_TIME_ZONE",
+    "export_dir": "DESKAPP_EXPORT_DIR",
+    "theme": "DESKAPP_THEME",
+}
+# setting -> command-line flag (argparse dest) that overrides everything else
+FLAGS = {"database": "db", "pool_size": "pool_size", "time_zone": "time_zone"}
+KNOWN = (*ENVIRONMENT, "keys")
+
+
+class ConfigError(Exception):
+    """A setting that cannot be used: the command line exits 2 with this one line. (Not a
+    tickets.errors.DeskError: the console imports this module before the core loads.)"""
+
+
+# --- per-user paths (platformdirs: XDG on Linux, the platform's own places elsewhere) --------
+
+
+def config_dir() -> Path:
+    return platformdirs.user_config_path(APP_NAME)
+
+
+def state_dir() -> Path:
+    return platformdirs.user_state_path(APP_NAME)
+
+
+def log_dir() -> Path:
+    return platformdirs.user_log_path(APP_NAME)
+
+
+def config_file(environ: dict[str, str] | None = None) -> Path:
+    environ = os.environ if environ is None else environ
+    return Path(environ.get(CONFIG_ENV) or config_dir() / "config.toml").expanduser()
+
+
+def state_file() -> Path:
+    """What the console remembers between runs (the chosen theme): JSON, written by the app."""
+    return state_dir() / "state.json"
+
+
+# --- settings --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    value: Any
+    source: str  # "default", "config file", "state file", "environment (NAME)", "--flag"
+
+
+@dataclass
+class Settings:
+    """Every setting with its source. `database` is a URL without a password."""
+
+    items: dict[str, Setting] = field(default_factory=dict)
+    config_path: Path | None = None
+
+    def __getitem__(self, name: str) -> Any:
+        return self.items[name].value
+
+    @property
+    def database(self) -> str:
+        from tickets.store import default_database_url_for
+
+        return self["database"] or default_database_url_for(data_dir())
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self["time_zone"])
+
+    @property
+    def export_dir(self) -> Path:
+        return Path(self["export_dir"]).expanduser() if self["export_dir"] else Path.cwd()
+
+    def database_password(self) -> str | None:
+        """From the secrets file if one is set; else None and libpq reads its password file."""
+        path = self["database_password_file"]
+        return read_secret(Path(path).expanduser()) if path else None
+
+    def open_store(self, clock=None, *, create: bool = False):
+        """The store; a SQLite file must already exist unless `create` (db upgrade, restore)."""
+        from tickets.store import Store, make_engine, require_database
+
+        if not create:
+            require_database(self.database)
+        engine = make_engine(self.database, pool_size=self["pool_size"], password=self.database_password(),
+                             create=create)
+        return Store(engine, clock)
+
+
+def data_dir() -> Path:
+    return platformdirs.user_data_path(APP_NAME)
+
+
+def _defaults() -> dict[str, Any]:
+    return {
+        "database": None,
+        "database_password_file": None,
+        "pool_size": DEFAULT_POOL_SIZE,
+        "time_zone": "UTC",
+        "export_dir": None,
+        "theme": DEFAULT_THEME,
+        "keys": {},
+    }
+
+
+def load_settings(
+    flags: dict[str, Any] | None = None, *, environ: dict[str, str] | None = None, config_path: Path | None = None
+) -> Settings:
+    """Defaults < config file < remembered state (theme) < environment < flags; all checked."""
+    environ = dict(os.environ if environ is None else environ)
+    path = config_path or config_file(environ)
+    items = {name: Setting(name, value, "default") for name, value in _defaults().items()}
+    for name, value in _read_config(path).items():
+        items[name] = Setting(name, value, f"config file ({path})")
+    remembered = read_state().get("theme")
+    if isinstance(remembered, str) and remembered:
+        items["theme"] = Setting("theme", remembered, f"chosen in the console ({state_file()})")
+    for name, variable in ENVIRONMENT.items():
+        if environ.get(variable):
+            items[name] = Setting(name, environ[variable], f"environment ({variable})")
+    for name, dest in FLAGS.items():
+        value = (flags or {}).get(dest)
+        if value is not None:
+            items[name] = Setting(name, value, f"--{dest.replace('_', '-')}")
+    for name, item in items.items():
+        items[name] = Setting(name, _check(name, item), item.source)
+    return Settings(items, path)
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as error:
+        raise ConfigError(f"config: cannot read {path}: {error.strerror}") from None
+    try:
+        document = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"config: {path} is not valid TOML: {error}") from None
+    unknown = sorted(set(document) - set(KNOWN))
+    if unknown:
+        raise ConfigError(f"config: {path}: unknown setting {unknown[0]!r} (known: {', '.join(KNOWN)})")
+    return document
+
+
+def _check(name: str, item: Setting) -> Any:
+    """The value converted and checked; a ConfigError naming the setting and its source if not."""
+    value = item.value
+    if value is None:
+        return None
+    where = f"(from {item.source})"
+    if name == "pool_size":
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            number = 0
+        if isinstance(value, bool) or not 1 <= number <= 100:
+            raise ConfigError(f"pool_size: {value!r} is not a whole number from 1 to 100 {where}")
+        return number
+    if name == "keys":
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise ConfigError(f'keys: a table of binding id = "keys", e.g. end_call = "ctrl+e" {where}')
+        return dict(value)
+    if not isinstance(value, str):
+        raise ConfigError(f"{name}: must be text {where}")
+    if name == "time_zone":
+        return check_time_zone(value, where)
+    if name == "database":
+        return check_database_url(value, from_command_line=item.source.startswith("--"), where=where)
+    return value
+
+
+def check_time_zone(value: str, where: str = "") -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"time_zone: {value!r} is not a time zone; use an IANA name like Europe/London {where}".rstrip()
+        ) from None
+    return value
+
+
+def check_database_url(url: str, *, from_command_line: bool = False, where: str = "") -> str:
+    """A sqlite or postgresql URL this deskapp can open; a password only where no one else sees it."""
+    scheme = urlsplit(url).scheme if "://" in url else ""
+    backend = scheme.split("+", 1)[0]
+    if not backend:
+        raise ConfigError(
+            f"database: {url!r} is not a URL; use sqlite:////path/deskapp.db or postgresql://user@host/deskapp {where}".rstrip()
+        )
+    if backend not in ("sqlite", "postgresql", "postgres"):
+        raise ConfigError(
+            f"database: {backend!r} databases are not supported; use sqlite or postgresql {where}".rstrip()
+        )
+    if backend != "sqlite":
+        if from_command_line and urlsplit(url).password is not None:
+            raise ConfigError(
+                "--db: a password on the command line is visible to every user in the process list; "
+                "put it in ~/.pgpass (libpq's password file, or $PGPASSFILE) or in a file named by "
+                f"database_password_file in {config_file()}"
+            )
+        if importlib.util.find_spec("psycopg") is None:
+            raise ConfigError(
+                "database: PostgreSQL needs psycopg, which is not installed: pip install 'deskapp[postgres]'"
+            )
+    return url
+
+
+def read_secret(path: Path) -> str:
+    """The first line of a secrets file that only its owner can read (as libpq asks of ~/.pgpass)."""
+    try:
+        mode = path.stat().st_mode
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise ConfigError(
+                f"database_password_file: {path} can be read by other users; chmod 600 {path}"
+            )
+        with path.open(encoding="utf-8") as stream:
+            secret = stream.readline().rstrip("\r\n")
+    except OSError as error:
+        raise ConfigError(f"database_password_file: cannot read {path}: {error.strerror}") from None
+    if not secret:
+        raise ConfigError(f"database_password_file: {path} is empty")
+    return secret
+
+
+def mask_url(url: str) -> str:
+    """The URL with any password replaced by ***."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
+# --- remembered state ------------------------------------------------------------------------
+
+
+def read_state() -> dict[str, Any]:
+    try:
+        state = json.loads(state_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+def remember(**values: Any) -> None:
+    """Merge values into the state file, replacing it atomically."""
+    path = state_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = read_state() | values
+    temp = path.with_suffix(".tmp")
+    temp.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(temp, path)
+
+
+# --- from the command line -------------------------------------------------------------------
+
+
+def settings_from_args(args) -> Settings:
+    """Settings with the flags of an argparse namespace applied (cached on the namespace)."""
+    cached = getattr(args, "_settings", None)
+    if cached is None:
+        flags = {dest: getattr(args, dest, None) for dest in FLAGS.values()}
+        config = getattr(args, "config", None)
+        cached = load_settings(flags, config_path=Path(config).expanduser() if config else None)
+        args._settings = cached
+    return cached
+
+
+def store_from_args(args, clock=None, *, create: bool = False):
+    return settings_from_args(args).open_store(clock, create=create)

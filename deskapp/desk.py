@@ -1,0 +1,165 @@
+"""What the console takes from the desk's settings (deskapp.config): time zone, key map, theme
+(remembered when chosen), and the log. Kept out of deskapp.app so that the app gains a few
+calls, not a section, and light: nothing here loads the ticket core.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from functools import partial
+from typing import TYPE_CHECKING
+
+from deskapp.config import ConfigError, Settings, remember
+from deskapp.logs import log_failure, setup_logging
+from deskapp.widgets.format import set_desk_zone
+
+if TYPE_CHECKING:  # pragma: no cover
+    from textual.app import App
+    from textual.worker import Worker
+
+__all__ = ["ConfigError", "apply_settings", "log_worker_failure", "on_mount", "open_search"]
+
+
+def apply_settings(app: App, settings: Settings | None) -> None:
+    """Before the first frame: every time shown is in the desk's zone (UTC without settings)."""
+    set_desk_zone(settings.zone if settings is not None else UTC)
+
+
+def on_mount(app: App) -> None:
+    settings: Settings | None = getattr(app, "settings", None)
+    setup_logging()
+    if settings is None:
+        return
+    if settings["keys"]:
+        app.set_keymap(settings["keys"])
+    theme = settings["theme"]
+    if theme in app.available_themes:
+        app.theme = theme
+    else:
+        app.notify(
+            f"theme: {theme!r} is not a theme ({settings.items['theme'].source}); "
+            f"try one of {', '.join(sorted(app.available_themes)[:6])} ...",
+            severity="warning", timeout=10,
+        )
+    app._remembered_theme = app.theme
+    app.theme_changed_signal.subscribe(app, partial(_remember_theme, app))
+
+
+def _remember_theme(app: App, theme) -> None:
+    """A theme chosen in the console (ctrl+p, "Change theme") is the theme of the next start."""
+    if theme.name == getattr(app, "_remembered_theme", None):
+        return
+    app._remembered_theme = theme.name
+    app.run_worker(
+        partial(remember, theme=theme.name), thread=True, exit_on_error=False, group="state",
+        description="remember the chosen theme",
+    )
+
+
+def log_worker_failure(worker: Worker, error: BaseException | None) -> None:
+    if error is not None:
+        log_failure(f"worker {worker.name or worker.description!s}", error)
+
+
+def open_search(app: App) -> None:
+    """ctrl+f on any screen: the search screen (or back to its box if it is already open)."""
+    from deskapp.screens.search import SearchScreen
+
+    if isinstance(app.screen, SearchScreen):
+        app.screen.query_one("#search-text").focus()
+        return
+    app.push_screen(SearchScreen())
+
+
+# --- notices for the filing agent (tickets.notices) ------------------------------------------
+
+NOTICE_INTERVAL = 5.0  # seconds between checks: one indexed range read of new audit events
+
+
+def start_notices(app: App) -> None:
+    """At sign-in: remember where the audit chain ends, then check every few seconds."""
+    stop_notices(app)
+    app._notice_seq = None
+    app._notice_timer = app.set_interval(NOTICE_INTERVAL, partial(check_notices, app), name="notices")
+    check_notices(app)
+
+
+def stop_notices(app: App) -> None:
+    timer = getattr(app, "_notice_timer", None)
+    if timer is not None:
+        timer.stop()
+    app._notice_timer = None
+
+
+def check_notices(app: App) -> None:
+    agent, store = getattr(app, "agent", None), getattr(app, "store", None)
+    if agent is None or store is None:
+        return
+    app.run_worker(
+        partial(_read_notices, app, store, agent, app._notice_seq), thread=True, group="notices",
+        exit_on_error=False, description="check for notices",
+    )
+
+
+def _read_notices(app: App, store, agent, after: int | None) -> None:
+    from tickets.errors import StoreUnavailable
+    from tickets.notices import awaiting_callback, latest_seq, notices_for
+
+    try:
+        if after is None:
+            seq, waiting = latest_seq(store), awaiting_callback(store, agent)
+            app.call_from_thread(_show_notices, app, agent, [], seq, waiting)
+            return
+        notices, seq = notices_for(store, agent, after)
+    except StoreUnavailable:
+        return  # logged by the store; the next check tries again (no toast every few seconds)
+    if seq != after:
+        app.call_from_thread(_show_notices, app, agent, notices, seq, [])
+
+
+def _show_notices(app: App, agent, notices, seq: int, waiting: list[str]) -> None:
+    if getattr(app, "agent", None) != agent:
+        return  # signed out meanwhile
+    seen = app._notice_seq
+    if seen is not None and seq <= seen:
+        return  # an overlapping check already showed these
+    app._notice_seq = seq
+    for notice in notices:
+        if seen is None or notice.seq > seen:
+            app.notify(str(notice), title=f"Your ticket {notice.ticket_ref}", markup=False, timeout=20,
+                       severity="information" if notice.what == "approved" else "warning")
+    if waiting:
+        app.notify(
+            f"{len(waiting)} of your tickets wait for a callback to the number on file before a supervisor "
+            f"can decide (V-8): {', '.join(waiting[:5])}{' ...' if len(waiting) > 5 else ''}",
+            title="Callback needed", severity="warning", markup=False, timeout=20,
+        )
+
+
+# --- what a key map can name (for `deskapp config`) -------------------------------------------
+
+
+def binding_ids() -> dict[str, tuple[str, str, list[str]]]:
+    """Every binding id of the console: id -> (default keys, description, screens that have it)."""
+    import importlib
+    import pkgutil
+
+    from textual.binding import Binding
+
+    import deskapp.screens
+    from deskapp.app import DeskApp
+
+    classes: list[type] = [DeskApp]
+    for info in pkgutil.iter_modules(deskapp.screens.__path__):
+        module = importlib.import_module(f"deskapp.screens.{info.name}")
+        classes += [
+            obj for obj in vars(module).values()
+            if isinstance(obj, type) and obj.__module__ == module.__name__ and "BINDINGS" in vars(obj)
+        ]
+    ids: dict[str, tuple[str, str, list[str]]] = {}
+    for cls in classes:
+        for binding in cls.BINDINGS:
+            if isinstance(binding, Binding) and binding.id:
+                keys, description, owners = ids.setdefault(binding.id, (binding.key, binding.description, []))
+                owners.append(cls.__name__)
+    return dict(sorted(ids.items()))

@@ -1,0 +1,357 @@
+"""Applying a checked directory in one transaction: rows inserted or updated in place by ref
+(people by user ID), people no longer listed removed unless an attempt refers to them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from identity import normalize_org_name
+from tickets.audit import append_event
+from tickets.directory import reading
+from tickets.directory.checking import Checker, Progress, check, sorted_errors
+from tickets.directory.reading import DirectoryError, DirectoryInvalid
+from tickets.directory.records import ParsedDirectory
+from tickets.enums import Role
+from tickets.errors import Conflict
+from tickets.models import (
+    ImsCampaign,
+    Organization,
+    Person,
+    RenewalResource,
+    Subscription,
+    VerificationAttempt,
+)
+from tickets.store import Store
+
+_IN_CHUNK = 500  # ids per IN (...) list: well under every engine's parameter limit
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    organizations_added: int
+    organizations_updated: int
+    people: int
+    subscriptions: int
+    campaigns: int
+    resources: int
+    people_removed: int = 0  # no longer listed by their organization
+    people_kept: int = 0  # no longer listed, but a verification attempt refers to them
+
+    def __str__(self) -> str:
+        # What was removed is always said, also when nothing was (the file no longer listing
+        # someone removes them); organizations, subscriptions, campaigns and resources the file
+        # does not mention are never removed.
+        return (
+            f"{self.organizations_added} organizations added, {self.organizations_updated} updated; "
+            f"{self.people} people, {self.subscriptions} subscriptions, {self.campaigns} campaigns, "
+            f"{self.resources} renewal resources; {self.people_removed} people removed, "
+            f"{self.people_kept} kept (no longer listed, but a verification attempt refers to them)"
+        )
+
+
+def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
+    values = list(values)
+    for start in range(0, len(values), _IN_CHUNK):
+        yield values[start : start + _IN_CHUNK]
+
+
+@dataclass
+class _Existing:
+    """The rows the file touches, fetched with one query per table (chunked IN lists)."""
+
+    orgs: dict[str, Organization]
+    owners: dict[str, tuple[Person, str]]  # user ID -> (person, their organization's ref)
+    people: dict[int, list[Person]]  # organization id -> its people
+    subs: dict[str, tuple[Subscription, str]]  # ref -> (row, organization ref)
+    campaigns: dict[str, tuple[ImsCampaign, str]]  # ref -> (row, subscription ref)
+    resources: dict[str, tuple[RenewalResource, str]]  # ref -> (row, subscription ref)
+
+
+def _fetch(session: Session, checker: Checker) -> _Existing:
+    orgs = {}
+    for refs in _chunks(checker.org_refs):
+        orgs.update((o.ref, o) for o in session.exec(select(Organization).where(col(Organization.ref).in_(refs))))
+    owners = {}
+    for uids in _chunks(checker.user_ids):
+        rows = session.exec(
+            select(Person, Organization.ref)
+            .join(Organization, col(Organization.id) == col(Person.organization_id))
+            .where(col(Person.user_id).in_(uids))
+        )
+        owners.update((p.user_id, (p, ref)) for p, ref in rows)
+    people: dict[int, list[Person]] = {}
+    for ids in _chunks(o.id for o in orgs.values()):
+        for person in session.exec(select(Person).where(col(Person.organization_id).in_(ids))):
+            people.setdefault(person.organization_id, []).append(person)
+    subs = {}
+    for refs in _chunks(checker.sub_refs):
+        rows = session.exec(
+            select(Subscription, Organization.ref)
+            .join(Organization, col(Organization.id) == col(Subscription.organization_id))
+            .where(col(Subscription.ref).in_(refs))
+        )
+        subs.update((s.ref, (s, ref)) for s, ref in rows)
+    campaigns = {}
+    for refs in _chunks(checker.campaign_refs):
+        rows = session.exec(
+            select(ImsCampaign, Subscription.ref)
+            .join(Subscription, col(Subscription.id) == col(ImsCampaign.subscription_id))
+            .where(col(ImsCampaign.ref).in_(refs))
+        )
+        campaigns.update((c.ref, (c, ref)) for c, ref in rows)
+    resources = {}
+    for refs in _chunks(checker.resource_refs):
+        rows = session.exec(
+            select(RenewalResource, Subscription.ref)
+            .join(Subscription, col(Subscription.id) == col(RenewalResource.subscription_id))
+            .where(col(RenewalResource.ref).in_(refs))
+        )
+        resources.update((r.ref, (r, ref)) for r, ref in rows)
+    return _Existing(orgs, owners, people, subs, campaigns, resources)
+
+
+def _check_against_database(checker: Checker, existing: _Existing) -> list[DirectoryError]:
+    errors = []
+    for uid, (path, org_ref) in checker.user_ids.items():
+        owner = existing.owners.get(uid)
+        if owner is not None and org_ref and owner[1] != org_ref:
+            errors.append(
+                DirectoryError(path, "user_id", f"already belongs to a person of organization {owner[1]}")
+            )
+    for what, seen, rows in (
+        ("organization", checker.sub_refs, existing.subs),
+        ("subscription", checker.campaign_refs, existing.campaigns),
+        ("subscription", checker.resource_refs, existing.resources),
+    ):
+        for ref, (path, parent) in seen.items():
+            row = rows.get(ref)
+            if row is not None and parent and row[1] != parent:
+                errors.append(DirectoryError(path, "ref", f"already belongs to {what} {row[1]}"))
+    return errors
+
+
+def _assign(row: Any, values: dict[str, Any]) -> bool:
+    """Set the values that differ; True if any did."""
+    changed = False
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed = True
+    return changed
+
+
+def _roles(roles: Iterable[Role]) -> list[str]:
+    wanted = set(roles)
+    return [role.value for role in Role if role in wanted]
+
+
+def _upsert(model: type[Any], found: Any | None, keys: dict[str, Any], values: dict[str, Any],
+            new_rows: list[Any]) -> Any:
+    """The row `found` updated in place with `values`, or a new one (appended to `new_rows`)."""
+    if found is None:
+        row = model(**keys, **values)
+        new_rows.append(row)
+        return row
+    _assign(found, values)
+    return found
+
+
+def _apply(session: Session, directory: ParsedDirectory, existing: _Existing, now: datetime,
+           progress: Progress) -> ImportReport:
+    progress("applying", 0, 4)
+    org_rows, added = _apply_organizations(session, directory, existing, now)
+    progress("applying", 1, 4)
+    removed, kept = _remove_unlisted_people(session, directory, existing)
+    _apply_people(session, directory, existing, org_rows)
+    progress("applying", 2, 4)
+    sub_rows = _apply_subscriptions(session, directory, existing, org_rows)
+    progress("applying", 3, 4)
+    campaigns, resources = _apply_campaigns_and_resources(session, directory, existing, sub_rows)
+    progress("applying", 4, 4)
+    return ImportReport(
+        organizations_added=added,
+        organizations_updated=len(directory.organizations) - added,
+        people=len({p.user_id for _, p in directory.people}),
+        subscriptions=len(sub_rows),
+        campaigns=campaigns,
+        resources=resources,
+        people_removed=removed,
+        people_kept=kept,
+    )
+
+
+def _apply_organizations(
+    session: Session, directory: ParsedDirectory, existing: _Existing, now: datetime
+) -> tuple[dict[str, Organization], int]:
+    """(every organization of the file by ref, how many were added)."""
+    org_rows: dict[str, Organization] = {}
+    new_orgs: list[Organization] = []
+    for org in directory.organizations:
+        values = {
+            "name": org.name,
+            "url": org.url,
+            "country": org.country,
+            "street_lines": list(org.address.street_lines),
+            "city": org.address.city,
+            "region": org.address.region,
+            "postal_code": org.address.postal_code,
+            "name_key": normalize_org_name(org.name),
+        }
+        row = existing.orgs.get(org.ref)
+        if row is None:
+            row = Organization(ref=org.ref, updated_at=now, **values)
+            new_orgs.append(row)
+        elif _assign(row, values):
+            row.updated_at = now
+        org_rows[org.ref] = row
+    session.add_all(new_orgs)
+    session.flush()
+    return org_rows, len(new_orgs)
+
+
+def _remove_unlisted_people(session: Session, directory: ParsedDirectory, existing: _Existing) -> tuple[int, int]:
+    """People their organization no longer lists go, unless an attempt refers to them (V-5's
+    audit keeps its subject): (removed, kept)."""
+    listed = {p.user_id for _, p in directory.people}
+    gone = [
+        person
+        for org in directory.organizations
+        if org.ref in existing.orgs
+        for person in existing.people.get(existing.orgs[org.ref].id, [])
+        if person.user_id not in listed
+    ]
+    referenced: set[int] = set()
+    for ids in _chunks(p.id for p in gone):
+        referenced.update(
+            session.exec(
+                select(VerificationAttempt.person_id).where(col(VerificationAttempt.person_id).in_(ids)).distinct()
+            )
+        )
+    removable = [p.id for p in gone if p.id not in referenced]
+    for ids in _chunks(removable):
+        session.execute(delete(Person).where(col(Person.id).in_(ids)))
+    return len(removable), len(gone) - len(removable)
+
+
+def _apply_people(
+    session: Session, directory: ParsedDirectory, existing: _Existing, org_rows: dict[str, Organization]
+) -> None:
+    new_people: list[Person] = []
+    for org, person in directory.people:
+        values = {
+            "organization_id": org_rows[org.ref].id,
+            "first_name": person.first_name,
+            "last_name": person.last_name,
+            "phone_e164": person.phone,
+            "is_primary_contact": person.primary_contact,
+            "roles": _roles(person.roles),
+        }
+        owner = existing.owners.get(person.user_id)
+        _upsert(Person, owner[0] if owner else None, {"user_id": person.user_id}, values, new_people)
+    session.add_all(new_people)
+
+
+def _apply_subscriptions(
+    session: Session, directory: ParsedDirectory, existing: _Existing, org_rows: dict[str, Organization]
+) -> dict[str, Subscription]:
+    sub_rows: dict[str, Subscription] = {}
+    new_subs: list[Subscription] = []
+    for org, sub in directory.subscriptions:
+        values = {
+            "organization_id": org_rows[org.ref].id,
+            "name": sub.name,
+            "product": sub.product.value,
+            "channel": sub.channel.value,
+            "platform": sub.platform.value if sub.platform else None,
+            "state": sub.state.value,
+            "purchased_at": sub.purchased_at,
+            "term_start": sub.term_start,
+            "term_end": sub.term_end,
+            "auto_renew": sub.auto_renew,
+            "licenses_assigned": sub.licenses_assigned,
+            "custom_domains": list(sub.custom_domains),
+            "cancelled_at": sub.cancelled_at,
+            "expedited_at": sub.expedited_at,
+            "data_deleted_at": sub.data_deleted_at,
+        }
+        found = existing.subs.get(sub.ref)
+        sub_rows[sub.ref] = _upsert(Subscription, found[0] if found else None, {"ref": sub.ref}, values, new_subs)
+    session.add_all(new_subs)
+    session.flush()
+    return sub_rows
+
+
+def _apply_campaigns_and_resources(
+    session: Session, directory: ParsedDirectory, existing: _Existing, sub_rows: dict[str, Subscription]
+) -> tuple[int, int]:
+    new_rows: list[Any] = []
+    campaigns = resources = 0
+    for _, sub in directory.subscriptions:
+        sub_id = sub_rows[sub.ref].id
+        for campaign in sub.ims_campaigns:
+            campaigns += 1
+            values = {
+                "subscription_id": sub_id,
+                "name": campaign.name,
+                "billing_admin_user_id": campaign.billing_admin_user_id,
+                "state": campaign.state.value,
+            }
+            found = existing.campaigns.get(campaign.ref)
+            _upsert(ImsCampaign, found[0] if found else None, {"ref": campaign.ref}, values, new_rows)
+        for resource in sub.renewal_resources:
+            resources += 1
+            values = {"subscription_id": sub_id, **resource.model_dump(exclude={"ref"})}
+            values["state"] = resource.state.value
+            found = existing.resources.get(resource.ref)
+            _upsert(RenewalResource, found[0] if found else None, {"ref": resource.ref}, values, new_rows)
+    session.add_all(new_rows)
+    session.flush()
+    return campaigns, resources
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    pass
+
+
+def import_directory(
+    store: Store, data: bytes | str, *, actor: str = "system", progress: Progress | None = None
+) -> ImportReport:
+    """Check a directory file completely, then apply it in one transaction (see the module doc).
+
+    Raises DirectoryInvalid listing every problem, including user IDs and refs that clash with
+    other organizations already in the database; on any error nothing is changed.
+    """
+    progress = progress or _no_progress
+    parsed, checker = check(data, progress)
+    now = store.clock.now()
+    try:
+        with store.write() as session:
+            existing = _fetch(session, checker)
+            errors = checker.errors + _check_against_database(checker, existing)
+            if errors or parsed is None:
+                raise DirectoryInvalid(sorted_errors(errors))
+            report = _apply(session, parsed, existing, now, progress)
+            append_event(
+                session, at=now, actor=actor, action="directory.imported", subject="directory",
+                details=asdict(report),
+            )
+    except IntegrityError as error:
+        # Only a concurrent import can get here (SQLite serialises writers; PostgreSQL may not).
+        raise Conflict("the directory changed during the import (another import at the same time?): "
+                       "nothing was imported; try again") from error
+    return report
+
+
+def import_directory_file(
+    store: Store, path: Path, *, actor: str = "system", progress: Progress | None = None
+) -> ImportReport:
+    """Import the directory file at ``path``; a file that cannot be read is InvalidInput."""
+    return import_directory(store, reading.read_file(Path(path)), actor=actor, progress=progress)

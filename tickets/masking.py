@@ -1,0 +1,79 @@
+"""Masking personal data (E-1): phone numbers, e-mail addresses, names, and best effort in
+free text. The export and the console both show personal data through these functions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+MASK = "***"
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """`+442079460958` -> `***0958`: only the last 4 digits, never the length of the number."""
+    if phone is None:
+        return None
+    digits = _NON_DIGITS.sub("", phone)
+    if not digits:
+        return None if not phone.strip() else MASK
+    # A short number would be almost all shown: hide it whole.
+    return MASK + digits[-4:] if len(digits) >= 7 else MASK
+
+
+def mask_email(address: str | None) -> str | None:
+    """`ann.smith@contoso.co.uk` -> `a***@contoso.co.uk`: first character and domain."""
+    if address is None:
+        return None
+    address = address.strip()
+    if not address:
+        return None
+    local, at, domain = address.rpartition("@")
+    if not at or not local:
+        return MASK
+    return f"{local[0]}{MASK}@{domain}"
+
+
+def _initial(name: str | None) -> str | None:
+    for char in name or "":
+        if char.isalnum():
+            return char.upper() + "."
+    return None
+
+
+def mask_name(first: str | None, last: str | None) -> str | None:
+    """`Ann`, `Smith` -> `A. S.`."""
+    initials = [i for i in (_initial(first), _initial(last)) if i]
+    return " ".join(initials) or None
+
+
+_EMAIL_IN_TEXT = re.compile(r"[^\s@<>()\[\]\"',;:]+@[^\s@<>()\[\]\"',;:]+\.[^\s@<>()\[\]\"',;:]+")
+# A run of digits with the separators people write phone numbers with: ( ) . - / space.
+_PHONE_IN_TEXT = re.compile(r"(?<![\w./-])\+?\(?\d[\d\s().\-/]{5,}\d(?![\w])")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DIGITS = re.compile(r"\d(?:\D{0,3}\d){6}")  # 7 digits close together: maybe a phone number
+_NON_DIGITS = re.compile(r"\D+")
+
+
+def _mask_phone_match(match: re.Match[str]) -> str:
+    text = match.group(0)
+    if sum(c.isdigit() for c in text) < 7 or _ISO_DATE.fullmatch(text):
+        return text
+    return mask_phone(text) or text
+
+
+def scrub_text(text: str | None, names: Iterable[str | None] = ()) -> str | None:
+    """Best effort (E-1): mask e-mail addresses, phone numbers and the given names (the
+    caller's own, as whole words) typed into free text."""
+    if not text:
+        return text
+    if "@" in text:
+        text = _EMAIL_IN_TEXT.sub(lambda m: mask_email(m.group(0)) or MASK, text)
+    if _DIGITS.search(text):
+        text = _PHONE_IN_TEXT.sub(_mask_phone_match, text)
+    folded = text.casefold()
+    words = sorted({n.strip() for n in names if n and len(n.strip()) >= 2 and n.strip().casefold() in folded},
+                   key=len, reverse=True)
+    if words:
+        pattern = r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + r")(?!\w)"
+        text = re.sub(pattern, lambda m: _initial(m.group(0)) or MASK, text, flags=re.IGNORECASE)
+    return text

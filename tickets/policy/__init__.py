@@ -1,0 +1,88 @@
+"""The domain rules as data and small pure functions (spec: ../shared/spec/domain.md).
+
+Each rule lives in one place and is named by its ID, so a reader can hold a function against
+its article. Where the spec and an article disagree the article wins; the places are marked
+"ARTICLE:" below.
+
+    decide(kind, sub, caller, now, ...)  -> Decision   one subscription-level ticket kind
+    decide_all(sub, caller, now)         -> every subscription-level kind, in TicketKind order
+    decide_resource(res, caller, now)    -> Decision   unsubscribing one renewal resource (U)
+    decide_batch(resources, caller, now) -> BatchDecision  (U-2: refuses only the ineligible)
+    validate_filing(decision, confirmed=..., fields=..., now=...) -> what still blocks filing
+
+Pure: no database, no Textual, no clock of its own. All dates are UTC calendar dates and are
+written ISO (2027-01-04) in the texts agents read.
+
+The package: ``rules`` (the rules as data), ``results`` (what a decision holds), ``context``
+(how one is assembled), ``shared`` (rules several kinds share), one module per ticket kind
+(``end_of_term``, ``cancel_early``, ``expedited``, ``migration``, ``reversal``, ``ims``,
+``resources``), ``filing_checks`` (what still blocks filing) and ``catalog`` (every rule ID of
+the spec and the one function implementing it).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+
+from tickets.dates import as_utc
+from tickets.enums import TicketKind
+from tickets.facts import CallerFacts, SubscriptionFacts
+from tickets.kinds import KINDS
+from tickets.policy.context import Ctx, refused
+from tickets.policy.filing_checks import validate_filing
+from tickets.policy.resources import decide_batch, decide_resource
+from tickets.policy.results import BatchDecision, ChecklistItem, Consequences, Decision, Reason
+from tickets.policy.rules import KIND_PRODUCTS, RULES, Rule
+from tickets.policy.shared import offer_refusal
+
+__all__ = [
+    "KIND_PRODUCTS",
+    "RULES",
+    "BatchDecision",
+    "ChecklistItem",
+    "Consequences",
+    "Decision",
+    "Reason",
+    "Rule",
+    "decide",
+    "decide_all",
+    "decide_batch",
+    "decide_resource",
+    "validate_filing",
+]
+
+# Each subscription-level kind's decide(c), from its policy module named in the registry.
+_KIND_FUNCTIONS: Mapping[TicketKind, Callable[[Ctx], Decision]] = {
+    kind: importlib.import_module(f"{__name__}.{spec.policy_module}").decide
+    for kind, spec in KINDS.items()
+    if not spec.per_resource
+}
+
+
+def decide(
+    kind: TicketKind,
+    sub: SubscriptionFacts,
+    caller: CallerFacts,
+    now: datetime,
+    *,
+    requested_date: date | None = None,
+    refund_requested: bool = False,
+    approved_at: datetime | None = None,
+) -> Decision:
+    """Whether a ticket of `kind` may be filed for `sub` by `caller` at `now`, and what follows."""
+    c = Ctx(kind, sub, caller, as_utc(now), requested_date, refund_requested, approved_at)
+    offer = offer_refusal(kind, sub.product)
+    if offer is not None:
+        return refused(c, [offer])
+    if KINDS[kind].per_resource:
+        return refused(c, [Reason("U-2", "unsubscription is decided for each renewal resource "
+                                          f"of {sub.name}: choose them (single or batch)")])
+    return _KIND_FUNCTIONS[kind](c)
+
+
+def decide_all(sub: SubscriptionFacts, caller: CallerFacts, now: datetime) -> tuple[Decision, ...]:
+    """Every subscription-level kind, in TicketKind order."""
+    return tuple(decide(k, sub, caller, now) for k in TicketKind if not KINDS[k].per_resource)
+

@@ -1,0 +1,53 @@
+"""End-of-term cancellation (C-1, C-2) [Intune]."""
+
+from __future__ import annotations
+
+from tickets.enums import Channel, SubscriptionState
+from tickets.policy.context import Ctx, Grant, make_consequences, make_decision
+from tickets.policy.results import ChecklistItem, Decision, Reason
+from tickets.policy.rules import C1_PATH, CHANNEL_WORDS
+from tickets.policy.shared import c3_refusal, c9_refusals, state_refusals, v2_grant, v2_refusals
+
+
+def decide(c: Ctx) -> Decision:
+    """C-1 [Intune]: turn auto-renew off; it expires at term end and billing stops."""
+    sub = c.sub
+    refusals = v2_refusals(c) + state_refusals(c)
+    if sub.state is SubscriptionState.ACTIVE:
+        if c3 := c3_refusal(c):
+            refusals += c3
+        elif sub.channel in (Channel.OPEN, Channel.FPP):
+            refusals.append(Reason("C-2", f"{CHANNEL_WORDS[sub.channel]} subscriptions already expire at term "
+                                          f"end: no end-of-term cancellation is needed; it expires "
+                                          f"on {c.term_end}"))
+        elif not sub.auto_renew:
+            refusals.append(Reason("C-1", "nothing to do: auto-renew is already off; it expires on "
+                                          f"{c.term_end}"))
+    refusals += c9_refusals(c)
+
+    def grant() -> Grant:
+        effective = c.term_end
+        self_service = Reason("C-1", "the customer can do it themselves: "
+                                     + C1_PATH.format(name=sub.name))
+        # ARTICLE: the Intune article states the 90-day deletion (C-8) and the checklist (C-7)
+        # for cancelling *before* the end of term; for expiry at term end it says only that the
+        # subscription expires and is no longer billed. So no deletion date is claimed here.
+        deletion_note = Reason("C-1", "the Intune article states no data-deletion date for a "
+                                      "subscription that expires at term end")
+        notes = [
+            Reason("C-1", f"auto-renew is turned off: {sub.name} expires on {effective} and is no "
+                          "longer billed"),
+            self_service,
+            deletion_note,
+        ]
+        return Grant(
+            reasons=[v2_grant(c), Reason("C-1", "an Intune subscription with auto-renew on is "
+                                                "cancelled at the end of its term")],
+            checklist=[ChecklistItem("turn_off_auto_renew", "C-1",
+                                     f"auto-renew of {sub.name} is turned off: it expires on "
+                                     f"{effective} and billing stops then")],
+            consequences=make_consequences(notes, effective_date=effective, self_service=self_service,
+                                       data_deletion_note=deletion_note),
+        )
+
+    return make_decision(c, refusals, grant)
