@@ -42,7 +42,8 @@ VERIFY_ORDER = (
 
 
 async def settle(pilot: Pilot, timeout: float = 20.0) -> None:
-    """Wait until no thread worker runs (database calls) and the screen has caught up."""
+    """Wait until no thread worker runs (database calls), no typed key waits (deskapp/keys.py)
+    and the screen has caught up."""
     app = pilot.app
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -50,10 +51,11 @@ async def settle(pilot: Pilot, timeout: float = 20.0) -> None:
     while quiet < 2:
         await pilot.pause()
         busy = [w for w in app.workers if w._thread_worker and not w.is_finished]
-        if busy:
+        if busy or len(getattr(app, "type_ahead", ())):
             quiet = 0
             if loop.time() > deadline:
-                raise TimeoutError(f"workers still running: {[w.name for w in busy]}")
+                raise TimeoutError(f"workers still running: {[w.name for w in busy]}, "
+                                   f"keys waiting: {len(getattr(app, 'type_ahead', ()))}")
             await asyncio.sleep(0.01)
         else:
             quiet += 1
