@@ -43,7 +43,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # Workers that run beside the agent's typing and never move the focus or the screen: the
 # database opening (sign-in waits for it only where it must, see SignInScreen.key_must_wait).
-BACKGROUND_GROUPS = frozenset({"store"})
+# "live": a live screen's watcher (deskapp.live) runs as long as its screen is open; keys that
+# waited for it would never reach the review queue or the dashboard.
+BACKGROUND_GROUPS = frozenset({"store", "live"})
 POLL_SECONDS = 0.001
 SLOW_POLL_SECONDS = 0.01  # waiting for a worker or the database: nothing moves for a while
 RUNNING = (WorkerState.PENDING, WorkerState.RUNNING)

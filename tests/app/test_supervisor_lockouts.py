@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import col, select
 
-from deskapp_testing import demo_claim, make_app, sign_in_as, text_of, wait_until
+from deskapp_testing import DEMO_PINS, demo_claim, make_app, sign_in_as, text_of, wait_until
 from tickets.agents import list_agents
 from tickets.demo import DEMO_CALLERS
 from tickets.models import AuditEvent, Organization
@@ -108,7 +108,7 @@ async def test_an_agent_locked_out_of_signing_in_is_listed_and_unlocked(store, c
     assert locked_until(store, agents["grace"].id) is not None
     app = make_app(store, clock)
     async with app.run_test(size=SIZE) as pilot:
-        await sign_in(pilot, "linus")
+        await sign_in_as(pilot, "linus")
         await pilot.press("l")
         await wait_until(pilot, lambda: isinstance(app.screen, LockoutsScreen))
         table = app.screen.query_one("#lockouts-table", DataTable)
@@ -120,7 +120,7 @@ async def test_an_agent_locked_out_of_signing_in_is_listed_and_unlocked(store, c
         await pilot.press(*"She forgot her new PIN", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, LockoutsScreen) and table.row_count == 0)
     assert locked_until(store, agents["grace"].id) is None
-    assert authenticate(store, name="grace", pin=PINS["grace"]).name == "grace"
+    assert authenticate(store, name="grace", pin=DEMO_PINS["grace"]).name == "grace"
     with store.read() as session:
         event = session.exec(select(AuditEvent).where(AuditEvent.action == "agent.unlocked")).one()
     assert event.actor == "linus" and event.details == {"reason": "She forgot her new PIN"}

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from deskapp_testing import demo_claim, make_app, rendered_text, sign_in_as, wait_until
+from deskapp_testing import demo_claim, make_app, sign_in_as, wait_until
 from tickets.agents import AgentInfo, list_agents
 from tickets.demo import DEMO_CALLERS
 from tickets.enums import TicketKind, TicketStatus
