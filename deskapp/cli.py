@@ -180,6 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_export(sub, common)
     _add_desk_commands(sub, common)
+    from deskapp.cli_serve import add_serve_parser
+
+    add_serve_parser(sub, common)
     return parser
 
 
@@ -231,10 +234,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("deskapp: interrupted", file=sys.stderr)
         return 130
     except Exception as error:  # noqa: BLE001 - one clear line, never a traceback
-        return _report(error)
+        return _report(error, "deskapp " + (args.command or "console"), args.db)
 
 
-def _report(error: Exception) -> int:
+def _report(error: Exception, where: str = "deskapp", url: str | None = None) -> int:
     from tickets.errors import DeskError
 
     from deskapp.config import ConfigError
@@ -247,7 +250,7 @@ def _report(error: Exception) -> int:
     from deskapp.logs import log_failure, setup_logging
 
     setup_logging()
-    log_failure("deskapp " + " ".join(sys.argv[1:2]), error)
+    log_failure(where, error)
     if isinstance(error, DeskError):
         print(f"deskapp: error: {error}", file=sys.stderr)
         return EXIT_ERROR
@@ -255,9 +258,9 @@ def _report(error: Exception) -> int:
         from sqlalchemy.exc import OperationalError
 
         if isinstance(error, OperationalError):
-            from tickets.store import unavailable_text
+            from tickets.store import default_database_url, unavailable_text
 
-            print(f"deskapp: error: {unavailable_text(error)}", file=sys.stderr)
+            print(f"deskapp: error: {unavailable_text(error, url or default_database_url())}", file=sys.stderr)
             return EXIT_ERROR
     except ImportError:
         pass

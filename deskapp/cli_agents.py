@@ -45,26 +45,22 @@ def cmd_agents_add(args) -> int:
     return 0
 
 
-def _locked_names(store) -> set[str] | None:
-    """Names of agents locked out of signing in, or None when this build has no agent lockout."""
-    try:
-        from tickets.agents import locked_agent_names  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return set(locked_agent_names(store))
-
-
 def cmd_agents_list(args) -> int:
+    from deskapp.config import settings_from_args
     from tickets.agents import list_agents
+    from tickets.signin import sign_in_locks
 
     store = _checked_store(args)
-    locked = _locked_names(store)
+    locked = {lock.agent_id: lock for lock in sign_in_locks(store)}
     print(f"{'NAME':<20} {'ROLE':<11} {'STATUS':<9} DISPLAY NAME")
     for agent in list_agents(store):
         status = "active" if agent.active else "disabled"
-        if locked is not None and agent.name in locked:
+        until = ""
+        if agent.id in locked:  # too many wrong PINs (tickets.signin); `agents list` shows until when
             status = "locked"
-        print(f"{agent.name:<20} {agent.role.value:<11} {status:<9} {agent.display_name}")
+            moment = locked[agent.id].locked_until.astimezone(settings_from_args(args).zone)
+            until = f"  (until {moment:%Y-%m-%d %H:%M %Z})"
+        print(f"{agent.name:<20} {agent.role.value:<11} {status:<9} {agent.display_name}{until}")
     return 0
 
 

@@ -7,6 +7,8 @@ import argparse
 import os
 import sys
 
+EXIT_SETTINGS = 2  # as for every other bad setting (deskapp.cli)
+
 
 def add_settings_flags(common: argparse.ArgumentParser) -> None:
     common.add_argument(
@@ -43,7 +45,9 @@ def _shown(name: str, value, settings) -> str:
     if name == "keys":
         return ", ".join(f"{k}={v}" for k, v in value.items()) or "(the built-in keys)"
     if name == "export_dir" and value is None:
-        return "(the current directory)"
+        from deskapp.paths import default_export_dir
+
+        return f"{default_export_dir()} (the default export folder)"
     return "(none)" if value is None else str(value)
 
 
@@ -77,7 +81,34 @@ def cmd_config(args) -> int:
         print(f"{name:<{width}}  {_shown(name, item.value, settings)}  [{item.source}]")
     print(f"{'password':<{width}}  {_password_source(settings)}")
     print(f"state: {state_file()} · log: {log_dir() / 'deskapp.log'} (state directory {state_dir()})")
-    return 0
+    if args.keys:
+        from deskapp.desk import binding_ids
+
+        print("\nbinding ids for [keys] (default keys, what, where):")
+        for binding_id, (keys, description, owners) in binding_ids().items():
+            print(f"  {binding_id:<22} {keys:<12} {description} ({', '.join(owners)})")
+    return 0 if _console_problems(settings) == 0 else EXIT_SETTINGS
+
+
+def _console_problems(settings) -> int:
+    """Settings only the console can check (it loads Textual): key map ids and the theme."""
+    problems = 0
+    if settings["keys"]:
+        from deskapp.desk import binding_ids
+
+        unknown = sorted(set(settings["keys"]) - set(binding_ids()))
+        for binding_id in unknown:
+            print(f"deskapp: error: keys: {binding_id!r} is not a binding id (deskapp config --keys lists them)",
+                  file=sys.stderr)
+        problems += len(unknown)
+    if settings.items["theme"].source != "default":
+        from textual.theme import BUILTIN_THEMES
+
+        if settings["theme"] not in BUILTIN_THEMES:
+            print(f"deskapp: error: theme: {settings['theme']!r} is not a theme; one of: "
+                  f"{', '.join(sorted(BUILTIN_THEMES))}", file=sys.stderr)
+            problems += 1
+    return problems
 
 
 def cmd_completion(args) -> int:
@@ -91,6 +122,7 @@ def cmd_completion(args) -> int:
 
 def add_desk_parsers(sub, common) -> None:
     p = sub.add_parser("config", parents=[common], help="show every setting, its value and where it came from")
+    p.add_argument("--keys", action="store_true", help="also list the binding ids a [keys] table can map")
     p.set_defaults(handler=cmd_config)
     p = sub.add_parser(
         "completion", help="print a shell completion script",

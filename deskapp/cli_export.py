@@ -25,8 +25,8 @@ keep their last 4 digits, e-mail addresses their first letter and domain, names 
 street addresses are never exported. --unmasked is for supervisors only (--agent NAME, PIN asked
 for). CSV cells that could start a spreadsheet formula get a leading ' (E-2). Every export is
 recorded in the audit trail, before the first record leaves; its anchor (SEQ:HASH, for
-`deskapp audit verify --anchors`) goes to FILE.anchor beside --output FILE, or to a terminal's standard error (and always into
-the export.created event).
+`deskapp audit verify --anchors`) goes to FILE.anchor beside --output FILE, or to a terminal's
+standard error (and always into the export.created event).
 """
 
 
@@ -124,12 +124,6 @@ def _open_output(path: str | None):
         raise
 
 
-def _write_sidecar(target: Path, anchor) -> None:
-    """FILE.anchor: the export.started event's SEQ:HASH (A-1), a line `audit verify --anchors` reads."""
-    sidecar = target.with_name(target.name + ".anchor")
-    sidecar.write_text(f"{anchor}  export.started for {target.name}\n", encoding="utf-8")
-
-
 def cmd_export(args) -> int:
     from deskapp.cli_desk import silence_stdout
     from deskapp.progress import CountProgress
@@ -137,6 +131,7 @@ def cmd_export(args) -> int:
     from tickets.agents import authenticate
     from tickets.errors import DeskError, NotAllowed
     from tickets.export import authorise_unmasked, write_export
+    from tickets.export_run import write_anchor_file
     from tickets.schema import check_schema
 
     filt = _filter(args)  # bad dates fail before the database is touched
@@ -169,7 +164,7 @@ def cmd_export(args) -> int:
                     started=started,
                 )
             if to_file:
-                _write_sidecar(Path(args.output), anchors[0])
+                write_anchor_file(Path(args.output), anchors[0])
         except BrokenPipeError:  # `deskapp export ... | head`: the reader went away
             silence_stdout()
             raise DeskError(

@@ -134,3 +134,32 @@ def _show_notices(app: App, agent, notices, seq: int, waiting: list[str]) -> Non
             f"can decide (V-8): {', '.join(waiting[:5])}{' ...' if len(waiting) > 5 else ''}",
             title="Callback needed", severity="warning", markup=False, timeout=20,
         )
+
+
+# --- what a key map can name (for `deskapp config`) -------------------------------------------
+
+
+def binding_ids() -> dict[str, tuple[str, str, list[str]]]:
+    """Every binding id of the console: id -> (default keys, description, screens that have it)."""
+    import importlib
+    import pkgutil
+
+    from textual.binding import Binding
+
+    import deskapp.screens
+    from deskapp.app import DeskApp
+
+    classes: list[type] = [DeskApp]
+    for info in pkgutil.iter_modules(deskapp.screens.__path__):
+        module = importlib.import_module(f"deskapp.screens.{info.name}")
+        classes += [
+            obj for obj in vars(module).values()
+            if isinstance(obj, type) and obj.__module__ == module.__name__ and "BINDINGS" in vars(obj)
+        ]
+    ids: dict[str, tuple[str, str, list[str]]] = {}
+    for cls in classes:
+        for binding in cls.BINDINGS:
+            if isinstance(binding, Binding) and binding.id:
+                keys, description, owners = ids.setdefault(binding.id, (binding.key, binding.description, []))
+                owners.append(cls.__name__)
+    return dict(sorted(ids.items()))

@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 
 from tickets.audit_history import TicketHistories
 from tickets.errors import InvalidInput
-from tickets.models import AuditEvent, AuditHead, Ticket
+from tickets.models import AuditEvent, AuditHead
 
 GENESIS_HASH = "0" * 64
 
@@ -143,9 +143,12 @@ class ChainReport:
     first_bad_seq: int | None = None
     problem: str | None = None
 
+    head: Anchor | None = None  # SEQ:HASH of the verified head, to publish or compare
+
     def __str__(self) -> str:
         if self.ok:
-            return f"audit chain verified: {self.events_checked} events, no edits, gaps or cut tail"
+            head = f"; head {self.head}" if self.head is not None else ""
+            return f"audit chain verified: {self.events_checked} events, no edits, gaps or cut tail{head}"
         where = f" at event {self.first_bad_seq}" if self.first_bad_seq is not None else ""
         return f"audit chain BROKEN{where}: {self.problem}"
 
@@ -227,4 +230,4 @@ def verify_chain(session: Session, anchors: Iterable[Anchor] = ()) -> ChainRepor
     ticket_id, problem = histories.problems(session)
     if ticket_id is not None:
         return ChainReport(False, checked, None, f"ticket {ticket_id}: {problem}")
-    return ChainReport(True, checked)
+    return ChainReport(True, checked, head=Anchor(head.seq, head.hash))

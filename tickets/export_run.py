@@ -12,6 +12,7 @@ standard output), so an export also proves what the chain held when it was taken
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any, TextIO
 
 from tickets.agents import AgentInfo
@@ -124,3 +125,12 @@ def _audit(store: Store, actor: AgentInfo | None, action: str, details: dict[str
         if not best_effort:
             raise
         return None
+
+
+def write_anchor_file(target: Path, anchor: Anchor) -> Path:
+    """FILE.anchor beside an export FILE: the export.started event's SEQ:HASH (A-1), one line
+    `deskapp audit verify --anchors FILE.anchor` reads. CSV has no room for a trailer and JSON
+    Lines records follow a fixed schema, so the anchor goes beside the output, not in it."""
+    sidecar = target.with_name(target.name + ".anchor")
+    sidecar.write_text(f"{anchor}  export.started for {target.name}\n", encoding="utf-8")
+    return sidecar

@@ -23,6 +23,8 @@ from tickets.errors import InvalidInput
 APPEND_ONLY = {"audit_event": "SELECT, INSERT"}
 HEAD = "audit_head"
 READ_ONLY = {"alembic_version"}
+# Lock waits and statements are bounded so that the console says so instead of hanging.
+ROLE_SETTINGS = {"lock_timeout": "30s", "statement_timeout": "120s"}
 _ROLE_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -72,6 +74,10 @@ def roles_sql(engine: Engine, *, owner: str, app: str) -> list[str]:
     for function in functions:
         statements.append(f"ALTER FUNCTION {function}() OWNER TO {owner}")
         statements.append(f"REVOKE ALL ON FUNCTION {function}() FROM PUBLIC")
+    # Timeouts live on the role, not in each session: PgBouncer in transaction mode passes no
+    # session settings on (tickets.store sets none).
+    for setting, value in ROLE_SETTINGS.items():
+        statements.append(f'ALTER ROLE {app} IN DATABASE "{database}" SET {setting} = \'{value}\'')
     return statements
 
 

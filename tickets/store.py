@@ -97,8 +97,12 @@ def make_engine(url: str, *, pool_size: int = 5, password: str | None = None, cr
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
-        # Lock waits are bounded so that the console can say so instead of hanging.
-        connect_args={"options": "-c lock_timeout=30000 -c statement_timeout=120000"},
+        # Works through PgBouncer in transaction mode, where consecutive transactions may run on
+        # different server connections: no server-side prepared statements (psycopg prepares a
+        # query after 5 runs otherwise), and no session settings. Lock waits are still bounded,
+        # so that the console can say so instead of hanging: by the role's own settings
+        # (`deskapp db roles` sets lock_timeout and statement_timeout on the application role).
+        connect_args={"prepare_threshold": None},
     )
 
 
@@ -208,11 +212,11 @@ _DISK_FULL_PG = "53100"  # disk_full
 _LOW_SPACE = 1 << 20  # bytes: below this, SQLite's "disk I/O error" is a full disk
 
 
-def _disk_full(error: DBAPIError, text: str, engine: Engine | None) -> bool:
+def _disk_full(error: DBAPIError, text: str, url: str | None) -> bool:
     lowered = text.lower()
     if "disk is full" in lowered or "no space left" in lowered or getattr(error.orig, "sqlstate", None) == _DISK_FULL_PG:
         return True
-    path = sqlite_path(engine.url.render_as_string(hide_password=False)) if engine is not None else None
+    path = sqlite_path(url) if url else None
     if "disk i/o error" in lowered and path is not None:
         try:
             stats = os.statvfs(path.parent)
@@ -222,13 +226,15 @@ def _disk_full(error: DBAPIError, text: str, engine: Engine | None) -> bool:
     return False
 
 
-def unavailable_text(error: DBAPIError, engine: Engine | None = None) -> str:
-    """One line for a database error the user can act on: busy, disk full, unreachable."""
+def unavailable_text(error: DBAPIError, engine: Engine | str | None = None) -> str:
+    """One line for a database error the user can act on: busy, disk full, unreachable.
+    `engine` (or its URL) tells where a SQLite file is, to tell a full disk from other I/O errors."""
+    url = engine.url.render_as_string(hide_password=False) if isinstance(engine, Engine) else engine
     text = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
     # The driver's first line only (never the statement or its parameters): deskapp's log.
     log.error("store error: %s: %s", type(error.orig or error).__name__, text)
     if "locked" in text.lower() or "lock timeout" in text.lower():
         return f"the database is busy (waited for a lock and gave up): {text}. Try again."
-    if _disk_full(error, text, engine):
+    if _disk_full(error, text, url):
         return "the disk is full: nothing was written; free some space on the database's disk and try again"
     return f"the database cannot be reached: {text}"

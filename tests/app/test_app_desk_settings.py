@@ -4,7 +4,6 @@ failures with their tracebacks and never a caller's facts."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import sqlite3
@@ -14,28 +13,16 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 import tickets.verification
-from deskapp.app import DeskApp
 from deskapp.config import load_settings, state_file
 from deskapp.logs import log_file
 from deskapp.screenshots import end_call, settle, sign_in, take_call
 from deskapp.widgets.format import set_desk_zone, when
+from deskapp_testing import make_app, text_of, wait_until
 from tickets.agents import list_agents
 from tickets.demo import DEMO_CALLERS
 from tickets.verification import start_call
 
 SIZE = (120, 40)
-
-
-async def wait_until(pilot, condition, what: str, timeout: float = 15.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, f"timed out waiting for {what}"
-        await pilot.pause(0.02)
-
-
-def _text(app, selector: str) -> str:
-    return " ".join(str(app.screen.query_one(selector).visual).split())
 
 
 def test_times_are_shown_in_the_desk_zone():
@@ -73,13 +60,13 @@ async def test_dashboard_counts_the_desk_s_today(seeded, clock, zone, as_of, tod
     start_call(seeded, ada)
     clock.advance(timedelta(hours=-today))
     start_call(seeded, ada)  # now: today everywhere
-    app = DeskApp(store=seeded, clock=clock, settings=load_settings({"time_zone": zone}, environ={}))
+    app = make_app(seeded, clock, settings=load_settings({"time_zone": zone}, environ={}))
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot, "linus", "3333")
         await pilot.press("d")
         await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen) and app.screen.board is not None,
                          "the dashboard")
-        await wait_until(pilot, lambda: as_of in _text(app, "#dash-asof"), as_of)
+        await wait_until(pilot, lambda: as_of in text_of(app, "#dash-asof"), as_of)
         assert app.screen.board.call_counts[-1] == calls_today
 
 
@@ -88,7 +75,7 @@ async def test_key_map_and_a_remembered_theme(seeded, clock):
 
     settings = load_settings(environ={"DESKAPP_THEME": "nord"}, flags={})
     settings.items["keys"] = settings.items["keys"].__class__("keys", {"my_tickets": "m"}, "test")
-    app = DeskApp(store=seeded, clock=clock, settings=settings)
+    app = make_app(seeded, clock, settings=settings)
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot, "ada", "1111")
         assert app.theme == "nord"
@@ -150,7 +137,7 @@ async def test_the_log_keeps_failures_and_no_caller_facts(seeded, clock, monkeyp
     monkeypatch.setattr(tickets.verification, "verify_caller", flaky)
     # Through the console: the two failures, a pass, and the caller who fails as a whole (V-2).
     by_console = [DEMO_CALLERS[0], DEMO_CALLERS[2], DEMO_CALLERS[1], DEMO_CALLERS[-1]]
-    app = DeskApp(store=seeded, clock=clock)
+    app = make_app(seeded, clock)
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot, "ada", "1111")
         for caller in by_console:
@@ -170,3 +157,17 @@ async def test_the_log_keeps_failures_and_no_caller_facts(seeded, clock, monkeyp
     for caller in DEMO_CALLERS:
         leaked = sorted(fact for fact in _facts(caller) if fact in log)
         assert leaked == [], f"{caller['key']}: {leaked}"
+
+
+async def test_the_export_screen_suggests_the_desk_s_export_folder(seeded, clock, tmp_path):
+    from deskapp.screens.export import ExportScreen
+
+    folder = tmp_path / "exports"
+    settings = load_settings(environ={"DESKAPP_EXPORT_DIR": str(folder)})
+    app = make_app(seeded, clock, settings=settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, "linus", "3333")
+        await pilot.press("x")
+        await wait_until(pilot, lambda: isinstance(app.screen, ExportScreen), "the export screen")
+        await wait_until(pilot, lambda: app.screen.query_one("#export-path").value, "a suggested path")
+        assert app.screen.query_one("#export-path").value == str(folder / "deskapp-tickets-20261122-1200.csv")

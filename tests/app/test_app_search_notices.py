@@ -3,17 +3,15 @@ when a supervisor decides a ticket of theirs, wherever they are in the console."
 
 from __future__ import annotations
 
-import asyncio
 
 import pytest
 from textual.widgets import OptionList
 
 import deskapp.desk
-from deskapp.app import DeskApp
 from deskapp.screens.search import SearchScreen
 from deskapp.screens.ticket import TicketScreen
 from deskapp.screenshots import new_call_and_find, settle, sign_in, type_text
-from deskapp_testing import notifications, screen_text
+from deskapp_testing import make_app, notifications, screen_text, wait_until
 from testkit import file_demo_ticket
 from tickets.account import ticket_ref
 from tickets.agents import list_agents
@@ -23,14 +21,6 @@ SIZE = (120, 40)
 RAJ = "raj.kumar@northwindtraders.co.uk"
 
 
-async def wait_until(pilot, condition, what: str, timeout: float = 15.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, f"timed out waiting for {what}"
-        await pilot.pause(0.02)
-
-
 def _options(app) -> list[str]:
     results = app.screen.query_one("#search-results", OptionList)
     return [results.get_option_at_index(i).id for i in range(results.option_count)]
@@ -38,7 +28,7 @@ def _options(app) -> list[str]:
 
 async def test_search_a_ticket_number_from_inside_a_call(seeded, clock):
     tid = file_demo_ticket(seeded, user_id=RAJ)
-    app = DeskApp(store=seeded, clock=clock)
+    app = make_app(seeded, clock)
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot, "grace", "2222")
         await new_call_and_find(pilot, "Fabrikam")  # in a call, on the verification screen
@@ -59,7 +49,7 @@ async def test_search_a_ticket_number_from_inside_a_call(seeded, clock):
 
 async def test_search_an_organization_then_its_tickets_and_a_caller(seeded, clock):
     tid = file_demo_ticket(seeded, user_id=RAJ)
-    app = DeskApp(store=seeded, clock=clock)
+    app = make_app(seeded, clock)
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot, "ada", "1111")
         await pilot.press("ctrl+f")
@@ -99,7 +89,7 @@ async def test_the_results_show_a_loading_indicator_while_the_search_runs(seeded
         return real(store, text, **kwargs)
 
     monkeypatch.setattr(tickets.search, "search", slow)
-    app = DeskApp(store=seeded, clock=clock)
+    app = make_app(seeded, clock)
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot, "ada", "1111")
         await pilot.press("ctrl+f")
@@ -124,7 +114,7 @@ async def test_the_filing_agent_is_told_of_decisions_wherever_they_are(seeded, c
     other = file_demo_ticket(seeded, user_id="james.oconnor@fabrikam.co.uk", status="pending_review",
                              agent="grace")
     refused = file_demo_ticket(seeded, user_id="kevin.liu@adventure-works.com", status="pending_review")
-    app = DeskApp(store=seeded, clock=clock)
+    app = make_app(seeded, clock)
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot, "ada", "1111")
         await wait_until(pilot, lambda: "Callback needed" in notifications(app), "the callback notice")

@@ -521,7 +521,7 @@ def generate_history(
             active = status in ACTIVE
             closed_s = created_s if active else f"{date_after(day, 1 + ticket_id % 20)}{created_s[10:]}"
             decided = status == "rejected" or (status == "resolved" and needs_review)
-            decider = super_ids[ticket_id % len(super_ids)][0] if decided else None
+            decider, decider_name = super_ids[ticket_id % len(super_ids)] if decided else (None, None)
             ticket_rows.append((
                 ticket_id, kind, status, org_id, sub_id, resource_id, call_id, attempt_id, agent_id,
                 created_s, closed_s, f"gen-{ticket_id:08d}", sha256(b"%d" % ticket_id).hexdigest(), None,
@@ -536,6 +536,15 @@ def generate_history(
                            f'{{"checklist":{checklist_enc[kind]},"kind":"{kind}","resource":{resource_enc},'
                            f'"rules":{rules_enc[kind]},"status":"{filed_status}","subscription":"{sub_ref}",'
                            f'"verification_id":{attempt_id}}}')
+            # The events its status implies: audit verify checks each row against its history.
+            subject = f"ticket:{ticket_id}"
+            if status == "rejected":
+                chain.add_text(closed_s, decider_name, "ticket.rejected", subject, '{"from":"pending_review"}')
+            elif decided:
+                chain.add_text(closed_s, decider_name, "ticket.approved", subject, '{"from":"pending_review"}')
+                chain.add_text(closed_s, agent_name, "ticket.resolved", subject, '{"from":"approved"}')
+            elif status != filed_status:
+                chain.add_text(closed_s, agent_name, f"ticket.{status}", subject, f'{{"from":"{filed_status}"}}')
             made += 1
         if call_events:
             chain.add_text(ended_s, agent_name, "call.ended", f"call:{call_id}",

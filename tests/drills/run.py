@@ -69,11 +69,12 @@ def finish_hostile(started: tuple[subprocess.Popen, float, int], backends: list[
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small counts: a smoke run of every drill")
-    parser.add_argument("--only", action="append", choices=["crash", "race", "hostile", "console", "backup"])
+    parser.add_argument("--only", action="append",
+                        choices=["crash", "race", "hostile", "console", "backup", "tamper", "bruteforce"])
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     quick = args.quick
-    wanted = set(args.only or ["crash", "race", "hostile", "console", "backup"])
+    wanted = set(args.only or ["crash", "race", "hostile", "console", "backup", "tamper", "bruteforce"])
     workdir = Path(tempfile.mkdtemp(prefix="deskapp-drills-"))
     pg_problem = testkit.postgres_reachable()
     backends = ["sqlite"] + ([] if pg_problem else ["postgresql"])
@@ -124,6 +125,26 @@ def main(argv: list[str] | None = None) -> int:
 
         results.append(backup.run(workdir / "backup", rounds=3 if quick else 20, log=log))
         log(results[-1].row())
+    if "tamper" in wanted:
+        from drills import tamper
+
+        figures, outcomes = tamper.run(backends, workdir / "tamper", log=log)
+        results.append(figures)
+        log(results[-1].row())
+        print(tamper.table(outcomes), flush=True)
+    if "bruteforce" in wanted:
+        from drills import bruteforce
+
+        for backend in backends:
+            database = None if backend == "sqlite" else testkit.PostgresDatabase()
+            url = testkit.SqliteTemplate(workdir / "bruteforce").new_url(workdir / "bruteforce") if database is None \
+                else database.url
+            try:
+                results.append(bruteforce.run(url, backend=backend, tries=100 if quick else 1000, log=log))
+            finally:
+                if database is not None:
+                    database.drop()
+            log(results[-1].row())
 
     total = time.monotonic() - started
     new_total = 0

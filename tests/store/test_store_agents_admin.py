@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import sys
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import col, select
@@ -81,3 +82,21 @@ def test_unknown_agent_is_one_line_and_changes_nothing(store, capsys):
         assert err == "deskapp: error: name: there is no agent called 'nobody'\n"
     with store.read() as session:
         assert session.exec(select(AuditEvent).where(col(AuditEvent.action).like("agent.%"))).first() is None
+
+
+def test_list_shows_an_agent_locked_by_wrong_pins_until_when(store, joan, clock, capsys):
+    import re
+    from datetime import UTC, datetime
+
+    from tickets.signin import MAX_FAILURES, locked_until
+
+    clock.advance(datetime.now(UTC) - clock.now())  # the command runs on the system clock
+    for _ in range(MAX_FAILURES):
+        with pytest.raises(NotAllowed):
+            authenticate(store, name="joan", pin="0000")
+    assert main(["agents", "list", "--db", _url(store), "--time-zone", "Asia/Shanghai"]) == 0
+    line = capsys.readouterr().out.splitlines()[1]
+    assert line.split()[:3] == ["joan", "agent", "locked"]
+    until = locked_until(store, joan.id).astimezone(ZoneInfo("Asia/Shanghai"))
+    assert line.endswith(f"(until {until:%Y-%m-%d %H:%M} CST)")  # at the desk's time
+    assert re.search(r"\(until \d{4}-\d\d-\d\d \d\d:\d\d CST\)$", line)

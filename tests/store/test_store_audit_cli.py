@@ -50,7 +50,8 @@ def test_head_prints_one_line_and_anchor_appends_it(desk, tmp_path, capsys):
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", lines[0].split()[1])  # when it was anchored
     capsys.readouterr()
     assert main(["audit", "verify", "--anchors", str(anchors), "--db", _url(store)]) == 0
-    assert "(2 anchors hold)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "(2 anchors hold)" in out and f"head {_head(store)}" in out  # the head, to publish
 
 
 def _head(store) -> Anchor:

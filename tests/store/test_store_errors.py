@@ -68,3 +68,29 @@ def test_a_full_disk_says_so(tmp_path, monkeypatch):
     monkeypatch.setattr("os.statvfs", lambda path: NoSpace())
     assert unavailable_text(io_error, store.engine).startswith("the disk is full")
     store.dispose()
+
+
+def test_a_full_database_file_says_the_disk_is_full(tmp_path):
+    """A real SQLITE_FULL: the file may not grow (max_page_count), as on a full disk."""
+    from sqlalchemy import event
+
+    from tickets.audit import append_event
+    from tickets.errors import StoreUnavailable
+    from tickets.schema import upgrade
+
+    store = Store.from_url(f"sqlite:///{tmp_path / 'full.db'}", create=True)
+    upgrade(store.engine)
+    with store.engine.connect() as connection:
+        pages = connection.exec_driver_sql("PRAGMA page_count").scalar_one()
+    store.engine.dispose()
+
+    @event.listens_for(store.engine, "connect")
+    def _no_growth(dbapi_connection, _record):
+        dbapi_connection.execute(f"PRAGMA max_page_count = {pages + 2}")
+
+    with pytest.raises(StoreUnavailable, match="^the disk is full: nothing was written"):
+        for n in range(100):
+            with store.write() as session:
+                append_event(session, at=store.clock.now(), actor="test", action="note", subject=f"thing:{n}",
+                             details={"text": "x" * 4000})
+    store.dispose()

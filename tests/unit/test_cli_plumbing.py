@@ -85,3 +85,21 @@ def test_the_console_refuses_without_a_terminal():
         "deskapp: error: the console needs a terminal (standard input and output are not one); "
         "in scripts use the commands: deskapp --help\n"
     )
+
+
+def test_an_unexpected_command_error_is_logged_with_its_stack_and_without_its_message(monkeypatch, capsys):
+    import deskapp.cli_desk
+    from deskapp.logs import log_file
+
+    typed = {"phone": "+44 20 7946 0958", "user_id": "ann.smith@contoso.co.uk"}
+
+    def broken(args):
+        raise RuntimeError(f"could not parse {typed['phone']} for {typed['user_id']}")
+
+    monkeypatch.setattr(deskapp.cli_desk, "cmd_config", broken)
+    assert main(["config"]) == 70
+    assert "unexpected error (RuntimeError)" in capsys.readouterr().err
+    log = log_file().read_text(encoding="utf-8")
+    assert "ERROR deskapp: deskapp config failed: builtins.RuntimeError" in log
+    assert "Traceback (most recent call last):" in log and "in broken" in log
+    assert "ann.smith" not in log and "7946" not in log

@@ -163,3 +163,16 @@ def test_postgresql_without_psycopg_is_one_line_and_exit_2():
     )
     assert result.returncode == 2
     assert result.stderr == "deskapp: error: database: PostgreSQL needs psycopg, which is not installed: pip install 'deskapp[postgres]'\n"
+
+
+def test_config_checks_key_map_ids_and_the_theme(capsys):
+    _write_config('theme = "nord"\n[keys]\nend_call = "ctrl+e"\n')
+    assert main(["config", "--keys"]) == 0
+    out = capsys.readouterr().out
+    assert "end_call               ctrl+g       End call (DeskApp)" in out
+    assert "search_anywhere        ctrl+f       Search (DeskApp)" in out
+    _write_config('theme = "nope"\n[keys]\nend_cal = "ctrl+e"\n')
+    assert main(["config"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "deskapp: error: keys: 'end_cal' is not a binding id (deskapp config --keys lists them)"
+    assert err[1].startswith("deskapp: error: theme: 'nope' is not a theme; one of: ") and "nord" in err[1]

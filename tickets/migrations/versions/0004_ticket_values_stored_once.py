@@ -7,7 +7,7 @@ holds a value, the column takes it first, so nothing is lost. The downgrade writ
 back. Rows are rewritten in batches by id, so memory stays flat however many tickets there are.
 
 Revision ID: 0004
-Revises: 0003 (on its branch 0002; chained after 0003 when main brought it)
+Revises: 0003
 Create Date: 2026-11-28
 """
 

@@ -1,0 +1,159 @@
+"""`deskapp serve` in a real headless Chromium: a tab gets the desk's sign-in screen, and an
+agent signs in, takes a call, files a ticket by keys typed into the page; the ticket is then
+read from the database. Chromium is Debian's package (installed here when missing, and by
+.ci/run); nothing is downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from browser import Browser, ensure_chromium
+
+from deskapp.screenshots import caller_values, demo_caller, VERIFY_ORDER
+from tickets.clock import SystemClock
+from tickets.demo import create_demo_store
+
+# Enter and Tab move the focus in a message the console handles after the key: the browser has
+# no way to see that (the terminal shows no focus ring), so the test gives the console this long
+# before typing into the next field, as a person does. Textual queues keys typed ahead of it into
+# the field that had the focus (noted in the report on issue 14).
+FOCUS_MOVES = 0.5
+
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform != "linux", reason="Debian's chromium")]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def chromium():
+    path = ensure_chromium()
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is missing and could not be installed (apt-get install -y chromium)")
+        pytest.skip("chromium is not installed (apt-get install -y chromium)")
+    return path
+
+
+@pytest.fixture
+def served(tmp_path):
+    """A demo database (dated today: the served console runs on the real clock) served on a free
+    local port; yields (url, store)."""
+    store = create_demo_store(tmp_path / "served.db", SystemClock())
+    port = free_port()
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data")}
+    env.pop("DESKAPP_DATABASE_URL", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "deskapp.cli", "serve", "--db", f"sqlite:///{tmp_path / 'served.db'}", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "serve.log", "wb"),
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    page = response.read().decode()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise AssertionError("deskapp serve did not answer: " + (tmp_path / "serve.log").read_text())
+                time.sleep(0.2)
+        assert f"ws://127.0.0.1:{port}/ws" in page  # the page opens the console's websocket, nothing else
+        yield url, store
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        store.dispose()
+
+
+async def wait_for_row(store, sql: str, timeout: float = 30.0):
+    from sqlalchemy import text
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with store.read() as session:
+            row = session.execute(text(sql)).first()
+        if row is not None:
+            return row
+        if time.monotonic() > deadline:
+            raise AssertionError(f"nothing in the database for: {sql}")
+        await asyncio.sleep(0.2)
+
+
+async def test_a_browser_tab_signs_in_takes_a_call_and_files_a_ticket(chromium, served, tmp_path):
+    url, store = served
+    caller = demo_caller("intune-expedited")  # Fabrikam UK Ltd: SUB-0003 first, end of term first
+    values = caller_values(caller)
+    started = time.monotonic()
+    async with Browser(tmp_path / "profile") as page:
+        await page.open(url)
+        # Nothing before the desk's own sign-in: the first screen the tab draws asks for it.
+        await page.wait_for("Sign in", "PIN", timeout=45)
+        await page.focus_terminal()
+        await page.type("ada")
+        await page.press("enter")
+        await asyncio.sleep(FOCUS_MOVES)
+        await page.type("1111")
+        # Enter signs in once the tab's console has opened the database (until then the
+        # button is greyed out and the PIN stays typed): press it again until it has.
+        for _ in range(20):
+            await page.press("enter")
+            try:
+                await wait_for_row(store, "SELECT id FROM agent_sign_in WHERE outcome = 'succeeded'", timeout=3)
+                break
+            except AssertionError:
+                continue
+        await wait_for_row(store, "SELECT id FROM agent_sign_in WHERE outcome = 'succeeded'", timeout=1)
+
+        page.mark()
+        await page.type("n")
+        await page.wait_for("Organization")
+        await page.type(caller["org_name"])
+        await page.press("enter")
+        await page.wait_for("ORG-0002")
+        page.mark()
+        await page.press("enter")
+        await page.wait_for("name@example.com")  # the user ID field, focused
+        for field, _ in VERIFY_ORDER:
+            if field == "org_url":  # Fabrikam has no Dynamics 365: the form has no URL field
+                continue
+            await page.type(values[field])
+            await page.press("tab")
+            await asyncio.sleep(FOCUS_MOVES)
+        page.mark()
+        await page.press("ctrl+s")
+        await wait_for_row(store, "SELECT id FROM verification_attempt WHERE passed")
+        await page.wait_for("SUB-0003")
+
+        page.mark()
+        await page.press("enter")  # SUB-0003
+        await asyncio.sleep(FOCUS_MOVES)
+        await page.press("enter")  # end-of-term cancellation
+        await page.wait_for("Effective date")
+        await page.type(" ")  # tick the one checklist item
+        await page.press("ctrl+s")
+        await page.wait_for("File")
+        await page.type("y")
+        row = await wait_for_row(
+            store,
+            "SELECT t.kind, t.status, s.ref, a.name FROM ticket t JOIN subscription s ON s.id = t.subscription_id "
+            "JOIN agent a ON a.id = t.filed_by_id",
+        )
+    assert tuple(row) == ("cancel_end_of_term", "open", "SUB-0003", "ada")
+    assert time.monotonic() - started < 90

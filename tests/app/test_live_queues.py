@@ -1,0 +1,74 @@
+"""Live queues (issue 14): a ticket that needs review appears in every open supervisor queue
+within 2 s, and the dashboard moves, with no key pressed. The ticket is filed through the core
+on its own connection, as another agent's console would."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from textual.widgets import DataTable
+
+from deskapp.screens.dashboard import DashboardScreen
+from deskapp.screens.review import ReviewQueueScreen
+from deskapp_testing import make_app, text_of, wait_until
+from test_supervisor_review import file_expedited
+from tickets.agents import list_agents
+
+SIZE = (120, 40)
+PROMISED_S = 2.0
+
+
+@pytest.fixture
+def agents(seeded):
+    return {a.name: a for a in list_agents(seeded)}
+
+
+def queue_refs(app) -> list[str]:
+    if not isinstance(app.screen, ReviewQueueScreen):
+        return []
+    table = app.screen.query_one("#review-table", DataTable)
+    return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+
+
+async def test_a_new_ticket_reaches_every_open_review_queue_within_two_seconds(seeded, clock, agents):
+    linus = make_app(seeded, clock, agent=agents["linus"], start="review")
+    margaret = make_app(seeded, clock, agent=agents["margaret"], start="review")
+    async with linus.run_test(size=SIZE) as p1, margaret.run_test(size=SIZE) as p2:
+        for pilot in (p1, p2):
+            await wait_until(pilot, lambda a=pilot.app: isinstance(a.screen, ReviewQueueScreen), what="the queue")
+            await wait_until(pilot, lambda a=pilot.app: "Nothing is waiting" in text_of(a), what="an empty queue")
+        await asyncio.sleep(0.6)  # both watchers are waiting (their first token read)
+
+        loop = asyncio.get_running_loop()
+        await asyncio.to_thread(file_expedited, seeded, agents["ada"], callback=False)
+        filed_at = loop.time()  # committed
+        await wait_until(p1, lambda: queue_refs(linus) == ["TK-000001"], timeout=5, what="TK-000001 in linus's queue")
+        await wait_until(p2, lambda: queue_refs(margaret) == ["TK-000001"], timeout=5, what="TK-000001 in margaret's")
+        assert loop.time() - filed_at < PROMISED_S
+
+
+async def test_the_dashboard_moves_without_a_key(seeded, clock, agents):
+    app = make_app(seeded, clock, agent=agents["linus"])
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.agent is not None, what="signed in")
+        app.action_open_dashboard()
+        await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen) and app.screen.board is not None,
+                         what="the dashboard")
+        assert app.screen.board.tickets_today == 0 and app.screen.board.waiting_review == 0
+        await asyncio.sleep(0.6)
+        await asyncio.to_thread(file_expedited, seeded, agents["ada"], callback=False)
+        await wait_until(pilot, lambda: app.screen.board.waiting_review == 1, timeout=PROMISED_S, what="the backlog")
+        assert app.screen.board.tickets_today == 1
+        assert "Waiting for review (X-2): 1 ticket" in text_of(app, "#dash-figures")
+
+
+async def test_a_closed_screen_stops_watching(seeded, clock, agents):
+    app = make_app(seeded, clock, agent=agents["linus"], start="review")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, ReviewQueueScreen), what="the queue")
+        screen = app.screen
+        await wait_until(pilot, lambda: any(w.group == "live" for w in screen.workers), what="the watcher")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not any(w.group == "live" and w.is_running for w in app.workers),
+                         timeout=3, what="the watcher to end")
