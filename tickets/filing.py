@@ -254,6 +254,8 @@ def _insert(
             "resource": resource.ref if resource is not None else None,
             "verification_id": call.verification_id,
             "checklist": ticket.checklist,
+            # The sentences the caller confirmed, as the desk read them (policy text, never typed).
+            "confirmed": [f"{item.text} ({item.rule})" for item in decision.checklist if item.key in ticket.checklist],
             "rules": ticket.rules,
         },
     )

@@ -223,3 +223,24 @@ def test_a1_on_a_read_only_database_no_record_leaves(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert code == 1 and out == ""
     assert "attempt to write a readonly database" in err
+
+
+def test_without_db_the_export_reads_the_consoles_database_and_never_creates_one(
+        store, desk, monkeypatch, capsys, tmp_path):
+    """Issue 11: no --db means the console's database (DESKAPP_DATABASE_URL, else the user's data
+    folder); a missing SQLite file is an error, not a new empty database."""
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    monkeypatch.delenv("DESKAPP_DATABASE_URL", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert main(["export", "--format", "csv"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"deskapp: error: there is no database file at {tmp_path / 'data' / 'deskapp' / 'deskapp.db'}")
+    assert list(here.iterdir()) == [] and not (tmp_path / "data").exists()  # nothing created anywhere
+
+    monkeypatch.setenv("DESKAPP_DATABASE_URL", _url(store))  # what the console would open
+    assert main(["export", "--format", "jsonl"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(rows) == 3
+    assert list(here.iterdir()) == []
