@@ -167,3 +167,14 @@ async def test_the_export_screen_suggests_the_desk_s_export_folder(seeded, clock
         await wait_until(pilot, lambda: isinstance(app.screen, ExportScreen), "the export screen")
         await wait_until(pilot, lambda: app.screen.query_one("#export-path").value, "a suggested path")
         assert app.screen.query_one("#export-path").value == str(folder / "deskapp-tickets-20261122-1200.csv")
+
+
+async def test_an_unknown_theme_is_named_and_the_default_kept(seeded, clock):
+    from deskapp_testing import notifications
+
+    app = make_app(seeded, clock, settings=load_settings(environ={"DESKAPP_THEME": "no-such-theme"}))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.theme == "textual-dark"
+        assert "theme: 'no-such-theme' is not a theme (environment (DESKAPP_THEME))" in notifications(app)
+    assert not state_file().exists()  # nothing chosen, nothing remembered
