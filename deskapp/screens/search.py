@@ -18,7 +18,7 @@ from textual.worker import Worker
 
 from deskapp.screens.base import DeskScreen
 from deskapp.widgets.field import LabeledInput
-from deskapp.widgets.format import BAD, MUTED, label, when
+from deskapp.widgets.format import BAD, MUTED, error_text, label, when
 
 if TYPE_CHECKING:  # pragma: no cover
     from tickets.search import SearchResult
@@ -98,7 +98,7 @@ class SearchScreen(DeskScreen):
 
         self.query_one("#search-results", OptionList).loading = False
         if isinstance(error, DeskError):
-            self.query_one("#search-note", Static).update(Content.styled(str(error), BAD))
+            self.query_one("#search-note", Static).update(Content.styled(error_text(error), BAD))
 
     def on_search_done(self, message: SearchDone) -> None:
         message.stop()
