@@ -15,7 +15,7 @@ the next one on only when the console has settled:
   queued or being handled, no pending `call_next`/`call_after_refresh` callback, every widget
   mounted;
 - no thread worker (a database call) is running, except groups that never decide where keys
-  go (`BACKGROUND_GROUPS`), and the command palette is not searching;
+  go (`BACKGROUND_GROUPS`), nor an async worker of the current screen (see `_worker_running`);
 - the screen does not say the key must wait (`key_must_wait`, e.g. Enter on the PIN while the
   database is still opening).
 While keys wait, the queue polls every few milliseconds; a key typed into a settled console is
@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Protocol
 
 from textual import events
 from textual.message_pump import MessagePump
-from textual.command import CommandPalette
 from textual.widgets import Footer, Header
 from textual.widgets._toast import ToastRack
 from textual.worker import WorkerState
@@ -164,15 +163,24 @@ class TypeAhead:
         return None
 
     def _worker_running(self) -> bool:
-        """A thread worker (a database call) or the command palette's search is running. Other
-        async workers are not waited for: a dialog awaited with push_screen_wait runs in one,
-        and it needs the very keys that would wait."""
-        return any(
-            worker.state in RUNNING
-            and worker.group not in BACKGROUND_GROUPS
-            and (worker._thread_worker or isinstance(worker.node, CommandPalette))
-            for worker in self.app.workers
-        )
+        """A thread worker (a database call) runs, or an async worker of the current screen
+        does (the command palette's search; a form's confirm step before its dialog is up). An
+        async worker whose dialog is on top (push_screen_wait) is not waited for: the dialog
+        needs the very keys that would wait."""
+        screen = self.app.screen
+        for worker in self.app.workers:
+            if worker.state not in RUNNING or worker.group in BACKGROUND_GROUPS:
+                continue
+            if worker._thread_worker or _screen_of(worker.node) is screen:
+                return True
+        return False
+
+
+def _screen_of(node) -> object:
+    try:
+        return node.screen
+    except Exception:  # the app, or a node no longer on a screen
+        return None
 
 
 def _busy(pump: MessagePump) -> bool:

@@ -114,6 +114,7 @@ async def test_an_agent_locked_out_of_signing_in_is_listed_and_unlocked(store, c
         table = app.screen.query_one("#lockouts-table", DataTable)
         await wait_until(pilot, lambda: table.row_count == 1)
         assert table.get_row_at(0) == ["agent", f"{agents['grace'].display_name} (grace)", "2026-11-22 12:15 UTC", "5"]
+        assert "1 agent locked out of signing in (5 wrong PINs)" in text_of(app)
         await pilot.press("u")
         await wait_until(pilot, lambda: app.screen.query("#prompt_text"))
         assert "Unlock agent" in text_of(app)
