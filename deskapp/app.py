@@ -12,15 +12,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
 from deskapp import desk, textual_fixes
 
 from deskapp.commands import ScreenCommands
+from deskapp.keys import TypeAhead
 from deskapp.messages import StoreFailed, StoreOpened
 from deskapp.screens.signin import SignInScreen
 from deskapp.state import CallState
@@ -32,14 +33,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from tickets.store import Store
 
 
-# Supervisor screens, written separately: (module, class). Each takes no arguments and reads
-# app.store / app.agent / app.clock.
-SUPERVISOR_SCREENS: dict[str, tuple[str, str]] = {
-    "review": ("deskapp.screens.review", "ReviewQueueScreen"),
-    "lockouts": ("deskapp.screens.lockouts", "LockoutsScreen"),
-    "dashboard": ("deskapp.screens.dashboard", "DashboardScreen"),
-    "export": ("deskapp.screens.export", "ExportScreen"),
-}
+# The supervisors' screens, by the name of their `open_` action (imported when opened).
+SUPERVISOR_SCREENS = ("review", "lockouts", "dashboard", "export")
 
 
 def demo_hint(agents: Any) -> str:
@@ -96,6 +91,18 @@ class DeskApp(App[None]):
         self.store_problem: str | None = None
         self.demo_hint = ""
         self._initial_agent = agent
+        self.type_ahead = TypeAhead(self, self._handle_typed)
+
+    # --- keys: every key and paste goes through the type-ahead queue (deskapp/keys.py) --------
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            await self.type_ahead.take(event)
+            return
+        await super().on_event(event)
+
+    async def _handle_typed(self, event: events.Key | events.Paste) -> None:
+        await super().on_event(event)
 
     # --- start-up ----------------------------------------------------------------------------
 
@@ -189,6 +196,7 @@ class DeskApp(App[None]):
         """One place for failures: a DeskError's text is safe to show; anything else is named
         by its type only. The app never exits with a traceback."""
         error = worker.error
+        from deskapp.widgets.format import error_text
         from tickets.errors import Conflict, DeskError, InvalidInput, NotAllowed, NotFound, StoreUnavailable
 
         titles = {
@@ -199,7 +207,7 @@ class DeskApp(App[None]):
             NotFound: "Not found",
         }
         if isinstance(error, DeskError):
-            message = str(error)
+            message = error_text(error)
             title = next((t for cls, t in titles.items() if isinstance(error, cls)), "Refused")
         else:
             message = f"unexpected error, nothing was saved: {type(error).__name__}"
@@ -302,30 +310,30 @@ class DeskApp(App[None]):
         if self.call is not None and self.call.account is not None:
             self.push_screen(TicketListScreen(scope="organization"))
 
-    # --- supervisor screens (written separately) ---------------------------------------------
+    # --- supervisor screens -------------------------------------------------------------------
 
-    def _open_supervisor(self, name: str) -> None:
-        import importlib
-
+    def _open_supervisor(self, screen_class: type[Screen[Any]]) -> None:
         if self.agent is None or not self.agent.is_supervisor:
             self.notify("Supervisors only.", severity="warning")
-            return
-        module_name, class_name = SUPERVISOR_SCREENS[name]
-        try:
-            screen_class = getattr(importlib.import_module(module_name), class_name)
-        except (ImportError, AttributeError):
-            self.notify(f"The {name} screen is not available in this build.", severity="warning")
             return
         self.push_screen(screen_class())
 
     def action_open_review(self) -> None:
-        self._open_supervisor("review")
+        from deskapp.screens.review import ReviewQueueScreen
+
+        self._open_supervisor(ReviewQueueScreen)
 
     def action_open_lockouts(self) -> None:
-        self._open_supervisor("lockouts")
+        from deskapp.screens.lockouts import LockoutsScreen
+
+        self._open_supervisor(LockoutsScreen)
 
     def action_open_dashboard(self) -> None:
-        self._open_supervisor("dashboard")
+        from deskapp.screens.dashboard import DashboardScreen
+
+        self._open_supervisor(DashboardScreen)
 
     def action_open_export(self) -> None:
-        self._open_supervisor("export")
+        from deskapp.screens.export import ExportScreen
+
+        self._open_supervisor(ExportScreen)

@@ -45,7 +45,9 @@ def _shown(name: str, value, settings) -> str:
     if name == "keys":
         return ", ".join(f"{k}={v}" for k, v in value.items()) or "(the built-in keys)"
     if name == "export_dir" and value is None:
-        return "(the current directory)"
+        from deskapp.paths import default_export_dir
+
+        return f"{default_export_dir()} (the default export folder)"
     return "(none)" if value is None else str(value)
 
 

@@ -113,7 +113,11 @@ class Settings:
 
     @property
     def export_dir(self) -> Path:
-        return Path(self["export_dir"]).expanduser() if self["export_dir"] else Path.cwd()
+        if self["export_dir"]:
+            return Path(self["export_dir"]).expanduser()
+        from deskapp.paths import default_export_dir
+
+        return default_export_dir()  # never the current directory
 
     def database_password(self) -> str | None:
         """From the secrets file if one is set; else None and libpq reads its password file."""

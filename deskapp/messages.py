@@ -23,7 +23,10 @@ if TYPE_CHECKING:  # pragma: no cover - names only
     from tickets.lifecycle import TransitionResult
     from tickets.queries import TicketDetail, TicketPage
     from tickets.store import Store
-    from tickets.verification import OrganizationHandle, VerificationResult
+    from tickets.verification import LockedOrganization, OrganizationHandle, VerificationResult
+    from tickets.dashboard import Dashboard
+    from tickets.signin import SignInLock
+    from deskapp.screens.export import ExportRequest
 
 
 # --- start-up and sign-in --------------------------------------------------------------------
@@ -114,3 +117,39 @@ class TicketChanged(Message):
 
     what: str
     result: TransitionResult | datetime | Any = None
+
+
+# --- supervisors -----------------------------------------------------------------------------
+
+
+@dataclass
+class DashboardLoaded(Message):
+    board: Dashboard
+
+
+@dataclass
+class LockoutsLoaded(Message):
+    locked: list[LockedOrganization]
+    agents: list[SignInLock]  # agents locked out of signing in
+
+
+@dataclass
+class OrganizationUnlocked(Message):
+    organization: LockedOrganization
+    reason: str
+
+
+@dataclass
+class ExportStarted(Message):
+    total: int
+
+
+@dataclass
+class ExportProgress(Message):
+    count: int
+
+
+@dataclass
+class ExportFinished(Message):
+    rows: int
+    request: ExportRequest

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import tempfile
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -43,18 +42,22 @@ VERIFY_ORDER = (
 
 
 async def settle(pilot: Pilot, timeout: float = 20.0) -> None:
-    """Wait until no thread worker runs (database calls) and the screen has caught up."""
+    """Wait until no thread worker runs (database calls), no typed key waits (deskapp/keys.py)
+    and the screen has caught up."""
     app = pilot.app
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     quiet = 0
     while quiet < 2:
         await pilot.pause()
-        busy = [w for w in app.workers if w._thread_worker and not w.is_finished]
-        if busy:
+        # A live screen's watcher (deskapp.live, group "live") runs as long as its screen is
+        # open: it is not work the screen waits for.
+        busy = [w for w in app.workers if w._thread_worker and not w.is_finished and w.group != "live"]
+        if busy or len(getattr(app, "type_ahead", ())):
             quiet = 0
             if loop.time() > deadline:
-                raise TimeoutError(f"workers still running: {[w.name for w in busy]}")
+                raise TimeoutError(f"workers still running: {[w.name for w in busy]}, "
+                                   f"keys waiting: {len(getattr(app, 'type_ahead', ()))}")
             await asyncio.sleep(0.01)
         else:
             quiet += 1
@@ -195,102 +198,51 @@ def make_demo_store(directory: Path, at: datetime = FROZEN_AT):
     return create_demo_store(directory / "demo.db", clock), clock
 
 
-async def capture(store, clock, out: Path) -> list[Path]:
+async def capture(out: Path, size: tuple[int, int] = SIZE, names: list[str] | None = None) -> list[Path]:
+    """Every stop of deskapp.screen_tour, each on a fresh demo database, as `out/<name>.svg`."""
     from deskapp.factory import make_app
+    from deskapp.screen_tour import STOPS
 
     written: list[Path] = []
-
-    async def save(pilot: Pilot, name: str) -> None:
-        await settle(pilot)
-        for field in pilot.app.screen.query("Input"):
-            field.cursor_blink = False
-        await pilot.pause()
-        pilot.app.save_screenshot(filename=f"{name}.svg", path=str(out))
-        written.append(out / f"{name}.svg")
-
-    migration = demo_caller("d365-migration")
-    app = make_app(store, clock)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await type_text(pilot, "ada")
-        await save(pilot, "signin")
-        await pilot.press("enter")
-        await type_text(pilot, "1111")
-        await pilot.press("enter")
-        await settle(pilot)
-        # Verification: a phone too short and no URL are flagged per field, no attempt used.
-        await new_call_and_find(pilot, migration["org_name"])
-        await fill_verification(pilot, migration, phone="12", org_url="")
-        await pilot.press("ctrl+s")
-        await save(pilot, "verification")
-        await type_text(pilot, migration["phone"])  # focus is on the phone, its text selected
-        await pilot.press("ctrl+s")
-        await settle(pilot)
-        await type_text(pilot, migration["url"])  # now on the URL
-        await pilot.press("ctrl+s")
-        await save(pilot, "account")
-        await open_form(pilot, "SUB-0018", "migration_on_premises")
-        await pilot.press("space", "down", "space", "tab")
-        await type_text(pilot, "2026-12-05 09:00")
-        await pilot.press("tab")
-        await type_text(pilot, "it-ops@mueller-praezision.de")
-        await save(pilot, "ticket-form")
-        await pilot.press("ctrl+s")
-        await settle(pilot)
-        await pilot.press("y")
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
-        await pilot.press("m")
-        await settle(pilot)
-        await pilot.press("enter")
-        await save(pilot, "ticket-view")
-        await pilot.press("escape", "escape")
-        await end_call(pilot, "migration filed, IT contact confirmed")
-        # A ticket for the supervisors' queue: expedited deprovisioning (X-2).
-        await take_call(pilot, demo_caller("intune-expedited"))
-        await open_form(pilot, "SUB-0003", "expedited_deprovisioning")
-        for _ in range(4):
-            await pilot.press("space", "down")
-        await pilot.press("ctrl+s")
-        await settle(pilot)
-        await pilot.press("y")
-        await settle(pilot)
-        await pilot.press("enter")
-        await end_call(pilot, "expedited deprovisioning filed")
-    for name, module in (("review", "deskapp.screens.review"), ("dashboard", "deskapp.screens.dashboard")):
-        if importlib.util.find_spec(module) is None:
+    for stop in STOPS:
+        if names and stop.name not in names:
             continue
-        app = make_app(store, clock)
-        async with app.run_test(size=SIZE) as pilot:
-            await sign_in(pilot, "linus", "3333")
-            await pilot.press(name[0])
-            await save(pilot, name)
+        with tempfile.TemporaryDirectory() as tmp:
+            store, clock = make_demo_store(Path(tmp))
+            try:
+                if stop.prepare is not None:
+                    stop.prepare(store)
+                app = make_app(store, clock)
+                async with app.run_test(size=size) as pilot:
+                    await stop.drive(pilot)
+                    await settle(pilot)
+                    for field in pilot.app.screen.query("Input"):
+                        field.cursor_blink = False
+                    await pilot.pause()
+                    app.save_screenshot(filename=f"{stop.name}.svg", path=str(out))
+            finally:
+                store.dispose()
+        written.append(out / f"{stop.name}.svg")
     return written
 
 
-async def end_call(pilot: Pilot, note: str) -> None:
+async def end_call_keys(pilot: Pilot) -> None:
+    """ctrl+g: the wrap-up dialog."""
     await settle(pilot)
     await pilot.press("ctrl+g")
-    await settle(pilot)
-    await type_text(pilot, note)
-    await pilot.press("enter")
     await settle(pilot)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deskapp.screenshots", description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="screenshots", help="directory for the SVG files (default: screenshots)")
+    parser.add_argument("--size", default=f"{SIZE[0]}x{SIZE[1]}", help="terminal size, WIDTHxHEIGHT (default: %(default)s)")
+    parser.add_argument("names", nargs="*", help="only these screens (default: every one)")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        store, clock = make_demo_store(Path(tmp))
-        try:
-            written = asyncio.run(capture(store, clock, out))
-        finally:
-            store.dispose()
-    for path in written:
+    width, height = (int(n) for n in args.size.split("x"))
+    for path in asyncio.run(capture(out, (width, height), args.names)):
         print(path)
     return 0
 

@@ -25,12 +25,13 @@ __all__ = ["ParsedPhone", "format_as_you_type", "parse_phone"]
 # Longer than any real number with its punctuation; keeps the formatter's work bounded.
 _MAX_TYPED_LENGTH = 64
 
+# Whole sentences in the desk's words (the field's label stands beside them on screen).
 _PARSE_ERRORS = {
-    NumberParseException.INVALID_COUNTRY_CODE: "has no valid country code; start with + and the country code",
-    NumberParseException.NOT_A_NUMBER: "is not a phone number",
-    NumberParseException.TOO_SHORT_AFTER_IDD: "is too short",
-    NumberParseException.TOO_SHORT_NSN: "is too short",
-    NumberParseException.TOO_LONG: "is too long",
+    NumberParseException.INVALID_COUNTRY_CODE: "no valid country code: start with + and the country code",
+    NumberParseException.NOT_A_NUMBER: "type the digits of a phone number (spaces, dashes, brackets and + are fine)",
+    NumberParseException.TOO_SHORT_AFTER_IDD: "too short for a phone number",
+    NumberParseException.TOO_SHORT_NSN: "too short for a phone number",
+    NumberParseException.TOO_LONG: "too long for a phone number",
 }
 
 _IMPOSSIBLE = {
@@ -70,8 +71,8 @@ def _parse(value: str, region: str, field: str) -> phonenumbers.PhoneNumber:
     try:
         return phonenumbers.parse(value, region)
     except NumberParseException as error:
-        message = _PARSE_ERRORS.get(error.error_type, "is not a phone number")
-        raise InvalidPhone(field, "V-3", f"phone number {message}") from None
+        message = _PARSE_ERRORS.get(error.error_type, _PARSE_ERRORS[NumberParseException.NOT_A_NUMBER])
+        raise InvalidPhone(field, "V-3", message) from None
 
 
 def _region_name(number: phonenumbers.PhoneNumber) -> str:

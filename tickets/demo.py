@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from tickets.agents import create_agent, list_agents
 from tickets.demo_people import ORGANIZATIONS
 from tickets.directory import FORMAT, VERSION, ImportReport, import_directory
+from tickets.enums import Role
 from tickets.store import Store
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -395,7 +396,7 @@ def _caller(key: str, org_ref: str, caller: str, subscription_ref: str, purpose:
     org = next(o for o in ORGANIZATIONS if o["ref"] == org_ref)
     person = next(p for p in org["people"] if p[0] == caller)
     contact = next(p for p in org["people"] if p[4])
-    roles = ", ".join(person[5]) or "no roles"
+    roles = ", ".join(Role(r).label for r in person[5]) or "no roles"  # README's table is read by agents
     return {
         "key": key,
         "purpose": purpose,

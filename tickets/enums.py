@@ -66,6 +66,11 @@ class Role(StrEnum):
     BILLING_ADMIN = "billing_admin"
     IMS_BILLING_ADMIN = "ims_billing_admin"
 
+    @property
+    def label(self) -> str:
+        """As the desk says it: "Internet Marketing billing admin", not "ims_billing_admin"."""
+        return "Internet Marketing billing admin" if self is Role.IMS_BILLING_ADMIN else self.value.replace("_", " ")
+
 
 class AgentRole(StrEnum):
     AGENT = "agent"

@@ -15,7 +15,7 @@ from tickets.account import ticket_ref
 from tickets.audit_log import AuditFilter, find_events
 from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import NotFound
-from tickets.models import TICKET_DATE_COLUMNS, Agent, Organization, Subscription, Ticket, VerificationAttempt
+from tickets.models import TICKET_DATE_COLUMNS, Agent, Organization, Person, Subscription, Ticket, VerificationAttempt
 from tickets.store import Store
 
 PAGE_SIZE = 50
@@ -163,6 +163,9 @@ class TicketDetail:
     verified_by: str | None
     verification_checks: tuple[str, ...]
     history: tuple[HistoryEntry, ...]
+    # V-8: who was verified and the number on file to call back (the directory's, never typed).
+    caller_name: str | None = None
+    callback_phone: str | None = None
 
 
 VERIFICATION_CHECKS = (
@@ -183,6 +186,7 @@ def ticket_detail(store: Store, ticket_id: int) -> TicketDetail:
         sub = session.get(Subscription, t.subscription_id)
         names = {a.id: a.display_name for a in session.exec(select(Agent))}
         attempt = session.get(VerificationAttempt, t.verification_id) if t.verification_id else None
+        person = session.get(Person, attempt.person_id) if attempt and attempt.person_id else None
         checks = VERIFICATION_CHECKS + (("organization URL",) if sub.product == "d365" else ())
         return TicketDetail(
             row=row,
@@ -211,4 +215,6 @@ def ticket_detail(store: Store, ticket_id: int) -> TicketDetail:
                 HistoryEntry(e.seq, e.at, e.actor, e.action, dict(e.details))
                 for e in find_events(session, AuditFilter(ticket_id=ticket_id))
             ),
+            caller_name=f"{person.first_name} {person.last_name}" if person else None,
+            callback_phone=person.phone_e164 if person else None,
         )

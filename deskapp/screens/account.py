@@ -13,7 +13,10 @@ from textual.widgets.option_list import Option
 
 from deskapp.messages import AccountLoaded
 from deskapp.screens.base import DeskScreen
-from deskapp.widgets.format import BAD, MUTED, OK, WARN, clock_time, day, decision_content, label, lines, reason_lines
+from deskapp.widgets.format import (
+    BAD, MUTED, OK, WARN, clock_time, day, decision_content, label, lines, reason_lines, roles_text,
+)
+from deskapp.widgets.hanging import hang
 
 RESOURCES = "unsubscribe_resource"
 
@@ -65,7 +68,7 @@ class AccountScreen(DeskScreen):
             Content.assemble(("", ""), ", ".join(org.address_lines)),
             Content.assemble(
                 ("Caller: ", "bold"), caller.name, f" <{caller.user_id}>",
-                f" · {', '.join(label(r) for r in caller.roles) or 'no role'}",
+                f" · {roles_text(caller.roles)}",
                 (" · primary contact" if caller.is_primary_contact else "", ""),
                 ("  Phone on file (V-8): ", "bold"), caller.phone_on_file,
             ),
@@ -114,9 +117,9 @@ class AccountScreen(DeskScreen):
         highlighted = kinds.highlighted
         kinds.clear_options()
         for decision in view.decisions:
-            kinds.add_option(Option(decision_content(decision, decision.kind.label), id=decision.kind.value))
+            kinds.add_option(Option(hang(decision_content(decision, decision.kind.label)), id=decision.kind.value))
         if view.resources:
-            kinds.add_option(Option(self._resources_content(view), id=RESOURCES))
+            kinds.add_option(Option(hang(self._resources_content(view)), id=RESOURCES))
         if kinds.option_count:
             kinds.highlighted = min(highlighted or 0, kinds.option_count - 1)
 

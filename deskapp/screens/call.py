@@ -6,7 +6,7 @@ before verification passes.
 
 from __future__ import annotations
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -16,7 +16,7 @@ from textual.widgets.option_list import Option
 from deskapp.messages import CallStarted, OrganizationsFound
 from deskapp.screens.base import DeskScreen
 from deskapp.widgets.field import LabeledInput
-from deskapp.widgets.format import when
+from deskapp.widgets.format import error_text, when
 
 SEARCH_FIELDS = ("search_org_name", "search_user_id", "search_phone")
 
@@ -92,8 +92,30 @@ class CallScreen(DeskScreen):
 
     @on(Input.Changed)
     def _remember(self, event: Input.Changed) -> None:
-        if self.call is not None and event.input.id in SEARCH_FIELDS:
-            self.call.search[event.input.id] = event.value
+        if event.input.id in SEARCH_FIELDS:
+            self._query_field = event.input.id
+            if self.call is not None:
+                self.call.search[event.input.id] = event.value
+
+    def on_key(self, event: events.Key) -> None:
+        """On the list of organizations found, typing, backspace and ctrl+u go back to the
+        query field last typed in (the list has no use for them), so a new query can be typed
+        and run with ctrl+s straight away."""
+        found = self.query_one("#found", OptionList)
+        if self.focused is not found:
+            return
+        if event.is_printable and event.character:
+            edit = lambda field: field.insert_text_at_cursor(event.character)  # noqa: E731
+        elif event.key in ("ctrl+u", "backspace"):
+            edit = Input.action_delete_left_all if event.key == "ctrl+u" else Input.action_delete_left
+        else:
+            return
+        event.stop()
+        event.prevent_default()
+        field = self.query_one(f"#{getattr(self, '_query_field', SEARCH_FIELDS[0])}", Input)
+        field.focus()
+        field.cursor_position = len(field.value)
+        edit(field)
 
     @on(Input.Submitted)
     def action_search(self) -> None:
@@ -143,7 +165,7 @@ class CallScreen(DeskScreen):
             for key, text in errors.items():
                 if key in names:
                     self.query_one(f"#field-{names[key]}", LabeledInput).set_message(text)
-        self.query_one("#call-message", Static).update(str(error))
+        self.query_one("#call-message", Static).update(error_text(error))
 
     # --- choosing ----------------------------------------------------------------------------
 

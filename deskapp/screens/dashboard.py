@@ -6,7 +6,6 @@ Days are the desk's days (its time zone, deskapp.config); "this week" is the las
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -14,24 +13,19 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Sparkline, Static
+from textual.widgets import Sparkline, Static
 from textual.worker import Worker
 
 from deskapp.live import LiveScreen
-from deskapp.screens.base import DeskScreen
-from deskapp.widgets.format import BAD, MUTED, WARN, day, desk_zone, when, zone_name
+from deskapp.messages import DashboardLoaded
+from deskapp.screens.supervisor import SupervisorScreen
+from deskapp.widgets.fit_table import FitTable
+from deskapp.widgets.format import BAD, MUTED, WARN, day, desk_zone, error_text, when, zone_name
 
 if TYPE_CHECKING:  # pragma: no cover
-    from tickets.agents import AgentInfo
     from tickets.dashboard import Dashboard
 
 CHART_CELLS_PER_DAY = 4
-
-
-@dataclass
-class DashboardLoaded(Message):
-    board: Dashboard
 
 
 def _figures(board: Dashboard) -> Content:
@@ -59,27 +53,11 @@ def _figures(board: Dashboard) -> Content:
     return Content("\n").join(lines)
 
 
-class DashboardScreen(LiveScreen, DeskScreen):
+class DashboardScreen(LiveScreen, SupervisorScreen):
     """Tickets, verification failures, lockouts, the review backlog and calls, at a glance."""
 
-    DEFAULT_CSS = """
-    DashboardScreen {
-        & #dashboard { padding: 0 1; }
-        & #dash-asof { color: $text-muted; margin-bottom: 1; }
-        & #dash-figures { height: auto; padding: 0 1; border: round $primary 50%; width: auto; min-width: 54; }
-        & #dash-calls-box { height: auto; margin-top: 1; }
-        & #dash-calls-title { text-style: bold; color: $text-primary; }
-        & #dash-calls { width: 56; height: 1; margin-top: 1; }
-        & #dash-calls-axis { width: 56; color: $text-muted; }
-        & #dash-calls-figures { color: $text-muted; }
-        & #dash-tables { height: auto; margin-top: 1; }
-        & #dash-tables > Vertical { width: 3fr; height: auto; margin-right: 1; }
-        & #dash-tables > Vertical.-narrow { width: 2fr; }
-        & .dash-table-title { text-style: bold; color: $text-primary; }
-        & #dash-kinds, & #dash-agents { height: auto; max-height: 20; }
-        & #dash-refused { padding: 1 2; }
-    }
-    """
+    SCREEN_NAME = "Dashboard"
+    REFUSED = ("The dashboard is", "", "It shows the desk's figures to supervisors.")
 
     BINDINGS = [
         Binding("r", "refresh", "Refresh", id="dashboard.refresh", tooltip="Compute the figures again, as of now"),
@@ -90,24 +68,7 @@ class DashboardScreen(LiveScreen, DeskScreen):
         super().__init__()
         self.board: Dashboard | None = None
 
-    @property
-    def agent(self) -> AgentInfo | None:
-        return getattr(self.app, "agent", None)
-
-    @property
-    def allowed(self) -> bool:
-        return self.agent is not None and self.agent.is_supervisor
-
-    def compose(self) -> ComposeResult:
-        yield Header()
-        if not self.allowed:
-            yield Static(
-                Content.assemble(("The dashboard is for supervisors only.\n\n", BAD + " bold"),
-                                 ("Press Escape to go back.", MUTED)),
-                id="dash-refused",
-            )
-            yield Footer()
-            return
+    def compose_allowed(self) -> ComposeResult:
         with VerticalScroll(id="dashboard"):
             yield Static("Computing…", id="dash-asof")
             yield Static("", id="dash-figures")
@@ -119,24 +80,15 @@ class DashboardScreen(LiveScreen, DeskScreen):
             with Horizontal(id="dash-tables"):
                 with Vertical():
                     yield Static("Tickets by kind and status", classes="dash-table-title")
-                    yield DataTable(id="dash-kinds", cursor_type="row", zebra_stripes=True)
+                    yield FitTable(id="dash-kinds")
                 with Vertical(classes="-narrow"):
                     yield Static("Tickets per agent, this week", classes="dash-table-title")
-                    yield DataTable(id="dash-agents", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+                    yield FitTable(id="dash-agents")
 
-    def on_mount(self) -> None:
-        self.sub_title = "Dashboard"
-        if not self.allowed:
-            return
-        kinds = self.query_one("#dash-kinds", DataTable)
-        kinds.add_column("Kind", key="kind")
-        kinds.add_column("Status", key="status")
-        kinds.add_column("Today", key="today")
-        kinds.add_column("Week", key="week")
-        agents = self.query_one("#dash-agents", DataTable)
-        agents.add_column("Agent", key="agent")
-        agents.add_column("Tickets", key="tickets")
+    def mount_allowed(self) -> None:
+        self.query_one("#dash-kinds", FitTable).set_columns(
+            [("Kind", "kind", 10), ("Status", "status", 8), ("Today", "today", 5), ("Week", "week", 4)])
+        self.query_one("#dash-agents", FitTable).set_columns([("Agent", "agent", 10), ("Tickets", "tickets", 7)])
         self.query_one("#dash-figures").loading = True  # a loading indicator until the figures come
         self._load()
         self.watch_changes(self._load)  # the figures move without a key (issue 14)
@@ -145,10 +97,6 @@ class DashboardScreen(LiveScreen, DeskScreen):
         if action == "refresh":
             return self.allowed
         return True
-
-    def action_close(self) -> None:
-        if len(self.app.screen_stack) > 1:
-            self.app.pop_screen()
 
     def action_refresh(self) -> None:
         self.query_one("#dash-asof", Static).update(Content.styled("Computing…", MUTED))
@@ -159,14 +107,13 @@ class DashboardScreen(LiveScreen, DeskScreen):
     def _load(self) -> None:
         from tickets.dashboard import compute_dashboard
 
-        clock = getattr(self.app, "clock", None) or self.desk.store.clock
-        self.post_message(DashboardLoaded(compute_dashboard(self.desk.store, clock.now(), desk_zone())))
+        self.post_message(DashboardLoaded(compute_dashboard(self.desk.store, self.now(), desk_zone())))
 
     def worker_failed(self, worker: Worker, error: BaseException) -> None:
         from tickets.errors import DeskError
 
         self.query_one("#dash-figures").loading = False
-        text = str(error) if isinstance(error, DeskError) else f"unexpected error ({type(error).__name__})"
+        text = error_text(error) if isinstance(error, DeskError) else f"unexpected error ({type(error).__name__})"
         self.query_one("#dash-asof", Static).update(Content.styled(f"The figures could not be computed: {text}", BAD))
 
     def on_dashboard_loaded(self, message: DashboardLoaded) -> None:
@@ -192,14 +139,8 @@ class DashboardScreen(LiveScreen, DeskScreen):
             f"with {busiest.calls}"
         )
 
-        kinds = self.query_one("#dash-kinds", DataTable)
-        kinds.clear()
-        for row in board.tickets:
-            kinds.add_row(row.kind.label, row.status.label, str(row.today), str(row.week))
-        kinds.add_row(Content.styled("All kinds", "bold"), "", str(board.tickets_today), str(board.tickets_week))
-        agents = self.query_one("#dash-agents", DataTable)
-        agents.clear()
-        for agent in board.tickets_per_agent_week:
-            agents.add_row(f"{agent.display_name} ({agent.name})", str(agent.tickets))
-        if not board.tickets_per_agent_week:
-            agents.add_row(Content.styled("no tickets this week", MUTED), "")
+        kinds = [(None, (row.kind.label, row.status.label, str(row.today), str(row.week))) for row in board.tickets]
+        kinds.append((None, ("All kinds", "", str(board.tickets_today), str(board.tickets_week))))
+        self.query_one("#dash-kinds", FitTable).set_rows(kinds)
+        agents = [(None, (f"{a.display_name} ({a.name})", str(a.tickets))) for a in board.tickets_per_agent_week]
+        self.query_one("#dash-agents", FitTable).set_rows(agents or [(None, ("no tickets this week", ""))])

@@ -13,25 +13,22 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
-from textual.message import Message
 from textual.validation import ValidationResult, Validator
-from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, ProgressBar, Select, Static
+from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Select, Static
 from textual.worker import Worker
 
-from deskapp.screens.base import DeskScreen
+from deskapp.messages import ExportFinished, ExportProgress, ExportStarted
+from deskapp.paths import default_export_dir
 from deskapp.screens.confirm import ConfirmScreen
+from deskapp.screens.supervisor import SupervisorScreen
 from deskapp.widgets.field import LabeledInput
-from deskapp.widgets.format import BAD, MUTED, OK, WARN
-
-if TYPE_CHECKING:  # pragma: no cover
-    from tickets.agents import AgentInfo
+from deskapp.widgets.format import BAD, MUTED, OK, WARN, error_text
 
 FORMATS = (("CSV (spreadsheets)", "csv"), ("JSON Lines", "jsonl"))
 
@@ -63,49 +60,19 @@ class ExportRequest:
     path: Path
 
 
-@dataclass
-class ExportStarted(Message):
-    total: int
-
-
-@dataclass
-class ExportProgress(Message):
-    count: int
-
-
-@dataclass
-class ExportFinished(Message):
-    rows: int
-    request: ExportRequest
-
-
 def default_path(fmt: str, now: datetime, directory: Path | None = None) -> str:
-    """In the desk's export_dir (deskapp.config), else the current directory."""
-    return str((directory or Path.cwd()) / f"deskapp-tickets-{now:%Y%m%d-%H%M}.{fmt}")
+    """In the desk's export_dir (deskapp.config), else deskapp.paths.default_export_dir():
+    never the current directory."""
+    return str((directory or default_export_dir()) / f"deskapp-tickets-{now:%Y%m%d-%H%M}.{fmt}")
 
 
-class ExportScreen(DeskScreen):
-    """Choose the format, masking and filters, and where to write; watch it stream."""
+class ExportScreen(SupervisorScreen):
+    """Choose the format, masking and filters, and where to write; watch it stream.
 
-    DEFAULT_CSS = """
-    ExportScreen {
-        & #export { padding: 0 1; }
-        & #export-title { text-style: bold; color: $text-primary; }
-        & #export-help { color: $text-muted; margin-bottom: 1; }
-        & .export-row { height: auto; }
-        & .export-row > Label { width: 26; color: $text-muted; }
-        & .export-row > Select { width: 40; }
-        & #export-unmasked { width: auto; }
-        & #export-masking { width: 1fr; padding: 0 0 0 2; color: $text-muted; }
-        & #export-masking.-unmasked { color: $text-warning; text-style: bold; }
-        & #export-run { margin: 1 0; }
-        & LabeledInput { margin-top: 1; }
-        & .export-row { margin-top: 1; }
-        & #export-progress { display: none; margin-bottom: 1; }
-        & #export-progress.-running { display: block; }
-        & #export-result { height: auto; }
-    }
-    """
+    Opened from the supervisors' keys; an agent who reaches it may export masked only (E-1)."""
+
+    SCREEN_NAME = "Export"
+    REFUSED = ("Exports are", "E-1", "Sign in first.")
 
     BINDINGS = [
         Binding("ctrl+s", "export", "Export", id="export.run", tooltip="Write the export (E-1: masked unless switched)"),
@@ -118,8 +85,8 @@ class ExportScreen(DeskScreen):
         self.result: tuple[int, ExportRequest] | None = None
 
     @property
-    def agent(self) -> AgentInfo | None:
-        return getattr(self.app, "agent", None)
+    def allowed(self) -> bool:
+        return self.agent is not None  # masked for agents; unmasked only for supervisors (E-1)
 
     @property
     def supervisor(self) -> bool:
@@ -129,14 +96,9 @@ class ExportScreen(DeskScreen):
         settings = getattr(self.app, "settings", None)
         return settings.export_dir if settings is not None and settings["export_dir"] else None
 
-    def _now(self) -> datetime:
-        clock = getattr(self.app, "clock", None) or self.desk.store.clock
-        return clock.now()
-
-    def compose(self) -> ComposeResult:
+    def compose_allowed(self) -> ComposeResult:
         from tickets.enums import TicketKind, TicketStatus
 
-        yield Header()
         with VerticalScroll(id="export"):
             yield Static("Export tickets (E-1, E-2, E-3)", id="export-title")
             yield Static(
@@ -168,11 +130,11 @@ class ExportScreen(DeskScreen):
             yield Button("Export (ctrl+s)", id="export-run", variant="primary", compact=True)
             yield ProgressBar(id="export-progress", show_eta=False)
             yield Static("", id="export-result")
-        yield Footer()
 
-    def on_mount(self) -> None:
-        self.sub_title = "Export"
-        self.query_one("#export-path", Input).value = default_path("csv", self._now(), self._export_dir())
+    def mount_allowed(self) -> None:
+        path = self.query_one("#export-path", Input)
+        path.value = default_path("csv", self.now(), self._export_dir())
+        path.cursor_position = len(path.value)  # the file name shows, not only the folder
         self._show_masking()
         self.query_one("#export-format", Select).focus()
 
@@ -219,7 +181,11 @@ class ExportScreen(DeskScreen):
             ok = False
         path_field = self.query_one("#field-export-path", LabeledInput)
         raw = path_field.value.strip()
-        path = Path(raw).expanduser() if raw else None
+        try:
+            path = Path(raw).expanduser() if raw else None
+        except RuntimeError:  # "~someone" with no such user (or no home directory)
+            path_field.set_message(f"no home folder for {raw.split('/', 1)[0]}: give a full path")
+            return None
         if path is None:
             path_field.set_message("required: where to write the export")
             ok = False
@@ -266,7 +232,7 @@ class ExportScreen(DeskScreen):
     def _run_pressed(self) -> None:
         self.action_export()
 
-    @work(exclusive=True, group="export-dialog")
+    @work(exclusive=True, exit_on_error=False, group="export-dialog")
     async def action_export(self) -> None:
         if self.running:
             return
@@ -328,9 +294,10 @@ class ExportScreen(DeskScreen):
     def worker_failed(self, worker: Worker, error: BaseException) -> None:
         from tickets.errors import DeskError
 
+        text = error_text(error) if isinstance(error, DeskError) else f"{type(error).__name__}: {error}"
         if worker.group != "export":
+            self.query_one("#export-result", Static).update(Content.styled(f"Nothing was written: {text}", BAD))
             return
-        text = str(error) if isinstance(error, DeskError) else f"{type(error).__name__}: {error}"
         self._finish()
         self.query_one("#export-result", Static).update(
             Content.styled(f"The export failed and nothing was written: {text}", BAD))

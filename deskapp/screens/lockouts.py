@@ -7,7 +7,6 @@ Keys: u unlock the highlighted organization (a reason is required), r refresh, e
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from textual import on, work
@@ -15,13 +14,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Static
 from textual.worker import Worker
 
-from deskapp.screens.base import DeskScreen
+from deskapp.messages import LockoutsLoaded, OrganizationUnlocked
 from deskapp.screens.prompt import TextPromptScreen
-from deskapp.widgets.format import BAD, MUTED, OK, when
+from deskapp.screens.supervisor import SupervisorScreen
+from deskapp.widgets.fit_table import FitTable
+from deskapp.widgets.format import BAD, OK, error_text, when
 
 if TYPE_CHECKING:  # pragma: no cover
     from tickets.agents import AgentInfo
@@ -29,31 +29,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from tickets.verification import LockedOrganization
 
 
-@dataclass
-class LockoutsLoaded(Message):
-    locked: list[LockedOrganization]
-    agents: list[SignInLock]
-
-
-@dataclass
-class OrganizationUnlocked(Message):
-    organization: LockedOrganization
-    reason: str
-
-
-class LockoutsScreen(DeskScreen):
+class LockoutsScreen(SupervisorScreen):
     """Organizations locked for verification now, soonest to unlock first."""
 
-    DEFAULT_CSS = """
-    LockoutsScreen {
-        & #lockouts { padding: 0 1; }
-        & #lockouts-title { text-style: bold; color: $text-primary; }
-        & #lockouts-help { color: $text-muted; margin-bottom: 1; }
-        & #lockouts-table { height: 1fr; }
-        & #lockouts-outcome { height: auto; min-height: 1; margin-top: 1; }
-        & #lockouts-refused { padding: 1 2; }
-    }
-    """
+    SCREEN_NAME = "Lockouts"
+    REFUSED = ("Lockouts are", "V-5", "A locked organization unlocks by itself 24 hours after its "
+               "third failed verification.")
 
     BINDINGS = [
         Binding("u", "unlock", "Unlock", id="lockouts.unlock",
@@ -67,27 +48,7 @@ class LockoutsScreen(DeskScreen):
         self._locked: list[LockedOrganization] = []
         self._agents: list[SignInLock] = []
 
-    @property
-    def agent(self) -> AgentInfo | None:
-        return getattr(self.app, "agent", None)
-
-    @property
-    def allowed(self) -> bool:
-        return self.agent is not None and self.agent.is_supervisor
-
-    def compose(self) -> ComposeResult:
-        yield Header()
-        if not self.allowed:
-            yield Static(
-                Content.assemble(
-                    ("Lockouts are for supervisors only (V-5).\n\n", BAD + " bold"),
-                    "A locked organization unlocks by itself 24 hours after its third failed verification.\n\n",
-                    ("Press Escape to go back.", MUTED),
-                ),
-                id="lockouts-refused",
-            )
-            yield Footer()
-            return
+    def compose_allowed(self) -> ComposeResult:
         with Vertical(id="lockouts"):
             yield Static("Organizations locked for verification (V-5)", id="lockouts-title")
             yield Static(
@@ -95,19 +56,13 @@ class LockoutsScreen(DeskScreen):
                 "Unlock only when you are sure the failures were honest mistakes: the next caller gets 3 new tries.",
                 id="lockouts-help",
             )
-            yield DataTable(id="lockouts-table", cursor_type="row", zebra_stripes=True)
+            yield FitTable(id="lockouts-table")
             yield Static("", id="lockouts-outcome")
-        yield Footer()
 
-    def on_mount(self) -> None:
-        self.sub_title = "Lockouts"
-        if not self.allowed:
-            return
-        table = self.query_one("#lockouts-table", DataTable)
-        table.add_column("Organization", key="ref")
-        table.add_column("Name", key="name")
-        table.add_column("Locked until", key="until")
-        table.add_column("Failures", key="failures")
+    def mount_allowed(self) -> None:
+        table = self.query_one("#lockouts-table", FitTable)
+        table.set_columns([("Organization", "ref", 8), ("Name", "name", 10), ("Locked until", "until", 12),
+                           ("Failures", "failures", 8)])
         table.focus()
         self._load()
 
@@ -120,10 +75,6 @@ class LockoutsScreen(DeskScreen):
             return self.allowed
         return True
 
-    def action_close(self) -> None:
-        if len(self.app.screen_stack) > 1:
-            self.app.pop_screen()
-
     def action_refresh(self) -> None:
         self._load()
 
@@ -135,7 +86,7 @@ class LockoutsScreen(DeskScreen):
         return next((o for o in self._locked if str(o.id) == key), None) or next(
             (a for a in self._agents if f"agent:{a.agent_id}" == key), None)
 
-    @work(exclusive=True, group="lockouts-dialog")
+    @work(exclusive=True, exit_on_error=False, group="lockouts-dialog")
     async def action_unlock(self) -> None:
         org = self._highlighted()
         if org is None:
@@ -188,7 +139,7 @@ class LockoutsScreen(DeskScreen):
     def worker_failed(self, worker: Worker, error: BaseException) -> None:
         from tickets.errors import DeskError
 
-        text = str(error) if isinstance(error, DeskError) else f"unexpected error ({type(error).__name__})"
+        text = error_text(error) if isinstance(error, DeskError) else f"unexpected error ({type(error).__name__})"
         verb = "could not be unlocked" if worker.group == "lockouts-unlock" else "could not be read"
         self._outcome(Content.styled(f"The lockouts {verb}: {text}", BAD))
 
@@ -197,14 +148,12 @@ class LockoutsScreen(DeskScreen):
     def on_lockouts_loaded(self, message: LockoutsLoaded) -> None:
         message.stop()
         self._locked = list(message.locked)
-        table = self.query_one("#lockouts-table", DataTable)
-        table.clear()
         self._agents = list(message.agents)
-        for org in self._locked:
-            table.add_row(org.ref, org.name, when(org.locked_until), str(org.failures), key=str(org.id))
-        for lock in self._agents:  # agents locked out of signing in (5 wrong PINs in 15 minutes)
-            table.add_row("agent", f"{lock.display_name} ({lock.name})", when(lock.locked_until), str(lock.failures),
-                          key=f"agent:{lock.agent_id}")
+        rows = [(str(o.id), (o.ref, o.name, when(o.locked_until), str(o.failures))) for o in self._locked]
+        # Agents locked out of signing in (5 wrong PINs in 15 minutes).
+        rows += [(f"agent:{lock.agent_id}", ("agent", f"{lock.display_name} ({lock.name})", when(lock.locked_until),
+                                             str(lock.failures))) for lock in self._agents]
+        self.query_one("#lockouts-table", FitTable).set_rows(rows)
         if not self._locked:
             self.query_one("#lockouts-title", Static).update("No organization is locked for verification (V-5)")
         else:
@@ -212,6 +161,12 @@ class LockoutsScreen(DeskScreen):
             self.query_one("#lockouts-title", Static).update(
                 f"{n} organization{'s' if n != 1 else ''} locked for verification (V-5)"
             )
+        if self._agents:
+            n = len(self._agents)
+            self.query_one("#lockouts-title", Static).update(Content.assemble(
+                self.query_one("#lockouts-title", Static).visual,
+                f"; {n} agent{'s' if n != 1 else ''} locked out of signing in (5 wrong PINs)",
+            ))
         self.refresh_bindings()
 
     def on_organization_unlocked(self, message: OrganizationUnlocked) -> None:

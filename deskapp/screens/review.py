@@ -17,35 +17,25 @@ is told who decided and what, and sees the ticket as it now is.
 from __future__ import annotations
 
 from datetime import datetime
-from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Static
 from textual.worker import Worker, get_current_worker
 
 from deskapp.messages import TicketChanged, TicketLoaded, TicketPageLoaded
 from deskapp.live import LiveScreen, keep_in_view
-from deskapp.screens.base import DeskScreen
 from deskapp.screens.confirm import ConfirmScreen
 from deskapp.screens.prompt import TextPromptScreen
-from deskapp.widgets.format import (
-    BAD,
-    HEAD,
-    MUTED,
-    OK,
-    WARN,
-    consequences_content,
-    day,
-    field_line,
-    label,
-    lines,
-    when,
-)
+from deskapp.screens.supervisor import SupervisorScreen
+from deskapp.widgets import ticket_sections as sections
+from deskapp.widgets.fit_table import FitTable
+from deskapp.widgets.format import BAD, MUTED, OK, WARN, error_text, lines, when
+from deskapp.widgets.hanging import hang
 
 if TYPE_CHECKING:  # pragma: no cover
     from tickets.agents import AgentInfo
@@ -54,39 +44,14 @@ if TYPE_CHECKING:  # pragma: no cover
 # --- the queue -------------------------------------------------------------------------------
 
 
-def _problems(detail: TicketDetail, target: Any, agent: AgentInfo | None) -> list[str]:
-    """The core's own rules (tickets.lifecycle.transition_problems) for what the screen shows."""
-    from tickets.lifecycle import transition_problems
-
-    if agent is None:
-        return ["sign in first"]
-    ticket = SimpleNamespace(
-        status=detail.row.status.value,
-        filed_by_id=detail.filed_by_id,
-        needs_callback=detail.needs_callback,
-        callback_at=detail.callback_at,
-    )
-    return transition_problems(ticket, target, agent)  # type: ignore[arg-type]
-
-
-class ReviewQueueScreen(LiveScreen, DeskScreen):
+class ReviewQueueScreen(LiveScreen, SupervisorScreen):
     """Tickets waiting for a supervisor, oldest first, one page at a time, with the evidence."""
 
-    DEFAULT_CSS = """
-    ReviewQueueScreen {
-        & #review-body { height: 1fr; }
-        & #review-left { width: 1fr; min-width: 50; }
-        & #review-title { text-style: bold; padding: 0 1; }
-        & #review-table { height: 1fr; }
-        & #review-page { color: $text-muted; padding: 0 1; }
-        & #review-detail { width: 45%; min-width: 56; border-left: vkey $primary; padding: 0 1; }
-        & #review-detail > Static { margin-bottom: 1; }
-        & #review-outcome { display: none; padding: 0 1; background: $warning-muted; }
-        & #review-outcome.-shown { display: block; }
-        & #review-outcome.-ok { background: $success-muted; }
-        & #review-refused { padding: 1 2; }
-    }
-    """
+    SCREEN_NAME = "Review queue"
+    REFUSED = ("The review queue is", "X-2", "Tickets that need a supervisor's approval wait here until a "
+               "supervisor other than the filing agent decides them.")
+    SECTIONS: ClassVar[tuple[str, ...]] = (
+        "blockers", "decision", "verification", "callback", "checklist", "consequences", "history")
 
     BINDINGS = [
         Binding("a", "approve", "Approve", id="review.approve",
@@ -112,67 +77,24 @@ class ReviewQueueScreen(LiveScreen, DeskScreen):
         self._acting_on: int | None = None  # the ticket of the decision or callback under way
         self._refused_on: tuple[int, str] | None = None  # a refused decision, until its ticket reloads
 
-    # -- who is looking ----------------------------------------------------------------------
-
-    @property
-    def agent(self) -> AgentInfo | None:
-        return getattr(self.app, "agent", None)
-
-    @property
-    def allowed(self) -> bool:
-        agent = self.agent
-        return agent is not None and agent.is_supervisor
-
-    def _now(self) -> datetime:
-        clock = getattr(self.app, "clock", None) or self.desk.store.clock
-        return clock.now()
-
     # -- layout ------------------------------------------------------------------------------
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        if not self.allowed:
-            who = self.agent
-            name = f"{who.display_name} ({who.name}), an agent" if who else "nobody (not signed in)"
-            yield Static(
-                Content.assemble(
-                    ("The review queue is for supervisors only (X-2).\n\n", BAD + " bold"),
-                    f"You are signed in as {name}. Tickets that need a supervisor's approval wait "
-                    "here until a supervisor other than the filing agent decides them.\n\n",
-                    ("Press Escape to go back.", MUTED),
-                ),
-                id="review-refused",
-            )
-            yield Footer()
-            return
+    def compose_allowed(self) -> ComposeResult:
         with Horizontal(id="review-body"):
             with Vertical(id="review-left"):
                 yield Static("Waiting for review — oldest first", id="review-title")
-                yield DataTable(id="review-table", cursor_type="row", zebra_stripes=True)
+                yield FitTable(id="review-table")
                 yield Static("", id="review-page")
             with VerticalScroll(id="review-detail"):
                 yield Static("", id="review-outcome")
-                yield Static("", id="review-blockers")
                 yield Static(Content.styled("Loading the review queue…", MUTED), id="review-summary")
-                yield Static("", id="review-decision")
-                yield Static("", id="review-verification")
-                yield Static("", id="review-callback")
-                yield Static("", id="review-checklist")
-                yield Static("", id="review-consequences")
-                yield Static("", id="review-history")
-        yield Footer()
+                for name in self.SECTIONS:
+                    yield Static("", id=f"review-{name}")
 
-    def on_mount(self) -> None:
-        self.sub_title = "Review queue"
-        if not self.allowed:
-            return
-        table = self.query_one("#review-table", DataTable)
-        table.add_column("Ticket", key="ref")
-        table.add_column("Kind", key="kind")
-        table.add_column("Status", key="status")
-        table.add_column("Waiting", key="age")
-        table.add_column("Filed by", key="filed_by")
-        table.add_column("Organization", key="org")
+    def mount_allowed(self) -> None:
+        table = self.query_one("#review-table", FitTable)
+        table.set_columns([("Ticket", "ref", 9), ("Kind", "kind", 10), ("Status", "status", 8),
+                           ("Waiting", "age", 7), ("Filed by", "filed_by", 6), ("Organization", "org", 10)])
         table.focus()
         self._load_page(self._after[-1], len(self._after))
         self.watch_changes(self.action_refresh)  # new tickets appear without a key (issue 14)
@@ -194,10 +116,10 @@ class ReviewQueueScreen(LiveScreen, DeskScreen):
                 return False  # decided (here or elsewhere): nothing left to decide
             if action == "refused":
                 target = TicketStatus.APPROVED if parameters and parameters[0] == "approve" else TicketStatus.REJECTED
-                return bool(_problems(self.detail, target, self.agent))
+                return bool(sections.problems(self.detail, target, self.agent))
             target = TicketStatus.APPROVED if action == "approve" else TicketStatus.REJECTED
             # Disabled (shown dimmed) with its reason on screen; the "refused" twin explains.
-            return None if _problems(self.detail, target, self.agent) else True
+            return None if sections.problems(self.detail, target, self.agent) else True
         if action in ("next_page", "previous_page", "refresh"):
             if not self.allowed:
                 return False
@@ -206,10 +128,6 @@ class ReviewQueueScreen(LiveScreen, DeskScreen):
             if action == "previous_page":
                 return len(self._after) > 1
         return True
-
-    def action_close(self) -> None:
-        if len(self.app.screen_stack) > 1:
-            self.app.pop_screen()
 
     def action_refresh(self) -> None:
         self._load_page(self._after[-1], len(self._after))
@@ -230,13 +148,13 @@ class ReviewQueueScreen(LiveScreen, DeskScreen):
         if self.detail is None:
             return
         target = TicketStatus.APPROVED if what == "approve" else TicketStatus.REJECTED
-        problems = _problems(self.detail, target, self.agent)
+        problems = sections.problems(self.detail, target, self.agent)
         if problems:
             message = f"You cannot {what} {self.detail.row.ref}: " + "; ".join(problems)
             self._show_outcome(message, ok=False)
             self.notify(message, title="Refused", severity="warning")
 
-    @work(exclusive=True, group="review-dialog")
+    @work(exclusive=True, exit_on_error=False, group="review-dialog")
     async def action_approve(self) -> None:
         from tickets.enums import TicketKind, TicketStatus
         from tickets.policy.expedited import deletion_date
@@ -251,7 +169,7 @@ class ReviewQueueScreen(LiveScreen, DeskScreen):
             ),
         ]
         if detail.row.kind is TicketKind.EXPEDITED_DEPROVISIONING:
-            deletion = deletion_date(self._now()).isoformat()
+            deletion = deletion_date(self.now()).isoformat()
             parts.append(Content.styled(
                 f"X-2: approving now deletes all its data on {deletion} (3 days from approval). "
                 "X-3: nothing can be reversed once the data is deleted.", WARN))
@@ -263,7 +181,7 @@ class ReviewQueueScreen(LiveScreen, DeskScreen):
         if yes:
             self._act(detail.row.id, "decide", TicketStatus.APPROVED, None)
 
-    @work(exclusive=True, group="review-dialog")
+    @work(exclusive=True, exit_on_error=False, group="review-dialog")
     async def action_reject(self) -> None:
         from tickets.enums import TicketStatus
 
@@ -280,7 +198,7 @@ class ReviewQueueScreen(LiveScreen, DeskScreen):
         if reason:
             self._act(detail.row.id, "decide", TicketStatus.REJECTED, reason)
 
-    @work(exclusive=True, group="review-dialog")
+    @work(exclusive=True, exit_on_error=False, group="review-dialog")
     async def action_callback(self) -> None:
         detail = self.detail
         if detail is None:
@@ -288,8 +206,9 @@ class ReviewQueueScreen(LiveScreen, DeskScreen):
         note = await self.app.push_screen_wait(TextPromptScreen(
             f"Callback for {detail.row.ref} (V-8)",
             "Note (optional)",
-            hint=f"Record this only after calling back the phone number on file for {detail.row.organization_name} "
-                 f"and hearing the caller confirm {detail.row.ref}. No personal data, never a password (V-6).",
+            hint=f"Call back {sections.callback_number(detail)} ({detail.row.organization_name}), and record "
+                 f"this only after hearing the caller confirm {detail.row.ref}. No personal data, never a "
+                 "password (V-6).",
         ))
         if note is not None:
             self._act(detail.row.id, "callback", None, note)
@@ -332,7 +251,7 @@ class ReviewQueueScreen(LiveScreen, DeskScreen):
     def worker_failed(self, worker: Worker, error: BaseException) -> None:
         from tickets.errors import Conflict, DeskError
 
-        text = str(error) if isinstance(error, DeskError) else f"unexpected error ({type(error).__name__}): {error}"
+        text = error_text(error) if isinstance(error, DeskError) else f"unexpected error ({type(error).__name__})"
         if worker.group == "review-decide":
             self._show_outcome(("Conflict: " if isinstance(error, Conflict) else "Not done: ") + text, ok=False)
             if self._acting_on is not None:  # show the ticket as it now is, and who changed it
@@ -354,12 +273,10 @@ class ReviewQueueScreen(LiveScreen, DeskScreen):
         if self.live_pending:  # the ticket being looked at stays in view even once decided
             page = keep_in_view(page, self.page, self._current_id)
         self.page, self.live_pending = page, False
-        table = self.query_one("#review-table", DataTable)
+        table = self.query_one("#review-table", FitTable)
         keep = self._current_id
-        table.clear()
-        now = self._now()
-        for row in page.rows:
-            table.add_row(*self._cells(row, now), key=str(row.id))
+        now = self.now()
+        table.set_rows([(str(row.id), self._cells(row, now)) for row in page.rows])
         first = (number - 1) * PAGE_SIZE + 1
         if page.rows:
             span = f"tickets {first}–{first + len(page.rows) - 1}"
@@ -418,11 +335,8 @@ class ReviewQueueScreen(LiveScreen, DeskScreen):
     def on_ticket_loaded(self, message: TicketLoaded) -> None:
         message.stop()
         detail = message.detail
-        table = self.query_one("#review-table", DataTable)
-        try:  # the row shows the ticket's status as it is now (decided here or elsewhere)
-            table.update_cell(str(detail.row.id), "status", detail.row.status.label)
-        except Exception:  # noqa: BLE001 - the row may have left this page
-            pass
+        # The row shows the ticket's status as it is now (decided here or elsewhere).
+        self.query_one("#review-table", FitTable).set_cell(str(detail.row.id), "status", detail.row.status.label)
         if self._refused_on is not None and self._refused_on[0] == detail.row.id:
             self._explain_refusal(detail, self._refused_on[1])
             self._refused_on = None
@@ -473,7 +387,7 @@ class ReviewQueueScreen(LiveScreen, DeskScreen):
 
     def _show_outcome(self, text: str, *, ok: bool) -> None:
         box = self.query_one("#review-outcome", Static)
-        box.update(Content.styled(text, OK if ok else WARN))
+        box.update(hang(Content.styled(text, OK if ok else WARN)))
         box.set_class(True, "-shown")
         box.set_class(ok, "-ok")
 
@@ -482,146 +396,26 @@ class ReviewQueueScreen(LiveScreen, DeskScreen):
             self.query_one("#review-outcome", Static).set_class(False, "-shown")
 
     def _set_summary(self, content: Content) -> None:
-        self.query_one("#review-summary", Static).update(content)
+        self.query_one("#review-summary", Static).update(hang(content))
 
     def _clear_detail(self, text: str) -> None:
-        for name in ("blockers", "decision", "verification", "callback", "checklist", "consequences", "history"):
+        for name in self.SECTIONS:
             self._put(name, Content(""))
         self._set_summary(Content.styled(text, MUTED))
 
     def _put(self, name: str, content: Content) -> None:
-        """Fill one section of the detail pane; an empty section takes no room."""
+        """Fill one section of the detail pane (wrapping with hanging indents); an empty section
+        takes no room."""
         section = self.query_one(f"#review-{name}", Static)
-        section.update(content)
+        section.update(hang(content))
         section.display = bool(content.plain)
 
     def _render_detail(self, d: TicketDetail) -> None:
-        self._put("blockers", self._blockers(d))
-        self._set_summary(self._summary(d))
-        self._put("decision", self._decision(d))
-        self._put("verification", self._verification(d))
-        self._put("callback", self._callback(d))
-        self._put("checklist", self._checklist(d))
-        self._put("consequences", self._consequences(d))
-        self._put("history", self._history(d))
-
-    def _blockers(self, d: TicketDetail) -> Content:
-        from tickets.enums import TicketStatus
-
-        if d.row.status is not TicketStatus.PENDING_REVIEW:
-            return Content("")
-        approve = _problems(d, TicketStatus.APPROVED, self.agent)
-        reject = _problems(d, TicketStatus.REJECTED, self.agent)
-        if not approve and not reject:
-            return Content.styled("You can approve (a) or reject (j) this ticket.", OK)
-        parts: list[Content | str] = []
-        if approve:
-            parts.append(Content.styled("You cannot approve this ticket:", BAD + " bold"))
-            parts += [Content.styled(f"  {p}", BAD) for p in approve]
-        if reject:
-            parts.append(Content.styled("You cannot reject this ticket:", BAD + " bold"))
-            parts += [Content.styled(f"  {p}", BAD) for p in reject if p]
-        return lines(parts)
-
-    def _summary(self, d: TicketDetail) -> Content:
-        from tickets.enums import TicketStatus
-
-        r = d.row
-        status_style = WARN if r.status is TicketStatus.PENDING_REVIEW else (
-            OK if r.status is TicketStatus.APPROVED else BAD if r.status is TicketStatus.REJECTED else "")
-        subscription = f"{d.subscription_name} ({r.subscription_ref})"
-        if d.resource_ref:
-            subscription += f", resource {d.resource_ref}"
-        parts: list[Content | str] = [
-            Content.styled(f"{r.ref} · {r.kind.label}", HEAD),
-            field_line("Status", r.status.label, status_style),
-            field_line("Organization", f"{r.organization_name} ({r.organization_ref})"),
-            field_line("Subscription", subscription),
-            field_line("Filed by", f"{r.filed_by} at {when(r.created_at)}"),
-        ]
-        if d.requested_date:
-            parts.append(field_line("Requested date", day(d.requested_date)))
-        if d.reason:
-            parts.append(field_line("Agent's reason", d.reason))
-        extra = {k: v for k, v in d.fields.items() if k != "resource_ref"}
-        for key, value in extra.items():
-            parts.append(field_line(label(key).capitalize(), value))
-        if d.rules:
-            parts.append(field_line("Rules", ", ".join(d.rules), MUTED))
-        return lines(parts)
-
-    def _decision(self, d: TicketDetail) -> Content:
-        if d.decided_by is None:
-            return Content("")
-        from tickets.enums import TicketStatus
-
-        approved = d.row.status is not TicketStatus.REJECTED
-        verb = "Approved" if approved else "Rejected"
-        parts: list[Content | str] = [
-            Content.styled(f"{verb} by {d.decided_by} at {when(d.decided_at)}", (OK if approved else BAD) + " bold")
-        ]
-        if d.decision_reason:
-            parts.append(field_line("Note" if approved else "Reason", d.decision_reason))
-        return lines(parts)
-
-    def _verification(self, d: TicketDetail) -> Content:
-        parts: list[Content | str] = [Content.styled("Verification (V-1 .. V-5)", "bold")]
-        if d.verified_at is None:
-            parts.append(Content.styled("  ✗ no passed verification on record for this ticket", BAD))
-            return lines(parts)
-        parts.append(f"  verified at {when(d.verified_at)} by {d.verified_by or '—'}")
-        for check in d.verification_checks:
-            parts.append(Content.assemble("  ", ("✓ ", OK), check))
-        if not d.verification_checks:
-            parts.append(Content.styled("  ✗ the verification did not pass", BAD))
-        return lines(parts)
-
-    def _callback(self, d: TicketDetail) -> Content:
-        head = Content.styled("Callback (V-8)", "bold")
-        if not d.needs_callback:
-            return lines([head, Content.styled("  not needed for this ticket", MUTED)])
-        if d.callback_at is None:
-            return lines([head, Content.styled(
-                "  ✗ not recorded yet: call back the phone number on file, then press c. "
-                "Approval waits for it.", WARN)])
-        return lines([head, Content.assemble("  ", ("✓ ", OK), f"recorded at {when(d.callback_at)} by {d.callback_by or '—'}")])
-
-    def _checklist(self, d: TicketDetail) -> Content:
-        head = Content.styled("Confirmed with the caller", "bold")
-        if not d.checklist:
-            return lines([head, Content.styled("  nothing to confirm for this ticket", MUTED)])
-        return lines([head] + [Content.assemble("  ", ("✓ ", OK), label(key)) for key in d.checklist])
-
-    def _consequences(self, d: TicketDetail) -> Content:
-        from tickets.enums import TicketKind, TicketStatus
-        from tickets.policy.expedited import deletion_date
-
-        parts: list[Content | str] = [
-            Content.styled("Consequences (T-1)", "bold"),
-            consequences_content(d.consequences, needs_review=d.row.needs_review, needs_callback=d.needs_callback),
-        ]
-        if d.row.kind is TicketKind.EXPEDITED_DEPROVISIONING and d.row.status is TicketStatus.PENDING_REVIEW:
-            deletion = deletion_date(self._now()).isoformat()
-            parts.append(Content.styled(f"If approved now, all data is deleted on {deletion} (X-2).", WARN))
-        return lines(parts)
-
-    def _history(self, d: TicketDetail) -> Content:
-        parts: list[Content | str] = [Content.styled("History (A-1)", "bold")]
-        for entry in d.history:
-            details = entry.details
-            bits = []
-            if "from" in details and "to" in details:
-                bits.append(f"{label(details['from'])} → {label(details['to'])}")
-            elif "status" in details:
-                bits.append(label(details["status"]))
-            if details.get("data_deletion_date"):
-                bits.append(f"data deleted on {details['data_deletion_date']}")
-            if details.get("reason"):
-                bits.append(f"reason: {details['reason']}")
-            parts.append(Content.assemble(
-                (f"  {when(entry.at)}  ", MUTED), (entry.actor, "bold"), f"  {label(entry.action.split('.', 1)[-1])}",
-                (f"  {'; '.join(bits)}" if bits else "", MUTED),
-            ))
-        if not d.history:
-            parts.append(Content.styled("  no events", MUTED))
-        return lines(parts)
+        self._set_summary(sections.summary(d))
+        self._put("blockers", sections.blockers(d, self.agent))
+        self._put("decision", sections.decision(d))
+        self._put("verification", sections.verification(d))
+        self._put("callback", sections.callback(d))
+        self._put("checklist", sections.confirmed(d))
+        self._put("consequences", sections.consequences(d, self.now()))
+        self._put("history", sections.history(d))

@@ -13,26 +13,11 @@ from textual.widgets import Footer, Header, Static
 
 from deskapp.messages import TicketChanged, TicketLoaded
 from deskapp.screens.base import DeskScreen
-from deskapp.widgets.format import BAD, MUTED, OK, WARN, consequences_content, day, field_line, label, lines, when
-
-
-FIELD_NAMES = {
-    "transfer_at": "Transfer time (M-3)",
-    "it_contact": "IT contact (M-3)",
-    "note": "Note",
-    "refund_requested": "Refund requested (C-4)",
-}
-
-
-def _field_value(key: str, value: object) -> str:
-    if value is True:
-        return "yes"
-    if key == "transfer_at" and isinstance(value, str):
-        from deskapp.validators import parse_utc_datetime
-
-        moment = parse_utc_datetime(value)
-        return when(moment) if moment else value
-    return str(value)
+from deskapp.widgets import ticket_sections as sections
+from deskapp.widgets.format import (
+    BAD, MUTED, OK, WARN, consequences_content, day, error_text, field_line, lines, when,
+)
+from deskapp.widgets.hanging import hang
 
 
 class TicketScreen(DeskScreen):
@@ -106,20 +91,14 @@ class TicketScreen(DeskScreen):
             fields.append(field_line("Requested date (V-1)", d.requested_date))
         if d.reason:
             fields.append(field_line("Reason", d.reason))
-        for key, value in d.fields.items():
-            if key == "resource_ref":
-                continue
-            fields.append(field_line(FIELD_NAMES.get(key, label(key).capitalize()), _field_value(key, value)))
+        fields += sections.extra_fields(d)
         fields.append(field_line("Rules", ", ".join(d.rules) or "—"))
-        self.query_one("#ticket-fields", Static).update(lines(fields))
-        self.query_one("#ticket-checklist", Static).update(
-            lines([Content.assemble(("  ✓ ", OK), label(key)) for key in d.checklist])
-            if d.checklist else Content.styled("  nothing to confirm", MUTED)
-        )
-        self.query_one("#ticket-consequences", Static).update(
+        self.query_one("#ticket-fields", Static).update(hang(lines(fields)))
+        self.query_one("#ticket-checklist", Static).update(hang(sections.checklist_content(d)))
+        self.query_one("#ticket-consequences", Static).update(hang(
             consequences_content(d.consequences, needs_review=row.needs_review, needs_callback=d.needs_callback)
-        )
-        self.query_one("#ticket-callback", Static).update(self._callback_content())
+        ))
+        self.query_one("#ticket-callback", Static).update(hang(self._callback_content()))
         decision = []
         if d.decided_at is not None:
             decision.append(field_line("Decided", f"{when(d.decided_at)} by {d.decided_by}"
@@ -131,32 +110,20 @@ class TicketScreen(DeskScreen):
         if d.verified_at is not None:
             decision.append(field_line("Caller verified", f"{when(d.verified_at)} by {d.verified_by}: "
                                        + ", ".join(d.verification_checks)))
-        self.query_one("#ticket-decision", Static).update(lines(decision))
-        history = []
-        for e in d.history:
-            details = ", ".join(
-                f"{k}={', '.join(map(str, v)) if isinstance(v, list) else v}"
-                for k, v in e.details.items() if v not in (None, "", [], {})
-            )
-            history.append(Content.assemble(
-                (f"{e.seq:>5} ", MUTED), f"{when(e.at)}  ", (e.actor, "bold"), f"  {e.action}",
-                (f"  {details}" if details else "", MUTED),
-            ))
-        self.query_one("#ticket-history", Static).update(lines(history) if history else Content("—"))
+        self.query_one("#ticket-decision", Static).update(hang(lines(decision)))
+        self.query_one("#ticket-history", Static).update(hang(sections.history_content(d.history)))
         self.refresh_bindings()
 
     def _status_style(self, status: str) -> str:
         return {"rejected": BAD, "withdrawn": MUTED, "resolved": OK, "pending_review": WARN}.get(status, "")
 
     def _phone_on_file(self) -> str:
-        """V-8: the number shows only during a verified call for this organization."""
-        call, d = self.call, self.detail
-        account = call.account if call is not None else None
-        if account is not None and d is not None and account.organization.ref == d.row.organization_ref:
-            return account.caller.phone_on_file
-        from tickets.masking import MASK  # E-1: the one masking module, shared with the export
+        """V-8: the verified caller and the number on file to call back (from the ticket)."""
+        if self.detail is None:
+            from tickets.masking import MASK  # E-1: the one masking module, shared with the export
 
-        return MASK + " (the full number shows during a verified call with this organization)"
+            return MASK
+        return sections.callback_number(self.detail)
 
     def _callback_content(self) -> Content:
         d = self.detail
@@ -231,7 +198,8 @@ class TicketScreen(DeskScreen):
 
     def worker_failed(self, worker, error) -> None:
         status = self.query_one("#ticket-status", Static)
-        status.update(str(error) if hasattr(error, "rule") else f"unexpected error, nothing was saved: {type(error).__name__}")
+        status.update(error_text(error) if hasattr(error, "rule") else
+                      f"unexpected error, nothing was saved: {type(error).__name__}")
         status.set_classes("-error")
 
     def action_back(self) -> None:

@@ -25,7 +25,8 @@ from deskapp.screens.base import DeskScreen
 from deskapp.validators import parse_date, parse_utc_datetime
 from deskapp.widgets.checklist import CheckList
 from deskapp.widgets.field import LabeledInput
-from deskapp.widgets.format import BAD, MUTED, consequences_content, day, lines, reason_lines
+from deskapp.widgets.hanging import hang
+from deskapp.widgets.format import BAD, MUTED, OK, consequences_content, day, field_label, lines, reason_lines
 
 FREE_TEXT = ("reason", "note")
 
@@ -35,6 +36,8 @@ class TicketFormScreen(DeskScreen):
     BINDINGS = [
         Binding("ctrl+s", "file", "File ticket", id="file", tooltip="Check, confirm with the caller, then file"),
         Binding("escape", "back", "Back", id="back", tooltip="Back to the account; what you typed is kept"),
+        Binding("ctrl+a", "select_allowed", "Select all allowed", id="select_allowed",
+                tooltip="U-1: choose every renewal resource the rules allow (refused ones stay out)"),
     ]
 
     def __init__(self, subscription_ref: str, kind: str) -> None:
@@ -50,6 +53,11 @@ class TicketFormScreen(DeskScreen):
         self.view = self.call.account.subscription(subscription_ref)
         self._checklist_shown: tuple[tuple[str, str], ...] = ()
         self._filing = False
+        # C-4/C-5: the Refund box only where the policy allows a refund request at all (not for an
+        # Office 365 trial, nor an Intune product key); a request kept from before is dropped.
+        self.refund_offered = self.spec.refund_request and self._decide(refund_requested=False).refund_offered
+        if not self.refund_offered:
+            self.state.refund_requested = False
 
     @property
     def batch(self) -> bool:
@@ -77,6 +85,8 @@ class TicketFormScreen(DeskScreen):
         )
         with Horizontal(id="form-panes"):
             with VerticalScroll(id="form"):
+                # At the top: after a refused submit the reasons and the item focused show together.
+                yield Static("", id="form-problems")
                 if self.batch:
                     yield Static("Renewal resources to unsubscribe (space to choose, U-2)", classes="section")
                     yield CheckList(id="resources", empty="no renewal resources")
@@ -93,14 +103,13 @@ class TicketFormScreen(DeskScreen):
                         FieldType.EMAIL: (v.EmailAddress, "it@example.com"),
                     }[spec.type]
                     yield field(spec.label, name, [validator()], required=name in required, placeholder=placeholder)
-                if self.spec.refund_request:
+                if self.refund_offered:
                     with Horizontal(id="refund-row"):
                         yield Label("Refund", classes="field-label")
                         yield CheckList(id="refund_requested")
                 yield field("Reason" if self.batch else "Caller's reason", "reason", [v.NoCredential()],
                             required=self.batch)
                 yield field("Note", "note", [v.NoCredential()])
-                yield Static("", id="form-problems")
             with VerticalScroll(id="consequences-pane"):
                 yield Static("Consequences (T-1)", classes="section")
                 yield Static(id="consequences")
@@ -118,13 +127,23 @@ class TicketFormScreen(DeskScreen):
                 [(res.ref, self._resource_prompt(res, decision)) for res, decision in self.view.resources],
                 self.state.resources,
             )
-        if self.spec.refund_request:
+        if self.refund_offered:
             self.query_one("#refund_requested", CheckList).set_items(
                 [("refund", "the caller asks for a refund (C-4): it goes to review and needs a callback (V-8)")],
                 {"refund"} if self.state.refund_requested else set(),
             )
         self._redecide()
         self._focus_first()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "select_allowed":
+            return self.batch
+        return True
+
+    def action_select_allowed(self) -> None:
+        resources = self.query_one("#resources", CheckList)
+        resources.tick(res.ref for res, decision in self.view.resources if decision.allowed)
+        resources.focus()
 
     def _focus_first(self) -> None:
         self.query_one("#resources" if self.batch else "#checklist", CheckList).focus()
@@ -135,15 +154,18 @@ class TicketFormScreen(DeskScreen):
         """The policy's answer for what is typed now: a Decision, or a BatchDecision."""
         from tickets import policy
 
-        account = self.call.account
-        now = self.desk.now()
         if self.batch:
             chosen = [res for res, _ in self.view.resources if res.ref in self.state.resources]
-            return policy.decide_batch(chosen, account.caller_facts, now)
+            return policy.decide_batch(chosen, self.call.account.caller_facts, self.desk.now())
+        return self._decide(refund_requested=self.state.refund_requested)
+
+    def _decide(self, *, refund_requested: bool) -> Any:
+        from tickets import policy
+
         requested = parse_date(self.state.values.get("requested_date", ""))
         return policy.decide(
-            self.kind, self.view.facts, account.caller_facts, now,
-            requested_date=requested, refund_requested=self.state.refund_requested,
+            self.kind, self.view.facts, self.call.account.caller_facts, self.desk.now(),
+            requested_date=requested, refund_requested=refund_requested,
         )
 
     def _checklist_items(self, decided) -> tuple[tuple[str, str], ...]:
@@ -163,26 +185,40 @@ class TicketFormScreen(DeskScreen):
         if items != self._checklist_shown:
             self.query_one("#checklist", CheckList).set_items(items, self.state.confirmed)
             self._checklist_shown = items
-        self.query_one("#consequences", Static).update(self._consequences(decided))
+        self.query_one("#consequences", Static).update(hang(self._consequences(decided)))
 
     def _consequences(self, decided) -> Content:
         if self.batch:
             if not self.state.resources:
                 return Content.styled("Choose the resources to see what follows.", MUTED)
-            parts: list[Content] = []
-            for res, decision in decided.allowed:
-                parts.append(Content.styled(f"{res.ref} {res.description}", "bold"))
-                parts.append(consequences_content(decision.consequences.as_dict()))
-            for res, decision in decided.refused:
-                parts.append(Content.assemble((f"{res.ref} {res.description}", "bold"), (" — refused", BAD)))
-                parts += reason_lines(decision.reasons, BAD)
-            return lines(parts)
+            return self._batch_consequences(decided)
         if not decided.allowed:
             return lines([Content.styled("Refused as it stands:", "bold " + BAD),
                           *reason_lines(decided.reasons, BAD)])
         return consequences_content(
             decided.consequences.as_dict(), needs_review=decided.needs_review, needs_callback=decided.needs_callback,
         )
+
+    def _batch_consequences(self, decided) -> Content:
+        """Every chosen resource on its own line (so all of them show), then what follows for
+        each of them once; refused ones with their reasons."""
+        allowed, refused = decided.allowed, decided.refused
+        parts: list[Content] = [Content.styled(
+            f"{len(allowed)} to unsubscribe" + (f", {len(refused)} refused" if refused else ""), "bold")]
+        for res, decision in allowed:
+            effective = decision.consequences.effective_date if decision.consequences else None
+            parts.append(Content.assemble(("✓ ", OK), (res.ref, "bold"), f" {res.description}, effective {day(effective)}"))
+        for res, decision in refused:
+            parts.append(Content.assemble(("✗ ", BAD), (res.ref, "bold"), f" {res.description}", (" refused", BAD)))
+            parts += reason_lines(decision.reasons, BAD, indent="    ")
+        if allowed:
+            shared = [d.consequences.as_dict() for _, d in allowed if d.consequences]
+            first = dict(shared[0]) if shared else {}
+            notes = [n for n in first.get("notes", []) if all(n in other.get("notes", []) for other in shared)]
+            first.update(effective_date="as listed above", notes=notes)
+            parts += [Content(""), Content.styled("For each resource to unsubscribe:", "bold"),
+                      consequences_content(first, needs_review=False, needs_callback=False)]
+        return lines(parts)
 
     # --- keeping what is typed ---------------------------------------------------------------
 
@@ -243,11 +279,11 @@ class TicketFormScreen(DeskScreen):
                 result = labeled.input.validate(value)
                 if result is not None and not result.is_valid:
                     labeled.set_message("; ".join(result.failure_descriptions))
-                    problems.append(f"{labeled.input.id}: {'; '.join(result.failure_descriptions)}")
+                    problems.append(f"{labeled.label}: {'; '.join(result.failure_descriptions)}")
         for name in (*FREE_TEXT, "it_contact"):
             text = self.state.values.get(name, "")
             if text and find_credential(text):
-                problems.append(f"V-6: the {name} looks like it holds a password, PIN or code: remove it")
+                problems.append(f"V-6: the {field_label(name)} looks like it holds a password, PIN or code: remove it")
         if problems:
             return problems
         now = self.desk.now()
@@ -278,10 +314,11 @@ class TicketFormScreen(DeskScreen):
             box.update("")
             box.set_class(False, "-shown")
             return
-        box.update(lines([Content.styled(heading, "bold " + BAD), *[Content.styled(f"  {p}", BAD) for p in problems]]))
+        box.update(hang(lines([Content.styled(heading, "bold " + BAD),
+                               *[Content.styled(f"  • {p}", BAD) for p in problems]])))
         box.set_class(True, "-shown")
         form = self.query_one("#form", VerticalScroll)
-        self.call_after_refresh(form.scroll_to_widget, box, animate=False)
+        self.call_after_refresh(form.scroll_home, animate=False)
 
     def request(self):
         from tickets.filing import FilingRequest
@@ -306,8 +343,26 @@ class TicketFormScreen(DeskScreen):
         problems = self._problems(decided)
         self._show_problems(problems)
         if problems:
+            self._focus_first_missing()
             return
         self.confirm_and_file(decided)
+
+    def _focus_first_missing(self) -> None:
+        """After a refused submit: the first checklist item still to confirm, else the first
+        field with a message or still empty and required, else the resources."""
+        missing = [key for key, _ in self._checklist_shown if key not in self.state.confirmed]
+        if missing:
+            checklist = self.query_one("#checklist", CheckList)
+            checklist.focus(scroll_visible=False)
+            # After the problems box has been laid out and the form scrolled home.
+            self.call_after_refresh(lambda: self.call_after_refresh(checklist.move_to, missing[0]))
+            return
+        for labeled in self.query(LabeledInput):
+            if labeled.message or (labeled.has_class("-required") and not labeled.value.strip()):
+                labeled.input.focus()
+                return
+        if self.batch:
+            self.query_one("#resources", CheckList).focus()
 
     def _summary(self, decided) -> Content:
         facts = self.view.facts
@@ -366,7 +421,7 @@ class TicketFormScreen(DeskScreen):
             for key, text in errors.items():
                 if self.query(f"#field-{key}"):
                     self.query_one(f"#field-{key}", LabeledInput).set_message(text)
-            problems = [f"{k}: {t}" for k, t in errors.items()]
+            problems = [f"{field_label(k)}: {t}" for k, t in errors.items()]
         elif isinstance(errors, list):
             problems = list(errors)
         else:

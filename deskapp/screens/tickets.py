@@ -13,7 +13,8 @@ from textual.widgets import DataTable, Footer, Header, Select, Static
 
 from deskapp.messages import TicketPageLoaded
 from deskapp.screens.base import DeskScreen
-from deskapp.widgets.format import label, when
+from deskapp.widgets.fit_table import FitTable
+from deskapp.widgets.format import label
 
 STATUSES = ("open", "pending_review", "approved", "rejected", "in_progress", "resolved", "withdrawn")
 
@@ -45,7 +46,7 @@ class TicketListScreen(DeskScreen):
             yield Select([(label(s), s) for s in STATUSES], prompt="Any status", id="status-filter", compact=True)
             yield Select([(spec.label, kind.value) for kind, spec in KINDS.items()], prompt="Any kind",
                          id="kind-filter", compact=True)
-        yield DataTable(id="ticket-table", cursor_type="row", zebra_stripes=True)
+        yield FitTable(id="ticket-table")
         yield Static("", id="page-info", markup=False)
         yield Footer()
 
@@ -56,14 +57,12 @@ class TicketListScreen(DeskScreen):
         return "Tickets you filed, newest first"
 
     def on_mount(self) -> None:
-        table = self.query_one("#ticket-table", DataTable)
-        table.add_column("Ticket", key="ref")
-        table.add_column("Kind", key="kind")
-        table.add_column("Status", key="status")
-        table.add_column("Organization" if self.scope == "mine" else "Filed by", key="who")
-        table.add_column("Subscription", key="sub")
-        table.add_column("Filed", key="filed")
-        table.add_column("Effective", key="effective")
+        table = self.query_one("#ticket-table", FitTable)
+        table.set_columns([
+            ("Ticket", "ref", 9), ("Kind", "kind", 10), ("Status", "status", 8),
+            ("Organization" if self.scope == "mine" else "Filed by", "who", 8), ("Subscription", "sub", 8),
+            ("Filed (UTC)", "filed", 10), ("Effective", "effective", 10),
+        ])
         table.focus()
 
     def on_screen_resume(self) -> None:
@@ -98,20 +97,17 @@ class TicketListScreen(DeskScreen):
         self.post_message(TicketPageLoaded(page, page_number))
 
     def on_ticket_page_loaded(self, message: TicketPageLoaded) -> None:
-        table = self.query_one("#ticket-table", DataTable)
-        row = table.cursor_row
-        table.clear()
-        for t in message.page.rows:
-            table.add_row(
+        table = self.query_one("#ticket-table", FitTable)
+        table.set_rows([
+            (str(t.id), (
                 t.ref, t.kind.label, t.status.label,
                 f"{t.organization_ref} {t.organization_name}" if self.scope == "mine" else t.filed_by,
-                t.subscription_ref, when(t.created_at), t.effective_date or "—",
-                key=str(t.id),
-            )
+                t.subscription_ref, t.created_at.strftime("%Y-%m-%d %H:%M"), t.effective_date or "—",
+            ))
+            for t in message.page.rows
+        ])
         self._next = message.page.next_cursor
         self._rows = len(message.page.rows)
-        if self._rows:
-            table.move_cursor(row=min(row, self._rows - 1))
         first = (message.page_number - 1) * 50 + 1
         info = (
             f"Page {message.page_number}: tickets {first}–{first + self._rows - 1}"

@@ -68,7 +68,11 @@ class CheckList(Vertical, can_focus=True):
         border: round $primary 50%;
         & > .checklist-empty { color: $text-muted; }
         &:focus { border: round $primary; }
-        &:focus > CheckItem.-cursor { background: $block-cursor-background 40%; }
+        /* The cursor must be plain to see: the block cursor's colours and a pointer. */
+        &:focus > CheckItem.-cursor { background: $block-cursor-background; color: $block-cursor-foreground; }
+        &:focus > CheckItem.-cursor .check-box, &:focus > CheckItem.-cursor .check-text {
+            color: $block-cursor-foreground; text-style: bold;
+        }
         & > CheckItem.-cursor { background: $boost; }
     }
     """
@@ -76,6 +80,8 @@ class CheckList(Vertical, can_focus=True):
         Binding("space,enter", "toggle", "Tick", show=False),
         Binding("down", "move(1)", "Next item", show=False),
         Binding("up", "move(-1)", "Previous item", show=False),
+        Binding("home", "edge(0)", "First item", show=False),
+        Binding("end", "edge(-1)", "Last item", show=False),
     ]
 
     @dataclass
@@ -133,10 +139,33 @@ class CheckList(Vertical, can_focus=True):
         if self.current is not None and self.current.is_mounted:
             self.current.scroll_visible(animate=False)
 
+    def move_to(self, key: str) -> None:
+        """Put the cursor on the item `key` (shown, scrolled into view)."""
+        if key in self._items:
+            self.cursor = self._items.index(key)
+            self._show_cursor()
+
     def action_move(self, step: int) -> None:
+        # At either end the key is still taken here: the form around must not scroll away.
         if self._widgets:
             self.cursor = max(0, min(len(self._widgets) - 1, self.cursor + step))
             self._show_cursor()
+
+    def action_edge(self, index: int) -> None:
+        if self._widgets:
+            self.cursor = index % len(self._widgets)
+            self._show_cursor()
+
+    def tick(self, keys: Iterable[str]) -> None:
+        """Tick these items (others keep their state) and report the change once."""
+        wanted = set(keys)
+        changed = False
+        for item in self._widgets:
+            if item.key in wanted and not item.ticked:
+                item.toggle()
+                changed = True
+        if changed:
+            self.post_message(self.Changed(self, self.selected))
 
     def action_toggle(self) -> None:
         item = self.current

@@ -64,6 +64,11 @@ class LabeledInput(Vertical):
         yield Static("", classes="field-message", markup=False)
 
     @property
+    def label(self) -> str:
+        """The field's name as the agent reads it (without the required mark)."""
+        return self._label.removesuffix(" *")
+
+    @property
     def input(self) -> Input:
         return self._input
 

@@ -143,3 +143,76 @@ def consequences_content(
         parts.append(Content.styled("Notes", "bold"))
         parts += reason_lines(notes)
     return lines(parts)
+
+
+# --- the desk's words for the core's names ------------------------------------------------------
+
+FIELD_LABELS: Mapping[str, str] = {
+    "user_id": "User ID",
+    "phone": "Phone",
+    "contact_first_name": "Primary contact's first name",
+    "contact_last_name": "Primary contact's last name",
+    "org_name": "Organization name",
+    "org_url": "Organization URL",
+    "address": "Address",
+    "address.street": "Street",
+    "address.city": "City",
+    "address.region": "Region",
+    "address.postal_code": "Postcode",
+    "address.country": "Country",
+    "requested_date": "Requested date",
+    "transfer_at": "Transfer time",
+    "it_contact": "IT contact e-mail",
+    "reason": "Reason",
+    "note": "Note",
+    "refund_requested": "Refund requested",
+    "resource_refs": "Renewal resources",
+    "idempotency_key": "Filing key",
+    "pin": "PIN",
+    "name": "Sign-in name",
+    "display_name": "Display name",
+    "role": "Role",
+    "search": "Search",
+}
+
+def field_label(key: str) -> str:
+    """A field as the desk names it ("org_name" -> "Organization name")."""
+    return FIELD_LABELS.get(key) or label(key).capitalize()
+
+
+def role_label(role: str) -> str:
+    """A caller's role as the desk says it (tickets.enums.Role.label)."""
+    from tickets.enums import Role
+
+    try:
+        return Role(str(role)).label
+    except ValueError:
+        return label(role)
+
+
+def roles_text(roles: Iterable[str]) -> str:
+    return ", ".join(role_label(r) for r in roles) or "no admin role"
+
+
+def field_value(key: str, value: Any) -> str:
+    """A stored ticket field's value in words (True -> "yes", an instant -> UTC to the minute)."""
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    from tickets.dates import read_datetime
+    from tickets.kinds import FORM_FIELDS, FieldType
+
+    spec = FORM_FIELDS.get(key)
+    if spec is not None and spec.type is FieldType.DATETIME and isinstance(value, str):
+        moment = read_datetime(value)
+        return when(moment) if moment is not None else value
+    return str(value)
+
+
+def error_text(error: BaseException) -> str:
+    """A core error in the desk's words: fields by their labels, the rule kept beside."""
+    errors = getattr(error, "errors", None)
+    if isinstance(errors, Mapping):
+        return "; ".join(f"{field_label(str(k))}: {v}" for k, v in errors.items())
+    return str(error)

@@ -70,10 +70,14 @@ def widget_text(widget) -> str:
     DataTable cells."""
     from textual.widgets import DataTable, Input, OptionList, Static
 
+    from deskapp.widgets.fit_table import FitTable
+
     if isinstance(widget, Input):
         return widget.value
     if isinstance(widget, OptionList):
         return "\n".join(str(widget.get_option_at_index(i).prompt) for i in range(widget.option_count))
+    if isinstance(widget, FitTable):  # the full text of each row (cells shown may end in …)
+        return "\n".join(" | ".join(cells) for _, cells in widget.full_rows)
     if isinstance(widget, DataTable):
         return "\n".join(" | ".join(str(c) for c in widget.get_row_at(i)) for i in range(widget.row_count))
     if isinstance(widget, Static):

@@ -40,11 +40,18 @@ async def test_ticket_view_callback_refused_start_and_withdraw(seeded, clock):
         assert isinstance(app.screen, TicketScreen)
         shown = screen_text(app)
         assert "TK-000001" in shown and "pending review" in shown
-        assert "acknowledge data loss" in screen_text(app, "#ticket-checklist")
+        # The sentences confirmed with the caller, not the items' internal names (issue 11).
+        assert ("✓ the caller explicitly acknowledges that all data of Microsoft Intune is deleted within 3 days"
+                in screen_text(app, "#ticket-checklist"))
+        assert "acknowledge_data_loss" not in screen_text(app) and "acknowledge data loss" not in screen_text(app)
         assert "Supervisor review: needed" in screen_text(app, "#ticket-consequences")
-        # V-8: in a verified call with this organization the number on file shows.
-        assert "Call back the number on file: +441614960101" in screen_text(app, "#ticket-callback")
-        assert "ticket.filed" in screen_text(app, "#ticket-history")
+        # V-8: the verified caller and the number on file to call back.
+        assert ("Call back the number on file: James O'Connor on +441614960101, the number on file"
+                in screen_text(app, "#ticket-callback"))
+        history = screen_text(app, "#ticket-history")
+        assert "ada filed the ticket" in history and "as pending review" in history
+        assert "the caller confirmed:\n    ✓ the caller explicitly acknowledges that all data" in history
+        assert "ticket.filed" not in history and "checklist=" not in history
         await pilot.press("c")
         await settle(pilot)
         await type_text(pilot, "caller confirmed on the number on file")
@@ -65,7 +72,8 @@ async def test_ticket_view_callback_refused_start_and_withdraw(seeded, clock):
         await pilot.press("enter")
         await settle(pilot)
         assert "TK-000001 is now withdrawn" in screen_text(app, "#ticket-status")
-        assert "ticket.withdrawn" in screen_text(app, "#ticket-history")
+        assert ("ada withdrew it (T-2)\n  pending review → withdrawn\n  Reason: caller changed their mind"
+                in screen_text(app, "#ticket-history"))
         ticket_id = app.screen.ticket_id
     detail = ticket_detail(seeded, ticket_id)
     assert detail.row.status.value == "withdrawn" and detail.callback_at is not None
@@ -144,3 +152,21 @@ async def test_my_tickets_page_by_fifty_and_filter(seeded, clock):
         await pilot.press("down", "enter")  # the first status: open
         await settle(pilot)
         assert table.row_count == 0 and "no tickets" in screen_text(app, "#page-info")
+
+
+async def test_the_number_on_file_is_masked_outside_a_verified_call(seeded, clock):
+    """V-8 and E-1: away from a verified call with the organization, the callback line shows
+    the placeholder of tickets.masking (the module the export masks with), never the number."""
+    from testkit import file_demo_ticket
+
+    from tickets.masking import MASK
+
+    tid = file_demo_ticket(seeded, user_id="raj.kumar@northwindtraders.co.uk", needs_callback=True)
+    app = make_app(seeded, clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await sign_in(pilot, "ada", "1111")
+        app.push_screen(TicketScreen(tid))
+        await settle(pilot)
+        shown = screen_text(app, "#ticket-callback")
+        assert f"Call back the number on file: {MASK} (the full number shows during a verified call" in shown
+        assert not any(ch.isdigit() for ch in shown.split("file:", 1)[1])

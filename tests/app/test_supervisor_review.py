@@ -136,16 +136,19 @@ async def test_supervisor_approves_an_expedited_deprovisioning_filed_by_another_
         await see(pilot, "You can approve (a)", "TK-000001 · Expedited deprovisioning", "Filed by: ada")
         assert in_view(app, "verified at 2026-11-22 12:00 UTC by Ada Lovelace", "✓ user ID", "✓ phone on file",
                        "Callback (V-8)", "recorded at 2026-11-22 12:00 UTC by Ada Lovelace",
-                       "✓ acknowledge data loss", "Consequences (T-1)", "Early termination fee: may apply",
+                       "✓ the caller explicitly acknowledges that all data of",  # the sentence read to the caller
+                       "Consequences (T-1)", "Early termination fee: may apply",
                        "If approved now, all data is deleted on 2026-11-25",
-                       "History (A-1)", "ada filed", "ada callback recorded")
+                       "History (A-1)", "ada filed the ticket", "the caller confirmed: ✓ the caller explicitly",
+                       "ada recorded the callback to the number on file (V-8)")
         await pilot.press("a")
         await see(pilot, "Approve TK-000001?", "deletes all its data on 2026-11-25")
         await pilot.press("y")
         await wait_until(pilot, lambda: stored(store, ticket_id).status == "approved")
         await wait_until(pilot, lambda: review(app).detail.row.status is TicketStatus.APPROVED)
         await see(pilot, "All its data is deleted on 2026-11-25", "Approved by Linus Pauling")
-        assert in_view(app, "Data deletion date: 2026-11-25", "linus approved pending review → approved")
+        assert in_view(app, "Data deletion date: 2026-11-25", "linus approved it (X-2)", "pending review → approved",
+                       "all its data is deleted on 2026-11-25")
 
     ticket = stored(store, ticket_id)
     assert ticket.status == TicketStatus.APPROVED.value

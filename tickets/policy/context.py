@@ -3,6 +3,7 @@ and the one way a decision is assembled (refused with every reason, or granted).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -92,6 +93,8 @@ def review_flags(kind: TicketKind, refund_requested: bool) -> tuple[bool, bool]:
 
 
 def make_decision(c: Ctx, refusals: list[Reason], grant: Callable[[], Grant]) -> Decision:
+    from tickets.policy.shared import refund_request_refusals  # shared builds on this module
+
     review, callback = review_flags(c.kind, c.refund_requested)
     common = dict(
         kind=c.kind,
@@ -101,6 +104,8 @@ def make_decision(c: Ctx, refusals: list[Reason], grant: Callable[[], Grant]) ->
         subject_ref=c.sub.ref,
         subject_name=c.sub.name,
         refund_requested=c.refund_requested,
+        refund_offered=(c.kind is TicketKind.CANCEL_EARLY
+                        and not refund_request_refusals(dataclasses.replace(c, refund_requested=True))),
     )
     if refusals:
         return Decision(allowed=False, reasons=tuple(refusals), checklist=(), consequences=None,

@@ -82,6 +82,8 @@ class Decision:
     # The range the requested date must fall in (V-1: today .. term end), when the kind has one.
     requested_date_range: tuple[date, date] | None = None
     refund_requested: bool = False
+    # C-4/C-5: whether a refund may be asked for at all (the form offers the box only then).
+    refund_offered: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -94,6 +96,7 @@ class Decision:
             "needs_callback": self.needs_callback,
             "required_fields": list(self.required_fields),
             "refund_requested": self.refund_requested,
+            "refund_offered": self.refund_offered,
         }
 
 

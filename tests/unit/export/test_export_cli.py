@@ -205,3 +205,42 @@ def test_a_regular_file_is_replaced_whole(store, desk, monkeypatch, tmp_path):
     assert os.stat(target).st_ino != before  # a new file renamed over the old one (atomic)
     assert target.read_text(encoding="utf-8").startswith(",".join(FIELDS[:2]))
     assert _leftovers(tmp_path) == []
+
+
+def test_a1_on_a_read_only_database_no_record_leaves(tmp_path, capsys):
+    """Issue 13: the export.started event is written before the first record, so an export
+    that cannot be recorded writes nothing (it used to write every record, then fail)."""
+    from tickets.schema import upgrade
+    from tickets.store import Store
+
+    path = tmp_path / "desk.db"
+    store = Store.from_url(f"sqlite:///{path}", create=True)
+    upgrade(store.engine)
+    desk = small_desk(store)
+    desk_ticket(store, desk, 0)
+    store.dispose()
+    code = main(["export", "--format", "jsonl", "--db", f"sqlite:///file:{path}?mode=ro&uri=true"])
+    out, err = capsys.readouterr()
+    assert code == 1 and out == ""
+    assert "attempt to write a readonly database" in err
+
+
+def test_without_db_the_export_reads_the_consoles_database_and_never_creates_one(
+        store, desk, monkeypatch, capsys, tmp_path):
+    """Issue 11: no --db means the console's database (DESKAPP_DATABASE_URL, else the user's data
+    folder); a missing SQLite file is an error, not a new empty database."""
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    monkeypatch.delenv("DESKAPP_DATABASE_URL", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert main(["export", "--format", "csv"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"deskapp: error: there is no database file at {tmp_path / 'data' / 'deskapp' / 'deskapp.db'}")
+    assert list(here.iterdir()) == [] and not (tmp_path / "data").exists()  # nothing created anywhere
+
+    monkeypatch.setenv("DESKAPP_DATABASE_URL", _url(store))  # what the console would open
+    assert main(["export", "--format", "jsonl"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(rows) == 3
+    assert list(here.iterdir()) == []

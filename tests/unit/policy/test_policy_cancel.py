@@ -129,6 +129,26 @@ def test_c4_refund_request_needs_review_and_callback():
     assert "V-8" in [n.rule for n in dec.consequences.notes]
 
 
+@pytest.mark.parametrize(
+    ("product", "channel", "offered"),
+    [
+        (Product.O365, Channel.ONLINE, True),
+        (Product.INTUNE, Channel.ONLINE, True),
+        (Product.D365, Channel.ONLINE, True),
+        (Product.O365, Channel.TRIAL, False),  # C-4: a trial is not paid for, nothing to refund
+        (Product.INTUNE, Channel.PRODUCT_KEY, False),  # C-5: the partner refunds, not us
+    ],
+)
+def test_c4_the_decision_says_whether_a_refund_may_be_requested(product, channel, offered):
+    """Issue 11: the form offers the Refund box only where the policy allows a request."""
+    sub = make_sub(product, channel=channel)
+    dec = decide(EARLY, sub, make_caller(), NOW)
+    assert dec.refund_offered is offered and dec.as_dict()["refund_offered"] is offered
+    asked = decide(EARLY, sub, make_caller(), NOW, refund_requested=True)
+    assert (not asked.allowed) is (not offered)  # a request the box would not offer is refused
+    assert decide(EOT, sub, make_caller(), NOW).refund_offered is False  # only early cancellations
+
+
 def test_c4_not_offered_for_cloud():
     dec = decide(EARLY, make_sub(Product.CLOUD), make_caller(), NOW)
     assert texts(dec) == ("C-4: early cancellation is offered for Office 365, Intune and "
