@@ -68,10 +68,12 @@ async def test_a_closed_screen_stops_watching(seeded, clock, agents):
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, ReviewQueueScreen), what="the queue")
         screen = app.screen
-        await wait_until(pilot, lambda: any(w.group == "live" for w in screen.workers), what="the watcher")
+        await wait_until(pilot, lambda: screen._feed is not None, what="the feed")
+        feed = screen._feed
         await pilot.press("escape")
-        await wait_until(pilot, lambda: not any(w.group == "live" and w.is_running for w in app.workers),
-                         timeout=3, what="the watcher to end")
+        await wait_until(pilot, lambda: screen._feed is None, timeout=3, what="the feed to close")
+        with pytest.raises(Exception):  # its connection is closed
+            feed.token()
 
 
 def test_a_live_reload_keeps_the_ticket_being_looked_at_in_its_place():
