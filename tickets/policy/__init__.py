@@ -1,4 +1,4 @@
-"""The domain rules as data and small pure functions (spec: ../shared/spec/domain.md).
+"""The domain rules as data and small pure functions (each rule explained in docs/rules.md).
 
 Each rule lives in one place and is named by its ID, so a reader can hold a function against
 its article. Where the spec and an article disagree the article wins; the places are marked

@@ -1,6 +1,6 @@
 """Where each rule of the spec lives: every rule ID and the one function that implements it.
 
-A reader holding a rule of ../shared/spec/domain.md finds its code here; a maintainer changing
+A reader holding a rule ID (docs/rules.md explains each) finds its code here; a maintainer changing
 a rule changes that function (and whatever it calls). Entries are ``module:function`` strings,
 resolved only on demand, so this module imports nothing: the policy stays pure and the catalog
 can name functions of the store (tickets.lifecycle, tickets.audit ...) and of identity.

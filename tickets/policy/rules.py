@@ -1,5 +1,5 @@
 """The rules as data: each rule's ID, scope, source and summary, where each ticket kind is
-offered, and the numbers and paths the articles give (spec: ../shared/spec/domain.md)."""
+offered, and the numbers and paths the articles give (each rule explained in docs/rules.md)."""
 
 from __future__ import annotations
 
