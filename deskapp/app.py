@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
@@ -21,6 +21,7 @@ from textual.worker import Worker, WorkerState
 from deskapp import desk, textual_fixes
 
 from deskapp.commands import ScreenCommands
+from deskapp.keys import TypeAhead
 from deskapp.messages import StoreFailed, StoreOpened
 from deskapp.screens.signin import SignInScreen
 from deskapp.state import CallState
@@ -90,6 +91,18 @@ class DeskApp(App[None]):
         self.store_problem: str | None = None
         self.demo_hint = ""
         self._initial_agent = agent
+        self.type_ahead = TypeAhead(self, self._handle_typed)
+
+    # --- keys: every key and paste goes through the type-ahead queue (deskapp/keys.py) --------
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            await self.type_ahead.take(event)
+            return
+        await super().on_event(event)
+
+    async def _handle_typed(self, event: events.Key | events.Paste) -> None:
+        await super().on_event(event)
 
     # --- start-up ----------------------------------------------------------------------------
 

@@ -42,20 +42,22 @@ VERIFY_ORDER = (
 
 
 async def settle(pilot: Pilot, timeout: float = 20.0) -> None:
-    """Wait until no thread worker runs (database calls) and the screen has caught up. A live
-    screen's watcher (deskapp.live, group "live") waits for changes for as long as the screen
-    shows: it is not work under way."""
+    """Wait until no thread worker runs (database calls), no typed key waits (deskapp/keys.py)
+    and the screen has caught up."""
     app = pilot.app
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     quiet = 0
     while quiet < 2:
         await pilot.pause()
+        # A live screen's watcher (deskapp.live, group "live") runs as long as its screen is
+        # open: it is not work the screen waits for.
         busy = [w for w in app.workers if w._thread_worker and not w.is_finished and w.group != "live"]
-        if busy:
+        if busy or len(getattr(app, "type_ahead", ())):
             quiet = 0
             if loop.time() > deadline:
-                raise TimeoutError(f"workers still running: {[w.name for w in busy]}")
+                raise TimeoutError(f"workers still running: {[w.name for w in busy]}, "
+                                   f"keys waiting: {len(getattr(app, 'type_ahead', ()))}")
             await asyncio.sleep(0.01)
         else:
             quiet += 1

@@ -26,7 +26,7 @@ TESTS = Path(__file__).resolve().parent
 # The slow layer, marked `slow` by tests/conftest.py so that `pytest -m "not slow"` skips it
 # locally (CI runs everything): the console driven by Pilot (app, snapshot), the short drills,
 # and the hostile-input properties (hundreds of examples each, values up to 100 kB).
-SLOW_LAYERS = ("app", "snapshot")
+SLOW_LAYERS = ("app", "snapshot", "terminal")
 SLOW_FILE_PREFIXES = ("test_drill_", "test_hostile_", "test_fuzz_")
 
 

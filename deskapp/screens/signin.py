@@ -61,6 +61,15 @@ class SignInScreen(DeskScreen):
     def ready(self) -> bool:
         return self.desk.store is not None and not self.desk.store_problem
 
+    def key_must_wait(self, event) -> bool:
+        """Signing in typed ahead while the database opens waits for it (deskapp/keys.py), and
+        so does every key after it: they belong to the screen that follows."""
+        if self.desk.store is not None or self.desk.store_problem:
+            return False
+        key = getattr(event, "key", None)
+        focused = self.focused.id if self.focused is not None else None
+        return key == "ctrl+s" or (key == "enter" and focused in ("pin", "sign-in"))
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "sign_in":
             return True if self.ready else None  # shown, greyed out, until the store is open

@@ -37,7 +37,7 @@ async def test_search_a_ticket_number_from_inside_a_call(seeded, clock):
         await type_text(pilot, ticket_ref(tid).lower())
         await pilot.press("enter")
         await wait_until(pilot, lambda: _options(app) == [f"ticket:{tid}"], "the ticket")
-        assert "Taken as ticket number: 1 tickets" in screen_text(app, "#search-note")
+        assert "Taken as ticket number: 1 ticket." in screen_text(app, "#search-note")
         await pilot.press("down", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, TicketScreen), "the ticket screen")
         assert app.screen.ticket_id == tid

@@ -152,3 +152,21 @@ async def test_my_tickets_page_by_fifty_and_filter(seeded, clock):
         await pilot.press("down", "enter")  # the first status: open
         await settle(pilot)
         assert table.row_count == 0 and "no tickets" in screen_text(app, "#page-info")
+
+
+async def test_the_number_on_file_is_masked_outside_a_verified_call(seeded, clock):
+    """V-8 and E-1: away from a verified call with the organization, the callback line shows
+    the placeholder of tickets.masking (the module the export masks with), never the number."""
+    from testkit import file_demo_ticket
+
+    from tickets.masking import MASK
+
+    tid = file_demo_ticket(seeded, user_id="raj.kumar@northwindtraders.co.uk", needs_callback=True)
+    app = make_app(seeded, clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await sign_in(pilot, "ada", "1111")
+        app.push_screen(TicketScreen(tid))
+        await settle(pilot)
+        shown = screen_text(app, "#ticket-callback")
+        assert f"Call back the number on file: {MASK} (the full number shows during a verified call" in shown
+        assert not any(ch.isdigit() for ch in shown.split("file:", 1)[1])

@@ -143,8 +143,9 @@ async def test_the_default_export_file_is_in_the_export_folder_not_the_current_d
         assert screen.query_one("#export-path").value == str(folder / "deskapp-tickets-20261122-1200.csv")
         await pilot.press("ctrl+s")  # the default as it stands
         await wait_until(pilot, lambda: "1 tickets written to" in text_of(app, "#export-result"))
+    # The export and its audit anchor beside it (tickets.export_run: FILE.anchor).
     assert sorted(p.name for p in folder.iterdir()) == [
-        "deskapp-tickets-20261122-1200.csv", "deskapp-tickets-20261122-1200.csv.anchor"]  # and its audit anchor
+        "deskapp-tickets-20261122-1200.csv", "deskapp-tickets-20261122-1200.csv.anchor"]
     assert oct(folder.stat().st_mode & 0o777) == oct(0o700)
     assert not list(tmp_path.glob("*.csv"))  # the tests run in tmp_path: nothing in the current directory
 

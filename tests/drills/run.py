@@ -70,11 +70,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small counts: a smoke run of every drill")
     parser.add_argument("--only", action="append",
-                        choices=["crash", "race", "hostile", "console", "backup", "tamper", "bruteforce"])
+                        choices=["crash", "race", "hostile", "console", "backup", "tamper", "bruteforce", "typeahead"])
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     quick = args.quick
-    wanted = set(args.only or ["crash", "race", "hostile", "console", "backup", "tamper", "bruteforce"])
+    wanted = set(args.only or ["crash", "race", "hostile", "console", "backup", "tamper", "bruteforce", "typeahead"])
     workdir = Path(tempfile.mkdtemp(prefix="deskapp-drills-"))
     pg_problem = testkit.postgres_reachable()
     backends = ["sqlite"] + ([] if pg_problem else ["postgresql"])
@@ -145,6 +145,12 @@ def main(argv: list[str] | None = None) -> int:
                 if database is not None:
                     database.drop()
             log(results[-1].row())
+
+    if "typeahead" in wanted:
+        from drills import typeahead
+
+        results.append(typeahead.run(workdir / "typeahead", calls_wanted=12 if quick else 54, log=log))
+        log(results[-1].row())
 
     total = time.monotonic() - started
     new_total = 0

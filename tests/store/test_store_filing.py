@@ -270,8 +270,8 @@ def test_t3_batch_retry_replays_and_another_batch_under_the_key_is_refused(direc
 
 def test_each_ticket_value_is_stored_once_and_migration_0004_moves_old_copies(directory):
     """requested_date and reason live only in their columns, the T-1 dates only in theirs; the
-    detail still shows them all. Downgrading to 0002 writes the old copies back (as 0002 stored
-    them); upgrading again moves them out without losing a value."""
+    detail still shows them all. Downgrading past 0004 writes the old copies back (as they were
+    stored); upgrading again moves them out without losing a value."""
     from sqlalchemy import update
 
     from tickets.schema import downgrade, upgrade
@@ -293,7 +293,7 @@ def test_each_ticket_value_is_stored_once_and_migration_0004_moves_old_copies(di
     assert detail.consequences["effective_date"] == "2026-12-01" == detail.row.effective_date
     assert detail.consequences["data_deletion_date"] == "2027-03-01" == detail.data_deletion_date
 
-    downgrade(store.engine, "0002")  # as tickets were stored before: copies in the documents
+    downgrade(store.engine, "0004-1")  # before 0004: as tickets were stored, copies in the documents
     old = row()
     assert old.fields["requested_date"] == "2026-12-01" and old.fields["reason"] == "moving to another provider"
     assert old.consequences["effective_date"] == "2026-12-01"

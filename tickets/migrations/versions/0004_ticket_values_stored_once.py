@@ -72,7 +72,7 @@ def _move_out(row) -> dict | None:
 def _copy_back(row) -> dict | None:
     documents = {"fields": dict(row["fields"] or {}), "consequences": dict(row["consequences"] or {})}
     for column, document in MOVED:
-        # As 0002 stored them: fields only when given, consequences always.
+        # As they were stored before 0004: fields only when given, consequences always.
         if row[column] is not None or document == "consequences":
             documents[document][column] = row[column]
     return documents

@@ -6,7 +6,7 @@ notifications of one transaction are folded into one. The review queues and dash
 console LISTEN for it (tickets.changes). SQLite needs nothing: `PRAGMA data_version` tells.
 
 Revision ID: 0006
-Revises: 0003 (chained onto main's head at the merge of main; the lead re-chains it)
+Revises: 0004 (chained onto main's head at the merge of main; the lead re-chains it)
 Create Date: 2026-11-28
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0006"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
