@@ -42,7 +42,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # Workers that run beside the agent's typing and never move the focus or the screen: the
 # database opening (sign-in waits for it only where it must, see SignInScreen.key_must_wait).
-BACKGROUND_GROUPS = frozenset({"store"})
+BACKGROUND_GROUPS = frozenset({"store", "live"})  # "live": a live screen's change watcher (deskapp.live)
 POLL_SECONDS = 0.001
 SLOW_POLL_SECONDS = 0.01  # waiting for a worker or the database: nothing moves for a while
 RUNNING = (WorkerState.PENDING, WorkerState.RUNNING)
