@@ -72,7 +72,7 @@ async def test_search_an_organization_then_its_tickets_and_a_caller(seeded, cloc
         field.value = ""
         await type_text(pilot, "x@")
         await pilot.press("enter")
-        await wait_until(pilot, lambda: "search: not a valid user ID (V-3)" in screen_text(app, "#search-note"),
+        await wait_until(pilot, lambda: "Search: not a valid user ID (V-3)" in screen_text(app, "#search-note"),
                          "the refusal")
 
 
