@@ -63,7 +63,10 @@ class ExportRequest:
 def default_path(fmt: str, now: datetime, directory: Path | None = None) -> str:
     """In the desk's export_dir (deskapp.config), else deskapp.paths.default_export_dir():
     never the current directory."""
-    return str((directory or default_export_dir()) / f"deskapp-tickets-{now:%Y%m%d-%H%M}.{fmt}")
+    path = (directory or default_export_dir()) / f"deskapp-tickets-{now:%Y%m%d-%H%M}.{fmt}"
+    home = Path.home()
+    # Shorter to read (and the same file: the path is expanded when the export runs).
+    return f"~/{path.relative_to(home)}" if path.is_relative_to(home) else str(path)
 
 
 class ExportScreen(SupervisorScreen):

@@ -93,8 +93,9 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
 
     def mount_allowed(self) -> None:
         table = self.query_one("#review-table", FitTable)
-        table.set_columns([("Ticket", "ref", 9), ("Kind", "kind", 10), ("Status", "status", 8),
-                           ("Waiting", "age", 7), ("Filed by", "filed_by", 6), ("Organization", "org", 10)])
+        # Minimums small enough for every column to show in the left pane at 100 columns.
+        table.set_columns([("Ticket", "ref", 9), ("Kind", "kind", 9), ("Status", "status", 7),
+                           ("Waiting", "age", 5), ("Filed by", "filed_by", 5), ("Organization", "org", 9)])
         table.focus()
         self._load_page(self._after[-1], len(self._after))
         self.watch_changes(self.action_refresh)  # new tickets appear without a key (issue 14)

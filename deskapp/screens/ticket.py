@@ -118,12 +118,16 @@ class TicketScreen(DeskScreen):
         return {"rejected": BAD, "withdrawn": MUTED, "resolved": OK, "pending_review": WARN}.get(status, "")
 
     def _phone_on_file(self) -> str:
-        """V-8: the verified caller and the number on file to call back (from the ticket)."""
-        if self.detail is None:
-            from tickets.masking import MASK  # E-1: the one masking module, shared with the export
+        """V-8: whom to call back and the number on file, during a verified call with this
+        organization; elsewhere the placeholder (E-1). The review queue shows supervisors the
+        number itself."""
+        call, d = self.call, self.detail
+        account = call.account if call is not None else None
+        if account is not None and d is not None and account.organization.ref == d.row.organization_ref:
+            return sections.callback_number(d)
+        from tickets.masking import MASK  # E-1: the one masking module, shared with the export
 
-            return MASK
-        return sections.callback_number(self.detail)
+        return MASK + " (the full number shows during a verified call with this organization)"
 
     def _callback_content(self) -> Content:
         d = self.detail
