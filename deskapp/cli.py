@@ -37,7 +37,9 @@ def _checked_store(args):
 def cmd_console(args) -> int:
     from deskapp.config import ConfigError, settings_from_args
 
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    # A tab of `deskapp serve` talks over pipes through Textual's web driver: no terminal needed.
+    served = os.environ.get("TEXTUAL_DRIVER", "").startswith("textual.drivers.web_driver")
+    if not served and not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise ConfigError(
             "the console needs a terminal (standard input and output are not one); "
             "in scripts use the commands: deskapp --help"

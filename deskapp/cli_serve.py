@@ -38,14 +38,14 @@ def served_command() -> str:
 def cmd_serve(args) -> int:
     from sqlalchemy.engine import make_url
 
+    from deskapp.config import CONFIG_ENV, ENVIRONMENT, settings_from_args
     from tickets.errors import InvalidInput
     from tickets.schema import check_schema
-    from tickets.store import DATABASE_URL_ENV, Store, default_database_url
 
-    if args.db and make_url(args.db).password:
-        raise InvalidInput({"--db": "no password on the command line (ps shows it): set $DESKAPP_DATABASE_URL or use ~/.pgpass"})
-    url = args.db or default_database_url()
-    store = Store.from_url(url)
+    if getattr(args, "db", None) and make_url(args.db).password:
+        raise InvalidInput({"--db": "no password on the command line (ps shows it): use a password file or ~/.pgpass"})
+    settings = settings_from_args(args)  # checked here: a bad setting is one line, not one per tab
+    store = settings.open_store()
     try:  # say it now rather than in every tab
         check_schema(store.engine)
     finally:
@@ -54,7 +54,13 @@ def cmd_serve(args) -> int:
         from textual_serve.server import Server
     except ImportError as error:
         raise InvalidInput({"serve": 'textual-serve is not installed: pip install "deskapp[serve]"'}) from error
-    os.environ[DATABASE_URL_ENV] = url  # inherited by every tab's console process
+    # Every tab's console reads the settings resolved here, through the environment it inherits.
+    for name, variable in ENVIRONMENT.items():
+        value = settings.database if name == "database" else settings[name]
+        if value is not None:
+            os.environ[variable] = str(value)
+    if settings.config_path is not None:
+        os.environ[CONFIG_ENV] = str(settings.config_path)
     public_url = args.public_url.rstrip("/") if args.public_url else None
     server = Server(served_command(), host=args.host, port=args.port, title="deskapp", public_url=public_url)
     print(f"deskapp: serving the console on http://{args.host}:{args.port} ({store.url})", file=sys.stderr)

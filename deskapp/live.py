@@ -2,10 +2,10 @@
 changes, without a key pressed (issue 14: a ticket that needs review is in every open
 supervisor queue within 2 s).
 
-A thread worker per open screen waits on tickets.changes (LISTEN on PostgreSQL, PRAGMA
-data_version on SQLite) and posts `DataChanged` to its screen; the screen reloads in its own
-workers as if `r` were pressed. The worker ends with its screen (Textual cancels a screen's
-workers when it is removed) within one wait.
+Each open screen opens a tickets.changes feed (LISTEN on PostgreSQL, PRAGMA data_version on
+SQLite) in a short worker, then a timer asks it, without waiting, whether anything changed;
+on a change the screen reloads in its own workers as if `r` were pressed. The timer and the
+feed end with the screen.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from textual.message import Message
-from textual.worker import get_current_worker
 
 if TYPE_CHECKING:  # pragma: no cover
+    from tickets.changes import ChangeFeed
     from tickets.queries import TicketPage
 
-WAIT_S = 0.5  # the longest a closed screen's watcher lingers
+POLL_S = 0.25  # a change shows within this, plus the reload
 
 
 class DataChanged(Message):
@@ -31,33 +31,59 @@ class LiveScreen:
     """Mixin for a DeskScreen: `self.watch_changes(reload)` in on_mount."""
 
     _on_change: Callable[[], object] | None = None
+    _feed: ChangeFeed | None = None
+    _token = 0
     live_pending = False  # the reload under way was started by a change, not by a key
 
     def watch_changes(self, reload: Callable[[], object]) -> None:
         self._on_change = reload
-        self.run_worker(self._watch, thread=True, exclusive=True, group="live", exit_on_error=False)  # type: ignore[attr-defined]
+        # Only the connect runs in a worker, and ends: a worker left running for the life of
+        # the screen held up the review queue's decision keys (its @work actions).
+        self.app.run_worker(self._open_feed, thread=True, group="live", exit_on_error=False)  # type: ignore[attr-defined]
 
-    def _watch(self) -> None:
+    def _open_feed(self) -> None:
         from tickets.changes import feed_for
 
-        worker = get_current_worker()
-        store = self.desk.store  # type: ignore[attr-defined]
         try:
-            feed = feed_for(store)
+            feed = feed_for(self.desk.store)  # type: ignore[attr-defined]
+            token = feed.token()
         except Exception as error:  # noqa: BLE001 - no live refresh; `r` still works
             self.log.warning(f"live refresh off: {type(error).__name__}: {error}")  # type: ignore[attr-defined]
             return
         try:
-            token = feed.token()
-            while not worker.is_cancelled:
-                now = feed.wait(token, timeout=WAIT_S)
-                if now != token and not worker.is_cancelled:
-                    token = now
-                    self.post_message(DataChanged())  # type: ignore[attr-defined]
+            self.app.call_from_thread(self._start_polling, feed, token)  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001 - the app is closing
+            feed.close()
+
+    def _start_polling(self, feed: ChangeFeed, token: int) -> None:
+        if not self.is_attached:  # type: ignore[attr-defined]
+            feed.close()
+            return
+        self._feed, self._token = feed, token
+        self.set_interval(POLL_S, self._poll)  # type: ignore[attr-defined]
+
+    def _poll(self) -> None:
+        """Non-blocking: data_version is read from a local file, notifications from a socket
+        buffer; neither waits."""
+        if self._feed is None:
+            return
+        try:
+            now = self._feed.wait(self._token, timeout=0)
         except Exception as error:  # noqa: BLE001 - the database went away: `r` says why
             self.log.warning(f"live refresh stopped: {type(error).__name__}: {error}")  # type: ignore[attr-defined]
-        finally:
+            self._close_feed()
+            return
+        if now != self._token:
+            self._token = now
+            self.post_message(DataChanged())  # type: ignore[attr-defined]
+
+    def _close_feed(self) -> None:
+        feed, self._feed = self._feed, None
+        if feed is not None:
             feed.close()
+
+    def on_unmount(self) -> None:
+        self._close_feed()
 
     def on_data_changed(self, message: DataChanged) -> None:
         message.stop()

@@ -50,7 +50,9 @@ async def settle(pilot: Pilot, timeout: float = 20.0) -> None:
     quiet = 0
     while quiet < 2:
         await pilot.pause()
-        busy = [w for w in app.workers if w._thread_worker and not w.is_finished]
+        # A live screen's watcher (deskapp.live, group "live") runs as long as its screen is
+        # open: it is not work the screen waits for.
+        busy = [w for w in app.workers if w._thread_worker and not w.is_finished and w.group != "live"]
         if busy or len(getattr(app, "type_ahead", ())):
             quiet = 0
             if loop.time() > deadline:

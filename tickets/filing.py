@@ -22,7 +22,7 @@ from tickets.agents import AgentInfo
 from tickets.audit import append_event
 from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from tickets.models import TICKET_DATE_COLUMNS, Person, Subscription, Ticket
+from tickets.models import TICKET_DATE_COLUMNS, TICKET_FIELD_COLUMNS, Person, Subscription, Ticket
 from tickets.store import Store
 from tickets.text import check_text
 from tickets.verification import load_verified_call
@@ -213,7 +213,8 @@ def _insert(
 ) -> FiledTicket:
     consequences = decision.consequences.as_dict() if decision.consequences else {}
     status = TicketStatus.PENDING_REVIEW if decision.needs_review else TicketStatus.OPEN
-    row_fields = dict(request.fields)  # requested_date and reason have their own columns
+    # requested_date and reason have their own columns: stored there only.
+    row_fields = {k: v for k, v in request.fields.items() if k not in TICKET_FIELD_COLUMNS}
     if resource is not None:
         row_fields["resource_ref"] = resource.ref
     if request.refund_requested:

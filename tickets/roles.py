@@ -19,10 +19,15 @@ from sqlalchemy import Engine, text
 
 from tickets.errors import InvalidInput
 
-# Tables the application only reads and appends to, or reads.
-APPEND_ONLY = {"audit_event": "SELECT, INSERT"}
-HEAD = "audit_head"
-READ_ONLY = {"alembic_version"}
+# Tables the application may not rewrite freely: what it may do on each instead of
+# SELECT, INSERT, UPDATE, DELETE. Sign-in attempts are only settled (their outcome), never
+# deleted, so an application login cannot wipe the failures that lock an agent.
+LIMITED = {
+    "audit_event": "SELECT, INSERT",
+    "audit_head": "SELECT, UPDATE (seq, hash)",  # and the trigger allows only forward
+    "agent_sign_in": "SELECT, INSERT, UPDATE (outcome)",
+    "alembic_version": "SELECT",
+}
 # Lock waits and statements are bounded so that the console says so instead of hanging.
 ROLE_SETTINGS = {"lock_timeout": "30s", "statement_timeout": "120s"}
 _ROLE_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -60,12 +65,8 @@ def roles_sql(engine: Engine, *, owner: str, app: str) -> list[str]:
     for table in tables:
         statements.append(f'ALTER TABLE "{table}" OWNER TO {owner}')
         statements.append(f'REVOKE ALL ON TABLE "{table}" FROM PUBLIC, {app}')
-        if table in APPEND_ONLY:
-            statements.append(f'GRANT {APPEND_ONLY[table]} ON TABLE "{table}" TO {app}')
-        elif table == HEAD:
-            statements.append(f'GRANT SELECT, UPDATE (seq, hash) ON TABLE "{table}" TO {app}')
-        elif table in READ_ONLY:
-            statements.append(f'GRANT SELECT ON TABLE "{table}" TO {app}')
+        if table in LIMITED:
+            statements.append(f'GRANT {LIMITED[table]} ON TABLE "{table}" TO {app}')
         else:
             statements.append(f'GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE "{table}" TO {app}')
     for sequence in sequences:

@@ -19,7 +19,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from tickets.audit import append_event
-from tickets.models import Agent, AgentSignIn
+from tickets.models import Agent, AgentSignIn, AuditEvent
 from tickets.store import Store
 
 MAX_FAILURES = 5
@@ -113,7 +113,7 @@ def settle_attempt(store: Store, *, agent_id: int, attempt_id: int, ok: bool, ac
             session, at=now, actor="unknown", action="agent.sign_in_failed", subject=f"agent:{agent_id}",
             details={"failures": failures},
         )
-        if until is not None:
+        if until is not None and not _announced(session, agent_id, until - LOCK_FOR):
             append_event(
                 session, at=now, actor="system", action="agent.locked", subject=f"agent:{agent_id}",
                 details={"locked_until": until.isoformat(), "failures": failures},
@@ -121,6 +121,16 @@ def settle_attempt(store: Store, *, agent_id: int, attempt_id: int, ok: bool, ac
         return until
 
     return store.transaction(work)
+
+
+def _announced(session: Session, agent_id: int, since: datetime) -> bool:
+    """Whether this lock (it began at `since`) has its agent.locked event already: guesses
+    settled after the limit was reached all see the lock, and one event says so."""
+    return session.exec(
+        select(AuditEvent.seq).where(
+            AuditEvent.subject == f"agent:{agent_id}", AuditEvent.action == "agent.locked", AuditEvent.at >= since
+        ).limit(1)
+    ).first() is not None
 
 
 def locked_until(store: Store, agent_id: int) -> datetime | None:

@@ -34,6 +34,9 @@ DATABASE_URL_ENV = "DESKAPP_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 T = TypeVar("T")
 log = logging.getLogger("tickets.store")
+# A library's logger: records go where the application sends them (deskapp.logs), never to
+# Python's last-resort handler on standard error, which would add a second line to a CLI error.
+log.addHandler(logging.NullHandler())
 
 
 def user_data_dir() -> Path:

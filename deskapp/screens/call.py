@@ -16,7 +16,7 @@ from textual.widgets.option_list import Option
 from deskapp.messages import CallStarted, OrganizationsFound
 from deskapp.screens.base import DeskScreen
 from deskapp.widgets.field import LabeledInput
-from deskapp.widgets.format import when
+from deskapp.widgets.format import error_text, when
 
 SEARCH_FIELDS = ("search_org_name", "search_user_id", "search_phone")
 
@@ -165,7 +165,7 @@ class CallScreen(DeskScreen):
             for key, text in errors.items():
                 if key in names:
                     self.query_one(f"#field-{names[key]}", LabeledInput).set_message(text)
-        self.query_one("#call-message", Static).update(str(error))
+        self.query_one("#call-message", Static).update(error_text(error))
 
     # --- choosing ----------------------------------------------------------------------------
 

@@ -161,6 +161,12 @@ class LockoutsScreen(SupervisorScreen):
             self.query_one("#lockouts-title", Static).update(
                 f"{n} organization{'s' if n != 1 else ''} locked for verification (V-5)"
             )
+        if self._agents:
+            n = len(self._agents)
+            self.query_one("#lockouts-title", Static).update(Content.assemble(
+                self.query_one("#lockouts-title", Static).visual,
+                f"; {n} agent{'s' if n != 1 else ''} locked out of signing in (5 wrong PINs)",
+            ))
         self.refresh_bindings()
 
     def on_organization_unlocked(self, message: OrganizationUnlocked) -> None:

@@ -18,12 +18,17 @@ from textual.worker import Worker
 
 from deskapp.screens.base import DeskScreen
 from deskapp.widgets.field import LabeledInput
-from deskapp.widgets.format import BAD, MUTED, label, when
+from deskapp.widgets.format import BAD, MUTED, error_text, label, when
 
 if TYPE_CHECKING:  # pragma: no cover
     from tickets.search import SearchResult
 
 PLACEHOLDER = "TK-000123 · organization name or ORG-0001 · caller's user ID"
+
+
+def _count(n: int, noun: str, more: bool = False) -> str:
+    """'1 ticket', '3 tickets', '50+ tickets' (more than a page)."""
+    return f"{n}{'+' if more else ''} {noun}" + ("" if n == 1 and not more else "s")
 
 
 @dataclass
@@ -93,7 +98,7 @@ class SearchScreen(DeskScreen):
 
         self.query_one("#search-results", OptionList).loading = False
         if isinstance(error, DeskError):
-            self.query_one("#search-note", Static).update(Content.styled(str(error), BAD))
+            self.query_one("#search-note", Static).update(Content.styled(error_text(error), BAD))
 
     def on_search_done(self, message: SearchDone) -> None:
         message.stop()
@@ -114,9 +119,9 @@ class SearchScreen(DeskScreen):
         if result.empty:
             note.update(Content.styled(f"Nothing found for {result.text!r} (taken as {result.taken_as}).", MUTED))
             return
-        found = [f"{len(result.organizations)} organizations"] if result.organizations else []
+        found = [_count(len(result.organizations), "organization")] if result.organizations else []
         if result.tickets or len(result.organizations) == 1:
-            found.append(f"{len(result.tickets)}{'+' if result.more_tickets else ''} tickets")
+            found.append(_count(len(result.tickets), "ticket", result.more_tickets))
         note.update(f"Taken as {result.taken_as}: {', '.join(found)}. ↓ and enter opens.")
         results.highlighted = 0
 

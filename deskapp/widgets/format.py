@@ -200,11 +200,13 @@ def field_value(key: str, value: Any) -> str:
         return "yes"
     if value is False:
         return "no"
-    if key == "transfer_at" and isinstance(value, str):
-        try:
-            return when(datetime.fromisoformat(value))
-        except ValueError:
-            return value
+    from tickets.dates import read_datetime
+    from tickets.kinds import FORM_FIELDS, FieldType
+
+    spec = FORM_FIELDS.get(key)
+    if spec is not None and spec.type is FieldType.DATETIME and isinstance(value, str):
+        moment = read_datetime(value)
+        return when(moment) if moment is not None else value
     return str(value)
 
 

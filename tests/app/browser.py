@@ -139,6 +139,21 @@ class Browser:
                 raise AssertionError(f"timed out waiting for {texts!r}; {self.frames} frames; last drawn: {tail!r}")
             await asyncio.sleep(0.05)
 
+    async def settle(self, least: float = 0.8, quiet: float = 0.25, timeout: float = 10.0) -> None:
+        """After a key that moves the focus (Enter, Tab): at least `least` seconds, and until the
+        console has drawn nothing for `quiet` seconds. The browser cannot see the focus, and
+        Textual hands keys typed before the move is done to the field that had it (type-ahead
+        across a focus move is an upstream Textual limitation, as the console drills found)."""
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        last, since = self.frames, start
+        while loop.time() - start < timeout:
+            await asyncio.sleep(0.02)
+            if self.frames != last:
+                last, since = self.frames, loop.time()
+            if loop.time() - start >= least and loop.time() - since >= quiet:
+                return
+
     async def focus_terminal(self) -> None:
         await self.evaluate("document.querySelector('.xterm-helper-textarea').focus()")
 

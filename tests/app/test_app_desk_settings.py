@@ -15,9 +15,9 @@ from sqlalchemy.exc import OperationalError
 import tickets.verification
 from deskapp.config import load_settings, state_file
 from deskapp.logs import log_file
-from deskapp.screenshots import end_call, settle, sign_in, take_call
+from deskapp.screenshots import end_call_keys, settle, sign_in, take_call, type_text
 from deskapp.widgets.format import set_desk_zone, when
-from deskapp_testing import make_app, text_of, wait_until
+from deskapp_testing import demo_claim, make_app, text_of, wait_until
 from tickets.agents import list_agents
 from tickets.demo import DEMO_CALLERS
 from tickets.verification import start_call
@@ -103,20 +103,13 @@ def _facts(caller: dict) -> set[str]:
 def _verify_in_the_core(store, agent, caller: dict) -> None:
     from sqlmodel import select
 
-    from identity import Address, CallerClaim
     from tickets.models import Organization
 
     with store.read() as session:
         org_id = session.exec(select(Organization.id).where(Organization.ref == caller["org_ref"])).one()
-    claim = CallerClaim(
-        user_id=caller["user_id"], phone=caller["phone"], contact_first_name=caller["contact_first_name"],
-        contact_last_name=caller["contact_last_name"], org_name=caller["org_name"],
-        address=Address(tuple(caller["street_lines"]), caller["city"], caller["region"], caller["postal_code"],
-                        caller["country"]),
-        org_url=caller["url"] or "",
-    )
     call_id = start_call(store, agent)
-    tickets.verification.verify_caller(store, agent=agent, organization_id=org_id, claim=claim, call_id=call_id)
+    tickets.verification.verify_caller(store, agent=agent, organization_id=org_id, claim=demo_claim(caller["key"]),
+                                       call_id=call_id)
 
 
 @pytest.mark.slow
@@ -142,7 +135,10 @@ async def test_the_log_keeps_failures_and_no_caller_facts(seeded, clock, monkeyp
         await sign_in(pilot, "ada", "1111")
         for caller in by_console:
             await take_call(pilot, caller)
-            await end_call(pilot, "wrap-up")
+            await end_call_keys(pilot)
+            await type_text(pilot, "wrap-up")
+            await pilot.press("enter")
+            await settle(pilot)
             clock.advance(timedelta(minutes=5))
         await settle(pilot)
     # The other callers' calls through the core, the log still attached (console runs are slow).
@@ -171,3 +167,14 @@ async def test_the_export_screen_suggests_the_desk_s_export_folder(seeded, clock
         await wait_until(pilot, lambda: isinstance(app.screen, ExportScreen), "the export screen")
         await wait_until(pilot, lambda: app.screen.query_one("#export-path").value, "a suggested path")
         assert app.screen.query_one("#export-path").value == str(folder / "deskapp-tickets-20261122-1200.csv")
+
+
+async def test_an_unknown_theme_is_named_and_the_default_kept(seeded, clock):
+    from deskapp_testing import notifications
+
+    app = make_app(seeded, clock, settings=load_settings(environ={"DESKAPP_THEME": "no-such-theme"}))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.theme == "textual-dark"
+        assert "theme: 'no-such-theme' is not a theme (environment (DESKAPP_THEME))" in notifications(app)
+    assert not state_file().exists()  # nothing chosen, nothing remembered

@@ -37,7 +37,7 @@ async def test_search_a_ticket_number_from_inside_a_call(seeded, clock):
         await type_text(pilot, ticket_ref(tid).lower())
         await pilot.press("enter")
         await wait_until(pilot, lambda: _options(app) == [f"ticket:{tid}"], "the ticket")
-        assert "Taken as ticket number: 1 tickets" in screen_text(app, "#search-note")
+        assert "Taken as ticket number: 1 ticket." in screen_text(app, "#search-note")
         await pilot.press("down", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, TicketScreen), "the ticket screen")
         assert app.screen.ticket_id == tid
@@ -72,7 +72,7 @@ async def test_search_an_organization_then_its_tickets_and_a_caller(seeded, cloc
         field.value = ""
         await type_text(pilot, "x@")
         await pilot.press("enter")
-        await wait_until(pilot, lambda: "search: not a valid user ID (V-3)" in screen_text(app, "#search-note"),
+        await wait_until(pilot, lambda: "Search: not a valid user ID (V-3)" in screen_text(app, "#search-note"),
                          "the refusal")
 
 

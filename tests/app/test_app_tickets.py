@@ -152,3 +152,4 @@ async def test_my_tickets_page_by_fifty_and_filter(seeded, clock):
         await pilot.press("down", "enter")  # the first status: open
         await settle(pilot)
         assert table.row_count == 0 and "no tickets" in screen_text(app, "#page-info")
+

@@ -7,7 +7,9 @@ read from the database. Chromium is Debian's package (installed here when missin
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import sqlite3
 import socket
 import subprocess
 import sys
@@ -21,12 +23,6 @@ from browser import Browser, ensure_chromium
 from deskapp.screenshots import caller_values, demo_caller, VERIFY_ORDER
 from tickets.clock import SystemClock
 from tickets.demo import create_demo_store
-
-# Enter and Tab move the focus in a message the console handles after the key: the browser has
-# no way to see that (the terminal shows no focus ring), so the test gives the console this long
-# before typing into the next field, as a person does. Textual queues keys typed ahead of it into
-# the field that had the focus (noted in the report on issue 14).
-FOCUS_MOVES = 0.5
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform != "linux", reason="Debian's chromium")]
 
@@ -82,17 +78,20 @@ def served(tmp_path):
         store.dispose()
 
 
-async def wait_for_row(store, sql: str, timeout: float = 30.0):
-    from sqlalchemy import text
+async def wait_for_row(store, sql: str, timeout: float = 30.0, page=None):
+    """The first row of `sql`, read afresh from the served database file until there is one."""
+    from sqlalchemy.engine import make_url
 
+    path = make_url(store.engine.url).database
     deadline = time.monotonic() + timeout
     while True:
-        with store.read() as session:
-            row = session.execute(text(sql)).first()
+        with contextlib.closing(sqlite3.connect(path)) as connection:
+            row = connection.execute(sql).fetchone()
         if row is not None:
             return row
         if time.monotonic() > deadline:
-            raise AssertionError(f"nothing in the database for: {sql}")
+            shown = " ".join(page.screen.split())[-1500:] if page is not None else ""
+            raise AssertionError(f"nothing in the database for: {sql}; the tab last drew: {shown}")
         await asyncio.sleep(0.2)
 
 
@@ -108,7 +107,7 @@ async def test_a_browser_tab_signs_in_takes_a_call_and_files_a_ticket(chromium, 
         await page.focus_terminal()
         await page.type("ada")
         await page.press("enter")
-        await asyncio.sleep(FOCUS_MOVES)
+        await page.settle()
         await page.type("1111")
         # Enter signs in once the tab's console has opened the database (until then the
         # button is greyed out and the PIN stays typed): press it again until it has.
@@ -135,25 +134,28 @@ async def test_a_browser_tab_signs_in_takes_a_call_and_files_a_ticket(chromium, 
                 continue
             await page.type(values[field])
             await page.press("tab")
-            await asyncio.sleep(FOCUS_MOVES)
+            await page.settle()
         page.mark()
         await page.press("ctrl+s")
-        await wait_for_row(store, "SELECT id FROM verification_attempt WHERE passed")
+        await wait_for_row(store, "SELECT id FROM verification_attempt WHERE passed", page=page)
         await page.wait_for("SUB-0003")
 
         page.mark()
         await page.press("enter")  # SUB-0003
-        await asyncio.sleep(FOCUS_MOVES)
+        await page.settle()
         await page.press("enter")  # end-of-term cancellation
         await page.wait_for("Effective date")
+        await page.settle()
         await page.type(" ")  # tick the one checklist item
+        await page.settle()
         await page.press("ctrl+s")
-        await page.wait_for("File")
+        await page.wait_for("File the ticket?")
         await page.type("y")
         row = await wait_for_row(
             store,
             "SELECT t.kind, t.status, s.ref, a.name FROM ticket t JOIN subscription s ON s.id = t.subscription_id "
             "JOIN agent a ON a.id = t.filed_by_id",
+            page=page,
         )
     assert tuple(row) == ("cancel_end_of_term", "open", "SUB-0003", "ada")
     assert time.monotonic() - started < 90

@@ -68,7 +68,26 @@ async def test_a_closed_screen_stops_watching(seeded, clock, agents):
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, ReviewQueueScreen), what="the queue")
         screen = app.screen
-        await wait_until(pilot, lambda: any(w.group == "live" for w in screen.workers), what="the watcher")
+        await wait_until(pilot, lambda: screen._feed is not None, what="the feed")
+        feed = screen._feed
         await pilot.press("escape")
-        await wait_until(pilot, lambda: not any(w.group == "live" and w.is_running for w in app.workers),
-                         timeout=3, what="the watcher to end")
+        await wait_until(pilot, lambda: screen._feed is None, timeout=3, what="the feed to close")
+        with pytest.raises(Exception):  # its connection is closed
+            feed.token()
+
+
+def test_a_live_reload_keeps_the_ticket_being_looked_at_in_its_place():
+    from datetime import UTC, datetime, timedelta
+    from types import SimpleNamespace
+
+    from deskapp.live import keep_in_view
+    from tickets.queries import TicketPage
+
+    t0 = datetime(2026, 11, 22, 12, tzinfo=UTC)
+    first, decided, new = (SimpleNamespace(id=i, created_at=t0 + timedelta(minutes=i)) for i in (1, 2, 3))
+    before = TicketPage(rows=(first, decided), next_cursor=None)
+    after = TicketPage(rows=(first, new), next_cursor=None)  # 2 was decided, 3 was filed
+    assert [r.id for r in keep_in_view(after, before, 2).rows] == [1, 2, 3]
+    assert keep_in_view(after, before, 1) is after  # still waiting: nothing to keep
+    assert keep_in_view(after, before, None) is after  # nothing highlighted
+    assert [r.id for r in keep_in_view(after, None, 2).rows] == [1, 3]  # never shown: nothing to keep

@@ -136,21 +136,23 @@ async def test_the_default_export_file_is_in_the_export_folder_not_the_current_d
     """Issue 11: the export folder is deskapp.paths.default_export_dir(), created on demand."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     file_expedited(store, agents["ada"])
-    app = DeskApp(store=store, clock=clock)
+    app = make_app(store, clock)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_export(pilot, "linus")
         folder = tmp_path / "data" / "deskapp" / "exports"
         assert screen.query_one("#export-path").value == str(folder / "deskapp-tickets-20261122-1200.csv")
         await pilot.press("ctrl+s")  # the default as it stands
         await wait_until(pilot, lambda: "1 tickets written to" in text_of(app, "#export-result"))
-    assert [p.name for p in folder.iterdir()] == ["deskapp-tickets-20261122-1200.csv"]
+    # The export and its audit anchor beside it (tickets.export_run: FILE.anchor).
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "deskapp-tickets-20261122-1200.csv", "deskapp-tickets-20261122-1200.csv.anchor"]
     assert oct(folder.stat().st_mode & 0o777) == oct(0o700)
     assert not list(tmp_path.glob("*.csv"))  # the tests run in tmp_path: nothing in the current directory
 
 
 async def test_a_path_under_an_unknown_users_home_is_refused_at_the_field(store, clock, agents):
     """Issue 11: `~nosuchuser/x.csv` ended the app with WorkerFailed."""
-    app = DeskApp(store=store, clock=clock)
+    app = make_app(store, clock)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_export(pilot, "linus")
         await pilot.press("tab", "tab", "tab", "tab", "tab", "tab")

@@ -9,7 +9,7 @@ from sqlmodel import col, select
 
 from deskapp_testing import demo_claim, make_app, sign_in_as, text_of, wait_until
 from tickets.agents import list_agents
-from tickets.demo import DEMO_CALLERS
+from tickets.demo import DEMO_AGENTS, DEMO_CALLERS
 from tickets.models import AuditEvent, Organization
 from tickets.verification import locked_organizations, lockout_status, verify_caller
 
@@ -108,19 +108,21 @@ async def test_an_agent_locked_out_of_signing_in_is_listed_and_unlocked(store, c
     assert locked_until(store, agents["grace"].id) is not None
     app = make_app(store, clock)
     async with app.run_test(size=SIZE) as pilot:
-        await sign_in(pilot, "linus")
+        await sign_in_as(pilot, "linus")
         await pilot.press("l")
         await wait_until(pilot, lambda: isinstance(app.screen, LockoutsScreen))
         table = app.screen.query_one("#lockouts-table", DataTable)
         await wait_until(pilot, lambda: table.row_count == 1)
         assert table.get_row_at(0) == ["agent", f"{agents['grace'].display_name} (grace)", "2026-11-22 12:15 UTC", "5"]
+        assert "1 agent locked out of signing in (5 wrong PINs)" in text_of(app)
         await pilot.press("u")
         await wait_until(pilot, lambda: app.screen.query("#prompt_text"))
         assert "Unlock agent" in text_of(app)
         await pilot.press(*"She forgot her new PIN", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, LockoutsScreen) and table.row_count == 0)
     assert locked_until(store, agents["grace"].id) is None
-    assert authenticate(store, name="grace", pin=PINS["grace"]).name == "grace"
+    pin = next(pin for name, _display, _role, pin in DEMO_AGENTS if name == "grace")
+    assert authenticate(store, name="grace", pin=pin).name == "grace"
     with store.read() as session:
         event = session.exec(select(AuditEvent).where(AuditEvent.action == "agent.unlocked")).one()
     assert event.actor == "linus" and event.details == {"reason": "She forgot her new PIN"}

@@ -63,6 +63,7 @@ GUARD_STATEMENTS = {
     "delete the head": "DELETE FROM audit_head",
     "truncate the head": "TRUNCATE audit_head",
     "truncate the events": "TRUNCATE audit_event",
+    "wipe sign-in failures": "DELETE FROM agent_sign_in",
 }
 
 

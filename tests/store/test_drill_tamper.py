@@ -1,7 +1,7 @@
 """Tamper drill, short (A-1): every rewrite of issue 13 on each engine is detected with an anchor
 kept outside the database, or refused outright for the application role on PostgreSQL.
 
-The full drill (every tamper also as the application role) is `.venv/bin/python tests/drills/tamper.py`.
+The full drill, with its table for README, is `.venv/bin/python tests/drills/tamper.py`.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import pytest
 
 from drills import tamper
-from drills.common import full_scale
 
 
 @pytest.fixture
@@ -39,11 +38,8 @@ def test_a1_each_tamper_is_detected_with_an_anchor(store_url, backend, fresh_url
         assert "ticket 2" in outcome.plain  # no anchor needed: the row does not match its history
 
 
-APP_ROLE_TAMPERS = tamper.TAMPERS if full_scale() else ("cut_tail", "edit_last", "forge_approval")
-
-
 @pytest.mark.store  # PostgreSQL only: roles are PostgreSQL's (on SQLite the anchors are the defence)
-@pytest.mark.parametrize("name", APP_ROLE_TAMPERS)
+@pytest.mark.parametrize("name", tamper.TAMPERS)
 def test_a1_the_application_role_is_refused_every_rewrite(postgres_database, name):
     postgres_database.reset()
     outcome = tamper.run_one(postgres_database.url, "postgresql", name, as_app=True)
@@ -56,7 +52,9 @@ def test_a1_the_application_role_is_refused_every_rewrite(postgres_database, nam
         assert "A-1: the audit head moves only forward" in reasons
         assert 'permission denied to set parameter "session_replication_role"' in reasons
         assert outcome.result == "refused" and outcome.anchored == "passes"
-    elif name == "forge_approval":
+    elif name == "forge_approval":  # the application may append and update tickets: verify catches it
         assert outcome.result == "detected" and "V-8" in outcome.plain
+    elif name == "silent_approval":
+        assert outcome.result == "detected" and "changed without an event" in outcome.plain
     else:
         assert outcome.result == "refused"

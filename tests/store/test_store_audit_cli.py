@@ -124,6 +124,7 @@ def test_db_roles_prints_the_sql_and_refuses_sqlite(store, capsys):
     assert code == 0
     assert 'GRANT SELECT, INSERT ON TABLE "audit_event" TO desk_app;' in out
     assert 'GRANT SELECT, UPDATE (seq, hash) ON TABLE "audit_head" TO desk_app;' in out
+    assert 'GRANT SELECT, INSERT, UPDATE (outcome) ON TABLE "agent_sign_in" TO desk_app;' in out
     assert 'ALTER TABLE "audit_event" OWNER TO desk_owner;' in out
     assert "TRUNCATE" not in out and "DELETE ON TABLE \"audit_event\"" not in out
     assert main(["db", "roles", "--app", "Robert'); DROP", "--db", _url(store)]) == 1

@@ -24,15 +24,21 @@ def _one_line(capsys) -> str:
 
 
 def test_a_schema_from_a_newer_deskapp_says_install_it(store, capsys):
+    from tickets.schema import head_revision
+
     with store.engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = '0099'"))
-    for command in (["agents", "list"], ["db", "upgrade"], ["audit", "verify"]):
-        assert main([*command, "--db", _url(store)]) == 1
-        err = _one_line(capsys)
-        assert "upgraded by a newer deskapp (schema 0099" in err and "install" in err, err
-        assert "run `deskapp db upgrade`" not in err
-    assert main(["db", "current", "--db", _url(store)]) == 1
-    assert "upgraded by a newer deskapp: install it" in capsys.readouterr().out
+    try:
+        for command in (["agents", "list"], ["db", "upgrade"], ["audit", "verify"]):
+            assert main([*command, "--db", _url(store)]) == 1
+            err = _one_line(capsys)
+            assert "upgraded by a newer deskapp (schema 0099" in err and "install" in err, err
+            assert "run `deskapp db upgrade`" not in err
+        assert main(["db", "current", "--db", _url(store)]) == 1
+        assert "upgraded by a newer deskapp: install it" in capsys.readouterr().out
+    finally:  # the PostgreSQL test database is shared by the session: put its revision back
+        with store.engine.begin() as connection:
+            connection.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": head_revision()})
 
 
 def test_no_database_file_creates_nothing(tmp_path, capsys):

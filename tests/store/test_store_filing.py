@@ -293,7 +293,7 @@ def test_each_ticket_value_is_stored_once_and_migration_0004_moves_old_copies(di
     assert detail.consequences["effective_date"] == "2026-12-01" == detail.row.effective_date
     assert detail.consequences["data_deletion_date"] == "2027-03-01" == detail.data_deletion_date
 
-    downgrade(store.engine, "-1")  # before 0004: as tickets were stored, copies in the documents
+    downgrade(store.engine, "0004-1")  # before 0004: as tickets were stored, copies in the documents
     old = row()
     assert old.fields["requested_date"] == "2026-12-01" and old.fields["reason"] == "moving to another provider"
     assert old.consequences["effective_date"] == "2026-12-01"

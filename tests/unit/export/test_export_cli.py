@@ -207,6 +207,24 @@ def test_a_regular_file_is_replaced_whole(store, desk, monkeypatch, tmp_path):
     assert _leftovers(tmp_path) == []
 
 
+def test_a1_on_a_read_only_database_no_record_leaves(tmp_path, capsys):
+    """Issue 13: the export.started event is written before the first record, so an export
+    that cannot be recorded writes nothing (it used to write every record, then fail)."""
+    from tickets.schema import upgrade
+    from tickets.store import Store
+
+    path = tmp_path / "desk.db"
+    store = Store.from_url(f"sqlite:///{path}", create=True)
+    upgrade(store.engine)
+    desk = small_desk(store)
+    desk_ticket(store, desk, 0)
+    store.dispose()
+    code = main(["export", "--format", "jsonl", "--db", f"sqlite:///file:{path}?mode=ro&uri=true"])
+    out, err = capsys.readouterr()
+    assert code == 1 and out == ""
+    assert "attempt to write a readonly database" in err
+
+
 def test_without_db_the_export_reads_the_consoles_database_and_never_creates_one(
         store, desk, monkeypatch, capsys, tmp_path):
     """Issue 11: no --db means the console's database (DESKAPP_DATABASE_URL, else the user's data
