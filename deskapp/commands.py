@@ -29,6 +29,10 @@ class ScreenCommands(Provider):
             binding = active.binding
             if not active.enabled or not binding.description or binding.system:
                 continue
+            if active.node is not self.screen and active.node is not self.app:
+                continue  # a focused widget's keys (Up, Down, Home ...) are not the desk's actions
+            if not _declared_by_the_desk(active.node, binding):
+                continue  # Textual's own (focus next, copy, quit): after the desk's, as system commands
             if binding.action in ("command_palette", "app.command_palette"):
                 continue
             if binding.action in seen or binding.description in seen:
@@ -37,6 +41,7 @@ class ScreenCommands(Provider):
             display = binding.key_display or self.app.get_key_display(binding)
             help_text = f"{binding.tooltip} ({display})" if binding.tooltip else f"key: {display}"
             found.append((binding.description, help_text, binding.action, active.node))
+        found.sort(key=lambda action: action[3] is self.app)  # the screen's own first, then End call
         return found
 
     def _runner(self, action: str, node: object):
@@ -62,3 +67,12 @@ class ScreenCommands(Provider):
             score = matcher.match(command.title)
             if score > 0:
                 yield Hit(score, matcher.highlight(command.title), command.callback, help=command.help)
+
+
+def _declared_by_the_desk(node: object, binding) -> bool:
+    """Whether `binding` comes from a deskapp class's BINDINGS (not Textual's App or Screen)."""
+    for cls in type(node).__mro__:
+        for declared in cls.__dict__.get("BINDINGS", ()):
+            if getattr(declared, "action", None) == binding.action:
+                return not cls.__module__.startswith("textual")
+    return False
