@@ -38,8 +38,10 @@ class AccountScreen(DeskScreen):
         Binding("escape", "back", "Back", id="back", tooltip="Back to the call (search); the account stays open"),
         *(Binding(key, f"file('{kind}')", words, id=f"file_{kind}", tooltip=f"{desk_words} for this subscription")
           for key, kind, words, desk_words in KIND_KEYS),
-        Binding("o", "app.organization_tickets", "Org tickets", id="org_tickets", tooltip="This organization's tickets"),
-        Binding("t", "app.my_tickets", "My tickets", id="my_tickets", tooltip="The tickets you filed"),
+        # Listed in ctrl+p, not the footer: at 80 columns the footer keeps the kinds allowed.
+        Binding("o", "app.organization_tickets", "Org tickets", id="org_tickets", show=False,
+                tooltip="This organization's tickets"),
+        Binding("t", "app.my_tickets", "My tickets", id="my_tickets", show=False, tooltip="The tickets you filed"),
         Binding("f5", "reload", "Reload", id="reload", show=False, tooltip="Read the account again"),
     ]
 
