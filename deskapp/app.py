@@ -12,9 +12,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import sys
+from functools import partial
+
 from textual import events, work
 from textual.app import App
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
@@ -32,6 +36,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from tickets.clock import Clock
     from tickets.store import Store
 
+
+# Leaving during a call (ctrl+q, sign-out, the terminal closed) ends it with this note (issue 11).
+AUTO_WRAP_UP = "Ended automatically: the agent left the console during the call."
+AUTO_END_TEXT = "The call in progress ends now, with an automatic wrap-up note in the record."
 
 # The supervisors' screens, by the name of their `open_` action (imported when opened).
 SUPERVISOR_SCREENS = ("review", "lockouts", "dashboard", "export")
@@ -54,7 +62,8 @@ class DeskApp(App[None]):
     TITLE = "deskapp"
     SUB_TITLE = "not signed in"
     CSS_PATH = "deskapp.tcss"
-    COMMANDS = App.COMMANDS | {ScreenCommands}
+    # One provider: the screen's own actions in the desk's words first, then Textual's (issue 11).
+    COMMANDS = {ScreenCommands}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
         Binding(
@@ -237,10 +246,69 @@ class DeskApp(App[None]):
             else:
                 self.notify("The review queue is for supervisors.", severity="warning")
 
+    # --- leaving safely: sign-out and quit ask first; a call open then ends with a note -------
+
     def action_sign_out(self) -> None:
-        if self.call is not None:
-            self.notify("End the call first (ctrl+g).", severity="warning")
+        from deskapp.screens.confirm import ConfirmScreen
+
+        if self.agent is None or isinstance(self.screen, ConfirmScreen):
             return
+        body = (AUTO_END_TEXT if self.call is not None else "You sign in again with your name and PIN.")
+        self.push_screen(ConfirmScreen("Sign out?", body, yes="Sign out"), callback=partial(self._answered, "sign_out"))
+
+    async def action_quit(self) -> None:
+        """ctrl+q: at once between calls; during a call, asks first and ends the call."""
+        from deskapp.screens.confirm import ConfirmScreen
+
+        if self.call is None:
+            self.exit()
+            return
+        if isinstance(self.screen, ConfirmScreen):
+            return
+        self.push_screen(ConfirmScreen("Quit during a call?", AUTO_END_TEXT, yes="End the call and quit"),
+                         callback=partial(self._answered, "quit"))
+
+    def _answered(self, then: str, yes: bool | None) -> None:
+        if yes:  # once the dialog has gone: leaving pops and switches screens itself
+            self.call_later(self._leave, then)
+
+    def _leave(self, then: str) -> None:
+        call = self.call
+        if call is not None and call.call_id is not None and self.store is not None and self.agent is not None:
+            self.end_call_automatically(call.call_id, then)
+        else:
+            self._after_leaving(then)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="end-call")
+    def end_call_automatically(self, call_id: int, then: str) -> None:
+        from tickets.verification import end_call
+
+        end_call(self.store, self.agent, call_id, AUTO_WRAP_UP)
+        self.call_from_thread(self._after_leaving, then)
+
+    def _after_leaving(self, then: str) -> None:
+        if self.call is not None:
+            self.close_call()
+        if then == "quit":
+            self.exit()
+        else:
+            self._sign_out()
+
+    def end_call_on_exit(self) -> None:
+        """After the console has stopped (the terminal closed, a signal): a call still open is
+        ended in the store with the automatic wrap-up note and its audit event."""
+        call, store, agent = self.call, self.store, self.agent
+        if call is None or call.call_id is None or store is None or agent is None:
+            return
+        from tickets.verification import end_call
+
+        try:
+            end_call(store, agent, call.call_id, AUTO_WRAP_UP)
+        except Exception as error:  # the database is gone too: say so in one line
+            print(f"deskapp: call {call.call_id} could not be ended: {type(error).__name__}", file=sys.stderr)
+        self.call = None
+
+    def _sign_out(self) -> None:
         self.agent = None
         desk.stop_notices(self)
         self.title = self.TITLE
@@ -255,7 +323,9 @@ class DeskApp(App[None]):
         if action.startswith("open_") and action.removeprefix("open_") in SUPERVISOR_SCREENS:
             return bool(self.agent is not None and self.agent.is_supervisor)
         if action == "end_call":
-            return self.call is not None and not isinstance(self.screen, ModalScreen)
+            # Offered in the command palette too (a modal of its own), not on the dialogs.
+            screen = self.screen
+            return self.call is not None and (not isinstance(screen, ModalScreen) or isinstance(screen, CommandPalette))
         if action == "search":
             return self.agent is not None and not isinstance(self.screen, ModalScreen)
         return True

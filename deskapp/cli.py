@@ -48,7 +48,9 @@ def cmd_console(args) -> int:
     from deskapp.factory import make_app
 
     start = "review" if args.command == "review" else None
-    make_app(settings=settings, demo=getattr(args, "demo", False), start=start).run()
+    app = make_app(settings=settings, demo=getattr(args, "demo", False), start=start)
+    app.run()
+    app.end_call_on_exit()  # the terminal closed during a call: end it in the store (issue 11)
     return 0
 
 

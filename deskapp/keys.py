@@ -30,15 +30,12 @@ from typing import TYPE_CHECKING, Protocol
 
 from textual import events
 from textual.message_pump import MessagePump
-from textual.widgets import Footer, Header
+from textual.widgets import Footer
 from textual.widgets._toast import ToastRack
 from textual.worker import WorkerState
 
 if TYPE_CHECKING:  # pragma: no cover
-    from collections.abc import Iterator
-
     from textual.app import App
-    from textual.widget import Widget
 
 # Workers that run beside the agent's typing and never move the focus or the screen: the
 # database opening (sign-in waits for it only where it must, see SignInScreen.key_must_wait),
@@ -50,7 +47,7 @@ SLOW_POLL_SECONDS = 0.01  # waiting for a worker or the database: nothing moves 
 RUNNING = (WorkerState.PENDING, WorkerState.RUNNING)
 # Widgets that only show things: their redraws (the footer recomposes on every focus move)
 # never decide where a key goes, so keys do not wait for them.
-IGNORED = (Footer, Header, ToastRack)
+IGNORED = (Footer, ToastRack)
 
 TypedEvent = events.Key | events.Paste
 
@@ -153,7 +150,7 @@ class TypeAhead:
             return "messages"
         if any(not isinstance(sender, IGNORED) for _callback, sender in screen._callbacks):
             return "messages"
-        if any(not node.is_mounted or _busy(node) for node in _key_nodes(screen)):
+        if _unsettled(screen):
             return "messages"
         if self._worker_running():
             return "worker"
@@ -187,12 +184,15 @@ def _busy(pump: MessagePump) -> bool:
     return bool(_queued(pump) or pump._next_callbacks)
 
 
-def _key_nodes(screen) -> Iterator[Widget]:
-    """Every widget of the screen except those that only show things (IGNORED) and their parts."""
-    stack = list(reversed(screen._nodes))
+def _unsettled(screen) -> bool:
+    """A widget of the screen not mounted yet, or one with messages waiting. Widgets that only
+    show things (IGNORED) and their parts must be mounted too (a title set before the header
+    has composed fails), but their redraws are not waited for."""
+    stack = [(node, False) for node in reversed(screen._nodes)]
     while stack:
-        node = stack.pop()
-        if isinstance(node, IGNORED):
-            continue
-        yield node
-        stack.extend(reversed(node._nodes))
+        node, shown_only = stack.pop()
+        shown_only = shown_only or isinstance(node, IGNORED)
+        if not node.is_mounted or (not shown_only and _busy(node)):
+            return True
+        stack.extend((child, shown_only) for child in reversed(node._nodes))
+    return False

@@ -220,7 +220,7 @@ async def _filed_expedited(pilot: Pilot) -> None:
 
 async def tickets(pilot: Pilot) -> None:
     await _filed_expedited(pilot)
-    await pilot.press("m")
+    await pilot.press("t")  # my tickets (m files a migration on the account)
 
 
 async def ticket_view(pilot: Pilot) -> None:

@@ -19,14 +19,29 @@ from deskapp.widgets.format import (
 from deskapp.widgets.hanging import hang
 
 RESOURCES = "unsubscribe_resource"
+# One key per ticket kind (issue 11): (key, kind, footer words, the desk's words in ctrl+p).
+# None of them means anything else on another screen (home: n t s r l d x).
+KIND_KEYS = (
+    ("e", "cancel_end_of_term", "End of term", "File an end-of-term cancellation"),
+    ("c", "cancel_early", "Early", "File an early cancellation"),
+    ("p", "expedited_deprovisioning", "Expedite", "File an expedited deprovisioning"),
+    ("m", "migration_on_premises", "Migrate", "File a migration to on-premises"),
+    ("v", "reversal", "Reverse", "File a 30-day reversal"),
+    ("i", "ims_cancellation", "IMS", "File an Internet Marketing cancellation"),
+    ("u", RESOURCES, "Unsubscribe", "File an unsubscription of renewal resources"),
+)
 
 
 class AccountScreen(DeskScreen):
     SUB_TITLE = "Account"
     BINDINGS = [
         Binding("escape", "back", "Back", id="back", tooltip="Back to the call (search); the account stays open"),
-        Binding("o", "app.organization_tickets", "Org tickets", id="org_tickets", tooltip="This organization's tickets"),
-        Binding("m", "app.my_tickets", "My tickets", id="my_tickets", tooltip="The tickets you filed"),
+        *(Binding(key, f"file('{kind}')", words, id=f"file_{kind}", tooltip=f"{desk_words} for this subscription")
+          for key, kind, words, desk_words in KIND_KEYS),
+        # Listed in ctrl+p, not the footer: at 80 columns the footer keeps the kinds allowed.
+        Binding("o", "app.organization_tickets", "Org tickets", id="org_tickets", show=False,
+                tooltip="This organization's tickets"),
+        Binding("t", "app.my_tickets", "My tickets", id="my_tickets", show=False, tooltip="The tickets you filed"),
         Binding("f5", "reload", "Reload", id="reload", show=False, tooltip="Read the account again"),
     ]
 
@@ -93,6 +108,7 @@ class AccountScreen(DeskScreen):
         if account.subscriptions:
             subs.highlighted = min(self._selected, len(account.subscriptions) - 1)
             self._show_subscription(account.subscriptions[subs.highlighted])
+        self.refresh_bindings()
 
     def _show_subscription(self, view) -> None:
         f = view.facts
@@ -153,6 +169,24 @@ class AccountScreen(DeskScreen):
         view = self._current()
         if view is not None:
             self._show_subscription(view)
+        self.refresh_bindings()  # the footer names the kinds this subscription allows
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "file":
+            return self._allowed(str(parameters[0])) if parameters else False
+        return True
+
+    def _allowed(self, kind: str) -> bool:
+        view = self._current() if self.is_mounted else None
+        if view is None:
+            return False
+        if kind == RESOURCES:
+            return any(d.allowed for _, d in view.resources)
+        return any(d.allowed for d in view.decisions if d.kind.value == kind)
+
+    def action_file(self, kind: str) -> None:
+        """One key per kind: the form for the highlighted subscription (as Enter on the kind)."""
+        self._open(kind)
 
     @on(OptionList.OptionSelected, "#subscriptions")
     def _to_kinds(self) -> None:
@@ -160,12 +194,16 @@ class AccountScreen(DeskScreen):
 
     @on(OptionList.OptionSelected, "#kinds")
     def _open_form(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id is not None:
+            self._open(event.option.id)
+
+    def _open(self, kind: str) -> None:
         from deskapp.screens.ticket_form import TicketFormScreen
 
         view = self._current()
-        if view is None or event.option.id is None:
+        if view is None:
             return
-        if event.option.id == RESOURCES:
+        if kind == RESOURCES:
             if not any(d.allowed for _, d in view.resources):
                 reasons = "; ".join(str(r) for _, d in view.resources for r in d.reasons)
                 self.notify(f"Refused: {reasons}", title="Unsubscribe renewal resources", severity="warning",
@@ -173,7 +211,7 @@ class AccountScreen(DeskScreen):
                 return
             self.app.push_screen(TicketFormScreen(view.facts.ref, RESOURCES))
             return
-        decision = next((d for d in view.decisions if d.kind.value == event.option.id), None)
+        decision = next((d for d in view.decisions if d.kind.value == kind), None)
         if decision is None:
             return
         if not decision.allowed:

@@ -19,7 +19,8 @@ class HomeScreen(DeskScreen):
     BINDINGS = [
         Binding("n", "app.new_call", "New call", id="new_call", tooltip="Take a call: find and verify the caller"),
         Binding("t", "app.my_tickets", "My tickets", id="my_tickets", tooltip="The tickets you filed"),
-        Binding("o", "app.sign_out", "Sign out", id="sign_out", tooltip="Sign out of the console"),
+        # `s`, not `o`: `o` is the organization's tickets on the account view (issue 11).
+        Binding("s", "app.sign_out", "Sign out", id="sign_out", tooltip="Sign out of the console (asks first)"),
         Binding("r", "app.open_review", "Review", id="review", tooltip="Tickets waiting for a supervisor (X-2, V-8)",
                 group=SUPERVISOR_KEYS),
         Binding("l", "app.open_lockouts", "Lockouts", id="lockouts", tooltip="Organizations locked for verification (V-5)",
@@ -53,7 +54,7 @@ class HomeScreen(DeskScreen):
         if agent is not None and agent.is_supervisor:
             keys += [("r", "review queue"), ("l", "lockouts"), ("d", "dashboard"), ("x", "export")]
         keys += [("ctrl+f", "search: ticket, organization, caller (any screen)"), ("ctrl+p", "every command"),
-                 ("o", "sign out")]
+                 ("s", "sign out")]
         self.query_one("#home-keys", Static).update(
             Content("\n").join(Content.assemble((f"  {k:<7}", "bold $text-primary"), what) for k, what in keys)
         )

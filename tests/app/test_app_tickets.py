@@ -88,7 +88,7 @@ async def test_start_and_resolve_an_open_ticket(seeded, clock):
         await take_call(pilot, demo_caller("d365-ims-campaign-admin"))
         await open_form(pilot, "SUB-0001", "ims_cancellation")
         await file_from_form(pilot, 2)
-        await pilot.press("m")  # my tickets
+        await pilot.press("t")  # my tickets (t on every screen, issue 11)
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)

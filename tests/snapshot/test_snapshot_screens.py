@@ -81,7 +81,7 @@ def test_ticket_view(snap_compare, seeded_app):
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
-        await pilot.press("m")
+        await pilot.press("t")  # my tickets
         await settle(pilot)
         await pilot.press("enter")
         await still(pilot)
