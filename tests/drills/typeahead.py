@@ -7,9 +7,12 @@ Each session is a fresh `deskapp --demo` (the demo database is made anew at each
 in by one burst; it takes six calls, one per ticket kind, each in three bursts that cross screen
 changes and database workers (tests/terminal/desk_terminal.py). Expedited deprovisioning and
 the end-of-term cancellation take turns on SUB-0003 (one open cancellation per subscription,
-C-9). After each session every ticket is read from the database: its kind, subscription and
-the texts typed. A key is misrouted or lost when a field on screen or in a ticket differs from
-what was typed (characters not in common), or when a step's screen never shows.
+C-9); a session with the expedited deprovisioning then reviews it as a supervisor would: sign
+out, sign in as linus, record the callback with a note and approve (X-2, V-8), in bursts too.
+After each session every ticket is read from the database: its kind, subscription and the texts
+typed, and the reviewed one approved by linus with his callback and the note. A key is misrouted
+or lost when a field on screen or in a ticket differs from what was typed (characters not in
+common), or when a step's screen never shows.
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ for extra in (TESTS, TESTS / "terminal"):
     if str(extra) not in sys.path:
         sys.path.insert(0, str(extra))
 
-from desk_terminal import EXPEDITED, TAB, ENTER, DeskTerminal, calls, check_ticket, run_call  # noqa: E402
+from desk_terminal import (  # noqa: E402
+    ENTER, EXPEDITED, TAB, DeskTerminal, calls, check_review, check_ticket, run_call, run_review,
+)
 from drills.common import Figures  # noqa: E402
 
 BURNER = "while True: pass"
@@ -40,32 +45,38 @@ def session_calls(index: int, now: datetime):
     return chosen
 
 
-def run_session(workdir: Path, index: int, rng: random.Random, log=print) -> tuple[int, int, list[str], int]:
-    """One console session: returns (calls, keys, problems, keys missed)."""
+def run_session(workdir: Path, index: int, rng: random.Random, log=print) -> tuple[int, int, list[str], int, int]:
+    """One console session: returns (calls, keys, problems, keys missed, reviews); a review
+    counts as a call."""
     from tickets.store import Store
 
     now = datetime.now(UTC)
     problems: list[str] = []
     with DeskTerminal.demo(workdir / f"session-{index}") as desk:
         if not desk.wait_for("Sign in to the cancellations desk", timeout=60):
-            return 0, 0, [f"session {index}: the sign-in screen never showed"], 1
+            return 0, 0, [f"session {index}: the sign-in screen never showed"], 1, 0
         keys = desk.type("ada", TAB, "1111", ENTER, rng=rng)  # typed while the database opens
         if not desk.wait_for("Ready for the next call", timeout=60):
-            return 0, keys, [f"session {index}: sign-in burst did not sign in:\n{desk.text()}"], 1
-        results = [run_call(desk, call, rng, now) for call in session_calls(index, now)]
+            return 0, keys, [f"session {index}: sign-in burst did not sign in:\n{desk.text()}"], 1, 0
+        chosen = session_calls(index, now)
+        results = [run_call(desk, call, rng, now) for call in chosen]
+        reviews = [run_review(desk, rng)] if EXPEDITED in chosen else []
         store = Store.from_url(desk.database_url)
         try:
             seen: set[int] = set()
             for result in results:
                 check_ticket(store, result.call, result, seen)
+            for review in reviews:
+                check_review(store, review)
         finally:
             store.dispose()
+    results += reviews
     for result in results:
         problems += [f"session {index}: {p}" for p in result.problems]
     missed = sum(r.missed for r in results)
     keys += sum(r.keys for r in results)
-    log(f"session {index}: {len(results)} calls, {keys} keys, {missed} missed")
-    return len(results), keys, problems, missed
+    log(f"session {index}: {len(results)} calls ({len(reviews)} review), {keys} keys, {missed} missed")
+    return len(results), keys, problems, missed, len(reviews)
 
 
 def run(workdir: Path, calls_wanted: int = 54, burners: int = 2, seed: int = 1, log=print) -> Figures:
@@ -73,12 +84,12 @@ def run(workdir: Path, calls_wanted: int = 54, burners: int = 2, seed: int = 1, 
     started = time.monotonic()
     rng = random.Random(seed)
     sessions = max(1, -(-calls_wanted // 6))
-    keys = missed = loaded_calls = 0
+    keys = missed = loaded_calls = reviewed = 0
     for index in range(sessions):
         loaded = index >= sessions // 2
         burning = [subprocess.Popen([sys.executable, "-c", BURNER]) for _ in range(burners if loaded else 0)]
         try:
-            done, typed, problems, lost = run_session(workdir, index, rng, log=log)
+            done, typed, problems, lost, reviews = run_session(workdir, index, rng, log=log)
         finally:
             for process in burning:
                 process.kill()
@@ -87,11 +98,13 @@ def run(workdir: Path, calls_wanted: int = 54, burners: int = 2, seed: int = 1, 
         loaded_calls += done if loaded else 0
         keys += typed
         missed += lost
+        reviewed += reviews
         figures.add(done, problems)
     figures.seconds = time.monotonic() - started
-    figures.notes = {"keys typed": keys, "keys misrouted or lost": missed,
+    figures.notes = {"keys typed": keys, "keys misrouted or lost": missed, "supervisor reviews": reviewed,
                      "calls on a loaded machine": f"{loaded_calls} ({burners} CPU burners)"}
-    log(f"{missed} keys misrouted or lost ({keys} keys, {figures.runs} calls, {loaded_calls} loaded)")
+    log(f"{missed} keys misrouted or lost ({keys} keys, {figures.runs} calls, {reviewed} reviews, "
+        f"{loaded_calls} loaded)")
     return figures
 
 

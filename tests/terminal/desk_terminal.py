@@ -10,6 +10,8 @@ handled, an agent's keyboard does not (issue 11).
 `run_call` types one whole call (find, verify, file one ticket kind, end the call) in three
 bursts, each crossing screen changes and database workers, and returns what was misrouted or
 lost: field values on screen that differ from what was typed, and the ticket in the database.
+`run_review` then signs out and, as a supervisor, records the callback and approves the ticket
+that needs a review (X-2, V-8); `check_review` reads the decision back from the database.
 """
 
 from __future__ import annotations
@@ -202,9 +204,15 @@ def caller_fields(caller: dict) -> list[tuple[str, str]]:
     return [(name, values[name]) for name in names]
 
 
-def field_on_screen(text: str, label: str) -> str | None:
-    """The value shown after a field label (`Label *   value`), or None when the label is not there."""
+def field_on_screen(text: str, label: str, *, dialog: bool = False) -> str | None:
+    """The value shown after a field label (`Label *   value`), or None when the label is not there.
+    With `dialog`, only inside a dialog's frame (`█  Label   value  █`), the screen behind it aside."""
     for line in text.splitlines():
+        if dialog:
+            parts = line.split("█")
+            if len(parts) < 3:
+                continue
+            line = parts[1]
         stripped = line.strip(" │")
         if stripped.startswith(label):
             rest = stripped[len(label):]
@@ -310,3 +318,65 @@ def check_ticket(store, call: Call, result: CallResult, seen: set[int]) -> None:
         missed = misses(typed, None if stored is None else str(stored))
         if missed:
             result.miss(missed, f"{call.caller}: ticket {row.ref} {name} is {stored!r}, typed {typed!r}")
+
+
+# --- the supervisor's review (X-2, V-8) ----------------------------------------------------------
+
+SUPERVISOR = ("linus", "3333", "Linus Pauling")  # README: demo sign-ins
+CALLBACK_NOTE = "caller confirmed on the number on file"
+
+
+def run_review(desk: DeskTerminal, rng: random.Random, note: str = CALLBACK_NOTE, max_gap_ms: float = 5.0,
+               supervisor: tuple[str, str, str] = SUPERVISOR) -> CallResult:
+    """From the agent's home screen, after `EXPEDITED` was filed (the only ticket waiting): sign
+    out, sign in as the supervisor, open the review queue, record the callback with `note` and
+    approve, in four bursts. The note is checked in its dialog field as it shows."""
+    name, pin, _ = supervisor
+    result = CallResult(EXPEDITED)
+    # 1. Sign out (it asks first), sign in, open the review queue (two screen changes, a worker).
+    result.keys += desk.type("s", "y", name, TAB, pin, ENTER, "r", rng=rng, max_gap_ms=max_gap_ms)
+    if not desk.wait_for("c Callback done", timeout=30):  # the ticket's detail is read: c is offered
+        result.miss(1, f"review: the queue did not offer the callback (c):\n{desk.text()}")
+        return result
+    # 2. The callback dialog and its note.
+    result.keys += desk.type("c", note, rng=rng, max_gap_ms=max_gap_ms)
+    desk.wait_for(re.compile(r"Note \(optional\) +" + re.escape(note)), timeout=30)  # every key handled
+    missed = misses(note, field_on_screen(desk.text(), "Note (optional)", dialog=True))
+    if missed:
+        result.miss(missed, f"review: the callback note shows differently from {note!r}:\n{desk.text()}")
+    # 3. Record it (a worker), then 4. approve and confirm (a dialog, a worker).
+    result.keys += desk.type(ENTER, rng=rng, max_gap_ms=max_gap_ms)
+    if not desk.wait_for("You can approve (a)", timeout=30):
+        result.miss(1, f"review: approval not offered after the callback:\n{desk.text()}")
+        return result
+    result.keys += desk.type("a", "y", rng=rng, max_gap_ms=max_gap_ms)
+    if not desk.wait_for(f"Approved by {supervisor[2]}", timeout=30):
+        result.miss(1, f"review: the ticket does not show as approved:\n{desk.text()}")
+    return result
+
+
+def check_review(store, result: CallResult, note: str = CALLBACK_NOTE,
+                 supervisor: tuple[str, str, str] = SUPERVISOR) -> None:
+    """The newest expedited deprovisioning in the database is approved by the supervisor, with
+    the callback recorded by them and the note as typed."""
+    from tickets.enums import TicketStatus
+    from tickets.models import Ticket
+    from tickets.queries import list_tickets, ticket_detail
+
+    rows = [r for r in list_tickets(store, limit=500).rows
+            if (r.kind.value, r.subscription_ref) == (EXPEDITED.kind, EXPEDITED.subscription)]
+    if not rows:
+        result.miss(1, "review: no expedited deprovisioning in the database")
+        return
+    row = max(rows, key=lambda r: r.id)
+    detail = ticket_detail(store, row.id)
+    with store.read() as session:
+        stored_note = session.get(Ticket, row.id).callback_note
+    shown = supervisor[2]
+    if detail.row.status is not TicketStatus.APPROVED or detail.decided_by != shown:
+        result.miss(1, f"review: {row.ref} is {detail.row.status.label}, decided by {detail.decided_by!r}")
+    if detail.callback_at is None or detail.callback_by != shown:
+        result.miss(1, f"review: {row.ref} callback at {detail.callback_at} by {detail.callback_by!r}")
+    missed = misses(note, stored_note)
+    if missed:
+        result.miss(missed, f"review: {row.ref} callback note is {stored_note!r}, typed {note!r}")

@@ -10,7 +10,10 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime
 
-from desk_terminal import CTRL_S, ENTER, TAB, DeskTerminal, calls, check_ticket, field_on_screen, run_call
+from desk_terminal import (
+    CTRL_S, ENTER, EXPEDITED, TAB, DeskTerminal, calls, check_review, check_ticket, field_on_screen, run_call,
+    run_review,
+)
 
 
 def test_sign_in_burst_typed_while_the_database_opens(tmp_path):
@@ -74,3 +77,29 @@ def test_verification_burst_after_ctrl_s_lands_on_the_account(tmp_path):
         assert desk.wait_for("M16 0BA")
         desk.type(CTRL_S, TAB, "\x1b[B", "\x1b[B", ENTER, max_gap_ms=0)
         assert desk.wait_for("Expedited deprovisioning ·"), desk.text()
+
+
+def test_supervisor_review_in_bursts_records_the_callback_and_approves(tmp_path):
+    """ada files the Fabrikam expedited deprovisioning (X-2: a second person approves, V-8: a
+    callback first); then, in bursts, sign out (asked first), sign in as linus, `r`, `c` with a
+    note, Enter, `a` `y`: the note shows in its field as typed, and the database has the ticket
+    approved by linus with his callback and that note."""
+    from tickets.store import Store
+
+    now = datetime.now(UTC)
+    rng = random.Random(8)
+    with DeskTerminal.demo(tmp_path) as desk:
+        assert desk.wait_for("Demo: sign in")
+        desk.type("ada", TAB, "1111", ENTER, rng=rng)
+        assert desk.wait_for("Ready for the next call")
+        filed = run_call(desk, EXPEDITED, rng, now)
+        result = run_review(desk, rng)
+        store = Store.from_url(desk.database_url)
+        try:
+            check_ticket(store, EXPEDITED, filed, set())
+            check_review(store, result)
+        finally:
+            store.dispose()
+    problems = filed.problems + result.problems
+    assert filed.missed + result.missed == 0, "\n".join(problems)
+    assert result.keys > 50
