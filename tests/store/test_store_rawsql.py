@@ -1,0 +1,64 @@
+"""tickets.rawsql: prebuilt SQL on the driver connection writes and reads values exactly as the
+SQLModel columns do, on both engines, inside the session's transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlmodel import select
+
+from tickets import rawsql
+from tickets.models import AuditEvent, Call
+
+_INSERT_CALL = rawsql.Sql("INSERT INTO call (agent_id, started_at) VALUES (:agent, :started)")
+_CALL_TIMES = rawsql.Sql("SELECT started_at FROM call WHERE agent_id = :agent ORDER BY id")
+_PERCENT = rawsql.Sql("SELECT '100%' || :word")
+
+
+def _agent(store):
+    from tickets.agents import create_agent
+
+    return create_agent(store, name="ada", display_name="Ada", role="agent", pin="1234")
+
+
+def test_a_datetime_written_raw_reads_back_through_the_model_and_raw(store):
+    agent = _agent(store)
+    started = datetime(2026, 11, 22, 13, 30, 15, 123456, tzinfo=timezone(timedelta(hours=1)))
+    with store.write() as session:
+        dialect = session.connection().dialect.name
+        assert rawsql.execute(session, _INSERT_CALL, {"agent": agent.id, "started": rawsql.bind_time(started, dialect)}) == 1
+        session.add(Call(agent_id=agent.id, started_at=started))
+    with store.read() as session:
+        through_model = [c.started_at for c in session.exec(select(Call).order_by(Call.id))]
+        raw = [rawsql.read_time(value) for (value,) in rawsql.rows(session, _CALL_TIMES, {"agent": agent.id})]
+    assert through_model == raw == [started, started]
+    assert all(t.tzinfo is UTC for t in raw)
+
+
+def test_raw_statements_share_the_sessions_transaction(store):
+    agent = _agent(store)
+    with pytest.raises(RuntimeError):
+        with store.write() as session:
+            rawsql.execute(session, _INSERT_CALL, {"agent": agent.id,
+                                                   "started": rawsql.bind_time(datetime.now(UTC), session.connection().dialect.name)})
+            raise RuntimeError("rolled back")
+    with store.read() as session:
+        assert rawsql.rows(session, _CALL_TIMES, {"agent": agent.id}) == []
+
+
+def test_a_literal_percent_and_named_parameters_on_both_drivers(store):
+    with store.read() as session:
+        assert rawsql.first(session, _PERCENT, {"word": "x"}) == ("100%x",)
+
+
+def test_naive_datetimes_are_refused():
+    with pytest.raises(ValueError, match="naive"):
+        rawsql.bind_time(datetime(2026, 1, 1), "sqlite")
+
+
+def test_json_reads_back_from_either_driver(store):
+    with store.read() as session:
+        assert [rawsql.read_json(r[0]) for r in rawsql.rows(session, rawsql.Sql("SELECT details FROM audit_event"))] == \
+            [e.details for e in session.exec(select(AuditEvent))]
+    assert rawsql.read_json(rawsql.bind_json({"a": [1, "é"]})) == {"a": [1, "é"]}
