@@ -20,7 +20,7 @@ from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResu
 from identity.errors import InvalidPhone
 from identity.normalize import has_surrogate, require_str
 
-__all__ = ["ParsedPhone", "format_as_you_type", "parse_phone"]
+__all__ = ["ParsedPhone", "format_as_you_type", "parse_phone", "phone_key"]
 
 # Longer than any real number with its punctuation; keeps the formatter's work bounded.
 _MAX_TYPED_LENGTH = 64
@@ -79,17 +79,15 @@ def _region_name(number: phonenumbers.PhoneNumber) -> str:
     return phonenumbers.region_code_for_country_code(number.country_code)
 
 
-def parse_phone(value: str, region: str, field: str = "phone") -> ParsedPhone:
-    """Parse a typed phone number to E.164 with ``region`` (the organization's country) as default.
-
-    ``InvalidPhone`` if the number is not even possible. A number that is possible but not valid
-    for its region, or that carries an extension (E.164 has none), is accepted with a warning.
-    """
+def _possible(value: str, region: str, field: str) -> tuple[phonenumbers.PhoneNumber, str]:
+    """The parsed number and its E.164 key; ``InvalidPhone`` if it is not even possible."""
     require_str(value)
     if has_surrogate(value):
         raise InvalidPhone(field, "V-3", "phone number contains characters that are not valid text")
-    text = _ascii_digits(unicodedata.normalize("NFKC", value)).strip()
-    number = _parse(text, _region(region), field)
+    text = unicodedata.normalize("NFKC", value)
+    if not text.isascii():
+        text = _ascii_digits(text)
+    number = _parse(text.strip(), _region(region), field)
     reason = phonenumbers.is_possible_number_with_reason(number)
     if reason != ValidationResult.IS_POSSIBLE:
         detail = _IMPOSSIBLE.get(reason, "not possible")
@@ -102,6 +100,22 @@ def parse_phone(value: str, region: str, field: str = "phone") -> ParsedPhone:
         or phonenumbers.is_possible_number_with_reason(again) != ValidationResult.IS_POSSIBLE
     ):
         raise InvalidPhone(field, "V-3", f"not a possible phone number for {_region_name(number)}")
+    return number, e164
+
+
+def phone_key(value: str, region: str, field: str = "phone") -> str:
+    """The E.164 key ``parse_phone`` gives, without asking whether the number is valid for its
+    region (verification compares keys only; issue 12). Raises exactly as ``parse_phone``."""
+    return _possible(value, region, field)[1]
+
+
+def parse_phone(value: str, region: str, field: str = "phone") -> ParsedPhone:
+    """Parse a typed phone number to E.164 with ``region`` (the organization's country) as default.
+
+    ``InvalidPhone`` if the number is not even possible. A number that is possible but not valid
+    for its region, or that carries an extension (E.164 has none), is accepted with a warning.
+    """
+    number, e164 = _possible(value, region, field)
     warnings: list[str] = []
     valid = phonenumbers.is_valid_number(number)
     if not valid:
