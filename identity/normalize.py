@@ -77,13 +77,17 @@ DISGUISING_CHARACTERS = frozenset(
 )
 
 
+_DISGUISING = re.compile("[" + "".join(sorted(DISGUISING_CHARACTERS)) + "]")
+
+
 def check_undisguised_text(value: str, field: str) -> str:
     """Refuse a stored name holding a character of DISGUISING_CHARACTERS, naming the field and
     the character: matching ignores them (V-3), but a person reading the directory would not
     see the name that is matched."""
     require_str(value)
-    found = next((ch for ch in value if ch in DISGUISING_CHARACTERS), None)
-    if found is not None:
+    match = None if value.isascii() else _DISGUISING.search(value)
+    if match is not None:
+        found = match.group()
         raise InvalidText(field, "V-3", f"contains the invisible character U+{ord(found):04X} "
                                         f"({unicodedata.name(found, 'format character')}), which can "
                                         "disguise text: remove it")

@@ -4,7 +4,6 @@ from: each field type checks one field, so an error names the field (format: the
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,8 +35,12 @@ FORMAT = "deskapp-directory"
 VERSION = 1
 
 
+# Unicode's control characters (Cc: U+0000-U+001F, U+007F-U+009F) and surrogates (Cs).
+_CONTROL_OR_SURROGATE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def _plain_text(value: str) -> str:
-    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value):
+    if _CONTROL_OR_SURROGATE.search(value) is not None:
         raise ValueError("contains control characters or text that is not valid Unicode")
     try:
         check_undisguised_text(value, "")  # issue 13: bidi overrides, zero-width characters ...
