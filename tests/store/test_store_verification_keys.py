@@ -121,3 +121,46 @@ def test_migration_0007_fills_the_keys_of_existing_rows_and_its_downgrade_drops_
     assert after == _expected(store, directory.org.id)
     assert after[0] == before[0] and after[1][0][2] == "annie" and after[1][1] == before[1][1]
     assert _verify(directory, contact_first_name="Annie")
+
+
+def test_the_import_writes_rows_that_read_back_through_the_models(store):
+    """The import writes with executemany on the driver connection (issue 12): date-times,
+    JSON lists, booleans and enums read back through the SQLModel columns as the file gave them."""
+    from datetime import UTC, datetime
+
+    from tickets.models import ImsCampaign, RenewalResource, Subscription
+
+    def sub(ref, product, **extra):
+        return {"ref": ref, "name": ref, "product": product, "channel": "online", "state": "active",
+                "purchased_at": "2025-01-10T00:00:00Z", "term_start": "2025-01-10T00:00:00+01:00",
+                "term_end": "2026-01-10T00:00:00Z", "custom_domains": ["Keys.example.com"], **extra}
+
+    document = {"format": "deskapp-directory", "version": 1, "organizations": [{
+        "ref": "ORG-K2", "name": "Keys Ltd", "url": "keys.crm.dynamics.com", "country": "GB",
+        "address": {"street_lines": ["1 Market Street", "Floor 2"], "city": "London", "postal_code": "EC1A 1BB"},
+        "people": [{"user_id": "ann@keys.example.com", "first_name": "Ann", "last_name": "Key",
+                    "phone": "020 7946 0958", "primary_contact": True, "roles": ["billing_admin", "admin"]}],
+        "subscriptions": [
+            sub("SUB-K1", "d365", platform="online_services", auto_renew=False, ims_campaigns=[
+                {"ref": "IMS-K1", "name": "Ads", "billing_admin_user_id": "ann@keys.example.com", "state": "running"}]),
+            sub("SUB-K2", "cloud", renewal_resources=[
+                {"ref": "RES-K1", "description": "ECS", "effective_at": "2026-02-01T10:30:00Z", "state": "inactive",
+                 "in_promotion": True, "cash_coupons_used": 500}]),
+        ],
+    }]}
+    import_directory(store, json.dumps(document))
+    with store.read() as session:
+        org = session.exec(select(Organization).where(Organization.ref == "ORG-K2")).one()
+        person = session.exec(select(Person).where(Person.organization_id == org.id)).one()
+        subs = {s.ref: s for s in session.exec(select(Subscription).where(Subscription.organization_id == org.id))}
+        campaign = session.exec(select(ImsCampaign)).one()
+        resource = session.exec(select(RenewalResource)).one()
+    assert org.street_lines == ["1 Market Street", "Floor 2"] and org.updated_at == store.clock.now()
+    assert (person.phone_e164, person.roles, person.is_primary_contact) == ("+442079460958", ["admin", "billing_admin"], True)
+    assert subs["SUB-K1"].term_start == datetime(2025, 1, 9, 23, 0, tzinfo=UTC)
+    assert subs["SUB-K1"].auto_renew is False and subs["SUB-K1"].cancelled_at is None
+    assert subs["SUB-K2"].custom_domains == ["keys.example.com"] and subs["SUB-K1"].platform == "online_services"
+    assert (campaign.subscription_id, campaign.state) == (subs["SUB-K1"].id, "running")
+    assert (resource.effective_at, resource.in_promotion, resource.cash_coupons_used) == (
+        datetime(2026, 2, 1, 10, 30, tzinfo=UTC), True, 500)
+    assert _keys(store, org.id) == _expected(store, org.id)
