@@ -94,13 +94,44 @@ def _possible(value: str, region: str, field: str) -> tuple[phonenumbers.PhoneNu
         raise InvalidPhone(field, "V-3", f"not a possible phone number for {_region_name(number)}: {detail}")
     e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
     # The key must be stable: its own E.164 text must parse back to itself from any region.
-    again = _parse(e164, "ZZ", field)
-    if (
-        phonenumbers.format_number(again, PhoneNumberFormat.E164) != e164
-        or phonenumbers.is_possible_number_with_reason(again) != ValidationResult.IS_POSSIBLE
-    ):
+    if not _reads_back(number, e164, field):
         raise InvalidPhone(field, "V-3", f"not a possible phone number for {_region_name(number)}")
     return number, e164
+
+
+def _reparses(e164: str, field: str) -> bool:
+    """Whether ``e164`` parses back (with no default region) to itself, a possible number."""
+    again = _parse(e164, "ZZ", field)
+    return (phonenumbers.format_number(again, PhoneNumberFormat.E164) == e164
+            and phonenumbers.is_possible_number_with_reason(again) == ValidationResult.IS_POSSIBLE)
+
+
+def _reads_back(number: phonenumbers.PhoneNumber, e164: str, field: str) -> bool:
+    """``_reparses(e164)`` for a possible ``number`` without parsing the text again (issue 12).
+
+    E.164 is "+", the country code and the national significant number. Parsing it, phonenumbers
+    finds that country code again (country codes are prefix-free) and then the one step that can
+    change the number: it strips what looks like a national prefix when the rest still has a
+    possible length. If that step keeps the digits, the number read back is this one, whose
+    E.164 text is ``e164`` and which is possible; otherwise it differs. The general path stays
+    for what this reasoning does not cover (tests/unit/identity/test_identity_keys.py compares
+    the two on numbers of every region).
+    """
+    code = number.country_code
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(
+        code, phonenumbers.region_code_for_country_code(code))
+    strip = getattr(phonenumbers.phonenumberutil, "_maybe_strip_national_prefix_carrier_code", None)
+    if metadata is None or strip is None or not e164.startswith(f"+{code}"):
+        return _reparses(e164, field)
+    national = e164[len(str(code)) + 1:]
+    _, potential, _ = strip(national, metadata)
+    if potential == national:
+        return True
+    return phonenumbers.phonenumberutil._test_number_length(potential, metadata) in _NOT_TAKEN
+
+
+# A stripped national number phonenumbers does not take (its parse keeps the digits as given).
+_NOT_TAKEN = (ValidationResult.TOO_SHORT, ValidationResult.IS_POSSIBLE_LOCAL_ONLY, ValidationResult.INVALID_LENGTH)
 
 
 def phone_key(value: str, region: str, field: str = "phone") -> str:

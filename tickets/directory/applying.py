@@ -139,9 +139,12 @@ def _check_against_database(checker: Checker, existing: _Existing) -> list[Direc
     return errors
 
 
+_ROLE_ORDER = {role: n for n, role in enumerate(Role)}
+
+
 def _roles(roles: Iterable[Role]) -> list[str]:
-    wanted = set(roles)
-    return [role.value for role in Role if role in wanted]
+    """The roles once each, in Role's order."""
+    return [role.value for role in sorted(set(roles), key=_ROLE_ORDER.__getitem__)]
 
 
 def _apply(session: Session, directory: ParsedDirectory, existing: _Existing, now: datetime,

@@ -47,13 +47,19 @@ class Rows:
         self.changed.append({"id": found.id, **values, **(touched or {})})
         return True
 
-    def _bind(self, row: dict[str, Any], dialect: str) -> dict[str, Any]:
-        out = dict(row)
-        for name in self.json & out.keys():
-            out[name] = rawsql.bind_json(out[name])
-        for name in self.times & out.keys():
-            out[name] = rawsql.bind_time(out[name], dialect)
-        return out
+    def _bound(self, rows: list[dict[str, Any]], dialect: str) -> list[dict[str, Any]]:
+        """The rows with their JSON and date-time values as the driver takes them (in place)."""
+        json_columns = [name for name in rows[0] if name in self.json]
+        time_columns = [name for name in rows[0] if name in self.times]
+        bind_json, bind_time = rawsql.bind_json, rawsql.bind_time
+        for row in rows:
+            for name in json_columns:
+                row[name] = bind_json(row[name])
+            for name in time_columns:
+                value = row[name]
+                if value is not None:
+                    row[name] = bind_time(value, dialect)
+        return rows
 
     def write(self, session: Session) -> None:
         dialect = session.connection().dialect.name
@@ -61,11 +67,11 @@ class Rows:
             columns = list(self.new[0])
             statement = _sql(f"INSERT INTO {self.table} ({', '.join(columns)}) "
                              f"VALUES ({', '.join(':' + c for c in columns)})")
-            rawsql.execute_many(session, statement, [self._bind(row, dialect) for row in self.new])
+            rawsql.execute_many(session, statement, self._bound(self.new, dialect))
         if self.changed:
             columns = [c for c in self.changed[0] if c != "id"]
             statement = _sql(f"UPDATE {self.table} SET {', '.join(f'{c} = :{c}' for c in columns)} WHERE id = :id")
-            rawsql.execute_many(session, statement, [self._bind(row, dialect) for row in self.changed])
+            rawsql.execute_many(session, statement, self._bound(self.changed, dialect))
 
 
 def ids_by(session: Session, table: str, column: str, values: Iterable[str]) -> dict[str, int]:

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import unicodedata
 
+import phonenumbers
 import pytest
 from email_validator import EmailNotValidError, validate_email
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from identity import (
@@ -183,3 +184,31 @@ def test_the_claim_is_normalised_once_for_the_format_check_and_the_keys() -> Non
     assert keys.problems == {} and keys.url is None
     assert (keys.user_id, keys.phone, keys.first_name, keys.org_name) == (
         "ann.admin@fabrikam.co.uk", "+442079460958", "ann", "fabrikam ltd")
+
+
+_TYPES = [phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.MOBILE,
+          phonenumbers.PhoneNumberType.TOLL_FREE, phonenumbers.PhoneNumberType.VOIP]
+
+
+@settings(max_examples=400)
+@given(st.sampled_from(sorted(phonenumbers.SUPPORTED_REGIONS)), st.sampled_from(_TYPES),
+       st.lists(st.tuples(st.integers(0, 20), st.integers(0, 9)), max_size=4), st.sampled_from(["", "0", "1", "00"]),
+       st.integers(-2, 2))
+def test_reading_an_e164_key_back_without_parsing_agrees_with_parsing(region, kind, changes, prefix, length) -> None:
+    """identity.phone._reads_back (issue 12) decides as parsing the E.164 text again did."""
+    from identity.phone import _reads_back, _reparses
+
+    example = phonenumbers.example_number_for_type(region, kind)
+    assume(example is not None)
+    digits = list(str(example.national_number))
+    for position, digit in changes:
+        digits[position % len(digits)] = str(digit)
+    text = prefix + "".join(digits)
+    text = text[:length] if length < 0 else text + "5" * length
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return
+    assume(phonenumbers.is_possible_number_with_reason(number) == phonenumbers.ValidationResult.IS_POSSIBLE)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    assert _reads_back(number, e164, "phone") == _reparses(e164, "phone")
