@@ -54,7 +54,7 @@ def _organization(checker: Checker, raw: Any, path: str) -> OrganizationIn:
     except ValidationError:
         raise _Problem from None
     _unique(checker.org_refs, org.ref, path, None)
-    people, user_ids, primary = [], set(), 0
+    user_ids, primary = set(), 0
     for index, person in enumerate(org.people):
         _unique(checker.user_ids, person.user_id, f"{path}.people[{index}]", org.ref)
         user_ids.add(person.user_id)
@@ -65,16 +65,19 @@ def _organization(checker: Checker, raw: Any, path: str) -> OrganizationIn:
             raise _Problem from None
         if not parsed.valid:
             raise _Problem
-        people.append(person.model_copy(update={"phone": parsed.e164}))
+        # The person was made by the validation above and nothing else holds it yet: it takes
+        # its E.164 number in place (what Checker does with a model copy, at a copy a person).
+        person.__dict__["phone"] = parsed.e164
     if primary != 1:
         raise _Problem
     has_d365 = False
     for index, sub in enumerate(org.subscriptions):
         sub_path = f"{path}.subscriptions[{index}]"
         _unique(checker.sub_refs, sub.ref, sub_path, org.ref)
-        checker.subscription_fields(
-            dict(sub), {"ims_campaigns": list(sub.ims_campaigns), "renewal_resources": list(sub.renewal_resources)},
-            sub_path)
+        fields = {"product": sub.product, "term_start": sub.term_start, "term_end": sub.term_end,
+                  "state": sub.state, "cancelled_at": sub.cancelled_at, "platform": sub.platform}
+        checker.subscription_fields(fields, {"ims_campaigns": sub.ims_campaigns,
+                                             "renewal_resources": sub.renewal_resources}, sub_path)
         if checker.errors:
             raise _Problem
         has_d365 |= sub.product == Product.D365
@@ -86,7 +89,7 @@ def _organization(checker: Checker, raw: Any, path: str) -> OrganizationIn:
             _unique(checker.resource_refs, resource.ref, f"{sub_path}.renewal_resources[{n}]", sub.ref)
     if has_d365 and org.url is None:  # V-1 [D365]
         raise _Problem
-    return org.model_copy(update={"people": tuple(people)})
+    return org
 
 
 def check_quickly(document: dict[str, Any], progress: Progress | None) -> tuple[ParsedDirectory, Checker] | None:
