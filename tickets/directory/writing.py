@@ -9,6 +9,7 @@ transaction. What changed is decided as before: a row found by its key whose val
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -24,6 +25,14 @@ def _sql(text: str) -> rawsql.Sql:
     if found is None:
         found = _SQL[text] = rawsql.Sql(text)
     return found
+
+
+def _sqlite_time(value: datetime, dialect: str) -> str:
+    """`rawsql.bind_time` for SQLite, as SQLAlchemy's SQLite DATETIME writes it (the year in
+    four digits), with isoformat rather than strftime: the import binds thousands of them."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime {value!r}: deskapp stores aware UTC datetimes only")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 class Rows:
@@ -51,7 +60,8 @@ class Rows:
         """The rows with their JSON and date-time values as the driver takes them (in place)."""
         json_columns = [name for name in rows[0] if name in self.json]
         time_columns = [name for name in rows[0] if name in self.times]
-        bind_json, bind_time = rawsql.bind_json, rawsql.bind_time
+        bind_json = rawsql.bind_json
+        bind_time = _sqlite_time if dialect == "sqlite" else rawsql.bind_time
         for row in rows:
             for name in json_columns:
                 row[name] = bind_json(row[name])
