@@ -29,6 +29,7 @@ from identity import (
     normalize_user_id,
 )
 from identity.errors import IdentityError
+from identity.normalize import MAX_NAME_LENGTH
 from tickets.enums import CampaignState, Channel, Platform, Product, ResourceState, Role, SubscriptionState
 
 FORMAT = "deskapp-directory"
@@ -72,11 +73,16 @@ def _identity(normalizer) -> Any:
     """Run an ``identity`` normaliser as a check: the stored value must be matchable (V-3)."""
 
     def check(value: str) -> str:
-        _meaningful(value)
-        try:
-            normalizer(value)
-        except IdentityError as error:
-            raise ValueError(error.message) from None
+        key = normalize_text(value)
+        if not key:
+            raise ValueError("has no letters or digits")
+        # A name's normaliser refuses only an empty key or one over MAX_NAME_LENGTH: the text is
+        # normalised once unless it is that long (issue 12).
+        if len(key) > MAX_NAME_LENGTH:
+            try:
+                normalizer(value)
+            except IdentityError as error:
+                raise ValueError(error.message) from None
         return value
 
     return AfterValidator(check)
