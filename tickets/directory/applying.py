@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from identity import normalize_org_name, normalize_text, organization_fact_keys, user_id_key
 from tickets.audit import append_event
 from tickets.directory import reading
-from tickets.directory.checking import Checker, Progress, check, sorted_errors
+from tickets.directory.checking import Checker, Progress, check, collector_paused, sorted_errors
 from tickets.directory.reading import DirectoryError, DirectoryInvalid
 from tickets.directory.records import ParsedDirectory, PersonIn
 from tickets.directory.writing import Rows, fetch, ids_by
@@ -291,7 +291,7 @@ def import_directory(
     parsed, checker = check(data, progress)
     now = store.clock.now()
     try:
-        with store.write() as session:
+        with collector_paused(), store.write() as session:
             existing = _fetch(session, checker)
             errors = checker.errors + _check_against_database(checker, existing)
             if errors or parsed is None:
