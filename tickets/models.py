@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index, text
+from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 from tickets.enums import ACTIVE_STATUSES
@@ -251,6 +251,10 @@ class Ticket(SQLModel, table=True):
     decided_by_id: int | None = Field(default=None, foreign_key="agent.id")
     decided_at: datetime | None = _dt(nullable=True)
     decision_reason: str | None = Field(default=None, max_length=2000)
+    # E-1: tickets.masking.scrub_stored of reason / decision_reason, made when they are written
+    # (NULL: not made, or the text changed since; the export then masks the text itself).
+    reason_scrubbed: str | None = Field(default=None, sa_type=Text)
+    decision_reason_scrubbed: str | None = Field(default=None, sa_type=Text)
     effective_date: str | None = Field(default=None, max_length=10)
     data_deletion_date: str | None = Field(default=None, max_length=10)
     reversal_deadline: str | None = Field(default=None, max_length=10)
