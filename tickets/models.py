@@ -251,10 +251,6 @@ class Ticket(SQLModel, table=True):
     decided_by_id: int | None = Field(default=None, foreign_key="agent.id")
     decided_at: datetime | None = _dt(nullable=True)
     decision_reason: str | None = Field(default=None, max_length=2000)
-    # E-1: tickets.masking.scrub_stored of reason / decision_reason, made when they are written
-    # (NULL: not made, or the text changed since; the export then masks the text itself).
-    reason_scrubbed: str | None = Field(default=None, sa_type=Text)
-    decision_reason_scrubbed: str | None = Field(default=None, sa_type=Text)
     effective_date: str | None = Field(default=None, max_length=10)
     data_deletion_date: str | None = Field(default=None, max_length=10)
     reversal_deadline: str | None = Field(default=None, max_length=10)
@@ -287,6 +283,14 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_subscription", "subscription_id"),
     )
 
+
+
+# E-1 (issue 12, migration 0008): tickets.masking.scrub_stored of reason / decision_reason, made
+# when they are written (NULL: not made, or the text changed since; the export then masks the
+# text itself). Table columns only, not mapped: written and read by SQL (filing, decisions,
+# tickets.export_sql), so that loading a ticket never depends on them.
+for _name in ("reason_scrubbed", "decision_reason_scrubbed"):
+    Ticket.__table__.append_column(Column(_name, Text, nullable=True))
 
 class AuditEvent(SQLModel, table=True):
     """A-1: append-only and hash-chained. Database triggers refuse UPDATE and DELETE."""
