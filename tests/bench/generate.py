@@ -251,6 +251,7 @@ TICKET_COLUMNS = (
     "requested_date", "reason", "fields", "checklist", "consequences", "rules", "needs_review",
     "needs_callback", "callback_at", "callback_by_id", "callback_note", "decided_by_id", "decided_at",
     "decision_reason", "effective_date", "data_deletion_date", "reversal_deadline", "resolved_at",
+    "reason_scrubbed", "decision_reason_scrubbed",
 )
 INSERT_TICKET = (f"INSERT INTO ticket ({', '.join(TICKET_COLUMNS)}) "
                  f"VALUES ({', '.join('?' for _ in TICKET_COLUMNS)})")
@@ -337,6 +338,13 @@ def set_head(conn: sqlite3.Connection, chain: Chain) -> None:
     conn.execute("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", (chain.seq, chain.prev))
 
 
+@lru_cache(maxsize=None)
+def scrubbed(text: str | None) -> str | None:
+    from tickets.masking import scrub_stored
+
+    return scrub_stored(text)
+
+
 def generate_history(
     path: Path,
     *,
@@ -418,6 +426,8 @@ def generate_history(
     made = 0
 
     def flush() -> None:
+        if not ticket_rows and not call_rows:
+            return  # the last batch was full: nothing left (the head may not be set twice)
         conn.execute("BEGIN IMMEDIATE")
         conn.executemany(
             "INSERT INTO call (id, agent_id, organization_id, started_at, ended_at, wrap_up_note) "
@@ -529,6 +539,8 @@ def generate_history(
                 int(needs_review), int(needs_review), None, None, None, decider, closed_s if decided else None,
                 "Checked with the customer." if decided else None, effective, deletion, None,
                 closed_s if status == "resolved" else None,
+                # As filing and decisions store them (E-1, tickets.masking.scrub_stored).
+                scrubbed(reason), scrubbed("Checked with the customer.") if decided else None,
             ))
             history.pending_review += status == "pending_review"
             resource_enc = f'"{resource_ref}"' if resource_ref else "null"
