@@ -28,6 +28,12 @@ from tickets.audit_format import (  # noqa: F401 - the chain's formats, re-expor
 from tickets.errors import InvalidInput
 from tickets.models import AuditEvent, AuditHead
 
+def event_hash(event: AuditEvent) -> str:
+    """A format-2 event's hash from its fields (a writer that builds its own rows: the benches)."""
+    return event_link(seq=event.seq, at=event.at, actor=event.actor, action=event.action, subject=event.subject,
+                      details=event.details, prev_hash=event.prev_hash)
+
+
 _head = AuditHead.__table__
 
 # PostgreSQL: one statement. The INSERT's SELECT locks the head row (FOR UPDATE: a concurrent
