@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from tickets import rawsql
@@ -77,11 +78,17 @@ def append_event(
     cursor, dialect = rawsql.cursor(session)
     params = {"at": rawsql.bind_time(at, dialect), "actor": actor, "action": action, "subject": subject,
               "details": details_text(details), "content": content}
+    sql = (_APPEND_PG if dialect == "postgresql" else _APPEND_SQLITE).for_dialect(dialect)
+    driver_error = session.connection().dialect.dbapi.Error
     try:
-        cursor.execute((_APPEND_PG if dialect == "postgresql" else _APPEND_SQLITE).for_dialect(dialect), params)
+        cursor.execute(sql, params)
         (seq, prev, digest), = cursor.fetchall()
         if dialect != "postgresql":
             cursor.execute(_MOVE_HEAD_SQLITE.for_dialect(dialect), {"seq": seq, "hash": digest})
+    except driver_error as error:
+        # As SQLAlchemy would wrap it: the store's retries (deadlock, serialisation) and its
+        # one-line messages (busy, read-only, disk full) look for its exception classes.
+        raise DBAPIError.instance(sql, None, error, driver_error, hide_parameters=True) from error
     finally:
         cursor.close()
     # Not added to the session: the row is already written.
