@@ -29,6 +29,7 @@ from tickets.audit_format import (  # noqa: F401 - the chain's formats, re-expor
 from tickets.errors import InvalidInput
 from tickets.models import AuditEvent, AuditHead
 
+
 def event_hash(event: AuditEvent) -> str:
     """A format-2 event's hash from its fields (a writer that builds its own rows: the benches)."""
     return event_link(seq=event.seq, at=event.at, actor=event.actor, action=event.action, subject=event.subject,
