@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import event
 
 from common import Result, paired, raw_connection, sqlite_url
-from filing import ratio_spread, ratio_text, traced
+from filing import details_json, event_digest, ratio_spread, ratio_text, traced
 from generate import T0, Template, copy_database, new_database
 
 DIRECTORY_TABLES = ("organization", "person", "subscription", "ims_campaign", "renewal_resource")
@@ -130,14 +130,12 @@ def _details(v: dict[str, Any]) -> dict[str, Any]:
 def _chain(seq: int, prev: str, ids, values, actors) -> tuple[list[tuple], int, str]:
     """The `ticket.filed` events of these tickets, hashed in order as tickets.audit hashes them
     (the same work on both sides); the rows carry their `at` as given, datetimes or text."""
-    from tickets.audit import canonical_bytes
-
     events = []
     for ticket_id, v, actor in zip(ids, values, actors, strict=True):
         seq += 1
         d = _details(v)
-        digest = hashlib.sha256(canonical_bytes(seq=seq, at=v["created_at"], actor=actor, action="ticket.filed",
-                                                subject=f"ticket:{ticket_id}", details=d, prev_hash=prev)).hexdigest()
+        digest = event_digest(seq=seq, prev_hash=prev, at=v["created_at"], actor=actor, action="ticket.filed",
+                              subject=f"ticket:{ticket_id}", details=d)
         events.append((seq, v["created_at"], actor, "ticket.filed", f"ticket:{ticket_id}", d, prev, digest))
         prev = digest
     return events, seq, prev
@@ -211,7 +209,7 @@ def bench_tickets(source: Path, template: Path, workdir: Path, *, n: int = 20_00
             events, seq, prev = _chain(seq, prev, ids, chunk, names)
             raw.execute_many(insert_events, [
                 {"seq": e[0], "at": bind_time(e[1], d), "actor": e[2], "action": e[3], "subject": e[4],
-                 "details": bind_json(e[5]), "prev_hash": e[6], "hash": e[7]} for e in events])
+                 "details": details_json(e[5]), "prev_hash": e[6], "hash": e[7]} for e in events])
             raw.execute(update_head, {"seq": seq, "hash": prev})
 
     def raw_load() -> None:
@@ -224,7 +222,7 @@ def bench_tickets(source: Path, template: Path, workdir: Path, *, n: int = 20_00
         seq, prev = conn.execute(SELECT_HEAD).fetchone()
         events, seq, prev = _chain(seq, prev, ids, [values[j] for j in part], actors[part.start:part.stop])
         conn.executemany(insert_events.text, [
-            dict(zip(EVENT_COLUMNS, (e[0], rows[j][index["created_at"]], e[2], e[3], e[4], json.dumps(e[5]), e[6], e[7]),
+            dict(zip(EVENT_COLUMNS, (e[0], rows[j][index["created_at"]], e[2], e[3], e[4], details_json(e[5]), e[6], e[7]),
                      strict=True)) for e, j in zip(events, part, strict=True)])
         conn.execute(UPDATE_HEAD, {"seq": seq, "hash": prev})
         conn.execute("COMMIT")

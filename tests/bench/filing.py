@@ -5,8 +5,8 @@ subscription of the bench organization, each on its own subscription so that C-9
 Baseline: the stdlib `sqlite3` running the statements the store runs for a filing (the same
 SQL text, from `tickets.filing_sql`) in one BEGIN IMMEDIATE .. COMMIT: the T-3 replay lookup,
 the verified call, the subscription, the caller, the active tickets, INSERT ticket, then the
-audit append (SELECT audit_head, INSERT audit_event hashed as tickets.audit does, UPDATE
-audit_head). No rules, no objects: the driver and the hash only. Same file, WAL,
+audit append with the statements and hashing of the store's chain format (`raw_append`). No
+rules, no objects: the driver and the hash only. Same file, WAL,
 synchronous=FULL, same indexes.
 
 Both sides' statements are counted by the driver itself (sqlite3's trace callback, BEGIN and
@@ -36,6 +36,49 @@ INSERT_EVENT = (
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 UPDATE_HEAD = "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1"
+# The chain's format 2 (issue 14, tickets.audit_format, where the store has it): the content
+# hashed before, the link made by the statement that takes the head, as tickets.audit does.
+APPEND_LINKED = (
+    "INSERT INTO audit_event (seq, at, actor, action, subject, details, prev_hash, hash) "
+    "SELECT seq + 1, ?, ?, ?, ?, ?, hash, deskapp_chain_link(seq + 1, hash, ?) FROM audit_head WHERE id = 1 "
+    "RETURNING seq, prev_hash, hash"
+)
+try:
+    from tickets.audit_format import chain_link, content_hash, details_text, event_link
+except ImportError:  # the chain's format 1: one hash over the event, its seq and the previous hash
+    chain_link = None
+
+
+def event_digest(*, seq: int, prev_hash: str, at, actor: str, action: str, subject: str, details) -> str:
+    """An event's hash as tickets.audit makes it, in the store's chain format."""
+    if chain_link is not None:
+        return event_link(seq=seq, prev_hash=prev_hash, at=at, actor=actor, action=action, subject=subject,
+                          details=details)
+    from tickets.audit import canonical_bytes
+
+    return hashlib.sha256(canonical_bytes(seq=seq, at=at, actor=actor, action=action, subject=subject,
+                                          details=details, prev_hash=prev_hash)).hexdigest()
+
+
+def details_json(details) -> str:
+    """Details as the store writes them (format 2 stores the canonical text it hashes)."""
+    return details_text(details) if chain_link is not None else json.dumps(details)
+
+
+def raw_append(conn, *, at, actor: str, action: str, subject: str, details) -> None:
+    """One audit append as the stdlib driver does it, with the statements the store's append runs."""
+    text = _sqlite_dt(at)
+    if chain_link is not None:
+        content = content_hash(at=at, actor=actor, action=action, subject=subject, details=details)
+        ((seq, _, digest),) = conn.execute(
+            APPEND_LINKED, (text, actor, action, subject, details_text(details), content)).fetchall()
+        conn.execute(UPDATE_HEAD, (seq, digest))
+        return
+    seq, prev = conn.execute(SELECT_HEAD).fetchone()
+    digest = event_digest(seq=seq + 1, prev_hash=prev, at=at, actor=actor, action=action, subject=subject,
+                          details=details)
+    conn.execute(INSERT_EVENT, (seq + 1, text, actor, action, subject, json.dumps(details), prev, digest))
+    conn.execute(UPDATE_HEAD, (seq + 1, digest))
 
 
 def _sqlite_dt(moment) -> str:
@@ -49,6 +92,8 @@ class RawFiler:
         from tickets import filing_sql as sql
 
         self.conn = raw_connection(path)
+        if chain_link is not None:
+            self.conn.create_function("deskapp_chain_link", 3, chain_link, deterministic=True)
         self.clock = clock
         self.t = template  # values of a real filing: consequences, checklist, rules, event details
         replay, _ = sql.REPLAY.bind({"keys": ["k"]})
@@ -59,8 +104,6 @@ class RawFiler:
         self.insert = sql.INSERT_TICKET.text
 
     def file(self, *, key: str, verification_id: int, sub_ref: str, agent_id: int, agent_name: str) -> int:
-        from tickets.audit import canonical_bytes
-
         conn = self.conn
         t = self.t
         conn.execute("BEGIN IMMEDIATE")
@@ -82,15 +125,9 @@ class RawFiler:
                 "effective_date": t["effective_date"], "data_deletion_date": t["data_deletion_date"],
                 "reversal_deadline": None,
             }).fetchall()
-            seq, prev = conn.execute(SELECT_HEAD).fetchone()
             details = {**t["details"], "subscription": sub[1], "verification_id": attempt[0]}
-            digest = hashlib.sha256(canonical_bytes(
-                seq=seq + 1, at=now, actor=agent_name, action="ticket.filed", subject=f"ticket:{ticket_id}",
-                details=details, prev_hash=prev,
-            )).hexdigest()
-            conn.execute(INSERT_EVENT, (seq + 1, at, agent_name, "ticket.filed", f"ticket:{ticket_id}",
-                                        json.dumps(details), prev, digest))
-            conn.execute(UPDATE_HEAD, (seq + 1, digest))
+            raw_append(conn, at=now, actor=agent_name, action="ticket.filed", subject=f"ticket:{ticket_id}",
+                       details=details)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
