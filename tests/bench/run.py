@@ -42,6 +42,8 @@ import report  # noqa: E402
 
 DEFAULT_PG = os.environ.get("DESKAPP_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 CHAIN_RATE = 40_000  # target 7: events a second
+# What --only can name: the targets' stages in the order they run, and the load test.
+STAGES = ("2a", "1", "2b", "3", "4q", "4s", "5", "6", "load", "7")
 
 
 def log(message: str) -> None:
@@ -210,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tickets", type=int, default=1_000_000, help="tickets in the big database")
     parser.add_argument("--quick", action="store_true", help="20,000 tickets and shorter runs (under 5 minutes)")
     parser.add_argument("--orgs", type=int, default=2000, help="organizations in the generated directory")
+    parser.add_argument("--bench-subs", type=int, default=1200, help="free subscriptions of the filing bench's organization")
+    parser.add_argument("--only", help=f"run only these stages (comma-separated: {', '.join(STAGES)})")
     parser.add_argument("--filings", type=int, help="filings each side for target 1 (default 300; quick 60)")
     parser.add_argument("--export-rows", type=int, help="rows exported for target 3 (default 50,000; quick 5,000)")
     parser.add_argument("--bulk-tickets", type=int, help="tickets bulk-loaded for target 2b (default 10,000; quick 5,000)")
@@ -243,18 +247,25 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     template_path, big, small = work / "directory.db", work / f"tickets-{tickets}.db", work / "tickets-1000.db"
     marker = work / "params.json"
-    params = {"tickets": tickets, "orgs": args.orgs, "bench_subs": 1200}
+    params = {"tickets": tickets, "orgs": args.orgs, "bench_subs": args.bench_subs}
+    only = set(args.only.split(",")) if args.only else set(STAGES)
+    if only - set(STAGES):
+        parser.error(f"--only: unknown stages {', '.join(sorted(only - set(STAGES)))} (known: {', '.join(STAGES)})")
+
+    def stage(key: str, number: str, name: str, call) -> None:
+        if key in only:
+            attempt(number, name, results, call)
 
     # -- the databases ---------------------------------------------------------------------
     reuse = args.reuse and marker.exists() and json.loads(marker.read_text()) == params and big.exists()
     log(f"bench: {tickets:,} tickets, {args.orgs:,} organizations, work in {work}")
     if reuse:
         log("reusing the databases of an earlier --keep run")
-        template = generate.Template(template_path, generate.make_directory(args.orgs, bench_subs=1200),
+        template = generate.Template(template_path, generate.make_directory(args.orgs, bench_subs=args.bench_subs),
                                      json.loads((work / "import.json").read_text())["seconds"])
     else:
         marker.unlink(missing_ok=True)
-        template = generate.build_template(template_path, orgs=args.orgs, bench_subs=1200)
+        template = generate.build_template(template_path, orgs=args.orgs, bench_subs=args.bench_subs)
         (work / "import.json").write_text(json.dumps({"seconds": template.import_seconds}))
         log(f"directory imported through the store in {template.import_seconds:.1f} s; agents added")
     available = {"template": template, "workdir": work, "work": work, "document": template.document,
@@ -263,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     if directory is None:
         directory = bench_function("bulk", ("bench_directory",))
     if directory is not None:
-        attempt("2a", "Bulk load: directory import", results, lambda: call_with(directory, available))
+        stage("2a", "2a", "Bulk load: directory import", lambda: call_with(directory, available))
     if not reuse:
         generate.copy_database(template_path, big)
         history = generate.generate_history(big, tickets=tickets,
@@ -286,22 +297,22 @@ def main(argv: list[str] | None = None) -> int:
     import startup
     import verification
 
-    attempt("1", "Filing", results, lambda: filing.bench_filing(big, template.document, filings=filings))
-    attempt("2b", "Bulk load: tickets", results, lambda: bulk.bench_tickets(big, template_path, work, n=bulk_tickets))
-    attempt("3", "Exports", results, lambda: exports.bench_export(big, work, rows=export_rows))
+    stage("1", "1", "Filing", lambda: filing.bench_filing(big, template.document, filings=filings))
+    stage("2b", "2b", "Bulk load: tickets", lambda: bulk.bench_tickets(big, template_path, work, n=bulk_tickets))
+    stage("3", "3", "Exports", lambda: exports.bench_export(big, work, rows=export_rows))
     million = bench_function("export_million", ("bench_export_million",)) if not quick else None
     if million is not None:
-        attempt("3", "Exports, the big database", results,
-                lambda: call_with(million, {**available, "path": big, "source": big, "big": big}))
-    attempt("4", "Queries", results, lambda: screens.bench_queries(big, repeat=runs))
-    attempt("4", "Screens", results, lambda: screens.bench_screens(big, small, repeat=2 if quick else 3,
-                                                                   rounds=max(runs // 2, 2) if quick else runs))
-    attempt("5", "Start-up", results, lambda: startup.bench_startup(sqlite_url(small), work, runs=runs))
-    attempt("6", "Verification", results, lambda: verification.bench_verification(template.document))
+        stage("3", "3", "Exports, the big database",
+              lambda: call_with(million, {**available, "path": big, "source": big, "big": big}))
+    stage("4q", "4", "Queries", lambda: screens.bench_queries(big, repeat=runs))
+    stage("4s", "4", "Screens", lambda: screens.bench_screens(big, small, repeat=2 if quick else 3,
+                                                              rounds=max(runs // 2, 2) if quick else runs))
+    stage("5", "5", "Start-up", lambda: startup.bench_startup(sqlite_url(small), work, runs=runs))
+    stage("6", "6", "Verification", lambda: verification.bench_verification(template.document))
     out.write("the load test and the chain check are still running")
 
     # -- the load test (its own process: it forks its agents from a clean one) ----------------
-    if not args.no_load:
+    if not args.no_load and "load" in only:
         log(f"load test: {agents} agents, SQLite{'' if args.no_pg else ' and PostgreSQL'}")
         load_json = work / "load.json"
         command = [sys.executable, str(HERE / "loadtest.py"), "--sqlite-template", str(template_path),
@@ -321,13 +332,13 @@ def main(argv: list[str] | None = None) -> int:
         out.write("the chain check is still running")
 
     # -- target 7: the audit chains ----------------------------------------------------------
-    if not args.no_verify:
+    if not args.no_verify and "7" in only:
         import chaincheck
 
         small_check = chaincheck.run("official", small, timeout=120)
         facts.append(f"`tickets.audit.verify_chain` on the 1,000-ticket database: {_check_text(small_check)}.")
         log(f"the big database: tickets.audit.verify_chain, at most {args.verify_timeout:.0f} s")
-        attempt("7", "Audit chain verification", results, lambda: chain_target(big, args.verify_timeout))
+        stage("7", "7", "Audit chain verification", lambda: chain_target(big, args.verify_timeout))
 
     out.write()
     log(f"written to {args.out}" + (f" and {args.out.with_suffix('.json')}" if args.json else ""))
