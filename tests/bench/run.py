@@ -2,7 +2,7 @@
 same run, on a generated database of 1,000,000 tickets; then the call-centre load test.
 
     .venv/bin/python tests/bench/run.py                  # the full bench (under 15 minutes)
-    .venv/bin/python tests/bench/run.py --quick          # 20,000 tickets, shorter runs (under 5)
+    .venv/bin/python tests/bench/run.py --quick          # 20,000 tickets, 500 organizations, shorter runs (under 5)
     .venv/bin/python tests/bench/run.py --tickets 200000 --no-pg --keep --json
 
 Prints Markdown tables (ready for README), writes them to bench-output/latest.md and, with
@@ -216,8 +216,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=1_000_000, help="tickets in the big database")
     parser.add_argument("--quick", action="store_true", help="20,000 tickets and shorter runs (under 5 minutes)")
-    parser.add_argument("--orgs", type=int, default=2000, help="organizations in the generated directory")
-    parser.add_argument("--bench-subs", type=int, default=1200, help="free subscriptions of the filing bench's organization")
+    parser.add_argument("--orgs", type=int, help="organizations in the generated directory (default 2,000; quick 500)")
+    parser.add_argument("--bench-subs", type=int,
+                        help="free subscriptions of the filing bench's organization (default 1,200; quick 300)")
     parser.add_argument("--only", help=f"run only these stages (comma-separated: {', '.join(STAGES)})")
     parser.add_argument("--filings", type=int, help="filings each side for target 1 (default 300; quick 60)")
     parser.add_argument("--export-rows", type=int, help="rows exported for target 3 (default 50,000; quick 5,000)")
@@ -238,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse", action="store_true", help="reuse the databases a --keep run left (same sizes)")
     args = parser.parse_args(argv)
     quick = args.quick
+    args.orgs = args.orgs or (500 if quick else 2000)
+    args.bench_subs = args.bench_subs or (300 if quick else 1200)
     tickets = 20_000 if quick and args.tickets == 1_000_000 else args.tickets
     filings = args.filings or (60 if quick else 300)
     export_rows = args.export_rows or (5_000 if quick else 50_000)
@@ -321,7 +324,8 @@ def main(argv: list[str] | None = None) -> int:
         log(f"load test: {agents} agents, SQLite{'' if args.no_pg else ' and PostgreSQL'}")
         load_json = work / "load.json"
         command = [sys.executable, str(HERE / "loadtest.py"), "--sqlite-template", str(template_path),
-                   "--orgs", str(args.orgs), "--agents", agents, "--workdir", str(work), "--json", str(load_json),
+                   "--orgs", str(args.orgs), "--bench-subs", str(args.bench_subs), "--agents", agents,
+                   "--workdir", str(work), "--json", str(load_json),
                    "--pg-url", args.pg_url]
         if args.load_seconds:
             command += ["--seconds", str(args.load_seconds)]
