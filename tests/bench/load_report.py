@@ -1,0 +1,107 @@
+"""The load test's figures as Markdown: one table of points, one of where PostgreSQL's backends
+spent the window, and what issue 14 asks to show."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _three(lat: dict[str, float]) -> str:
+    if not lat["n"]:
+        return "–"
+    return f"{lat['p50']:.0f} / {lat['p95']:.0f} / {lat['p99']:.0f}"
+
+
+def _ok(r: dict[str, Any]) -> str:
+    return "yes" if r["chain_ok"] else "**BROKEN**"
+
+
+def points_table(points: list[dict[str, Any]]) -> str:
+    lines = [
+        "| Point | Agents | Offered calls/s (writes/s) | Audited writes/s done | Verification p50/p95/p99 ms "
+        "| Filing p50/p95/p99 ms | Page p50/p95/p99 ms | Ticket list p99 ms | Lost | Doubled | Counts match "
+        "| Chain | Errors | Client CPU | Server CPU (+shared) | Other on the machine |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|:-:|--:|--:|--:|--:|",
+    ]
+    for r in points:
+        lat = r["latency_ms"]
+        lines.append(
+            f"| {r['label']} | {r['agents']} | {r['offered_calls_s']:.1f} ({r['offered_writes_s']:.0f}) | "
+            f"{r['writes_s']:.0f} | {_three(lat['verify'])} | **{_three(lat['file'])}** | {_three(lat['page'])} | "
+            f"{lat['list']['p99']:.0f} | {r['lost']} | {r['doubled']} | {'yes' if r['counts_match'] and not r['unreported'] else 'NO'} | "
+            f"{_ok(r)} | {sum(r['errors'].values())} | {r['client_cpu']:.2f} | "
+            f"{r['server_cpu']:.2f} (+{r['server_shared_cpu']:.2f}) | {r['other_cpu']:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def waits_table(points: list[dict[str, Any]]) -> str:
+    states = sorted({s for r in points for s in r.get("backends", {})})
+    if not states:
+        return ""
+    lines = ["| Point | " + " | ".join(states) + " | Commits/s | WAL fsyncs/s | Commits per fsync | Loop lag p99 ms "
+             "| Thread/connection wait p99 ms | Busiest worker CPU |",
+             "|---|" + "--:|" * (len(states) + 6)]
+    for r in points:
+        if "backends" not in r:
+            continue
+        lines.append(
+            f"| {r['label']} | " + " | ".join(f"{r['backends'].get(s, 0):.2f}" for s in states)
+            + f" | {r.get('commits_per_s', float('nan')):.0f} | {r.get('wal_syncs_per_s', float('nan')):.0f} | "
+            f"{r.get('commits_per_sync', float('nan')):.1f} | {r['loop_lag_p99_ms']:.0f} | {r['pool_wait_p99_ms']:.0f} | "
+            f"{r['client_cpu_max_worker']:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def must_show(out: dict[str, Any]) -> list[str]:
+    lines = []
+    at256 = [r for r in out["points"] if r["agents"] == 256 and r["backend"] == "postgresql" and not r["via_bouncer"]
+             and r["interval_s"] == 18.0]
+    for r in at256:
+        p99 = r["latency_ms"]["file"]["p99"]
+        met = p99 < 50 and r["lost"] == 0 and r["doubled"] == 0 and r["chain_ok"]
+        lines.append(f"- 256 agents at 10x pace on PostgreSQL: filing p99 {p99:.0f} ms (target < 50), lost {r['lost']}, "
+                     f"doubled {r['doubled']}, chain {'verified' if r['chain_ok'] else 'BROKEN'}: "
+                     f"**{'met' if met else 'not met'}**")
+    sat = out.get("saturation")
+    if sat:
+        met = sat["writes_s"] >= 500
+        failed = (f"; first past the limit: {sat['first_failed']} ({sat['first_failed_writes_s']:.0f} writes/s done)"
+                  if sat["first_failed"] else "; no step passed the limit")
+        lines.append(f"- Saturation: {sat['writes_s']:.0f} audited writes/s within the limit ({sat['at']}){failed} "
+                     f"(target >= 500): **{'met' if met else 'not met'}**. Criterion: {sat['criterion']}.")
+    return lines
+
+
+def markdown(out: dict[str, Any]) -> str:
+    settings = out["settings"]
+    points = out["points"] + ((out["saturation"] or {}).get("points") or [])
+    parts = [
+        f"### Call-centre load model ({settings['seconds']:g} s per point after a {settings['warmup']:g} s warm-up; "
+        f"{settings['workers']} worker processes x {settings['pool']} store connections; open-loop Poisson arrivals, "
+        "latency from the scheduled start)",
+        "",
+        points_table(points),
+        "",
+        "- A call: start call, verify the caller, the account view (page), file an early cancellation, end call "
+        "(4 audited writes), and on half of the calls the agent's ticket list. Think time 4.5 s a call at a call "
+        "every 18 s per agent (ten times a realistic pace); the saturation steps shorten both alike.",
+        "- CPU in cores over the measured window: client = the load generator's workers, which run the tickets "
+        "code (a real centre runs it on the desks or the console server); server = PostgreSQL's backends of the "
+        "point's database (+ its shared processes: WAL writer, checkpointer); other = the rest of the machine.",
+    ]
+    parts += must_show(out)
+    parts += [f"- Not run: {s}" for s in out.get("skipped", [])]
+    for r in points:
+        if r["error_samples"]:
+            parts.append(f"- {r['label']}, errors: " + "; ".join(r["error_samples"]))
+        if not r["counts_match"] or r["unreported"]:
+            parts.append(f"- {r['label']}, counts: {r['counts_text']}; unreported tickets {r['unreported']}")
+    waits = waits_table(points)
+    if waits:
+        parts += ["", "Where PostgreSQL's backends of the point were (mean number, sampled 5 times a second), "
+                  "and the generator's own delays:", "", waits]
+    parts += ["", f"Load test: {out['seconds']:.0f} s in all (the PostgreSQL template: "
+              f"{out.get('template_seconds', float('nan')):.0f} s)."]
+    return "\n".join(parts)
