@@ -34,6 +34,7 @@ WRITES = ("start", "verify", "file", "end")  # each one transaction with its aud
 # Mean think times (s) before each step at ten times a realistic pace: the caller spells out who
 # they are, the agent reads the account, confirms the checklist, wraps up. 4.5 s a call: an agent
 # is on the phone a quarter of the time at a call every 18 s.
+ABANDON = 30.0  # seconds a caller waits for a free agent before hanging up
 THINK = {"verify": 1.5, "page": 0.3, "file": 2.0, "end": 0.7, "list": 0.2}
 
 
@@ -85,6 +86,7 @@ class WorkerReport:
     error_samples: list[str] = field(default_factory=list)
     retried: int = 0
     out_of_work: int = 0
+    abandoned: int = 0
     drain_seconds: float = 0.0
 
     def error(self, op: str, error: BaseException) -> None:
@@ -125,6 +127,7 @@ class _Worker:
 
     async def op(self, name: str, scheduled: float, measured: bool, fn, *args, **kwargs):
         """Run one API call at its scheduled time; returns (when it ended, its result)."""
+        due = max(scheduled, time.time())  # a step already late (waiting for an agent) is not the loop's lag
         await _until(scheduled)
         woke = time.time()
 
@@ -135,7 +138,7 @@ class _Worker:
         done = time.time()
         if measured:
             self.report.latency[name].append(done - scheduled)
-            self.report.loop_lag.append(max(0.0, woke - scheduled))
+            self.report.loop_lag.append(max(0.0, woke - due))
             self.report.pool_wait.append(began - woke)
         if name in WRITES and self.window[0] <= done < self.window[1]:
             self.report.writes_in_window += 1
@@ -155,7 +158,11 @@ class _Worker:
             report.out_of_work += 1
             return
         org_id, sub_ref, org = self.plan.work[n]
-        agent = await agents.get()
+        try:
+            agent = await asyncio.wait_for(agents.get(), ABANDON - (time.time() - arrival))
+        except TimeoutError:
+            report.abandoned += 1  # the caller hung up before an agent was free
+            return
         if measured:
             report.agent_wait.append(time.time() - arrival)
         step = "start"

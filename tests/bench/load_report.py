@@ -16,12 +16,18 @@ def _ok(r: dict[str, Any]) -> str:
     return "yes" if r["chain_ok"] else "**BROKEN**"
 
 
+def _cores(r: dict[str, Any]) -> str:
+    if r["server_cpu"] != r["server_cpu"]:  # SQLite: the database runs in the client's processes
+        return "in the client"
+    return f"{r['server_cpu']:.2f} (+{r['server_shared_cpu']:.2f})"
+
+
 def points_table(points: list[dict[str, Any]]) -> str:
     lines = [
         "| Point | Agents | Offered calls/s (writes/s) | Audited writes/s done | Verification p50/p95/p99 ms "
         "| Filing p50/p95/p99 ms | Page p50/p95/p99 ms | Ticket list p99 ms | Lost | Doubled | Counts match "
-        "| Chain | Errors | Client CPU | Server CPU (+shared) | Other on the machine |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|:-:|--:|--:|--:|--:|",
+        "| Chain | Errors | Client CPU | Server CPU (+shared) | Other on the machine | CPU ms a write (ceiling writes/s) |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|:-:|--:|--:|--:|--:|--:|",
     ]
     for r in points:
         lat = r["latency_ms"]
@@ -30,7 +36,7 @@ def points_table(points: list[dict[str, Any]]) -> str:
             f"{r['writes_s']:.0f} | {_three(lat['verify'])} | **{_three(lat['file'])}** | {_three(lat['page'])} | "
             f"{lat['list']['p99']:.0f} | {r['lost']} | {r['doubled']} | {'yes' if r['counts_match'] and not r['unreported'] else 'NO'} | "
             f"{_ok(r)} | {sum(r['errors'].values())} | {r['client_cpu']:.2f} | "
-            f"{r['server_cpu']:.2f} (+{r['server_shared_cpu']:.2f}) | {r['other_cpu']:.2f} |"
+            f"{_cores(r)} | {r['other_cpu']:.2f} | {r['cpu_ms_per_write']:.1f} ({r['cpu_ceiling_writes_s']:.0f}) |"
         )
     return "\n".join(lines)
 
@@ -40,8 +46,8 @@ def waits_table(points: list[dict[str, Any]]) -> str:
     if not states:
         return ""
     lines = ["| Point | " + " | ".join(states) + " | Commits/s | WAL fsyncs/s | Commits per fsync | Loop lag p99 ms "
-             "| Thread/connection wait p99 ms | Busiest worker CPU |",
-             "|---|" + "--:|" * (len(states) + 6)]
+             "| Thread/connection wait p99 ms | Agent wait p99 ms (abandoned) | Busiest worker CPU |",
+             "|---|" + "--:|" * (len(states) + 7)]
     for r in points:
         if "backends" not in r:
             continue
@@ -49,6 +55,7 @@ def waits_table(points: list[dict[str, Any]]) -> str:
             f"| {r['label']} | " + " | ".join(f"{r['backends'].get(s, 0):.2f}" for s in states)
             + f" | {r.get('commits_per_s', float('nan')):.0f} | {r.get('wal_syncs_per_s', float('nan')):.0f} | "
             f"{r.get('commits_per_sync', float('nan')):.1f} | {r['loop_lag_p99_ms']:.0f} | {r['pool_wait_p99_ms']:.0f} | "
+            f"{r['agent_wait_p99_ms']:.0f} ({r['abandoned']}) | "
             f"{r['client_cpu_max_worker']:.2f} |"
         )
     return "\n".join(lines)
@@ -89,7 +96,9 @@ def markdown(out: dict[str, Any]) -> str:
         "every 18 s per agent (ten times a realistic pace); the saturation steps shorten both alike.",
         "- CPU in cores over the measured window: client = the load generator's workers, which run the tickets "
         "code (a real centre runs it on the desks or the console server); server = PostgreSQL's backends of the "
-        "point's database (+ its shared processes: WAL writer, checkpointer); other = the rest of the machine.",
+        "point's database (+ its shared processes: WAL writer, checkpointer); other = the rest of the machine "
+        "(other engineers' work: the machine is shared). CPU ms a write: client + server CPU over the audited "
+        "writes done; the ceiling is the machine's cores over it, the rate at which CPU alone would stop it.",
     ]
     parts += must_show(out)
     parts += [f"- Not run: {s}" for s in out.get("skipped", [])]
