@@ -87,7 +87,9 @@ def markdown(out: dict[str, Any]) -> str:
     parts = [
         f"### Call-centre load model ({settings['seconds']:g} s per point after a {settings['warmup']:g} s warm-up; "
         f"{settings['workers']} worker processes x {settings['pool']} store connections; open-loop Poisson arrivals, "
-        "latency from the scheduled start)",
+        "latency from the scheduled start"
+        + (f"; the points' own processes at nice {settings['nice']} on the shared machine" if settings.get("nice") else "")
+        + ")",
         "",
         points_table(points),
         "",
@@ -114,3 +116,17 @@ def markdown(out: dict[str, Any]) -> str:
     parts += ["", f"Load test: {out['seconds']:.0f} s in all (the PostgreSQL template: "
               f"{out.get('template_seconds', float('nan')):.0f} s)."]
     return "\n".join(parts)
+
+
+def legacy_runs(out: dict[str, Any]) -> list[dict[str, Any]]:
+    """The points in the shape run.py's load table reads (until it reads "points")."""
+    nan = float("nan")
+    return [{
+        "backend": r["backend"], "agents": r["agents"], "seconds": r["seconds"], "calls": r["calls"],
+        "tickets": r["tickets"], "tickets_per_s": r["writes_s"] / 4, "p50_ms": r["latency_ms"]["file"]["p50"],
+        "p95_ms": r["latency_ms"]["file"]["p95"], "p99_ms": r["latency_ms"]["file"]["p99"], "call_p50_ms": nan,
+        "hold_p50_ms": nan, "hold_p95_ms": nan, "writes": round(r["writes_s"] * r["seconds"]), "refused": 0,
+        "errors": sum(r["errors"].values()), "lost": r["lost"], "doubled": r["doubled"], "unreported": r["unreported"],
+        "filed_events": r["filed_events"], "db_tickets": r["db_tickets"], "chain_ok": r["chain_ok"],
+        "chain_text": r["chain_text"], "error_samples": r["error_samples"],
+    } for r in out["points"]]

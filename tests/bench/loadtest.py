@@ -69,6 +69,7 @@ class Settings:
     list_share: float = 0.5
     bouncer_pool: int = 8  # PgBouncer's server connections
     seed: int = 1
+    nice: int = 0  # e.g. -5: the point's processes ahead of the rest of a shared machine (load_probe)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -97,7 +98,7 @@ def _run_workers(point: Point, settings: Settings, url: str, probe_url: str | No
     processes = [ctx.Process(target=worker, args=(plan, results), daemon=True) for plan in plans]
     for process in processes:
         process.start()
-    probe = Probe(workers=[p.pid for p in processes], admin_url=probe_url, database=database)
+    probe = Probe(workers=[p.pid for p in processes], admin_url=probe_url, database=database, nice=settings.nice)
     _sleep_until(start + settings.warmup)
     probe.start()
     _sleep_until(start + settings.warmup + settings.seconds)
@@ -195,21 +196,45 @@ def _summary(r: dict[str, Any]) -> str:
             f"cores, errors {sum(r['errors'].values())}")
 
 
-def measure(*, quick: bool = False, pg_url: str = DEFAULT_PG, agents: list[int] | None = None,
+def measure(*, quick: bool = False, pg_url: str | None = DEFAULT_PG, agents: list[int] | None = None,
             sqlite: bool = True, bouncer: bool = True, saturation: bool = True, settings: Settings | None = None,
             workdir: Path = Path("bench-output/db"), saturation_steps: list[float] | None = None) -> dict[str, Any]:
-    """Every load point and the saturation search; returns the figures (and "markdown")."""
+    """Every load point and the saturation search; returns the figures (and "markdown").
+    `pg_url` None: SQLite only."""
     from load_report import markdown
 
     began = time.perf_counter()
     settings = settings or (Settings(seconds=8.0, warmup=2.0) if quick else Settings())
     agents = agents or ([64, 256] if quick else [64, 256, 1000])
-    steps = saturation_steps or ([300] if quick else [300, 400, 500, 600, 800])
+    out: dict[str, Any] = {"quick": quick, "settings": settings.__dict__, "points": [], "saturation": None,
+                           "skipped": [], "cores": os.cpu_count()}
+    if pg_url:
+        try:
+            _postgresql(out, pg_url, settings, agents, bouncer=bouncer, saturation=saturation, quick=quick,
+                        steps=saturation_steps or ([300] if quick else [300, 400, 500, 600, 800]))
+        except Exception as error:  # unreachable, or a point failed: the rest still runs, and says so
+            out["skipped"].append(f"PostgreSQL: {type(error).__name__}: {str(error).splitlines()[0][:200]}")
+    if sqlite:
+        workdir.mkdir(parents=True, exist_ok=True)
+        lite = Databases.sqlite(workdir)
+        n = min(agents)
+        try:
+            small = make_document(orgs_for(n / PACE * (settings.warmup + settings.seconds) * 1.1))
+            lite.build_template(small, n)
+            out["points"].append(result := run_point(Point(f"SQLite {n} (one desk)", "sqlite", n), settings, lite, small))
+            _log(_summary(result))
+        finally:
+            lite.close()
+    out["seconds"] = time.perf_counter() - began
+    out["markdown"] = markdown(out)
+    return out
+
+
+def _postgresql(out: dict[str, Any], pg_url: str, settings: Settings, agents: list[int], *, bouncer: bool,
+                saturation: bool, quick: bool, steps: list[float]) -> None:
     biggest = max(agents)
     top_rate = max([biggest / PACE] + ([s / WRITES_PER_CALL for s in steps] if saturation else []))
     document = make_document(orgs_for(top_rate * (settings.warmup + settings.seconds) * 1.1))
-    out: dict[str, Any] = {"quick": quick, "settings": settings.__dict__, "points": [], "saturation": None,
-                           "skipped": [], "cores": os.cpu_count()}
     pg = Databases.postgresql(pg_url)
     try:
         pg.build_template(document, biggest)
@@ -231,21 +256,8 @@ def measure(*, quick: bool = False, pg_url: str = DEFAULT_PG, agents: list[int] 
             out["saturation"] = saturate(pg, document, settings, biggest, steps,
                                          [p for p in out["points"] if not p["via_bouncer"]], 1 if quick else 2)
     finally:
-        pg.close()
-    if sqlite:
-        workdir.mkdir(parents=True, exist_ok=True)
-        lite = Databases.sqlite(workdir)
-        n = min(agents)
-        try:
-            small = make_document(orgs_for(n / PACE * (settings.warmup + settings.seconds) * 1.1))
-            lite.build_template(small, n)
-            out["points"].append(result := run_point(Point(f"SQLite {n} (one desk)", "sqlite", n), settings, lite, small))
-            _log(_summary(result))
-        finally:
-            lite.close()
-    out["seconds"] = time.perf_counter() - began
-    out["markdown"] = markdown(out)
-    return out
+        if pg.template:
+            pg.close()
 
 
 def saturate(pg: Databases, document: dict[str, Any], settings: Settings, agents: int, steps: list[float],
@@ -271,6 +283,10 @@ def saturate(pg: Databases, document: dict[str, Any], settings: Settings, agents
         if passed and writes_s <= max(p["offered_writes_s"] for p in passed):
             continue
         step(writes_s)
+    for _ in range(bisections):  # nothing within the limit: down by halves
+        if passed or not failed:
+            break
+        step(min(p["offered_writes_s"] for p in failed) / 2)
     for _ in range(bisections):  # between the best point within the limit and the first past it
         if not passed or not failed:
             break
@@ -302,17 +318,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, help="warm-up seconds per point (default 10; quick 2)")
     parser.add_argument("--workers", type=int, default=2, help="load-generator processes")
     parser.add_argument("--pool", type=int, default=6, help="store connections (and threads) per worker")
+    parser.add_argument("--nice", type=int, default=0,
+                        help="e.g. -5: run the point's processes (workers, its backends) ahead of the rest of the machine")
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--no-bouncer", action="store_true")
     parser.add_argument("--no-saturation", action="store_true")
     parser.add_argument("--steps", help="saturation steps in audited writes/s, comma-separated")
+    parser.add_argument("--workdir", type=Path, default=Path("bench-output/db"), help="SQLite files go here")
+    parser.add_argument("--no-pg", action="store_true", help="SQLite only")
+    # What run.py passed to the load test before this model; its template is not needed any more.
+    for old in ("--sqlite-template", "--orgs", "--bench-subs"):
+        parser.add_argument(old, help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, help="write every figure here")
     parser.add_argument("--md", type=Path, help="write the Markdown here")
     args = parser.parse_args(argv)
     settings = Settings(seconds=args.seconds or (8.0 if args.quick else 60.0),
                         warmup=args.warmup if args.warmup is not None else (2.0 if args.quick else 10.0),
-                        workers=args.workers, pool=args.pool)
-    out = measure(quick=args.quick, pg_url=args.pg_url, settings=settings,
+                        workers=args.workers, pool=args.pool, nice=args.nice)
+    out = measure(quick=args.quick, pg_url=None if args.no_pg else args.pg_url, settings=settings, workdir=args.workdir,
                   agents=[int(n) for n in args.agents.split(",")] if args.agents else None,
                   sqlite=not args.no_sqlite, bouncer=not args.no_bouncer, saturation=not args.no_saturation,
                   saturation_steps=[float(s) for s in args.steps.split(",")] if args.steps else None)
@@ -322,7 +345,9 @@ def main(argv: list[str] | None = None) -> int:
         args.md.write_text(out["markdown"] + "\n")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(out, indent=1, default=str))
+        from load_report import legacy_runs
+
+        args.json.write_text(json.dumps({**out, "runs": legacy_runs(out)}, indent=1, default=str))
     return 0
 
 
