@@ -136,8 +136,10 @@ class Databases:
             self.template = f"deskapp_load_{self.run}_tpl"
             self._admin(f'CREATE DATABASE "{self.template}"')
             engine = make_engine(self.url_of(self.template))
-            upgrade(engine)
-            engine.dispose()
+            try:
+                upgrade(engine)
+            finally:
+                engine.dispose()
             seed(self.url_of(self.template), document, agents)
         self.seconds = time.perf_counter() - started
 

@@ -65,6 +65,7 @@ class Plan:
     list_share: float = 0.5
     think_scale: float = 1.0
     tag: str = "load"  # idempotency keys: unique per point
+    switch_interval: float = 0.005  # sys.setswitchinterval in the worker (Python's default 5 ms)
 
 
 @dataclass
@@ -243,9 +244,14 @@ class _Worker:
 def worker(plan: Plan, results) -> None:
     """One worker process: runs its agents, puts its WorkerReport (as a dict) on `results`."""
     import os
+    import sys
     from dataclasses import asdict
 
     report = WorkerReport(pid=os.getpid())
+    # Many agents share this process's GIL, where on a real centre each console is a process of its
+    # own: a thread back from the database (the audit head's holder, about to commit) should not wait
+    # the default 5 ms for a thread that is busy building a page.
+    sys.setswitchinterval(plan.switch_interval)
     try:
         runner = _Worker(plan, report)
         try:

@@ -45,6 +45,7 @@ PACE = 18.0  # seconds between one agent's calls at ten times a realistic pace
 WRITES_PER_CALL = 4  # start, verification, filing, end: each one transaction with its audit event
 P99_LIMIT = 0.250  # the saturation criterion (s)
 JUDGED = ("verify", "file", "page")
+TARGET_AGENTS = 256  # issue 14: filing p99 under 50 ms at 256 agents at ten times a realistic pace
 
 
 @dataclass
@@ -69,6 +70,8 @@ class Settings:
     list_share: float = 0.5
     bouncer_pool: int = 8  # PgBouncer's server connections
     seed: int = 1
+    switch_interval: float = 0.005  # the workers' GIL switch interval (s)
+    repeat: int = 1  # runs of the 256-agent point (a busy machine's p99 moves from run to run)
     nice: int = 0  # e.g. -5: the point's processes ahead of the rest of a shared machine (load_probe)
 
 
@@ -93,7 +96,7 @@ def _run_workers(point: Point, settings: Settings, url: str, probe_url: str | No
     plans = [Plan(url=url, pool=settings.pool, agent_ids=ids[w::count], work=work[w::count],
                   interval=point.interval, epoch=epoch, start=start, warmup=settings.warmup,
                   seconds=settings.seconds, seed=settings.seed * 1000 + w, list_share=settings.list_share,
-                  think_scale=point.interval / PACE, tag=f"p{os.getpid()}-{int(epoch)}")
+                  think_scale=point.interval / PACE, switch_interval=settings.switch_interval, tag=f"p{os.getpid()}-{int(epoch)}")
              for w in range(count)]
     processes = [ctx.Process(target=worker, args=(plan, results), daemon=True) for plan in plans]
     for process in processes:
@@ -204,7 +207,7 @@ def measure(*, quick: bool = False, pg_url: str | None = DEFAULT_PG, agents: lis
     from load_report import markdown
 
     began = time.perf_counter()
-    settings = settings or (Settings(seconds=8.0, warmup=2.0) if quick else Settings())
+    settings = settings or (Settings(seconds=8.0, warmup=2.0) if quick else Settings(repeat=3))
     agents = agents or ([64, 256] if quick else [64, 256, 1000])
     out: dict[str, Any] = {"quick": quick, "settings": settings.__dict__, "points": [], "saturation": None,
                            "skipped": [], "cores": os.cpu_count()}
@@ -242,10 +245,13 @@ def _postgresql(out: dict[str, Any], pg_url: str, settings: Settings, agents: li
         _log(f"PostgreSQL template {pg.template}: {len(document['organizations'])} organizations, "
              f"{biggest} agents in {pg.seconds:.0f} s")
         for n in agents:
-            out["points"].append(result := run_point(Point(f"PostgreSQL {n}", "postgresql", n), settings, pg, document))
-            _log(_summary(result))
+            runs = settings.repeat if n == TARGET_AGENTS else 1  # the point issue 14 judges: a median of runs
+            for run in range(runs):
+                label = f"PostgreSQL {n}" + (f" (run {run + 1} of {runs})" if runs > 1 else "")
+                out["points"].append(result := run_point(Point(label, "postgresql", n), settings, pg, document))
+                _log(_summary(result))
         if bouncer:
-            n = 256 if 256 in agents else agents[0]
+            n = TARGET_AGENTS if TARGET_AGENTS in agents else agents[0]
             try:
                 out["points"].append(result := run_point(
                     Point(f"PostgreSQL {n} via PgBouncer", "postgresql", n, via_bouncer=True), settings, pg, document))
@@ -318,6 +324,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, help="warm-up seconds per point (default 10; quick 2)")
     parser.add_argument("--workers", type=int, default=2, help="load-generator processes")
     parser.add_argument("--pool", type=int, default=6, help="store connections (and threads) per worker")
+    parser.add_argument("--switch-interval", type=float, default=0.005, help="the workers' GIL switch interval (s)")
+    parser.add_argument("--repeat", type=int, help="runs of the 256-agent point (default 3; quick 1)")
     parser.add_argument("--nice", type=int, default=0,
                         help="e.g. -5: run the point's processes (workers, its backends) ahead of the rest of the machine")
     parser.add_argument("--no-sqlite", action="store_true")
@@ -334,7 +342,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = Settings(seconds=args.seconds or (8.0 if args.quick else 60.0),
                         warmup=args.warmup if args.warmup is not None else (2.0 if args.quick else 10.0),
-                        workers=args.workers, pool=args.pool, nice=args.nice)
+                        workers=args.workers, pool=args.pool, nice=args.nice,
+                        switch_interval=args.switch_interval, repeat=args.repeat or (1 if args.quick else 3))
     out = measure(quick=args.quick, pg_url=None if args.no_pg else args.pg_url, settings=settings, workdir=args.workdir,
                   agents=[int(n) for n in args.agents.split(",")] if args.agents else None,
                   sqlite=not args.no_sqlite, bouncer=not args.no_bouncer, saturation=not args.no_saturation,
