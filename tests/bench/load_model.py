@@ -79,6 +79,7 @@ class WorkerReport:
     verifications: int = 0  # verify_caller returned (an attempt recorded)
     filed: list[tuple[int, str]] = field(default_factory=list)  # (ticket id, idempotency key)
     latency: dict[str, list[float]] = field(default_factory=lambda: {op: [] for op in OPS})
+    api_cpu_in_window: float = 0.0  # CPU seconds inside the tickets API calls that ended in the window
     writes_in_window: int = 0  # audited write transactions that ended inside the window
     agent_wait: list[float] = field(default_factory=list)  # arrival -> an agent free (measured calls)
     loop_lag: list[float] = field(default_factory=list)  # scheduled -> the loop got to it: the generator
@@ -133,10 +134,14 @@ class _Worker:
         woke = time.time()
 
         def run():
-            return time.time(), fn(*args, **kwargs)
+            began, cpu = time.time(), time.thread_time()
+            result = fn(*args, **kwargs)
+            return began, time.thread_time() - cpu, result
 
-        began, result = await asyncio.get_running_loop().run_in_executor(self.executor, run)
+        began, cpu, result = await asyncio.get_running_loop().run_in_executor(self.executor, run)
         done = time.time()
+        if self.window[0] <= done < self.window[1]:
+            self.report.api_cpu_in_window += cpu  # the tickets code's own CPU: the rest is the generator's
         if measured:
             self.report.latency[name].append(done - scheduled)
             self.report.loop_lag.append(max(0.0, woke - due))

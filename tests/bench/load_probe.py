@@ -31,6 +31,28 @@ def proc_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
+def run_queue_wait(pid: int) -> float:
+    """Seconds the process's threads have waited for a CPU while runnable (schedstat's run delay)."""
+    total = 0
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            try:
+                total += int((task / "schedstat").read_text().split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    except OSError:
+        return 0.0
+    return total / 1e9
+
+
+def cpu_pressure() -> float:
+    """Microseconds some task has waited for a CPU since boot (/proc/pressure/cpu), 0 if unknown."""
+    try:
+        return float(Path("/proc/pressure/cpu").read_text().split("total=")[1].split()[0])
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def machine_cpu() -> tuple[float, float]:
     """(busy, total) CPU seconds of the whole machine since boot."""
     values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
@@ -85,6 +107,7 @@ class Probe:
         wal = self._sql("SELECT wal_sync, wal_write FROM pg_stat_wal")
         return {
             "own": {pid: proc_cpu(pid) for pid, own in rows if own},
+            "own_wait": {pid: run_queue_wait(pid) for pid, own in rows if own},
             "shared": {pid: proc_cpu(pid) for pid, own in rows if not own},
             "commits": commits[0][0] if commits else 0, "wal_sync": wal[0][0], "wal_write": wal[0][1],
         }
@@ -114,6 +137,7 @@ class Probe:
         busy, total = machine_cpu()
         return {"t": time.perf_counter(), "busy": busy, "total": total,
                 "workers": {pid: proc_cpu(pid) for pid in self.workers},
+                "workers_wait": {pid: run_queue_wait(pid) for pid in self.workers}, "pressure": cpu_pressure(),
                 "bouncer": {pid: proc_cpu(pid) for pid in _pids("pgbouncer")}, **self._server()}
 
     def start(self) -> None:
@@ -155,6 +179,8 @@ class Probe:
             start = b.get(key, {})
             return sum(cpu - start.get(pid, 0.0) for pid, cpu in a[key].items()) / seconds
 
+        out_wait = {"client_run_queue_wait": cores("workers_wait"), "server_run_queue_wait": cores("own_wait"),
+                    "cpu_pressure": (float(a["pressure"]) - float(b["pressure"])) / 1e6 / seconds}
         machine = (float(a["busy"]) - float(b["busy"])) / seconds
         out: dict[str, object] = {
             "window_s": seconds, "client_cpu": cores("workers"),
@@ -163,6 +189,7 @@ class Probe:
             "server_cpu": cores("own"), "server_shared_cpu": cores("shared"), "bouncer_cpu": cores("bouncer"),
             "machine_cpu": machine, "machine_cores": (float(a["total"]) - float(b["total"])) / seconds,
         }
+        out.update(out_wait)
         known = sum(v for k, v in out.items() if k in ("client_cpu", "server_cpu", "server_shared_cpu", "bouncer_cpu")
                     and v == v)
         out["other_cpu"] = machine - known

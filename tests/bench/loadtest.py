@@ -172,6 +172,8 @@ def _figures(point: Point, settings: Settings, reports, cost, checked, seconds: 
         "chain_ok": checked.chain_ok, "chain_text": checked.chain_text, "chain_seconds": checked.chain_seconds,
         "point_seconds": seconds, **cost,
     }
+    out["api_cpu"] = sum(r["api_cpu_in_window"] for r in reports) / settings.seconds
+    out["generator_cpu"] = out["client_cpu"] - out["api_cpu"]  # asyncio, threads, the harness's bookkeeping
     worst = max((latency[op]["p99"] for op in JUDGED if latency[op]["n"]), default=float("inf"))
     out["worst_p99_ms"] = worst
     # Keeping up: the writes done in the window against those its arrivals (Poisson: not exactly the
@@ -340,6 +342,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write every figure here")
     parser.add_argument("--md", type=Path, help="write the Markdown here")
     args = parser.parse_args(argv)
+    if args.sqlite_template:  # run.py from before this model: its agent counts and seconds were for it
+        args.quick, args.agents, args.seconds = args.quick or float(args.seconds or 0) < 30, None, None
     settings = Settings(seconds=args.seconds or (8.0 if args.quick else 60.0),
                         warmup=args.warmup if args.warmup is not None else (2.0 if args.quick else 10.0),
                         workers=args.workers, pool=args.pool, nice=args.nice,
