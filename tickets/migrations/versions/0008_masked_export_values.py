@@ -13,7 +13,7 @@ exactly what the export would compute, so a change to `scrub_stored` needs a mig
 recomputes them.
 
 Revision ID: 0008
-Revises: 0006 (0007 once it is on main; the lead re-chains it)
+Revises: 0007
 Create Date: 2026-11-28
 """
 

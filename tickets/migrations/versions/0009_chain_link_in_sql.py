@@ -14,7 +14,7 @@ code from before this revision cannot verify format-2 events, and upgrading agai
 the chain in format 2 without a second record.
 
 Revision ID: 0009
-Revises: 0006 (the lead re-chains it onto 0008 at the merge)
+Revises: 0008
 Create Date: 2026-11-28
 """
 
