@@ -19,7 +19,6 @@ from tickets import filing_sql as sql
 from tickets import policy
 from tickets.agents import AgentInfo
 from tickets.enums import (
-    ACTIVE_STATUSES,
     CampaignState,
     Channel,
     Platform,
