@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index, event, inspect, text
+from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, event, inspect, text
 from sqlmodel import Field, SQLModel
 
 from tickets.enums import ACTIVE_STATUSES
@@ -293,6 +293,14 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_subscription", "subscription_id"),
     )
 
+
+
+# E-1 (issue 12, migration 0008): tickets.masking.scrub_stored of reason / decision_reason, made
+# when they are written (NULL: not made, or the text changed since; the export then masks the
+# text itself). Table columns only, not mapped: written and read by SQL (filing, decisions,
+# tickets.export_sql), so that loading a ticket never depends on them.
+for _name in ("reason_scrubbed", "decision_reason_scrubbed"):
+    Ticket.__table__.append_column(Column(_name, Text, nullable=True))
 
 class AuditEvent(SQLModel, table=True):
     """A-1: append-only and hash-chained. Database triggers refuse UPDATE and DELETE."""

@@ -83,13 +83,16 @@ class VerifiedCall:
 
 
 def start_call(store: Store, agent: AgentInfo) -> int:
+    from tickets.filing_sql import INSERT_CALL
+    from tickets.rawsql import Raw, bind_time
+
     def work(session: Session) -> int:
         now = store.clock.now()
-        call = Call(agent_id=agent.id, started_at=now)
-        session.add(call)
-        session.flush()
-        append_event(session, at=now, actor=agent.name, action="call.started", subject=f"call:{call.id}")
-        return call.id
+        raw = Raw(session)
+        ((call_id,),) = raw.rows(INSERT_CALL, {"agent_id": agent.id, "started_at": bind_time(now, raw.dialect)})
+        # The append last: the chain's lock is held for as short a time as possible (issue 14).
+        append_event(session, at=now, actor=agent.name, action="call.started", subject=f"call:{call_id}")
+        return call_id
 
     # Through transaction(): appends lock the audit head, so a deadlock is retried, not shown.
     return store.transaction(work)
@@ -97,22 +100,25 @@ def start_call(store: Store, agent: AgentInfo) -> int:
 
 def end_call(store: Store, agent: AgentInfo, call_id: int, wrap_up_note: str) -> None:
     """Close the call with its wrap-up note (checked for credentials, V-6)."""
+    from tickets.filing_sql import CALL_FOR_END, END_CALL
+    from tickets.rawsql import Raw, bind_time
+
     note = (wrap_up_note or "").strip()
     check_text({"wrap_up_note": note})
 
     def work(session: Session) -> None:
         now = store.clock.now()
-        call = session.get(Call, call_id)
-        if call is None or call.agent_id != agent.id:
+        raw = Raw(session)
+        call = raw.first(CALL_FOR_END, {"id": call_id})
+        if call is None or call[0] != agent.id:
             raise NotFound(f"call {call_id} is not one of yours")
-        if call.ended_at is not None:
+        if call[2] is not None:
             return
-        call.ended_at = now
-        call.wrap_up_note = note or None
-        session.add(call)
+        raw.execute(END_CALL, {"id": call_id, "ended_at": bind_time(now, raw.dialect), "note": note or None})
+        # The call's row first, the append last (issue 14).
         append_event(
             session, at=now, actor=agent.name, action="call.ended", subject=f"call:{call_id}",
-            details={"organization_id": call.organization_id, "note_length": len(note)},
+            details={"organization_id": call[1], "note_length": len(note)},
         )
 
     store.transaction(work)
@@ -260,32 +266,31 @@ def verify_caller(
 def load_verified_call(session: Session, verification_id: int, agent: AgentInfo, now: datetime) -> VerifiedCall:
     """The passed verification behind an action, or NotAllowed (V-7): passed, by this agent,
     not expired, on a call that has not ended."""
-    found = session.exec(
-        select(VerificationAttempt, Call.ended_at)
-        .outerjoin(Call, Call.id == VerificationAttempt.call_id)
-        .where(VerificationAttempt.id == verification_id)
-    ).first()
-    attempt, call_ended_at = found if found is not None else (None, None)
-    if attempt is None or not attempt.passed or attempt.person_id is None:
+    from tickets.filing_sql import VERIFIED_CALL
+    from tickets.rawsql import first, read_json, read_time
+
+    found = first(session, VERIFIED_CALL, {"id": verification_id})
+    if found is None or not found[5] or found[6] is None:
         raise NotAllowed("V-1: the caller has not been verified on this call")
-    if attempt.agent_id != agent.id:
+    attempt_id, organization_id, agent_id, call_id, at, _, person_id, roles, expires_at, call_ended_at = found
+    if agent_id != agent.id:
         raise NotAllowed("V-7: this verification belongs to another agent's call")
+    roles, at = frozenset(read_json(roles)), read_time(at)
     # V-7 is identity's rule (VerifiedCaller: the one call, 60 minutes at most); the store adds
     # what only it knows: whose call it is and whether the call has ended.
-    caller = VerifiedCaller(str(attempt.organization_id), str(attempt.person_id), frozenset(attempt.roles),
-                            attempt.at)
-    if attempt.expires_at is None or not caller.is_active(now):
+    caller = VerifiedCaller(str(organization_id), str(person_id), roles, at)
+    if expires_at is None or not caller.is_active(now):
         raise NotAllowed("V-7: the verification has expired (60 minutes); verify the caller again")
     if call_ended_at is not None:
         raise NotAllowed("V-7: the call has ended; a new call needs a new verification")
     return VerifiedCall(
-        verification_id=attempt.id,
-        call_id=attempt.call_id,
-        organization_id=attempt.organization_id,
-        person_id=attempt.person_id,
-        agent_id=attempt.agent_id,
-        roles=frozenset(attempt.roles),
-        verified_at=attempt.at,
+        verification_id=attempt_id,
+        call_id=call_id,
+        organization_id=organization_id,
+        person_id=person_id,
+        agent_id=agent_id,
+        roles=roles,
+        verified_at=at,
         expires_at=caller.expires_at,
     )
 
