@@ -172,6 +172,10 @@ def _figures(point: Point, settings: Settings, reports, cost, checked, seconds: 
         "chain_ok": checked.chain_ok, "chain_text": checked.chain_text, "chain_seconds": checked.chain_seconds,
         "point_seconds": seconds, **cost,
     }
+    # Little's law on the sampled backends: the mean number waiting / the rate = the mean wait a write.
+    for state, key in (("WAL / IO (commit)", "wal_wait_ms_per_write"), ("lock wait", "lock_wait_ms_per_write")):
+        if "backends" in out:
+            out[key] = out["backends"].get(state, 0.0) / max(writes_s, 1e-9) * 1000
     out["api_cpu"] = sum(r["api_cpu_in_window"] for r in reports) / settings.seconds
     out["generator_cpu"] = out["client_cpu"] - out["api_cpu"]  # asyncio, threads, the harness's bookkeeping
     worst = max((latency[op]["p99"] for op in JUDGED if latency[op]["n"]), default=float("inf"))
