@@ -94,9 +94,7 @@ def markdown(out: dict[str, Any]) -> str:
     parts = [
         f"### Call-centre load model ({settings['seconds']:g} s per point after a {settings['warmup']:g} s warm-up; "
         f"{settings['workers']} worker processes x {settings['pool']} store connections; open-loop Poisson arrivals, "
-        "latency from the scheduled start"
-        + (f"; the points' own processes at nice {settings['nice']} on the shared machine" if settings.get("nice") else "")
-        + ")",
+        "latency from the scheduled start)",
         "",
         points_table(points),
         "",
