@@ -76,9 +76,8 @@ def _pids(name: str) -> list[int]:
 class Probe:
     """`probe.start()` at the window's start, `probe.stop()` at its end; then `figures()`."""
 
-    def __init__(self, *, workers: list[int], admin_url: str | None, database: str | None, nice: int = 0) -> None:
+    def __init__(self, *, workers: list[int], admin_url: str | None, database: str | None) -> None:
         self.workers = workers
-        self.nice = nice
         self.admin_url, self.database = admin_url, database
         self.samples: dict[str, int] = {}
         self.sample_count = 0
@@ -148,18 +147,6 @@ class Probe:
             self._thread = threading.Thread(target=self._sample, daemon=True)
             self._thread.start()
         self.before = self._snapshot()
-        if self.nice:
-            self._renice()
-
-    def _renice(self) -> None:
-        """The point's own processes (workers, its database's backends, PgBouncer) ahead of the
-        rest of the machine: a machine that serves the centre alone, on a shared one."""
-        own = [*self.workers, *self.before.get("own", {}), *self.before["bouncer"]]
-        for pid in own:
-            try:
-                os.setpriority(os.PRIO_PROCESS, pid, self.nice)
-            except OSError:
-                continue
 
     def stop(self) -> None:
         self.after = self._snapshot()

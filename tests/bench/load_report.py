@@ -47,8 +47,8 @@ def waits_table(points: list[dict[str, Any]]) -> str:
         return ""
     lines = ["| Point | " + " | ".join(states) + " | Commits/s | WAL fsyncs/s | Commits per fsync | Loop lag p99 ms "
              "| Thread/connection wait p99 ms | Agent wait p99 ms (abandoned) | Busiest worker CPU | Client CPU: tickets code / generator "
-             "| Waiting for a CPU: client / server / machine |",
-             "|---|" + "--:|" * (len(states) + 9)]
+             "| Waiting for a CPU: client / server / machine | A write's wait for the WAL / the lock, ms |",
+             "|---|" + "--:|" * (len(states) + 10)]
     for r in points:
         if "backends" not in r:
             continue
@@ -58,7 +58,8 @@ def waits_table(points: list[dict[str, Any]]) -> str:
             f"{r.get('commits_per_sync', float('nan')):.1f} | {r['loop_lag_p99_ms']:.0f} | {r['pool_wait_p99_ms']:.0f} | "
             f"{r['agent_wait_p99_ms']:.0f} ({r['abandoned']}) | "
             f"{r['client_cpu_max_worker']:.2f} | {r['api_cpu']:.2f} / {r['generator_cpu']:.2f} | "
-            f"{r['client_run_queue_wait']:.2f} / {r['server_run_queue_wait']:.2f} / {r['cpu_pressure'] * 100:.0f}% |"
+            f"{r['client_run_queue_wait']:.2f} / {r['server_run_queue_wait']:.2f} / {r['cpu_pressure'] * 100:.0f}% | "
+            f"{r['wal_wait_ms_per_write']:.1f} / {r['lock_wait_ms_per_write']:.1f} |"
         )
     return "\n".join(lines)
 
@@ -93,9 +94,7 @@ def markdown(out: dict[str, Any]) -> str:
     parts = [
         f"### Call-centre load model ({settings['seconds']:g} s per point after a {settings['warmup']:g} s warm-up; "
         f"{settings['workers']} worker processes x {settings['pool']} store connections; open-loop Poisson arrivals, "
-        "latency from the scheduled start"
-        + (f"; the points' own processes at nice {settings['nice']} on the shared machine" if settings.get("nice") else "")
-        + ")",
+        "latency from the scheduled start)",
         "",
         points_table(points),
         "",
@@ -120,8 +119,9 @@ def markdown(out: dict[str, Any]) -> str:
         parts += ["", "Where PostgreSQL's backends of the point were (mean number, sampled 5 times a second), "
                   "and the generator's own delays. Waiting for a CPU: seconds a second the client's threads and "
                   "the point's backends were runnable but not running (schedstat's run delay), and the share of "
-                  "the window some task on the machine waited for a CPU (/proc/pressure/cpu):", "", waits]
-    parts += ["", f"Load test: {out['seconds']:.0f} s in all (the PostgreSQL template: "
+                  "the window some task on the machine waited for a CPU (/proc/pressure/cpu). A write's wait: the mean "
+                  "number of backends in that state over the audited writes a second (Little's law):", "", waits]
+    parts += ["", f"Load test: {out['total_seconds']:.0f} s in all (the PostgreSQL template: "
               f"{out.get('template_seconds', float('nan')):.0f} s)."]
     return "\n".join(parts)
 

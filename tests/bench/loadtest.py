@@ -72,7 +72,6 @@ class Settings:
     seed: int = 1
     switch_interval: float = 0.005  # the workers' GIL switch interval (s)
     repeat: int = 1  # runs of the 256-agent point (a busy machine's p99 moves from run to run)
-    nice: int = 0  # e.g. -5: the point's processes ahead of the rest of a shared machine (load_probe)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -101,7 +100,7 @@ def _run_workers(point: Point, settings: Settings, url: str, probe_url: str | No
     processes = [ctx.Process(target=worker, args=(plan, results), daemon=True) for plan in plans]
     for process in processes:
         process.start()
-    probe = Probe(workers=[p.pid for p in processes], admin_url=probe_url, database=database, nice=settings.nice)
+    probe = Probe(workers=[p.pid for p in processes], admin_url=probe_url, database=database)
     _sleep_until(start + settings.warmup)
     probe.start()
     _sleep_until(start + settings.warmup + settings.seconds)
@@ -172,6 +171,10 @@ def _figures(point: Point, settings: Settings, reports, cost, checked, seconds: 
         "chain_ok": checked.chain_ok, "chain_text": checked.chain_text, "chain_seconds": checked.chain_seconds,
         "point_seconds": seconds, **cost,
     }
+    # Little's law on the sampled backends: the mean number waiting / the rate = the mean wait a write.
+    for state, key in (("WAL / IO (commit)", "wal_wait_ms_per_write"), ("lock wait", "lock_wait_ms_per_write")):
+        if "backends" in out:
+            out[key] = out["backends"].get(state, 0.0) / max(writes_s, 1e-9) * 1000
     out["api_cpu"] = sum(r["api_cpu_in_window"] for r in reports) / settings.seconds
     out["generator_cpu"] = out["client_cpu"] - out["api_cpu"]  # asyncio, threads, the harness's bookkeeping
     worst = max((latency[op]["p99"] for op in JUDGED if latency[op]["n"]), default=float("inf"))
@@ -230,7 +233,8 @@ def measure(*, quick: bool = False, pg_url: str | None = DEFAULT_PG, agents: lis
             _log(_summary(result))
         finally:
             lite.close()
-    out["seconds"] = time.perf_counter() - began
+    out["seconds"] = settings.seconds  # measured seconds per point (run.py's heading reads it)
+    out["total_seconds"] = time.perf_counter() - began
     out["markdown"] = markdown(out)
     return out
 
@@ -328,8 +332,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pool", type=int, default=6, help="store connections (and threads) per worker")
     parser.add_argument("--switch-interval", type=float, default=0.005, help="the workers' GIL switch interval (s)")
     parser.add_argument("--repeat", type=int, help="runs of the 256-agent point (default 3; quick 1)")
-    parser.add_argument("--nice", type=int, default=0,
-                        help="e.g. -5: run the point's processes (workers, its backends) ahead of the rest of the machine")
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--no-bouncer", action="store_true")
     parser.add_argument("--no-saturation", action="store_true")
@@ -346,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
         args.quick, args.agents, args.seconds = args.quick or float(args.seconds or 0) < 30, None, None
     settings = Settings(seconds=args.seconds or (8.0 if args.quick else 60.0),
                         warmup=args.warmup if args.warmup is not None else (2.0 if args.quick else 10.0),
-                        workers=args.workers, pool=args.pool, nice=args.nice,
+                        workers=args.workers, pool=args.pool,
                         switch_interval=args.switch_interval, repeat=args.repeat or (1 if args.quick else 3))
     out = measure(quick=args.quick, pg_url=None if args.no_pg else args.pg_url, settings=settings, workdir=args.workdir,
                   agents=[int(n) for n in args.agents.split(",")] if args.agents else None,
