@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from importlib import resources
 from typing import Any, Literal, TextIO
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
@@ -258,9 +258,10 @@ def iter_records(
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    base = _base_query(filt or ExportFilter()).order_by(Ticket.id).limit(batch_size)
-    last_id = 0
-    while True:
+    filt = filt or ExportFilter()
+    base = _base_query(filt).order_by(Ticket.id).limit(batch_size)
+    last_id = start_after(store, filt)
+    while last_id is not None:
         with store.read() as session:
             # Core execution on the session's connection: plain rows, no ORM loading machinery.
             rows = session.connection().execute(base.where(Ticket.id > last_id)).all()
@@ -269,6 +270,20 @@ def iter_records(
         if len(rows) < batch_size:
             return
         last_id = rows[-1][0]
+
+
+def start_after(store: Store, filt: ExportFilter) -> int | None:
+    """The ticket id the first batch starts after; None: no ticket matches.
+
+    With `--since`, the first ticket created since then, found on the created_at index: a
+    keyset scan from id 0 would read every older ticket before the first one it keeps."""
+    if filt.since is None:
+        return 0
+    with store.read() as session:
+        first = session.connection().execute(
+            select(func.min(Ticket.id)).where(col(Ticket.created_at) >= filt.since)
+        ).scalar()
+    return None if first is None else first - 1
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -348,6 +363,7 @@ __all__ = [
     "parse_when",
     "recover_cell",
     "scrub_text",
+    "start_after",
     "write_export",
     "write_records",
 ]

@@ -103,9 +103,19 @@ def write_export(
     try:
         if started is not None:
             started(anchor)
-        rows = write_records(
-            counted(iter_records(store, filt, masked=masked, batch_size=batch_size)), out, fmt=fmt, progress=progress
-        )
+        if masked and store.engine.dialect.name == "sqlite":
+            from tickets.export_sql import write_lines  # it builds on tickets.export, which imports this
+
+            tally = [0]
+            try:
+                rows = write_lines(store, out, fmt=fmt, filt=filt, tally=tally, progress=progress, batch_size=batch_size)
+            finally:
+                written = tally[0]
+        else:
+            rows = write_records(
+                counted(iter_records(store, filt, masked=masked, batch_size=batch_size)), out, fmt=fmt,
+                progress=progress,
+            )
     except BaseException as error:
         _audit(store, actor, "export.failed", {**details, "rows": written, "error": type(error).__name__},
                best_effort=True)
