@@ -67,7 +67,7 @@ def attempt(number: str, name: str, results: list, call) -> None:
         if isinstance(r, Result):
             results.append(r)
             cpu = r.ratios("cpu")
-            spread = f" (CPU {cpu[1]:.2f}-{cpu[2]:.2f} over {len(r.spreads[0].cpu)} runs)" if cpu else ""
+            spread = f" (CPU {cpu[1]:.2f}-{cpu[2]:.2f} over {r.runs} runs)" if cpu and r.runs else ""
             log(f"{r.number} {r.name}: ratio {r.ratio:.2f} on {r.judged_on.upper()}{spread}, target "
                 f"{r.target_text}: {report.verdict(r)} ({time.perf_counter() - started:.0f} s)")
         elif isinstance(r, Skipped):
