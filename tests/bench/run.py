@@ -189,10 +189,13 @@ class Report:
         self.facts: list[str] = []
         self.pg = None if args.no_pg else pg_version(args.pg_url)
 
-    def load_seconds(self) -> str:
-        seconds = self.args.load_seconds or self.load.get("seconds") or next(
+    def load_heading(self) -> str:
+        if self.load.get("markdown"):  # the load model says how long its points ran
+            return "### Call-centre load test"
+        seconds = self.args.load_seconds or next(
             (r.get("seconds") for r in self.load.get("runs", []) if r.get("seconds")), None)
-        return f"{seconds:g} s" if isinstance(seconds, int | float) else "loadtest.py's default time"
+        return (f"### Call-centre load test ({f'{seconds:g} s' if isinstance(seconds, int | float) else 'default time'} "
+                "per run, agents on distinct subscriptions)")
 
     def write(self, pending: str | None = None) -> None:
         results = sorted(self.results, key=lambda r: r.number)
@@ -215,7 +218,7 @@ class Report:
             f"{sum(r.met for r in measured)} of {len(measured)} measured targets met"
             f"{f'; {len(results) - len(measured)} not measured' if len(results) > len(measured) else ''}.",
             "",
-            f"### Call-centre load test ({self.load_seconds()} per point, agents on distinct subscriptions)",
+            self.load_heading(),
             "",
             report.load_table(self.load),
             "",
