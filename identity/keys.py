@@ -67,7 +67,9 @@ def address_key(address: Address) -> str:
 
 
 def url_key(url: str | None) -> str:
-    return _or_empty(normalize_url, url or "")
+    if url is None or (isinstance(url, str) and not url.strip()):
+        return ""  # no URL (normalize_url refuses an empty one): most organizations have none
+    return _or_empty(normalize_url, url)
 
 
 def phone_needs_region(phone: str) -> bool:

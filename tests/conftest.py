@@ -34,7 +34,7 @@ def _own_user_directories(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
     for name in ("DESKAPP_CONFIG", "DESKAPP_DATABASE_PASSWORD_FILE", "DESKAPP_POOL_SIZE",
-                 "DESKAPP_TIME_ZONE", "DESKAPP_EXPORT_DIR", "DESKAPP_THEME"):
+                 "DESKAPP_TIME_ZONE", "DESKAPP_EXPORT_DIR", "DESKAPP_THEME", "DESKAPP_LISTEN_URL"):
         monkeypatch.delenv(name, raising=False)
 
 

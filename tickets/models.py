@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, event, inspect, text
 from sqlmodel import Field, SQLModel
 
-from identity import organization_fact_keys, person_fact_keys
 from tickets.enums import ACTIVE_STATUSES
 from tickets.kinds import CANCELLATION_KINDS
 from tickets.types import UTCDateTime
@@ -369,7 +368,21 @@ def _keep_keys(model: type[SQLModel], facts: tuple[str, ...], keys: tuple[str, .
     event.listen(model, "before_update", refresh)
 
 
+def _organization_fact_keys(*facts: Any) -> tuple[str, str, str]:
+    # identity (phonenumbers, email-validator) loads at the first write, not with the models:
+    # the console's start-up reads the models long before it verifies anyone.
+    from identity import organization_fact_keys
+
+    return organization_fact_keys(*facts)
+
+
+def _person_fact_keys(*facts: Any) -> tuple[str, str | None, str, str]:
+    from identity import person_fact_keys
+
+    return person_fact_keys(*facts)
+
+
 _keep_keys(Organization, ("name", "url", "street_lines", "city", "region", "postal_code", "country"),
-           ("key_name", "key_url", "key_address"), organization_fact_keys)
+           ("key_name", "key_url", "key_address"), _organization_fact_keys)
 _keep_keys(Person, ("user_id", "phone_e164", "first_name", "last_name"),
-           ("key_user_id", "key_phone", "key_first_name", "key_last_name"), person_fact_keys)
+           ("key_user_id", "key_phone", "key_first_name", "key_last_name"), _person_fact_keys)

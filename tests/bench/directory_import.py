@@ -15,16 +15,14 @@ starts; in turns in this process, CPU time (`time.process_time`) and wall clock,
 
 from __future__ import annotations
 
-import hashlib
 import json
 import statistics
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from common import Result, Spread, raw_connection, sqlite_url
-from generate import T0, Template, new_database
+from generate import INSERT_EVENT, T0, Chain, Template, enc, head, new_database, set_head
 
 DIRECTORY_TABLES = ("organization", "person", "subscription", "ims_campaign", "renewal_resource")
 
@@ -129,7 +127,6 @@ def bench_directory_import(template: Template, workdir: Path, *, repeat: int = 5
     import phonenumbers
     from email_validator import validate_email
 
-    from tickets.audit import canonical_bytes
     from tickets.clock import FixedClock
     from tickets.directory import import_directory
     from tickets.store import Store, make_engine
@@ -152,14 +149,19 @@ def bench_directory_import(template: Template, workdir: Path, *, repeat: int = 5
                for t, (c, rows) in tables.items()]
     rows = sum(len(r) for _, r in tables.values())
 
-    def subject(path: Path) -> None:
+    # Each side gets its database opened before the clock starts (the store with its engine,
+    # the baseline its sqlite3 connection) and closes it after.
+    def subject(path: Path):
         store = Store(make_engine(sqlite_url(path)), FixedClock(T0))
-        try:
-            import_directory(store, data)
-        finally:
-            store.dispose()
+        with store.read() as session:  # the pool's first connection, as a running deskapp has it
+            session.connection()
+        return (lambda: import_directory(store, data)), store.dispose
 
-    def baseline(path: Path) -> None:
+    def baseline(path: Path):
+        conn = raw_connection(path)
+        return (lambda: _baseline_run(conn)), conn.close
+
+    def _baseline_run(conn) -> None:
         document = directory_model.model_validate(json.loads(data))
         for org in document.organizations:
             for person in org.people:
@@ -168,30 +170,26 @@ def bench_directory_import(template: Template, workdir: Path, *, repeat: int = 5
             for sub in org.subscriptions:
                 for campaign in sub.ims_campaigns:
                     validate_email(campaign.billing_admin_user_id, check_deliverability=False)
-        conn = raw_connection(path)
         conn.execute("BEGIN IMMEDIATE")
         for statement, values in inserts:
             conn.executemany(statement, values)
-        _, seq, prev = conn.execute("SELECT id, seq, hash FROM audit_head WHERE id = 1").fetchone()
-        at = datetime.fromisoformat(event[0]).replace(tzinfo=UTC)
-        digest = hashlib.sha256(canonical_bytes(
-            seq=seq + 1, at=at, actor=event[1], action=event[2], subject=event[3], details=json.loads(event[4]),
-            prev_hash=prev)).hexdigest()
-        conn.execute("INSERT INTO audit_event (seq, at, actor, action, subject, details, prev_hash, hash) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (seq + 1, *event, prev, digest))
-        conn.execute("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", (seq + 1, digest))
+        chain = Chain(*head(conn))  # the audit event, hashed as tickets.audit does, and the head
+        chain.add_text(event[0], event[1], event[2], event[3], enc(json.loads(event[4])))
+        conn.executemany(INSERT_EVENT, chain.take())
+        set_head(conn, chain)
         conn.execute("COMMIT")
-        conn.close()
 
     sides = (Spread([], []), Spread([], []))
     for n in range(max(repeat, 5) + 1):  # the first round warms up, unmeasured
         for side, fn, name in zip(sides, (subject, baseline), ("deskapp", "raw"), strict=True):
             path = _fresh(workdir / f"import-{name}.db")  # made before the clock starts
+            run, close = fn(path)
             cpu, wall = time.process_time(), time.perf_counter()
-            fn(path)
+            run()
             if n:
                 side.cpu.append(time.process_time() - cpu)
                 side.wall.append(time.perf_counter() - wall)
+            close()
             _drop(path)
     s, b = sides
     ratios = [bc / sc for bc, sc in zip(b.cpu, s.cpu, strict=True)]

@@ -40,7 +40,7 @@ def on_file(org: dict[str, Any]):
     )
 
 
-def bench_verification(document: dict[str, Any], *, loops: int = 300, repeat: int = 7) -> Result:
+def bench_verification(document: dict[str, Any], *, loops: int = 1000, repeat: int = 9) -> Result:
     import phonenumbers
     from email_validator import validate_email
 

@@ -126,7 +126,7 @@ def test_migration_0007_fills_the_keys_of_existing_rows_and_its_downgrade_drops_
 def test_the_import_writes_rows_that_read_back_through_the_models(store):
     """The import writes with executemany on the driver connection (issue 12): date-times,
     JSON lists, booleans and enums read back through the SQLModel columns as the file gave them."""
-    from datetime import UTC, datetime
+    from datetime import UTC, datetime, timedelta
 
     from tickets.models import ImsCampaign, RenewalResource, Subscription
 
@@ -163,4 +163,14 @@ def test_the_import_writes_rows_that_read_back_through_the_models(store):
     assert (campaign.subscription_id, campaign.state) == (subs["SUB-K1"].id, "running")
     assert (resource.effective_at, resource.in_promotion, resource.cash_coupons_used) == (
         datetime(2026, 2, 1, 10, 30, tzinfo=UTC), True, 500)
+    assert _keys(store, org.id) == _expected(store, org.id)
+    imported_at = org.updated_at
+    store.clock.advance(timedelta(hours=1))
+    import_directory(store, json.dumps(document))  # the same file again: nothing differs
+    with store.read() as session:
+        assert session.get(Organization, org.id).updated_at == imported_at
+    document["organizations"][0]["address"]["street_lines"] = ["1 Market Street"]
+    import_directory(store, json.dumps(document))
+    with store.read() as session:
+        assert session.get(Organization, org.id).updated_at == imported_at + timedelta(hours=1)
     assert _keys(store, org.id) == _expected(store, org.id)

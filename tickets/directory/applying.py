@@ -16,10 +16,10 @@ from sqlmodel import Session, col, select
 from identity import normalize_org_name, normalize_text, organization_fact_keys, user_id_key
 from tickets.audit import append_event
 from tickets.directory import reading
-from tickets.directory.checking import Checker, Progress, check, sorted_errors
+from tickets.directory.checking import Checker, Progress, check, collector_paused, sorted_errors
 from tickets.directory.reading import DirectoryError, DirectoryInvalid
 from tickets.directory.records import ParsedDirectory, PersonIn
-from tickets.directory.writing import Rows, ids_by
+from tickets.directory.writing import Rows, fetch, ids_by
 from tickets.enums import Role
 from tickets.errors import Conflict
 from tickets.models import (
@@ -66,56 +66,30 @@ def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
 
 @dataclass
 class _Existing:
-    """The rows the file touches, fetched with one query per table (chunked IN lists)."""
+    """The rows the file touches, fetched with one query per table and chunk of keys (as
+    objects with the models' attributes, read with prebuilt SQL: tickets.directory.writing)."""
 
-    orgs: dict[str, Organization]
-    owners: dict[str, tuple[Person, str]]  # user ID -> (person, their organization's ref)
-    people: dict[int, list[Person]]  # organization id -> its people
-    subs: dict[str, tuple[Subscription, str]]  # ref -> (row, organization ref)
-    campaigns: dict[str, tuple[ImsCampaign, str]]  # ref -> (row, subscription ref)
-    resources: dict[str, tuple[RenewalResource, str]]  # ref -> (row, subscription ref)
+    orgs: dict[str, Any]  # ref -> organization
+    owners: dict[str, tuple[Any, str]]  # user ID -> (person, their organization's ref)
+    people: dict[int, list[Any]]  # organization id -> its people
+    subs: dict[str, tuple[Any, str]]  # ref -> (subscription, organization ref)
+    campaigns: dict[str, tuple[Any, str]]  # ref -> (campaign, subscription ref)
+    resources: dict[str, tuple[Any, str]]  # ref -> (resource, subscription ref)
 
 
 def _fetch(session: Session, checker: Checker) -> _Existing:
-    orgs = {}
-    for refs in _chunks(checker.org_refs):
-        orgs.update((o.ref, o) for o in session.exec(select(Organization).where(col(Organization.ref).in_(refs))))
-    owners = {}
-    for uids in _chunks(checker.user_ids):
-        rows = session.exec(
-            select(Person, Organization.ref)
-            .join(Organization, col(Organization.id) == col(Person.organization_id))
-            .where(col(Person.user_id).in_(uids))
-        )
-        owners.update((p.user_id, (p, ref)) for p, ref in rows)
-    people: dict[int, list[Person]] = {}
-    for ids in _chunks(o.id for o in orgs.values()):
-        for person in session.exec(select(Person).where(col(Person.organization_id).in_(ids))):
-            people.setdefault(person.organization_id, []).append(person)
-    subs = {}
-    for refs in _chunks(checker.sub_refs):
-        rows = session.exec(
-            select(Subscription, Organization.ref)
-            .join(Organization, col(Organization.id) == col(Subscription.organization_id))
-            .where(col(Subscription.ref).in_(refs))
-        )
-        subs.update((s.ref, (s, ref)) for s, ref in rows)
-    campaigns = {}
-    for refs in _chunks(checker.campaign_refs):
-        rows = session.exec(
-            select(ImsCampaign, Subscription.ref)
-            .join(Subscription, col(Subscription.id) == col(ImsCampaign.subscription_id))
-            .where(col(ImsCampaign.ref).in_(refs))
-        )
-        campaigns.update((c.ref, (c, ref)) for c, ref in rows)
-    resources = {}
-    for refs in _chunks(checker.resource_refs):
-        rows = session.exec(
-            select(RenewalResource, Subscription.ref)
-            .join(Subscription, col(Subscription.id) == col(RenewalResource.subscription_id))
-            .where(col(RenewalResource.ref).in_(refs))
-        )
-        resources.update((r.ref, (r, ref)) for r, ref in rows)
+    orgs = {o.ref: o for o, _ in fetch(session, Organization, "ref", checker.org_refs)}
+    owners = {p.user_id: (p, ref) for p, ref in fetch(session, Person, "user_id", checker.user_ids,
+                                                      ("organization", "organization_id"))}
+    people: dict[int, list[Any]] = {}
+    for person, _ in fetch(session, Person, "organization_id", [o.id for o in orgs.values()]):
+        people.setdefault(person.organization_id, []).append(person)
+    subs = {s.ref: (s, ref) for s, ref in fetch(session, Subscription, "ref", checker.sub_refs,
+                                                ("organization", "organization_id"))}
+    campaigns = {c.ref: (c, ref) for c, ref in fetch(session, ImsCampaign, "ref", checker.campaign_refs,
+                                                     ("subscription", "subscription_id"))}
+    resources = {r.ref: (r, ref) for r, ref in fetch(session, RenewalResource, "ref", checker.resource_refs,
+                                                     ("subscription", "subscription_id"))}
     return _Existing(orgs, owners, people, subs, campaigns, resources)
 
 
@@ -317,7 +291,7 @@ def import_directory(
     parsed, checker = check(data, progress)
     now = store.clock.now()
     try:
-        with store.write() as session:
+        with collector_paused(), store.write() as session:
             existing = _fetch(session, checker)
             errors = checker.errors + _check_against_database(checker, existing)
             if errors or parsed is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -93,4 +94,48 @@ def ids_by(session: Session, table: str, column: str, values: Iterable[str]) -> 
         params = {f"v{n}": value for n, value in enumerate(chunk)}
         statement = _sql(f"SELECT {column}, id FROM {table} WHERE {column} IN ({', '.join(':' + p for p in params)})")
         found.update(rawsql.rows(session, statement, params))
+    return found
+
+
+def _reader(model: type[Any]) -> tuple[list[str], Any]:
+    """The columns of `model`'s table and a function turning a driver row into an object with
+    those attributes, typed as the model reads them (JSON decoded, date-times aware UTC)."""
+    from sqlalchemy import JSON, Boolean
+
+    from tickets.types import UTCDateTime
+
+    columns = list(model.__table__.columns)
+    readers = [rawsql.read_json if isinstance(c.type, JSON) else rawsql.read_time if isinstance(c.type, UTCDateTime)
+               else _bool if isinstance(c.type, Boolean) else None for c in columns]
+    names = [c.name for c in columns]
+
+    def read(row: tuple) -> SimpleNamespace:
+        return SimpleNamespace(**{name: value if reader is None or value is None else reader(value)
+                                  for name, reader, value in zip(names, readers, row, strict=False)})
+
+    return names, read
+
+
+def _bool(value: Any) -> bool:
+    return bool(value)
+
+
+def fetch(session: Session, model: type[Any], column: str, values: Iterable[Any],
+          parent: tuple[str, str] | None = None) -> list[tuple[SimpleNamespace, str | None]]:
+    """The rows of `model` whose `column` is among `values`, each with the ref of its parent row
+    when `parent` (its table, the foreign key column) is given: (row, parent ref or None)."""
+    names, read = _reader(model)
+    table = model.__tablename__
+    chosen = ", ".join(f"t.{name}" for name in names)
+    join = ""
+    if parent is not None:
+        chosen += ", p.ref"
+        join = f" JOIN {parent[0]} p ON p.id = t.{parent[1]}"
+    values = list(values)
+    found: list[tuple[SimpleNamespace, str | None]] = []
+    for start in range(0, len(values), _IN_CHUNK):
+        params = {f"v{n}": value for n, value in enumerate(values[start : start + _IN_CHUNK])}
+        statement = _sql(f"SELECT {chosen} FROM {table} t{join} WHERE t.{column} IN "
+                         f"({', '.join(':' + p for p in params)})")
+        found.extend((read(row), row[len(names)] if parent else None) for row in rawsql.rows(session, statement, params))
     return found

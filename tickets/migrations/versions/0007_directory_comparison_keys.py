@@ -17,8 +17,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from identity import organization_fact_keys, person_fact_keys
-
 revision = "0007"
 down_revision = "0006"
 branch_labels = None
@@ -67,6 +65,9 @@ def _fill(table: sa.Table, facts: tuple[str, ...], keys: tuple[str, ...], work) 
 
 
 def upgrade() -> None:
+    # Imported here: Alembic loads every migration to find the head, at each start-up.
+    from identity import organization_fact_keys, person_fact_keys
+
     for name in ORGANIZATION_KEYS:
         op.add_column("organization", sa.Column(name, sa.String(), nullable=True))
     for name in PERSON_KEYS:
