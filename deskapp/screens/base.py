@@ -1,10 +1,12 @@
-"""What every console screen shares: the header and footer, and failed workers reported in one
-place (the app's `report_worker_error`), with a hook for the screen to keep or mark its input."""
+"""What every console screen shares: the header and footer, failed workers reported in one
+place (the app's `report_worker_error`), with a hook for the screen to keep or mark its input,
+and the width's breakpoint class (-narrow / -wide) from the start."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypeVar, cast
 
+from textual._context import NoActiveAppError
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
@@ -15,6 +17,25 @@ if TYPE_CHECKING:  # pragma: no cover
 
 class WorkerErrors:
     """Worker.StateChanged does not bubble, so each screen forwards its failures to the app."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The breakpoint classes Textual gives a screen on its first Resize, given now from the
+        # terminal's size: the screen's widgets are then styled once, not styled and restyled
+        # whole before the first frame (start-up, issue 12; the classes end the same).
+        try:
+            size = self.app.size  # type: ignore[attr-defined]
+        except NoActiveAppError:
+            return
+        horizontal = (self.HORIZONTAL_BREAKPOINTS if self.HORIZONTAL_BREAKPOINTS is not None  # type: ignore[attr-defined]
+                      else self.app.HORIZONTAL_BREAKPOINTS) or []  # type: ignore[attr-defined]
+        vertical = (self.VERTICAL_BREAKPOINTS if self.VERTICAL_BREAKPOINTS is not None  # type: ignore[attr-defined]
+                    else self.app.VERTICAL_BREAKPOINTS) or []  # type: ignore[attr-defined]
+        if horizontal or vertical:
+            classes = {name: False for _, name in horizontal + vertical}
+            for dimension, breakpoints in ((size.width, horizontal), (size.height, vertical)):
+                classes.update(dict.fromkeys(self._get_breakpoint_classes(dimension, breakpoints), True))  # type: ignore[attr-defined]
+            self.update_classes(classes, update=False)  # type: ignore[attr-defined]
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:

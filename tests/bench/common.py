@@ -73,8 +73,16 @@ class Result:
 
     @property
     def judged_on(self) -> str:
-        """"cpu" or "wall": what `ratio` compares (a module without spreads: its own figures)."""
-        return str(self.extra.get("judged_on", "cpu" if self.spreads else "wall"))
+        """"cpu" or "wall": what `ratio` compares (a module without spreads: its own figures,
+        CPU where it reports a `cpu_ratio`)."""
+        return str(self.extra.get("judged_on", "cpu" if self.spreads or "cpu_ratio" in self.extra else "wall"))
+
+    @property
+    def runs(self) -> int | None:
+        if self.spreads:
+            return len(self.spreads[0].cpu)
+        runs = self.extra.get("runs")
+        return int(runs) if isinstance(runs, int | float) else None
 
     @property
     def spreads(self) -> tuple[Spread, Spread] | None:
@@ -84,8 +92,11 @@ class Result:
     def ratios(self, clock: str) -> tuple[float, float, float] | None:
         """The `clock` ("cpu" or "wall") ratio of the medians, and the lowest and highest ratio
         of the runs paired in turns; None without spreads."""
-        if self.spreads is None:
-            return None
+        if self.spreads is None:  # a module's own figures: extra["cpu_ratio"], ["cpu_ratio_min"] ...
+            values = [self.extra.get(f"{clock}_ratio{end}") for end in ("", "_min", "_max")]
+            if not isinstance(values[0], int | float):
+                return None
+            return tuple(v if isinstance(v, int | float) else float("nan") for v in values)  # type: ignore[return-value]
         a, b = (getattr(side, clock) for side in self.spreads)
 
         def ratio(s: float, t: float) -> float:

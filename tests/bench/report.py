@@ -22,6 +22,8 @@ def _range(ratios: tuple[float, float, float] | None) -> str:
     if ratios is None:
         return "–"
     median, low, high = ratios
+    if low != low or high != high:  # a module that gave the median only
+        return f"{median:.2f}"
     return f"{median:.2f} ({low:.2f}–{high:.2f})"
 
 
@@ -39,7 +41,7 @@ def targets_table(results: list) -> str:
         if isinstance(r, Skipped):
             lines.append(f"| {r.number} | {r.name} | not measured | {r.why} | – | – | – | – | – | – | – |")
             continue
-        runs = len(r.spreads[0].cpu) if r.spreads else "–"
+        runs = r.runs or "–"
         lines.append(
             f"| {r.number} | {r.name} | {fmt(r.subject, r.unit)} <br>`{r.subject_label}` | "
             f"{fmt(r.baseline, r.unit)} <br>{r.baseline_label} | **{r.ratio:.2f}** | {r.judged_on.upper()} | "
