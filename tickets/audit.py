@@ -62,25 +62,27 @@ _MOVE_HEAD_SQLITE = rawsql.Sql("UPDATE audit_head SET seq = :seq, hash = :hash W
 
 
 def append_event(
-    session: Session,
+    session: Session | rawsql.Raw,
     *,
     at: datetime,
     actor: str,
     action: str,
     subject: str,
     details: dict[str, Any] | None = None,
-) -> AuditEvent:
+    returning: bool = True,
+) -> AuditEvent | None:
     """Append one event in the caller's transaction (so it commits with what it records); A-1:
     the only way an event is written, hash-chained to the one before. Make it the transaction's
-    last statement: the head stays locked from here to the commit."""
+    last statement: the head stays locked from here to the commit. `session` may be a
+    Store.raw_transaction's connection; `returning=False` skips building the AuditEvent (issue 12)."""
     details = json.loads(json.dumps(details or {}, sort_keys=True))  # plain JSON values only
     at = at.astimezone(UTC)
     content = content_hash(at=at, actor=actor, action=action, subject=subject, details=details)
-    cursor, dialect = rawsql.cursor(session)
+    raw = rawsql.Raw(session)  # a session's connection or already the driver's (issue 12)
+    cursor, dialect, driver_error = raw.cursor(), raw.dialect, raw.driver_error
     params = {"at": rawsql.bind_time(at, dialect), "actor": actor, "action": action, "subject": subject,
               "details": details_text(details), "content": content}
     sql = (_APPEND_PG if dialect == "postgresql" else _APPEND_SQLITE).for_dialect(dialect)
-    driver_error = session.connection().dialect.dbapi.Error
     try:
         cursor.execute(sql, params)
         (seq, prev, digest), = cursor.fetchall()
@@ -92,6 +94,8 @@ def append_event(
         raise DBAPIError.instance(sql, None, error, driver_error, hide_parameters=True) from error
     finally:
         cursor.close()
+    if not returning:
+        return None
     # Not added to the session: the row is already written.
     return AuditEvent(seq=seq, at=at, actor=actor, action=action, subject=subject, details=details,
                       prev_hash=prev, hash=digest)

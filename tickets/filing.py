@@ -80,7 +80,7 @@ def _keys(request: FilingRequest) -> list[str]:
     return keys
 
 
-def _replay(session: Session, request: FilingRequest, digest: str) -> FilingResult | None:
+def _replay(session: Session | Raw, request: FilingRequest, digest: str) -> FilingResult | None:
     existing = Raw(session).rows(*sql.REPLAY.bind({"keys": _keys(request)}))
     if not existing:
         return None
@@ -117,19 +117,18 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
     _check_text(request)
     digest = request.content_hash()
 
-    def work(session: Session) -> FilingResult:
-        replay = _replay(session, request, digest)
+    def work(raw: Raw) -> FilingResult:
+        replay = _replay(raw, request, digest)
         if replay is not None:
             return replay
         now = store.clock.now()
-        call = load_verified_call(session, verification_id, agent, now)
-        raw = Raw(session)
+        call = load_verified_call(raw, verification_id, agent, now)
         found = raw.first(sql.SUBSCRIPTION_BY_REF, {"ref": request.subscription_ref})
         sub = sql.SubscriptionRow.read(found) if found is not None else None
         if sub is None or sub.organization_id != call.organization_id:
             raise NotFound(f"subscription {request.subscription_ref} is not on the verified caller's account")
         caller = caller_facts(person_facts(raw, call.person_id), call.roles)
-        facts = subscription_facts(session, [sub])[sub.id]
+        facts = subscription_facts(raw, [sub])[sub.id]
         # What validate_filing checks: the kind's fields and the values that have their own columns.
         fields: dict[str, Any] = dict(request.fields)
         if request.requested_date:
@@ -138,7 +137,7 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
             fields["reason"] = request.reason
 
         if request.kind is TicketKind.UNSUBSCRIBE_RESOURCE:
-            resources = {r.ref: r for r in resource_facts(session, {sub.id: sub})[sub.id]}
+            resources = {r.ref: r for r in resource_facts(raw, {sub.id: sub})[sub.id]}
             missing = [ref for ref in request.resource_refs if ref not in resources]
             if missing or not request.resource_refs:
                 raise NotFound(f"renewal resources not on subscription {sub.ref}: {', '.join(missing) or 'none chosen'}")
@@ -155,7 +154,7 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
                     + "; ".join(f"{res.ref}: {', '.join(str(r) for r in d.reasons)}" for res, d in batch.refused),
                     rule="U-1",
                 )
-            filed = _file(raw, session, agent, call, sub, request, digest, now, [
+            filed = _file(raw, agent, call, sub, request, digest, now, [
                 (decision, res, request.idempotency_key if index == 0 else f"{request.idempotency_key}#{res.ref}")
                 for index, (res, decision) in enumerate(plans)
             ])
@@ -173,11 +172,12 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
         blocking = policy.validate_filing(decision, confirmed=request.confirmed, fields=fields, now=now)
         if blocking:
             raise InvalidInput([str(r) for r in blocking], rule=blocking[0].rule)
-        return FilingResult(filed=_file(raw, session, agent, call, sub, request, digest, now,
+        return FilingResult(filed=_file(raw, agent, call, sub, request, digest, now,
                                         [(decision, None, request.idempotency_key)]))
 
     try:
-        return store.transaction(work)
+        # On the driver's connection, no Session (issue 12), with the store's retries.
+        return store.raw_transaction(work)
     except IntegrityError as error:
         # A concurrent filing won: either the same retry (T-3) or another open cancellation (C-9).
         with store.read() as session:
@@ -191,7 +191,7 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
         ) from error
 
 
-def _file(raw: Raw, session: Session, agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingRequest,
+def _file(raw: Raw, agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingRequest,
           digest: str, now, plans: list[tuple[policy.Decision, Any, str]]) -> tuple[FiledTicket, ...]:
     """Insert every planned ticket, then append their events: the appends are the transaction's
     last statements, so the chain's lock is held for as short a time as possible (issue 14)."""
@@ -202,7 +202,8 @@ def _file(raw: Raw, session: Session, agent: AgentInfo, call, sub: sql.Subscript
         filed.append(FiledTicket(ticket_id, ticket_ref(ticket_id), request.kind, TicketStatus(details["status"]),
                                  resource.ref if resource is not None else None))
     for subject, details in events:
-        append_event(session, at=now, actor=agent.name, action="ticket.filed", subject=subject, details=details)
+        append_event(raw, at=now, actor=agent.name, action="ticket.filed", subject=subject, details=details,
+                     returning=False)
     return tuple(filed)
 
 

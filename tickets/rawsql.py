@@ -3,8 +3,10 @@
 SQLAlchemy rebuilds statements, cache keys and result rows on every call; on a filing that
 is most of the CPU, not the database. A hot path instead writes its SQL once as text with
 `:name` parameters; `Sql` turns it into the driver's own parameter style once per dialect
-(sqlite3 takes `:name` as it is, psycopg wants `%(name)s`) and runs it on the DBAPI cursor of
-the session's connection, so it shares the session's transaction, retries and commit.
+(sqlite3 takes `:name` as it is, psycopg wants `%(name)s`) and `Raw` runs it on a DBAPI cursor:
+of a session's connection, sharing the session's transaction, retries and commit, or of a
+pooled connection in a transaction of its own (`Store.raw_transaction`: the hottest paths,
+where even a Session's transaction costs more CPU than the statements).
 
 Values crossing this boundary are the driver's: the converters below store datetimes and JSON
 exactly as the SQLModel columns do (`tickets.types.UTCDateTime`, SQLAlchemy's JSON type), so
@@ -15,10 +17,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
+from sqlalchemy import Connection, Engine
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
@@ -46,35 +52,85 @@ def cursor(session: Session):
 
 
 _INFO_KEY = "tickets.rawsql.Raw"
+_BEGIN_IMMEDIATE = Sql("BEGIN IMMEDIATE")
 
 
 class Raw:
-    """The session's connection as the driver sees it, looked up once for the statements of one
-    unit of work (each `session.connection()` walks SQLAlchemy's session machinery)."""
+    """A connection as the driver sees it, looked up once for the statements of one unit of work:
+    a session's (each `session.connection()` walks SQLAlchemy's session machinery), or a pooled
+    driver connection with a transaction of its own (`Raw.transaction`, no Session at all)."""
 
-    __slots__ = ("_connection", "_dbapi", "_error", "dialect", "_transaction")
+    __slots__ = ("_connection", "_dbapi", "_error", "_dialect", "dialect", "_transaction")
 
-    def __new__(cls, session: Session) -> Raw:
+    def __new__(cls, session: Session | Raw) -> Raw:
+        if isinstance(session, Raw):
+            return session  # already the driver's connection (Store.raw_transaction)
         # One per transaction: kept in the session's info beside the transaction it belongs to
         # (a session's next transaction may run on another pooled connection).
         transaction = session.get_transaction()
         raw = session.info.get(_INFO_KEY)
         if transaction is not None and raw is not None and raw._transaction is transaction:
             return raw
-        raw = super().__new__(cls)
-        raw._connection = session.connection()
+        connection = session.connection()
+        raw = cls._on(connection.connection, connection.dialect, connection)
         raw._transaction = session.get_transaction()
-        raw._dbapi = raw._connection.connection
-        raw._error = raw._connection.dialect.loaded_dbapi.Error
-        raw.dialect = raw._connection.dialect.name
         session.info[_INFO_KEY] = raw
         return raw
 
+    @classmethod
+    def _on(cls, dbapi, dialect: Dialect, connection: Connection | None = None) -> Raw:
+        raw = super().__new__(cls)
+        raw._connection, raw._dbapi, raw._dialect = connection, dbapi, dialect
+        raw._error = dialect.loaded_dbapi.Error
+        raw.dialect = dialect.name
+        raw._transaction = None
+        return raw
+
+    @classmethod
+    @contextmanager
+    def transaction(cls, engine: Engine) -> Iterator[Raw]:
+        """One transaction on a pooled driver connection: BEGIN IMMEDIATE on SQLite (as the
+        store's write sessions begin), committed on a clean exit, rolled back on any error. The
+        driver's errors come out as SQLAlchemy's, as a Connection raises them (tickets.store
+        turns an OperationalError into StoreUnavailable and retries, as for a session)."""
+        dialect = engine.dialect
+        try:
+            fairy = engine.raw_connection()
+        except dialect.loaded_dbapi.Error as error:
+            Connection._handle_dbapi_exception_noconnection(error, dialect, engine)
+        try:
+            raw = cls._on(fairy, dialect)
+            if raw.dialect == "sqlite":  # PostgreSQL's driver begins at the first statement
+                raw._run(_BEGIN_IMMEDIATE, {})
+            yield raw
+            try:
+                fairy.commit()
+            except raw._error as error:
+                raw._raise(error, "COMMIT", None, None)
+        except BaseException:
+            try:
+                fairy.rollback()
+            except Exception:  # the error being raised says more; a broken connection is not reused
+                fairy.invalidate()
+            raise
+        finally:
+            fairy.close()  # back to the pool
+
+    def _raise(self, error: Exception, statement: str, params: Any, cur) -> NoReturn:
+        """A driver error raised as SQLAlchemy raises it for its own statements (IntegrityError,
+        OperationalError ... with the driver's error as `orig`, a lost connection invalidated),
+        so that the store's retries and the callers' handlers see the same exceptions whichever
+        way a statement was written."""
+        if self._connection is not None:
+            self._connection._handle_dbapi_exception(error, statement, params, cur, None)
+        lost = self._dialect.is_disconnect(error, self._dbapi.dbapi_connection, cur)
+        if lost:
+            self._dbapi.invalidate(error)
+        # Parameters hidden: they may hold what a caller said (no personal data in logs).
+        raise DBAPIError.instance(statement, params, error, self._error, hide_parameters=True,
+                                  connection_invalidated=lost, dialect=self._dialect) from error
+
     def _run(self, sql: Sql, params: Any, *, many: bool = False, fetch: bool = False):
-        """A driver error is raised as SQLAlchemy raises it for its own statements
-        (IntegrityError, OperationalError ... with the driver's error as `orig`, a lost
-        connection invalidated), so that the store's retries and the callers' handlers see the
-        same exceptions whichever way a statement was written."""
         text = sql.for_dialect(self.dialect)
         cur = self._dbapi.cursor()
         try:
@@ -84,9 +140,17 @@ class Raw:
             cur.execute(text, params)
             return cur.fetchall() if fetch else cur.rowcount
         except self._error as error:
-            self._connection._handle_dbapi_exception(error, text, params, cur, None)
+            self._raise(error, text, params, cur)
         finally:
             cur.close()
+
+    def cursor(self):
+        """A cursor of the driver's own (the caller closes it)."""
+        return self._dbapi.cursor()
+
+    @property
+    def driver_error(self) -> type[Exception]:
+        return self._error
 
     def rows(self, sql: Sql, params: Mapping[str, Any] | None = None) -> list[tuple]:
         return self._run(sql, params or {}, fetch=True)
@@ -103,20 +167,20 @@ class Raw:
         self._run(sql, list(params), many=True)
 
 
-def rows(session: Session, sql: Sql, params: Mapping[str, Any] | None = None) -> list[tuple]:
+def rows(session: Session | Raw, sql: Sql, params: Mapping[str, Any] | None = None) -> list[tuple]:
     return Raw(session).rows(sql, params)
 
 
-def first(session: Session, sql: Sql, params: Mapping[str, Any] | None = None) -> tuple | None:
+def first(session: Session | Raw, sql: Sql, params: Mapping[str, Any] | None = None) -> tuple | None:
     return Raw(session).first(sql, params)
 
 
-def execute(session: Session, sql: Sql, params: Mapping[str, Any] | None = None) -> int:
+def execute(session: Session | Raw, sql: Sql, params: Mapping[str, Any] | None = None) -> int:
     """Run one statement; the number of rows it touched."""
     return Raw(session).execute(sql, params)
 
 
-def execute_many(session: Session, sql: Sql, params: Sequence[Mapping[str, Any]] | Iterable[Mapping[str, Any]]) -> None:
+def execute_many(session: Session | Raw, sql: Sql, params: Sequence[Mapping[str, Any]] | Iterable[Mapping[str, Any]]) -> None:
     Raw(session).execute_many(sql, params)
 
 

@@ -18,7 +18,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -30,6 +30,7 @@ from sqlmodel import Session
 from tickets.audit_format import chain_link
 from tickets.clock import Clock, SystemClock
 from tickets.errors import StoreUnavailable
+from tickets.rawsql import Raw
 
 DATABASE_URL_ENV = "DESKAPP_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -200,12 +201,32 @@ class Store:
         except OperationalError as error:
             raise StoreUnavailable(unavailable_text(error, self.engine)) from error
 
+    @contextmanager
+    def raw_write(self) -> Iterator[Raw]:
+        """write() without a Session, on a pooled driver connection, for the hot paths (issue 12:
+        a Session's transaction cost more CPU than a filing's statements): BEGIN IMMEDIATE on
+        SQLite, committed on a clean exit, rolled back on any error, the same errors raised."""
+        try:
+            with Raw.transaction(self.engine) as raw:
+                yield raw
+        except OperationalError as error:
+            raise StoreUnavailable(unavailable_text(error, self.engine)) from error
+
     def transaction(self, work: Callable[[Session], T], *, attempts: int = 5) -> T:
         """Run `work` in one write transaction, retrying deadlocks and serialisation failures."""
+        return self._retrying(self.write, work, attempts)
+
+    def raw_transaction(self, work: Callable[[Raw], T], *, attempts: int = 5) -> T:
+        """transaction() on a raw_write(): `work` gets the driver's connection (tickets.rawsql),
+        with the same retries."""
+        return self._retrying(self.raw_write, work, attempts)
+
+    @staticmethod
+    def _retrying(begin: Callable[[], AbstractContextManager], work: Callable, attempts: int):
         for attempt in range(attempts):
             try:
-                with self.write() as session:
-                    return work(session)
+                with begin() as connection:
+                    return work(connection)
             except StoreUnavailable as error:
                 cause = error.__cause__
                 if attempt + 1 < attempts and isinstance(cause, DBAPIError) and _is_retryable(cause):

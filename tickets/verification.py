@@ -36,6 +36,7 @@ from tickets.models import (
     VerificationUnlock,
 )
 from tickets import verification_sql as sql
+from tickets.rawsql import Raw
 from tickets.store import Store
 from tickets.text import check_text
 
@@ -84,31 +85,31 @@ class VerifiedCall:
 
 def start_call(store: Store, agent: AgentInfo) -> int:
     from tickets.filing_sql import INSERT_CALL
-    from tickets.rawsql import Raw, bind_time
+    from tickets.rawsql import bind_time
 
-    def work(session: Session) -> int:
+    def work(raw: Raw) -> int:
         now = store.clock.now()
-        raw = Raw(session)
         ((call_id,),) = raw.rows(INSERT_CALL, {"agent_id": agent.id, "started_at": bind_time(now, raw.dialect)})
         # The append last: the chain's lock is held for as short a time as possible (issue 14).
-        append_event(session, at=now, actor=agent.name, action="call.started", subject=f"call:{call_id}")
+        append_event(raw, at=now, actor=agent.name, action="call.started", subject=f"call:{call_id}",
+                     returning=False)
         return call_id
 
-    # Through transaction(): appends lock the audit head, so a deadlock is retried, not shown.
-    return store.transaction(work)
+    # Through a transaction with retries: appends lock the audit head, so a deadlock is retried,
+    # not shown. On the driver's connection, no Session (issue 12).
+    return store.raw_transaction(work)
 
 
 def end_call(store: Store, agent: AgentInfo, call_id: int, wrap_up_note: str) -> None:
     """Close the call with its wrap-up note (checked for credentials, V-6)."""
     from tickets.filing_sql import CALL_FOR_END, END_CALL
-    from tickets.rawsql import Raw, bind_time
+    from tickets.rawsql import bind_time
 
     note = (wrap_up_note or "").strip()
     check_text({"wrap_up_note": note})
 
-    def work(session: Session) -> None:
+    def work(raw: Raw) -> None:
         now = store.clock.now()
-        raw = Raw(session)
         call = raw.first(CALL_FOR_END, {"id": call_id})
         if call is None or call[0] != agent.id:
             raise NotFound(f"call {call_id} is not one of yours")
@@ -117,11 +118,11 @@ def end_call(store: Store, agent: AgentInfo, call_id: int, wrap_up_note: str) ->
         raw.execute(END_CALL, {"id": call_id, "ended_at": bind_time(now, raw.dialect), "note": note or None})
         # The call's row first, the append last (issue 14).
         append_event(
-            session, at=now, actor=agent.name, action="call.ended", subject=f"call:{call_id}",
-            details={"organization_id": call[1], "note_length": len(note)},
+            raw, at=now, actor=agent.name, action="call.ended", subject=f"call:{call_id}",
+            details={"organization_id": call[1], "note_length": len(note)}, returning=False,
         )
 
-    store.transaction(work)
+    store.raw_transaction(work)
 
 
 # --- finding the organization ----------------------------------------------------------------
@@ -263,7 +264,7 @@ def verify_caller(
     return store.transaction(attempt)
 
 
-def load_verified_call(session: Session, verification_id: int, agent: AgentInfo, now: datetime) -> VerifiedCall:
+def load_verified_call(session: Session | Raw, verification_id: int, agent: AgentInfo, now: datetime) -> VerifiedCall:
     """The passed verification behind an action, or NotAllowed (V-7): passed, by this agent,
     not expired, on a call that has not ended."""
     from tickets.filing_sql import VERIFIED_CALL

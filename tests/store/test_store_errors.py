@@ -76,8 +76,10 @@ def test_a_full_disk_says_so(tmp_path, monkeypatch):
     store.dispose()
 
 
-def test_a_full_database_file_says_the_disk_is_full(tmp_path):
-    """A real SQLITE_FULL: the file may not grow (max_page_count), as on a full disk."""
+@pytest.mark.parametrize("transaction", ["session", "raw"])
+def test_a_full_database_file_says_the_disk_is_full(tmp_path, transaction):
+    """A real SQLITE_FULL: the file may not grow (max_page_count), as on a full disk; in a
+    session's transaction and in a raw one (Store.raw_transaction, the hot paths)."""
     from sqlalchemy import event
 
     from tickets.audit import append_event
@@ -96,6 +98,11 @@ def test_a_full_database_file_says_the_disk_is_full(tmp_path):
 
     with pytest.raises(StoreUnavailable, match="^the disk is full: nothing was written"):
         for n in range(100):
+            if transaction == "raw":
+                store.raw_transaction(lambda raw, n=n: append_event(
+                    raw, at=store.clock.now(), actor="test", action="note", subject=f"thing:{n}",
+                    details={"text": "x" * 4000}, returning=False))
+                continue
             with store.write() as session:
                 append_event(session, at=store.clock.now(), actor="test", action="note", subject=f"thing:{n}",
                              details={"text": "x" * 4000})

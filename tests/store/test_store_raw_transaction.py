@@ -1,0 +1,105 @@
+"""Store.raw_transaction (issue 12): a write transaction on the pooled driver connection, no
+Session, for the hot paths. It must behave as Store.transaction does, on both engines: commit on
+a clean exit, roll back on any error, the driver's errors raised as SQLAlchemy's, an
+OperationalError as StoreUnavailable (busy, disk full: test_store_errors), retryable ones retried."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from tickets import rawsql
+from tickets.errors import StoreUnavailable
+
+_AGENT = rawsql.Sql(
+    "INSERT INTO agent (name, display_name, role, pin_hash, active, created_at) "
+    "VALUES (:name, 'A', 'agent', 'h', TRUE, :at)"
+)
+_NAMES = rawsql.Sql("SELECT name FROM agent ORDER BY name")
+
+
+def _add(raw: rawsql.Raw, name: str) -> None:
+    raw.execute(_AGENT, {"name": name, "at": rawsql.bind_time(datetime(2026, 1, 1, tzinfo=UTC), raw.dialect)})
+
+
+def _names(store) -> list[str]:
+    with store.read() as session:
+        return [name for (name,) in rawsql.rows(session, _NAMES)]
+
+
+def test_commits_on_a_clean_exit_and_returns_what_the_work_returns(store):
+    assert store.raw_transaction(lambda raw: (_add(raw, "ada"), _add(raw, "alan"), 7)[-1]) == 7
+    assert _names(store) == ["ada", "alan"]
+
+
+def test_any_error_rolls_back_everything_and_the_pool_is_left_clean(store):
+    def work(raw):
+        _add(raw, "ada")
+        raise RuntimeError("refused after a write")
+
+    with pytest.raises(RuntimeError):
+        store.raw_transaction(work)
+    assert _names(store) == []
+    store.raw_transaction(lambda raw: _add(raw, "grace"))  # the pooled connection still works
+    assert _names(store) == ["grace"]
+
+
+def test_a_unique_violation_is_sqlalchemys_integrity_error_and_nothing_is_kept(store):
+    store.raw_transaction(lambda raw: _add(raw, "ada"))
+
+    def twice(raw):
+        _add(raw, "bob")
+        _add(raw, "ada")
+
+    with pytest.raises(IntegrityError) as caught:
+        store.raw_transaction(twice)
+    assert isinstance(caught.value.orig, store.engine.dialect.loaded_dbapi.IntegrityError)
+    assert _names(store) == ["ada"]
+
+
+def test_a_retryable_error_is_retried_with_the_first_attempt_rolled_back(store):
+    tries = []
+
+    def work(raw):
+        tries.append(1)
+        _add(raw, f"try{len(tries)}")
+        if len(tries) == 1:  # what a busy SQLite or a deadlock on PostgreSQL raises
+            raise OperationalError("UPDATE audit_head", {}, Exception("database is locked"))
+        return "done"
+
+    assert store.raw_transaction(work) == "done"
+    assert len(tries) == 2 and _names(store) == ["try2"]
+
+
+def test_an_operational_error_is_store_unavailable_after_the_last_attempt(store):
+    def work(raw):
+        raise OperationalError("SELECT", {}, Exception("database is locked"))
+
+    with pytest.raises(StoreUnavailable, match="the database is busy"):
+        store.raw_transaction(work, attempts=2)
+
+
+def test_sqlite_begins_immediate(store):
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("BEGIN IMMEDIATE is SQLite's")
+    store.engine.dispose()
+    seen: list[str] = []
+    traced: list = []
+
+    def trace(dbapi, _record):
+        traced.append(dbapi)
+        dbapi.set_trace_callback(seen.append)
+
+    event.listen(store.engine, "connect", trace)
+    try:
+        store.raw_transaction(lambda raw: _add(raw, "ada"))
+    finally:
+        event.remove(store.engine, "connect", trace)
+        for dbapi in traced:
+            dbapi.set_trace_callback(None)
+    statements = [s for s in seen if not s.startswith("PRAGMA")]
+    assert statements[0] == "BEGIN IMMEDIATE" and statements[-1] == "COMMIT", statements
+
