@@ -254,7 +254,7 @@ class DeskApp(App[None]):
         if self.agent is None or isinstance(self.screen, ConfirmScreen):
             return
         body = (AUTO_END_TEXT if self.call is not None else "You sign in again with your name and PIN.")
-        self.push_screen(ConfirmScreen("Sign out?", body, yes="Sign out"), callback=partial(self._answered, "sign_out"))
+        self.push_screen(ConfirmScreen("Sign out?", body, yes="Sign out", yes_words="Yes, sign out"), callback=partial(self._answered, "sign_out"))
 
     async def action_quit(self) -> None:
         """ctrl+q: at once between calls; during a call, asks first and ends the call."""
@@ -265,7 +265,7 @@ class DeskApp(App[None]):
             return
         if isinstance(self.screen, ConfirmScreen):
             return
-        self.push_screen(ConfirmScreen("Quit during a call?", AUTO_END_TEXT, yes="End the call and quit"),
+        self.push_screen(ConfirmScreen("Quit during a call?", AUTO_END_TEXT, yes="End the call and quit", yes_words="Yes, end and quit"),
                          callback=partial(self._answered, "quit"))
 
     def _answered(self, then: str, yes: bool | None) -> None:

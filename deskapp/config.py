@@ -45,6 +45,7 @@ ENVIRONMENT = {
     "time_zone": "DESKAPP_TIME_ZONE",
     "export_dir": "DESKAPP_EXPORT_DIR",
     "theme": "DESKAPP_THEME",
+    "listen_database": "DESKAPP_LISTEN_URL",
 }
 # setting -> command-line flag (argparse dest) that overrides everything else
 FLAGS = {"database": "db", "pool_size": "pool_size", "time_zone": "time_zone"}
@@ -126,13 +127,19 @@ class Settings:
 
     def open_store(self, clock=None, *, create: bool = False):
         """The store; a SQLite file must already exist unless `create` (db upgrade, restore)."""
-        from tickets.store import Store, make_engine, require_database
+        from sqlalchemy.engine import make_url
+
+        from tickets.store import Store, make_engine, normalise_url, require_database
 
         if not create:
             require_database(self.database)
-        engine = make_engine(self.database, pool_size=self["pool_size"], password=self.database_password(),
-                             create=create)
-        return Store(engine, clock)
+        password = self.database_password()
+        engine = make_engine(self.database, pool_size=self["pool_size"], password=password, create=create)
+        store = Store(engine, clock)
+        if self["listen_database"]:
+            listen = make_url(normalise_url(self["listen_database"]))
+            store.listen_url = (listen.set(password=password) if password else listen).render_as_string(hide_password=False)
+        return store
 
 
 def data_dir() -> Path:
@@ -147,6 +154,7 @@ def _defaults() -> dict[str, Any]:
         "time_zone": "UTC",
         "export_dir": None,
         "theme": DEFAULT_THEME,
+        "listen_database": None,
         "keys": {},
     }
 
@@ -216,6 +224,13 @@ def _check(name: str, item: Setting) -> Any:
         return check_time_zone(value, where)
     if name == "database":
         return check_database_url(value, from_command_line=item.source.startswith("--"), where=where)
+    if name == "listen_database":
+        # LISTEN needs a session of its own: behind PgBouncer in transaction mode this URL
+        # reaches PostgreSQL directly (the password, if any, from database_password_file).
+        value = check_database_url(value, where=where, setting=name)
+        if urlsplit(value).scheme.split("+", 1)[0] == "sqlite":
+            raise ConfigError(f"listen_database: {value!r} is not a postgresql:// URL; SQLite needs none {where}")
+        return value
     return value
 
 
@@ -229,17 +244,17 @@ def check_time_zone(value: str, where: str = "") -> str:
     return value
 
 
-def check_database_url(url: str, *, from_command_line: bool = False, where: str = "") -> str:
+def check_database_url(url: str, *, from_command_line: bool = False, where: str = "", setting: str = "database") -> str:
     """A sqlite or postgresql URL this deskapp can open; a password only where no one else sees it."""
     scheme = urlsplit(url).scheme if "://" in url else ""
     backend = scheme.split("+", 1)[0]
     if not backend:
         raise ConfigError(
-            f"database: {url!r} is not a URL; use sqlite:////path/deskapp.db or postgresql://user@host/deskapp {where}".rstrip()
+            f"{setting}: {url!r} is not a URL; use sqlite:////path/deskapp.db or postgresql://user@host/deskapp {where}".rstrip()
         )
     if backend not in ("sqlite", "postgresql", "postgres"):
         raise ConfigError(
-            f"database: {backend!r} databases are not supported; use sqlite or postgresql {where}".rstrip()
+            f"{setting}: {backend!r} databases are not supported; use sqlite or postgresql {where}".rstrip()
         )
     if backend != "sqlite":
         if from_command_line and urlsplit(url).password is not None:
@@ -250,7 +265,7 @@ def check_database_url(url: str, *, from_command_line: bool = False, where: str 
             )
         if importlib.util.find_spec("psycopg") is None:
             raise ConfigError(
-                "database: PostgreSQL needs psycopg, which is not installed: pip install 'deskapp[postgres]'"
+                f"{setting}: PostgreSQL needs psycopg, which is not installed: pip install 'deskapp[postgres]'"
             )
     return url
 

@@ -6,7 +6,8 @@ starts a call or fails a verification, without a key pressed (issue 14, live que
 - PostgreSQL: the triggers of migration 0006 send `NOTIFY deskapp_changed` from the writing
   transaction (delivered at its commit, never for a rolled-back one); a feed LISTENs on its own
   connection. LISTEN needs a session, so through PgBouncer in transaction mode the feed must
-  reach PostgreSQL directly: `DESKAPP_LISTEN_URL` names that URL (default: the store's own).
+  reach PostgreSQL directly: the store's `listen_url` names that URL (the console's
+  `listen_database` setting, or `DESKAPP_LISTEN_URL`; default: the store's own).
 - SQLite: `PRAGMA data_version` on the feed's own connection changes whenever another
   connection (any process) commits; reading it is a few microseconds, so it is polled.
 
@@ -16,7 +17,6 @@ token differs from `since` (or at the timeout, with the same token).
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 import time
@@ -24,7 +24,6 @@ from typing import Protocol
 
 from sqlalchemy.engine import make_url
 
-LISTEN_URL_ENV = "DESKAPP_LISTEN_URL"
 CHANNEL = "deskapp_changed"
 # Tables whose writes a live screen shows (the triggers of migration 0006).
 WATCHED_TABLES = ("ticket", "call", "verification_attempt", "verification_unlock")
@@ -112,9 +111,10 @@ def open_feed(store_url: str) -> ChangeFeed:
         if not database or database == ":memory:":
             raise ValueError("a change feed needs a SQLite file, not an in-memory database")
         return SqliteChangeFeed(database)
-    return PostgresChangeFeed(os.environ.get(LISTEN_URL_ENV) or store_url)
+    return PostgresChangeFeed(store_url)
 
 
 def feed_for(store) -> ChangeFeed:
-    """The feed for a tickets.store.Store."""
-    return open_feed(store.engine.url.render_as_string(hide_password=False))
+    """The feed for a tickets.store.Store: on its `listen_url` if set (the console's
+    `listen_database` setting), else on its own database."""
+    return open_feed(store.listen_url or store.engine.url.render_as_string(hide_password=False))

@@ -158,6 +158,9 @@ class Store:
     def __init__(self, engine: Engine, clock: Clock | None = None) -> None:
         self.engine = engine
         self.clock: Clock = clock or SystemClock()
+        # Where a change feed LISTENs (tickets.changes), if not the engine's own database:
+        # behind PgBouncer in transaction mode it must reach PostgreSQL directly.
+        self.listen_url: str | None = None
         self._write_engine = (
             engine.execution_options(sqlite_begin="IMMEDIATE") if is_sqlite(engine) else engine
         )

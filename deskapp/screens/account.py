@@ -17,17 +17,20 @@ from deskapp.widgets.format import (
     BAD, MUTED, OK, WARN, clock_time, day, decision_content, label, lines, reason_lines, roles_text,
 )
 from deskapp.widgets.hanging import hang
+from tickets.enums import TicketKind
+from tickets.kinds import KINDS
 
-RESOURCES = "unsubscribe_resource"
+# The one kind decided per renewal resource (U-2) is shown as a list of resources, not one line.
+RESOURCES = next(kind.value for kind, spec in KINDS.items() if spec.per_resource)
 # One key per ticket kind (issue 11): (key, kind, footer words, the desk's words in ctrl+p).
 # None of them means anything else on another screen (home: n t s r l d x).
 KIND_KEYS = (
-    ("e", "cancel_end_of_term", "End of term", "File an end-of-term cancellation"),
-    ("c", "cancel_early", "Early", "File an early cancellation"),
-    ("p", "expedited_deprovisioning", "Expedite", "File an expedited deprovisioning"),
-    ("m", "migration_on_premises", "Migrate", "File a migration to on-premises"),
-    ("v", "reversal", "Reverse", "File a 30-day reversal"),
-    ("i", "ims_cancellation", "IMS", "File an Internet Marketing cancellation"),
+    ("e", TicketKind.CANCEL_END_OF_TERM.value, "End of term", "File an end-of-term cancellation"),
+    ("c", TicketKind.CANCEL_EARLY.value, "Early", "File an early cancellation"),
+    ("p", TicketKind.EXPEDITED_DEPROVISIONING.value, "Expedite", "File an expedited deprovisioning"),
+    ("m", TicketKind.MIGRATION.value, "Migrate", "File a migration to on-premises"),
+    ("v", TicketKind.REVERSAL.value, "Reverse", "File a 30-day reversal"),
+    ("i", TicketKind.IMS_CANCELLATION.value, "IMS", "File an Internet Marketing cancellation"),
     ("u", RESOURCES, "Unsubscribe", "File an unsubscription of renewal resources"),
 )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -13,15 +15,22 @@ from deskapp.screens.base import DeskModal
 
 class ConfirmScreen(DeskModal[bool]):
     BINDINGS = [
-        Binding("y,ctrl+s", "answer(True)", "Yes, file it", id="confirm_yes", tooltip="Confirm and write it"),
+        Binding("y,ctrl+s", "answer(True)", "Yes", id="confirm_yes", tooltip="Confirm and write it"),
         Binding("escape,n", "answer(False)", "No, go back", id="confirm_no", tooltip="Back to the form; nothing is written"),
     ]
 
-    def __init__(self, title: str, body: Content | str, yes: str = "File") -> None:
+    def __init__(self, title: str, body: Content | str, yes: str = "File", yes_words: str = "Yes, file it") -> None:
         super().__init__()
         self._title = title
         self._body = body
         self._yes = yes
+        # The footer names what "y" does here (Approve, Sign out ...), not always filing.
+        self._bindings = self._bindings.copy()
+        for key in ("y", "ctrl+s"):
+            self._bindings.key_to_bindings[key] = [
+                replace(binding, description=yes_words)
+                for binding in self._bindings.key_to_bindings[key]
+            ]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box", classes="dialog"):

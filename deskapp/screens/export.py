@@ -251,7 +251,7 @@ class ExportScreen(SupervisorScreen):
                     "The export and who made it are recorded in the audit trail.\n\n",
                     (f"Writing to {request.path}", MUTED),
                 ),
-                yes="Export unmasked",
+                yes="Export unmasked", yes_words="Yes, export unmasked",
             ))
             if not sure:
                 return

@@ -177,7 +177,7 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         parts.append(Content.styled("You have checked the verification, the callback (V-8), the checklist and "
                                     "the consequences.", MUTED))
         yes = await self.app.push_screen_wait(
-            ConfirmScreen(f"Approve {detail.row.ref}?", lines(parts), yes="Approve")
+            ConfirmScreen(f"Approve {detail.row.ref}?", lines(parts), yes="Approve", yes_words="Yes, approve")
         )
         if yes:
             self._act(detail.row.id, "decide", TicketStatus.APPROVED, None)

@@ -142,6 +142,8 @@ async def test_o_is_not_sign_out_and_signing_out_asks_first(seeded, clock):
         await pilot.press("s")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
+        # The footer names what y does here; it said "Yes, file it" on every dialog.
+        assert app.screen.active_bindings["y"].binding.description == "Yes, sign out"
         await pilot.press("n")
         await settle(pilot)
         assert isinstance(app.screen, HomeScreen) and app.agent is not None

@@ -176,3 +176,35 @@ def test_config_checks_key_map_ids_and_the_theme(capsys):
     err = capsys.readouterr().err.splitlines()
     assert err[0] == "deskapp: error: keys: 'end_cal' is not a binding id (deskapp config --keys lists them)"
     assert err[1].startswith("deskapp: error: theme: 'nope' is not a theme; one of: ") and "nord" in err[1]
+
+
+def test_the_live_queues_listen_where_listen_database_says_with_the_password_file(tmp_path, monkeypatch):
+    """Behind PgBouncer in transaction mode LISTEN needs PostgreSQL directly (issue 14): a
+    setting like the others (file < DESKAPP_LISTEN_URL), its password from the same file."""
+    import tickets.changes
+
+    opened = []
+    monkeypatch.setattr(tickets.changes, "PostgresChangeFeed", opened.append)  # no connection made
+
+    secret = tmp_path / "db-password"
+    secret.write_text("s3cret!\n")
+    secret.chmod(0o600)
+    direct = "postgresql://deskapp@db.example.com:5432/deskapp"
+    _write_config(f'database = "postgresql://deskapp@bouncer:6432/deskapp"\n'
+                  f'database_password_file = "{secret}"\nlisten_database = "{direct}"\n')
+    settings = load_settings(environ={})
+    assert settings.items["listen_database"].source.startswith("config file")
+    store = settings.open_store()
+    from sqlalchemy.engine import make_url
+
+    listen = make_url(store.listen_url)
+    assert (listen.host, listen.port, listen.password) == ("db.example.com", 5432, "s3cret!")
+    tickets.changes.feed_for(store)
+    assert opened == [store.listen_url]  # not the engine's URL (PgBouncer)
+    store.dispose()
+    other = "postgresql://deskapp@db2.example.com/deskapp"
+    assert load_settings(environ={"DESKAPP_LISTEN_URL": other})["listen_database"] == other
+    with pytest.raises(ConfigError, match="listen_database: .*not a postgresql:// URL"):
+        load_settings(environ={"DESKAPP_LISTEN_URL": "sqlite:////tmp/x.db"})
+    with pytest.raises(ConfigError, match="listen_database: 'nope' is not a URL"):
+        load_settings(environ={"DESKAPP_LISTEN_URL": "nope"})
