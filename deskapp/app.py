@@ -26,12 +26,12 @@ from deskapp import desk, textual_fixes
 
 from deskapp.commands import ScreenCommands
 from deskapp.keys import TypeAhead
-from deskapp.messages import StoreFailed, StoreOpened
 from deskapp.screens.signin import SignInScreen
-from deskapp.state import CallState
 
 if TYPE_CHECKING:  # pragma: no cover
     from deskapp.config import Settings
+    from deskapp.messages import StoreFailed, StoreOpened
+    from deskapp.state import CallState
     from tickets.agents import AgentInfo
     from tickets.clock import Clock
     from tickets.store import Store
@@ -137,6 +137,7 @@ class DeskApp(App[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="store")
     def open_store(self) -> None:
         """Open the database (after the first paint): a fresh demo, or a checked schema."""
+        from deskapp.messages import StoreFailed, StoreOpened
         from tickets.errors import DeskError
 
         try:
@@ -337,6 +338,7 @@ class DeskApp(App[None]):
 
     def action_new_call(self) -> None:
         from deskapp.screens.call import CallScreen
+        from deskapp.state import CallState
 
         if self.agent is None or self.store is None:
             return

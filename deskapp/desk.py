@@ -1,6 +1,7 @@
 """What the console takes from the desk's settings (deskapp.config): time zone, key map, theme
 (remembered when chosen), and the log. Kept out of deskapp.app so that the app gains a few
-calls, not a section, and light: nothing here loads the ticket core.
+calls, not a section, and light: nothing here loads the ticket core, and deskapp.config
+(TOML, time zones, platformdirs) loads when first needed, not before the first frame.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from datetime import UTC
 from functools import partial
 from typing import TYPE_CHECKING
 
-from deskapp.config import ConfigError, Settings, remember
 from deskapp.logs import log_failure, setup_logging
 from deskapp.widgets.format import set_desk_zone
 
@@ -17,7 +17,19 @@ if TYPE_CHECKING:  # pragma: no cover
     from textual.app import App
     from textual.worker import Worker
 
+    from deskapp.config import ConfigError, Settings
+
 __all__ = ["ConfigError", "apply_settings", "log_worker_failure", "on_mount", "open_search"]
+
+
+def __getattr__(name: str):
+    # desk.ConfigError, as deskapp.app names it when a store fails to open: from deskapp.config
+    # then (start-up, target 5 of issue 12).
+    if name == "ConfigError":
+        from deskapp.config import ConfigError
+
+        return ConfigError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def apply_settings(app: App, settings: Settings | None) -> None:
@@ -27,7 +39,9 @@ def apply_settings(app: App, settings: Settings | None) -> None:
 
 def on_mount(app: App) -> None:
     settings: Settings | None = getattr(app, "settings", None)
-    setup_logging()
+    # The log file's place comes from deskapp.config; nothing logs before the first frame, and
+    # callbacks after it run in order, so the store's opening (scheduled next) logs to it.
+    app.call_after_refresh(setup_logging)
     if settings is None:
         return
     if settings["keys"]:
@@ -50,6 +64,8 @@ def _remember_theme(app: App, theme) -> None:
     if theme.name == getattr(app, "_remembered_theme", None):
         return
     app._remembered_theme = theme.name
+    from deskapp.config import remember
+
     app.run_worker(
         partial(remember, theme=theme.name), thread=True, exit_on_error=False, group="state",
         description="remember the chosen theme",

@@ -16,6 +16,21 @@ from identity.errors import (
     InvalidUrl,
     InvalidUserId,
 )
+from identity.keys import (
+    ClaimKeys,
+    OrganizationKeys,
+    PersonKeys,
+    address_key,
+    claim_keys,
+    organization_fact_keys,
+    organization_keys,
+    person_fact_keys,
+    person_keys,
+    phone_key_on_file,
+    phone_needs_region,
+    url_key,
+    user_id_key,
+)
 from identity.lockout import LockoutPolicy, LockoutState, lockout_state
 from identity.normalize import (
     DISGUISING_CHARACTERS,
@@ -28,7 +43,7 @@ from identity.normalize import (
     normalize_text,
     normalize_url,
 )
-from identity.phone import ParsedPhone, format_as_you_type, parse_phone
+from identity.phone import ParsedPhone, format_as_you_type, parse_phone, phone_key
 from identity.session import CALL_AUTHORISATION, VerifiedCaller
 from identity.userid import normalize_user_id
 from identity.verification import (
@@ -40,10 +55,29 @@ from identity.verification import (
     PersonOnFile,
     VerificationOutcome,
     check_claim_format,
+    organization_keys_of,
     verify,
+    verify_keys,
 )
 
 __all__ = [
+    "organization_fact_keys",
+    "person_fact_keys",
+    "ClaimKeys",
+    "OrganizationKeys",
+    "PersonKeys",
+    "address_key",
+    "claim_keys",
+    "organization_keys",
+    "organization_keys_of",
+    "person_keys",
+    "phone_key",
+    "phone_key_on_file",
+    "phone_needs_region",
+    "url_key",
+    "user_id_key",
+    "verify_keys",
+
     "DISGUISING_CHARACTERS",
     "CALLER_ROLES",
     "CALL_AUTHORISATION",

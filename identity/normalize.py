@@ -46,9 +46,12 @@ def require_str(value: object, what: str = "value") -> str:
     return value
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def has_surrogate(value: str) -> bool:
     """True if ``value`` holds a lone surrogate (not valid Unicode text; e.g. from a bad paste)."""
-    return any("\ud800" <= ch <= "\udfff" for ch in value)
+    return not value.isascii() and _SURROGATE.search(value) is not None
 
 
 def check_storable_text(value: str, field: str) -> str:
@@ -74,17 +77,42 @@ DISGUISING_CHARACTERS = frozenset(
 )
 
 
+_DISGUISING = re.compile("[" + "".join(sorted(DISGUISING_CHARACTERS)) + "]")
+
+
 def check_undisguised_text(value: str, field: str) -> str:
     """Refuse a stored name holding a character of DISGUISING_CHARACTERS, naming the field and
     the character: matching ignores them (V-3), but a person reading the directory would not
     see the name that is matched."""
     require_str(value)
-    found = next((ch for ch in value if ch in DISGUISING_CHARACTERS), None)
-    if found is not None:
+    match = None if value.isascii() else _DISGUISING.search(value)
+    if match is not None:
+        found = match.group()
         raise InvalidText(field, "V-3", f"contains the invisible character U+{ord(found):04X} "
                                         f"({unicodedata.name(found, 'format character')}), which can "
                                         "disguise text: remove it")
     return value
+
+
+class _MarkTable(dict):
+    """``str.translate`` table of ``_strip_marks``, filled as characters are met (a lookup per
+    character instead of a category call)."""
+
+    def __missing__(self, code: int) -> str | None:
+        ch = chr(code)
+        category = unicodedata.category(ch)
+        if category[0] == "P" or category in ("Cf", "Cs"):
+            out = None
+        elif category == "Cc":
+            out = " " if ch.isspace() else None
+        else:
+            out = ch
+        if len(self) < 50_000:  # a bound on memory, whatever text comes in
+            self[code] = out
+        return out
+
+
+_MARKS = _MarkTable()
 
 
 def _strip_marks(value: str) -> str:
@@ -94,17 +122,7 @@ def _strip_marks(value: str) -> str:
     Format characters are dropped because a zero-width space pasted into a name must not turn
     a match into a miss.
     """
-    out: list[str] = []
-    for ch in value:
-        category = unicodedata.category(ch)
-        if category[0] == "P" or category in ("Cf", "Cs"):
-            continue
-        if category == "Cc":
-            if ch.isspace():
-                out.append(" ")
-            continue
-        out.append(ch)
-    return "".join(out)
+    return value.translate(_MARKS)
 
 
 def _one_round(value: str) -> str:
@@ -115,6 +133,16 @@ def _one_round(value: str) -> str:
     return " ".join(value.split())
 
 
+# What one round does to an ASCII character: NFKC leaves ASCII alone and casefolding it is
+# lower(), so a round is a table lookup; punctuation (P*) and non-space controls go, space
+# controls become a space.
+_ASCII_ROUND = {
+    c: (" " if chr(c).isspace() else None)
+    for c in range(128)
+    if unicodedata.category(chr(c))[0] == "P" or unicodedata.category(chr(c)) == "Cc"
+}
+
+
 def normalize_text(value: str) -> str:
     """V-3 matching key of free text: NFKC, casefolded, punctuation removed, white space collapsed.
 
@@ -122,8 +150,16 @@ def normalize_text(value: str) -> str:
     removed, not replaced: ``"O'Brien"`` gives ``"obrien"``. Lone surrogates are dropped.
     Never raises for a ``str``; may return ``""``.
     """
+    if value.__class__ is str and value.isascii():
+        # Issue 12: most names are ASCII; one round of the table is already the fixed point
+        # (tests/unit/identity/test_identity_keys.py checks it against the general path).
+        return " ".join(value.lower().translate(_ASCII_ROUND).split())
+    return _normalize_text_general(value)
+
+
+def _normalize_text_general(value: str) -> str:
     require_str(value)
-    value = "".join(ch for ch in value if not ("\ud800" <= ch <= "\udfff"))
+    value = _SURROGATE.sub("", value)
     for _ in range(_MAX_ROUNDS):
         nxt = _one_round(value)
         if nxt == value:
@@ -157,6 +193,7 @@ _SCHEME = re.compile(r"^[a-z][a-z0-9+.\-]*://", re.IGNORECASE)
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _TLD = re.compile(r"^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$")
 # Dots that IDNA treats as label separators (ideographic and half-width ideographic full stop).
+_AUTHORITY_END = re.compile(r"[/?#\\]")
 _DOTS = str.maketrans({"\u3002": ".", "\uff61": ".", "\uff0e": "."})
 
 
@@ -195,7 +232,7 @@ def normalize_url(value: str, field: str = "org_url") -> str:
         text = text[match.end() :]
     elif text.startswith("//"):
         text = text[2:]
-    authority = re.split(r"[/?#\\]", text, maxsplit=1)[0]
+    authority = _AUTHORITY_END.split(text, maxsplit=1)[0]
     if "@" in authority:
         raise InvalidUrl(field, "V-6", "URL must not contain a user name or password")
     host, sep, port = authority.rpartition(":")
@@ -205,7 +242,7 @@ def normalize_url(value: str, field: str = "org_url") -> str:
         raise InvalidUrl(field, "V-3", "URL has an invalid port")
     if host.endswith("."):
         host = host[:-1]
-    if not host or any(ch.isspace() for ch in host):
+    if not host or host.split() != [host]:  # any white space in it
         raise InvalidUrl(field, "V-3", "URL has no host name")
     labels = [_ascii_label(label, field) for label in host.split(".")]
     if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
@@ -243,6 +280,12 @@ def normalize_country(value: str, field: str = "address.country") -> str:
 
 def address_problems(address: Address, field: str = "address") -> dict[str, InvalidAddress]:
     """Every format problem of ``address``, keyed ``f"{field}.street"``, ``.city``, ``.country``."""
+    return _checked_parts(address, field)[0]
+
+
+def _checked_parts(address: Address, field: str) -> tuple[dict[str, InvalidAddress], list[str], str, str | None]:
+    """(the problems, the street lines' keys, the city's key, the country code or None): what
+    both the format check and the key need, worked out once."""
     problems: dict[str, InvalidAddress] = {}
     street_key, city_key, country_key = f"{field}.street", f"{field}.city", f"{field}.country"
     lines = [normalize_text(line) for line in _lines(address.street_lines)]
@@ -260,11 +303,12 @@ def address_problems(address: Address, field: str = "address") -> dict[str, Inva
         problems[city_key] = InvalidAddress(
             city_key, "V-3", f"city is longer than {MAX_ADDRESS_LINE_LENGTH} characters"
         )
+    country = None
     try:
-        normalize_country(address.country, country_key)
+        country = normalize_country(address.country, country_key)
     except InvalidAddress as error:
         problems[country_key] = error
-    return problems
+    return problems, lines, city, country
 
 
 def _lines(lines: Iterable[str]) -> list[str]:
@@ -276,6 +320,8 @@ def _lines(lines: Iterable[str]) -> list[str]:
 
 def _postal_code(value: str) -> str:
     """``normalize_text`` without any space (removing one can let its neighbours compose)."""
+    if value.isascii():
+        return normalize_text(value).replace(" ", "")  # nothing composes in ASCII: one pass
     for _ in range(_MAX_ROUNDS):
         nxt = normalize_text(value).replace(" ", "")
         if nxt == value:
@@ -292,13 +338,34 @@ def normalize_address(address: Address, field: str = "address") -> Address:
     ``InvalidAddress`` (field ``address.street``, ``address.city`` or ``address.country``)
     if there is no street line, no city or no valid country.
     """
-    problems = address_problems(address, field)
+    problems, lines, city, country = _checked_parts(address, field)
     if problems:
         raise next(iter(problems.values()))
     return Address(
-        street_lines=tuple(line for line in map(normalize_text, _lines(address.street_lines)) if line),
-        city=normalize_text(address.city),
+        street_lines=tuple(lines),
+        city=city,
         region=normalize_text(require_str(address.region, "region")),
         postal_code=_postal_code(require_str(address.postal_code, "postal_code")),
-        country=normalize_country(address.country, f"{field}.country"),
+        country=country,  # type: ignore[arg-type] - no problems: the country is valid
     )
+
+
+# Joins an address's component keys into one (issue 12: one stored key, one comparison). No
+# component key can hold it: normalize_text turns a control character into a space or drops it.
+ADDRESS_KEY_SEPARATOR = "\x1f"
+
+
+def address_problems_and_key(address: Address, field: str = "address") -> tuple[dict[str, InvalidAddress], str | None]:
+    """The format problems of ``address`` and, when there are none, its V-3 key as one string
+    (street lines joined by a space, then city, region, postal code and country), each
+    component normalised once. Raises as ``address_problems`` does for a non-``str`` street
+    line, city or country; the key is ``None`` for a non-``str`` region or postal code."""
+    problems, lines, city, country = _checked_parts(address, field)
+    if problems:
+        return problems, None
+    try:
+        region = normalize_text(require_str(address.region, "region"))
+        postal = _postal_code(require_str(address.postal_code, "postal_code"))
+    except TypeError:
+        return problems, None
+    return problems, ADDRESS_KEY_SEPARATOR.join((" ".join(lines), city, region, postal, country))  # type: ignore[arg-type]

@@ -20,7 +20,7 @@ from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResu
 from identity.errors import InvalidPhone
 from identity.normalize import has_surrogate, require_str
 
-__all__ = ["ParsedPhone", "format_as_you_type", "parse_phone"]
+__all__ = ["ParsedPhone", "format_as_you_type", "parse_phone", "phone_key"]
 
 # Longer than any real number with its punctuation; keeps the formatter's work bounded.
 _MAX_TYPED_LENGTH = 64
@@ -79,29 +79,74 @@ def _region_name(number: phonenumbers.PhoneNumber) -> str:
     return phonenumbers.region_code_for_country_code(number.country_code)
 
 
-def parse_phone(value: str, region: str, field: str = "phone") -> ParsedPhone:
-    """Parse a typed phone number to E.164 with ``region`` (the organization's country) as default.
-
-    ``InvalidPhone`` if the number is not even possible. A number that is possible but not valid
-    for its region, or that carries an extension (E.164 has none), is accepted with a warning.
-    """
+def _possible(value: str, region: str, field: str) -> tuple[phonenumbers.PhoneNumber, str]:
+    """The parsed number and its E.164 key; ``InvalidPhone`` if it is not even possible."""
     require_str(value)
     if has_surrogate(value):
         raise InvalidPhone(field, "V-3", "phone number contains characters that are not valid text")
-    text = _ascii_digits(unicodedata.normalize("NFKC", value)).strip()
-    number = _parse(text, _region(region), field)
+    text = unicodedata.normalize("NFKC", value)
+    if not text.isascii():
+        text = _ascii_digits(text)
+    number = _parse(text.strip(), _region(region), field)
     reason = phonenumbers.is_possible_number_with_reason(number)
     if reason != ValidationResult.IS_POSSIBLE:
         detail = _IMPOSSIBLE.get(reason, "not possible")
         raise InvalidPhone(field, "V-3", f"not a possible phone number for {_region_name(number)}: {detail}")
     e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
     # The key must be stable: its own E.164 text must parse back to itself from any region.
-    again = _parse(e164, "ZZ", field)
-    if (
-        phonenumbers.format_number(again, PhoneNumberFormat.E164) != e164
-        or phonenumbers.is_possible_number_with_reason(again) != ValidationResult.IS_POSSIBLE
-    ):
+    if not _reads_back(number, e164, field):
         raise InvalidPhone(field, "V-3", f"not a possible phone number for {_region_name(number)}")
+    return number, e164
+
+
+def _reparses(e164: str, field: str) -> bool:
+    """Whether ``e164`` parses back (with no default region) to itself, a possible number."""
+    again = _parse(e164, "ZZ", field)
+    return (phonenumbers.format_number(again, PhoneNumberFormat.E164) == e164
+            and phonenumbers.is_possible_number_with_reason(again) == ValidationResult.IS_POSSIBLE)
+
+
+def _reads_back(number: phonenumbers.PhoneNumber, e164: str, field: str) -> bool:
+    """``_reparses(e164)`` for a possible ``number`` without parsing the text again (issue 12).
+
+    E.164 is "+", the country code and the national significant number. Parsing it, phonenumbers
+    finds that country code again (country codes are prefix-free) and then the one step that can
+    change the number: it strips what looks like a national prefix when the rest still has a
+    possible length. If that step keeps the digits, the number read back is this one, whose
+    E.164 text is ``e164`` and which is possible; otherwise it differs. The general path stays
+    for what this reasoning does not cover (tests/unit/identity/test_identity_keys.py compares
+    the two on numbers of every region).
+    """
+    code = number.country_code
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(
+        code, phonenumbers.region_code_for_country_code(code))
+    strip = getattr(phonenumbers.phonenumberutil, "_maybe_strip_national_prefix_carrier_code", None)
+    if metadata is None or strip is None or not e164.startswith(f"+{code}"):
+        return _reparses(e164, field)
+    national = e164[len(str(code)) + 1:]
+    _, potential, _ = strip(national, metadata)
+    if potential == national:
+        return True
+    return phonenumbers.phonenumberutil._test_number_length(potential, metadata) in _NOT_TAKEN
+
+
+# A stripped national number phonenumbers does not take (its parse keeps the digits as given).
+_NOT_TAKEN = (ValidationResult.TOO_SHORT, ValidationResult.IS_POSSIBLE_LOCAL_ONLY, ValidationResult.INVALID_LENGTH)
+
+
+def phone_key(value: str, region: str, field: str = "phone") -> str:
+    """The E.164 key ``parse_phone`` gives, without asking whether the number is valid for its
+    region (verification compares keys only; issue 12). Raises exactly as ``parse_phone``."""
+    return _possible(value, region, field)[1]
+
+
+def parse_phone(value: str, region: str, field: str = "phone") -> ParsedPhone:
+    """Parse a typed phone number to E.164 with ``region`` (the organization's country) as default.
+
+    ``InvalidPhone`` if the number is not even possible. A number that is possible but not valid
+    for its region, or that carries an extension (E.164 has none), is accepted with a warning.
+    """
+    number, e164 = _possible(value, region, field)
     warnings: list[str] = []
     valid = phonenumbers.is_valid_number(number)
     if not valid:

@@ -41,7 +41,10 @@ def normalize_user_id(value: str, field: str = "user_id") -> str:
     # that normalising a key again never changes it.
     for _ in range(_MAX_ROUNDS):
         nxt = _once(key, field)
-        if nxt == key:
-            return key
+        if nxt == key or nxt.isascii():
+            # An ASCII result is already the fixed point: email-validator changes nothing in an
+            # ASCII address but the domain's case and needless quotes, and lower() creates
+            # neither (issue 12: one validation a claim; test_identity_keys checks it).
+            return nxt
         key = nxt
     return key

@@ -18,22 +18,18 @@ not tell which factor missed.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from identity.errors import IdentityError
-from identity.normalize import (
-    Address,
-    address_problems,
-    normalize_address,
-    normalize_org_name,
-    normalize_person_name,
-    normalize_text,
-    normalize_url,
+from identity.keys import (
+    ClaimKeys,
+    OrganizationKeys,
+    PersonKeys,
+    claim_keys,
+    organization_keys,
+    person_keys,
 )
-from identity.phone import parse_phone
-from identity.userid import normalize_user_id
+from identity.normalize import Address
 
 __all__ = [
     "CALLER_ROLES",
@@ -44,7 +40,9 @@ __all__ = [
     "PersonOnFile",
     "VerificationOutcome",
     "check_claim_format",
+    "organization_keys_of",
     "verify",
+    "verify_keys",
 ]
 
 
@@ -121,66 +119,24 @@ def check_claim_format(claim: CallerClaim, region: str, requires_url: bool) -> d
     Keys are among ``user_id``, ``phone``, ``contact_first_name``, ``contact_last_name``,
     ``org_name``, ``address.street``, ``address.city``, ``address.country`` and ``org_url``
     (the last only when ``requires_url``). An empty dict means the claim is well formed.
-    Messages describe the problem, never a stored value.
+    Messages describe the problem, never a stored value. (``claim_keys`` gives these problems
+    and the claim's keys in one pass; tickets uses it so as to normalise a claim once.)
     """
-    problems: dict[str, str] = {}
-
-    def check(call: Callable[[], object]) -> None:
-        try:
-            call()
-        except IdentityError as error:
-            problems[error.field] = f"{error.message} ({error.rule})"
-
-    check(lambda: normalize_user_id(claim.user_id, "user_id"))
-    check(lambda: parse_phone(claim.phone, region, "phone"))
-    check(lambda: normalize_person_name(claim.contact_first_name, "contact_first_name"))
-    check(lambda: normalize_person_name(claim.contact_last_name, "contact_last_name"))
-    check(lambda: normalize_org_name(claim.org_name, "org_name"))
-    for key, error in address_problems(claim.address, "address").items():
-        problems[key] = f"{error.message} ({error.rule})"
-    if requires_url:
-        if not claim.org_url.strip():
-            problems["org_url"] = "organization URL is required for Dynamics 365 (V-1)"
-        else:
-            check(lambda: normalize_url(claim.org_url, "org_url"))
-    return problems
+    keys = claim_keys(claim, region, requires_url)
+    if keys.error is not None:
+        raise keys.error
+    return keys.problems
 
 
-def _key(normalise: Callable[[str], str], value: str) -> str | None:
-    """The V-3 key of ``value``, or ``None`` if it is malformed (a malformed factor fails)."""
-    try:
-        return normalise(value)
-    except (IdentityError, TypeError):
-        return None
-
-
-def _same(claimed: str | None, on_file: str | None) -> bool:
-    """Exact comparison in time independent of where the strings differ."""
-    if claimed is None or on_file is None:
-        # Still compare something, so a malformed value costs the same time as a mismatch.
-        hmac.compare_digest(b"", b"")
-        return False
-    return hmac.compare_digest(
-        claimed.encode("utf-8", "surrogatepass"), on_file.encode("utf-8", "surrogatepass")
+def organization_keys_of(on_file: OrganizationOnFile) -> OrganizationKeys:
+    """The keys of an organization on file, as the directory stores them (issue 12)."""
+    region = on_file.country
+    people = tuple(
+        person_keys(p.key, p.user_id, p.phone_e164, p.first_name, p.last_name, region, p.is_primary_contact,
+                    p.roles)
+        for p in on_file.people
     )
-
-
-def _address_key(address: Address) -> tuple[str, ...] | None:
-    try:
-        key = normalize_address(address)
-    except (IdentityError, TypeError, AttributeError):
-        return None
-    # Street lines are compared joined: "1 Main St" / "Suite 5" equals "1 Main St Suite 5".
-    return (" ".join(key.street_lines), key.city, key.region, key.postal_code, key.country)
-
-
-def _same_address(claimed: Address, on_file: Address) -> bool:
-    a, b = _address_key(claimed), _address_key(on_file)
-    if a is None or b is None:
-        return _same(None, None)
-    # Evaluate every component, then combine (no short circuit).
-    results = [_same(x, y) for x, y in zip(a, b, strict=True)]
-    return all(results)
+    return organization_keys(on_file.name, on_file.url, on_file.address, people, on_file.requires_url)
 
 
 def verify(claim: CallerClaim, on_file: OrganizationOnFile) -> VerificationOutcome:
@@ -190,59 +146,63 @@ def verify(claim: CallerClaim, on_file: OrganizationOnFile) -> VerificationOutco
     person's; the contact name must be the primary contact's, first and last in their slots; the
     organization name, the address (component by component) and, when ``requires_url``, the
     organization URL must match; the caller must hold an admin role (V-2). Any malformed claim
-    field fails its factor. Every factor is evaluated, whatever fails first.
+    field fails its factor. Every factor is evaluated, whatever fails first. (With the keys
+    already stored, ``verify_keys`` of ``claim_keys`` does the same without normalising the
+    organization again.)
     """
-    failed: set[Factor] = set()
-    region = on_file.country
+    keys = claim_keys(claim, on_file.country, on_file.requires_url)
+    return verify_keys(keys, organization_keys_of(on_file))
 
+
+def _same(claimed: str | None, on_file: str) -> bool:
+    """Exact comparison in time independent of where the strings differ."""
+    if claimed is None:
+        # Still compare something, so a malformed value costs the same time as a mismatch.
+        hmac.compare_digest(b"", b"")
+        return False
+    if claimed.isascii() and on_file.isascii():  # compare_digest takes ASCII text as it is
+        return hmac.compare_digest(claimed, on_file)
+    return hmac.compare_digest(claimed.encode("utf-8", "surrogatepass"), on_file.encode("utf-8", "surrogatepass"))
+
+
+def verify_keys(claim: ClaimKeys, on_file: OrganizationKeys) -> VerificationOutcome:
+    """Compare a normalised claim with the keys on file (V-1 .. V-4): every factor is evaluated
+    and every person looked at, whatever fails first."""
+    failed: set[Factor] = set()
     # USER_ID: find the caller; scan every person so the position of a match does not show.
-    claimed_user = _key(normalize_user_id, claim.user_id)
-    caller: PersonOnFile | None = None
+    caller: PersonKeys | None = None
     for person in on_file.people:
-        if _same(claimed_user, _key(normalize_user_id, person.user_id)) and caller is None:
+        if _same(claim.user_id, person.user_id) and caller is None:
             caller = person
     if caller is None:
         failed.add(Factor.USER_ID)
-
-    # PHONE: the caller's own number, as E.164 with the organization's country as default region.
-    # Without a caller there is no number to match: parse a stand-in so the work is the same.
-    claimed_phone = _key(lambda v: parse_phone(v, region).e164, claim.phone)
-    stored_phone = _key(
-        lambda v: parse_phone(v, region).e164, caller.phone_e164 if caller is not None else claim.phone
-    )
-    if not _same(claimed_phone, stored_phone) or caller is None:
+    # PHONE: the caller's own number; without a caller the claim meets itself, the same work.
+    stored_phone = caller.phone if caller is not None else (claim.phone or "")
+    if not _same(claim.phone, stored_phone) or caller is None:
         failed.add(Factor.PHONE)
-
     # CONTACT_NAME: the primary contact's first AND last name, each in its own slot.
-    first = _key(normalize_person_name, claim.contact_first_name)
-    last = _key(normalize_person_name, claim.contact_last_name)
     name_matches = []
     for person in on_file.people:
         if person.is_primary_contact:
-            first_ok = _same(first, _key(normalize_text, person.first_name))
-            last_ok = _same(last, _key(normalize_text, person.last_name))
+            first_ok = _same(claim.first_name, person.first_name)
+            last_ok = _same(claim.last_name, person.last_name)
             name_matches.append(first_ok and last_ok)
     if not any(name_matches):
         failed.add(Factor.CONTACT_NAME)
-
-    # ORG_NAME
-    if not _same(_key(normalize_org_name, claim.org_name), _key(normalize_text, on_file.name)):
+    if not _same(claim.org_name, on_file.name):
         failed.add(Factor.ORG_NAME)
-
-    # ADDRESS, component by component
-    if not _same_address(claim.address, on_file.address):
+    # ADDRESS: one key of all its components (none can hold the separator), so equal keys are
+    # equal components.
+    if not _same(claim.address, on_file.address):
         failed.add(Factor.ADDRESS)
-
     # ORG_URL, only for Dynamics 365 organizations (V-1 [D365]); compared anyway for timing.
-    url_ok = _same(_key(normalize_url, claim.org_url), _key(normalize_url, on_file.url or ""))
+    url_ok = _same(claim.url, on_file.url)
     if on_file.requires_url and not url_ok:
         failed.add(Factor.ORG_URL)
-
     # ADMIN_ROLE (V-2)
     roles = frozenset(caller.roles) if caller is not None else frozenset()
     if not roles & CALLER_ROLES:
         failed.add(Factor.ADMIN_ROLE)
-
     passed = not failed
     return VerificationOutcome(
         passed=passed,

@@ -8,15 +8,17 @@ database, so no code path hands stored details to the console before a pass.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
+from tickets import filing_sql as sql
 from tickets import policy
 from tickets.agents import AgentInfo
 from tickets.enums import (
-    ACTIVE_STATUSES,
     CampaignState,
     Channel,
     Platform,
@@ -28,7 +30,9 @@ from tickets.enums import (
     TicketStatus,
 )
 from tickets.facts import CallerFacts, CampaignFacts, ResourceFacts, SubscriptionFacts, TicketSummary
-from tickets.models import ImsCampaign, Organization, Person, RenewalResource, Subscription, Ticket
+from tickets.filing_sql import SubscriptionRow
+from tickets.models import Organization, Person, Subscription
+from tickets.rawsql import Raw, read_time
 from tickets.store import Store
 from tickets.verification import VerifiedCall, load_verified_call
 
@@ -85,35 +89,23 @@ class AccountView:
         raise KeyError(ref)
 
 
-# What a TicketSummary needs: rules read these, never the ticket's JSON documents.
-_SUMMARY_COLUMNS = (Ticket.id, Ticket.kind, Ticket.status, Ticket.created_at, Ticket.resolved_at)
-
-
 def _summary(t) -> TicketSummary:
-    return TicketSummary(ticket_ref(t.id), TicketKind(t.kind), TicketStatus(t.status), t.created_at, t.resolved_at)
+    """A TicketSummary from (id, kind, status, created_at, resolved_at, ...): the rules read
+    these, never the ticket's JSON documents."""
+    return TicketSummary(ticket_ref(t[0]), TicketKind(t[1]), TicketStatus(t[2]), read_time(t[3]), read_time(t[4]))
 
 
-def subscription_facts(session: Session, subs: list[Subscription]) -> dict[int, SubscriptionFacts]:
-    """Facts for these subscriptions, with their campaigns and their active tickets."""
-    ids = [s.id for s in subs]
+def subscription_facts(session: Session, subs: Sequence[Subscription | SubscriptionRow]) -> dict[int, SubscriptionFacts]:
+    """Facts for these subscriptions, with their campaigns and their active tickets (C-9, M-4)."""
+    raw = Raw(session)
     campaigns: dict[int, list[CampaignFacts]] = defaultdict(list)
     d365 = [s.id for s in subs if s.product == Product.D365.value]  # only D365 has IMS campaigns
     if d365:
-        for c in session.exec(
-            select(ImsCampaign).where(col(ImsCampaign.subscription_id).in_(d365)).order_by(ImsCampaign.ref)
-        ):
-            campaigns[c.subscription_id].append(
-                CampaignFacts(c.ref, c.name, c.billing_admin_user_id, CampaignState(c.state))
-            )
+        for sub_id, ref, name, admin, state in raw.rows(*sql.CAMPAIGNS.bind({"subs": d365})):
+            campaigns[sub_id].append(CampaignFacts(ref, name, admin, CampaignState(state)))
     tickets: dict[int, list[TicketSummary]] = defaultdict(list)
-    # Only tickets still under way matter to the rules (C-9, M-4); history stays out of the way.
-    active = [s.value for s in ACTIVE_STATUSES]
-    for t in session.exec(
-        select(*_SUMMARY_COLUMNS, Ticket.subscription_id)
-        .where(col(Ticket.subscription_id).in_(ids), col(Ticket.status).in_(active))
-        .order_by(col(Ticket.created_at).desc())
-    ):
-        tickets[t.subscription_id].append(_summary(t))
+    for t in raw.rows(*sql.ACTIVE_TICKETS.bind({"subs": [s.id for s in subs]})):
+        tickets[t[5]].append(_summary(t))
     return {
         s.id: SubscriptionFacts(
             id=s.id,
@@ -139,47 +131,56 @@ def subscription_facts(session: Session, subs: list[Subscription]) -> dict[int, 
     }
 
 
-def resource_facts(session: Session, subs: dict[int, Subscription]) -> dict[int, list[ResourceFacts]]:
-    resources = session.exec(
-        select(RenewalResource).where(col(RenewalResource.subscription_id).in_(list(subs))).order_by(RenewalResource.ref)
-    ).all()
-    active = [s.value for s in ACTIVE_STATUSES]
+def resource_facts(session: Session, subs: Mapping[int, Subscription | SubscriptionRow]) -> dict[int, list[ResourceFacts]]:
+    raw = Raw(session)
+    resources = raw.rows(*sql.RESOURCES.bind({"subs": list(subs)}))
     open_by_resource: dict[int, list[TicketSummary]] = defaultdict(list)
     if resources:
-        for t in session.exec(
-            select(*_SUMMARY_COLUMNS, Ticket.resource_id).where(
-                col(Ticket.resource_id).in_([r.id for r in resources]), col(Ticket.status).in_(active)
-            )
-        ):
-            open_by_resource[t.resource_id].append(_summary(t))
+        for t in raw.rows(*sql.RESOURCE_TICKETS.bind({"resources": [r[0] for r in resources]})):
+            open_by_resource[t[5]].append(_summary(t))
     result: dict[int, list[ResourceFacts]] = defaultdict(list)
-    for r in resources:
-        result[r.subscription_id].append(
+    for (id_, ref, sub_id, description, effective_at, state, in_transaction, special_pending, in_promotion,
+         invoiced, cash, discount) in resources:
+        result[sub_id].append(
             ResourceFacts(
-                id=r.id,
-                ref=r.ref,
-                subscription_ref=subs[r.subscription_id].ref,
-                description=r.description,
-                effective_at=r.effective_at,
-                state=ResourceState(r.state),
-                transaction_in_progress=r.transaction_in_progress,
-                special_unsubscription_pending=r.special_unsubscription_pending,
-                in_promotion=r.in_promotion,
-                invoice_issued=r.invoice_issued,
-                cash_coupons_used=r.cash_coupons_used,
-                discount_coupons_used=r.discount_coupons_used,
-                tickets=tuple(open_by_resource[r.id]),
+                id=id_,
+                ref=ref,
+                subscription_ref=subs[sub_id].ref,
+                description=description,
+                effective_at=read_time(effective_at),
+                state=ResourceState(state),
+                transaction_in_progress=bool(in_transaction),
+                special_unsubscription_pending=bool(special_pending),
+                in_promotion=bool(in_promotion),
+                invoice_issued=bool(invoiced),
+                cash_coupons_used=cash,
+                discount_coupons_used=discount,
+                tickets=tuple(open_by_resource[id_]),
             )
         )
     return result
 
 
-def caller_facts(person: Person, roles: frozenset[str]) -> CallerFacts:
+_ROLES = frozenset(x.value for x in Role)
+
+
+def caller_facts(person: Person | PersonFacts, roles: frozenset[str]) -> CallerFacts:
     return CallerFacts(
         user_id=person.user_id,
-        roles=frozenset(Role(r) for r in roles if r in {x.value for x in Role}),
-        is_primary_contact=person.is_primary_contact,
+        roles=frozenset(Role(r) for r in roles if r in _ROLES),
+        is_primary_contact=bool(person.is_primary_contact),
     )
+
+
+class PersonFacts(NamedTuple):
+    """What the rules read of the caller's person row."""
+
+    user_id: str
+    is_primary_contact: bool
+
+
+def person_facts(raw: Raw, person_id: int) -> PersonFacts:
+    return PersonFacts(*raw.first(sql.PERSON_FACTS, {"id": person_id}))
 
 
 def load_account(session: Session, call: VerifiedCall, now: datetime) -> AccountView:

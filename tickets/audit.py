@@ -1,67 +1,64 @@
 """A-1: the append-only, hash-chained audit trail.
 
-Each event's hash covers a canonical encoding of its own fields and the previous event's
-hash, so that editing, deleting, reordering or cutting off events breaks the chain where it
-happened. The store offers no way to update or delete an event, and database triggers
-(migration 0001) refuse it from outside too. `audit_head` holds the last link: every append
-locks it, which serialises appends across processes on PostgreSQL (on SQLite the write
-transaction's BEGIN IMMEDIATE already does) and lets the verifier see a cut tail.
+Each event's hash covers its own fields, its place and the previous event's hash, so that
+editing, deleting, reordering or cutting off events breaks the chain where it happened (the
+formats: tickets.audit_format). The store offers no way to update or delete an event, and
+database triggers (migration 0001) refuse it from outside too. `audit_head` holds the last
+link; an append takes it and moves it in one round trip (issue 14): the event's content hash
+is computed before, the link in SQL by the statement that locks the head, so the head row is
+held for that statement and the commit, never while Python works. On PostgreSQL the row lock
+serialises appends across processes; on SQLite the write transaction's BEGIN IMMEDIATE does.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
-from tickets.audit_history import TicketHistories
+from tickets import rawsql
+from tickets.audit_format import (  # noqa: F401 - the chain's formats, re-exported
+    FORMAT_SWITCH, GENESIS_HASH, canonical_bytes, chain_link, content_hash, details_text, event_link,
+)
 from tickets.errors import InvalidInput
 from tickets.models import AuditEvent, AuditHead
 
-GENESIS_HASH = "0" * 64
-
-
-def canonical_bytes(
-    *, seq: int, at: datetime, actor: str, action: str, subject: str, details: dict[str, Any], prev_hash: str
-) -> bytes:
-    """The exact bytes an event's hash is taken over: sorted keys, no spaces, UTF-8."""
-    record = {
-        "seq": seq,
-        "at": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        "actor": actor,
-        "action": action,
-        "subject": subject,
-        "details": details,
-        "prev_hash": prev_hash,
-    }
-    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
 
 def event_hash(event: AuditEvent) -> str:
-    return hashlib.sha256(
-        canonical_bytes(
-            seq=event.seq,
-            at=event.at,
-            actor=event.actor,
-            action=event.action,
-            subject=event.subject,
-            details=event.details,
-            prev_hash=event.prev_hash,
-        )
-    ).hexdigest()
+    """A format-2 event's hash from its fields (a writer that builds its own rows: the benches)."""
+    return event_link(seq=event.seq, at=event.at, actor=event.actor, action=event.action, subject=event.subject,
+                      details=event.details, prev_hash=event.prev_hash)
 
 
 _head = AuditHead.__table__
-_LOCK_HEAD = select(_head.c.seq, _head.c.hash).where(_head.c.id == 1).with_for_update()
-_INSERT_EVENT = insert(AuditEvent.__table__)
-_MOVE_HEAD = update(_head).where(_head.c.id == 1).values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+
+# PostgreSQL: one statement. The INSERT's SELECT locks the head row (FOR UPDATE: a concurrent
+# append waits here, then reads the head as committed) and links the content hash to it; the
+# outer UPDATE moves the head onto the event just inserted (migration 0003's guard sees it: a
+# trigger's query sees the rows its statement's CTE wrote).
+_APPEND_PG = rawsql.Sql(
+    "WITH e AS (INSERT INTO audit_event (seq, at, actor, action, subject, details, prev_hash, hash) "
+    "SELECT h.seq + 1, :at, CAST(:actor AS text), CAST(:action AS text), CAST(:subject AS text), "
+    "CAST(:details AS json), h.hash, encode(sha256(convert_to(CAST(h.seq + 1 AS text) || ':' || h.hash "
+    "|| ':' || CAST(:content AS text), 'UTF8')), 'hex') "
+    "FROM audit_head h WHERE h.id = 1 FOR UPDATE RETURNING seq, prev_hash, hash) "
+    "UPDATE audit_head SET seq = e.seq, hash = e.hash FROM e WHERE audit_head.id = 1 "
+    "RETURNING e.seq, e.prev_hash, e.hash"
+)
+# SQLite: the same link by `deskapp_chain_link` (tickets.store registers chain_link on every
+# connection); two statements of one in-process transaction that BEGIN IMMEDIATE already holds.
+_APPEND_SQLITE = rawsql.Sql(
+    "INSERT INTO audit_event (seq, at, actor, action, subject, details, prev_hash, hash) "
+    "SELECT seq + 1, :at, :actor, :action, :subject, :details, hash, deskapp_chain_link(seq + 1, hash, :content) "
+    "FROM audit_head WHERE id = 1 RETURNING seq, prev_hash, hash"
+)
+_MOVE_HEAD_SQLITE = rawsql.Sql("UPDATE audit_head SET seq = :seq, hash = :hash WHERE id = 1")
 
 
 def append_event(
@@ -74,21 +71,30 @@ def append_event(
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event in the caller's transaction (so it commits with what it records); A-1:
-    the only way an event is written, hash-chained to the one before."""
+    the only way an event is written, hash-chained to the one before. Make it the transaction's
+    last statement: the head stays locked from here to the commit."""
     details = json.loads(json.dumps(details or {}, sort_keys=True))  # plain JSON values only
     at = at.astimezone(UTC)
-    # Core statements on the session's connection, built once (compiled-statement cache hits):
-    # no ORM objects, identity map or unit-of-work flush for the two rows an append touches.
-    connection = session.connection()
-    seq, prev = connection.execute(_LOCK_HEAD).one()
-    digest = hashlib.sha256(canonical_bytes(
-        seq=seq + 1, at=at, actor=actor, action=action, subject=subject, details=details, prev_hash=prev,
-    )).hexdigest()
-    row = dict(seq=seq + 1, at=at, actor=actor, action=action, subject=subject, details=details,
-               prev_hash=prev, hash=digest)
-    connection.execute(_INSERT_EVENT, row)
-    connection.execute(_MOVE_HEAD, {"new_seq": seq + 1, "new_hash": digest})
-    return AuditEvent(**row)  # not added to the session: the row is already written
+    content = content_hash(at=at, actor=actor, action=action, subject=subject, details=details)
+    cursor, dialect = rawsql.cursor(session)
+    params = {"at": rawsql.bind_time(at, dialect), "actor": actor, "action": action, "subject": subject,
+              "details": details_text(details), "content": content}
+    sql = (_APPEND_PG if dialect == "postgresql" else _APPEND_SQLITE).for_dialect(dialect)
+    driver_error = session.connection().dialect.dbapi.Error
+    try:
+        cursor.execute(sql, params)
+        (seq, prev, digest), = cursor.fetchall()
+        if dialect != "postgresql":
+            cursor.execute(_MOVE_HEAD_SQLITE.for_dialect(dialect), {"seq": seq, "hash": digest})
+    except driver_error as error:
+        # As SQLAlchemy would wrap it: the store's retries (deadlock, serialisation) and its
+        # one-line messages (busy, read-only, disk full) look for its exception classes.
+        raise DBAPIError.instance(sql, None, error, driver_error, hide_parameters=True) from error
+    finally:
+        cursor.close()
+    # Not added to the session: the row is already written.
+    return AuditEvent(seq=seq, at=at, actor=actor, action=action, subject=subject, details=details,
+                      prev_hash=prev, hash=digest)
 
 
 @dataclass(frozen=True)
@@ -153,81 +159,9 @@ class ChainReport:
         return f"audit chain BROKEN{where}: {self.problem}"
 
 
-_EVENT_COLUMNS = (
-    AuditEvent.seq, AuditEvent.at, AuditEvent.actor, AuditEvent.action, AuditEvent.subject,
-    AuditEvent.details, AuditEvent.prev_hash, AuditEvent.hash,
-)
-
-
-def _stream(session: Session, batch: int = 5000) -> Iterator[Any]:
-    """Every event in seq order, as plain rows (no ORM objects: a million of them add up)."""
-    last = 0
-    while True:
-        rows = session.exec(
-            select(*_EVENT_COLUMNS).where(AuditEvent.seq > last).order_by(col(AuditEvent.seq)).limit(batch)
-        ).all()
-        if not rows:
-            return
-        yield from rows
-        last = rows[-1].seq
-
-
 def verify_chain(session: Session, anchors: Iterable[Anchor] = ()) -> ChainReport:
-    """Walk the chain in order; name the first event that is not what the chain says.
+    """Walk the chain in order; name the first event that is not what the chain says
+    (tickets.audit_verify: one streaming pass)."""
+    from tickets.audit_verify import verify
 
-    `anchors` are heads kept outside the database (`deskapp audit anchor`): each must still be
-    an event of the chain with that very hash, or the chain was cut, rewritten or replaced
-    before it, however carefully the rest was re-hashed and the head moved.
-    """
-    wanted: dict[int, str] = {}
-    for anchor in anchors:
-        if wanted.setdefault(anchor.seq, anchor.hash) != anchor.hash:
-            return ChainReport(False, 0, anchor.seq, "two anchors name different hashes for this event")
-    expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
-    histories = TicketHistories()  # what each ticket should be, collected on the walk
-    for event in _stream(session):
-        if event.seq != expected_seq:
-            return ChainReport(
-                False, checked, expected_seq, f"event {expected_seq} is missing (next is {event.seq})"
-            )
-        if event.prev_hash != prev_hash:
-            return ChainReport(
-                False, checked, event.seq, "its previous-hash does not match the event before it (reordered or replaced)"
-            )
-        digest = hashlib.sha256(canonical_bytes(
-            seq=event.seq, at=event.at, actor=event.actor, action=event.action, subject=event.subject,
-            details=event.details, prev_hash=event.prev_hash,
-        )).hexdigest()
-        if digest != event.hash:
-            return ChainReport(False, checked, event.seq, "its content does not match its hash (edited)")
-        anchored = wanted.pop(event.seq, None)
-        if anchored is not None and anchored != event.hash:
-            return ChainReport(
-                False, checked, event.seq, "its hash is not the one anchored outside the database (rewritten)"
-            )
-        histories.see(event)
-        prev_hash, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
-    if wanted:
-        seq = min(wanted)
-        return ChainReport(
-            False, checked, seq,
-            f"anchored outside the database but the chain now ends at event {expected_seq - 1} (events removed)",
-        )
-    head = session.get(AuditHead, 1)
-    if head is None:
-        return ChainReport(False, checked, None, "the chain head is missing")
-    if head.seq != expected_seq - 1 or head.hash != prev_hash:
-        return ChainReport(
-            False,
-            checked,
-            expected_seq,
-            f"the chain ends at event {expected_seq - 1} but its head records event {head.seq} (cut tail)",
-        )
-    # Every ticket was filed with its event in the same transaction, and every later change
-    # with its own: a ticket its history does not explain was cut or edited around the chain.
-    # The tickets come in pages by primary key, looked up in what the walk collected (linear;
-    # a correlated NOT EXISTS was quadratic on SQLite at a million tickets).
-    ticket_id, problem = histories.problems(session)
-    if ticket_id is not None:
-        return ChainReport(False, checked, None, f"ticket {ticket_id}: {problem}")
-    return ChainReport(True, checked, head=Anchor(head.seq, head.hash))
+    return verify(session, anchors)

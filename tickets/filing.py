@@ -9,20 +9,20 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date
-from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from tickets import filing_sql as sql
 from tickets import policy
-from tickets.account import caller_facts, resource_facts, subscription_facts, ticket_ref
+from tickets.account import caller_facts, person_facts, resource_facts, subscription_facts, ticket_ref
 from tickets.agents import AgentInfo
 from tickets.audit import append_event
 from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from tickets.models import TICKET_DATE_COLUMNS, TICKET_FIELD_COLUMNS, Person, Subscription, Ticket
+from tickets.models import TICKET_DATE_COLUMNS, TICKET_FIELD_COLUMNS
+from tickets.rawsql import Raw, bind_json, bind_time, read_json
 from tickets.store import Store
 from tickets.text import check_text
 from tickets.verification import load_verified_call
@@ -81,22 +81,19 @@ def _keys(request: FilingRequest) -> list[str]:
 
 
 def _replay(session: Session, request: FilingRequest, digest: str) -> FilingResult | None:
-    # Only the columns a replay needs (not 31 columns with four JSON documents to decode).
-    existing = session.exec(
-        select(Ticket.id, Ticket.kind, Ticket.status, Ticket.content_hash, Ticket.fields)
-        .where(col(Ticket.idempotency_key).in_(_keys(request)))
-    ).all()
+    existing = Raw(session).rows(*sql.REPLAY.bind({"keys": _keys(request)}))
     if not existing:
         return None
-    if any(t.content_hash != digest for t in existing):
+    if any(content_hash != digest for _, _, _, content_hash, _ in existing):
         raise Conflict(
             "T-3: this filing key was already used for a different ticket; start a new filing",
             rule="T-3",
         )
     return FilingResult(
         filed=tuple(
-            FiledTicket(t.id, ticket_ref(t.id), TicketKind(t.kind), TicketStatus(t.status), t.fields.get("resource_ref"))
-            for t in sorted(existing, key=lambda t: t.id)
+            FiledTicket(id_, ticket_ref(id_), TicketKind(kind), TicketStatus(status),
+                        read_json(fields).get("resource_ref"))
+            for id_, kind, status, _, fields in sorted(existing)
         ),
         replayed=True,
     )
@@ -126,11 +123,12 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
             return replay
         now = store.clock.now()
         call = load_verified_call(session, verification_id, agent, now)
-        sub = session.exec(select(Subscription).where(Subscription.ref == request.subscription_ref)).first()
+        raw = Raw(session)
+        found = raw.first(sql.SUBSCRIPTION_BY_REF, {"ref": request.subscription_ref})
+        sub = sql.SubscriptionRow.read(found) if found is not None else None
         if sub is None or sub.organization_id != call.organization_id:
             raise NotFound(f"subscription {request.subscription_ref} is not on the verified caller's account")
-        person = session.get(Person, call.person_id)
-        caller = caller_facts(person, call.roles)
+        caller = caller_facts(person_facts(raw, call.person_id), call.roles)
         facts = subscription_facts(session, [sub])[sub.id]
         # What validate_filing checks: the kind's fields and the values that have their own columns.
         fields: dict[str, Any] = dict(request.fields)
@@ -157,13 +155,12 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
                     + "; ".join(f"{res.ref}: {', '.join(str(r) for r in d.reasons)}" for res, d in batch.refused),
                     rule="U-1",
                 )
-            filed = [
-                _insert(session, agent, call, sub, request, digest, decision, now, resource=res,
-                        key=request.idempotency_key if index == 0 else f"{request.idempotency_key}#{res.ref}")
+            filed = _file(raw, session, agent, call, sub, request, digest, now, [
+                (decision, res, request.idempotency_key if index == 0 else f"{request.idempotency_key}#{res.ref}")
                 for index, (res, decision) in enumerate(plans)
-            ]
+            ])
             return FilingResult(
-                filed=tuple(filed),
+                filed=filed,
                 refused=tuple((res.ref, d.reasons) for res, d in batch.refused),
             )
 
@@ -176,9 +173,8 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
         blocking = policy.validate_filing(decision, confirmed=request.confirmed, fields=fields, now=now)
         if blocking:
             raise InvalidInput([str(r) for r in blocking], rule=blocking[0].rule)
-        ticket = _insert(session, agent, call, sub, request, digest, decision, now,
-                         key=request.idempotency_key)
-        return FilingResult(filed=(ticket,))
+        return FilingResult(filed=_file(raw, session, agent, call, sub, request, digest, now,
+                                        [(decision, None, request.idempotency_key)]))
 
     try:
         return store.transaction(work)
@@ -195,14 +191,26 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
         ) from error
 
 
-_INSERT_TICKET = insert(Ticket.__table__).returning(Ticket.__table__.c.id)
+def _file(raw: Raw, session: Session, agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingRequest,
+          digest: str, now, plans: list[tuple[policy.Decision, Any, str]]) -> tuple[FiledTicket, ...]:
+    """Insert every planned ticket, then append their events: the appends are the transaction's
+    last statements, so the chain's lock is held for as short a time as possible (issue 14)."""
+    events, filed = [], []
+    for decision, resource, key in plans:
+        ticket_id, details = _insert(raw, agent, call, sub, request, digest, decision, now, key=key, resource=resource)
+        events.append((f"ticket:{ticket_id}", details))
+        filed.append(FiledTicket(ticket_id, ticket_ref(ticket_id), request.kind, TicketStatus(details["status"]),
+                                 resource.ref if resource is not None else None))
+    for subject, details in events:
+        append_event(session, at=now, actor=agent.name, action="ticket.filed", subject=subject, details=details)
+    return tuple(filed)
 
 
 def _insert(
-    session: Session,
+    raw: Raw,
     agent: AgentInfo,
     call,
-    sub: Subscription,
+    sub: sql.SubscriptionRow,
     request: FilingRequest,
     digest: str,
     decision: policy.Decision,
@@ -210,7 +218,8 @@ def _insert(
     *,
     key: str,
     resource=None,
-) -> FiledTicket:
+) -> tuple[int, dict[str, Any]]:
+    """One ticket row (A-1: its event is appended by the caller); its id and its event's details."""
     consequences = decision.consequences.as_dict() if decision.consequences else {}
     status = TicketStatus.PENDING_REVIEW if decision.needs_review else TicketStatus.OPEN
     # requested_date and reason have their own columns: stored there only.
@@ -219,7 +228,10 @@ def _insert(
         row_fields["resource_ref"] = resource.ref
     if request.refund_requested:
         row_fields["refund_requested"] = True
-    values = dict(
+    checklist = sorted(request.confirmed & {item.key for item in decision.checklist})
+    rules = sorted({r.rule for r in decision.reasons} | {n.rule for n in (decision.consequences.notes if decision.consequences else ())})
+    at = bind_time(now, raw.dialect)
+    ((ticket_id,),) = raw.rows(sql.INSERT_TICKET, dict(
         kind=request.kind.value,
         status=status.value,
         organization_id=sub.organization_id,
@@ -228,36 +240,30 @@ def _insert(
         call_id=call.call_id,
         verification_id=call.verification_id,
         filed_by_id=agent.id,
-        created_at=now,
-        updated_at=now,
+        created_at=at,
+        updated_at=at,
         idempotency_key=key,
         content_hash=digest,
         requested_date=request.requested_date.isoformat() if request.requested_date else None,
         reason=request.reason or None,
-        fields=row_fields,
-        checklist=sorted(request.confirmed & {item.key for item in decision.checklist}),
-        consequences={k: v for k, v in consequences.items() if k not in TICKET_DATE_COLUMNS},
-        rules=sorted({r.rule for r in decision.reasons} | {n.rule for n in (decision.consequences.notes if decision.consequences else ())}),
+        fields=bind_json(row_fields),
+        checklist=bind_json(checklist),
+        consequences=bind_json({k: v for k, v in consequences.items() if k not in TICKET_DATE_COLUMNS}),
+        rules=bind_json(rules),
         needs_review=decision.needs_review,
         needs_callback=decision.needs_callback,
         effective_date=consequences.get("effective_date"),
         data_deletion_date=consequences.get("data_deletion_date"),
         reversal_deadline=consequences.get("reversal_deadline"),
-    )
-    ticket_id = session.connection().execute(_INSERT_TICKET, values).scalar_one()
-    ticket = SimpleNamespace(id=ticket_id, **values)  # what the audit details and the result read
-    append_event(
-        session, at=now, actor=agent.name, action="ticket.filed", subject=f"ticket:{ticket.id}",
-        details={
-            "kind": ticket.kind,
-            "status": ticket.status,
-            "subscription": sub.ref,
-            "resource": resource.ref if resource is not None else None,
-            "verification_id": call.verification_id,
-            "checklist": ticket.checklist,
-            # The sentences the caller confirmed, as the desk read them (policy text, never typed).
-            "confirmed": [f"{item.text} ({item.rule})" for item in decision.checklist if item.key in ticket.checklist],
-            "rules": ticket.rules,
-        },
-    )
-    return FiledTicket(ticket.id, ticket_ref(ticket.id), request.kind, status, resource.ref if resource is not None else None)
+    ))
+    return ticket_id, {
+        "kind": request.kind.value,
+        "status": status.value,
+        "subscription": sub.ref,
+        "resource": resource.ref if resource is not None else None,
+        "verification_id": call.verification_id,
+        "checklist": checklist,
+        # The sentences the caller confirmed, as the desk read them (policy text, never typed).
+        "confirmed": [f"{item.text} ({item.rule})" for item in decision.checklist if item.key in checklist],
+        "rules": rules,
+    }

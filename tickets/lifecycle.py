@@ -128,6 +128,7 @@ def transition(
             raise _lost_race(session, ticket_id)
         if to is S.RESOLVED:
             _apply_resolution(session, ticket, now)
+        session.flush()  # every other write first, the append last (issue 14)
         append_event(
             session, at=now, actor=actor.name, action=f"ticket.{to.value}", subject=f"ticket:{ticket_id}",
             details=details,
@@ -175,6 +176,7 @@ def record_callback(store: Store, *, agent: AgentInfo, ticket_id: int, note: str
         ticket.callback_at, ticket.callback_by_id = now, agent.id
         ticket.callback_note, ticket.updated_at = note[:500] or None, now
         session.add(ticket)
+        session.flush()  # the ticket's row first, the append last (issue 14)
         append_event(
             session, at=now, actor=agent.name, action="ticket.callback_recorded", subject=f"ticket:{ticket_id}",
             details={"rule": "V-8", "note_length": len(note)},

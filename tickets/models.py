@@ -12,9 +12,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, text
+from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, event, inspect, text
 from sqlmodel import Field, SQLModel
 
+from identity import organization_fact_keys, person_fact_keys
 from tickets.enums import ACTIVE_STATUSES
 from tickets.kinds import CANCELLATION_KINDS
 from tickets.types import UTCDateTime
@@ -49,6 +50,11 @@ class Organization(SQLModel, table=True):
     # Normalised name (identity.normalize_org_name), so a caller's name finds it exactly.
     name_key: str = Field(index=True, max_length=200)
     updated_at: datetime = _dt()
+    # Verification's comparison keys of the facts above (identity.organization_fact_keys; issue
+    # 12), kept with them by _keep_keys below; NULL: not worked out, verification does it.
+    key_name: str | None = None
+    key_url: str | None = None
+    key_address: str | None = None
 
 
 class Person(SQLModel, table=True):
@@ -62,6 +68,11 @@ class Person(SQLModel, table=True):
     phone_e164: str = Field(index=True, max_length=20)
     is_primary_contact: bool = False
     roles: list[str] = _json()  # tickets.enums.Role values, on every subscription of the org
+    # Comparison keys (identity.person_fact_keys; issue 12), as on Organization.
+    key_user_id: str | None = None
+    key_phone: str | None = None  # NULL too when the number has no country code
+    key_first_name: str | None = None
+    key_last_name: str | None = None
 
 
 class Subscription(SQLModel, table=True):
@@ -338,3 +349,27 @@ __all__ = [
     "VerificationUnlock",
 ]
 
+
+# --- the directory's comparison keys follow its facts on every ORM write (issue 12) ----------
+
+
+def _keep_keys(model: type[SQLModel], facts: tuple[str, ...], keys: tuple[str, ...], work: Any) -> None:
+    """Before a row of `model` is inserted or updated, work its `keys` out from its `facts`
+    unless the writer gave them (the import does, from values it has already checked)."""
+
+    def refresh(_mapper: Any, _connection: Any, row: Any) -> None:
+        state = inspect(row)
+        given = any(state.attrs[k].history.has_changes() for k in keys)
+        changed = state.key is None or any(state.attrs[f].history.has_changes() for f in facts)
+        if (changed and not given) or any(getattr(row, k) is None for k in keys[:1]):
+            for name, value in zip(keys, work(*(getattr(row, f) for f in facts)), strict=True):
+                setattr(row, name, value)
+
+    event.listen(model, "before_insert", refresh)
+    event.listen(model, "before_update", refresh)
+
+
+_keep_keys(Organization, ("name", "url", "street_lines", "city", "region", "postal_code", "country"),
+           ("key_name", "key_url", "key_address"), organization_fact_keys)
+_keep_keys(Person, ("user_id", "phone_e164", "first_name", "last_name"),
+           ("key_user_id", "key_phone", "key_first_name", "key_last_name"), person_fact_keys)

@@ -3,20 +3,22 @@ ticket with everything an agent or a supervisor needs to see (T-1, A-1, V-8)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, or_
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, col, select
 
+from tickets import rawsql
 from tickets.account import ticket_ref
-from tickets.audit_log import AuditFilter, find_events
 from tickets.enums import TicketKind, TicketStatus
-from tickets.errors import NotFound
-from tickets.models import TICKET_DATE_COLUMNS, Agent, Organization, Person, Subscription, Ticket, VerificationAttempt
-from tickets.store import Store
+from tickets.errors import NotFound, StoreUnavailable
+from tickets.models import TICKET_DATE_COLUMNS, Agent, Organization, Subscription, Ticket
+from tickets.store import Store, unavailable_text
 
 PAGE_SIZE = 50
 
@@ -27,8 +29,10 @@ class Cursor:
     id: int
 
 
-@dataclass(frozen=True)
-class TicketRow:
+class TicketRow(NamedTuple):
+    """One line of a page. A named tuple, immutable as a frozen dataclass and built by
+    tuple.__new__ a third as fast, which a page of 50 on the hot path needs (issue 12)."""
+
     id: int
     ref: str
     kind: TicketKind
@@ -48,9 +52,113 @@ class TicketPage:
     next_cursor: Cursor | None
 
 
-_ROW_COLUMNS = (
-    Ticket.id, Ticket.kind, Ticket.status, Ticket.created_at, Ticket.effective_date, Ticket.needs_review,
+# --- prebuilt SQL (issue 12): a page of 50 and a ticket's view are the console's hot reads -----
+# The statements are the ones SQLAlchemy built here before (the same joins, filters and keyset
+# order, so the same indexes), written once and run on the session's DBAPI cursor
+# (tickets.rawsql); SQLAlchemy's statement building and row loading cost 4-5x the query itself.
+
+_ROW_SELECT = (
+    "SELECT t.id, t.kind, t.status, t.created_at, t.effective_date, t.needs_review, o.ref, o.name, s.ref, a.name"
 )
+_JOINS = (
+    " FROM ticket t"
+    " JOIN organization o ON o.id = t.organization_id"
+    " JOIN subscription s ON s.id = t.subscription_id"
+    " JOIN agent a ON a.id = t.filed_by_id"
+)
+_KINDS = {k.value: k for k in TicketKind}
+_STATUSES = {s.value: s for s in TicketStatus}
+
+
+@lru_cache(maxsize=128)
+def _page_sql(filed_by: bool, organization: bool, statuses: int, kinds: int, after: str | None, newest: bool) -> rawsql.Sql:
+    """One statement per shape of page (which filters, how many statuses and kinds, a cursor or
+    not, which way): built once, its values bound as parameters."""
+    where = []
+    if filed_by:
+        where.append("t.filed_by_id = :filed_by")
+    if organization:
+        where.append("t.organization_id = :organization")
+    if statuses:
+        where.append("t.status IN (" + ", ".join(f":status{i}" for i in range(statuses)) + ")")
+    if kinds:
+        where.append("t.kind IN (" + ", ".join(f":kind{i}" for i in range(kinds)) + ")")
+    if after:  # keyset: strictly past the cursor's (created_at, id), never OFFSET
+        where.append(f"(t.created_at {after} :after_at OR (t.created_at = :after_at AND t.id {after} :after_id))")
+    order = " DESC" if newest else ""
+    return rawsql.Sql(
+        _ROW_SELECT + _JOINS + (" WHERE " + " AND ".join(where) if where else "")
+        + f" ORDER BY t.created_at{order}, t.id{order} LIMIT :limit"
+    )
+
+
+_new_row = tuple.__new__
+_fromiso = datetime.fromisoformat
+
+
+def _time(value: datetime | str | None) -> datetime | None:
+    # SQLite's text form (SQLAlchemy's, always UTC, never an offset) parsed as aware UTC at
+    # once: a quarter of rawsql.read_time's cost, on every row of every page.
+    if value.__class__ is str:
+        return _fromiso(value + "+00:00")
+    return rawsql.read_time(value)
+
+
+def _ticket_rows(found) -> tuple[TicketRow, ...]:
+    """Rows of (id, kind, status, created_at, effective_date, needs_review, org ref, org name,
+    subscription ref, agent name), from either a raw cursor or SQLAlchemy."""
+    kinds, statuses, new, row, fromiso, time = _KINDS, _STATUSES, _new_row, TicketRow, _fromiso, _time
+    return tuple([
+        new(row, (
+            tid, "TK-%06d" % tid, kinds[kind], statuses[status], org_ref, org_name, sub_ref, agent_name,
+            fromiso(created_at + "+00:00") if created_at.__class__ is str else time(created_at),
+            effective_date, bool(needs_review),
+        ))
+        for tid, kind, status, created_at, effective_date, needs_review, org_ref, org_name, sub_ref, agent_name
+        in found
+    ])
+
+
+def _page(found: list, limit: int) -> TicketPage:
+    rows = _ticket_rows(found[:limit])
+    more = len(found) > limit
+    cursor = Cursor(rows[-1].created_at, rows[-1].id) if more and rows else None
+    return TicketPage(rows, cursor)
+
+
+@contextmanager
+def _driver_cursor(store: Store, *, snapshot: bool = False) -> Iterator[tuple[Any, str]]:
+    """A cursor on a pooled driver connection and the dialect's name: no session for a hot
+    read. With `snapshot`, its statements read one snapshot, as in store.read() (SQLite runs
+    each statement in its own otherwise; psycopg opens a transaction itself). The pool rolls
+    back on return. A driver error is wrapped as SQLAlchemy wraps it, so that a busy, full or
+    unreachable database reads as StoreUnavailable, as through store.read()."""
+    engine = store.engine
+    dialect, dbapi_error = engine.dialect.name, engine.dialect.loaded_dbapi.Error
+    try:
+        connection = engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            if snapshot and dialect == "sqlite":
+                cursor.execute("BEGIN")
+            yield cursor, dialect
+        finally:
+            connection.close()
+    except dbapi_error as error:
+        wrapped = DBAPIError.instance(None, None, error, dbapi_error)
+        if isinstance(wrapped, OperationalError):
+            raise StoreUnavailable(unavailable_text(wrapped, engine)) from wrapped
+        raise wrapped from error
+
+
+def _fetch_page(store: Store, sql: rawsql.Sql, params: dict[str, Any], after: Cursor | None, limit: int) -> TicketPage:
+    params["limit"] = limit + 1
+    with _driver_cursor(store) as (cursor, dialect):
+        if after is not None:
+            params["after_at"], params["after_id"] = rawsql.bind_time(after.created_at, dialect), after.id
+        cursor.execute(sql.for_dialect(dialect), params)
+        found = cursor.fetchall()
+    return _page(found, limit)
 
 
 def _page_query(
@@ -59,13 +167,12 @@ def _page_query(
     organization_id: int | None,
     statuses: Collection[TicketStatus] | None,
     kinds: Collection[TicketKind] | None,
-    entity: bool = False,
 ):
-    # A page selects the columns a row shows, not the Ticket entity: no JSON documents decoded,
-    # no ORM objects built for a page of 50. ticket_detail asks for the whole ticket.
-    columns = (Ticket,) if entity else _ROW_COLUMNS
+    """The page's statement as SQLAlchemy builds it, for tickets.search (not a hot path), which
+    adds its own joins."""
     query = (
-        select(*columns, Organization.ref, Organization.name, Subscription.ref, Agent.name)
+        select(Ticket.id, Ticket.kind, Ticket.status, Ticket.created_at, Ticket.effective_date, Ticket.needs_review,
+               Organization.ref, Organization.name, Subscription.ref, Agent.name)
         .join(Organization, Organization.id == Ticket.organization_id)
         .join(Subscription, Subscription.id == Ticket.subscription_id)
         .join(Agent, Agent.id == Ticket.filed_by_id)
@@ -82,18 +189,7 @@ def _page_query(
 
 
 def _rows(session: Session, query, limit: int) -> TicketPage:
-    results = session.exec(query.limit(limit + 1)).all()
-    rows = tuple(
-        TicketRow(
-            tid, ticket_ref(tid), TicketKind(kind), TicketStatus(status), org_ref, org_name,
-            sub_ref, agent_name, created_at, effective_date, needs_review,
-        )
-        for tid, kind, status, created_at, effective_date, needs_review, org_ref, org_name, sub_ref, agent_name
-        in results[:limit]
-    )
-    more = len(results) > limit
-    cursor = Cursor(rows[-1].created_at, rows[-1].id) if more and rows else None
-    return TicketPage(rows, cursor)
+    return _page(session.exec(query.limit(limit + 1)).all(), limit)
 
 
 def list_tickets(
@@ -107,26 +203,19 @@ def list_tickets(
     limit: int = PAGE_SIZE,
 ) -> TicketPage:
     """Newest first."""
-    query = _page_query(filed_by_id=filed_by_id, organization_id=organization_id, statuses=statuses, kinds=kinds)
-    if after is not None:
-        query = query.where(
-            or_(Ticket.created_at < after.created_at, and_(Ticket.created_at == after.created_at, Ticket.id < after.id))
-        )
-    query = query.order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
-    with store.read() as session:
-        return _rows(session, query, limit)
+    statuses, kinds = list(statuses or ()), list(kinds or ())
+    sql = _page_sql(filed_by_id is not None, organization_id is not None, len(statuses), len(kinds),
+                    "<" if after is not None else None, True)
+    params: dict[str, Any] = {"filed_by": filed_by_id, "organization": organization_id}
+    params.update((f"status{i}", s.value) for i, s in enumerate(statuses))
+    params.update((f"kind{i}", k.value) for i, k in enumerate(kinds))
+    return _fetch_page(store, sql, params, after, limit)
 
 
 def review_queue(store: Store, *, after: Cursor | None = None, limit: int = PAGE_SIZE) -> TicketPage:
     """Tickets waiting for a supervisor, oldest first (X-2)."""
-    query = _page_query(filed_by_id=None, organization_id=None, statuses=[TicketStatus.PENDING_REVIEW], kinds=None)
-    if after is not None:
-        query = query.where(
-            or_(Ticket.created_at > after.created_at, and_(Ticket.created_at == after.created_at, Ticket.id > after.id))
-        )
-    query = query.order_by(col(Ticket.created_at), col(Ticket.id))
-    with store.read() as session:
-        return _rows(session, query, limit)
+    sql = _page_sql(False, False, 1, 0, ">" if after is not None else None, False)
+    return _fetch_page(store, sql, {"status0": TicketStatus.PENDING_REVIEW.value}, after, limit)
 
 
 @dataclass(frozen=True)
@@ -173,48 +262,68 @@ VERIFICATION_CHECKS = (
 )
 
 
+_DETAIL = rawsql.Sql(
+    _ROW_SELECT + ", s.name, s.product, t.requested_date, t.reason, t.fields, t.checklist, t.consequences, t.rules,"
+    " t.needs_callback, t.callback_at, cb.display_name, dec.display_name, t.decided_at, t.decision_reason,"
+    " t.filed_by_id, v.id, v.at, va.display_name, v.passed, p.id, p.first_name, p.last_name, p.phone_e164, "
+    + ", ".join(f"t.{name}" for name in TICKET_DATE_COLUMNS)
+    + _JOINS
+    + " LEFT JOIN agent cb ON cb.id = t.callback_by_id"
+    " LEFT JOIN agent dec ON dec.id = t.decided_by_id"
+    " LEFT JOIN verification_attempt v ON v.id = t.verification_id"
+    " LEFT JOIN agent va ON va.id = v.agent_id"
+    " LEFT JOIN person p ON p.id = v.person_id"
+    " WHERE t.id = :id"
+)
+# The ticket's history as tickets.audit_log.find_events selects it for AuditFilter(ticket_id=...).
+_HISTORY = rawsql.Sql("SELECT seq, at, actor, action, details FROM audit_event WHERE seq > 0 AND subject = :subject ORDER BY seq")
+
+
 def ticket_detail(store: Store, ticket_id: int) -> TicketDetail:
-    with store.read() as session:
-        found = session.exec(_page_query(filed_by_id=None, organization_id=None, statuses=None, kinds=None, entity=True).where(Ticket.id == ticket_id)).first()
+    """One ticket, its people's names, the verification behind it and its history: two
+    statements in one read transaction."""
+    with _driver_cursor(store, snapshot=True) as (cursor, dialect):
+        cursor.execute(_DETAIL.for_dialect(dialect), {"id": ticket_id})
+        found = cursor.fetchone()
         if found is None:
             raise NotFound(f"ticket {ticket_ref(ticket_id)} does not exist")
-        t, org_ref, org_name, sub_ref, agent_name = found
-        row = TicketRow(
-            t.id, ticket_ref(t.id), TicketKind(t.kind), TicketStatus(t.status), org_ref, org_name, sub_ref,
-            agent_name, t.created_at, t.effective_date, t.needs_review,
-        )
-        sub = session.get(Subscription, t.subscription_id)
-        names = {a.id: a.display_name for a in session.exec(select(Agent))}
-        attempt = session.get(VerificationAttempt, t.verification_id) if t.verification_id else None
-        person = session.get(Person, attempt.person_id) if attempt and attempt.person_id else None
-        checks = VERIFICATION_CHECKS + (("organization URL",) if sub.product == "d365" else ())
-        return TicketDetail(
-            row=row,
-            subscription_name=sub.name,
-            resource_ref=t.fields.get("resource_ref"),
-            requested_date=t.requested_date,
-            reason=t.reason,
-            fields=dict(t.fields),
-            checklist=tuple(t.checklist),
-            # T-1 as one document for the views: the dates from their columns, the rest as stored.
-            consequences={**t.consequences, **{name: getattr(t, name) for name in TICKET_DATE_COLUMNS}},
-            rules=tuple(t.rules),
-            needs_callback=t.needs_callback,
-            callback_at=t.callback_at,
-            callback_by=names.get(t.callback_by_id),
-            decided_by=names.get(t.decided_by_id),
-            decided_at=t.decided_at,
-            decision_reason=t.decision_reason,
-            filed_by_id=t.filed_by_id,
-            data_deletion_date=t.data_deletion_date,
-            reversal_deadline=t.reversal_deadline,
-            verified_at=attempt.at if attempt else None,
-            verified_by=names.get(attempt.agent_id) if attempt else None,
-            verification_checks=checks if attempt and attempt.passed else (),
-            history=tuple(
-                HistoryEntry(e.seq, e.at, e.actor, e.action, dict(e.details))
-                for e in find_events(session, AuditFilter(ticket_id=ticket_id))
-            ),
-            caller_name=f"{person.first_name} {person.last_name}" if person else None,
-            callback_phone=person.phone_e164 if person else None,
-        )
+        cursor.execute(_HISTORY.for_dialect(dialect), {"subject": f"ticket:{ticket_id}"})
+        events = cursor.fetchall()
+    (row,) = _ticket_rows([found[:10]])
+    (sub_name, product, requested_date, reason, fields, checklist, consequences, rules, needs_callback, callback_at,
+     callback_by, decided_by, decided_at, decision_reason, filed_by_id, attempt_id, attempt_at, verified_by, passed,
+     person_id, first_name, last_name, phone) = found[10:-len(TICKET_DATE_COLUMNS)]
+    dates = dict(zip(TICKET_DATE_COLUMNS, found[-len(TICKET_DATE_COLUMNS):], strict=True))
+    fields, read_json, read_time = rawsql.read_json(fields), rawsql.read_json, rawsql.read_time
+    attempt = attempt_id is not None
+    checks = VERIFICATION_CHECKS + (("organization URL",) if product == "d365" else ())
+    return TicketDetail(
+        row=row,
+        subscription_name=sub_name,
+        resource_ref=fields.get("resource_ref"),
+        requested_date=requested_date,
+        reason=reason,
+        fields=dict(fields),
+        checklist=tuple(read_json(checklist)),
+        # T-1 as one document for the views: the dates from their columns, the rest as stored.
+        consequences={**read_json(consequences), **dates},
+        rules=tuple(read_json(rules)),
+        needs_callback=bool(needs_callback),
+        callback_at=read_time(callback_at),
+        callback_by=callback_by,
+        decided_by=decided_by,
+        decided_at=read_time(decided_at),
+        decision_reason=decision_reason,
+        filed_by_id=filed_by_id,
+        data_deletion_date=dates["data_deletion_date"],
+        reversal_deadline=dates["reversal_deadline"],
+        verified_at=read_time(attempt_at) if attempt else None,
+        verified_by=verified_by if attempt else None,
+        verification_checks=checks if attempt and passed else (),
+        history=tuple(
+            HistoryEntry(seq, _time(at), actor, action, dict(read_json(details)))
+            for seq, at, actor, action, details in events
+        ),
+        caller_name=f"{first_name} {last_name}" if person_id is not None else None,
+        callback_phone=phone if person_id is not None else None,
+    )

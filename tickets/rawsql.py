@@ -45,36 +45,107 @@ def cursor(session: Session):
     return connection.connection.cursor(), connection.dialect.name
 
 
+_INFO_KEY = "tickets.rawsql.Raw"
+
+
+class Raw:
+    """The session's connection as the driver sees it, looked up once for the statements of one
+    unit of work (each `session.connection()` walks SQLAlchemy's session machinery)."""
+
+    __slots__ = ("_connection", "_dbapi", "_error", "dialect", "_transaction")
+
+    def __new__(cls, session: Session) -> Raw:
+        # One per transaction: kept in the session's info beside the transaction it belongs to
+        # (a session's next transaction may run on another pooled connection).
+        transaction = session.get_transaction()
+        raw = session.info.get(_INFO_KEY)
+        if transaction is not None and raw is not None and raw._transaction is transaction:
+            return raw
+        raw = super().__new__(cls)
+        raw._connection = session.connection()
+        raw._transaction = session.get_transaction()
+        raw._dbapi = raw._connection.connection
+        raw._error = raw._connection.dialect.loaded_dbapi.Error
+        raw.dialect = raw._connection.dialect.name
+        session.info[_INFO_KEY] = raw
+        return raw
+
+    def _run(self, sql: Sql, params: Any, *, many: bool = False, fetch: bool = False):
+        """A driver error is raised as SQLAlchemy raises it for its own statements
+        (IntegrityError, OperationalError ... with the driver's error as `orig`, a lost
+        connection invalidated), so that the store's retries and the callers' handlers see the
+        same exceptions whichever way a statement was written."""
+        text = sql.for_dialect(self.dialect)
+        cur = self._dbapi.cursor()
+        try:
+            if many:
+                cur.executemany(text, params)
+                return None
+            cur.execute(text, params)
+            return cur.fetchall() if fetch else cur.rowcount
+        except self._error as error:
+            self._connection._handle_dbapi_exception(error, text, params, cur, None)
+        finally:
+            cur.close()
+
+    def rows(self, sql: Sql, params: Mapping[str, Any] | None = None) -> list[tuple]:
+        return self._run(sql, params or {}, fetch=True)
+
+    def first(self, sql: Sql, params: Mapping[str, Any] | None = None) -> tuple | None:
+        found = self._run(sql, params or {}, fetch=True)
+        return found[0] if found else None
+
+    def execute(self, sql: Sql, params: Mapping[str, Any] | None = None) -> int:
+        """Run one statement; the number of rows it touched."""
+        return self._run(sql, params or {})
+
+    def execute_many(self, sql: Sql, params: Iterable[Mapping[str, Any]]) -> None:
+        self._run(sql, list(params), many=True)
+
+
 def rows(session: Session, sql: Sql, params: Mapping[str, Any] | None = None) -> list[tuple]:
-    cur, dialect = cursor(session)
-    try:
-        cur.execute(sql.for_dialect(dialect), params or {})
-        return cur.fetchall()
-    finally:
-        cur.close()
+    return Raw(session).rows(sql, params)
 
 
 def first(session: Session, sql: Sql, params: Mapping[str, Any] | None = None) -> tuple | None:
-    found = rows(session, sql, params)
-    return found[0] if found else None
+    return Raw(session).first(sql, params)
 
 
 def execute(session: Session, sql: Sql, params: Mapping[str, Any] | None = None) -> int:
     """Run one statement; the number of rows it touched."""
-    cur, dialect = cursor(session)
-    try:
-        cur.execute(sql.for_dialect(dialect), params or {})
-        return cur.rowcount
-    finally:
-        cur.close()
+    return Raw(session).execute(sql, params)
 
 
 def execute_many(session: Session, sql: Sql, params: Sequence[Mapping[str, Any]] | Iterable[Mapping[str, Any]]) -> None:
-    cur, dialect = cursor(session)
-    try:
-        cur.executemany(sql.for_dialect(dialect), list(params))
-    finally:
-        cur.close()
+    Raw(session).execute_many(sql, params)
+
+
+class SqlList:
+    """A statement with list parameters, `IN (:name)`: each list is spread over one parameter
+    per value (`:name_0, :name_1 ...`), the statement built once per list length."""
+
+    __slots__ = ("text", "_names", "_built")
+
+    def __init__(self, text: str, *names: str) -> None:
+        self.text = text
+        self._names = names
+        self._built: dict[tuple[int, ...], Sql] = {}
+
+    def bind(self, params: Mapping[str, Any]) -> tuple[Sql, dict[str, Any]]:
+        """The statement for these lists' lengths and the parameters spread out (an empty list
+        matches nothing, as SQLAlchemy's empty IN does)."""
+        lengths = tuple(len(params[name]) for name in self._names)
+        sql = self._built.get(lengths)
+        if sql is None:
+            text = self.text
+            for name, n in zip(self._names, lengths, strict=True):
+                spread = ", ".join(f":{name}_{i}" for i in range(n)) if n else "NULL"
+                text = re.sub(rf"(?<![:\w]):{name}\b", spread, text)
+            sql = self._built[lengths] = Sql(text)
+        bound = {k: v for k, v in params.items() if k not in self._names}
+        for name in self._names:
+            bound.update((f"{name}_{i}", value) for i, value in enumerate(params[name]))
+        return sql, bound
 
 
 # --- values, stored as the SQLModel columns store them ---------------------------------------

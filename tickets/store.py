@@ -27,6 +27,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
 
+from tickets.audit_format import chain_link
 from tickets.clock import Clock, SystemClock
 from tickets.errors import StoreUnavailable
 
@@ -128,6 +129,9 @@ def _make_sqlite_engine(url: str, *, create: bool) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
+        # the audit append links each event in SQL, as PostgreSQL does with sha256()
+        # (tickets.audit); deterministic, so SQLite may treat it as a pure function.
+        dbapi_connection.create_function("deskapp_chain_link", 3, chain_link, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:

@@ -12,9 +12,13 @@ from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.widgets import Button, Footer, Header, Input, Static
 
-from deskapp.messages import SignedIn, SignInRefused
+from typing import TYPE_CHECKING
+
 from deskapp.screens.base import DeskScreen
 from deskapp.widgets.field import LabeledInput
+
+if TYPE_CHECKING:  # pragma: no cover - loaded by the worker, after the first frame
+    from deskapp.messages import SignedIn, SignInRefused
 
 
 class SignInScreen(DeskScreen):
@@ -100,6 +104,7 @@ class SignInScreen(DeskScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sign-in")
     def authenticate(self, name: str, pin: str) -> None:
+        from deskapp.messages import SignedIn, SignInRefused
         from tickets.agents import authenticate
         from tickets.errors import NotAllowed
 

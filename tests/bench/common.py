@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import statistics
 import time
@@ -9,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from generate import T0
 
@@ -19,6 +21,10 @@ class Result:
 
     `higher_is_better`: throughputs (ratio = subject / baseline, target is a minimum);
     otherwise times (ratio = subject / baseline, target is a maximum).
+
+    `subject` and `baseline` are the figures the target is judged on. Made by `from_spreads`
+    they are CPU-time medians, and `extra["subject"]` / `extra["baseline"]` hold both sides'
+    runs (`Spread`), from which the report shows CPU and wall-clock ratios with their range.
     """
 
     number: str  # "1", "2a" ...
@@ -31,7 +37,23 @@ class Result:
     subject_label: str = "deskapp"
     baseline_label: str = "baseline"
     note: str = ""
-    extra: dict[str, float | str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_spreads(cls, number: str, name: str, subject: Spread, baseline: Spread, *, unit: str, target: float,
+                     higher_is_better: bool, work: float = 1.0, judge: str = "cpu", **labels: Any) -> Result:
+        """From both sides' runs of the same work (`work` items a run: tickets, rows ...): a
+        throughput is work / median seconds, a time median seconds / work in `unit` (ms or µs).
+        Judged on CPU time (`judge="wall"` where a side runs outside this process)."""
+        def figure(side: Spread) -> float:
+            seconds = side.cpu_median if judge == "cpu" else side.wall_median
+            if higher_is_better:
+                return work / seconds if seconds else float("nan")
+            return seconds / work * _SCALE.get(unit, 1.0)
+
+        extra = {"subject": subject, "baseline": baseline, "judged_on": judge, **labels.pop("extra", {})}
+        return cls(number, name, figure(subject), figure(baseline), unit, target, higher_is_better,
+                   extra=extra, **labels)
 
     @property
     def ratio(self) -> float:
@@ -48,6 +70,34 @@ class Result:
     @property
     def target_text(self) -> str:
         return f"≥ {self.target:g}" if self.higher_is_better else f"≤ {self.target:g}"
+
+    @property
+    def judged_on(self) -> str:
+        """"cpu" or "wall": what `ratio` compares (a module without spreads: its own figures)."""
+        return str(self.extra.get("judged_on", "cpu" if self.spreads else "wall"))
+
+    @property
+    def spreads(self) -> tuple[Spread, Spread] | None:
+        a, b = self.extra.get("subject"), self.extra.get("baseline")
+        return (a, b) if isinstance(a, Spread) and isinstance(b, Spread) else None
+
+    def ratios(self, clock: str) -> tuple[float, float, float] | None:
+        """The `clock` ("cpu" or "wall") ratio of the medians, and the lowest and highest ratio
+        of the runs paired in turns; None without spreads."""
+        if self.spreads is None:
+            return None
+        a, b = (getattr(side, clock) for side in self.spreads)
+
+        def ratio(s: float, t: float) -> float:
+            if not s or not t:
+                return float("nan")
+            return t / s if self.higher_is_better else s / t  # runs are seconds for the same work
+
+        pairs = [ratio(s, t) for s, t in zip(a, b)] or [float("nan")]
+        return ratio(statistics.median(a), statistics.median(b)), min(pairs), max(pairs)
+
+
+_SCALE = {"s": 1.0, "ms": 1e3, "µs": 1e6}
 
 
 @dataclass
@@ -132,11 +182,15 @@ class Spread:
 
 
 def paired(subject: Callable[[], object], baseline: Callable[[], object], repeat: int = 5,
-           *, warmup: int = 1) -> tuple[Spread, Spread]:
+           *, warmup: int = 1, inner: int = 1) -> tuple[Spread, Spread]:
     """Subject and baseline in turns in this process, each run timed by CPU and by wall clock
     (issue 12: targets are judged on the CPU-time ratio of the medians; a busy machine stretches
-    wall-clock time but not the CPU a run uses). At least 5 runs each."""
+    wall-clock time but not the CPU a run uses). At least 5 runs each. A run is `inner` calls
+    (for calls under a millisecond, whose CPU time one reading of the clock would not resolve);
+    its times are per call."""
     repeat = max(repeat, 5)
+    if inner > 1:
+        subject, baseline = _repeated(subject, inner), _repeated(baseline, inner)
     for _ in range(warmup):
         subject()
         baseline()
@@ -145,9 +199,16 @@ def paired(subject: Callable[[], object], baseline: Callable[[], object], repeat
         for side, fn in zip(sides, (subject, baseline)):
             cpu, wall = time.process_time(), time.perf_counter()
             fn()
-            side.cpu.append(time.process_time() - cpu)
-            side.wall.append(time.perf_counter() - wall)
+            side.cpu.append((time.process_time() - cpu) / inner)
+            side.wall.append((time.perf_counter() - wall) / inner)
     return sides
+
+
+def _repeated(fn: Callable[[], object], times: int) -> Callable[[], None]:
+    def run() -> None:
+        for _ in range(times):
+            fn()
+    return run
 
 
 class RunningClock:
@@ -175,3 +236,44 @@ def raw_connection(path: Path | str) -> sqlite3.Connection:
 
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
+
+
+# --- PostgreSQL: fresh database names per run (issue 12) -----------------------------------------
+
+PG_PREFIX_ENV = "DESKAPP_BENCH_PG_PREFIX"
+
+
+def pg_prefix() -> str:
+    """This run's prefix for the PostgreSQL databases it creates: run.py sets it once for every
+    process it starts; a module run alone makes its own. Fresh per run, so that a run never
+    drops (or forces out of) a database another run, or another engineer, is using."""
+    return os.environ.get(PG_PREFIX_ENV) or f"deskapp_bench_{os.getpid()}_{int(time.time())}"
+
+
+def pg_database_url(admin_url: str, name: str) -> str:
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+def pg_create(admin_url: str, name: str, *, template: str | None = None) -> str:
+    """CREATE DATABASE `name` (from `template`); its URL. Names are this run's (pg_prefix)."""
+    _pg_admin(admin_url, f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+    return pg_database_url(admin_url, name)
+
+
+def pg_drop(admin_url: str, name: str) -> None:
+    """DROP DATABASE IF EXISTS, without FORCE: the bench has closed its own connections, and a
+    database still in use is someone else's to close, so the drop fails loudly instead."""
+    _pg_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def _pg_admin(admin_url: str, statement: str) -> None:
+    from sqlalchemy import text
+
+    from tickets.store import make_engine
+
+    engine = make_engine(admin_url).execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text(statement))
+    finally:
+        engine.dispose()

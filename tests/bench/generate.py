@@ -7,8 +7,8 @@ The schema is the real one (`tickets.schema.upgrade` on a fresh file). The direc
 through `tickets.directory.import_directory`, so it is exactly what the importer writes. The
 history after it (agents, calls, verification attempts, tickets) is written straight to the
 file with the stdlib `sqlite3`; every row the console would audit gets its event, hashed with
-`tickets.audit.canonical_bytes` in seq order, and `audit_head` ends on the last one, so the
-result passes `tickets.audit.verify_chain`.
+in the chain's format 2 (`tickets.audit_format`) in seq order, and `audit_head` ends on the
+last one, so the result passes `tickets.audit.verify_chain`.
 
 Deterministic: the same arguments give the same database (a seeded `random.Random`).
 """
@@ -29,7 +29,7 @@ from typing import Any
 
 import phonenumbers
 
-from tickets.audit import canonical_bytes
+from tickets.audit_format import content_text, event_link
 
 # "Now" for every generated database: the history ends here and the bench's clocks start here.
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -196,10 +196,11 @@ def enc(details: dict[str, Any]) -> str:
 
 
 class Chain:
-    """Appends audit events in seq order, hashed as tickets.audit does.
+    """Appends audit events in seq order, hashed as tickets.audit does (format 2: the content
+    hash, linked to its place: tickets.audit_format).
 
-    The canonical bytes are built here with string formatting (the generator writes millions
-    of events), and checked against `tickets.audit.canonical_bytes` itself on every
+    The content is framed here from the stored texts (the generator writes millions of
+    events), and checked against `tickets.audit_format.event_link` itself on every
     CHECK_EVERY-th event, so a change there fails the generator instead of the chain.
     `details` is given already encoded (`enc`); that same text is what the row stores.
     """
@@ -209,7 +210,6 @@ class Chain:
     def __init__(self, seq: int, prev_hash: str) -> None:
         self.seq, self.prev = seq, prev_hash
         self.rows: list[tuple] = []
-        self._quoted: dict[str, str] = {}
 
     def add(self, at: datetime, actor: str, action: str, subject: str, details: str) -> None:
         """`at` is naive UTC (or aware); `details` is `enc(dict)`."""
@@ -217,24 +217,17 @@ class Chain:
         self.add_text(naive.isoformat(" ", "microseconds"), actor, action, subject, details)
 
     def add_text(self, at: str, actor: str, action: str, subject: str, details: str) -> None:
-        """The fast path: `at` as stored ("YYYY-MM-DD HH:MM:SS.ffffff", UTC); `subject` plain
-        ASCII (no quotes, backslashes or control characters)."""
+        """The fast path: `at` as stored ("YYYY-MM-DD HH:MM:SS.ffffff", UTC)."""
         self.seq += 1
-        quoted = self._quoted
-        actor_json = quoted.get(actor) or quoted.setdefault(actor, _ENCODE(actor))
-        action_json = quoted.get(action) or quoted.setdefault(action, _ENCODE(action))
-        text = (
-            f'{{"action":{action_json},"actor":{actor_json},"at":"{at[:10]}T{at[11:]}Z","details":{details},'
-            f'"prev_hash":"{self.prev}","seq":{self.seq},"subject":"{subject}"}}'
-        ).encode()
+        content = sha256(content_text(f"{at[:10]}T{at[11:]}Z", actor, action, subject, details).encode()).hexdigest()
+        digest = sha256(f"{self.seq}:{self.prev}:{content}".encode()).hexdigest()
         if self.seq % self.CHECK_EVERY == 0 or self.seq < 3:
-            official = canonical_bytes(
+            official = event_link(
                 seq=self.seq, at=datetime.fromisoformat(at).replace(tzinfo=UTC), actor=actor, action=action,
                 subject=subject, details=json.loads(details), prev_hash=self.prev,
             )
-            if official != text:
-                raise AssertionError(f"generate: the canonical encoding changed:\n{official!r}\n{text!r}")
-        digest = sha256(text).hexdigest()
+            if official != digest:
+                raise AssertionError(f"generate: the chain's format changed at event {self.seq}")
         self.rows.append((self.seq, at, actor, action, subject, details, self.prev, digest))
         self.prev = digest
 

@@ -1,20 +1,25 @@
-"""The call-centre load test: N agent processes taking scripted calls through the store.
+"""The call-centre load test (issue 14): a load model of a real centre on PostgreSQL (and SQLite
+for one desk), its latencies, and the saturation point of audited writes.
 
-Each agent process takes calls one after another until its time is up (or its share of the
-subscriptions is used): `start_call` -> `verify_caller` (every factor right) -> `account_view`
--> `file_ticket` (an early cancellation of an Intune subscription, with the checklist the
-account view asks for) -> `end_call`. Every agent has its own organizations and subscriptions,
-so C-9 refuses nothing; a refusal would be counted. Run against SQLite (WAL, synchronous=FULL,
-one file) and PostgreSQL, each on a fresh copy of the directory database, for N = 1, 4, 16, 64.
+Agents are simulated sessions with think time (load_model.py): a few worker processes, each
+running many agents on an asyncio loop over a bounded pool of store connections, never a
+process per agent. Arrivals are open-loop (Poisson, on a schedule drawn before the clock runs)
+and every latency is measured from the step's scheduled start, so queueing counts. Calls that
+arrive in the warm-up are made and checked but not measured.
 
-Afterwards, per run: every filing an agent was told succeeded is in the database exactly once
-(by id and idempotency key), there is no ticket nobody reported, the count of `ticket.filed`
-events equals the count of tickets, and `tickets.audit.verify_chain` passes.
+The points: 64, 256 and 1,000 agents at ten times a realistic pace (a call every 18 s each;
+each call 4 audited writes, a page, and on half of them the agent's ticket list), one of them
+through PgBouncer in transaction mode, one on SQLite; then the saturation search: the offered
+rate of audited writes raised step by step until a p99 (verification, filing or page) passes
+250 ms, or the centre falls behind (fewer writes than offered) or errors appear. After every
+point: nothing lost or doubled, the counts match the clients', `verify_chain` passes
+(load_db.py). Beside every point: client and server CPU and what PostgreSQL's backends were
+doing (load_probe.py).
 
-    python tests/bench/loadtest.py --sqlite-template T.db [--pg-url URL] [--agents 1,4,16,64] [--seconds 8]
+    python tests/bench/loadtest.py [--quick] [--agents 256] [--json out.json] [--md out.md]
 
-It forks its agents from a process that has imported the store already (so that 64 agents
-start in well under a second on two cores); each agent makes its own engine after the fork.
+`measure(...)` returns every figure as a dict (for bench-output/latest.json) with the Markdown
+under "markdown".
 """
 
 from __future__ import annotations
@@ -25,391 +30,337 @@ import multiprocessing
 import os
 import sys
 import time
-import traceback
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generate import BENCH_ORG, T0, claim_for, copy_database, make_directory  # noqa: E402
+from load_db import Databases, agent_ids, check, make_document, orgs_for, work_items  # noqa: E402
+from load_model import OPS, Plan, worker  # noqa: E402
+from load_probe import Probe  # noqa: E402
 
-PG_TEMPLATE = "deskapp_bench_tpl"
-PG_RUN = "deskapp_bench_run"
-
-
-class WallClock:
-    """T0 + the wall time since `epoch`: the same "now" in every agent process."""
-
-    def __init__(self, epoch: float) -> None:
-        self.epoch = epoch
-
-    def now(self) -> datetime:
-        return T0 + timedelta(seconds=time.time() - self.epoch)
+DEFAULT_PG = os.environ.get("DESKAPP_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PACE = 18.0  # seconds between one agent's calls at ten times a realistic pace
+WRITES_PER_CALL = 4  # start, verification, filing, end: each one transaction with its audit event
+P99_LIMIT = 0.250  # the saturation criterion (s)
+JUDGED = ("verify", "file", "page")
+TARGET_AGENTS = 256  # issue 14: filing p99 under 50 ms at 256 agents at ten times a realistic pace
 
 
 @dataclass
-class AgentReport:
-    agent: str
-    calls: int = 0
-    filed: list[tuple[int, str]] = field(default_factory=list)  # (ticket id, idempotency key)
-    latencies: list[float] = field(default_factory=list)  # file_ticket, seconds
-    call_seconds: list[float] = field(default_factory=list)  # the whole call
-    refused: int = 0  # C-9 or another rule said no
-    errors: list[str] = field(default_factory=list)
-    # Per write transaction: how long it held what serialises writers. PostgreSQL: the
-    # audit_head row lock, from append_event's SELECT .. FOR UPDATE to the end of COMMIT.
-    # SQLite: the database write lock, from BEGIN IMMEDIATE to the end of COMMIT.
-    holds: list[float] = field(default_factory=list)
-
-
-def _agent(url: str, agent_id: int, work: list[tuple[int, str, dict[str, Any]]], epoch: float, start: float,
-           deadline: float, results) -> None:
-    """One agent process."""
-    report = AgentReport(agent=str(agent_id))
-    try:
-        from tickets.agents import get_agent
-        from tickets.account import account_view
-        from tickets.enums import TicketKind
-        from tickets.errors import Conflict, NotAllowed
-        from tickets.filing import FilingRequest, file_ticket
-        from tickets.store import Store, make_engine
-        from tickets.verification import end_call, start_call, verify_caller
-
-        store = _timed_store(Store, make_engine(url, pool_size=1), WallClock(epoch), report.holds)
-        agent = get_agent(store, agent_id)
-        report.agent = agent.name
-        while time.time() < start:
-            time.sleep(0.001)
-        for n, (org_id, sub_ref, org) in enumerate(work):
-            if time.time() >= deadline:
-                break
-            began = time.perf_counter()
-            try:
-                call_id = start_call(store, agent)
-                verified = verify_caller(store, agent=agent, organization_id=org_id, claim=claim_for(org), call_id=call_id)
-                if not verified.passed:
-                    report.errors.append("verification failed")
-                    end_call(store, agent, call_id, "Caller not verified.")
-                    continue
-                view = account_view(store, agent=agent, verification_id=verified.verification_id)
-                decision = next(d for d in view.subscription(sub_ref).decisions if d.kind is TicketKind.CANCEL_EARLY)
-                key = f"load-{agent.name}-{n}"
-                request = FilingRequest(kind=TicketKind.CANCEL_EARLY, subscription_ref=sub_ref, idempotency_key=key,
-                                        confirmed=frozenset(item.key for item in decision.checklist))
-                filed_at = time.perf_counter()
-                try:
-                    result = file_ticket(store, agent=agent, verification_id=verified.verification_id, request=request)
-                except (Conflict, NotAllowed):
-                    report.refused += 1
-                else:
-                    report.latencies.append(time.perf_counter() - filed_at)
-                    report.filed.extend((t.id, key) for t in result.filed)
-                end_call(store, agent, call_id, "Filed as asked.")
-                report.calls += 1
-                report.call_seconds.append(time.perf_counter() - began)
-            except Exception as error:  # counted, and the agent takes the next call
-                report.errors.append(f"{type(error).__name__}: {str(error).splitlines()[0][:160] if str(error) else ''}")
-        store.dispose()
-    except Exception:
-        report.errors.append(traceback.format_exc(limit=3))
-    results.put(asdict(report))
-
-
-def _timed_store(store_class, engine, clock, holds: list[float]):
-    """The store, noting how long each write transaction held the lock that serialises writers
-    (measured in the agent process, around the real code: tickets/ is not changed)."""
-    from contextlib import contextmanager
-
-    import tickets.audit
-    import tickets.filing
-    import tickets.verification
-
-    sqlite = engine.dialect.name == "sqlite"
-    locked_at: list[float | None] = [None]
-    original = tickets.audit.append_event
-
-    def append_event(session, **kwargs):
-        if locked_at[0] is None:
-            locked_at[0] = time.perf_counter()
-        return original(session, **kwargs)
-
-    for module in (tickets.filing, tickets.verification):
-        module.append_event = append_event
-    if sqlite:
-        from sqlalchemy import event
-
-        def begun(connection) -> None:  # runs after the store's own listener issued BEGIN IMMEDIATE
-            locked_at[0] = time.perf_counter()
-
-        event.listen(engine, "begin", begun)
-
-    class TimedStore(store_class):
-        @contextmanager
-        def write(self):
-            locked_at[0] = None
-            with super().write() as session:
-                yield session
-            if locked_at[0] is not None:
-                holds.append(time.perf_counter() - locked_at[0])
-            locked_at[0] = None
-
-    return TimedStore(engine, clock)
-
-
-def _assignments(url: str, document: dict[str, Any], agents: int) -> list[list[tuple[int, str, dict[str, Any]]]]:
-    """Each agent's own calls: organizations dealt round-robin, their Intune subscriptions in turn."""
-    from sqlalchemy import text
-
-    from tickets.store import make_engine
-
-    engine = make_engine(url)
-    with engine.connect() as connection:
-        ids = dict(connection.execute(text("SELECT ref, id FROM organization")).all())
-    engine.dispose()
-    orgs = [o for o in document["organizations"] if o["ref"] != BENCH_ORG]
-    work: list[list[tuple[int, str, dict[str, Any]]]] = [[] for _ in range(agents)]
-    for index, org in enumerate(orgs):
-        intune = [s["ref"] for s in org["subscriptions"] if s["product"] == "intune"]
-        for sub_ref in intune:
-            work[index % agents].append((ids[org["ref"]], sub_ref, org))
-    # Interleave each agent's list so that consecutive calls are for different organizations.
-    return [sorted(w, key=lambda item: (item[1][-4:], item[0])) for w in work]
-
-
-def _agent_ids(url: str, count: int) -> list[int]:
-    from sqlalchemy import text
-
-    from tickets.store import make_engine
-
-    engine = make_engine(url)
-    with engine.connect() as connection:
-        ids = [r[0] for r in connection.execute(
-            text("SELECT id FROM agent WHERE role = 'agent' AND active ORDER BY id LIMIT :n"), {"n": count})]
-    engine.dispose()
-    if len(ids) < count:
-        raise RuntimeError(f"the load database has {len(ids)} agents, {count} needed")
-    return ids
-
-
-@dataclass
-class RunResult:
-    backend: str
+class Point:
+    label: str
+    backend: str  # postgresql | sqlite
     agents: int
-    seconds: float
-    calls: int
-    tickets: int
-    tickets_per_s: float
-    p50_ms: float
-    p95_ms: float
-    p99_ms: float
-    call_p50_ms: float
-    hold_p50_ms: float
-    hold_p95_ms: float
-    writes: int
-    refused: int
-    errors: int
-    lost: int
-    doubled: int
-    unreported: int
-    filed_events: int
-    db_tickets: int
-    chain_ok: bool
-    chain_text: str
-    error_samples: list[str]
+    interval: float = PACE  # seconds between one agent's calls
+    via_bouncer: bool = False
+
+    @property
+    def calls_per_s(self) -> float:
+        return self.agents / self.interval
 
 
-def _pct(values: list[float], q: float) -> float:
+@dataclass
+class Settings:
+    seconds: float = 60.0
+    warmup: float = 10.0
+    workers: int = 2
+    pool: int = 6  # store connections (and threads) per worker process
+    list_share: float = 0.5
+    bouncer_pool: int = 8  # PgBouncer's server connections
+    seed: int = 1
+    switch_interval: float = 0.005  # the workers' GIL switch interval (s)
+    repeat: int = 1  # runs of the 256-agent point (a busy machine's p99 moves from run to run)
+    nice: int = 0  # e.g. -5: the point's processes ahead of the rest of a shared machine (load_probe)
+
+
+def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
-    values = sorted(values)
-    return values[min(len(values) - 1, max(0, round(q * (len(values) - 1))))] * 1000
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))] * 1000
 
 
-def _check(url: str, reports: list[dict[str, Any]]) -> tuple[int, int, int, int, int, bool, str]:
-    """(lost, doubled, unreported, ticket.filed events, tickets in the database, chain ok, text)."""
-    from sqlalchemy import text
-
-    from tickets.audit import verify_chain
-    from tickets.store import Store, make_engine
-
-    reported = [tuple(f) for r in reports for f in r["filed"]]
-    store = Store(make_engine(url))
-    with store.engine.connect() as connection:
-        rows = connection.execute(text("SELECT id, idempotency_key FROM ticket")).all()
-        filed_events = connection.execute(
-            text("SELECT count(*) FROM audit_event WHERE action = 'ticket.filed'")).scalar_one()
-    in_db: dict[int, list[str]] = {}
-    for ticket_id, key in rows:
-        in_db.setdefault(ticket_id, []).append(key)
-    keys_in_db: dict[str, int] = {}
-    for _, key in rows:
-        keys_in_db[key] = keys_in_db.get(key, 0) + 1
-    lost = sum(1 for ticket_id, key in reported if key not in in_db.get(ticket_id, []))
-    doubled = sum(1 for count in keys_in_db.values() if count > 1) + (len(reported) - len(set(reported)))
-    reported_ids = {ticket_id for ticket_id, _ in reported}
-    unreported = sum(1 for ticket_id in in_db if ticket_id not in reported_ids)
-    with store.read() as session:
-        report = verify_chain(session)
-    store.dispose()
-    return lost, doubled, unreported, filed_events, len(rows), report.ok, str(report)
+def _ms(values: list[float]) -> dict[str, float]:
+    return {"n": len(values), "p50": pct(values, 0.50), "p95": pct(values, 0.95), "p99": pct(values, 0.99)}
 
 
-def run(backend: str, url: str, document: dict[str, Any], agents: int, seconds: float) -> RunResult:
-    ctx = multiprocessing.get_context("fork")
+def _run_workers(point: Point, settings: Settings, url: str, probe_url: str | None, database: str | None,
+                 document: dict[str, Any], ids: list[int], work: list) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    ctx = multiprocessing.get_context("fork")  # the workers start with the store imported already
     results = ctx.Queue()
-    ids = _agent_ids(url, agents)
-    work = _assignments(url, document, agents)
     epoch = time.time()
-    start = epoch + 0.5 + 0.02 * agents  # every agent forked and connected-to-be before the clock runs
-    deadline = start + seconds
-    processes = [ctx.Process(target=_agent, args=(url, ids[i], work[i], epoch, start, deadline, results))
-                 for i in range(agents)]
+    start = epoch + 1.0  # every worker forked, its agents loaded, before the first arrival
+    count = max(1, min(settings.workers, len(ids)))
+    plans = [Plan(url=url, pool=settings.pool, agent_ids=ids[w::count], work=work[w::count],
+                  interval=point.interval, epoch=epoch, start=start, warmup=settings.warmup,
+                  seconds=settings.seconds, seed=settings.seed * 1000 + w, list_share=settings.list_share,
+                  think_scale=point.interval / PACE, switch_interval=settings.switch_interval, tag=f"p{os.getpid()}-{int(epoch)}")
+             for w in range(count)]
+    processes = [ctx.Process(target=worker, args=(plan, results), daemon=True) for plan in plans]
     for process in processes:
         process.start()
-    reports = [results.get(timeout=seconds + 300) for _ in processes]
-    ended = time.time()
+    probe = Probe(workers=[p.pid for p in processes], admin_url=probe_url, database=database, nice=settings.nice)
+    _sleep_until(start + settings.warmup)
+    probe.start()
+    _sleep_until(start + settings.warmup + settings.seconds)
+    probe.stop()
+    reports = [results.get(timeout=settings.seconds + 600) for _ in processes]
     for process in processes:
         process.join(timeout=30)
-    elapsed = max(ended - start, 1e-9)
-    lost, doubled, unreported, filed_events, db_tickets, chain_ok, chain_text = _check(url, reports)
-    latencies = [x for r in reports for x in r["latencies"]]
-    calls = [x for r in reports for x in r["call_seconds"]]
-    holds = [x for r in reports for x in r["holds"]]
-    tickets = sum(len(r["filed"]) for r in reports)
-    errors = [e for r in reports for e in r["errors"]]
-    return RunResult(
-        backend=backend, agents=agents, seconds=elapsed, calls=sum(r["calls"] for r in reports), tickets=tickets,
-        tickets_per_s=tickets / elapsed, p50_ms=_pct(latencies, 0.50), p95_ms=_pct(latencies, 0.95),
-        p99_ms=_pct(latencies, 0.99), call_p50_ms=_pct(calls, 0.5),
-        hold_p50_ms=_pct(holds, 0.5), hold_p95_ms=_pct(holds, 0.95), writes=len(holds), refused=sum(r["refused"] for r in reports),
-        errors=len(errors), lost=lost, doubled=doubled, unreported=unreported, filed_events=filed_events,
-        db_tickets=db_tickets, chain_ok=chain_ok, chain_text=chain_text, error_samples=sorted(set(errors))[:3],
-    )
+    return reports, probe.figures()
 
 
-# --- the databases ---------------------------------------------------------------------------
+def _sleep_until(moment: float) -> None:
+    while (delay := moment - time.time()) > 0:
+        time.sleep(min(delay, 0.5))
 
 
-def pg_admin(url: str):
-    from tickets.store import make_engine
+def run_point(point: Point, settings: Settings, databases: Databases, document: dict[str, Any]) -> dict[str, Any]:
+    """One load point on a fresh copy of the template; its figures and its check."""
+    name, url = databases.fresh()
+    began = time.perf_counter()
+    try:
+        ids = agent_ids(url, point.agents)
+        work = work_items(url, document)
+        needed = point.calls_per_s * (settings.warmup + settings.seconds) * 1.1
+        if len(work) < needed:
+            raise RuntimeError(f"{len(work)} subscriptions for about {needed:.0f} calls: a bigger directory is needed")
+        probe_url = databases.admin_url if point.backend == "postgresql" else None
+        database = name if point.backend == "postgresql" else None
+        if point.via_bouncer:
+            from load_bouncer import bounced
 
-    return make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
-
-
-def pg_url(admin_url: str, name: str) -> str:
-    return admin_url.rsplit("/", 1)[0] + "/" + name
-
-
-def pg_free_connections(admin_url: str) -> int:
-    from sqlalchemy import text
-
-    engine = pg_admin(admin_url)
-    with engine.connect() as connection:
-        limit = int(connection.execute(text("SHOW max_connections")).scalar_one())
-        reserved = int(connection.execute(text("SHOW superuser_reserved_connections")).scalar_one())
-        used = connection.execute(text("SELECT count(*) FROM pg_stat_activity")).scalar_one()
-    engine.dispose()
-    return limit - reserved - used
-
-
-def pg_prepare_template(admin_url: str, document: dict[str, Any], agents: int) -> float:
-    """deskapp_bench_tpl: the schema, the directory imported through the store, the agents."""
-    from sqlalchemy import text
-
-    from tickets.agents import create_agent
-    from tickets.clock import FixedClock
-    from tickets.directory import import_directory
-    from tickets.schema import upgrade
-    from tickets.store import Store, make_engine
-
-    started = time.time()
-    admin = pg_admin(admin_url)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{PG_RUN}" WITH (FORCE)'))
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{PG_TEMPLATE}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{PG_TEMPLATE}"'))
-    admin.dispose()
-    store = Store(make_engine(pg_url(admin_url, PG_TEMPLATE)), FixedClock(T0))
-    upgrade(store.engine)
-    import_directory(store, json.dumps(document, ensure_ascii=False).encode())
-    for n in range(agents):
-        create_agent(store, name=f"agent{n + 1:03d}", display_name=f"Agent{n + 1:03d}", role="agent", pin="1111")
-    store.dispose()
-    return time.time() - started
+            with bounced(databases.admin_url, settings.bouncer_pool) as bouncer:
+                reports, cost = _run_workers(point, settings, bouncer.url("postgres", name), probe_url, database,
+                                             document, ids, work)
+        else:
+            reports, cost = _run_workers(point, settings, url, probe_url, database, document, ids, work)
+        checked = check(url, reports)
+    finally:
+        databases.drop(name)
+    return _figures(point, settings, reports, cost, checked, time.perf_counter() - began)
 
 
-def pg_fresh_run_database(admin_url: str) -> str:
-    from sqlalchemy import text
+def _figures(point: Point, settings: Settings, reports, cost, checked, seconds: float) -> dict[str, Any]:
+    latency = {op: _ms([x for r in reports for x in r["latency"][op]]) for op in OPS}
+    errors: dict[str, int] = {}
+    for r in reports:
+        for op, n in r["errors"].items():
+            errors[op] = errors.get(op, 0) + n
+    writes_s = sum(r["writes_in_window"] for r in reports) / settings.seconds
+    offered_writes_s = point.calls_per_s * WRITES_PER_CALL
+    out = {
+        "label": point.label, "backend": point.backend, "agents": point.agents, "via_bouncer": point.via_bouncer,
+        "interval_s": point.interval, "seconds": settings.seconds, "warmup_s": settings.warmup,
+        "workers": settings.workers, "pool_per_worker": settings.pool,
+        "offered_calls_s": point.calls_per_s, "offered_writes_s": offered_writes_s,
+        "arrivals_s": sum(r["measured_arrivals"] for r in reports) / settings.seconds,
+        "writes_s": writes_s, "calls": sum(r["calls_done"] for r in reports),
+        "tickets": sum(len(r["filed"]) for r in reports), "latency_ms": latency,
+        "agent_wait_p99_ms": pct([x for r in reports for x in r["agent_wait"]], 0.99),
+        "loop_lag_p99_ms": pct([x for r in reports for x in r["loop_lag"]], 0.99),
+        "pool_wait_p99_ms": pct([x for r in reports for x in r["pool_wait"]], 0.99),
+        "drain_s": max(r["drain_seconds"] for r in reports), "errors": errors,
+        "error_samples": sorted({s for r in reports for s in r["error_samples"]})[:4],
+        "retried": sum(r["retried"] for r in reports), "out_of_work": sum(r["out_of_work"] for r in reports),
+        "abandoned": sum(r["abandoned"] for r in reports),
+        "lost": checked.lost, "doubled": checked.doubled, "unreported": checked.unreported,
+        "db_tickets": checked.db_tickets, "filed_events": checked.filed_events,
+        "counts_match": checked.counts_match, "counts_text": checked.counts_text,
+        "chain_ok": checked.chain_ok, "chain_text": checked.chain_text, "chain_seconds": checked.chain_seconds,
+        "point_seconds": seconds, **cost,
+    }
+    out["api_cpu"] = sum(r["api_cpu_in_window"] for r in reports) / settings.seconds
+    out["generator_cpu"] = out["client_cpu"] - out["api_cpu"]  # asyncio, threads, the harness's bookkeeping
+    worst = max((latency[op]["p99"] for op in JUDGED if latency[op]["n"]), default=float("inf"))
+    out["worst_p99_ms"] = worst
+    # Keeping up: the writes done in the window against those its arrivals (Poisson: not exactly the
+    # offered rate) bring.
+    out["within_limit"] = bool(worst <= P99_LIMIT * 1000 and not errors and out["out_of_work"] == 0
+                               and out["abandoned"] == 0 and writes_s >= 0.85 * WRITES_PER_CALL * out["arrivals_s"])
+    # CPU per audited write, and the rate at which client and server together would fill the
+    # machine's cores: the ceiling on this machine if nothing but CPU limited it.
+    per_write = (out["client_cpu"] + (out["server_cpu"] if out["server_cpu"] == out["server_cpu"] else 0.0)) / max(writes_s, 1e-9)
+    out["cpu_ms_per_write"] = per_write * 1000
+    out["cpu_ceiling_writes_s"] = (out["machine_cores"] / per_write) if per_write else float("nan")
+    return out
 
-    admin = pg_admin(admin_url)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{PG_RUN}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{PG_RUN}" TEMPLATE "{PG_TEMPLATE}"'))
-    admin.dispose()
-    return pg_url(admin_url, PG_RUN)
+
+def _log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] load: {message}", file=sys.stderr, flush=True)
 
 
-def pg_drop(admin_url: str) -> None:
-    from sqlalchemy import text
+def _summary(r: dict[str, Any]) -> str:
+    lat = r["latency_ms"]
+    return (f"{r['label']}: {r['writes_s']:.0f}/{r['offered_writes_s']:.0f} writes/s, verify p99 "
+            f"{lat['verify']['p99']:.0f} ms, file p50/p99 {lat['file']['p50']:.0f}/{lat['file']['p99']:.0f} ms, "
+            f"page p99 {lat['page']['p99']:.0f} ms, lost {r['lost']}, doubled {r['doubled']}, chain "
+            f"{'ok' if r['chain_ok'] else 'BROKEN'}, client {r['client_cpu']:.2f} / server {r['server_cpu']:.2f} "
+            f"cores, errors {sum(r['errors'].values())}")
 
-    admin = pg_admin(admin_url)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{PG_RUN}" WITH (FORCE)'))
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{PG_TEMPLATE}" WITH (FORCE)'))
-    admin.dispose()
+
+def measure(*, quick: bool = False, pg_url: str | None = DEFAULT_PG, agents: list[int] | None = None,
+            sqlite: bool = True, bouncer: bool = True, saturation: bool = True, settings: Settings | None = None,
+            workdir: Path = Path("bench-output/db"), saturation_steps: list[float] | None = None) -> dict[str, Any]:
+    """Every load point and the saturation search; returns the figures (and "markdown").
+    `pg_url` None: SQLite only."""
+    from load_report import markdown
+
+    began = time.perf_counter()
+    settings = settings or (Settings(seconds=8.0, warmup=2.0) if quick else Settings(repeat=3))
+    agents = agents or ([64, 256] if quick else [64, 256, 1000])
+    out: dict[str, Any] = {"quick": quick, "settings": settings.__dict__, "points": [], "saturation": None,
+                           "skipped": [], "cores": os.cpu_count()}
+    if pg_url:
+        try:
+            _postgresql(out, pg_url, settings, agents, bouncer=bouncer, saturation=saturation, quick=quick,
+                        steps=saturation_steps or ([300] if quick else [300, 400, 500, 600, 800]))
+        except Exception as error:  # unreachable, or a point failed: the rest still runs, and says so
+            out["skipped"].append(f"PostgreSQL: {type(error).__name__}: {str(error).splitlines()[0][:200]}")
+    if sqlite:
+        workdir.mkdir(parents=True, exist_ok=True)
+        lite = Databases.sqlite(workdir)
+        n = min(agents)
+        try:
+            small = make_document(orgs_for(n / PACE * (settings.warmup + settings.seconds) * 1.1))
+            lite.build_template(small, n)
+            out["points"].append(result := run_point(Point(f"SQLite {n} (one desk)", "sqlite", n), settings, lite, small))
+            _log(_summary(result))
+        finally:
+            lite.close()
+    out["seconds"] = time.perf_counter() - began
+    out["markdown"] = markdown(out)
+    return out
+
+
+def _postgresql(out: dict[str, Any], pg_url: str, settings: Settings, agents: list[int], *, bouncer: bool,
+                saturation: bool, quick: bool, steps: list[float]) -> None:
+    biggest = max(agents)
+    top_rate = max([biggest / PACE] + ([s / WRITES_PER_CALL for s in steps] if saturation else []))
+    document = make_document(orgs_for(top_rate * (settings.warmup + settings.seconds) * 1.1))
+    pg = Databases.postgresql(pg_url)
+    try:
+        pg.build_template(document, biggest)
+        out["template_seconds"] = pg.seconds
+        _log(f"PostgreSQL template {pg.template}: {len(document['organizations'])} organizations, "
+             f"{biggest} agents in {pg.seconds:.0f} s")
+        for n in agents:
+            runs = settings.repeat if n == TARGET_AGENTS else 1  # the point issue 14 judges: a median of runs
+            for run in range(runs):
+                label = f"PostgreSQL {n}" + (f" (run {run + 1} of {runs})" if runs > 1 else "")
+                out["points"].append(result := run_point(Point(label, "postgresql", n), settings, pg, document))
+                _log(_summary(result))
+        if bouncer:
+            n = TARGET_AGENTS if TARGET_AGENTS in agents else agents[0]
+            try:
+                out["points"].append(result := run_point(
+                    Point(f"PostgreSQL {n} via PgBouncer", "postgresql", n, via_bouncer=True), settings, pg, document))
+                _log(_summary(result))
+            except Exception as error:  # PgBouncer missing and not installable: said, not hidden
+                out["skipped"].append(f"PgBouncer point: {type(error).__name__}: {str(error).splitlines()[0][:200]}")
+        if saturation:
+            out["saturation"] = saturate(pg, document, settings, biggest, steps,
+                                         [p for p in out["points"] if not p["via_bouncer"]], 1 if quick else 2)
+    finally:
+        if pg.template:
+            pg.close()
+
+
+def saturate(pg: Databases, document: dict[str, Any], settings: Settings, agents: int, steps: list[float],
+             measured: list[dict[str, Any]], bisections: int = 2) -> dict[str, Any]:
+    """Raise the offered rate of audited writes step by step (the same agents calling more often,
+    their think times shortened alike) until a point is past the limit."""
+    points = [p for p in measured if p["backend"] == "postgresql"]
+    passed = [p for p in points if p["within_limit"]]
+    failed = [p for p in points if not p["within_limit"]]
+
+    def step(writes_s: float) -> None:
+        calls_s = writes_s / WRITES_PER_CALL
+        n = min(agents, max(1, round(calls_s * PACE)))  # below the biggest point: fewer agents at 10x pace
+        result = run_point(Point(f"PostgreSQL {n} at {writes_s:.0f} writes/s", "postgresql", n, n / calls_s),
+                           settings, pg, document)
+        _log(_summary(result))
+        points.append(result)
+        (passed if result["within_limit"] else failed).append(result)
+
+    for writes_s in steps:
+        if failed:
+            break
+        if passed and writes_s <= max(p["offered_writes_s"] for p in passed):
+            continue
+        step(writes_s)
+    for _ in range(bisections):  # nothing within the limit: down by halves
+        if passed or not failed:
+            break
+        step(min(p["offered_writes_s"] for p in failed) / 2)
+    for _ in range(bisections):  # between the best point within the limit and the first past it
+        if not passed or not failed:
+            break
+        low = max(p["offered_writes_s"] for p in passed)
+        high = min(p["offered_writes_s"] for p in failed)
+        if high / low <= 1.3:
+            break
+        step((low * high) ** 0.5)
+    best = max(passed, key=lambda p: p["writes_s"], default=None)
+    first_failed = min([p for p in failed if not best or p["offered_writes_s"] > best["offered_writes_s"]] or failed,
+                       key=lambda p: p["offered_writes_s"], default=None)
+    return {
+        "criterion": f"worst p99 of {', '.join(JUDGED)} <= {P99_LIMIT * 1000:.0f} ms, no errors, no caller "
+                     "abandoned, >= 85% of the writes the window's arrivals bring done",
+        "writes_s": best["writes_s"] if best else 0.0,
+        "at": best["label"] if best else None,
+        "first_failed": first_failed["label"] if first_failed else None,
+        "first_failed_writes_s": first_failed["writes_s"] if first_failed else None,
+        "points": [p for p in points if p not in measured],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="deskapp call-centre load test")
-    parser.add_argument("--sqlite-template", type=Path, required=True, help="a database made by generate.build_template")
-    parser.add_argument("--orgs", type=int, default=2000, help="the template's directory size")
-    parser.add_argument("--bench-subs", type=int, default=1200)
-    parser.add_argument("--pg-url", default=os.environ.get("DESKAPP_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
-    parser.add_argument("--no-pg", action="store_true")
-    parser.add_argument("--agents", default="1,4,16,64")
-    parser.add_argument("--seconds", type=float, default=8.0)
-    parser.add_argument("--workdir", type=Path, default=Path("bench-output/db"))
-    parser.add_argument("--json", type=Path, help="write the results here")
+    parser = argparse.ArgumentParser(description="deskapp call-centre load test (issue 14)")
+    parser.add_argument("--quick", action="store_true", help="8 s points after a 2 s warm-up, 64 and 256 agents")
+    parser.add_argument("--agents", help="comma-separated agent counts (default 64,256,1000)")
+    parser.add_argument("--pg-url", default=DEFAULT_PG)
+    parser.add_argument("--seconds", type=float, help="measured seconds per point (default 60; quick 8)")
+    parser.add_argument("--warmup", type=float, help="warm-up seconds per point (default 10; quick 2)")
+    parser.add_argument("--workers", type=int, default=2, help="load-generator processes")
+    parser.add_argument("--pool", type=int, default=6, help="store connections (and threads) per worker")
+    parser.add_argument("--switch-interval", type=float, default=0.005, help="the workers' GIL switch interval (s)")
+    parser.add_argument("--repeat", type=int, help="runs of the 256-agent point (default 3; quick 1)")
+    parser.add_argument("--nice", type=int, default=0,
+                        help="e.g. -5: run the point's processes (workers, its backends) ahead of the rest of the machine")
+    parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--no-bouncer", action="store_true")
+    parser.add_argument("--no-saturation", action="store_true")
+    parser.add_argument("--steps", help="saturation steps in audited writes/s, comma-separated")
+    parser.add_argument("--workdir", type=Path, default=Path("bench-output/db"), help="SQLite files go here")
+    parser.add_argument("--no-pg", action="store_true", help="SQLite only")
+    # What run.py passed to the load test before this model; its template is not needed any more.
+    for old in ("--sqlite-template", "--orgs", "--bench-subs"):
+        parser.add_argument(old, help=argparse.SUPPRESS)
+    parser.add_argument("--json", type=Path, help="write every figure here")
+    parser.add_argument("--md", type=Path, help="write the Markdown here")
     args = parser.parse_args(argv)
-    document = make_directory(args.orgs, bench_subs=args.bench_subs)
-    counts = [int(n) for n in args.agents.split(",")]
-    out: dict[str, Any] = {"runs": [], "skipped": []}
-    backends: list[str] = ["sqlite"]
-    if not args.no_pg:
-        try:
-            out["pg_template_seconds"] = pg_prepare_template(args.pg_url, document, max(counts))
-            backends.append("postgresql")
-        except Exception as error:
-            out["skipped"].append(f"PostgreSQL: {type(error).__name__}: {str(error).splitlines()[0]}")
-    try:
-        for backend in backends:
-            for agents in counts:
-                if backend == "sqlite":
-                    path = args.workdir / "load.db"
-                    copy_database(args.sqlite_template, path)
-                    url = f"sqlite:///{path}"
-                else:
-                    free = pg_free_connections(args.pg_url)
-                    if free < agents + 2:
-                        out["skipped"].append(f"PostgreSQL, {agents} agents: only {free} connections free")
-                        continue
-                    url = pg_fresh_run_database(args.pg_url)
-                result = run(backend, url, document, agents, args.seconds)
-                out["runs"].append(asdict(result))
-                print(f"{backend:10} {agents:3} agents: {result.tickets:5} tickets, {result.tickets_per_s:7.1f}/s, "
-                      f"p50 {result.p50_ms:6.1f} ms, p95 {result.p95_ms:6.1f} ms, p99 {result.p99_ms:7.1f} ms, "
-                      f"errors {result.errors}, lost {result.lost}, doubled {result.doubled}, chain "
-                      f"{'ok' if result.chain_ok else 'BROKEN'}", file=sys.stderr, flush=True)
-                if backend == "sqlite":
-                    for suffix in ("", "-wal", "-shm"):
-                        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    finally:
-        if "postgresql" in backends:
-            pg_drop(args.pg_url)
+    if args.sqlite_template:  # run.py from before this model: its agent counts and seconds were for it
+        args.quick, args.agents, args.seconds = args.quick or float(args.seconds or 0) < 30, None, None
+    settings = Settings(seconds=args.seconds or (8.0 if args.quick else 60.0),
+                        warmup=args.warmup if args.warmup is not None else (2.0 if args.quick else 10.0),
+                        workers=args.workers, pool=args.pool, nice=args.nice,
+                        switch_interval=args.switch_interval, repeat=args.repeat or (1 if args.quick else 3))
+    out = measure(quick=args.quick, pg_url=None if args.no_pg else args.pg_url, settings=settings, workdir=args.workdir,
+                  agents=[int(n) for n in args.agents.split(",")] if args.agents else None,
+                  sqlite=not args.no_sqlite, bouncer=not args.no_bouncer, saturation=not args.no_saturation,
+                  saturation_steps=[float(s) for s in args.steps.split(",")] if args.steps else None)
+    print(out["markdown"])
+    if args.md:
+        args.md.parent.mkdir(parents=True, exist_ok=True)
+        args.md.write_text(out["markdown"] + "\n")
     if args.json:
-        args.json.write_text(json.dumps(out, indent=1))
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        from load_report import legacy_runs
+
+        args.json.write_text(json.dumps({**out, "runs": legacy_runs(out)}, indent=1, default=str))
     return 0
 
 

@@ -1,41 +1,49 @@
 """deskapp's performance bench: every figure as a ratio against its baseline, measured in the
 same run, on a generated database of 1,000,000 tickets; then the call-centre load test.
 
-    .venv/bin/python tests/bench/run.py                  # the full bench (under 10 minutes)
-    .venv/bin/python tests/bench/run.py --quick          # 20,000 tickets, shorter runs
-    .venv/bin/python tests/bench/run.py --tickets 200000 --no-pg --keep
+    .venv/bin/python tests/bench/run.py                  # the full bench (under 15 minutes)
+    .venv/bin/python tests/bench/run.py --quick          # 20,000 tickets, 500 organizations, shorter runs (under 5)
+    .venv/bin/python tests/bench/run.py --tickets 200000 --no-pg --keep --json
 
-Prints Markdown tables (ready for README) and writes them to bench-output/latest.md. The
-databases live in bench-output/db/ and are removed at the end unless --keep. PostgreSQL:
+Prints Markdown tables (ready for README), writes them to bench-output/latest.md and, with
+--json, every figure to bench-output/latest.json. Each target says met / not met, judged on
+the CPU-time ratio where subject and baseline run in this process (tests/bench/report.py).
+The databases live in bench-output/db/ and are removed at the end unless --keep. PostgreSQL:
 --pg-url (default postgresql://postgres@127.0.0.1:5432/postgres, or $DESKAPP_BENCH_PG_URL);
-the bench creates and drops its own databases (deskapp_bench_tpl, deskapp_bench_run).
+the bench's PostgreSQL databases are named fresh each run (common.pg_prefix).
 
 What each target compares is written at the top of its module: filing.py (1), bulk.py (2),
-exports.py (3), screens.py (4), startup.py (5), verification.py (6), loadtest.py.
+exports.py (3), screens.py (4), startup.py (5), verification.py (6), chaincheck.py (7),
+loadtest.py.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import inspect
 import json
 import os
-import platform
-import sqlite3
 import subprocess
 import sys
 import time
 import traceback
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 sys.path.insert(0, str(HERE))
 
-from common import Result, Skipped, fmt, sqlite_url  # noqa: E402
+from common import PG_PREFIX_ENV, Result, Skipped, pg_prefix, sqlite_url  # noqa: E402
 import generate  # noqa: E402
+import report  # noqa: E402
 
 DEFAULT_PG = os.environ.get("DESKAPP_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+CHAIN_RATE = 40_000  # target 7: events a second
+# What --only can name: the targets' stages in the order they run, and the load test.
+STAGES = ("2a", "1", "2b", "3", "4q", "4s", "5", "6", "load", "7")
 
 
 def log(message: str) -> None:
@@ -43,81 +51,116 @@ def log(message: str) -> None:
 
 
 def attempt(number: str, name: str, results: list, call) -> None:
-    """Run one target; a failure is reported as not measured, and the bench goes on."""
+    """Run one target; a failure is reported as not measured, and the bench goes on. Each
+    figure a module returns is a `Result` (or `Skipped`), one or a list."""
     started = time.perf_counter()
     try:
         out = call()
     except Exception as error:  # noqa: BLE001 - the rest of the bench still runs
         traceback.print_exc()
-        results.append(Skipped(number, name, f"failed: {type(error).__name__}: {str(error).splitlines()[0][:200] if str(error) else ''}"))
+        first = str(error).splitlines()[0][:200] if str(error) else ""
+        results.append(Skipped(number, name, f"failed: {type(error).__name__}: {first}"))
         log(f"{number} {name}: FAILED ({type(error).__name__})")
         return
-    out = out if isinstance(out, list) else [out]
-    results.extend(out)
+    out = out if isinstance(out, list | tuple) else [out]
     for r in out:
         if isinstance(r, Result):
-            log(f"{r.number} {r.name}: ratio {r.ratio:.2f} (target {r.target_text}) in {time.perf_counter() - started:.0f} s")
-        else:
+            results.append(r)
+            cpu = r.ratios("cpu")
+            spread = f" (CPU {cpu[1]:.2f}-{cpu[2]:.2f} over {len(r.spreads[0].cpu)} runs)" if cpu else ""
+            log(f"{r.number} {r.name}: ratio {r.ratio:.2f} on {r.judged_on.upper()}{spread}, target "
+                f"{r.target_text}: {report.verdict(r)} ({time.perf_counter() - started:.0f} s)")
+        elif isinstance(r, Skipped):
+            results.append(r)
             log(f"{r.number} {r.name}: not measured: {r.why}")
+        else:
+            results.append(Skipped(number, name, f"the module returned {type(r).__name__}, not a Result"))
 
 
-# --- output ----------------------------------------------------------------------------------
-
-
-def targets_table(results: list) -> str:
-    lines = [
-        "| # | Target | deskapp | Baseline, same run | Ratio | Target | Met |",
-        "|---|--------|---------|--------------------|------:|-------:|:---:|",
-    ]
-    for r in results:
-        if isinstance(r, Skipped):
-            lines.append(f"| {r.number} | {r.name} | not measured | {r.why} | – | – | – |")
-            continue
-        lines.append(
-            f"| {r.number} | {r.name} | {fmt(r.subject, r.unit)} <br>`{r.subject_label}` | "
-            f"{fmt(r.baseline, r.unit)} <br>{r.baseline_label} | **{r.ratio:.2f}** | {r.target_text} | "
-            f"{'yes' if r.met else '**no**'} |"
-        )
-    notes = [f"- {r.number}: {r.note}" for r in results if isinstance(r, Result) and r.note]
-    return "\n".join(lines) + ("\n\n" + "\n".join(notes) if notes else "")
-
-
-def load_table(load: dict) -> str:
-    if not load.get("runs"):
-        return "Load test not run." + ("\n" + "\n".join(f"- {s}" for s in load.get("skipped", [])) if load.get("skipped") else "")
-    lines = [
-        "| Backend | Agents | Calls | Tickets | Tickets/s | Filing p50 | p95 | p99 | Call p50 | Writer lock held p50 / p95 "
-        "| Refused | Errors | Lost | Doubled | `ticket.filed` = tickets | Chain |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|:-:|",
-    ]
-    for r in load["runs"]:
-        same = r["filed_events"] == r["db_tickets"] == r["tickets"] and not r["unreported"]
-        lines.append(
-            f"| {'SQLite' if r['backend'] == 'sqlite' else 'PostgreSQL'} | {r['agents']} | {r['calls']} | {r['tickets']} | "
-            f"{r['tickets_per_s']:.1f} | {r['p50_ms']:.0f} ms | {r['p95_ms']:.0f} ms | {r['p99_ms']:.0f} ms | "
-            f"{r['call_p50_ms']:.0f} ms | {r['hold_p50_ms']:.1f} / {r['hold_p95_ms']:.1f} ms | {r['refused']} | {r['errors']} | {r['lost']} | {r['doubled']} | "
-            f"{'yes' if same else 'NO'} ({r['filed_events']}) | {'verified' if r['chain_ok'] else 'BROKEN'} |"
-        )
-    extra = ["- Writer lock held: per write transaction (4 a call: start, verification, filing, end), how long "
-             "it held what serialises all writers: SQLite's database lock (BEGIN IMMEDIATE to the end of COMMIT), "
-             "PostgreSQL's audit_head row lock (SELECT .. FOR UPDATE to the end of COMMIT). 1 / the 1-agent figure "
-             "is the most audited writes a second the database takes, however many agents; with more agent "
-             "processes than cores the holder is also descheduled while holding it, and the figure grows."]
-    extra += [f"- {s}" for s in load.get("skipped", [])]
-    for r in load["runs"]:
-        if r["error_samples"]:
-            extra.append(f"- {r['backend']} {r['agents']} agents, errors: " + "; ".join(r["error_samples"]))
-    return "\n".join(lines) + ("\n\n" + "\n".join(extra) if extra else "")
-
-
-def environment(pg_version: str | None) -> str:
-    cpus = os.cpu_count()
+def bench_function(module_name: str, preferred: tuple[str, ...]):
+    """A module's entry function: the first of `preferred` it has, else its only `bench_*`
+    function; None without the module (other engineers add and rename them)."""
     try:
-        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    except OSError:
-        load = "?"
-    return (f"{platform.python_implementation()} {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
-            f"{pg_version or 'no PostgreSQL'}, {cpus} CPUs (load average at the end {load})")
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name == module_name:
+            return None
+        raise
+    for name in preferred:
+        if callable(getattr(module, name, None)):
+            return getattr(module, name)
+    found = [f for n, f in vars(module).items() if n.startswith("bench_") and inspect.isfunction(f)
+             and f.__module__ == module.__name__]
+    return found[0] if len(found) == 1 else None
+
+
+def call_with(fn, available: dict[str, Any], **fixed: Any):
+    """Call `fn` with the values its parameters name; one that `available` lacks must have a
+    default."""
+    kwargs = dict(fixed)
+    for name, parameter in inspect.signature(fn).parameters.items():
+        if name in kwargs or parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            continue
+        if name in available:
+            kwargs[name] = available[name]
+        elif parameter.default is parameter.empty:
+            raise TypeError(f"{fn.__module__}.{fn.__name__}: no value for its parameter {name!r}")
+    return fn(**kwargs)
+
+
+def load_arguments(args, template_path: Path, agents: str) -> list[str]:
+    """loadtest.py's options: its load model's own (`--quick`, its own agent counts) where it has
+    one, else those of the process-per-agent test it replaced."""
+    source = (HERE / "loadtest.py").read_text()
+    extra = (["--seconds", str(args.load_seconds)] if args.load_seconds else []) + (["--no-pg"] if args.no_pg else [])
+    if '"--quick"' in source:
+        return (["--quick"] if args.quick else []) + (["--agents", args.agents] if args.agents else []) + extra
+    return ["--sqlite-template", str(template_path), "--orgs", str(args.orgs), "--bench-subs", str(args.bench_subs),
+            "--agents", agents, *extra]
+
+
+def chain_target(big: Path, timeout: float, runs: int) -> Result | Skipped:
+    """Target 7: `verify_chain` on the big database, events a second against 40,000: by CPU
+    time over `runs` runs in turns with a raw scan where chaincheck.py can (`measure`), else
+    one run by wall clock."""
+    import chaincheck
+
+    name = "Audit chain verification (`deskapp audit verify`)"
+    if hasattr(chaincheck, "measure") and runs >= 5:
+        command = [sys.executable, str(HERE / "chaincheck.py"), "measure", str(big), "--runs", str(runs)]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout * runs)
+        except subprocess.TimeoutExpired:
+            return Skipped("7", name, f"{runs} runs did not finish in {timeout * runs:.0f} s (stopped)")
+        if done.returncode:
+            return Skipped("7", name, f"chaincheck.py measure exited {done.returncode}")
+        figures = json.loads(done.stdout.strip().splitlines()[-1])
+        cpu = figures["verify_cpu"]
+        return Result("7", f"{name}, {figures['events']:,} events", subject=cpu["median"] if figures["ok"] else 0.0,
+                      baseline=CHAIN_RATE, unit="events/s", target=1.0, higher_is_better=True,
+                      subject_label="tickets.audit.verify_chain", baseline_label="the target rate",
+                      note=f"{figures['runs']} runs by CPU time: {cpu['median']:,.0f} events/s (min {cpu['min']:,.0f}, "
+                           f"max {cpu['max']:,.0f}); wall clock {figures['verify_wall']['median']:,.0f}; a raw scan "
+                           f"{figures['scan_cpu']['median']:,.0f}; {figures['text'][:80]}; ratio = rate / {CHAIN_RATE:,}",
+                      extra={"judged_on": "cpu", "figures": figures})
+    check = chaincheck.run("official", big, timeout=timeout)
+    if "timeout" in check or "error" in check or not check.get("ok"):
+        return Skipped("7", name, _check_text(check))
+    rate = check["events"] / check["seconds"] if check["seconds"] else float("nan")
+    return Result("7", f"{name}, {check['events']:,} events", subject=rate, baseline=CHAIN_RATE, unit="events/s",
+                  target=1.0, higher_is_better=True, subject_label="tickets.audit.verify_chain",
+                  baseline_label="the target rate",
+                  note=f"one run, wall clock: {_check_text(check)}; ratio = rate / {CHAIN_RATE:,}",
+                  extra={"judged_on": "wall", "check": check})
+
+
+def _check_text(check: dict) -> str:
+    if "timeout" in check:
+        return f"did not finish in {check['timeout']:.0f} s (stopped)"
+    if "error" in check:
+        return f"failed ({check['error']})"
+    rate = check["events"] / check["seconds"] if check["seconds"] else float("nan")
+    return f"{check['text']} in {check['seconds']:.0f} s ({rate:,.0f} events/s)"
 
 
 def pg_version(url: str) -> str | None:
@@ -135,45 +178,63 @@ def pg_version(url: str) -> str | None:
         return None
 
 
-def _check_text(check: dict) -> str:
-    if "timeout" in check:
-        return f"did not finish in {check['timeout']:.0f} s (stopped)"
-    if "error" in check:
-        return f"failed ({check['error']})"
-    rate = check["events"] / check["seconds"] if check["seconds"] else float("nan")
-    return f"{check['text']} in {check['seconds']:.0f} s ({rate:,.0f} events/s)"
+class Report:
+    """Written after each stage, so that a bench stopped half-way still leaves its figures."""
 
+    def __init__(self, args, tickets: int, quick: bool) -> None:
+        self.args, self.tickets, self.quick = args, tickets, quick
+        self.started = time.perf_counter()
+        self.results: list[Result | Skipped] = []
+        self.load: dict = {"runs": [], "skipped": []}
+        self.facts: list[str] = []
+        self.pg = None if args.no_pg else pg_version(args.pg_url)
 
-def write_report(out: Path, results: list, load: dict, facts: list[str], tickets: int, load_seconds: float,
-                 quick: bool, run_started: float, args) -> None:
-    total = time.perf_counter() - run_started
-    met = sum(1 for r in results if isinstance(r, Result) and r.met)
-    measured = sum(1 for r in results if isinstance(r, Result))
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    markdown = "\n".join([
-        f"### Targets ({tickets:,} tickets; {stamp})",
-        "",
-        "Every figure against its baseline measured in the same run. Throughputs: ratio = deskapp / baseline "
-        "(target is a minimum); times: ratio = deskapp / baseline (target is a maximum).",
-        "",
-        targets_table(results),
-        "",
-        f"{met} of {measured} measured targets met.",
-        "",
-        f"### Call-centre load test ({load_seconds:g} s per run, agents on distinct subscriptions)",
-        "",
-        load_table(load),
-        "",
-        "### The run",
-        "",
-        *[f"- {f}" for f in facts],
-        f"- {environment(None if args.no_pg else pg_version(args.pg_url))}.",
-        f"- Whole bench: {total / 60:.1f} minutes (`python tests/bench/run.py"
-        f"{' --quick' if quick else ''}{'' if tickets in (1_000_000, 20_000) else f' --tickets {tickets}'}`).",
-        "",
-    ])
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(markdown)
+    def load_seconds(self) -> str:
+        seconds = self.args.load_seconds or self.load.get("seconds") or next(
+            (r.get("seconds") for r in self.load.get("runs", []) if r.get("seconds")), None)
+        return f"{seconds:g} s" if isinstance(seconds, int | float) else "loadtest.py's default time"
+
+    def write(self, pending: str | None = None) -> None:
+        results = sorted(self.results, key=lambda r: r.number)
+        total = time.perf_counter() - self.started
+        measured = [r for r in results if isinstance(r, Result)]
+        stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        command = (f"python tests/bench/run.py{' --quick' if self.quick else ''}"
+                   f"{'' if self.tickets in (1_000_000, 20_000) else f' --tickets {self.tickets}'}")
+        facts = self.facts + ([f"({pending})"] if pending else [])
+        markdown = "\n".join([
+            f"### Targets ({self.tickets:,} tickets; {stamp})",
+            "",
+            "Every figure against its baseline measured in the same run. Throughputs: ratio = deskapp / baseline "
+            "(target is a minimum); times: ratio = deskapp / baseline (target is a maximum). Judged on CPU time "
+            "(`time.process_time`, both sides in turns in one process) where both run in-process; the CPU and "
+            "wall-clock ratios are of the medians, with the lowest and highest of the runs paired in turns.",
+            "",
+            report.targets_table(results),
+            "",
+            f"{sum(r.met for r in measured)} of {len(measured)} measured targets met"
+            f"{f'; {len(results) - len(measured)} not measured' if len(results) > len(measured) else ''}.",
+            "",
+            f"### Call-centre load test ({self.load_seconds()} per point, agents on distinct subscriptions)",
+            "",
+            report.load_table(self.load),
+            "",
+            "### The run",
+            "",
+            *[f"- {f}" for f in facts],
+            f"- {report.environment(self.pg)}.",
+            f"- Whole bench: {total / 60:.1f} minutes (`{command}`).",
+            "",
+        ])
+        out = self.args.out
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(markdown)
+        if self.args.json:
+            report.write_json(out.with_suffix(".json"), results=results, load=self.load, facts=facts, meta={
+                "tickets": self.tickets, "quick": self.quick, "finished": pending is None, "at": stamp,
+                "seconds": total, "command": command, "environment": report.environment(self.pg),
+                "met": sum(r.met for r in measured), "measured": len(measured),
+            })
 
 
 # --- the run ---------------------------------------------------------------------------------
@@ -182,54 +243,74 @@ def write_report(out: Path, results: list, load: dict, facts: list[str], tickets
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=1_000_000, help="tickets in the big database")
-    parser.add_argument("--quick", action="store_true", help="20,000 tickets and shorter runs (development)")
-    parser.add_argument("--orgs", type=int, default=2000, help="organizations in the generated directory")
+    parser.add_argument("--quick", action="store_true", help="20,000 tickets and shorter runs (under 5 minutes)")
+    parser.add_argument("--orgs", type=int, help="organizations in the generated directory (default 2,000; quick 500)")
+    parser.add_argument("--bench-subs", type=int,
+                        help="free subscriptions of the filing bench's organization (default 1,200; quick 300)")
+    parser.add_argument("--only", help=f"run only these stages (comma-separated: {', '.join(STAGES)})")
     parser.add_argument("--filings", type=int, help="filings each side for target 1 (default 300; quick 60)")
     parser.add_argument("--export-rows", type=int, help="rows exported for target 3 (default 50,000; quick 5,000)")
     parser.add_argument("--bulk-tickets", type=int, help="tickets bulk-loaded for target 2b (default 10,000; quick 5,000)")
-    parser.add_argument("--load-seconds", type=float, help="seconds each load-test run takes calls (default 6; quick 3)")
+    parser.add_argument("--runs", type=int, help="paired runs a target (default 7; quick 5; at least 5)")
+    parser.add_argument("--load-seconds", type=float, help="seconds each load-test point takes calls (default: loadtest.py's)")
     parser.add_argument("--verify-timeout", type=float, default=240.0,
-                        help="seconds verify_chain may take on the big database (default 240)")
-    parser.add_argument("--agents", default="1,4,16,64", help="agent processes per load-test run")
+                        help="seconds one verify_chain run may take on the big database (default 240)")
+    parser.add_argument("--agents", help="agent processes per load-test point (default 1,4,16,64; quick 1,16)")
     parser.add_argument("--pg-url", default=DEFAULT_PG)
     parser.add_argument("--no-pg", action="store_true", help="load test on SQLite only")
     parser.add_argument("--no-load", action="store_true", help="skip the load test")
-    parser.add_argument("--no-verify", action="store_true", help="skip verify_chain of the big database")
+    parser.add_argument("--no-verify", action="store_true", help="skip verify_chain of the big database (target 7)")
     parser.add_argument("--workdir", type=Path, default=ROOT / "bench-output" / "db")
     parser.add_argument("--out", type=Path, default=ROOT / "bench-output" / "latest.md")
+    parser.add_argument("--json", action="store_true", help="every figure to latest.json beside the Markdown")
     parser.add_argument("--keep", action="store_true", help="keep the generated databases")
     parser.add_argument("--reuse", action="store_true", help="reuse the databases a --keep run left (same sizes)")
     args = parser.parse_args(argv)
     quick = args.quick
+    args.orgs = args.orgs or (500 if quick else 2000)
+    args.bench_subs = args.bench_subs or (300 if quick else 1200)
     tickets = 20_000 if quick and args.tickets == 1_000_000 else args.tickets
     filings = args.filings or (60 if quick else 300)
     export_rows = args.export_rows or (5_000 if quick else 50_000)
     bulk_tickets = args.bulk_tickets or (5_000 if quick else 10_000)
-    load_seconds = args.load_seconds or (3.0 if quick else 6.0)
-    run_started = time.perf_counter()
+    runs = max(args.runs or (5 if quick else 7), 5)
+    agents = args.agents or ("1,16" if quick else "1,4,16,64")
+    # Fresh PostgreSQL database names for this run, for every process the bench starts.
+    os.environ[PG_PREFIX_ENV] = pg_prefix()
+    out = Report(args, tickets, quick)
+    results, facts = out.results, out.facts
     work = args.workdir
     work.mkdir(parents=True, exist_ok=True)
-    results: list[Result | Skipped] = []
-    facts: list[str] = []
     template_path, big, small = work / "directory.db", work / f"tickets-{tickets}.db", work / "tickets-1000.db"
     marker = work / "params.json"
-    params = {"tickets": tickets, "orgs": args.orgs, "bench_subs": 1200}
+    params = {"tickets": tickets, "orgs": args.orgs, "bench_subs": args.bench_subs}
+    only = set(args.only.split(",")) if args.only else set(STAGES)
+    if only - set(STAGES):
+        parser.error(f"--only: unknown stages {', '.join(sorted(only - set(STAGES)))} (known: {', '.join(STAGES)})")
+
+    def stage(key: str, number: str, name: str, call) -> None:
+        if key in only:
+            attempt(number, name, results, call)
 
     # -- the databases ---------------------------------------------------------------------
     reuse = args.reuse and marker.exists() and json.loads(marker.read_text()) == params and big.exists()
     log(f"bench: {tickets:,} tickets, {args.orgs:,} organizations, work in {work}")
     if reuse:
-        log("reusing the databases of an earlier --keep run (target 2a takes its import time from then)")
-        template = generate.Template(template_path, generate.make_directory(args.orgs, bench_subs=1200),
+        log("reusing the databases of an earlier --keep run")
+        template = generate.Template(template_path, generate.make_directory(args.orgs, bench_subs=args.bench_subs),
                                      json.loads((work / "import.json").read_text())["seconds"])
     else:
         marker.unlink(missing_ok=True)
-        template = generate.build_template(template_path, orgs=args.orgs, bench_subs=1200)
+        template = generate.build_template(template_path, orgs=args.orgs, bench_subs=args.bench_subs)
         (work / "import.json").write_text(json.dumps({"seconds": template.import_seconds}))
         log(f"directory imported through the store in {template.import_seconds:.1f} s; agents added")
-    import bulk
-
-    attempt("2a", "Bulk load: directory import", results, lambda: bulk.bench_directory(template, work))
+    available = {"template": template, "workdir": work, "work": work, "document": template.document,
+                 "runs": runs, "repeat": runs, "quick": quick}
+    directory = bench_function("directory_import", ("bench_directory_import", "bench_import", "bench_directory"))
+    if directory is None:
+        directory = bench_function("bulk", ("bench_directory",))
+    if directory is not None:
+        stage("2a", "2a", "Bulk load: directory import", lambda: call_with(directory, available))
     if not reuse:
         generate.copy_database(template_path, big)
         history = generate.generate_history(big, tickets=tickets,
@@ -244,68 +325,54 @@ def main(argv: list[str] | None = None) -> int:
     size = sum(Path(f"{big}{s}").stat().st_size for s in ("", "-wal") if Path(f"{big}{s}").exists())
     facts.append(f"Big database: {size / 1e9:.2f} GB on disk.")
 
-    # -- the six targets -------------------------------------------------------------------
+    # -- the targets measured in this process (and the start-up's own processes) ------------
+    import bulk
     import exports
     import filing
     import screens
     import startup
     import verification
 
-    attempt("1", "Filing", results, lambda: filing.bench_filing(big, template.document, filings=filings))
-    attempt("2b", "Bulk load: tickets", results, lambda: bulk.bench_tickets(big, template_path, work, n=bulk_tickets))
-    attempt("3", "Exports", results, lambda: exports.bench_export(big, work, rows=export_rows))
-    attempt("4", "Queries", results, lambda: screens.bench_queries(big, repeat=15 if quick else 40))
-    attempt("4", "Screens", results, lambda: screens.bench_screens(big, small, repeat=2 if quick else 3,
-                                                                   rounds=1 if quick else 3))
-    attempt("5", "Start-up", results, lambda: startup.bench_startup(sqlite_url(small), work, runs=3 if quick else 5))
-    attempt("6", "Verification", results, lambda: verification.bench_verification(template.document))
-    results.sort(key=lambda r: r.number)
-    load: dict = {"runs": [], "skipped": []}
-    write_report(args.out, results, load, facts + ["(the load test and the chain checks are still running)"],
-                 tickets, load_seconds, quick, run_started, args)
+    stage("1", "1", "Filing", lambda: filing.bench_filing(big, template.document, filings=filings))
+    stage("2b", "2b", "Bulk load: tickets", lambda: bulk.bench_tickets(big, template_path, work, n=bulk_tickets))
+    stage("3", "3", "Exports", lambda: exports.bench_export(big, work, rows=export_rows))
+    million = bench_function("export_million", ("bench_export_million",)) if not quick else None
+    if million is not None:
+        stage("3", "3", "Exports, the big database",
+              lambda: call_with(million, {**available, "path": big, "source": big, "big": big}))
+    stage("4q", "4", "Queries", lambda: screens.bench_queries(big, repeat=runs))
+    # 3 sessions a side in turns, 2 or 3 openings each after a warm-up one: at least 5 openings a side.
+    stage("4s", "4", "Screens", lambda: screens.bench_screens(big, small, repeat=2 if quick else 3, rounds=3))
+    stage("5", "5", "Start-up", lambda: startup.bench_startup(sqlite_url(small), work, runs=runs))
+    stage("6", "6", "Verification", lambda: verification.bench_verification(template.document))
+    out.write("the load test and the chain check are still running")
 
     # -- the load test (its own process: it forks its agents from a clean one) ----------------
-    if not args.no_load:
-        log(f"load test: {args.agents} agents, {load_seconds:.0f} s each, SQLite{'' if args.no_pg else ' and PostgreSQL'}")
-        out = work / "load.json"
-        command = [sys.executable, str(HERE / "loadtest.py"), "--sqlite-template", str(template_path),
-                   "--orgs", str(args.orgs), "--agents", args.agents, "--seconds", str(load_seconds),
-                   "--workdir", str(work), "--json", str(out), "--pg-url", args.pg_url]
-        if args.no_pg:
-            command.append("--no-pg")
+    if not args.no_load and "load" in only:
+        log(f"load test{'' if args.no_pg else ' (SQLite and PostgreSQL)'}")
+        load_json = work / "load.json"
+        command = [sys.executable, str(HERE / "loadtest.py"), *load_arguments(args, template_path, agents),
+                   "--workdir", str(work), "--json", str(load_json), "--pg-url", args.pg_url]
         started = time.perf_counter()
         code = subprocess.run(command).returncode
-        if out.exists():
-            load = json.loads(out.read_text())
+        if load_json.exists():
+            out.load = json.loads(load_json.read_text())
         if code:
-            load["skipped"].append(f"the load test exited with {code}")
+            out.load.setdefault("skipped", []).append(f"the load test exited with {code}")
         log(f"load test done in {time.perf_counter() - started:.0f} s")
+        out.write("the chain check is still running")
 
-    # -- the audit chains ------------------------------------------------------------------
-    write_report(args.out, results, load, facts + ["(the chain checks are still running)"], tickets, load_seconds,
-                 quick, run_started, args)
-    if not args.no_verify:
+    # -- target 7: the audit chains ----------------------------------------------------------
+    if not args.no_verify and "7" in only:
         import chaincheck
 
-        log("the small database: tickets.audit.verify_chain")
         small_check = chaincheck.run("official", small, timeout=120)
         facts.append(f"`tickets.audit.verify_chain` on the 1,000-ticket database: {_check_text(small_check)}.")
         log(f"the big database: tickets.audit.verify_chain, at most {args.verify_timeout:.0f} s")
-        official = chaincheck.run("official", big, timeout=args.verify_timeout)
-        facts.append(f"`tickets.audit.verify_chain` on the big database (after the bench's own filings): "
-                     f"{_check_text(official)}.")
-        log(facts[-1])
-        if not official.get("ok"):
-            log("the big database: the bench's own chain check")
-            own = chaincheck.run("bench", big, timeout=600)
-            plan = " → ".join(own.get("orphan_plan", []))
-            facts.append(f"The bench's own check of the same (every hash recomputed with tickets.audit's encoding, "
-                         f"links, head, every ticket's `ticket.filed` event; tests/bench/chaincheck.py): "
-                         f"{_check_text(own)}. verify_chain's orphan query plans as: {plan}.")
-            log(facts[-1])
+        stage("7", "7", "Audit chain verification", lambda: chain_target(big, args.verify_timeout, runs))
 
-    write_report(args.out, results, load, facts, tickets, load_seconds, quick, run_started, args)
-    log(f"written to {args.out}")
+    out.write()
+    log(f"written to {args.out}" + (f" and {args.out.with_suffix('.json')}" if args.json else ""))
     print(args.out.read_text())
 
     if not args.keep:

@@ -1,9 +1,12 @@
-"""Target 4: the review queue and a ticket list page of 50 on the big database.
+"""Target 4: pages of 50 and the ticket view on the big database, and opening those screens.
 
 4a/4b. `tickets.queries.review_queue` / `list_tickets` (an agent's own tickets, newest first)
-       against the stdlib `sqlite3` running the very statement they send (captured from
-       SQLAlchemy's log, same parameters) and fetching its rows. Medians, in turns.
-4c/4d. Opening those screens in the console (Textual `run_test`, the agent injected, from the
+       against the stdlib `sqlite3` sending the very statements they send (seen by the driver's
+       trace callback, values inlined) and fetching their rows.
+4e.    `tickets.queries.ticket_detail` (the ticket view) against the same, its transaction's
+       BEGIN and ROLLBACK included.
+       CPU time, subject and baseline in turns in this process, each run 40 calls.
+4c/4d. Opening those screens in the console (Textual `run_test`, signed in with keys, from the
        home screen: push the screen, until the first paint that shows the first page of rows)
        with the big database, against the same with the small one (1,000 tickets).
 """
@@ -11,13 +14,10 @@
 from __future__ import annotations
 
 import asyncio
-import statistics
 import time
 from pathlib import Path
 
-from sqlalchemy import event
-
-from common import Result, RunningClock, interleaved, raw_connection, sqlite_url
+from common import Result, RunningClock, Spread, paired, raw_connection, sqlite_url
 from generate import PIN
 
 
@@ -31,48 +31,61 @@ def _agent_ids(path: Path) -> tuple[int, int]:
     return agent, supervisor
 
 
-def _captured(store, call) -> tuple[str, tuple]:
-    seen: list[tuple[str, tuple]] = []
-
-    def log(conn, cursor, statement, parameters, context, executemany) -> None:
-        seen.append((statement, tuple(parameters)))
-
-    event.listen(store.engine, "before_cursor_execute", log)
+def _traced(store, call) -> list[str]:
+    """The statements `call` sends to sqlite3, as the driver runs them (its trace callback sees
+    raw DBAPI statements as well as SQLAlchemy's), a transaction's BEGIN and ROLLBACK too: the
+    baseline sends the same statements."""
+    seen: list[str] = []
+    connection = store.engine.raw_connection()
+    try:
+        connection.driver_connection.set_trace_callback(seen.append)
+    finally:
+        connection.close()  # back to the pool: the store's next read takes this one (one thread)
     try:
         call()
     finally:
-        event.remove(store.engine, "before_cursor_execute", log)
-    selects = [s for s in seen if s[0].lstrip().upper().startswith("SELECT")]
-    return selects[-1]
+        connection = store.engine.raw_connection()
+        connection.driver_connection.set_trace_callback(None)
+        connection.close()
+    return seen
 
 
-def bench_queries(path: Path, *, repeat: int = 40) -> list[Result]:
-    from tickets.queries import list_tickets, review_queue
+def bench_queries(path: Path, *, repeat: int = 9, inner: int = 40) -> list[Result]:
+    """4a/4b/4e: CPU time of the call against sqlite3 running the same SELECTs and fetching their rows,
+    in turns in this process."""
+    from tickets.queries import list_tickets, review_queue, ticket_detail
     from tickets.store import Store, make_engine
 
     store = Store(make_engine(sqlite_url(path)), RunningClock())
     agent_id, _ = _agent_ids(path)
     conn = raw_connection(path)
     tickets = conn.execute("SELECT count(*) FROM ticket").fetchone()[0]
+    waiting = conn.execute("SELECT max(id) FROM ticket WHERE status = 'pending_review'").fetchone()[0]
     results = []
     cases = (
         ("4a", "Review queue, first page of 50", "tickets.queries.review_queue", lambda: review_queue(store)),
         ("4b", "Ticket list (an agent's), first page of 50", "tickets.queries.list_tickets",
          lambda: list_tickets(store, filed_by_id=agent_id)),
+        ("4e", "Ticket view (the ticket, its people, verification and history)", "tickets.queries.ticket_detail",
+         lambda: ticket_detail(store, waiting)),
     )
     for number, name, label, call in cases:
-        page = call()
-        sql, params = _captured(store, call)
+        statements = _traced(store, call)
+        selects = sum(1 for sql in statements if sql.lstrip().upper().startswith("SELECT"))
+        if not selects:
+            raise RuntimeError(f"{label} sent no SELECT")
 
-        def raw(sql: str = sql, params: tuple = params) -> list:
-            return conn.execute(sql, params).fetchall()
+        def raw(statements: list[str] = statements) -> list:
+            return [conn.execute(sql).fetchall() for sql in statements]
 
-        rows = raw()
-        subject, baseline = interleaved(call, raw, repeat, warmup=3)
-        results.append(Result(
-            number, f"{name} ({tickets:,} tickets)", subject=subject * 1000, baseline=baseline * 1000, unit="ms",
-            target=2.0, higher_is_better=False, subject_label=label, baseline_label="sqlite3, same SQL",
-            note=f"{len(page.rows)} rows shown, {len(rows)} fetched; median of {repeat}",
+        fetched = sum(len(rows) for rows in raw())
+        subject, baseline = paired(call, raw, repeat, warmup=3, inner=inner)
+        results.append(Result.from_spreads(
+            number, f"{name} ({tickets:,} tickets)", subject, baseline, unit="ms", target=2.0,
+            higher_is_better=False, subject_label=label,
+            baseline_label=f"sqlite3, the same {len(statements)} statement{'s' if len(statements) > 1 else ''} "
+                           f"({selects} SELECT{'s' if selects > 1 else ''})",
+            note=f"{fetched} rows fetched; {len(subject.cpu)} runs of {inner} calls each, in turns",
         ))
     conn.close()
     store.dispose()
@@ -93,8 +106,9 @@ def css_path(app_class) -> list[str]:
     return [str(p if Path(p).is_absolute() else base / p) for p in paths]
 
 
-async def _open_times(path: Path, which: str, repeat: int) -> list[float]:
-    """Seconds from pushing the screen to the first paint with its first page of rows."""
+async def _open_times(path: Path, which: str, repeat: int) -> Spread:
+    """Seconds from pushing the screen to the first paint with its first page of rows: this
+    process's CPU time (the app, its worker thread, the driver) and wall-clock time."""
     from textual.widgets import DataTable
 
     from deskapp.app import DeskApp
@@ -124,13 +138,13 @@ async def _open_times(path: Path, which: str, repeat: int) -> list[float]:
                 painted.set()
 
     app = Probe(store=store, clock=store.clock)
-    times = []
+    times = Spread([], [])
     async with app.run_test(size=(160, 48)) as pilot:
         await sign_in(app, pilot, who.name)
         for n in range(repeat + 1):
             painted.clear()
             base = len(app.screen_stack)
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             if which == "review":
                 app.action_open_review()
             else:
@@ -142,7 +156,8 @@ async def _open_times(path: Path, which: str, repeat: int) -> list[float]:
             state["screen"] = app.screen
             await asyncio.wait_for(painted.wait(), timeout=60)
             if n:  # the first opening warms the caches and imports, on both databases alike
-                times.append(time.perf_counter() - started)
+                times.wall.append(time.perf_counter() - started)
+                times.cpu.append(time.process_time() - cpu)
             state["screen"] = None
             app.pop_screen()
             await pilot.pause()
@@ -172,20 +187,22 @@ async def sign_in(app, pilot, name: str, pin: str = PIN) -> None:
 
 
 def bench_screens(big: Path, small: Path, *, repeat: int = 5, rounds: int = 2) -> list[Result]:
+    """4c/4d: sessions on the small and the big database in turns (so that load from elsewhere
+    hits both alike), `repeat` openings each; judged on this process's CPU time."""
     results = []
     for number, which, name in (("4c", "review", "Opening the review queue screen"),
                                 ("4d", "tickets", "Opening the ticket list screen")):
-        big_times: list[float] = []
-        small_times: list[float] = []
-        for _ in range(rounds):  # in turns, so that load from elsewhere hits both alike
-            small_times += asyncio.run(_open_times(small, which, repeat))
-            big_times += asyncio.run(_open_times(big, which, repeat))
-        b, s = statistics.median(big_times), statistics.median(small_times)
-        results.append(Result(
-            number, f"{name} (first page painted), big vs 1,000 tickets", subject=b * 1000, baseline=s * 1000,
-            unit="ms", target=1.1, higher_is_better=False, subject_label="DeskApp with the big database",
+        big_times, small_times = Spread([], []), Spread([], [])
+        for _ in range(rounds):
+            for side, path in ((small_times, small), (big_times, big)):
+                opened = asyncio.run(_open_times(path, which, repeat))
+                side.cpu += opened.cpu
+                side.wall += opened.wall
+        results.append(Result.from_spreads(
+            number, f"{name} (first page painted), big vs 1,000 tickets", big_times, small_times, unit="ms",
+            target=1.1, higher_is_better=False, subject_label="DeskApp with the big database",
             baseline_label="DeskApp with 1,000 tickets",
-            note=f"median of {len(big_times)} openings each, {rounds} sessions each in turns; fastest openings "
-                 f"{min(big_times) * 1000:.0f} vs {min(small_times) * 1000:.0f} ms (ratio {min(big_times) / min(small_times):.2f})",
+            note=f"{len(big_times.cpu)} openings each, {rounds} sessions each in turns; "
+                 f"big {big_times.text()}; small {small_times.text()}",
         ))
     return results

@@ -24,7 +24,6 @@ and what the role may do (append, update a ticket) must fail `audit verify` all 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
 import sys
 import tempfile
@@ -42,7 +41,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from drills.common import EXPEDITED_CHECKLIST, DrillDirectory, Figures  # noqa: E402
 
 import testkit  # noqa: E402
-from tickets.audit import Anchor, append_event, canonical_bytes, chain_head, verify_chain  # noqa: E402
+from tickets.audit import Anchor, append_event, chain_head, event_link, verify_chain  # noqa: E402
 from tickets.enums import TicketKind  # noqa: E402
 from tickets.export import write_export  # noqa: E402
 from tickets.filing import FilingRequest, file_ticket  # noqa: E402
@@ -148,10 +147,10 @@ def _rewrite(connection, events: list[dict], start_seq: int, prev: str) -> None:
     for event in events:
         seq += 1
         event.update(seq=seq, prev_hash=prev)
-        event["hash"] = prev = hashlib.sha256(canonical_bytes(
+        event["hash"] = prev = event_link(  # the chain's format (2: tickets.audit_format)
             seq=seq, at=event["at"], actor=event["actor"], action=event["action"], subject=event["subject"],
             details=event["details"], prev_hash=event["prev_hash"],
-        )).hexdigest()
+        )
         connection.execute(insert(AuditEvent.__table__), event)
     connection.execute(text("UPDATE audit_head SET seq = :s, hash = :h WHERE id = 1"), {"s": seq, "h": prev})
 

@@ -13,12 +13,13 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from identity import normalize_org_name
+from identity import normalize_org_name, normalize_text, organization_fact_keys, user_id_key
 from tickets.audit import append_event
 from tickets.directory import reading
 from tickets.directory.checking import Checker, Progress, check, sorted_errors
 from tickets.directory.reading import DirectoryError, DirectoryInvalid
-from tickets.directory.records import ParsedDirectory
+from tickets.directory.records import ParsedDirectory, PersonIn
+from tickets.directory.writing import Rows, ids_by
 from tickets.enums import Role
 from tickets.errors import Conflict
 from tickets.models import (
@@ -138,49 +139,31 @@ def _check_against_database(checker: Checker, existing: _Existing) -> list[Direc
     return errors
 
 
-def _assign(row: Any, values: dict[str, Any]) -> bool:
-    """Set the values that differ; True if any did."""
-    changed = False
-    for name, value in values.items():
-        if getattr(row, name) != value:
-            setattr(row, name, value)
-            changed = True
-    return changed
+_ROLE_ORDER = {role: n for n, role in enumerate(Role)}
 
 
 def _roles(roles: Iterable[Role]) -> list[str]:
-    wanted = set(roles)
-    return [role.value for role in Role if role in wanted]
-
-
-def _upsert(model: type[Any], found: Any | None, keys: dict[str, Any], values: dict[str, Any],
-            new_rows: list[Any]) -> Any:
-    """The row `found` updated in place with `values`, or a new one (appended to `new_rows`)."""
-    if found is None:
-        row = model(**keys, **values)
-        new_rows.append(row)
-        return row
-    _assign(found, values)
-    return found
+    """The roles once each, in Role's order."""
+    return [role.value for role in sorted(set(roles), key=_ROLE_ORDER.__getitem__)]
 
 
 def _apply(session: Session, directory: ParsedDirectory, existing: _Existing, now: datetime,
            progress: Progress) -> ImportReport:
     progress("applying", 0, 4)
-    org_rows, added = _apply_organizations(session, directory, existing, now)
+    org_ids, added = _apply_organizations(session, directory, existing, now)
     progress("applying", 1, 4)
     removed, kept = _remove_unlisted_people(session, directory, existing)
-    _apply_people(session, directory, existing, org_rows)
+    _apply_people(session, directory, existing, org_ids)
     progress("applying", 2, 4)
-    sub_rows = _apply_subscriptions(session, directory, existing, org_rows)
+    sub_ids = _apply_subscriptions(session, directory, existing, org_ids)
     progress("applying", 3, 4)
-    campaigns, resources = _apply_campaigns_and_resources(session, directory, existing, sub_rows)
+    campaigns, resources = _apply_campaigns_and_resources(session, directory, existing, sub_ids)
     progress("applying", 4, 4)
     return ImportReport(
         organizations_added=added,
         organizations_updated=len(directory.organizations) - added,
         people=len({p.user_id for _, p in directory.people}),
-        subscriptions=len(sub_rows),
+        subscriptions=len(sub_ids),
         campaigns=campaigns,
         resources=resources,
         people_removed=removed,
@@ -190,31 +173,25 @@ def _apply(session: Session, directory: ParsedDirectory, existing: _Existing, no
 
 def _apply_organizations(
     session: Session, directory: ParsedDirectory, existing: _Existing, now: datetime
-) -> tuple[dict[str, Organization], int]:
-    """(every organization of the file by ref, how many were added)."""
-    org_rows: dict[str, Organization] = {}
-    new_orgs: list[Organization] = []
+) -> tuple[dict[str, int], int]:
+    """(the id of every organization of the file by ref, how many were added)."""
+    rows = Rows("organization", json=("street_lines",), times=("updated_at",))
     for org in directory.organizations:
+        a = org.address
+        key_name, key_url, key_address = organization_fact_keys(
+            org.name, org.url, a.street_lines, a.city, a.region, a.postal_code, org.country)
         values = {
-            "name": org.name,
-            "url": org.url,
-            "country": org.country,
-            "street_lines": list(org.address.street_lines),
-            "city": org.address.city,
-            "region": org.address.region,
-            "postal_code": org.address.postal_code,
+            "name": org.name, "url": org.url, "country": org.country, "street_lines": list(a.street_lines),
+            "city": a.city, "region": a.region, "postal_code": a.postal_code,
             "name_key": normalize_org_name(org.name),
+            # Verification's keys (issue 12), from the values just checked.
+            "key_name": key_name, "key_url": key_url, "key_address": key_address,
         }
-        row = existing.orgs.get(org.ref)
-        if row is None:
-            row = Organization(ref=org.ref, updated_at=now, **values)
-            new_orgs.append(row)
-        elif _assign(row, values):
-            row.updated_at = now
-        org_rows[org.ref] = row
-    session.add_all(new_orgs)
-    session.flush()
-    return org_rows, len(new_orgs)
+        rows.upsert(existing.orgs.get(org.ref), {"ref": org.ref}, values, {"updated_at": now})
+    rows.write(session)
+    ids = {ref: row.id for ref, row in existing.orgs.items()}
+    ids.update(ids_by(session, "organization", "ref", [row["ref"] for row in rows.new]))
+    return ids, len(rows.new)
 
 
 def _remove_unlisted_people(session: Session, directory: ParsedDirectory, existing: _Existing) -> tuple[int, int]:
@@ -241,61 +218,68 @@ def _remove_unlisted_people(session: Session, directory: ParsedDirectory, existi
     return len(removable), len(gone) - len(removable)
 
 
-def _apply_people(
-    session: Session, directory: ParsedDirectory, existing: _Existing, org_rows: dict[str, Organization]
-) -> None:
-    new_people: list[Person] = []
+def _person_keys(person: PersonIn) -> dict[str, Any]:
+    """Verification's keys of a checked person (issue 12). The user ID is already its key when
+    ASCII (a fixed point of identity.normalize_user_id) and the phone is E.164 that reads back
+    to itself from any region (identity.parse_phone checked it), so only names are normalised."""
+    user_id = person.user_id if person.user_id.isascii() else user_id_key(person.user_id)
+    return {"key_user_id": user_id, "key_phone": person.phone,
+            "key_first_name": normalize_text(person.first_name), "key_last_name": normalize_text(person.last_name)}
+
+
+def _apply_people(session: Session, directory: ParsedDirectory, existing: _Existing, org_ids: dict[str, int]) -> None:
+    rows = Rows("person", json=("roles",))
     for org, person in directory.people:
         values = {
-            "organization_id": org_rows[org.ref].id,
+            "organization_id": org_ids[org.ref],
             "first_name": person.first_name,
             "last_name": person.last_name,
             "phone_e164": person.phone,
             "is_primary_contact": person.primary_contact,
             "roles": _roles(person.roles),
+            **_person_keys(person),
         }
         owner = existing.owners.get(person.user_id)
-        _upsert(Person, owner[0] if owner else None, {"user_id": person.user_id}, values, new_people)
-    session.add_all(new_people)
+        rows.upsert(owner[0] if owner else None, {"user_id": person.user_id}, values)
+    rows.write(session)
+
+
+_SUBSCRIPTION_TIMES = ("purchased_at", "term_start", "term_end", "cancelled_at", "expedited_at", "data_deleted_at")
 
 
 def _apply_subscriptions(
-    session: Session, directory: ParsedDirectory, existing: _Existing, org_rows: dict[str, Organization]
-) -> dict[str, Subscription]:
-    sub_rows: dict[str, Subscription] = {}
-    new_subs: list[Subscription] = []
+    session: Session, directory: ParsedDirectory, existing: _Existing, org_ids: dict[str, int]
+) -> dict[str, int]:
+    rows = Rows("subscription", json=("custom_domains",), times=_SUBSCRIPTION_TIMES)
     for org, sub in directory.subscriptions:
         values = {
-            "organization_id": org_rows[org.ref].id,
+            "organization_id": org_ids[org.ref],
             "name": sub.name,
             "product": sub.product.value,
             "channel": sub.channel.value,
             "platform": sub.platform.value if sub.platform else None,
             "state": sub.state.value,
-            "purchased_at": sub.purchased_at,
-            "term_start": sub.term_start,
-            "term_end": sub.term_end,
+            **{name: getattr(sub, name) for name in _SUBSCRIPTION_TIMES},
             "auto_renew": sub.auto_renew,
             "licenses_assigned": sub.licenses_assigned,
             "custom_domains": list(sub.custom_domains),
-            "cancelled_at": sub.cancelled_at,
-            "expedited_at": sub.expedited_at,
-            "data_deleted_at": sub.data_deleted_at,
         }
         found = existing.subs.get(sub.ref)
-        sub_rows[sub.ref] = _upsert(Subscription, found[0] if found else None, {"ref": sub.ref}, values, new_subs)
-    session.add_all(new_subs)
-    session.flush()
-    return sub_rows
+        rows.upsert(found[0] if found else None, {"ref": sub.ref}, values)
+    rows.write(session)
+    ids = {ref: row.id for ref, (row, _) in existing.subs.items()}
+    ids.update(ids_by(session, "subscription", "ref", [row["ref"] for row in rows.new]))
+    return {sub.ref: ids[sub.ref] for _, sub in directory.subscriptions}
 
 
 def _apply_campaigns_and_resources(
-    session: Session, directory: ParsedDirectory, existing: _Existing, sub_rows: dict[str, Subscription]
+    session: Session, directory: ParsedDirectory, existing: _Existing, sub_ids: dict[str, int]
 ) -> tuple[int, int]:
-    new_rows: list[Any] = []
+    campaign_rows = Rows("ims_campaign")
+    resource_rows = Rows("renewal_resource", times=("effective_at",))
     campaigns = resources = 0
     for _, sub in directory.subscriptions:
-        sub_id = sub_rows[sub.ref].id
+        sub_id = sub_ids[sub.ref]
         for campaign in sub.ims_campaigns:
             campaigns += 1
             values = {
@@ -305,15 +289,15 @@ def _apply_campaigns_and_resources(
                 "state": campaign.state.value,
             }
             found = existing.campaigns.get(campaign.ref)
-            _upsert(ImsCampaign, found[0] if found else None, {"ref": campaign.ref}, values, new_rows)
+            campaign_rows.upsert(found[0] if found else None, {"ref": campaign.ref}, values)
         for resource in sub.renewal_resources:
             resources += 1
             values = {"subscription_id": sub_id, **resource.model_dump(exclude={"ref"})}
             values["state"] = resource.state.value
             found = existing.resources.get(resource.ref)
-            _upsert(RenewalResource, found[0] if found else None, {"ref": resource.ref}, values, new_rows)
-    session.add_all(new_rows)
-    session.flush()
+            resource_rows.upsert(found[0] if found else None, {"ref": resource.ref}, values)
+    campaign_rows.write(session)
+    resource_rows.write(session)
     return campaigns, resources
 
 

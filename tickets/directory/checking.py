@@ -308,8 +308,14 @@ def sorted_errors(errors: Iterable[DirectoryError]) -> list[DirectoryError]:
 
 
 def check(data: bytes | str, progress: Progress | None = None) -> tuple[ParsedDirectory | None, Checker]:
+    from tickets.directory.quick import check_quickly  # it builds on Checker
+
+    document = load(data)
+    quick = check_quickly(document, progress)
+    if quick is not None:
+        return quick
     checker = Checker(progress)
-    organizations = checker.directory(load(data))
+    organizations = checker.directory(document)
     if checker.errors:
         return None, checker
     return ParsedDirectory(tuple(organizations)), checker

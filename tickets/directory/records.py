@@ -4,7 +4,6 @@ from: each field type checks one field, so an error names the field (format: the
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,14 +29,19 @@ from identity import (
     normalize_user_id,
 )
 from identity.errors import IdentityError
+from identity.normalize import MAX_NAME_LENGTH
 from tickets.enums import CampaignState, Channel, Platform, Product, ResourceState, Role, SubscriptionState
 
 FORMAT = "deskapp-directory"
 VERSION = 1
 
 
+# Unicode's control characters (Cc: U+0000-U+001F, U+007F-U+009F) and surrogates (Cs).
+_CONTROL_OR_SURROGATE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def _plain_text(value: str) -> str:
-    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value):
+    if _CONTROL_OR_SURROGATE.search(value) is not None:
         raise ValueError("contains control characters or text that is not valid Unicode")
     try:
         check_undisguised_text(value, "")  # issue 13: bidi overrides, zero-width characters ...
@@ -69,11 +73,16 @@ def _identity(normalizer) -> Any:
     """Run an ``identity`` normaliser as a check: the stored value must be matchable (V-3)."""
 
     def check(value: str) -> str:
-        _meaningful(value)
-        try:
-            normalizer(value)
-        except IdentityError as error:
-            raise ValueError(error.message) from None
+        key = normalize_text(value)
+        if not key:
+            raise ValueError("has no letters or digits")
+        # A name's normaliser refuses only an empty key or one over MAX_NAME_LENGTH: the text is
+        # normalised once unless it is that long (issue 12).
+        if len(key) > MAX_NAME_LENGTH:
+            try:
+                normalizer(value)
+            except IdentityError as error:
+                raise ValueError(error.message) from None
         return value
 
     return AfterValidator(check)

@@ -13,7 +13,7 @@ exactly what the export would compute, so a change to `scrub_stored` needs a mig
 recomputes them.
 
 Revision ID: 0008
-Revises: 0006 (0007 once it is on main; the lead re-chains it)
+Revises: 0007
 Create Date: 2026-11-28
 """
 
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,140 @@
+"""The load test's figures as Markdown: one table of points, one of where PostgreSQL's backends
+spent the window, and what issue 14 asks to show."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _three(lat: dict[str, float]) -> str:
+    if not lat["n"]:
+        return "–"
+    return f"{lat['p50']:.0f} / {lat['p95']:.0f} / {lat['p99']:.0f}"
+
+
+def _ok(r: dict[str, Any]) -> str:
+    return "yes" if r["chain_ok"] else "**BROKEN**"
+
+
+def _cores(r: dict[str, Any]) -> str:
+    if r["server_cpu"] != r["server_cpu"]:  # SQLite: the database runs in the client's processes
+        return "in the client"
+    return f"{r['server_cpu']:.2f} (+{r['server_shared_cpu']:.2f})"
+
+
+def points_table(points: list[dict[str, Any]]) -> str:
+    lines = [
+        "| Point | Agents | Offered calls/s (writes/s) | Audited writes/s done | Verification p50/p95/p99 ms "
+        "| Filing p50/p95/p99 ms | Page p50/p95/p99 ms | Ticket list p99 ms | Lost | Doubled | Counts match "
+        "| Chain | Errors | Client CPU | Server CPU (+shared) | Other on the machine | CPU ms a write (ceiling writes/s) |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|:-:|--:|--:|--:|--:|--:|",
+    ]
+    for r in points:
+        lat = r["latency_ms"]
+        lines.append(
+            f"| {r['label']} | {r['agents']} | {r['offered_calls_s']:.1f} ({r['offered_writes_s']:.0f}) | "
+            f"{r['writes_s']:.0f} | {_three(lat['verify'])} | **{_three(lat['file'])}** | {_three(lat['page'])} | "
+            f"{lat['list']['p99']:.0f} | {r['lost']} | {r['doubled']} | {'yes' if r['counts_match'] and not r['unreported'] else 'NO'} | "
+            f"{_ok(r)} | {sum(r['errors'].values())} | {r['client_cpu']:.2f} | "
+            f"{_cores(r)} | {r['other_cpu']:.2f} | {r['cpu_ms_per_write']:.1f} ({r['cpu_ceiling_writes_s']:.0f}) |"
+        )
+    return "\n".join(lines)
+
+
+def waits_table(points: list[dict[str, Any]]) -> str:
+    states = sorted({s for r in points for s in r.get("backends", {})})
+    if not states:
+        return ""
+    lines = ["| Point | " + " | ".join(states) + " | Commits/s | WAL fsyncs/s | Commits per fsync | Loop lag p99 ms "
+             "| Thread/connection wait p99 ms | Agent wait p99 ms (abandoned) | Busiest worker CPU | Client CPU: tickets code / generator "
+             "| Waiting for a CPU: client / server / machine |",
+             "|---|" + "--:|" * (len(states) + 9)]
+    for r in points:
+        if "backends" not in r:
+            continue
+        lines.append(
+            f"| {r['label']} | " + " | ".join(f"{r['backends'].get(s, 0):.2f}" for s in states)
+            + f" | {r.get('commits_per_s', float('nan')):.0f} | {r.get('wal_syncs_per_s', float('nan')):.0f} | "
+            f"{r.get('commits_per_sync', float('nan')):.1f} | {r['loop_lag_p99_ms']:.0f} | {r['pool_wait_p99_ms']:.0f} | "
+            f"{r['agent_wait_p99_ms']:.0f} ({r['abandoned']}) | "
+            f"{r['client_cpu_max_worker']:.2f} | {r['api_cpu']:.2f} / {r['generator_cpu']:.2f} | "
+            f"{r['client_run_queue_wait']:.2f} / {r['server_run_queue_wait']:.2f} / {r['cpu_pressure'] * 100:.0f}% |"
+        )
+    return "\n".join(lines)
+
+
+def must_show(out: dict[str, Any]) -> list[str]:
+    lines = []
+    at256 = [r for r in out["points"] if r["agents"] == 256 and r["backend"] == "postgresql" and not r["via_bouncer"]
+             and r["interval_s"] == 18.0]
+    if at256:
+        p99s = sorted(r["latency_ms"]["file"]["p99"] for r in at256)
+        median = p99s[len(p99s) // 2] if len(p99s) % 2 else sum(p99s[len(p99s) // 2 - 1:len(p99s) // 2 + 1]) / 2
+        lost, doubled = sum(r["lost"] for r in at256), sum(r["doubled"] for r in at256)
+        chain = all(r["chain_ok"] for r in at256)
+        met = median < 50 and lost == 0 and doubled == 0 and chain
+        spread = f" (median of {len(p99s)} runs, min {p99s[0]:.0f}, max {p99s[-1]:.0f})" if len(p99s) > 1 else ""
+        lines.append(f"- 256 agents at 10x pace on PostgreSQL: filing p99 {median:.0f} ms{spread} (target < 50), "
+                     f"lost {lost}, doubled {doubled}, chain {'verified' if chain else 'BROKEN'}: "
+                     f"**{'met' if met else 'not met'}**")
+    sat = out.get("saturation")
+    if sat:
+        met = sat["writes_s"] >= 500
+        failed = (f"; first past the limit: {sat['first_failed']} ({sat['first_failed_writes_s']:.0f} writes/s done)"
+                  if sat["first_failed"] else "; no step passed the limit")
+        lines.append(f"- Saturation: {sat['writes_s']:.0f} audited writes/s within the limit ({sat['at']}){failed} "
+                     f"(target >= 500): **{'met' if met else 'not met'}**. Criterion: {sat['criterion']}.")
+    return lines
+
+
+def markdown(out: dict[str, Any]) -> str:
+    settings = out["settings"]
+    points = out["points"] + ((out["saturation"] or {}).get("points") or [])
+    parts = [
+        f"### Call-centre load model ({settings['seconds']:g} s per point after a {settings['warmup']:g} s warm-up; "
+        f"{settings['workers']} worker processes x {settings['pool']} store connections; open-loop Poisson arrivals, "
+        "latency from the scheduled start"
+        + (f"; the points' own processes at nice {settings['nice']} on the shared machine" if settings.get("nice") else "")
+        + ")",
+        "",
+        points_table(points),
+        "",
+        "- A call: start call, verify the caller, the account view (page), file an early cancellation, end call "
+        "(4 audited writes), and on half of the calls the agent's ticket list. Think time 4.5 s a call at a call "
+        "every 18 s per agent (ten times a realistic pace); the saturation steps shorten both alike.",
+        "- CPU in cores over the measured window: client = the load generator's workers, which run the tickets "
+        "code (a real centre runs it on the desks or the console server); server = PostgreSQL's backends of the "
+        "point's database (+ its shared processes: WAL writer, checkpointer); other = the rest of the machine "
+        "(other engineers' work: the machine is shared). CPU ms a write: client + server CPU over the audited "
+        "writes done; the ceiling is the machine's cores over it, the rate at which CPU alone would stop it.",
+    ]
+    parts += must_show(out)
+    parts += [f"- Not run: {s}" for s in out.get("skipped", [])]
+    for r in points:
+        if r["error_samples"]:
+            parts.append(f"- {r['label']}, errors: " + "; ".join(r["error_samples"]))
+        if not r["counts_match"] or r["unreported"]:
+            parts.append(f"- {r['label']}, counts: {r['counts_text']}; unreported tickets {r['unreported']}")
+    waits = waits_table(points)
+    if waits:
+        parts += ["", "Where PostgreSQL's backends of the point were (mean number, sampled 5 times a second), "
+                  "and the generator's own delays. Waiting for a CPU: seconds a second the client's threads and "
+                  "the point's backends were runnable but not running (schedstat's run delay), and the share of "
+                  "the window some task on the machine waited for a CPU (/proc/pressure/cpu):", "", waits]
+    parts += ["", f"Load test: {out['seconds']:.0f} s in all (the PostgreSQL template: "
+              f"{out.get('template_seconds', float('nan')):.0f} s)."]
+    return "\n".join(parts)
+
+
+def legacy_runs(out: dict[str, Any]) -> list[dict[str, Any]]:
+    """The points in the shape run.py's load table reads (until it reads "points")."""
+    nan = float("nan")
+    return [{
+        "backend": r["backend"], "agents": r["agents"], "seconds": r["seconds"], "calls": r["calls"],
+        "tickets": r["tickets"], "tickets_per_s": r["writes_s"] / 4, "p50_ms": r["latency_ms"]["file"]["p50"],
+        "p95_ms": r["latency_ms"]["file"]["p95"], "p99_ms": r["latency_ms"]["file"]["p99"], "call_p50_ms": nan,
+        "hold_p50_ms": nan, "hold_p95_ms": nan, "writes": round(r["writes_s"] * r["seconds"]), "refused": 0,
+        "errors": sum(r["errors"].values()), "lost": r["lost"], "doubled": r["doubled"], "unreported": r["unreported"],
+        "filed_events": r["filed_events"], "db_tickets": r["db_tickets"], "chain_ok": r["chain_ok"],
+        "chain_text": r["chain_text"], "error_samples": r["error_samples"],
+    } for r in out["points"]]

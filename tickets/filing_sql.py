@@ -1,0 +1,105 @@
+"""Prebuilt SQL for the filing side's hot paths: a call started and ended, the verified call
+behind an action, the facts the rules read, and the ticket row itself (issue 12).
+
+Each statement is text written once (`tickets.rawsql`), run on the session's own connection in
+its transaction. The rows come back as the models would give them: aware UTC datetimes,
+decoded JSON, booleans (SQLite hands back 0/1), so the rules see the same values either way.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from tickets.enums import ACTIVE_STATUSES
+from tickets.rawsql import Sql, SqlList, read_json, read_time
+
+# Only tickets still under way matter to the rules (C-9, M-4): fixed values, written inline.
+_ACTIVE = ", ".join(f"'{s.value}'" for s in ACTIVE_STATUSES)
+
+# --- calls -----------------------------------------------------------------------------------
+
+INSERT_CALL = Sql("INSERT INTO call (agent_id, started_at) VALUES (:agent_id, :started_at) RETURNING id")
+CALL_FOR_END = Sql("SELECT agent_id, organization_id, ended_at FROM call WHERE id = :id")
+END_CALL = Sql("UPDATE call SET ended_at = :ended_at, wrap_up_note = :note WHERE id = :id")
+
+# V-7: the attempt and whether its call has ended, in one round trip.
+VERIFIED_CALL = Sql(
+    "SELECT a.id, a.organization_id, a.agent_id, a.call_id, a.at, a.passed, a.person_id, a.roles, "
+    "a.expires_at, c.ended_at FROM verification_attempt a LEFT OUTER JOIN call c ON c.id = a.call_id "
+    "WHERE a.id = :id"
+)
+
+# --- what the rules read ---------------------------------------------------------------------
+
+PERSON_FACTS = Sql("SELECT user_id, is_primary_contact FROM person WHERE id = :id")
+
+_SUBSCRIPTION_COLUMNS = (
+    "id, ref, organization_id, name, product, channel, platform, state, purchased_at, term_start, term_end, "
+    "auto_renew, licenses_assigned, custom_domains, cancelled_at, expedited_at, data_deleted_at"
+)
+SUBSCRIPTION_BY_REF = Sql(f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscription WHERE ref = :ref")
+
+
+class SubscriptionRow(NamedTuple):
+    """A subscription row with the model's attribute names and value types."""
+
+    id: int
+    ref: str
+    organization_id: int
+    name: str
+    product: str
+    channel: str
+    platform: str | None
+    state: str
+    purchased_at: Any
+    term_start: Any
+    term_end: Any
+    auto_renew: bool
+    licenses_assigned: int
+    custom_domains: list[str]
+    cancelled_at: Any
+    expedited_at: Any
+    data_deleted_at: Any
+
+    @classmethod
+    def read(cls, row: tuple) -> SubscriptionRow:
+        (id_, ref, org, name, product, channel, platform, state, purchased, start, end, auto_renew, licenses,
+         domains, cancelled, expedited, deleted) = row
+        return cls(id_, ref, org, name, product, channel, platform, state, read_time(purchased), read_time(start),
+                   read_time(end), bool(auto_renew), licenses, read_json(domains), read_time(cancelled),
+                   read_time(expedited), read_time(deleted))
+
+
+CAMPAIGNS = SqlList(
+    "SELECT subscription_id, ref, name, billing_admin_user_id, state FROM ims_campaign "
+    "WHERE subscription_id IN (:subs) ORDER BY ref", "subs",
+)
+ACTIVE_TICKETS = SqlList(
+    "SELECT id, kind, status, created_at, resolved_at, subscription_id FROM ticket "
+    f"WHERE subscription_id IN (:subs) AND status IN ({_ACTIVE}) ORDER BY created_at DESC", "subs",
+)
+RESOURCES = SqlList(
+    "SELECT id, ref, subscription_id, description, effective_at, state, transaction_in_progress, "
+    "special_unsubscription_pending, in_promotion, invoice_issued, cash_coupons_used, discount_coupons_used "
+    "FROM renewal_resource WHERE subscription_id IN (:subs) ORDER BY ref", "subs",
+)
+RESOURCE_TICKETS = SqlList(
+    "SELECT id, kind, status, created_at, resolved_at, resource_id FROM ticket "
+    f"WHERE resource_id IN (:resources) AND status IN ({_ACTIVE})", "resources",
+)
+
+# --- filing ----------------------------------------------------------------------------------
+
+# T-3: only the columns a replay needs, looked up by exact keys (the unique index).
+REPLAY = SqlList("SELECT id, kind, status, content_hash, fields FROM ticket WHERE idempotency_key IN (:keys)", "keys")
+
+TICKET_INSERT_COLUMNS = (
+    "kind", "status", "organization_id", "subscription_id", "resource_id", "call_id", "verification_id",
+    "filed_by_id", "created_at", "updated_at", "idempotency_key", "content_hash", "requested_date", "reason",
+    "fields", "checklist", "consequences", "rules", "needs_review", "needs_callback", "effective_date",
+    "data_deletion_date", "reversal_deadline",
+)
+INSERT_TICKET = Sql(
+    f"INSERT INTO ticket ({', '.join(TICKET_INSERT_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + c for c in TICKET_INSERT_COLUMNS)}) RETURNING id"
+)

@@ -1,0 +1,146 @@
+"""The verification hot path's SQL, prebuilt, on the session's driver connection (issue 12).
+
+tickets.verification keeps the rules (V-1 .. V-5) and the transaction; this module reads and
+writes the rows it needs with `tickets.rawsql`, on SQLite and PostgreSQL alike: the organization
+(locked on PostgreSQL), its lockout history, its people with their stored comparison keys, and
+the attempt it records. A key not stored yet (NULL) is worked out here from the fact it keys.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from identity import (
+    OrganizationKeys,
+    PersonKeys,
+    organization_fact_keys,
+    person_fact_keys,
+    phone_key_on_file,
+)
+from tickets import rawsql
+from tickets.enums import Product
+
+_D365 = Product.D365.value
+_REQUIRES_URL = "EXISTS (SELECT 1 FROM subscription s WHERE s.organization_id = o.id AND s.product = :d365)"
+_ORG_REGION = rawsql.Sql(f"SELECT o.country, {_REQUIRES_URL} FROM organization o WHERE o.id = :org")
+_ORG_FACTS = (
+    "SELECT o.id, o.name, o.url, o.street_lines, o.city, o.region, o.postal_code, o.country, "
+    f"o.key_name, o.key_url, o.key_address, {_REQUIRES_URL} FROM organization o WHERE o.id = :org"
+)
+# V-5: verifications of one organization are serialised by a row lock on PostgreSQL (NO KEY
+# UPDATE does not conflict with the KEY SHARE locks of inserting a ticket or a call referring to
+# it, so filings never deadlock with it); on SQLite the write transaction (BEGIN IMMEDIATE)
+# already holds the lock.
+_LOCK = {"sqlite": rawsql.Sql(_ORG_FACTS), "postgresql": rawsql.Sql(_ORG_FACTS + " FOR NO KEY UPDATE OF o")}
+_LAST_UNLOCK = rawsql.Sql(
+    "SELECT at FROM verification_unlock WHERE organization_id = :org ORDER BY at DESC LIMIT 1"
+)
+_FAILURES = rawsql.Sql(
+    "SELECT at FROM verification_attempt WHERE organization_id = :org AND passed = :failed AND at > :since"
+)
+_PEOPLE = rawsql.Sql(
+    "SELECT id, user_id, phone_e164, first_name, last_name, is_primary_contact, roles, "
+    "key_user_id, key_phone, key_first_name, key_last_name FROM person WHERE organization_id = :org ORDER BY id"
+)
+_INSERT_ATTEMPT = rawsql.Sql(
+    "INSERT INTO verification_attempt (organization_id, agent_id, call_id, at, passed, failed_factors, "
+    "person_id, roles, expires_at) VALUES (:org, :agent, :call, :at, :passed, :failed_factors, :person, "
+    ":roles, :expires_at) RETURNING id"
+)
+_CLAIM_CALL = rawsql.Sql('UPDATE "call" SET organization_id = :org WHERE id = :call AND organization_id IS NULL')
+
+
+def dialect(session: Session) -> str:
+    return session.connection().dialect.name
+
+
+def region_of(session: Session, organization_id: int) -> tuple[str, bool] | None:
+    """(the organization's country, whether it is asked its URL: V-1 [D365]) or None."""
+    row = rawsql.first(session, _ORG_REGION, {"org": organization_id, "d365": _D365})
+    return (row[0], bool(row[1])) if row is not None else None
+
+
+def lock_organization(session: Session, organization_id: int) -> tuple | None:
+    """The organization's row (facts, keys, requires_url), locked for this transaction (V-5)."""
+    return rawsql.first(session, _LOCK[dialect(session)], {"org": organization_id, "d365": _D365})
+
+
+def lockout_history(session: Session, organization_id: int, since: datetime) -> tuple[list[datetime], datetime | None]:
+    """(the failed attempts after `since`, the last unlock) of an organization (V-5)."""
+    name = dialect(session)
+    unlocked = rawsql.first(session, _LAST_UNLOCK, {"org": organization_id})
+    failures = rawsql.rows(session, _FAILURES, {"org": organization_id, "failed": False,
+                                                "since": rawsql.bind_time(since, name)})
+    return [rawsql.read_time(at) for (at,) in failures], rawsql.read_time(unlocked[0]) if unlocked else None
+
+
+def keys_on_file(session: Session, org: tuple) -> OrganizationKeys:
+    """The organization of a `lock_organization` row and its people, as verification compares
+    them: the stored keys, or (NULL: not stored yet) the keys of the stored facts."""
+    (org_id, name, url, street_lines, city, region, postal_code, country,
+     key_name, key_url, key_address, requires_url) = org
+    if key_name is None or key_url is None or key_address is None:
+        key_name, key_url, key_address = organization_fact_keys(
+            name, url, rawsql.read_json(street_lines), city, region, postal_code, country)
+    people = []
+    for (person_id, user_id, phone, first, last, primary, roles,
+         key_user_id, key_phone, key_first, key_last) in rawsql.rows(session, _PEOPLE, {"org": org_id}):
+        if key_user_id is None or key_first is None or key_last is None:
+            key_user_id, key_phone, key_first, key_last = person_fact_keys(user_id, phone, first, last)
+        if key_phone is None:  # no country code: read with the organization's country (V-3)
+            key_phone = phone_key_on_file(phone, country)
+        people.append(PersonKeys(str(person_id), key_user_id, key_phone, key_first, key_last, bool(primary),
+                                 frozenset(rawsql.read_json(roles))))
+    return OrganizationKeys(key_name, key_url, key_address, tuple(people), bool(requires_url))
+
+
+def record_attempt(session: Session, *, organization_id: int, agent_id: int, call_id: int | None, at: datetime,
+                   passed: bool, failed_factors: list[str], person_id: int | None, roles: list[str],
+                   expires_at: datetime | None) -> int:
+    """Insert one verification attempt (V-5); its id."""
+    name = dialect(session)
+    row = rawsql.first(session, _INSERT_ATTEMPT, {
+        "org": organization_id, "agent": agent_id, "call": call_id, "at": rawsql.bind_time(at, name),
+        "passed": passed, "failed_factors": rawsql.bind_json(failed_factors), "person": person_id,
+        "roles": rawsql.bind_json(roles), "expires_at": rawsql.bind_time(expires_at, name),
+    })
+    return row[0]
+
+
+def claim_call(session: Session, call_id: int, organization_id: int) -> None:
+    """The call becomes about the organization, unless it already is about one."""
+    rawsql.execute(session, _CLAIM_CALL, {"call": call_id, "org": organization_id})
+
+
+# --- finding organizations (V-3: exact keys only) ---------------------------------------------
+
+_COUNTRIES = rawsql.Sql("SELECT DISTINCT country FROM organization")
+_FOUND: dict[tuple[bool, bool, int], rawsql.Sql] = {}
+
+
+def countries(session: Session) -> list[str]:
+    return sorted(country for (country,) in rawsql.rows(session, _COUNTRIES))
+
+
+def find(session: Session, name_key: str | None, user_id: str | None, numbers: list[str]) -> list[tuple]:
+    """(id, ref, country, has a D365 subscription) of the first 20 organizations by ref matching
+    every criterion given: the name's key, a person's user ID, a person's number among `numbers`."""
+    shape = (name_key is not None, user_id is not None, len(numbers))
+    sql = _FOUND.get(shape)
+    if sql is None:
+        where = []
+        if shape[0]:
+            where.append("o.name_key = :name_key")
+        if shape[1]:
+            where.append("o.id IN (SELECT p.organization_id FROM person p WHERE p.user_id = :user_id)")
+        if shape[2]:
+            wanted = ", ".join(f":phone{n}" for n in range(shape[2]))
+            where.append(f"o.id IN (SELECT p.organization_id FROM person p WHERE p.phone_e164 IN ({wanted}))")
+        sql = _FOUND[shape] = rawsql.Sql(
+            f"SELECT o.id, o.ref, o.country, {_REQUIRES_URL} FROM organization o "
+            f"WHERE {' AND '.join(where)} ORDER BY o.ref LIMIT 20")
+    params = {"name_key": name_key, "user_id": user_id, "d365": _D365,
+              **{f"phone{n}": number for n, number in enumerate(numbers)}}
+    return rawsql.rows(session, sql, params)
