@@ -2,10 +2,10 @@
 
 A Python call per cell (masking, neutralising, ISO dates, JSON decoding of `rules` and
 `checklist`) cost five to ten times what the `sqlite3` shell needs for the same rows. Here one
-statement per batch builds every CSV or JSON Lines line in SQL: dates, booleans, `TK-` refs,
-E-2 neutralising and RFC 4180 quoting (CSV), `json_object` (JSON Lines, whose escaping is
-the same as `json.dumps(ensure_ascii=False)`), and E-1 masking of the caller's e-mail, phone
-and initials. Free text is masked from the values stored when it was written
+statement per batch builds every CSV or JSON Lines line in SQL (one `printf` per line): dates,
+booleans, `TK-` refs, E-2 neutralising and RFC 4180 quoting (CSV), `json_quote` (JSON Lines,
+whose escaping is that of `json.dumps(ensure_ascii=False)`), and E-1 masking of the caller's
+e-mail, phone and initials. Free text is masked from the values stored when it was written
 (`reason_scrubbed`, tickets.masking.scrub_stored); only the caller's names are looked for here.
 
 The SQL takes only the cases it does exactly as the Python code would (plain ASCII names and
@@ -253,9 +253,7 @@ def batch_sql(fmt: str, filt: ExportFilter) -> tuple[str, dict[str, object]]:
 
 
 def _stored_time(moment) -> str:
-    from tickets.rawsql import bind_time
-
-    return bind_time(moment, "sqlite")
+    return rawsql.bind_time(moment, "sqlite")
 
 
 def write_lines(

@@ -21,6 +21,7 @@ from tickets.agents import AgentInfo
 from tickets.audit import append_event
 from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from tickets.masking import scrub_stored
 from tickets.models import TICKET_DATE_COLUMNS, TICKET_FIELD_COLUMNS
 from tickets.rawsql import Raw, bind_json, bind_time, read_json
 from tickets.store import Store
@@ -247,6 +248,7 @@ def _insert(
         content_hash=digest,
         requested_date=request.requested_date.isoformat() if request.requested_date else None,
         reason=request.reason or None,
+        reason_scrubbed=scrub_stored(request.reason or None),
         fields=bind_json(row_fields),
         checklist=bind_json(checklist),
         consequences=bind_json({k: v for k, v in consequences.items() if k not in TICKET_DATE_COLUMNS}),

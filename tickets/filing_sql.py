@@ -96,6 +96,7 @@ REPLAY = SqlList("SELECT id, kind, status, content_hash, fields FROM ticket WHER
 TICKET_INSERT_COLUMNS = (
     "kind", "status", "organization_id", "subscription_id", "resource_id", "call_id", "verification_id",
     "filed_by_id", "created_at", "updated_at", "idempotency_key", "content_hash", "requested_date", "reason",
+    "reason_scrubbed",
     "fields", "checklist", "consequences", "rules", "needs_review", "needs_callback", "effective_date",
     "data_deletion_date", "reversal_deadline",
 )

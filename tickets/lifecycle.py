@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlmodel import Session, select
 
 from tickets.account import ticket_ref
@@ -33,6 +33,7 @@ from tickets.enums import (
 )
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tickets.kinds import Resolution, kind_spec
+from tickets.masking import scrub_stored
 from tickets.models import Agent, ImsCampaign, RenewalResource, Subscription, Ticket
 from tickets.policy import expedited
 from tickets.store import Store
@@ -126,6 +127,9 @@ def transition(
         )
         if result.rowcount != 1:
             raise _lost_race(session, ticket_id)
+        if "decision_reason" in values:  # what a masked export shows (issue 12, migration 0008)
+            session.execute(text("UPDATE ticket SET decision_reason_scrubbed = :s WHERE id = :i"),
+                            {"s": scrub_stored(reason), "i": ticket_id})
         if to is S.RESOLVED:
             _apply_resolution(session, ticket, now)
         session.flush()  # every other write first, the append last (issue 14)

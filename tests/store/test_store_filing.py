@@ -309,3 +309,24 @@ def test_each_ticket_value_is_stored_once_and_migration_0004_moves_old_copies(di
     assert not {"requested_date", "reason"} & set(moved.fields)
     assert not {"effective_date", "data_deletion_date", "reversal_deadline"} & set(moved.consequences)
     assert moved.consequences["notes"] == stored.consequences["notes"]
+
+
+def test_filing_and_deciding_store_the_masked_text_the_export_uses(directory):
+    """Issue 12 (E-1, migration 0008): the texts are stored masked when written, so a masked
+    export of a new ticket takes the SQL path instead of masking the text afresh."""
+    from tickets.masking import scrub_stored
+
+    decided_id = _file_expedited(directory)
+    record_callback(directory.store, agent=directory.agent, ticket_id=decided_id)
+    decided = "confirmed by ann@example.com"
+    reject(directory.store, supervisor=directory.supervisor2, ticket_id=decided_id, reason=decided)
+    filed = "call back on +44 20 7946 0999"
+    result = file_ticket(directory.store, agent=directory.agent, verification_id=directory.verified(),
+                         request=_early(reason=filed))
+    with directory.store.read() as session:
+        stored = session.execute(text("SELECT reason_scrubbed FROM ticket WHERE id = :i"),
+                                 {"i": result.filed[0].id}).scalar()
+        decision = session.execute(text("SELECT decision_reason_scrubbed FROM ticket WHERE id = :i"),
+                                   {"i": decided_id}).scalar()
+    assert stored == scrub_stored(filed) and "0999" in stored and "7946" not in stored
+    assert decision == scrub_stored(decided) and "ann@" not in decision
