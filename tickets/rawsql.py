@@ -223,7 +223,8 @@ def bind_time(value: datetime | None, dialect: str) -> datetime | str | None:
         raise ValueError(f"naive datetime {value!r}: deskapp stores aware UTC datetimes only")
     value = value.astimezone(UTC)
     if dialect == "sqlite":
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+        # isoformat pads the year to 4 digits as SQLAlchemy does (strftime writes 999-...).
+        return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
     return value
 
 

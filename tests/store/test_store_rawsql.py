@@ -52,6 +52,13 @@ def test_a_literal_percent_and_named_parameters_on_both_drivers(store):
         assert rawsql.first(session, _PERCENT, {"word": "x"}) == ("100%x",)
 
 
+def test_early_years_are_written_as_sqlalchemy_writes_them():
+    from datetime import UTC
+
+    assert rawsql.bind_time(datetime(999, 1, 2, 3, 4, 5, tzinfo=UTC), "sqlite") == "0999-01-02 03:04:05.000000"
+    assert rawsql.bind_time(datetime(2026, 11, 28, 13, 0, tzinfo=UTC), "sqlite") == "2026-11-28 13:00:00.000000"
+
+
 def test_naive_datetimes_are_refused():
     with pytest.raises(ValueError, match="naive"):
         rawsql.bind_time(datetime(2026, 1, 1), "sqlite")
