@@ -119,7 +119,7 @@ class RawFiler:
                 "kind": "cancel_early", "status": "open", "organization_id": sub[2], "subscription_id": sub[0],
                 "resource_id": None, "call_id": attempt[3], "verification_id": attempt[0], "filed_by_id": agent_id,
                 "created_at": at, "updated_at": at, "idempotency_key": key, "content_hash": t["content_hash"],
-                "requested_date": None, "reason": None, "fields": json.dumps({}),
+                "requested_date": None, "reason": None, "reason_scrubbed": None, "fields": json.dumps({}),
                 "checklist": json.dumps(t["checklist"]), "consequences": json.dumps(t["consequences"]),
                 "rules": json.dumps(t["rules"]), "needs_review": False, "needs_callback": False,
                 "effective_date": t["effective_date"], "data_deletion_date": t["data_deletion_date"],
