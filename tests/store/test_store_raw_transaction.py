@@ -82,9 +82,25 @@ def test_an_operational_error_is_store_unavailable_after_the_last_attempt(store)
         store.raw_transaction(work, attempts=2)
 
 
-def test_sqlite_begins_immediate(store):
-    if store.engine.dialect.name != "sqlite":
-        pytest.skip("BEGIN IMMEDIATE is SQLite's")
+def test_the_work_is_one_transaction_begun_as_the_engine_needs(store):
+    """SQLite: BEGIN IMMEDIATE (the write lock first) ... COMMIT. PostgreSQL: every statement
+    of the work in one server transaction, committed once at the end."""
+    if store.engine.dialect.name == "sqlite":
+        _sqlite_begins_immediate(store)
+        return
+    txid = rawsql.Sql("SELECT txid_current()")
+
+    def work(raw):
+        before = raw.first(txid)[0]
+        _add(raw, "ada")
+        return before, raw.first(txid)[0]
+
+    before, after = store.raw_transaction(work)
+    assert before == after
+    assert _names(store) == ["ada"]
+
+
+def _sqlite_begins_immediate(store):
     store.engine.dispose()
     seen: list[str] = []
     traced: list = []
