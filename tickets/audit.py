@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from tickets import rawsql
 from tickets.audit_format import (  # noqa: F401 - the chain's formats, re-exported
@@ -79,21 +78,15 @@ def append_event(
     at = at.astimezone(UTC)
     content = content_hash(at=at, actor=actor, action=action, subject=subject, details=details)
     raw = rawsql.Raw(session)  # a session's connection or already the driver's (issue 12)
-    cursor, dialect, driver_error = raw.cursor(), raw.dialect, raw.driver_error
-    params = {"at": rawsql.bind_time(at, dialect), "actor": actor, "action": action, "subject": subject,
+    params = {"at": rawsql.bind_time(at, raw.dialect), "actor": actor, "action": action, "subject": subject,
               "details": details_text(details), "content": content}
-    sql = (_APPEND_PG if dialect == "postgresql" else _APPEND_SQLITE).for_dialect(dialect)
-    try:
-        cursor.execute(sql, params)
-        (seq, prev, digest), = cursor.fetchall()
-        if dialect != "postgresql":
-            cursor.execute(_MOVE_HEAD_SQLITE.for_dialect(dialect), {"seq": seq, "hash": digest})
-    except driver_error as error:
-        # As SQLAlchemy would wrap it: the store's retries (deadlock, serialisation) and its
-        # one-line messages (busy, read-only, disk full) look for its exception classes.
-        raise DBAPIError.instance(sql, None, error, driver_error, hide_parameters=True) from error
-    finally:
-        cursor.close()
+    # Raw raises driver errors as SQLAlchemy's: the store's retries (deadlock, serialisation) and
+    # its one-line messages (busy, read-only, disk full) look for those classes.
+    if raw.dialect == "postgresql":
+        (seq, prev, digest), = raw.rows(_APPEND_PG, params)
+    else:
+        (seq, prev, digest), = raw.rows(_APPEND_SQLITE, params)
+        raw.execute(_MOVE_HEAD_SQLITE, {"seq": seq, "hash": digest})
     if not returning:
         return None
     # Not added to the session: the row is already written.
@@ -137,13 +130,6 @@ def chain_head(session: Session) -> Anchor:
     """The head as the database records it (what `deskapp audit head` prints)."""
     seq, digest = session.connection().execute(select(_head.c.seq, _head.c.hash).where(_head.c.id == 1)).one()
     return Anchor(seq, digest)
-
-
-def events_for(session: Session, subject: str) -> list[AuditEvent]:
-    """The history of one subject ("ticket:12"), oldest first."""
-    return list(
-        session.exec(select(AuditEvent).where(AuditEvent.subject == subject).order_by(col(AuditEvent.seq)))
-    )
 
 
 @dataclass(frozen=True)
