@@ -71,18 +71,14 @@ def _format1(seq: int, at: str, actor: str, action: str, subject: str, details: 
 
 
 def _pages(session: Session):
-    cursor, dialect = rawsql.cursor(session)
-    sql, after = _EVENTS[dialect].for_dialect(dialect), 0
-    try:
-        while True:
-            cursor.execute(sql, {"after": after, "limit": PAGE})
-            rows = cursor.fetchall()
-            if not rows:
-                return
-            yield rows
-            after = rows[-1][0]
-    finally:
-        cursor.close()
+    raw = rawsql.Raw(session)
+    sql, after = _EVENTS[raw.dialect], 0
+    while True:
+        rows = raw.rows(sql, {"after": after, "limit": PAGE})
+        if not rows:
+            return
+        yield rows
+        after = rows[-1][0]
 
 
 def verify(session: Session, anchors: Iterable[Anchor] = ()) -> ChainReport:

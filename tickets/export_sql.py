@@ -271,7 +271,8 @@ def write_lines(
     write each, so that a failing stream leaves an exact count behind)."""
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    sql, params = batch_sql(fmt, filt)
+    text, params = batch_sql(fmt, filt)
+    sql = rawsql.Sql(text)
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     if fmt == "csv":
         csv.writer(out, lineterminator="\r\n").writerow(FIELDS)
@@ -279,12 +280,7 @@ def write_lines(
     written = 0
     while last_id is not None:
         with store.read() as session:
-            cur, _dialect = rawsql.cursor(session)
-            try:
-                cur.execute(sql, {**params, "last_id": last_id, "limit": batch_size})
-                rows = cur.fetchall()
-            finally:
-                cur.close()
+            rows = rawsql.rows(session, sql, {**params, "last_id": last_id, "limit": batch_size})
             missing = [ticket_id for ticket_id, line in rows if line is None]
             if missing:  # rows the SQL does not write exactly: the Python code writes them
                 query = _base_query(filt).where(col(Ticket.id).in_(missing))

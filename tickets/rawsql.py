@@ -44,13 +44,6 @@ class Sql:
         return self.text if dialect == "sqlite" else self._pyformat
 
 
-def cursor(session: Session):
-    """The DBAPI cursor of the session's connection (its transaction begun, as the session's
-    own statements would begin it) and the dialect's name."""
-    connection = session.connection()
-    return connection.connection.cursor(), connection.dialect.name
-
-
 _INFO_KEY = "tickets.rawsql.Raw"
 _BEGIN_IMMEDIATE = Sql("BEGIN IMMEDIATE")
 
