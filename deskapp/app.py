@@ -137,6 +137,7 @@ class DeskApp(App[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="store")
     def open_store(self) -> None:
         """Open the database (after the first paint): a fresh demo, or a checked schema."""
+        from deskapp.config import ConfigError
         from deskapp.messages import StoreFailed, StoreOpened
         from tickets.errors import DeskError
 
@@ -145,7 +146,7 @@ class DeskApp(App[None]):
         except DeskError as error:
             self.post_message(StoreFailed(str(error)))
             return
-        except desk.ConfigError as error:
+        except ConfigError as error:
             self.post_message(StoreFailed(str(error)))
             return
         except Exception as error:

@@ -17,19 +17,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from textual.app import App
     from textual.worker import Worker
 
-    from deskapp.config import ConfigError, Settings
+    from deskapp.config import Settings
 
-__all__ = ["ConfigError", "apply_settings", "log_worker_failure", "on_mount", "open_search"]
-
-
-def __getattr__(name: str):
-    # desk.ConfigError, as deskapp.app names it when a store fails to open: from deskapp.config
-    # then (start-up, target 5 of issue 12).
-    if name == "ConfigError":
-        from deskapp.config import ConfigError
-
-        return ConfigError
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__all__ = ["apply_settings", "log_worker_failure", "on_mount", "open_search"]
 
 
 def apply_settings(app: App, settings: Settings | None) -> None:
