@@ -100,18 +100,11 @@ _new_row = tuple.__new__
 _fromiso = datetime.fromisoformat
 
 
-def _time(value: datetime | str | None) -> datetime | None:
-    # SQLite's text form (SQLAlchemy's, always UTC, never an offset) parsed as aware UTC at
-    # once: a quarter of rawsql.read_time's cost, on every row of every page.
-    if value.__class__ is str:
-        return _fromiso(value + "+00:00")
-    return rawsql.read_time(value)
-
-
 def _ticket_rows(found) -> tuple[TicketRow, ...]:
     """Rows of (id, kind, status, created_at, effective_date, needs_review, org ref, org name,
     subscription ref, agent name), from either a raw cursor or SQLAlchemy."""
-    kinds, statuses, new, row, fromiso, time = _KINDS, _STATUSES, _new_row, TicketRow, _fromiso, _time
+    # Locals and rawsql.read_time's SQLite branch written inline: this runs for every row of every page.
+    kinds, statuses, new, row, fromiso, time = _KINDS, _STATUSES, _new_row, TicketRow, _fromiso, rawsql.read_time
     return tuple([
         new(row, (
             tid, kinds[kind], statuses[status], org_ref, org_name, sub_ref, agent_name,
@@ -325,7 +318,7 @@ def ticket_detail(store: Store, ticket_id: int) -> TicketDetail:
         verified_by=verified_by if attempt else None,
         verification_checks=checks if attempt and passed else (),
         history=tuple(
-            HistoryEntry(seq, _time(at), actor, action, dict(read_json(details)))
+            HistoryEntry(seq, read_time(at), actor, action, dict(read_json(details)))
             for seq, at, actor, action, details in events
         ),
         caller_name=f"{first_name} {last_name}" if person_id is not None else None,

@@ -225,8 +225,10 @@ def read_time(value: datetime | str | None) -> datetime | None:
     """A stored datetime back as an aware UTC one, from either engine."""
     if value is None:
         return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
+    if value.__class__ is str:
+        # SQLite's text form (SQLAlchemy's: always UTC, never an offset) parsed as aware UTC at
+        # once, a quarter of the cost of parsing then replacing: pages read one a row (issue 12).
+        return datetime.fromisoformat(value + "+00:00")
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
