@@ -243,17 +243,19 @@ def verify_caller(
             roles=sorted(outcome.roles) if outcome.passed else [],
             expires_at=now + CALL_AUTHORISATION if outcome.passed else None,
         )
+        if call_id is not None:
+            sql.claim_call(session, call_id, organization_id)
+        after = None if outcome.passed else _lockout(session, organization_id, now)
+        # Every other statement first, the appends last: the chain's lock is held from the first
+        # append to the commit (issue 14).
         append_event(
             session, at=now, actor=agent.name,
             action="verification.passed" if outcome.passed else "verification.failed",
             subject=subject,
             details={"attempt_id": attempt_id, "call_id": call_id, "failed_factors": failed_factors, "rule": "V-5"},
         )
-        if call_id is not None:
-            sql.claim_call(session, call_id, organization_id)
-        if outcome.passed:
+        if after is None:
             return VerificationResult(True, POLICY.max_failures, None, attempt_id)
-        after = _lockout(session, organization_id, now)
         if after.locked:
             append_event(
                 session, at=now, actor=agent.name, action="organization.locked", subject=subject,

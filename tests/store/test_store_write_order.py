@@ -15,7 +15,7 @@ import testkit
 from tickets.enums import TicketKind, TicketStatus
 from tickets.filing import FilingRequest, file_ticket
 from tickets.lifecycle import record_callback, transition
-from tickets.verification import end_call, start_call
+from tickets.verification import end_call, start_call, verify_caller
 
 _AUDIT = re.compile(r"\baudit_(head|event)\b", re.IGNORECASE)
 _WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
@@ -121,3 +121,21 @@ def test_lifecycle_changes_write_the_ticket_and_directory_first(directory, monke
     with driver_statements(store, monkeypatch) as seen:
         record_callback(store, agent=directory.supervisor, ticket_id=expedited.id, note="confirmed on the number on file")
     assert_append_last(seen, writes_before=1)
+
+
+@pytest.mark.parametrize("wrong", [False, True], ids=["passed", "failed"])
+def test_verification_claims_the_call_before_its_appends(directory, monkeypatch, wrong):
+    """The call's row and the attempt first; then the verification's event and, on a third
+    failure, the lock's event (a wrong claim three times: the third locks the organization)."""
+    call_id = start_call(directory.store, directory.agent)
+    claim = directory.claim(contact_last_name="Nobody") if wrong else directory.claim()
+    for _ in range(2 if wrong else 0):
+        verify_caller(directory.store, agent=directory.agent, organization_id=directory.org.id, claim=claim,
+                      call_id=call_id)
+    with driver_statements(directory.store, monkeypatch) as seen:
+        result = verify_caller(directory.store, agent=directory.agent, organization_id=directory.org.id,
+                               claim=claim, call_id=call_id)
+    assert result.passed is not wrong
+    assert_append_last(seen, writes_before=2)  # the attempt, the call claimed
+    if wrong:  # both events of a locking failure come after every other statement
+        assert len([s for s in seen if re.search(r"\bINSERT INTO audit_event\b", s, re.IGNORECASE)]) == 2, seen
