@@ -1,22 +1,29 @@
 """Target 3: exports. `tickets.export.write_export` (masked, CSV neutralised / JSON Lines) against
-the `sqlite3` command-line shell writing the same rows (`sqlite3 -csv` / `sqlite3 -json`).
+the `sqlite3` command-line shell writing the same rows (`sqlite3 -csv` / `sqlite3 -json`), on two
+databases: one of 50,000 tickets (3a CSV, 3b JSON Lines) and the 1,000,000-ticket one (3c, 3d),
+each exported whole; 3e: the export's peak memory at 1,000,000 against 50,000 ("memory flat").
 
-The rows are the newest `rows` tickets (a `--since` window, so the run stays bounded); the shell
-runs the SELECT the export is built from (`tickets.export._base_query`, compiled with its values
-inlined), in one statement, oldest first, to a file. The shell is looked up on PATH; without it
-the target is reported as not measured (install: `apt-get install -y sqlite3`).
+The shell runs the SELECT the export is built from (`tickets.export._base_query`, compiled with
+its values inlined), in one statement, oldest first, to a file. The shell is looked up on PATH;
+without it the target is reported as not measured (install: `apt-get install -y sqlite3`).
 
-Issue 12: subject and baseline run in turns, at least 5 times each. The subject's CPU is this
-process's (`time.process_time`, plus any children's); the shell's is its own, from
-RUSAGE_CHILDREN around the subprocess. The target is judged on the ratio of the CPU medians;
-wall-clock medians are reported beside it, each with min and max.
+Issue 12: subject and baseline run in turns, at least 5 times each. Each database is measured in
+a child process of its own (`python exports.py measure ...`, `bench_export_sizes`), so that its
+peak resident memory (RUSAGE_SELF.ru_maxrss, read in that child) is the export's and not the
+bench's. In the child, the subject's CPU is `time.process_time` around `write_export` plus any
+children it waits for (workers); the shell's is its own, from RUSAGE_CHILDREN around the
+subprocess. The target is judged on the ratio of the CPU medians; wall-clock medians are
+reported beside it, each with the lowest and highest ratio of the runs paired in turns.
 """
 
 from __future__ import annotations
 
+import argparse
+import pickle
 import resource
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -52,12 +59,21 @@ def _sql(engine, filt, since_text: str) -> str:
         return FALLBACK_SQL.format(since=since_text)
 
 
-def window(path: Path, rows: int) -> tuple[datetime, int]:
-    """The `since` that selects the newest `rows` tickets, and how many it selects."""
+def total_tickets(path: Path) -> int:
+    conn = raw_connection(path)
+    try:
+        return conn.execute("SELECT count(*) FROM ticket").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def window(path: Path, rows: int | None) -> tuple[datetime, int]:
+    """The `since` that selects the newest `rows` tickets (None: all of them), and how many it
+    selects."""
     conn = raw_connection(path)
     try:
         total = conn.execute("SELECT count(*) FROM ticket").fetchone()[0]
-        offset = max(0, total - rows)
+        offset = max(0, total - (total if rows is None else rows))
         since = conn.execute("SELECT created_at FROM ticket ORDER BY created_at, id LIMIT 1 OFFSET ?",
                              (offset,)).fetchone()[0]
         count = conn.execute("SELECT count(*) FROM ticket WHERE created_at >= ?", (since,)).fetchone()[0]
@@ -94,7 +110,7 @@ def ratio_note(written: int, subject: Spread, shell: Spread, sizes: str) -> tupl
     ratios of the extremes, and every figure for --json."""
     cpu_ratio = shell.cpu_median / subject.cpu_median
     wall_ratio = shell.wall_median / subject.wall_median
-    note = (f"{written:,} rows, {RUNS}+ runs each, in turns. CPU ratio {cpu_ratio:.2f} "
+    note = (f"{written:,} rows, {len(subject.cpu)} runs each, in turns. CPU ratio {cpu_ratio:.2f} "
             f"(worst {min(shell.cpu) / max(subject.cpu):.2f}, best {max(shell.cpu) / min(subject.cpu):.2f}); "
             f"wall ratio {wall_ratio:.2f}. deskapp: {subject.text(1.0, 's')}; shell: {shell.text(1.0, 's')}. {sizes}")
     extra: dict[str, float | str] = {"cpu_ratio": cpu_ratio, "wall_ratio": wall_ratio, "rows": written}
@@ -103,15 +119,23 @@ def ratio_note(written: int, subject: Spread, shell: Spread, sizes: str) -> tupl
     return note, extra
 
 
-def bench_export(path: Path, workdir: Path, *, rows: int) -> list[Result | Skipped]:
+NO_SHELL = "the sqlite3 command-line shell is not installed (apt-get install -y sqlite3)"
+
+
+def names_for(numbers: tuple[str, str]) -> tuple[tuple[str, str], tuple[str, str]]:
+    return (numbers[0], "Export CSV, masked and neutralised"), (numbers[1], "Export JSON Lines, masked")
+
+
+def bench_export(path: Path, workdir: Path, *, rows: int | None = None, numbers: tuple[str, str] = ("3a", "3b"),
+                 runs: int = RUNS, warmup: int = 1, of: str = "") -> list[Result | Skipped]:
+    """Both formats on `path`: its newest `rows` tickets (None: every ticket), in this process."""
     from tickets.export import ExportFilter, write_export
     from tickets.store import Store, make_engine
 
     cli = shutil.which("sqlite3")
-    names = ("3a", "Export CSV, masked and neutralised"), ("3b", "Export JSON Lines, masked")
+    names = names_for(numbers)
     if cli is None:
-        why = "the sqlite3 command-line shell is not installed (apt-get install -y sqlite3)"
-        return [Skipped(n, name, why) for n, name in names]
+        return [Skipped(n, name, NO_SHELL) for n, name in names]
     since, count = window(path, rows)
     store = Store(make_engine(sqlite_url(path)), RunningClock())
     filt = ExportFilter(since=since)
@@ -131,13 +155,14 @@ def bench_export(path: Path, workdir: Path, *, rows: int) -> list[Result | Skipp
             with cli_out.open("wb") as handle:
                 subprocess.run([cli, "-readonly", mode, "-header", str(path), sql], stdout=handle, check=True)
 
-        mine, theirs = timed_turns(subject, shell)
+        mine, theirs = timed_turns(subject, shell, runs, warmup=warmup)
         sizes = f"Files: {out.stat().st_size / 1e6:.0f} MB vs {cli_out.stat().st_size / 1e6:.0f} MB."
         note, extra = ratio_note(written, mine, theirs, sizes)
+        extra.update({"subject": mine, "baseline": theirs, "judged_on": "cpu", "tickets_in_db": total_tickets(path)})
         if written != count:
             note += f" WARNING: the export wrote {written:,} rows, the window holds {count:,}"
         results.append(Result(
-            number, f"{name} ({written:,} rows)", subject=written / mine.cpu_median,
+            number, f"{name} ({written:,} rows{of})", subject=written / mine.cpu_median,
             baseline=count / theirs.cpu_median, unit="rows/s (CPU)", target=0.5, higher_is_better=True,
             subject_label=f"tickets.export.write_export fmt={fmt}", baseline_label=f"sqlite3 {mode}", note=note,
             extra=extra,
@@ -146,3 +171,94 @@ def bench_export(path: Path, workdir: Path, *, rows: int) -> list[Result | Skipp
         cli_out.unlink(missing_ok=True)
     store.dispose()
     return results
+
+
+# --- each database in a child process of its own: the export's peak memory -------------------
+
+FLAT = 1.2  # 3e: the peak at the big size at most this times the peak at the small one
+
+
+def _peak_mb(who: int) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024  # kilobytes on Linux
+
+
+def _measure_child(argv: list[str]) -> int:
+    """`exports.py measure`: `bench_export` on one database in this fresh process, its results and
+    this process's memory (before the first export and at its peak) pickled to --out."""
+    parser = argparse.ArgumentParser(prog="exports.py measure")
+    parser.add_argument("--db", type=Path, required=True)
+    parser.add_argument("--workdir", type=Path, required=True)
+    parser.add_argument("--numbers", default="3a,3b")
+    parser.add_argument("--runs", type=int, default=RUNS)
+    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    import tickets.export  # noqa: F401 - what the export needs loaded before the idle figure
+    import tickets.store  # noqa: F401
+
+    idle = _peak_mb(resource.RUSAGE_SELF)
+    started = time.perf_counter()
+    results = bench_export(args.db, args.workdir, rows=None, numbers=tuple(args.numbers.split(",")),
+                           runs=args.runs, warmup=args.warmup, of=", the whole database")
+    args.out.write_bytes(pickle.dumps({
+        "results": results, "idle_mb": idle, "peak_mb": _peak_mb(resource.RUSAGE_SELF),
+        "children_peak_mb": _peak_mb(resource.RUSAGE_CHILDREN), "seconds": time.perf_counter() - started,
+    }))
+    return 0
+
+
+def bench_export_sizes(sizes: list[tuple[Path, tuple[str, str]]], workdir: Path, *, runs: int = RUNS,
+                       memory_number: str = "3e") -> list[Result | Skipped]:
+    """Target 3 on each database in `sizes` (smallest first; each exported whole, its own two
+    numbers), each in its own child process; then `memory_number`: the export process's peak
+    memory on the biggest against the smallest."""
+    results: list[Result | Skipped] = []
+    memory: list[tuple[int, dict]] = []
+    for path, numbers in sizes:
+        tickets = total_tickets(path)
+        out = workdir / f"export-{tickets}.pickle"
+        command = [sys.executable, str(Path(__file__).resolve()), "measure", "--db", str(path),
+                   "--workdir", str(workdir), "--numbers", ",".join(numbers), "--runs", str(max(runs, 5)),
+                   # a warm-up run of each side where it is cheap; at 1,000,000 the first run is measured
+                   "--warmup", "1" if tickets < 200_000 else "0", "--out", str(out)]
+        done = subprocess.run(command, stderr=subprocess.PIPE, text=True)
+        if done.returncode or not out.exists():
+            sys.stderr.write(done.stderr)
+            last = (done.stderr.strip().splitlines() or ["no output"])[-1][:200]
+            results += [Skipped(n, f"{name} ({tickets:,} tickets)", f"the export child exited {done.returncode}: {last}")
+                        for n, name in names_for(numbers)]
+            continue
+        figures = pickle.loads(out.read_bytes())
+        out.unlink()
+        for r in figures["results"]:
+            if isinstance(r, Result):
+                r.note += (f" Peak memory of the export's process: {figures['peak_mb']:.0f} MB "
+                           f"({figures['idle_mb']:.0f} MB before the first export).")
+                r.extra.update({k: figures[k] for k in ("idle_mb", "peak_mb", "children_peak_mb")})
+        results += figures["results"]
+        if all(isinstance(r, Result) for r in figures["results"]):
+            memory.append((tickets, figures))
+    name = "Export peak memory (masked CSV and JSON Lines, the export's process)"
+    if len(memory) < 2 or memory[0][0] == memory[-1][0]:
+        results.append(Skipped(memory_number, name, "not measured at two sizes"))
+        return results
+    (small, low), (big, high) = memory[0], memory[-1]
+    results.append(Result(
+        memory_number, f"{name}, {big:,} vs {small:,} tickets", subject=high["peak_mb"], baseline=low["peak_mb"],
+        unit="MB", target=FLAT, higher_is_better=False,
+        subject_label=f"peak RSS exporting {big:,} tickets", baseline_label=f"peak RSS exporting {small:,} tickets",
+        note=(f"memory flat: the peak resident memory (RUSAGE_SELF.ru_maxrss in the child that ran 3 on each "
+              f"database, over all its runs of both formats) {high['peak_mb']:.0f} MB at {big:,} tickets against "
+              f"{low['peak_mb']:.0f} MB at {small:,} ({high['idle_mb']:.0f} / {low['idle_mb']:.0f} MB of it before the "
+              f"first export: the interpreter and imports). Export worker processes, if any, are not in it: the "
+              f"largest child's peak (the shell or a worker; on Linux a child counts the pages it had as a fork "
+              f"before exec) {high['children_peak_mb']:.0f} / {low['children_peak_mb']:.0f} MB is in the JSON. "
+              f"Target: at most {FLAT:g}x."),
+        extra={"judged_on": "memory", "runs": max(runs, 5), "big": {k: v for k, v in high.items() if k != "results"},
+               "small": {k: v for k, v in low.items() if k != "results"}},
+    ))
+    return results
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["measure"]:
+    sys.exit(_measure_child(sys.argv[2:]))

@@ -1,9 +1,14 @@
 """deskapp's performance bench: every figure as a ratio against its baseline, measured in the
-same run, on a generated database of 1,000,000 tickets; then the call-centre load test.
+same run, on a generated database of 1,000,000 tickets (and one of 50,000 for the exports).
 
     .venv/bin/python tests/bench/run.py                  # the full bench (under 15 minutes)
     .venv/bin/python tests/bench/run.py --quick          # 20,000 tickets, 500 organizations, shorter runs (under 5)
     .venv/bin/python tests/bench/run.py --tickets 200000 --no-pg --keep --json
+    .venv/bin/python tests/bench/loadtest.py             # the call-centre load test, apart (about 15 minutes)
+
+The call-centre load test (loadtest.py, 60 s points) is not part of the default run: it takes
+about 15 minutes on its own. `--load` runs it after the targets (its `--quick` form with
+`--quick`, whose 8 s points are a smoke run, not figures to judge); its stage is also `--only load`.
 
 Prints Markdown tables (ready for README), writes them to bench-output/latest.md and, with
 --json, every figure to bench-output/latest.json. Each target says met / not met, judged on
@@ -13,7 +18,7 @@ The databases live in bench-output/db/ and are removed at the end unless --keep.
 the bench's PostgreSQL databases are named fresh each run (common.pg_prefix).
 
 What each target compares is written at the top of its module: filing.py (1), bulk.py (2),
-exports.py (3), screens.py (4), startup.py (5), verification.py (6), chaincheck.py (7),
+exports.py (3: 3a/3b on 50,000 tickets, 3c/3d on 1,000,000, 3e memory), screens.py (4), startup.py (5), verification.py (6), chaincheck.py (7),
 loadtest.py.
 """
 
@@ -187,10 +192,11 @@ class Report:
         self.results: list[Result | Skipped] = []
         self.load: dict = {"runs": [], "skipped": []}
         self.facts: list[str] = []
+        self.stage_seconds: dict[str, float] = {}
         self.pg = None if args.no_pg else pg_version(args.pg_url)
 
     def load_heading(self) -> str:
-        if self.load.get("markdown"):  # the load model says how long its points ran
+        if self.load.get("markdown") or not self.load.get("runs"):  # its own heading, or not run
             return "### Call-centre load test"
         seconds = self.args.load_seconds or next(
             (r.get("seconds") for r in self.load.get("runs", []) if r.get("seconds")), None)
@@ -203,7 +209,8 @@ class Report:
         measured = [r for r in results if isinstance(r, Result)]
         stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         command = (f"python tests/bench/run.py{' --quick' if self.quick else ''}"
-                   f"{'' if self.tickets in (1_000_000, 20_000) else f' --tickets {self.tickets}'}")
+                   f"{'' if self.tickets in (1_000_000, 20_000) else f' --tickets {self.tickets}'}"
+                   f"{' --load' if self.args.load else ''}")
         facts = self.facts + ([f"({pending})"] if pending else [])
         markdown = "\n".join([
             f"### Targets ({self.tickets:,} tickets; {stamp})",
@@ -237,6 +244,7 @@ class Report:
                 "tickets": self.tickets, "quick": self.quick, "finished": pending is None, "at": stamp,
                 "seconds": total, "command": command, "environment": report.environment(self.pg),
                 "met": sum(r.met for r in measured), "measured": len(measured),
+                "stage_seconds": self.stage_seconds,
             })
 
 
@@ -252,7 +260,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="free subscriptions of the filing bench's organization (default 1,200; quick 300)")
     parser.add_argument("--only", help=f"run only these stages (comma-separated: {', '.join(STAGES)})")
     parser.add_argument("--filings", type=int, help="filings each side for target 1 (default 300; quick 60)")
-    parser.add_argument("--export-rows", type=int, help="rows exported for target 3 (default 50,000; quick 5,000)")
+    parser.add_argument("--export-tickets", type=int,
+                        help="tickets in the smaller database target 3 exports whole (3a/3b; default 50,000; quick "
+                             "2,000); 3c/3d export the big one whole")
     parser.add_argument("--bulk-tickets", type=int, help="tickets bulk-loaded for target 2b (default 10,000; quick 5,000)")
     parser.add_argument("--runs", type=int, help="paired runs a target (default 7; quick 5; at least 5)")
     parser.add_argument("--load-seconds", type=float, help="seconds each load-test point takes calls (default: loadtest.py's)")
@@ -261,7 +271,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--agents", help="agent processes per load-test point (default 1,4,16,64; quick 1,16)")
     parser.add_argument("--pg-url", default=DEFAULT_PG)
     parser.add_argument("--no-pg", action="store_true", help="load test on SQLite only")
-    parser.add_argument("--no-load", action="store_true", help="skip the load test")
+    parser.add_argument("--load", action="store_true",
+                        help="also run the call-centre load test (about 15 minutes; quick: its short form)")
+    parser.add_argument("--no-load", action="store_true", help="no load test (the default; kept for old commands)")
     parser.add_argument("--no-verify", action="store_true", help="skip verify_chain of the big database (target 7)")
     parser.add_argument("--workdir", type=Path, default=ROOT / "bench-output" / "db")
     parser.add_argument("--out", type=Path, default=ROOT / "bench-output" / "latest.md")
@@ -274,7 +286,8 @@ def main(argv: list[str] | None = None) -> int:
     args.bench_subs = args.bench_subs or (300 if quick else 1200)
     tickets = 20_000 if quick and args.tickets == 1_000_000 else args.tickets
     filings = args.filings or (60 if quick else 300)
-    export_rows = args.export_rows or (5_000 if quick else 50_000)
+    export_tickets = min(args.export_tickets or (2_000 if quick else 50_000), tickets)
+    export_runs = max(args.runs or 5, 5)  # 3c/3d on 1,000,000 tickets: about 30 s a run and side
     bulk_tickets = args.bulk_tickets or (5_000 if quick else 10_000)
     runs = max(args.runs or (5 if quick else 7), 5)
     agents = args.agents or ("1,16" if quick else "1,4,16,64")
@@ -285,19 +298,30 @@ def main(argv: list[str] | None = None) -> int:
     work = args.workdir
     work.mkdir(parents=True, exist_ok=True)
     template_path, big, small = work / "directory.db", work / f"tickets-{tickets}.db", work / "tickets-1000.db"
+    # Target 3's smaller database (exported whole; the big one when they are the same size).
+    exported = work / f"export-{export_tickets}.db" if export_tickets < tickets else big
     marker = work / "params.json"
-    params = {"tickets": tickets, "orgs": args.orgs, "bench_subs": args.bench_subs}
+    params = {"tickets": tickets, "orgs": args.orgs, "bench_subs": args.bench_subs, "export_tickets": export_tickets}
     only = set(args.only.split(",")) if args.only else set(STAGES)
     if only - set(STAGES):
         parser.error(f"--only: unknown stages {', '.join(sorted(only - set(STAGES)))} (known: {', '.join(STAGES)})")
 
+    stage_seconds: dict[str, float] = {}  # wall time of each stage, in the facts and the JSON
+    out.stage_seconds = stage_seconds
+
+    def timed(key: str, started: float) -> None:
+        stage_seconds[key] = stage_seconds.get(key, 0.0) + time.perf_counter() - started
+
     def stage(key: str, number: str, name: str, call) -> None:
         if key in only:
+            started = time.perf_counter()
             attempt(number, name, results, call)
+            timed(key, started)
 
     # -- the databases ---------------------------------------------------------------------
     reuse = args.reuse and marker.exists() and json.loads(marker.read_text()) == params and big.exists()
     log(f"bench: {tickets:,} tickets, {args.orgs:,} organizations, work in {work}")
+    started = time.perf_counter()
     if reuse:
         log("reusing the databases of an earlier --keep run")
         template = generate.Template(template_path, generate.make_directory(args.orgs, bench_subs=args.bench_subs),
@@ -307,6 +331,7 @@ def main(argv: list[str] | None = None) -> int:
         template = generate.build_template(template_path, orgs=args.orgs, bench_subs=args.bench_subs)
         (work / "import.json").write_text(json.dumps({"seconds": template.import_seconds}))
         log(f"directory imported through the store in {template.import_seconds:.1f} s; agents added")
+    timed("directory", started)
     available = {"template": template, "workdir": work, "work": work, "document": template.document,
                  "runs": runs, "repeat": runs, "quick": quick}
     directory = bench_function("directory_import", ("bench_directory_import", "bench_import", "bench_directory"))
@@ -314,6 +339,7 @@ def main(argv: list[str] | None = None) -> int:
         directory = bench_function("bulk", ("bench_directory",))
     if directory is not None:
         stage("2a", "2a", "Bulk load: directory import", lambda: call_with(directory, available))
+    started = time.perf_counter()
     if not reuse:
         generate.copy_database(template_path, big)
         history = generate.generate_history(big, tickets=tickets,
@@ -324,7 +350,12 @@ def main(argv: list[str] | None = None) -> int:
         log(facts[-1])
         generate.copy_database(template_path, small)
         generate.generate_history(small, tickets=1000, agents=1, pending_share=0.3)
+        if exported != big:  # the same generator, a database of its own (its shell is faster when small)
+            generate.copy_database(template_path, exported)
+            history = generate.generate_history(exported, tickets=export_tickets)
+            log(f"generated the {history.tickets:,}-ticket database target 3 exports in {history.seconds:.0f} s")
         marker.write_text(json.dumps(params))
+    timed("databases", started)
     size = sum(Path(f"{big}{s}").stat().st_size for s in ("", "-wal") if Path(f"{big}{s}").exists())
     facts.append(f"Big database: {size / 1e9:.2f} GB on disk.")
 
@@ -338,21 +369,19 @@ def main(argv: list[str] | None = None) -> int:
 
     stage("1", "1", "Filing", lambda: filing.bench_filing(big, template.document, filings=filings))
     stage("2b", "2b", "Bulk load: tickets", lambda: bulk.bench_tickets(big, template_path, work, n=bulk_tickets))
-    stage("3", "3", "Exports", lambda: exports.bench_export(big, work, rows=export_rows))
-    million = bench_function("export_million", ("bench_export_million",)) if not quick else None
-    if million is not None:
-        stage("3", "3", "Exports, the big database",
-              lambda: call_with(million, {**available, "path": big, "source": big, "big": big}))
+    # Each database exported whole, in a child process of its own (its peak memory is the export's).
+    sizes = [(exported, ("3a", "3b"))] + ([(big, ("3c", "3d"))] if exported != big else [])
+    stage("3", "3", "Exports", lambda: exports.bench_export_sizes(sizes, work, runs=export_runs))
     stage("4q", "4", "Queries", lambda: screens.bench_queries(big, repeat=runs))
     # Sessions on either database in turns, openings after a warm-up one: 5 a side (quick: one
     # session each, a sign-in costs more than an opening), 15.
     stage("4s", "4", "Screens", lambda: screens.bench_screens(big, small, repeat=5, rounds=1 if quick else 3))
     stage("5", "5", "Start-up", lambda: startup.bench_startup(sqlite_url(small), work, runs=runs))
     stage("6", "6", "Verification", lambda: verification.bench_verification(template.document))
-    out.write("the load test and the chain check are still running")
+    out.write("the chain check is still running")
 
-    # -- the load test (its own process: it forks its agents from a clean one) ----------------
-    if not args.no_load and "load" in only:
+    # -- the load test (its own process: it forks its agents from a clean one); not by default --
+    if (args.load and not args.no_load and "load" in only) or (args.only and "load" in only):
         log(f"load test{'' if args.no_pg else ' (SQLite and PostgreSQL)'}")
         load_json = work / "load.json"
         command = [sys.executable, str(HERE / "loadtest.py"), *load_arguments(args, template_path, agents),
@@ -363,6 +392,7 @@ def main(argv: list[str] | None = None) -> int:
             out.load = json.loads(load_json.read_text())
         if code:
             out.load.setdefault("skipped", []).append(f"the load test exited with {code}")
+        timed("load", started)
         log(f"load test done in {time.perf_counter() - started:.0f} s")
         out.write("the chain check is still running")
 
@@ -370,17 +400,20 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_verify and "7" in only:
         import chaincheck
 
+        started = time.perf_counter()
         small_check = chaincheck.run("official", small, timeout=120)
         facts.append(f"`tickets.audit.verify_chain` on the 1,000-ticket database: {_check_text(small_check)}.")
         log(f"the big database: tickets.audit.verify_chain, at most {args.verify_timeout:.0f} s")
+        timed("7", started)
         stage("7", "7", "Audit chain verification", lambda: chain_target(big, args.verify_timeout, runs))
 
+    facts.append("Wall time of each stage: " + ", ".join(f"{k} {v:.0f} s" for k, v in stage_seconds.items()) + ".")
     out.write()
     log(f"written to {args.out}" + (f" and {args.out.with_suffix('.json')}" if args.json else ""))
     print(args.out.read_text())
 
     if not args.keep:
-        for db in (template_path, big, small):
+        for db in (template_path, big, small, exported):
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{db}{suffix}").unlink(missing_ok=True)
         for f in (marker, work / "import.json", work / "load.json"):

@@ -6,6 +6,7 @@ What the figures are is the bench's business; here: that each stage ran and repo
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +20,7 @@ def test_the_bench_runs_end_to_end_on_a_tiny_database(tmp_path):
     out = tmp_path / "latest.md"
     done = subprocess.run(
         [sys.executable, str(BENCH / "run.py"), "--tickets", "300", "--orgs", "12", "--bench-subs", "30",
-         "--filings", "5", "--runs", "5", "--only", "1,4q,6", "--no-pg", "--json",
+         "--filings", "5", "--runs", "5", "--only", "1,3,4q,6", "--export-tickets", "100", "--no-pg", "--json",
          "--workdir", str(tmp_path / "db"), "--out", str(out)],
         capture_output=True, text=True, timeout=180,
     )
@@ -27,8 +28,24 @@ def test_the_bench_runs_end_to_end_on_a_tiny_database(tmp_path):
     figures = json.loads(out.with_suffix(".json").read_text())
     targets = {t["number"]: t for t in figures["targets"]}
     assert {"1", "4a", "4b", "4e", "6"} <= set(targets), sorted(targets)
-    assert all(t["measured"] for t in targets.values()), [t for t in targets.values() if not t["measured"]]
-    assert figures["finished"] and figures["measured"] == len(targets)
+    if shutil.which("sqlite3"):  # target 3 on both sizes, each exported whole, and its peak memory
+        assert {"3a", "3b", "3c", "3d", "3e"} <= set(targets), sorted(targets)
+        for number, rows in (("3a", 100), ("3b", 100), ("3c", 300), ("3d", 300)):
+            export = targets[number]
+            assert export["judged_on"] == "cpu" and export["extra"]["subject"]["runs"] == 5
+            assert export["cpu_ratio"]["min"] <= export["cpu_ratio"]["median"] <= export["cpu_ratio"]["max"]
+            assert export["extra"]["rows"] == export["extra"]["tickets_in_db"] >= rows
+            assert export["met"] == (export["ratio"] >= export["target"]) and export["extra"]["peak_mb"] > 0
+        memory = targets["3e"]
+        assert memory["target"] == 1.2 and memory["met"] == (memory["ratio"] <= 1.2)
+        assert memory["subject"] == targets["3c"]["extra"]["peak_mb"]
+        assert memory["baseline"] == targets["3a"]["extra"]["peak_mb"]
+    else:
+        assert {"3a", "3b"} <= set(targets) and not targets["3a"]["measured"]
+    unmeasured = [t for t in targets.values() if not t["measured"]]
+    assert all(t["number"].startswith("3") for t in unmeasured), unmeasured  # 3 without the sqlite3 shell
+    assert figures["finished"] and figures["measured"] == len(targets) - len(unmeasured)
+    assert {"directory", "databases", "1", "3", "4q", "6"} <= set(figures["stage_seconds"])
     for number in ("4a", "4b", "4e"):  # judged on CPU time, 5 runs a side paired in turns
         page = targets[number]
         assert page["judged_on"] == "cpu" and page["extra"]["subject"]["runs"] == 5
@@ -38,5 +55,6 @@ def test_the_bench_runs_end_to_end_on_a_tiny_database(tmp_path):
     markdown = out.read_text()
     for number in targets:
         assert f"| {number} |" in markdown
+    assert "Wall time of each stage" in markdown and "tests/bench/loadtest.py" in markdown  # run apart
     assert "not met" in done.stderr or " met " in done.stderr  # each target's verdict, as it runs
     assert not (tmp_path / "db").exists()  # the databases are removed without --keep
