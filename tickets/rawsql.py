@@ -46,6 +46,7 @@ class Sql:
 
 _INFO_KEY = "tickets.rawsql.Raw"
 _BEGIN_IMMEDIATE = Sql("BEGIN IMMEDIATE")
+_BEGIN = Sql("BEGIN")
 
 
 class Raw:
@@ -107,6 +108,36 @@ class Raw:
                 fairy.invalidate()
             raise
         finally:
+            fairy.close()  # back to the pool
+
+    @classmethod
+    @contextmanager
+    def reading(cls, engine: Engine) -> Iterator[Raw]:
+        """Reads on a pooled driver connection, nothing written (issue 14: a read's BEGIN and
+        ROLLBACK were two of its three round trips). PostgreSQL: in autocommit, each statement
+        one round trip; at READ COMMITTED (PostgreSQL's default, and the store's) a statement
+        reads a snapshot of its own inside a transaction too. SQLite: one deferred read
+        transaction, so that the statements read one snapshot, as in store.read()."""
+        dialect = engine.dialect
+        try:
+            fairy = engine.raw_connection()
+        except dialect.loaded_dbapi.Error as error:
+            Connection._handle_dbapi_exception_noconnection(error, dialect, engine)
+        raw = cls._on(fairy, dialect)
+        try:
+            if raw.dialect == "sqlite":
+                raw._run(_BEGIN, {})
+            else:
+                fairy.dbapi_connection.autocommit = True
+            yield raw
+        finally:
+            try:
+                if raw.dialect == "sqlite":
+                    fairy.rollback()
+                else:
+                    fairy.dbapi_connection.autocommit = False
+            except Exception:  # a broken connection is not reused
+                fairy.invalidate()
             fairy.close()  # back to the pool
 
     def _raise(self, error: Exception, statement: str, params: Any, cur) -> NoReturn:

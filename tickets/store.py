@@ -242,6 +242,17 @@ class Store:
         except OperationalError as error:
             raise StoreUnavailable(unavailable_text(error, self.engine)) from error
 
+    @contextmanager
+    def raw_read(self) -> Iterator[Raw]:
+        """read() without a Session, on a pooled driver connection, for the hot reads (issue 14):
+        no BEGIN or ROLLBACK round trip on PostgreSQL (tickets.rawsql.Raw.reading), the same
+        errors raised."""
+        try:
+            with Raw.reading(self.engine) as raw:
+                yield raw
+        except OperationalError as error:
+            raise StoreUnavailable(unavailable_text(error, self.engine)) from error
+
     def transaction(self, work: Callable[[Session], T], *, attempts: int = 5) -> T:
         """Run `work` in one write transaction, retrying deadlocks and serialisation failures."""
         return self._retrying(self.write, work, attempts)
