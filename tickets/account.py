@@ -95,8 +95,10 @@ def _summary(t) -> TicketSummary:
     return TicketSummary(ticket_ref(t[0]), TicketKind(t[1]), TicketStatus(t[2]), read_time(t[3]), read_time(t[4]))
 
 
-def subscription_facts(session: Session, subs: Sequence[Subscription | SubscriptionRow]) -> dict[int, SubscriptionFacts]:
-    """Facts for these subscriptions, with their campaigns and their active tickets (C-9, M-4)."""
+def subscription_facts(session: Session | Raw, subs: Sequence[Subscription | SubscriptionRow],
+                       active_tickets: Sequence[tuple] | None = None) -> dict[int, SubscriptionFacts]:
+    """Facts for these subscriptions, with their campaigns and their active tickets (C-9, M-4):
+    ACTIVE_TICKETS' rows, read here unless the caller has them (`active_tickets`)."""
     raw = Raw(session)
     campaigns: dict[int, list[CampaignFacts]] = defaultdict(list)
     d365 = [s.id for s in subs if s.product == Product.D365.value]  # only D365 has IMS campaigns
@@ -104,7 +106,9 @@ def subscription_facts(session: Session, subs: Sequence[Subscription | Subscript
         for sub_id, ref, name, admin, state in raw.rows(*sql.CAMPAIGNS.bind({"subs": d365})):
             campaigns[sub_id].append(CampaignFacts(ref, name, admin, CampaignState(state)))
     tickets: dict[int, list[TicketSummary]] = defaultdict(list)
-    for t in raw.rows(*sql.ACTIVE_TICKETS.bind({"subs": [s.id for s in subs]})):
+    if active_tickets is None:
+        active_tickets = raw.rows(*sql.ACTIVE_TICKETS.bind({"subs": [s.id for s in subs]}))
+    for t in active_tickets:
         tickets[t[5]].append(_summary(t))
     return {
         s.id: SubscriptionFacts(
@@ -179,8 +183,6 @@ class PersonFacts(NamedTuple):
     is_primary_contact: bool
 
 
-def person_facts(raw: Raw, person_id: int) -> PersonFacts:
-    return PersonFacts(*raw.first(sql.PERSON_FACTS, {"id": person_id}))
 
 
 def load_account(session: Session | Raw, call: VerifiedCall | None, now: datetime, *, verification_id: int | None = None,
