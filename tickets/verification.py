@@ -233,7 +233,7 @@ def verify_caller(
         if state.locked:
             append_event(
                 session, at=now, actor=agent.name, action="verification.refused_locked",
-                subject=subject, details={"call_id": call_id, "rule": "V-5"},
+                subject=subject, details={"call_id": call_id, "rule": "V-5"}, returning=False,
             )
             return VerificationResult(False, 0, state.locked_until)
         outcome = verify_keys(keys, sql.keys_on_file(session, org))
@@ -255,13 +255,14 @@ def verify_caller(
             action="verification.passed" if outcome.passed else "verification.failed",
             subject=subject,
             details={"attempt_id": attempt_id, "call_id": call_id, "failed_factors": failed_factors, "rule": "V-5"},
+            returning=False,
         )
         if after is None:
             return VerificationResult(True, POLICY.max_failures, None, attempt_id)
         if after.locked:
             append_event(
                 session, at=now, actor=agent.name, action="organization.locked", subject=subject,
-                details={"locked_until": after.locked_until.isoformat(), "rule": "V-5"},
+                details={"locked_until": after.locked_until.isoformat(), "rule": "V-5"}, returning=False,
             )
         return VerificationResult(False, after.attempts_left, after.locked_until)
 
