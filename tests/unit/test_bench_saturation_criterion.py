@@ -60,21 +60,26 @@ def _instant_api(monkeypatch):
     monkeypatch.setattr(tickets.queries, "list_tickets", lambda store, **kw: None)
 
 
-def test_a_centre_that_keeps_up_passes_with_a_window_opening_before_calls_are_steady(monkeypatch, tmp_path):
-    _instant_api(monkeypatch)
-    # Calls of about 0.45 s (the model's 4.5 s, think times scaled by 0.1), no warm-up at all and a
-    # window of 0.8 s: the harshest case of a warm-up shorter than a call.
+def _run_worker(tmp_path, *, agents: int, pool: int, warmup: float, seconds: float) -> tuple[Plan, WorkerReport]:
+    """One real load-model worker, a call every 0.5 s per agent, think times scaled by 0.1."""
     now = time.time()
-    agents = 60
-    plan = Plan(url=f"sqlite:///{tmp_path / 'unused.db'}", pool=4, agent_ids=list(range(1, agents + 1)),
+    plan = Plan(url=f"sqlite:///{tmp_path / 'unused.db'}", pool=pool, agent_ids=list(range(1, agents + 1)),
                 work=[(1, f"SUB-{n}", {}) for n in range(2000)], interval=0.5, epoch=now, start=now + 0.2,
-                warmup=0.0, seconds=0.8, seed=3, think_scale=0.1)
+                warmup=warmup, seconds=seconds, seed=3, think_scale=0.1)
     report = WorkerReport()
     worker = _Worker(plan, report)
     try:
         asyncio.run(worker.run())
     finally:
         worker.close()
+    return plan, report
+
+
+def test_a_centre_that_keeps_up_passes_with_a_window_opening_before_calls_are_steady(monkeypatch, tmp_path):
+    _instant_api(monkeypatch)
+    # Calls of about 0.45 s (the model's 4.5 s, think times scaled by 0.1), no warm-up at all and a
+    # window of 0.8 s: the harshest case of a warm-up shorter than a call.
+    plan, report = _run_worker(tmp_path, agents=60, pool=4, warmup=0.0, seconds=0.8)
     assert report.errors == {}, report.error_samples
     done, due = report.writes_in_window / plan.seconds, report.writes_due_in_window / plan.seconds
     brought = len(WRITES) * report.measured_arrivals / plan.seconds
@@ -94,14 +99,5 @@ def test_a_centre_that_falls_behind_fails(monkeypatch, tmp_path):
         return 1
 
     monkeypatch.setattr(tickets.verification, "start_call", slow_start)
-    now = time.time()
-    plan = Plan(url=f"sqlite:///{tmp_path / 'unused.db'}", pool=1, agent_ids=list(range(1, 21)),
-                work=[(1, f"SUB-{n}", {}) for n in range(2000)], interval=0.5, epoch=now, start=now + 0.2,
-                warmup=0.2, seconds=0.5, seed=3, think_scale=0.1)
-    report = WorkerReport()
-    worker = _Worker(plan, report)
-    try:
-        asyncio.run(worker.run())
-    finally:
-        worker.close()
+    plan, report = _run_worker(tmp_path, agents=20, pool=1, warmup=0.2, seconds=0.5)
     assert not keeps_up(report.writes_in_window / plan.seconds, report.writes_due_in_window / plan.seconds)
