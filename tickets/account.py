@@ -183,17 +183,12 @@ class PersonFacts(NamedTuple):
     is_primary_contact: bool
 
 
-
-
-def load_account(session: Session | Raw, call: VerifiedCall | None, now: datetime, *, verification_id: int | None = None,
-                 agent: AgentInfo | None = None) -> AccountView:
-    """The account behind a verified call, read with prebuilt SQL (issue 14: no ORM objects, the
-    verification, organization and caller in one round trip). Given `verification_id` and
-    `agent` instead of `call`, the verification is checked here (V-7) from the same row."""
+def load_account(session: Session | Raw, *, verification_id: int, agent: AgentInfo, now: datetime) -> AccountView:
+    """The account behind a passed, live verification (checked here, V-7), read with prebuilt
+    SQL (issue 14: no ORM objects; the verification, organization and caller in one round trip)."""
     raw = Raw(session)
-    head = raw.first(sql.ACCOUNT_HEAD, {"id": call.verification_id if call is not None else verification_id})
-    if call is None:
-        call = verified_call(head, agent, now)
+    head = raw.first(sql.ACCOUNT_HEAD, {"id": verification_id})
+    call = verified_call(head, agent, now)
     (org_ref, org_name, org_url, country, street_lines, postal_code, city, region,
      first_name, last_name, user_id, is_primary_contact, phone) = head[10:]
     subs = [SubscriptionRow.read(row) for row in raw.rows(sql.SUBSCRIPTIONS_OF, {"org": call.organization_id})]
@@ -234,4 +229,4 @@ def account_view(store: Store, *, agent: AgentInfo, verification_id: int) -> Acc
     now = store.clock.now()
     # No Session, no BEGIN/ROLLBACK on PostgreSQL (issue 14); one snapshot on SQLite.
     with store.raw_read() as raw:
-        return load_account(raw, None, now, verification_id=verification_id, agent=agent)
+        return load_account(raw, verification_id=verification_id, agent=agent, now=now)
