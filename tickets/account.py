@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from tickets import filing_sql as sql
 from tickets import policy
@@ -31,10 +31,10 @@ from tickets.enums import (
 )
 from tickets.facts import CallerFacts, CampaignFacts, ResourceFacts, SubscriptionFacts, TicketSummary
 from tickets.filing_sql import SubscriptionRow
-from tickets.models import Organization, Person, Subscription
-from tickets.rawsql import Raw, read_time
+from tickets.models import Person, Subscription
+from tickets.rawsql import Raw, read_json, read_time
 from tickets.store import Store
-from tickets.verification import VerifiedCall, load_verified_call
+from tickets.verification import VerifiedCall, verified_call
 
 
 def ticket_ref(ticket_id: int) -> str:
@@ -95,8 +95,10 @@ def _summary(t) -> TicketSummary:
     return TicketSummary(ticket_ref(t[0]), TicketKind(t[1]), TicketStatus(t[2]), read_time(t[3]), read_time(t[4]))
 
 
-def subscription_facts(session: Session, subs: Sequence[Subscription | SubscriptionRow]) -> dict[int, SubscriptionFacts]:
-    """Facts for these subscriptions, with their campaigns and their active tickets (C-9, M-4)."""
+def subscription_facts(session: Session | Raw, subs: Sequence[Subscription | SubscriptionRow],
+                       active_tickets: Sequence[tuple] | None = None) -> dict[int, SubscriptionFacts]:
+    """Facts for these subscriptions, with their campaigns and their active tickets (C-9, M-4):
+    ACTIVE_TICKETS' rows, read here unless the caller has them (`active_tickets`)."""
     raw = Raw(session)
     campaigns: dict[int, list[CampaignFacts]] = defaultdict(list)
     d365 = [s.id for s in subs if s.product == Product.D365.value]  # only D365 has IMS campaigns
@@ -104,7 +106,9 @@ def subscription_facts(session: Session, subs: Sequence[Subscription | Subscript
         for sub_id, ref, name, admin, state in raw.rows(*sql.CAMPAIGNS.bind({"subs": d365})):
             campaigns[sub_id].append(CampaignFacts(ref, name, admin, CampaignState(state)))
     tickets: dict[int, list[TicketSummary]] = defaultdict(list)
-    for t in raw.rows(*sql.ACTIVE_TICKETS.bind({"subs": [s.id for s in subs]})):
+    if active_tickets is None:
+        active_tickets = raw.rows(*sql.ACTIVE_TICKETS.bind({"subs": [s.id for s in subs]}))
+    for t in active_tickets:
         tickets[t[5]].append(_summary(t))
     return {
         s.id: SubscriptionFacts(
@@ -179,19 +183,18 @@ class PersonFacts(NamedTuple):
     is_primary_contact: bool
 
 
-def person_facts(raw: Raw, person_id: int) -> PersonFacts:
-    return PersonFacts(*raw.first(sql.PERSON_FACTS, {"id": person_id}))
-
-
-def load_account(session: Session, call: VerifiedCall, now: datetime) -> AccountView:
-    org = session.get(Organization, call.organization_id)
-    person = session.get(Person, call.person_id)
-    subs = session.exec(
-        select(Subscription).where(Subscription.organization_id == org.id).order_by(Subscription.ref)
-    ).all()
-    facts = subscription_facts(session, list(subs))
-    resources = resource_facts(session, {s.id: s for s in subs})
-    caller = caller_facts(person, call.roles)
+def load_account(session: Session | Raw, *, verification_id: int, agent: AgentInfo, now: datetime) -> AccountView:
+    """The account behind a passed, live verification (checked here, V-7), read with prebuilt
+    SQL (issue 14: no ORM objects; the verification, organization and caller in one round trip)."""
+    raw = Raw(session)
+    head = raw.first(sql.ACCOUNT_HEAD, {"id": verification_id})
+    call = verified_call(head, agent, now)
+    (org_ref, org_name, org_url, country, street_lines, postal_code, city, region,
+     first_name, last_name, user_id, is_primary_contact, phone) = head[10:]
+    subs = [SubscriptionRow.read(row) for row in raw.rows(sql.SUBSCRIPTIONS_OF, {"org": call.organization_id})]
+    facts = subscription_facts(raw, subs)
+    resources = resource_facts(raw, {s.id: s for s in subs})
+    caller = caller_facts(PersonFacts(user_id, bool(is_primary_contact)), call.roles)
     views = []
     for s in subs:
         f = facts[s.id]
@@ -202,19 +205,19 @@ def load_account(session: Session, call: VerifiedCall, now: datetime) -> Account
                 resources=tuple((r, policy.decide_resource(r, caller, now)) for r in resources[s.id]),
             )
         )
-    address = tuple(org.street_lines) + tuple(
-        part for part in (f"{org.postal_code} {org.city}".strip(), org.region, org.country) if part
+    address = tuple(read_json(street_lines)) + tuple(
+        part for part in (f"{postal_code} {city}".strip(), region, country) if part
     )
     return AccountView(
         call=call,
-        organization=OrganizationView(org.id, org.ref, org.name, org.url, org.country, address),
+        organization=OrganizationView(call.organization_id, org_ref, org_name, org_url, country, address),
         caller=CallerView(
-            person.id,
-            f"{person.first_name} {person.last_name}",
-            person.user_id,
+            call.person_id,
+            f"{first_name} {last_name}",
+            user_id,
             tuple(sorted(call.roles)),
-            person.is_primary_contact,
-            person.phone_e164,
+            bool(is_primary_contact),
+            phone,
         ),
         caller_facts=caller,
         subscriptions=tuple(views),
@@ -224,6 +227,6 @@ def load_account(session: Session, call: VerifiedCall, now: datetime) -> Account
 
 def account_view(store: Store, *, agent: AgentInfo, verification_id: int) -> AccountView:
     now = store.clock.now()
-    with store.read() as session:
-        call = load_verified_call(session, verification_id, agent, now)
-        return load_account(session, call, now)
+    # No Session, no BEGIN/ROLLBACK on PostgreSQL (issue 14); one snapshot on SQLite.
+    with store.raw_read() as raw:
+        return load_account(raw, verification_id=verification_id, agent=agent, now=now)

@@ -83,6 +83,8 @@ def append_event(
     # Raw raises driver errors as SQLAlchemy's: the store's retries (deadlock, serialisation) and
     # its one-line messages (busy, read-only, disk full) look for those classes.
     if raw.dialect == "postgresql":
+        if not returning and raw.at_commit(_APPEND_PG, params):
+            return None  # sent with the COMMIT, in its round trip (a Store.raw_transaction's, issue 14)
         (seq, prev, digest), = raw.rows(_APPEND_PG, params)
     else:
         (seq, prev, digest), = raw.rows(_APPEND_SQLITE, params)

@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from tickets import filing_sql as sql
 from tickets import policy
-from tickets.account import caller_facts, person_facts, resource_facts, subscription_facts, ticket_ref
+from tickets.account import PersonFacts, caller_facts, resource_facts, subscription_facts, ticket_ref
 from tickets.agents import AgentInfo
 from tickets.audit import append_event
 from tickets.enums import TicketKind, TicketStatus
@@ -26,7 +26,7 @@ from tickets.models import TICKET_DATE_COLUMNS, TICKET_FIELD_COLUMNS
 from tickets.rawsql import Raw, bind_json, bind_time, read_json
 from tickets.store import Store
 from tickets.text import check_text
-from tickets.verification import load_verified_call
+from tickets.verification import verified_call
 
 @dataclass(frozen=True)
 class FilingRequest:
@@ -123,13 +123,17 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
         if replay is not None:
             return replay
         now = store.clock.now()
-        call = load_verified_call(raw, verification_id, agent, now)
-        found = raw.first(sql.SUBSCRIPTION_BY_REF, {"ref": request.subscription_ref})
-        sub = sql.SubscriptionRow.read(found) if found is not None else None
+        # V-7 with the caller's facts, then the subscription with its active tickets: two round
+        # trips (issue 14).
+        verified = raw.first(sql.VERIFIED_CALLER, {"id": verification_id})
+        call = verified_call(verified, agent, now)
+        found = raw.rows(sql.SUBSCRIPTION_WITH_TICKETS, {"ref": request.subscription_ref})
+        sub = sql.SubscriptionRow.read(found[0][:17]) if found else None
         if sub is None or sub.organization_id != call.organization_id:
             raise NotFound(f"subscription {request.subscription_ref} is not on the verified caller's account")
-        caller = caller_facts(person_facts(raw, call.person_id), call.roles)
-        facts = subscription_facts(raw, [sub])[sub.id]
+        caller = caller_facts(PersonFacts(verified[10], bool(verified[11])), call.roles)
+        active = [(*row[17:], sub.id) for row in found if row[17] is not None]
+        facts = subscription_facts(raw, [sub], active)[sub.id]
         # What validate_filing checks: the kind's fields and the values that have their own columns.
         fields: dict[str, Any] = dict(request.fields)
         if request.requested_date:

@@ -20,24 +20,53 @@ _ACTIVE = ", ".join(f"'{s.value}'" for s in ACTIVE_STATUSES)
 
 INSERT_CALL = Sql("INSERT INTO call (agent_id, started_at) VALUES (:agent_id, :started_at) RETURNING id")
 CALL_FOR_END = Sql("SELECT agent_id, organization_id, ended_at FROM call WHERE id = :id")
-END_CALL = Sql("UPDATE call SET ended_at = :ended_at, wrap_up_note = :note WHERE id = :id")
+# The agent's own call, if still open, ended; its organization back (no row: not theirs, or ended).
+END_OWN_OPEN_CALL = Sql(
+    "UPDATE call SET ended_at = :ended_at, wrap_up_note = :note "
+    "WHERE id = :id AND agent_id = :agent_id AND ended_at IS NULL RETURNING organization_id"
+)
 
 # V-7: the attempt and whether its call has ended, in one round trip.
+_VERIFIED_COLUMNS = (
+    "a.id, a.organization_id, a.agent_id, a.call_id, a.at, a.passed, a.person_id, a.roles, a.expires_at, c.ended_at"
+)
 VERIFIED_CALL = Sql(
-    "SELECT a.id, a.organization_id, a.agent_id, a.call_id, a.at, a.passed, a.person_id, a.roles, "
-    "a.expires_at, c.ended_at FROM verification_attempt a LEFT OUTER JOIN call c ON c.id = a.call_id "
+    f"SELECT {_VERIFIED_COLUMNS} FROM verification_attempt a LEFT OUTER JOIN call c ON c.id = a.call_id "
+    "WHERE a.id = :id"
+)
+# V-7 and what the rules read of the caller, in one round trip (issue 14): VERIFIED_CALL's
+# columns, then the verified person's user ID and primary-contact flag.
+VERIFIED_CALLER = Sql(
+    f"SELECT {_VERIFIED_COLUMNS}, p.user_id, p.is_primary_contact FROM verification_attempt a "
+    "LEFT OUTER JOIN call c ON c.id = a.call_id LEFT OUTER JOIN person p ON p.id = a.person_id WHERE a.id = :id"
+)
+# The account view's head in one round trip (issue 14): VERIFIED_CALL's columns, then the
+# organization's and the verified person's (NULL when the attempt did not pass).
+ACCOUNT_HEAD = Sql(
+    f"SELECT {_VERIFIED_COLUMNS}, o.ref, o.name, o.url, o.country, o.street_lines, o.postal_code, o.city, "
+    "o.region, p.first_name, p.last_name, p.user_id, p.is_primary_contact, p.phone_e164 "
+    "FROM verification_attempt a LEFT OUTER JOIN call c ON c.id = a.call_id "
+    "JOIN organization o ON o.id = a.organization_id LEFT OUTER JOIN person p ON p.id = a.person_id "
     "WHERE a.id = :id"
 )
 
 # --- what the rules read ---------------------------------------------------------------------
 
-PERSON_FACTS = Sql("SELECT user_id, is_primary_contact FROM person WHERE id = :id")
 
 _SUBSCRIPTION_COLUMNS = (
     "id, ref, organization_id, name, product, channel, platform, state, purchased_at, term_start, term_end, "
     "auto_renew, licenses_assigned, custom_domains, cancelled_at, expedited_at, data_deleted_at"
 )
 SUBSCRIPTION_BY_REF = Sql(f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscription WHERE ref = :ref")
+# A subscription and its active tickets (ACTIVE_TICKETS' columns but the subscription's, newest
+# first; NULLs when it has none) in one round trip (issue 14).
+SUBSCRIPTION_WITH_TICKETS = Sql(
+    "SELECT " + ", ".join(f"s.{c}" for c in _SUBSCRIPTION_COLUMNS.split(", "))
+    + ", t.id, t.kind, t.status, t.created_at, t.resolved_at FROM subscription s "
+    f"LEFT OUTER JOIN ticket t ON t.subscription_id = s.id AND t.status IN ({_ACTIVE}) "
+    "WHERE s.ref = :ref ORDER BY t.created_at DESC"
+)
+SUBSCRIPTIONS_OF = Sql(f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscription WHERE organization_id = :org ORDER BY ref")
 
 
 class SubscriptionRow(NamedTuple):

@@ -127,7 +127,8 @@ def _page(found: list, limit: int) -> TicketPage:
 def _driver_cursor(store: Store, *, snapshot: bool = False) -> Iterator[tuple[Any, str]]:
     """A cursor on a pooled driver connection and the dialect's name: no session for a hot
     read. With `snapshot`, its statements read one snapshot, as in store.read() (SQLite runs
-    each statement in its own otherwise; psycopg opens a transaction itself). The pool rolls
+    each statement in its own otherwise; psycopg opens a transaction itself); without, on
+    PostgreSQL, in autocommit: the statement is the only round trip. The pool rolls
     back on return. A driver error is wrapped as SQLAlchemy wraps it, so that a busy, full or
     unreachable database reads as StoreUnavailable, as through store.read()."""
     engine = store.engine
@@ -135,10 +136,20 @@ def _driver_cursor(store: Store, *, snapshot: bool = False) -> Iterator[tuple[An
     try:
         connection = engine.raw_connection()
         try:
+            autocommit = not snapshot and dialect == "postgresql"
+            if autocommit:  # one statement: no BEGIN and ROLLBACK round trips (issue 14)
+                connection.dbapi_connection.autocommit = True
             cursor = connection.cursor()
             if snapshot and dialect == "sqlite":
                 cursor.execute("BEGIN")
-            yield cursor, dialect
+            try:
+                yield cursor, dialect
+            finally:
+                if autocommit:
+                    try:
+                        connection.dbapi_connection.autocommit = False
+                    except Exception:  # a broken connection is not reused
+                        connection.invalidate()
         finally:
             connection.close()
     except dbapi_error as error:

@@ -46,6 +46,7 @@ class Sql:
 
 _INFO_KEY = "tickets.rawsql.Raw"
 _BEGIN_IMMEDIATE = Sql("BEGIN IMMEDIATE")
+_BEGIN = Sql("BEGIN")
 
 
 class Raw:
@@ -53,7 +54,7 @@ class Raw:
     a session's (each `session.connection()` walks SQLAlchemy's session machinery), or a pooled
     driver connection with a transaction of its own (`Raw.transaction`, no Session at all)."""
 
-    __slots__ = ("_connection", "_dbapi", "_error", "_dialect", "dialect", "_transaction")
+    __slots__ = ("_connection", "_dbapi", "_error", "_dialect", "dialect", "_transaction", "_at_commit")
 
     def __new__(cls, session: Session | Raw) -> Raw:
         if isinstance(session, Raw):
@@ -77,6 +78,7 @@ class Raw:
         raw._error = dialect.loaded_dbapi.Error
         raw.dialect = dialect.name
         raw._transaction = None
+        raw._at_commit = None  # statements sent with the COMMIT (Raw.transaction on PostgreSQL)
         return raw
 
     @classmethod
@@ -95,11 +97,16 @@ class Raw:
             raw = cls._on(fairy, dialect)
             if raw.dialect == "sqlite":  # PostgreSQL's driver begins at the first statement
                 raw._run(_BEGIN_IMMEDIATE, {})
+            else:
+                raw._at_commit = []
             yield raw
-            try:
-                fairy.commit()
-            except raw._error as error:
-                raw._raise(error, "COMMIT", None, None)
+            if raw._at_commit:
+                raw._commit_with(raw._at_commit)
+            else:
+                try:
+                    fairy.commit()
+                except raw._error as error:
+                    raw._raise(error, "COMMIT", None, None)
         except BaseException:
             try:
                 fairy.rollback()
@@ -108,6 +115,70 @@ class Raw:
             raise
         finally:
             fairy.close()  # back to the pool
+
+    @classmethod
+    @contextmanager
+    def reading(cls, engine: Engine) -> Iterator[Raw]:
+        """Reads on a pooled driver connection, nothing written (issue 14: a read's BEGIN and
+        ROLLBACK were two of its three round trips). PostgreSQL: in autocommit, each statement
+        one round trip; at READ COMMITTED (PostgreSQL's default, and the store's) a statement
+        reads a snapshot of its own inside a transaction too. SQLite: one deferred read
+        transaction, so that the statements read one snapshot, as in store.read()."""
+        dialect = engine.dialect
+        try:
+            fairy = engine.raw_connection()
+        except dialect.loaded_dbapi.Error as error:
+            Connection._handle_dbapi_exception_noconnection(error, dialect, engine)
+        raw = cls._on(fairy, dialect)
+        try:
+            if raw.dialect == "sqlite":
+                raw._run(_BEGIN, {})
+            else:
+                fairy.dbapi_connection.autocommit = True
+            yield raw
+        finally:
+            try:
+                if raw.dialect == "sqlite":
+                    fairy.rollback()
+                else:
+                    fairy.dbapi_connection.autocommit = False
+            except Exception:  # a broken connection is not reused
+                fairy.invalidate()
+            fairy.close()  # back to the pool
+
+    def at_commit(self, sql: Sql, params: Mapping[str, Any]) -> bool:
+        """Send this statement with the COMMIT, in its round trip, if this is a transaction of
+        Raw.transaction on PostgreSQL (True); else nothing is done (False) and the caller runs
+        it. For the audit append, the last statement of a write (issue 14): the chain's head is
+        locked by it and released by the COMMIT, with no round trip between, so the lock is
+        never held while the client waits for a CPU. Its errors (and the COMMIT's) are raised
+        when the transaction commits, as SQLAlchemy's, and everything is rolled back."""
+        if self._at_commit is None:
+            return False
+        self._at_commit.append((sql, dict(params)))
+        return True
+
+    def _commit_with(self, statements: list[tuple[Sql, dict[str, Any]]]) -> None:
+        """The statements in order, the last one and COMMIT in one round trip: bound by the
+        driver (psycopg's ClientCursor quotes each value), sent without parameters, as one
+        simple query. (Each statement stays one of its own before: a write's second append is
+        rare, and the driver sees each as it was.)"""
+        import psycopg
+
+        for sql, params in statements[:-1]:
+            self._run(sql, params, fetch=True)
+        sql, params = statements[-1]
+        text = sql.for_dialect(self.dialect)
+        shown = text + "; COMMIT"  # without its values (no personal data in logs)
+        binder = psycopg.ClientCursor(self._dbapi.dbapi_connection)
+        cur = self._dbapi.cursor()
+        try:
+            cur.execute(binder.mogrify(text, params) + "; COMMIT")
+        except self._error as error:
+            self._raise(error, shown, None, cur)
+        finally:
+            cur.close()
+            binder.close()
 
     def _raise(self, error: Exception, statement: str, params: Any, cur) -> NoReturn:
         """A driver error raised as SQLAlchemy raises it for its own statements (IntegrityError,

@@ -102,7 +102,7 @@ def start_call(store: Store, agent: AgentInfo) -> int:
 
 def end_call(store: Store, agent: AgentInfo, call_id: int, wrap_up_note: str) -> None:
     """Close the call with its wrap-up note (checked for credentials, V-6)."""
-    from tickets.filing_sql import CALL_FOR_END, END_CALL
+    from tickets.filing_sql import CALL_FOR_END, END_OWN_OPEN_CALL
     from tickets.rawsql import bind_time
 
     note = (wrap_up_note or "").strip()
@@ -110,16 +110,18 @@ def end_call(store: Store, agent: AgentInfo, call_id: int, wrap_up_note: str) ->
 
     def work(raw: Raw) -> None:
         now = store.clock.now()
-        call = raw.first(CALL_FOR_END, {"id": call_id})
-        if call is None or call[0] != agent.id:
-            raise NotFound(f"call {call_id} is not one of yours")
-        if call[2] is not None:
-            return
-        raw.execute(END_CALL, {"id": call_id, "ended_at": bind_time(now, raw.dialect), "note": note or None})
+        # The agent's own open call ended in one round trip (issue 14); if none was, why not.
+        ended = raw.first(END_OWN_OPEN_CALL, {"id": call_id, "agent_id": agent.id,
+                                              "ended_at": bind_time(now, raw.dialect), "note": note or None})
+        if ended is None:
+            call = raw.first(CALL_FOR_END, {"id": call_id})
+            if call is None or call[0] != agent.id:
+                raise NotFound(f"call {call_id} is not one of yours")
+            return  # already ended
         # The call's row first, the append last (issue 14).
         append_event(
             raw, at=now, actor=agent.name, action="call.ended", subject=f"call:{call_id}",
-            details={"organization_id": call[1], "note_length": len(note)}, returning=False,
+            details={"organization_id": ended[0], "note_length": len(note)}, returning=False,
         )
 
     store.raw_transaction(work)
@@ -209,8 +211,8 @@ def verify_caller(
     failure within 24 hours locks the organization for 24 hours. The claim is normalised once
     and compared with the directory's stored keys (issue 12), every factor evaluated.
     """
-    with store.read() as session:
-        found = sql.region_of(session, organization_id)
+    with store.raw_read() as raw:  # no Session, no BEGIN/ROLLBACK on PostgreSQL (issue 14)
+        found = sql.region_of(raw, organization_id)
     if found is None:
         raise NotFound(f"organization {organization_id} does not exist")
     region, requires_url = found
@@ -220,7 +222,7 @@ def verify_caller(
     if keys.problems:
         raise InvalidInput(keys.problems, rule="V-4")
 
-    def attempt(session: Session) -> VerificationResult:
+    def attempt(session: Raw) -> VerificationResult:
         # V-5: read the clock only once the organization is locked, so that attempts are judged
         # and recorded in the order they commit; a "now" read before waiting for the lock is
         # older than the attempts that commit meanwhile and does not see the lock they set.
@@ -231,7 +233,7 @@ def verify_caller(
         if state.locked:
             append_event(
                 session, at=now, actor=agent.name, action="verification.refused_locked",
-                subject=subject, details={"call_id": call_id, "rule": "V-5"},
+                subject=subject, details={"call_id": call_id, "rule": "V-5"}, returning=False,
             )
             return VerificationResult(False, 0, state.locked_until)
         outcome = verify_keys(keys, sql.keys_on_file(session, org))
@@ -253,29 +255,37 @@ def verify_caller(
             action="verification.passed" if outcome.passed else "verification.failed",
             subject=subject,
             details={"attempt_id": attempt_id, "call_id": call_id, "failed_factors": failed_factors, "rule": "V-5"},
+            returning=False,
         )
         if after is None:
             return VerificationResult(True, POLICY.max_failures, None, attempt_id)
         if after.locked:
             append_event(
                 session, at=now, actor=agent.name, action="organization.locked", subject=subject,
-                details={"locked_until": after.locked_until.isoformat(), "rule": "V-5"},
+                details={"locked_until": after.locked_until.isoformat(), "rule": "V-5"}, returning=False,
             )
         return VerificationResult(False, after.attempts_left, after.locked_until)
 
-    return store.transaction(attempt)
+    # On the driver's connection, no Session (issues 12, 14), with the store's retries.
+    return store.raw_transaction(attempt)
 
 
 def load_verified_call(session: Session | Raw, verification_id: int, agent: AgentInfo, now: datetime) -> VerifiedCall:
     """The passed verification behind an action, or NotAllowed (V-7): passed, by this agent,
     not expired, on a call that has not ended."""
     from tickets.filing_sql import VERIFIED_CALL
-    from tickets.rawsql import first, read_json, read_time
+    from tickets.rawsql import first
 
-    found = first(session, VERIFIED_CALL, {"id": verification_id})
+    return verified_call(first(session, VERIFIED_CALL, {"id": verification_id}), agent, now)
+
+
+def verified_call(found: tuple | None, agent: AgentInfo, now: datetime) -> VerifiedCall:
+    """load_verified_call's rules on a row of VERIFIED_CALL's first ten columns (or None)."""
+    from tickets.rawsql import read_json, read_time
+
     if found is None or not found[5] or found[6] is None:
         raise NotAllowed("V-1: the caller has not been verified on this call")
-    attempt_id, organization_id, agent_id, call_id, at, _, person_id, roles, expires_at, call_ended_at = found
+    attempt_id, organization_id, agent_id, call_id, at, _, person_id, roles, expires_at, call_ended_at = found[:10]
     if agent_id != agent.id:
         raise NotAllowed("V-7: this verification belongs to another agent's call")
     roles, at = frozenset(read_json(roles)), read_time(at)

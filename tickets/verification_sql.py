@@ -34,11 +34,11 @@ _ORG_FACTS = (
 # it, so filings never deadlock with it); on SQLite the write transaction (BEGIN IMMEDIATE)
 # already holds the lock.
 _LOCK = {"sqlite": rawsql.Sql(_ORG_FACTS), "postgresql": rawsql.Sql(_ORG_FACTS + " FOR NO KEY UPDATE OF o")}
-_LAST_UNLOCK = rawsql.Sql(
-    "SELECT at FROM verification_unlock WHERE organization_id = :org ORDER BY at DESC LIMIT 1"
-)
-_FAILURES = rawsql.Sql(
-    "SELECT at FROM verification_attempt WHERE organization_id = :org AND passed = :failed AND at > :since"
+# V-5's history in one round trip (issue 14): the failed attempts since a moment (flag 0), and
+# one row (flag 1) with the last unlock's time, NULL if none.
+_HISTORY = rawsql.Sql(
+    "SELECT at, 0 FROM verification_attempt WHERE organization_id = :org AND passed = :failed AND at > :since "
+    "UNION ALL SELECT max(at), 1 FROM verification_unlock WHERE organization_id = :org"
 )
 _PEOPLE = rawsql.Sql(
     "SELECT id, user_id, phone_e164, first_name, last_name, is_primary_contact, roles, "
@@ -52,8 +52,8 @@ _INSERT_ATTEMPT = rawsql.Sql(
 _CLAIM_CALL = rawsql.Sql('UPDATE "call" SET organization_id = :org WHERE id = :call AND organization_id IS NULL')
 
 
-def dialect(session: Session) -> str:
-    return session.connection().dialect.name
+def dialect(session: Session | rawsql.Raw) -> str:
+    return rawsql.Raw(session).dialect
 
 
 def region_of(session: Session, organization_id: int) -> tuple[str, bool] | None:
@@ -70,10 +70,11 @@ def lock_organization(session: Session, organization_id: int) -> tuple | None:
 def lockout_history(session: Session, organization_id: int, since: datetime) -> tuple[list[datetime], datetime | None]:
     """(the failed attempts after `since`, the last unlock) of an organization (V-5)."""
     name = dialect(session)
-    unlocked = rawsql.first(session, _LAST_UNLOCK, {"org": organization_id})
-    failures = rawsql.rows(session, _FAILURES, {"org": organization_id, "failed": False,
-                                                "since": rawsql.bind_time(since, name)})
-    return [rawsql.read_time(at) for (at,) in failures], rawsql.read_time(unlocked[0]) if unlocked else None
+    found = rawsql.rows(session, _HISTORY, {"org": organization_id, "failed": False,
+                                            "since": rawsql.bind_time(since, name)})
+    failures = [rawsql.read_time(at) for at, unlock in found if not unlock]
+    unlocked = next((rawsql.read_time(at) for at, unlock in found if unlock), None)
+    return failures, unlocked
 
 
 def keys_on_file(session: Session, org: tuple) -> OrganizationKeys:

@@ -97,10 +97,9 @@ class RawFiler:
         self.clock = clock
         self.t = template  # values of a real filing: consequences, checklist, rules, event details
         replay, _ = sql.REPLAY.bind({"keys": ["k"]})
-        active, _ = sql.ACTIVE_TICKETS.bind({"subs": [0]})
         # The store's own statements, as sqlite3 takes them (`:name` parameters).
-        self.replay, self.active = replay.text, active.text
-        self.verified, self.sub, self.person = sql.VERIFIED_CALL.text, sql.SUBSCRIPTION_BY_REF.text, sql.PERSON_FACTS.text
+        self.replay = replay.text
+        self.verified, self.sub = sql.VERIFIED_CALLER.text, sql.SUBSCRIPTION_WITH_TICKETS.text
         self.insert = sql.INSERT_TICKET.text
 
     def file(self, *, key: str, verification_id: int, sub_ref: str, agent_id: int, agent_name: str) -> int:
@@ -110,9 +109,7 @@ class RawFiler:
         try:
             conn.execute(self.replay, {"keys_0": key}).fetchall()
             attempt = conn.execute(self.verified, {"id": verification_id}).fetchone()
-            sub = conn.execute(self.sub, {"ref": sub_ref}).fetchone()
-            conn.execute(self.person, {"id": attempt[6]}).fetchone()
-            conn.execute(self.active, {"subs_0": sub[0]}).fetchall()
+            sub = conn.execute(self.sub, {"ref": sub_ref}).fetchall()[0]
             now = self.clock.now()
             at = _sqlite_dt(now)
             ((ticket_id,),) = conn.execute(self.insert, {

@@ -81,6 +81,11 @@ class WorkerReport:
     latency: dict[str, list[float]] = field(default_factory=lambda: {op: [] for op in OPS})
     api_cpu_in_window: float = 0.0  # CPU seconds inside the tickets API calls that ended in the window
     writes_in_window: int = 0  # audited write transactions that ended inside the window
+    # Audited writes due inside the window: scheduled (a call's arrival, or the step before's end
+    # plus the think time) there, whenever they ran. Calls that arrived in the warm-up bring
+    # writes into the window and calls that arrive late in it take theirs past its end, so a
+    # centre that keeps up does as many writes in the window as fall due there, however short.
+    writes_due_in_window: int = 0
     agent_wait: list[float] = field(default_factory=list)  # arrival -> an agent free (measured calls)
     loop_lag: list[float] = field(default_factory=list)  # scheduled -> the loop got to it: the generator
     pool_wait: list[float] = field(default_factory=list)  # the loop -> a thread ran it
@@ -130,6 +135,8 @@ class _Worker:
     async def op(self, name: str, scheduled: float, measured: bool, fn, *args, **kwargs):
         """Run one API call at its scheduled time; returns (when it ended, its result)."""
         due = max(scheduled, time.time())  # a step already late (waiting for an agent) is not the loop's lag
+        if name in WRITES and self.window[0] <= scheduled < self.window[1]:
+            self.report.writes_due_in_window += 1
         await _until(scheduled)
         woke = time.time()
 

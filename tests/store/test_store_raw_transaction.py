@@ -119,3 +119,46 @@ def _sqlite_begins_immediate(store):
     statements = [s for s in seen if not s.startswith("PRAGMA")]
     assert statements[0] == "BEGIN IMMEDIATE" and statements[-1] == "COMMIT", statements
 
+
+
+def test_a_statement_sent_with_the_commit_is_committed_in_the_commits_round_trip(store, monkeypatch):
+    """Issue 14: on PostgreSQL the audit append of a raw transaction goes with the COMMIT, so the
+    chain's head is never locked across a round trip; its errors still roll everything back."""
+    from tickets.audit import append_event, verify_chain
+
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def work(raw):
+        _add(raw, "ada")
+        # Values the binding must quote: a percent sign, quotes, a semicolon, a backslash.
+        append_event(raw, at=at, actor="system", action="agent.created", subject="agent:1", returning=False,
+                     details={"note": "100% O'Brien; COMMIT; \\ \"x\""})
+
+    sent: list[str] = []
+    if store.engine.dialect.name == "postgresql":
+        import psycopg
+
+        original = psycopg.Cursor.execute
+        monkeypatch.setattr(psycopg.Cursor, "execute",
+                            lambda self, query, *a, **k: (sent.append(str(query)), original(self, query, *a, **k))[1])
+    store.raw_transaction(work)
+    monkeypatch.undo()
+    assert _names(store) == ["ada"]
+    with store.read() as session:
+        assert verify_chain(session).ok and verify_chain(session).events_checked == 1
+        (details,) = rawsql.first(session, rawsql.Sql("SELECT details FROM audit_event WHERE seq = 1"))
+    assert rawsql.read_json(details) == {"note": "100% O'Brien; COMMIT; \\ \"x\""}
+    if store.engine.dialect.name == "postgresql":
+        assert sent[-1].rstrip().endswith("; COMMIT") and "INSERT INTO audit_event" in sent[-1]
+
+    def failing(raw):  # "ada" again, sent with the COMMIT: the unique name refuses it
+        _add(raw, "bob")
+        params = {"name": "ada", "at": rawsql.bind_time(at, raw.dialect)}
+        if not raw.at_commit(_AGENT, params):
+            raw.execute(_AGENT, params)
+
+    with pytest.raises(IntegrityError):
+        store.raw_transaction(failing)
+    assert _names(store) == ["ada"]  # bob rolled back with it
+    store.raw_transaction(lambda raw: _add(raw, "grace"))  # the pooled connection still works
+    assert _names(store) == ["ada", "grace"]

@@ -1,0 +1,152 @@
+"""CPU of one load-model call, client and server, measured sequentially (issue 14).
+
+The same API as load_model.py (start_call -> verify_caller -> account_view -> file_ticket ->
+list_tickets on every other call -> end_call) on one thread over a fresh PostgreSQL copy of the
+load test's template: the client's CPU by time.process_time, the server's by /proc of the
+backends serving that database, and the statements the driver sent (a wrapper on psycopg's
+cursor). Robust to a busy machine: CPU, not wall time (medians of --batches batches, min, max).
+
+    python tests/bench/call_cpu.py [--calls 300] [--pg-url URL] [--profile out.prof]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from generate import claim_for  # noqa: E402
+from load_db import Databases, agent_ids, make_document, work_items  # noqa: E402
+from load_model import WallClock  # noqa: E402
+from load_probe import proc_cpu  # noqa: E402
+
+WRITES_PER_CALL = 4
+
+
+def _backends(admin_url: str, database: str) -> list[int]:
+    from sqlalchemy import text
+
+    from tickets.store import make_engine
+
+    engine = make_engine(admin_url)
+    try:
+        with engine.connect() as connection:
+            return [r[0] for r in connection.execute(
+                text("SELECT pid FROM pg_stat_activity WHERE datname = :d"), {"d": database})]
+    finally:
+        engine.dispose()
+
+
+def run(url: str, admin_url: str, database: str, document, calls: int, batches: int, profile: str | None):
+    """(client, server) CPU ms a write and driver statements a call, one figure a batch."""
+    from tickets.account import account_view
+    from tickets.agents import get_agent
+    from tickets.enums import TicketKind
+    from tickets.filing import FilingRequest, file_ticket
+    from tickets.queries import list_tickets
+    from tickets.store import Store, make_engine
+    from tickets.verification import end_call, start_call, verify_caller
+
+    ids = agent_ids(url, 16)
+    work = work_items(url, document)
+    store = Store(make_engine(url, pool_size=2), WallClock(time.time()))
+    agents = [get_agent(store, i) for i in ids]
+    rng = random.Random(5)
+    statements = [0]
+    import psycopg
+
+    original = psycopg.Cursor.execute
+
+    def counting(self, *args, **kwargs):
+        statements[0] += 1
+        return original(self, *args, **kwargs)
+
+    psycopg.Cursor.execute = counting
+    n = 0
+
+    def one_call():
+        nonlocal n
+        org_id, sub_ref, org = work[n]
+        agent = agents[n % len(agents)]
+        n += 1
+        call_id = start_call(store, agent)
+        verified = verify_caller(store, agent=agent, organization_id=org_id, claim=claim_for(org), call_id=call_id)
+        assert verified.passed
+        view = account_view(store, agent=agent, verification_id=verified.verification_id)
+        decision = next(d for d in view.subscription(sub_ref).decisions if d.kind is TicketKind.CANCEL_EARLY)
+        request = FilingRequest(kind=TicketKind.CANCEL_EARLY, subscription_ref=sub_ref, idempotency_key=f"cpu-{n}",
+                                confirmed=frozenset(item.key for item in decision.checklist))
+        file_ticket(store, agent=agent, verification_id=verified.verification_id, request=request)
+        if rng.random() < 0.5:
+            list_tickets(store, filed_by_id=agent.id)
+        end_call(store, agent, call_id, "Filed as asked.")
+
+    for _ in range(10):  # warm: the pool's connections, the caches
+        one_call()
+    pids = _backends(admin_url, database)
+    client, server, trips = [], [], []
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile(time.process_time)
+    for _ in range(batches):
+        s0 = sum(proc_cpu(p) for p in pids)
+        c0, st0 = time.process_time(), statements[0]
+        if profiler:
+            profiler.enable()
+        for _ in range(calls):
+            one_call()
+        if profiler:
+            profiler.disable()
+        c1, st1 = time.process_time(), statements[0]
+        pids = sorted(set(pids) | set(_backends(admin_url, database)))
+        s1 = sum(proc_cpu(p) for p in pids)
+        client.append((c1 - c0) / calls / WRITES_PER_CALL * 1000)
+        server.append((s1 - s0) / calls / WRITES_PER_CALL * 1000)
+        trips.append((st1 - st0) / calls)
+    psycopg.Cursor.execute = original
+    store.dispose()
+    if profiler:
+        profiler.dump_stats(profile)
+    return client, server, trips
+
+
+def _fmt(values):
+    return f"{statistics.median(values):.2f} (min {min(values):.2f}, max {max(values):.2f})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=100, help="calls a batch")
+    parser.add_argument("--batches", type=int, default=5)
+    parser.add_argument("--pg-url", default=os.environ.get("DESKAPP_BENCH_PG_URL",
+                                                           "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--profile", help="write a cProfile of the measured calls here")
+    args = parser.parse_args()
+    document = make_document(max(20, args.calls * (args.batches + 1) // 8 + 20))
+    pg = Databases.postgresql(args.pg_url)
+    try:
+        pg.build_template(document, 16)
+        name, url = pg.fresh()
+        try:
+            client, server, trips = run(url, args.pg_url, name, document, args.calls, args.batches, args.profile)
+        finally:
+            pg.drop(name)
+    finally:
+        pg.close()
+    print(f"load average {os.getloadavg()[0]:.2f}")
+    print(f"client CPU ms a write: {_fmt(client)}")
+    print(f"server CPU ms a write: {_fmt(server)}")
+    print(f"total  CPU ms a write: {_fmt([a + b for a, b in zip(client, server, strict=True)])}")
+    print(f"driver statements a call (psycopg cursor executes; BEGIN/COMMIT not counted): {_fmt(trips)}")
+
+
+if __name__ == "__main__":
+    main()
