@@ -19,9 +19,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from sqlalchemy import select
 from sqlmodel import col
 
 import tickets.export as export
@@ -36,9 +38,11 @@ from tickets.export import (
     Format,
     _base_query,
     csv_row,
+    neutralise_cell,
     start_after,
 )
-from tickets.models import Ticket
+from tickets.masking import mask_email, mask_name, mask_phone
+from tickets.models import Person, Ticket
 from tickets.store import Store
 
 # GLOB classes (SQLite matches them by character): what may need E-2 (a quote or a trigger
@@ -74,19 +78,21 @@ def _email(v: str) -> str:
 def _name_absent(name: str, text: str) -> str:
     """scrub_text masks the caller's name (2 characters or more once stripped) where its
     casefold is in the text's; the text here is ASCII (see _free_text_ok). A printable ASCII
-    name (starting with a letter or digit, see _OK): LIKE ignores ASCII case (`%` or `_` in a
-    name can only match more, and Python decides). Any other name is not in ASCII text if it
-    holds a character that is no space and folds outside ASCII."""
-    return (f"CASE WHEN {name} NOT GLOB '*[^ -~]*' THEN (rtrim({name}) NOT GLOB '??*' OR {text} NOT LIKE '%' || "
-            f"rtrim({name}) || '%') ELSE {name} GLOB '*[^{_ASCII}{CASEFOLD_TO_ASCII}{UNICODE_SPACES}]*' END")
+    name not starting with a space (so that only its end is stripped): LIKE ignores ASCII case
+    (`%` or `_` in a name can only match more, and Python decides). Any other name is not in
+    ASCII text if it holds a character that is no space and folds outside ASCII. Otherwise
+    (and for a NULL name) the answer is NULL: Python decides."""
+    return (f"CASE WHEN {name} NOT GLOB '*[^ -~]*' THEN {name} NOT GLOB ' *' AND (rtrim({name}) NOT GLOB '??*' OR "
+            f"{text} NOT LIKE '%' || rtrim({name}) || '%') "
+            f"ELSE {name} GLOB '*[^{_ASCII}{CASEFOLD_TO_ASCII}{UNICODE_SPACES}]*' END")
 
 
 def _free_text_ok(text: str) -> str:
     """The stored masked text, all ASCII (length in characters = length in bytes), without the
     caller's names."""
-    stored = f"{text}_scrubbed"
-    return (f"({text}_raw IS NULL OR {text}_raw = '' OR (length({stored}) = length(CAST({stored} AS BLOB)) AND "
-            f"(person IS NULL OR ({_name_absent('first_name', stored)} AND {_name_absent('last_name', stored)}))))")
+    stored = f"t.{text}_scrubbed"
+    return (f"(t.{text} IS NULL OR t.{text} = '' OR (length({stored}) = length(CAST({stored} AS BLOB)) AND "
+            f"(p.id IS NULL OR ({_name_absent('p.first_name', stored)} AND {_name_absent('p.last_name', stored)}))))")
 
 
 def _array_ok(name: str) -> str:
@@ -113,26 +119,19 @@ def _free_text(text: str) -> str:
     return f"CASE WHEN t.{text} IS NULL OR t.{text} = '' THEN t.{text} ELSE t.{text}_scrubbed END"
 
 
-# One batch: each value computed once into a small table (MATERIALIZED: a line uses most of
-# them more than once), raw where the checks need it, masked and formatted where lines do.
-_BATCH = f"""WITH b AS MATERIALIZED (SELECT
- t.id AS id, printf('TK-%06d', t.id) AS ticket_ref, t.kind AS kind, t.status AS status,
- {_iso("t.created_at")} AS created_at, {_iso("t.updated_at")} AS updated_at,
- o.ref AS organization_ref, o.name AS organization_name, s.ref AS subscription_ref, s.product AS product,
- rr.ref AS resource_ref, filer.name AS filed_by, decider.name AS decided_by,
- {_iso("t.decided_at", nullable=True)} AS decided_at,
- t.requested_date AS requested_date, t.effective_date AS effective_date,
- t.data_deletion_date AS data_deletion_date, t.reversal_deadline AS reversal_deadline,
- CASE WHEN t.needs_review THEN 'true' ELSE 'false' END AS needs_review,
- CASE WHEN t.needs_callback THEN 'true' ELSE 'false' END AS needs_callback,
- {_iso("t.callback_at", nullable=True)} AS callback_at,
- {_array("t.rules")} AS rules, {_array_csv("t.rules")} AS rules_csv,
- {_array("t.checklist")} AS checklist, {_array_csv("t.checklist")} AS checklist_csv,
- p.id AS person, p.first_name AS first_name, p.last_name AS last_name, p.user_id AS user_id,
- p.phone_e164 AS phone, json_extract(t.fields, '$."it_contact"') AS it_contact_raw,
- t.reason AS reason_raw, t.reason_scrubbed AS reason_scrubbed, {_free_text("reason")} AS reason,
- t.decision_reason AS decision_reason_raw, t.decision_reason_scrubbed AS decision_reason_scrubbed,
- {_free_text("decision_reason")} AS decision_reason{{extra}}
+# One batch, one row a ticket: `head`, the line's fields up to `callback_at` made by SQLite
+# (CSV: raw cells separated by SEP, checked and joined in Python; JSON Lines: final), `tail` its
+# last field (`reason`), and the raw values of the fields between them, which repeat from row to
+# row and are made once each by the Python code itself (rules, checklist, the caller, it_contact:
+# _Fragments). `head` is NULL where the free text cannot be taken from the stored masked value
+# (the caller's name may be in it): such rows are written by the Python code whole.
+SEP = "\x1f"
+_HEAD_FIELDS = FIELDS[:FIELDS.index("callback_at") + 1]
+_MEMO_FIELDS = ("rules", "checklist", "caller_name", "caller_user_id", "caller_phone", "it_contact")
+assert FIELDS == (*_HEAD_FIELDS, *_MEMO_FIELDS, "reason")
+
+_BATCH = """SELECT t.id, CASE WHEN {ok} THEN {head} END, {tail}, p.id, json_extract(t.fields, '$."it_contact"'),
+ t.rules, t.checklist
 FROM ticket AS t
  JOIN organization AS o ON o.id = t.organization_id
  JOIN subscription AS s ON s.id = t.subscription_id
@@ -141,100 +140,74 @@ FROM ticket AS t
  LEFT OUTER JOIN renewal_resource AS rr ON rr.id = t.resource_id
  LEFT OUTER JOIN verification_attempt AS va ON va.id = t.verification_id
  LEFT OUTER JOIN person AS p ON p.id = va.person_id
-WHERE t.id > :last_id{{where}}
-ORDER BY t.id LIMIT :limit)
-SELECT id, CASE WHEN {{ok}} THEN {{line}} END FROM b ORDER BY id"""
+WHERE t.id > :last_id{where}
+ORDER BY t.id LIMIT :limit"""
 
-# Rows the SQL writes exactly as the Python code would; the others go to Python.
-_OK = " AND ".join((
-    "(person IS NULL OR (first_name GLOB '[A-Za-z0-9]*' AND last_name GLOB '[A-Za-z0-9]*' AND "
-    f"{_email_ok('user_id')} AND phone GLOB '+[0-9][0-9][0-9][0-9][0-9][0-9][0-9]*' AND phone NOT GLOB '+*[^0-9]*'))",
-    f"(it_contact_raw IS NULL OR {_email_ok('it_contact_raw')})",
-    _free_text_ok("reason"),
-    _free_text_ok("decision_reason"),
-    _array_ok("rules"),
-    _array_ok("checklist"),
-))
+_OK = f"{_free_text_ok('reason')} AND {_free_text_ok('decision_reason')}"
 
-# Values made here (masked), over the batch's columns; the other fields are its columns.
-_MADE: dict[str, str] = {
-    "schema_version": f"'{SCHEMA_VERSION}'",
-    "caller_name": "CASE WHEN person IS NOT NULL THEN upper(substr(first_name, 1, 1)) || '. ' || "
-                   "upper(substr(last_name, 1, 1)) || '.' END",
-    "caller_user_id": _email("user_id"),
-    "caller_phone": "'***' || substr(phone, -4)",
-    "it_contact": _email("it_contact_raw"),
-    "rules": "rules_csv",
-    "checklist": "checklist_csv",
+# The head's values: (printf conversion, arguments) for CSV, and for JSON Lines where it differs.
+_ISO_FORM = ("%.10sT%.8sZ", "{v}, substr({v}, 12)")
+_HEAD: dict[str, tuple[str, str]] = {
+    "schema_version": (SCHEMA_VERSION, ""),
+    "ticket_ref": ("TK-%06d", "t.id"),
+    "kind": ("%s", "t.kind"), "status": ("%s", "t.status"),
+    "created_at": (_ISO_FORM[0], _ISO_FORM[1].format(v="t.created_at")),
+    "updated_at": (_ISO_FORM[0], _ISO_FORM[1].format(v="t.updated_at")),
+    "organization_ref": ("%s", "o.ref"), "organization_name": ("%s", "o.name"),
+    "subscription_ref": ("%s", "s.ref"), "product": ("%s", "s.product"), "resource_ref": ("%s", "rr.ref"),
+    "filed_by": ("%s", "filer.name"), "decided_by": ("%s", "decider.name"),
+    "decided_at": ("%s", _iso("t.decided_at", nullable=True)),
+    "decision_reason": ("%s", _free_text("decision_reason")),
+    "requested_date": ("%s", "t.requested_date"), "effective_date": ("%s", "t.effective_date"),
+    "data_deletion_date": ("%s", "t.data_deletion_date"), "reversal_deadline": ("%s", "t.reversal_deadline"),
+    "needs_review": ("%s", "CASE WHEN t.needs_review THEN 'true' ELSE 'false' END"),
+    "needs_callback": ("%s", "CASE WHEN t.needs_callback THEN 'true' ELSE 'false' END"),
+    "callback_at": ("%s", _iso("t.callback_at", nullable=True)),
 }
-# Values of a fixed shape, never a trigger, comma, quote or line end (the e-mails: see _OK).
-_FIXED = ("schema_version", "ticket_ref", "created_at", "updated_at", "decided_at", "needs_review",
-          "needs_callback", "callback_at", "caller_name", "caller_user_id", "caller_phone", "it_contact")
-_VARIABLE = tuple(name for name in FIELDS if name not in _FIXED)
+assert tuple(_HEAD) == _HEAD_FIELDS
+# Quoted as they are in JSON (a fixed shape: no quote, backslash or control character).
+_JSON_PLAIN = ("ticket_ref", "created_at", "updated_at")
+_JSON_BARE = ("needs_review", "needs_callback")  # true / false
 
 
-# The variable values as the batch computes them (so that `joined` and `firsts` can be made
-# there, once per row, not once per use).
-_RAW = {
-    "kind": "t.kind", "status": "t.status", "organization_ref": "o.ref", "organization_name": "o.name",
-    "subscription_ref": "s.ref", "product": "s.product", "resource_ref": "rr.ref", "filed_by": "filer.name",
-    "decided_by": "decider.name", "decision_reason": _free_text("decision_reason"),
-    "requested_date": "t.requested_date", "effective_date": "t.effective_date",
-    "data_deletion_date": "t.data_deletion_date", "reversal_deadline": "t.reversal_deadline",
-    "rules": _array_csv("t.rules"), "checklist": _array_csv("t.checklist"), "reason": _free_text("reason"),
-}
-assert set(_RAW) == set(_VARIABLE)
-_CSV_EXTRA = (
-    ",\n printf('" + "%s" * len(_VARIABLE) + "', " + ", ".join(_RAW[n] for n in _VARIABLE) + ") AS joined"
-    ",\n printf('" + "%!.1s" * len(_VARIABLE) + "', " + ", ".join(_RAW[n] for n in _VARIABLE) + ") AS firsts"
-)
+def _csv_head() -> str:
+    """The head's cells as the record holds them (neither neutralised nor quoted), each followed
+    by SEP."""
+    form = "".join(conv + SEP for conv, _ in _HEAD.values())
+    args = ", ".join(a for _, a in _HEAD.values() if a)
+    return f"printf('{form}', {args})"
 
 
-def _neutral_only(v: str) -> str:
-    return f"CASE WHEN {v} GLOB '{_MAY_NEUTRALISE}*' THEN {_cell(v)} ELSE {v} END"
-
-
-def _csv_line() -> str:
-    """One printf (`||` would copy the line so far at every step; printf writes NULL as '').
-    Most rows need no E-2 and no quoting (nothing in `joined`, the variable values, needs
-    quotes; no value starts with a trigger: `firsts`); some need E-2 only; the rest get the
-    exact expression for every variable value."""
-    made = [_MADE.get(name, name) for name in FIELDS]
-    form = "'" + ",".join(["%s"] * len(FIELDS)) + "' || char(13, 10)"
-
-    def line(cell) -> str:
-        return f"printf({form}, {', '.join(v if n in _FIXED else cell(v) for n, v in zip(FIELDS, made))})"
-
-    quotes = " OR ".join(f"instr(joined, {c}) > 0" for c in ("','", "'\"'", "char(10)", "char(13)"))
-    return (f"CASE WHEN {quotes} THEN {line(_cell)} WHEN firsts GLOB '*{_MAY_NEUTRALISE}*' "
-            f"THEN {line(_neutral_only)} ELSE {line(lambda v: v)} END")
-
-
-def _jsonl_line() -> str:
-    """One printf; json_quote escapes as json.dumps(ensure_ascii=False) does and writes NULL as
-    null; the arrays (checked) and booleans go in as they are."""
-    keys, values = [], []
-    for name in FIELDS:
-        value = _MADE.get(name, name)
-        if name in ("rules", "checklist", "needs_review", "needs_callback"):
+def _jsonl_head() -> str:
+    """`{"schema_version":"1",...,"callback_at":...` (json_quote escapes as
+    json.dumps(ensure_ascii=False) does and writes NULL as null)."""
+    keys, args = [], []
+    for name, (conv, arg) in _HEAD.items():
+        if name == "schema_version":
+            keys.append(f'"{name}":"{conv}"')
+        elif name in _JSON_PLAIN:
+            keys.append(f'"{name}":"{conv}"')
+            args.append(arg)
+        elif name in _JSON_BARE:
             keys.append(f'"{name}":%s')
-            values.append(name)
-        elif name in ("ticket_ref", "created_at", "updated_at"):
-            keys.append(f'"{name}":"%s"')
-            values.append(value)
+            args.append(arg)
         else:
             keys.append(f'"{name}":%s')
-            values.append(f"json_quote({value})")
-    return "printf('{" + ",".join(keys) + "}' || char(10), " + ", ".join(values) + ")"
+            args.append(f"json_quote({arg})")
+    return "printf('{" + ",".join(keys) + "', " + ", ".join(args) + ")"
 
 
-_LINES = {"csv": _csv_line(), "jsonl": _jsonl_line()}
+_PARTS = {
+    "csv": (_csv_head(), _free_text("reason")),
+    "jsonl": (_jsonl_head(), f"""',"reason":' || json_quote({_free_text("reason")}) || '}}' || char(10)"""),
+}
 
 
 def batch_sql(fmt: str, filt: ExportFilter) -> tuple[str, dict[str, object]]:
     """The statement for one batch (`:last_id`, `:limit` to be bound) and the filter's values.
 
-    Each row is `(ticket id, line)`; the line is NULL where the Python code has to write it."""
+    Each row is `(ticket id, head, tail, person id, it_contact, rules, checklist)`; the head is
+    NULL where the Python code has to write the whole line."""
     where, params = [], {}
     if filt.since is not None:
         where.append("t.created_at >= :since")
@@ -247,13 +220,87 @@ def batch_sql(fmt: str, filt: ExportFilter) -> tuple[str, dict[str, object]]:
             names = [f"{column}_{n}" for n in range(len(values))]
             where.append(f"t.{column} IN ({', '.join(':' + n for n in names)})")
             params.update(zip(names, (v.value for v in values), strict=True))
-    sql = _BATCH.format(where="".join(" AND " + w for w in where), ok=_OK, line=_LINES[fmt],
-                        extra=_CSV_EXTRA if fmt == "csv" else "")
+    head, tail = _PARTS[fmt]
+    sql = _BATCH.format(where="".join(" AND " + w for w in where), ok=_OK, head=head, tail=tail)
     return sql, params
 
 
 def _stored_time(moment) -> str:
     return rawsql.bind_time(moment, "sqlite")
+
+
+# CSV: a head needs more than joining its cells with commas where a cell holds a quote, a comma
+# or a line end (RFC 4180 quoting) or may start a formula (E-2: a trigger or a quote first).
+_CSV_SPECIAL = re.compile('[",\r\n]|' + SEP + "['" + re.escape("".join(sorted(TRIGGERS))) + "]")
+_CSV_HEAD_SEPS = len(_HEAD_FIELDS)
+_MAY_START_FORMULA = frozenset(TRIGGERS | {"'"})
+
+
+def csv_cell(value: str | None) -> str:
+    """One text cell as `csv_row` and csv.writer (QUOTE_MINIMAL, `\r\n`) write it."""
+    if not value:
+        return ""
+    if value[0] in _MAY_START_FORMULA:
+        value = neutralise_cell(value)
+    if '"' in value or "," in value or "\r" in value or "\n" in value:
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def csv_head(head: str) -> str | None:
+    """The head's cells (each followed by SEP) as CSV (each followed by a comma); None if a
+    value holds SEP itself."""
+    if head.count(SEP) != _CSV_HEAD_SEPS:
+        return None
+    if _CSV_SPECIAL.search(head) is None:
+        return head.replace(SEP, ",")
+    return ",".join(map(csv_cell, head.split(SEP)))
+
+
+class _Fragments:
+    """The fields between head and tail, made by the Python code (masking, JSON decoding) once
+    for each distinct value in an export: a ticket's rules and checklist repeat, and so do
+    callers (by person id, read once) and IT contacts. Each fragment ends with the separator
+    the next field needs."""
+
+    def __init__(self, fmt: Format) -> None:
+        self.csv = fmt == "csv"
+        self.encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+        self.arrays: dict[tuple[str, str], str] = {}
+        self.people: dict[int | None, str] = {None: self._caller(None, None, None, None)}
+        self.contacts: dict[Any, str] = {}
+
+    def _value(self, name: str, value: Any) -> str:
+        if self.csv:
+            return ("" if value is None else csv_cell(" ".join(value) if isinstance(value, list) else value)) + ","
+        return f',"{name}":' + self.encode(value)
+
+    def array(self, name: str, stored: str) -> str:
+        made = self.arrays.get((name, stored))
+        if made is None:
+            # As the JSON column type and _record read it.
+            made = self.arrays[name, stored] = self._value(name, [str(v) for v in json.loads(stored) or ()])
+        return made
+
+    def _caller(self, first_name, last_name, user_id, phone) -> str:
+        name = mask_name(first_name, last_name) if first_name or last_name else None
+        return (self._value("caller_name", name) + self._value("caller_user_id", mask_email(user_id))
+                + self._value("caller_phone", mask_phone(phone)))
+
+    def read_people(self, session, ids: set[int]) -> None:
+        ids = ids.difference(self.people)
+        if ids:
+            rows = session.execute(select(Person.id, Person.first_name, Person.last_name, Person.user_id,
+                                          Person.phone_e164).where(col(Person.id).in_(ids)))
+            for person_id, *values in rows:
+                self.people[person_id] = self._caller(*values)
+
+    def contact(self, stored: Any) -> str:
+        made = self.contacts.get(stored)
+        if made is None:
+            value = stored if stored is None or isinstance(stored, str) else str(stored)
+            made = self.contacts[stored] = self._value("it_contact", mask_email(value))
+        return made
 
 
 def write_lines(
@@ -274,22 +321,37 @@ def write_lines(
     text, params = batch_sql(fmt, filt)
     sql = rawsql.Sql(text)
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    if fmt == "csv":
+    parts = _Fragments(fmt)
+    is_csv = fmt == "csv"
+    if is_csv:
         csv.writer(out, lineterminator="\r\n").writerow(FIELDS)
     last_id = start_after(store, filt)
     written = 0
     while last_id is not None:
         with store.read() as session:
             rows = rawsql.rows(session, sql, {**params, "last_id": last_id, "limit": batch_size})
-            missing = [ticket_id for ticket_id, line in rows if line is None]
+            parts.read_people(session, {row[3] for row in rows if row[3] is not None})
+            lines: list[str | None] = []
+            missing = []
+            people, contact, array = parts.people, parts.contact, parts.array
+            for ticket_id, head, tail, person_id, it_contact, rules, checklist in rows:
+                if head is not None and is_csv:
+                    head = csv_head(head)
+                    tail = csv_cell(tail) + "\r\n"
+                if head is None:
+                    missing.append(ticket_id)
+                    lines.append(None)
+                    continue
+                lines.append(head + array("rules", rules) + array("checklist", checklist) + people[person_id]
+                             + contact(it_contact) + tail)
             if missing:  # rows the SQL does not write exactly: the Python code writes them
                 query = _base_query(filt).where(col(Ticket.id).in_(missing))
                 raw = {row[0]: tuple(row) for row in session.connection().execute(query)}
         write = out.write
-        for ticket_id, line in rows:
+        for (ticket_id, *_), line in zip(rows, lines):
             if line is None:
                 record = export._record(raw[ticket_id], True)
-                line = _csv_line_of(record) if fmt == "csv" else encode(record) + "\n"
+                line = _csv_line_of(record) if is_csv else encode(record) + "\n"
             write(line)
             tally[0] += 1
         if progress is not None:
