@@ -131,7 +131,7 @@ _MEMO_FIELDS = ("rules", "checklist", "caller_name", "caller_user_id", "caller_p
 assert FIELDS == (*_HEAD_FIELDS, *_MEMO_FIELDS, "reason")
 
 _BATCH = """SELECT t.id, CASE WHEN {ok} THEN {head} END, {tail}, p.id, json_extract(t.fields, '$."it_contact"'),
- t.rules, t.checklist
+ t.rules, t.checklist, {decision}
 FROM ticket AS t
  JOIN organization AS o ON o.id = t.organization_id
  JOIN subscription AS s ON s.id = t.subscription_id
@@ -143,7 +143,9 @@ FROM ticket AS t
 WHERE t.id > :last_id{where}
 ORDER BY t.id LIMIT :limit"""
 
-_OK = f"{_free_text_ok('reason')} AND {_free_text_ok('decision_reason')}"
+# The stored masked text is missing (stale: the text changed since) where it is NULL and the text is not.
+_OK = " AND ".join(f"(t.{text} IS NULL OR t.{text} = '' OR t.{text}_scrubbed IS NOT NULL)"
+                   for text in ("reason", "decision_reason"))
 
 # The head's values: (printf conversion, arguments) for CSV, and for JSON Lines where it differs.
 _ISO_FORM = ("%.10sT%.8sZ", "{v}, substr({v}, 12)")
@@ -221,7 +223,8 @@ def batch_sql(fmt: str, filt: ExportFilter) -> tuple[str, dict[str, object]]:
             where.append(f"t.{column} IN ({', '.join(':' + n for n in names)})")
             params.update(zip(names, (v.value for v in values), strict=True))
     head, tail = _PARTS[fmt]
-    sql = _BATCH.format(where="".join(" AND " + w for w in where), ok=_OK, head=head, tail=tail)
+    sql = _BATCH.format(where="".join(" AND " + w for w in where), ok=_OK, head=head, tail=tail,
+                        decision=_free_text("decision_reason"))
     return sql, params
 
 
@@ -231,7 +234,7 @@ def _stored_time(moment) -> str:
 
 # CSV: a head needs more than joining its cells with commas where a cell holds a quote, a comma
 # or a line end (RFC 4180 quoting) or may start a formula (E-2: a trigger or a quote first).
-_CSV_SPECIAL = re.compile('[",\r\n]|' + SEP + "['" + re.escape("".join(sorted(TRIGGERS))) + "]")
+_CSV_SPECIAL_START = re.compile(SEP + "['" + re.escape("".join(sorted(TRIGGERS))) + "]")
 _CSV_HEAD_SEPS = len(_HEAD_FIELDS)
 _MAY_START_FORMULA = frozenset(TRIGGERS | {"'"})
 
@@ -247,14 +250,18 @@ def csv_cell(value: str | None) -> str:
     return value
 
 
-def csv_head(head: str) -> str | None:
-    """The head's cells (each followed by SEP) as CSV (each followed by a comma); None if a
-    value holds SEP itself."""
-    if head.count(SEP) != _CSV_HEAD_SEPS:
-        return None
-    if _CSV_SPECIAL.search(head) is None:
-        return head.replace(SEP, ",")
-    return ",".join(map(csv_cell, head.split(SEP)))
+class _Memo(dict):
+    """A dict that makes a missing value with `make(key)` once."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, key: Any) -> Any:
+        made = self[key] = self.make(key)
+        return made
 
 
 class _Fragments:
@@ -266,26 +273,30 @@ class _Fragments:
     def __init__(self, fmt: Format) -> None:
         self.csv = fmt == "csv"
         self.encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-        self.arrays: dict[tuple[str, str], str] = {}
-        self.people: dict[int | None, str] = {None: self._caller(None, None, None, None)}
-        self.contacts: dict[Any, str] = {}
+        # As the JSON column type and _record read them.
+        self.rules = _Memo(lambda stored: self._value("rules", [str(v) for v in json.loads(stored) or ()]))
+        self.checklist = _Memo(lambda stored: self._value("checklist", [str(v) for v in json.loads(stored) or ()]))
+        self.contacts = _Memo(lambda stored: self._value(
+            "it_contact", mask_email(stored if stored is None or isinstance(stored, str) else str(stored))))
+        self.people: dict[int | None, tuple[str, tuple[str, ...]]] = {None: self._caller(None, None, None, None)}
 
     def _value(self, name: str, value: Any) -> str:
         if self.csv:
             return ("" if value is None else csv_cell(" ".join(value) if isinstance(value, list) else value)) + ","
         return f',"{name}":' + self.encode(value)
 
-    def array(self, name: str, stored: str) -> str:
-        made = self.arrays.get((name, stored))
-        if made is None:
-            # As the JSON column type and _record read it.
-            made = self.arrays[name, stored] = self._value(name, [str(v) for v in json.loads(stored) or ()])
-        return made
-
-    def _caller(self, first_name, last_name, user_id, phone) -> str:
+    def _caller(self, first_name, last_name, user_id, phone) -> tuple[str, tuple[str, ...]]:
+        """The caller's three fields, and the names scrub_text would look for in free text
+        (stripped, 2 characters or more, casefolded)."""
         name = mask_name(first_name, last_name) if first_name or last_name else None
-        return (self._value("caller_name", name) + self._value("caller_user_id", mask_email(user_id))
-                + self._value("caller_phone", mask_phone(phone)))
+        fragment = (self._value("caller_name", name) + self._value("caller_user_id", mask_email(user_id))
+                    + self._value("caller_phone", mask_phone(phone)))
+        words = tuple(n.strip().casefold() for n in (first_name, last_name) if n and len(n.strip()) >= 2)
+        if not self.csv:
+            # JSON Lines looks in the quoted reason: a name with a character json_quote
+            # escapes might hide there; '' is in every text, so such a row goes to Python.
+            words = tuple("" if _JSON_ESCAPED.search(w) else w for w in words)
+        return fragment, words
 
     def read_people(self, session, ids: set[int]) -> None:
         ids = ids.difference(self.people)
@@ -295,12 +306,20 @@ class _Fragments:
             for person_id, *values in rows:
                 self.people[person_id] = self._caller(*values)
 
-    def contact(self, stored: Any) -> str:
-        made = self.contacts.get(stored)
-        if made is None:
-            value = stored if stored is None or isinstance(stored, str) else str(stored)
-            made = self.contacts[stored] = self._value("it_contact", mask_email(value))
-        return made
+
+_JSON_ESCAPED = re.compile('["\\\\\x00-\x1f]')
+
+
+def _names_in(words: tuple[str, ...], *texts: str | None) -> bool:
+    """scrub_text's test: is one of the caller's names (as `_caller` keeps them) in the text's
+    casefold? Then the stored masked text is not what the export writes: Python writes the row."""
+    for text in texts:
+        if text:
+            folded = text.casefold()
+            for word in words:
+                if word in folded:
+                    return True
+    return False
 
 
 def write_lines(
@@ -322,7 +341,10 @@ def write_lines(
     sql = rawsql.Sql(text)
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     parts = _Fragments(fmt)
+    people, contacts, rules_of, checklist_of = parts.people, parts.contacts, parts.rules, parts.checklist
     is_csv = fmt == "csv"
+    seps, special, sep = _CSV_HEAD_SEPS, _CSV_SPECIAL_START.search, SEP
+    may_start = _MAY_START_FORMULA
     if is_csv:
         csv.writer(out, lineterminator="\r\n").writerow(FIELDS)
     last_id = start_after(store, filt)
@@ -333,17 +355,28 @@ def write_lines(
             parts.read_people(session, {row[3] for row in rows if row[3] is not None})
             lines: list[str | None] = []
             missing = []
-            people, contact, array = parts.people, parts.contact, parts.array
-            for ticket_id, head, tail, person_id, it_contact, rules, checklist in rows:
-                if head is not None and is_csv:
-                    head = csv_head(head)
-                    tail = csv_cell(tail) + "\r\n"
+            for ticket_id, head, tail, person_id, it_contact, rules, checklist, decision in rows:
+                caller, words = people[person_id]
+                if head is None or (words and _names_in(words, tail, decision)):
+                    head = None
+                elif is_csv:
+                    if head.count(sep) != seps:
+                        head = None
+                    elif '"' in head or "," in head or "\r" in head or "\n" in head or special(head):
+                        head = ",".join(map(csv_cell, head.split(sep)))
+                    else:
+                        head = head.replace(sep, ",")
+                    if not tail:
+                        tail = "\r\n"
+                    elif tail[0] in may_start or '"' in tail or "," in tail or "\r" in tail or "\n" in tail:
+                        tail = csv_cell(tail) + "\r\n"
+                    else:
+                        tail += "\r\n"
                 if head is None:
                     missing.append(ticket_id)
                     lines.append(None)
-                    continue
-                lines.append(head + array("rules", rules) + array("checklist", checklist) + people[person_id]
-                             + contact(it_contact) + tail)
+                else:
+                    lines.append(head + rules_of[rules] + checklist_of[checklist] + caller + contacts[it_contact] + tail)
             if missing:  # rows the SQL does not write exactly: the Python code writes them
                 query = _base_query(filt).where(col(Ticket.id).in_(missing))
                 raw = {row[0]: tuple(row) for row in session.connection().execute(query)}
