@@ -167,8 +167,10 @@ _HEAD: dict[str, tuple[str, str]] = {
     "callback_at": ("%s", _iso("t.callback_at", nullable=True)),
 }
 assert tuple(_HEAD) == _HEAD_FIELDS
-# Quoted as they are in JSON (a fixed shape: no quote, backslash or control character).
-_JSON_PLAIN = ("ticket_ref", "created_at", "updated_at")
+# JSON Lines: each value between quotes as it is, NULL as null; Python checks that none needed
+# escaping (_json_head_plain). Values that are never NULL (NOT NULL columns, inner joins):
+_JSON_NOT_NULL = ("schema_version", "ticket_ref", "kind", "status", "created_at", "updated_at", "organization_ref",
+                  "organization_name", "subscription_ref", "product", "filed_by")
 _JSON_BARE = ("needs_review", "needs_callback")  # true / false
 
 
@@ -181,22 +183,33 @@ def _csv_head() -> str:
 
 
 def _jsonl_head() -> str:
-    """`{"schema_version":"1",...,"callback_at":...` (json_quote escapes as
-    json.dumps(ensure_ascii=False) does and writes NULL as null)."""
+    """`{"schema_version":"1",...,"callback_at":...` with each text value between quotes as it
+    is (no escaping: Python checks the head, see _json_head_plain) and NULL as null."""
     keys, args = [], []
     for name, (conv, arg) in _HEAD.items():
-        if name == "schema_version":
+        if name in _JSON_BARE:
+            keys.append(f'"{name}":{conv}')
+        elif name in _JSON_NOT_NULL:
             keys.append(f'"{name}":"{conv}"')
-        elif name in _JSON_PLAIN:
-            keys.append(f'"{name}":"{conv}"')
-            args.append(arg)
-        elif name in _JSON_BARE:
-            keys.append(f'"{name}":%s')
-            args.append(arg)
         else:
             keys.append(f'"{name}":%s')
-            args.append(f"json_quote({arg})")
+            arg = f"""coalesce('"' || {arg} || '"', 'null')"""
+        if arg:
+            args.append(arg)
     return "printf('{" + ",".join(keys) + "', " + ", ".join(args) + ")"
+
+
+# Each key's two quotes, and two for each value that is not NULL or a boolean.
+_JSON_HEAD_QUOTES = 2 * len(_HEAD) + 2 * (len(_HEAD) - len(_JSON_BARE))
+
+
+def json_head_plain(head: str) -> bool:
+    """The head as json.dumps(ensure_ascii=False) would write it: no value holds a quote, a
+    backslash or a control character (it needs no escape). A quote in a value adds to the
+    quotes; a NULL takes two away and adds a `null`, and so does `null` in a value; so the sum
+    is right only if neither happened. isprintable is stricter than needed (Python decides)."""
+    return (head.count('"') + 2 * head.count("null") == _JSON_HEAD_QUOTES and "\\" not in head
+            and head.isprintable())
 
 
 _PARTS = {
@@ -301,12 +314,13 @@ class _Fragments:
     def read_people(self, session, ids: set[int]) -> None:
         ids = ids.difference(self.people)
         if ids:
-            rows = session.execute(select(Person.id, Person.first_name, Person.last_name, Person.user_id,
-                                          Person.phone_e164).where(col(Person.id).in_(ids)))
+            rows = session.connection().exec_driver_sql(_PEOPLE, (json.dumps(sorted(ids)),))
             for person_id, *values in rows:
                 self.people[person_id] = self._caller(*values)
 
 
+_PEOPLE = ("SELECT id, first_name, last_name, user_id, phone_e164 FROM person "
+           "WHERE id IN (SELECT value FROM json_each(?))")
 _JSON_ESCAPED = re.compile('["\\\\\x00-\x1f]')
 
 
@@ -320,6 +334,48 @@ def _names_in(words: tuple[str, ...], *texts: str | None) -> bool:
                 if word in folded:
                     return True
     return False
+
+
+def _csv_lines(rows: list[tuple], parts: _Fragments) -> list[str | None]:
+    """Each row's CSV line, None where the Python code has to write the row."""
+    people, contacts, rules_of, checklist_of = parts.people, parts.contacts, parts.rules, parts.checklist
+    seps, special, sep, may_start = _CSV_HEAD_SEPS, _CSV_SPECIAL_START.search, SEP, _MAY_START_FORMULA
+    lines: list[str | None] = []
+    append = lines.append
+    for _ticket_id, head, tail, person_id, it_contact, rules, checklist, decision in rows:
+        caller, words = people[person_id]
+        if head is None or (words and _names_in(words, tail, decision)) or head.count(sep) != seps:
+            append(None)
+            continue
+        if '"' in head or "," in head or "\r" in head or "\n" in head or special(head):
+            head = ",".join(map(csv_cell, head.split(sep)))
+        else:
+            head = head.replace(sep, ",")
+        if not tail:
+            tail = "\r\n"
+        elif tail[0] in may_start or '"' in tail or "," in tail or "\r" in tail or "\n" in tail:
+            tail = csv_cell(tail) + "\r\n"
+        else:
+            tail += "\r\n"
+        append(head + rules_of[rules] + checklist_of[checklist] + caller + contacts[it_contact] + tail)
+    return lines
+
+
+def _jsonl_lines(rows: list[tuple], parts: _Fragments) -> list[str | None]:
+    """Each row's JSON Lines line, None where the Python code has to write the row (the head's
+    test is json_head_plain's, written out here)."""
+    people, contacts, rules_of, checklist_of = parts.people, parts.contacts, parts.rules, parts.checklist
+    quotes = _JSON_HEAD_QUOTES
+    lines: list[str | None] = []
+    append = lines.append
+    for _ticket_id, head, tail, person_id, it_contact, rules, checklist, decision in rows:
+        caller, words = people[person_id]
+        if (head is None or (words and _names_in(words, tail, decision))
+                or head.count('"') + 2 * head.count("null") != quotes or "\\" in head or not head.isprintable()):
+            append(None)
+        else:
+            append(head + rules_of[rules] + checklist_of[checklist] + caller + contacts[it_contact] + tail)
+    return lines
 
 
 def write_lines(
@@ -341,11 +397,8 @@ def write_lines(
     sql = rawsql.Sql(text)
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     parts = _Fragments(fmt)
-    people, contacts, rules_of, checklist_of = parts.people, parts.contacts, parts.rules, parts.checklist
-    is_csv = fmt == "csv"
-    seps, special, sep = _CSV_HEAD_SEPS, _CSV_SPECIAL_START.search, SEP
-    may_start = _MAY_START_FORMULA
-    if is_csv:
+    make = _csv_lines if fmt == "csv" else _jsonl_lines
+    if fmt == "csv":
         csv.writer(out, lineterminator="\r\n").writerow(FIELDS)
     last_id = start_after(store, filt)
     written = 0
@@ -353,40 +406,26 @@ def write_lines(
         with store.read() as session:
             rows = rawsql.rows(session, sql, {**params, "last_id": last_id, "limit": batch_size})
             parts.read_people(session, {row[3] for row in rows if row[3] is not None})
-            lines: list[str | None] = []
-            missing = []
-            for ticket_id, head, tail, person_id, it_contact, rules, checklist, decision in rows:
-                caller, words = people[person_id]
-                if head is None or (words and _names_in(words, tail, decision)):
-                    head = None
-                elif is_csv:
-                    if head.count(sep) != seps:
-                        head = None
-                    elif '"' in head or "," in head or "\r" in head or "\n" in head or special(head):
-                        head = ",".join(map(csv_cell, head.split(sep)))
-                    else:
-                        head = head.replace(sep, ",")
-                    if not tail:
-                        tail = "\r\n"
-                    elif tail[0] in may_start or '"' in tail or "," in tail or "\r" in tail or "\n" in tail:
-                        tail = csv_cell(tail) + "\r\n"
-                    else:
-                        tail += "\r\n"
-                if head is None:
-                    missing.append(ticket_id)
-                    lines.append(None)
-                else:
-                    lines.append(head + rules_of[rules] + checklist_of[checklist] + caller + contacts[it_contact] + tail)
+            lines = make(rows, parts)
+            missing = [row[0] for row, line in zip(rows, lines) if line is None] if None in lines else None
             if missing:  # rows the SQL does not write exactly: the Python code writes them
                 query = _base_query(filt).where(col(Ticket.id).in_(missing))
                 raw = {row[0]: tuple(row) for row in session.connection().execute(query)}
-        write = out.write
-        for (ticket_id, *_), line in zip(rows, lines):
-            if line is None:
-                record = export._record(raw[ticket_id], True)
-                line = _csv_line_of(record) if is_csv else encode(record) + "\n"
-            write(line)
-            tally[0] += 1
+        write, done = out.write, 0
+        try:
+            if missing:
+                for row, line in zip(rows, lines):
+                    if line is None:
+                        record = export._record(raw[row[0]], True)
+                        line = _csv_line_of(record) if fmt == "csv" else encode(record) + "\n"
+                    write(line)
+                    done += 1
+            else:
+                for line in lines:
+                    write(line)
+                    done += 1
+        finally:
+            tally[0] += done
         if progress is not None:
             for count in range((written // PROGRESS_EVERY + 1) * PROGRESS_EVERY, written + len(rows) + 1, PROGRESS_EVERY):
                 progress(count)
