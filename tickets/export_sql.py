@@ -130,7 +130,9 @@ _HEAD_FIELDS = FIELDS[:FIELDS.index("callback_at") + 1]
 _MEMO_FIELDS = ("rules", "checklist", "caller_name", "caller_user_id", "caller_phone", "it_contact")
 assert FIELDS == (*_HEAD_FIELDS, *_MEMO_FIELDS, "reason")
 
-_BATCH = """SELECT t.id, CASE WHEN {ok} THEN {head} END, {tail}, p.id, json_extract(t.fields, '$."it_contact"'),
+# json_extract parses the whole document: only where the key may be (its name, or an escape).
+_BATCH = """SELECT t.id, CASE WHEN {ok} THEN {head} END, {tail}, p.id,
+ CASE WHEN instr(t.fields, 'it_contact') OR instr(t.fields, '\\') THEN json_extract(t.fields, '$."it_contact"') END,
  t.rules, t.checklist, {decision}
 FROM ticket AS t
  JOIN organization AS o ON o.id = t.organization_id
