@@ -1,17 +1,20 @@
-"""The masked export on SQLite: the database writes each line, Python only passes it on (issue 12).
+"""The masked export on SQLite: the database and a few memoised fragments make each line (issue 12).
 
 A Python call per cell (masking, neutralising, ISO dates, JSON decoding of `rules` and
 `checklist`) cost five to ten times what the `sqlite3` shell needs for the same rows. Here one
-statement per batch builds every CSV or JSON Lines line in SQL (one `printf` per line): dates,
-booleans, `TK-` refs, E-2 neutralising and RFC 4180 quoting (CSV), `json_quote` (JSON Lines,
-whose escaping is that of `json.dumps(ensure_ascii=False)`), and E-1 masking of the caller's
-e-mail, phone and initials. Free text is masked from the values stored when it was written
-(`reason_scrubbed`, tickets.masking.scrub_stored); only the caller's names are looked for here.
+statement per batch returns, for each ticket, the line's `head` (the fields up to `callback_at`:
+dates, booleans, `TK-` refs, the stored masked free text, in one `printf`), its `tail` (the
+`reason`), and the raw values of the fields between them. Those repeat from ticket to ticket
+(rules, checklist, the caller, the IT contact) and are made by the Python code's own functions
+(masking E-1, JSON decoding, CSV cells) once per distinct value (_Fragments).
 
-The SQL takes only the cases it does exactly as the Python code would (plain ASCII names and
-addresses, one `@`, an E.164 phone, arrays of plain strings, stored masked text and no caller's
-name in it). Any other row comes back without a line and is written by the Python code
-(`tickets.export._record`), so the output is byte for byte what `write_records` writes.
+What the SQL does not escape, Python checks with a few C-speed string tests per line: CSV cells
+that need RFC 4180 quoting or E-2 neutralising (csv_head, csv_cell), JSON values that would
+need an escape (json_head_plain), and the caller's names in the free text (scrub_text's own
+casefold test: _names_in), which would make the stored masked text (`reason_scrubbed`,
+tickets.masking.scrub_stored) differ from what the export writes. A row that fails a test, or
+whose stored masked text is stale, is written by the Python code whole (`tickets.export._record`),
+so the output is byte for byte what `write_records` writes.
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ import re
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from sqlalchemy import select
 from sqlmodel import col
 
 import tickets.export as export
@@ -42,77 +44,21 @@ from tickets.export import (
     start_after,
 )
 from tickets.masking import mask_email, mask_name, mask_phone
-from tickets.models import Person, Ticket
+from tickets.models import Ticket
 from tickets.store import Store
 
-# GLOB classes (SQLite matches them by character): what may need E-2 (a quote or a trigger
-# first; `-` last in the class) or RFC 4180 quoting (a comma, a quote, a line end anywhere).
-_MAY_NEUTRALISE = "[''" + "".join(sorted(TRIGGERS - {"-"})) + "-]"
-_MAY_QUOTE = "[\",\r\n]"
-_TRIGGER_LIST = ", ".join("'" + c + "'" for c in sorted(TRIGGERS))
-_QUOTE = "''''"  # one ' as an SQL literal
-_ASCII = chr(1) + "-" + chr(127)
 # Characters outside ASCII whose str.casefold() holds ASCII (ß -> ss, K -> k, ﬁ -> fi ...), and
-# those that str.strip() removes: tests/unit/export/test_export_sql.py recomputes both.
+# those that str.strip() removes: tests/unit/export/test_export_sql.py recomputes both. The SQL
+# no longer looks for the caller's names (Python does, with str.casefold: _names_in); the tables
+# stay for any SQL that has to reason about case folding again.
 CASEFOLD_TO_ASCII = "\u00df\u0130\u0149\u017f\u01f0\u1e96\u1e97\u1e98\u1e99\u1e9a\u1e9e\u212a\ufb00\ufb01\ufb02\ufb03\ufb04\ufb05\ufb06"
 UNICODE_SPACES = "\u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
-
-
-def _cell(v: str) -> str:
-    """One CSV cell exactly as `csv_row` and csv.writer make it (E-2, QUOTE_MINIMAL)."""
-    neutral = f"CASE WHEN substr(ltrim({v}, {_QUOTE}), 1, 1) IN ({_TRIGGER_LIST}) THEN {_QUOTE} || {v} ELSE {v} END"
-    return (f"CASE WHEN ({neutral}) GLOB '*{_MAY_QUOTE}*' THEN '\"' || replace({neutral}, '\"', '\"\"') || '\"' "
-            f"ELSE {neutral} END")
-
-
-def _email_ok(v: str) -> str:
-    """mask_email is `first character***@domain`: one `@` after an ASCII letter or digit, printable
-    ASCII without space, comma or quote (so the masked value is a plain cell as well)."""
-    return f"({v} GLOB '[A-Za-z0-9]*@*' AND {v} NOT GLOB '*[^!#-+--~]*' AND {v} NOT GLOB '*@*@*')"
-
-
-def _email(v: str) -> str:
-    return f"substr({v}, 1, 1) || '***@' || substr({v}, instr({v}, '@') + 1)"
-
-
-def _name_absent(name: str, text: str) -> str:
-    """scrub_text masks the caller's name (2 characters or more once stripped) where its
-    casefold is in the text's; the text here is ASCII (see _free_text_ok). A printable ASCII
-    name not starting with a space (so that only its end is stripped): LIKE ignores ASCII case
-    (`%` or `_` in a name can only match more, and Python decides). Any other name is not in
-    ASCII text if it holds a character that is no space and folds outside ASCII. Otherwise
-    (and for a NULL name) the answer is NULL: Python decides."""
-    return (f"CASE WHEN {name} NOT GLOB '*[^ -~]*' THEN {name} NOT GLOB ' *' AND (rtrim({name}) NOT GLOB '??*' OR "
-            f"{text} NOT LIKE '%' || rtrim({name}) || '%') "
-            f"ELSE {name} GLOB '*[^{_ASCII}{CASEFOLD_TO_ASCII}{UNICODE_SPACES}]*' END")
-
-
-def _free_text_ok(text: str) -> str:
-    """The stored masked text, all ASCII (length in characters = length in bytes), without the
-    caller's names."""
-    stored = f"t.{text}_scrubbed"
-    return (f"(t.{text} IS NULL OR t.{text} = '' OR (length({stored}) = length(CAST({stored} AS BLOB)) AND "
-            f"(p.id IS NULL OR ({_name_absent('p.first_name', stored)} AND {_name_absent('p.last_name', stored)}))))")
-
-
-def _array_ok(name: str) -> str:
-    """A JSON array of strings without escapes (as json.dumps writes rule IDs and checklist
-    keys): joined with spaces for CSV, no `"` may be left."""
-    return f"({name} = '[]' OR ({name} GLOB '[[]\"*\"]' AND {name}_csv NOT GLOB '*[\"\\]*'))"
 
 
 def _iso(v: str, *, nullable: bool = False) -> str:
     """`2026-11-22 12:00:00.000000` (UTCDateTime's text in SQLite) -> `2026-11-22T12:00:00Z`."""
     made = f"printf('%.10sT%.8sZ', {v}, substr({v}, 12))"
     return f"CASE WHEN {v} IS NOT NULL THEN {made} END" if nullable else made
-
-
-def _array(v: str) -> str:
-    return f"replace(coalesce({v}, '[]'), '\", \"', '\",\"')"
-
-
-def _array_csv(v: str) -> str:
-    return f"CASE WHEN {v} IS NULL OR {v} = '[]' THEN '' ELSE replace(replace(substr({v}, 3, length({v}) - 4), '\", \"', ' '), '\",\"', ' ') END"
 
 
 def _free_text(text: str) -> str:
@@ -338,21 +284,28 @@ def _names_in(words: tuple[str, ...], *texts: str | None) -> bool:
     return False
 
 
+def csv_head(head: str) -> str | None:
+    """The head's cells (each followed by SEP) as CSV cells (each followed by a comma), or None
+    if a value holds SEP itself."""
+    if head.count(SEP) != _CSV_HEAD_SEPS:
+        return None
+    if ('"' in head or "," in head or "\r" in head or "\n" in head or head[:1] in _MAY_START_FORMULA
+            or _CSV_SPECIAL_START.search(head)):
+        return ",".join(map(csv_cell, head.split(SEP)))
+    return head.replace(SEP, ",")
+
+
 def _csv_lines(rows: list[tuple], parts: _Fragments) -> list[str | None]:
     """Each row's CSV line, None where the Python code has to write the row."""
     people, contacts, rules_of, checklist_of = parts.people, parts.contacts, parts.rules, parts.checklist
-    seps, special, sep, may_start = _CSV_HEAD_SEPS, _CSV_SPECIAL_START.search, SEP, _MAY_START_FORMULA
+    may_start = _MAY_START_FORMULA
     lines: list[str | None] = []
     append = lines.append
     for _ticket_id, head, tail, person_id, it_contact, rules, checklist, decision in rows:
         caller, words = people[person_id]
-        if head is None or (words and _names_in(words, tail, decision)) or head.count(sep) != seps:
+        if head is None or (words and _names_in(words, tail, decision)) or (head := csv_head(head)) is None:
             append(None)
             continue
-        if '"' in head or "," in head or "\r" in head or "\n" in head or special(head):
-            head = ",".join(map(csv_cell, head.split(sep)))
-        else:
-            head = head.replace(sep, ",")
         if not tail:
             tail = "\r\n"
         elif tail[0] in may_start or '"' in tail or "," in tail or "\r" in tail or "\n" in tail:
@@ -364,16 +317,14 @@ def _csv_lines(rows: list[tuple], parts: _Fragments) -> list[str | None]:
 
 
 def _jsonl_lines(rows: list[tuple], parts: _Fragments) -> list[str | None]:
-    """Each row's JSON Lines line, None where the Python code has to write the row (the head's
-    test is json_head_plain's, written out here)."""
+    """Each row's JSON Lines line, None where the Python code has to write the row."""
     people, contacts, rules_of, checklist_of = parts.people, parts.contacts, parts.rules, parts.checklist
-    quotes = _JSON_HEAD_QUOTES
+    plain = json_head_plain
     lines: list[str | None] = []
     append = lines.append
     for _ticket_id, head, tail, person_id, it_contact, rules, checklist, decision in rows:
         caller, words = people[person_id]
-        if (head is None or (words and _names_in(words, tail, decision))
-                or head.count('"') + 2 * head.count("null") != quotes or "\\" in head or not head.isprintable()):
+        if head is None or (words and _names_in(words, tail, decision)) or not plain(head):
             append(None)
         else:
             append(head + rules_of[rules] + checklist_of[checklist] + caller + contacts[it_contact] + tail)
