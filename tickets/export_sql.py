@@ -24,6 +24,7 @@ import io
 import json
 import re
 from collections.abc import Callable
+from json.encoder import c_encode_basestring, py_encode_basestring
 from typing import Any, TextIO
 
 from sqlmodel import col
@@ -153,11 +154,14 @@ _JSON_HEAD_QUOTES = 2 * len(_HEAD) + 2 * (len(_HEAD) - len(_JSON_BARE))
 
 def json_head_plain(head: str) -> bool:
     """The head as json.dumps(ensure_ascii=False) would write it: no value holds a quote, a
-    backslash or a control character (it needs no escape). A quote in a value adds to the
-    quotes; a NULL takes two away and adds a `null`, and so does `null` in a value; so the sum
-    is right only if neither happened. isprintable is stricter than needed (Python decides)."""
-    return (head.count('"') + 2 * head.count("null") == _JSON_HEAD_QUOTES and "\\" not in head
-            and head.isprintable())
+    backslash or a control character (it needs no escape). The JSON encoder's own escaping
+    lengthens the head by one or more for each of those, the head's own quotes included; a NULL
+    takes two quotes away and adds a `null`, and so does `null` in a value: so the length is
+    right only if no value needed an escape."""
+    return len(_escaped(head)) == len(head) + 2 + _JSON_HEAD_QUOTES - 2 * head.count("null")
+
+
+_escaped = c_encode_basestring or py_encode_basestring
 
 
 _PARTS = {
