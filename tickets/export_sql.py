@@ -215,6 +215,9 @@ def csv_cell(value: str | None) -> str:
     return value
 
 
+MEMO_LIMIT = 20_000  # values a memo holds at most (a few MB)
+
+
 class _Memo(dict):
     """A dict that makes a missing value with `make(key)` once."""
 
@@ -262,6 +265,17 @@ class _Fragments:
             # escapes might hide there; '' is in every text, so such a row goes to Python.
             words = tuple("" if _JSON_ESCAPED.search(w) else w for w in words)
         return fragment, words
+
+    def bound(self) -> None:
+        """Memory stays flat (E-3): a memo grown past MEMO_LIMIT values (IT contacts may all
+        differ) starts again; call it between batches."""
+        for memo in (self.rules, self.checklist, self.contacts):
+            if len(memo) > MEMO_LIMIT:
+                memo.clear()
+        if len(self.people) > MEMO_LIMIT:
+            nobody = self.people[None]
+            self.people.clear()
+            self.people[None] = nobody
 
     def read_people(self, session, ids: set[int]) -> None:
         ids = ids.difference(self.people)
@@ -362,6 +376,7 @@ def write_lines(
     while last_id is not None:
         with store.read() as session:
             rows = rawsql.rows(session, sql, {**params, "last_id": last_id, "limit": batch_size})
+            parts.bound()
             parts.read_people(session, {row[3] for row in rows if row[3] is not None})
             lines = make(rows, parts)
             missing = [row[0] for row, line in zip(rows, lines) if line is None] if None in lines else None
