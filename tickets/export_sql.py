@@ -317,39 +317,31 @@ def csv_head(head: str) -> str | None:
     return head.replace(SEP, ",")
 
 
-def _csv_lines(rows: list[tuple], parts: _Fragments) -> list[str | None]:
-    """Each row's CSV line, None where the Python code has to write the row."""
+def _lines(rows: list[tuple], parts: _Fragments) -> list[str | None]:
+    """Each row's line, None where the Python code has to write the row."""
     people, contacts, rules_of, checklist_of = parts.people, parts.contacts, parts.rules, parts.checklist
-    may_start = _MAY_START_FORMULA
+    is_csv, may_start, plain = parts.csv, _MAY_START_FORMULA, json_head_plain
     lines: list[str | None] = []
     append = lines.append
     for _ticket_id, head, tail, person_id, it_contact, rules, checklist, decision in rows:
         caller, words = people[person_id]
-        if head is None or (words and _names_in(words, tail, decision)) or (head := csv_head(head)) is None:
+        if head is None or (words and _names_in(words, tail, decision)):
             append(None)
             continue
-        if not tail:
+        if not is_csv:
+            if not plain(head):
+                append(None)
+                continue
+        elif (head := csv_head(head)) is None:
+            append(None)
+            continue
+        elif not tail:
             tail = "\r\n"
         elif tail[0] in may_start or '"' in tail or "," in tail or "\r" in tail or "\n" in tail:
             tail = csv_cell(tail) + "\r\n"
         else:
             tail += "\r\n"
         append(head + rules_of[rules] + checklist_of[checklist] + caller + contacts[it_contact] + tail)
-    return lines
-
-
-def _jsonl_lines(rows: list[tuple], parts: _Fragments) -> list[str | None]:
-    """Each row's JSON Lines line, None where the Python code has to write the row."""
-    people, contacts, rules_of, checklist_of = parts.people, parts.contacts, parts.rules, parts.checklist
-    plain = json_head_plain
-    lines: list[str | None] = []
-    append = lines.append
-    for _ticket_id, head, tail, person_id, it_contact, rules, checklist, decision in rows:
-        caller, words = people[person_id]
-        if head is None or (words and _names_in(words, tail, decision)) or not plain(head):
-            append(None)
-        else:
-            append(head + rules_of[rules] + checklist_of[checklist] + caller + contacts[it_contact] + tail)
     return lines
 
 
@@ -372,7 +364,6 @@ def write_lines(
     sql = rawsql.Sql(text)
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     parts = _Fragments(fmt)
-    make = _csv_lines if fmt == "csv" else _jsonl_lines
     if fmt == "csv":
         csv.writer(out, lineterminator="\r\n").writerow(FIELDS)
     last_id = start_after(store, filt)
@@ -382,7 +373,7 @@ def write_lines(
             rows = rawsql.rows(session, sql, {**params, "last_id": last_id, "limit": batch_size})
             parts.bound()
             parts.read_people(session, {row[3] for row in rows if row[3] is not None})
-            lines = make(rows, parts)
+            lines = _lines(rows, parts)
             missing = [row[0] for row, line in zip(rows, lines) if line is None] if None in lines else None
             if missing:  # rows the SQL does not write exactly: the Python code writes them
                 query = _base_query(filt).where(col(Ticket.id).in_(missing))
