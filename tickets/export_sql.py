@@ -158,13 +158,15 @@ def json_head_plain(head: str) -> bool:
     lengthens the head by one or more for each of those, the head's own quotes included; a NULL
     takes two quotes away and adds a `null`, and so does `null` in a value: so the length is
     right only if no value needed an escape."""
-    quotes = _JSON_HEAD_QUOTES - 2 * head.count("null")
+    nulls = head.count("null")
     if head.isascii():  # the same test, faster: keep only what JSON escapes; all must be quotes
-        return head.encode().translate(None, _NOT_ESCAPED) == b'"' * quotes
-    return len(_escaped(head)) == len(head) + 2 + quotes
+        return nulls <= _JSON_HEAD_QUOTES // 2 and head.encode().translate(None, _NOT_ESCAPED) == _JSON_QUOTES[nulls]
+    return len(_escaped(head)) == len(head) + 2 + _JSON_HEAD_QUOTES - 2 * nulls
 
 
 _escaped = c_encode_basestring or py_encode_basestring
+# The head's own quotes, by the number of nulls in it.
+_JSON_QUOTES = [b'"' * (_JSON_HEAD_QUOTES - 2 * nulls) for nulls in range(_JSON_HEAD_QUOTES // 2 + 1)]
 _NOT_ESCAPED = bytes(b for b in range(128) if b >= 0x20 and b not in b'"\\')  # ASCII that JSON writes as it is
 
 
@@ -321,6 +323,7 @@ def _lines(rows: list[tuple], parts: _Fragments) -> list[str | None]:
     """Each row's line, None where the Python code has to write the row."""
     people, contacts, rules_of, checklist_of = parts.people, parts.contacts, parts.rules, parts.checklist
     is_csv, may_start, plain = parts.csv, _MAY_START_FORMULA, json_head_plain
+    not_escaped, quotes, max_nulls = _NOT_ESCAPED, _JSON_QUOTES, _JSON_HEAD_QUOTES // 2
     lines: list[str | None] = []
     append = lines.append
     for _ticket_id, head, tail, person_id, it_contact, rules, checklist, decision in rows:
@@ -328,8 +331,13 @@ def _lines(rows: list[tuple], parts: _Fragments) -> list[str | None]:
         if head is None or (words and _names_in(words, tail, decision)):
             append(None)
             continue
-        if not is_csv:
-            if not plain(head):
+        if not is_csv:  # json_head_plain, its ASCII case written out
+            if head.isascii():
+                nulls = head.count("null")
+                if nulls > max_nulls or head.encode().translate(None, not_escaped) != quotes[nulls]:
+                    append(None)
+                    continue
+            elif not plain(head):
                 append(None)
                 continue
         elif (head := csv_head(head)) is None:
@@ -341,7 +349,7 @@ def _lines(rows: list[tuple], parts: _Fragments) -> list[str | None]:
             tail = csv_cell(tail) + "\r\n"
         else:
             tail += "\r\n"
-        append(head + rules_of[rules] + checklist_of[checklist] + caller + contacts[it_contact] + tail)
+        append(f"{head}{rules_of[rules]}{checklist_of[checklist]}{caller}{contacts[it_contact]}{tail}")
     return lines
 
 
