@@ -1,17 +1,20 @@
-"""The masked export on SQLite: the database writes each line, Python only passes it on (issue 12).
+"""The masked export on SQLite: the database and a few memoised fragments make each line (issue 12).
 
 A Python call per cell (masking, neutralising, ISO dates, JSON decoding of `rules` and
 `checklist`) cost five to ten times what the `sqlite3` shell needs for the same rows. Here one
-statement per batch builds every CSV or JSON Lines line in SQL (one `printf` per line): dates,
-booleans, `TK-` refs, E-2 neutralising and RFC 4180 quoting (CSV), `json_quote` (JSON Lines,
-whose escaping is that of `json.dumps(ensure_ascii=False)`), and E-1 masking of the caller's
-e-mail, phone and initials. Free text is masked from the values stored when it was written
-(`reason_scrubbed`, tickets.masking.scrub_stored); only the caller's names are looked for here.
+statement per batch returns, for each ticket, the line's `head` (the fields up to `callback_at`:
+dates, booleans, `TK-` refs, the stored masked free text, in one `printf`), its `tail` (the
+`reason`), and the raw values of the fields between them. Those repeat from ticket to ticket
+(rules, checklist, the caller, the IT contact) and are made by the Python code's own functions
+(masking E-1, JSON decoding, CSV cells) once per distinct value (_Fragments).
 
-The SQL takes only the cases it does exactly as the Python code would (plain ASCII names and
-addresses, one `@`, an E.164 phone, arrays of plain strings, stored masked text and no caller's
-name in it). Any other row comes back without a line and is written by the Python code
-(`tickets.export._record`), so the output is byte for byte what `write_records` writes.
+What the SQL does not escape, Python checks with a few C-speed string tests per line: CSV cells
+that need RFC 4180 quoting or E-2 neutralising (csv_head, csv_cell), JSON values that would
+need an escape (json_head_plain), and the caller's names in the free text (scrub_text's own
+casefold test: _names_in), which would make the stored masked text (`reason_scrubbed`,
+tickets.masking.scrub_stored) differ from what the export writes. A row that fails a test, or
+whose stored masked text is stale, is written by the Python code whole (`tickets.export._record`),
+so the output is byte for byte what `write_records` writes.
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable
+from json.encoder import c_encode_basestring, py_encode_basestring
 from typing import Any, TextIO
 
 from sqlmodel import col
@@ -36,63 +41,19 @@ from tickets.export import (
     Format,
     _base_query,
     csv_row,
+    neutralise_cell,
     start_after,
 )
+from tickets.masking import mask_email, mask_name, mask_phone
 from tickets.models import Ticket
 from tickets.store import Store
 
-# GLOB classes (SQLite matches them by character): what may need E-2 (a quote or a trigger
-# first; `-` last in the class) or RFC 4180 quoting (a comma, a quote, a line end anywhere).
-_MAY_NEUTRALISE = "[''" + "".join(sorted(TRIGGERS - {"-"})) + "-]"
-_MAY_QUOTE = "[\",\r\n]"
-_TRIGGER_LIST = ", ".join("'" + c + "'" for c in sorted(TRIGGERS))
-_QUOTE = "''''"  # one ' as an SQL literal
-_ASCII = chr(1) + "-" + chr(127)
 # Characters outside ASCII whose str.casefold() holds ASCII (ß -> ss, K -> k, ﬁ -> fi ...), and
-# those that str.strip() removes: tests/unit/export/test_export_sql.py recomputes both.
+# those that str.strip() removes: tests/unit/export/test_export_sql.py recomputes both. The SQL
+# no longer looks for the caller's names (Python does, with str.casefold: _names_in); the tables
+# stay for any SQL that has to reason about case folding again.
 CASEFOLD_TO_ASCII = "\u00df\u0130\u0149\u017f\u01f0\u1e96\u1e97\u1e98\u1e99\u1e9a\u1e9e\u212a\ufb00\ufb01\ufb02\ufb03\ufb04\ufb05\ufb06"
 UNICODE_SPACES = "\u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
-
-
-def _cell(v: str) -> str:
-    """One CSV cell exactly as `csv_row` and csv.writer make it (E-2, QUOTE_MINIMAL)."""
-    neutral = f"CASE WHEN substr(ltrim({v}, {_QUOTE}), 1, 1) IN ({_TRIGGER_LIST}) THEN {_QUOTE} || {v} ELSE {v} END"
-    return (f"CASE WHEN ({neutral}) GLOB '*{_MAY_QUOTE}*' THEN '\"' || replace({neutral}, '\"', '\"\"') || '\"' "
-            f"ELSE {neutral} END")
-
-
-def _email_ok(v: str) -> str:
-    """mask_email is `first character***@domain`: one `@` after an ASCII letter or digit, printable
-    ASCII without space, comma or quote (so the masked value is a plain cell as well)."""
-    return f"({v} GLOB '[A-Za-z0-9]*@*' AND {v} NOT GLOB '*[^!#-+--~]*' AND {v} NOT GLOB '*@*@*')"
-
-
-def _email(v: str) -> str:
-    return f"substr({v}, 1, 1) || '***@' || substr({v}, instr({v}, '@') + 1)"
-
-
-def _name_absent(name: str, text: str) -> str:
-    """scrub_text masks the caller's name (2 characters or more once stripped) where its
-    casefold is in the text's; the text here is ASCII (see _free_text_ok). A printable ASCII
-    name (starting with a letter or digit, see _OK): LIKE ignores ASCII case (`%` or `_` in a
-    name can only match more, and Python decides). Any other name is not in ASCII text if it
-    holds a character that is no space and folds outside ASCII."""
-    return (f"CASE WHEN {name} NOT GLOB '*[^ -~]*' THEN (rtrim({name}) NOT GLOB '??*' OR {text} NOT LIKE '%' || "
-            f"rtrim({name}) || '%') ELSE {name} GLOB '*[^{_ASCII}{CASEFOLD_TO_ASCII}{UNICODE_SPACES}]*' END")
-
-
-def _free_text_ok(text: str) -> str:
-    """The stored masked text, all ASCII (length in characters = length in bytes), without the
-    caller's names."""
-    stored = f"{text}_scrubbed"
-    return (f"({text}_raw IS NULL OR {text}_raw = '' OR (length({stored}) = length(CAST({stored} AS BLOB)) AND "
-            f"(person IS NULL OR ({_name_absent('first_name', stored)} AND {_name_absent('last_name', stored)}))))")
-
-
-def _array_ok(name: str) -> str:
-    """A JSON array of strings without escapes (as json.dumps writes rule IDs and checklist
-    keys): joined with spaces for CSV, no `"` may be left."""
-    return f"({name} = '[]' OR ({name} GLOB '[[]\"*\"]' AND {name}_csv NOT GLOB '*[\"\\]*'))"
 
 
 def _iso(v: str, *, nullable: bool = False) -> str:
@@ -101,38 +62,25 @@ def _iso(v: str, *, nullable: bool = False) -> str:
     return f"CASE WHEN {v} IS NOT NULL THEN {made} END" if nullable else made
 
 
-def _array(v: str) -> str:
-    return f"replace(coalesce({v}, '[]'), '\", \"', '\",\"')"
-
-
-def _array_csv(v: str) -> str:
-    return f"CASE WHEN {v} IS NULL OR {v} = '[]' THEN '' ELSE replace(replace(substr({v}, 3, length({v}) - 4), '\", \"', ' '), '\",\"', ' ') END"
-
-
 def _free_text(text: str) -> str:
     return f"CASE WHEN t.{text} IS NULL OR t.{text} = '' THEN t.{text} ELSE t.{text}_scrubbed END"
 
 
-# One batch: each value computed once into a small table (MATERIALIZED: a line uses most of
-# them more than once), raw where the checks need it, masked and formatted where lines do.
-_BATCH = f"""WITH b AS MATERIALIZED (SELECT
- t.id AS id, printf('TK-%06d', t.id) AS ticket_ref, t.kind AS kind, t.status AS status,
- {_iso("t.created_at")} AS created_at, {_iso("t.updated_at")} AS updated_at,
- o.ref AS organization_ref, o.name AS organization_name, s.ref AS subscription_ref, s.product AS product,
- rr.ref AS resource_ref, filer.name AS filed_by, decider.name AS decided_by,
- {_iso("t.decided_at", nullable=True)} AS decided_at,
- t.requested_date AS requested_date, t.effective_date AS effective_date,
- t.data_deletion_date AS data_deletion_date, t.reversal_deadline AS reversal_deadline,
- CASE WHEN t.needs_review THEN 'true' ELSE 'false' END AS needs_review,
- CASE WHEN t.needs_callback THEN 'true' ELSE 'false' END AS needs_callback,
- {_iso("t.callback_at", nullable=True)} AS callback_at,
- {_array("t.rules")} AS rules, {_array_csv("t.rules")} AS rules_csv,
- {_array("t.checklist")} AS checklist, {_array_csv("t.checklist")} AS checklist_csv,
- p.id AS person, p.first_name AS first_name, p.last_name AS last_name, p.user_id AS user_id,
- p.phone_e164 AS phone, json_extract(t.fields, '$."it_contact"') AS it_contact_raw,
- t.reason AS reason_raw, t.reason_scrubbed AS reason_scrubbed, {_free_text("reason")} AS reason,
- t.decision_reason AS decision_reason_raw, t.decision_reason_scrubbed AS decision_reason_scrubbed,
- {_free_text("decision_reason")} AS decision_reason{{extra}}
+# One batch, one row a ticket: `head`, the line's fields up to `callback_at` made by SQLite
+# (CSV: raw cells separated by SEP, checked and joined in Python; JSON Lines: final), `tail` its
+# last field (`reason`), and the raw values of the fields between them, which repeat from row to
+# row and are made once each by the Python code itself (rules, checklist, the caller, it_contact:
+# _Fragments). `head` is NULL where the free text cannot be taken from the stored masked value
+# (the caller's name may be in it): such rows are written by the Python code whole.
+SEP = "\x1f"
+_HEAD_FIELDS = FIELDS[:FIELDS.index("callback_at") + 1]
+_MEMO_FIELDS = ("rules", "checklist", "caller_name", "caller_user_id", "caller_phone", "it_contact")
+assert FIELDS == (*_HEAD_FIELDS, *_MEMO_FIELDS, "reason")
+
+# json_extract parses the whole document: only where the key may be (its name, or an escape).
+_BATCH = """SELECT t.id, CASE WHEN {ok} THEN {head} END, {tail}, p.id,
+ CASE WHEN instr(t.fields, 'it_contact') OR instr(t.fields, '\\') THEN json_extract(t.fields, '$."it_contact"') END,
+ t.rules, t.checklist, {decision}
 FROM ticket AS t
  JOIN organization AS o ON o.id = t.organization_id
  JOIN subscription AS s ON s.id = t.subscription_id
@@ -141,100 +89,98 @@ FROM ticket AS t
  LEFT OUTER JOIN renewal_resource AS rr ON rr.id = t.resource_id
  LEFT OUTER JOIN verification_attempt AS va ON va.id = t.verification_id
  LEFT OUTER JOIN person AS p ON p.id = va.person_id
-WHERE t.id > :last_id{{where}}
-ORDER BY t.id LIMIT :limit)
-SELECT id, CASE WHEN {{ok}} THEN {{line}} END FROM b ORDER BY id"""
+WHERE t.id > :last_id{where}
+ORDER BY t.id LIMIT :limit"""
 
-# Rows the SQL writes exactly as the Python code would; the others go to Python.
-_OK = " AND ".join((
-    "(person IS NULL OR (first_name GLOB '[A-Za-z0-9]*' AND last_name GLOB '[A-Za-z0-9]*' AND "
-    f"{_email_ok('user_id')} AND phone GLOB '+[0-9][0-9][0-9][0-9][0-9][0-9][0-9]*' AND phone NOT GLOB '+*[^0-9]*'))",
-    f"(it_contact_raw IS NULL OR {_email_ok('it_contact_raw')})",
-    _free_text_ok("reason"),
-    _free_text_ok("decision_reason"),
-    _array_ok("rules"),
-    _array_ok("checklist"),
-))
+# The stored masked text is missing (stale: the text changed since) where it is NULL and the text is not.
+_OK = " AND ".join(f"(t.{text} IS NULL OR t.{text} = '' OR t.{text}_scrubbed IS NOT NULL)"
+                   for text in ("reason", "decision_reason"))
 
-# Values made here (masked), over the batch's columns; the other fields are its columns.
-_MADE: dict[str, str] = {
-    "schema_version": f"'{SCHEMA_VERSION}'",
-    "caller_name": "CASE WHEN person IS NOT NULL THEN upper(substr(first_name, 1, 1)) || '. ' || "
-                   "upper(substr(last_name, 1, 1)) || '.' END",
-    "caller_user_id": _email("user_id"),
-    "caller_phone": "'***' || substr(phone, -4)",
-    "it_contact": _email("it_contact_raw"),
-    "rules": "rules_csv",
-    "checklist": "checklist_csv",
+# The head's values: (printf conversion, arguments) for CSV, and for JSON Lines where it differs.
+_ISO_FORM = ("%.10sT%.8sZ", "{v}, substr({v}, 12)")
+_HEAD: dict[str, tuple[str, str]] = {
+    "schema_version": (SCHEMA_VERSION, ""),
+    "ticket_ref": ("TK-%06d", "t.id"),
+    "kind": ("%s", "t.kind"), "status": ("%s", "t.status"),
+    "created_at": (_ISO_FORM[0], _ISO_FORM[1].format(v="t.created_at")),
+    "updated_at": (_ISO_FORM[0], _ISO_FORM[1].format(v="t.updated_at")),
+    "organization_ref": ("%s", "o.ref"), "organization_name": ("%s", "o.name"),
+    "subscription_ref": ("%s", "s.ref"), "product": ("%s", "s.product"), "resource_ref": ("%s", "rr.ref"),
+    "filed_by": ("%s", "filer.name"), "decided_by": ("%s", "decider.name"),
+    "decided_at": ("%s", _iso("t.decided_at", nullable=True)),
+    "decision_reason": ("%s", _free_text("decision_reason")),
+    "requested_date": ("%s", "t.requested_date"), "effective_date": ("%s", "t.effective_date"),
+    "data_deletion_date": ("%s", "t.data_deletion_date"), "reversal_deadline": ("%s", "t.reversal_deadline"),
+    "needs_review": ("%s", "CASE WHEN t.needs_review THEN 'true' ELSE 'false' END"),
+    "needs_callback": ("%s", "CASE WHEN t.needs_callback THEN 'true' ELSE 'false' END"),
+    "callback_at": ("%s", _iso("t.callback_at", nullable=True)),
 }
-# Values of a fixed shape, never a trigger, comma, quote or line end (the e-mails: see _OK).
-_FIXED = ("schema_version", "ticket_ref", "created_at", "updated_at", "decided_at", "needs_review",
-          "needs_callback", "callback_at", "caller_name", "caller_user_id", "caller_phone", "it_contact")
-_VARIABLE = tuple(name for name in FIELDS if name not in _FIXED)
+assert tuple(_HEAD) == _HEAD_FIELDS
+# JSON Lines: each value between quotes as it is, NULL as null; Python checks that none needed
+# escaping (_json_head_plain). Values that are never NULL (NOT NULL columns, inner joins):
+_JSON_NOT_NULL = ("schema_version", "ticket_ref", "kind", "status", "created_at", "updated_at", "organization_ref",
+                  "organization_name", "subscription_ref", "product", "filed_by")
+_JSON_BARE = ("needs_review", "needs_callback")  # true / false
 
 
-# The variable values as the batch computes them (so that `joined` and `firsts` can be made
-# there, once per row, not once per use).
-_RAW = {
-    "kind": "t.kind", "status": "t.status", "organization_ref": "o.ref", "organization_name": "o.name",
-    "subscription_ref": "s.ref", "product": "s.product", "resource_ref": "rr.ref", "filed_by": "filer.name",
-    "decided_by": "decider.name", "decision_reason": _free_text("decision_reason"),
-    "requested_date": "t.requested_date", "effective_date": "t.effective_date",
-    "data_deletion_date": "t.data_deletion_date", "reversal_deadline": "t.reversal_deadline",
-    "rules": _array_csv("t.rules"), "checklist": _array_csv("t.checklist"), "reason": _free_text("reason"),
-}
-assert set(_RAW) == set(_VARIABLE)
-_CSV_EXTRA = (
-    ",\n printf('" + "%s" * len(_VARIABLE) + "', " + ", ".join(_RAW[n] for n in _VARIABLE) + ") AS joined"
-    ",\n printf('" + "%!.1s" * len(_VARIABLE) + "', " + ", ".join(_RAW[n] for n in _VARIABLE) + ") AS firsts"
-)
+def _csv_head() -> str:
+    """The head's cells as the record holds them (neither neutralised nor quoted), each followed
+    by SEP."""
+    form = "".join(conv + SEP for conv, _ in _HEAD.values())
+    args = ", ".join(a for _, a in _HEAD.values() if a)
+    return f"printf('{form}', {args})"
 
 
-def _neutral_only(v: str) -> str:
-    return f"CASE WHEN {v} GLOB '{_MAY_NEUTRALISE}*' THEN {_cell(v)} ELSE {v} END"
-
-
-def _csv_line() -> str:
-    """One printf (`||` would copy the line so far at every step; printf writes NULL as '').
-    Most rows need no E-2 and no quoting (nothing in `joined`, the variable values, needs
-    quotes; no value starts with a trigger: `firsts`); some need E-2 only; the rest get the
-    exact expression for every variable value."""
-    made = [_MADE.get(name, name) for name in FIELDS]
-    form = "'" + ",".join(["%s"] * len(FIELDS)) + "' || char(13, 10)"
-
-    def line(cell) -> str:
-        return f"printf({form}, {', '.join(v if n in _FIXED else cell(v) for n, v in zip(FIELDS, made))})"
-
-    quotes = " OR ".join(f"instr(joined, {c}) > 0" for c in ("','", "'\"'", "char(10)", "char(13)"))
-    return (f"CASE WHEN {quotes} THEN {line(_cell)} WHEN firsts GLOB '*{_MAY_NEUTRALISE}*' "
-            f"THEN {line(_neutral_only)} ELSE {line(lambda v: v)} END")
-
-
-def _jsonl_line() -> str:
-    """One printf; json_quote escapes as json.dumps(ensure_ascii=False) does and writes NULL as
-    null; the arrays (checked) and booleans go in as they are."""
-    keys, values = [], []
-    for name in FIELDS:
-        value = _MADE.get(name, name)
-        if name in ("rules", "checklist", "needs_review", "needs_callback"):
-            keys.append(f'"{name}":%s')
-            values.append(name)
-        elif name in ("ticket_ref", "created_at", "updated_at"):
-            keys.append(f'"{name}":"%s"')
-            values.append(value)
+def _jsonl_head() -> str:
+    """`{"schema_version":"1",...,"callback_at":...` with each text value between quotes as it
+    is (no escaping: Python checks the head, see _json_head_plain) and NULL as null."""
+    keys, args = [], []
+    for name, (conv, arg) in _HEAD.items():
+        if name in _JSON_BARE:
+            keys.append(f'"{name}":{conv}')
+        elif name in _JSON_NOT_NULL:
+            keys.append(f'"{name}":"{conv}"')
         else:
             keys.append(f'"{name}":%s')
-            values.append(f"json_quote({value})")
-    return "printf('{" + ",".join(keys) + "}' || char(10), " + ", ".join(values) + ")"
+            arg = f"""coalesce('"' || {arg} || '"', 'null')"""
+        if arg:
+            args.append(arg)
+    return "printf('{" + ",".join(keys) + "', " + ", ".join(args) + ")"
 
 
-_LINES = {"csv": _csv_line(), "jsonl": _jsonl_line()}
+# Each key's two quotes, and two for each value that is not NULL or a boolean.
+_JSON_HEAD_QUOTES = 2 * len(_HEAD) + 2 * (len(_HEAD) - len(_JSON_BARE))
+
+
+def json_head_plain(head: str) -> bool:
+    """The head as json.dumps(ensure_ascii=False) would write it: no value holds a quote, a
+    backslash or a control character (it needs no escape). The JSON encoder's own escaping
+    lengthens the head by one or more for each of those, the head's own quotes included; a NULL
+    takes two quotes away and adds a `null`, and so does `null` in a value: so the length is
+    right only if no value needed an escape."""
+    nulls = head.count("null")
+    if head.isascii():  # the same test, faster: keep only what JSON escapes; all must be quotes
+        return nulls <= _JSON_HEAD_QUOTES // 2 and head.encode().translate(None, _NOT_ESCAPED) == _JSON_QUOTES[nulls]
+    return len(_escaped(head)) == len(head) + 2 + _JSON_HEAD_QUOTES - 2 * nulls
+
+
+_escaped = c_encode_basestring or py_encode_basestring
+# The head's own quotes, by the number of nulls in it.
+_JSON_QUOTES = [b'"' * (_JSON_HEAD_QUOTES - 2 * nulls) for nulls in range(_JSON_HEAD_QUOTES // 2 + 1)]
+_NOT_ESCAPED = bytes(b for b in range(128) if b >= 0x20 and b not in b'"\\')  # ASCII that JSON writes as it is
+
+
+_PARTS = {
+    "csv": (_csv_head(), _free_text("reason")),
+    "jsonl": (_jsonl_head(), f"""',"reason":' || json_quote({_free_text("reason")}) || '}}' || char(10)"""),
+}
 
 
 def batch_sql(fmt: str, filt: ExportFilter) -> tuple[str, dict[str, object]]:
     """The statement for one batch (`:last_id`, `:limit` to be bound) and the filter's values.
 
-    Each row is `(ticket id, line)`; the line is NULL where the Python code has to write it."""
+    Each row is `(ticket id, head, tail, person id, it_contact, rules, checklist)`; the head is
+    NULL where the Python code has to write the whole line."""
     where, params = [], {}
     if filt.since is not None:
         where.append("t.created_at >= :since")
@@ -247,13 +193,164 @@ def batch_sql(fmt: str, filt: ExportFilter) -> tuple[str, dict[str, object]]:
             names = [f"{column}_{n}" for n in range(len(values))]
             where.append(f"t.{column} IN ({', '.join(':' + n for n in names)})")
             params.update(zip(names, (v.value for v in values), strict=True))
-    sql = _BATCH.format(where="".join(" AND " + w for w in where), ok=_OK, line=_LINES[fmt],
-                        extra=_CSV_EXTRA if fmt == "csv" else "")
+    head, tail = _PARTS[fmt]
+    sql = _BATCH.format(where="".join(" AND " + w for w in where), ok=_OK, head=head, tail=tail,
+                        decision=_free_text("decision_reason"))
     return sql, params
 
 
 def _stored_time(moment) -> str:
     return rawsql.bind_time(moment, "sqlite")
+
+
+# CSV: a head needs more than joining its cells with commas where a cell holds a quote, a comma
+# or a line end (RFC 4180 quoting) or may start a formula (E-2: a trigger or a quote first).
+_CSV_SPECIAL_START = re.compile(SEP + "['" + re.escape("".join(sorted(TRIGGERS))) + "]")
+_CSV_HEAD_SEPS = len(_HEAD_FIELDS)
+_MAY_START_FORMULA = frozenset(TRIGGERS | {"'"})
+
+
+def csv_cell(value: str | None) -> str:
+    """One text cell as `csv_row` and csv.writer (QUOTE_MINIMAL, `\r\n`) write it."""
+    if not value:
+        return ""
+    if value[0] in _MAY_START_FORMULA:
+        value = neutralise_cell(value)
+    if '"' in value or "," in value or "\r" in value or "\n" in value:
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+MEMO_LIMIT = 20_000  # values a memo holds at most (a few MB)
+
+
+class _Memo(dict):
+    """A dict that makes a missing value with `make(key)` once."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, key: Any) -> Any:
+        made = self[key] = self.make(key)
+        return made
+
+
+class _Fragments:
+    """The fields between head and tail, made by the Python code (masking, JSON decoding) once
+    for each distinct value in an export: a ticket's rules and checklist repeat, and so do
+    callers (by person id, read once) and IT contacts. Each fragment ends with the separator
+    the next field needs."""
+
+    def __init__(self, fmt: Format) -> None:
+        self.csv = fmt == "csv"
+        self.encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+        # As the JSON column type and _record read them.
+        self.rules = _Memo(lambda stored: self._value("rules", [str(v) for v in json.loads(stored) or ()]))
+        self.checklist = _Memo(lambda stored: self._value("checklist", [str(v) for v in json.loads(stored) or ()]))
+        self.contacts = _Memo(lambda stored: self._value(
+            "it_contact", mask_email(stored if stored is None or isinstance(stored, str) else str(stored))))
+        self.people: dict[int | None, tuple[str, tuple[str, ...]]] = {None: self._caller(None, None, None, None)}
+
+    def _value(self, name: str, value: Any) -> str:
+        if self.csv:
+            return ("" if value is None else csv_cell(" ".join(value) if isinstance(value, list) else value)) + ","
+        return f',"{name}":' + self.encode(value)
+
+    def _caller(self, first_name, last_name, user_id, phone) -> tuple[str, tuple[str, ...]]:
+        """The caller's three fields, and the names scrub_text would look for in free text
+        (stripped, 2 characters or more, casefolded)."""
+        name = mask_name(first_name, last_name) if first_name or last_name else None
+        fragment = (self._value("caller_name", name) + self._value("caller_user_id", mask_email(user_id))
+                    + self._value("caller_phone", mask_phone(phone)))
+        words = tuple(n.strip().casefold() for n in (first_name, last_name) if n and len(n.strip()) >= 2)
+        if not self.csv:
+            # JSON Lines looks in the quoted reason: a name with a character json_quote
+            # escapes might hide there; '' is in every text, so such a row goes to Python.
+            words = tuple("" if _JSON_ESCAPED.search(w) else w for w in words)
+        return fragment, words
+
+    def bound(self) -> None:
+        """Memory stays flat (E-3): a memo grown past MEMO_LIMIT values (IT contacts may all
+        differ) starts again; call it between batches."""
+        for memo in (self.rules, self.checklist, self.contacts):
+            if len(memo) > MEMO_LIMIT:
+                memo.clear()
+        if len(self.people) > MEMO_LIMIT:
+            nobody = self.people[None]
+            self.people.clear()
+            self.people[None] = nobody
+
+    def read_people(self, session, ids: set[int]) -> None:
+        ids = ids.difference(self.people)
+        if ids:
+            rows = session.connection().exec_driver_sql(_PEOPLE, (json.dumps(sorted(ids)),))
+            for person_id, *values in rows:
+                self.people[person_id] = self._caller(*values)
+
+
+_PEOPLE = ("SELECT id, first_name, last_name, user_id, phone_e164 FROM person "
+           "WHERE id IN (SELECT value FROM json_each(?))")
+_JSON_ESCAPED = re.compile('["\\\\\x00-\x1f]')
+
+
+def _names_in(words: tuple[str, ...], *texts: str | None) -> bool:
+    """scrub_text's test: is one of the caller's names (as `_caller` keeps them) in the text's
+    casefold? Then the stored masked text is not what the export writes: Python writes the row."""
+    for text in texts:
+        if text:
+            folded = text.casefold()
+            for word in words:
+                if word in folded:
+                    return True
+    return False
+
+
+def csv_head(head: str) -> str | None:
+    """The head's cells (each followed by SEP) as CSV cells (each followed by a comma), or None
+    if a value holds SEP itself."""
+    if head.count(SEP) != _CSV_HEAD_SEPS:
+        return None
+    if ('"' in head or "," in head or "\r" in head or "\n" in head or head[:1] in _MAY_START_FORMULA
+            or _CSV_SPECIAL_START.search(head)):
+        return ",".join(map(csv_cell, head.split(SEP)))
+    return head.replace(SEP, ",")
+
+
+def _lines(rows: list[tuple], parts: _Fragments) -> list[str | None]:
+    """Each row's line, None where the Python code has to write the row."""
+    people, contacts, rules_of, checklist_of = parts.people, parts.contacts, parts.rules, parts.checklist
+    is_csv, may_start, plain = parts.csv, _MAY_START_FORMULA, json_head_plain
+    not_escaped, quotes, max_nulls = _NOT_ESCAPED, _JSON_QUOTES, _JSON_HEAD_QUOTES // 2
+    lines: list[str | None] = []
+    append = lines.append
+    for _ticket_id, head, tail, person_id, it_contact, rules, checklist, decision in rows:
+        caller, words = people[person_id]
+        if head is None or (words and _names_in(words, tail, decision)):
+            append(None)
+            continue
+        if not is_csv:  # json_head_plain, its ASCII case written out
+            if head.isascii():
+                nulls = head.count("null")
+                if nulls > max_nulls or head.encode().translate(None, not_escaped) != quotes[nulls]:
+                    append(None)
+                    continue
+            elif not plain(head):
+                append(None)
+                continue
+        elif (head := csv_head(head)) is None:
+            append(None)
+            continue
+        elif not tail:
+            tail = "\r\n"
+        elif tail[0] in may_start or '"' in tail or "," in tail or "\r" in tail or "\n" in tail:
+            tail = csv_cell(tail) + "\r\n"
+        else:
+            tail += "\r\n"
+        append(f"{head}{rules_of[rules]}{checklist_of[checklist]}{caller}{contacts[it_contact]}{tail}")
+    return lines
 
 
 def write_lines(
@@ -274,6 +371,7 @@ def write_lines(
     text, params = batch_sql(fmt, filt)
     sql = rawsql.Sql(text)
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    parts = _Fragments(fmt)
     if fmt == "csv":
         csv.writer(out, lineterminator="\r\n").writerow(FIELDS)
     last_id = start_after(store, filt)
@@ -281,17 +379,28 @@ def write_lines(
     while last_id is not None:
         with store.read() as session:
             rows = rawsql.rows(session, sql, {**params, "last_id": last_id, "limit": batch_size})
-            missing = [ticket_id for ticket_id, line in rows if line is None]
+            parts.bound()
+            parts.read_people(session, {row[3] for row in rows if row[3] is not None})
+            lines = _lines(rows, parts)
+            missing = [row[0] for row, line in zip(rows, lines) if line is None] if None in lines else None
             if missing:  # rows the SQL does not write exactly: the Python code writes them
                 query = _base_query(filt).where(col(Ticket.id).in_(missing))
                 raw = {row[0]: tuple(row) for row in session.connection().execute(query)}
-        write = out.write
-        for ticket_id, line in rows:
-            if line is None:
-                record = export._record(raw[ticket_id], True)
-                line = _csv_line_of(record) if fmt == "csv" else encode(record) + "\n"
-            write(line)
-            tally[0] += 1
+        write, done = out.write, 0
+        try:
+            if missing:
+                for row, line in zip(rows, lines):
+                    if line is None:
+                        record = export._record(raw[row[0]], True)
+                        line = _csv_line_of(record) if fmt == "csv" else encode(record) + "\n"
+                    write(line)
+                    done += 1
+            else:
+                for line in lines:
+                    write(line)
+                    done += 1
+        finally:
+            tally[0] += done
         if progress is not None:
             for count in range((written // PROGRESS_EVERY + 1) * PROGRESS_EVERY, written + len(rows) + 1, PROGRESS_EVERY):
                 progress(count)

@@ -5,16 +5,20 @@ text (E-1), stored masked text missing or stale, arrays that are not plain strin
 
 from __future__ import annotations
 
+import csv
 import io
 import itertools
+import json
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 from sqlalchemy import text
 from test_export_support import T0, add_agent, add_ticket, small_desk
 
 from tickets import export_sql
 from tickets.enums import AgentRole, TicketKind, TicketStatus
-from tickets.export import ExportFilter, iter_records, write_export, write_records
+from tickets.export import TRIGGERS, ExportFilter, iter_records, neutralise_cell, write_export, write_records
 from tickets.masking import scrub_stored, scrub_text
 from tickets.models import Organization, Person
 
@@ -124,11 +128,15 @@ def test_the_sql_writes_most_plain_rows_itself(awkward, monkeypatch):
         monkeypatch.setattr(export_sql, "write_lines", refuse)
         assert write_export(store, io.StringIO(), fmt="csv") == count
         return
-    sql, params = export_sql.batch_sql("csv", ExportFilter())
-    with store.read() as session:
-        rows = session.connection().exec_driver_sql(sql, {**params, "last_id": 0, "limit": 10_000}).all()
-    made = sum(1 for _id, line in rows if line is not None)
-    assert len(rows) == count and 5 <= made < count
+    # The rows the Python code writes whole are those it makes a record for.
+    by_python = []
+    real = export_sql.export._record
+    monkeypatch.setattr(export_sql.export, "_record", lambda row, masked: by_python.append(row) or real(row, masked))
+    for fmt in ("csv", "jsonl"):
+        by_python.clear()
+        rows = write_export(store, io.StringIO(newline=""), fmt=fmt)
+        made = rows - len(by_python)
+        assert rows == count and 5 <= made < count
 
 
 def test_a_changed_text_drops_its_stored_masked_value(awkward):
@@ -168,3 +176,83 @@ def test_the_unicode_tables_match_this_python():
             spaces.append(char)
     assert "".join(folds) == export_sql.CASEFOLD_TO_ASCII
     assert "".join(spaces) == export_sql.UNICODE_SPACES
+
+
+# --- the Python checks beside the SQL (issue 12): each shortcut against the writer it stands for
+
+_SPECIAL = sorted(TRIGGERS) + ["'", '"', ",", "\\", " ", "a", "0", "null", export_sql.SEP, "\x00", "\x7f", "\u2028"]
+_texts = st.lists(st.one_of(st.sampled_from(_SPECIAL), st.characters()), max_size=8).map("".join)
+
+
+def _csv_writer_line(cells) -> str:
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, lineterminator="\r\n").writerow(cells)
+    return buffer.getvalue()
+
+
+@given(_texts)
+def test_csv_cell_is_the_csv_writers_cell(value):
+    assert export_sql.csv_cell(value) + ",x\r\n" == _csv_writer_line([neutralise_cell(value), "x"])
+
+
+@given(st.lists(_texts, min_size=len(export_sql._HEAD_FIELDS), max_size=len(export_sql._HEAD_FIELDS)))
+@example(["1", "TK-000001", "=x", "a,b", 'q"', "\n", "'=", "'x", "-1", "", "＋", "@", "\t"] + ["ok"] * 9)
+def test_csv_head_is_the_csv_writers_or_refused(cells):
+    head = export_sql.SEP.join(cells) + export_sql.SEP
+    made = export_sql.csv_head(head)
+    if made is None:
+        assert any(export_sql.SEP in c for c in cells)
+    else:
+        assert made + "x\r\n" == _csv_writer_line([*map(neutralise_cell, cells), "x"])
+
+
+@given(st.lists(st.one_of(st.none(), _texts), min_size=len(export_sql._HEAD_FIELDS),
+                max_size=len(export_sql._HEAD_FIELDS)))
+@example([None] * 22)
+@example(['a"', None, 'b"'] + ["x"] * 19)
+@example(["null", None, None, "x\\"] + ["x"] * 18)
+def test_json_head_plain_only_where_json_dumps_agrees(values):
+    """The head as the SQL writes it (values between quotes as they are, NULL as null, the
+    booleans bare) is accepted only where it is json.dumps's."""
+    record = dict(zip(export_sql._HEAD_FIELDS, values, strict=True))
+    for name in export_sql._JSON_NOT_NULL:
+        record[name] = record[name] or ""
+    for name in export_sql._JSON_BARE:
+        record[name] = True
+    sql_like = "{" + ",".join(
+        f'"{k}":' + ("true" if k in export_sql._JSON_BARE else "null" if v is None else f'"{v}"')
+        for k, v in record.items())
+    expected = json.dumps(record, ensure_ascii=False, separators=(",", ":"))[:-1]
+    if export_sql.json_head_plain(sql_like):
+        assert sql_like == expected
+    else:  # refused only where a value needs an escape, or holds `null` (Python writes the row)
+        texts = [v for v in record.values() if isinstance(v, str)]
+        assert any(v != json.dumps(v, ensure_ascii=False)[1:-1] or "null" in v for v in texts)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_names_json_would_escape_and_names_in_quoted_text(awkward, fmt):
+    """The caller's name is looked for in the JSON-quoted reason: names holding a quote or a
+    backslash, and reasons quoting them, are the Python code's; byte for byte as ever."""
+    store, _count = awkward
+    with store.write() as session:
+        person = session.execute(text("SELECT va.person_id FROM ticket t JOIN verification_attempt va ON "
+                                      "va.id = t.verification_id ORDER BY t.id LIMIT 1")).scalar()
+        session.execute(text("UPDATE person SET first_name = :f, last_name = :l WHERE id = :i"),
+                        {"f": 'Zo"e', "l": "Back\\slash", "i": person})
+        session.execute(text("UPDATE ticket SET reason = :r WHERE id IN (SELECT t.id FROM ticket t JOIN "
+                             "verification_attempt va ON va.id = t.verification_id WHERE va.person_id = :i)"),
+                        {"r": 'zo"e wrote: back\\slash, "quoted"', "i": person})
+    _store_scrubbed(store)
+    exported, python = _both(store, fmt)
+    assert exported == python and "Z. B." in exported
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_memos_start_again_past_their_limit(awkward, fmt, monkeypatch):
+    """E-3, memory flat: the memoised fragments are bounded; output unchanged when they reset."""
+    store, _count = awkward
+    _store_scrubbed(store)
+    monkeypatch.setattr(export_sql, "MEMO_LIMIT", 1)
+    exported, python = _both(store, fmt, batch_size=2)
+    assert exported == python
