@@ -48,13 +48,6 @@ from tickets.masking import mask_email, mask_name, mask_phone
 from tickets.models import Ticket
 from tickets.store import Store
 
-# Characters outside ASCII whose str.casefold() holds ASCII (ß -> ss, K -> k, ﬁ -> fi ...), and
-# those that str.strip() removes: tests/unit/export/test_export_sql.py recomputes both. The SQL
-# no longer looks for the caller's names (Python does, with str.casefold: _names_in); the tables
-# stay for any SQL that has to reason about case folding again.
-CASEFOLD_TO_ASCII = "\u00df\u0130\u0149\u017f\u01f0\u1e96\u1e97\u1e98\u1e99\u1e9a\u1e9e\u212a\ufb00\ufb01\ufb02\ufb03\ufb04\ufb05\ufb06"
-UNICODE_SPACES = "\u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
-
 
 def _iso(v: str, *, nullable: bool = False) -> str:
     """`2026-11-22 12:00:00.000000` (UTCDateTime's text in SQLite) -> `2026-11-22T12:00:00Z`."""

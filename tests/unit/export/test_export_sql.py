@@ -163,21 +163,6 @@ def test_scrub_stored_is_scrub_text_without_names():
     assert scrub_stored(None) is None and scrub_stored("") == ""
 
 
-def test_the_unicode_tables_match_this_python():
-    """The characters the SQL treats apart are recomputed from str.casefold and str.isspace."""
-    folds, spaces = [], []
-    for code in range(0x80, 0x110000):
-        if 0xD800 <= code < 0xE000:
-            continue
-        char = chr(code)
-        if any(ord(c) < 0x80 for c in char.casefold()):
-            folds.append(char)
-        if char.isspace():
-            spaces.append(char)
-    assert "".join(folds) == export_sql.CASEFOLD_TO_ASCII
-    assert "".join(spaces) == export_sql.UNICODE_SPACES
-
-
 # --- the Python checks beside the SQL (issue 12): each shortcut against the writer it stands for
 
 _SPECIAL = sorted(TRIGGERS) + ["'", '"', ",", "\\", " ", "a", "0", "null", export_sql.SEP, "\x00", "\x7f", "\u2028"]
