@@ -32,7 +32,7 @@ class Result:
     subject: float
     baseline: float
     unit: str  # "tickets/s", "ms" ...
-    target: float
+    target: float | None  # None: a figure measured beside the targets, judged on nothing
     higher_is_better: bool
     subject_label: str = "deskapp"
     baseline_label: str = "baseline"
@@ -40,7 +40,7 @@ class Result:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_spreads(cls, number: str, name: str, subject: Spread, baseline: Spread, *, unit: str, target: float,
+    def from_spreads(cls, number: str, name: str, subject: Spread, baseline: Spread, *, unit: str, target: float | None,
                      higher_is_better: bool, work: float = 1.0, judge: str = "cpu", **labels: Any) -> Result:
         """From both sides' runs of the same work (`work` items a run: tickets, rows ...): a
         throughput is work / median seconds, a time median seconds / work in `unit` (ms or µs).
@@ -62,13 +62,19 @@ class Result:
         return self.subject / self.baseline
 
     @property
+    def is_target(self) -> bool:
+        return self.target is not None
+
+    @property
     def met(self) -> bool:
-        if self.ratio != self.ratio:  # nan: not measured
+        if self.ratio != self.ratio or self.target is None:  # nan: not measured; None: no target
             return False
         return self.ratio >= self.target if self.higher_is_better else self.ratio <= self.target
 
     @property
     def target_text(self) -> str:
+        if self.target is None:
+            return "none"
         return f"≥ {self.target:g}" if self.higher_is_better else f"≤ {self.target:g}"
 
     @property

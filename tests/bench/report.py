@@ -28,6 +28,8 @@ def _range(ratios: tuple[float, float, float] | None) -> str:
 
 
 def verdict(r: Result) -> str:
+    if not r.is_target:
+        return "measured beside the targets"
     return "met" if r.met else "NOT met"
 
 
@@ -46,7 +48,7 @@ def targets_table(results: list) -> str:
             f"| {r.number} | {r.name} | {fmt(r.subject, r.unit)} <br>`{r.subject_label}` | "
             f"{fmt(r.baseline, r.unit)} <br>{r.baseline_label} | **{r.ratio:.2f}** | {r.judged_on.upper()} | "
             f"{_range(r.ratios('cpu'))} | {_range(r.ratios('wall'))} | {runs} | {r.target_text} | "
-            f"{'yes' if r.met else '**no**'} |"
+            f"{('yes' if r.met else '**no**') if r.is_target else '– (no target)'} |"
         )
     notes = [f"- {r.number}: {r.note}" for r in results if isinstance(r, Result) and r.note]
     return "\n".join(lines) + ("\n\n" + "\n".join(notes) if notes else "")
@@ -127,7 +129,7 @@ def result_json(r: Result | Skipped) -> dict[str, Any]:
     return _plain({
         "number": r.number, "name": r.name, "measured": True, "subject": r.subject, "baseline": r.baseline,
         "unit": r.unit, "ratio": r.ratio, "target": r.target, "higher_is_better": r.higher_is_better,
-        "met": r.met, "judged_on": r.judged_on, "subject_label": r.subject_label,
+        "met": r.met if r.is_target else None, "judged_on": r.judged_on, "subject_label": r.subject_label,
         "baseline_label": r.baseline_label, "note": r.note,
         **{f"{clock}_ratio": dict(zip(("median", "min", "max"), values)) if values else None
            for clock, values in ratios.items()},

@@ -206,7 +206,9 @@ class Report:
     def write(self, pending: str | None = None) -> None:
         results = sorted(self.results, key=lambda r: r.number)
         total = time.perf_counter() - self.started
-        measured = [r for r in results if isinstance(r, Result)]
+        measured = [r for r in results if isinstance(r, Result) and r.is_target]
+        beside = [r for r in results if isinstance(r, Result) and not r.is_target]
+        skipped = len(results) - len(measured) - len(beside)
         stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         command = (f"python tests/bench/run.py{' --quick' if self.quick else ''}"
                    f"{'' if self.tickets in (1_000_000, 20_000) else f' --tickets {self.tickets}'}"
@@ -223,7 +225,8 @@ class Report:
             report.targets_table(results),
             "",
             f"{sum(r.met for r in measured)} of {len(measured)} measured targets met"
-            f"{f'; {len(results) - len(measured)} not measured' if len(results) > len(measured) else ''}.",
+            f"{f'; {skipped} not measured' if skipped else ''}"
+            f"{f'; {len(beside)} measured beside them (no target)' if beside else ''}.",
             "",
             self.load_heading(),
             "",

@@ -44,17 +44,20 @@ def test_the_bench_runs_end_to_end_on_a_tiny_database(tmp_path):
         assert {"3a", "3b"} <= set(targets) and not targets["3a"]["measured"]
     unmeasured = [t for t in targets.values() if not t["measured"]]
     assert all(t["number"].startswith("3") for t in unmeasured), unmeasured  # 3 without the sqlite3 shell
-    assert figures["finished"] and figures["measured"] == len(targets) - len(unmeasured)
+    beside = [t for t in targets.values() if t["measured"] and t["target"] is None]
+    assert [t["number"] for t in beside] == ["4e"] and beside[0]["met"] is None  # no target: not judged
+    assert figures["finished"] and figures["measured"] == len(targets) - len(unmeasured) - len(beside)
     assert {"directory", "databases", "1", "3", "4q", "6"} <= set(figures["stage_seconds"])
     for number in ("4a", "4b", "4e"):  # judged on CPU time, 5 runs a side paired in turns
         page = targets[number]
         assert page["judged_on"] == "cpu" and page["extra"]["subject"]["runs"] == 5
         assert page["cpu_ratio"]["min"] <= page["cpu_ratio"]["median"] <= page["cpu_ratio"]["max"]
         assert page["wall_ratio"]["median"] > 0 and page["ratio"] == pytest.approx(page["cpu_ratio"]["median"])
-        assert page["met"] == (page["ratio"] <= page["target"])
+        assert page["met"] == (page["ratio"] <= page["target"]) if number != "4e" else page["met"] is None
     markdown = out.read_text()
     for number in targets:
         assert f"| {number} |" in markdown
+    assert "– (no target)" in markdown and "measured beside them (no target)" in markdown
     assert "Wall time of each stage" in markdown and "tests/bench/loadtest.py" in markdown  # run apart
     assert "not met" in done.stderr or " met " in done.stderr  # each target's verdict, as it runs
     assert not (tmp_path / "db").exists()  # the databases are removed without --keep
