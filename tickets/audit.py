@@ -58,6 +58,8 @@ _APPEND_SQLITE = rawsql.Sql(
     "FROM audit_head WHERE id = 1 RETURNING seq, prev_hash, hash"
 )
 _MOVE_HEAD_SQLITE = rawsql.Sql("UPDATE audit_head SET seq = :seq, hash = :hash WHERE id = 1")
+# json.dumps(..., sort_keys=True) without a new encoder each call (every audited write).
+_SORTED_JSON = json.JSONEncoder(sort_keys=True).encode
 
 
 def append_event(
@@ -74,7 +76,7 @@ def append_event(
     the only way an event is written, hash-chained to the one before. Make it the transaction's
     last statement: the head stays locked from here to the commit. `session` may be a
     Store.raw_transaction's connection; `returning=False` skips building the AuditEvent (issue 12)."""
-    details = json.loads(json.dumps(details or {}, sort_keys=True))  # plain JSON values only
+    details = json.loads(_SORTED_JSON(details or {}))  # plain JSON values only
     at = at.astimezone(UTC)
     content = content_hash(at=at, actor=actor, action=action, subject=subject, details=details)
     raw = rawsql.Raw(session)  # a session's connection or already the driver's (issue 12)

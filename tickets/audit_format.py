@@ -54,7 +54,7 @@ def canonical_bytes(
         "details": details,
         "prev_hash": prev_hash,
     }
-    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _DETAILS(record).encode()
 
 
 # --- format 2 ---------------------------------------------------------------------------------

@@ -28,6 +28,9 @@ from tickets.store import Store
 from tickets.text import check_text
 from tickets.verification import verified_call
 
+# json.dumps(..., sort_keys=True) without a new encoder each call (issue 12: filing's hot path).
+_SORTED_JSON = json.JSONEncoder(sort_keys=True).encode
+
 @dataclass(frozen=True)
 class FilingRequest:
     kind: TicketKind
@@ -52,7 +55,7 @@ class FilingRequest:
             "fields": {k: self.fields[k] for k in sorted(self.fields)},
             "confirmed": sorted(self.confirmed),
         }
-        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+        return hashlib.sha256(_SORTED_JSON(body).encode()).hexdigest()
 
 
 @dataclass(frozen=True)

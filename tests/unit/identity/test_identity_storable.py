@@ -31,3 +31,17 @@ def test_v3_storable_text_either_passes_unchanged_or_raises_its_own_error(value)
         pass
     else:
         value.encode("utf-8")  # what passes can be stored
+
+
+@settings(max_examples=300)
+@given(st.text(st.characters(max_codepoint=0x200)))
+def test_v3_refuses_exactly_the_control_characters_but_tab_and_line_breaks(value):
+    """The search stands for the rule as written: a code point below 32 other than tab, line feed
+    and carriage return, or DEL (127), is refused; nothing else below U+0200 is."""
+    controls = any((ord(ch) < 32 and ch not in "\t\n\r") or ord(ch) == 127 for ch in value)
+    try:
+        check_storable_text(value, "f")
+    except InvalidText:
+        assert controls
+    else:
+        assert not controls
