@@ -18,7 +18,8 @@ from tickets.lifecycle import record_callback, transition
 from tickets.verification import end_call, start_call, verify_caller
 
 _AUDIT = re.compile(r"\baudit_(head|event)\b", re.IGNORECASE)
-_WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
+# A write, alone or sent after its transaction's BEGIN (tickets.rawsql on PostgreSQL).
+_WRITE = re.compile(r"^\s*(BEGIN;\s*)?(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 
 
 @contextmanager
