@@ -54,7 +54,7 @@ class Raw:
     a session's (each `session.connection()` walks SQLAlchemy's session machinery), or a pooled
     driver connection with a transaction of its own (`Raw.transaction`, no Session at all)."""
 
-    __slots__ = ("_connection", "_dbapi", "_error", "_dialect", "dialect", "_transaction", "_at_commit")
+    __slots__ = ("_connection", "_dbapi", "_error", "_dialect", "dialect", "_transaction", "_at_commit", "_begin")
 
     def __new__(cls, session: Session | Raw) -> Raw:
         if isinstance(session, Raw):
@@ -79,6 +79,7 @@ class Raw:
         raw.dialect = dialect.name
         raw._transaction = None
         raw._at_commit = None  # statements sent with the COMMIT (Raw.transaction on PostgreSQL)
+        raw._begin = False  # BEGIN still to be sent, with the first statement (Raw.transaction on PostgreSQL)
         return raw
 
     @classmethod
@@ -87,17 +88,25 @@ class Raw:
         """One transaction on a pooled driver connection: BEGIN IMMEDIATE on SQLite (as the
         store's write sessions begin), committed on a clean exit, rolled back on any error. The
         driver's errors come out as SQLAlchemy's, as a Connection raises them (tickets.store
-        turns an OperationalError into StoreUnavailable and retries, as for a session)."""
+        turns an OperationalError into StoreUnavailable and retries, as for a session).
+
+        PostgreSQL (issue 14): the driver would send its BEGIN alone, one round trip before the
+        first statement; instead the connection is in autocommit for the transaction and BEGIN
+        goes with the first statement, in its round trip (`_run`), so a write is one round trip
+        a statement, the audit append's sent with the COMMIT (`at_commit`)."""
         dialect = engine.dialect
         try:
             fairy = engine.raw_connection()
         except dialect.loaded_dbapi.Error as error:
             Connection._handle_dbapi_exception_noconnection(error, dialect, engine)
+        postgres = dialect.name != "sqlite"
         try:
             raw = cls._on(fairy, dialect)
-            if raw.dialect == "sqlite":  # PostgreSQL's driver begins at the first statement
+            if not postgres:
                 raw._run(_BEGIN_IMMEDIATE, {})
             else:
+                fairy.dbapi_connection.autocommit = True  # no BEGIN of the driver's own
+                raw._begin = True
                 raw._at_commit = []
             yield raw
             if raw._at_commit:
@@ -114,6 +123,11 @@ class Raw:
                 fairy.invalidate()
             raise
         finally:
+            if postgres:
+                try:  # committed or rolled back: idle, as the pool's other users expect it
+                    fairy.dbapi_connection.autocommit = False
+                except Exception:  # still in a transaction: a broken connection is not reused
+                    fairy.invalidate()
             fairy.close()  # back to the pool
 
     @classmethod
@@ -169,11 +183,13 @@ class Raw:
             self._run(sql, params, fetch=True)
         sql, params = statements[-1]
         text = sql.for_dialect(self.dialect)
-        shown = text + "; COMMIT"  # without its values (no personal data in logs)
+        begin = "BEGIN; " if self._begin else ""  # nothing before it: one round trip in all
+        self._begin = False
+        shown = begin + text + "; COMMIT"  # without its values (no personal data in logs)
         binder = psycopg.ClientCursor(self._dbapi.dbapi_connection)
         cur = self._dbapi.cursor()
         try:
-            cur.execute(binder.mogrify(text, params) + "; COMMIT")
+            cur.execute(begin + binder.mogrify(text, params) + "; COMMIT")
         except self._error as error:
             self._raise(error, shown, None, cur)
         finally:
@@ -196,6 +212,10 @@ class Raw:
 
     def _run(self, sql: Sql, params: Any, *, many: bool = False, fetch: bool = False):
         text = sql.for_dialect(self.dialect)
+        if self._begin:
+            if not many:
+                return self._run_first(text, params, fetch=fetch)
+            self._send_begin()  # an executemany's BEGIN goes alone
         cur = self._dbapi.cursor()
         try:
             if many:
@@ -208,9 +228,42 @@ class Raw:
         finally:
             cur.close()
 
+    def _run_first(self, text: str, params: Any, *, fetch: bool):
+        """A transaction's first statement on PostgreSQL (Raw.transaction), sent after BEGIN in
+        one simple query, bound by the driver's ClientCursor as the append at the COMMIT is."""
+        import psycopg
+
+        self._begin = False
+        cur = self._dbapi.cursor()
+        try:
+            binder = psycopg.ClientCursor(self._dbapi.dbapi_connection)
+            try:
+                bound = binder.mogrify(text, params)
+            finally:
+                binder.close()
+            cur.execute("BEGIN; " + bound)
+            cur.nextset()  # the statement's result, after BEGIN's
+            return cur.fetchall() if fetch else cur.rowcount
+        except self._error as error:
+            self._raise(error, text, params, cur)
+        finally:
+            cur.close()
+
     def cursor(self):
-        """A cursor of the driver's own (the caller closes it)."""
+        """A cursor of the driver's own (the caller closes it), in the transaction."""
+        if self._begin:
+            self._send_begin()
         return self._dbapi.cursor()
+
+    def _send_begin(self) -> None:
+        self._begin = False
+        cur = self._dbapi.cursor()
+        try:
+            cur.execute("BEGIN")
+        except self._error as error:
+            self._raise(error, "BEGIN", None, cur)
+        finally:
+            cur.close()
 
     @property
     def driver_error(self) -> type[Exception]:

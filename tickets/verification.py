@@ -244,9 +244,8 @@ def verify_caller(
             passed=outcome.passed, failed_factors=failed_factors, person_id=person_id,
             roles=sorted(outcome.roles) if outcome.passed else [],
             expires_at=now + CALL_AUTHORISATION if outcome.passed else None,
+            claim=True,  # the call, if any, becomes about the organization (one round trip on PostgreSQL)
         )
-        if call_id is not None:
-            sql.claim_call(session, call_id, organization_id)
         after = None if outcome.passed else _lockout(session, organization_id, now)
         # Every other statement first, the appends last: the chain's lock is held from the first
         # append to the commit (issue 14).

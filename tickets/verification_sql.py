@@ -49,7 +49,11 @@ _INSERT_ATTEMPT = rawsql.Sql(
     "person_id, roles, expires_at) VALUES (:org, :agent, :call, :at, :passed, :failed_factors, :person, "
     ":roles, :expires_at) RETURNING id"
 )
-_CLAIM_CALL = rawsql.Sql('UPDATE "call" SET organization_id = :org WHERE id = :call AND organization_id IS NULL')
+_CLAIM = 'UPDATE "call" SET organization_id = :org WHERE id = :call AND organization_id IS NULL'
+_CLAIM_CALL = rawsql.Sql(_CLAIM)
+# PostgreSQL (issue 14): the attempt recorded and its call claimed in one statement, one round
+# trip (a data-modifying WITH runs whether or not the INSERT reads it).
+_INSERT_ATTEMPT_CLAIMING = rawsql.Sql(f"WITH claimed AS ({_CLAIM}) {_INSERT_ATTEMPT.text}")
 
 
 def dialect(session: Session | rawsql.Raw) -> str:
@@ -99,14 +103,18 @@ def keys_on_file(session: Session, org: tuple) -> OrganizationKeys:
 
 def record_attempt(session: Session, *, organization_id: int, agent_id: int, call_id: int | None, at: datetime,
                    passed: bool, failed_factors: list[str], person_id: int | None, roles: list[str],
-                   expires_at: datetime | None) -> int:
-    """Insert one verification attempt (V-5); its id."""
+                   expires_at: datetime | None, claim: bool = False) -> int:
+    """Insert one verification attempt (V-5); its id. With `claim`, the call becomes about the
+    organization too (claim_call): in the same statement on PostgreSQL, after it on SQLite."""
     name = dialect(session)
-    row = rawsql.first(session, _INSERT_ATTEMPT, {
+    together = claim and call_id is not None and name == "postgresql"
+    row = rawsql.first(session, _INSERT_ATTEMPT_CLAIMING if together else _INSERT_ATTEMPT, {
         "org": organization_id, "agent": agent_id, "call": call_id, "at": rawsql.bind_time(at, name),
         "passed": passed, "failed_factors": rawsql.bind_json(failed_factors), "person": person_id,
         "roles": rawsql.bind_json(roles), "expires_at": rawsql.bind_time(expires_at, name),
     })
+    if claim and call_id is not None and not together:
+        claim_call(session, call_id, organization_id)
     return row[0]
 
 

@@ -113,6 +113,11 @@ def arrivals(rate: float, start: float, end: float, rng: random.Random) -> list[
         out.append(t)
 
 
+def _settle(future: asyncio.Future, outcome: tuple) -> None:
+    if not future.done():
+        future.set_result(outcome)
+
+
 async def _until(moment: float) -> None:
     delay = moment - time.time()
     if delay > 0:
@@ -140,12 +145,25 @@ class _Worker:
         await _until(scheduled)
         woke = time.time()
 
-        def run():
-            began, cpu = time.time(), time.thread_time()
-            result = fn(*args, **kwargs)
-            return began, time.thread_time() - cpu, result
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
 
-        began, cpu, result = await asyncio.get_running_loop().run_in_executor(self.executor, run)
+        def run():
+            # On a pool thread; the outcome handed to the loop by one call_soon_threadsafe (no
+            # concurrent Future chained to an asyncio one, as run_in_executor does: issue 14,
+            # the generator's own CPU).
+            began, cpu = time.time(), time.thread_time()
+            result = error = None
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as raised:  # raised in the agent's call, as run_in_executor does
+                error = raised
+            loop.call_soon_threadsafe(_settle, future, (began, time.thread_time() - cpu, error, result))
+
+        self.executor.submit(run)
+        began, cpu, error, result = await future
+        if error is not None:
+            raise error
         done = time.time()
         if self.window[0] <= done < self.window[1]:
             self.report.api_cpu_in_window += cpu  # the tickets code's own CPU: the rest is the generator's
@@ -171,11 +189,14 @@ class _Worker:
             report.out_of_work += 1
             return
         org_id, sub_ref, org = self.plan.work[n]
-        try:
-            agent = await asyncio.wait_for(agents.get(), ABANDON - (time.time() - arrival))
-        except TimeoutError:
-            report.abandoned += 1  # the caller hung up before an agent was free
-            return
+        if not agents.empty():  # an agent is free: no wait_for (a task and a timer a call) needed
+            agent = agents.get_nowait()
+        else:
+            try:
+                agent = await asyncio.wait_for(agents.get(), ABANDON - (time.time() - arrival))
+            except TimeoutError:
+                report.abandoned += 1  # the caller hung up before an agent was free
+                return
         if measured:
             report.agent_wait.append(time.time() - arrival)
         step = "start"

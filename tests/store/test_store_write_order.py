@@ -18,7 +18,11 @@ from tickets.lifecycle import record_callback, transition
 from tickets.verification import end_call, start_call, verify_caller
 
 _AUDIT = re.compile(r"\baudit_(head|event)\b", re.IGNORECASE)
-_WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
+# A write, alone or sent after its transaction's BEGIN (tickets.rawsql on PostgreSQL).
+_WRITE = re.compile(r"^\s*(BEGIN;\s*)?(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
+# A write inside a statement's WITH (tickets.verification_sql on PostgreSQL: the attempt and the
+# call claimed in one statement), and the statement's own write after it.
+_WITH_WRITE = re.compile(r"\bAS \(\s*(?:INSERT|UPDATE|DELETE)\b|\)\s*(?:INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 
 
 @contextmanager
@@ -58,7 +62,9 @@ def assert_append_last(statements: list[str], *, writes_before: int) -> None:
     after = statements[audit[0]:]
     # From the first touch of the chain to the commit: the chain only.
     assert all(_AUDIT.search(s) or s.strip().upper() == "COMMIT" for s in after), after
+    # Each write counts, one a statement or each of a statement's data-modifying WITH parts.
     others = [s for s in statements[:audit[0]] if _WRITE.match(s)]
+    others += [part for s in statements[:audit[0]] for part in _WITH_WRITE.findall(s)]
     assert len(others) >= writes_before, statements
 
 

@@ -61,6 +61,10 @@ _KIND_FUNCTIONS: Mapping[TicketKind, Callable[[Ctx], Decision]] = {
 }
 
 
+# The subscription-level kinds in TicketKind order (decide_all), listed once.
+_SUBSCRIPTION_KINDS: tuple[TicketKind, ...] = tuple(k for k in TicketKind if not KINDS[k].per_resource)
+
+
 def decide(
     kind: TicketKind,
     sub: SubscriptionFacts,
@@ -84,5 +88,5 @@ def decide(
 
 def decide_all(sub: SubscriptionFacts, caller: CallerFacts, now: datetime) -> tuple[Decision, ...]:
     """Every subscription-level kind, in TicketKind order."""
-    return tuple(decide(k, sub, caller, now) for k in TicketKind if not KINDS[k].per_resource)
+    return tuple([decide(k, sub, caller, now) for k in _SUBSCRIPTION_KINDS])
 

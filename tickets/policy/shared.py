@@ -27,7 +27,20 @@ from tickets.policy.rules import (
 
 
 def offer_refusal(kind: TicketKind, product: Product) -> Reason | None:
-    """Each kind only where an article offers it (KIND_PRODUCTS)."""
+    """Each kind only where an article offers it (KIND_PRODUCTS). Pure in its two enums: each
+    answer (an immutable Reason or None) is worked out once (issue 14: the account view decides
+    every kind for every subscription)."""
+    try:
+        return _OFFER_REFUSALS[kind, product]
+    except KeyError:
+        refusal = _OFFER_REFUSALS[kind, product] = _offer_refusal(kind, product)
+        return refusal
+
+
+_OFFER_REFUSALS: dict[tuple[TicketKind, Product], Reason | None] = {}
+
+
+def _offer_refusal(kind: TicketKind, product: Product) -> Reason | None:
     products, rule = KIND_PRODUCTS[kind]
     if product in products:
         return None
