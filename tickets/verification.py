@@ -36,7 +36,8 @@ from tickets.models import (
     VerificationUnlock,
 )
 from tickets import verification_sql as sql
-from tickets.rawsql import Raw
+from tickets.filing_sql import CALL_FOR_END, END_OWN_OPEN_CALL, INSERT_CALL, VERIFIED_CALL
+from tickets.rawsql import Raw, bind_time, first, read_json, read_time
 from tickets.store import Store
 from tickets.text import check_text
 
@@ -84,9 +85,6 @@ class VerifiedCall:
 
 
 def start_call(store: Store, agent: AgentInfo) -> int:
-    from tickets.filing_sql import INSERT_CALL
-    from tickets.rawsql import bind_time
-
     def work(raw: Raw) -> int:
         now = store.clock.now()
         ((call_id,),) = raw.rows(INSERT_CALL, {"agent_id": agent.id, "started_at": bind_time(now, raw.dialect)})
@@ -102,9 +100,6 @@ def start_call(store: Store, agent: AgentInfo) -> int:
 
 def end_call(store: Store, agent: AgentInfo, call_id: int, wrap_up_note: str) -> None:
     """Close the call with its wrap-up note (checked for credentials, V-6)."""
-    from tickets.filing_sql import CALL_FOR_END, END_OWN_OPEN_CALL
-    from tickets.rawsql import bind_time
-
     note = (wrap_up_note or "").strip()
     check_text({"wrap_up_note": note})
 
@@ -272,16 +267,11 @@ def verify_caller(
 def load_verified_call(session: Session | Raw, verification_id: int, agent: AgentInfo, now: datetime) -> VerifiedCall:
     """The passed verification behind an action, or NotAllowed (V-7): passed, by this agent,
     not expired, on a call that has not ended."""
-    from tickets.filing_sql import VERIFIED_CALL
-    from tickets.rawsql import first
-
     return verified_call(first(session, VERIFIED_CALL, {"id": verification_id}), agent, now)
 
 
 def verified_call(found: tuple | None, agent: AgentInfo, now: datetime) -> VerifiedCall:
     """load_verified_call's rules on a row of VERIFIED_CALL's first ten columns (or None)."""
-    from tickets.rawsql import read_json, read_time
-
     if found is None or not found[5] or found[6] is None:
         raise NotAllowed("V-1: the caller has not been verified on this call")
     attempt_id, organization_id, agent_id, call_id, at, _, person_id, roles, expires_at, call_ended_at = found[:10]

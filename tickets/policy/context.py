@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date, datetime
 
 from tickets.dates import utc_day
@@ -63,7 +64,7 @@ class Ctx:
     def today(self) -> date:
         return self.now.date()
 
-    @property
+    @cached_property  # asked for several times a decision; nothing in a Ctx changes after it is made
     def term_end(self) -> date:
         return utc_day(self.sub.term_end)
 
