@@ -23,7 +23,8 @@ from sqlmodel import Session, select
 
 from tickets import rawsql
 from tickets.audit_format import (  # noqa: F401 - the chain's formats, re-exported
-    FORMAT_SWITCH, GENESIS_HASH, canonical_bytes, chain_link, content_hash, details_text, event_link,
+    FORMAT_SWITCH, GENESIS_HASH, at_text, canonical_bytes, chain_link, content_hash, content_hash_of, details_text,
+    event_link,
 )
 from tickets.errors import InvalidInput
 from tickets.models import AuditEvent, AuditHead
@@ -58,8 +59,6 @@ _APPEND_SQLITE = rawsql.Sql(
     "FROM audit_head WHERE id = 1 RETURNING seq, prev_hash, hash"
 )
 _MOVE_HEAD_SQLITE = rawsql.Sql("UPDATE audit_head SET seq = :seq, hash = :hash WHERE id = 1")
-# json.dumps(..., sort_keys=True) without a new encoder each call (every audited write).
-_SORTED_JSON = json.JSONEncoder(sort_keys=True).encode
 
 
 def append_event(
@@ -76,12 +75,14 @@ def append_event(
     the only way an event is written, hash-chained to the one before. Make it the transaction's
     last statement: the head stays locked from here to the commit. `session` may be a
     Store.raw_transaction's connection; `returning=False` skips building the AuditEvent (issue 12)."""
-    details = json.loads(_SORTED_JSON(details or {}))  # plain JSON values only
+    # The details as they are hashed and stored, made once (sorted keys, no spaces): JSON values
+    # only, anything else raises here, before any lock.
+    text = details_text(details or {})
     at = at.astimezone(UTC)
-    content = content_hash(at=at, actor=actor, action=action, subject=subject, details=details)
+    content = content_hash_of(at_text(at), actor, action, subject, text)
     raw = rawsql.Raw(session)  # a session's connection or already the driver's (issue 12)
     params = {"at": rawsql.bind_time(at, raw.dialect), "actor": actor, "action": action, "subject": subject,
-              "details": details_text(details), "content": content}
+              "details": text, "content": content}
     # Raw raises driver errors as SQLAlchemy's: the store's retries (deadlock, serialisation) and
     # its one-line messages (busy, read-only, disk full) look for those classes.
     if raw.dialect == "postgresql":
@@ -94,7 +95,7 @@ def append_event(
     if not returning:
         return None
     # Not added to the session: the row is already written.
-    return AuditEvent(seq=seq, at=at, actor=actor, action=action, subject=subject, details=details,
+    return AuditEvent(seq=seq, at=at, actor=actor, action=action, subject=subject, details=json.loads(text),
                       prev_hash=prev, hash=digest)
 
 

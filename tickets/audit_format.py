@@ -66,7 +66,12 @@ def content_text(at: str, actor: str, action: str, subject: str, details: str) -
 
 
 def content_hash(*, at: datetime, actor: str, action: str, subject: str, details: Any) -> str:
-    return sha256(content_text(at_text(at), actor, action, subject, details_text(details)).encode()).hexdigest()
+    return content_hash_of(at_text(at), actor, action, subject, details_text(details))
+
+
+def content_hash_of(at: str, actor: str, action: str, subject: str, details: str) -> str:
+    """content_hash from the texts (the details' already made by details_text)."""
+    return sha256(content_text(at, actor, action, subject, details).encode()).hexdigest()
 
 
 def chain_link(seq: int, prev_hash: str, content: str) -> str:
