@@ -3,7 +3,6 @@ and the one way a decision is assembled (refused with every reason, or granted).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -94,7 +93,7 @@ def review_flags(kind: TicketKind, refund_requested: bool) -> tuple[bool, bool]:
 
 
 def make_decision(c: Ctx, refusals: list[Reason], grant: Callable[[], Grant]) -> Decision:
-    from tickets.policy.shared import refund_request_refusals  # shared builds on this module
+    from tickets.policy.shared import refund_refusals  # shared builds on this module
 
     review, callback = review_flags(c.kind, c.refund_requested)
     common = dict(
@@ -105,8 +104,7 @@ def make_decision(c: Ctx, refusals: list[Reason], grant: Callable[[], Grant]) ->
         subject_ref=c.sub.ref,
         subject_name=c.sub.name,
         refund_requested=c.refund_requested,
-        refund_offered=(c.kind is TicketKind.CANCEL_EARLY
-                        and not refund_request_refusals(dataclasses.replace(c, refund_requested=True))),
+        refund_offered=c.kind is TicketKind.CANCEL_EARLY and not refund_refusals(c.sub),
     )
     if refusals:
         return Decision(allowed=False, reasons=tuple(refusals), checklist=(), consequences=None,

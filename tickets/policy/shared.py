@@ -239,9 +239,13 @@ def c4_refund(c: Ctx) -> Reason | None:
 
 
 def refund_request_refusals(c: Ctx) -> list[Reason]:
-    if not c.refund_requested:
-        return []
-    sub = c.sub
+    """C-4, C-5: why a refund, if one is requested, cannot be."""
+    return refund_refusals(c.sub) if c.refund_requested else []
+
+
+def refund_refusals(sub: SubscriptionFacts) -> list[Reason]:
+    """C-4, C-5: why this subscription could not be refunded, were a refund requested (the
+    decision says whether the Refund box is offered at all)."""
     if sub.product is INTUNE and sub.channel is Channel.PRODUCT_KEY:
         return [Reason("C-5", "Intune product-key subscriptions can be cancelled through support "
                               "but not refunded by us; the partner that sold the key may refund: "
