@@ -141,3 +141,39 @@ def write_json(path, *, results: list, load: dict, facts: list[str], meta: dict[
     document = {**_plain(meta), "targets": [result_json(r) for r in results], "load": _plain(load), "facts": facts}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, indent=1, ensure_ascii=False))
+
+
+def readme_table(targets: list[dict[str, Any]]) -> str:
+    """README's performance table from latest.json's targets: one line a figure, judged as the
+    bench judged it (`python tests/bench/report.py bench-output/latest.json` prints it)."""
+    lines = ["| # | Target | deskapp | Baseline, same run | Ratio (min–max), runs | Target | Met |",
+             "|---|--------|---------|--------------------|------:|-------:|:---:|"]
+    for t in targets:
+        if not t["measured"]:
+            lines.append(f"| {t['number']} | {t['name']} | not measured | {t['why']} | – | – | **no** |")
+            continue
+        spread = t.get("cpu_ratio") if t["judged_on"] == "cpu" else None
+        low, high = (spread["min"], spread["max"]) if spread else (None, None)
+        extra = t.get("extra") or {}
+        runs = extra.get("runs") or (extra.get("subject") or {}).get("runs") or "–"
+        ratio = f"**{t['ratio']:.2f}**" + (f" ({low:.2f}–{high:.2f})" if low is not None and high is not None else "")
+        if t["target"] is None:
+            target, met = "none", "– (measured beside)"
+        else:
+            target = f"{'≥' if t['higher_is_better'] else '≤'} {t['target']:g}"
+            met = "yes" if t["met"] else "**no**"
+        judged = "" if t["judged_on"] == "cpu" else f" ({t['judged_on']})"
+        lines.append(f"| {t['number']} | {t['name']} | {fmt(t['subject'], t['unit'])} <br>`{t['subject_label']}` | "
+                     f"{fmt(t['baseline'], t['unit'])} <br>{t['baseline_label']} | {ratio}{judged}, {runs} | "
+                     f"{target} | {met} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import sys
+
+    with open(sys.argv[1] if len(sys.argv) > 1 else "bench-output/latest.json") as handle:
+        figures = json.load(handle)
+    print(readme_table(figures["targets"]))
+    print(f"\n{figures['met']} of {figures['measured']} targets met; {figures['command']}, {figures['at']}, "
+          f"{figures['seconds'] / 60:.1f} minutes; {figures['environment']}.")
