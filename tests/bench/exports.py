@@ -25,11 +25,10 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from common import Result, RunningClock, Skipped, Spread, raw_connection, sqlite_url
+from common import Result, RunningClock, Skipped, Spread, paired, raw_connection, sqlite_url
 
 FALLBACK_SQL = """SELECT ticket.id, ticket.kind, ticket.status, ticket.created_at, ticket.updated_at,
  organization.ref, organization.name, subscription.ref, subscription.product, renewal_resource.ref,
@@ -82,29 +81,6 @@ def window(path: Path, rows: int | None) -> tuple[datetime, int]:
     return datetime.fromisoformat(since).replace(tzinfo=UTC), count
 
 
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def timed_turns(subject: Callable[[], object], baseline: Callable[[], object], runs: int = RUNS,
-                *, warmup: int = 1) -> tuple[Spread, Spread]:
-    """As common.paired, but each side's CPU includes the child processes it waits for: the
-    shell's CPU is all in its child, and an export using worker processes pays for them too."""
-    runs = max(runs, 5)
-    for _ in range(warmup):
-        subject()
-        baseline()
-    sides = (Spread([], []), Spread([], []))
-    for _ in range(runs):
-        for side, fn in zip(sides, (subject, baseline)):
-            cpu, children, wall = time.process_time(), _children_cpu(), time.perf_counter()
-            fn()
-            side.cpu.append(time.process_time() - cpu + _children_cpu() - children)
-            side.wall.append(time.perf_counter() - wall)
-    return sides
-
-
 def ratio_note(written: int, subject: Spread, shell: Spread, sizes: str) -> tuple[str, dict[str, float | str]]:
     """The CPU and wall ratios (shell time / subject time, so higher is better), medians with the
     ratios of the extremes, and every figure for --json."""
@@ -155,7 +131,8 @@ def bench_export(path: Path, workdir: Path, *, rows: int | None = None, numbers:
             with cli_out.open("wb") as handle:
                 subprocess.run([cli, "-readonly", mode, "-header", str(path), sql], stdout=handle, check=True)
 
-        mine, theirs = timed_turns(subject, shell, runs, warmup=warmup)
+        # Each side's CPU includes the child processes it waits for: the shell's is all in its child.
+        mine, theirs = paired(subject, shell, runs, warmup=warmup, children=True)
         sizes = f"Files: {out.stat().st_size / 1e6:.0f} MB vs {cli_out.stat().st_size / 1e6:.0f} MB."
         note, extra = ratio_note(written, mine, theirs, sizes)
         extra.update({"subject": mine, "baseline": theirs, "judged_on": "cpu", "tickets_in_db": total_tickets(path)})
