@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import platform
 import resource
 import sqlite3
 import statistics
@@ -302,3 +303,31 @@ def _pg_admin(admin_url: str, statement: str) -> None:
             connection.execute(text(statement))
     finally:
         engine.dispose()
+
+
+def pg_version(url: str) -> str | None:
+    """"PostgreSQL 15.19", or None when it does not answer."""
+    try:
+        from sqlalchemy import text
+
+        from tickets.store import make_engine
+
+        engine = make_engine(url)
+        with engine.connect() as connection:
+            version = connection.execute(text("SHOW server_version")).scalar_one()
+        engine.dispose()
+        return f"PostgreSQL {version.split()[0]}"
+    except Exception:
+        return None
+
+
+def cpu_model() -> str:
+    """The CPU's model name (/proc/cpuinfo on Linux): figures of CPU time scale with it."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown CPU"

@@ -122,7 +122,7 @@ def markdown(out: dict[str, Any]) -> str:
                   "the window some task on the machine waited for a CPU (/proc/pressure/cpu). A write's wait: the mean "
                   "number of backends in that state over the audited writes a second (Little's law):", "", waits]
     parts += ["", f"Load test: {out['total_seconds']:.0f} s in all (the PostgreSQL template: "
-              f"{out.get('template_seconds', float('nan')):.0f} s)."]
+              f"{out.get('template_seconds', float('nan')):.0f} s), on {out.get('machine', 'an unrecorded machine')}."]
     return "\n".join(parts)
 
 

@@ -36,6 +36,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from common import cpu_model, pg_version  # noqa: E402
 from load_db import Databases, agent_ids, check, make_document, orgs_for, work_items  # noqa: E402
 from load_model import OPS, Plan, worker  # noqa: E402
 from load_probe import Probe  # noqa: E402
@@ -240,7 +241,10 @@ def measure(*, quick: bool = False, pg_url: str | None = DEFAULT_PG, agents: lis
     settings = settings or (Settings(seconds=8.0, warmup=2.0) if quick else Settings(repeat=3))
     agents = agents or ([64, 256] if quick else [64, 256, 1000])
     out: dict[str, Any] = {"quick": quick, "settings": settings.__dict__, "points": [], "saturation": None,
-                           "skipped": [], "cores": os.cpu_count()}
+                           "skipped": [], "cores": os.cpu_count(),
+                           # CPU time a write, and so the saturation point, scale with the machine's CPU
+                           "machine": f"{os.cpu_count()} CPUs ({cpu_model()}), "
+                                      f"{(pg_version(pg_url) if pg_url else None) or 'no PostgreSQL'}"}
     if pg_url:
         try:
             _postgresql(out, pg_url, settings, agents, bouncer=bouncer, saturation=saturation, quick=quick,

@@ -15,7 +15,7 @@ import platform
 import sqlite3
 from typing import Any
 
-from common import Result, Skipped, Spread, fmt
+from common import Result, Skipped, Spread, cpu_model, fmt
 
 
 def _range(ratios: tuple[float, float, float] | None) -> str:
@@ -99,7 +99,7 @@ def environment(pg_version: str | None) -> str:
     except OSError:
         load = "?"
     return (f"{platform.python_implementation()} {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
-            f"{pg_version or 'no PostgreSQL'}, {os.cpu_count()} CPUs (load average at the end {load})")
+            f"{pg_version or 'no PostgreSQL'}, {os.cpu_count()} CPUs ({cpu_model()}; load average at the end {load})")
 
 
 # --- JSON: every figure ------------------------------------------------------------------------

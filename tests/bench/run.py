@@ -41,7 +41,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 sys.path.insert(0, str(HERE))
 
-from common import PG_PREFIX_ENV, Result, Skipped, pg_prefix, sqlite_url  # noqa: E402
+from common import PG_PREFIX_ENV, Result, Skipped, pg_prefix, pg_version, sqlite_url  # noqa: E402
 import generate  # noqa: E402
 import report  # noqa: E402
 
@@ -166,21 +166,6 @@ def _check_text(check: dict) -> str:
         return f"failed ({check['error']})"
     rate = check["events"] / check["seconds"] if check["seconds"] else float("nan")
     return f"{check['text']} in {check['seconds']:.0f} s ({rate:,.0f} events/s)"
-
-
-def pg_version(url: str) -> str | None:
-    try:
-        from sqlalchemy import text
-
-        from tickets.store import make_engine
-
-        engine = make_engine(url)
-        with engine.connect() as connection:
-            version = connection.execute(text("SHOW server_version")).scalar_one()
-        engine.dispose()
-        return f"PostgreSQL {version.split()[0]}"
-    except Exception:
-        return None
 
 
 class Report:
