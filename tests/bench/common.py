@@ -306,7 +306,7 @@ def _pg_admin(admin_url: str, statement: str) -> None:
 
 
 def pg_version(url: str) -> str | None:
-    """"PostgreSQL 15.19", or None when it does not answer."""
+    """The server's version ("PostgreSQL 15.19"), or None when it does not answer."""
     try:
         from sqlalchemy import text
 
