@@ -4,6 +4,7 @@ allows, C-3, C-4/C-5 money, C-6 self-service, C-7 checklist, C-8 deletion, C-9, 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import cache
 
 from identity import SUBSCRIPTION_ADMIN_ROLES
 from tickets.dates import as_utc, utc_day
@@ -26,21 +27,10 @@ from tickets.policy.rules import (
 )
 
 
+@cache  # pure in its two enums: each answer (an immutable Reason or None) is worked out once
 def offer_refusal(kind: TicketKind, product: Product) -> Reason | None:
-    """Each kind only where an article offers it (KIND_PRODUCTS). Pure in its two enums: each
-    answer (an immutable Reason or None) is worked out once (issue 14: the account view decides
-    every kind for every subscription)."""
-    try:
-        return _OFFER_REFUSALS[kind, product]
-    except KeyError:
-        refusal = _OFFER_REFUSALS[kind, product] = _offer_refusal(kind, product)
-        return refusal
-
-
-_OFFER_REFUSALS: dict[tuple[TicketKind, Product], Reason | None] = {}
-
-
-def _offer_refusal(kind: TicketKind, product: Product) -> Reason | None:
+    """Each kind only where an article offers it (KIND_PRODUCTS). Issue 14: the account view
+    decides every kind for every subscription."""
     products, rule = KIND_PRODUCTS[kind]
     if product in products:
         return None
