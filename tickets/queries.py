@@ -146,10 +146,7 @@ def _driver_cursor(store: Store, *, snapshot: bool = False) -> Iterator[tuple[An
                 yield cursor, dialect
             finally:
                 if autocommit:
-                    try:
-                        connection.dbapi_connection.autocommit = False
-                    except Exception:  # a broken connection is not reused
-                        connection.invalidate()
+                    rawsql.end_autocommit(connection)
         finally:
             connection.close()
     except dbapi_error as error:

@@ -49,6 +49,16 @@ _BEGIN_IMMEDIATE = Sql("BEGIN IMMEDIATE")
 _BEGIN = Sql("BEGIN")
 
 
+def end_autocommit(fairy) -> None:
+    """A pooled PostgreSQL connection out of autocommit, as the pool's other users expect it
+    (issue 14: hot reads and raw transactions run in autocommit); one that cannot be (broken, or
+    still in a transaction) is not reused."""
+    try:
+        fairy.dbapi_connection.autocommit = False
+    except Exception:
+        fairy.invalidate()
+
+
 class Raw:
     """A connection as the driver sees it, looked up once for the statements of one unit of work:
     a session's (each `session.connection()` walks SQLAlchemy's session machinery), or a pooled
@@ -124,10 +134,7 @@ class Raw:
             raise
         finally:
             if postgres:
-                try:  # committed or rolled back: idle, as the pool's other users expect it
-                    fairy.dbapi_connection.autocommit = False
-                except Exception:  # still in a transaction: a broken connection is not reused
-                    fairy.invalidate()
+                end_autocommit(fairy)  # committed or rolled back: idle, as the pool's other users expect it
             fairy.close()  # back to the pool
 
     @classmethod
@@ -151,13 +158,13 @@ class Raw:
                 fairy.dbapi_connection.autocommit = True
             yield raw
         finally:
-            try:
-                if raw.dialect == "sqlite":
+            if raw.dialect == "sqlite":
+                try:
                     fairy.rollback()
-                else:
-                    fairy.dbapi_connection.autocommit = False
-            except Exception:  # a broken connection is not reused
-                fairy.invalidate()
+                except Exception:  # a broken connection is not reused
+                    fairy.invalidate()
+            else:
+                end_autocommit(fairy)
             fairy.close()  # back to the pool
 
     def at_commit(self, sql: Sql, params: Mapping[str, Any]) -> bool:
@@ -177,8 +184,6 @@ class Raw:
         driver (psycopg's ClientCursor quotes each value), sent without parameters, as one
         simple query. (Each statement stays one of its own before: a write's second append is
         rare, and the driver sees each as it was.)"""
-        import psycopg
-
         for sql, params in statements[:-1]:
             self._run(sql, params, fetch=True)
         sql, params = statements[-1]
@@ -186,14 +191,23 @@ class Raw:
         begin = "BEGIN; " if self._begin else ""  # nothing before it: one round trip in all
         self._begin = False
         shown = begin + text + "; COMMIT"  # without its values (no personal data in logs)
-        binder = psycopg.ClientCursor(self._dbapi.dbapi_connection)
         cur = self._dbapi.cursor()
         try:
-            cur.execute(begin + binder.mogrify(text, params) + "; COMMIT")
+            cur.execute(begin + self._bound(text, params) + "; COMMIT")
         except self._error as error:
             self._raise(error, shown, None, cur)
         finally:
             cur.close()
+
+    def _bound(self, text: str, params: Any) -> str:
+        """The statement with its values in it, quoted by the driver (psycopg's ClientCursor),
+        to be sent as a simple query with others in one round trip (PostgreSQL only)."""
+        import psycopg  # the PostgreSQL driver: not needed, nor loaded, on SQLite
+
+        binder = psycopg.ClientCursor(self._dbapi.dbapi_connection)
+        try:
+            return binder.mogrify(text, params)
+        finally:
             binder.close()
 
     def _raise(self, error: Exception, statement: str, params: Any, cur) -> NoReturn:
@@ -231,17 +245,10 @@ class Raw:
     def _run_first(self, text: str, params: Any, *, fetch: bool):
         """A transaction's first statement on PostgreSQL (Raw.transaction), sent after BEGIN in
         one simple query, bound by the driver's ClientCursor as the append at the COMMIT is."""
-        import psycopg
-
         self._begin = False
         cur = self._dbapi.cursor()
         try:
-            binder = psycopg.ClientCursor(self._dbapi.dbapi_connection)
-            try:
-                bound = binder.mogrify(text, params)
-            finally:
-                binder.close()
-            cur.execute("BEGIN; " + bound)
+            cur.execute("BEGIN; " + self._bound(text, params))
             cur.nextset()  # the statement's result, after BEGIN's
             return cur.fetchall() if fetch else cur.rowcount
         except self._error as error:
