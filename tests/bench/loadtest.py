@@ -63,7 +63,9 @@ class Point:
 
 
 # Audited writes a second offered, in turn, until a point is past the limit: finer around issue
-# 14's 500, where this machine's limit lies (the step's writes done, not its offer, is the figure).
+# 14's 500 (a slower machine's limit lay there: 404-494; README's machine passed 600), then a
+# bisection between the last step within and the first past (the writes done, not the offer, is
+# the figure).
 SATURATION_STEPS = [300, 400, 500, 520, 540, 560, 600, 800]
 
 

@@ -60,7 +60,7 @@ def load_table(load: dict) -> str:
     if not load.get("runs"):
         skipped = "".join(f"\n- {s}" for s in load.get("skipped", []))
         return ("Not part of this run: the call-centre load test runs apart, `python tests/bench/loadtest.py` "
-                "(about 15 minutes; `run.py --load` runs it after the targets)." + skipped)
+                "(15 to 22 minutes; `run.py --load` runs it after the targets)." + skipped)
     lines = [
         "| Backend | Agents | Calls | Tickets | Tickets/s | Filing p50 | p95 | p99 | Call p50 | Writer lock held p50 / p95 "
         "| Refused | Errors | Lost | Doubled | `ticket.filed` = tickets | Chain |",
