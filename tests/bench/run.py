@@ -4,10 +4,10 @@ same run, on a generated database of 1,000,000 tickets (and one of 50,000 for th
     .venv/bin/python tests/bench/run.py                  # the full bench (under 15 minutes)
     .venv/bin/python tests/bench/run.py --quick          # 20,000 tickets, 500 organizations, shorter runs (under 5)
     .venv/bin/python tests/bench/run.py --tickets 200000 --no-pg --keep --json
-    .venv/bin/python tests/bench/loadtest.py             # the call-centre load test, apart (about 15 minutes)
+    .venv/bin/python tests/bench/loadtest.py             # the call-centre load test, apart (15 to 22 minutes)
 
 The call-centre load test (loadtest.py, 60 s points) is not part of the default run: it takes
-about 15 minutes on its own. `--load` runs it after the targets (its `--quick` form with
+15 to 22 minutes on its own. `--load` runs it after the targets (its `--quick` form with
 `--quick`, whose 8 s points are a smoke run, not figures to judge); its stage is also `--only load`.
 
 Prints Markdown tables (ready for README), writes them to bench-output/latest.md and, with
@@ -260,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg-url", default=DEFAULT_PG)
     parser.add_argument("--no-pg", action="store_true", help="load test on SQLite only")
     parser.add_argument("--load", action="store_true",
-                        help="also run the call-centre load test (about 15 minutes; quick: its short form)")
+                        help="also run the call-centre load test (15 to 22 minutes; quick: its short form)")
     parser.add_argument("--no-load", action="store_true", help="no load test (the default; kept for old commands)")
     parser.add_argument("--no-verify", action="store_true", help="skip verify_chain of the big database (target 7)")
     parser.add_argument("--workdir", type=Path, default=ROOT / "bench-output" / "db")
