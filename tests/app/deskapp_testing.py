@@ -14,7 +14,7 @@ from identity import Address, CallerClaim
 from tickets.demo import DEMO_AGENTS
 
 __all__ = [
-    "DEMO_PINS", "demo_claim", "make_app", "notifications", "rendered_text", "screen_text", "sign_in_as",
+    "DEMO_PINS", "demo_claim", "landed_on", "make_app", "notifications", "rendered_text", "screen_text", "sign_in_as",
     "text_of", "tickets_of", "wait_until",
 ]
 
@@ -37,13 +37,23 @@ async def wait_until(pilot, condition, what: str = "", timeout: float = 15.0) ->
         await pilot.pause(0.02)
 
 
+def landed_on(app, screen_type: type | str) -> bool:
+    """The console shows a screen of this type (or type name) and has mounted it (its on_mount
+    has run). `app.screen` is the new screen as soon as it is pushed or switched to, before it
+    has composed: a test that ends there shuts the app down under the screen's mount, and its
+    on_mount then finds its widgets gone (NoMatches at shutdown)."""
+    screen = app.screen
+    name = screen_type if isinstance(screen_type, str) else screen_type.__name__
+    return type(screen).__name__ == name and screen.is_mounted
+
+
 async def sign_in_as(pilot, name: str, *, lands_on: str = "HomeScreen") -> None:
     """Sign in as the demo agent `name` (its demo PIN) once the store is open, and wait for the
     screen the console lands on."""
     app = pilot.app
     await wait_until(pilot, lambda: app.store is not None and app.screen.query("#agent_name"), what="the sign-in form")
     await pilot.press(*name, "enter", *DEMO_PINS[name], "enter")
-    await wait_until(pilot, lambda: app.agent is not None and type(app.screen).__name__ == lands_on, what=lands_on)
+    await wait_until(pilot, lambda: app.agent is not None and landed_on(app, lands_on), what=lands_on)
 
 
 # --- the demo's callers ----------------------------------------------------------------------

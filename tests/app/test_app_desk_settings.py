@@ -17,7 +17,7 @@ from deskapp.config import load_settings, state_file
 from deskapp.logs import log_file
 from deskapp.screenshots import end_call_keys, settle, sign_in, take_call, type_text
 from deskapp.widgets.format import set_desk_zone, when
-from deskapp_testing import demo_claim, make_app, text_of, wait_until
+from deskapp_testing import demo_claim, landed_on, make_app, text_of, wait_until
 from tickets.agents import list_agents
 from tickets.demo import DEMO_CALLERS
 from tickets.verification import start_call
@@ -64,7 +64,7 @@ async def test_dashboard_counts_the_desk_s_today(seeded, clock, zone, as_of, tod
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot, "linus", "3333")
         await pilot.press("d")
-        await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen) and app.screen.board is not None,
+        await wait_until(pilot, lambda: landed_on(app, DashboardScreen) and app.screen.board is not None,
                          "the dashboard")
         await wait_until(pilot, lambda: as_of in text_of(app, "#dash-asof"), as_of)
         assert app.screen.board.call_counts[-1] == calls_today
@@ -83,7 +83,7 @@ async def test_key_map_and_a_remembered_theme(seeded, clock):
         await settle(pilot)
         assert not isinstance(app.screen, TicketListScreen)
         await pilot.press("m")
-        await wait_until(pilot, lambda: isinstance(app.screen, TicketListScreen), "my tickets on m")
+        await wait_until(pilot, lambda: landed_on(app, TicketListScreen), "my tickets on m")
         app.theme = "dracula"  # as the command palette's "Change theme" does
         await wait_until(pilot, lambda: state_file().exists(), "the state file")
     assert json.loads(state_file().read_text())["theme"] == "dracula"
@@ -164,7 +164,7 @@ async def test_the_export_screen_suggests_the_desk_s_export_folder(seeded, clock
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot, "linus", "3333")
         await pilot.press("x")
-        await wait_until(pilot, lambda: isinstance(app.screen, ExportScreen), "the export screen")
+        await wait_until(pilot, lambda: landed_on(app, ExportScreen), "the export screen")
         await wait_until(pilot, lambda: app.screen.query_one("#export-path").value, "a suggested path")
         assert app.screen.query_one("#export-path").value == str(folder / "deskapp-tickets-20261122-1200.csv")
 

@@ -13,7 +13,7 @@ from deskapp.screens.home import HomeScreen
 from deskapp.screens.signin import SignInScreen
 from deskapp.screens.ticket_form import TicketFormScreen
 from deskapp.screenshots import demo_caller, send_keys, settle, sign_in, take_call
-from deskapp_testing import make_app, tickets_of, wait_until
+from deskapp_testing import landed_on, make_app, tickets_of, wait_until
 
 
 def footer_keys(app) -> dict[str, str]:
@@ -28,7 +28,7 @@ async def test_a_sign_in_burst_lands_in_both_fields(seeded, clock):
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         send_keys(pilot, [*"ada", "tab", *"1111", "enter"])
-        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen), what="the home screen")
+        await wait_until(pilot, lambda: landed_on(app, HomeScreen), what="the home screen")
         assert app.agent is not None and app.agent.name == "ada"
 
 
@@ -68,7 +68,7 @@ async def test_enter_typed_while_the_database_opens_signs_in_once_it_is_open(tmp
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: app.screen.query("#agent_name"), what="the sign-in form")
         send_keys(pilot, [*"ada", "tab", *"1111", "enter"])
-        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen), what="signed in", timeout=60)
+        await wait_until(pilot, lambda: landed_on(app, HomeScreen), what="signed in", timeout=60)
         assert app.agent.name == "ada"
     app.store.dispose()
 
@@ -200,3 +200,27 @@ async def test_the_terminal_closing_during_a_call_ends_it(seeded, clock):
     app.end_call_on_exit()  # what the command line does once the console has stopped
     with Session(seeded.engine) as session:
         assert session.get(Call, call_id).wrap_up_note == AUTO_WRAP_UP
+
+
+async def test_a_wait_for_a_screen_lasts_until_it_has_mounted(seeded, clock):
+    """Regression (CI, 2026-11-28): a test waited for `isinstance(app.screen, HomeScreen)`, which
+    holds as soon as the screen is switched to, ended there, and the shutdown removed the screen's
+    widgets under its mount (NoMatches '#home-welcome' in on_mount). landed_on also asks for the
+    mount."""
+    from textual.screen import Screen
+    from textual.widgets import Static
+
+    class Probe(Screen):
+        def compose(self):
+            yield Static("probe", id="probe")
+
+        def on_mount(self) -> None:
+            self.query_one("#probe", Static)
+
+    app = make_app(seeded, clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.push_screen(Probe())
+        assert isinstance(app.screen, Probe) and not landed_on(app, Probe)  # what the old wait accepted
+        await wait_until(pilot, lambda: landed_on(app, Probe), what="the probe screen")
+        assert app.screen.query_one("#probe", Static)

@@ -11,7 +11,7 @@ import deskapp.desk
 from deskapp.screens.search import SearchScreen
 from deskapp.screens.ticket import TicketScreen
 from deskapp.screenshots import new_call_and_find, settle, sign_in, type_text
-from deskapp_testing import make_app, notifications, screen_text, wait_until
+from deskapp_testing import landed_on, make_app, notifications, screen_text, wait_until
 from testkit import file_demo_ticket
 from tickets.account import ticket_ref
 from tickets.agents import list_agents
@@ -33,13 +33,13 @@ async def test_search_a_ticket_number_from_inside_a_call(seeded, clock):
         await sign_in(pilot, "grace", "2222")
         await new_call_and_find(pilot, "Fabrikam")  # in a call, on the verification screen
         await pilot.press("ctrl+f")
-        await wait_until(pilot, lambda: isinstance(app.screen, SearchScreen), "the search screen")
+        await wait_until(pilot, lambda: landed_on(app, SearchScreen), "the search screen")
         await type_text(pilot, ticket_ref(tid).lower())
         await pilot.press("enter")
         await wait_until(pilot, lambda: _options(app) == [f"ticket:{tid}"], "the ticket")
         assert "Taken as ticket number: 1 ticket." in screen_text(app, "#search-note")
         await pilot.press("down", "enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, TicketScreen), "the ticket screen")
+        await wait_until(pilot, lambda: landed_on(app, TicketScreen), "the ticket screen")
         assert app.screen.ticket_id == tid
         await pilot.press("escape")
         await pilot.press("escape")
@@ -98,7 +98,7 @@ async def test_the_results_show_a_loading_indicator_while_the_search_runs(seeded
         results = app.screen.query_one("#search-results", OptionList)
         await wait_until(pilot, lambda: results.loading, "the loading indicator")
         await pilot.press("escape")  # keys still work while it loads
-        await wait_until(pilot, lambda: not isinstance(app.screen, SearchScreen), "back")
+        await wait_until(pilot, lambda: not landed_on(app, SearchScreen), "back")
         release.set()
         await settle(pilot)
 

@@ -11,7 +11,7 @@ from textual.widgets import DataTable
 
 from deskapp.screens.dashboard import DashboardScreen
 from deskapp.screens.review import ReviewQueueScreen
-from deskapp_testing import make_app, text_of, wait_until
+from deskapp_testing import landed_on, make_app, text_of, wait_until
 from test_supervisor_review import file_expedited
 from tickets.agents import list_agents
 
@@ -53,7 +53,7 @@ async def test_the_dashboard_moves_without_a_key(seeded, clock, agents):
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.agent is not None, what="signed in")
         app.action_open_dashboard()
-        await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen) and app.screen.board is not None,
+        await wait_until(pilot, lambda: landed_on(app, DashboardScreen) and app.screen.board is not None,
                          what="the dashboard")
         assert app.screen.board.tickets_today == 0 and app.screen.board.waiting_review == 0
         await asyncio.sleep(0.6)
@@ -66,7 +66,7 @@ async def test_the_dashboard_moves_without_a_key(seeded, clock, agents):
 async def test_a_closed_screen_stops_watching(seeded, clock, agents):
     app = make_app(seeded, clock, agent=agents["linus"], start="review")
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, ReviewQueueScreen), what="the queue")
+        await wait_until(pilot, lambda: landed_on(app, ReviewQueueScreen), what="the queue")
         screen = app.screen
         await wait_until(pilot, lambda: screen._feed is not None, what="the feed")
         feed = screen._feed

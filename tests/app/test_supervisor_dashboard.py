@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from deskapp_testing import demo_claim, make_app, sign_in_as, text_of, wait_until
+from deskapp_testing import demo_claim, landed_on, make_app, sign_in_as, text_of, wait_until
 from tickets.agents import list_agents
 from tickets.demo import DEMO_CALLERS
 from tickets.models import Organization
@@ -53,7 +53,7 @@ async def test_dashboard_shows_the_figures_and_refreshes(store, clock, agents):
     async with app.run_test(size=SIZE) as pilot:
         await sign_in_as(pilot, "margaret")
         await pilot.press("d")
-        await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen) and app.screen.board is not None)
+        await wait_until(pilot, lambda: landed_on(app, DashboardScreen) and app.screen.board is not None)
         screen = app.screen
         assert screen.board.call_counts[-3:] == [1, 0, 3]
         assert screen.query_one("#dash-calls", Sparkline).data[-4:] == [3.0] * 4

@@ -9,7 +9,7 @@ import json
 import pytest
 from sqlmodel import col, select
 
-from deskapp_testing import make_app, sign_in_as, text_of, wait_until
+from deskapp_testing import landed_on, make_app, sign_in_as, text_of, wait_until
 from tickets.agents import list_agents
 from tickets.demo import DEMO_CALLERS
 from tickets.models import AuditEvent
@@ -36,7 +36,7 @@ async def open_export(pilot, name: str):
     app = pilot.app
     await sign_in_as(pilot, name)
     await pilot.press("x")
-    await wait_until(pilot, lambda: isinstance(app.screen, ExportScreen) and app.screen.query("#export-path"))
+    await wait_until(pilot, lambda: landed_on(app, ExportScreen) and app.screen.query("#export-path"))
     await pilot.pause()
     return app.screen
 
@@ -125,7 +125,7 @@ async def test_e1_an_agent_can_only_export_masked(store, clock, agents):
         await sign_in_as(pilot, "ada")
         await pilot.pause()
         app.push_screen(ExportScreen())
-        await wait_until(pilot, lambda: isinstance(app.screen, ExportScreen) and app.screen.query("#export-masking"))
+        await wait_until(pilot, lambda: landed_on(app, ExportScreen) and app.screen.query("#export-masking"))
         await pilot.pause()
         assert app.screen.query_one("#export-unmasked").disabled
         assert "only supervisors may export unmasked" in text_of(app, "#export-masking")

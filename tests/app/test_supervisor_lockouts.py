@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import col, select
 
-from deskapp_testing import DEMO_PINS, demo_claim, make_app, sign_in_as, text_of, wait_until
+from deskapp_testing import DEMO_PINS, demo_claim, landed_on, make_app, sign_in_as, text_of, wait_until
 from tickets.agents import list_agents
 from tickets.demo import DEMO_CALLERS
 from tickets.models import AuditEvent, Organization
@@ -49,7 +49,7 @@ async def test_v5_locked_organization_is_listed_and_unlocked_with_a_reason(store
     async with app.run_test(size=SIZE) as pilot:
         await sign_in_as(pilot, "linus")
         await pilot.press("l")
-        await wait_until(pilot, lambda: isinstance(app.screen, LockoutsScreen))
+        await wait_until(pilot, lambda: landed_on(app, LockoutsScreen))
         table = app.screen.query_one("#lockouts-table", DataTable)
         await wait_until(pilot, lambda: table.row_count == 1)
         assert table.get_row_at(0)[:3] == [org.ref, org.name, "2026-11-23 12:00 UTC"]
@@ -62,7 +62,7 @@ async def test_v5_locked_organization_is_listed_and_unlocked_with_a_reason(store
         await pilot.pause()
         assert app.screen.query("#prompt_text")
         await pilot.press(*"Caller misread the phone", "enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, LockoutsScreen) and table.row_count == 0)
+        await wait_until(pilot, lambda: landed_on(app, LockoutsScreen) and table.row_count == 0)
         await wait_until(pilot, lambda: "No organization is locked" in text_of(app))
         assert f"{org.name} ({org.ref}) unlocked" in text_of(app)
 
@@ -88,7 +88,7 @@ async def test_lockouts_are_for_supervisors_only(store, clock, agents):
         await pilot.pause()
         assert not isinstance(app.screen, LockoutsScreen)
         app.push_screen(LockoutsScreen())  # and pushed anyway, the screen itself refuses
-        await wait_until(pilot, lambda: isinstance(app.screen, LockoutsScreen)
+        await wait_until(pilot, lambda: landed_on(app, LockoutsScreen)
                          and "Lockouts are for supervisors only (V-5)" in text_of(app))
         assert not app.screen.query("#lockouts-table")
         assert app.screen.check_action("unlock", ()) is False
@@ -110,7 +110,7 @@ async def test_an_agent_locked_out_of_signing_in_is_listed_and_unlocked(store, c
     async with app.run_test(size=SIZE) as pilot:
         await sign_in_as(pilot, "linus")
         await pilot.press("l")
-        await wait_until(pilot, lambda: isinstance(app.screen, LockoutsScreen))
+        await wait_until(pilot, lambda: landed_on(app, LockoutsScreen))
         table = app.screen.query_one("#lockouts-table", DataTable)
         await wait_until(pilot, lambda: table.row_count == 1)
         assert table.get_row_at(0) == ["agent", f"{agents['grace'].display_name} (grace)", "2026-11-22 12:15 UTC", "5"]
@@ -119,7 +119,7 @@ async def test_an_agent_locked_out_of_signing_in_is_listed_and_unlocked(store, c
         await wait_until(pilot, lambda: app.screen.query("#prompt_text"))
         assert "Unlock agent" in text_of(app)
         await pilot.press(*"She forgot her new PIN", "enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, LockoutsScreen) and table.row_count == 0)
+        await wait_until(pilot, lambda: landed_on(app, LockoutsScreen) and table.row_count == 0)
     assert locked_until(store, agents["grace"].id) is None
     assert authenticate(store, name="grace", pin=DEMO_PINS["grace"]).name == "grace"
     with store.read() as session:

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from deskapp_testing import demo_claim, make_app, sign_in_as, wait_until
+from deskapp_testing import demo_claim, landed_on, make_app, sign_in_as, wait_until
 from tickets.agents import AgentInfo, list_agents
 from tickets.demo import DEMO_CALLERS
 from tickets.enums import TicketKind, TicketStatus
@@ -243,7 +243,7 @@ async def test_an_agent_is_refused_the_review_queue(store, clock, demo):
         await pilot.pause()
         assert not isinstance(app.screen, ReviewQueueScreen)
         app.push_screen(ReviewQueueScreen())  # and pushed anyway, the screen itself refuses
-        await wait_until(pilot, lambda: isinstance(app.screen, ReviewQueueScreen))
+        await wait_until(pilot, lambda: landed_on(app, ReviewQueueScreen))
         await see(pilot, "The review queue is for supervisors only (X-2)", "Grace Hopper (grace), an agent")
         assert not app.screen.query("#review-table")
 
