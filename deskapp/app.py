@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from deskapp.state import CallState
     from tickets.agents import AgentInfo
     from tickets.clock import Clock
-    from tickets.store import Store
+    from tickets.store.database import Store
 
 
 # Leaving during a call (ctrl+q, sign-out, the terminal closed) ends it with this note (issue 11).
@@ -153,7 +153,7 @@ class DeskApp(App[None]):
             from sqlalchemy.exc import OperationalError
 
             if isinstance(error, OperationalError):  # unreachable, busy, a full disk: said plainly
-                from tickets.store import default_database_url, unavailable_text
+                from tickets.store.database import default_database_url, unavailable_text
 
                 self.post_message(StoreFailed(unavailable_text(error, self.store_url or default_database_url())))
                 return
@@ -162,13 +162,13 @@ class DeskApp(App[None]):
         self.post_message(StoreOpened(store, hint))
 
     def _make_store(self) -> tuple[Store, str]:
-        from tickets.store import Store, user_data_dir
+        from tickets.store.database import Store, user_data_dir
 
         if self.demo:
             from tickets.demo import DEMO_AGENTS, create_demo_store
 
             return create_demo_store(user_data_dir() / "demo.db", self.clock), demo_hint(DEMO_AGENTS)
-        from tickets.schema import check_schema
+        from tickets.store.schema import check_schema
 
         if self.settings is not None and self.store_url is None:
             store = self.settings.open_store(self.clock)

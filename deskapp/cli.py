@@ -24,7 +24,7 @@ def _store(args):
 
 
 def _checked_store(args):
-    from tickets.schema import check_schema
+    from tickets.store.schema import check_schema
 
     store = _store(args)
     check_schema(store.engine)
@@ -59,7 +59,7 @@ def cmd_console(args) -> int:
 
 def cmd_db_upgrade(args) -> int:
     from deskapp.config import store_from_args
-    from tickets.schema import upgrade
+    from tickets.store.schema import upgrade
 
     store = store_from_args(args, create=True)  # the command that creates a database
     before, after = upgrade(store.engine)
@@ -71,7 +71,7 @@ def cmd_db_upgrade(args) -> int:
 
 
 def cmd_db_current(args) -> int:
-    from tickets.schema import current_revision, head_revision, is_newer
+    from tickets.store.schema import current_revision, head_revision, is_newer
 
     store = _store(args)
     current, head = current_revision(store.engine), head_revision()
@@ -216,7 +216,7 @@ def _add_desk_commands(sub, common) -> None:
 def _add_export(sub, common) -> None:
     try:
         from deskapp.cli_export import add_export_parser
-    except ImportError:  # the export command ships with tickets.export
+    except ImportError:  # the export command ships with tickets.export.records
         return
     add_export_parser(sub, common)
 
@@ -262,7 +262,7 @@ def _report(error: Exception, where: str = "deskapp", url: str | None = None) ->
         from sqlalchemy.exc import OperationalError
 
         if isinstance(error, OperationalError):
-            from tickets.store import default_database_url, unavailable_text
+            from tickets.store.database import default_database_url, unavailable_text
 
             print(f"deskapp: error: {unavailable_text(error, url or default_database_url())}", file=sys.stderr)
             return EXIT_ERROR

@@ -16,7 +16,7 @@ ROLES = ["agent", "supervisor"]
 
 def _checked_store(args):
     from deskapp.config import store_from_args
-    from tickets.schema import check_schema
+    from tickets.store.schema import check_schema
 
     store = store_from_args(args)
     check_schema(store.engine)

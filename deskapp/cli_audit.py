@@ -21,7 +21,7 @@ EXIT_ERROR = 1
 
 
 def _store(args):
-    from tickets.schema import check_schema
+    from tickets.store.schema import check_schema
     from deskapp.config import store_from_args
 
     store = store_from_args(args)
@@ -30,7 +30,7 @@ def _store(args):
 
 
 def _anchors(args) -> list:
-    from tickets.audit import Anchor, read_anchors
+    from tickets.audit.chain import Anchor, read_anchors
     from tickets.errors import InvalidInput
 
     anchors = [Anchor.parse(text) for text in args.anchor or ()]
@@ -43,7 +43,7 @@ def _anchors(args) -> list:
 
 
 def cmd_audit_verify(args) -> int:
-    from tickets.audit import verify_chain
+    from tickets.audit.chain import verify_chain
 
     anchors = _anchors(args)
     store = _store(args)
@@ -55,7 +55,7 @@ def cmd_audit_verify(args) -> int:
 
 
 def cmd_audit_head(args) -> int:
-    from tickets.audit import chain_head
+    from tickets.audit.chain import chain_head
 
     store = _store(args)
     with store.read() as session:
@@ -65,7 +65,7 @@ def cmd_audit_head(args) -> int:
 
 def cmd_audit_anchor(args) -> int:
     """Check the chain against the file's anchors, then append the head to it (fsynced)."""
-    from tickets.audit import chain_head, read_anchors, verify_chain
+    from tickets.audit.chain import chain_head, read_anchors, verify_chain
     from tickets.errors import DeskError, InvalidInput
 
     path = Path(args.file)
@@ -91,9 +91,9 @@ def cmd_audit_anchor(args) -> int:
 
 def cmd_audit_log(args) -> int:
     from tickets.account import parse_ticket_ref
-    from tickets.audit_log import AuditFilter, iter_events, organization_id
+    from tickets.audit.log import AuditFilter, iter_events, organization_id
     from tickets.errors import InvalidInput
-    from tickets.export import parse_when
+    from tickets.dates import parse_when
 
     ticket_id = None
     if args.ticket is not None:

@@ -1,4 +1,4 @@
-"""`deskapp export`: tickets as CSV or JSON Lines (tickets.export has the format and rules).
+"""`deskapp export`: tickets as CSV or JSON Lines (tickets.export.records has the format and rules).
 
 Only argparse and the enums load when the parser is built; the store loads when the command
 runs. Errors are tickets.errors.DeskError subclasses, printed as one line by deskapp.cli.
@@ -20,7 +20,7 @@ from tickets.enums import TicketKind, TicketStatus
 
 DESCRIPTION = """\
 Export tickets, oldest first, one record per ticket (format version 1; see
-tickets/export.py or the README for every field). Personal data is masked (E-1): phone numbers
+tickets/export/records.py or the README for every field). Personal data is masked (E-1): phone numbers
 keep their last 4 digits, e-mail addresses their first letter and domain, names become initials;
 street addresses are never exported. --unmasked is for supervisors only (--agent NAME, PIN asked
 for). CSV cells that could start a spreadsheet formula get a leading ' (E-2). Every export is
@@ -73,7 +73,8 @@ def _read_pin(args) -> str:
 
 
 def _filter(args):
-    from tickets.export import ExportFilter, parse_when
+    from tickets.dates import parse_when
+    from tickets.export.records import ExportFilter
 
     return ExportFilter(
         since=parse_when(args.since, option="--since") if args.since else None,
@@ -130,9 +131,9 @@ def cmd_export(args) -> int:
     from deskapp.config import store_from_args
     from tickets.agents import authenticate
     from tickets.errors import DeskError, NotAllowed
-    from tickets.export import authorise_unmasked, write_export
-    from tickets.export_run import write_anchor_file
-    from tickets.schema import check_schema
+    from tickets.export.run import authorise_unmasked, write_export
+    from tickets.export.run import write_anchor_file
+    from tickets.store.schema import check_schema
 
     filt = _filter(args)  # bad dates fail before the database is touched
     if args.unmasked and not args.agent:

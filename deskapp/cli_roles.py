@@ -1,14 +1,14 @@
-"""`deskapp db roles`: least privilege on PostgreSQL (tickets.roles): print or apply the SQL."""
+"""`deskapp db roles`: least privilege on PostgreSQL (tickets.store.roles): print or apply the SQL."""
 
 from __future__ import annotations
 
 
 def cmd_db_roles(args) -> int:
     from tickets.errors import InvalidInput
-    from tickets.roles import apply_roles, roles_sql
-    from tickets.schema import check_schema
+    from tickets.store.roles import apply_roles, roles_sql
+    from tickets.store.schema import check_schema
     from deskapp.config import store_from_args
-    from tickets.store import is_sqlite
+    from tickets.store.database import is_sqlite
 
     store = store_from_args(args)
     if is_sqlite(store.engine):

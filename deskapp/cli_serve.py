@@ -40,7 +40,7 @@ def cmd_serve(args) -> int:
 
     from deskapp.config import CONFIG_ENV, ENVIRONMENT, settings_from_args
     from tickets.errors import InvalidInput
-    from tickets.schema import check_schema
+    from tickets.store.schema import check_schema
 
     if getattr(args, "db", None) and make_url(args.db).password:
         raise InvalidInput({"--db": "no password on the command line (ps shows it): use a password file or ~/.pgpass"})

@@ -104,7 +104,7 @@ class Settings:
 
     @property
     def database(self) -> str:
-        from tickets.store import default_database_url_for
+        from tickets.store.database import default_database_url_for
 
         return self["database"] or default_database_url_for(data_dir())
 
@@ -129,7 +129,7 @@ class Settings:
         """The store; a SQLite file must already exist unless `create` (db upgrade, restore)."""
         from sqlalchemy.engine import make_url
 
-        from tickets.store import Store, make_engine, normalise_url, require_database
+        from tickets.store.database import Store, make_engine, normalise_url, require_database
 
         if not create:
             require_database(self.database)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from deskapp.config import Settings
     from tickets.agents import AgentInfo
     from tickets.clock import Clock
-    from tickets.store import Store
+    from tickets.store.database import Store
 
 
 def make_app(

@@ -2,7 +2,7 @@
 changes, without a key pressed (issue 14: a ticket that needs review is in every open
 supervisor queue within 2 s).
 
-Each open screen opens a tickets.changes feed (LISTEN on PostgreSQL, PRAGMA data_version on
+Each open screen opens a tickets.store.changes feed (LISTEN on PostgreSQL, PRAGMA data_version on
 SQLite) in a short worker, then a timer asks it, without waiting, whether anything changed;
 on a change the screen reloads in its own workers as if `r` were pressed. The timer and the
 feed end with the screen.
@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:  # pragma: no cover
-    from tickets.changes import ChangeFeed
-    from tickets.queries import TicketPage
+    from tickets.store.changes import ChangeFeed
+    from tickets.store.queries import TicketPage
 
 POLL_S = 0.25  # a change shows within this, plus the reload
 
@@ -42,7 +42,7 @@ class LiveScreen:
         self.app.run_worker(self._open_feed, thread=True, group="live", exit_on_error=False)  # type: ignore[attr-defined]
 
     def _open_feed(self) -> None:
-        from tickets.changes import feed_for
+        from tickets.store.changes import feed_for
 
         try:
             feed = feed_for(self.desk.store)  # type: ignore[attr-defined]

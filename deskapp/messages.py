@@ -21,8 +21,8 @@ if TYPE_CHECKING:  # pragma: no cover - names only
     from tickets.agents import AgentInfo
     from tickets.filing import FilingResult
     from tickets.lifecycle import TransitionResult
-    from tickets.queries import TicketDetail, TicketPage
-    from tickets.store import Store
+    from tickets.store.queries import TicketDetail, TicketPage
+    from tickets.store.database import Store
     from tickets.verification import LockedOrganization, OrganizationHandle, VerificationResult
     from tickets.dashboard import Dashboard
     from tickets.signin import SignInLock

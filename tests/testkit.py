@@ -12,8 +12,8 @@ from pathlib import Path
 from sqlalchemy import text
 
 from tickets.clock import FixedClock
-from tickets.schema import upgrade
-from tickets.store import Store, make_engine
+from tickets.store.schema import upgrade
+from tickets.store.database import Store, make_engine
 
 # "Today" for every test that does not move the clock itself.
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -145,8 +145,8 @@ from datetime import timedelta  # noqa: E402
 
 from identity import Address, CallerClaim  # noqa: E402
 from tickets.agents import AgentInfo, create_agent  # noqa: E402
-from tickets.audit import append_event  # noqa: E402
-from tickets.models import Organization, Person, RenewalResource, Subscription  # noqa: E402
+from tickets.audit.chain import append_event  # noqa: E402
+from tickets.store.models import Organization, Person, RenewalResource, Subscription  # noqa: E402
 
 
 class Directory:
@@ -249,7 +249,7 @@ def file_demo_ticket(
     from sqlmodel import select
 
     from tickets.agents import list_agents
-    from tickets.models import Person, Subscription, Ticket, VerificationAttempt
+    from tickets.store.models import Person, Subscription, Ticket, VerificationAttempt
 
     ada = next(a for a in list_agents(store) if a.name == agent)
     with store.write() as session:

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from sqlmodel import Session
 
-from tickets import filing_sql as sql
+from tickets.store import filing_sql as sql
 from tickets import policy
 from tickets.agents import AgentInfo
 from tickets.enums import (
@@ -30,10 +30,10 @@ from tickets.enums import (
     TicketStatus,
 )
 from tickets.facts import CallerFacts, CampaignFacts, ResourceFacts, SubscriptionFacts, TicketSummary
-from tickets.filing_sql import SubscriptionRow
-from tickets.models import Person, Subscription
-from tickets.rawsql import Raw, read_json, read_time
-from tickets.store import Store
+from tickets.store.filing_sql import SubscriptionRow
+from tickets.store.models import Person, Subscription
+from tickets.store.rawsql import Raw, read_json, read_time
+from tickets.store.database import Store
 from tickets.verification import VerifiedCall, verified_call
 
 

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from tickets.audit import append_event
+from tickets.audit.chain import append_event
 from tickets.enums import AgentRole
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from tickets.models import Agent
+from tickets.store.models import Agent
 from tickets.signin import MAX_FAILURES
-from tickets.store import Store
+from tickets.store.database import Store
 from tickets.text import check_text
 
 # scrypt cost: about 50 ms a check on this class of machine, far too slow to guess 10^4..10^8

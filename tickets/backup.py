@@ -6,10 +6,10 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from tickets.audit import verify_chain
+from tickets.audit.chain import verify_chain
 from tickets.errors import InvalidInput, NotAllowed
-from tickets.schema import check_schema
-from tickets.store import Store, is_sqlite, make_engine
+from tickets.store.schema import check_schema
+from tickets.store.database import Store, is_sqlite, make_engine
 
 PG_ADVICE = (
     "PostgreSQL databases are backed up with the server's own tools: "

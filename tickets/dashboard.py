@@ -22,8 +22,8 @@ from sqlmodel import Session, col, select
 
 from tickets.account import ticket_ref
 from tickets.enums import TicketKind, TicketStatus
-from tickets.models import Agent, AuditEvent, Call, Ticket, VerificationAttempt
-from tickets.store import Store
+from tickets.store.models import Agent, AuditEvent, Call, Ticket, VerificationAttempt
+from tickets.store.database import Store
 
 WEEK_DAYS = 7
 CALL_CHART_DAYS = 14
@@ -252,7 +252,7 @@ def count_tickets(
     statuses: tuple[TicketStatus, ...] = (),
 ) -> int:
     """How many tickets were created in [since, until) with these kinds and statuses (empty:
-    all) - the same selection as tickets.export.ExportFilter, so an export can show progress."""
+    all) - the same selection as tickets.export.records.ExportFilter, so an export can show progress."""
     created = col(Ticket.created_at)
     query = select(func.count()).select_from(Ticket)
     if since is not None:

@@ -38,7 +38,7 @@ from tickets.agents import create_agent, list_agents
 from tickets.demo_people import ORGANIZATIONS
 from tickets.directory import FORMAT, VERSION, ImportReport, import_directory
 from tickets.enums import Role
-from tickets.store import Store
+from tickets.store.database import Store
 
 if TYPE_CHECKING:  # pragma: no cover
     from tickets.clock import Clock
@@ -469,7 +469,7 @@ def create_demo_store(path: Path, clock: Clock | None = None) -> Store:
     """A fresh SQLite demo database at `path`, replacing whatever was there: migrated, holding
     the demo directory dated relative to the clock's now, and the demo agents. Its WAL is folded
     into the file on return, so the file alone can be copied (the tests' templates do)."""
-    from tickets.schema import upgrade
+    from tickets.store.schema import upgrade
 
     path.parent.mkdir(parents=True, exist_ok=True)
     for old in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):

@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 
 from tickets.account import ticket_ref
 from tickets.agents import AgentInfo
-from tickets.audit import append_event
+from tickets.audit.chain import append_event
 from tickets.dates import read_date
 from tickets.enums import (
     CampaignState,
@@ -34,9 +34,9 @@ from tickets.enums import (
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tickets.kinds import Resolution, kind_spec
 from tickets.masking import scrub_stored
-from tickets.models import Agent, ImsCampaign, RenewalResource, Subscription, Ticket
+from tickets.store.models import Agent, ImsCampaign, RenewalResource, Subscription, Ticket
 from tickets.policy import expedited
-from tickets.store import Store
+from tickets.store.database import Store
 from tickets.text import check_text
 
 S = TicketStatus

@@ -83,7 +83,7 @@ def scrub_stored(text: str | None) -> str | None:
     """What a ticket stores beside its free text (`reason_scrubbed`, `decision_reason_scrubbed`)
     when it is written: `scrub_text` without names. E-mail and phone masking do not depend on
     who called, and `scrub_text` masks the caller's names last, on that result, so the export
-    only has to look for the names at export time (tickets.export_sql); the regular
+    only has to look for the names at export time (tickets.export.sql); the regular
     expressions run once per text, not once per export. A change here needs a migration that
     recomputes the stored values."""
     return scrub_text(text, ())

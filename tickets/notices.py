@@ -15,8 +15,8 @@ from sqlmodel import col, select
 from tickets.account import ticket_ref
 from tickets.agents import AgentInfo
 from tickets.enums import TicketStatus
-from tickets.models import AuditEvent, AuditHead, Ticket
-from tickets.store import Store
+from tickets.store.models import AuditEvent, AuditHead, Ticket
+from tickets.store.database import Store
 
 DECISIONS = {"ticket.approved": "approved", "ticket.rejected": "rejected"}
 MAX_EVENTS = 500  # per check; the rest are read by the next one

@@ -18,9 +18,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from tickets.audit import append_event
-from tickets.models import Agent, AgentSignIn, AuditEvent
-from tickets.store import Store
+from tickets.audit.chain import append_event
+from tickets.store.models import Agent, AgentSignIn, AuditEvent
+from tickets.store.database import Store
 
 MAX_FAILURES = 5
 WINDOW = timedelta(minutes=15)

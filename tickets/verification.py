@@ -27,18 +27,18 @@ from identity import (
 from identity.errors import IdentityError
 from identity.session import CALL_AUTHORISATION, VerifiedCaller
 from tickets.agents import AgentInfo
-from tickets.audit import append_event
+from tickets.audit.chain import append_event
 from tickets.errors import InvalidInput, NotAllowed, NotFound
-from tickets.models import (
+from tickets.store.models import (
     Call,
     Organization,
     VerificationAttempt,
     VerificationUnlock,
 )
-from tickets import verification_sql as sql
-from tickets.filing_sql import CALL_FOR_END, END_OWN_OPEN_CALL, INSERT_CALL, VERIFIED_CALL
-from tickets.rawsql import Raw, bind_time, first, read_json, read_time
-from tickets.store import Store
+from tickets.store import verification_sql as sql
+from tickets.store.filing_sql import CALL_FOR_END, END_OWN_OPEN_CALL, INSERT_CALL, VERIFIED_CALL
+from tickets.store.rawsql import Raw, bind_time, first, read_json, read_time
+from tickets.store.database import Store
 from tickets.text import check_text
 
 POLICY = LockoutPolicy()
@@ -171,7 +171,7 @@ def _phone_candidates(session: Session, phone: str, region: str) -> list[str]:
 def _lock_organization(session: Session, organization_id: int) -> tuple:
     """Serialise verifications of one organization across processes (V-5): a row lock on
     PostgreSQL; on SQLite the write transaction (BEGIN IMMEDIATE) already holds the lock.
-    The organization's row (tickets.verification_sql.lock_organization)."""
+    The organization's row (tickets.store.verification_sql.lock_organization)."""
     org = sql.lock_organization(session, organization_id)
     if org is None:
         raise NotFound(f"organization {organization_id} does not exist")

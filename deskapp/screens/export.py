@@ -1,5 +1,5 @@
 """Export tickets to CSV or JSON Lines (E-1 .. E-3): masked by default, unmasked only for a
-supervisor (and asked twice), streamed by tickets.export.write_export in a worker while a
+supervisor (and asked twice), streamed by tickets.export.records.write_export in a worker while a
 progress bar counts, written to a temporary file that replaces the target only on success.
 
 Keys: ctrl+s export, escape back. Tab moves between the fields.
@@ -34,13 +34,13 @@ FORMATS = (("CSV (spreadsheets)", "csv"), ("JSON Lines", "jsonl"))
 
 
 class WhenFormat(Validator):
-    """An ISO date (start of that day, UTC) or date-time, as tickets.export.parse_when reads it."""
+    """An ISO date (start of that day, UTC) or date-time, as tickets.export.records.parse_when reads it."""
 
     def validate(self, value: str) -> ValidationResult:
         if not value.strip():
             return self.success()
         from tickets.errors import InvalidInput
-        from tickets.export import parse_when
+        from tickets.dates import parse_when
 
         try:
             parse_when(value, option="date")
@@ -165,7 +165,7 @@ class ExportScreen(SupervisorScreen):
     def _request(self) -> ExportRequest | None:
         """The form as a request, or None with every problem shown at its field."""
         from tickets.errors import InvalidInput
-        from tickets.export import parse_when
+        from tickets.dates import parse_when
 
         ok = True
         when: dict[str, datetime | None] = {}
@@ -266,8 +266,9 @@ class ExportScreen(SupervisorScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="export")
     def _write(self, request: ExportRequest) -> None:
         from tickets.dashboard import count_tickets
-        from tickets.export import ExportFilter, write_export
-        from tickets.export_run import write_anchor_file
+        from tickets.export.records import ExportFilter
+        from tickets.export.run import write_export
+        from tickets.export.run import write_anchor_file
 
         store = self.desk.store
         filt = ExportFilter(since=request.since, until=request.until, kinds=request.kinds, statuses=request.statuses)

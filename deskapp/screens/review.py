@@ -39,7 +39,7 @@ from deskapp.widgets.hanging import hang
 
 if TYPE_CHECKING:  # pragma: no cover
     from tickets.agents import AgentInfo
-    from tickets.queries import Cursor, TicketDetail, TicketPage, TicketRow
+    from tickets.store.queries import Cursor, TicketDetail, TicketPage, TicketRow
 
 # --- the queue -------------------------------------------------------------------------------
 
@@ -218,7 +218,7 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="review-page")
     def _load_page(self, after: Cursor | None, number: int) -> None:
-        from tickets.queries import review_queue
+        from tickets.store.queries import review_queue
 
         page = review_queue(self.desk.store, after=after)
         if not get_current_worker().is_cancelled:
@@ -226,7 +226,7 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="review-detail")
     def _load_detail(self, ticket_id: int) -> None:
-        from tickets.queries import ticket_detail
+        from tickets.store.queries import ticket_detail
 
         detail = ticket_detail(self.desk.store, ticket_id)
         if not get_current_worker().is_cancelled:
@@ -267,7 +267,7 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
 
     def on_ticket_page_loaded(self, message: TicketPageLoaded) -> None:
         from tickets.dashboard import format_age
-        from tickets.queries import PAGE_SIZE
+        from tickets.store.queries import PAGE_SIZE
 
         message.stop()
         page, number = message.page, message.page_number

@@ -68,7 +68,7 @@ class TicketScreen(DeskScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="ticket")
     def fetch(self, ticket_id: int) -> None:
-        from tickets.queries import ticket_detail
+        from tickets.store.queries import ticket_detail
 
         self.post_message(TicketLoaded(ticket_detail(self.desk.store, ticket_id)))
 

@@ -1,5 +1,5 @@
 """Ticket lists: the agent's own, or the verified organization's. Paged 50 at a time by keyset
-cursor (tickets.queries.list_tickets): the table only ever holds one page."""
+cursor (tickets.store.queries.list_tickets): the table only ever holds one page."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ class TicketListScreen(DeskScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="tickets")
     def fetch(self, after, statuses: list[str], kinds: list[str], page_number: int) -> None:
         from tickets.enums import TicketKind, TicketStatus
-        from tickets.queries import list_tickets
+        from tickets.store.queries import list_tickets
 
         scope: dict[str, int] = {}
         if self.scope == "organization" and self.call is not None and self.call.account is not None:

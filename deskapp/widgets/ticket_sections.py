@@ -1,4 +1,4 @@
-"""A stored ticket (tickets.queries.TicketDetail) as the desk reads it, section by section: shared
+"""A stored ticket (tickets.store.queries.TicketDetail) as the desk reads it, section by section: shared
 by the ticket view and the review queue, so both say the same thing in the same words."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from deskapp.widgets.format import (
 
 if TYPE_CHECKING:  # pragma: no cover
     from tickets.agents import AgentInfo
-    from tickets.queries import HistoryEntry, TicketDetail
+    from tickets.store.queries import HistoryEntry, TicketDetail
 
 # What each audit action on a ticket means, as a sentence about its actor.
 EVENT_WORDS: Mapping[str, str] = {

@@ -1,5 +1,5 @@
 """Helpers for the app tests, in one place: building the console, waiting for it, reading
-what it shows. The drivers that press keys live in deskapp.screenshots (shared with the
+what it shows. The drivers that press keys live in tools/screenshots.py (shared with the
 screenshot script); the demo store comes from tests/conftest.py (`seeded` in tests/app/conftest.py).
 """
 
@@ -9,7 +9,7 @@ import asyncio
 
 # The console is built as the command line builds it: make_app(store, clock, ...).
 from deskapp.factory import make_app
-from deskapp.screenshots import demo_caller
+from screenshots import demo_caller
 from identity import Address, CallerClaim
 from tickets.demo import DEMO_AGENTS
 
@@ -121,6 +121,6 @@ def notifications(app) -> str:
 
 
 def tickets_of(store, agent_id: int):
-    from tickets.queries import list_tickets
+    from tickets.store.queries import list_tickets
 
     return list_tickets(store, filed_by_id=agent_id).rows

@@ -9,7 +9,7 @@ from deskapp.screens.home import HomeScreen
 from deskapp.screens.ticket_form import TicketFormScreen
 from deskapp.screens.verification import VerificationScreen
 from deskapp.screens.wrap_up import WrapUpScreen
-from deskapp.screenshots import (
+from screenshots import (
     demo_caller,
     fill_verification,
     new_call_and_find,
@@ -104,7 +104,7 @@ async def test_lost_database_keeps_input_and_the_retry_files_once(seeded, clock,
         assert isinstance(app.screen, FiledScreen)
     rows = tickets_of(seeded, app.agent.id)
     assert len(rows) == 1
-    from tickets.queries import ticket_detail
+    from tickets.store.queries import ticket_detail
 
     assert ticket_detail(seeded, rows[0].id).fields["note"] == "budget cut"
 

@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 import tickets.verification
 from deskapp.config import load_settings, state_file
 from deskapp.logs import log_file
-from deskapp.screenshots import end_call_keys, settle, sign_in, take_call, type_text
+from screenshots import end_call_keys, settle, sign_in, take_call, type_text
 from deskapp.widgets.format import set_desk_zone, when
 from deskapp_testing import demo_claim, landed_on, make_app, text_of, wait_until
 from tickets.agents import list_agents
@@ -103,7 +103,7 @@ def _facts(caller: dict) -> set[str]:
 def _verify_in_the_core(store, agent, caller: dict) -> None:
     from sqlmodel import select
 
-    from tickets.models import Organization
+    from tickets.store.models import Organization
 
     with store.read() as session:
         org_id = session.exec(select(Organization.id).where(Organization.ref == caller["org_ref"])).one()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from deskapp.screens.call import CallScreen
 from deskapp.screens.ticket_form import TicketFormScreen
-from deskapp.screenshots import demo_caller, open_form, settle, sign_in, take_call, type_text
+from screenshots import demo_caller, open_form, settle, sign_in, take_call, type_text
 from deskapp.widgets.checklist import CheckList
 from deskapp_testing import make_app, screen_text, tickets_of
 

@@ -12,7 +12,7 @@ from deskapp.screens.filed import FiledScreen
 from deskapp.screens.home import HomeScreen
 from deskapp.screens.signin import SignInScreen
 from deskapp.screens.ticket_form import TicketFormScreen
-from deskapp.screenshots import demo_caller, send_keys, settle, sign_in, take_call
+from screenshots import demo_caller, send_keys, settle, sign_in, take_call
 from deskapp_testing import landed_on, make_app, tickets_of, wait_until
 
 
@@ -45,7 +45,7 @@ async def test_n_then_the_organization_name_at_once_keeps_every_character(seeded
 async def test_keys_after_ctrl_s_on_the_verification_wait_for_the_account(seeded, clock):
     """Tab Down Down Enter typed right after ctrl+s: they wait for the verification worker and
     the account, then open the third kind (expedited deprovisioning) of the first subscription."""
-    from deskapp.screenshots import fill_verification, new_call_and_find
+    from screenshots import fill_verification, new_call_and_find
 
     app = make_app(seeded, clock)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -156,7 +156,7 @@ async def test_o_is_not_sign_out_and_signing_out_asks_first(seeded, clock):
 
 async def test_ctrl_q_during_a_call_asks_then_ends_the_call_in_the_store(seeded, clock):
     from deskapp.app import AUTO_WRAP_UP
-    from tickets.models import AuditEvent, Call
+    from tickets.store.models import AuditEvent, Call
 
     app = make_app(seeded, clock)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -190,7 +190,7 @@ async def test_ctrl_q_between_calls_quits_at_once(seeded, clock):
 
 async def test_the_terminal_closing_during_a_call_ends_it(seeded, clock):
     from deskapp.app import AUTO_WRAP_UP
-    from tickets.models import Call
+    from tickets.store.models import Call
 
     app = make_app(seeded, clock)
     async with app.run_test(size=(100, 30)) as pilot:

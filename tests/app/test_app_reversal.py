@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from deskapp.screens.account import AccountScreen
 from deskapp.screens.filed import FiledScreen
-from deskapp.screenshots import demo_caller, highlight, open_form, settle, sign_in, take_call
+from screenshots import demo_caller, highlight, open_form, settle, sign_in, take_call
 from deskapp_testing import make_app, notifications, screen_text, tickets_of
 
 

@@ -10,7 +10,7 @@ from textual.widgets import OptionList
 import deskapp.desk
 from deskapp.screens.search import SearchScreen
 from deskapp.screens.ticket import TicketScreen
-from deskapp.screenshots import new_call_and_find, settle, sign_in, type_text
+from screenshots import new_call_and_find, settle, sign_in, type_text
 from deskapp_testing import landed_on, make_app, notifications, screen_text, wait_until
 from testkit import file_demo_ticket
 from tickets.account import ticket_ref

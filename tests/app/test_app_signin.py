@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from deskapp.screens.home import HomeScreen
 from deskapp.screens.signin import SignInScreen
-from deskapp.screenshots import settle, sign_in, type_text
+from screenshots import settle, sign_in, type_text
 from deskapp_testing import make_app, text_of
 
 

@@ -9,7 +9,7 @@ import sys
 
 from deskapp.screens.call import CallScreen
 from deskapp.screens.signin import SignInScreen
-from deskapp.screenshots import settle, sign_in, type_text
+from screenshots import settle, sign_in, type_text
 from deskapp_testing import make_app, screen_text
 
 HEAVY = ("tickets", "identity", "sqlalchemy", "sqlmodel", "alembic", "phonenumbers", "email_validator")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from deskapp.screens.account import AccountScreen
 from deskapp.screens.filed import FiledScreen
 from deskapp.screens.ticket_form import TicketFormScreen
-from deskapp.screenshots import demo_caller, open_form, settle, sign_in, take_call, type_text
+from screenshots import demo_caller, open_form, settle, sign_in, take_call, type_text
 from deskapp_testing import make_app, screen_text, tickets_of
 
 
@@ -76,7 +76,7 @@ async def test_early_cancellation_with_date_and_refund(seeded, clock):
         [row] = tickets_of(seeded, app.agent.id)
         assert row.kind.value == "cancel_early" and row.status.value == "pending_review"
         assert row.effective_date == "2026-12-31"
-        from tickets.queries import ticket_detail
+        from tickets.store.queries import ticket_detail
 
         detail = ticket_detail(seeded, row.id)
         assert detail.fields["refund_requested"] is True and detail.reason == "moving to another provider"
@@ -114,7 +114,7 @@ async def test_migration_to_on_premises(seeded, clock):
         shown = await file_it(pilot)
         assert "Migration to on-premises · open" in shown
         [row] = tickets_of(seeded, app.agent.id)
-        from tickets.queries import ticket_detail
+        from tickets.store.queries import ticket_detail
 
         detail = ticket_detail(seeded, row.id)
         assert detail.fields["transfer_at"] == "2026-12-05T09:00:00+00:00"

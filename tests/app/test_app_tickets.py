@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from deskapp.screens.ticket import TicketScreen
 from deskapp.screens.tickets import TicketListScreen
-from deskapp.screenshots import demo_caller, open_form, settle, sign_in, take_call, type_text
+from screenshots import demo_caller, open_form, settle, sign_in, take_call, type_text
 from deskapp_testing import make_app, notifications, screen_text
 
 
@@ -23,7 +23,7 @@ async def file_from_form(pilot, ticks: int) -> None:
 
 
 async def test_ticket_view_callback_refused_start_and_withdraw(seeded, clock):
-    from tickets.queries import ticket_detail
+    from tickets.store.queries import ticket_detail
 
     app = make_app(seeded, clock)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -80,7 +80,7 @@ async def test_ticket_view_callback_refused_start_and_withdraw(seeded, clock):
 
 
 async def test_start_and_resolve_an_open_ticket(seeded, clock):
-    from tickets.queries import ticket_detail
+    from tickets.store.queries import ticket_detail
 
     app = make_app(seeded, clock)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -110,7 +110,7 @@ def add_tickets(store, agent_name: str, count: int) -> None:
     """Many withdrawn tickets straight into the store (set-up only: the lists read them)."""
     from sqlmodel import select
 
-    from tickets.models import Agent, Subscription, Ticket
+    from tickets.store.models import Agent, Subscription, Ticket
 
     with store.write() as session:
         agent = session.exec(select(Agent).where(Agent.name == agent_name)).one()

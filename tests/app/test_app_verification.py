@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from deskapp.screens.account import AccountScreen
 from deskapp.screens.verification import VerificationScreen
-from deskapp.screenshots import (
+from screenshots import (
     demo_caller,
     fill_verification,
     highlight,

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from browser import Browser, ensure_chromium
 
-from deskapp.screenshots import caller_values, demo_caller, VERIFY_ORDER
+from screenshots import caller_values, demo_caller, VERIFY_ORDER
 from tickets.clock import SystemClock
 from tickets.demo import create_demo_store
 

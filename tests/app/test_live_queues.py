@@ -81,7 +81,7 @@ def test_a_live_reload_keeps_the_ticket_being_looked_at_in_its_place():
     from types import SimpleNamespace
 
     from deskapp.live import keep_in_view
-    from tickets.queries import TicketPage
+    from tickets.store.queries import TicketPage
 
     t0 = datetime(2026, 11, 22, 12, tzinfo=UTC)
     first, decided, new = (SimpleNamespace(id=i, created_at=t0 + timedelta(minutes=i)) for i in (1, 2, 3))

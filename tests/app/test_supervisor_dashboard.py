@@ -11,7 +11,7 @@ from sqlmodel import select
 from deskapp_testing import demo_claim, landed_on, make_app, sign_in_as, text_of, wait_until
 from tickets.agents import list_agents
 from tickets.demo import DEMO_CALLERS
-from tickets.models import Organization
+from tickets.store.models import Organization
 from tickets.verification import start_call, verify_caller
 
 SIZE = (120, 40)

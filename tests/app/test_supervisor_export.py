@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from deskapp_testing import landed_on, make_app, sign_in_as, text_of, wait_until
 from tickets.agents import list_agents
 from tickets.demo import DEMO_CALLERS
-from tickets.models import AuditEvent
+from tickets.store.models import AuditEvent
 
 from test_supervisor_review import file_expedited  # noqa: E402 - the same filing through the core
 
@@ -143,7 +143,7 @@ async def test_the_default_export_file_is_in_the_export_folder_not_the_current_d
         assert screen.query_one("#export-path").value == str(folder / "deskapp-tickets-20261122-1200.csv")
         await pilot.press("ctrl+s")  # the default as it stands
         await wait_until(pilot, lambda: "1 tickets written to" in text_of(app, "#export-result"))
-    # The export and its audit anchor beside it (tickets.export_run: FILE.anchor).
+    # The export and its audit anchor beside it (tickets.export.run: FILE.anchor).
     assert sorted(p.name for p in folder.iterdir()) == [
         "deskapp-tickets-20261122-1200.csv", "deskapp-tickets-20261122-1200.csv.anchor"]
     assert oct(folder.stat().st_mode & 0o777) == oct(0o700)

@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from deskapp_testing import DEMO_PINS, demo_claim, landed_on, make_app, sign_in_as, text_of, wait_until
 from tickets.agents import list_agents
 from tickets.demo import DEMO_CALLERS
-from tickets.models import AuditEvent, Organization
+from tickets.store.models import AuditEvent, Organization
 from tickets.verification import locked_organizations, lockout_status, verify_caller
 
 SIZE = (120, 36)

@@ -18,8 +18,8 @@ from tickets.demo import DEMO_CALLERS
 from tickets.enums import TicketKind, TicketStatus
 from tickets.filing import FilingRequest, file_ticket
 from tickets.lifecycle import record_callback, reject
-from tickets.models import Organization, Ticket
-from tickets.queries import ticket_detail
+from tickets.store.models import Organization, Ticket
+from tickets.store.queries import ticket_detail
 from tickets.verification import start_call, verify_caller
 
 SIZE = (120, 40)
@@ -258,13 +258,13 @@ async def test_deskapp_review_opens_the_queue_right_after_a_supervisor_signs_in(
 
 
 async def test_the_queue_pages_by_fifty_oldest_first(store, clock, demo):
-    from tickets.models import Agent
+    from tickets.store.models import Agent
 
     # 53 pending tickets, straight into the store (one subscription each: C-9).
     with store.write() as session:
         ada = session.exec(select(Agent).where(Agent.name == "ada")).one()
         org = session.exec(select(Organization)).first()
-        from tickets.models import Subscription
+        from tickets.store.models import Subscription
 
         base = clock.now() - timedelta(days=3)
         for i in range(53):

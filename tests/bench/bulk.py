@@ -4,7 +4,7 @@
     bytes: parsed, checked, applied in one transaction with its audit event) into a fresh
     database, against executemany of the very rows it wrote (read back from that database)
     into another fresh database, in one transaction, with the audit event and head.
-2b. Tickets: prebuilt SQL (`tickets.rawsql`) through `Store.write()`, the values serialised
+2b. Tickets: prebuilt SQL (`tickets.store.rawsql`) through `Store.write()`, the values serialised
     as the SQLModel columns store them, executemany of the tickets and of their `ticket.filed`
     events, the head moved; against sqlite3 executemany of the same rows and events, the same
     statements, run in turns and judged on CPU time (see `bench_tickets`).
@@ -38,7 +38,7 @@ def _rows(conn, table: str) -> tuple[list[str], list[tuple]]:
 def bench_directory(template: Template, workdir: Path, *, repeat: int = 3) -> Result:
     """The store's import time was measured when the template was built (the import is the
     template's first step); the baseline loads the same rows `repeat` times (median)."""
-    from tickets.audit import canonical_bytes
+    from tickets.audit.chain import canonical_bytes
 
     source = raw_connection(template.path)
     tables = {t: _rows(source, t) for t in DIRECTORY_TABLES}
@@ -128,7 +128,7 @@ def _details(v: dict[str, Any]) -> dict[str, Any]:
 
 
 def _chain(seq: int, prev: str, ids, values, actors) -> tuple[list[tuple], int, str]:
-    """The `ticket.filed` events of these tickets, hashed in order as tickets.audit hashes them
+    """The `ticket.filed` events of these tickets, hashed in order as tickets.audit.chain hashes them
     (the same work on both sides); the rows carry their `at` as given, datetimes or text."""
     events = []
     for ticket_id, v, actor in zip(ids, values, actors, strict=True):
@@ -145,17 +145,17 @@ def bench_tickets(source: Path, template: Path, workdir: Path, *, n: int = 20_00
     """2b, run in turns (`common.paired`): each run loads n / runs new tickets with their events
     in one transaction on each side, into its own copy of the directory.
 
-    deskapp: `Store.write()` with the prebuilt SQL of `tickets.rawsql` on the session's driver
+    deskapp: `Store.write()` with the prebuilt SQL of `tickets.store.rawsql` on the session's driver
     connection: the tickets' Python values (aware datetimes, JSON documents, booleans) bound
     as the SQLModel columns store them (`rawsql.bind_time`, `bind_json`), executemany of the
-    tickets, the events hashed by tickets.audit's encoding, executemany of the events, the head
+    tickets, the events hashed by tickets.audit.chain's encoding, executemany of the events, the head
     moved. deskapp has no bulk-ticket API of its own (tickets are filed one at a time, with
     their rules): this is one written with the store's tools.
     Baseline: sqlite3 executemany of the same rows as the file already holds them (text,
     JSON text, 0/1), the same events, the same statements."""
     from tickets.clock import FixedClock
-    from tickets.rawsql import Raw, Sql, bind_json, bind_time
-    from tickets.store import Store, make_engine
+    from tickets.store.rawsql import Raw, Sql, bind_json, bind_time
+    from tickets.store.database import Store, make_engine
 
     runs = max(runs, 5)
     per_run = max(1, n // runs)
@@ -243,7 +243,7 @@ def bench_tickets(source: Path, template: Path, workdir: Path, *, n: int = 20_00
         "2b", f"Bulk load: {per_run * runs:,} tickets with their audit events",
         subject=1000 / r["subject_cpu_ms_median"], baseline=1000 / r["baseline_cpu_ms_median"],
         unit="tickets/CPU-s", target=0.5, higher_is_better=True,
-        subject_label="Store.write() + tickets.rawsql executemany", baseline_label="sqlite3 executemany",
+        subject_label="Store.write() + tickets.store.rawsql executemany", baseline_label="sqlite3 executemany",
         note=f"{ratio_text(r)}; {per_run:,} tickets a run, one transaction each; statements per run: "
              f"deskapp {statements['store']}, baseline {statements['raw']}",
         extra={**r, "tickets_per_run": per_run},

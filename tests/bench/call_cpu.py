@@ -32,7 +32,7 @@ WRITES_PER_CALL = 4
 def _backends(admin_url: str, database: str) -> list[int]:
     from sqlalchemy import text
 
-    from tickets.store import make_engine
+    from tickets.store.database import make_engine
 
     engine = make_engine(admin_url)
     try:
@@ -49,8 +49,8 @@ def run(url: str, admin_url: str, database: str, document, calls: int, batches: 
     from tickets.agents import get_agent
     from tickets.enums import TicketKind
     from tickets.filing import FilingRequest, file_ticket
-    from tickets.queries import list_tickets
-    from tickets.store import Store, make_engine
+    from tickets.store.queries import list_tickets
+    from tickets.store.database import Store, make_engine
     from tickets.verification import end_call, start_call, verify_caller
 
     ids = agent_ids(url, 16)

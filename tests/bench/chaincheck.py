@@ -1,4 +1,4 @@
-"""The big database's audit chain: `tickets.audit.verify_chain` itself, in events a second
+"""The big database's audit chain: `tickets.audit.chain.verify_chain` itself, in events a second
 (issue 12, target 7: at least 40,000), and the bench's own check when it does not finish.
 
     python tests/bench/chaincheck.py measure DB [--runs 5]   # target 7: events/s, median/min/max
@@ -11,7 +11,7 @@ each, and prints events a second by CPU time (`time.process_time`: judged on it,
 is shared) and by wall clock, median, min and max, with met / not met.
 
 The bench's own check walks every event in seq order with the stdlib driver, recomputes each
-link in the chain's format 2 (tickets.audit_format), compares `audit_head`, and checks that
+link in the chain's format 2 (tickets.audit.format), compares `audit_head`, and checks that
 every ticket has its `ticket.filed` event. Same verdicts as verify_chain on a generated chain.
 """
 
@@ -37,8 +37,8 @@ SCAN_SQL = "SELECT seq, at, actor, action, subject, details, prev_hash, hash FRO
 
 
 def official(path: str) -> dict:
-    from tickets.audit import verify_chain
-    from tickets.store import Store, make_engine
+    from tickets.audit.chain import verify_chain
+    from tickets.store.database import Store, make_engine
 
     started = time.perf_counter()
     store = Store(make_engine(f"sqlite:///{path}"))
@@ -50,7 +50,7 @@ def official(path: str) -> dict:
 
 
 def bench(path: str) -> dict:
-    from tickets.audit_format import GENESIS_HASH, content_text
+    from tickets.audit.format import GENESIS_HASH, content_text
 
     started = time.perf_counter()
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -105,8 +105,8 @@ def measure(path: str, runs: int = 5) -> dict:
     sys.path.insert(0, str(HERE.parent))
     from common import paired
 
-    from tickets.audit import verify_chain
-    from tickets.store import Store, make_engine
+    from tickets.audit.chain import verify_chain
+    from tickets.store.database import Store, make_engine
 
     store = Store(make_engine(f"sqlite:///{path}"))
     reports = []

@@ -4,7 +4,7 @@ Each writer runs write transactions through the real store (`Store.transaction`,
 one UPDATE of the writer's own row, then the audit append as the last statement, then the
 commit. Three ways of appending, measured in turns in the same run, on a fresh database each:
 
-- `after`:  tickets.audit.append_event (one round trip, the link made in SQL);
+- `after`:  tickets.audit.chain.append_event (one round trip, the link made in SQL);
 - `before`: the append as it was before issue 14 (SELECT .. FOR UPDATE of audit_head, hash in
   Python, INSERT, UPDATE: three round trips with the head locked while Python works);
 - `none`:   the same transaction inserting an unchained event row: the machine's ceiling;
@@ -39,10 +39,10 @@ if __package__ in (None, ""):
 
 from sqlalchemy import text  # noqa: E402
 
-from tickets.audit import GENESIS_HASH, append_event, canonical_bytes, verify_chain  # noqa: E402
-from tickets.audit_format import content_hash, details_text  # noqa: E402
-from tickets.schema import upgrade  # noqa: E402
-from tickets.store import Store, make_engine  # noqa: E402
+from tickets.audit.chain import GENESIS_HASH, append_event, canonical_bytes, verify_chain  # noqa: E402
+from tickets.audit.format import content_hash, details_text  # noqa: E402
+from tickets.store.schema import upgrade  # noqa: E402
+from tickets.store.database import Store, make_engine  # noqa: E402
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 MODES = ("after", "before", "none", "lanes")

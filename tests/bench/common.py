@@ -295,7 +295,7 @@ def pg_drop(admin_url: str, name: str) -> None:
 def _pg_admin(admin_url: str, statement: str) -> None:
     from sqlalchemy import text
 
-    from tickets.store import make_engine
+    from tickets.store.database import make_engine
 
     engine = make_engine(admin_url).execution_options(isolation_level="AUTOCOMMIT")
     try:
@@ -310,7 +310,7 @@ def pg_version(url: str) -> str | None:
     try:
         from sqlalchemy import text
 
-        from tickets.store import make_engine
+        from tickets.store.database import make_engine
 
         engine = make_engine(url)
         with engine.connect() as connection:

@@ -129,7 +129,7 @@ def bench_directory_import(template: Template, workdir: Path, *, repeat: int = 5
 
     from tickets.clock import FixedClock
     from tickets.directory import import_directory
-    from tickets.store import Store, make_engine
+    from tickets.store.database import Store, make_engine
 
     data = json.dumps(template.document, ensure_ascii=False).encode()
     directory_model = _models()
@@ -173,7 +173,7 @@ def bench_directory_import(template: Template, workdir: Path, *, repeat: int = 5
         conn.execute("BEGIN IMMEDIATE")
         for statement, values in inserts:
             conn.executemany(statement, values)
-        chain = Chain(*head(conn))  # the audit event, hashed as tickets.audit does, and the head
+        chain = Chain(*head(conn))  # the audit event, hashed as tickets.audit.chain does, and the head
         chain.add_text(event[0], event[1], event[2], event[3], enc(json.loads(event[4])))
         conn.executemany(INSERT_EVENT, chain.take())
         set_head(conn, chain)

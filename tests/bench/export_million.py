@@ -64,8 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         generate.main(["--tickets", str(args.tickets), "--out", str(db)])
     from exports import _sql
 
-    from tickets.export import ExportFilter
-    from tickets.store import make_engine
+    from tickets.export.records import ExportFilter
+    from tickets.store.database import make_engine
 
     engine = make_engine(f"sqlite:///{db}")
     sql = _sql(engine, ExportFilter(), "0000-01-01")

@@ -1,9 +1,9 @@
-"""Target 3: exports. `tickets.export.write_export` (masked, CSV neutralised / JSON Lines) against
+"""Target 3: exports. `tickets.export.records.write_export` (masked, CSV neutralised / JSON Lines) against
 the `sqlite3` command-line shell writing the same rows (`sqlite3 -csv` / `sqlite3 -json`), on two
 databases: one of 50,000 tickets (3a CSV, 3b JSON Lines) and the 1,000,000-ticket one (3c, 3d),
 each exported whole; 3e: the export's peak memory at 1,000,000 against 50,000 ("memory flat").
 
-The shell runs the SELECT the export is built from (`tickets.export._base_query`, compiled with
+The shell runs the SELECT the export is built from (`tickets.export.records._base_query`, compiled with
 its values inlined), in one statement, oldest first, to a file. The shell is looked up on PATH;
 without it the target is reported as not measured (install: `apt-get install -y sqlite3`).
 
@@ -49,8 +49,8 @@ RUNS = 5
 
 def _sql(engine, filt, since_text: str) -> str:
     try:
-        from tickets.export import _base_query
-        from tickets.models import Ticket
+        from tickets.export.records import _base_query
+        from tickets.store.models import Ticket
 
         query = _base_query(filt).order_by(Ticket.id)
         return str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
@@ -105,8 +105,9 @@ def names_for(numbers: tuple[str, str]) -> tuple[tuple[str, str], tuple[str, str
 def bench_export(path: Path, workdir: Path, *, rows: int | None = None, numbers: tuple[str, str] = ("3a", "3b"),
                  runs: int = RUNS, warmup: int = 1, of: str = "") -> list[Result | Skipped]:
     """Both formats on `path`: its newest `rows` tickets (None: every ticket), in this process."""
-    from tickets.export import ExportFilter, write_export
-    from tickets.store import Store, make_engine
+    from tickets.export.records import ExportFilter
+    from tickets.export.run import write_export
+    from tickets.store.database import Store, make_engine
 
     cli = shutil.which("sqlite3")
     names = names_for(numbers)
@@ -141,7 +142,7 @@ def bench_export(path: Path, workdir: Path, *, rows: int | None = None, numbers:
         results.append(Result(
             number, f"{name} ({written:,} rows{of})", subject=written / mine.cpu_median,
             baseline=count / theirs.cpu_median, unit="rows/s (CPU)", target=0.5, higher_is_better=True,
-            subject_label=f"tickets.export.write_export fmt={fmt}", baseline_label=f"sqlite3 {mode}", note=note,
+            subject_label=f"tickets.export.records.write_export fmt={fmt}", baseline_label=f"sqlite3 {mode}", note=note,
             extra=extra,
         ))
         out.unlink(missing_ok=True)
@@ -183,8 +184,8 @@ def _measure_child(argv: list[str]) -> int:
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
-    import tickets.export  # noqa: F401 - what the export needs loaded before the idle figure
-    import tickets.store  # noqa: F401
+    import tickets.export.records  # noqa: F401 - what the export needs loaded before the idle figure
+    import tickets.store.database  # noqa: F401
 
     idle = _own_peak_mb()
     started = time.perf_counter()

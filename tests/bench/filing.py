@@ -3,7 +3,7 @@
 deskapp: `tickets.filing.file_ticket` with a verified call (early cancellation of an Intune
 subscription of the bench organization, each on its own subscription so that C-9 allows it).
 Baseline: the stdlib `sqlite3` running the statements the store runs for a filing (the same
-SQL text, from `tickets.filing_sql`) in one BEGIN IMMEDIATE .. COMMIT: the T-3 replay lookup,
+SQL text, from `tickets.store.filing_sql`) in one BEGIN IMMEDIATE .. COMMIT: the T-3 replay lookup,
 the verified call, the subscription, the caller, the active tickets, INSERT ticket, then the
 audit append with the statements and hashing of the store's chain format (`raw_append`). No
 rules, no objects: the driver and the hash only. Same file, WAL,
@@ -36,25 +36,25 @@ INSERT_EVENT = (
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 UPDATE_HEAD = "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1"
-# The chain's format 2 (issue 14, tickets.audit_format, where the store has it): the content
-# hashed before, the link made by the statement that takes the head, as tickets.audit does.
+# The chain's format 2 (issue 14, tickets.audit.format, where the store has it): the content
+# hashed before, the link made by the statement that takes the head, as tickets.audit.chain does.
 APPEND_LINKED = (
     "INSERT INTO audit_event (seq, at, actor, action, subject, details, prev_hash, hash) "
     "SELECT seq + 1, ?, ?, ?, ?, ?, hash, deskapp_chain_link(seq + 1, hash, ?) FROM audit_head WHERE id = 1 "
     "RETURNING seq, prev_hash, hash"
 )
 try:
-    from tickets.audit_format import chain_link, content_hash, details_text, event_link
+    from tickets.audit.format import chain_link, content_hash, details_text, event_link
 except ImportError:  # the chain's format 1: one hash over the event, its seq and the previous hash
     chain_link = None
 
 
 def event_digest(*, seq: int, prev_hash: str, at, actor: str, action: str, subject: str, details) -> str:
-    """An event's hash as tickets.audit makes it, in the store's chain format."""
+    """An event's hash as tickets.audit.chain makes it, in the store's chain format."""
     if chain_link is not None:
         return event_link(seq=seq, prev_hash=prev_hash, at=at, actor=actor, action=action, subject=subject,
                           details=details)
-    from tickets.audit import canonical_bytes
+    from tickets.audit.chain import canonical_bytes
 
     return hashlib.sha256(canonical_bytes(seq=seq, at=at, actor=actor, action=action, subject=subject,
                                           details=details, prev_hash=prev_hash)).hexdigest()
@@ -89,7 +89,7 @@ class RawFiler:
     """The baseline: one filing's statements as the stdlib driver runs them, nothing else."""
 
     def __init__(self, path: Path, clock: RunningClock, template: dict[str, Any]) -> None:
-        from tickets import filing_sql as sql
+        from tickets.store import filing_sql as sql
 
         self.conn = raw_connection(path)
         if chain_link is not None:
@@ -192,8 +192,8 @@ def bench_filing(path: Path, document: dict[str, Any], *, filings: int, block: i
     from tickets.agents import get_agent
     from tickets.enums import TicketKind
     from tickets.filing import FilingRequest, file_ticket
-    from tickets.models import AuditEvent, Ticket
-    from tickets.store import Store, make_engine
+    from tickets.store.models import AuditEvent, Ticket
+    from tickets.store.database import Store, make_engine
     from tickets.verification import start_call, verify_caller
 
     runs = max(5, filings // block)

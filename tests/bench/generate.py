@@ -3,12 +3,12 @@ with their audit events (raw sqlite3, executemany in large transactions).
 
     python tests/bench/generate.py --tickets 20000 --out bench-output/db/bench.db
 
-The schema is the real one (`tickets.schema.upgrade` on a fresh file). The directory goes in
+The schema is the real one (`tickets.store.schema.upgrade` on a fresh file). The directory goes in
 through `tickets.directory.import_directory`, so it is exactly what the importer writes. The
 history after it (agents, calls, verification attempts, tickets) is written straight to the
 file with the stdlib `sqlite3`; every row the console would audit gets its event, hashed with
-in the chain's format 2 (`tickets.audit_format`) in seq order, and `audit_head` ends on the
-last one, so the result passes `tickets.audit.verify_chain`.
+in the chain's format 2 (`tickets.audit.format`) in seq order, and `audit_head` ends on the
+last one, so the result passes `tickets.audit.chain.verify_chain`.
 
 Deterministic: the same arguments give the same database (a seeded `random.Random`).
 """
@@ -29,7 +29,7 @@ from typing import Any
 
 import phonenumbers
 
-from tickets.audit_format import content_text, event_link
+from tickets.audit.format import content_text, event_link
 
 # "Now" for every generated database: the history ends here and the bench's clocks start here.
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -196,11 +196,11 @@ def enc(details: dict[str, Any]) -> str:
 
 
 class Chain:
-    """Appends audit events in seq order, hashed as tickets.audit does (format 2: the content
-    hash, linked to its place: tickets.audit_format).
+    """Appends audit events in seq order, hashed as tickets.audit.chain does (format 2: the content
+    hash, linked to its place: tickets.audit.format).
 
     The content is framed here from the stored texts (the generator writes millions of
-    events), and checked against `tickets.audit_format.event_link` itself on every
+    events), and checked against `tickets.audit.format.event_link` itself on every
     CHECK_EVERY-th event, so a change there fails the generator instead of the chain.
     `details` is given already encoded (`enc`); that same text is what the row stores.
     """
@@ -584,9 +584,9 @@ def date_after(day: str, days: int) -> str:
 
 
 def new_database(path: Path) -> None:
-    """A fresh file with the real schema (Alembic, tickets.schema.upgrade)."""
-    from tickets.schema import upgrade
-    from tickets.store import make_engine
+    """A fresh file with the real schema (Alembic, tickets.store.schema.upgrade)."""
+    from tickets.store.schema import upgrade
+    from tickets.store.database import make_engine
 
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -600,7 +600,7 @@ def import_with_store(url: str, document: dict[str, Any], *, now: datetime = T0)
     """tickets.directory.import_directory of the document; returns the seconds it took."""
     from tickets.clock import FixedClock
     from tickets.directory import import_directory
-    from tickets.store import Store, make_engine
+    from tickets.store.database import Store, make_engine
 
     data = json.dumps(document, ensure_ascii=False).encode()
     store = Store(make_engine(url), FixedClock(now))

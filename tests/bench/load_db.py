@@ -2,7 +2,7 @@
 
 A template per run, filled once through the store: the schema (Alembic), a generated directory
 imported with `tickets.directory.import_directory`, and agents (one shared scrypt PIN hash; each
-agent's `agent.created` event appended with `tickets.audit.append_event`, so the chain is the
+agent's `agent.created` event appended with `tickets.audit.chain.append_event`, so the chain is the
 store's own). Each load point gets a fresh copy: on PostgreSQL `CREATE DATABASE .. TEMPLATE`
 under a name of its own (deskapp_load_<run>_<n>: never a fixed name, never dropped WITH FORCE),
 on SQLite a backup-API copy of the file.
@@ -11,7 +11,7 @@ After a point, `check` compares what the clients were told with what the databas
 ticket a client was told was filed is there under its id and idempotency key (else lost), no key
 is there twice and no ticket was reported twice (else doubled), no ticket nobody reported, the
 counts of calls started and ended, of verification attempts and of `ticket.filed` events match
-the clients' own, and `tickets.audit.verify_chain` passes.
+the clients' own, and `tickets.audit.chain.verify_chain` passes.
 """
 
 from __future__ import annotations
@@ -47,10 +47,10 @@ def orgs_for(calls: int) -> int:
 def add_agents_through_store(url: str, count: int) -> None:
     """`count` agents (load0001 ..), PIN 1111 under one shared hash, each with its event."""
     from tickets.agents import hash_pin
-    from tickets.audit import append_event
+    from tickets.audit.chain import append_event
     from tickets.clock import FixedClock
-    from tickets.models import Agent
-    from tickets.store import Store, make_engine
+    from tickets.store.models import Agent
+    from tickets.store.database import Store, make_engine
 
     pin_hash = hash_pin("1111")
     at = T0 - timedelta(days=30)
@@ -71,7 +71,7 @@ def add_agents_through_store(url: str, count: int) -> None:
 def _import(url: str, document: dict[str, Any]) -> None:
     from tickets.clock import FixedClock
     from tickets.directory import import_directory
-    from tickets.store import Store, make_engine
+    from tickets.store.database import Store, make_engine
 
     store = Store(make_engine(url), FixedClock(T0))
     try:
@@ -112,7 +112,7 @@ class Databases:
         return self.admin_url.rsplit("/", 1)[0] + "/" + name
 
     def _admin(self, sql: str) -> None:
-        from tickets.store import make_engine
+        from tickets.store.database import make_engine
 
         engine = make_engine(self.admin_url).execution_options(isolation_level="AUTOCOMMIT")
         try:
@@ -122,8 +122,8 @@ class Databases:
             engine.dispose()
 
     def build_template(self, document: dict[str, Any], agents: int) -> None:
-        from tickets.schema import upgrade
-        from tickets.store import make_engine
+        from tickets.store.schema import upgrade
+        from tickets.store.database import make_engine
 
         started = time.perf_counter()
         if self.backend == "sqlite":
@@ -178,7 +178,7 @@ class Databases:
 def agent_ids(url: str, count: int) -> list[int]:
     from sqlalchemy import text
 
-    from tickets.store import make_engine
+    from tickets.store.database import make_engine
 
     engine = make_engine(url)
     try:
@@ -197,7 +197,7 @@ def work_items(url: str, document: dict[str, Any]) -> list[tuple[int, str, dict[
     are for different organizations (the k-th subscription of every organization, then the next)."""
     from sqlalchemy import text
 
-    from tickets.store import make_engine
+    from tickets.store.database import make_engine
 
     engine = make_engine(url)
     try:
@@ -228,8 +228,8 @@ class Check:
 def check(url: str, reports: list[dict[str, Any]]) -> Check:
     from sqlalchemy import text
 
-    from tickets.audit import verify_chain
-    from tickets.store import Store, make_engine
+    from tickets.audit.chain import verify_chain
+    from tickets.store.database import Store, make_engine
 
     reported = [tuple(f) for r in reports for f in r["filed"]]
     store = Store(make_engine(url))

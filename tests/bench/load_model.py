@@ -126,7 +126,7 @@ async def _until(moment: float) -> None:
 
 class _Worker:
     def __init__(self, plan: Plan, report: WorkerReport) -> None:
-        from tickets.store import Store, make_engine
+        from tickets.store.database import Store, make_engine
 
         self.plan, self.report = plan, report
         self.store = Store(make_engine(plan.url, pool_size=plan.pool), WallClock(plan.epoch))
@@ -179,7 +179,7 @@ class _Worker:
         from tickets.account import account_view
         from tickets.enums import TicketKind
         from tickets.filing import FilingRequest, file_ticket
-        from tickets.queries import list_tickets
+        from tickets.store.queries import list_tickets
         from tickets.verification import end_call, start_call, verify_caller
 
         report, store = self.report, self.store

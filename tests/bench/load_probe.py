@@ -141,7 +141,7 @@ class Probe:
 
     def start(self) -> None:
         if self.admin_url:
-            from tickets.store import make_engine
+            from tickets.store.database import make_engine
 
             self._engine = make_engine(self.admin_url, pool_size=1)
             self._thread = threading.Thread(target=self._sample, daemon=True)

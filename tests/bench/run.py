@@ -143,7 +143,7 @@ def chain_target(big: Path, timeout: float, runs: int) -> Result | Skipped:
         cpu = figures["verify_cpu"]
         return Result("7", f"{name}, {figures['events']:,} events", subject=cpu["median"] if figures["ok"] else 0.0,
                       baseline=CHAIN_RATE, unit="events/s", target=1.0, higher_is_better=True,
-                      subject_label="tickets.audit.verify_chain", baseline_label="the target rate",
+                      subject_label="tickets.audit.chain.verify_chain", baseline_label="the target rate",
                       note=f"{figures['runs']} runs by CPU time: {cpu['median']:,.0f} events/s (min {cpu['min']:,.0f}, "
                            f"max {cpu['max']:,.0f}); wall clock {figures['verify_wall']['median']:,.0f}; a raw scan "
                            f"{figures['scan_cpu']['median']:,.0f}; {figures['text'][:80]}; ratio = rate / {CHAIN_RATE:,}",
@@ -153,7 +153,7 @@ def chain_target(big: Path, timeout: float, runs: int) -> Result | Skipped:
         return Skipped("7", name, _check_text(check))
     rate = check["events"] / check["seconds"] if check["seconds"] else float("nan")
     return Result("7", f"{name}, {check['events']:,} events", subject=rate, baseline=CHAIN_RATE, unit="events/s",
-                  target=1.0, higher_is_better=True, subject_label="tickets.audit.verify_chain",
+                  target=1.0, higher_is_better=True, subject_label="tickets.audit.chain.verify_chain",
                   baseline_label="the target rate",
                   note=f"one run, wall clock: {_check_text(check)}; ratio = rate / {CHAIN_RATE:,}",
                   extra={"judged_on": "wall", "check": check})
@@ -335,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
                                             progress=lambda n: log(f"  generated {n:,} tickets"))
         facts.append(f"Generated {history.tickets:,} tickets, {history.calls:,} calls and {history.events:,} audit "
                      f"events ({history.pending_review:,} waiting for review) in {history.seconds:.0f} s "
-                     "(sqlite3 executemany, hashes by tickets.audit's encoding).")
+                     "(sqlite3 executemany, hashes by tickets.audit.chain's encoding).")
         log(facts[-1])
         generate.copy_database(template_path, small)
         generate.generate_history(small, tickets=1000, agents=1, pending_share=0.3)
@@ -391,8 +391,8 @@ def main(argv: list[str] | None = None) -> int:
 
         started = time.perf_counter()
         small_check = chaincheck.run("official", small, timeout=120)
-        facts.append(f"`tickets.audit.verify_chain` on the 1,000-ticket database: {_check_text(small_check)}.")
-        log(f"the big database: tickets.audit.verify_chain, at most {args.verify_timeout:.0f} s")
+        facts.append(f"`tickets.audit.chain.verify_chain` on the 1,000-ticket database: {_check_text(small_check)}.")
+        log(f"the big database: tickets.audit.chain.verify_chain, at most {args.verify_timeout:.0f} s")
         timed("7", started)
         stage("7", "7", "Audit chain verification", lambda: chain_target(big, args.verify_timeout, long_runs))
 

@@ -1,9 +1,9 @@
 """Target 4: pages of 50 and the ticket view on the big database, and opening those screens.
 
-4a/4b. `tickets.queries.review_queue` / `list_tickets` (an agent's own tickets, newest first)
+4a/4b. `tickets.store.queries.review_queue` / `list_tickets` (an agent's own tickets, newest first)
        against the stdlib `sqlite3` sending the very statements they send (seen by the driver's
        trace callback, values inlined) and fetching their rows.
-4e.    `tickets.queries.ticket_detail` (the ticket view) against the same, its transaction's
+4e.    `tickets.store.queries.ticket_detail` (the ticket view) against the same, its transaction's
        BEGIN and ROLLBACK included: measured beside the targets (issue 12 sets none for it).
        CPU time, subject and baseline in turns in this process, each run 40 calls.
 4c/4d. Opening those screens in the console (Textual `run_test`, signed in with keys, from the
@@ -53,8 +53,8 @@ def _traced(store, call) -> list[str]:
 def bench_queries(path: Path, *, repeat: int = 9, inner: int = 40) -> list[Result]:
     """4a/4b/4e: CPU time of the call against sqlite3 running the same SELECTs and fetching their rows,
     in turns in this process."""
-    from tickets.queries import list_tickets, review_queue, ticket_detail
-    from tickets.store import Store, make_engine
+    from tickets.store.queries import list_tickets, review_queue, ticket_detail
+    from tickets.store.database import Store, make_engine
 
     store = Store(make_engine(sqlite_url(path)), RunningClock())
     agent_id, _ = _agent_ids(path)
@@ -63,10 +63,10 @@ def bench_queries(path: Path, *, repeat: int = 9, inner: int = 40) -> list[Resul
     waiting = conn.execute("SELECT max(id) FROM ticket WHERE status = 'pending_review'").fetchone()[0]
     results = []
     cases = (
-        ("4a", "Review queue, first page of 50", "tickets.queries.review_queue", lambda: review_queue(store)),
-        ("4b", "Ticket list (an agent's), first page of 50", "tickets.queries.list_tickets",
+        ("4a", "Review queue, first page of 50", "tickets.store.queries.review_queue", lambda: review_queue(store)),
+        ("4b", "Ticket list (an agent's), first page of 50", "tickets.store.queries.list_tickets",
          lambda: list_tickets(store, filed_by_id=agent_id)),
-        ("4e", "Ticket view (the ticket, its people, verification and history)", "tickets.queries.ticket_detail",
+        ("4e", "Ticket view (the ticket, its people, verification and history)", "tickets.store.queries.ticket_detail",
          lambda: ticket_detail(store, waiting)),
     )
     for number, name, label, call in cases:
@@ -115,7 +115,7 @@ async def _open_times(path: Path, which: str, repeat: int) -> Spread:
 
     from deskapp.app import DeskApp
     from tickets.agents import get_agent
-    from tickets.store import Store, make_engine
+    from tickets.store.database import Store, make_engine
 
     agent_id, supervisor_id = _agent_ids(path)
     store = Store(make_engine(sqlite_url(path)), RunningClock())

@@ -34,7 +34,7 @@ from drills.common import DrillDirectory, Figures, check_invariants, markdown, s
 
 import testkit  # noqa: E402
 from tickets.clock import FixedClock  # noqa: E402
-from tickets.store import Store, make_engine  # noqa: E402
+from tickets.store.database import Store, make_engine  # noqa: E402
 
 
 def cli(*argv: str) -> tuple[int, str, str]:

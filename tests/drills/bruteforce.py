@@ -37,7 +37,7 @@ def guesser(url: str, tries: int, index: int, barrier) -> dict:
     from tickets.agents import authenticate
     from tickets.clock import FixedClock
     from tickets.errors import NotAllowed
-    from tickets.store import Store, make_engine
+    from tickets.store.database import Store, make_engine
 
     store = Store(make_engine(url), FixedClock(testkit.T0))
     counts: Counter[str] = Counter()
@@ -61,9 +61,9 @@ def run(url: str, *, backend: str, tries: int = 1000, processes: int = 4, log=pr
     from sqlmodel import func, select
 
     from tickets.agents import authenticate
-    from tickets.audit import verify_chain
+    from tickets.audit.chain import verify_chain
     from tickets.errors import NotAllowed
-    from tickets.models import AgentSignIn, AuditEvent
+    from tickets.store.models import AgentSignIn, AuditEvent
     from tickets.signin import MAX_FAILURES
 
     started = time.monotonic()

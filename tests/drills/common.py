@@ -4,7 +4,7 @@ after it has done its damage, figures printed as Markdown, and the marker for kn
 The invariants are read from the database only (never from what the drill believes it did), so
 they hold or fail whatever the drill's own bookkeeping says:
 
-- the audit chain verifies (tickets.audit.verify_chain: no edit, gap, reorder or cut tail);
+- the audit chain verifies (tickets.audit.chain.verify_chain: no edit, gap, reorder or cut tail);
 - every ticket has exactly one `ticket.filed` event (A-1), and its status is the one its last
   audit event says (no half-written transition: the row and its event commit together);
 - at most one open cancellation-type ticket per subscription (C-9);
@@ -31,11 +31,11 @@ if str(TESTS) not in sys.path:  # run.py and spawned children import testkit fro
 import testkit  # noqa: E402
 from sqlalchemy import func  # noqa: E402
 from sqlmodel import col, select  # noqa: E402
-from tickets.audit import verify_chain  # noqa: E402
+from tickets.audit.chain import verify_chain  # noqa: E402
 from tickets.enums import ACTIVE_STATUSES  # noqa: E402
 from tickets.kinds import CANCELLATION_KINDS  # noqa: E402
-from tickets.models import AuditEvent, Organization, Person, Subscription, Ticket  # noqa: E402
-from tickets.store import Store  # noqa: E402
+from tickets.store.models import AuditEvent, Organization, Person, Subscription, Ticket  # noqa: E402
+from tickets.store.database import Store  # noqa: E402
 
 SHOW_KNOWN_BUGS_ENV = "DESKAPP_SHOW_KNOWN_BUGS"
 DRILL_SCALE_ENV = "DESKAPP_DRILL_SCALE"  # "short" (default, the normal suite) or "full"

@@ -33,6 +33,10 @@ from pathlib import Path
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# The key drivers (tools/screenshots.py) are a developer tool, not part of the installed package.
+TOOLS = str(Path(__file__).resolve().parents[2] / "tools")
+if TOOLS not in sys.path:
+    sys.path.insert(0, TOOLS)
 
 from drills.common import Figures, markdown  # noqa: E402
 from drills.hostile import CONTROL, FORMULA, SQL, UNICODE  # noqa: E402
@@ -178,7 +182,7 @@ async def _send(pilot, keys: list[str], *, type_ahead: bool, careful: bool = Fal
 
 
 async def _fast_type(pilot, text: str, **_: object) -> None:
-    """deskapp.screenshots.type_text, fast: a value is pasted into the focused field (one
+    """screenshots.type_text (tools/screenshots.py), fast: a value is pasted into the focused field (one
     change, not one per character: the verification form validates every change)."""
     from textual import events
 
@@ -245,7 +249,7 @@ def _check(app, result: FuzzResult, forbidden: dict[str, str], typed: str, where
 
 
 async def _settle(pilot, timeout: float = 20.0) -> None:
-    from deskapp.screenshots import settle
+    from screenshots import settle
 
     try:
         await settle(pilot, timeout)
@@ -254,13 +258,13 @@ async def _settle(pilot, timeout: float = 20.0) -> None:
 
 
 async def _reach(pilot, scenario: str, store) -> None:
-    """Drive the console, with keys only, to the scenario's screen (deskapp.screenshots'
+    """Drive the console, with keys only, to the scenario's screen (tools/screenshots.py's
     drivers, typing faster)."""
     from unittest import mock
 
     from textual.pilot import Pilot
 
-    from deskapp import screenshots
+    import screenshots
 
     async def press(self, *keys: str) -> None:
         await _send(self, list(keys), type_ahead=False, careful=True)
@@ -270,7 +274,7 @@ async def _reach(pilot, scenario: str, store) -> None:
 
 
 async def _drive(pilot, scenario: str) -> None:
-    from deskapp.screenshots import demo_caller, new_call_and_find, open_form, settle, sign_in, take_call, type_text
+    from screenshots import demo_caller, new_call_and_find, open_form, settle, sign_in, take_call, type_text
 
     await settle(pilot)
     if scenario == "sign-in":
@@ -312,7 +316,7 @@ def _file_demo_tickets(store) -> None:
     from tickets.verification import find_organizations, start_call, verify_caller
 
     from drills.common import EXPEDITED_CHECKLIST
-    from deskapp.screenshots import demo_caller
+    from screenshots import demo_caller
 
     ada = next(a for a in list_agents(store) if a.name == "ada")
     caller = demo_caller("intune-expedited")

@@ -53,14 +53,14 @@ from sqlmodel import col, select as sql_select  # noqa: E402
 from tickets.clock import FixedClock  # noqa: E402
 from tickets.enums import ACTIVE_STATUSES, TicketKind, TicketStatus  # noqa: E402
 from tickets.kinds import CANCELLATION_KINDS  # noqa: E402
-from tickets.models import Subscription, Ticket  # noqa: E402
+from tickets.store.models import Subscription, Ticket  # noqa: E402
 
 # Imported here, not in the child: a forked child starts with them loaded (milliseconds).
 from tickets.agents import get_agent  # noqa: E402
 from tickets.filing import file_ticket  # noqa: E402
 from tickets.lifecycle import transition  # noqa: E402
 from tickets.verification import start_call, verify_caller  # noqa: E402
-from tickets.store import Store, make_engine  # noqa: E402
+from tickets.store.database import Store, make_engine  # noqa: E402
 
 SUBSCRIPTIONS = 40
 MAX_DELAY = 0.050  # seconds after "ready"

@@ -71,9 +71,9 @@ def worker(role: str, index: int, url: str, epoch: float, ids: dict, ops: int, s
     from tickets.errors import Conflict, DeskError, NotAllowed
     from tickets.filing import file_ticket
     from tickets.lifecycle import approve, record_callback, reject, transition
-    from tickets.models import Ticket
-    from tickets.queries import review_queue
-    from tickets.store import Store, make_engine
+    from tickets.store.models import Ticket
+    from tickets.store.queries import review_queue
+    from tickets.store.database import Store, make_engine
     from tickets.verification import start_call, unlock_organization, verify_caller
     from sqlmodel import col, select
 
@@ -175,7 +175,7 @@ def worker(role: str, index: int, url: str, epoch: float, ids: dict, ops: int, s
 
 def run(url: str, *, backend: str, agents: int = 3, supervisors: int = 2, impostors: int = 2, ops: int = 100,
         seed: int = 1, log=print) -> Figures:
-    from tickets.store import Store, make_engine
+    from tickets.store.database import Store, make_engine
 
     started = time.monotonic()
     figures = Figures(f"race ({backend}, {agents + supervisors + impostors} processes)")
@@ -279,8 +279,8 @@ def lockout_race(url: str, *, wait: float = 1.5) -> dict:
 
     from sqlmodel import func, select
     from tickets.clock import FixedClock
-    from tickets.models import VerificationAttempt
-    from tickets.store import Store, make_engine
+    from tickets.store.models import VerificationAttempt
+    from tickets.store.database import Store, make_engine
     from tickets.verification import verify_caller
 
     t0 = testkit.T0

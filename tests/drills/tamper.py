@@ -41,14 +41,14 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from drills.common import EXPEDITED_CHECKLIST, DrillDirectory, Figures  # noqa: E402
 
 import testkit  # noqa: E402
-from tickets.audit import Anchor, append_event, chain_head, event_link, verify_chain  # noqa: E402
+from tickets.audit.chain import Anchor, append_event, chain_head, event_link, verify_chain  # noqa: E402
 from tickets.enums import TicketKind  # noqa: E402
-from tickets.export import write_export  # noqa: E402
+from tickets.export.run import write_export  # noqa: E402
 from tickets.filing import FilingRequest, file_ticket  # noqa: E402
 from tickets.lifecycle import approve, record_callback  # noqa: E402
-from tickets.models import AuditEvent, Ticket  # noqa: E402
-from tickets.roles import apply_roles  # noqa: E402
-from tickets.store import Store, make_engine  # noqa: E402
+from tickets.store.models import AuditEvent, Ticket  # noqa: E402
+from tickets.store.roles import apply_roles  # noqa: E402
+from tickets.store.database import Store, make_engine  # noqa: E402
 
 TAMPERS = ("cut_tail", "middle_rehash", "edit_last", "delete_all", "forge_approval", "silent_approval")
 # What the application role is refused on PostgreSQL: the guards and every rewrite.
@@ -147,7 +147,7 @@ def _rewrite(connection, events: list[dict], start_seq: int, prev: str) -> None:
     for event in events:
         seq += 1
         event.update(seq=seq, prev_hash=prev)
-        event["hash"] = prev = event_link(  # the chain's format (2: tickets.audit_format)
+        event["hash"] = prev = event_link(  # the chain's format (2: tickets.audit.format)
             seq=seq, at=event["at"], actor=event["actor"], action=event["action"], subject=event["subject"],
             details=event["details"], prev_hash=event["prev_hash"],
         )

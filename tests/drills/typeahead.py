@@ -48,7 +48,7 @@ def session_calls(index: int, now: datetime):
 def run_session(workdir: Path, index: int, rng: random.Random, log=print) -> tuple[int, int, list[str], int, int]:
     """One console session: returns (calls, keys, problems, keys missed, reviews); a review
     counts as a call."""
-    from tickets.store import Store
+    from tickets.store.database import Store
 
     now = datetime.now(UTC)
     problems: list[str] = []

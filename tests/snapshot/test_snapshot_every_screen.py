@@ -1,13 +1,13 @@
 """Issue 11: every screen at 80x24, the supervisor screens included, reached by keys
-(deskapp.screen_tour). Each was looked at before it was accepted: no clipped word, tables
+(tools/screen_tour.py). Each was looked at before it was accepted: no clipped word, tables
 shortened with an ellipsis, panes stacked."""
 
 from __future__ import annotations
 
 import pytest
 
-from deskapp.screen_tour import STOPS
-from deskapp.screenshots import settle
+from screen_tour import STOPS
+from screenshots import settle
 
 SIZE = (80, 24)
 

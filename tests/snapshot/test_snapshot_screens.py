@@ -1,9 +1,9 @@
-"""Snapshots of the agent's main screens at 100x30, reached by keys (deskapp.screenshots
+"""Snapshots of the agent's main screens at 100x30, reached by keys (tools/screenshots.py
 drivers). Time is frozen by the FixedClock (testkit.T0) and the input cursor does not blink."""
 
 from __future__ import annotations
 
-from deskapp.screenshots import (
+from screenshots import (
     demo_caller,
     fill_verification,
     new_call_and_find,

@@ -12,9 +12,9 @@ from sqlmodel import col, select
 
 from deskapp.cli import main
 from tickets.agents import authenticate, create_agent
-from tickets.audit import verify_chain
+from tickets.audit.chain import verify_chain
 from tickets.errors import NotAllowed
-from tickets.models import AuditEvent
+from tickets.store.models import AuditEvent
 
 
 def _url(store) -> str:

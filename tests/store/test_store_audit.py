@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 import testkit
 from deskapp.cli import main
-from tickets.audit import append_event, verify_chain
+from tickets.audit.chain import append_event, verify_chain
 
 
 def _url(store) -> str:

@@ -10,8 +10,8 @@ from sqlalchemy import text
 
 import testkit
 from deskapp.cli import main
-from tickets.audit import Anchor, append_event, chain_head
-from tickets.audit_log import AuditFilter, find_events
+from tickets.audit.chain import Anchor, append_event, chain_head
+from tickets.audit.log import AuditFilter, find_events
 from tickets.enums import TicketKind
 from tickets.filing import FilingRequest, file_ticket
 from tickets.lifecycle import approve, record_callback
@@ -107,7 +107,7 @@ def test_log_filters_and_json(desk, capsys):
     assert main(["audit", "log", "--organization", "ORG-NOPE", "--db", url]) == 1
     assert "--organization: no organization" in capsys.readouterr().err
     # The ticket view's history is the same query.
-    from tickets.queries import ticket_detail
+    from tickets.store.queries import ticket_detail
 
     detail = ticket_detail(store, desk.ticket_id)
     with store.read() as session:

@@ -13,9 +13,9 @@ import threading
 import pytest
 from sqlalchemy import text
 
-from tickets.audit import append_event, canonical_bytes, chain_head, event_link, verify_chain
-from tickets.audit_format import FORMAT_SWITCH
-from tickets.schema import downgrade, upgrade
+from tickets.audit.chain import append_event, canonical_bytes, chain_head, event_link, verify_chain
+from tickets.audit.format import FORMAT_SWITCH
+from tickets.store.schema import downgrade, upgrade
 
 
 def _raw_append(store, *, seq_hash, i: int) -> None:

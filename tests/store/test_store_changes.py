@@ -1,4 +1,4 @@
-"""tickets.changes on both engines: "has anything changed since token X" for the live screens
+"""tickets.store.changes on both engines: "has anything changed since token X" for the live screens
 (issue 14): NOTIFY from migration 0006's triggers on PostgreSQL, PRAGMA data_version on SQLite."""
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import text
 
 import testkit
-from tickets.changes import feed_for
+from tickets.store.changes import feed_for
 from tickets.enums import TicketKind, TicketStatus
 from tickets.filing import FilingRequest, file_ticket
 from tickets.lifecycle import approve, record_callback
-from tickets.models import Call
-from tickets.queries import review_queue
+from tickets.store.models import Call
+from tickets.store.queries import review_queue
 
 # The live screens promise a new ticket within 2 s; the feed must say so well inside that.
 WITHIN_S = 1.0

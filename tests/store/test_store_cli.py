@@ -19,7 +19,7 @@ def _url(store) -> str:
 def test_db_upgrade_on_empty_then_up_to_date(tmp_path, capsys):
     url = f"sqlite:///{tmp_path / 'new.db'}"
     assert main(["db", "upgrade", "--db", url]) == 0
-    from tickets.schema import head_revision
+    from tickets.store.schema import head_revision
 
     assert f"upgraded from empty to {head_revision()}" in capsys.readouterr().out
     assert main(["db", "upgrade", "--db", url]) == 0

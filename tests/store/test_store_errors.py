@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from deskapp.cli import main
-from tickets.store import Store, unavailable_text
+from tickets.store.database import Store, unavailable_text
 
 
 def _url(store) -> str:
@@ -24,7 +24,7 @@ def _one_line(capsys) -> str:
 
 
 def test_a_schema_from_a_newer_deskapp_says_install_it(store, capsys):
-    from tickets.schema import head_revision
+    from tickets.store.schema import head_revision
 
     with store.engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = '0099'"))
@@ -82,9 +82,9 @@ def test_a_full_database_file_says_the_disk_is_full(tmp_path, transaction):
     session's transaction and in a raw one (Store.raw_transaction, the hot paths)."""
     from sqlalchemy import event
 
-    from tickets.audit import append_event
+    from tickets.audit.chain import append_event
     from tickets.errors import StoreUnavailable
-    from tickets.schema import upgrade
+    from tickets.store.schema import upgrade
 
     store = Store.from_url(f"sqlite:///{tmp_path / 'full.db'}", create=True)
     upgrade(store.engine)

@@ -15,8 +15,8 @@ from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import Conflict, InvalidInput, NotAllowed
 from tickets.filing import FilingRequest, file_ticket
 from tickets.lifecycle import approve, record_callback, reject, transition
-from tickets.models import AuditEvent, Subscription, Ticket
-from tickets.queries import list_tickets, review_queue, ticket_detail
+from tickets.store.models import AuditEvent, Subscription, Ticket
+from tickets.store.queries import list_tickets, review_queue, ticket_detail
 
 
 @pytest.fixture
@@ -274,7 +274,7 @@ def test_each_ticket_value_is_stored_once_and_migration_0004_moves_old_copies(di
     stored); upgrading again moves them out without losing a value."""
     from sqlalchemy import update
 
-    from tickets.schema import downgrade, upgrade
+    from tickets.store.schema import downgrade, upgrade
 
     store = directory.store
     result = file_ticket(store, agent=directory.agent, verification_id=directory.verified(),

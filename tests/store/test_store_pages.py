@@ -10,14 +10,14 @@ import pytest
 from sqlmodel import col
 
 import testkit
-from tickets.audit_log import AuditFilter, find_events
+from tickets.audit.log import AuditFilter, find_events
 from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import StoreUnavailable
 from tickets.filing import FilingRequest, file_ticket
 from tickets.lifecycle import transition
-from tickets.models import Subscription, Ticket
-from tickets.queries import _page_query, _rows, list_tickets, review_queue, ticket_detail
-from tickets.store import Store, make_engine
+from tickets.store.models import Subscription, Ticket
+from tickets.store.queries import _page_query, _rows, list_tickets, review_queue, ticket_detail
+from tickets.store.database import Store, make_engine
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from tickets import rawsql
+from tickets.store import rawsql
 from tickets.errors import StoreUnavailable
 
 _AGENT = rawsql.Sql(
@@ -124,7 +124,7 @@ def _sqlite_begins_immediate(store):
 def test_a_statement_sent_with_the_commit_is_committed_in_the_commits_round_trip(store, monkeypatch):
     """Issue 14: on PostgreSQL the audit append of a raw transaction goes with the COMMIT, so the
     chain's head is never locked across a round trip; its errors still roll everything back."""
-    from tickets.audit import append_event, verify_chain
+    from tickets.audit.chain import append_event, verify_chain
 
     at = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -1,4 +1,4 @@
-"""tickets.rawsql: prebuilt SQL on the driver connection writes and reads values exactly as the
+"""tickets.store.rawsql: prebuilt SQL on the driver connection writes and reads values exactly as the
 SQLModel columns do, on both engines, inside the session's transaction."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlmodel import select
 
-from tickets import rawsql
-from tickets.models import AuditEvent, Call
+from tickets.store import rawsql
+from tickets.store.models import AuditEvent, Call
 
 _INSERT_CALL = rawsql.Sql("INSERT INTO call (agent_id, started_at) VALUES (:agent, :started)")
 _CALL_TIMES = rawsql.Sql("SELECT started_at FROM call WHERE agent_id = :agent ORDER BY id")
@@ -65,7 +65,7 @@ def test_naive_datetimes_are_refused():
 
 
 def test_json_reads_back_from_either_driver(store, clock):
-    from tickets.audit import append_event
+    from tickets.audit.chain import append_event
 
     with store.write() as session:
         append_event(session, at=clock.now(), actor="system", action="test.json", subject="test:1",

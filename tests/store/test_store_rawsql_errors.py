@@ -1,4 +1,4 @@
-"""tickets.rawsql on both engines: driver errors raised as SQLAlchemy raises them (the store's
+"""tickets.store.rawsql on both engines: driver errors raised as SQLAlchemy raises them (the store's
 retries and C-9 / T-3 handling depend on it), list parameters, one Raw per transaction."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
-from tickets import rawsql
+from tickets.store import rawsql
 from tickets.errors import StoreUnavailable
 
 _AGENT = rawsql.Sql(

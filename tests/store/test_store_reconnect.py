@@ -10,8 +10,8 @@ from sqlalchemy import event
 
 import testkit
 from tickets.agents import create_agent
-from tickets.queries import list_tickets
-from tickets.store import make_engine
+from tickets.store.queries import list_tickets
+from tickets.store.database import make_engine
 from tickets.verification import end_call, start_call
 
 pytestmark = pytest.mark.store
@@ -48,7 +48,7 @@ def test_a_killed_backend_is_replaced_at_checkout_without_an_error(backend, stor
     with store.read() as session:
         from sqlmodel import select
 
-        from tickets.models import Call
+        from tickets.store.models import Call
 
         assert all(call.ended_at is not None for call in session.exec(select(Call)).all())
 

@@ -11,7 +11,7 @@ from sqlmodel import select
 from testkit import file_demo_ticket as file_ticket
 from tickets.account import ticket_ref
 from tickets.errors import InvalidInput
-from tickets.models import Organization
+from tickets.store.models import Organization
 from tickets.search import search
 
 def test_by_ticket_number_in_any_form(demo_store):

@@ -12,7 +12,7 @@ import testkit
 from identity import Address
 from tickets.account import account_view
 from tickets.errors import InvalidInput, NotAllowed
-from tickets.models import AuditEvent, VerificationAttempt
+from tickets.store.models import AuditEvent, VerificationAttempt
 from tickets.verification import (
     find_organizations,
     locked_organizations,

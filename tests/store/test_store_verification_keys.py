@@ -13,7 +13,7 @@ from sqlmodel import select
 import testkit
 from identity import organization_fact_keys, person_fact_keys
 from tickets.directory import import_directory
-from tickets.models import Organization, Person
+from tickets.store.models import Organization, Person
 from tickets.verification import start_call, verify_caller
 
 ORG_KEYS = ("key_name", "key_url", "key_address")
@@ -106,7 +106,7 @@ def test_a_number_without_its_country_code_is_keyed_with_the_organizations_count
 
 
 def test_migration_0007_fills_the_keys_of_existing_rows_and_its_downgrade_drops_them(directory):
-    from tickets.schema import downgrade, upgrade
+    from tickets.store.schema import downgrade, upgrade
 
     store = directory.store
     before = _keys(store, directory.org.id)
@@ -128,7 +128,7 @@ def test_the_import_writes_rows_that_read_back_through_the_models(store):
     JSON lists, booleans and enums read back through the SQLModel columns as the file gave them."""
     from datetime import UTC, datetime, timedelta
 
-    from tickets.models import ImsCampaign, RenewalResource, Subscription
+    from tickets.store.models import ImsCampaign, RenewalResource, Subscription
 
     def sub(ref, product, **extra):
         return {"ref": ref, "name": ref, "product": product, "channel": "online", "state": "active",

@@ -10,7 +10,7 @@ import pytest
 from identity import Address, CallerClaim
 from tickets.demo import DEMO_CALLERS
 from tickets.errors import InvalidInput
-from tickets.models import Organization
+from tickets.store.models import Organization
 from tickets.verification import verify_caller
 from tickets.agents import authenticate
 from sqlmodel import select

@@ -1,7 +1,7 @@
 """Issue 14: the audit append is the last statement of every write transaction, all other writes
 first, so that the chain's lock (audit_head) is held only for the append itself. Checked on the
 statements each driver really runs (sqlite3's trace callback; psycopg's cursor), whoever wrote
-them: SQLAlchemy, the prebuilt SQL of tickets.rawsql or the audit module."""
+them: SQLAlchemy, the prebuilt SQL of tickets.store.rawsql or the audit module."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ from tickets.lifecycle import record_callback, transition
 from tickets.verification import end_call, start_call, verify_caller
 
 _AUDIT = re.compile(r"\baudit_(head|event)\b", re.IGNORECASE)
-# A write, alone or sent after its transaction's BEGIN (tickets.rawsql on PostgreSQL).
+# A write, alone or sent after its transaction's BEGIN (tickets.store.rawsql on PostgreSQL).
 _WRITE = re.compile(r"^\s*(BEGIN;\s*)?(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
-# A write inside a statement's WITH (tickets.verification_sql on PostgreSQL: the attempt and the
+# A write inside a statement's WITH (tickets.store.verification_sql on PostgreSQL: the attempt and the
 # call claimed in one statement), and the statement's own write after it.
 _WITH_WRITE = re.compile(r"\bAS \(\s*(?:INSERT|UPDATE|DELETE)\b|\)\s*(?:INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 

@@ -301,7 +301,7 @@ def run_call(desk: DeskTerminal, call: Call, rng: random.Random, now: datetime, 
 
 def check_ticket(store, call: Call, result: CallResult, seen: set[int]) -> None:
     """The newest ticket not checked yet is this call's: its kind, subscription and texts."""
-    from tickets.queries import list_tickets, ticket_detail
+    from tickets.store.queries import list_tickets, ticket_detail
 
     rows = [r for r in reversed(list_tickets(store, limit=500).rows) if r.id not in seen]  # oldest first
     if not rows:
@@ -362,8 +362,8 @@ def check_review(store, result: CallResult, note: str = CALLBACK_NOTE,
     """The newest expedited deprovisioning in the database is approved by the supervisor, with
     the callback recorded by them and the note as typed."""
     from tickets.enums import TicketStatus
-    from tickets.models import Ticket
-    from tickets.queries import list_tickets, ticket_detail
+    from tickets.store.models import Ticket
+    from tickets.store.queries import list_tickets, ticket_detail
 
     rows = [r for r in list_tickets(store, limit=500).rows
             if (r.kind.value, r.subscription_ref) == (EXPEDITED.kind, EXPEDITED.subscription)]

@@ -29,7 +29,7 @@ def test_sign_in_burst_typed_while_the_database_opens(tmp_path):
 def test_whole_calls_in_bursts_file_the_tickets_typed(tmp_path):
     """Three whole calls (an end-of-term cancellation, a migration with its fields, a batch
     unsubscription), each in three bursts: 0 keys misrouted or lost, on screen and in the store."""
-    from tickets.store import Store
+    from tickets.store.database import Store
 
     now = datetime.now(UTC)
     rng = random.Random(11)
@@ -79,7 +79,7 @@ def test_supervisor_review_in_bursts_records_the_callback_and_approves(tmp_path)
     callback first); then, in bursts, sign out (asked first), sign in as linus, `r`, `c` with a
     note, Enter, `a` `y`: the note shows in its field as typed, and the database has the ticket
     approved by linus with his callback and that note."""
-    from tickets.store import Store
+    from tickets.store.database import Store
 
     now = datetime.now(UTC)
     rng = random.Random(8)

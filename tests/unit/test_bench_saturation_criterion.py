@@ -42,7 +42,7 @@ def _instant_api(monkeypatch):
     import tickets.account
     import tickets.agents
     import tickets.filing
-    import tickets.queries
+    import tickets.store.queries
     import tickets.verification
 
     import load_model
@@ -57,7 +57,7 @@ def _instant_api(monkeypatch):
     monkeypatch.setattr(tickets.verification, "end_call", lambda *a: None)
     monkeypatch.setattr(tickets.account, "account_view", lambda store, **kw: view)
     monkeypatch.setattr(tickets.filing, "file_ticket", lambda store, **kw: SimpleNamespace(filed=()))
-    monkeypatch.setattr(tickets.queries, "list_tickets", lambda store, **kw: None)
+    monkeypatch.setattr(tickets.store.queries, "list_tickets", lambda store, **kw: None)
 
 
 def _run_worker(tmp_path, *, agents: int, pool: int, warmup: float, seconds: float) -> tuple[Plan, WorkerReport]:

@@ -181,10 +181,10 @@ def test_config_checks_key_map_ids_and_the_theme(capsys):
 def test_the_live_queues_listen_where_listen_database_says_with_the_password_file(tmp_path, monkeypatch):
     """Behind PgBouncer in transaction mode LISTEN needs PostgreSQL directly (issue 14): a
     setting like the others (file < DESKAPP_LISTEN_URL), its password from the same file."""
-    import tickets.changes
+    import tickets.store.changes
 
     opened = []
-    monkeypatch.setattr(tickets.changes, "PostgresChangeFeed", opened.append)  # no connection made
+    monkeypatch.setattr(tickets.store.changes, "PostgresChangeFeed", opened.append)  # no connection made
 
     secret = tmp_path / "db-password"
     secret.write_text("s3cret!\n")
@@ -199,7 +199,7 @@ def test_the_live_queues_listen_where_listen_database_says_with_the_password_fil
 
     listen = make_url(store.listen_url)
     assert (listen.host, listen.port, listen.password) == ("db.example.com", 5432, "s3cret!")
-    tickets.changes.feed_for(store)
+    tickets.store.changes.feed_for(store)
     assert opened == [store.listen_url]  # not the engine's URL (PgBouncer)
     store.dispose()
     other = "postgresql://deskapp@db2.example.com/deskapp"

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tickets import directory, export
+from tickets import directory
+from tickets.export import records as export
 from tickets.directory import (
     AddressIn,
     CampaignIn,
@@ -22,7 +23,7 @@ from tickets.directory import (
     parse_directory,
 )
 from tickets.enums import Product, TicketKind, TicketStatus
-from tickets.export import FIELDS, load_schema
+from tickets.export.records import FIELDS, load_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 FORMATS = ROOT / "docs" / "formats.md"

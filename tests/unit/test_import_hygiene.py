@@ -44,11 +44,11 @@ for name in names:
     seen = now
 if migrations:
     from alembic.script import ScriptDirectory
-    from tickets.schema import _config
+    from tickets.store.schema import _config
     revisions = list(ScriptDirectory.from_config(_config()).walk_revisions())
     assert revisions, "no migration scripts found"
     if bad() - seen:
-        found["tickets/migrations"] = sorted(bad() - seen)
+        found["tickets/store/migrations"] = sorted(bad() - seen)
 print(json.dumps({"found": found, "imported": names}))
 """
 
@@ -69,7 +69,7 @@ def _probe(names: list[str], forbidden: tuple[str, ...], *, migrations: bool = F
 def test_the_walk_finds_every_module_of_the_core():
     # A walk that silently found nothing would make the checks below vacuous.
     names = _modules_of(identity) + _modules_of(tickets)
-    for expected in ("identity.credentials", "identity.phone", "tickets.store", "tickets.export", "tickets.audit"):
+    for expected in ("identity.credentials", "identity.phone", "tickets.store.database", "tickets.export.records", "tickets.audit.chain"):
         assert expected in names
     assert len(names) >= 25
 

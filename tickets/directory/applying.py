@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from identity import normalize_org_name, normalize_text, organization_fact_keys, user_id_key
-from tickets.audit import append_event
+from tickets.audit.chain import append_event
 from tickets.directory import reading
 from tickets.directory.checking import Checker, Progress, check, collector_paused, sorted_errors
 from tickets.directory.reading import DirectoryError, DirectoryInvalid
@@ -22,7 +22,7 @@ from tickets.directory.records import ParsedDirectory, PersonIn
 from tickets.directory.writing import Rows, fetch, ids_by
 from tickets.enums import Role
 from tickets.errors import Conflict
-from tickets.models import (
+from tickets.store.models import (
     ImsCampaign,
     Organization,
     Person,
@@ -30,7 +30,7 @@ from tickets.models import (
     Subscription,
     VerificationAttempt,
 )
-from tickets.store import Store
+from tickets.store.database import Store
 
 _IN_CHUNK = 500  # ids per IN (...) list: well under every engine's parameter limit
 

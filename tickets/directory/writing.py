@@ -2,7 +2,7 @@
 
 The ORM built an object per row, tracked it and flushed it one statement at a time: most of an
 import's time. Here a table's new rows go in with one executemany and its changed rows with
-another, values bound as the SQLModel columns bind them (`tickets.rawsql`), in the import's
+another, values bound as the SQLModel columns bind them (`tickets.store.rawsql`), in the import's
 transaction. What changed is decided as before: a row found by its key whose values differ.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tickets import rawsql
+from tickets.store import rawsql
 
 _IN_CHUNK = 500  # values per IN (...) list: well under every engine's parameter limit
 _SQL: dict[str, rawsql.Sql] = {}
@@ -102,7 +102,7 @@ def _reader(model: type[Any]) -> tuple[list[str], Any]:
     those attributes, typed as the model reads them (JSON decoded, date-times aware UTC)."""
     from sqlalchemy import JSON, Boolean
 
-    from tickets.types import UTCDateTime
+    from tickets.store.types import UTCDateTime
 
     columns = list(model.__table__.columns)
     readers = [rawsql.read_json if isinstance(c.type, JSON) else rawsql.read_time if isinstance(c.type, UTCDateTime)

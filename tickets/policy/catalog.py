@@ -3,7 +3,7 @@
 A reader holding a rule ID (docs/rules.md explains each) finds its code here; a maintainer changing
 a rule changes that function (and whatever it calls). Entries are ``module:function`` strings,
 resolved only on demand, so this module imports nothing: the policy stays pure and the catalog
-can name functions of the store (tickets.lifecycle, tickets.audit ...) and of identity.
+can name functions of the store (tickets.lifecycle, tickets.audit.chain ...) and of identity.
 tests/unit/policy/test_rule_catalog.py checks that every ID of the spec is here, that every
 entry resolves to a callable, and that the function's source names its rule.
 """
@@ -61,10 +61,10 @@ RULE_CATALOG: Mapping[str, str] = {
     "T-1": "tickets.policy.context:make_consequences",
     "T-2": "tickets.lifecycle:transition",
     "T-3": "tickets.filing:file_ticket",
-    "A-1": "tickets.audit:append_event",
-    "E-1": "tickets.export:write_export",
-    "E-2": "tickets.export:neutralise_cell",
-    "E-3": "tickets.export:iter_records",
+    "A-1": "tickets.audit.chain:append_event",
+    "E-1": "tickets.export.run:write_export",
+    "E-2": "tickets.export.records:neutralise_cell",
+    "E-3": "tickets.export.records:iter_records",
 }
 
 

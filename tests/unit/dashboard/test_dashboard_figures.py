@@ -8,10 +8,10 @@ from itertools import count
 
 import pytest
 
-from tickets.audit import append_event
+from tickets.audit.chain import append_event
 from tickets.dashboard import compute_dashboard, day_start, format_age
 from tickets.enums import TicketKind, TicketStatus
-from tickets.models import Agent, Call, Organization, Subscription, Ticket, VerificationAttempt
+from tickets.store.models import Agent, Call, Organization, Subscription, Ticket, VerificationAttempt
 
 # "Now" for these tests: Sunday 2026-11-22, 12:00 UTC (testkit.T0).
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

@@ -20,7 +20,7 @@ from tickets.directory import (
     import_directory,
     parse_directory,
 )
-from tickets.models import (
+from tickets.store.models import (
     Agent,
     AuditEvent,
     ImsCampaign,
@@ -30,8 +30,8 @@ from tickets.models import (
     Subscription,
     VerificationAttempt,
 )
-from tickets.schema import upgrade
-from tickets.store import Store, make_engine
+from tickets.store.schema import upgrade
+from tickets.store.database import Store, make_engine
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 

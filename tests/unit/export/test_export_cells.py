@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from tickets.enums import TicketKind
 from tickets.errors import InvalidInput
-from tickets.export import (
+from tickets.export.records import (
     FIELDS,
     TRIGGERS,
     ExportFilter,

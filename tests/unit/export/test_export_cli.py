@@ -12,12 +12,12 @@ import pytest
 from sqlmodel import col, select
 from test_export_support import PIN, T0, desk_ticket, small_desk
 
-import tickets.export as export
+import tickets.export.records as export
 from deskapp.cli import main
-from tickets.audit import verify_chain
+from tickets.audit.chain import verify_chain
 from tickets.enums import TicketKind, TicketStatus
-from tickets.export import FIELDS
-from tickets.models import AuditEvent
+from tickets.export.records import FIELDS
+from tickets.store.models import AuditEvent
 
 
 @pytest.fixture
@@ -210,8 +210,8 @@ def test_a_regular_file_is_replaced_whole(store, desk, monkeypatch, tmp_path):
 def test_a1_on_a_read_only_database_no_record_leaves(tmp_path, capsys):
     """Issue 13: the export.started event is written before the first record, so an export
     that cannot be recorded writes nothing (it used to write every record, then fail)."""
-    from tickets.schema import upgrade
-    from tickets.store import Store
+    from tickets.store.schema import upgrade
+    from tickets.store.database import Store
 
     path = tmp_path / "desk.db"
     store = Store.from_url(f"sqlite:///{path}", create=True)

@@ -16,8 +16,8 @@ from test_export_support import T0, add_ticket
 
 from tickets.demo import DEMO_CALLERS, seed_demo
 from tickets.enums import TicketKind, TicketStatus
-from tickets.export import write_export
-from tickets.models import Agent, Organization, Person, Subscription
+from tickets.export.run import write_export
+from tickets.store.models import Agent, Organization, Person, Subscription
 
 
 @pytest.fixture

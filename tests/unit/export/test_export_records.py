@@ -15,13 +15,14 @@ from sqlalchemy import event
 from sqlmodel import col, select
 from test_export_support import T0, desk_ticket, small_desk
 
-import tickets.export as export
+import tickets.export.records as export
 from tickets.agents import get_agent
-from tickets.audit import verify_chain
+from tickets.audit.chain import verify_chain
 from tickets.enums import Product, TicketKind, TicketStatus
 from tickets.errors import NotAllowed, StoreUnavailable
-from tickets.export import FIELDS, ExportFilter, iter_records, load_schema, write_export
-from tickets.models import AuditEvent
+from tickets.export.records import FIELDS, ExportFilter, iter_records, load_schema
+from tickets.export.run import write_export
+from tickets.store.models import AuditEvent
 
 
 def _varied(store, desk):
@@ -123,7 +124,7 @@ def test_e1_unmasked_needs_a_supervisor_in_the_core_too(store):
 
 def test_a1_an_export_that_cannot_be_recorded_writes_nothing(store, monkeypatch):
     small_desk(store)
-    import tickets.export_run as run
+    import tickets.export.run as run
 
     def refuse(*args, **kwargs):
         raise StoreUnavailable("the database cannot be reached: attempt to write a readonly database")

@@ -1,4 +1,4 @@
-"""Issue 12: the masked export's lines made by SQLite (tickets.export_sql) are byte for byte what
+"""Issue 12: the masked export's lines made by SQLite (tickets.export.sql) are byte for byte what
 the Python code writes (`write_records(iter_records(...))`), on awkward data: triggers (E-2),
 quotes, commas and line ends, names and addresses outside ASCII, the caller's name in the free
 text (E-1), stored masked text missing or stale, arrays that are not plain strings."""
@@ -16,11 +16,12 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from test_export_support import T0, add_agent, add_ticket, small_desk
 
-from tickets import export_sql
+from tickets.export import sql as export_sql
 from tickets.enums import AgentRole, TicketKind, TicketStatus
-from tickets.export import TRIGGERS, ExportFilter, iter_records, neutralise_cell, write_export, write_records
+from tickets.export.records import TRIGGERS, ExportFilter, iter_records, neutralise_cell, write_records
+from tickets.export.run import write_export
 from tickets.masking import scrub_stored, scrub_text
-from tickets.models import Organization, Person
+from tickets.store.models import Organization, Person
 
 PEOPLE = [
     ("Ann", "Smith", "ann.smith2@contoso.co.uk", "+442079460958"),

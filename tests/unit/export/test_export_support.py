@@ -16,10 +16,10 @@ from sqlmodel import select
 
 import testkit
 from tickets.agents import hash_pin
-from tickets.audit import append_event
+from tickets.audit.chain import append_event
 from tickets.enums import AgentRole, TicketKind, TicketStatus
-from tickets.models import Agent, Organization, Person, Subscription, Ticket, VerificationAttempt
-from tickets.store import Store
+from tickets.store.models import Agent, Organization, Person, Subscription, Ticket, VerificationAttempt
+from tickets.store.database import Store
 
 T0 = testkit.T0
 PIN = "2468"

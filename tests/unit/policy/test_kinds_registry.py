@@ -6,9 +6,9 @@ from __future__ import annotations
 import importlib
 
 from tickets.enums import TicketKind
-from tickets.export import load_schema
+from tickets.export.records import load_schema
 from tickets.kinds import CANCELLATION_KINDS, FORM_FIELDS, KINDS
-from tickets.models import OPEN_CANCELLATION_WHERE
+from tickets.store.models import OPEN_CANCELLATION_WHERE
 from tickets.policy import KIND_PRODUCTS, RULES
 
 

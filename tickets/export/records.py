@@ -2,8 +2,8 @@
 
 The format (schema version 1: the 29 fields in order, CSV and JSON Lines, masking, formula
 neutralising, filters, audit, streaming) is described once, in docs/formats.md ("The export"),
-and tests/unit/test_formats_doc.py checks it against FIELDS and `tickets/export_schema.json`.
-`write_records` writes the records; running an export with its audit is `tickets.export_run`.
+and tests/unit/test_formats_doc.py checks it against FIELDS and `tickets/export/schema.json`.
+`write_records` writes the records; running an export with its audit is `tickets.export.run`.
 """
 
 from __future__ import annotations
@@ -26,12 +26,12 @@ from tickets.dates import parse_when
 from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import InvalidInput
 from tickets.masking import mask_email, mask_name, mask_phone, scrub_text
-from tickets.models import Agent, Organization, Person, RenewalResource, Subscription, Ticket, VerificationAttempt
-from tickets.store import Store
+from tickets.store.models import Agent, Organization, Person, RenewalResource, Subscription, Ticket, VerificationAttempt
+from tickets.store.database import Store
 
 SCHEMA_VERSION = "1"
 SCHEMA_ID = "urn:deskapp:schema:export-record:1"
-SCHEMA_RESOURCE = "export_schema.json"
+SCHEMA_RESOURCE = "schema.json"
 BATCH_SIZE = 2000
 PROGRESS_EVERY = 1000
 ANONYMOUS_ACTOR = "cli"  # who the audit event names when no agent signed in
@@ -73,7 +73,7 @@ FIELDS: tuple[str, ...] = (
 
 def load_schema() -> dict[str, Any]:
     """The JSON Schema of one JSON Lines record, as shipped in the package."""
-    return json.loads(resources.files("tickets").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8"))
+    return json.loads(resources.files("tickets.export").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8"))
 
 
 # --- formula neutralising (E-2) --------------------------------------------------------------
@@ -338,10 +338,6 @@ def write_records(
         progress(count)
     return count
 
-
-# Running an export (the audit around it) lives in tickets.export_run; imported here last so
-# that `from tickets.export import write_export` keeps working.
-from tickets.export_run import authorise_unmasked, check_unmasking, write_export  # noqa: E402
 
 __all__ = [
     "BATCH_SIZE",

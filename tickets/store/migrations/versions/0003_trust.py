@@ -16,7 +16,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from tickets.types import UTCDateTime
+from tickets.store.types import UTCDateTime
 
 revision = "0003"
 down_revision = "0002"

@@ -1,7 +1,7 @@
 """Reading the audit trail (A-1): events by ticket, organization, agent, action and time.
 
 One query function serves `deskapp audit log` and the ticket view's history
-(tickets.queries.ticket_detail), so both show the same events in the same order (by seq).
+(tickets.store.queries.ticket_detail), so both show the same events in the same order (by seq).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import String, cast, literal, or_
 from sqlmodel import Session, col, select
 
-from tickets.models import Agent, AuditEvent, Organization, Ticket
+from tickets.store.models import Agent, AuditEvent, Organization, Ticket
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,7 @@ def content_hash_of(at: str, actor: str, action: str, subject: str, details: str
 
 def chain_link(seq: int, prev_hash: str, content: str) -> str:
     """The event's hash: its content hash linked to its place in the chain. The SQL of
-    tickets.audit computes exactly this (all three are ASCII)."""
+    tickets.audit.chain computes exactly this (all three are ASCII)."""
     return sha256(f"{seq}:{prev_hash}:{content}".encode()).hexdigest()
 
 

@@ -9,7 +9,7 @@ pooled connection in a transaction of its own (`Store.raw_transaction`: the hott
 where even a Session's transaction costs more CPU than the statements).
 
 Values crossing this boundary are the driver's: the converters below store datetimes and JSON
-exactly as the SQLModel columns do (`tickets.types.UTCDateTime`, SQLAlchemy's JSON type), so
+exactly as the SQLModel columns do (`tickets.store.types.UTCDateTime`, SQLAlchemy's JSON type), so
 rows written here and rows written through the models read back the same either way.
 """
 
@@ -44,7 +44,7 @@ class Sql:
         return self.text if dialect == "sqlite" else self._pyformat
 
 
-_INFO_KEY = "tickets.rawsql.Raw"
+_INFO_KEY = "tickets.store.rawsql.Raw"
 _BEGIN_IMMEDIATE = Sql("BEGIN IMMEDIATE")
 _BEGIN = Sql("BEGIN")
 
@@ -97,7 +97,7 @@ class Raw:
     def transaction(cls, engine: Engine) -> Iterator[Raw]:
         """One transaction on a pooled driver connection: BEGIN IMMEDIATE on SQLite (as the
         store's write sessions begin), committed on a clean exit, rolled back on any error. The
-        driver's errors come out as SQLAlchemy's, as a Connection raises them (tickets.store
+        driver's errors come out as SQLAlchemy's, as a Connection raises them (tickets.store.database
         turns an OperationalError into StoreUnavailable and retries, as for a session).
 
         PostgreSQL (issue 14): the driver would send its BEGIN alone, one round trip before the

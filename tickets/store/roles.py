@@ -76,7 +76,7 @@ def roles_sql(engine: Engine, *, owner: str, app: str) -> list[str]:
         statements.append(f"ALTER FUNCTION {function}() OWNER TO {owner}")
         statements.append(f"REVOKE ALL ON FUNCTION {function}() FROM PUBLIC")
     # Timeouts live on the role, not in each session: PgBouncer in transaction mode passes no
-    # session settings on (tickets.store sets none).
+    # session settings on (tickets.store.database sets none).
     for setting, value in ROLE_SETTINGS.items():
         statements.append(f'ALTER ROLE {app} IN DATABASE "{database}" SET {setting} = \'{value}\'')
     return statements

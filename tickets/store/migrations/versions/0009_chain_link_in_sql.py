@@ -1,7 +1,7 @@
 """audit chain format 2: each event's link made in SQL by the statement that takes the head (issue 14)
 
 From here on `append_event` computes an event's content hash before any lock and links it in
-SQL in one round trip (tickets.audit_format describes both formats). Events already written
+SQL in one round trip (tickets.audit.format describes both formats). Events already written
 keep their format-1 hashes. A chain that has events gets one more, `audit.chain_format`,
 hashed in format 1: it records in the chain itself where format 2 begins, so the verifier
 never guesses an event's format, and nobody can append format-1 events after it (nor slip a
@@ -9,7 +9,7 @@ format-2 one before it) without breaking the chain there. An empty chain needs n
 first event is format 2 and fixes the format for good.
 
 No schema change: PostgreSQL has sha256(); SQLite gets `deskapp_chain_link` on every
-connection (tickets.store). Downgrade leaves the events alone (they may not be rewritten):
+connection (tickets.store.database). Downgrade leaves the events alone (they may not be rewritten):
 code from before this revision cannot verify format-2 events, and upgrading again continues
 the chain in format 2 without a second record.
 
@@ -32,7 +32,7 @@ down_revision = "0008"
 branch_labels = None
 depends_on = None
 
-FORMAT_SWITCH = "audit.chain_format"  # as tickets.audit_format.FORMAT_SWITCH, copied
+FORMAT_SWITCH = "audit.chain_format"  # as tickets.audit.format.FORMAT_SWITCH, copied
 
 event = sa.table(
     "audit_event",

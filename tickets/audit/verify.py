@@ -1,8 +1,8 @@
 """A-1: `deskapp audit verify` in one streaming pass at the database's speed (issue 12, target 7).
 
 The events come in keyset pages on the session's own DBAPI cursor (no ORM rows, no result
-processing); each is checked in its chain's format (tickets.audit_format) and fed to the
-ticket history replay (tickets.audit_history) in the same pass. What the database does in C
+processing); each is checked in its chain's format (tickets.audit.format) and fed to the
+ticket history replay (tickets.audit.history) in the same pass. What the database does in C
 it does: PostgreSQL formats `at`, both hand back the details as stored and pull `status` out
 of a filing's details, so Python only frames, hashes and compares.
 
@@ -21,10 +21,10 @@ from hashlib import sha256
 
 from sqlmodel import Session
 
-from tickets import rawsql
-from tickets.audit import Anchor, ChainReport
-from tickets.audit_format import FORMAT_SWITCH, GENESIS_HASH, at_text, canonical_bytes, content_text, details_text
-from tickets.audit_history import TicketHistories
+from tickets.store import rawsql
+from tickets.audit.chain import Anchor, ChainReport
+from tickets.audit.format import FORMAT_SWITCH, GENESIS_HASH, at_text, canonical_bytes, content_text, details_text
+from tickets.audit.history import TicketHistories
 
 PAGE = 20_000
 _STATUS = {"postgresql": "details ->> 'status'", "sqlite": "json_extract(details, '$.status')"}
@@ -93,7 +93,7 @@ def verify(session: Session, anchors: Iterable[Anchor] = ()) -> ChainReport:
         if wanted.setdefault(anchor.seq, anchor.hash) != anchor.hash:
             return ChainReport(False, 0, anchor.seq, "two anchors name different hashes for this event")
     expected, prev, checked = 1, GENESIS_HASH, 0
-    fmt = 0  # 0: not known yet (the first event fixes it), 1 or 2 (tickets.audit_format)
+    fmt = 0  # 0: not known yet (the first event fixes it), 1 or 2 (tickets.audit.format)
     histories = TicketHistories()  # what each ticket should be, collected on the walk
     see = histories.see
     for rows in _pages(session):

@@ -13,12 +13,12 @@ from typing import Any, NamedTuple
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, col, select
 
-from tickets import rawsql
+from tickets.store import rawsql
 from tickets.account import ticket_ref
 from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import NotFound, StoreUnavailable
-from tickets.models import TICKET_DATE_COLUMNS, Agent, Organization, Subscription, Ticket
-from tickets.store import Store, unavailable_text
+from tickets.store.models import TICKET_DATE_COLUMNS, Agent, Organization, Subscription, Ticket
+from tickets.store.database import Store, unavailable_text
 
 PAGE_SIZE = 50
 
@@ -59,7 +59,7 @@ class TicketPage:
 # --- prebuilt SQL (issue 12): a page of 50 and a ticket's view are the console's hot reads -----
 # The statements are the ones SQLAlchemy built here before (the same joins, filters and keyset
 # order, so the same indexes), written once and run on the session's DBAPI cursor
-# (tickets.rawsql); SQLAlchemy's statement building and row loading cost 4-5x the query itself.
+# (tickets.store.rawsql); SQLAlchemy's statement building and row loading cost 4-5x the query itself.
 
 _ROW_SELECT = (
     "SELECT t.id, t.kind, t.status, t.created_at, t.effective_date, t.needs_review, o.ref, o.name, s.ref, a.name"
@@ -280,7 +280,7 @@ _DETAIL = rawsql.Sql(
     " LEFT JOIN person p ON p.id = v.person_id"
     " WHERE t.id = :id"
 )
-# The ticket's history as tickets.audit_log.find_events selects it for AuditFilter(ticket_id=...).
+# The ticket's history as tickets.audit.log.find_events selects it for AuditFilter(ticket_id=...).
 _HISTORY = rawsql.Sql("SELECT seq, at, actor, action, details FROM audit_event WHERE seq > 0 AND subject = :subject ORDER BY seq")
 
 

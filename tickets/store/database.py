@@ -27,10 +27,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlmodel import Session
 
-from tickets.audit_format import chain_link
+from tickets.audit.format import chain_link
 from tickets.clock import Clock, SystemClock
 from tickets.errors import StoreUnavailable
-from tickets.rawsql import Raw
+from tickets.store.rawsql import Raw
 
 DATABASE_URL_ENV = "DESKAPP_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -161,7 +161,7 @@ def _make_sqlite_engine(url: str, *, create: bool) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
         # A-1: the audit append links each event in SQL, as PostgreSQL does with sha256()
-        # (tickets.audit); deterministic, so SQLite may treat it as a pure function.
+        # (tickets.audit.chain); deterministic, so SQLite may treat it as a pure function.
         dbapi_connection.create_function("deskapp_chain_link", 3, chain_link, deterministic=True)
 
     @event.listens_for(engine, "begin")
@@ -193,7 +193,7 @@ class Store:
     def __init__(self, engine: Engine, clock: Clock | None = None) -> None:
         self.engine = engine
         self.clock: Clock = clock or SystemClock()
-        # Where a change feed LISTENs (tickets.changes), if not the engine's own database:
+        # Where a change feed LISTENs (tickets.store.changes), if not the engine's own database:
         # behind PgBouncer in transaction mode it must reach PostgreSQL directly.
         self.listen_url: str | None = None
         self._write_engine = (
@@ -245,7 +245,7 @@ class Store:
     @contextmanager
     def raw_read(self) -> Iterator[Raw]:
         """read() without a Session, on a pooled driver connection, for the hot reads (issue 14):
-        no BEGIN or ROLLBACK round trip on PostgreSQL (tickets.rawsql.Raw.reading), the same
+        no BEGIN or ROLLBACK round trip on PostgreSQL (tickets.store.rawsql.Raw.reading), the same
         errors raised."""
         try:
             with Raw.reading(self.engine) as raw:
@@ -258,7 +258,7 @@ class Store:
         return self._retrying(self.write, work, attempts)
 
     def raw_transaction(self, work: Callable[[Raw], T], *, attempts: int = 5) -> T:
-        """transaction() on a raw_write(): `work` gets the driver's connection (tickets.rawsql),
+        """transaction() on a raw_write(): `work` gets the driver's connection (tickets.store.rawsql),
         with the same retries."""
         return self._retrying(self.raw_write, work, attempts)
 

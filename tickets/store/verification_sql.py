@@ -1,7 +1,7 @@
 """The verification hot path's SQL, prebuilt, on the session's driver connection (issue 12).
 
 tickets.verification keeps the rules (V-1 .. V-5) and the transaction; this module reads and
-writes the rows it needs with `tickets.rawsql`, on SQLite and PostgreSQL alike: the organization
+writes the rows it needs with `tickets.store.rawsql`, on SQLite and PostgreSQL alike: the organization
 (locked on PostgreSQL), its lockout history, its people with their stored comparison keys, and
 the attempt it records. A key not stored yet (NULL) is worked out here from the fact it keys.
 """
@@ -19,7 +19,7 @@ from identity import (
     person_fact_keys,
     phone_key_on_file,
 )
-from tickets import rawsql
+from tickets.store import rawsql
 from tickets.enums import Product
 
 _D365 = Product.D365.value

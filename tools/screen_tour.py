@@ -1,6 +1,6 @@
 """Every screen of the console, reached by keys as an agent or supervisor would: one stop per
 screen, shared by the snapshot tests (tests/snapshot, 80x24) and the screenshots
-(`python -m deskapp.screenshots`).
+(`python tools/screenshots.py`).
 
 A stop is `(prepare, drive)`: `prepare(store)` puts through the core what the screen needs
 from other people (a ticket filed by another agent, an organization locked out), then
@@ -15,7 +15,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from deskapp.screenshots import (
+from screenshots import (
     demo_caller,
     end_call_keys,
     fill_verification,
@@ -56,7 +56,7 @@ def _claim(script: dict[str, Any], **changes: str):
 def _org_id(store, ref: str) -> int:
     from sqlmodel import select
 
-    from tickets.models import Organization
+    from tickets.store.models import Organization
 
     with store.read() as session:
         return session.exec(select(Organization.id).where(Organization.ref == ref)).one()

@@ -4,7 +4,7 @@ append-only audit chain.
 
 Table models skip pydantic validation (SQLModel), so values come in through validated
 non-table models (tickets.directory for imports, tickets.filing for tickets).
-Every datetime column is an aware UTC datetime (tickets.types.UTCDateTime).
+Every datetime column is an aware UTC datetime (tickets.store.types.UTCDateTime).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlmodel import Field, SQLModel
 
 from tickets.enums import ACTIVE_STATUSES
 from tickets.kinds import CANCELLATION_KINDS
-from tickets.types import UTCDateTime
+from tickets.store.types import UTCDateTime
 
 
 def _dt(*, nullable: bool = False, index: bool = False) -> Any:
@@ -298,7 +298,7 @@ class Ticket(SQLModel, table=True):
 # E-1 (issue 12, migration 0008): tickets.masking.scrub_stored of reason / decision_reason, made
 # when they are written (NULL: not made, or the text changed since; the export then masks the
 # text itself). Table columns only, not mapped: written and read by SQL (filing, decisions,
-# tickets.export_sql), so that loading a ticket never depends on them.
+# tickets.export.sql), so that loading a ticket never depends on them.
 for _name in ("reason_scrubbed", "decision_reason_scrubbed"):
     Ticket.__table__.append_column(Column(_name, Text, nullable=True))
 

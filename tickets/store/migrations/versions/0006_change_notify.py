@@ -3,7 +3,7 @@
 On PostgreSQL a statement-level trigger sends `pg_notify('deskapp_changed', <table>)`; it is
 delivered when the writing transaction commits (never for one rolled back), and identical
 notifications of one transaction are folded into one. The review queues and dashboards of every
-console LISTEN for it (tickets.changes). SQLite needs nothing: `PRAGMA data_version` tells.
+console LISTEN for it (tickets.store.changes). SQLite needs nothing: `PRAGMA data_version` tells.
 
 Revision ID: 0006
 Revises: 0004 (chained onto main's head at the merge of main; the lead re-chains it)
@@ -19,7 +19,7 @@ down_revision = "0004"
 branch_labels = None
 depends_on = None
 
-# As tickets.changes.WATCHED_TABLES, copied: a migration must not change when the code does.
+# As tickets.store.changes.WATCHED_TABLES, copied: a migration must not change when the code does.
 TABLES = ("ticket", "call", "verification_attempt", "verification_unlock")
 
 

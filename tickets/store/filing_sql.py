@@ -1,7 +1,7 @@
 """Prebuilt SQL for the filing side's hot paths: a call started and ended, the verified call
 behind an action, the facts the rules read, and the ticket row itself (issue 12).
 
-Each statement is text written once (`tickets.rawsql`), run on the session's own connection in
+Each statement is text written once (`tickets.store.rawsql`), run on the session's own connection in
 its transaction. The rows come back as the models would give them: aware UTC datetimes,
 decoded JSON, booleans (SQLite hands back 0/1), so the rules see the same values either way.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from tickets.enums import ACTIVE_STATUSES
-from tickets.rawsql import Sql, SqlList, read_json, read_time
+from tickets.store.rawsql import Sql, SqlList, read_json, read_time
 
 # Only tickets still under way matter to the rules (C-9, M-4): fixed values, written inline.
 _ACTIVE = ", ".join(f"'{s.value}'" for s in ACTIVE_STATUSES)

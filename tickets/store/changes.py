@@ -115,6 +115,6 @@ def open_feed(store_url: str) -> ChangeFeed:
 
 
 def feed_for(store) -> ChangeFeed:
-    """The feed for a tickets.store.Store: on its `listen_url` if set (the console's
+    """The feed for a tickets.store.database.Store: on its `listen_url` if set (the console's
     `listen_database` setting), else on its own database."""
     return open_feed(store.listen_url or store.engine.url.render_as_string(hide_password=False))

@@ -4,7 +4,7 @@ No export leaves without a trace: `export.started` is committed before the first
 written (on a database that cannot record it, nothing is exported), `export.created` after the
 last, `export.failed` when writing fails part-way (when the database still takes it), and
 `export.refused` when an unmasked export is refused. The started event's `SEQ:HASH` is an
-anchor (tickets.audit.Anchor): it goes into the created event and beside the output (the
+anchor (tickets.audit.chain.Anchor): it goes into the created event and beside the output (the
 `started` callback: `deskapp export` writes it to `FILE.anchor`, or to standard error for
 standard output), so an export also proves what the chain held when it was taken.
 """
@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from tickets.agents import AgentInfo
-from tickets.audit import Anchor, append_event
+from tickets.audit.chain import Anchor, append_event
 from tickets.errors import InvalidInput, NotAllowed
-from tickets.export import (
+from tickets.export.records import (
     ANONYMOUS_ACTOR,
     BATCH_SIZE,
     FORMATS,
@@ -28,7 +28,7 @@ from tickets.export import (
     iter_records,
     write_records,
 )
-from tickets.store import Store
+from tickets.store.database import Store
 
 
 def check_unmasking(actor: AgentInfo | None) -> None:
@@ -104,7 +104,7 @@ def write_export(
         if started is not None:
             started(anchor)
         if masked and store.engine.dialect.name == "sqlite":
-            from tickets.export_sql import write_lines  # it builds on tickets.export, which imports this
+            from tickets.export.sql import write_lines  # it builds on tickets.export.records, which imports this
 
             tally = [0]
             try:

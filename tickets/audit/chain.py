@@ -2,7 +2,7 @@
 
 Each event's hash covers its own fields, its place and the previous event's hash, so that
 editing, deleting, reordering or cutting off events breaks the chain where it happened (the
-formats: tickets.audit_format). The store offers no way to update or delete an event, and
+formats: tickets.audit.format). The store offers no way to update or delete an event, and
 database triggers (migration 0001) refuse it from outside too. `audit_head` holds the last
 link; an append takes it and moves it in one round trip (issue 14): the event's content hash
 is computed before, the link in SQL by the statement that locks the head, so the head row is
@@ -21,13 +21,13 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from tickets import rawsql
-from tickets.audit_format import (  # noqa: F401 - the chain's formats, re-exported
+from tickets.store import rawsql
+from tickets.audit.format import (  # noqa: F401 - the chain's formats, re-exported
     FORMAT_SWITCH, GENESIS_HASH, at_text, canonical_bytes, chain_link, content_hash, content_hash_of, details_text,
     event_link,
 )
 from tickets.errors import InvalidInput
-from tickets.models import AuditEvent, AuditHead
+from tickets.store.models import AuditEvent, AuditHead
 
 
 def event_hash(event: AuditEvent) -> str:
@@ -51,7 +51,7 @@ _APPEND_PG = rawsql.Sql(
     "UPDATE audit_head SET seq = e.seq, hash = e.hash FROM e WHERE audit_head.id = 1 "
     "RETURNING e.seq, e.prev_hash, e.hash"
 )
-# SQLite: the same link by `deskapp_chain_link` (tickets.store registers chain_link on every
+# SQLite: the same link by `deskapp_chain_link` (tickets.store.database registers chain_link on every
 # connection); two statements of one in-process transaction that BEGIN IMMEDIATE already holds.
 _APPEND_SQLITE = rawsql.Sql(
     "INSERT INTO audit_event (seq, at, actor, action, subject, details, prev_hash, hash) "
@@ -156,7 +156,7 @@ class ChainReport:
 
 def verify_chain(session: Session, anchors: Iterable[Anchor] = ()) -> ChainReport:
     """Walk the chain in order; name the first event that is not what the chain says
-    (tickets.audit_verify: one streaming pass)."""
-    from tickets.audit_verify import verify
+    (tickets.audit.verify: one streaming pass)."""
+    from tickets.audit.verify import verify
 
     return verify(session, anchors)

@@ -13,7 +13,7 @@ that need RFC 4180 quoting or E-2 neutralising (csv_head, csv_cell), JSON values
 need an escape (json_head_plain), and the caller's names in the free text (scrub_text's own
 casefold test: _names_in), which would make the stored masked text (`reason_scrubbed`,
 tickets.masking.scrub_stored) differ from what the export writes. A row that fails a test, or
-whose stored masked text is stale, is written by the Python code whole (`tickets.export._record`),
+whose stored masked text is stale, is written by the Python code whole (`tickets.export.records._record`),
 so the output is byte for byte what `write_records` writes.
 """
 
@@ -29,9 +29,9 @@ from typing import Any, TextIO
 
 from sqlmodel import col
 
-import tickets.export as export
-from tickets import rawsql
-from tickets.export import (
+import tickets.export.records as export
+from tickets.store import rawsql
+from tickets.export.records import (
     BATCH_SIZE,
     FIELDS,
     PROGRESS_EVERY,
@@ -45,8 +45,8 @@ from tickets.export import (
     start_after,
 )
 from tickets.masking import mask_email, mask_name, mask_phone
-from tickets.models import Ticket
-from tickets.store import Store
+from tickets.store.models import Ticket
+from tickets.store.database import Store
 
 
 def _iso(v: str, *, nullable: bool = False) -> str:

@@ -17,7 +17,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from tickets import rawsql
+from tickets.store import rawsql
 from tickets.enums import AgentRole, TicketStatus
 
 DECISIONS = {f"ticket.{TicketStatus.APPROVED.value}", f"ticket.{TicketStatus.REJECTED.value}"}

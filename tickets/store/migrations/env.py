@@ -1,16 +1,16 @@
-"""Alembic environment: deskapp always hands in its own connection (tickets.schema)."""
+"""Alembic environment: deskapp always hands in its own connection (tickets.store.schema)."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlmodel import SQLModel
 
-import tickets.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import tickets.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 config = context.config
 connection = config.attributes.get("connection")
 if connection is None:
-    raise RuntimeError("run migrations through `deskapp db upgrade` (tickets.schema.upgrade)")
+    raise RuntimeError("run migrations through `deskapp db upgrade` (tickets.store.schema.upgrade)")
 
 context.configure(
     connection=connection,
