@@ -90,7 +90,7 @@ def cmd_audit_anchor(args) -> int:
 
 
 def cmd_audit_log(args) -> int:
-    from tickets.account import parse_ticket_ref
+    from tickets.store.models import parse_ticket_ref
     from tickets.audit.log import AuditFilter, iter_events, organization_id
     from tickets.errors import InvalidInput
     from tickets.dates import parse_when

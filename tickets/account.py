@@ -31,19 +31,10 @@ from tickets.enums import (
 )
 from tickets.facts import CallerFacts, CampaignFacts, ResourceFacts, SubscriptionFacts, TicketSummary
 from tickets.store.filing_sql import SubscriptionRow
-from tickets.store.models import Person, Subscription
+from tickets.store.models import Person, Subscription, ticket_ref
 from tickets.store.rawsql import Raw, read_json, read_time
 from tickets.store.database import Store
 from tickets.verification import VerifiedCall, verified_call
-
-
-def ticket_ref(ticket_id: int) -> str:
-    return f"TK-{ticket_id:06d}"
-
-
-def parse_ticket_ref(ref: str) -> int | None:
-    text = ref.strip().upper().removeprefix("TK-")
-    return int(text) if text.isdigit() else None
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,8 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from sqlalchemy import String, case, cast, func, literal
 from sqlmodel import Session, col, select
 
-from tickets.account import ticket_ref
 from tickets.enums import TicketKind, TicketStatus
-from tickets.store.models import Agent, AuditEvent, Call, Ticket, VerificationAttempt
+from tickets.store.models import Agent, AuditEvent, Call, Ticket, VerificationAttempt, ticket_ref
 from tickets.store.database import Store
 
 WEEK_DAYS = 7

@@ -16,13 +16,13 @@ from sqlmodel import Session
 
 from tickets.store import filing_sql as sql
 from tickets import policy
-from tickets.account import PersonFacts, caller_facts, resource_facts, subscription_facts, ticket_ref
+from tickets.account import PersonFacts, caller_facts, resource_facts, subscription_facts
 from tickets.agents import AgentInfo
 from tickets.audit.chain import append_event
 from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tickets.masking import scrub_stored
-from tickets.store.models import TICKET_DATE_COLUMNS, TICKET_FIELD_COLUMNS
+from tickets.store.models import TICKET_DATE_COLUMNS, TICKET_FIELD_COLUMNS, ticket_ref
 from tickets.store.rawsql import Raw, bind_json, bind_time, read_json
 from tickets.store.database import Store
 from tickets.text import check_text

@@ -20,7 +20,6 @@ from datetime import datetime
 from sqlalchemy import text, update
 from sqlmodel import Session, select
 
-from tickets.account import ticket_ref
 from tickets.agents import AgentInfo
 from tickets.audit.chain import append_event
 from tickets.dates import read_date
@@ -34,7 +33,7 @@ from tickets.enums import (
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tickets.kinds import Resolution, kind_spec
 from tickets.masking import scrub_stored
-from tickets.store.models import Agent, ImsCampaign, RenewalResource, Subscription, Ticket
+from tickets.store.models import Agent, ImsCampaign, RenewalResource, Subscription, Ticket, ticket_ref
 from tickets.policy import expedited
 from tickets.store.database import Store
 from tickets.text import check_text

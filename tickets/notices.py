@@ -12,10 +12,9 @@ from datetime import datetime
 
 from sqlmodel import col, select
 
-from tickets.account import ticket_ref
 from tickets.agents import AgentInfo
 from tickets.enums import TicketStatus
-from tickets.store.models import AuditEvent, AuditHead, Ticket
+from tickets.store.models import AuditEvent, AuditHead, Ticket, ticket_ref
 from tickets.store.database import Store
 
 DECISIONS = {"ticket.approved": "approved", "ticket.rejected": "rejected"}

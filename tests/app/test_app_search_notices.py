@@ -13,7 +13,7 @@ from deskapp.screens.ticket import TicketScreen
 from screenshots import new_call_and_find, settle, sign_in, type_text
 from deskapp_testing import landed_on, make_app, notifications, screen_text, wait_until
 from testkit import file_demo_ticket
-from tickets.account import ticket_ref
+from tickets.store.models import ticket_ref
 from tickets.agents import list_agents
 from tickets.lifecycle import approve, record_callback, reject
 

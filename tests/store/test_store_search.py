@@ -9,9 +9,8 @@ from hypothesis import strategies as st
 from sqlmodel import select
 
 from testkit import file_demo_ticket as file_ticket
-from tickets.account import ticket_ref
 from tickets.errors import InvalidInput
-from tickets.store.models import Organization
+from tickets.store.models import Organization, ticket_ref
 from tickets.search import search
 
 def test_by_ticket_number_in_any_form(demo_store):

@@ -21,12 +21,20 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
-from tickets.account import ticket_ref
 from tickets.dates import parse_when
 from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import InvalidInput
 from tickets.masking import mask_email, mask_name, mask_phone, scrub_text
-from tickets.store.models import Agent, Organization, Person, RenewalResource, Subscription, Ticket, VerificationAttempt
+from tickets.store.models import (
+    Agent,
+    Organization,
+    Person,
+    RenewalResource,
+    Subscription,
+    Ticket,
+    VerificationAttempt,
+    ticket_ref,
+)
 from tickets.store.database import Store
 
 SCHEMA_VERSION = "1"

@@ -302,6 +302,17 @@ class Ticket(SQLModel, table=True):
 for _name in ("reason_scrubbed", "decision_reason_scrubbed"):
     Ticket.__table__.append_column(Column(_name, Text, nullable=True))
 
+# A ticket's number as agents and callers say it (TK-000123): beside its table, so that the
+# store's reads and every layer above name tickets alike.
+def ticket_ref(ticket_id: int) -> str:
+    return f"TK-{ticket_id:06d}"
+
+
+def parse_ticket_ref(ref: str) -> int | None:
+    text = ref.strip().upper().removeprefix("TK-")
+    return int(text) if text.isdigit() else None
+
+
 class AuditEvent(SQLModel, table=True):
     """A-1: append-only and hash-chained. Database triggers refuse UPDATE and DELETE."""
 

@@ -14,10 +14,9 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, col, select
 
 from tickets.store import rawsql
-from tickets.account import ticket_ref
 from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import NotFound, StoreUnavailable
-from tickets.store.models import TICKET_DATE_COLUMNS, Agent, Organization, Subscription, Ticket
+from tickets.store.models import TICKET_DATE_COLUMNS, Agent, Organization, Subscription, Ticket, ticket_ref
 from tickets.store.database import Store, unavailable_text
 
 PAGE_SIZE = 50
