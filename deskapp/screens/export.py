@@ -1,5 +1,5 @@
 """Export tickets to CSV or JSON Lines (E-1 .. E-3): masked by default, unmasked only for a
-supervisor (and asked twice), streamed by tickets.export.records.write_export in a worker while a
+supervisor (and asked twice), streamed by tickets.export.run.write_export in a worker while a
 progress bar counts, written to a temporary file that replaces the target only on success.
 
 Keys: ctrl+s export, escape back. Tab moves between the fields.

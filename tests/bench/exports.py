@@ -1,4 +1,4 @@
-"""Target 3: exports. `tickets.export.records.write_export` (masked, CSV neutralised / JSON Lines) against
+"""Target 3: exports. `tickets.export.run.write_export` (masked, CSV neutralised / JSON Lines) against
 the `sqlite3` command-line shell writing the same rows (`sqlite3 -csv` / `sqlite3 -json`), on two
 databases: one of 50,000 tickets (3a CSV, 3b JSON Lines) and the 1,000,000-ticket one (3c, 3d),
 each exported whole; 3e: the export's peak memory at 1,000,000 against 50,000 ("memory flat").
@@ -142,7 +142,7 @@ def bench_export(path: Path, workdir: Path, *, rows: int | None = None, numbers:
         results.append(Result(
             number, f"{name} ({written:,} rows{of})", subject=written / mine.cpu_median,
             baseline=count / theirs.cpu_median, unit="rows/s (CPU)", target=0.5, higher_is_better=True,
-            subject_label=f"tickets.export.records.write_export fmt={fmt}", baseline_label=f"sqlite3 {mode}", note=note,
+            subject_label=f"tickets.export.run.write_export fmt={fmt}", baseline_label=f"sqlite3 {mode}", note=note,
             extra=extra,
         ))
         out.unlink(missing_ok=True)

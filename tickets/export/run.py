@@ -104,7 +104,7 @@ def write_export(
         if started is not None:
             started(anchor)
         if masked and store.engine.dialect.name == "sqlite":
-            from tickets.export.sql import write_lines  # it builds on tickets.export.records, which imports this
+            from tickets.export.sql import write_lines  # SQLite's fast path, loaded when it is used
 
             tally = [0]
             try:
