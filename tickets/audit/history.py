@@ -17,8 +17,8 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from tickets.store import rawsql
 from tickets.enums import AgentRole, TicketStatus
+from tickets.store import rawsql
 
 DECISIONS = {f"ticket.{TicketStatus.APPROVED.value}", f"ticket.{TicketStatus.REJECTED.value}"}
 
