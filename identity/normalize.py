@@ -97,7 +97,7 @@ def check_undisguised_text(value: str, field: str) -> str:
     return value
 
 
-class _MarkTable(dict):
+class _MarkTable(dict[int, str | None]):
     """``str.translate`` table of ``_strip_marks``, filled as characters are met (a lookup per
     character instead of a category call)."""
 
@@ -342,14 +342,14 @@ def normalize_address(address: Address, field: str = "address") -> Address:
     if there is no street line, no city or no valid country.
     """
     problems, lines, city, country = _checked_parts(address, field)
-    if problems:
+    if problems or country is None:  # the country is None only when it is one of the problems
         raise next(iter(problems.values()))
     return Address(
         street_lines=tuple(lines),
         city=city,
         region=normalize_text(require_str(address.region, "region")),
         postal_code=_postal_code(require_str(address.postal_code, "postal_code")),
-        country=country,  # type: ignore[arg-type] - no problems: the country is valid
+        country=country,
     )
 
 
@@ -364,11 +364,11 @@ def address_problems_and_key(address: Address, field: str = "address") -> tuple[
     component normalised once. Raises as ``address_problems`` does for a non-``str`` street
     line, city or country; the key is ``None`` for a non-``str`` region or postal code."""
     problems, lines, city, country = _checked_parts(address, field)
-    if problems:
+    if problems or country is None:  # the country is None only when it is one of the problems
         return problems, None
     try:
         region = normalize_text(require_str(address.region, "region"))
         postal = _postal_code(require_str(address.postal_code, "postal_code"))
     except TypeError:
         return problems, None
-    return problems, ADDRESS_KEY_SEPARATOR.join((" ".join(lines), city, region, postal, country))  # type: ignore[arg-type]
+    return problems, ADDRESS_KEY_SEPARATOR.join((" ".join(lines), city, region, postal, country))

@@ -76,7 +76,8 @@ def _parse(value: str, region: str, field: str) -> phonenumbers.PhoneNumber:
 
 
 def _region_name(number: phonenumbers.PhoneNumber) -> str:
-    return phonenumbers.region_code_for_country_code(number.country_code)
+    # A parsed number always has its country code; 0 (no country) would name the region "ZZ".
+    return phonenumbers.region_code_for_country_code(number.country_code or 0)
 
 
 def _possible(value: str, region: str, field: str) -> tuple[phonenumbers.PhoneNumber, str]:
@@ -118,10 +119,10 @@ def _reads_back(number: phonenumbers.PhoneNumber, e164: str, field: str) -> bool
     the two on numbers of every region).
     """
     code = number.country_code
-    metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(
+    metadata = None if code is None else phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(
         code, phonenumbers.region_code_for_country_code(code))
     strip = getattr(phonenumbers.phonenumberutil, "_maybe_strip_national_prefix_carrier_code", None)
-    if metadata is None or strip is None or not e164.startswith(f"+{code}"):
+    if code is None or metadata is None or strip is None or not e164.startswith(f"+{code}"):
         return _reparses(e164, field)
     national = e164[len(str(code)) + 1:]
     _, potential, _ = strip(national, metadata)
