@@ -127,7 +127,7 @@ def subscription_facts(session: Session | Raw, subs: Sequence[Subscription | Sub
 
 
 def resource_facts(
-    session: Session, subs: Mapping[int, Subscription | SubscriptionRow]
+    session: Session | Raw, subs: Mapping[int, Subscription | SubscriptionRow]
 ) -> dict[int, list[ResourceFacts]]:
     raw = Raw(session)
     resources = raw.rows(*sql.RESOURCES.bind({"subs": list(subs)}))
@@ -182,6 +182,7 @@ def load_account(session: Session | Raw, *, verification_id: int, agent: AgentIn
     raw = Raw(session)
     head = raw.first(sql.ACCOUNT_HEAD, {"id": verification_id})
     call = verified_call(head, agent, now)
+    assert head is not None  # verified_call refused a missing verification
     (org_ref, org_name, org_url, country, street_lines, postal_code, city, region,
      first_name, last_name, user_id, is_primary_contact, phone) = head[10:]
     subs = [SubscriptionRow.read(row) for row in raw.rows(sql.SUBSCRIPTIONS_OF, {"org": call.organization_id})]

@@ -130,6 +130,7 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
         # trips (issue 14).
         verified = raw.first(sql.VERIFIED_CALLER, {"id": verification_id})
         call = verified_call(verified, agent, now)
+        assert verified is not None  # verified_call refused a missing verification
         found = raw.rows(sql.SUBSCRIPTION_WITH_TICKETS, {"ref": request.subscription_ref})
         sub = sql.SubscriptionRow.read(found[0][:17]) if found else None
         if sub is None or sub.organization_id != call.organization_id:
@@ -234,7 +235,7 @@ def _insert(
     consequences = decision.consequences.as_dict() if decision.consequences else {}
     status = TicketStatus.PENDING_REVIEW if decision.needs_review else TicketStatus.OPEN
     # requested_date and reason have their own columns: stored there only.
-    row_fields = {k: v for k, v in request.fields.items() if k not in TICKET_FIELD_COLUMNS}
+    row_fields: dict[str, Any] = {k: v for k, v in request.fields.items() if k not in TICKET_FIELD_COLUMNS}
     if resource is not None:
         row_fields["resource_ref"] = resource.ref
     if request.refund_requested:

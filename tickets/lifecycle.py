@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import text, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from tickets.agents import AgentInfo
 from tickets.audit.chain import append_event
@@ -122,9 +122,9 @@ def transition(
             details["reason"] = reason
         # Conditional on the status we read: a concurrent decision makes this match nothing.
         result = session.execute(
-            update(Ticket).where(Ticket.id == ticket_id, Ticket.status == seen).values(**values)
+            update(Ticket).where(col(Ticket.id) == ticket_id, col(Ticket.status) == seen).values(**values)
         )
-        if result.rowcount != 1:
+        if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's Result is a CursorResult
             raise _lost_race(session, ticket_id)
         if "decision_reason" in values:  # what a masked export shows (issue 12, migration 0008)
             session.execute(text("UPDATE ticket SET decision_reason_scrubbed = :s WHERE id = :i"),
@@ -144,8 +144,8 @@ def transition(
 def _lost_race(session: Session, ticket_id: int, *, already: bool = False) -> Conflict:
     """Someone else decided or moved the ticket first: say who, and what it is now."""
     session.expire_all()
-    current = session.get(Ticket, ticket_id)
-    who = session.get(Agent, current.decided_by_id).display_name if current.decided_by_id else "someone"
+    current = session.get_one(Ticket, ticket_id)
+    who = session.get_one(Agent, current.decided_by_id).display_name if current.decided_by_id else "someone"
     verb = "was already decided" if already else "was just changed"
     return Conflict(
         f"{ticket_ref(ticket_id)} {verb} by {who}: it is now {TicketStatus(current.status).label}",
@@ -194,7 +194,7 @@ def record_callback(store: Store, *, agent: AgentInfo, ticket_id: int, note: str
 def _apply_resolution(session: Session, ticket: Ticket, now: datetime) -> None:
     """What the finished work did, so the directory and the next call's rules agree with it."""
     resolution = kind_spec(ticket.kind).resolution  # what the registry of kinds says it does
-    sub = session.get(Subscription, ticket.subscription_id)
+    sub = session.get_one(Subscription, ticket.subscription_id)
     effective = _at(ticket.effective_date, now)
     if resolution is Resolution.AUTO_RENEW_OFF:
         sub.auto_renew = False  # C-1: it expires at term end
@@ -212,7 +212,7 @@ def _apply_resolution(session: Session, ticket: Ticket, now: datetime) -> None:
                 campaign.state = CampaignState.CANCELLED.value  # I-2, R-2
                 session.add(campaign)
     elif resolution is Resolution.UNSUBSCRIBE_RESOURCE and ticket.resource_id is not None:
-        resource = session.get(RenewalResource, ticket.resource_id)
+        resource = session.get_one(RenewalResource, ticket.resource_id)
         resource.state = ResourceState.UNSUBSCRIBED.value
         session.add(resource)
     session.add(sub)

@@ -167,7 +167,7 @@ def _phone_candidates(session: Session, phone: str, region: str) -> list[str]:
 # --- lockout ---------------------------------------------------------------------------------
 
 
-def _lock_organization(session: Session, organization_id: int) -> tuple:
+def _lock_organization(session: Session | Raw, organization_id: int) -> tuple:
     """Serialise verifications of one organization across processes (V-5): a row lock on
     PostgreSQL; on SQLite the write transaction (BEGIN IMMEDIATE) already holds the lock.
     The organization's row (tickets.store.verification_sql.lock_organization)."""
@@ -177,7 +177,7 @@ def _lock_organization(session: Session, organization_id: int) -> tuple:
     return org
 
 
-def _lockout(session: Session, organization_id: int, now: datetime) -> LockoutState:
+def _lockout(session: Session | Raw, organization_id: int, now: datetime) -> LockoutState:
     failures, unlocked_at = sql.lockout_history(session, organization_id, now - POLICY.window - POLICY.lock_for)
     return lockout_state(failures, now, unlocked_at, POLICY)
 
@@ -252,7 +252,7 @@ def verify_caller(
         )
         if after is None:
             return VerificationResult(True, POLICY.max_failures, None, attempt_id)
-        if after.locked:
+        if after.locked and after.locked_until is not None:  # locked: until a time (V-5)
             append_event(
                 session, at=now, actor=agent.name, action="organization.locked", subject=subject,
                 details={"locked_until": after.locked_until.isoformat(), "rule": "V-5"}, returning=False,
@@ -321,8 +321,8 @@ def locked_organizations(store: Store) -> list[LockedOrganization]:
         result = []
         for org_id in candidates:
             state = _lockout(session, org_id, now)
-            if state.locked:
-                org = session.get(Organization, org_id)
+            if state.locked and state.locked_until is not None:  # locked: until a time (V-5)
+                org = session.get_one(Organization, org_id)
                 result.append(
                     LockedOrganization(org.id, org.ref, org.name, state.locked_until, POLICY.max_failures)
                 )

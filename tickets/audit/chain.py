@@ -43,7 +43,7 @@ def event_hash(event: AuditEvent) -> str:
                       details=event.details, prev_hash=event.prev_hash)
 
 
-_head = AuditHead.__table__
+_head = AuditHead.metadata.tables["audit_head"]
 
 # PostgreSQL: one statement. The INSERT's SELECT locks the head row (FOR UPDATE: a concurrent
 # append waits here, then reads the head as committed) and links the content hash to it; the

@@ -24,8 +24,9 @@ import io
 import json
 import re
 from collections.abc import Callable
-from json.encoder import c_encode_basestring, py_encode_basestring
-from typing import Any, TextIO
+from datetime import datetime
+from json.encoder import py_encode_basestring
+from typing import Any, TextIO, cast
 
 from sqlmodel import col
 
@@ -157,7 +158,9 @@ def json_head_plain(head: str) -> bool:
     return len(_escaped(head)) == len(head) + 2 + _JSON_HEAD_QUOTES - 2 * nulls
 
 
-_escaped = c_encode_basestring or py_encode_basestring
+# The C encoder where the interpreter has one (json.encoder's c_encode_basestring, None
+# otherwise; typeshed does not declare it), else the Python one.
+_escaped: Callable[[str], str] = getattr(json.encoder, "c_encode_basestring", None) or py_encode_basestring
 # The head's own quotes, by the number of nulls in it.
 _JSON_QUOTES = [b'"' * (_JSON_HEAD_QUOTES - 2 * nulls) for nulls in range(_JSON_HEAD_QUOTES // 2 + 1)]
 _NOT_ESCAPED = bytes(b for b in range(128) if b >= 0x20 and b not in b'"\\')  # ASCII that JSON writes as it is
@@ -174,7 +177,8 @@ def batch_sql(fmt: str, filt: ExportFilter) -> tuple[str, dict[str, object]]:
 
     Each row is `(ticket id, head, tail, person id, it_contact, rules, checklist)`; the head is
     NULL where the Python code has to write the whole line."""
-    where, params = [], {}
+    where: list[str] = []
+    params: dict[str, object] = {}
     if filt.since is not None:
         where.append("t.created_at >= :since")
         params["since"] = _stored_time(filt.since)
@@ -192,8 +196,8 @@ def batch_sql(fmt: str, filt: ExportFilter) -> tuple[str, dict[str, object]]:
     return sql, params
 
 
-def _stored_time(moment) -> str:
-    return rawsql.bind_time(moment, "sqlite")
+def _stored_time(moment: datetime) -> str:
+    return str(rawsql.bind_time(moment, "sqlite"))  # SQLite's text form
 
 
 # CSV: a head needs more than joining its cells with commas where a cell holds a quote, a comma
@@ -389,7 +393,7 @@ def write_lines(
                     write(line)
                     done += 1
             else:
-                for line in lines:
+                for line in cast(list[str], lines):  # no None among them: `missing` is empty
                     write(line)
                     done += 1
         finally:

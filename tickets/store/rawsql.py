@@ -20,12 +20,14 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast, overload
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
+from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor, DBAPIModule
+from sqlalchemy.exc import DBAPIError, ResourceClosedError
+from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.pool import PoolProxiedConnection
 
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
@@ -49,12 +51,20 @@ _BEGIN_IMMEDIATE = Sql("BEGIN IMMEDIATE")
 _BEGIN = Sql("BEGIN")
 
 
-def end_autocommit(fairy) -> None:
+def driver_connection(fairy: PoolProxiedConnection) -> DBAPIConnection:
+    """The driver's connection inside a pooled one (None only once the pool has invalidated it)."""
+    connection = fairy.dbapi_connection
+    if connection is None:
+        raise ResourceClosedError("the pooled connection was invalidated")
+    return connection
+
+
+def end_autocommit(fairy: PoolProxiedConnection) -> None:
     """A pooled PostgreSQL connection out of autocommit, as the pool's other users expect it
     (issue 14: hot reads and raw transactions run in autocommit); one that cannot be (broken, or
     still in a transaction) is not reused."""
     try:
-        fairy.dbapi_connection.autocommit = False
+        driver_connection(fairy).autocommit = False
     except Exception:
         fairy.invalidate()
 
@@ -65,6 +75,14 @@ class Raw:
     driver connection with a transaction of its own (`Raw.transaction`, no Session at all)."""
 
     __slots__ = ("_connection", "_dbapi", "_error", "_dialect", "dialect", "_transaction", "_at_commit", "_begin")
+    _connection: Connection | None  # the session's Connection; None on a connection of Raw's own
+    _dbapi: PoolProxiedConnection
+    _error: type[DBAPIModule.Error]  # the driver's base error class
+    _dialect: Dialect
+    dialect: str  # "sqlite" or "postgresql"
+    _transaction: SessionTransaction | None  # the session's transaction this one belongs to
+    _at_commit: list[tuple[Sql, dict[str, Any]]] | None
+    _begin: bool
 
     def __new__(cls, session: Session | Raw) -> Raw:
         if isinstance(session, Raw):
@@ -82,7 +100,7 @@ class Raw:
         return raw
 
     @classmethod
-    def _on(cls, dbapi, dialect: Dialect, connection: Connection | None = None) -> Raw:
+    def _on(cls, dbapi: PoolProxiedConnection, dialect: Dialect, connection: Connection | None = None) -> Raw:
         raw = super().__new__(cls)
         raw._connection, raw._dbapi, raw._dialect = connection, dbapi, dialect
         raw._error = dialect.loaded_dbapi.Error
@@ -115,7 +133,7 @@ class Raw:
             if not postgres:
                 raw._run(_BEGIN_IMMEDIATE, {})
             else:
-                fairy.dbapi_connection.autocommit = True  # no BEGIN of the driver's own
+                driver_connection(fairy).autocommit = True  # no BEGIN of the driver's own
                 raw._begin = True
                 raw._at_commit = []
             yield raw
@@ -155,7 +173,7 @@ class Raw:
             if raw.dialect == "sqlite":
                 raw._run(_BEGIN, {})
             else:
-                fairy.dbapi_connection.autocommit = True
+                driver_connection(fairy).autocommit = True
             yield raw
         finally:
             if raw.dialect == "sqlite":
@@ -204,13 +222,13 @@ class Raw:
         to be sent as a simple query with others in one round trip (PostgreSQL only)."""
         import psycopg  # the PostgreSQL driver: not needed, nor loaded, on SQLite
 
-        binder = psycopg.ClientCursor(self._dbapi.dbapi_connection)
+        binder = psycopg.ClientCursor(cast(psycopg.Connection[Any], driver_connection(self._dbapi)))
         try:
             return binder.mogrify(text, params)
         finally:
             binder.close()
 
-    def _raise(self, error: Exception, statement: str, params: Any, cur) -> NoReturn:
+    def _raise(self, error: DBAPIModule.Error, statement: str, params: Any, cur: DBAPICursor | None) -> NoReturn:
         """A driver error raised as SQLAlchemy raises it for its own statements (IntegrityError,
         OperationalError ... with the driver's error as `orig`, a lost connection invalidated),
         so that the store's retries and the callers' handlers see the same exceptions whichever
@@ -224,7 +242,7 @@ class Raw:
         raise DBAPIError.instance(statement, params, error, self._error, hide_parameters=True,
                                   connection_invalidated=lost, dialect=self._dialect) from error
 
-    def _run(self, sql: Sql, params: Any, *, many: bool = False, fetch: bool = False):
+    def _run(self, sql: Sql, params: Any, *, many: bool = False, fetch: bool = False) -> Any:
         text = sql.for_dialect(self.dialect)
         if self._begin:
             if not many:
@@ -242,7 +260,7 @@ class Raw:
         finally:
             cur.close()
 
-    def _run_first(self, text: str, params: Any, *, fetch: bool):
+    def _run_first(self, text: str, params: Any, *, fetch: bool) -> Any:
         """A transaction's first statement on PostgreSQL (Raw.transaction), sent after BEGIN in
         one simple query, bound by the driver's ClientCursor as the append at the COMMIT is."""
         self._begin = False
@@ -256,7 +274,7 @@ class Raw:
         finally:
             cur.close()
 
-    def cursor(self):
+    def cursor(self) -> DBAPICursor:
         """A cursor of the driver's own (the caller closes it), in the transaction."""
         if self._begin:
             self._send_begin()
@@ -271,10 +289,6 @@ class Raw:
             self._raise(error, "BEGIN", None, cur)
         finally:
             cur.close()
-
-    @property
-    def driver_error(self) -> type[Exception]:
-        return self._error
 
     def rows(self, sql: Sql, params: Mapping[str, Any] | None = None) -> list[tuple]:
         return self._run(sql, params or {}, fetch=True)
@@ -354,11 +368,15 @@ def bind_time(value: datetime | None, dialect: str) -> datetime | str | None:
     return value
 
 
+@overload
+def read_time(value: None) -> None: ...
+@overload
+def read_time(value: datetime | str) -> datetime: ...
 def read_time(value: datetime | str | None) -> datetime | None:
     """A stored datetime back as an aware UTC one, from either engine."""
     if value is None:
         return None
-    if value.__class__ is str:
+    if isinstance(value, str):
         # SQLite's text form (SQLAlchemy's: always UTC, never an offset) parsed as aware UTC at
         # once, a quarter of the cost of parsing then replacing: pages read one a row (issue 12).
         return datetime.fromisoformat(value + "+00:00")

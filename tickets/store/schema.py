@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeGuard
 
 from sqlalchemy import Engine
 
@@ -22,7 +23,10 @@ def _config():
 def head_revision() -> str:
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(_config()).get_current_head()
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    if head is None:  # only if the package lost its migrations
+        raise SchemaOutOfDate(f"no migrations found in {MIGRATIONS}")
+    return head
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -32,7 +36,7 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def is_newer(revision: str | None) -> bool:
+def is_newer(revision: str | None) -> TypeGuard[str]:
     """A revision this deskapp does not know: written by a newer deskapp."""
     from alembic.script import ScriptDirectory
     from alembic.util import CommandError
@@ -53,7 +57,7 @@ def _newer(engine: Engine, current: str) -> SchemaOutOfDate:
     )
 
 
-def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
+def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
     """Bring the schema to `revision`; returns (before, after). A no-op when up to date."""
     from alembic import command
 

@@ -60,18 +60,20 @@ def dialect(session: Session | rawsql.Raw) -> str:
     return rawsql.Raw(session).dialect
 
 
-def region_of(session: Session, organization_id: int) -> tuple[str, bool] | None:
+def region_of(session: Session | rawsql.Raw, organization_id: int) -> tuple[str, bool] | None:
     """(the organization's country, whether it is asked its URL: V-1 [D365]) or None."""
     row = rawsql.first(session, _ORG_REGION, {"org": organization_id, "d365": _D365})
     return (row[0], bool(row[1])) if row is not None else None
 
 
-def lock_organization(session: Session, organization_id: int) -> tuple | None:
+def lock_organization(session: Session | rawsql.Raw, organization_id: int) -> tuple | None:
     """The organization's row (facts, keys, requires_url), locked for this transaction (V-5)."""
     return rawsql.first(session, _LOCK[dialect(session)], {"org": organization_id, "d365": _D365})
 
 
-def lockout_history(session: Session, organization_id: int, since: datetime) -> tuple[list[datetime], datetime | None]:
+def lockout_history(
+    session: Session | rawsql.Raw, organization_id: int, since: datetime
+) -> tuple[list[datetime], datetime | None]:
     """(the failed attempts after `since`, the last unlock) of an organization (V-5)."""
     name = dialect(session)
     found = rawsql.rows(session, _HISTORY, {"org": organization_id, "failed": False,
@@ -81,7 +83,7 @@ def lockout_history(session: Session, organization_id: int, since: datetime) -> 
     return failures, unlocked
 
 
-def keys_on_file(session: Session, org: tuple) -> OrganizationKeys:
+def keys_on_file(session: Session | rawsql.Raw, org: tuple) -> OrganizationKeys:
     """The organization of a `lock_organization` row and its people, as verification compares
     them: the stored keys, or (NULL: not stored yet) the keys of the stored facts."""
     (org_id, name, url, street_lines, city, region, postal_code, country,
@@ -101,9 +103,20 @@ def keys_on_file(session: Session, org: tuple) -> OrganizationKeys:
     return OrganizationKeys(key_name, key_url, key_address, tuple(people), bool(requires_url))
 
 
-def record_attempt(session: Session, *, organization_id: int, agent_id: int, call_id: int | None, at: datetime,
-                   passed: bool, failed_factors: list[str], person_id: int | None, roles: list[str],
-                   expires_at: datetime | None, claim: bool = False) -> int:
+def record_attempt(
+    session: Session | rawsql.Raw,
+    *,
+    organization_id: int,
+    agent_id: int,
+    call_id: int | None,
+    at: datetime,
+    passed: bool,
+    failed_factors: list[str],
+    person_id: int | None,
+    roles: list[str],
+    expires_at: datetime | None,
+    claim: bool = False,
+) -> int:
     """Insert one verification attempt (V-5); its id. With `claim`, the call becomes about the
     organization too (claim_call): in the same statement on PostgreSQL, after it on SQLite."""
     name = dialect(session)
@@ -115,10 +128,11 @@ def record_attempt(session: Session, *, organization_id: int, agent_id: int, cal
     })
     if claim and call_id is not None and not together:
         claim_call(session, call_id, organization_id)
-    return row[0]
+    assert row is not None  # INSERT ... RETURNING id: always its row
+    return int(row[0])
 
 
-def claim_call(session: Session, call_id: int, organization_id: int) -> None:
+def claim_call(session: Session | rawsql.Raw, call_id: int, organization_id: int) -> None:
     """The call becomes about the organization, unless it already is about one."""
     rawsql.execute(session, _CLAIM_CALL, {"call": call_id, "org": organization_id})
 
@@ -129,11 +143,11 @@ _COUNTRIES = rawsql.Sql("SELECT DISTINCT country FROM organization")
 _FOUND: dict[tuple[bool, bool, int], rawsql.Sql] = {}
 
 
-def countries(session: Session) -> list[str]:
+def countries(session: Session | rawsql.Raw) -> list[str]:
     return sorted(country for (country,) in rawsql.rows(session, _COUNTRIES))
 
 
-def find(session: Session, name_key: str | None, user_id: str | None, numbers: list[str]) -> list[tuple]:
+def find(session: Session | rawsql.Raw, name_key: str | None, user_id: str | None, numbers: list[str]) -> list[tuple]:
     """(id, ref, country, has a D365 subscription) of the first 20 organizations by ref matching
     every criterion given: the name's key, a person's user ID, a person's number among `numbers`."""
     shape = (name_key is not None, user_id is not None, len(numbers))

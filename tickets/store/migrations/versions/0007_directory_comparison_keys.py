@@ -41,7 +41,7 @@ person = sa.table(
 )
 
 
-def _fill(table: sa.Table, facts: tuple[str, ...], keys: tuple[str, ...], work) -> None:
+def _fill(table: sa.TableClause, facts: tuple[str, ...], keys: tuple[str, ...], work) -> None:
     """Set `keys` of every row from its `facts`, a batch of ids at a time (one executemany each)."""
     connection = op.get_bind()
     update = (
