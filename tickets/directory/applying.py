@@ -70,11 +70,11 @@ class _Existing:
     objects with the models' attributes, read with prebuilt SQL: tickets.directory.writing)."""
 
     orgs: dict[str, Any]  # ref -> organization
-    owners: dict[str, tuple[Any, str]]  # user ID -> (person, their organization's ref)
+    owners: dict[str, tuple[Any, str | None]]  # user ID -> (person, their organization's ref)
     people: dict[int, list[Any]]  # organization id -> its people
-    subs: dict[str, tuple[Any, str]]  # ref -> (subscription, organization ref)
-    campaigns: dict[str, tuple[Any, str]]  # ref -> (campaign, subscription ref)
-    resources: dict[str, tuple[Any, str]]  # ref -> (resource, subscription ref)
+    subs: dict[str, tuple[Any, str | None]]  # ref -> (subscription, organization ref)
+    campaigns: dict[str, tuple[Any, str | None]]  # ref -> (campaign, subscription ref)
+    resources: dict[str, tuple[Any, str | None]]  # ref -> (resource, subscription ref)
 
 
 def _fetch(session: Session, checker: Checker) -> _Existing:
@@ -179,11 +179,11 @@ def _remove_unlisted_people(session: Session, directory: ParsedDirectory, existi
         for person in existing.people.get(existing.orgs[org.ref].id, [])
         if person.user_id not in listed
     ]
-    referenced: set[int] = set()
+    referenced: set[int | None] = set()  # person ids; the query asks only for some
     for ids in _chunks(p.id for p in gone):
         referenced.update(
             session.exec(
-                select(VerificationAttempt.person_id).where(col(VerificationAttempt.person_id).in_(ids)).distinct()
+                select(col(VerificationAttempt.person_id)).where(col(VerificationAttempt.person_id).in_(ids)).distinct()
             )
         )
     removable = [p.id for p in gone if p.id not in referenced]
