@@ -19,6 +19,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from deskapp import desk, textual_fixes
@@ -59,6 +60,10 @@ class DeskApp(App[None]):
 
     TITLE = "deskapp"
     SUB_TITLE = "not signed in"
+    # Kept by deskapp.desk: the theme last saved, and the notices' poll (its timer, the last seq read).
+    _remembered_theme: str | None = None
+    _notice_seq: int | None = None
+    _notice_timer: Timer | None = None
     CSS_PATH = "deskapp.tcss"
     # One provider: the screen's own actions in the desk's words first, then Textual's (issue 11).
     COMMANDS = {ScreenCommands}
@@ -99,6 +104,20 @@ class DeskApp(App[None]):
         self.demo_hint = ""
         self._initial_agent = agent
         self.type_ahead = TypeAhead(self, self._handle_typed)
+
+    @property
+    def opened_store(self) -> Store:
+        """The store, for work that runs once it is open (sign-in waits for it)."""
+        if self.store is None:
+            raise RuntimeError("the store is not open yet")
+        return self.store
+
+    @property
+    def signed_in_agent(self) -> AgentInfo:
+        """The agent, for work that runs once someone has signed in."""
+        if self.agent is None:
+            raise RuntimeError("no agent is signed in")
+        return self.agent
 
     # --- keys: every key and paste goes through the type-ahead queue (deskapp/keys.py) --------
 
@@ -290,7 +309,7 @@ class DeskApp(App[None]):
     def end_call_automatically(self, call_id: int, then: str) -> None:
         from tickets.verification import end_call
 
-        end_call(self.store, self.agent, call_id, AUTO_WRAP_UP)
+        end_call(self.opened_store, self.signed_in_agent, call_id, AUTO_WRAP_UP)
         self.call_from_thread(self._after_leaving, then)
 
     def _after_leaving(self, then: str) -> None:

@@ -107,7 +107,7 @@ class DashboardScreen(LiveScreen, SupervisorScreen):
     def _load(self) -> None:
         from tickets.dashboard import compute_dashboard
 
-        self.post_message(DashboardLoaded(compute_dashboard(self.desk.store, self.now(), desk_zone())))
+        self.post_message(DashboardLoaded(compute_dashboard(self.desk.opened_store, self.now(), desk_zone())))
 
     def worker_failed(self, worker: Worker, error: BaseException) -> None:
         from tickets.errors import DeskError

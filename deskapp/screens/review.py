@@ -220,7 +220,7 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
     def _load_page(self, after: Cursor | None, number: int) -> None:
         from tickets.store.queries import review_queue
 
-        page = review_queue(self.desk.store, after=after)
+        page = review_queue(self.desk.opened_store, after=after)
         if not get_current_worker().is_cancelled:
             self.post_message(TicketPageLoaded(page, number))
 
@@ -228,7 +228,7 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
     def _load_detail(self, ticket_id: int) -> None:
         from tickets.store.queries import ticket_detail
 
-        detail = ticket_detail(self.desk.store, ticket_id)
+        detail = ticket_detail(self.desk.opened_store, ticket_id)
         if not get_current_worker().is_cancelled:
             self.post_message(TicketLoaded(detail))
 
@@ -243,10 +243,10 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
 
         agent = cast("AgentInfo", self.agent)
         if what == "callback":
-            at = record_callback(self.desk.store, agent=agent, ticket_id=ticket_id, note=text or "")
+            at = record_callback(self.desk.opened_store, agent=agent, ticket_id=ticket_id, note=text or "")
             self.post_message(TicketChanged("callback", at))
         else:
-            result = transition(self.desk.store, actor=agent, ticket_id=ticket_id, to=target, reason=text)
+            result = transition(self.desk.opened_store, actor=agent, ticket_id=ticket_id, to=target, reason=text)
             self.post_message(TicketChanged("decision", result))
 
     def worker_failed(self, worker: Worker, error: BaseException) -> None:
@@ -365,11 +365,11 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
     def on_ticket_changed(self, message: TicketChanged) -> None:
         message.stop()
         ticket_id = self._acting_on
-        if message.what == "callback":
-            self._show_outcome(f"V-8: callback recorded at {when(message.result)}; the ticket can now be approved.",
+        result = message.result
+        if isinstance(result, datetime):  # "callback": the time it was recorded
+            self._show_outcome(f"V-8: callback recorded at {when(result)}; the ticket can now be approved.",
                                ok=True)
         else:
-            result = message.result
             from tickets.enums import TicketStatus
 
             text = f"{result.ref} {result.status.label} at {when(result.at)}."

@@ -79,10 +79,10 @@ class FitTable(DataTable):
         widths = fit_widths(natural, minimum, available)
         row = self.cursor_row
         self.clear(columns=True)
-        for (label, key, _), width in zip(self.columns_spec, widths, strict=True):
-            self.add_column(ellipsize(label, width), key=key, width=width)
-        for key, cells in self.full_rows:
-            self.add_row(*(ellipsize(c, w) for c, w in zip(cells, widths, strict=False)), key=key)
+        for (label, column_key, _), width in zip(self.columns_spec, widths, strict=True):
+            self.add_column(ellipsize(label, width), key=column_key, width=width)
+        for row_key, cells in self.full_rows:
+            self.add_row(*(ellipsize(c, w) for c, w in zip(cells, widths, strict=False)), key=row_key)
         if self.full_rows:
             self.move_cursor(row=min(max(row, 0), len(self.full_rows) - 1), animate=False)
 
