@@ -31,13 +31,13 @@ from tickets.audit.chain import append_event
 from tickets.errors import InvalidInput, NotAllowed, NotFound
 from tickets.store import verification_sql as sql
 from tickets.store.database import Store
-from tickets.store.filing_sql import CALL_FOR_END, END_OWN_OPEN_CALL, INSERT_CALL, VERIFIED_CALL
+from tickets.store.filing_sql import CALL_FOR_END, END_OWN_OPEN_CALL, INSERT_CALL
 from tickets.store.models import (
     Organization,
     VerificationAttempt,
     VerificationUnlock,
 )
-from tickets.store.rawsql import Raw, bind_time, first, read_json, read_time
+from tickets.store.rawsql import Raw, bind_time, read_json, read_time
 from tickets.text import check_text
 
 POLICY = LockoutPolicy()
@@ -263,14 +263,10 @@ def verify_caller(
     return store.raw_transaction(attempt)
 
 
-def load_verified_call(session: Session | Raw, verification_id: int, agent: AgentInfo, now: datetime) -> VerifiedCall:
-    """The passed verification behind an action, or NotAllowed (V-7): passed, by this agent,
-    not expired, on a call that has not ended."""
-    return verified_call(first(session, VERIFIED_CALL, {"id": verification_id}), agent, now)
-
-
 def verified_call(found: tuple | None, agent: AgentInfo, now: datetime) -> VerifiedCall:
-    """load_verified_call's rules on a row of VERIFIED_CALL's first ten columns (or None)."""
+    """The passed verification behind an action, or NotAllowed (V-7): passed, by this agent,
+    not expired, on a call that has not ended; `found` is a row of filing_sql's
+    _VERIFIED_COLUMNS (or None), read by the caller in its own round trip."""
     if found is None or not found[5] or found[6] is None:
         raise NotAllowed("V-1: the caller has not been verified on this call")
     attempt_id, organization_id, agent_id, call_id, at, _, person_id, roles, expires_at, call_ended_at = found[:10]

@@ -56,9 +56,6 @@ class FitTable(DataTable):
         self.full_rows = [(key, tuple(cells)) for key, cells in rows]
         self._lay_out(force=True)
 
-    def full_row(self, index: int) -> tuple[str, ...]:
-        return self.full_rows[index][1]
-
     def on_resize(self, event: events.Resize) -> None:
         self._lay_out()
 

@@ -36,13 +36,6 @@ from tickets.errors import InvalidInput
 from tickets.store import rawsql
 from tickets.store.models import AuditEvent, AuditHead
 
-
-def event_hash(event: AuditEvent) -> str:
-    """A format-2 event's hash from its fields (a writer that builds its own rows: the benches)."""
-    return event_link(seq=event.seq, at=event.at, actor=event.actor, action=event.action, subject=event.subject,
-                      details=event.details, prev_hash=event.prev_hash)
-
-
 _head = AuditHead.metadata.tables["audit_head"]
 
 # PostgreSQL: one statement. The INSERT's SELECT locks the head row (FOR UPDATE: a concurrent

@@ -24,7 +24,7 @@ RULE_CATALOG: Mapping[str, str] = {
     "V-4": "identity.verification:check_claim_format",
     "V-5": "identity.lockout:lockout_state",
     "V-6": "identity.credentials:find_credential",
-    "V-7": "tickets.verification:load_verified_call",
+    "V-7": "tickets.verification:verified_call",
     "V-8": "tickets.policy.context:review_flags",
     # Cancellation (C)
     "C-1": "tickets.policy.end_of_term:decide",

@@ -25,8 +25,6 @@ from typing import Protocol
 from sqlalchemy.engine import make_url
 
 CHANNEL = "deskapp_changed"
-# Tables whose writes a live screen shows (the triggers of migration 0006).
-WATCHED_TABLES = ("ticket", "call", "verification_attempt", "verification_unlock")
 SQLITE_POLL_S = 0.2
 
 

@@ -30,17 +30,13 @@ END_OWN_OPEN_CALL = Sql(
 _VERIFIED_COLUMNS = (
     "a.id, a.organization_id, a.agent_id, a.call_id, a.at, a.passed, a.person_id, a.roles, a.expires_at, c.ended_at"
 )
-VERIFIED_CALL = Sql(
-    f"SELECT {_VERIFIED_COLUMNS} FROM verification_attempt a LEFT OUTER JOIN call c ON c.id = a.call_id "
-    "WHERE a.id = :id"
-)
-# V-7 and what the rules read of the caller, in one round trip (issue 14): VERIFIED_CALL's
-# columns, then the verified person's user ID and primary-contact flag.
+# V-7 and what the rules read of the caller, in one round trip (issue 14): _VERIFIED_COLUMNS,
+# then the verified person's user ID and primary-contact flag.
 VERIFIED_CALLER = Sql(
     f"SELECT {_VERIFIED_COLUMNS}, p.user_id, p.is_primary_contact FROM verification_attempt a "
     "LEFT OUTER JOIN call c ON c.id = a.call_id LEFT OUTER JOIN person p ON p.id = a.person_id WHERE a.id = :id"
 )
-# The account view's head in one round trip (issue 14): VERIFIED_CALL's columns, then the
+# The account view's head in one round trip (issue 14): _VERIFIED_COLUMNS, then the
 # organization's and the verified person's (NULL when the attempt did not pass).
 ACCOUNT_HEAD = Sql(
     f"SELECT {_VERIFIED_COLUMNS}, o.ref, o.name, o.url, o.country, o.street_lines, o.postal_code, o.city, "
@@ -57,7 +53,6 @@ _SUBSCRIPTION_COLUMNS = (
     "id, ref, organization_id, name, product, channel, platform, state, purchased_at, term_start, term_end, "
     "auto_renew, licenses_assigned, custom_domains, cancelled_at, expedited_at, data_deleted_at"
 )
-SUBSCRIPTION_BY_REF = Sql(f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscription WHERE ref = :ref")
 # A subscription and its active tickets (ACTIVE_TICKETS' columns but the subscription's, newest
 # first; NULLs when it has none) in one round trip (issue 14).
 SUBSCRIPTION_WITH_TICKETS = Sql(
