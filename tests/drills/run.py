@@ -37,7 +37,6 @@ def start_hostile(examples: int, backends: list[str]) -> tuple[subprocess.Popen,
     """Start the hostile-input properties through pytest (`examples` examples each), in the
     background: it runs beside the console fuzzing, one core each."""
     env = dict(os.environ, DESKAPP_HOSTILE_EXAMPLES=str(examples), DESKAPP_TEST_BACKENDS=",".join(backends))
-    env.setdefault(testkit.PG_URL_ENV, testkit.pg_admin_url())
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--hypothesis-show-statistics",
                "-W", "ignore::hypothesis.errors.HypothesisWarning",
                *sorted(str(p.relative_to(ROOT)) for p in (TESTS / "unit").glob("test_hostile_*.py"))]
