@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from tickets.store.database import Store
 
 
-# Leaving during a call (ctrl+q, sign-out, the terminal closed) ends it with this note (issue 11).
+# Leaving during a call (ctrl+q, sign-out, the terminal closed) ends it with this note.
 AUTO_WRAP_UP = "Ended automatically: the agent left the console during the call."
 AUTO_END_TEXT = "The call in progress ends now, with an automatic wrap-up note in the record."
 
@@ -65,7 +65,7 @@ class DeskApp(App[None]):
     _notice_seq: int | None = None
     _notice_timer: Timer | None = None
     CSS_PATH = "deskapp.tcss"
-    # One provider: the screen's own actions in the desk's words first, then Textual's (issue 11).
+    # One provider: the screen's own actions in the desk's words first, then Textual's.
     COMMANDS = {ScreenCommands}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [

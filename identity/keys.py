@@ -1,4 +1,4 @@
-"""Comparison keys: the directory's facts normalised once, a claim normalised once (issue 12).
+"""Comparison keys: the directory's facts normalised once, a claim normalised once.
 
 V-3 compares every factor exactly after normalisation. Normalising the people on file on every
 call (a validation of each user ID, two phone parses each) cost most of a verification, so the

@@ -48,7 +48,7 @@ def require_str(value: object, what: str = "value") -> str:
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # Control characters other than tab, line feed and carriage return, and DEL: one C-speed search
-# (filing checks every free-text field with it, issue 12).
+# (filing checks every free-text field with it).
 _NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -154,7 +154,7 @@ def normalize_text(value: str) -> str:
     Never raises for a ``str``; may return ``""``.
     """
     if value.__class__ is str and value.isascii():
-        # Issue 12: most names are ASCII; one round of the table is already the fixed point
+        # Most names are ASCII; one round of the table is already the fixed point
         # (tests/unit/identity/test_identity_keys.py checks it against the general path).
         return " ".join(value.lower().translate(_ASCII_ROUND).split())
     return _normalize_text_general(value)
@@ -353,7 +353,7 @@ def normalize_address(address: Address, field: str = "address") -> Address:
     )
 
 
-# Joins an address's component keys into one (issue 12: one stored key, one comparison). No
+# Joins an address's component keys into one (one stored key, one comparison). No
 # component key can hold it: normalize_text turns a control character into a space or drops it.
 ADDRESS_KEY_SEPARATOR = "\x1f"
 

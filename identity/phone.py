@@ -108,7 +108,7 @@ def _reparses(e164: str, field: str) -> bool:
 
 
 def _reads_back(number: phonenumbers.PhoneNumber, e164: str, field: str) -> bool:
-    """``_reparses(e164)`` for a possible ``number`` without parsing the text again (issue 12).
+    """``_reparses(e164)`` for a possible ``number`` without parsing the text again.
 
     E.164 is "+", the country code and the national significant number. Parsing it, phonenumbers
     finds that country code again (country codes are prefix-free) and then the one step that can
@@ -137,7 +137,7 @@ _NOT_TAKEN = (ValidationResult.TOO_SHORT, ValidationResult.IS_POSSIBLE_LOCAL_ONL
 
 def phone_key(value: str, region: str, field: str = "phone") -> str:
     """The E.164 key ``parse_phone`` gives, without asking whether the number is valid for its
-    region (verification compares keys only; issue 12). Raises exactly as ``parse_phone``."""
+    region (verification compares keys only). Raises exactly as ``parse_phone``."""
     return _possible(value, region, field)[1]
 
 

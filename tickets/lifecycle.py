@@ -126,12 +126,12 @@ def transition(
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's Result is a CursorResult
             raise _lost_race(session, ticket_id)
-        if "decision_reason" in values:  # what a masked export shows (issue 12, migration 0008)
+        if "decision_reason" in values:  # what a masked export shows (migration 0008)
             session.execute(text("UPDATE ticket SET decision_reason_scrubbed = :s WHERE id = :i"),
                             {"s": scrub_stored(reason), "i": ticket_id})
         if to is S.RESOLVED:
             _apply_resolution(session, ticket, now)
-        session.flush()  # every other write first, the append last (issue 14)
+        session.flush()  # every other write first, the append last
         append_event(
             session, at=now, actor=actor.name, action=f"ticket.{to.value}", subject=f"ticket:{ticket_id}",
             details=details,
@@ -181,7 +181,7 @@ def record_callback(store: Store, *, agent: AgentInfo, ticket_id: int, note: str
         ticket.callback_at, ticket.callback_by_id = now, agent.id
         ticket.callback_note, ticket.updated_at = note[:500] or None, now
         session.add(ticket)
-        session.flush()  # the ticket's row first, the append last (issue 14)
+        session.flush()  # the ticket's row first, the append last
         append_event(
             session, at=now, actor=agent.name, action="ticket.callback_recorded", subject=f"ticket:{ticket_id}",
             details={"rule": "V-8", "note_length": len(note)},

@@ -87,13 +87,13 @@ def start_call(store: Store, agent: AgentInfo) -> int:
     def work(raw: Raw) -> int:
         now = store.clock.now()
         ((call_id,),) = raw.rows(INSERT_CALL, {"agent_id": agent.id, "started_at": bind_time(now, raw.dialect)})
-        # The append last: the chain's lock is held for as short a time as possible (issue 14).
+        # The append last: the chain's lock is held for as short a time as possible.
         append_event(raw, at=now, actor=agent.name, action="call.started", subject=f"call:{call_id}",
                      returning=False)
         return call_id
 
     # Through a transaction with retries: appends lock the audit head, so a deadlock is retried,
-    # not shown. On the driver's connection, no Session (issue 12).
+    # not shown. On the driver's connection, no Session.
     return store.raw_transaction(work)
 
 
@@ -104,7 +104,7 @@ def end_call(store: Store, agent: AgentInfo, call_id: int, wrap_up_note: str) ->
 
     def work(raw: Raw) -> None:
         now = store.clock.now()
-        # The agent's own open call ended in one round trip (issue 14); if none was, why not.
+        # The agent's own open call ended in one round trip; if none was, why not.
         ended = raw.first(END_OWN_OPEN_CALL, {"id": call_id, "agent_id": agent.id,
                                               "ended_at": bind_time(now, raw.dialect), "note": note or None})
         if ended is None:
@@ -112,7 +112,7 @@ def end_call(store: Store, agent: AgentInfo, call_id: int, wrap_up_note: str) ->
             if call is None or call[0] != agent.id:
                 raise NotFound(f"call {call_id} is not one of yours")
             return  # already ended
-        # The call's row first, the append last (issue 14).
+        # The call's row first, the append last.
         append_event(
             raw, at=now, actor=agent.name, action="call.ended", subject=f"call:{call_id}",
             details={"organization_id": ended[0], "note_length": len(note)}, returning=False,
@@ -203,9 +203,9 @@ def verify_caller(
     Malformed input raises InvalidInput (per field, V-4) and costs no attempt. Otherwise the
     attempt is recorded with the factors that failed (never the typed values), and a third
     failure within 24 hours locks the organization for 24 hours. The claim is normalised once
-    and compared with the directory's stored keys (issue 12), every factor evaluated.
+    and compared with the directory's stored keys, every factor evaluated.
     """
-    with store.raw_read() as raw:  # no Session, no BEGIN/ROLLBACK on PostgreSQL (issue 14)
+    with store.raw_read() as raw:  # no Session, no BEGIN/ROLLBACK on PostgreSQL
         found = sql.region_of(raw, organization_id)
     if found is None:
         raise NotFound(f"organization {organization_id} does not exist")
@@ -242,7 +242,7 @@ def verify_caller(
         )
         after = None if outcome.passed else _lockout(session, organization_id, now)
         # Every other statement first, the appends last: the chain's lock is held from the first
-        # append to the commit (issue 14).
+        # append to the commit.
         append_event(
             session, at=now, actor=agent.name,
             action="verification.passed" if outcome.passed else "verification.failed",
@@ -259,7 +259,7 @@ def verify_caller(
             )
         return VerificationResult(False, after.attempts_left, after.locked_until)
 
-    # On the driver's connection, no Session (issues 12, 14), with the store's retries.
+    # On the driver's connection, no Session, with the store's retries.
     return store.raw_transaction(attempt)
 
 

@@ -32,7 +32,7 @@ from tickets.kinds import KINDS
 
 # The one kind decided per renewal resource (U-2) is shown as a list of resources, not one line.
 RESOURCES = next(kind.value for kind, spec in KINDS.items() if spec.per_resource)
-# One key per ticket kind (issue 11): (key, kind, footer words, the desk's words in ctrl+p).
+# One key per ticket kind: (key, kind, footer words, the desk's words in ctrl+p).
 # None of them means anything else on another screen (home: n t s r l d x).
 KIND_KEYS = (
     ("e", TicketKind.CANCEL_END_OF_TERM.value, "End of term", "File an end-of-term cancellation"),

@@ -22,7 +22,7 @@ class WorkerErrors:
         super().__init__(*args, **kwargs)
         # The breakpoint classes Textual gives a screen on its first Resize, given now from the
         # terminal's size: the screen's widgets are then styled once, not styled and restyled
-        # whole before the first frame (start-up, issue 12; the classes end the same).
+        # whole before the first frame (a faster start-up; the classes end the same).
         try:
             size = self.app.size  # type: ignore[attr-defined]
         except NoActiveAppError:

@@ -98,7 +98,7 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
                            ("Waiting", "age", 5), ("Filed by", "filed_by", 5), ("Organization", "org", 9)])
         table.focus()
         self._load_page(self._after[-1], len(self._after))
-        self.watch_changes(self.action_refresh)  # new tickets appear without a key (issue 14)
+        self.watch_changes(self.action_refresh)  # new tickets appear without a key
 
     # -- keys --------------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """A DataTable whose columns always fit its width: when the cells are wider than the table,
 the widest columns give way first and their cells end in an ellipsis, so no column falls off
-the right edge at 80 columns (issue 11). The full text of every row stays in `full_rows`."""
+the right edge at 80 columns. The full text of every row stays in `full_rows`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The store through PgBouncer in transaction mode (issue 14), as a call centre runs it: the
+"""The store through PgBouncer in transaction mode, as a call centre runs it: the
 application role of `deskapp db roles`, its timeouts set on the role (no session settings), no
 server-side prepared statements, consecutive transactions of one client on whatever server
 connection is free. A representative set of operations: verify, file, review, export, audit

@@ -4,7 +4,7 @@ Each event's hash covers its own fields, its place and the previous event's hash
 editing, deleting, reordering or cutting off events breaks the chain where it happened (the
 formats: tickets.audit.format). The store offers no way to update or delete an event, and
 database triggers (migration 0001) refuse it from outside too. `audit_head` holds the last
-link; an append takes it and moves it in one round trip (issue 14): the event's content hash
+link; an append takes it and moves it in one round trip: the event's content hash
 is computed before, the link in SQL by the statement that locks the head, so the head row is
 held for that statement and the commit, never while Python works. On PostgreSQL the row lock
 serialises appends across processes; on SQLite the write transaction's BEGIN IMMEDIATE does.
@@ -74,20 +74,20 @@ def append_event(
     """Append one event in the caller's transaction (so it commits with what it records); A-1:
     the only way an event is written, hash-chained to the one before. Make it the transaction's
     last statement: the head stays locked from here to the commit. `session` may be a
-    Store.raw_transaction's connection; `returning=False` skips building the AuditEvent (issue 12)."""
+    Store.raw_transaction's connection; `returning=False` skips building the AuditEvent."""
     # The details as they are hashed and stored, made once (sorted keys, no spaces): JSON values
     # only, anything else raises here, before any lock.
     text = details_text(details or {})
     at = at.astimezone(UTC)
     content = content_hash_of(at_text(at), actor, action, subject, text)
-    raw = rawsql.Raw(session)  # a session's connection or already the driver's (issue 12)
+    raw = rawsql.Raw(session)  # a session's connection or already the driver's
     params = {"at": rawsql.bind_time(at, raw.dialect), "actor": actor, "action": action, "subject": subject,
               "details": text, "content": content}
     # Raw raises driver errors as SQLAlchemy's: the store's retries (deadlock, serialisation) and
     # its one-line messages (busy, read-only, disk full) look for those classes.
     if raw.dialect == "postgresql":
         if not returning and raw.at_commit(_APPEND_PG, params):
-            return None  # sent with the COMMIT, in its round trip (a Store.raw_transaction's, issue 14)
+            return None  # sent with the COMMIT, in its round trip (a Store.raw_transaction's)
         (seq, prev, digest), = raw.rows(_APPEND_PG, params)
     else:
         (seq, prev, digest), = raw.rows(_APPEND_SQLITE, params)

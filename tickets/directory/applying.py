@@ -158,7 +158,7 @@ def _apply_organizations(
             "name": org.name, "url": org.url, "country": org.country, "street_lines": list(a.street_lines),
             "city": a.city, "region": a.region, "postal_code": a.postal_code,
             "name_key": normalize_org_name(org.name),
-            # Verification's keys (issue 12), from the values just checked.
+            # Verification's keys, from the values just checked.
             "key_name": key_name, "key_url": key_url, "key_address": key_address,
         }
         rows.upsert(existing.orgs.get(org.ref), {"ref": org.ref}, values, {"updated_at": now})
@@ -193,7 +193,7 @@ def _remove_unlisted_people(session: Session, directory: ParsedDirectory, existi
 
 
 def _person_keys(person: PersonIn) -> dict[str, Any]:
-    """Verification's keys of a checked person (issue 12). The user ID is already its key when
+    """Verification's keys of a checked person. The user ID is already its key when
     ASCII (a fixed point of identity.normalize_user_id) and the phone is E.164 that reads back
     to itself from any region (identity.parse_phone checked it), so only names are normalised."""
     user_id = person.user_id if person.user_id.isascii() else user_id_key(person.user_id)

@@ -317,8 +317,8 @@ def sorted_errors(errors: Iterable[DirectoryError]) -> list[DirectoryError]:
 def collector_paused() -> Iterator[None]:
     """Python's cyclic garbage collector paused while an import works. Checking a file makes a
     few objects for each of its fields, all kept to the end and none in a reference cycle, and
-    each full collection walks every one of them again: a third of a large import's time
-    (issue 12). Collection resumes, as it was, when the import is done."""
+    each full collection walks every one of them again: a third of a large import's time.
+    Collection resumes, as it was, when the import is done."""
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -44,7 +44,7 @@ def _plain_text(value: str) -> str:
     if _CONTROL_OR_SURROGATE.search(value) is not None:
         raise ValueError("contains control characters or text that is not valid Unicode")
     try:
-        check_undisguised_text(value, "")  # issue 13: bidi overrides, zero-width characters ...
+        check_undisguised_text(value, "")  # bidi overrides, zero-width characters ...
     except IdentityError as error:
         raise ValueError(error.message) from None
     return value
@@ -73,7 +73,7 @@ def _identity(normalizer) -> Any:
         if not key:
             raise ValueError("has no letters or digits")
         # A name's normaliser refuses only an empty key or one over MAX_NAME_LENGTH: the text is
-        # normalised once unless it is that long (issue 12).
+        # normalised once unless it is that long.
         if len(key) > MAX_NAME_LENGTH:
             try:
                 normalizer(value)

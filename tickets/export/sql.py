@@ -1,4 +1,4 @@
-"""The masked export on SQLite: the database and a few memoised fragments make each line (issue 12).
+"""The masked export on SQLite: the database and a few memoised fragments make each line.
 
 A Python call per cell (masking, neutralising, ISO dates, JSON decoding of `rules` and
 `checklist`) cost five to ten times what the `sqlite3` shell needs for the same rows. Here one

@@ -1,5 +1,5 @@
 """Prebuilt SQL for the filing side's hot paths: a call started and ended, the verified call
-behind an action, the facts the rules read, and the ticket row itself (issue 12).
+behind an action, the facts the rules read, and the ticket row itself.
 
 Each statement is text written once (`tickets.store.rawsql`), run on the session's own connection in
 its transaction. The rows come back as the models would give them: aware UTC datetimes,
@@ -30,13 +30,13 @@ END_OWN_OPEN_CALL = Sql(
 _VERIFIED_COLUMNS = (
     "a.id, a.organization_id, a.agent_id, a.call_id, a.at, a.passed, a.person_id, a.roles, a.expires_at, c.ended_at"
 )
-# V-7 and what the rules read of the caller, in one round trip (issue 14): _VERIFIED_COLUMNS,
+# V-7 and what the rules read of the caller, in one round trip: _VERIFIED_COLUMNS,
 # then the verified person's user ID and primary-contact flag.
 VERIFIED_CALLER = Sql(
     f"SELECT {_VERIFIED_COLUMNS}, p.user_id, p.is_primary_contact FROM verification_attempt a "
     "LEFT OUTER JOIN call c ON c.id = a.call_id LEFT OUTER JOIN person p ON p.id = a.person_id WHERE a.id = :id"
 )
-# The account view's head in one round trip (issue 14): _VERIFIED_COLUMNS, then the
+# The account view's head in one round trip: _VERIFIED_COLUMNS, then the
 # organization's and the verified person's (NULL when the attempt did not pass).
 ACCOUNT_HEAD = Sql(
     f"SELECT {_VERIFIED_COLUMNS}, o.ref, o.name, o.url, o.country, o.street_lines, o.postal_code, o.city, "
@@ -54,7 +54,7 @@ _SUBSCRIPTION_COLUMNS = (
     "auto_renew, licenses_assigned, custom_domains, cancelled_at, expedited_at, data_deleted_at"
 )
 # A subscription and its active tickets (ACTIVE_TICKETS' columns but the subscription's, newest
-# first; NULLs when it has none) in one round trip (issue 14).
+# first; NULLs when it has none) in one round trip.
 SUBSCRIPTION_WITH_TICKETS = Sql(
     "SELECT " + ", ".join(f"s.{c}" for c in _SUBSCRIPTION_COLUMNS.split(", "))
     + ", t.id, t.kind, t.status, t.created_at, t.resolved_at FROM subscription s "

@@ -70,7 +70,7 @@ class Person(SQLModel, table=True):
     phone_e164: str = Field(index=True, max_length=20)
     is_primary_contact: bool = False
     roles: list[str] = _json()  # tickets.enums.Role values, on every subscription of the org
-    # Comparison keys (identity.person_fact_keys; issue 12), as on Organization.
+    # Comparison keys (identity.person_fact_keys), as on Organization.
     key_user_id: str | None = None
     key_phone: str | None = None  # NULL too when the number has no country code
     key_first_name: str | None = None
@@ -298,7 +298,7 @@ class Ticket(SQLModel, table=True):
 
 
 
-# E-1 (issue 12, migration 0008): tickets.masking.scrub_stored of reason / decision_reason, made
+# E-1 (migration 0008): tickets.masking.scrub_stored of reason / decision_reason, made
 # when they are written (NULL: not made, or the text changed since; the export then masks the
 # text itself). Table columns only, not mapped: written and read by SQL (filing, decisions,
 # tickets.export.sql), so that loading a ticket never depends on them.
@@ -363,7 +363,7 @@ __all__ = [
 ]
 
 
-# --- the directory's comparison keys follow its facts on every ORM write (issue 12) ----------
+# --- the directory's comparison keys follow its facts on every ORM write ----------
 
 
 def _keep_keys(model: type[SQLModel], facts: tuple[str, ...], keys: tuple[str, ...], work: Any) -> None:

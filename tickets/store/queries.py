@@ -31,7 +31,7 @@ class Cursor:
 
 class TicketRow(NamedTuple):
     """One line of a page. A named tuple, immutable as a frozen dataclass and built by
-    tuple.__new__ a third as fast, which a page of 50 on the hot path needs (issue 12); its
+    tuple.__new__ a third as fast, which a page of 50 on the hot path needs; its
     ref is made from its id when shown, not for every row fetched."""
 
     id: int
@@ -56,7 +56,7 @@ class TicketPage:
     next_cursor: Cursor | None
 
 
-# --- prebuilt SQL (issue 12): a page of 50 and a ticket's view are the console's hot reads -----
+# --- prebuilt SQL: a page of 50 and a ticket's view are the console's hot reads -----
 # The statements are the ones SQLAlchemy built here before (the same joins, filters and keyset
 # order, so the same indexes), written once and run on the session's DBAPI cursor
 # (tickets.store.rawsql); SQLAlchemy's statement building and row loading cost 4-5x the query itself.
@@ -139,7 +139,7 @@ def _driver_cursor(store: Store, *, snapshot: bool = False) -> Iterator[tuple[An
         connection = engine.raw_connection()
         try:
             autocommit = not snapshot and dialect == "postgresql"
-            if autocommit:  # one statement: no BEGIN and ROLLBACK round trips (issue 14)
+            if autocommit:  # one statement: no BEGIN and ROLLBACK round trips
                 rawsql.driver_connection(connection).autocommit = True
             cursor = connection.cursor()
             if snapshot and dialect == "sqlite":

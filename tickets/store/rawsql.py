@@ -1,4 +1,4 @@
-"""Prebuilt SQL on the driver's own connection, for the hot paths (issue 12).
+"""Prebuilt SQL on the driver's own connection, for the hot paths.
 
 SQLAlchemy rebuilds statements, cache keys and result rows on every call; on a filing that
 is most of the CPU, not the database. A hot path instead writes its SQL once as text with
@@ -61,7 +61,7 @@ def driver_connection(fairy: PoolProxiedConnection) -> DBAPIConnection:
 
 def end_autocommit(fairy: PoolProxiedConnection) -> None:
     """A pooled PostgreSQL connection out of autocommit, as the pool's other users expect it
-    (issue 14: hot reads and raw transactions run in autocommit); one that cannot be (broken, or
+    (hot reads and raw transactions run in autocommit); one that cannot be (broken, or
     still in a transaction) is not reused."""
     try:
         driver_connection(fairy).autocommit = False
@@ -118,7 +118,7 @@ class Raw:
         driver's errors come out as SQLAlchemy's, as a Connection raises them (tickets.store.database
         turns an OperationalError into StoreUnavailable and retries, as for a session).
 
-        PostgreSQL (issue 14): the driver would send its BEGIN alone, one round trip before the
+        PostgreSQL: the driver would send its BEGIN alone, one round trip before the
         first statement; instead the connection is in autocommit for the transaction and BEGIN
         goes with the first statement, in its round trip (`_run`), so a write is one round trip
         a statement, the audit append's sent with the COMMIT (`at_commit`)."""
@@ -158,7 +158,7 @@ class Raw:
     @classmethod
     @contextmanager
     def reading(cls, engine: Engine) -> Iterator[Raw]:
-        """Reads on a pooled driver connection, nothing written (issue 14: a read's BEGIN and
+        """Reads on a pooled driver connection, nothing written (a read's BEGIN and
         ROLLBACK were two of its three round trips). PostgreSQL: in autocommit, each statement
         one round trip; at READ COMMITTED (PostgreSQL's default, and the store's) a statement
         reads a snapshot of its own inside a transaction too. SQLite: one deferred read
@@ -188,7 +188,7 @@ class Raw:
     def at_commit(self, sql: Sql, params: Mapping[str, Any]) -> bool:
         """Send this statement with the COMMIT, in its round trip, if this is a transaction of
         Raw.transaction on PostgreSQL (True); else nothing is done (False) and the caller runs
-        it. For the audit append, the last statement of a write (issue 14): the chain's head is
+        it. For the audit append, the last statement of a write: the chain's head is
         locked by it and released by the COMMIT, with no round trip between, so the lock is
         never held while the client waits for a CPU. Its errors (and the COMMIT's) are raised
         when the transaction commits, as SQLAlchemy's, and everything is rolled back."""
@@ -378,7 +378,7 @@ def read_time(value: datetime | str | None) -> datetime | None:
         return None
     if isinstance(value, str):
         # SQLite's text form (SQLAlchemy's: always UTC, never an offset) parsed as aware UTC at
-        # once, a quarter of the cost of parsing then replacing: pages read one a row (issue 12).
+        # once, a quarter of the cost of parsing then replacing: pages read one a row.
         return datetime.fromisoformat(value + "+00:00")
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)

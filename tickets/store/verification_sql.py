@@ -1,4 +1,4 @@
-"""The verification hot path's SQL, prebuilt, on the session's driver connection (issue 12).
+"""The verification hot path's SQL, prebuilt, on the session's driver connection.
 
 tickets.verification keeps the rules (V-1 .. V-5) and the transaction; this module reads and
 writes the rows it needs with `tickets.store.rawsql`, on SQLite and PostgreSQL alike: the organization
@@ -34,7 +34,7 @@ _ORG_FACTS = (
 # it, so filings never deadlock with it); on SQLite the write transaction (BEGIN IMMEDIATE)
 # already holds the lock.
 _LOCK = {"sqlite": rawsql.Sql(_ORG_FACTS), "postgresql": rawsql.Sql(_ORG_FACTS + " FOR NO KEY UPDATE OF o")}
-# V-5's history in one round trip (issue 14): the failed attempts since a moment (flag 0), and
+# V-5's history in one round trip: the failed attempts since a moment (flag 0), and
 # one row (flag 1) with the last unlock's time, NULL if none.
 _HISTORY = rawsql.Sql(
     "SELECT at, 0 FROM verification_attempt WHERE organization_id = :org AND passed = :failed AND at > :since "
@@ -51,7 +51,7 @@ _INSERT_ATTEMPT = rawsql.Sql(
 )
 _CLAIM = 'UPDATE "call" SET organization_id = :org WHERE id = :call AND organization_id IS NULL'
 _CLAIM_CALL = rawsql.Sql(_CLAIM)
-# PostgreSQL (issue 14): the attempt recorded and its call claimed in one statement, one round
+# PostgreSQL: the attempt recorded and its call claimed in one statement, one round
 # trip (a data-modifying WITH runs whether or not the INSERT reads it).
 _INSERT_ATTEMPT_CLAIMING = rawsql.Sql(f"WITH claimed AS ({_CLAIM}) {_INSERT_ATTEMPT.text}")
 

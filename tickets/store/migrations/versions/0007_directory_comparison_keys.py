@@ -1,4 +1,4 @@
-"""the directory's comparison keys: each fact verification compares, normalised once (issue 12)
+"""the directory's comparison keys: each fact verification compares, normalised once
 
 Organizations get key_name, key_url and key_address, people key_user_id, key_phone,
 key_first_name and key_last_name: the V-3 keys of their facts (identity.organization_fact_keys,
