@@ -17,6 +17,7 @@ is told who decided and what, and sees the ticket as it now is.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import on, work
@@ -25,6 +26,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import DataTable, Static
+from textual.timer import Timer
 from textual.worker import Worker, get_current_worker
 
 from deskapp.messages import TicketChanged, TicketLoaded, TicketPageLoaded
@@ -36,6 +38,10 @@ from deskapp.widgets import ticket_sections as sections
 from deskapp.widgets.fit_table import FitTable
 from deskapp.widgets.format import BAD, MUTED, OK, WARN, error_text, lines, when
 from deskapp.widgets.hanging import hang
+
+# Keys that only move through the queue (or leave it): they never wait for a ticket's detail.
+MOVES = frozenset({"up", "down", "pageup", "pagedown", "home", "end", "escape"})
+DETAIL_SETTLE_S = 0.05
 
 if TYPE_CHECKING:  # pragma: no cover
     from tickets.agents import AgentInfo
@@ -76,6 +82,8 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         self.detail: TicketDetail | None = None  # the highlighted ticket, once read
         self._acting_on: int | None = None  # the ticket of the decision or callback under way
         self._refused_on: tuple[int, str] | None = None  # a refused decision, until its ticket reloads
+        self._reading: int | None = None  # the highlighted ticket, while it is being read
+        self._read_timer: Timer | None = None
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -101,6 +109,13 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         self.watch_changes(self.action_refresh)  # new tickets appear without a key (issue 14)
 
     # -- keys --------------------------------------------------------------------------------
+
+    def key_must_wait(self, event: object) -> bool:
+        """Moving through the queue never waits for the highlighted ticket to be read (Down
+        held for two seconds is 60 moves, not 60 reads in a row); any other key does, so that
+        a, j and c act on the ticket highlighted, with its evidence on screen (deskapp/keys.py:
+        the read itself is a background worker)."""
+        return self._reading is not None and getattr(event, "key", None) not in MOVES
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("approve", "reject", "callback", "refused"):
@@ -224,6 +239,18 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         if not get_current_worker().is_cancelled:
             self.post_message(TicketPageLoaded(page, number))
 
+    def _read(self, ticket_id: int, *, settle: bool = False) -> None:
+        """Read `ticket_id` again; with `settle`, once the cursor has rested DETAIL_SETTLE_S
+        (each move restarts the wait: a held key reads only the ticket it stops on)."""
+        if ticket_id == self._current_id:
+            self._reading = ticket_id
+        if not settle:
+            self._load_detail(ticket_id)
+            return
+        if self._read_timer is not None:
+            self._read_timer.stop()
+        self._read_timer = self.set_timer(DETAIL_SETTLE_S, partial(self._load_detail, ticket_id))
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="review-detail")
     def _load_detail(self, ticket_id: int) -> None:
         from tickets.store.queries import ticket_detail
@@ -257,10 +284,11 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
             self._show_outcome(("Conflict: " if isinstance(error, Conflict) else "Not done: ") + text, ok=False)
             if self._acting_on is not None:  # show the ticket as it now is, and who changed it
                 self._refused_on = (self._acting_on, text)
-                self._load_detail(self._acting_on)
+                self._read(self._acting_on)
         elif worker.group == "review-page":
             self._set_summary(Content.styled(f"The review queue could not be read: {text}", BAD))
         elif worker.group == "review-detail":
+            self._reading = None
             self._set_summary(Content.styled(f"The ticket could not be read: {text}", BAD))
 
     # -- messages from the workers -----------------------------------------------------------
@@ -288,7 +316,7 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         oldest = f" · oldest waiting {format_age(now - page.rows[0].created_at)}" if page.rows and number == 1 else ""
         self.query_one("#review-page", Static).update(f"Page {number} · {span} · {more}{back}{oldest}")
         if not page.rows:
-            self._current_id, self.detail = None, None
+            self._current_id, self.detail, self._reading = None, None, None
             self._clear_detail(
                 "Nothing is waiting for review." if number == 1 else "No tickets on this page: press p."
             )
@@ -331,7 +359,7 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
             self.detail = None
             self._set_summary(Content.styled("Loading…", MUTED))
         self.refresh_bindings()
-        self._load_detail(ticket_id)
+        self._read(ticket_id, settle=True)
 
     def on_ticket_loaded(self, message: TicketLoaded) -> None:
         message.stop()
@@ -343,9 +371,11 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
             self._refused_on = None
         if detail.row.id != self._current_id:
             if self.detail is None and self._current_id is not None:
-                self._load_detail(self._current_id)  # its own load may have given way to this one
+                self._read(self._current_id)  # its own load may have given way to this one
             return
         self.detail = detail
+        if self._reading == detail.row.id:
+            self._reading = None
         self._render_detail(detail)
         self.refresh_bindings()
 
@@ -382,7 +412,7 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
             self._show_outcome(text, ok=True)
             self.notify(text, title="Decided")
         if ticket_id is not None:
-            self._load_detail(ticket_id)
+            self._read(ticket_id)
 
     # -- rendering ---------------------------------------------------------------------------
 
