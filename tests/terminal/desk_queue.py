@@ -40,6 +40,20 @@ def answer_limit() -> float:
     return ANSWER_S * max(1.0, waiting)
 
 
+def needs_engine(backend: str) -> str:
+    """The engine of the test (tests/conftest.py `backend`); PostgreSQL must answer (under
+    CI=true an unreachable one fails, as in tests/conftest.py)."""
+    if backend != "sqlite":
+        import pytest
+
+        problem = testkit.postgres_reachable()
+        if problem:
+            if os.environ.get("CI") == "true":
+                pytest.fail(problem)
+            pytest.skip(problem)
+    return backend
+
+
 @contextmanager
 def queue_database(tmp_path: Path, engine: str, pending: int, *, now: datetime | None = None,
                    **seed) -> Iterator[tuple[str, list[int]]]:

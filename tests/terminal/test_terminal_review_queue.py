@@ -11,32 +11,15 @@ import random
 import time
 from datetime import UTC, datetime
 
-import pytest
-
 from desk_queue import (
-    HOME_SCREEN, answer_limit, answered_in, back_home, console, idle_cpu_share, queue_database, ref, shown_ticket,
-    shows_ticket, sign_in,
+    HOME_SCREEN, answer_limit, answered_in, back_home, console, idle_cpu_share, needs_engine, queue_database, ref,
+    shown_ticket, shows_ticket, sign_in,
 )
 from desk_terminal import (
     CTRL_Q, DOWN, END, ENTER, EXPEDITED, HOME, PAGE_DOWN, TAB, UP, DeskTerminal, calls, run_call,
 )
 
 SUPERVISOR = ("linus", "3333")
-
-
-def needs_engine(backend: str) -> str:
-    """The engine of the test (tests/conftest.py `backend`); PostgreSQL must answer."""
-    if backend != "sqlite":
-        import os
-
-        import testkit
-
-        problem = testkit.postgres_reachable()
-        if problem:
-            if os.environ.get("CI") == "true":
-                pytest.fail(problem)
-            pytest.skip(problem)
-    return backend
 
 
 def test_first_down_in_the_queue_shows_the_next_ticket_and_keys_still_answer(tmp_path):
