@@ -16,7 +16,6 @@ is told who decided and what, and sees the ticket as it now is.
 
 from __future__ import annotations
 
-from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -34,7 +33,7 @@ from deskapp.live import LiveScreen, keep_in_view
 from deskapp.screens.confirm import ConfirmScreen
 from deskapp.screens.prompt import TextPromptScreen
 from deskapp.screens.supervisor import SupervisorScreen
-from deskapp.widgets import ticket_sections as sections
+from deskapp.widgets import review_rows, ticket_sections as sections
 from deskapp.widgets.fit_table import FitTable
 from deskapp.widgets.format import BAD, MUTED, OK, WARN, error_text, lines, when
 from deskapp.widgets.hanging import hang
@@ -42,10 +41,11 @@ from deskapp.widgets.hanging import hang
 # Keys that only move through the queue (or leave it): they never wait for a ticket's detail.
 MOVES = frozenset({"up", "down", "pageup", "pagedown", "home", "end", "escape"})
 DETAIL_SETTLE_S = 0.05
+WAITING_TICK_S = 30.0  # the Waiting column counts minutes
 
 if TYPE_CHECKING:  # pragma: no cover
     from tickets.agents import AgentInfo
-    from tickets.store.queries import Cursor, TicketDetail, TicketPage, TicketRow
+    from tickets.store.queries import Cursor, TicketDetail, TicketPage
 
 # --- the queue -------------------------------------------------------------------------------
 
@@ -78,6 +78,7 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         super().__init__()
         self._after: list[Cursor | None] = [None]  # the keyset cursor of each page seen
         self.page: TicketPage | None = None  # the page shown
+        self._page_number = 1
         self._current_id: int | None = None
         self.detail: TicketDetail | None = None  # the highlighted ticket, once read
         self._acting_on: int | None = None  # the ticket of the decision or callback under way
@@ -106,7 +107,8 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
                            ("Waiting", "age", 5), ("Filed by", "filed_by", 5), ("Organization", "org", 9)])
         table.focus()
         self._load_page(self._after[-1], len(self._after))
-        self.watch_changes(self.action_refresh)  # new tickets appear without a key (issue 14)
+        self.watch_changes(self.action_refresh)  # new tickets appear without a key
+        self.set_interval(WAITING_TICK_S, self._show_waiting)
 
     # -- keys --------------------------------------------------------------------------------
 
@@ -294,27 +296,14 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
     # -- messages from the workers -----------------------------------------------------------
 
     def on_ticket_page_loaded(self, message: TicketPageLoaded) -> None:
-        from tickets.dashboard import format_age
-        from tickets.store.queries import PAGE_SIZE
-
         message.stop()
         page, number = message.page, message.page_number
         if self.live_pending:  # the ticket being looked at stays in view even once decided
             page = keep_in_view(page, self.page, self._current_id)
-        self.page, self.live_pending = page, False
+        self.page, self._page_number, self.live_pending = page, number, False
         table = self.query_one("#review-table", FitTable)
         keep = self._current_id
-        now = self.now()
-        table.set_rows([(str(row.id), self._cells(row, now)) for row in page.rows])
-        first = (number - 1) * PAGE_SIZE + 1
-        if page.rows:
-            span = f"tickets {first}–{first + len(page.rows) - 1}"
-        else:
-            span = "no tickets"
-        more = "more: n" if page.next_cursor else "last page"
-        back = " · previous: p" if number > 1 else ""
-        oldest = f" · oldest waiting {format_age(now - page.rows[0].created_at)}" if page.rows and number == 1 else ""
-        self.query_one("#review-page", Static).update(f"Page {number} · {span} · {more}{back}{oldest}")
+        self._show_waiting()
         if not page.rows:
             self._current_id, self.detail, self._reading = None, None, None
             self._clear_detail(
@@ -327,17 +316,15 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         table.move_cursor(row=index)
         self._select(ids[index], force=True)
 
-    def _cells(self, row: TicketRow, now: datetime) -> tuple[str, ...]:
-        from tickets.dashboard import format_age
-
-        return (
-            row.ref,
-            row.kind.label,
-            row.status.label,
-            format_age(now - row.created_at),
-            row.filed_by,
-            f"{row.organization_name} ({row.organization_ref})",
-        )
+    def _show_waiting(self) -> None:
+        """The rows and the page line as of now: how long each ticket has waited, and which
+        are late. Again every WAITING_TICK_S, so a ticket turns late while it is on screen."""
+        if self.page is None:
+            return
+        now, limit = self.now(), review_rows.late_after(self.desk.settings)
+        rows, styles = review_rows.table_rows(self.page.rows, now, limit)
+        self.query_one("#review-table", FitTable).set_rows(rows, styles=styles)
+        self.query_one("#review-page", Static).update(review_rows.page_line(self.page, self._page_number, now, limit))
 
     @on(DataTable.RowHighlighted, "#review-table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:

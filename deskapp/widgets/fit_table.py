@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.cells import cell_len, set_cell_size
+from rich.text import Text
 from textual import events
 from textual.binding import Binding
 from textual.widgets import DataTable
@@ -62,6 +63,7 @@ class FitTable(DataTable):
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.columns_spec: list[tuple[str, str, int]] = []  # (label, key, minimum width)
         self.full_rows: list[tuple[str | None, tuple[str, ...]]] = []
+        self.cell_styles: dict[tuple[str, str], str] = {}  # (row key, column key) -> Rich style
         self._laid_out_for = -1
         self._widths: list[int] = []
 
@@ -69,9 +71,17 @@ class FitTable(DataTable):
         self.columns_spec = list(columns)
         self._lay_out(force=True)
 
-    def set_rows(self, rows: Sequence[tuple[str | None, Sequence[str]]]) -> None:
+    def set_rows(self, rows: Sequence[tuple[str | None, Sequence[str]]],
+                 styles: dict[tuple[str, str], str] | None = None) -> None:
+        """The rows (key, cells); `styles` marks some cells: (row key, column key) -> Rich style."""
         self.full_rows = [(key, tuple(cells)) for key, cells in rows]
+        self.cell_styles = dict(styles or {})
         self._lay_out(force=True)
+
+    def _cell(self, row_key: str | None, column_key: str, text: str, width: int) -> str | Text:
+        shown = ellipsize(text, width)
+        style = self.cell_styles.get((row_key, column_key)) if row_key is not None else None
+        return Text(shown, style=style) if style else shown
 
     def full_row(self, index: int) -> tuple[str, ...]:
         return self.full_rows[index][1]
@@ -105,7 +115,8 @@ class FitTable(DataTable):
             for (label, column, _), width in zip(self.columns_spec, widths):
                 self.add_column(ellipsize(label, width), key=column, width=width)
             for row_key, cells in self.full_rows:
-                self.add_row(*(ellipsize(c, w) for c, w in zip(cells, widths)), key=row_key)
+                shown = (self._cell(row_key, spec[1], c, w) for c, w, spec in zip(cells, widths, self.columns_spec))
+                self.add_row(*shown, key=row_key)
             if self.full_rows:
                 self.move_cursor(row=min(max(row, 0), len(self.full_rows) - 1), animate=False)
         after = self.highlighted_key()
@@ -129,7 +140,7 @@ class FitTable(DataTable):
                 self.full_rows[n] = (key, cells[:index] + (text,) + cells[index + 1:])
                 widest = max(cell_len(self.columns_spec[index][0]), *(cell_len(c[index]) for _, c in self.full_rows))
                 if index < len(self._widths) and widest <= self._widths[index]:
-                    self.update_cell(row_key, column_key, text)  # still fits: no rebuild
+                    self.update_cell(row_key, column_key, self._cell(row_key, column_key, text, self._widths[index]))
                 else:
                     self._lay_out(force=True)
                 return
