@@ -24,16 +24,17 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.widgets import DataTable, Static
 from textual.timer import Timer
+from textual.widgets import DataTable, Static
 from textual.worker import Worker, get_current_worker
 
-from deskapp.messages import TicketChanged, TicketLoaded, TicketPageLoaded
 from deskapp.live import LiveScreen, keep_in_view
+from deskapp.messages import TicketChanged, TicketLoaded, TicketPageLoaded
 from deskapp.screens.confirm import ConfirmScreen
 from deskapp.screens.prompt import TextPromptScreen
 from deskapp.screens.supervisor import SupervisorScreen
-from deskapp.widgets import review_rows, ticket_sections as sections
+from deskapp.widgets import review_rows
+from deskapp.widgets import ticket_sections as sections
 from deskapp.widgets.fit_table import FitTable
 from deskapp.widgets.format import BAD, MUTED, OK, WARN, error_text, lines, when
 from deskapp.widgets.hanging import hang

@@ -102,7 +102,7 @@ class FitTable(DataTable):
             max([cell_len(label), *(cell_len(cells[i]) for _, cells in self.full_rows)])
             for i, (label, _, _) in enumerate(self.columns_spec)
         ]
-        minimum = [min(n, m) for n, (_, _, m) in zip(natural, self.columns_spec)]
+        minimum = [min(n, m) for n, (_, _, m) in zip(natural, self.columns_spec, strict=True)]
         widths = fit_widths(natural, minimum, available)
         self._widths = widths
         before = self.highlighted_key()
@@ -112,10 +112,11 @@ class FitTable(DataTable):
             row = keys.index(before)  # the same ticket stays highlighted when rows come and go
         with self.prevent(DataTable.RowHighlighted, DataTable.CellHighlighted):
             self.clear(columns=True)
-            for (label, column, _), width in zip(self.columns_spec, widths):
+            for (label, column, _), width in zip(self.columns_spec, widths, strict=True):
                 self.add_column(ellipsize(label, width), key=column, width=width)
             for row_key, cells in self.full_rows:
-                shown = (self._cell(row_key, spec[1], c, w) for c, w, spec in zip(cells, widths, self.columns_spec))
+                columns = zip(cells, widths, self.columns_spec, strict=False)
+                shown = (self._cell(row_key, spec[1], c, w) for c, w, spec in columns)
                 self.add_row(*shown, key=row_key)
             if self.full_rows:
                 self.move_cursor(row=min(max(row, 0), len(self.full_rows) - 1), animate=False)

@@ -7,13 +7,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from deskapp_testing import make_app, sign_in_as, wait_until
 from textual.widgets import Static
 
 import testkit
 from deskapp.config import load_settings
 from deskapp.widgets.fit_table import FitTable
 from deskapp.widgets.review_rows import LATE_STYLE
-from deskapp_testing import make_app, sign_in_as, wait_until
 
 SIZE = (80, 24)
 

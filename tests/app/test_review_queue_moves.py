@@ -7,12 +7,12 @@ each read rebuilt the table again, for ever, and every key waited behind the rea
 from __future__ import annotations
 
 import pytest
+from deskapp_testing import make_app, rendered_text, sign_in_as, wait_until
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
 
 import testkit
 from deskapp.widgets.fit_table import FitTable
-from deskapp_testing import make_app, rendered_text, sign_in_as, wait_until
 from tickets.enums import TicketStatus
 from tickets.store import queries
 from tickets.store.models import ticket_ref

@@ -12,9 +12,8 @@ import signal
 import time
 
 import pytest
-from sqlmodel import select
-
 from desk_queue import console, needs_engine, queue_database, sign_in
+from sqlmodel import select
 
 WAYS = {
     "SIGHUP": lambda desk: os.kill(desk.pid, signal.SIGHUP),

@@ -12,11 +12,32 @@ import time
 from datetime import UTC, datetime
 
 from desk_queue import (
-    HOME_SCREEN, answer_limit, answered_in, back_home, console, idle_cpu_share, needs_engine, queue_database, ref,
-    shown_ticket, shows_ticket, sign_in,
+    HOME_SCREEN,
+    answer_limit,
+    answered_in,
+    back_home,
+    console,
+    idle_cpu_share,
+    needs_engine,
+    queue_database,
+    ref,
+    shown_ticket,
+    shows_ticket,
+    sign_in,
 )
 from desk_terminal import (
-    CTRL_Q, DOWN, END, ENTER, EXPEDITED, HOME, PAGE_DOWN, TAB, UP, DeskTerminal, calls, run_call,
+    CTRL_Q,
+    DOWN,
+    END,
+    ENTER,
+    EXPEDITED,
+    HOME,
+    PAGE_DOWN,
+    TAB,
+    UP,
+    DeskTerminal,
+    calls,
+    run_call,
 )
 
 SUPERVISOR = ("linus", "3333")
