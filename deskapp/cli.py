@@ -233,7 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from deskapp.cli_desk import silence_stdout
 
         silence_stdout()
-        return EXIT_ERROR
+        return 0  # a quiet, successful end, as sqlite3 and git log give a pipe into head
     except KeyboardInterrupt:
         print("deskapp: interrupted", file=sys.stderr)
         return 130
