@@ -209,7 +209,10 @@ def _add_desk_commands(sub, common) -> None:
     from deskapp.cli_agents import add_agents_parsers
     from deskapp.cli_desk import add_desk_parsers
 
+    from deskapp.cli_search import add_search_parser
+
     add_agents_parsers(sub, common)
+    add_search_parser(sub, common)
     add_desk_parsers(sub, common)
 
 
