@@ -38,6 +38,7 @@ from tickets.export.fields import (  # noqa: F401 - the format, re-exported
     recover_cell,
 )
 from tickets.masking import mask_email, mask_name, mask_phone, scrub_text
+from tickets.store.database import Store
 from tickets.store.models import (
     Agent,
     Organization,
@@ -48,7 +49,6 @@ from tickets.store.models import (
     VerificationAttempt,
     ticket_ref,
 )
-from tickets.store.database import Store
 
 
 def _base_query(filt: ExportFilter):
@@ -241,8 +241,6 @@ __all__ = [
     "SCHEMA_VERSION",
     "TRIGGERS",
     "ExportFilter",
-    "authorise_unmasked",
-    "check_unmasking",
     "csv_row",
     "iter_records",
     "load_schema",
@@ -254,6 +252,5 @@ __all__ = [
     "recover_cell",
     "scrub_text",
     "start_after",
-    "write_export",
     "write_records",
 ]
