@@ -104,7 +104,7 @@ class Settings:
 
     @property
     def database(self) -> str:
-        from tickets.store.database import default_database_url_for
+        from tickets.store.lite import default_database_url_for
 
         return self["database"] or default_database_url_for(data_dir())
 

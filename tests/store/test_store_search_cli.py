@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import json
 
+from deskapp.cli import main
 from testkit import file_demo_ticket as file_ticket
 from tickets.store.models import ticket_ref
-
-from deskapp.cli import main
 
 
 def _url(store) -> str:

@@ -8,7 +8,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import resources
+from pathlib import Path
 from typing import Any, Literal
 
 from tickets.enums import TicketKind, TicketStatus
@@ -58,6 +58,8 @@ FIELDS: tuple[str, ...] = (
 
 def load_schema() -> dict[str, Any]:
     """The JSON Schema of one JSON Lines record, as shipped in the package."""
+    from importlib import resources
+
     return json.loads(resources.files("tickets.export").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8"))
 
 
@@ -141,9 +143,23 @@ def csv_row(record: dict[str, Any]) -> list[str]:
     return [_csv_cell(record[name]) for name in FIELDS]
 
 
-def sqlite_time(value: datetime) -> str:
-    """An aware datetime as SQLite stores it (`UTCDateTime`'s text, UTC; tickets.store.rawsql.bind_time)."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"naive datetime {value!r}: deskapp stores aware UTC datetimes only")
-    # isoformat pads the year to 4 digits as SQLAlchemy does (strftime writes 999-...).
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+def audit_details(fmt: str, filt: ExportFilter, *, masked: bool, by: str, agent_role: str | None) -> dict[str, Any]:
+    """What export.started (then created or failed) records about an export (A-1, E-1)."""
+    return {
+        "format": fmt,
+        "schema_version": SCHEMA_VERSION,
+        "filters": filt.as_dict(),
+        "masked": masked,
+        "by": by,
+        "agent_role": agent_role,
+        "rule": "E-1",
+    }
+
+
+def write_anchor_file(target: Path, anchor: Any) -> Path:
+    """FILE.anchor beside an export FILE: the export.started event's SEQ:HASH (A-1), one line
+    `deskapp audit verify --anchors FILE.anchor` reads. CSV has no room for a trailer and JSON
+    Lines records follow a fixed schema, so the anchor goes beside the output, not in it."""
+    sidecar = target.with_name(target.name + ".anchor")
+    sidecar.write_text(f"{anchor}  export.started for {target.name}\n", encoding="utf-8")
+    return sidecar

@@ -32,10 +32,12 @@ from tickets.export.fields import (  # noqa: F401 - the format, re-exported
     ExportFilter,
     Format,
     csv_row,
-    iso as _iso,
     load_schema,
     neutralise_cell,
     recover_cell,
+)
+from tickets.export.fields import (
+    iso as _iso,
 )
 from tickets.masking import mask_email, mask_name, mask_phone, scrub_text
 from tickets.store.database import Store
