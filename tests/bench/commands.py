@@ -172,9 +172,8 @@ _probe("bare", "/dev/null", None)
 
 def _first_frame(cmd: list[str], screen: str, workdir: Path, hook: Path, timeout: float = 60.0) -> tuple[float, float]:
     """Wall and CPU seconds of the command's process to the first frame of `screen`, on a pty."""
-    import pty
-
     import fcntl
+    import pty
     import struct
     import termios
     import threading
@@ -239,7 +238,8 @@ def bench_console_command(url: str, workdir: Path, *, runs: int = 5) -> Result:
         target=1.2, higher_is_better=False, subject_label="deskapp --db URL (the console script)",
         baseline_label="bare Textual app script, same widgets",
         note=f"{len(desk.cpu)} processes each in turns on a pty, CPU of the process to its first frame "
-             f"(interpreter, argument parsing, settings and imports included); deskapp {desk.text()}; bare {base.text()}")
+             f"(interpreter, argument parsing, settings and imports included); deskapp {desk.text()}; "
+             f"bare {base.text()}")
 
 
 # --- 7b/7c: `deskapp audit verify` ------------------------------------------------------------
