@@ -139,8 +139,20 @@ def _console_only(argv: Sequence[str]) -> bool:
     return not any(word in COMMANDS or word in ("-h", "--help") for word in argv)
 
 
-def build_parser(*, console_only: bool = False) -> argparse.ArgumentParser:
-    """The whole command line; with `console_only`, the console's options alone (no commands)."""
+def _only_command(argv: Sequence[str]) -> str | None:
+    """The command to build the parser of, alone: when exactly one command word appears (an agent
+    named `export`, say, or a --db value that is one, makes it two: then every command is built)."""
+    named = {word for word in argv if word in COMMANDS}
+    return named.pop() if len(named) == 1 else None
+
+
+def build_parser(*, console_only: bool = False, only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with `console_only`, the console's options alone (no commands);
+    with `only`, that command's parser alone (each costs CPU to build, before any work)."""
+
+    def wanted(name: str) -> bool:
+        return only is None or only == name
+
     db_help = (
         "database URL (default: $DESKAPP_DATABASE_URL, else a SQLite file in the user's data "
         "directory); e.g. postgresql://user@host/deskapp"
@@ -163,9 +175,28 @@ def build_parser(*, console_only: bool = False) -> argparse.ArgumentParser:
         return parser
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    review = sub.add_parser("review", parents=[common], help="open the console at the review queue (supervisors)")
-    review.set_defaults(handler=cmd_console)
+    if wanted("review"):
+        review = sub.add_parser("review", parents=[common], help="open the console at the review queue (supervisors)")
+        review.set_defaults(handler=cmd_console)
+    if wanted("db"):
+        _add_db(sub, common)
+    if wanted("directory"):
+        _add_directory(sub, common)
+    if wanted("audit"):
+        from deskapp.cli_audit import add_audit_parser
 
+        add_audit_parser(sub, common)
+    if wanted("export"):
+        _add_export(sub, common)
+    _add_desk_commands(sub, common, wanted)
+    if wanted("serve"):
+        from deskapp.cli_serve import add_serve_parser
+
+        add_serve_parser(sub, common)
+    return parser
+
+
+def _add_db(sub, common) -> None:
     db = sub.add_parser("db", help="schema and backups").add_subparsers(
         dest="db_command", metavar="ACTION", required=True
     )
@@ -183,6 +214,8 @@ def build_parser(*, console_only: bool = False) -> argparse.ArgumentParser:
 
     add_roles_parser(db, common)
 
+
+def _add_directory(sub, common) -> None:
     directory = sub.add_parser("directory", help="the directory callers are verified against").add_subparsers(
         dest="directory_command", metavar="ACTION", required=True
     )
@@ -192,17 +225,6 @@ def build_parser(*, console_only: bool = False) -> argparse.ArgumentParser:
     p = directory.add_parser("demo", help="print the demo directory in the import format")
     p.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
     p.set_defaults(handler=cmd_directory_demo)
-
-    from deskapp.cli_audit import add_audit_parser
-
-    add_audit_parser(sub, common)
-
-    _add_export(sub, common)
-    _add_desk_commands(sub, common)
-    from deskapp.cli_serve import add_serve_parser
-
-    add_serve_parser(sub, common)
-    return parser
 
 
 class _VersionAction(argparse.Action):
@@ -229,14 +251,19 @@ def _add_settings_flags(common) -> None:
     add_settings_flags(common)
 
 
-def _add_desk_commands(sub, common) -> None:
-    from deskapp.cli_agents import add_agents_parsers
-    from deskapp.cli_desk import add_desk_parsers
-    from deskapp.cli_search import add_search_parser
+def _add_desk_commands(sub, common, wanted: Callable[[str], bool]) -> None:
+    if wanted("agents"):
+        from deskapp.cli_agents import add_agents_parsers
 
-    add_agents_parsers(sub, common)
-    add_search_parser(sub, common)
-    add_desk_parsers(sub, common)
+        add_agents_parsers(sub, common)
+    if wanted("search"):
+        from deskapp.cli_search import add_search_parser
+
+        add_search_parser(sub, common)
+    if wanted("config") or wanted("completion"):
+        from deskapp.cli_desk import add_desk_parsers
+
+        add_desk_parsers(sub, common)
 
 
 def _add_export(sub, common) -> None:
@@ -249,7 +276,7 @@ def _add_export(sub, common) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser(console_only=_console_only(words))
+    parser = build_parser(console_only=_console_only(words), only=_only_command(words))
     args = parser.parse_args(words)
     if not hasattr(args, "db"):
         args.db = None

@@ -7,10 +7,8 @@ runs. Errors are tickets.errors.DeskError subclasses, printed as one line by des
 from __future__ import annotations
 
 import argparse
-import getpass
 import os
 import sys
-import tempfile
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
@@ -69,6 +67,8 @@ def _read_pin(args) -> str:
         return sys.stdin.readline().strip()
     if not sys.stdin.isatty():
         raise InvalidInput({"--pin-stdin": "there is no terminal to ask for the PIN; pipe it in with --pin-stdin"})
+    import getpass
+
     return getpass.getpass(f"PIN for {args.agent}: ")
 
 
@@ -108,6 +108,8 @@ def _open_output(path: str | None):
             yield stream
         return
     try:
+        import tempfile  # only for --output FILE: the common `> FILE` and pipes do without it
+
         fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".part")
     except OSError as error:
         raise InvalidInput({"--output": f"cannot write in {directory}: {error.strerror}"}) from None

@@ -118,3 +118,10 @@ def test_the_console_only_parser_knows_every_command():
     assert not _console_only(["--help"])
     console = build_parser(console_only=True).parse_args(["--demo", "--time-zone", "UTC"])
     assert console.demo and console.command is None
+    from deskapp.cli import _only_command
+
+    assert _only_command(["export", "--format", "csv"]) == "export" and _only_command(["--demo"]) is None
+    assert _only_command(["agents", "add", "export"]) is None  # an agent named like a command: all are built
+    for command in COMMANDS:  # each command's parser alone parses what the whole one does
+        (alone,) = [a for a in build_parser(only=command)._actions if isinstance(a, argparse._SubParsersAction)]
+        assert set(alone.choices) <= {command, "config", "completion"} and command in alone.choices
