@@ -401,6 +401,8 @@ def main(argv: list[str] | None = None) -> int:
     stage("5c", "5c", "Start-up through the command",
           lambda: commands.bench_console_command(sqlite_url(small), work, runs=runs))
     stage("6", "6", "Verification", lambda: verification.bench_verification(template.document))
+    stage("6", "6b", "Verification with its read",
+          lambda: verification.bench_verification_read(big, template.document, repeat=runs))
     out.write("the chain check is still running")
 
     # -- the load test (its own process: it forks its agents from a clean one); not by default --
