@@ -107,9 +107,9 @@ def bench_verification_read(path, document: dict[str, Any], *, loops: int = 300,
     comparison. Baseline: the same library calls as 6 plus one indexed SELECT of the
     organization's people with the standard sqlite3 driver, on the same database."""
     import phonenumbers
+    from common import raw_connection, sqlite_url
     from email_validator import validate_email
 
-    from common import raw_connection, sqlite_url
     from identity import claim_keys, verify_keys
     from tickets.store import verification_sql as sql
     from tickets.store.database import Store, make_engine
