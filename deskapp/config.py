@@ -107,7 +107,7 @@ class Settings:
 
     @property
     def database(self) -> str:
-        from tickets.store.database import default_database_url_for
+        from tickets.store.lite import default_database_url_for
 
         return self["database"] or default_database_url_for(data_dir())
 
@@ -171,8 +171,9 @@ def load_settings(
     """Defaults < config file < remembered state (theme) < environment < flags; all checked."""
     environ = dict(os.environ if environ is None else environ)
     path = config_path or config_file(environ)
+    named = config_path is not None or bool(environ.get(CONFIG_ENV))
     items = {name: Setting(name, value, "default") for name, value in _defaults().items()}
-    for name, value in _read_config(path).items():
+    for name, value in _read_config(path, named=named).items():
         items[name] = Setting(name, value, f"config file ({path})")
     remembered = read_state().get("theme")
     if isinstance(remembered, str) and remembered:
@@ -189,10 +190,14 @@ def load_settings(
     return Settings(items, path)
 
 
-def _read_config(path: Path) -> dict[str, Any]:
+def _read_config(path: Path, *, named: bool = False) -> dict[str, Any]:
+    """The config file's settings; the default file may be absent, but one named by --config or
+    $DESKAPP_CONFIG must exist (a typo would otherwise run on the defaults, silently)."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
+        if named:
+            raise ConfigError(f"config: the settings file {path} does not exist") from None
         return {}
     except OSError as error:
         raise ConfigError(f"config: cannot read {path}: {error.strerror}") from None
