@@ -21,6 +21,7 @@ from tickets.agents import AgentInfo
 from tickets.audit.chain import append_event
 from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from tickets.kinds import kind_spec
 from tickets.masking import scrub_stored
 from tickets.store.models import TICKET_DATE_COLUMNS, TICKET_FIELD_COLUMNS, ticket_ref
 from tickets.store.rawsql import Raw, bind_json, bind_time, read_json
@@ -79,7 +80,7 @@ def _keys(request: FilingRequest) -> list[str]:
     uses the unique index (a LIKE prefix would scan a million tickets). A batch's first ticket
     carries the bare key, so a different batch under the same key always meets it (T-3)."""
     keys = [request.idempotency_key]
-    if request.kind is TicketKind.UNSUBSCRIBE_RESOURCE:
+    if kind_spec(request.kind).per_resource:
         keys += [f"{request.idempotency_key}#{ref}" for ref in sorted(set(request.resource_refs))]
     return keys
 
@@ -144,7 +145,7 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
         if request.reason:
             fields["reason"] = request.reason
 
-        if request.kind is TicketKind.UNSUBSCRIBE_RESOURCE:
+        if kind_spec(request.kind).per_resource:
             resources = {r.ref: r for r in resource_facts(raw, {sub.id: sub})[sub.id]}
             missing = [ref for ref in request.resource_refs if ref not in resources]
             if missing or not request.resource_refs:
