@@ -71,9 +71,9 @@ _MEMO_FIELDS = ("rules", "checklist", "caller_name", "caller_user_id", "caller_p
 assert FIELDS == (*_HEAD_FIELDS, *_MEMO_FIELDS, "reason")
 
 # json_extract parses the whole document: only where the key may be (its name, or an escape).
-_BATCH = """SELECT t.id, CASE WHEN {ok} THEN {head} END, {tail}, p.id,
- CASE WHEN instr(t.fields, 'it_contact') OR instr(t.fields, '\\') THEN json_extract(t.fields, '$."it_contact"') END,
- t.rules, t.checklist, {decision}
+_BATCH = """SELECT t.id AS ticket_id, CASE WHEN {ok} THEN {head} END AS head, {tail} AS tail, p.id AS person_id,
+ CASE WHEN instr(t.fields, 'it_contact') OR instr(t.fields, '\\') THEN json_extract(t.fields, '$."it_contact"') END
+ AS it_contact, t.rules, t.checklist, {decision} AS decision
 FROM ticket AS t
  JOIN organization AS o ON o.id = t.organization_id
  JOIN subscription AS s ON s.id = t.subscription_id
@@ -172,7 +172,7 @@ _PARTS = {
 def batch_sql(fmt: str, filt: ExportFilter) -> tuple[str, dict[str, object]]:
     """The statement for one batch (`:last_id`, `:limit` to be bound) and the filter's values.
 
-    Each row is `(ticket id, head, tail, person id, it_contact, rules, checklist)`; the head is
+    Each row is `(ticket_id, head, tail, person_id, it_contact, rules, checklist, decision)`; the head is
     NULL where the Python code has to write the whole line."""
     where, params = [], {}
     if filt.since is not None:
@@ -373,18 +373,18 @@ def write_lines(
         with store.read() as session:
             rows = rawsql.rows(session, sql, {**params, "last_id": last_id, "limit": batch_size})
             parts.bound()
-            parts.read_people(session, {row[3] for row in rows if row[3] is not None})
+            parts.read_people(session, {row.person_id for row in rows if row.person_id is not None})
             lines = _lines(rows, parts)
-            missing = [row[0] for row, line in zip(rows, lines) if line is None] if None in lines else None
+            missing = [row.ticket_id for row, line in zip(rows, lines) if line is None] if None in lines else None
             if missing:  # rows the SQL does not write exactly: the Python code writes them
                 query = _base_query(filt).where(col(Ticket.id).in_(missing))
-                raw = {row[0]: tuple(row) for row in session.connection().execute(query)}
+                raw = {row.id: tuple(row) for row in session.connection().execute(query)}
         write, done = out.write, 0
         try:
             if missing:
                 for row, line in zip(rows, lines):
                     if line is None:
-                        record = export._record(raw[row[0]], True)
+                        record = export._record(raw[row.ticket_id], True)
                         line = _csv_line_of(record) if fmt == "csv" else encode(record) + "\n"
                     write(line)
                     done += 1
@@ -398,7 +398,7 @@ def write_lines(
             for count in range((written // PROGRESS_EVERY + 1) * PROGRESS_EVERY, written + len(rows) + 1, PROGRESS_EVERY):
                 progress(count)
         written += len(rows)
-        last_id = rows[-1][0] if len(rows) == batch_size else None
+        last_id = rows[-1].ticket_id if len(rows) == batch_size else None
     out.flush()
     if progress is not None:
         progress(written)
