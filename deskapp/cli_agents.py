@@ -116,7 +116,9 @@ def add_agents_parsers(sub, common) -> None:
     p = agents.add_parser("enable", parents=[common], help="let a disabled agent sign in again")
     p.add_argument("name", help=name_help)
     p.set_defaults(handler=cmd_agents_enable)
-    p = agents.add_parser("reset-pin", parents=[common], help="set a new PIN for an agent (asked for, never an argument)")
+    p = agents.add_parser(
+        "reset-pin", parents=[common], help="set a new PIN for an agent (asked for, never an argument)"
+    )
     p.add_argument("name", help=name_help)
     p.add_argument("--pin-stdin", action="store_true", help="read the new PIN from standard input (for scripts)")
     p.set_defaults(handler=cmd_agents_reset_pin)

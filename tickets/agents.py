@@ -14,9 +14,9 @@ from sqlmodel import select
 from tickets.audit.chain import append_event
 from tickets.enums import AgentRole
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from tickets.store.models import Agent
 from tickets.signin import MAX_FAILURES
 from tickets.store.database import Store
+from tickets.store.models import Agent
 from tickets.text import check_text
 
 # scrypt cost: about 50 ms a check on this class of machine, far too slow to guess 10^4..10^8
@@ -91,7 +91,9 @@ def validate_agent_fields(*, name: str, display_name: str, role: str, pin: str) 
     return errors
 
 
-def create_agent(store: Store, *, name: str, display_name: str, role: str, pin: str, actor: str = "system") -> AgentInfo:
+def create_agent(
+    store: Store, *, name: str, display_name: str, role: str, pin: str, actor: str = "system"
+) -> AgentInfo:
     errors = validate_agent_fields(name=name, display_name=display_name, role=role, pin=pin)
     if errors:
         raise InvalidInput(errors)

@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from tickets.store import filing_sql as sql
 from tickets import policy
 from tickets.account import PersonFacts, caller_facts, resource_facts, subscription_facts
 from tickets.agents import AgentInfo
@@ -23,9 +22,10 @@ from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tickets.kinds import kind_spec
 from tickets.masking import scrub_stored
+from tickets.store import filing_sql as sql
+from tickets.store.database import Store
 from tickets.store.models import TICKET_DATE_COLUMNS, TICKET_FIELD_COLUMNS, ticket_ref
 from tickets.store.rawsql import Raw, bind_json, bind_time, read_json
-from tickets.store.database import Store
 from tickets.text import check_text
 from tickets.verification import verified_call
 
@@ -150,7 +150,9 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
             resources = {r.ref: r for r in resource_facts(raw, {sub.id: sub})[sub.id]}
             missing = [ref for ref in request.resource_refs if ref not in resources]
             if missing or not request.resource_refs:
-                raise NotFound(f"renewal resources not on subscription {sub.ref}: {', '.join(missing) or 'none chosen'}")
+                raise NotFound(
+                    f"renewal resources not on subscription {sub.ref}: {', '.join(missing) or 'none chosen'}"
+                )
             batch = policy.decide_batch([resources[r] for r in sorted(set(request.resource_refs))], caller, now)
             plans = []
             for res, decision in batch.allowed:
@@ -240,7 +242,10 @@ def _insert(
     if request.refund_requested:
         row_fields["refund_requested"] = True
     checklist = sorted(request.confirmed & {item.key for item in decision.checklist})
-    rules = sorted({r.rule for r in decision.reasons} | {n.rule for n in (decision.consequences.notes if decision.consequences else ())})
+    rules = sorted(
+        {r.rule for r in decision.reasons}
+        | {n.rule for n in (decision.consequences.notes if decision.consequences else ())}
+    )
     at = bind_time(now, raw.dialect)
     (inserted,) = raw.rows(sql.INSERT_TICKET, dict(
         kind=request.kind.value,

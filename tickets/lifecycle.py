@@ -33,8 +33,8 @@ from tickets.enums import (
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tickets.kinds import Resolution, kind_spec
 from tickets.masking import scrub_stored
-from tickets.store.models import Agent, ImsCampaign, RenewalResource, Subscription, Ticket, ticket_ref
 from tickets.store.database import Store
+from tickets.store.models import Agent, ImsCampaign, RenewalResource, Subscription, Ticket, ticket_ref
 from tickets.text import check_text
 
 S = TicketStatus
@@ -174,7 +174,9 @@ def record_callback(store: Store, *, agent: AgentInfo, ticket_id: int, note: str
         if not ticket.needs_callback:
             raise NotAllowed("V-8: this kind of ticket needs no callback")
         if TicketStatus(ticket.status) not in (S.OPEN, S.PENDING_REVIEW):
-            raise NotAllowed(f"V-8: the ticket is {TicketStatus(ticket.status).label}; callbacks are recorded before the decision")
+            raise NotAllowed(
+                f"V-8: the ticket is {TicketStatus(ticket.status).label}; callbacks are recorded before the decision"
+            )
         ticket.callback_at, ticket.callback_by_id = now, agent.id
         ticket.callback_note, ticket.updated_at = note[:500] or None, now
         session.add(ticket)

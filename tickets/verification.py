@@ -30,16 +30,15 @@ from identity.session import CALL_AUTHORISATION, VerifiedCaller
 from tickets.agents import AgentInfo
 from tickets.audit.chain import append_event
 from tickets.errors import InvalidInput, NotAllowed, NotFound
+from tickets.store import verification_sql as sql
+from tickets.store.database import Store
+from tickets.store.filing_sql import CALL_FOR_END, END_OWN_OPEN_CALL, INSERT_CALL, VERIFIED_CALL
 from tickets.store.models import (
-    Call,
     Organization,
     VerificationAttempt,
     VerificationUnlock,
 )
-from tickets.store import verification_sql as sql
-from tickets.store.filing_sql import CALL_FOR_END, END_OWN_OPEN_CALL, INSERT_CALL, VERIFIED_CALL
 from tickets.store.rawsql import Raw, bind_time, first, read_json, read_time
-from tickets.store.database import Store
 from tickets.text import check_text
 
 POLICY = LockoutPolicy()
@@ -277,9 +276,9 @@ def verified_call(found: Any | None, agent: AgentInfo, now: datetime) -> Verifie
     expired, on a call that has not ended."""
     if found is None or not found.passed or found.person_id is None:
         raise NotAllowed("V-1: the caller has not been verified on this call")
-    attempt_id, organization_id, agent_id, call_id = found.attempt_id, found.organization_id, found.agent_id, found.call_id
-    person_id, roles, at, expires_at, call_ended_at = (found.person_id, found.roles, found.at, found.expires_at,
-                                                       found.call_ended_at)
+    attempt_id, organization_id, agent_id = found.attempt_id, found.organization_id, found.agent_id
+    call_id, person_id, roles, at = found.call_id, found.person_id, found.roles, found.at
+    expires_at, call_ended_at = found.expires_at, found.call_ended_at
     if agent_id != agent.id:
         raise NotAllowed("V-7: this verification belongs to another agent's call")
     roles, at = frozenset(read_json(roles)), read_time(at)

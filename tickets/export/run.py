@@ -108,7 +108,9 @@ def write_export(
 
             tally = [0]
             try:
-                rows = write_lines(store, out, fmt=fmt, filt=filt, tally=tally, progress=progress, batch_size=batch_size)
+                rows = write_lines(
+                    store, out, fmt=fmt, filt=filt, tally=tally, progress=progress, batch_size=batch_size
+                )
             finally:
                 written = tally[0]
         else:

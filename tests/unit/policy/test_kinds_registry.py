@@ -8,8 +8,8 @@ import importlib
 from tickets.enums import TicketKind
 from tickets.export.records import load_schema
 from tickets.kinds import CANCELLATION_KINDS, FORM_FIELDS, KINDS
-from tickets.store.models import OPEN_CANCELLATION_WHERE
 from tickets.policy import KIND_PRODUCTS, RULES
+from tickets.store.models import OPEN_CANCELLATION_WHERE
 
 
 def test_every_kind_has_one_entry_with_a_distinct_label():
@@ -48,7 +48,7 @@ def test_c9_kinds_are_those_of_the_partial_unique_index():
 
 
 def test_every_kind_has_a_console_key_a_form_an_export_name_and_a_lifecycle():
-    from deskapp.screens.account import AccountScreen, KIND_KEYS
+    from deskapp.screens.account import KIND_KEYS, AccountScreen
     from tickets.lifecycle import RESOLVERS
 
     schema_kinds = load_schema()["properties"]["kind"]["enum"]
