@@ -21,7 +21,7 @@ from textual.command import CommandPalette
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
-from deskapp import desk, textual_fixes
+from deskapp import desk, textual_compat
 from deskapp.commands import ScreenCommands
 from deskapp.keys import TypeAhead
 from deskapp.screens.signin import SignInScreen
@@ -51,8 +51,6 @@ def demo_hint(agents: Any) -> str:
         parts.append(f"{name} / {pin}" + (" (supervisor)" if str(role) == "supervisor" else ""))
     return "Demo: sign in as " + ", ".join(parts)
 
-
-textual_fixes.install()
 
 class DeskApp(App[None]):
     """The console. Dependencies come in through the constructor (store, clock, agent)."""
@@ -85,6 +83,8 @@ class DeskApp(App[None]):
         agent: AgentInfo | None = None,
         settings: Settings | None = None,
     ) -> None:
+        # Textual's patches and guards (deskapp/textual_compat.py), once, before anything mounts.
+        textual_compat.install()
         super().__init__()
         self.settings = settings
         desk.apply_settings(self, settings)

@@ -175,8 +175,8 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
 
     @work(exclusive=True, exit_on_error=False, group="review-dialog")
     async def action_approve(self) -> None:
-        from tickets.enums import TicketKind, TicketStatus
-        from tickets.policy.expedited import deletion_date
+        from tickets.enums import TicketStatus
+        from tickets.kinds import kind_spec
 
         detail = self.detail
         if detail is None:
@@ -187,10 +187,12 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
                 f"filed by {detail.row.filed_by} at {when(detail.row.created_at)}."
             ),
         ]
-        if detail.row.kind is TicketKind.EXPEDITED_DEPROVISIONING:
-            deletion = deletion_date(self.now()).isoformat()
+        spec = kind_spec(detail.row.kind)
+        deletion = spec.deletion_date(self.now())
+        if deletion is not None:
             parts.append(Content.styled(
-                f"X-2: approving now deletes all its data on {deletion} (3 days from approval). "
+                f"X-2: approving now deletes all its data on {deletion.isoformat()} "
+                f"({spec.deletion_days_after_approval} days from approval). "
                 "X-3: nothing can be reversed once the data is deleted.", WARN))
         parts.append(Content.styled("You have checked the verification, the callback (V-8), the checklist and "
                                     "the consequences.", MUTED))
@@ -392,11 +394,11 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
 
             text = f"{result.ref} {result.status.label} at {when(result.at)}."
             if result.status is TicketStatus.APPROVED and self.detail and self.detail.row.id == ticket_id:
-                from tickets.enums import TicketKind
-                from tickets.policy.expedited import deletion_date
+                from tickets.kinds import kind_spec
 
-                if self.detail.row.kind is TicketKind.EXPEDITED_DEPROVISIONING:
-                    text += f" All its data is deleted on {deletion_date(result.at).isoformat()} (X-1, X-2)."
+                deletion = kind_spec(self.detail.row.kind).deletion_date(result.at)
+                if deletion is not None:
+                    text += f" All its data is deleted on {deletion.isoformat()} (X-1, X-2)."
             self._show_outcome(text, ok=True)
             self.notify(text, title="Decided")
         if ticket_id is not None:
