@@ -22,7 +22,7 @@ from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
-from deskapp import desk, textual_fixes
+from deskapp import desk, textual_compat
 from deskapp.commands import ScreenCommands
 from deskapp.keys import TypeAhead
 from deskapp.screens.signin import SignInScreen
@@ -52,8 +52,6 @@ def demo_hint(agents: Any) -> str:
         parts.append(f"{name} / {pin}" + (" (supervisor)" if str(role) == "supervisor" else ""))
     return "Demo: sign in as " + ", ".join(parts)
 
-
-textual_fixes.install()
 
 class DeskApp(App[None]):
     """The console. Dependencies come in through the constructor (store, clock, agent)."""
@@ -90,6 +88,8 @@ class DeskApp(App[None]):
         agent: AgentInfo | None = None,
         settings: Settings | None = None,
     ) -> None:
+        # Textual's patches and guards (deskapp/textual_compat.py), once, before anything mounts.
+        textual_compat.install()
         super().__init__()
         self.settings = settings
         desk.apply_settings(self, settings)
@@ -104,6 +104,9 @@ class DeskApp(App[None]):
         self.demo_hint = ""
         self._initial_agent = agent
         self.type_ahead = TypeAhead(self, self._handle_typed)
+        # Set by the command line (a real terminal): SIGHUP and SIGTERM end the run as ctrl+q
+        # does (deskapp.hangup). Not under Pilot: the test runner keeps its own signals.
+        self.stop_on_hang_up = False
 
     @property
     def opened_store(self) -> Store:
@@ -133,6 +136,10 @@ class DeskApp(App[None]):
     # --- start-up ----------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        if self.stop_on_hang_up:
+            from deskapp.hangup import stop_on_hang_up
+
+            stop_on_hang_up(self)
         desk.on_mount(self)
         self.push_screen(SignInScreen())
         if self.store is None:

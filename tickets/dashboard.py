@@ -178,12 +178,12 @@ def _lockouts(session: Session, today: datetime, week: datetime, now: datetime) 
         .where(VerificationAttempt.passed == False, attempt_at >= week, attempt_at <= now)  # noqa: E712
         .distinct()
     )
-    row = session.exec(
-        select(_one_in(at, today, now), func.count()).where(
+    locked_today, locked_week = session.exec(
+        select(_one_in(at, today, now).label("today"), func.count().label("week")).where(
             col(AuditEvent.subject).in_(failing), AuditEvent.action == LOCKED_ACTION, at >= week, at <= now
         )
     ).one()
-    return int(row[0] or 0), int(row[1] or 0)
+    return int(locked_today or 0), int(locked_week or 0)
 
 
 def _oldest_waiting(session: Session, now: datetime) -> tuple[OldestWaiting | None, int]:

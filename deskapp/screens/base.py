@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypeVar, cast
 
-from textual._context import NoActiveAppError
 from textual.screen import ModalScreen, Screen
+from textual.types import NoActiveAppError
 from textual.worker import Worker, WorkerState
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -39,7 +39,7 @@ class WorkerErrors:
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:
-            self.desk.report_worker_error(event.worker)  # type: ignore[attr-defined]
+            self.desk.report_worker_error(event.worker)
             self.worker_failed(event.worker, event.worker.error)
 
     def worker_failed(self, worker: Worker, error: BaseException) -> None:

@@ -172,6 +172,8 @@ def check_invariants(store: Store, *, max_failures: int = 3) -> tuple[int, list[
             .order_by(col(AuditEvent.seq))
         ):
             if subject.startswith("ticket:"):
+                if action == "ticket.noted":
+                    continue  # a note leaves the ticket's status as it was
                 ticket_events[int(subject.split(":", 1)[1])].append(action)
             else:
                 lock_events.append((subject, action, seq, at))

@@ -26,6 +26,7 @@ LIMITED = {
     "audit_event": "SELECT, INSERT",
     "audit_head": "SELECT, UPDATE (seq, hash)",  # and the trigger allows only forward
     "agent_sign_in": "SELECT, INSERT, UPDATE (outcome)",
+    "ticket_note": "SELECT, INSERT",  # notes are added, never edited (tickets.notes)
     "alembic_version": "SELECT",
 }
 # Lock waits and statements are bounded so that the console says so instead of hanging.
