@@ -16,10 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, select
+from sqlalchemy import case, delete
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from tickets.agents import AgentInfo
 from tickets.store.database import Store
@@ -71,17 +71,17 @@ def leave(store: Store, agent: AgentInfo) -> None:
     """`agent` has left the review queue: no ticket open."""
 
     def work(session: Session) -> None:
-        session.execute(delete(TicketViewer).where(TicketViewer.agent_id == agent.id))  # type: ignore[arg-type]
+        session.execute(delete(TicketViewer).where(col(TicketViewer.agent_id) == agent.id))
 
     store.transaction(work)
 
 
 def _others(session: Session, ticket_id: int, agent_id: int, now: datetime) -> tuple[Viewer, ...]:
-    rows = session.execute(
+    rows = session.exec(
         select(TicketViewer.agent_id, Agent.display_name, TicketViewer.since)
-        .join(Agent, Agent.id == TicketViewer.agent_id)  # type: ignore[arg-type]
-        .where(TicketViewer.ticket_id == ticket_id, TicketViewer.agent_id != agent_id,  # type: ignore[arg-type]
-               TicketViewer.seen_at >= now - FRESH_FOR)  # type: ignore[arg-type]
-        .order_by(TicketViewer.since, TicketViewer.agent_id)  # type: ignore[arg-type]
+        .join(Agent, col(Agent.id) == col(TicketViewer.agent_id))
+        .where(TicketViewer.ticket_id == ticket_id, TicketViewer.agent_id != agent_id,
+               col(TicketViewer.seen_at) >= now - FRESH_FOR)
+        .order_by(col(TicketViewer.since), col(TicketViewer.agent_id))
     ).all()
     return tuple(Viewer(agent_id=row[0], name=row[1], since=row[2]) for row in rows)
