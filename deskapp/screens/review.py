@@ -102,8 +102,9 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
                 yield Static("", id="review-page")
             with VerticalScroll(id="review-detail"):
                 yield Static("", id="review-outcome")
+                yield Static("", id="review-viewers")  # first: who else has this ticket open
                 yield Static(Content.styled("Loading the review queue…", MUTED), id="review-summary")
-                for name in self.SECTIONS:
+                for name in self.SECTIONS[1:]:
                     yield Static("", id=f"review-{name}")
 
     def mount_allowed(self) -> None:
