@@ -232,6 +232,16 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True)
+class NoteEntry:
+    """An internal note on the ticket (tickets.notes), as its history shows it."""
+
+    id: int
+    at: datetime
+    author: str  # display name
+    text: str
+
+
+@dataclass(frozen=True)
 class TicketDetail:
     row: TicketRow
     subscription_name: str
@@ -259,6 +269,7 @@ class TicketDetail:
     # V-8: who was verified and the number on file to call back (the directory's, never typed).
     caller_name: str | None = None
     callback_phone: str | None = None
+    notes: tuple[NoteEntry, ...] = ()
 
 
 VERIFICATION_CHECKS = (
@@ -281,11 +292,15 @@ _DETAIL = rawsql.Sql(
 )
 # The ticket's history as tickets.audit.log.find_events selects it for AuditFilter(ticket_id=...).
 _HISTORY = rawsql.Sql("SELECT seq, at, actor, action, details FROM audit_event WHERE seq > 0 AND subject = :subject ORDER BY seq")
+_NOTES = rawsql.Sql(
+    "SELECT n.id, n.created_at, a.display_name, n.text FROM ticket_note n JOIN agent a ON a.id = n.agent_id"
+    " WHERE n.ticket_id = :id ORDER BY n.id"
+)
 
 
 def ticket_detail(store: Store, ticket_id: int) -> TicketDetail:
-    """One ticket, its people's names, the verification behind it and its history: two
-    statements in one read transaction."""
+    """One ticket, its people's names, the verification behind it, its history and its notes:
+    three statements in one read transaction."""
     with _driver_cursor(store, snapshot=True) as (cursor, dialect):
         cursor.execute(_DETAIL.for_dialect(dialect), {"id": ticket_id})
         found = cursor.fetchone()
@@ -293,6 +308,8 @@ def ticket_detail(store: Store, ticket_id: int) -> TicketDetail:
             raise NotFound(f"ticket {ticket_ref(ticket_id)} does not exist")
         cursor.execute(_HISTORY.for_dialect(dialect), {"subject": f"ticket:{ticket_id}"})
         events = cursor.fetchall()
+        cursor.execute(_NOTES.for_dialect(dialect), {"id": ticket_id})
+        notes = cursor.fetchall()
     (row,) = _ticket_rows([found[:10]])
     (sub_name, product, requested_date, reason, fields, checklist, consequences, rules, needs_callback, callback_at,
      callback_by, decided_by, decided_at, decision_reason, filed_by_id, attempt_id, attempt_at, verified_by, passed,
@@ -330,4 +347,5 @@ def ticket_detail(store: Store, ticket_id: int) -> TicketDetail:
         ),
         caller_name=f"{first_name} {last_name}" if person_id is not None else None,
         callback_phone=phone if person_id is not None else None,
+        notes=tuple(NoteEntry(note_id, read_time(at), author, text) for note_id, at, author, text in notes),
     )
