@@ -330,7 +330,12 @@ class DeskApp(App[None]):
             return self.call is not None and (not isinstance(screen, ModalScreen) or isinstance(screen, CommandPalette))
         if action == "search":
             return self.agent is not None and not isinstance(self.screen, ModalScreen)
+        if action == "template":
+            return desk.templates_here(self) is not None
         return True
+
+    def action_template(self) -> None:
+        desk.insert_template(self)
 
     def action_search(self) -> None:
         desk.open_search(self)

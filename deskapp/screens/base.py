@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, TypeVar, cast
 
 from textual._context import NoActiveAppError
+from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
@@ -54,12 +55,20 @@ class WorkerErrors:
         return self.desk.call
 
 
+# On every screen and dialog (a modal screen hides the app's own bindings); the app decides
+# where it applies (DeskApp.check_action: a free-text field with templates in the config).
+TEMPLATE_BINDING = Binding(
+    "ctrl+t", "app.template", "Template", id="template",
+    tooltip="Insert one of the desk's templates (its config file) into this text field",
+)
+
+
 class DeskScreen(WorkerErrors, Screen[None]):
-    pass
+    BINDINGS = [TEMPLATE_BINDING]
 
 
 T = TypeVar("T")
 
 
 class DeskModal(WorkerErrors, ModalScreen[T]):
-    pass
+    BINDINGS = [TEMPLATE_BINDING]
