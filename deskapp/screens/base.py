@@ -62,13 +62,17 @@ TEMPLATE_BINDING = Binding(
     tooltip="Insert one of the desk's templates (its config file) into this text field",
 )
 
+# `?` or F1: the sheet of this screen's keys (deskapp.screens.keys); in a text field `?` is typed.
+KEYS_BINDING = Binding("question_mark,f1", "app.keys", "Keys", id="keys", show=False,
+                       tooltip="The keys of this screen, in the desk's words")
+
 
 class DeskScreen(WorkerErrors, Screen[None]):
-    BINDINGS = [TEMPLATE_BINDING]
+    BINDINGS = [TEMPLATE_BINDING, KEYS_BINDING]
 
 
 T = TypeVar("T")
 
 
 class DeskModal(WorkerErrors, ModalScreen[T]):
-    BINDINGS = [TEMPLATE_BINDING]
+    BINDINGS = [TEMPLATE_BINDING, KEYS_BINDING]
