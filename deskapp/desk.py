@@ -107,10 +107,11 @@ def refresh_title(app: App) -> None:
     timer = getattr(app, "_call_timer", None)
     call = getattr(app, "call", None)
     if call is not None and timer is None:
-        app._call_timer = app.set_interval(CALL_TICK_SECONDS, partial(refresh_title, app), name="call-timer")
+        ticking = app.set_interval(CALL_TICK_SECONDS, partial(refresh_title, app), name="call-timer")
+        app._call_timer = ticking  # type: ignore[attr-defined]
     elif call is None and timer is not None:
         timer.stop()
-        app._call_timer = None
+        app._call_timer = None  # type: ignore[attr-defined]
 
 
 # --- the desk's templates (deskapp.templates): ctrl+t in a free-text field ---------------------

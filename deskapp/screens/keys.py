@@ -21,7 +21,6 @@ from textual.widgets import Footer, Static
 
 from deskapp.screens.base import DeskModal
 
-
 # Keys as the desk's home screen and README write them (the footer's ^ and arrows are Textual's).
 KEY_NAMES = {"escape": "esc", "question_mark": "?", "enter": "enter", "space": "space"}
 

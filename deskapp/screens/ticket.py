@@ -16,7 +16,16 @@ from deskapp.screens.base import DeskScreen
 from deskapp.screens.prompt import note_prompt
 from deskapp.widgets import ticket_sections as sections
 from deskapp.widgets.format import (
-    BAD, MUTED, OK, WARN, consequences_content, day, error_text, field_line, lines, when,
+    BAD,
+    MUTED,
+    OK,
+    WARN,
+    consequences_content,
+    day,
+    error_text,
+    field_line,
+    lines,
+    when,
 )
 from deskapp.widgets.hanging import hang
 
@@ -29,7 +38,8 @@ class TicketScreen(DeskScreen):
         Binding("s", "start", "Start", id="start", tooltip="T-2: open or approved → in progress"),
         Binding("v", "resolve", "Resolve", id="resolve", tooltip="T-2: in progress → resolved"),
         Binding("w", "withdraw", "Withdraw", id="withdraw", tooltip="T-2: withdraw with a reason"),
-        Binding("i", "note", "Note", id="note", tooltip="Add an internal note: the desk sees it, the caller never does"),
+        Binding("i", "note", "Note", id="note",
+                tooltip="Add an internal note: the desk sees it, the caller never does"),
         Binding("f5", "reload", "Reload", id="reload", show=False, tooltip="Read the ticket again"),
     ]
 
@@ -77,10 +87,14 @@ class TicketScreen(DeskScreen):
     def on_ticket_loaded(self, message: TicketLoaded) -> None:
         self.detail = d = message.detail
         row = d.row
-        self.query_one("#ticket-title", Static).update(Content.assemble(
-            (row.ref, "bold"), f"  {row.kind.label} · ", (row.status.label, "bold " + self._status_style(row.status.value)),
-            f" · {row.organization_ref} {row.organization_name}",
-        ))
+        self.query_one("#ticket-title", Static).update(
+            Content.assemble(
+                (row.ref, "bold"),
+                f"  {row.kind.label} · ",
+                (row.status.label, "bold " + self._status_style(row.status.value)),
+                f" · {row.organization_ref} {row.organization_name}",
+            )
+        )
         fields = [
             field_line("Subscription", f"{d.subscription_name} ({row.subscription_ref})"
                        + (f" · resource {d.resource_ref}" if d.resource_ref else "")),

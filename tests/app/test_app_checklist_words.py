@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from deskapp.widgets.checklist import CheckList
 from deskapp_testing import make_app, notifications
+
+from deskapp.widgets.checklist import CheckList
 from screen_tour import _form
 from screenshots import settle, type_text
 

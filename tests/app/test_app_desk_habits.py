@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from deskapp_testing import landed_on, make_app, notifications, sign_in_as, wait_until
+
 from deskapp.screens.account import AccountScreen
 from deskapp.screens.verification import VerificationScreen
-from deskapp_testing import landed_on, make_app, notifications, sign_in_as, wait_until
 from screenshots import caller_values, demo_caller, fill_verification, highlight, new_call_and_find, settle, take_call
 
 
@@ -92,7 +93,8 @@ async def test_ctrl_l_clears_the_verification_form(seeded, clock):
         assert all(w.value == "" for w in app.screen.query("Input"))
         assert app.focused.id == "user_id" and not any(app.call.verify_values.values())
         # The attempts left stay in view; no attempt was used by clearing.
-        assert "2 attempt(s) left before ORG-0002 is locked (V-5)" in app.screen.query_one("#verify-result").render().plain
+        result = app.screen.query_one("#verify-result").render().plain
+        assert "2 attempt(s) left before ORG-0002 is locked (V-5)" in result
         await pilot.press(*"x@y.example")
         assert app.screen.query_one("#user_id").value == "x@y.example"
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from deskapp.screens.keys import KeySheet
 from deskapp_testing import landed_on, make_app, rendered_text, sign_in_as, wait_until
+
+from deskapp.screens.keys import KeySheet
 from screenshots import demo_caller, take_call
 
 

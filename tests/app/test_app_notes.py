@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from deskapp_testing import demo_claim, landed_on, make_app, screen_text, sign_in_as, wait_until
 from sqlmodel import select
 
 from deskapp.screens.ticket import TicketScreen
-from deskapp_testing import demo_claim, landed_on, make_app, screen_text, sign_in_as, wait_until
 from tickets.agents import list_agents
 from tickets.demo import DEMO_CALLERS
 from tickets.enums import TicketKind
@@ -62,7 +62,8 @@ async def test_agent_adds_a_note_on_the_ticket_screen_and_sees_it_in_the_history
         await wait_until(pilot, lambda: "Note added at 2026-11-22 12:20 UTC" in screen_text(app, "#ticket-status"))
         await wait_until(pilot, lambda: "Note: Caller will send" in screen_text(app, "#ticket-history"))
         history = screen_text(app, "#ticket-history")
-        assert "2026-11-22 12:20 UTC  ada added an internal note\n  Note: Caller will send the DNS change by Friday" in history
+        assert ("2026-11-22 12:20 UTC  ada added an internal note\n"
+                "  Note: Caller will send the DNS change by Friday") in history
     (note,) = list_notes(seeded, ticket_id)
     assert (note.author_name, note.text) == ("ada", "Caller will send the DNS change by Friday")
     (event,) = noted_events(seeded)

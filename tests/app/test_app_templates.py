@@ -3,9 +3,10 @@ wrap-up template; in a reason it offers the reason templates, a digit inserts on
 
 from __future__ import annotations
 
+from deskapp_testing import landed_on, make_app, sign_in_as, wait_until
+
 from deskapp.config import config_file, load_settings
 from deskapp.screens.templates import TemplatePicker
-from deskapp_testing import landed_on, make_app, sign_in_as, wait_until
 
 CONFIG = """
 [templates.wrap_up]

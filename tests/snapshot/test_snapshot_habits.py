@@ -31,9 +31,9 @@ def test_key_sheet_of_the_account_during_a_call(snap_compare, seeded_store, cloc
 
 
 def test_ticket_with_internal_notes(snap_compare, seeded_store, clock):
-    from deskapp.factory import make_app
     from sqlmodel import select
 
+    from deskapp.factory import make_app
     from identity import Address, CallerClaim
     from tickets.agents import list_agents
     from tickets.enums import TicketKind
@@ -54,10 +54,11 @@ def test_ticket_with_internal_notes(snap_compare, seeded_store, clock):
         org_id = session.exec(select(Organization.id).where(Organization.ref == caller["org_ref"])).one()
     verified = verify_caller(seeded_store, agent=agents["ada"], organization_id=org_id, claim=claim,
                              call_id=start_call(seeded_store, agents["ada"]))
-    ticket_id = file_ticket(seeded_store, agent=agents["ada"], verification_id=verified.verification_id,
-                            request=FilingRequest(kind=TicketKind.CANCEL_END_OF_TERM, subscription_ref="SUB-0003",
-                                                  idempotency_key="notes-snapshot", confirmed=frozenset({"turn_off_auto_renew"}),
-                                                  reason="budget cut")).filed[0].id
+    request = FilingRequest(kind=TicketKind.CANCEL_END_OF_TERM, subscription_ref="SUB-0003",
+                            idempotency_key="notes-snapshot", confirmed=frozenset({"turn_off_auto_renew"}),
+                            reason="budget cut")
+    filed = file_ticket(seeded_store, agent=agents["ada"], verification_id=verified.verification_id, request=request)
+    ticket_id = filed.filed[0].id
     clock.advance(timedelta(minutes=7))
     add_note(seeded_store, agent=agents["ada"], ticket_id=ticket_id,
              text="Caller will send the DNS change by Friday; call back after 3pm.")

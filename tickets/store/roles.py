@@ -54,8 +54,14 @@ def roles_sql(engine: Engine, *, owner: str, app: str) -> list[str]:
         raise InvalidInput({"--app": "the application role must not be the owner role"})
     with engine.connect() as connection:
         database = connection.execute(text("SELECT current_database()")).scalar_one()
-        tables = list(connection.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).scalars())
-        sequences = list(connection.execute(text("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public' ORDER BY 1")).scalars())
+        tables = list(
+            connection.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).scalars()
+        )
+        sequences = list(
+            connection.execute(
+                text("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public' ORDER BY 1")
+            ).scalars()
+        )
         functions = list(connection.execute(text(
             "SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
             "WHERE n.nspname = 'public' AND p.proname LIKE 'deskapp\\_%' ORDER BY 1"
