@@ -15,11 +15,12 @@ from deskapp.widgets.format import set_desk_zone
 
 if TYPE_CHECKING:  # pragma: no cover
     from textual.app import App
+    from textual.widgets import Input
     from textual.worker import Worker
 
     from deskapp.config import Settings
 
-__all__ = ["apply_settings", "log_worker_failure", "on_mount", "open_search"]
+__all__ = ["apply_settings", "insert_template", "log_worker_failure", "on_mount", "open_search", "templates_here"]
 
 
 def apply_settings(app: App, settings: Settings | None) -> None:
@@ -75,6 +76,96 @@ def open_search(app: App) -> None:
         app.screen.query_one("#search-text").focus()
         return
     app.push_screen(SearchScreen())
+
+
+# --- the header: who is signed in; during a call, how long it has run and who was verified ----
+
+CALL_TICK_SECONDS = 1.0
+
+
+def header_title(app: App) -> str:
+    agent, call = getattr(app, "agent", None), getattr(app, "call", None)
+    if agent is None:
+        return "deskapp"
+    if call is None or call.started_at is None:
+        return f"deskapp · {agent.display_name} ({agent.name}, {agent.role.value})"
+    seconds = max(0, int((app.now() - call.started_at).total_seconds()))  # type: ignore[attr-defined]
+    hours, rest = divmod(seconds, 3600)
+    elapsed = f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"
+    # Short at 80 columns: the sign-in name, the call's time, the verified caller, the screen.
+    title = f"{agent.name} · call {elapsed}"
+    if call.account is not None:
+        title += f" · {call.account.caller.name} (verified)"
+    return title
+
+
+def refresh_title(app: App) -> None:
+    """Set the header's title from the agent and the call (every second while a call is open)."""
+    title = header_title(app)
+    if app.title != title:
+        app.title = title
+    timer = getattr(app, "_call_timer", None)
+    call = getattr(app, "call", None)
+    if call is not None and timer is None:
+        ticking = app.set_interval(CALL_TICK_SECONDS, partial(refresh_title, app), name="call-timer")
+        app._call_timer = ticking  # type: ignore[attr-defined]
+    elif call is None and timer is not None:
+        timer.stop()
+        app._call_timer = None  # type: ignore[attr-defined]
+
+
+# --- the desk's templates (deskapp.templates): ctrl+t in a free-text field ---------------------
+
+
+def templates_here(app: App) -> tuple[Input, str, dict[str, str]] | None:
+    """The focused free-text field (one that refuses credentials, V-6), its group and the
+    desk's templates for it; None where ctrl+t has nothing to insert."""
+    from textual.widgets import Input
+
+    from deskapp.templates import group_of
+    from deskapp.validators import NoCredential
+
+    settings: Settings | None = getattr(app, "settings", None)
+    field = app.focused
+    if settings is None or not isinstance(field, Input) or field.disabled:
+        return None
+    if not any(isinstance(v, NoCredential) for v in field.validators):
+        return None
+    group = group_of(field.id)
+    templates = settings["templates"].get(group)
+    return (field, group, templates) if templates else None
+
+
+def insert_template(app: App) -> None:
+    """ctrl+t: one template for the field goes in at once; several are offered to pick from."""
+    from deskapp.screens.templates import TemplatePicker
+    from deskapp.templates import GROUPS
+
+    here = templates_here(app)
+    if here is None:
+        return
+    field, group, templates = here
+    if len(templates) == 1:
+        _insert(app, field, next(iter(templates.values())))
+        return
+    app.push_screen(TemplatePicker(GROUPS[group], templates), callback=partial(_picked, app, field))
+
+
+def _picked(app: App, field: Input, text: str | None) -> None:
+    if text is not None and field.is_attached:
+        field.focus()
+        _insert(app, field, text)
+
+
+def _insert(app: App, field: Input, text: str) -> None:
+    before = field.value[:field.cursor_position]
+    if before and not before.endswith(" "):
+        text = " " + text
+    if field.max_length and len(field.value) + len(text) > field.max_length:
+        app.notify(f"The template does not fit: the field takes at most {field.max_length} characters.",
+                   severity="warning")
+        return
+    field.insert_text_at_cursor(text)
 
 
 # --- notices for the filing agent (tickets.notices) ------------------------------------------

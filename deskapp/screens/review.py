@@ -32,7 +32,7 @@ from textual.worker import Worker, get_current_worker
 from deskapp.live import LiveScreen, keep_in_view
 from deskapp.messages import TicketChanged, TicketLoaded, TicketPageLoaded
 from deskapp.screens.confirm import ConfirmScreen
-from deskapp.screens.prompt import TextPromptScreen
+from deskapp.screens.prompt import TextPromptScreen, note_prompt
 from deskapp.screens.supervisor import SupervisorScreen
 from deskapp.widgets import review_rows
 from deskapp.widgets import ticket_sections as sections
@@ -72,6 +72,8 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         Binding("j", "refused('reject')", "Reject", show=False, id="review.reject.refused"),
         Binding("c", "callback", "Callback done", id="review.callback",
                 tooltip="V-8: record that you called back the number on file and the caller confirmed"),
+        Binding("i", "note", "Note", id="review.note",
+                tooltip="Add an internal note to the highlighted ticket: it shows in its history"),
         Binding("n", "next_page", "Next page", id="review.next_page", tooltip="The next 50 tickets"),
         Binding("p", "previous_page", "Prev page", id="review.previous_page", tooltip="The previous 50 tickets"),
         Binding("r", "refresh", "Refresh", id="review.refresh", tooltip="Read the queue and the ticket again"),
@@ -131,6 +133,8 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         return self._reading is not None and getattr(event, "key", None) not in MOVES
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "note":
+            return bool(self.allowed and self.detail is not None and self.detail.row.id == self._current_id)
         if action in ("approve", "reject", "callback", "refused"):
             if not self.allowed or self.detail is None or self.detail.row.id != self._current_id:
                 return False
@@ -244,6 +248,15 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         if note is not None:
             self._act(detail.row.id, "callback", None, note)
 
+    @work(exclusive=True, exit_on_error=False, group="review-dialog")
+    async def action_note(self) -> None:
+        detail = self.detail
+        if detail is None:
+            return
+        text = await self.app.push_screen_wait(note_prompt(detail.row.ref))
+        if text:
+            self._act(detail.row.id, "note", None, text)
+
     # -- workers (every database call; failures reach worker_failed) ------------------------
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="review-page")
@@ -318,7 +331,12 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         from tickets.lifecycle import record_callback, transition
 
         agent = cast("AgentInfo", self.agent)
-        if what == "callback":
+        if what == "note":
+            from tickets.notes import add_note
+
+            note = add_note(self.desk.store, agent=agent, ticket_id=ticket_id, text=text or "")
+            self.post_message(TicketChanged("note", note))
+        elif what == "callback":
             at = record_callback(self.desk.store, agent=agent, ticket_id=ticket_id, note=text or "")
             self.post_message(TicketChanged("callback", at))
         else:
@@ -430,7 +448,9 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
     def on_ticket_changed(self, message: TicketChanged) -> None:
         message.stop()
         ticket_id = self._acting_on
-        if message.what == "callback":
+        if message.what == "note":
+            self._show_outcome(f"Note added at {when(message.result.created_at)}; it shows in the history.", ok=True)
+        elif message.what == "callback":
             self._show_outcome(f"V-8: callback recorded at {when(message.result)}; the ticket can now be approved.",
                                ok=True)
         else:
