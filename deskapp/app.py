@@ -99,6 +99,9 @@ class DeskApp(App[None]):
         self.demo_hint = ""
         self._initial_agent = agent
         self.type_ahead = TypeAhead(self, self._handle_typed)
+        # Set by the command line (a real terminal): SIGHUP and SIGTERM end the run as ctrl+q
+        # does (deskapp.hangup). Not under Pilot: the test runner keeps its own signals.
+        self.stop_on_hang_up = False
 
     # --- keys: every key and paste goes through the type-ahead queue (deskapp/keys.py) --------
 
@@ -114,6 +117,10 @@ class DeskApp(App[None]):
     # --- start-up ----------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        if self.stop_on_hang_up:
+            from deskapp.hangup import stop_on_hang_up
+
+            stop_on_hang_up(self)
         desk.on_mount(self)
         self.push_screen(SignInScreen())
         if self.store is None:

@@ -48,8 +48,10 @@ if TYPE_CHECKING:  # pragma: no cover
 # Workers that run beside the agent's typing and never move the focus or the screen: the
 # database opening (sign-in waits for it only where it must, see SignInScreen.key_must_wait),
 # the live queues' change watcher (deskapp.live: runs as long as its screen shows), the notice
-# check and remembering the theme (deskapp.desk). Waiting for any of them would hold every key.
-BACKGROUND_GROUPS = frozenset({"store", "live", "notices", "state"})
+# check and remembering the theme (deskapp.desk), and the review queue's read of the highlighted
+# ticket (its screen holds the keys that act on the ticket until it is read: key_must_wait).
+# Waiting for any of them would hold every key.
+BACKGROUND_GROUPS = frozenset({"store", "live", "notices", "state", "review-detail"})
 POLL_SECONDS = 0.001
 SLOW_POLL_SECONDS = 0.01  # waiting for a worker or the database: nothing moves for a while
 RUNNING = (WorkerState.PENDING, WorkerState.RUNNING)

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from functools import cached_property
 
 from tickets.dates import utc_day
-from tickets.enums import ACTIVE_STATUSES, CampaignState, TicketKind
+from tickets.enums import ACTIVE_STATUSES, CampaignState, Role, TicketKind
 from tickets.facts import CallerFacts, CampaignFacts, SubscriptionFacts, TicketSummary
 from tickets.kinds import kind_spec
 from tickets.policy.results import ChecklistItem, Consequences, Decision, Reason
@@ -35,7 +35,9 @@ def money(minor: int) -> str:
 
 
 def roles_text(caller: CallerFacts) -> str:
-    return ", ".join(sorted(r.value for r in caller.roles)) or "no role"
+    """The caller's roles as the desk says them ("Internet Marketing billing admin", not the
+    stored "ims_billing_admin"): reasons are read out to callers."""
+    return ", ".join(sorted(Role(r).label for r in caller.roles)) or "no admin role"
 
 
 def ticket_phrase(t: TicketSummary) -> str:

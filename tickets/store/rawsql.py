@@ -28,6 +28,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from tickets.store.lite import sqlite_time
+
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
 
@@ -375,13 +377,11 @@ def bind_time(value: datetime | None, dialect: str) -> datetime | str | None:
     PostgreSQL a timestamptz."""
     if value is None:
         return None
+    if dialect == "sqlite":
+        return sqlite_time(value)
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"naive datetime {value!r}: deskapp stores aware UTC datetimes only")
-    value = value.astimezone(UTC)
-    if dialect == "sqlite":
-        # isoformat pads the year to 4 digits as SQLAlchemy does (strftime writes 999-...).
-        return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-    return value
+    return value.astimezone(UTC)
 
 
 def read_time(value: datetime | str | None) -> datetime | None:
