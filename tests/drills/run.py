@@ -5,9 +5,9 @@
 
 Drills (see each module's docstring): crash (SIGKILL while filing, SQLite), race (many processes,
 SQLite and PostgreSQL), hostile input (hypothesis, through pytest on tests/unit/test_hostile_*.py),
-console fuzzing (Pilot), backup and restore. PostgreSQL is used when DESKAPP_TEST_PG_URL (or the
-default postgresql://postgres@127.0.0.1:5432/postgres) answers; otherwise the race runs on SQLite
-only and the figures say so.
+console fuzzing (Pilot), backup and restore. PostgreSQL is used when DESKAPP_TEST_PG_URL names a server
+that answers (e.g. postgresql://postgres@127.0.0.1:5432/postgres); otherwise the race runs on
+SQLite only and the figures say so.
 
 Failures that match a known bug (drills.common.KNOWN_BUGS, each shown by a strict
 expected-failure test) are counted apart from new failures. Exit code 0 when no new failure.
