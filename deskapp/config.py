@@ -10,6 +10,9 @@
     [keys]                      # binding id = keys (Textual's App.set_keymap)
     end_call = "ctrl+e"
 
+    [templates.wrap_up]         # ctrl+t in a free-text field (deskapp.templates)
+    filed = "Ticket filed; the caller was told the dates and the consequences."
+
 Each setting remembers where its value came from, for `deskapp config`. A database password is
 never taken from the command line (the process list shows it to every user of the machine):
 libpq reads ~/.pgpass (or $PGPASSFILE) itself when the URL has none, or a secrets file readable
@@ -52,7 +55,7 @@ ENVIRONMENT = {
 }
 # setting -> command-line flag (argparse dest) that overrides everything else
 FLAGS = {"database": "db", "pool_size": "pool_size", "time_zone": "time_zone"}
-KNOWN = (*ENVIRONMENT, "keys")
+KNOWN = (*ENVIRONMENT, "keys", "templates")
 
 
 class ConfigError(Exception):
@@ -107,7 +110,7 @@ class Settings:
 
     @property
     def database(self) -> str:
-        from tickets.store.database import default_database_url_for
+        from tickets.store.lite import default_database_url_for
 
         return self["database"] or default_database_url_for(data_dir())
 
@@ -162,6 +165,7 @@ def _defaults() -> dict[str, Any]:
         "listen_database": None,
         "review_late_minutes": DEFAULT_REVIEW_LATE_MINUTES,
         "keys": {},
+        "templates": {},
     }
 
 
@@ -171,8 +175,9 @@ def load_settings(
     """Defaults < config file < remembered state (theme) < environment < flags; all checked."""
     environ = dict(os.environ if environ is None else environ)
     path = config_path or config_file(environ)
+    named = config_path is not None or bool(environ.get(CONFIG_ENV))
     items = {name: Setting(name, value, "default") for name, value in _defaults().items()}
-    for name, value in _read_config(path).items():
+    for name, value in _read_config(path, named=named).items():
         items[name] = Setting(name, value, f"config file ({path})")
     remembered = read_state().get("theme")
     if isinstance(remembered, str) and remembered:
@@ -189,10 +194,14 @@ def load_settings(
     return Settings(items, path)
 
 
-def _read_config(path: Path) -> dict[str, Any]:
+def _read_config(path: Path, *, named: bool = False) -> dict[str, Any]:
+    """The config file's settings; the default file may be absent, but one named by --config or
+    $DESKAPP_CONFIG must exist (a typo would otherwise run on the defaults, silently)."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
+        if named:
+            raise ConfigError(f"config: the settings file {path} does not exist") from None
         return {}
     except OSError as error:
         raise ConfigError(f"config: cannot read {path}: {error.strerror}") from None
@@ -233,6 +242,13 @@ def _check(name: str, item: Setting) -> Any:
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             raise ConfigError(f'keys: a table of binding id = "keys", e.g. end_call = "ctrl+e" {where}')
         return dict(value)
+    if name == "templates":
+        from deskapp.templates import TemplateError, check_templates
+
+        try:
+            return check_templates(value, where)
+        except TemplateError as error:
+            raise ConfigError(str(error)) from None
     if not isinstance(value, str):
         raise ConfigError(f"{name}: must be text {where}")
     if name == "time_zone":

@@ -185,9 +185,18 @@ def _change_agent(store: Store, name: str, action: str, change, actor: str) -> A
         return _info(agent)
 
 
+class AlreadySo(Conflict):
+    """The change asked for is already the agent's state: nothing is written or recorded (a
+    second agent.disabled for a disabled agent would claim a change that never happened)."""
+
+
 def set_agent_active(store: Store, name: str, active: bool, *, actor: str = "system") -> AgentInfo:
-    """Disable an agent who leaves (they can no longer sign in) or enable them again."""
+    """Disable an agent who leaves (they can no longer sign in) or enable them again; AlreadySo
+    (nothing written) when they already are."""
     def change(agent: Agent) -> dict:
+        if bool(agent.active) is active:
+            raise AlreadySo(f"{agent.name} is already {'enabled' if active else 'disabled'}: nothing changed, "
+                            "nothing recorded")
         was, agent.active = agent.active, active
         return {"was_active": bool(was)}
 

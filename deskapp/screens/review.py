@@ -32,7 +32,7 @@ from textual.worker import Worker, get_current_worker
 from deskapp.live import LiveScreen, keep_in_view
 from deskapp.messages import TicketChanged, TicketLoaded, TicketPageLoaded
 from deskapp.screens.confirm import ConfirmScreen
-from deskapp.screens.prompt import TextPromptScreen
+from deskapp.screens.prompt import TextPromptScreen, note_prompt
 from deskapp.screens.supervisor import SupervisorScreen
 from deskapp.widgets import review_rows
 from deskapp.widgets import ticket_sections as sections
@@ -72,6 +72,8 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         Binding("j", "refused('reject')", "Reject", show=False, id="review.reject.refused"),
         Binding("c", "callback", "Callback done", id="review.callback",
                 tooltip="V-8: record that you called back the number on file and the caller confirmed"),
+        Binding("i", "note", "Note", id="review.note",
+                tooltip="Add an internal note to the highlighted ticket: it shows in its history"),
         Binding("n", "next_page", "Next page", id="review.next_page", tooltip="The next 50 tickets"),
         Binding("p", "previous_page", "Prev page", id="review.previous_page", tooltip="The previous 50 tickets"),
         Binding("r", "refresh", "Refresh", id="review.refresh", tooltip="Read the queue and the ticket again"),
@@ -131,6 +133,8 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         return self._reading is not None and getattr(event, "key", None) not in MOVES
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "note":
+            return bool(self.allowed and self.detail is not None and self.detail.row.id == self._current_id)
         if action in ("approve", "reject", "callback", "refused"):
             if not self.allowed or self.detail is None or self.detail.row.id != self._current_id:
                 return False
@@ -185,8 +189,8 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
 
     @work(exclusive=True, exit_on_error=False, group="review-dialog")
     async def action_approve(self) -> None:
-        from tickets.enums import TicketKind, TicketStatus
-        from tickets.policy.expedited import deletion_date
+        from tickets.enums import TicketStatus
+        from tickets.kinds import kind_spec
 
         detail = self.detail
         if detail is None:
@@ -197,10 +201,12 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
                 f"filed by {detail.row.filed_by} at {when(detail.row.created_at)}."
             ),
         ]
-        if detail.row.kind is TicketKind.EXPEDITED_DEPROVISIONING:
-            deletion = deletion_date(self.now()).isoformat()
+        spec = kind_spec(detail.row.kind)
+        deletion = spec.deletion_date(self.now())
+        if deletion is not None:
             parts.append(Content.styled(
-                f"X-2: approving now deletes all its data on {deletion} (3 days from approval). "
+                f"X-2: approving now deletes all its data on {deletion.isoformat()} "
+                f"({spec.deletion_days_after_approval} days from approval). "
                 "X-3: nothing can be reversed once the data is deleted.", WARN))
         parts.append(Content.styled("You have checked the verification, the callback (V-8), the checklist and "
                                     "the consequences.", MUTED))
@@ -241,6 +247,15 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         ))
         if note is not None:
             self._act(detail.row.id, "callback", None, note)
+
+    @work(exclusive=True, exit_on_error=False, group="review-dialog")
+    async def action_note(self) -> None:
+        detail = self.detail
+        if detail is None:
+            return
+        text = await self.app.push_screen_wait(note_prompt(detail.row.ref))
+        if text:
+            self._act(detail.row.id, "note", None, text)
 
     # -- workers (every database call; failures reach worker_failed) ------------------------
 
@@ -316,7 +331,12 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         from tickets.lifecycle import record_callback, transition
 
         agent = cast("AgentInfo", self.agent)
-        if what == "callback":
+        if what == "note":
+            from tickets.notes import add_note
+
+            note = add_note(self.desk.store, agent=agent, ticket_id=ticket_id, text=text or "")
+            self.post_message(TicketChanged("note", note))
+        elif what == "callback":
             at = record_callback(self.desk.store, agent=agent, ticket_id=ticket_id, note=text or "")
             self.post_message(TicketChanged("callback", at))
         else:
@@ -428,7 +448,9 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
     def on_ticket_changed(self, message: TicketChanged) -> None:
         message.stop()
         ticket_id = self._acting_on
-        if message.what == "callback":
+        if message.what == "note":
+            self._show_outcome(f"Note added at {when(message.result.created_at)}; it shows in the history.", ok=True)
+        elif message.what == "callback":
             self._show_outcome(f"V-8: callback recorded at {when(message.result)}; the ticket can now be approved.",
                                ok=True)
         else:
@@ -437,11 +459,11 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
 
             text = f"{result.ref} {result.status.label} at {when(result.at)}."
             if result.status is TicketStatus.APPROVED and self.detail and self.detail.row.id == ticket_id:
-                from tickets.enums import TicketKind
-                from tickets.policy.expedited import deletion_date
+                from tickets.kinds import kind_spec
 
-                if self.detail.row.kind is TicketKind.EXPEDITED_DEPROVISIONING:
-                    text += f" All its data is deleted on {deletion_date(result.at).isoformat()} (X-1, X-2)."
+                deletion = kind_spec(self.detail.row.kind).deletion_date(result.at)
+                if deletion is not None:
+                    text += f" All its data is deleted on {deletion.isoformat()} (X-1, X-2)."
             self._show_outcome(text, ok=True)
             self.notify(text, title="Decided")
         if ticket_id is not None:

@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from deskapp_testing import make_app, rendered_text, sign_in_as, wait_until
 
 import testkit
-from deskapp_testing import make_app, rendered_text, sign_in_as, wait_until
 from tickets.agents import list_agents
 from tickets.viewers import open_ticket, viewers_of
 

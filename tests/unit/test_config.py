@@ -214,3 +214,23 @@ def test_the_live_queues_listen_where_listen_database_says_with_the_password_fil
         load_settings(environ={"DESKAPP_LISTEN_URL": "sqlite:////tmp/x.db"})
     with pytest.raises(ConfigError, match="listen_database: 'nope' is not a URL"):
         load_settings(environ={"DESKAPP_LISTEN_URL": "nope"})
+
+
+@pytest.mark.parametrize("how", ["flag", "environment"])
+def test_a_config_file_named_explicitly_must_exist(how, tmp_path, monkeypatch, capsys):
+    missing = tmp_path / "no" / "such" / "file.toml"
+    argv = ["config"]
+    if how == "flag":
+        argv += ["--config", str(missing)]
+    else:
+        monkeypatch.setenv("DESKAPP_CONFIG", str(missing))
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"deskapp: error: config: the settings file {missing} does not exist\n"
+
+
+def test_the_default_config_file_may_be_absent(capsys):
+    assert not config_file().exists()
+    assert main(["config"]) == 0
+    assert "(not there: every setting has its default)" in capsys.readouterr().out

@@ -30,6 +30,7 @@ from sqlmodel import Session
 from tickets.audit.format import chain_link
 from tickets.clock import Clock, SystemClock
 from tickets.errors import StoreUnavailable
+from tickets.store.lite import default_database_url_for  # noqa: F401 - re-exported
 from tickets.store.rawsql import Raw
 
 DATABASE_URL_ENV = "DESKAPP_DATABASE_URL"
@@ -49,8 +50,6 @@ def user_data_dir() -> Path:
     return platformdirs.user_data_path("deskapp")
 
 
-def default_database_url_for(directory: Path) -> str:
-    return f"sqlite:///{directory / 'deskapp.db'}"
 
 
 def default_database_url() -> str:
