@@ -49,8 +49,11 @@ def cmd_console(args) -> int:
 
     start = "review" if args.command == "review" else None
     app = make_app(settings=settings, demo=getattr(args, "demo", False), start=start)
-    app.run()
-    app.end_call_on_exit()  # the terminal closed during a call: end it in the store (issue 11)
+    app.stop_on_hang_up = True  # the terminal closed (SIGHUP), or SIGTERM: App.run returns
+    try:
+        app.run()
+    finally:
+        app.end_call_on_exit()  # the terminal closed during a call: end it in the store
     return 0
 
 

@@ -37,6 +37,8 @@ APP_NAME = "deskapp"
 CONFIG_ENV = "DESKAPP_CONFIG"
 DEFAULT_POOL_SIZE = 5
 DEFAULT_THEME = "textual-dark"
+# A ticket waiting longer than this for a supervisor is marked late in the review queue.
+DEFAULT_REVIEW_LATE_MINUTES = 30
 # setting -> environment variable that overrides the config file
 ENVIRONMENT = {
     "database": "DESKAPP_DATABASE_URL",
@@ -46,6 +48,7 @@ ENVIRONMENT = {
     "export_dir": "DESKAPP_EXPORT_DIR",
     "theme": "DESKAPP_THEME",
     "listen_database": "DESKAPP_LISTEN_URL",
+    "review_late_minutes": "DESKAPP_REVIEW_LATE_MINUTES",
 }
 # setting -> command-line flag (argparse dest) that overrides everything else
 FLAGS = {"database": "db", "pool_size": "pool_size", "time_zone": "time_zone"}
@@ -157,6 +160,7 @@ def _defaults() -> dict[str, Any]:
         "export_dir": None,
         "theme": DEFAULT_THEME,
         "listen_database": None,
+        "review_late_minutes": DEFAULT_REVIEW_LATE_MINUTES,
         "keys": {},
     }
 
@@ -221,6 +225,15 @@ def _check(name: str, item: Setting) -> Any:
         if isinstance(value, bool) or not 1 <= number <= 100:
             raise ConfigError(f"pool_size: {value!r} is not a whole number from 1 to 100 {where}")
         return number
+    if name == "review_late_minutes":
+        try:
+            minutes = int(value)
+        except (TypeError, ValueError):
+            minutes = 0
+        if isinstance(value, bool) or not 1 <= minutes <= 7 * 24 * 60:
+            raise ConfigError(f"review_late_minutes: {value!r} is not a whole number of minutes from 1 to "
+                              f"10080 (a week) {where}")
+        return minutes
     if name == "keys":
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             raise ConfigError(f'keys: a table of binding id = "keys", e.g. end_call = "ctrl+e" {where}')

@@ -179,11 +179,11 @@ def _lockouts(session: Session, today: datetime, week: datetime, now: datetime) 
         .distinct()
     )
     row = session.exec(
-        select(_one_in(at, today, now), func.count()).where(
+        select(_one_in(at, today, now).label("today"), func.count().label("week")).where(
             col(AuditEvent.subject).in_(failing), AuditEvent.action == LOCKED_ACTION, at >= week, at <= now
         )
     ).one()
-    return int(row[0] or 0), int(row[1] or 0)
+    return int(row.today or 0), int(row.week or 0)
 
 
 def _oldest_waiting(session: Session, now: datetime) -> tuple[OldestWaiting | None, int]:

@@ -38,7 +38,9 @@ def _events(store, action):
 
 def test_agent_and_supervisor_add_notes_listed_oldest_first_with_author_and_time(filed, clock):
     directory, ticket_id = filed
-    first = add_note(directory.store, agent=directory.agent, ticket_id=ticket_id, text="  Caller asks for a copy by e-mail. ")
+    first = add_note(
+        directory.store, agent=directory.agent, ticket_id=ticket_id, text="  Caller asks for a copy by e-mail. "
+    )
     clock.advance(timedelta(minutes=3))
     second = add_note(directory.store, agent=directory.supervisor, ticket_id=ticket_id, text="Checked with billing.")
     notes = list_notes(directory.store, ticket_id)

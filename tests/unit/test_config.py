@@ -72,6 +72,8 @@ def test_a_theme_chosen_in_the_console_is_remembered_over_the_file():
         ('colour = "red"\n', "unknown setting 'colour'"),
         ("pool_size = \n", "not valid TOML"),
         ('[keys]\nend_call = 5\n', "keys"),
+        ("review_late_minutes = 0\n", "review_late_minutes"),
+        ('review_late_minutes = "soon"\n', "review_late_minutes"),
     ],
 )
 def test_a_bad_file_is_one_error_naming_the_setting_and_the_file(text, named):

@@ -92,15 +92,15 @@ def append_event(
     if raw.dialect == "postgresql":
         if not returning and raw.at_commit(_APPEND_PG, params):
             return None  # sent with the COMMIT, in its round trip (a Store.raw_transaction's, issue 14)
-        (seq, prev, digest), = raw.rows(_APPEND_PG, params)
+        (appended,) = raw.rows(_APPEND_PG, params)
     else:
-        (seq, prev, digest), = raw.rows(_APPEND_SQLITE, params)
-        raw.execute(_MOVE_HEAD_SQLITE, {"seq": seq, "hash": digest})
+        (appended,) = raw.rows(_APPEND_SQLITE, params)
+        raw.execute(_MOVE_HEAD_SQLITE, {"seq": appended.seq, "hash": appended.hash})
     if not returning:
         return None
     # Not added to the session: the row is already written.
-    return AuditEvent(seq=seq, at=at, actor=actor, action=action, subject=subject, details=json.loads(text),
-                      prev_hash=prev, hash=digest)
+    return AuditEvent(seq=appended.seq, at=at, actor=actor, action=action, subject=subject,
+                      details=json.loads(text), prev_hash=appended.prev_hash, hash=appended.hash)
 
 
 def chain_head(session: Session) -> Anchor:

@@ -180,7 +180,7 @@ def iter_records(
             yield _record(tuple(row), masked)
         if len(rows) < batch_size:
             return
-        last_id = rows[-1][0]
+        last_id = rows[-1].id
 
 
 def start_after(store: Store, filt: ExportFilter) -> int | None:

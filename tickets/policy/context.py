@@ -11,6 +11,7 @@ from functools import cached_property
 from tickets.dates import utc_day
 from tickets.enums import ACTIVE_STATUSES, CampaignState, Role, TicketKind
 from tickets.facts import CallerFacts, CampaignFacts, SubscriptionFacts, TicketSummary
+from tickets.kinds import kind_spec
 from tickets.policy.results import ChecklistItem, Consequences, Decision, Reason
 from tickets.policy.rules import KIND_PHRASES, ROUTE_CANCELLATIONS
 
@@ -86,12 +87,9 @@ class Grant:
 
 
 def review_flags(kind: TicketKind, refund_requested: bool) -> tuple[bool, bool]:
-    """(needs_review, needs_callback): X-2 and V-8."""
-    money_or_irreversible = (
-        kind in (TicketKind.EXPEDITED_DEPROVISIONING, TicketKind.REVERSAL)
-        or (kind is TicketKind.CANCEL_EARLY and refund_requested)
-    )
-    return money_or_irreversible, money_or_irreversible
+    """(needs_review, needs_callback): X-2 and V-8, as the kind's registry entry says."""
+    spec = kind_spec(kind)
+    return spec.review.applies(refund_requested), spec.callback.applies(refund_requested)
 
 
 def make_decision(c: Ctx, refusals: list[Reason], grant: Callable[[], Grant]) -> Decision:
@@ -106,7 +104,7 @@ def make_decision(c: Ctx, refusals: list[Reason], grant: Callable[[], Grant]) ->
         subject_ref=c.sub.ref,
         subject_name=c.sub.name,
         refund_requested=c.refund_requested,
-        refund_offered=c.kind is TicketKind.CANCEL_EARLY and not refund_refusals(c.sub),
+        refund_offered=kind_spec(c.kind).refund_request and not refund_refusals(c.sub),
     )
     if refusals:
         return Decision(allowed=False, reasons=tuple(refusals), checklist=(), consequences=None,
