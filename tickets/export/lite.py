@@ -48,7 +48,7 @@ class _Batch:
 class _Source:
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self.connection, self.path = connection, path
-        self._engine = None
+        self._engine: Any = None  # a SQLAlchemy Engine on this connection, made when first needed
 
     def engine(self):
         if self._engine is None:

@@ -28,7 +28,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from json.encoder import c_encode_basestring, py_encode_basestring
-from typing import TYPE_CHECKING, Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO, cast
 
 from tickets.export.fields import (
     BATCH_SIZE,
@@ -427,7 +427,7 @@ def write_lines(
     another Source of batches (tickets.export.lite)."""
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    source: Source = store if hasattr(store, "batch") else StoreSource(store)  # type: ignore[arg-type]
+    source = cast(Source, store) if hasattr(store, "batch") else StoreSource(cast("Store", store))
     sql, params = batch_sql(fmt, filt)
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     parts = _Fragments(fmt)
