@@ -10,18 +10,19 @@ Built by deskapp.factory.make_app, for the command line and the tests alike.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual import events, work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
-from deskapp import desk, textual_compat
+from deskapp import desk, header, textual_compat
 from deskapp.commands import ScreenCommands
 from deskapp.keys import TypeAhead
 from deskapp.screens.signin import SignInScreen
@@ -242,7 +243,7 @@ class DeskApp(App[None]):
         self.agent = agent
         self._sign_in_failures = 0
         # The agent and role live in the title, so a screen's own sub-title never hides them.
-        self.title = f"deskapp · {agent.display_name} ({agent.name}, {agent.role.value})"
+        header.refresh_title(self)
         self.sub_title = ""
         self.switch_screen(HomeScreen())
         desk.start_notices(self)
@@ -325,6 +326,7 @@ class DeskApp(App[None]):
     def _sign_out(self) -> None:
         self.agent = None
         desk.stop_notices(self)
+        header.refresh_title(self)
         self.title = self.TITLE
         self.sub_title = self.SUB_TITLE
         while len(self.screen_stack) > 2:
@@ -342,7 +344,46 @@ class DeskApp(App[None]):
             return self.call is not None and (not isinstance(screen, ModalScreen) or isinstance(screen, CommandPalette))
         if action == "search":
             return self.agent is not None and not isinstance(self.screen, ModalScreen)
+        if action == "template":
+            return desk.templates_here(self) is not None
+        if action == "keys":
+            return type(self.screen).__name__ != "KeySheet"
         return True
+
+    def action_keys(self) -> None:
+        from deskapp.screens.keys import KeySheet
+
+        if type(self.screen).__name__ != "KeySheet":
+            self.push_screen(KeySheet(self.screen))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's commands, but its Keys panel gives way to the desk's sheet, Quit says what
+        it does during a call, and no Screenshot (it wrote the caller's details, name, e-mail,
+        phone and address, to a download folder)."""
+        for command in super().get_system_commands(screen):
+            if command.title in ("Screenshot", "Keys", "Quit"):
+                continue
+            yield command
+        yield SystemCommand("Keys", "The keys of this screen in the desk's words (? or F1)", self.action_keys)
+        yield SystemCommand(
+            "Quit",
+            "Asks first, then ends the call in progress with an automatic wrap-up note and quits (ctrl+q)"
+            if self.call is not None else "Leave the console (ctrl+q)",
+            self.action_quit,
+        )
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """Off in the console: a screenshot holds the caller's personal data (the developers'
+        tools/screenshots.py saves the demo's screens on purpose, with save_screenshot)."""
+        self.notify("Screenshots are off: they would hold the caller's personal data.", severity="warning")
+
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        self.action_screenshot()
+        return None
+
+    def action_template(self) -> None:
+        desk.insert_template(self)
 
     def action_search(self) -> None:
         desk.open_search(self)
@@ -358,7 +399,8 @@ class DeskApp(App[None]):
         if self.call is not None:
             self.notify("A call is already open: end it first (ctrl+g).", severity="warning")
             return
-        self.call = CallState()
+        self.call = CallState(started_at=self.now())
+        header.refresh_title(self)
         self.push_screen(CallScreen())
         self.refresh_bindings()
 
@@ -378,6 +420,7 @@ class DeskApp(App[None]):
         from deskapp.screens.home import HomeScreen
 
         self.call = None
+        header.refresh_title(self)
         while len(self.screen_stack) > 1 and not isinstance(self.screen, HomeScreen):
             self.pop_screen()
         self.refresh_bindings()

@@ -238,6 +238,16 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True)
+class NoteEntry:
+    """An internal note on the ticket (tickets.notes), as its history shows it."""
+
+    id: int
+    at: datetime
+    author: str  # display name
+    text: str
+
+
+@dataclass(frozen=True)
 class TicketDetail:
     row: TicketRow
     subscription_name: str
@@ -265,6 +275,7 @@ class TicketDetail:
     # V-8: who was verified and the number on file to call back (the directory's, never typed).
     caller_name: str | None = None
     callback_phone: str | None = None
+    notes: tuple[NoteEntry, ...] = ()
 
 
 VERIFICATION_CHECKS = (
@@ -291,11 +302,15 @@ _DETAIL = rawsql.Sql(
 _HISTORY = rawsql.Sql(
     "SELECT seq, at, actor, action, details FROM audit_event WHERE seq > 0 AND subject = :subject ORDER BY seq"
 )
+_NOTES = rawsql.Sql(
+    "SELECT n.id, n.created_at, a.display_name AS author, n.text FROM ticket_note n"
+    " JOIN agent a ON a.id = n.agent_id WHERE n.ticket_id = :id ORDER BY n.id"
+)
 
 
 def ticket_detail(store: Store, ticket_id: int) -> TicketDetail:
-    """One ticket, its people's names, the verification behind it and its history: two
-    statements in one read transaction."""
+    """One ticket, its people's names, the verification behind it, its history and its notes:
+    three statements in one read transaction."""
     with _driver_cursor(store, snapshot=True) as (cursor, dialect):
         cursor.execute(_DETAIL.for_dialect(dialect), {"id": ticket_id})
         detail = rawsql.named_rows(cursor)
@@ -303,6 +318,8 @@ def ticket_detail(store: Store, ticket_id: int) -> TicketDetail:
             raise NotFound(f"ticket {ticket_ref(ticket_id)} does not exist")
         cursor.execute(_HISTORY.for_dialect(dialect), {"subject": f"ticket:{ticket_id}"})
         events = rawsql.named_rows(cursor)
+        cursor.execute(_NOTES.for_dialect(dialect), {"id": ticket_id})
+        notes = rawsql.named_rows(cursor)
     found = detail[0]
     (row,) = _ticket_rows([tuple(getattr(found, name) for name in _ROW_NAMES)])
     dates = {name: getattr(found, name) for name in TICKET_DATE_COLUMNS}
@@ -339,4 +356,5 @@ def ticket_detail(store: Store, ticket_id: int) -> TicketDetail:
         ),
         caller_name=f"{found.first_name} {found.last_name}" if person else None,
         callback_phone=found.phone_e164 if person else None,
+        notes=tuple(NoteEntry(n.id, read_time(n.created_at), n.author, n.text) for n in notes),
     )
