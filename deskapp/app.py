@@ -22,7 +22,7 @@ from textual.command import CommandPalette
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
-from deskapp import desk, textual_compat
+from deskapp import desk, header, textual_compat
 from deskapp.commands import ScreenCommands
 from deskapp.keys import TypeAhead
 from deskapp.screens.signin import SignInScreen
@@ -243,7 +243,7 @@ class DeskApp(App[None]):
         self.agent = agent
         self._sign_in_failures = 0
         # The agent and role live in the title, so a screen's own sub-title never hides them.
-        desk.refresh_title(self)
+        header.refresh_title(self)
         self.sub_title = ""
         self.switch_screen(HomeScreen())
         desk.start_notices(self)
@@ -326,7 +326,7 @@ class DeskApp(App[None]):
     def _sign_out(self) -> None:
         self.agent = None
         desk.stop_notices(self)
-        desk.refresh_title(self)
+        header.refresh_title(self)
         self.title = self.TITLE
         self.sub_title = self.SUB_TITLE
         while len(self.screen_stack) > 2:
@@ -400,7 +400,7 @@ class DeskApp(App[None]):
             self.notify("A call is already open: end it first (ctrl+g).", severity="warning")
             return
         self.call = CallState(started_at=self.now())
-        desk.refresh_title(self)
+        header.refresh_title(self)
         self.push_screen(CallScreen())
         self.refresh_bindings()
 
@@ -420,7 +420,7 @@ class DeskApp(App[None]):
         from deskapp.screens.home import HomeScreen
 
         self.call = None
-        desk.refresh_title(self)
+        header.refresh_title(self)
         while len(self.screen_stack) > 1 and not isinstance(self.screen, HomeScreen):
             self.pop_screen()
         self.refresh_bindings()

@@ -16,6 +16,7 @@ is told who decided and what, and sees the ticket as it now is.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -43,10 +44,12 @@ from deskapp.widgets.hanging import hang
 MOVES = frozenset({"up", "down", "pageup", "pagedown", "home", "end", "escape"})
 DETAIL_SETTLE_S = 0.05
 WAITING_TICK_S = 30.0  # the Waiting column counts minutes
+TOUCH_EVERY = timedelta(seconds=30)  # as tickets.viewers.TOUCH_EVERY (not imported at start-up)
 
 if TYPE_CHECKING:  # pragma: no cover
     from tickets.agents import AgentInfo
     from tickets.store.queries import Cursor, TicketDetail, TicketPage
+    from tickets.viewers import Viewer
 
 # --- the queue -------------------------------------------------------------------------------
 
@@ -58,7 +61,7 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
     REFUSED = ("The review queue is", "X-2", "Tickets that need a supervisor's approval wait here until a "
                "supervisor other than the filing agent decides them.")
     SECTIONS: ClassVar[tuple[str, ...]] = (
-        "blockers", "decision", "verification", "callback", "checklist", "consequences", "history")
+        "viewers", "blockers", "decision", "verification", "callback", "checklist", "consequences", "history")
 
     BINDINGS = [
         Binding("a", "approve", "Approve", id="review.approve",
@@ -84,10 +87,12 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         self._page_number = 1
         self._current_id: int | None = None
         self.detail: TicketDetail | None = None  # the highlighted ticket, once read
+        self.viewers: tuple[Viewer, ...] = ()  # other supervisors who have it open
         self._acting_on: int | None = None  # the ticket of the decision or callback under way
         self._refused_on: tuple[int, str] | None = None  # a refused decision, until its ticket reloads
         self._reading: int | None = None  # the highlighted ticket, while it is being read
         self._read_timer: Timer | None = None
+        self._viewing: int | None = None  # the ticket this supervisor has open (tickets.viewers)
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -99,8 +104,9 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
                 yield Static("", id="review-page")
             with VerticalScroll(id="review-detail"):
                 yield Static("", id="review-outcome")
+                yield Static("", id="review-viewers")  # first: who else has this ticket open
                 yield Static(Content.styled("Loading the review queue…", MUTED), id="review-summary")
-                for name in self.SECTIONS:
+                for name in self.SECTIONS[1:]:
                     yield Static("", id=f"review-{name}")
 
     def mount_allowed(self) -> None:
@@ -112,6 +118,10 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         self._load_page(self._after[-1], len(self._after))
         self.watch_changes(self.action_refresh)  # new tickets appear without a key
         self.set_interval(WAITING_TICK_S, self._show_waiting)
+        self.set_interval(TOUCH_EVERY.total_seconds(), self._still_viewing)
+
+    def on_unmount(self) -> None:
+        self._presence(None)  # left the queue: nobody is told this supervisor has a ticket open
 
     # -- keys --------------------------------------------------------------------------------
 
@@ -262,20 +272,54 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         (each move restarts the wait: a held key reads only the ticket it stops on)."""
         if ticket_id == self._current_id:
             self._reading = ticket_id
+        # Opening another ticket is written down (who has it open); reading the same one again
+        # (a reload, someone's change) only reads: two consoles never wake each other for ever.
+        opening = ticket_id == self._current_id and ticket_id != self._viewing
+        if opening:
+            self._viewing = ticket_id
         if not settle:
-            self._load_detail(ticket_id)
+            self._load_detail(ticket_id, opening)
             return
         if self._read_timer is not None:
             self._read_timer.stop()
-        self._read_timer = self.set_timer(DETAIL_SETTLE_S, partial(self._load_detail, ticket_id))
+        self._read_timer = self.set_timer(DETAIL_SETTLE_S, partial(self._load_detail, ticket_id, opening))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="review-detail")
-    def _load_detail(self, ticket_id: int) -> None:
+    def _load_detail(self, ticket_id: int, opening: bool = False) -> None:
         from tickets.store.queries import ticket_detail
+        from tickets.viewers import open_ticket, viewers_of
 
-        detail = ticket_detail(self.desk.store, ticket_id)
+        store, agent = self.desk.store, cast("AgentInfo", self.agent)
+        detail = ticket_detail(store, ticket_id)
+        if opening:
+            with self.own_write():
+                viewers = open_ticket(store, agent, ticket_id)
+        else:
+            viewers = viewers_of(store, ticket_id, other_than=agent.id)
         if not get_current_worker().is_cancelled:
-            self.post_message(TicketLoaded(detail))
+            self.post_message(TicketLoaded(detail, viewers))
+
+    def _still_viewing(self) -> None:
+        if self._viewing is not None:
+            self._presence(self._viewing)
+
+    def _presence(self, ticket_id: int | None) -> None:
+        """Touch (or, with None, delete) this supervisor's row of who has which ticket open, in
+        a worker of the app's: it outlives the screen when it is left."""
+        from tickets.viewers import leave, open_ticket
+
+        store, agent = self.desk.store, self.agent
+        if store is None or agent is None:
+            return
+
+        def work() -> None:
+            with self.own_write():
+                if ticket_id is None:
+                    leave(store, agent)
+                else:
+                    open_ticket(store, agent, ticket_id)
+
+        self.app.run_worker(work, thread=True, group="presence", exit_on_error=False)
 
     def _act(self, ticket_id: int, what: str, target: Any, text: str | None) -> None:
         self._acting_on = ticket_id
@@ -382,6 +426,7 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
                 self._read(self._current_id)  # its own load may have given way to this one
             return
         self.detail = detail
+        self.viewers = message.viewers
         if self._reading == detail.row.id:
             self._reading = None
         self._render_detail(detail)
@@ -453,6 +498,7 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
 
     def _render_detail(self, d: TicketDetail) -> None:
         self._set_summary(sections.summary(d))
+        self._put("viewers", review_rows.viewers_notice(self.viewers))
         self._put("blockers", sections.blockers(d, self.agent))
         self._put("decision", sections.decision(d))
         self._put("verification", sections.verification(d))

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Input, Static
 
-from deskapp.desk import refresh_title
+from deskapp.header import refresh_title
 from deskapp.messages import AccountLoaded, LockoutChecked, VerificationDone
 from deskapp.screens.base import DeskScreen
 from deskapp.widgets.field import LabeledInput

@@ -86,7 +86,7 @@ def test_header_during_a_call_with_its_timer_and_the_verified_caller(snap_compar
         await sign_in(pilot, "ada", "1111")
         await take_call(pilot, demo_caller("intune-expedited"))
         clock.advance(timedelta(minutes=3, seconds=12))
-        from deskapp.desk import refresh_title
+        from deskapp.header import refresh_title
 
         refresh_title(pilot.app)  # what the next second's tick shows
         await _still(pilot)
