@@ -120,11 +120,12 @@ def test_note_and_event_commit_together(filed, monkeypatch):
 
 
 @pytest.mark.parametrize("tamper, said", [
-    ("UPDATE ticket_note SET text = 'Caller agreed to pay the fee.' WHERE id = :n", "does not match its event's digest"),
+    ("UPDATE ticket_note SET text = 'Caller agreed to pay.' WHERE id = :n", "does not match its event's digest"),
     ("DELETE FROM ticket_note WHERE id = :n", "is gone but its event remains"),
     ("UPDATE ticket_note SET ticket_id = :other WHERE id = :n", "belongs to ticket"),
     ("INSERT INTO ticket_note (ticket_id, agent_id, created_at, text) "
-     "SELECT ticket_id, agent_id, created_at, 'slipped in' FROM ticket_note WHERE id = :n", "has no ticket.noted event"),
+     "SELECT ticket_id, agent_id, created_at, 'slipped in' FROM ticket_note WHERE id = :n",
+     "has no ticket.noted event"),
 ])
 def test_audit_verify_catches_a_note_changed_around_its_event(filed, tamper, said):
     """A-1 as an insider with SQL would try it: the note's row edited, deleted, moved to another
