@@ -4,10 +4,10 @@ wrap-up template; in a reason it offers the reason templates, a digit inserts on
 from __future__ import annotations
 
 from deskapp_testing import landed_on, make_app, screen_text, sign_in_as, wait_until
-from testkit import file_demo_ticket
 
 from deskapp.config import config_file, load_settings
 from deskapp.screens.templates import TemplatePicker
+from testkit import file_demo_ticket
 
 CONFIG = """
 [templates.wrap_up]
