@@ -55,6 +55,11 @@ def add_export_parser(sub, common: argparse.ArgumentParser) -> argparse.Argument
     )
     p.add_argument("--unmasked", action="store_true", help="personal data in full (supervisors only; needs --agent)")
     p.add_argument("--agent", metavar="NAME", help="sign in as this agent; the export is recorded under that name")
+    p.add_argument(
+        "--cursor", metavar="FILE",
+        help="the feed: only tickets created or changed since the audit position stored in FILE (absent: all),"
+        " then FILE moves forward once the output is complete (--format jsonl)",
+    )
     p.add_argument("--pin-stdin", action="store_true", help="read the agent's PIN from standard input (for scripts)")
     p.set_defaults(handler=cmd_export)
     return p
@@ -141,6 +146,10 @@ def _lite_file(args) -> Path | None:
 def cmd_export(args) -> int:
     from tickets.errors import NotAllowed
 
+    if getattr(args, "cursor", None):
+        from deskapp.cli_feed import cmd_feed
+
+        return cmd_feed(args)
     filt = _filter(args)  # bad dates fail before the database is touched
     if args.unmasked and not args.agent:
         raise NotAllowed("E-1: --unmasked needs a supervisor: add --agent NAME (the PIN is asked for)", rule="E-1")
