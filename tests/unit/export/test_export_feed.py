@@ -183,3 +183,53 @@ def test_an_append_still_open_is_read_by_the_next_run(store, desk):
     with store.read() as session:
         upto, changed = changed_tickets(session, before)
     assert upto == before + 1 and changed == [(desk.tickets[2], before + 1)]
+
+
+def test_a_change_committing_while_the_feed_runs_comes_with_the_next_run(store, desk, tmp_path, monkeypatch):
+    """The whole command, with an approval-like append opened after export.started and still
+    open when the feed reads the head (PostgreSQL; SQLite would wait for the one writer)."""
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("an append open beside a reader needs PostgreSQL (SQLite has one writer at a time)")
+    import tickets.export.feed as feed
+
+    cursor, out = tmp_path / "feed.cursor", tmp_path / "batch.jsonl"
+    assert _feed(store, cursor, "-o", str(out)) == 0
+    held = Session(store.engine)
+    real_read = feed.changed_tickets
+
+    def with_an_open_append(session, after):
+        held.begin()
+        append_event(held, at=T0, actor="sam", action="ticket.noted", subject=f"ticket:{desk.tickets[0]}")
+        try:
+            return real_read(session, after)
+        finally:
+            held.commit()  # before the run's export.created, which waits for the head's lock
+
+    monkeypatch.setattr(feed, "changed_tickets", with_an_open_append)
+    try:
+        assert _feed(store, cursor, "-o", str(out)) == 0
+        assert _lines(out) == []  # committed after the read, so not this run's
+    finally:
+        held.close()
+    monkeypatch.setattr(feed, "changed_tickets", real_read)
+    assert _feed(store, cursor, "-o", str(out)) == 0
+    assert _refs(_lines(out)) == [f"TK-{desk.tickets[0]:06d}"]
+
+
+def test_stopped_after_the_output_before_the_cursor_moves_repeats_that_batch(store, desk, tmp_path, monkeypatch):
+    import tickets.export.feed as feed
+
+    cursor, out = tmp_path / "feed.cursor", tmp_path / "batch.jsonl"
+    real_save = feed.save_cursor
+
+    def interrupted(path, upto):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(feed, "save_cursor", interrupted)
+    assert _feed(store, cursor, "-o", str(out)) == 130
+    assert len(_lines(out)) == 3 and not cursor.exists()
+    monkeypatch.setattr(feed, "save_cursor", real_save)
+    assert _feed(store, cursor, "-o", str(out)) == 0
+    assert len(_lines(out)) == 3  # not confirmed, so written again
+    assert _feed(store, cursor, "-o", str(out)) == 0
+    assert _lines(out) == []
