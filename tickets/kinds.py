@@ -26,6 +26,7 @@ __all__ = [
     "KindSpec",
     "Resolution",
     "kind_spec",
+    "review_flags",
 ]
 
 
@@ -119,3 +120,19 @@ CANCELLATION_KINDS = frozenset(k for k, spec in KINDS.items() if spec.holds_canc
 
 def kind_spec(kind: TicketKind | str) -> KindSpec:
     return KINDS[TicketKind(kind)]
+
+
+# X-1, counted from the supervisor's approval (X-2): the policy sets it, `audit verify` checks it.
+EXPEDITED_DELETION_DAYS = 3
+
+
+def review_flags(kind: TicketKind | str, refund_requested: bool) -> tuple[bool, bool]:
+    """(needs_review, needs_callback), X-2 and V-8: what cannot be undone (an expedited
+    deprovisioning, a reversal) or returns money (an early cancellation with a refund asked
+    for). The policy decides with it and `audit verify` re-derives it from a filing's event."""
+    kind = TicketKind(kind)
+    money_or_irreversible = (
+        kind in (TicketKind.EXPEDITED_DEPROVISIONING, TicketKind.REVERSAL)
+        or (kind is TicketKind.CANCEL_EARLY and refund_requested)
+    )
+    return money_or_irreversible, money_or_irreversible

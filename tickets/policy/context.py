@@ -11,6 +11,7 @@ from datetime import date, datetime
 from tickets.dates import utc_day
 from tickets.enums import ACTIVE_STATUSES, CampaignState, TicketKind
 from tickets.facts import CallerFacts, CampaignFacts, SubscriptionFacts, TicketSummary
+from tickets.kinds import review_flags  # noqa: F401 - X-2, V-8: one definition, the audit re-derives it
 from tickets.policy.results import ChecklistItem, Consequences, Decision, Reason
 from tickets.policy.rules import KIND_PHRASES, ROUTE_CANCELLATIONS
 
@@ -81,15 +82,6 @@ class Grant:
     consequences: Consequences
     required_fields: tuple[str, ...] = ()
     requested_date_range: tuple[date, date] | None = None
-
-
-def review_flags(kind: TicketKind, refund_requested: bool) -> tuple[bool, bool]:
-    """(needs_review, needs_callback): X-2 and V-8."""
-    money_or_irreversible = (
-        kind in (TicketKind.EXPEDITED_DEPROVISIONING, TicketKind.REVERSAL)
-        or (kind is TicketKind.CANCEL_EARLY and refund_requested)
-    )
-    return money_or_irreversible, money_or_irreversible
 
 
 def make_decision(c: Ctx, refusals: list[Reason], grant: Callable[[], Grant]) -> Decision:
