@@ -9,6 +9,7 @@ difference is named by its column; the values themselves are never printed (pers
 from __future__ import annotations
 
 import json
+import json.scanner
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -60,15 +61,21 @@ def _pages(session: Session, sql: rawsql.Sql) -> Iterator[tuple]:
         after = rows[-1][0]
 
 
+_scan = json.scanner.make_scanner(json.JSONDecoder())
+
+
 def _json(value: Any) -> Any:
-    return rawsql.read_json(value) if value is not None else None
+    """A JSON column: psycopg decodes it, sqlite3 hands back the text (read with the C scanner)."""
+    if value.__class__ is str:
+        return _scan(value, 0)[0]
+    return value
 
 
 def row_values(version: int, row: tuple, names: dict[int, str], mask: int) -> tuple:
     """The fixed columns of a ticket row in STATIC_V1 / STATIC_V2's order and form, None
     where its filing recorded nothing (tickets.audit.history.filed_mask)."""
     values: tuple = (row[1], names.get(row[3]), canonical_at(row[4]), row[6], row[7], row[8],
-                     json_digest(_json(row[15])), json_digest(_json(row[17])))
+                     _json(row[15]), _json(row[17]))
     if version >= 2:
         values += (row[9], row[10], row[11], row[12], text_digest(row[13]), json_digest(_json(row[14])),
                    json_digest(_json(row[16])), bool(row[18]), row[26], row[28])
@@ -83,7 +90,7 @@ def _named_difference(session: Session, ticket_id: int, ticket: TicketState, row
         actor, at, details = found
         expected = filed_values(ticket.version, actor, canonical_at(at) or "", json.loads(details))
         actual = row_values(ticket.version, row, names, ticket.mask)
-        for name, want, got in zip(fields, expected, actual, strict=True):
+        for name, want, got in zip(masked(fields, ticket.mask), expected, actual, strict=True):
             if want != got:
                 return name
     return "a column fixed at filing"

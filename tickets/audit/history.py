@@ -20,11 +20,13 @@ after); per agent another. The rows are read in pages, never held.
 from __future__ import annotations
 
 import sys
+from functools import cache
+from itertools import compress
 from datetime import date, timedelta
 from hashlib import blake2b
 from typing import Any
 
-from tickets.audit.record import HISTORY_KEY, json_digest
+from tickets.audit.record import HISTORY_KEY
 from tickets.enums import AgentRole, TicketStatus
 from tickets.kinds import EXPEDITED_DELETION_DAYS, review_flags
 
@@ -44,7 +46,7 @@ def static_digest(values: tuple) -> bytes:
     return blake2b(repr(values).encode(), digest_size=16).digest()
 
 
-_V1_KEYS = ("kind", None, "", "subscription", "resource", "verification_id", "checklist", "rules")
+_FULL = (1 << len(STATIC_V2)) - 1
 
 
 def filed_mask(version: int, details: dict[str, Any]) -> int:
@@ -52,26 +54,35 @@ def filed_mask(version: int, details: dict[str, Any]) -> int:
     version-1 event only those its details hold (its time always, its filer never: version 1's
     writers of tests and benches named no filer)."""
     if version >= 2:
-        return (1 << len(STATIC_V2)) - 1
-    return sum(1 << i for i, key in enumerate(_V1_KEYS) if key == "" or (key is not None and key in details))
+        return _FULL
+    return (("kind" in details) | 4 | ("subscription" in details) << 3 | ("resource" in details) << 4
+            | ("verification_id" in details) << 5 | ("checklist" in details) << 6 | ("rules" in details) << 7)
+
+
+@cache
+def _bits(mask: int) -> tuple[bool, ...]:
+    return tuple(bool(mask >> i & 1) for i in range(len(STATIC_V2)))
 
 
 def masked(values: tuple, mask: int) -> tuple:
-    return tuple(value if mask >> i & 1 else None for i, value in enumerate(values))
+    """The values a filing recorded, in order (both sides alike, so the digests compare)."""
+    if mask == _FULL:
+        return values
+    return tuple(compress(values, _bits(mask)))
 
 
-def filed_values(version: int, actor: str, at: str, details: dict[str, Any]) -> tuple:
+def filed_values(version: int, actor: str, at: str, details: dict[str, Any], mask: int | None = None) -> tuple:
     """What a `ticket.filed` event says the row's fixed columns hold (STATIC_V1 / STATIC_V2),
-    None where it recorded nothing (filed_mask)."""
+    None where it recorded nothing (filed_mask). Lists (checklist, rules) as they are: their
+    repr is what static_digest takes, on both sides."""
     values: tuple = (details.get("kind"), actor, at, details.get("subscription"), details.get("resource"),
-                     details.get("verification_id"), json_digest(details.get("checklist")),
-                     json_digest(details.get("rules")))
+                     details.get("verification_id"), details.get("checklist"), details.get("rules"))
     if version >= 2:
         values += (details.get("call_id"), details.get("idempotency_key"), details.get("content_hash"),
                    details.get("requested_date"), details.get("reason_sha256"), details.get("fields_sha256"),
                    details.get("consequences_sha256"), bool(details.get("needs_review")),
                    details.get("effective_date"), details.get("reversal_deadline"))
-    return masked(values, filed_mask(version, details))
+    return masked(values, filed_mask(version, details) if mask is None else mask)
 
 
 class TicketState:
@@ -162,8 +173,9 @@ class Histories:
                 # Version 1 did not record a refund request: an early cancellation's need is unknown.
                 needs_callback = UNKNOWN if kind == "cancel_early" else review_flags(kind, False)[1]
                 deletion = UNKNOWN
-            static = static_digest(filed_values(version, actor, at, details))
-            self.tickets[ticket_id] = TicketState(version, static, filed_mask(version, details), sys.intern(kind), actor,
+            mask = filed_mask(version, details)
+            static = static_digest(filed_values(version, actor, at, details, mask))
+            self.tickets[ticket_id] = TicketState(version, static, mask, sys.intern(kind), actor,
                                                   sys.intern(str(details.get("status"))), at, needs_callback, deletion)
             return None
         if ticket is None:

@@ -16,6 +16,7 @@ SQLite's json_extract the first.
 from __future__ import annotations
 
 import json
+import json.scanner
 from collections.abc import Iterable
 from datetime import datetime
 from hashlib import sha256
@@ -47,6 +48,9 @@ def _format2(seq: int, at: str, actor: str, action: str, subject: str, details: 
     return sha256(f"{seq}:{prev}:{sha256(text.encode()).hexdigest()}".encode()).hexdigest() == digest
 
 
+_scan = json.scanner.make_scanner(json.JSONDecoder())
+
+
 def _no_key_twice(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     found = dict(pairs)
     if len(found) != len(pairs):
@@ -57,8 +61,10 @@ def _no_key_twice(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def _decoded(details: str, fmt: int) -> dict[str, Any] | None:
     """The details as Python reads them, or None if another reader could read them otherwise."""
     try:
-        value = json.loads(details)
-    except ValueError:
+        value, end = _scan(details, 0)  # json.loads without its wrappers: once per event
+    except (ValueError, StopIteration):
+        return None
+    if end != len(details):
         return None
     if details_text(value) == details:
         return value  # canonical: one key once each, nothing else to read
