@@ -44,7 +44,7 @@ from sqlalchemy import Engine  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from drills.common import Figures  # noqa: E402
-from drills.tamper_forms import FORMS, LIMITS, Desk, build, forge, insider  # noqa: E402
+from drills.tamper_forms import DESCRIBE, FORMS, LIMITS, Desk, build, forge, insider  # noqa: E402
 
 import testkit  # noqa: E402
 from tickets.audit.chain import Anchor, verify_chain  # noqa: E402
@@ -234,13 +234,17 @@ def run(backends: list[str], workdir: Path, tampers=TAMPERS, log=print) -> tuple
 
 
 def table(outcomes: list[Outcome]) -> str:
-    lines = ["| engine | tamper | as | statements refused | `audit verify` | `audit verify --anchor` | result |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
-    for o in outcomes:
-        refused = f"{len(o.refused)} of {len(o.refused) + len(o.allowed)}" if o.refused or o.allowed else "-"
-        lines.append(f"| {o.engine} | {o.tamper} | {o.as_role} | {refused} | {_short(o.plain)} "
-                     f"| {_short(o.anchored)} | {o.result} |")
-    return "\n".join(lines)
+    """One table per engine (docs/security.md)."""
+    out: list[str] = []
+    for engine in dict.fromkeys(o.engine for o in outcomes):
+        out += [f"{engine}:", "", "| form | what was done | as | statements refused | `audit verify` | "
+                "`audit verify --anchor` | result |", "| --- | --- | --- | --- | --- | --- | --- |"]
+        for o in (o for o in outcomes if o.engine == engine):
+            refused = f"{len(o.refused)} of {len(o.refused) + len(o.allowed)}" if o.refused or o.allowed else "-"
+            out.append(f"| {o.tamper} | {DESCRIBE.get(o.tamper, '')} | {o.as_role} | {refused} | {_short(o.plain)} "
+                       f"| {_short(o.anchored)} | {o.result} |")
+        out.append("")
+    return "\n".join(out)
 
 
 def _short(text: str) -> str:

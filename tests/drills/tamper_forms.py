@@ -272,6 +272,34 @@ FORMS: dict[str, Callable[[Desk, object], None]] = {
     "complete_forged_history": lambda desk, connection: forge(desk, connection, event=True, callback=True),
 }
 LIMITS = ("complete_forged_history",)
+# What each form does, as docs/security.md's tables say it.
+DESCRIBE = {
+    "ticket_filer": "a ticket's filer changed (UPDATE ticket)",
+    "ticket_subscription": "a ticket moved to another subscription of the organization",
+    "ticket_reason": "a ticket's reason rewritten",
+    "ticket_kind": "a ticket's kind changed",
+    "ticket_fields": "a ticket's fields changed (a refund asked for)",
+    "ticket_status": "a ticket withdrawn, no event",
+    "silent_approval": "a ticket set approved by another supervisor, no event",
+    "forge_approval": "a well-formed `ticket.approved` appended, the row set approved: no callback",
+    "needs_callback_flipped": "`needs_callback` set false on an expedited deprovisioning",
+    "deletion_date_moved": "an approved deprovisioning's data deletion date moved",
+    "ticket_row_deleted": "a ticket's row deleted",
+    "agent_promoted": "an agent made supervisor (UPDATE agent)",
+    "agent_pin_copied": "a supervisor's PIN hash copied onto an agent",
+    "agent_inserted": "a supervisor inserted, no event",
+    "duplicated_json_key": "a filing's details given `\"status\":\"withdrawn\"` first (Python reads the last key, SQLite's json_extract the first), the row withdrawn",
+    "byte_edit": "one byte of an event's details changed",
+    "delete_event": "an event deleted",
+    "swap_events": "the callback and the approval swapped",
+    "cut_tail": "the last events deleted, the head moved back, the ticket reset",
+    "middle_rehash": "an event in the middle deleted, the rest re-hashed, the head moved",
+    "edit_last": "the last event edited and re-hashed, the head moved",
+    "delete_all": "every event, ticket and sign-in deleted, the head reset",
+    "dropped_triggers": "the guard triggers dropped (SQLite) or disabled (PostgreSQL), nothing else",
+    "widened_grants": "UPDATE and DELETE on `audit_event` granted to PUBLIC",
+    "complete_forged_history": "after the newest anchor: a callback event, an approval event, the row to match",
+}
 
 
 def insider(desk: Desk, tamper: str, connection) -> None:

@@ -26,7 +26,7 @@ from datetime import date, timedelta
 from hashlib import blake2b
 from typing import Any
 
-from tickets.audit.record import HISTORY_KEY
+from tickets.audit.record import HISTORY_KEY, ROW_KEY
 from tickets.enums import AgentRole, TicketStatus
 from tickets.kinds import EXPEDITED_DELETION_DAYS, review_flags
 
@@ -78,10 +78,11 @@ def filed_values(version: int, actor: str, at: str, details: dict[str, Any], mas
     values: tuple = (details.get("kind"), actor, at, details.get("subscription"), details.get("resource"),
                      details.get("verification_id"), details.get("checklist"), details.get("rules"))
     if version >= 2:
-        values += (details.get("call_id"), details.get("idempotency_key"), details.get("content_hash"),
-                   details.get("requested_date"), details.get("reason_sha256"), details.get("fields_sha256"),
-                   details.get("consequences_sha256"), bool(details.get("needs_review")),
-                   details.get("effective_date"), details.get("reversal_deadline"))
+        row = details.get(ROW_KEY) or {}
+        values += (row.get("call_id"), row.get("idempotency_key"), row.get("content_hash"),
+                   row.get("requested_date"), row.get("reason_sha256"), row.get("fields_sha256"),
+                   row.get("consequences_sha256"), bool(row.get("needs_review")),
+                   row.get("effective_date"), row.get("reversal_deadline"))
     return masked(values, filed_mask(version, details) if mask is None else mask)
 
 
@@ -167,8 +168,9 @@ class Histories:
             version = int(details.get(HISTORY_KEY, 1))
             kind = str(details.get("kind"))
             if version >= 2:
-                needs_callback: Any = review_flags(kind, bool(details.get("refund_requested")))[1]
-                deletion: Any = details.get("data_deletion_date")
+                row = details.get(ROW_KEY) or {}
+                needs_callback: Any = review_flags(kind, bool(row.get("refund_requested")))[1]
+                deletion: Any = row.get("data_deletion_date")
             else:
                 # Version 1 did not record a refund request: an early cancellation's need is unknown.
                 needs_callback = UNKNOWN if kind == "cancel_early" else review_flags(kind, False)[1]

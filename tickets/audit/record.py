@@ -19,6 +19,7 @@ from tickets.audit.format import details_text
 
 HISTORY = 2  # the version written today
 HISTORY_KEY = "history"
+ROW_KEY = "row"  # a version-2 filing's row values
 
 
 def text_digest(text: str | None) -> str | None:
@@ -47,9 +48,9 @@ def filing_record(
     reversal_deadline: str | None,
 ) -> dict[str, Any]:
     """The details a version-2 `ticket.filed` adds to version 1's: with the event's actor (the
-    filer) and time (created), every column the filing wrote."""
-    return {
-        HISTORY_KEY: HISTORY,
+    filer) and time (created), every column the filing wrote, under `row` (apart from the keys
+    the ticket view reads: its data deletion date there is the one set on approval)."""
+    return {HISTORY_KEY: HISTORY, ROW_KEY: {
         "call_id": call_id,
         "idempotency_key": idempotency_key,
         "content_hash": content_hash,
@@ -62,7 +63,7 @@ def filing_record(
         "effective_date": effective_date,
         "data_deletion_date": data_deletion_date,
         "reversal_deadline": reversal_deadline,
-    }
+    }}
 
 
 def callback_record(note: str | None) -> dict[str, Any]:
