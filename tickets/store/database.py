@@ -101,7 +101,6 @@ def make_engine(url: str, *, pool_size: int = 5, password: str | None = None, cr
         return _make_sqlite_engine(url, create=create)
     if password is not None:
         parsed = parsed.set(password=password)
-    read_only_args = {"options": "-c default_transaction_read_only=on"} if read_only else {}
     engine = create_engine(
         parsed,
         pool_size=pool_size,
@@ -112,12 +111,17 @@ def make_engine(url: str, *, pool_size: int = 5, password: str | None = None, cr
         # so that the console can say so instead of hanging: by the role's own settings
         # (`deskapp db roles` sets lock_timeout and statement_timeout on the application role).
         # (Measured with them on, directly: no less CPU a write on either side, issue 14.)
-        connect_args={"prepare_threshold": None, **read_only_args},
+        connect_args={"prepare_threshold": None},
     )
     # A connection whose server went away (a killed backend, a restart) is replaced at checkout,
     # as pool_pre_ping would, but without its round trip (SELECT 1, and psycopg's BEGIN before
     # it) on every checkout: the server's goodbye is already in the socket (issue 14).
     event.listen(engine, "checkout", _drop_if_gone)
+    if read_only:
+        # Each transaction read-only as it begins (what default_transaction_read_only does for a
+        # session, but per transaction: behind PgBouncer in transaction mode no session setting
+        # may be left on a server connection, nor passed at connect).
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("SET TRANSACTION READ ONLY"))
     return engine
 
 
