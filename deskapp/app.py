@@ -9,11 +9,10 @@ Built by deskapp.factory.make_app, for the command line and the tests alike.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
-
 import sys
+from datetime import datetime
 from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from textual import events, work
 from textual.app import App
@@ -22,8 +21,7 @@ from textual.command import CommandPalette
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
-from deskapp import desk, textual_fixes
-
+from deskapp import desk, textual_compat
 from deskapp.commands import ScreenCommands
 from deskapp.keys import TypeAhead
 from deskapp.screens.signin import SignInScreen
@@ -53,8 +51,6 @@ def demo_hint(agents: Any) -> str:
         parts.append(f"{name} / {pin}" + (" (supervisor)" if str(role) == "supervisor" else ""))
     return "Demo: sign in as " + ", ".join(parts)
 
-
-textual_fixes.install()
 
 class DeskApp(App[None]):
     """The console. Dependencies come in through the constructor (store, clock, agent)."""
@@ -87,6 +83,8 @@ class DeskApp(App[None]):
         agent: AgentInfo | None = None,
         settings: Settings | None = None,
     ) -> None:
+        # Textual's patches and guards (deskapp/textual_compat.py), once, before anything mounts.
+        textual_compat.install()
         super().__init__()
         self.settings = settings
         desk.apply_settings(self, settings)
@@ -101,6 +99,9 @@ class DeskApp(App[None]):
         self.demo_hint = ""
         self._initial_agent = agent
         self.type_ahead = TypeAhead(self, self._handle_typed)
+        # Set by the command line (a real terminal): SIGHUP and SIGTERM end the run as ctrl+q
+        # does (deskapp.hangup). Not under Pilot: the test runner keeps its own signals.
+        self.stop_on_hang_up = False
 
     # --- keys: every key and paste goes through the type-ahead queue (deskapp/keys.py) --------
 
@@ -116,6 +117,10 @@ class DeskApp(App[None]):
     # --- start-up ----------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        if self.stop_on_hang_up:
+            from deskapp.hangup import stop_on_hang_up
+
+            stop_on_hang_up(self)
         desk.on_mount(self)
         self.push_screen(SignInScreen())
         if self.store is None:
@@ -256,7 +261,10 @@ class DeskApp(App[None]):
         if self.agent is None or isinstance(self.screen, ConfirmScreen):
             return
         body = (AUTO_END_TEXT if self.call is not None else "You sign in again with your name and PIN.")
-        self.push_screen(ConfirmScreen("Sign out?", body, yes="Sign out", yes_words="Yes, sign out"), callback=partial(self._answered, "sign_out"))
+        self.push_screen(
+            ConfirmScreen("Sign out?", body, yes="Sign out", yes_words="Yes, sign out"),
+            callback=partial(self._answered, "sign_out"),
+        )
 
     async def action_quit(self) -> None:
         """ctrl+q: at once between calls; during a call, asks first and ends the call."""
@@ -267,8 +275,12 @@ class DeskApp(App[None]):
             return
         if isinstance(self.screen, ConfirmScreen):
             return
-        self.push_screen(ConfirmScreen("Quit during a call?", AUTO_END_TEXT, yes="End the call and quit", yes_words="Yes, end and quit"),
-                         callback=partial(self._answered, "quit"))
+        self.push_screen(
+            ConfirmScreen(
+                "Quit during a call?", AUTO_END_TEXT, yes="End the call and quit", yes_words="Yes, end and quit"
+            ),
+            callback=partial(self._answered, "quit"),
+        )
 
     def _answered(self, then: str, yes: bool | None) -> None:
         if yes:  # once the dialog has gone: leaving pops and switches screens itself

@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from tickets.store import filing_sql as sql
 from tickets import policy
 from tickets.account import PersonFacts, caller_facts, resource_facts, subscription_facts
 from tickets.agents import AgentInfo
@@ -22,10 +21,12 @@ from tickets.audit.chain import append_event
 from tickets.audit.record import filing_record
 from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from tickets.kinds import kind_spec
 from tickets.masking import scrub_stored
+from tickets.store import filing_sql as sql
+from tickets.store.database import Store
 from tickets.store.models import TICKET_DATE_COLUMNS, TICKET_FIELD_COLUMNS, ticket_ref
 from tickets.store.rawsql import Raw, bind_json, bind_time, read_json
-from tickets.store.database import Store
 from tickets.text import check_text
 from tickets.verification import verified_call
 
@@ -80,7 +81,7 @@ def _keys(request: FilingRequest) -> list[str]:
     uses the unique index (a LIKE prefix would scan a million tickets). A batch's first ticket
     carries the bare key, so a different batch under the same key always meets it (T-3)."""
     keys = [request.idempotency_key]
-    if request.kind is TicketKind.UNSUBSCRIBE_RESOURCE:
+    if kind_spec(request.kind).per_resource:
         keys += [f"{request.idempotency_key}#{ref}" for ref in sorted(set(request.resource_refs))]
     return keys
 
@@ -89,16 +90,16 @@ def _replay(session: Session | Raw, request: FilingRequest, digest: str) -> Fili
     existing = Raw(session).rows(*sql.REPLAY.bind({"keys": _keys(request)}))
     if not existing:
         return None
-    if any(content_hash != digest for _, _, _, content_hash, _ in existing):
+    if any(row.content_hash != digest for row in existing):
         raise Conflict(
             "T-3: this filing key was already used for a different ticket; start a new filing",
             rule="T-3",
         )
     return FilingResult(
         filed=tuple(
-            FiledTicket(id_, ticket_ref(id_), TicketKind(kind), TicketStatus(status),
-                        read_json(fields).get("resource_ref"))
-            for id_, kind, status, _, fields in sorted(existing)
+            FiledTicket(row.id, ticket_ref(row.id), TicketKind(row.kind), TicketStatus(row.status),
+                        read_json(row.fields).get("resource_ref"))
+            for row in sorted(existing, key=lambda row: row.id)
         ),
         replayed=True,
     )
@@ -132,11 +133,12 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
         verified = raw.first(sql.VERIFIED_CALLER, {"id": verification_id})
         call = verified_call(verified, agent, now)
         found = raw.rows(sql.SUBSCRIPTION_WITH_TICKETS, {"ref": request.subscription_ref})
-        sub = sql.SubscriptionRow.read(found[0][:17]) if found else None
+        sub = sql.SubscriptionRow.read(found[0]) if found else None
         if sub is None or sub.organization_id != call.organization_id:
             raise NotFound(f"subscription {request.subscription_ref} is not on the verified caller's account")
-        caller = caller_facts(PersonFacts(verified[10], bool(verified[11])), call.roles)
-        active = [(*row[17:], sub.id) for row in found if row[17] is not None]
+        caller = caller_facts(PersonFacts(verified.user_id, bool(verified.is_primary_contact)), call.roles)
+        active = [sql.ActiveTicket(row.ticket_id, row.ticket_kind, row.ticket_status, row.ticket_created_at,
+                                   row.ticket_resolved_at, sub.id) for row in found if row.ticket_id is not None]
         facts = subscription_facts(raw, [sub], active)[sub.id]
         # What validate_filing checks: the kind's fields and the values that have their own columns.
         fields: dict[str, Any] = dict(request.fields)
@@ -145,11 +147,13 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
         if request.reason:
             fields["reason"] = request.reason
 
-        if request.kind is TicketKind.UNSUBSCRIBE_RESOURCE:
+        if kind_spec(request.kind).per_resource:
             resources = {r.ref: r for r in resource_facts(raw, {sub.id: sub})[sub.id]}
             missing = [ref for ref in request.resource_refs if ref not in resources]
             if missing or not request.resource_refs:
-                raise NotFound(f"renewal resources not on subscription {sub.ref}: {', '.join(missing) or 'none chosen'}")
+                raise NotFound(
+                    f"renewal resources not on subscription {sub.ref}: {', '.join(missing) or 'none chosen'}"
+                )
             batch = policy.decide_batch([resources[r] for r in sorted(set(request.resource_refs))], caller, now)
             plans = []
             for res, decision in batch.allowed:
@@ -239,11 +243,14 @@ def _insert(
     if request.refund_requested:
         row_fields["refund_requested"] = True
     checklist = sorted(request.confirmed & {item.key for item in decision.checklist})
-    rules = sorted({r.rule for r in decision.reasons} | {n.rule for n in (decision.consequences.notes if decision.consequences else ())})
+    rules = sorted(
+        {r.rule for r in decision.reasons}
+        | {n.rule for n in (decision.consequences.notes if decision.consequences else ())}
+    )
     at = bind_time(now, raw.dialect)
     kept_consequences = {k: v for k, v in consequences.items() if k not in TICKET_DATE_COLUMNS}
     requested_date = request.requested_date.isoformat() if request.requested_date else None
-    ((ticket_id,),) = raw.rows(sql.INSERT_TICKET, dict(
+    (inserted,) = raw.rows(sql.INSERT_TICKET, dict(
         kind=request.kind.value,
         status=status.value,
         organization_id=sub.organization_id,
@@ -269,7 +276,7 @@ def _insert(
         data_deletion_date=consequences.get("data_deletion_date"),
         reversal_deadline=consequences.get("reversal_deadline"),
     ))
-    return ticket_id, {
+    return inserted.id, {
         "kind": request.kind.value,
         "status": status.value,
         "subscription": sub.ref,

@@ -14,24 +14,29 @@ from textual.widgets.option_list import Option
 from deskapp.messages import AccountLoaded
 from deskapp.screens.base import DeskScreen
 from deskapp.widgets.format import (
-    BAD, MUTED, OK, WARN, clock_time, day, decision_content, label, lines, reason_lines, roles_text,
+    BAD,
+    MUTED,
+    OK,
+    WARN,
+    clock_time,
+    day,
+    decision_content,
+    label,
+    lines,
+    reason_lines,
+    roles_text,
 )
 from deskapp.widgets.hanging import hang
-from tickets.enums import TicketKind
 from tickets.kinds import KINDS
 
 # The one kind decided per renewal resource (U-2) is shown as a list of resources, not one line.
 RESOURCES = next(kind.value for kind, spec in KINDS.items() if spec.per_resource)
-# One key per ticket kind (issue 11): (key, kind, footer words, the desk's words in ctrl+p).
-# None of them means anything else on another screen (home: n t s r l d x).
-KIND_KEYS = (
-    ("e", TicketKind.CANCEL_END_OF_TERM.value, "End of term", "File an end-of-term cancellation"),
-    ("c", TicketKind.CANCEL_EARLY.value, "Early", "File an early cancellation"),
-    ("p", TicketKind.EXPEDITED_DEPROVISIONING.value, "Expedite", "File an expedited deprovisioning"),
-    ("m", TicketKind.MIGRATION.value, "Migrate", "File a migration to on-premises"),
-    ("v", TicketKind.REVERSAL.value, "Reverse", "File a 30-day reversal"),
-    ("i", TicketKind.IMS_CANCELLATION.value, "IMS", "File an Internet Marketing cancellation"),
-    ("u", RESOURCES, "Unsubscribe", "File an unsubscription of renewal resources"),
+# One key per ticket kind, from the registry (tickets.kinds: ConsoleKey): (key, kind, footer
+# words, the desk's words in ctrl+p). None of them means anything else on another screen
+# (home: n t s r l d x); tests/unit/test_kinds_registry.py checks every kind has one.
+KIND_KEYS = tuple(
+    (spec.console_key.key, kind.value, spec.console_key.words, spec.console_key.desk_words)
+    for kind, spec in KINDS.items() if spec.console_key is not None
 )
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypeVar, cast
 
-from textual._context import NoActiveAppError
 from textual.screen import ModalScreen, Screen
+from textual.types import NoActiveAppError
 from textual.worker import Worker, WorkerState
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -16,7 +16,7 @@ is told who decided and what, and sees the ticket as it now is.
 
 from __future__ import annotations
 
-from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import on, work
@@ -24,22 +24,29 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.timer import Timer
 from textual.widgets import DataTable, Static
 from textual.worker import Worker, get_current_worker
 
-from deskapp.messages import TicketChanged, TicketLoaded, TicketPageLoaded
 from deskapp.live import LiveScreen, keep_in_view
+from deskapp.messages import TicketChanged, TicketLoaded, TicketPageLoaded
 from deskapp.screens.confirm import ConfirmScreen
 from deskapp.screens.prompt import TextPromptScreen
 from deskapp.screens.supervisor import SupervisorScreen
+from deskapp.widgets import review_rows
 from deskapp.widgets import ticket_sections as sections
 from deskapp.widgets.fit_table import FitTable
 from deskapp.widgets.format import BAD, MUTED, OK, WARN, error_text, lines, when
 from deskapp.widgets.hanging import hang
 
+# Keys that only move through the queue (or leave it): they never wait for a ticket's detail.
+MOVES = frozenset({"up", "down", "pageup", "pagedown", "home", "end", "escape"})
+DETAIL_SETTLE_S = 0.05
+WAITING_TICK_S = 30.0  # the Waiting column counts minutes
+
 if TYPE_CHECKING:  # pragma: no cover
     from tickets.agents import AgentInfo
-    from tickets.store.queries import Cursor, TicketDetail, TicketPage, TicketRow
+    from tickets.store.queries import Cursor, TicketDetail, TicketPage
 
 # --- the queue -------------------------------------------------------------------------------
 
@@ -72,10 +79,13 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         super().__init__()
         self._after: list[Cursor | None] = [None]  # the keyset cursor of each page seen
         self.page: TicketPage | None = None  # the page shown
+        self._page_number = 1
         self._current_id: int | None = None
         self.detail: TicketDetail | None = None  # the highlighted ticket, once read
         self._acting_on: int | None = None  # the ticket of the decision or callback under way
         self._refused_on: tuple[int, str] | None = None  # a refused decision, until its ticket reloads
+        self._reading: int | None = None  # the highlighted ticket, while it is being read
+        self._read_timer: Timer | None = None
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -98,9 +108,17 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
                            ("Waiting", "age", 5), ("Filed by", "filed_by", 5), ("Organization", "org", 9)])
         table.focus()
         self._load_page(self._after[-1], len(self._after))
-        self.watch_changes(self.action_refresh)  # new tickets appear without a key (issue 14)
+        self.watch_changes(self.action_refresh)  # new tickets appear without a key
+        self.set_interval(WAITING_TICK_S, self._show_waiting)
 
     # -- keys --------------------------------------------------------------------------------
+
+    def key_must_wait(self, event: object) -> bool:
+        """Moving through the queue never waits for the highlighted ticket to be read (Down
+        held for two seconds is 60 moves, not 60 reads in a row); any other key does, so that
+        a, j and c act on the ticket highlighted, with its evidence on screen (deskapp/keys.py:
+        the read itself is a background worker)."""
+        return self._reading is not None and getattr(event, "key", None) not in MOVES
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("approve", "reject", "callback", "refused"):
@@ -157,8 +175,8 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
 
     @work(exclusive=True, exit_on_error=False, group="review-dialog")
     async def action_approve(self) -> None:
-        from tickets.enums import TicketKind, TicketStatus
-        from tickets.policy.expedited import deletion_date
+        from tickets.enums import TicketStatus
+        from tickets.kinds import kind_spec
 
         detail = self.detail
         if detail is None:
@@ -169,10 +187,12 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
                 f"filed by {detail.row.filed_by} at {when(detail.row.created_at)}."
             ),
         ]
-        if detail.row.kind is TicketKind.EXPEDITED_DEPROVISIONING:
-            deletion = deletion_date(self.now()).isoformat()
+        spec = kind_spec(detail.row.kind)
+        deletion = spec.deletion_date(self.now())
+        if deletion is not None:
             parts.append(Content.styled(
-                f"X-2: approving now deletes all its data on {deletion} (3 days from approval). "
+                f"X-2: approving now deletes all its data on {deletion.isoformat()} "
+                f"({spec.deletion_days_after_approval} days from approval). "
                 "X-3: nothing can be reversed once the data is deleted.", WARN))
         parts.append(Content.styled("You have checked the verification, the callback (V-8), the checklist and "
                                     "the consequences.", MUTED))
@@ -224,6 +244,18 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         if not get_current_worker().is_cancelled:
             self.post_message(TicketPageLoaded(page, number))
 
+    def _read(self, ticket_id: int, *, settle: bool = False) -> None:
+        """Read `ticket_id` again; with `settle`, once the cursor has rested DETAIL_SETTLE_S
+        (each move restarts the wait: a held key reads only the ticket it stops on)."""
+        if ticket_id == self._current_id:
+            self._reading = ticket_id
+        if not settle:
+            self._load_detail(ticket_id)
+            return
+        if self._read_timer is not None:
+            self._read_timer.stop()
+        self._read_timer = self.set_timer(DETAIL_SETTLE_S, partial(self._load_detail, ticket_id))
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="review-detail")
     def _load_detail(self, ticket_id: int) -> None:
         from tickets.store.queries import ticket_detail
@@ -257,38 +289,26 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
             self._show_outcome(("Conflict: " if isinstance(error, Conflict) else "Not done: ") + text, ok=False)
             if self._acting_on is not None:  # show the ticket as it now is, and who changed it
                 self._refused_on = (self._acting_on, text)
-                self._load_detail(self._acting_on)
+                self._read(self._acting_on)
         elif worker.group == "review-page":
             self._set_summary(Content.styled(f"The review queue could not be read: {text}", BAD))
         elif worker.group == "review-detail":
+            self._reading = None
             self._set_summary(Content.styled(f"The ticket could not be read: {text}", BAD))
 
     # -- messages from the workers -----------------------------------------------------------
 
     def on_ticket_page_loaded(self, message: TicketPageLoaded) -> None:
-        from tickets.dashboard import format_age
-        from tickets.store.queries import PAGE_SIZE
-
         message.stop()
         page, number = message.page, message.page_number
         if self.live_pending:  # the ticket being looked at stays in view even once decided
             page = keep_in_view(page, self.page, self._current_id)
-        self.page, self.live_pending = page, False
+        self.page, self._page_number, self.live_pending = page, number, False
         table = self.query_one("#review-table", FitTable)
         keep = self._current_id
-        now = self.now()
-        table.set_rows([(str(row.id), self._cells(row, now)) for row in page.rows])
-        first = (number - 1) * PAGE_SIZE + 1
-        if page.rows:
-            span = f"tickets {first}–{first + len(page.rows) - 1}"
-        else:
-            span = "no tickets"
-        more = "more: n" if page.next_cursor else "last page"
-        back = " · previous: p" if number > 1 else ""
-        oldest = f" · oldest waiting {format_age(now - page.rows[0].created_at)}" if page.rows and number == 1 else ""
-        self.query_one("#review-page", Static).update(f"Page {number} · {span} · {more}{back}{oldest}")
+        self._show_waiting()
         if not page.rows:
-            self._current_id, self.detail = None, None
+            self._current_id, self.detail, self._reading = None, None, None
             self._clear_detail(
                 "Nothing is waiting for review." if number == 1 else "No tickets on this page: press p."
             )
@@ -299,17 +319,15 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         table.move_cursor(row=index)
         self._select(ids[index], force=True)
 
-    def _cells(self, row: TicketRow, now: datetime) -> tuple[str, ...]:
-        from tickets.dashboard import format_age
-
-        return (
-            row.ref,
-            row.kind.label,
-            row.status.label,
-            format_age(now - row.created_at),
-            row.filed_by,
-            f"{row.organization_name} ({row.organization_ref})",
-        )
+    def _show_waiting(self) -> None:
+        """The rows and the page line as of now: how long each ticket has waited, and which
+        are late. Again every WAITING_TICK_S, so a ticket turns late while it is on screen."""
+        if self.page is None:
+            return
+        now, limit = self.now(), review_rows.late_after(self.desk.settings)
+        rows, styles = review_rows.table_rows(self.page.rows, now, limit)
+        self.query_one("#review-table", FitTable).set_rows(rows, styles=styles)
+        self.query_one("#review-page", Static).update(review_rows.page_line(self.page, self._page_number, now, limit))
 
     @on(DataTable.RowHighlighted, "#review-table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -331,7 +349,7 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
             self.detail = None
             self._set_summary(Content.styled("Loading…", MUTED))
         self.refresh_bindings()
-        self._load_detail(ticket_id)
+        self._read(ticket_id, settle=True)
 
     def on_ticket_loaded(self, message: TicketLoaded) -> None:
         message.stop()
@@ -343,9 +361,11 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
             self._refused_on = None
         if detail.row.id != self._current_id:
             if self.detail is None and self._current_id is not None:
-                self._load_detail(self._current_id)  # its own load may have given way to this one
+                self._read(self._current_id)  # its own load may have given way to this one
             return
         self.detail = detail
+        if self._reading == detail.row.id:
+            self._reading = None
         self._render_detail(detail)
         self.refresh_bindings()
 
@@ -374,15 +394,15 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
 
             text = f"{result.ref} {result.status.label} at {when(result.at)}."
             if result.status is TicketStatus.APPROVED and self.detail and self.detail.row.id == ticket_id:
-                from tickets.enums import TicketKind
-                from tickets.policy.expedited import deletion_date
+                from tickets.kinds import kind_spec
 
-                if self.detail.row.kind is TicketKind.EXPEDITED_DEPROVISIONING:
-                    text += f" All its data is deleted on {deletion_date(result.at).isoformat()} (X-1, X-2)."
+                deletion = kind_spec(self.detail.row.kind).deletion_date(result.at)
+                if deletion is not None:
+                    text += f" All its data is deleted on {deletion.isoformat()} (X-1, X-2)."
             self._show_outcome(text, ok=True)
             self.notify(text, title="Decided")
         if ticket_id is not None:
-            self._load_detail(ticket_id)
+            self._read(ticket_id)
 
     # -- rendering ---------------------------------------------------------------------------
 

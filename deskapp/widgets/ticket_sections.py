@@ -222,16 +222,16 @@ def confirmed(d: TicketDetail) -> Content:
 
 
 def consequences(d: TicketDetail, now: datetime) -> Content:
-    from tickets.enums import TicketKind, TicketStatus
-    from tickets.policy.expedited import deletion_date
+    from tickets.enums import TicketStatus
+    from tickets.kinds import kind_spec
 
     parts: list[Content | str] = [
         Content.styled("Consequences (T-1)", "bold"),
         consequences_content(d.consequences, needs_review=d.row.needs_review, needs_callback=d.needs_callback),
     ]
-    if d.row.kind is TicketKind.EXPEDITED_DEPROVISIONING and d.row.status is TicketStatus.PENDING_REVIEW:
-        parts.append(Content.styled(f"If approved now, all data is deleted on {deletion_date(now).isoformat()} (X-2).",
-                                    WARN))
+    deletion = kind_spec(d.row.kind).deletion_date(now)
+    if deletion is not None and d.row.status is TicketStatus.PENDING_REVIEW:
+        parts.append(Content.styled(f"If approved now, all data is deleted on {deletion.isoformat()} (X-2).", WARN))
     return lines(parts)
 
 

@@ -40,7 +40,8 @@ async def _typed(text: str, *, paste: bool) -> str:
         return field.value
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(text=TYPED)
 def test_v3_no_control_character_enters_a_field_as_typed(text):
     value = asyncio.run(_typed(text, paste=False))

@@ -28,12 +28,10 @@ sets a guard aside must be refused, and what the role may do must fail `audit ve
 from __future__ import annotations
 
 import argparse
-import io
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,13 +41,12 @@ if __package__ in (None, ""):
 from sqlalchemy import Engine  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+import testkit  # noqa: E402
 from drills.common import Figures  # noqa: E402
 from drills.tamper_forms import DESCRIBE, FORMS, LIMITS, Desk, build, forge, insider  # noqa: E402
-
-import testkit  # noqa: E402
 from tickets.audit.chain import Anchor, verify_chain  # noqa: E402
-from tickets.store.roles import apply_roles  # noqa: E402
 from tickets.store.database import Store, make_engine  # noqa: E402
+from tickets.store.roles import apply_roles  # noqa: E402
 
 TAMPERS = tuple(FORMS)
 ENGINE_ONLY = {"widened_grants": "postgresql"}  # SQLite has no grants: its file's owner is all-powerful
@@ -106,14 +103,20 @@ def app_role_statements(desk: Desk, tamper: str) -> dict[str, str]:
     """The statements of each rewrite, as the application role would have to run them."""
     back = desk.callback_seq - 1
     return {
-        "cut_tail": {"delete the last events": f"DELETE FROM audit_event WHERE seq >= {desk.callback_seq}",
-                     "move the head back": f"UPDATE audit_head SET seq = {back}, hash = "
-                                           f"(SELECT hash FROM audit_event WHERE seq = {back}) WHERE id = 1"},
-        "middle_rehash": {"delete an event in the middle": f"DELETE FROM audit_event WHERE seq = {desk.anchor.seq // 2}",
-                          "renumber the rest": f"UPDATE audit_event SET seq = seq - 1 WHERE seq > {desk.anchor.seq // 2}"},
+        "cut_tail": {
+            "delete the last events": f"DELETE FROM audit_event WHERE seq >= {desk.callback_seq}",
+            "move the head back": f"UPDATE audit_head SET seq = {back}, hash = "
+            f"(SELECT hash FROM audit_event WHERE seq = {back}) WHERE id = 1",
+        },
+        "middle_rehash": {
+            "delete an event in the middle": f"DELETE FROM audit_event WHERE seq = {desk.anchor.seq // 2}",
+            "renumber the rest": f"UPDATE audit_event SET seq = seq - 1 WHERE seq > {desk.anchor.seq // 2}",
+        },
         "edit_last": {"edit the last event": f"UPDATE audit_event SET details = '{{}}' WHERE seq = {desk.anchor.seq}"},
-        "delete_all": {"delete every event": "DELETE FROM audit_event",
-                       "reset the head": f"UPDATE audit_head SET seq = 0, hash = '{'0' * 64}' WHERE id = 1"},
+        "delete_all": {
+            "delete every event": "DELETE FROM audit_event",
+            "reset the head": f"UPDATE audit_head SET seq = 0, hash = '{'0' * 64}' WHERE id = 1",
+        },
     }.get(tamper, {})
 
 
@@ -223,7 +226,8 @@ def run(backends: list[str], workdir: Path, tampers=TAMPERS, log=print) -> tuple
                         figures.failures.append(
                             f"{backend} {tamper}: the application role was allowed to {outcome.rewrites_allowed}")
                     log(f"{backend:<10} {tamper:<24} {outcome.as_role:<17} refused {len(outcome.refused)} "
-                        f"allowed {len(outcome.allowed)}  verify: {outcome.plain[:40]} | anchored: {outcome.anchored[:60]}")
+                        f"allowed {len(outcome.allowed)}  verify: {outcome.plain[:40]} | "
+                        f"anchored: {outcome.anchored[:60]}")
         finally:
             databases.close()
     figures.seconds = time.monotonic() - started

@@ -12,9 +12,8 @@ from datetime import timedelta
 from sqlalchemy import text, update
 from sqlmodel import Session
 
-from drills.common import EXPEDITED_CHECKLIST, DrillDirectory
-
 import testkit
+from drills.common import EXPEDITED_CHECKLIST, DrillDirectory
 from tickets.audit.chain import Anchor, append_event, chain_head, event_link
 from tickets.audit.format import details_text
 from tickets.audit.record import callback_record
@@ -212,7 +211,8 @@ def forge(desk: Desk, connection, *, event: bool, callback: bool = False) -> Non
     approval event (with `callback` a callback event before it and the row's callback: a
     complete forged history)."""
     now = desk.store.clock.now()
-    supervisor_id = connection.execute(text("SELECT id FROM agent WHERE name = :n"), {"n": desk.supervisor}).scalar_one()
+    supervisor_id = connection.execute(text("SELECT id FROM agent WHERE name = :n"),
+                                       {"n": desk.supervisor}).scalar_one()
     agent = connection.execute(text("SELECT name FROM agent WHERE id = :i"), {"i": desk.agent_id}).scalar_one()
     values: dict = dict(status="approved", decided_by_id=supervisor_id, decided_at=now, updated_at=now)
     with Session(bind=connection) as session:
@@ -288,7 +288,8 @@ DESCRIBE = {
     "agent_promoted": "an agent made supervisor (UPDATE agent)",
     "agent_pin_copied": "a supervisor's PIN hash copied onto an agent",
     "agent_inserted": "a supervisor inserted, no event",
-    "duplicated_json_key": "a filing's details given `\"status\":\"withdrawn\"` first (Python reads the last key, SQLite's json_extract the first), the row withdrawn",
+    "duplicated_json_key": "a filing's details given `\"status\":\"withdrawn\"` first (Python reads the last "
+                           "key, SQLite's json_extract the first), the row withdrawn",
     "byte_edit": "one byte of an event's details changed",
     "delete_event": "an event deleted",
     "swap_events": "the callback and the approval swapped",

@@ -60,7 +60,14 @@ def test_a1_migration_0009_records_the_switch_and_old_events_still_verify(old_ch
         event = append_event(session, at=old_chain.clock.now(), actor="test", action="note", subject="thing:9",
                              details={"n": "é"})
     assert event.seq == 5 and event.hash == event_link(
-        seq=5, prev_hash=event.prev_hash, at=event.at, actor="test", action="note", subject="thing:9", details={"n": "é"})
+        seq=5,
+        prev_hash=event.prev_hash,
+        at=event.at,
+        actor="test",
+        action="note",
+        subject="thing:9",
+        details={"n": "é"},
+    )
     with old_chain.read() as session:
         assert verify_chain(session).ok and chain_head(session).hash == event.hash
     # Upgrading again (after a downgrade) continues in format 2: no second record.
@@ -110,7 +117,8 @@ def test_a1_details_not_stored_in_their_canonical_form_are_refused(store, clock)
     """A format-2 event's details must be stored exactly as they were hashed: another spacing
     of the same values is refused too (verify reads what the database stores, nothing else)."""
     with store.write() as session:
-        append_event(session, at=clock.now(), actor="test", action="note", subject="thing:1", details={"b": 1, "a": [1]})
+        append_event(session, at=clock.now(), actor="test", action="note", subject="thing:1",
+                     details={"b": 1, "a": [1]})
     _set_details(store, 1, '{"a": [1], "b": 1}')
     with store.read() as session:
         report = verify_chain(session)
@@ -121,7 +129,7 @@ def test_a1_a_key_given_twice_is_refused_even_with_its_hash_kept(store, clock):
     """The duplicated-key attack: `{"status":"withdrawn",...,"status":"pending_review"}` reads
     as pending_review in Python (last key) and withdrawn in SQLite's json_extract (first key).
     Re-hashed over the stored text, so that its hash matches, it is still refused."""
-    from tickets.audit.format import chain_link, content_hash_of, at_text
+    from tickets.audit.format import at_text, chain_link, content_hash_of
 
     with store.write() as session:
         event = append_event(session, at=clock.now(), actor="test", action="note", subject="thing:1",
@@ -145,7 +153,7 @@ def test_a1_concurrent_appends_chain_without_a_gap_or_a_double(store, clock):
     """Writers on their own connections: each append waits for the head, none is lost."""
     def writer(w: int) -> None:
         for i in range(10):
-            store.transaction(lambda session: append_event(
+            store.transaction(lambda session, i=i: append_event(
                 session, at=clock.now(), actor=f"w{w}", action="note", subject=f"thing:{w}", details={"i": i}))
 
     threads = [threading.Thread(target=writer, args=(w,)) for w in range(4)]

@@ -25,7 +25,8 @@ def desk(store):
     directory = testkit.Directory(store)
     request = FilingRequest(kind=TicketKind.EXPEDITED_DEPROVISIONING, subscription_ref="SUB-INT", idempotency_key="k1",
                             confirmed=CHECKLIST)
-    ticket = file_ticket(store, agent=directory.agent, verification_id=directory.verified(), request=request).filed[0].id
+    ticket = file_ticket(store, agent=directory.agent, verification_id=directory.verified(),
+                         request=request).filed[0].id
     record_callback(store, agent=directory.agent, ticket_id=ticket, note="called back on the number on file")
     approve(store, supervisor=directory.supervisor, ticket_id=ticket, reason="callback made")
     directory.ticket_id = ticket
@@ -72,8 +73,9 @@ def test_a1_a_column_changed_around_the_events_fails_naming_it(desk, statement, 
 def test_a1_a_ticket_row_with_no_filing_event_fails(desk):
     _sql(desk.store, "INSERT INTO ticket (kind, status, organization_id, subscription_id, filed_by_id, created_at, "
          "updated_at, idempotency_key, content_hash, fields, checklist, consequences, rules, needs_review, "
-         "needs_callback) SELECT kind, 'withdrawn', organization_id, subscription_id, filed_by_id, created_at, updated_at, "
-         "'forged', content_hash, fields, checklist, consequences, rules, FALSE, FALSE FROM ticket WHERE id = :t",
+         "needs_callback) SELECT kind, 'withdrawn', organization_id, subscription_id, filed_by_id, created_at, "
+         "updated_at, 'forged', content_hash, fields, checklist, consequences, rules, FALSE, FALSE "
+         "FROM ticket WHERE id = :t",
          t=desk.ticket_id)
     report = _verify(desk.store)
     assert not report.ok and "no filing event" in report.problem
@@ -91,7 +93,8 @@ def test_a1_a_decision_by_an_agent_who_is_not_a_supervisor_fails_at_the_event(st
     directory = testkit.Directory(store)
     request = FilingRequest(kind=TicketKind.EXPEDITED_DEPROVISIONING, subscription_ref="SUB-INT", idempotency_key="k2",
                             confirmed=CHECKLIST)
-    ticket = file_ticket(store, agent=directory.agent, verification_id=directory.verified(), request=request).filed[0].id
+    ticket = file_ticket(store, agent=directory.agent, verification_id=directory.verified(),
+                         request=request).filed[0].id
     record_callback(store, agent=directory.agent, ticket_id=ticket)
     with store.write() as session:  # as someone with the application's rights could append it
         append_event(session, at=store.clock.now(), actor="alan", action="ticket.rejected", subject=f"ticket:{ticket}",
@@ -108,7 +111,8 @@ def test_a1_version_1_histories_keep_their_old_rules(store, backend):
     directory = testkit.Directory(store)
     request = FilingRequest(kind=TicketKind.EXPEDITED_DEPROVISIONING, subscription_ref="SUB-INT", idempotency_key="k3",
                             confirmed=CHECKLIST)
-    ticket = file_ticket(store, agent=directory.agent, verification_id=directory.verified(), request=request).filed[0].id
+    ticket = file_ticket(store, agent=directory.agent, verification_id=directory.verified(),
+                         request=request).filed[0].id
     with store.engine.begin() as connection:
         seq, stored = connection.execute(text(
             "SELECT seq, details FROM audit_event WHERE action = 'ticket.filed'")).one()

@@ -16,13 +16,21 @@ from typing import Any
 
 from sqlmodel import Session
 
-from tickets.store import rawsql
 from tickets.audit.format import at_text
 from tickets.audit.history import (
-    STATIC_V1, STATIC_V2, UNKNOWN, AgentState, Histories, TicketState, filed_values, masked, static_digest,
+    STATIC_V1,
+    STATIC_V2,
+    UNKNOWN,
+    AgentState,
+    Histories,
+    TicketState,
+    filed_values,
+    masked,
+    static_digest,
 )
 from tickets.audit.record import json_digest, text_digest
 from tickets.masking import scrub_stored
+from tickets.store import rawsql
 
 PAGE = 5_000
 _TICKETS = rawsql.Sql(
@@ -43,15 +51,17 @@ _FILED = rawsql.Sql(
 )
 
 
-def canonical_at(stored: str | datetime | None) -> str | None:
+def canonical_at(stored: str | datetime) -> str:
     """A stored time as the chain hashes it; SQLite stores "YYYY-MM-DD HH:MM:SS.ffffff" (UTC)."""
-    if stored is None:
-        return None
     if isinstance(stored, str) and len(stored) == 26 and stored[10] == " ":
         return f"{stored[:10]}T{stored[11:]}Z"
     if isinstance(stored, str) and stored.endswith("Z"):
         return stored  # PostgreSQL's to_char
     return at_text(rawsql.read_time(stored))  # type: ignore[arg-type]
+
+
+def _at(stored: str | datetime | None) -> str | None:
+    return None if stored is None else canonical_at(stored)
 
 
 def _pages(session: Session, sql: rawsql.Sql) -> Iterator[tuple]:
@@ -61,7 +71,7 @@ def _pages(session: Session, sql: rawsql.Sql) -> Iterator[tuple]:
         after = rows[-1][0]
 
 
-_scan = json.scanner.make_scanner(json.JSONDecoder())
+_scan = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 
 
 def _json(value: Any) -> Any:
@@ -74,7 +84,7 @@ def _json(value: Any) -> Any:
 def row_values(version: int, row: tuple, names: dict[int, str], mask: int) -> tuple:
     """The fixed columns of a ticket row in STATIC_V1 / STATIC_V2's order and form, None
     where its filing recorded nothing (tickets.audit.history.filed_mask)."""
-    values: tuple = (row[1], names.get(row[3]), canonical_at(row[4]), row[6], row[7], row[8],
+    values: tuple = (row[1], names.get(row[3]), _at(row[4]), row[6], row[7], row[8],
                      _json(row[15]), _json(row[17]))
     if version >= 2:
         values += (row[9], row[10], row[11], row[12], text_digest(row[13]), json_digest(_json(row[14])),
@@ -88,7 +98,7 @@ def _named_difference(session: Session, ticket_id: int, ticket: TicketState, row
     fields = STATIC_V2 if ticket.version >= 2 else STATIC_V1
     if found is not None:
         actor, at, details = found
-        expected = filed_values(ticket.version, actor, canonical_at(at) or "", json.loads(details))
+        expected = filed_values(ticket.version, actor, canonical_at(at), json.loads(details))
         actual = row_values(ticket.version, row, names, ticket.mask)
         for name, want, got in zip(masked(fields, ticket.mask), expected, actual, strict=True):
             if want != got:
@@ -106,17 +116,17 @@ def _ticket_problem(session: Session, histories: Histories, ticket: TicketState,
     if row[2] != ticket.status:
         return f"it is {row[2]} but its history says {ticket.status}"
     v2 = ticket.version >= 2  # version 1 recorded the callback's presence only, no change time
-    if v2 and canonical_at(row[5]) != ticket.updated_at:
+    if v2 and _at(row[5]) != ticket.updated_at:
         return "its last change is not its last event"
     decided_by, decided_at, reason = ticket.decision or (None, None, None)
-    if names.get(row[23]) != decided_by or canonical_at(row[24]) != decided_at:
+    if names.get(row[23]) != decided_by or _at(row[24]) != decided_at:
         return (f"it records a decision by {names.get(row[23]) or 'nobody'} but its history one by "
                 f"{decided_by or 'nobody'}")
     if reason is not UNKNOWN and row[25] != reason:
         return "its decision reason is not the one its decision recorded"
     callback_at, callback_by, note = ticket.callback or (None, None, None)
     if (row[20] is None) != (callback_at is None) or v2 and (
-            canonical_at(row[20]) != callback_at or names.get(row[21]) != callback_by):
+            _at(row[20]) != callback_at or names.get(row[21]) != callback_by):
         return "its callback does not match its history (V-8)"
     if note is not UNKNOWN and text_digest(row[22]) != note:
         return "its callback note is not the one its callback recorded (V-8)"
@@ -127,7 +137,7 @@ def _ticket_problem(session: Session, histories: Histories, ticket: TicketState,
         return "it was approved with no callback recorded before the decision (V-8)"
     if ticket.deletion is not UNKNOWN and row[27] != ticket.deletion:
         return "its data deletion date is not the one its history set (X-1)"
-    if v2 and canonical_at(row[29]) != ticket.resolved_at:
+    if v2 and _at(row[29]) != ticket.resolved_at:
         return "its resolution time is not its resolved event's"
     if v2:
         for text, scrubbed, what in ((row[13], row[30], "reason"), (row[25], row[31], "decision reason")):

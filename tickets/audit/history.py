@@ -20,19 +20,20 @@ after); per agent another. The rows are read in pages, never held.
 from __future__ import annotations
 
 import sys
-from functools import cache
-from itertools import compress
 from datetime import date, timedelta
+from functools import cache
 from hashlib import blake2b
+from itertools import compress
 from typing import Any
 
 from tickets.audit.record import HISTORY_KEY, ROW_KEY
 from tickets.enums import AgentRole, TicketStatus
-from tickets.kinds import EXPEDITED_DELETION_DAYS, review_flags
+from tickets.kinds import kind_spec, review_flags
 
+# Events on a ticket that leave its row as it was (an internal note, tickets.notes).
+NOT_A_CHANGE = frozenset({"ticket.noted"})
 DECISIONS = {f"ticket.{TicketStatus.APPROVED.value}", f"ticket.{TicketStatus.REJECTED.value}"}
 APPROVED = f"ticket.{TicketStatus.APPROVED.value}"
-EXPEDITED = "expedited_deprovisioning"
 UNKNOWN = object()  # a value the ticket's history version does not record
 
 # What a filing fixes for good, by history version: the row's values in this order
@@ -108,8 +109,10 @@ class AgentState:
         self.name, self.role, self.active, self.pin, self.display = name, role, True, pin, display
 
 
-def _deletion_date(at: str) -> str:
-    return (date.fromisoformat(at[:10]) + timedelta(days=EXPEDITED_DELETION_DAYS)).isoformat()
+def _deletion_date(kind: str, at: str) -> str | None:
+    """X-1: the data deletion date an approval at `at` sets, by the kind's entry (None: none)."""
+    days = kind_spec(kind).deletion_days_after_approval
+    return None if days is None else (date.fromisoformat(at[:10]) + timedelta(days=days)).isoformat()
 
 
 class Histories:
@@ -182,6 +185,8 @@ class Histories:
             return None
         if ticket is None:
             return self._fail(seq, f"{action} for ticket {ticket_id}, which has no filing event")
+        if action in NOT_A_CHANGE:
+            return None
         ticket.updated_at = at
         if action == "ticket.callback_recorded":
             note = details.get("note_sha256", UNKNOWN) if HISTORY_KEY in details else UNKNOWN
@@ -215,6 +220,6 @@ class Histories:
             self._fail(seq, f"ticket {ticket_id} was approved with no callback recorded before the decision (V-8)")
         if "data_deletion_date" in details:
             ticket.deletion = details["data_deletion_date"]
-        if ticket.version >= 2 and ticket.kind == EXPEDITED and ticket.deletion != _deletion_date(at):
-            self._fail(seq, f"ticket {ticket_id}: its data deletion date is not {EXPEDITED_DELETION_DAYS} days "
-                            "after its approval (X-1)")
+        deletion = _deletion_date(ticket.kind, at) if ticket.version >= 2 else None
+        if deletion is not None and ticket.deletion != deletion:
+            self._fail(seq, f"ticket {ticket_id}: its data deletion date is not the one its approval sets (X-1)")

@@ -24,18 +24,19 @@ from typing import Any
 
 from sqlmodel import Session
 
-from tickets.store import rawsql
 from tickets.audit.chain import Anchor, ChainReport
-from tickets.audit.format import FORMAT_SWITCH, GENESIS_HASH, at_text, canonical_bytes, content_text, details_text
 from tickets.audit.compare import agent_problems, canonical_at, ticket_problems
+from tickets.audit.format import FORMAT_SWITCH, GENESIS_HASH, canonical_bytes, content_text, details_text
 from tickets.audit.guards import guard_problem
 from tickets.audit.history import Histories
+from tickets.store import rawsql
 
 PAGE = 20_000
 _AT = {"postgresql": "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')", "sqlite": "at"}
 _EVENTS = {
     dialect: rawsql.Sql(
-        f"SELECT seq, {_AT[dialect]}, actor, action, subject, CAST(details AS text), prev_hash, hash "
+        f"SELECT seq, {_AT[dialect]} AS at, actor, action, subject, CAST(details AS text) AS details, prev_hash, "
+        "hash "
         "FROM audit_event WHERE seq > :after ORDER BY seq LIMIT :limit"
     )
     for dialect in _AT
@@ -48,7 +49,7 @@ def _format2(seq: int, at: str, actor: str, action: str, subject: str, details: 
     return sha256(f"{seq}:{prev}:{sha256(text.encode()).hexdigest()}".encode()).hexdigest() == digest
 
 
-_scan = json.scanner.make_scanner(json.JSONDecoder())
+_scan = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 
 
 def _no_key_twice(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -92,7 +93,7 @@ def _pages(session: Session):
         if not rows:
             return
         yield rows
-        after = rows[-1][0]
+        after = rows[-1].seq
 
 
 def verify(session: Session, anchors: Iterable[Anchor] = ()) -> ChainReport:
@@ -149,23 +150,22 @@ def verify(session: Session, anchors: Iterable[Anchor] = ()) -> ChainReport:
     head = rawsql.first(session, _HEAD)
     if head is None:
         return ChainReport(False, checked, None, "the chain head is missing")
-    if head[0] != expected - 1 or head[1] != prev:
+    if head.seq != expected - 1 or head.hash != prev:
         return ChainReport(
             False, checked, expected,
-            f"the chain ends at event {expected - 1} but its head records event {head[0]} (cut tail)",
+            f"the chain ends at event {expected - 1} but its head records event {head.seq} (cut tail)",
         )
     if histories.problem is not None:
-        seq, problem = histories.problem
-        return ChainReport(False, checked, seq, problem)
+        return ChainReport(False, checked, *histories.problem)
     # Every row was written with its event in the same transaction: a ticket or an agent its
     # history does not explain was cut or edited around the chain.
-    agent_id, problem = agent_problems(session, histories)
+    agent_id, agent_problem = agent_problems(session, histories)
     if agent_id is not None:
-        return ChainReport(False, checked, None, f"agent {agent_id}: {problem}")
-    ticket_id, problem = ticket_problems(session, histories)
+        return ChainReport(False, checked, None, f"agent {agent_id}: {agent_problem}")
+    ticket_id, ticket_problem = ticket_problems(session, histories)
     if ticket_id is not None:
-        return ChainReport(False, checked, None, f"ticket {ticket_id}: {problem}")
+        return ChainReport(False, checked, None, f"ticket {ticket_id}: {ticket_problem}")
     guard = guard_problem(session)
     if guard is not None:
         return ChainReport(False, checked, None, guard)
-    return ChainReport(True, checked, head=Anchor(head[0], head[1]))
+    return ChainReport(True, checked, head=Anchor(head.seq, head.hash))

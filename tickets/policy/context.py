@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import date, datetime
+from functools import cached_property
 
 from tickets.dates import utc_day
-from tickets.enums import ACTIVE_STATUSES, CampaignState, TicketKind
+from tickets.enums import ACTIVE_STATUSES, CampaignState, Role, TicketKind
 from tickets.facts import CallerFacts, CampaignFacts, SubscriptionFacts, TicketSummary
-from tickets.kinds import review_flags  # noqa: F401 - X-2, V-8: one definition, the audit re-derives it
+from tickets.kinds import kind_spec, review_flags  # X-2, V-8: one definition, the audit re-derives them
 from tickets.policy.results import ChecklistItem, Consequences, Decision, Reason
 from tickets.policy.rules import KIND_PHRASES, ROUTE_CANCELLATIONS
 
@@ -35,7 +35,9 @@ def money(minor: int) -> str:
 
 
 def roles_text(caller: CallerFacts) -> str:
-    return ", ".join(sorted(r.value for r in caller.roles)) or "no role"
+    """The caller's roles as the desk says them ("Internet Marketing billing admin", not the
+    stored "ims_billing_admin"): reasons are read out to callers."""
+    return ", ".join(sorted(Role(r).label for r in caller.roles)) or "no admin role"
 
 
 def ticket_phrase(t: TicketSummary) -> str:
@@ -96,7 +98,7 @@ def make_decision(c: Ctx, refusals: list[Reason], grant: Callable[[], Grant]) ->
         subject_ref=c.sub.ref,
         subject_name=c.sub.name,
         refund_requested=c.refund_requested,
-        refund_offered=c.kind is TicketKind.CANCEL_EARLY and not refund_refusals(c.sub),
+        refund_offered=kind_spec(c.kind).refund_request and not refund_refusals(c.sub),
     )
     if refusals:
         return Decision(allowed=False, reasons=tuple(refusals), checklist=(), consequences=None,

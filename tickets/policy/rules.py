@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from tickets.enums import Channel, Platform, Product, TicketKind
-from tickets.kinds import EXPEDITED_DELETION_DAYS, KINDS  # noqa: F401 - re-exported for the policy
+from tickets.kinds import KINDS
 
 O365, INTUNE, D365, CLOUD = Product.O365, Product.INTUNE, Product.D365, Product.CLOUD
 
@@ -103,7 +103,6 @@ CHANNEL_WORDS: Mapping[Channel, str] = {
 }
 
 DATA_RETENTION_DAYS = 90  # C-8
-# EXPEDITED_DELETION_DAYS (X-1, counted from approval, X-2) lives in tickets.kinds: the audit checks it too.
 REVERSAL_DAYS = 30
 SELF_SERVICE_MAX_LICENSES = 24  # C-6: "fewer than 25 licenses assigned"
 SELF_SERVICE_WINDOW_DAYS = 30  # C-6: "within the first 30 days after purchase"

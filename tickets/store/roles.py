@@ -26,6 +26,7 @@ LIMITED = {
     "audit_event": "SELECT, INSERT",
     "audit_head": "SELECT, UPDATE (seq, hash)",  # and the trigger allows only forward
     "agent_sign_in": "SELECT, INSERT, UPDATE (outcome)",
+    "ticket_note": "SELECT, INSERT",  # notes are added, never edited (tickets.notes)
     "alembic_version": "SELECT",
 }
 # A-1: the guard triggers migrations 0001 and 0003 create, by engine, with the table each
@@ -43,7 +44,8 @@ def app_privileges(table: str) -> tuple[frozenset[str], frozenset[str]]:
     """What `roles_sql` grants the application role on `table`: (table-wide privileges,
     privileges on some columns only), as PostgreSQL names them. `audit verify` holds every role
     but the owner to these (tickets.audit.guards), so a change of grants is made here only."""
-    whole, columns = set(), set()
+    whole: set[str] = set()
+    columns: set[str] = set()
     for part in re.split(r",\s*(?![^()]*\))", LIMITED.get(table, ALL_PRIVILEGES)):
         privilege = part.split("(")[0].strip().upper()
         (columns if "(" in part else whole).add(privilege)
@@ -75,8 +77,14 @@ def roles_sql(engine: Engine, *, owner: str, app: str) -> list[str]:
         raise InvalidInput({"--app": "the application role must not be the owner role"})
     with engine.connect() as connection:
         database = connection.execute(text("SELECT current_database()")).scalar_one()
-        tables = list(connection.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).scalars())
-        sequences = list(connection.execute(text("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public' ORDER BY 1")).scalars())
+        tables = list(
+            connection.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).scalars()
+        )
+        sequences = list(
+            connection.execute(
+                text("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public' ORDER BY 1")
+            ).scalars()
+        )
         functions = list(connection.execute(text(
             "SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
             "WHERE n.nspname = 'public' AND p.proname LIKE 'deskapp\\_%' ORDER BY 1"
