@@ -34,12 +34,13 @@ from tickets.store import rawsql
 
 PAGE = 5_000
 _TICKETS = rawsql.Sql(
-    "SELECT t.id, t.kind, t.status, t.filed_by_id, t.created_at, t.updated_at, s.ref, r.ref, t.verification_id, "
+    "SELECT t.id, t.kind, t.status, t.filed_by_id, t.created_at, t.updated_at, s.ref AS subscription_ref, "
+    "r.ref AS resource_ref, t.verification_id, "
     "t.call_id, t.idempotency_key, t.content_hash, t.requested_date, t.reason, t.fields, t.checklist, "
     "t.consequences, t.rules, t.needs_review, t.needs_callback, t.callback_at, t.callback_by_id, t.callback_note, "
     "t.decided_by_id, t.decided_at, t.decision_reason, t.effective_date, t.data_deletion_date, "
     "t.reversal_deadline, t.resolved_at, t.reason_scrubbed, t.decision_reason_scrubbed, "
-    "t.organization_id, s.organization_id "
+    "t.organization_id, s.organization_id AS subscription_organization_id "
     "FROM ticket t LEFT JOIN subscription s ON s.id = t.subscription_id "
     "LEFT JOIN renewal_resource r ON r.id = t.resource_id WHERE t.id > :after ORDER BY t.id LIMIT :limit"
 )
@@ -47,7 +48,8 @@ _AGENTS = rawsql.Sql(
     "SELECT id, name, display_name, role, pin_hash, active FROM agent WHERE id > :after ORDER BY id LIMIT :limit"
 )
 _FILED = rawsql.Sql(
-    "SELECT actor, at, CAST(details AS text) FROM audit_event WHERE subject = :subject AND action = 'ticket.filed'"
+    "SELECT actor, at, CAST(details AS text) AS details FROM audit_event "
+    "WHERE subject = :subject AND action = 'ticket.filed'"
 )
 
 
@@ -64,11 +66,11 @@ def _at(stored: str | datetime | None) -> str | None:
     return None if stored is None else canonical_at(stored)
 
 
-def _pages(session: Session, sql: rawsql.Sql) -> Iterator[tuple]:
+def _pages(session: Session, sql: rawsql.Sql) -> Iterator[Any]:
     raw, after = rawsql.Raw(session), 0
     while rows := raw.rows(sql, {"after": after, "limit": PAGE}):
         yield from rows
-        after = rows[-1][0]
+        after = rows[-1].id
 
 
 _scan = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
@@ -81,23 +83,24 @@ def _json(value: Any) -> Any:
     return value
 
 
-def row_values(version: int, row: tuple, names: dict[int, str], mask: int) -> tuple:
+def row_values(version: int, row: Any, names: dict[int, str], mask: int) -> tuple:
     """The fixed columns of a ticket row in STATIC_V1 / STATIC_V2's order and form, None
     where its filing recorded nothing (tickets.audit.history.filed_mask)."""
-    values: tuple = (row[1], names.get(row[3]), _at(row[4]), row[6], row[7], row[8],
-                     _json(row[15]), _json(row[17]))
+    values: tuple = (row.kind, names.get(row.filed_by_id), _at(row.created_at), row.subscription_ref,
+                     row.resource_ref, row.verification_id, _json(row.checklist), _json(row.rules))
     if version >= 2:
-        values += (row[9], row[10], row[11], row[12], text_digest(row[13]), json_digest(_json(row[14])),
-                   json_digest(_json(row[16])), bool(row[18]), row[26], row[28])
+        values += (row.call_id, row.idempotency_key, row.content_hash, row.requested_date, text_digest(row.reason),
+                   json_digest(_json(row.fields)), json_digest(_json(row.consequences)), bool(row.needs_review),
+                   row.effective_date, row.reversal_deadline)
     return masked(values, mask)
 
 
-def _named_difference(session: Session, ticket_id: int, ticket: TicketState, row: tuple, names: dict) -> str:
+def _named_difference(session: Session, ticket_id: int, ticket: TicketState, row: Any, names: dict) -> str:
     """Which fixed column differs from the filing event (read again: only on a failure)."""
     found = rawsql.first(session, _FILED, {"subject": f"ticket:{ticket_id}"})
     fields = STATIC_V2 if ticket.version >= 2 else STATIC_V1
     if found is not None:
-        actor, at, details = found
+        actor, at, details = found.actor, found.at, found.details
         expected = filed_values(ticket.version, actor, canonical_at(at), json.loads(details))
         actual = row_values(ticket.version, row, names, ticket.mask)
         for name, want, got in zip(masked(fields, ticket.mask), expected, actual, strict=True):
@@ -106,41 +109,44 @@ def _named_difference(session: Session, ticket_id: int, ticket: TicketState, row
     return "a column fixed at filing"
 
 
-def _ticket_problem(session: Session, histories: Histories, ticket: TicketState, row: tuple,
+def _ticket_problem(session: Session, histories: Histories, ticket: TicketState, row: Any,
                     names: dict[int, str]) -> str | None:
-    ticket_id = row[0]
+    ticket_id = row.id
     if static_digest(row_values(ticket.version, row, names, ticket.mask)) != ticket.static:
         return f"its {_named_difference(session, ticket_id, ticket, row, names)} is not what its filing recorded"
-    if row[32] != row[33]:
+    if row.organization_id != row.subscription_organization_id:
         return "its organization is not its subscription's"
-    if row[2] != ticket.status:
-        return f"it is {row[2]} but its history says {ticket.status}"
+    if row.status != ticket.status:
+        return f"it is {row.status} but its history says {ticket.status}"
     v2 = ticket.version >= 2  # version 1 recorded the callback's presence only, no change time
-    if v2 and _at(row[5]) != ticket.updated_at:
+    if v2 and _at(row.updated_at) != ticket.updated_at:
         return "its last change is not its last event"
     decided_by, decided_at, reason = ticket.decision or (None, None, None)
-    if names.get(row[23]) != decided_by or _at(row[24]) != decided_at:
-        return (f"it records a decision by {names.get(row[23]) or 'nobody'} but its history one by "
+    if names.get(row.decided_by_id) != decided_by or _at(row.decided_at) != decided_at:
+        return (f"it records a decision by {names.get(row.decided_by_id) or 'nobody'} but its history one by "
                 f"{decided_by or 'nobody'}")
-    if reason is not UNKNOWN and row[25] != reason:
+    if reason is not UNKNOWN and row.decision_reason != reason:
         return "its decision reason is not the one its decision recorded"
     callback_at, callback_by, note = ticket.callback or (None, None, None)
-    if (row[20] is None) != (callback_at is None) or v2 and (
-            _at(row[20]) != callback_at or names.get(row[21]) != callback_by):
+    if (row.callback_at is None) != (callback_at is None) or v2 and (
+            _at(row.callback_at) != callback_at or names.get(row.callback_by_id) != callback_by):
         return "its callback does not match its history (V-8)"
-    if note is not UNKNOWN and text_digest(row[22]) != note:
+    if note is not UNKNOWN and text_digest(row.callback_note) != note:
         return "its callback note is not the one its callback recorded (V-8)"
-    needs = ticket.needs_callback if ticket.needs_callback is not UNKNOWN else bool(row[19])
-    if v2 and bool(row[19]) != needs:
-        return f"it says it {'needs' if row[19] else 'needs no'} callback but its kind and filing say otherwise (V-8)"
-    if not v2 and row[2] == "approved" and needs and (callback_at is None or callback_at > decided_at):
+    needs = ticket.needs_callback if ticket.needs_callback is not UNKNOWN else bool(row.needs_callback)
+    if v2 and bool(row.needs_callback) != needs:
+        said = "needs" if row.needs_callback else "needs no"
+        return f"it says it {said} callback but its kind and filing say otherwise (V-8)"
+    if not v2 and row.status == "approved" and needs and (callback_at is None or callback_at > decided_at):
         return "it was approved with no callback recorded before the decision (V-8)"
-    if ticket.deletion is not UNKNOWN and row[27] != ticket.deletion:
+    if ticket.deletion is not UNKNOWN and row.data_deletion_date != ticket.deletion:
         return "its data deletion date is not the one its history set (X-1)"
-    if v2 and _at(row[29]) != ticket.resolved_at:
+    if v2 and _at(row.resolved_at) != ticket.resolved_at:
         return "its resolution time is not its resolved event's"
     if v2:
-        for text, scrubbed, what in ((row[13], row[30], "reason"), (row[25], row[31], "decision reason")):
+        masked_texts = ((row.reason, row.reason_scrubbed, "reason"),
+                        (row.decision_reason, row.decision_reason_scrubbed, "decision reason"))
+        for text, scrubbed, what in masked_texts:
             if scrubbed is not None and scrubbed != scrub_stored(text):
                 return f"its masked {what} is not the mask of its {what} (E-1)"
     return None
@@ -151,13 +157,13 @@ def ticket_problems(session: Session, histories: Histories) -> tuple[int | None,
     names = {agent_id: agent.name for agent_id, agent in histories.agents.items()}
     seen = 0
     for row in _pages(session, _TICKETS):
-        ticket = histories.tickets.get(row[0])
+        ticket = histories.tickets.get(row.id)
         if ticket is None:
-            return row[0], "it has no filing event (written around the audit trail)"
+            return row.id, "it has no filing event (written around the audit trail)"
         seen += 1
         problem = _ticket_problem(session, histories, ticket, row, names)
         if problem is not None:
-            return row[0], f"{problem} (changed without an event)" if "(" not in problem else problem
+            return row.id, f"{problem} (changed without an event)" if "(" not in problem else problem
     if seen != len(histories.tickets):
         missing = _first_missing(session, histories.tickets)
         return missing, "its events have no row (deleted)"
@@ -167,12 +173,12 @@ def ticket_problems(session: Session, histories: Histories) -> tuple[int | None,
 def _first_missing(session: Session, wanted: dict[int, Any]) -> int | None:
     present = set()
     for row in _pages(session, _TICKETS):
-        present.add(row[0])
+        present.add(row.id)
     return min((i for i in wanted if i not in present), default=None)
 
 
-def _agent_problem(agent: AgentState, row: tuple) -> str | None:
-    _, name, display_name, role, pin_hash, active = row
+def _agent_problem(agent: AgentState, row: Any) -> str | None:
+    name, display_name, role, pin_hash, active = row.name, row.display_name, row.role, row.pin_hash, row.active
     if name != agent.name:
         return "its name is not the one its events gave it"
     if role != agent.role:
@@ -190,13 +196,13 @@ def agent_problems(session: Session, histories: Histories) -> tuple[int | None, 
     """The first agent whose row its events do not explain (or that has no creation event)."""
     seen = set()
     for row in _pages(session, _AGENTS):
-        agent = histories.agents.get(row[0])
+        agent = histories.agents.get(row.id)
         if agent is None:
-            return row[0], "it has no creation event (written around the audit trail)"
-        seen.add(row[0])
+            return row.id, "it has no creation event (written around the audit trail)"
+        seen.add(row.id)
         problem = _agent_problem(agent, row)
         if problem is not None:
-            return row[0], f"{problem} (changed without an event)"
+            return row.id, f"{problem} (changed without an event)"
     missing = [i for i in histories.agents if i not in seen]
     if missing:
         return min(missing), "its events have no row (deleted)"

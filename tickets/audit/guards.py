@@ -24,13 +24,13 @@ _PG_TRIGGERS = rawsql.Sql(
 # Every privilege on a public table held by a role that neither owns it nor is a superuser
 # (grantee 0: PUBLIC), table-wide, then on single columns.
 _PG_TABLE_GRANTS = rawsql.Sql(
-    "SELECT c.relname, coalesce(r.rolname, 'PUBLIC'), a.privilege_type FROM pg_class c "
+    "SELECT c.relname, coalesce(r.rolname, 'PUBLIC') AS role, a.privilege_type FROM pg_class c "
     "JOIN pg_namespace n ON n.oid = c.relnamespace CROSS JOIN LATERAL aclexplode(c.relacl) a "
     "LEFT JOIN pg_roles r ON r.oid = a.grantee WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') "
     "AND a.grantee <> c.relowner AND NOT coalesce(r.rolsuper, false) ORDER BY 1, 2, 3"
 )
 _PG_COLUMN_GRANTS = rawsql.Sql(
-    "SELECT c.relname, coalesce(r.rolname, 'PUBLIC'), a.privilege_type FROM pg_attribute t "
+    "SELECT c.relname, coalesce(r.rolname, 'PUBLIC') AS role, a.privilege_type FROM pg_attribute t "
     "JOIN pg_class c ON c.oid = t.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
     "CROSS JOIN LATERAL aclexplode(t.attacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee "
     "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND t.attacl IS NOT NULL "
@@ -38,7 +38,8 @@ _PG_COLUMN_GRANTS = rawsql.Sql(
 )
 # A role that is a member of a table owner holds the owner's rights through it.
 _PG_OWNER_MEMBERS = rawsql.Sql(
-    "SELECT DISTINCT m.rolname, o.rolname FROM pg_auth_members a JOIN pg_roles m ON m.oid = a.member "
+    "SELECT DISTINCT m.rolname AS member, o.rolname AS owner FROM pg_auth_members a "
+    "JOIN pg_roles m ON m.oid = a.member "
     "JOIN pg_roles o ON o.oid = a.roleid WHERE a.roleid IN (SELECT c.relowner FROM pg_class c "
     "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')) "
     "AND NOT m.rolsuper ORDER BY 1"
