@@ -60,3 +60,35 @@ def test_v3_a_paste_holding_a_control_character_is_refused_whole(text):
 
 def test_v3_esc_typed_into_a_field_is_not_in_its_value():
     assert asyncio.run(_typed("ab\x1bcd", paste=False)) == "abcd"
+
+
+async def test_v3_a_paste_with_esc_into_the_reason_never_reaches_the_confirm_screen(seeded, clock):
+    """The console's own form: a paste carrying ESC (a terminal's colour code) into the caller's
+    reason is refused as it arrives; the confirm screen and the filed ticket never hold it."""
+    from deskapp_testing import make_app, screen_text, tickets_of
+    from screenshots import demo_caller, open_form, settle, sign_in, take_call
+    from textual.widgets import Input
+
+    from deskapp.screens.ticket_form import TicketFormScreen
+    from tickets.store.queries import ticket_detail
+
+    app = make_app(seeded, clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await sign_in(pilot, "ada", "1111")
+        await take_call(pilot, demo_caller("intune-expedited"))
+        await open_form(pilot, "SUB-0003", "cancel_end_of_term")
+        await pilot.press("space")
+        reason = app.screen.query_one("#reason", Input)
+        reason.focus()
+        await settle(pilot)
+        reason.post_message(events.Paste("moving \x1b[31mnow"))
+        await settle(pilot)
+        assert "\x1b" not in reason.value
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not isinstance(app.screen, TicketFormScreen)  # the confirm screen
+        assert "\x1b" not in screen_text(app)
+        await pilot.press("y")
+        await settle(pilot)
+        [row] = tickets_of(seeded, app.agent.id)
+        assert "\x1b" not in (ticket_detail(seeded, row.id).reason or "")
