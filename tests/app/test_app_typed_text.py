@@ -66,10 +66,10 @@ async def test_v3_a_paste_with_esc_into_the_reason_never_reaches_the_confirm_scr
     """The console's own form: a paste carrying ESC (a terminal's colour code) into the caller's
     reason is refused as it arrives; the confirm screen and the filed ticket never hold it."""
     from deskapp_testing import make_app, screen_text, tickets_of
-    from screenshots import demo_caller, open_form, settle, sign_in, take_call
     from textual.widgets import Input
 
     from deskapp.screens.ticket_form import TicketFormScreen
+    from screenshots import demo_caller, open_form, settle, sign_in, take_call
     from tickets.store.queries import ticket_detail
 
     app = make_app(seeded, clock)
