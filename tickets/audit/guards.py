@@ -72,7 +72,9 @@ def _trigger_problem(found: dict[str, tuple], dialect: str) -> str | None:
 
 
 def _grant_problem(raw: rawsql.Raw) -> str | None:
+    grantees: set[str] = set()
     for table, role, privilege in raw.rows(_PG_TABLE_GRANTS):
+        grantees.add(role)
         whole, _ = app_privileges(table)
         if role == "PUBLIC" or privilege not in whole:
             return f"the role {role} may {privilege} on {table}, more than `deskapp db roles` grants (A-1)"
@@ -80,6 +82,11 @@ def _grant_problem(raw: rawsql.Raw) -> str | None:
         whole, columns = app_privileges(table)
         if role == "PUBLIC" or privilege not in whole | columns:
             return f"the role {role} may {privilege} columns of {table}, more than `deskapp db roles` grants (A-1)"
+    # A role granted the application's privileges (the application role) that is also a member
+    # of the owner holds the owner's rights through it. An administrator's own login may be a
+    # member: it is the owner, against whom anchors are the defence.
     for member, owner in raw.rows(_PG_OWNER_MEMBERS):
-        return f"the role {member} is a member of {owner}, which owns the desk's tables: it holds the owner's rights"
+        if member in grantees:
+            return (f"the role {member} is granted the application's privileges and is a member of {owner}, "
+                    "which owns the desk's tables: it holds the owner's rights")
     return None
