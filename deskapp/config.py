@@ -10,6 +10,9 @@
     [keys]                      # binding id = keys (Textual's App.set_keymap)
     end_call = "ctrl+e"
 
+    [templates.wrap_up]         # ctrl+t in a free-text field (deskapp.templates)
+    filed = "Ticket filed; the caller was told the dates and the consequences."
+
 Each setting remembers where its value came from, for `deskapp config`. A database password is
 never taken from the command line (the process list shows it to every user of the machine):
 libpq reads ~/.pgpass (or $PGPASSFILE) itself when the URL has none, or a secrets file readable
@@ -25,6 +28,7 @@ import json
 import os
 import stat
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,7 +56,7 @@ ENVIRONMENT = {
 }
 # setting -> command-line flag (argparse dest) that overrides everything else
 FLAGS = {"database": "db", "pool_size": "pool_size", "time_zone": "time_zone"}
-KNOWN = (*ENVIRONMENT, "keys")
+KNOWN = (*ENVIRONMENT, "keys", "templates")
 
 
 class ConfigError(Exception):
@@ -75,9 +79,9 @@ def log_dir() -> Path:
     return platformdirs.user_log_path(APP_NAME)
 
 
-def config_file(environ: dict[str, str] | None = None) -> Path:
-    environ = os.environ if environ is None else environ
-    return Path(environ.get(CONFIG_ENV) or config_dir() / "config.toml").expanduser()
+def config_file(environ: Mapping[str, str] | None = None) -> Path:
+    found = (os.environ if environ is None else environ).get(CONFIG_ENV)
+    return Path(found or config_dir() / "config.toml").expanduser()
 
 
 def state_file() -> Path:
@@ -164,6 +168,7 @@ def _defaults() -> dict[str, Any]:
         "listen_database": None,
         "review_late_minutes": DEFAULT_REVIEW_LATE_MINUTES,
         "keys": {},
+        "templates": {},
     }
 
 
@@ -240,6 +245,13 @@ def _check(name: str, item: Setting) -> Any:
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             raise ConfigError(f'keys: a table of binding id = "keys", e.g. end_call = "ctrl+e" {where}')
         return dict(value)
+    if name == "templates":
+        from deskapp.templates import TemplateError, check_templates
+
+        try:
+            return check_templates(value, where)
+        except TemplateError as error:
+            raise ConfigError(str(error)) from None
     if not isinstance(value, str):
         raise ConfigError(f"{name}: must be text {where}")
     if name == "time_zone":

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from textual import events
 from textual.message_pump import MessagePump
@@ -49,9 +49,10 @@ if TYPE_CHECKING:  # pragma: no cover
 # database opening (sign-in waits for it only where it must, see SignInScreen.key_must_wait),
 # the live queues' change watcher (deskapp.live: runs as long as its screen shows), the notice
 # check and remembering the theme (deskapp.desk), and the review queue's read of the highlighted
-# ticket (its screen holds the keys that act on the ticket until it is read: key_must_wait).
-# Waiting for any of them would hold every key.
-BACKGROUND_GROUPS = frozenset({"store", "live", "notices", "state", "review-detail"})
+# ticket (its screen holds the keys that act on the ticket until it is read: key_must_wait)
+# and the note of which ticket a supervisor has open (tickets.viewers). Waiting for any of them
+# would hold every key.
+BACKGROUND_GROUPS = frozenset({"store", "live", "notices", "state", "review-detail", "presence"})
 POLL_SECONDS = 0.001
 SLOW_POLL_SECONDS = 0.01  # waiting for a worker or the database: nothing moves for a while
 RUNNING = (WorkerState.PENDING, WorkerState.RUNNING)
@@ -60,12 +61,6 @@ RUNNING = (WorkerState.PENDING, WorkerState.RUNNING)
 IGNORED = (Footer, ToastRack)
 
 TypedEvent = events.Key | events.Paste
-
-
-class KeyGate(Protocol):
-    """A screen may hold a key that cannot be applied yet (it is then applied, in order, later)."""
-
-    def key_must_wait(self, event: TypedEvent) -> bool: ...
 
 
 class TypeAhead:

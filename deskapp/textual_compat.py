@@ -18,12 +18,16 @@ from typing import TYPE_CHECKING, Any
 from textual import events
 from textual.css.query import NoMatches
 from textual.dom import NoScreen
-from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
+from textual.keys import (  # private: Pilot's own key-event helpers, no public equivalent (key_event)
+    REPLACED_KEYS,
+    _character_to_key,
+    _get_unicode_name_from_key,
+)
 from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.widgets import Header, OptionList
-from textual.widgets._header import HeaderTitle
-from textual.widgets._toast import ToastRack
+from textual.widgets._header import HeaderTitle  # stands in for a public export (the Header guard)
+from textual.widgets._toast import ToastRack  # stands in for a public export (the type-ahead ignores it)
 from textual.worker import Worker
 
 if TYPE_CHECKING:  # pragma: no cover

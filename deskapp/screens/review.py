@@ -16,6 +16,7 @@ is told who decided and what, and sees the ticket as it now is.
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -30,8 +31,9 @@ from textual.worker import Worker, get_current_worker
 
 from deskapp.live import LiveScreen, keep_in_view
 from deskapp.messages import TicketChanged, TicketLoaded, TicketPageLoaded
+from deskapp.presence import TicketPresence
 from deskapp.screens.confirm import ConfirmScreen
-from deskapp.screens.prompt import TextPromptScreen
+from deskapp.screens.prompt import TextPromptScreen, note_prompt
 from deskapp.screens.supervisor import SupervisorScreen
 from deskapp.widgets import review_rows
 from deskapp.widgets import ticket_sections as sections
@@ -47,18 +49,19 @@ WAITING_TICK_S = 30.0  # the Waiting column counts minutes
 if TYPE_CHECKING:  # pragma: no cover
     from tickets.agents import AgentInfo
     from tickets.store.queries import Cursor, TicketDetail, TicketPage
+    from tickets.viewers import Viewer
 
 # --- the queue -------------------------------------------------------------------------------
 
 
-class ReviewQueueScreen(LiveScreen, SupervisorScreen):
+class ReviewQueueScreen(TicketPresence, LiveScreen, SupervisorScreen):
     """Tickets waiting for a supervisor, oldest first, one page at a time, with the evidence."""
 
     SCREEN_NAME = "Review queue"
     REFUSED = ("The review queue is", "X-2", "Tickets that need a supervisor's approval wait here until a "
                "supervisor other than the filing agent decides them.")
     SECTIONS: ClassVar[tuple[str, ...]] = (
-        "blockers", "decision", "verification", "callback", "checklist", "consequences", "history")
+        "viewers", "blockers", "decision", "verification", "callback", "checklist", "consequences", "history")
 
     BINDINGS = [
         Binding("a", "approve", "Approve", id="review.approve",
@@ -69,6 +72,8 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         Binding("j", "refused('reject')", "Reject", show=False, id="review.reject.refused"),
         Binding("c", "callback", "Callback done", id="review.callback",
                 tooltip="V-8: record that you called back the number on file and the caller confirmed"),
+        Binding("i", "note", "Note", id="review.note",
+                tooltip="Add an internal note to the highlighted ticket: it shows in its history"),
         Binding("n", "next_page", "Next page", id="review.next_page", tooltip="The next 50 tickets"),
         Binding("p", "previous_page", "Prev page", id="review.previous_page", tooltip="The previous 50 tickets"),
         Binding("r", "refresh", "Refresh", id="review.refresh", tooltip="Read the queue and the ticket again"),
@@ -82,6 +87,7 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         self._page_number = 1
         self._current_id: int | None = None
         self.detail: TicketDetail | None = None  # the highlighted ticket, once read
+        self.viewers: tuple[Viewer, ...] = ()  # other supervisors who have it open
         self._acting_on: int | None = None  # the ticket of the decision or callback under way
         self._refused_on: tuple[int, str] | None = None  # a refused decision, until its ticket reloads
         self._reading: int | None = None  # the highlighted ticket, while it is being read
@@ -97,8 +103,9 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
                 yield Static("", id="review-page")
             with VerticalScroll(id="review-detail"):
                 yield Static("", id="review-outcome")
+                yield Static("", id="review-viewers")  # first: who else has this ticket open
                 yield Static(Content.styled("Loading the review queue…", MUTED), id="review-summary")
-                for name in self.SECTIONS:
+                for name in self.SECTIONS[1:]:
                     yield Static("", id=f"review-{name}")
 
     def mount_allowed(self) -> None:
@@ -110,6 +117,7 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         self._load_page(self._after[-1], len(self._after))
         self.watch_changes(self.action_refresh)  # new tickets appear without a key
         self.set_interval(WAITING_TICK_S, self._show_waiting)
+        self.watch_presence()  # who else has the highlighted ticket open (deskapp.presence)
 
     # -- keys --------------------------------------------------------------------------------
 
@@ -121,6 +129,8 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         return self._reading is not None and getattr(event, "key", None) not in MOVES
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "note":
+            return bool(self.allowed and self.detail is not None and self.detail.row.id == self._current_id)
         if action in ("approve", "reject", "callback", "refused"):
             if not self.allowed or self.detail is None or self.detail.row.id != self._current_id:
                 return False
@@ -234,13 +244,22 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         if note is not None:
             self._act(detail.row.id, "callback", None, note)
 
+    @work(exclusive=True, exit_on_error=False, group="review-dialog")
+    async def action_note(self) -> None:
+        detail = self.detail
+        if detail is None:
+            return
+        text = await self.app.push_screen_wait(note_prompt(detail.row.ref))
+        if text:
+            self._act(detail.row.id, "note", None, text)
+
     # -- workers (every database call; failures reach worker_failed) ------------------------
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="review-page")
     def _load_page(self, after: Cursor | None, number: int) -> None:
         from tickets.store.queries import review_queue
 
-        page = review_queue(self.desk.store, after=after)
+        page = review_queue(self.desk.opened_store, after=after)
         if not get_current_worker().is_cancelled:
             self.post_message(TicketPageLoaded(page, number))
 
@@ -249,20 +268,28 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         (each move restarts the wait: a held key reads only the ticket it stops on)."""
         if ticket_id == self._current_id:
             self._reading = ticket_id
+        opening = ticket_id == self._current_id and self.opening(ticket_id)
         if not settle:
-            self._load_detail(ticket_id)
+            self._load_detail(ticket_id, opening)
             return
         if self._read_timer is not None:
             self._read_timer.stop()
-        self._read_timer = self.set_timer(DETAIL_SETTLE_S, partial(self._load_detail, ticket_id))
+        self._read_timer = self.set_timer(DETAIL_SETTLE_S, partial(self._load_detail, ticket_id, opening))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="review-detail")
-    def _load_detail(self, ticket_id: int) -> None:
+    def _load_detail(self, ticket_id: int, opening: bool = False) -> None:
         from tickets.store.queries import ticket_detail
+        from tickets.viewers import open_ticket, viewers_of
 
-        detail = ticket_detail(self.desk.store, ticket_id)
+        store, agent = self.desk.opened_store, cast("AgentInfo", self.agent)
+        detail = ticket_detail(store, ticket_id)
+        if opening:
+            with self.own_write():
+                viewers = open_ticket(store, agent, ticket_id)
+        else:
+            viewers = viewers_of(store, ticket_id, other_than=agent.id)
         if not get_current_worker().is_cancelled:
-            self.post_message(TicketLoaded(detail))
+            self.post_message(TicketLoaded(detail, viewers))
 
     def _act(self, ticket_id: int, what: str, target: Any, text: str | None) -> None:
         self._acting_on = ticket_id
@@ -274,11 +301,16 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         from tickets.lifecycle import record_callback, transition
 
         agent = cast("AgentInfo", self.agent)
-        if what == "callback":
-            at = record_callback(self.desk.store, agent=agent, ticket_id=ticket_id, note=text or "")
+        if what == "note":
+            from tickets.notes import add_note
+
+            note = add_note(self.desk.opened_store, agent=agent, ticket_id=ticket_id, text=text or "")
+            self.post_message(TicketChanged("note", note))
+        elif what == "callback":
+            at = record_callback(self.desk.opened_store, agent=agent, ticket_id=ticket_id, note=text or "")
             self.post_message(TicketChanged("callback", at))
         else:
-            result = transition(self.desk.store, actor=agent, ticket_id=ticket_id, to=target, reason=text)
+            result = transition(self.desk.opened_store, actor=agent, ticket_id=ticket_id, to=target, reason=text)
             self.post_message(TicketChanged("decision", result))
 
     def worker_failed(self, worker: Worker, error: BaseException) -> None:
@@ -364,6 +396,7 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
                 self._read(self._current_id)  # its own load may have given way to this one
             return
         self.detail = detail
+        self.viewers = message.viewers
         if self._reading == detail.row.id:
             self._reading = None
         self._render_detail(detail)
@@ -384,12 +417,16 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
 
     def on_ticket_changed(self, message: TicketChanged) -> None:
         message.stop()
+        from tickets.notes import Note
+
         ticket_id = self._acting_on
-        if message.what == "callback":
-            self._show_outcome(f"V-8: callback recorded at {when(message.result)}; the ticket can now be approved.",
+        result = message.result
+        if isinstance(result, Note):  # "note"
+            self._show_outcome(f"Note added at {when(result.created_at)}; it shows in the history.", ok=True)
+        elif isinstance(result, datetime):  # "callback": the time it was recorded
+            self._show_outcome(f"V-8: callback recorded at {when(result)}; the ticket can now be approved.",
                                ok=True)
         else:
-            result = message.result
             from tickets.enums import TicketStatus
 
             text = f"{result.ref} {result.status.label} at {when(result.at)}."
@@ -433,6 +470,7 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
 
     def _render_detail(self, d: TicketDetail) -> None:
         self._set_summary(sections.summary(d))
+        self._put("viewers", review_rows.viewers_notice(self.viewers))
         self._put("blockers", sections.blockers(d, self.agent))
         self._put("decision", sections.decision(d))
         self._put("verification", sections.verification(d))

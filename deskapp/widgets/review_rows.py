@@ -1,7 +1,8 @@
-"""The review queue's rows and page line: how long each ticket has waited for a supervisor, and
-which have waited past the desk's limit (`review_late_minutes` in the desk's config, 30 by
-default), marked "late" at the start of the cell so the mark survives the table's ellipsis at
-80 columns, and counted on the page line."""
+"""The review queue's rows, its page line and the notice of who else has a ticket open.
+
+How long each ticket has waited for a supervisor, and which have waited past the desk's limit
+(`review_late_minutes` in the desk's config, 30 by default): marked "late" at the start of the
+cell, so the mark survives the table's ellipsis at 80 columns, and counted on the page line."""
 
 from __future__ import annotations
 
@@ -9,8 +10,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from textual.content import Content
+
+from deskapp.widgets.format import WARN, when
+
 if TYPE_CHECKING:  # pragma: no cover
     from tickets.store.queries import TicketPage, TicketRow
+    from tickets.viewers import Viewer
 
 LATE = "late"
 LATE_STYLE = "bold reverse"  # readable in every theme, and without colour
@@ -67,3 +73,11 @@ def page_line(page: TicketPage, number: int, now: datetime, limit: timedelta) ->
     late = sum(is_late(row, now, limit) for row in page.rows)
     marks = f" · {late} late (over {format_age(limit)})" if late else ""
     return f"Page {number} · {span} · {more}{back}{oldest}{marks}"
+
+
+def viewers_notice(viewers: Sequence[Viewer]) -> Content:
+    """Other supervisors who have the ticket open (tickets.viewers): who, and since when."""
+    if not viewers:
+        return Content("")
+    names = "; ".join(f"{v.name} since {when(v.since)}" for v in viewers)
+    return Content.styled(f"Also open by {names}. Agree who decides it and who calls the customer back.", WARN)

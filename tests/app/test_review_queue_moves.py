@@ -55,7 +55,7 @@ async def test_down_reads_the_next_ticket_once_and_the_queue_settles(store, cloc
         before = len(reads)
         await pilot.pause(0.5)  # nobody types: nothing more is read (the loop read on and on)
         assert len(reads) == before, f"read again without a key: {reads[before:]}"
-        assert reads.count(ids[1]) == 1, reads
+        assert reads.count(ids[1]) == 1, reads  # once, not again for its own note of who has it open
         assert app.screen.check_action("approve", ()) is not False  # its keys are offered
         await pilot.press("escape")
         await wait_until(pilot, lambda: type(app.screen).__name__ == "HomeScreen", what="home after Esc")

@@ -2,7 +2,7 @@
 kept outside the database (most without one), or refused outright for the application role on
 PostgreSQL; the one limit, a complete forged history after the newest anchor, verifies.
 
-The full drill, with its table for README, is `.venv/bin/python tests/drills/tamper.py`.
+The full drill, with its tables for docs/security.md, is `.venv/bin/python tests/drills/tamper.py`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A-1: `deskapp audit verify` in one streaming pass at the database's speed (issue 12, target 7).
+"""A-1: `deskapp audit verify` in one streaming pass at the database's speed (bench target 7).
 
 The events come in keyset pages on the session's own DBAPI cursor (no ORM rows, no result
 processing); each is checked in its chain's format (tickets.audit.format) and fed, decoded, to

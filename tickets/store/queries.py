@@ -10,8 +10,9 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import NotFound, StoreUnavailable
@@ -30,7 +31,7 @@ class Cursor:
 
 class TicketRow(NamedTuple):
     """One line of a page. A named tuple, immutable as a frozen dataclass and built by
-    tuple.__new__ a third as fast, which a page of 50 on the hot path needs (issue 12); its
+    tuple.__new__ a third as fast, which a page of 50 on the hot path needs; its
     ref is made from its id when shown, not for every row fetched."""
 
     id: int
@@ -55,7 +56,7 @@ class TicketPage:
     next_cursor: Cursor | None
 
 
-# --- prebuilt SQL (issue 12): a page of 50 and a ticket's view are the console's hot reads -----
+# --- prebuilt SQL: a page of 50 and a ticket's view are the console's hot reads -----
 # The statements are the ones SQLAlchemy built here before (the same joins, filters and keyset
 # order, so the same indexes), written once and run on the session's DBAPI cursor
 # (tickets.store.rawsql); SQLAlchemy's statement building and row loading cost 4-5x the query itself.
@@ -142,8 +143,8 @@ def _driver_cursor(store: Store, *, snapshot: bool = False) -> Iterator[tuple[An
         connection = engine.raw_connection()
         try:
             autocommit = not snapshot and dialect == "postgresql"
-            if autocommit:  # one statement: no BEGIN and ROLLBACK round trips (issue 14)
-                connection.dbapi_connection.autocommit = True
+            if autocommit:  # one statement: no BEGIN and ROLLBACK round trips
+                rawsql.driver_connection(connection).autocommit = True
             cursor = connection.cursor()
             if snapshot and dialect == "sqlite":
                 cursor.execute("BEGIN")
@@ -181,16 +182,18 @@ def _page_query(
     """The page's statement as SQLAlchemy builds it, for tickets.search (not a hot path), which
     adds its own joins."""
     query = (
-        select(Ticket.id, Ticket.kind, Ticket.status, Ticket.created_at, Ticket.effective_date, Ticket.needs_review,
-               Organization.ref, Organization.name, Subscription.ref, Agent.name)
-        .join(Organization, Organization.id == Ticket.organization_id)
-        .join(Subscription, Subscription.id == Ticket.subscription_id)
-        .join(Agent, Agent.id == Ticket.filed_by_id)
+        # SQLAlchemy's select: sqlmodel's is typed for at most four columns.
+        sa_select(col(Ticket.id), col(Ticket.kind), col(Ticket.status), col(Ticket.created_at),
+                  col(Ticket.effective_date), col(Ticket.needs_review), col(Organization.ref), col(Organization.name),
+                  col(Subscription.ref), col(Agent.name))
+        .join(Organization, col(Organization.id) == Ticket.organization_id)
+        .join(Subscription, col(Subscription.id) == Ticket.subscription_id)
+        .join(Agent, col(Agent.id) == Ticket.filed_by_id)
     )
     if filed_by_id is not None:
-        query = query.where(Ticket.filed_by_id == filed_by_id)
+        query = query.where(col(Ticket.filed_by_id) == filed_by_id)
     if organization_id is not None:
-        query = query.where(Ticket.organization_id == organization_id)
+        query = query.where(col(Ticket.organization_id) == organization_id)
     if statuses:
         query = query.where(col(Ticket.status).in_([s.value for s in statuses]))
     if kinds:
@@ -238,6 +241,16 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True)
+class NoteEntry:
+    """An internal note on the ticket (tickets.notes), as its history shows it."""
+
+    id: int
+    at: datetime
+    author: str  # display name
+    text: str
+
+
+@dataclass(frozen=True)
 class TicketDetail:
     row: TicketRow
     subscription_name: str
@@ -265,6 +278,7 @@ class TicketDetail:
     # V-8: who was verified and the number on file to call back (the directory's, never typed).
     caller_name: str | None = None
     callback_phone: str | None = None
+    notes: tuple[NoteEntry, ...] = ()
 
 
 VERIFICATION_CHECKS = (
@@ -291,11 +305,15 @@ _DETAIL = rawsql.Sql(
 _HISTORY = rawsql.Sql(
     "SELECT seq, at, actor, action, details FROM audit_event WHERE seq > 0 AND subject = :subject ORDER BY seq"
 )
+_NOTES = rawsql.Sql(
+    "SELECT n.id, n.created_at, a.display_name AS author, n.text FROM ticket_note n"
+    " JOIN agent a ON a.id = n.agent_id WHERE n.ticket_id = :id ORDER BY n.id"
+)
 
 
 def ticket_detail(store: Store, ticket_id: int) -> TicketDetail:
-    """One ticket, its people's names, the verification behind it and its history: two
-    statements in one read transaction."""
+    """One ticket, its people's names, the verification behind it, its history and its notes:
+    three statements in one read transaction."""
     with _driver_cursor(store, snapshot=True) as (cursor, dialect):
         cursor.execute(_DETAIL.for_dialect(dialect), {"id": ticket_id})
         detail = rawsql.named_rows(cursor)
@@ -303,6 +321,8 @@ def ticket_detail(store: Store, ticket_id: int) -> TicketDetail:
             raise NotFound(f"ticket {ticket_ref(ticket_id)} does not exist")
         cursor.execute(_HISTORY.for_dialect(dialect), {"subject": f"ticket:{ticket_id}"})
         events = rawsql.named_rows(cursor)
+        cursor.execute(_NOTES.for_dialect(dialect), {"id": ticket_id})
+        notes = rawsql.named_rows(cursor)
     found = detail[0]
     (row,) = _ticket_rows([tuple(getattr(found, name) for name in _ROW_NAMES)])
     dates = {name: getattr(found, name) for name in TICKET_DATE_COLUMNS}
@@ -339,4 +359,5 @@ def ticket_detail(store: Store, ticket_id: int) -> TicketDetail:
         ),
         caller_name=f"{found.first_name} {found.last_name}" if person else None,
         callback_phone=found.phone_e164 if person else None,
+        notes=tuple(NoteEntry(n.id, read_time(n.created_at), n.author, n.text) for n in notes),
     )
