@@ -208,3 +208,21 @@ def agent_problems(session: Session, histories: Histories) -> tuple[int | None, 
         return min(missing), "its events have no row (deleted)"
     return None, None
 
+
+_NOTES = rawsql.Sql("SELECT id, ticket_id, text FROM ticket_note WHERE id > :after ORDER BY id LIMIT :limit")
+
+
+def note_problems(session: Session, histories: Histories) -> tuple[int | None, str | None]:
+    """The first ticket whose internal note its `ticket.noted` event does not explain."""
+    unseen = dict(histories.notes)
+    for row in _pages(session, _NOTES):
+        event = unseen.pop(row.id, None)
+        if event is None:
+            return row.ticket_id, f"its note {row.id} has no ticket.noted event (added around the chain)"
+        if event[0] != row.ticket_id:
+            return row.ticket_id, f"its note {row.id} belongs to ticket {event[0]} by its event (moved)"
+        if text_digest(row.text) != event[1]:
+            return row.ticket_id, f"its note {row.id} does not match its event's digest (edited afterwards)"
+    for note_id, (ticket_id, _digest) in sorted(unseen.items()):
+        return ticket_id, f"its note {note_id} is gone but its event remains (deleted)"
+    return None, None

@@ -30,8 +30,11 @@ from tickets.audit.record import HISTORY_KEY, ROW_KEY
 from tickets.enums import AgentRole, TicketStatus
 from tickets.kinds import kind_spec, review_flags
 
-# Events on a ticket that leave its row as it was (an internal note, tickets.notes).
-NOT_A_CHANGE = frozenset({"ticket.noted"})
+# Events on a ticket that leave its row as it was: an internal note (tickets.notes), whose
+# event holds its id, length and sha256, checked against the note's row (edited, deleted or
+# added around the chain: tickets.audit.compare.note_problems).
+NOTED = frozenset({"ticket.noted"})
+NOT_A_CHANGE = NOTED
 DECISIONS = {f"ticket.{TicketStatus.APPROVED.value}", f"ticket.{TicketStatus.REJECTED.value}"}
 APPROVED = f"ticket.{TicketStatus.APPROVED.value}"
 UNKNOWN = object()  # a value the ticket's history version does not record
@@ -123,6 +126,7 @@ class Histories:
         self.tickets: dict[int, TicketState] = {}
         self.agents: dict[int, AgentState] = {}
         self.agent_ids: dict[str, int] = {}
+        self.notes: dict[int, tuple[int, str]] = {}  # note id -> (ticket id, sha256 of its text)
         self.problem: tuple[int, str] | None = None
 
     def _fail(self, seq: int, text: str) -> None:
@@ -185,6 +189,8 @@ class Histories:
             return None
         if ticket is None:
             return self._fail(seq, f"{action} for ticket {ticket_id}, which has no filing event")
+        if action in NOTED:
+            self.notes[int(details.get("note_id", 0))] = (ticket_id, str(details.get("sha256", "")))
         if action in NOT_A_CHANGE:
             return None
         ticket.updated_at = at

@@ -25,7 +25,7 @@ from typing import Any
 from sqlmodel import Session
 
 from tickets.audit.chain import Anchor, ChainReport
-from tickets.audit.compare import agent_problems, canonical_at, ticket_problems
+from tickets.audit.compare import agent_problems, canonical_at, note_problems, ticket_problems
 from tickets.audit.format import FORMAT_SWITCH, GENESIS_HASH, canonical_bytes, content_text, details_text
 from tickets.audit.guards import guard_problem
 from tickets.audit.history import Histories
@@ -163,6 +163,8 @@ def verify(session: Session, anchors: Iterable[Anchor] = ()) -> ChainReport:
     if agent_id is not None:
         return ChainReport(False, checked, None, f"agent {agent_id}: {agent_problem}")
     ticket_id, ticket_problem = ticket_problems(session, histories)
+    if ticket_id is None:
+        ticket_id, ticket_problem = note_problems(session, histories)
     if ticket_id is not None:
         return ChainReport(False, checked, None, f"ticket {ticket_id}: {ticket_problem}")
     guard = guard_problem(session)
