@@ -2,7 +2,7 @@
 engine, is detected with an anchor kept outside the database, or refused outright for the
 application role on PostgreSQL.
 
-The full drill, with its table for README, is `.venv/bin/python tests/drills/tamper.py`.
+The full drill, with its table for docs/security.md, is `.venv/bin/python tests/drills/tamper.py`.
 """
 
 from __future__ import annotations
