@@ -28,6 +28,7 @@ import json
 import os
 import stat
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,9 +79,9 @@ def log_dir() -> Path:
     return platformdirs.user_log_path(APP_NAME)
 
 
-def config_file(environ: dict[str, str] | None = None) -> Path:
-    environ = os.environ if environ is None else environ
-    return Path(environ.get(CONFIG_ENV) or config_dir() / "config.toml").expanduser()
+def config_file(environ: Mapping[str, str] | None = None) -> Path:
+    found = (os.environ if environ is None else environ).get(CONFIG_ENV)
+    return Path(found or config_dir() / "config.toml").expanduser()
 
 
 def state_file() -> Path:

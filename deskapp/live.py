@@ -1,5 +1,5 @@
 """Live screens: the review queue and the dashboard read themselves again when the database
-changes, without a key pressed (issue 14: a ticket that needs review is in every open
+changes, without a key pressed (a ticket that needs review is in every open
 supervisor queue within 2 s).
 
 Each open screen opens a tickets.store.changes feed (LISTEN on PostgreSQL, PRAGMA data_version on

@@ -29,7 +29,7 @@ from tickets.store.rawsql import Raw, bind_json, bind_time, read_json
 from tickets.text import check_text
 from tickets.verification import verified_call
 
-# json.dumps(..., sort_keys=True) without a new encoder each call (issue 12: filing's hot path).
+# json.dumps(..., sort_keys=True) without a new encoder each call (filing's hot path).
 _SORTED_JSON = json.JSONEncoder(sort_keys=True).encode
 
 @dataclass(frozen=True)
@@ -128,9 +128,10 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
             return replay
         now = store.clock.now()
         # V-7 with the caller's facts, then the subscription with its active tickets: two round
-        # trips (issue 14).
+        # trips.
         verified = raw.first(sql.VERIFIED_CALLER, {"id": verification_id})
         call = verified_call(verified, agent, now)
+        assert verified is not None  # verified_call refused a missing verification
         found = raw.rows(sql.SUBSCRIPTION_WITH_TICKETS, {"ref": request.subscription_ref})
         sub = sql.SubscriptionRow.read(found[0]) if found else None
         if sub is None or sub.organization_id != call.organization_id:
@@ -188,7 +189,7 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
                                         [(decision, None, request.idempotency_key)]))
 
     try:
-        # On the driver's connection, no Session (issue 12), with the store's retries.
+        # On the driver's connection, no Session, with the store's retries.
         return store.raw_transaction(work)
     except IntegrityError as error:
         # A concurrent filing won: either the same retry (T-3) or another open cancellation (C-9).
@@ -206,7 +207,7 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
 def _file(raw: Raw, agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingRequest,
           digest: str, now, plans: list[tuple[policy.Decision, Any, str]]) -> tuple[FiledTicket, ...]:
     """Insert every planned ticket, then append their events: the appends are the transaction's
-    last statements, so the chain's lock is held for as short a time as possible (issue 14)."""
+    last statements, so the chain's lock is held for as short a time as possible."""
     events, filed = [], []
     for decision, resource, key in plans:
         ticket_id, details = _insert(raw, agent, call, sub, request, digest, decision, now, key=key, resource=resource)
@@ -236,7 +237,7 @@ def _insert(
     consequences = decision.consequences.as_dict() if decision.consequences else {}
     status = TicketStatus.PENDING_REVIEW if decision.needs_review else TicketStatus.OPEN
     # requested_date and reason have their own columns: stored there only.
-    row_fields = {k: v for k, v in request.fields.items() if k not in TICKET_FIELD_COLUMNS}
+    row_fields: dict[str, Any] = {k: v for k, v in request.fields.items() if k not in TICKET_FIELD_COLUMNS}
     if resource is not None:
         row_fields["resource_ref"] = resource.ref
     if request.refund_requested:

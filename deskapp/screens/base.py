@@ -23,7 +23,7 @@ class WorkerErrors:
         super().__init__(*args, **kwargs)
         # The breakpoint classes Textual gives a screen on its first Resize, given now from the
         # terminal's size: the screen's widgets are then styled once, not styled and restyled
-        # whole before the first frame (start-up, issue 12; the classes end the same).
+        # whole before the first frame (a faster start-up; the classes end the same).
         try:
             size = self.app.size  # type: ignore[attr-defined]
         except NoActiveAppError:
@@ -40,7 +40,7 @@ class WorkerErrors:
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:
-            self.desk.report_worker_error(event.worker)  # type: ignore[attr-defined]
+            self.desk.report_worker_error(event.worker)
             self.worker_failed(event.worker, event.worker.error)
 
     def worker_failed(self, worker: Worker, error: BaseException) -> None:

@@ -12,6 +12,8 @@ Memory: one interned status string per ticket, plus an entry per callback and pe
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sys
 from datetime import datetime
 from typing import Any
@@ -21,12 +23,16 @@ from sqlmodel import Session
 from tickets.enums import AgentRole, TicketStatus
 from tickets.store import rawsql
 
-# Events on a ticket that leave its row as it was (an internal note, tickets.notes).
-NOT_A_CHANGE = frozenset({"ticket.noted"})
+# Events on a ticket that leave its row as it was: an internal note (tickets.notes), whose
+# event holds its id, length and sha256, checked against the note's row (edited, deleted or
+# added around the chain).
+NOTED = frozenset({"ticket.noted"})
+NOT_A_CHANGE = NOTED
 DECISIONS = {f"ticket.{TicketStatus.APPROVED.value}", f"ticket.{TicketStatus.REJECTED.value}"}
 
 
 _AGENTS = rawsql.Sql("SELECT id, name, role FROM agent")
+_NOTES = rawsql.Sql("SELECT id, ticket_id, text FROM ticket_note WHERE id > :after ORDER BY id LIMIT :limit")
 _TICKETS = rawsql.Sql(
     "SELECT id, status, filed_by_id, decided_by_id, decided_at, needs_callback, callback_at FROM ticket "
     "WHERE id > :after ORDER BY id LIMIT :limit"
@@ -40,13 +46,19 @@ class TicketHistories:
         self._status: dict[int, str] = {}
         self._callback: dict[int, datetime] = {}
         self._decision: dict[int, tuple[str, datetime]] = {}
+        self._notes: dict[int, tuple[int, str]] = {}  # note id -> (ticket id, sha256 of its text)
 
-    def see(self, action: str, subject: str, actor: str, at: str, status: str | None) -> None:
+    def see(self, action: str, subject: str, actor: str, at: str, status: str | None,
+            details: str | None = None) -> None:
         """One event, in chain order: `at` as the chain hashes it (ISO, UTC), `status` the
-        details' status of a `ticket.filed` event."""
+        details' status of a `ticket.filed` event, `details` those of a note's event."""
         if not action.startswith("ticket.") or not subject.startswith("ticket:"):
             return
         ticket_id = int(subject[7:])
+        if action in NOTED and details is not None:
+            noted = json.loads(details)
+            self._notes[int(noted.get("note_id", 0))] = (ticket_id, str(noted.get("sha256", "")))
+            return
         if action == "ticket.filed":
             self._status[ticket_id] = sys.intern(str(status))
             return
@@ -62,7 +74,31 @@ class TicketHistories:
             self._decision[ticket_id] = (actor, datetime.fromisoformat(at))
 
     def problems(self, session: Session, batch: int = 20_000) -> tuple[int | None, str | None]:
-        """The first ticket whose row its history does not explain, and why; (None, None) if none."""
+        """The first ticket whose row (or note) its history does not explain, and why; (None,
+        None) if none."""
+        ticket_id, problem = self._ticket_problems(session, batch)
+        if ticket_id is None:
+            ticket_id, problem = self._note_problems(session, batch)
+        return ticket_id, problem
+
+    def _note_problems(self, session: Session, batch: int) -> tuple[int | None, str | None]:
+        unseen = dict(self._notes)
+        last = 0
+        while rows := rawsql.rows(session, _NOTES, {"after": last, "limit": batch}):
+            for note_id, ticket_id, text in rows:
+                event = unseen.pop(note_id, None)
+                if event is None:
+                    return ticket_id, f"its note {note_id} has no ticket.noted event (added around the chain)"
+                if event[0] != ticket_id:
+                    return ticket_id, f"its note {note_id} belongs to ticket {event[0]} by its event (moved)"
+                if hashlib.sha256(text.encode("utf-8")).hexdigest() != event[1]:
+                    return ticket_id, f"its note {note_id} does not match its event's digest (edited afterwards)"
+            last = rows[-1][0]
+        for note_id, (ticket_id, _digest) in sorted(unseen.items()):
+            return ticket_id, f"its note {note_id} is gone but its event remains (deleted)"
+        return None, None
+
+    def _ticket_problems(self, session: Session, batch: int) -> tuple[int | None, str | None]:
         agents = {a.id: (a.name, a.role) for a in rawsql.rows(session, _AGENTS)}
         roles = dict(agents.values())
         last = 0

@@ -1,4 +1,4 @@
-"""A-1: `deskapp audit verify` in one streaming pass at the database's speed (issue 12, target 7).
+"""A-1: `deskapp audit verify` in one streaming pass at the database's speed (bench target 7).
 
 The events come in keyset pages on the session's own DBAPI cursor (no ORM rows, no result
 processing); each is checked in its chain's format (tickets.audit.format) and fed to the
@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from tickets.audit.chain import Anchor, ChainReport
 from tickets.audit.format import FORMAT_SWITCH, GENESIS_HASH, at_text, canonical_bytes, content_text, details_text
-from tickets.audit.history import TicketHistories
+from tickets.audit.history import NOTED, TicketHistories
 from tickets.store import rawsql
 
 PAGE = 20_000
@@ -121,7 +121,7 @@ def verify(session: Session, anchors: Iterable[Anchor] = ()) -> ChainReport:
                 return ChainReport(
                     False, checked, seq, "its hash is not the one anchored outside the database (rewritten)"
                 )
-            see(action, subject, actor, at, status)
+            see(action, subject, actor, at, status, details if action in NOTED else None)
             prev, expected, checked = digest, expected + 1, checked + 1
     if wanted:
         return ChainReport(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cached_property
+from functools import cached_property, partial
 
 from tickets.dates import utc_day
 from tickets.enums import ACTIVE_STATUSES, CampaignState, Role, TicketKind
@@ -96,7 +96,8 @@ def make_decision(c: Ctx, refusals: list[Reason], grant: Callable[[], Grant]) ->
     from tickets.policy.shared import refund_refusals  # shared builds on this module
 
     review, callback = review_flags(c.kind, c.refund_requested)
-    common = dict(
+    decision = partial(
+        Decision,
         kind=c.kind,
         needs_review=review,
         needs_callback=callback,
@@ -107,12 +108,12 @@ def make_decision(c: Ctx, refusals: list[Reason], grant: Callable[[], Grant]) ->
         refund_offered=kind_spec(c.kind).refund_request and not refund_refusals(c.sub),
     )
     if refusals:
-        return Decision(allowed=False, reasons=tuple(refusals), checklist=(), consequences=None,
-                        required_fields=(), **common)
+        return decision(allowed=False, reasons=tuple(refusals), checklist=(), consequences=None,
+                        required_fields=())
     g = grant()
-    return Decision(allowed=True, reasons=tuple(g.reasons), checklist=tuple(g.checklist),
+    return decision(allowed=True, reasons=tuple(g.reasons), checklist=tuple(g.checklist),
                     consequences=g.consequences, required_fields=g.required_fields,
-                    requested_date_range=g.requested_date_range, **common)
+                    requested_date_range=g.requested_date_range)
 
 
 def refused(c: Ctx, refusals: list[Reason]) -> Decision:

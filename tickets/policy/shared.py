@@ -29,7 +29,7 @@ from tickets.policy.rules import (
 
 @cache  # pure in its two enums: each answer (an immutable Reason or None) is worked out once
 def offer_refusal(kind: TicketKind, product: Product) -> Reason | None:
-    """Each kind only where an article offers it (KIND_PRODUCTS). Issue 14: the account view
+    """Each kind only where an article offers it (KIND_PRODUCTS). The account view
     decides every kind for every subscription."""
     products, rule = KIND_PRODUCTS[kind]
     if product in products:

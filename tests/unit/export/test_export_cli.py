@@ -208,7 +208,7 @@ def test_a_regular_file_is_replaced_whole(store, desk, monkeypatch, tmp_path):
 
 
 def test_a1_on_a_read_only_database_no_record_leaves(tmp_path, capsys):
-    """Issue 13: the export.started event is written before the first record, so an export
+    """The export.started event is written before the first record, so an export
     that cannot be recorded writes nothing (it used to write every record, then fail)."""
     from tickets.store.database import Store
     from tickets.store.schema import upgrade
@@ -227,7 +227,7 @@ def test_a1_on_a_read_only_database_no_record_leaves(tmp_path, capsys):
 
 def test_without_db_the_export_reads_the_consoles_database_and_never_creates_one(
         store, desk, monkeypatch, capsys, tmp_path):
-    """Issue 11: no --db means the console's database (DESKAPP_DATABASE_URL, else the user's data
+    """No --db means the console's database (DESKAPP_DATABASE_URL, else the user's data
     folder); a missing SQLite file is an error, not a new empty database."""
     here = tmp_path / "here"
     here.mkdir()
