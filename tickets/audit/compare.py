@@ -59,7 +59,7 @@ def canonical_at(stored: str | datetime) -> str:
         return f"{stored[:10]}T{stored[11:]}Z"
     if isinstance(stored, str) and stored.endswith("Z"):
         return stored  # PostgreSQL's to_char
-    return at_text(rawsql.read_time(stored))  # type: ignore[arg-type]
+    return at_text(rawsql.read_time(stored))
 
 
 def _at(stored: str | datetime | None) -> str | None:
