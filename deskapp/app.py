@@ -26,6 +26,7 @@ from deskapp import desk, textual_fixes
 
 from deskapp.commands import ScreenCommands
 from deskapp.keys import TypeAhead
+from deskapp.widgets.format import desk_zone
 from deskapp.screens.signin import SignInScreen
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -89,7 +90,7 @@ class DeskApp(App[None]):
     ) -> None:
         super().__init__()
         self.settings = settings
-        desk.apply_settings(self, settings)
+        desk.apply_settings(self, settings, store)
         self.store: Store | None = store
         self.clock: Clock | None = clock or (store.clock if store is not None else None)
         self.store_url = store_url
@@ -162,6 +163,11 @@ class DeskApp(App[None]):
         self.post_message(StoreOpened(store, hint))
 
     def _make_store(self) -> tuple[Store, str]:
+        store, hint = self._open_store()
+        store.zone = desk_zone()  # the rules count the desk's days (tickets.desk_time)
+        return store, hint
+
+    def _open_store(self) -> tuple[Store, str]:
         from tickets.store.database import Store, user_data_dir
 
         if self.demo:
@@ -237,7 +243,10 @@ class DeskApp(App[None]):
         self.agent = agent
         self._sign_in_failures = 0
         # The agent and role live in the title, so a screen's own sub-title never hides them.
-        self.title = f"deskapp · {agent.display_name} ({agent.name}, {agent.role.value})"
+        from tickets.desk_time import zone_key
+
+        # The desk's time zone once, here: every time on every screen is in it.
+        self.title = f"deskapp · {agent.display_name} ({agent.name}, {agent.role.value}) · {zone_key(desk_zone())}"
         self.sub_title = ""
         self.switch_screen(HomeScreen())
         desk.start_notices(self)

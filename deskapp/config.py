@@ -135,7 +135,7 @@ class Settings:
             require_database(self.database)
         password = self.database_password()
         engine = make_engine(self.database, pool_size=self["pool_size"], password=password, create=create)
-        store = Store(engine, clock)
+        store = Store(engine, clock, self.zone)
         if self["listen_database"]:
             listen = make_url(normalise_url(self["listen_database"]))
             store.listen_url = (listen.set(password=password) if password else listen).render_as_string(hide_password=False)

@@ -18,13 +18,21 @@ if TYPE_CHECKING:  # pragma: no cover
     from textual.worker import Worker
 
     from deskapp.config import Settings
+    from tickets.store.database import Store
 
 __all__ = ["apply_settings", "log_worker_failure", "on_mount", "open_search"]
 
 
-def apply_settings(app: App, settings: Settings | None) -> None:
-    """Before the first frame: every time shown is in the desk's zone (UTC without settings)."""
-    set_desk_zone(settings.zone if settings is not None else UTC)
+def apply_settings(app: App, settings: Settings | None, store: Store | None = None) -> None:
+    """Before the first frame: every time shown, and every day the rules count, is in the
+    desk's zone: the settings' (UTC without settings), or a given store's when there are none."""
+    if settings is None and store is not None:
+        set_desk_zone(store.zone)
+        return
+    zone = settings.zone if settings is not None else UTC
+    set_desk_zone(zone)
+    if store is not None:
+        store.zone = zone
 
 
 def on_mount(app: App) -> None:

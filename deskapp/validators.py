@@ -125,11 +125,34 @@ def parse_date(value: str) -> date | None:
     return read_date(value)
 
 
-def parse_utc_datetime(value: str) -> datetime | None:
-    """`2026-12-01 09:00` (UTC) or any ISO date-time as an aware UTC datetime, or None."""
-    from tickets.dates import read_datetime
+def parse_desk_datetime(value: str) -> datetime | None:
+    """`2026-12-01 09:00` typed at the desk (its time zone; an explicit offset as given) as an
+    aware UTC datetime, or None (not a date-time, or a time the zone skips)."""
+    from tickets.desk_time import local_wall_time
+    from tickets.errors import InvalidInput
 
-    return read_datetime(value)
+    from deskapp.widgets.format import desk_zone
+
+    try:
+        return local_wall_time(datetime.fromisoformat(value.strip()), desk_zone())
+    except (ValueError, InvalidInput):
+        return None
+
+
+def desk_datetime_problem(value: str) -> str | None:
+    """Why a typed date-time cannot be read at the desk, in the desk's words; None if it can."""
+    from tickets.desk_time import local_wall_time, zone_key
+    from tickets.errors import InvalidInput
+
+    from deskapp.widgets.format import desk_zone
+
+    try:
+        local_wall_time(datetime.fromisoformat(value.strip()), desk_zone())
+    except ValueError:
+        return f"a date and time as YYYY-MM-DD HH:MM ({zone_key(desk_zone())})"
+    except InvalidInput as error:
+        return "; ".join(str(v) for v in error.errors.values()) if isinstance(error.errors, dict) else str(error)
+    return None
 
 
 class _Parsed(Validator):
@@ -148,8 +171,13 @@ def IsoDate() -> Validator:  # noqa: N802 - reads like a class at the call site
     return _Parsed(parse_date, "a date as YYYY-MM-DD")
 
 
-def UtcDateTime() -> Validator:  # noqa: N802
-    return _Parsed(parse_utc_datetime, "a date and time as YYYY-MM-DD HH:MM (UTC)")
+class DeskDateTime(Validator):
+    """A date and time typed in the desk's time zone (M-3's transfer time); a time its clocks
+    skip is named as such (tickets.desk_time)."""
+
+    def validate(self, value: str) -> ValidationResult:
+        problem = desk_datetime_problem(value) if value.strip() else None
+        return self.failure(problem, value) if problem else self.success()
 
 
 class EmailAddress(Validator):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import NamedTuple
 
 from sqlmodel import Session
@@ -118,6 +118,7 @@ def subscription_facts(session: Session | Raw, subs: Sequence[Subscription | Sub
             custom_domains=tuple(s.custom_domains),
             campaigns=tuple(campaigns[s.id]),
             cancelled_at=s.cancelled_at,
+            cancelled_zone=s.cancelled_zone,
             expedited_at=s.expedited_at,
             data_deleted_at=s.data_deleted_at,
             tickets=tuple(tickets[s.id]),
@@ -174,7 +175,8 @@ class PersonFacts(NamedTuple):
     is_primary_contact: bool
 
 
-def load_account(session: Session | Raw, *, verification_id: int, agent: AgentInfo, now: datetime) -> AccountView:
+def load_account(session: Session | Raw, *, verification_id: int, agent: AgentInfo, now: datetime,
+                 zone: tzinfo = UTC) -> AccountView:
     """The account behind a passed, live verification (checked here, V-7), read with prebuilt
     SQL (issue 14: no ORM objects; the verification, organization and caller in one round trip)."""
     raw = Raw(session)
@@ -192,8 +194,8 @@ def load_account(session: Session | Raw, *, verification_id: int, agent: AgentIn
         views.append(
             SubscriptionView(
                 facts=f,
-                decisions=policy.decide_all(f, caller, now),
-                resources=tuple((r, policy.decide_resource(r, caller, now)) for r in resources[s.id]),
+                decisions=policy.decide_all(f, caller, now, zone),
+                resources=tuple((r, policy.decide_resource(r, caller, now, zone)) for r in resources[s.id]),
             )
         )
     address = tuple(read_json(street_lines)) + tuple(
@@ -220,4 +222,4 @@ def account_view(store: Store, *, agent: AgentInfo, verification_id: int) -> Acc
     now = store.clock.now()
     # No Session, no BEGIN/ROLLBACK on PostgreSQL (issue 14); one snapshot on SQLite.
     with store.raw_read() as raw:
-        return load_account(raw, verification_id=verification_id, agent=agent, now=now)
+        return load_account(raw, verification_id=verification_id, agent=agent, now=now, zone=store.zone)

@@ -31,7 +31,7 @@ __all__ = [
 
 class FieldType(StrEnum):
     DATE = "date"  # YYYY-MM-DD (tickets.dates.read_date)
-    DATETIME = "datetime"  # an instant, UTC unless it says otherwise (tickets.dates.read_datetime)
+    DATETIME = "datetime"  # typed in the desk's zone unless it says otherwise; stored UTC (tickets.filing.typed_times)
     EMAIL = "email"
 
 
@@ -48,7 +48,7 @@ FORM_FIELDS: Mapping[str, FormField] = {
     f.name: f
     for f in (
         FormField("requested_date", "Requested date", FieldType.DATE, "V-1"),
-        FormField("transfer_at", "Transfer time (UTC)", FieldType.DATETIME, "M-3"),
+        FormField("transfer_at", "Transfer time", FieldType.DATETIME, "M-3"),
         FormField("it_contact", "IT contact e-mail", FieldType.EMAIL, "M-3"),
     )
 }

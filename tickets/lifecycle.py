@@ -15,7 +15,7 @@ the same ticket at once cannot both win: the second is told who did and what the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from sqlalchemy import text, update
 from sqlmodel import Session, select
@@ -23,6 +23,7 @@ from sqlmodel import Session, select
 from tickets.agents import AgentInfo
 from tickets.audit.chain import append_event
 from tickets.dates import read_date
+from tickets.desk_time import day_start, desk_zone, zone_key
 from tickets.enums import (
     CampaignState,
     ResourceState,
@@ -113,7 +114,7 @@ def transition(
         if to in (S.APPROVED, S.REJECTED):
             values.update(decided_by_id=actor.id, decided_at=now, decision_reason=reason)
             if to is S.APPROVED and ticket.kind == TicketKind.EXPEDITED_DEPROVISIONING.value:
-                deletion = expedited.deletion_date(now).isoformat()
+                deletion = expedited.deletion_date(now, ticket_zone(ticket, store.zone)).isoformat()
                 values["data_deletion_date"] = deletion
                 details["data_deletion_date"] = deletion
         if to is S.RESOLVED:
@@ -130,7 +131,7 @@ def transition(
             session.execute(text("UPDATE ticket SET decision_reason_scrubbed = :s WHERE id = :i"),
                             {"s": scrub_stored(reason), "i": ticket_id})
         if to is S.RESOLVED:
-            _apply_resolution(session, ticket, now)
+            _apply_resolution(session, ticket, now, ticket_zone(ticket, store.zone))
         session.flush()  # every other write first, the append last (issue 14)
         append_event(
             session, at=now, actor=actor.name, action=f"ticket.{to.value}", subject=f"ticket:{ticket_id}",
@@ -189,21 +190,31 @@ def record_callback(store: Store, *, agent: AgentInfo, ticket_id: int, note: str
     return store.transaction(work)
 
 
-def _apply_resolution(session: Session, ticket: Ticket, now: datetime) -> None:
-    """What the finished work did, so the directory and the next call's rules agree with it."""
+def ticket_zone(ticket: Ticket, desk: tzinfo) -> tzinfo:
+    """The zone the ticket's days were counted and told in (its filing recorded it), else the desk's."""
+    recorded = (ticket.consequences or {}).get("time_zone") if isinstance(ticket.consequences, dict) else None
+    return desk_zone(recorded) if recorded else desk
+
+
+def _apply_resolution(session: Session, ticket: Ticket, now: datetime, zone: tzinfo) -> None:
+    """What the finished work did, so the directory and the next call's rules agree with it.
+    A cancellation takes effect at the start of its effective day at the desk, and keeps the
+    zone it was told in (R-1's 30 days, C-8's 90 count from that day in that zone)."""
     resolution = kind_spec(ticket.kind).resolution  # what the registry of kinds says it does
     sub = session.get(Subscription, ticket.subscription_id)
-    effective = _at(ticket.effective_date, now)
+    effective = _at(ticket.effective_date, now, zone)
     if resolution is Resolution.AUTO_RENEW_OFF:
         sub.auto_renew = False  # C-1: it expires at term end
     elif resolution is Resolution.CANCEL:
         sub.state, sub.cancelled_at = SubscriptionState.CANCELLED.value, effective
+        sub.cancelled_zone = zone_key(zone)
     elif resolution is Resolution.DEPROVISION:
         sub.state = SubscriptionState.CANCELLED.value
-        sub.cancelled_at = sub.cancelled_at or now
+        if sub.cancelled_at is None:
+            sub.cancelled_at, sub.cancelled_zone = now, zone_key(zone)
         sub.expedited_at = now
     elif resolution is Resolution.REINSTATE:
-        sub.state, sub.cancelled_at = SubscriptionState.ACTIVE.value, None  # R-1
+        sub.state, sub.cancelled_at, sub.cancelled_zone = SubscriptionState.ACTIVE.value, None, None  # R-1
     elif resolution is Resolution.CANCEL_CAMPAIGNS:
         for campaign in session.exec(select(ImsCampaign).where(ImsCampaign.subscription_id == sub.id)):
             if campaign.state != CampaignState.CANCELLED.value:
@@ -216,10 +227,7 @@ def _apply_resolution(session: Session, ticket: Ticket, now: datetime) -> None:
     session.add(sub)
 
 
-def _at(iso_date: str | None, fallback: datetime) -> datetime:
-    if not iso_date:
-        return fallback
-    d = read_date(iso_date)
-    if d is None:
-        return fallback
-    return fallback.replace(year=d.year, month=d.month, day=d.day, hour=0, minute=0, second=0, microsecond=0)
+def _at(iso_date: str | None, fallback: datetime, zone: tzinfo) -> datetime:
+    """The instant a local effective day starts at the desk (tickets.desk_time.day_start)."""
+    d = read_date(iso_date) if iso_date else None
+    return fallback if d is None else day_start(d, zone)

@@ -28,13 +28,17 @@ from deskapp.paths import default_export_dir
 from deskapp.screens.confirm import ConfirmScreen
 from deskapp.screens.supervisor import SupervisorScreen
 from deskapp.widgets.field import LabeledInput
-from deskapp.widgets.format import BAD, MUTED, OK, WARN, error_text
+from deskapp.widgets.format import BAD, MUTED, OK, WARN, desk_zone, error_text
 
 FORMATS = (("CSV (spreadsheets)", "csv"), ("JSON Lines", "jsonl"))
 
 
+WHEN_HINT = "a date (2026-11-01) or date and time (2026-11-01 08:30), desk time"
+
+
 class WhenFormat(Validator):
-    """An ISO date (start of that day, UTC) or date-time, as tickets.export.records.parse_when reads it."""
+    """An ISO date (start of that day at the desk) or date-time (desk time), as
+    tickets.dates.parse_when reads it with the desk's zone."""
 
     def validate(self, value: str) -> ValidationResult:
         if not value.strip():
@@ -43,9 +47,9 @@ class WhenFormat(Validator):
         from tickets.dates import parse_when
 
         try:
-            parse_when(value, option="date")
+            parse_when(value, option="date", zone=desk_zone())
         except InvalidInput:
-            return self.failure("a date (2026-11-01) or date and time (2026-11-01 08:30), UTC", value)
+            return self.failure(WHEN_HINT, value)
         return self.success()
 
 
@@ -117,9 +121,9 @@ class ExportScreen(SupervisorScreen):
                 yield Checkbox("unmasked", value=False, id="export-unmasked", disabled=not self.supervisor,
                                compact=True)
                 yield Static("", id="export-masking")
-            yield LabeledInput("Created since (UTC)", input_id="export-since", placeholder="e.g. 2026-11-01 (optional)",
+            yield LabeledInput("Created since", input_id="export-since", placeholder="e.g. 2026-11-01 (optional)",
                                validators=[WhenFormat()])
-            yield LabeledInput("Created before (UTC)", input_id="export-until",
+            yield LabeledInput("Created before", input_id="export-until",
                                placeholder="e.g. 2026-12-01, not included (optional)", validators=[WhenFormat()])
             with Horizontal(classes="export-row"):
                 yield Label("Kind")
@@ -175,9 +179,9 @@ class ExportScreen(SupervisorScreen):
             when[name] = None
             if text:
                 try:
-                    when[name] = parse_when(text, option=name)
+                    when[name] = parse_when(text, option=name, zone=desk_zone())
                 except InvalidInput:
-                    field.set_message("a date (2026-11-01) or date and time (2026-11-01 08:30), UTC")
+                    field.set_message(WHEN_HINT)
                     ok = False
         if ok and when["since"] and when["until"] and when["since"] >= when["until"]:
             self.query_one("#field-export-until", LabeledInput).set_message("must be later than the start")

@@ -34,7 +34,7 @@ from deskapp.screens.prompt import TextPromptScreen
 from deskapp.screens.supervisor import SupervisorScreen
 from deskapp.widgets import ticket_sections as sections
 from deskapp.widgets.fit_table import FitTable
-from deskapp.widgets.format import BAD, MUTED, OK, WARN, error_text, lines, when
+from deskapp.widgets.format import BAD, MUTED, OK, WARN, desk_zone, error_text, lines, when
 from deskapp.widgets.hanging import hang
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -170,7 +170,7 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
             ),
         ]
         if detail.row.kind is TicketKind.EXPEDITED_DEPROVISIONING:
-            deletion = deletion_date(self.now()).isoformat()
+            deletion = deletion_date(self.now(), desk_zone()).isoformat()
             parts.append(Content.styled(
                 f"X-2: approving now deletes all its data on {deletion} (3 days from approval). "
                 "X-3: nothing can be reversed once the data is deleted.", WARN))
@@ -378,7 +378,7 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
                 from tickets.policy.expedited import deletion_date
 
                 if self.detail.row.kind is TicketKind.EXPEDITED_DEPROVISIONING:
-                    text += f" All its data is deleted on {deletion_date(result.at).isoformat()} (X-1, X-2)."
+                    text += f" All its data is deleted on {deletion_date(result.at, desk_zone()).isoformat()} (X-1, X-2)."
             self._show_outcome(text, ok=True)
             self.notify(text, title="Decided")
         if ticket_id is not None:

@@ -21,12 +21,13 @@ from textual.content import Content
 from textual.widgets import Footer, Header, Input, Label, Static
 
 from deskapp.messages import TicketFiled
+from tickets.desk_time import zone_key
 from deskapp.screens.base import DeskScreen
-from deskapp.validators import parse_date, parse_utc_datetime
+from deskapp.validators import parse_date, parse_desk_datetime
 from deskapp.widgets.checklist import CheckList
 from deskapp.widgets.field import LabeledInput
 from deskapp.widgets.hanging import hang
-from deskapp.widgets.format import BAD, MUTED, OK, consequences_content, day, field_label, lines, reason_lines
+from deskapp.widgets.format import BAD, MUTED, OK, consequences_content, day, desk_zone, field_label, lines, reason_lines
 
 FREE_TEXT = ("reason", "note")
 
@@ -99,7 +100,7 @@ class TicketFormScreen(DeskScreen):
                     spec = FORM_FIELDS[name]
                     validator, placeholder = {
                         FieldType.DATE: (v.IsoDate, f"YYYY-MM-DD, by {day(facts.term_end)}"),
-                        FieldType.DATETIME: (v.UtcDateTime, "YYYY-MM-DD HH:MM"),
+                        FieldType.DATETIME: (v.DeskDateTime, f"YYYY-MM-DD HH:MM, {zone_key(desk_zone())}"),
                         FieldType.EMAIL: (v.EmailAddress, "it@example.com"),
                     }[spec.type]
                     yield field(spec.label, name, [validator()], required=name in required, placeholder=placeholder)
@@ -156,7 +157,7 @@ class TicketFormScreen(DeskScreen):
 
         if self.batch:
             chosen = [res for res, _ in self.view.resources if res.ref in self.state.resources]
-            return policy.decide_batch(chosen, self.call.account.caller_facts, self.desk.now())
+            return policy.decide_batch(chosen, self.call.account.caller_facts, self.desk.now(), desk_zone())
         return self._decide(refund_requested=self.state.refund_requested)
 
     def _decide(self, *, refund_requested: bool) -> Any:
@@ -165,7 +166,7 @@ class TicketFormScreen(DeskScreen):
         requested = parse_date(self.state.values.get("requested_date", ""))
         return policy.decide(
             self.kind, self.view.facts, self.call.account.caller_facts, self.desk.now(),
-            requested_date=requested, refund_requested=refund_requested,
+            requested_date=requested, refund_requested=refund_requested, zone=desk_zone(),
         )
 
     def _checklist_items(self, decided) -> tuple[tuple[str, str], ...]:
@@ -259,7 +260,7 @@ class TicketFormScreen(DeskScreen):
             if name == "requested_date":
                 continue  # its own column on the ticket (FilingRequest.requested_date)
             typed = values.get(name, "").strip()
-            when = parse_utc_datetime(typed) if FORM_FIELDS[name].type is FieldType.DATETIME else None
+            when = parse_desk_datetime(typed) if FORM_FIELDS[name].type is FieldType.DATETIME else None
             fields[name] = when.isoformat() if when else typed
         note = values.get("note", "").strip()
         if note:
@@ -302,11 +303,13 @@ class TicketFormScreen(DeskScreen):
                 return [f"{res.ref}: {r}" for res, d in decided.refused for r in d.reasons]
             blocking = []
             for _, decision in decided.allowed:
-                for reason_ in policy.validate_filing(decision, confirmed=confirmed, fields=fields, now=now):
+                for reason_ in policy.validate_filing(decision, confirmed=confirmed, fields=fields, now=now,
+                                                      zone=desk_zone()):
                     if str(reason_) not in blocking:
                         blocking.append(str(reason_))
             return blocking
-        return [str(r) for r in policy.validate_filing(decided, confirmed=confirmed, fields=fields, now=now)]
+        return [str(r) for r in policy.validate_filing(decided, confirmed=confirmed, fields=fields, now=now,
+                                                       zone=desk_zone())]
 
     def _show_problems(self, problems: list[str], heading: str = "Cannot file yet:") -> None:
         box = self.query_one("#form-problems", Static)

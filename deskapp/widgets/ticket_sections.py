@@ -18,6 +18,7 @@ from deskapp.widgets.format import (
     WARN,
     consequences_content,
     day,
+    desk_zone,
     field_label,
     field_line,
     field_value,
@@ -230,7 +231,7 @@ def consequences(d: TicketDetail, now: datetime) -> Content:
         consequences_content(d.consequences, needs_review=d.row.needs_review, needs_callback=d.needs_callback),
     ]
     if d.row.kind is TicketKind.EXPEDITED_DEPROVISIONING and d.row.status is TicketStatus.PENDING_REVIEW:
-        parts.append(Content.styled(f"If approved now, all data is deleted on {deletion_date(now).isoformat()} (X-2).",
+        parts.append(Content.styled(f"If approved now, all data is deleted on {deletion_date(now, desk_zone()).isoformat()} (X-2).",
                                     WARN))
     return lines(parts)
 

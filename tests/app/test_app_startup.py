@@ -36,7 +36,7 @@ async def test_demo_mode_opens_a_fresh_demo_database_and_shows_the_agents(tmp_pa
         hint = screen_text(app, "#demo-hint")
         assert "ada / 1111" in hint and "linus / 3333 (supervisor)" in hint
         await sign_in(pilot, "linus", "3333")
-        assert app.title == "deskapp · Linus Pauling (linus, supervisor)"
+        assert app.title == "deskapp · Linus Pauling (linus, supervisor) · UTC"
         app.store.dispose()
     assert (tmp_path / "deskapp" / "demo.db").exists()
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from tickets.enums import Channel, SubscriptionState, TicketKind
 from tickets.policy.context import (
     Ctx,
@@ -15,7 +13,8 @@ from tickets.policy.context import (
     make_decision,
 )
 from tickets.policy.results import ChecklistItem, Decision, Reason
-from tickets.policy.rules import D365, O365, REVERSAL_DAYS
+from tickets.policy.deadlines import reversal_deadline
+from tickets.policy.rules import D365, O365
 from tickets.policy.shared import (
     c3_refusal,
     c4_refund,
@@ -81,7 +80,7 @@ def _grant_cancel_o365_intune(c: Ctx) -> Grant:
     if refund:
         notes.append(refund)
     if sub.product is O365:
-        self_service = c6_self_service(sub, c.now)
+        self_service = c6_self_service(sub, c.now, c.zone)
     elif sub.channel is Channel.PRODUCT_KEY:
         self_service = Reason("C-5", "only through support: product-key subscriptions are "
                                      "cancelled by calling support")
@@ -120,7 +119,7 @@ def _grant_cancel_d365(c: Ctx) -> Grant:
     deletion_note = Reason("C-7", "the Dynamics 365 article states no data-deletion date: if the "
                                   "customer keeps the data, export it before the cancellation")
     notes.append(deletion_note)
-    deadline = effective + timedelta(days=REVERSAL_DAYS) if effective else None
+    deadline = reversal_deadline(effective, c.zone) if effective else None
     if deadline:
         notes.append(Reason("R-1", f"the cancellation can be reversed until {deadline} with the "
                                    "same identity information"))

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 
-from tickets.dates import utc_day
+from tickets.desk_time import desk_zone, local_day
 from tickets.enums import ACTIVE_STATUSES, CampaignState, TicketKind
 from tickets.facts import CallerFacts, CampaignFacts, SubscriptionFacts, TicketSummary
 from tickets.policy.results import ChecklistItem, Consequences, Decision, Reason
@@ -58,18 +58,32 @@ class Ctx:
     requested_date: date | None
     refund_requested: bool
     approved_at: datetime | None
+    # The desk's time zone: every day the rules count is a day at the desk (tickets.desk_time).
+    zone: tzinfo = UTC
 
-    @property
+    @cached_property
     def today(self) -> date:
-        return self.now.date()
+        return local_day(self.now, self.zone)
+
+    def day(self, moment: datetime) -> date:
+        """An instant's calendar day at the desk."""
+        return local_day(moment, self.zone)
 
     @cached_property  # asked for several times a decision; nothing in a Ctx changes after it is made
     def term_end(self) -> date:
-        return utc_day(self.sub.term_end)
+        return local_day(self.sub.term_end, self.zone)
 
-    @property
+    @cached_property
+    def cancel_zone(self) -> tzinfo:
+        """The zone the cancellation was counted in when it was filed (so a later change of the
+        desk's setting cannot move a deadline already told to the caller), else the desk's."""
+        return desk_zone(self.sub.cancelled_zone) if self.sub.cancelled_zone else self.zone
+
+    @cached_property
     def cancelled_on(self) -> date | None:
-        return utc_day(self.sub.cancelled_at) if self.sub.cancelled_at is not None else None
+        if self.sub.cancelled_at is None:
+            return None
+        return local_day(self.sub.cancelled_at, self.cancel_zone)
 
 
 @dataclass

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, tzinfo
 
-from tickets.dates import utc_day
+from tickets.desk_time import local_day
 from tickets.enums import Channel, SubscriptionState
 from tickets.policy.context import Ctx, Grant, make_consequences, make_decision
 from tickets.policy.results import ChecklistItem, Decision, Reason
-from tickets.policy.rules import DATA_RETENTION_DAYS, EXPEDITED_DELETION_DAYS
+from tickets.policy.deadlines import data_deletion_day, data_still_kept, expedited_deletion_day
 from tickets.policy.shared import (
     c3_refusal,
     c4_refund,
@@ -21,9 +21,9 @@ from tickets.policy.shared import (
 )
 
 
-def deletion_date(approved_at: datetime) -> date:
+def deletion_date(approved_at: datetime, zone: tzinfo = UTC) -> date:
     """X-1, X-2: all data is deleted within 3 days, counted from the supervisor's approval."""
-    return utc_day(approved_at) + timedelta(days=EXPEDITED_DELETION_DAYS)
+    return expedited_deletion_day(approved_at, zone)
 
 
 def decide(c: Ctx) -> Decision:
@@ -32,26 +32,26 @@ def decide(c: Ctx) -> Decision:
     refusals = v2_refusals(c) + state_refusals(c) + c3_refusal(c)
     if sub.expedited_at is not None:
         refusals.append(Reason("X-3", f"{sub.name} was already deprovisioned on "
-                                      f"{utc_day(sub.expedited_at)}: nothing can be reversed"))
+                                      f"{c.day(sub.expedited_at)}: nothing can be reversed"))
     elif sub.data_deleted_at is not None:
         refusals.append(Reason("X-3", f"the data of {sub.name} was deleted on "
-                                      f"{utc_day(sub.data_deleted_at)}: nothing left to deprovision"))
+                                      f"{c.day(sub.data_deleted_at)}: nothing left to deprovision"))
     elif sub.state is SubscriptionState.CANCELLED:
         if c.cancelled_on is None:
             refusals.append(Reason("C-8", "the cancellation date is not recorded: cannot tell "
                                           "whether the data still exists"))
         else:
-            gone = c.cancelled_on + timedelta(days=DATA_RETENTION_DAYS)
-            if c.today >= gone:
+            gone = data_deletion_day(c.cancelled_on)
+            if not data_still_kept(c.now, c.cancelled_on, c.zone):
                 refusals.append(Reason("X-3", f"the data was permanently deleted on {gone}, 90 days "
                                               f"after the cancellation on {c.cancelled_on} (C-8)"))
     refusals += c9_refusals(c)
 
     def grant() -> Grant:
         active = sub.state is SubscriptionState.ACTIVE
-        approved = utc_day(c.approved_at) if c.approved_at is not None else None
+        approved = local_day(c.approved_at, c.zone) if c.approved_at is not None else None
         effective = approved if active else c.cancelled_on
-        deletion = deletion_date(c.approved_at) if c.approved_at is not None else None
+        deletion = deletion_date(c.approved_at, c.zone) if c.approved_at is not None else None
         when = f"by {deletion}" if deletion else "within 3 days after approval"
         deletion_note = Reason("X-2", f"all data is deleted within 3 days after approval ({when})"
                                if deletion else "all data is deleted within 3 days after approval")

@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 
 from email_validator import EmailNotValidError, validate_email
 
 from identity import find_credential
 from tickets.dates import as_utc, read_date, read_datetime
+from tickets.desk_time import local_day
 from tickets.enums import TicketKind
 from tickets.policy.results import Decision, Reason
 from tickets.policy.shared import requested_date_problems
@@ -25,12 +26,14 @@ def validate_filing(
     confirmed: Collection[str],
     fields: Mapping[str, object],
     now: datetime,
+    zone: tzinfo = UTC,
 ) -> list[Reason]:
-    """What still blocks filing: an empty list means the ticket can be filed."""
+    """What still blocks filing: an empty list means the ticket can be filed. "Today" is the
+    desk's day (`zone`); times in `fields` are UTC instants (the filing converts typed ones)."""
     if not decision.allowed:
         return list(decision.reasons)
     now = as_utc(now)
-    today = now.date()
+    today = local_day(now, zone)
     out: list[Reason] = []
     done = set(confirmed)
     out += [Reason(item.rule, f"not yet confirmed with the caller: {item.text}")
@@ -40,7 +43,7 @@ def validate_filing(
     raw = fields.get("requested_date")
     if "requested_date" in required or not _missing(raw):
         out += _check_requested_date(decision, raw, today)
-    out += migration_field_problems(required, fields, now)
+    out += migration_field_problems(required, fields, now, zone)
     if "reason" in required and _missing(fields.get("reason")):
         out.append(Reason("U-2", "the unsubscription reason is required"))
     for name, value in fields.items():
@@ -52,7 +55,7 @@ def validate_filing(
 
 
 def migration_field_problems(required: Collection[str], fields: Mapping[str, object],
-                             now: datetime) -> list[Reason]:
+                             now: datetime, zone: tzinfo = UTC) -> list[Reason]:
     """M-3 [D365]: a future transfer time and an IT contact's e-mail address, when required."""
     out: list[Reason] = []
     if "transfer_at" in required:
@@ -64,7 +67,7 @@ def migration_field_problems(required: Collection[str], fields: Mapping[str, obj
             out.append(Reason("M-3", f"the transfer time {raw!r} is not a date and time"))
         elif when <= now:
             out.append(Reason("M-3", f"the transfer time must be in the future: "
-                                     f"{when.isoformat(timespec='minutes')} is not"))
+                                     f"{when.astimezone(zone):%Y-%m-%d %H:%M %Z} is not"))
     if "it_contact" in required:
         raw = fields.get("it_contact")
         if _missing(raw):

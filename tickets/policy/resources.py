@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, tzinfo, datetime
 
 from identity import SUBSCRIPTION_ADMIN_ROLES
-from tickets.dates import as_utc, utc_day
+from tickets.dates import as_utc
+from tickets.desk_time import local_day
 from tickets.enums import ResourceState, TicketKind
 from tickets.facts import CallerFacts, ResourceFacts
 from tickets.policy.context import active, make_consequences, money, roles_text, ticket_phrase
@@ -14,7 +15,7 @@ from tickets.policy.results import BatchDecision, ChecklistItem, Decision, Reaso
 from tickets.policy.rules import CLOUD, U4_PATH
 
 
-def decide_resource(res: ResourceFacts, caller: CallerFacts, now: datetime) -> Decision:
+def decide_resource(res: ResourceFacts, caller: CallerFacts, now: datetime, zone: tzinfo = UTC) -> Decision:
     """U-1..U-4 [Cloud]: unsubscribe one inactive renewal resource."""
     now = as_utc(now)
     kind = TicketKind.UNSUBSCRIBE_RESOURCE
@@ -25,7 +26,7 @@ def decide_resource(res: ResourceFacts, caller: CallerFacts, now: datetime) -> D
     if res.state is not ResourceState.INACTIVE:
         refusals.append(Reason("U-1", f"{res.ref} is already unsubscribed"))
     elif as_utc(res.effective_at) <= now:
-        refusals.append(Reason("U-1", f"{res.ref} took effect on {utc_day(res.effective_at)}: it is no "
+        refusals.append(Reason("U-1", f"{res.ref} took effect on {local_day(res.effective_at, zone)}: it is no "
                                       "longer an inactive resource bought for a future time"))
     # U-1: each blocking condition the article lists, every one that holds.
     if res.transaction_in_progress:
@@ -48,7 +49,7 @@ def decide_resource(res: ResourceFacts, caller: CallerFacts, now: datetime) -> D
                             "not returned")
     self_service = Reason("U-4", "the customer can do it themselves: " + U4_PATH)
     notes = [
-        Reason("U-1", f"{res.description} ({res.ref}) was bought for {utc_day(res.effective_at)} and "
+        Reason("U-1", f"{res.description} ({res.ref}) was bought for {local_day(res.effective_at, zone)} and "
                       "none of the blocking conditions holds"),
         coupons,
         self_service,
@@ -59,9 +60,9 @@ def decide_resource(res: ResourceFacts, caller: CallerFacts, now: datetime) -> D
                                "conditions blocks it"),),
         checklist=(ChecklistItem("confirm_unsubscription", "U-2",
                                  f"the caller confirms unsubscribing from {res.description} "
-                                 f"({res.ref}, effective {utc_day(res.effective_at)}) for the reason "
+                                 f"({res.ref}, effective {local_day(res.effective_at, zone)}) for the reason "
                                  "given"),),
-        consequences=make_consequences(notes, effective_date=now.date(), self_service=self_service,
+        consequences=make_consequences(notes, effective_date=local_day(now, zone), self_service=self_service,
                                    coupon_handling=coupons),
         required_fields=("reason",),
         **common,
@@ -69,9 +70,9 @@ def decide_resource(res: ResourceFacts, caller: CallerFacts, now: datetime) -> D
 
 
 def decide_batch(resources: Sequence[ResourceFacts], caller: CallerFacts,
-                 now: datetime) -> BatchDecision:
+                 now: datetime, zone: tzinfo = UTC) -> BatchDecision:
     """U-2: each resource's outcome; only the ineligible ones are refused."""
-    decided = [(r, decide_resource(r, caller, now)) for r in resources]
+    decided = [(r, decide_resource(r, caller, now, zone)) for r in resources]
     return BatchDecision(
         allowed=tuple((r, d) for r, d in decided if d.allowed),
         refused=tuple((r, d) for r, d in decided if not d.allowed),

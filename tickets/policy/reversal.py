@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from tickets.dates import utc_day
 from tickets.enums import CampaignState, SubscriptionState
 from tickets.policy.context import Ctx, Grant, and_list, make_consequences, make_decision
 from tickets.policy.results import ChecklistItem, Decision, Reason
-from tickets.policy.rules import REVERSAL_DAYS
+from tickets.policy.deadlines import reversal_deadline, reversal_open
 from tickets.policy.shared import same_kind_refusals, state_refusals, v2_grant, v2_refusals, v8_note
 
 
@@ -18,21 +15,21 @@ def decide(c: Ctx) -> Decision:
     refusals = v2_refusals(c) + state_refusals(c)
     if sub.state is SubscriptionState.CANCELLED:
         if sub.expedited_at is not None or sub.data_deleted_at is not None:
-            gone = utc_day(sub.data_deleted_at or sub.expedited_at)  # type: ignore[arg-type]
+            gone = c.day(sub.data_deleted_at or sub.expedited_at)  # type: ignore[arg-type]
             refusals.append(Reason("R-3", f"the data of {sub.name} was deleted ({gone}): nothing "
                                           "to reverse (X-3)"))
         elif c.cancelled_on is None:
             refusals.append(Reason("R-1", "the cancellation date is not recorded: cannot tell "
                                           "whether the 30 days have passed"))
-        elif c.today > c.cancelled_on + timedelta(days=REVERSAL_DAYS):
+        elif not reversal_open(c.now, c.cancelled_on, c.cancel_zone):
             refusals.append(Reason("R-1", f"the cancellation took effect on {c.cancelled_on}; it "
                                           "could be reversed until "
-                                          f"{c.cancelled_on + timedelta(days=REVERSAL_DAYS)}"))
+                                          f"{reversal_deadline(c.cancelled_on, c.cancel_zone)}"))
     refusals += same_kind_refusals(c)
 
     def grant() -> Grant:
         assert c.cancelled_on is not None
-        deadline = c.cancelled_on + timedelta(days=REVERSAL_DAYS)
+        deadline = reversal_deadline(c.cancelled_on, c.cancel_zone)
         notes = [
             Reason("R-1", f"the cancellation of {c.cancelled_on} can be reversed until {deadline}, "
                           "with the same identity information used to cancel (a fresh verification)"),

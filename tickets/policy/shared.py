@@ -3,27 +3,31 @@ allows, C-3, C-4/C-5 money, C-6 self-service, C-7 checklist, C-8 deletion, C-9, 
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, tzinfo
 from functools import cache
 
 from identity import SUBSCRIPTION_ADMIN_ROLES
-from tickets.dates import as_utc, utc_day
+from tickets.desk_time import local_day
 from tickets.enums import Channel, Product, Role, SubscriptionState, TicketKind
 from tickets.facts import SubscriptionFacts
 from tickets.kinds import CANCELLATION_KINDS
 from tickets.policy.context import Ctx, active, and_list, plural, roles_text, ticket_phrase
+from tickets.policy.deadlines import (
+    data_deletion_day,
+    reversal_deadline,
+    reversal_open,
+    self_service_last_day,
+    self_service_open,
+)
 from tickets.policy.results import ChecklistItem, Reason
 from tickets.policy.rules import (
     C6_PATH,
     D365,
-    DATA_RETENTION_DAYS,
     INTUNE,
     KIND_PHRASES,
     KIND_PRODUCTS,
     O365,
-    REVERSAL_DAYS,
     SELF_SERVICE_MAX_LICENSES,
-    SELF_SERVICE_WINDOW_DAYS,
 )
 
 
@@ -91,12 +95,12 @@ def state_refusals(c: Ctx) -> list[Reason]:
         if sub.product is D365:
             if c.cancelled_on is None:
                 return [Reason("R-1", f"{sub.name} was already cancelled")]
-            until = c.cancelled_on + timedelta(days=REVERSAL_DAYS)
-            can = "can be reversed" if c.today <= until else "could be reversed"
+            until = reversal_deadline(c.cancelled_on, c.cancel_zone)
+            can = "can be reversed" if reversal_open(c.now, c.cancelled_on, c.cancel_zone) else "could be reversed"
             return [Reason("R-1", f"{sub.name} was already cancelled on {on}; it {can} until {until}")]
         text = f"{sub.name} was already cancelled on {on}"
         if c.cancelled_on is not None:
-            deletion = c.cancelled_on + timedelta(days=DATA_RETENTION_DAYS)
+            deletion = data_deletion_day(c.cancelled_on)
             if sub.product is O365:
                 text += (" and is in the Cancelled state with reduced functionality until its data "
                          f"is deleted on {deletion}")
@@ -153,20 +157,21 @@ def requested_date_problems(requested: date, today: date, term_end: date | None,
     return out
 
 
-def c6_self_service(sub: SubscriptionFacts, now: datetime) -> Reason:
-    """C-6 [O365]: fewer than 25 licenses assigned, or within the first 30 days after purchase."""
+def c6_self_service(sub: SubscriptionFacts, now: datetime, zone: tzinfo = UTC) -> Reason:
+    """C-6 [O365]: fewer than 25 licenses assigned, or within the first 30 days after purchase
+    (counted in the desk's days, through the last of them)."""
     n = sub.licenses_assigned
-    bought = utc_day(sub.purchased_at)
-    window_end = as_utc(sub.purchased_at) + timedelta(days=SELF_SERVICE_WINDOW_DAYS)
+    bought = local_day(sub.purchased_at, zone)
+    window_last = self_service_last_day(sub.purchased_at, zone)
     few = n <= SELF_SERVICE_MAX_LICENSES
-    recent = now < window_end
+    recent = self_service_open(now, sub.purchased_at, zone)
     licenses = plural(n, "license") + " assigned"
     if few and recent:
         why = f"{licenses}, fewer than 25, and bought {bought}, within the first 30 days"
     elif few:
         why = f"{licenses}, fewer than 25"
     elif recent:
-        why = f"bought {bought}, within the first 30 days (until {window_end.date()})"
+        why = f"bought {bought}, within the first 30 days (until {window_last})"
     else:
         return Reason("C-6", f"only through support: {licenses} and bought {bought}, "
                              "more than 30 days ago")
@@ -199,7 +204,7 @@ def c7_checklist(c: Ctx, effective: date | None) -> list[ChecklistItem]:
 def c8_notes(c: Ctx, effective: date) -> tuple[date, list[Reason]]:
     """C-8: data deleted 90 days after the cancellation takes effect.
     ARTICLE: only the Office 365 article names a Cancelled state with reduced functionality."""
-    deletion = effective + timedelta(days=DATA_RETENTION_DAYS)
+    deletion = data_deletion_day(effective)
     product = c.sub.product.label
     if c.sub.product is O365:
         text = (f"from {effective} the subscription is in the Cancelled state with reduced "

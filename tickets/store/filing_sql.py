@@ -55,7 +55,7 @@ ACCOUNT_HEAD = Sql(
 
 _SUBSCRIPTION_COLUMNS = (
     "id, ref, organization_id, name, product, channel, platform, state, purchased_at, term_start, term_end, "
-    "auto_renew, licenses_assigned, custom_domains, cancelled_at, expedited_at, data_deleted_at"
+    "auto_renew, licenses_assigned, custom_domains, cancelled_at, expedited_at, data_deleted_at, cancelled_zone"
 )
 SUBSCRIPTION_BY_REF = Sql(f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscription WHERE ref = :ref")
 # A subscription and its active tickets (ACTIVE_TICKETS' columns but the subscription's, newest
@@ -89,14 +89,15 @@ class SubscriptionRow(NamedTuple):
     cancelled_at: Any
     expedited_at: Any
     data_deleted_at: Any
+    cancelled_zone: str | None
 
     @classmethod
     def read(cls, row: tuple) -> SubscriptionRow:
         (id_, ref, org, name, product, channel, platform, state, purchased, start, end, auto_renew, licenses,
-         domains, cancelled, expedited, deleted) = row
+         domains, cancelled, expedited, deleted, cancelled_zone) = row
         return cls(id_, ref, org, name, product, channel, platform, state, read_time(purchased), read_time(start),
                    read_time(end), bool(auto_renew), licenses, read_json(domains), read_time(cancelled),
-                   read_time(expedited), read_time(deleted))
+                   read_time(expedited), read_time(deleted), cancelled_zone)
 
 
 CAMPAIGNS = SqlList(
