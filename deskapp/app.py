@@ -28,6 +28,7 @@ from deskapp.commands import ScreenCommands
 from deskapp.keys import TypeAhead
 from deskapp.widgets.format import desk_zone
 from deskapp.screens.signin import SignInScreen
+from tickets.i18n import N_, _
 
 if TYPE_CHECKING:  # pragma: no cover
     from deskapp.config import Settings
@@ -61,19 +62,20 @@ class DeskApp(App[None]):
     """The console. Dependencies come in through the constructor (store, clock, agent)."""
 
     TITLE = "deskapp"
-    SUB_TITLE = "not signed in"
+    SUB_TITLE = N_("not signed in")
     CSS_PATH = "deskapp.tcss"
     # One provider: the screen's own actions in the desk's words first, then Textual's (issue 11).
     COMMANDS = {ScreenCommands}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
         Binding(
-            "ctrl+g", "end_call", "End call", id="end_call",
-            tooltip="Close the call with a wrap-up note; every caller detail leaves the screen",
+            "ctrl+g", "end_call", N_("End call"), id="end_call",
+            tooltip=N_("Close the call with a wrap-up note; every caller detail leaves the screen"),
         ),
         Binding(
-            "ctrl+f", "search", "Search", id="search_anywhere", show=False,  # listed on the home screen
-            tooltip="Find a ticket number, an organization (name or ref) or a caller's user ID, from any screen",
+            "ctrl+f", "search", N_("Search"), id="search_anywhere", show=False,  # listed on the home screen
+            tooltip=N_("Find a ticket number, an organization (name or ref) or a caller's user ID, from any "
+                       "screen"),
         ),
     ]
 
@@ -87,10 +89,11 @@ class DeskApp(App[None]):
         start: str | None = None,
         agent: AgentInfo | None = None,
         settings: Settings | None = None,
+        language: str | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
-        desk.apply_settings(self, settings, store)
+        desk.apply_settings(self, settings, store, language)
         self.store: Store | None = store
         self.clock: Clock | None = clock or (store.clock if store is not None else None)
         self.store_url = store_url
@@ -102,6 +105,9 @@ class DeskApp(App[None]):
         self.demo_hint = ""
         self._initial_agent = agent
         self.type_ahead = TypeAhead(self, self._handle_typed)
+        textual_fixes.translate_bindings(self)
+        self.sub_title = _(self.SUB_TITLE)
+        self.COMMAND_PALETTE_DISPLAY = _("palette")  # the footer's name for ctrl+p
 
     # --- keys: every key and paste goes through the type-ahead queue (deskapp/keys.py) --------
 
@@ -158,7 +164,8 @@ class DeskApp(App[None]):
 
                 self.post_message(StoreFailed(unavailable_text(error, self.store_url or default_database_url())))
                 return
-            self.post_message(StoreFailed(f"the database could not be opened: {type(error).__name__}"))
+            self.post_message(StoreFailed(_("the database could not be opened: {__name__}").format(
+                                              __name__=type(error).__name__)))
             raise
         self.post_message(StoreOpened(store, hint))
 
@@ -255,7 +262,7 @@ class DeskApp(App[None]):
             if agent.is_supervisor:
                 self.call_after_refresh(self.action_open_review)
             else:
-                self.notify("The review queue is for supervisors.", severity="warning")
+                self.notify(_("The review queue is for supervisors."), severity="warning")
 
     # --- leaving safely: sign-out and quit ask first; a call open then ends with a note -------
 
@@ -265,7 +272,7 @@ class DeskApp(App[None]):
         if self.agent is None or isinstance(self.screen, ConfirmScreen):
             return
         body = (AUTO_END_TEXT if self.call is not None else "You sign in again with your name and PIN.")
-        self.push_screen(ConfirmScreen("Sign out?", body, yes="Sign out", yes_words="Yes, sign out"), callback=partial(self._answered, "sign_out"))
+        self.push_screen(ConfirmScreen(_("Sign out?"), body, yes=_("Sign out"), yes_words=_("Yes, sign out")), callback=partial(self._answered, "sign_out"))
 
     async def action_quit(self) -> None:
         """ctrl+q: at once between calls; during a call, asks first and ends the call."""
@@ -276,7 +283,7 @@ class DeskApp(App[None]):
             return
         if isinstance(self.screen, ConfirmScreen):
             return
-        self.push_screen(ConfirmScreen("Quit during a call?", AUTO_END_TEXT, yes="End the call and quit", yes_words="Yes, end and quit"),
+        self.push_screen(ConfirmScreen(_("Quit during a call?"), AUTO_END_TEXT, yes=_("End the call and quit"), yes_words=_("Yes, end and quit")),
                          callback=partial(self._answered, "quit"))
 
     def _answered(self, then: str, yes: bool | None) -> None:
@@ -316,14 +323,15 @@ class DeskApp(App[None]):
         try:
             end_call(store, agent, call.call_id, AUTO_WRAP_UP)
         except Exception as error:  # the database is gone too: say so in one line
-            print(f"deskapp: call {call.call_id} could not be ended: {type(error).__name__}", file=sys.stderr)
+            print(_("deskapp: call {call_id} could not be ended: {__name__}").format(
+                      call_id=call.call_id, __name__=type(error).__name__), file=sys.stderr)
         self.call = None
 
     def _sign_out(self) -> None:
         self.agent = None
         desk.stop_notices(self)
         self.title = self.TITLE
-        self.sub_title = self.SUB_TITLE
+        self.sub_title = _(self.SUB_TITLE)
         while len(self.screen_stack) > 2:
             self.pop_screen()
         self.switch_screen(SignInScreen())
@@ -353,7 +361,7 @@ class DeskApp(App[None]):
         if self.agent is None or self.store is None:
             return
         if self.call is not None:
-            self.notify("A call is already open: end it first (ctrl+g).", severity="warning")
+            self.notify(_("A call is already open: end it first (ctrl+g)."), severity="warning")
             return
         self.call = CallState()
         self.push_screen(CallScreen())
@@ -378,7 +386,7 @@ class DeskApp(App[None]):
         while len(self.screen_stack) > 1 and not isinstance(self.screen, HomeScreen):
             self.pop_screen()
         self.refresh_bindings()
-        self.notify("Call ended. Caller details cleared.", timeout=4)
+        self.notify(_("Call ended. Caller details cleared."), timeout=4)
 
     def action_my_tickets(self) -> None:
         from deskapp.screens.tickets import TicketListScreen
@@ -396,7 +404,7 @@ class DeskApp(App[None]):
 
     def _open_supervisor(self, screen_class: type[Screen[Any]]) -> None:
         if self.agent is None or not self.agent.is_supervisor:
-            self.notify("Supervisors only.", severity="warning")
+            self.notify(_("Supervisors only."), severity="warning")
             return
         self.push_screen(screen_class())
 

@@ -227,6 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "db"):
         args.db = None
     handler: Callable[[argparse.Namespace], int] = args.handler
+    _apply_language(args)
     try:
         return handler(args)
     except BrokenPipeError:  # `deskapp agents list | head -1`: the reader has what it wanted
@@ -239,6 +240,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as error:  # noqa: BLE001 - one clear line, never a traceback
         return _report(error, "deskapp " + (args.command or "console"), args.db)
+
+
+def _apply_language(args: argparse.Namespace) -> None:
+    """Messages in the desk's language from the start; a bad setting is reported by the command."""
+    from deskapp.config import ConfigError, settings_from_args
+    from deskapp.language import apply_language
+
+    try:
+        apply_language(settings_from_args(args).language)
+    except ConfigError:
+        apply_language("en")
 
 
 def _report(error: Exception, where: str = "deskapp", url: str | None = None) -> int:

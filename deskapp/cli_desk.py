@@ -23,6 +23,10 @@ def add_settings_flags(common: argparse.ArgumentParser) -> None:
         "--time-zone", metavar="ZONE", default=argparse.SUPPRESS,
         help="the desk's time zone for every time shown, e.g. Asia/Shanghai (storage stays UTC)",
     )
+    common.add_argument(
+        "--language", metavar="LANG", default=argparse.SUPPRESS,
+        help="the language of the console and the messages: en or zh-CN (default: the terminal's locale)",
+    )
 
 
 def silence_stdout() -> None:

@@ -5,8 +5,11 @@ Each one is shown by a test; remove it when the pinned Textual no longer needs i
 
 from __future__ import annotations
 
+import re
+
+from textual import _wrap as textual_wrap
 from textual.css.query import NoMatches
-from textual.dom import NoScreen
+from textual.dom import DOMNode, NoScreen
 from textual.widgets import Header, OptionList
 from textual.widgets._header import HeaderTitle
 
@@ -38,6 +41,34 @@ def _header_on_mount(self: Header, _event) -> None:
     self.watch(self.screen, "sub_title", set_title)
 
 
+def translate_bindings(node: DOMNode) -> None:
+    """The node's key bindings with their descriptions and tooltips in the desk's language
+    (tickets.i18n): BINDINGS are class attributes, made before the language is chosen, so each
+    node's own copy (Textual's per-node BindingsMap) is translated as the node is made."""
+    from dataclasses import replace
+
+    from tickets.i18n import _, current_language
+
+    if current_language() == "en":
+        return
+    table = node._bindings.key_to_bindings
+    for key, bindings in list(table.items()):
+        table[key] = [
+            replace(b, description=_(b.description) if b.description else b.description,
+                    tooltip=_(b.tooltip) if b.tooltip else b.tooltip)
+            for b in bindings
+        ]
+
+
+# Chinese has no spaces between words: a line may break between any two CJK characters (each
+# two cells wide), and words of other scripts still break only at spaces. Textual's wrapper
+# splits text into "chunks" with this module-level pattern; without the CJK branch a sentence
+# of Chinese is one chunk, pushed whole to the next line and then cut at the width.
+_CJK = "\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+CJK_CHUNK = re.compile(rf"[{_CJK}]\s*|[^\s{_CJK}]+\s*|\s+")
+
+
 def install() -> None:
+    textual_wrap.re_chunk = CJK_CHUNK
     OptionList._move_page = _move_page_when_laid_out
     Header._on_mount = _header_on_mount

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from textual.validation import ValidationResult, Validator
+from tickets.i18n import _
 
 
 class _IdentityCheck(Validator):
@@ -110,7 +111,8 @@ class NoCredential(Validator):
         if reason is None:
             return self.success()
         return self.failure(
-            f"{reason}: never take or type a caller's password, PIN or one-time code; remove it (V-6)",
+            _("{reason}: never take or type a caller's password, PIN or one-time code; remove it (V-6)").format(
+                reason=reason),
             value,
         )
 
@@ -192,5 +194,5 @@ class EmailAddress(Validator):
         try:
             normalize_user_id(value, "it_contact")
         except IdentityError:
-            return self.failure("an e-mail address, e.g. it@example.com (M-3)", value)
+            return self.failure(_("an e-mail address, e.g. it@example.com (M-3)"), value)
         return self.success()

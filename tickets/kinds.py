@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from tickets.enums import Product, TicketKind
+from tickets.i18n import N_
 
 __all__ = [
     "CANCELLATION_KINDS",
@@ -47,9 +48,9 @@ class FormField:
 FORM_FIELDS: Mapping[str, FormField] = {
     f.name: f
     for f in (
-        FormField("requested_date", "Requested date", FieldType.DATE, "V-1"),
-        FormField("transfer_at", "Transfer time", FieldType.DATETIME, "M-3"),
-        FormField("it_contact", "IT contact e-mail", FieldType.EMAIL, "M-3"),
+        FormField("requested_date", N_("Requested date"), FieldType.DATE, "V-1"),
+        FormField("transfer_at", N_("Transfer time"), FieldType.DATETIME, "M-3"),
+        FormField("it_contact", N_("IT contact e-mail"), FieldType.EMAIL, "M-3"),
     )
 }
 
@@ -69,8 +70,8 @@ class Resolution(StrEnum):
 @dataclass(frozen=True)
 class KindSpec:
     kind: TicketKind
-    label: str  # "Early cancellation": headings, lists, filters
-    phrase: str  # "early cancellation": inside a sentence
+    label: str  # N_("Early cancellation"): headings, lists, filters
+    phrase: str  # N_("early cancellation"): inside a sentence
     products: frozenset[Product]  # where an article offers it
     offered_by: str  # the rule that offers it (and refuses it elsewhere)
     policy_module: str  # tickets.policy.<policy_module>
@@ -91,24 +92,24 @@ O365, INTUNE, D365, CLOUD = Product.O365, Product.INTUNE, Product.D365, Product.
 KINDS: Mapping[TicketKind, KindSpec] = {
     spec.kind: spec
     for spec in (
-        KindSpec(TicketKind.CANCEL_END_OF_TERM, "End-of-term cancellation", "end-of-term cancellation",
+        KindSpec(TicketKind.CANCEL_END_OF_TERM, N_("End-of-term cancellation"), N_("end-of-term cancellation"),
                  frozenset({INTUNE}), "C-1", "end_of_term", Resolution.AUTO_RENEW_OFF,
                  holds_cancellation_slot=True),
         # D365: the article's cancellation "on the day you want it terminated" (V-1, C-7).
-        KindSpec(TicketKind.CANCEL_EARLY, "Early cancellation", "early cancellation",
+        KindSpec(TicketKind.CANCEL_EARLY, N_("Early cancellation"), N_("early cancellation"),
                  frozenset({O365, INTUNE, D365}), "C-4", "cancel_early", Resolution.CANCEL,
                  form_fields=("requested_date",), refund_request=True, holds_cancellation_slot=True),
-        KindSpec(TicketKind.EXPEDITED_DEPROVISIONING, "Expedited deprovisioning", "expedited deprovisioning",
+        KindSpec(TicketKind.EXPEDITED_DEPROVISIONING, N_("Expedited deprovisioning"), N_("expedited deprovisioning"),
                  frozenset({INTUNE}), "X-1", "expedited", Resolution.DEPROVISION, holds_cancellation_slot=True),
-        KindSpec(TicketKind.MIGRATION, "Migration to on-premises", "migration to on-premises",
+        KindSpec(TicketKind.MIGRATION, N_("Migration to on-premises"), N_("migration to on-premises"),
                  frozenset({D365}), "M-1", "migration", Resolution.NOTHING,
                  form_fields=("transfer_at", "it_contact"), holds_cancellation_slot=True),
-        KindSpec(TicketKind.REVERSAL, "30-day reversal", "30-day reversal",
+        KindSpec(TicketKind.REVERSAL, N_("30-day reversal"), N_("30-day reversal"),
                  frozenset({D365}), "R-1", "reversal", Resolution.REINSTATE),
-        KindSpec(TicketKind.IMS_CANCELLATION, "Internet Marketing cancellation", "Internet Marketing cancellation",
+        KindSpec(TicketKind.IMS_CANCELLATION, N_("Internet Marketing cancellation"), N_("Internet Marketing cancellation"),
                  frozenset({D365}), "I-1", "ims", Resolution.CANCEL_CAMPAIGNS),
-        KindSpec(TicketKind.UNSUBSCRIBE_RESOURCE, "Unsubscribe renewal resource",
-                 "unsubscription of a renewal resource", frozenset({CLOUD}), "U-1", "resources",
+        KindSpec(TicketKind.UNSUBSCRIBE_RESOURCE, N_("Unsubscribe renewal resource"),
+                 N_("unsubscription of a renewal resource"), frozenset({CLOUD}), "U-1", "resources",
                  Resolution.UNSUBSCRIBE_RESOURCE, per_resource=True),
     )
 }

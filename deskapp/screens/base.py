@@ -10,6 +10,9 @@ from textual._context import NoActiveAppError
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
+from deskapp.textual_fixes import translate_bindings
+from tickets.i18n import _
+
 if TYPE_CHECKING:  # pragma: no cover
     from deskapp.app import DeskApp
     from deskapp.state import CallState
@@ -20,6 +23,9 @@ class WorkerErrors:
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        translate_bindings(self)  # type: ignore[arg-type]
+        if getattr(self, "SUB_TITLE", None):  # a class attribute, marked N_(): shown in the language
+            self.sub_title = _(self.SUB_TITLE)  # type: ignore[attr-defined]
         # The breakpoint classes Textual gives a screen on its first Resize, given now from the
         # terminal's size: the screen's widgets are then styled once, not styled and restyled
         # whole before the first frame (start-up, issue 12; the classes end the same).

@@ -11,12 +11,13 @@ from textual.content import Content
 from textual.widgets import Button, Footer, Static
 
 from deskapp.screens.base import DeskModal
+from tickets.i18n import N_, _
 
 
 class ConfirmScreen(DeskModal[bool]):
     BINDINGS = [
-        Binding("y,ctrl+s", "answer(True)", "Yes", id="confirm_yes", tooltip="Confirm and write it"),
-        Binding("escape,n", "answer(False)", "No, go back", id="confirm_no", tooltip="Back to the form; nothing is written"),
+        Binding("y,ctrl+s", "answer(True)", N_("Yes"), id="confirm_yes", tooltip=N_("Confirm and write it")),
+        Binding("escape,n", "answer(False)", N_("No, go back"), id="confirm_no", tooltip=N_("Back to the form; nothing is written")),
     ]
 
     def __init__(self, title: str, body: Content | str, yes: str = "File", yes_words: str = "Yes, file it") -> None:
@@ -39,7 +40,7 @@ class ConfirmScreen(DeskModal[bool]):
                 yield Static(self._body, id="confirm-body", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button(f"{self._yes} (y)", id="yes", variant="primary", compact=True)
-                yield Button("Back (n)", id="no", compact=True)
+                yield Button(_("Back (n)"), id="no", compact=True)
         yield Footer()
 
     def on_mount(self) -> None:

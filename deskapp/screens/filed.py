@@ -10,6 +10,7 @@ from textual.widgets import Button, Footer, Static
 
 from deskapp.screens.base import DeskModal
 from deskapp.widgets.format import BAD, OK, lines, reason_lines
+from tickets.i18n import N_, _
 
 
 def filing_content(result) -> Content:
@@ -20,16 +21,16 @@ def filing_content(result) -> Content:
             f" · resource {ticket.resource_ref}" if ticket.resource_ref else "",
         ))
     if result.replayed:
-        parts.append(Content("This filing had already been made (T-3): no second ticket was created."))
+        parts.append(Content(_("This filing had already been made (T-3): no second ticket was created.")))
     for ref, reasons in result.refused:
-        parts.append(Content.assemble(("✗ ", BAD), (ref, "bold"), (" refused", BAD)))
+        parts.append(Content.assemble(("✗ ", BAD), (ref, "bold"), (_(" refused"), BAD)))
         parts += reason_lines(reasons, BAD, indent="    ")
     return lines(parts)
 
 
 class FiledScreen(DeskModal[None]):
     BINDINGS = [
-        Binding("escape,enter", "close", "Back to the account", id="filed_close", tooltip="Back to the account"),
+        Binding("escape,enter", "close", N_("Back to the account"), id="filed_close", tooltip=N_("Back to the account")),
     ]
 
     def __init__(self, result) -> None:
@@ -43,7 +44,7 @@ class FiledScreen(DeskModal[None]):
             yield Static(title, classes="dialog-title", markup=False)
             with VerticalScroll(classes="dialog-body"):
                 yield Static(filing_content(self.result), id="filed-body")
-            yield Button("Back to the account (enter)", id="close", variant="primary", compact=True)
+            yield Button(_("Back to the account (enter)"), id="close", variant="primary", compact=True)
         yield Footer()
 
     def on_mount(self) -> None:

@@ -22,6 +22,7 @@ from deskapp.screens.prompt import TextPromptScreen
 from deskapp.screens.supervisor import SupervisorScreen
 from deskapp.widgets.fit_table import FitTable
 from deskapp.widgets.format import BAD, OK, error_text, when
+from tickets.i18n import N_, _
 
 if TYPE_CHECKING:  # pragma: no cover
     from tickets.agents import AgentInfo
@@ -32,15 +33,15 @@ if TYPE_CHECKING:  # pragma: no cover
 class LockoutsScreen(SupervisorScreen):
     """Organizations locked for verification now, soonest to unlock first."""
 
-    SCREEN_NAME = "Lockouts"
+    SCREEN_NAME = N_("Lockouts")
     REFUSED = ("Lockouts are", "V-5", "A locked organization unlocks by itself 24 hours after its "
                "third failed verification.")
 
     BINDINGS = [
-        Binding("u", "unlock", "Unlock", id="lockouts.unlock",
-                tooltip="V-5: lift the highlighted organization's lockout, with a reason (audited)"),
-        Binding("r", "refresh", "Refresh", id="lockouts.refresh", tooltip="Read the lockouts again"),
-        Binding("escape", "close", "Back", id="lockouts.close", tooltip="Leave the lockouts"),
+        Binding("u", "unlock", N_("Unlock"), id="lockouts.unlock",
+                tooltip=N_("V-5: lift the highlighted organization's lockout, with a reason (audited)")),
+        Binding("r", "refresh", N_("Refresh"), id="lockouts.refresh", tooltip=N_("Read the lockouts again")),
+        Binding("escape", "close", N_("Back"), id="lockouts.close", tooltip=N_("Leave the lockouts")),
     ]
 
     def __init__(self) -> None:
@@ -50,10 +51,11 @@ class LockoutsScreen(SupervisorScreen):
 
     def compose_allowed(self) -> ComposeResult:
         with Vertical(id="lockouts"):
-            yield Static("Organizations locked for verification (V-5)", id="lockouts-title")
+            yield Static(_("Organizations locked for verification (V-5)"), id="lockouts-title")
             yield Static(
-                "3 failed verifications within 24 hours lock an organization for 24 hours, across all agents. "
-                "Unlock only when you are sure the failures were honest mistakes: the next caller gets 3 new tries.",
+                _("3 failed verifications within 24 hours lock an organization for 24 hours, across all "
+                  "agents. Unlock only when you are sure the failures were honest mistakes: the next caller "
+                  "gets 3 new tries."),
                 id="lockouts-help",
             )
             yield FitTable(id="lockouts-table")
@@ -141,7 +143,7 @@ class LockoutsScreen(SupervisorScreen):
 
         text = error_text(error) if isinstance(error, DeskError) else f"unexpected error ({type(error).__name__})"
         verb = "could not be unlocked" if worker.group == "lockouts-unlock" else "could not be read"
-        self._outcome(Content.styled(f"The lockouts {verb}: {text}", BAD))
+        self._outcome(Content.styled(_("The lockouts {verb}: {text}").format(verb=verb, text=text), BAD))
 
     # -- messages ----------------------------------------------------------------------------
 
@@ -155,17 +157,19 @@ class LockoutsScreen(SupervisorScreen):
                                              str(lock.failures))) for lock in self._agents]
         self.query_one("#lockouts-table", FitTable).set_rows(rows)
         if not self._locked:
-            self.query_one("#lockouts-title", Static).update("No organization is locked for verification (V-5)")
+            self.query_one("#lockouts-title", Static).update(_("No organization is locked for verification "
+                                                               "(V-5)"))
         else:
             n = len(self._locked)
             self.query_one("#lockouts-title", Static).update(
-                f"{n} organization{'s' if n != 1 else ''} locked for verification (V-5)"
+                _("{n} organization{value} locked for verification (V-5)").format(n=n, value='s' if n != 1 else '')
             )
         if self._agents:
             n = len(self._agents)
             self.query_one("#lockouts-title", Static).update(Content.assemble(
                 self.query_one("#lockouts-title", Static).visual,
-                f"; {n} agent{'s' if n != 1 else ''} locked out of signing in (5 wrong PINs)",
+                _("; {n} agent{value} locked out of signing in (5 wrong PINs)").format(
+                    n=n, value='s' if n != 1 else ''),
             ))
         self.refresh_bindings()
 
@@ -174,7 +178,7 @@ class LockoutsScreen(SupervisorScreen):
         org = message.organization
         text = f"{org.name} ({org.ref}) unlocked: its callers can be verified again (3 tries). Reason recorded."
         self._outcome(Content.styled(text, OK))
-        self.notify(text, title="Unlocked", markup=False)
+        self.notify(text, title=_("Unlocked"), markup=False)
         self._load()
 
     def _outcome(self, content: Content) -> None:

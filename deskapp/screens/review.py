@@ -36,6 +36,7 @@ from deskapp.widgets import ticket_sections as sections
 from deskapp.widgets.fit_table import FitTable
 from deskapp.widgets.format import BAD, MUTED, OK, WARN, desk_zone, error_text, lines, when
 from deskapp.widgets.hanging import hang
+from tickets.i18n import N_, _
 
 if TYPE_CHECKING:  # pragma: no cover
     from tickets.agents import AgentInfo
@@ -47,25 +48,25 @@ if TYPE_CHECKING:  # pragma: no cover
 class ReviewQueueScreen(LiveScreen, SupervisorScreen):
     """Tickets waiting for a supervisor, oldest first, one page at a time, with the evidence."""
 
-    SCREEN_NAME = "Review queue"
+    SCREEN_NAME = N_("Review queue")
     REFUSED = ("The review queue is", "X-2", "Tickets that need a supervisor's approval wait here until a "
                "supervisor other than the filing agent decides them.")
     SECTIONS: ClassVar[tuple[str, ...]] = (
         "blockers", "decision", "verification", "callback", "checklist", "consequences", "history")
 
     BINDINGS = [
-        Binding("a", "approve", "Approve", id="review.approve",
-                tooltip="Approve the highlighted ticket (X-2: never one you filed; V-8: callback first)"),
-        Binding("a", "refused('approve')", "Approve", show=False, id="review.approve.refused"),
-        Binding("j", "reject", "Reject", id="review.reject",
-                tooltip="Reject the highlighted ticket, with a reason the filing agent will see"),
-        Binding("j", "refused('reject')", "Reject", show=False, id="review.reject.refused"),
-        Binding("c", "callback", "Callback done", id="review.callback",
-                tooltip="V-8: record that you called back the number on file and the caller confirmed"),
-        Binding("n", "next_page", "Next page", id="review.next_page", tooltip="The next 50 tickets"),
-        Binding("p", "previous_page", "Prev page", id="review.previous_page", tooltip="The previous 50 tickets"),
-        Binding("r", "refresh", "Refresh", id="review.refresh", tooltip="Read the queue and the ticket again"),
-        Binding("escape", "close", "Back", id="review.close", tooltip="Leave the review queue"),
+        Binding("a", "approve", N_("Approve"), id="review.approve",
+                tooltip=N_("Approve the highlighted ticket (X-2: never one you filed; V-8: callback first)")),
+        Binding("a", "refused('approve')", N_("Approve"), show=False, id="review.approve.refused"),
+        Binding("j", "reject", N_("Reject"), id="review.reject",
+                tooltip=N_("Reject the highlighted ticket, with a reason the filing agent will see")),
+        Binding("j", "refused('reject')", N_("Reject"), show=False, id="review.reject.refused"),
+        Binding("c", "callback", N_("Callback done"), id="review.callback",
+                tooltip=N_("V-8: record that you called back the number on file and the caller confirmed")),
+        Binding("n", "next_page", N_("Next page"), id="review.next_page", tooltip=N_("The next 50 tickets")),
+        Binding("p", "previous_page", N_("Prev page"), id="review.previous_page", tooltip=N_("The previous 50 tickets")),
+        Binding("r", "refresh", N_("Refresh"), id="review.refresh", tooltip=N_("Read the queue and the ticket again")),
+        Binding("escape", "close", N_("Back"), id="review.close", tooltip=N_("Leave the review queue")),
     ]
 
     def __init__(self) -> None:
@@ -82,12 +83,12 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
     def compose_allowed(self) -> ComposeResult:
         with Horizontal(id="review-body"):
             with Vertical(id="review-left"):
-                yield Static("Waiting for review — oldest first", id="review-title")
+                yield Static(_("Waiting for review — oldest first"), id="review-title")
                 yield FitTable(id="review-table")
                 yield Static("", id="review-page")
             with VerticalScroll(id="review-detail"):
                 yield Static("", id="review-outcome")
-                yield Static(Content.styled("Loading the review queue…", MUTED), id="review-summary")
+                yield Static(Content.styled(_("Loading the review queue…"), MUTED), id="review-summary")
                 for name in self.SECTIONS:
                     yield Static("", id=f"review-{name}")
 
@@ -153,7 +154,7 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         if problems:
             message = f"You cannot {what} {self.detail.row.ref}: " + "; ".join(problems)
             self._show_outcome(message, ok=False)
-            self.notify(message, title="Refused", severity="warning")
+            self.notify(message, title=_("Refused"), severity="warning")
 
     @work(exclusive=True, exit_on_error=False, group="review-dialog")
     async def action_approve(self) -> None:
@@ -165,19 +166,20 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
             return
         parts: list[Content | str] = [
             Content.assemble(
-                (detail.row.kind.label, "bold"), f" for {detail.row.organization_name} ({detail.subscription_name}), "
-                f"filed by {detail.row.filed_by} at {when(detail.row.created_at)}."
+                (detail.row.kind.label, "bold"), _(" for {organization_name} ({subscription_name}), filed by "
+                                                   "{filed_by} at {time}.").format(
+                                                     organization_name=detail.row.organization_name, subscription_name=detail.subscription_name, filed_by=detail.row.filed_by, time=when(detail.row.created_at))
             ),
         ]
         if detail.row.kind is TicketKind.EXPEDITED_DEPROVISIONING:
             deletion = deletion_date(self.now(), desk_zone()).isoformat()
             parts.append(Content.styled(
-                f"X-2: approving now deletes all its data on {deletion} (3 days from approval). "
-                "X-3: nothing can be reversed once the data is deleted.", WARN))
-        parts.append(Content.styled("You have checked the verification, the callback (V-8), the checklist and "
-                                    "the consequences.", MUTED))
+                _("X-2: approving now deletes all its data on {deletion} (3 days from approval). X-3: nothing "
+                  "can be reversed once the data is deleted.").format(deletion=deletion), WARN))
+        parts.append(Content.styled(_("You have checked the verification, the callback (V-8), the checklist "
+                                      "and the consequences."), MUTED))
         yes = await self.app.push_screen_wait(
-            ConfirmScreen(f"Approve {detail.row.ref}?", lines(parts), yes="Approve", yes_words="Yes, approve")
+            ConfirmScreen(_("Approve {ref}?").format(ref=detail.row.ref), lines(parts), yes=_("Approve"), yes_words=_("Yes, approve"))
         )
         if yes:
             self._act(detail.row.id, "decide", TicketStatus.APPROVED, None)
@@ -259,9 +261,9 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
                 self._refused_on = (self._acting_on, text)
                 self._load_detail(self._acting_on)
         elif worker.group == "review-page":
-            self._set_summary(Content.styled(f"The review queue could not be read: {text}", BAD))
+            self._set_summary(Content.styled(_("The review queue could not be read: {text}").format(text=text), BAD))
         elif worker.group == "review-detail":
-            self._set_summary(Content.styled(f"The ticket could not be read: {text}", BAD))
+            self._set_summary(Content.styled(_("The ticket could not be read: {text}").format(text=text), BAD))
 
     # -- messages from the workers -----------------------------------------------------------
 
@@ -286,7 +288,8 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         more = "more: n" if page.next_cursor else "last page"
         back = " · previous: p" if number > 1 else ""
         oldest = f" · oldest waiting {format_age(now - page.rows[0].created_at)}" if page.rows and number == 1 else ""
-        self.query_one("#review-page", Static).update(f"Page {number} · {span} · {more}{back}{oldest}")
+        self.query_one("#review-page", Static).update(_("Page {number} · {span} · {more}{back}{oldest}").format(
+                                                          number=number, span=span, more=more, back=back, oldest=oldest))
         if not page.rows:
             self._current_id, self.detail = None, None
             self._clear_detail(
@@ -329,7 +332,7 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         self._current_id = ticket_id
         if self.detail is not None and self.detail.row.id != ticket_id:
             self.detail = None
-            self._set_summary(Content.styled("Loading…", MUTED))
+            self._set_summary(Content.styled(_("Loading…"), MUTED))
         self.refresh_bindings()
         self._load_detail(ticket_id)
 
@@ -366,7 +369,8 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         message.stop()
         ticket_id = self._acting_on
         if message.what == "callback":
-            self._show_outcome(f"V-8: callback recorded at {when(message.result)}; the ticket can now be approved.",
+            self._show_outcome(_("V-8: callback recorded at {time}; the ticket can now be approved.").format(
+                                   time=when(message.result)),
                                ok=True)
         else:
             result = message.result
@@ -380,7 +384,7 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
                 if self.detail.row.kind is TicketKind.EXPEDITED_DEPROVISIONING:
                     text += f" All its data is deleted on {deletion_date(result.at, desk_zone()).isoformat()} (X-1, X-2)."
             self._show_outcome(text, ok=True)
-            self.notify(text, title="Decided")
+            self.notify(text, title=_("Decided"))
         if ticket_id is not None:
             self._load_detail(ticket_id)
 

@@ -28,17 +28,19 @@ from deskapp.widgets.checklist import CheckList
 from deskapp.widgets.field import LabeledInput
 from deskapp.widgets.hanging import hang
 from deskapp.widgets.format import BAD, MUTED, OK, consequences_content, day, desk_zone, field_label, lines, reason_lines
+from tickets.i18n import N_, _
 
 FREE_TEXT = ("reason", "note")
 
 
 class TicketFormScreen(DeskScreen):
-    SUB_TITLE = "File a ticket"
+    SUB_TITLE = N_("File a ticket")
     BINDINGS = [
-        Binding("ctrl+s", "file", "File ticket", id="file", tooltip="Check, confirm with the caller, then file"),
-        Binding("escape", "back", "Back", id="back", tooltip="Back to the account; what you typed is kept"),
-        Binding("ctrl+a", "select_allowed", "Select all allowed", id="select_allowed",
-                tooltip="U-1: choose every renewal resource the rules allow (refused ones stay out)"),
+        Binding("ctrl+s", "file", N_("File ticket"), id="file", tooltip=N_("Check, confirm with the caller, then "
+                                                                       "file")),
+        Binding("escape", "back", N_("Back"), id="back", tooltip=N_("Back to the account; what you typed is kept")),
+        Binding("ctrl+a", "select_allowed", N_("Select all allowed"), id="select_allowed",
+                tooltip=N_("U-1: choose every renewal resource the rules allow (refused ones stay out)")),
     ]
 
     def __init__(self, subscription_ref: str, kind: str) -> None:
@@ -89,11 +91,11 @@ class TicketFormScreen(DeskScreen):
                 # At the top: after a refused submit the reasons and the item focused show together.
                 yield Static("", id="form-problems")
                 if self.batch:
-                    yield Static("Renewal resources to unsubscribe (space to choose, U-2)", classes="section")
+                    yield Static(_("Renewal resources to unsubscribe (space to choose, U-2)"), classes="section")
                     yield CheckList(id="resources", empty="no renewal resources")
-                yield Static("Confirm each item with the caller (space to tick)", classes="section")
+                yield Static(_("Confirm each item with the caller (space to tick)"), classes="section")
                 yield CheckList(id="checklist", empty="choose resources first" if self.batch else "nothing to confirm")
-                yield Static("Details", classes="section")
+                yield Static(_("Details"), classes="section")
                 # The kind's own fields (tickets.kinds); which are required, the policy says.
                 required = set() if self.batch else set(self.decide().required_fields)
                 for name in self.spec.form_fields:
@@ -106,18 +108,19 @@ class TicketFormScreen(DeskScreen):
                     yield field(spec.label, name, [validator()], required=name in required, placeholder=placeholder)
                 if self.refund_offered:
                     with Horizontal(id="refund-row"):
-                        yield Label("Refund", classes="field-label")
+                        yield Label(_("Refund"), classes="field-label")
                         yield CheckList(id="refund_requested")
                 yield field("Reason" if self.batch else "Caller's reason", "reason", [v.NoCredential()],
                             required=self.batch)
-                yield field("Note", "note", [v.NoCredential()])
+                yield field(_("Note"), "note", [v.NoCredential()])
             with VerticalScroll(id="consequences-pane"):
-                yield Static("Consequences (T-1)", classes="section")
+                yield Static(_("Consequences (T-1)"), classes="section")
                 yield Static(id="consequences")
         yield Footer()
 
     def _resource_prompt(self, res, decision) -> Content:
-        head = Content.assemble((res.ref, "bold"), f" {res.description}, effective {day(res.effective_at)}")
+        head = Content.assemble((res.ref, "bold"), _(" {description}, effective {day}").format(
+                                                       description=res.description, day=day(res.effective_at)))
         if decision.allowed:
             return head
         return lines([head, *reason_lines(decision.reasons, BAD, indent="  ")])
@@ -191,10 +194,10 @@ class TicketFormScreen(DeskScreen):
     def _consequences(self, decided) -> Content:
         if self.batch:
             if not self.state.resources:
-                return Content.styled("Choose the resources to see what follows.", MUTED)
+                return Content.styled(_("Choose the resources to see what follows."), MUTED)
             return self._batch_consequences(decided)
         if not decided.allowed:
-            return lines([Content.styled("Refused as it stands:", "bold " + BAD),
+            return lines([Content.styled(_("Refused as it stands:"), "bold " + BAD),
                           *reason_lines(decided.reasons, BAD)])
         return consequences_content(
             decided.consequences.as_dict(), needs_review=decided.needs_review, needs_callback=decided.needs_callback,
@@ -208,16 +211,17 @@ class TicketFormScreen(DeskScreen):
             f"{len(allowed)} to unsubscribe" + (f", {len(refused)} refused" if refused else ""), "bold")]
         for res, decision in allowed:
             effective = decision.consequences.effective_date if decision.consequences else None
-            parts.append(Content.assemble(("✓ ", OK), (res.ref, "bold"), f" {res.description}, effective {day(effective)}"))
+            parts.append(Content.assemble(("✓ ", OK), (res.ref, "bold"), _(" {description}, effective {day}").format(
+                                                                               description=res.description, day=day(effective))))
         for res, decision in refused:
-            parts.append(Content.assemble(("✗ ", BAD), (res.ref, "bold"), f" {res.description}", (" refused", BAD)))
+            parts.append(Content.assemble(("✗ ", BAD), (res.ref, "bold"), f" {res.description}", (_(" refused"), BAD)))
             parts += reason_lines(decision.reasons, BAD, indent="    ")
         if allowed:
             shared = [d.consequences.as_dict() for _, d in allowed if d.consequences]
             first = dict(shared[0]) if shared else {}
             notes = [n for n in first.get("notes", []) if all(n in other.get("notes", []) for other in shared)]
             first.update(effective_date="as listed above", notes=notes)
-            parts += [Content(""), Content.styled("For each resource to unsubscribe:", "bold"),
+            parts += [Content(""), Content.styled(_("For each resource to unsubscribe:"), "bold"),
                       consequences_content(first, needs_review=False, needs_callback=False)]
         return lines(parts)
 
@@ -369,29 +373,31 @@ class TicketFormScreen(DeskScreen):
 
     def _summary(self, decided) -> Content:
         facts = self.view.facts
-        head = Content.assemble(("File ", ""), (self.kind.label, "bold"), f" for {facts.name} ({facts.ref})")
+        head = Content.assemble((_("File "), ""), (self.kind.label, "bold"), _(" for {name} ({ref})").format(
+                                                                              name=facts.name, ref=facts.ref))
         if self.batch:
             refs = ", ".join(res.ref for res, _ in decided.allowed)
-            parts = [head, Content(f"Resources: {refs}")]
+            parts = [head, Content(_("Resources: {refs}").format(refs=refs))]
             if decided.refused:
                 parts.append(Content.styled(
                     "Refused and left out: " + ", ".join(res.ref for res, _ in decided.refused), BAD))
             return lines(parts)
         c = decided.consequences
-        parts = [head, Content(f"Effective {day(c.effective_date) if c else '—'}")]
+        parts = [head, Content(_("Effective {value}").format(value=day(c.effective_date) if c else '—'))]
         if decided.needs_review:
-            parts.append(Content("It goes to a supervisor for review (X-2) and needs a callback to the number on file (V-8)."))
-        parts.append(Content.styled("Have you read the consequences to the caller?", MUTED))
+            parts.append(Content(_("It goes to a supervisor for review (X-2) and needs a callback to the "
+                                   "number on file (V-8).")))
+        parts.append(Content.styled(_("Have you read the consequences to the caller?"), MUTED))
         return lines(parts)
 
     @work(exclusive=True, exit_on_error=False, group="confirm")
     async def confirm_and_file(self, decided) -> None:
         from deskapp.screens.confirm import ConfirmScreen
 
-        if await self.app.push_screen_wait(ConfirmScreen("File the ticket?", self._summary(decided))):
+        if await self.app.push_screen_wait(ConfirmScreen(_("File the ticket?"), self._summary(decided))):
             self._filing = True
             self._show_problems([], "")
-            self.query_one("#form-problems", Static).update("Filing…")
+            self.query_one("#form-problems", Static).update(_("Filing…"))
             self.file(self.request())
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="file")
@@ -432,7 +438,7 @@ class TicketFormScreen(DeskScreen):
                         f"unexpected error, nothing was saved: {type(error).__name__}"]
         if type(error).__name__ == "Conflict" and self.call is not None:
             self.call.account_stale = True
-        self._show_problems(problems, "Not filed (what you typed is kept):")
+        self._show_problems(problems, _("Not filed (what you typed is kept):"))
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -15,18 +15,19 @@ from deskapp.messages import TicketPageLoaded
 from deskapp.screens.base import DeskScreen
 from deskapp.widgets.fit_table import FitTable
 from deskapp.widgets.format import label
+from tickets.i18n import N_, _
 
 STATUSES = ("open", "pending_review", "approved", "rejected", "in_progress", "resolved", "withdrawn")
 
 
 class TicketListScreen(DeskScreen):
-    SUB_TITLE = "Tickets"
+    SUB_TITLE = N_("Tickets")
     BINDINGS = [
-        Binding("escape", "back", "Back", id="back", tooltip="Back to where you were"),
-        Binding("n", "next_page", "Next page", id="next_page", tooltip="The next 50 tickets"),
-        Binding("p", "previous_page", "Previous page", id="previous_page", tooltip="The previous 50 tickets"),
-        Binding("f", "filters", "Filters", id="filters", tooltip="Filter by status and kind"),
-        Binding("f5", "reload", "Reload", id="reload", show=False, tooltip="Read this page again"),
+        Binding("escape", "back", N_("Back"), id="back", tooltip=N_("Back to where you were")),
+        Binding("n", "next_page", N_("Next page"), id="next_page", tooltip=N_("The next 50 tickets")),
+        Binding("p", "previous_page", N_("Previous page"), id="previous_page", tooltip=N_("The previous 50 tickets")),
+        Binding("f", "filters", N_("Filters"), id="filters", tooltip=N_("Filter by status and kind")),
+        Binding("f5", "reload", N_("Reload"), id="reload", show=False, tooltip=N_("Read this page again")),
     ]
 
     def __init__(self, scope: str = "mine") -> None:
@@ -77,7 +78,7 @@ class TicketListScreen(DeskScreen):
 
     def load(self) -> None:
         statuses, kinds = self._loaded_filters = self._filters()
-        self.query_one("#page-info", Static).update("Loading…")
+        self.query_one("#page-info", Static).update(_("Loading…"))
         self.fetch(self._cursors[-1], statuses, kinds, len(self._cursors))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="tickets")

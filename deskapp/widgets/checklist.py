@@ -15,6 +15,9 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
+from deskapp.textual_fixes import translate_bindings
+from tickets.i18n import N_
+
 
 class CheckItem(Widget):
     """`[X] text that wraps with a hanging indent`."""
@@ -77,11 +80,11 @@ class CheckList(Vertical, can_focus=True):
     }
     """
     BINDINGS = [
-        Binding("space,enter", "toggle", "Tick", show=False),
-        Binding("down", "move(1)", "Next item", show=False),
-        Binding("up", "move(-1)", "Previous item", show=False),
-        Binding("home", "edge(0)", "First item", show=False),
-        Binding("end", "edge(-1)", "Last item", show=False),
+        Binding("space,enter", "toggle", N_("Tick"), show=False),
+        Binding("down", "move(1)", N_("Next item"), show=False),
+        Binding("up", "move(-1)", N_("Previous item"), show=False),
+        Binding("home", "edge(0)", N_("First item"), show=False),
+        Binding("end", "edge(-1)", N_("Last item"), show=False),
     ]
 
     @dataclass
@@ -95,6 +98,7 @@ class CheckList(Vertical, can_focus=True):
 
     def __init__(self, *, empty: str = "nothing to confirm", id: str | None = None) -> None:
         super().__init__(id=id)
+        translate_bindings(self)
         self._empty = empty
         self._items: tuple[str, ...] = ()
         self._widgets: list[CheckItem] = []

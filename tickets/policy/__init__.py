@@ -36,6 +36,7 @@ from tickets.policy.resources import decide_batch, decide_resource
 from tickets.policy.results import BatchDecision, ChecklistItem, Consequences, Decision, Reason
 from tickets.policy.rules import KIND_PRODUCTS, RULES, Rule
 from tickets.policy.shared import offer_refusal
+from tickets.i18n import _
 
 __all__ = [
     "KIND_PRODUCTS",
@@ -83,8 +84,8 @@ def decide(
     if offer is not None:
         return refused(c, [offer])
     if KINDS[kind].per_resource:
-        return refused(c, [Reason("U-2", "unsubscription is decided for each renewal resource "
-                                          f"of {sub.name}: choose them (single or batch)")])
+        return refused(c, [Reason("U-2", _("unsubscription is decided for each renewal resource of {name}: "
+                                           "choose them (single or batch)").format(name=sub.name))])
     return _KIND_FUNCTIONS[kind](c)
 
 

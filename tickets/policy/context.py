@@ -11,19 +11,22 @@ from datetime import UTC, date, datetime, tzinfo
 from tickets.desk_time import desk_zone, local_day
 from tickets.enums import ACTIVE_STATUSES, CampaignState, TicketKind
 from tickets.facts import CallerFacts, CampaignFacts, SubscriptionFacts, TicketSummary
+from tickets.i18n import _, ngettext
 from tickets.policy.results import ChecklistItem, Consequences, Decision, Reason
 from tickets.policy.rules import KIND_PHRASES, ROUTE_CANCELLATIONS
 
 
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+def licenses_text(n: int) -> str:
+    """C-6: "1 license assigned", "40 licenses assigned"."""
+    return ngettext("{n} license assigned", "{n} licenses assigned", n).format(n=n)
 
 
 def and_list(items: Sequence[str]) -> str:
+    """ "a, b and c" ("a、b和c" in Chinese)."""
     items = list(items)
     if len(items) <= 1:
         return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
+    return _("{items} and {last}").format(items=_(", ").join(items[:-1]), last=items[-1])
 
 
 def money(minor: int) -> str:
@@ -34,11 +37,11 @@ def money(minor: int) -> str:
 
 
 def roles_text(caller: CallerFacts) -> str:
-    return ", ".join(sorted(r.value for r in caller.roles)) or "no role"
+    return _(", ").join(sorted(r.label for r in caller.roles)) or _("no role")
 
 
 def ticket_phrase(t: TicketSummary) -> str:
-    return f"{t.ref} ({KIND_PHRASES[t.kind]}, {t.status.label})"
+    return _("{ref} ({kind}, {status})").format(ref=t.ref, kind=_(KIND_PHRASES[t.kind]), status=t.status.label)
 
 
 def active(tickets: Sequence[TicketSummary], kinds: Collection[TicketKind]) -> list[TicketSummary]:
