@@ -52,8 +52,8 @@ def demo_hint(agents: Any) -> str:
     (name, display name, role, PIN) tuples."""
     parts = []
     for name, _display, role, pin in agents:
-        parts.append(f"{name} / {pin}" + (" (supervisor)" if str(role) == "supervisor" else ""))
-    return "Demo: sign in as " + ", ".join(parts)
+        parts.append(f"{name} / {pin}" + (_(" (supervisor)") if str(role) == "supervisor" else ""))
+    return _("Demo: sign in as {agents}").format(agents=_(", ").join(parts))
 
 
 textual_fixes.install()

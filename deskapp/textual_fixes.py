@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from rich import _wrap as rich_wrap
 from textual import _wrap as textual_wrap
 from textual.css.query import NoMatches
 from textual.dom import DOMNode, NoScreen
@@ -66,9 +67,12 @@ def translate_bindings(node: DOMNode) -> None:
 # of Chinese is one chunk, pushed whole to the next line and then cut at the width.
 _CJK = "\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
 CJK_CHUNK = re.compile(rf"[{_CJK}]\s*|[^\s{_CJK}]+\s*|\s+")
+# The same for Rich's word splitter, which Textual's Content uses to wrap.
+CJK_WORD = re.compile(rf"\s*[{_CJK}]\s*|\s*[^\s{_CJK}]+\s*")
 
 
 def install() -> None:
     textual_wrap.re_chunk = CJK_CHUNK
+    rich_wrap.re_word = CJK_WORD
     OptionList._move_page = _move_page_when_laid_out
     Header._on_mount = _header_on_mount

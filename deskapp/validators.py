@@ -34,7 +34,9 @@ class _IdentityCheck(Validator):
         try:
             self.check(value)
         except IdentityError as error:
-            return self.failure(f"{error.message} ({error.rule})", value)
+            from deskapp.identity_words import identity_text
+
+            return self.failure(f"{identity_text(error.message)} ({error.rule})", value)
         return self.success()
 
 

@@ -34,6 +34,7 @@ from tickets.store.filing_sql import SubscriptionRow
 from tickets.store.models import Person, Subscription, ticket_ref
 from tickets.store.rawsql import Raw, read_json, read_time
 from tickets.store.database import Store
+from tickets.text import address_lines, person_name
 from tickets.verification import VerifiedCall, verified_call
 
 
@@ -198,15 +199,13 @@ def load_account(session: Session | Raw, *, verification_id: int, agent: AgentIn
                 resources=tuple((r, policy.decide_resource(r, caller, now, zone)) for r in resources[s.id]),
             )
         )
-    address = tuple(read_json(street_lines)) + tuple(
-        part for part in (f"{postal_code} {city}".strip(), region, country) if part
-    )
+    address = address_lines(tuple(read_json(street_lines)), postal_code, city, region, country)
     return AccountView(
         call=call,
         organization=OrganizationView(call.organization_id, org_ref, org_name, org_url, country, address),
         caller=CallerView(
             call.person_id,
-            f"{first_name} {last_name}",
+            person_name(first_name, last_name),
             user_id,
             tuple(sorted(call.roles)),
             bool(is_primary_contact),

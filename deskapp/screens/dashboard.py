@@ -38,10 +38,10 @@ def _figures(board: Dashboard) -> Content:
 
     lines = [
         Content.styled(f"{'':<26}{'Today':>10}{'This week':>14}", MUTED),
-        row("Tickets filed", str(board.tickets_today), str(board.tickets_week)),
-        row("Failed verifications", f"{board.verification_failures_today} of {board.verification_attempts_today}",
+        row(_("Tickets filed"), str(board.tickets_today), str(board.tickets_week)),
+        row(_("Failed verifications"), f"{board.verification_failures_today} of {board.verification_attempts_today}",
             f"{board.verification_failures_week} of {board.verification_attempts_week}"),
-        row("Lockouts (V-5)", str(board.lockouts_today), str(board.lockouts_week)),
+        row(_("Lockouts (V-5)"), str(board.lockouts_today), str(board.lockouts_week)),
     ]
     n = board.waiting_review
     backlog = Content.assemble((_("Waiting for review (X-2): "), "bold"), _("{n} ticket{value}").format(
@@ -89,8 +89,8 @@ class DashboardScreen(LiveScreen, SupervisorScreen):
 
     def mount_allowed(self) -> None:
         self.query_one("#dash-kinds", FitTable).set_columns(
-            [("Kind", "kind", 10), ("Status", "status", 8), ("Today", "today", 5), ("Week", "week", 4)])
-        self.query_one("#dash-agents", FitTable).set_columns([("Agent", "agent", 10), ("Tickets", "tickets", 7)])
+            [(_("Kind"), "kind", 10), (_("Status"), "status", 8), (_("Today"), "today", 5), (_("Week"), "week", 4)])
+        self.query_one("#dash-agents", FitTable).set_columns([(_("Agent"), "agent", 10), (_("Tickets"), "tickets", 7)])
         self.query_one("#dash-figures").loading = True  # a loading indicator until the figures come
         self._load()
         self.watch_changes(self._load)  # the figures move without a key (issue 14)

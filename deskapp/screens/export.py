@@ -129,11 +129,11 @@ class ExportScreen(SupervisorScreen):
                                placeholder=_("e.g. 2026-12-01, not included (optional)"), validators=[WhenFormat()])
             with Horizontal(classes="export-row"):
                 yield Label(_("Kind"))
-                yield Select([(k.label, k.value) for k in TicketKind], prompt="all kinds", id="export-kind",
+                yield Select([(k.label, k.value) for k in TicketKind], prompt=_("all kinds"), id="export-kind",
                              compact=True)
             with Horizontal(classes="export-row"):
                 yield Label(_("Status"))
-                yield Select([(s.label, s.value) for s in TicketStatus], prompt="all statuses",
+                yield Select([(s.label, s.value) for s in TicketStatus], prompt=_("all statuses"),
                              id="export-status", compact=True)
             yield LabeledInput(_("Write to file"), input_id="export-path", required=True)
             yield Button(_("Export (ctrl+s)"), id="export-run", variant="primary", compact=True)

@@ -10,7 +10,7 @@ from textual.widgets import Button, Footer, Static
 
 from deskapp.screens.base import DeskModal
 from deskapp.widgets.format import BAD, OK, lines, reason_lines
-from tickets.i18n import N_, _
+from tickets.i18n import N_, _, ngettext
 
 
 def filing_content(result) -> Content:
@@ -18,7 +18,7 @@ def filing_content(result) -> Content:
     for ticket in result.filed:
         parts.append(Content.assemble(
             ("✓ ", OK), (ticket.ref, "bold"), f"  {ticket.kind.label} · {ticket.status.label}",
-            f" · resource {ticket.resource_ref}" if ticket.resource_ref else "",
+            (_(" · resource {resource_ref}").format(resource_ref=ticket.resource_ref) if ticket.resource_ref else ""),
         ))
     if result.replayed:
         parts.append(Content(_("This filing had already been made (T-3): no second ticket was created.")))
@@ -39,7 +39,8 @@ class FiledScreen(DeskModal[None]):
 
     def compose(self) -> ComposeResult:
         count = len(self.result.filed)
-        title = f"Filed {count} ticket{'s' if count != 1 else ''}: tell the caller the number"
+        title = ngettext("Filed {count} ticket: tell the caller the number",
+                         "Filed {count} tickets: tell the caller the number", count).format(count=count)
         with Vertical(id="filed-box", classes="dialog"):
             yield Static(title, classes="dialog-title", markup=False)
             with VerticalScroll(classes="dialog-body"):

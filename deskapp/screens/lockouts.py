@@ -63,8 +63,8 @@ class LockoutsScreen(SupervisorScreen):
 
     def mount_allowed(self) -> None:
         table = self.query_one("#lockouts-table", FitTable)
-        table.set_columns([("Organization", "ref", 8), ("Name", "name", 10), ("Locked until", "until", 12),
-                           ("Failures", "failures", 8)])
+        table.set_columns([(_("Organization"), "ref", 8), (_("Name"), "name", 10), (_("Locked until"), "until", 12),
+                           (_("Failures"), "failures", 8)])
         table.focus()
         self._load()
 
@@ -95,18 +95,19 @@ class LockoutsScreen(SupervisorScreen):
             return
         if not hasattr(org, "ref"):  # an agent locked out of signing in
             reason = await self.app.push_screen_wait(TextPromptScreen(
-                f"Unlock agent {org.display_name} ({org.name})", "Reason",
-                hint=f"Locked until {when(org.locked_until)} after {org.failures} wrong PINs. "
-                     "A reason is required and goes to the audit trail.", required=True,
+                _("Unlock agent {display_name} ({name})").format(display_name=org.display_name, name=org.name), _("Reason"),
+                hint=_("Locked until {time} after {failures} wrong PINs. A reason is required and goes to the "
+                       "audit trail.").format(time=when(org.locked_until), failures=org.failures), required=True,
             ))
             if reason:
                 self._unlock_agent(org, reason)
             return
         reason = await self.app.push_screen_wait(TextPromptScreen(
-            f"Unlock {org.name} ({org.ref})",
-            "Reason",
-            hint=f"V-5: locked until {when(org.locked_until)} after {org.failures} failed verifications. "
-                 "A reason is required and goes to the audit trail. No personal data, never a password (V-6).",
+            _("Unlock {name} ({ref})").format(name=org.name, ref=org.ref),
+            _("Reason"),
+            hint=_("V-5: locked until {time} after {failures} failed verifications. A reason is required and "
+                   "goes to the audit trail. No personal data, never a password (V-6).").format(
+                     time=when(org.locked_until), failures=org.failures),
             required=True,
         ))
         if reason:

@@ -95,8 +95,8 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
     def mount_allowed(self) -> None:
         table = self.query_one("#review-table", FitTable)
         # Minimums small enough for every column to show in the left pane at 100 columns.
-        table.set_columns([("Ticket", "ref", 9), ("Kind", "kind", 9), ("Status", "status", 7),
-                           ("Waiting", "age", 5), ("Filed by", "filed_by", 5), ("Organization", "org", 9)])
+        table.set_columns([(_("Ticket"), "ref", 9), (_("Kind"), "kind", 9), (_("Status"), "status", 7),
+                           (_("Waiting"), "age", 5), (_("Filed by"), "filed_by", 5), (_("Organization"), "org", 9)])
         table.focus()
         self._load_page(self._after[-1], len(self._after))
         self.watch_changes(self.action_refresh)  # new tickets appear without a key (issue 14)
@@ -192,10 +192,11 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         if detail is None:
             return
         reason = await self.app.push_screen_wait(TextPromptScreen(
-            f"Reject {detail.row.ref} ({detail.row.kind.label}, {detail.row.organization_name})",
-            "Reason",
-            hint="T-2: a reason is required; the filing agent and the audit trail see it. "
-                 "No personal data, never a password (V-6).",
+            _("Reject {ref} ({label}, {organization_name})").format(
+                ref=detail.row.ref, label=detail.row.kind.label, organization_name=detail.row.organization_name),
+            _("Reason"),
+            hint=_("T-2: a reason is required; the filing agent and the audit trail see it. No personal data, "
+                   "never a password (V-6)."),
             required=True,
         ))
         if reason:
@@ -207,11 +208,11 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         if detail is None:
             return
         note = await self.app.push_screen_wait(TextPromptScreen(
-            f"Callback for {detail.row.ref} (V-8)",
-            "Note (optional)",
-            hint=f"Call back {sections.callback_number(detail)} ({detail.row.organization_name}), and record "
-                 f"this only after hearing the caller confirm {detail.row.ref}. No personal data, never a "
-                 "password (V-6).",
+            _("Callback for {ref} (V-8)").format(ref=detail.row.ref),
+            _("Note (optional)"),
+            hint=_("Call back {callback_number} ({organization_name}), and record this only after hearing the "
+                   "caller confirm {ref}. No personal data, never a password (V-6).").format(
+                     callback_number=sections.callback_number(detail), organization_name=detail.row.organization_name, ref=detail.row.ref),
         ))
         if note is not None:
             self._act(detail.row.id, "callback", None, note)

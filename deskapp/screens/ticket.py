@@ -155,8 +155,9 @@ class TicketScreen(DeskScreen):
         from deskapp.screens.prompt import TextPromptScreen
 
         note = await self.app.push_screen_wait(TextPromptScreen(
-            "Record the callback (V-8)", "Note (optional)",
-            hint=f"Call back the number on file: {self._phone_on_file()}. Record it once the caller confirmed.",
+            _("Record the callback (V-8)"), _("Note (optional)"),
+            hint=_("Call back the number on file: {phone_on_file}. Record it once the caller confirmed.").format(
+                     phone_on_file=self._phone_on_file()),
         ))
         if note is not None:
             self.record_callback(note)
@@ -179,8 +180,8 @@ class TicketScreen(DeskScreen):
         from deskapp.screens.prompt import TextPromptScreen
 
         reason = await self.app.push_screen_wait(TextPromptScreen(
-            "Withdraw the ticket (T-2)", "Reason", required=True,
-            hint="Why is the ticket withdrawn? The reason goes into the audit history.",
+            _("Withdraw the ticket (T-2)"), _("Reason"), required=True,
+            hint=_("Why is the ticket withdrawn? The reason goes into the audit history."),
         ))
         if reason:
             self.move("withdrawn", reason)
@@ -204,8 +205,7 @@ class TicketScreen(DeskScreen):
 
     def worker_failed(self, worker, error) -> None:
         status = self.query_one("#ticket-status", Static)
-        status.update(error_text(error) if hasattr(error, "rule") else
-                      f"unexpected error, nothing was saved: {type(error).__name__}")
+        status.update((error_text(error) if hasattr(error, "rule") else _("unexpected error, nothing was saved: {__name__}").format(__name__=type(error).__name__)))
         status.set_classes("-error")
 
     def action_back(self) -> None:

@@ -92,25 +92,25 @@ class TicketFormScreen(DeskScreen):
                 yield Static("", id="form-problems")
                 if self.batch:
                     yield Static(_("Renewal resources to unsubscribe (space to choose, U-2)"), classes="section")
-                    yield CheckList(id="resources", empty="no renewal resources")
+                    yield CheckList(id="resources", empty=_("no renewal resources"))
                 yield Static(_("Confirm each item with the caller (space to tick)"), classes="section")
-                yield CheckList(id="checklist", empty="choose resources first" if self.batch else "nothing to confirm")
+                yield CheckList(id="checklist", empty=_("choose resources first") if self.batch else _("nothing to confirm"))
                 yield Static(_("Details"), classes="section")
                 # The kind's own fields (tickets.kinds); which are required, the policy says.
                 required = set() if self.batch else set(self.decide().required_fields)
                 for name in self.spec.form_fields:
                     spec = FORM_FIELDS[name]
                     validator, placeholder = {
-                        FieldType.DATE: (v.IsoDate, f"YYYY-MM-DD, by {day(facts.term_end)}"),
+                        FieldType.DATE: (v.IsoDate, _("YYYY-MM-DD, by {day}").format(day=day(facts.term_end))),
                         FieldType.DATETIME: (v.DeskDateTime, f"YYYY-MM-DD HH:MM, {zone_key(desk_zone())}"),
                         FieldType.EMAIL: (v.EmailAddress, "it@example.com"),
                     }[spec.type]
-                    yield field(spec.label, name, [validator()], required=name in required, placeholder=placeholder)
+                    yield field(_(spec.label), name, [validator()], required=name in required, placeholder=placeholder)
                 if self.refund_offered:
                     with Horizontal(id="refund-row"):
                         yield Label(_("Refund"), classes="field-label")
                         yield CheckList(id="refund_requested")
-                yield field("Reason" if self.batch else "Caller's reason", "reason", [v.NoCredential()],
+                yield field((_("Reason") if self.batch else _("Caller's reason")), "reason", [v.NoCredential()],
                             required=self.batch)
                 yield field(_("Note"), "note", [v.NoCredential()])
             with VerticalScroll(id="consequences-pane"):
@@ -133,7 +133,7 @@ class TicketFormScreen(DeskScreen):
             )
         if self.refund_offered:
             self.query_one("#refund_requested", CheckList).set_items(
-                [("refund", "the caller asks for a refund (C-4): it goes to review and needs a callback (V-8)")],
+                [("refund", _("the caller asks for a refund (C-4): it goes to review and needs a callback (V-8)"))],
                 {"refund"} if self.state.refund_requested else set(),
             )
         self._redecide()
@@ -208,7 +208,8 @@ class TicketFormScreen(DeskScreen):
         each of them once; refused ones with their reasons."""
         allowed, refused = decided.allowed, decided.refused
         parts: list[Content] = [Content.styled(
-            f"{len(allowed)} to unsubscribe" + (f", {len(refused)} refused" if refused else ""), "bold")]
+            _("{count} to unsubscribe").format(count=len(allowed))
+            + (_(", {count} refused").format(count=len(refused)) if refused else ""), "bold")]
         for res, decision in allowed:
             effective = decision.consequences.effective_date if decision.consequences else None
             parts.append(Content.assemble(("✓ ", OK), (res.ref, "bold"), _(" {description}, effective {day}").format(
@@ -315,13 +316,13 @@ class TicketFormScreen(DeskScreen):
         return [str(r) for r in policy.validate_filing(decided, confirmed=confirmed, fields=fields, now=now,
                                                        zone=desk_zone())]
 
-    def _show_problems(self, problems: list[str], heading: str = "Cannot file yet:") -> None:
+    def _show_problems(self, problems: list[str], heading: str = N_("Cannot file yet:")) -> None:
         box = self.query_one("#form-problems", Static)
         if not problems:
             box.update("")
             box.set_class(False, "-shown")
             return
-        box.update(hang(lines([Content.styled(heading, "bold " + BAD),
+        box.update(hang(lines([Content.styled(_(heading) if heading else "", "bold " + BAD),
                                *[Content.styled(f"  • {p}", BAD) for p in problems]])))
         box.set_class(True, "-shown")
         form = self.query_one("#form", VerticalScroll)

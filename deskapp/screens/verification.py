@@ -17,6 +17,7 @@ from deskapp.messages import AccountLoaded, LockoutChecked, VerificationDone
 from deskapp.screens.base import DeskScreen
 from deskapp.widgets.field import LabeledInput
 from deskapp.widgets.format import when
+from deskapp.identity_words import identity_text
 from tickets.i18n import N_, _
 
 # Field id -> the key identity.check_claim_format reports it under.
@@ -149,7 +150,8 @@ class VerificationScreen(DeskScreen):
         by_key = {key: name for name, key in CLAIM_KEYS.items()}
         for field in self.query(LabeledInput):
             key = CLAIM_KEYS.get(field.input.id or "")
-            field.set_message(problems.get(key) if key else None)
+            problem = problems.get(key) if key else None
+            field.set_message(identity_text(problem) if problem else None)
         first = next((by_key[k] for k in CLAIM_KEYS.values() if k in problems and k in by_key), None)
         if first and self.query(f"#{first}"):
             self.query_one(f"#{first}", Input).focus()

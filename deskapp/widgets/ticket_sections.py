@@ -188,7 +188,7 @@ def decision(d: TicketDetail) -> Content:
                            verb=verb, decided_by=d.decided_by, time=when(d.decided_at)), (OK if approved else BAD) + " bold")
     ]
     if d.decision_reason:
-        parts.append(field_line("Note" if approved else "Reason", d.decision_reason))
+        parts.append(field_line((_("Note") if approved else _("Reason")), d.decision_reason))
     return lines(parts)
 
 

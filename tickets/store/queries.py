@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from tickets.store import rawsql
 from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import NotFound, StoreUnavailable
+from tickets.text import person_name
 from tickets.store.models import TICKET_DATE_COLUMNS, Agent, Organization, Subscription, Ticket, ticket_ref
 from tickets.store.database import Store, unavailable_text
 
@@ -328,6 +329,6 @@ def ticket_detail(store: Store, ticket_id: int) -> TicketDetail:
             HistoryEntry(seq, read_time(at), actor, action, dict(read_json(details)))
             for seq, at, actor, action, details in events
         ),
-        caller_name=f"{first_name} {last_name}" if person_id is not None else None,
+        caller_name=person_name(first_name, last_name) if person_id is not None else None,
         callback_phone=phone if person_id is not None else None,
     )
