@@ -9,21 +9,20 @@ Built by deskapp.factory.make_app, for the command line and the tests alike.
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterable
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-import sys
-from functools import partial
-
 from textual import events, work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
-from deskapp import desk, textual_fixes
-
+from deskapp import desk, header, textual_compat
 from deskapp.commands import ScreenCommands
 from deskapp.keys import TypeAhead
 from deskapp.widgets.format import desk_zone
@@ -41,7 +40,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # Leaving during a call (ctrl+q, sign-out, the terminal closed) ends it with this note (issue 11).
 AUTO_WRAP_UP = "Ended automatically: the agent left the console during the call."
-AUTO_END_TEXT = "The call in progress ends now, with an automatic wrap-up note in the record."
+AUTO_END_TEXT = N_("The call in progress ends now, with an automatic wrap-up note in the record.")
 
 # The supervisors' screens, by the name of their `open_` action (imported when opened).
 SUPERVISOR_SCREENS = ("review", "lockouts", "dashboard", "export")
@@ -55,8 +54,6 @@ def demo_hint(agents: Any) -> str:
         parts.append(f"{name} / {pin}" + (_(" (supervisor)") if str(role) == "supervisor" else ""))
     return _("Demo: sign in as {agents}").format(agents=_(", ").join(parts))
 
-
-textual_fixes.install()
 
 class DeskApp(App[None]):
     """The console. Dependencies come in through the constructor (store, clock, agent)."""
@@ -91,6 +88,8 @@ class DeskApp(App[None]):
         settings: Settings | None = None,
         language: str | None = None,
     ) -> None:
+        # Textual's patches and guards (deskapp/textual_compat.py), once, before anything mounts.
+        textual_compat.install()
         super().__init__()
         self.settings = settings
         desk.apply_settings(self, settings, store, language)
@@ -105,9 +104,12 @@ class DeskApp(App[None]):
         self.demo_hint = ""
         self._initial_agent = agent
         self.type_ahead = TypeAhead(self, self._handle_typed)
-        textual_fixes.translate_bindings(self)
+        textual_compat.translate_bindings(self)
         self.sub_title = _(self.SUB_TITLE)
         self.COMMAND_PALETTE_DISPLAY = _("palette")  # the footer's name for ctrl+p
+        # Set by the command line (a real terminal): SIGHUP and SIGTERM end the run as ctrl+q
+        # does (deskapp.hangup). Not under Pilot: the test runner keeps its own signals.
+        self.stop_on_hang_up = False
 
     # --- keys: every key and paste goes through the type-ahead queue (deskapp/keys.py) --------
 
@@ -123,6 +125,10 @@ class DeskApp(App[None]):
     # --- start-up ----------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        if self.stop_on_hang_up:
+            from deskapp.hangup import stop_on_hang_up
+
+            stop_on_hang_up(self)
         desk.on_mount(self)
         self.push_screen(SignInScreen())
         if self.store is None:
@@ -250,10 +256,7 @@ class DeskApp(App[None]):
         self.agent = agent
         self._sign_in_failures = 0
         # The agent and role live in the title, so a screen's own sub-title never hides them.
-        from tickets.desk_time import zone_key
-
-        # The desk's time zone once, here: every time on every screen is in it.
-        self.title = f"deskapp · {agent.display_name} ({agent.name}, {agent.role.value}) · {zone_key(desk_zone())}"
+        header.refresh_title(self)
         self.sub_title = ""
         self.switch_screen(HomeScreen())
         desk.start_notices(self)
@@ -271,8 +274,11 @@ class DeskApp(App[None]):
 
         if self.agent is None or isinstance(self.screen, ConfirmScreen):
             return
-        body = (AUTO_END_TEXT if self.call is not None else "You sign in again with your name and PIN.")
-        self.push_screen(ConfirmScreen(_("Sign out?"), body, yes=_("Sign out"), yes_words=_("Yes, sign out")), callback=partial(self._answered, "sign_out"))
+        body = _(AUTO_END_TEXT) if self.call is not None else _("You sign in again with your name and PIN.")
+        self.push_screen(
+            ConfirmScreen(_("Sign out?"), body, yes=_("Sign out"), yes_words=_("Yes, sign out")),
+            callback=partial(self._answered, "sign_out"),
+        )
 
     async def action_quit(self) -> None:
         """ctrl+q: at once between calls; during a call, asks first and ends the call."""
@@ -283,8 +289,12 @@ class DeskApp(App[None]):
             return
         if isinstance(self.screen, ConfirmScreen):
             return
-        self.push_screen(ConfirmScreen(_("Quit during a call?"), AUTO_END_TEXT, yes=_("End the call and quit"), yes_words=_("Yes, end and quit")),
-                         callback=partial(self._answered, "quit"))
+        self.push_screen(
+            ConfirmScreen(
+                _("Quit during a call?"), _(AUTO_END_TEXT), yes=_("End the call and quit"), yes_words=_("Yes, end and quit")
+            ),
+            callback=partial(self._answered, "quit"),
+        )
 
     def _answered(self, then: str, yes: bool | None) -> None:
         if yes:  # once the dialog has gone: leaving pops and switches screens itself
@@ -330,6 +340,7 @@ class DeskApp(App[None]):
     def _sign_out(self) -> None:
         self.agent = None
         desk.stop_notices(self)
+        header.refresh_title(self)
         self.title = self.TITLE
         self.sub_title = _(self.SUB_TITLE)
         while len(self.screen_stack) > 2:
@@ -347,7 +358,46 @@ class DeskApp(App[None]):
             return self.call is not None and (not isinstance(screen, ModalScreen) or isinstance(screen, CommandPalette))
         if action == "search":
             return self.agent is not None and not isinstance(self.screen, ModalScreen)
+        if action == "template":
+            return desk.templates_here(self) is not None
+        if action == "keys":
+            return type(self.screen).__name__ != "KeySheet"
         return True
+
+    def action_keys(self) -> None:
+        from deskapp.screens.keys import KeySheet
+
+        if type(self.screen).__name__ != "KeySheet":
+            self.push_screen(KeySheet(self.screen))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's commands, but its Keys panel gives way to the desk's sheet, Quit says what
+        it does during a call, and no Screenshot (it wrote the caller's details, name, e-mail,
+        phone and address, to a download folder)."""
+        for command in super().get_system_commands(screen):
+            if command.title in ("Screenshot", "Keys", "Quit"):
+                continue
+            yield command
+        yield SystemCommand("Keys", "The keys of this screen in the desk's words (? or F1)", self.action_keys)
+        yield SystemCommand(
+            "Quit",
+            "Asks first, then ends the call in progress with an automatic wrap-up note and quits (ctrl+q)"
+            if self.call is not None else "Leave the console (ctrl+q)",
+            self.action_quit,
+        )
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """Off in the console: a screenshot holds the caller's personal data (the developers'
+        tools/screenshots.py saves the demo's screens on purpose, with save_screenshot)."""
+        self.notify(_("Screenshots are off: they would hold the caller's personal data."), severity="warning")
+
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        self.action_screenshot()
+        return None
+
+    def action_template(self) -> None:
+        desk.insert_template(self)
 
     def action_search(self) -> None:
         desk.open_search(self)
@@ -363,7 +413,8 @@ class DeskApp(App[None]):
         if self.call is not None:
             self.notify(_("A call is already open: end it first (ctrl+g)."), severity="warning")
             return
-        self.call = CallState()
+        self.call = CallState(started_at=self.now())
+        header.refresh_title(self)
         self.push_screen(CallScreen())
         self.refresh_bindings()
 
@@ -383,6 +434,7 @@ class DeskApp(App[None]):
         from deskapp.screens.home import HomeScreen
 
         self.call = None
+        header.refresh_title(self)
         while len(self.screen_stack) > 1 and not isinstance(self.screen, HomeScreen):
             self.pop_screen()
         self.refresh_bindings()

@@ -65,17 +65,25 @@ def cmd_agents_list(args) -> int:
 
 
 def cmd_agents_disable(args) -> int:
-    from tickets.agents import set_agent_active
+    from tickets.agents import AlreadySo, set_agent_active
 
-    agent = set_agent_active(_checked_store(args), args.name, False)
+    try:
+        agent = set_agent_active(_checked_store(args), args.name, False)
+    except AlreadySo as already:  # asked twice: the state wanted holds, so not an error
+        print(already)
+        return 0
     print(f"disabled {agent.name}: they can no longer sign in (recorded as agent.disabled)")
     return 0
 
 
 def cmd_agents_enable(args) -> int:
-    from tickets.agents import set_agent_active
+    from tickets.agents import AlreadySo, set_agent_active
 
-    agent = set_agent_active(_checked_store(args), args.name, True)
+    try:
+        agent = set_agent_active(_checked_store(args), args.name, True)
+    except AlreadySo as already:  # asked twice: the state wanted holds, so not an error
+        print(already)
+        return 0
     print(f"enabled {agent.name}: they can sign in again (recorded as agent.enabled)")
     return 0
 
@@ -93,7 +101,8 @@ def cmd_agents_set_role(args) -> int:
     from tickets.agents import set_role
 
     agent = set_role(_checked_store(args), args.name, args.role)
-    print(f"{agent.name} is now a {agent.role.value} (recorded as agent.role_changed)")
+    article = "an" if agent.role.value[0] in "aeiou" else "a"
+    print(f"{agent.name} is now {article} {agent.role.value} (recorded as agent.role_changed)")
     return 0
 
 
@@ -116,7 +125,9 @@ def add_agents_parsers(sub, common) -> None:
     p = agents.add_parser("enable", parents=[common], help="let a disabled agent sign in again")
     p.add_argument("name", help=name_help)
     p.set_defaults(handler=cmd_agents_enable)
-    p = agents.add_parser("reset-pin", parents=[common], help="set a new PIN for an agent (asked for, never an argument)")
+    p = agents.add_parser(
+        "reset-pin", parents=[common], help="set a new PIN for an agent (asked for, never an argument)"
+    )
     p.add_argument("name", help=name_help)
     p.add_argument("--pin-stdin", action="store_true", help="read the new PIN from standard input (for scripts)")
     p.set_defaults(handler=cmd_agents_reset_pin)

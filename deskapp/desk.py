@@ -16,12 +16,13 @@ from tickets.i18n import _
 
 if TYPE_CHECKING:  # pragma: no cover
     from textual.app import App
+    from textual.widgets import Input
     from textual.worker import Worker
 
     from deskapp.config import Settings
     from tickets.store.database import Store
 
-__all__ = ["apply_settings", "log_worker_failure", "on_mount", "open_search"]
+__all__ = ["apply_settings", "insert_template", "log_worker_failure", "on_mount", "open_search", "templates_here"]
 
 
 def apply_settings(app: App, settings: Settings | None, store: Store | None = None,
@@ -88,6 +89,63 @@ def open_search(app: App) -> None:
         app.screen.query_one("#search-text").focus()
         return
     app.push_screen(SearchScreen())
+
+
+# The header's title and call timer: deskapp.header (screens use it without reaching the app).
+from deskapp.header import header_title, refresh_title  # noqa: E402,F401
+
+# --- the desk's templates (deskapp.templates): ctrl+t in a free-text field ---------------------
+
+
+def templates_here(app: App) -> tuple[Input, str, dict[str, str]] | None:
+    """The focused free-text field (one that refuses credentials, V-6), its group and the
+    desk's templates for it; None where ctrl+t has nothing to insert."""
+    from textual.widgets import Input
+
+    from deskapp.templates import group_of
+    from deskapp.validators import NoCredential
+
+    settings: Settings | None = getattr(app, "settings", None)
+    field = app.focused
+    if settings is None or not isinstance(field, Input) or field.disabled:
+        return None
+    if not any(isinstance(v, NoCredential) for v in field.validators):
+        return None
+    group = group_of(field.id)
+    templates = settings["templates"].get(group)
+    return (field, group, templates) if templates else None
+
+
+def insert_template(app: App) -> None:
+    """ctrl+t: one template for the field goes in at once; several are offered to pick from."""
+    from deskapp.screens.templates import TemplatePicker
+    from deskapp.templates import GROUPS
+
+    here = templates_here(app)
+    if here is None:
+        return
+    field, group, templates = here
+    if len(templates) == 1:
+        _insert(app, field, next(iter(templates.values())))
+        return
+    app.push_screen(TemplatePicker(GROUPS[group], templates), callback=partial(_picked, app, field))
+
+
+def _picked(app: App, field: Input, text: str | None) -> None:
+    if text is not None and field.is_attached:
+        field.focus()
+        _insert(app, field, text)
+
+
+def _insert(app: App, field: Input, text: str) -> None:
+    before = field.value[:field.cursor_position]
+    if before and not before.endswith(" "):
+        text = " " + text
+    if field.max_length and len(field.value) + len(text) > field.max_length:
+        app.notify(f"The template does not fit: the field takes at most {field.max_length} characters.",
+                   severity="warning")
+        return
+    field.insert_text_at_cursor(text)
 
 
 # --- notices for the filing agent (tickets.notices) ------------------------------------------

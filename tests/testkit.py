@@ -5,15 +5,15 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from itertools import count
 from datetime import UTC, datetime
+from itertools import count
 from pathlib import Path
 
 from sqlalchemy import text
 
 from tickets.clock import FixedClock
-from tickets.store.schema import upgrade
 from tickets.store.database import Store, make_engine
+from tickets.store.schema import upgrade
 
 # "Today" for every test that does not move the clock itself.
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -212,8 +212,12 @@ class Directory:
             append_event(session, at=now, actor="test", action="directory.imported", subject="directory")
         self.agent: AgentInfo = create_agent(store, name="ada", display_name="Ada", role="agent", pin="1111")
         self.agent2: AgentInfo = create_agent(store, name="alan", display_name="Alan", role="agent", pin="3333")
-        self.supervisor: AgentInfo = create_agent(store, name="grace", display_name="Grace", role="supervisor", pin="2222")
-        self.supervisor2: AgentInfo = create_agent(store, name="linus", display_name="Linus", role="supervisor", pin="4444")
+        self.supervisor: AgentInfo = create_agent(
+            store, name="grace", display_name="Grace", role="supervisor", pin="2222"
+        )
+        self.supervisor2: AgentInfo = create_agent(
+            store, name="linus", display_name="Linus", role="supervisor", pin="4444"
+        )
 
     def claim(self, **changes) -> CallerClaim:
         values = dict(
@@ -230,7 +234,9 @@ class Directory:
 
         agent = agent or self.agent
         call_id = start_call(self.store, agent)
-        result = verify_caller(self.store, agent=agent, organization_id=self.org.id, claim=self.claim(**changes), call_id=call_id)
+        result = verify_caller(
+            self.store, agent=agent, organization_id=self.org.id, claim=self.claim(**changes), call_id=call_id
+        )
         assert result.passed, result
         return result.verification_id
 
@@ -268,3 +274,49 @@ def file_demo_ticket(
         session.add(ticket)
         session.flush()
         return ticket.id
+
+
+# --- a review queue of N pending tickets ------------------------------------------------------
+
+
+def seed_review_queue(store, count_: int, *, now: datetime, step: timedelta = timedelta(minutes=3),
+                      agent: str = "ada") -> list[int]:
+    """`count_` early cancellations with a refund, waiting for a supervisor (X-2), on as many
+    demo subscriptions (C-9: one open cancellation each), filed by `agent` one `step` apart, the
+    newest `step` before `now`. Inserted directly (the rules for filing are tested elsewhere);
+    no callback is needed (V-8 asks for one on refunds only when the caller's number is not on
+    file), so `a` `y` decides one. Returns the ids oldest first, the review queue's order."""
+    from sqlmodel import select
+
+    from tickets.agents import list_agents
+    from tickets.audit.chain import append_event
+    from tickets.store.models import Person, Subscription, Ticket, VerificationAttempt
+
+    filer = next(a for a in list_agents(store) if a.name == agent)
+    ids: list[int] = []
+    with store.write() as session:
+        people = {p.organization_id: p for p in session.exec(select(Person).order_by(Person.id))}
+        subscriptions = [s for s in session.exec(select(Subscription).order_by(Subscription.ref))
+                         if s.organization_id in people]
+        if len(subscriptions) < count_:
+            raise ValueError(f"only {len(subscriptions)} subscriptions for {count_} tickets (C-9)")
+        for n, sub in enumerate(subscriptions[:count_]):
+            at = now - step * (count_ - n)
+            attempt = VerificationAttempt(organization_id=sub.organization_id, agent_id=filer.id, at=at,
+                                          passed=True, person_id=people[sub.organization_id].id)
+            session.add(attempt)
+            session.flush()
+            ticket = Ticket(
+                kind="cancel_early", status="pending_review", organization_id=sub.organization_id,
+                subscription_id=sub.id, verification_id=attempt.id, filed_by_id=filer.id, created_at=at,
+                updated_at=at, idempotency_key=f"queue-{uuid.uuid4().hex}", content_hash="h",
+                reason="seeded for the review queue", fields={"refund": True}, rules=["C-4", "X-2"],
+                needs_review=True, needs_callback=False,
+            )
+            session.add(ticket)
+            session.flush()
+            assert ticket.id is not None
+            append_event(session, at=at, actor=filer.name, action="ticket.filed", subject=f"ticket:{ticket.id}",
+                         details={"kind": "cancel_early"})
+            ids.append(ticket.id)
+    return ids

@@ -14,9 +14,9 @@ from sqlmodel import select
 from tickets.audit.chain import append_event
 from tickets.enums import AgentRole
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from tickets.store.models import Agent
 from tickets.signin import MAX_FAILURES
 from tickets.store.database import Store
+from tickets.store.models import Agent
 from tickets.text import check_text
 
 # scrypt cost: about 50 ms a check on this class of machine, far too slow to guess 10^4..10^8
@@ -91,7 +91,9 @@ def validate_agent_fields(*, name: str, display_name: str, role: str, pin: str) 
     return errors
 
 
-def create_agent(store: Store, *, name: str, display_name: str, role: str, pin: str, actor: str = "system") -> AgentInfo:
+def create_agent(
+    store: Store, *, name: str, display_name: str, role: str, pin: str, actor: str = "system"
+) -> AgentInfo:
     errors = validate_agent_fields(name=name, display_name=display_name, role=role, pin=pin)
     if errors:
         raise InvalidInput(errors)
@@ -183,9 +185,18 @@ def _change_agent(store: Store, name: str, action: str, change, actor: str) -> A
         return _info(agent)
 
 
+class AlreadySo(Conflict):
+    """The change asked for is already the agent's state: nothing is written or recorded (a
+    second agent.disabled for a disabled agent would claim a change that never happened)."""
+
+
 def set_agent_active(store: Store, name: str, active: bool, *, actor: str = "system") -> AgentInfo:
-    """Disable an agent who leaves (they can no longer sign in) or enable them again."""
+    """Disable an agent who leaves (they can no longer sign in) or enable them again; AlreadySo
+    (nothing written) when they already are."""
     def change(agent: Agent) -> dict:
+        if bool(agent.active) is active:
+            raise AlreadySo(f"{agent.name} is already {'enabled' if active else 'disabled'}: nothing changed, "
+                            "nothing recorded")
         was, agent.active = agent.active, active
         return {"was_active": bool(was)}
 

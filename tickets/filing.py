@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from tickets.store import filing_sql as sql
 from tickets import policy
 from tickets.account import PersonFacts, caller_facts, resource_facts, subscription_facts
 from tickets.agents import AgentInfo
@@ -23,17 +22,17 @@ from tickets.desk_time import local_wall_time, zone_key
 from tickets.enums import TicketKind, TicketStatus
 from tickets.kinds import FORM_FIELDS, FieldType
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from tickets.kinds import kind_spec
 from tickets.masking import scrub_stored
+from tickets.store import filing_sql as sql
+from tickets.store.database import Store
 from tickets.store.models import TICKET_DATE_COLUMNS, TICKET_FIELD_COLUMNS, ticket_ref
 from tickets.store.rawsql import Raw, bind_json, bind_time, read_json
-from tickets.store.database import Store
 from tickets.text import check_text
 from tickets.verification import verified_call
 
 # json.dumps(..., sort_keys=True) without a new encoder each call (issue 12: filing's hot path).
 _SORTED_JSON = json.JSONEncoder(sort_keys=True).encode
-# The subscription's own columns at the head of SUBSCRIPTION_WITH_TICKETS' rows.
-SUB_COLUMNS = len(sql.SubscriptionRow._fields)
 
 @dataclass(frozen=True)
 class FilingRequest:
@@ -101,7 +100,7 @@ def _keys(request: FilingRequest) -> list[str]:
     uses the unique index (a LIKE prefix would scan a million tickets). A batch's first ticket
     carries the bare key, so a different batch under the same key always meets it (T-3)."""
     keys = [request.idempotency_key]
-    if request.kind is TicketKind.UNSUBSCRIBE_RESOURCE:
+    if kind_spec(request.kind).per_resource:
         keys += [f"{request.idempotency_key}#{ref}" for ref in sorted(set(request.resource_refs))]
     return keys
 
@@ -110,16 +109,16 @@ def _replay(session: Session | Raw, request: FilingRequest, digest: str) -> Fili
     existing = Raw(session).rows(*sql.REPLAY.bind({"keys": _keys(request)}))
     if not existing:
         return None
-    if any(content_hash != digest for _, _, _, content_hash, _ in existing):
+    if any(row.content_hash != digest for row in existing):
         raise Conflict(
             "T-3: this filing key was already used for a different ticket; start a new filing",
             rule="T-3",
         )
     return FilingResult(
         filed=tuple(
-            FiledTicket(id_, ticket_ref(id_), TicketKind(kind), TicketStatus(status),
-                        read_json(fields).get("resource_ref"))
-            for id_, kind, status, _, fields in sorted(existing)
+            FiledTicket(row.id, ticket_ref(row.id), TicketKind(row.kind), TicketStatus(row.status),
+                        read_json(row.fields).get("resource_ref"))
+            for row in sorted(existing, key=lambda row: row.id)
         ),
         replayed=True,
     )
@@ -153,11 +152,12 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
         verified = raw.first(sql.VERIFIED_CALLER, {"id": verification_id})
         call = verified_call(verified, agent, now)
         found = raw.rows(sql.SUBSCRIPTION_WITH_TICKETS, {"ref": request.subscription_ref})
-        sub = sql.SubscriptionRow.read(found[0][:SUB_COLUMNS]) if found else None
+        sub = sql.SubscriptionRow.read(found[0]) if found else None
         if sub is None or sub.organization_id != call.organization_id:
             raise NotFound(f"subscription {request.subscription_ref} is not on the verified caller's account")
-        caller = caller_facts(PersonFacts(verified[10], bool(verified[11])), call.roles)
-        active = [(*row[SUB_COLUMNS:], sub.id) for row in found if row[SUB_COLUMNS] is not None]
+        caller = caller_facts(PersonFacts(verified.user_id, bool(verified.is_primary_contact)), call.roles)
+        active = [sql.ActiveTicket(row.ticket_id, row.ticket_kind, row.ticket_status, row.ticket_created_at,
+                                   row.ticket_resolved_at, sub.id) for row in found if row.ticket_id is not None]
         facts = subscription_facts(raw, [sub], active)[sub.id]
         # What validate_filing checks: the kind's fields and the values that have their own columns.
         fields: dict[str, Any] = typed_times(request.fields, store.zone)
@@ -166,11 +166,13 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
         if request.reason:
             fields["reason"] = request.reason
 
-        if request.kind is TicketKind.UNSUBSCRIBE_RESOURCE:
+        if kind_spec(request.kind).per_resource:
             resources = {r.ref: r for r in resource_facts(raw, {sub.id: sub})[sub.id]}
             missing = [ref for ref in request.resource_refs if ref not in resources]
             if missing or not request.resource_refs:
-                raise NotFound(f"renewal resources not on subscription {sub.ref}: {', '.join(missing) or 'none chosen'}")
+                raise NotFound(
+                    f"renewal resources not on subscription {sub.ref}: {', '.join(missing) or 'none chosen'}"
+                )
             batch = policy.decide_batch([resources[r] for r in sorted(set(request.resource_refs))], caller, now,
                                         store.zone)
             plans = []
@@ -268,9 +270,12 @@ def _insert(
     if request.refund_requested:
         row_fields["refund_requested"] = True
     checklist = sorted(request.confirmed & {item.key for item in decision.checklist})
-    rules = sorted({r.rule for r in decision.reasons} | {n.rule for n in (decision.consequences.notes if decision.consequences else ())})
+    rules = sorted(
+        {r.rule for r in decision.reasons}
+        | {n.rule for n in (decision.consequences.notes if decision.consequences else ())}
+    )
     at = bind_time(now, raw.dialect)
-    ((ticket_id,),) = raw.rows(sql.INSERT_TICKET, dict(
+    (inserted,) = raw.rows(sql.INSERT_TICKET, dict(
         kind=request.kind.value,
         status=status.value,
         organization_id=sub.organization_id,
@@ -296,7 +301,7 @@ def _insert(
         data_deletion_date=consequences.get("data_deletion_date"),
         reversal_deadline=consequences.get("reversal_deadline"),
     ))
-    return ticket_id, {
+    return inserted.id, {
         "kind": request.kind.value,
         "status": status.value,
         "subscription": sub.ref,

@@ -14,6 +14,7 @@ the same ticket at once cannot both win: the second is told who did and what the
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
@@ -28,15 +29,13 @@ from tickets.enums import (
     CampaignState,
     ResourceState,
     SubscriptionState,
-    TicketKind,
     TicketStatus,
 )
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tickets.kinds import Resolution, kind_spec
 from tickets.masking import scrub_stored
-from tickets.store.models import Agent, ImsCampaign, RenewalResource, Subscription, Ticket, ticket_ref
-from tickets.policy import expedited
 from tickets.store.database import Store
+from tickets.store.models import Agent, ImsCampaign, RenewalResource, Subscription, Ticket, ticket_ref
 from tickets.text import check_text
 
 S = TicketStatus
@@ -113,10 +112,11 @@ def transition(
         details: dict = {"from": seen, "to": to.value}
         if to in (S.APPROVED, S.REJECTED):
             values.update(decided_by_id=actor.id, decided_at=now, decision_reason=reason)
-            if to is S.APPROVED and ticket.kind == TicketKind.EXPEDITED_DEPROVISIONING.value:
-                deletion = expedited.deletion_date(now, ticket_zone(ticket, store.zone)).isoformat()
-                values["data_deletion_date"] = deletion
-                details["data_deletion_date"] = deletion
+            deletion = (kind_spec(ticket.kind).deletion_date(now, ticket_zone(ticket, store.zone))
+                        if to is S.APPROVED else None)
+            if deletion is not None:  # X-1, X-2: approval starts the data's deletion
+                values["data_deletion_date"] = deletion.isoformat()
+                details["data_deletion_date"] = deletion.isoformat()
         if to is S.RESOLVED:
             values["resolved_at"] = now
         if reason:
@@ -176,7 +176,9 @@ def record_callback(store: Store, *, agent: AgentInfo, ticket_id: int, note: str
         if not ticket.needs_callback:
             raise NotAllowed("V-8: this kind of ticket needs no callback")
         if TicketStatus(ticket.status) not in (S.OPEN, S.PENDING_REVIEW):
-            raise NotAllowed(f"V-8: the ticket is {TicketStatus(ticket.status).label}; callbacks are recorded before the decision")
+            raise NotAllowed(
+                f"V-8: the ticket is {TicketStatus(ticket.status).label}; callbacks are recorded before the decision"
+            )
         ticket.callback_at, ticket.callback_by_id = now, agent.id
         ticket.callback_note, ticket.updated_at = note[:500] or None, now
         session.add(ticket)
@@ -190,6 +192,59 @@ def record_callback(store: Store, *, agent: AgentInfo, ticket_id: int, note: str
     return store.transaction(work)
 
 
+def _auto_renew_off(session: Session, ticket: Ticket, sub: Subscription, now: datetime, zone: tzinfo) -> None:
+    sub.auto_renew = False  # C-1: it expires at term end
+
+
+def _cancel(session: Session, ticket: Ticket, sub: Subscription, now: datetime, zone: tzinfo) -> None:
+    # From the start of its effective day at the desk, in the zone it was told in (R-1, C-8).
+    sub.state, sub.cancelled_at = SubscriptionState.CANCELLED.value, _at(ticket.effective_date, now, zone)
+    sub.cancelled_zone = zone_key(zone)
+
+
+def _deprovision(session: Session, ticket: Ticket, sub: Subscription, now: datetime, zone: tzinfo) -> None:
+    sub.state = SubscriptionState.CANCELLED.value
+    if sub.cancelled_at is None:
+        sub.cancelled_at, sub.cancelled_zone = now, zone_key(zone)
+    sub.expedited_at = now
+
+
+def _reinstate(session: Session, ticket: Ticket, sub: Subscription, now: datetime, zone: tzinfo) -> None:
+    sub.state, sub.cancelled_at, sub.cancelled_zone = SubscriptionState.ACTIVE.value, None, None  # R-1
+
+
+def _cancel_campaigns(session: Session, ticket: Ticket, sub: Subscription, now: datetime, zone: tzinfo) -> None:
+    for campaign in session.exec(select(ImsCampaign).where(ImsCampaign.subscription_id == sub.id)):
+        if campaign.state != CampaignState.CANCELLED.value:
+            campaign.state = CampaignState.CANCELLED.value  # I-2, R-2
+            session.add(campaign)
+
+
+def _unsubscribe_resource(session: Session, ticket: Ticket, sub: Subscription, now: datetime, zone: tzinfo) -> None:
+    if ticket.resource_id is not None:
+        resource = session.get(RenewalResource, ticket.resource_id)
+        if resource is not None:
+            resource.state = ResourceState.UNSUBSCRIBED.value
+            session.add(resource)
+
+
+def _nothing(session: Session, ticket: Ticket, sub: Subscription, now: datetime, zone: tzinfo) -> None:
+    """M-1: the migration changes no subscription state."""
+
+
+# What resolving a ticket does to the directory, for each Resolution a kind may name
+# (tests/unit/policy/test_kinds_registry.py: every kind's resolution is here).
+RESOLVERS: Mapping[Resolution, Callable[[Session, Ticket, Subscription, datetime, tzinfo], None]] = {
+    Resolution.AUTO_RENEW_OFF: _auto_renew_off,
+    Resolution.CANCEL: _cancel,
+    Resolution.DEPROVISION: _deprovision,
+    Resolution.REINSTATE: _reinstate,
+    Resolution.CANCEL_CAMPAIGNS: _cancel_campaigns,
+    Resolution.UNSUBSCRIBE_RESOURCE: _unsubscribe_resource,
+    Resolution.NOTHING: _nothing,
+}
+
+
 def ticket_zone(ticket: Ticket, desk: tzinfo) -> tzinfo:
     """The zone the ticket's days were counted and told in (its filing recorded it), else the desk's."""
     recorded = (ticket.consequences or {}).get("time_zone") if isinstance(ticket.consequences, dict) else None
@@ -197,33 +252,12 @@ def ticket_zone(ticket: Ticket, desk: tzinfo) -> tzinfo:
 
 
 def _apply_resolution(session: Session, ticket: Ticket, now: datetime, zone: tzinfo) -> None:
-    """What the finished work did, so the directory and the next call's rules agree with it.
-    A cancellation takes effect at the start of its effective day at the desk, and keeps the
-    zone it was told in (R-1's 30 days, C-8's 90 count from that day in that zone)."""
+    """What the finished work did, so the directory and the next call's rules agree with it."""
     resolution = kind_spec(ticket.kind).resolution  # what the registry of kinds says it does
     sub = session.get(Subscription, ticket.subscription_id)
-    effective = _at(ticket.effective_date, now, zone)
-    if resolution is Resolution.AUTO_RENEW_OFF:
-        sub.auto_renew = False  # C-1: it expires at term end
-    elif resolution is Resolution.CANCEL:
-        sub.state, sub.cancelled_at = SubscriptionState.CANCELLED.value, effective
-        sub.cancelled_zone = zone_key(zone)
-    elif resolution is Resolution.DEPROVISION:
-        sub.state = SubscriptionState.CANCELLED.value
-        if sub.cancelled_at is None:
-            sub.cancelled_at, sub.cancelled_zone = now, zone_key(zone)
-        sub.expedited_at = now
-    elif resolution is Resolution.REINSTATE:
-        sub.state, sub.cancelled_at, sub.cancelled_zone = SubscriptionState.ACTIVE.value, None, None  # R-1
-    elif resolution is Resolution.CANCEL_CAMPAIGNS:
-        for campaign in session.exec(select(ImsCampaign).where(ImsCampaign.subscription_id == sub.id)):
-            if campaign.state != CampaignState.CANCELLED.value:
-                campaign.state = CampaignState.CANCELLED.value  # I-2, R-2
-                session.add(campaign)
-    elif resolution is Resolution.UNSUBSCRIBE_RESOURCE and ticket.resource_id is not None:
-        resource = session.get(RenewalResource, ticket.resource_id)
-        resource.state = ResourceState.UNSUBSCRIBED.value
-        session.add(resource)
+    if sub is None:  # the foreign key forbids it
+        raise NotFound(f"ticket {ticket.id} has no subscription {ticket.subscription_id}")
+    RESOLVERS[resolution](session, ticket, sub, now, zone)
     session.add(sub)
 
 

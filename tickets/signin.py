@@ -19,8 +19,8 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from tickets.audit.chain import append_event
-from tickets.store.models import Agent, AgentSignIn, AuditEvent
 from tickets.store.database import Store
+from tickets.store.models import Agent, AgentSignIn, AuditEvent
 
 MAX_FAILURES = 5
 WINDOW = timedelta(minutes=15)
@@ -144,11 +144,15 @@ def sign_in_locks(store: Store) -> list[SignInLock]:
     now = store.clock.now()
     with store.read() as session:
         candidates = session.exec(
-            select(Agent).where(
+            select(Agent)
+            .where(
                 col(Agent.id).in_(
-                    select(AgentSignIn.agent_id).where(AgentSignIn.outcome == FAILED, AgentSignIn.at >= now - WINDOW - LOCK_FOR)
+                    select(AgentSignIn.agent_id).where(
+                        AgentSignIn.outcome == FAILED, AgentSignIn.at >= now - WINDOW - LOCK_FOR
+                    )
                 )
-            ).order_by(Agent.name)
+            )
+            .order_by(Agent.name)
         ).all()
         locks = []
         for agent in candidates:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -29,16 +30,15 @@ from identity.session import CALL_AUTHORISATION, VerifiedCaller
 from tickets.agents import AgentInfo
 from tickets.audit.chain import append_event
 from tickets.errors import InvalidInput, NotAllowed, NotFound
+from tickets.store import verification_sql as sql
+from tickets.store.database import Store
+from tickets.store.filing_sql import CALL_FOR_END, END_OWN_OPEN_CALL, INSERT_CALL, VERIFIED_CALL
 from tickets.store.models import (
-    Call,
     Organization,
     VerificationAttempt,
     VerificationUnlock,
 )
-from tickets.store import verification_sql as sql
-from tickets.store.filing_sql import CALL_FOR_END, END_OWN_OPEN_CALL, INSERT_CALL, VERIFIED_CALL
 from tickets.store.rawsql import Raw, bind_time, first, read_json, read_time
-from tickets.store.database import Store
 from tickets.text import check_text
 
 POLICY = LockoutPolicy()
@@ -87,7 +87,8 @@ class VerifiedCall:
 def start_call(store: Store, agent: AgentInfo) -> int:
     def work(raw: Raw) -> int:
         now = store.clock.now()
-        ((call_id,),) = raw.rows(INSERT_CALL, {"agent_id": agent.id, "started_at": bind_time(now, raw.dialect)})
+        (inserted,) = raw.rows(INSERT_CALL, {"agent_id": agent.id, "started_at": bind_time(now, raw.dialect)})
+        call_id = inserted.id
         # The append last: the chain's lock is held for as short a time as possible (issue 14).
         append_event(raw, at=now, actor=agent.name, action="call.started", subject=f"call:{call_id}",
                      returning=False)
@@ -110,13 +111,13 @@ def end_call(store: Store, agent: AgentInfo, call_id: int, wrap_up_note: str) ->
                                               "ended_at": bind_time(now, raw.dialect), "note": note or None})
         if ended is None:
             call = raw.first(CALL_FOR_END, {"id": call_id})
-            if call is None or call[0] != agent.id:
+            if call is None or call.agent_id != agent.id:
                 raise NotFound(f"call {call_id} is not one of yours")
             return  # already ended
         # The call's row first, the append last (issue 14).
         append_event(
             raw, at=now, actor=agent.name, action="call.ended", subject=f"call:{call_id}",
-            details={"organization_id": ended[0], "note_length": len(note)}, returning=False,
+            details={"organization_id": ended.organization_id, "note_length": len(note)}, returning=False,
         )
 
     store.raw_transaction(work)
@@ -149,8 +150,8 @@ def find_organizations(
                 raise InvalidInput({"phone": "not a possible phone number; include the country code (V-3)"})
         if key is None and uid is None and not numbers:
             raise InvalidInput({"search": "give the organization name, a user ID or a phone number"})
-        return [OrganizationHandle(id_, ref, country, bool(d365))
-                for id_, ref, country, d365 in sql.find(session, key, uid, numbers)]
+        return [OrganizationHandle(o.id, o.ref, o.country, bool(o.requires_url))
+                for o in sql.find(session, key, uid, numbers)]
 
 
 def _phone_candidates(session: Session, phone: str, region: str) -> list[str]:
@@ -168,7 +169,7 @@ def _phone_candidates(session: Session, phone: str, region: str) -> list[str]:
 # --- lockout ---------------------------------------------------------------------------------
 
 
-def _lock_organization(session: Session, organization_id: int) -> tuple:
+def _lock_organization(session: Session, organization_id: int) -> Any:
     """Serialise verifications of one organization across processes (V-5): a row lock on
     PostgreSQL; on SQLite the write transaction (BEGIN IMMEDIATE) already holds the lock.
     The organization's row (tickets.store.verification_sql.lock_organization)."""
@@ -270,11 +271,14 @@ def load_verified_call(session: Session | Raw, verification_id: int, agent: Agen
     return verified_call(first(session, VERIFIED_CALL, {"id": verification_id}), agent, now)
 
 
-def verified_call(found: tuple | None, agent: AgentInfo, now: datetime) -> VerifiedCall:
-    """load_verified_call's rules on a row of VERIFIED_CALL's first ten columns (or None)."""
-    if found is None or not found[5] or found[6] is None:
+def verified_call(found: Any | None, agent: AgentInfo, now: datetime) -> VerifiedCall:
+    """V-7 on a row with VERIFIED_CALL's columns by name (or None): passed, by this agent, not
+    expired, on a call that has not ended."""
+    if found is None or not found.passed or found.person_id is None:
         raise NotAllowed("V-1: the caller has not been verified on this call")
-    attempt_id, organization_id, agent_id, call_id, at, _, person_id, roles, expires_at, call_ended_at = found[:10]
+    attempt_id, organization_id, agent_id = found.attempt_id, found.organization_id, found.agent_id
+    call_id, person_id, roles, at = found.call_id, found.person_id, found.roles, found.at
+    expires_at, call_ended_at = found.expires_at, found.call_ended_at
     if agent_id != agent.id:
         raise NotAllowed("V-7: this verification belongs to another agent's call")
     roles, at = frozenset(read_json(roles)), read_time(at)

@@ -18,6 +18,8 @@ from typing import Any
 
 from textual.pilot import Pilot
 
+from deskapp.textual_compat import character_to_key, is_thread_worker, send_key
+
 SIZE = (100, 30)
 FROZEN_AT = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -52,7 +54,7 @@ async def settle(pilot: Pilot, timeout: float = 20.0) -> None:
         await pilot.pause()
         # A live screen's watcher (deskapp.live, group "live") runs as long as its screen is
         # open: it is not work the screen waits for.
-        busy = [w for w in app.workers if w._thread_worker and not w.is_finished and w.group != "live"]
+        busy = [w for w in app.workers if is_thread_worker(w) and not w.is_finished and w.group != "live"]
         if busy or len(getattr(app, "type_ahead", ())):
             quiet = 0
             if loop.time() > deadline:
@@ -66,16 +68,13 @@ async def settle(pilot: Pilot, timeout: float = 20.0) -> None:
 def send_keys(pilot: Pilot, keys: list[str]) -> None:
     """Send Key events through the driver exactly as `Pilot.press` does, without waiting."""
     from textual import events
-    from textual.keys import _character_to_key
 
     app = pilot.app
     for key in keys:
         character: str | None = key if len(key) == 1 else {"tab": "\t", "enter": "\r"}.get(key)
         if len(key) == 1 and not key.isalnum():
-            key = _character_to_key(key)
-        event = events.Key(key, character)
-        event.set_sender(app)
-        app._driver.send_message(event)
+            key = character_to_key(key)
+        send_key(app, events.Key(key, character))
 
 
 async def type_text(pilot: Pilot, text: str, *, wait: bool = True) -> None:
@@ -236,7 +235,9 @@ async def end_call_keys(pilot: Pilot) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python tools/screenshots.py", description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="screenshots", help="directory for the SVG files (default: screenshots)")
-    parser.add_argument("--size", default=f"{SIZE[0]}x{SIZE[1]}", help="terminal size, WIDTHxHEIGHT (default: %(default)s)")
+    parser.add_argument(
+        "--size", default=f"{SIZE[0]}x{SIZE[1]}", help="terminal size, WIDTHxHEIGHT (default: %(default)s)"
+    )
     parser.add_argument("names", nargs="*", help="only these screens (default: every one)")
     args = parser.parse_args(argv)
     out = Path(args.out)

@@ -14,42 +14,44 @@ from textual.widgets.option_list import Option
 from deskapp.messages import AccountLoaded
 from deskapp.screens.base import DeskScreen
 from deskapp.widgets.format import (
-    BAD, MUTED, OK, WARN, clock_time, day, decision_content, label, lines, reason_lines, roles_text, word,
+    BAD,
+    MUTED,
+    OK,
+    WARN,
+    clock_time,
+    day,
+    decision_content,
+    label,
+    lines,
+    reason_lines,
+    roles_text,
+    word,
 )
 from deskapp.widgets.hanging import hang
-from tickets.enums import TicketKind
 from tickets.kinds import KINDS
 from tickets.i18n import N_, _
 
 # The one kind decided per renewal resource (U-2) is shown as a list of resources, not one line.
 RESOURCES = next(kind.value for kind, spec in KINDS.items() if spec.per_resource)
-# One key per ticket kind: (key, kind, footer words, the desk's words in ctrl+p).
-# None of them means anything else on another screen (home: n t s r l d x).
-KIND_KEYS = (
-    ("e", TicketKind.CANCEL_END_OF_TERM.value, N_("End of term"),
-     N_("File an end-of-term cancellation for this subscription")),
-    ("c", TicketKind.CANCEL_EARLY.value, N_("Early"),
-     N_("File an early cancellation for this subscription")),
-    ("p", TicketKind.EXPEDITED_DEPROVISIONING.value, N_("Expedite"),
-     N_("File an expedited deprovisioning for this subscription")),
-    ("m", TicketKind.MIGRATION.value, N_("Migrate"),
-     N_("File a migration to on-premises for this subscription")),
-    ("v", TicketKind.REVERSAL.value, N_("Reverse"),
-     N_("File a 30-day reversal for this subscription")),
-    ("i", TicketKind.IMS_CANCELLATION.value, N_("IMS"),
-     N_("File an Internet Marketing cancellation for this subscription")),
-    ("u", RESOURCES, N_("Unsubscribe"),
-     N_("File an unsubscription of renewal resources for this subscription")),
+# One key per ticket kind, from the registry (tickets.kinds: ConsoleKey): (key, kind, footer
+# words, the desk's words in ctrl+p). None of them means anything else on another screen
+# (home: n t s r l d x); tests/unit/test_kinds_registry.py checks every kind has one.
+KIND_KEYS = tuple(
+    (spec.console_key.key, kind.value, spec.console_key.words, spec.console_key.desk_words)
+    for kind, spec in KINDS.items() if spec.console_key is not None
 )
 
 
 class AccountScreen(DeskScreen):
     SUB_TITLE = N_("Account")
     BINDINGS = [
-        Binding("escape", "back", N_("Back"), id="back", tooltip=N_("Back to the call (search); the account stays "
-                                                                "open")),
-        *(Binding(key, f"file('{kind}')", words, id=f"file_{kind}", tooltip=tooltip)
-          for key, kind, words, tooltip in KIND_KEYS),
+        Binding("escape", "back", N_("Back"), id="back", tooltip=N_("Back to the call (search); the account stays open")),
+        *(Binding(key, f"file('{kind}')", words, id=f"file_{kind}", tooltip=N_("{desk_words} for this subscription").format(
+                                                                                desk_words=desk_words))
+          for key, kind, words, desk_words in KIND_KEYS),
+        # The same key on a kind the rules refuse here says why (rule and reason), not nothing.
+        *(Binding(key, f"refused('{kind}')", words, id=f"file_{kind}.refused", show=False)
+          for key, kind, words, _desk_words in KIND_KEYS),
         # Listed in ctrl+p, not the footer: at 80 columns the footer keeps the kinds allowed.
         Binding("o", "app.organization_tickets", N_("Org tickets"), id="org_tickets", show=False,
                 tooltip=N_("This organization's tickets")),
@@ -191,7 +193,21 @@ class AccountScreen(DeskScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "file":
             return self._allowed(str(parameters[0])) if parameters else False
+        if action == "refused":
+            return bool(parameters) and self.is_mounted and self._current() is not None and not self._allowed(
+                str(parameters[0]))
         return True
+
+    def action_refused(self, kind: str) -> None:
+        """A kind's key where the rules refuse it: the rule and reason, as Enter on it shows."""
+        view = self._current()
+        if view is not None and kind != RESOURCES and not any(d.kind.value == kind for d in view.decisions):
+            words = next(w for _k, k, _w, w in KIND_KEYS if k == kind)
+            self.notify(_("Refused: {removeprefix} is not offered for {label} subscriptions.").format(
+                            removeprefix=words.lower().removeprefix('file '), label=view.facts.product.label), title=_("Not offered"), severity="warning",
+                        markup=False, timeout=10)
+            return
+        self._open(kind)
 
     def _allowed(self, kind: str) -> bool:
         view = self._current() if self.is_mounted else None

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypeVar, cast
 
-from textual._context import NoActiveAppError
+from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
+from textual.types import NoActiveAppError
 from textual.worker import Worker, WorkerState
 
-from deskapp.textual_fixes import translate_bindings
-from tickets.i18n import _
+from deskapp.textual_compat import translate_bindings
+from tickets.i18n import N_, _
 
 if TYPE_CHECKING:  # pragma: no cover
     from deskapp.app import DeskApp
@@ -60,12 +61,24 @@ class WorkerErrors:
         return self.desk.call
 
 
+# On every screen and dialog (a modal screen hides the app's own bindings); the app decides
+# where it applies (DeskApp.check_action: a free-text field with templates in the config).
+TEMPLATE_BINDING = Binding(
+    "ctrl+t", "app.template", N_("Template"), id="template",
+    tooltip=N_("Insert one of the desk's templates (its config file) into this text field"),
+)
+
+# `?` or F1: the sheet of this screen's keys (deskapp.screens.keys); in a text field `?` is typed.
+KEYS_BINDING = Binding("question_mark,f1", "app.keys", N_("Keys"), id="keys", show=False,
+                       tooltip=N_("The keys of this screen, in the desk's words"))
+
+
 class DeskScreen(WorkerErrors, Screen[None]):
-    pass
+    BINDINGS = [TEMPLATE_BINDING, KEYS_BINDING]
 
 
 T = TypeVar("T")
 
 
 class DeskModal(WorkerErrors, ModalScreen[T]):
-    pass
+    BINDINGS = [TEMPLATE_BINDING, KEYS_BINDING]

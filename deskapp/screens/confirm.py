@@ -17,7 +17,9 @@ from tickets.i18n import N_, _
 class ConfirmScreen(DeskModal[bool]):
     BINDINGS = [
         Binding("y,ctrl+s", "answer(True)", N_("Yes"), id="confirm_yes", tooltip=N_("Confirm and write it")),
-        Binding("escape,n", "answer(False)", N_("No, go back"), id="confirm_no", tooltip=N_("Back to the form; nothing is written")),
+        Binding(
+            "escape,n", "answer(False)", N_("No, go back"), id="confirm_no", tooltip=N_("Back to the form; nothing is written")
+        ),
     ]
 
     def __init__(self, title: str, body: Content | str, yes: str = "File", yes_words: str = "Yes, file it") -> None:

@@ -22,14 +22,25 @@ class HomeScreen(DeskScreen):
         Binding("t", "app.my_tickets", N_("My tickets"), id="my_tickets", tooltip=N_("The tickets you filed")),
         # `s`, not `o`: `o` is the organization's tickets on the account view (issue 11).
         Binding("s", "app.sign_out", N_("Sign out"), id="sign_out", tooltip=N_("Sign out of the console (asks first)")),
-        Binding("r", "app.open_review", N_("Review"), id="review", tooltip=N_("Tickets waiting for a supervisor (X-2, "
-                                                                          "V-8)"),
-                group=SUPERVISOR_KEYS),
-        Binding("l", "app.open_lockouts", N_("Lockouts"), id="lockouts", tooltip=N_("Organizations locked for verification "
-                                                                                "(V-5)"),
-                group=SUPERVISOR_KEYS),
-        Binding("d", "app.open_dashboard", N_("Dashboard"), id="dashboard", tooltip=N_("The desk's figures"),
-                group=SUPERVISOR_KEYS),
+        Binding(
+            "r",
+            "app.open_review",
+            N_("Review"),
+            id="review",
+            tooltip=N_("Tickets waiting for a supervisor (X-2, V-8)"),
+            group=SUPERVISOR_KEYS,
+        ),
+        Binding(
+            "l",
+            "app.open_lockouts",
+            N_("Lockouts"),
+            id="lockouts",
+            tooltip=N_("Organizations locked for verification (V-5)"),
+            group=SUPERVISOR_KEYS,
+        ),
+        Binding(
+            "d", "app.open_dashboard", N_("Dashboard"), id="dashboard", tooltip=N_("The desk's figures"), group=SUPERVISOR_KEYS
+        ),
         Binding("x", "app.open_export", N_("Export"), id="export", tooltip=N_("Export tickets (E-1)"), group=SUPERVISOR_KEYS),
     ]
 

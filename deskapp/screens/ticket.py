@@ -13,9 +13,19 @@ from textual.widgets import Footer, Header, Static
 
 from deskapp.messages import TicketChanged, TicketLoaded
 from deskapp.screens.base import DeskScreen
+from deskapp.screens.prompt import note_prompt
 from deskapp.widgets import ticket_sections as sections
 from deskapp.widgets.format import (
-    BAD, MUTED, OK, WARN, consequences_content, day, error_text, field_line, lines, when,
+    BAD,
+    MUTED,
+    OK,
+    WARN,
+    consequences_content,
+    day,
+    error_text,
+    field_line,
+    lines,
+    when,
 )
 from deskapp.widgets.hanging import hang
 from tickets.i18n import N_, _
@@ -29,6 +39,8 @@ class TicketScreen(DeskScreen):
         Binding("s", "start", N_("Start"), id="start", tooltip=N_("T-2: open or approved → in progress")),
         Binding("v", "resolve", N_("Resolve"), id="resolve", tooltip=N_("T-2: in progress → resolved")),
         Binding("w", "withdraw", N_("Withdraw"), id="withdraw", tooltip=N_("T-2: withdraw with a reason")),
+        Binding("i", "note", N_("Note"), id="note",
+                tooltip=N_("Add an internal note: the desk sees it, the caller never does")),
         Binding("f5", "reload", N_("Reload"), id="reload", show=False, tooltip=N_("Read the ticket again")),
     ]
 
@@ -54,9 +66,9 @@ class TicketScreen(DeskScreen):
                 with Vertical(id="ticket-right"):
                     yield Static(_("Consequences (T-1)"), classes="section")
                     yield Static(id="ticket-consequences")
-            yield Static(_("History (A-1, oldest first)"), classes="section")
+            yield Static(_("History (A-1, oldest first) and internal notes"), classes="section")
             yield Static(id="ticket-history")
-        yield Footer()
+        yield Footer(compact=True)  # seven keys and the call's ^g fit at 80 columns
 
     def on_mount(self) -> None:
         self.query_one("#ticket-body", VerticalScroll).focus()
@@ -76,10 +88,14 @@ class TicketScreen(DeskScreen):
     def on_ticket_loaded(self, message: TicketLoaded) -> None:
         self.detail = d = message.detail
         row = d.row
-        self.query_one("#ticket-title", Static).update(Content.assemble(
-            (row.ref, "bold"), f"  {row.kind.label} · ", (row.status.label, "bold " + self._status_style(row.status.value)),
-            f" · {row.organization_ref} {row.organization_name}",
-        ))
+        self.query_one("#ticket-title", Static).update(
+            Content.assemble(
+                (row.ref, "bold"),
+                f"  {row.kind.label} · ",
+                (row.status.label, "bold " + self._status_style(row.status.value)),
+                f" · {row.organization_ref} {row.organization_name}",
+            )
+        )
         fields = [
             field_line(_("Subscription"), f"{d.subscription_name} ({row.subscription_ref})"
                        + (f" · resource {d.resource_ref}" if d.resource_ref else "")),
@@ -112,7 +128,7 @@ class TicketScreen(DeskScreen):
             decision.append(field_line(_("Caller verified"), f"{when(d.verified_at)} by {d.verified_by}: "
                                        + ", ".join(d.verification_checks)))
         self.query_one("#ticket-decision", Static).update(hang(lines(decision)))
-        self.query_one("#ticket-history", Static).update(hang(sections.history_content(d.history)))
+        self.query_one("#ticket-history", Static).update(hang(sections.history_content(d.history, d.notes)))
         self.refresh_bindings()
 
     def _status_style(self, status: str) -> str:
@@ -168,6 +184,19 @@ class TicketScreen(DeskScreen):
 
         at = record_callback(self.desk.store, agent=self.desk.agent, ticket_id=self.ticket_id, note=note)
         self.post_message(TicketChanged("Callback recorded", at))
+
+    @work(exclusive=True, exit_on_error=False, group="note-prompt")
+    async def action_note(self) -> None:
+        text = await self.app.push_screen_wait(note_prompt(self.detail.row.ref if self.detail else "the ticket"))
+        if text:
+            self.add_note(text)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="ticket-change")
+    def add_note(self, text: str) -> None:
+        from tickets.notes import add_note
+
+        note = add_note(self.desk.store, agent=self.desk.agent, ticket_id=self.ticket_id, text=text)
+        self.post_message(TicketChanged(f"Note added at {when(note.created_at)}", note))
 
     def action_start(self) -> None:
         self.move("in_progress")

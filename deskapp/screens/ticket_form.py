@@ -26,6 +26,17 @@ from deskapp.screens.base import DeskScreen
 from deskapp.validators import parse_date, parse_desk_datetime
 from deskapp.widgets.checklist import CheckList
 from deskapp.widgets.field import LabeledInput
+from deskapp.widgets.format import (
+    BAD,
+    MUTED,
+    OK,
+    consequences_content,
+    day,
+    field_label,
+    lines,
+    one_sentence,
+    reason_lines,
+)
 from deskapp.widgets.hanging import hang
 from deskapp.widgets.format import BAD, MUTED, OK, consequences_content, day, desk_zone, field_label, lines, reason_lines
 from tickets.i18n import N_, _
@@ -92,9 +103,14 @@ class TicketFormScreen(DeskScreen):
                 yield Static("", id="form-problems")
                 if self.batch:
                     yield Static(_("Renewal resources to unsubscribe (space to choose, U-2)"), classes="section")
-                    yield CheckList(id="resources", empty=_("no renewal resources"))
+                    yield CheckList(id="resources", empty="no renewal resources", items=[
+                        (res.ref, self._resource_prompt(res, decision)) for res, decision in self.view.resources
+                    ], ticked=self.state.resources)
                 yield Static(_("Confirm each item with the caller (space to tick)"), classes="section")
-                yield CheckList(id="checklist", empty=_("choose resources first") if self.batch else _("nothing to confirm"))
+                # Composed with its items (pure policy, no database): never an empty box first.
+                self._checklist_shown = self._checklist_items(self.decide())
+                yield CheckList(id="checklist", empty="choose resources first" if self.batch else "nothing to confirm",
+                                items=self._checklist_shown, ticked=self.state.confirmed)
                 yield Static(_("Details"), classes="section")
                 # The kind's own fields (tickets.kinds); which are required, the policy says.
                 required = set() if self.batch else set(self.decide().required_fields)
@@ -126,11 +142,6 @@ class TicketFormScreen(DeskScreen):
         return lines([head, *reason_lines(decision.reasons, BAD, indent="  ")])
 
     def on_mount(self) -> None:
-        if self.batch:
-            self.query_one("#resources", CheckList).set_items(
-                [(res.ref, self._resource_prompt(res, decision)) for res, decision in self.view.resources],
-                self.state.resources,
-            )
         if self.refund_offered:
             self.query_one("#refund_requested", CheckList).set_items(
                 [("refund", _("the caller asks for a refund (C-4): it goes to review and needs a callback (V-8)"))],
@@ -181,7 +192,8 @@ class TicketFormScreen(DeskScreen):
             for item in decision.checklist:
                 texts.setdefault(item.key, []).append(item.text)
                 rules[item.key] = item.rule
-        return tuple((key, "; ".join(t) + f" ({rules[key]})") for key, t in texts.items())
+        # One sentence per item for the whole batch, not the same words once per resource.
+        return tuple((key, one_sentence(t) + f" ({rules[key]})") for key, t in texts.items())
 
     def _redecide(self) -> None:
         decided = self.decide()
@@ -212,8 +224,10 @@ class TicketFormScreen(DeskScreen):
             + (_(", {count} refused").format(count=len(refused)) if refused else ""), "bold")]
         for res, decision in allowed:
             effective = decision.consequences.effective_date if decision.consequences else None
-            parts.append(Content.assemble(("✓ ", OK), (res.ref, "bold"), _(" {description}, effective {day}").format(
-                                                                               description=res.description, day=day(effective))))
+            parts.append(
+                Content.assemble(("✓ ", OK), (res.ref, "bold"), _(" {description}, effective {day}").format(
+                                                                      description=res.description, day=day(effective)))
+            )
         for res, decision in refused:
             parts.append(Content.assemble(("✗ ", BAD), (res.ref, "bold"), f" {res.description}", (_(" refused"), BAD)))
             parts += reason_lines(decision.reasons, BAD, indent="    ")
@@ -386,8 +400,10 @@ class TicketFormScreen(DeskScreen):
         c = decided.consequences
         parts = [head, Content(_("Effective {value}").format(value=day(c.effective_date) if c else '—'))]
         if decided.needs_review:
-            parts.append(Content(_("It goes to a supervisor for review (X-2) and needs a callback to the "
-                                   "number on file (V-8).")))
+            parts.append(
+                Content(_("It goes to a supervisor for review (X-2) and needs a callback to the number on file "
+                          "(V-8)."))
+            )
         parts.append(Content.styled(_("Have you read the consequences to the caller?"), MUTED))
         return lines(parts)
 

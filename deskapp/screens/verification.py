@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Input, Static
 
+from deskapp.header import refresh_title
 from deskapp.messages import AccountLoaded, LockoutChecked, VerificationDone
 from deskapp.screens.base import DeskScreen
 from deskapp.widgets.field import LabeledInput
@@ -40,6 +41,8 @@ class VerificationScreen(DeskScreen):
         Binding("ctrl+s", "verify", N_("Verify"), id="verify", tooltip=N_("Check what the caller said against the "
                                                                       "directory")),
         Binding("escape", "back", N_("Back"), id="back", tooltip=N_("Back to the search; what you typed is kept")),
+        Binding("ctrl+l", "clear", N_("Clear"), id="verify.clear",
+                tooltip=N_("Empty every field of the form (no attempt is used) and start again at the user ID")),
     ]
 
     def __init__(self) -> None:
@@ -227,6 +230,33 @@ class VerificationScreen(DeskScreen):
         call.attempts_left = result.attempts_left
         call.locked_until = result.locked_until
         self._show_state(failed=True)
+        self._select_for_retyping()
+
+    def _select_for_retyping(self) -> None:
+        """After a failed attempt every field's text is selected and the user ID has the focus:
+        what the caller says next replaces the old answers instead of being appended to them
+        (a field reached with Tab selects its text too: Input.select_on_focus)."""
+        from textual.widgets.input import Selection
+
+        for field in self.query(LabeledInput):
+            field.input.selection = Selection(0, len(field.input.value))
+        self.query_one("#user_id", Input).focus()
+
+    def action_clear(self) -> None:
+        """ctrl+l: every field emptied, their messages gone, back to the user ID (no attempt used)."""
+        for field in self.query(LabeledInput):
+            field.input.value = ""
+            field.set_message(None)
+        if self.call is not None:
+            self.call.verify_values.clear()
+        self._last_phone = ""
+        self.query_one("#user_id", Input).focus()
+        if self.call is not None and (self._locked() or self.call.attempts_left is not None):
+            self._show_state()  # the lock or the attempts left stay in view
+            return
+        result = self.query_one("#verify-result", Static)
+        result.update(_("Form cleared: type what the caller says (V-4)."))
+        result.set_classes("")
 
     def _show_state(self, failed: bool = False) -> None:
         call = self.call
@@ -269,6 +299,7 @@ class VerificationScreen(DeskScreen):
             return
         call.account = message.account
         call.verify_values.clear()  # typed caller details are not kept past the pass
+        refresh_title(self.app)  # the header names the verified caller during the call
         self.app.switch_screen(AccountScreen())
 
     def worker_failed(self, worker, error) -> None:

@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
-from deskapp.textual_fixes import translate_bindings
+from deskapp.textual_compat import translate_bindings
 from tickets.i18n import N_
 
 
@@ -96,34 +96,64 @@ class CheckList(Vertical, can_focus=True):
         def control(self) -> CheckList:
             return self.checklist
 
-    def __init__(self, *, empty: str = "nothing to confirm", id: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        empty: str = "nothing to confirm",
+        id: str | None = None,
+        items: Iterable[tuple[str, Content | str]] = (),
+        ticked: Iterable[str] = (),
+    ) -> None:
+        """`items` are composed with the list: its first frame shows them (no empty box while
+        the screen around it mounts, however loaded the machine)."""
         super().__init__(id=id)
         translate_bindings(self)
         self._empty = empty
-        self._items: tuple[str, ...] = ()
-        self._widgets: list[CheckItem] = []
+        chosen = set(ticked)
+        items = list(items)
+        self._items: tuple[str, ...] = tuple(key for key, _ in items)
+        self._widgets: list[CheckItem] = [CheckItem(key, text, key in chosen) for key, text in items]
         self.cursor = 0
 
     def compose(self) -> ComposeResult:
-        yield Static(self._empty, classes="checklist-empty", markup=False)
+        empty = Static(self._empty, classes="checklist-empty", markup=False)
+        empty.display = not self._widgets
+        yield empty
+        yield from self._widgets
+
+    def on_mount(self) -> None:
+        for index, widget in enumerate(self._widgets):  # the cursor shown, nothing scrolled
+            widget.set_class(index == self.cursor, "-cursor")
 
     def set_items(self, items: Iterable[tuple[str, Content | str]], ticked: set[str]) -> None:
-        """Replace the items; the same keys with new texts are updated in place (ticks and
-        cursor kept)."""
+        """Replace the items; the same keys with new texts are updated in place (cursor kept).
+        An item whose words change after it was ticked is unticked: the caller confirmed the
+        old words (a requested date typed later changes "access ends on ..."), so it is read
+        and ticked again; the change is reported (Changed)."""
         items = list(items)
+        before = {widget.key: str(widget.text) for widget in self._widgets}
         if [key for key, _ in items] == self.keys:
+            unticked = False
             for widget, (_, text) in zip(self._widgets, items, strict=True):
+                if widget.ticked and str(text) != before[widget.key]:
+                    widget.toggle()
+                    unticked = True
                 widget.set_text(text)
+            if unticked:
+                self.post_message(self.Changed(self, self.selected))
             return
         for widget in self._widgets:
             widget.remove()
         self._items = tuple(key for key, _ in items)
-        self._widgets = [CheckItem(key, text, key in ticked) for key, text in items]
+        still = {key for key, text in items if key in ticked and before.get(key, str(text)) == str(text)}
+        self._widgets = [CheckItem(key, text, key in still) for key, text in items]
         self.query_one(".checklist-empty", Static).display = not items
         self.cursor = 0
         if self._widgets:
             self.mount_all(self._widgets)
             self._show_cursor()
+        if ticked & set(self._items) != still:
+            self.post_message(self.Changed(self, self.selected))
 
     @property
     def keys(self) -> list[str]:

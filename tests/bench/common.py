@@ -68,6 +68,21 @@ class Result:
         return self.target is not None
 
     @property
+    def load(self) -> float | None:
+        """The highest 1-minute load average seen from the start to the end of the measurement."""
+        seen = self.extra.get("load")
+        return max(seen) if isinstance(seen, list | tuple) and seen else None
+
+    @property
+    def quiet(self) -> bool:
+        """Measured on a quiet enough machine to judge (load average at most LOAD_LIMIT)."""
+        return self.load is None or self.load <= LOAD_LIMIT
+
+    @property
+    def judged(self) -> bool:
+        return self.is_target and self.quiet
+
+    @property
     def met(self) -> bool:
         if self.ratio != self.ratio or self.target is None:  # nan: not measured; None: no target
             return False
@@ -112,11 +127,29 @@ class Result:
                 return float("nan")
             return t / s if self.higher_is_better else s / t  # runs are seconds for the same work
 
-        pairs = [ratio(s, t) for s, t in zip(a, b)] or [float("nan")]
+        pairs = [ratio(s, t) for s, t in zip(a, b, strict=True)] or [float("nan")]
         return ratio(statistics.median(a), statistics.median(b)), min(pairs), max(pairs)
 
 
 _SCALE = {"s": 1.0, "ms": 1e3, "µs": 1e6}
+
+# A target is judged only on a run whose 1-minute load average stayed at or below this: above the
+# number of cores, processes queue for a core and share its caches, which stretches the CPU time
+# of both sides unevenly (the wall clock far more), so a ratio would mislead. run.py --max-load.
+LOAD_LIMIT = float(os.cpu_count() or 1)
+
+
+def load_average() -> float:
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return 0.0
+
+
+def machine_state() -> str:
+    """`load 1.3 quiet` or `load 7.9 BUSY`: on every line the bench prints."""
+    load = load_average()
+    return f"load {load:.1f} {'quiet' if load <= LOAD_LIMIT else 'BUSY'}"
 
 
 @dataclass
@@ -217,7 +250,7 @@ def paired(subject: Callable[[], object], baseline: Callable[[], object], repeat
         baseline()
     sides = (Spread([], []), Spread([], []))
     for _ in range(repeat):
-        for side, fn in zip(sides, (subject, baseline)):
+        for side, fn in zip(sides, (subject, baseline), strict=True):
             cpu, wall = clock(), time.perf_counter()
             fn()
             side.cpu.append((clock() - cpu) / inner)

@@ -25,10 +25,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
-
 from common import Result, RunningClock, Spread, paired, raw_connection, sqlite_url
 from generate import BENCH_ORG, claim_for
+from sqlalchemy import event
 
 SELECT_HEAD = "SELECT seq, hash FROM audit_head WHERE id = 1"
 INSERT_EVENT = (
@@ -192,8 +191,8 @@ def bench_filing(path: Path, document: dict[str, Any], *, filings: int, block: i
     from tickets.agents import get_agent
     from tickets.enums import TicketKind
     from tickets.filing import FilingRequest, file_ticket
-    from tickets.store.models import AuditEvent, Ticket
     from tickets.store.database import Store, make_engine
+    from tickets.store.models import AuditEvent, Ticket
     from tickets.verification import start_call, verify_caller
 
     runs = max(5, filings // block)
@@ -259,7 +258,8 @@ def bench_filing(path: Path, document: dict[str, Any], *, filings: int, block: i
     return Result(
         "1", "Filing a ticket + audit event, one commit each (WAL, synchronous=FULL)",
         subject=1000 / r["subject_cpu_ms_median"], baseline=1000 / r["baseline_cpu_ms_median"],
-        unit="tickets/CPU-s", target=0.5, higher_is_better=True, subject_label="tickets.filing.file_ticket",
+        # 0.7: at 0.5 the margin was too thin to hold (0.50-0.59 measured run to run).
+        unit="tickets/CPU-s", target=0.7, higher_is_better=True, subject_label="tickets.filing.file_ticket",
         baseline_label="sqlite3, same statements",
         note=f"{ratio_text(r)}; {size} filings a run; statements per filing (sqlite3's trace): "
              f"deskapp {len(store_statements)}, baseline {len(raw_statements)}"

@@ -38,10 +38,9 @@ TOOLS = str(Path(__file__).resolve().parents[2] / "tools")
 if TOOLS not in sys.path:
     sys.path.insert(0, TOOLS)
 
+import testkit  # noqa: E402
 from drills.common import Figures, markdown  # noqa: E402
 from drills.hostile import CONTROL, FORMULA, SQL, UNICODE  # noqa: E402
-
-import testkit  # noqa: E402
 
 SIZE = (100, 30)
 BURST = 20  # keys sent between two checks
@@ -144,22 +143,10 @@ def _paste_text(rng: random.Random, forbidden: list[str]) -> str:
 def _post_keys(app, keys: list[str]) -> None:
     """Key events as Pilot.press makes them, queued at once (Pilot waits ~90 ms for idle
     after every key; an agent typing fast does not wait either)."""
-    import unicodedata
-
-    from textual import events
-    from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
+    from deskapp.textual_compat import key_event, send_key
 
     for key in keys:
-        if len(key) == 1 and not key.isalnum():
-            key = _character_to_key(key)
-        original = REPLACED_KEYS.get(key, key)
-        try:
-            char = unicodedata.lookup(_get_unicode_name_from_key(original))
-        except KeyError:
-            char = key if len(key) == 1 else None
-        event = events.Key(key, char)
-        event.set_sender(app)
-        app._driver.send_message(event)
+        send_key(app, key_event(key))
 
 
 async def _send(pilot, keys: list[str], *, type_ahead: bool, careful: bool = False) -> None:
@@ -309,14 +296,13 @@ async def _drive(pilot, scenario: str) -> None:
 def _file_demo_tickets(store) -> None:
     """A few tickets by ada, so that the ticket list and view have rows (filed as an agent would,
     after verifying the caller, through the core)."""
+    from drills.common import EXPEDITED_CHECKLIST
     from identity import Address, CallerClaim
+    from screenshots import demo_caller
     from tickets.agents import list_agents
     from tickets.enums import TicketKind
     from tickets.filing import FilingRequest, file_ticket
     from tickets.verification import find_organizations, start_call, verify_caller
-
-    from drills.common import EXPEDITED_CHECKLIST
-    from screenshots import demo_caller
 
     ada = next(a for a in list_agents(store) if a.name == "ada")
     caller = demo_caller("intune-expedited")
@@ -328,11 +314,21 @@ def _file_demo_tickets(store) -> None:
                         caller["country"]),
         org_url=caller["url"] or "",
     )
-    verification = verify_caller(store, agent=ada, organization_id=handle.id, claim=claim, call_id=start_call(store, ada))
+    verification = verify_caller(
+        store, agent=ada, organization_id=handle.id, claim=claim, call_id=start_call(store, ada)
+    )
     assert verification.passed, "the demo caller no longer passes verification"
-    file_ticket(store, agent=ada, verification_id=verification.verification_id,
-                request=FilingRequest(kind=TicketKind.EXPEDITED_DEPROVISIONING, subscription_ref=caller["subscription_ref"],
-                                      idempotency_key="fuzz-x", confirmed=EXPEDITED_CHECKLIST))
+    file_ticket(
+        store,
+        agent=ada,
+        verification_id=verification.verification_id,
+        request=FilingRequest(
+            kind=TicketKind.EXPEDITED_DEPROVISIONING,
+            subscription_ref=caller["subscription_ref"],
+            idempotency_key="fuzz-x",
+            confirmed=EXPEDITED_CHECKLIST,
+        ),
+    )
 
 
 async def fuzz(store, clock, scenario: str, *, keys: int = 300, seed: int = 1, type_ahead: bool = False,

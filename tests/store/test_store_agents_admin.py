@@ -100,3 +100,24 @@ def test_list_shows_an_agent_locked_by_wrong_pins_until_when(store, joan, clock,
     until = locked_until(store, joan.id).astimezone(ZoneInfo("Asia/Shanghai"))
     assert line.endswith(f"(until {until:%Y-%m-%d %H:%M} CST)")  # at the desk's time
     assert re.search(r"\(until \d{4}-\d\d-\d\d \d\d:\d\d CST\)$", line)
+
+
+def test_disabling_a_disabled_agent_records_nothing_and_says_so(store, joan, capsys):
+    url = _url(store)
+    assert main(["agents", "disable", "joan", "--db", url]) == 0
+    capsys.readouterr()
+    assert main(["agents", "disable", "joan", "--db", url]) == 0
+    assert capsys.readouterr().out == "joan is already disabled: nothing changed, nothing recorded\n"
+    assert len(_events(store, "agent.disabled")) == 1
+    assert main(["agents", "enable", "joan", "--db", url]) == 0
+    assert main(["agents", "enable", "joan", "--db", url]) == 0
+    assert capsys.readouterr().out.endswith("joan is already enabled: nothing changed, nothing recorded\n")
+    assert len(_events(store, "agent.enabled")) == 1
+    with store.read() as session:
+        assert verify_chain(session).ok
+
+
+def test_set_role_says_an_agent(store, capsys):
+    create_agent(store, name="bob", display_name="Bob", role="supervisor", pin="4821")
+    assert main(["agents", "set-role", "bob", "agent", "--db", _url(store)]) == 0
+    assert capsys.readouterr().out == "bob is now an agent (recorded as agent.role_changed)\n"

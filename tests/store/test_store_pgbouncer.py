@@ -21,9 +21,9 @@ from tickets.enums import TicketKind, TicketStatus
 from tickets.export.run import write_export
 from tickets.filing import FilingRequest, file_ticket
 from tickets.lifecycle import approve, record_callback
+from tickets.store.database import Store, make_engine
 from tickets.store.queries import review_queue, ticket_detail
 from tickets.store.roles import ROLE_SETTINGS, apply_roles
-from tickets.store.database import Store, make_engine
 
 pytestmark = pytest.mark.store
 CLIENTS = 4

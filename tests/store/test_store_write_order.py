@@ -125,7 +125,9 @@ def test_lifecycle_changes_write_the_ticket_and_directory_first(directory, monke
                          confirmed=frozenset({"acknowledge_data_loss", "remove_domains", "update_dns", "save_data"})),
     ).filed[0]
     with driver_statements(store, monkeypatch) as seen:
-        record_callback(store, agent=directory.supervisor, ticket_id=expedited.id, note="confirmed on the number on file")
+        record_callback(
+            store, agent=directory.supervisor, ticket_id=expedited.id, note="confirmed on the number on file"
+        )
     assert_append_last(seen, writes_before=1)
 
 

@@ -102,7 +102,7 @@ def test_a_rule_reason_reads_in_chinese_with_its_rule_id_kept():
     use_language("zh-CN", LOCALE_DIR)
     refused = decide(TicketKind.CANCEL_EARLY, sub, caller, datetime(2026, 1, 10, tzinfo=UTC))
     assert [str(r) for r in refused.reasons] == [
-        "V-2: 来电者必须登记为 Microsoft Intune 的管理员；ann@example.com 的角色为：无角色",
+        "V-2: 来电者必须登记为 Microsoft Intune 的管理员；ann@example.com 的角色为：无管理员角色",
         "C-3: Intune 试用订阅不能取消；它于 2026-02-01 到期，届时数据被删除",
     ]
     assert _("Sign in") == "登录"

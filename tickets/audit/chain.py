@@ -13,7 +13,6 @@ serialises appends across processes; on SQLite the write transaction's BEGIN IMM
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,12 +20,20 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from tickets.store import rawsql
+from tickets.audit import lite
+from tickets.audit.anchor import Anchor, read_anchors  # noqa: F401 - re-exported
 from tickets.audit.format import (  # noqa: F401 - the chain's formats, re-exported
-    FORMAT_SWITCH, GENESIS_HASH, at_text, canonical_bytes, chain_link, content_hash, content_hash_of, details_text,
+    FORMAT_SWITCH,
+    GENESIS_HASH,
+    at_text,
+    canonical_bytes,
+    chain_link,
+    content_hash,
+    content_hash_of,
+    details_text,
     event_link,
 )
-from tickets.errors import InvalidInput
+from tickets.store import rawsql
 from tickets.store.models import AuditEvent, AuditHead
 
 
@@ -52,13 +59,10 @@ _APPEND_PG = rawsql.Sql(
     "RETURNING e.seq, e.prev_hash, e.hash"
 )
 # SQLite: the same link by `deskapp_chain_link` (tickets.store.database registers chain_link on every
-# connection); two statements of one in-process transaction that BEGIN IMMEDIATE already holds.
-_APPEND_SQLITE = rawsql.Sql(
-    "INSERT INTO audit_event (seq, at, actor, action, subject, details, prev_hash, hash) "
-    "SELECT seq + 1, :at, :actor, :action, :subject, :details, hash, deskapp_chain_link(seq + 1, hash, :content) "
-    "FROM audit_head WHERE id = 1 RETURNING seq, prev_hash, hash"
-)
-_MOVE_HEAD_SQLITE = rawsql.Sql("UPDATE audit_head SET seq = :seq, hash = :hash WHERE id = 1")
+# connection); two statements of one in-process transaction that BEGIN IMMEDIATE already holds
+# (their text shared with tickets.audit.lite, the same append on a plain sqlite3 connection).
+_APPEND_SQLITE = rawsql.Sql(lite.APPEND_SQLITE)
+_MOVE_HEAD_SQLITE = rawsql.Sql(lite.MOVE_HEAD_SQLITE)
 
 
 def append_event(
@@ -88,47 +92,15 @@ def append_event(
     if raw.dialect == "postgresql":
         if not returning and raw.at_commit(_APPEND_PG, params):
             return None  # sent with the COMMIT, in its round trip (a Store.raw_transaction's, issue 14)
-        (seq, prev, digest), = raw.rows(_APPEND_PG, params)
+        (appended,) = raw.rows(_APPEND_PG, params)
     else:
-        (seq, prev, digest), = raw.rows(_APPEND_SQLITE, params)
-        raw.execute(_MOVE_HEAD_SQLITE, {"seq": seq, "hash": digest})
+        (appended,) = raw.rows(_APPEND_SQLITE, params)
+        raw.execute(_MOVE_HEAD_SQLITE, {"seq": appended.seq, "hash": appended.hash})
     if not returning:
         return None
     # Not added to the session: the row is already written.
-    return AuditEvent(seq=seq, at=at, actor=actor, action=action, subject=subject, details=json.loads(text),
-                      prev_hash=prev, hash=digest)
-
-
-@dataclass(frozen=True)
-class Anchor:
-    """The chain head as kept outside the database: `SEQ:HASH`, one line."""
-
-    seq: int
-    hash: str
-
-    def __str__(self) -> str:
-        return f"{self.seq}:{self.hash}"
-
-    @classmethod
-    def parse(cls, text: str, *, where: str = "--anchor") -> Anchor:
-        """`SEQ:HASH` (a line of an anchors file may carry more words after it: the time)."""
-        words = text.split()
-        match = _ANCHOR_RE.fullmatch(words[0]) if words else None
-        if match is None:
-            raise InvalidInput({where: "expected SEQ:HASH, a whole number and 64 hexadecimal digits (A-1)"})
-        return cls(int(match["seq"]), match["hash"].lower())
-
-
-_ANCHOR_RE = re.compile(r"(?P<seq>\d{1,18}):(?P<hash>[0-9a-fA-F]{64})")
-
-
-def read_anchors(text: str, *, source: str) -> list[Anchor]:
-    """Every anchor in an anchors file; blank lines and # comments skipped."""
-    anchors = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if line.strip() and not line.lstrip().startswith("#"):
-            anchors.append(Anchor.parse(line, where=f"{source} line {number}"))
-    return anchors
+    return AuditEvent(seq=appended.seq, at=at, actor=actor, action=action, subject=subject,
+                      details=json.loads(text), prev_hash=appended.prev_hash, hash=appended.hash)
 
 
 def chain_head(session: Session) -> Anchor:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import UTC, date, datetime, tzinfo
+from functools import cached_property
 
 from tickets.desk_time import desk_zone, local_day
-from tickets.enums import ACTIVE_STATUSES, CampaignState, TicketKind
+from tickets.enums import ACTIVE_STATUSES, CampaignState, Role, TicketKind
 from tickets.facts import CallerFacts, CampaignFacts, SubscriptionFacts, TicketSummary
 from tickets.i18n import _, ngettext
+from tickets.kinds import kind_spec
 from tickets.policy.results import ChecklistItem, Consequences, Decision, Reason
 from tickets.policy.rules import KIND_PHRASES, ROUTE_CANCELLATIONS
 
@@ -37,7 +38,9 @@ def money(minor: int) -> str:
 
 
 def roles_text(caller: CallerFacts) -> str:
-    return _(", ").join(sorted(r.label for r in caller.roles)) or _("no role")
+    """The caller's roles as the desk says them ("Internet Marketing billing admin", not the
+    stored "ims_billing_admin"): reasons are read out to callers."""
+    return _(", ").join(sorted(Role(r).label for r in caller.roles)) or _("no admin role")
 
 
 def ticket_phrase(t: TicketSummary) -> str:
@@ -101,12 +104,9 @@ class Grant:
 
 
 def review_flags(kind: TicketKind, refund_requested: bool) -> tuple[bool, bool]:
-    """(needs_review, needs_callback): X-2 and V-8."""
-    money_or_irreversible = (
-        kind in (TicketKind.EXPEDITED_DEPROVISIONING, TicketKind.REVERSAL)
-        or (kind is TicketKind.CANCEL_EARLY and refund_requested)
-    )
-    return money_or_irreversible, money_or_irreversible
+    """(needs_review, needs_callback): X-2 and V-8, as the kind's registry entry says."""
+    spec = kind_spec(kind)
+    return spec.review.applies(refund_requested), spec.callback.applies(refund_requested)
 
 
 def make_decision(c: Ctx, refusals: list[Reason], grant: Callable[[], Grant]) -> Decision:
@@ -121,7 +121,7 @@ def make_decision(c: Ctx, refusals: list[Reason], grant: Callable[[], Grant]) ->
         subject_ref=c.sub.ref,
         subject_name=c.sub.name,
         refund_requested=c.refund_requested,
-        refund_offered=c.kind is TicketKind.CANCEL_EARLY and not refund_refusals(c.sub),
+        refund_offered=kind_spec(c.kind).refund_request and not refund_refusals(c.sub),
     )
     if refusals:
         return Decision(allowed=False, reasons=tuple(refusals), checklist=(), consequences=None,

@@ -7,9 +7,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, tzinfo
 
 from tickets.desk_time import is_within, last_day, local_day
+from tickets.enums import TicketKind
+from tickets.kinds import kind_spec
 from tickets.policy.rules import (
     DATA_RETENTION_DAYS,
-    EXPEDITED_DELETION_DAYS,
     REVERSAL_DAYS,
     SELF_SERVICE_WINDOW_DAYS,
 )
@@ -57,5 +58,8 @@ def data_still_kept(now: datetime, cancelled_on: date, zone: tzinfo) -> bool:
 
 
 def expedited_deletion_day(approved_at: datetime, zone: tzinfo) -> date:
-    """X-1, X-2: all data is deleted within 3 days, counted from the local day of approval."""
-    return last_day(approved_at, EXPEDITED_DELETION_DAYS, zone)
+    """X-1, X-2: all data is deleted within 3 days, counted from the local day of approval
+    (the registry of kinds holds the 3: KindSpec.deletion_days_after_approval)."""
+    deletion = kind_spec(TicketKind.EXPEDITED_DEPROVISIONING).deletion_date(approved_at, zone)
+    assert deletion is not None  # the registry gives the expedited kind its days
+    return deletion

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, tzinfo
 
 from tickets.desk_time import local_day
-from tickets.enums import Channel, SubscriptionState
+from tickets.enums import Channel, SubscriptionState, TicketKind
+from tickets.kinds import kind_spec
 from tickets.policy.context import Ctx, Grant, make_consequences, make_decision
+from tickets.policy.deadlines import data_deletion_day, data_still_kept
 from tickets.policy.results import ChecklistItem, Decision, Reason
-from tickets.policy.deadlines import data_deletion_day, data_still_kept, expedited_deletion_day
 from tickets.policy.shared import (
     c3_refusal,
     c4_refund,
@@ -23,8 +24,11 @@ from tickets.i18n import _
 
 
 def deletion_date(approved_at: datetime, zone: tzinfo = UTC) -> date:
-    """X-1, X-2: all data is deleted within 3 days, counted from the supervisor's approval."""
-    return expedited_deletion_day(approved_at, zone)
+    """X-1, X-2: all data is deleted within 3 days, counted from the supervisor's approval
+    (the registry's `deletion_days_after_approval`), in the desk's days (`zone`)."""
+    deletion = kind_spec(TicketKind.EXPEDITED_DEPROVISIONING).deletion_date(approved_at, zone)
+    assert deletion is not None  # the registry gives the expedited kind its days
+    return deletion
 
 
 def decide(c: Ctx) -> Decision:

@@ -10,7 +10,7 @@ from identity import SUBSCRIPTION_ADMIN_ROLES
 from tickets.desk_time import local_day
 from tickets.enums import Channel, Product, Role, SubscriptionState, TicketKind
 from tickets.facts import SubscriptionFacts
-from tickets.kinds import CANCELLATION_KINDS
+from tickets.kinds import CANCELLATION_KINDS, kind_spec
 from tickets.policy.context import Ctx, active, and_list, licenses_text, roles_text, ticket_phrase
 from tickets.policy.deadlines import (
     data_deletion_day,
@@ -49,7 +49,7 @@ def offer_refusal(kind: TicketKind, product: Product) -> Reason | None:
 def v2_refusals(c: Ctx) -> list[Reason]:
     """V-2: who may ask. [D365] billing actions need the billing administrator."""
     roles = c.caller.roles
-    if c.sub.product is D365 and c.kind in (TicketKind.CANCEL_EARLY, TicketKind.REVERSAL):
+    if d365_billing_action(c):
         if Role.BILLING_ADMIN in roles:
             return []
         return [Reason("V-2", _("Dynamics 365 billing actions need the billing administrator; the caller "
@@ -61,8 +61,13 @@ def v2_refusals(c: Ctx) -> list[Reason]:
                               name=c.sub.name, user_id=c.caller.user_id, roles=roles_text(c.caller)))]
 
 
+def d365_billing_action(c: Ctx) -> bool:
+    """V-2 [D365]: a billing action (the kind's registry entry says which) on Dynamics 365."""
+    return c.sub.product is D365 and kind_spec(c.kind).billing_action
+
+
 def v2_grant(c: Ctx) -> Reason:
-    if c.sub.product is D365 and c.kind in (TicketKind.CANCEL_EARLY, TicketKind.REVERSAL):
+    if d365_billing_action(c):
         return Reason("V-2", _("the caller is the billing administrator of {name}").format(name=c.sub.name))
     held = Role.ADMIN.label if Role.ADMIN in c.caller.roles else Role.BILLING_ADMIN.label
     return Reason("V-2", _("the caller is listed as {held} of {name}").format(held=held, name=c.sub.name))

@@ -31,6 +31,7 @@ from sqlmodel import Session
 from tickets.audit.format import chain_link
 from tickets.clock import Clock, SystemClock
 from tickets.errors import StoreUnavailable
+from tickets.store.lite import default_database_url_for  # noqa: F401 - re-exported
 from tickets.store.rawsql import Raw
 
 DATABASE_URL_ENV = "DESKAPP_DATABASE_URL"
@@ -50,8 +51,6 @@ def user_data_dir() -> Path:
     return platformdirs.user_data_path("deskapp")
 
 
-def default_database_url_for(directory: Path) -> str:
-    return f"sqlite:///{directory / 'deskapp.db'}"
 
 
 def default_database_url() -> str:
@@ -290,7 +289,11 @@ _LOW_SPACE = 1 << 20  # bytes: below this, SQLite's "disk I/O error" is a full d
 
 def _disk_full(error: DBAPIError, text: str, url: str | None) -> bool:
     lowered = text.lower()
-    if "disk is full" in lowered or "no space left" in lowered or getattr(error.orig, "sqlstate", None) == _DISK_FULL_PG:
+    if (
+        "disk is full" in lowered
+        or "no space left" in lowered
+        or getattr(error.orig, "sqlstate", None) == _DISK_FULL_PG
+    ):
         return True
     path = sqlite_path(url) if url else None
     if "disk i/o error" in lowered and path is not None:

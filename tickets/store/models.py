@@ -297,6 +297,37 @@ class Ticket(SQLModel, table=True):
 
 
 
+class TicketNote(SQLModel, table=True):
+    """An internal note on a filed ticket (migration 0010): added, never edited or deleted.
+    Its `ticket.noted` event holds the note's length and sha256, never the text."""
+
+    __tablename__ = "ticket_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id")
+    agent_id: int = Field(foreign_key="agent.id")
+    created_at: datetime = _dt()
+    text: str = Field(max_length=1000)
+
+    __table_args__ = (Index("ix_ticket_note_ticket", "ticket_id", "id"),)
+
+
+class TicketViewer(SQLModel, table=True):
+    """Which ticket each supervisor has open in the review queue (migration 0012), so that a
+    second one opening it is told who is already looking and since when (tickets.viewers). One
+    row per supervisor: opening another ticket moves it; leaving the queue deletes it; a row
+    not seen for a while (the console died) no longer counts."""
+
+    __tablename__ = "ticket_viewer"
+
+    agent_id: int = Field(foreign_key="agent.id", primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id")
+    since: datetime = _dt()
+    seen_at: datetime = _dt()
+
+    __table_args__ = (Index("ix_ticket_viewer_ticket", "ticket_id"),)
+
+
 # E-1 (issue 12, migration 0008): tickets.masking.scrub_stored of reason / decision_reason, made
 # when they are written (NULL: not made, or the text changed since; the export then masks the
 # text itself). Table columns only, not mapped: written and read by SQL (filing, decisions,
@@ -357,6 +388,8 @@ __all__ = [
     "RenewalResource",
     "Subscription",
     "Ticket",
+    "TicketNote",
+    "TicketViewer",
     "VerificationAttempt",
     "VerificationUnlock",
 ]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import namedtuple
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -26,6 +27,8 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+
+from tickets.store.lite import sqlite_time
 
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
@@ -42,6 +45,34 @@ class Sql:
 
     def for_dialect(self, dialect: str) -> str:
         return self.text if dialect == "sqlite" else self._pyformat
+
+
+# --- rows read by column name ----------------------------------------------------------------
+
+# One named-tuple type per list of column names, made when a statement first returns rows.
+_ROW_TYPES: dict[tuple[str, ...], Any] = {}
+
+
+def row_type(names: tuple[str, ...]) -> Any:
+    """The named-tuple type of rows with these columns: `row.ref`, as the model names it.
+    Names are the columns' (or their `AS` alias): the same on both drivers for a plain column
+    (`s.ref` is `ref`). An expression without an alias is named by each driver its own way, and
+    a name given twice, or one that is no identifier, becomes its place (`_3`): a statement
+    read by name aliases those (tests/store/test_store_rawsql.py)."""
+    found = _ROW_TYPES.get(names)
+    if found is None:
+        found = _ROW_TYPES[names] = namedtuple("Row", names, rename=True)
+    return found
+
+
+def named_rows(cur: Any) -> list[Any]:
+    """A cursor's rows, each a named tuple of the cursor's column names (the driver's
+    `description`): read by name, never by position."""
+    fetched = cur.fetchall()
+    if cur.description is None:
+        return fetched
+    make = row_type(tuple(column[0] for column in cur.description))._make
+    return [make(row) for row in fetched]
 
 
 _INFO_KEY = "tickets.store.rawsql.Raw"
@@ -236,7 +267,7 @@ class Raw:
                 cur.executemany(text, params)
                 return None
             cur.execute(text, params)
-            return cur.fetchall() if fetch else cur.rowcount
+            return named_rows(cur) if fetch else cur.rowcount
         except self._error as error:
             self._raise(error, text, params, cur)
         finally:
@@ -250,7 +281,7 @@ class Raw:
         try:
             cur.execute("BEGIN; " + self._bound(text, params))
             cur.nextset()  # the statement's result, after BEGIN's
-            return cur.fetchall() if fetch else cur.rowcount
+            return named_rows(cur) if fetch else cur.rowcount
         except self._error as error:
             self._raise(error, text, params, cur)
         finally:
@@ -276,10 +307,11 @@ class Raw:
     def driver_error(self) -> type[Exception]:
         return self._error
 
-    def rows(self, sql: Sql, params: Mapping[str, Any] | None = None) -> list[tuple]:
+    def rows(self, sql: Sql, params: Mapping[str, Any] | None = None) -> list[Any]:
+        """The statement's rows, each read by column name (`row.ref`; see `named_rows`)."""
         return self._run(sql, params or {}, fetch=True)
 
-    def first(self, sql: Sql, params: Mapping[str, Any] | None = None) -> tuple | None:
+    def first(self, sql: Sql, params: Mapping[str, Any] | None = None) -> Any | None:
         found = self._run(sql, params or {}, fetch=True)
         return found[0] if found else None
 
@@ -291,11 +323,11 @@ class Raw:
         self._run(sql, list(params), many=True)
 
 
-def rows(session: Session | Raw, sql: Sql, params: Mapping[str, Any] | None = None) -> list[tuple]:
+def rows(session: Session | Raw, sql: Sql, params: Mapping[str, Any] | None = None) -> list[Any]:
     return Raw(session).rows(sql, params)
 
 
-def first(session: Session | Raw, sql: Sql, params: Mapping[str, Any] | None = None) -> tuple | None:
+def first(session: Session | Raw, sql: Sql, params: Mapping[str, Any] | None = None) -> Any | None:
     return Raw(session).first(sql, params)
 
 
@@ -304,7 +336,9 @@ def execute(session: Session | Raw, sql: Sql, params: Mapping[str, Any] | None =
     return Raw(session).execute(sql, params)
 
 
-def execute_many(session: Session | Raw, sql: Sql, params: Sequence[Mapping[str, Any]] | Iterable[Mapping[str, Any]]) -> None:
+def execute_many(
+    session: Session | Raw, sql: Sql, params: Sequence[Mapping[str, Any]] | Iterable[Mapping[str, Any]]
+) -> None:
     Raw(session).execute_many(sql, params)
 
 
@@ -343,13 +377,11 @@ def bind_time(value: datetime | None, dialect: str) -> datetime | str | None:
     PostgreSQL a timestamptz."""
     if value is None:
         return None
+    if dialect == "sqlite":
+        return sqlite_time(value)
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"naive datetime {value!r}: deskapp stores aware UTC datetimes only")
-    value = value.astimezone(UTC)
-    if dialect == "sqlite":
-        # isoformat pads the year to 4 digits as SQLAlchemy does (strftime writes 999-...).
-        return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-    return value
+    return value.astimezone(UTC)
 
 
 def read_time(value: datetime | str | None) -> datetime | None:

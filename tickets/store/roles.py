@@ -26,6 +26,7 @@ LIMITED = {
     "audit_event": "SELECT, INSERT",
     "audit_head": "SELECT, UPDATE (seq, hash)",  # and the trigger allows only forward
     "agent_sign_in": "SELECT, INSERT, UPDATE (outcome)",
+    "ticket_note": "SELECT, INSERT",  # notes are added, never edited (tickets.notes)
     "alembic_version": "SELECT",
 }
 # Lock waits and statements are bounded so that the console says so instead of hanging.
@@ -53,8 +54,14 @@ def roles_sql(engine: Engine, *, owner: str, app: str) -> list[str]:
         raise InvalidInput({"--app": "the application role must not be the owner role"})
     with engine.connect() as connection:
         database = connection.execute(text("SELECT current_database()")).scalar_one()
-        tables = list(connection.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).scalars())
-        sequences = list(connection.execute(text("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public' ORDER BY 1")).scalars())
+        tables = list(
+            connection.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).scalars()
+        )
+        sequences = list(
+            connection.execute(
+                text("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public' ORDER BY 1")
+            ).scalars()
+        )
         functions = list(connection.execute(text(
             "SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
             "WHERE n.nspname = 'public' AND p.proname LIKE 'deskapp\\_%' ORDER BY 1"

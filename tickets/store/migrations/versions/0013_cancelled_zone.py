@@ -5,8 +5,8 @@ ticket was filed in (recorded in its filing event) is kept beside `cancelled_at`
 change of the desk's time_zone setting cannot move a deadline already told to the caller.
 NULL (subscriptions imported or cancelled before this revision): the desk's current zone.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0013_cancelled_zone
+Revises: 0012_ticket_viewers
 Create Date: 2026-12-07
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0013_cancelled_zone"
+down_revision = "0012_ticket_viewers"
 branch_labels = None
 depends_on = None
 
