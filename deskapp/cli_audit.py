@@ -16,6 +16,7 @@ import os
 import sys
 from datetime import UTC
 from pathlib import Path
+from tickets.i18n import _
 
 EXIT_ERROR = 1
 
@@ -85,7 +86,7 @@ def cmd_audit_anchor(args) -> int:
         os.fsync(fd)
     finally:
         os.close(fd)
-    print(f"anchored {head} in {args.file}")
+    print(_("anchored {head} in {file}").format(head=head, file=args.file))
     return 0
 
 

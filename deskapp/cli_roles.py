@@ -1,6 +1,7 @@
 """`deskapp db roles`: least privilege on PostgreSQL (tickets.store.roles): print or apply the SQL."""
 
 from __future__ import annotations
+from tickets.i18n import _
 
 
 def cmd_db_roles(args) -> int:
@@ -18,7 +19,8 @@ def cmd_db_roles(args) -> int:
     check_schema(store.engine)
     if args.apply:
         statements = apply_roles(store.engine, owner=args.owner, app=args.app)
-        print(f"applied {len(statements)} statements: run migrations as {args.owner}, connect the desk as {args.app}")
+        print(_("applied {count} statements: run migrations as {owner}, connect the desk as {app}").format(
+                  count=len(statements), owner=args.owner, app=args.app))
     else:
         for statement in roles_sql(store.engine, owner=args.owner, app=args.app):
             print(statement + ";")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from tickets.i18n import N_, _
+from tickets.i18n import N_, _, current_language
 
 # English pattern (values as named groups) -> msgid with the same names.
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(

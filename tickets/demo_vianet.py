@@ -51,7 +51,7 @@ def vianet_subscriptions(sub) -> dict[str, list[dict[str, Any]]]:
         "ORG-0045": [sub("SUB-0057", "Office 365 E1", "o365", bought=-200, licences=20),
                      sub("SUB-0058", "Office 365 E3", "o365", bought=-600, start=-235, licences=40,
                          state="cancelled", cancelled=-20)],
-        "ORG-0046": [sub("SUB-0059", "Office 365 E3", "o365", bought=-400, licences=60,
+        "ORG-0046": [sub("SUB-0059", "Office 365 E3", "o365", bought=-400, start=-35, licences=60,
                          domains=("xixi-soft.cn",))],
     }
 
