@@ -25,8 +25,8 @@ from textual.worker import Worker, WorkerState
 from deskapp import desk, header, textual_compat
 from deskapp.commands import ScreenCommands
 from deskapp.keys import TypeAhead
-from deskapp.widgets.format import desk_zone
 from deskapp.screens.signin import SignInScreen
+from deskapp.widgets.format import desk_zone
 from tickets.i18n import N_, _
 
 if TYPE_CHECKING:  # pragma: no cover

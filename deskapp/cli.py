@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
 from tickets.i18n import _
 
 EXIT_ERROR = 1

@@ -16,6 +16,7 @@ import os
 import sys
 from datetime import UTC
 from pathlib import Path
+
 from tickets.i18n import _
 
 EXIT_ERROR = 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+
 from tickets.i18n import _
 
 EXIT_SETTINGS = 2  # as for every other bad setting (deskapp.cli)

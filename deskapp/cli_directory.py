@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
 from tickets.i18n import _
 
 STAGES = {"checking": "Checking organizations", "applying": "Writing the directory"}

@@ -195,7 +195,8 @@ def _export(args, run: Callable[[TextIO, Callable[[int], None] | None, Callable]
     def started(anchor) -> None:
         anchors.append(anchor)
         if not to_file and sys.stderr.isatty():  # stdout carries only records; a pipe stays silent
-            print(_("deskapp: audit anchor of this export: {anchor}").format(anchor=anchor), file=sys.stderr, flush=True)
+            message = _("deskapp: audit anchor of this export: {anchor}").format(anchor=anchor)
+            print(message, file=sys.stderr, flush=True)
 
     try:
         with _open_output(args.output) as out:

@@ -1,6 +1,7 @@
 """`deskapp db roles`: least privilege on PostgreSQL (tickets.store.roles): print or apply the SQL."""
 
 from __future__ import annotations
+
 from tickets.i18n import _
 
 

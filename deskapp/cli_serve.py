@@ -15,6 +15,7 @@ import argparse
 import os
 import shlex
 import sys
+
 from tickets.i18n import _
 
 DESCRIPTION = """\

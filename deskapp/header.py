@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from functools import partial
 from typing import TYPE_CHECKING
-from tickets.i18n import _
 
 if TYPE_CHECKING:
     from textual.app import App

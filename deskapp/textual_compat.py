@@ -12,10 +12,9 @@ Nothing is patched at import: `install()` is called by the app as it is built
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any
-
-import re
 
 from rich import _wrap as rich_wrap
 from textual import _wrap as textual_wrap  # stands in for a public line-breaking hook (CJK)
@@ -34,7 +33,6 @@ from textual.widgets import Header, OptionList
 from textual.widgets._header import HeaderTitle  # stands in for a public export (the Header guard)
 from textual.widgets._toast import ToastRack  # stands in for a public export (the type-ahead ignores it)
 from textual.worker import Worker
-from tickets.i18n import _
 
 if TYPE_CHECKING:  # pragma: no cover
     from textual.app import App

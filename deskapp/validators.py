@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from textual.validation import ValidationResult, Validator
+
 from tickets.i18n import _
 
 
@@ -132,10 +133,9 @@ def parse_date(value: str) -> date | None:
 def parse_desk_datetime(value: str) -> datetime | None:
     """`2026-12-01 09:00` typed at the desk (its time zone; an explicit offset as given) as an
     aware UTC datetime, or None (not a date-time, or a time the zone skips)."""
+    from deskapp.widgets.format import desk_zone
     from tickets.desk_time import local_wall_time
     from tickets.errors import InvalidInput
-
-    from deskapp.widgets.format import desk_zone
 
     try:
         return local_wall_time(datetime.fromisoformat(value.strip()), desk_zone())
@@ -145,10 +145,9 @@ def parse_desk_datetime(value: str) -> datetime | None:
 
 def desk_datetime_problem(value: str) -> str | None:
     """Why a typed date-time cannot be read at the desk, in the desk's words; None if it can."""
+    from deskapp.widgets.format import desk_zone
     from tickets.desk_time import local_wall_time, zone_key
     from tickets.errors import InvalidInput
-
-    from deskapp.widgets.format import desk_zone
 
     try:
         local_wall_time(datetime.fromisoformat(value.strip()), desk_zone())

@@ -39,8 +39,8 @@ from tickets.demo_people import ORGANIZATIONS
 from tickets.demo_vianet import VIANET_AGENTS, VIANET_CALLERS, vianet_subscriptions
 from tickets.directory import FORMAT, VERSION, ImportReport, import_directory
 from tickets.enums import Role
-from tickets.text import person_name
 from tickets.store.database import Store
+from tickets.text import person_name
 
 if TYPE_CHECKING:  # pragma: no cover
     from tickets.clock import Clock

@@ -20,9 +20,8 @@ from tickets.agents import AgentInfo
 from tickets.audit.chain import append_event
 from tickets.desk_time import local_wall_time, zone_key
 from tickets.enums import TicketKind, TicketStatus
-from tickets.kinds import FORM_FIELDS, FieldType
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from tickets.kinds import kind_spec
+from tickets.kinds import FORM_FIELDS, FieldType, kind_spec
 from tickets.masking import scrub_stored
 from tickets.store import filing_sql as sql
 from tickets.store.database import Store

@@ -28,8 +28,8 @@ from deskapp.widgets.format import (
     word,
 )
 from deskapp.widgets.hanging import hang
-from tickets.kinds import KINDS
 from tickets.i18n import N_, _
+from tickets.kinds import KINDS
 
 # The one kind decided per renewal resource (U-2) is shown as a list of resources, not one line.
 RESOURCES = next(kind.value for kind, spec in KINDS.items() if spec.per_resource)

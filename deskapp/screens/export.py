@@ -338,7 +338,8 @@ class ExportScreen(SupervisorScreen):
         self._finish()
         bar = self.query_one("#export-progress", ProgressBar)
         bar.update(total=max(message.rows, 1), progress=max(message.rows, 1))
-        masking = Content.styled(_("masked (E-1)"), OK) if request.masked else Content.styled(_("UNMASKED"), WARN + " bold")
+        masking = (Content.styled(_("masked (E-1)"), OK) if request.masked
+                   else Content.styled(_("UNMASKED"), WARN + " bold"))
         self.query_one("#export-result", Static).update(Content.assemble(
             ("✓ ", OK), (_("{rows:,} tickets").format(rows=message.rows), "bold"), _(" written to {path} ").format(path=request.path),
             f"({'CSV' if request.fmt == 'csv' else 'JSON Lines'}, ", masking, "). ",

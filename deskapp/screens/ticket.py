@@ -234,7 +234,8 @@ class TicketScreen(DeskScreen):
 
     def worker_failed(self, worker, error) -> None:
         status = self.query_one("#ticket-status", Static)
-        status.update((error_text(error) if hasattr(error, "rule") else _("unexpected error, nothing was saved: {__name__}").format(__name__=type(error).__name__)))
+        unexpected = _("unexpected error, nothing was saved: {__name__}").format(__name__=type(error).__name__)
+        status.update(error_text(error) if hasattr(error, "rule") else unexpected)
         status.set_classes("-error")
 
     def action_back(self) -> None:

@@ -21,7 +21,6 @@ from textual.content import Content
 from textual.widgets import Footer, Header, Input, Label, Static
 
 from deskapp.messages import TicketFiled
-from tickets.desk_time import zone_key
 from deskapp.screens.base import DeskScreen
 from deskapp.validators import parse_date, parse_desk_datetime
 from deskapp.widgets.checklist import CheckList
@@ -32,13 +31,14 @@ from deskapp.widgets.format import (
     OK,
     consequences_content,
     day,
+    desk_zone,
     field_label,
     lines,
     one_sentence,
     reason_lines,
 )
 from deskapp.widgets.hanging import hang
-from deskapp.widgets.format import BAD, MUTED, OK, consequences_content, day, desk_zone, field_label, lines, reason_lines
+from tickets.desk_time import zone_key
 from tickets.i18n import N_, _
 
 FREE_TEXT = ("reason", "note")
@@ -188,7 +188,7 @@ class TicketFormScreen(DeskScreen):
             return tuple((item.key, f"{item.text} ({item.rule})") for item in decided.checklist)
         texts: dict[str, list[str]] = {}
         rules: dict[str, str] = {}
-        for _, decision in decided.allowed:
+        for _res, decision in decided.allowed:
             for item in decision.checklist:
                 texts.setdefault(item.key, []).append(item.text)
                 rules[item.key] = item.rule

@@ -14,11 +14,11 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Input, Static
 
 from deskapp.header import refresh_title
+from deskapp.identity_words import identity_text
 from deskapp.messages import AccountLoaded, LockoutChecked, VerificationDone
 from deskapp.screens.base import DeskScreen
 from deskapp.widgets.field import LabeledInput
 from deskapp.widgets.format import when
-from deskapp.identity_words import identity_text
 from tickets.i18n import N_, _
 
 # Field id -> the key identity.check_claim_format reports it under.

@@ -19,6 +19,7 @@ from rich.text import Text
 from textual import events
 from textual.binding import Binding
 from textual.widgets import DataTable
+
 from tickets.i18n import N_
 
 ELLIPSIS = "…"

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from textual.content import Content
+
 from tickets.i18n import N_, _
 
 OK = "$text-success"

@@ -184,6 +184,7 @@ async def test_the_header_names_the_desk_zone_and_a_transfer_time_is_typed_in_it
     """Asia/Shanghai: the header names the zone once; M-3's transfer time typed as 09:00 desk
     time is stored as 01:00 UTC (tickets.desk_time)."""
     from deskapp_testing import tickets_of
+
     from tickets.store.queries import ticket_detail
 
     app = make_app(seeded, clock, settings=load_settings({"time_zone": "Asia/Shanghai"}, environ={}))

@@ -29,6 +29,7 @@ from datetime import UTC, date, datetime, tzinfo
 from tickets.dates import as_utc
 from tickets.enums import TicketKind
 from tickets.facts import CallerFacts, SubscriptionFacts
+from tickets.i18n import _
 from tickets.kinds import KINDS
 from tickets.policy.context import Ctx, refused
 from tickets.policy.filing_checks import validate_filing
@@ -36,7 +37,6 @@ from tickets.policy.resources import decide_batch, decide_resource
 from tickets.policy.results import BatchDecision, ChecklistItem, Consequences, Decision, Reason
 from tickets.policy.rules import KIND_PRODUCTS, RULES, Rule
 from tickets.policy.shared import offer_refusal
-from tickets.i18n import _
 
 __all__ = [
     "KIND_PRODUCTS",

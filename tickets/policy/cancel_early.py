@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tickets.enums import Channel, SubscriptionState, TicketKind
+from tickets.i18n import _
 from tickets.policy.context import (
     Ctx,
     Grant,
@@ -12,8 +13,8 @@ from tickets.policy.context import (
     make_consequences,
     make_decision,
 )
-from tickets.policy.results import ChecklistItem, Decision, Reason
 from tickets.policy.deadlines import reversal_deadline
+from tickets.policy.results import ChecklistItem, Decision, Reason
 from tickets.policy.rules import D365, O365
 from tickets.policy.shared import (
     c3_refusal,
@@ -30,7 +31,6 @@ from tickets.policy.shared import (
     v2_refusals,
     v8_note,
 )
-from tickets.i18n import _
 
 
 def decide(c: Ctx) -> Decision:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from tickets.enums import Channel, SubscriptionState
+from tickets.i18n import _
 from tickets.policy.context import Ctx, Grant, make_consequences, make_decision
 from tickets.policy.results import ChecklistItem, Decision, Reason
 from tickets.policy.rules import C1_PATH, CHANNEL_WORDS
 from tickets.policy.shared import c3_refusal, c9_refusals, state_refusals, v2_grant, v2_refusals
-from tickets.i18n import _
 
 
 def decide(c: Ctx) -> Decision:

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, tzinfo
 
 from tickets.desk_time import local_day
 from tickets.enums import Channel, SubscriptionState, TicketKind
+from tickets.i18n import _
 from tickets.kinds import kind_spec
 from tickets.policy.context import Ctx, Grant, make_consequences, make_decision
 from tickets.policy.deadlines import data_deletion_day, data_still_kept
@@ -20,7 +21,6 @@ from tickets.policy.shared import (
     v2_refusals,
     v8_note,
 )
-from tickets.i18n import _
 
 
 def deletion_date(approved_at: datetime, zone: tzinfo = UTC) -> date:

@@ -12,9 +12,9 @@ from identity import find_credential
 from tickets.dates import as_utc, read_date, read_datetime
 from tickets.desk_time import local_day
 from tickets.enums import TicketKind
+from tickets.i18n import _
 from tickets.policy.results import Decision, Reason
 from tickets.policy.shared import requested_date_problems
-from tickets.i18n import _
 
 
 def _missing(value: object) -> bool:

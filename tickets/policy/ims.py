@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tickets.enums import Role
+from tickets.i18n import _
 from tickets.policy.context import (
     Ctx,
     Grant,
@@ -15,7 +16,6 @@ from tickets.policy.context import (
 from tickets.policy.results import ChecklistItem, Decision, Reason
 from tickets.policy.rules import I2_AD_CENTER
 from tickets.policy.shared import same_kind_refusals, state_refusals
-from tickets.i18n import _
 
 
 def decide(c: Ctx) -> Decision:

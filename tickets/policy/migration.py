@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from tickets.i18n import _
 from tickets.policy.context import Ctx, Grant, make_consequences, make_decision
 from tickets.policy.results import ChecklistItem, Decision, Reason
 from tickets.policy.rules import MIGRATION_ROUTES
 from tickets.policy.shared import c9_refusals, state_refusals, v2_grant, v2_refusals
-from tickets.i18n import _
 
 
 def decide(c: Ctx) -> Decision:

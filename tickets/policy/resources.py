@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, tzinfo, datetime
+from datetime import UTC, datetime, tzinfo
 
 from identity import SUBSCRIPTION_ADMIN_ROLES
 from tickets.dates import as_utc
 from tickets.desk_time import local_day
 from tickets.enums import ResourceState, TicketKind
 from tickets.facts import CallerFacts, ResourceFacts
+from tickets.i18n import _
 from tickets.policy.context import active, make_consequences, money, roles_text, ticket_phrase
 from tickets.policy.results import BatchDecision, ChecklistItem, Decision, Reason
 from tickets.policy.rules import CLOUD, U4_PATH
-from tickets.i18n import _
 
 
 def decide_resource(res: ResourceFacts, caller: CallerFacts, now: datetime, zone: tzinfo = UTC) -> Decision:

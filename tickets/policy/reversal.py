@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from tickets.enums import CampaignState, SubscriptionState
-from tickets.policy.context import Ctx, Grant, and_list, make_consequences, make_decision
-from tickets.policy.results import ChecklistItem, Decision, Reason
-from tickets.policy.deadlines import reversal_deadline, reversal_open
-from tickets.policy.shared import same_kind_refusals, state_refusals, v2_grant, v2_refusals, v8_note
 from tickets.i18n import _
+from tickets.policy.context import Ctx, Grant, and_list, make_consequences, make_decision
+from tickets.policy.deadlines import reversal_deadline, reversal_open
+from tickets.policy.results import ChecklistItem, Decision, Reason
+from tickets.policy.shared import same_kind_refusals, state_refusals, v2_grant, v2_refusals, v8_note
 
 
 def decide(c: Ctx) -> Decision:

@@ -10,6 +10,7 @@ from identity import SUBSCRIPTION_ADMIN_ROLES
 from tickets.desk_time import local_day
 from tickets.enums import Channel, Product, Role, SubscriptionState, TicketKind
 from tickets.facts import SubscriptionFacts
+from tickets.i18n import _
 from tickets.kinds import CANCELLATION_KINDS, kind_spec
 from tickets.policy.context import Ctx, active, and_list, licenses_text, roles_text, ticket_phrase
 from tickets.policy.deadlines import (
@@ -29,7 +30,6 @@ from tickets.policy.rules import (
     O365,
     SELF_SERVICE_MAX_LICENSES,
 )
-from tickets.i18n import _
 
 
 @cache  # pure in its two enums: each answer (an immutable Reason or None) is worked out once

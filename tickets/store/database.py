@@ -17,9 +17,9 @@ from __future__ import annotations
 import logging
 import os
 import time
-from datetime import UTC, tzinfo
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import TypeVar
 

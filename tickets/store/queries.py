@@ -16,9 +16,9 @@ from sqlmodel import Session, col, select
 from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import NotFound, StoreUnavailable
 from tickets.store import rawsql
-from tickets.text import person_name
 from tickets.store.database import Store, unavailable_text
 from tickets.store.models import TICKET_DATE_COLUMNS, Agent, Organization, Subscription, Ticket, ticket_ref
+from tickets.text import person_name
 
 PAGE_SIZE = 50
 
