@@ -106,3 +106,17 @@ def test_a_rule_reason_reads_in_chinese_with_its_rule_id_kept():
         "C-3: Intune 试用订阅不能取消；它于 2026-02-01 到期，届时数据被删除",
     ]
     assert _("Sign in") == "登录"
+
+
+def test_a_reason_made_in_english_is_made_again_in_chinese():
+    """The offer refusal is cached (the account view decides every kind for every
+    subscription): the cache keeps one answer per language, not the first one made."""
+    from tickets.enums import Product, TicketKind
+    from tickets.policy.shared import offer_refusal
+
+    english = offer_refusal(TicketKind.MIGRATION, Product.INTUNE)
+    use_language("zh-CN", LOCALE_DIR)
+    chinese = offer_refusal(TicketKind.MIGRATION, Product.INTUNE)
+    assert english is not None and chinese is not None
+    assert str(english) == "M-1: migration to on-premises is offered for Dynamics 365 subscriptions"
+    assert str(chinese) == "M-1: 迁移到本地适用于 Dynamics 365 订阅"

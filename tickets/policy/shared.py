@@ -10,7 +10,7 @@ from identity import SUBSCRIPTION_ADMIN_ROLES
 from tickets.desk_time import local_day
 from tickets.enums import Channel, Product, Role, SubscriptionState, TicketKind
 from tickets.facts import SubscriptionFacts
-from tickets.i18n import _
+from tickets.i18n import _, current_language
 from tickets.kinds import CANCELLATION_KINDS, kind_spec
 from tickets.policy.context import Ctx, active, and_list, licenses_text, roles_text, ticket_phrase
 from tickets.policy.deadlines import (
@@ -32,10 +32,14 @@ from tickets.policy.rules import (
 )
 
 
-@cache  # pure in its two enums: each answer (an immutable Reason or None) is worked out once
 def offer_refusal(kind: TicketKind, product: Product) -> Reason | None:
     """Each kind only where an article offers it (KIND_PRODUCTS). Issue 14: the account view
     decides every kind for every subscription."""
+    return _offer_refusal(kind, product, current_language())
+
+
+@cache  # pure in its enums and the language: each answer (an immutable Reason or None) is made once
+def _offer_refusal(kind: TicketKind, product: Product, language: str) -> Reason | None:
     products, rule = KIND_PRODUCTS[kind]
     if product in products:
         return None
