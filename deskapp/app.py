@@ -20,6 +20,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from deskapp import desk, header, textual_compat
@@ -38,7 +39,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from tickets.store.database import Store
 
 
-# Leaving during a call (ctrl+q, sign-out, the terminal closed) ends it with this note (issue 11).
+# Leaving during a call (ctrl+q, sign-out, the terminal closed) ends it with this note.
 AUTO_WRAP_UP = "Ended automatically: the agent left the console during the call."
 AUTO_END_TEXT = N_("The call in progress ends now, with an automatic wrap-up note in the record.")
 
@@ -60,8 +61,12 @@ class DeskApp(App[None]):
 
     TITLE = "deskapp"
     SUB_TITLE = N_("not signed in")
+    # Kept by deskapp.desk: the theme last saved, and the notices' poll (its timer, the last seq read).
+    _remembered_theme: str | None = None
+    _notice_seq: int | None = None
+    _notice_timer: Timer | None = None
     CSS_PATH = "deskapp.tcss"
-    # One provider: the screen's own actions in the desk's words first, then Textual's (issue 11).
+    # One provider: the screen's own actions in the desk's words first, then Textual's.
     COMMANDS = {ScreenCommands}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
@@ -110,6 +115,20 @@ class DeskApp(App[None]):
         # Set by the command line (a real terminal): SIGHUP and SIGTERM end the run as ctrl+q
         # does (deskapp.hangup). Not under Pilot: the test runner keeps its own signals.
         self.stop_on_hang_up = False
+
+    @property
+    def opened_store(self) -> Store:
+        """The store, for work that runs once it is open (sign-in waits for it)."""
+        if self.store is None:
+            raise RuntimeError("the store is not open yet")
+        return self.store
+
+    @property
+    def signed_in_agent(self) -> AgentInfo:
+        """The agent, for work that runs once someone has signed in."""
+        if self.agent is None:
+            raise RuntimeError("no agent is signed in")
+        return self.agent
 
     # --- keys: every key and paste goes through the type-ahead queue (deskapp/keys.py) --------
 
@@ -311,7 +330,7 @@ class DeskApp(App[None]):
     def end_call_automatically(self, call_id: int, then: str) -> None:
         from tickets.verification import end_call
 
-        end_call(self.store, self.agent, call_id, AUTO_WRAP_UP)
+        end_call(self.opened_store, self.signed_in_agent, call_id, AUTO_WRAP_UP)
         self.call_from_thread(self._after_leaving, then)
 
     def _after_leaving(self, then: str) -> None:

@@ -29,6 +29,7 @@ import json
 import os
 import stat
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,9 +81,9 @@ def log_dir() -> Path:
     return platformdirs.user_log_path(APP_NAME)
 
 
-def config_file(environ: dict[str, str] | None = None) -> Path:
-    environ = os.environ if environ is None else environ
-    return Path(environ.get(CONFIG_ENV) or config_dir() / "config.toml").expanduser()
+def config_file(environ: Mapping[str, str] | None = None) -> Path:
+    found = (os.environ if environ is None else environ).get(CONFIG_ENV)
+    return Path(found or config_dir() / "config.toml").expanduser()
 
 
 def state_file() -> Path:
@@ -140,8 +141,9 @@ class Settings:
         path = self["database_password_file"]
         return read_secret(Path(path).expanduser()) if path else None
 
-    def open_store(self, clock=None, *, create: bool = False):
-        """The store; a SQLite file must already exist unless `create` (db upgrade, restore)."""
+    def open_store(self, clock=None, *, create: bool = False, read_only: bool = False):
+        """The store; a SQLite file must already exist unless `create` (db upgrade, restore).
+        `read_only`: opened so that nothing can be written (`audit verify` of a WORM copy)."""
         from sqlalchemy.engine import make_url
 
         from tickets.store.database import Store, make_engine, normalise_url, require_database
@@ -149,7 +151,8 @@ class Settings:
         if not create:
             require_database(self.database)
         password = self.database_password()
-        engine = make_engine(self.database, pool_size=self["pool_size"], password=password, create=create)
+        engine = make_engine(self.database, pool_size=self["pool_size"], password=password, create=create,
+                             read_only=read_only)
         store = Store(engine, clock, self.zone)
         if self["listen_database"]:
             listen = make_url(normalise_url(self["listen_database"]))
@@ -386,5 +389,5 @@ def settings_from_args(args) -> Settings:
     return cached
 
 
-def store_from_args(args, clock=None, *, create: bool = False):
-    return settings_from_args(args).open_store(clock, create=create)
+def store_from_args(args, clock=None, *, create: bool = False, read_only: bool = False):
+    return settings_from_args(args).open_store(clock, create=create, read_only=read_only)

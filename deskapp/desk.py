@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from textual.widgets import Input
     from textual.worker import Worker
 
+    from deskapp.app import DeskApp
     from deskapp.config import Settings
     from tickets.store.database import Store
 
@@ -41,7 +42,7 @@ def apply_settings(app: App, settings: Settings | None, store: Store | None = No
         store.zone = zone
 
 
-def on_mount(app: App) -> None:
+def on_mount(app: DeskApp) -> None:
     settings: Settings | None = getattr(app, "settings", None)
     # The log file's place comes from deskapp.config; nothing logs before the first frame, and
     # callbacks after it run in order, so the store's opening (scheduled next) logs to it.
@@ -63,7 +64,7 @@ def on_mount(app: App) -> None:
     app.theme_changed_signal.subscribe(app, partial(_remember_theme, app))
 
 
-def _remember_theme(app: App, theme) -> None:
+def _remember_theme(app: DeskApp, theme) -> None:
     """A theme chosen in the console (ctrl+p, "Change theme") is the theme of the next start."""
     if theme.name == getattr(app, "_remembered_theme", None):
         return
@@ -153,7 +154,7 @@ def _insert(app: App, field: Input, text: str) -> None:
 NOTICE_INTERVAL = 5.0  # seconds between checks: one indexed range read of new audit events
 
 
-def start_notices(app: App) -> None:
+def start_notices(app: DeskApp) -> None:
     """At sign-in: remember where the audit chain ends, then check every few seconds."""
     stop_notices(app)
     app._notice_seq = None
@@ -161,14 +162,14 @@ def start_notices(app: App) -> None:
     check_notices(app)
 
 
-def stop_notices(app: App) -> None:
+def stop_notices(app: DeskApp) -> None:
     timer = getattr(app, "_notice_timer", None)
     if timer is not None:
         timer.stop()
     app._notice_timer = None
 
 
-def check_notices(app: App) -> None:
+def check_notices(app: DeskApp) -> None:
     agent, store = getattr(app, "agent", None), getattr(app, "store", None)
     if agent is None or store is None:
         return
@@ -178,7 +179,7 @@ def check_notices(app: App) -> None:
     )
 
 
-def _read_notices(app: App, store, agent, after: int | None) -> None:
+def _read_notices(app: DeskApp, store, agent, after: int | None) -> None:
     from tickets.errors import StoreUnavailable
     from tickets.notices import awaiting_callback, latest_seq, notices_for
 
@@ -194,7 +195,7 @@ def _read_notices(app: App, store, agent, after: int | None) -> None:
         app.call_from_thread(_show_notices, app, agent, notices, seq, [])
 
 
-def _show_notices(app: App, agent, notices, seq: int, waiting: list[str]) -> None:
+def _show_notices(app: DeskApp, agent, notices, seq: int, waiting: list[str]) -> None:
     if getattr(app, "agent", None) != agent:
         return  # signed out meanwhile
     seen = app._notice_seq
@@ -223,16 +224,18 @@ def binding_ids() -> dict[str, tuple[str, str, list[str]]]:
     import pkgutil
 
     from textual.binding import Binding
+    from textual.dom import DOMNode
 
     import deskapp.screens
     from deskapp.app import DeskApp
 
-    classes: list[type] = [DeskApp]
+    classes: list[type[DOMNode]] = [DeskApp]
     for info in pkgutil.iter_modules(deskapp.screens.__path__):
         module = importlib.import_module(f"deskapp.screens.{info.name}")
         classes += [
             obj for obj in vars(module).values()
-            if isinstance(obj, type) and obj.__module__ == module.__name__ and "BINDINGS" in vars(obj)
+            if isinstance(obj, type) and issubclass(obj, DOMNode) and obj.__module__ == module.__name__
+            and "BINDINGS" in vars(obj)
         ]
     ids: dict[str, tuple[str, str, list[str]]] = {}
     for cls in classes:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
+from tickets.i18n import _
+
 if TYPE_CHECKING:
     from textual.app import App
 
@@ -17,7 +19,6 @@ CALL_TICK_SECONDS = 1.0
 def header_title(app: App) -> str:
     from deskapp.widgets.format import desk_zone
     from tickets.desk_time import zone_key
-    from tickets.i18n import _
 
     agent, call = getattr(app, "agent", None), getattr(app, "call", None)
     if agent is None:

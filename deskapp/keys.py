@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from textual import events
 from textual.message_pump import MessagePump
@@ -61,12 +61,6 @@ RUNNING = (WorkerState.PENDING, WorkerState.RUNNING)
 IGNORED = (Footer, ToastRack)
 
 TypedEvent = events.Key | events.Paste
-
-
-class KeyGate(Protocol):
-    """A screen may hold a key that cannot be applied yet (it is then applied, in order, later)."""
-
-    def key_must_wait(self, event: TypedEvent) -> bool: ...
 
 
 class TypeAhead:

@@ -34,6 +34,8 @@ from textual.widgets._header import HeaderTitle  # stands in for a public export
 from textual.widgets._toast import ToastRack  # stands in for a public export (the type-ahead ignores it)
 from textual.worker import Worker
 
+from tickets.i18n import _
+
 if TYPE_CHECKING:  # pragma: no cover
     from textual.app import App
     from textual.screen import Screen
@@ -189,7 +191,7 @@ def translate_bindings(node: DOMNode) -> None:
     bindings (Textual keeps them in the private per-node `_bindings` map)."""
     from dataclasses import replace
 
-    from tickets.i18n import _, current_language
+    from tickets.i18n import current_language
 
     if current_language() == "en":
         return

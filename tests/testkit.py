@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from itertools import count
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from tickets.clock import FixedClock
@@ -44,7 +45,24 @@ def wanted_backends() -> list[str]:
 
 
 def pg_admin_url() -> str:
-    return os.environ.get(PG_URL_ENV) or DEFAULT_PG_URL
+    """The PostgreSQL server the tests may create databases and roles on: only one named in
+    DESKAPP_TEST_PG_URL (a developer's own server is never used unasked)."""
+    url = os.environ.get(PG_URL_ENV)
+    if not url:
+        raise LookupError(f"{PG_URL_ENV} is not set (for example {DEFAULT_PG_URL})")
+    return url
+
+
+# The reason a test skips when a system program it drives is missing; .ci/run, which installs
+# them, fails the run when a skip gives this reason.
+MISSING_PROGRAM = "missing system program"
+
+
+def require_program(path: str, package: str) -> str:
+    """`path`, or the test skips: tests never install anything (.ci/run installs `package`)."""
+    if not Path(path).exists():
+        pytest.skip(f"{MISSING_PROGRAM} {path} (Debian: apt-get install -y {package})")
+    return path
 
 
 class SqliteTemplate:
@@ -125,6 +143,8 @@ class PostgresDatabase:
 
 def postgres_reachable() -> str | None:
     """None when a server answers, else why not."""
+    if not os.environ.get(PG_URL_ENV):
+        return f"{PG_URL_ENV} is not set: PostgreSQL tests run only on a server named there"
     try:
         engine = make_engine(pg_admin_url())
         with engine.connect() as connection:

@@ -131,7 +131,7 @@ def subscription_facts(session: Session | Raw, subs: Sequence[Subscription | Sub
 
 
 def resource_facts(
-    session: Session, subs: Mapping[int, Subscription | SubscriptionRow]
+    session: Session | Raw, subs: Mapping[int, Subscription | SubscriptionRow]
 ) -> dict[int, list[ResourceFacts]]:
     raw = Raw(session)
     resources = raw.rows(*sql.RESOURCES.bind({"subs": list(subs)}))
@@ -183,10 +183,11 @@ class PersonFacts(NamedTuple):
 def load_account(session: Session | Raw, *, verification_id: int, agent: AgentInfo, now: datetime,
                  zone: tzinfo = UTC) -> AccountView:
     """The account behind a passed, live verification (checked here, V-7), read with prebuilt
-    SQL (issue 14: no ORM objects; the verification, organization and caller in one round trip)."""
+    SQL (no ORM objects; the verification, organization and caller in one round trip)."""
     raw = Raw(session)
     head = raw.first(sql.ACCOUNT_HEAD, {"id": verification_id})
     call = verified_call(head, agent, now)
+    assert head is not None  # verified_call refused a missing verification
     subs = [SubscriptionRow.read(row) for row in raw.rows(sql.SUBSCRIPTIONS_OF, {"org": call.organization_id})]
     facts = subscription_facts(raw, subs)
     resources = resource_facts(raw, {s.id: s for s in subs})
@@ -222,6 +223,6 @@ def load_account(session: Session | Raw, *, verification_id: int, agent: AgentIn
 
 def account_view(store: Store, *, agent: AgentInfo, verification_id: int) -> AccountView:
     now = store.clock.now()
-    # No Session, no BEGIN/ROLLBACK on PostgreSQL (issue 14); one snapshot on SQLite.
+    # No Session, no BEGIN/ROLLBACK on PostgreSQL; one snapshot on SQLite.
     with store.raw_read() as raw:
         return load_account(raw, verification_id=verification_id, agent=agent, now=now, zone=store.zone)

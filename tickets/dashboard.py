@@ -154,8 +154,8 @@ def _tickets_by_kind_status(
 
 def _verification(session: Session, today: datetime, week: datetime, now: datetime) -> tuple[int, int, int, int]:
     at = col(VerificationAttempt.at)
-    failed = VerificationAttempt.passed == False  # noqa: E712 - SQL comparison
-    row = session.exec(
+    failed = col(VerificationAttempt.passed) == False  # noqa: E712 - SQL comparison
+    today_n, week_n, failed_today, failed_week = session.exec(
         select(
             _one_in(at, today, now),
             func.count(),
@@ -163,7 +163,7 @@ def _verification(session: Session, today: datetime, week: datetime, now: dateti
             func.coalesce(func.sum(case((failed, 1), else_=0)), 0),
         ).where(at >= week, at <= now)
     ).one()
-    return tuple(int(v or 0) for v in row)  # type: ignore[return-value]
+    return int(today_n or 0), int(week_n or 0), int(failed_today or 0), int(failed_week or 0)
 
 
 def _lockouts(session: Session, today: datetime, week: datetime, now: datetime) -> tuple[int, int]:
@@ -178,12 +178,12 @@ def _lockouts(session: Session, today: datetime, week: datetime, now: datetime) 
         .where(VerificationAttempt.passed == False, attempt_at >= week, attempt_at <= now)  # noqa: E712
         .distinct()
     )
-    row = session.exec(
+    locked_today, locked_week = session.exec(
         select(_one_in(at, today, now).label("today"), func.count().label("week")).where(
             col(AuditEvent.subject).in_(failing), AuditEvent.action == LOCKED_ACTION, at >= week, at <= now
         )
     ).one()
-    return int(row.today or 0), int(row.week or 0)
+    return int(locked_today or 0), int(locked_week or 0)
 
 
 def _oldest_waiting(session: Session, now: datetime) -> tuple[OldestWaiting | None, int]:
@@ -205,9 +205,9 @@ def _oldest_waiting(session: Session, now: datetime) -> tuple[OldestWaiting | No
 def _tickets_per_agent(session: Session, week: datetime, now: datetime) -> tuple[AgentCount, ...]:
     created = col(Ticket.created_at)
     per_agent = (
-        select(Ticket.filed_by_id.label("agent_id"), func.count().label("n"))  # type: ignore[attr-defined]
+        select(col(Ticket.filed_by_id).label("agent_id"), func.count().label("n"))
         .where(created >= week, created <= now)
-        .group_by(Ticket.filed_by_id)
+        .group_by(col(Ticket.filed_by_id))
         .subquery()
     )
     rows = session.exec(

@@ -18,6 +18,7 @@ from tickets import policy
 from tickets.account import PersonFacts, caller_facts, resource_facts, subscription_facts
 from tickets.agents import AgentInfo
 from tickets.audit.chain import append_event
+from tickets.audit.record import filing_record
 from tickets.desk_time import local_wall_time, zone_key
 from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -30,7 +31,7 @@ from tickets.store.rawsql import Raw, bind_json, bind_time, read_json
 from tickets.text import check_text
 from tickets.verification import verified_call
 
-# json.dumps(..., sort_keys=True) without a new encoder each call (issue 12: filing's hot path).
+# json.dumps(..., sort_keys=True) without a new encoder each call (filing's hot path).
 _SORTED_JSON = json.JSONEncoder(sort_keys=True).encode
 
 @dataclass(frozen=True)
@@ -147,9 +148,10 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
             return replay
         now = store.clock.now()
         # V-7 with the caller's facts, then the subscription with its active tickets: two round
-        # trips (issue 14).
+        # trips.
         verified = raw.first(sql.VERIFIED_CALLER, {"id": verification_id})
         call = verified_call(verified, agent, now)
+        assert verified is not None  # verified_call refused a missing verification
         found = raw.rows(sql.SUBSCRIPTION_WITH_TICKETS, {"ref": request.subscription_ref})
         sub = sql.SubscriptionRow.read(found[0]) if found else None
         if sub is None or sub.organization_id != call.organization_id:
@@ -210,7 +212,7 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
                                         [(decision, None, request.idempotency_key)]))
 
     try:
-        # On the driver's connection, no Session (issue 12), with the store's retries.
+        # On the driver's connection, no Session, with the store's retries.
         return store.raw_transaction(work)
     except IntegrityError as error:
         # A concurrent filing won: either the same retry (T-3) or another open cancellation (C-9).
@@ -228,7 +230,7 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
 def _file(raw: Raw, agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingRequest,
           digest: str, now, zone: tzinfo, plans: list[tuple[policy.Decision, Any, str]]) -> tuple[FiledTicket, ...]:
     """Insert every planned ticket, then append their events: the appends are the transaction's
-    last statements, so the chain's lock is held for as short a time as possible (issue 14)."""
+    last statements, so the chain's lock is held for as short a time as possible."""
     events, filed = [], []
     for decision, resource, key in plans:
         ticket_id, details = _insert(raw, agent, call, sub, request, digest, decision, now, zone, key=key,
@@ -263,7 +265,7 @@ def _insert(
     consequences["time_zone"] = zone_key(zone)
     status = TicketStatus.PENDING_REVIEW if decision.needs_review else TicketStatus.OPEN
     # requested_date and reason have their own columns: stored there only.
-    row_fields = {k: v for k, v in typed_times(request.fields, zone).items() if k not in TICKET_FIELD_COLUMNS}
+    row_fields: dict[str, Any] = {k: v for k, v in typed_times(request.fields, zone).items() if k not in TICKET_FIELD_COLUMNS}
     if resource is not None:
         row_fields["resource_ref"] = resource.ref
     if request.refund_requested:
@@ -274,6 +276,8 @@ def _insert(
         | {n.rule for n in (decision.consequences.notes if decision.consequences else ())}
     )
     at = bind_time(now, raw.dialect)
+    kept_consequences = {k: v for k, v in consequences.items() if k not in TICKET_DATE_COLUMNS}
+    requested_date = request.requested_date.isoformat() if request.requested_date else None
     (inserted,) = raw.rows(sql.INSERT_TICKET, dict(
         kind=request.kind.value,
         status=status.value,
@@ -287,12 +291,12 @@ def _insert(
         updated_at=at,
         idempotency_key=key,
         content_hash=digest,
-        requested_date=request.requested_date.isoformat() if request.requested_date else None,
+        requested_date=requested_date,
         reason=request.reason or None,
         reason_scrubbed=scrub_stored(request.reason or None),
         fields=bind_json(row_fields),
         checklist=bind_json(checklist),
-        consequences=bind_json({k: v for k, v in consequences.items() if k not in TICKET_DATE_COLUMNS}),
+        consequences=bind_json(kept_consequences),
         rules=bind_json(rules),
         needs_review=decision.needs_review,
         needs_callback=decision.needs_callback,
@@ -311,4 +315,13 @@ def _insert(
         "confirmed": [f"{item.text} ({item.rule})" for item in decision.checklist if item.key in checklist],
         "rules": rules,
         "time_zone": zone_key(zone),
+        # A-1: every other column, so that `audit verify` rebuilds the row from the events alone.
+        **filing_record(
+            call_id=call.call_id, idempotency_key=key, content_hash=digest, requested_date=requested_date,
+            reason=request.reason or None, fields=row_fields, consequences=kept_consequences,
+            refund_requested=request.refund_requested, needs_review=decision.needs_review,
+            effective_date=consequences.get("effective_date"),
+            data_deletion_date=consequences.get("data_deletion_date"),
+            reversal_deadline=consequences.get("reversal_deadline"),
+        ),
     }

@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from sqlalchemy import text, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from tickets.agents import AgentInfo
 from tickets.audit.chain import append_event
+from tickets.audit.record import callback_record
 from tickets.dates import read_date
 from tickets.desk_time import day_start, desk_zone, zone_key
 from tickets.enums import (
@@ -123,16 +124,16 @@ def transition(
             details["reason"] = reason
         # Conditional on the status we read: a concurrent decision makes this match nothing.
         result = session.execute(
-            update(Ticket).where(Ticket.id == ticket_id, Ticket.status == seen).values(**values)
+            update(Ticket).where(col(Ticket.id) == ticket_id, col(Ticket.status) == seen).values(**values)
         )
-        if result.rowcount != 1:
+        if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's Result is a CursorResult
             raise _lost_race(session, ticket_id)
-        if "decision_reason" in values:  # what a masked export shows (issue 12, migration 0008)
+        if "decision_reason" in values:  # what a masked export shows (migration 0008)
             session.execute(text("UPDATE ticket SET decision_reason_scrubbed = :s WHERE id = :i"),
                             {"s": scrub_stored(reason), "i": ticket_id})
         if to is S.RESOLVED:
             _apply_resolution(session, ticket, now, ticket_zone(ticket, store.zone))
-        session.flush()  # every other write first, the append last (issue 14)
+        session.flush()  # every other write first, the append last 
         append_event(
             session, at=now, actor=actor.name, action=f"ticket.{to.value}", subject=f"ticket:{ticket_id}",
             details=details,
@@ -145,8 +146,8 @@ def transition(
 def _lost_race(session: Session, ticket_id: int, *, already: bool = False) -> Conflict:
     """Someone else decided or moved the ticket first: say who, and what it is now."""
     session.expire_all()
-    current = session.get(Ticket, ticket_id)
-    who = session.get(Agent, current.decided_by_id).display_name if current.decided_by_id else "someone"
+    current = session.get_one(Ticket, ticket_id)
+    who = session.get_one(Agent, current.decided_by_id).display_name if current.decided_by_id else "someone"
     verb = "was already decided" if already else "was just changed"
     return Conflict(
         f"{ticket_ref(ticket_id)} {verb} by {who}: it is now {TicketStatus(current.status).label}",
@@ -182,10 +183,10 @@ def record_callback(store: Store, *, agent: AgentInfo, ticket_id: int, note: str
         ticket.callback_at, ticket.callback_by_id = now, agent.id
         ticket.callback_note, ticket.updated_at = note[:500] or None, now
         session.add(ticket)
-        session.flush()  # the ticket's row first, the append last (issue 14)
+        session.flush()  # the ticket's row first, the append last
         append_event(
             session, at=now, actor=agent.name, action="ticket.callback_recorded", subject=f"ticket:{ticket_id}",
-            details={"rule": "V-8", "note_length": len(note)},
+            details=callback_record(ticket.callback_note),
         )
         return now
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from deskapp.textual_compat import character_to_key, is_thread_worker, send_key
 
@@ -215,7 +216,7 @@ async def capture(out: Path, size: tuple[int, int] = SIZE, names: list[str] | No
                 async with app.run_test(size=size) as pilot:
                     await stop.drive(pilot)
                     await settle(pilot)
-                    for field in pilot.app.screen.query("Input"):
+                    for field in pilot.app.screen.query(Input):
                         field.cursor_blink = False
                     await pilot.pause()
                     app.save_screenshot(filename=f"{stop.name}.svg", path=str(out))

@@ -268,7 +268,7 @@ class AccountScreen(DeskScreen):
     def reload(self, verification_id: int) -> None:
         from tickets.account import account_view
 
-        self.post_message(AccountLoaded(account_view(self.desk.store, agent=self.desk.agent,
+        self.post_message(AccountLoaded(account_view(self.desk.opened_store, agent=self.desk.signed_in_agent,
                                                      verification_id=verification_id)))
 
     def on_account_loaded(self, message: AccountLoaded) -> None:

@@ -12,6 +12,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -29,6 +30,9 @@ from deskapp.screens.supervisor import SupervisorScreen
 from deskapp.widgets.field import LabeledInput
 from deskapp.widgets.format import BAD, MUTED, OK, WARN, desk_zone, error_text
 from tickets.i18n import N_, _
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tickets.export.fields import Format
 
 FORMATS = (("CSV (spreadsheets)", "csv"), ("JSON Lines", "jsonl"))
 
@@ -55,7 +59,7 @@ class WhenFormat(Validator):
 
 @dataclass(frozen=True)
 class ExportRequest:
-    fmt: str
+    fmt: Format
     masked: bool
     since: datetime | None
     until: datetime | None
@@ -216,7 +220,7 @@ class ExportScreen(SupervisorScreen):
         kind = self.query_one("#export-kind", Select).value
         status = self.query_one("#export-status", Select).value
         return ExportRequest(
-            fmt=str(self.query_one("#export-format", Select).value),
+            fmt="jsonl" if self.query_one("#export-format", Select).value == "jsonl" else "csv",
             masked=not (self.supervisor and self.query_one("#export-unmasked", Checkbox).value),
             since=when["since"],
             until=when["until"],
@@ -271,14 +275,20 @@ class ExportScreen(SupervisorScreen):
 
     # -- the worker --------------------------------------------------------------------------
 
+    def _progress(self, written: int) -> None:
+        self.post_message(ExportProgress(written))
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="export")
     def _write(self, request: ExportRequest) -> None:
         from tickets.dashboard import count_tickets
         from tickets.export.records import ExportFilter
         from tickets.export.run import write_anchor_file, write_export
 
-        store = self.desk.store
-        filt = ExportFilter(since=request.since, until=request.until, kinds=request.kinds, statuses=request.statuses)
+        store = self.desk.opened_store
+        from tickets.enums import TicketKind, TicketStatus
+
+        filt = ExportFilter(since=request.since, until=request.until, kinds=tuple(map(TicketKind, request.kinds)),
+                            statuses=tuple(map(TicketStatus, request.statuses)))
         self.post_message(ExportStarted(count_tickets(store, since=request.since, until=request.until,
                                                       kinds=filt.kinds, statuses=filt.statuses)))
         target = request.path
@@ -287,8 +297,8 @@ class ExportScreen(SupervisorScreen):
         try:
             with open(fd, "w", encoding="utf-8", newline="") as out:  # CSV writes its own \r\n
                 rows = write_export(
-                    store, out, fmt=request.fmt, filt=filt, masked=request.masked, actor=self.agent,  # type: ignore[arg-type]
-                    progress=lambda n: self.post_message(ExportProgress(n)), started=anchors.append,
+                    store, out, fmt=request.fmt, filt=filt, masked=request.masked, actor=self.agent,
+                    progress=self._progress, started=anchors.append,
                 )
                 out.flush()
                 os.fsync(out.fileno())

@@ -20,7 +20,7 @@ class HomeScreen(DeskScreen):
     BINDINGS = [
         Binding("n", "app.new_call", N_("New call"), id="new_call", tooltip=N_("Take a call: find and verify the caller")),
         Binding("t", "app.my_tickets", N_("My tickets"), id="my_tickets", tooltip=N_("The tickets you filed")),
-        # `s`, not `o`: `o` is the organization's tickets on the account view (issue 11).
+        # `s`, not `o`: `o` is the organization's tickets on the account view.
         Binding("s", "app.sign_out", N_("Sign out"), id="sign_out", tooltip=N_("Sign out of the console (asks first)")),
         Binding(
             "r",

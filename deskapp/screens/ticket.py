@@ -4,6 +4,8 @@ resolve, withdraw. A step the lifecycle refuses shows the rule and reason."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -30,6 +32,9 @@ from deskapp.widgets.format import (
 from deskapp.widgets.hanging import hang
 from tickets.i18n import N_, _
 
+if TYPE_CHECKING:  # pragma: no cover
+    from tickets.store.queries import TicketDetail
+
 
 class TicketScreen(DeskScreen):
     SUB_TITLE = N_("Ticket")
@@ -47,7 +52,7 @@ class TicketScreen(DeskScreen):
     def __init__(self, ticket_id: int) -> None:
         super().__init__()
         self.ticket_id = ticket_id
-        self.detail = None
+        self.detail: TicketDetail | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -83,7 +88,7 @@ class TicketScreen(DeskScreen):
     def fetch(self, ticket_id: int) -> None:
         from tickets.store.queries import ticket_detail
 
-        self.post_message(TicketLoaded(ticket_detail(self.desk.store, ticket_id)))
+        self.post_message(TicketLoaded(ticket_detail(self.desk.opened_store, ticket_id)))
 
     def on_ticket_loaded(self, message: TicketLoaded) -> None:
         self.detail = d = message.detail
@@ -182,7 +187,9 @@ class TicketScreen(DeskScreen):
     def record_callback(self, note: str) -> None:
         from tickets.lifecycle import record_callback
 
-        at = record_callback(self.desk.store, agent=self.desk.agent, ticket_id=self.ticket_id, note=note)
+        at = record_callback(
+            self.desk.opened_store, agent=self.desk.signed_in_agent, ticket_id=self.ticket_id, note=note
+        )
         self.post_message(TicketChanged("Callback recorded", at))
 
     @work(exclusive=True, exit_on_error=False, group="note-prompt")
@@ -195,7 +202,7 @@ class TicketScreen(DeskScreen):
     def add_note(self, text: str) -> None:
         from tickets.notes import add_note
 
-        note = add_note(self.desk.store, agent=self.desk.agent, ticket_id=self.ticket_id, text=text)
+        note = add_note(self.desk.opened_store, agent=self.desk.signed_in_agent, ticket_id=self.ticket_id, text=text)
         self.post_message(TicketChanged(f"Note added at {when(note.created_at)}", note))
 
     def action_start(self) -> None:
@@ -220,7 +227,7 @@ class TicketScreen(DeskScreen):
         from tickets.enums import TicketStatus
         from tickets.lifecycle import transition
 
-        result = transition(self.desk.store, actor=self.desk.agent, ticket_id=self.ticket_id,
+        result = transition(self.desk.opened_store, actor=self.desk.signed_in_agent, ticket_id=self.ticket_id,
                             to=TicketStatus(to), reason=reason)
         self.post_message(TicketChanged(f"{result.ref} is now {result.status.label}", result))
 

@@ -11,7 +11,7 @@ to the account and reopening the form shows it again.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -40,6 +40,10 @@ from deskapp.widgets.format import (
 from deskapp.widgets.hanging import hang
 from tickets.desk_time import zone_key
 from tickets.i18n import N_, _
+
+if TYPE_CHECKING:  # pragma: no cover
+    from deskapp.state import CallState
+    from tickets.account import AccountView
 
 FREE_TEXT = ("reason", "note")
 
@@ -74,8 +78,22 @@ class TicketFormScreen(DeskScreen):
             self.state.refund_requested = False
 
     @property
-    def batch(self) -> bool:
+    def per_resource(self) -> bool:
+        """A form for renewal resources (U-1), one ticket each. (Not `batch`: that is Widget's.)"""
         return self.spec.per_resource
+
+    @property
+    def on_call(self) -> CallState:
+        """The call the form belongs to: it is opened only during a call with an account."""
+        if self.call is None or self.call.account is None:
+            raise RuntimeError("the ticket form is open without a call")
+        return self.call
+
+    @property
+    def account(self) -> AccountView:
+        account = self.on_call.account
+        assert account is not None  # on_call checked it
+        return account
 
     # --- layout ------------------------------------------------------------------------------
 
@@ -85,7 +103,7 @@ class TicketFormScreen(DeskScreen):
 
         facts = self.view.facts
         values = self.state.values
-        account = self.call.account
+        account = self.account
 
         def field(label: str, name: str, validators=(), required=False, placeholder="") -> LabeledInput:
             return LabeledInput(label, input_id=name, value=values.get(name, ""), validators=validators,
@@ -101,7 +119,7 @@ class TicketFormScreen(DeskScreen):
             with VerticalScroll(id="form"):
                 # At the top: after a refused submit the reasons and the item focused show together.
                 yield Static("", id="form-problems")
-                if self.batch:
+                if self.per_resource:
                     yield Static(_("Renewal resources to unsubscribe (space to choose, U-2)"), classes="section")
                     yield CheckList(id="resources", empty="no renewal resources", items=[
                         (res.ref, self._resource_prompt(res, decision)) for res, decision in self.view.resources
@@ -109,11 +127,11 @@ class TicketFormScreen(DeskScreen):
                 yield Static(_("Confirm each item with the caller (space to tick)"), classes="section")
                 # Composed with its items (pure policy, no database): never an empty box first.
                 self._checklist_shown = self._checklist_items(self.decide())
-                yield CheckList(id="checklist", empty="choose resources first" if self.batch else "nothing to confirm",
-                                items=self._checklist_shown, ticked=self.state.confirmed)
+                empty = "choose resources first" if self.per_resource else "nothing to confirm"
+                yield CheckList(id="checklist", empty=empty, items=self._checklist_shown, ticked=self.state.confirmed)
                 yield Static(_("Details"), classes="section")
                 # The kind's own fields (tickets.kinds); which are required, the policy says.
-                required = set() if self.batch else set(self.decide().required_fields)
+                required = set() if self.per_resource else set(self.decide().required_fields)
                 for name in self.spec.form_fields:
                     spec = FORM_FIELDS[name]
                     validator, placeholder = {
@@ -126,8 +144,8 @@ class TicketFormScreen(DeskScreen):
                     with Horizontal(id="refund-row"):
                         yield Label(_("Refund"), classes="field-label")
                         yield CheckList(id="refund_requested")
-                yield field((_("Reason") if self.batch else _("Caller's reason")), "reason", [v.NoCredential()],
-                            required=self.batch)
+                yield field((_("Reason") if self.per_resource else _("Caller's reason")), "reason", [v.NoCredential()],
+                            required=self.per_resource)
                 yield field(_("Note"), "note", [v.NoCredential()])
             with VerticalScroll(id="consequences-pane"):
                 yield Static(_("Consequences (T-1)"), classes="section")
@@ -152,7 +170,7 @@ class TicketFormScreen(DeskScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "select_allowed":
-            return self.batch
+            return self.per_resource
         return True
 
     def action_select_allowed(self) -> None:
@@ -161,7 +179,7 @@ class TicketFormScreen(DeskScreen):
         resources.focus()
 
     def _focus_first(self) -> None:
-        self.query_one("#resources" if self.batch else "#checklist", CheckList).focus()
+        self.query_one("#resources" if self.per_resource else "#checklist", CheckList).focus()
 
     # --- deciding again as fields change (pure, no database) ---------------------------------
 
@@ -169,9 +187,9 @@ class TicketFormScreen(DeskScreen):
         """The policy's answer for what is typed now: a Decision, or a BatchDecision."""
         from tickets import policy
 
-        if self.batch:
+        if self.per_resource:
             chosen = [res for res, _ in self.view.resources if res.ref in self.state.resources]
-            return policy.decide_batch(chosen, self.call.account.caller_facts, self.desk.now(), desk_zone())
+            return policy.decide_batch(chosen, self.account.caller_facts, self.desk.now(), desk_zone())
         return self._decide(refund_requested=self.state.refund_requested)
 
     def _decide(self, *, refund_requested: bool) -> Any:
@@ -179,12 +197,12 @@ class TicketFormScreen(DeskScreen):
 
         requested = parse_date(self.state.values.get("requested_date", ""))
         return policy.decide(
-            self.kind, self.view.facts, self.call.account.caller_facts, self.desk.now(),
+            self.kind, self.view.facts, self.account.caller_facts, self.desk.now(),
             requested_date=requested, refund_requested=refund_requested, zone=desk_zone(),
         )
 
     def _checklist_items(self, decided) -> tuple[tuple[str, str], ...]:
-        if not self.batch:
+        if not self.per_resource:
             return tuple((item.key, f"{item.text} ({item.rule})") for item in decided.checklist)
         texts: dict[str, list[str]] = {}
         rules: dict[str, str] = {}
@@ -204,7 +222,7 @@ class TicketFormScreen(DeskScreen):
         self.query_one("#consequences", Static).update(hang(self._consequences(decided)))
 
     def _consequences(self, decided) -> Content:
-        if self.batch:
+        if self.per_resource:
             if not self.state.resources:
                 return Content.styled(_("Choose the resources to see what follows."), MUTED)
             return self._batch_consequences(decided)
@@ -315,7 +333,7 @@ class TicketFormScreen(DeskScreen):
         if reason:
             fields["reason"] = reason
         confirmed = self.state.confirmed
-        if self.batch:
+        if self.per_resource:
             if not self.state.resources:
                 return ["U-2: choose at least one renewal resource"]
             if not decided.allowed:
@@ -350,7 +368,7 @@ class TicketFormScreen(DeskScreen):
             kind=self.kind,
             subscription_ref=self.subscription_ref,
             idempotency_key=self.state.idempotency_key,
-            resource_refs=tuple(sorted(self.state.resources)) if self.batch else (),
+            resource_refs=tuple(sorted(self.state.resources)) if self.per_resource else (),
             requested_date=parse_date(values.get("requested_date", "")),
             refund_requested=self.state.refund_requested if self.spec.refund_request else False,
             reason=values.get("reason", "").strip(),
@@ -383,14 +401,14 @@ class TicketFormScreen(DeskScreen):
             if labeled.message or (labeled.has_class("-required") and not labeled.value.strip()):
                 labeled.input.focus()
                 return
-        if self.batch:
+        if self.per_resource:
             self.query_one("#resources", CheckList).focus()
 
     def _summary(self, decided) -> Content:
         facts = self.view.facts
         head = Content.assemble((_("File "), ""), (self.kind.label, "bold"), _(" for {name} ({ref})").format(
                                                                               name=facts.name, ref=facts.ref))
-        if self.batch:
+        if self.per_resource:
             refs = ", ".join(res.ref for res, _ in decided.allowed)
             parts = [head, Content(_("Resources: {refs}").format(refs=refs))]
             if decided.refused:
@@ -421,9 +439,15 @@ class TicketFormScreen(DeskScreen):
     def file(self, request) -> None:
         from tickets.filing import file_ticket
 
-        call = self.call
-        result = file_ticket(self.desk.store, agent=self.desk.agent, verification_id=call.verification_id,
-                             request=request)
+        call = self.on_call
+        if call.verification_id is None:  # the account is shown only after a passed verification
+            raise RuntimeError("no verification to file the ticket under")
+        result = file_ticket(
+            self.desk.opened_store,
+            agent=self.desk.signed_in_agent,
+            verification_id=call.verification_id,
+            request=request,
+        )
         self.post_message(TicketFiled(result))
 
     def on_ticket_filed(self, message: TicketFiled) -> None:

@@ -194,7 +194,7 @@ class VerificationScreen(DeskScreen):
 
         call = self.call
         result = verify_caller(
-            self.desk.store, agent=self.desk.agent, organization_id=self.handle.id, claim=claim,
+            self.desk.opened_store, agent=self.desk.signed_in_agent, organization_id=self.handle.id, claim=claim,
             call_id=call.call_id if call else None,
         )
         self.post_message(VerificationDone(result))
@@ -203,7 +203,7 @@ class VerificationScreen(DeskScreen):
     def check_lockout(self) -> None:
         from tickets.verification import lockout_status
 
-        self.post_message(LockoutChecked(lockout_status(self.desk.store, self.handle.id)))
+        self.post_message(LockoutChecked(lockout_status(self.desk.opened_store, self.handle.id)))
 
     def on_lockout_checked(self, message: LockoutChecked) -> None:
         call = self.call
@@ -288,7 +288,7 @@ class VerificationScreen(DeskScreen):
     def load_account(self, verification_id: int) -> None:
         from tickets.account import account_view
 
-        account = account_view(self.desk.store, agent=self.desk.agent, verification_id=verification_id)
+        account = account_view(self.desk.opened_store, agent=self.desk.signed_in_agent, verification_id=verification_id)
         self.post_message(AccountLoaded(account))
 
     def on_account_loaded(self, message: AccountLoaded) -> None:

@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.dom import DOMNode
 from textual.events import Click
 from textual.message import Message
 from textual.widget import Widget
@@ -52,13 +53,13 @@ class CheckItem(Widget):
     def set_text(self, text: Content | str) -> None:
         if str(text) != str(self.text):
             self.text = text
-            for static in self.query(".check-text"):
+            for static in self.query(".check-text").results(Static):
                 static.update(text)
 
     def toggle(self) -> None:
         self.ticked = not self.ticked
         self.set_class(self.ticked, "-ticked")
-        for box in self.query(".check-box"):
+        for box in self.query(".check-box").results(Static):
             box.update(self._box())
 
 
@@ -80,7 +81,8 @@ class CheckList(Vertical, can_focus=True):
     }
     """
     BINDINGS = [
-        Binding("space,enter", "toggle", N_("Tick"), show=False),
+        # Not "toggle": DOMNode.action_toggle(attribute) is Textual's own action.
+        Binding("space,enter", "tick", N_("Tick"), show=False),
         Binding("down", "move(1)", N_("Next item"), show=False),
         Binding("up", "move(-1)", N_("Previous item"), show=False),
         Binding("home", "edge(0)", N_("First item"), show=False),
@@ -201,17 +203,17 @@ class CheckList(Vertical, can_focus=True):
         if changed:
             self.post_message(self.Changed(self, self.selected))
 
-    def action_toggle(self) -> None:
+    def action_tick(self) -> None:
         item = self.current
         if item is not None:
             item.toggle()
             self.post_message(self.Changed(self, self.selected))
 
     def on_click(self, event: Click) -> None:
-        widget = event.widget
+        widget: DOMNode | None = event.widget
         while widget is not None and not isinstance(widget, CheckItem):
             widget = widget.parent if widget is not self else None
         if isinstance(widget, CheckItem):
             self.cursor = self._widgets.index(widget)
             self._show_cursor()
-            self.action_toggle()
+            self.action_tick()

@@ -85,9 +85,6 @@ class FitTable(DataTable):
         style = self.cell_styles.get((row_key, column_key)) if row_key is not None else None
         return Text(shown, style=style) if style else shown
 
-    def full_row(self, index: int) -> tuple[str, ...]:
-        return self.full_rows[index][1]
-
     def on_resize(self, event: events.Resize) -> None:
         self._lay_out()
 

@@ -236,7 +236,7 @@ class Spread:
 def paired(subject: Callable[[], object], baseline: Callable[[], object], repeat: int = 5,
            *, warmup: int = 1, inner: int = 1, children: bool = False) -> tuple[Spread, Spread]:
     """Subject and baseline in turns in this process, each run timed by CPU and by wall clock
-    (issue 12: targets are judged on the CPU-time ratio of the medians; a busy machine stretches
+    (targets are judged on the CPU-time ratio of the medians; a busy machine stretches
     wall-clock time but not the CPU a run uses). At least 5 runs each. A run is `inner` calls
     (for calls under a millisecond, whose CPU time one reading of the clock would not resolve);
     its times are per call. With `children`, a run's CPU includes the child processes it waited
@@ -297,7 +297,7 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-# --- PostgreSQL: fresh database names per run (issue 12) -----------------------------------------
+# --- PostgreSQL: fresh database names per run -----------------------------------------
 
 PG_PREFIX_ENV = "DESKAPP_BENCH_PG_PREFIX"
 

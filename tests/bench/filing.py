@@ -35,7 +35,7 @@ INSERT_EVENT = (
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 UPDATE_HEAD = "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1"
-# The chain's format 2 (issue 14, tickets.audit.format, where the store has it): the content
+# The chain's format 2 (tickets.audit.format, where the store has it): the content
 # hashed before, the link made by the statement that takes the head, as tickets.audit.chain does.
 APPEND_LINKED = (
     "INSERT INTO audit_event (seq, at, actor, action, subject, details, prev_hash, hash) "

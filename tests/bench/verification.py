@@ -7,7 +7,7 @@ people, as the generated directory has them; made once, as the import makes them
 is evaluated (V-4). Baseline: the two library calls any such check needs at the least, on the
 same input: `phonenumbers.parse` + `is_valid_number` of the phone and
 `email_validator.validate_email(check_deliverability=False)` of the user ID. Both in this
-process, in turns (`common.paired`); judged on the CPU-time ratio of the medians (issue 12).
+process, in turns (`common.paired`); judged on the CPU-time ratio of the medians.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The real `deskapp` process in a pseudo-terminal, typed at in bursts (0 to 5 ms a key), its
 screen read back through a terminal emulator (pyte). Not Pilot: Pilot waits for every key to be
-handled, an agent's keyboard does not (issue 11).
+handled, an agent's keyboard does not.
 
     with DeskTerminal.demo(tmp_path) as desk:        # `deskapp --demo`, 100x30
         desk.wait_for("Demo: sign in")

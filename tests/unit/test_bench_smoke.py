@@ -1,5 +1,5 @@
 """The performance bench (tests/bench, not part of the test run) on a tiny database, end to end,
-so that it cannot rot between full runs (issue 12): generate the data, measure a few targets
+so that it cannot rot between full runs: generate the data, measure a few targets
 against their baselines, and write the Markdown and the JSON the README's table comes from.
 What the figures are is the bench's business; here: that each stage ran and reported them."""
 

@@ -185,7 +185,7 @@ def test_config_checks_key_map_ids_and_the_theme(capsys):
 
 
 def test_the_live_queues_listen_where_listen_database_says_with_the_password_file(tmp_path, monkeypatch):
-    """Behind PgBouncer in transaction mode LISTEN needs PostgreSQL directly (issue 14): a
+    """Behind PgBouncer in transaction mode LISTEN needs PostgreSQL directly: a
     setting like the others (file < DESKAPP_LISTEN_URL), its password from the same file."""
     import tickets.store.changes
 

@@ -4,7 +4,7 @@ Each event's hash covers its own fields, its place and the previous event's hash
 editing, deleting, reordering or cutting off events breaks the chain where it happened (the
 formats: tickets.audit.format). The store offers no way to update or delete an event, and
 database triggers (migration 0001) refuse it from outside too. `audit_head` holds the last
-link; an append takes it and moves it in one round trip (issue 14): the event's content hash
+link; an append takes it and moves it in one round trip: the event's content hash
 is computed before, the link in SQL by the statement that locks the head, so the head row is
 held for that statement and the commit, never while Python works. On PostgreSQL the row lock
 serialises appends across processes; on SQLite the write transaction's BEGIN IMMEDIATE does.
@@ -36,14 +36,7 @@ from tickets.audit.format import (  # noqa: F401 - the chain's formats, re-expor
 from tickets.store import rawsql
 from tickets.store.models import AuditEvent, AuditHead
 
-
-def event_hash(event: AuditEvent) -> str:
-    """A format-2 event's hash from its fields (a writer that builds its own rows: the benches)."""
-    return event_link(seq=event.seq, at=event.at, actor=event.actor, action=event.action, subject=event.subject,
-                      details=event.details, prev_hash=event.prev_hash)
-
-
-_head = AuditHead.__table__
+_head = AuditHead.metadata.tables["audit_head"]
 
 # PostgreSQL: one statement. The INSERT's SELECT locks the head row (FOR UPDATE: a concurrent
 # append waits here, then reads the head as committed) and links the content hash to it; the
@@ -78,20 +71,20 @@ def append_event(
     """Append one event in the caller's transaction (so it commits with what it records); A-1:
     the only way an event is written, hash-chained to the one before. Make it the transaction's
     last statement: the head stays locked from here to the commit. `session` may be a
-    Store.raw_transaction's connection; `returning=False` skips building the AuditEvent (issue 12)."""
+    Store.raw_transaction's connection; `returning=False` skips building the AuditEvent."""
     # The details as they are hashed and stored, made once (sorted keys, no spaces): JSON values
     # only, anything else raises here, before any lock.
     text = details_text(details or {})
     at = at.astimezone(UTC)
     content = content_hash_of(at_text(at), actor, action, subject, text)
-    raw = rawsql.Raw(session)  # a session's connection or already the driver's (issue 12)
+    raw = rawsql.Raw(session)  # a session's connection or already the driver's
     params = {"at": rawsql.bind_time(at, raw.dialect), "actor": actor, "action": action, "subject": subject,
               "details": text, "content": content}
     # Raw raises driver errors as SQLAlchemy's: the store's retries (deadlock, serialisation) and
     # its one-line messages (busy, read-only, disk full) look for those classes.
     if raw.dialect == "postgresql":
         if not returning and raw.at_commit(_APPEND_PG, params):
-            return None  # sent with the COMMIT, in its round trip (a Store.raw_transaction's, issue 14)
+            return None  # sent with the COMMIT, in its round trip (a Store.raw_transaction's)
         (appended,) = raw.rows(_APPEND_PG, params)
     else:
         (appended,) = raw.rows(_APPEND_SQLITE, params)

@@ -1,4 +1,4 @@
-"""Writing an import's rows with prebuilt SQL on the session's connection (issue 12).
+"""Writing an import's rows with prebuilt SQL on the session's connection.
 
 The ORM built an object per row, tracked it and flushed it one statement at a time: most of an
 import's time. Here a table's new rows go in with one executemany and its changed rows with

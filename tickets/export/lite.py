@@ -15,7 +15,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from tickets.audit import lite as audit
 from tickets.audit.anchor import Anchor
@@ -24,6 +24,9 @@ from tickets.export.fields import ANONYMOUS_ACTOR, BATCH_SIZE, ExportFilter, For
 from tickets.export.sql import _PEOPLE, python_rows, write_lines
 from tickets.store import revision
 from tickets.store.lite import connect, sqlite_file, sqlite_time, transaction
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sqlalchemy import Engine  # loaded only when the export needs SQLAlchemy
 
 __all__ = ["export_file", "sqlite_file"]
 
@@ -48,9 +51,9 @@ class _Batch:
 class _Source:
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self.connection, self.path = connection, path
-        self._engine = None
+        self._engine: Engine | None = None
 
-    def engine(self):
+    def engine(self) -> Engine:
         if self._engine is None:
             from sqlalchemy import create_engine
             from sqlalchemy.pool import StaticPool

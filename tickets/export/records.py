@@ -58,50 +58,50 @@ def _base_query(filt: ExportFilter):
     filer = aliased(Agent, name="filer")
     query = (
         select(
-            Ticket.id,
-            Ticket.kind,
-            Ticket.status,
-            Ticket.created_at,
-            Ticket.updated_at,
-            Organization.ref,
-            Organization.name,
-            Subscription.ref,
-            Subscription.product,
-            RenewalResource.ref,
-            filer.name,
-            decider.name,
-            Ticket.decided_at,
-            Ticket.decision_reason,
-            Ticket.requested_date,
-            Ticket.effective_date,
-            Ticket.data_deletion_date,
-            Ticket.reversal_deadline,
-            Ticket.needs_review,
-            Ticket.needs_callback,
-            Ticket.callback_at,
-            Ticket.rules,
-            Ticket.checklist,
-            Person.first_name,
-            Person.last_name,
-            Person.user_id,
-            Person.phone_e164,
+            col(Ticket.id),
+            col(Ticket.kind),
+            col(Ticket.status),
+            col(Ticket.created_at),
+            col(Ticket.updated_at),
+            col(Organization.ref),
+            col(Organization.name),
+            col(Subscription.ref),
+            col(Subscription.product),
+            col(RenewalResource.ref),
+            col(filer.name),
+            col(decider.name),
+            col(Ticket.decided_at),
+            col(Ticket.decision_reason),
+            col(Ticket.requested_date),
+            col(Ticket.effective_date),
+            col(Ticket.data_deletion_date),
+            col(Ticket.reversal_deadline),
+            col(Ticket.needs_review),
+            col(Ticket.needs_callback),
+            col(Ticket.callback_at),
+            col(Ticket.rules),
+            col(Ticket.checklist),
+            col(Person.first_name),
+            col(Person.last_name),
+            col(Person.user_id),
+            col(Person.phone_e164),
             # Only the one key of the kind-specific fields, not the whole document (M-3).
             col(Ticket.fields)["it_contact"].as_string(),
-            Ticket.reason,
+            col(Ticket.reason),
         )
         .select_from(Ticket)
-        .join(Organization, Organization.id == Ticket.organization_id)
-        .join(Subscription, Subscription.id == Ticket.subscription_id)
-        .join(filer, filer.id == Ticket.filed_by_id)
-        .outerjoin(decider, decider.id == Ticket.decided_by_id)
-        .outerjoin(RenewalResource, RenewalResource.id == Ticket.resource_id)
-        .outerjoin(VerificationAttempt, VerificationAttempt.id == Ticket.verification_id)
-        .outerjoin(Person, Person.id == VerificationAttempt.person_id)
+        .join(Organization, col(Organization.id) == Ticket.organization_id)
+        .join(Subscription, col(Subscription.id) == Ticket.subscription_id)
+        .join(filer, col(filer.id) == Ticket.filed_by_id)
+        .outerjoin(decider, col(decider.id) == Ticket.decided_by_id)
+        .outerjoin(RenewalResource, col(RenewalResource.id) == Ticket.resource_id)
+        .outerjoin(VerificationAttempt, col(VerificationAttempt.id) == Ticket.verification_id)
+        .outerjoin(Person, col(Person.id) == VerificationAttempt.person_id)
     )
     if filt.since is not None:
-        query = query.where(Ticket.created_at >= filt.since)
+        query = query.where(col(Ticket.created_at) >= filt.since)
     if filt.until is not None:
-        query = query.where(Ticket.created_at < filt.until)
+        query = query.where(col(Ticket.created_at) < filt.until)
     if filt.kinds:
         query = query.where(col(Ticket.kind).in_([k.value for k in filt.kinds]))
     if filt.statuses:

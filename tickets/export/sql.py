@@ -1,4 +1,4 @@
-"""The masked export on SQLite: the database and a few memoised fragments make each line (issue 12).
+"""The masked export on SQLite: the database and a few memoised fragments make each line.
 
 A Python call per cell (masking, neutralising, ISO dates, JSON decoding of `rules` and
 `checklist`) cost five to ten times what the `sqlite3` shell needs for the same rows. Here one
@@ -27,8 +27,8 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from json.encoder import c_encode_basestring, py_encode_basestring
-from typing import TYPE_CHECKING, Any, Protocol, TextIO
+from json.encoder import py_encode_basestring
+from typing import TYPE_CHECKING, Any, Protocol, TextIO, cast, runtime_checkable
 
 from tickets.export.fields import (
     BATCH_SIZE,
@@ -155,7 +155,9 @@ def json_head_plain(head: str) -> bool:
     return len(_escaped(head)) == len(head) + 2 + _JSON_HEAD_QUOTES - 2 * nulls
 
 
-_escaped = c_encode_basestring or py_encode_basestring
+# The C encoder where the interpreter has one (json.encoder's c_encode_basestring, None
+# otherwise; typeshed does not declare it), else the Python one.
+_escaped: Callable[[str], str] = getattr(json.encoder, "c_encode_basestring", None) or py_encode_basestring
 # The head's own quotes, by the number of nulls in it.
 _JSON_QUOTES = [b'"' * (_JSON_HEAD_QUOTES - 2 * nulls) for nulls in range(_JSON_HEAD_QUOTES // 2 + 1)]
 _NOT_ESCAPED = bytes(b for b in range(128) if b >= 0x20 and b not in b'"\\')  # ASCII that JSON writes as it is
@@ -177,7 +179,8 @@ def batch_sql(fmt: str, filt: ExportFilter) -> tuple[str, dict[str, object]]:
 
     Each row is `(ticket_id, head, tail, person_id, it_contact, rules, checklist, decision)`; the head is
     NULL where the Python code has to write the whole line."""
-    where, params = [], {}
+    where: list[str] = []
+    params: dict[str, object] = {}
     if filt.since is not None:
         where.append("t.created_at >= :since")
         params["since"] = _stored_time(filt.since)
@@ -360,6 +363,7 @@ class Batch(Protocol):
         ...
 
 
+@runtime_checkable
 class Source(Protocol):
     """Where the batches come from: a Store (SQLAlchemy) or tickets.export.lite's plain sqlite3."""
 
@@ -427,7 +431,7 @@ def write_lines(
     another Source of batches (tickets.export.lite)."""
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    source: Source = store if hasattr(store, "batch") else StoreSource(store)  # type: ignore[arg-type]
+    source = store if isinstance(store, Source) else StoreSource(store)
     sql, params = batch_sql(fmt, filt)
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     parts = _Fragments(fmt)
@@ -459,7 +463,7 @@ def write_lines(
                     write(line)
                     done += 1
             else:
-                for line in lines:
+                for line in cast(list[str], lines):  # no None among them: `missing` is empty
                     write(line)
                     done += 1
         finally:

@@ -73,4 +73,5 @@ RULE_CATALOG: Mapping[str, str] = {
 def implementation(rule_id: str) -> Callable[..., Any]:
     """The function implementing ``rule_id`` (KeyError for an ID that is not in the spec)."""
     module, _, name = RULE_CATALOG[rule_id].partition(":")
-    return getattr(importlib.import_module(module), name)
+    found: Callable[..., Any] = getattr(importlib.import_module(module), name)
+    return found

@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
-from functools import cached_property
+from functools import cached_property, partial
 
 from tickets.desk_time import desk_zone, local_day
 from tickets.enums import ACTIVE_STATUSES, CampaignState, Role, TicketKind
 from tickets.facts import CallerFacts, CampaignFacts, SubscriptionFacts, TicketSummary
 from tickets.i18n import _, ngettext
-from tickets.kinds import kind_spec
+from tickets.kinds import kind_spec, review_flags  # X-2, V-8: one definition, the audit re-derives them
 from tickets.policy.results import ChecklistItem, Consequences, Decision, Reason
 from tickets.policy.rules import KIND_PHRASES, ROUTE_CANCELLATIONS
 
@@ -103,17 +103,12 @@ class Grant:
     requested_date_range: tuple[date, date] | None = None
 
 
-def review_flags(kind: TicketKind, refund_requested: bool) -> tuple[bool, bool]:
-    """(needs_review, needs_callback): X-2 and V-8, as the kind's registry entry says."""
-    spec = kind_spec(kind)
-    return spec.review.applies(refund_requested), spec.callback.applies(refund_requested)
-
-
 def make_decision(c: Ctx, refusals: list[Reason], grant: Callable[[], Grant]) -> Decision:
     from tickets.policy.shared import refund_refusals  # shared builds on this module
 
     review, callback = review_flags(c.kind, c.refund_requested)
-    common = dict(
+    decision = partial(
+        Decision,
         kind=c.kind,
         needs_review=review,
         needs_callback=callback,
@@ -124,12 +119,12 @@ def make_decision(c: Ctx, refusals: list[Reason], grant: Callable[[], Grant]) ->
         refund_offered=kind_spec(c.kind).refund_request and not refund_refusals(c.sub),
     )
     if refusals:
-        return Decision(allowed=False, reasons=tuple(refusals), checklist=(), consequences=None,
-                        required_fields=(), **common)
+        return decision(allowed=False, reasons=tuple(refusals), checklist=(), consequences=None,
+                        required_fields=())
     g = grant()
-    return Decision(allowed=True, reasons=tuple(g.reasons), checklist=tuple(g.checklist),
+    return decision(allowed=True, reasons=tuple(g.reasons), checklist=tuple(g.checklist),
                     consequences=g.consequences, required_fields=g.required_fields,
-                    requested_date_range=g.requested_date_range, **common)
+                    requested_date_range=g.requested_date_range)
 
 
 def refused(c: Ctx, refusals: list[Reason]) -> Decision:

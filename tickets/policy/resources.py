@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, tzinfo
+from functools import partial
 
 from identity import SUBSCRIPTION_ADMIN_ROLES
 from tickets.dates import as_utc
@@ -45,11 +46,11 @@ def decide_resource(res: ResourceFacts, caller: CallerFacts, now: datetime, zone
                                           ref=res.ref)))
     refusals += [Reason("U-2", _("{ticket} is already filed for {ref}").format(ticket=ticket_phrase(t), ref=res.ref))
                  for t in active(res.tickets, {kind})]
-    common = dict(kind=kind, needs_review=False, needs_callback=False, product=CLOUD,
-                  subject_ref=res.ref, subject_name=res.description)
+    decision = partial(Decision, kind=kind, needs_review=False, needs_callback=False, product=CLOUD,
+                       subject_ref=res.ref, subject_name=res.description)
     if refusals:
-        return Decision(allowed=False, reasons=tuple(refusals), checklist=(), consequences=None,
-                        required_fields=(), **common)
+        return decision(allowed=False, reasons=tuple(refusals), checklist=(), consequences=None,
+                        required_fields=())
     coupons = Reason("U-3", _("no handling fee; {amount} of cash coupons returned; {amount_2} of discount "
                               "coupons not returned").format(
                                 amount=money(res.cash_coupons_used), amount_2=money(res.discount_coupons_used)))
@@ -60,7 +61,7 @@ def decide_resource(res: ResourceFacts, caller: CallerFacts, now: datetime, zone
         coupons,
         self_service,
     ]
-    return Decision(
+    return decision(
         allowed=True,
         reasons=(Reason("U-1", _("{ref} is an inactive renewal resource and none of the U-1 conditions blocks "
                                  "it").format(ref=res.ref)),),
@@ -71,7 +72,6 @@ def decide_resource(res: ResourceFacts, caller: CallerFacts, now: datetime, zone
         consequences=make_consequences(notes, effective_date=local_day(now, zone), self_service=self_service,
                                    coupon_handling=coupons),
         required_fields=("reason",),
-        **common,
     )
 
 

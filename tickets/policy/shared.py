@@ -33,7 +33,7 @@ from tickets.policy.rules import (
 
 
 def offer_refusal(kind: TicketKind, product: Product) -> Reason | None:
-    """Each kind only where an article offers it (KIND_PRODUCTS). Issue 14: the account view
+    """Each kind only where an article offers it (KIND_PRODUCTS). The account view
     decides every kind for every subscription."""
     return _offer_refusal(kind, product, current_language())
 

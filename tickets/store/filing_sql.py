@@ -1,5 +1,5 @@
 """Prebuilt SQL for the filing side's hot paths: a call started and ended, the verified call
-behind an action, the facts the rules read, and the ticket row itself (issue 12).
+behind an action, the facts the rules read, and the ticket row itself.
 
 Each statement is text written once (`tickets.store.rawsql`), run on the session's own connection in
 its transaction. The rows come back as the models would give them: aware UTC datetimes,
@@ -31,17 +31,13 @@ _VERIFIED_COLUMNS = (
     "a.id AS attempt_id, a.organization_id, a.agent_id, a.call_id, a.at, a.passed, a.person_id, a.roles, "
     "a.expires_at, c.ended_at AS call_ended_at"
 )
-VERIFIED_CALL = Sql(
-    f"SELECT {_VERIFIED_COLUMNS} FROM verification_attempt a LEFT OUTER JOIN call c ON c.id = a.call_id "
-    "WHERE a.id = :id"
-)
-# V-7 and what the rules read of the caller, in one round trip (issue 14): VERIFIED_CALL's
-# columns, then the verified person's user ID and primary-contact flag.
+# V-7 and what the rules read of the caller, in one round trip: _VERIFIED_COLUMNS,
+# then the verified person's user ID and primary-contact flag.
 VERIFIED_CALLER = Sql(
     f"SELECT {_VERIFIED_COLUMNS}, p.user_id, p.is_primary_contact FROM verification_attempt a "
     "LEFT OUTER JOIN call c ON c.id = a.call_id LEFT OUTER JOIN person p ON p.id = a.person_id WHERE a.id = :id"
 )
-# The account view's head in one round trip (issue 14): VERIFIED_CALL's columns, then the
+# The account view's head in one round trip: _VERIFIED_COLUMNS, then the
 # organization's and the verified person's (NULL when the attempt did not pass).
 ACCOUNT_HEAD = Sql(
     f"SELECT {_VERIFIED_COLUMNS}, o.ref, o.name, o.url, o.country, o.street_lines, o.postal_code, o.city, "
@@ -58,9 +54,8 @@ _SUBSCRIPTION_COLUMNS = (
     "id, ref, organization_id, name, product, channel, platform, state, purchased_at, term_start, term_end, "
     "auto_renew, licenses_assigned, custom_domains, cancelled_at, expedited_at, data_deleted_at, cancelled_zone"
 )
-SUBSCRIPTION_BY_REF = Sql(f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscription WHERE ref = :ref")
 # A subscription and its active tickets (ACTIVE_TICKETS' columns as ticket_*, but the
-# subscription's; newest first; NULLs when it has none) in one round trip (issue 14).
+# subscription's; newest first; NULLs when it has none) in one round trip.
 SUBSCRIPTION_WITH_TICKETS = Sql(
     "SELECT " + ", ".join(f"s.{c}" for c in _SUBSCRIPTION_COLUMNS.split(", "))
     + ", t.id AS ticket_id, t.kind AS ticket_kind, t.status AS ticket_status, "

@@ -10,8 +10,9 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import NotFound, StoreUnavailable
@@ -31,7 +32,7 @@ class Cursor:
 
 class TicketRow(NamedTuple):
     """One line of a page. A named tuple, immutable as a frozen dataclass and built by
-    tuple.__new__ a third as fast, which a page of 50 on the hot path needs (issue 12); its
+    tuple.__new__ a third as fast, which a page of 50 on the hot path needs; its
     ref is made from its id when shown, not for every row fetched."""
 
     id: int
@@ -56,7 +57,7 @@ class TicketPage:
     next_cursor: Cursor | None
 
 
-# --- prebuilt SQL (issue 12): a page of 50 and a ticket's view are the console's hot reads -----
+# --- prebuilt SQL: a page of 50 and a ticket's view are the console's hot reads -----
 # The statements are the ones SQLAlchemy built here before (the same joins, filters and keyset
 # order, so the same indexes), written once and run on the session's DBAPI cursor
 # (tickets.store.rawsql); SQLAlchemy's statement building and row loading cost 4-5x the query itself.
@@ -143,8 +144,8 @@ def _driver_cursor(store: Store, *, snapshot: bool = False) -> Iterator[tuple[An
         connection = engine.raw_connection()
         try:
             autocommit = not snapshot and dialect == "postgresql"
-            if autocommit:  # one statement: no BEGIN and ROLLBACK round trips (issue 14)
-                connection.dbapi_connection.autocommit = True
+            if autocommit:  # one statement: no BEGIN and ROLLBACK round trips
+                rawsql.driver_connection(connection).autocommit = True
             cursor = connection.cursor()
             if snapshot and dialect == "sqlite":
                 cursor.execute("BEGIN")
@@ -182,16 +183,18 @@ def _page_query(
     """The page's statement as SQLAlchemy builds it, for tickets.search (not a hot path), which
     adds its own joins."""
     query = (
-        select(Ticket.id, Ticket.kind, Ticket.status, Ticket.created_at, Ticket.effective_date, Ticket.needs_review,
-               Organization.ref, Organization.name, Subscription.ref, Agent.name)
-        .join(Organization, Organization.id == Ticket.organization_id)
-        .join(Subscription, Subscription.id == Ticket.subscription_id)
-        .join(Agent, Agent.id == Ticket.filed_by_id)
+        # SQLAlchemy's select: sqlmodel's is typed for at most four columns.
+        sa_select(col(Ticket.id), col(Ticket.kind), col(Ticket.status), col(Ticket.created_at),
+                  col(Ticket.effective_date), col(Ticket.needs_review), col(Organization.ref), col(Organization.name),
+                  col(Subscription.ref), col(Agent.name))
+        .join(Organization, col(Organization.id) == Ticket.organization_id)
+        .join(Subscription, col(Subscription.id) == Ticket.subscription_id)
+        .join(Agent, col(Agent.id) == Ticket.filed_by_id)
     )
     if filed_by_id is not None:
-        query = query.where(Ticket.filed_by_id == filed_by_id)
+        query = query.where(col(Ticket.filed_by_id) == filed_by_id)
     if organization_id is not None:
-        query = query.where(Ticket.organization_id == organization_id)
+        query = query.where(col(Ticket.organization_id) == organization_id)
     if statuses:
         query = query.where(col(Ticket.status).in_([s.value for s in statuses]))
     if kinds:

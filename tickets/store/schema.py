@@ -4,6 +4,7 @@ every other command makes reads the revisions without Alembic (tickets.store.rev
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeGuard
 
 from sqlalchemy import Engine
 
@@ -36,7 +37,7 @@ def current_revision(engine: Engine) -> str | None:
             cursor.close()
 
 
-def is_newer(current: str | None) -> bool:
+def is_newer(current: str | None) -> TypeGuard[str]:
     """A revision this deskapp does not know: written by a newer deskapp."""
     return revision.is_newer(current)
 
@@ -45,7 +46,7 @@ def _newer(engine: Engine, current: str) -> SchemaOutOfDate:
     return revision.newer_error(engine.url.render_as_string(hide_password=True), current)
 
 
-def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
+def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
     """Bring the schema to `revision`; returns (before, after). A no-op when up to date."""
     from alembic import command
 

@@ -1,4 +1,4 @@
-"""The verification hot path's SQL, prebuilt, on the session's driver connection (issue 12).
+"""The verification hot path's SQL, prebuilt, on the session's driver connection.
 
 tickets.verification keeps the rules (V-1 .. V-5) and the transaction; this module reads and
 writes the rows it needs with `tickets.store.rawsql`, on SQLite and PostgreSQL alike: the organization
@@ -35,7 +35,7 @@ _ORG_FACTS = (
 # it, so filings never deadlock with it); on SQLite the write transaction (BEGIN IMMEDIATE)
 # already holds the lock.
 _LOCK = {"sqlite": rawsql.Sql(_ORG_FACTS), "postgresql": rawsql.Sql(_ORG_FACTS + " FOR NO KEY UPDATE OF o")}
-# V-5's history in one round trip (issue 14): the failed attempts since a moment (flag 0), and
+# V-5's history in one round trip: the failed attempts since a moment (flag 0), and
 # one row (flag 1) with the last unlock's time, NULL if none.
 _HISTORY = rawsql.Sql(
     "SELECT at, 0 AS is_unlock FROM verification_attempt WHERE organization_id = :org AND passed = :failed "
@@ -53,7 +53,7 @@ _INSERT_ATTEMPT = rawsql.Sql(
 )
 _CLAIM = 'UPDATE "call" SET organization_id = :org WHERE id = :call AND organization_id IS NULL'
 _CLAIM_CALL = rawsql.Sql(_CLAIM)
-# PostgreSQL (issue 14): the attempt recorded and its call claimed in one statement, one round
+# PostgreSQL: the attempt recorded and its call claimed in one statement, one round
 # trip (a data-modifying WITH runs whether or not the INSERT reads it).
 _INSERT_ATTEMPT_CLAIMING = rawsql.Sql(f"WITH claimed AS ({_CLAIM}) {_INSERT_ATTEMPT.text}")
 
@@ -62,18 +62,20 @@ def dialect(session: Session | rawsql.Raw) -> str:
     return rawsql.Raw(session).dialect
 
 
-def region_of(session: Session, organization_id: int) -> tuple[str, bool] | None:
+def region_of(session: Session | rawsql.Raw, organization_id: int) -> tuple[str, bool] | None:
     """(the organization's country, whether it is asked its URL: V-1 [D365]) or None."""
     row = rawsql.first(session, _ORG_REGION, {"org": organization_id, "d365": _D365})
     return (row.country, bool(row.requires_url)) if row is not None else None
 
 
-def lock_organization(session: Session, organization_id: int) -> Any | None:
+def lock_organization(session: Session | rawsql.Raw, organization_id: int) -> Any | None:
     """The organization's row (facts, keys, requires_url), locked for this transaction (V-5)."""
     return rawsql.first(session, _LOCK[dialect(session)], {"org": organization_id, "d365": _D365})
 
 
-def lockout_history(session: Session, organization_id: int, since: datetime) -> tuple[list[datetime], datetime | None]:
+def lockout_history(
+    session: Session | rawsql.Raw, organization_id: int, since: datetime
+) -> tuple[list[datetime], datetime | None]:
     """(the failed attempts after `since`, the last unlock) of an organization (V-5)."""
     name = dialect(session)
     found = rawsql.rows(session, _HISTORY, {"org": organization_id, "failed": False,
@@ -83,7 +85,7 @@ def lockout_history(session: Session, organization_id: int, since: datetime) -> 
     return failures, unlocked
 
 
-def keys_on_file(session: Session, org: Any) -> OrganizationKeys:
+def keys_on_file(session: Session | rawsql.Raw, org: Any) -> OrganizationKeys:
     """The organization of a `lock_organization` row and its people, as verification compares
     them: the stored keys, or (NULL: not stored yet) the keys of the stored facts."""
     key_name, key_url, key_address = org.key_name, org.key_url, org.key_address
@@ -104,9 +106,20 @@ def keys_on_file(session: Session, org: Any) -> OrganizationKeys:
     return OrganizationKeys(key_name, key_url, key_address, tuple(people), bool(org.requires_url))
 
 
-def record_attempt(session: Session, *, organization_id: int, agent_id: int, call_id: int | None, at: datetime,
-                   passed: bool, failed_factors: list[str], person_id: int | None, roles: list[str],
-                   expires_at: datetime | None, claim: bool = False) -> int:
+def record_attempt(
+    session: Session | rawsql.Raw,
+    *,
+    organization_id: int,
+    agent_id: int,
+    call_id: int | None,
+    at: datetime,
+    passed: bool,
+    failed_factors: list[str],
+    person_id: int | None,
+    roles: list[str],
+    expires_at: datetime | None,
+    claim: bool = False,
+) -> int:
     """Insert one verification attempt (V-5); its id. With `claim`, the call becomes about the
     organization too (claim_call): in the same statement on PostgreSQL, after it on SQLite."""
     name = dialect(session)
@@ -118,10 +131,11 @@ def record_attempt(session: Session, *, organization_id: int, agent_id: int, cal
     })
     if claim and call_id is not None and not together:
         claim_call(session, call_id, organization_id)
-    return row.id
+    assert row is not None  # INSERT ... RETURNING id: always its row
+    return int(row.id)
 
 
-def claim_call(session: Session, call_id: int, organization_id: int) -> None:
+def claim_call(session: Session | rawsql.Raw, call_id: int, organization_id: int) -> None:
     """The call becomes about the organization, unless it already is about one."""
     rawsql.execute(session, _CLAIM_CALL, {"call": call_id, "org": organization_id})
 
@@ -132,11 +146,11 @@ _COUNTRIES = rawsql.Sql("SELECT DISTINCT country FROM organization")
 _FOUND: dict[tuple[bool, bool, int], rawsql.Sql] = {}
 
 
-def countries(session: Session) -> list[str]:
+def countries(session: Session | rawsql.Raw) -> list[str]:
     return sorted(row.country for row in rawsql.rows(session, _COUNTRIES))
 
 
-def find(session: Session, name_key: str | None, user_id: str | None, numbers: list[str]) -> list[Any]:
+def find(session: Session | rawsql.Raw, name_key: str | None, user_id: str | None, numbers: list[str]) -> list[Any]:
     """Rows (id, ref, country, requires_url: has a D365 subscription) of the first 20
     organizations by ref matching every criterion given: the name's key, a person's user ID, a
     person's number among `numbers`."""

@@ -1,4 +1,4 @@
-"""Issue 12: the masked export's lines made by SQLite (tickets.export.sql) are byte for byte what
+"""The masked export's lines made by SQLite (tickets.export.sql) are byte for byte what
 the Python code writes (`write_records(iter_records(...))`), on awkward data: triggers (E-2),
 quotes, commas and line ends, names and addresses outside ASCII, the caller's name in the free
 text (E-1), stored masked text missing or stale, arrays that are not plain strings."""
@@ -166,7 +166,7 @@ def test_scrub_stored_is_scrub_text_without_names():
     assert scrub_stored(None) is None and scrub_stored("") == ""
 
 
-# --- the Python checks beside the SQL (issue 12): each shortcut against the writer it stands for
+# --- the Python checks beside the SQL: each shortcut against the writer it stands for
 
 _SPECIAL = sorted(TRIGGERS) + ["'", '"', ",", "\\", " ", "a", "0", "null", export_sql.SEP, "\x00", "\x7f", "\u2028"]
 _texts = st.lists(st.one_of(st.sampled_from(_SPECIAL), st.characters()), max_size=8).map("".join)
