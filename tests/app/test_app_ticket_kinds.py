@@ -125,7 +125,7 @@ async def test_migration_to_on_premises(seeded, clock):
         from tickets.store.queries import ticket_detail
 
         detail = ticket_detail(seeded, row.id)
-        assert detail.fields["transfer_at"] == "2026-12-05T09:00:00+00:00"
+        assert detail.fields["transfer_at"] == "2026-12-05T09:00:00Z"
         assert detail.fields["it_contact"] == "it-ops@mueller-praezision.de"
 
 
