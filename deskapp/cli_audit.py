@@ -17,6 +17,8 @@ import sys
 from datetime import UTC
 from pathlib import Path
 
+from tickets.i18n import _
+
 EXIT_ERROR = 1
 
 
@@ -24,7 +26,9 @@ def _store(args):
     from deskapp.config import store_from_args
     from tickets.store.schema import check_schema
 
-    store = store_from_args(args)
+    # Reading only: opened so that nothing can be written, which also lets a read-only file or a
+    # WORM copy be verified. `audit anchor` writes its file, never the database.
+    store = store_from_args(args, read_only=True)
     check_schema(store.engine)
     return store
 
@@ -85,7 +89,7 @@ def cmd_audit_anchor(args) -> int:
         os.fsync(fd)
     finally:
         os.close(fd)
-    print(f"anchored {head} in {args.file}")
+    print(_("anchored {head} in {file}").format(head=head, file=args.file))
     return 0
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from tickets.audit.chain import append_event
+from tickets.audit.record import agent_record
 from tickets.enums import AgentRole
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tickets.signin import MAX_FAILURES
@@ -107,7 +108,7 @@ def create_agent(
             session.flush()
             append_event(
                 session, at=now, actor=actor, action="agent.created", subject=f"agent:{agent.id}",
-                details={"name": name, "role": role},
+                details={"name": name, "role": role, **agent_record(agent.pin_hash, agent.display_name)},
             )
             return _info(agent)
     except IntegrityError as error:
@@ -209,8 +210,9 @@ def reset_pin(store: Store, name: str, pin: str, *, actor: str = "system") -> Ag
         raise InvalidInput({"pin": PIN_RULE})
     pin_hash = hash_pin(pin)
 
-    def change(agent: Agent) -> None:
+    def change(agent: Agent) -> dict:
         agent.pin_hash = pin_hash
+        return agent_record(pin_hash)
 
     return _change_agent(store, name, "agent.pin_reset", change, actor)
 

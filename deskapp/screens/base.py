@@ -11,32 +11,44 @@ from textual.screen import ModalScreen, Screen
 from textual.types import NoActiveAppError
 from textual.worker import Worker, WorkerState
 
+from deskapp.textual_compat import translate_bindings
+from tickets.i18n import N_, _
+
 if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
+
     from deskapp.app import DeskApp
     from deskapp.state import CallState
 
+    _Screen = Screen[Any]  # what the mixin is mixed into, for the type checker only
+else:
+    _Screen = object
 
-class WorkerErrors:
+
+class WorkerErrors(_Screen):
     """Worker.StateChanged does not bubble, so each screen forwards its failures to the app."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        translate_bindings(self)  # type: ignore[arg-type]
+        if getattr(self, "SUB_TITLE", None):  # a class attribute, marked N_(): shown in the language
+            self.sub_title = _(self.SUB_TITLE)  # type: ignore[attr-defined]
         # The breakpoint classes Textual gives a screen on its first Resize, given now from the
         # terminal's size: the screen's widgets are then styled once, not styled and restyled
         # whole before the first frame (a faster start-up; the classes end the same).
         try:
-            size = self.app.size  # type: ignore[attr-defined]
+            size = self.app.size
         except NoActiveAppError:
             return
-        horizontal = (self.HORIZONTAL_BREAKPOINTS if self.HORIZONTAL_BREAKPOINTS is not None  # type: ignore[attr-defined]
-                      else self.app.HORIZONTAL_BREAKPOINTS) or []  # type: ignore[attr-defined]
-        vertical = (self.VERTICAL_BREAKPOINTS if self.VERTICAL_BREAKPOINTS is not None  # type: ignore[attr-defined]
-                    else self.app.VERTICAL_BREAKPOINTS) or []  # type: ignore[attr-defined]
+        horizontal = (self.HORIZONTAL_BREAKPOINTS if self.HORIZONTAL_BREAKPOINTS is not None
+                      else self.app.HORIZONTAL_BREAKPOINTS) or []
+        vertical = (self.VERTICAL_BREAKPOINTS if self.VERTICAL_BREAKPOINTS is not None
+                    else self.app.VERTICAL_BREAKPOINTS) or []
         if horizontal or vertical:
             classes = {name: False for _, name in horizontal + vertical}
             for dimension, breakpoints in ((size.width, horizontal), (size.height, vertical)):
-                classes.update(dict.fromkeys(self._get_breakpoint_classes(dimension, breakpoints), True))  # type: ignore[attr-defined]
-            self.update_classes(classes, update=False)  # type: ignore[attr-defined]
+                classes.update(dict.fromkeys(self._get_breakpoint_classes(dimension, breakpoints), True))
+            self.update_classes(classes, update=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:
@@ -48,7 +60,7 @@ class WorkerErrors:
 
     @property
     def desk(self) -> DeskApp:
-        return cast("DeskApp", self.app)  # type: ignore[attr-defined]
+        return cast("DeskApp", self.app)
 
     @property
     def call(self) -> CallState | None:
@@ -58,13 +70,13 @@ class WorkerErrors:
 # On every screen and dialog (a modal screen hides the app's own bindings); the app decides
 # where it applies (DeskApp.check_action: a free-text field with templates in the config).
 TEMPLATE_BINDING = Binding(
-    "ctrl+t", "app.template", "Template", id="template",
-    tooltip="Insert one of the desk's templates (its config file) into this text field",
+    "ctrl+t", "app.template", N_("Template"), id="template",
+    tooltip=N_("Insert one of the desk's templates (its config file) into this text field"),
 )
 
 # `?` or F1: the sheet of this screen's keys (deskapp.screens.keys); in a text field `?` is typed.
-KEYS_BINDING = Binding("question_mark,f1", "app.keys", "Keys", id="keys", show=False,
-                       tooltip="The keys of this screen, in the desk's words")
+KEYS_BINDING = Binding("question_mark,f1", "app.keys", N_("Keys"), id="keys", show=False,
+                       tooltip=N_("The keys of this screen, in the desk's words"))
 
 
 class DeskScreen(WorkerErrors, Screen[None]):

@@ -29,6 +29,29 @@ LIMITED = {
     "ticket_note": "SELECT, INSERT",  # notes are added, never edited (tickets.notes)
     "alembic_version": "SELECT",
 }
+# A-1: the guard triggers migrations 0001 and 0003 create, by engine, with the table each
+# guards; `audit verify` checks they are all there and enabled (tickets.audit.guards).
+GUARD_TRIGGERS = {
+    "sqlite": {"audit_event_no_update": "audit_event", "audit_event_no_delete": "audit_event",
+               "audit_head_forward_only": "audit_head", "audit_head_no_delete": "audit_head"},
+    "postgresql": {"audit_event_no_change": "audit_event", "audit_event_no_truncate": "audit_event",
+                   "audit_head_forward_only": "audit_head", "audit_head_no_truncate": "audit_head"},
+}
+ALL_PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE"
+
+
+def app_privileges(table: str) -> tuple[frozenset[str], frozenset[str]]:
+    """What `roles_sql` grants the application role on `table`: (table-wide privileges,
+    privileges on some columns only), as PostgreSQL names them. `audit verify` holds every role
+    but the owner to these (tickets.audit.guards), so a change of grants is made here only."""
+    whole: set[str] = set()
+    columns: set[str] = set()
+    for part in re.split(r",\s*(?![^()]*\))", LIMITED.get(table, ALL_PRIVILEGES)):
+        privilege = part.split("(")[0].strip().upper()
+        (columns if "(" in part else whole).add(privilege)
+    return frozenset(whole), frozenset(columns)
+
+
 # Lock waits and statements are bounded so that the console says so instead of hanging.
 ROLE_SETTINGS = {"lock_timeout": "30s", "statement_timeout": "120s"}
 _ROLE_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -75,7 +98,7 @@ def roles_sql(engine: Engine, *, owner: str, app: str) -> list[str]:
         if table in LIMITED:
             statements.append(f'GRANT {LIMITED[table]} ON TABLE "{table}" TO {app}')
         else:
-            statements.append(f'GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE "{table}" TO {app}')
+            statements.append(f'GRANT {ALL_PRIVILEGES} ON TABLE "{table}" TO {app}')
     for sequence in sequences:
         statements.append(f'ALTER SEQUENCE "{sequence}" OWNER TO {owner}')
         statements.append(f'GRANT USAGE, SELECT ON SEQUENCE "{sequence}" TO {app}')
