@@ -109,8 +109,9 @@ def changed_tickets(session, after: int) -> tuple[int, list[tuple[int, int]]]:
     upto = connection.execute(_HEAD).scalar() or 0
     if upto <= after:
         return max(upto, after), []
-    changed = [(int(subject.split(":", 1)[1]), int(last))
-               for subject, last in connection.execute(_CHANGED, {"after": after, "upto": upto})]
+    changed = [(int(number), int(last))
+               for subject, last in connection.execute(_CHANGED, {"after": after, "upto": upto})
+               if (number := subject[len("ticket:"):]).isdigit()]  # `ticket:unknown` names no ticket
     return upto, changed
 
 
