@@ -66,6 +66,9 @@ def test_run_twice_the_second_writes_nothing(store, desk, tmp_path):
     assert all(tuple(r)[:-1] == FIELDS and CURSOR_FIELD in r for r in first)  # the export record plus the position
     assert [r[CURSOR_FIELD] for r in first] == sorted(r[CURSOR_FIELD] for r in first)
     assert first[0]["caller_phone"] != "+442079460958"  # masked (E-1)
+    plain = tmp_path / "plain.jsonl"  # today's JSON Lines export, line for line
+    assert main(["export", "--db", _url(store), "--format", "jsonl", "-o", str(plain)]) == 0
+    assert [{k: v for k, v in r.items() if k != CURSOR_FIELD} for r in first] == _lines(plain)
     position = read_cursor(cursor)
     assert position >= first[-1][CURSOR_FIELD]
     assert _feed(store, cursor, "-o", str(out)) == 0
