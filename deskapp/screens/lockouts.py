@@ -97,7 +97,8 @@ class LockoutsScreen(SupervisorScreen):
 
         if isinstance(org, SignInLock):  # an agent locked out of signing in
             reason = await self.app.push_screen_wait(TextPromptScreen(
-                _("Unlock agent {display_name} ({name})").format(display_name=org.display_name, name=org.name), _("Reason"),
+                _("Unlock agent {display_name} ({name})").format(
+                    display_name=org.display_name, name=org.name), _("Reason"),
                 hint=_("Locked until {time} after {failures} wrong PINs. A reason is required and goes to the "
                        "audit trail.").format(time=when(org.locked_until), failures=org.failures), required=True,
             ))
