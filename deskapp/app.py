@@ -50,9 +50,8 @@ SUPERVISOR_SCREENS = ("review", "lockouts", "dashboard", "export")
 def demo_hint(agents: Any) -> str:
     """One line naming the demo agents and their PINs: tickets.demo.DEMO_AGENTS holds
     (name, display name, role, PIN) tuples."""
-    parts = []
-    for name, _display, role, pin in agents:
-        parts.append(f"{name} / {pin}" + (_(" (supervisor)") if str(role) == "supervisor" else ""))
+    boss = _(" (supervisor)")
+    parts = [f"{name} / {pin}" + (boss if str(role) == "supervisor" else "") for name, _d, role, pin in agents]
     return _("Demo: sign in as {agents}").format(agents=_(", ").join(parts))
 
 
@@ -111,7 +110,7 @@ class DeskApp(App[None]):
         self.type_ahead = TypeAhead(self, self._handle_typed)
         textual_compat.translate_bindings(self)
         self.sub_title = _(self.SUB_TITLE)
-        self.COMMAND_PALETTE_DISPLAY = _("palette")  # the footer's name for ctrl+p
+        setattr(self, "COMMAND_PALETTE_DISPLAY", _("palette"))  # noqa: B010 - ctrl+p's footer name, translated
         # Set by the command line (a real terminal): SIGHUP and SIGTERM end the run as ctrl+q
         # does (deskapp.hangup). Not under Pilot: the test runner keeps its own signals.
         self.stop_on_hang_up = False
@@ -310,7 +309,8 @@ class DeskApp(App[None]):
             return
         self.push_screen(
             ConfirmScreen(
-                _("Quit during a call?"), _(AUTO_END_TEXT), yes=_("End the call and quit"), yes_words=_("Yes, end and quit")
+                _("Quit during a call?"), _(AUTO_END_TEXT), yes=_("End the call and quit"),
+                yes_words=_("Yes, end and quit")
             ),
             callback=partial(self._answered, "quit"),
         )

@@ -204,7 +204,8 @@ def _show_notices(app: DeskApp, agent, notices, seq: int, waiting: list[str]) ->
     app._notice_seq = seq
     for notice in notices:
         if seen is None or notice.seq > seen:
-            app.notify(str(notice), title=_("Your ticket {ticket_ref}").format(ticket_ref=notice.ticket_ref), markup=False, timeout=20,
+            app.notify(str(notice), title=_("Your ticket {ticket_ref}").format(
+                ticket_ref=notice.ticket_ref), markup=False, timeout=20,
                        severity="information" if notice.what == "approved" else "warning")
     if waiting:
         app.notify(

@@ -45,7 +45,8 @@ PINNED_TEXTUAL = "8.2.8"
 # Stands in for a public `textual.widgets.ToastRack` (the container of `App.notify` toasts): the
 # type-ahead ignores its redraws (deskapp.keys.IGNORED). Textual exports Toast's rack nowhere.
 __all__ = ["PINNED_TEXTUAL", "ToastRack", "character_to_key", "handling_count", "install",
-           "is_thread_worker", "key_event", "translate_bindings", "pending_callbacks", "queued_messages", "screen_callback_senders",
+           "is_thread_worker", "key_event", "translate_bindings", "pending_callbacks", "queued_messages",
+           "screen_callback_senders",
            "send_key"]
 
 

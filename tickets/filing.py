@@ -265,7 +265,8 @@ def _insert(
     consequences["time_zone"] = zone_key(zone)
     status = TicketStatus.PENDING_REVIEW if decision.needs_review else TicketStatus.OPEN
     # requested_date and reason have their own columns: stored there only.
-    row_fields: dict[str, Any] = {k: v for k, v in typed_times(request.fields, zone).items() if k not in TICKET_FIELD_COLUMNS}
+    typed = typed_times(request.fields, zone)
+    row_fields: dict[str, Any] = {k: v for k, v in typed.items() if k not in TICKET_FIELD_COLUMNS}
     if resource is not None:
         row_fields["resource_ref"] = resource.ref
     if request.refund_requested:

@@ -157,7 +157,8 @@ KINDS: Mapping[TicketKind, KindSpec] = {
                  frozenset({D365}), "R-1", "reversal", Resolution.REINSTATE,
                  review=Review.ALWAYS, callback=Review.ALWAYS, billing_action=True,
                  console_key=ConsoleKey("v", N_("Reverse"), N_("File a 30-day reversal"))),
-        KindSpec(TicketKind.IMS_CANCELLATION, N_("Internet Marketing cancellation"), N_("Internet Marketing cancellation"),
+        KindSpec(TicketKind.IMS_CANCELLATION, N_("Internet Marketing cancellation"), N_("Internet Marketing "
+                                                 "cancellation"),
                  frozenset({D365}), "I-1", "ims", Resolution.CANCEL_CAMPAIGNS,
                  console_key=ConsoleKey("i", N_("IMS"), N_("File an Internet Marketing cancellation"))),
         KindSpec(TicketKind.UNSUBSCRIBE_RESOURCE, N_("Unsubscribe renewal resource"),

@@ -45,8 +45,10 @@ KIND_KEYS = tuple(
 class AccountScreen(DeskScreen):
     SUB_TITLE = N_("Account")
     BINDINGS = [
-        Binding("escape", "back", N_("Back"), id="back", tooltip=N_("Back to the call (search); the account stays open")),
-        *(Binding(key, f"file('{kind}')", words, id=f"file_{kind}", tooltip=N_("{desk_words} for this subscription").format(
+        Binding("escape", "back", N_("Back"), id="back", tooltip=N_("Back to the call (search); the account stays "
+                                                                    "open")),
+        *(Binding(key, f"file('{kind}')", words, id=f"file_{kind}", tooltip=N_("{desk_words} for this "
+                                                                               "subscription").format(
                                                                                 desk_words=desk_words))
           for key, kind, words, desk_words in KIND_KEYS),
         # The same key on a kind the rules refuse here says why (rule and reason), not nothing.
@@ -55,7 +57,8 @@ class AccountScreen(DeskScreen):
         # Listed in ctrl+p, not the footer: at 80 columns the footer keeps the kinds allowed.
         Binding("o", "app.organization_tickets", N_("Org tickets"), id="org_tickets", show=False,
                 tooltip=N_("This organization's tickets")),
-        Binding("t", "app.my_tickets", N_("My tickets"), id="my_tickets", show=False, tooltip=N_("The tickets you filed")),
+        Binding("t", "app.my_tickets", N_("My tickets"), id="my_tickets", show=False, tooltip=N_("The tickets you "
+                                                                       "filed")),
         Binding("f5", "reload", N_("Reload"), id="reload", show=False, tooltip=N_("Read the account again")),
     ]
 
@@ -161,7 +164,8 @@ class AccountScreen(DeskScreen):
         allowed = sum(1 for _, d in view.resources if d.allowed)
         head = Content.assemble(
             ("✓ " if allowed else "✗ ", OK if allowed else BAD), (_("Unsubscribe renewal resources"), "bold"),
-            (_(" — {allowed} of {count} can be unsubscribed").format(allowed=allowed, count=len(view.resources)), OK if allowed else BAD),
+            (_(" — {allowed} of {count} can be unsubscribed").format(
+                allowed=allowed, count=len(view.resources)), OK if allowed else BAD),
         )
         parts = [head]
         for res, decision in view.resources:
@@ -204,7 +208,8 @@ class AccountScreen(DeskScreen):
         if view is not None and kind != RESOURCES and not any(d.kind.value == kind for d in view.decisions):
             words = next(w for _k, k, _w, w in KIND_KEYS if k == kind)
             self.notify(_("Refused: {removeprefix} is not offered for {label} subscriptions.").format(
-                            removeprefix=words.lower().removeprefix('file '), label=view.facts.product.label), title=_("Not offered"), severity="warning",
+                            removeprefix=words.lower().removeprefix('file '), label=view.facts.product.label),
+                        title=_("Not offered"), severity="warning",
                         markup=False, timeout=10)
             return
         self._open(kind)
@@ -239,7 +244,8 @@ class AccountScreen(DeskScreen):
         if kind == RESOURCES:
             if not any(d.allowed for _, d in view.resources):
                 reasons = "; ".join(str(r) for _, d in view.resources for r in d.reasons)
-                self.notify(_("Refused: {reasons}").format(reasons=reasons), title=_("Unsubscribe renewal resources"), severity="warning",
+                self.notify(_("Refused: {reasons}").format(
+                    reasons=reasons), title=_("Unsubscribe renewal resources"), severity="warning",
                             markup=False, timeout=10)
                 return
             self.app.push_screen(TicketFormScreen(view.facts.ref, RESOURCES))

@@ -30,9 +30,10 @@ class WorkerErrors(_Screen):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        translate_bindings(self)  # type: ignore[arg-type]
-        if getattr(self, "SUB_TITLE", None):  # a class attribute, marked N_(): shown in the language
-            self.sub_title = _(self.SUB_TITLE)  # type: ignore[attr-defined]
+        translate_bindings(self)
+        sub_title: str | None = getattr(self, "SUB_TITLE", None)
+        if sub_title:  # a class attribute, marked N_(): shown in the desk's language
+            self.sub_title = _(sub_title)
         # The breakpoint classes Textual gives a screen on its first Resize, given now from the
         # terminal's size: the screen's widgets are then styled once, not styled and restyled
         # whole before the first frame (a faster start-up; the classes end the same).

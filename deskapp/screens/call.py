@@ -43,7 +43,8 @@ class CallScreen(DeskScreen):
                 markup=False,
             )
             values = self.call.search if self.call else {}
-            yield LabeledInput(_("Organization name"), input_id="search_org_name", value=values.get("search_org_name", ""))
+            yield LabeledInput(_("Organization name"), input_id="search_org_name",
+                               value=values.get("search_org_name", ""))
             yield LabeledInput(_("User ID"), input_id="search_user_id", value=values.get("search_user_id", ""))
             yield LabeledInput(_("Phone"), input_id="search_phone", value=values.get("search_phone", ""),
                                placeholder="+1 206 555 0100")
@@ -80,7 +81,8 @@ class CallScreen(DeskScreen):
         if call is None:
             status.update("")
             return
-        text = _("Call {number} · started {time}").format(number=call.call_id if call.call_id is not None else '…', time=when(self.desk.now()))
+        text = _("Call {number} · started {time}").format(
+            number=call.call_id if call.call_id is not None else '…', time=when(self.desk.now()))
         if call.account is not None:
             text += _(" · verified: {ref} (ctrl+r: account)").format(ref=call.account.organization.ref)
         status.update(text)

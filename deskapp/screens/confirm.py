@@ -18,7 +18,8 @@ class ConfirmScreen(DeskModal[bool]):
     BINDINGS = [
         Binding("y,ctrl+s", "answer(True)", N_("Yes"), id="confirm_yes", tooltip=N_("Confirm and write it")),
         Binding(
-            "escape,n", "answer(False)", N_("No, go back"), id="confirm_no", tooltip=N_("Back to the form; nothing is written")
+            "escape,n", "answer(False)", N_("No, go back"), id="confirm_no", tooltip=N_("Back to the form; nothing is "
+                                                                                        "written")
         ),
     ]
 

@@ -62,7 +62,8 @@ class DashboardScreen(LiveScreen, SupervisorScreen):
     REFUSED = ("The dashboard is", "", "It shows the desk's figures to supervisors.")
 
     BINDINGS = [
-        Binding("r", "refresh", N_("Refresh"), id="dashboard.refresh", tooltip=N_("Compute the figures again, as of now")),
+        Binding("r", "refresh", N_("Refresh"), id="dashboard.refresh", tooltip=N_("Compute the figures again, as of "
+                                                                                  "now")),
         Binding("escape", "close", N_("Back"), id="dashboard.close", tooltip=N_("Leave the dashboard")),
     ]
 
@@ -116,7 +117,8 @@ class DashboardScreen(LiveScreen, SupervisorScreen):
 
         self.query_one("#dash-figures").loading = False
         text = error_text(error) if isinstance(error, DeskError) else f"unexpected error ({type(error).__name__})"
-        self.query_one("#dash-asof", Static).update(Content.styled(_("The figures could not be computed: {text}").format(
+        self.query_one("#dash-asof", Static).update(Content.styled(_("The figures could not be computed: "
+                                  "{text}").format(
                                                                        text=text), BAD))
 
     def on_dashboard_loaded(self, message: DashboardLoaded) -> None:

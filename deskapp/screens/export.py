@@ -351,7 +351,8 @@ class ExportScreen(SupervisorScreen):
         masking = (Content.styled(_("masked (E-1)"), OK) if request.masked
                    else Content.styled(_("UNMASKED"), WARN + " bold"))
         self.query_one("#export-result", Static).update(Content.assemble(
-            ("✓ ", OK), (_("{rows:,} tickets").format(rows=message.rows), "bold"), _(" written to {path} ").format(path=request.path),
+            ("✓ ", OK), (_("{rows:,} tickets").format(rows=message.rows), "bold"), _(" written to {path} ").format(
+                path=request.path),
             f"({'CSV' if request.fmt == 'csv' else 'JSON Lines'}, ", masking, "). ",
             (_("The export is recorded in the audit trail."), MUTED),
         ))

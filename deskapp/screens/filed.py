@@ -30,7 +30,8 @@ def filing_content(result) -> Content:
 
 class FiledScreen(DeskModal[None]):
     BINDINGS = [
-        Binding("escape,enter", "close", N_("Back to the account"), id="filed_close", tooltip=N_("Back to the account")),
+        Binding("escape,enter", "close", N_("Back to the account"), id="filed_close",
+                tooltip=N_("Back to the account")),
     ]
 
     def __init__(self, result) -> None:

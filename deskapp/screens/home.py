@@ -18,7 +18,8 @@ class HomeScreen(DeskScreen):
     # at 80 columns (the home body lists each key with its words).
     SUPERVISOR_KEYS = Binding.Group(N_("Supervisor screens"), compact=True)
     BINDINGS = [
-        Binding("n", "app.new_call", N_("New call"), id="new_call", tooltip=N_("Take a call: find and verify the caller")),
+        Binding("n", "app.new_call", N_("New call"), id="new_call", tooltip=N_("Take a call: find and verify the "
+                                                                               "caller")),
         Binding("t", "app.my_tickets", N_("My tickets"), id="my_tickets", tooltip=N_("The tickets you filed")),
         # `s`, not `o`: `o` is the organization's tickets on the account view.
         Binding("s", "app.sign_out", N_("Sign out"), id="sign_out", tooltip=N_("Sign out of the console (asks first)")),
@@ -39,9 +40,11 @@ class HomeScreen(DeskScreen):
             group=SUPERVISOR_KEYS,
         ),
         Binding(
-            "d", "app.open_dashboard", N_("Dashboard"), id="dashboard", tooltip=N_("The desk's figures"), group=SUPERVISOR_KEYS
+            "d", "app.open_dashboard", N_("Dashboard"), id="dashboard", tooltip=N_("The desk's figures"),
+            group=SUPERVISOR_KEYS
         ),
-        Binding("x", "app.open_export", N_("Export"), id="export", tooltip=N_("Export tickets (E-1)"), group=SUPERVISOR_KEYS),
+        Binding("x", "app.open_export", N_("Export"), id="export", tooltip=N_("Export tickets (E-1)"),
+                group=SUPERVISOR_KEYS),
     ]
 
     def compose(self) -> ComposeResult:

@@ -22,7 +22,7 @@ from deskapp.screens.prompt import TextPromptScreen
 from deskapp.screens.supervisor import SupervisorScreen
 from deskapp.widgets.fit_table import FitTable
 from deskapp.widgets.format import BAD, OK, error_text, when
-from tickets.i18n import N_, _
+from tickets.i18n import N_, _, ngettext
 
 if TYPE_CHECKING:  # pragma: no cover
     from tickets.agents import AgentInfo
@@ -97,7 +97,8 @@ class LockoutsScreen(SupervisorScreen):
 
         if isinstance(org, SignInLock):  # an agent locked out of signing in
             reason = await self.app.push_screen_wait(TextPromptScreen(
-                _("Unlock agent {display_name} ({name})").format(display_name=org.display_name, name=org.name), _("Reason"),
+                _("Unlock agent {display_name} ({name})").format(
+                    display_name=org.display_name, name=org.name), _("Reason"),
                 hint=_("Locked until {time} after {failures} wrong PINs. A reason is required and goes to the "
                        "audit trail.").format(time=when(org.locked_until), failures=org.failures), required=True,
             ))
@@ -164,13 +165,15 @@ class LockoutsScreen(SupervisorScreen):
                                              str(lock.failures))) for lock in self._agents]
         self.query_one("#lockouts-table", FitTable).set_rows(rows)
         if not self._locked:
-            title = "No organization is locked for verification (V-5)"
+            title = _("No organization is locked for verification (V-5)")
         else:
             n = len(self._locked)
-            title = f"{n} organization{'s' if n != 1 else ''} locked for verification (V-5)"
+            title = ngettext("{n} organization locked for verification (V-5)",
+                             "{n} organizations locked for verification (V-5)", n).format(n=n)
         if self._agents:
             n = len(self._agents)
-            title += f"; {n} agent{'s' if n != 1 else ''} locked out of signing in (5 wrong PINs)"
+            title += ngettext("; {n} agent locked out of signing in (5 wrong PINs)",
+                              "; {n} agents locked out of signing in (5 wrong PINs)", n).format(n=n)
         self.query_one("#lockouts-title", Static).update(Content(title))
         self.refresh_bindings()
 

@@ -76,7 +76,8 @@ class ReviewQueueScreen(TicketPresence, LiveScreen, SupervisorScreen):
         Binding("i", "note", N_("Note"), id="review.note",
                 tooltip=N_("Add an internal note to the highlighted ticket: it shows in its history")),
         Binding("n", "next_page", N_("Next page"), id="review.next_page", tooltip=N_("The next 50 tickets")),
-        Binding("p", "previous_page", N_("Prev page"), id="review.previous_page", tooltip=N_("The previous 50 tickets")),
+        Binding("p", "previous_page", N_("Prev page"), id="review.previous_page", tooltip=N_("The previous 50 "
+                                                          "tickets")),
         Binding("r", "refresh", N_("Refresh"), id="review.refresh", tooltip=N_("Read the queue and the ticket again")),
         Binding("escape", "close", N_("Back"), id="review.close", tooltip=N_("Leave the review queue")),
     ]
@@ -196,7 +197,9 @@ class ReviewQueueScreen(TicketPresence, LiveScreen, SupervisorScreen):
             Content.assemble(
                 (detail.row.kind.label, "bold"), _(" for {organization_name} ({subscription_name}), filed by "
                                                    "{filed_by} at {time}.").format(
-                                                     organization_name=detail.row.organization_name, subscription_name=detail.subscription_name, filed_by=detail.row.filed_by, time=when(detail.row.created_at))
+                                                     organization_name=detail.row.organization_name,
+                                                     subscription_name=detail.subscription_name,
+                                                     filed_by=detail.row.filed_by, time=when(detail.row.created_at))
             ),
         ]
         spec = kind_spec(detail.row.kind)
@@ -205,11 +208,13 @@ class ReviewQueueScreen(TicketPresence, LiveScreen, SupervisorScreen):
             parts.append(Content.styled(
                 _("X-2: approving now deletes all its data on {isoformat} ({deletion_days_after_approval} days "
                   "from approval). X-3: nothing can be reversed once the data is deleted.").format(
-                    isoformat=deletion.isoformat(), deletion_days_after_approval=spec.deletion_days_after_approval), WARN))
+                    isoformat=deletion.isoformat(),
+                    deletion_days_after_approval=spec.deletion_days_after_approval), WARN))
         parts.append(Content.styled(_("You have checked the verification, the callback (V-8), the checklist "
                                       "and the consequences."), MUTED))
         yes = await self.app.push_screen_wait(
-            ConfirmScreen(_("Approve {ref}?").format(ref=detail.row.ref), lines(parts), yes=_("Approve"), yes_words=_("Yes, approve"))
+            ConfirmScreen(_("Approve {ref}?").format(
+                ref=detail.row.ref), lines(parts), yes=_("Approve"), yes_words=_("Yes, approve"))
         )
         if yes:
             self._act(detail.row.id, "decide", TicketStatus.APPROVED, None)
@@ -242,7 +247,8 @@ class ReviewQueueScreen(TicketPresence, LiveScreen, SupervisorScreen):
             _("Note (optional)"),
             hint=_("Call back {callback_number} ({organization_name}), and record this only after hearing the "
                    "caller confirm {ref}. No personal data, never a password (V-6).").format(
-                     callback_number=sections.callback_number(detail), organization_name=detail.row.organization_name, ref=detail.row.ref),
+                     callback_number=sections.callback_number(detail),
+                     organization_name=detail.row.organization_name, ref=detail.row.ref)
         ))
         if note is not None:
             self._act(detail.row.id, "callback", None, note)

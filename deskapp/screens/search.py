@@ -18,7 +18,7 @@ from textual.worker import Worker
 
 from deskapp.screens.base import DeskScreen
 from deskapp.widgets.field import LabeledInput
-from deskapp.widgets.format import BAD, MUTED, error_text, label, when
+from deskapp.widgets.format import BAD, MUTED, error_text, when, word
 from tickets.i18n import N_, _
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -111,10 +111,12 @@ class SearchScreen(DeskScreen):
             results.add_option(Option(Content.assemble((org.ref, "bold"), f"  {org.name}"), id=f"org:{org.ref}"))
         for t in result.tickets:
             results.add_option(Option(
-                Content.assemble((t.ref, "bold"), _("  {label} · {value} · {organization_ref} "
-                                                    "{organization_name} · {subscription_ref} · filed {time} "
-                                                    "by {filed_by}").format(
-                                                      label=t.kind.label, value=label(t.status.value), organization_ref=t.organization_ref, organization_name=t.organization_name, subscription_ref=t.subscription_ref, time=when(t.created_at), filed_by=t.filed_by)),
+                Content.assemble((t.ref, "bold"), _(
+                    "  {label} · {value} · {organization_ref} {organization_name} · {subscription_ref} · filed {time} "
+                    "by {filed_by}").format(
+                        label=t.kind.label, value=word(t.status.value), organization_ref=t.organization_ref,
+                        organization_name=t.organization_name, subscription_ref=t.subscription_ref,
+                        time=when(t.created_at), filed_by=t.filed_by)),
                 id=f"ticket:{t.id}",
             ))
         note = self.query_one("#search-note", Static)

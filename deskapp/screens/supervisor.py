@@ -23,7 +23,8 @@ def supervisors_only(what: str, rule: str, why: str, agent: AgentInfo | None) ->
     """The page an agent sees on a supervisor screen: what it is, the rule, who they are."""
     who = f"{agent.display_name} ({agent.name}), an agent" if agent else "nobody (not signed in)"
     return Content.assemble(
-        (_("{what} for supervisors only{value}.\n\n").format(what=what, value=f' ({rule})' if rule else ''), BAD + " bold"),
+        (_("{what} for supervisors only{value}.\n\n").format(
+            what=what, value=f' ({rule})' if rule else ''), BAD + " bold"),
         _("You are signed in as {who}. {why}\n\n").format(who=who, why=why),
         (_("Press Escape to go back."), MUTED),
     )

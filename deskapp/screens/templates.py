@@ -16,7 +16,8 @@ from tickets.i18n import N_, _
 
 class TemplatePicker(DeskModal[str | None]):
     BINDINGS = [
-        Binding("escape", "cancel", N_("Back"), id="template_cancel", tooltip=N_("Back to the field; nothing is inserted")),
+        Binding("escape", "cancel", N_("Back"), id="template_cancel", tooltip=N_("Back to the field; nothing is "
+                                                                                 "inserted")),
         *(Binding(str(n), f"pick({n - 1})", show=False, id=f"template_{n}") for n in range(1, 10)),
     ]
 
@@ -28,7 +29,8 @@ class TemplatePicker(DeskModal[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="template-box", classes="dialog"):
-            yield Static(_("Insert a template into {_where}").format(_where=self._where), classes="dialog-title", markup=False)
+            yield Static(_("Insert a template into {_where}").format(
+                _where=self._where), classes="dialog-title", markup=False)
             yield Static(_("A digit or Enter inserts it at the cursor; Escape goes back."), classes="hint")
             yield OptionList(*(
                 Option(Content.assemble((f"{n} ", "bold"), (f"{name}: ", "bold"), text), id=str(n - 1))

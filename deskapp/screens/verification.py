@@ -73,7 +73,8 @@ class VerificationScreen(DeskScreen):
             markup=False,
         )
         with VerticalScroll(id="verify-form"):
-            yield field(_("Sign-in user ID"), "user_id", [v.UserIdFormat()], required=True, placeholder=_("name@example.com"))
+            yield field(_("Sign-in user ID"), "user_id", [v.UserIdFormat()], required=True,
+                        placeholder=_("name@example.com"))
             yield field(_("Phone on account"), "phone", [v.PhoneFormat(handle.region)], required=True)
             yield field(_("Contact first name"), "first_name", [v.PersonName()], required=True)
             yield field(_("Contact last name"), "last_name", [v.PersonName()], required=True)

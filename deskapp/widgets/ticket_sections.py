@@ -98,7 +98,8 @@ def history_content(entries: tuple[HistoryEntry, ...], notes: tuple[NoteEntry, .
                          else Content.styled(_("  the note is missing from the store"), BAD))
             continue
         if entry.action == "ticket.filed" and details.get("status"):
-            parts.append(Content.styled(_("  as {status_label}").format(status_label=status_label(details['status'])), MUTED))
+            parts.append(Content.styled(_("  as {status_label}").format(
+                status_label=status_label(details['status'])), MUTED))
         elif "from" in details and "to" in details:
             parts.append(Content.styled(
                 f"  {status_label(details['from'])} → {status_label(details['to'])}", MUTED))
@@ -193,7 +194,8 @@ def decision(d: TicketDetail) -> Content:
     verb = "Approved" if approved else "Rejected"
     parts: list[Content | str] = [
         Content.styled(_("{verb} by {decided_by} at {time}").format(
-                           verb=verb, decided_by=d.decided_by, time=when(d.decided_at)), (OK if approved else BAD) + " bold")
+                           verb=verb, decided_by=d.decided_by,
+                           time=when(d.decided_at)), (OK if approved else BAD) + " bold")
     ]
     if d.decision_reason:
         parts.append(field_line((_("Note") if approved else _("Reason")), d.decision_reason))

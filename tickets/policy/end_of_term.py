@@ -22,7 +22,8 @@ def decide(c: Ctx) -> Decision:
                                             "end-of-term cancellation is needed; it expires on {term_end}").format(
                                               CHANNEL_WORDS=_(CHANNEL_WORDS[sub.channel]), term_end=c.term_end)))
         elif not sub.auto_renew:
-            refusals.append(Reason("C-1", _("nothing to do: auto-renew is already off; it expires on {term_end}").format(
+            refusals.append(Reason("C-1", _("nothing to do: auto-renew is already off; it expires on "
+                                            "{term_end}").format(
                                               term_end=c.term_end)))
     refusals += c9_refusals(c)
 

@@ -25,7 +25,8 @@ def decide_resource(res: ResourceFacts, caller: CallerFacts, now: datetime, zone
     if not caller.roles & SUBSCRIPTION_ADMIN_ROLES:
         refusals.append(Reason("V-2", _("the caller must be listed as an admin of {subscription_ref}; "
                                         "{user_id} has {roles}").format(
-                                          subscription_ref=res.subscription_ref, user_id=caller.user_id, roles=roles_text(caller))))
+                                          subscription_ref=res.subscription_ref, user_id=caller.user_id,
+                                          roles=roles_text(caller))))
     if res.state is not ResourceState.INACTIVE:
         refusals.append(Reason("U-1", _("{ref} is already unsubscribed").format(ref=res.ref)))
     elif as_utc(res.effective_at) <= now:
@@ -68,7 +69,8 @@ def decide_resource(res: ResourceFacts, caller: CallerFacts, now: datetime, zone
         checklist=(ChecklistItem("confirm_unsubscription", "U-2",
                                  _("the caller confirms unsubscribing from {description} ({ref}, effective "
                                    "{day}) for the reason given").format(
-                                     description=res.description, ref=res.ref, day=local_day(res.effective_at, zone))),),
+                                     description=res.description, ref=res.ref,
+                                     day=local_day(res.effective_at, zone))),),
         consequences=make_consequences(notes, effective_date=local_day(now, zone), self_service=self_service,
                                    coupon_handling=coupons),
         required_fields=("reason",),

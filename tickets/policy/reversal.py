@@ -26,7 +26,8 @@ def decide(c: Ctx) -> Decision:
         elif not reversal_open(c.now, c.cancelled_on, c.cancel_zone):
             refusals.append(Reason("R-1", _("the cancellation took effect on {cancelled_on}; it could be "
                                             "reversed until {reversal_deadline}").format(
-                                              cancelled_on=c.cancelled_on, reversal_deadline=reversal_deadline(c.cancelled_on, c.cancel_zone))))
+                                              cancelled_on=c.cancelled_on,
+                                              reversal_deadline=reversal_deadline(c.cancelled_on, c.cancel_zone))))
     refusals += same_kind_refusals(c)
 
     def grant() -> Grant:

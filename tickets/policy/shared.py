@@ -109,7 +109,8 @@ def state_refusals(c: Ctx) -> list[Reason]:
             if c.cancelled_on is None:
                 return [Reason("R-1", _("{name} was already cancelled").format(name=sub.name))]
             until = reversal_deadline(c.cancelled_on, c.cancel_zone)
-            can = _("can be reversed") if reversal_open(c.now, c.cancelled_on, c.cancel_zone) else _("could be reversed")
+            can = _("can be reversed") if reversal_open(c.now, c.cancelled_on, c.cancel_zone) else _("could be "
+                                    "reversed")
             return [Reason("R-1", _("{name} was already cancelled on {on}; it {can} until {until}").format(
                                       name=sub.name, on=on, can=can, until=until))]
         text = _("{name} was already cancelled on {on}").format(name=sub.name, on=on)
