@@ -112,6 +112,9 @@ class PostgresDatabase:
             connection.execute(
                 text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :h)"), {"h": "0" * 64}
             )
+            # The tests' clock is injected (testkit.T0): the owner lets the database's write
+            # functions take the client's time (migration 0011; a real desk keeps the database's).
+            connection.exec_driver_sql("INSERT INTO desk_setting (name, value) VALUES ('client_clock', 'on')")
             # A tamper test may have set the append-only guard aside: put it back.
             connection.exec_driver_sql("ALTER TABLE audit_event ENABLE TRIGGER USER")
             connection.exec_driver_sql("ALTER TABLE audit_head ENABLE TRIGGER USER")

@@ -71,6 +71,11 @@ def lock_organization(session: Session, organization_id: int) -> tuple | None:
     return rawsql.first(session, _LOCK[dialect(session)], {"org": organization_id, "d365": _D365})
 
 
+def organization_row(session: Session | rawsql.Raw, organization_id: int) -> tuple | None:
+    """lock_organization's row without the lock (PostgreSQL: the function takes it, migration 0011)."""
+    return rawsql.first(session, _LOCK["sqlite"], {"org": organization_id, "d365": _D365})
+
+
 def lockout_history(session: Session, organization_id: int, since: datetime) -> tuple[list[datetime], datetime | None]:
     """(the failed attempts after `since`, the last unlock) of an organization (V-5)."""
     name = dialect(session)
