@@ -218,6 +218,19 @@ class Directory:
         self.supervisor: AgentInfo = create_agent(store, name="grace", display_name="Grace", role="supervisor", pin="2222")
         self.supervisor2: AgentInfo = create_agent(store, name="linus", display_name="Linus", role="supervisor", pin="4444")
 
+    def signed_in(self, store: Store | None = None) -> Directory:
+        """This directory used through `store` (e.g. a store connected as the application role),
+        each of its agents signed in there (AgentInfo.session)."""
+        import copy
+
+        from tickets.agents import authenticate
+
+        other = copy.copy(self)
+        other.store = store or self.store
+        for attr, pin in (("agent", "1111"), ("agent2", "3333"), ("supervisor", "2222"), ("supervisor2", "4444")):
+            setattr(other, attr, authenticate(other.store, name=getattr(self, attr).name, pin=pin))
+        return other
+
     def claim(self, **changes) -> CallerClaim:
         values = dict(
             user_id="Ann.Admin@fabrikam.co.uk", phone="020 7946 0958", contact_first_name="Ann",
