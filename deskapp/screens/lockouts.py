@@ -94,7 +94,8 @@ class LockoutsScreen(SupervisorScreen):
         if not hasattr(org, "ref"):  # an agent locked out of signing in
             reason = await self.app.push_screen_wait(TextPromptScreen(
                 f"Unlock agent {org.display_name} ({org.name})", "Reason",
-                hint=f"Locked until {when(org.locked_until)} after {org.failures} wrong PINs. "
+                hint=(f"Locked since {when(org.locked_since)} " if org.locked_since else "Locked ")
+                     + f"until {when(org.locked_until)} after {org.failures} wrong PINs. "
                      "A reason is required and goes to the audit trail.", required=True,
             ))
             if reason:
