@@ -9,11 +9,10 @@ Built by deskapp.factory.make_app, for the command line and the tests alike.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
-
 import sys
+from datetime import datetime
 from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from textual import events, work
 from textual.app import App
@@ -23,7 +22,6 @@ from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
 from deskapp import desk, textual_fixes
-
 from deskapp.commands import ScreenCommands
 from deskapp.keys import TypeAhead
 from deskapp.screens.signin import SignInScreen
@@ -256,7 +254,10 @@ class DeskApp(App[None]):
         if self.agent is None or isinstance(self.screen, ConfirmScreen):
             return
         body = (AUTO_END_TEXT if self.call is not None else "You sign in again with your name and PIN.")
-        self.push_screen(ConfirmScreen("Sign out?", body, yes="Sign out", yes_words="Yes, sign out"), callback=partial(self._answered, "sign_out"))
+        self.push_screen(
+            ConfirmScreen("Sign out?", body, yes="Sign out", yes_words="Yes, sign out"),
+            callback=partial(self._answered, "sign_out"),
+        )
 
     async def action_quit(self) -> None:
         """ctrl+q: at once between calls; during a call, asks first and ends the call."""
@@ -267,8 +268,12 @@ class DeskApp(App[None]):
             return
         if isinstance(self.screen, ConfirmScreen):
             return
-        self.push_screen(ConfirmScreen("Quit during a call?", AUTO_END_TEXT, yes="End the call and quit", yes_words="Yes, end and quit"),
-                         callback=partial(self._answered, "quit"))
+        self.push_screen(
+            ConfirmScreen(
+                "Quit during a call?", AUTO_END_TEXT, yes="End the call and quit", yes_words="Yes, end and quit"
+            ),
+            callback=partial(self._answered, "quit"),
+        )
 
     def _answered(self, then: str, yes: bool | None) -> None:
         if yes:  # once the dialog has gone: leaving pops and switches screens itself

@@ -153,7 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
     review = sub.add_parser("review", parents=[common], help="open the console at the review queue (supervisors)")
     review.set_defaults(handler=cmd_console)
 
-    db = sub.add_parser("db", help="schema and backups").add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db = sub.add_parser("db", help="schema and backups").add_subparsers(
+        dest="db_command", metavar="ACTION", required=True
+    )
     p = db.add_parser("upgrade", parents=[common], help="create or migrate the schema (a no-op when up to date)")
     p.set_defaults(handler=cmd_db_upgrade)
     p = db.add_parser("current", parents=[common], help="show the schema revision and whether it is up to date")
@@ -242,9 +244,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _report(error: Exception, where: str = "deskapp", url: str | None = None) -> int:
-    from tickets.errors import DeskError
-
     from deskapp.config import ConfigError
+    from tickets.errors import DeskError
 
     if os.environ.get("DESKAPP_DEBUG"):
         raise error

@@ -156,7 +156,9 @@ def add_agents_parsers(sub, common) -> None:
     acting.add_argument("--as", dest="as_name", metavar="SUPERVISOR",
                         help="make the change as this signed-in supervisor (their PIN is asked for); "
                              "without it, the owner makes it (PostgreSQL: the owner role's credentials)")
-    p = agents.add_parser("add", parents=[common, acting], help="add an agent (the PIN is asked for, never an argument)")
+    p = agents.add_parser(
+        "add", parents=[common, acting], help="add an agent (the PIN is asked for, never an argument)"
+    )
     p.add_argument("name", help="sign-in name: lower-case letters, digits, . _ -")
     p.add_argument("--display-name", help="the name shown in the console")
     p.add_argument("--role", choices=ROLES, default="agent")
@@ -170,11 +172,15 @@ def add_agents_parsers(sub, common) -> None:
     p = agents.add_parser("enable", parents=[common, acting], help="let a disabled agent sign in again")
     p.add_argument("name", help=name_help)
     p.set_defaults(handler=cmd_agents_enable)
-    p = agents.add_parser("reset-pin", parents=[common, acting], help="set a new PIN for an agent (asked for, never an argument)")
+    p = agents.add_parser(
+        "reset-pin", parents=[common, acting], help="set a new PIN for an agent (asked for, never an argument)"
+    )
     p.add_argument("name", help=name_help)
     p.add_argument("--pin-stdin", action="store_true", help="read the new PIN from standard input (for scripts)")
     p.set_defaults(handler=cmd_agents_reset_pin)
-    p = agents.add_parser("set-role", parents=[common, acting], help="make an agent a supervisor, or a supervisor an agent")
+    p = agents.add_parser(
+        "set-role", parents=[common, acting], help="make an agent a supervisor, or a supervisor an agent"
+    )
     p.add_argument("name", help=name_help)
     p.add_argument("role", choices=ROLES)
     p.set_defaults(handler=cmd_agents_set_role)

@@ -21,8 +21,8 @@ EXIT_ERROR = 1
 
 
 def _store(args):
-    from tickets.store.schema import check_schema
     from deskapp.config import store_from_args
+    from tickets.store.schema import check_schema
 
     store = store_from_args(args)
     check_schema(store.engine)
@@ -90,10 +90,10 @@ def cmd_audit_anchor(args) -> int:
 
 
 def cmd_audit_log(args) -> int:
-    from tickets.store.models import parse_ticket_ref
     from tickets.audit.log import AuditFilter, iter_events, organization_id
-    from tickets.errors import InvalidInput
     from tickets.dates import parse_when
+    from tickets.errors import InvalidInput
+    from tickets.store.models import parse_ticket_ref
 
     ticket_id = None
     if args.ticket is not None:
@@ -128,20 +128,33 @@ def add_audit_parser(sub, common: argparse.ArgumentParser) -> None:
     audit = sub.add_parser("audit", help="the audit chain: verify, anchor, read").add_subparsers(
         dest="audit_command", metavar="ACTION", required=True
     )
-    p = audit.add_parser("verify", parents=[common], help="check the hash chain and ticket histories; exit 1 naming the first bad event")
-    p.add_argument("--anchors", action="append", metavar="FILE", help="a file of anchors (`audit anchor`); each must still hold")
+    p = audit.add_parser(
+        "verify", parents=[common], help="check the hash chain and ticket histories; exit 1 naming the first bad event"
+    )
+    p.add_argument(
+        "--anchors", action="append", metavar="FILE", help="a file of anchors (`audit anchor`); each must still hold"
+    )
     p.add_argument("--anchor", action="append", metavar="SEQ:HASH", help="one anchor (repeatable)")
     p.set_defaults(handler=cmd_audit_verify)
     p = audit.add_parser("head", parents=[common], help="print the chain head, SEQ:HASH, to keep outside the database")
     p.set_defaults(handler=cmd_audit_head)
-    p = audit.add_parser("anchor", parents=[common], help="verify, then append the head to an append-only FILE (for a scheduled job)")
+    p = audit.add_parser(
+        "anchor", parents=[common], help="verify, then append the head to an append-only FILE (for a scheduled job)"
+    )
     p.add_argument("file", metavar="FILE")
     p.set_defaults(handler=cmd_audit_anchor)
-    p = audit.add_parser("log", parents=[common], help="list events, oldest first, by ticket, organization, agent, action, time")
+    p = audit.add_parser(
+        "log", parents=[common], help="list events, oldest first, by ticket, organization, agent, action, time"
+    )
     p.add_argument("--ticket", metavar="TK-000123")
     p.add_argument("--organization", metavar="REF", help="the organization's directory reference, e.g. ORG-0001")
     p.add_argument("--agent", metavar="NAME", help="events the agent did and events about the agent")
-    p.add_argument("--action", action="append", metavar="ACTION", help="e.g. ticket.approved, or a prefix ending in '.' (repeatable)")
+    p.add_argument(
+        "--action",
+        action="append",
+        metavar="ACTION",
+        help="e.g. ticket.approved, or a prefix ending in '.' (repeatable)",
+    )
     p.add_argument("--since", metavar="WHEN", help="at or after WHEN (ISO date or date-time, UTC)")
     p.add_argument("--until", metavar="WHEN", help="before WHEN")
     p.add_argument("--json", action="store_true", help="one JSON object per line")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import io
 import os
 import sys
 import tempfile
@@ -112,7 +111,7 @@ def _open_output(path: str | None):
     except OSError as error:
         raise InvalidInput({"--output": f"cannot write in {directory}: {error.strerror}"}) from None
     try:
-        with io.open(fd, "w", encoding="utf-8", newline="") as stream:  # mode 0600: personal data
+        with open(fd, "w", encoding="utf-8", newline="") as stream:  # mode 0600: personal data
             yield stream
             stream.flush()
             os.fsync(stream.fileno())
@@ -127,12 +126,11 @@ def _open_output(path: str | None):
 
 def cmd_export(args) -> int:
     from deskapp.cli_desk import silence_stdout
-    from deskapp.progress import CountProgress
     from deskapp.config import store_from_args
+    from deskapp.progress import CountProgress
     from tickets.agents import authenticate
     from tickets.errors import DeskError, NotAllowed
-    from tickets.export.run import authorise_unmasked, write_export
-    from tickets.export.run import write_anchor_file
+    from tickets.export.run import authorise_unmasked, write_anchor_file, write_export
     from tickets.store.schema import check_schema
 
     filt = _filter(args)  # bad dates fail before the database is touched

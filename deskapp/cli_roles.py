@@ -4,15 +4,17 @@ from __future__ import annotations
 
 
 def cmd_db_roles(args) -> int:
+    from deskapp.config import store_from_args
     from tickets.errors import InvalidInput
+    from tickets.store.database import is_sqlite
     from tickets.store.roles import apply_roles, roles_sql
     from tickets.store.schema import check_schema
-    from deskapp.config import store_from_args
-    from tickets.store.database import is_sqlite
 
     store = store_from_args(args)
     if is_sqlite(store.engine):
-        raise InvalidInput({"--db": "roles are for PostgreSQL; a SQLite file is protected by file permissions and anchors"})
+        raise InvalidInput(
+            {"--db": "roles are for PostgreSQL; a SQLite file is protected by file permissions and anchors"}
+        )
     check_schema(store.engine)
     if args.apply:
         statements = apply_roles(store.engine, owner=args.owner, app=args.app)
@@ -24,7 +26,9 @@ def cmd_db_roles(args) -> int:
 
 
 def add_roles_parser(db, common) -> None:
-    p = db.add_parser("roles", parents=[common], help="PostgreSQL: an owner role for migrations, an append-only application role")
+    p = db.add_parser(
+        "roles", parents=[common], help="PostgreSQL: an owner role for migrations, an append-only application role"
+    )
     p.add_argument("--owner", default="deskapp_owner", help="the role that owns the tables and runs `db upgrade`")
     p.add_argument("--app", default="deskapp_app", help="the role the consoles and commands connect as")
     p.add_argument("--apply", action="store_true", help="run the statements (as a superuser) instead of printing them")

@@ -25,7 +25,7 @@ class ScreenCommands(Provider):
     def _actions(self) -> list[tuple[str, str, str, object]]:
         seen: set[str] = set()
         found = []
-        for key, active in self.screen.active_bindings.items():
+        for active in self.screen.active_bindings.values():
             binding = active.binding
             if not active.enabled or not binding.description or binding.system:
                 continue

@@ -138,7 +138,9 @@ class Settings:
         store = Store(engine, clock)
         if self["listen_database"]:
             listen = make_url(normalise_url(self["listen_database"]))
-            store.listen_url = (listen.set(password=password) if password else listen).render_as_string(hide_password=False)
+            store.listen_url = (listen.set(password=password) if password else listen).render_as_string(
+                hide_password=False
+            )
         return store
 
 
@@ -250,7 +252,8 @@ def check_database_url(url: str, *, from_command_line: bool = False, where: str 
     backend = scheme.split("+", 1)[0]
     if not backend:
         raise ConfigError(
-            f"{setting}: {url!r} is not a URL; use sqlite:////path/deskapp.db or postgresql://user@host/deskapp {where}".rstrip()
+            f"{setting}: {url!r} is not a URL; use sqlite:////path/deskapp.db"
+            f" or postgresql://user@host/deskapp {where}".rstrip()
         )
     if backend not in ("sqlite", "postgresql", "postgres"):
         raise ConfigError(

@@ -17,16 +17,16 @@ from typing import TYPE_CHECKING, Any
 from textual.message import Message
 
 if TYPE_CHECKING:  # pragma: no cover - names only
+    from deskapp.screens.export import ExportRequest
     from tickets.account import AccountView
     from tickets.agents import AgentInfo
+    from tickets.dashboard import Dashboard
     from tickets.filing import FilingResult
     from tickets.lifecycle import TransitionResult
-    from tickets.store.queries import TicketDetail, TicketPage
-    from tickets.store.database import Store
-    from tickets.verification import LockedOrganization, OrganizationHandle, VerificationResult
-    from tickets.dashboard import Dashboard
     from tickets.signin import SignInLock
-    from deskapp.screens.export import ExportRequest
+    from tickets.store.database import Store
+    from tickets.store.queries import TicketDetail, TicketPage
+    from tickets.verification import LockedOrganization, OrganizationHandle, VerificationResult
 
 
 # --- start-up and sign-in --------------------------------------------------------------------

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from itertools import pairwise
 
 from identity.errors import CredentialInFreeText
 from identity.normalize import require_str
@@ -115,7 +116,7 @@ def _class_of(ch: str) -> str:
 
 def _runs(text: str) -> int:
     """How many runs of letters, digits and other characters ``text`` is made of."""
-    return 1 + sum(1 for a, b in zip(text, text[1:]) if _class_of(a) != _class_of(b)) if text else 0
+    return 1 + sum(1 for a, b in pairwise(text) if _class_of(a) != _class_of(b)) if text else 0
 
 
 def _alternates(part: str) -> bool:

@@ -63,7 +63,9 @@ def check_storable_text(value: str, field: str) -> str:
     with the field named instead of surfacing as a driver error (V-3)."""
     require_str(value)
     if has_surrogate(value) or _NOT_TEXT.search(value) is not None:
-        raise InvalidText(field, "V-3", "contains characters that are not valid text (control characters or a broken paste)")
+        raise InvalidText(
+            field, "V-3", "contains characters that are not valid text (control characters or a broken paste)"
+        )
     return value
 
 

@@ -12,6 +12,9 @@ import os
 import pytest
 
 import testkit
+
+# The drills' `engine_url` (every configured engine, not marked `store`), for any test that asks for it.
+from drills.fixtures import engine_url  # noqa: F401 - a fixture: pytest finds it here by name
 from tickets.clock import FixedClock
 
 

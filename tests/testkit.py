@@ -5,15 +5,15 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from itertools import count
 from datetime import UTC, datetime
+from itertools import count
 from pathlib import Path
 
 from sqlalchemy import text
 
 from tickets.clock import FixedClock
-from tickets.store.schema import upgrade
 from tickets.store.database import Store, make_engine
+from tickets.store.schema import upgrade
 
 # "Today" for every test that does not move the clock itself.
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -215,8 +215,12 @@ class Directory:
             append_event(session, at=now, actor="test", action="directory.imported", subject="directory")
         self.agent: AgentInfo = create_agent(store, name="ada", display_name="Ada", role="agent", pin="1111")
         self.agent2: AgentInfo = create_agent(store, name="alan", display_name="Alan", role="agent", pin="3333")
-        self.supervisor: AgentInfo = create_agent(store, name="grace", display_name="Grace", role="supervisor", pin="2222")
-        self.supervisor2: AgentInfo = create_agent(store, name="linus", display_name="Linus", role="supervisor", pin="4444")
+        self.supervisor: AgentInfo = create_agent(
+            store, name="grace", display_name="Grace", role="supervisor", pin="2222"
+        )
+        self.supervisor2: AgentInfo = create_agent(
+            store, name="linus", display_name="Linus", role="supervisor", pin="4444"
+        )
 
     def signed_in(self, store: Store | None = None) -> Directory:
         """This directory used through `store` (e.g. a store connected as the application role),
@@ -246,7 +250,9 @@ class Directory:
 
         agent = agent or self.agent
         call_id = start_call(self.store, agent)
-        result = verify_caller(self.store, agent=agent, organization_id=self.org.id, claim=self.claim(**changes), call_id=call_id)
+        result = verify_caller(
+            self.store, agent=agent, organization_id=self.org.id, claim=self.claim(**changes), call_id=call_id
+        )
         assert result.passed, result
         return result.verification_id
 

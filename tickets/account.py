@@ -15,7 +15,6 @@ from typing import NamedTuple
 
 from sqlmodel import Session
 
-from tickets.store import filing_sql as sql
 from tickets import policy
 from tickets.agents import AgentInfo
 from tickets.enums import (
@@ -30,10 +29,11 @@ from tickets.enums import (
     TicketStatus,
 )
 from tickets.facts import CallerFacts, CampaignFacts, ResourceFacts, SubscriptionFacts, TicketSummary
+from tickets.store import filing_sql as sql
+from tickets.store.database import Store
 from tickets.store.filing_sql import SubscriptionRow
 from tickets.store.models import Person, Subscription, ticket_ref
 from tickets.store.rawsql import Raw, read_json, read_time
-from tickets.store.database import Store
 from tickets.verification import VerifiedCall, verified_call
 
 
@@ -126,7 +126,9 @@ def subscription_facts(session: Session | Raw, subs: Sequence[Subscription | Sub
     }
 
 
-def resource_facts(session: Session, subs: Mapping[int, Subscription | SubscriptionRow]) -> dict[int, list[ResourceFacts]]:
+def resource_facts(
+    session: Session, subs: Mapping[int, Subscription | SubscriptionRow]
+) -> dict[int, list[ResourceFacts]]:
     raw = Raw(session)
     resources = raw.rows(*sql.RESOURCES.bind({"subs": list(subs)}))
     open_by_resource: dict[int, list[TicketSummary]] = defaultdict(list)

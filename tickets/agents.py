@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tickets.audit.chain import append_event
 from tickets.enums import AgentRole
-from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from tickets.errors import Conflict, InvalidInput, NotAllowed
 from tickets.store.calls import call
 from tickets.store.database import Store
 from tickets.store.rawsql import Raw, Sql

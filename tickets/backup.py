@@ -8,8 +8,8 @@ from pathlib import Path
 
 from tickets.audit.chain import verify_chain
 from tickets.errors import InvalidInput, NotAllowed
-from tickets.store.schema import check_schema
 from tickets.store.database import Store, is_sqlite, make_engine
+from tickets.store.schema import check_schema
 
 PG_ADVICE = (
     "PostgreSQL databases are backed up with the server's own tools: "

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from itertools import pairwise
 
 from sqlalchemy import String, case, cast, func, literal
 from sqlmodel import Session, col, select
 
 from tickets.enums import TicketKind, TicketStatus
-from tickets.store.models import Agent, AuditEvent, Call, Ticket, VerificationAttempt, ticket_ref
 from tickets.store.database import Store
+from tickets.store.models import Agent, AuditEvent, Call, Ticket, VerificationAttempt, ticket_ref
 
 WEEK_DAYS = 7
 CALL_CHART_DAYS = 14
@@ -223,7 +224,7 @@ def _calls_per_day(session: Session, starts: list[datetime], now: datetime) -> l
     started = col(Call.started_at)
     sums = [
         func.coalesce(func.sum(case(((started >= start) & (started < end), 1), else_=0)), 0)
-        for start, end in zip(starts, starts[1:])
+        for start, end in pairwise(starts)
     ]
     sums.append(_one_in(started, starts[-1], now))
     row = session.exec(select(*sums).where(started >= starts[0], started <= now)).one()

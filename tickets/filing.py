@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session
 
-from tickets.store import filing_sql as sql
 from tickets import policy
 from tickets.account import PersonFacts, caller_facts, resource_facts, subscription_facts
 from tickets.agents import AgentInfo
@@ -22,11 +21,12 @@ from tickets.audit.chain import append_event
 from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tickets.masking import scrub_stored
-from tickets.store.models import TICKET_DATE_COLUMNS, TICKET_FIELD_COLUMNS, ticket_ref
 from tickets.sessions import check_actor
+from tickets.store import filing_sql as sql
 from tickets.store.calls import refusal
-from tickets.store.rawsql import Raw, Sql, bind_json, bind_time, read_json
 from tickets.store.database import Store
+from tickets.store.models import TICKET_DATE_COLUMNS, TICKET_FIELD_COLUMNS, ticket_ref
+from tickets.store.rawsql import Raw, Sql, bind_json, bind_time, read_json
 from tickets.text import check_text
 from tickets.verification import verified_call
 
@@ -152,7 +152,9 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
             resources = {r.ref: r for r in resource_facts(raw, {sub.id: sub})[sub.id]}
             missing = [ref for ref in request.resource_refs if ref not in resources]
             if missing or not request.resource_refs:
-                raise NotFound(f"renewal resources not on subscription {sub.ref}: {', '.join(missing) or 'none chosen'}")
+                raise NotFound(
+                    f"renewal resources not on subscription {sub.ref}: {', '.join(missing) or 'none chosen'}"
+                )
             batch = policy.decide_batch([resources[r] for r in sorted(set(request.resource_refs))], caller, now)
             plans = []
             for res, decision in batch.allowed:
@@ -290,7 +292,10 @@ def _row(agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingReques
     if request.refund_requested:
         row_fields["refund_requested"] = True
     checklist = sorted(request.confirmed & {item.key for item in decision.checklist})
-    rules = sorted({r.rule for r in decision.reasons} | {n.rule for n in (decision.consequences.notes if decision.consequences else ())})
+    rules = sorted(
+        {r.rule for r in decision.reasons}
+        | {n.rule for n in (decision.consequences.notes if decision.consequences else ())}
+    )
     row = dict(
         kind=request.kind.value,
         status=status.value,

@@ -33,11 +33,11 @@ from tickets.enums import (
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tickets.kinds import Resolution, kind_spec
 from tickets.masking import scrub_stored
-from tickets.store.models import Agent, ImsCampaign, RenewalResource, Subscription, Ticket, ticket_ref
 from tickets.policy import expedited
 from tickets.sessions import check_actor
 from tickets.store.calls import call
 from tickets.store.database import Store
+from tickets.store.models import Agent, ImsCampaign, RenewalResource, Subscription, Ticket, ticket_ref
 from tickets.store.rawsql import Sql, read_time
 from tickets.text import check_text
 
@@ -151,7 +151,9 @@ _TRANSITION = Sql("SELECT deskapp_api_transition(:token, :agent, :ticket, :to, :
 _CALLBACK = Sql("SELECT deskapp_api_record_callback(:token, :agent, :ticket, :note, :at)")
 
 
-def _transition_pg(store: Store, actor: AgentInfo, ticket_id: int, to: TicketStatus, reason: str | None) -> TransitionResult:
+def _transition_pg(
+    store: Store, actor: AgentInfo, ticket_id: int, to: TicketStatus, reason: str | None
+) -> TransitionResult:
     """PostgreSQL: one call of the database's function, which checks T-2, X-2 and V-8 on the
     locked row with the session's agent as the actor (migration 0011)."""
     params = {"token": actor.session, "agent": actor.id, "ticket": ticket_id, "to": to.value, "reason": reason,
@@ -209,7 +211,9 @@ def record_callback(store: Store, *, agent: AgentInfo, ticket_id: int, note: str
         if not ticket.needs_callback:
             raise NotAllowed("V-8: this kind of ticket needs no callback")
         if TicketStatus(ticket.status) not in (S.OPEN, S.PENDING_REVIEW):
-            raise NotAllowed(f"V-8: the ticket is {TicketStatus(ticket.status).label}; callbacks are recorded before the decision")
+            raise NotAllowed(
+                f"V-8: the ticket is {TicketStatus(ticket.status).label}; callbacks are recorded before the decision"
+            )
         ticket.callback_at, ticket.callback_by_id = now, agent.id
         ticket.callback_note, ticket.updated_at = note[:500] or None, now
         session.add(ticket)

@@ -14,8 +14,8 @@ from sqlmodel import col, select
 
 from tickets.agents import AgentInfo
 from tickets.enums import TicketStatus
-from tickets.store.models import AuditEvent, AuditHead, Ticket, ticket_ref
 from tickets.store.database import Store
+from tickets.store.models import AuditEvent, AuditHead, Ticket, ticket_ref
 
 DECISIONS = {"ticket.approved": "approved", "ticket.rejected": "rejected"}
 MAX_EVENTS = 500  # per check; the rest are read by the next one

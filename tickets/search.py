@@ -22,9 +22,9 @@ from identity.errors import IdentityError
 from identity.normalize import normalize_org_name
 from identity.userid import normalize_user_id
 from tickets.errors import InvalidInput
+from tickets.store.database import Store
 from tickets.store.models import Organization, Person, Ticket, VerificationAttempt
 from tickets.store.queries import PAGE_SIZE, TicketRow, _page_query, _rows
-from tickets.store.database import Store
 from tickets.text import check_text
 
 MAX_ORGANIZATIONS = 20

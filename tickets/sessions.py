@@ -44,7 +44,9 @@ _END = Sql(
     "UPDATE agent_session SET ended_at = :at, ended_reason = :why WHERE token_hash = :h AND ended_at IS NULL "
     "RETURNING id, agent_id"
 )
-_END_ALL = Sql("UPDATE agent_session SET ended_at = :at, ended_reason = :why WHERE agent_id = :agent AND ended_at IS NULL")
+_END_ALL = Sql(
+    "UPDATE agent_session SET ended_at = :at, ended_reason = :why WHERE agent_id = :agent AND ended_at IS NULL"
+)
 
 
 def token_hash(token: str) -> str:

@@ -26,8 +26,8 @@ from sqlmodel import Session, col, select
 
 from tickets.audit.chain import append_event
 from tickets.sessions import desk_settings, open_session
-from tickets.store.models import Agent, AgentSignIn, AuditEvent
 from tickets.store.database import Store
+from tickets.store.models import Agent, AgentSignIn, AuditEvent
 
 MAX_FAILURES = 5  # the defaults of desk_setting (tickets.sessions.DEFAULT_SETTINGS)
 WINDOW = timedelta(minutes=15)

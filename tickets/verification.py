@@ -29,18 +29,17 @@ from identity.session import CALL_AUTHORISATION, VerifiedCaller
 from tickets.agents import AgentInfo
 from tickets.audit.chain import append_event
 from tickets.errors import InvalidInput, NotAllowed, NotFound
+from tickets.sessions import check_actor
+from tickets.store import verification_sql as sql
+from tickets.store.calls import call
+from tickets.store.database import Store
+from tickets.store.filing_sql import CALL_FOR_END, END_OWN_OPEN_CALL, INSERT_CALL, VERIFIED_CALL
 from tickets.store.models import (
-    Call,
     Organization,
     VerificationAttempt,
     VerificationUnlock,
 )
-from tickets.store import verification_sql as sql
-from tickets.store.filing_sql import CALL_FOR_END, END_OWN_OPEN_CALL, INSERT_CALL, VERIFIED_CALL
 from tickets.store.rawsql import Raw, Sql, bind_json, bind_time, first, read_json, read_time
-from tickets.store.calls import call
-from tickets.store.database import Store
-from tickets.sessions import check_actor
 from tickets.text import check_text
 
 POLICY = LockoutPolicy()

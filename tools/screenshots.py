@@ -236,7 +236,9 @@ async def end_call_keys(pilot: Pilot) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python tools/screenshots.py", description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="screenshots", help="directory for the SVG files (default: screenshots)")
-    parser.add_argument("--size", default=f"{SIZE[0]}x{SIZE[1]}", help="terminal size, WIDTHxHEIGHT (default: %(default)s)")
+    parser.add_argument(
+        "--size", default=f"{SIZE[0]}x{SIZE[1]}", help="terminal size, WIDTHxHEIGHT (default: %(default)s)"
+    )
     parser.add_argument("names", nargs="*", help="only these screens (default: every one)")
     args = parser.parse_args(argv)
     out = Path(args.out)

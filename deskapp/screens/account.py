@@ -14,7 +14,17 @@ from textual.widgets.option_list import Option
 from deskapp.messages import AccountLoaded
 from deskapp.screens.base import DeskScreen
 from deskapp.widgets.format import (
-    BAD, MUTED, OK, WARN, clock_time, day, decision_content, label, lines, reason_lines, roles_text,
+    BAD,
+    MUTED,
+    OK,
+    WARN,
+    clock_time,
+    day,
+    decision_content,
+    label,
+    lines,
+    reason_lines,
+    roles_text,
 )
 from deskapp.widgets.hanging import hang
 from tickets.enums import TicketKind

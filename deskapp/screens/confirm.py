@@ -16,7 +16,9 @@ from deskapp.screens.base import DeskModal
 class ConfirmScreen(DeskModal[bool]):
     BINDINGS = [
         Binding("y,ctrl+s", "answer(True)", "Yes", id="confirm_yes", tooltip="Confirm and write it"),
-        Binding("escape,n", "answer(False)", "No, go back", id="confirm_no", tooltip="Back to the form; nothing is written"),
+        Binding(
+            "escape,n", "answer(False)", "No, go back", id="confirm_no", tooltip="Back to the form; nothing is written"
+        ),
     ]
 
     def __init__(self, title: str, body: Content | str, yes: str = "File", yes_words: str = "Yes, file it") -> None:

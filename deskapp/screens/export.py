@@ -7,7 +7,6 @@ Keys: ctrl+s export, escape back. Tab moves between the fields.
 
 from __future__ import annotations
 
-import io
 import os
 import tempfile
 from dataclasses import dataclass
@@ -39,8 +38,8 @@ class WhenFormat(Validator):
     def validate(self, value: str) -> ValidationResult:
         if not value.strip():
             return self.success()
-        from tickets.errors import InvalidInput
         from tickets.dates import parse_when
+        from tickets.errors import InvalidInput
 
         try:
             parse_when(value, option="date")
@@ -78,7 +77,9 @@ class ExportScreen(SupervisorScreen):
     REFUSED = ("Exports are", "E-1", "Sign in first.")
 
     BINDINGS = [
-        Binding("ctrl+s", "export", "Export", id="export.run", tooltip="Write the export (E-1: masked unless switched)"),
+        Binding(
+            "ctrl+s", "export", "Export", id="export.run", tooltip="Write the export (E-1: masked unless switched)"
+        ),
         Binding("escape", "close", "Back", id="export.close", tooltip="Leave the export"),
     ]
 
@@ -164,8 +165,8 @@ class ExportScreen(SupervisorScreen):
 
     def _request(self) -> ExportRequest | None:
         """The form as a request, or None with every problem shown at its field."""
-        from tickets.errors import InvalidInput
         from tickets.dates import parse_when
+        from tickets.errors import InvalidInput
 
         ok = True
         when: dict[str, datetime | None] = {}
@@ -267,8 +268,7 @@ class ExportScreen(SupervisorScreen):
     def _write(self, request: ExportRequest) -> None:
         from tickets.dashboard import count_tickets
         from tickets.export.records import ExportFilter
-        from tickets.export.run import write_export
-        from tickets.export.run import write_anchor_file
+        from tickets.export.run import write_anchor_file, write_export
 
         store = self.desk.store
         filt = ExportFilter(since=request.since, until=request.until, kinds=request.kinds, statuses=request.statuses)
@@ -278,7 +278,7 @@ class ExportScreen(SupervisorScreen):
         fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")  # mode 0600
         anchors: list = []  # A-1: the export.started event's SEQ:HASH, written beside the file
         try:
-            with io.open(fd, "w", encoding="utf-8", newline="") as out:  # CSV writes its own \r\n
+            with open(fd, "w", encoding="utf-8", newline="") as out:  # CSV writes its own \r\n
                 rows = write_export(
                     store, out, fmt=request.fmt, filt=filt, masked=request.masked, actor=self.agent,  # type: ignore[arg-type]
                     progress=lambda n: self.post_message(ExportProgress(n)), started=anchors.append,

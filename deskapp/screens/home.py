@@ -21,12 +21,25 @@ class HomeScreen(DeskScreen):
         Binding("t", "app.my_tickets", "My tickets", id="my_tickets", tooltip="The tickets you filed"),
         # `s`, not `o`: `o` is the organization's tickets on the account view (issue 11).
         Binding("s", "app.sign_out", "Sign out", id="sign_out", tooltip="Sign out of the console (asks first)"),
-        Binding("r", "app.open_review", "Review", id="review", tooltip="Tickets waiting for a supervisor (X-2, V-8)",
-                group=SUPERVISOR_KEYS),
-        Binding("l", "app.open_lockouts", "Lockouts", id="lockouts", tooltip="Organizations locked for verification (V-5)",
-                group=SUPERVISOR_KEYS),
-        Binding("d", "app.open_dashboard", "Dashboard", id="dashboard", tooltip="The desk's figures",
-                group=SUPERVISOR_KEYS),
+        Binding(
+            "r",
+            "app.open_review",
+            "Review",
+            id="review",
+            tooltip="Tickets waiting for a supervisor (X-2, V-8)",
+            group=SUPERVISOR_KEYS,
+        ),
+        Binding(
+            "l",
+            "app.open_lockouts",
+            "Lockouts",
+            id="lockouts",
+            tooltip="Organizations locked for verification (V-5)",
+            group=SUPERVISOR_KEYS,
+        ),
+        Binding(
+            "d", "app.open_dashboard", "Dashboard", id="dashboard", tooltip="The desk's figures", group=SUPERVISOR_KEYS
+        ),
         Binding("x", "app.open_export", "Export", id="export", tooltip="Export tickets (E-1)", group=SUPERVISOR_KEYS),
     ]
 

@@ -27,8 +27,8 @@ from textual.content import Content
 from textual.widgets import DataTable, Static
 from textual.worker import Worker, get_current_worker
 
-from deskapp.messages import TicketChanged, TicketLoaded, TicketPageLoaded
 from deskapp.live import LiveScreen, keep_in_view
+from deskapp.messages import TicketChanged, TicketLoaded, TicketPageLoaded
 from deskapp.screens.confirm import ConfirmScreen
 from deskapp.screens.prompt import TextPromptScreen
 from deskapp.screens.supervisor import SupervisorScreen

@@ -6,13 +6,13 @@ minutes lock the agent for 15 minutes, whichever console or command they come fr
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.widgets import Button, Footer, Header, Input, Static
-
-from typing import TYPE_CHECKING
 
 from deskapp.screens.base import DeskScreen
 from deskapp.widgets.field import LabeledInput

@@ -15,7 +15,16 @@ from deskapp.messages import TicketChanged, TicketLoaded
 from deskapp.screens.base import DeskScreen
 from deskapp.widgets import ticket_sections as sections
 from deskapp.widgets.format import (
-    BAD, MUTED, OK, WARN, consequences_content, day, error_text, field_line, lines, when,
+    BAD,
+    MUTED,
+    OK,
+    WARN,
+    consequences_content,
+    day,
+    error_text,
+    field_line,
+    lines,
+    when,
 )
 from deskapp.widgets.hanging import hang
 
@@ -75,10 +84,14 @@ class TicketScreen(DeskScreen):
     def on_ticket_loaded(self, message: TicketLoaded) -> None:
         self.detail = d = message.detail
         row = d.row
-        self.query_one("#ticket-title", Static).update(Content.assemble(
-            (row.ref, "bold"), f"  {row.kind.label} · ", (row.status.label, "bold " + self._status_style(row.status.value)),
-            f" · {row.organization_ref} {row.organization_name}",
-        ))
+        self.query_one("#ticket-title", Static).update(
+            Content.assemble(
+                (row.ref, "bold"),
+                f"  {row.kind.label} · ",
+                (row.status.label, "bold " + self._status_style(row.status.value)),
+                f" · {row.organization_ref} {row.organization_name}",
+            )
+        )
         fields = [
             field_line("Subscription", f"{d.subscription_name} ({row.subscription_ref})"
                        + (f" · resource {d.resource_ref}" if d.resource_ref else "")),

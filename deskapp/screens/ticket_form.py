@@ -25,8 +25,8 @@ from deskapp.screens.base import DeskScreen
 from deskapp.validators import parse_date, parse_utc_datetime
 from deskapp.widgets.checklist import CheckList
 from deskapp.widgets.field import LabeledInput
-from deskapp.widgets.hanging import hang
 from deskapp.widgets.format import BAD, MUTED, OK, consequences_content, day, field_label, lines, reason_lines
+from deskapp.widgets.hanging import hang
 
 FREE_TEXT = ("reason", "note")
 
@@ -207,7 +207,9 @@ class TicketFormScreen(DeskScreen):
             f"{len(allowed)} to unsubscribe" + (f", {len(refused)} refused" if refused else ""), "bold")]
         for res, decision in allowed:
             effective = decision.consequences.effective_date if decision.consequences else None
-            parts.append(Content.assemble(("✓ ", OK), (res.ref, "bold"), f" {res.description}, effective {day(effective)}"))
+            parts.append(
+                Content.assemble(("✓ ", OK), (res.ref, "bold"), f" {res.description}, effective {day(effective)}")
+            )
         for res, decision in refused:
             parts.append(Content.assemble(("✗ ", BAD), (res.ref, "bold"), f" {res.description}", (" refused", BAD)))
             parts += reason_lines(decision.reasons, BAD, indent="    ")
@@ -377,7 +379,9 @@ class TicketFormScreen(DeskScreen):
         c = decided.consequences
         parts = [head, Content(f"Effective {day(c.effective_date) if c else '—'}")]
         if decided.needs_review:
-            parts.append(Content("It goes to a supervisor for review (X-2) and needs a callback to the number on file (V-8)."))
+            parts.append(
+                Content("It goes to a supervisor for review (X-2) and needs a callback to the number on file (V-8).")
+            )
         parts.append(Content.styled("Have you read the consequences to the caller?", MUTED))
         return lines(parts)
 

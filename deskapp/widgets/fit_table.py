@@ -75,14 +75,14 @@ class FitTable(DataTable):
             max([cell_len(label), *(cell_len(cells[i]) for _, cells in self.full_rows)])
             for i, (label, _, _) in enumerate(self.columns_spec)
         ]
-        minimum = [min(n, m) for n, (_, _, m) in zip(natural, self.columns_spec)]
+        minimum = [min(n, m) for n, (_, _, m) in zip(natural, self.columns_spec, strict=True)]
         widths = fit_widths(natural, minimum, available)
         row = self.cursor_row
         self.clear(columns=True)
-        for (label, key, _), width in zip(self.columns_spec, widths):
+        for (label, key, _), width in zip(self.columns_spec, widths, strict=True):
             self.add_column(ellipsize(label, width), key=key, width=width)
         for key, cells in self.full_rows:
-            self.add_row(*(ellipsize(c, w) for c, w in zip(cells, widths)), key=key)
+            self.add_row(*(ellipsize(c, w) for c, w in zip(cells, widths, strict=False)), key=key)
         if self.full_rows:
             self.move_cursor(row=min(max(row, 0), len(self.full_rows) - 1), animate=False)
 

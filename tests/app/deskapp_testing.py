@@ -9,8 +9,8 @@ import asyncio
 
 # The console is built as the command line builds it: make_app(store, clock, ...).
 from deskapp.factory import make_app
-from screenshots import demo_caller
 from identity import Address, CallerClaim
+from screenshots import demo_caller
 from tickets.demo import DEMO_AGENTS
 
 __all__ = [

@@ -3,6 +3,8 @@ a refused filing says why, and ending the call clears every caller detail."""
 
 from __future__ import annotations
 
+from deskapp_testing import demo_claim, make_app, notifications, screen_text, tickets_of
+
 from deskapp.screens.account import AccountScreen
 from deskapp.screens.filed import FiledScreen
 from deskapp.screens.home import HomeScreen
@@ -19,7 +21,6 @@ from screenshots import (
     take_call,
     type_text,
 )
-from deskapp_testing import demo_claim, make_app, notifications, screen_text, tickets_of
 
 
 async def test_escape_from_a_half_filled_form_keeps_what_was_typed(seeded, clock):

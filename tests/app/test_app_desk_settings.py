@@ -10,14 +10,14 @@ import sqlite3
 from datetime import timedelta
 
 import pytest
+from deskapp_testing import demo_claim, landed_on, make_app, text_of, wait_until
 from sqlalchemy.exc import OperationalError
 
 import tickets.verification
 from deskapp.config import load_settings, state_file
 from deskapp.logs import log_file
-from screenshots import end_call_keys, settle, sign_in, take_call, type_text
 from deskapp.widgets.format import set_desk_zone, when
-from deskapp_testing import demo_claim, landed_on, make_app, text_of, wait_until
+from screenshots import end_call_keys, settle, sign_in, take_call, type_text
 from tickets.agents import list_agents
 from tickets.demo import DEMO_CALLERS
 from tickets.verification import start_call

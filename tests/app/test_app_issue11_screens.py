@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from deskapp_testing import make_app, screen_text, tickets_of
+
 from deskapp.screens.call import CallScreen
 from deskapp.screens.ticket_form import TicketFormScreen
-from screenshots import demo_caller, open_form, settle, sign_in, take_call, type_text
 from deskapp.widgets.checklist import CheckList
-from deskapp_testing import make_app, screen_text, tickets_of
+from screenshots import demo_caller, open_form, settle, sign_in, take_call, type_text
 
 SIZE = (80, 24)
 

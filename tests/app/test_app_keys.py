@@ -3,6 +3,7 @@ account view, the command palette in the desk's words, and leaving safely."""
 
 from __future__ import annotations
 
+from deskapp_testing import landed_on, make_app, tickets_of, wait_until
 from sqlmodel import Session, select
 
 from deskapp.screens.account import AccountScreen
@@ -13,7 +14,6 @@ from deskapp.screens.home import HomeScreen
 from deskapp.screens.signin import SignInScreen
 from deskapp.screens.ticket_form import TicketFormScreen
 from screenshots import demo_caller, send_keys, settle, sign_in, take_call
-from deskapp_testing import landed_on, make_app, tickets_of, wait_until
 
 
 def footer_keys(app) -> dict[str, str]:
@@ -127,9 +127,14 @@ async def test_the_palette_lists_the_screen_actions_first_in_the_desks_words(see
         assert names.index("End of term") < generic and names.index("End call") < generic
         send_keys(pilot, list("file"))
         await settle(pilot)
-        await wait_until(pilot, lambda: found.option_count
-                         and str(found.get_option_at_index(0).prompt).split("\n")[0] in ("End of term", "Early", "Expedite"),
-                         what="'file' to find the ticket kinds first")
+        await wait_until(
+            pilot,
+            lambda: (
+                found.option_count
+                and str(found.get_option_at_index(0).prompt).split("\n")[0] in ("End of term", "Early", "Expedite")
+            ),
+            what="'file' to find the ticket kinds first",
+        )
 
 
 async def test_o_is_not_sign_out_and_signing_out_asks_first(seeded, clock):

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from deskapp_testing import make_app, notifications, screen_text, tickets_of
+
 from deskapp.screens.account import AccountScreen
 from deskapp.screens.filed import FiledScreen
 from screenshots import demo_caller, highlight, open_form, settle, sign_in, take_call
-from deskapp_testing import make_app, notifications, screen_text, tickets_of
 
 
 async def test_reversal_on_day_29_is_allowed_and_filed(seeded, clock):

@@ -3,19 +3,18 @@ when a supervisor decides a ticket of theirs, wherever they are in the console."
 
 from __future__ import annotations
 
-
 import pytest
+from deskapp_testing import landed_on, make_app, notifications, screen_text, wait_until
 from textual.widgets import OptionList
 
 import deskapp.desk
 from deskapp.screens.search import SearchScreen
 from deskapp.screens.ticket import TicketScreen
 from screenshots import new_call_and_find, settle, sign_in, type_text
-from deskapp_testing import landed_on, make_app, notifications, screen_text, wait_until
 from testkit import file_demo_ticket
-from tickets.store.models import ticket_ref
 from tickets.agents import list_agents
 from tickets.lifecycle import approve, record_callback, reject
+from tickets.store.models import ticket_ref
 
 SIZE = (120, 40)
 RAJ = "raj.kumar@northwindtraders.co.uk"
@@ -125,7 +124,7 @@ async def test_the_filing_agent_is_told_of_decisions_wherever_they_are(seeded, c
         approve(seeded, supervisor=agents["linus"], ticket_id=waiting)
         reject(seeded, supervisor=agents["linus"], ticket_id=other, reason="not the billing admin")
         reject(seeded, supervisor=agents["margaret"], ticket_id=refused, reason="the term ends next week")
-        await wait_until(pilot, lambda: f"was approved by linus" in notifications(app), "the approval")
+        await wait_until(pilot, lambda: "was approved by linus" in notifications(app), "the approval")
         shown = notifications(app)
         assert f"Your ticket {ticket_ref(waiting)}: {ticket_ref(waiting)} was approved by linus." in shown
         assert f"{ticket_ref(refused)} was rejected by margaret: the term ends next week" in shown

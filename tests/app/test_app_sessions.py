@@ -3,11 +3,11 @@ no longer verify a caller or file a ticket; signing out ends it too."""
 
 from __future__ import annotations
 
+from deskapp_testing import make_app, notifications, screen_text, tickets_of
 from sqlmodel import select
 
 from deskapp.screens.account import AccountScreen
 from screenshots import demo_caller, fill_verification, new_call_and_find, open_form, settle, sign_in, take_call
-from deskapp_testing import make_app, notifications, screen_text, tickets_of
 
 
 def _shown(app) -> str:

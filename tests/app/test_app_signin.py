@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from deskapp_testing import make_app, text_of
+
 from deskapp.screens.home import HomeScreen
 from deskapp.screens.signin import SignInScreen
 from screenshots import settle, sign_in, type_text
-from deskapp_testing import make_app, text_of
 
 
 async def test_sign_in_shows_agent_and_role_in_header(seeded, clock):

@@ -7,10 +7,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from deskapp_testing import make_app, screen_text
+
 from deskapp.screens.call import CallScreen
 from deskapp.screens.signin import SignInScreen
 from screenshots import settle, sign_in, type_text
-from deskapp_testing import make_app, screen_text
 
 HEAVY = ("tickets", "identity", "sqlalchemy", "sqlmodel", "alembic", "phonenumbers", "email_validator")
 

@@ -3,11 +3,12 @@ both what the screen says and what the store holds."""
 
 from __future__ import annotations
 
+from deskapp_testing import make_app, screen_text, tickets_of
+
 from deskapp.screens.account import AccountScreen
 from deskapp.screens.filed import FiledScreen
 from deskapp.screens.ticket_form import TicketFormScreen
 from screenshots import demo_caller, open_form, settle, sign_in, take_call, type_text
-from deskapp_testing import make_app, screen_text, tickets_of
 
 
 async def file_it(pilot) -> str:

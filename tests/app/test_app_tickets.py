@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from deskapp_testing import make_app, notifications, screen_text
+
 from deskapp.screens.ticket import TicketScreen
 from deskapp.screens.tickets import TicketListScreen
 from screenshots import demo_caller, open_form, settle, sign_in, take_call, type_text
-from deskapp_testing import make_app, notifications, screen_text
 
 
 async def file_from_form(pilot, ticks: int) -> None:
@@ -34,7 +35,9 @@ async def test_ticket_view_callback_refused_start_and_withdraw(seeded, clock):
         await pilot.press("o")  # the organization's tickets
         await settle(pilot)
         assert isinstance(app.screen, TicketListScreen)
-        assert "TK-000001 | Expedited deprovisioning | pending review | ada | SUB-0003" in screen_text(app, "#ticket-table")
+        assert "TK-000001 | Expedited deprovisioning | pending review | ada | SUB-0003" in screen_text(
+            app, "#ticket-table"
+        )
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, TicketScreen)

@@ -3,6 +3,8 @@ no attempt (V-4), nothing on file shows before a pass, and what a refusal looks 
 
 from __future__ import annotations
 
+from deskapp_testing import make_app, notifications, screen_text
+
 from deskapp.screens.account import AccountScreen
 from deskapp.screens.verification import VerificationScreen
 from screenshots import (
@@ -14,7 +16,6 @@ from screenshots import (
     sign_in,
     take_call,
 )
-from deskapp_testing import make_app, notifications, screen_text
 
 
 async def test_three_failed_verifications_lock_the_organization(seeded, clock):

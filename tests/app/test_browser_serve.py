@@ -9,18 +9,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import sqlite3
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 from browser import Browser, ensure_chromium
 
-from screenshots import caller_values, demo_caller, VERIFY_ORDER
+from screenshots import VERIFY_ORDER, caller_values, demo_caller
 from tickets.clock import SystemClock
 from tickets.demo import create_demo_store
 
@@ -52,8 +51,19 @@ def served(tmp_path):
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data")}
     env.pop("DESKAPP_DATABASE_URL", None)
     server = subprocess.Popen(
-        [sys.executable, "-m", "deskapp.cli", "serve", "--db", f"sqlite:///{tmp_path / 'served.db'}", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "serve.log", "wb"),
+        [
+            sys.executable,
+            "-m",
+            "deskapp.cli",
+            "serve",
+            "--db",
+            f"sqlite:///{tmp_path / 'served.db'}",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(tmp_path / "serve.log", "wb"),
     )
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -63,9 +73,10 @@ def served(tmp_path):
                 with urllib.request.urlopen(url, timeout=2) as response:
                     page = response.read().decode()
                 break
-            except OSError:
+            except OSError as error:
                 if time.monotonic() > deadline or server.poll() is not None:
-                    raise AssertionError("deskapp serve did not answer: " + (tmp_path / "serve.log").read_text())
+                    log = (tmp_path / "serve.log").read_text()
+                    raise AssertionError("deskapp serve did not answer: " + log) from error
                 time.sleep(0.2)
         assert f"ws://127.0.0.1:{port}/ws" in page  # the page opens the console's websocket, nothing else
         yield url, store

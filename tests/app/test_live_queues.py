@@ -5,14 +5,15 @@ on its own connection, as another agent's console would."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 import pytest
+from deskapp_testing import landed_on, make_app, text_of, wait_until
+from test_supervisor_review import file_expedited
 from textual.widgets import DataTable
 
 from deskapp.screens.dashboard import DashboardScreen
 from deskapp.screens.review import ReviewQueueScreen
-from deskapp_testing import landed_on, make_app, text_of, wait_until
-from test_supervisor_review import file_expedited
 from tickets.agents import list_agents
 
 SIZE = (120, 40)
@@ -72,7 +73,7 @@ async def test_a_closed_screen_stops_watching(seeded, clock, agents):
         feed = screen._feed
         await pilot.press("escape")
         await wait_until(pilot, lambda: screen._feed is None, timeout=3, what="the feed to close")
-        with pytest.raises(Exception):  # its connection is closed
+        with pytest.raises(sqlite3.ProgrammingError, match="closed"):  # its connection is closed
             feed.token()
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from deskapp_testing import demo_claim, landed_on, make_app, sign_in_as, text_of, wait_until
 from sqlmodel import select
 
-from deskapp_testing import demo_claim, landed_on, make_app, sign_in_as, text_of, wait_until
 from tickets.agents import list_agents
 from tickets.demo import DEMO_CALLERS
 from tickets.store.models import Organization

@@ -7,14 +7,13 @@ import csv
 import json
 
 import pytest
-from sqlmodel import col, select
-
 from deskapp_testing import landed_on, make_app, sign_in_as, text_of, wait_until
+from sqlmodel import col, select
+from test_supervisor_review import file_expedited  # noqa: E402 - the same filing through the core
+
 from tickets.agents import list_agents
 from tickets.demo import DEMO_CALLERS
 from tickets.store.models import AuditEvent
-
-from test_supervisor_review import file_expedited  # noqa: E402 - the same filing through the core
 
 SIZE = (110, 40)
 CALLER = next(c for c in DEMO_CALLERS if c["key"] == "intune-expedited")

@@ -3,11 +3,10 @@ supervisor unlocks it with a reason, which removes it and is recorded in the aud
 
 from __future__ import annotations
 
-
 import pytest
+from deskapp_testing import DEMO_PINS, demo_claim, landed_on, make_app, sign_in_as, text_of, wait_until
 from sqlmodel import col, select
 
-from deskapp_testing import DEMO_PINS, demo_claim, landed_on, make_app, sign_in_as, text_of, wait_until
 from tickets.agents import list_agents
 from tickets.demo import DEMO_CALLERS
 from tickets.store.models import AuditEvent, Organization

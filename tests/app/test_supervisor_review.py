@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from deskapp_testing import demo_claim, landed_on, make_app, sign_in_as, wait_until
 from sqlmodel import select
 
-from deskapp_testing import demo_claim, landed_on, make_app, sign_in_as, wait_until
 from tickets.agents import AgentInfo, list_agents
 from tickets.demo import DEMO_CALLERS
 from tickets.enums import TicketKind, TicketStatus
@@ -166,7 +166,9 @@ async def test_x2_a_supervisor_cannot_approve_a_ticket_they_filed(store, clock, 
         await open_ticket(pilot, ticket_id)
         screen = review(app)
         assert screen.check_action("approve", ()) is None  # shown dimmed in the footer
-        await see(pilot, "You cannot approve this ticket", "X-2: four eyes: the agent who filed a ticket cannot decide it")
+        await see(
+            pilot, "You cannot approve this ticket", "X-2: four eyes: the agent who filed a ticket cannot decide it"
+        )
         await pilot.press("a")
         await wait_until(pilot, lambda: on_screen(app, f"You cannot approve TK-{ticket_id:06d}"))
         assert isinstance(app.screen, type(review(app)))  # no dialog: nothing to confirm

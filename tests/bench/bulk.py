@@ -20,11 +20,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
-
 from common import Result, paired, raw_connection, sqlite_url
 from filing import details_json, event_digest, ratio_spread, ratio_text, traced
 from generate import T0, Template, copy_database, new_database
+from sqlalchemy import event
 
 DIRECTORY_TABLES = ("organization", "person", "subscription", "ims_campaign", "renewal_resource")
 
@@ -43,7 +42,8 @@ def bench_directory(template: Template, workdir: Path, *, repeat: int = 3) -> Re
     source = raw_connection(template.path)
     tables = {t: _rows(source, t) for t in DIRECTORY_TABLES}
     event = source.execute(
-        "SELECT at, actor, action, subject, details FROM audit_event WHERE action = 'directory.imported' ORDER BY seq LIMIT 1"
+        "SELECT at, actor, action, subject, details FROM audit_event"
+        " WHERE action = 'directory.imported' ORDER BY seq LIMIT 1"
     ).fetchone()
     source.close()
     rows = sum(len(r) for _, r in tables.values())
@@ -154,8 +154,8 @@ def bench_tickets(source: Path, template: Path, workdir: Path, *, n: int = 20_00
     Baseline: sqlite3 executemany of the same rows as the file already holds them (text,
     JSON text, 0/1), the same events, the same statements."""
     from tickets.clock import FixedClock
-    from tickets.store.rawsql import Raw, Sql, bind_json, bind_time
     from tickets.store.database import Store, make_engine
+    from tickets.store.rawsql import Raw, Sql, bind_json, bind_time
 
     runs = max(runs, 5)
     per_run = max(1, n // runs)
@@ -221,9 +221,19 @@ def bench_tickets(source: Path, template: Path, workdir: Path, *, n: int = 20_00
                                                for i, j in zip(ids, part, strict=True)])
         seq, prev = conn.execute(SELECT_HEAD).fetchone()
         events, seq, prev = _chain(seq, prev, ids, [values[j] for j in part], actors[part.start:part.stop])
-        conn.executemany(insert_events.text, [
-            dict(zip(EVENT_COLUMNS, (e[0], rows[j][index["created_at"]], e[2], e[3], e[4], details_json(e[5]), e[6], e[7]),
-                     strict=True)) for e, j in zip(events, part, strict=True)])
+        conn.executemany(
+            insert_events.text,
+            [
+                dict(
+                    zip(
+                        EVENT_COLUMNS,
+                        (e[0], rows[j][index["created_at"]], e[2], e[3], e[4], details_json(e[5]), e[6], e[7]),
+                        strict=True,
+                    )
+                )
+                for e, j in zip(events, part, strict=True)
+            ],
+        )
         conn.execute(UPDATE_HEAD, {"seq": seq, "hash": prev})
         conn.execute("COMMIT")
 

@@ -49,8 +49,8 @@ def run(url: str, admin_url: str, database: str, document, calls: int, batches: 
     from tickets.agents import get_agent
     from tickets.enums import TicketKind
     from tickets.filing import FilingRequest, file_ticket
-    from tickets.store.queries import list_tickets
     from tickets.store.database import Store, make_engine
+    from tickets.store.queries import list_tickets
     from tickets.verification import end_call, start_call, verify_caller
 
     ids = agent_ids(url, 16)

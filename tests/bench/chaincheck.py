@@ -135,12 +135,16 @@ def report(figures: dict) -> str:
         return f"{r['median']:,.0f} (min {r['min']:,.0f}, max {r['max']:,.0f})"
 
     verdict = "met" if figures["met"] else "not met"
-    return "\n".join([
-        f"audit verify, {figures['events']:,} events, {figures['runs']} runs: {figures['text'][:60]}",
-        f"  verify_chain: {three(figures['verify_cpu'])} events/s by CPU, {three(figures['verify_wall'])} by wall clock",
-        f"  raw scan:     {three(figures['scan_cpu'])} events/s by CPU, {three(figures['scan_wall'])} by wall clock",
-        f"  target 7 (>= {TARGET:,} events/s, by CPU): {verdict}",
-    ])
+    return "\n".join(
+        [
+            f"audit verify, {figures['events']:,} events, {figures['runs']} runs: {figures['text'][:60]}",
+            f"  verify_chain: {three(figures['verify_cpu'])} events/s by CPU,"
+            f" {three(figures['verify_wall'])} by wall clock",
+            f"  raw scan:     {three(figures['scan_cpu'])} events/s by CPU,"
+            f" {three(figures['scan_wall'])} by wall clock",
+            f"  target 7 (>= {TARGET:,} events/s, by CPU): {verdict}",
+        ]
+    )
 
 
 def run(mode: str, path: Path, timeout: float) -> dict:

@@ -41,8 +41,8 @@ from sqlalchemy import text  # noqa: E402
 
 from tickets.audit.chain import GENESIS_HASH, append_event, canonical_bytes, verify_chain  # noqa: E402
 from tickets.audit.format import content_hash, details_text  # noqa: E402
-from tickets.store.schema import upgrade  # noqa: E402
 from tickets.store.database import Store, make_engine  # noqa: E402
+from tickets.store.schema import upgrade  # noqa: E402
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 MODES = ("after", "before", "none", "lanes")

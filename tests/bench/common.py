@@ -112,7 +112,7 @@ class Result:
                 return float("nan")
             return t / s if self.higher_is_better else s / t  # runs are seconds for the same work
 
-        pairs = [ratio(s, t) for s, t in zip(a, b)] or [float("nan")]
+        pairs = [ratio(s, t) for s, t in zip(a, b, strict=True)] or [float("nan")]
         return ratio(statistics.median(a), statistics.median(b)), min(pairs), max(pairs)
 
 
@@ -217,7 +217,7 @@ def paired(subject: Callable[[], object], baseline: Callable[[], object], repeat
         baseline()
     sides = (Spread([], []), Spread([], []))
     for _ in range(repeat):
-        for side, fn in zip(sides, (subject, baseline)):
+        for side, fn in zip(sides, (subject, baseline), strict=True):
             cpu, wall = clock(), time.perf_counter()
             fn()
             side.cpu.append((clock() - cpu) / inner)

@@ -51,7 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--reuse", action="store_true", help="use bench-output/db/export.db if it exists")
-    parser.add_argument("--db", type=Path, help="an existing bench database to export (not changed but for audit events)")
+    parser.add_argument(
+        "--db", type=Path, help="an existing bench database to export (not changed but for audit events)"
+    )
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args(argv)
     work = ROOT / "bench-output" / "db"

@@ -7,10 +7,11 @@ The shell runs the SELECT the export is built from (`tickets.export.records._bas
 its values inlined), in one statement, oldest first, to a file. The shell is looked up on PATH;
 without it the target is reported as not measured (install: `apt-get install -y sqlite3`).
 
-Issue 12: subject and baseline run in turns, at least 5 times each. Each database is measured in
-a child process of its own (`python exports.py measure ...`, `bench_export_sizes`), so that its
-peak resident memory (its own VmHWM, read in that child; not ru_maxrss, which keeps the forked
-bench's pages from before exec) is the export's and not the bench's. In the child, the subject's CPU is `time.process_time` around `write_export` plus any
+Subject and baseline run in turns, at least 5 times each, so that neither gets the warmer
+caches. Each database is measured in a child process of its own (`python exports.py measure ...`,
+`bench_export_sizes`), so that its peak resident memory (its own VmHWM, read in that child; not
+ru_maxrss, which keeps the forked bench's pages from before exec) is the export's and not the
+bench's. In the child, the subject's CPU is `time.process_time` around `write_export` plus any
 children it waits for (workers); the shell's is its own, from RUSAGE_CHILDREN around the
 subprocess. The target is judged on the ratio of the CPU medians; wall-clock medians are
 reported beside it, each with the lowest and highest ratio of the runs paired in turns.
@@ -123,12 +124,13 @@ def bench_export(path: Path, workdir: Path, *, rows: int | None = None, numbers:
         cli_out = workdir / f"export-cli.{fmt}"
         written = 0
 
-        def subject() -> None:
+        # Bound now (default arguments): each pass measures its own format's files.
+        def subject(out: Path = out, fmt: str = fmt) -> None:
             nonlocal written
             with out.open("w", encoding="utf-8", newline="") as handle:
                 written = write_export(store, handle, fmt=fmt, filt=filt, masked=True)
 
-        def shell() -> None:
+        def shell(cli_out: Path = cli_out, mode: str = mode) -> None:
             with cli_out.open("wb") as handle:
                 subprocess.run([cli, "-readonly", mode, "-header", str(path), sql], stdout=handle, check=True)
 
@@ -216,8 +218,10 @@ def bench_export_sizes(sizes: list[tuple[Path, tuple[str, str]]], workdir: Path,
         if done.returncode or not out.exists():
             sys.stderr.write(done.stderr)
             last = (done.stderr.strip().splitlines() or ["no output"])[-1][:200]
-            results += [Skipped(n, f"{name} ({tickets:,} tickets)", f"the export child exited {done.returncode}: {last}")
-                        for n, name in names_for(numbers)]
+            results += [
+                Skipped(n, f"{name} ({tickets:,} tickets)", f"the export child exited {done.returncode}: {last}")
+                for n, name in names_for(numbers)
+            ]
             continue
         figures = pickle.loads(out.read_bytes())
         out.unlink()

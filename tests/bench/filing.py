@@ -25,10 +25,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
-
 from common import Result, RunningClock, Spread, paired, raw_connection, sqlite_url
 from generate import BENCH_ORG, claim_for
+from sqlalchemy import event
 
 SELECT_HEAD = "SELECT seq, hash FROM audit_head WHERE id = 1"
 INSERT_EVENT = (
@@ -192,8 +191,8 @@ def bench_filing(path: Path, document: dict[str, Any], *, filings: int, block: i
     from tickets.agents import get_agent
     from tickets.enums import TicketKind
     from tickets.filing import FilingRequest, file_ticket
-    from tickets.store.models import AuditEvent, Ticket
     from tickets.store.database import Store, make_engine
+    from tickets.store.models import AuditEvent, Ticket
     from tickets.verification import start_call, verify_caller
 
     runs = max(5, filings // block)

@@ -15,7 +15,6 @@ Deterministic: the same arguments give the same database (a seeded `random.Rando
 
 from __future__ import annotations
 
-from hashlib import sha256
 import json
 import random
 import sqlite3
@@ -23,7 +22,8 @@ import sys
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
+from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
@@ -313,7 +313,9 @@ def add_agents(conn: sqlite3.Connection, chain: Chain, *, agents: int, superviso
         agent_id = start + n + 1
         role = "agent" if n < agents else "supervisor"
         name = f"{prefix}{n + 1:03d}" if role == "agent" else f"super{n - agents + 1:03d}"
-        rows.append((agent_id, name, name.capitalize(), role, pin_hash, 1, sqlite_dt(at.replace(tzinfo=at.tzinfo or UTC))))
+        rows.append(
+            (agent_id, name, name.capitalize(), role, pin_hash, 1, sqlite_dt(at.replace(tzinfo=at.tzinfo or UTC)))
+        )
         (out_a if role == "agent" else out_s).append((agent_id, name))
         chain.add(at, "system", "agent.created", f"agent:{agent_id}", enc({"name": name, "role": role}))
     conn.executemany(
@@ -331,7 +333,7 @@ def set_head(conn: sqlite3.Connection, chain: Chain) -> None:
     conn.execute("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", (chain.seq, chain.prev))
 
 
-@lru_cache(maxsize=None)
+@cache
 def scrubbed(text: str | None) -> str | None:
     from tickets.masking import scrub_stored
 
@@ -585,8 +587,8 @@ def date_after(day: str, days: int) -> str:
 
 def new_database(path: Path) -> None:
     """A fresh file with the real schema (Alembic, tickets.store.schema.upgrade)."""
-    from tickets.store.schema import upgrade
     from tickets.store.database import make_engine
+    from tickets.store.schema import upgrade
 
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -624,7 +626,9 @@ def copy_database(source: Path, target: Path) -> None:
     src.close()
 
 
-def add_agents_with_store_chain(path: Path, *, agents: int, supervisors: int, at: datetime = T0 - timedelta(days=731)) -> None:
+def add_agents_with_store_chain(
+    path: Path, *, agents: int, supervisors: int, at: datetime = T0 - timedelta(days=731)
+) -> None:
     conn = raw_connect(path)
     seq, prev = head(conn)
     chain = Chain(seq, prev)

@@ -49,8 +49,8 @@ def add_agents_through_store(url: str, count: int) -> None:
     from tickets.agents import hash_pin
     from tickets.audit.chain import append_event
     from tickets.clock import FixedClock
-    from tickets.store.models import Agent
     from tickets.store.database import Store, make_engine
+    from tickets.store.models import Agent
 
     pin_hash = hash_pin("1111")
     at = T0 - timedelta(days=30)
@@ -122,8 +122,8 @@ class Databases:
             engine.dispose()
 
     def build_template(self, document: dict[str, Any], agents: int) -> None:
-        from tickets.store.schema import upgrade
         from tickets.store.database import make_engine
+        from tickets.store.schema import upgrade
 
         started = time.perf_counter()
         if self.backend == "sqlite":

@@ -26,7 +26,8 @@ def points_table(points: list[dict[str, Any]]) -> str:
     lines = [
         "| Point | Agents | Offered calls/s (writes/s) | Audited writes/s done | Verification p50/p95/p99 ms "
         "| Filing p50/p95/p99 ms | Page p50/p95/p99 ms | Ticket list p99 ms | Lost | Doubled | Counts match "
-        "| Chain | Errors | Client CPU | Server CPU (+shared) | Other on the machine | CPU ms a write (ceiling writes/s) |",
+        "| Chain | Errors | Client CPU | Server CPU (+shared) | Other on the machine "
+        "| CPU ms a write (ceiling writes/s) |",
         "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|:-:|--:|--:|--:|--:|--:|",
     ]
     for r in points:
@@ -34,7 +35,8 @@ def points_table(points: list[dict[str, Any]]) -> str:
         lines.append(
             f"| {r['label']} | {r['agents']} | {r['offered_calls_s']:.1f} ({r['offered_writes_s']:.0f}) | "
             f"{r['writes_s']:.0f} | {_three(lat['verify'])} | **{_three(lat['file'])}** | {_three(lat['page'])} | "
-            f"{lat['list']['p99']:.0f} | {r['lost']} | {r['doubled']} | {'yes' if r['counts_match'] and not r['unreported'] else 'NO'} | "
+            f"{lat['list']['p99']:.0f} | {r['lost']} | {r['doubled']} | "
+            f"{'yes' if r['counts_match'] and not r['unreported'] else 'NO'} | "
             f"{_ok(r)} | {sum(r['errors'].values())} | {r['client_cpu']:.2f} | "
             f"{_cores(r)} | {r['other_cpu']:.2f} | {r['cpu_ms_per_write']:.1f} ({r['cpu_ceiling_writes_s']:.0f}) |"
         )
@@ -45,17 +47,22 @@ def waits_table(points: list[dict[str, Any]]) -> str:
     states = sorted({s for r in points for s in r.get("backends", {})})
     if not states:
         return ""
-    lines = ["| Point | " + " | ".join(states) + " | Commits/s | WAL fsyncs/s | Commits per fsync | Loop lag p99 ms "
-             "| Thread/connection wait p99 ms | Agent wait p99 ms (abandoned) | Busiest worker CPU | Client CPU: tickets code / generator "
-             "| Waiting for a CPU: client / server / machine | A write's wait for the WAL / the lock, ms |",
-             "|---|" + "--:|" * (len(states) + 10)]
+    lines = [
+        "| Point | " + " | ".join(states) + " | Commits/s | WAL fsyncs/s | Commits per fsync | Loop lag p99 ms "
+        "| Thread/connection wait p99 ms | Agent wait p99 ms (abandoned) | Busiest worker CPU "
+        "| Client CPU: tickets code / generator "
+        "| Waiting for a CPU: client / server / machine | A write's wait for the WAL / the lock, ms |",
+        "|---|" + "--:|" * (len(states) + 10),
+    ]
     for r in points:
         if "backends" not in r:
             continue
         lines.append(
-            f"| {r['label']} | " + " | ".join(f"{r['backends'].get(s, 0):.2f}" for s in states)
+            f"| {r['label']} | "
+            + " | ".join(f"{r['backends'].get(s, 0):.2f}" for s in states)
             + f" | {r.get('commits_per_s', float('nan')):.0f} | {r.get('wal_syncs_per_s', float('nan')):.0f} | "
-            f"{r.get('commits_per_sync', float('nan')):.1f} | {r['loop_lag_p99_ms']:.0f} | {r['pool_wait_p99_ms']:.0f} | "
+            f"{r.get('commits_per_sync', float('nan')):.1f} | {r['loop_lag_p99_ms']:.0f} | "
+            f"{r['pool_wait_p99_ms']:.0f} | "
             f"{r['agent_wait_p99_ms']:.0f} ({r['abandoned']}) | "
             f"{r['client_cpu_max_worker']:.2f} | {r['api_cpu']:.2f} / {r['generator_cpu']:.2f} | "
             f"{r['client_run_queue_wait']:.2f} / {r['server_run_queue_wait']:.2f} / {r['cpu_pressure'] * 100:.0f}% | "

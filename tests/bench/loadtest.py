@@ -103,11 +103,25 @@ def _run_workers(point: Point, settings: Settings, url: str, probe_url: str | No
     epoch = time.time()
     start = epoch + 1.0  # every worker forked, its agents loaded, before the first arrival
     count = max(1, min(settings.workers, len(ids)))
-    plans = [Plan(url=url, pool=settings.pool, agent_ids=ids[w::count], work=work[w::count],
-                  interval=point.interval, epoch=epoch, start=start, warmup=settings.warmup,
-                  seconds=settings.seconds, seed=settings.seed * 1000 + w, list_share=settings.list_share,
-                  think_scale=point.interval / PACE, switch_interval=settings.switch_interval, tag=f"p{os.getpid()}-{int(epoch)}")
-             for w in range(count)]
+    plans = [
+        Plan(
+            url=url,
+            pool=settings.pool,
+            agent_ids=ids[w::count],
+            work=work[w::count],
+            interval=point.interval,
+            epoch=epoch,
+            start=start,
+            warmup=settings.warmup,
+            seconds=settings.seconds,
+            seed=settings.seed * 1000 + w,
+            list_share=settings.list_share,
+            think_scale=point.interval / PACE,
+            switch_interval=settings.switch_interval,
+            tag=f"p{os.getpid()}-{int(epoch)}",
+        )
+        for w in range(count)
+    ]
     processes = [ctx.Process(target=worker, args=(plan, results), daemon=True) for plan in plans]
     for process in processes:
         process.start()
@@ -194,7 +208,9 @@ def _figures(point: Point, settings: Settings, reports, cost, checked, seconds: 
     out["within_limit"] = within_limit(out)
     # CPU per audited write, and the rate at which client and server together would fill the
     # machine's cores: the ceiling on this machine if nothing but CPU limited it.
-    per_write = (out["client_cpu"] + (out["server_cpu"] if out["server_cpu"] == out["server_cpu"] else 0.0)) / max(writes_s, 1e-9)
+    per_write = (out["client_cpu"] + (out["server_cpu"] if out["server_cpu"] == out["server_cpu"] else 0.0)) / max(
+        writes_s, 1e-9
+    )
     out["cpu_ms_per_write"] = per_write * 1000
     out["cpu_ceiling_writes_s"] = (out["machine_cores"] / per_write) if per_write else float("nan")
     return out
@@ -260,7 +276,9 @@ def measure(*, quick: bool = False, pg_url: str | None = DEFAULT_PG, agents: lis
         try:
             small = make_document(orgs_for(n / PACE * (settings.warmup + settings.seconds) * 1.1))
             lite.build_template(small, n)
-            out["points"].append(result := run_point(Point(f"SQLite {n} (one desk)", "sqlite", n), settings, lite, small))
+            out["points"].append(
+                result := run_point(Point(f"SQLite {n} (one desk)", "sqlite", n), settings, lite, small)
+            )
             _log(_summary(result))
         finally:
             lite.close()
@@ -361,7 +379,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, help="warm-up seconds per point (default 10; quick 2)")
     parser.add_argument("--workers", type=int, default=Settings.workers, help="load-generator processes")
     parser.add_argument("--pool", type=int, default=Settings.pool, help="store connections (and threads) per worker")
-    parser.add_argument("--switch-interval", type=float, default=Settings.switch_interval, help="the workers' GIL switch interval (s)")
+    parser.add_argument(
+        "--switch-interval", type=float, default=Settings.switch_interval, help="the workers' GIL switch interval (s)"
+    )
     parser.add_argument("--repeat", type=int, help="runs of the 256-agent point (default 3; quick 1)")
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--no-bouncer", action="store_true")

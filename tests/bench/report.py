@@ -62,7 +62,8 @@ def load_table(load: dict) -> str:
         return ("Not part of this run: the call-centre load test runs apart, `python tests/bench/loadtest.py` "
                 "(15 to 22 minutes; `run.py --load` runs it after the targets)." + skipped)
     lines = [
-        "| Backend | Agents | Calls | Tickets | Tickets/s | Filing p50 | p95 | p99 | Call p50 | Writer lock held p50 / p95 "
+        "| Backend | Agents | Calls | Tickets | Tickets/s | Filing p50 | p95 | p99 | Call p50 "
+        "| Writer lock held p50 / p95 "
         "| Refused | Errors | Lost | Doubled | `ticket.filed` = tickets | Chain |",
         "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|:-:|",
     ]
@@ -131,7 +132,7 @@ def result_json(r: Result | Skipped) -> dict[str, Any]:
         "unit": r.unit, "ratio": r.ratio, "target": r.target, "higher_is_better": r.higher_is_better,
         "met": r.met if r.is_target else None, "judged_on": r.judged_on, "subject_label": r.subject_label,
         "baseline_label": r.baseline_label, "note": r.note,
-        **{f"{clock}_ratio": dict(zip(("median", "min", "max"), values)) if values else None
+        **{f"{clock}_ratio": dict(zip(("median", "min", "max"), values, strict=True)) if values else None
            for clock, values in ratios.items()},
         "extra": r.extra,
     })

@@ -18,8 +18,8 @@ The databases live in bench-output/db/ and are removed at the end unless --keep.
 the bench's PostgreSQL databases are named fresh each run (common.pg_prefix).
 
 What each target compares is written at the top of its module: filing.py (1), bulk.py (2),
-exports.py (3: 3a/3b on 50,000 tickets, 3c/3d on 1,000,000, 3e memory), screens.py (4), startup.py (5), verification.py (6), chaincheck.py (7),
-loadtest.py.
+exports.py (3: 3a/3b on 50,000 tickets, 3c/3d on 1,000,000, 3e memory), screens.py (4),
+startup.py (5), verification.py (6), chaincheck.py (7), loadtest.py.
 """
 
 from __future__ import annotations
@@ -41,9 +41,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 sys.path.insert(0, str(HERE))
 
-from common import PG_PREFIX_ENV, Result, Skipped, pg_prefix, pg_version, sqlite_url  # noqa: E402
 import generate  # noqa: E402
 import report  # noqa: E402
+from common import PG_PREFIX_ENV, Result, Skipped, pg_prefix, pg_version, sqlite_url  # noqa: E402
 
 DEFAULT_PG = os.environ.get("DESKAPP_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 CHAIN_RATE = 40_000  # target 7: events a second
@@ -141,13 +141,21 @@ def chain_target(big: Path, timeout: float, runs: int) -> Result | Skipped:
             return Skipped("7", name, f"chaincheck.py measure exited {done.returncode}")
         figures = json.loads(done.stdout.strip().splitlines()[-1])
         cpu = figures["verify_cpu"]
-        return Result("7", f"{name}, {figures['events']:,} events", subject=cpu["median"] if figures["ok"] else 0.0,
-                      baseline=CHAIN_RATE, unit="events/s", target=1.0, higher_is_better=True,
-                      subject_label="tickets.audit.chain.verify_chain", baseline_label="the target rate",
-                      note=f"{figures['runs']} runs by CPU time: {cpu['median']:,.0f} events/s (min {cpu['min']:,.0f}, "
-                           f"max {cpu['max']:,.0f}); wall clock {figures['verify_wall']['median']:,.0f}; a raw scan "
-                           f"{figures['scan_cpu']['median']:,.0f}; {figures['text'][:80]}; ratio = rate / {CHAIN_RATE:,}",
-                      extra={"judged_on": "cpu", "figures": figures})
+        return Result(
+            "7",
+            f"{name}, {figures['events']:,} events",
+            subject=cpu["median"] if figures["ok"] else 0.0,
+            baseline=CHAIN_RATE,
+            unit="events/s",
+            target=1.0,
+            higher_is_better=True,
+            subject_label="tickets.audit.chain.verify_chain",
+            baseline_label="the target rate",
+            note=f"{figures['runs']} runs by CPU time: {cpu['median']:,.0f} events/s (min {cpu['min']:,.0f}, "
+            f"max {cpu['max']:,.0f}); wall clock {figures['verify_wall']['median']:,.0f}; a raw scan "
+            f"{figures['scan_cpu']['median']:,.0f}; {figures['text'][:80]}; ratio = rate / {CHAIN_RATE:,}",
+            extra={"judged_on": "cpu", "figures": figures},
+        )
     check = chaincheck.run("official", big, timeout=timeout)
     if "timeout" in check or "error" in check or not check.get("ok"):
         return Skipped("7", name, _check_text(check))
@@ -185,8 +193,10 @@ class Report:
             return "### Call-centre load test"
         seconds = self.args.load_seconds or next(
             (r.get("seconds") for r in self.load.get("runs", []) if r.get("seconds")), None)
-        return (f"### Call-centre load test ({f'{seconds:g} s' if isinstance(seconds, int | float) else 'default time'} "
-                "per run, agents on distinct subscriptions)")
+        return (
+            f"### Call-centre load test ({f'{seconds:g} s' if isinstance(seconds, int | float) else 'default time'} "
+            "per run, agents on distinct subscriptions)"
+        )
 
     def write(self, pending: str | None = None) -> None:
         results = sorted(self.results, key=lambda r: r.number)
@@ -251,9 +261,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--export-tickets", type=int,
                         help="tickets in the smaller database target 3 exports whole (3a/3b; default 50,000; quick "
                              "2,000); 3c/3d export the big one whole")
-    parser.add_argument("--bulk-tickets", type=int, help="tickets bulk-loaded for target 2b (default 10,000; quick 5,000)")
+    parser.add_argument(
+        "--bulk-tickets", type=int, help="tickets bulk-loaded for target 2b (default 10,000; quick 5,000)"
+    )
     parser.add_argument("--runs", type=int, help="paired runs a target (default 7; quick 5; at least 5)")
-    parser.add_argument("--load-seconds", type=float, help="seconds each load-test point takes calls (default: loadtest.py's)")
+    parser.add_argument(
+        "--load-seconds", type=float, help="seconds each load-test point takes calls (default: loadtest.py's)"
+    )
     parser.add_argument("--verify-timeout", type=float, default=240.0,
                         help="seconds one verify_chain run may take on the big database (default 240)")
     parser.add_argument("--agents", help="agent processes per load-test point (default 1,4,16,64; quick 1,16)")

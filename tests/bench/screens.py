@@ -53,8 +53,8 @@ def _traced(store, call) -> list[str]:
 def bench_queries(path: Path, *, repeat: int = 9, inner: int = 40) -> list[Result]:
     """4a/4b/4e: CPU time of the call against sqlite3 running the same SELECTs and fetching their rows,
     in turns in this process."""
-    from tickets.store.queries import list_tickets, review_queue, ticket_detail
     from tickets.store.database import Store, make_engine
+    from tickets.store.queries import list_tickets, review_queue, ticket_detail
 
     store = Store(make_engine(sqlite_url(path)), RunningClock())
     agent_id, _ = _agent_ids(path)

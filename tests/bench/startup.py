@@ -139,10 +139,10 @@ def run_once(kind: str, url: str | None, workdir: Path, timeout: float = 60.0) -
     os.close(slave)
     try:
         process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
+    except subprocess.TimeoutExpired as error:
         process.kill()
         process.wait()
-        raise RuntimeError(f"start-up probe ({kind}) did not paint within {timeout:.0f} s")
+        raise RuntimeError(f"start-up probe ({kind}) did not paint within {timeout:.0f} s") from error
     finally:
         os.close(master)
     if not stamp.exists():

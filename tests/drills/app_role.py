@@ -144,23 +144,33 @@ class Drill:
         ada_verification = self.verified(ada)
 
         for what in ("ticket", "agent", "audit_event", "call", "agent_sign_in", "agent_session",
-                     "verification_attempt", "desk_setting"):
+                     "verification_attempt", "desk_setting", "ticket_note"):
             self.sql(f"DELETE FROM {what}", "permission denied", f"DELETE FROM {what}")
         self.sql("UPDATE ticket: approved, no callback needed, data deleted today", "permission denied",
                  f"UPDATE ticket SET status = 'approved', needs_callback = false, decided_by_id = {d.supervisor2.id}, "
                  f"data_deletion_date = to_char(now(), 'YYYY-MM-DD') WHERE id = {ticket}")
         self.sql("UPDATE ticket: another filer", "permission denied", f"UPDATE ticket SET filed_by_id = {d.agent.id}")
-        self.sql("INSERT ticket: an expedited deprovisioning, approved, no callback", "permission denied",
-                 "INSERT INTO ticket (kind, status, organization_id, subscription_id, filed_by_id, created_at, updated_at, "
-                 "idempotency_key, content_hash, fields, checklist, consequences, rules, needs_review, needs_callback, "
-                 f"decided_by_id, decided_at) VALUES ('expedited_deprovisioning', 'approved', {d.org.id}, {d.intune.id}, "
-                 f"{d.agent.id}, now(), now(), 'forged', 'h', '{{}}', '[]', '{{}}', '[]', true, false, {d.supervisor.id}, now())")
+        self.sql(
+            "INSERT ticket: an expedited deprovisioning, approved, no callback",
+            "permission denied",
+            "INSERT INTO ticket (kind, status, organization_id, subscription_id, filed_by_id, created_at, updated_at, "
+            "idempotency_key, content_hash, fields, checklist, consequences, rules, needs_review, needs_callback, "
+            f"decided_by_id, decided_at) VALUES ('expedited_deprovisioning', 'approved', {d.org.id}, {d.intune.id}, "
+            f"{d.agent.id}, now(), now(), 'forged', 'h', '{{}}', '[]', '{{}}', '[]', true, false, "
+            f"{d.supervisor.id}, now())",
+        )
+        self.sql("INSERT ticket_note: a note with no event", "permission denied",
+                 f"INSERT INTO ticket_note (ticket_id, agent_id, created_at, text) VALUES ({ticket}, {d.agent.id}, now(), 'x')")
         self.sql("SELECT pin_hash FROM agent", "permission denied", "SELECT pin_hash FROM agent")
         self.sql("SELECT * FROM agent", "permission denied", "SELECT * FROM agent")
         self.sql("SELECT token_hash FROM agent_session", "permission denied", "SELECT token_hash FROM agent_session")
         self.sql("UPDATE agent: copy a supervisor's PIN hash onto another", "permission denied",
                  "UPDATE agent SET pin_hash = (SELECT pin_hash FROM agent WHERE name = 'linus') WHERE name = 'grace'")
-        self.sql("UPDATE agent: promote an agent", "permission denied", "UPDATE agent SET role = 'supervisor' WHERE name = 'ada'")
+        self.sql(
+            "UPDATE agent: promote an agent",
+            "permission denied",
+            "UPDATE agent SET role = 'supervisor' WHERE name = 'ada'",
+        )
         self.sql("UPDATE agent: enable, disable", "permission denied", "UPDATE agent SET active = NOT active")
         self.sql("INSERT agent: a new supervisor", "permission denied",
                  "INSERT INTO agent (name, display_name, role, pin_hash, active, created_at) "
@@ -182,7 +192,11 @@ class Drill:
         self.sql("INSERT agent_session: a session of one's own making", "permission denied",
                  f"INSERT INTO agent_session (agent_id, token_hash, started_at, expires_at) "
                  f"VALUES ({d.supervisor2.id}, md5('x'), now(), now() + interval '1 day')")
-        self.sql("UPDATE agent_session: revive ended sessions", "permission denied", "UPDATE agent_session SET ended_at = NULL")
+        self.sql(
+            "UPDATE agent_session: revive ended sessions",
+            "permission denied",
+            "UPDATE agent_session SET ended_at = NULL",
+        )
         self.sql("INSERT verification_attempt: a pass nobody earned", "permission denied",
                  f"INSERT INTO verification_attempt (organization_id, agent_id, at, passed, failed_factors, roles) "
                  f"VALUES ({d.org.id}, {d.agent.id}, now(), true, '[]', '[]')")
@@ -190,7 +204,9 @@ class Drill:
                  "UPDATE desk_setting SET value = 'on'")
         self.sql("SET session_replication_role = replica (triggers off)", "permission denied",
                  "SET session_replication_role = replica")
-        self.sql("ALTER TABLE audit_event DISABLE TRIGGER", "must be owner", "ALTER TABLE audit_event DISABLE TRIGGER USER")
+        self.sql(
+            "ALTER TABLE audit_event DISABLE TRIGGER", "must be owner", "ALTER TABLE audit_event DISABLE TRIGGER USER"
+        )
         self.sql("CREATE FUNCTION in public (to stand in for one)", "permission denied",
                  "CREATE FUNCTION public.crypt(text, text) RETURNS text LANGUAGE sql AS $$ SELECT $2 $$")
         self.sql("the internal append, called directly", "permission denied",
@@ -208,9 +224,13 @@ class Drill:
         self.act("a made-up session token", "not a session of this desk",
                  lambda: start_call(app, AgentInfo(linus.id, linus.name, linus.display_name, linus.role,
                                                    session=secrets.token_hex(32))))
-        self.sql("file on another agent's verification (V-7)", "V-7",
-                 f"SELECT * FROM deskapp_api_file('{alan.session}', NULL, {ada_verification}, {d.intune.id}, "
-                 "'[{\"kind\": \"cancel_end_of_term\", \"idempotency_key\": \"drill-v7\", \"content_hash\": \"h\"}]', now())")
+        self.sql(
+            "file on another agent's verification (V-7)",
+            "V-7",
+            f"SELECT * FROM deskapp_api_file('{alan.session}', NULL, {ada_verification}, {d.intune.id}, "
+            "'[{\"kind\": \"cancel_end_of_term\", \"idempotency_key\": \"drill-v7\", "
+            "\"content_hash\": \"h\"}]', now())",
+        )
         record_callback(app, agent=ada, ticket_id=ticket, note="called back on the number on file")
         self.controls.append("ada recorded the callback (V-8)")
         self.act("approve one's own ticket, callback made (X-2)", "four eyes",

@@ -29,10 +29,9 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import testkit  # noqa: E402
 from drills import crash  # noqa: E402
 from drills.common import DrillDirectory, Figures, check_invariants, markdown, sqlite_integrity  # noqa: E402
-
-import testkit  # noqa: E402
 from tickets.clock import FixedClock  # noqa: E402
 from tickets.store.database import Store, make_engine  # noqa: E402
 
@@ -78,13 +77,12 @@ def verify_database(path: Path) -> tuple[int, list[str]]:
 
 
 def _file_some(url: str, count: int, prefix: str) -> None:
+    from drills.common import caller_claim
     from tickets.agents import get_agent
     from tickets.enums import TicketStatus
     from tickets.filing import file_ticket
     from tickets.lifecycle import transition
     from tickets.verification import start_call, verify_caller
-
-    from drills.common import caller_claim
 
     store = Store(make_engine(url), crash.WallClock(time.time()))
     try:

@@ -26,9 +26,8 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from drills.common import Figures  # noqa: E402
-
 import testkit  # noqa: E402
+from drills.common import Figures  # noqa: E402
 
 TARGET, TARGET_PIN = "ada", "1111"
 
@@ -63,8 +62,8 @@ def run(url: str, *, backend: str, tries: int = 1000, processes: int = 4, log=pr
     from tickets.agents import authenticate
     from tickets.audit.chain import verify_chain
     from tickets.errors import NotAllowed
-    from tickets.store.models import AgentSignIn, AuditEvent
     from tickets.signin import MAX_FAILURES
+    from tickets.store.models import AgentSignIn, AuditEvent
 
     started = time.monotonic()
     figures = Figures(f"brute force ({backend})")
@@ -80,7 +79,9 @@ def run(url: str, *, backend: str, tries: int = 1000, processes: int = 4, log=pr
     for result in results:
         totals.update(result)
     with store.read() as session:
-        checked = session.exec(select(func.count()).select_from(AgentSignIn).where(AgentSignIn.agent_id == agent_id)).one()
+        checked = session.exec(
+            select(func.count()).select_from(AgentSignIn).where(AgentSignIn.agent_id == agent_id)
+        ).one()
         events = Counter(session.exec(select(AuditEvent.action).where(AuditEvent.subject == f"agent:{agent_id}")))
 
     def expect(ok: bool, problem: str) -> None:
@@ -89,11 +90,16 @@ def run(url: str, *, backend: str, tries: int = 1000, processes: int = 4, log=pr
             figures.failures.append(problem)
 
     expect(checked <= MAX_FAILURES, f"{checked} PINs checked before the lock (at most {MAX_FAILURES})")
-    expect(events["agent.sign_in_failed"] == checked, f"{events['agent.sign_in_failed']} failure events for {checked} checks")
+    expect(
+        events["agent.sign_in_failed"] == checked,
+        f"{events['agent.sign_in_failed']} failure events for {checked} checks",
+    )
     # The guesses that were checked answer "wrong" or, when the lock came meanwhile, "locked";
     # every other one was refused unchecked, each with its event.
     refused = events["agent.sign_in_refused"]
-    expect(refused == per * processes - checked, f"{refused} refusals for {per * processes - checked} unchecked guesses")
+    expect(
+        refused == per * processes - checked, f"{refused} refusals for {per * processes - checked} unchecked guesses"
+    )
     expect(totals["wrong"] + totals["locked"] == per * processes and totals["wrong"] <= checked,
            f"answers {dict(totals)} for {checked} checks")
     expect(events["agent.locked"] == 1, f"{events['agent.locked']} agent.locked events for one lock")

@@ -38,10 +38,9 @@ TOOLS = str(Path(__file__).resolve().parents[2] / "tools")
 if TOOLS not in sys.path:
     sys.path.insert(0, TOOLS)
 
+import testkit  # noqa: E402
 from drills.common import Figures, markdown  # noqa: E402
 from drills.hostile import CONTROL, FORMULA, SQL, UNICODE  # noqa: E402
-
-import testkit  # noqa: E402
 
 SIZE = (100, 30)
 BURST = 20  # keys sent between two checks
@@ -309,14 +308,13 @@ async def _drive(pilot, scenario: str) -> None:
 def _file_demo_tickets(store) -> None:
     """A few tickets by ada, so that the ticket list and view have rows (filed as an agent would,
     after verifying the caller, through the core)."""
+    from drills.common import EXPEDITED_CHECKLIST
     from identity import Address, CallerClaim
+    from screenshots import demo_caller
     from tickets.agents import list_agents
     from tickets.enums import TicketKind
     from tickets.filing import FilingRequest, file_ticket
     from tickets.verification import find_organizations, start_call, verify_caller
-
-    from drills.common import EXPEDITED_CHECKLIST
-    from screenshots import demo_caller
 
     ada = next(a for a in list_agents(store) if a.name == "ada")
     caller = demo_caller("intune-expedited")
@@ -328,11 +326,21 @@ def _file_demo_tickets(store) -> None:
                         caller["country"]),
         org_url=caller["url"] or "",
     )
-    verification = verify_caller(store, agent=ada, organization_id=handle.id, claim=claim, call_id=start_call(store, ada))
+    verification = verify_caller(
+        store, agent=ada, organization_id=handle.id, claim=claim, call_id=start_call(store, ada)
+    )
     assert verification.passed, "the demo caller no longer passes verification"
-    file_ticket(store, agent=ada, verification_id=verification.verification_id,
-                request=FilingRequest(kind=TicketKind.EXPEDITED_DEPROVISIONING, subscription_ref=caller["subscription_ref"],
-                                      idempotency_key="fuzz-x", confirmed=EXPEDITED_CHECKLIST))
+    file_ticket(
+        store,
+        agent=ada,
+        verification_id=verification.verification_id,
+        request=FilingRequest(
+            kind=TicketKind.EXPEDITED_DEPROVISIONING,
+            subscription_ref=caller["subscription_ref"],
+            idempotency_key="fuzz-x",
+            confirmed=EXPEDITED_CHECKLIST,
+        ),
+    )
 
 
 async def fuzz(store, clock, scenario: str, *, keys: int = 300, seed: int = 1, type_ahead: bool = False,

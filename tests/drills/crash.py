@@ -39,28 +39,29 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from sqlmodel import col  # noqa: E402
+from sqlmodel import select as sql_select
+
+import testkit  # noqa: E402
 from drills.common import (  # noqa: E402
     EARLY_CHECKLIST,
     DrillDirectory,
-    caller_claim,
     Figures,
+    caller_claim,
     check_invariants,
     sqlite_integrity,
 )
 
-import testkit  # noqa: E402
-from sqlmodel import col, select as sql_select  # noqa: E402
-from tickets.clock import FixedClock  # noqa: E402
-from tickets.enums import ACTIVE_STATUSES, TicketKind, TicketStatus  # noqa: E402
-from tickets.kinds import CANCELLATION_KINDS  # noqa: E402
-from tickets.store.models import Subscription, Ticket  # noqa: E402
-
 # Imported here, not in the child: a forked child starts with them loaded (milliseconds).
 from tickets.agents import get_agent  # noqa: E402
+from tickets.clock import FixedClock  # noqa: E402
+from tickets.enums import ACTIVE_STATUSES, TicketKind, TicketStatus  # noqa: E402
 from tickets.filing import file_ticket  # noqa: E402
+from tickets.kinds import CANCELLATION_KINDS  # noqa: E402
 from tickets.lifecycle import transition  # noqa: E402
-from tickets.verification import start_call, verify_caller  # noqa: E402
 from tickets.store.database import Store, make_engine  # noqa: E402
+from tickets.store.models import Subscription, Ticket  # noqa: E402
+from tickets.verification import start_call, verify_caller  # noqa: E402
 
 SUBSCRIPTIONS = 40
 MAX_DELAY = 0.050  # seconds after "ready"
@@ -118,12 +119,20 @@ def _child_work(url, epoch, agent_id, org_id, run, free, retries, leftovers, rep
 
     def withdraw(ticket_id: int, ref: str) -> None:
         report(f"withdrawing {ref}")
-        transition(store, actor=agent, ticket_id=ticket_id, to=TicketStatus.WITHDRAWN, reason="drill: caller changed their mind")
+        transition(
+            store,
+            actor=agent,
+            ticket_id=ticket_id,
+            to=TicketStatus.WITHDRAWN,
+            reason="drill: caller changed their mind",
+        )
         report(f"withdrawn {ref}")
 
     for key, sub_ref in retries:
         report(f"begin {key} {sub_ref}")
-        result = file_ticket(store, agent=agent, verification_id=verification.verification_id, request=request_for(key, sub_ref))
+        result = file_ticket(
+            store, agent=agent, verification_id=verification.verification_id, request=request_for(key, sub_ref)
+        )
         filed = result.filed[0]
         report(f"{'replayed' if result.replayed else 'filed'} {key} {filed.ref}")
         if filed.status is not TicketStatus.WITHDRAWN:
@@ -141,7 +150,9 @@ def _child_work(url, epoch, agent_id, org_id, run, free, retries, leftovers, rep
         sub_ref = free[n % len(free)]
         key = f"r{run}-{n}"
         report(f"begin {key} {sub_ref}")
-        result = file_ticket(store, agent=agent, verification_id=verification.verification_id, request=request_for(key, sub_ref))
+        result = file_ticket(
+            store, agent=agent, verification_id=verification.verification_id, request=request_for(key, sub_ref)
+        )
         filed = result.filed[0]
         report(f"filed {key} {filed.ref}")
         withdraw(filed.id, filed.ref)
@@ -171,7 +182,9 @@ def _database_state(url: str) -> tuple[list[str], list[tuple[int, str]], dict[st
                     )
                 )
             )
-            subs = session.exec(sql_select(Subscription.id, Subscription.ref).where(col(Subscription.ref).startswith("SUB-D"))).all()
+            subs = session.exec(
+                sql_select(Subscription.id, Subscription.ref).where(col(Subscription.ref).startswith("SUB-D"))
+            ).all()
             free = [ref for sub_id, ref in subs if sub_id not in busy]
             rows = session.exec(sql_select(Ticket.id, Ticket.idempotency_key, Ticket.status)).all()
     finally:
@@ -228,7 +241,9 @@ def run(workdir: Path, *, runs: int = 200, seed: int = 1, max_delay: float = MAX
         if child.exitcode == -9:
             figures.kills += 1
         else:
-            figures.failures.append(f"run {run_no}: the child ended by itself (exit code {child.exitcode}) before the kill")
+            figures.failures.append(
+                f"run {run_no}: the child ended by itself (exit code {child.exitcode}) before the kill"
+            )
 
         lines = _read_report(report_path)
         report_path.unlink(missing_ok=True)
@@ -256,12 +271,17 @@ def run(workdir: Path, *, runs: int = 200, seed: int = 1, max_delay: float = MAX
                 reported += 1
                 figures.checks += 1
                 if after.get(key, (None, None))[1] != ref:
-                    figures.failures.append(f"run {run_no}: reported {parts[0]} {key} {ref}, the database has {after.get(key)}")
+                    figures.failures.append(
+                        f"run {run_no}: reported {parts[0]} {key} {ref}, the database has {after.get(key)}"
+                    )
                 if key in before:
                     retried += 1
                     figures.checks += 1
                     if parts[0] != "replayed" or before[key][1] != ref:
-                        figures.failures.append(f"run {run_no}: T-3: retry of {key} gave {parts[0]} {ref}, first filing was {before[key][1]}")
+                        figures.failures.append(
+                            f"run {run_no}: T-3: retry of {key} gave {parts[0]} {ref},"
+                            f" first filing was {before[key][1]}"
+                        )
                     replayed += parts[0] == "replayed"
                 elif any(k == key for k, _ in retries):
                     retried += 1

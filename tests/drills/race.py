@@ -32,11 +32,13 @@ import sys
 import time
 import traceback
 from collections import Counter
+from functools import partial
 from pathlib import Path
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import testkit  # noqa: E402
 from drills.common import (  # noqa: E402
     EARLY_CHECKLIST,
     EXPEDITED_CHECKLIST,
@@ -47,8 +49,6 @@ from drills.common import (  # noqa: E402
     markdown,
 )
 from drills.crash import WallClock  # noqa: E402
-
-import testkit  # noqa: E402
 
 POOL = 6  # subscriptions every agent files on: constant C-9 races
 
@@ -66,16 +66,17 @@ def _kind_request(kind: str, sub_ref: str, key: str):
 
 def worker(role: str, index: int, url: str, epoch: float, ids: dict, ops: int, seed: int, barrier) -> dict:
     """One process of the drill; returns its counts and every unexpected error."""
+    from sqlmodel import col, select
+
     from tickets.agents import get_agent
     from tickets.enums import TicketStatus
     from tickets.errors import Conflict, DeskError, NotAllowed
     from tickets.filing import file_ticket
     from tickets.lifecycle import approve, record_callback, reject, transition
+    from tickets.store.database import Store, make_engine
     from tickets.store.models import Ticket
     from tickets.store.queries import review_queue
-    from tickets.store.database import Store, make_engine
     from tickets.verification import start_call, unlock_organization, verify_caller
-    from sqlmodel import col, select
 
     rng = random.Random(seed * 1000 + index)
     store = Store(make_engine(url), WallClock(epoch))
@@ -123,15 +124,25 @@ def worker(role: str, index: int, url: str, epoch: float, ids: dict, ops: int, s
                     ).all()
                 if mine:
                     ticket_id = rng.choice(mine)
-                    attempt("withdraw", lambda: transition(store, actor=agent, ticket_id=ticket_id,
-                                                           to=TicketStatus.WITHDRAWN, reason="caller changed their mind"))
+                    attempt(
+                        "withdraw",
+                        partial(transition,
+                            store,
+                            actor=agent,
+                            ticket_id=ticket_id,
+                            to=TicketStatus.WITHDRAWN,
+                            reason="caller changed their mind",
+                        ),
+                    )
             else:
                 kind = "expedited" if rng.random() < 0.5 else "early"
-                result = attempt(f"file {kind}", lambda: file_ticket(
+                result = attempt(f"file {kind}", partial(file_ticket,
                     store, agent=agent, verification_id=verification, request=_kind_request(kind, sub_ref, key)))
                 if result is not None and kind == "expedited" and rng.random() < 0.8:
                     ticket_id = result.filed[0].id
-                    attempt("callback", lambda: record_callback(store, agent=agent, ticket_id=ticket_id, note="confirmed"))
+                    attempt(
+                        "callback", partial(record_callback, store, agent=agent, ticket_id=ticket_id, note="confirmed")
+                    )
         elif role == "supervisor":
             roll = rng.random()
             if roll < 0.55:
@@ -139,32 +150,47 @@ def worker(role: str, index: int, url: str, epoch: float, ids: dict, ops: int, s
                 if queue:
                     ticket_id = rng.choice(queue).id
                     if rng.random() < 0.6:
-                        attempt("approve", lambda: approve(store, supervisor=agent, ticket_id=ticket_id))
+                        attempt("approve", partial(approve, store, supervisor=agent, ticket_id=ticket_id))
                     else:
-                        attempt("reject", lambda: reject(store, supervisor=agent, ticket_id=ticket_id, reason="caller hesitated"))
+                        attempt(
+                            "reject",
+                            partial(reject, store, supervisor=agent, ticket_id=ticket_id, reason="caller hesitated"),
+                        )
             elif roll < 0.7:
                 with store.read() as session:
                     approved = session.exec(select(Ticket.id).where(Ticket.status == "approved")).all()
                 if approved:
                     ticket_id = rng.choice(approved)
-                    attempt("withdraw approved", lambda: transition(store, actor=agent, ticket_id=ticket_id,
-                                                                    to=TicketStatus.WITHDRAWN, reason="customer withdrew"))
+                    attempt(
+                        "withdraw approved",
+                        partial(transition,
+                            store,
+                            actor=agent,
+                            ticket_id=ticket_id,
+                            to=TicketStatus.WITHDRAWN,
+                            reason="customer withdrew",
+                        ),
+                    )
             elif roll < 0.85:
-                result = attempt("file own expedited", lambda: file_ticket(
+                result = attempt("file own expedited", partial(file_ticket,
                     store, agent=agent, verification_id=verification, request=_kind_request("expedited", sub_ref, key)))
                 if result is not None:
                     ticket_id = result.filed[0].id
-                    attempt("callback", lambda: record_callback(store, agent=agent, ticket_id=ticket_id))
-                    attempt("approve own (must be refused)", lambda: approve(store, supervisor=agent, ticket_id=ticket_id))
+                    attempt("callback", partial(record_callback, store, agent=agent, ticket_id=ticket_id))
+                    attempt(
+                        "approve own (must be refused)", partial(approve, store, supervisor=agent, ticket_id=ticket_id)
+                    )
             else:
                 org_id = rng.choice(ids["lockout_orgs"])
-                attempt("unlock", lambda: unlock_organization(store, supervisor=agent, organization_id=org_id,
+                attempt("unlock", partial(unlock_organization, store, supervisor=agent, organization_id=org_id,
                                                               reason="caller proved identity by letter"))
         else:  # impostor
             org_id = rng.choice(ids["lockout_orgs"])
             claim = caller_claim(user_id=f"lee.lock{ids['lockout_orgs'].index(org_id)}@lockout.example",
                                  phone=f"+44 113 496 01{rng.randrange(100):02d}")
-            result = attempt("verify (impostor)", lambda: verify_caller(store, agent=agent, organization_id=org_id, claim=claim))
+            result = attempt(
+                "verify (impostor)", partial(verify_caller, store, agent=agent, organization_id=org_id, claim=claim)
+            )
             if result is not None:
                 counts["impostor locked out" if result.locked else "impostor failed"] += 1
                 if result.passed:
@@ -278,9 +304,10 @@ def lockout_race(url: str, *, wait: float = 1.5) -> dict:
     from datetime import timedelta
 
     from sqlmodel import func, select
+
     from tickets.clock import FixedClock
-    from tickets.store.models import VerificationAttempt
     from tickets.store.database import Store, make_engine
+    from tickets.store.models import VerificationAttempt
     from tickets.verification import verify_caller
 
     t0 = testkit.T0

@@ -29,9 +29,8 @@ ROOT = TESTS.parent
 if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
-from drills.common import Figures, split_known  # noqa: E402
-
 import testkit  # noqa: E402
+from drills.common import Figures, split_known  # noqa: E402
 
 
 def start_hostile(examples: int, backends: list[str]) -> tuple[subprocess.Popen, float, int]:

@@ -24,9 +24,8 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from drills.common import Figures  # noqa: E402
-
 import testkit  # noqa: E402
+from drills.common import Figures  # noqa: E402
 
 REAL = ("ada", "alan", "grace", "linus")  # testkit.Directory's agents
 TOLERANCE = 0.20

@@ -38,17 +38,16 @@ if __package__ in (None, ""):
 from sqlalchemy import Engine, insert, text, update  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from drills.common import EXPEDITED_CHECKLIST, DrillDirectory, Figures  # noqa: E402
-
 import testkit  # noqa: E402
+from drills.common import EXPEDITED_CHECKLIST, DrillDirectory, Figures  # noqa: E402
 from tickets.audit.chain import Anchor, append_event, chain_head, event_link, verify_chain  # noqa: E402
 from tickets.enums import TicketKind  # noqa: E402
 from tickets.export.run import write_export  # noqa: E402
 from tickets.filing import FilingRequest, file_ticket  # noqa: E402
 from tickets.lifecycle import approve, record_callback  # noqa: E402
+from tickets.store.database import Store, make_engine  # noqa: E402
 from tickets.store.models import AuditEvent, Ticket  # noqa: E402
 from tickets.store.roles import apply_roles  # noqa: E402
-from tickets.store.database import Store, make_engine  # noqa: E402
 
 TAMPERS = ("cut_tail", "middle_rehash", "edit_last", "delete_all", "forge_approval", "silent_approval")
 # What the application role is refused on PostgreSQL: the guards and every rewrite.
@@ -127,7 +126,12 @@ def build(url: str) -> Desk:
 
 def set_guards_aside(connection) -> None:
     if connection.dialect.name == "sqlite":
-        for trigger in ("audit_event_no_update", "audit_event_no_delete", "audit_head_forward_only", "audit_head_no_delete"):
+        for trigger in (
+            "audit_event_no_update",
+            "audit_event_no_delete",
+            "audit_head_forward_only",
+            "audit_head_no_delete",
+        ):
             connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {trigger}")
     else:
         connection.exec_driver_sql("ALTER TABLE audit_event DISABLE TRIGGER USER")
@@ -197,7 +201,9 @@ def forge(desk: Desk, tamper: str, connection) -> None:
     from sqlmodel import Session
 
     now = desk.store.clock.now()
-    supervisor_id = connection.execute(text("SELECT id FROM agent WHERE name = :n"), {"n": desk.supervisor}).scalar_one()
+    supervisor_id = connection.execute(
+        text("SELECT id FROM agent WHERE name = :n"), {"n": desk.supervisor}
+    ).scalar_one()
     if tamper == "forge_approval":
         with Session(bind=connection) as session:
             append_event(session, at=now, actor=desk.supervisor, action="ticket.approved",
@@ -215,14 +221,20 @@ def app_role_statements(desk: Desk, tamper: str) -> dict[str, str]:
     """The statements of each rewrite, as the application role would have to run them."""
     back = desk.callback_seq - 1
     return {
-        "cut_tail": {"delete the last events": f"DELETE FROM audit_event WHERE seq >= {desk.callback_seq}",
-                     "move the head back": f"UPDATE audit_head SET seq = {back}, hash = "
-                                           f"(SELECT hash FROM audit_event WHERE seq = {back}) WHERE id = 1"},
-        "middle_rehash": {"delete an event in the middle": f"DELETE FROM audit_event WHERE seq = {desk.anchor.seq // 2}",
-                          "renumber the rest": f"UPDATE audit_event SET seq = seq - 1 WHERE seq > {desk.anchor.seq // 2}"},
+        "cut_tail": {
+            "delete the last events": f"DELETE FROM audit_event WHERE seq >= {desk.callback_seq}",
+            "move the head back": f"UPDATE audit_head SET seq = {back}, hash = "
+            f"(SELECT hash FROM audit_event WHERE seq = {back}) WHERE id = 1",
+        },
+        "middle_rehash": {
+            "delete an event in the middle": f"DELETE FROM audit_event WHERE seq = {desk.anchor.seq // 2}",
+            "renumber the rest": f"UPDATE audit_event SET seq = seq - 1 WHERE seq > {desk.anchor.seq // 2}",
+        },
         "edit_last": {"edit the last event": f"UPDATE audit_event SET details = '{{}}' WHERE seq = {desk.anchor.seq}"},
-        "delete_all": {"delete every event": "DELETE FROM audit_event",
-                       "reset the head": f"UPDATE audit_head SET seq = 0, hash = '{'0' * 64}' WHERE id = 1"},
+        "delete_all": {
+            "delete every event": "DELETE FROM audit_event",
+            "reset the head": f"UPDATE audit_head SET seq = 0, hash = '{'0' * 64}' WHERE id = 1",
+        },
     }.get(tamper, {})
 
 
@@ -326,8 +338,11 @@ def run(backends: list[str], workdir: Path, tampers=TAMPERS, log=print) -> tuple
                     if as_app and outcome.rewrites_allowed:
                         figures.failures.append(
                             f"{backend} {tamper}: the application role was allowed to {outcome.rewrites_allowed}")
-                    log(f"{backend:<10} {tamper:<16} {outcome.as_role:<17} refused {len(outcome.refused)} "
-                        f"allowed {len(outcome.allowed)}  verify: {outcome.plain[:40]} | anchored: {outcome.anchored[:60]}")
+                    log(
+                        f"{backend:<10} {tamper:<16} {outcome.as_role:<17} refused {len(outcome.refused)} "
+                        f"allowed {len(outcome.allowed)}  verify: {outcome.plain[:40]} | "
+                        f"anchored: {outcome.anchored[:60]}"
+                    )
         finally:
             databases.close()
     figures.seconds = time.monotonic() - started

@@ -31,8 +31,17 @@ for extra in (TESTS, TESTS / "terminal"):
         sys.path.insert(0, str(extra))
 
 from desk_terminal import (  # noqa: E402
-    ENTER, EXPEDITED, TAB, DeskTerminal, calls, check_review, check_ticket, run_call, run_review,
+    ENTER,
+    EXPEDITED,
+    TAB,
+    DeskTerminal,
+    calls,
+    check_review,
+    check_ticket,
+    run_call,
+    run_review,
 )
+
 from drills.common import Figures  # noqa: E402
 
 BURNER = "while True: pass"

@@ -71,9 +71,10 @@ class PgBouncer:
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
                 return self
-            except OSError:
+            except OSError as error:
                 if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("pgbouncer did not start: " + (self.directory / "pgbouncer.log").read_text())
+                    log = (self.directory / "pgbouncer.log").read_text()
+                    raise RuntimeError("pgbouncer did not start: " + log) from error
                 time.sleep(0.1)
 
     def __exit__(self, *exc: object) -> None:

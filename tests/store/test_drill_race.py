@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from drills import race
 from drills.common import full_scale
-from drills.fixtures import engine_url  # noqa: F401 - fixture
 
 
 def test_race_drill_small_every_invariant_holds(store_url, backend, tmp_path):

@@ -26,7 +26,9 @@ def desk(store):
     directory = testkit.Directory(store)
     request = FilingRequest(kind=TicketKind.EXPEDITED_DEPROVISIONING, subscription_ref="SUB-INT", idempotency_key="x1",
                             confirmed=frozenset({"acknowledge_data_loss", "remove_domains", "update_dns", "save_data"}))
-    ticket = file_ticket(store, agent=directory.agent, verification_id=directory.verified(), request=request).filed[0].id
+    ticket = (
+        file_ticket(store, agent=directory.agent, verification_id=directory.verified(), request=request).filed[0].id
+    )
     record_callback(store, agent=directory.agent, ticket_id=ticket, note="called back")
     approve(store, supervisor=directory.supervisor, ticket_id=ticket, reason="ok")
     directory.ticket_id = ticket
@@ -99,7 +101,10 @@ def test_log_filters_and_json(desk, capsys):
     assert main(["audit", "log", "--agent", "grace", "--action", "ticket.", "--db", url]) == 0
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 1 and "ticket.approved" in out[0] and "grace" in out[0]
-    assert main(["audit", "log", "--organization", "ORG-T1", "--action", "verification.passed", "--json", "--db", url]) == 0
+    assert (
+        main(["audit", "log", "--organization", "ORG-T1", "--action", "verification.passed", "--json", "--db", url])
+        == 0
+    )
     org_events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert org_events and {e["subject"] for e in org_events} == {f"organization:{desk.org.id}"}
     assert main(["audit", "log", "--since", "2026-11-23", "--db", url]) == 0
@@ -126,7 +131,9 @@ def test_db_roles_prints_the_sql_and_refuses_sqlite(store, capsys):
     assert 'GRANT SELECT ON TABLE "audit_event" TO desk_app;' in out
     assert 'GRANT SELECT (id, name, display_name, role, active, created_at) ON TABLE "agent" TO desk_app;' in out
     assert 'ON TABLE "agent_session" TO desk_app' not in out
-    assert "GRANT EXECUTE ON FUNCTION deskapp_api_file(" in out and "GRANT EXECUTE ON FUNCTION deskapp_append(" not in out
+    assert (
+        "GRANT EXECUTE ON FUNCTION deskapp_api_file(" in out and "GRANT EXECUTE ON FUNCTION deskapp_append(" not in out
+    )
     assert 'ALTER TABLE "audit_event" OWNER TO desk_owner;' in out
     assert not [line for line in out.splitlines() if line.startswith("GRANT") and any(
         word in line for word in ("INSERT", "UPDATE", "DELETE", "TRUNCATE"))]

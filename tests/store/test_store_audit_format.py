@@ -60,7 +60,14 @@ def test_a1_migration_0009_records_the_switch_and_old_events_still_verify(old_ch
         event = append_event(session, at=old_chain.clock.now(), actor="test", action="note", subject="thing:9",
                              details={"n": "é"})
     assert event.seq == 5 and event.hash == event_link(
-        seq=5, prev_hash=event.prev_hash, at=event.at, actor="test", action="note", subject="thing:9", details={"n": "é"})
+        seq=5,
+        prev_hash=event.prev_hash,
+        at=event.at,
+        actor="test",
+        action="note",
+        subject="thing:9",
+        details={"n": "é"},
+    )
     with old_chain.read() as session:
         assert verify_chain(session).ok and chain_head(session).hash == event.hash
     # Upgrading again (after a downgrade) continues in format 2: no second record.
@@ -101,7 +108,9 @@ def test_a1_details_stored_in_another_spacing_still_verify(store, clock):
     """An event whose details text is not the canonical one (another writer's spacing) is
     re-encoded before it counts as edited; a real change of value still breaks it."""
     with store.write() as session:
-        append_event(session, at=clock.now(), actor="test", action="note", subject="thing:1", details={"b": 1, "a": [1]})
+        append_event(
+            session, at=clock.now(), actor="test", action="note", subject="thing:1", details={"b": 1, "a": [1]}
+        )
     with store.engine.begin() as connection:
         if store.engine.dialect.name == "sqlite":
             connection.exec_driver_sql("DROP TRIGGER audit_event_no_update")
@@ -121,7 +130,7 @@ def test_a1_concurrent_appends_chain_without_a_gap_or_a_double(store, clock):
     """Writers on their own connections: each append waits for the head, none is lost."""
     def writer(w: int) -> None:
         for i in range(10):
-            store.transaction(lambda session: append_event(
+            store.transaction(lambda session, i=i: append_event(
                 session, at=clock.now(), actor=f"w{w}", action="note", subject=f"thing:{w}", details={"i": i}))
 
     threads = [threading.Thread(target=writer, args=(w,)) for w in range(4)]

@@ -9,9 +9,9 @@ from sqlalchemy import event, text
 from sqlmodel import select
 
 from tickets.errors import SchemaOutOfDate
+from tickets.store.database import Store, make_engine
 from tickets.store.models import Agent, Call
 from tickets.store.schema import check_schema, current_revision, head_revision, upgrade
-from tickets.store.database import Store, make_engine
 
 
 def test_aware_utc_datetimes_survive_the_round_trip(store):

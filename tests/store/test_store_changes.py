@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import text
 
 import testkit
-from tickets.store.changes import feed_for
 from tickets.enums import TicketKind, TicketStatus
 from tickets.filing import FilingRequest, file_ticket
 from tickets.lifecycle import approve, record_callback
+from tickets.store.changes import feed_for
 from tickets.store.models import Call
 from tickets.store.queries import review_queue
 
@@ -104,6 +104,8 @@ def test_the_triggers_exist_on_postgresql_only(directory, backend):
             names = set(session.execute(text(
                 "SELECT tgname FROM pg_trigger WHERE tgname LIKE '%_notify_changed'"
             )).scalars())
-            assert names == {f"{t}_notify_changed" for t in ("ticket", "call", "verification_attempt", "verification_unlock")}
+            assert names == {
+                f"{t}_notify_changed" for t in ("ticket", "call", "verification_attempt", "verification_unlock")
+            }
         else:
             assert session.execute(text("PRAGMA data_version")).scalar_one() >= 1

@@ -36,7 +36,23 @@ def test_commands_refuse_an_unmigrated_database(tmp_path, capsys):
 
 def test_agents_add_and_list(store, capsys, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.StringIO("4821\n"))
-    assert main(["agents", "add", "joan", "--display-name", "Joan Clarke", "--role", "supervisor", "--pin-stdin", "--db", _url(store)]) == 0
+    assert (
+        main(
+            [
+                "agents",
+                "add",
+                "joan",
+                "--display-name",
+                "Joan Clarke",
+                "--role",
+                "supervisor",
+                "--pin-stdin",
+                "--db",
+                _url(store),
+            ]
+        )
+        == 0
+    )
     monkeypatch.setattr(sys, "stdin", io.StringIO("12\n"))
     assert main(["agents", "add", "kim", "--pin-stdin", "--db", _url(store)]) == 1
     assert "pin: 4 to 64 digits, or a passphrase of 12 to 128 characters" in capsys.readouterr().err
@@ -67,7 +83,13 @@ def test_unreachable_database_is_one_line(capsys):
 
 
 def test_help_everywhere_and_the_console_script():
-    for args in (["--help"], ["db", "--help"], ["directory", "import", "--help"], ["agents", "add", "--help"], ["audit", "verify", "--help"]):
+    for args in (
+        ["--help"],
+        ["db", "--help"],
+        ["directory", "import", "--help"],
+        ["agents", "add", "--help"],
+        ["audit", "verify", "--help"],
+    ):
         with pytest.raises(SystemExit) as raised:
             main(args)
         assert raised.value.code == 0

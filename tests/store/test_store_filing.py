@@ -176,7 +176,9 @@ def test_two_supervisors_deciding_at_once_one_wins(directory):
 def test_t2_illegal_transitions_are_refused_with_reasons(directory):
     result = file_ticket(directory.store, agent=directory.agent, verification_id=directory.verified(), request=_early())
     ticket_id = result.filed[0].id
-    with pytest.raises(NotAllowed, match="T-2: a open ticket cannot become resolved|T-2: an? open ticket cannot become resolved"):
+    with pytest.raises(
+        NotAllowed, match="T-2: a open ticket cannot become resolved|T-2: an? open ticket cannot become resolved"
+    ):
         transition(directory.store, actor=directory.agent, ticket_id=ticket_id, to=TicketStatus.RESOLVED)
     with pytest.raises(InvalidInput, match="reason"):
         transition(directory.store, actor=directory.agent, ticket_id=ticket_id, to=TicketStatus.WITHDRAWN)
@@ -201,7 +203,13 @@ def test_ticket_lists_page_by_keyset(directory, clock):
             directory.store, agent=directory.agent, verification_id=verification,
             request=_early(key=f"p{i}", subscription_ref="SUB-O365", confirmed=frozenset({"update_dns", "save_data"})),
         )
-        transition(directory.store, actor=directory.agent, ticket_id=result.filed[0].id, to=TicketStatus.WITHDRAWN, reason="test")
+        transition(
+            directory.store,
+            actor=directory.agent,
+            ticket_id=result.filed[0].id,
+            to=TicketStatus.WITHDRAWN,
+            reason="test",
+        )
     first = list_tickets(directory.store, filed_by_id=directory.agent.id, limit=3)
     second = list_tickets(directory.store, filed_by_id=directory.agent.id, limit=3, after=first.next_cursor)
     third = list_tickets(directory.store, filed_by_id=directory.agent.id, limit=3, after=second.next_cursor)
@@ -211,7 +219,9 @@ def test_ticket_lists_page_by_keyset(directory, clock):
     assert len(list_tickets(directory.store, kinds=[TicketKind.CANCEL_EARLY]).rows) == 7
 
 
-def _race_filing(url: str, agent_id: int, verification_id: int, worker: int, tries: int, barrier) -> tuple[int, int, list[str]]:
+def _race_filing(
+    url: str, agent_id: int, verification_id: int, worker: int, tries: int, barrier
+) -> tuple[int, int, list[str]]:
     from tickets.agents import get_agent
 
     store = testkit.make_store(url)
@@ -261,8 +271,12 @@ def test_t3_batch_retry_replays_and_another_batch_under_the_key_is_refused(direc
             resource_refs=refs, reason="no longer needed", confirmed=frozenset({"confirm_unsubscription"}),
         )
 
-    first = file_ticket(directory.store, agent=directory.agent, verification_id=verification, request=batch("RES-04", "RES-05"))
-    again = file_ticket(directory.store, agent=directory.agent, verification_id=verification, request=batch("RES-05", "RES-04"))
+    first = file_ticket(
+        directory.store, agent=directory.agent, verification_id=verification, request=batch("RES-04", "RES-05")
+    )
+    again = file_ticket(
+        directory.store, agent=directory.agent, verification_id=verification, request=batch("RES-05", "RES-04")
+    )
     assert again.replayed and [t.id for t in again.filed] == [t.id for t in first.filed]
     with pytest.raises(Conflict, match="T-3"):
         file_ticket(directory.store, agent=directory.agent, verification_id=verification, request=batch("RES-06"))

@@ -4,10 +4,10 @@ number (each once), and the tickets that still wait for a callback (V-8); on bot
 from __future__ import annotations
 
 from testkit import file_demo_ticket
-from tickets.store.models import ticket_ref
 from tickets.agents import list_agents
 from tickets.lifecycle import approve, record_callback, reject
 from tickets.notices import awaiting_callback, latest_seq, notices_for
+from tickets.store.models import ticket_ref
 from tickets.verification import start_call
 
 RAJ = "raj.kumar@northwindtraders.co.uk"

@@ -15,9 +15,9 @@ from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import StoreUnavailable
 from tickets.filing import FilingRequest, file_ticket
 from tickets.lifecycle import transition
+from tickets.store.database import Store, make_engine
 from tickets.store.models import Subscription, Ticket
 from tickets.store.queries import _page_query, _rows, list_tickets, review_queue, ticket_detail
-from tickets.store.database import Store, make_engine
 
 
 @pytest.fixture

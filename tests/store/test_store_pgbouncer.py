@@ -21,9 +21,9 @@ from tickets.enums import TicketKind, TicketStatus
 from tickets.export.run import write_export
 from tickets.filing import FilingRequest, file_ticket
 from tickets.lifecycle import approve, record_callback
+from tickets.store.database import Store, make_engine
 from tickets.store.queries import review_queue, ticket_detail
 from tickets.store.roles import ROLE_SETTINGS, apply_roles
-from tickets.store.database import Store, make_engine
 
 pytestmark = pytest.mark.store
 CLIENTS = 4
@@ -99,7 +99,9 @@ def test_the_store_works_through_pgbouncer_in_transaction_mode(bounced: Store):
     assert review_queue(store).rows == ()
 
     out = io.StringIO()
-    assert write_export(store, out, fmt="csv", actor=directory.supervisor) == 1  # a session: the export is audited as its agent
+    assert (
+        write_export(store, out, fmt="csv", actor=directory.supervisor) == 1
+    )  # a session: the export is audited as its agent
     assert ticket.ref in out.getvalue()
     with store.read() as session:
         report = verify_chain(session)

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from tickets.store import rawsql
 from tickets.errors import StoreUnavailable
+from tickets.store import rawsql
 
 _AGENT = rawsql.Sql(
     "INSERT INTO agent (name, display_name, role, pin_hash, active, created_at) "

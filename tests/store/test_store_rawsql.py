@@ -27,7 +27,10 @@ def test_a_datetime_written_raw_reads_back_through_the_model_and_raw(store):
     started = datetime(2026, 11, 22, 13, 30, 15, 123456, tzinfo=timezone(timedelta(hours=1)))
     with store.write() as session:
         dialect = session.connection().dialect.name
-        assert rawsql.execute(session, _INSERT_CALL, {"agent": agent.id, "started": rawsql.bind_time(started, dialect)}) == 1
+        assert (
+            rawsql.execute(session, _INSERT_CALL, {"agent": agent.id, "started": rawsql.bind_time(started, dialect)})
+            == 1
+        )
         session.add(Call(agent_id=agent.id, started_at=started))
     with store.read() as session:
         through_model = [c.started_at for c in session.exec(select(Call).order_by(Call.id))]
@@ -40,8 +43,11 @@ def test_raw_statements_share_the_sessions_transaction(store):
     agent = _agent(store)
     with pytest.raises(RuntimeError):
         with store.write() as session:
-            rawsql.execute(session, _INSERT_CALL, {"agent": agent.id,
-                                                   "started": rawsql.bind_time(datetime.now(UTC), session.connection().dialect.name)})
+            rawsql.execute(
+                session,
+                _INSERT_CALL,
+                {"agent": agent.id, "started": rawsql.bind_time(datetime.now(UTC), session.connection().dialect.name)},
+            )
             raise RuntimeError("rolled back")
     with store.read() as session:
         assert rawsql.rows(session, _CALL_TIMES, {"agent": agent.id}) == []
@@ -71,6 +77,9 @@ def test_json_reads_back_from_either_driver(store, clock):
         append_event(session, at=clock.now(), actor="system", action="test.json", subject="test:1",
                      details={"a": [1, "é"], "b": None})
     with store.read() as session:
-        assert [rawsql.read_json(r[0]) for r in rawsql.rows(session, rawsql.Sql("SELECT details FROM audit_event"))] == \
-            [e.details for e in session.exec(select(AuditEvent))] == [{"a": [1, "é"], "b": None}]
+        assert (
+            [rawsql.read_json(r[0]) for r in rawsql.rows(session, rawsql.Sql("SELECT details FROM audit_event"))]
+            == [e.details for e in session.exec(select(AuditEvent))]
+            == [{"a": [1, "é"], "b": None}]
+        )
     assert rawsql.read_json(rawsql.bind_json({"a": [1, "é"]})) == {"a": [1, "é"]}

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
-from tickets.store import rawsql
 from tickets.errors import StoreUnavailable
+from tickets.store import rawsql
 
 _AGENT = rawsql.Sql(
     "INSERT INTO agent (name, display_name, role, pin_hash, active, created_at) "
@@ -20,7 +20,9 @@ def _add(session, name: str) -> None:
     from datetime import UTC, datetime
 
     raw = rawsql.Raw(session)
-    raw.execute(_AGENT, {"name": name, "active": True, "at": rawsql.bind_time(datetime(2026, 1, 1, tzinfo=UTC), raw.dialect)})
+    raw.execute(
+        _AGENT, {"name": name, "active": True, "at": rawsql.bind_time(datetime(2026, 1, 1, tzinfo=UTC), raw.dialect)}
+    )
 
 
 def test_a_unique_violation_is_sqlalchemys_integrity_error_with_the_drivers_cause(store):

@@ -10,8 +10,8 @@ from sqlalchemy import event
 
 import testkit
 from tickets.agents import create_agent
-from tickets.store.queries import list_tickets
 from tickets.store.database import make_engine
+from tickets.store.queries import list_tickets
 from tickets.verification import end_call, start_call
 
 pytestmark = pytest.mark.store

@@ -10,8 +10,9 @@ from sqlmodel import select
 
 from testkit import file_demo_ticket as file_ticket
 from tickets.errors import InvalidInput
-from tickets.store.models import Organization, ticket_ref
 from tickets.search import search
+from tickets.store.models import Organization, ticket_ref
+
 
 def test_by_ticket_number_in_any_form(demo_store):
     tid = file_ticket(demo_store, user_id="raj.kumar@northwindtraders.co.uk")

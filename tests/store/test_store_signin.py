@@ -13,8 +13,8 @@ from sqlmodel import col, select
 import testkit
 from tickets.agents import SIGN_IN_REFUSED, authenticate, validate_agent_fields
 from tickets.errors import NotAllowed
-from tickets.store.models import AgentSignIn, AuditEvent
 from tickets.signin import MAX_FAILURES, locked_until, sign_in_locks, unlock_agent
+from tickets.store.models import AgentSignIn, AuditEvent
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import pytest
 from sqlmodel import select
 
 import testkit
-from identity import Address
 from tickets.account import account_view
 from tickets.errors import InvalidInput, NotAllowed
 from tickets.store.models import AuditEvent, VerificationAttempt
@@ -96,7 +95,9 @@ def test_v5_supervisor_unlock(directory):
     with pytest.raises(NotAllowed):
         unlock_organization(directory.store, supervisor=directory.agent, organization_id=directory.org.id, reason="x")
     with pytest.raises(InvalidInput):
-        unlock_organization(directory.store, supervisor=directory.supervisor, organization_id=directory.org.id, reason="")
+        unlock_organization(
+            directory.store, supervisor=directory.supervisor, organization_id=directory.org.id, reason=""
+        )
     unlock_organization(
         directory.store, supervisor=directory.supervisor, organization_id=directory.org.id,
         reason="caller verified by the account manager",

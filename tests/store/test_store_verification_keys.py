@@ -156,7 +156,11 @@ def test_the_import_writes_rows_that_read_back_through_the_models(store):
         campaign = session.exec(select(ImsCampaign)).one()
         resource = session.exec(select(RenewalResource)).one()
     assert org.street_lines == ["1 Market Street", "Floor 2"] and org.updated_at == store.clock.now()
-    assert (person.phone_e164, person.roles, person.is_primary_contact) == ("+442079460958", ["admin", "billing_admin"], True)
+    assert (person.phone_e164, person.roles, person.is_primary_contact) == (
+        "+442079460958",
+        ["admin", "billing_admin"],
+        True,
+    )
     assert subs["SUB-K1"].term_start == datetime(2025, 1, 9, 23, 0, tzinfo=UTC)
     assert subs["SUB-K1"].auto_renew is False and subs["SUB-K1"].cancelled_at is None
     assert subs["SUB-K2"].custom_domains == ["keys.example.com"] and subs["SUB-K1"].platform == "online_services"

@@ -135,7 +135,9 @@ def test_lifecycle_changes_write_the_ticket_and_directory_first(directory, monke
                          confirmed=frozenset({"acknowledge_data_loss", "remove_domains", "update_dns", "save_data"})),
     ).filed[0]
     with driver_statements(store, monkeypatch) as seen:
-        record_callback(store, agent=directory.supervisor, ticket_id=expedited.id, note="confirmed on the number on file")
+        record_callback(
+            store, agent=directory.supervisor, ticket_id=expedited.id, note="confirmed on the number on file"
+        )
     assert_append_last(seen, writes_before=1)
 
 
@@ -153,5 +155,7 @@ def test_verification_claims_the_call_before_its_appends(directory, monkeypatch,
                                claim=claim, call_id=call_id)
     assert result.passed is not wrong
     assert_append_last(seen, writes_before=2)  # the attempt, the call claimed
-    if wrong and directory.store.engine.dialect.name == "sqlite":  # both events of a locking failure come after every other statement
+    if (
+        wrong and directory.store.engine.dialect.name == "sqlite"
+    ):  # both events of a locking failure come after every other statement
         assert len([s for s in seen if re.search(r"\bINSERT INTO audit_event\b", s, re.IGNORECASE)]) == 2, seen

@@ -11,7 +11,16 @@ import random
 from datetime import UTC, datetime
 
 from desk_terminal import (
-    CTRL_S, ENTER, EXPEDITED, TAB, DeskTerminal, calls, check_review, check_ticket, field_on_screen, run_call,
+    CTRL_S,
+    ENTER,
+    EXPEDITED,
+    TAB,
+    DeskTerminal,
+    calls,
+    check_review,
+    check_ticket,
+    field_on_screen,
+    run_call,
     run_review,
 )
 
@@ -33,7 +42,9 @@ def test_whole_calls_in_bursts_file_the_tickets_typed(tmp_path):
 
     now = datetime.now(UTC)
     rng = random.Random(11)
-    chosen = [c for c in calls(now) if c.kind in ("cancel_end_of_term", "migration_on_premises", "unsubscribe_resource")]
+    chosen = [
+        c for c in calls(now) if c.kind in ("cancel_end_of_term", "migration_on_premises", "unsubscribe_resource")
+    ]
     with DeskTerminal.demo(tmp_path) as desk:
         assert desk.wait_for("Demo: sign in")
         desk.type("ada", TAB, "1111", ENTER, rng=rng)

@@ -39,13 +39,13 @@ def test_the_criterion_on_figures():
 
 def _instant_api(monkeypatch):
     """The tickets API the load model calls, answering at once: a centre that always keeps up."""
+    import load_model
+
     import tickets.account
     import tickets.agents
     import tickets.filing
     import tickets.store.queries
     import tickets.verification
-
-    import load_model
 
     monkeypatch.setattr(load_model, "claim_for", lambda org: None)
     decision = SimpleNamespace(kind=TicketKind.CANCEL_EARLY, checklist=())

@@ -162,7 +162,11 @@ def test_postgresql_without_psycopg_is_one_line_and_exit_2():
         capture_output=True, text=True, timeout=60, env={**os.environ},
     )
     assert result.returncode == 2
-    assert result.stderr == "deskapp: error: database: PostgreSQL needs psycopg, which is not installed: pip install 'deskapp[postgres]'\n"
+    assert (
+        result.stderr
+        == "deskapp: error: database: PostgreSQL needs psycopg, which is not installed:"
+        " pip install 'deskapp[postgres]'\n"
+    )
 
 
 def test_config_checks_key_map_ids_and_the_theme(capsys):

@@ -31,11 +31,13 @@ def test_fit_widths_shrinks_the_widest_first_down_to_the_minimums():
     assert fit_widths([9, 24, 14, 30], [9, 10, 8, 10], 20) == [9, 10, 8, 10]  # never below the minimums
 
 
-@given(st.lists(st.integers(min_value=1, max_value=60), min_size=1, max_size=8), st.integers(min_value=0, max_value=300))
+@given(
+    st.lists(st.integers(min_value=1, max_value=60), min_size=1, max_size=8), st.integers(min_value=0, max_value=300)
+)
 def test_fit_widths_fits_when_the_minimums_allow(natural, available):
     minimum = [min(n, 5) for n in natural]
     widths = fit_widths(natural, minimum, available)
-    assert all(m <= w <= n for w, m, n in zip(widths, minimum, natural))
+    assert all(m <= w <= n for w, m, n in zip(widths, minimum, natural, strict=True))
     assert sum(widths) <= max(available, sum(minimum))
 
 

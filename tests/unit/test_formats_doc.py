@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from tickets import directory
-from tickets.export import records as export
 from tickets.directory import (
     AddressIn,
     CampaignIn,
@@ -23,6 +22,7 @@ from tickets.directory import (
     parse_directory,
 )
 from tickets.enums import Product, TicketKind, TicketStatus
+from tickets.export import records as export
 from tickets.export.records import FIELDS, load_schema
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,7 +34,7 @@ def _section(heading: str) -> str:
     text = FORMATS.read_text()
     level = heading.split(" ")[0]
     start = text.index(f"\n{heading}\n") + len(heading) + 2
-    ends = [m.start() for m in re.finditer(r"^#{1,%d} " % len(level), text[start:], flags=re.MULTILINE)]
+    ends = [m.start() for m in re.finditer(rf"^#{{1,{len(level)}}} ", text[start:], flags=re.MULTILINE)]
     return text[start : start + ends[0]] if ends else text[start:]
 
 

@@ -13,7 +13,6 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 import testkit
-from drills.fixtures import engine_url  # noqa: F401 - fixture
 from drills.hostile import MAX_MESSAGE, assert_clear, examples, hostile_text
 from tickets.demo import demo_directory
 from tickets.directory import DirectoryInvalid, import_directory, parse_directory
@@ -47,10 +46,16 @@ def _nested(depth: int, leaf):
 
 json_values = st.recursive(
     st.one_of(
-        st.none(), st.booleans(), st.integers(), st.integers(min_value=10**30, max_value=10**4000),
-        st.floats(allow_nan=False), hostile_text(surrogates=False),
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.integers(min_value=10**30, max_value=10**4000),
+        st.floats(allow_nan=False),
+        hostile_text(surrogates=False),
     ),
-    lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(hostile_text(long=False), children, max_size=4)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(hostile_text(long=False), children, max_size=4)
+    ),
     max_leaves=12,
 ) | st.builds(_nested, st.sampled_from([10, 100, 500, 900, 990]), st.just("deep"))
 

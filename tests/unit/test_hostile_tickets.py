@@ -19,7 +19,6 @@ from hypothesis import strategies as st
 
 import testkit
 from drills.common import EARLY_CHECKLIST, EXPEDITED_CHECKLIST
-from drills.fixtures import engine_url  # noqa: F401 - fixture
 from drills.hostile import assert_clear, examples, hostile_text, printable_hostile, regions
 from identity import Address, CallerClaim
 from tickets.enums import TicketKind, TicketStatus
@@ -27,6 +26,7 @@ from tickets.errors import DeskError, InvalidInput
 from tickets.filing import FilingRequest, file_ticket
 from tickets.lifecycle import record_callback, transition
 from tickets.verification import find_organizations, verify_caller
+
 
 @pytest.fixture
 def desk(engine_url):

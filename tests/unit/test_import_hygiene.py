@@ -70,7 +70,11 @@ def test_the_walk_finds_every_module_of_the_core():
     # A walk that silently found nothing would make the checks below vacuous.
     names = _modules_of(identity) + _modules_of(tickets)
     for expected in (
-        "identity.credentials", "identity.phone", "tickets.store.database", "tickets.export.records", "tickets.audit.chain",
+        "identity.credentials",
+        "identity.phone",
+        "tickets.store.database",
+        "tickets.export.records",
+        "tickets.audit.chain",
     ):
         assert expected in names
     assert len(names) >= 25

@@ -21,12 +21,19 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from tickets.store import rawsql
 from tickets.audit.format import (  # noqa: F401 - the chain's formats, re-exported
-    FORMAT_SWITCH, GENESIS_HASH, at_text, canonical_bytes, chain_link, content_hash, content_hash_of, details_text,
+    FORMAT_SWITCH,
+    GENESIS_HASH,
+    at_text,
+    canonical_bytes,
+    chain_link,
+    content_hash,
+    content_hash_of,
+    details_text,
     event_link,
 )
 from tickets.errors import InvalidInput
+from tickets.store import rawsql
 from tickets.store.models import AuditEvent, AuditHead
 
 

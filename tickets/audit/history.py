@@ -17,9 +17,11 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from tickets.store import rawsql
 from tickets.enums import AgentRole, TicketStatus
+from tickets.store import rawsql
 
+# Events on a ticket that leave its row as it was (an internal note, tickets.notes).
+NOT_A_CHANGE = frozenset({"ticket.noted"})
 DECISIONS = {f"ticket.{TicketStatus.APPROVED.value}", f"ticket.{TicketStatus.REJECTED.value}"}
 
 
@@ -51,6 +53,8 @@ class TicketHistories:
             return  # no filing event: reported as such by problems()
         if action == "ticket.callback_recorded":
             self._callback.setdefault(ticket_id, datetime.fromisoformat(at))
+            return
+        if action in NOT_A_CHANGE:
             return
         self._status[ticket_id] = sys.intern(action[7:])
         if action in DECISIONS:

@@ -56,7 +56,9 @@ def _conditions(session: Session, filt: AuditFilter) -> list:
     return conditions
 
 
-def find_events(session: Session, filt: AuditFilter, *, after_seq: int = 0, limit: int | None = None) -> list[AuditEvent]:
+def find_events(
+    session: Session, filt: AuditFilter, *, after_seq: int = 0, limit: int | None = None
+) -> list[AuditEvent]:
     """The events the filter selects, oldest first (by seq), after `after_seq`, at most `limit`."""
     query = select(AuditEvent).where(AuditEvent.seq > after_seq, *_conditions(session, filt)).order_by(
         col(AuditEvent.seq)

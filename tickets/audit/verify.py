@@ -21,10 +21,10 @@ from hashlib import sha256
 
 from sqlmodel import Session
 
-from tickets.store import rawsql
 from tickets.audit.chain import Anchor, ChainReport
 from tickets.audit.format import FORMAT_SWITCH, GENESIS_HASH, at_text, canonical_bytes, content_text, details_text
 from tickets.audit.history import TicketHistories
+from tickets.store import rawsql
 
 PAGE = 20_000
 _STATUS = {"postgresql": "details ->> 'status'", "sqlite": "json_extract(details, '$.status')"}

@@ -22,6 +22,7 @@ from tickets.directory.records import ParsedDirectory, PersonIn
 from tickets.directory.writing import Rows, fetch, ids_by
 from tickets.enums import Role
 from tickets.errors import Conflict
+from tickets.store.database import Store
 from tickets.store.models import (
     ImsCampaign,
     Organization,
@@ -30,7 +31,6 @@ from tickets.store.models import (
     Subscription,
     VerificationAttempt,
 )
-from tickets.store.database import Store
 
 _IN_CHUNK = 500  # ids per IN (...) list: well under every engine's parameter limit
 

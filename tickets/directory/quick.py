@@ -20,6 +20,7 @@ from tickets.directory.checking import Checker, Progress
 from tickets.directory.records import OrganizationIn, ParsedDirectory
 from tickets.enums import Product
 
+
 class _Problem(Exception):
     """Something the Checker would report: leave it to the Checker."""
 

@@ -149,7 +149,9 @@ def _utc(value: datetime) -> datetime:
         raise ValueError("is out of range") from None
 
 
-Ref = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=40), AfterValidator(_ref)]
+Ref = Annotated[
+    str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=40), AfterValidator(_ref)
+]
 Name = Annotated[_text(200), _identity(normalize_org_name)]
 PersonName = Annotated[_text(120), _identity(normalize_person_name)]
 Line = Annotated[_text(200), AfterValidator(_meaningful)]

@@ -137,5 +137,7 @@ def fetch(session: Session, model: type[Any], column: str, values: Iterable[Any]
         params = {f"v{n}": value for n, value in enumerate(values[start : start + _IN_CHUNK])}
         statement = _sql(f"SELECT {chosen} FROM {table} t{join} WHERE t.{column} IN "
                          f"({', '.join(':' + p for p in params)})")
-        found.extend((read(row), row[len(names)] if parent else None) for row in rawsql.rows(session, statement, params))
+        found.extend(
+            (read(row), row[len(names)] if parent else None) for row in rawsql.rows(session, statement, params)
+        )
     return found

@@ -25,6 +25,7 @@ from tickets.dates import parse_when
 from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import InvalidInput
 from tickets.masking import mask_email, mask_name, mask_phone, scrub_text
+from tickets.store.database import Store
 from tickets.store.models import (
     Agent,
     Organization,
@@ -35,7 +36,6 @@ from tickets.store.models import (
     VerificationAttempt,
     ticket_ref,
 )
-from tickets.store.database import Store
 
 SCHEMA_VERSION = "1"
 SCHEMA_ID = "urn:deskapp:schema:export-record:1"
@@ -355,8 +355,6 @@ __all__ = [
     "SCHEMA_VERSION",
     "TRIGGERS",
     "ExportFilter",
-    "authorise_unmasked",
-    "check_unmasking",
     "csv_row",
     "iter_records",
     "load_schema",
@@ -368,6 +366,5 @@ __all__ = [
     "recover_cell",
     "scrub_text",
     "start_after",
-    "write_export",
     "write_records",
 ]

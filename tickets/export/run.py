@@ -112,7 +112,9 @@ def write_export(
 
             tally = [0]
             try:
-                rows = write_lines(store, out, fmt=fmt, filt=filt, tally=tally, progress=progress, batch_size=batch_size)
+                rows = write_lines(
+                    store, out, fmt=fmt, filt=filt, tally=tally, progress=progress, batch_size=batch_size
+                )
             finally:
                 written = tally[0]
         else:
@@ -128,7 +130,9 @@ def write_export(
     return rows
 
 
-_EXPORT_EVENT = Sql("SELECT seq, hash FROM deskapp_api_audit_export(:token, :agent, :action, CAST(:details AS jsonb), :at)")
+_EXPORT_EVENT = Sql(
+    "SELECT seq, hash FROM deskapp_api_audit_export(:token, :agent, :action, CAST(:details AS jsonb), :at)"
+)
 
 
 def _audit(store: Store, actor: AgentInfo | None, action: str, details: dict[str, Any], *, best_effort: bool = False):

@@ -30,7 +30,6 @@ from typing import Any, TextIO
 from sqlmodel import col
 
 import tickets.export.records as export
-from tickets.store import rawsql
 from tickets.export.records import (
     BATCH_SIZE,
     FIELDS,
@@ -45,8 +44,9 @@ from tickets.export.records import (
     start_after,
 )
 from tickets.masking import mask_email, mask_name, mask_phone
-from tickets.store.models import Ticket
+from tickets.store import rawsql
 from tickets.store.database import Store
+from tickets.store.models import Ticket
 
 
 def _iso(v: str, *, nullable: bool = False) -> str:
@@ -375,14 +375,14 @@ def write_lines(
             parts.bound()
             parts.read_people(session, {row[3] for row in rows if row[3] is not None})
             lines = _lines(rows, parts)
-            missing = [row[0] for row, line in zip(rows, lines) if line is None] if None in lines else None
+            missing = [row[0] for row, line in zip(rows, lines, strict=True) if line is None] if None in lines else None
             if missing:  # rows the SQL does not write exactly: the Python code writes them
                 query = _base_query(filt).where(col(Ticket.id).in_(missing))
                 raw = {row[0]: tuple(row) for row in session.connection().execute(query)}
         write, done = out.write, 0
         try:
             if missing:
-                for row, line in zip(rows, lines):
+                for row, line in zip(rows, lines, strict=True):
                     if line is None:
                         record = export._record(raw[row[0]], True)
                         line = _csv_line_of(record) if fmt == "csv" else encode(record) + "\n"
@@ -395,7 +395,9 @@ def write_lines(
         finally:
             tally[0] += done
         if progress is not None:
-            for count in range((written // PROGRESS_EVERY + 1) * PROGRESS_EVERY, written + len(rows) + 1, PROGRESS_EVERY):
+            for count in range(
+                (written // PROGRESS_EVERY + 1) * PROGRESS_EVERY, written + len(rows) + 1, PROGRESS_EVERY
+            ):
                 progress(count)
         written += len(rows)
         last_id = rows[-1][0] if len(rows) == batch_size else None

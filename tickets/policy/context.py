@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import date, datetime
+from functools import cached_property
 
 from tickets.dates import utc_day
 from tickets.enums import ACTIVE_STATUSES, CampaignState, TicketKind

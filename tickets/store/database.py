@@ -297,7 +297,11 @@ _LOW_SPACE = 1 << 20  # bytes: below this, SQLite's "disk I/O error" is a full d
 
 def _disk_full(error: DBAPIError, text: str, url: str | None) -> bool:
     lowered = text.lower()
-    if "disk is full" in lowered or "no space left" in lowered or getattr(error.orig, "sqlstate", None) == _DISK_FULL_PG:
+    if (
+        "disk is full" in lowered
+        or "no space left" in lowered
+        or getattr(error.orig, "sqlstate", None) == _DISK_FULL_PG
+    ):
         return True
     path = sqlite_path(url) if url else None
     if "disk i/o error" in lowered and path is not None:

@@ -320,6 +320,21 @@ class Ticket(SQLModel, table=True):
 
 
 
+class TicketNote(SQLModel, table=True):
+    """An internal note on a filed ticket (migration 0010): added, never edited or deleted.
+    Its `ticket.noted` event holds the note's length and sha256, never the text."""
+
+    __tablename__ = "ticket_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id")
+    agent_id: int = Field(foreign_key="agent.id")
+    created_at: datetime = _dt()
+    text: str = Field(max_length=1000)
+
+    __table_args__ = (Index("ix_ticket_note_ticket", "ticket_id", "id"),)
+
+
 # E-1 (issue 12, migration 0008): tickets.masking.scrub_stored of reason / decision_reason, made
 # when they are written (NULL: not made, or the text changed since; the export then masks the
 # text itself). Table columns only, not mapped: written and read by SQL (filing, decisions,
@@ -380,6 +395,7 @@ __all__ = [
     "RenewalResource",
     "Subscription",
     "Ticket",
+    "TicketNote",
     "VerificationAttempt",
     "VerificationUnlock",
 ]

@@ -13,11 +13,11 @@ from typing import Any, NamedTuple
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, col, select
 
-from tickets.store import rawsql
 from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import NotFound, StoreUnavailable
-from tickets.store.models import TICKET_DATE_COLUMNS, Agent, Organization, Subscription, Ticket, ticket_ref
+from tickets.store import rawsql
 from tickets.store.database import Store, unavailable_text
+from tickets.store.models import TICKET_DATE_COLUMNS, Agent, Organization, Subscription, Ticket, ticket_ref
 
 PAGE_SIZE = 50
 
@@ -74,7 +74,9 @@ _STATUSES = {s.value: s for s in TicketStatus}
 
 
 @lru_cache(maxsize=128)
-def _page_sql(filed_by: bool, organization: bool, statuses: int, kinds: int, after: str | None, newest: bool) -> rawsql.Sql:
+def _page_sql(
+    filed_by: bool, organization: bool, statuses: int, kinds: int, after: str | None, newest: bool
+) -> rawsql.Sql:
     """One statement per shape of page (which filters, how many statuses and kinds, a cursor or
     not, which way): built once, its values bound as parameters."""
     where = []
@@ -280,7 +282,9 @@ _DETAIL = rawsql.Sql(
     " WHERE t.id = :id"
 )
 # The ticket's history as tickets.audit.log.find_events selects it for AuditFilter(ticket_id=...).
-_HISTORY = rawsql.Sql("SELECT seq, at, actor, action, details FROM audit_event WHERE seq > 0 AND subject = :subject ORDER BY seq")
+_HISTORY = rawsql.Sql(
+    "SELECT seq, at, actor, action, details FROM audit_event WHERE seq > 0 AND subject = :subject ORDER BY seq"
+)
 
 
 def ticket_detail(store: Store, ticket_id: int) -> TicketDetail:

@@ -304,7 +304,9 @@ def execute(session: Session | Raw, sql: Sql, params: Mapping[str, Any] | None =
     return Raw(session).execute(sql, params)
 
 
-def execute_many(session: Session | Raw, sql: Sql, params: Sequence[Mapping[str, Any]] | Iterable[Mapping[str, Any]]) -> None:
+def execute_many(
+    session: Session | Raw, sql: Sql, params: Sequence[Mapping[str, Any]] | Iterable[Mapping[str, Any]]
+) -> None:
     Raw(session).execute_many(sql, params)
 
 

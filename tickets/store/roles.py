@@ -52,8 +52,14 @@ def _create_role(name: str) -> str:
 def _objects(connection: Connection) -> tuple[str, list[str], list[str], list[str]]:
     """(the database, its tables, sequences and deskapp functions as signatures) in public."""
     database = connection.execute(text("SELECT current_database()")).scalar_one()
-    tables = list(connection.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).scalars())
-    sequences = list(connection.execute(text("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public' ORDER BY 1")).scalars())
+    tables = list(
+        connection.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).scalars()
+    )
+    sequences = list(
+        connection.execute(
+            text("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public' ORDER BY 1")
+        ).scalars()
+    )
     functions = list(connection.execute(text(
         "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
         "WHERE n.nspname = 'public' AND p.proname LIKE 'deskapp\\_%' ORDER BY 1"
@@ -72,9 +78,14 @@ def roles_sql(engine: Engine, *, owner: str, app: str) -> list[str]:
         raise InvalidInput({"--app": "the application role must not be the owner role"})
     with engine.connect() as connection:
         database, tables, sequences, functions = _objects(connection)
-    statements = [_create_role(owner), _create_role(app), f'GRANT CONNECT ON DATABASE "{database}" TO {owner}, {app}',
-                  f"GRANT USAGE, CREATE ON SCHEMA public TO {owner}", f"REVOKE CREATE ON SCHEMA public FROM PUBLIC, {app}",
-                  f"GRANT USAGE ON SCHEMA public TO {app}"]
+    statements = [
+        _create_role(owner),
+        _create_role(app),
+        f'GRANT CONNECT ON DATABASE "{database}" TO {owner}, {app}',
+        f"GRANT USAGE, CREATE ON SCHEMA public TO {owner}",
+        f"REVOKE CREATE ON SCHEMA public FROM PUBLIC, {app}",
+        f"GRANT USAGE ON SCHEMA public TO {app}",
+    ]
     for table in tables:
         statements.append(f'ALTER TABLE "{table}" OWNER TO {owner}')
         statements.append(f'REVOKE ALL ON TABLE "{table}" FROM PUBLIC, {app}')

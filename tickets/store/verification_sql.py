@@ -19,8 +19,8 @@ from identity import (
     person_fact_keys,
     phone_key_on_file,
 )
-from tickets.store import rawsql
 from tickets.enums import Product
+from tickets.store import rawsql
 
 _D365 = Product.D365.value
 _REQUIRES_URL = "EXISTS (SELECT 1 FROM subscription s WHERE s.organization_id = o.id AND s.product = :d365)"

@@ -104,11 +104,13 @@ def test_an_empty_desk_has_zero_figures_and_fourteen_empty_days(store):
 
 def test_tickets_by_kind_and_status_today_and_this_week(store, desk):
     X, C = K.EXPEDITED_DEPROVISIONING, K.CANCEL_END_OF_TERM
-    add_ticket(store, desk, agent="ana", kind=X, status=S.PENDING_REVIEW, when=at(hours=-1))        # today
-    add_ticket(store, desk, agent="ben", kind=X, status=S.PENDING_REVIEW, when=TODAY)                 # today, 00:00 sharp
-    add_ticket(store, desk, agent="ana", kind=C, status=S.OPEN, when=TODAY - timedelta(seconds=1))    # yesterday
-    add_ticket(store, desk, agent="ana", kind=C, status=S.OPEN, when=TODAY - timedelta(days=6))       # first day of the week
-    add_ticket(store, desk, agent="ben", kind=C, status=S.RESOLVED, when=TODAY - timedelta(days=6, seconds=1))  # 8th day: out
+    add_ticket(store, desk, agent="ana", kind=X, status=S.PENDING_REVIEW, when=at(hours=-1))  # today
+    add_ticket(store, desk, agent="ben", kind=X, status=S.PENDING_REVIEW, when=TODAY)  # today, 00:00 sharp
+    add_ticket(store, desk, agent="ana", kind=C, status=S.OPEN, when=TODAY - timedelta(seconds=1))  # yesterday
+    add_ticket(store, desk, agent="ana", kind=C, status=S.OPEN, when=TODAY - timedelta(days=6))  # first day of the week
+    add_ticket(
+        store, desk, agent="ben", kind=C, status=S.RESOLVED, when=TODAY - timedelta(days=6, seconds=1)
+    )  # 8th day: out
     add_ticket(store, desk, agent="ben", kind=X, status=S.APPROVED, when=at(hours=+1))               # after now: out
 
     board = compute_dashboard(store, NOW)

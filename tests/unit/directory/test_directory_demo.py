@@ -19,9 +19,9 @@ from tickets.clock import FixedClock
 from tickets.demo import DEMO_AGENTS, DEMO_CALLERS, demo_directory, seed_demo
 from tickets.directory import import_directory, parse_directory
 from tickets.enums import AgentRole
+from tickets.store.database import Store, make_engine
 from tickets.store.models import Agent, ImsCampaign, Organization, Person, RenewalResource, Subscription
 from tickets.store.schema import upgrade
-from tickets.store.database import Store, make_engine
 from tickets.verification import verify_caller
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

@@ -15,8 +15,8 @@ import tickets.directory as directory
 from tickets.clock import FixedClock
 from tickets.directory import DirectoryInvalid, ParsedDirectory, import_directory_file, parse_directory
 from tickets.errors import InvalidInput
-from tickets.store.schema import upgrade
 from tickets.store.database import Store, make_engine
+from tickets.store.schema import upgrade
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 

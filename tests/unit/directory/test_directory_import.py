@@ -20,6 +20,7 @@ from tickets.directory import (
     import_directory,
     parse_directory,
 )
+from tickets.store.database import Store, make_engine
 from tickets.store.models import (
     Agent,
     AuditEvent,
@@ -31,7 +32,6 @@ from tickets.store.models import (
     VerificationAttempt,
 )
 from tickets.store.schema import upgrade
-from tickets.store.database import Store, make_engine
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -63,11 +63,20 @@ def base_document() -> dict:
         "version": 1,
         "organizations": [
             {
-                "ref": "ORG-A", "name": "Contoso Ltd.", "url": "contoso.crm11.dynamics.com", "country": "GB",
-                "address": {"street_lines": ["1 Victoria Street", "Floor 3"], "city": "London",
-                            "region": "", "postal_code": "SW1H 0ET"},
+                "ref": "ORG-A",
+                "name": "Contoso Ltd.",
+                "url": "contoso.crm11.dynamics.com",
+                "country": "GB",
+                "address": {
+                    "street_lines": ["1 Victoria Street", "Floor 3"],
+                    "city": "London",
+                    "region": "",
+                    "postal_code": "SW1H 0ET",
+                },
                 "people": [
-                    _person("ann.smith@contoso.co.uk", "Ann", "Smith", "020 7946 0958", True, ["admin", "billing_admin"]),
+                    _person(
+                        "ann.smith@contoso.co.uk", "Ann", "Smith", "020 7946 0958", True, ["admin", "billing_admin"]
+                    ),
                     _person("tom.baker@contoso.co.uk", "Tom", "Baker", "+44 20 7946 0959", False, ["admin"]),
                     _person("priya.patel@contoso.co.uk", "Priya", "Patel", "02079460960", False, ["ims_billing_admin"]),
                     _person("oliver.reed@contoso.co.uk", "Oliver", "Reed", "020 7946 0961"),
@@ -76,44 +85,100 @@ def base_document() -> dict:
                     _sub("SUB-A1", custom_domains=["contoso.co.uk"]),
                     _sub("SUB-A2", channel="product_key"),
                     _sub("SUB-A3", channel="open", auto_renew=False),
-                    _sub("SUB-A4", product="d365", platform="online_services", ims_campaigns=[
-                        {"ref": "IMS-A1", "name": "Spring search ads",
-                         "billing_admin_user_id": "priya.patel@contoso.co.uk", "state": "running"}]),
-                    _sub("SUB-A5", product="cloud", renewal_resources=[
-                        {"ref": "RES-A1", "description": "ECS c6.large renewal (12 months)",
-                         "effective_at": "2026-12-01T00:00:00+08:00", "state": "inactive",
-                         "transaction_in_progress": False, "special_unsubscription_pending": False,
-                         "in_promotion": True, "invoice_issued": False,
-                         "cash_coupons_used": 500, "discount_coupons_used": 0}]),
+                    _sub(
+                        "SUB-A4",
+                        product="d365",
+                        platform="online_services",
+                        ims_campaigns=[
+                            {
+                                "ref": "IMS-A1",
+                                "name": "Spring search ads",
+                                "billing_admin_user_id": "priya.patel@contoso.co.uk",
+                                "state": "running",
+                            }
+                        ],
+                    ),
+                    _sub(
+                        "SUB-A5",
+                        product="cloud",
+                        renewal_resources=[
+                            {
+                                "ref": "RES-A1",
+                                "description": "ECS c6.large renewal (12 months)",
+                                "effective_at": "2026-12-01T00:00:00+08:00",
+                                "state": "inactive",
+                                "transaction_in_progress": False,
+                                "special_unsubscription_pending": False,
+                                "in_promotion": True,
+                                "invoice_issued": False,
+                                "cash_coupons_used": 500,
+                                "discount_coupons_used": 0,
+                            }
+                        ],
+                    ),
                 ],
             },
             {
-                "ref": "ORG-B", "name": "Adventure Works Cycles Inc.", "url": "adventureworks.crm.dynamics.com",
+                "ref": "ORG-B",
+                "name": "Adventure Works Cycles Inc.",
+                "url": "adventureworks.crm.dynamics.com",
                 "country": "US",
-                "address": {"street_lines": ["1200 Fifth Avenue"], "city": "Seattle", "region": "WA",
-                            "postal_code": "98101"},
+                "address": {
+                    "street_lines": ["1200 Fifth Avenue"],
+                    "city": "Seattle",
+                    "region": "WA",
+                    "postal_code": "98101",
+                },
                 "people": [
-                    _person("kevin.liu@adventure-works.com", "Kevin", "Liu", "(206) 555-0101", True, ["admin", "billing_admin"]),
+                    _person(
+                        "kevin.liu@adventure-works.com",
+                        "Kevin",
+                        "Liu",
+                        "(206) 555-0101",
+                        True,
+                        ["admin", "billing_admin"],
+                    ),
                     _person("maria.garcia@adventure-works.com", "Maria", "Garcia", "(206) 555-0102"),
                 ],
                 "subscriptions": [
                     _sub("SUB-B1", product="o365"),
-                    _sub("SUB-B2", product="d365", platform="commerce_transaction", state="cancelled",
-                         cancelled_at="2026-11-12T09:30:00-08:00"),
+                    _sub(
+                        "SUB-B2",
+                        product="d365",
+                        platform="commerce_transaction",
+                        state="cancelled",
+                        cancelled_at="2026-11-12T09:30:00-08:00",
+                    ),
                 ],
             },
             {
-                "ref": "ORG-C", "name": "Müller Präzisionstechnik GmbH", "url": None, "country": "DE",
-                "address": {"street_lines": ["Leopoldstraße 31"], "city": "München", "region": "Bayern",
-                            "postal_code": "80802"},
-                "people": [_person("juergen.weiss@mueller-praezision.de", "Jürgen", "Weiß", "089 99998 101", True, ["admin"])],
+                "ref": "ORG-C",
+                "name": "Müller Präzisionstechnik GmbH",
+                "url": None,
+                "country": "DE",
+                "address": {
+                    "street_lines": ["Leopoldstraße 31"],
+                    "city": "München",
+                    "region": "Bayern",
+                    "postal_code": "80802",
+                },
+                "people": [
+                    _person("juergen.weiss@mueller-praezision.de", "Jürgen", "Weiß", "089 99998 101", True, ["admin"])
+                ],
                 "subscriptions": [_sub("SUB-C1"), _sub("SUB-C2", channel="fpp")],
             },
             {
-                "ref": "ORG-D", "name": "Boulangeries Dupré SARL", "country": "FR",
-                "address": {"street_lines": ["18 rue du Faubourg Saint-Honoré"], "city": "Paris",
-                            "postal_code": "75008"},
-                "people": [_person("pierre.dupre@boulangeries-dupre.fr", "Pierre", "Dupré", "01 99 00 10 01", True, ["admin"])],
+                "ref": "ORG-D",
+                "name": "Boulangeries Dupré SARL",
+                "country": "FR",
+                "address": {
+                    "street_lines": ["18 rue du Faubourg Saint-Honoré"],
+                    "city": "Paris",
+                    "postal_code": "75008",
+                },
+                "people": [
+                    _person("pierre.dupre@boulangeries-dupre.fr", "Pierre", "Dupré", "01 99 00 10 01", True, ["admin"])
+                ],
                 "subscriptions": [_sub("SUB-D1"), _sub("SUB-D2", channel="trial")],
             },
         ],

@@ -58,7 +58,9 @@ BREAKS = {
     "unknown top-level key": lambda d: d.update(extra=1),
     "organizations an object": lambda d: d.update(organizations={}),
     "duplicate organization ref": lambda d: d["organizations"][1].update(ref="ORG-1"),
-    "duplicate user ID across organizations": lambda d: d["organizations"][1]["people"][0].update(user_id="ANN@contoso.co.uk"),
+    "duplicate user ID across organizations": lambda d: d["organizations"][1]["people"][0].update(
+        user_id="ANN@contoso.co.uk"
+    ),
     "two primary contacts": lambda d: _org(d)["people"][1].update(primary_contact=True),
     "no primary contact": lambda d: _org(d)["people"][0].update(primary_contact=False),
     "possible but not valid phone": lambda d: _org(d)["people"][0].update(phone="0100 000 0000"),
@@ -69,15 +71,23 @@ BREAKS = {
     "D365 without platform": lambda d: _org(d)["subscriptions"][1].pop("platform"),
     "platform on Intune": lambda d: _org(d)["subscriptions"][0].update(platform="online_services"),
     "campaign on Intune": lambda d: _org(d)["subscriptions"][0].update(
-        ims_campaigns=[{"ref": "IMS-9", "name": "x", "billing_admin_user_id": "ann@contoso.co.uk", "state": "running"}]),
-    "resources on D365": lambda d: _org(d)["subscriptions"][1].update(renewal_resources=[
-        {"ref": "RES-9", "description": "x", "effective_at": "2026-02-01T00:00:00Z", "state": "inactive"}]),
+        ims_campaigns=[{"ref": "IMS-9", "name": "x", "billing_admin_user_id": "ann@contoso.co.uk", "state": "running"}]
+    ),
+    "resources on D365": lambda d: _org(d)["subscriptions"][1].update(
+        renewal_resources=[
+            {"ref": "RES-9", "description": "x", "effective_at": "2026-02-01T00:00:00Z", "state": "inactive"}
+        ]
+    ),
     "campaign admin not of the organization": lambda d: _org(d)["subscriptions"][1]["ims_campaigns"][0].update(
-        billing_admin_user_id="eva@fabrikam.de"),
-    "duplicate campaign ref": lambda d: _org(d)["subscriptions"][0].update(ims_campaigns=[]) or
-        _org(d)["subscriptions"][1]["ims_campaigns"].append(dict(_org(d)["subscriptions"][1]["ims_campaigns"][0])),
+        billing_admin_user_id="eva@fabrikam.de"
+    ),
+    "duplicate campaign ref": lambda d: (
+        _org(d)["subscriptions"][0].update(ims_campaigns=[])
+        or _org(d)["subscriptions"][1]["ims_campaigns"].append(dict(_org(d)["subscriptions"][1]["ims_campaigns"][0]))
+    ),
     "duplicate resource ref": lambda d: _org(d)["subscriptions"][2]["renewal_resources"].append(
-        dict(_org(d)["subscriptions"][2]["renewal_resources"][0])),
+        dict(_org(d)["subscriptions"][2]["renewal_resources"][0])
+    ),
     "D365 without URL": lambda d: _org(d).update(url=None),
     "bad user ID": lambda d: _org(d)["people"][1].update(user_id="not an address"),
     "name of punctuation only": lambda d: _org(d).update(name="..."),

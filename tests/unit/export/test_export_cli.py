@@ -210,8 +210,8 @@ def test_a_regular_file_is_replaced_whole(store, desk, monkeypatch, tmp_path):
 def test_a1_on_a_read_only_database_no_record_leaves(tmp_path, capsys):
     """Issue 13: the export.started event is written before the first record, so an export
     that cannot be recorded writes nothing (it used to write every record, then fail)."""
-    from tickets.store.schema import upgrade
     from tickets.store.database import Store
+    from tickets.store.schema import upgrade
 
     path = tmp_path / "desk.db"
     store = Store.from_url(f"sqlite:///{path}", create=True)
@@ -236,7 +236,9 @@ def test_without_db_the_export_reads_the_consoles_database_and_never_creates_one
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     assert main(["export", "--format", "csv"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith(f"deskapp: error: there is no database file at {tmp_path / 'data' / 'deskapp' / 'deskapp.db'}")
+    assert err.startswith(
+        f"deskapp: error: there is no database file at {tmp_path / 'data' / 'deskapp' / 'deskapp.db'}"
+    )
     assert list(here.iterdir()) == [] and not (tmp_path / "data").exists()  # nothing created anywhere
 
     monkeypatch.setenv("DESKAPP_DATABASE_URL", _url(store))  # what the console would open

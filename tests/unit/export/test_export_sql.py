@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from test_export_support import T0, add_agent, add_ticket, small_desk
 
-from tickets.export import sql as export_sql
 from tickets.enums import AgentRole, TicketKind, TicketStatus
+from tickets.export import sql as export_sql
 from tickets.export.records import TRIGGERS, ExportFilter, iter_records, neutralise_cell, write_records
 from tickets.export.run import write_export
 from tickets.masking import scrub_stored, scrub_text
@@ -51,7 +51,7 @@ def awkward(store):
     with store.write() as session:
         org = session.get(Organization, desk.organization_id)
         people = []
-        for n, (first, last, user_id, phone) in enumerate(PEOPLE):
+        for first, last, user_id, phone in PEOPLE:
             person = Person(organization_id=org.id, user_id=user_id, first_name=first, last_name=last,
                             phone_e164=phone, is_primary_contact=False, roles=["admin"])
             session.add(person)

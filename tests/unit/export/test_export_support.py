@@ -18,8 +18,8 @@ import testkit
 from tickets.agents import hash_pin
 from tickets.audit.chain import append_event
 from tickets.enums import AgentRole, TicketKind, TicketStatus
-from tickets.store.models import Agent, Organization, Person, Subscription, Ticket, VerificationAttempt
 from tickets.store.database import Store
+from tickets.store.models import Agent, Organization, Person, Subscription, Ticket, VerificationAttempt
 
 T0 = testkit.T0
 PIN = "2468"
@@ -127,13 +127,17 @@ def add_ticket(
             details={"kind": ticket.kind, "status": filed_status},
         )
         if needs_callback:
-            append_event(session, at=ticket.callback_at, actor="test", action="ticket.callback_recorded", subject=subject)
+            append_event(
+                session, at=ticket.callback_at, actor="test", action="ticket.callback_recorded", subject=subject
+            )
         if decided:
             decision = "rejected" if status is TicketStatus.REJECTED else "approved"
             supervisor = session.get(Agent, decided_by_id).name
             append_event(session, at=ticket.decided_at, actor=supervisor, action=f"ticket.{decision}", subject=subject)
             if status.value != decision:
-                append_event(session, at=ticket.decided_at, actor=supervisor, action=f"ticket.{status.value}", subject=subject)
+                append_event(
+                    session, at=ticket.decided_at, actor=supervisor, action=f"ticket.{status.value}", subject=subject
+                )
         return ticket.id
 
 

@@ -55,7 +55,9 @@ def test_the_ascii_text_key_is_the_general_key(value: str) -> None:
 def test_text_keys_of_variants_agree_with_the_old_comparison(a: str, b: str) -> None:
     for x in [a, *_variants(a)]:
         for y in [b, *_variants(a)]:
-            assert (normalize_text(x) == normalize_text(y)) == (_normalize_text_general(x) == _normalize_text_general(y))
+            assert (normalize_text(x) == normalize_text(y)) == (
+                _normalize_text_general(x) == _normalize_text_general(y)
+            )
 
 
 def _user_id_by_rounds(value: str) -> str:
@@ -104,14 +106,26 @@ def test_a_number_with_its_country_code_has_one_key_in_every_region(phone: str, 
         assert key(one) == parse_phone(phone, one).e164
 
 
-STREET = st.sampled_from(["1 Market Street", "1 MARKET ST.", "  1  Market   Street ", "1 Market\tStreet", "2 Invalidenstraße",
-                          "2 INVALIDENSTRASSE", "", "Suite 5"])
+STREET = st.sampled_from(
+    [
+        "1 Market Street",
+        "1 MARKET ST.",
+        "  1  Market   Street ",
+        "1 Market\tStreet",
+        "2 Invalidenstraße",
+        "2 INVALIDENSTRASSE",
+        "",
+        "Suite 5",
+    ]
+)
 
 
 @given(st.lists(STREET, max_size=3), st.sampled_from(["London", "LONDON ", "Berlin", "", "Zürich"]),
        st.sampled_from(["", "WA", "w.a."]), st.sampled_from(["EC1A 1BB", "ec1a1bb", "10115", ""]),
        st.sampled_from(["GB", "gb", "ＧＢ", "DE", "UK1"]), st.lists(STREET, max_size=3))
-def test_address_keys_agree_with_the_old_component_comparison(lines, city, region, postal, country, other_lines) -> None:
+def test_address_keys_agree_with_the_old_component_comparison(
+    lines, city, region, postal, country, other_lines
+) -> None:
     a = Address(tuple(lines), city, region, postal, country)
     b = Address(tuple(other_lines), city.upper(), region, postal.replace(" ", ""), country)
 
@@ -162,7 +176,9 @@ def _stored(on_file: OrganizationOnFile) -> OrganizationKeys:
     st.sampled_from(["https://Fabrikam.crm4.dynamics.com/main.aspx", "", "fabrikam.crm.dynamics.com", "x"]),
     st.sampled_from([("1 Market Street",), ("1 market st",), ("1", "Market Street"), ()]),
 )
-def test_verifying_against_stored_keys_decides_as_against_the_facts(user_id, phone, first, last, org, url, lines) -> None:
+def test_verifying_against_stored_keys_decides_as_against_the_facts(
+    user_id, phone, first, last, org, url, lines
+) -> None:
     claim = CallerClaim(user_id, phone, first, last, org, Address(lines, "London", "", "EC1A1BB", "GB"), url)
     keys = claim_keys(claim, ON_FILE.country, ON_FILE.requires_url)
     assert keys.problems == check_claim_format(claim, ON_FILE.country, ON_FILE.requires_url)
@@ -170,7 +186,9 @@ def test_verifying_against_stored_keys_decides_as_against_the_facts(user_id, pho
 
 
 def test_a_malformed_fact_on_file_fails_its_factor_and_only_it() -> None:
-    broken = OrganizationOnFile(ON_FILE.country, "...", "not a url", Address((), "", "", "", "GB"), ON_FILE.people, True)
+    broken = OrganizationOnFile(
+        ON_FILE.country, "...", "not a url", Address((), "", "", "", "GB"), ON_FILE.people, True
+    )
     claim = CallerClaim("ann.admin@fabrikam.co.uk", "020 7946 0958", "Ann", "O'Admin", "Fabrikam Ltd",
                         ON_FILE.address, "fabrikam.crm4.dynamics.com")
     outcome = verify_keys(claim_keys(claim, "GB", True), _stored(broken))

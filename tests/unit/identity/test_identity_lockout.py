@@ -82,7 +82,9 @@ def test_v5_other_utc_offsets_compare_as_instants() -> None:
 
 def test_v5_custom_policy() -> None:
     policy = LockoutPolicy(max_failures=2, window=H, lock_for=2 * H)
-    assert lockout_state([T0, T0 + 30 * timedelta(minutes=1)], T0 + H, policy=policy).locked_until == T0 + 150 * timedelta(minutes=1)
+    assert lockout_state(
+        [T0, T0 + 30 * timedelta(minutes=1)], T0 + H, policy=policy
+    ).locked_until == T0 + 150 * timedelta(minutes=1)
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,10 @@ from identity import (
 
 # Arbitrary Unicode, with lone surrogates, punctuation, combining marks and compatibility forms
 # drawn more often than a uniform draw would.
-TRICKY = "\ud800\udfff\u0301\u0308\u200b\ufeff\u00a0\u3000\u2028\t\n.,'-\u2019\uff0e\u3002\u00df\u0130\ufb01\u2460\u2488\u1e9e"
+TRICKY = (
+    "\ud800\udfff\u0301\u0308\u200b\ufeff\u00a0\u3000\u2028\t\n.,'-"
+    "\u2019\uff0e\u3002\u00df\u0130\ufb01\u2460\u2488\u1e9e"
+)
 CHARS = st.one_of(
     st.characters(exclude_categories=()),
     st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF, exclude_categories=()),

@@ -48,7 +48,9 @@ def test_v3_near_miss_user_id_is_a_different_key() -> None:
 
 USERISH = st.one_of(
     st.text(CHARS, max_size=30),
-    st.builds(lambda a, b: f"{a}@{b}", st.text(CHARS, min_size=1, max_size=12), st.text(CHARS, min_size=1, max_size=12)),
+    st.builds(
+        lambda a, b: f"{a}@{b}", st.text(CHARS, min_size=1, max_size=12), st.text(CHARS, min_size=1, max_size=12)
+    ),
     st.emails(),
 )
 

@@ -77,32 +77,71 @@ def address(**changes: object) -> Address:
 CASES = {
     "all right": (ORG, RIGHT, set()),
     "all right, D365": (D365_ORG, RIGHT, set()),
-    "upper case": (ORG, claim(user_id="MEGAN.BOWEN@FABRIKAM.EXAMPLE", contact_first_name="MEGAN",
-                              contact_last_name="BOWEN", org_name="FABRIKAM HOLDINGS LTD.",
-                              address=Address(("FLAT 3, QUAYSIDE HOUSE", "17 HARBOUR ROW"), "BRISTOL", "AVON",
-                                              "BS1 4RN", "gb")), set()),
-    "lower case": (ORG, claim(contact_first_name="megan", contact_last_name="bowen", org_name="fabrikam holdings ltd",
-                              address=Address(("flat 3 quayside house", "17 harbour row"), "bristol", "avon",
-                                              "bs14rn", "GB")), set()),
-    "extra spaces": (ORG, claim(user_id="  megan.bowen@fabrikam.example ", contact_first_name=" Megan ",
-                                contact_last_name="Bowen  ", org_name="  Fabrikam   Holdings  Ltd ",
-                                phone=" +44 (0)20  7946 0958 ",
-                                address=Address(("  Flat 3,  Quayside House", "", "17  Harbour Row "), " Bristol",
-                                                " Avon ", "BS1  4RN", " GB ")), set()),
-    "street lines split differently": (ORG, claim(address=address(street_lines=("Flat 3, Quayside House 17 Harbour Row",))), set()),
+    "upper case": (
+        ORG,
+        claim(
+            user_id="MEGAN.BOWEN@FABRIKAM.EXAMPLE",
+            contact_first_name="MEGAN",
+            contact_last_name="BOWEN",
+            org_name="FABRIKAM HOLDINGS LTD.",
+            address=Address(("FLAT 3, QUAYSIDE HOUSE", "17 HARBOUR ROW"), "BRISTOL", "AVON", "BS1 4RN", "gb"),
+        ),
+        set(),
+    ),
+    "lower case": (
+        ORG,
+        claim(
+            contact_first_name="megan",
+            contact_last_name="bowen",
+            org_name="fabrikam holdings ltd",
+            address=Address(("flat 3 quayside house", "17 harbour row"), "bristol", "avon", "bs14rn", "GB"),
+        ),
+        set(),
+    ),
+    "extra spaces": (
+        ORG,
+        claim(
+            user_id="  megan.bowen@fabrikam.example ",
+            contact_first_name=" Megan ",
+            contact_last_name="Bowen  ",
+            org_name="  Fabrikam   Holdings  Ltd ",
+            phone=" +44 (0)20  7946 0958 ",
+            address=Address(
+                ("  Flat 3,  Quayside House", "", "17  Harbour Row "), " Bristol", " Avon ", "BS1  4RN", " GB "
+            ),
+        ),
+        set(),
+    ),
+    "street lines split differently": (
+        ORG,
+        claim(address=address(street_lines=("Flat 3, Quayside House 17 Harbour Row",))),
+        set(),
+    ),
     "full-width input": (ORG, claim(phone="０２０ ７９４６ ０９５８", contact_first_name="Ｍｅｇａｎ"), set()),
     "international phone": (ORG, claim(phone="+44 20 7946 0958"), set()),
     "phone one digit off": (ORG, claim(phone="020 7946 0959"), {Factor.PHONE}),
     "phone of another person": (ORG, claim(phone="020 7946 0111"), {Factor.PHONE}),
     "phone malformed": (ORG, claim(phone="12"), {Factor.PHONE}),
-    "wrong user id": (ORG, claim(user_id="megan.bowen@fabrikam.example.com"), {Factor.USER_ID, Factor.PHONE, Factor.ADMIN_ROLE}),
+    "wrong user id": (
+        ORG,
+        claim(user_id="megan.bowen@fabrikam.example.com"),
+        {Factor.USER_ID, Factor.PHONE, Factor.ADMIN_ROLE},
+    ),
     "malformed user id": (ORG, claim(user_id="megan.bowen"), {Factor.USER_ID, Factor.PHONE, Factor.ADMIN_ROLE}),
-    "near-miss user id": (ORG, claim(user_id="megan.bowan@fabrikam.example"), {Factor.USER_ID, Factor.PHONE, Factor.ADMIN_ROLE}),
+    "near-miss user id": (
+        ORG,
+        claim(user_id="megan.bowan@fabrikam.example"),
+        {Factor.USER_ID, Factor.PHONE, Factor.ADMIN_ROLE},
+    ),
     "non-admin caller": (ORG, claim(user_id="lee.gu@fabrikam.example", phone="020 7946 0222"), {Factor.ADMIN_ROLE}),
     "IMS billing admin caller": (ORG, claim(user_id="alex.wilber@fabrikam.example", phone="020 7946 0111"), set()),
     "names swapped": (ORG, claim(contact_first_name="Bowen", contact_last_name="Megan"), {Factor.CONTACT_NAME}),
     "first name only right": (ORG, claim(contact_last_name="Bowan"), {Factor.CONTACT_NAME}),
-    "non-primary contact named": (ORG, claim(contact_first_name="Alex", contact_last_name="Wilber"), {Factor.CONTACT_NAME}),
+    "non-primary contact named": (
+        ORG,
+        claim(contact_first_name="Alex", contact_last_name="Wilber"),
+        {Factor.CONTACT_NAME},
+    ),
     "empty contact name": (ORG, claim(contact_first_name=""), {Factor.CONTACT_NAME}),
     "org name near miss": (ORG, claim(org_name="Fabrikam Holding Ltd"), {Factor.ORG_NAME}),
     "org name missing suffix": (ORG, claim(org_name="Fabrikam Holdings"), {Factor.ORG_NAME}),
@@ -114,10 +153,17 @@ CASES = {
     "URL not required, missing": (ORG, claim(org_url=""), set()),
     "URL required, missing": (D365_ORG, claim(org_url=""), {Factor.ORG_URL}),
     "URL required, wrong": (D365_ORG, claim(org_url="fabrikam-ops.crm4.dynamics.com"), {Factor.ORG_URL}),
-    "URL required, with scheme and path": (D365_ORG, claim(org_url="HTTPS://Fabrikam-Ops.crm11.dynamics.com/main.aspx"), set()),
+    "URL required, with scheme and path": (
+        D365_ORG,
+        claim(org_url="HTTPS://Fabrikam-Ops.crm11.dynamics.com/main.aspx"),
+        set(),
+    ),
     "URL required, none on file": (dataclasses.replace(D365_ORG, url=None), RIGHT, {Factor.ORG_URL}),
-    "everything wrong": (D365_ORG, CallerClaim("x@y.example", "1", "", "", "", Address((), "", "", "", ""), ""),
-                         set(Factor)),
+    "everything wrong": (
+        D365_ORG,
+        CallerClaim("x@y.example", "1", "", "", "", Address((), "", "", "", ""), ""),
+        set(Factor),
+    ),
 }
 
 
@@ -148,12 +194,19 @@ ON_FILE_STRINGS = [
 
 
 @pytest.mark.parametrize(("org", "the_claim", "failed"), CASES.values(), ids=CASES.keys())
-def test_v4_outcome_reveals_no_stored_value(org: OrganizationOnFile, the_claim: CallerClaim, failed: set[Factor]) -> None:
+def test_v4_outcome_reveals_no_stored_value(
+    org: OrganizationOnFile, the_claim: CallerClaim, failed: set[Factor]
+) -> None:
     outcome = verify(the_claim, org)
     text = repr(outcome) + str(outcome) + repr(dataclasses.asdict(outcome))
     for stored in ON_FILE_STRINGS:
         assert stored not in text
-    assert {f.name for f in dataclasses.fields(VerificationOutcome)} == {"passed", "failed_factors", "person_key", "roles"}
+    assert {f.name for f in dataclasses.fields(VerificationOutcome)} == {
+        "passed",
+        "failed_factors",
+        "person_key",
+        "roles",
+    }
 
 
 # --- check_claim_format (V-4: malformed input flagged inline) ----------------------------------

@@ -4,7 +4,7 @@ this directory on sys.path since it has no __init__.py)."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from tickets.enums import (
     CampaignState,
@@ -20,9 +20,9 @@ from tickets.enums import (
 from tickets.facts import CallerFacts, CampaignFacts, ResourceFacts, SubscriptionFacts, TicketSummary
 
 # The clock of every test; tests move it with days(...) rather than sleeping.
-NOW = datetime(2026, 6, 15, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 TODAY = NOW.date()
-TERM_END = datetime(2027, 1, 4, 0, 0, tzinfo=timezone.utc)
+TERM_END = datetime(2027, 1, 4, 0, 0, tzinfo=UTC)
 
 NAMES = {
     Product.O365: "Office 365 E3",
@@ -45,8 +45,8 @@ def make_sub(product: Product = Product.O365, **overrides) -> SubscriptionFacts:
         channel=Channel.ONLINE,
         platform=Platform.ONLINE_SERVICES if product is Product.D365 else None,
         state=SubscriptionState.ACTIVE,
-        purchased_at=datetime(2025, 1, 4, 9, 0, tzinfo=timezone.utc),
-        term_start=datetime(2026, 1, 4, 0, 0, tzinfo=timezone.utc),
+        purchased_at=datetime(2025, 1, 4, 9, 0, tzinfo=UTC),
+        term_start=datetime(2026, 1, 4, 0, 0, tzinfo=UTC),
         term_end=TERM_END,
         auto_renew=True,
         licenses_assigned=40,

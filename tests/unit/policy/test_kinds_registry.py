@@ -8,8 +8,8 @@ import importlib
 from tickets.enums import TicketKind
 from tickets.export.records import load_schema
 from tickets.kinds import CANCELLATION_KINDS, FORM_FIELDS, KINDS
-from tickets.store.models import OPEN_CANCELLATION_WHERE
 from tickets.policy import KIND_PRODUCTS, RULES
+from tickets.store.models import OPEN_CANCELLATION_WHERE
 
 
 def test_every_kind_has_one_entry_with_a_distinct_label():

@@ -6,7 +6,6 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-
 from policy_factories import (
     NOW,
     TODAY,
@@ -20,6 +19,7 @@ from policy_factories import (
     rules,
     texts,
 )
+
 from tickets.enums import Channel, Product, SubscriptionState, TicketKind, TicketStatus
 from tickets.policy import decide
 

@@ -17,6 +17,7 @@ from policy_factories import (
     rules,
     texts,
 )
+
 from tickets.enums import (
     CampaignState,
     Platform,

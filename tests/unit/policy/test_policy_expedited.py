@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from policy_factories import (
     NOW,
     TODAY,
@@ -15,6 +17,7 @@ from policy_factories import (
     rules,
     texts,
 )
+
 from tickets.enums import Channel, Product, SubscriptionState, TicketKind
 from tickets.policy import decide
 
@@ -90,11 +93,11 @@ def test_x3_trial_and_open_ticket_still_refuse():
 
 def test_x1_three_days_from_approval_computed_in_one_place():
     # the policy, the lifecycle and the review screen all use this one function.
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from tickets.policy.expedited import deletion_date
 
-    assert deletion_date(datetime(2026, 11, 22, 23, 59, tzinfo=timezone.utc)).isoformat() == "2026-11-25"
+    assert deletion_date(datetime(2026, 11, 22, 23, 59, tzinfo=UTC)).isoformat() == "2026-11-25"
     approved = days(2)
     dec = decide(TicketKind.EXPEDITED_DEPROVISIONING, make_sub(Product.INTUNE), make_caller(), NOW,
                  approved_at=approved)

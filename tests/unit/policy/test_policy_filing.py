@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 import pytest
 from policy_factories import NOW, d, days, make_caller, make_res, make_sub
-from tickets.enums import Product, Role, TicketKind
+
 from identity import find_credential
+from tickets.enums import Product, Role, TicketKind
 from tickets.policy import decide, decide_resource, validate_filing
 from tickets.policy.catalog import implementation
 
@@ -71,7 +72,7 @@ def test_m3_transfer_time_in_future_and_it_contact_an_email():
     naive = validate_filing(dec, confirmed=keys,
                             fields={**ok, "transfer_at": days(1).replace(tzinfo=None)}, now=NOW)
     assert naive == []  # naive is read as UTC
-    assert days(1).tzinfo is timezone.utc
+    assert days(1).tzinfo is UTC
 
 
 def test_u2_reason_required_and_no_passwords_in_it():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from policy_factories import NOW, make_caller, make_sub
+
 from identity import CALLER_ROLES, SUBSCRIPTION_ADMIN_ROLES
 from tickets.enums import Product, Role, TicketKind
 from tickets.policy import KIND_PRODUCTS, RULES, decide, decide_all

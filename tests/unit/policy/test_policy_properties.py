@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -29,7 +29,7 @@ RULE_ID = re.compile(r"^[A-Z]-\d$")
 USERS = ("ada@contoso.cn", "eve@contoso.cn")
 
 moments = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2032, 1, 1),
-                       timezones=st.just(timezone.utc))
+                       timezones=st.just(UTC))
 maybe_moment = st.none() | moments
 
 tickets = st.builds(TicketSummary, ref=st.from_regex(r"TK-\d{6}", fullmatch=True),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from policy_factories import NOW, TODAY, days, make_caller, make_res, make_ticket, rules, texts
+
 from tickets.enums import ResourceState, Role, TicketKind, TicketStatus
 from tickets.policy import decide_batch, decide_resource
 
@@ -50,7 +51,7 @@ def test_u1_role_needed():
 
 def test_u2_batch_of_10_with_4_blocked():
     resources = [make_res(i) for i in range(1, 11)]
-    blocked = dict(zip((2, 4, 6, 8), BLOCKS))
+    blocked = dict(zip((2, 4, 6, 8), BLOCKS, strict=True))
     resources = [make_res(r.id, **{blocked[r.id]: True}) if r.id in blocked else r
                  for r in resources]
     batch = decide_batch(resources, make_caller(), NOW)

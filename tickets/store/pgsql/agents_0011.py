@@ -76,7 +76,8 @@ AGENTS = [
         PERFORM crypt(p_pin, '{DUMMY_HASH}');
         ok := false;
       END IF;
-      INSERT INTO agent_sign_in (agent_id, at, outcome) VALUES (a.id, now_, CASE WHEN ok THEN 'succeeded' ELSE 'failed' END);
+      INSERT INTO agent_sign_in (agent_id, at, outcome)
+        VALUES (a.id, now_, CASE WHEN ok THEN 'succeeded' ELSE 'failed' END);
       IF ok THEN
         tok := encode(gen_random_bytes(32), 'hex');
         INSERT INTO agent_session (agent_id, token_hash, started_at, expires_at)
@@ -105,7 +106,8 @@ AGENTS = [
         RETURNING * INTO s;
       IF FOUND THEN
         SELECT agent.name INTO who FROM agent WHERE id = s.agent_id;
-        PERFORM deskapp_append(now_, who, 'agent.signed_out', 'agent:' || s.agent_id, jsonb_build_object('session', s.id));
+        PERFORM deskapp_append(now_, who, 'agent.signed_out', 'agent:' || s.agent_id,
+          jsonb_build_object('session', s.id));
       END IF;
     END $$""",
     # Agent administration: a supervisor's session for agents; the database's owner (no
@@ -126,8 +128,8 @@ AGENTS = [
     BEGIN
       IF p_token IS NULL THEN
         IF NOT deskapp_is_owner() THEN
-          RAISE EXCEPTION 'agents: administration needs a signed-in supervisor (--as) or the database owner''s credentials'
-            USING ERRCODE = 'DK401';
+          RAISE EXCEPTION USING ERRCODE = 'DK401',
+            MESSAGE = 'agents: administration needs a signed-in supervisor (--as) or the database owner''s credentials';
         END IF;
         actor := 'owner:' || session_user;
       ELSE
@@ -138,7 +140,8 @@ AGENTS = [
         actor := me.name;
       END IF;
       IF p_action = 'add' THEN
-        IF p_value IS NULL OR NOT (p_value ~ '^[0-9]{{4,64}}$' OR (length(p_value) BETWEEN 12 AND 128 AND p_value ~ '\\S')) THEN
+        IF p_value IS NULL OR NOT (p_value ~ '^[0-9]{{4,64}}$'
+                                   OR (length(p_value) BETWEEN 12 AND 128 AND p_value ~ '\\S')) THEN
           RAISE EXCEPTION 'pin: 4 to 64 digits, or a passphrase of 12 to 128 characters' USING ERRCODE = 'DK422';
         END IF;
         IF p_role IS NULL OR p_role NOT IN ('agent', 'supervisor') THEN
@@ -176,7 +179,8 @@ AGENTS = [
         UPDATE agent SET active = true WHERE agent.id = t.id;
         action := 'agent.enabled';
       ELSIF p_action = 'reset_pin' THEN
-        IF p_value IS NULL OR NOT (p_value ~ '^[0-9]{{4,64}}$' OR (length(p_value) BETWEEN 12 AND 128 AND p_value ~ '\\S')) THEN
+        IF p_value IS NULL OR NOT (p_value ~ '^[0-9]{{4,64}}$'
+                                   OR (length(p_value) BETWEEN 12 AND 128 AND p_value ~ '\\S')) THEN
           RAISE EXCEPTION 'pin: 4 to 64 digits, or a passphrase of 12 to 128 characters' USING ERRCODE = 'DK422';
         END IF;
         owner_only := t.role = 'supervisor' AND (p_token IS NULL OR t.id <> me.id);
@@ -201,10 +205,11 @@ AGENTS = [
         RAISE EXCEPTION 'agents: no such action %', p_action USING ERRCODE = 'DK422';
       END IF;
       IF owner_only AND p_token IS NOT NULL THEN
-        RAISE EXCEPTION 'X-2: a supervisor''s account is changed with the database owner''s credentials, not by another supervisor'
-          USING ERRCODE = 'DK403';
+        RAISE EXCEPTION USING ERRCODE = 'DK403', MESSAGE = 'X-2: a supervisor''s account is changed with the database '
+          || 'owner''s credentials, not by another supervisor';
       END IF;
       PERFORM deskapp_append(now_, actor, action, 'agent:' || t.id, details);
-      RETURN QUERY SELECT a.id, a.name::text, a.display_name::text, a.role::text, a.active FROM agent a WHERE a.id = t.id;
+      RETURN QUERY SELECT a.id, a.name::text, a.display_name::text, a.role::text, a.active
+        FROM agent a WHERE a.id = t.id;
     END $$""",
 ]

@@ -18,7 +18,8 @@ CORE = [
     # with an injected clock: desk_setting client_clock = on, writable by the owner only).
     f"""CREATE OR REPLACE FUNCTION deskapp_now(p_at timestamptz) RETURNS timestamptz LANGUAGE sql STABLE
     {SEARCH_PATH} AS $$
-      SELECT CASE WHEN p_at IS NOT NULL AND coalesce((SELECT value FROM desk_setting WHERE name = 'client_clock'), 'off') = 'on'
+      SELECT CASE WHEN p_at IS NOT NULL
+                  AND coalesce((SELECT value FROM desk_setting WHERE name = 'client_clock'), 'off') = 'on'
              THEN p_at ELSE clock_timestamp() END $$""",
     f"""CREATE OR REPLACE FUNCTION deskapp_setting(p_name text, p_default text) RETURNS text LANGUAGE sql STABLE
     {SEARCH_PATH} AS $$ SELECT coalesce((SELECT value FROM desk_setting WHERE name = p_name), p_default) $$""",
@@ -34,7 +35,8 @@ CORE = [
     {SEARCH_PATH} AS $$
     BEGIN
       IF jsonb_typeof(v) = 'object' THEN
-        RETURN '{{' || coalesce((SELECT string_agg(to_json(k)::text || ':' || deskapp_canon(e), ',' ORDER BY k COLLATE "C")
+        RETURN '{{' || coalesce((SELECT string_agg(to_json(k)::text || ':' || deskapp_canon(e), ','
+                                                  ORDER BY k COLLATE "C")
                                 FROM jsonb_each(v) AS x(k, e)), '') || '}}';
       ELSIF jsonb_typeof(v) = 'array' THEN
         RETURN '[' || coalesce((SELECT string_agg(deskapp_canon(e), ',' ORDER BY i)
@@ -71,7 +73,8 @@ CORE = [
     BEGIN
       IF p_token IS NULL THEN
         IF NOT pg_has_role(session_user, current_user, 'MEMBER') THEN
-          RAISE EXCEPTION 'session: sign in first (without a session only the database''s owner acts)' USING ERRCODE = 'DK401';
+          RAISE EXCEPTION 'session: sign in first (without a session only the database''s owner acts)'
+            USING ERRCODE = 'DK401';
         END IF;
         SELECT * INTO a FROM agent WHERE id = p_agent_id;
         IF NOT FOUND THEN
@@ -82,13 +85,15 @@ CORE = [
         IF NOT FOUND THEN
           RAISE EXCEPTION 'session: not a session of this desk; sign in again' USING ERRCODE = 'DK401';
         ELSIF s.ended_at IS NOT NULL THEN
-          RAISE EXCEPTION 'session: ended (%); sign in again', replace(s.ended_reason, '_', ' ') USING ERRCODE = 'DK401';
+          RAISE EXCEPTION 'session: ended (%); sign in again', replace(s.ended_reason, '_', ' ')
+            USING ERRCODE = 'DK401';
         ELSIF s.expires_at <= p_now THEN
           RAISE EXCEPTION 'session: expired; sign in again' USING ERRCODE = 'DK401';
         END IF;
         SELECT * INTO a FROM agent WHERE id = s.agent_id;
         IF p_agent_id IS NOT NULL AND p_agent_id <> a.id THEN
-          RAISE EXCEPTION 'session: this session is %''s; it cannot act as agent %', a.name, p_agent_id USING ERRCODE = 'DK401';
+          RAISE EXCEPTION 'session: this session is %''s; it cannot act as agent %', a.name, p_agent_id
+            USING ERRCODE = 'DK401';
         END IF;
       END IF;
       IF NOT a.active THEN

@@ -141,7 +141,8 @@ DESK = [
       ELSIF v.agent_id <> a.id THEN
         RAISE EXCEPTION 'V-7: this verification belongs to another agent''s call' USING ERRCODE = 'DK403';
       ELSIF v.expires_at IS NULL OR now_ >= v.expires_at OR now_ >= v.at + interval '60 minutes' THEN
-        RAISE EXCEPTION 'V-7: the verification has expired (60 minutes); verify the caller again' USING ERRCODE = 'DK403';
+        RAISE EXCEPTION 'V-7: the verification has expired (60 minutes); verify the caller again'
+          USING ERRCODE = 'DK403';
       ELSIF v.call_ended_at IS NOT NULL THEN
         RAISE EXCEPTION 'V-7: the call has ended; a new call needs a new verification' USING ERRCODE = 'DK403';
       END IF;
@@ -152,7 +153,8 @@ DESK = [
       END IF;
       FOR t IN SELECT * FROM jsonb_array_elements(p_tickets) LOOP
         res := (t->>'resource_id')::integer;
-        IF res IS NOT NULL AND NOT EXISTS (SELECT 1 FROM renewal_resource WHERE id = res AND subscription_id = s.id) THEN
+        IF res IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM renewal_resource WHERE id = res AND subscription_id = s.id) THEN
           RAISE EXCEPTION 'renewal resource % is not on subscription %', res, s.ref USING ERRCODE = 'DK404';
         END IF;
         reviewed := deskapp_needs_review(t->>'kind', t->'fields');

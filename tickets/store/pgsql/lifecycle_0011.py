@@ -80,7 +80,8 @@ LIFECYCLE = [
         ELSIF t.kind = 'reversal' THEN  -- R-1
           UPDATE subscription SET state = 'active', cancelled_at = NULL WHERE id = t.subscription_id;
         ELSIF t.kind = 'ims_cancellation' THEN  -- I-2, R-2
-          UPDATE ims_campaign SET state = 'cancelled' WHERE subscription_id = t.subscription_id AND state <> 'cancelled';
+          UPDATE ims_campaign SET state = 'cancelled'
+            WHERE subscription_id = t.subscription_id AND state <> 'cancelled';
         ELSIF t.kind = 'unsubscribe_resource' AND t.resource_id IS NOT NULL THEN
           UPDATE renewal_resource SET state = 'unsubscribed' WHERE id = t.resource_id;
         END IF;
@@ -107,9 +108,28 @@ LIFECYCLE = [
       ELSIF coalesce(btrim(p_reason), '') = '' THEN
         RAISE EXCEPTION 'reason: a reason is required to unlock (V-5)' USING ERRCODE = 'DK422';
       END IF;
-      INSERT INTO verification_unlock (organization_id, supervisor_id, at, reason) VALUES (p_org, a.id, now_, left(p_reason, 500));
+      INSERT INTO verification_unlock (organization_id, supervisor_id, at, reason)
+        VALUES (p_org, a.id, now_, left(p_reason, 500));
       PERFORM deskapp_append(now_, a.name, 'organization.unlocked', 'organization:' || p_org,
         jsonb_build_object('reason', left(p_reason, 500), 'rule', 'V-5'));
+    END $$""",
+    # An internal note on a ticket (tickets.notes): its row and its event, which records the
+    # note's length and SHA-256, never the text.
+    f"""CREATE OR REPLACE FUNCTION deskapp_api_add_note(p_token text, p_agent_id integer, p_ticket integer,
+        p_text text, p_at timestamptz) RETURNS TABLE (note_id integer, created_at timestamptz)
+        LANGUAGE plpgsql SECURITY DEFINER {SEARCH_PATH} AS $$
+    DECLARE now_ timestamptz := deskapp_now(p_at); a agent := deskapp_actor(p_token, p_agent_id, now_); nid integer;
+    BEGIN
+      IF NOT EXISTS (SELECT 1 FROM ticket WHERE id = p_ticket) THEN
+        RAISE EXCEPTION 'ticket TK-% does not exist', lpad(p_ticket::text, 6, '0') USING ERRCODE = 'DK404';
+      ELSIF coalesce(length(p_text), 0) NOT BETWEEN 1 AND 1000 THEN
+        RAISE EXCEPTION 'note: a note needs some text, at most 1000 characters' USING ERRCODE = 'DK422';
+      END IF;
+      INSERT INTO ticket_note (ticket_id, agent_id, created_at, text) VALUES (p_ticket, a.id, now_, p_text)
+        RETURNING id INTO nid;
+      PERFORM deskapp_append(now_, a.name, 'ticket.noted', 'ticket:' || p_ticket, jsonb_build_object(
+        'note_id', nid, 'length', length(p_text), 'sha256', encode(sha256(convert_to(p_text, 'UTF8')), 'hex')));
+      RETURN QUERY SELECT nid, now_;
     END $$""",
     # E-1: an export's events (the export itself only reads). A supervisor's session, or the
     # owner with no agent (the command line's anonymous export).
@@ -123,7 +143,8 @@ LIFECYCLE = [
       END IF;
       IF p_token IS NULL AND p_agent_id IS NULL THEN
         IF NOT deskapp_is_owner() THEN
-          RAISE EXCEPTION 'session: sign in first (without a session only the database''s owner acts)' USING ERRCODE = 'DK401';
+          RAISE EXCEPTION 'session: sign in first (without a session only the database''s owner acts)'
+            USING ERRCODE = 'DK401';
         END IF;
         who := 'cli';
       ELSE

@@ -11,7 +11,7 @@
   crypt() cannot check) is reset by the owner (`deskapp agents reset-pin NAME` on the owner's URL).
 
 Revision ID: 0011_database_enforces_writes
-Revises: 0009
+Revises: 0010_ticket_notes
 Create Date: 2026-12-07
 """
 
@@ -29,7 +29,7 @@ from tickets.store.pgsql.lifecycle_0011 import LIFECYCLE
 from tickets.store.types import UTCDateTime
 
 revision = "0011_database_enforces_writes"
-down_revision = "0009"
+down_revision = "0010_ticket_notes"
 branch_labels = None
 depends_on = None
 
