@@ -159,8 +159,12 @@ class Drill:
             f"{d.agent.id}, now(), now(), 'forged', 'h', '{{}}', '[]', '{{}}', '[]', true, false, "
             f"{d.supervisor.id}, now())",
         )
-        self.sql("INSERT ticket_note: a note with no event", "permission denied",
-                 f"INSERT INTO ticket_note (ticket_id, agent_id, created_at, text) VALUES ({ticket}, {d.agent.id}, now(), 'x')")
+        self.sql(
+            "INSERT ticket_note: a note with no event",
+            "permission denied",
+            "INSERT INTO ticket_note (ticket_id, agent_id, created_at, text) "
+            f"VALUES ({ticket}, {d.agent.id}, now(), 'x')",
+        )
         self.sql("SELECT pin_hash FROM agent", "permission denied", "SELECT pin_hash FROM agent")
         self.sql("SELECT * FROM agent", "permission denied", "SELECT * FROM agent")
         self.sql("SELECT token_hash FROM agent_session", "permission denied", "SELECT token_hash FROM agent_session")
