@@ -98,7 +98,8 @@ def check_actor(session: Session | Raw, agent: AgentInfo, now: datetime) -> None
         agent_id, ended_at, why, expires_at, active, name = row
         if ended_at is not None:
             raise NotAllowed(f"session: ended ({(why or '').replace('_', ' ')}); sign in again", rule="session")
-        if read_time(expires_at) <= now:
+        expires = read_time(expires_at)
+        if expires is None or expires <= now:
             raise NotAllowed("session: expired; sign in again", rule="session")
         if agent_id != agent.id:
             raise NotAllowed(f"session: this session is {name}'s; it cannot act as agent {agent.id}", rule="session")
