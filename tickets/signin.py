@@ -199,6 +199,11 @@ def sign_in_sqlite(store: Store, login: str, pin: str):
     with store.read() as session:
         agent = session.exec(select(Agent).where(Agent.name == login)).first()
     if agent is None or not agent.active:
+        # The same steps as a real name's attempt: a write transaction where its slot is taken
+        # (reserve_attempt), one PIN check, a write transaction where it is settled; so that
+        # neither the answer nor its time tells which names exist.
+        with store.write() as session:
+            _locked_until(session, 0, store.clock.now())
         check_pin(pin, _dummy_hash())
         with store.write() as session:
             append_event(session, at=store.clock.now(), actor="unknown", action="agent.sign_in_failed",
