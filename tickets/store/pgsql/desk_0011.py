@@ -86,7 +86,9 @@ DESK = [
       IF NOT FOUND THEN
         RAISE EXCEPTION 'organization % does not exist', p_org USING ERRCODE = 'DK404';
       END IF;
-      now_ := deskapp_now(p_at);  -- after the lock (V-5: judged in the order they commit)
+      -- After the lock, and never before the organization's last attempt: attempts are judged
+      -- in the order they commit (V-5), whatever clock the client read before it waited here.
+      now_ := greatest(deskapp_now(p_at), (SELECT max(at) FROM verification_attempt WHERE organization_id = p_org));
       a := deskapp_actor(p_token, p_agent_id, now_);
       IF p_call IS NOT NULL AND NOT EXISTS (SELECT 1 FROM call WHERE id = p_call AND agent_id = a.id) THEN
         RAISE EXCEPTION 'call % is not one of yours', p_call USING ERRCODE = 'DK404';
