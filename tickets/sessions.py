@@ -49,6 +49,52 @@ _END_ALL = Sql(
 )
 
 
+# What each setting may be: a whole number in this range.
+SETTING_RANGES = {"sign_in_failures": (1, 100), "sign_in_window_minutes": (1, 10_080),
+                  "sign_in_lock_minutes": (1, 10_080), "session_minutes": (5, 10_080)}
+_SET = Sql("UPDATE desk_setting SET value = :value WHERE name = :name")
+_ADD = Sql("INSERT INTO desk_setting (name, value) VALUES (:name, :value)")
+
+
+def change_desk_settings(store, changes: dict[str, str], actor: str) -> dict[str, int]:
+    """The owner changes the desk's settings (audited as desk.settings_changed, each with its value
+    before and after); on PostgreSQL the application role may not (it holds no UPDATE). Returns
+    every setting as it is now."""
+    from sqlalchemy.exc import DBAPIError
+
+    from tickets.audit.chain import append_event
+    from tickets.errors import InvalidInput
+
+    problems, wanted = {}, {}
+    for name, value in changes.items():
+        low, high = SETTING_RANGES.get(name, (None, None))
+        if low is None:
+            problems[name] = f"not a desk setting: {', '.join(sorted(SETTING_RANGES))}"
+        elif not value.isdigit() or not low <= int(value) <= high:
+            problems[name] = f"a whole number from {low} to {high}"
+        else:
+            wanted[name] = int(value)
+    if problems:
+        raise InvalidInput(problems)
+
+    def work(raw: Raw) -> dict[str, int]:
+        before = desk_settings(raw)
+        stored = {name for (name, _) in raw.rows(_SETTINGS)}
+        for name, value in wanted.items():
+            raw.execute(_SET if name in stored else _ADD, {"name": name, "value": str(value)})
+        append_event(raw, at=store.clock.now(), actor=actor, action="desk.settings_changed", subject="desk",
+                     details={name: {"from": before[name], "to": value} for name, value in wanted.items()},
+                     returning=False)
+        return {**before, **wanted}
+
+    try:
+        return store.raw_transaction(work)
+    except DBAPIError as error:
+        if getattr(error.orig, "sqlstate", None) == "42501":  # insufficient_privilege
+            raise NotAllowed("desk settings are the owner's: run this on the owner role's URL") from None
+        raise
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

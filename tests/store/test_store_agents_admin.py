@@ -186,3 +186,20 @@ def test_one_owner_command_unlocks_a_desk_whose_every_agent_is_locked(store, joa
     events = _events(store, "agent.unlocked")
     assert [e.details for e in events] == [{"reason": "desk kept out"}] * 2
     assert all(e.actor.startswith("owner") for e in events)
+
+
+def test_the_lockouts_count_and_length_are_the_desks_settings(store, joan, capsys):
+    from tickets.signin import locked_until
+
+    assert main(["db", "settings", "sign_in_failures=3", "sign_in_lock_minutes=30", "--db", _url(store)]) == 0
+    out = capsys.readouterr().out
+    assert "sign_in_failures = 3" in out and "sign_in_lock_minutes = 30" in out
+    for _ in range(3):  # three wrong PINs now lock, for 30 minutes, on every console
+        with pytest.raises(NotAllowed):
+            authenticate(store, name="joan", pin="0000")
+    until = locked_until(store, joan.id)
+    assert until is not None and (until - store.clock.now()).total_seconds() == 30 * 60
+    (event,) = _events(store, "desk.settings_changed")
+    assert event.details == {"sign_in_failures": {"from": 5, "to": 3}, "sign_in_lock_minutes": {"from": 15, "to": 30}}
+    assert main(["db", "settings", "sign_in_failures=0", "--db", _url(store)]) == 1
+    assert "a whole number from 1 to 100" in capsys.readouterr().err
