@@ -10,18 +10,20 @@ Built by deskapp.factory.make_app, for the command line and the tests alike.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual import events, work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
-from deskapp import desk, textual_fixes
+from deskapp import desk, header, textual_compat
 from deskapp.commands import ScreenCommands
 from deskapp.keys import TypeAhead
 from deskapp.screens.signin import SignInScreen
@@ -35,7 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from tickets.store.database import Store
 
 
-# Leaving during a call (ctrl+q, sign-out, the terminal closed) ends it with this note (issue 11).
+# Leaving during a call (ctrl+q, sign-out, the terminal closed) ends it with this note.
 AUTO_WRAP_UP = "Ended automatically: the agent left the console during the call."
 AUTO_END_TEXT = "The call in progress ends now, with an automatic wrap-up note in the record."
 
@@ -52,15 +54,17 @@ def demo_hint(agents: Any) -> str:
     return "Demo: sign in as " + ", ".join(parts)
 
 
-textual_fixes.install()
-
 class DeskApp(App[None]):
     """The console. Dependencies come in through the constructor (store, clock, agent)."""
 
     TITLE = "deskapp"
     SUB_TITLE = "not signed in"
+    # Kept by deskapp.desk: the theme last saved, and the notices' poll (its timer, the last seq read).
+    _remembered_theme: str | None = None
+    _notice_seq: int | None = None
+    _notice_timer: Timer | None = None
     CSS_PATH = "deskapp.tcss"
-    # One provider: the screen's own actions in the desk's words first, then Textual's (issue 11).
+    # One provider: the screen's own actions in the desk's words first, then Textual's.
     COMMANDS = {ScreenCommands}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
@@ -85,6 +89,8 @@ class DeskApp(App[None]):
         agent: AgentInfo | None = None,
         settings: Settings | None = None,
     ) -> None:
+        # Textual's patches and guards (deskapp/textual_compat.py), once, before anything mounts.
+        textual_compat.install()
         super().__init__()
         self.settings = settings
         desk.apply_settings(self, settings)
@@ -99,6 +105,23 @@ class DeskApp(App[None]):
         self.demo_hint = ""
         self._initial_agent = agent
         self.type_ahead = TypeAhead(self, self._handle_typed)
+        # Set by the command line (a real terminal): SIGHUP and SIGTERM end the run as ctrl+q
+        # does (deskapp.hangup). Not under Pilot: the test runner keeps its own signals.
+        self.stop_on_hang_up = False
+
+    @property
+    def opened_store(self) -> Store:
+        """The store, for work that runs once it is open (sign-in waits for it)."""
+        if self.store is None:
+            raise RuntimeError("the store is not open yet")
+        return self.store
+
+    @property
+    def signed_in_agent(self) -> AgentInfo:
+        """The agent, for work that runs once someone has signed in."""
+        if self.agent is None:
+            raise RuntimeError("no agent is signed in")
+        return self.agent
 
     # --- keys: every key and paste goes through the type-ahead queue (deskapp/keys.py) --------
 
@@ -114,6 +137,10 @@ class DeskApp(App[None]):
     # --- start-up ----------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        if self.stop_on_hang_up:
+            from deskapp.hangup import stop_on_hang_up
+
+            stop_on_hang_up(self)
         desk.on_mount(self)
         self.push_screen(SignInScreen())
         if self.store is None:
@@ -235,7 +262,7 @@ class DeskApp(App[None]):
         self.agent = agent
         self._sign_in_failures = 0
         # The agent and role live in the title, so a screen's own sub-title never hides them.
-        self.title = f"deskapp · {agent.display_name} ({agent.name}, {agent.role.value})"
+        header.refresh_title(self)
         self.sub_title = ""
         self.switch_screen(HomeScreen())
         desk.start_notices(self)
@@ -290,7 +317,7 @@ class DeskApp(App[None]):
     def end_call_automatically(self, call_id: int, then: str) -> None:
         from tickets.verification import end_call
 
-        end_call(self.store, self.agent, call_id, AUTO_WRAP_UP)
+        end_call(self.opened_store, self.signed_in_agent, call_id, AUTO_WRAP_UP)
         self.call_from_thread(self._after_leaving, then)
 
     def _after_leaving(self, then: str) -> None:
@@ -328,6 +355,7 @@ class DeskApp(App[None]):
         if agent is not None and self.store is not None:
             self.end_session(agent)
         desk.stop_notices(self)
+        header.refresh_title(self)
         self.title = self.TITLE
         self.sub_title = self.SUB_TITLE
         while len(self.screen_stack) > 2:
@@ -345,7 +373,46 @@ class DeskApp(App[None]):
             return self.call is not None and (not isinstance(screen, ModalScreen) or isinstance(screen, CommandPalette))
         if action == "search":
             return self.agent is not None and not isinstance(self.screen, ModalScreen)
+        if action == "template":
+            return desk.templates_here(self) is not None
+        if action == "keys":
+            return type(self.screen).__name__ != "KeySheet"
         return True
+
+    def action_keys(self) -> None:
+        from deskapp.screens.keys import KeySheet
+
+        if type(self.screen).__name__ != "KeySheet":
+            self.push_screen(KeySheet(self.screen))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's commands, but its Keys panel gives way to the desk's sheet, Quit says what
+        it does during a call, and no Screenshot (it wrote the caller's details, name, e-mail,
+        phone and address, to a download folder)."""
+        for command in super().get_system_commands(screen):
+            if command.title in ("Screenshot", "Keys", "Quit"):
+                continue
+            yield command
+        yield SystemCommand("Keys", "The keys of this screen in the desk's words (? or F1)", self.action_keys)
+        yield SystemCommand(
+            "Quit",
+            "Asks first, then ends the call in progress with an automatic wrap-up note and quits (ctrl+q)"
+            if self.call is not None else "Leave the console (ctrl+q)",
+            self.action_quit,
+        )
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """Off in the console: a screenshot holds the caller's personal data (the developers'
+        tools/screenshots.py saves the demo's screens on purpose, with save_screenshot)."""
+        self.notify("Screenshots are off: they would hold the caller's personal data.", severity="warning")
+
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        self.action_screenshot()
+        return None
+
+    def action_template(self) -> None:
+        desk.insert_template(self)
 
     def action_search(self) -> None:
         desk.open_search(self)
@@ -361,7 +428,8 @@ class DeskApp(App[None]):
         if self.call is not None:
             self.notify("A call is already open: end it first (ctrl+g).", severity="warning")
             return
-        self.call = CallState()
+        self.call = CallState(started_at=self.now())
+        header.refresh_title(self)
         self.push_screen(CallScreen())
         self.refresh_bindings()
 
@@ -381,6 +449,7 @@ class DeskApp(App[None]):
         from deskapp.screens.home import HomeScreen
 
         self.call = None
+        header.refresh_title(self)
         while len(self.screen_stack) > 1 and not isinstance(self.screen, HomeScreen):
             self.pop_screen()
         self.refresh_bindings()

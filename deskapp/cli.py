@@ -49,8 +49,11 @@ def cmd_console(args) -> int:
 
     start = "review" if args.command == "review" else None
     app = make_app(settings=settings, demo=getattr(args, "demo", False), start=start)
-    app.run()
-    app.end_call_on_exit()  # the terminal closed during a call: end it in the store (issue 11)
+    app.stop_on_hang_up = True  # the terminal closed (SIGHUP), or SIGTERM: App.run returns
+    try:
+        app.run()
+    finally:
+        app.end_call_on_exit()  # the terminal closed during a call: end it in the store
     return 0
 
 
@@ -129,7 +132,30 @@ def cmd_directory_demo(args) -> int:
 # --- the parser ------------------------------------------------------------------------------
 
 
-def build_parser() -> argparse.ArgumentParser:
+# The first word of every subcommand: an argument list without any of them (and without --help)
+# opens the console, whose parser needs none of the commands' parsers (about 35 ms of CPU to
+# build, all of it before the first frame). tests/unit/test_cli_plumbing.py keeps this complete.
+COMMANDS = ("review", "db", "directory", "audit", "export", "agents", "search", "config", "completion", "serve")
+
+
+def _console_only(argv: Sequence[str]) -> bool:
+    return not any(word in COMMANDS or word in ("-h", "--help") for word in argv)
+
+
+def _only_command(argv: Sequence[str]) -> str | None:
+    """The command to build the parser of, alone: when exactly one command word appears (an agent
+    named `export`, say, or a --db value that is one, makes it two: then every command is built)."""
+    named = {word for word in argv if word in COMMANDS}
+    return named.pop() if len(named) == 1 else None
+
+
+def build_parser(*, console_only: bool = False, only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with `console_only`, the console's options alone (no commands);
+    with `only`, that command's parser alone (each costs CPU to build, before any work)."""
+
+    def wanted(name: str) -> bool:
+        return only is None or only == name
+
     db_help = (
         "database URL (default: $DESKAPP_DATABASE_URL, else a SQLite file in the user's data "
         "directory); e.g. postgresql://user@host/deskapp"
@@ -143,16 +169,37 @@ def build_parser() -> argparse.ArgumentParser:
         description="A terminal console for support desks that take subscription-cancellation calls.",
         parents=[common],
     )
-    parser.add_argument("--version", action="version", version=f"deskapp {_version()}")
+    parser.add_argument("--version", action=_VersionAction, nargs=0, help="show the version and exit")
     parser.add_argument(
         "--demo", action="store_true", help="open the console on a fresh demo database (demo agents and PINs shown)"
     )
     parser.set_defaults(handler=cmd_console, command=None)
+    if console_only:
+        return parser
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    review = sub.add_parser("review", parents=[common], help="open the console at the review queue (supervisors)")
-    review.set_defaults(handler=cmd_console)
+    if wanted("review"):
+        review = sub.add_parser("review", parents=[common], help="open the console at the review queue (supervisors)")
+        review.set_defaults(handler=cmd_console)
+    if wanted("db"):
+        _add_db(sub, common)
+    if wanted("directory"):
+        _add_directory(sub, common)
+    if wanted("audit"):
+        from deskapp.cli_audit import add_audit_parser
 
+        add_audit_parser(sub, common)
+    if wanted("export"):
+        _add_export(sub, common)
+    _add_desk_commands(sub, common, wanted)
+    if wanted("serve"):
+        from deskapp.cli_serve import add_serve_parser
+
+        add_serve_parser(sub, common)
+    return parser
+
+
+def _add_db(sub, common) -> None:
     db = sub.add_parser("db", help="schema and backups").add_subparsers(
         dest="db_command", metavar="ACTION", required=True
     )
@@ -170,6 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_roles_parser(db, common)
 
+
+def _add_directory(sub, common) -> None:
     directory = sub.add_parser("directory", help="the directory callers are verified against").add_subparsers(
         dest="directory_command", metavar="ACTION", required=True
     )
@@ -180,16 +229,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
     p.set_defaults(handler=cmd_directory_demo)
 
-    from deskapp.cli_audit import add_audit_parser
 
-    add_audit_parser(sub, common)
+class _VersionAction(argparse.Action):
+    """--version, the installed version looked up only when asked for: importlib.metadata costs
+    every other command about 50 ms of CPU."""
 
-    _add_export(sub, common)
-    _add_desk_commands(sub, common)
-    from deskapp.cli_serve import add_serve_parser
-
-    add_serve_parser(sub, common)
-    return parser
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        print(f"deskapp {_version()}")
+        parser.exit()
 
 
 def _version() -> str:
@@ -207,12 +254,19 @@ def _add_settings_flags(common) -> None:
     add_settings_flags(common)
 
 
-def _add_desk_commands(sub, common) -> None:
-    from deskapp.cli_agents import add_agents_parsers
-    from deskapp.cli_desk import add_desk_parsers
+def _add_desk_commands(sub, common, wanted: Callable[[str], bool]) -> None:
+    if wanted("agents"):
+        from deskapp.cli_agents import add_agents_parsers
 
-    add_agents_parsers(sub, common)
-    add_desk_parsers(sub, common)
+        add_agents_parsers(sub, common)
+    if wanted("search"):
+        from deskapp.cli_search import add_search_parser
+
+        add_search_parser(sub, common)
+    if wanted("config") or wanted("completion"):
+        from deskapp.cli_desk import add_desk_parsers
+
+        add_desk_parsers(sub, common)
 
 
 def _add_export(sub, common) -> None:
@@ -224,8 +278,9 @@ def _add_export(sub, common) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(console_only=_console_only(words), only=_only_command(words))
+    args = parser.parse_args(words)
     if not hasattr(args, "db"):
         args.db = None
     handler: Callable[[argparse.Namespace], int] = args.handler
@@ -235,7 +290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from deskapp.cli_desk import silence_stdout
 
         silence_stdout()
-        return EXIT_ERROR
+        return 0  # a quiet, successful end, as sqlite3 and git log give a pipe into head
     except KeyboardInterrupt:
         print("deskapp: interrupted", file=sys.stderr)
         return 130

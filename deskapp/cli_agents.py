@@ -97,18 +97,26 @@ def cmd_agents_list(args) -> int:
 
 
 def cmd_agents_disable(args) -> int:
-    from tickets.agents import set_agent_active
+    from tickets.agents import AlreadySo, set_agent_active
 
-    agent = _admin(args, lambda store, actor: set_agent_active(store, args.name, False, actor=actor))
+    try:
+        agent = _admin(args, lambda store, actor: set_agent_active(store, args.name, False, actor=actor))
+    except AlreadySo as already:  # asked twice: the state wanted holds, so not an error
+        print(already)
+        return 0
     print(f"disabled {agent.name}: they can no longer sign in, and their open sessions have ended "
           "(recorded as agent.disabled)")
     return 0
 
 
 def cmd_agents_enable(args) -> int:
-    from tickets.agents import set_agent_active
+    from tickets.agents import AlreadySo, set_agent_active
 
-    agent = _admin(args, lambda store, actor: set_agent_active(store, args.name, True, actor=actor))
+    try:
+        agent = _admin(args, lambda store, actor: set_agent_active(store, args.name, True, actor=actor))
+    except AlreadySo as already:  # asked twice: the state wanted holds, so not an error
+        print(already)
+        return 0
     print(f"enabled {agent.name}: they can sign in again (recorded as agent.enabled)")
     return 0
 
@@ -126,7 +134,8 @@ def cmd_agents_set_role(args) -> int:
     from tickets.agents import set_role
 
     agent = _admin(args, lambda store, actor: set_role(store, args.name, args.role, actor=actor))
-    print(f"{agent.name} is now a {agent.role.value} (recorded as agent.role_changed)")
+    article = "an" if agent.role.value[0] in "aeiou" else "a"
+    print(f"{agent.name} is now {article} {agent.role.value} (recorded as agent.role_changed)")
     return 0
 
 

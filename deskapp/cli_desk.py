@@ -44,6 +44,8 @@ def _shown(name: str, value, settings) -> str:
         return mask_url(value)
     if name == "keys":
         return ", ".join(f"{k}={v}" for k, v in value.items()) or "(the built-in keys)"
+    if name == "templates":
+        return ", ".join(f"{group}: {', '.join(entries)}" for group, entries in value.items()) or "(none)"
     if name == "export_dir" and value is None:
         from deskapp.paths import default_export_dir
 

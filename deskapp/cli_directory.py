@@ -1,4 +1,4 @@
-"""`deskapp directory import`: the import with Rich's progress bar on a terminal (issue 16),
+"""`deskapp directory import`: the import with Rich's progress bar on a terminal,
 nothing but the summary when standard error is piped or redirected."""
 
 from __future__ import annotations

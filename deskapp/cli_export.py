@@ -7,13 +7,12 @@ runs. Errors are tickets.errors.DeskError subclasses, printed as one line by des
 from __future__ import annotations
 
 import argparse
-import getpass
 import os
 import sys
-import tempfile
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 from tickets.enums import TicketKind, TicketStatus
 
@@ -68,12 +67,14 @@ def _read_pin(args) -> str:
         return sys.stdin.readline().strip()
     if not sys.stdin.isatty():
         raise InvalidInput({"--pin-stdin": "there is no terminal to ask for the PIN; pipe it in with --pin-stdin"})
+    import getpass
+
     return getpass.getpass(f"PIN for {args.agent}: ")
 
 
 def _filter(args):
     from tickets.dates import parse_when
-    from tickets.export.records import ExportFilter
+    from tickets.export.fields import ExportFilter
 
     return ExportFilter(
         since=parse_when(args.since, option="--since") if args.since else None,
@@ -107,6 +108,8 @@ def _open_output(path: str | None):
             yield stream
         return
     try:
+        import tempfile  # only for --output FILE: the common `> FILE` and pipes do without it
+
         fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".part")
     except OSError as error:
         raise InvalidInput({"--output": f"cannot write in {directory}: {error.strerror}"}) from None
@@ -124,18 +127,36 @@ def _open_output(path: str | None):
         raise
 
 
+def _lite_file(args) -> Path | None:
+    """The SQLite file a masked export without an agent reads on the standard library alone
+    (tickets.export.lite); None: the Store does the export (PostgreSQL, --agent, --unmasked)."""
+    if args.unmasked or args.agent:
+        return None
+    from deskapp.config import settings_from_args
+    from tickets.store.lite import sqlite_file
+
+    return sqlite_file(settings_from_args(args).database)
+
+
 def cmd_export(args) -> int:
-    from deskapp.cli_desk import silence_stdout
-    from deskapp.config import store_from_args
-    from deskapp.progress import CountProgress
-    from tickets.agents import authenticate
-    from tickets.errors import DeskError, NotAllowed
-    from tickets.export.run import authorise_unmasked, write_anchor_file, write_export
-    from tickets.store.schema import check_schema
+    from tickets.errors import NotAllowed
 
     filt = _filter(args)  # bad dates fail before the database is touched
     if args.unmasked and not args.agent:
         raise NotAllowed("E-1: --unmasked needs a supervisor: add --agent NAME (the PIN is asked for)", rule="E-1")
+    path = _lite_file(args)
+    if path is not None:
+        from tickets.export.lite import export_file
+
+        def lite(out, progress, started) -> int:
+            return export_file(path, out, fmt=args.format, filt=filt, progress=progress, started=started)
+
+        return _export(args, lite)
+    from deskapp.config import store_from_args
+    from tickets.agents import authenticate
+    from tickets.export.run import authorise_unmasked, write_export
+    from tickets.store.schema import check_schema
+
     store = store_from_args(args)
     try:
         check_schema(store.engine)
@@ -144,36 +165,51 @@ def cmd_export(args) -> int:
             actor = authenticate(store, name=args.agent, pin=_read_pin(args))
         if args.unmasked:
             authorise_unmasked(store, actor, fmt=args.format)  # refused (and audited) before any output file
-        # A progress line on a terminal, unless the records themselves go to that terminal.
-        to_file = args.output not in (None, "-")
-        show = sys.stderr.isatty() and (to_file or not sys.stdout.isatty())
-        progress = CountProgress(sys.stderr, verb="exporting", noun="tickets") if show else None
-        report: Callable[[int], None] | None = progress
-        anchors: list = []
 
-        def started(anchor) -> None:
-            anchors.append(anchor)
-            if not to_file and sys.stderr.isatty():  # stdout carries only records; a pipe stays silent
-                print(f"deskapp: audit anchor of this export: {anchor}", file=sys.stderr, flush=True)
+        def with_store(out, progress, started) -> int:
+            return write_export(store, out, fmt=args.format, filt=filt, masked=not args.unmasked, actor=actor,
+                                progress=progress, started=started)
 
-        try:
-            with _open_output(args.output) as out:
-                rows = write_export(
-                    store, out, fmt=args.format, filt=filt, masked=not args.unmasked, actor=actor, progress=report,
-                    started=started,
-                )
-            if to_file:
-                write_anchor_file(Path(args.output), anchors[0])
-        except BrokenPipeError:  # `deskapp export ... | head`: the reader went away
-            silence_stdout()
-            raise DeskError(
-                "export stopped: the program reading the output closed it (recorded as export.failed)"
-            ) from None
-        finally:
-            if progress is not None:
-                progress.stop()  # before any error line, so the bar does not overwrite it
-        if progress is not None:
-            progress.done(rows, args.output or "standard output")
-        return 0
+        return _export(args, with_store)
     finally:
         store.dispose()
+
+
+def _export(args, run: Callable[[TextIO, Callable[[int], None] | None, Callable], int]) -> int:
+    """Open the output, run the export into it with a progress line and the anchor's reporting,
+    write FILE.anchor beside a file, and end quietly when a pipe's reader goes away."""
+    from deskapp.cli_desk import silence_stdout
+    from tickets.export.fields import write_anchor_file
+
+    # A progress line on a terminal, unless the records themselves go to that terminal.
+    to_file = args.output not in (None, "-")
+    show = sys.stderr.isatty() and (to_file or not sys.stdout.isatty())
+    progress = None
+    if show:
+        from deskapp.progress import CountProgress
+
+        progress = CountProgress(sys.stderr, verb="exporting", noun="tickets")
+    anchors: list = []
+
+    def started(anchor) -> None:
+        anchors.append(anchor)
+        if not to_file and sys.stderr.isatty():  # stdout carries only records; a pipe stays silent
+            print(f"deskapp: audit anchor of this export: {anchor}", file=sys.stderr, flush=True)
+
+    try:
+        with _open_output(args.output) as out:
+            rows = run(out, progress, started)
+        if to_file:
+            write_anchor_file(Path(args.output), anchors[0])
+    except BrokenPipeError:
+        # `deskapp export ... | head -1`: the reader has what it wanted and went away. Ends
+        # quietly with 0, as sqlite3 and git log do; the audit trail has export.failed with
+        # the number of records written before the pipe closed.
+        silence_stdout()
+        return 0
+    finally:
+        if progress is not None:
+            progress.stop()  # before any error line, so the bar does not overwrite it
+    if progress is not None:
+        progress.done(rows, args.output or "standard output")
+    return 0

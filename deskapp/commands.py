@@ -14,6 +14,7 @@ from __future__ import annotations
 from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.dom import DOMNode
 
 SCREEN_LEAD = 1.0  # added to a screen action's match score: ahead of every generic command
 
@@ -22,9 +23,9 @@ class ScreenCommands(Provider):
     """Every enabled, described binding of the screen the palette was opened from, then the
     app's system commands."""
 
-    def _actions(self) -> list[tuple[str, str, str, object]]:
+    def _actions(self) -> list[tuple[str, str, str, DOMNode]]:
         seen: set[str] = set()
-        found = []
+        found: list[tuple[str, str, str, DOMNode]] = []
         for active in self.screen.active_bindings.values():
             binding = active.binding
             if not active.enabled or not binding.description or binding.system:
@@ -44,7 +45,7 @@ class ScreenCommands(Provider):
         found.sort(key=lambda action: action[3] is self.app)  # the screen's own first, then End call
         return found
 
-    def _runner(self, action: str, node: object):
+    def _runner(self, action: str, node: DOMNode):
         return partial(self.app.run_action, action, node)
 
     def _system(self):

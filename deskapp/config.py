@@ -10,6 +10,9 @@
     [keys]                      # binding id = keys (Textual's App.set_keymap)
     end_call = "ctrl+e"
 
+    [templates.wrap_up]         # ctrl+t in a free-text field (deskapp.templates)
+    filed = "Ticket filed; the caller was told the dates and the consequences."
+
 Each setting remembers where its value came from, for `deskapp config`. A database password is
 never taken from the command line (the process list shows it to every user of the machine):
 libpq reads ~/.pgpass (or $PGPASSFILE) itself when the URL has none, or a secrets file readable
@@ -25,6 +28,7 @@ import json
 import os
 import stat
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +41,8 @@ APP_NAME = "deskapp"
 CONFIG_ENV = "DESKAPP_CONFIG"
 DEFAULT_POOL_SIZE = 5
 DEFAULT_THEME = "textual-dark"
+# A ticket waiting longer than this for a supervisor is marked late in the review queue.
+DEFAULT_REVIEW_LATE_MINUTES = 30
 # setting -> environment variable that overrides the config file
 ENVIRONMENT = {
     "database": "DESKAPP_DATABASE_URL",
@@ -46,10 +52,11 @@ ENVIRONMENT = {
     "export_dir": "DESKAPP_EXPORT_DIR",
     "theme": "DESKAPP_THEME",
     "listen_database": "DESKAPP_LISTEN_URL",
+    "review_late_minutes": "DESKAPP_REVIEW_LATE_MINUTES",
 }
 # setting -> command-line flag (argparse dest) that overrides everything else
 FLAGS = {"database": "db", "pool_size": "pool_size", "time_zone": "time_zone"}
-KNOWN = (*ENVIRONMENT, "keys")
+KNOWN = (*ENVIRONMENT, "keys", "templates")
 
 
 class ConfigError(Exception):
@@ -72,9 +79,9 @@ def log_dir() -> Path:
     return platformdirs.user_log_path(APP_NAME)
 
 
-def config_file(environ: dict[str, str] | None = None) -> Path:
-    environ = os.environ if environ is None else environ
-    return Path(environ.get(CONFIG_ENV) or config_dir() / "config.toml").expanduser()
+def config_file(environ: Mapping[str, str] | None = None) -> Path:
+    found = (os.environ if environ is None else environ).get(CONFIG_ENV)
+    return Path(found or config_dir() / "config.toml").expanduser()
 
 
 def state_file() -> Path:
@@ -104,7 +111,7 @@ class Settings:
 
     @property
     def database(self) -> str:
-        from tickets.store.database import default_database_url_for
+        from tickets.store.lite import default_database_url_for
 
         return self["database"] or default_database_url_for(data_dir())
 
@@ -157,7 +164,9 @@ def _defaults() -> dict[str, Any]:
         "export_dir": None,
         "theme": DEFAULT_THEME,
         "listen_database": None,
+        "review_late_minutes": DEFAULT_REVIEW_LATE_MINUTES,
         "keys": {},
+        "templates": {},
     }
 
 
@@ -167,8 +176,9 @@ def load_settings(
     """Defaults < config file < remembered state (theme) < environment < flags; all checked."""
     environ = dict(os.environ if environ is None else environ)
     path = config_path or config_file(environ)
+    named = config_path is not None or bool(environ.get(CONFIG_ENV))
     items = {name: Setting(name, value, "default") for name, value in _defaults().items()}
-    for name, value in _read_config(path).items():
+    for name, value in _read_config(path, named=named).items():
         items[name] = Setting(name, value, f"config file ({path})")
     remembered = read_state().get("theme")
     if isinstance(remembered, str) and remembered:
@@ -185,10 +195,14 @@ def load_settings(
     return Settings(items, path)
 
 
-def _read_config(path: Path) -> dict[str, Any]:
+def _read_config(path: Path, *, named: bool = False) -> dict[str, Any]:
+    """The config file's settings; the default file may be absent, but one named by --config or
+    $DESKAPP_CONFIG must exist (a typo would otherwise run on the defaults, silently)."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
+        if named:
+            raise ConfigError(f"config: the settings file {path} does not exist") from None
         return {}
     except OSError as error:
         raise ConfigError(f"config: cannot read {path}: {error.strerror}") from None
@@ -216,10 +230,26 @@ def _check(name: str, item: Setting) -> Any:
         if isinstance(value, bool) or not 1 <= number <= 100:
             raise ConfigError(f"pool_size: {value!r} is not a whole number from 1 to 100 {where}")
         return number
+    if name == "review_late_minutes":
+        try:
+            minutes = int(value)
+        except (TypeError, ValueError):
+            minutes = 0
+        if isinstance(value, bool) or not 1 <= minutes <= 7 * 24 * 60:
+            raise ConfigError(f"review_late_minutes: {value!r} is not a whole number of minutes from 1 to "
+                              f"10080 (a week) {where}")
+        return minutes
     if name == "keys":
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             raise ConfigError(f'keys: a table of binding id = "keys", e.g. end_call = "ctrl+e" {where}')
         return dict(value)
+    if name == "templates":
+        from deskapp.templates import TemplateError, check_templates
+
+        try:
+            return check_templates(value, where)
+        except TemplateError as error:
+            raise ConfigError(str(error)) from None
     if not isinstance(value, str):
         raise ConfigError(f"{name}: must be text {where}")
     if name == "time_zone":

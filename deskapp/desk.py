@@ -15,11 +15,13 @@ from deskapp.widgets.format import set_desk_zone
 
 if TYPE_CHECKING:  # pragma: no cover
     from textual.app import App
+    from textual.widgets import Input
     from textual.worker import Worker
 
+    from deskapp.app import DeskApp
     from deskapp.config import Settings
 
-__all__ = ["apply_settings", "log_worker_failure", "on_mount", "open_search"]
+__all__ = ["apply_settings", "insert_template", "log_worker_failure", "on_mount", "open_search", "templates_here"]
 
 
 def apply_settings(app: App, settings: Settings | None) -> None:
@@ -27,7 +29,7 @@ def apply_settings(app: App, settings: Settings | None) -> None:
     set_desk_zone(settings.zone if settings is not None else UTC)
 
 
-def on_mount(app: App) -> None:
+def on_mount(app: DeskApp) -> None:
     settings: Settings | None = getattr(app, "settings", None)
     # The log file's place comes from deskapp.config; nothing logs before the first frame, and
     # callbacks after it run in order, so the store's opening (scheduled next) logs to it.
@@ -49,7 +51,7 @@ def on_mount(app: App) -> None:
     app.theme_changed_signal.subscribe(app, partial(_remember_theme, app))
 
 
-def _remember_theme(app: App, theme) -> None:
+def _remember_theme(app: DeskApp, theme) -> None:
     """A theme chosen in the console (ctrl+p, "Change theme") is the theme of the next start."""
     if theme.name == getattr(app, "_remembered_theme", None):
         return
@@ -77,12 +79,69 @@ def open_search(app: App) -> None:
     app.push_screen(SearchScreen())
 
 
+# The header's title and call timer: deskapp.header (screens use it without reaching the app).
+from deskapp.header import header_title, refresh_title  # noqa: E402,F401
+
+# --- the desk's templates (deskapp.templates): ctrl+t in a free-text field ---------------------
+
+
+def templates_here(app: App) -> tuple[Input, str, dict[str, str]] | None:
+    """The focused free-text field (one that refuses credentials, V-6), its group and the
+    desk's templates for it; None where ctrl+t has nothing to insert."""
+    from textual.widgets import Input
+
+    from deskapp.templates import group_of
+    from deskapp.validators import NoCredential
+
+    settings: Settings | None = getattr(app, "settings", None)
+    field = app.focused
+    if settings is None or not isinstance(field, Input) or field.disabled:
+        return None
+    if not any(isinstance(v, NoCredential) for v in field.validators):
+        return None
+    group = group_of(field.id)
+    templates = settings["templates"].get(group)
+    return (field, group, templates) if templates else None
+
+
+def insert_template(app: App) -> None:
+    """ctrl+t: one template for the field goes in at once; several are offered to pick from."""
+    from deskapp.screens.templates import TemplatePicker
+    from deskapp.templates import GROUPS
+
+    here = templates_here(app)
+    if here is None:
+        return
+    field, group, templates = here
+    if len(templates) == 1:
+        _insert(app, field, next(iter(templates.values())))
+        return
+    app.push_screen(TemplatePicker(GROUPS[group], templates), callback=partial(_picked, app, field))
+
+
+def _picked(app: App, field: Input, text: str | None) -> None:
+    if text is not None and field.is_attached:
+        field.focus()
+        _insert(app, field, text)
+
+
+def _insert(app: App, field: Input, text: str) -> None:
+    before = field.value[:field.cursor_position]
+    if before and not before.endswith(" "):
+        text = " " + text
+    if field.max_length and len(field.value) + len(text) > field.max_length:
+        app.notify(f"The template does not fit: the field takes at most {field.max_length} characters.",
+                   severity="warning")
+        return
+    field.insert_text_at_cursor(text)
+
+
 # --- notices for the filing agent (tickets.notices) ------------------------------------------
 
 NOTICE_INTERVAL = 5.0  # seconds between checks: one indexed range read of new audit events
 
 
-def start_notices(app: App) -> None:
+def start_notices(app: DeskApp) -> None:
     """At sign-in: remember where the audit chain ends, then check every few seconds."""
     stop_notices(app)
     app._notice_seq = None
@@ -90,14 +149,14 @@ def start_notices(app: App) -> None:
     check_notices(app)
 
 
-def stop_notices(app: App) -> None:
+def stop_notices(app: DeskApp) -> None:
     timer = getattr(app, "_notice_timer", None)
     if timer is not None:
         timer.stop()
     app._notice_timer = None
 
 
-def check_notices(app: App) -> None:
+def check_notices(app: DeskApp) -> None:
     agent, store = getattr(app, "agent", None), getattr(app, "store", None)
     if agent is None or store is None:
         return
@@ -107,7 +166,7 @@ def check_notices(app: App) -> None:
     )
 
 
-def _read_notices(app: App, store, agent, after: int | None) -> None:
+def _read_notices(app: DeskApp, store, agent, after: int | None) -> None:
     from tickets.errors import StoreUnavailable
     from tickets.notices import awaiting_callback, latest_seq, notices_for
 
@@ -123,7 +182,7 @@ def _read_notices(app: App, store, agent, after: int | None) -> None:
         app.call_from_thread(_show_notices, app, agent, notices, seq, [])
 
 
-def _show_notices(app: App, agent, notices, seq: int, waiting: list[str]) -> None:
+def _show_notices(app: DeskApp, agent, notices, seq: int, waiting: list[str]) -> None:
     if getattr(app, "agent", None) != agent:
         return  # signed out meanwhile
     seen = app._notice_seq
@@ -151,16 +210,18 @@ def binding_ids() -> dict[str, tuple[str, str, list[str]]]:
     import pkgutil
 
     from textual.binding import Binding
+    from textual.dom import DOMNode
 
     import deskapp.screens
     from deskapp.app import DeskApp
 
-    classes: list[type] = [DeskApp]
+    classes: list[type[DOMNode]] = [DeskApp]
     for info in pkgutil.iter_modules(deskapp.screens.__path__):
         module = importlib.import_module(f"deskapp.screens.{info.name}")
         classes += [
             obj for obj in vars(module).values()
-            if isinstance(obj, type) and obj.__module__ == module.__name__ and "BINDINGS" in vars(obj)
+            if isinstance(obj, type) and issubclass(obj, DOMNode) and obj.__module__ == module.__name__
+            and "BINDINGS" in vars(obj)
         ]
     ids: dict[str, tuple[str, str, list[str]]] = {}
     for cls in classes:

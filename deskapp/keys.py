@@ -26,13 +26,21 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from textual import events
 from textual.message_pump import MessagePump
 from textual.widgets import Footer
-from textual.widgets._toast import ToastRack
 from textual.worker import WorkerState
+
+from deskapp.textual_compat import (
+    ToastRack,
+    handling_count,
+    is_thread_worker,
+    pending_callbacks,
+    queued_messages,
+    screen_callback_senders,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from textual.app import App
@@ -40,8 +48,11 @@ if TYPE_CHECKING:  # pragma: no cover
 # Workers that run beside the agent's typing and never move the focus or the screen: the
 # database opening (sign-in waits for it only where it must, see SignInScreen.key_must_wait),
 # the live queues' change watcher (deskapp.live: runs as long as its screen shows), the notice
-# check and remembering the theme (deskapp.desk). Waiting for any of them would hold every key.
-BACKGROUND_GROUPS = frozenset({"store", "live", "notices", "state"})
+# check and remembering the theme (deskapp.desk), and the review queue's read of the highlighted
+# ticket (its screen holds the keys that act on the ticket until it is read: key_must_wait)
+# and the note of which ticket a supervisor has open (tickets.viewers). Waiting for any of them
+# would hold every key.
+BACKGROUND_GROUPS = frozenset({"store", "live", "notices", "state", "review-detail", "presence"})
 POLL_SECONDS = 0.001
 SLOW_POLL_SECONDS = 0.01  # waiting for a worker or the database: nothing moves for a while
 RUNNING = (WorkerState.PENDING, WorkerState.RUNNING)
@@ -52,49 +63,10 @@ IGNORED = (Footer, ToastRack)
 TypedEvent = events.Key | events.Paste
 
 
-class KeyGate(Protocol):
-    """A screen may hold a key that cannot be applied yet (it is then applied, in order, later)."""
-
-    def key_must_wait(self, event: TypedEvent) -> bool: ...
-
-
-def _queued(pump: MessagePump) -> int:
-    """Messages waiting on `pump`: its queue, plus the one Textual took off it to see whether
-    it can be combined with the current one (`MessagePump._peek_message`)."""
-    return pump._message_queue.qsize() + (pump._pending_message is not None)
-
-
-class _Handling:
-    """How many messages are being handled right now, across every message pump. Textual's
-    queue (textual._queue.Queue) does not count a message once it is taken off, and a handler
-    may await (a mount, an action), so the count is kept around `_dispatch_message`; a message
-    bubbling to a parent is queued there before its child's count goes down."""
-
-    count = 0
-    installed = False
-
-    @classmethod
-    def install(cls) -> None:
-        if cls.installed:
-            return
-        cls.installed = True
-        dispatch = MessagePump._dispatch_message
-
-        async def counted(pump: MessagePump, message) -> None:
-            cls.count += 1
-            try:
-                await dispatch(pump, message)
-            finally:
-                cls.count -= 1
-
-        MessagePump._dispatch_message = counted  # type: ignore[method-assign]
-
-
 class TypeAhead:
     """The app's queue of typed keys and pastes, handed on one at a time once settled."""
 
     def __init__(self, app: App, dispatch) -> None:
-        _Handling.install()
         self.app = app
         self._dispatch = dispatch  # coroutine function: the app's own handling of one event
         self.pending: deque[TypedEvent] = deque()
@@ -140,7 +112,7 @@ class TypeAhead:
         app = self.app
         # The app is handling one message now (a key or a look): any other being handled, or
         # anything queued, means the console is still busy with an earlier key.
-        if _Handling.count > 1 or _queued(app) or app._next_callbacks:
+        if handling_count() > 1 or _busy(app):
             return "messages"
         try:
             screen = app.screen
@@ -148,7 +120,7 @@ class TypeAhead:
             return "messages"
         if not screen.is_mounted or _busy(screen):
             return "messages"
-        if any(not isinstance(sender, IGNORED) for _callback, sender in screen._callbacks):
+        if any(not isinstance(sender, IGNORED) for sender in screen_callback_senders(screen)):
             return "messages"
         if _unsettled(screen):
             return "messages"
@@ -168,7 +140,7 @@ class TypeAhead:
         for worker in self.app.workers:
             if worker.state not in RUNNING or worker.group in BACKGROUND_GROUPS:
                 continue
-            if worker._thread_worker or _screen_of(worker.node) is screen:
+            if is_thread_worker(worker) or _screen_of(worker.node) is screen:
                 return True
         return False
 
@@ -181,18 +153,19 @@ def _screen_of(node) -> object:
 
 
 def _busy(pump: MessagePump) -> bool:
-    return bool(_queued(pump) or pump._next_callbacks)
+    """Messages waiting on `pump`, or callbacks it will run next."""
+    return bool(queued_messages(pump) or pending_callbacks(pump))
 
 
 def _unsettled(screen) -> bool:
     """A widget of the screen not mounted yet, or one with messages waiting. Widgets that only
     show things (IGNORED) and their parts must be mounted too (a title set before the header
     has composed fails), but their redraws are not waited for."""
-    stack = [(node, False) for node in reversed(screen._nodes)]
+    stack = [(node, False) for node in reversed(screen.children)]
     while stack:
         node, shown_only = stack.pop()
         shown_only = shown_only or isinstance(node, IGNORED)
         if not node.is_mounted or (not shown_only and _busy(node)):
             return True
-        stack.extend((child, shown_only) for child in reversed(node._nodes))
+        stack.extend((child, shown_only) for child in reversed(node.children))
     return False

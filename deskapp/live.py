@@ -1,5 +1,5 @@
 """Live screens: the review queue and the dashboard read themselves again when the database
-changes, without a key pressed (issue 14: a ticket that needs review is in every open
+changes, without a key pressed (a ticket that needs review is in every open
 supervisor queue within 2 s).
 
 Each open screen opens a tickets.store.changes feed (LISTEN on PostgreSQL, PRAGMA data_version on
@@ -10,7 +10,9 @@ feed end with the screen.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -21,6 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from tickets.store.queries import TicketPage
 
 POLL_S = 0.25  # a change shows within this, plus the reload
+_own_writes_lock = threading.Lock()
 
 
 class DataChanged(Message):
@@ -34,6 +37,7 @@ class LiveScreen:
     _feed: ChangeFeed | None = None
     _token = 0
     live_pending = False  # the reload under way was started by a change, not by a key
+    _own_writes = 0  # writes of this console's own under way (own_write)
 
     def watch_changes(self, reload: Callable[[], object]) -> None:
         self._on_change = reload
@@ -65,7 +69,7 @@ class LiveScreen:
     def _poll(self) -> None:
         """Non-blocking: data_version is read from a local file, notifications from a socket
         buffer; neither waits."""
-        if self._feed is None:
+        if self._feed is None or self._own_writes:
             return
         try:
             now = self._feed.wait(self._token, timeout=0)
@@ -76,6 +80,29 @@ class LiveScreen:
         if now != self._token:
             self._token = now
             self.post_message(DataChanged())  # type: ignore[attr-defined]
+
+    @contextmanager
+    def own_write(self) -> Iterator[None]:
+        """Around a write (in a worker) that nothing on this screen shows: which ticket a
+        supervisor has open (tickets.viewers). On SQLite every commit wakes the feed, this
+        console's own included, and the screen would read everything again for it; so the feed
+        is not looked at during the write, and its token after the write counts as seen. (On
+        PostgreSQL that table sends no NOTIFY: migration 0006 watches the desk's own tables.) A
+        change someone else commits in those few milliseconds shows with the next one, or `r`."""
+        from tickets.store.changes import SqliteChangeFeed
+
+        with _own_writes_lock:
+            self._own_writes += 1
+        try:
+            yield
+        finally:
+            feed = self._feed
+            try:
+                if isinstance(feed, SqliteChangeFeed):
+                    self._token = feed.token()
+            finally:
+                with _own_writes_lock:
+                    self._own_writes -= 1
 
     def _close_feed(self) -> None:
         feed, self._feed = self._feed, None

@@ -109,6 +109,7 @@ class TicketPageLoaded(Message):
 @dataclass
 class TicketLoaded(Message):
     detail: TicketDetail
+    viewers: tuple[Any, ...] = ()  # the review queue: other supervisors with it open (tickets.viewers)
 
 
 @dataclass

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -35,6 +36,7 @@ class FormState:
 @dataclass
 class CallState:
     call_id: int | None = None
+    started_at: datetime | None = None  # as the console's clock says: the header's call timer
     # Finding the organization: what was typed and what was found (refs only, V-4).
     search: dict[str, str] = field(default_factory=dict)
     handles: list[OrganizationHandle] = field(default_factory=list)

@@ -1,4 +1,4 @@
-"""Comparison keys: the directory's facts normalised once, a claim normalised once (issue 12).
+"""Comparison keys: the directory's facts normalised once, a claim normalised once.
 
 V-3 compares every factor exactly after normalisation. Normalising the people on file on every
 call (a validation of each user ID, two phone parses each) cost most of a verification, so the
@@ -12,8 +12,9 @@ empty, so that factor fails, as it did when the fact was normalised on each call
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from identity.errors import IdentityError
 from identity.normalize import (
@@ -26,6 +27,9 @@ from identity.normalize import (
 )
 from identity.phone import phone_key
 from identity.userid import normalize_user_id
+
+if TYPE_CHECKING:  # identity.verification imports this module
+    from identity.verification import CallerClaim
 
 __all__ = [
     "ClaimKeys",
@@ -79,8 +83,8 @@ def phone_needs_region(phone: str) -> bool:
     return not (isinstance(phone, str) and phone.startswith("+"))
 
 
-def organization_fact_keys(name: str, url: str | None, street_lines, city: str, region: str, postal_code: str,
-                           country: str) -> tuple[str, str, str]:
+def organization_fact_keys(name: str, url: str | None, street_lines: Iterable[str], city: str, region: str,
+                           postal_code: str, country: str) -> tuple[str, str, str]:
     """(name, URL, address) keys of an organization's facts, as the directory stores them."""
     address = Address(tuple(street_lines), city, region, postal_code, country)
     return _or_empty(normalize_text, name), url_key(url), address_key(address)
@@ -145,7 +149,7 @@ class ClaimKeys:
     error: Exception | None = None  # a non-str field: a caller's bug, raised by the format check
 
 
-def claim_keys(claim, region: str, requires_url: bool) -> ClaimKeys:  # claim: CallerClaim
+def claim_keys(claim: CallerClaim, region: str, requires_url: bool) -> ClaimKeys:
     """Normalise every field of ``claim`` once (the format check of ``check_claim_format`` and
     the keys ``verify`` compares). The URL's key is worked out whether or not it is asked for,
     so the work does not depend on the organization."""
@@ -171,21 +175,23 @@ def claim_keys(claim, region: str, requires_url: bool) -> ClaimKeys:  # claim: C
     except (TypeError, AttributeError) as error:
         errors.append(error)
         address_problems, address = {}, None
-    for field, error in address_problems.items():
-        problems[field] = f"{error.message} ({error.rule})"
-    url, url_problem = None, None
+    for field, problem in address_problems.items():
+        problems[field] = f"{problem.message} ({problem.rule})"
+    url: str | None = None
+    url_problem: str | None = None
+    url_error: TypeError | None = None
     try:
         url = normalize_url(claim.org_url, "org_url")
     except IdentityError as error:
         url_problem = f"{error.message} ({error.rule})"
     except TypeError as error:
-        url_problem = error
+        url_error = error
     if requires_url:  # only a Dynamics 365 organization is asked its URL (V-1 [D365])
         try:
             if not claim.org_url.strip():
                 problems["org_url"] = "organization URL is required for Dynamics 365 (V-1)"
-            elif isinstance(url_problem, TypeError):
-                errors.append(url_problem)
+            elif url_error is not None:
+                errors.append(url_error)
             elif url_problem is not None:
                 problems["org_url"] = url_problem
         except AttributeError as error:

@@ -48,7 +48,7 @@ def require_str(value: object, what: str = "value") -> str:
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # Control characters other than tab, line feed and carriage return, and DEL: one C-speed search
-# (filing checks every free-text field with it, issue 12).
+# (filing checks every free-text field with it).
 _NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -97,7 +97,7 @@ def check_undisguised_text(value: str, field: str) -> str:
     return value
 
 
-class _MarkTable(dict):
+class _MarkTable(dict[int, str | None]):
     """``str.translate`` table of ``_strip_marks``, filled as characters are met (a lookup per
     character instead of a category call)."""
 
@@ -154,7 +154,7 @@ def normalize_text(value: str) -> str:
     Never raises for a ``str``; may return ``""``.
     """
     if value.__class__ is str and value.isascii():
-        # Issue 12: most names are ASCII; one round of the table is already the fixed point
+        # Most names are ASCII; one round of the table is already the fixed point
         # (tests/unit/identity/test_identity_keys.py checks it against the general path).
         return " ".join(value.lower().translate(_ASCII_ROUND).split())
     return _normalize_text_general(value)
@@ -342,18 +342,18 @@ def normalize_address(address: Address, field: str = "address") -> Address:
     if there is no street line, no city or no valid country.
     """
     problems, lines, city, country = _checked_parts(address, field)
-    if problems:
+    if problems or country is None:  # the country is None only when it is one of the problems
         raise next(iter(problems.values()))
     return Address(
         street_lines=tuple(lines),
         city=city,
         region=normalize_text(require_str(address.region, "region")),
         postal_code=_postal_code(require_str(address.postal_code, "postal_code")),
-        country=country,  # type: ignore[arg-type] - no problems: the country is valid
+        country=country,
     )
 
 
-# Joins an address's component keys into one (issue 12: one stored key, one comparison). No
+# Joins an address's component keys into one (one stored key, one comparison). No
 # component key can hold it: normalize_text turns a control character into a space or drops it.
 ADDRESS_KEY_SEPARATOR = "\x1f"
 
@@ -364,11 +364,11 @@ def address_problems_and_key(address: Address, field: str = "address") -> tuple[
     component normalised once. Raises as ``address_problems`` does for a non-``str`` street
     line, city or country; the key is ``None`` for a non-``str`` region or postal code."""
     problems, lines, city, country = _checked_parts(address, field)
-    if problems:
+    if problems or country is None:  # the country is None only when it is one of the problems
         return problems, None
     try:
         region = normalize_text(require_str(address.region, "region"))
         postal = _postal_code(require_str(address.postal_code, "postal_code"))
     except TypeError:
         return problems, None
-    return problems, ADDRESS_KEY_SEPARATOR.join((" ".join(lines), city, region, postal, country))  # type: ignore[arg-type]
+    return problems, ADDRESS_KEY_SEPARATOR.join((" ".join(lines), city, region, postal, country))

@@ -76,7 +76,8 @@ def _parse(value: str, region: str, field: str) -> phonenumbers.PhoneNumber:
 
 
 def _region_name(number: phonenumbers.PhoneNumber) -> str:
-    return phonenumbers.region_code_for_country_code(number.country_code)
+    # A parsed number always has its country code; 0 (no country) would name the region "ZZ".
+    return phonenumbers.region_code_for_country_code(number.country_code or 0)
 
 
 def _possible(value: str, region: str, field: str) -> tuple[phonenumbers.PhoneNumber, str]:
@@ -107,7 +108,7 @@ def _reparses(e164: str, field: str) -> bool:
 
 
 def _reads_back(number: phonenumbers.PhoneNumber, e164: str, field: str) -> bool:
-    """``_reparses(e164)`` for a possible ``number`` without parsing the text again (issue 12).
+    """``_reparses(e164)`` for a possible ``number`` without parsing the text again.
 
     E.164 is "+", the country code and the national significant number. Parsing it, phonenumbers
     finds that country code again (country codes are prefix-free) and then the one step that can
@@ -118,10 +119,10 @@ def _reads_back(number: phonenumbers.PhoneNumber, e164: str, field: str) -> bool
     the two on numbers of every region).
     """
     code = number.country_code
-    metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(
+    metadata = None if code is None else phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(
         code, phonenumbers.region_code_for_country_code(code))
     strip = getattr(phonenumbers.phonenumberutil, "_maybe_strip_national_prefix_carrier_code", None)
-    if metadata is None or strip is None or not e164.startswith(f"+{code}"):
+    if code is None or metadata is None or strip is None or not e164.startswith(f"+{code}"):
         return _reparses(e164, field)
     national = e164[len(str(code)) + 1:]
     _, potential, _ = strip(national, metadata)
@@ -136,7 +137,7 @@ _NOT_TAKEN = (ValidationResult.TOO_SHORT, ValidationResult.IS_POSSIBLE_LOCAL_ONL
 
 def phone_key(value: str, region: str, field: str = "phone") -> str:
     """The E.164 key ``parse_phone`` gives, without asking whether the number is valid for its
-    region (verification compares keys only; issue 12). Raises exactly as ``parse_phone``."""
+    region (verification compares keys only). Raises exactly as ``parse_phone``."""
     return _possible(value, region, field)[1]
 
 

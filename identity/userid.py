@@ -44,7 +44,7 @@ def normalize_user_id(value: str, field: str = "user_id") -> str:
         if nxt == key or nxt.isascii():
             # An ASCII result is already the fixed point: email-validator changes nothing in an
             # ASCII address but the domain's case and needless quotes, and lower() creates
-            # neither (issue 12: one validation a claim; test_identity_keys checks it).
+            # neither (one validation a claim; test_identity_keys checks it).
             return nxt
         key = nxt
     return key

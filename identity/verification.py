@@ -129,7 +129,7 @@ def check_claim_format(claim: CallerClaim, region: str, requires_url: bool) -> d
 
 
 def organization_keys_of(on_file: OrganizationOnFile) -> OrganizationKeys:
-    """The keys of an organization on file, as the directory stores them (issue 12)."""
+    """The keys of an organization on file, as the directory stores them."""
     region = on_file.country
     people = tuple(
         person_keys(p.key, p.user_id, p.phone_e164, p.first_name, p.last_name, region, p.is_primary_contact,

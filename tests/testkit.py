@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from itertools import count
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from tickets.clock import FixedClock
@@ -44,7 +45,24 @@ def wanted_backends() -> list[str]:
 
 
 def pg_admin_url() -> str:
-    return os.environ.get(PG_URL_ENV) or DEFAULT_PG_URL
+    """The PostgreSQL server the tests may create databases and roles on: only one named in
+    DESKAPP_TEST_PG_URL (a developer's own server is never used unasked)."""
+    url = os.environ.get(PG_URL_ENV)
+    if not url:
+        raise LookupError(f"{PG_URL_ENV} is not set (for example {DEFAULT_PG_URL})")
+    return url
+
+
+# The reason a test skips when a system program it drives is missing; .ci/run, which installs
+# them, fails the run when a skip gives this reason.
+MISSING_PROGRAM = "missing system program"
+
+
+def require_program(path: str, package: str) -> str:
+    """`path`, or the test skips: tests never install anything (.ci/run installs `package`)."""
+    if not Path(path).exists():
+        pytest.skip(f"{MISSING_PROGRAM} {path} (Debian: apt-get install -y {package})")
+    return path
 
 
 class SqliteTemplate:
@@ -128,6 +146,8 @@ class PostgresDatabase:
 
 def postgres_reachable() -> str | None:
     """None when a server answers, else why not."""
+    if not os.environ.get(PG_URL_ENV):
+        return f"{PG_URL_ENV} is not set: PostgreSQL tests run only on a server named there"
     try:
         engine = make_engine(pg_admin_url())
         with engine.connect() as connection:
@@ -290,3 +310,49 @@ def file_demo_ticket(
         session.add(ticket)
         session.flush()
         return ticket.id
+
+
+# --- a review queue of N pending tickets ------------------------------------------------------
+
+
+def seed_review_queue(store, count_: int, *, now: datetime, step: timedelta = timedelta(minutes=3),
+                      agent: str = "ada") -> list[int]:
+    """`count_` early cancellations with a refund, waiting for a supervisor (X-2), on as many
+    demo subscriptions (C-9: one open cancellation each), filed by `agent` one `step` apart, the
+    newest `step` before `now`. Inserted directly (the rules for filing are tested elsewhere);
+    no callback is needed (V-8 asks for one on refunds only when the caller's number is not on
+    file), so `a` `y` decides one. Returns the ids oldest first, the review queue's order."""
+    from sqlmodel import select
+
+    from tickets.agents import list_agents
+    from tickets.audit.chain import append_event
+    from tickets.store.models import Person, Subscription, Ticket, VerificationAttempt
+
+    filer = next(a for a in list_agents(store) if a.name == agent)
+    ids: list[int] = []
+    with store.write() as session:
+        people = {p.organization_id: p for p in session.exec(select(Person).order_by(Person.id))}
+        subscriptions = [s for s in session.exec(select(Subscription).order_by(Subscription.ref))
+                         if s.organization_id in people]
+        if len(subscriptions) < count_:
+            raise ValueError(f"only {len(subscriptions)} subscriptions for {count_} tickets (C-9)")
+        for n, sub in enumerate(subscriptions[:count_]):
+            at = now - step * (count_ - n)
+            attempt = VerificationAttempt(organization_id=sub.organization_id, agent_id=filer.id, at=at,
+                                          passed=True, person_id=people[sub.organization_id].id)
+            session.add(attempt)
+            session.flush()
+            ticket = Ticket(
+                kind="cancel_early", status="pending_review", organization_id=sub.organization_id,
+                subscription_id=sub.id, verification_id=attempt.id, filed_by_id=filer.id, created_at=at,
+                updated_at=at, idempotency_key=f"queue-{uuid.uuid4().hex}", content_hash="h",
+                reason="seeded for the review queue", fields={"refund": True}, rules=["C-4", "X-2"],
+                needs_review=True, needs_callback=False,
+            )
+            session.add(ticket)
+            session.flush()
+            assert ticket.id is not None
+            append_event(session, at=at, actor=filer.name, action="ticket.filed", subject=f"ticket:{ticket.id}",
+                         details={"kind": "cancel_early"})
+            ids.append(ticket.id)
+    return ids

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlmodel import Session
 
@@ -80,27 +80,29 @@ class AccountView:
         raise KeyError(ref)
 
 
-def _summary(t) -> TicketSummary:
-    """A TicketSummary from (id, kind, status, created_at, resolved_at, ...): the rules read
-    these, never the ticket's JSON documents."""
-    return TicketSummary(ticket_ref(t[0]), TicketKind(t[1]), TicketStatus(t[2]), read_time(t[3]), read_time(t[4]))
+def _summary(t: Any) -> TicketSummary:
+    """A TicketSummary from a row with a ticket's id, kind, status, created_at and resolved_at:
+    the rules read these, never the ticket's JSON documents."""
+    return TicketSummary(ticket_ref(t.id), TicketKind(t.kind), TicketStatus(t.status), read_time(t.created_at),
+                         read_time(t.resolved_at))
 
 
 def subscription_facts(session: Session | Raw, subs: Sequence[Subscription | SubscriptionRow],
-                       active_tickets: Sequence[tuple] | None = None) -> dict[int, SubscriptionFacts]:
+                       active_tickets: Sequence[Any] | None = None) -> dict[int, SubscriptionFacts]:
     """Facts for these subscriptions, with their campaigns and their active tickets (C-9, M-4):
     ACTIVE_TICKETS' rows, read here unless the caller has them (`active_tickets`)."""
     raw = Raw(session)
     campaigns: dict[int, list[CampaignFacts]] = defaultdict(list)
     d365 = [s.id for s in subs if s.product == Product.D365.value]  # only D365 has IMS campaigns
     if d365:
-        for sub_id, ref, name, admin, state in raw.rows(*sql.CAMPAIGNS.bind({"subs": d365})):
-            campaigns[sub_id].append(CampaignFacts(ref, name, admin, CampaignState(state)))
+        for c in raw.rows(*sql.CAMPAIGNS.bind({"subs": d365})):
+            campaigns[c.subscription_id].append(
+                CampaignFacts(c.ref, c.name, c.billing_admin_user_id, CampaignState(c.state)))
     tickets: dict[int, list[TicketSummary]] = defaultdict(list)
     if active_tickets is None:
         active_tickets = raw.rows(*sql.ACTIVE_TICKETS.bind({"subs": [s.id for s in subs]}))
     for t in active_tickets:
-        tickets[t[5]].append(_summary(t))
+        tickets[t.subscription_id].append(_summary(t))
     return {
         s.id: SubscriptionFacts(
             id=s.id,
@@ -127,14 +129,14 @@ def subscription_facts(session: Session | Raw, subs: Sequence[Subscription | Sub
 
 
 def resource_facts(
-    session: Session, subs: Mapping[int, Subscription | SubscriptionRow]
+    session: Session | Raw, subs: Mapping[int, Subscription | SubscriptionRow]
 ) -> dict[int, list[ResourceFacts]]:
     raw = Raw(session)
     resources = raw.rows(*sql.RESOURCES.bind({"subs": list(subs)}))
     open_by_resource: dict[int, list[TicketSummary]] = defaultdict(list)
     if resources:
-        for t in raw.rows(*sql.RESOURCE_TICKETS.bind({"resources": [r[0] for r in resources]})):
-            open_by_resource[t[5]].append(_summary(t))
+        for t in raw.rows(*sql.RESOURCE_TICKETS.bind({"resources": [r.id for r in resources]})):
+            open_by_resource[t.resource_id].append(_summary(t))
     result: dict[int, list[ResourceFacts]] = defaultdict(list)
     for (id_, ref, sub_id, description, effective_at, state, in_transaction, special_pending, in_promotion,
          invoiced, cash, discount) in resources:
@@ -178,16 +180,15 @@ class PersonFacts(NamedTuple):
 
 def load_account(session: Session | Raw, *, verification_id: int, agent: AgentInfo, now: datetime) -> AccountView:
     """The account behind a passed, live verification (checked here, V-7), read with prebuilt
-    SQL (issue 14: no ORM objects; the verification, organization and caller in one round trip)."""
+    SQL (no ORM objects; the verification, organization and caller in one round trip)."""
     raw = Raw(session)
     head = raw.first(sql.ACCOUNT_HEAD, {"id": verification_id})
     call = verified_call(head, agent, now)
-    (org_ref, org_name, org_url, country, street_lines, postal_code, city, region,
-     first_name, last_name, user_id, is_primary_contact, phone) = head[10:]
+    assert head is not None  # verified_call refused a missing verification
     subs = [SubscriptionRow.read(row) for row in raw.rows(sql.SUBSCRIPTIONS_OF, {"org": call.organization_id})]
     facts = subscription_facts(raw, subs)
     resources = resource_facts(raw, {s.id: s for s in subs})
-    caller = caller_facts(PersonFacts(user_id, bool(is_primary_contact)), call.roles)
+    caller = caller_facts(PersonFacts(head.user_id, bool(head.is_primary_contact)), call.roles)
     views = []
     for s in subs:
         f = facts[s.id]
@@ -198,19 +199,19 @@ def load_account(session: Session | Raw, *, verification_id: int, agent: AgentIn
                 resources=tuple((r, policy.decide_resource(r, caller, now)) for r in resources[s.id]),
             )
         )
-    address = tuple(read_json(street_lines)) + tuple(
-        part for part in (f"{postal_code} {city}".strip(), region, country) if part
+    address = tuple(read_json(head.street_lines)) + tuple(
+        part for part in (f"{head.postal_code} {head.city}".strip(), head.region, head.country) if part
     )
     return AccountView(
         call=call,
-        organization=OrganizationView(call.organization_id, org_ref, org_name, org_url, country, address),
+        organization=OrganizationView(call.organization_id, head.ref, head.name, head.url, head.country, address),
         caller=CallerView(
             call.person_id,
-            f"{first_name} {last_name}",
-            user_id,
+            f"{head.first_name} {head.last_name}",
+            head.user_id,
             tuple(sorted(call.roles)),
-            bool(is_primary_contact),
-            phone,
+            bool(head.is_primary_contact),
+            head.phone_e164,
         ),
         caller_facts=caller,
         subscriptions=tuple(views),
@@ -220,6 +221,6 @@ def load_account(session: Session | Raw, *, verification_id: int, agent: AgentIn
 
 def account_view(store: Store, *, agent: AgentInfo, verification_id: int) -> AccountView:
     now = store.clock.now()
-    # No Session, no BEGIN/ROLLBACK on PostgreSQL (issue 14); one snapshot on SQLite.
+    # No Session, no BEGIN/ROLLBACK on PostgreSQL; one snapshot on SQLite.
     with store.raw_read() as raw:
         return load_account(raw, verification_id=verification_id, agent=agent, now=now)

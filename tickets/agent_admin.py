@@ -11,7 +11,7 @@ from __future__ import annotations
 import getpass
 from datetime import datetime
 
-from tickets.agents import OWNER_ONLY, AgentInfo, _info, hash_pin
+from tickets.agents import OWNER_ONLY, AgentInfo, AlreadySo, _info, hash_pin
 from tickets.audit.chain import append_event
 from tickets.enums import AgentRole
 from tickets.errors import NotAllowed, NotFound
@@ -79,6 +79,9 @@ def _change(raw: Raw, actor: AgentInfo | None, target: AgentInfo, action: str, v
             pin_hash: str | None, now: datetime) -> tuple[dict, str, bool]:
     """Make the change; (the event's details, its action, whether only the owner may)."""
     supervisor = target.role is AgentRole.SUPERVISOR
+    if action in ("disable", "enable") and target.active is (action == "enable"):
+        # Asked twice: the state wanted holds; nothing is written or recorded.
+        raise AlreadySo(f"{target.name} is already {action}d: nothing changed, nothing recorded")
     if action == "disable":
         if actor is not None and actor.id == target.id:
             raise NotAllowed("agents: a supervisor does not disable themselves", rule="agents")

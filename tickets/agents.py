@@ -187,10 +187,20 @@ def create_agent(store: Store, *, name: str, display_name: str, role: str, pin: 
     return _admin(store, actor, "add", name, pin, role=role, display_name=display_name.strip())
 
 
+class AlreadySo(Conflict):
+    """The change asked for is already the agent's state: nothing is written or recorded (a
+    second agent.disabled for a disabled agent would claim a change that never happened)."""
+
+
 def set_agent_active(store: Store, name: str, active: bool, *, actor: AgentInfo | None = None) -> AgentInfo:
     """Disable an agent who leaves (their sessions end: their open console can no longer act)
-    or enable them again."""
-    return _admin(store, actor, "enable" if active else "disable", name, None)
+    or enable them again; AlreadySo (nothing written) when they already are."""
+    try:
+        return _admin(store, actor, "enable" if active else "disable", name, None)
+    except Conflict as refused:
+        if "is already" in refused.message:
+            raise AlreadySo(refused.message) from None
+        raise
 
 
 def reset_pin(store: Store, name: str, pin: str, *, actor: AgentInfo | None = None) -> AgentInfo:

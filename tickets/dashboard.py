@@ -154,7 +154,7 @@ def _tickets_by_kind_status(
 
 def _verification(session: Session, today: datetime, week: datetime, now: datetime) -> tuple[int, int, int, int]:
     at = col(VerificationAttempt.at)
-    failed = VerificationAttempt.passed == False  # noqa: E712 - SQL comparison
+    failed = col(VerificationAttempt.passed) == False  # noqa: E712 - SQL comparison
     row = session.exec(
         select(
             _one_in(at, today, now),
@@ -178,12 +178,12 @@ def _lockouts(session: Session, today: datetime, week: datetime, now: datetime) 
         .where(VerificationAttempt.passed == False, attempt_at >= week, attempt_at <= now)  # noqa: E712
         .distinct()
     )
-    row = session.exec(
-        select(_one_in(at, today, now), func.count()).where(
+    locked_today, locked_week = session.exec(
+        select(_one_in(at, today, now).label("today"), func.count().label("week")).where(
             col(AuditEvent.subject).in_(failing), AuditEvent.action == LOCKED_ACTION, at >= week, at <= now
         )
     ).one()
-    return int(row[0] or 0), int(row[1] or 0)
+    return int(locked_today or 0), int(locked_week or 0)
 
 
 def _oldest_waiting(session: Session, now: datetime) -> tuple[OldestWaiting | None, int]:
@@ -205,9 +205,9 @@ def _oldest_waiting(session: Session, now: datetime) -> tuple[OldestWaiting | No
 def _tickets_per_agent(session: Session, week: datetime, now: datetime) -> tuple[AgentCount, ...]:
     created = col(Ticket.created_at)
     per_agent = (
-        select(Ticket.filed_by_id.label("agent_id"), func.count().label("n"))  # type: ignore[attr-defined]
+        select(col(Ticket.filed_by_id).label("agent_id"), func.count().label("n"))
         .where(created >= week, created <= now)
-        .group_by(Ticket.filed_by_id)
+        .group_by(col(Ticket.filed_by_id))
         .subquery()
     )
     rows = session.exec(

@@ -20,6 +20,7 @@ from tickets.agents import AgentInfo
 from tickets.audit.chain import append_event
 from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from tickets.kinds import kind_spec
 from tickets.masking import scrub_stored
 from tickets.sessions import check_actor
 from tickets.store import filing_sql as sql
@@ -30,7 +31,7 @@ from tickets.store.rawsql import Raw, Sql, bind_json, bind_time, read_json
 from tickets.text import check_text
 from tickets.verification import verified_call
 
-# json.dumps(..., sort_keys=True) without a new encoder each call (issue 12: filing's hot path).
+# json.dumps(..., sort_keys=True) without a new encoder each call (filing's hot path).
 _SORTED_JSON = json.JSONEncoder(sort_keys=True).encode
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def _keys(request: FilingRequest) -> list[str]:
     uses the unique index (a LIKE prefix would scan a million tickets). A batch's first ticket
     carries the bare key, so a different batch under the same key always meets it (T-3)."""
     keys = [request.idempotency_key]
-    if request.kind is TicketKind.UNSUBSCRIBE_RESOURCE:
+    if kind_spec(request.kind).per_resource:
         keys += [f"{request.idempotency_key}#{ref}" for ref in sorted(set(request.resource_refs))]
     return keys
 
@@ -90,16 +91,16 @@ def _replay(session: Session | Raw, request: FilingRequest, digest: str) -> Fili
     existing = Raw(session).rows(*sql.REPLAY.bind({"keys": _keys(request)}))
     if not existing:
         return None
-    if any(content_hash != digest for _, _, _, content_hash, _ in existing):
+    if any(row.content_hash != digest for row in existing):
         raise Conflict(
             "T-3: this filing key was already used for a different ticket; start a new filing",
             rule="T-3",
         )
     return FilingResult(
         filed=tuple(
-            FiledTicket(id_, ticket_ref(id_), TicketKind(kind), TicketStatus(status),
-                        read_json(fields).get("resource_ref"))
-            for id_, kind, status, _, fields in sorted(existing)
+            FiledTicket(row.id, ticket_ref(row.id), TicketKind(row.kind), TicketStatus(row.status),
+                        read_json(row.fields).get("resource_ref"))
+            for row in sorted(existing, key=lambda row: row.id)
         ),
         replayed=True,
     )
@@ -131,15 +132,17 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
         if raw.dialect == "sqlite":  # PostgreSQL: the filing's function checks (deskapp_actor)
             check_actor(raw, agent, now)
         # V-7 with the caller's facts, then the subscription with its active tickets: two round
-        # trips (issue 14).
+        # trips.
         verified = raw.first(sql.VERIFIED_CALLER, {"id": verification_id})
         call = verified_call(verified, agent, now)
+        assert verified is not None  # verified_call refused a missing verification
         found = raw.rows(sql.SUBSCRIPTION_WITH_TICKETS, {"ref": request.subscription_ref})
-        sub = sql.SubscriptionRow.read(found[0][:17]) if found else None
+        sub = sql.SubscriptionRow.read(found[0]) if found else None
         if sub is None or sub.organization_id != call.organization_id:
             raise NotFound(f"subscription {request.subscription_ref} is not on the verified caller's account")
-        caller = caller_facts(PersonFacts(verified[10], bool(verified[11])), call.roles)
-        active = [(*row[17:], sub.id) for row in found if row[17] is not None]
+        caller = caller_facts(PersonFacts(verified.user_id, bool(verified.is_primary_contact)), call.roles)
+        active = [sql.ActiveTicket(row.ticket_id, row.ticket_kind, row.ticket_status, row.ticket_created_at,
+                                   row.ticket_resolved_at, sub.id) for row in found if row.ticket_id is not None]
         facts = subscription_facts(raw, [sub], active)[sub.id]
         # What validate_filing checks: the kind's fields and the values that have their own columns.
         fields: dict[str, Any] = dict(request.fields)
@@ -148,7 +151,7 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
         if request.reason:
             fields["reason"] = request.reason
 
-        if request.kind is TicketKind.UNSUBSCRIBE_RESOURCE:
+        if kind_spec(request.kind).per_resource:
             resources = {r.ref: r for r in resource_facts(raw, {sub.id: sub})[sub.id]}
             missing = [ref for ref in request.resource_refs if ref not in resources]
             if missing or not request.resource_refs:
@@ -190,8 +193,8 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
                                         [(decision, None, request.idempotency_key)]))
 
     try:
-        # On the driver's connection, no Session (issue 12), with the store's retries; PostgreSQL:
-        # the reads in autocommit, the filing one call of the database's function (_file).
+        # On the driver's connection, no Session, with the store's retries; PostgreSQL: the
+        # reads in autocommit, the filing one call of the database's function (_file).
         return store.autocommit(work) if store.postgres else store.raw_transaction(work)
     except IntegrityError as error:
         # A concurrent filing won: either the same retry (T-3) or another open cancellation (C-9).
@@ -214,7 +217,7 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
 def _file(raw: Raw, agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingRequest,
           digest: str, now, plans: list[tuple[policy.Decision, Any, str]]) -> tuple[FiledTicket, ...]:
     """Insert every planned ticket, then append their events: the appends are the transaction's
-    last statements, so the chain's lock is held for as short a time as possible (issue 14)."""
+    last statements, so the chain's lock is held for as short a time as possible."""
     if raw.dialect == "postgresql":
         return _file_pg(raw, agent, call, sub, request, digest, now, plans)
     events, filed = [], []
@@ -286,7 +289,7 @@ def _row(agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingReques
     consequences = decision.consequences.as_dict() if decision.consequences else {}
     status = TicketStatus.PENDING_REVIEW if decision.needs_review else TicketStatus.OPEN
     # requested_date and reason have their own columns: stored there only.
-    row_fields = {k: v for k, v in request.fields.items() if k not in TICKET_FIELD_COLUMNS}
+    row_fields: dict[str, Any] = {k: v for k, v in request.fields.items() if k not in TICKET_FIELD_COLUMNS}
     if resource is not None:
         row_fields["resource_ref"] = resource.ref
     if request.refund_requested:

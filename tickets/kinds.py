@@ -5,16 +5,22 @@ An entry says how the kind is named (label, phrase inside a sentence, the value 
 writes), where an article offers it and by which rule (elsewhere it is refused with that rule),
 the form fields the agent fills in (which of them are required is the policy's Decision
 .required_fields), whether a refund may be requested, whether it holds the subscription's one
-cancellation slot (C-9), and what resolving it does to the directory (tickets.lifecycle).
-A kind that holds the C-9 slot also needs a migration: the partial unique index lists them.
+cancellation slot (C-9), what resolving it does to the directory (tickets.lifecycle), when it
+needs a supervisor's review and a callback (X-2, V-8), whether approving it starts the deletion
+of the subscription's data and after how many days (X-1, X-2), whether it is a billing action
+(V-2: on Dynamics 365 only the billing administrator may ask), and the console's key for it
+with its words. A kind that holds the C-9 slot also needs a migration: the partial unique index
+lists them. tests/unit/test_kinds_registry.py checks every kind is complete.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from tickets.dates import utc_day
 from tickets.enums import Product, TicketKind
 
 __all__ = [
@@ -25,6 +31,8 @@ __all__ = [
     "FormField",
     "KindSpec",
     "Resolution",
+    "Review",
+    "ConsoleKey",
     "kind_spec",
 ]
 
@@ -66,6 +74,27 @@ class Resolution(StrEnum):
     UNSUBSCRIBE_RESOURCE = "unsubscribe_resource"  # U-1
 
 
+class Review(StrEnum):
+    """When a ticket of the kind needs a supervisor's review (X-2) or a callback (V-8)."""
+
+    NEVER = "never"
+    ALWAYS = "always"  # money or irreversible whatever is asked
+    WITH_REFUND = "with_refund"  # only when the caller asks for a refund (C-4)
+
+    def applies(self, refund_requested: bool) -> bool:
+        return self is Review.ALWAYS or (self is Review.WITH_REFUND and refund_requested)
+
+
+@dataclass(frozen=True)
+class ConsoleKey:
+    """The account screen's key that files the kind, its footer words and the desk's words
+    in the command palette. No kind's key means anything else on the account screen."""
+
+    key: str
+    words: str
+    desk_words: str
+
+
 @dataclass(frozen=True)
 class KindSpec:
     kind: TicketKind
@@ -79,6 +108,18 @@ class KindSpec:
     refund_request: bool = False  # C-4: the caller may ask for a refund
     holds_cancellation_slot: bool = False  # C-9: at most one open per subscription
     per_resource: bool = False  # U-2: decided per renewal resource, not per subscription
+    review: Review = Review.NEVER  # X-2: a supervisor decides before the work starts
+    callback: Review = Review.NEVER  # V-8: a callback to the number on file first
+    deletion_days_after_approval: int | None = None  # X-1, X-2: approval starts the data's deletion
+    billing_action: bool = False  # V-2 [D365]: only the billing administrator may ask
+    console_key: ConsoleKey | None = None
+
+    def deletion_date(self, approved_at: datetime) -> date | None:
+        """X-1, X-2: the day the subscription's data is deleted when approved at `approved_at`
+        (counted from the approval), or None when approving starts no deletion."""
+        if self.deletion_days_after_approval is None:
+            return None
+        return utc_day(approved_at) + timedelta(days=self.deletion_days_after_approval)
 
     @property
     def export_name(self) -> str:
@@ -93,23 +134,33 @@ KINDS: Mapping[TicketKind, KindSpec] = {
     for spec in (
         KindSpec(TicketKind.CANCEL_END_OF_TERM, "End-of-term cancellation", "end-of-term cancellation",
                  frozenset({INTUNE}), "C-1", "end_of_term", Resolution.AUTO_RENEW_OFF,
-                 holds_cancellation_slot=True),
+                 holds_cancellation_slot=True,
+                 console_key=ConsoleKey("e", "End of term", "File an end-of-term cancellation")),
         # D365: the article's cancellation "on the day you want it terminated" (V-1, C-7).
         KindSpec(TicketKind.CANCEL_EARLY, "Early cancellation", "early cancellation",
                  frozenset({O365, INTUNE, D365}), "C-4", "cancel_early", Resolution.CANCEL,
-                 form_fields=("requested_date",), refund_request=True, holds_cancellation_slot=True),
+                 form_fields=("requested_date",), refund_request=True, holds_cancellation_slot=True,
+                 review=Review.WITH_REFUND, callback=Review.WITH_REFUND, billing_action=True,
+                 console_key=ConsoleKey("c", "Early", "File an early cancellation")),
         KindSpec(TicketKind.EXPEDITED_DEPROVISIONING, "Expedited deprovisioning", "expedited deprovisioning",
-                 frozenset({INTUNE}), "X-1", "expedited", Resolution.DEPROVISION, holds_cancellation_slot=True),
+                 frozenset({INTUNE}), "X-1", "expedited", Resolution.DEPROVISION, holds_cancellation_slot=True,
+                 review=Review.ALWAYS, callback=Review.ALWAYS, deletion_days_after_approval=3,
+                 console_key=ConsoleKey("p", "Expedite", "File an expedited deprovisioning")),
         KindSpec(TicketKind.MIGRATION, "Migration to on-premises", "migration to on-premises",
                  frozenset({D365}), "M-1", "migration", Resolution.NOTHING,
-                 form_fields=("transfer_at", "it_contact"), holds_cancellation_slot=True),
+                 form_fields=("transfer_at", "it_contact"), holds_cancellation_slot=True,
+                 console_key=ConsoleKey("m", "Migrate", "File a migration to on-premises")),
         KindSpec(TicketKind.REVERSAL, "30-day reversal", "30-day reversal",
-                 frozenset({D365}), "R-1", "reversal", Resolution.REINSTATE),
+                 frozenset({D365}), "R-1", "reversal", Resolution.REINSTATE,
+                 review=Review.ALWAYS, callback=Review.ALWAYS, billing_action=True,
+                 console_key=ConsoleKey("v", "Reverse", "File a 30-day reversal")),
         KindSpec(TicketKind.IMS_CANCELLATION, "Internet Marketing cancellation", "Internet Marketing cancellation",
-                 frozenset({D365}), "I-1", "ims", Resolution.CANCEL_CAMPAIGNS),
+                 frozenset({D365}), "I-1", "ims", Resolution.CANCEL_CAMPAIGNS,
+                 console_key=ConsoleKey("i", "IMS", "File an Internet Marketing cancellation")),
         KindSpec(TicketKind.UNSUBSCRIBE_RESOURCE, "Unsubscribe renewal resource",
                  "unsubscription of a renewal resource", frozenset({CLOUD}), "U-1", "resources",
-                 Resolution.UNSUBSCRIBE_RESOURCE, per_resource=True),
+                 Resolution.UNSUBSCRIBE_RESOURCE, per_resource=True,
+                 console_key=ConsoleKey("u", "Unsubscribe", "File an unsubscription of renewal resources")),
     )
 }
 

@@ -14,11 +14,12 @@ the same ticket at once cannot both win: the second is told who did and what the
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import text, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from tickets.agents import AgentInfo
 from tickets.audit.chain import append_event
@@ -27,13 +28,11 @@ from tickets.enums import (
     CampaignState,
     ResourceState,
     SubscriptionState,
-    TicketKind,
     TicketStatus,
 )
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tickets.kinds import Resolution, kind_spec
 from tickets.masking import scrub_stored
-from tickets.policy import expedited
 from tickets.sessions import check_actor
 from tickets.store.calls import call
 from tickets.store.database import Store
@@ -118,26 +117,26 @@ def transition(
         details: dict = {"from": seen, "to": to.value}
         if to in (S.APPROVED, S.REJECTED):
             values.update(decided_by_id=actor.id, decided_at=now, decision_reason=reason)
-            if to is S.APPROVED and ticket.kind == TicketKind.EXPEDITED_DEPROVISIONING.value:
-                deletion = expedited.deletion_date(now).isoformat()
-                values["data_deletion_date"] = deletion
-                details["data_deletion_date"] = deletion
+            deletion = kind_spec(ticket.kind).deletion_date(now) if to is S.APPROVED else None
+            if deletion is not None:  # X-1, X-2: approval starts the data's deletion
+                values["data_deletion_date"] = deletion.isoformat()
+                details["data_deletion_date"] = deletion.isoformat()
         if to is S.RESOLVED:
             values["resolved_at"] = now
         if reason:
             details["reason"] = reason
         # Conditional on the status we read: a concurrent decision makes this match nothing.
         result = session.execute(
-            update(Ticket).where(Ticket.id == ticket_id, Ticket.status == seen).values(**values)
+            update(Ticket).where(col(Ticket.id) == ticket_id, col(Ticket.status) == seen).values(**values)
         )
-        if result.rowcount != 1:
+        if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's Result is a CursorResult
             raise _lost_race(session, ticket_id)
-        if "decision_reason" in values:  # what a masked export shows (issue 12, migration 0008)
+        if "decision_reason" in values:  # what a masked export shows (migration 0008)
             session.execute(text("UPDATE ticket SET decision_reason_scrubbed = :s WHERE id = :i"),
                             {"s": scrub_stored(reason), "i": ticket_id})
         if to is S.RESOLVED:
             _apply_resolution(session, ticket, now)
-        session.flush()  # every other write first, the append last (issue 14)
+        session.flush()  # every other write first, the append last
         append_event(
             session, at=now, actor=actor.name, action=f"ticket.{to.value}", subject=f"ticket:{ticket_id}",
             details=details,
@@ -173,7 +172,7 @@ def _transition_pg(
 def _lost_race(session: Session, ticket_id: int, *, already: bool = False) -> Conflict:
     """Someone else decided or moved the ticket first: say who, and what it is now."""
     session.expire_all()
-    current = session.get(Ticket, ticket_id)
+    current = session.get_one(Ticket, ticket_id)
     # The name only: on PostgreSQL the application role may not read an agent's PIN hash.
     who = (session.exec(select(Agent.display_name).where(Agent.id == current.decided_by_id)).first()
            if current.decided_by_id else None) or "someone"
@@ -217,7 +216,7 @@ def record_callback(store: Store, *, agent: AgentInfo, ticket_id: int, note: str
         ticket.callback_at, ticket.callback_by_id = now, agent.id
         ticket.callback_note, ticket.updated_at = note[:500] or None, now
         session.add(ticket)
-        session.flush()  # the ticket's row first, the append last (issue 14)
+        session.flush()  # the ticket's row first, the append last
         append_event(
             session, at=now, actor=agent.name, action="ticket.callback_recorded", subject=f"ticket:{ticket_id}",
             details={"rule": "V-8", "note_length": len(note)},
@@ -227,30 +226,63 @@ def record_callback(store: Store, *, agent: AgentInfo, ticket_id: int, note: str
     return store.transaction(work)
 
 
+def _auto_renew_off(session: Session, ticket: Ticket, sub: Subscription, now: datetime) -> None:
+    sub.auto_renew = False  # C-1: it expires at term end
+
+
+def _cancel(session: Session, ticket: Ticket, sub: Subscription, now: datetime) -> None:
+    sub.state, sub.cancelled_at = SubscriptionState.CANCELLED.value, _at(ticket.effective_date, now)
+
+
+def _deprovision(session: Session, ticket: Ticket, sub: Subscription, now: datetime) -> None:
+    sub.state = SubscriptionState.CANCELLED.value
+    sub.cancelled_at = sub.cancelled_at or now
+    sub.expedited_at = now
+
+
+def _reinstate(session: Session, ticket: Ticket, sub: Subscription, now: datetime) -> None:
+    sub.state, sub.cancelled_at = SubscriptionState.ACTIVE.value, None  # R-1
+
+
+def _cancel_campaigns(session: Session, ticket: Ticket, sub: Subscription, now: datetime) -> None:
+    for campaign in session.exec(select(ImsCampaign).where(ImsCampaign.subscription_id == sub.id)):
+        if campaign.state != CampaignState.CANCELLED.value:
+            campaign.state = CampaignState.CANCELLED.value  # I-2, R-2
+            session.add(campaign)
+
+
+def _unsubscribe_resource(session: Session, ticket: Ticket, sub: Subscription, now: datetime) -> None:
+    if ticket.resource_id is not None:
+        resource = session.get(RenewalResource, ticket.resource_id)
+        if resource is not None:
+            resource.state = ResourceState.UNSUBSCRIBED.value
+            session.add(resource)
+
+
+def _nothing(session: Session, ticket: Ticket, sub: Subscription, now: datetime) -> None:
+    """M-1: the migration changes no subscription state."""
+
+
+# What resolving a ticket does to the directory, for each Resolution a kind may name
+# (tests/unit/policy/test_kinds_registry.py: every kind's resolution is here).
+RESOLVERS: Mapping[Resolution, Callable[[Session, Ticket, Subscription, datetime], None]] = {
+    Resolution.AUTO_RENEW_OFF: _auto_renew_off,
+    Resolution.CANCEL: _cancel,
+    Resolution.DEPROVISION: _deprovision,
+    Resolution.REINSTATE: _reinstate,
+    Resolution.CANCEL_CAMPAIGNS: _cancel_campaigns,
+    Resolution.UNSUBSCRIBE_RESOURCE: _unsubscribe_resource,
+    Resolution.NOTHING: _nothing,
+}
+
+
 def _apply_resolution(session: Session, ticket: Ticket, now: datetime) -> None:
     """What the finished work did, so the directory and the next call's rules agree with it."""
     resolution = kind_spec(ticket.kind).resolution  # what the registry of kinds says it does
     sub = session.get(Subscription, ticket.subscription_id)
-    effective = _at(ticket.effective_date, now)
-    if resolution is Resolution.AUTO_RENEW_OFF:
-        sub.auto_renew = False  # C-1: it expires at term end
-    elif resolution is Resolution.CANCEL:
-        sub.state, sub.cancelled_at = SubscriptionState.CANCELLED.value, effective
-    elif resolution is Resolution.DEPROVISION:
-        sub.state = SubscriptionState.CANCELLED.value
-        sub.cancelled_at = sub.cancelled_at or now
-        sub.expedited_at = now
-    elif resolution is Resolution.REINSTATE:
-        sub.state, sub.cancelled_at = SubscriptionState.ACTIVE.value, None  # R-1
-    elif resolution is Resolution.CANCEL_CAMPAIGNS:
-        for campaign in session.exec(select(ImsCampaign).where(ImsCampaign.subscription_id == sub.id)):
-            if campaign.state != CampaignState.CANCELLED.value:
-                campaign.state = CampaignState.CANCELLED.value  # I-2, R-2
-                session.add(campaign)
-    elif resolution is Resolution.UNSUBSCRIBE_RESOURCE and ticket.resource_id is not None:
-        resource = session.get(RenewalResource, ticket.resource_id)
-        resource.state = ResourceState.UNSUBSCRIBED.value
-        session.add(resource)
+    if sub is None:  # the foreign key forbids it
+        raise NotFound(f"ticket {ticket.id} has no subscription {ticket.subscription_id}")
+    RESOLVERS[resolution](session, ticket, sub, now)
     session.add(sub)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from tickets.agents import AgentInfo
@@ -46,10 +47,11 @@ def latest_seq(store: Store) -> int:
 def notices_for(store: Store, agent: AgentInfo, after_seq: int) -> tuple[list[Notice], int]:
     """Decisions on the agent's tickets recorded after `after_seq`, and the seq to read after next."""
     with store.read() as session:
-        events = session.exec(
-            select(AuditEvent.seq, AuditEvent.action, AuditEvent.actor, AuditEvent.subject, AuditEvent.at,
-                   AuditEvent.details)
-            .where(AuditEvent.seq > after_seq).order_by(col(AuditEvent.seq)).limit(MAX_EVENTS)
+        events = session.execute(
+            # SQLAlchemy's select: sqlmodel's is typed for at most four columns.
+            sa_select(col(AuditEvent.seq), col(AuditEvent.action), col(AuditEvent.actor), col(AuditEvent.subject),
+                      col(AuditEvent.at), col(AuditEvent.details))
+            .where(col(AuditEvent.seq) > after_seq).order_by(col(AuditEvent.seq)).limit(MAX_EVENTS)
         ).all()
         if not events:
             return [], after_seq

@@ -121,7 +121,7 @@ def settle_attempt(store: Store, *, agent_id: int, attempt_id: int, ok: bool, ac
     def work(session: Session) -> str | None:
         now = store.clock.now()
         if ok:
-            session.execute(update(AgentSignIn).where(AgentSignIn.id == attempt_id).values(outcome=SUCCEEDED))
+            session.execute(update(AgentSignIn).where(col(AgentSignIn.id) == attempt_id).values(outcome=SUCCEEDED))
             session_id, token = open_session(session, agent_id, now)
             append_event(session, at=now, actor=actor, action="agent.signed_in", subject=f"agent:{agent_id}",
                          details={"session": session_id})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -33,13 +34,13 @@ from tickets.sessions import check_actor
 from tickets.store import verification_sql as sql
 from tickets.store.calls import call
 from tickets.store.database import Store
-from tickets.store.filing_sql import CALL_FOR_END, END_OWN_OPEN_CALL, INSERT_CALL, VERIFIED_CALL
+from tickets.store.filing_sql import CALL_FOR_END, END_OWN_OPEN_CALL, INSERT_CALL
 from tickets.store.models import (
     Organization,
     VerificationAttempt,
     VerificationUnlock,
 )
-from tickets.store.rawsql import Raw, Sql, bind_json, bind_time, first, read_json, read_time
+from tickets.store.rawsql import Raw, Sql, bind_json, bind_time, read_json, read_time
 from tickets.text import check_text
 
 POLICY = LockoutPolicy()
@@ -108,14 +109,15 @@ def start_call(store: Store, agent: AgentInfo) -> int:
     def work(raw: Raw) -> int:
         now = store.clock.now()
         check_actor(raw, agent, now)
-        ((call_id,),) = raw.rows(INSERT_CALL, {"agent_id": agent.id, "started_at": bind_time(now, raw.dialect)})
-        # The append last: the chain's lock is held for as short a time as possible (issue 14).
+        (inserted,) = raw.rows(INSERT_CALL, {"agent_id": agent.id, "started_at": bind_time(now, raw.dialect)})
+        call_id = inserted.id
+        # The append last: the chain's lock is held for as short a time as possible.
         append_event(raw, at=now, actor=agent.name, action="call.started", subject=f"call:{call_id}",
                      returning=False)
         return call_id
 
     # Through a transaction with retries: appends lock the audit head, so a deadlock is retried,
-    # not shown. On the driver's connection, no Session (issue 12).
+    # not shown. On the driver's connection, no Session.
     return store.raw_transaction(work)
 
 
@@ -130,18 +132,18 @@ def end_call(store: Store, agent: AgentInfo, call_id: int, wrap_up_note: str) ->
     def work(raw: Raw) -> None:
         now = store.clock.now()
         check_actor(raw, agent, now)
-        # The agent's own open call ended in one round trip (issue 14); if none was, why not.
+        # The agent's own open call ended in one round trip; if none was, why not.
         ended = raw.first(END_OWN_OPEN_CALL, {"id": call_id, "agent_id": agent.id,
                                               "ended_at": bind_time(now, raw.dialect), "note": note or None})
         if ended is None:
             call = raw.first(CALL_FOR_END, {"id": call_id})
-            if call is None or call[0] != agent.id:
+            if call is None or call.agent_id != agent.id:
                 raise NotFound(f"call {call_id} is not one of yours")
             return  # already ended
-        # The call's row first, the append last (issue 14).
+        # The call's row first, the append last.
         append_event(
             raw, at=now, actor=agent.name, action="call.ended", subject=f"call:{call_id}",
-            details={"organization_id": ended[0], "note_length": len(note)}, returning=False,
+            details={"organization_id": ended.organization_id, "note_length": len(note)}, returning=False,
         )
 
     store.raw_transaction(work)
@@ -174,8 +176,8 @@ def find_organizations(
                 raise InvalidInput({"phone": "not a possible phone number; include the country code (V-3)"})
         if key is None and uid is None and not numbers:
             raise InvalidInput({"search": "give the organization name, a user ID or a phone number"})
-        return [OrganizationHandle(id_, ref, country, bool(d365))
-                for id_, ref, country, d365 in sql.find(session, key, uid, numbers)]
+        return [OrganizationHandle(o.id, o.ref, o.country, bool(o.requires_url))
+                for o in sql.find(session, key, uid, numbers)]
 
 
 def _phone_candidates(session: Session, phone: str, region: str) -> list[str]:
@@ -193,7 +195,7 @@ def _phone_candidates(session: Session, phone: str, region: str) -> list[str]:
 # --- lockout ---------------------------------------------------------------------------------
 
 
-def _lock_organization(session: Session, organization_id: int) -> tuple:
+def _lock_organization(session: Session | Raw, organization_id: int) -> Any:
     """Serialise verifications of one organization across processes (V-5): a row lock on
     PostgreSQL; on SQLite the write transaction (BEGIN IMMEDIATE) already holds the lock.
     The organization's row (tickets.store.verification_sql.lock_organization)."""
@@ -203,7 +205,7 @@ def _lock_organization(session: Session, organization_id: int) -> tuple:
     return org
 
 
-def _lockout(session: Session, organization_id: int, now: datetime) -> LockoutState:
+def _lockout(session: Session | Raw, organization_id: int, now: datetime) -> LockoutState:
     failures, unlocked_at = sql.lockout_history(session, organization_id, now - POLICY.window - POLICY.lock_for)
     return lockout_state(failures, now, unlocked_at, POLICY)
 
@@ -229,9 +231,9 @@ def verify_caller(
     Malformed input raises InvalidInput (per field, V-4) and costs no attempt. Otherwise the
     attempt is recorded with the factors that failed (never the typed values), and a third
     failure within 24 hours locks the organization for 24 hours. The claim is normalised once
-    and compared with the directory's stored keys (issue 12), every factor evaluated.
+    and compared with the directory's stored keys, every factor evaluated.
     """
-    with store.raw_read() as raw:  # no Session, no BEGIN/ROLLBACK on PostgreSQL (issue 14)
+    with store.raw_read() as raw:  # no Session, no BEGIN/ROLLBACK on PostgreSQL
         found = sql.region_of(raw, organization_id)
     if found is None:
         raise NotFound(f"organization {organization_id} does not exist")
@@ -271,7 +273,7 @@ def verify_caller(
         )
         after = None if outcome.passed else _lockout(session, organization_id, now)
         # Every other statement first, the appends last: the chain's lock is held from the first
-        # append to the commit (issue 14).
+        # append to the commit.
         append_event(
             session, at=now, actor=agent.name,
             action="verification.passed" if outcome.passed else "verification.failed",
@@ -281,14 +283,14 @@ def verify_caller(
         )
         if after is None:
             return VerificationResult(True, POLICY.max_failures, None, attempt_id)
-        if after.locked:
+        if after.locked and after.locked_until is not None:  # locked: until a time (V-5)
             append_event(
                 session, at=now, actor=agent.name, action="organization.locked", subject=subject,
                 details={"locked_until": after.locked_until.isoformat(), "rule": "V-5"}, returning=False,
             )
         return VerificationResult(False, after.attempts_left, after.locked_until)
 
-    # On the driver's connection, no Session (issues 12, 14), with the store's retries.
+    # On the driver's connection, no Session, with the store's retries.
     return store.raw_transaction(attempt)
 
 
@@ -312,17 +314,14 @@ def _verify_pg(store: Store, agent: AgentInfo, organization_id: int, keys, call_
     return VerificationResult(False, left, read_time(locked))
 
 
-def load_verified_call(session: Session | Raw, verification_id: int, agent: AgentInfo, now: datetime) -> VerifiedCall:
-    """The passed verification behind an action, or NotAllowed (V-7): passed, by this agent,
-    not expired, on a call that has not ended."""
-    return verified_call(first(session, VERIFIED_CALL, {"id": verification_id}), agent, now)
-
-
-def verified_call(found: tuple | None, agent: AgentInfo, now: datetime) -> VerifiedCall:
-    """load_verified_call's rules on a row of VERIFIED_CALL's first ten columns (or None)."""
-    if found is None or not found[5] or found[6] is None:
+def verified_call(found: Any | None, agent: AgentInfo, now: datetime) -> VerifiedCall:
+    """V-7 on a row with filing_sql's _VERIFIED_COLUMNS by name (or None): passed, by this
+    agent, not expired, on a call that has not ended."""
+    if found is None or not found.passed or found.person_id is None:
         raise NotAllowed("V-1: the caller has not been verified on this call")
-    attempt_id, organization_id, agent_id, call_id, at, _, person_id, roles, expires_at, call_ended_at = found[:10]
+    attempt_id, organization_id, agent_id = found.attempt_id, found.organization_id, found.agent_id
+    call_id, person_id, roles, at = found.call_id, found.person_id, found.roles, found.at
+    expires_at, call_ended_at = found.expires_at, found.call_ended_at
     if agent_id != agent.id:
         raise NotAllowed("V-7: this verification belongs to another agent's call")
     roles, at = frozenset(read_json(roles)), read_time(at)
@@ -370,8 +369,8 @@ def locked_organizations(store: Store) -> list[LockedOrganization]:
         result = []
         for org_id in candidates:
             state = _lockout(session, org_id, now)
-            if state.locked:
-                org = session.get(Organization, org_id)
+            if state.locked and state.locked_until is not None:  # locked: until a time (V-5)
+                org = session.get_one(Organization, org_id)
                 result.append(
                     LockedOrganization(org.id, org.ref, org.name, state.locked_until, POLICY.max_failures)
                 )

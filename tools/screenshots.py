@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
+from textual.widgets import Input
+
+from deskapp.textual_compat import character_to_key, is_thread_worker, send_key
 
 SIZE = (100, 30)
 FROZEN_AT = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -52,7 +55,7 @@ async def settle(pilot: Pilot, timeout: float = 20.0) -> None:
         await pilot.pause()
         # A live screen's watcher (deskapp.live, group "live") runs as long as its screen is
         # open: it is not work the screen waits for.
-        busy = [w for w in app.workers if w._thread_worker and not w.is_finished and w.group != "live"]
+        busy = [w for w in app.workers if is_thread_worker(w) and not w.is_finished and w.group != "live"]
         if busy or len(getattr(app, "type_ahead", ())):
             quiet = 0
             if loop.time() > deadline:
@@ -66,16 +69,13 @@ async def settle(pilot: Pilot, timeout: float = 20.0) -> None:
 def send_keys(pilot: Pilot, keys: list[str]) -> None:
     """Send Key events through the driver exactly as `Pilot.press` does, without waiting."""
     from textual import events
-    from textual.keys import _character_to_key
 
     app = pilot.app
     for key in keys:
         character: str | None = key if len(key) == 1 else {"tab": "\t", "enter": "\r"}.get(key)
         if len(key) == 1 and not key.isalnum():
-            key = _character_to_key(key)
-        event = events.Key(key, character)
-        event.set_sender(app)
-        app._driver.send_message(event)
+            key = character_to_key(key)
+        send_key(app, events.Key(key, character))
 
 
 async def type_text(pilot: Pilot, text: str, *, wait: bool = True) -> None:
@@ -216,7 +216,7 @@ async def capture(out: Path, size: tuple[int, int] = SIZE, names: list[str] | No
                 async with app.run_test(size=size) as pilot:
                     await stop.drive(pilot)
                     await settle(pilot)
-                    for field in pilot.app.screen.query("Input"):
+                    for field in pilot.app.screen.query(Input):
                         field.cursor_blink = False
                     await pilot.pause()
                     app.save_screenshot(filename=f"{stop.name}.svg", path=str(out))

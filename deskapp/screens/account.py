@@ -27,21 +27,16 @@ from deskapp.widgets.format import (
     roles_text,
 )
 from deskapp.widgets.hanging import hang
-from tickets.enums import TicketKind
 from tickets.kinds import KINDS
 
 # The one kind decided per renewal resource (U-2) is shown as a list of resources, not one line.
 RESOURCES = next(kind.value for kind, spec in KINDS.items() if spec.per_resource)
-# One key per ticket kind (issue 11): (key, kind, footer words, the desk's words in ctrl+p).
-# None of them means anything else on another screen (home: n t s r l d x).
-KIND_KEYS = (
-    ("e", TicketKind.CANCEL_END_OF_TERM.value, "End of term", "File an end-of-term cancellation"),
-    ("c", TicketKind.CANCEL_EARLY.value, "Early", "File an early cancellation"),
-    ("p", TicketKind.EXPEDITED_DEPROVISIONING.value, "Expedite", "File an expedited deprovisioning"),
-    ("m", TicketKind.MIGRATION.value, "Migrate", "File a migration to on-premises"),
-    ("v", TicketKind.REVERSAL.value, "Reverse", "File a 30-day reversal"),
-    ("i", TicketKind.IMS_CANCELLATION.value, "IMS", "File an Internet Marketing cancellation"),
-    ("u", RESOURCES, "Unsubscribe", "File an unsubscription of renewal resources"),
+# One key per ticket kind, from the registry (tickets.kinds: ConsoleKey): (key, kind, footer
+# words, the desk's words in ctrl+p). None of them means anything else on another screen
+# (home: n t s r l d x); tests/unit/test_kinds_registry.py checks every kind has one.
+KIND_KEYS = tuple(
+    (spec.console_key.key, kind.value, spec.console_key.words, spec.console_key.desk_words)
+    for kind, spec in KINDS.items() if spec.console_key is not None
 )
 
 
@@ -51,6 +46,9 @@ class AccountScreen(DeskScreen):
         Binding("escape", "back", "Back", id="back", tooltip="Back to the call (search); the account stays open"),
         *(Binding(key, f"file('{kind}')", words, id=f"file_{kind}", tooltip=f"{desk_words} for this subscription")
           for key, kind, words, desk_words in KIND_KEYS),
+        # The same key on a kind the rules refuse here says why (rule and reason), not nothing.
+        *(Binding(key, f"refused('{kind}')", words, id=f"file_{kind}.refused", show=False)
+          for key, kind, words, _desk_words in KIND_KEYS),
         # Listed in ctrl+p, not the footer: at 80 columns the footer keeps the kinds allowed.
         Binding("o", "app.organization_tickets", "Org tickets", id="org_tickets", show=False,
                 tooltip="This organization's tickets"),
@@ -187,7 +185,21 @@ class AccountScreen(DeskScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "file":
             return self._allowed(str(parameters[0])) if parameters else False
+        if action == "refused":
+            return bool(parameters) and self.is_mounted and self._current() is not None and not self._allowed(
+                str(parameters[0]))
         return True
+
+    def action_refused(self, kind: str) -> None:
+        """A kind's key where the rules refuse it: the rule and reason, as Enter on it shows."""
+        view = self._current()
+        if view is not None and kind != RESOURCES and not any(d.kind.value == kind for d in view.decisions):
+            words = next(w for _k, k, _w, w in KIND_KEYS if k == kind)
+            self.notify(f"Refused: {words.lower().removeprefix('file ')} is not offered for "
+                        f"{view.facts.product.label} subscriptions.", title="Not offered", severity="warning",
+                        markup=False, timeout=10)
+            return
+        self._open(kind)
 
     def _allowed(self, kind: str) -> bool:
         view = self._current() if self.is_mounted else None
@@ -248,7 +260,7 @@ class AccountScreen(DeskScreen):
     def reload(self, verification_id: int) -> None:
         from tickets.account import account_view
 
-        self.post_message(AccountLoaded(account_view(self.desk.store, agent=self.desk.agent,
+        self.post_message(AccountLoaded(account_view(self.desk.opened_store, agent=self.desk.signed_in_agent,
                                                      verification_id=verification_id)))
 
     def on_account_loaded(self, message: AccountLoaded) -> None:

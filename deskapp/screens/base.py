@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypeVar, cast
 
-from textual._context import NoActiveAppError
+from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
+from textual.types import NoActiveAppError
 from textual.worker import Worker, WorkerState
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -22,7 +23,7 @@ class WorkerErrors:
         super().__init__(*args, **kwargs)
         # The breakpoint classes Textual gives a screen on its first Resize, given now from the
         # terminal's size: the screen's widgets are then styled once, not styled and restyled
-        # whole before the first frame (start-up, issue 12; the classes end the same).
+        # whole before the first frame (a faster start-up; the classes end the same).
         try:
             size = self.app.size  # type: ignore[attr-defined]
         except NoActiveAppError:
@@ -39,7 +40,7 @@ class WorkerErrors:
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:
-            self.desk.report_worker_error(event.worker)  # type: ignore[attr-defined]
+            self.desk.report_worker_error(event.worker)
             self.worker_failed(event.worker, event.worker.error)
 
     def worker_failed(self, worker: Worker, error: BaseException) -> None:
@@ -54,12 +55,24 @@ class WorkerErrors:
         return self.desk.call
 
 
+# On every screen and dialog (a modal screen hides the app's own bindings); the app decides
+# where it applies (DeskApp.check_action: a free-text field with templates in the config).
+TEMPLATE_BINDING = Binding(
+    "ctrl+t", "app.template", "Template", id="template",
+    tooltip="Insert one of the desk's templates (its config file) into this text field",
+)
+
+# `?` or F1: the sheet of this screen's keys (deskapp.screens.keys); in a text field `?` is typed.
+KEYS_BINDING = Binding("question_mark,f1", "app.keys", "Keys", id="keys", show=False,
+                       tooltip="The keys of this screen, in the desk's words")
+
+
 class DeskScreen(WorkerErrors, Screen[None]):
-    pass
+    BINDINGS = [TEMPLATE_BINDING, KEYS_BINDING]
 
 
 T = TypeVar("T")
 
 
 class DeskModal(WorkerErrors, ModalScreen[T]):
-    pass
+    BINDINGS = [TEMPLATE_BINDING, KEYS_BINDING]

@@ -65,7 +65,7 @@ class CallScreen(DeskScreen):
     def start_call(self) -> None:
         from tickets.verification import start_call
 
-        self.post_message(CallStarted(start_call(self.desk.store, self.desk.agent)))
+        self.post_message(CallStarted(start_call(self.desk.opened_store, self.desk.signed_in_agent)))
 
     def on_call_started(self, message: CallStarted) -> None:
         if self.call is not None:
@@ -132,7 +132,7 @@ class CallScreen(DeskScreen):
     def search(self, org_name: str, user_id: str, phone: str) -> None:
         from tickets.verification import find_organizations
 
-        handles = find_organizations(self.desk.store, org_name=org_name, user_id=user_id, phone=phone)
+        handles = find_organizations(self.desk.opened_store, org_name=org_name, user_id=user_id, phone=phone)
         self.post_message(OrganizationsFound(handles))
 
     def on_organizations_found(self, message: OrganizationsFound) -> None:

@@ -91,7 +91,7 @@ class DashboardScreen(LiveScreen, SupervisorScreen):
         self.query_one("#dash-agents", FitTable).set_columns([("Agent", "agent", 10), ("Tickets", "tickets", 7)])
         self.query_one("#dash-figures").loading = True  # a loading indicator until the figures come
         self._load()
-        self.watch_changes(self._load)  # the figures move without a key (issue 14)
+        self.watch_changes(self._load)  # the figures move without a key
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "refresh":
@@ -107,7 +107,7 @@ class DashboardScreen(LiveScreen, SupervisorScreen):
     def _load(self) -> None:
         from tickets.dashboard import compute_dashboard
 
-        self.post_message(DashboardLoaded(compute_dashboard(self.desk.store, self.now(), desk_zone())))
+        self.post_message(DashboardLoaded(compute_dashboard(self.desk.opened_store, self.now(), desk_zone())))
 
     def worker_failed(self, worker: Worker, error: BaseException) -> None:
         from tickets.errors import DeskError

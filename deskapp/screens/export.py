@@ -264,14 +264,20 @@ class ExportScreen(SupervisorScreen):
 
     # -- the worker --------------------------------------------------------------------------
 
+    def _progress(self, written: int) -> None:
+        self.post_message(ExportProgress(written))
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="export")
     def _write(self, request: ExportRequest) -> None:
         from tickets.dashboard import count_tickets
         from tickets.export.records import ExportFilter
         from tickets.export.run import write_anchor_file, write_export
 
-        store = self.desk.store
-        filt = ExportFilter(since=request.since, until=request.until, kinds=request.kinds, statuses=request.statuses)
+        store = self.desk.opened_store
+        from tickets.enums import TicketKind, TicketStatus
+
+        filt = ExportFilter(since=request.since, until=request.until, kinds=tuple(map(TicketKind, request.kinds)),
+                            statuses=tuple(map(TicketStatus, request.statuses)))
         self.post_message(ExportStarted(count_tickets(store, since=request.since, until=request.until,
                                                       kinds=filt.kinds, statuses=filt.statuses)))
         target = request.path
@@ -281,7 +287,7 @@ class ExportScreen(SupervisorScreen):
             with open(fd, "w", encoding="utf-8", newline="") as out:  # CSV writes its own \r\n
                 rows = write_export(
                     store, out, fmt=request.fmt, filt=filt, masked=request.masked, actor=self.agent,  # type: ignore[arg-type]
-                    progress=lambda n: self.post_message(ExportProgress(n)), started=anchors.append,
+                    progress=self._progress, started=anchors.append,
                 )
                 out.flush()
                 os.fsync(out.fileno())

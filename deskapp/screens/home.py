@@ -19,7 +19,7 @@ class HomeScreen(DeskScreen):
     BINDINGS = [
         Binding("n", "app.new_call", "New call", id="new_call", tooltip="Take a call: find and verify the caller"),
         Binding("t", "app.my_tickets", "My tickets", id="my_tickets", tooltip="The tickets you filed"),
-        # `s`, not `o`: `o` is the organization's tickets on the account view (issue 11).
+        # `s`, not `o`: `o` is the organization's tickets on the account view.
         Binding("s", "app.sign_out", "Sign out", id="sign_out", tooltip="Sign out of the console (asks first)"),
         Binding(
             "r",

@@ -91,7 +91,9 @@ class LockoutsScreen(SupervisorScreen):
         org = self._highlighted()
         if org is None:
             return
-        if not hasattr(org, "ref"):  # an agent locked out of signing in
+        from tickets.signin import SignInLock
+
+        if isinstance(org, SignInLock):  # an agent locked out of signing in
             reason = await self.app.push_screen_wait(TextPromptScreen(
                 f"Unlock agent {org.display_name} ({org.name})", "Reason",
                 hint=(f"Locked since {when(org.locked_since)} " if org.locked_since else "Locked ")
@@ -118,13 +120,17 @@ class LockoutsScreen(SupervisorScreen):
         from tickets.signin import sign_in_locks
         from tickets.verification import locked_organizations
 
-        self.post_message(LockoutsLoaded(locked_organizations(self.desk.store), sign_in_locks(self.desk.store)))
+        self.post_message(
+            LockoutsLoaded(locked_organizations(self.desk.opened_store), sign_in_locks(self.desk.opened_store))
+        )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="lockouts-unlock")
     def _unlock_agent(self, lock: SignInLock, reason: str) -> None:
         from tickets.signin import unlock_agent
 
-        unlock_agent(self.desk.store, supervisor=cast("AgentInfo", self.agent), agent_id=lock.agent_id, reason=reason)
+        unlock_agent(
+            self.desk.opened_store, supervisor=cast("AgentInfo", self.agent), agent_id=lock.agent_id, reason=reason
+        )
         text = f"Agent {lock.name} unlocked: it can sign in again. Reason recorded."
         self.app.call_from_thread(self.notify, text, title="Unlocked", markup=False)
         self.app.call_from_thread(self._load)
@@ -134,7 +140,7 @@ class LockoutsScreen(SupervisorScreen):
         from tickets.verification import unlock_organization
 
         agent = cast("AgentInfo", self.agent)
-        unlock_organization(self.desk.store, supervisor=agent, organization_id=org.id, reason=reason)
+        unlock_organization(self.desk.opened_store, supervisor=agent, organization_id=org.id, reason=reason)
         self.post_message(OrganizationUnlocked(org, reason))
 
     def worker_failed(self, worker: Worker, error: BaseException) -> None:
@@ -156,18 +162,14 @@ class LockoutsScreen(SupervisorScreen):
                                              str(lock.failures))) for lock in self._agents]
         self.query_one("#lockouts-table", FitTable).set_rows(rows)
         if not self._locked:
-            self.query_one("#lockouts-title", Static).update("No organization is locked for verification (V-5)")
+            title = "No organization is locked for verification (V-5)"
         else:
             n = len(self._locked)
-            self.query_one("#lockouts-title", Static).update(
-                f"{n} organization{'s' if n != 1 else ''} locked for verification (V-5)"
-            )
+            title = f"{n} organization{'s' if n != 1 else ''} locked for verification (V-5)"
         if self._agents:
             n = len(self._agents)
-            self.query_one("#lockouts-title", Static).update(Content.assemble(
-                self.query_one("#lockouts-title", Static).visual,
-                f"; {n} agent{'s' if n != 1 else ''} locked out of signing in (5 wrong PINs)",
-            ))
+            title += f"; {n} agent{'s' if n != 1 else ''} locked out of signing in (5 wrong PINs)"
+        self.query_one("#lockouts-title", Static).update(Content(title))
         self.refresh_bindings()
 
     def on_organization_unlocked(self, message: OrganizationUnlocked) -> None:

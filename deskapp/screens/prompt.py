@@ -19,8 +19,10 @@ class TextPromptScreen(DeskModal[str | None]):
         Binding("escape", "cancel", "Cancel", id="prompt_cancel", tooltip="Go back; nothing is written"),
     ]
 
-    def __init__(self, title: str, label: str, *, hint: str = "", required: bool = False) -> None:
+    def __init__(self, title: str, label: str, *, hint: str = "", required: bool = False,
+                 max_length: int = 2000) -> None:
         super().__init__()
+        self._max_length = max_length
         self._title = title
         self._label = label
         self._hint = hint
@@ -34,7 +36,7 @@ class TextPromptScreen(DeskModal[str | None]):
             if self._hint:
                 yield Static(self._hint, classes="hint", markup=False)
             yield LabeledInput(self._label, input_id="prompt_text", validators=[NoCredential()],
-                               required=self._required, max_length=2000)
+                               required=self._required, max_length=self._max_length)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -57,3 +59,14 @@ class TextPromptScreen(DeskModal[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def note_prompt(ref: str) -> TextPromptScreen:
+    """The internal note's dialog, alike on the ticket and in the review queue."""
+    from tickets.notes import NOTE_MAX_LENGTH
+
+    return TextPromptScreen(
+        f"Internal note on {ref}", "Note", required=True, max_length=NOTE_MAX_LENGTH,
+        hint="For the desk only: it shows in the ticket's history with your name and the time. "
+             "No personal data beyond what the ticket needs, never a password (V-6).",
+    )

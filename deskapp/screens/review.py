@@ -16,7 +16,8 @@ is told who decided and what, and sees the ticket as it now is.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import on, work
@@ -24,22 +25,31 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.timer import Timer
 from textual.widgets import DataTable, Static
 from textual.worker import Worker, get_current_worker
 
 from deskapp.live import LiveScreen, keep_in_view
 from deskapp.messages import TicketChanged, TicketLoaded, TicketPageLoaded
 from deskapp.screens.confirm import ConfirmScreen
-from deskapp.screens.prompt import TextPromptScreen
+from deskapp.screens.prompt import TextPromptScreen, note_prompt
 from deskapp.screens.supervisor import SupervisorScreen
+from deskapp.widgets import review_rows
 from deskapp.widgets import ticket_sections as sections
 from deskapp.widgets.fit_table import FitTable
 from deskapp.widgets.format import BAD, MUTED, OK, WARN, error_text, lines, when
 from deskapp.widgets.hanging import hang
 
+# Keys that only move through the queue (or leave it): they never wait for a ticket's detail.
+MOVES = frozenset({"up", "down", "pageup", "pagedown", "home", "end", "escape"})
+DETAIL_SETTLE_S = 0.05
+WAITING_TICK_S = 30.0  # the Waiting column counts minutes
+TOUCH_EVERY = timedelta(seconds=30)  # as tickets.viewers.TOUCH_EVERY (not imported at start-up)
+
 if TYPE_CHECKING:  # pragma: no cover
     from tickets.agents import AgentInfo
-    from tickets.store.queries import Cursor, TicketDetail, TicketPage, TicketRow
+    from tickets.store.queries import Cursor, TicketDetail, TicketPage
+    from tickets.viewers import Viewer
 
 # --- the queue -------------------------------------------------------------------------------
 
@@ -51,7 +61,7 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
     REFUSED = ("The review queue is", "X-2", "Tickets that need a supervisor's approval wait here until a "
                "supervisor other than the filing agent decides them.")
     SECTIONS: ClassVar[tuple[str, ...]] = (
-        "blockers", "decision", "verification", "callback", "checklist", "consequences", "history")
+        "viewers", "blockers", "decision", "verification", "callback", "checklist", "consequences", "history")
 
     BINDINGS = [
         Binding("a", "approve", "Approve", id="review.approve",
@@ -62,6 +72,8 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         Binding("j", "refused('reject')", "Reject", show=False, id="review.reject.refused"),
         Binding("c", "callback", "Callback done", id="review.callback",
                 tooltip="V-8: record that you called back the number on file and the caller confirmed"),
+        Binding("i", "note", "Note", id="review.note",
+                tooltip="Add an internal note to the highlighted ticket: it shows in its history"),
         Binding("n", "next_page", "Next page", id="review.next_page", tooltip="The next 50 tickets"),
         Binding("p", "previous_page", "Prev page", id="review.previous_page", tooltip="The previous 50 tickets"),
         Binding("r", "refresh", "Refresh", id="review.refresh", tooltip="Read the queue and the ticket again"),
@@ -72,10 +84,15 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         super().__init__()
         self._after: list[Cursor | None] = [None]  # the keyset cursor of each page seen
         self.page: TicketPage | None = None  # the page shown
+        self._page_number = 1
         self._current_id: int | None = None
         self.detail: TicketDetail | None = None  # the highlighted ticket, once read
+        self.viewers: tuple[Viewer, ...] = ()  # other supervisors who have it open
         self._acting_on: int | None = None  # the ticket of the decision or callback under way
         self._refused_on: tuple[int, str] | None = None  # a refused decision, until its ticket reloads
+        self._reading: int | None = None  # the highlighted ticket, while it is being read
+        self._read_timer: Timer | None = None
+        self._viewing: int | None = None  # the ticket this supervisor has open (tickets.viewers)
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -87,8 +104,9 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
                 yield Static("", id="review-page")
             with VerticalScroll(id="review-detail"):
                 yield Static("", id="review-outcome")
+                yield Static("", id="review-viewers")  # first: who else has this ticket open
                 yield Static(Content.styled("Loading the review queue…", MUTED), id="review-summary")
-                for name in self.SECTIONS:
+                for name in self.SECTIONS[1:]:
                     yield Static("", id=f"review-{name}")
 
     def mount_allowed(self) -> None:
@@ -98,11 +116,25 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
                            ("Waiting", "age", 5), ("Filed by", "filed_by", 5), ("Organization", "org", 9)])
         table.focus()
         self._load_page(self._after[-1], len(self._after))
-        self.watch_changes(self.action_refresh)  # new tickets appear without a key (issue 14)
+        self.watch_changes(self.action_refresh)  # new tickets appear without a key
+        self.set_interval(WAITING_TICK_S, self._show_waiting)
+        self.set_interval(TOUCH_EVERY.total_seconds(), self._still_viewing)
+
+    def on_unmount(self) -> None:
+        self._presence(None)  # left the queue: nobody is told this supervisor has a ticket open
 
     # -- keys --------------------------------------------------------------------------------
 
+    def key_must_wait(self, event: object) -> bool:
+        """Moving through the queue never waits for the highlighted ticket to be read (Down
+        held for two seconds is 60 moves, not 60 reads in a row); any other key does, so that
+        a, j and c act on the ticket highlighted, with its evidence on screen (deskapp/keys.py:
+        the read itself is a background worker)."""
+        return self._reading is not None and getattr(event, "key", None) not in MOVES
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "note":
+            return bool(self.allowed and self.detail is not None and self.detail.row.id == self._current_id)
         if action in ("approve", "reject", "callback", "refused"):
             if not self.allowed or self.detail is None or self.detail.row.id != self._current_id:
                 return False
@@ -157,8 +189,8 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
 
     @work(exclusive=True, exit_on_error=False, group="review-dialog")
     async def action_approve(self) -> None:
-        from tickets.enums import TicketKind, TicketStatus
-        from tickets.policy.expedited import deletion_date
+        from tickets.enums import TicketStatus
+        from tickets.kinds import kind_spec
 
         detail = self.detail
         if detail is None:
@@ -169,10 +201,12 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
                 f"filed by {detail.row.filed_by} at {when(detail.row.created_at)}."
             ),
         ]
-        if detail.row.kind is TicketKind.EXPEDITED_DEPROVISIONING:
-            deletion = deletion_date(self.now()).isoformat()
+        spec = kind_spec(detail.row.kind)
+        deletion = spec.deletion_date(self.now())
+        if deletion is not None:
             parts.append(Content.styled(
-                f"X-2: approving now deletes all its data on {deletion} (3 days from approval). "
+                f"X-2: approving now deletes all its data on {deletion.isoformat()} "
+                f"({spec.deletion_days_after_approval} days from approval). "
                 "X-3: nothing can be reversed once the data is deleted.", WARN))
         parts.append(Content.styled("You have checked the verification, the callback (V-8), the checklist and "
                                     "the consequences.", MUTED))
@@ -214,23 +248,78 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         if note is not None:
             self._act(detail.row.id, "callback", None, note)
 
+    @work(exclusive=True, exit_on_error=False, group="review-dialog")
+    async def action_note(self) -> None:
+        detail = self.detail
+        if detail is None:
+            return
+        text = await self.app.push_screen_wait(note_prompt(detail.row.ref))
+        if text:
+            self._act(detail.row.id, "note", None, text)
+
     # -- workers (every database call; failures reach worker_failed) ------------------------
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="review-page")
     def _load_page(self, after: Cursor | None, number: int) -> None:
         from tickets.store.queries import review_queue
 
-        page = review_queue(self.desk.store, after=after)
+        page = review_queue(self.desk.opened_store, after=after)
         if not get_current_worker().is_cancelled:
             self.post_message(TicketPageLoaded(page, number))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="review-detail")
-    def _load_detail(self, ticket_id: int) -> None:
-        from tickets.store.queries import ticket_detail
+    def _read(self, ticket_id: int, *, settle: bool = False) -> None:
+        """Read `ticket_id` again; with `settle`, once the cursor has rested DETAIL_SETTLE_S
+        (each move restarts the wait: a held key reads only the ticket it stops on)."""
+        if ticket_id == self._current_id:
+            self._reading = ticket_id
+        # Opening another ticket is written down (who has it open); reading the same one again
+        # (a reload, someone's change) only reads: two consoles never wake each other for ever.
+        opening = ticket_id == self._current_id and ticket_id != self._viewing
+        if opening:
+            self._viewing = ticket_id
+        if not settle:
+            self._load_detail(ticket_id, opening)
+            return
+        if self._read_timer is not None:
+            self._read_timer.stop()
+        self._read_timer = self.set_timer(DETAIL_SETTLE_S, partial(self._load_detail, ticket_id, opening))
 
-        detail = ticket_detail(self.desk.store, ticket_id)
+    @work(thread=True, exclusive=True, exit_on_error=False, group="review-detail")
+    def _load_detail(self, ticket_id: int, opening: bool = False) -> None:
+        from tickets.store.queries import ticket_detail
+        from tickets.viewers import open_ticket, viewers_of
+
+        store, agent = self.desk.opened_store, cast("AgentInfo", self.agent)
+        detail = ticket_detail(store, ticket_id)
+        if opening:
+            with self.own_write():
+                viewers = open_ticket(store, agent, ticket_id)
+        else:
+            viewers = viewers_of(store, ticket_id, other_than=agent.id)
         if not get_current_worker().is_cancelled:
-            self.post_message(TicketLoaded(detail))
+            self.post_message(TicketLoaded(detail, viewers))
+
+    def _still_viewing(self) -> None:
+        if self._viewing is not None:
+            self._presence(self._viewing)
+
+    def _presence(self, ticket_id: int | None) -> None:
+        """Touch (or, with None, delete) this supervisor's row of who has which ticket open, in
+        a worker of the app's: it outlives the screen when it is left."""
+        from tickets.viewers import leave, open_ticket
+
+        store, agent = self.desk.store, self.agent
+        if store is None or agent is None:
+            return
+
+        def work() -> None:
+            with self.own_write():
+                if ticket_id is None:
+                    leave(store, agent)
+                else:
+                    open_ticket(store, agent, ticket_id)
+
+        self.app.run_worker(work, thread=True, group="presence", exit_on_error=False)
 
     def _act(self, ticket_id: int, what: str, target: Any, text: str | None) -> None:
         self._acting_on = ticket_id
@@ -242,11 +331,16 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         from tickets.lifecycle import record_callback, transition
 
         agent = cast("AgentInfo", self.agent)
-        if what == "callback":
-            at = record_callback(self.desk.store, agent=agent, ticket_id=ticket_id, note=text or "")
+        if what == "note":
+            from tickets.notes import add_note
+
+            note = add_note(self.desk.opened_store, agent=agent, ticket_id=ticket_id, text=text or "")
+            self.post_message(TicketChanged("note", note))
+        elif what == "callback":
+            at = record_callback(self.desk.opened_store, agent=agent, ticket_id=ticket_id, note=text or "")
             self.post_message(TicketChanged("callback", at))
         else:
-            result = transition(self.desk.store, actor=agent, ticket_id=ticket_id, to=target, reason=text)
+            result = transition(self.desk.opened_store, actor=agent, ticket_id=ticket_id, to=target, reason=text)
             self.post_message(TicketChanged("decision", result))
 
     def worker_failed(self, worker: Worker, error: BaseException) -> None:
@@ -257,38 +351,26 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
             self._show_outcome(("Conflict: " if isinstance(error, Conflict) else "Not done: ") + text, ok=False)
             if self._acting_on is not None:  # show the ticket as it now is, and who changed it
                 self._refused_on = (self._acting_on, text)
-                self._load_detail(self._acting_on)
+                self._read(self._acting_on)
         elif worker.group == "review-page":
             self._set_summary(Content.styled(f"The review queue could not be read: {text}", BAD))
         elif worker.group == "review-detail":
+            self._reading = None
             self._set_summary(Content.styled(f"The ticket could not be read: {text}", BAD))
 
     # -- messages from the workers -----------------------------------------------------------
 
     def on_ticket_page_loaded(self, message: TicketPageLoaded) -> None:
-        from tickets.dashboard import format_age
-        from tickets.store.queries import PAGE_SIZE
-
         message.stop()
         page, number = message.page, message.page_number
         if self.live_pending:  # the ticket being looked at stays in view even once decided
             page = keep_in_view(page, self.page, self._current_id)
-        self.page, self.live_pending = page, False
+        self.page, self._page_number, self.live_pending = page, number, False
         table = self.query_one("#review-table", FitTable)
         keep = self._current_id
-        now = self.now()
-        table.set_rows([(str(row.id), self._cells(row, now)) for row in page.rows])
-        first = (number - 1) * PAGE_SIZE + 1
-        if page.rows:
-            span = f"tickets {first}–{first + len(page.rows) - 1}"
-        else:
-            span = "no tickets"
-        more = "more: n" if page.next_cursor else "last page"
-        back = " · previous: p" if number > 1 else ""
-        oldest = f" · oldest waiting {format_age(now - page.rows[0].created_at)}" if page.rows and number == 1 else ""
-        self.query_one("#review-page", Static).update(f"Page {number} · {span} · {more}{back}{oldest}")
+        self._show_waiting()
         if not page.rows:
-            self._current_id, self.detail = None, None
+            self._current_id, self.detail, self._reading = None, None, None
             self._clear_detail(
                 "Nothing is waiting for review." if number == 1 else "No tickets on this page: press p."
             )
@@ -299,17 +381,15 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         table.move_cursor(row=index)
         self._select(ids[index], force=True)
 
-    def _cells(self, row: TicketRow, now: datetime) -> tuple[str, ...]:
-        from tickets.dashboard import format_age
-
-        return (
-            row.ref,
-            row.kind.label,
-            row.status.label,
-            format_age(now - row.created_at),
-            row.filed_by,
-            f"{row.organization_name} ({row.organization_ref})",
-        )
+    def _show_waiting(self) -> None:
+        """The rows and the page line as of now: how long each ticket has waited, and which
+        are late. Again every WAITING_TICK_S, so a ticket turns late while it is on screen."""
+        if self.page is None:
+            return
+        now, limit = self.now(), review_rows.late_after(self.desk.settings)
+        rows, styles = review_rows.table_rows(self.page.rows, now, limit)
+        self.query_one("#review-table", FitTable).set_rows(rows, styles=styles)
+        self.query_one("#review-page", Static).update(review_rows.page_line(self.page, self._page_number, now, limit))
 
     @on(DataTable.RowHighlighted, "#review-table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -331,7 +411,7 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
             self.detail = None
             self._set_summary(Content.styled("Loading…", MUTED))
         self.refresh_bindings()
-        self._load_detail(ticket_id)
+        self._read(ticket_id, settle=True)
 
     def on_ticket_loaded(self, message: TicketLoaded) -> None:
         message.stop()
@@ -343,9 +423,12 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
             self._refused_on = None
         if detail.row.id != self._current_id:
             if self.detail is None and self._current_id is not None:
-                self._load_detail(self._current_id)  # its own load may have given way to this one
+                self._read(self._current_id)  # its own load may have given way to this one
             return
         self.detail = detail
+        self.viewers = message.viewers
+        if self._reading == detail.row.id:
+            self._reading = None
         self._render_detail(detail)
         self.refresh_bindings()
 
@@ -364,25 +447,29 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
 
     def on_ticket_changed(self, message: TicketChanged) -> None:
         message.stop()
+        from tickets.notes import Note
+
         ticket_id = self._acting_on
-        if message.what == "callback":
-            self._show_outcome(f"V-8: callback recorded at {when(message.result)}; the ticket can now be approved.",
+        result = message.result
+        if isinstance(result, Note):  # "note"
+            self._show_outcome(f"Note added at {when(result.created_at)}; it shows in the history.", ok=True)
+        elif isinstance(result, datetime):  # "callback": the time it was recorded
+            self._show_outcome(f"V-8: callback recorded at {when(result)}; the ticket can now be approved.",
                                ok=True)
         else:
-            result = message.result
             from tickets.enums import TicketStatus
 
             text = f"{result.ref} {result.status.label} at {when(result.at)}."
             if result.status is TicketStatus.APPROVED and self.detail and self.detail.row.id == ticket_id:
-                from tickets.enums import TicketKind
-                from tickets.policy.expedited import deletion_date
+                from tickets.kinds import kind_spec
 
-                if self.detail.row.kind is TicketKind.EXPEDITED_DEPROVISIONING:
-                    text += f" All its data is deleted on {deletion_date(result.at).isoformat()} (X-1, X-2)."
+                deletion = kind_spec(self.detail.row.kind).deletion_date(result.at)
+                if deletion is not None:
+                    text += f" All its data is deleted on {deletion.isoformat()} (X-1, X-2)."
             self._show_outcome(text, ok=True)
             self.notify(text, title="Decided")
         if ticket_id is not None:
-            self._load_detail(ticket_id)
+            self._read(ticket_id)
 
     # -- rendering ---------------------------------------------------------------------------
 
@@ -413,6 +500,7 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
 
     def _render_detail(self, d: TicketDetail) -> None:
         self._set_summary(sections.summary(d))
+        self._put("viewers", review_rows.viewers_notice(self.viewers))
         self._put("blockers", sections.blockers(d, self.agent))
         self._put("decision", sections.decision(d))
         self._put("verification", sections.verification(d))

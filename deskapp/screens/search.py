@@ -91,7 +91,7 @@ class SearchScreen(DeskScreen):
     def search(self, text: str) -> None:
         from tickets.search import search
 
-        self.post_message(SearchDone(search(self.desk.store, text)))
+        self.post_message(SearchDone(search(self.desk.opened_store, text)))
 
     def worker_failed(self, worker: Worker, error: BaseException) -> None:
         from tickets.errors import DeskError

@@ -109,7 +109,7 @@ class SignInScreen(DeskScreen):
         from tickets.errors import NotAllowed
 
         try:
-            agent = authenticate(self.desk.store, name=name, pin=pin)
+            agent = authenticate(self.desk.opened_store, name=name, pin=pin)
         except NotAllowed as error:
             self.post_message(SignInRefused(str(error)))
             return

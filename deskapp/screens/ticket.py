@@ -4,6 +4,8 @@ resolve, withdraw. A step the lifecycle refuses shows the rule and reason."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,6 +15,7 @@ from textual.widgets import Footer, Header, Static
 
 from deskapp.messages import TicketChanged, TicketLoaded
 from deskapp.screens.base import DeskScreen
+from deskapp.screens.prompt import note_prompt
 from deskapp.widgets import ticket_sections as sections
 from deskapp.widgets.format import (
     BAD,
@@ -28,6 +31,9 @@ from deskapp.widgets.format import (
 )
 from deskapp.widgets.hanging import hang
 
+if TYPE_CHECKING:  # pragma: no cover
+    from tickets.store.queries import TicketDetail
+
 
 class TicketScreen(DeskScreen):
     SUB_TITLE = "Ticket"
@@ -37,13 +43,15 @@ class TicketScreen(DeskScreen):
         Binding("s", "start", "Start", id="start", tooltip="T-2: open or approved → in progress"),
         Binding("v", "resolve", "Resolve", id="resolve", tooltip="T-2: in progress → resolved"),
         Binding("w", "withdraw", "Withdraw", id="withdraw", tooltip="T-2: withdraw with a reason"),
+        Binding("i", "note", "Note", id="note",
+                tooltip="Add an internal note: the desk sees it, the caller never does"),
         Binding("f5", "reload", "Reload", id="reload", show=False, tooltip="Read the ticket again"),
     ]
 
     def __init__(self, ticket_id: int) -> None:
         super().__init__()
         self.ticket_id = ticket_id
-        self.detail = None
+        self.detail: TicketDetail | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -62,9 +70,9 @@ class TicketScreen(DeskScreen):
                 with Vertical(id="ticket-right"):
                     yield Static("Consequences (T-1)", classes="section")
                     yield Static(id="ticket-consequences")
-            yield Static("History (A-1, oldest first)", classes="section")
+            yield Static("History (A-1, oldest first) and internal notes", classes="section")
             yield Static(id="ticket-history")
-        yield Footer()
+        yield Footer(compact=True)  # seven keys and the call's ^g fit at 80 columns
 
     def on_mount(self) -> None:
         self.query_one("#ticket-body", VerticalScroll).focus()
@@ -79,7 +87,7 @@ class TicketScreen(DeskScreen):
     def fetch(self, ticket_id: int) -> None:
         from tickets.store.queries import ticket_detail
 
-        self.post_message(TicketLoaded(ticket_detail(self.desk.store, ticket_id)))
+        self.post_message(TicketLoaded(ticket_detail(self.desk.opened_store, ticket_id)))
 
     def on_ticket_loaded(self, message: TicketLoaded) -> None:
         self.detail = d = message.detail
@@ -124,7 +132,7 @@ class TicketScreen(DeskScreen):
             decision.append(field_line("Caller verified", f"{when(d.verified_at)} by {d.verified_by}: "
                                        + ", ".join(d.verification_checks)))
         self.query_one("#ticket-decision", Static).update(hang(lines(decision)))
-        self.query_one("#ticket-history", Static).update(hang(sections.history_content(d.history)))
+        self.query_one("#ticket-history", Static).update(hang(sections.history_content(d.history, d.notes)))
         self.refresh_bindings()
 
     def _status_style(self, status: str) -> str:
@@ -176,8 +184,23 @@ class TicketScreen(DeskScreen):
     def record_callback(self, note: str) -> None:
         from tickets.lifecycle import record_callback
 
-        at = record_callback(self.desk.store, agent=self.desk.agent, ticket_id=self.ticket_id, note=note)
+        at = record_callback(
+            self.desk.opened_store, agent=self.desk.signed_in_agent, ticket_id=self.ticket_id, note=note
+        )
         self.post_message(TicketChanged("Callback recorded", at))
+
+    @work(exclusive=True, exit_on_error=False, group="note-prompt")
+    async def action_note(self) -> None:
+        text = await self.app.push_screen_wait(note_prompt(self.detail.row.ref if self.detail else "the ticket"))
+        if text:
+            self.add_note(text)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="ticket-change")
+    def add_note(self, text: str) -> None:
+        from tickets.notes import add_note
+
+        note = add_note(self.desk.opened_store, agent=self.desk.signed_in_agent, ticket_id=self.ticket_id, text=text)
+        self.post_message(TicketChanged(f"Note added at {when(note.created_at)}", note))
 
     def action_start(self) -> None:
         self.move("in_progress")
@@ -201,7 +224,7 @@ class TicketScreen(DeskScreen):
         from tickets.enums import TicketStatus
         from tickets.lifecycle import transition
 
-        result = transition(self.desk.store, actor=self.desk.agent, ticket_id=self.ticket_id,
+        result = transition(self.desk.opened_store, actor=self.desk.signed_in_agent, ticket_id=self.ticket_id,
                             to=TicketStatus(to), reason=reason)
         self.post_message(TicketChanged(f"{result.ref} is now {result.status.label}", result))
 

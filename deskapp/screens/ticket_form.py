@@ -11,7 +11,7 @@ to the account and reopening the form shows it again.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -25,8 +25,22 @@ from deskapp.screens.base import DeskScreen
 from deskapp.validators import parse_date, parse_utc_datetime
 from deskapp.widgets.checklist import CheckList
 from deskapp.widgets.field import LabeledInput
-from deskapp.widgets.format import BAD, MUTED, OK, consequences_content, day, field_label, lines, reason_lines
+from deskapp.widgets.format import (
+    BAD,
+    MUTED,
+    OK,
+    consequences_content,
+    day,
+    field_label,
+    lines,
+    one_sentence,
+    reason_lines,
+)
 from deskapp.widgets.hanging import hang
+
+if TYPE_CHECKING:  # pragma: no cover
+    from deskapp.state import CallState
+    from tickets.account import AccountView
 
 FREE_TEXT = ("reason", "note")
 
@@ -60,8 +74,22 @@ class TicketFormScreen(DeskScreen):
             self.state.refund_requested = False
 
     @property
-    def batch(self) -> bool:
+    def per_resource(self) -> bool:
+        """A form for renewal resources (U-1), one ticket each. (Not `batch`: that is Widget's.)"""
         return self.spec.per_resource
+
+    @property
+    def on_call(self) -> CallState:
+        """The call the form belongs to: it is opened only during a call with an account."""
+        if self.call is None or self.call.account is None:
+            raise RuntimeError("the ticket form is open without a call")
+        return self.call
+
+    @property
+    def account(self) -> AccountView:
+        account = self.on_call.account
+        assert account is not None  # on_call checked it
+        return account
 
     # --- layout ------------------------------------------------------------------------------
 
@@ -71,7 +99,7 @@ class TicketFormScreen(DeskScreen):
 
         facts = self.view.facts
         values = self.state.values
-        account = self.call.account
+        account = self.account
 
         def field(label: str, name: str, validators=(), required=False, placeholder="") -> LabeledInput:
             return LabeledInput(label, input_id=name, value=values.get(name, ""), validators=validators,
@@ -87,14 +115,19 @@ class TicketFormScreen(DeskScreen):
             with VerticalScroll(id="form"):
                 # At the top: after a refused submit the reasons and the item focused show together.
                 yield Static("", id="form-problems")
-                if self.batch:
+                if self.per_resource:
                     yield Static("Renewal resources to unsubscribe (space to choose, U-2)", classes="section")
-                    yield CheckList(id="resources", empty="no renewal resources")
+                    yield CheckList(id="resources", empty="no renewal resources", items=[
+                        (res.ref, self._resource_prompt(res, decision)) for res, decision in self.view.resources
+                    ], ticked=self.state.resources)
                 yield Static("Confirm each item with the caller (space to tick)", classes="section")
-                yield CheckList(id="checklist", empty="choose resources first" if self.batch else "nothing to confirm")
+                # Composed with its items (pure policy, no database): never an empty box first.
+                self._checklist_shown = self._checklist_items(self.decide())
+                empty = "choose resources first" if self.per_resource else "nothing to confirm"
+                yield CheckList(id="checklist", empty=empty, items=self._checklist_shown, ticked=self.state.confirmed)
                 yield Static("Details", classes="section")
                 # The kind's own fields (tickets.kinds); which are required, the policy says.
-                required = set() if self.batch else set(self.decide().required_fields)
+                required = set() if self.per_resource else set(self.decide().required_fields)
                 for name in self.spec.form_fields:
                     spec = FORM_FIELDS[name]
                     validator, placeholder = {
@@ -107,8 +140,8 @@ class TicketFormScreen(DeskScreen):
                     with Horizontal(id="refund-row"):
                         yield Label("Refund", classes="field-label")
                         yield CheckList(id="refund_requested")
-                yield field("Reason" if self.batch else "Caller's reason", "reason", [v.NoCredential()],
-                            required=self.batch)
+                yield field("Reason" if self.per_resource else "Caller's reason", "reason", [v.NoCredential()],
+                            required=self.per_resource)
                 yield field("Note", "note", [v.NoCredential()])
             with VerticalScroll(id="consequences-pane"):
                 yield Static("Consequences (T-1)", classes="section")
@@ -122,11 +155,6 @@ class TicketFormScreen(DeskScreen):
         return lines([head, *reason_lines(decision.reasons, BAD, indent="  ")])
 
     def on_mount(self) -> None:
-        if self.batch:
-            self.query_one("#resources", CheckList).set_items(
-                [(res.ref, self._resource_prompt(res, decision)) for res, decision in self.view.resources],
-                self.state.resources,
-            )
         if self.refund_offered:
             self.query_one("#refund_requested", CheckList).set_items(
                 [("refund", "the caller asks for a refund (C-4): it goes to review and needs a callback (V-8)")],
@@ -137,7 +165,7 @@ class TicketFormScreen(DeskScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "select_allowed":
-            return self.batch
+            return self.per_resource
         return True
 
     def action_select_allowed(self) -> None:
@@ -146,7 +174,7 @@ class TicketFormScreen(DeskScreen):
         resources.focus()
 
     def _focus_first(self) -> None:
-        self.query_one("#resources" if self.batch else "#checklist", CheckList).focus()
+        self.query_one("#resources" if self.per_resource else "#checklist", CheckList).focus()
 
     # --- deciding again as fields change (pure, no database) ---------------------------------
 
@@ -154,9 +182,9 @@ class TicketFormScreen(DeskScreen):
         """The policy's answer for what is typed now: a Decision, or a BatchDecision."""
         from tickets import policy
 
-        if self.batch:
+        if self.per_resource:
             chosen = [res for res, _ in self.view.resources if res.ref in self.state.resources]
-            return policy.decide_batch(chosen, self.call.account.caller_facts, self.desk.now())
+            return policy.decide_batch(chosen, self.account.caller_facts, self.desk.now())
         return self._decide(refund_requested=self.state.refund_requested)
 
     def _decide(self, *, refund_requested: bool) -> Any:
@@ -164,12 +192,12 @@ class TicketFormScreen(DeskScreen):
 
         requested = parse_date(self.state.values.get("requested_date", ""))
         return policy.decide(
-            self.kind, self.view.facts, self.call.account.caller_facts, self.desk.now(),
+            self.kind, self.view.facts, self.account.caller_facts, self.desk.now(),
             requested_date=requested, refund_requested=refund_requested,
         )
 
     def _checklist_items(self, decided) -> tuple[tuple[str, str], ...]:
-        if not self.batch:
+        if not self.per_resource:
             return tuple((item.key, f"{item.text} ({item.rule})") for item in decided.checklist)
         texts: dict[str, list[str]] = {}
         rules: dict[str, str] = {}
@@ -177,7 +205,8 @@ class TicketFormScreen(DeskScreen):
             for item in decision.checklist:
                 texts.setdefault(item.key, []).append(item.text)
                 rules[item.key] = item.rule
-        return tuple((key, "; ".join(t) + f" ({rules[key]})") for key, t in texts.items())
+        # One sentence per item for the whole batch, not the same words once per resource.
+        return tuple((key, one_sentence(t) + f" ({rules[key]})") for key, t in texts.items())
 
     def _redecide(self) -> None:
         decided = self.decide()
@@ -188,7 +217,7 @@ class TicketFormScreen(DeskScreen):
         self.query_one("#consequences", Static).update(hang(self._consequences(decided)))
 
     def _consequences(self, decided) -> Content:
-        if self.batch:
+        if self.per_resource:
             if not self.state.resources:
                 return Content.styled("Choose the resources to see what follows.", MUTED)
             return self._batch_consequences(decided)
@@ -297,7 +326,7 @@ class TicketFormScreen(DeskScreen):
         if reason:
             fields["reason"] = reason
         confirmed = self.state.confirmed
-        if self.batch:
+        if self.per_resource:
             if not self.state.resources:
                 return ["U-2: choose at least one renewal resource"]
             if not decided.allowed:
@@ -330,7 +359,7 @@ class TicketFormScreen(DeskScreen):
             kind=self.kind,
             subscription_ref=self.subscription_ref,
             idempotency_key=self.state.idempotency_key,
-            resource_refs=tuple(sorted(self.state.resources)) if self.batch else (),
+            resource_refs=tuple(sorted(self.state.resources)) if self.per_resource else (),
             requested_date=parse_date(values.get("requested_date", "")),
             refund_requested=self.state.refund_requested if self.spec.refund_request else False,
             reason=values.get("reason", "").strip(),
@@ -363,13 +392,13 @@ class TicketFormScreen(DeskScreen):
             if labeled.message or (labeled.has_class("-required") and not labeled.value.strip()):
                 labeled.input.focus()
                 return
-        if self.batch:
+        if self.per_resource:
             self.query_one("#resources", CheckList).focus()
 
     def _summary(self, decided) -> Content:
         facts = self.view.facts
         head = Content.assemble(("File ", ""), (self.kind.label, "bold"), f" for {facts.name} ({facts.ref})")
-        if self.batch:
+        if self.per_resource:
             refs = ", ".join(res.ref for res, _ in decided.allowed)
             parts = [head, Content(f"Resources: {refs}")]
             if decided.refused:
@@ -399,9 +428,15 @@ class TicketFormScreen(DeskScreen):
     def file(self, request) -> None:
         from tickets.filing import file_ticket
 
-        call = self.call
-        result = file_ticket(self.desk.store, agent=self.desk.agent, verification_id=call.verification_id,
-                             request=request)
+        call = self.on_call
+        if call.verification_id is None:  # the account is shown only after a passed verification
+            raise RuntimeError("no verification to file the ticket under")
+        result = file_ticket(
+            self.desk.opened_store,
+            agent=self.desk.signed_in_agent,
+            verification_id=call.verification_id,
+            request=request,
+        )
         self.post_message(TicketFiled(result))
 
     def on_ticket_filed(self, message: TicketFiled) -> None:

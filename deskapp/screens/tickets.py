@@ -89,9 +89,9 @@ class TicketListScreen(DeskScreen):
         if self.scope == "organization" and self.call is not None and self.call.account is not None:
             scope["organization_id"] = self.call.account.organization.id
         else:
-            scope["filed_by_id"] = self.desk.agent.id
+            scope["filed_by_id"] = self.desk.signed_in_agent.id
         page = list_tickets(
-            self.desk.store, **scope, after=after,
+            self.desk.opened_store, **scope, after=after,
             statuses=[TicketStatus(s) for s in statuses] or None, kinds=[TicketKind(k) for k in kinds] or None,
         )
         self.post_message(TicketPageLoaded(page, page_number))

@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Input, Static
 
+from deskapp.header import refresh_title
 from deskapp.messages import AccountLoaded, LockoutChecked, VerificationDone
 from deskapp.screens.base import DeskScreen
 from deskapp.widgets.field import LabeledInput
@@ -37,6 +38,8 @@ class VerificationScreen(DeskScreen):
     BINDINGS = [
         Binding("ctrl+s", "verify", "Verify", id="verify", tooltip="Check what the caller said against the directory"),
         Binding("escape", "back", "Back", id="back", tooltip="Back to the search; what you typed is kept"),
+        Binding("ctrl+l", "clear", "Clear", id="verify.clear",
+                tooltip="Empty every field of the form (no attempt is used) and start again at the user ID"),
     ]
 
     def __init__(self) -> None:
@@ -187,7 +190,7 @@ class VerificationScreen(DeskScreen):
 
         call = self.call
         result = verify_caller(
-            self.desk.store, agent=self.desk.agent, organization_id=self.handle.id, claim=claim,
+            self.desk.opened_store, agent=self.desk.signed_in_agent, organization_id=self.handle.id, claim=claim,
             call_id=call.call_id if call else None,
         )
         self.post_message(VerificationDone(result))
@@ -196,7 +199,7 @@ class VerificationScreen(DeskScreen):
     def check_lockout(self) -> None:
         from tickets.verification import lockout_status
 
-        self.post_message(LockoutChecked(lockout_status(self.desk.store, self.handle.id)))
+        self.post_message(LockoutChecked(lockout_status(self.desk.opened_store, self.handle.id)))
 
     def on_lockout_checked(self, message: LockoutChecked) -> None:
         call = self.call
@@ -223,6 +226,33 @@ class VerificationScreen(DeskScreen):
         call.attempts_left = result.attempts_left
         call.locked_until = result.locked_until
         self._show_state(failed=True)
+        self._select_for_retyping()
+
+    def _select_for_retyping(self) -> None:
+        """After a failed attempt every field's text is selected and the user ID has the focus:
+        what the caller says next replaces the old answers instead of being appended to them
+        (a field reached with Tab selects its text too: Input.select_on_focus)."""
+        from textual.widgets.input import Selection
+
+        for field in self.query(LabeledInput):
+            field.input.selection = Selection(0, len(field.input.value))
+        self.query_one("#user_id", Input).focus()
+
+    def action_clear(self) -> None:
+        """ctrl+l: every field emptied, their messages gone, back to the user ID (no attempt used)."""
+        for field in self.query(LabeledInput):
+            field.input.value = ""
+            field.set_message(None)
+        if self.call is not None:
+            self.call.verify_values.clear()
+        self._last_phone = ""
+        self.query_one("#user_id", Input).focus()
+        if self.call is not None and (self._locked() or self.call.attempts_left is not None):
+            self._show_state()  # the lock or the attempts left stay in view
+            return
+        result = self.query_one("#verify-result", Static)
+        result.update("Form cleared: type what the caller says (V-4).")
+        result.set_classes("")
 
     def _show_state(self, failed: bool = False) -> None:
         call = self.call
@@ -252,7 +282,7 @@ class VerificationScreen(DeskScreen):
     def load_account(self, verification_id: int) -> None:
         from tickets.account import account_view
 
-        account = account_view(self.desk.store, agent=self.desk.agent, verification_id=verification_id)
+        account = account_view(self.desk.opened_store, agent=self.desk.signed_in_agent, verification_id=verification_id)
         self.post_message(AccountLoaded(account))
 
     def on_account_loaded(self, message: AccountLoaded) -> None:
@@ -263,6 +293,7 @@ class VerificationScreen(DeskScreen):
             return
         call.account = message.account
         call.verify_values.clear()  # typed caller details are not kept past the pass
+        refresh_title(self.app)  # the header names the verified caller during the call
         self.app.switch_screen(AccountScreen())
 
     def worker_failed(self, worker, error) -> None:

@@ -58,7 +58,7 @@ class WrapUpScreen(DeskModal[bool]):
     def end_call(self, call_id: int, note: str) -> None:
         from tickets.verification import end_call
 
-        end_call(self.desk.store, self.desk.agent, call_id, note)
+        end_call(self.desk.opened_store, self.desk.signed_in_agent, call_id, note)
         self.post_message(CallEnded(call_id))
 
     def on_call_ended(self, message: CallEnded) -> None:

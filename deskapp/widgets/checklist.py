@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.dom import DOMNode
 from textual.events import Click
 from textual.message import Message
 from textual.widget import Widget
@@ -49,13 +50,13 @@ class CheckItem(Widget):
     def set_text(self, text: Content | str) -> None:
         if str(text) != str(self.text):
             self.text = text
-            for static in self.query(".check-text"):
+            for static in self.query(".check-text").results(Static):
                 static.update(text)
 
     def toggle(self) -> None:
         self.ticked = not self.ticked
         self.set_class(self.ticked, "-ticked")
-        for box in self.query(".check-box"):
+        for box in self.query(".check-box").results(Static):
             box.update(self._box())
 
 
@@ -77,7 +78,8 @@ class CheckList(Vertical, can_focus=True):
     }
     """
     BINDINGS = [
-        Binding("space,enter", "toggle", "Tick", show=False),
+        # Not "toggle": DOMNode.action_toggle(attribute) is Textual's own action.
+        Binding("space,enter", "tick", "Tick", show=False),
         Binding("down", "move(1)", "Next item", show=False),
         Binding("up", "move(-1)", "Previous item", show=False),
         Binding("home", "edge(0)", "First item", show=False),
@@ -93,33 +95,63 @@ class CheckList(Vertical, can_focus=True):
         def control(self) -> CheckList:
             return self.checklist
 
-    def __init__(self, *, empty: str = "nothing to confirm", id: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        empty: str = "nothing to confirm",
+        id: str | None = None,
+        items: Iterable[tuple[str, Content | str]] = (),
+        ticked: Iterable[str] = (),
+    ) -> None:
+        """`items` are composed with the list: its first frame shows them (no empty box while
+        the screen around it mounts, however loaded the machine)."""
         super().__init__(id=id)
         self._empty = empty
-        self._items: tuple[str, ...] = ()
-        self._widgets: list[CheckItem] = []
+        chosen = set(ticked)
+        items = list(items)
+        self._items: tuple[str, ...] = tuple(key for key, _ in items)
+        self._widgets: list[CheckItem] = [CheckItem(key, text, key in chosen) for key, text in items]
         self.cursor = 0
 
     def compose(self) -> ComposeResult:
-        yield Static(self._empty, classes="checklist-empty", markup=False)
+        empty = Static(self._empty, classes="checklist-empty", markup=False)
+        empty.display = not self._widgets
+        yield empty
+        yield from self._widgets
+
+    def on_mount(self) -> None:
+        for index, widget in enumerate(self._widgets):  # the cursor shown, nothing scrolled
+            widget.set_class(index == self.cursor, "-cursor")
 
     def set_items(self, items: Iterable[tuple[str, Content | str]], ticked: set[str]) -> None:
-        """Replace the items; the same keys with new texts are updated in place (ticks and
-        cursor kept)."""
+        """Replace the items; the same keys with new texts are updated in place (cursor kept).
+        An item whose words change after it was ticked is unticked: the caller confirmed the
+        old words (a requested date typed later changes "access ends on ..."), so it is read
+        and ticked again; the change is reported (Changed)."""
         items = list(items)
+        before = {widget.key: str(widget.text) for widget in self._widgets}
         if [key for key, _ in items] == self.keys:
+            unticked = False
             for widget, (_, text) in zip(self._widgets, items, strict=True):
+                if widget.ticked and str(text) != before[widget.key]:
+                    widget.toggle()
+                    unticked = True
                 widget.set_text(text)
+            if unticked:
+                self.post_message(self.Changed(self, self.selected))
             return
         for widget in self._widgets:
             widget.remove()
         self._items = tuple(key for key, _ in items)
-        self._widgets = [CheckItem(key, text, key in ticked) for key, text in items]
+        still = {key for key, text in items if key in ticked and before.get(key, str(text)) == str(text)}
+        self._widgets = [CheckItem(key, text, key in still) for key, text in items]
         self.query_one(".checklist-empty", Static).display = not items
         self.cursor = 0
         if self._widgets:
             self.mount_all(self._widgets)
             self._show_cursor()
+        if ticked & set(self._items) != still:
+            self.post_message(self.Changed(self, self.selected))
 
     @property
     def keys(self) -> list[str]:
@@ -167,17 +199,17 @@ class CheckList(Vertical, can_focus=True):
         if changed:
             self.post_message(self.Changed(self, self.selected))
 
-    def action_toggle(self) -> None:
+    def action_tick(self) -> None:
         item = self.current
         if item is not None:
             item.toggle()
             self.post_message(self.Changed(self, self.selected))
 
     def on_click(self, event: Click) -> None:
-        widget = event.widget
+        widget: DOMNode | None = event.widget
         while widget is not None and not isinstance(widget, CheckItem):
             widget = widget.parent if widget is not self else None
         if isinstance(widget, CheckItem):
             self.cursor = self._widgets.index(widget)
             self._show_cursor()
-            self.action_toggle()
+            self.action_tick()

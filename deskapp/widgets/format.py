@@ -216,3 +216,31 @@ def error_text(error: BaseException) -> str:
     if isinstance(errors, Mapping):
         return "; ".join(f"{field_label(str(k))}: {v}" for k, v in errors.items())
     return str(error)
+
+
+def one_sentence(texts: list[str]) -> str:
+    """Sentences of one checklist item across a batch (U-2: one per resource) said once: the
+    words they share, with what differs listed in between, e.g. "the caller confirms
+    unsubscribing from A (RES-1); B (RES-2) for the reason given". Identical ones are one."""
+    unique = list(dict.fromkeys(texts))
+    if len(unique) <= 1:
+        return unique[0] if unique else ""
+    words = [text.split(" ") for text in unique]
+    start = 0
+    while all(len(w) > start + 1 and w[start] == words[0][start] for w in words):
+        start += 1
+    end = 0
+    while all(len(w) - end - 1 > start and w[-1 - end] == words[0][-1 - end] for w in words):
+        end += 1
+
+    def balanced(s: int, e: int) -> bool:  # never cut inside "(RES-1, effective ...)"
+        return all(" ".join(w[s:len(w) - e]).count("(") == " ".join(w[s:len(w) - e]).count(")") for w in words)
+
+    while end and not balanced(start, end):
+        end -= 1
+    while start and not balanced(start, end):
+        start -= 1
+    head = " ".join(words[0][:start])
+    tail = " ".join(words[0][len(words[0]) - end:]) if end else ""
+    middles = "; ".join(" ".join(w[start:len(w) - end]) for w in words)
+    return " ".join(part for part in (head, middles, tail) if part)

@@ -28,7 +28,7 @@ from deskapp.widgets.format import (
 
 if TYPE_CHECKING:  # pragma: no cover
     from tickets.agents import AgentInfo
-    from tickets.store.queries import HistoryEntry, TicketDetail
+    from tickets.store.queries import HistoryEntry, NoteEntry, TicketDetail
 
 # What each audit action on a ticket means, as a sentence about its actor.
 EVENT_WORDS: Mapping[str, str] = {
@@ -39,6 +39,7 @@ EVENT_WORDS: Mapping[str, str] = {
     "ticket.in_progress": "started work on it (T-2)",
     "ticket.resolved": "resolved it (T-2)",
     "ticket.withdrawn": "withdrew it (T-2)",
+    "ticket.noted": "added an internal note",
 }
 _SHOWN_APART = ("reason", "requested_date", "resource_ref")  # fields with their own lines
 
@@ -78,15 +79,22 @@ def extra_fields(d: TicketDetail) -> list[Content]:
     ]
 
 
-def history_content(entries: tuple[HistoryEntry, ...]) -> Content:
-    """A-1: every event on the ticket, oldest first, in sentences."""
+def history_content(entries: tuple[HistoryEntry, ...], notes: tuple[NoteEntry, ...] = ()) -> Content:
+    """A-1: every event on the ticket, oldest first, in sentences; an internal note's text
+    under its event (the event holds only its length and digest)."""
     if not entries:
         return Content.styled("  no events", MUTED)
+    by_id = {note.id: note for note in notes}
     parts: list[Content | str] = []
     for entry in entries:
         details = entry.details
         words = EVENT_WORDS.get(entry.action, label(entry.action.split(".", 1)[-1]))
         parts.append(Content.assemble((f"{when(entry.at)}  ", MUTED), (entry.actor, "bold"), f" {words}"))
+        if entry.action == "ticket.noted":
+            note = by_id.get(details.get("note_id", 0))
+            parts.append(Content.assemble("  ", ("Note: ", "bold"), note.text) if note is not None
+                         else Content.styled("  the note is missing from the store", BAD))
+            continue
         if entry.action == "ticket.filed" and details.get("status"):
             parts.append(Content.styled(f"  as {status_label(details['status'])}", MUTED))
         elif "from" in details and "to" in details:
@@ -222,18 +230,18 @@ def confirmed(d: TicketDetail) -> Content:
 
 
 def consequences(d: TicketDetail, now: datetime) -> Content:
-    from tickets.enums import TicketKind, TicketStatus
-    from tickets.policy.expedited import deletion_date
+    from tickets.enums import TicketStatus
+    from tickets.kinds import kind_spec
 
     parts: list[Content | str] = [
         Content.styled("Consequences (T-1)", "bold"),
         consequences_content(d.consequences, needs_review=d.row.needs_review, needs_callback=d.needs_callback),
     ]
-    if d.row.kind is TicketKind.EXPEDITED_DEPROVISIONING and d.row.status is TicketStatus.PENDING_REVIEW:
-        parts.append(Content.styled(f"If approved now, all data is deleted on {deletion_date(now).isoformat()} (X-2).",
-                                    WARN))
+    deletion = kind_spec(d.row.kind).deletion_date(now)
+    if deletion is not None and d.row.status is TicketStatus.PENDING_REVIEW:
+        parts.append(Content.styled(f"If approved now, all data is deleted on {deletion.isoformat()} (X-2).", WARN))
     return lines(parts)
 
 
 def history(d: TicketDetail) -> Content:
-    return lines([Content.styled("History (A-1)", "bold"), history_content(d.history)])
+    return lines([Content.styled("History (A-1) and internal notes", "bold"), history_content(d.history, d.notes)])

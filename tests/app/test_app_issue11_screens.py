@@ -1,4 +1,4 @@
-"""Issue 11 (screens): each defect an agent met in a real terminal, replayed by keys."""
+"""Each defect an agent met in a real terminal, replayed by keys."""
 
 from __future__ import annotations
 

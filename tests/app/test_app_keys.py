@@ -1,4 +1,4 @@
-"""Keys (issue 11): type-ahead that waits instead of misrouting, one key per ticket kind on the
+"""Keys: type-ahead that waits instead of misrouting, one key per ticket kind on the
 account view, the command palette in the desk's words, and leaving safely."""
 
 from __future__ import annotations

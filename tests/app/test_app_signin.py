@@ -19,7 +19,7 @@ async def test_sign_in_shows_agent_and_role_in_header(seeded, clock):
         assert app.title == "deskapp · Ada Lovelace (ada, agent)"
         header = app.screen.query_one("Header")
         assert "Ada Lovelace (ada, agent)" in "".join(str(w.render()) for w in header.query("*"))
-        await pilot.press("s")  # sign out: asks first (issue 11)
+        await pilot.press("s")  # sign out: asks first
         await settle(pilot)
         await pilot.press("y")
         await settle(pilot)

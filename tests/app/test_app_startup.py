@@ -63,7 +63,7 @@ async def test_supervisor_keys_show_only_for_supervisors(seeded, clock):
             await pilot.pause()
             footer_keys = list(app.screen.query("FooterKey"))
             shown = {key.key for key in footer_keys}
-            supervisor_keys = {"r", "l", "d", "x"}  # one footer entry, "Supervisor screens" (issue 11)
+            supervisor_keys = {"r", "l", "d", "x"}  # one footer entry, "Supervisor screens"
             if expected:
                 assert supervisor_keys <= shown
                 assert "Supervisor screens" in {str(label.render()) for label in app.screen.query("FooterLabel")}
@@ -71,7 +71,7 @@ async def test_supervisor_keys_show_only_for_supervisors(seeded, clock):
                 assert not supervisor_keys & shown
                 await pilot.press("r")  # refused by check_action: nothing opens
                 assert type(app.screen).__name__ == "HomeScreen"
-            # Issue 11: Sign out stays in the footer at 80 columns, every key wholly on screen.
+            # Sign out stays in the footer at 80 columns, every key wholly on screen.
             assert "Sign out" in {key.description for key in footer_keys}
             assert all(key.region.right <= 80 and key.region.width > 0 for key in footer_keys)
 

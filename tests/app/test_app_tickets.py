@@ -43,7 +43,7 @@ async def test_ticket_view_callback_refused_start_and_withdraw(seeded, clock):
         assert isinstance(app.screen, TicketScreen)
         shown = screen_text(app)
         assert "TK-000001" in shown and "pending review" in shown
-        # The sentences confirmed with the caller, not the items' internal names (issue 11).
+        # The sentences confirmed with the caller, not the items' internal names.
         assert ("✓ the caller explicitly acknowledges that all data of Microsoft Intune is deleted within 3 days"
                 in screen_text(app, "#ticket-checklist"))
         assert "acknowledge_data_loss" not in screen_text(app) and "acknowledge data loss" not in screen_text(app)
@@ -91,7 +91,7 @@ async def test_start_and_resolve_an_open_ticket(seeded, clock):
         await take_call(pilot, demo_caller("d365-ims-campaign-admin"))
         await open_form(pilot, "SUB-0001", "ims_cancellation")
         await file_from_form(pilot, 2)
-        await pilot.press("t")  # my tickets (t on every screen, issue 11)
+        await pilot.press("t")  # my tickets (t on every screen)
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)

@@ -17,8 +17,9 @@ import time
 import urllib.request
 
 import pytest
-from browser import Browser, ensure_chromium
+from browser import CHROMIUM, Browser
 
+import testkit
 from screenshots import VERIFY_ORDER, caller_values, demo_caller
 from tickets.clock import SystemClock
 from tickets.demo import create_demo_store
@@ -34,12 +35,7 @@ def free_port() -> int:
 
 @pytest.fixture
 def chromium():
-    path = ensure_chromium()
-    if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium is missing and could not be installed (apt-get install -y chromium)")
-        pytest.skip("chromium is not installed (apt-get install -y chromium)")
-    return path
+    return testkit.require_program(CHROMIUM, "chromium")
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Live queues (issue 14): a ticket that needs review appears in every open supervisor queue
+"""Live queues: a ticket that needs review appears in every open supervisor queue
 within 2 s, and the dashboard moves, with no key pressed. The ticket is filed through the core
 on its own connection, as another agent's console would."""
 

@@ -132,7 +132,7 @@ async def test_e1_an_agent_can_only_export_masked(store, clock, agents):
 
 async def test_the_default_export_file_is_in_the_export_folder_not_the_current_directory(
         store, clock, agents, tmp_path, monkeypatch):
-    """Issue 11: the export folder is deskapp.paths.default_export_dir(), created on demand."""
+    """The export folder is deskapp.paths.default_export_dir(), created on demand."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     file_expedited(store, agents["ada"])
     app = make_app(store, clock)
@@ -150,7 +150,7 @@ async def test_the_default_export_file_is_in_the_export_folder_not_the_current_d
 
 
 async def test_a_path_under_an_unknown_users_home_is_refused_at_the_field(store, clock, agents):
-    """Issue 11: `~nosuchuser/x.csv` ended the app with WorkerFailed."""
+    """`~nosuchuser/x.csv` ended the app with WorkerFailed."""
     app = make_app(store, clock)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_export(pilot, "linus")

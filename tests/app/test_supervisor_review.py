@@ -206,7 +206,9 @@ async def test_concurrent_decision_shows_who_decided_and_the_result(store, clock
         await sign_in_and_open_review(pilot, "linus")
         await open_ticket(pilot, ticket_id)
         assert review(app).check_action("approve", ()) is True
-        # Meanwhile Margaret rejects it from her own console.
+        # Meanwhile Margaret rejects it from her own console, between two looks of the live
+        # refresh (stopped here: had it shown her decision first, `a` would rightly be refused).
+        review(app)._close_feed()
         reject(store, supervisor=demo["margaret"], ticket_id=ticket_id, reason="caller hesitated")
         await pilot.press("a", "y")
         await wait_until(pilot, lambda: review(app).detail.row.status is TicketStatus.REJECTED)

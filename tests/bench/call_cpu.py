@@ -1,4 +1,4 @@
-"""CPU of one load-model call, client and server, measured sequentially (issue 14).
+"""CPU of one load-model call, client and server, measured sequentially.
 
 The same API as load_model.py (start_call -> verify_caller -> account_view -> file_ticket ->
 list_tickets on every other call -> end_call) on one thread over a fresh PostgreSQL copy of the

@@ -1,5 +1,5 @@
 """The big database's audit chain: `tickets.audit.chain.verify_chain` itself, in events a second
-(issue 12, target 7: at least 40,000), and the bench's own check when it does not finish.
+(bench target 7: at least 40,000), and the bench's own check when it does not finish.
 
     python tests/bench/chaincheck.py measure DB [--runs 5]   # target 7: events/s, median/min/max
     python tests/bench/chaincheck.py official DB             # verify_chain once; one JSON line
@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve()
-TARGET = 40_000  # events a second (issue 12, target 7)
+TARGET = 40_000  # events a second (bench target 7)
 
 ORPHAN_SQL = (
     "SELECT min(ticket.id) FROM ticket WHERE NOT (EXISTS (SELECT audit_event.seq FROM audit_event "

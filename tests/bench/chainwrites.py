@@ -1,11 +1,11 @@
-"""Audited writes a second on PostgreSQL with N concurrent writers (issue 14: at least 500).
+"""Audited writes a second on PostgreSQL with N concurrent writers (at least 500).
 
 Each writer runs write transactions through the real store (`Store.transaction`, its retries):
 one UPDATE of the writer's own row, then the audit append as the last statement, then the
 commit. Three ways of appending, measured in turns in the same run, on a fresh database each:
 
 - `after`:  tickets.audit.chain.append_event (one round trip, the link made in SQL);
-- `before`: the append as it was before issue 14 (SELECT .. FOR UPDATE of audit_head, hash in
+- `before`: the append as it was before the chain's format 2 (SELECT .. FOR UPDATE of audit_head, hash in
   Python, INSERT, UPDATE: three round trips with the head locked while Python works);
 - `none`:   the same transaction inserting an unchained event row: the machine's ceiling;
 - `lanes`:  a PROTOTYPE of the chain split into `--lanes` lanes (not yet the store's format): the
@@ -51,7 +51,7 @@ TARGET = 500
 
 
 def legacy_append(session, *, at, actor, action, subject, details) -> None:
-    """The append before issue 14, as it was (format-1 hash over seq and previous hash)."""
+    """The append before the chain's format 2, as it was (format-1 hash over seq and previous hash)."""
     connection = session.connection()
     seq, prev = connection.execute(text("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE")).one()
     digest = hashlib.sha256(canonical_bytes(seq=seq + 1, at=at, actor=actor, action=action, subject=subject,

@@ -68,6 +68,21 @@ class Result:
         return self.target is not None
 
     @property
+    def load(self) -> float | None:
+        """The highest 1-minute load average seen from the start to the end of the measurement."""
+        seen = self.extra.get("load")
+        return max(seen) if isinstance(seen, list | tuple) and seen else None
+
+    @property
+    def quiet(self) -> bool:
+        """Measured on a quiet enough machine to judge (load average at most LOAD_LIMIT)."""
+        return self.load is None or self.load <= LOAD_LIMIT
+
+    @property
+    def judged(self) -> bool:
+        return self.is_target and self.quiet
+
+    @property
     def met(self) -> bool:
         if self.ratio != self.ratio or self.target is None:  # nan: not measured; None: no target
             return False
@@ -117,6 +132,24 @@ class Result:
 
 
 _SCALE = {"s": 1.0, "ms": 1e3, "µs": 1e6}
+
+# A target is judged only on a run whose 1-minute load average stayed at or below this: above the
+# number of cores, processes queue for a core and share its caches, which stretches the CPU time
+# of both sides unevenly (the wall clock far more), so a ratio would mislead. run.py --max-load.
+LOAD_LIMIT = float(os.cpu_count() or 1)
+
+
+def load_average() -> float:
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return 0.0
+
+
+def machine_state() -> str:
+    """`load 1.3 quiet` or `load 7.9 BUSY`: on every line the bench prints."""
+    load = load_average()
+    return f"load {load:.1f} {'quiet' if load <= LOAD_LIMIT else 'BUSY'}"
 
 
 @dataclass
@@ -203,7 +236,7 @@ class Spread:
 def paired(subject: Callable[[], object], baseline: Callable[[], object], repeat: int = 5,
            *, warmup: int = 1, inner: int = 1, children: bool = False) -> tuple[Spread, Spread]:
     """Subject and baseline in turns in this process, each run timed by CPU and by wall clock
-    (issue 12: targets are judged on the CPU-time ratio of the medians; a busy machine stretches
+    (targets are judged on the CPU-time ratio of the medians; a busy machine stretches
     wall-clock time but not the CPU a run uses). At least 5 runs each. A run is `inner` calls
     (for calls under a millisecond, whose CPU time one reading of the clock would not resolve);
     its times are per call. With `children`, a run's CPU includes the child processes it waited
@@ -264,7 +297,7 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-# --- PostgreSQL: fresh database names per run (issue 12) -----------------------------------------
+# --- PostgreSQL: fresh database names per run -----------------------------------------
 
 PG_PREFIX_ENV = "DESKAPP_BENCH_PG_PREFIX"
 

@@ -2,7 +2,7 @@
 
 deskapp: `tickets.directory.import_directory` of the generated directory file (its bytes:
 parsed, every record checked, applied in one transaction with its audit event) into a fresh
-database. Baseline (issue 12): the same bytes parsed with `json`, checked with pydantic models of
+database. Baseline: the same bytes parsed with `json`, checked with pydantic models of
 the file's records (types, lengths, enums, aware date-times, no unknown keys), every phone number
 with `phonenumbers.parse` + `is_valid_number` in its organization's country and every user ID
 (people and campaign billing admins) with `email_validator.validate_email`, then the very rows

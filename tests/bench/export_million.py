@@ -4,7 +4,7 @@ process's peak memory, in one run.
 
     .venv/bin/python tests/bench/export_million.py [--tickets 1000000] [--reuse] [--db FILE] [--runs 5]
 
-Issue 12: both commands run as child processes, in turns, at least 5 times each; each run's CPU
+Both commands run as child processes, in turns, at least 5 times each; each run's CPU
 (user + system) and peak resident memory are the child's own (a small wrapper reports its one
 child's rusage), wall-clock time beside them. The ratio is the shell's median CPU over the
 export's (higher is better; the target is 0.5), with the ratios of the extremes.

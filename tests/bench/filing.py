@@ -35,7 +35,7 @@ INSERT_EVENT = (
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 UPDATE_HEAD = "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1"
-# The chain's format 2 (issue 14, tickets.audit.format, where the store has it): the content
+# The chain's format 2 (tickets.audit.format, where the store has it): the content
 # hashed before, the link made by the statement that takes the head, as tickets.audit.chain does.
 APPEND_LINKED = (
     "INSERT INTO audit_event (seq, at, actor, action, subject, details, prev_hash, hash) "
@@ -258,7 +258,8 @@ def bench_filing(path: Path, document: dict[str, Any], *, filings: int, block: i
     return Result(
         "1", "Filing a ticket + audit event, one commit each (WAL, synchronous=FULL)",
         subject=1000 / r["subject_cpu_ms_median"], baseline=1000 / r["baseline_cpu_ms_median"],
-        unit="tickets/CPU-s", target=0.5, higher_is_better=True, subject_label="tickets.filing.file_ticket",
+        # 0.7: at 0.5 the margin was too thin to hold (0.50-0.59 measured run to run).
+        unit="tickets/CPU-s", target=0.7, higher_is_better=True, subject_label="tickets.filing.file_ticket",
         baseline_label="sqlite3, same statements",
         note=f"{ratio_text(r)}; {size} filings a run; statements per filing (sqlite3's trace): "
              f"deskapp {len(store_statements)}, baseline {len(raw_statements)}"

@@ -1,5 +1,5 @@
 """PgBouncer in transaction mode for one load point: the project's own (tests/store/bouncer.py,
-Debian's package, installed with apt-get when missing), with as many server connections as the
+Debian's package; this bench installs nothing), with as many server connections as the
 point's clients can use at once instead of the store test's two."""
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "store"))
 
-from bouncer import PgBouncer, ensure_pgbouncer  # noqa: E402
+from bouncer import PGBOUNCER, PgBouncer  # noqa: E402
 
 
 @contextmanager
 def bounced(server_url: str, pool_size: int):
     """`with bounced(url, 8) as bouncer:` then bouncer.url("postgres", database)."""
-    if ensure_pgbouncer() is None:
-        raise RuntimeError("pgbouncer is not installed and could not be (apt-get install -y pgbouncer)")
+    if not Path(PGBOUNCER).exists():
+        raise RuntimeError(f"{PGBOUNCER} is missing (Debian: apt-get install -y pgbouncer)")
     with PgBouncer(server_url, ["postgres"]) as bouncer:
         ini = bouncer.directory / "pgbouncer.ini"
         ini.write_text(re.sub(r"default_pool_size = \d+", f"default_pool_size = {pool_size}", ini.read_text()))

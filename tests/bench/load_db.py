@@ -1,4 +1,4 @@
-"""The load test's databases and its after-the-fact check (issue 14).
+"""The load test's databases and its after-the-fact check.
 
 A template per run, filled once through the store: the schema (Alembic), a generated directory
 imported with `tickets.directory.import_directory`, and agents (one shared scrypt PIN hash; each

@@ -1,4 +1,4 @@
-"""The load model's agents: simulated sessions in a worker process (issue 14).
+"""The load model's agents: simulated sessions in a worker process.
 
 A worker process runs many agents on one asyncio loop and a bounded pool of store connections:
 the tickets API is called on a thread pool of `pool` threads over an engine of the same size, so
@@ -150,8 +150,8 @@ class _Worker:
 
         def run():
             # On a pool thread; the outcome handed to the loop by one call_soon_threadsafe (no
-            # concurrent Future chained to an asyncio one, as run_in_executor does: issue 14,
-            # the generator's own CPU).
+            # concurrent Future chained to an asyncio one, as run_in_executor does: that
+            # is the generator's own CPU, counted against the load).
             began, cpu = time.time(), time.thread_time()
             result = error = None
             try:

@@ -1,4 +1,4 @@
-"""What a load point costs and where it waits, measured beside it (issue 14).
+"""What a load point costs and where it waits, measured beside it.
 
 CPU from /proc over the measured window: the load generator's worker processes (which run the
 tickets code: on a real centre that is the agents' desks or the console server), PostgreSQL's

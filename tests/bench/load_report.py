@@ -1,5 +1,5 @@
 """The load test's figures as Markdown: one table of points, one of where PostgreSQL's backends
-spent the window, and what issue 14 asks to show."""
+spent the window, and what the load target asks to show."""
 
 from __future__ import annotations
 

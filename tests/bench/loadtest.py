@@ -1,4 +1,4 @@
-"""The call-centre load test (issue 14): a load model of a real centre on PostgreSQL (and SQLite
+"""The call-centre load test: a load model of a real centre on PostgreSQL (and SQLite
 for one desk), its latencies, and the saturation point of audited writes.
 
 Agents are simulated sessions with think time (load_model.py): a few worker processes, each
@@ -46,7 +46,7 @@ PACE = 18.0  # seconds between one agent's calls at ten times a realistic pace
 WRITES_PER_CALL = 4  # start, verification, filing, end: each one transaction with its audit event
 P99_LIMIT = 0.250  # the saturation criterion (s)
 JUDGED = ("verify", "file", "page")
-TARGET_AGENTS = 256  # issue 14: filing p99 under 50 ms at 256 agents at ten times a realistic pace
+TARGET_AGENTS = 256  # filing p99 under 50 ms at 256 agents at ten times a realistic pace
 
 
 @dataclass
@@ -300,7 +300,7 @@ def _postgresql(out: dict[str, Any], pg_url: str, settings: Settings, agents: li
         _log(f"PostgreSQL template {pg.template}: {len(document['organizations'])} organizations, "
              f"{biggest} agents in {pg.seconds:.0f} s")
         for n in agents:
-            runs = settings.repeat if n == TARGET_AGENTS else 1  # the point issue 14 judges: a median of runs
+            runs = settings.repeat if n == TARGET_AGENTS else 1  # the point the load target judges: a median of runs
             for run in range(runs):
                 label = f"PostgreSQL {n}" + (f" (run {run + 1} of {runs})" if runs > 1 else "")
                 out["points"].append(result := run_point(Point(label, "postgresql", n), settings, pg, document))
@@ -371,7 +371,7 @@ def saturate(pg: Databases, document: dict[str, Any], settings: Settings, agents
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="deskapp call-centre load test (issue 14)")
+    parser = argparse.ArgumentParser(description="deskapp call-centre load test")
     parser.add_argument("--quick", action="store_true", help="8 s points after a 2 s warm-up, 64 and 256 agents")
     parser.add_argument("--agents", help="comma-separated agent counts (default 64,256,1000)")
     parser.add_argument("--pg-url", default=DEFAULT_PG)

@@ -15,6 +15,7 @@ import platform
 import sqlite3
 from typing import Any
 
+import common
 from common import Result, Skipped, Spread, cpu_model, fmt
 
 
@@ -30,7 +31,17 @@ def _range(ratios: tuple[float, float, float] | None) -> str:
 def verdict(r: Result) -> str:
     if not r.is_target:
         return "measured beside the targets"
+    if not r.quiet:
+        return f"not judged: load average {r.load:.1f} above {common.LOAD_LIMIT:g} during the run"
     return "met" if r.met else "NOT met"
+
+
+def _met_cell(r: Result) -> str:
+    if not r.is_target:
+        return "– (no target)"
+    if not r.quiet:
+        return f"not judged (load {r.load:.1f} > {common.LOAD_LIMIT:g})"
+    return "yes" if r.met else "**no**"
 
 
 def targets_table(results: list) -> str:
@@ -44,11 +55,12 @@ def targets_table(results: list) -> str:
             lines.append(f"| {r.number} | {r.name} | not measured | {r.why} | – | – | – | – | – | – | – |")
             continue
         runs = r.runs or "–"
+        # Measured on a busy machine: the ratio is shown, unjudged, in parentheses and not in bold.
+        ratio = f"**{r.ratio:.2f}**" if r.quiet else f"({r.ratio:.2f})"
         lines.append(
             f"| {r.number} | {r.name} | {fmt(r.subject, r.unit)} <br>`{r.subject_label}` | "
-            f"{fmt(r.baseline, r.unit)} <br>{r.baseline_label} | **{r.ratio:.2f}** | {r.judged_on.upper()} | "
-            f"{_range(r.ratios('cpu'))} | {_range(r.ratios('wall'))} | {runs} | {r.target_text} | "
-            f"{('yes' if r.met else '**no**') if r.is_target else '– (no target)'} |"
+            f"{fmt(r.baseline, r.unit)} <br>{r.baseline_label} | {ratio} | {r.judged_on.upper()} | "
+            f"{_range(r.ratios('cpu'))} | {_range(r.ratios('wall'))} | {runs} | {r.target_text} | {_met_cell(r)} |"
         )
     notes = [f"- {r.number}: {r.note}" for r in results if isinstance(r, Result) and r.note]
     return "\n".join(lines) + ("\n\n" + "\n".join(notes) if notes else "")
@@ -130,7 +142,8 @@ def result_json(r: Result | Skipped) -> dict[str, Any]:
     return _plain({
         "number": r.number, "name": r.name, "measured": True, "subject": r.subject, "baseline": r.baseline,
         "unit": r.unit, "ratio": r.ratio, "target": r.target, "higher_is_better": r.higher_is_better,
-        "met": r.met if r.is_target else None, "judged_on": r.judged_on, "subject_label": r.subject_label,
+        "met": r.met if r.judged else None, "judged": r.judged, "load": r.load, "load_limit": common.LOAD_LIMIT,
+        "judged_on": r.judged_on, "subject_label": r.subject_label,
         "baseline_label": r.baseline_label, "note": r.note,
         **{f"{clock}_ratio": dict(zip(("median", "min", "max"), values, strict=True)) if values else None
            for clock, values in ratios.items()},
@@ -163,6 +176,9 @@ def readme_table(targets: list[dict[str, Any]]) -> str:
         else:
             target = f"{'≥' if t['higher_is_better'] else '≤'} {t['target']:g}"
             met = "yes" if t["met"] else "**no**"
+            if t.get("judged") is False:  # a busy machine: the ratio shown, not judged
+                met = f"not judged (load {t['load']:.1f} > {t['load_limit']:g})"
+                ratio = ratio.replace("**", "")
         judged = "" if t["judged_on"] == "cpu" else f" ({t['judged_on']})"
         lines.append(f"| {t['number']} | {t['name']} | {fmt(t['subject'], t['unit'])} <br>`{t['subject_label']}` | "
                      f"{fmt(t['baseline'], t['unit'])} <br>{t['baseline_label']} | {ratio}{judged}, {runs} | "

@@ -41,24 +41,28 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 sys.path.insert(0, str(HERE))
 
+import common  # noqa: E402
 import generate  # noqa: E402
 import report  # noqa: E402
-from common import PG_PREFIX_ENV, Result, Skipped, pg_prefix, pg_version, sqlite_url  # noqa: E402
+from common import PG_PREFIX_ENV, Result, Skipped, load_average, machine_state, pg_prefix, pg_version, sqlite_url  # noqa: E402
 
 DEFAULT_PG = os.environ.get("DESKAPP_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 CHAIN_RATE = 40_000  # target 7: events a second
 # What --only can name: the targets' stages in the order they run, and the load test.
-STAGES = ("2a", "1", "2b", "3", "4q", "4s", "5", "6", "load", "7")
+STAGES = ("2a", "1", "2b", "3", "3p", "4q", "4s", "5", "5c", "6", "load", "7", "7p")
 
 
 def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+    """Every line says whether the machine was quiet: its 1-minute load average against the limit
+    above which no target is judged (common.LOAD_LIMIT, --max-load)."""
+    print(f"[{time.strftime('%H:%M:%S')} {machine_state()}] {message}", file=sys.stderr, flush=True)
 
 
 def attempt(number: str, name: str, results: list, call) -> None:
     """Run one target; a failure is reported as not measured, and the bench goes on. Each
     figure a module returns is a `Result` (or `Skipped`), one or a list."""
     started = time.perf_counter()
+    loads = [load_average()]
     try:
         out = call()
     except Exception as error:  # noqa: BLE001 - the rest of the bench still runs
@@ -68,12 +72,15 @@ def attempt(number: str, name: str, results: list, call) -> None:
         log(f"{number} {name}: FAILED ({type(error).__name__})")
         return
     out = out if isinstance(out, list | tuple) else [out]
+    loads.append(load_average())
     for r in out:
         if isinstance(r, Result):
+            r.extra.setdefault("load", loads)  # judged only if the machine stayed quiet meanwhile
             results.append(r)
             cpu = r.ratios("cpu")
             spread = f" (CPU {cpu[1]:.2f}-{cpu[2]:.2f} over {r.runs} runs)" if cpu and r.runs else ""
-            log(f"{r.number} {r.name}: ratio {r.ratio:.2f} on {r.judged_on.upper()}{spread}, target "
+            shown = f"ratio {r.ratio:.2f}" if r.quiet else f"(ratio {r.ratio:.2f}, not to be read as a verdict)"
+            log(f"{r.number} {r.name}: {shown} on {r.judged_on.upper()}{spread}, target "
                 f"{r.target_text}: {report.verdict(r)} ({time.perf_counter() - started:.0f} s)")
         elif isinstance(r, Skipped):
             results.append(r)
@@ -201,9 +208,10 @@ class Report:
     def write(self, pending: str | None = None) -> None:
         results = sorted(self.results, key=lambda r: r.number)
         total = time.perf_counter() - self.started
-        measured = [r for r in results if isinstance(r, Result) and r.is_target]
+        measured = [r for r in results if isinstance(r, Result) and r.judged]
+        busy = [r for r in results if isinstance(r, Result) and r.is_target and not r.quiet]
         beside = [r for r in results if isinstance(r, Result) and not r.is_target]
-        skipped = len(results) - len(measured) - len(beside)
+        skipped = len(results) - len(measured) - len(beside) - len(busy)
         stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         command = (f"python tests/bench/run.py{' --quick' if self.quick else ''}"
                    f"{'' if self.tickets in (1_000_000, 20_000) else f' --tickets {self.tickets}'}"
@@ -219,7 +227,8 @@ class Report:
             "",
             report.targets_table(results),
             "",
-            f"{sum(r.met for r in measured)} of {len(measured)} measured targets met"
+            f"{sum(r.met for r in measured)} of {len(measured)} judged targets met"
+            f"{f'; {len(busy)} measured but not judged (load average above {common.LOAD_LIMIT:g})' if busy else ''}"
             f"{f'; {skipped} not measured' if skipped else ''}"
             f"{f'; {len(beside)} measured beside them (no target)' if beside else ''}.",
             "",
@@ -241,7 +250,8 @@ class Report:
             report.write_json(out.with_suffix(".json"), results=results, load=self.load, facts=facts, meta={
                 "tickets": self.tickets, "quick": self.quick, "finished": pending is None, "at": stamp,
                 "seconds": total, "command": command, "environment": report.environment(self.pg),
-                "met": sum(r.met for r in measured), "measured": len(measured),
+                "met": sum(r.met for r in measured), "measured": len(measured), "not_judged": len(busy),
+                "load_limit": common.LOAD_LIMIT,
                 "stage_seconds": self.stage_seconds,
             })
 
@@ -282,7 +292,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="every figure to latest.json beside the Markdown")
     parser.add_argument("--keep", action="store_true", help="keep the generated databases")
     parser.add_argument("--reuse", action="store_true", help="reuse the databases a --keep run left (same sizes)")
+    parser.add_argument("--max-load", type=float, default=common.LOAD_LIMIT,
+                        help=f"judge no target measured while the 1-minute load average exceeded this (default: the "
+                             f"number of cores, {common.LOAD_LIMIT:g})")
     args = parser.parse_args(argv)
+    common.LOAD_LIMIT = args.max_load
     quick = args.quick
     args.orgs = args.orgs or (500 if quick else 2000)
     args.bench_subs = args.bench_subs or (300 if quick else 1200)
@@ -364,6 +378,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # -- the targets measured in this process (and the start-up's own processes) ------------
     import bulk
+    import commands
     import exports
     import filing
     import screens
@@ -375,12 +390,19 @@ def main(argv: list[str] | None = None) -> int:
     # Each database exported whole, in a child process of its own (its peak memory is the export's).
     sizes = [(exported, ("3a", "3b"))] + ([(big, ("3c", "3d"))] if exported != big else [])
     stage("3", "3", "Exports", lambda: exports.bench_export_sizes(sizes, work, runs=long_runs))
+    # The same exports through the `deskapp export` command, a process each run (3f-3j).
+    command_sizes = [(exported, ("3f", "3g"), 0.5)] + ([(big, ("3h", "3i"), 0.6)] if exported != big else [])
+    stage("3p", "3f", "Export commands", lambda: commands.bench_export_commands(command_sizes, work, runs=long_runs))
     stage("4q", "4", "Queries", lambda: screens.bench_queries(big, repeat=runs))
     # Sessions on either database in turns, openings after a warm-up one: 5 a side (quick: one
     # session each, a sign-in costs more than an opening), 15.
     stage("4s", "4", "Screens", lambda: screens.bench_screens(big, small, repeat=5, rounds=1 if quick else 3))
     stage("5", "5", "Start-up", lambda: startup.bench_startup(sqlite_url(small), work, runs=runs))
+    stage("5c", "5c", "Start-up through the command",
+          lambda: commands.bench_console_command(sqlite_url(small), work, runs=runs))
     stage("6", "6", "Verification", lambda: verification.bench_verification(template.document))
+    stage("6", "6b", "Verification with its read",
+          lambda: verification.bench_verification_read(big, template.document, repeat=runs))
     out.write("the chain check is still running")
 
     # -- the load test (its own process: it forks its agents from a clean one); not by default --
@@ -409,6 +431,9 @@ def main(argv: list[str] | None = None) -> int:
         log(f"the big database: tickets.audit.chain.verify_chain, at most {args.verify_timeout:.0f} s")
         timed("7", started)
         stage("7", "7", "Audit chain verification", lambda: chain_target(big, args.verify_timeout, long_runs))
+    if not args.no_verify and "7p" in only:
+        stage("7p", "7b", "`deskapp audit verify` (the command)",
+              lambda: commands.bench_verify_command(big, work, runs=long_runs))
 
     facts.append("Wall time of each stage: " + ", ".join(f"{k} {v:.0f} s" for k, v in stage_seconds.items()) + ".")
     out.write()

@@ -4,7 +4,7 @@
        against the stdlib `sqlite3` sending the very statements they send (seen by the driver's
        trace callback, values inlined) and fetching their rows.
 4e.    `tickets.store.queries.ticket_detail` (the ticket view) against the same, its transaction's
-       BEGIN and ROLLBACK included: measured beside the targets (issue 12 sets none for it).
+       BEGIN and ROLLBACK included: measured beside the targets (there is no target for it).
        CPU time, subject and baseline in turns in this process, each run 40 calls.
 4c/4d. Opening those screens in the console (Textual `run_test`, signed in with keys, from the
        home screen: push the screen, until the first paint that shows the first page of rows)
@@ -82,7 +82,7 @@ def bench_queries(path: Path, *, repeat: int = 9, inner: int = 40) -> list[Resul
         subject, baseline = paired(call, raw, repeat, warmup=3, inner=inner)
         results.append(Result.from_spreads(
             number, f"{name} ({tickets:,} tickets)", subject, baseline, unit="ms",
-            # Issue 12's target 4 is the pages of 50; the ticket view is measured beside it.
+            # Bench target 4 is the pages of 50; the ticket view is measured beside it.
             target=None if number == "4e" else 2.0,
             higher_is_better=False, subject_label=label,
             baseline_label=f"sqlite3, the same {len(statements)} statement{'s' if len(statements) > 1 else ''} "

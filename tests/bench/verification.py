@@ -7,7 +7,7 @@ people, as the generated directory has them; made once, as the import makes them
 is evaluated (V-4). Baseline: the two library calls any such check needs at the least, on the
 same input: `phonenumbers.parse` + `is_valid_number` of the phone and
 `email_validator.validate_email(check_deliverability=False)` of the user ID. Both in this
-process, in turns (`common.paired`); judged on the CPU-time ratio of the medians (issue 12).
+process, in turns (`common.paired`); judged on the CPU-time ratio of the medians.
 """
 
 from __future__ import annotations
@@ -98,3 +98,56 @@ def b_min(b, s) -> float:
 
 def b_max(b, s) -> float:
     return max(_pair_ratios(b, s))
+
+
+def bench_verification_read(path, document: dict[str, Any], *, loops: int = 300, repeat: int = 7) -> Result:
+    """6b: verification with its database read, as `tickets.verification.verify_caller` reads
+    before it writes the attempt: the organization's region, its row and its people's stored keys
+    (tickets.store.verification_sql, on a pooled driver connection), the claim's keys, the
+    comparison. Baseline: the same library calls as 6 plus one indexed SELECT of the
+    organization's people with the standard sqlite3 driver, on the same database."""
+    import phonenumbers
+    from common import raw_connection, sqlite_url
+    from email_validator import validate_email
+
+    from identity import claim_keys, verify_keys
+    from tickets.store import verification_sql as sql
+    from tickets.store.database import Store, make_engine
+
+    org = next(o for o in document["organizations"] if o["ref"] != BENCH_ORG and o["url"])
+    claim = claim_for(org)
+    store = Store(make_engine(sqlite_url(path)))
+    conn = raw_connection(path)
+    (org_id,) = conn.execute("SELECT id FROM organization WHERE ref = ?", (org["ref"],)).fetchone()
+    people = "SELECT id, user_id, phone_e164, first_name, last_name, is_primary_contact, roles FROM person " \
+             "WHERE organization_id = ?"
+
+    def subject() -> None:
+        for _ in range(loops):
+            with store.raw_read() as raw:
+                region, requires_url = sql.region_of(raw, org_id)
+                keys = claim_keys(claim, region, requires_url)
+                if keys.problems:
+                    raise RuntimeError("malformed")
+                if not verify_keys(keys, sql.keys_on_file(raw, sql.lock_organization(raw, org_id))).passed:
+                    raise RuntimeError("the generated claim does not pass")
+
+    def baseline() -> None:
+        for _ in range(loops):
+            number = phonenumbers.parse(claim.phone, org["country"])
+            phonenumbers.is_valid_number(number)
+            validate_email(claim.user_id, check_deliverability=False)
+            conn.execute(people, (org_id,)).fetchall()
+
+    try:
+        s, b = paired(subject, baseline, repeat)
+    finally:
+        store.dispose()
+        conn.close()
+    return Result.from_spreads(
+        "6b", "Verification of one caller with its database read", s, b, unit="callers/s", target=0.5,
+        higher_is_better=True, work=loops,
+        subject_label="verification_sql region_of + lock_organization + keys_on_file, claim_keys, verify_keys",
+        baseline_label="phonenumbers + validate_email + one indexed SELECT of the people (sqlite3)",
+        note=f"a caller {1e6 * s.cpu_median / loops:.0f} µs vs {1e6 * b.cpu_median / loops:.0f} µs CPU "
+             f"(medians of {len(s.cpu)} runs of {loops})")

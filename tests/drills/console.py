@@ -143,22 +143,10 @@ def _paste_text(rng: random.Random, forbidden: list[str]) -> str:
 def _post_keys(app, keys: list[str]) -> None:
     """Key events as Pilot.press makes them, queued at once (Pilot waits ~90 ms for idle
     after every key; an agent typing fast does not wait either)."""
-    import unicodedata
-
-    from textual import events
-    from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
+    from deskapp.textual_compat import key_event, send_key
 
     for key in keys:
-        if len(key) == 1 and not key.isalnum():
-            key = _character_to_key(key)
-        original = REPLACED_KEYS.get(key, key)
-        try:
-            char = unicodedata.lookup(_get_unicode_name_from_key(original))
-        except KeyError:
-            char = key if len(key) == 1 else None
-        event = events.Key(key, char)
-        event.set_sender(app)
-        app._driver.send_message(event)
+        send_key(app, key_event(key))
 
 
 async def _send(pilot, keys: list[str], *, type_ahead: bool, careful: bool = False) -> None:

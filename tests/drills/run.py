@@ -5,9 +5,9 @@
 
 Drills (see each module's docstring): crash (SIGKILL while filing, SQLite), race (many processes,
 SQLite and PostgreSQL), hostile input (hypothesis, through pytest on tests/unit/test_hostile_*.py),
-console fuzzing (Pilot), backup and restore. PostgreSQL is used when DESKAPP_TEST_PG_URL (or the
-default postgresql://postgres@127.0.0.1:5432/postgres) answers; otherwise the race runs on SQLite
-only and the figures say so.
+console fuzzing (Pilot), backup and restore. PostgreSQL is used when DESKAPP_TEST_PG_URL names a server
+that answers (e.g. postgresql://postgres@127.0.0.1:5432/postgres); otherwise the race runs on
+SQLite only and the figures say so.
 
 Failures that match a known bug (drills.common.KNOWN_BUGS, each shown by a strict
 expected-failure test) are counted apart from new failures. Exit code 0 when no new failure.
@@ -37,7 +37,6 @@ def start_hostile(examples: int, backends: list[str]) -> tuple[subprocess.Popen,
     """Start the hostile-input properties through pytest (`examples` examples each), in the
     background: it runs beside the console fuzzing, one core each."""
     env = dict(os.environ, DESKAPP_HOSTILE_EXAMPLES=str(examples), DESKAPP_TEST_BACKENDS=",".join(backends))
-    env.setdefault(testkit.PG_URL_ENV, testkit.pg_admin_url())
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--hypothesis-show-statistics",
                "-W", "ignore::hypothesis.errors.HypothesisWarning",
                *sorted(str(p.relative_to(ROOT)) for p in (TESTS / "unit").glob("test_hostile_*.py"))]

@@ -2,7 +2,7 @@
 at once, through the call the console uses (tickets.agents.authenticate).
 
 What an outsider could learn from the answers is whether a name exists: "locked" for a real
-name, "do not match" for an unknown one, 8 ms against 250-540 ms (issue 23). Here every answer
+name, "do not match" for an unknown one, 8 ms against 250-540 ms, was seen. Here every answer
 must be the same text, and the median time for real names within 20 % of the median for
 unknown ones: a real name is checked against its hash, or (locked, disabled) against a dummy
 one, and an unknown name against the dummy, each one PIN check, with a write.

@@ -1,4 +1,4 @@
-"""Tamper drill (A-1): every way issue 13 rewrote the audit trail unseen, tried on each engine.
+"""Tamper drill (A-1): every way a tamper review rewrote the audit trail unseen, tried on each engine.
 
 A small desk is built (two expedited deprovisionings, a callback and an approval on the first,
 a masked export), its head is anchored outside the database, and then an insider rewrites it:

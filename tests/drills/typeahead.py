@@ -1,4 +1,4 @@
-"""Type-ahead drill (issue 11): whole calls typed into the real `deskapp` on a pseudo-terminal in
+"""Type-ahead drill: whole calls typed into the real `deskapp` on a pseudo-terminal in
 bursts of 0 to 5 ms a key, every ticket kind, half of them with the machine loaded by CPU burners.
 
     .venv/bin/python tests/drills/typeahead.py --calls 54      # prints "N keys misrouted or lost"

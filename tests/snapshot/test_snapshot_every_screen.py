@@ -1,4 +1,4 @@
-"""Issue 11: every screen at 80x24, the supervisor screens included, reached by keys
+"""Every screen at 80x24, the supervisor screens included, reached by keys
 (tools/screen_tour.py). Each was looked at before it was accepted: no clipped word, tables
 shortened with an ellipsis, panes stacked."""
 

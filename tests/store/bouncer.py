@@ -1,6 +1,7 @@
 """A PgBouncer (Debian's package) in transaction mode in front of the test PostgreSQL, on a free
-local port, with its config in a temporary directory; installed with apt-get when missing (as
-.ci/run does). PgBouncer refuses to run as root: it is started as the `postgres` user."""
+local port, with its config in a temporary directory. Nothing is installed here: without
+/usr/sbin/pgbouncer the test skips (.ci/run installs it). PgBouncer refuses to run as root: it is
+started as the `postgres` user."""
 
 from __future__ import annotations
 
@@ -15,14 +16,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 PGBOUNCER = "/usr/sbin/pgbouncer"
-
-
-def ensure_pgbouncer() -> str | None:
-    if Path(PGBOUNCER).exists():
-        return PGBOUNCER
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        subprocess.run(["apt-get", "install", "-y", "-q", "pgbouncer"], check=False, capture_output=True, timeout=600)
-    return PGBOUNCER if Path(PGBOUNCER).exists() else None
 
 
 def free_port() -> int:

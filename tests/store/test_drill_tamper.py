@@ -1,5 +1,6 @@
-"""Tamper drill, short (A-1): every rewrite of issue 13 on each engine is detected with an anchor
-kept outside the database, or refused outright for the application role on PostgreSQL.
+"""Tamper drill, short (A-1): every rewrite of the audit trail the tamper review tried, on each
+engine, is detected with an anchor kept outside the database, or refused outright for the
+application role on PostgreSQL.
 
 The full drill, with its table for README, is `.venv/bin/python tests/drills/tamper.py`.
 """
@@ -30,7 +31,7 @@ def test_a1_each_tamper_is_detected_with_an_anchor(store_url, backend, fresh_url
     outcome = tamper.run_one(fresh_url(), backend, name, as_app=False)
     assert outcome.result == "detected", outcome
     if name in ("cut_tail", "middle_rehash", "edit_last", "delete_all"):
-        # What issue 13 saw: without an anchor the rewritten chain verifies ...
+        # What the tamper review found: without an anchor the rewritten chain verifies ...
         assert outcome.plain == "passes"
         # ... and the anchor says it was cut or rewritten.
         assert "anchored outside the database" in outcome.anchored

@@ -203,3 +203,25 @@ def test_the_lockouts_count_and_length_are_the_desks_settings(store, joan, capsy
     assert event.details == {"sign_in_failures": {"from": 5, "to": 3}, "sign_in_lock_minutes": {"from": 15, "to": 30}}
     assert main(["db", "settings", "sign_in_failures=0", "--db", _url(store)]) == 1
     assert "a whole number from 1 to 100" in capsys.readouterr().err
+
+
+
+def test_disabling_a_disabled_agent_records_nothing_and_says_so(store, joan, capsys):
+    url = _url(store)
+    assert main(["agents", "disable", "joan", "--db", url]) == 0
+    capsys.readouterr()
+    assert main(["agents", "disable", "joan", "--db", url]) == 0
+    assert capsys.readouterr().out == "joan is already disabled: nothing changed, nothing recorded\n"
+    assert len(_events(store, "agent.disabled")) == 1
+    assert main(["agents", "enable", "joan", "--db", url]) == 0
+    assert main(["agents", "enable", "joan", "--db", url]) == 0
+    assert capsys.readouterr().out.endswith("joan is already enabled: nothing changed, nothing recorded\n")
+    assert len(_events(store, "agent.enabled")) == 1
+    with store.read() as session:
+        assert verify_chain(session).ok
+
+
+def test_set_role_says_an_agent(store, capsys):
+    create_agent(store, name="bob", display_name="Bob", role="supervisor", pin="4821")
+    assert main(["agents", "set-role", "bob", "agent", "--db", _url(store)]) == 0
+    assert capsys.readouterr().out == "bob is now an agent (recorded as agent.role_changed)\n"

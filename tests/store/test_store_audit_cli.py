@@ -1,4 +1,4 @@
-"""`deskapp audit head | anchor | verify --anchors | log` and `deskapp db roles` (A-1, issue 13)."""
+"""`deskapp audit head | anchor | verify --anchors | log` and `deskapp db roles` (A-1)."""
 
 from __future__ import annotations
 

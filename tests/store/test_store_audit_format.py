@@ -1,4 +1,4 @@
-"""A-1, issue 14: the chain's format 2 (the link made in SQL) and migration 0009's switch.
+"""A-1: the chain's format 2 (the link made in SQL) and migration 0009's switch.
 
 A chain written before 0009 keeps its format-1 events; the migration records the switch in
 the chain itself, and from there on only format-2 events verify: an old-format event appended

@@ -1,5 +1,6 @@
 """tickets.store.changes on both engines: "has anything changed since token X" for the live screens
-(issue 14): NOTIFY from migration 0006's triggers on PostgreSQL, PRAGMA data_version on SQLite."""
+(a new ticket shows without a key pressed): NOTIFY from migration 0006's triggers on PostgreSQL,
+PRAGMA data_version on SQLite."""
 
 from __future__ import annotations
 

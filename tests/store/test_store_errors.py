@@ -1,4 +1,4 @@
-"""Clear one-line errors (issue 13): a schema from a newer deskapp, no database file at the path
+"""Clear one-line errors: a schema from a newer deskapp, no database file at the path
 given (nothing created), a full disk."""
 
 from __future__ import annotations

@@ -326,7 +326,7 @@ def test_each_ticket_value_is_stored_once_and_migration_0004_moves_old_copies(di
 
 
 def test_filing_and_deciding_store_the_masked_text_the_export_uses(directory):
-    """Issue 12 (E-1, migration 0008): the texts are stored masked when written, so a masked
+    """E-1 (migration 0008): the texts are stored masked when written, so a masked
     export of a new ticket takes the SQL path instead of masking the text afresh."""
     from tickets.masking import scrub_stored
 

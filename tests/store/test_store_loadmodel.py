@@ -1,4 +1,4 @@
-"""The load model's machinery in a few seconds (issue 14; the real points run in tests/bench):
+"""The load model's machinery in a few seconds (the real points run in tests/bench):
 agent sessions in a worker process over a bounded pool, open-loop arrivals, the warm-up left out
 of the figures, and the after-the-fact check: nothing lost, nothing doubled, the counts match
 the clients', the chain verified. And the check does catch a lost or a doubled ticket."""

@@ -109,7 +109,7 @@ def test_unknown_ticket_and_disabled_agent_are_refused(filed):
 def test_note_and_event_commit_together(filed, monkeypatch):
     """The event is the transaction's last statement: if it fails, the note is not kept."""
     directory, ticket_id = filed
-    import tickets.notes as notes
+    from tickets import notes
 
     def broken(*_a, **_k):
         raise RuntimeError("audit append failed")

@@ -1,4 +1,4 @@
-"""Pages of 50 and the ticket view on prebuilt SQL (issue 12) select what the SQLAlchemy
+"""Pages of 50 and the ticket view on prebuilt SQL select what the SQLAlchemy
 statements select, in the same keyset order, on both engines; a driver error still reads as
 StoreUnavailable (T-1, A-1, X-2)."""
 

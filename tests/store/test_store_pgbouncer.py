@@ -1,4 +1,4 @@
-"""The store through PgBouncer in transaction mode (issue 14), as a call centre runs it: the
+"""The store through PgBouncer in transaction mode, as a call centre runs it: the
 application role of `deskapp db roles`, its timeouts set on the role (no session settings), no
 server-side prepared statements, consecutive transactions of one client on whatever server
 connection is free. A representative set of operations: verify, file, review, export, audit
@@ -7,12 +7,11 @@ verify; several clients at once so that transactions change server connections."
 from __future__ import annotations
 
 import io
-import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from bouncer import PgBouncer, ensure_pgbouncer
+from bouncer import PGBOUNCER, PgBouncer
 from sqlalchemy import text
 
 import testkit
@@ -37,10 +36,7 @@ def bounced(backend, request):
     if backend != "postgresql":
         pytest.skip("PgBouncer stands in front of PostgreSQL")
     request.getfixturevalue("postgres_database")  # reachable (else skip, or fail under CI)
-    if ensure_pgbouncer() is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("pgbouncer is missing and could not be installed (apt-get install -y pgbouncer)")
-        pytest.skip("pgbouncer is not installed (apt-get install -y pgbouncer)")
+    testkit.require_program(PGBOUNCER, "pgbouncer")
     database = testkit.PostgresDatabase()
     database.reset()  # the tests' clock (desk_setting client_clock)
     suffix = uuid.uuid4().hex[:8]

@@ -1,4 +1,4 @@
-"""Store.raw_transaction (issue 12): a write transaction on the pooled driver connection, no
+"""Store.raw_transaction: a write transaction on the pooled driver connection, no
 Session, for the hot paths. It must behave as Store.transaction does, on both engines: commit on
 a clean exit, roll back on any error, the driver's errors raised as SQLAlchemy's, an
 OperationalError as StoreUnavailable (busy, disk full: test_store_errors), retryable ones retried."""
@@ -122,7 +122,7 @@ def _sqlite_begins_immediate(store):
 
 
 def test_a_statement_sent_with_the_commit_is_committed_in_the_commits_round_trip(store, monkeypatch):
-    """Issue 14: on PostgreSQL the audit append of a raw transaction goes with the COMMIT, so the
+    """On PostgreSQL the audit append of a raw transaction goes with the COMMIT, so the
     chain's head is never locked across a round trip; its errors still roll everything back."""
     from tickets.audit.chain import append_event, verify_chain
 

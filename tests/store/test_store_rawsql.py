@@ -83,3 +83,23 @@ def test_json_reads_back_from_either_driver(store, clock):
             == [{"a": [1, "é"], "b": None}]
         )
     assert rawsql.read_json(rawsql.bind_json({"a": [1, "é"]})) == {"a": [1, "é"]}
+
+
+_NAMED = rawsql.Sql("SELECT c.id, c.agent_id, c.started_at AS at, 1 + 1 AS two, count(*) OVER () "
+                    "FROM call c WHERE c.agent_id = :agent")
+
+
+def test_rows_are_read_by_column_name_on_both_drivers(store):
+    agent = _agent(store)
+    with store.write() as session:
+        dialect = session.connection().dialect.name
+        started = rawsql.bind_time(datetime.now(UTC), dialect)
+        rawsql.execute(session, _INSERT_CALL, {"agent": agent.id, "started": started})
+    with store.read() as session:
+        (row,) = rawsql.rows(session, _NAMED, {"agent": agent.id})
+        assert row == rawsql.first(session, _NAMED, {"agent": agent.id})
+    # The column's name, or its alias; an expression without one is named by the driver, each its
+    # own way (SQLite `count(*) OVER ()`, not a name: `_4`; PostgreSQL `count`): alias it to read it.
+    assert row._fields[:4] == ("id", "agent_id", "at", "two")
+    assert row._fields[4] == ("_4" if store.engine.dialect.name == "sqlite" else "count")
+    assert (row.agent_id, row.two) == (agent.id, 2) and rawsql.read_time(row.at) is not None

@@ -1,7 +1,7 @@
 """A pooled connection whose server backend went away (killed, or the server restarted) is
 replaced when it is next checked out, and the operation succeeds: no error reaches the agent.
 The store checks the connection's socket for the server's goodbye instead of pinging it with a
-round trip on every checkout (issue 14)."""
+round trip on every checkout."""
 
 from __future__ import annotations
 

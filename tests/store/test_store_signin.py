@@ -1,4 +1,4 @@
-"""Sign-in attempts counted per agent in the database (issue 13): 5 failures in 15 minutes lock
+"""Sign-in attempts counted per agent in the database: 5 failures in 15 minutes lock
 the agent for 15 minutes or until a supervisor unlocks it, across processes; the clock moves."""
 
 from __future__ import annotations

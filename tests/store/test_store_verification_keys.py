@@ -1,4 +1,4 @@
-"""The directory's stored comparison keys (issue 12), on both engines: written with the facts on
+"""The directory's stored comparison keys, on both engines: written with the facts on
 every write path, filled for existing rows by migration 0007 and dropped by its downgrade, and
 what verification compares (V-3), so they must follow the facts when the directory changes."""
 
@@ -124,7 +124,7 @@ def test_migration_0007_fills_the_keys_of_existing_rows_and_its_downgrade_drops_
 
 
 def test_the_import_writes_rows_that_read_back_through_the_models(store):
-    """The import writes with executemany on the driver connection (issue 12): date-times,
+    """The import writes with executemany on the driver connection: date-times,
     JSON lists, booleans and enums read back through the SQLModel columns as the file gave them."""
     from datetime import UTC, datetime, timedelta
 

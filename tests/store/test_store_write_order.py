@@ -1,4 +1,4 @@
-"""Issue 14: the audit append is the last statement of every write transaction, all other writes
+"""The audit append is the last statement of every write transaction, all other writes
 first, so that the chain's lock (audit_head) is held only for the append itself. Checked on the
 statements each driver really runs (sqlite3's trace callback; psycopg's cursor), whoever wrote
 them: SQLAlchemy, the prebuilt SQL of tickets.store.rawsql or the audit module."""

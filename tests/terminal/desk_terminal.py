@@ -1,6 +1,6 @@
 """The real `deskapp` process in a pseudo-terminal, typed at in bursts (0 to 5 ms a key), its
 screen read back through a terminal emulator (pyte). Not Pilot: Pilot waits for every key to be
-handled, an agent's keyboard does not (issue 11).
+handled, an agent's keyboard does not.
 
     with DeskTerminal.demo(tmp_path) as desk:        # `deskapp --demo`, 100x30
         desk.wait_for("Demo: sign in")
@@ -37,8 +37,9 @@ from pathlib import Path
 import pyte
 
 TAB, ENTER, SPACE, DOWN, UP = "\t", "\r", " ", "\x1b[B", "\x1b[A"
+PAGE_DOWN, PAGE_UP, HOME, END, ESC = "\x1b[6~", "\x1b[5~", "\x1b[H", "\x1b[F", "\x1b"
 CTRL_S, CTRL_G, CTRL_Q, CTRL_P = "\x13", "\x07", "\x11", "\x10"
-SPECIAL = {TAB, ENTER, DOWN, UP, CTRL_S, CTRL_G, CTRL_Q, CTRL_P}
+SPECIAL = {TAB, ENTER, DOWN, UP, PAGE_DOWN, PAGE_UP, HOME, END, ESC, CTRL_S, CTRL_G, CTRL_Q, CTRL_P}
 
 
 class DeskTerminal:

@@ -1,5 +1,5 @@
-"""The real `deskapp` process on a pseudo-terminal, typed at in bursts of 0 to 5 ms a key
-(issue 11): every key lands where it would land if typed one at a time with a pause.
+"""The real `deskapp` process on a pseudo-terminal, typed at in bursts of 0 to 5 ms a key,
+as a fast agent types: every key lands where it would land if typed one at a time with a pause.
 
 The long version (every kind, at least 50 calls, also on a loaded machine) is the type-ahead
 drill: `.venv/bin/python tests/drills/typeahead.py`.

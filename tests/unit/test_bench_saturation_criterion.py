@@ -1,4 +1,4 @@
-"""The load test's keeping-up check (issue 14) judges the writes due in the window against those
+"""The load test's keeping-up check judges the writes due in the window against those
 done in it. The old check (writes done >= 85% of the writes the window's arrivals bring) failed
 points that kept up whenever the warm-up was shorter than a call (--quick: 2 s, calls of
 4.5 s): the calls in progress had not reached their steady number when the window opened."""

@@ -65,9 +65,9 @@ def _with_closed_reader(*args: str) -> subprocess.CompletedProcess:
 
 def test_a_closed_pipe_ends_quietly(tmp_path, store_url):
     result = _with_closed_reader("directory", "demo")
-    assert result.stderr == "" and result.returncode == 1
+    assert result.stderr == "" and result.returncode == 0
     result = _with_closed_reader("agents", "list", "--db", store_url)
-    assert result.stderr == "" and result.returncode == 1
+    assert result.stderr == "" and result.returncode == 0
 
 
 def test_head_reads_one_line_and_nothing_else_is_said(store_url):
@@ -103,3 +103,25 @@ def test_an_unexpected_command_error_is_logged_with_its_stack_and_without_its_me
     assert "ERROR deskapp: deskapp config failed: builtins.RuntimeError" in log
     assert "Traceback (most recent call last):" in log and "in broken" in log
     assert "ann.smith" not in log and "7946" not in log
+
+
+def test_the_console_only_parser_knows_every_command():
+    """`deskapp [--db URL] [--demo]` skips building the commands' parsers (start-up); the list of
+    command words it looks for must name every command, or that command would be refused."""
+    import argparse
+
+    from deskapp.cli import COMMANDS, _console_only, build_parser
+
+    (sub,) = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    assert set(sub.choices) == set(COMMANDS)
+    assert _console_only(["--db", "sqlite:///x.db", "--demo"]) and not _console_only(["export", "--format", "csv"])
+    assert not _console_only(["--help"])
+    console = build_parser(console_only=True).parse_args(["--demo", "--time-zone", "UTC"])
+    assert console.demo and console.command is None
+    from deskapp.cli import _only_command
+
+    assert _only_command(["export", "--format", "csv"]) == "export" and _only_command(["--demo"]) is None
+    assert _only_command(["agents", "add", "export"]) is None  # an agent named like a command: all are built
+    for command in COMMANDS:  # each command's parser alone parses what the whole one does
+        (alone,) = [a for a in build_parser(only=command)._actions if isinstance(a, argparse._SubParsersAction)]
+        assert set(alone.choices) <= {command, "config", "completion"} and command in alone.choices

@@ -1,4 +1,4 @@
-"""The shape issue 15 asks of the product code (deskapp/, identity/, tickets/): no module over
+"""The shape kept in the product code (deskapp/, identity/, tickets/): no module over
 500 lines (split by what changes together), and no block of 10 or more lines repeated anywhere
 (a rule, a query or a screen's boilerplate written twice drifts apart). Blank lines, comments
 and import statements are not counted as repeats (two modules may well import the same names)."""

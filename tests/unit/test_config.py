@@ -72,6 +72,8 @@ def test_a_theme_chosen_in_the_console_is_remembered_over_the_file():
         ('colour = "red"\n', "unknown setting 'colour'"),
         ("pool_size = \n", "not valid TOML"),
         ('[keys]\nend_call = 5\n', "keys"),
+        ("review_late_minutes = 0\n", "review_late_minutes"),
+        ('review_late_minutes = "soon"\n', "review_late_minutes"),
     ],
 )
 def test_a_bad_file_is_one_error_naming_the_setting_and_the_file(text, named):
@@ -183,7 +185,7 @@ def test_config_checks_key_map_ids_and_the_theme(capsys):
 
 
 def test_the_live_queues_listen_where_listen_database_says_with_the_password_file(tmp_path, monkeypatch):
-    """Behind PgBouncer in transaction mode LISTEN needs PostgreSQL directly (issue 14): a
+    """Behind PgBouncer in transaction mode LISTEN needs PostgreSQL directly: a
     setting like the others (file < DESKAPP_LISTEN_URL), its password from the same file."""
     import tickets.store.changes
 
@@ -212,3 +214,23 @@ def test_the_live_queues_listen_where_listen_database_says_with_the_password_fil
         load_settings(environ={"DESKAPP_LISTEN_URL": "sqlite:////tmp/x.db"})
     with pytest.raises(ConfigError, match="listen_database: 'nope' is not a URL"):
         load_settings(environ={"DESKAPP_LISTEN_URL": "nope"})
+
+
+@pytest.mark.parametrize("how", ["flag", "environment"])
+def test_a_config_file_named_explicitly_must_exist(how, tmp_path, monkeypatch, capsys):
+    missing = tmp_path / "no" / "such" / "file.toml"
+    argv = ["config"]
+    if how == "flag":
+        argv += ["--config", str(missing)]
+    else:
+        monkeypatch.setenv("DESKAPP_CONFIG", str(missing))
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"deskapp: error: config: the settings file {missing} does not exist\n"
+
+
+def test_the_default_config_file_may_be_absent(capsys):
+    assert not config_file().exists()
+    assert main(["config"]) == 0
+    assert "(not there: every setting has its default)" in capsys.readouterr().out

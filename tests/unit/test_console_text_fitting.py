@@ -1,4 +1,4 @@
-"""Issue 11: text fits 80 columns: table cells end in an ellipsis, long lines hang."""
+"""Text fits 80 columns: table cells end in an ellipsis, long lines hang."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 11: what agents and supervisors read is in the desk's words, rule IDs kept."""
+"""What agents and supervisors read is in the desk's words, rule IDs kept."""
 
 from __future__ import annotations
 

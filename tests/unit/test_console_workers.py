@@ -1,6 +1,6 @@
 """Every `@work` in deskapp/ has `exit_on_error=False`: a failed worker is reported by the
 screen and the app (deskapp.app.DeskApp.report_worker_error), never ends the console with
-WorkerFailed (issue 11: `~nosuchuser/x.csv` as the export path did)."""
+WorkerFailed (`~nosuchuser/x.csv` as the export path did)."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def test_the_check_finds_a_worker_without_exit_on_error():
 def test_every_console_worker_has_exit_on_error_false():
     files = sorted(DESKAPP.rglob("*.py"))
     workers = sum(path.read_text(encoding="utf-8").count("@work") for path in files)
-    assert workers >= 29  # the walk sees the console's workers (29 when issue 11 was filed)
+    assert workers >= 29  # the walk sees the console's workers (29 when this test was written)
     bad = [w for path in files for w in workers_without_exit_on_error(path.read_text(encoding="utf-8"),
                                                                       str(path.relative_to(DESKAPP)))]
     assert bad == []

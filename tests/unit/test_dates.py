@@ -1,4 +1,4 @@
-"""tickets.dates: the one reader of dates and date-times (issue 15: there were about ten)."""
+"""tickets.dates: the one reader of dates and date-times (there were about ten)."""
 
 from __future__ import annotations
 

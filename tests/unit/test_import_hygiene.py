@@ -117,3 +117,35 @@ def test_ci_checks_the_import_contracts_statically():
     assert {"identity", "tickets"} <= sources
     assert any(contract["type"] == "layers" for contract in config["contracts"])
     assert "\n.venv/bin/lint-imports " in (root / ".ci" / "run").read_text()
+
+
+_COMMAND_PROBE = """
+import sys
+from deskapp.cli import main
+code = main(sys.argv[2:])
+heavy = ("sqlalchemy", "sqlmodel", "alembic", "textual", "pydantic", "phonenumbers", "email_validator")
+print(code, sorted({m.split(".")[0] for m in sys.modules if m.split(".")[0] in heavy}), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_an_export_on_sqlite_loads_no_orm_alembic_or_textual(fmt, store_url, backend):
+    if backend != "sqlite":
+        pytest.skip("the standard library's path is SQLite's")
+    result = subprocess.run([sys.executable, "-c", _COMMAND_PROBE, "-", "export", "--format", fmt, "--db", store_url],
+                            capture_output=True, text=True, timeout=60)
+    assert result.stderr.splitlines()[-1] == "0 []", result.stderr[-2000:]
+    assert result.stdout.startswith("schema_version,") if fmt == "csv" else result.stdout == ""
+
+
+@pytest.mark.parametrize("url", ["sqlite:///rel/x.db", "sqlite:////abs/x.db", "sqlite+pysqlite:////abs/y.db",
+                                 "sqlite:///./x y.db", "sqlite:///", "sqlite:///:memory:", "sqlite:///x.db?mode=ro",
+                                 "sqlite:///file:x.db", "postgresql://u@h/d", "sqlite:///a%20b.db"])
+def test_the_standard_library_reads_sqlite_urls_as_sqlalchemy_does(url):
+    from tickets.store.database import sqlite_path
+    from tickets.store.lite import sqlite_file
+
+    found = sqlite_file(url)
+    assert found is None or found == sqlite_path(url)  # None: left to the Store
+    assert (found is None) == (url.startswith("postgresql") or any(c in url for c in "?%")
+                               or url.endswith(("///", ":memory:")) or "file:" in url)

@@ -4,7 +4,7 @@ Each event's hash covers its own fields, its place and the previous event's hash
 editing, deleting, reordering or cutting off events breaks the chain where it happened (the
 formats: tickets.audit.format). The store offers no way to update or delete an event, and
 database triggers (migration 0001) refuse it from outside too. `audit_head` holds the last
-link; an append takes it and moves it in one round trip (issue 14): the event's content hash
+link; an append takes it and moves it in one round trip: the event's content hash
 is computed before, the link in SQL by the statement that locks the head, so the head row is
 held for that statement and the commit, never while Python works. On PostgreSQL the row lock
 serialises appends across processes; on SQLite the write transaction's BEGIN IMMEDIATE does.
@@ -13,7 +13,6 @@ serialises appends across processes; on SQLite the write transaction's BEGIN IMM
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +20,8 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from tickets.audit import lite
+from tickets.audit.anchor import Anchor, read_anchors  # noqa: F401 - re-exported
 from tickets.audit.format import (  # noqa: F401 - the chain's formats, re-exported
     FORMAT_SWITCH,
     GENESIS_HASH,
@@ -32,18 +33,10 @@ from tickets.audit.format import (  # noqa: F401 - the chain's formats, re-expor
     details_text,
     event_link,
 )
-from tickets.errors import InvalidInput
 from tickets.store import rawsql
 from tickets.store.models import AuditEvent, AuditHead
 
-
-def event_hash(event: AuditEvent) -> str:
-    """A format-2 event's hash from its fields (a writer that builds its own rows: the benches)."""
-    return event_link(seq=event.seq, at=event.at, actor=event.actor, action=event.action, subject=event.subject,
-                      details=event.details, prev_hash=event.prev_hash)
-
-
-_head = AuditHead.__table__
+_head = AuditHead.metadata.tables["audit_head"]
 
 # PostgreSQL: one statement. The INSERT's SELECT locks the head row (FOR UPDATE: a concurrent
 # append waits here, then reads the head as committed) and links the content hash to it; the
@@ -59,13 +52,10 @@ _APPEND_PG = rawsql.Sql(
     "RETURNING e.seq, e.prev_hash, e.hash"
 )
 # SQLite: the same link by `deskapp_chain_link` (tickets.store.database registers chain_link on every
-# connection); two statements of one in-process transaction that BEGIN IMMEDIATE already holds.
-_APPEND_SQLITE = rawsql.Sql(
-    "INSERT INTO audit_event (seq, at, actor, action, subject, details, prev_hash, hash) "
-    "SELECT seq + 1, :at, :actor, :action, :subject, :details, hash, deskapp_chain_link(seq + 1, hash, :content) "
-    "FROM audit_head WHERE id = 1 RETURNING seq, prev_hash, hash"
-)
-_MOVE_HEAD_SQLITE = rawsql.Sql("UPDATE audit_head SET seq = :seq, hash = :hash WHERE id = 1")
+# connection); two statements of one in-process transaction that BEGIN IMMEDIATE already holds
+# (their text shared with tickets.audit.lite, the same append on a plain sqlite3 connection).
+_APPEND_SQLITE = rawsql.Sql(lite.APPEND_SQLITE)
+_MOVE_HEAD_SQLITE = rawsql.Sql(lite.MOVE_HEAD_SQLITE)
 
 
 def append_event(
@@ -81,61 +71,29 @@ def append_event(
     """Append one event in the caller's transaction (so it commits with what it records); A-1:
     the only way an event is written, hash-chained to the one before. Make it the transaction's
     last statement: the head stays locked from here to the commit. `session` may be a
-    Store.raw_transaction's connection; `returning=False` skips building the AuditEvent (issue 12)."""
+    Store.raw_transaction's connection; `returning=False` skips building the AuditEvent."""
     # The details as they are hashed and stored, made once (sorted keys, no spaces): JSON values
     # only, anything else raises here, before any lock.
     text = details_text(details or {})
     at = at.astimezone(UTC)
     content = content_hash_of(at_text(at), actor, action, subject, text)
-    raw = rawsql.Raw(session)  # a session's connection or already the driver's (issue 12)
+    raw = rawsql.Raw(session)  # a session's connection or already the driver's
     params = {"at": rawsql.bind_time(at, raw.dialect), "actor": actor, "action": action, "subject": subject,
               "details": text, "content": content}
     # Raw raises driver errors as SQLAlchemy's: the store's retries (deadlock, serialisation) and
     # its one-line messages (busy, read-only, disk full) look for those classes.
     if raw.dialect == "postgresql":
         if not returning and raw.at_commit(_APPEND_PG, params):
-            return None  # sent with the COMMIT, in its round trip (a Store.raw_transaction's, issue 14)
-        (seq, prev, digest), = raw.rows(_APPEND_PG, params)
+            return None  # sent with the COMMIT, in its round trip (a Store.raw_transaction's)
+        (appended,) = raw.rows(_APPEND_PG, params)
     else:
-        (seq, prev, digest), = raw.rows(_APPEND_SQLITE, params)
-        raw.execute(_MOVE_HEAD_SQLITE, {"seq": seq, "hash": digest})
+        (appended,) = raw.rows(_APPEND_SQLITE, params)
+        raw.execute(_MOVE_HEAD_SQLITE, {"seq": appended.seq, "hash": appended.hash})
     if not returning:
         return None
     # Not added to the session: the row is already written.
-    return AuditEvent(seq=seq, at=at, actor=actor, action=action, subject=subject, details=json.loads(text),
-                      prev_hash=prev, hash=digest)
-
-
-@dataclass(frozen=True)
-class Anchor:
-    """The chain head as kept outside the database: `SEQ:HASH`, one line."""
-
-    seq: int
-    hash: str
-
-    def __str__(self) -> str:
-        return f"{self.seq}:{self.hash}"
-
-    @classmethod
-    def parse(cls, text: str, *, where: str = "--anchor") -> Anchor:
-        """`SEQ:HASH` (a line of an anchors file may carry more words after it: the time)."""
-        words = text.split()
-        match = _ANCHOR_RE.fullmatch(words[0]) if words else None
-        if match is None:
-            raise InvalidInput({where: "expected SEQ:HASH, a whole number and 64 hexadecimal digits (A-1)"})
-        return cls(int(match["seq"]), match["hash"].lower())
-
-
-_ANCHOR_RE = re.compile(r"(?P<seq>\d{1,18}):(?P<hash>[0-9a-fA-F]{64})")
-
-
-def read_anchors(text: str, *, source: str) -> list[Anchor]:
-    """Every anchor in an anchors file; blank lines and # comments skipped."""
-    anchors = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if line.strip() and not line.lstrip().startswith("#"):
-            anchors.append(Anchor.parse(line, where=f"{source} line {number}"))
-    return anchors
+    return AuditEvent(seq=appended.seq, at=at, actor=actor, action=action, subject=subject,
+                      details=json.loads(text), prev_hash=appended.prev_hash, hash=appended.hash)
 
 
 def chain_head(session: Session) -> Anchor:

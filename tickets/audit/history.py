@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
 
@@ -62,19 +63,20 @@ class TicketHistories:
 
     def problems(self, session: Session, batch: int = 20_000) -> tuple[int | None, str | None]:
         """The first ticket whose row its history does not explain, and why; (None, None) if none."""
-        agents = {a: (name, role) for a, name, role in rawsql.rows(session, _AGENTS)}
+        agents = {a.id: (a.name, a.role) for a in rawsql.rows(session, _AGENTS)}
         roles = dict(agents.values())
         last = 0
         while rows := rawsql.rows(session, _TICKETS, {"after": last, "limit": batch}):
             for row in rows:
                 problem = self._problem(row, agents, roles)
                 if problem is not None:
-                    return row[0], problem
-            last = rows[-1][0]
+                    return row.id, problem
+            last = rows[-1].id
         return None, None
 
-    def _problem(self, row: tuple, agents: dict, roles: dict) -> str | None:
-        ticket_id, row_status, filed_by_id, decided_by_id, row_decided_at, needs_callback, row_callback_at = row
+    def _problem(self, row: Any, agents: dict, roles: dict) -> str | None:
+        ticket_id, row_status, filed_by_id, decided_by_id = row.id, row.status, row.filed_by_id, row.decided_by_id
+        row_decided_at, needs_callback, row_callback_at = row.decided_at, row.needs_callback, row.callback_at
         status = self._status.get(ticket_id)
         if status is None:
             return "it has no filing event (events removed)"

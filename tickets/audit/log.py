@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import String, cast, literal, or_
+from sqlalchemy import ColumnElement, String, cast, literal, or_
 from sqlmodel import Session, col, select
 
 from tickets.store.models import Agent, AuditEvent, Organization, Ticket
@@ -32,27 +32,29 @@ def _subject(prefix: str, id_column):
     return literal(prefix) + cast(id_column, String)
 
 
-def _conditions(session: Session, filt: AuditFilter) -> list:
-    conditions = []
+def _conditions(session: Session, filt: AuditFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    subject, actor = col(AuditEvent.subject), col(AuditEvent.actor)
     if filt.ticket_id is not None:
-        conditions.append(AuditEvent.subject == f"ticket:{filt.ticket_id}")
+        conditions.append(subject == f"ticket:{filt.ticket_id}")
     if filt.organization_id is not None:
         tickets = select(_subject("ticket:", Ticket.id)).where(Ticket.organization_id == filt.organization_id)
         conditions.append(or_(
-            AuditEvent.subject == f"organization:{filt.organization_id}", col(AuditEvent.subject).in_(tickets)
+            subject == f"organization:{filt.organization_id}", subject.in_(tickets)
         ))
     if filt.agent is not None:
         agent_id = session.exec(select(Agent.id).where(Agent.name == filt.agent)).first()
-        about = [AuditEvent.subject == f"agent:{agent_id}"] if agent_id is not None else []
-        conditions.append(or_(AuditEvent.actor == filt.agent, *about))
+        about = [subject == f"agent:{agent_id}"] if agent_id is not None else []
+        conditions.append(or_(actor == filt.agent, *about))
     if filt.actions:
         conditions.append(or_(*(
-            col(AuditEvent.action).startswith(a) if a.endswith(".") else AuditEvent.action == a for a in filt.actions
+            col(AuditEvent.action).startswith(a) if a.endswith(".") else col(AuditEvent.action) == a
+            for a in filt.actions
         )))
     if filt.since is not None:
-        conditions.append(AuditEvent.at >= filt.since)
+        conditions.append(col(AuditEvent.at) >= filt.since)
     if filt.until is not None:
-        conditions.append(AuditEvent.at < filt.until)
+        conditions.append(col(AuditEvent.at) < filt.until)
     return conditions
 
 

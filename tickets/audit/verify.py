@@ -1,4 +1,4 @@
-"""A-1: `deskapp audit verify` in one streaming pass at the database's speed (issue 12, target 7).
+"""A-1: `deskapp audit verify` in one streaming pass at the database's speed (bench target 7).
 
 The events come in keyset pages on the session's own DBAPI cursor (no ORM rows, no result
 processing); each is checked in its chain's format (tickets.audit.format) and fed to the
@@ -31,8 +31,8 @@ _STATUS = {"postgresql": "details ->> 'status'", "sqlite": "json_extract(details
 _AT = {"postgresql": "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')", "sqlite": "at"}
 _EVENTS = {
     dialect: rawsql.Sql(
-        f"SELECT seq, {_AT[dialect]}, actor, action, subject, CAST(details AS text), prev_hash, hash, "
-        f"CASE WHEN action = 'ticket.filed' THEN {_STATUS[dialect]} END "
+        f"SELECT seq, {_AT[dialect]} AS at, actor, action, subject, CAST(details AS text) AS details, prev_hash, "
+        f"hash, CASE WHEN action = 'ticket.filed' THEN {_STATUS[dialect]} END AS status "
         "FROM audit_event WHERE seq > :after ORDER BY seq LIMIT :limit"
     )
     for dialect in _STATUS
@@ -78,7 +78,7 @@ def _pages(session: Session):
         if not rows:
             return
         yield rows
-        after = rows[-1][0]
+        after = rows[-1].seq
 
 
 def verify(session: Session, anchors: Iterable[Anchor] = ()) -> ChainReport:
@@ -131,14 +131,14 @@ def verify(session: Session, anchors: Iterable[Anchor] = ()) -> ChainReport:
     head = rawsql.first(session, _HEAD)
     if head is None:
         return ChainReport(False, checked, None, "the chain head is missing")
-    if head[0] != expected - 1 or head[1] != prev:
+    if head.seq != expected - 1 or head.hash != prev:
         return ChainReport(
             False, checked, expected,
-            f"the chain ends at event {expected - 1} but its head records event {head[0]} (cut tail)",
+            f"the chain ends at event {expected - 1} but its head records event {head.seq} (cut tail)",
         )
     # Every ticket was filed with its event in the same transaction, and every later change
     # with its own: a ticket its history does not explain was cut or edited around the chain.
     ticket_id, problem = histories.problems(session)
     if ticket_id is not None:
         return ChainReport(False, checked, None, f"ticket {ticket_id}: {problem}")
-    return ChainReport(True, checked, head=Anchor(head[0], head[1]))
+    return ChainReport(True, checked, head=Anchor(head.seq, head.hash))

@@ -70,11 +70,11 @@ class _Existing:
     objects with the models' attributes, read with prebuilt SQL: tickets.directory.writing)."""
 
     orgs: dict[str, Any]  # ref -> organization
-    owners: dict[str, tuple[Any, str]]  # user ID -> (person, their organization's ref)
+    owners: dict[str, tuple[Any, str | None]]  # user ID -> (person, their organization's ref)
     people: dict[int, list[Any]]  # organization id -> its people
-    subs: dict[str, tuple[Any, str]]  # ref -> (subscription, organization ref)
-    campaigns: dict[str, tuple[Any, str]]  # ref -> (campaign, subscription ref)
-    resources: dict[str, tuple[Any, str]]  # ref -> (resource, subscription ref)
+    subs: dict[str, tuple[Any, str | None]]  # ref -> (subscription, organization ref)
+    campaigns: dict[str, tuple[Any, str | None]]  # ref -> (campaign, subscription ref)
+    resources: dict[str, tuple[Any, str | None]]  # ref -> (resource, subscription ref)
 
 
 def _fetch(session: Session, checker: Checker) -> _Existing:
@@ -158,7 +158,7 @@ def _apply_organizations(
             "name": org.name, "url": org.url, "country": org.country, "street_lines": list(a.street_lines),
             "city": a.city, "region": a.region, "postal_code": a.postal_code,
             "name_key": normalize_org_name(org.name),
-            # Verification's keys (issue 12), from the values just checked.
+            # Verification's keys, from the values just checked.
             "key_name": key_name, "key_url": key_url, "key_address": key_address,
         }
         rows.upsert(existing.orgs.get(org.ref), {"ref": org.ref}, values, {"updated_at": now})
@@ -179,11 +179,11 @@ def _remove_unlisted_people(session: Session, directory: ParsedDirectory, existi
         for person in existing.people.get(existing.orgs[org.ref].id, [])
         if person.user_id not in listed
     ]
-    referenced: set[int] = set()
+    referenced: set[int | None] = set()  # person ids; the query asks only for some
     for ids in _chunks(p.id for p in gone):
         referenced.update(
             session.exec(
-                select(VerificationAttempt.person_id).where(col(VerificationAttempt.person_id).in_(ids)).distinct()
+                select(col(VerificationAttempt.person_id)).where(col(VerificationAttempt.person_id).in_(ids)).distinct()
             )
         )
     removable = [p.id for p in gone if p.id not in referenced]
@@ -193,7 +193,7 @@ def _remove_unlisted_people(session: Session, directory: ParsedDirectory, existi
 
 
 def _person_keys(person: PersonIn) -> dict[str, Any]:
-    """Verification's keys of a checked person (issue 12). The user ID is already its key when
+    """Verification's keys of a checked person. The user ID is already its key when
     ASCII (a fixed point of identity.normalize_user_id) and the phone is E.164 that reads back
     to itself from any region (identity.parse_phone checked it), so only names are normalised."""
     user_id = person.user_id if person.user_id.isascii() else user_id_key(person.user_id)

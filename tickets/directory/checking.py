@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import gc
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
+from pydantic_core import ErrorDetails
 
 from identity import parse_phone
 from identity.errors import IdentityError
@@ -65,7 +66,7 @@ _WRONG_TYPE: dict[str, str] = {
 }
 
 
-def _message(error: dict[str, Any]) -> str:
+def _message(error: ErrorDetails) -> str:
     kind, ctx = error["type"], error.get("ctx") or {}
     value = error.get("input")
     if kind in _SAME:
@@ -88,13 +89,16 @@ def _message(error: dict[str, Any]) -> str:
 def _adapters(model: type[Record]) -> dict[str, tuple[TypeAdapter, Any]]:
     out = {}
     for name, info in model.model_fields.items():
-        annotation = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+        annotation: Any = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
         out[name] = (TypeAdapter(annotation), info.get_default(call_default_factory=True))
     return out
 
 
 def _path_key(path: str) -> list[tuple[str, int]]:
     return [(name, int(index)) for name, index in re.findall(r"([A-Za-z_]+)\[(\d+)\]", path)]
+
+
+R = TypeVar("R", bound=Record)
 
 
 @dataclass
@@ -115,8 +119,8 @@ class Checker:
         self.errors.append(DirectoryError(path, field_, message))
 
     def record(
-        self, model: type[Record], raw: Any, path: str, children: Iterable[str] = ()
-    ) -> tuple[Record | None, dict[str, Any], dict[str, list[Any]]]:
+        self, model: type[R], raw: Any, path: str, children: Iterable[str] = ()
+    ) -> tuple[R | None, dict[str, Any], dict[str, list[Any]]]:
         """(the record or None, the fields that validated, the raw child lists)."""
         kids: dict[str, list[Any]] = {}
         if not isinstance(raw, dict):
@@ -266,7 +270,7 @@ class Checker:
         children = {"ims_campaigns": tuple(campaigns), "renewal_resources": tuple(resources)}
         return sub.model_copy(update=children), has_d365
 
-    def subscription_fields(self, values: dict[str, Any], kids: dict[str, list[Any]], path: str) -> None:
+    def subscription_fields(self, values: dict[str, Any], kids: Mapping[str, Sequence[Any]], path: str) -> None:
         """The checks across a subscription's fields, on the fields that validated."""
         product = values.get("product")
         start, end = values.get("term_start"), values.get("term_end")
@@ -294,13 +298,13 @@ class Checker:
         admin = values.get("billing_admin_user_id")
         if admin is not None and org_user_ids is not None and admin not in org_user_ids:
             self.add(path, "billing_admin_user_id", "is not one of the organization's people (I-1)")
-        return campaign  # type: ignore[return-value]
+        return campaign
 
     def resource(self, raw: Any, path: str, sub_ref: str | None) -> ResourceIn | None:
         resource, values, _ = self.record(ResourceIn, raw, path)
         if values.get("ref") is not None:
             self.unique(self.resource_refs, values["ref"], path, "ref", "resource ref", sub_ref or "")
-        return resource  # type: ignore[return-value]
+        return resource
 
 
 def sorted_errors(errors: Iterable[DirectoryError]) -> list[DirectoryError]:
@@ -313,8 +317,8 @@ def sorted_errors(errors: Iterable[DirectoryError]) -> list[DirectoryError]:
 def collector_paused() -> Iterator[None]:
     """Python's cyclic garbage collector paused while an import works. Checking a file makes a
     few objects for each of its fields, all kept to the end and none in a reference cycle, and
-    each full collection walks every one of them again: a third of a large import's time
-    (issue 12). Collection resumes, as it was, when the import is done."""
+    each full collection walks every one of them again: a third of a large import's time.
+    Collection resumes, as it was, when the import is done."""
     enabled = gc.isenabled()
     gc.disable()
     try:

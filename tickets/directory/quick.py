@@ -1,4 +1,4 @@
-"""The checks of a directory file that has no problem, in far fewer steps (issue 12).
+"""The checks of a directory file that has no problem, in far fewer steps.
 
 `Checker` validates record by record so that one bad record hides nothing else, which costs a
 pydantic call, a dict copy and a model copy per record. A file without problems needs none of

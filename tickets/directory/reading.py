@@ -102,20 +102,27 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return document
 
 
+# json's decoder and scanner modules, whose Python parser's internals typeshed does not declare.
+_json_decoder: Any = json.decoder
+_json_scanner: Any = json.scanner
+
+
 def _duplicate_key_line(text: str) -> int:
     """The line of the first repeated key, found by parsing again with json's Python scanner and
     an object parser that notes where each key starts (only done for a file that has one)."""
-    decoder = json.JSONDecoder(parse_constant=_no_constant)
+    # The Python scanner's hooks (parse_object, scan_once) and helpers (JSONObject, scanstring,
+    # WHITESPACE, py_make_scanner) are json's own but undeclared in typeshed: reached through Any.
+    decoder: Any = json.JSONDecoder(parse_constant=_no_constant)
 
     def parse_object(s_and_end, strict, scan_once, object_hook, object_pairs_hook, memo=None):
         s, start = s_and_end
-        pairs, end = json.decoder.JSONObject(s_and_end, strict, scan_once, None, list, memo)
+        pairs, end = _json_decoder.JSONObject(s_and_end, strict, scan_once, None, list, memo)
         if len({key for key, _ in pairs}) != len(pairs):
             raise _DuplicateKey("", _second_key_line(s, start, scan_once))
         return dict(pairs), end
 
-    decoder.parse_object = parse_object  # type: ignore[method-assign]
-    decoder.scan_once = json.scanner.py_make_scanner(decoder)
+    decoder.parse_object = parse_object
+    decoder.scan_once = _json_scanner.py_make_scanner(decoder)
     try:
         decoder.decode(text)
     except _DuplicateKey as found:
@@ -125,11 +132,11 @@ def _duplicate_key_line(text: str) -> int:
 
 def _second_key_line(s: str, pos: int, scan_once: Any) -> int:
     """Walk the members of the object whose text starts at ``pos`` (after its "{")."""
-    skip = json.decoder.WHITESPACE.match
+    skip = _json_decoder.WHITESPACE.match
     seen: set[str] = set()
     while True:
         pos = skip(s, pos).end()
-        key, after = json.decoder.scanstring(s, pos + 1)
+        key, after = _json_decoder.scanstring(s, pos + 1)
         if key in seen:
             return s.count("\n", 0, pos) + 1
         seen.add(key)

@@ -44,20 +44,16 @@ def _plain_text(value: str) -> str:
     if _CONTROL_OR_SURROGATE.search(value) is not None:
         raise ValueError("contains control characters or text that is not valid Unicode")
     try:
-        check_undisguised_text(value, "")  # issue 13: bidi overrides, zero-width characters ...
+        check_undisguised_text(value, "")  # bidi overrides, zero-width characters ...
     except IdentityError as error:
         raise ValueError(error.message) from None
     return value
 
 
-def _text(max_length: int, *, required: bool = True) -> Any:
-    return Annotated[
-        str,
-        StringConstraints(
-            strict=True, strip_whitespace=True, min_length=1 if required else 0, max_length=max_length
-        ),
-        AfterValidator(_plain_text),
-    ]
+def _limits(max_length: int, *, required: bool = True) -> StringConstraints:
+    """A text field's constraints (its type is `Annotated[str, _limits(n), _PLAIN, ...]`: metadata
+    made by a call, so that type checkers see a type)."""
+    return StringConstraints(strict=True, strip_whitespace=True, min_length=1 if required else 0, max_length=max_length)
 
 
 _REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]*")
@@ -77,7 +73,7 @@ def _identity(normalizer) -> Any:
         if not key:
             raise ValueError("has no letters or digits")
         # A name's normaliser refuses only an empty key or one over MAX_NAME_LENGTH: the text is
-        # normalised once unless it is that long (issue 12).
+        # normalised once unless it is that long.
         if len(key) > MAX_NAME_LENGTH:
             try:
                 normalizer(value)
@@ -152,14 +148,19 @@ def _utc(value: datetime) -> datetime:
 Ref = Annotated[
     str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=40), AfterValidator(_ref)
 ]
-Name = Annotated[_text(200), _identity(normalize_org_name)]
-PersonName = Annotated[_text(120), _identity(normalize_person_name)]
-Line = Annotated[_text(200), AfterValidator(_meaningful)]
-City = Annotated[_text(120), AfterValidator(_meaningful)]
+_PLAIN = AfterValidator(_plain_text)
+Text40 = Annotated[str, _limits(40), _PLAIN]
+Text200 = Annotated[str, _limits(200), _PLAIN]
+Region = Annotated[str, _limits(120, required=False), _PLAIN]
+PostalCode = Annotated[str, _limits(20, required=False), _PLAIN]
+Name = Annotated[str, _limits(200), _PLAIN, _identity(normalize_org_name)]
+PersonName = Annotated[str, _limits(120), _PLAIN, _identity(normalize_person_name)]
+Line = Annotated[str, _limits(200), _PLAIN, AfterValidator(_meaningful)]
+City = Annotated[str, _limits(120), _PLAIN, AfterValidator(_meaningful)]
 UserId = Annotated[str, StringConstraints(strict=True, max_length=320), AfterValidator(_user_id)]
 Country = Annotated[str, StringConstraints(strict=True, strip_whitespace=True), AfterValidator(_country)]
-Url = Annotated[_text(300), AfterValidator(_url)]
-Domain = Annotated[_text(253), AfterValidator(_domain)]
+Url = Annotated[str, _limits(300), _PLAIN, AfterValidator(_url)]
+Domain = Annotated[str, _limits(253), _PLAIN, AfterValidator(_domain)]
 Instant = Annotated[AwareDatetime, BeforeValidator(_datetime_text), AfterValidator(_utc)]
 Count = Annotated[int, Field(strict=True, ge=0, le=10_000_000)]
 Money = Annotated[int, Field(strict=True, ge=0, le=10**15)]
@@ -173,29 +174,29 @@ class Record(BaseModel):
 class AddressIn(Record):
     street_lines: Annotated[list[Line], Field(min_length=1, max_length=5)]
     city: City
-    region: _text(120, required=False) = ""
-    postal_code: _text(20, required=False) = ""
+    region: Region = ""
+    postal_code: PostalCode = ""
 
 
 class PersonIn(Record):
     user_id: UserId  # validated and lower-cased (identity.normalize_user_id)
     first_name: PersonName
     last_name: PersonName
-    phone: _text(40)  # as written in the file; E.164 once parse_directory returns it
+    phone: Text40  # as written in the file; E.164 once parse_directory returns it
     primary_contact: Flag = False
     roles: list[Role] = Field(default_factory=list)
 
 
 class CampaignIn(Record):
     ref: Ref
-    name: _text(200)
+    name: Text200
     billing_admin_user_id: UserId
     state: CampaignState
 
 
 class ResourceIn(Record):
     ref: Ref
-    description: _text(200)
+    description: Text200
     effective_at: Instant
     state: ResourceState
     transaction_in_progress: Flag = False
@@ -208,7 +209,7 @@ class ResourceIn(Record):
 
 class SubscriptionIn(Record):
     ref: Ref
-    name: _text(200)
+    name: Text200
     product: Product
     channel: Channel
     platform: Platform | None = None

@@ -1,4 +1,4 @@
-"""Writing an import's rows with prebuilt SQL on the session's connection (issue 12).
+"""Writing an import's rows with prebuilt SQL on the session's connection.
 
 The ORM built an object per row, tracked it and flushed it one statement at a time: most of an
 import's time. Here a table's new rows go in with one executemany and its changed rows with
@@ -93,7 +93,7 @@ def ids_by(session: Session, table: str, column: str, values: Iterable[str]) -> 
         chunk = values[start : start + _IN_CHUNK]
         params = {f"v{n}": value for n, value in enumerate(chunk)}
         statement = _sql(f"SELECT {column}, id FROM {table} WHERE {column} IN ({', '.join(':' + p for p in params)})")
-        found.update(rawsql.rows(session, statement, params))
+        found.update((getattr(row, column), row.id) for row in rawsql.rows(session, statement, params))
     return found
 
 
@@ -109,9 +109,10 @@ def _reader(model: type[Any]) -> tuple[list[str], Any]:
                else _bool if isinstance(c.type, Boolean) else None for c in columns]
     names = [c.name for c in columns]
 
-    def read(row: tuple) -> SimpleNamespace:
+    def read(row: Any) -> SimpleNamespace:
+        values = ((name, reader, getattr(row, name)) for name, reader in zip(names, readers, strict=True))
         return SimpleNamespace(**{name: value if reader is None or value is None else reader(value)
-                                  for name, reader, value in zip(names, readers, row, strict=False)})
+                                  for name, reader, value in values})
 
     return names, read
 
@@ -129,7 +130,7 @@ def fetch(session: Session, model: type[Any], column: str, values: Iterable[Any]
     chosen = ", ".join(f"t.{name}" for name in names)
     join = ""
     if parent is not None:
-        chosen += ", p.ref"
+        chosen += ", p.ref AS parent_ref"
         join = f" JOIN {parent[0]} p ON p.id = t.{parent[1]}"
     values = list(values)
     found: list[tuple[SimpleNamespace, str | None]] = []
@@ -138,6 +139,6 @@ def fetch(session: Session, model: type[Any], column: str, values: Iterable[Any]
         statement = _sql(f"SELECT {chosen} FROM {table} t{join} WHERE t.{column} IN "
                          f"({', '.join(':' + p for p in params)})")
         found.extend(
-            (read(row), row[len(names)] if parent else None) for row in rawsql.rows(session, statement, params)
+            (read(row), row.parent_ref if parent else None) for row in rawsql.rows(session, statement, params)
         )
     return found

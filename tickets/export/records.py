@@ -10,20 +10,35 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from importlib import resources
-from typing import Any, Literal, TextIO
+from typing import Any, TextIO
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from tickets.dates import parse_when
-from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import InvalidInput
+from tickets.export.fields import (  # noqa: F401 - the format, re-exported
+    ANONYMOUS_ACTOR,
+    BATCH_SIZE,
+    FIELDS,
+    FORMATS,
+    PROGRESS_EVERY,
+    SCHEMA_ID,
+    SCHEMA_RESOURCE,
+    SCHEMA_VERSION,
+    TRIGGERS,
+    ExportFilter,
+    Format,
+    csv_row,
+    load_schema,
+    neutralise_cell,
+    recover_cell,
+)
+from tickets.export.fields import (
+    iso as _iso,
+)
 from tickets.masking import mask_email, mask_name, mask_phone, scrub_text
 from tickets.store.database import Store
 from tickets.store.models import (
@@ -37,168 +52,56 @@ from tickets.store.models import (
     ticket_ref,
 )
 
-SCHEMA_VERSION = "1"
-SCHEMA_ID = "urn:deskapp:schema:export-record:1"
-SCHEMA_RESOURCE = "schema.json"
-BATCH_SIZE = 2000
-PROGRESS_EVERY = 1000
-ANONYMOUS_ACTOR = "cli"  # who the audit event names when no agent signed in
-FORMATS = ("csv", "jsonl")
-Format = Literal["csv", "jsonl"]
-
-FIELDS: tuple[str, ...] = (
-    "schema_version",
-    "ticket_ref",
-    "kind",
-    "status",
-    "created_at",
-    "updated_at",
-    "organization_ref",
-    "organization_name",
-    "subscription_ref",
-    "product",
-    "resource_ref",
-    "filed_by",
-    "decided_by",
-    "decided_at",
-    "decision_reason",
-    "requested_date",
-    "effective_date",
-    "data_deletion_date",
-    "reversal_deadline",
-    "needs_review",
-    "needs_callback",
-    "callback_at",
-    "rules",
-    "checklist",
-    "caller_name",
-    "caller_user_id",
-    "caller_phone",
-    "it_contact",
-    "reason",
-)
-
-
-def load_schema() -> dict[str, Any]:
-    """The JSON Schema of one JSON Lines record, as shipped in the package."""
-    return json.loads(resources.files("tickets.export").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8"))
-
-
-# --- formula neutralising (E-2) --------------------------------------------------------------
-
-# What makes a spreadsheet read a cell as a formula, half-width and full-width.
-TRIGGERS = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
-_ESCAPED = re.compile("'*[" + re.escape("".join(sorted(TRIGGERS))) + "]")
-_NEUTRALISED = re.compile("'+[" + re.escape("".join(sorted(TRIGGERS))) + "]")
-
-
-def neutralise_cell(value: str) -> str:
-    """E-2: prefix one `'` to a cell that starts with a trigger, or with quotes then a trigger.
-
-    Quotes already in front of a trigger get one more too, so that `recover_cell` can always
-    take exactly one away: `=1` -> `'=1`, `'=1` -> `''=1`, `'x` stays `'x`.
-    """
-    return "'" + value if _ESCAPED.match(value) else value
-
-
-def recover_cell(value: str) -> str:
-    """The inverse of `neutralise_cell`: remove one `'` from `'...'` followed by a trigger."""
-    return value[1:] if _NEUTRALISED.match(value) else value
-
-
-# --- filters ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ExportFilter:
-    """Which tickets: created in [since, until), of these kinds and statuses (empty: all)."""
-
-    since: datetime | None = None
-    until: datetime | None = None
-    kinds: tuple[TicketKind, ...] = ()
-    statuses: tuple[TicketStatus, ...] = ()
-
-    def __post_init__(self) -> None:
-        for name in ("since", "until"):
-            value = getattr(self, name)
-            if value is not None and (value.tzinfo is None or value.utcoffset() is None):
-                raise InvalidInput({name: "must be an aware datetime (UTC)"})
-        if self.since is not None and self.until is not None and self.since >= self.until:
-            raise InvalidInput({"--until": "must be later than --since"})
-        object.__setattr__(self, "kinds", tuple(TicketKind(k) for k in self.kinds))
-        object.__setattr__(self, "statuses", tuple(TicketStatus(s) for s in self.statuses))
-
-    def as_dict(self) -> dict[str, Any]:
-        """For the audit event."""
-        return {
-            "since": _iso(self.since),
-            "until": _iso(self.until),
-            "kinds": sorted(k.value for k in self.kinds),
-            "statuses": sorted(s.value for s in self.statuses),
-        }
-
-
-# --- reading (E-3) ---------------------------------------------------------------------------
-
-
-def _iso(value: datetime | None) -> str | None:
-    """`2026-11-22T12:00:00Z` (isoformat is several times faster than strftime)."""
-    if value is None:
-        return None
-    if value.utcoffset():
-        value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
-
 
 def _base_query(filt: ExportFilter):
     decider = aliased(Agent, name="decider")
     filer = aliased(Agent, name="filer")
     query = (
         select(
-            Ticket.id,
-            Ticket.kind,
-            Ticket.status,
-            Ticket.created_at,
-            Ticket.updated_at,
-            Organization.ref,
-            Organization.name,
-            Subscription.ref,
-            Subscription.product,
-            RenewalResource.ref,
-            filer.name,
-            decider.name,
-            Ticket.decided_at,
-            Ticket.decision_reason,
-            Ticket.requested_date,
-            Ticket.effective_date,
-            Ticket.data_deletion_date,
-            Ticket.reversal_deadline,
-            Ticket.needs_review,
-            Ticket.needs_callback,
-            Ticket.callback_at,
-            Ticket.rules,
-            Ticket.checklist,
-            Person.first_name,
-            Person.last_name,
-            Person.user_id,
-            Person.phone_e164,
+            col(Ticket.id),
+            col(Ticket.kind),
+            col(Ticket.status),
+            col(Ticket.created_at),
+            col(Ticket.updated_at),
+            col(Organization.ref),
+            col(Organization.name),
+            col(Subscription.ref),
+            col(Subscription.product),
+            col(RenewalResource.ref),
+            col(filer.name),
+            col(decider.name),
+            col(Ticket.decided_at),
+            col(Ticket.decision_reason),
+            col(Ticket.requested_date),
+            col(Ticket.effective_date),
+            col(Ticket.data_deletion_date),
+            col(Ticket.reversal_deadline),
+            col(Ticket.needs_review),
+            col(Ticket.needs_callback),
+            col(Ticket.callback_at),
+            col(Ticket.rules),
+            col(Ticket.checklist),
+            col(Person.first_name),
+            col(Person.last_name),
+            col(Person.user_id),
+            col(Person.phone_e164),
             # Only the one key of the kind-specific fields, not the whole document (M-3).
             col(Ticket.fields)["it_contact"].as_string(),
-            Ticket.reason,
+            col(Ticket.reason),
         )
         .select_from(Ticket)
-        .join(Organization, Organization.id == Ticket.organization_id)
-        .join(Subscription, Subscription.id == Ticket.subscription_id)
-        .join(filer, filer.id == Ticket.filed_by_id)
-        .outerjoin(decider, decider.id == Ticket.decided_by_id)
-        .outerjoin(RenewalResource, RenewalResource.id == Ticket.resource_id)
-        .outerjoin(VerificationAttempt, VerificationAttempt.id == Ticket.verification_id)
-        .outerjoin(Person, Person.id == VerificationAttempt.person_id)
+        .join(Organization, col(Organization.id) == Ticket.organization_id)
+        .join(Subscription, col(Subscription.id) == Ticket.subscription_id)
+        .join(filer, col(filer.id) == Ticket.filed_by_id)
+        .outerjoin(decider, col(decider.id) == Ticket.decided_by_id)
+        .outerjoin(RenewalResource, col(RenewalResource.id) == Ticket.resource_id)
+        .outerjoin(VerificationAttempt, col(VerificationAttempt.id) == Ticket.verification_id)
+        .outerjoin(Person, col(Person.id) == VerificationAttempt.person_id)
     )
     if filt.since is not None:
-        query = query.where(Ticket.created_at >= filt.since)
+        query = query.where(col(Ticket.created_at) >= filt.since)
     if filt.until is not None:
-        query = query.where(Ticket.created_at < filt.until)
+        query = query.where(col(Ticket.created_at) < filt.until)
     if filt.kinds:
         query = query.where(col(Ticket.kind).in_([k.value for k in filt.kinds]))
     if filt.statuses:
@@ -277,7 +180,7 @@ def iter_records(
             yield _record(tuple(row), masked)
         if len(rows) < batch_size:
             return
-        last_id = rows[-1][0]
+        last_id = rows[-1].id
 
 
 def start_after(store: Store, filt: ExportFilter) -> int | None:
@@ -295,21 +198,6 @@ def start_after(store: Store, filt: ExportFilter) -> int | None:
 
 
 # --- writing ---------------------------------------------------------------------------------
-
-
-def _csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        value = " ".join(value)
-    return neutralise_cell(str(value))
-
-
-def csv_row(record: dict[str, Any]) -> list[str]:
-    """One record as CSV cells, in field order, neutralised (E-2)."""
-    return [_csv_cell(record[name]) for name in FIELDS]
 
 
 def write_records(

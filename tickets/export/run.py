@@ -12,18 +12,17 @@ standard output), so an export also proves what the chain held when it was taken
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, TextIO
 
 from tickets.agents import AgentInfo
 from tickets.audit.chain import Anchor, append_event
 from tickets.errors import InvalidInput, NotAllowed
+from tickets.export.fields import audit_details, write_anchor_file  # noqa: F401 - re-exported
 from tickets.export.records import (
     ANONYMOUS_ACTOR,
     BATCH_SIZE,
     FORMATS,
-    SCHEMA_VERSION,
     ExportFilter,
     Format,
     iter_records,
@@ -92,15 +91,8 @@ def write_export(
             yield record
             written += 1  # the consumer asked for the next one: this one is written
 
-    details = {
-        "format": fmt,
-        "schema_version": SCHEMA_VERSION,
-        "filters": filt.as_dict(),
-        "masked": masked,
-        "by": actor.name if actor is not None else ANONYMOUS_ACTOR,
-        "agent_role": actor.role.value if actor is not None else None,
-        "rule": "E-1",
-    }
+    details = audit_details(fmt, filt, masked=masked, by=actor.name if actor is not None else ANONYMOUS_ACTOR,
+                            agent_role=actor.role.value if actor is not None else None)
     event = _audit(store, actor, "export.started", details)
     anchor = Anchor(event.seq, event.hash)
     details["anchor"] = str(anchor)
@@ -153,12 +145,3 @@ def _audit(store: Store, actor: AgentInfo | None, action: str, details: dict[str
         if not best_effort:
             raise
         return None
-
-
-def write_anchor_file(target: Path, anchor: Anchor) -> Path:
-    """FILE.anchor beside an export FILE: the export.started event's SEQ:HASH (A-1), one line
-    `deskapp audit verify --anchors FILE.anchor` reads. CSV has no room for a trailer and JSON
-    Lines records follow a fixed schema, so the anchor goes beside the output, not in it."""
-    sidecar = target.with_name(target.name + ".anchor")
-    sidecar.write_text(f"{anchor}  export.started for {target.name}\n", encoding="utf-8")
-    return sidecar

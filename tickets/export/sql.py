@@ -1,4 +1,4 @@
-"""The masked export on SQLite: the database and a few memoised fragments make each line (issue 12).
+"""The masked export on SQLite: the database and a few memoised fragments make each line.
 
 A Python call per cell (masking, neutralising, ISO dates, JSON decoding of `rules` and
 `checklist`) cost five to ten times what the `sqlite3` shell needs for the same rows. Here one
@@ -13,24 +13,24 @@ that need RFC 4180 quoting or E-2 neutralising (csv_head, csv_cell), JSON values
 need an escape (json_head_plain), and the caller's names in the free text (scrub_text's own
 casefold test: _names_in), which would make the stored masked text (`reason_scrubbed`,
 tickets.masking.scrub_stored) differ from what the export writes. A row that fails a test, or
-whose stored masked text is stale, is written by the Python code whole (`tickets.export.records._record`),
+whose stored masked text is stale, is written by the Python code whole (`tickets.export.records._record`,
+loaded only then),
 so the output is byte for byte what `write_records` writes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import re
-from collections.abc import Callable
-from json.encoder import c_encode_basestring, py_encode_basestring
-from typing import Any, TextIO
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from json.encoder import py_encode_basestring
+from typing import TYPE_CHECKING, Any, Protocol, TextIO, cast, runtime_checkable
 
-from sqlmodel import col
-
-import tickets.export.records as export
-from tickets.export.records import (
+from tickets.export.fields import (
     BATCH_SIZE,
     FIELDS,
     PROGRESS_EVERY,
@@ -38,16 +38,14 @@ from tickets.export.records import (
     TRIGGERS,
     ExportFilter,
     Format,
-    _base_query,
     csv_row,
     neutralise_cell,
-    start_after,
 )
 from tickets.masking import mask_email, mask_name, mask_phone
-from tickets.store import rawsql
-from tickets.store.database import Store
-from tickets.store.models import Ticket
+from tickets.store.lite import sqlite_time
 
+if TYPE_CHECKING:  # pragma: no cover
+    from tickets.store.database import Store
 
 def _iso(v: str, *, nullable: bool = False) -> str:
     """`2026-11-22 12:00:00.000000` (UTCDateTime's text in SQLite) -> `2026-11-22T12:00:00Z`."""
@@ -71,9 +69,9 @@ _MEMO_FIELDS = ("rules", "checklist", "caller_name", "caller_user_id", "caller_p
 assert FIELDS == (*_HEAD_FIELDS, *_MEMO_FIELDS, "reason")
 
 # json_extract parses the whole document: only where the key may be (its name, or an escape).
-_BATCH = """SELECT t.id, CASE WHEN {ok} THEN {head} END, {tail}, p.id,
- CASE WHEN instr(t.fields, 'it_contact') OR instr(t.fields, '\\') THEN json_extract(t.fields, '$."it_contact"') END,
- t.rules, t.checklist, {decision}
+_BATCH = """SELECT t.id AS ticket_id, CASE WHEN {ok} THEN {head} END AS head, {tail} AS tail, p.id AS person_id,
+ CASE WHEN instr(t.fields, 'it_contact') OR instr(t.fields, '\\') THEN json_extract(t.fields, '$."it_contact"') END
+ AS it_contact, t.rules, t.checklist, {decision} AS decision
 FROM ticket AS t
  JOIN organization AS o ON o.id = t.organization_id
  JOIN subscription AS s ON s.id = t.subscription_id
@@ -157,7 +155,9 @@ def json_head_plain(head: str) -> bool:
     return len(_escaped(head)) == len(head) + 2 + _JSON_HEAD_QUOTES - 2 * nulls
 
 
-_escaped = c_encode_basestring or py_encode_basestring
+# The C encoder where the interpreter has one (json.encoder's c_encode_basestring, None
+# otherwise; typeshed does not declare it), else the Python one.
+_escaped: Callable[[str], str] = getattr(json.encoder, "c_encode_basestring", None) or py_encode_basestring
 # The head's own quotes, by the number of nulls in it.
 _JSON_QUOTES = [b'"' * (_JSON_HEAD_QUOTES - 2 * nulls) for nulls in range(_JSON_HEAD_QUOTES // 2 + 1)]
 _NOT_ESCAPED = bytes(b for b in range(128) if b >= 0x20 and b not in b'"\\')  # ASCII that JSON writes as it is
@@ -169,12 +169,18 @@ _PARTS = {
 }
 
 
+# Where batch_sql's row holds the ticket's id and the person's: the hot loop reads these rows by
+# position (the plain sqlite3 source of tickets.export.lite yields tuples, which cost least).
+TICKET_ID, PERSON_ID = 0, 3
+
+
 def batch_sql(fmt: str, filt: ExportFilter) -> tuple[str, dict[str, object]]:
     """The statement for one batch (`:last_id`, `:limit` to be bound) and the filter's values.
 
-    Each row is `(ticket id, head, tail, person id, it_contact, rules, checklist)`; the head is
+    Each row is `(ticket_id, head, tail, person_id, it_contact, rules, checklist, decision)`; the head is
     NULL where the Python code has to write the whole line."""
-    where, params = [], {}
+    where: list[str] = []
+    params: dict[str, object] = {}
     if filt.since is not None:
         where.append("t.created_at >= :since")
         params["since"] = _stored_time(filt.since)
@@ -193,7 +199,7 @@ def batch_sql(fmt: str, filt: ExportFilter) -> tuple[str, dict[str, object]]:
 
 
 def _stored_time(moment) -> str:
-    return rawsql.bind_time(moment, "sqlite")
+    return sqlite_time(moment)
 
 
 # CSV: a head needs more than joining its cells with commas where a cell holds a quote, a comma
@@ -276,11 +282,10 @@ class _Fragments:
             self.people.clear()
             self.people[None] = nobody
 
-    def read_people(self, session, ids: set[int]) -> None:
+    def read_people(self, batch: Batch, ids: set[int]) -> None:
         ids = ids.difference(self.people)
         if ids:
-            rows = session.connection().exec_driver_sql(_PEOPLE, (json.dumps(sorted(ids)),))
-            for person_id, *values in rows:
+            for person_id, *values in batch.people(json.dumps(sorted(ids))):
                 self.people[person_id] = self._caller(*values)
 
 
@@ -346,8 +351,72 @@ def _lines(rows: list[tuple], parts: _Fragments) -> list[str | None]:
     return lines
 
 
+class Batch(Protocol):
+    """One batch's reads, in one snapshot."""
+
+    def rows(self, sql: str, params: dict[str, Any]) -> list[tuple]: ...
+
+    def people(self, ids_json: str) -> Iterable[tuple]: ...
+
+    def python_rows(self, filt: ExportFilter, ids: list[int]) -> dict[int, tuple]:
+        """Whole rows of `tickets.export.records._base_query` (read as it reads them), by ticket id."""
+        ...
+
+
+@runtime_checkable
+class Source(Protocol):
+    """Where the batches come from: a Store (SQLAlchemy) or tickets.export.lite's plain sqlite3."""
+
+    def start_after(self, filt: ExportFilter) -> int | None: ...
+
+    def batch(self) -> contextlib.AbstractContextManager[Batch]: ...
+
+
+class _StoreBatch:
+    def __init__(self, session) -> None:
+        self.session = session
+
+    def rows(self, sql: str, params: dict[str, Any]) -> list[tuple]:
+        from tickets.store import rawsql
+
+        return rawsql.rows(self.session, rawsql.Sql(sql), params)
+
+    def people(self, ids_json: str) -> Iterable[tuple]:
+        return self.session.connection().exec_driver_sql(_PEOPLE, (ids_json,))
+
+    def python_rows(self, filt: ExportFilter, ids: list[int]) -> dict[int, tuple]:
+        return python_rows(self.session.connection(), filt, ids)
+
+
+class StoreSource:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def start_after(self, filt: ExportFilter) -> int | None:
+        from tickets.export.records import start_after
+
+        return start_after(self.store, filt)
+
+    @contextmanager
+    def batch(self) -> Iterator[Batch]:
+        with self.store.read() as session:
+            yield _StoreBatch(session)
+
+
+def python_rows(connection, filt: ExportFilter, ids: list[int]) -> dict[int, tuple]:
+    """The rows the Python code writes whole, on a SQLAlchemy connection (loaded only when a
+    batch has such a row)."""
+    from sqlmodel import col
+
+    from tickets.export.records import _base_query
+    from tickets.store.models import Ticket
+
+    query = _base_query(filt).where(col(Ticket.id).in_(ids))
+    return {row.id: tuple(row) for row in connection.execute(query)}
+
+
 def write_lines(
-    store: Store,
+    store: Store | Source,
     out: TextIO,
     *,
     fmt: Format,
@@ -358,49 +427,53 @@ def write_lines(
 ) -> int:
     """The masked export of `filt` to `out`, as `write_records(iter_records(...))` writes it,
     in keyset batches of `batch_size` (E-3). `tally[0]` counts the lines written so far (one
-    write each, so that a failing stream leaves an exact count behind)."""
+    write each, so that a failing stream leaves an exact count behind). `store` is a Store or
+    another Source of batches (tickets.export.lite)."""
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    text, params = batch_sql(fmt, filt)
-    sql = rawsql.Sql(text)
+    source = store if isinstance(store, Source) else StoreSource(store)
+    sql, params = batch_sql(fmt, filt)
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     parts = _Fragments(fmt)
     if fmt == "csv":
         csv.writer(out, lineterminator="\r\n").writerow(FIELDS)
-    last_id = start_after(store, filt)
+    last_id = source.start_after(filt)
     written = 0
     while last_id is not None:
-        with store.read() as session:
-            rows = rawsql.rows(session, sql, {**params, "last_id": last_id, "limit": batch_size})
+        with source.batch() as batch:
+            rows = batch.rows(sql, {**params, "last_id": last_id, "limit": batch_size})
             parts.bound()
-            parts.read_people(session, {row[3] for row in rows if row[3] is not None})
+            parts.read_people(batch, {row[PERSON_ID] for row in rows if row[PERSON_ID] is not None})
             lines = _lines(rows, parts)
-            missing = [row[0] for row, line in zip(rows, lines, strict=True) if line is None] if None in lines else None
+            missing = (
+                [row[TICKET_ID] for row, line in zip(rows, lines, strict=True) if line is None]
+                if None in lines else None
+            )
             if missing:  # rows the SQL does not write exactly: the Python code writes them
-                query = _base_query(filt).where(col(Ticket.id).in_(missing))
-                raw = {row[0]: tuple(row) for row in session.connection().execute(query)}
+                raw = batch.python_rows(filt, missing)
         write, done = out.write, 0
         try:
             if missing:
+                from tickets.export import records
+
                 for row, line in zip(rows, lines, strict=True):
                     if line is None:
-                        record = export._record(raw[row[0]], True)
+                        record = records._record(raw[row[TICKET_ID]], True)
                         line = _csv_line_of(record) if fmt == "csv" else encode(record) + "\n"
                     write(line)
                     done += 1
             else:
-                for line in lines:
+                for line in cast(list[str], lines):  # no None among them: `missing` is empty
                     write(line)
                     done += 1
         finally:
             tally[0] += done
         if progress is not None:
-            for count in range(
-                (written // PROGRESS_EVERY + 1) * PROGRESS_EVERY, written + len(rows) + 1, PROGRESS_EVERY
-            ):
+            first = (written // PROGRESS_EVERY + 1) * PROGRESS_EVERY
+            for count in range(first, written + len(rows) + 1, PROGRESS_EVERY):
                 progress(count)
         written += len(rows)
-        last_id = rows[-1][0] if len(rows) == batch_size else None
+        last_id = rows[-1][TICKET_ID] if len(rows) == batch_size else None
     out.flush()
     if progress is not None:
         progress(written)

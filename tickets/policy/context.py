@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cached_property
+from functools import cached_property, partial
 
 from tickets.dates import utc_day
-from tickets.enums import ACTIVE_STATUSES, CampaignState, TicketKind
+from tickets.enums import ACTIVE_STATUSES, CampaignState, Role, TicketKind
 from tickets.facts import CallerFacts, CampaignFacts, SubscriptionFacts, TicketSummary
+from tickets.kinds import kind_spec
 from tickets.policy.results import ChecklistItem, Consequences, Decision, Reason
 from tickets.policy.rules import KIND_PHRASES, ROUTE_CANCELLATIONS
 
@@ -34,7 +35,9 @@ def money(minor: int) -> str:
 
 
 def roles_text(caller: CallerFacts) -> str:
-    return ", ".join(sorted(r.value for r in caller.roles)) or "no role"
+    """The caller's roles as the desk says them ("Internet Marketing billing admin", not the
+    stored "ims_billing_admin"): reasons are read out to callers."""
+    return ", ".join(sorted(Role(r).label for r in caller.roles)) or "no admin role"
 
 
 def ticket_phrase(t: TicketSummary) -> str:
@@ -84,19 +87,17 @@ class Grant:
 
 
 def review_flags(kind: TicketKind, refund_requested: bool) -> tuple[bool, bool]:
-    """(needs_review, needs_callback): X-2 and V-8."""
-    money_or_irreversible = (
-        kind in (TicketKind.EXPEDITED_DEPROVISIONING, TicketKind.REVERSAL)
-        or (kind is TicketKind.CANCEL_EARLY and refund_requested)
-    )
-    return money_or_irreversible, money_or_irreversible
+    """(needs_review, needs_callback): X-2 and V-8, as the kind's registry entry says."""
+    spec = kind_spec(kind)
+    return spec.review.applies(refund_requested), spec.callback.applies(refund_requested)
 
 
 def make_decision(c: Ctx, refusals: list[Reason], grant: Callable[[], Grant]) -> Decision:
     from tickets.policy.shared import refund_refusals  # shared builds on this module
 
     review, callback = review_flags(c.kind, c.refund_requested)
-    common = dict(
+    decision = partial(
+        Decision,
         kind=c.kind,
         needs_review=review,
         needs_callback=callback,
@@ -104,15 +105,15 @@ def make_decision(c: Ctx, refusals: list[Reason], grant: Callable[[], Grant]) ->
         subject_ref=c.sub.ref,
         subject_name=c.sub.name,
         refund_requested=c.refund_requested,
-        refund_offered=c.kind is TicketKind.CANCEL_EARLY and not refund_refusals(c.sub),
+        refund_offered=kind_spec(c.kind).refund_request and not refund_refusals(c.sub),
     )
     if refusals:
-        return Decision(allowed=False, reasons=tuple(refusals), checklist=(), consequences=None,
-                        required_fields=(), **common)
+        return decision(allowed=False, reasons=tuple(refusals), checklist=(), consequences=None,
+                        required_fields=())
     g = grant()
-    return Decision(allowed=True, reasons=tuple(g.reasons), checklist=tuple(g.checklist),
+    return decision(allowed=True, reasons=tuple(g.reasons), checklist=tuple(g.checklist),
                     consequences=g.consequences, required_fields=g.required_fields,
-                    requested_date_range=g.requested_date_range, **common)
+                    requested_date_range=g.requested_date_range)
 
 
 def refused(c: Ctx, refusals: list[Reason]) -> Decision:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from tickets.dates import utc_day
-from tickets.enums import Channel, SubscriptionState
+from tickets.enums import Channel, SubscriptionState, TicketKind
+from tickets.kinds import kind_spec
 from tickets.policy.context import Ctx, Grant, make_consequences, make_decision
 from tickets.policy.results import ChecklistItem, Decision, Reason
-from tickets.policy.rules import DATA_RETENTION_DAYS, EXPEDITED_DELETION_DAYS
+from tickets.policy.rules import DATA_RETENTION_DAYS
 from tickets.policy.shared import (
     c3_refusal,
     c4_refund,
@@ -22,8 +23,11 @@ from tickets.policy.shared import (
 
 
 def deletion_date(approved_at: datetime) -> date:
-    """X-1, X-2: all data is deleted within 3 days, counted from the supervisor's approval."""
-    return utc_day(approved_at) + timedelta(days=EXPEDITED_DELETION_DAYS)
+    """X-1, X-2: all data is deleted within 3 days, counted from the supervisor's approval
+    (the registry's `deletion_days_after_approval`)."""
+    deletion = kind_spec(TicketKind.EXPEDITED_DEPROVISIONING).deletion_date(approved_at)
+    assert deletion is not None  # the registry gives the expedited kind its days
+    return deletion
 
 
 def decide(c: Ctx) -> Decision:

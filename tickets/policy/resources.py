@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 
 from identity import SUBSCRIPTION_ADMIN_ROLES
 from tickets.dates import as_utc, utc_day
@@ -38,11 +39,11 @@ def decide_resource(res: ResourceFacts, caller: CallerFacts, now: datetime) -> D
         refusals.append(Reason("U-1", f"an invoice has been issued for the renewal order of {res.ref}"))
     refusals += [Reason("U-2", f"{ticket_phrase(t)} is already filed for {res.ref}")
                  for t in active(res.tickets, {kind})]
-    common = dict(kind=kind, needs_review=False, needs_callback=False, product=CLOUD,
-                  subject_ref=res.ref, subject_name=res.description)
+    decision = partial(Decision, kind=kind, needs_review=False, needs_callback=False, product=CLOUD,
+                       subject_ref=res.ref, subject_name=res.description)
     if refusals:
-        return Decision(allowed=False, reasons=tuple(refusals), checklist=(), consequences=None,
-                        required_fields=(), **common)
+        return decision(allowed=False, reasons=tuple(refusals), checklist=(), consequences=None,
+                        required_fields=())
     coupons = Reason("U-3", f"no handling fee; {money(res.cash_coupons_used)} of cash coupons "
                             f"returned; {money(res.discount_coupons_used)} of discount coupons "
                             "not returned")
@@ -53,7 +54,7 @@ def decide_resource(res: ResourceFacts, caller: CallerFacts, now: datetime) -> D
         coupons,
         self_service,
     ]
-    return Decision(
+    return decision(
         allowed=True,
         reasons=(Reason("U-1", f"{res.ref} is an inactive renewal resource and none of the U-1 "
                                "conditions blocks it"),),
@@ -64,7 +65,6 @@ def decide_resource(res: ResourceFacts, caller: CallerFacts, now: datetime) -> D
         consequences=make_consequences(notes, effective_date=now.date(), self_service=self_service,
                                    coupon_handling=coupons),
         required_fields=("reason",),
-        **common,
     )
 
 

@@ -103,7 +103,6 @@ CHANNEL_WORDS: Mapping[Channel, str] = {
 }
 
 DATA_RETENTION_DAYS = 90  # C-8
-EXPEDITED_DELETION_DAYS = 3  # X-1, counted from approval
 REVERSAL_DAYS = 30
 SELF_SERVICE_MAX_LICENSES = 24  # C-6: "fewer than 25 licenses assigned"
 SELF_SERVICE_WINDOW_DAYS = 30  # C-6: "within the first 30 days after purchase"

@@ -10,7 +10,7 @@ from identity import SUBSCRIPTION_ADMIN_ROLES
 from tickets.dates import as_utc, utc_day
 from tickets.enums import Channel, Product, Role, SubscriptionState, TicketKind
 from tickets.facts import SubscriptionFacts
-from tickets.kinds import CANCELLATION_KINDS
+from tickets.kinds import CANCELLATION_KINDS, kind_spec
 from tickets.policy.context import Ctx, active, and_list, plural, roles_text, ticket_phrase
 from tickets.policy.results import ChecklistItem, Reason
 from tickets.policy.rules import (
@@ -29,7 +29,7 @@ from tickets.policy.rules import (
 
 @cache  # pure in its two enums: each answer (an immutable Reason or None) is worked out once
 def offer_refusal(kind: TicketKind, product: Product) -> Reason | None:
-    """Each kind only where an article offers it (KIND_PRODUCTS). Issue 14: the account view
+    """Each kind only where an article offers it (KIND_PRODUCTS). The account view
     decides every kind for every subscription."""
     products, rule = KIND_PRODUCTS[kind]
     if product in products:
@@ -43,7 +43,7 @@ def offer_refusal(kind: TicketKind, product: Product) -> Reason | None:
 def v2_refusals(c: Ctx) -> list[Reason]:
     """V-2: who may ask. [D365] billing actions need the billing administrator."""
     roles = c.caller.roles
-    if c.sub.product is D365 and c.kind in (TicketKind.CANCEL_EARLY, TicketKind.REVERSAL):
+    if d365_billing_action(c):
         if Role.BILLING_ADMIN in roles:
             return []
         return [Reason("V-2", "Dynamics 365 billing actions need the billing administrator; "
@@ -55,8 +55,13 @@ def v2_refusals(c: Ctx) -> list[Reason]:
                           f"{c.caller.user_id} has {roles_text(c.caller)}")]
 
 
+def d365_billing_action(c: Ctx) -> bool:
+    """V-2 [D365]: a billing action (the kind's registry entry says which) on Dynamics 365."""
+    return c.sub.product is D365 and kind_spec(c.kind).billing_action
+
+
 def v2_grant(c: Ctx) -> Reason:
-    if c.sub.product is D365 and c.kind in (TicketKind.CANCEL_EARLY, TicketKind.REVERSAL):
+    if d365_billing_action(c):
         return Reason("V-2", f"the caller is the billing administrator of {c.sub.name}")
     held = "admin" if Role.ADMIN in c.caller.roles else "billing admin"
     return Reason("V-2", f"the caller is listed as {held} of {c.sub.name}")

@@ -1,7 +1,7 @@
 """Has the desk's data changed since I last looked? A cheap answer for live screens.
 
 The review queue and the dashboard refresh themselves when someone files or decides a ticket,
-starts a call or fails a verification, without a key pressed (issue 14, live queues):
+starts a call or fails a verification, without a key pressed (live queues):
 
 - PostgreSQL: the triggers of migration 0006 send `NOTIFY deskapp_changed` from the writing
   transaction (delivered at its commit, never for a rolled-back one); a feed LISTENs on its own
@@ -25,8 +25,6 @@ from typing import Protocol
 from sqlalchemy.engine import make_url
 
 CHANNEL = "deskapp_changed"
-# Tables whose writes a live screen shows (the triggers of migration 0006).
-WATCHED_TABLES = ("ticket", "call", "verification_attempt", "verification_unlock")
 SQLITE_POLL_S = 0.2
 
 

@@ -30,6 +30,7 @@ from sqlmodel import Session
 from tickets.audit.format import chain_link
 from tickets.clock import Clock, SystemClock
 from tickets.errors import StoreUnavailable
+from tickets.store.lite import default_database_url_for  # noqa: F401 - re-exported
 from tickets.store.rawsql import Raw
 
 DATABASE_URL_ENV = "DESKAPP_DATABASE_URL"
@@ -49,8 +50,6 @@ def user_data_dir() -> Path:
     return platformdirs.user_data_path("deskapp")
 
 
-def default_database_url_for(directory: Path) -> str:
-    return f"sqlite:///{directory / 'deskapp.db'}"
 
 
 def default_database_url() -> str:
@@ -106,12 +105,12 @@ def make_engine(url: str, *, pool_size: int = 5, password: str | None = None, cr
         # query after 5 runs otherwise), and no session settings. Lock waits are still bounded,
         # so that the console can say so instead of hanging: by the role's own settings
         # (`deskapp db roles` sets lock_timeout and statement_timeout on the application role).
-        # (Measured with them on, directly: no less CPU a write on either side, issue 14.)
+        # (Measured with them on, directly: no less CPU a write on either side.)
         connect_args={"prepare_threshold": None},
     )
     # A connection whose server went away (a killed backend, a restart) is replaced at checkout,
     # as pool_pre_ping would, but without its round trip (SELECT 1, and psycopg's BEGIN before
-    # it) on every checkout: the server's goodbye is already in the socket (issue 14).
+    # it) on every checkout: the server's goodbye is already in the socket.
     event.listen(engine, "checkout", _drop_if_gone)
     return engine
 
@@ -233,8 +232,8 @@ class Store:
 
     @contextmanager
     def raw_write(self) -> Iterator[Raw]:
-        """write() without a Session, on a pooled driver connection, for the hot paths (issue 12:
-        a Session's transaction cost more CPU than a filing's statements): BEGIN IMMEDIATE on
+        """write() without a Session, on a pooled driver connection, for the hot paths (a
+        Session's transaction cost more CPU than a filing's statements): BEGIN IMMEDIATE on
         SQLite, committed on a clean exit, rolled back on any error, the same errors raised."""
         try:
             with Raw.transaction(self.engine) as raw:
@@ -244,7 +243,7 @@ class Store:
 
     @contextmanager
     def raw_read(self) -> Iterator[Raw]:
-        """read() without a Session, on a pooled driver connection, for the hot reads (issue 14):
+        """read() without a Session, on a pooled driver connection, for the hot reads:
         no BEGIN or ROLLBACK round trip on PostgreSQL (tickets.store.rawsql.Raw.reading), the same
         errors raised."""
         try:

@@ -1,5 +1,5 @@
 """Prebuilt SQL for the filing side's hot paths: a call started and ended, the verified call
-behind an action, the facts the rules read, and the ticket row itself (issue 12).
+behind an action, the facts the rules read, and the ticket row itself.
 
 Each statement is text written once (`tickets.store.rawsql`), run on the session's own connection in
 its transaction. The rows come back as the models would give them: aware UTC datetimes,
@@ -28,19 +28,16 @@ END_OWN_OPEN_CALL = Sql(
 
 # V-7: the attempt and whether its call has ended, in one round trip.
 _VERIFIED_COLUMNS = (
-    "a.id, a.organization_id, a.agent_id, a.call_id, a.at, a.passed, a.person_id, a.roles, a.expires_at, c.ended_at"
+    "a.id AS attempt_id, a.organization_id, a.agent_id, a.call_id, a.at, a.passed, a.person_id, a.roles, "
+    "a.expires_at, c.ended_at AS call_ended_at"
 )
-VERIFIED_CALL = Sql(
-    f"SELECT {_VERIFIED_COLUMNS} FROM verification_attempt a LEFT OUTER JOIN call c ON c.id = a.call_id "
-    "WHERE a.id = :id"
-)
-# V-7 and what the rules read of the caller, in one round trip (issue 14): VERIFIED_CALL's
-# columns, then the verified person's user ID and primary-contact flag.
+# V-7 and what the rules read of the caller, in one round trip: _VERIFIED_COLUMNS,
+# then the verified person's user ID and primary-contact flag.
 VERIFIED_CALLER = Sql(
     f"SELECT {_VERIFIED_COLUMNS}, p.user_id, p.is_primary_contact FROM verification_attempt a "
     "LEFT OUTER JOIN call c ON c.id = a.call_id LEFT OUTER JOIN person p ON p.id = a.person_id WHERE a.id = :id"
 )
-# The account view's head in one round trip (issue 14): VERIFIED_CALL's columns, then the
+# The account view's head in one round trip: _VERIFIED_COLUMNS, then the
 # organization's and the verified person's (NULL when the attempt did not pass).
 ACCOUNT_HEAD = Sql(
     f"SELECT {_VERIFIED_COLUMNS}, o.ref, o.name, o.url, o.country, o.street_lines, o.postal_code, o.city, "
@@ -57,12 +54,12 @@ _SUBSCRIPTION_COLUMNS = (
     "id, ref, organization_id, name, product, channel, platform, state, purchased_at, term_start, term_end, "
     "auto_renew, licenses_assigned, custom_domains, cancelled_at, expedited_at, data_deleted_at"
 )
-SUBSCRIPTION_BY_REF = Sql(f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscription WHERE ref = :ref")
-# A subscription and its active tickets (ACTIVE_TICKETS' columns but the subscription's, newest
-# first; NULLs when it has none) in one round trip (issue 14).
+# A subscription and its active tickets (ACTIVE_TICKETS' columns as ticket_*, but the
+# subscription's; newest first; NULLs when it has none) in one round trip.
 SUBSCRIPTION_WITH_TICKETS = Sql(
     "SELECT " + ", ".join(f"s.{c}" for c in _SUBSCRIPTION_COLUMNS.split(", "))
-    + ", t.id, t.kind, t.status, t.created_at, t.resolved_at FROM subscription s "
+    + ", t.id AS ticket_id, t.kind AS ticket_kind, t.status AS ticket_status, "
+    "t.created_at AS ticket_created_at, t.resolved_at AS ticket_resolved_at FROM subscription s "
     f"LEFT OUTER JOIN ticket t ON t.subscription_id = s.id AND t.status IN ({_ACTIVE}) "
     "WHERE s.ref = :ref ORDER BY t.created_at DESC"
 )
@@ -91,12 +88,23 @@ class SubscriptionRow(NamedTuple):
     data_deleted_at: Any
 
     @classmethod
-    def read(cls, row: tuple) -> SubscriptionRow:
-        (id_, ref, org, name, product, channel, platform, state, purchased, start, end, auto_renew, licenses,
-         domains, cancelled, expedited, deleted) = row
-        return cls(id_, ref, org, name, product, channel, platform, state, read_time(purchased), read_time(start),
-                   read_time(end), bool(auto_renew), licenses, read_json(domains), read_time(cancelled),
-                   read_time(expedited), read_time(deleted))
+    def read(cls, row: Any) -> SubscriptionRow:
+        """From a row with the subscription's columns by name (and any others)."""
+        return cls(row.id, row.ref, row.organization_id, row.name, row.product, row.channel, row.platform,
+                   row.state, read_time(row.purchased_at), read_time(row.term_start), read_time(row.term_end),
+                   bool(row.auto_renew), row.licenses_assigned, read_json(row.custom_domains),
+                   read_time(row.cancelled_at), read_time(row.expedited_at), read_time(row.data_deleted_at))
+
+
+class ActiveTicket(NamedTuple):
+    """ACTIVE_TICKETS' row: what the rules read of a ticket still under way (C-9, M-4)."""
+
+    id: int
+    kind: str
+    status: str
+    created_at: Any
+    resolved_at: Any
+    subscription_id: int
 
 
 CAMPAIGNS = SqlList(

@@ -31,13 +31,16 @@ def _json(default_factory=list) -> Any:
     return Field(default_factory=default_factory, sa_column=Column(JSON, nullable=False))
 
 
+# Every table's `id` is typed `int`: it is None only on a row built here and not yet flushed
+# (the INSERT assigns it), and every row the code reads or passes on has been flushed.
+
 # --- the directory ---------------------------------------------------------------------------
 
 
 class Organization(SQLModel, table=True):
     __tablename__ = "organization"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     ref: str = Field(unique=True, max_length=40)  # the directory's own key, e.g. "ORG-0001"
     name: str = Field(max_length=200)  # as it shows on the subscription
     url: str | None = Field(default=None, max_length=300)  # D365 organization URL
@@ -59,7 +62,7 @@ class Organization(SQLModel, table=True):
 class Person(SQLModel, table=True):
     __tablename__ = "person"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     organization_id: int = Field(foreign_key="organization.id", index=True)
     user_id: str = Field(unique=True, max_length=320)  # normalised sign-in address
     first_name: str = Field(max_length=120)
@@ -67,7 +70,7 @@ class Person(SQLModel, table=True):
     phone_e164: str = Field(index=True, max_length=20)
     is_primary_contact: bool = False
     roles: list[str] = _json()  # tickets.enums.Role values, on every subscription of the org
-    # Comparison keys (identity.person_fact_keys; issue 12), as on Organization.
+    # Comparison keys (identity.person_fact_keys), as on Organization.
     key_user_id: str | None = None
     key_phone: str | None = None  # NULL too when the number has no country code
     key_first_name: str | None = None
@@ -77,7 +80,7 @@ class Person(SQLModel, table=True):
 class Subscription(SQLModel, table=True):
     __tablename__ = "subscription"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     ref: str = Field(unique=True, max_length=40)
     organization_id: int = Field(foreign_key="organization.id", index=True)
     name: str = Field(max_length=200)
@@ -104,7 +107,7 @@ class Subscription(SQLModel, table=True):
 class ImsCampaign(SQLModel, table=True):
     __tablename__ = "ims_campaign"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     ref: str = Field(unique=True, max_length=40)
     subscription_id: int = Field(foreign_key="subscription.id", index=True)
     name: str = Field(max_length=200)
@@ -115,7 +118,7 @@ class ImsCampaign(SQLModel, table=True):
 class RenewalResource(SQLModel, table=True):
     __tablename__ = "renewal_resource"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     ref: str = Field(unique=True, max_length=40)
     subscription_id: int = Field(foreign_key="subscription.id", index=True)
     description: str = Field(max_length=200)
@@ -136,7 +139,7 @@ class RenewalResource(SQLModel, table=True):
 class Agent(SQLModel, table=True):
     __tablename__ = "agent"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     name: str = Field(unique=True, max_length=60)  # sign-in name
     display_name: str = Field(max_length=120)
     role: str = Field(max_length=20)  # tickets.enums.AgentRole
@@ -154,7 +157,7 @@ class AgentSignIn(SQLModel, table=True):
 
     __tablename__ = "agent_sign_in"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     agent_id: int = Field(foreign_key="agent.id")
     at: datetime = _dt()
     outcome: str = Field(max_length=20)
@@ -193,7 +196,7 @@ class Call(SQLModel, table=True):
 
     __tablename__ = "call"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     agent_id: int = Field(foreign_key="agent.id", index=True)
     organization_id: int | None = Field(default=None, foreign_key="organization.id")
     started_at: datetime = _dt(index=True)
@@ -206,7 +209,7 @@ class VerificationAttempt(SQLModel, table=True):
 
     __tablename__ = "verification_attempt"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     organization_id: int = Field(foreign_key="organization.id")
     agent_id: int = Field(foreign_key="agent.id")
     call_id: int | None = Field(default=None, foreign_key="call.id")
@@ -229,7 +232,7 @@ class VerificationUnlock(SQLModel, table=True):
 
     __tablename__ = "verification_unlock"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     organization_id: int = Field(foreign_key="organization.id", index=True)
     supervisor_id: int = Field(foreign_key="agent.id")
     at: datetime = _dt()
@@ -258,7 +261,7 @@ TICKET_DATE_COLUMNS = ("effective_date", "data_deletion_date", "reversal_deadlin
 class Ticket(SQLModel, table=True):
     __tablename__ = "ticket"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     kind: str = Field(max_length=40)  # tickets.enums.TicketKind
     status: str = Field(max_length=20)  # tickets.enums.TicketStatus
     organization_id: int = Field(foreign_key="organization.id")
@@ -326,7 +329,7 @@ class TicketNote(SQLModel, table=True):
 
     __tablename__ = "ticket_note"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id")
     agent_id: int = Field(foreign_key="agent.id")
     created_at: datetime = _dt()
@@ -335,12 +338,28 @@ class TicketNote(SQLModel, table=True):
     __table_args__ = (Index("ix_ticket_note_ticket", "ticket_id", "id"),)
 
 
-# E-1 (issue 12, migration 0008): tickets.masking.scrub_stored of reason / decision_reason, made
+class TicketViewer(SQLModel, table=True):
+    """Which ticket each supervisor has open in the review queue (migration 0012), so that a
+    second one opening it is told who is already looking and since when (tickets.viewers). One
+    row per supervisor: opening another ticket moves it; leaving the queue deletes it; a row
+    not seen for a while (the console died) no longer counts."""
+
+    __tablename__ = "ticket_viewer"
+
+    agent_id: int = Field(foreign_key="agent.id", primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id")
+    since: datetime = _dt()
+    seen_at: datetime = _dt()
+
+    __table_args__ = (Index("ix_ticket_viewer_ticket", "ticket_id"),)
+
+
+# E-1 (migration 0008): tickets.masking.scrub_stored of reason / decision_reason, made
 # when they are written (NULL: not made, or the text changed since; the export then masks the
 # text itself). Table columns only, not mapped: written and read by SQL (filing, decisions,
 # tickets.export.sql), so that loading a ticket never depends on them.
 for _name in ("reason_scrubbed", "decision_reason_scrubbed"):
-    Ticket.__table__.append_column(Column(_name, Text, nullable=True))
+    Ticket.metadata.tables["ticket"].append_column(Column(_name, Text, nullable=True))
 
 # A ticket's number as agents and callers say it (TK-000123): beside its table, so that the
 # store's reads and every layer above name tickets alike.
@@ -396,12 +415,13 @@ __all__ = [
     "Subscription",
     "Ticket",
     "TicketNote",
+    "TicketViewer",
     "VerificationAttempt",
     "VerificationUnlock",
 ]
 
 
-# --- the directory's comparison keys follow its facts on every ORM write (issue 12) ----------
+# --- the directory's comparison keys follow its facts on every ORM write ----------
 
 
 def _keep_keys(model: type[SQLModel], facts: tuple[str, ...], keys: tuple[str, ...], work: Any) -> None:

@@ -10,8 +10,9 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import NotFound, StoreUnavailable
@@ -30,7 +31,7 @@ class Cursor:
 
 class TicketRow(NamedTuple):
     """One line of a page. A named tuple, immutable as a frozen dataclass and built by
-    tuple.__new__ a third as fast, which a page of 50 on the hot path needs (issue 12); its
+    tuple.__new__ a third as fast, which a page of 50 on the hot path needs; its
     ref is made from its id when shown, not for every row fetched."""
 
     id: int
@@ -55,14 +56,18 @@ class TicketPage:
     next_cursor: Cursor | None
 
 
-# --- prebuilt SQL (issue 12): a page of 50 and a ticket's view are the console's hot reads -----
+# --- prebuilt SQL: a page of 50 and a ticket's view are the console's hot reads -----
 # The statements are the ones SQLAlchemy built here before (the same joins, filters and keyset
 # order, so the same indexes), written once and run on the session's DBAPI cursor
 # (tickets.store.rawsql); SQLAlchemy's statement building and row loading cost 4-5x the query itself.
 
 _ROW_SELECT = (
-    "SELECT t.id, t.kind, t.status, t.created_at, t.effective_date, t.needs_review, o.ref, o.name, s.ref, a.name"
+    "SELECT t.id, t.kind, t.status, t.created_at, t.effective_date, t.needs_review, o.ref AS org_ref,"
+    " o.name AS org_name, s.ref AS sub_ref, a.name AS agent_name"
 )
+# _ROW_SELECT's columns by name, in _ticket_rows' order.
+_ROW_NAMES = ("id", "kind", "status", "created_at", "effective_date", "needs_review", "org_ref", "org_name",
+              "sub_ref", "agent_name")
 _JOINS = (
     " FROM ticket t"
     " JOIN organization o ON o.id = t.organization_id"
@@ -138,8 +143,8 @@ def _driver_cursor(store: Store, *, snapshot: bool = False) -> Iterator[tuple[An
         connection = engine.raw_connection()
         try:
             autocommit = not snapshot and dialect == "postgresql"
-            if autocommit:  # one statement: no BEGIN and ROLLBACK round trips (issue 14)
-                connection.dbapi_connection.autocommit = True
+            if autocommit:  # one statement: no BEGIN and ROLLBACK round trips
+                rawsql.driver_connection(connection).autocommit = True
             cursor = connection.cursor()
             if snapshot and dialect == "sqlite":
                 cursor.execute("BEGIN")
@@ -177,16 +182,18 @@ def _page_query(
     """The page's statement as SQLAlchemy builds it, for tickets.search (not a hot path), which
     adds its own joins."""
     query = (
-        select(Ticket.id, Ticket.kind, Ticket.status, Ticket.created_at, Ticket.effective_date, Ticket.needs_review,
-               Organization.ref, Organization.name, Subscription.ref, Agent.name)
-        .join(Organization, Organization.id == Ticket.organization_id)
-        .join(Subscription, Subscription.id == Ticket.subscription_id)
-        .join(Agent, Agent.id == Ticket.filed_by_id)
+        # SQLAlchemy's select: sqlmodel's is typed for at most four columns.
+        sa_select(col(Ticket.id), col(Ticket.kind), col(Ticket.status), col(Ticket.created_at),
+                  col(Ticket.effective_date), col(Ticket.needs_review), col(Organization.ref), col(Organization.name),
+                  col(Subscription.ref), col(Agent.name))
+        .join(Organization, col(Organization.id) == Ticket.organization_id)
+        .join(Subscription, col(Subscription.id) == Ticket.subscription_id)
+        .join(Agent, col(Agent.id) == Ticket.filed_by_id)
     )
     if filed_by_id is not None:
-        query = query.where(Ticket.filed_by_id == filed_by_id)
+        query = query.where(col(Ticket.filed_by_id) == filed_by_id)
     if organization_id is not None:
-        query = query.where(Ticket.organization_id == organization_id)
+        query = query.where(col(Ticket.organization_id) == organization_id)
     if statuses:
         query = query.where(col(Ticket.status).in_([s.value for s in statuses]))
     if kinds:
@@ -234,6 +241,16 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True)
+class NoteEntry:
+    """An internal note on the ticket (tickets.notes), as its history shows it."""
+
+    id: int
+    at: datetime
+    author: str  # display name
+    text: str
+
+
+@dataclass(frozen=True)
 class TicketDetail:
     row: TicketRow
     subscription_name: str
@@ -261,6 +278,7 @@ class TicketDetail:
     # V-8: who was verified and the number on file to call back (the directory's, never typed).
     caller_name: str | None = None
     callback_phone: str | None = None
+    notes: tuple[NoteEntry, ...] = ()
 
 
 VERIFICATION_CHECKS = (
@@ -269,9 +287,11 @@ VERIFICATION_CHECKS = (
 
 
 _DETAIL = rawsql.Sql(
-    _ROW_SELECT + ", s.name, s.product, t.requested_date, t.reason, t.fields, t.checklist, t.consequences, t.rules,"
-    " t.needs_callback, t.callback_at, cb.display_name, dec.display_name, t.decided_at, t.decision_reason,"
-    " t.filed_by_id, v.id, v.at, va.display_name, v.passed, p.id, p.first_name, p.last_name, p.phone_e164, "
+    _ROW_SELECT + ", s.name AS subscription_name, s.product, t.requested_date, t.reason, t.fields, t.checklist,"
+    " t.consequences, t.rules, t.needs_callback, t.callback_at, cb.display_name AS callback_by,"
+    " dec.display_name AS decided_by, t.decided_at, t.decision_reason, t.filed_by_id, v.id AS attempt_id,"
+    " v.at AS attempt_at, va.display_name AS verified_by, v.passed, p.id AS person_id, p.first_name,"
+    " p.last_name, p.phone_e164, "
     + ", ".join(f"t.{name}" for name in TICKET_DATE_COLUMNS)
     + _JOINS
     + " LEFT JOIN agent cb ON cb.id = t.callback_by_id"
@@ -285,53 +305,59 @@ _DETAIL = rawsql.Sql(
 _HISTORY = rawsql.Sql(
     "SELECT seq, at, actor, action, details FROM audit_event WHERE seq > 0 AND subject = :subject ORDER BY seq"
 )
+_NOTES = rawsql.Sql(
+    "SELECT n.id, n.created_at, a.display_name AS author, n.text FROM ticket_note n"
+    " JOIN agent a ON a.id = n.agent_id WHERE n.ticket_id = :id ORDER BY n.id"
+)
 
 
 def ticket_detail(store: Store, ticket_id: int) -> TicketDetail:
-    """One ticket, its people's names, the verification behind it and its history: two
-    statements in one read transaction."""
+    """One ticket, its people's names, the verification behind it, its history and its notes:
+    three statements in one read transaction."""
     with _driver_cursor(store, snapshot=True) as (cursor, dialect):
         cursor.execute(_DETAIL.for_dialect(dialect), {"id": ticket_id})
-        found = cursor.fetchone()
-        if found is None:
+        detail = rawsql.named_rows(cursor)
+        if not detail:
             raise NotFound(f"ticket {ticket_ref(ticket_id)} does not exist")
         cursor.execute(_HISTORY.for_dialect(dialect), {"subject": f"ticket:{ticket_id}"})
-        events = cursor.fetchall()
-    (row,) = _ticket_rows([found[:10]])
-    (sub_name, product, requested_date, reason, fields, checklist, consequences, rules, needs_callback, callback_at,
-     callback_by, decided_by, decided_at, decision_reason, filed_by_id, attempt_id, attempt_at, verified_by, passed,
-     person_id, first_name, last_name, phone) = found[10:-len(TICKET_DATE_COLUMNS)]
-    dates = dict(zip(TICKET_DATE_COLUMNS, found[-len(TICKET_DATE_COLUMNS):], strict=True))
-    fields, read_json, read_time = rawsql.read_json(fields), rawsql.read_json, rawsql.read_time
-    attempt = attempt_id is not None
-    checks = VERIFICATION_CHECKS + (("organization URL",) if product == "d365" else ())
+        events = rawsql.named_rows(cursor)
+        cursor.execute(_NOTES.for_dialect(dialect), {"id": ticket_id})
+        notes = rawsql.named_rows(cursor)
+    found = detail[0]
+    (row,) = _ticket_rows([tuple(getattr(found, name) for name in _ROW_NAMES)])
+    dates = {name: getattr(found, name) for name in TICKET_DATE_COLUMNS}
+    fields, read_json, read_time = rawsql.read_json(found.fields), rawsql.read_json, rawsql.read_time
+    attempt = found.attempt_id is not None
+    person = found.person_id is not None
+    checks = VERIFICATION_CHECKS + (("organization URL",) if found.product == "d365" else ())
     return TicketDetail(
         row=row,
-        subscription_name=sub_name,
+        subscription_name=found.subscription_name,
         resource_ref=fields.get("resource_ref"),
-        requested_date=requested_date,
-        reason=reason,
+        requested_date=found.requested_date,
+        reason=found.reason,
         fields=dict(fields),
-        checklist=tuple(read_json(checklist)),
+        checklist=tuple(read_json(found.checklist)),
         # T-1 as one document for the views: the dates from their columns, the rest as stored.
-        consequences={**read_json(consequences), **dates},
-        rules=tuple(read_json(rules)),
-        needs_callback=bool(needs_callback),
-        callback_at=read_time(callback_at),
-        callback_by=callback_by,
-        decided_by=decided_by,
-        decided_at=read_time(decided_at),
-        decision_reason=decision_reason,
-        filed_by_id=filed_by_id,
+        consequences={**read_json(found.consequences), **dates},
+        rules=tuple(read_json(found.rules)),
+        needs_callback=bool(found.needs_callback),
+        callback_at=read_time(found.callback_at),
+        callback_by=found.callback_by,
+        decided_by=found.decided_by,
+        decided_at=read_time(found.decided_at),
+        decision_reason=found.decision_reason,
+        filed_by_id=found.filed_by_id,
         data_deletion_date=dates["data_deletion_date"],
         reversal_deadline=dates["reversal_deadline"],
-        verified_at=read_time(attempt_at) if attempt else None,
-        verified_by=verified_by if attempt else None,
-        verification_checks=checks if attempt and passed else (),
+        verified_at=read_time(found.attempt_at) if attempt else None,
+        verified_by=found.verified_by if attempt else None,
+        verification_checks=checks if attempt and found.passed else (),
         history=tuple(
-            HistoryEntry(seq, read_time(at), actor, action, dict(read_json(details)))
-            for seq, at, actor, action, details in events
+            HistoryEntry(e.seq, read_time(e.at), e.actor, e.action, dict(read_json(e.details)))
+            for e in events
         ),
-        caller_name=f"{first_name} {last_name}" if person_id is not None else None,
-        callback_phone=phone if person_id is not None else None,
+        caller_name=f"{found.first_name} {found.last_name}" if person else None,
+        callback_phone=found.phone_e164 if person else None,
+        notes=tuple(NoteEntry(n.id, read_time(n.created_at), n.author, n.text) for n in notes),
     )

@@ -1,4 +1,4 @@
-"""Prebuilt SQL on the driver's own connection, for the hot paths (issue 12).
+"""Prebuilt SQL on the driver's own connection, for the hot paths.
 
 SQLAlchemy rebuilds statements, cache keys and result rows on every call; on a filing that
 is most of the CPU, not the database. A hot path instead writes its SQL once as text with
@@ -17,15 +17,20 @@ from __future__ import annotations
 
 import json
 import re
+from collections import namedtuple
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast, overload
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
+from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor, DBAPIModule
+from sqlalchemy.exc import DBAPIError, ResourceClosedError
+from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.pool import PoolProxiedConnection
+
+from tickets.store.lite import sqlite_time
 
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
@@ -44,17 +49,53 @@ class Sql:
         return self.text if dialect == "sqlite" else self._pyformat
 
 
+# --- rows read by column name ----------------------------------------------------------------
+
+# One named-tuple type per list of column names, made when a statement first returns rows.
+_ROW_TYPES: dict[tuple[str, ...], Any] = {}
+
+
+def row_type(names: tuple[str, ...]) -> Any:
+    """The named-tuple type of rows with these columns: `row.ref`, as the model names it.
+    Names are the columns' (or their `AS` alias): the same on both drivers for a plain column
+    (`s.ref` is `ref`). An expression without an alias is named by each driver its own way, and
+    a name given twice, or one that is no identifier, becomes its place (`_3`): a statement
+    read by name aliases those (tests/store/test_store_rawsql.py)."""
+    found = _ROW_TYPES.get(names)
+    if found is None:
+        found = _ROW_TYPES[names] = namedtuple("Row", names, rename=True)
+    return found
+
+
+def named_rows(cur: Any) -> list[Any]:
+    """A cursor's rows, each a named tuple of the cursor's column names (the driver's
+    `description`): read by name, never by position."""
+    fetched = cur.fetchall()
+    if cur.description is None:
+        return fetched
+    make = row_type(tuple(column[0] for column in cur.description))._make
+    return [make(row) for row in fetched]
+
+
 _INFO_KEY = "tickets.store.rawsql.Raw"
 _BEGIN_IMMEDIATE = Sql("BEGIN IMMEDIATE")
 _BEGIN = Sql("BEGIN")
 
 
-def end_autocommit(fairy) -> None:
+def driver_connection(fairy: PoolProxiedConnection) -> DBAPIConnection:
+    """The driver's connection inside a pooled one (None only once the pool has invalidated it)."""
+    connection = fairy.dbapi_connection
+    if connection is None:
+        raise ResourceClosedError("the pooled connection was invalidated")
+    return connection
+
+
+def end_autocommit(fairy: PoolProxiedConnection) -> None:
     """A pooled PostgreSQL connection out of autocommit, as the pool's other users expect it
-    (issue 14: hot reads and raw transactions run in autocommit); one that cannot be (broken, or
+    (hot reads and raw transactions run in autocommit); one that cannot be (broken, or
     still in a transaction) is not reused."""
     try:
-        fairy.dbapi_connection.autocommit = False
+        driver_connection(fairy).autocommit = False
     except Exception:
         fairy.invalidate()
 
@@ -65,6 +106,14 @@ class Raw:
     driver connection with a transaction of its own (`Raw.transaction`, no Session at all)."""
 
     __slots__ = ("_connection", "_dbapi", "_error", "_dialect", "dialect", "_transaction", "_at_commit", "_begin")
+    _connection: Connection | None  # the session's Connection; None on a connection of Raw's own
+    _dbapi: PoolProxiedConnection
+    _error: type[DBAPIModule.Error]  # the driver's base error class
+    _dialect: Dialect
+    dialect: str  # "sqlite" or "postgresql"
+    _transaction: SessionTransaction | None  # the session's transaction this one belongs to
+    _at_commit: list[tuple[Sql, dict[str, Any]]] | None
+    _begin: bool
 
     def __new__(cls, session: Session | Raw) -> Raw:
         if isinstance(session, Raw):
@@ -82,7 +131,7 @@ class Raw:
         return raw
 
     @classmethod
-    def _on(cls, dbapi, dialect: Dialect, connection: Connection | None = None) -> Raw:
+    def _on(cls, dbapi: PoolProxiedConnection, dialect: Dialect, connection: Connection | None = None) -> Raw:
         raw = super().__new__(cls)
         raw._connection, raw._dbapi, raw._dialect = connection, dbapi, dialect
         raw._error = dialect.loaded_dbapi.Error
@@ -100,7 +149,7 @@ class Raw:
         driver's errors come out as SQLAlchemy's, as a Connection raises them (tickets.store.database
         turns an OperationalError into StoreUnavailable and retries, as for a session).
 
-        PostgreSQL (issue 14): the driver would send its BEGIN alone, one round trip before the
+        PostgreSQL: the driver would send its BEGIN alone, one round trip before the
         first statement; instead the connection is in autocommit for the transaction and BEGIN
         goes with the first statement, in its round trip (`_run`), so a write is one round trip
         a statement, the audit append's sent with the COMMIT (`at_commit`)."""
@@ -115,7 +164,7 @@ class Raw:
             if not postgres:
                 raw._run(_BEGIN_IMMEDIATE, {})
             else:
-                fairy.dbapi_connection.autocommit = True  # no BEGIN of the driver's own
+                driver_connection(fairy).autocommit = True  # no BEGIN of the driver's own
                 raw._begin = True
                 raw._at_commit = []
             yield raw
@@ -140,7 +189,7 @@ class Raw:
     @classmethod
     @contextmanager
     def reading(cls, engine: Engine) -> Iterator[Raw]:
-        """Reads on a pooled driver connection, nothing written (issue 14: a read's BEGIN and
+        """Reads on a pooled driver connection, nothing written (a read's BEGIN and
         ROLLBACK were two of its three round trips). PostgreSQL: in autocommit, each statement
         one round trip; at READ COMMITTED (PostgreSQL's default, and the store's) a statement
         reads a snapshot of its own inside a transaction too. SQLite: one deferred read
@@ -155,7 +204,7 @@ class Raw:
             if raw.dialect == "sqlite":
                 raw._run(_BEGIN, {})
             else:
-                fairy.dbapi_connection.autocommit = True
+                driver_connection(fairy).autocommit = True
             yield raw
         finally:
             if raw.dialect == "sqlite":
@@ -170,7 +219,7 @@ class Raw:
     def at_commit(self, sql: Sql, params: Mapping[str, Any]) -> bool:
         """Send this statement with the COMMIT, in its round trip, if this is a transaction of
         Raw.transaction on PostgreSQL (True); else nothing is done (False) and the caller runs
-        it. For the audit append, the last statement of a write (issue 14): the chain's head is
+        it. For the audit append, the last statement of a write: the chain's head is
         locked by it and released by the COMMIT, with no round trip between, so the lock is
         never held while the client waits for a CPU. Its errors (and the COMMIT's) are raised
         when the transaction commits, as SQLAlchemy's, and everything is rolled back."""
@@ -204,13 +253,13 @@ class Raw:
         to be sent as a simple query with others in one round trip (PostgreSQL only)."""
         import psycopg  # the PostgreSQL driver: not needed, nor loaded, on SQLite
 
-        binder = psycopg.ClientCursor(self._dbapi.dbapi_connection)
+        binder = psycopg.ClientCursor(cast(psycopg.Connection[Any], driver_connection(self._dbapi)))
         try:
             return binder.mogrify(text, params)
         finally:
             binder.close()
 
-    def _raise(self, error: Exception, statement: str, params: Any, cur) -> NoReturn:
+    def _raise(self, error: DBAPIModule.Error, statement: str, params: Any, cur: DBAPICursor | None) -> NoReturn:
         """A driver error raised as SQLAlchemy raises it for its own statements (IntegrityError,
         OperationalError ... with the driver's error as `orig`, a lost connection invalidated),
         so that the store's retries and the callers' handlers see the same exceptions whichever
@@ -224,7 +273,7 @@ class Raw:
         raise DBAPIError.instance(statement, params, error, self._error, hide_parameters=True,
                                   connection_invalidated=lost, dialect=self._dialect) from error
 
-    def _run(self, sql: Sql, params: Any, *, many: bool = False, fetch: bool = False):
+    def _run(self, sql: Sql, params: Any, *, many: bool = False, fetch: bool = False) -> Any:
         text = sql.for_dialect(self.dialect)
         if self._begin:
             if not many:
@@ -236,13 +285,13 @@ class Raw:
                 cur.executemany(text, params)
                 return None
             cur.execute(text, params)
-            return cur.fetchall() if fetch else cur.rowcount
+            return named_rows(cur) if fetch else cur.rowcount
         except self._error as error:
             self._raise(error, text, params, cur)
         finally:
             cur.close()
 
-    def _run_first(self, text: str, params: Any, *, fetch: bool):
+    def _run_first(self, text: str, params: Any, *, fetch: bool) -> Any:
         """A transaction's first statement on PostgreSQL (Raw.transaction), sent after BEGIN in
         one simple query, bound by the driver's ClientCursor as the append at the COMMIT is."""
         self._begin = False
@@ -250,13 +299,13 @@ class Raw:
         try:
             cur.execute("BEGIN; " + self._bound(text, params))
             cur.nextset()  # the statement's result, after BEGIN's
-            return cur.fetchall() if fetch else cur.rowcount
+            return named_rows(cur) if fetch else cur.rowcount
         except self._error as error:
             self._raise(error, text, params, cur)
         finally:
             cur.close()
 
-    def cursor(self):
+    def cursor(self) -> DBAPICursor:
         """A cursor of the driver's own (the caller closes it), in the transaction."""
         if self._begin:
             self._send_begin()
@@ -272,14 +321,11 @@ class Raw:
         finally:
             cur.close()
 
-    @property
-    def driver_error(self) -> type[Exception]:
-        return self._error
-
-    def rows(self, sql: Sql, params: Mapping[str, Any] | None = None) -> list[tuple]:
+    def rows(self, sql: Sql, params: Mapping[str, Any] | None = None) -> list[Any]:
+        """The statement's rows, each read by column name (`row.ref`; see `named_rows`)."""
         return self._run(sql, params or {}, fetch=True)
 
-    def first(self, sql: Sql, params: Mapping[str, Any] | None = None) -> tuple | None:
+    def first(self, sql: Sql, params: Mapping[str, Any] | None = None) -> Any | None:
         found = self._run(sql, params or {}, fetch=True)
         return found[0] if found else None
 
@@ -291,11 +337,11 @@ class Raw:
         self._run(sql, list(params), many=True)
 
 
-def rows(session: Session | Raw, sql: Sql, params: Mapping[str, Any] | None = None) -> list[tuple]:
+def rows(session: Session | Raw, sql: Sql, params: Mapping[str, Any] | None = None) -> list[Any]:
     return Raw(session).rows(sql, params)
 
 
-def first(session: Session | Raw, sql: Sql, params: Mapping[str, Any] | None = None) -> tuple | None:
+def first(session: Session | Raw, sql: Sql, params: Mapping[str, Any] | None = None) -> Any | None:
     return Raw(session).first(sql, params)
 
 
@@ -345,22 +391,24 @@ def bind_time(value: datetime | None, dialect: str) -> datetime | str | None:
     PostgreSQL a timestamptz."""
     if value is None:
         return None
+    if dialect == "sqlite":
+        return sqlite_time(value)
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"naive datetime {value!r}: deskapp stores aware UTC datetimes only")
-    value = value.astimezone(UTC)
-    if dialect == "sqlite":
-        # isoformat pads the year to 4 digits as SQLAlchemy does (strftime writes 999-...).
-        return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-    return value
+    return value.astimezone(UTC)
 
 
+@overload
+def read_time(value: None) -> None: ...
+@overload
+def read_time(value: datetime | str) -> datetime: ...
 def read_time(value: datetime | str | None) -> datetime | None:
     """A stored datetime back as an aware UTC one, from either engine."""
     if value is None:
         return None
-    if value.__class__ is str:
+    if isinstance(value, str):
         # SQLite's text form (SQLAlchemy's: always UTC, never an offset) parsed as aware UTC at
-        # once, a quarter of the cost of parsing then replacing: pages read one a row (issue 12).
+        # once, a quarter of the cost of parsing then replacing: pages read one a row.
         return datetime.fromisoformat(value + "+00:00")
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)

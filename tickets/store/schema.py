@@ -1,12 +1,15 @@
-"""Schema migrations (Alembic) run from inside the package: `deskapp db upgrade`."""
+"""Schema migrations (Alembic) run from inside the package: `deskapp db upgrade`. The check
+every other command makes reads the revisions without Alembic (tickets.store.revision)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeGuard
 
 from sqlalchemy import Engine
 
 from tickets.errors import SchemaOutOfDate
+from tickets.store import revision
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -20,40 +23,30 @@ def _config():
 
 
 def head_revision() -> str:
-    from alembic.script import ScriptDirectory
-
-    return ScriptDirectory.from_config(_config()).get_current_head()
+    """The newest revision of the migration scripts (tickets.store.revision reads them without Alembic)."""
+    return revision.head()
 
 
 def current_revision(engine: Engine) -> str | None:
-    from alembic.runtime.migration import MigrationContext
+    """The revision stored in the database (one or two plain SELECTs on a driver connection)."""
+    with engine.connect() as connection:  # connection errors come wrapped, as from any statement
+        cursor = connection.connection.cursor()
+        try:
+            return revision.read_current(cursor, engine.dialect.name)
+        finally:
+            cursor.close()
 
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
 
-
-def is_newer(revision: str | None) -> bool:
+def is_newer(current: str | None) -> TypeGuard[str]:
     """A revision this deskapp does not know: written by a newer deskapp."""
-    from alembic.script import ScriptDirectory
-    from alembic.util import CommandError
-
-    if revision is None:
-        return False
-    try:
-        return ScriptDirectory.from_config(_config()).get_revision(revision) is None
-    except CommandError:
-        return True
+    return revision.is_newer(current)
 
 
 def _newer(engine: Engine, current: str) -> SchemaOutOfDate:
-    where = engine.url.render_as_string(hide_password=True)
-    return SchemaOutOfDate(
-        f"the database at {where} was upgraded by a newer deskapp (schema {current}; this one knows up to "
-        f"{head_revision()}): install that newer deskapp to use it"
-    )
+    return revision.newer_error(engine.url.render_as_string(hide_password=True), current)
 
 
-def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
+def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
     """Bring the schema to `revision`; returns (before, after). A no-op when up to date."""
     from alembic import command
 
@@ -80,18 +73,5 @@ def downgrade(engine: Engine, revision: str) -> tuple[str | None, str | None]:
 
 
 def check_schema(engine: Engine) -> None:
-    """Refuse to run on a schema this code does not match, saying what to run."""
-    current, head = current_revision(engine), head_revision()
-    if current == head:
-        return
-    where = engine.url.render_as_string(hide_password=True)
-    if is_newer(current):
-        raise _newer(engine, current)
-    if current is None:
-        raise SchemaOutOfDate(
-            f"the database at {where} has no deskapp schema yet: run `deskapp db upgrade`"
-        )
-    raise SchemaOutOfDate(
-        f"the database at {where} is at schema {current}, this deskapp needs {head}: "
-        "run `deskapp db upgrade`"
-    )
+    """Refuse to run on a schema this code does not match, saying what to run (without Alembic)."""
+    revision.check(current_revision(engine), engine.url.render_as_string(hide_password=True))

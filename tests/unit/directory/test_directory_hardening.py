@@ -1,4 +1,4 @@
-"""Issue 13 (import) and issue 16 (progress): duplicate keys refused with the key and its line,
+"""A hostile or large directory file: duplicate keys refused with the key and its line,
 non-regular files read with a hard byte limit, format characters that can disguise text refused
 in names, the summary counts what was removed, and the import reports its progress."""
 

@@ -1,4 +1,4 @@
-"""The quick check of a directory file (issue 12) passes exactly the files the record-by-record
+"""The quick check of a directory file passes exactly the files the record-by-record
 Checker passes, with the same result; on any problem the Checker's errors are what is reported."""
 
 from __future__ import annotations

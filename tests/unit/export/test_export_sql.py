@@ -1,4 +1,4 @@
-"""Issue 12: the masked export's lines made by SQLite (tickets.export.sql) are byte for byte what
+"""The masked export's lines made by SQLite (tickets.export.sql) are byte for byte what
 the Python code writes (`write_records(iter_records(...))`), on awkward data: triggers (E-2),
 quotes, commas and line ends, names and addresses outside ASCII, the caller's name in the free
 text (E-1), stored masked text missing or stale, arrays that are not plain strings."""
@@ -14,9 +14,11 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 from sqlalchemy import text
+from sqlmodel import select
 from test_export_support import T0, add_agent, add_ticket, small_desk
 
 from tickets.enums import AgentRole, TicketKind, TicketStatus
+from tickets.export import records
 from tickets.export import sql as export_sql
 from tickets.export.records import TRIGGERS, ExportFilter, iter_records, neutralise_cell, write_records
 from tickets.export.run import write_export
@@ -131,8 +133,8 @@ def test_the_sql_writes_most_plain_rows_itself(awkward, monkeypatch):
         return
     # The rows the Python code writes whole are those it makes a record for.
     by_python = []
-    real = export_sql.export._record
-    monkeypatch.setattr(export_sql.export, "_record", lambda row, masked: by_python.append(row) or real(row, masked))
+    real = records._record
+    monkeypatch.setattr(records, "_record", lambda row, masked: by_python.append(row) or real(row, masked))
     for fmt in ("csv", "jsonl"):
         by_python.clear()
         rows = write_export(store, io.StringIO(newline=""), fmt=fmt)
@@ -164,7 +166,7 @@ def test_scrub_stored_is_scrub_text_without_names():
     assert scrub_stored(None) is None and scrub_stored("") == ""
 
 
-# --- the Python checks beside the SQL (issue 12): each shortcut against the writer it stands for
+# --- the Python checks beside the SQL: each shortcut against the writer it stands for
 
 _SPECIAL = sorted(TRIGGERS) + ["'", '"', ",", "\\", " ", "a", "0", "null", export_sql.SEP, "\x00", "\x7f", "\u2028"]
 _texts = st.lists(st.one_of(st.sampled_from(_SPECIAL), st.characters()), max_size=8).map("".join)
@@ -242,3 +244,54 @@ def test_memos_start_again_past_their_limit(awkward, fmt, monkeypatch):
     monkeypatch.setattr(export_sql, "MEMO_LIMIT", 1)
     exported, python = _both(store, fmt, batch_size=2)
     assert exported == python
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_the_standard_library_export_writes_the_same_bytes_and_audit(awkward, fmt, tmp_path):
+    """tickets.export.lite (what `deskapp export` runs on SQLite: sqlite3 alone) writes what
+    write_export with a Store writes, including the rows the Python code writes whole, and
+    records the same events; with --since and small batches too."""
+    from tickets.audit.chain import verify_chain
+    from tickets.export import lite
+    from tickets.store.models import AuditEvent
+
+    store, _count = awkward
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("the standard library's path is SQLite's")
+    _store_scrubbed(store, except_every=5)
+    path = lite.sqlite_file(store.engine.url.render_as_string(hide_password=False))
+    anchors: list = []
+    for filt, batch_size in ((None, 2000), (ExportFilter(since=T0, kinds=(TicketKind.MIGRATION,)), 3)):
+        expected = io.StringIO(newline="")
+        count = write_export(store, expected, fmt=fmt, filt=filt, batch_size=batch_size)
+        got = io.StringIO(newline="")
+        rows = lite.export_file(path, got, fmt=fmt, filt=filt, clock=store.clock, started=anchors.append,
+                                batch_size=batch_size)
+        assert got.getvalue() == expected.getvalue() and rows == count > 0
+    with store.read() as session:
+        events = [e for e in session.exec(select(AuditEvent).order_by(AuditEvent.seq)) if e.subject == "export"]
+        assert verify_chain(session).ok
+    by_path = [(e.action, {k: v for k, v in e.details.items() if k != "anchor"}) for e in events]
+    assert by_path[0:2] == by_path[2:4] and by_path[4:6] == by_path[6:8]  # the Store's, then the lite path's
+    assert events[3].details["anchor"] == str(anchors[0]) == f"{events[2].seq}:{events[2].hash}"
+
+
+def test_a_failing_stream_is_recorded_by_the_standard_library_export(awkward):
+    from tickets.export import lite
+    from tickets.store.models import AuditEvent
+
+    store, _count = awkward
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("the standard library's path is SQLite's")
+
+    class Closed(io.StringIO):
+        def write(self, text):
+            if self.tell() > 600:
+                raise BrokenPipeError(32, "Broken pipe")
+            return super().write(text)
+
+    with pytest.raises(BrokenPipeError):
+        lite.export_file(lite.sqlite_file(str(store.engine.url)), Closed(), fmt="csv", clock=store.clock)
+    with store.read() as session:
+        (failed,) = session.exec(select(AuditEvent).where(AuditEvent.action == "export.failed")).all()
+    assert failed.details["error"] == "BrokenPipeError" and failed.details["rows"] >= 1

@@ -1,4 +1,4 @@
-"""Comparison keys (issue 12): the fast paths give the keys the general ones give, a value and
+"""Comparison keys: the fast paths give the keys the general ones give, a value and
 its re-formatted variants get equal keys exactly when the old comparison called them equal, and
 verifying against stored keys decides as verifying against the facts (V-3, V-4)."""
 
@@ -213,7 +213,7 @@ _TYPES = [phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.
        st.lists(st.tuples(st.integers(0, 20), st.integers(0, 9)), max_size=4), st.sampled_from(["", "0", "1", "00"]),
        st.integers(-2, 2))
 def test_reading_an_e164_key_back_without_parsing_agrees_with_parsing(region, kind, changes, prefix, length) -> None:
-    """identity.phone._reads_back (issue 12) decides as parsing the E.164 text again did."""
+    """identity.phone._reads_back decides as parsing the E.164 text again did."""
     from identity.phone import _reads_back, _reparses
 
     example = phonenumbers.example_number_for_type(region, kind)

@@ -140,7 +140,7 @@ def test_c4_refund_request_needs_review_and_callback():
     ],
 )
 def test_c4_the_decision_says_whether_a_refund_may_be_requested(product, channel, offered):
-    """Issue 11: the form offers the Refund box only where the policy allows a request."""
+    """The form offers the Refund box only where the policy allows a request."""
     sub = make_sub(product, channel=channel)
     dec = decide(EARLY, sub, make_caller(), NOW)
     assert dec.refund_offered is offered and dec.as_dict()["refund_offered"] is offered

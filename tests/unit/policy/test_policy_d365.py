@@ -210,3 +210,12 @@ def test_i2_consequences_stop_ads_and_cannot_be_reinstated():
     assert "R-2: a cancelled campaign cannot be reinstated" in notes
     assert dec.consequences.self_service.startswith("I-2: the customer can do it themselves")
     assert [i.key for i in dec.checklist] == ["stop_campaign_activities", "no_reinstatement"]
+
+
+def test_reasons_name_roles_in_the_desks_words_never_the_stored_value():
+    ims_admin = make_caller(Role.IMS_BILLING_ADMIN)
+    stranger = replace(ims_admin, roles=frozenset())
+    said = "\n".join(texts(decide(kind, d365(), caller, NOW))
+                     for kind in TicketKind for caller in (ims_admin, stranger))
+    assert "(Internet Marketing billing admin)" in said and "no admin role" in said
+    assert "_admin" not in said and "no role" not in said

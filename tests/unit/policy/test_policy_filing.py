@@ -87,7 +87,7 @@ def test_u2_reason_required_and_no_passwords_in_it():
     assert rules_of(unconfirmed) == ["U-2"]
 
 
-# Issue 15: identity.find_credential and the policy's filing check used to disagree on these.
+# identity.find_credential and the policy's filing check used to disagree on these.
 # Decided by V-6 ("refuse free text that looks like a credential"): a sentence about a password
 # is not one; a value after a password word is, in any language; so are PINs and
 # generated-looking tokens. Now there is one check, and both places give its answer.

@@ -47,7 +47,7 @@ def test_consequences_as_dict_is_json_with_iso_dates():
 
 
 def test_v2_admin_roles_are_one_set_of_real_roles():
-    # V-2: identity verifies with it and the policy decides with it (issue 15: there were two).
+    # V-2: identity verifies with it and the policy decides with it (there were two).
     assert SUBSCRIPTION_ADMIN_ROLES == {Role.ADMIN, Role.BILLING_ADMIN}
     # I-1: a campaign's billing admin may also pass verification.
     assert CALLER_ROLES == SUBSCRIPTION_ADMIN_ROLES | {Role.IMS_BILLING_ADMIN}

@@ -165,6 +165,11 @@ AGENTS = [
       IF NOT FOUND THEN
         RAISE EXCEPTION 'name: there is no agent called %', quote_literal(p_name) USING ERRCODE = 'DK404';
       END IF;
+      IF p_action IN ('disable', 'enable') AND t.active = (p_action = 'enable') THEN
+        -- Asked twice: the state wanted holds; nothing is written or recorded.
+        RAISE EXCEPTION '% is already %: nothing changed, nothing recorded', t.name, p_action || 'd'
+          USING ERRCODE = 'DK409';
+      END IF;
       IF p_action = 'disable' THEN
         IF p_token IS NOT NULL AND t.id = me.id THEN
           RAISE EXCEPTION 'agents: a supervisor does not disable themselves' USING ERRCODE = 'DK403';

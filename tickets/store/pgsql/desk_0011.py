@@ -178,7 +178,7 @@ DESK = [
         status := st;
         RETURN NEXT;
       END LOOP;
-      FOR t IN SELECT * FROM jsonb_array_elements(filed) LOOP  -- the appends last (issue 14)
+      FOR t IN SELECT * FROM jsonb_array_elements(filed) LOOP  -- appends last: head locked to the commit
         PERFORM deskapp_append(now_, a.name, 'ticket.filed', 'ticket:' || (t->>'id'), t->'details');
       END LOOP;
     END $$""",

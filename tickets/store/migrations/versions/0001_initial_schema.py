@@ -8,7 +8,7 @@ Create Date: 2026-11-22 19:33:34.299820
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import tickets.store.types

@@ -1,5 +1,5 @@
 """each ticket value stored once: requested_date and reason only in their columns, the
-effective, data deletion and reversal dates only in theirs (issue 15)
+effective, data deletion and reversal dates only in theirs
 
 Tickets filed before kept a copy of requested_date and reason in `fields`, and of the three
 dates in `consequences`. The copies are moved out: where a column is empty and the document

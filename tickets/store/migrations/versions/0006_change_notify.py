@@ -19,7 +19,8 @@ down_revision = "0004"
 branch_labels = None
 depends_on = None
 
-# As tickets.store.changes.WATCHED_TABLES, copied: a migration must not change when the code does.
+# The tables whose writes a live screen shows (tickets.store.changes), written out here: a
+# migration must not change when the code does.
 TABLES = ("ticket", "call", "verification_attempt", "verification_unlock")
 
 

@@ -1,4 +1,4 @@
-"""the directory's comparison keys: each fact verification compares, normalised once (issue 12)
+"""the directory's comparison keys: each fact verification compares, normalised once
 
 Organizations get key_name, key_url and key_address, people key_user_id, key_phone,
 key_first_name and key_last_name: the V-3 keys of their facts (identity.organization_fact_keys,
@@ -41,7 +41,7 @@ person = sa.table(
 )
 
 
-def _fill(table: sa.Table, facts: tuple[str, ...], keys: tuple[str, ...], work) -> None:
+def _fill(table: sa.TableClause, facts: tuple[str, ...], keys: tuple[str, ...], work) -> None:
     """Set `keys` of every row from its `facts`, a batch of ids at a time (one executemany each)."""
     connection = op.get_bind()
     update = (

@@ -1,5 +1,5 @@
 """masked export values: each ticket's free text stored a second time with e-mail addresses and
-phone numbers masked (issue 12, E-1)
+phone numbers masked (E-1)
 
 `reason_scrubbed` and `decision_reason_scrubbed` hold `tickets.masking.scrub_stored` of their
 text, made when the text is written, so that a masked export does not run the masking regular

@@ -1,4 +1,4 @@
-"""audit chain format 2: each event's link made in SQL by the statement that takes the head (issue 14)
+"""audit chain format 2: each event's link made in SQL by the statement that takes the head
 
 From here on `append_event` computes an event's content hash before any lock and links it in
 SQL in one round trip (tickets.audit.format describes both formats). Events already written

@@ -1,0 +1,292 @@
+"""What users run, as they run it: each command a process of its own, against a baseline that is
+the physical limit of the same work, also a process (issue: the in-process figures left out the
+command's imports and its start).
+
+- 3f-3i: `deskapp export --format csv|jsonl --db URL > FILE` against the `sqlite3` shell's
+  `-csv` / `-json` export of the same SELECT (exports.py's), on the 50,000-ticket database and
+  the big one, in turns; 3j: the command's peak memory on the big database against the 50,000.
+- 5c: the `deskapp --db URL` command to its sign-in screen's first frame on a pseudo-terminal,
+  against a bare Textual app script with the same widgets (startup.py's), each process's CPU to
+  that frame. Both get the same start-up hook (a sitecustomize on PYTHONPATH: it notes the first
+  frame of the named screen, as startup.py's subclass does, and ends the process there).
+- 7b: `deskapp audit verify --db URL` against a plain hashlib scan of the same chain (a script:
+  sqlite3 and hashlib, each event's two hashes computed and compared, nothing else), and 7c its
+  peak memory on the big database against 100 MB.
+
+Each run's CPU (user + system) and peak resident memory are the command's own: a small wrapper
+process runs it and reports its RUSAGE_CHILDREN (the wrapper's own start is not counted). Runs
+alternate subject, baseline, subject ...; judged on the ratio of the CPU medians.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import Result, Skipped, Spread, sqlite_url
+
+HERE = Path(__file__).resolve().parent
+WRAPPER = (
+    "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=False); "
+    "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+    "print('rusage', u.ru_utime + u.ru_stime, u.ru_maxrss, file=sys.stderr)"
+)
+MEMORY_LIMIT_MB = 100.0  # 7c: `deskapp audit verify` at 1,000,000 tickets
+
+
+def deskapp_command() -> str:
+    """The installed `deskapp` console script beside this interpreter (what a user runs)."""
+    found = Path(sys.executable).with_name("deskapp")
+    return str(found) if found.exists() else shutil.which("deskapp") or "deskapp"
+
+
+def run_child(cmd: list[str], *, stdout_path: Path | None = None, env: dict | None = None,
+              stdin=None, stdout=None) -> tuple[float, float, float]:
+    """CPU seconds, wall seconds and peak resident memory (MB) of the one command."""
+    sink = open(stdout_path, "wb") if stdout_path is not None else (stdout or subprocess.DEVNULL)
+    try:
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-c", WRAPPER, *cmd], stdout=sink, stderr=subprocess.PIPE,
+                              stdin=stdin, env=env, timeout=3600)
+        wall = time.perf_counter() - started
+    finally:
+        if stdout_path is not None:
+            sink.close()
+    line = [x for x in done.stderr.decode(errors="replace").splitlines() if x.startswith("rusage ")]
+    if not line:
+        raise RuntimeError(f"{cmd[0]} gave no usage: {done.stderr[-300:]!r}")
+    _, cpu, peak = line[-1].split()
+    return float(cpu), wall, int(peak) / 1024
+
+
+def paired_processes(subject, baseline, runs: int, *, warmup: int = 1) -> tuple[Spread, Spread, list[float]]:
+    """`subject()` and `baseline()` (each returns run_child's triple) in turns; the subject's peaks."""
+    for _ in range(warmup):
+        subject()
+        baseline()
+    sides, peaks = (Spread([], []), Spread([], [])), []
+    for _ in range(max(runs, 5)):
+        for n, fn in enumerate((subject, baseline)):
+            cpu, wall, peak = fn()
+            sides[n].cpu.append(cpu)
+            sides[n].wall.append(wall)
+            if n == 0:
+                peaks.append(peak)
+    return sides[0], sides[1], peaks
+
+
+# --- 3f-3j: `deskapp export` ----------------------------------------------------------------
+
+def _shell_sql(path: Path) -> str:
+    from exports import _sql
+
+    from tickets.export.records import ExportFilter
+    from tickets.store.database import make_engine
+
+    engine = make_engine(sqlite_url(path))
+    try:
+        return _sql(engine, ExportFilter(), "0000-01-01")
+    finally:
+        engine.dispose()
+
+
+def bench_export_commands(sizes: list[tuple[Path, tuple[str, str], float]], workdir: Path, *,
+                          runs: int = 5) -> list[Result | Skipped]:
+    """`sizes`: (database, its two numbers (CSV, JSON Lines), the target) smallest first."""
+    from exports import total_tickets
+
+    shell = shutil.which("sqlite3")
+    names = {"csv": "`deskapp export --format csv` (the command, a process)",
+             "jsonl": "`deskapp export --format jsonl` (the command, a process)"}
+    if shell is None:
+        return [Skipped(n, names[fmt], "the sqlite3 shell is not installed (apt-get install -y sqlite3)")
+                for _path, numbers, _t in sizes for n, fmt in zip(numbers, ("csv", "jsonl"), strict=True)]
+    results: list[Result | Skipped] = []
+    peaks: list[tuple[int, float]] = []
+    deskapp = deskapp_command()
+    for path, numbers, target in sizes:
+        tickets = total_tickets(path)
+        sql = _shell_sql(path)
+        big = tickets >= 200_000
+        top = 0.0
+        for number, fmt, flag in ((numbers[0], "csv", "-csv"), (numbers[1], "jsonl", "-json")):
+            out, shell_out = workdir / f"cmd-export.{fmt}", workdir / f"cmd-shell.{fmt}"
+            desk_cmd = [deskapp, "export", "--format", fmt, "--db", sqlite_url(path)]
+            shell_cmd = [shell, "-readonly", flag, "-header", str(path), sql]
+            desk, base, desk_peaks = paired_processes(
+                lambda c=desk_cmd, o=out: run_child(c, stdout_path=o),
+                lambda c=shell_cmd, o=shell_out: run_child(c, stdout_path=o),
+                runs, warmup=0 if big else 1)
+            top = max(top, *desk_peaks)
+            for f in (out, shell_out):
+                f.unlink(missing_ok=True)
+            results.append(Result.from_spreads(
+                number, f"{names[fmt]}, {tickets:,} tickets", desk, base, unit="rows/s", target=target,
+                higher_is_better=True, work=tickets, subject_label=f"deskapp export --format {fmt} > FILE",
+                baseline_label=f"sqlite3 {flag} shell, the same SELECT > FILE",
+                note=f"{len(desk.cpu)} processes a side in turns, CPU of each process (start and imports "
+                     f"included): deskapp {desk.text(1, 's')}; shell {base.text(1, 's')}; "
+                     f"peak memory of the command {max(desk_peaks):.0f} MB",
+                extra={"peak_mb": max(desk_peaks)}))
+        peaks.append((tickets, top))
+    if len(peaks) >= 2 and peaks[0][0] != peaks[-1][0]:
+        (small, low), (large, high) = peaks[0], peaks[-1]
+        results.append(Result(
+            "3j", f"`deskapp export` peak memory (the command), {large:,} vs {small:,} tickets", high, low, "MB",
+            1.2, False, subject_label=f"peak RSS exporting {large:,} tickets", baseline_label=f"at {small:,} tickets",
+            note="the largest of the command's CSV and JSON Lines runs at each size", extra={"judged_on": "memory"}))
+    return results
+
+
+# --- 5c: `deskapp` to its first screen --------------------------------------------------------
+
+# Imported at interpreter start by both sides (PYTHONPATH): Textual's app module, patched to note
+# the first frame of the named screen (startup.py's moment) and end the process there.
+SITECUSTOMIZE = '''
+import os
+if os.environ.get("DESKAPP_BENCH_FIRST_FRAME"):
+    import time
+    from textual.app import App
+    _stamp, _screen = os.environ["DESKAPP_BENCH_FIRST_FRAME"], os.environ["DESKAPP_BENCH_SCREEN"]
+    _display = App._display
+    def _noted(self, screen, renderable):
+        _display(self, screen, renderable)
+        if renderable is not None and type(screen).__name__ == _screen:
+            with open(_stamp, "w") as f:
+                f.write(repr((time.time(), time.process_time())))
+            os._exit(0)
+    App._display = _noted
+'''
+BARE = '''
+import sys
+sys.path.insert(0, {here!r})
+from startup import _probe
+_probe("bare", "/dev/null", None)
+'''
+
+
+def _first_frame(cmd: list[str], screen: str, workdir: Path, hook: Path, timeout: float = 60.0) -> tuple[float, float]:
+    """Wall and CPU seconds of the command's process to the first frame of `screen`, on a pty."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+    import threading
+
+    stamp = workdir / "first-frame.stamp"
+    stamp.unlink(missing_ok=True)
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40",
+           "PYTHONPATH": str(hook) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+           "DESKAPP_BENCH_FIRST_FRAME": str(stamp), "DESKAPP_BENCH_SCREEN": screen}
+
+    def drain() -> None:
+        while True:
+            try:
+                if not os.read(master, 65536):
+                    return
+            except OSError:
+                return
+
+    threading.Thread(target=drain, daemon=True).start()
+    started = time.time()
+    process = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True,
+                               start_new_session=True)
+    os.close(slave)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired as error:
+        process.kill()
+        process.wait()
+        raise RuntimeError(f"{cmd[0]} did not paint {screen} within {timeout:.0f} s") from error
+    finally:
+        os.close(master)
+    if not stamp.exists():
+        raise RuntimeError(f"{cmd[0]} exited {process.returncode} without painting {screen}")
+    painted, cpu = eval(stamp.read_text())  # noqa: S307 - our own hook's tuple of two floats
+    stamp.unlink()
+    return painted - started, cpu
+
+
+def bench_console_command(url: str, workdir: Path, *, runs: int = 5) -> Result:
+    workdir.mkdir(parents=True, exist_ok=True)
+    hook = Path(tempfile.mkdtemp(prefix="first-frame-", dir=workdir))
+    (hook / "sitecustomize.py").write_text(SITECUSTOMIZE)
+    bare = hook / "bare_app.py"
+    bare.write_text(BARE.format(here=str(HERE)))
+    desk_cmd = [deskapp_command(), "--db", url]
+    bare_cmd = [sys.executable, str(bare)]
+    desk, base = Spread([], []), Spread([], [])
+    try:
+        _first_frame(bare_cmd, "BareSignIn", workdir, hook)  # warm the file cache for both alike
+        _first_frame(desk_cmd, "SignInScreen", workdir, hook)
+        for _ in range(max(runs, 5)):
+            for side, cmd, screen in ((base, bare_cmd, "BareSignIn"), (desk, desk_cmd, "SignInScreen")):
+                wall, cpu = _first_frame(cmd, screen, workdir, hook)
+                side.wall.append(wall)
+                side.cpu.append(cpu)
+    finally:
+        shutil.rmtree(hook, ignore_errors=True)
+    return Result.from_spreads(
+        "5c", "Console start-up through the `deskapp` command to the first screen painted", desk, base, unit="ms",
+        target=1.2, higher_is_better=False, subject_label="deskapp --db URL (the console script)",
+        baseline_label="bare Textual app script, same widgets",
+        note=f"{len(desk.cpu)} processes each in turns on a pty, CPU of the process to its first frame "
+             f"(interpreter, argument parsing, settings and imports included); deskapp {desk.text()}; "
+             f"bare {base.text()}")
+
+
+# --- 7b/7c: `deskapp audit verify` ------------------------------------------------------------
+
+# The physical limit of checking the chain: every event read with the standard driver and its two
+# hashes (content, link) computed with hashlib and compared; nothing else checked.
+HASH_SCAN = '''
+import hashlib, sqlite3, sys
+sys.path.insert(0, {root!r})
+from tickets.audit.format import GENESIS_HASH, content_text
+conn = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True)
+sha, prev, n, bad = hashlib.sha256, GENESIS_HASH, 0, 0
+cursor = conn.execute("SELECT seq, at, actor, action, subject, details, prev_hash, hash FROM audit_event ORDER BY seq")
+while rows := cursor.fetchmany(10_000):
+    for seq, at, actor, action, subject, details, prev_hash, digest in rows:
+        content = sha(content_text(at[:10] + "T" + at[11:] + "Z", actor, action, subject, details).encode()).hexdigest()
+        bad += prev_hash != prev or sha(f"{{seq}}:{{prev}}:{{content}}".encode()).hexdigest() != digest
+        prev, n = digest, n + 1
+print(n, bad)
+'''
+
+
+def bench_verify_command(path: Path, workdir: Path, *, runs: int = 5) -> list[Result | Skipped]:
+    from exports import total_tickets
+
+    script = workdir / "hash_scan.py"
+    script.write_text(HASH_SCAN.format(root=str(HERE.parents[1])))
+    url = sqlite_url(path)
+    desk_cmd = [deskapp_command(), "audit", "verify", "--db", url]
+    scan_cmd = [sys.executable, str(script), str(path)]
+    check = subprocess.run(desk_cmd, capture_output=True, text=True, timeout=3600)
+    scanned = subprocess.run(scan_cmd, capture_output=True, text=True, timeout=3600)
+    events, bad = (int(x) for x in scanned.stdout.split())
+    if check.returncode or bad:
+        return [Skipped("7b", "`deskapp audit verify` (the command)",
+                        f"the chain did not verify: {check.stdout.strip()[:120]} / scan found {bad} bad")]
+    desk, scan, peaks = paired_processes(lambda: run_child(desk_cmd), lambda: run_child(scan_cmd), runs, warmup=0)
+    script.unlink(missing_ok=True)
+    tickets = total_tickets(path)
+    return [
+        Result.from_spreads(
+            "7b", f"`deskapp audit verify` (the command, a process), {events:,} events", desk, scan,
+            unit="events/s", target=0.8, higher_is_better=True, work=events,
+            subject_label="deskapp audit verify --db URL", baseline_label="hashlib scan of the chain (a script)",
+            note=f"{len(desk.cpu)} processes a side in turns: deskapp {desk.text(1, 's')}; scan {scan.text(1, 's')}; "
+                 f"`{check.stdout.strip()[:100]}`", extra={"peak_mb": max(peaks)}),
+        Result("7c", f"`deskapp audit verify` peak memory, {tickets:,} tickets", max(peaks), MEMORY_LIMIT_MB, "MB",
+               1.0, False, subject_label="peak RSS of the command", baseline_label=f"{MEMORY_LIMIT_MB:.0f} MB",
+               note=f"the largest of {len(peaks)} runs", extra={"judged_on": "memory"}),
+    ]
