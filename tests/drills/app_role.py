@@ -144,7 +144,7 @@ class Drill:
         ada_verification = self.verified(ada)
 
         for what in ("ticket", "agent", "audit_event", "call", "agent_sign_in", "agent_session",
-                     "verification_attempt", "desk_setting", "ticket_note"):
+                     "verification_attempt", "desk_setting", "ticket_note", "ticket_viewer"):
             self.sql(f"DELETE FROM {what}", "permission denied", f"DELETE FROM {what}")
         self.sql("UPDATE ticket: approved, no callback needed, data deleted today", "permission denied",
                  f"UPDATE ticket SET status = 'approved', needs_callback = false, decided_by_id = {d.supervisor2.id}, "
