@@ -24,7 +24,9 @@ def _store(args):
     from deskapp.config import store_from_args
     from tickets.store.schema import check_schema
 
-    store = store_from_args(args)
+    # Reading only: opened so that nothing can be written, which also lets a read-only file or a
+    # WORM copy be verified. `audit anchor` writes its file, never the database.
+    store = store_from_args(args, read_only=True)
     check_schema(store.engine)
     return store
 

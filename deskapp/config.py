@@ -132,8 +132,9 @@ class Settings:
         path = self["database_password_file"]
         return read_secret(Path(path).expanduser()) if path else None
 
-    def open_store(self, clock=None, *, create: bool = False):
-        """The store; a SQLite file must already exist unless `create` (db upgrade, restore)."""
+    def open_store(self, clock=None, *, create: bool = False, read_only: bool = False):
+        """The store; a SQLite file must already exist unless `create` (db upgrade, restore).
+        `read_only`: opened so that nothing can be written (`audit verify` of a WORM copy)."""
         from sqlalchemy.engine import make_url
 
         from tickets.store.database import Store, make_engine, normalise_url, require_database
@@ -141,7 +142,8 @@ class Settings:
         if not create:
             require_database(self.database)
         password = self.database_password()
-        engine = make_engine(self.database, pool_size=self["pool_size"], password=password, create=create)
+        engine = make_engine(self.database, pool_size=self["pool_size"], password=password, create=create,
+                             read_only=read_only)
         store = Store(engine, clock)
         if self["listen_database"]:
             listen = make_url(normalise_url(self["listen_database"]))
@@ -364,5 +366,5 @@ def settings_from_args(args) -> Settings:
     return cached
 
 
-def store_from_args(args, clock=None, *, create: bool = False):
-    return settings_from_args(args).open_store(clock, create=create)
+def store_from_args(args, clock=None, *, create: bool = False, read_only: bool = False):
+    return settings_from_args(args).open_store(clock, create=create, read_only=read_only)

@@ -19,8 +19,13 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:  # pragma: no cover
+    from deskapp.screens.base import DeskScreen
     from tickets.store.changes import ChangeFeed
     from tickets.store.queries import TicketPage
+
+    _Screen = DeskScreen  # what the mixin is mixed into, for the type checker only
+else:
+    _Screen = object
 
 POLL_S = 0.25  # a change shows within this, plus the reload
 _own_writes_lock = threading.Lock()
@@ -30,7 +35,7 @@ class DataChanged(Message):
     """Someone committed a change a live screen shows."""
 
 
-class LiveScreen:
+class LiveScreen(_Screen):
     """Mixin for a DeskScreen: `self.watch_changes(reload)` in on_mount."""
 
     _on_change: Callable[[], object] | None = None
@@ -43,28 +48,28 @@ class LiveScreen:
         self._on_change = reload
         # Only the connect runs in a worker, and ends: a worker left running for the life of
         # the screen held up the review queue's decision keys (its @work actions).
-        self.app.run_worker(self._open_feed, thread=True, group="live", exit_on_error=False)  # type: ignore[attr-defined]
+        self.app.run_worker(self._open_feed, thread=True, group="live", exit_on_error=False)
 
     def _open_feed(self) -> None:
         from tickets.store.changes import feed_for
 
         try:
-            feed = feed_for(self.desk.store)  # type: ignore[attr-defined]
+            feed = feed_for(self.desk.store)
             token = feed.token()
         except Exception as error:  # noqa: BLE001 - no live refresh; `r` still works
-            self.log.warning(f"live refresh off: {type(error).__name__}: {error}")  # type: ignore[attr-defined]
+            self.log.warning(f"live refresh off: {type(error).__name__}: {error}")
             return
         try:
-            self.app.call_from_thread(self._start_polling, feed, token)  # type: ignore[attr-defined]
+            self.app.call_from_thread(self._start_polling, feed, token)
         except Exception:  # noqa: BLE001 - the app is closing
             feed.close()
 
     def _start_polling(self, feed: ChangeFeed, token: int) -> None:
-        if not self.is_attached:  # type: ignore[attr-defined]
+        if not self.is_attached:
             feed.close()
             return
         self._feed, self._token = feed, token
-        self.set_interval(POLL_S, self._poll)  # type: ignore[attr-defined]
+        self.set_interval(POLL_S, self._poll)
 
     def _poll(self) -> None:
         """Non-blocking: data_version is read from a local file, notifications from a socket
@@ -74,12 +79,12 @@ class LiveScreen:
         try:
             now = self._feed.wait(self._token, timeout=0)
         except Exception as error:  # noqa: BLE001 - the database went away: `r` says why
-            self.log.warning(f"live refresh stopped: {type(error).__name__}: {error}")  # type: ignore[attr-defined]
+            self.log.warning(f"live refresh stopped: {type(error).__name__}: {error}")
             self._close_feed()
             return
         if now != self._token:
             self._token = now
-            self.post_message(DataChanged())  # type: ignore[attr-defined]
+            self.post_message(DataChanged())
 
     @contextmanager
     def own_write(self) -> Iterator[None]:

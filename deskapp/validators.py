@@ -15,6 +15,12 @@ from datetime import date, datetime
 
 from textual.validation import ValidationResult, Validator
 
+# V-3: what a console field takes as typed or pasted: no control character (ESC, NUL, DEL, C1
+# ...) and no broken surrogate ever enters a field's value, so none reaches a confirm screen
+# or the core (which refuses them again: tickets.text.check_text). Textual's `Input.restrict`
+# checks the whole value after each insertion.
+TYPED_TEXT = "[^\x00-\x1f\x7f-\x9f\ud800-\udfff]*"
+
 
 class _IdentityCheck(Validator):
     """Runs `check(value)`; an `identity.IdentityError` is a failure with its message."""

@@ -34,9 +34,11 @@ from identity.keys import (
 from identity.lockout import LockoutPolicy, LockoutState, lockout_state
 from identity.normalize import (
     DISGUISING_CHARACTERS,
+    INVISIBLE_LETTERS,
     Address,
     check_storable_text,
     check_undisguised_text,
+    is_invisible,
     normalize_address,
     normalize_org_name,
     normalize_person_name,
@@ -79,6 +81,7 @@ __all__ = [
     "verify_keys",
 
     "DISGUISING_CHARACTERS",
+    "INVISIBLE_LETTERS",
     "CALLER_ROLES",
     "CALL_AUTHORISATION",
     "SUBSCRIPTION_ADMIN_ROLES",
@@ -104,6 +107,7 @@ __all__ = [
     "check_free_text",
     "check_storable_text",
     "check_undisguised_text",
+    "is_invisible",
     "find_credential",
     "format_as_you_type",
     "lockout_state",

@@ -83,14 +83,31 @@ DISGUISING_CHARACTERS = frozenset(
 _DISGUISING = re.compile("[" + "".join(sorted(DISGUISING_CHARACTERS)) + "]")
 
 
-def check_undisguised_text(value: str, field: str) -> str:
-    """Refuse a stored name holding a character of DISGUISING_CHARACTERS, naming the field and
-    the character: matching ignores them (V-3), but a person reading the directory would not
-    see the name that is matched."""
-    require_str(value)
-    match = None if value.isascii() else _DISGUISING.search(value)
+# Fillers that render as nothing but are letters, not format characters: Hangul fillers
+# (U+3164, U+115F, U+1160, U+FFA0) pass for an empty name or pad one unseen.
+INVISIBLE_LETTERS = frozenset("\u3164\u115f\u1160\uffa0")
+
+
+def is_invisible(char: str) -> bool:
+    """Every invisible format character (Unicode category Cf: bidi marks, soft hyphen, invisible
+    operators, tags ...) and the invisible fillers."""
+    return char in DISGUISING_CHARACTERS or char in INVISIBLE_LETTERS or unicodedata.category(char) == "Cf"
+
+
+def _first_invisible(value: str) -> str | None:
+    match = _DISGUISING.search(value)
     if match is not None:
-        found = match.group()
+        return match.group()
+    return next((char for char in value if ord(char) > 0x7F and is_invisible(char)), None)
+
+
+def check_undisguised_text(value: str, field: str) -> str:
+    """Refuse a stored name or address holding an invisible character (`is_invisible`), naming
+    the field and the character: matching ignores them (V-3), but a person reading the
+    directory would not see the name that is matched."""
+    require_str(value)
+    found = None if value.isascii() else _first_invisible(value)
+    if found is not None:
         raise InvalidText(field, "V-3", f"contains the invisible character U+{ord(found):04X} "
                                         f"({unicodedata.name(found, 'format character')}), which can "
                                         "disguise text: remove it")

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from tickets.agents import OWNER_ONLY, AgentInfo, AlreadySo, _info, hash_pin
 from tickets.audit.chain import append_event
+from tickets.audit.record import agent_record
 from tickets.enums import AgentRole
 from tickets.errors import NotAllowed, NotFound
 from tickets.sessions import check_actor, end_sessions_of
@@ -59,7 +60,8 @@ def admin_sqlite(store: Store, actor: AgentInfo | None, action: str, name: str, 
             ((new_id,),) = raw.rows(_ADD, {"name": name, "display_name": display_name, "role": role,
                                            "pin_hash": pin_hash, "active": True, "at": bind_time(now, raw.dialect)})
             append_event(raw, at=now, actor=who, action="agent.created", subject=f"agent:{new_id}",
-                         details={"name": name, "role": role}, returning=False)
+                         details={"name": name, "role": role, **agent_record(pin_hash or "", display_name)},
+                         returning=False)
             return AgentInfo(new_id, name, display_name or name, AgentRole(role or "agent"), True)
         row = raw.first(_FIND, {"name": name.strip().lower()})
         if row is None:
@@ -94,7 +96,8 @@ def _change(raw: Raw, actor: AgentInfo | None, target: AgentInfo, action: str, v
     if action == "reset_pin":
         raw.execute(_SET["pin_hash"], {"v": pin_hash, "id": target.id})
         end_sessions_of(raw, target.id, now, "pin_reset")
-        return {"name": target.name}, "agent.pin_reset", supervisor and (actor is None or actor.id != target.id)
+        return ({"name": target.name, **agent_record(pin_hash or "")}, "agent.pin_reset",
+                supervisor and (actor is None or actor.id != target.id))
     if action == "set_role":
         raw.execute(_SET["role"], {"v": value, "id": target.id})
         return ({"name": target.name, "from": target.role.value, "to": value}, "agent.role_changed",

@@ -155,7 +155,7 @@ def _tickets_by_kind_status(
 def _verification(session: Session, today: datetime, week: datetime, now: datetime) -> tuple[int, int, int, int]:
     at = col(VerificationAttempt.at)
     failed = col(VerificationAttempt.passed) == False  # noqa: E712 - SQL comparison
-    row = session.exec(
+    today_n, week_n, failed_today, failed_week = session.exec(
         select(
             _one_in(at, today, now),
             func.count(),
@@ -163,7 +163,7 @@ def _verification(session: Session, today: datetime, week: datetime, now: dateti
             func.coalesce(func.sum(case((failed, 1), else_=0)), 0),
         ).where(at >= week, at <= now)
     ).one()
-    return tuple(int(v or 0) for v in row)  # type: ignore[return-value]
+    return int(today_n or 0), int(week_n or 0), int(failed_today or 0), int(failed_week or 0)
 
 
 def _lockouts(session: Session, today: datetime, week: datetime, now: datetime) -> tuple[int, int]:

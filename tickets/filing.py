@@ -18,6 +18,7 @@ from tickets import policy
 from tickets.account import PersonFacts, caller_facts, resource_facts, subscription_facts
 from tickets.agents import AgentInfo
 from tickets.audit.chain import append_event
+from tickets.audit.record import filing_record
 from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tickets.kinds import kind_spec
@@ -299,6 +300,8 @@ def _row(agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingReques
         {r.rule for r in decision.reasons}
         | {n.rule for n in (decision.consequences.notes if decision.consequences else ())}
     )
+    kept_consequences = {k: v for k, v in consequences.items() if k not in TICKET_DATE_COLUMNS}
+    requested_date = request.requested_date.isoformat() if request.requested_date else None
     row = dict(
         kind=request.kind.value,
         status=status.value,
@@ -310,12 +313,12 @@ def _row(agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingReques
         filed_by_id=agent.id,
         idempotency_key=key,
         content_hash=digest,
-        requested_date=request.requested_date.isoformat() if request.requested_date else None,
+        requested_date=requested_date,
         reason=request.reason or None,
         reason_scrubbed=scrub_stored(request.reason or None),
         fields=row_fields,
         checklist=checklist,
-        consequences={k: v for k, v in consequences.items() if k not in TICKET_DATE_COLUMNS},
+        consequences=kept_consequences,
         rules=rules,
         needs_review=decision.needs_review,
         needs_callback=decision.needs_callback,
@@ -333,4 +336,13 @@ def _row(agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingReques
         # The sentences the caller confirmed, as the desk read them (policy text, never typed).
         "confirmed": [f"{item.text} ({item.rule})" for item in decision.checklist if item.key in checklist],
         "rules": rules,
+        # every other column, so that `audit verify` rebuilds the row from the events alone.
+        **filing_record(
+            call_id=call.call_id, idempotency_key=key, content_hash=digest, requested_date=requested_date,
+            reason=request.reason or None, fields=row_fields, consequences=kept_consequences,
+            refund_requested=request.refund_requested, needs_review=decision.needs_review,
+            effective_date=consequences.get("effective_date"),
+            data_deletion_date=consequences.get("data_deletion_date"),
+            reversal_deadline=consequences.get("reversal_deadline"),
+        ),
     }

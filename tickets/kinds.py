@@ -34,6 +34,7 @@ __all__ = [
     "Review",
     "ConsoleKey",
     "kind_spec",
+    "review_flags",
 ]
 
 
@@ -170,3 +171,10 @@ CANCELLATION_KINDS = frozenset(k for k, spec in KINDS.items() if spec.holds_canc
 
 def kind_spec(kind: TicketKind | str) -> KindSpec:
     return KINDS[TicketKind(kind)]
+
+
+def review_flags(kind: TicketKind | str, refund_requested: bool) -> tuple[bool, bool]:
+    """(needs_review, needs_callback), X-2 and V-8, as the kind's entry says: the policy decides
+    with it and `audit verify` re-derives them from a filing's event, never from the row."""
+    spec = kind_spec(kind)
+    return spec.review.applies(refund_requested), spec.callback.applies(refund_requested)

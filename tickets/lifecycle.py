@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 
 from tickets.agents import AgentInfo
 from tickets.audit.chain import append_event
+from tickets.audit.record import callback_record
 from tickets.dates import read_date
 from tickets.enums import (
     CampaignState,
@@ -219,7 +220,7 @@ def record_callback(store: Store, *, agent: AgentInfo, ticket_id: int, note: str
         session.flush()  # the ticket's row first, the append last
         append_event(
             session, at=now, actor=agent.name, action="ticket.callback_recorded", subject=f"ticket:{ticket_id}",
-            details={"rule": "V-8", "note_length": len(note)},
+            details=callback_record(ticket.callback_note),
         )
         return now
 

@@ -55,7 +55,7 @@ def open_ticket(store: Store, agent: AgentInfo, ticket_id: int) -> tuple[Viewer,
         now = store.clock.now()
         check_actor(session, agent, now)
         insert = postgresql_insert if store.engine.dialect.name == "postgresql" else sqlite_insert
-        table = TicketViewer.__table__  # type: ignore[attr-defined]
+        table = TicketViewer.metadata.tables["ticket_viewer"]
         statement = insert(table).values(agent_id=agent.id, ticket_id=ticket_id, since=now, seen_at=now)
         statement = statement.on_conflict_do_update(
             index_elements=[table.c.agent_id],

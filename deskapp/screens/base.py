@@ -12,11 +12,17 @@ from textual.types import NoActiveAppError
 from textual.worker import Worker, WorkerState
 
 if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
+
     from deskapp.app import DeskApp
     from deskapp.state import CallState
 
+    _Screen = Screen[Any]  # what the mixin is mixed into, for the type checker only
+else:
+    _Screen = object
 
-class WorkerErrors:
+
+class WorkerErrors(_Screen):
     """Worker.StateChanged does not bubble, so each screen forwards its failures to the app."""
 
     def __init__(self, *args, **kwargs) -> None:
@@ -25,18 +31,18 @@ class WorkerErrors:
         # terminal's size: the screen's widgets are then styled once, not styled and restyled
         # whole before the first frame (a faster start-up; the classes end the same).
         try:
-            size = self.app.size  # type: ignore[attr-defined]
+            size = self.app.size
         except NoActiveAppError:
             return
-        horizontal = (self.HORIZONTAL_BREAKPOINTS if self.HORIZONTAL_BREAKPOINTS is not None  # type: ignore[attr-defined]
-                      else self.app.HORIZONTAL_BREAKPOINTS) or []  # type: ignore[attr-defined]
-        vertical = (self.VERTICAL_BREAKPOINTS if self.VERTICAL_BREAKPOINTS is not None  # type: ignore[attr-defined]
-                    else self.app.VERTICAL_BREAKPOINTS) or []  # type: ignore[attr-defined]
+        horizontal = (self.HORIZONTAL_BREAKPOINTS if self.HORIZONTAL_BREAKPOINTS is not None
+                      else self.app.HORIZONTAL_BREAKPOINTS) or []
+        vertical = (self.VERTICAL_BREAKPOINTS if self.VERTICAL_BREAKPOINTS is not None
+                    else self.app.VERTICAL_BREAKPOINTS) or []
         if horizontal or vertical:
             classes = {name: False for _, name in horizontal + vertical}
             for dimension, breakpoints in ((size.width, horizontal), (size.height, vertical)):
-                classes.update(dict.fromkeys(self._get_breakpoint_classes(dimension, breakpoints), True))  # type: ignore[attr-defined]
-            self.update_classes(classes, update=False)  # type: ignore[attr-defined]
+                classes.update(dict.fromkeys(self._get_breakpoint_classes(dimension, breakpoints), True))
+            self.update_classes(classes, update=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:
@@ -48,7 +54,7 @@ class WorkerErrors:
 
     @property
     def desk(self) -> DeskApp:
-        return cast("DeskApp", self.app)  # type: ignore[attr-defined]
+        return cast("DeskApp", self.app)
 
     @property
     def call(self) -> CallState | None:

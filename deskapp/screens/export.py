@@ -12,6 +12,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -28,6 +29,9 @@ from deskapp.screens.confirm import ConfirmScreen
 from deskapp.screens.supervisor import SupervisorScreen
 from deskapp.widgets.field import LabeledInput
 from deskapp.widgets.format import BAD, MUTED, OK, WARN, error_text
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tickets.export.fields import Format
 
 FORMATS = (("CSV (spreadsheets)", "csv"), ("JSON Lines", "jsonl"))
 
@@ -50,7 +54,7 @@ class WhenFormat(Validator):
 
 @dataclass(frozen=True)
 class ExportRequest:
-    fmt: str
+    fmt: Format
     masked: bool
     since: datetime | None
     until: datetime | None
@@ -209,7 +213,7 @@ class ExportScreen(SupervisorScreen):
         kind = self.query_one("#export-kind", Select).value
         status = self.query_one("#export-status", Select).value
         return ExportRequest(
-            fmt=str(self.query_one("#export-format", Select).value),
+            fmt="jsonl" if self.query_one("#export-format", Select).value == "jsonl" else "csv",
             masked=not (self.supervisor and self.query_one("#export-unmasked", Checkbox).value),
             since=when["since"],
             until=when["until"],
@@ -286,7 +290,7 @@ class ExportScreen(SupervisorScreen):
         try:
             with open(fd, "w", encoding="utf-8", newline="") as out:  # CSV writes its own \r\n
                 rows = write_export(
-                    store, out, fmt=request.fmt, filt=filt, masked=request.masked, actor=self.agent,  # type: ignore[arg-type]
+                    store, out, fmt=request.fmt, filt=filt, masked=request.masked, actor=self.agent,
                     progress=self._progress, started=anchors.append,
                 )
                 out.flush()

@@ -16,7 +16,7 @@ is told who decided and what, and sees the ticket as it now is.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -31,6 +31,7 @@ from textual.worker import Worker, get_current_worker
 
 from deskapp.live import LiveScreen, keep_in_view
 from deskapp.messages import TicketChanged, TicketLoaded, TicketPageLoaded
+from deskapp.presence import TicketPresence
 from deskapp.screens.confirm import ConfirmScreen
 from deskapp.screens.prompt import TextPromptScreen, note_prompt
 from deskapp.screens.supervisor import SupervisorScreen
@@ -44,7 +45,6 @@ from deskapp.widgets.hanging import hang
 MOVES = frozenset({"up", "down", "pageup", "pagedown", "home", "end", "escape"})
 DETAIL_SETTLE_S = 0.05
 WAITING_TICK_S = 30.0  # the Waiting column counts minutes
-TOUCH_EVERY = timedelta(seconds=30)  # as tickets.viewers.TOUCH_EVERY (not imported at start-up)
 
 if TYPE_CHECKING:  # pragma: no cover
     from tickets.agents import AgentInfo
@@ -54,7 +54,7 @@ if TYPE_CHECKING:  # pragma: no cover
 # --- the queue -------------------------------------------------------------------------------
 
 
-class ReviewQueueScreen(LiveScreen, SupervisorScreen):
+class ReviewQueueScreen(TicketPresence, LiveScreen, SupervisorScreen):
     """Tickets waiting for a supervisor, oldest first, one page at a time, with the evidence."""
 
     SCREEN_NAME = "Review queue"
@@ -92,7 +92,6 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         self._refused_on: tuple[int, str] | None = None  # a refused decision, until its ticket reloads
         self._reading: int | None = None  # the highlighted ticket, while it is being read
         self._read_timer: Timer | None = None
-        self._viewing: int | None = None  # the ticket this supervisor has open (tickets.viewers)
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -118,10 +117,7 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         self._load_page(self._after[-1], len(self._after))
         self.watch_changes(self.action_refresh)  # new tickets appear without a key
         self.set_interval(WAITING_TICK_S, self._show_waiting)
-        self.set_interval(TOUCH_EVERY.total_seconds(), self._still_viewing)
-
-    def on_unmount(self) -> None:
-        self._presence(None)  # left the queue: nobody is told this supervisor has a ticket open
+        self.watch_presence()  # who else has the highlighted ticket open (deskapp.presence)
 
     # -- keys --------------------------------------------------------------------------------
 
@@ -272,11 +268,7 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
         (each move restarts the wait: a held key reads only the ticket it stops on)."""
         if ticket_id == self._current_id:
             self._reading = ticket_id
-        # Opening another ticket is written down (who has it open); reading the same one again
-        # (a reload, someone's change) only reads: two consoles never wake each other for ever.
-        opening = ticket_id == self._current_id and ticket_id != self._viewing
-        if opening:
-            self._viewing = ticket_id
+        opening = ticket_id == self._current_id and self.opening(ticket_id)
         if not settle:
             self._load_detail(ticket_id, opening)
             return
@@ -298,28 +290,6 @@ class ReviewQueueScreen(LiveScreen, SupervisorScreen):
             viewers = viewers_of(store, ticket_id, other_than=agent.id)
         if not get_current_worker().is_cancelled:
             self.post_message(TicketLoaded(detail, viewers))
-
-    def _still_viewing(self) -> None:
-        if self._viewing is not None:
-            self._presence(self._viewing)
-
-    def _presence(self, ticket_id: int | None) -> None:
-        """Touch (or, with None, delete) this supervisor's row of who has which ticket open, in
-        a worker of the app's: it outlives the screen when it is left."""
-        from tickets.viewers import leave, open_ticket
-
-        store, agent = self.desk.store, self.agent
-        if store is None or agent is None:
-            return
-
-        def work() -> None:
-            with self.own_write():
-                if ticket_id is None:
-                    leave(store, agent)
-                else:
-                    open_ticket(store, agent, ticket_id)
-
-        self.app.run_worker(work, thread=True, group="presence", exit_on_error=False)
 
     def _act(self, ticket_id: int, what: str, target: Any, text: str | None) -> None:
         self._acting_on = ticket_id

@@ -10,6 +10,8 @@ from textual.containers import Horizontal, Vertical
 from textual.validation import Validator
 from textual.widgets import Input, Label, Static
 
+from deskapp.validators import TYPED_TEXT
+
 
 class LabeledInput(Vertical):
     """`Label  [input.............]` with a message line under it shown only when needed.
@@ -55,6 +57,7 @@ class LabeledInput(Vertical):
             compact=True,
             max_length=max_length,
             validate_on=["changed", "submitted"],
+            restrict=TYPED_TEXT,  # V-3: a control character is refused as it is typed or pasted
         )
 
     def compose(self) -> ComposeResult:

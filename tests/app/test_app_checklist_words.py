@@ -44,3 +44,18 @@ async def test_a_ticked_item_whose_words_change_is_unticked(seeded, clock):
         await settle(pilot)
         assert "Cannot file yet" in str(app.screen.query_one("#form-problems").render())
         assert not notifications(app).count("Filed")
+
+
+async def test_the_batch_confirmation_says_its_sentence_once(seeded, clock):
+    app = make_app(seeded, clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _form(pilot, "cloud-batch-unsubscribe", "unsubscribe_resource")
+        await pilot.press("ctrl+a")  # every resource the rules allow (U-1)
+        await settle(pilot)
+        chosen = app.screen.state.resources
+        assert len(chosen) >= 2
+        (key, _, text), = items(app)
+        assert key == "confirm_unsubscription"
+        assert text.count("the caller confirms unsubscribing from") == 1
+        assert text.count("for the reason given") == 1
+        assert all(ref in text for ref in chosen)  # each resource is named in the one sentence

@@ -43,8 +43,97 @@ def _backends(admin_url: str, database: str) -> list[int]:
         engine.dispose()
 
 
-def run(url: str, admin_url: str, database: str, document, calls: int, batches: int, profile: str | None):
-    """(client, server) CPU ms a write and driver statements a call, one figure a batch."""
+class Recorder:
+    """What the product sends through psycopg, in order and per connection: each execute (with
+    its cursor class, statement and parameters), commit, rollback and autocommit switch; replayed
+    by `replay` with psycopg alone on another copy of the same database (the raw prototype: the
+    same statements with nothing of deskapp around them)."""
+
+    def __init__(self) -> None:
+        import psycopg
+
+        self.events: list[tuple] = []
+        self.statements = 0
+        self.paused = False  # while the replay itself runs
+        self._originals = {}
+        recorder = self
+
+        def wrap(cls, name, make):
+            original = getattr(cls, name)
+            self._originals[(cls, name)] = original
+            setattr(cls, name, make(original))
+
+        def execute(original):
+            def run(cursor, query, params=None, **kwargs):
+                if recorder.paused:
+                    return original(cursor, query, params, **kwargs)
+                recorder.statements += 1
+                recorder.events.append(("execute", id(cursor.connection), type(cursor), query, params, kwargs))
+                return original(cursor, query, params, **kwargs)
+            return run
+
+        def executemany(original):
+            def run(cursor, query, params_seq, **kwargs):
+                params_seq = list(params_seq)
+                if recorder.paused:
+                    return original(cursor, query, params_seq, **kwargs)
+                recorder.statements += 1
+                recorder.events.append(("executemany", id(cursor.connection), type(cursor), query, params_seq, kwargs))
+                return original(cursor, query, params_seq, **kwargs)
+            return run
+
+        def on_connection(kind):
+            def make(original):
+                def run(connection, *args):
+                    if not recorder.paused:
+                        recorder.events.append((kind, id(connection), *args))
+                    return original(connection, *args)
+                return run
+            return make
+
+        wrap(psycopg.Cursor, "execute", execute)
+        wrap(psycopg.Cursor, "executemany", executemany)
+        wrap(psycopg.Connection, "commit", on_connection("commit"))
+        wrap(psycopg.Connection, "rollback", on_connection("rollback"))
+        wrap(psycopg.Connection, "set_autocommit", on_connection("autocommit"))
+
+    def take(self) -> list[tuple]:
+        events, self.events = self.events, []
+        return events
+
+    def close(self) -> None:
+        for (cls, name), original in self._originals.items():
+            setattr(cls, name, original)
+
+
+def replay(url: str, events: list[tuple], connections: dict) -> None:
+    """The recorded events with psycopg alone, one raw connection per recorded connection."""
+    import psycopg
+
+    for kind, key, *rest in events:
+        connection = connections.get(key)
+        if connection is None:
+            connection = connections[key] = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"),
+                                                            prepare_threshold=None)
+        if kind == "execute":
+            cls, query, params, kwargs = rest
+            cls(connection).execute(query, params, **kwargs)
+        elif kind == "executemany":
+            cls, query, params_seq, kwargs = rest
+            cls(connection).executemany(query, params_seq, **kwargs)
+        elif kind == "commit":
+            connection.commit()
+        elif kind == "rollback":
+            connection.rollback()
+        else:
+            connection.autocommit = rest[0]
+
+
+def run(url: str, admin_url: str, database: str, document, calls: int, batches: int, profile: str | None,
+        raw_url: str | None = None):
+    """(client, server) CPU ms a write and driver statements a call, one figure a batch; with
+    `raw_url` (another copy of the same database), also the raw prototype's client CPU ms a
+    write: each batch's statements replayed with psycopg alone there, right after the batch."""
     from tickets.account import account_view
     from tickets.agents import get_agent
     from tickets.enums import TicketKind
@@ -69,16 +158,7 @@ def run(url: str, admin_url: str, database: str, document, calls: int, batches: 
         owner.dispose()
         agents = [authenticate(store, name=agent.name, pin="24680") for agent in agents]
     rng = random.Random(5)
-    statements = [0]
-    import psycopg
-
-    original = psycopg.Cursor.execute
-
-    def counting(self, *args, **kwargs):
-        statements[0] += 1
-        return original(self, *args, **kwargs)
-
-    psycopg.Cursor.execute = counting
+    recorder = Recorder()
     n = 0
 
     def one_call():
@@ -98,35 +178,53 @@ def run(url: str, admin_url: str, database: str, document, calls: int, batches: 
             list_tickets(store, filed_by_id=agent.id)
         end_call(store, agent, call_id, "Filed as asked.")
 
-    for _ in range(10):  # warm: the pool's connections, the caches
-        one_call()
-    pids = _backends(admin_url, database)
-    client, server, trips = [], [], []
-    profiler = None
-    if profile:
-        import cProfile
-
-        profiler = cProfile.Profile(time.process_time)
-    for _ in range(batches):
-        s0 = sum(proc_cpu(p) for p in pids)
-        c0, st0 = time.process_time(), statements[0]
-        if profiler:
-            profiler.enable()
-        for _ in range(calls):
+    raw_connections: dict = {}
+    try:
+        for _ in range(10):  # warm: the pool's connections, the caches
             one_call()
-        if profiler:
-            profiler.disable()
-        c1, st1 = time.process_time(), statements[0]
-        pids = sorted(set(pids) | set(_backends(admin_url, database)))
-        s1 = sum(proc_cpu(p) for p in pids)
-        client.append((c1 - c0) / calls / WRITES_PER_CALL * 1000)
-        server.append((s1 - s0) / calls / WRITES_PER_CALL * 1000)
-        trips.append((st1 - st0) / calls)
-    psycopg.Cursor.execute = original
-    store.dispose()
+        if raw_url is not None:
+            recorder.paused = True
+            replay(raw_url, recorder.take(), raw_connections)  # the same warm-up, on the copy
+            recorder.paused = False
+        pids = _backends(admin_url, database)
+        client, server, trips, raw_client = [], [], [], []
+        profiler = None
+        if profile:
+            import cProfile
+
+            profiler = cProfile.Profile(time.process_time)
+        for _ in range(batches):
+            s0 = sum(proc_cpu(p) for p in pids)
+            c0, st0 = time.process_time(), recorder.statements
+            if profiler:
+                profiler.enable()
+            for _ in range(calls):
+                one_call()
+            if profiler:
+                profiler.disable()
+            c1, st1 = time.process_time(), recorder.statements
+            events = recorder.take()
+            if raw_url is not None:  # the same statements with psycopg alone, in turn with the product
+                recorder.paused = True
+                r0 = time.process_time()
+                try:
+                    replay(raw_url, events, raw_connections)
+                finally:
+                    recorder.paused = False
+                raw_client.append((time.process_time() - r0) / calls / WRITES_PER_CALL * 1000)
+            pids = sorted(set(pids) | set(_backends(admin_url, database)))
+            s1 = sum(proc_cpu(p) for p in pids)
+            client.append((c1 - c0) / calls / WRITES_PER_CALL * 1000)
+            server.append((s1 - s0) / calls / WRITES_PER_CALL * 1000)
+            trips.append((st1 - st0) / calls)
+    finally:
+        recorder.close()
+        for connection in raw_connections.values():
+            connection.close()
+        store.dispose()
     if profiler:
         profiler.dump_stats(profile)
-    return client, server, trips
+    return client, server, trips, raw_client
 
 
 def _fmt(values):
@@ -140,16 +238,23 @@ def main() -> None:
     parser.add_argument("--pg-url", default=os.environ.get("DESKAPP_BENCH_PG_URL",
                                                            "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
     parser.add_argument("--profile", help="write a cProfile of the measured calls here")
+    parser.add_argument("--raw", action="store_true",
+                        help="also replay each batch's statements with psycopg alone on a second copy (the raw "
+                             "prototype's client CPU a write)")
     args = parser.parse_args()
     document = make_document(max(20, args.calls * (args.batches + 1) // 8 + 20))
     pg = Databases.postgresql(args.pg_url)
     try:
         pg.build_template(document, 16)
         name, url = pg.fresh()
+        raw_name, raw_url = pg.fresh() if args.raw else (None, None)
         try:
-            client, server, trips = run(url, args.pg_url, name, document, args.calls, args.batches, args.profile)
+            client, server, trips, raw_client = run(url, args.pg_url, name, document, args.calls, args.batches,
+                                                    args.profile, raw_url)
         finally:
             pg.drop(name)
+            if raw_name:
+                pg.drop(raw_name)
     finally:
         pg.close()
     print(f"load average {os.getloadavg()[0]:.2f}")
@@ -157,6 +262,11 @@ def main() -> None:
     print(f"server CPU ms a write: {_fmt(server)}")
     print(f"total  CPU ms a write: {_fmt([a + b for a, b in zip(client, server, strict=True)])}")
     print(f"driver statements a call (psycopg cursor executes; BEGIN/COMMIT not counted): {_fmt(trips)}")
+    if raw_client:
+        ratios = [a / b for a, b in zip(client, raw_client, strict=True)]
+        print(f"raw prototype client CPU ms a write (the same statements, psycopg alone): {_fmt(raw_client)}")
+        print(f"client CPU, deskapp / raw prototype: {statistics.median(client) / statistics.median(raw_client):.2f} "
+              f"(batches {min(ratios):.2f}-{max(ratios):.2f}; target <= 1.3)")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
     python tests/bench/chaincheck.py measure DB [--runs 5]   # target 7: events/s, median/min/max
     python tests/bench/chaincheck.py official DB             # verify_chain once; one JSON line
     python tests/bench/chaincheck.py bench DB                # the bench's own check; one JSON line
+    python tests/bench/chaincheck.py memory DB               # verify_chain's peak Python memory; one JSON line
 
 `measure` runs verify_chain and a raw scan of the same columns (stdlib sqlite3, every event
 read, nothing checked: the database's own speed) in turns in one process, at least 5 runs
@@ -47,6 +48,27 @@ def official(path: str) -> dict:
     store.dispose()
     return {"ok": report.ok, "events": report.events_checked, "text": str(report),
             "seconds": time.perf_counter() - started}
+
+
+def memory(path: str) -> dict:
+    """verify_chain's peak of Python allocations (tracemalloc, from the store opened to the
+    report) and the process's peak resident size: what the rebuild of every ticket and agent
+    holds, beside the pages it reads."""
+    import resource
+    import tracemalloc
+
+    from tickets.audit.chain import verify_chain
+    from tickets.store.database import Store, make_engine
+
+    store = Store(make_engine(f"sqlite:///{path}"))
+    tracemalloc.start()
+    with store.read() as session:
+        report = verify_chain(session)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    store.dispose()
+    return {"ok": report.ok, "events": report.events_checked, "text": str(report), "peak_python_mib": peak / 2**20,
+            "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 def bench(path: str) -> dict:
@@ -170,4 +192,4 @@ if __name__ == "__main__":
         print(report(result))
         print(json.dumps(result))
     else:
-        print(json.dumps(official(db) if mode == "official" else bench(db)))
+        print(json.dumps({"official": official, "memory": memory}.get(mode, bench)(db)))

@@ -32,9 +32,9 @@ from common import Result, Skipped, Spread, sqlite_url
 
 HERE = Path(__file__).resolve().parent
 WRAPPER = (
-    "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=False); "
+    "import resource, subprocess, sys; code = subprocess.run(sys.argv[1:], check=False).returncode; "
     "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
-    "print('rusage', u.ru_utime + u.ru_stime, u.ru_maxrss, file=sys.stderr)"
+    "print('rusage', u.ru_utime + u.ru_stime, u.ru_maxrss, code, file=sys.stderr)"
 )
 MEMORY_LIMIT_MB = 100.0  # 7c: `deskapp audit verify` at 1,000,000 tickets
 
@@ -60,7 +60,9 @@ def run_child(cmd: list[str], *, stdout_path: Path | None = None, env: dict | No
     line = [x for x in done.stderr.decode(errors="replace").splitlines() if x.startswith("rusage ")]
     if not line:
         raise RuntimeError(f"{cmd[0]} gave no usage: {done.stderr[-300:]!r}")
-    _, cpu, peak = line[-1].split()
+    _, cpu, peak, code = line[-1].split()
+    if code != "0":  # a command that failed early would pass for a fast one
+        raise RuntimeError(f"{' '.join(cmd[:3])} exited {code}: {done.stderr.decode(errors='replace')[-300:]!r}")
     return float(cpu), wall, int(peak) / 1024
 
 

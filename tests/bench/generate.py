@@ -546,7 +546,7 @@ def generate_history(
             # The events its status implies: audit verify checks each row against its history.
             subject = f"ticket:{ticket_id}"
             if status == "rejected":
-                chain.add_text(closed_s, decider_name, "ticket.rejected", subject, '{"from":"pending_review"}')
+                chain.add_text(closed_s, decider_name, "ticket.rejected", subject, f'{{"from":"{filed_status}"}}')
             elif decided:
                 chain.add_text(closed_s, decider_name, "ticket.approved", subject, '{"from":"pending_review"}')
                 chain.add_text(closed_s, agent_name, "ticket.resolved", subject, '{"from":"approved"}')

@@ -1,4 +1,4 @@
-"""Run every reliability drill and print the last figures as Markdown (for README).
+"""Run every reliability drill and print the last figures as Markdown (for docs/drills.md).
 
     .venv/bin/python tests/drills/run.py            # the full drills, under 10 minutes on 2 cores
     .venv/bin/python tests/drills/run.py --quick    # a smoke run of the same, about a minute

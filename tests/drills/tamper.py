@@ -1,22 +1,26 @@
-"""Tamper drill (A-1): every way a tamper review rewrote the audit trail unseen, tried on each engine.
+"""Tamper drill (A-1): every way an insider rewrites the desk's record, tried on each engine.
 
 A small desk is built (two expedited deprovisionings, a callback and an approval on the first,
-a masked export), its head is anchored outside the database, and then an insider rewrites it:
+a masked export), its head is anchored outside the database after every event the forms edit,
+and then an insider with the owner's rights (SQLite: whoever can write the file; PostgreSQL:
+the owner role or a superuser) rewrites it in one of FORMS, putting the guards back after.
+Each form must fail `audit verify --anchor`; most fail plain `audit verify` already.
 
-- cut_tail: delete the last events (callback, approval, export) and move the head back (the
-  ticket set back to pending review, so its row matches what is left);
-- middle_rehash: delete an event in the middle, renumber and re-hash every later one, move the head;
-- edit_last: edit the last event, re-hash it, move the head;
-- delete_all: delete every event (and every ticket) and reset the head to the genesis;
-- forge_approval: with the guards left in place, append a well-formed `ticket.approved` event in
-  a supervisor's name and set the ticket approved (as the application could);
-- silent_approval: set a ticket approved by another supervisor with no event at all.
+- rows edited without an event: a ticket's filer, subscription, reason, kind, fields, status,
+  a silent approval, its needs_callback flipped, its data deletion date moved, its row deleted;
+  an agent promoted, a supervisor's PIN hash copied onto an agent, a supervisor inserted;
+- events: a duplicated JSON key (`{"status":"withdrawn",...,"status":"pending_review"}`: Python
+  reads the last key, SQLite's json_extract the first), a byte edited, an event deleted, two
+  swapped, the tail cut, the middle re-hashed, the last edited and re-hashed, everything wiped;
+  a well-formed approval appended with no callback; the guard triggers dropped; (PostgreSQL)
+  the grants widened;
+- the limit: a complete forged history (a callback, then an approval, each a well-formed
+  event, and the rows to match) appended after the newest anchor by someone holding the owner's
+  rights verifies. Only an anchor taken after it, or a copy kept elsewhere, tells.
 
-As the owner (SQLite: whoever can write the file; PostgreSQL: the owner role or a superuser)
-the insider sets the triggers aside first; each tamper must then fail `audit verify --anchor`.
-On PostgreSQL the same tampers are tried as the application role of `deskapp db roles`: each
-statement that rewrites the trail, moves the head back or sets a guard aside must be refused,
-and what the role may do (append, update a ticket) must fail `audit verify` all the same.
+On PostgreSQL the rewrites of the trail are also tried as the application role of
+`deskapp db roles` (APP_TAMPERS): each statement that rewrites the trail, moves the head back or
+sets a guard aside must be refused, and what the role may do must fail `audit verify`.
 
     .venv/bin/python tests/drills/tamper.py [--backends sqlite,postgresql]
 """
@@ -24,7 +28,6 @@ and what the role may do (append, update a ticket) must fail `audit verify` all 
 from __future__ import annotations
 
 import argparse
-import io
 import sys
 import tempfile
 import time
@@ -35,21 +38,21 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import Engine, insert, text, update  # noqa: E402
+from sqlalchemy import Engine  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 import testkit  # noqa: E402
-from drills.common import EXPEDITED_CHECKLIST, DrillDirectory, Figures  # noqa: E402
-from tickets.audit.chain import Anchor, append_event, chain_head, event_link, verify_chain  # noqa: E402
-from tickets.enums import TicketKind  # noqa: E402
-from tickets.export.run import write_export  # noqa: E402
-from tickets.filing import FilingRequest, file_ticket  # noqa: E402
-from tickets.lifecycle import approve, record_callback  # noqa: E402
+from drills.common import Figures  # noqa: E402
+from drills.tamper_forms import DESCRIBE, FORMS, LIMITS, Desk, build, forge, insider  # noqa: E402
+from tickets.audit.chain import Anchor, verify_chain  # noqa: E402
 from tickets.store.database import Store, make_engine  # noqa: E402
-from tickets.store.models import AuditEvent, Ticket  # noqa: E402
 from tickets.store.roles import apply_roles  # noqa: E402
 
-TAMPERS = ("cut_tail", "middle_rehash", "edit_last", "delete_all", "forge_approval", "silent_approval")
+TAMPERS = tuple(FORMS)
+ENGINE_ONLY = {"widened_grants": "postgresql"}  # SQLite has no grants: its file's owner is all-powerful
+
+# The rewrites of the trail also tried as the application role on PostgreSQL.
+APP_TAMPERS = ("cut_tail", "middle_rehash", "edit_last", "delete_all", "forge_approval", "silent_approval")
 # What the application role is refused on PostgreSQL: the guards and every rewrite.
 GUARD_STATEMENTS = {
     "disable the event triggers": "ALTER TABLE audit_event DISABLE TRIGGER USER",
@@ -63,16 +66,6 @@ GUARD_STATEMENTS = {
     "truncate the events": "TRUNCATE audit_event",
     "wipe sign-in failures": "DELETE FROM agent_sign_in",
 }
-
-
-@dataclass
-class Desk:
-    store: Store
-    approved: int  # ticket with a callback and an approval
-    pending: int  # expedited, pending review, no callback
-    supervisor: str
-    anchor: Anchor
-    callback_seq: int
 
 
 @dataclass
@@ -92,126 +85,15 @@ class Outcome:
 
     @property
     def result(self) -> str:
-        """"detected" (verify --anchor fails), "refused" (every rewrite refused, the chain intact)."""
+        """"detected" (verify --anchor fails), "refused" (every rewrite refused, the chain intact),
+        "the limit" (the complete forged history, expected to verify)."""
         if self.detected:
             return "detected"
         if self.refused and not self.rewrites_allowed:
             return "refused"
+        if self.tamper in LIMITS:
+            return "the limit"
         return "NOT DETECTED"
-
-
-def build(url: str) -> Desk:
-    store = testkit.make_store(url)
-    directory = DrillDirectory(store, extra_subscriptions=2)
-
-    def expedited(sub: str, key: str) -> int:
-        request = FilingRequest(kind=TicketKind.EXPEDITED_DEPROVISIONING, subscription_ref=sub,
-                                idempotency_key=key, confirmed=EXPEDITED_CHECKLIST)
-        return file_ticket(store, agent=directory.agent, verification_id=directory.verified(),
-                           request=request).filed[0].id
-
-    first, second = expedited(directory.sub_refs[0], "t1"), expedited(directory.sub_refs[1], "t2")
-    with store.read() as session:
-        callback_seq = chain_head(session).seq + 1
-    record_callback(store, agent=directory.agent, ticket_id=first, note="called back on the number on file")
-    approve(store, supervisor=directory.supervisor, ticket_id=first, reason="callback made")
-    write_export(store, io.StringIO(), fmt="jsonl")
-    with store.read() as session:
-        anchor = chain_head(session)
-    return Desk(store, first, second, directory.supervisor2.name, anchor, callback_seq)
-
-
-# --- what an insider does --------------------------------------------------------------------
-
-
-def set_guards_aside(connection) -> None:
-    if connection.dialect.name == "sqlite":
-        for trigger in (
-            "audit_event_no_update",
-            "audit_event_no_delete",
-            "audit_head_forward_only",
-            "audit_head_no_delete",
-        ):
-            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {trigger}")
-    else:
-        connection.exec_driver_sql("ALTER TABLE audit_event DISABLE TRIGGER USER")
-        connection.exec_driver_sql("ALTER TABLE audit_head DISABLE TRIGGER USER")
-
-
-def _events(connection, from_seq: int) -> list[dict]:
-    rows = connection.execute(
-        AuditEvent.__table__.select().where(AuditEvent.__table__.c.seq >= from_seq).order_by(AuditEvent.__table__.c.seq)
-    ).mappings().all()
-    return [dict(r) for r in rows]
-
-
-def _rewrite(connection, events: list[dict], start_seq: int, prev: str) -> None:
-    """Insert `events` from `start_seq` on, each re-hashed onto the one before; move the head."""
-    seq = start_seq - 1
-    for event in events:
-        seq += 1
-        event.update(seq=seq, prev_hash=prev)
-        event["hash"] = prev = event_link(  # the chain's format (2: tickets.audit.format)
-            seq=seq, at=event["at"], actor=event["actor"], action=event["action"], subject=event["subject"],
-            details=event["details"], prev_hash=event["prev_hash"],
-        )
-        connection.execute(insert(AuditEvent.__table__), event)
-    connection.execute(text("UPDATE audit_head SET seq = :s, hash = :h WHERE id = 1"), {"s": seq, "h": prev})
-
-
-def _hash_of(connection, seq: int) -> str:
-    if seq == 0:
-        return "0" * 64
-    return connection.execute(text("SELECT hash FROM audit_event WHERE seq = :s"), {"s": seq}).scalar_one()
-
-
-def insider(desk: Desk, tamper: str, connection) -> None:
-    """The tamper, done with the owner's rights (guards set aside where it needs to)."""
-    head = desk.anchor.seq
-    if tamper == "cut_tail":
-        set_guards_aside(connection)
-        connection.execute(text("DELETE FROM audit_event WHERE seq >= :s"), {"s": desk.callback_seq})
-        connection.execute(text("UPDATE audit_head SET seq = :s, hash = :h WHERE id = 1"),
-                           {"s": desk.callback_seq - 1, "h": _hash_of(connection, desk.callback_seq - 1)})
-        connection.execute(text(
-            "UPDATE ticket SET status = 'pending_review', decided_by_id = NULL, decided_at = NULL, "
-            "decision_reason = NULL, callback_at = NULL, callback_by_id = NULL, callback_note = NULL WHERE id = :t"
-        ), {"t": desk.approved})
-    elif tamper in ("middle_rehash", "edit_last"):
-        set_guards_aside(connection)
-        start = head // 2 if tamper == "middle_rehash" else head
-        events = _events(connection, start)
-        connection.execute(text("DELETE FROM audit_event WHERE seq >= :s"), {"s": start})
-        if tamper == "middle_rehash":
-            events = events[1:]  # the one in the middle goes; the rest move up one
-        else:
-            events[-1]["details"] = {**events[-1]["details"], "rows": 0}
-        _rewrite(connection, events, start, _hash_of(connection, start - 1))
-    elif tamper == "delete_all":
-        set_guards_aside(connection)
-        connection.execute(text("DELETE FROM audit_event"))
-        connection.execute(text("DELETE FROM ticket"))
-        connection.execute(text("UPDATE audit_head SET seq = 0, hash = :h WHERE id = 1"), {"h": "0" * 64})
-    else:
-        forge(desk, tamper, connection)
-
-
-def forge(desk: Desk, tamper: str, connection) -> None:
-    """What the application's own rights allow: append a well-formed event, update a ticket."""
-    from sqlmodel import Session
-
-    now = desk.store.clock.now()
-    supervisor_id = connection.execute(
-        text("SELECT id FROM agent WHERE name = :n"), {"n": desk.supervisor}
-    ).scalar_one()
-    if tamper == "forge_approval":
-        with Session(bind=connection) as session:
-            append_event(session, at=now, actor=desk.supervisor, action="ticket.approved",
-                         subject=f"ticket:{desk.pending}", details={"from": "pending_review", "to": "approved"})
-            session.flush()
-    tickets = Ticket.__table__
-    connection.execute(update(tickets).where(tickets.c.id == desk.pending).values(
-        status="approved", decided_by_id=supervisor_id, decided_at=now, updated_at=now))
 
 
 # --- the application role (PostgreSQL) -------------------------------------------------------
@@ -304,7 +186,7 @@ def run_one(url: str, backend: str, tamper: str, *, as_app: bool) -> Outcome:
                     what = "append an event and update the ticket"
                     try:
                         with app_engine.begin() as connection:
-                            forge(desk, tamper, connection)
+                            forge(desk, connection, event=tamper == "forge_approval")
                         outcome.allowed.append(f"{what} (the application's own rights)")
                     except Exception as error:  # noqa: BLE001 - a refusal of any kind; which is noted
                         outcome.refused.append(f"{what}: {str(getattr(error, 'orig', error)).splitlines()[0]}")
@@ -313,6 +195,9 @@ def run_one(url: str, backend: str, tamper: str, *, as_app: bool) -> Outcome:
                 drop_roles(desk.store.engine, owner, app)
         verify(desk.store, outcome, desk.anchor)
     finally:
+        if tamper == "widened_grants":  # grants outlive the drill's reset of its database
+            with desk.store.engine.begin() as connection:
+                connection.exec_driver_sql("REVOKE UPDATE, DELETE ON audit_event FROM PUBLIC")
         desk.store.dispose()
     return outcome
 
@@ -334,7 +219,9 @@ def run(backends: list[str], workdir: Path, tampers=TAMPERS, log=print) -> tuple
         databases = Databases(backend, workdir)
         try:
             for tamper in tampers:
-                for as_app in ([False, True] if backend == "postgresql" else [False]):
+                if ENGINE_ONLY.get(tamper, backend) != backend:
+                    continue
+                for as_app in ([False, True] if backend == "postgresql" and tamper in APP_TAMPERS else [False]):
                     outcome = run_one(databases.new(), backend, tamper, as_app=as_app)
                     outcomes.append(outcome)
                     figures.runs += 1
@@ -344,27 +231,30 @@ def run(backends: list[str], workdir: Path, tampers=TAMPERS, log=print) -> tuple
                     if as_app and outcome.rewrites_allowed:
                         figures.failures.append(
                             f"{backend} {tamper}: the application role was allowed to {outcome.rewrites_allowed}")
-                    log(
-                        f"{backend:<10} {tamper:<16} {outcome.as_role:<17} refused {len(outcome.refused)} "
+                    log(f"{backend:<10} {tamper:<24} {outcome.as_role:<17} refused {len(outcome.refused)} "
                         f"allowed {len(outcome.allowed)}  verify: {outcome.plain[:40]} | "
-                        f"anchored: {outcome.anchored[:60]}"
-                    )
+                        f"anchored: {outcome.anchored[:60]}")
         finally:
             databases.close()
     figures.seconds = time.monotonic() - started
     figures.notes = {"tampers": len(tampers), "detected": sum(o.result == "detected" for o in outcomes),
-                     "refused": sum(o.result == "refused" for o in outcomes), "of": len(outcomes)}
+                     "refused": sum(o.result == "refused" for o in outcomes),
+                     "limit": sum(o.result == "the limit" for o in outcomes), "of": len(outcomes)}
     return figures, outcomes
 
 
 def table(outcomes: list[Outcome]) -> str:
-    lines = ["| engine | tamper | as | statements refused | `audit verify` | `audit verify --anchor` | result |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
-    for o in outcomes:
-        refused = f"{len(o.refused)} of {len(o.refused) + len(o.allowed)}" if o.refused or o.allowed else "-"
-        lines.append(f"| {o.engine} | {o.tamper} | {o.as_role} | {refused} | {_short(o.plain)} "
-                     f"| {_short(o.anchored)} | {o.result} |")
-    return "\n".join(lines)
+    """One table per engine (docs/security.md)."""
+    out: list[str] = []
+    for engine in dict.fromkeys(o.engine for o in outcomes):
+        out += [f"{engine}:", "", "| form | what was done | as | statements refused | `audit verify` | "
+                "`audit verify --anchor` | result |", "| --- | --- | --- | --- | --- | --- | --- |"]
+        for o in (o for o in outcomes if o.engine == engine):
+            refused = f"{len(o.refused)} of {len(o.refused) + len(o.allowed)}" if o.refused or o.allowed else "-"
+            out.append(f"| {o.tamper} | {DESCRIBE.get(o.tamper, '')} | {o.as_role} | {refused} | {_short(o.plain)} "
+                       f"| {_short(o.anchored)} | {o.result} |")
+        out.append("")
+    return "\n".join(out)
 
 
 def _short(text: str) -> str:

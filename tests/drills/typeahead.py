@@ -13,6 +13,12 @@ After each session every ticket is read from the database: its kind, subscriptio
 typed, and the reviewed one approved by linus with his callback and the note. A key is misrouted
 or lost when a field on screen or in a ticket differs from what was typed (characters not in
 common), or when a step's screen never shows.
+
+Every session is followed by a supervisor's walk through a review queue of QUEUE_TICKETS
+pending tickets (a fresh database, tests/terminal/desk_queue.py): End, Home, PageDown, Home,
+Down and Up to the 7th, `a` `y`, Esc, then Down held for 2 s and Esc; each key answered with the
+ticket's detail within a second (more on a loaded machine, desk_queue.answer_limit), and in the
+database the 7th ticket approved by linus, every other one still waiting.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ for extra in (TESTS, TESTS / "terminal"):
     if str(extra) not in sys.path:
         sys.path.insert(0, str(extra))
 
+from desk_queue import check_queue_decision, console, queue_database, run_queue_review, sign_in  # noqa: E402
 from desk_terminal import (  # noqa: E402
     ENTER,
     EXPEDITED,
@@ -45,6 +52,21 @@ from desk_terminal import (  # noqa: E402
 from drills.common import Figures  # noqa: E402
 
 BURNER = "while True: pass"
+QUEUE_TICKETS = 24
+
+
+def run_queue(workdir: Path, index: int, log=print) -> tuple[int, list[str], float]:
+    """A supervisor's walk through a queue of QUEUE_TICKETS: (keys, problems, slowest answer)."""
+    with queue_database(workdir / f"queue-{index}", "sqlite", QUEUE_TICKETS) as (url, ids):
+        with console(url, workdir / f"queue-{index}" / "home") as desk:
+            try:
+                sign_in(desk, "linus", "3333")
+            except AssertionError as error:
+                return 0, [f"queue {index}: sign-in failed: {error}"], 0.0
+            result = run_queue_review(desk, ids)
+        check_queue_decision(url, ids, result)
+    log(f"queue {index}: {result.keys} keys, slowest answer {result.slowest:.2f} s, {len(result.problems)} problems")
+    return result.keys, [f"queue {index}: {p}" for p in result.problems], result.slowest
 
 
 def session_calls(index: int, now: datetime):
@@ -93,12 +115,14 @@ def run(workdir: Path, calls_wanted: int = 54, burners: int = 2, seed: int = 1, 
     started = time.monotonic()
     rng = random.Random(seed)
     sessions = max(1, -(-calls_wanted // 6))
-    keys = missed = loaded_calls = reviewed = 0
+    keys = missed = loaded_calls = reviewed = queues = 0
+    slowest = 0.0
     for index in range(sessions):
         loaded = index >= sessions // 2
         burning = [subprocess.Popen([sys.executable, "-c", BURNER]) for _ in range(burners if loaded else 0)]
         try:
             done, typed, problems, lost, reviews = run_session(workdir, index, rng, log=log)
+            queue_keys, queue_problems, queue_slowest = run_queue(workdir, index, log=log)
         finally:
             for process in burning:
                 process.kill()
@@ -108,12 +132,17 @@ def run(workdir: Path, calls_wanted: int = 54, burners: int = 2, seed: int = 1, 
         keys += typed
         missed += lost
         reviewed += reviews
-        figures.add(done, problems)
+        queues += 1
+        keys += queue_keys
+        slowest = max(slowest, queue_slowest)
+        figures.add(done, problems + queue_problems)
     figures.seconds = time.monotonic() - started
     figures.notes = {"keys typed": keys, "keys misrouted or lost": missed, "supervisor reviews": reviewed,
-                     "calls on a loaded machine": f"{loaded_calls} ({burners} CPU burners)"}
+                     "calls on a loaded machine": f"{loaded_calls} ({burners} CPU burners)",
+                     f"review queues walked ({QUEUE_TICKETS} tickets, the 7th decided)": queues,
+                     "slowest key answered in the queue": f"{slowest:.2f} s"}
     log(f"{missed} keys misrouted or lost ({keys} keys, {figures.runs} calls, {reviewed} reviews, "
-        f"{loaded_calls} loaded)")
+        f"{loaded_calls} loaded); {queues} review queues walked, slowest key {slowest:.2f} s")
     return figures
 
 

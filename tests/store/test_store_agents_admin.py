@@ -3,11 +3,13 @@ never the PIN; on both engines."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import sys
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import col, select
 
 from deskapp.cli import main
@@ -58,7 +60,12 @@ def test_reset_pin_replaces_it_and_the_audit_never_holds_it(store, joan, monkeyp
         authenticate(store, name="joan", pin="4821")
     assert authenticate(store, name="joan", pin="97531").name == "joan"
     (event,) = _events(store, "agent.pin_reset")
-    assert "97531" not in repr(event.details) and event.details == {"name": "joan"}
+    # The PIN nowhere; its salted hash only as a digest, so that verify sees the row's hash kept (A-1).
+    assert set(event.details) == {"name", "history", "pin_hash_sha256"} and event.details["name"] == "joan"
+    assert "97531" not in repr({k: v for k, v in event.details.items() if k != "pin_hash_sha256"})
+    with store.read() as session:
+        stored = session.execute(text("SELECT pin_hash FROM agent WHERE name = 'joan'")).scalar_one()
+    assert event.details["pin_hash_sha256"] == hashlib.sha256(stored.encode()).hexdigest()
     monkeypatch.setattr(sys, "stdin", io.StringIO("12\n"))
     assert main(["agents", "reset-pin", "joan", "--pin-stdin", "--db", _url(store)]) == 1
     assert "pin: 4 to 64 digits, or a passphrase of 12 to 128 characters" in capsys.readouterr().err

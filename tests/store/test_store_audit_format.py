@@ -104,26 +104,49 @@ def test_a1_a_new_chain_is_format_2_from_its_first_event(store, clock):
         assert verify_chain(session).ok
 
 
-def test_a1_details_stored_in_another_spacing_still_verify(store, clock):
-    """An event whose details text is not the canonical one (another writer's spacing) is
-    re-encoded before it counts as edited; a real change of value still breaks it."""
-    with store.write() as session:
-        append_event(
-            session, at=clock.now(), actor="test", action="note", subject="thing:1", details={"b": 1, "a": [1]}
-        )
+def _set_details(store, seq: int, text_: str) -> None:
     with store.engine.begin() as connection:
         if store.engine.dialect.name == "sqlite":
-            connection.exec_driver_sql("DROP TRIGGER audit_event_no_update")
+            connection.exec_driver_sql("DROP TRIGGER IF EXISTS audit_event_no_update")
         else:
             connection.exec_driver_sql("ALTER TABLE audit_event DISABLE TRIGGER USER")
-        connection.execute(text("UPDATE audit_event SET details = :d WHERE seq = 1"), {"d": '{"a": [1], "b": 1}'})
-    with store.read() as session:
-        assert verify_chain(session).ok
-    with store.engine.begin() as connection:
-        connection.execute(text("UPDATE audit_event SET details = :d WHERE seq = 1"), {"d": '{"a": [1], "b": 2}'})
+        connection.execute(text("UPDATE audit_event SET details = :d WHERE seq = :s"), {"d": text_, "s": seq})
+
+
+def test_a1_details_not_stored_in_their_canonical_form_are_refused(store, clock):
+    """A format-2 event's details must be stored exactly as they were hashed: another spacing
+    of the same values is refused too (verify reads what the database stores, nothing else)."""
+    with store.write() as session:
+        append_event(session, at=clock.now(), actor="test", action="note", subject="thing:1",
+                     details={"b": 1, "a": [1]})
+    _set_details(store, 1, '{"a": [1], "b": 1}')
     with store.read() as session:
         report = verify_chain(session)
     assert not report.ok and report.first_bad_seq == 1 and "edited" in report.problem
+
+
+def test_a1_a_key_given_twice_is_refused_even_with_its_hash_kept(store, clock):
+    """The duplicated-key attack: `{"status":"withdrawn",...,"status":"pending_review"}` reads
+    as pending_review in Python (last key) and withdrawn in SQLite's json_extract (first key).
+    Re-hashed over the stored text, so that its hash matches, it is still refused."""
+    from tickets.audit.format import at_text, chain_link, content_hash_of
+
+    with store.write() as session:
+        event = append_event(session, at=clock.now(), actor="test", action="note", subject="thing:1",
+                             details={"status": "pending_review"})
+    forged = '{"status":"withdrawn","status":"pending_review"}'
+    digest = chain_link(1, "0" * 64, content_hash_of(at_text(event.at), "test", "note", "thing:1", forged))
+    _set_details(store, 1, forged)
+    with store.engine.begin() as connection:
+        connection.execute(text("UPDATE audit_event SET hash = :h WHERE seq = 1"), {"h": digest})
+        if store.engine.dialect.name == "sqlite":
+            connection.exec_driver_sql("DROP TRIGGER IF EXISTS audit_head_forward_only")
+        else:
+            connection.exec_driver_sql("ALTER TABLE audit_head DISABLE TRIGGER USER")
+        connection.execute(text("UPDATE audit_head SET hash = :h WHERE id = 1"), {"h": digest})
+    with store.read() as session:
+        report = verify_chain(session)
+    assert not report.ok and report.first_bad_seq == 1 and "canonical form" in report.problem
 
 
 def test_a1_concurrent_appends_chain_without_a_gap_or_a_double(store, clock):

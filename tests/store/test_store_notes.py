@@ -128,3 +128,30 @@ def test_note_and_event_commit_together(filed, monkeypatch):
             with store.engine.begin() as connection:
                 connection.exec_driver_sql("ALTER TABLE audit_event DROP CONSTRAINT test_no_note")
     assert list_notes(store, ticket_id) == []
+
+
+
+@pytest.mark.parametrize("tamper, said", [
+    ("UPDATE ticket_note SET text = 'Caller agreed to pay.' WHERE id = :n", "does not match its event's digest"),
+    ("DELETE FROM ticket_note WHERE id = :n", "is gone but its event remains"),
+    ("UPDATE ticket_note SET ticket_id = :other WHERE id = :n", "belongs to ticket"),
+    ("INSERT INTO ticket_note (ticket_id, agent_id, created_at, text) "
+     "SELECT ticket_id, agent_id, created_at, 'slipped in' FROM ticket_note WHERE id = :n",
+     "has no ticket.noted event"),
+])
+def test_audit_verify_catches_a_note_changed_around_its_event(filed, tamper, said):
+    """A-1 as an insider with SQL would try it: the note's row edited, deleted, moved to another
+    ticket or added without its event; the chain itself untouched."""
+    directory, ticket_id = filed
+    note = add_note(directory.store, agent=directory.agent, ticket_id=ticket_id, text="Caller disputes the fee.")
+    other = file_ticket(directory.store, agent=directory.agent, verification_id=directory.verified(),
+                        request=FilingRequest(kind=TicketKind.CANCEL_EARLY, subscription_ref="SUB-O365",
+                                              idempotency_key="notes-2",
+                                              confirmed=frozenset({"update_dns", "save_data"}))).filed[0].id
+    with directory.store.read() as session:
+        assert verify_chain(session).ok
+    with directory.store.write() as session:
+        session.exec(text(tamper), params={"n": note.id, "other": other})
+    with directory.store.read() as session:
+        report = verify_chain(session)
+    assert not report.ok and said in str(report), str(report)

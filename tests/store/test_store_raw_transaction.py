@@ -132,7 +132,7 @@ def test_a_statement_sent_with_the_commit_is_committed_in_the_commits_round_trip
         _add(raw, "ada")
         # Values the binding must quote: a percent sign, quotes, a semicolon, a backslash.
         append_event(raw, at=at, actor="system", action="agent.created", subject="agent:1", returning=False,
-                     details={"note": "100% O'Brien; COMMIT; \\ \"x\""})
+                     details={"name": "ada", "role": "agent", "note": "100% O'Brien; COMMIT; \\ \"x\""})
 
     sent: list[str] = []
     if store.engine.dialect.name == "postgresql":
@@ -147,7 +147,7 @@ def test_a_statement_sent_with_the_commit_is_committed_in_the_commits_round_trip
     with store.read() as session:
         assert verify_chain(session).ok and verify_chain(session).events_checked == 1
         (details,) = rawsql.first(session, rawsql.Sql("SELECT details FROM audit_event WHERE seq = 1"))
-    assert rawsql.read_json(details) == {"note": "100% O'Brien; COMMIT; \\ \"x\""}
+    assert rawsql.read_json(details) == {"name": "ada", "role": "agent", "note": "100% O'Brien; COMMIT; \\ \"x\""}
     if store.engine.dialect.name == "postgresql":
         assert sent[-1].rstrip().endswith("; COMMIT") and "INSERT INTO audit_event" in sent[-1]
 

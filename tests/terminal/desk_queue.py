@@ -12,15 +12,17 @@ a queue of N pending tickets (testkit.seed_review_queue), on SQLite or PostgreSQ
 from __future__ import annotations
 
 import os
+import random
 import re
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from desk_terminal import ENTER, ESC, TAB, DeskTerminal
+from desk_terminal import DOWN, END, ENTER, ESC, HOME, PAGE_DOWN, TAB, UP, DeskTerminal
 
 TESTS = Path(__file__).resolve().parents[1]
 if str(TESTS) not in sys.path:
@@ -162,3 +164,83 @@ def idle_cpu_share(desk: DeskTerminal, seconds: float = 1.0) -> float:
     before = cpu_seconds(desk.pid)
     time.sleep(seconds)  # measuring use over wall time, not waiting for a rule
     return (cpu_seconds(desk.pid) - before) / seconds
+
+
+# --- a supervisor working through the queue (the pty test and the type-ahead drill) -----------
+
+MOVES = (  # (name, keys, index of the ticket it lands on; None: somewhere below the first screenful)
+    ("End", (END,), -1), ("Home", (HOME,), 0), ("PageDown", (PAGE_DOWN,), None), ("Home", (HOME,), 0),
+    ("Down x8", (DOWN,) * 8, 8), ("Up x2", (UP, UP), 6),
+)
+DECIDED = 6  # the 7th ticket of the queue
+
+
+@dataclass
+class QueueResult:
+    keys: int = 0
+    slowest: float = 0.0  # seconds, the slowest key (or burst) answered
+    problems: list[str] = field(default_factory=list)
+
+
+def _lands(ids: list[int], index: int | None, before: str | None):
+    if index is None:  # a page further: some ticket other than the one before
+        def done(d: DeskTerminal) -> bool:
+            shown = shown_ticket(d)
+            return shown is not None and shown != before and "a Approve" in d.text()
+    else:
+        def done(d: DeskTerminal) -> bool:
+            return shown_ticket(d) == ref(ids[index]) and "a Approve" in d.text()
+    return done
+
+
+def run_queue_review(desk: DeskTerminal, ids: list[int]) -> QueueResult:
+    """From the home screen of a signed-in supervisor, with `ids` (20 or more) waiting: `r`,
+    End, Home, PageDown, Home, Down x8, Up x2 (each answered within answer_limit() with its
+    ticket's detail), `a` `y` on the 7th, Esc home; then `r` again and Down held for 2 s
+    (60 keys at 30 a second), which stops on the last ticket, and Esc home."""
+    result = QueueResult()
+    limit = answer_limit()
+
+    def timed(name: str, keys: tuple[str, ...], done, timeout: float = 10.0) -> None:
+        took = answered_in(desk, keys, done, timeout=timeout)
+        result.keys += len(keys)
+        if took is None:
+            result.problems.append(f"queue: {name} never answered:\n{desk.text()}")
+            return
+        result.slowest = max(result.slowest, took)
+        if took > limit:
+            result.problems.append(f"queue: {name} answered in {took:.2f} s (limit {limit:.1f} s)")
+
+    timed("r", ("r",), _lands(ids, 0, None), timeout=30)
+    for name, keys, index in MOVES:
+        timed(name, keys, _lands(ids, index, shown_ticket(desk)))
+    timed("a", ("a",), lambda d: f"Approve {ref(ids[DECIDED])}?" in d.text())
+    timed("y", ("y",), lambda d: f"{ref(ids[DECIDED])} approved at" in d.text())
+    timed("Esc", (ESC,), lambda d: HOME_SCREEN in d.text())
+    timed("r", ("r",), _lands(ids, 0, None), timeout=30)
+    desk.type(*(DOWN,) * 60, rng=random.Random(len(ids)), max_gap_ms=2 * 1000 / 30)  # held: 2 s
+    result.keys += 60
+    if not shows_ticket(desk, ids[-1], timeout=10):
+        result.problems.append(f"queue: Down held did not stop on the last ticket:\n{desk.text()}")
+    timed("Esc after Down held", (ESC,), lambda d: HOME_SCREEN in d.text())
+    return result
+
+
+def check_queue_decision(url: str, ids: list[int], result: QueueResult) -> None:
+    """In the database: the 7th ticket approved by linus, every other one still waiting."""
+    from tickets.enums import TicketStatus
+    from tickets.store.database import Store
+    from tickets.store.queries import ticket_detail
+
+    store = Store.from_url(url)
+    try:
+        details = {tid: ticket_detail(store, tid) for tid in ids}
+    finally:
+        store.dispose()
+    decided = [tid for tid, d in details.items() if d.row.status is not TicketStatus.PENDING_REVIEW]
+    if decided != [ids[DECIDED]]:
+        result.problems.append(f"queue: decided {[ref(t) for t in decided]}, expected {ref(ids[DECIDED])}")
+    elif (details[ids[DECIDED]].row.status, details[ids[DECIDED]].decided_by) != (TicketStatus.APPROVED,
+                                                                                  "Linus Pauling"):
+        result.problems.append(f"queue: {ref(ids[DECIDED])} is {details[ids[DECIDED]].row.status.label}, "
+                               f"decided by {details[ids[DECIDED]].decided_by!r}")

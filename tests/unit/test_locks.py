@@ -1,5 +1,6 @@
 """The lock files stay in step with pyproject.toml: every dependency pinned, within its range,
-with hashes, and README's test command (which CI runs) installs from the lock."""
+with hashes, and README's test command (which CI runs) installs from the lock; CI runs the lint
+and type checks pyproject.toml configures."""
 
 from __future__ import annotations
 
@@ -49,3 +50,14 @@ def test_readme_test_command_installs_the_lock_with_hashes():
     test_command = re.findall(r"```\n(.+?)\n```", readme)[1]
     assert "--require-hashes -r requirements/dev.lock" in test_command
     assert "pip install -q --no-deps -e ." in test_command
+
+
+def test_ci_runs_ruff_and_mypy_after_the_tests():
+    """The lint and type checks configured in pyproject.toml are run by CI, after the tests."""
+    ci = (ROOT / ".ci" / "run").read_text()
+    tests = ci.index('run_pytest bash -c "$TEST_COMMAND')
+    assert ci.index("\n.venv/bin/ruff check deskapp identity tickets tests tools ") > tests
+    assert ci.index("\n.venv/bin/mypy ") > tests
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert {"E", "F", "I", "B", "UP"} <= set(pyproject["tool"]["ruff"]["lint"]["select"])
+    assert pyproject["tool"]["mypy"]["check_untyped_defs"] is True

@@ -32,3 +32,19 @@ def test_where_things_live_names_paths_that_exist():
     assert len(paths) >= 15, paths
     missing = [p for p in paths if not (ROOT / p).exists()]
     assert not missing, f"README's 'Where things live' names paths that do not exist: {missing}"
+
+
+def test_readme_stays_under_3000_words():
+    # Long logs and tables (drills, tamper runs, settings, commands) live in docs/*.md, linked.
+    words = len((ROOT / "README.md").read_text().split())
+    assert words < 3000, f"README has {words} words: move a long part to docs/ and link it"
+
+
+def test_the_parts_moved_out_of_readme_are_linked_from_it():
+    readme = (ROOT / "README.md").read_text()
+    for page in ("operations", "architecture", "console", "drills", "security", "performance"):
+        assert f"](docs/{page}.md" in readme, page
+        assert (ROOT / "docs" / f"{page}.md").exists(), page
+    for anchor in ("configuration", "time-zone", "logs", "administration", "commands", "running-a-call-centre"):
+        assert f"docs/operations.md#{anchor}" in readme
+        assert f"\n## {anchor.replace('-', ' ').capitalize()}\n" in (ROOT / "docs" / "operations.md").read_text()

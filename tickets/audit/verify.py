@@ -1,66 +1,81 @@
 """A-1: `deskapp audit verify` in one streaming pass at the database's speed (bench target 7).
 
 The events come in keyset pages on the session's own DBAPI cursor (no ORM rows, no result
-processing); each is checked in its chain's format (tickets.audit.format) and fed to the
-ticket history replay (tickets.audit.history) in the same pass. What the database does in C
-it does: PostgreSQL formats `at`, both hand back the details as stored and pull `status` out
-of a filing's details, so Python only frames, hashes and compares.
+processing); each is checked in its chain's format (tickets.audit.format) and fed, decoded, to
+the rebuild of every ticket and agent (tickets.audit.history) in the same pass; then the rows
+are read in pages against it (tickets.audit.compare), and the guards the database keeps against
+rewriting (tickets.audit.guards) are checked as `deskapp db upgrade` and `db roles` left them.
 
-A format-2 event's details are hashed as stored: if that matches, the content hash itself
-proves the stored text is the canonical one. Only an event that does not match is decoded and
-re-encoded canonically (details written by another writer, spaced differently) before it
-counts as edited; a format-1 event is always decoded (migrated chains: their older part).
+Details are decoded by Python alone, and must be stored exactly as they are hashed: a format-2
+event's stored text must be its canonical form (sorted keys, no spaces, no key twice), a
+format-1 event's must hold no key twice. Otherwise two readers could see two events in one
+text: with `{"status":"withdrawn",...,"status":"approved"}` Python keeps the last key and
+SQLite's json_extract the first.
 """
 
 from __future__ import annotations
 
 import json
+import json.scanner
 from collections.abc import Iterable
 from datetime import datetime
 from hashlib import sha256
+from typing import Any
 
 from sqlmodel import Session
 
 from tickets.audit.chain import Anchor, ChainReport
-from tickets.audit.format import FORMAT_SWITCH, GENESIS_HASH, at_text, canonical_bytes, content_text, details_text
-from tickets.audit.history import TicketHistories
+from tickets.audit.compare import agent_problems, canonical_at, note_problems, ticket_problems
+from tickets.audit.format import FORMAT_SWITCH, GENESIS_HASH, canonical_bytes, content_text, details_text
+from tickets.audit.guards import guard_problem
+from tickets.audit.history import Histories
 from tickets.store import rawsql
 
 PAGE = 20_000
-_STATUS = {"postgresql": "details ->> 'status'", "sqlite": "json_extract(details, '$.status')"}
 _AT = {"postgresql": "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')", "sqlite": "at"}
 _EVENTS = {
     dialect: rawsql.Sql(
         f"SELECT seq, {_AT[dialect]} AS at, actor, action, subject, CAST(details AS text) AS details, prev_hash, "
-        f"hash, CASE WHEN action = 'ticket.filed' THEN {_STATUS[dialect]} END AS status "
+        "hash "
         "FROM audit_event WHERE seq > :after ORDER BY seq LIMIT :limit"
     )
-    for dialect in _STATUS
+    for dialect in _AT
 }
 _HEAD = rawsql.Sql("SELECT seq, hash FROM audit_head WHERE id = 1")
 
 
-def _canonical_at(stored: str | datetime) -> str:
-    """`at` as the formats hash it; SQLite stores "YYYY-MM-DD HH:MM:SS.ffffff" (UTC)."""
-    if isinstance(stored, str) and len(stored) == 26 and stored[10] == " ":
-        return f"{stored[:10]}T{stored[11:]}Z"
-    if isinstance(stored, str) and stored.endswith("Z"):
-        return stored  # PostgreSQL's to_char
-    return at_text(rawsql.read_time(stored))
-
-
 def _format2(seq: int, at: str, actor: str, action: str, subject: str, details: str, prev: str, digest: str) -> bool:
     text = content_text(at, actor, action, subject, details)
-    if sha256(f"{seq}:{prev}:{sha256(text.encode()).hexdigest()}".encode()).hexdigest() == digest:
-        return True
-    try:
-        canonical = details_text(json.loads(details))
-    except ValueError:
-        return False
-    if canonical == details:
-        return False
-    text = content_text(at, actor, action, subject, canonical)
     return sha256(f"{seq}:{prev}:{sha256(text.encode()).hexdigest()}".encode()).hexdigest() == digest
+
+
+_scan = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
+
+
+def _no_key_twice(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise ValueError("a key twice")
+    return found
+
+
+def _decoded(details: str, fmt: int) -> dict[str, Any] | None:
+    """The details as Python reads them, or None if another reader could read them otherwise."""
+    try:
+        value, end = _scan(details, 0)  # json.loads without its wrappers: once per event
+    except (ValueError, StopIteration):
+        return None
+    if end != len(details):
+        return None
+    if details_text(value) == details:
+        return value  # canonical: one key once each, nothing else to read
+    if fmt == 2:
+        return None
+    try:  # format 1: stored by SQLAlchemy, spaced; only a key given twice is refused
+        json.loads(details, object_pairs_hook=_no_key_twice)
+    except ValueError:
+        return None
+    return value
 
 
 def _format1(seq: int, at: str, actor: str, action: str, subject: str, details: str, prev: str, digest: str) -> bool:
@@ -94,17 +109,17 @@ def verify(session: Session, anchors: Iterable[Anchor] = ()) -> ChainReport:
             return ChainReport(False, 0, anchor.seq, "two anchors name different hashes for this event")
     expected, prev, checked = 1, GENESIS_HASH, 0
     fmt = 0  # 0: not known yet (the first event fixes it), 1 or 2 (tickets.audit.format)
-    histories = TicketHistories()  # what each ticket should be, collected on the walk
+    histories = Histories()  # what each ticket and agent should be, collected on the walk
     see = histories.see
     for rows in _pages(session):
-        for seq, at, actor, action, subject, details, prev_hash, digest, status in rows:
+        for seq, at, actor, action, subject, details, prev_hash, digest in rows:
             if seq != expected:
                 return ChainReport(False, checked, expected, f"event {expected} is missing (next is {seq})")
             if prev_hash != prev:
                 return ChainReport(
                     False, checked, seq, "its previous-hash does not match the event before it (reordered or replaced)"
                 )
-            at = _canonical_at(at)
+            at = canonical_at(at)
             if fmt == 2:
                 ok = _format2(seq, at, actor, action, subject, details, prev, digest)
             elif fmt == 1:
@@ -115,13 +130,17 @@ def verify(session: Session, anchors: Iterable[Anchor] = ()) -> ChainReport:
                 ok = fmt != 0
             if not ok:
                 return ChainReport(False, checked, seq, "its content does not match its hash (edited)")
+            decoded = _decoded(details, fmt)
+            if decoded is None or not isinstance(decoded, dict):
+                return ChainReport(False, checked, seq, "its details are not stored in their canonical form "
+                                   "(a key twice, or another spelling: readers could disagree on them)")
             if fmt == 1 and action == FORMAT_SWITCH:
                 fmt = 2  # every later event is format 2, and only format 2
             if wanted and seq in wanted and wanted.pop(seq) != digest:
                 return ChainReport(
                     False, checked, seq, "its hash is not the one anchored outside the database (rewritten)"
                 )
-            see(action, subject, actor, at, status)
+            see(seq, action, subject, actor, at, decoded)
             prev, expected, checked = digest, expected + 1, checked + 1
     if wanted:
         return ChainReport(
@@ -136,9 +155,19 @@ def verify(session: Session, anchors: Iterable[Anchor] = ()) -> ChainReport:
             False, checked, expected,
             f"the chain ends at event {expected - 1} but its head records event {head.seq} (cut tail)",
         )
-    # Every ticket was filed with its event in the same transaction, and every later change
-    # with its own: a ticket its history does not explain was cut or edited around the chain.
-    ticket_id, problem = histories.problems(session)
+    if histories.problem is not None:
+        return ChainReport(False, checked, *histories.problem)
+    # Every row was written with its event in the same transaction: a ticket or an agent its
+    # history does not explain was cut or edited around the chain.
+    agent_id, agent_problem = agent_problems(session, histories)
+    if agent_id is not None:
+        return ChainReport(False, checked, None, f"agent {agent_id}: {agent_problem}")
+    ticket_id, ticket_problem = ticket_problems(session, histories)
+    if ticket_id is None:
+        ticket_id, ticket_problem = note_problems(session, histories)
     if ticket_id is not None:
-        return ChainReport(False, checked, None, f"ticket {ticket_id}: {problem}")
+        return ChainReport(False, checked, None, f"ticket {ticket_id}: {ticket_problem}")
+    guard = guard_problem(session)
+    if guard is not None:
+        return ChainReport(False, checked, None, guard)
     return ChainReport(True, checked, head=Anchor(head.seq, head.hash))

@@ -161,5 +161,21 @@ def write_anchor_file(target: Path, anchor: Any) -> Path:
     `deskapp audit verify --anchors FILE.anchor` reads. CSV has no room for a trailer and JSON
     Lines records follow a fixed schema, so the anchor goes beside the output, not in it."""
     sidecar = target.with_name(target.name + ".anchor")
-    sidecar.write_text(f"{anchor}  export.started for {target.name}\n", encoding="utf-8")
+    # Written beside it under a name nobody could have planted (created exclusively), then
+    # renamed over FILE.anchor: a rename replaces a link planted there, it never writes through
+    # it to the file it points at.
+    import os
+    import tempfile
+
+    fd, temporary = tempfile.mkstemp(prefix=f".{sidecar.name}.", dir=sidecar.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(f"{anchor}  export.started for {target.name}\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, sidecar)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
     return sidecar

@@ -11,7 +11,7 @@ from functools import cached_property, partial
 from tickets.dates import utc_day
 from tickets.enums import ACTIVE_STATUSES, CampaignState, Role, TicketKind
 from tickets.facts import CallerFacts, CampaignFacts, SubscriptionFacts, TicketSummary
-from tickets.kinds import kind_spec
+from tickets.kinds import kind_spec, review_flags  # X-2, V-8: one definition, the audit re-derives them
 from tickets.policy.results import ChecklistItem, Consequences, Decision, Reason
 from tickets.policy.rules import KIND_PHRASES, ROUTE_CANCELLATIONS
 
@@ -84,12 +84,6 @@ class Grant:
     consequences: Consequences
     required_fields: tuple[str, ...] = ()
     requested_date_range: tuple[date, date] | None = None
-
-
-def review_flags(kind: TicketKind, refund_requested: bool) -> tuple[bool, bool]:
-    """(needs_review, needs_callback): X-2 and V-8, as the kind's registry entry says."""
-    spec = kind_spec(kind)
-    return spec.review.applies(refund_requested), spec.callback.applies(refund_requested)
 
 
 def make_decision(c: Ctx, refusals: list[Reason], grant: Callable[[], Grant]) -> Decision:

@@ -17,8 +17,9 @@ def decide(c: Ctx) -> Decision:
     sub = c.sub
     refusals = v2_refusals(c) + state_refusals(c)
     if sub.state is SubscriptionState.CANCELLED:
-        if sub.expedited_at is not None or sub.data_deleted_at is not None:
-            gone = utc_day(sub.data_deleted_at or sub.expedited_at)  # type: ignore[arg-type]
+        deleted = sub.data_deleted_at or sub.expedited_at
+        if deleted is not None:
+            gone = utc_day(deleted)
             refusals.append(Reason("R-3", f"the data of {sub.name} was deleted ({gone}): nothing "
                                           "to reverse (X-3)"))
         elif c.cancelled_on is None:

@@ -86,13 +86,17 @@ def require_database(url: str) -> None:
         )
 
 
-def make_engine(url: str, *, pool_size: int = 5, password: str | None = None, create: bool = True) -> Engine:
+def make_engine(url: str, *, pool_size: int = 5, password: str | None = None, create: bool = True,
+                read_only: bool = False) -> Engine:
     """An engine for `url`. A PostgreSQL password comes from `password` (a secrets file) or from
     libpq's own password file (~/.pgpass, $PGPASSFILE), never from a command line. A SQLite
-    file's directories are made only when `create`."""
+    file's directories are made only when `create`. `read_only`: nothing can be written through
+    it, and it works on a read-only file or a WORM copy (`audit verify`)."""
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        if read_only:
+            return _make_sqlite_reader(url)
         return _make_sqlite_engine(url, create=create)
     if password is not None:
         parsed = parsed.set(password=password)
@@ -112,6 +116,11 @@ def make_engine(url: str, *, pool_size: int = 5, password: str | None = None, cr
     # as pool_pre_ping would, but without its round trip (SELECT 1, and psycopg's BEGIN before
     # it) on every checkout: the server's goodbye is already in the socket.
     event.listen(engine, "checkout", _drop_if_gone)
+    if read_only:
+        # Each transaction read-only as it begins (what default_transaction_read_only does for a
+        # session, but per transaction: behind PgBouncer in transaction mode no session setting
+        # may be left on a server connection, nor passed at connect).
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("SET TRANSACTION READ ONLY"))
     return engine
 
 
@@ -167,6 +176,49 @@ def _make_sqlite_engine(url: str, *, create: bool) -> Engine:
     def _on_begin(conn) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
         conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def _make_sqlite_reader(url: str) -> Engine:
+    """A SQLite engine that cannot write: the file opened with `mode=ro` (a live desk: its WAL
+    read too, written by others meanwhile), or as `immutable` when it is a read-only file with no
+    WAL beside it (a WORM copy: it cannot change under the reader, and `mode=ro` would still
+    create a WAL index beside it, or fail where it cannot)."""
+    import sqlite3
+    import stat
+    from urllib.parse import quote
+
+    path = sqlite_path(url)
+    if path is None:
+        raise StoreUnavailable("a read-only store needs a SQLite database file")
+    require_database(url)
+    target = quote(str(path.resolve()))
+    frozen = not (path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)) or not os.access(path, os.W_OK)
+    worm = frozen and not path.with_name(path.name + "-wal").exists()
+    modes = ("immutable=1",) if worm else ("mode=ro", "immutable=1")
+
+    def connect() -> sqlite3.Connection:
+        for mode in modes:
+            connection = sqlite3.connect(f"file:{target}?{mode}", uri=True, check_same_thread=False,
+                                         timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+            try:
+                connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                return connection
+            except sqlite3.OperationalError:
+                connection.close()
+        raise StoreUnavailable(f"cannot read the database file at {path}")
+
+    engine = create_engine("sqlite://", creator=connect)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute("PRAGMA query_only=ON")
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn) -> None:
+        conn.exec_driver_sql("BEGIN DEFERRED")
 
     return engine
 

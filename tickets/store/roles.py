@@ -30,6 +30,26 @@ READ_LIMITED: dict[str, tuple[str, ...] | None] = {
     "agent": ("id", "name", "display_name", "role", "active", "created_at"),
     "agent_session": None,
 }
+# A-1: the guard triggers migrations 0001 and 0003 create, by engine, with the table each
+# guards; `audit verify` checks they are all there and enabled (tickets.audit.guards).
+GUARD_TRIGGERS = {
+    "sqlite": {"audit_event_no_update": "audit_event", "audit_event_no_delete": "audit_event",
+               "audit_head_forward_only": "audit_head", "audit_head_no_delete": "audit_head"},
+    "postgresql": {"audit_event_no_change": "audit_event", "audit_event_no_truncate": "audit_event",
+                   "audit_head_forward_only": "audit_head", "audit_head_no_truncate": "audit_head"},
+}
+
+
+def app_privileges(table: str) -> tuple[frozenset[str], frozenset[str]]:
+    """What `roles_sql` grants the application role on `table`: (table-wide privileges,
+    privileges on some columns only), as PostgreSQL names them: SELECT, on the whole table or
+    (READ_LIMITED) on some columns or none; never a write. `audit verify` holds every role but
+    the owner to these (tickets.audit.guards), so a change of grants is made here only."""
+    if table not in READ_LIMITED:
+        return frozenset({"SELECT"}), frozenset()
+    return frozenset(), frozenset({"SELECT"}) if READ_LIMITED[table] else frozenset()
+
+
 # Lock waits and statements are bounded so that the console says so instead of hanging.
 ROLE_SETTINGS = {"lock_timeout": "30s", "statement_timeout": "120s"}
 TABLE_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")

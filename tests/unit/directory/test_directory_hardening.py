@@ -137,6 +137,34 @@ def test_format_characters_that_disguise_a_name_are_refused_naming_the_field(fie
     assert f"U+{ord(char):04X}" in str(error)
 
 
+# Every invisible format character (category Cf) and the invisible fillers, names and addresses
+# alike: what the issue found accepted first, then any Cf character.
+SEEN_ACCEPTED = "\u200e\u200f\u061c\u00ad\u2064\u180e\U000e0041\u3164\u115f\u1160\uffa0"
+INVISIBLE = st.one_of(st.sampled_from(SEEN_ACCEPTED), st.characters(categories=["Cf"]))
+ADDRESS_FIELDS = {
+    ("organizations", 0, "address", "street_lines", 0): "address",
+    ("organizations", 0, "address", "city"): "address.city",
+}
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(field=st.sampled_from(sorted(NAME_FIELDS) + sorted(ADDRESS_FIELDS)), char=INVISIBLE, at=st.integers(1, 3))
+def test_v3_every_invisible_format_character_is_refused_in_names_and_addresses(field, char, at):
+    document = copy.deepcopy(VALID)
+    target = document
+    for part in field[:-1]:
+        target = target[part]
+    value = target[field[-1]]
+    at = min(at, len(value) - 1)
+    target[field[-1]] = value[:at] + char + value[at:]
+    with pytest.raises(DirectoryInvalid) as refused:
+        parse_directory(json.dumps(document))
+    (error,) = refused.value.errors
+    named = NAME_FIELDS.get(field) or ADDRESS_FIELDS[field]
+    assert named in str(error) and ": contains the invisible character " in str(error), str(error)
+    assert f"U+{ord(char):04X}" in str(error)
+
+
 # --- the summary and the progress ------------------------------------------------------------
 
 

@@ -246,3 +246,21 @@ def test_without_db_the_export_reads_the_consoles_database_and_never_creates_one
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert len(rows) == 3
     assert list(here.iterdir()) == []
+
+
+def test_a1_the_anchor_file_never_writes_through_a_planted_link(store, desk, monkeypatch, capsys, tmp_path):
+    """Someone who can write the export folder plants out.csv.anchor -> a file of the desk's
+    own: the export replaces the link with its anchor file and leaves that file untouched."""
+    victim = tmp_path / "elsewhere" / "config.toml"
+    victim.parent.mkdir()
+    victim.write_text("database = 'keep me'\n", encoding="utf-8")
+    out = tmp_path / "exports"
+    out.mkdir()
+    (out / "out.csv.anchor").symlink_to(victim)
+    assert _run(store, monkeypatch, "--format", "csv", "--output", str(out / "out.csv")) == 0, capsys.readouterr().err
+    assert victim.read_text(encoding="utf-8") == "database = 'keep me'\n"
+    sidecar = out / "out.csv.anchor"
+    assert not sidecar.is_symlink() and sidecar.is_file()
+    (started,) = _events(store, "export.started")
+    assert sidecar.read_text(encoding="utf-8").split()[0] == f"{started.seq}:{started.hash}"
+    assert sorted(p.name for p in out.iterdir()) == ["out.csv", "out.csv.anchor"]  # no temporary left

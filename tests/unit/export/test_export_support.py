@@ -17,6 +17,7 @@ from sqlmodel import select
 import testkit
 from tickets.agents import hash_pin
 from tickets.audit.chain import append_event
+from tickets.audit.record import agent_record
 from tickets.enums import AgentRole, TicketKind, TicketStatus
 from tickets.store.database import Store
 from tickets.store.models import Agent, Organization, Person, Subscription, Ticket, VerificationAttempt
@@ -41,6 +42,9 @@ def add_agent(store: Store, name: str, role: AgentRole, pin: str = PIN) -> int:
         agent = Agent(name=name, display_name=name.title(), role=role.value, pin_hash=hash_pin(pin), created_at=T0)
         session.add(agent)
         session.flush()
+        # As tickets.agents.create_agent records it: verify rebuilds every agent from its events.
+        append_event(session, at=T0, actor="system", action="agent.created", subject=f"agent:{agent.id}",
+                     details={"name": name, "role": role.value, **agent_record(agent.pin_hash, agent.display_name)})
         return agent.id
 
 

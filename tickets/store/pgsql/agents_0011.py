@@ -156,8 +156,10 @@ AGENTS = [
           VALUES (p_name, p_display_name, p_role,
                   crypt(p_value, gen_salt('bf', {BCRYPT_COST})), true, now_)
           RETURNING * INTO t;
-        PERFORM deskapp_append(now_, actor, 'agent.created', 'agent:' || t.id,
-          jsonb_build_object('name', t.name, 'role', t.role));
+        PERFORM deskapp_append(now_, actor, 'agent.created', 'agent:' || t.id,  -- tickets.audit.record.agent_record
+          jsonb_build_object('name', t.name, 'role', t.role, 'history', 2,
+            'pin_hash_sha256', encode(sha256(convert_to(t.pin_hash, 'UTF8')), 'hex'),
+            'display_name_sha256', encode(sha256(convert_to(t.display_name, 'UTF8')), 'hex')));
         RETURN QUERY SELECT t.id, t.name::text, t.display_name::text, t.role::text, t.active;
         RETURN;
       END IF;
@@ -189,8 +191,10 @@ AGENTS = [
           RAISE EXCEPTION 'pin: 4 to 64 digits, or a passphrase of 12 to 128 characters' USING ERRCODE = 'DK422';
         END IF;
         owner_only := t.role = 'supervisor' AND (p_token IS NULL OR t.id <> me.id);
-        details := jsonb_build_object('name', t.name);
-        UPDATE agent SET pin_hash = crypt(p_value, gen_salt('bf', {BCRYPT_COST})) WHERE agent.id = t.id;
+        UPDATE agent SET pin_hash = crypt(p_value, gen_salt('bf', {BCRYPT_COST})) WHERE agent.id = t.id
+          RETURNING * INTO t;
+        details := jsonb_build_object('name', t.name, 'history', 2,
+          'pin_hash_sha256', encode(sha256(convert_to(t.pin_hash, 'UTF8')), 'hex'));
         UPDATE agent_session SET ended_at = now_, ended_reason = 'pin_reset' WHERE agent_id = t.id AND ended_at IS NULL;
         action := 'agent.pin_reset';
       ELSIF p_action = 'set_role' THEN

@@ -199,8 +199,10 @@ DESK = [
       END IF;
       UPDATE ticket SET callback_at = now_, callback_by_id = a.id, callback_note = left(nullif(p_note, ''), 500),
         updated_at = now_ WHERE id = p_ticket;
+      t.callback_note := left(nullif(p_note, ''), 500);  -- as stored; tickets.audit.record.callback_record
       PERFORM deskapp_append(now_, a.name, 'ticket.callback_recorded', 'ticket:' || p_ticket,
-        jsonb_build_object('rule', 'V-8', 'note_length', coalesce(length(p_note), 0)));
+        jsonb_build_object('history', 2, 'rule', 'V-8', 'note_length', coalesce(length(t.callback_note), 0),
+          'note_sha256', encode(sha256(convert_to(t.callback_note, 'UTF8')), 'hex')));
       RETURN now_;
     END $$""",
 ]
