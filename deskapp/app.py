@@ -27,6 +27,8 @@ from deskapp import desk, header, textual_compat
 from deskapp.commands import ScreenCommands
 from deskapp.keys import TypeAhead
 from deskapp.screens.signin import SignInScreen
+from deskapp.widgets.format import desk_zone
+from tickets.i18n import N_, _
 
 if TYPE_CHECKING:  # pragma: no cover
     from deskapp.config import Settings
@@ -39,7 +41,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # Leaving during a call (ctrl+q, sign-out, the terminal closed) ends it with this note.
 AUTO_WRAP_UP = "Ended automatically: the agent left the console during the call."
-AUTO_END_TEXT = "The call in progress ends now, with an automatic wrap-up note in the record."
+AUTO_END_TEXT = N_("The call in progress ends now, with an automatic wrap-up note in the record.")
 
 # The supervisors' screens, by the name of their `open_` action (imported when opened).
 SUPERVISOR_SCREENS = ("review", "lockouts", "dashboard", "export")
@@ -50,15 +52,15 @@ def demo_hint(agents: Any) -> str:
     (name, display name, role, PIN) tuples."""
     parts = []
     for name, _display, role, pin in agents:
-        parts.append(f"{name} / {pin}" + (" (supervisor)" if str(role) == "supervisor" else ""))
-    return "Demo: sign in as " + ", ".join(parts)
+        parts.append(f"{name} / {pin}" + (_(" (supervisor)") if str(role) == "supervisor" else ""))
+    return _("Demo: sign in as {agents}").format(agents=_(", ").join(parts))
 
 
 class DeskApp(App[None]):
     """The console. Dependencies come in through the constructor (store, clock, agent)."""
 
     TITLE = "deskapp"
-    SUB_TITLE = "not signed in"
+    SUB_TITLE = N_("not signed in")
     # Kept by deskapp.desk: the theme last saved, and the notices' poll (its timer, the last seq read).
     _remembered_theme: str | None = None
     _notice_seq: int | None = None
@@ -69,12 +71,13 @@ class DeskApp(App[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
         Binding(
-            "ctrl+g", "end_call", "End call", id="end_call",
-            tooltip="Close the call with a wrap-up note; every caller detail leaves the screen",
+            "ctrl+g", "end_call", N_("End call"), id="end_call",
+            tooltip=N_("Close the call with a wrap-up note; every caller detail leaves the screen"),
         ),
         Binding(
-            "ctrl+f", "search", "Search", id="search_anywhere", show=False,  # listed on the home screen
-            tooltip="Find a ticket number, an organization (name or ref) or a caller's user ID, from any screen",
+            "ctrl+f", "search", N_("Search"), id="search_anywhere", show=False,  # listed on the home screen
+            tooltip=N_("Find a ticket number, an organization (name or ref) or a caller's user ID, from any "
+                       "screen"),
         ),
     ]
 
@@ -88,12 +91,13 @@ class DeskApp(App[None]):
         start: str | None = None,
         agent: AgentInfo | None = None,
         settings: Settings | None = None,
+        language: str | None = None,
     ) -> None:
         # Textual's patches and guards (deskapp/textual_compat.py), once, before anything mounts.
         textual_compat.install()
         super().__init__()
         self.settings = settings
-        desk.apply_settings(self, settings)
+        desk.apply_settings(self, settings, store, language)
         self.store: Store | None = store
         self.clock: Clock | None = clock or (store.clock if store is not None else None)
         self.store_url = store_url
@@ -105,6 +109,9 @@ class DeskApp(App[None]):
         self.demo_hint = ""
         self._initial_agent = agent
         self.type_ahead = TypeAhead(self, self._handle_typed)
+        textual_compat.translate_bindings(self)
+        self.sub_title = _(self.SUB_TITLE)
+        self.COMMAND_PALETTE_DISPLAY = _("palette")  # the footer's name for ctrl+p
         # Set by the command line (a real terminal): SIGHUP and SIGTERM end the run as ctrl+q
         # does (deskapp.hangup). Not under Pilot: the test runner keeps its own signals.
         self.stop_on_hang_up = False
@@ -182,11 +189,17 @@ class DeskApp(App[None]):
 
                 self.post_message(StoreFailed(unavailable_text(error, self.store_url or default_database_url())))
                 return
-            self.post_message(StoreFailed(f"the database could not be opened: {type(error).__name__}"))
+            self.post_message(StoreFailed(_("the database could not be opened: {__name__}").format(
+                                              __name__=type(error).__name__)))
             raise
         self.post_message(StoreOpened(store, hint))
 
     def _make_store(self) -> tuple[Store, str]:
+        store, hint = self._open_store()
+        store.zone = desk_zone()  # the rules count the desk's days (tickets.desk_time)
+        return store, hint
+
+    def _open_store(self) -> tuple[Store, str]:
         from tickets.store.database import Store, user_data_dir
 
         if self.demo:
@@ -271,7 +284,7 @@ class DeskApp(App[None]):
             if agent.is_supervisor:
                 self.call_after_refresh(self.action_open_review)
             else:
-                self.notify("The review queue is for supervisors.", severity="warning")
+                self.notify(_("The review queue is for supervisors."), severity="warning")
 
     # --- leaving safely: sign-out and quit ask first; a call open then ends with a note -------
 
@@ -280,9 +293,9 @@ class DeskApp(App[None]):
 
         if self.agent is None or isinstance(self.screen, ConfirmScreen):
             return
-        body = (AUTO_END_TEXT if self.call is not None else "You sign in again with your name and PIN.")
+        body = _(AUTO_END_TEXT) if self.call is not None else _("You sign in again with your name and PIN.")
         self.push_screen(
-            ConfirmScreen("Sign out?", body, yes="Sign out", yes_words="Yes, sign out"),
+            ConfirmScreen(_("Sign out?"), body, yes=_("Sign out"), yes_words=_("Yes, sign out")),
             callback=partial(self._answered, "sign_out"),
         )
 
@@ -297,7 +310,7 @@ class DeskApp(App[None]):
             return
         self.push_screen(
             ConfirmScreen(
-                "Quit during a call?", AUTO_END_TEXT, yes="End the call and quit", yes_words="Yes, end and quit"
+                _("Quit during a call?"), _(AUTO_END_TEXT), yes=_("End the call and quit"), yes_words=_("Yes, end and quit")
             ),
             callback=partial(self._answered, "quit"),
         )
@@ -347,7 +360,8 @@ class DeskApp(App[None]):
         try:
             end_call(store, agent, call.call_id, AUTO_WRAP_UP)
         except Exception as error:  # the database is gone too: say so in one line
-            print(f"deskapp: call {call.call_id} could not be ended: {type(error).__name__}", file=sys.stderr)
+            print(_("deskapp: call {call_id} could not be ended: {__name__}").format(
+                      call_id=call.call_id, __name__=type(error).__name__), file=sys.stderr)
         self.call = None
 
     def _sign_out(self) -> None:
@@ -357,7 +371,7 @@ class DeskApp(App[None]):
         desk.stop_notices(self)
         header.refresh_title(self)
         self.title = self.TITLE
-        self.sub_title = self.SUB_TITLE
+        self.sub_title = _(self.SUB_TITLE)
         while len(self.screen_stack) > 2:
             self.pop_screen()
         self.switch_screen(SignInScreen())
@@ -404,7 +418,7 @@ class DeskApp(App[None]):
     def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
         """Off in the console: a screenshot holds the caller's personal data (the developers'
         tools/screenshots.py saves the demo's screens on purpose, with save_screenshot)."""
-        self.notify("Screenshots are off: they would hold the caller's personal data.", severity="warning")
+        self.notify(_("Screenshots are off: they would hold the caller's personal data."), severity="warning")
 
     def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
                            time_format: str | None = None) -> str | None:
@@ -426,7 +440,7 @@ class DeskApp(App[None]):
         if self.agent is None or self.store is None:
             return
         if self.call is not None:
-            self.notify("A call is already open: end it first (ctrl+g).", severity="warning")
+            self.notify(_("A call is already open: end it first (ctrl+g)."), severity="warning")
             return
         self.call = CallState(started_at=self.now())
         header.refresh_title(self)
@@ -453,7 +467,7 @@ class DeskApp(App[None]):
         while len(self.screen_stack) > 1 and not isinstance(self.screen, HomeScreen):
             self.pop_screen()
         self.refresh_bindings()
-        self.notify("Call ended. Caller details cleared.", timeout=4)
+        self.notify(_("Call ended. Caller details cleared."), timeout=4)
 
     def action_my_tickets(self) -> None:
         from deskapp.screens.tickets import TicketListScreen
@@ -471,7 +485,7 @@ class DeskApp(App[None]):
 
     def _open_supervisor(self, screen_class: type[Screen[Any]]) -> None:
         if self.agent is None or not self.agent.is_supervisor:
-            self.notify("Supervisors only.", severity="warning")
+            self.notify(_("Supervisors only."), severity="warning")
             return
         self.push_screen(screen_class())
 

@@ -12,6 +12,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from tickets.i18n import _
+
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_UNEXPECTED = 70
@@ -41,8 +43,8 @@ def cmd_console(args) -> int:
     served = os.environ.get("TEXTUAL_DRIVER", "").startswith("textual.drivers.web_driver")
     if not served and not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise ConfigError(
-            "the console needs a terminal (standard input and output are not one); "
-            "in scripts use the commands: deskapp --help"
+            _("the console needs a terminal (standard input and output are not one); in scripts use the "
+              "commands: deskapp --help")
         )
     settings = settings_from_args(args)  # a bad setting is one line before the screen is taken
     from deskapp.factory import make_app
@@ -67,9 +69,10 @@ def cmd_db_upgrade(args) -> int:
     store = store_from_args(args, create=True)  # the command that creates a database
     before, after = upgrade(store.engine)
     if before == after:
-        print(f"schema already up to date ({after}) at {store.url}")
+        print(_("schema already up to date ({after}) at {url}").format(after=after, url=store.url))
     else:
-        print(f"schema upgraded from {before or 'empty'} to {after} at {store.url}")
+        print(_("schema upgraded from {value} to {after} at {url}").format(
+                  value=before or 'empty', after=after, url=store.url))
     return 0
 
 
@@ -80,7 +83,8 @@ def cmd_db_current(args) -> int:
     current, head = current_revision(store.engine), head_revision()
     state = ("up to date" if current == head else "upgraded by a newer deskapp: install it" if is_newer(current)
              else "run `deskapp db upgrade`")
-    print(f"{store.url}: schema {current or 'none'}, this deskapp needs {head} ({state})")
+    print(_("{url}: schema {value}, this deskapp needs {head} ({state})").format(
+              url=store.url, value=current or 'none', head=head, state=state))
     return 0 if current == head else EXIT_ERROR
 
 
@@ -121,7 +125,7 @@ def cmd_directory_demo(args) -> int:
     text = json.dumps(demo_directory(SystemClock().now()), indent=2, ensure_ascii=False)
     if args.output and args.output != "-":
         Path(args.output).write_text(text + "\n", encoding="utf-8")
-        print(f"wrote the demo directory to {args.output}")
+        print(_("wrote the demo directory to {output}").format(output=args.output))
     else:
         print(text)
     return 0
@@ -235,7 +239,7 @@ class _VersionAction(argparse.Action):
     every other command about 50 ms of CPU."""
 
     def __call__(self, parser, namespace, values, option_string=None) -> None:
-        print(f"deskapp {_version()}")
+        print(_("deskapp {version}").format(version=_version()))
         parser.exit()
 
 
@@ -284,6 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "db"):
         args.db = None
     handler: Callable[[argparse.Namespace], int] = args.handler
+    _apply_language(args)
     try:
         return handler(args)
     except BrokenPipeError:  # `deskapp agents list | head -1`: the reader has what it wanted
@@ -292,10 +297,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         silence_stdout()
         return 0  # a quiet, successful end, as sqlite3 and git log give a pipe into head
     except KeyboardInterrupt:
-        print("deskapp: interrupted", file=sys.stderr)
+        print(_("deskapp: interrupted"), file=sys.stderr)
         return 130
     except Exception as error:  # noqa: BLE001 - one clear line, never a traceback
         return _report(error, "deskapp " + (args.command or "console"), args.db)
+
+
+def _apply_language(args: argparse.Namespace) -> None:
+    """Messages in the desk's language from the start; a bad setting is reported by the command."""
+    from deskapp.config import ConfigError, settings_from_args
+    from deskapp.language import apply_language
+
+    try:
+        apply_language(settings_from_args(args).language)
+    except ConfigError:
+        apply_language("en")
 
 
 def _report(error: Exception, where: str = "deskapp", url: str | None = None) -> int:
@@ -305,14 +321,14 @@ def _report(error: Exception, where: str = "deskapp", url: str | None = None) ->
     if os.environ.get("DESKAPP_DEBUG"):
         raise error
     if isinstance(error, ConfigError):
-        print(f"deskapp: error: {error}", file=sys.stderr)
+        print(_("deskapp: error: {error}").format(error=error), file=sys.stderr)
         return EXIT_USAGE
     from deskapp.logs import log_failure, setup_logging
 
     setup_logging()
     log_failure(where, error)
     if isinstance(error, DeskError):
-        print(f"deskapp: error: {error}", file=sys.stderr)
+        print(_("deskapp: error: {error}").format(error=error), file=sys.stderr)
         return EXIT_ERROR
     try:
         from sqlalchemy.exc import OperationalError
@@ -320,12 +336,14 @@ def _report(error: Exception, where: str = "deskapp", url: str | None = None) ->
         if isinstance(error, OperationalError):
             from tickets.store.database import default_database_url, unavailable_text
 
-            print(f"deskapp: error: {unavailable_text(error, url or default_database_url())}", file=sys.stderr)
+            print(_("deskapp: error: {unavailable_text}").format(
+                      unavailable_text=unavailable_text(error, url or default_database_url())), file=sys.stderr)
             return EXIT_ERROR
     except ImportError:
         pass
     print(
-        f"deskapp: unexpected error ({type(error).__name__}): {error}. Set DESKAPP_DEBUG=1 for details.",
+        _("deskapp: unexpected error ({__name__}): {error}. Set DESKAPP_DEBUG=1 for details.").format(
+            __name__=type(error).__name__, error=error),
         file=sys.stderr,
     )
     return EXIT_UNEXPECTED

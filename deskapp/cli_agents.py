@@ -17,6 +17,7 @@ import getpass
 import sys
 
 from tickets.errors import InvalidInput
+from tickets.i18n import _
 
 ROLES = ["agent", "supervisor"]
 
@@ -71,7 +72,8 @@ def cmd_agents_add(args) -> int:
     pin = _read_pin(args)
     agent = _admin(args, lambda store, actor: create_agent(
         store, name=args.name, display_name=args.display_name or args.name, role=args.role, pin=pin, actor=actor))
-    print(f"added {agent.role.value} {agent.name} ({agent.display_name})")
+    print(_("added {value} {name} ({display_name})").format(
+              value=agent.role.value, name=agent.name, display_name=agent.display_name))
     return 0
 
 
@@ -83,7 +85,8 @@ def cmd_agents_list(args) -> int:
     store = _checked_store(args)
     locked = {lock.agent_id: lock for lock in sign_in_locks(store)}
     zone = settings_from_args(args).zone
-    print(f"{'NAME':<20} {'ROLE':<11} {'STATUS':<9} DISPLAY NAME")
+    print(_("{value:<20} {value_2:<11} {value_3:<9} DISPLAY NAME").format(
+              value='NAME', value_2='ROLE', value_3='STATUS'))
     for agent in list_agents(store):
         status = "active" if agent.active else "disabled"
         until = ""
@@ -104,8 +107,8 @@ def cmd_agents_disable(args) -> int:
     except AlreadySo as already:  # asked twice: the state wanted holds, so not an error
         print(already)
         return 0
-    print(f"disabled {agent.name}: they can no longer sign in, and their open sessions have ended "
-          "(recorded as agent.disabled)")
+    print(_("disabled {name}: they can no longer sign in, and their open sessions have ended "
+            "(recorded as agent.disabled)").format(name=agent.name))
     return 0
 
 
@@ -117,7 +120,7 @@ def cmd_agents_enable(args) -> int:
     except AlreadySo as already:  # asked twice: the state wanted holds, so not an error
         print(already)
         return 0
-    print(f"enabled {agent.name}: they can sign in again (recorded as agent.enabled)")
+    print(_("enabled {name}: they can sign in again (recorded as agent.enabled)").format(name=agent.name))
     return 0
 
 
@@ -126,7 +129,7 @@ def cmd_agents_reset_pin(args) -> int:
 
     pin = _read_pin(args)
     agent = _admin(args, lambda store, actor: reset_pin(store, args.name, pin, actor=actor))
-    print(f"new PIN set for {agent.name} (recorded as agent.pin_reset; the PIN is not)")
+    print(_("new PIN set for {name} (recorded as agent.pin_reset; the PIN is not)").format(name=agent.name))
     return 0
 
 
@@ -135,7 +138,8 @@ def cmd_agents_set_role(args) -> int:
 
     agent = _admin(args, lambda store, actor: set_role(store, args.name, args.role, actor=actor))
     article = "an" if agent.role.value[0] in "aeiou" else "a"
-    print(f"{agent.name} is now {article} {agent.role.value} (recorded as agent.role_changed)")
+    print(_("{name} is now {article} {value} (recorded as agent.role_changed)").format(
+              name=agent.name, article=article, value=agent.role.value))
     return 0
 
 

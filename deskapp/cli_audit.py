@@ -17,6 +17,8 @@ import sys
 from datetime import UTC
 from pathlib import Path
 
+from tickets.i18n import _
+
 EXIT_ERROR = 1
 
 
@@ -87,7 +89,7 @@ def cmd_audit_anchor(args) -> int:
         os.fsync(fd)
     finally:
         os.close(fd)
-    print(f"anchored {head} in {args.file}")
+    print(_("anchored {head} in {file}").format(head=head, file=args.file))
     return 0
 
 

@@ -7,6 +7,8 @@ import argparse
 import os
 import sys
 
+from tickets.i18n import _
+
 EXIT_SETTINGS = 2  # as for every other bad setting (deskapp.cli)
 
 
@@ -22,6 +24,10 @@ def add_settings_flags(common: argparse.ArgumentParser) -> None:
     common.add_argument(
         "--time-zone", metavar="ZONE", default=argparse.SUPPRESS,
         help="the desk's time zone for every time shown, e.g. Asia/Shanghai (storage stays UTC)",
+    )
+    common.add_argument(
+        "--language", metavar="LANG", default=argparse.SUPPRESS,
+        help="the language of the console and the messages: en or zh-CN (default: the terminal's locale)",
     )
 
 
@@ -77,16 +83,17 @@ def cmd_config(args) -> int:
     settings = settings_from_args(args)
     path = settings.config_path or config_file()
     exists = "" if path.exists() else " (not there: every setting has its default)"
-    print(f"config file: {path}{exists}")
+    print(_("config file: {path}{exists}").format(path=path, exists=exists))
     width = max(len(name) for name in settings.items)
     for name, item in settings.items.items():
         print(f"{name:<{width}}  {_shown(name, item.value, settings)}  [{item.source}]")
     print(f"{'password':<{width}}  {_password_source(settings)}")
-    print(f"state: {state_file()} · log: {log_dir() / 'deskapp.log'} (state directory {state_dir()})")
+    print(_("state: {state_file} · log: {value} (state directory {state_dir})").format(
+              state_file=state_file(), value=log_dir() / 'deskapp.log', state_dir=state_dir()))
     if args.keys:
         from deskapp.desk import binding_ids
 
-        print("\nbinding ids for [keys] (default keys, what, where):")
+        print(_("\nbinding ids for [keys] (default keys, what, where):"))
         for binding_id, (keys, description, owners) in binding_ids().items():
             print(f"  {binding_id:<22} {keys:<12} {description} ({', '.join(owners)})")
     return 0 if _console_problems(settings) == 0 else EXIT_SETTINGS
@@ -100,15 +107,16 @@ def _console_problems(settings) -> int:
 
         unknown = sorted(set(settings["keys"]) - set(binding_ids()))
         for binding_id in unknown:
-            print(f"deskapp: error: keys: {binding_id!r} is not a binding id (deskapp config --keys lists them)",
+            print(_("deskapp: error: keys: {binding_id!r} is not a binding id (deskapp config --keys lists "
+                    "them)").format(binding_id=binding_id),
                   file=sys.stderr)
         problems += len(unknown)
     if settings.items["theme"].source != "default":
         from textual.theme import BUILTIN_THEMES
 
         if settings["theme"] not in BUILTIN_THEMES:
-            print(f"deskapp: error: theme: {settings['theme']!r} is not a theme; one of: "
-                  f"{', '.join(sorted(BUILTIN_THEMES))}", file=sys.stderr)
+            print(_("deskapp: error: theme: {settings!r} is not a theme; one of: {join}").format(
+                      settings=settings['theme'], join=', '.join(sorted(BUILTIN_THEMES))), file=sys.stderr)
             problems += 1
     return problems
 

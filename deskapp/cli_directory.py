@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from tickets.i18n import _
+
 STAGES = {"checking": "Checking organizations", "applying": "Writing the directory"}
 
 
@@ -38,5 +40,5 @@ def import_with_progress(store: Any, path: Path, stream: Any = None) -> int:
 
     with _progress_bar(stream or sys.stderr) as progress:
         report = import_directory_file(store, path, progress=progress)
-    print(f"imported {path}: {report}")
+    print(_("imported {path}: {report}").format(path=path, report=report))
     return 0

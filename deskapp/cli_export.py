@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from tickets.enums import TicketKind, TicketStatus
+from tickets.i18n import _
 
 DESCRIPTION = """\
 Export tickets, oldest first, one record per ticket (format version 1; see
@@ -194,7 +195,8 @@ def _export(args, run: Callable[[TextIO, Callable[[int], None] | None, Callable]
     def started(anchor) -> None:
         anchors.append(anchor)
         if not to_file and sys.stderr.isatty():  # stdout carries only records; a pipe stays silent
-            print(f"deskapp: audit anchor of this export: {anchor}", file=sys.stderr, flush=True)
+            message = _("deskapp: audit anchor of this export: {anchor}").format(anchor=anchor)
+            print(message, file=sys.stderr, flush=True)
 
     try:
         with _open_output(args.output) as out:

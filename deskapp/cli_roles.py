@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tickets.i18n import _
+
 
 def cmd_db_roles(args) -> int:
     from deskapp.config import store_from_args
@@ -18,7 +20,8 @@ def cmd_db_roles(args) -> int:
     check_schema(store.engine)
     if args.apply:
         statements = apply_roles(store.engine, owner=args.owner, app=args.app)
-        print(f"applied {len(statements)} statements: run migrations as {args.owner}, connect the desk as {args.app}")
+        print(_("applied {count} statements: run migrations as {owner}, connect the desk as {app}").format(
+                  count=len(statements), owner=args.owner, app=args.app))
     else:
         for statement in roles_sql(store.engine, owner=args.owner, app=args.app):
             print(statement + ";")

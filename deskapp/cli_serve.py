@@ -16,6 +16,8 @@ import os
 import shlex
 import sys
 
+from tickets.i18n import _
+
 DESCRIPTION = """\
 Serve the console to browsers (textual-serve): every tab that opens the page gets its own
 console process on this machine, starting at the desk's sign-in screen. Binds to 127.0.0.1
@@ -63,7 +65,8 @@ def cmd_serve(args) -> int:
         os.environ[CONFIG_ENV] = str(settings.config_path)
     public_url = args.public_url.rstrip("/") if args.public_url else None
     server = Server(served_command(), host=args.host, port=args.port, title="deskapp", public_url=public_url)
-    print(f"deskapp: serving the console on http://{args.host}:{args.port} ({store.url})", file=sys.stderr)
+    print(_("deskapp: serving the console on http://{host}:{port} ({url})").format(
+              host=args.host, port=args.port, url=store.url), file=sys.stderr)
     server.serve()
     return 0
 

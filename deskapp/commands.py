@@ -34,8 +34,8 @@ class ScreenCommands(Provider):
                 continue  # a focused widget's keys (Up, Down, Home ...) are not the desk's actions
             if not _declared_by_the_desk(active.node, binding):
                 continue  # Textual's own (focus next, copy, quit): after the desk's, as system commands
-            if binding.action in ("command_palette", "app.command_palette"):
-                continue
+            if binding.action in ("command_palette", "app.command_palette", "keys", "app.keys"):
+                continue  # the palette itself, and the key sheet: listed once, as a system command
             if binding.action in seen or binding.description in seen:
                 continue
             seen.update((binding.action, binding.description))

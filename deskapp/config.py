@@ -4,6 +4,7 @@
     database_password_file = "/etc/deskapp/db-password"        # optional; else libpq's ~/.pgpass
     pool_size = 10
     time_zone = "Asia/Shanghai"
+    language = "zh-CN"                # en or zh-CN; unset: the terminal's locale (LANG ...)
     export_dir = "~/exports"
     theme = "nord"
 
@@ -49,13 +50,14 @@ ENVIRONMENT = {
     "database_password_file": "DESKAPP_DATABASE_PASSWORD_FILE",
     "pool_size": "DESKAPP_POOL_SIZE",
     "time_zone": "DESKAPP_TIME_ZONE",
+    "language": "DESKAPP_LANGUAGE",
     "export_dir": "DESKAPP_EXPORT_DIR",
     "theme": "DESKAPP_THEME",
     "listen_database": "DESKAPP_LISTEN_URL",
     "review_late_minutes": "DESKAPP_REVIEW_LATE_MINUTES",
 }
 # setting -> command-line flag (argparse dest) that overrides everything else
-FLAGS = {"database": "db", "pool_size": "pool_size", "time_zone": "time_zone"}
+FLAGS = {"database": "db", "pool_size": "pool_size", "time_zone": "time_zone", "language": "language"}
 KNOWN = (*ENVIRONMENT, "keys", "templates")
 
 
@@ -120,6 +122,13 @@ class Settings:
         return ZoneInfo(self["time_zone"])
 
     @property
+    def language(self) -> str:
+        """The language people read (tickets.i18n.LANGUAGES): the setting, else the terminal's."""
+        from tickets.i18n import language_from_locale
+
+        return self["language"] or language_from_locale()
+
+    @property
     def export_dir(self) -> Path:
         if self["export_dir"]:
             return Path(self["export_dir"]).expanduser()
@@ -144,7 +153,7 @@ class Settings:
         password = self.database_password()
         engine = make_engine(self.database, pool_size=self["pool_size"], password=password, create=create,
                              read_only=read_only)
-        store = Store(engine, clock)
+        store = Store(engine, clock, self.zone)
         if self["listen_database"]:
             listen = make_url(normalise_url(self["listen_database"]))
             store.listen_url = (listen.set(password=password) if password else listen).render_as_string(
@@ -163,6 +172,7 @@ def _defaults() -> dict[str, Any]:
         "database_password_file": None,
         "pool_size": DEFAULT_POOL_SIZE,
         "time_zone": "UTC",
+        "language": None,
         "export_dir": None,
         "theme": DEFAULT_THEME,
         "listen_database": None,
@@ -256,6 +266,8 @@ def _check(name: str, item: Setting) -> Any:
         raise ConfigError(f"{name}: must be text {where}")
     if name == "time_zone":
         return check_time_zone(value, where)
+    if name == "language":
+        return check_language(value, where)
     if name == "database":
         return check_database_url(value, from_command_line=item.source.startswith("--"), where=where)
     if name == "listen_database":
@@ -276,6 +288,17 @@ def check_time_zone(value: str, where: str = "") -> str:
             f"time_zone: {value!r} is not a time zone; use an IANA name like Europe/London {where}".rstrip()
         ) from None
     return value
+
+
+def check_language(value: str, where: str = "") -> str:
+    from tickets.i18n import LANGUAGES, normalise_language
+
+    found = normalise_language(value)
+    if found is None:
+        raise ConfigError(
+            f"language: {value!r} has no catalog; use one of {', '.join(LANGUAGES)} {where}".rstrip()
+        )
+    return found
 
 
 def check_database_url(url: str, *, from_command_line: bool = False, where: str = "", setting: str = "database") -> str:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from deskapp.logs import log_failure, setup_logging
 from deskapp.widgets.format import set_desk_zone
+from tickets.i18n import _
 
 if TYPE_CHECKING:  # pragma: no cover
     from textual.app import App
@@ -20,13 +21,25 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from deskapp.app import DeskApp
     from deskapp.config import Settings
+    from tickets.store.database import Store
 
 __all__ = ["apply_settings", "insert_template", "log_worker_failure", "on_mount", "open_search", "templates_here"]
 
 
-def apply_settings(app: App, settings: Settings | None) -> None:
-    """Before the first frame: every time shown is in the desk's zone (UTC without settings)."""
-    set_desk_zone(settings.zone if settings is not None else UTC)
+def apply_settings(app: App, settings: Settings | None, store: Store | None = None,
+                   language: str | None = None) -> None:
+    """Before the first frame: every time shown, and every day the rules count, is in the
+    desk's zone: the settings' (UTC without settings), or a given store's when there are none."""
+    from deskapp.language import apply_language
+
+    apply_language(language or (settings.language if settings is not None else "en"))
+    if settings is None and store is not None:
+        set_desk_zone(store.zone)
+        return
+    zone = settings.zone if settings is not None else UTC
+    set_desk_zone(zone)
+    if store is not None:
+        store.zone = zone
 
 
 def on_mount(app: DeskApp) -> None:
@@ -43,8 +56,8 @@ def on_mount(app: DeskApp) -> None:
         app.theme = theme
     else:
         app.notify(
-            f"theme: {theme!r} is not a theme ({settings.items['theme'].source}); "
-            f"try one of {', '.join(sorted(app.available_themes)[:6])} ...",
+            _("theme: {theme!r} is not a theme ({source}); try one of {join} ...").format(
+                theme=theme, source=settings.items['theme'].source, join=', '.join(sorted(app.available_themes)[:6])),
             severity="warning", timeout=10,
         )
     app._remembered_theme = app.theme
@@ -191,13 +204,14 @@ def _show_notices(app: DeskApp, agent, notices, seq: int, waiting: list[str]) ->
     app._notice_seq = seq
     for notice in notices:
         if seen is None or notice.seq > seen:
-            app.notify(str(notice), title=f"Your ticket {notice.ticket_ref}", markup=False, timeout=20,
+            app.notify(str(notice), title=_("Your ticket {ticket_ref}").format(ticket_ref=notice.ticket_ref), markup=False, timeout=20,
                        severity="information" if notice.what == "approved" else "warning")
     if waiting:
         app.notify(
-            f"{len(waiting)} of your tickets wait for a callback to the number on file before a supervisor "
-            f"can decide (V-8): {', '.join(waiting[:5])}{' ...' if len(waiting) > 5 else ''}",
-            title="Callback needed", severity="warning", markup=False, timeout=20,
+            _("{count} of your tickets wait for a callback to the number on file before a supervisor can "
+              "decide (V-8): {join}{value}").format(
+                count=len(waiting), join=', '.join(waiting[:5]), value=' ...' if len(waiting) > 5 else ''),
+            title=_("Callback needed"), severity="warning", markup=False, timeout=20,
         )
 
 

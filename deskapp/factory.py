@@ -30,15 +30,18 @@ def make_app(
     start: str | None = None,
     agent: AgentInfo | None = None,
     settings: Settings | None = None,
+    language: str | None = None,
 ) -> DeskApp:
     """The console on `store` (its clock unless `clock` is given), or on the database at
     `store_url` (a fresh demo database with `demo`), opened after the first screen is drawn.
     `start="review"` opens at the review queue; `agent` starts signed in; `settings` are the
-    desk's settings (deskapp.config) the command line resolved."""
+    desk's settings (deskapp.config) the command line resolved; `language` ("en", "zh-CN")
+    overrides the settings' language (tests, screenshots)."""
     from deskapp.app import DeskApp
 
     if store is not None and (store_url is not None or demo):
         raise ValueError("make_app takes a store, or a store_url / demo to open, not both")
     return DeskApp(
-        store=store, clock=clock, store_url=store_url, demo=demo, start=start, agent=agent, settings=settings
+        store=store, clock=clock, store_url=store_url, demo=demo, start=start, agent=agent, settings=settings,
+        language=language,
     )

@@ -12,12 +12,16 @@ Nothing is patched at import: `install()` is called by the app as it is built
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from rich import _wrap as rich_wrap
+from textual import _wrap as textual_wrap  # stands in for a public line-breaking hook (CJK)
 from textual import events
+from textual.binding import Binding
 from textual.css.query import NoMatches
-from textual.dom import NoScreen
+from textual.dom import DOMNode, NoScreen
 from textual.keys import (  # private: Pilot's own key-event helpers, no public equivalent (key_event)
     REPLACED_KEYS,
     _character_to_key,
@@ -30,6 +34,8 @@ from textual.widgets._header import HeaderTitle  # stands in for a public export
 from textual.widgets._toast import ToastRack  # stands in for a public export (the type-ahead ignores it)
 from textual.worker import Worker
 
+from tickets.i18n import _
+
 if TYPE_CHECKING:  # pragma: no cover
     from textual.app import App
     from textual.screen import Screen
@@ -39,7 +45,7 @@ PINNED_TEXTUAL = "8.2.8"
 # Stands in for a public `textual.widgets.ToastRack` (the container of `App.notify` toasts): the
 # type-ahead ignores its redraws (deskapp.keys.IGNORED). Textual exports Toast's rack nowhere.
 __all__ = ["PINNED_TEXTUAL", "ToastRack", "character_to_key", "handling_count", "install",
-           "is_thread_worker", "key_event", "pending_callbacks", "queued_messages", "screen_callback_senders",
+           "is_thread_worker", "key_event", "translate_bindings", "pending_callbacks", "queued_messages", "screen_callback_senders",
            "send_key"]
 
 
@@ -175,12 +181,49 @@ def send_key(app: App[Any], event: events.Key) -> None:
 _installed = False
 
 
+# --- the desk's language (tickets.i18n) --------------------------------------------------
+
+
+def translate_bindings(node: DOMNode) -> None:
+    """The node's key bindings with their descriptions, tooltips and group names in the desk's
+    language. BINDINGS are class attributes, made before the language is chosen, so each node's
+    own copy is translated as the node is made. Stands in for a public way to replace a node's
+    bindings (Textual keeps them in the private per-node `_bindings` map)."""
+    from dataclasses import replace
+
+    from tickets.i18n import current_language
+
+    if current_language() == "en":
+        return
+    table = node._bindings.key_to_bindings
+    for key, bindings in list(table.items()):
+        table[key] = [
+            replace(b, description=_(b.description) if b.description else b.description,
+                    tooltip=_(b.tooltip) if b.tooltip else b.tooltip,
+                    group=Binding.Group(_(b.group.description), compact=b.group.compact) if b.group else None)
+            for b in bindings
+        ]
+
+
+# Chinese has no spaces between words: a line may break between any two CJK characters (each
+# two cells wide), and words of other scripts still break only at spaces. Textual's wrapper
+# (`textual._wrap.re_chunk`) and Rich's, which Textual's Content uses (`rich._wrap.re_word`),
+# split text with these module-level patterns; without a CJK branch a sentence of Chinese is
+# one "word", pushed whole to the next line and then cut at the width. They stand in for a
+# public line-breaking hook (none in Textual or Rich).
+_CJK = "\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+CJK_CHUNK = re.compile(rf"[{_CJK}]\s*|[^\s{_CJK}]+\s*|\s+")
+CJK_WORD = re.compile(rf"\s*[{_CJK}]\s*|\s*[^\s{_CJK}]+\s*")
+
+
 def install() -> None:
     """Apply the patches above once per process (the app calls this as it is built)."""
     global _installed
     if _installed:
         return
     _installed = True
+    textual_wrap.re_chunk = CJK_CHUNK
+    rich_wrap.re_word = CJK_WORD
     _count_dispatch()
     OptionList._move_page = _move_page_when_laid_out  # type: ignore[method-assign]
     Header._on_mount = _header_on_mount  # type: ignore[method-assign,assignment]

@@ -15,6 +15,8 @@ from datetime import date, datetime
 
 from textual.validation import ValidationResult, Validator
 
+from tickets.i18n import _
+
 # V-3: what a console field takes as typed or pasted: no control character (ESC, NUL, DEL, C1
 # ...) and no broken surrogate ever enters a field's value, so none reaches a confirm screen
 # or the core (which refuses them again: tickets.text.check_text). Textual's `Input.restrict`
@@ -39,7 +41,9 @@ class _IdentityCheck(Validator):
         try:
             self.check(value)
         except IdentityError as error:
-            return self.failure(f"{error.message} ({error.rule})", value)
+            from deskapp.identity_words import identity_text
+
+            return self.failure(f"{identity_text(error.message)} ({error.rule})", value)
         return self.success()
 
 
@@ -116,7 +120,8 @@ class NoCredential(Validator):
         if reason is None:
             return self.success()
         return self.failure(
-            f"{reason}: never take or type a caller's password, PIN or one-time code; remove it (V-6)",
+            _("{reason}: never take or type a caller's password, PIN or one-time code; remove it (V-6)").format(
+                reason=reason),
             value,
         )
 
@@ -131,11 +136,32 @@ def parse_date(value: str) -> date | None:
     return read_date(value)
 
 
-def parse_utc_datetime(value: str) -> datetime | None:
-    """`2026-12-01 09:00` (UTC) or any ISO date-time as an aware UTC datetime, or None."""
-    from tickets.dates import read_datetime
+def parse_desk_datetime(value: str) -> datetime | None:
+    """`2026-12-01 09:00` typed at the desk (its time zone; an explicit offset as given) as an
+    aware UTC datetime, or None (not a date-time, or a time the zone skips)."""
+    from deskapp.widgets.format import desk_zone
+    from tickets.desk_time import local_wall_time
+    from tickets.errors import InvalidInput
 
-    return read_datetime(value)
+    try:
+        return local_wall_time(datetime.fromisoformat(value.strip()), desk_zone())
+    except (ValueError, InvalidInput):
+        return None
+
+
+def desk_datetime_problem(value: str) -> str | None:
+    """Why a typed date-time cannot be read at the desk, in the desk's words; None if it can."""
+    from deskapp.widgets.format import desk_zone
+    from tickets.desk_time import local_wall_time, zone_key
+    from tickets.errors import InvalidInput
+
+    try:
+        local_wall_time(datetime.fromisoformat(value.strip()), desk_zone())
+    except ValueError:
+        return f"a date and time as YYYY-MM-DD HH:MM ({zone_key(desk_zone())})"
+    except InvalidInput as error:
+        return "; ".join(str(v) for v in error.errors.values()) if isinstance(error.errors, dict) else str(error)
+    return None
 
 
 class _Parsed(Validator):
@@ -154,8 +180,13 @@ def IsoDate() -> Validator:  # noqa: N802 - reads like a class at the call site
     return _Parsed(parse_date, "a date as YYYY-MM-DD")
 
 
-def UtcDateTime() -> Validator:  # noqa: N802
-    return _Parsed(parse_utc_datetime, "a date and time as YYYY-MM-DD HH:MM (UTC)")
+class DeskDateTime(Validator):
+    """A date and time typed in the desk's time zone (M-3's transfer time); a time its clocks
+    skip is named as such (tickets.desk_time)."""
+
+    def validate(self, value: str) -> ValidationResult:
+        problem = desk_datetime_problem(value) if value.strip() else None
+        return self.failure(problem, value) if problem else self.success()
 
 
 class EmailAddress(Validator):
@@ -170,5 +201,5 @@ class EmailAddress(Validator):
         try:
             normalize_user_id(value, "it_contact")
         except IdentityError:
-            return self.failure("an e-mail address, e.g. it@example.com (M-3)", value)
+            return self.failure(_("an e-mail address, e.g. it@example.com (M-3)"), value)
         return self.success()

@@ -37,8 +37,22 @@ def _own_user_directories(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
     for name in ("DESKAPP_CONFIG", "DESKAPP_DATABASE_PASSWORD_FILE", "DESKAPP_POOL_SIZE",
-                 "DESKAPP_TIME_ZONE", "DESKAPP_EXPORT_DIR", "DESKAPP_THEME", "DESKAPP_LISTEN_URL"):
+                 "DESKAPP_TIME_ZONE", "DESKAPP_EXPORT_DIR", "DESKAPP_THEME", "DESKAPP_LISTEN_URL",
+                 "DESKAPP_LANGUAGE"):
         monkeypatch.delenv(name, raising=False)
+    # The terminal's locale picks the language when no setting does: English unless a test says.
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+
+
+@pytest.fixture(autouse=True)
+def _english_after_each_test():
+    """A test in zh-CN leaves the process in English for the next (gettext's state is global)."""
+    yield
+    from tickets.i18n import use_language
+
+    use_language("en", None)
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, NamedTuple
 
 from sqlmodel import Session
@@ -34,6 +34,7 @@ from tickets.store.database import Store
 from tickets.store.filing_sql import SubscriptionRow
 from tickets.store.models import Person, Subscription, ticket_ref
 from tickets.store.rawsql import Raw, read_json, read_time
+from tickets.text import address_lines, person_name
 from tickets.verification import VerifiedCall, verified_call
 
 
@@ -120,6 +121,7 @@ def subscription_facts(session: Session | Raw, subs: Sequence[Subscription | Sub
             custom_domains=tuple(s.custom_domains),
             campaigns=tuple(campaigns[s.id]),
             cancelled_at=s.cancelled_at,
+            cancelled_zone=s.cancelled_zone,
             expedited_at=s.expedited_at,
             data_deleted_at=s.data_deleted_at,
             tickets=tuple(tickets[s.id]),
@@ -178,7 +180,8 @@ class PersonFacts(NamedTuple):
     is_primary_contact: bool
 
 
-def load_account(session: Session | Raw, *, verification_id: int, agent: AgentInfo, now: datetime) -> AccountView:
+def load_account(session: Session | Raw, *, verification_id: int, agent: AgentInfo, now: datetime,
+                 zone: tzinfo = UTC) -> AccountView:
     """The account behind a passed, live verification (checked here, V-7), read with prebuilt
     SQL (no ORM objects; the verification, organization and caller in one round trip)."""
     raw = Raw(session)
@@ -195,19 +198,18 @@ def load_account(session: Session | Raw, *, verification_id: int, agent: AgentIn
         views.append(
             SubscriptionView(
                 facts=f,
-                decisions=policy.decide_all(f, caller, now),
-                resources=tuple((r, policy.decide_resource(r, caller, now)) for r in resources[s.id]),
+                decisions=policy.decide_all(f, caller, now, zone),
+                resources=tuple((r, policy.decide_resource(r, caller, now, zone)) for r in resources[s.id]),
             )
         )
-    address = tuple(read_json(head.street_lines)) + tuple(
-        part for part in (f"{head.postal_code} {head.city}".strip(), head.region, head.country) if part
-    )
+    address = address_lines(tuple(read_json(head.street_lines)), head.postal_code, head.city, head.region,
+                            head.country)
     return AccountView(
         call=call,
         organization=OrganizationView(call.organization_id, head.ref, head.name, head.url, head.country, address),
         caller=CallerView(
             call.person_id,
-            f"{head.first_name} {head.last_name}",
+            person_name(head.first_name, head.last_name),
             head.user_id,
             tuple(sorted(call.roles)),
             bool(head.is_primary_contact),
@@ -223,4 +225,4 @@ def account_view(store: Store, *, agent: AgentInfo, verification_id: int) -> Acc
     now = store.clock.now()
     # No Session, no BEGIN/ROLLBACK on PostgreSQL; one snapshot on SQLite.
     with store.raw_read() as raw:
-        return load_account(raw, verification_id=verification_id, agent=agent, now=now)
+        return load_account(raw, verification_id=verification_id, agent=agent, now=now, zone=store.zone)

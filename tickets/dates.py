@@ -4,7 +4,7 @@ instant comes out aware UTC, and a date-time without an offset is taken to be UT
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 
 from tickets.errors import InvalidInput
 
@@ -49,16 +49,25 @@ def read_datetime(value: object) -> datetime | None:
     return None
 
 
-def parse_when(text: str, *, option: str) -> datetime:
-    """An ISO date (the start of that day, UTC) or date-time (UTC unless it says otherwise).
+def parse_when(text: str, *, option: str, zone: tzinfo = UTC) -> datetime:
+    """An ISO date (the start of that day in `zone`) or date-time (in `zone` unless it says
+    otherwise), as an aware UTC instant. `zone` is the desk's where a person types it.
 
     A bad value raises InvalidInput naming the option, e.g. `--since: ...`.
     """
+    from tickets.desk_time import day_start, local_wall_time
+
     raw = text.strip()
-    moment = read_datetime(raw)
-    if len(raw) == 10:  # a date alone: read as one, so 2026-11-01 is that day's midnight UTC
+    moment = None
+    try:
+        typed = datetime.fromisoformat(raw)
+    except ValueError:
+        typed = None
+    if typed is not None:
+        moment = local_wall_time(typed, zone, field=option)
+    if len(raw) == 10:  # a date alone: read as one, so 2026-11-01 is that day's first instant
         day = read_date(raw)
-        moment = datetime(day.year, day.month, day.day, tzinfo=UTC) if day is not None else None
+        moment = day_start(day, zone) if day is not None else None
     if moment is None:
         raise InvalidInput(
             {option: f"{text!r} is not an ISO 8601 date or date-time (e.g. 2026-11-01 or 2026-11-01T08:30:00Z)"}

@@ -36,9 +36,11 @@ from typing import TYPE_CHECKING, Any
 
 from tickets.agents import create_agent, list_agents
 from tickets.demo_people import ORGANIZATIONS
+from tickets.demo_vianet import VIANET_AGENTS, VIANET_CALLERS, vianet_subscriptions
 from tickets.directory import FORMAT, VERSION, ImportReport, import_directory
 from tickets.enums import Role
 from tickets.store.database import Store
+from tickets.text import person_name
 
 if TYPE_CHECKING:  # pragma: no cover
     from tickets.clock import Clock
@@ -52,6 +54,7 @@ DEMO_AGENTS: list[tuple[str, str, str, str]] = [
     ("grace", "Grace Hopper", "agent", "2222"),
     ("linus", "Linus Pauling", "supervisor", "3333"),
     ("margaret", "Margaret Hamilton", "supervisor", "4444"),
+    *VIANET_AGENTS,  # the 21Vianet desk (tickets.demo_vianet)
 ]
 
 
@@ -331,6 +334,7 @@ SUBSCRIPTIONS: dict[str, list[dict[str, Any]]] = {
         _sub("SUB-0055", "Microsoft Intune", "intune", bought=-160, licences=19, domains=("cohowinery.com.au",)),
     ],
 }
+SUBSCRIPTIONS.update(vianet_subscriptions(_sub))
 
 _DATE_FIELDS = ("purchased_at", "term_start", "term_end", "cancelled_at", "expedited_at", "data_deleted_at")
 
@@ -402,7 +406,7 @@ def _caller(key: str, org_ref: str, caller: str, subscription_ref: str, purpose:
         "purpose": purpose,
         "org_ref": org_ref,
         "subscription_ref": subscription_ref,
-        "caller": f"{person[1]} {person[2]} ({roles})",
+        "caller": f"{person_name(person[1], person[2])} ({roles})",
         "user_id": f"{person[0]}@{org['domain']}",
         "phone": person[3],
         "contact_first_name": contact[1],
@@ -444,6 +448,7 @@ DEMO_CALLERS: list[dict[str, Any]] = [
     _caller("cloud-batch-unsubscribe", "ORG-0025", "lin.qiang", "SUB-0036",
             "Batch unsubscription of 10 renewal resources: 6 allowed, 4 refused, one for each "
             "U-1 condition (U-1, U-2, U-3)."),
+    *(_caller(*script) for script in VIANET_CALLERS),
     _caller("non-admin", "ORG-0001", "oliver.reed", "SUB-0002",
             "A caller who knows every fact but is listed with no admin role: verification fails "
             "as a whole, without saying why, and counts as an attempt (V-2, V-4, V-5)."),

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tickets.demo_vianet import VIANET_ORGANIZATIONS
+
 A, B, I = "admin", "billing_admin", "ims_billing_admin"  # noqa: E741 - role shorthands
 
 
@@ -275,3 +277,6 @@ ORGANIZATIONS: list[dict[str, Any]] = [
              ("liam.harris", "Liam", "Harris", "02 5550 1235", False, (A,)),
          ]),
 ]
+
+# The 21Vianet desk's day (Chinese names and addresses): tickets.demo_vianet.
+ORGANIZATIONS += VIANET_ORGANIZATIONS

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from tickets.i18n import N_, _
+
 
 class Product(StrEnum):
     """The four products of the source articles (spec: "Rules are scoped by product")."""
@@ -15,14 +17,14 @@ class Product(StrEnum):
 
     @property
     def label(self) -> str:
-        return PRODUCT_LABELS[self]
+        return _(PRODUCT_LABELS[self])
 
 
 PRODUCT_LABELS = {
     Product.O365: "Office 365",
     Product.INTUNE: "Intune",
     Product.D365: "Dynamics 365",
-    Product.CLOUD: "Cloud service",
+    Product.CLOUD: N_("Cloud service"),
 }
 
 
@@ -69,7 +71,14 @@ class Role(StrEnum):
     @property
     def label(self) -> str:
         """As the desk says it: "Internet Marketing billing admin", not "ims_billing_admin"."""
-        return "Internet Marketing billing admin" if self is Role.IMS_BILLING_ADMIN else self.value.replace("_", " ")
+        return _(ROLE_LABELS[self])
+
+
+ROLE_LABELS = {
+    Role.ADMIN: N_("admin"),
+    Role.BILLING_ADMIN: N_("billing admin"),
+    Role.IMS_BILLING_ADMIN: N_("Internet Marketing billing admin"),
+}
 
 
 class AgentRole(StrEnum):
@@ -90,7 +99,7 @@ class TicketKind(StrEnum):
     def label(self) -> str:
         from tickets.kinds import KINDS  # the registry of kinds imports this module
 
-        return KINDS[self].label
+        return _(KINDS[self].label)
 
 
 class TicketStatus(StrEnum):
@@ -106,8 +115,18 @@ class TicketStatus(StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ")
+        return _(STATUS_LABELS[self])
 
+
+STATUS_LABELS = {
+    TicketStatus.OPEN: N_("open"),
+    TicketStatus.PENDING_REVIEW: N_("pending review"),
+    TicketStatus.APPROVED: N_("approved"),
+    TicketStatus.REJECTED: N_("rejected"),
+    TicketStatus.IN_PROGRESS: N_("in progress"),
+    TicketStatus.RESOLVED: N_("resolved"),
+    TicketStatus.WITHDRAWN: N_("withdrawn"),
+}
 
 # A ticket in one of these statuses still holds its subscription's cancellation slot (C-9).
 ACTIVE_STATUSES = frozenset(

@@ -62,6 +62,9 @@ class SubscriptionFacts:
     campaigns: tuple[CampaignFacts, ...] = ()
     # Set when the subscription is cancelled (state CANCELLED): when the cancellation took effect.
     cancelled_at: datetime | None = None
+    # The desk's time zone (IANA name) the cancellation's days were counted and told in, as its
+    # ticket's filing recorded it; None when unknown (imported): the desk's zone is used then.
+    cancelled_zone: str | None = None
     # Set when the subscription was deprovisioned with X (data deleted or being deleted, X-3).
     expedited_at: datetime | None = None
     data_deleted_at: datetime | None = None

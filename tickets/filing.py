@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -19,9 +19,10 @@ from tickets.account import PersonFacts, caller_facts, resource_facts, subscript
 from tickets.agents import AgentInfo
 from tickets.audit.chain import append_event
 from tickets.audit.record import filing_record
+from tickets.desk_time import local_wall_time, zone_key
 from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from tickets.kinds import kind_spec
+from tickets.kinds import FORM_FIELDS, FieldType, kind_spec
 from tickets.masking import scrub_stored
 from tickets.sessions import check_actor
 from tickets.store import filing_sql as sql
@@ -76,6 +77,24 @@ class FilingResult:
     filed: tuple[FiledTicket, ...]
     refused: tuple[tuple[str, tuple[policy.Reason, ...]], ...] = ()  # batch: resource ref, why
     replayed: bool = False  # T-3: this was a retry of a filing already made
+
+
+def typed_times(fields: dict[str, str], zone: tzinfo) -> dict[str, Any]:
+    """The fields with each date-time the agent typed (in the desk's zone, or with an explicit
+    offset) as a UTC instant, ISO with Z, as it is checked and stored (M-3's transfer time).
+    A time the zone skips raises InvalidInput (tickets.desk_time); text that is no date-time is
+    left for validate_filing to name."""
+    out: dict[str, Any] = dict(fields)
+    for key, value in fields.items():
+        spec = FORM_FIELDS.get(key)
+        if spec is None or spec.type is not FieldType.DATETIME or not isinstance(value, str):
+            continue
+        try:
+            typed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            continue
+        out[key] = local_wall_time(typed, zone, field=key).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return out
 
 
 def _keys(request: FilingRequest) -> list[str]:
@@ -146,7 +165,7 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
                                    row.ticket_resolved_at, sub.id) for row in found if row.ticket_id is not None]
         facts = subscription_facts(raw, [sub], active)[sub.id]
         # What validate_filing checks: the kind's fields and the values that have their own columns.
-        fields: dict[str, Any] = dict(request.fields)
+        fields: dict[str, Any] = typed_times(request.fields, store.zone)
         if request.requested_date:
             fields["requested_date"] = request.requested_date.isoformat()
         if request.reason:
@@ -159,10 +178,12 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
                 raise NotFound(
                     f"renewal resources not on subscription {sub.ref}: {', '.join(missing) or 'none chosen'}"
                 )
-            batch = policy.decide_batch([resources[r] for r in sorted(set(request.resource_refs))], caller, now)
+            batch = policy.decide_batch([resources[r] for r in sorted(set(request.resource_refs))], caller, now,
+                                        store.zone)
             plans = []
             for res, decision in batch.allowed:
-                blocking = policy.validate_filing(decision, confirmed=request.confirmed, fields=fields, now=now)
+                blocking = policy.validate_filing(decision, confirmed=request.confirmed, fields=fields, now=now,
+                                                  zone=store.zone)
                 if blocking:
                     raise InvalidInput([str(r) for r in blocking], rule=blocking[0].rule)
                 plans.append((res, decision))
@@ -172,7 +193,7 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
                     + "; ".join(f"{res.ref}: {', '.join(str(r) for r in d.reasons)}" for res, d in batch.refused),
                     rule="U-1",
                 )
-            filed = _file(raw, agent, call, sub, request, digest, now, [
+            filed = _file(raw, agent, call, sub, request, digest, now, store.zone, [
                 (decision, res, request.idempotency_key if index == 0 else f"{request.idempotency_key}#{res.ref}")
                 for index, (res, decision) in enumerate(plans)
             ])
@@ -183,14 +204,15 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
 
         decision = policy.decide(
             request.kind, facts, caller, now,
-            requested_date=request.requested_date, refund_requested=request.refund_requested,
+            requested_date=request.requested_date, refund_requested=request.refund_requested, zone=store.zone,
         )
         if not decision.allowed:
             raise NotAllowed("; ".join(str(r) for r in decision.reasons), rule=decision.reasons[0].rule)
-        blocking = policy.validate_filing(decision, confirmed=request.confirmed, fields=fields, now=now)
+        blocking = policy.validate_filing(decision, confirmed=request.confirmed, fields=fields, now=now,
+                                          zone=store.zone)
         if blocking:
             raise InvalidInput([str(r) for r in blocking], rule=blocking[0].rule)
-        return FilingResult(filed=_file(raw, agent, call, sub, request, digest, now,
+        return FilingResult(filed=_file(raw, agent, call, sub, request, digest, now, store.zone,
                                         [(decision, None, request.idempotency_key)]))
 
     try:
@@ -216,14 +238,15 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
 
 
 def _file(raw: Raw, agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingRequest,
-          digest: str, now, plans: list[tuple[policy.Decision, Any, str]]) -> tuple[FiledTicket, ...]:
+          digest: str, now, zone: tzinfo, plans: list[tuple[policy.Decision, Any, str]]) -> tuple[FiledTicket, ...]:
     """Insert every planned ticket, then append their events: the appends are the transaction's
     last statements, so the chain's lock is held for as short a time as possible."""
     if raw.dialect == "postgresql":
-        return _file_pg(raw, agent, call, sub, request, digest, now, plans)
+        return _file_pg(raw, agent, call, sub, request, digest, now, zone, plans)
     events, filed = [], []
     for decision, resource, key in plans:
-        ticket_id, details = _insert(raw, agent, call, sub, request, digest, decision, now, key=key, resource=resource)
+        ticket_id, details = _insert(raw, agent, call, sub, request, digest, decision, now, zone, key=key,
+                                     resource=resource)
         events.append((f"ticket:{ticket_id}", details))
         filed.append(FiledTicket(ticket_id, ticket_ref(ticket_id), request.kind, TicketStatus(details["status"]),
                                  resource.ref if resource is not None else None))
@@ -242,12 +265,13 @@ def _insert(
     digest: str,
     decision: policy.Decision,
     now,
+    zone: tzinfo,
     *,
     key: str,
     resource=None,
 ) -> tuple[int, dict[str, Any]]:
     """One ticket row (A-1: its event is appended by the caller); its id and its event's details."""
-    row, details = _row(agent, call, sub, request, digest, decision, now, key=key, resource=resource)
+    row, details = _row(agent, call, sub, request, digest, decision, now, zone, key=key, resource=resource)
     at = bind_time(now, raw.dialect)
     ((ticket_id,),) = raw.rows(sql.INSERT_TICKET, {
         **row, "fields": bind_json(row["fields"]), "checklist": bind_json(row["checklist"]),
@@ -264,13 +288,13 @@ _FILE = Sql(
 
 
 def _file_pg(raw: Raw, agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingRequest, digest: str, now,
-             plans: list[tuple[policy.Decision, Any, str]]) -> tuple[FiledTicket, ...]:
+             zone: tzinfo, plans: list[tuple[policy.Decision, Any, str]]) -> tuple[FiledTicket, ...]:
     """PostgreSQL: every planned ticket and its event in one call of the database's function,
     which checks the verification (V-7), decides review and callback from the kind (X-2, V-8)
     and names the session's agent as the filer (migration 0011)."""
     tickets, resources = [], []
     for decision, resource, key in plans:
-        row, details = _row(agent, call, sub, request, digest, decision, now, key=key, resource=resource)
+        row, details = _row(agent, call, sub, request, digest, decision, now, zone, key=key, resource=resource)
         tickets.append({**{k: row[k] for k in _FILED}, "details": details})
         resources.append(resource.ref if resource is not None else None)
     found = raw.rows(_FILE, {"token": agent.session, "agent": agent.id, "verification": call.verification_id,
@@ -285,12 +309,18 @@ _FILED = ("kind", "resource_id", "idempotency_key", "content_hash", "requested_d
 
 
 def _row(agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingRequest, digest: str,
-         decision: policy.Decision, now, *, key: str, resource=None) -> tuple[dict[str, Any], dict[str, Any]]:
+         decision: policy.Decision, now, zone: tzinfo, *, key: str,
+         resource=None) -> tuple[dict[str, Any], dict[str, Any]]:
     """A ticket's column values (JSON ones as values) and its ticket.filed event's details."""
     consequences = decision.consequences.as_dict() if decision.consequences else {}
+    # The zone its days were counted and told in: a later change of the desk's setting cannot
+    # move them (the cancellation it leads to keeps it, tickets.lifecycle).
+    consequences["time_zone"] = zone_key(zone)
     status = TicketStatus.PENDING_REVIEW if decision.needs_review else TicketStatus.OPEN
     # requested_date and reason have their own columns: stored there only.
-    row_fields: dict[str, Any] = {k: v for k, v in request.fields.items() if k not in TICKET_FIELD_COLUMNS}
+    row_fields: dict[str, Any] = {
+        k: v for k, v in typed_times(request.fields, zone).items() if k not in TICKET_FIELD_COLUMNS
+    }
     if resource is not None:
         row_fields["resource_ref"] = resource.ref
     if request.refund_requested:
@@ -336,6 +366,7 @@ def _row(agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingReques
         # The sentences the caller confirmed, as the desk read them (policy text, never typed).
         "confirmed": [f"{item.text} ({item.rule})" for item in decision.checklist if item.key in checklist],
         "rules": rules,
+        "time_zone": zone_key(zone),
         # A-1: every other column, so that `audit verify` rebuilds the row from the events alone.
         **filing_record(
             call_id=call.call_id, idempotency_key=key, content_hash=digest, requested_date=requested_date,

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, tzinfo
 from enum import StrEnum
 
-from tickets.dates import utc_day
+from tickets.desk_time import last_day
 from tickets.enums import Product, TicketKind
+from tickets.i18n import N_
 
 __all__ = [
     "CANCELLATION_KINDS",
@@ -40,7 +41,7 @@ __all__ = [
 
 class FieldType(StrEnum):
     DATE = "date"  # YYYY-MM-DD (tickets.dates.read_date)
-    DATETIME = "datetime"  # an instant, UTC unless it says otherwise (tickets.dates.read_datetime)
+    DATETIME = "datetime"  # typed in the desk's zone unless it says otherwise; stored UTC (tickets.filing.typed_times)
     EMAIL = "email"
 
 
@@ -56,9 +57,9 @@ class FormField:
 FORM_FIELDS: Mapping[str, FormField] = {
     f.name: f
     for f in (
-        FormField("requested_date", "Requested date", FieldType.DATE, "V-1"),
-        FormField("transfer_at", "Transfer time (UTC)", FieldType.DATETIME, "M-3"),
-        FormField("it_contact", "IT contact e-mail", FieldType.EMAIL, "M-3"),
+        FormField("requested_date", N_("Requested date"), FieldType.DATE, "V-1"),
+        FormField("transfer_at", N_("Transfer time"), FieldType.DATETIME, "M-3"),
+        FormField("it_contact", N_("IT contact e-mail"), FieldType.EMAIL, "M-3"),
     )
 }
 
@@ -115,12 +116,13 @@ class KindSpec:
     billing_action: bool = False  # V-2 [D365]: only the billing administrator may ask
     console_key: ConsoleKey | None = None
 
-    def deletion_date(self, approved_at: datetime) -> date | None:
+    def deletion_date(self, approved_at: datetime, zone: tzinfo = UTC) -> date | None:
         """X-1, X-2: the day the subscription's data is deleted when approved at `approved_at`
-        (counted from the approval), or None when approving starts no deletion."""
+        (counted from the local day of approval at the desk, `zone`), or None when approving
+        starts no deletion."""
         if self.deletion_days_after_approval is None:
             return None
-        return utc_day(approved_at) + timedelta(days=self.deletion_days_after_approval)
+        return last_day(approved_at, self.deletion_days_after_approval, zone)
 
     @property
     def export_name(self) -> str:
@@ -133,35 +135,35 @@ O365, INTUNE, D365, CLOUD = Product.O365, Product.INTUNE, Product.D365, Product.
 KINDS: Mapping[TicketKind, KindSpec] = {
     spec.kind: spec
     for spec in (
-        KindSpec(TicketKind.CANCEL_END_OF_TERM, "End-of-term cancellation", "end-of-term cancellation",
+        KindSpec(TicketKind.CANCEL_END_OF_TERM, N_("End-of-term cancellation"), N_("end-of-term cancellation"),
                  frozenset({INTUNE}), "C-1", "end_of_term", Resolution.AUTO_RENEW_OFF,
                  holds_cancellation_slot=True,
-                 console_key=ConsoleKey("e", "End of term", "File an end-of-term cancellation")),
+                 console_key=ConsoleKey("e", N_("End of term"), N_("File an end-of-term cancellation"))),
         # D365: the article's cancellation "on the day you want it terminated" (V-1, C-7).
-        KindSpec(TicketKind.CANCEL_EARLY, "Early cancellation", "early cancellation",
+        KindSpec(TicketKind.CANCEL_EARLY, N_("Early cancellation"), N_("early cancellation"),
                  frozenset({O365, INTUNE, D365}), "C-4", "cancel_early", Resolution.CANCEL,
                  form_fields=("requested_date",), refund_request=True, holds_cancellation_slot=True,
                  review=Review.WITH_REFUND, callback=Review.WITH_REFUND, billing_action=True,
-                 console_key=ConsoleKey("c", "Early", "File an early cancellation")),
-        KindSpec(TicketKind.EXPEDITED_DEPROVISIONING, "Expedited deprovisioning", "expedited deprovisioning",
+                 console_key=ConsoleKey("c", N_("Early"), N_("File an early cancellation"))),
+        KindSpec(TicketKind.EXPEDITED_DEPROVISIONING, N_("Expedited deprovisioning"), N_("expedited deprovisioning"),
                  frozenset({INTUNE}), "X-1", "expedited", Resolution.DEPROVISION, holds_cancellation_slot=True,
                  review=Review.ALWAYS, callback=Review.ALWAYS, deletion_days_after_approval=3,
-                 console_key=ConsoleKey("p", "Expedite", "File an expedited deprovisioning")),
-        KindSpec(TicketKind.MIGRATION, "Migration to on-premises", "migration to on-premises",
+                 console_key=ConsoleKey("p", N_("Expedite"), N_("File an expedited deprovisioning"))),
+        KindSpec(TicketKind.MIGRATION, N_("Migration to on-premises"), N_("migration to on-premises"),
                  frozenset({D365}), "M-1", "migration", Resolution.NOTHING,
                  form_fields=("transfer_at", "it_contact"), holds_cancellation_slot=True,
-                 console_key=ConsoleKey("m", "Migrate", "File a migration to on-premises")),
-        KindSpec(TicketKind.REVERSAL, "30-day reversal", "30-day reversal",
+                 console_key=ConsoleKey("m", N_("Migrate"), N_("File a migration to on-premises"))),
+        KindSpec(TicketKind.REVERSAL, N_("30-day reversal"), N_("30-day reversal"),
                  frozenset({D365}), "R-1", "reversal", Resolution.REINSTATE,
                  review=Review.ALWAYS, callback=Review.ALWAYS, billing_action=True,
-                 console_key=ConsoleKey("v", "Reverse", "File a 30-day reversal")),
-        KindSpec(TicketKind.IMS_CANCELLATION, "Internet Marketing cancellation", "Internet Marketing cancellation",
+                 console_key=ConsoleKey("v", N_("Reverse"), N_("File a 30-day reversal"))),
+        KindSpec(TicketKind.IMS_CANCELLATION, N_("Internet Marketing cancellation"), N_("Internet Marketing cancellation"),
                  frozenset({D365}), "I-1", "ims", Resolution.CANCEL_CAMPAIGNS,
-                 console_key=ConsoleKey("i", "IMS", "File an Internet Marketing cancellation")),
-        KindSpec(TicketKind.UNSUBSCRIBE_RESOURCE, "Unsubscribe renewal resource",
-                 "unsubscription of a renewal resource", frozenset({CLOUD}), "U-1", "resources",
+                 console_key=ConsoleKey("i", N_("IMS"), N_("File an Internet Marketing cancellation"))),
+        KindSpec(TicketKind.UNSUBSCRIBE_RESOURCE, N_("Unsubscribe renewal resource"),
+                 N_("unsubscription of a renewal resource"), frozenset({CLOUD}), "U-1", "resources",
                  Resolution.UNSUBSCRIBE_RESOURCE, per_resource=True,
-                 console_key=ConsoleKey("u", "Unsubscribe", "File an unsubscription of renewal resources")),
+                 console_key=ConsoleKey("u", N_("Unsubscribe"), N_("File an unsubscription of renewal resources"))),
     )
 }
 

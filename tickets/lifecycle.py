@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from sqlalchemy import text, update
 from sqlmodel import Session, col, select
@@ -25,6 +25,7 @@ from tickets.agents import AgentInfo
 from tickets.audit.chain import append_event
 from tickets.audit.record import callback_record
 from tickets.dates import read_date
+from tickets.desk_time import day_start, desk_zone, zone_key
 from tickets.enums import (
     CampaignState,
     ResourceState,
@@ -118,7 +119,8 @@ def transition(
         details: dict = {"from": seen, "to": to.value}
         if to in (S.APPROVED, S.REJECTED):
             values.update(decided_by_id=actor.id, decided_at=now, decision_reason=reason)
-            deletion = kind_spec(ticket.kind).deletion_date(now) if to is S.APPROVED else None
+            deletion = (kind_spec(ticket.kind).deletion_date(now, ticket_zone(ticket, store.zone))
+                        if to is S.APPROVED else None)
             if deletion is not None:  # X-1, X-2: approval starts the data's deletion
                 values["data_deletion_date"] = deletion.isoformat()
                 details["data_deletion_date"] = deletion.isoformat()
@@ -136,8 +138,8 @@ def transition(
             session.execute(text("UPDATE ticket SET decision_reason_scrubbed = :s WHERE id = :i"),
                             {"s": scrub_stored(reason), "i": ticket_id})
         if to is S.RESOLVED:
-            _apply_resolution(session, ticket, now)
-        session.flush()  # every other write first, the append last
+            _apply_resolution(session, ticket, now, ticket_zone(ticket, store.zone))
+        session.flush()  # every other write first, the append last 
         append_event(
             session, at=now, actor=actor.name, action=f"ticket.{to.value}", subject=f"ticket:{ticket_id}",
             details=details,
@@ -227,32 +229,35 @@ def record_callback(store: Store, *, agent: AgentInfo, ticket_id: int, note: str
     return store.transaction(work)
 
 
-def _auto_renew_off(session: Session, ticket: Ticket, sub: Subscription, now: datetime) -> None:
+def _auto_renew_off(session: Session, ticket: Ticket, sub: Subscription, now: datetime, zone: tzinfo) -> None:
     sub.auto_renew = False  # C-1: it expires at term end
 
 
-def _cancel(session: Session, ticket: Ticket, sub: Subscription, now: datetime) -> None:
-    sub.state, sub.cancelled_at = SubscriptionState.CANCELLED.value, _at(ticket.effective_date, now)
+def _cancel(session: Session, ticket: Ticket, sub: Subscription, now: datetime, zone: tzinfo) -> None:
+    # From the start of its effective day at the desk, in the zone it was told in (R-1, C-8).
+    sub.state, sub.cancelled_at = SubscriptionState.CANCELLED.value, _at(ticket.effective_date, now, zone)
+    sub.cancelled_zone = zone_key(zone)
 
 
-def _deprovision(session: Session, ticket: Ticket, sub: Subscription, now: datetime) -> None:
+def _deprovision(session: Session, ticket: Ticket, sub: Subscription, now: datetime, zone: tzinfo) -> None:
     sub.state = SubscriptionState.CANCELLED.value
-    sub.cancelled_at = sub.cancelled_at or now
+    if sub.cancelled_at is None:
+        sub.cancelled_at, sub.cancelled_zone = now, zone_key(zone)
     sub.expedited_at = now
 
 
-def _reinstate(session: Session, ticket: Ticket, sub: Subscription, now: datetime) -> None:
-    sub.state, sub.cancelled_at = SubscriptionState.ACTIVE.value, None  # R-1
+def _reinstate(session: Session, ticket: Ticket, sub: Subscription, now: datetime, zone: tzinfo) -> None:
+    sub.state, sub.cancelled_at, sub.cancelled_zone = SubscriptionState.ACTIVE.value, None, None  # R-1
 
 
-def _cancel_campaigns(session: Session, ticket: Ticket, sub: Subscription, now: datetime) -> None:
+def _cancel_campaigns(session: Session, ticket: Ticket, sub: Subscription, now: datetime, zone: tzinfo) -> None:
     for campaign in session.exec(select(ImsCampaign).where(ImsCampaign.subscription_id == sub.id)):
         if campaign.state != CampaignState.CANCELLED.value:
             campaign.state = CampaignState.CANCELLED.value  # I-2, R-2
             session.add(campaign)
 
 
-def _unsubscribe_resource(session: Session, ticket: Ticket, sub: Subscription, now: datetime) -> None:
+def _unsubscribe_resource(session: Session, ticket: Ticket, sub: Subscription, now: datetime, zone: tzinfo) -> None:
     if ticket.resource_id is not None:
         resource = session.get(RenewalResource, ticket.resource_id)
         if resource is not None:
@@ -260,13 +265,13 @@ def _unsubscribe_resource(session: Session, ticket: Ticket, sub: Subscription, n
             session.add(resource)
 
 
-def _nothing(session: Session, ticket: Ticket, sub: Subscription, now: datetime) -> None:
+def _nothing(session: Session, ticket: Ticket, sub: Subscription, now: datetime, zone: tzinfo) -> None:
     """M-1: the migration changes no subscription state."""
 
 
 # What resolving a ticket does to the directory, for each Resolution a kind may name
 # (tests/unit/policy/test_kinds_registry.py: every kind's resolution is here).
-RESOLVERS: Mapping[Resolution, Callable[[Session, Ticket, Subscription, datetime], None]] = {
+RESOLVERS: Mapping[Resolution, Callable[[Session, Ticket, Subscription, datetime, tzinfo], None]] = {
     Resolution.AUTO_RENEW_OFF: _auto_renew_off,
     Resolution.CANCEL: _cancel,
     Resolution.DEPROVISION: _deprovision,
@@ -277,20 +282,23 @@ RESOLVERS: Mapping[Resolution, Callable[[Session, Ticket, Subscription, datetime
 }
 
 
-def _apply_resolution(session: Session, ticket: Ticket, now: datetime) -> None:
+def ticket_zone(ticket: Ticket, desk: tzinfo) -> tzinfo:
+    """The zone the ticket's days were counted and told in (its filing recorded it), else the desk's."""
+    recorded = (ticket.consequences or {}).get("time_zone") if isinstance(ticket.consequences, dict) else None
+    return desk_zone(recorded) if recorded else desk
+
+
+def _apply_resolution(session: Session, ticket: Ticket, now: datetime, zone: tzinfo) -> None:
     """What the finished work did, so the directory and the next call's rules agree with it."""
     resolution = kind_spec(ticket.kind).resolution  # what the registry of kinds says it does
     sub = session.get(Subscription, ticket.subscription_id)
     if sub is None:  # the foreign key forbids it
         raise NotFound(f"ticket {ticket.id} has no subscription {ticket.subscription_id}")
-    RESOLVERS[resolution](session, ticket, sub, now)
+    RESOLVERS[resolution](session, ticket, sub, now, zone)
     session.add(sub)
 
 
-def _at(iso_date: str | None, fallback: datetime) -> datetime:
-    if not iso_date:
-        return fallback
-    d = read_date(iso_date)
-    if d is None:
-        return fallback
-    return fallback.replace(year=d.year, month=d.month, day=d.day, hour=0, minute=0, second=0, microsecond=0)
+def _at(iso_date: str | None, fallback: datetime, zone: tzinfo) -> datetime:
+    """The instant a local effective day starts at the desk (tickets.desk_time.day_start)."""
+    d = read_date(iso_date) if iso_date else None
+    return fallback if d is None else day_start(d, zone)

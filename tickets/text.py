@@ -34,3 +34,27 @@ def check_text(
     if errors:
         rules = sorted({text.rsplit("(", 1)[-1].rstrip(")") for text in errors.values() if text.endswith(")")})
         raise InvalidInput(errors, rule=rules[0] if rules else None)
+
+
+def _is_cjk(text: str) -> bool:
+    return any("\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" for ch in text)
+
+
+def person_name(first: str, last: str) -> str:
+    """A person's name as it is written: Chinese (and other CJK) names family name first, with
+    no space (王 伟 -> 王伟); others first name first ("Ann Smith")."""
+    if _is_cjk(first) and _is_cjk(last):
+        return f"{last}{first}"
+    return f"{first} {last}"
+
+
+def address_lines(street_lines: tuple[str, ...], postal_code: str, city: str, region: str,
+                  country: str) -> tuple[str, ...]:
+    """An address as it is written in its country: a Chinese address in Chinese order, from the
+    largest place to the smallest (province, city, district and street, building), then the
+    postal code; others street first, then "postcode city", region and country."""
+    if country == "CN" and _is_cjk("".join(street_lines)):
+        places = "".join(part for part in (region, city if city != region else "") if part)
+        return tuple(x for x in (f"{places}{street_lines[0] if street_lines else ''}", *street_lines[1:],
+                                 postal_code) if x)
+    return tuple(street_lines) + tuple(part for part in (f"{postal_code} {city}".strip(), region, country) if part)

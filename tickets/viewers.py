@@ -45,7 +45,7 @@ def open_ticket(store: Store, agent: AgentInfo, ticket_id: int) -> tuple[Viewer,
     """`agent` has `ticket_id` open from now (or still, keeping the time they opened it);
     returns the other supervisors who have it open, longest first."""
 
-    if store.postgres:  # through the database's function (migration 0013): the session's agent
+    if store.postgres:  # through the database's function (migration 0014): the session's agent
         now = store.clock.now()
         call(store, _VIEW, {"token": agent.session, "agent": agent.id, "ticket": ticket_id, "at": now})
         with store.read() as session:

@@ -25,8 +25,10 @@ from deskapp.widgets.format import (
     lines,
     reason_lines,
     roles_text,
+    word,
 )
 from deskapp.widgets.hanging import hang
+from tickets.i18n import N_, _
 from tickets.kinds import KINDS
 
 # The one kind decided per renewal resource (U-2) is shown as a list of resources, not one line.
@@ -41,19 +43,20 @@ KIND_KEYS = tuple(
 
 
 class AccountScreen(DeskScreen):
-    SUB_TITLE = "Account"
+    SUB_TITLE = N_("Account")
     BINDINGS = [
-        Binding("escape", "back", "Back", id="back", tooltip="Back to the call (search); the account stays open"),
-        *(Binding(key, f"file('{kind}')", words, id=f"file_{kind}", tooltip=f"{desk_words} for this subscription")
+        Binding("escape", "back", N_("Back"), id="back", tooltip=N_("Back to the call (search); the account stays open")),
+        *(Binding(key, f"file('{kind}')", words, id=f"file_{kind}", tooltip=N_("{desk_words} for this subscription").format(
+                                                                                desk_words=desk_words))
           for key, kind, words, desk_words in KIND_KEYS),
         # The same key on a kind the rules refuse here says why (rule and reason), not nothing.
         *(Binding(key, f"refused('{kind}')", words, id=f"file_{kind}.refused", show=False)
           for key, kind, words, _desk_words in KIND_KEYS),
         # Listed in ctrl+p, not the footer: at 80 columns the footer keeps the kinds allowed.
-        Binding("o", "app.organization_tickets", "Org tickets", id="org_tickets", show=False,
-                tooltip="This organization's tickets"),
-        Binding("t", "app.my_tickets", "My tickets", id="my_tickets", show=False, tooltip="The tickets you filed"),
-        Binding("f5", "reload", "Reload", id="reload", show=False, tooltip="Read the account again"),
+        Binding("o", "app.organization_tickets", N_("Org tickets"), id="org_tickets", show=False,
+                tooltip=N_("This organization's tickets")),
+        Binding("t", "app.my_tickets", N_("My tickets"), id="my_tickets", show=False, tooltip=N_("The tickets you filed")),
+        Binding("f5", "reload", N_("Reload"), id="reload", show=False, tooltip=N_("Read the account again")),
     ]
 
     def __init__(self) -> None:
@@ -91,16 +94,16 @@ class AccountScreen(DeskScreen):
         org, caller = account.organization, account.caller
         summary = [
             Content.assemble((org.name, "bold"), f"  {org.ref}", (f"  {org.url}" if org.url else "", MUTED)),
-            Content.assemble(("", ""), ", ".join(org.address_lines)),
+            Content.assemble(("", ""), _(", ").join(org.address_lines)),
             Content.assemble(
-                ("Caller: ", "bold"), caller.name, f" <{caller.user_id}>",
+                (_("Caller: "), "bold"), caller.name, f" <{caller.user_id}>",
                 f" · {roles_text(caller.roles)}",
-                (" · primary contact" if caller.is_primary_contact else "", ""),
-                ("  Phone on file (V-8): ", "bold"), caller.phone_on_file,
+                (_(" · primary contact") if caller.is_primary_contact else "", ""),
+                (_("  Phone on file (V-8): "), "bold"), caller.phone_on_file,
             ),
             Content.styled(
-                f"Verified {clock_time(account.call.verified_at)}, good for this call until "
-                f"{clock_time(account.call.expires_at)} (V-7).",
+                _("Verified {clock_time}, good for this call until {clock_time_2} (V-7).").format(
+                    clock_time=clock_time(account.call.verified_at), clock_time_2=clock_time(account.call.expires_at)),
                 MUTED,
             ),
         ]
@@ -112,7 +115,7 @@ class AccountScreen(DeskScreen):
             subs.add_option(
                 Option(
                     Content.assemble((f.ref, "bold"), " ", f.name, "\n",
-                                     (f"  {f.product.label} · {label(f.state)}", MUTED)),
+                                     (f"  {f.product.label} · {word(f.state)}", MUTED)),
                     id=f.ref,
                 )
             )
@@ -124,21 +127,25 @@ class AccountScreen(DeskScreen):
     def _show_subscription(self, view) -> None:
         f = view.facts
         facts = [
-            Content.assemble((f"{f.name} ", "bold"), f"({f.ref}) · {f.product.label} · {label(f.channel)}"
-                             + (f" · {label(f.platform)} platform" if f.platform else "")),
+            Content.assemble((f"{f.name} ", "bold"), f"({f.ref}) · {f.product.label} · {word(f.channel)}"
+                             + (_(" · {platform} platform").format(platform=label(f.platform)) if f.platform else "")),
             Content.assemble(
-                f"State {label(f.state)} · term {day(f.term_start)} to {day(f.term_end)} · auto-renew "
-                f"{'on' if f.auto_renew else 'off'} · {f.licenses_assigned} licenses · bought {day(f.purchased_at)}"
-                + (f" · cancelled {day(f.cancelled_at)}" if f.cancelled_at else "")
+                _("State {state} · term {start} to {end} · auto-renew {renew} · {licenses} licenses · bought "
+                  "{bought}").format(state=word(f.state), start=day(f.term_start), end=day(f.term_end),
+                                     renew=_("on") if f.auto_renew else _("off"), licenses=f.licenses_assigned,
+                                     bought=day(f.purchased_at))
+                + (_(" · cancelled {day}").format(day=day(f.cancelled_at)) if f.cancelled_at else "")
             ),
         ]
         if f.custom_domains:
-            facts.append(Content(f"Custom domains: {', '.join(f.custom_domains)}"))
+            facts.append(Content(_("Custom domains: {join}").format(join=', '.join(f.custom_domains))))
         if f.campaigns:
-            facts.append(Content("Campaigns: " + ", ".join(f"{c.name} ({label(c.state)})" for c in f.campaigns)))
+            facts.append(Content(_("Campaigns: {campaigns}").format(
+                campaigns=_(", ").join(f"{c.name} ({word(c.state)})" for c in f.campaigns))))
         if f.tickets:
             facts.append(Content.styled(
-                "Open tickets: " + ", ".join(f"{t.ref} {t.kind.label} ({t.status.label})" for t in f.tickets), WARN))
+                _("Open tickets: {tickets}").format(
+                    tickets=_(", ").join(f"{t.ref} {t.kind.label} ({t.status.label})" for t in f.tickets)), WARN))
         self.query_one("#subscription-facts", Static).update(lines(facts))
         kinds = self.query_one("#kinds", OptionList)
         highlighted = kinds.highlighted
@@ -153,14 +160,15 @@ class AccountScreen(DeskScreen):
     def _resources_content(self, view) -> Content:
         allowed = sum(1 for _, d in view.resources if d.allowed)
         head = Content.assemble(
-            ("✓ " if allowed else "✗ ", OK if allowed else BAD), ("Unsubscribe renewal resources", "bold"),
-            (f" — {allowed} of {len(view.resources)} can be unsubscribed", OK if allowed else BAD),
+            ("✓ " if allowed else "✗ ", OK if allowed else BAD), (_("Unsubscribe renewal resources"), "bold"),
+            (_(" — {allowed} of {count} can be unsubscribed").format(allowed=allowed, count=len(view.resources)), OK if allowed else BAD),
         )
         parts = [head]
         for res, decision in view.resources:
             parts.append(Content.assemble(
                 "   ", ("✓ " if decision.allowed else "✗ ", OK if decision.allowed else BAD),
-                (res.ref, "bold"), f" {res.description}, effective {day(res.effective_at)}",
+                (res.ref, "bold"), _(" {description}, effective {day}").format(
+                                       description=res.description, day=day(res.effective_at)),
             ))
             parts += reason_lines(decision.reasons, "" if decision.allowed else BAD, indent="       ")
         return lines(parts)
@@ -195,8 +203,8 @@ class AccountScreen(DeskScreen):
         view = self._current()
         if view is not None and kind != RESOURCES and not any(d.kind.value == kind for d in view.decisions):
             words = next(w for _k, k, _w, w in KIND_KEYS if k == kind)
-            self.notify(f"Refused: {words.lower().removeprefix('file ')} is not offered for "
-                        f"{view.facts.product.label} subscriptions.", title="Not offered", severity="warning",
+            self.notify(_("Refused: {removeprefix} is not offered for {label} subscriptions.").format(
+                            removeprefix=words.lower().removeprefix('file '), label=view.facts.product.label), title=_("Not offered"), severity="warning",
                         markup=False, timeout=10)
             return
         self._open(kind)
@@ -231,7 +239,7 @@ class AccountScreen(DeskScreen):
         if kind == RESOURCES:
             if not any(d.allowed for _, d in view.resources):
                 reasons = "; ".join(str(r) for _, d in view.resources for r in d.reasons)
-                self.notify(f"Refused: {reasons}", title="Unsubscribe renewal resources", severity="warning",
+                self.notify(_("Refused: {reasons}").format(reasons=reasons), title=_("Unsubscribe renewal resources"), severity="warning",
                             markup=False, timeout=10)
                 return
             self.app.push_screen(TicketFormScreen(view.facts.ref, RESOURCES))
@@ -241,7 +249,7 @@ class AccountScreen(DeskScreen):
             return
         if not decision.allowed:
             self.notify(
-                "Refused: " + "; ".join(str(r) for r in decision.reasons),
+                _("Refused: {reasons}").format(reasons="; ".join(str(r) for r in decision.reasons)),
                 title=decision.kind.label, severity="warning", markup=False, timeout=10,
             )
             return

@@ -11,6 +11,9 @@ from textual.screen import ModalScreen, Screen
 from textual.types import NoActiveAppError
 from textual.worker import Worker, WorkerState
 
+from deskapp.textual_compat import translate_bindings
+from tickets.i18n import N_, _
+
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Any
 
@@ -27,6 +30,9 @@ class WorkerErrors(_Screen):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        translate_bindings(self)  # type: ignore[arg-type]
+        if getattr(self, "SUB_TITLE", None):  # a class attribute, marked N_(): shown in the language
+            self.sub_title = _(self.SUB_TITLE)  # type: ignore[attr-defined]
         # The breakpoint classes Textual gives a screen on its first Resize, given now from the
         # terminal's size: the screen's widgets are then styled once, not styled and restyled
         # whole before the first frame (a faster start-up; the classes end the same).
@@ -64,13 +70,13 @@ class WorkerErrors(_Screen):
 # On every screen and dialog (a modal screen hides the app's own bindings); the app decides
 # where it applies (DeskApp.check_action: a free-text field with templates in the config).
 TEMPLATE_BINDING = Binding(
-    "ctrl+t", "app.template", "Template", id="template",
-    tooltip="Insert one of the desk's templates (its config file) into this text field",
+    "ctrl+t", "app.template", N_("Template"), id="template",
+    tooltip=N_("Insert one of the desk's templates (its config file) into this text field"),
 )
 
 # `?` or F1: the sheet of this screen's keys (deskapp.screens.keys); in a text field `?` is typed.
-KEYS_BINDING = Binding("question_mark,f1", "app.keys", "Keys", id="keys", show=False,
-                       tooltip="The keys of this screen, in the desk's words")
+KEYS_BINDING = Binding("question_mark,f1", "app.keys", N_("Keys"), id="keys", show=False,
+                       tooltip=N_("The keys of this screen, in the desk's words"))
 
 
 class DeskScreen(WorkerErrors, Screen[None]):

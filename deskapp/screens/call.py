@@ -17,17 +17,19 @@ from deskapp.messages import CallStarted, OrganizationsFound
 from deskapp.screens.base import DeskScreen
 from deskapp.widgets.field import LabeledInput
 from deskapp.widgets.format import error_text, when
+from tickets.i18n import N_, _
 
 SEARCH_FIELDS = ("search_org_name", "search_user_id", "search_phone")
 
 
 class CallScreen(DeskScreen):
-    SUB_TITLE = "Find the organization"
+    SUB_TITLE = N_("Find the organization")
     BINDINGS = [
-        Binding("ctrl+s", "search", "Search", id="search", tooltip="Find the organization by what the caller gave"),
-        Binding("ctrl+r", "account", "Account", id="account", tooltip="Back to the verified caller's account"),
-        Binding("escape", "app.end_call", "End call", id="leave_call", show=False,
-                tooltip="Step back from the call: end it with a wrap-up note (as ctrl+g)"),
+        Binding("ctrl+s", "search", N_("Search"), id="search", tooltip=N_("Find the organization by what the "
+                                                                      "caller gave")),
+        Binding("ctrl+r", "account", N_("Account"), id="account", tooltip=N_("Back to the verified caller's account")),
+        Binding("escape", "app.end_call", N_("End call"), id="leave_call", show=False,
+                tooltip=N_("Step back from the call: end it with a wrap-up note (as ctrl+g)")),
     ]
 
     def compose(self) -> ComposeResult:
@@ -35,17 +37,17 @@ class CallScreen(DeskScreen):
         with Vertical(id="call"):
             yield Static("", id="call-status", markup=False)
             yield Static(
-                "Ask for the organization name, a sign-in user ID or a phone number (with country "
-                "code). Only exact matches are found (V-3).",
+                _("Ask for the organization name, a sign-in user ID or a phone number (with country code). "
+                  "Only exact matches are found (V-3)."),
                 classes="hint",
                 markup=False,
             )
             values = self.call.search if self.call else {}
-            yield LabeledInput("Organization name", input_id="search_org_name", value=values.get("search_org_name", ""))
-            yield LabeledInput("User ID", input_id="search_user_id", value=values.get("search_user_id", ""))
-            yield LabeledInput("Phone", input_id="search_phone", value=values.get("search_phone", ""),
+            yield LabeledInput(_("Organization name"), input_id="search_org_name", value=values.get("search_org_name", ""))
+            yield LabeledInput(_("User ID"), input_id="search_user_id", value=values.get("search_user_id", ""))
+            yield LabeledInput(_("Phone"), input_id="search_phone", value=values.get("search_phone", ""),
                                placeholder="+1 206 555 0100")
-            yield Static("Organizations found (refs only until the caller is verified, V-4)", classes="section")
+            yield Static(_("Organizations found (refs only until the caller is verified, V-4)"), classes="section")
             yield OptionList(id="found")
             yield Static("", id="call-message", markup=False)
         yield Footer()
@@ -78,9 +80,9 @@ class CallScreen(DeskScreen):
         if call is None:
             status.update("")
             return
-        text = f"Call {call.call_id if call.call_id is not None else '…'} · started {when(self.desk.now())}"
+        text = _("Call {number} · started {time}").format(number=call.call_id if call.call_id is not None else '…', time=when(self.desk.now()))
         if call.account is not None:
-            text += f" · verified: {call.account.organization.ref} (ctrl+r: account)"
+            text += _(" · verified: {ref} (ctrl+r: account)").format(ref=call.account.organization.ref)
         status.update(text)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -123,9 +125,9 @@ class CallScreen(DeskScreen):
         for name in SEARCH_FIELDS:
             self.query_one(f"#field-{name}", LabeledInput).set_message(None)
         if not any(v.strip() for v in values.values()):
-            self.query_one("#call-message", Static).update("Type at least one of the three.")
+            self.query_one("#call-message", Static).update(_("Type at least one of the three."))
             return
-        self.query_one("#call-message", Static).update("Searching…")
+        self.query_one("#call-message", Static).update(_("Searching…"))
         self.search(values["search_org_name"], values["search_user_id"], values["search_phone"])
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="search")
@@ -143,11 +145,11 @@ class CallScreen(DeskScreen):
         if message.handles:
             found.focus()
             self.query_one("#call-message", Static).update(
-                "Choose the organization (enter) to verify the caller."
+                _("Choose the organization (enter) to verify the caller.")
             )
         else:
             self.query_one("#call-message", Static).update(
-                "No organization matches exactly. Ask the caller to spell it as it shows on the subscription."
+                _("No organization matches exactly. Ask the caller to spell it as it shows on the subscription.")
             )
 
     def _show_found(self) -> None:

@@ -11,13 +11,14 @@ from textual.content import Content
 from textual.widgets import Button, Footer, Static
 
 from deskapp.screens.base import DeskModal
+from tickets.i18n import N_, _
 
 
 class ConfirmScreen(DeskModal[bool]):
     BINDINGS = [
-        Binding("y,ctrl+s", "answer(True)", "Yes", id="confirm_yes", tooltip="Confirm and write it"),
+        Binding("y,ctrl+s", "answer(True)", N_("Yes"), id="confirm_yes", tooltip=N_("Confirm and write it")),
         Binding(
-            "escape,n", "answer(False)", "No, go back", id="confirm_no", tooltip="Back to the form; nothing is written"
+            "escape,n", "answer(False)", N_("No, go back"), id="confirm_no", tooltip=N_("Back to the form; nothing is written")
         ),
     ]
 
@@ -41,7 +42,7 @@ class ConfirmScreen(DeskModal[bool]):
                 yield Static(self._body, id="confirm-body", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button(f"{self._yes} (y)", id="yes", variant="primary", compact=True)
-                yield Button("Back (n)", id="no", compact=True)
+                yield Button(_("Back (n)"), id="no", compact=True)
         yield Footer()
 
     def on_mount(self) -> None:

@@ -21,6 +21,7 @@ from deskapp.messages import DashboardLoaded
 from deskapp.screens.supervisor import SupervisorScreen
 from deskapp.widgets.fit_table import FitTable
 from deskapp.widgets.format import BAD, MUTED, WARN, day, desk_zone, error_text, when, zone_name
+from tickets.i18n import N_, _
 
 if TYPE_CHECKING:  # pragma: no cover
     from tickets.dashboard import Dashboard
@@ -37,17 +38,18 @@ def _figures(board: Dashboard) -> Content:
 
     lines = [
         Content.styled(f"{'':<26}{'Today':>10}{'This week':>14}", MUTED),
-        row("Tickets filed", str(board.tickets_today), str(board.tickets_week)),
-        row("Failed verifications", f"{board.verification_failures_today} of {board.verification_attempts_today}",
+        row(_("Tickets filed"), str(board.tickets_today), str(board.tickets_week)),
+        row(_("Failed verifications"), f"{board.verification_failures_today} of {board.verification_attempts_today}",
             f"{board.verification_failures_week} of {board.verification_attempts_week}"),
-        row("Lockouts (V-5)", str(board.lockouts_today), str(board.lockouts_week)),
+        row(_("Lockouts (V-5)"), str(board.lockouts_today), str(board.lockouts_week)),
     ]
     n = board.waiting_review
-    backlog = Content.assemble(("Waiting for review (X-2): ", "bold"), f"{n} ticket{'s' if n != 1 else ''}")
+    backlog = Content.assemble((_("Waiting for review (X-2): "), "bold"), _("{n} ticket{value}").format(
+                                                                           n=n, value='s' if n != 1 else ''))
     if board.oldest_waiting is not None:
         backlog = Content.assemble(
-            backlog, " · oldest ", (board.oldest_waiting.ref, "bold"), ", ",
-            (f"waiting {format_age(board.oldest_waiting.age)}", WARN),
+            backlog, _(" · oldest "), (board.oldest_waiting.ref, "bold"), ", ",
+            (_("waiting {format_age}").format(format_age=format_age(board.oldest_waiting.age)), WARN),
         )
     lines += [Content(""), backlog]
     return Content("\n").join(lines)
@@ -56,12 +58,12 @@ def _figures(board: Dashboard) -> Content:
 class DashboardScreen(LiveScreen, SupervisorScreen):
     """Tickets, verification failures, lockouts, the review backlog and calls, at a glance."""
 
-    SCREEN_NAME = "Dashboard"
+    SCREEN_NAME = N_("Dashboard")
     REFUSED = ("The dashboard is", "", "It shows the desk's figures to supervisors.")
 
     BINDINGS = [
-        Binding("r", "refresh", "Refresh", id="dashboard.refresh", tooltip="Compute the figures again, as of now"),
-        Binding("escape", "close", "Back", id="dashboard.close", tooltip="Leave the dashboard"),
+        Binding("r", "refresh", N_("Refresh"), id="dashboard.refresh", tooltip=N_("Compute the figures again, as of now")),
+        Binding("escape", "close", N_("Back"), id="dashboard.close", tooltip=N_("Leave the dashboard")),
     ]
 
     def __init__(self) -> None:
@@ -70,25 +72,25 @@ class DashboardScreen(LiveScreen, SupervisorScreen):
 
     def compose_allowed(self) -> ComposeResult:
         with VerticalScroll(id="dashboard"):
-            yield Static("Computing…", id="dash-asof")
+            yield Static(_("Computing…"), id="dash-asof")
             yield Static("", id="dash-figures")
             with Vertical(id="dash-calls-box"):
-                yield Static("Calls per day, last 14 days", id="dash-calls-title")
+                yield Static(_("Calls per day, last 14 days"), id="dash-calls-title")
                 yield Sparkline([], id="dash-calls")
                 yield Static("", id="dash-calls-axis")
                 yield Static("", id="dash-calls-figures")
             with Horizontal(id="dash-tables"):
                 with Vertical():
-                    yield Static("Tickets by kind and status", classes="dash-table-title")
+                    yield Static(_("Tickets by kind and status"), classes="dash-table-title")
                     yield FitTable(id="dash-kinds")
                 with Vertical(classes="-narrow"):
-                    yield Static("Tickets per agent, this week", classes="dash-table-title")
+                    yield Static(_("Tickets per agent, this week"), classes="dash-table-title")
                     yield FitTable(id="dash-agents")
 
     def mount_allowed(self) -> None:
         self.query_one("#dash-kinds", FitTable).set_columns(
-            [("Kind", "kind", 10), ("Status", "status", 8), ("Today", "today", 5), ("Week", "week", 4)])
-        self.query_one("#dash-agents", FitTable).set_columns([("Agent", "agent", 10), ("Tickets", "tickets", 7)])
+            [(_("Kind"), "kind", 10), (_("Status"), "status", 8), (_("Today"), "today", 5), (_("Week"), "week", 4)])
+        self.query_one("#dash-agents", FitTable).set_columns([(_("Agent"), "agent", 10), (_("Tickets"), "tickets", 7)])
         self.query_one("#dash-figures").loading = True  # a loading indicator until the figures come
         self._load()
         self.watch_changes(self._load)  # the figures move without a key
@@ -99,7 +101,7 @@ class DashboardScreen(LiveScreen, SupervisorScreen):
         return True
 
     def action_refresh(self) -> None:
-        self.query_one("#dash-asof", Static).update(Content.styled("Computing…", MUTED))
+        self.query_one("#dash-asof", Static).update(Content.styled(_("Computing…"), MUTED))
         self.query_one("#dash-figures").loading = True
         self._load()
 
@@ -114,14 +116,16 @@ class DashboardScreen(LiveScreen, SupervisorScreen):
 
         self.query_one("#dash-figures").loading = False
         text = error_text(error) if isinstance(error, DeskError) else f"unexpected error ({type(error).__name__})"
-        self.query_one("#dash-asof", Static).update(Content.styled(f"The figures could not be computed: {text}", BAD))
+        self.query_one("#dash-asof", Static).update(Content.styled(_("The figures could not be computed: {text}").format(
+                                                                       text=text), BAD))
 
     def on_dashboard_loaded(self, message: DashboardLoaded) -> None:
         message.stop()
         board = self.board = message.board
         self.query_one("#dash-asof", Static).update(
-            f"As of {when(board.now)} · today: since 00:00 {zone_name(board.today_start)} · "
-            f"this week: the last 7 days, since {day(board.week_start)} · r refreshes"
+            _("As of {time} · today: since 00:00 {zone_name} · this week: the last 7 days, since {day} · r "
+              "refreshes").format(
+                time=when(board.now), zone_name=zone_name(board.today_start), day=day(board.week_start))
         )
         self.query_one("#dash-figures", Static).update(_figures(board))
         self.query_one("#dash-figures").loading = False
@@ -135,8 +139,8 @@ class DashboardScreen(LiveScreen, SupervisorScreen):
         self.query_one("#dash-calls-axis", Static).update(left + right.rjust(width - len(left)))
         busiest = max(board.calls_per_day, key=lambda d: (d.calls, d.day))
         self.query_one("#dash-calls-figures", Static).update(
-            f"{sum(counts)} calls in 14 days · today {counts[-1]} · busiest {busiest.day.isoformat()} "
-            f"with {busiest.calls}"
+            _("{sum} calls in 14 days · today {counts} · busiest {isoformat} with {calls}").format(
+                sum=sum(counts), counts=counts[-1], isoformat=busiest.day.isoformat(), calls=busiest.calls)
         )
 
         kinds = [(None, (row.kind.label, row.status.label, str(row.today), str(row.week))) for row in board.tickets]

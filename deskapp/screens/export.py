@@ -28,7 +28,8 @@ from deskapp.paths import default_export_dir
 from deskapp.screens.confirm import ConfirmScreen
 from deskapp.screens.supervisor import SupervisorScreen
 from deskapp.widgets.field import LabeledInput
-from deskapp.widgets.format import BAD, MUTED, OK, WARN, error_text
+from deskapp.widgets.format import BAD, MUTED, OK, WARN, desk_zone, error_text
+from tickets.i18n import N_, _
 
 if TYPE_CHECKING:  # pragma: no cover
     from tickets.export.fields import Format
@@ -36,8 +37,12 @@ if TYPE_CHECKING:  # pragma: no cover
 FORMATS = (("CSV (spreadsheets)", "csv"), ("JSON Lines", "jsonl"))
 
 
+WHEN_HINT = "a date (2026-11-01) or date and time (2026-11-01 08:30), desk time"
+
+
 class WhenFormat(Validator):
-    """An ISO date (start of that day, UTC) or date-time, as tickets.export.records.parse_when reads it."""
+    """An ISO date (start of that day at the desk) or date-time (desk time), as
+    tickets.dates.parse_when reads it with the desk's zone."""
 
     def validate(self, value: str) -> ValidationResult:
         if not value.strip():
@@ -46,9 +51,9 @@ class WhenFormat(Validator):
         from tickets.errors import InvalidInput
 
         try:
-            parse_when(value, option="date")
+            parse_when(value, option="date", zone=desk_zone())
         except InvalidInput:
-            return self.failure("a date (2026-11-01) or date and time (2026-11-01 08:30), UTC", value)
+            return self.failure(WHEN_HINT, value)
         return self.success()
 
 
@@ -77,14 +82,15 @@ class ExportScreen(SupervisorScreen):
 
     Opened from the supervisors' keys; an agent who reaches it may export masked only (E-1)."""
 
-    SCREEN_NAME = "Export"
+    SCREEN_NAME = N_("Export")
     REFUSED = ("Exports are", "E-1", "Sign in first.")
 
     BINDINGS = [
         Binding(
-            "ctrl+s", "export", "Export", id="export.run", tooltip="Write the export (E-1: masked unless switched)"
+            "ctrl+s", "export", N_("Export"), id="export.run", tooltip=N_("Write the export (E-1: masked unless "
+                                                                      "switched)")
         ),
-        Binding("escape", "close", "Back", id="export.close", tooltip="Leave the export"),
+        Binding("escape", "close", N_("Back"), id="export.close", tooltip=N_("Leave the export")),
     ]
 
     def __init__(self) -> None:
@@ -108,34 +114,34 @@ class ExportScreen(SupervisorScreen):
         from tickets.enums import TicketKind, TicketStatus
 
         with VerticalScroll(id="export"):
-            yield Static("Export tickets (E-1, E-2, E-3)", id="export-title")
+            yield Static(_("Export tickets (E-1, E-2, E-3)"), id="export-title")
             yield Static(
-                "One record per ticket, oldest first. Personal data is masked unless a supervisor switches it "
-                "off; every export is recorded in the audit trail with its filters and row count.",
+                _("One record per ticket, oldest first. Personal data is masked unless a supervisor switches "
+                  "it off; every export is recorded in the audit trail with its filters and row count."),
                 id="export-help",
             )
             with Horizontal(classes="export-row"):
-                yield Label("Format")
+                yield Label(_("Format"))
                 yield Select(FORMATS, value="csv", allow_blank=False, id="export-format", compact=True)
             with Horizontal(classes="export-row"):
-                yield Label("Personal data")
+                yield Label(_("Personal data"))
                 yield Checkbox("unmasked", value=False, id="export-unmasked", disabled=not self.supervisor,
                                compact=True)
                 yield Static("", id="export-masking")
-            yield LabeledInput("Created since (UTC)", input_id="export-since", placeholder="e.g. 2026-11-01 (optional)",
+            yield LabeledInput(_("Created since"), input_id="export-since", placeholder=_("e.g. 2026-11-01 (optional)"),
                                validators=[WhenFormat()])
-            yield LabeledInput("Created before (UTC)", input_id="export-until",
-                               placeholder="e.g. 2026-12-01, not included (optional)", validators=[WhenFormat()])
+            yield LabeledInput(_("Created before"), input_id="export-until",
+                               placeholder=_("e.g. 2026-12-01, not included (optional)"), validators=[WhenFormat()])
             with Horizontal(classes="export-row"):
-                yield Label("Kind")
-                yield Select([(k.label, k.value) for k in TicketKind], prompt="all kinds", id="export-kind",
+                yield Label(_("Kind"))
+                yield Select([(k.label, k.value) for k in TicketKind], prompt=_("all kinds"), id="export-kind",
                              compact=True)
             with Horizontal(classes="export-row"):
-                yield Label("Status")
-                yield Select([(s.label, s.value) for s in TicketStatus], prompt="all statuses",
+                yield Label(_("Status"))
+                yield Select([(s.label, s.value) for s in TicketStatus], prompt=_("all statuses"),
                              id="export-status", compact=True)
-            yield LabeledInput("Write to file", input_id="export-path", required=True)
-            yield Button("Export (ctrl+s)", id="export-run", variant="primary", compact=True)
+            yield LabeledInput(_("Write to file"), input_id="export-path", required=True)
+            yield Button(_("Export (ctrl+s)"), id="export-run", variant="primary", compact=True)
             yield ProgressBar(id="export-progress", show_eta=False)
             yield Static("", id="export-result")
 
@@ -153,11 +159,11 @@ class ExportScreen(SupervisorScreen):
         unmasked = self.query_one("#export-unmasked", Checkbox).value
         masking = self.query_one("#export-masking", Static)
         if unmasked:
-            masking.update("UNMASKED: names, sign-in IDs and phone numbers in full")
+            masking.update(_("UNMASKED: names, sign-in IDs and phone numbers in full"))
         elif self.supervisor:
-            masking.update("masked (E-1): ***0958, a***@example.com, A. S.")
+            masking.update(_("masked (E-1): ***0958, a***@example.com, A. S."))
         else:
-            masking.update("masked (E-1); only supervisors may export unmasked")
+            masking.update(_("masked (E-1); only supervisors may export unmasked"))
         masking.set_class(unmasked, "-unmasked")
 
     @on(Select.Changed, "#export-format")
@@ -180,31 +186,32 @@ class ExportScreen(SupervisorScreen):
             when[name] = None
             if text:
                 try:
-                    when[name] = parse_when(text, option=name)
+                    when[name] = parse_when(text, option=name, zone=desk_zone())
                 except InvalidInput:
-                    field.set_message("a date (2026-11-01) or date and time (2026-11-01 08:30), UTC")
+                    field.set_message(WHEN_HINT)
                     ok = False
         if ok and when["since"] and when["until"] and when["since"] >= when["until"]:
-            self.query_one("#field-export-until", LabeledInput).set_message("must be later than the start")
+            self.query_one("#field-export-until", LabeledInput).set_message(_("must be later than the start"))
             ok = False
         path_field = self.query_one("#field-export-path", LabeledInput)
         raw = path_field.value.strip()
         try:
             path = Path(raw).expanduser() if raw else None
         except RuntimeError:  # "~someone" with no such user (or no home directory)
-            path_field.set_message(f"no home folder for {raw.split('/', 1)[0]}: give a full path")
+            path_field.set_message(_("no home folder for {split}: give a full path").format(
+                                       split=raw.split('/', 1)[0]))
             return None
         if path is None:
-            path_field.set_message("required: where to write the export")
+            path_field.set_message(_("required: where to write the export"))
             ok = False
         elif path.is_dir():
-            path_field.set_message("this is a directory: add a file name")
+            path_field.set_message(_("this is a directory: add a file name"))
             ok = False
         elif not path.parent.is_dir():
-            path_field.set_message(f"no such directory: {path.parent}")
+            path_field.set_message(_("no such directory: {parent}").format(parent=path.parent))
             ok = False
         elif path.exists():
-            path_field.set_message("a file of that name exists: choose another name (nothing is overwritten)")
+            path_field.set_message(_("a file of that name exists: choose another name (nothing is overwritten)"))
             ok = False
         else:
             path_field.set_message(None)
@@ -231,7 +238,7 @@ class ExportScreen(SupervisorScreen):
 
     def action_close(self) -> None:
         if self.running:
-            self.notify("The export is still running.", severity="warning")
+            self.notify(_("The export is still running."), severity="warning")
             return
         if len(self.app.screen_stack) > 1:
             self.app.pop_screen()
@@ -249,21 +256,21 @@ class ExportScreen(SupervisorScreen):
             return
         if not request.masked:
             sure = await self.app.push_screen_wait(ConfirmScreen(
-                "Export personal data unmasked?",
+                _("Export personal data unmasked?"),
                 Content.assemble(
                     ("E-1: ", "bold"),
-                    "the file will hold callers' names, sign-in IDs and phone numbers in full. "
-                    "The export and who made it are recorded in the audit trail.\n\n",
-                    (f"Writing to {request.path}", MUTED),
+                    _("the file will hold callers' names, sign-in IDs and phone numbers in full. The export "
+                      "and who made it are recorded in the audit trail.\n\n"),
+                    (_("Writing to {path}").format(path=request.path), MUTED),
                 ),
-                yes="Export unmasked", yes_words="Yes, export unmasked",
+                yes=_("Export unmasked"), yes_words=_("Yes, export unmasked"),
             ))
             if not sure:
                 return
         self.running = True
         self.refresh_bindings()
         self.query_one("#export-run", Button).disabled = True
-        self.query_one("#export-result", Static).update(Content.styled("Counting the tickets…", MUTED))
+        self.query_one("#export-result", Static).update(Content.styled(_("Counting the tickets…"), MUTED))
         self._write(request)
 
     # -- the worker --------------------------------------------------------------------------
@@ -310,11 +317,12 @@ class ExportScreen(SupervisorScreen):
 
         text = error_text(error) if isinstance(error, DeskError) else f"{type(error).__name__}: {error}"
         if worker.group != "export":
-            self.query_one("#export-result", Static).update(Content.styled(f"Nothing was written: {text}", BAD))
+            self.query_one("#export-result", Static).update(Content.styled(_("Nothing was written: {text}").format(
+                                                                               text=text), BAD))
             return
         self._finish()
         self.query_one("#export-result", Static).update(
-            Content.styled(f"The export failed and nothing was written: {text}", BAD))
+            Content.styled(_("The export failed and nothing was written: {text}").format(text=text), BAD))
 
     def _finish(self) -> None:
         self.running = False
@@ -327,7 +335,7 @@ class ExportScreen(SupervisorScreen):
         bar.update(total=max(message.total, 1), progress=0)
         bar.set_class(True, "-running")
         self.query_one("#export-result", Static).update(
-            Content.styled(f"Exporting {message.total:,} tickets…", MUTED))
+            Content.styled(_("Exporting {total:,} tickets…").format(total=message.total), MUTED))
 
     def on_export_progress(self, message: ExportProgress) -> None:
         message.stop()
@@ -340,9 +348,10 @@ class ExportScreen(SupervisorScreen):
         self._finish()
         bar = self.query_one("#export-progress", ProgressBar)
         bar.update(total=max(message.rows, 1), progress=max(message.rows, 1))
-        masking = Content.styled("masked (E-1)", OK) if request.masked else Content.styled("UNMASKED", WARN + " bold")
+        masking = (Content.styled(_("masked (E-1)"), OK) if request.masked
+                   else Content.styled(_("UNMASKED"), WARN + " bold"))
         self.query_one("#export-result", Static).update(Content.assemble(
-            ("✓ ", OK), (f"{message.rows:,} tickets", "bold"), f" written to {request.path} ",
+            ("✓ ", OK), (_("{rows:,} tickets").format(rows=message.rows), "bold"), _(" written to {path} ").format(path=request.path),
             f"({'CSV' if request.fmt == 'csv' else 'JSON Lines'}, ", masking, "). ",
-            ("The export is recorded in the audit trail.", MUTED),
+            (_("The export is recorded in the audit trail."), MUTED),
         ))

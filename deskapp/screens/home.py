@@ -9,38 +9,39 @@ from textual.content import Content
 from textual.widgets import Footer, Header, Static
 
 from deskapp.screens.base import DeskScreen
+from tickets.i18n import N_, _
 
 
 class HomeScreen(DeskScreen):
-    SUB_TITLE = "Home"
+    SUB_TITLE = N_("Home")
     # The supervisors' four screens share one footer entry, so the footer keeps "Sign out"
     # at 80 columns (the home body lists each key with its words).
-    SUPERVISOR_KEYS = Binding.Group("Supervisor screens", compact=True)
+    SUPERVISOR_KEYS = Binding.Group(N_("Supervisor screens"), compact=True)
     BINDINGS = [
-        Binding("n", "app.new_call", "New call", id="new_call", tooltip="Take a call: find and verify the caller"),
-        Binding("t", "app.my_tickets", "My tickets", id="my_tickets", tooltip="The tickets you filed"),
+        Binding("n", "app.new_call", N_("New call"), id="new_call", tooltip=N_("Take a call: find and verify the caller")),
+        Binding("t", "app.my_tickets", N_("My tickets"), id="my_tickets", tooltip=N_("The tickets you filed")),
         # `s`, not `o`: `o` is the organization's tickets on the account view.
-        Binding("s", "app.sign_out", "Sign out", id="sign_out", tooltip="Sign out of the console (asks first)"),
+        Binding("s", "app.sign_out", N_("Sign out"), id="sign_out", tooltip=N_("Sign out of the console (asks first)")),
         Binding(
             "r",
             "app.open_review",
-            "Review",
+            N_("Review"),
             id="review",
-            tooltip="Tickets waiting for a supervisor (X-2, V-8)",
+            tooltip=N_("Tickets waiting for a supervisor (X-2, V-8)"),
             group=SUPERVISOR_KEYS,
         ),
         Binding(
             "l",
             "app.open_lockouts",
-            "Lockouts",
+            N_("Lockouts"),
             id="lockouts",
-            tooltip="Organizations locked for verification (V-5)",
+            tooltip=N_("Organizations locked for verification (V-5)"),
             group=SUPERVISOR_KEYS,
         ),
         Binding(
-            "d", "app.open_dashboard", "Dashboard", id="dashboard", tooltip="The desk's figures", group=SUPERVISOR_KEYS
+            "d", "app.open_dashboard", N_("Dashboard"), id="dashboard", tooltip=N_("The desk's figures"), group=SUPERVISOR_KEYS
         ),
-        Binding("x", "app.open_export", "Export", id="export", tooltip="Export tickets (E-1)", group=SUPERVISOR_KEYS),
+        Binding("x", "app.open_export", N_("Export"), id="export", tooltip=N_("Export tickets (E-1)"), group=SUPERVISOR_KEYS),
     ]
 
     def compose(self) -> ComposeResult:
@@ -49,9 +50,8 @@ class HomeScreen(DeskScreen):
             yield Static(id="home-welcome")
             yield Static(id="home-keys")
             yield Static(
-                "V-6: never ask for, type or store a caller's password, PIN or one-time code. "
-                "Callers are verified blind (V-4): type what they say; nothing on file is shown "
-                "before a pass.",
+                _("V-6: never ask for, type or store a caller's password, PIN or one-time code. Callers are "
+                  "verified blind (V-4): type what they say; nothing on file is shown before a pass."),
                 id="home-rules",
                 markup=False,
             )
@@ -61,13 +61,13 @@ class HomeScreen(DeskScreen):
         agent = self.desk.agent
         name = agent.display_name if agent else ""
         self.query_one("#home-welcome", Static).update(
-            Content.assemble(("Welcome, ", ""), (name, "bold"), (". Ready for the next call.", ""))
+            Content.assemble((_("Welcome, "), ""), (name, "bold"), (_(". Ready for the next call."), ""))
         )
-        keys = [("n", "take a new call"), ("t", "your tickets")]
+        keys = [("n", _("take a new call")), ("t", _("your tickets"))]
         if agent is not None and agent.is_supervisor:
-            keys += [("r", "review queue"), ("l", "lockouts"), ("d", "dashboard"), ("x", "export")]
-        keys += [("ctrl+f", "search: ticket, organization, caller (any screen)"), ("ctrl+p", "every command"),
-                 ("s", "sign out")]
+            keys += [("r", _("review queue")), ("l", _("lockouts")), ("d", _("dashboard")), ("x", _("export"))]
+        keys += [("ctrl+f", _("search: ticket, organization, caller (any screen)")), ("ctrl+p", _("every command")),
+                 ("s", _("sign out"))]
         self.query_one("#home-keys", Static).update(
             Content("\n").join(Content.assemble((f"  {k:<7}", "bold $text-primary"), what) for k, what in keys)
         )

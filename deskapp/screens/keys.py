@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from deskapp.screens.base import DeskModal
+from tickets.i18n import N_, _
 
 # Keys as the desk's home screen and README write them (the footer's ^ and arrows are Textual's).
 KEY_NAMES = {"escape": "esc", "question_mark": "?", "enter": "enter", "space": "space"}
@@ -84,7 +85,7 @@ def screen_keys(screen: Screen) -> list[KeyLine]:
 
 def key_words(line: KeyLine) -> Content:
     return Content.assemble((line.words, "bold" if line.now else "dim"),
-                            ("" if line.now else " (not now)", "dim"),
+                            (("" if line.now else _(" (not now)")), "dim"),
                             (f": {line.detail}" if line.detail else "", "" if line.now else "dim"))
 
 
@@ -96,8 +97,8 @@ class KeySheet(DeskModal[None]):
     KeySheet .keys-what { width: 1fr; }
     """
     BINDINGS = [
-        Binding("escape", "close", "Close", id="keys_close", tooltip="Back to the screen"),
-        Binding("question_mark,f1", "close", "Close", show=False, id="keys_close_again"),
+        Binding("escape", "close", N_("Close"), id="keys_close", tooltip=N_("Back to the screen")),
+        Binding("question_mark,f1", "close", N_("Close"), show=False, id="keys_close_again"),
     ]
 
     def __init__(self, screen: Screen) -> None:
@@ -108,7 +109,7 @@ class KeySheet(DeskModal[None]):
     def compose(self) -> ComposeResult:
         name = getattr(self._for, "SCREEN_NAME", None) or self._for.sub_title or type(self._for).__name__
         with Vertical(id="keys-box", classes="dialog"):
-            yield Static(f"Keys: {name}", classes="dialog-title", markup=False)
+            yield Static(_("Keys: {name}").format(name=name), classes="dialog-title", markup=False)
             with VerticalScroll(id="keys-body"):
                 for line in self._lines:
                     with Horizontal(classes="keys-row"):

@@ -22,6 +22,7 @@ from deskapp.screens.prompt import TextPromptScreen
 from deskapp.screens.supervisor import SupervisorScreen
 from deskapp.widgets.fit_table import FitTable
 from deskapp.widgets.format import BAD, OK, error_text, when
+from tickets.i18n import N_, _
 
 if TYPE_CHECKING:  # pragma: no cover
     from tickets.agents import AgentInfo
@@ -32,15 +33,15 @@ if TYPE_CHECKING:  # pragma: no cover
 class LockoutsScreen(SupervisorScreen):
     """Organizations locked for verification now, soonest to unlock first."""
 
-    SCREEN_NAME = "Lockouts"
+    SCREEN_NAME = N_("Lockouts")
     REFUSED = ("Lockouts are", "V-5", "A locked organization unlocks by itself 24 hours after its "
                "third failed verification.")
 
     BINDINGS = [
-        Binding("u", "unlock", "Unlock", id="lockouts.unlock",
-                tooltip="V-5: lift the highlighted organization's lockout, with a reason (audited)"),
-        Binding("r", "refresh", "Refresh", id="lockouts.refresh", tooltip="Read the lockouts again"),
-        Binding("escape", "close", "Back", id="lockouts.close", tooltip="Leave the lockouts"),
+        Binding("u", "unlock", N_("Unlock"), id="lockouts.unlock",
+                tooltip=N_("V-5: lift the highlighted organization's lockout, with a reason (audited)")),
+        Binding("r", "refresh", N_("Refresh"), id="lockouts.refresh", tooltip=N_("Read the lockouts again")),
+        Binding("escape", "close", N_("Back"), id="lockouts.close", tooltip=N_("Leave the lockouts")),
     ]
 
     def __init__(self) -> None:
@@ -50,10 +51,11 @@ class LockoutsScreen(SupervisorScreen):
 
     def compose_allowed(self) -> ComposeResult:
         with Vertical(id="lockouts"):
-            yield Static("Organizations locked for verification (V-5)", id="lockouts-title")
+            yield Static(_("Organizations locked for verification (V-5)"), id="lockouts-title")
             yield Static(
-                "3 failed verifications within 24 hours lock an organization for 24 hours, across all agents. "
-                "Unlock only when you are sure the failures were honest mistakes: the next caller gets 3 new tries.",
+                _("3 failed verifications within 24 hours lock an organization for 24 hours, across all "
+                  "agents. Unlock only when you are sure the failures were honest mistakes: the next caller "
+                  "gets 3 new tries."),
                 id="lockouts-help",
             )
             yield FitTable(id="lockouts-table")
@@ -61,8 +63,8 @@ class LockoutsScreen(SupervisorScreen):
 
     def mount_allowed(self) -> None:
         table = self.query_one("#lockouts-table", FitTable)
-        table.set_columns([("Organization", "ref", 8), ("Name", "name", 10), ("Locked until", "until", 12),
-                           ("Failures", "failures", 8)])
+        table.set_columns([(_("Organization"), "ref", 8), (_("Name"), "name", 10), (_("Locked until"), "until", 12),
+                           (_("Failures"), "failures", 8)])
         table.focus()
         self._load()
 
@@ -95,19 +97,22 @@ class LockoutsScreen(SupervisorScreen):
 
         if isinstance(org, SignInLock):  # an agent locked out of signing in
             reason = await self.app.push_screen_wait(TextPromptScreen(
-                f"Unlock agent {org.display_name} ({org.name})", "Reason",
-                hint=(f"Locked since {when(org.locked_since)} " if org.locked_since else "Locked ")
-                     + f"until {when(org.locked_until)} after {org.failures} wrong PINs. "
-                     "A reason is required and goes to the audit trail.", required=True,
+                _("Unlock agent {display_name} ({name})").format(display_name=org.display_name, name=org.name),
+                _("Reason"),
+                hint=_("Locked since {since} until {time} after {failures} wrong PINs. A reason is required and "
+                       "goes to the audit trail.").format(since=when(org.locked_since or org.locked_until),
+                                                         time=when(org.locked_until), failures=org.failures),
+                required=True,
             ))
             if reason:
                 self._unlock_agent(org, reason)
             return
         reason = await self.app.push_screen_wait(TextPromptScreen(
-            f"Unlock {org.name} ({org.ref})",
-            "Reason",
-            hint=f"V-5: locked until {when(org.locked_until)} after {org.failures} failed verifications. "
-                 "A reason is required and goes to the audit trail. No personal data, never a password (V-6).",
+            _("Unlock {name} ({ref})").format(name=org.name, ref=org.ref),
+            _("Reason"),
+            hint=_("V-5: locked until {time} after {failures} failed verifications. A reason is required and "
+                   "goes to the audit trail. No personal data, never a password (V-6).").format(
+                     time=when(org.locked_until), failures=org.failures),
             required=True,
         ))
         if reason:
@@ -148,7 +153,7 @@ class LockoutsScreen(SupervisorScreen):
 
         text = error_text(error) if isinstance(error, DeskError) else f"unexpected error ({type(error).__name__})"
         verb = "could not be unlocked" if worker.group == "lockouts-unlock" else "could not be read"
-        self._outcome(Content.styled(f"The lockouts {verb}: {text}", BAD))
+        self._outcome(Content.styled(_("The lockouts {verb}: {text}").format(verb=verb, text=text), BAD))
 
     # -- messages ----------------------------------------------------------------------------
 
@@ -177,7 +182,7 @@ class LockoutsScreen(SupervisorScreen):
         org = message.organization
         text = f"{org.name} ({org.ref}) unlocked: its callers can be verified again (3 tries). Reason recorded."
         self._outcome(Content.styled(text, OK))
-        self.notify(text, title="Unlocked", markup=False)
+        self.notify(text, title=_("Unlocked"), markup=False)
         self._load()
 
     def _outcome(self, content: Content) -> None:

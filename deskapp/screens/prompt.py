@@ -11,12 +11,13 @@ from textual.widgets import Footer, Input, Static
 
 from deskapp.screens.base import DeskModal
 from deskapp.widgets.field import LabeledInput
+from tickets.i18n import N_, _
 
 
 class TextPromptScreen(DeskModal[str | None]):
     BINDINGS = [
-        Binding("ctrl+s", "done", "OK", id="prompt_ok", tooltip="Use this text"),
-        Binding("escape", "cancel", "Cancel", id="prompt_cancel", tooltip="Go back; nothing is written"),
+        Binding("ctrl+s", "done", N_("OK"), id="prompt_ok", tooltip=N_("Use this text")),
+        Binding("escape", "cancel", N_("Cancel"), id="prompt_cancel", tooltip=N_("Go back; nothing is written")),
     ]
 
     def __init__(self, title: str, label: str, *, hint: str = "", required: bool = False,
@@ -53,7 +54,7 @@ class TextPromptScreen(DeskModal[str | None]):
             return
         reason = find_credential(text) if text else None
         if reason:
-            field.set_message(f"{reason}: remove it; never take a password, PIN or code (V-6)")
+            field.set_message(_("{reason}: remove it; never take a password, PIN or code (V-6)").format(reason=reason))
             return
         self.dismiss(text)
 
@@ -66,7 +67,7 @@ def note_prompt(ref: str) -> TextPromptScreen:
     from tickets.notes import NOTE_MAX_LENGTH
 
     return TextPromptScreen(
-        f"Internal note on {ref}", "Note", required=True, max_length=NOTE_MAX_LENGTH,
-        hint="For the desk only: it shows in the ticket's history with your name and the time. "
-             "No personal data beyond what the ticket needs, never a password (V-6).",
+        _("Internal note on {ref}").format(ref=ref), _("Note"), required=True, max_length=NOTE_MAX_LENGTH,
+        hint=_("For the desk only: it shows in the ticket's history with your name and the time. No personal "
+               "data beyond what the ticket needs, never a password (V-6)."),
     )

@@ -38,8 +38,9 @@ from deskapp.screens.supervisor import SupervisorScreen
 from deskapp.widgets import review_rows
 from deskapp.widgets import ticket_sections as sections
 from deskapp.widgets.fit_table import FitTable
-from deskapp.widgets.format import BAD, MUTED, OK, WARN, error_text, lines, when
+from deskapp.widgets.format import BAD, MUTED, OK, WARN, desk_zone, error_text, lines, when
 from deskapp.widgets.hanging import hang
+from tickets.i18n import N_, _
 
 # Keys that only move through the queue (or leave it): they never wait for a ticket's detail.
 MOVES = frozenset({"up", "down", "pageup", "pagedown", "home", "end", "escape"})
@@ -57,27 +58,27 @@ if TYPE_CHECKING:  # pragma: no cover
 class ReviewQueueScreen(TicketPresence, LiveScreen, SupervisorScreen):
     """Tickets waiting for a supervisor, oldest first, one page at a time, with the evidence."""
 
-    SCREEN_NAME = "Review queue"
+    SCREEN_NAME = N_("Review queue")
     REFUSED = ("The review queue is", "X-2", "Tickets that need a supervisor's approval wait here until a "
                "supervisor other than the filing agent decides them.")
     SECTIONS: ClassVar[tuple[str, ...]] = (
         "viewers", "blockers", "decision", "verification", "callback", "checklist", "consequences", "history")
 
     BINDINGS = [
-        Binding("a", "approve", "Approve", id="review.approve",
-                tooltip="Approve the highlighted ticket (X-2: never one you filed; V-8: callback first)"),
-        Binding("a", "refused('approve')", "Approve", show=False, id="review.approve.refused"),
-        Binding("j", "reject", "Reject", id="review.reject",
-                tooltip="Reject the highlighted ticket, with a reason the filing agent will see"),
-        Binding("j", "refused('reject')", "Reject", show=False, id="review.reject.refused"),
-        Binding("c", "callback", "Callback done", id="review.callback",
-                tooltip="V-8: record that you called back the number on file and the caller confirmed"),
-        Binding("i", "note", "Note", id="review.note",
-                tooltip="Add an internal note to the highlighted ticket: it shows in its history"),
-        Binding("n", "next_page", "Next page", id="review.next_page", tooltip="The next 50 tickets"),
-        Binding("p", "previous_page", "Prev page", id="review.previous_page", tooltip="The previous 50 tickets"),
-        Binding("r", "refresh", "Refresh", id="review.refresh", tooltip="Read the queue and the ticket again"),
-        Binding("escape", "close", "Back", id="review.close", tooltip="Leave the review queue"),
+        Binding("a", "approve", N_("Approve"), id="review.approve",
+                tooltip=N_("Approve the highlighted ticket (X-2: never one you filed; V-8: callback first)")),
+        Binding("a", "refused('approve')", N_("Approve"), show=False, id="review.approve.refused"),
+        Binding("j", "reject", N_("Reject"), id="review.reject",
+                tooltip=N_("Reject the highlighted ticket, with a reason the filing agent will see")),
+        Binding("j", "refused('reject')", N_("Reject"), show=False, id="review.reject.refused"),
+        Binding("c", "callback", N_("Callback done"), id="review.callback",
+                tooltip=N_("V-8: record that you called back the number on file and the caller confirmed")),
+        Binding("i", "note", N_("Note"), id="review.note",
+                tooltip=N_("Add an internal note to the highlighted ticket: it shows in its history")),
+        Binding("n", "next_page", N_("Next page"), id="review.next_page", tooltip=N_("The next 50 tickets")),
+        Binding("p", "previous_page", N_("Prev page"), id="review.previous_page", tooltip=N_("The previous 50 tickets")),
+        Binding("r", "refresh", N_("Refresh"), id="review.refresh", tooltip=N_("Read the queue and the ticket again")),
+        Binding("escape", "close", N_("Back"), id="review.close", tooltip=N_("Leave the review queue")),
     ]
 
     def __init__(self) -> None:
@@ -98,21 +99,21 @@ class ReviewQueueScreen(TicketPresence, LiveScreen, SupervisorScreen):
     def compose_allowed(self) -> ComposeResult:
         with Horizontal(id="review-body"):
             with Vertical(id="review-left"):
-                yield Static("Waiting for review — oldest first", id="review-title")
+                yield Static(_("Waiting for review — oldest first"), id="review-title")
                 yield FitTable(id="review-table")
                 yield Static("", id="review-page")
             with VerticalScroll(id="review-detail"):
                 yield Static("", id="review-outcome")
                 yield Static("", id="review-viewers")  # first: who else has this ticket open
-                yield Static(Content.styled("Loading the review queue…", MUTED), id="review-summary")
+                yield Static(Content.styled(_("Loading the review queue…"), MUTED), id="review-summary")
                 for name in self.SECTIONS[1:]:
                     yield Static("", id=f"review-{name}")
 
     def mount_allowed(self) -> None:
         table = self.query_one("#review-table", FitTable)
         # Minimums small enough for every column to show in the left pane at 100 columns.
-        table.set_columns([("Ticket", "ref", 9), ("Kind", "kind", 9), ("Status", "status", 7),
-                           ("Waiting", "age", 5), ("Filed by", "filed_by", 5), ("Organization", "org", 9)])
+        table.set_columns([(_("Ticket"), "ref", 9), (_("Kind"), "kind", 9), (_("Status"), "status", 7),
+                           (_("Waiting"), "age", 5), (_("Filed by"), "filed_by", 5), (_("Organization"), "org", 9)])
         table.focus()
         self._load_page(self._after[-1], len(self._after))
         self.watch_changes(self.action_refresh)  # new tickets appear without a key
@@ -181,7 +182,7 @@ class ReviewQueueScreen(TicketPresence, LiveScreen, SupervisorScreen):
         if problems:
             message = f"You cannot {what} {self.detail.row.ref}: " + "; ".join(problems)
             self._show_outcome(message, ok=False)
-            self.notify(message, title="Refused", severity="warning")
+            self.notify(message, title=_("Refused"), severity="warning")
 
     @work(exclusive=True, exit_on_error=False, group="review-dialog")
     async def action_approve(self) -> None:
@@ -193,21 +194,22 @@ class ReviewQueueScreen(TicketPresence, LiveScreen, SupervisorScreen):
             return
         parts: list[Content | str] = [
             Content.assemble(
-                (detail.row.kind.label, "bold"), f" for {detail.row.organization_name} ({detail.subscription_name}), "
-                f"filed by {detail.row.filed_by} at {when(detail.row.created_at)}."
+                (detail.row.kind.label, "bold"), _(" for {organization_name} ({subscription_name}), filed by "
+                                                   "{filed_by} at {time}.").format(
+                                                     organization_name=detail.row.organization_name, subscription_name=detail.subscription_name, filed_by=detail.row.filed_by, time=when(detail.row.created_at))
             ),
         ]
         spec = kind_spec(detail.row.kind)
-        deletion = spec.deletion_date(self.now())
+        deletion = spec.deletion_date(self.now(), desk_zone())
         if deletion is not None:
             parts.append(Content.styled(
-                f"X-2: approving now deletes all its data on {deletion.isoformat()} "
-                f"({spec.deletion_days_after_approval} days from approval). "
-                "X-3: nothing can be reversed once the data is deleted.", WARN))
-        parts.append(Content.styled("You have checked the verification, the callback (V-8), the checklist and "
-                                    "the consequences.", MUTED))
+                _("X-2: approving now deletes all its data on {isoformat} ({deletion_days_after_approval} days "
+                  "from approval). X-3: nothing can be reversed once the data is deleted.").format(
+                    isoformat=deletion.isoformat(), deletion_days_after_approval=spec.deletion_days_after_approval), WARN))
+        parts.append(Content.styled(_("You have checked the verification, the callback (V-8), the checklist "
+                                      "and the consequences."), MUTED))
         yes = await self.app.push_screen_wait(
-            ConfirmScreen(f"Approve {detail.row.ref}?", lines(parts), yes="Approve", yes_words="Yes, approve")
+            ConfirmScreen(_("Approve {ref}?").format(ref=detail.row.ref), lines(parts), yes=_("Approve"), yes_words=_("Yes, approve"))
         )
         if yes:
             self._act(detail.row.id, "decide", TicketStatus.APPROVED, None)
@@ -220,10 +222,11 @@ class ReviewQueueScreen(TicketPresence, LiveScreen, SupervisorScreen):
         if detail is None:
             return
         reason = await self.app.push_screen_wait(TextPromptScreen(
-            f"Reject {detail.row.ref} ({detail.row.kind.label}, {detail.row.organization_name})",
-            "Reason",
-            hint="T-2: a reason is required; the filing agent and the audit trail see it. "
-                 "No personal data, never a password (V-6).",
+            _("Reject {ref} ({label}, {organization_name})").format(
+                ref=detail.row.ref, label=detail.row.kind.label, organization_name=detail.row.organization_name),
+            _("Reason"),
+            hint=_("T-2: a reason is required; the filing agent and the audit trail see it. No personal data, "
+                   "never a password (V-6)."),
             required=True,
         ))
         if reason:
@@ -235,11 +238,11 @@ class ReviewQueueScreen(TicketPresence, LiveScreen, SupervisorScreen):
         if detail is None:
             return
         note = await self.app.push_screen_wait(TextPromptScreen(
-            f"Callback for {detail.row.ref} (V-8)",
-            "Note (optional)",
-            hint=f"Call back {sections.callback_number(detail)} ({detail.row.organization_name}), and record "
-                 f"this only after hearing the caller confirm {detail.row.ref}. No personal data, never a "
-                 "password (V-6).",
+            _("Callback for {ref} (V-8)").format(ref=detail.row.ref),
+            _("Note (optional)"),
+            hint=_("Call back {callback_number} ({organization_name}), and record this only after hearing the "
+                   "caller confirm {ref}. No personal data, never a password (V-6).").format(
+                     callback_number=sections.callback_number(detail), organization_name=detail.row.organization_name, ref=detail.row.ref),
         ))
         if note is not None:
             self._act(detail.row.id, "callback", None, note)
@@ -323,10 +326,10 @@ class ReviewQueueScreen(TicketPresence, LiveScreen, SupervisorScreen):
                 self._refused_on = (self._acting_on, text)
                 self._read(self._acting_on)
         elif worker.group == "review-page":
-            self._set_summary(Content.styled(f"The review queue could not be read: {text}", BAD))
+            self._set_summary(Content.styled(_("The review queue could not be read: {text}").format(text=text), BAD))
         elif worker.group == "review-detail":
             self._reading = None
-            self._set_summary(Content.styled(f"The ticket could not be read: {text}", BAD))
+            self._set_summary(Content.styled(_("The ticket could not be read: {text}").format(text=text), BAD))
 
     # -- messages from the workers -----------------------------------------------------------
 
@@ -379,7 +382,7 @@ class ReviewQueueScreen(TicketPresence, LiveScreen, SupervisorScreen):
         self._current_id = ticket_id
         if self.detail is not None and self.detail.row.id != ticket_id:
             self.detail = None
-            self._set_summary(Content.styled("Loading…", MUTED))
+            self._set_summary(Content.styled(_("Loading…"), MUTED))
         self.refresh_bindings()
         self._read(ticket_id, settle=True)
 
@@ -422,9 +425,11 @@ class ReviewQueueScreen(TicketPresence, LiveScreen, SupervisorScreen):
         ticket_id = self._acting_on
         result = message.result
         if isinstance(result, Note):  # "note"
-            self._show_outcome(f"Note added at {when(result.created_at)}; it shows in the history.", ok=True)
+            self._show_outcome(_("Note added at {time}; it shows in the history.").format(
+                                   time=when(result.created_at)), ok=True)
         elif isinstance(result, datetime):  # "callback": the time it was recorded
-            self._show_outcome(f"V-8: callback recorded at {when(result)}; the ticket can now be approved.",
+            self._show_outcome(_("V-8: callback recorded at {time}; the ticket can now be approved.").format(
+                                   time=when(result)),
                                ok=True)
         else:
             from tickets.enums import TicketStatus
@@ -433,11 +438,11 @@ class ReviewQueueScreen(TicketPresence, LiveScreen, SupervisorScreen):
             if result.status is TicketStatus.APPROVED and self.detail and self.detail.row.id == ticket_id:
                 from tickets.kinds import kind_spec
 
-                deletion = kind_spec(self.detail.row.kind).deletion_date(result.at)
+                deletion = kind_spec(self.detail.row.kind).deletion_date(result.at, desk_zone())
                 if deletion is not None:
                     text += f" All its data is deleted on {deletion.isoformat()} (X-1, X-2)."
             self._show_outcome(text, ok=True)
-            self.notify(text, title="Decided")
+            self.notify(text, title=_("Decided"))
         if ticket_id is not None:
             self._read(ticket_id)
 

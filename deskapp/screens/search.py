@@ -19,6 +19,7 @@ from textual.worker import Worker
 from deskapp.screens.base import DeskScreen
 from deskapp.widgets.field import LabeledInput
 from deskapp.widgets.format import BAD, MUTED, error_text, label, when
+from tickets.i18n import N_, _
 
 if TYPE_CHECKING:  # pragma: no cover
     from tickets.search import SearchResult
@@ -37,7 +38,7 @@ class SearchDone(Message):
 
 
 class SearchScreen(DeskScreen):
-    SUB_TITLE = "Search"
+    SUB_TITLE = N_("Search")
     DEFAULT_CSS = """
     SearchScreen {
         #search-box { padding: 0 1; height: auto; }
@@ -46,9 +47,9 @@ class SearchScreen(DeskScreen):
     }
     """
     BINDINGS = [
-        Binding("escape", "back", "Back", id="search.back", tooltip="Back to where you were"),
-        Binding("down", "results", "Results", id="search.results", show=False,
-                tooltip="From the search box down into the results"),
+        Binding("escape", "back", N_("Back"), id="search.back", tooltip=N_("Back to where you were")),
+        Binding("down", "results", N_("Results"), id="search.results", show=False,
+                tooltip=N_("From the search box down into the results")),
     ]
 
     def __init__(self, text: str = "") -> None:
@@ -58,8 +59,8 @@ class SearchScreen(DeskScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield LabeledInput("Search", input_id="search-text", placeholder=PLACEHOLDER, id="search-box")
-        yield Static("Enter searches; then ↓ and enter opens a ticket or an organization's tickets.",
+        yield LabeledInput(_("Search"), input_id="search-text", placeholder=PLACEHOLDER, id="search-box")
+        yield Static(_("Enter searches; then ↓ and enter opens a ticket or an organization's tickets."),
                      id="search-note", markup=False)
         yield OptionList(id="search-results")
         yield Footer()
@@ -110,19 +111,22 @@ class SearchScreen(DeskScreen):
             results.add_option(Option(Content.assemble((org.ref, "bold"), f"  {org.name}"), id=f"org:{org.ref}"))
         for t in result.tickets:
             results.add_option(Option(
-                Content.assemble((t.ref, "bold"), f"  {t.kind.label} · {label(t.status.value)} · "
-                                 f"{t.organization_ref} {t.organization_name} · {t.subscription_ref} · "
-                                 f"filed {when(t.created_at)} by {t.filed_by}"),
+                Content.assemble((t.ref, "bold"), _("  {label} · {value} · {organization_ref} "
+                                                    "{organization_name} · {subscription_ref} · filed {time} "
+                                                    "by {filed_by}").format(
+                                                      label=t.kind.label, value=label(t.status.value), organization_ref=t.organization_ref, organization_name=t.organization_name, subscription_ref=t.subscription_ref, time=when(t.created_at), filed_by=t.filed_by)),
                 id=f"ticket:{t.id}",
             ))
         note = self.query_one("#search-note", Static)
         if result.empty:
-            note.update(Content.styled(f"Nothing found for {result.text!r} (taken as {result.taken_as}).", MUTED))
+            note.update(Content.styled(_("Nothing found for {text!r} (taken as {taken_as}).").format(
+                                           text=result.text, taken_as=result.taken_as), MUTED))
             return
         found = [_count(len(result.organizations), "organization")] if result.organizations else []
         if result.tickets or len(result.organizations) == 1:
             found.append(_count(len(result.tickets), "ticket", result.more_tickets))
-        note.update(f"Taken as {result.taken_as}: {', '.join(found)}. ↓ and enter opens.")
+        note.update(_("Taken as {taken_as}: {join}. ↓ and enter opens.").format(
+                        taken_as=result.taken_as, join=', '.join(found)))
         results.highlighted = 0
 
     @on(OptionList.OptionSelected, "#search-results")

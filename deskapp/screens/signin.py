@@ -16,6 +16,7 @@ from textual.widgets import Button, Footer, Header, Input, Static
 
 from deskapp.screens.base import DeskScreen
 from deskapp.widgets.field import LabeledInput
+from tickets.i18n import N_, _
 
 if TYPE_CHECKING:  # pragma: no cover - loaded by the worker, after the first frame
     from deskapp.messages import SignedIn, SignInRefused
@@ -23,18 +24,18 @@ if TYPE_CHECKING:  # pragma: no cover - loaded by the worker, after the first fr
 
 class SignInScreen(DeskScreen):
     BINDINGS = [
-        Binding("ctrl+s", "sign_in", "Sign in", id="sign_in", tooltip="Sign in with this name and PIN"),
+        Binding("ctrl+s", "sign_in", N_("Sign in"), id="sign_in", tooltip=N_("Sign in with this name and PIN")),
     ]
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Center():
             with Vertical(id="signin-box"):
-                yield Static("Sign in to the cancellations desk", id="signin-title")
-                yield LabeledInput("Agent name", input_id="agent_name", placeholder="e.g. ann")
-                yield LabeledInput("PIN", input_id="pin", password=True, placeholder="PIN or passphrase")
-                yield Button("Sign in", id="sign-in", variant="primary", compact=True)
-                yield Static("Opening the database…", id="signin-status", markup=False)
+                yield Static(_("Sign in to the cancellations desk"), id="signin-title")
+                yield LabeledInput(_("Agent name"), input_id="agent_name", placeholder=_("e.g. ann"))
+                yield LabeledInput(_("PIN"), input_id="pin", password=True, placeholder=_("PIN or passphrase"))
+                yield Button(_("Sign in"), id="sign-in", variant="primary", compact=True)
+                yield Static(_("Opening the database…"), id="signin-status", markup=False)
                 yield Static("", id="demo-hint", markup=False)
         yield Footer()
 
@@ -48,10 +49,10 @@ class SignInScreen(DeskScreen):
         desk = self.desk
         status = self.query_one("#signin-status", Static)
         if desk.store_problem:
-            status.update(f"Cannot sign in: {desk.store_problem}")
+            status.update(_("Cannot sign in: {store_problem}").format(store_problem=desk.store_problem))
             status.set_class(True, "-error")
         elif desk.store is None:
-            status.update("Opening the database…")
+            status.update(_("Opening the database…"))
         else:
             status.update("")
             status.set_class(False, "-error")
@@ -94,10 +95,10 @@ class SignInScreen(DeskScreen):
         name = self.query_one("#agent_name", Input).value.strip()
         pin = self.query_one("#pin", Input).value
         if not name or not pin:
-            status.update("Type your agent name and PIN.")
+            status.update(_("Type your agent name and PIN."))
             status.set_class(True, "-error")
             return
-        status.update("Checking…")
+        status.update(_("Checking…"))
         status.set_class(False, "-error")
         self.query_one("#sign-in", Button).disabled = True
         self.authenticate(name, pin)

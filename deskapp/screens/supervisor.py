@@ -13,6 +13,7 @@ from textual.widgets import Footer, Header, Static
 
 from deskapp.screens.base import DeskScreen
 from deskapp.widgets.format import BAD, MUTED
+from tickets.i18n import _
 
 if TYPE_CHECKING:  # pragma: no cover
     from tickets.agents import AgentInfo
@@ -22,9 +23,9 @@ def supervisors_only(what: str, rule: str, why: str, agent: AgentInfo | None) ->
     """The page an agent sees on a supervisor screen: what it is, the rule, who they are."""
     who = f"{agent.display_name} ({agent.name}), an agent" if agent else "nobody (not signed in)"
     return Content.assemble(
-        (f"{what} for supervisors only{f' ({rule})' if rule else ''}.\n\n", BAD + " bold"),
-        f"You are signed in as {who}. {why}\n\n",
-        ("Press Escape to go back.", MUTED),
+        (_("{what} for supervisors only{value}.\n\n").format(what=what, value=f' ({rule})' if rule else ''), BAD + " bold"),
+        _("You are signed in as {who}. {why}\n\n").format(who=who, why=why),
+        (_("Press Escape to go back."), MUTED),
     )
 
 
@@ -59,7 +60,7 @@ class SupervisorScreen(DeskScreen):
         yield from ()
 
     def on_mount(self) -> None:
-        self.sub_title = self.SCREEN_NAME
+        self.sub_title = _(self.SCREEN_NAME)
         if self.allowed:
             self.mount_allowed()
 

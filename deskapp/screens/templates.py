@@ -11,11 +11,12 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from deskapp.screens.base import DeskModal
+from tickets.i18n import N_, _
 
 
 class TemplatePicker(DeskModal[str | None]):
     BINDINGS = [
-        Binding("escape", "cancel", "Back", id="template_cancel", tooltip="Back to the field; nothing is inserted"),
+        Binding("escape", "cancel", N_("Back"), id="template_cancel", tooltip=N_("Back to the field; nothing is inserted")),
         *(Binding(str(n), f"pick({n - 1})", show=False, id=f"template_{n}") for n in range(1, 10)),
     ]
 
@@ -27,8 +28,8 @@ class TemplatePicker(DeskModal[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="template-box", classes="dialog"):
-            yield Static(f"Insert a template into {self._where}", classes="dialog-title", markup=False)
-            yield Static("A digit or Enter inserts it at the cursor; Escape goes back.", classes="hint")
+            yield Static(_("Insert a template into {_where}").format(_where=self._where), classes="dialog-title", markup=False)
+            yield Static(_("A digit or Enter inserts it at the cursor; Escape goes back."), classes="hint")
             yield OptionList(*(
                 Option(Content.assemble((f"{n} ", "bold"), (f"{name}: ", "bold"), text), id=str(n - 1))
                 for n, (name, text) in enumerate(zip(self._names, self._texts, strict=True), start=1)

@@ -30,22 +30,23 @@ from deskapp.widgets.format import (
     when,
 )
 from deskapp.widgets.hanging import hang
+from tickets.i18n import N_, _
 
 if TYPE_CHECKING:  # pragma: no cover
     from tickets.store.queries import TicketDetail
 
 
 class TicketScreen(DeskScreen):
-    SUB_TITLE = "Ticket"
+    SUB_TITLE = N_("Ticket")
     BINDINGS = [
-        Binding("escape", "back", "Back", id="back", tooltip="Back to the list"),
-        Binding("c", "callback", "Callback", id="callback", tooltip="V-8: you called back the number on file"),
-        Binding("s", "start", "Start", id="start", tooltip="T-2: open or approved → in progress"),
-        Binding("v", "resolve", "Resolve", id="resolve", tooltip="T-2: in progress → resolved"),
-        Binding("w", "withdraw", "Withdraw", id="withdraw", tooltip="T-2: withdraw with a reason"),
-        Binding("i", "note", "Note", id="note",
-                tooltip="Add an internal note: the desk sees it, the caller never does"),
-        Binding("f5", "reload", "Reload", id="reload", show=False, tooltip="Read the ticket again"),
+        Binding("escape", "back", N_("Back"), id="back", tooltip=N_("Back to the list")),
+        Binding("c", "callback", N_("Callback"), id="callback", tooltip=N_("V-8: you called back the number on file")),
+        Binding("s", "start", N_("Start"), id="start", tooltip=N_("T-2: open or approved → in progress")),
+        Binding("v", "resolve", N_("Resolve"), id="resolve", tooltip=N_("T-2: in progress → resolved")),
+        Binding("w", "withdraw", N_("Withdraw"), id="withdraw", tooltip=N_("T-2: withdraw with a reason")),
+        Binding("i", "note", N_("Note"), id="note",
+                tooltip=N_("Add an internal note: the desk sees it, the caller never does")),
+        Binding("f5", "reload", N_("Reload"), id="reload", show=False, tooltip=N_("Read the ticket again")),
     ]
 
     def __init__(self, ticket_id: int) -> None:
@@ -55,22 +56,22 @@ class TicketScreen(DeskScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("Loading…", id="ticket-title")
+        yield Static(_("Loading…"), id="ticket-title")
         yield Static("", id="ticket-status", markup=False)
         with VerticalScroll(id="ticket-body"):
             with Horizontal(id="ticket-columns"):
                 with Vertical(id="ticket-left"):
                     yield Static(id="ticket-fields")
-                    yield Static("Checklist confirmed with the caller", classes="section")
+                    yield Static(_("Checklist confirmed with the caller"), classes="section")
                     yield Static(id="ticket-checklist")
-                    yield Static("Callback (V-8)", classes="section")
+                    yield Static(_("Callback (V-8)"), classes="section")
                     yield Static(id="ticket-callback")
-                    yield Static("Review and verification", classes="section")
+                    yield Static(_("Review and verification"), classes="section")
                     yield Static(id="ticket-decision")
                 with Vertical(id="ticket-right"):
-                    yield Static("Consequences (T-1)", classes="section")
+                    yield Static(_("Consequences (T-1)"), classes="section")
                     yield Static(id="ticket-consequences")
-            yield Static("History (A-1, oldest first) and internal notes", classes="section")
+            yield Static(_("History (A-1, oldest first) and internal notes"), classes="section")
             yield Static(id="ticket-history")
         yield Footer(compact=True)  # seven keys and the call's ^g fit at 80 columns
 
@@ -101,19 +102,19 @@ class TicketScreen(DeskScreen):
             )
         )
         fields = [
-            field_line("Subscription", f"{d.subscription_name} ({row.subscription_ref})"
+            field_line(_("Subscription"), f"{d.subscription_name} ({row.subscription_ref})"
                        + (f" · resource {d.resource_ref}" if d.resource_ref else "")),
-            field_line("Filed", f"{when(row.created_at)} by {row.filed_by}"),
-            field_line("Effective date", day(row.effective_date)),
-            field_line("Reversal deadline", day(d.reversal_deadline)),
-            field_line("Data deletion date", day(d.data_deletion_date)),
+            field_line(_("Filed"), f"{when(row.created_at)} by {row.filed_by}"),
+            field_line(_("Effective date"), day(row.effective_date)),
+            field_line(_("Reversal deadline"), day(d.reversal_deadline)),
+            field_line(_("Data deletion date"), day(d.data_deletion_date)),
         ]
         if d.requested_date:
-            fields.append(field_line("Requested date (V-1)", d.requested_date))
+            fields.append(field_line(_("Requested date (V-1)"), d.requested_date))
         if d.reason:
-            fields.append(field_line("Reason", d.reason))
+            fields.append(field_line(_("Reason"), d.reason))
         fields += sections.extra_fields(d)
-        fields.append(field_line("Rules", ", ".join(d.rules) or "—"))
+        fields.append(field_line(_("Rules"), ", ".join(d.rules) or "—"))
         self.query_one("#ticket-fields", Static).update(hang(lines(fields)))
         self.query_one("#ticket-checklist", Static).update(hang(sections.checklist_content(d)))
         self.query_one("#ticket-consequences", Static).update(hang(
@@ -122,14 +123,14 @@ class TicketScreen(DeskScreen):
         self.query_one("#ticket-callback", Static).update(hang(self._callback_content()))
         decision = []
         if d.decided_at is not None:
-            decision.append(field_line("Decided", f"{when(d.decided_at)} by {d.decided_by}"
+            decision.append(field_line(_("Decided"), f"{when(d.decided_at)} by {d.decided_by}"
                                        + (f": {d.decision_reason}" if d.decision_reason else "")))
         elif row.needs_review:
-            decision.append(Content.styled("Waiting for a supervisor other than the filing agent (X-2).", WARN))
+            decision.append(Content.styled(_("Waiting for a supervisor other than the filing agent (X-2)."), WARN))
         else:
-            decision.append(Content.styled("No review needed.", MUTED))
+            decision.append(Content.styled(_("No review needed."), MUTED))
         if d.verified_at is not None:
-            decision.append(field_line("Caller verified", f"{when(d.verified_at)} by {d.verified_by}: "
+            decision.append(field_line(_("Caller verified"), f"{when(d.verified_at)} by {d.verified_by}: "
                                        + ", ".join(d.verification_checks)))
         self.query_one("#ticket-decision", Static).update(hang(lines(decision)))
         self.query_one("#ticket-history", Static).update(hang(sections.history_content(d.history, d.notes)))
@@ -153,13 +154,14 @@ class TicketScreen(DeskScreen):
     def _callback_content(self) -> Content:
         d = self.detail
         if d is None or not d.needs_callback:
-            return Content.styled("Not needed for this ticket.", MUTED)
+            return Content.styled(_("Not needed for this ticket."), MUTED)
         if d.callback_at is not None:
-            return Content.assemble(("✓ ", OK), f"Recorded {when(d.callback_at)} by {d.callback_by}")
+            return Content.assemble(("✓ ", OK), _("Recorded {time} by {callback_by}").format(
+                                                      time=when(d.callback_at), callback_by=d.callback_by))
         return lines([
-            Content.styled("Not yet recorded: the ticket cannot be approved until it is.", WARN),
-            Content.assemble(("Call back the number on file: ", "bold"), self._phone_on_file()),
-            Content.styled("Press c once the caller has confirmed on that number.", MUTED),
+            Content.styled(_("Not yet recorded: the ticket cannot be approved until it is."), WARN),
+            Content.assemble((_("Call back the number on file: "), "bold"), self._phone_on_file()),
+            Content.styled(_("Press c once the caller has confirmed on that number."), MUTED),
         ])
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -174,8 +176,9 @@ class TicketScreen(DeskScreen):
         from deskapp.screens.prompt import TextPromptScreen
 
         note = await self.app.push_screen_wait(TextPromptScreen(
-            "Record the callback (V-8)", "Note (optional)",
-            hint=f"Call back the number on file: {self._phone_on_file()}. Record it once the caller confirmed.",
+            _("Record the callback (V-8)"), _("Note (optional)"),
+            hint=_("Call back the number on file: {phone_on_file}. Record it once the caller confirmed.").format(
+                     phone_on_file=self._phone_on_file()),
         ))
         if note is not None:
             self.record_callback(note)
@@ -213,8 +216,8 @@ class TicketScreen(DeskScreen):
         from deskapp.screens.prompt import TextPromptScreen
 
         reason = await self.app.push_screen_wait(TextPromptScreen(
-            "Withdraw the ticket (T-2)", "Reason", required=True,
-            hint="Why is the ticket withdrawn? The reason goes into the audit history.",
+            _("Withdraw the ticket (T-2)"), _("Reason"), required=True,
+            hint=_("Why is the ticket withdrawn? The reason goes into the audit history."),
         ))
         if reason:
             self.move("withdrawn", reason)
@@ -238,8 +241,8 @@ class TicketScreen(DeskScreen):
 
     def worker_failed(self, worker, error) -> None:
         status = self.query_one("#ticket-status", Static)
-        status.update(error_text(error) if hasattr(error, "rule") else
-                      f"unexpected error, nothing was saved: {type(error).__name__}")
+        unexpected = _("unexpected error, nothing was saved: {__name__}").format(__name__=type(error).__name__)
+        status.update(error_text(error) if hasattr(error, "rule") else unexpected)
         status.set_classes("-error")
 
     def action_back(self) -> None:

@@ -22,7 +22,7 @@ from textual.widgets import Footer, Header, Input, Label, Static
 
 from deskapp.messages import TicketFiled
 from deskapp.screens.base import DeskScreen
-from deskapp.validators import parse_date, parse_utc_datetime
+from deskapp.validators import parse_date, parse_desk_datetime
 from deskapp.widgets.checklist import CheckList
 from deskapp.widgets.field import LabeledInput
 from deskapp.widgets.format import (
@@ -31,12 +31,15 @@ from deskapp.widgets.format import (
     OK,
     consequences_content,
     day,
+    desk_zone,
     field_label,
     lines,
     one_sentence,
     reason_lines,
 )
 from deskapp.widgets.hanging import hang
+from tickets.desk_time import zone_key
+from tickets.i18n import N_, _
 
 if TYPE_CHECKING:  # pragma: no cover
     from deskapp.state import CallState
@@ -46,12 +49,13 @@ FREE_TEXT = ("reason", "note")
 
 
 class TicketFormScreen(DeskScreen):
-    SUB_TITLE = "File a ticket"
+    SUB_TITLE = N_("File a ticket")
     BINDINGS = [
-        Binding("ctrl+s", "file", "File ticket", id="file", tooltip="Check, confirm with the caller, then file"),
-        Binding("escape", "back", "Back", id="back", tooltip="Back to the account; what you typed is kept"),
-        Binding("ctrl+a", "select_allowed", "Select all allowed", id="select_allowed",
-                tooltip="U-1: choose every renewal resource the rules allow (refused ones stay out)"),
+        Binding("ctrl+s", "file", N_("File ticket"), id="file", tooltip=N_("Check, confirm with the caller, then "
+                                                                       "file")),
+        Binding("escape", "back", N_("Back"), id="back", tooltip=N_("Back to the account; what you typed is kept")),
+        Binding("ctrl+a", "select_allowed", N_("Select all allowed"), id="select_allowed",
+                tooltip=N_("U-1: choose every renewal resource the rules allow (refused ones stay out)")),
     ]
 
     def __init__(self, subscription_ref: str, kind: str) -> None:
@@ -116,40 +120,41 @@ class TicketFormScreen(DeskScreen):
                 # At the top: after a refused submit the reasons and the item focused show together.
                 yield Static("", id="form-problems")
                 if self.per_resource:
-                    yield Static("Renewal resources to unsubscribe (space to choose, U-2)", classes="section")
+                    yield Static(_("Renewal resources to unsubscribe (space to choose, U-2)"), classes="section")
                     yield CheckList(id="resources", empty="no renewal resources", items=[
                         (res.ref, self._resource_prompt(res, decision)) for res, decision in self.view.resources
                     ], ticked=self.state.resources)
-                yield Static("Confirm each item with the caller (space to tick)", classes="section")
+                yield Static(_("Confirm each item with the caller (space to tick)"), classes="section")
                 # Composed with its items (pure policy, no database): never an empty box first.
                 self._checklist_shown = self._checklist_items(self.decide())
                 empty = "choose resources first" if self.per_resource else "nothing to confirm"
                 yield CheckList(id="checklist", empty=empty, items=self._checklist_shown, ticked=self.state.confirmed)
-                yield Static("Details", classes="section")
+                yield Static(_("Details"), classes="section")
                 # The kind's own fields (tickets.kinds); which are required, the policy says.
                 required = set() if self.per_resource else set(self.decide().required_fields)
                 for name in self.spec.form_fields:
                     spec = FORM_FIELDS[name]
                     validator, placeholder = {
-                        FieldType.DATE: (v.IsoDate, f"YYYY-MM-DD, by {day(facts.term_end)}"),
-                        FieldType.DATETIME: (v.UtcDateTime, "YYYY-MM-DD HH:MM"),
+                        FieldType.DATE: (v.IsoDate, _("YYYY-MM-DD, by {day}").format(day=day(facts.term_end))),
+                        FieldType.DATETIME: (v.DeskDateTime, f"YYYY-MM-DD HH:MM, {zone_key(desk_zone())}"),
                         FieldType.EMAIL: (v.EmailAddress, "it@example.com"),
                     }[spec.type]
-                    yield field(spec.label, name, [validator()], required=name in required, placeholder=placeholder)
+                    yield field(_(spec.label), name, [validator()], required=name in required, placeholder=placeholder)
                 if self.refund_offered:
                     with Horizontal(id="refund-row"):
-                        yield Label("Refund", classes="field-label")
+                        yield Label(_("Refund"), classes="field-label")
                         yield CheckList(id="refund_requested")
-                yield field("Reason" if self.per_resource else "Caller's reason", "reason", [v.NoCredential()],
+                yield field((_("Reason") if self.per_resource else _("Caller's reason")), "reason", [v.NoCredential()],
                             required=self.per_resource)
-                yield field("Note", "note", [v.NoCredential()])
+                yield field(_("Note"), "note", [v.NoCredential()])
             with VerticalScroll(id="consequences-pane"):
-                yield Static("Consequences (T-1)", classes="section")
+                yield Static(_("Consequences (T-1)"), classes="section")
                 yield Static(id="consequences")
         yield Footer()
 
     def _resource_prompt(self, res, decision) -> Content:
-        head = Content.assemble((res.ref, "bold"), f" {res.description}, effective {day(res.effective_at)}")
+        head = Content.assemble((res.ref, "bold"), _(" {description}, effective {day}").format(
+                                                       description=res.description, day=day(res.effective_at)))
         if decision.allowed:
             return head
         return lines([head, *reason_lines(decision.reasons, BAD, indent="  ")])
@@ -157,7 +162,7 @@ class TicketFormScreen(DeskScreen):
     def on_mount(self) -> None:
         if self.refund_offered:
             self.query_one("#refund_requested", CheckList).set_items(
-                [("refund", "the caller asks for a refund (C-4): it goes to review and needs a callback (V-8)")],
+                [("refund", _("the caller asks for a refund (C-4): it goes to review and needs a callback (V-8)"))],
                 {"refund"} if self.state.refund_requested else set(),
             )
         self._redecide()
@@ -184,7 +189,7 @@ class TicketFormScreen(DeskScreen):
 
         if self.per_resource:
             chosen = [res for res, _ in self.view.resources if res.ref in self.state.resources]
-            return policy.decide_batch(chosen, self.account.caller_facts, self.desk.now())
+            return policy.decide_batch(chosen, self.account.caller_facts, self.desk.now(), desk_zone())
         return self._decide(refund_requested=self.state.refund_requested)
 
     def _decide(self, *, refund_requested: bool) -> Any:
@@ -193,7 +198,7 @@ class TicketFormScreen(DeskScreen):
         requested = parse_date(self.state.values.get("requested_date", ""))
         return policy.decide(
             self.kind, self.view.facts, self.account.caller_facts, self.desk.now(),
-            requested_date=requested, refund_requested=refund_requested,
+            requested_date=requested, refund_requested=refund_requested, zone=desk_zone(),
         )
 
     def _checklist_items(self, decided) -> tuple[tuple[str, str], ...]:
@@ -201,7 +206,7 @@ class TicketFormScreen(DeskScreen):
             return tuple((item.key, f"{item.text} ({item.rule})") for item in decided.checklist)
         texts: dict[str, list[str]] = {}
         rules: dict[str, str] = {}
-        for _, decision in decided.allowed:
+        for _res, decision in decided.allowed:
             for item in decision.checklist:
                 texts.setdefault(item.key, []).append(item.text)
                 rules[item.key] = item.rule
@@ -219,10 +224,10 @@ class TicketFormScreen(DeskScreen):
     def _consequences(self, decided) -> Content:
         if self.per_resource:
             if not self.state.resources:
-                return Content.styled("Choose the resources to see what follows.", MUTED)
+                return Content.styled(_("Choose the resources to see what follows."), MUTED)
             return self._batch_consequences(decided)
         if not decided.allowed:
-            return lines([Content.styled("Refused as it stands:", "bold " + BAD),
+            return lines([Content.styled(_("Refused as it stands:"), "bold " + BAD),
                           *reason_lines(decided.reasons, BAD)])
         return consequences_content(
             decided.consequences.as_dict(), needs_review=decided.needs_review, needs_callback=decided.needs_callback,
@@ -233,21 +238,23 @@ class TicketFormScreen(DeskScreen):
         each of them once; refused ones with their reasons."""
         allowed, refused = decided.allowed, decided.refused
         parts: list[Content] = [Content.styled(
-            f"{len(allowed)} to unsubscribe" + (f", {len(refused)} refused" if refused else ""), "bold")]
+            _("{count} to unsubscribe").format(count=len(allowed))
+            + (_(", {count} refused").format(count=len(refused)) if refused else ""), "bold")]
         for res, decision in allowed:
             effective = decision.consequences.effective_date if decision.consequences else None
             parts.append(
-                Content.assemble(("✓ ", OK), (res.ref, "bold"), f" {res.description}, effective {day(effective)}")
+                Content.assemble(("✓ ", OK), (res.ref, "bold"), _(" {description}, effective {day}").format(
+                                                                      description=res.description, day=day(effective)))
             )
         for res, decision in refused:
-            parts.append(Content.assemble(("✗ ", BAD), (res.ref, "bold"), f" {res.description}", (" refused", BAD)))
+            parts.append(Content.assemble(("✗ ", BAD), (res.ref, "bold"), f" {res.description}", (_(" refused"), BAD)))
             parts += reason_lines(decision.reasons, BAD, indent="    ")
         if allowed:
             shared = [d.consequences.as_dict() for _, d in allowed if d.consequences]
             first = dict(shared[0]) if shared else {}
             notes = [n for n in first.get("notes", []) if all(n in other.get("notes", []) for other in shared)]
             first.update(effective_date="as listed above", notes=notes)
-            parts += [Content(""), Content.styled("For each resource to unsubscribe:", "bold"),
+            parts += [Content(""), Content.styled(_("For each resource to unsubscribe:"), "bold"),
                       consequences_content(first, needs_review=False, needs_callback=False)]
         return lines(parts)
 
@@ -290,7 +297,7 @@ class TicketFormScreen(DeskScreen):
             if name == "requested_date":
                 continue  # its own column on the ticket (FilingRequest.requested_date)
             typed = values.get(name, "").strip()
-            when = parse_utc_datetime(typed) if FORM_FIELDS[name].type is FieldType.DATETIME else None
+            when = parse_desk_datetime(typed) if FORM_FIELDS[name].type is FieldType.DATETIME else None
             fields[name] = when.isoformat() if when else typed
         note = values.get("note", "").strip()
         if note:
@@ -333,19 +340,21 @@ class TicketFormScreen(DeskScreen):
                 return [f"{res.ref}: {r}" for res, d in decided.refused for r in d.reasons]
             blocking = []
             for _, decision in decided.allowed:
-                for reason_ in policy.validate_filing(decision, confirmed=confirmed, fields=fields, now=now):
+                for reason_ in policy.validate_filing(decision, confirmed=confirmed, fields=fields, now=now,
+                                                      zone=desk_zone()):
                     if str(reason_) not in blocking:
                         blocking.append(str(reason_))
             return blocking
-        return [str(r) for r in policy.validate_filing(decided, confirmed=confirmed, fields=fields, now=now)]
+        return [str(r) for r in policy.validate_filing(decided, confirmed=confirmed, fields=fields, now=now,
+                                                       zone=desk_zone())]
 
-    def _show_problems(self, problems: list[str], heading: str = "Cannot file yet:") -> None:
+    def _show_problems(self, problems: list[str], heading: str = N_("Cannot file yet:")) -> None:
         box = self.query_one("#form-problems", Static)
         if not problems:
             box.update("")
             box.set_class(False, "-shown")
             return
-        box.update(hang(lines([Content.styled(heading, "bold " + BAD),
+        box.update(hang(lines([Content.styled(_(heading) if heading else "", "bold " + BAD),
                                *[Content.styled(f"  • {p}", BAD) for p in problems]])))
         box.set_class(True, "-shown")
         form = self.query_one("#form", VerticalScroll)
@@ -397,31 +406,33 @@ class TicketFormScreen(DeskScreen):
 
     def _summary(self, decided) -> Content:
         facts = self.view.facts
-        head = Content.assemble(("File ", ""), (self.kind.label, "bold"), f" for {facts.name} ({facts.ref})")
+        head = Content.assemble((_("File "), ""), (self.kind.label, "bold"), _(" for {name} ({ref})").format(
+                                                                              name=facts.name, ref=facts.ref))
         if self.per_resource:
             refs = ", ".join(res.ref for res, _ in decided.allowed)
-            parts = [head, Content(f"Resources: {refs}")]
+            parts = [head, Content(_("Resources: {refs}").format(refs=refs))]
             if decided.refused:
                 parts.append(Content.styled(
                     "Refused and left out: " + ", ".join(res.ref for res, _ in decided.refused), BAD))
             return lines(parts)
         c = decided.consequences
-        parts = [head, Content(f"Effective {day(c.effective_date) if c else '—'}")]
+        parts = [head, Content(_("Effective {value}").format(value=day(c.effective_date) if c else '—'))]
         if decided.needs_review:
             parts.append(
-                Content("It goes to a supervisor for review (X-2) and needs a callback to the number on file (V-8).")
+                Content(_("It goes to a supervisor for review (X-2) and needs a callback to the number on file "
+                          "(V-8)."))
             )
-        parts.append(Content.styled("Have you read the consequences to the caller?", MUTED))
+        parts.append(Content.styled(_("Have you read the consequences to the caller?"), MUTED))
         return lines(parts)
 
     @work(exclusive=True, exit_on_error=False, group="confirm")
     async def confirm_and_file(self, decided) -> None:
         from deskapp.screens.confirm import ConfirmScreen
 
-        if await self.app.push_screen_wait(ConfirmScreen("File the ticket?", self._summary(decided))):
+        if await self.app.push_screen_wait(ConfirmScreen(_("File the ticket?"), self._summary(decided))):
             self._filing = True
             self._show_problems([], "")
-            self.query_one("#form-problems", Static).update("Filing…")
+            self.query_one("#form-problems", Static).update(_("Filing…"))
             self.file(self.request())
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="file")
@@ -468,7 +479,7 @@ class TicketFormScreen(DeskScreen):
                         f"unexpected error, nothing was saved: {type(error).__name__}"]
         if type(error).__name__ == "Conflict" and self.call is not None:
             self.call.account_stale = True
-        self._show_problems(problems, "Not filed (what you typed is kept):")
+        self._show_problems(problems, _("Not filed (what you typed is kept):"))
 
     def action_back(self) -> None:
         self.app.pop_screen()

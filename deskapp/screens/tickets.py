@@ -14,19 +14,20 @@ from textual.widgets import DataTable, Footer, Header, Select, Static
 from deskapp.messages import TicketPageLoaded
 from deskapp.screens.base import DeskScreen
 from deskapp.widgets.fit_table import FitTable
-from deskapp.widgets.format import label
+from deskapp.widgets.format import label, local
+from tickets.i18n import N_, _
 
 STATUSES = ("open", "pending_review", "approved", "rejected", "in_progress", "resolved", "withdrawn")
 
 
 class TicketListScreen(DeskScreen):
-    SUB_TITLE = "Tickets"
+    SUB_TITLE = N_("Tickets")
     BINDINGS = [
-        Binding("escape", "back", "Back", id="back", tooltip="Back to where you were"),
-        Binding("n", "next_page", "Next page", id="next_page", tooltip="The next 50 tickets"),
-        Binding("p", "previous_page", "Previous page", id="previous_page", tooltip="The previous 50 tickets"),
-        Binding("f", "filters", "Filters", id="filters", tooltip="Filter by status and kind"),
-        Binding("f5", "reload", "Reload", id="reload", show=False, tooltip="Read this page again"),
+        Binding("escape", "back", N_("Back"), id="back", tooltip=N_("Back to where you were")),
+        Binding("n", "next_page", N_("Next page"), id="next_page", tooltip=N_("The next 50 tickets")),
+        Binding("p", "previous_page", N_("Previous page"), id="previous_page", tooltip=N_("The previous 50 tickets")),
+        Binding("f", "filters", N_("Filters"), id="filters", tooltip=N_("Filter by status and kind")),
+        Binding("f5", "reload", N_("Reload"), id="reload", show=False, tooltip=N_("Read this page again")),
     ]
 
     def __init__(self, scope: str = "mine") -> None:
@@ -43,8 +44,8 @@ class TicketListScreen(DeskScreen):
         yield Header()
         yield Static(self._title(), id="tickets-title", markup=False)
         with Horizontal(id="ticket-filters"):
-            yield Select([(label(s), s) for s in STATUSES], prompt="Any status", id="status-filter", compact=True)
-            yield Select([(spec.label, kind.value) for kind, spec in KINDS.items()], prompt="Any kind",
+            yield Select([(label(s), s) for s in STATUSES], prompt=_("Any status"), id="status-filter", compact=True)
+            yield Select([(spec.label, kind.value) for kind, spec in KINDS.items()], prompt=_("Any kind"),
                          id="kind-filter", compact=True)
         yield FitTable(id="ticket-table")
         yield Static("", id="page-info", markup=False)
@@ -53,15 +54,15 @@ class TicketListScreen(DeskScreen):
     def _title(self) -> str:
         if self.scope == "organization" and self.call is not None and self.call.account is not None:
             org = self.call.account.organization
-            return f"Tickets of {org.name} ({org.ref}), newest first"
-        return "Tickets you filed, newest first"
+            return _("Tickets of {name} ({ref}), newest first").format(name=org.name, ref=org.ref)
+        return _("Tickets you filed, newest first")
 
     def on_mount(self) -> None:
         table = self.query_one("#ticket-table", FitTable)
         table.set_columns([
-            ("Ticket", "ref", 9), ("Kind", "kind", 10), ("Status", "status", 8),
-            ("Organization" if self.scope == "mine" else "Filed by", "who", 8), ("Subscription", "sub", 8),
-            ("Filed (UTC)", "filed", 10), ("Effective", "effective", 10),
+            (_("Ticket"), "ref", 9), (_("Kind"), "kind", 10), (_("Status"), "status", 8),
+            ((_("Organization") if self.scope == "mine" else _("Filed by")), "who", 8), (_("Subscription"), "sub", 8),
+            (_("Filed"), "filed", 10), (_("Effective"), "effective", 10),
         ])
         table.focus()
 
@@ -77,7 +78,7 @@ class TicketListScreen(DeskScreen):
 
     def load(self) -> None:
         statuses, kinds = self._loaded_filters = self._filters()
-        self.query_one("#page-info", Static).update("Loading…")
+        self.query_one("#page-info", Static).update(_("Loading…"))
         self.fetch(self._cursors[-1], statuses, kinds, len(self._cursors))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="tickets")
@@ -102,7 +103,7 @@ class TicketListScreen(DeskScreen):
             (str(t.id), (
                 t.ref, t.kind.label, t.status.label,
                 f"{t.organization_ref} {t.organization_name}" if self.scope == "mine" else t.filed_by,
-                t.subscription_ref, t.created_at.strftime("%Y-%m-%d %H:%M"), t.effective_date or "—",
+                t.subscription_ref, local(t.created_at).strftime("%Y-%m-%d %H:%M"), t.effective_date or "—",
             ))
             for t in message.page.rows
         ])

@@ -14,10 +14,12 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Input, Static
 
 from deskapp.header import refresh_title
+from deskapp.identity_words import identity_text
 from deskapp.messages import AccountLoaded, LockoutChecked, VerificationDone
 from deskapp.screens.base import DeskScreen
 from deskapp.widgets.field import LabeledInput
 from deskapp.widgets.format import when
+from tickets.i18n import N_, _
 
 # Field id -> the key identity.check_claim_format reports it under.
 CLAIM_KEYS = {
@@ -34,12 +36,13 @@ CLAIM_KEYS = {
 
 
 class VerificationScreen(DeskScreen):
-    SUB_TITLE = "Verify the caller"
+    SUB_TITLE = N_("Verify the caller")
     BINDINGS = [
-        Binding("ctrl+s", "verify", "Verify", id="verify", tooltip="Check what the caller said against the directory"),
-        Binding("escape", "back", "Back", id="back", tooltip="Back to the search; what you typed is kept"),
-        Binding("ctrl+l", "clear", "Clear", id="verify.clear",
-                tooltip="Empty every field of the form (no attempt is used) and start again at the user ID"),
+        Binding("ctrl+s", "verify", N_("Verify"), id="verify", tooltip=N_("Check what the caller said against the "
+                                                                      "directory")),
+        Binding("escape", "back", N_("Back"), id="back", tooltip=N_("Back to the search; what you typed is kept")),
+        Binding("ctrl+l", "clear", N_("Clear"), id="verify.clear",
+                tooltip=N_("Empty every field of the form (no attempt is used) and start again at the user ID")),
     ]
 
     def __init__(self) -> None:
@@ -63,27 +66,27 @@ class VerificationScreen(DeskScreen):
 
         yield Header()
         yield Static(
-            f"Verify the caller for {handle.ref}: type exactly what the caller says (the contact is "
-            "the organization's primary contact). Nothing on file shows before a pass (V-4); never "
-            "take a password (V-6).",
+            _("Verify the caller for {ref}: type exactly what the caller says (the contact is the "
+              "organization's primary contact). Nothing on file shows before a pass (V-4); never take a "
+              "password (V-6).").format(ref=handle.ref),
             id="verify-title",
             markup=False,
         )
         with VerticalScroll(id="verify-form"):
-            yield field("Sign-in user ID", "user_id", [v.UserIdFormat()], required=True, placeholder="name@example.com")
-            yield field("Phone on account", "phone", [v.PhoneFormat(handle.region)], required=True)
-            yield field("Contact first name", "first_name", [v.PersonName()], required=True)
-            yield field("Contact last name", "last_name", [v.PersonName()], required=True)
-            yield field("Organization name", "org_name", [v.OrganizationName()], required=True)
-            yield field("Street line 1", "street1", [v.AddressLine()], required=True)
-            yield field("Street line 2", "street2", [v.AddressLine()])
-            yield field("City", "city", [v.AddressLine()], required=True)
-            yield field("Region / state", "region")
-            yield field("Postal code", "postal_code")
-            yield field("Country (2 letters)", "country", [v.CountryCode()], required=True, placeholder="US")
+            yield field(_("Sign-in user ID"), "user_id", [v.UserIdFormat()], required=True, placeholder=_("name@example.com"))
+            yield field(_("Phone on account"), "phone", [v.PhoneFormat(handle.region)], required=True)
+            yield field(_("Contact first name"), "first_name", [v.PersonName()], required=True)
+            yield field(_("Contact last name"), "last_name", [v.PersonName()], required=True)
+            yield field(_("Organization name"), "org_name", [v.OrganizationName()], required=True)
+            yield field(_("Street line 1"), "street1", [v.AddressLine()], required=True)
+            yield field(_("Street line 2"), "street2", [v.AddressLine()])
+            yield field(_("City"), "city", [v.AddressLine()], required=True)
+            yield field(_("Region / state"), "region")
+            yield field(_("Postal code"), "postal_code")
+            yield field(_("Country (2 letters)"), "country", [v.CountryCode()], required=True, placeholder=_("US"))
             if handle.requires_url:
-                yield field("Organization URL", "org_url", [v.OrganizationUrl()], required=True,
-                            placeholder="e.g. yourorg.crm.dynamics.com")
+                yield field(_("Organization URL"), "org_url", [v.OrganizationUrl()], required=True,
+                            placeholder=_("e.g. yourorg.crm.dynamics.com"))
         yield Static("", id="verify-result", markup=False)
         yield Footer()
 
@@ -150,7 +153,8 @@ class VerificationScreen(DeskScreen):
         by_key = {key: name for name, key in CLAIM_KEYS.items()}
         for field in self.query(LabeledInput):
             key = CLAIM_KEYS.get(field.input.id or "")
-            field.set_message(problems.get(key) if key else None)
+            problem = problems.get(key) if key else None
+            field.set_message(identity_text(problem) if problem else None)
         first = next((by_key[k] for k in CLAIM_KEYS.values() if k in problems and k in by_key), None)
         if first and self.query(f"#{first}"):
             self.query_one(f"#{first}", Input).focus()
@@ -177,10 +181,10 @@ class VerificationScreen(DeskScreen):
         self._show_problems(problems)
         result = self.query_one("#verify-result", Static)
         if problems:
-            result.update(f"Fix the {len(problems)} marked field(s): no attempt was used (V-4).")
+            result.update(_("Fix the {count} marked field(s): no attempt was used (V-4).").format(count=len(problems)))
             result.set_classes("-warning")
             return
-        result.update("Checking…")
+        result.update(_("Checking…"))
         result.set_classes("")
         self.verify(claim)
 
@@ -219,7 +223,7 @@ class VerificationScreen(DeskScreen):
             call.verification_id = result.verification_id
             call.attempts_left = None
             call.locked_until = None
-            self.query_one("#verify-result", Static).update("Verified. Opening the account…")
+            self.query_one("#verify-result", Static).update(_("Verified. Opening the account…"))
             self.query_one("#verify-result", Static).set_classes("-success")
             self.load_account(result.verification_id)
             return
@@ -251,7 +255,7 @@ class VerificationScreen(DeskScreen):
             self._show_state()  # the lock or the attempts left stay in view
             return
         result = self.query_one("#verify-result", Static)
-        result.update("Form cleared: type what the caller says (V-4).")
+        result.update(_("Form cleared: type what the caller says (V-4)."))
         result.set_classes("")
 
     def _show_state(self, failed: bool = False) -> None:
@@ -262,19 +266,21 @@ class VerificationScreen(DeskScreen):
         if self._locked():
             until = when(call.locked_until)
             result.update(
-                f"Verification is locked for {self.handle.ref} until {until} after three failed "
-                f"attempts (V-5). Ask a supervisor to unlock it (V-5) or call back after {until}."
+                _("Verification is locked for {ref} until {until} after three failed attempts (V-5). Ask a "
+                  "supervisor to unlock it (V-5) or call back after {until}.").format(
+                    ref=self.handle.ref, until=until)
             )
             result.set_classes("-error")
         elif failed:
             left = call.attempts_left or 0
             result.update(
-                f"Verification failed. {left} attempt{'s' if left != 1 else ''} left before "
-                f"{self.handle.ref} is locked for 24 hours (V-5)."
+                _("Verification failed. {left} attempt{value} left before {ref} is locked for 24 hours (V-5).").format(
+                    left=left, value='s' if left != 1 else '', ref=self.handle.ref)
             )
             result.set_classes("-error")
         elif call.attempts_left is not None:
-            result.update(f"{call.attempts_left} attempt(s) left before {self.handle.ref} is locked (V-5).")
+            result.update(_("{attempts_left} attempt(s) left before {ref} is locked (V-5).").format(
+                              attempts_left=call.attempts_left, ref=self.handle.ref))
             result.set_classes("-warning")
         self.refresh_bindings()
 
@@ -301,10 +307,10 @@ class VerificationScreen(DeskScreen):
         errors = getattr(error, "errors", None)
         if worker.group == "verify" and isinstance(errors, dict):
             self._show_problems(errors)
-            result.update("Fix the marked fields: no attempt was used (V-4).")
+            result.update(_("Fix the marked fields: no attempt was used (V-4)."))
             result.set_classes("-warning")
         else:
-            result.update(str(error) if hasattr(error, "rule") else "Nothing was checked; try again.")
+            result.update(str(error) if hasattr(error, "rule") else _("Nothing was checked; try again."))
             result.set_classes("-error")
 
     def action_back(self) -> None:

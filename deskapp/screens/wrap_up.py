@@ -12,25 +12,26 @@ from textual.widgets import Footer, Input, Static
 from deskapp.messages import CallEnded
 from deskapp.screens.base import DeskModal
 from deskapp.widgets.field import LabeledInput
+from tickets.i18n import N_, _
 
 
 class WrapUpScreen(DeskModal[bool]):
     BINDINGS = [
-        Binding("ctrl+s", "end", "End the call", id="end", tooltip="Write the note and close the call"),
-        Binding("escape", "cancel", "Back to the call", id="cancel", tooltip="The call stays open"),
+        Binding("ctrl+s", "end", N_("End the call"), id="end", tooltip=N_("Write the note and close the call")),
+        Binding("escape", "cancel", N_("Back to the call"), id="cancel", tooltip=N_("The call stays open")),
     ]
 
     def compose(self) -> ComposeResult:
         from deskapp.validators import NoCredential
 
         with Vertical(id="wrap-up-box", classes="dialog"):
-            yield Static("End the call", classes="dialog-title")
+            yield Static(_("End the call"), classes="dialog-title")
             yield Static(
-                "A short wrap-up note for the record (what was asked, what was filed). Never a "
-                "password, PIN or code (V-6). Enter or ctrl+s ends the call; Escape goes back.",
+                _("A short wrap-up note for the record (what was asked, what was filed). Never a password, PIN "
+                  "or code (V-6). Enter or ctrl+s ends the call; Escape goes back."),
                 classes="hint", markup=False,
             )
-            yield LabeledInput("Wrap-up note", input_id="wrap_up_note", validators=[NoCredential()], max_length=2000)
+            yield LabeledInput(_("Wrap-up note"), input_id="wrap_up_note", validators=[NoCredential()], max_length=2000)
             yield Static("", id="wrap-up-status", markup=False)
         yield Footer()
 
@@ -45,13 +46,13 @@ class WrapUpScreen(DeskModal[bool]):
         field = self.query_one("#field-wrap_up_note", LabeledInput)
         reason = find_credential(note) if note else None
         if reason:
-            field.set_message(f"{reason}: remove it; never take a password, PIN or code (V-6)")
+            field.set_message(_("{reason}: remove it; never take a password, PIN or code (V-6)").format(reason=reason))
             return
         call = self.desk.call
         if call is None or call.call_id is None:
             self.dismiss(True)
             return
-        self.query_one("#wrap-up-status", Static).update("Ending the call…")
+        self.query_one("#wrap-up-status", Static).update(_("Ending the call…"))
         self.end_call(call.call_id, note)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="end-call")

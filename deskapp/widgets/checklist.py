@@ -16,6 +16,9 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
+from deskapp.textual_compat import translate_bindings
+from tickets.i18n import N_
+
 
 class CheckItem(Widget):
     """`[X] text that wraps with a hanging indent`."""
@@ -79,11 +82,11 @@ class CheckList(Vertical, can_focus=True):
     """
     BINDINGS = [
         # Not "toggle": DOMNode.action_toggle(attribute) is Textual's own action.
-        Binding("space,enter", "tick", "Tick", show=False),
-        Binding("down", "move(1)", "Next item", show=False),
-        Binding("up", "move(-1)", "Previous item", show=False),
-        Binding("home", "edge(0)", "First item", show=False),
-        Binding("end", "edge(-1)", "Last item", show=False),
+        Binding("space,enter", "tick", N_("Tick"), show=False),
+        Binding("down", "move(1)", N_("Next item"), show=False),
+        Binding("up", "move(-1)", N_("Previous item"), show=False),
+        Binding("home", "edge(0)", N_("First item"), show=False),
+        Binding("end", "edge(-1)", N_("Last item"), show=False),
     ]
 
     @dataclass
@@ -106,6 +109,7 @@ class CheckList(Vertical, can_focus=True):
         """`items` are composed with the list: its first frame shows them (no empty box while
         the screen around it mounts, however loaded the machine)."""
         super().__init__(id=id)
+        translate_bindings(self)
         self._empty = empty
         chosen = set(ticked)
         items = list(items)

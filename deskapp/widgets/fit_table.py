@@ -20,6 +20,8 @@ from textual import events
 from textual.binding import Binding
 from textual.widgets import DataTable
 
+from tickets.i18n import N_
+
 ELLIPSIS = "…"
 
 
@@ -55,8 +57,8 @@ class FitTable(DataTable):
     # Its columns always fit, so there is nothing to scroll sideways: Home and End go to the
     # first and the last row, as in a desk's ticket list (DataTable's own move along a row).
     BINDINGS = [
-        Binding("home", "scroll_top", "First row", show=False),
-        Binding("end", "scroll_bottom", "Last row", show=False),
+        Binding("home", "scroll_top", N_("First row"), show=False),
+        Binding("end", "scroll_bottom", N_("Last row"), show=False),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:

@@ -13,6 +13,8 @@ from typing import Any
 
 from textual.content import Content
 
+from tickets.i18n import N_, _
+
 OK = "$text-success"
 BAD = "$text-error"
 WARN = "$text-warning"
@@ -69,6 +71,20 @@ def label(text: str) -> str:
     return str(text).replace("_", " ")
 
 
+# The directory's states, channels and platforms as words (tickets.enums values), for the
+# catalog: word() shows them in the desk's language.
+WORDS = (
+    N_("active"), N_("cancelled"), N_("expired"), N_("deleted"), N_("running"), N_("paused"),
+    N_("online"), N_("product key"), N_("open"), N_("fpp"), N_("trial"), N_("inactive"), N_("unsubscribed"),
+    N_("online services"), N_("commerce transaction"),
+)
+
+
+def word(value: str) -> str:
+    """An enum value in the desk's words and language ("product_key" -> "product key")."""
+    return _(label(value))
+
+
 def lines(items: Iterable[Content | str]) -> Content:
     return Content("\n").join(list(items))
 
@@ -89,8 +105,8 @@ def reason_lines(reasons: Iterable[Any], style: str = "", indent: str = "  ") ->
 
 def decision_heading(decision: Any, name: str) -> Content:
     if decision.allowed:
-        return Content.assemble(("✓ ", OK), (name, "bold"), (" — allowed", OK))
-    return Content.assemble(("✗ ", BAD), (name, "bold"), (" — refused", BAD))
+        return Content.assemble(("✓ ", OK), (name, "bold"), (_(" — allowed"), OK))
+    return Content.assemble(("✗ ", BAD), (name, "bold"), (_(" — refused"), BAD))
 
 
 def decision_content(decision: Any, name: str) -> Content:
@@ -101,15 +117,15 @@ def decision_content(decision: Any, name: str) -> Content:
 
 
 CONSEQUENCE_FIELDS: Sequence[tuple[str, str]] = (
-    ("effective_date", "Effective date"),
-    ("early_termination_fee_may_apply", "Early termination fee"),
-    ("refund", "Refund"),
-    ("data_deletion_date", "Data deletion date"),
-    ("data_deletion_note", "Data deletion"),
-    ("reversal_deadline", "Reversal deadline"),
-    ("self_service", "Self-service"),
-    ("routing_queue", "Routed to"),
-    ("coupon_handling", "Coupons"),
+    ("effective_date", N_("Effective date")),
+    ("early_termination_fee_may_apply", N_("Early termination fee")),
+    ("refund", N_("Refund")),
+    ("data_deletion_date", N_("Data deletion date")),
+    ("data_deletion_note", N_("Data deletion")),
+    ("reversal_deadline", N_("Reversal deadline")),
+    ("self_service", N_("Self-service")),
+    ("routing_queue", N_("Routed to")),
+    ("coupon_handling", N_("Coupons")),
 )
 
 
@@ -118,29 +134,32 @@ def consequences_content(
 ) -> Content:
     """T-1: the computed dates and what follows, from `Consequences.as_dict()` or a ticket."""
     if not consequences:
-        return Content.styled("No consequences: the ticket cannot be filed as it is.", MUTED)
+        return Content.styled(_("No consequences: the ticket cannot be filed as it is."), MUTED)
     parts: list[Content] = []
-    for key, name in CONSEQUENCE_FIELDS:
+    for key, name_ in CONSEQUENCE_FIELDS:
+        name = _(name_)
         value = consequences.get(key)
         if key == "early_termination_fee_may_apply":
-            parts.append(field_line(name, "may apply (C-4)" if value else "none", WARN if value else ""))
+            parts.append(field_line(name, _("may apply (C-4)") if value else _("none"), WARN if value else ""))
             continue
         if value in (None, ""):
             if key in ("effective_date", "data_deletion_date", "reversal_deadline"):
                 parts.append(field_line(name, "—", MUTED))
             continue
+        if key == "routing_queue":
+            value = _(value)  # the queue's name is stored in English (tickets.policy.rules)
         parts.append(field_line(name, day(value) if key.endswith(("date", "deadline")) else value))
     parts.append(
-        field_line("Supervisor review", "needed (X-2 four eyes)" if needs_review else "not needed",
+        field_line(_("Supervisor review"), _("needed (X-2 four eyes)") if needs_review else _("not needed"),
                    WARN if needs_review else "")
     )
     parts.append(
-        field_line("Callback", "needed to the number on file (V-8)" if needs_callback else "not needed",
+        field_line(_("Callback"), _("needed to the number on file (V-8)") if needs_callback else _("not needed"),
                    WARN if needs_callback else "")
     )
     notes = consequences.get("notes") or []
     if notes:
-        parts.append(Content.styled("Notes", "bold"))
+        parts.append(Content.styled(_("Notes"), "bold"))
         parts += reason_lines(notes)
     return lines(parts)
 
@@ -148,36 +167,37 @@ def consequences_content(
 # --- the desk's words for the core's names ------------------------------------------------------
 
 FIELD_LABELS: Mapping[str, str] = {
-    "user_id": "User ID",
-    "phone": "Phone",
-    "contact_first_name": "Primary contact's first name",
-    "contact_last_name": "Primary contact's last name",
-    "org_name": "Organization name",
-    "org_url": "Organization URL",
-    "address": "Address",
-    "address.street": "Street",
-    "address.city": "City",
-    "address.region": "Region",
-    "address.postal_code": "Postcode",
-    "address.country": "Country",
-    "requested_date": "Requested date",
-    "transfer_at": "Transfer time",
-    "it_contact": "IT contact e-mail",
-    "reason": "Reason",
-    "note": "Note",
-    "refund_requested": "Refund requested",
-    "resource_refs": "Renewal resources",
-    "idempotency_key": "Filing key",
-    "pin": "PIN",
-    "name": "Sign-in name",
-    "display_name": "Display name",
-    "role": "Role",
-    "search": "Search",
+    "user_id": N_("User ID"),
+    "phone": N_("Phone"),
+    "contact_first_name": N_("Primary contact's first name"),
+    "contact_last_name": N_("Primary contact's last name"),
+    "org_name": N_("Organization name"),
+    "org_url": N_("Organization URL"),
+    "address": N_("Address"),
+    "address.street": N_("Street"),
+    "address.city": N_("City"),
+    "address.region": N_("Region"),
+    "address.postal_code": N_("Postcode"),
+    "address.country": N_("Country"),
+    "requested_date": N_("Requested date"),
+    "transfer_at": N_("Transfer time"),
+    "it_contact": N_("IT contact e-mail"),
+    "reason": N_("Reason"),
+    "note": N_("Note"),
+    "refund_requested": N_("Refund requested"),
+    "resource_refs": N_("Renewal resources"),
+    "idempotency_key": N_("Filing key"),
+    "pin": N_("PIN"),
+    "name": N_("Sign-in name"),
+    "display_name": N_("Display name"),
+    "role": N_("Role"),
+    "search": N_("Search"),
 }
 
 def field_label(key: str) -> str:
     """A field as the desk names it ("org_name" -> "Organization name")."""
-    return FIELD_LABELS.get(key) or label(key).capitalize()
+    known = FIELD_LABELS.get(key)
+    return _(known) if known else label(key).capitalize()
 
 
 def role_label(role: str) -> str:
@@ -191,15 +211,15 @@ def role_label(role: str) -> str:
 
 
 def roles_text(roles: Iterable[str]) -> str:
-    return ", ".join(role_label(r) for r in roles) or "no admin role"
+    return _(", ").join(role_label(r) for r in roles) or _("no admin role")
 
 
 def field_value(key: str, value: Any) -> str:
     """A stored ticket field's value in words (True -> "yes", an instant -> UTC to the minute)."""
     if value is True:
-        return "yes"
+        return _("yes")
     if value is False:
-        return "no"
+        return _("no")
     from tickets.dates import read_datetime
     from tickets.kinds import FORM_FIELDS, FieldType
 

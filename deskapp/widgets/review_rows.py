@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from textual.content import Content
 
 from deskapp.widgets.format import WARN, when
+from tickets.i18n import _
 
 if TYPE_CHECKING:  # pragma: no cover
     from tickets.store.queries import TicketPage, TicketRow
@@ -80,4 +81,5 @@ def viewers_notice(viewers: Sequence[Viewer]) -> Content:
     if not viewers:
         return Content("")
     names = "; ".join(f"{v.name} since {when(v.since)}" for v in viewers)
-    return Content.styled(f"Also open by {names}. Agree who decides it and who calls the customer back.", WARN)
+    return Content.styled(_("Also open by {names}. Agree who decides it and who calls the customer back.").format(
+                              names=names), WARN)

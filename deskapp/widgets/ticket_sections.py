@@ -18,6 +18,7 @@ from deskapp.widgets.format import (
     WARN,
     consequences_content,
     day,
+    desk_zone,
     field_label,
     field_line,
     field_value,
@@ -25,6 +26,7 @@ from deskapp.widgets.format import (
     lines,
     when,
 )
+from tickets.i18n import _
 
 if TYPE_CHECKING:  # pragma: no cover
     from tickets.agents import AgentInfo
@@ -66,7 +68,7 @@ def confirmed_sentences(d: TicketDetail) -> list[str]:
 def checklist_content(d: TicketDetail) -> Content:
     items = confirmed_sentences(d)
     if not items:
-        return Content.styled("  nothing to confirm for this ticket", MUTED)
+        return Content.styled(_("  nothing to confirm for this ticket"), MUTED)
     return lines([Content.assemble("  ", ("✓ ", OK), item) for item in items])
 
 
@@ -83,7 +85,7 @@ def history_content(entries: tuple[HistoryEntry, ...], notes: tuple[NoteEntry, .
     """A-1: every event on the ticket, oldest first, in sentences; an internal note's text
     under its event (the event holds only its length and digest)."""
     if not entries:
-        return Content.styled("  no events", MUTED)
+        return Content.styled(_("  no events"), MUTED)
     by_id = {note.id: note for note in notes}
     parts: list[Content | str] = []
     for entry in entries:
@@ -92,21 +94,22 @@ def history_content(entries: tuple[HistoryEntry, ...], notes: tuple[NoteEntry, .
         parts.append(Content.assemble((f"{when(entry.at)}  ", MUTED), (entry.actor, "bold"), f" {words}"))
         if entry.action == "ticket.noted":
             note = by_id.get(details.get("note_id", 0))
-            parts.append(Content.assemble("  ", ("Note: ", "bold"), note.text) if note is not None
-                         else Content.styled("  the note is missing from the store", BAD))
+            parts.append(Content.assemble("  ", (_("Note: "), "bold"), note.text) if note is not None
+                         else Content.styled(_("  the note is missing from the store"), BAD))
             continue
         if entry.action == "ticket.filed" and details.get("status"):
-            parts.append(Content.styled(f"  as {status_label(details['status'])}", MUTED))
+            parts.append(Content.styled(_("  as {status_label}").format(status_label=status_label(details['status'])), MUTED))
         elif "from" in details and "to" in details:
             parts.append(Content.styled(
                 f"  {status_label(details['from'])} → {status_label(details['to'])}", MUTED))
         if details.get("confirmed"):
-            parts.append(Content.styled("  the caller confirmed:", MUTED))
+            parts.append(Content.styled(_("  the caller confirmed:"), MUTED))
             parts += [Content.assemble("    ", ("✓ ", OK), str(sentence)) for sentence in details["confirmed"]]
         if details.get("data_deletion_date"):
-            parts.append(Content.styled(f"  all its data is deleted on {details['data_deletion_date']}", WARN))
+            parts.append(Content.styled(_("  all its data is deleted on {details}").format(
+                                            details=details['data_deletion_date']), WARN))
         if details.get("reason"):
-            parts.append(Content.assemble("  ", ("Reason: ", "bold"), str(details["reason"])))
+            parts.append(Content.assemble("  ", (_("Reason: "), "bold"), str(details["reason"])))
     return lines(parts)
 
 
@@ -144,13 +147,13 @@ def blockers(d: TicketDetail, agent: AgentInfo | None) -> Content:
     approve = problems(d, TicketStatus.APPROVED, agent)
     reject = problems(d, TicketStatus.REJECTED, agent)
     if not approve and not reject:
-        return Content.styled("You can approve (a) or reject (j) this ticket.", OK)
+        return Content.styled(_("You can approve (a) or reject (j) this ticket."), OK)
     parts: list[Content | str] = []
     if approve:
-        parts.append(Content.styled("You cannot approve this ticket:", BAD + " bold"))
+        parts.append(Content.styled(_("You cannot approve this ticket:"), BAD + " bold"))
         parts += [Content.styled(f"  • {p}", BAD) for p in approve]
     if reject:
-        parts.append(Content.styled("You cannot reject this ticket:", BAD + " bold"))
+        parts.append(Content.styled(_("You cannot reject this ticket:"), BAD + " bold"))
         parts += [Content.styled(f"  • {p}", BAD) for p in reject if p]
     return lines(parts)
 
@@ -166,18 +169,18 @@ def summary(d: TicketDetail) -> Content:
         subscription += f", resource {d.resource_ref}"
     parts: list[Content | str] = [
         Content.styled(f"{r.ref} · {r.kind.label}", HEAD),
-        field_line("Status", r.status.label, status_style),
-        field_line("Organization", f"{r.organization_name} ({r.organization_ref})"),
-        field_line("Subscription", subscription),
-        field_line("Filed by", f"{r.filed_by} at {when(r.created_at)}"),
+        field_line(_("Status"), r.status.label, status_style),
+        field_line(_("Organization"), f"{r.organization_name} ({r.organization_ref})"),
+        field_line(_("Subscription"), subscription),
+        field_line(_("Filed by"), f"{r.filed_by} at {when(r.created_at)}"),
     ]
     if d.requested_date:
-        parts.append(field_line("Requested date", day(d.requested_date)))
+        parts.append(field_line(_("Requested date"), day(d.requested_date)))
     if d.reason:
-        parts.append(field_line("Agent's reason", d.reason))
+        parts.append(field_line(_("Agent's reason"), d.reason))
     parts += extra_fields(d)
     if d.rules:
-        parts.append(field_line("Rules", ", ".join(d.rules), MUTED))
+        parts.append(field_line(_("Rules"), ", ".join(d.rules), MUTED))
     return lines(parts)
 
 
@@ -189,44 +192,46 @@ def decision(d: TicketDetail) -> Content:
     approved = d.row.status is not TicketStatus.REJECTED
     verb = "Approved" if approved else "Rejected"
     parts: list[Content | str] = [
-        Content.styled(f"{verb} by {d.decided_by} at {when(d.decided_at)}", (OK if approved else BAD) + " bold")
+        Content.styled(_("{verb} by {decided_by} at {time}").format(
+                           verb=verb, decided_by=d.decided_by, time=when(d.decided_at)), (OK if approved else BAD) + " bold")
     ]
     if d.decision_reason:
-        parts.append(field_line("Note" if approved else "Reason", d.decision_reason))
+        parts.append(field_line((_("Note") if approved else _("Reason")), d.decision_reason))
     return lines(parts)
 
 
 def verification(d: TicketDetail) -> Content:
-    parts: list[Content | str] = [Content.styled("Verification (V-1 .. V-5)", "bold")]
+    parts: list[Content | str] = [Content.styled(_("Verification (V-1 .. V-5)"), "bold")]
     if d.verified_at is None:
-        parts.append(Content.styled("  ✗ no passed verification on record for this ticket", BAD))
+        parts.append(Content.styled(_("  ✗ no passed verification on record for this ticket"), BAD))
         return lines(parts)
     who = f" ({d.caller_name})" if d.caller_name else ""
     parts.append(f"  caller{who} verified at {when(d.verified_at)} by {d.verified_by or '—'}")
     for check in d.verification_checks:
         parts.append(Content.assemble("  ", ("✓ ", OK), check))
     if not d.verification_checks:
-        parts.append(Content.styled("  ✗ the verification did not pass", BAD))
+        parts.append(Content.styled(_("  ✗ the verification did not pass"), BAD))
     return lines(parts)
 
 
 def callback(d: TicketDetail) -> Content:
-    head = Content.styled("Callback (V-8)", "bold")
+    head = Content.styled(_("Callback (V-8)"), "bold")
     if not d.needs_callback:
-        return lines([head, Content.styled("  not needed for this ticket", MUTED)])
+        return lines([head, Content.styled(_("  not needed for this ticket"), MUTED)])
     if d.callback_at is None:
         return lines([
             head,
-            Content.assemble("  ", ("Call back: ", "bold"), callback_number(d)),
-            Content.styled("  ✗ not recorded yet: press c once the caller has confirmed on that number. "
-                           "Approval waits for it.", WARN),
+            Content.assemble("  ", (_("Call back: "), "bold"), callback_number(d)),
+            Content.styled(_("  ✗ not recorded yet: press c once the caller has confirmed on that number. "
+                             "Approval waits for it."), WARN),
         ])
     return lines([head, Content.assemble("  ", ("✓ ", OK),
-                                         f"recorded at {when(d.callback_at)} by {d.callback_by or '—'}")])
+                                         _("recorded at {time} by {value}").format(
+                                             time=when(d.callback_at), value=d.callback_by or '—'))])
 
 
 def confirmed(d: TicketDetail) -> Content:
-    return lines([Content.styled("Confirmed with the caller", "bold"), checklist_content(d)])
+    return lines([Content.styled(_("Confirmed with the caller"), "bold"), checklist_content(d)])
 
 
 def consequences(d: TicketDetail, now: datetime) -> Content:
@@ -234,14 +239,15 @@ def consequences(d: TicketDetail, now: datetime) -> Content:
     from tickets.kinds import kind_spec
 
     parts: list[Content | str] = [
-        Content.styled("Consequences (T-1)", "bold"),
+        Content.styled(_("Consequences (T-1)"), "bold"),
         consequences_content(d.consequences, needs_review=d.row.needs_review, needs_callback=d.needs_callback),
     ]
-    deletion = kind_spec(d.row.kind).deletion_date(now)
+    deletion = kind_spec(d.row.kind).deletion_date(now, desk_zone())
     if deletion is not None and d.row.status is TicketStatus.PENDING_REVIEW:
-        parts.append(Content.styled(f"If approved now, all data is deleted on {deletion.isoformat()} (X-2).", WARN))
+        parts.append(Content.styled(_("If approved now, all data is deleted on {isoformat} (X-2).").format(
+                                        isoformat=deletion.isoformat()), WARN))
     return lines(parts)
 
 
 def history(d: TicketDetail) -> Content:
-    return lines([Content.styled("History (A-1) and internal notes", "bold"), history_content(d.history, d.notes)])
+    return lines([Content.styled(_("History (A-1) and internal notes"), "bold"), history_content(d.history, d.notes)])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from deskapp_testing import demo_claim, landed_on, make_app, text_of, wait_until
@@ -178,3 +178,34 @@ async def test_an_unknown_theme_is_named_and_the_default_kept(seeded, clock):
         assert app.theme == "textual-dark"
         assert "theme: 'no-such-theme' is not a theme (environment (DESKAPP_THEME))" in notifications(app)
     assert not state_file().exists()  # nothing chosen, nothing remembered
+
+
+async def test_the_header_names_the_desk_zone_and_a_transfer_time_is_typed_in_it(seeded, clock):
+    """Asia/Shanghai: the header names the zone once; M-3's transfer time typed as 09:00 desk
+    time is stored as 01:00 UTC (tickets.desk_time)."""
+    from deskapp_testing import tickets_of
+
+    from tickets.store.queries import ticket_detail
+
+    app = make_app(seeded, clock, settings=load_settings({"time_zone": "Asia/Shanghai"}, environ={}))
+    try:
+        await _migrate_at_nine(app)
+    finally:
+        set_desk_zone(UTC)
+    [row] = tickets_of(seeded, app.agent.id)
+    assert ticket_detail(seeded, row.id).fields["transfer_at"] == "2026-12-05T01:00:00Z"
+
+
+async def _migrate_at_nine(app) -> None:
+    from test_app_ticket_kinds import call_for, file_it, open_form, tick_all
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        await call_for(pilot, "d365-migration")
+        assert app.title.endswith("· Asia/Shanghai")
+        await open_form(pilot, "SUB-0018", "migration_on_premises")
+        await tick_all(pilot, 2)
+        await pilot.press("tab")
+        await type_text(pilot, "2026-12-05 09:00")
+        await pilot.press("tab")
+        await type_text(pilot, "it-ops@mueller-praezision.de")
+        await file_it(pilot)

@@ -16,7 +16,7 @@ async def test_sign_in_shows_agent_and_role_in_header(seeded, clock):
     async with app.run_test(size=(80, 24)) as pilot:
         await sign_in(pilot, "ada", "1111")
         assert isinstance(app.screen, HomeScreen)
-        assert app.title == "deskapp · Ada Lovelace (ada, agent)"
+        assert app.title == "deskapp · Ada Lovelace (ada, agent) · UTC"
         header = app.screen.query_one("Header")
         assert "Ada Lovelace (ada, agent)" in "".join(str(w.render()) for w in header.query("*"))
         await pilot.press("s")  # sign out: asks first

@@ -68,6 +68,13 @@ async def test_early_cancellation_with_date_and_refund(seeded, clock):
         assert "Effective date: 2026-12-31" in consequences
         assert "Data deletion date: 2027-03-31" in consequences
         assert "Supervisor review: not needed" in consequences
+        # The date changed the words of "access ends on ...": that item is to be read and
+        # confirmed again (it was ticked for the old date).
+        checklist = app.screen.query_one("#checklist")
+        assert [w.ticked for w in checklist._widgets] == [True, True, False]
+        assert "ends on 2026-12-31" in str(checklist._widgets[2].text)
+        await pilot.press("shift+tab", "end", "space", "tab")
+        assert all(w.ticked for w in checklist._widgets)
         await pilot.press("tab", "space")  # refund requested
         assert "Supervisor review: needed" in screen_text(app, "#consequences")
         await pilot.press("tab")
@@ -118,7 +125,7 @@ async def test_migration_to_on_premises(seeded, clock):
         from tickets.store.queries import ticket_detail
 
         detail = ticket_detail(seeded, row.id)
-        assert detail.fields["transfer_at"] == "2026-12-05T09:00:00+00:00"
+        assert detail.fields["transfer_at"] == "2026-12-05T09:00:00Z"
         assert detail.fields["it_contact"] == "it-ops@mueller-praezision.de"
 
 

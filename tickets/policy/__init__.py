@@ -10,8 +10,8 @@ its article. Where the spec and an article disagree the article wins; the places
     decide_batch(resources, caller, now) -> BatchDecision  (U-2: refuses only the ineligible)
     validate_filing(decision, confirmed=..., fields=..., now=...) -> what still blocks filing
 
-Pure: no database, no Textual, no clock of its own. All dates are UTC calendar dates and are
-written ISO (2027-01-04) in the texts agents read.
+Pure: no database, no Textual, no clock of its own. All dates are calendar days at the desk (its time
+zone, passed as `zone`; tickets.desk_time) and are written ISO (2027-01-04) in the texts agents read.
 
 The package: ``rules`` (the rules as data), ``results`` (what a decision holds), ``context``
 (how one is assembled), ``shared`` (rules several kinds share), one module per ticket kind
@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 
 from tickets.dates import as_utc
 from tickets.enums import TicketKind
 from tickets.facts import CallerFacts, SubscriptionFacts
+from tickets.i18n import _
 from tickets.kinds import KINDS
 from tickets.policy.context import Ctx, refused
 from tickets.policy.filing_checks import validate_filing
@@ -74,19 +75,22 @@ def decide(
     requested_date: date | None = None,
     refund_requested: bool = False,
     approved_at: datetime | None = None,
+    zone: tzinfo = UTC,
 ) -> Decision:
-    """Whether a ticket of `kind` may be filed for `sub` by `caller` at `now`, and what follows."""
-    c = Ctx(kind, sub, caller, as_utc(now), requested_date, refund_requested, approved_at)
+    """Whether a ticket of `kind` may be filed for `sub` by `caller` at `now`, and what follows;
+    every day counted in the desk's time zone `zone` (tickets.desk_time)."""
+    c = Ctx(kind, sub, caller, as_utc(now), requested_date, refund_requested, approved_at, zone)
     offer = offer_refusal(kind, sub.product)
     if offer is not None:
         return refused(c, [offer])
     if KINDS[kind].per_resource:
-        return refused(c, [Reason("U-2", "unsubscription is decided for each renewal resource "
-                                          f"of {sub.name}: choose them (single or batch)")])
+        return refused(c, [Reason("U-2", _("unsubscription is decided for each renewal resource of {name}: "
+                                           "choose them (single or batch)").format(name=sub.name))])
     return _KIND_FUNCTIONS[kind](c)
 
 
-def decide_all(sub: SubscriptionFacts, caller: CallerFacts, now: datetime) -> tuple[Decision, ...]:
+def decide_all(sub: SubscriptionFacts, caller: CallerFacts, now: datetime,
+               zone: tzinfo = UTC) -> tuple[Decision, ...]:
     """Every subscription-level kind, in TicketKind order."""
-    return tuple([decide(k, sub, caller, now) for k in _SUBSCRIPTION_KINDS])
+    return tuple([decide(k, sub, caller, now, zone=zone) for k in _SUBSCRIPTION_KINDS])
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from tickets.enums import Channel, SubscriptionState, TicketKind
+from tickets.i18n import _
 from tickets.policy.context import (
     Ctx,
     Grant,
@@ -14,8 +13,9 @@ from tickets.policy.context import (
     make_consequences,
     make_decision,
 )
+from tickets.policy.deadlines import reversal_deadline
 from tickets.policy.results import ChecklistItem, Decision, Reason
-from tickets.policy.rules import D365, O365, REVERSAL_DAYS
+from tickets.policy.rules import D365, O365
 from tickets.policy.shared import (
     c3_refusal,
     c4_refund,
@@ -44,7 +44,8 @@ def decide(c: Ctx) -> Decision:
         refusals += c3_refusal(c)
         if c.today > c.term_end:
             refusals.append(Reason(home_rule(c.kind, sub.product),
-                                   f"the term ended on {c.term_end}: nothing to cancel early"))
+                                   _("the term ended on {term_end}: nothing to cancel early").format(
+                                       term_end=c.term_end)))
         else:
             refusals += requested_date_refusals(c, date_rule)
         refusals += refund_request_refusals(c)
@@ -60,8 +61,8 @@ def decide(c: Ctx) -> Decision:
 
 def m4_refusals(c: Ctx) -> list[Reason]:
     """M-4 [D365]: the cancellation that follows a migration is filed once the migration is done."""
-    return [Reason("M-4", f"the cancellation can only be filed once migration {t.ref} is done "
-                          f"({t.status.label})")
+    return [Reason("M-4", _("the cancellation can only be filed once migration {ref} is done ({label})").format(
+                              ref=t.ref, label=t.status.label))
             for t in active(c.sub.tickets, {TicketKind.MIGRATION})]
 
 
@@ -72,27 +73,29 @@ def _grant_cancel_o365_intune(c: Ctx) -> Grant:
     fee = not trial and effective < c.term_end
     reasons = [v2_grant(c)]
     if trial:  # only O365 gets here: Intune trials are refused (C-3)
-        reasons.append(Reason("C-6", "Office 365 trial subscriptions can be cancelled"))
-    reasons.append(Reason("C-4", f"{sub.name} can be cancelled before its term ends on {c.term_end}"))
-    notes: list[Reason] = [Reason("C-4", f"the cancellation takes effect on {effective}")]
+        reasons.append(Reason("C-6", _("Office 365 trial subscriptions can be cancelled")))
+    reasons.append(Reason("C-4", _("{name} can be cancelled before its term ends on {term_end}").format(
+                                     name=sub.name, term_end=c.term_end)))
+    notes: list[Reason] = [Reason("C-4", _("the cancellation takes effect on {effective}").format(effective=effective))]
     if fee:
-        notes.append(Reason("C-4", f"early termination fees may apply: the term runs until {c.term_end}"))
+        notes.append(Reason("C-4", _("early termination fees may apply: the term runs until {term_end}").format(
+                                       term_end=c.term_end)))
     refund = c4_refund(c)
     if refund:
         notes.append(refund)
     if sub.product is O365:
-        self_service = c6_self_service(sub, c.now)
+        self_service = c6_self_service(sub, c.now, c.zone)
     elif sub.channel is Channel.PRODUCT_KEY:
-        self_service = Reason("C-5", "only through support: product-key subscriptions are "
-                                     "cancelled by calling support")
+        self_service = Reason("C-5", _("only through support: product-key subscriptions are cancelled by "
+                                       "calling support"))
     else:
-        self_service = Reason("C-4", "only through support: the customer cannot cancel an Intune "
-                                     "subscription before the end of term themselves")
+        self_service = Reason("C-4", _("only through support: the customer cannot cancel an Intune "
+                                       "subscription before the end of term themselves"))
     notes.append(self_service)
     deletion, c8 = c8_notes(c, effective)
     notes += c8
     if c.refund_requested:
-        notes.append(Reason("C-4", "a refund is requested: it goes through support and review"))
+        notes.append(Reason("C-4", _("a refund is requested: it goes through support and review")))
         notes.append(v8_note(c.kind))
     return Grant(
         reasons=reasons,
@@ -106,56 +109,56 @@ def _grant_cancel_o365_intune(c: Ctx) -> Grant:
 def _grant_cancel_d365(c: Ctx) -> Grant:
     sub = c.sub
     effective = c.requested_date
-    reasons = [v2_grant(c), Reason("V-1", f"{sub.name} is cancelled on the day the customer wants "
-                                          "it terminated, recorded on the ticket")]
+    reasons = [v2_grant(c), Reason("V-1", _("{name} is cancelled on the day the customer wants it terminated, "
+                                            "recorded on the ticket").format(name=sub.name))]
     notes: list[Reason] = []
     if effective:
-        notes.append(Reason("V-1", f"the cancellation takes effect on {effective}"))
+        notes.append(Reason("V-1", _("the cancellation takes effect on {effective}").format(effective=effective)))
     else:
-        notes.append(Reason("V-1", "the day the customer wants it terminated is still to be recorded"))
+        notes.append(Reason("V-1", _("the day the customer wants it terminated is still to be recorded")))
     # ARTICLE: the Dynamics 365 article says nothing of fees, refunds or a deletion date.
-    notes.append(Reason("C-4", "early termination fees and refunds are stated for Office 365 and "
-                               "Intune only; the Dynamics 365 article states neither (it refers "
-                               "to section 4 of the Online Service Agreement)"))
-    deletion_note = Reason("C-7", "the Dynamics 365 article states no data-deletion date: if the "
-                                  "customer keeps the data, export it before the cancellation")
+    notes.append(Reason("C-4", _("early termination fees and refunds are stated for Office 365 and Intune "
+                                 "only; the Dynamics 365 article states neither (it refers to section 4 of the "
+                                 "Online Service Agreement)")))
+    deletion_note = Reason("C-7", _("the Dynamics 365 article states no data-deletion date: if the customer "
+                                    "keeps the data, export it before the cancellation"))
     notes.append(deletion_note)
-    deadline = effective + timedelta(days=REVERSAL_DAYS) if effective else None
+    deadline = reversal_deadline(effective, c.zone) if effective else None
     if deadline:
-        notes.append(Reason("R-1", f"the cancellation can be reversed until {deadline} with the "
-                                   "same identity information"))
+        notes.append(Reason("R-1", _("the cancellation can be reversed until {deadline} with the same identity "
+                                     "information").format(deadline=deadline)))
     else:
-        notes.append(Reason("R-1", "the cancellation can be reversed within 30 days of taking effect"))
+        notes.append(Reason("R-1", _("the cancellation can be reversed within 30 days of taking effect")))
     live = live_campaigns(sub)
     if live:
-        notes.append(Reason("I-2", "Internet Marketing campaigns whose activities are not deleted "
-                                   "keep running after the cancellation, and so do their "
-                                   "search-engine ads; the customer then cancels or manages them "
-                                   "in Microsoft Ad Center"))
-    self_service = Reason("V-1", "not self-service: the Dynamics 365 article has the customer "
-                                 "contact billing support")
+        notes.append(Reason("I-2", _("Internet Marketing campaigns whose activities are not deleted keep "
+                                     "running after the cancellation, and so do their search-engine ads; the "
+                                     "customer then cancels or manages them in Microsoft Ad Center")))
+    self_service = Reason("V-1", _("not self-service: the Dynamics 365 article has the customer contact "
+                                   "billing support"))
     notes.append(self_service)
     if c.refund_requested:
-        refund = Reason("V-8", "a refund is requested; the Dynamics 365 article promises none: it "
-                               "goes to review and needs a callback")
+        refund = Reason("V-8", _("a refund is requested; the Dynamics 365 article promises none: it goes to "
+                                 "review and needs a callback"))
         notes.append(refund)
         notes.append(v8_note(c.kind))
     else:
         refund = None
     checklist = [ChecklistItem(
         "keep_data_decision", "C-7",
-        "decide whether to keep the data: if so, export it first (Export Data to Excel)"
-        + (f" before {effective}" if effective else ""))]
+        _("decide whether to keep the data: if so, export it first (Export Data to Excel) before {day}").format(
+            day=effective) if effective else
+        _("decide whether to keep the data: if so, export it first (Export Data to Excel)"))]
     if live:
         names = and_list([c_.name for c_ in live])
         owners = sorted({c_.billing_admin_user_id for c_ in live
                          if c_.billing_admin_user_id != c.caller.user_id})
-        text = (f"for the Internet Marketing campaigns {names}: keep their activities to keep the "
-                "search-engine ads running, or delete or pause all their activities to stop the "
-                "ads and their billing")
+        text = _("for the Internet Marketing campaigns {names}: keep their activities to keep the "
+                 "search-engine ads running, or delete or pause all their activities to stop the "
+                 "ads and their billing").format(names=names)
         if owners:
-            text += (f"; the caller must work with the campaign billing admin "
-                     f"({', '.join(owners)}) who signed up for it")
+            text += _("; the caller must work with the campaign billing admin ({owners}) who signed up "
+                      "for it").format(owners=", ".join(owners))
         checklist.append(ChecklistItem("ims_campaigns_decision", "C-7", text))
     return Grant(
         reasons=reasons,

@@ -5,26 +5,29 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from functools import cached_property, partial
 
-from tickets.dates import utc_day
+from tickets.desk_time import desk_zone, local_day
 from tickets.enums import ACTIVE_STATUSES, CampaignState, Role, TicketKind
 from tickets.facts import CallerFacts, CampaignFacts, SubscriptionFacts, TicketSummary
+from tickets.i18n import _, ngettext
 from tickets.kinds import kind_spec, review_flags  # X-2, V-8: one definition, the audit re-derives them
 from tickets.policy.results import ChecklistItem, Consequences, Decision, Reason
 from tickets.policy.rules import KIND_PHRASES, ROUTE_CANCELLATIONS
 
 
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+def licenses_text(n: int) -> str:
+    """C-6: "1 license assigned", "40 licenses assigned"."""
+    return ngettext("{n} license assigned", "{n} licenses assigned", n).format(n=n)
 
 
 def and_list(items: Sequence[str]) -> str:
+    """ "a, b and c" ("a、b和c" in Chinese)."""
     items = list(items)
     if len(items) <= 1:
         return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
+    return _("{items} and {last}").format(items=_(", ").join(items[:-1]), last=items[-1])
 
 
 def money(minor: int) -> str:
@@ -37,11 +40,11 @@ def money(minor: int) -> str:
 def roles_text(caller: CallerFacts) -> str:
     """The caller's roles as the desk says them ("Internet Marketing billing admin", not the
     stored "ims_billing_admin"): reasons are read out to callers."""
-    return ", ".join(sorted(Role(r).label for r in caller.roles)) or "no admin role"
+    return _(", ").join(sorted(Role(r).label for r in caller.roles)) or _("no admin role")
 
 
 def ticket_phrase(t: TicketSummary) -> str:
-    return f"{t.ref} ({KIND_PHRASES[t.kind]}, {t.status.label})"
+    return _("{ref} ({kind}, {status})").format(ref=t.ref, kind=_(KIND_PHRASES[t.kind]), status=t.status.label)
 
 
 def active(tickets: Sequence[TicketSummary], kinds: Collection[TicketKind]) -> list[TicketSummary]:
@@ -61,18 +64,32 @@ class Ctx:
     requested_date: date | None
     refund_requested: bool
     approved_at: datetime | None
+    # The desk's time zone: every day the rules count is a day at the desk (tickets.desk_time).
+    zone: tzinfo = UTC
 
-    @property
+    @cached_property
     def today(self) -> date:
-        return self.now.date()
+        return local_day(self.now, self.zone)
+
+    def day(self, moment: datetime) -> date:
+        """An instant's calendar day at the desk."""
+        return local_day(moment, self.zone)
 
     @cached_property  # asked for several times a decision; nothing in a Ctx changes after it is made
     def term_end(self) -> date:
-        return utc_day(self.sub.term_end)
+        return local_day(self.sub.term_end, self.zone)
 
-    @property
+    @cached_property
+    def cancel_zone(self) -> tzinfo:
+        """The zone the cancellation was counted in when it was filed (so a later change of the
+        desk's setting cannot move a deadline already told to the caller), else the desk's."""
+        return desk_zone(self.sub.cancelled_zone) if self.sub.cancelled_zone else self.zone
+
+    @cached_property
     def cancelled_on(self) -> date | None:
-        return utc_day(self.sub.cancelled_at) if self.sub.cancelled_at is not None else None
+        if self.sub.cancelled_at is None:
+            return None
+        return local_day(self.sub.cancelled_at, self.cancel_zone)
 
 
 @dataclass

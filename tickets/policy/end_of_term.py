@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tickets.enums import Channel, SubscriptionState
+from tickets.i18n import _
 from tickets.policy.context import Ctx, Grant, make_consequences, make_decision
 from tickets.policy.results import ChecklistItem, Decision, Reason
 from tickets.policy.rules import C1_PATH, CHANNEL_WORDS
@@ -17,35 +18,35 @@ def decide(c: Ctx) -> Decision:
         if c3 := c3_refusal(c):
             refusals += c3
         elif sub.channel in (Channel.OPEN, Channel.FPP):
-            refusals.append(Reason("C-2", f"{CHANNEL_WORDS[sub.channel]} subscriptions already expire at term "
-                                          f"end: no end-of-term cancellation is needed; it expires "
-                                          f"on {c.term_end}"))
+            refusals.append(Reason("C-2", _("{CHANNEL_WORDS} subscriptions already expire at term end: no "
+                                            "end-of-term cancellation is needed; it expires on {term_end}").format(
+                                              CHANNEL_WORDS=_(CHANNEL_WORDS[sub.channel]), term_end=c.term_end)))
         elif not sub.auto_renew:
-            refusals.append(Reason("C-1", "nothing to do: auto-renew is already off; it expires on "
-                                          f"{c.term_end}"))
+            refusals.append(Reason("C-1", _("nothing to do: auto-renew is already off; it expires on {term_end}").format(
+                                              term_end=c.term_end)))
     refusals += c9_refusals(c)
 
     def grant() -> Grant:
         effective = c.term_end
-        self_service = Reason("C-1", "the customer can do it themselves: "
-                                     + C1_PATH.format(name=sub.name))
+        self_service = Reason("C-1", _("the customer can do it themselves: {path}").format(
+                                     path=_(C1_PATH).format(name=sub.name)))
         # ARTICLE: the Intune article states the 90-day deletion (C-8) and the checklist (C-7)
         # for cancelling *before* the end of term; for expiry at term end it says only that the
         # subscription expires and is no longer billed. So no deletion date is claimed here.
-        deletion_note = Reason("C-1", "the Intune article states no data-deletion date for a "
-                                      "subscription that expires at term end")
+        deletion_note = Reason("C-1", _("the Intune article states no data-deletion date for a subscription "
+                                        "that expires at term end"))
         notes = [
-            Reason("C-1", f"auto-renew is turned off: {sub.name} expires on {effective} and is no "
-                          "longer billed"),
+            Reason("C-1", _("auto-renew is turned off: {name} expires on {effective} and is no longer billed").format(
+                              name=sub.name, effective=effective)),
             self_service,
             deletion_note,
         ]
         return Grant(
-            reasons=[v2_grant(c), Reason("C-1", "an Intune subscription with auto-renew on is "
-                                                "cancelled at the end of its term")],
+            reasons=[v2_grant(c), Reason("C-1", _("an Intune subscription with auto-renew on is cancelled at "
+                                                  "the end of its term"))],
             checklist=[ChecklistItem("turn_off_auto_renew", "C-1",
-                                     f"auto-renew of {sub.name} is turned off: it expires on "
-                                     f"{effective} and billing stops then")],
+                                     _("auto-renew of {name} is turned off: it expires on {effective} and "
+                                       "billing stops then").format(name=sub.name, effective=effective))],
             consequences=make_consequences(notes, effective_date=effective, self_service=self_service,
                                        data_deletion_note=deletion_note),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tickets.enums import Role
+from tickets.i18n import _
 from tickets.policy.context import (
     Ctx,
     Grant,
@@ -27,40 +28,41 @@ def decide(c: Ctx) -> Decision:
     scope = live if org_wide else mine
     if not live:
         had = and_list([x.name for x in sub.campaigns])
-        refusals.append(Reason("I-1", f"{sub.name} has no Internet Marketing campaign to cancel"
-                                      + (f": {had} already cancelled" if had else "")))
+        refusals.append(Reason("I-1", _("{name} has no Internet Marketing campaign to cancel: {had} already "
+                                        "cancelled").format(name=sub.name, had=had) if had else
+                               _("{name} has no Internet Marketing campaign to cancel").format(name=sub.name)))
     elif not scope:
-        refusals.append(Reason("I-1", "the Internet Marketing service is cancelled by the billing "
-                                      "admin of the organization or of a campaign; "
-                                      f"{c.caller.user_id} ({roles_text(c.caller)}) is neither"))
+        refusals.append(Reason("I-1", _("the Internet Marketing service is cancelled by the billing admin of "
+                                        "the organization or of a campaign; {user_id} ({roles}) is neither").format(
+                                          user_id=c.caller.user_id, roles=roles_text(c.caller))))
     refusals += same_kind_refusals(c)
 
     def grant() -> Grant:
         names = and_list([x.name for x in scope])
         if Role.BILLING_ADMIN in c.caller.roles:
-            who = Reason("V-2", f"the caller is the billing administrator of {sub.name}")
+            who = Reason("V-2", _("the caller is the billing administrator of {name}").format(name=sub.name))
         elif Role.IMS_BILLING_ADMIN in c.caller.roles:
-            who = Reason("I-1", "the caller is the Internet Marketing billing admin")
+            who = Reason("I-1", _("the caller is the Internet Marketing billing admin"))
         else:
-            who = Reason("I-1", f"the caller is the billing admin of the campaign {names}, so can "
-                                "cancel it without being the organization's billing admin")
-        self_service = Reason("I-2", "the customer can do it themselves: " + I2_AD_CENTER)
+            who = Reason("I-1", _("the caller is the billing admin of the campaign {names}, so can cancel it "
+                                  "without being the organization's billing admin").format(names=names))
+        self_service = Reason("I-2", _("the customer can do it themselves: {path}").format(path=_(I2_AD_CENTER)))
         notes = [
-            Reason("I-2", f"cancelling {names} stops their search-engine ads and their billing "
-                          "from Microsoft Ad Center"),
-            Reason("R-2", "a cancelled campaign cannot be reinstated; the customer must sign up again"),
+            Reason("I-2", _("cancelling {names} stops their search-engine ads and their billing from Microsoft "
+                            "Ad Center").format(names=names)),
+            Reason("R-2", _("a cancelled campaign cannot be reinstated; the customer must sign up again")),
             self_service,
-            Reason("I-2", f"the {sub.name} subscription itself stays as it is"),
+            Reason("I-2", _("the {name} subscription itself stays as it is").format(name=sub.name)),
         ]
         return Grant(
             reasons=[who],
             checklist=[
                 ChecklistItem("stop_campaign_activities", "I-2",
-                              f"all current activities of {names} are deleted or paused, which "
-                              "stops the search-engine ads and their billing"),
+                              _("all current activities of {names} are deleted or paused, which stops the "
+                                "search-engine ads and their billing").format(names=names)),
                 ChecklistItem("no_reinstatement", "R-2",
-                              "once cancelled the campaigns cannot be reinstated; the customer "
-                              "would have to sign up again"),
+                              _("once cancelled the campaigns cannot be reinstated; the customer would have to "
+                                "sign up again")),
             ],
             consequences=make_consequences(notes, effective_date=c.today, self_service=self_service),
         )

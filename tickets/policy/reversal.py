@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from tickets.dates import utc_day
 from tickets.enums import CampaignState, SubscriptionState
+from tickets.i18n import _
 from tickets.policy.context import Ctx, Grant, and_list, make_consequences, make_decision
+from tickets.policy.deadlines import reversal_deadline, reversal_open
 from tickets.policy.results import ChecklistItem, Decision, Reason
-from tickets.policy.rules import REVERSAL_DAYS
 from tickets.policy.shared import same_kind_refusals, state_refusals, v2_grant, v2_refusals, v8_note
 
 
@@ -19,39 +17,41 @@ def decide(c: Ctx) -> Decision:
     if sub.state is SubscriptionState.CANCELLED:
         deleted = sub.data_deleted_at or sub.expedited_at
         if deleted is not None:
-            gone = utc_day(deleted)
-            refusals.append(Reason("R-3", f"the data of {sub.name} was deleted ({gone}): nothing "
-                                          "to reverse (X-3)"))
+            gone = c.day(deleted)
+            refusals.append(Reason("R-3", _("the data of {name} was deleted ({gone}): nothing to reverse (X-3)").format(
+                                              name=sub.name, gone=gone)))
         elif c.cancelled_on is None:
-            refusals.append(Reason("R-1", "the cancellation date is not recorded: cannot tell "
-                                          "whether the 30 days have passed"))
-        elif c.today > c.cancelled_on + timedelta(days=REVERSAL_DAYS):
-            refusals.append(Reason("R-1", f"the cancellation took effect on {c.cancelled_on}; it "
-                                          "could be reversed until "
-                                          f"{c.cancelled_on + timedelta(days=REVERSAL_DAYS)}"))
+            refusals.append(Reason("R-1", _("the cancellation date is not recorded: cannot tell whether the 30 "
+                                            "days have passed")))
+        elif not reversal_open(c.now, c.cancelled_on, c.cancel_zone):
+            refusals.append(Reason("R-1", _("the cancellation took effect on {cancelled_on}; it could be "
+                                            "reversed until {reversal_deadline}").format(
+                                              cancelled_on=c.cancelled_on, reversal_deadline=reversal_deadline(c.cancelled_on, c.cancel_zone))))
     refusals += same_kind_refusals(c)
 
     def grant() -> Grant:
         assert c.cancelled_on is not None
-        deadline = c.cancelled_on + timedelta(days=REVERSAL_DAYS)
+        deadline = reversal_deadline(c.cancelled_on, c.cancel_zone)
         notes = [
-            Reason("R-1", f"the cancellation of {c.cancelled_on} can be reversed until {deadline}, "
-                          "with the same identity information used to cancel (a fresh verification)"),
-            Reason("R-2", "cancelled Internet Marketing campaigns are not reinstated; the customer "
-                          "must sign up again"),
+            Reason("R-1", _("the cancellation of {cancelled_on} can be reversed until {deadline}, with the "
+                            "same identity information used to cancel (a fresh verification)").format(
+                              cancelled_on=c.cancelled_on, deadline=deadline)),
+            Reason("R-2", _("cancelled Internet Marketing campaigns are not reinstated; the customer must sign "
+                            "up again")),
             v8_note(c.kind),
         ]
         checklist = [ChecklistItem("same_identity", "R-1",
-                                   "the caller gave the same identity information used to cancel, "
-                                   "verified afresh on this call")]
+                                   _("the caller gave the same identity information used to cancel, verified "
+                                     "afresh on this call"))]
         gone = [x.name for x in sub.campaigns if x.state is CampaignState.CANCELLED]
         if gone:
             checklist.append(ChecklistItem("campaigns_not_reinstated", "R-2",
-                                           f"the cancelled campaigns {and_list(gone)} are not "
-                                           "reinstated; the customer must sign up again"))
+                                           _("the cancelled campaigns {items} are not reinstated; the customer "
+                                             "must sign up again").format(items=and_list(gone))))
         return Grant(
-            reasons=[v2_grant(c), Reason("R-1", f"cancelled on {c.cancelled_on}, within 30 days "
-                                                f"(until {deadline})")],
+            reasons=[v2_grant(c), Reason("R-1", _("cancelled on {cancelled_on}, within 30 days (until "
+                                                  "{deadline})").format(
+                                                    cancelled_on=c.cancelled_on, deadline=deadline))],
             checklist=checklist,
             consequences=make_consequences(notes, reversal_deadline=deadline),
         )

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from tickets.enums import Channel, Platform, Product, TicketKind
+from tickets.i18n import N_
 from tickets.kinds import KINDS
 
 O365, INTUNE, D365, CLOUD = Product.O365, Product.INTUNE, Product.D365, Product.CLOUD
@@ -95,11 +96,11 @@ KIND_PRODUCTS: Mapping[TicketKind, tuple[frozenset[Product], str]] = {
 KIND_PHRASES: Mapping[TicketKind, str] = {kind: spec.phrase for kind, spec in KINDS.items()}
 
 CHANNEL_WORDS: Mapping[Channel, str] = {
-    Channel.ONLINE: "online",
-    Channel.PRODUCT_KEY: "product-key",
+    Channel.ONLINE: N_("online"),
+    Channel.PRODUCT_KEY: N_("product-key"),
     Channel.OPEN: "Open",
     Channel.FPP: "FPP",
-    Channel.TRIAL: "trial",
+    Channel.TRIAL: N_("trial"),
 }
 
 DATA_RETENTION_DAYS = 90  # C-8
@@ -107,24 +108,24 @@ REVERSAL_DAYS = 30  # R-1
 SELF_SERVICE_MAX_LICENSES = 24  # C-6: "fewer than 25 licenses assigned"
 SELF_SERVICE_WINDOW_DAYS = 30  # C-6: "within the first 30 days after purchase"
 
-ROUTE_CANCELLATIONS = "cancellations desk"
-ROUTE_TECHNICAL = "technical support"  # M-2
-ROUTE_BILLING = "billing support"  # M-2
+ROUTE_CANCELLATIONS = N_("cancellations desk")
+ROUTE_TECHNICAL = N_("technical support")  # M-2
+ROUTE_BILLING = N_("billing support")  # M-2
 MIGRATION_ROUTES: Mapping[Platform, str] = {
     Platform.ONLINE_SERVICES: ROUTE_TECHNICAL,
     Platform.COMMERCE_TRANSACTION: ROUTE_BILLING,
 }
 
-C1_PATH = "Subscriptions > Manage > {name} > Turn auto-renew off"
-C6_PATH = (
+C1_PATH = N_("Subscriptions > Manage > {name} > Turn auto-renew off")
+C6_PATH = N_(
     "admin center > Billing > Subscriptions > {name} > Cancel subscription, "
     "then review the dates and give feedback"
 )
-U4_PATH = (
+U4_PATH = N_(
     "Unsubscriptions and Returns/Exchanges > Cloud Service Unsubscriptions > "
     "Unsubscribe from Inactive Resources > Unsubscription Allowed"
 )
-I2_AD_CENTER = (
+I2_AD_CENTER = N_(
     "delete or pause all current campaign activities, then sign in to Microsoft Ad Center "
     "with its own credentials to cancel the account"
 )

@@ -3,41 +3,51 @@ allows, C-3, C-4/C-5 money, C-6 self-service, C-7 checklist, C-8 deletion, C-9, 
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, tzinfo
 from functools import cache
 
 from identity import SUBSCRIPTION_ADMIN_ROLES
-from tickets.dates import as_utc, utc_day
+from tickets.desk_time import local_day
 from tickets.enums import Channel, Product, Role, SubscriptionState, TicketKind
 from tickets.facts import SubscriptionFacts
+from tickets.i18n import _, current_language
 from tickets.kinds import CANCELLATION_KINDS, kind_spec
-from tickets.policy.context import Ctx, active, and_list, plural, roles_text, ticket_phrase
+from tickets.policy.context import Ctx, active, and_list, licenses_text, roles_text, ticket_phrase
+from tickets.policy.deadlines import (
+    data_deletion_day,
+    reversal_deadline,
+    reversal_open,
+    self_service_last_day,
+    self_service_open,
+)
 from tickets.policy.results import ChecklistItem, Reason
 from tickets.policy.rules import (
     C6_PATH,
     D365,
-    DATA_RETENTION_DAYS,
     INTUNE,
     KIND_PHRASES,
     KIND_PRODUCTS,
     O365,
-    REVERSAL_DAYS,
     SELF_SERVICE_MAX_LICENSES,
-    SELF_SERVICE_WINDOW_DAYS,
 )
 
 
-@cache  # pure in its two enums: each answer (an immutable Reason or None) is worked out once
 def offer_refusal(kind: TicketKind, product: Product) -> Reason | None:
     """Each kind only where an article offers it (KIND_PRODUCTS). The account view
     decides every kind for every subscription."""
+    return _offer_refusal(kind, product, current_language())
+
+
+@cache  # pure in its enums and the language: each answer (an immutable Reason or None) is made once
+def _offer_refusal(kind: TicketKind, product: Product, language: str) -> Reason | None:
     products, rule = KIND_PRODUCTS[kind]
     if product in products:
         return None
     names = and_list([p.label for p in Product if p in products])
     if kind is TicketKind.UNSUBSCRIBE_RESOURCE:
-        return Reason(rule, f"unsubscription is offered for {names} renewal resources")
-    return Reason(rule, f"{KIND_PHRASES[kind]} is offered for {names} subscriptions")
+        return Reason(rule, _("unsubscription is offered for {names} renewal resources").format(names=names))
+    return Reason(rule, _("{kind} is offered for {names} subscriptions").format(
+                            kind=_(KIND_PHRASES[kind]), names=names))
 
 
 def v2_refusals(c: Ctx) -> list[Reason]:
@@ -46,13 +56,13 @@ def v2_refusals(c: Ctx) -> list[Reason]:
     if d365_billing_action(c):
         if Role.BILLING_ADMIN in roles:
             return []
-        return [Reason("V-2", "Dynamics 365 billing actions need the billing administrator; "
-                              f"the caller ({roles_text(c.caller)}) must work with the billing "
-                              "administrator, the person who signed up")]
+        return [Reason("V-2", _("Dynamics 365 billing actions need the billing administrator; the caller "
+                                "({roles}) must work with the billing administrator, the person who signed up").format(
+                                  roles=roles_text(c.caller)))]
     if roles & SUBSCRIPTION_ADMIN_ROLES:
         return []
-    return [Reason("V-2", f"the caller must be listed as an admin of {c.sub.name}; "
-                          f"{c.caller.user_id} has {roles_text(c.caller)}")]
+    return [Reason("V-2", _("the caller must be listed as an admin of {name}; {user_id} has {roles}").format(
+                              name=c.sub.name, user_id=c.caller.user_id, roles=roles_text(c.caller)))]
 
 
 def d365_billing_action(c: Ctx) -> bool:
@@ -62,9 +72,9 @@ def d365_billing_action(c: Ctx) -> bool:
 
 def v2_grant(c: Ctx) -> Reason:
     if d365_billing_action(c):
-        return Reason("V-2", f"the caller is the billing administrator of {c.sub.name}")
-    held = "admin" if Role.ADMIN in c.caller.roles else "billing admin"
-    return Reason("V-2", f"the caller is listed as {held} of {c.sub.name}")
+        return Reason("V-2", _("the caller is the billing administrator of {name}").format(name=c.sub.name))
+    held = Role.ADMIN.label if Role.ADMIN in c.caller.roles else Role.BILLING_ADMIN.label
+    return Reason("V-2", _("the caller is listed as {held} of {name}").format(held=held, name=c.sub.name))
 
 
 def state_refusals(c: Ctx) -> list[Reason]:
@@ -73,43 +83,48 @@ def state_refusals(c: Ctx) -> list[Reason]:
     sub, kind = c.sub, c.kind
     if sub.state is SubscriptionState.DELETED:
         if kind is TicketKind.REVERSAL:
-            return [Reason("R-3", f"{sub.name} is deleted and its data is gone: nothing to reverse")]
-        return [Reason("X-3", f"{sub.name} is deleted and its data is gone: nothing can be done")]
+            return [Reason("R-3", _("{name} is deleted and its data is gone: nothing to reverse").format(
+                                      name=sub.name))]
+        return [Reason("X-3", _("{name} is deleted and its data is gone: nothing can be done").format(name=sub.name))]
     if sub.state is SubscriptionState.EXPIRED:
         rule = home_rule(kind, sub.product)
         what = {
-            TicketKind.REVERSAL: "only a cancellation can be reversed",
-            TicketKind.MIGRATION: "there is no online subscription left to migrate and cancel",
-            TicketKind.IMS_CANCELLATION: "campaigns still running are managed in Microsoft Ad Center",
-        }.get(kind, "billing has stopped and there is nothing to cancel")
-        return [Reason(rule, f"{sub.name} expired on {c.term_end}: {what}")]
+            TicketKind.REVERSAL: _("only a cancellation can be reversed"),
+            TicketKind.MIGRATION: _("there is no online subscription left to migrate and cancel"),
+            TicketKind.IMS_CANCELLATION: _("campaigns still running are managed in Microsoft Ad Center"),
+        }.get(kind, _("billing has stopped and there is nothing to cancel"))
+        return [Reason(rule, _("{name} expired on {term_end}: {what}").format(
+                                 name=sub.name, term_end=c.term_end, what=what))]
     if sub.state is SubscriptionState.CANCELLED:
         if kind in (TicketKind.REVERSAL, TicketKind.EXPEDITED_DEPROVISIONING):
             return []
-        on = c.cancelled_on.isoformat() if c.cancelled_on else "(date not recorded)"
+        on = c.cancelled_on.isoformat() if c.cancelled_on else _("(date not recorded)")
         if kind is TicketKind.MIGRATION:
-            return [Reason("M-1", f"the data is migrated first and the subscription cancelled after; "
-                                  f"{sub.name} was already cancelled on {on}")]
+            return [Reason("M-1", _("the data is migrated first and the subscription cancelled after; {name} "
+                                    "was already cancelled on {on}").format(name=sub.name, on=on))]
         if kind is TicketKind.IMS_CANCELLATION:
-            return [Reason("I-2", f"{sub.name} was cancelled on {on}; campaigns kept running are "
-                                  "cancelled or managed by the customer in Microsoft Ad Center")]
+            return [Reason("I-2", _("{name} was cancelled on {on}; campaigns kept running are cancelled or "
+                                    "managed by the customer in Microsoft Ad Center").format(name=sub.name, on=on))]
         if sub.product is D365:
             if c.cancelled_on is None:
-                return [Reason("R-1", f"{sub.name} was already cancelled")]
-            until = c.cancelled_on + timedelta(days=REVERSAL_DAYS)
-            can = "can be reversed" if c.today <= until else "could be reversed"
-            return [Reason("R-1", f"{sub.name} was already cancelled on {on}; it {can} until {until}")]
-        text = f"{sub.name} was already cancelled on {on}"
+                return [Reason("R-1", _("{name} was already cancelled").format(name=sub.name))]
+            until = reversal_deadline(c.cancelled_on, c.cancel_zone)
+            can = _("can be reversed") if reversal_open(c.now, c.cancelled_on, c.cancel_zone) else _("could be reversed")
+            return [Reason("R-1", _("{name} was already cancelled on {on}; it {can} until {until}").format(
+                                      name=sub.name, on=on, can=can, until=until))]
+        text = _("{name} was already cancelled on {on}").format(name=sub.name, on=on)
         if c.cancelled_on is not None:
-            deletion = c.cancelled_on + timedelta(days=DATA_RETENTION_DAYS)
+            deletion = data_deletion_day(c.cancelled_on)
             if sub.product is O365:
-                text += (" and is in the Cancelled state with reduced functionality until its data "
-                         f"is deleted on {deletion}")
+                text = _("{name} was already cancelled on {on} and is in the Cancelled state with reduced "
+                         "functionality until its data is deleted on {deletion}").format(
+                             name=sub.name, on=on, deletion=deletion)
             else:
-                text += f"; its data is deleted on {deletion}"
+                text = _("{name} was already cancelled on {on}; its data is deleted on {deletion}").format(
+                    name=sub.name, on=on, deletion=deletion)
         return [Reason("C-8", text)]
     if kind is TicketKind.REVERSAL:  # ACTIVE
-        return [Reason("R-1", f"nothing to reverse: {sub.name} is active, not cancelled")]
+        return [Reason("R-1", _("nothing to reverse: {name} is active, not cancelled").format(name=sub.name))]
     return []
 
 
@@ -122,21 +137,21 @@ def home_rule(kind: TicketKind, product: Product) -> str:
 def c3_refusal(c: Ctx) -> list[Reason]:
     """C-3 [Intune]: trials cannot be cancelled (nor deprovisioned early)."""
     if c.sub.product is INTUNE and c.sub.channel is Channel.TRIAL:
-        return [Reason("C-3", "Intune trial subscriptions cannot be cancelled; it expires on "
-                              f"{c.term_end} and its data is deleted then")]
+        return [Reason("C-3", _("Intune trial subscriptions cannot be cancelled; it expires on {term_end} and "
+                                "its data is deleted then").format(term_end=c.term_end))]
     return []
 
 
 def c9_refusals(c: Ctx) -> list[Reason]:
     """C-9 (desk): at most one open cancellation-type ticket per subscription."""
-    return [Reason("C-9", f"{ticket_phrase(t)} is already open for this subscription")
+    return [Reason("C-9", _("{ticket} is already open for this subscription").format(ticket=ticket_phrase(t)))
             for t in active(c.sub.tickets, CANCELLATION_KINDS)]
 
 
 def same_kind_refusals(c: Ctx) -> list[Reason]:
     """Kinds outside C-9 (R, I) are not filed twice while one is active (T-3 spirit)."""
     return [Reason(home_rule(c.kind, c.sub.product),
-                   f"{ticket_phrase(t)} is already open for this subscription")
+                   _("{ticket} is already open for this subscription").format(ticket=ticket_phrase(t)))
             for t in active(c.sub.tickets, {c.kind})]
 
 
@@ -152,32 +167,36 @@ def requested_date_problems(requested: date, today: date, term_end: date | None,
     (checked when deciding and again when filing, by this one function)."""
     out: list[Reason] = []
     if requested < today:
-        out.append(Reason(rule, f"the requested date {requested} is in the past (today is {today})"))
+        out.append(Reason(rule, _("the requested date {requested} is in the past (today is {today})").format(
+                                    requested=requested, today=today)))
     if term_end is not None and requested > term_end:
-        out.append(Reason(rule, f"the requested date {requested} is after the term ends on {term_end}"))
+        out.append(Reason(rule, _("the requested date {requested} is after the term ends on {term_end}").format(
+                                    requested=requested, term_end=term_end)))
     return out
 
 
-def c6_self_service(sub: SubscriptionFacts, now: datetime) -> Reason:
-    """C-6 [O365]: fewer than 25 licenses assigned, or within the first 30 days after purchase."""
+def c6_self_service(sub: SubscriptionFacts, now: datetime, zone: tzinfo = UTC) -> Reason:
+    """C-6 [O365]: fewer than 25 licenses assigned, or within the first 30 days after purchase
+    (counted in the desk's days, through the last of them)."""
     n = sub.licenses_assigned
-    bought = utc_day(sub.purchased_at)
-    window_end = as_utc(sub.purchased_at) + timedelta(days=SELF_SERVICE_WINDOW_DAYS)
+    bought = local_day(sub.purchased_at, zone)
+    window_last = self_service_last_day(sub.purchased_at, zone)
     few = n <= SELF_SERVICE_MAX_LICENSES
-    recent = now < window_end
-    licenses = plural(n, "license") + " assigned"
+    recent = self_service_open(now, sub.purchased_at, zone)
+    licenses = licenses_text(n)
     if few and recent:
-        why = f"{licenses}, fewer than 25, and bought {bought}, within the first 30 days"
+        why = _("{licenses}, fewer than 25, and bought {bought}, within the first 30 days").format(
+            licenses=licenses, bought=bought)
     elif few:
-        why = f"{licenses}, fewer than 25"
+        why = _("{licenses}, fewer than 25").format(licenses=licenses)
     elif recent:
-        why = f"bought {bought}, within the first 30 days (until {window_end.date()})"
+        why = _("bought {bought}, within the first 30 days (until {last})").format(bought=bought, last=window_last)
     else:
-        return Reason("C-6", f"only through support: {licenses} and bought {bought}, "
-                             "more than 30 days ago")
-    return Reason("C-6", f"the customer can cancel it themselves ({why}): "
-                         f"{C6_PATH.format(name=sub.name)}; if Cancel subscription is not "
-                         "offered there, only through support")
+        return Reason("C-6", _("only through support: {licenses} and bought {bought}, more than 30 days ago").format(
+                                 licenses=licenses, bought=bought))
+    return Reason("C-6", _("the customer can cancel it themselves ({why}): {format}; if Cancel subscription is "
+                           "not offered there, only through support").format(
+                             why=why, format=_(C6_PATH).format(name=sub.name)))
 
 
 def c7_checklist(c: Ctx, effective: date | None) -> list[ChecklistItem]:
@@ -188,30 +207,33 @@ def c7_checklist(c: Ctx, effective: date | None) -> list[ChecklistItem]:
     if sub.custom_domains:
         domains = ", ".join(sub.custom_domains)
         items.append(ChecklistItem("remove_domains", "C-7",
-                                   f"remove the custom domains {domains} from {product}"))
-        dns = (f"update the DNS records of {domains} that point to {product} (e.g. change the "
-               "NS records at the registrar to a different server)")
+                                   _("remove the custom domains {domains} from {product}").format(
+                                       domains=domains, product=product)))
+        dns = _("update the DNS records of {domains} that point to {product} (e.g. change the "
+                "NS records at the registrar to a different server)").format(domains=domains, product=product)
     else:
-        dns = (f"update any DNS records the customer created that point to {product} (e.g. the "
-               "NS records at the registrar)")
+        dns = _("update any DNS records the customer created that point to {product} (e.g. the "
+                "NS records at the registrar)").format(product=product)
     items.append(ChecklistItem("update_dns", "C-7", dns))
-    when = f"on {effective}" if effective else "when the cancellation takes effect"
+    when = _("on {day}").format(day=effective) if effective else _("when the cancellation takes effect")
     items.append(ChecklistItem("save_data", "C-7",
-                               f"save the data elsewhere: access to the {product} data ends {when}"))
+                               _("save the data elsewhere: access to the {product} data ends {when}").format(
+                                   product=product, when=when)))
     return items
 
 
 def c8_notes(c: Ctx, effective: date) -> tuple[date, list[Reason]]:
     """C-8: data deleted 90 days after the cancellation takes effect.
     ARTICLE: only the Office 365 article names a Cancelled state with reduced functionality."""
-    deletion = effective + timedelta(days=DATA_RETENTION_DAYS)
+    deletion = data_deletion_day(effective)
     product = c.sub.product.label
     if c.sub.product is O365:
-        text = (f"from {effective} the subscription is in the Cancelled state with reduced "
-                f"functionality; data left behind is permanently deleted on {deletion}")
+        text = _("from {effective} the subscription is in the Cancelled state with reduced "
+                 "functionality; data left behind is permanently deleted on {deletion}").format(
+                     effective=effective, deletion=deletion)
     else:
-        text = (f"access to the {product} data ends on {effective}; data left behind is "
-                f"permanently deleted on {deletion}")
+        text = _("access to the {product} data ends on {effective}; data left behind is "
+                 "permanently deleted on {deletion}").format(product=product, effective=effective, deletion=deletion)
     return deletion, [Reason("C-8", text)]
 
 
@@ -219,17 +241,17 @@ def c4_refund(c: Ctx) -> Reason | None:
     """C-4 / C-5: what the caller may expect about money on an early cancellation."""
     sub = c.sub
     if sub.product is INTUNE and sub.channel is Channel.PRODUCT_KEY:
-        return Reason("C-5", "cancelled through support but not refunded by us; the partner "
-                             "that sold the key may refund")
+        return Reason("C-5", _("cancelled through support but not refunded by us; the partner that sold the "
+                               "key may refund"))
     if sub.channel is Channel.TRIAL:
-        return Reason("C-4", "none: a trial subscription is not paid for")
+        return Reason("C-4", _("none: a trial subscription is not paid for"))
     if sub.product is O365:
-        return Reason("C-4", "a refund may be owed; refunds go through support")
+        return Reason("C-4", _("a refund may be owed; refunds go through support"))
     if sub.product is INTUNE:
         # ARTICLE: the Intune article names only fees; it rules out refunds for product keys
         # only, so other subscriptions may be refunded, through support.
-        return Reason("C-4", "a refund may be owed (only product-key subscriptions are never "
-                             "refunded, C-5); refunds go through support")
+        return Reason("C-4", _("a refund may be owed (only product-key subscriptions are never refunded, C-5); "
+                               "refunds go through support"))
     return None
 
 
@@ -242,16 +264,17 @@ def refund_refusals(sub: SubscriptionFacts) -> list[Reason]:
     """C-4, C-5: why this subscription could not be refunded, were a refund requested (the
     decision says whether the Refund box is offered at all)."""
     if sub.product is INTUNE and sub.channel is Channel.PRODUCT_KEY:
-        return [Reason("C-5", "Intune product-key subscriptions can be cancelled through support "
-                              "but not refunded by us; the partner that sold the key may refund: "
-                              "file it without a refund request")]
+        return [Reason("C-5", _("Intune product-key subscriptions can be cancelled through support but not "
+                                "refunded by us; the partner that sold the key may refund: file it without a "
+                                "refund request"))]
     if sub.channel is Channel.TRIAL and sub.product is not D365:
-        return [Reason("C-4", "a trial subscription is not paid for: there is nothing to refund; "
-                              "file it without a refund request")]
+        return [Reason("C-4", _("a trial subscription is not paid for: there is nothing to refund; file it "
+                                "without a refund request"))]
     return []
 
 
 def v8_note(kind: TicketKind) -> Reason:
-    return Reason("V-8", f"{KIND_PHRASES[kind]} moves money or cannot be undone: a callback to the "
-                         "phone number on file is recorded on the ticket before it can be approved")
+    return Reason("V-8", _("{kind} moves money or cannot be undone: a callback to the phone number on "
+                           "file is recorded on the ticket before it can be approved").format(
+                             kind=_(KIND_PHRASES[kind])))
 

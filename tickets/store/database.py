@@ -19,6 +19,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import TypeVar
 
@@ -241,9 +242,12 @@ def _is_retryable(error: DBAPIError) -> bool:
 class Store:
     """The engine and the clock, with the two kinds of session every operation uses."""
 
-    def __init__(self, engine: Engine, clock: Clock | None = None) -> None:
+    def __init__(self, engine: Engine, clock: Clock | None = None, zone: tzinfo = UTC) -> None:
         self.engine = engine
         self.clock: Clock = clock or SystemClock()
+        # The desk's time zone (its config's time_zone): the rules count days in it
+        # (tickets.desk_time); every stored instant stays UTC.
+        self.zone: tzinfo = zone
         # Where a change feed LISTENs (tickets.store.changes), if not the engine's own database:
         # behind PgBouncer in transaction mode it must reach PostgreSQL directly.
         self.listen_url: str | None = None

@@ -52,7 +52,7 @@ ACCOUNT_HEAD = Sql(
 
 _SUBSCRIPTION_COLUMNS = (
     "id, ref, organization_id, name, product, channel, platform, state, purchased_at, term_start, term_end, "
-    "auto_renew, licenses_assigned, custom_domains, cancelled_at, expedited_at, data_deleted_at"
+    "auto_renew, licenses_assigned, custom_domains, cancelled_at, expedited_at, data_deleted_at, cancelled_zone"
 )
 # A subscription and its active tickets (ACTIVE_TICKETS' columns as ticket_*, but the
 # subscription's; newest first; NULLs when it has none) in one round trip.
@@ -86,6 +86,7 @@ class SubscriptionRow(NamedTuple):
     cancelled_at: Any
     expedited_at: Any
     data_deleted_at: Any
+    cancelled_zone: str | None
 
     @classmethod
     def read(cls, row: Any) -> SubscriptionRow:
@@ -93,7 +94,8 @@ class SubscriptionRow(NamedTuple):
         return cls(row.id, row.ref, row.organization_id, row.name, row.product, row.channel, row.platform,
                    row.state, read_time(row.purchased_at), read_time(row.term_start), read_time(row.term_end),
                    bool(row.auto_renew), row.licenses_assigned, read_json(row.custom_domains),
-                   read_time(row.cancelled_at), read_time(row.expedited_at), read_time(row.data_deleted_at))
+                   read_time(row.cancelled_at), read_time(row.expedited_at), read_time(row.data_deleted_at),
+                   row.cancelled_zone)
 
 
 class ActiveTicket(NamedTuple):

@@ -95,6 +95,8 @@ class Subscription(SQLModel, table=True):
     licenses_assigned: int = 0
     custom_domains: list[str] = _json()
     cancelled_at: datetime | None = _dt(nullable=True)
+    # The desk's IANA time zone the cancellation was counted in (R-1, C-8); None: the desk's.
+    cancelled_zone: str | None = Field(default=None, max_length=64)
     expedited_at: datetime | None = _dt(nullable=True)
     data_deleted_at: datetime | None = _dt(nullable=True)
 

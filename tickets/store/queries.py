@@ -19,6 +19,7 @@ from tickets.errors import NotFound, StoreUnavailable
 from tickets.store import rawsql
 from tickets.store.database import Store, unavailable_text
 from tickets.store.models import TICKET_DATE_COLUMNS, Agent, Organization, Subscription, Ticket, ticket_ref
+from tickets.text import person_name
 
 PAGE_SIZE = 50
 
@@ -357,7 +358,7 @@ def ticket_detail(store: Store, ticket_id: int) -> TicketDetail:
             HistoryEntry(e.seq, read_time(e.at), e.actor, e.action, dict(read_json(e.details)))
             for e in events
         ),
-        caller_name=f"{found.first_name} {found.last_name}" if person else None,
+        caller_name=person_name(found.first_name, found.last_name) if person else None,
         callback_phone=found.phone_e164 if person else None,
         notes=tuple(NoteEntry(n.id, read_time(n.created_at), n.author, n.text) for n in notes),
     )

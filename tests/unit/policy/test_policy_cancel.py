@@ -197,13 +197,15 @@ def test_c6_self_service_boundary_24_vs_25_licenses():
 
 
 def test_c6_any_subscription_within_30_days_of_purchase():
-    recent = make_sub(Product.O365, licenses_assigned=400, purchased_at=days(-29.9))
-    late = replace(recent, purchased_at=days(-30))
+    # Whole days at the desk: bought on 2026-05-16, self-service through the end of 2026-06-15
+    # (the date the agent reads), refused from the next day on (tickets.desk_time).
+    recent = make_sub(Product.O365, licenses_assigned=400, purchased_at=days(-30))
+    late = replace(recent, purchased_at=days(-31))
     s = decide(EARLY, recent, make_caller(), NOW).consequences.self_service
     assert s.startswith("C-6: the customer can cancel it themselves (bought 2026-05-16, within the "
                         "first 30 days (until 2026-06-15))")
     assert decide(EARLY, late, make_caller(), NOW).consequences.self_service.startswith(
-        "C-6: only through support: 400 licenses assigned and bought 2026-05-16")
+        "C-6: only through support: 400 licenses assigned and bought 2026-05-15")
 
 
 def test_c6_intune_is_never_self_service_before_term_end():

@@ -5,7 +5,7 @@ A supervisor opening a ticket another supervisor is looking at is told who and s
 the ticket stays open and deleted when they leave the queue; a row not touched for a while
 (a console that died) no longer counts. Not audited: it records looking, not a change. On
 PostgreSQL the application role reads it and writes it through the functions of migration
-0013 (tickets.store.roles; run `deskapp db roles --apply` after this upgrade).
+0014 (tickets.store.roles; run `deskapp db roles --apply` after this upgrade).
 
 Revision ID: 0012_ticket_viewers
 Revises: 0011_database_enforces_writes

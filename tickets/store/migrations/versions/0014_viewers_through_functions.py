@@ -2,11 +2,11 @@
 
 `ticket_viewer` (migration 0012) is written by the application role like everything else since
 migration 0011: through SECURITY DEFINER functions that take the session given at sign-in
-(tickets.store.pgsql.viewers_0013), so the role holds no INSERT, UPDATE or DELETE on it.
+(tickets.store.pgsql.viewers_0014), so the role holds no INSERT, UPDATE or DELETE on it.
 SQLite: nothing to do.
 
-Revision ID: 0013_viewers_through_functions
-Revises: 0012_ticket_viewers
+Revision ID: 0014_viewers_through_functions
+Revises: 0013_cancelled_zone
 Create Date: 2026-12-07
 """
 
@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from alembic import op
 
-from tickets.store.pgsql.viewers_0013 import VIEWERS
+from tickets.store.pgsql.viewers_0014 import VIEWERS
 
-revision = "0013_viewers_through_functions"
-down_revision = "0012_ticket_viewers"
+revision = "0014_viewers_through_functions"
+down_revision = "0013_cancelled_zone"
 branch_labels = None
 depends_on = None
 

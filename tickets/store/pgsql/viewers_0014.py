@@ -1,5 +1,5 @@
 """Who has a ticket open in the review queue (tickets.viewers), written through the database's
-functions like every other write of the application role (migration 0013): the session's agent
+functions like every other write of the application role (migration 0014): the session's agent
 is the viewer; looking is not a change, so nothing is audited."""
 
 from __future__ import annotations

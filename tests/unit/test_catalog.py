@@ -1,0 +1,122 @@
+"""The zh-CN catalog (deskapp/locale, Babel): every text the code marks for translation is in
+it and translated, each translation keeps its msgid's placeholders, and the compiled .mo that
+ships is the .po compiled; the language setting picks it (flag, environment, locale)."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import read_mo, write_mo
+from babel.messages.pofile import read_po
+
+from deskapp.config import ConfigError, load_settings
+from deskapp.language import LOCALE_DIR
+from tickets.i18n import _, language_from_locale, normalise_language, use_language
+
+ROOT = Path(__file__).resolve().parents[2]
+PO = LOCALE_DIR / "zh_CN" / "LC_MESSAGES" / "deskapp.po"
+MO = PO.with_suffix(".mo")
+PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+
+
+def _catalog():
+    with PO.open("rb") as stream:
+        return read_po(stream, locale="zh_CN")
+
+
+def _marked() -> set[str]:
+    """Every msgid the code marks, extracted as `tools/catalog.sh` does (babel.cfg)."""
+    method_map = [("deskapp/**.py", "python"), ("tickets/**.py", "python")]
+    keywords = {"_": None, "N_": None, "ngettext": (1, 2)}
+    found = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+            ROOT, method_map=method_map, keywords=keywords):
+        found.add(message if isinstance(message, str) else message[0])
+    return found - {""}
+
+
+def test_every_marked_text_is_translated_in_zh_cn():
+    catalog = _catalog()
+    missing = sorted(m for m in _marked() if m not in catalog)
+    untranslated = sorted(
+        m.id if isinstance(m.id, str) else m.id[0] for m in catalog
+        if m.id and (m.fuzzy or not (m.string if isinstance(m.string, str) else all(m.string)))
+    )
+    assert missing == [], f"not in the catalog (run tools/catalog.sh): {missing[:5]}"
+    assert untranslated == [], f"untranslated or fuzzy: {untranslated[:5]}"
+
+
+def test_translations_keep_their_placeholders():
+    for message in _catalog():
+        if not message.id:
+            continue
+        source = message.id if isinstance(message.id, str) else message.id[-1]
+        targets = [message.string] if isinstance(message.string, str) else list(message.string)
+        for target in targets:
+            assert set(PLACEHOLDER.findall(target)) <= set(PLACEHOLDER.findall(source)), message.id
+
+
+def test_the_shipped_mo_is_the_po_compiled():
+    """The wheel ships deskapp/locale/*/LC_MESSAGES/deskapp.mo: it must say what the .po says."""
+    with MO.open("rb") as stream:
+        shipped = read_mo(stream)
+    compiled = io.BytesIO()
+    write_mo(compiled, _catalog())
+    compiled.seek(0)
+    fresh = read_mo(compiled)
+    def table(catalog) -> dict:
+        return {str(m.id): str(m.string) for m in catalog if m.id}
+
+    assert table(shipped) == table(fresh)
+
+
+def test_chinese_is_chosen_by_setting_environment_or_locale():
+    assert normalise_language("zh_CN.UTF-8") == "zh-CN" == normalise_language("zh-Hans")
+    assert normalise_language("fr_FR") is None
+    assert language_from_locale({"LANG": "zh_CN.UTF-8"}) == "zh-CN"
+    assert language_from_locale({"LANG": "en_GB.UTF-8", "LC_ALL": "zh_CN.UTF-8"}) == "zh-CN"
+    assert language_from_locale({"LANG": "C.UTF-8"}) == "en"
+    assert load_settings({"language": "zh_CN"}, environ={}).language == "zh-CN"
+    assert load_settings(environ={"DESKAPP_LANGUAGE": "zh-CN"}).items["language"].source.startswith("environment")
+    with pytest.raises(ConfigError, match="language: 'fr' has no catalog"):
+        load_settings({"language": "fr"}, environ={})
+
+
+def test_a_rule_reason_reads_in_chinese_with_its_rule_id_kept():
+    from datetime import UTC, datetime
+
+    from tickets.enums import Channel, Product, SubscriptionState, TicketKind
+    from tickets.facts import CallerFacts, SubscriptionFacts
+    from tickets.policy import decide
+
+    sub = SubscriptionFacts(
+        id=1, ref="SUB-1", name="Microsoft Intune", product=Product.INTUNE, channel=Channel.TRIAL, platform=None,
+        state=SubscriptionState.ACTIVE, purchased_at=datetime(2026, 1, 1, tzinfo=UTC),
+        term_start=datetime(2026, 1, 1, tzinfo=UTC), term_end=datetime(2026, 2, 1, tzinfo=UTC),
+        auto_renew=False, licenses_assigned=5)
+    caller = CallerFacts("ann@example.com", frozenset())
+    use_language("zh-CN", LOCALE_DIR)
+    refused = decide(TicketKind.CANCEL_EARLY, sub, caller, datetime(2026, 1, 10, tzinfo=UTC))
+    assert [str(r) for r in refused.reasons] == [
+        "V-2: 来电者必须登记为 Microsoft Intune 的管理员；ann@example.com 的角色为：无管理员角色",
+        "C-3: Intune 试用订阅不能取消；它于 2026-02-01 到期，届时数据被删除",
+    ]
+    assert _("Sign in") == "登录"
+
+
+def test_a_reason_made_in_english_is_made_again_in_chinese():
+    """The offer refusal is cached (the account view decides every kind for every
+    subscription): the cache keeps one answer per language, not the first one made."""
+    from tickets.enums import Product, TicketKind
+    from tickets.policy.shared import offer_refusal
+
+    english = offer_refusal(TicketKind.MIGRATION, Product.INTUNE)
+    use_language("zh-CN", LOCALE_DIR)
+    chinese = offer_refusal(TicketKind.MIGRATION, Product.INTUNE)
+    assert english is not None and chinese is not None
+    assert str(english) == "M-1: migration to on-premises is offered for Dynamics 365 subscriptions"
+    assert str(chinese) == "M-1: 迁移到本地适用于 Dynamics 365 订阅"
