@@ -107,8 +107,8 @@ def cmd_agents_disable(args) -> int:
     except AlreadySo as already:  # asked twice: the state wanted holds, so not an error
         print(already)
         return 0
-    print(_("disabled {name}: they can no longer sign in, and their open sessions have ended "
-            "(recorded as agent.disabled)").format(name=agent.name))
+    # Their open sessions have ended too (tickets.agents.set_agent_active).
+    print(_("disabled {name}: they can no longer sign in (recorded as agent.disabled)").format(name=agent.name))
     return 0
 
 

@@ -99,9 +99,8 @@ class LockoutsScreen(SupervisorScreen):
             reason = await self.app.push_screen_wait(TextPromptScreen(
                 _("Unlock agent {display_name} ({name})").format(display_name=org.display_name, name=org.name),
                 _("Reason"),
-                hint=_("Locked since {since} until {time} after {failures} wrong PINs. A reason is required and "
-                       "goes to the audit trail.").format(since=when(org.locked_since or org.locked_until),
-                                                         time=when(org.locked_until), failures=org.failures),
+                hint=_("Locked until {time} after {failures} wrong PINs. A reason is required and goes to the "
+                       "audit trail.").format(time=when(org.locked_until), failures=org.failures),
                 required=True,
             ))
             if reason:
