@@ -341,6 +341,15 @@ class DeskApp(App[None]):
         else:
             self._sign_out()
 
+    @work(thread=True, exit_on_error=False, group="sign-out")
+    def end_session(self, agent) -> None:
+        """The session the agent signed in with ends in the store (agent.signed_out): a copy of
+        its token is good for nothing after."""
+        from tickets.agents import sign_out
+
+        if self.store is not None:
+            sign_out(self.store, agent)
+
     def end_call_on_exit(self) -> None:
         """After the console has stopped (the terminal closed, a signal): a call still open is
         ended in the store with the automatic wrap-up note and its audit event."""
@@ -357,7 +366,9 @@ class DeskApp(App[None]):
         self.call = None
 
     def _sign_out(self) -> None:
-        self.agent = None
+        agent, self.agent = self.agent, None
+        if agent is not None and self.store is not None:
+            self.end_session(agent)
         desk.stop_notices(self)
         header.refresh_title(self)
         self.title = self.TITLE

@@ -1,4 +1,10 @@
-"""`deskapp agents`: add, list, disable, enable, reset-pin, set-role (each change audited).
+"""`deskapp agents`: add, list, disable, enable, reset-pin, set-role, unlock (each change audited).
+
+A change is made by a signed-in supervisor (`--as NAME`: their PIN is asked for on the
+terminal, and the event names them) or by the owner (no `--as`: on PostgreSQL only with the
+owner role's credentials, as the database's functions check; on SQLite whoever can write the
+file). A supervisor's own account is the owner's to change (X-2). `unlock NAME` / `unlock --all`
+is the break-glass for a desk whose supervisors are all locked out.
 
 A PIN is asked for on the terminal or read from standard input (--pin-stdin), never taken as an
 argument (the process list would show it).
@@ -6,6 +12,7 @@ argument (the process list would show it).
 
 from __future__ import annotations
 
+import argparse
 import getpass
 import sys
 
@@ -35,13 +42,36 @@ def _read_pin(args) -> str:
     return first
 
 
+def _acting(args, store):
+    """The supervisor named by --as, signed in with their PIN asked on the terminal (None: the owner)."""
+    if not getattr(args, "as_name", None):
+        return None
+    from tickets.agents import authenticate
+
+    if not sys.stdin.isatty():
+        raise InvalidInput({"--as": f"there is no terminal to ask for {args.as_name}'s PIN"})
+    return authenticate(store, name=args.as_name, pin=getpass.getpass(f"PIN of {args.as_name}: "))
+
+
+def _admin(args, change):
+    """Run `change(store, actor)` as --as or the owner; the supervisor's session ends after it."""
+    from tickets.agents import sign_out
+
+    store = _checked_store(args)
+    actor = _acting(args, store)
+    try:
+        return change(store, actor)
+    finally:
+        if actor is not None:
+            sign_out(store, actor)
+
+
 def cmd_agents_add(args) -> int:
     from tickets.agents import create_agent
 
-    store = _checked_store(args)
-    agent = create_agent(
-        store, name=args.name, display_name=args.display_name or args.name, role=args.role, pin=_read_pin(args)
-    )
+    pin = _read_pin(args)
+    agent = _admin(args, lambda store, actor: create_agent(
+        store, name=args.name, display_name=args.display_name or args.name, role=args.role, pin=pin, actor=actor))
     print(_("added {value} {name} ({display_name})").format(
               value=agent.role.value, name=agent.name, display_name=agent.display_name))
     return 0
@@ -54,15 +84,17 @@ def cmd_agents_list(args) -> int:
 
     store = _checked_store(args)
     locked = {lock.agent_id: lock for lock in sign_in_locks(store)}
+    zone = settings_from_args(args).zone
     print(_("{value:<20} {value_2:<11} {value_3:<9} DISPLAY NAME").format(
               value='NAME', value_2='ROLE', value_3='STATUS'))
     for agent in list_agents(store):
         status = "active" if agent.active else "disabled"
         until = ""
-        if agent.id in locked:  # too many wrong PINs (tickets.signin); `agents list` shows until when
+        if agent.id in locked:  # too many wrong PINs (tickets.signin): since and until when
             status = "locked"
-            moment = locked[agent.id].locked_until.astimezone(settings_from_args(args).zone)
-            until = f"  (until {moment:%Y-%m-%d %H:%M %Z})"
+            lock = locked[agent.id]
+            since = f"since {lock.locked_since.astimezone(zone):%Y-%m-%d %H:%M %Z}, " if lock.locked_since else ""
+            until = f"  ({since}until {lock.locked_until.astimezone(zone):%Y-%m-%d %H:%M %Z})"
         print(f"{agent.name:<20} {agent.role.value:<11} {status:<9} {agent.display_name}{until}")
     return 0
 
@@ -71,10 +103,11 @@ def cmd_agents_disable(args) -> int:
     from tickets.agents import AlreadySo, set_agent_active
 
     try:
-        agent = set_agent_active(_checked_store(args), args.name, False)
+        agent = _admin(args, lambda store, actor: set_agent_active(store, args.name, False, actor=actor))
     except AlreadySo as already:  # asked twice: the state wanted holds, so not an error
         print(already)
         return 0
+    # Their open sessions have ended too (tickets.agents.set_agent_active).
     print(_("disabled {name}: they can no longer sign in (recorded as agent.disabled)").format(name=agent.name))
     return 0
 
@@ -83,7 +116,7 @@ def cmd_agents_enable(args) -> int:
     from tickets.agents import AlreadySo, set_agent_active
 
     try:
-        agent = set_agent_active(_checked_store(args), args.name, True)
+        agent = _admin(args, lambda store, actor: set_agent_active(store, args.name, True, actor=actor))
     except AlreadySo as already:  # asked twice: the state wanted holds, so not an error
         print(already)
         return 0
@@ -94,8 +127,8 @@ def cmd_agents_enable(args) -> int:
 def cmd_agents_reset_pin(args) -> int:
     from tickets.agents import reset_pin
 
-    store = _checked_store(args)
-    agent = reset_pin(store, args.name, _read_pin(args))
+    pin = _read_pin(args)
+    agent = _admin(args, lambda store, actor: reset_pin(store, args.name, pin, actor=actor))
     print(_("new PIN set for {name} (recorded as agent.pin_reset; the PIN is not)").format(name=agent.name))
     return 0
 
@@ -103,10 +136,27 @@ def cmd_agents_reset_pin(args) -> int:
 def cmd_agents_set_role(args) -> int:
     from tickets.agents import set_role
 
-    agent = set_role(_checked_store(args), args.name, args.role)
+    agent = _admin(args, lambda store, actor: set_role(store, args.name, args.role, actor=actor))
     article = "an" if agent.role.value[0] in "aeiou" else "a"
     print(_("{name} is now {article} {value} (recorded as agent.role_changed)").format(
               name=agent.name, article=article, value=agent.role.value))
+    return 0
+
+
+def cmd_agents_unlock(args) -> int:
+    from tickets.agents import unlock
+    from tickets.signin import sign_in_locks
+
+    if bool(args.all) == bool(args.name):
+        raise InvalidInput({"name": "name one agent, or --all for every agent locked now"})
+
+    def change(store, actor) -> list[str]:
+        names = [lock.name for lock in sign_in_locks(store)] if args.all else [args.name]
+        return [unlock(store, name, actor=actor, reason=args.reason or "").name for name in names]
+
+    unlocked = _admin(args, change)
+    print(f"unlocked {', '.join(unlocked) if unlocked else 'nobody (no agent is locked)'} "
+          "(recorded as agent.unlocked)")
     return 0
 
 
@@ -115,7 +165,13 @@ def add_agents_parsers(sub, common) -> None:
         dest="agents_command", metavar="ACTION", required=True
     )
     name_help = "the agent's sign-in name"
-    p = agents.add_parser("add", parents=[common], help="add an agent (the PIN is asked for, never an argument)")
+    acting = argparse.ArgumentParser(add_help=False)
+    acting.add_argument("--as", dest="as_name", metavar="SUPERVISOR",
+                        help="make the change as this signed-in supervisor (their PIN is asked for); "
+                             "without it, the owner makes it (PostgreSQL: the owner role's credentials)")
+    p = agents.add_parser(
+        "add", parents=[common, acting], help="add an agent (the PIN is asked for, never an argument)"
+    )
     p.add_argument("name", help="sign-in name: lower-case letters, digits, . _ -")
     p.add_argument("--display-name", help="the name shown in the console")
     p.add_argument("--role", choices=ROLES, default="agent")
@@ -123,19 +179,27 @@ def add_agents_parsers(sub, common) -> None:
     p.set_defaults(handler=cmd_agents_add)
     p = agents.add_parser("list", parents=[common], help="list agents: role and whether active, disabled or locked")
     p.set_defaults(handler=cmd_agents_list)
-    p = agents.add_parser("disable", parents=[common], help="stop an agent signing in (someone who left)")
+    p = agents.add_parser("disable", parents=[common, acting], help="stop an agent signing in (someone who left)")
     p.add_argument("name", help=name_help)
     p.set_defaults(handler=cmd_agents_disable)
-    p = agents.add_parser("enable", parents=[common], help="let a disabled agent sign in again")
+    p = agents.add_parser("enable", parents=[common, acting], help="let a disabled agent sign in again")
     p.add_argument("name", help=name_help)
     p.set_defaults(handler=cmd_agents_enable)
     p = agents.add_parser(
-        "reset-pin", parents=[common], help="set a new PIN for an agent (asked for, never an argument)"
+        "reset-pin", parents=[common, acting], help="set a new PIN for an agent (asked for, never an argument)"
     )
     p.add_argument("name", help=name_help)
     p.add_argument("--pin-stdin", action="store_true", help="read the new PIN from standard input (for scripts)")
     p.set_defaults(handler=cmd_agents_reset_pin)
-    p = agents.add_parser("set-role", parents=[common], help="make an agent a supervisor, or a supervisor an agent")
+    p = agents.add_parser(
+        "set-role", parents=[common, acting], help="make an agent a supervisor, or a supervisor an agent"
+    )
     p.add_argument("name", help=name_help)
     p.add_argument("role", choices=ROLES)
     p.set_defaults(handler=cmd_agents_set_role)
+    p = agents.add_parser("unlock", parents=[common, acting],
+                          help="lift an agent's sign-in lock (the owner's break-glass when every supervisor is locked)")
+    p.add_argument("name", nargs="?", help=name_help)
+    p.add_argument("--all", action="store_true", help="every agent locked now")
+    p.add_argument("--reason", help="why (goes to the audit trail)")
+    p.set_defaults(handler=cmd_agents_unlock)

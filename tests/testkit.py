@@ -130,6 +130,9 @@ class PostgresDatabase:
             connection.execute(
                 text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :h)"), {"h": "0" * 64}
             )
+            # The tests' clock is injected (testkit.T0): the owner lets the database's write
+            # functions take the client's time (migration 0011; a real desk keeps the database's).
+            connection.exec_driver_sql("INSERT INTO desk_setting (name, value) VALUES ('client_clock', 'on')")
             # A tamper test may have set the append-only guard aside: put it back.
             connection.exec_driver_sql("ALTER TABLE audit_event ENABLE TRIGGER USER")
             connection.exec_driver_sql("ALTER TABLE audit_head ENABLE TRIGGER USER")
@@ -238,6 +241,19 @@ class Directory:
         self.supervisor2: AgentInfo = create_agent(
             store, name="linus", display_name="Linus", role="supervisor", pin="4444"
         )
+
+    def signed_in(self, store: Store | None = None) -> Directory:
+        """This directory used through `store` (e.g. a store connected as the application role),
+        each of its agents signed in there (AgentInfo.session)."""
+        import copy
+
+        from tickets.agents import authenticate
+
+        other = copy.copy(self)
+        other.store = store or self.store
+        for attr, pin in (("agent", "1111"), ("agent2", "3333"), ("supervisor", "2222"), ("supervisor2", "4444")):
+            setattr(other, attr, authenticate(other.store, name=getattr(self, attr).name, pin=pin))
+        return other
 
     def claim(self, **changes) -> CallerClaim:
         values = dict(

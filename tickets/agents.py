@@ -1,4 +1,6 @@
-"""Desk agents and supervisors. A PIN is kept only as a slow, salted scrypt hash."""
+"""Desk agents and supervisors. A PIN is kept only as a slow, salted hash: scrypt on SQLite
+(made here), bcrypt on PostgreSQL (made and checked inside the database by pgcrypto's crypt(),
+migration 0011: the application role never reads a hash)."""
 
 from __future__ import annotations
 
@@ -6,18 +8,16 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
 
 from tickets.audit.chain import append_event
-from tickets.audit.record import agent_record
 from tickets.enums import AgentRole
-from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from tickets.signin import MAX_FAILURES
+from tickets.errors import Conflict, InvalidInput, NotAllowed
+from tickets.store.calls import call
 from tickets.store.database import Store
-from tickets.store.models import Agent
+from tickets.store.rawsql import Raw, Sql
 from tickets.text import check_text
 
 # scrypt cost: about 50 ms a check on this class of machine, far too slow to guess 10^4..10^8
@@ -38,6 +38,9 @@ class AgentInfo:
     display_name: str
     role: AgentRole
     active: bool = True
+    # The session opened at sign-in (tickets.sessions): the token every write names its actor by.
+    # None: the owner acting as this agent (the command line, the demo); never shown or compared.
+    session: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def is_supervisor(self) -> bool:
@@ -75,8 +78,16 @@ def _dummy_hash() -> str:
     return _DUMMY_HASH
 
 
-def _info(agent: Agent) -> AgentInfo:
-    return AgentInfo(agent.id, agent.name, agent.display_name, AgentRole(agent.role), bool(agent.active))
+def _info(row) -> AgentInfo:
+    id_, name, display_name, role, active = row
+    return AgentInfo(id_, name, display_name, AgentRole(role), bool(active))
+
+
+# Never the PIN hash: on PostgreSQL the application role may not read that column (roles.py).
+_COLUMNS = "id, name, display_name, role, active"
+_BY_NAME = Sql(f"SELECT {_COLUMNS} FROM agent WHERE name = :name")
+_BY_ID = Sql(f"SELECT {_COLUMNS} FROM agent WHERE id = :id")
+_ALL = Sql(f"SELECT {_COLUMNS} FROM agent ORDER BY name")
 
 
 def validate_agent_fields(*, name: str, display_name: str, role: str, pin: str) -> dict[str, str]:
@@ -92,98 +103,88 @@ def validate_agent_fields(*, name: str, display_name: str, role: str, pin: str) 
     return errors
 
 
-def create_agent(
-    store: Store, *, name: str, display_name: str, role: str, pin: str, actor: str = "system"
-) -> AgentInfo:
-    errors = validate_agent_fields(name=name, display_name=display_name, role=role, pin=pin)
-    if errors:
-        raise InvalidInput(errors)
-    now = store.clock.now()
-    try:
-        with store.write() as session:
-            agent = Agent(
-                name=name, display_name=display_name.strip(), role=role, pin_hash=hash_pin(pin), created_at=now
-            )
-            session.add(agent)
-            session.flush()
-            append_event(
-                session, at=now, actor=actor, action="agent.created", subject=f"agent:{agent.id}",
-                details={"name": name, "role": role, **agent_record(agent.pin_hash, agent.display_name)},
-            )
-            return _info(agent)
-    except IntegrityError as error:
-        raise Conflict(f"name: an agent called {name!r} already exists") from error
+SIGN_IN_REFUSED = (
+    "sign-in: that agent name and PIN do not match, or the name is locked after too many wrong PINs "
+    "(a supervisor can unlock it)"
+)
+_SIGN_IN = Sql("SELECT token, agent_id, name, display_name, role FROM deskapp_api_sign_in(:name, :pin, :at)")
+_SIGN_OUT = Sql("SELECT deskapp_api_sign_out(:token, :at)")
+_ADMIN = Sql(
+    "SELECT id, name, display_name, role, active FROM deskapp_api_agent_admin(:token, :action, :name, :value, "
+    ":role, :display_name, :at)"
+)
 
 
 def authenticate(store: Store, *, name: str, pin: str) -> AgentInfo:
-    """The agent with this name and PIN, or NotAllowed saying only that the pair is wrong.
+    """The agent with this name and PIN, signed in (AgentInfo.session), or NotAllowed with one
+    answer whatever went wrong: an unknown or disabled name, a wrong PIN and a locked name read
+    the same and take the same time (a PIN check against a dummy hash where there is no real
+    one to make), so that sign-in tells nobody which names exist.
 
-    Attempts are counted per agent in the database (tickets.signin): 5 failures in 15 minutes
-    lock the agent for 15 minutes or until a supervisor unlocks it, whichever console or
-    command the guesses come from.
+    Wrong PINs are counted per agent in the database: the desk's `sign_in_failures` within
+    `sign_in_window_minutes` lock the name for `sign_in_lock_minutes` (desk_setting, 5, 15 and
+    15 unless the owner set others), or until a supervisor unlocks it (tickets.signin).
     """
-    from tickets.signin import reserve_attempt, settle_attempt
-
     check_text({"name": name, "pin": pin}, free_text=False, max_length=200)
     login = name.strip().lower()[:60]
-    with store.read() as session:
-        agent = session.exec(select(Agent).where(Agent.name == login)).first()
-    if agent is None or not agent.active:
-        check_pin(pin, _dummy_hash())  # the same time as a real check: names are not revealed
-        with store.write() as session:
-            append_event(session, at=store.clock.now(), actor="unknown", action="agent.sign_in_failed",
-                         subject="agent:unknown", details={})
-        raise NotAllowed("sign-in: that agent name and PIN do not match")
-    attempt, locked = reserve_attempt(store, agent.id, login)
-    if attempt is None:
-        raise NotAllowed(_locked_text(locked))
-    ok = check_pin(pin, agent.pin_hash)
-    locked = settle_attempt(store, agent_id=agent.id, attempt_id=attempt, ok=ok, actor=login)
-    if not ok:
-        if locked is not None:
-            raise NotAllowed(_locked_text(locked))
-        raise NotAllowed("sign-in: that agent name and PIN do not match")
-    return _info(agent)
+    if store.postgres:
+        found = call(store, _SIGN_IN, {"name": login, "pin": pin, "at": store.clock.now()})
+        if not found:
+            raise NotAllowed(SIGN_IN_REFUSED)
+        token, agent_id, agent_name, display_name, role = found[0]
+        return AgentInfo(agent_id, agent_name, display_name, AgentRole(role), True, session=token)
+    from tickets.signin import sign_in_sqlite
+
+    return sign_in_sqlite(store, login, pin)
 
 
-def _locked_text(until) -> str:
-    return (
-        f"sign-in: this agent is locked after {MAX_FAILURES} wrong PINs until {until:%H:%M} UTC "
-        "(or until a supervisor unlocks it)"
-    )
+def sign_out(store: Store, agent: AgentInfo) -> None:
+    """End the agent's session (audited as agent.signed_out); nothing if it has none or ended."""
+    if agent.session is None:
+        return
+    now = store.clock.now()
+    if store.postgres:
+        call(store, _SIGN_OUT, {"token": agent.session, "at": now})
+        return
+    from tickets.sessions import end_session
+
+    def work(raw: Raw) -> None:
+        ended = end_session(raw, agent.session or "", now)
+        if ended is not None:
+            append_event(raw, at=now, actor=agent.name, action="agent.signed_out", subject=f"agent:{agent.id}",
+                         details={"session": ended[0]}, returning=False)
+
+    store.raw_transaction(work)
 
 
 def list_agents(store: Store) -> list[AgentInfo]:
-    with store.read() as session:
-        return [_info(a) for a in session.exec(select(Agent).order_by(Agent.name))]
+    with store.raw_read() as raw:
+        return [_info(row) for row in raw.rows(_ALL)]
 
 
 def get_agent(store: Store, agent_id: int) -> AgentInfo:
-    with store.read() as session:
-        agent = session.get(Agent, agent_id)
-    if agent is None:
+    with store.raw_read() as raw:
+        row = raw.first(_BY_ID, {"id": agent_id})
+    if row is None:
         raise NotAllowed(f"agent {agent_id} does not exist")
-    return _info(agent)
+    return _info(row)
 
 
 # --- administration: each change is one transaction with its audit event ---------------------
+#
+# A supervisor's session administers agents; making or changing a supervisor takes the owner
+# (no session: on PostgreSQL the database's owner role, on SQLite whoever can write the file),
+# so that no supervisor can give themselves a second identity to approve their own tickets (X-2).
+
+OWNER_ONLY = "X-2: a supervisor's account is changed with the database owner's credentials, not by another supervisor"
 
 
-def _change_agent(store: Store, name: str, action: str, change, actor: str) -> AgentInfo:
-    """Apply `change(agent)` to the named agent and record `action` in the audit chain with it,
-    with the details `change` returns."""
-    with store.write() as session:
-        agent = session.exec(select(Agent).where(Agent.name == name.strip().lower())).first()
-        if agent is None:
-            raise NotFound(f"name: there is no agent called {name!r}")
-        details = change(agent) or {}
-        session.add(agent)
-        session.flush()
-        append_event(
-            session, at=store.clock.now(), actor=actor, action=action, subject=f"agent:{agent.id}",
-            details={"name": agent.name, **details},
-        )
-        return _info(agent)
+def create_agent(store: Store, *, name: str, display_name: str, role: str, pin: str,
+                 actor: AgentInfo | None = None) -> AgentInfo:
+    errors = validate_agent_fields(name=name, display_name=display_name, role=role, pin=pin)
+    if errors:
+        raise InvalidInput(errors)
+    return _admin(store, actor, "add", name, pin, role=role, display_name=display_name.strip())
 
 
 class AlreadySo(Conflict):
@@ -191,37 +192,50 @@ class AlreadySo(Conflict):
     second agent.disabled for a disabled agent would claim a change that never happened)."""
 
 
-def set_agent_active(store: Store, name: str, active: bool, *, actor: str = "system") -> AgentInfo:
-    """Disable an agent who leaves (they can no longer sign in) or enable them again; AlreadySo
-    (nothing written) when they already are."""
-    def change(agent: Agent) -> dict:
-        if bool(agent.active) is active:
-            raise AlreadySo(f"{agent.name} is already {'enabled' if active else 'disabled'}: nothing changed, "
-                            "nothing recorded")
-        was, agent.active = agent.active, active
-        return {"was_active": bool(was)}
-
-    return _change_agent(store, name, "agent.enabled" if active else "agent.disabled", change, actor)
+def set_agent_active(store: Store, name: str, active: bool, *, actor: AgentInfo | None = None) -> AgentInfo:
+    """Disable an agent who leaves (their sessions end: their open console can no longer act)
+    or enable them again; AlreadySo (nothing written) when they already are."""
+    try:
+        return _admin(store, actor, "enable" if active else "disable", name, None)
+    except Conflict as refused:
+        if "is already" in refused.message:
+            raise AlreadySo(refused.message) from None
+        raise
 
 
-def reset_pin(store: Store, name: str, pin: str, *, actor: str = "system") -> AgentInfo:
-    """A new PIN for a forgotten one; the audit records that it changed, never the PIN."""
+def reset_pin(store: Store, name: str, pin: str, *, actor: AgentInfo | None = None) -> AgentInfo:
+    """A new PIN for a forgotten one (their sessions end); the audit records that it changed,
+    never the PIN."""
     if not _PIN_RE.fullmatch(pin or ""):
         raise InvalidInput({"pin": PIN_RULE})
-    pin_hash = hash_pin(pin)
-
-    def change(agent: Agent) -> dict:
-        agent.pin_hash = pin_hash
-        return agent_record(pin_hash)
-
-    return _change_agent(store, name, "agent.pin_reset", change, actor)
+    return _admin(store, actor, "reset_pin", name, pin)
 
 
-def set_role(store: Store, name: str, role: str, *, actor: str = "system") -> AgentInfo:
+def set_role(store: Store, name: str, role: str, *, actor: AgentInfo | None = None) -> AgentInfo:
     if role not in {r.value for r in AgentRole}:
         raise InvalidInput({"role": "must be 'agent' or 'supervisor'"})
-    def change(agent: Agent) -> dict:
-        was, agent.role = agent.role, role
-        return {"from": was, "to": role}
+    return _admin(store, actor, "set_role", name, role)
 
-    return _change_agent(store, name, "agent.role_changed", change, actor)
+
+def unlock(store: Store, name: str, *, actor: AgentInfo | None = None, reason: str = "") -> AgentInfo:
+    """Lift an agent's sign-in lock (audited as agent.unlocked): a supervisor, or the owner
+    (`deskapp agents unlock`, the desk whose supervisors are all locked out)."""
+    check_text({"reason": reason}, max_length=500)
+    return _admin(store, actor, "unlock", name, reason.strip())
+
+
+def _admin(store: Store, actor: AgentInfo | None, action: str, name: str, value: str | None, *,
+           role: str | None = None, display_name: str | None = None) -> AgentInfo:
+    if actor is not None and actor.session is None:
+        raise NotAllowed("session: agent administration needs a signed-in supervisor", rule="session")
+    try:
+        if store.postgres:
+            rows = call(store, _ADMIN, {"token": actor.session if actor else None, "action": action, "name": name,
+                                        "value": value, "role": role, "display_name": display_name,
+                                        "at": store.clock.now()})
+            return _info(rows[0])
+        from tickets.agent_admin import admin_sqlite
+
+        return admin_sqlite(store, actor, action, name, value, role=role, display_name=display_name)
+    except IntegrityError as error:
+        raise Conflict(f"name: an agent called {name!r} already exists") from error

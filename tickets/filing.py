@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session
 
 from tickets import policy
@@ -24,10 +24,12 @@ from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tickets.kinds import FORM_FIELDS, FieldType, kind_spec
 from tickets.masking import scrub_stored
+from tickets.sessions import check_actor
 from tickets.store import filing_sql as sql
+from tickets.store.calls import refusal
 from tickets.store.database import Store
 from tickets.store.models import TICKET_DATE_COLUMNS, TICKET_FIELD_COLUMNS, ticket_ref
-from tickets.store.rawsql import Raw, bind_json, bind_time, read_json
+from tickets.store.rawsql import Raw, Sql, bind_json, bind_time, read_json
 from tickets.text import check_text
 from tickets.verification import verified_call
 
@@ -147,6 +149,8 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
         if replay is not None:
             return replay
         now = store.clock.now()
+        if raw.dialect == "sqlite":  # PostgreSQL: the filing's function checks (deskapp_actor)
+            check_actor(raw, agent, now)
         # V-7 with the caller's facts, then the subscription with its active tickets: two round
         # trips.
         verified = raw.first(sql.VERIFIED_CALLER, {"id": verification_id})
@@ -212,8 +216,9 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
                                         [(decision, None, request.idempotency_key)]))
 
     try:
-        # On the driver's connection, no Session, with the store's retries.
-        return store.raw_transaction(work)
+        # On the driver's connection, no Session, with the store's retries; PostgreSQL: the
+        # reads in autocommit, the filing one call of the database's function (_file).
+        return store.autocommit(work) if store.postgres else store.raw_transaction(work)
     except IntegrityError as error:
         # A concurrent filing won: either the same retry (T-3) or another open cancellation (C-9).
         with store.read() as session:
@@ -225,12 +230,19 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
             "open the account again to see it",
             rule="C-9",
         ) from error
+    except DBAPIError as error:
+        desk = refusal(error)
+        if desk is None:
+            raise
+        raise desk from None
 
 
 def _file(raw: Raw, agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingRequest,
           digest: str, now, zone: tzinfo, plans: list[tuple[policy.Decision, Any, str]]) -> tuple[FiledTicket, ...]:
     """Insert every planned ticket, then append their events: the appends are the transaction's
     last statements, so the chain's lock is held for as short a time as possible."""
+    if raw.dialect == "postgresql":
+        return _file_pg(raw, agent, call, sub, request, digest, now, zone, plans)
     events, filed = [], []
     for decision, resource, key in plans:
         ticket_id, details = _insert(raw, agent, call, sub, request, digest, decision, now, zone, key=key,
@@ -259,6 +271,47 @@ def _insert(
     resource=None,
 ) -> tuple[int, dict[str, Any]]:
     """One ticket row (A-1: its event is appended by the caller); its id and its event's details."""
+    row, details = _row(agent, call, sub, request, digest, decision, now, zone, key=key, resource=resource)
+    at = bind_time(now, raw.dialect)
+    ((ticket_id,),) = raw.rows(sql.INSERT_TICKET, {
+        **row, "fields": bind_json(row["fields"]), "checklist": bind_json(row["checklist"]),
+        "consequences": bind_json(row["consequences"]), "rules": bind_json(row["rules"]), "created_at": at,
+        "updated_at": at,
+    })
+    return ticket_id, details
+
+
+_FILE = Sql(
+    "SELECT ticket_id, status FROM deskapp_api_file(:token, :agent, :verification, :subscription, "
+    "CAST(:tickets AS jsonb), :at)"
+)
+
+
+def _file_pg(raw: Raw, agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingRequest, digest: str, now,
+             zone: tzinfo, plans: list[tuple[policy.Decision, Any, str]]) -> tuple[FiledTicket, ...]:
+    """PostgreSQL: every planned ticket and its event in one call of the database's function,
+    which checks the verification (V-7), decides review and callback from the kind (X-2, V-8)
+    and names the session's agent as the filer (migration 0011)."""
+    tickets, resources = [], []
+    for decision, resource, key in plans:
+        row, details = _row(agent, call, sub, request, digest, decision, now, zone, key=key, resource=resource)
+        tickets.append({**{k: row[k] for k in _FILED}, "details": details})
+        resources.append(resource.ref if resource is not None else None)
+    found = raw.rows(_FILE, {"token": agent.session, "agent": agent.id, "verification": call.verification_id,
+                             "subscription": sub.id, "tickets": bind_json(tickets), "at": now})
+    return tuple(FiledTicket(ticket_id, ticket_ref(ticket_id), request.kind, TicketStatus(status), ref)
+                 for (ticket_id, status), ref in zip(found, resources, strict=True))
+
+
+# What the filing's function takes of each row; it sets the rest itself.
+_FILED = ("kind", "resource_id", "idempotency_key", "content_hash", "requested_date", "reason", "reason_scrubbed",
+          "fields", "checklist", "consequences", "rules", "effective_date", "data_deletion_date", "reversal_deadline")
+
+
+def _row(agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingRequest, digest: str,
+         decision: policy.Decision, now, zone: tzinfo, *, key: str,
+         resource=None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A ticket's column values (JSON ones as values) and its ticket.filed event's details."""
     consequences = decision.consequences.as_dict() if decision.consequences else {}
     # The zone its days were counted and told in: a later change of the desk's setting cannot
     # move them (the cancellation it leads to keeps it, tickets.lifecycle).
@@ -276,10 +329,9 @@ def _insert(
         {r.rule for r in decision.reasons}
         | {n.rule for n in (decision.consequences.notes if decision.consequences else ())}
     )
-    at = bind_time(now, raw.dialect)
     kept_consequences = {k: v for k, v in consequences.items() if k not in TICKET_DATE_COLUMNS}
     requested_date = request.requested_date.isoformat() if request.requested_date else None
-    (inserted,) = raw.rows(sql.INSERT_TICKET, dict(
+    row = dict(
         kind=request.kind.value,
         status=status.value,
         organization_id=sub.organization_id,
@@ -288,24 +340,22 @@ def _insert(
         call_id=call.call_id,
         verification_id=call.verification_id,
         filed_by_id=agent.id,
-        created_at=at,
-        updated_at=at,
         idempotency_key=key,
         content_hash=digest,
         requested_date=requested_date,
         reason=request.reason or None,
         reason_scrubbed=scrub_stored(request.reason or None),
-        fields=bind_json(row_fields),
-        checklist=bind_json(checklist),
-        consequences=bind_json(kept_consequences),
-        rules=bind_json(rules),
+        fields=row_fields,
+        checklist=checklist,
+        consequences=kept_consequences,
+        rules=rules,
         needs_review=decision.needs_review,
         needs_callback=decision.needs_callback,
         effective_date=consequences.get("effective_date"),
         data_deletion_date=consequences.get("data_deletion_date"),
         reversal_deadline=consequences.get("reversal_deadline"),
-    ))
-    return inserted.id, {
+    )
+    return row, {
         "kind": request.kind.value,
         "status": status.value,
         "subscription": sub.ref,

@@ -35,8 +35,11 @@ from tickets.enums import (
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tickets.kinds import Resolution, kind_spec
 from tickets.masking import scrub_stored
+from tickets.sessions import check_actor
+from tickets.store.calls import call
 from tickets.store.database import Store
 from tickets.store.models import Agent, ImsCampaign, RenewalResource, Subscription, Ticket, ticket_ref
+from tickets.store.rawsql import Sql, read_time
 from tickets.text import check_text
 
 S = TicketStatus
@@ -97,10 +100,13 @@ def transition(
 ) -> TransitionResult:
     """Move a ticket along the lifecycle (T-2), or raise NotAllowed / Conflict saying why not."""
     reason = _clean_reason(reason, to)
+    if store.postgres:
+        return _transition_pg(store, actor, ticket_id, to, reason)
 
     def work(session: Session) -> TransitionResult:
         ticket = session.exec(select(Ticket).where(Ticket.id == ticket_id).with_for_update(key_share=True)).first()
         now = store.clock.now()
+        check_actor(session, actor, now)
         if ticket is None:
             raise NotFound(f"ticket {ticket_ref(ticket_id)} does not exist")
         seen = ticket.status
@@ -143,11 +149,36 @@ def transition(
     return store.transaction(work)
 
 
+_TRANSITION = Sql("SELECT deskapp_api_transition(:token, :agent, :ticket, :to, :reason, :scrubbed, :at)")
+_CALLBACK = Sql("SELECT deskapp_api_record_callback(:token, :agent, :ticket, :note, :at)")
+
+
+def _transition_pg(
+    store: Store, actor: AgentInfo, ticket_id: int, to: TicketStatus, reason: str | None
+) -> TransitionResult:
+    """PostgreSQL: one call of the database's function, which checks T-2, X-2 and V-8 on the
+    locked row with the session's agent as the actor (migration 0011)."""
+    params = {"token": actor.session, "agent": actor.id, "ticket": ticket_id, "to": to.value, "reason": reason,
+              "scrubbed": scrub_stored(reason) if to in (S.APPROVED, S.REJECTED) else None, "at": store.clock.now()}
+    try:
+        ((at,),) = call(store, _TRANSITION, params)
+    except Conflict:
+        with store.read() as session:  # who decided, in the console's words
+            raise _lost_race(session, ticket_id, already=True) from None
+    except NotAllowed as error:
+        if error.rule is None and error.message.startswith("T-2"):
+            error.rule = "T-2"
+        raise
+    return TransitionResult(ticket_ref(ticket_id), to, read_time(at))
+
+
 def _lost_race(session: Session, ticket_id: int, *, already: bool = False) -> Conflict:
     """Someone else decided or moved the ticket first: say who, and what it is now."""
     session.expire_all()
     current = session.get_one(Ticket, ticket_id)
-    who = session.get_one(Agent, current.decided_by_id).display_name if current.decided_by_id else "someone"
+    # The name only: on PostgreSQL the application role may not read an agent's PIN hash.
+    who = (session.exec(select(Agent.display_name).where(Agent.id == current.decided_by_id)).first()
+           if current.decided_by_id else None) or "someone"
     verb = "was already decided" if already else "was just changed"
     return Conflict(
         f"{ticket_ref(ticket_id)} {verb} by {who}: it is now {TicketStatus(current.status).label}",
@@ -166,12 +197,17 @@ def record_callback(store: Store, *, agent: AgentInfo, ticket_id: int, note: str
     """V-8: someone at the desk called back the phone number on file and the caller confirmed."""
     note = (note or "").strip()
     check_text({"callback_note": note}, max_length=500)
+    if store.postgres:
+        ((at,),) = call(store, _CALLBACK, {"token": agent.session, "agent": agent.id, "ticket": ticket_id,
+                                           "note": note[:500], "at": store.clock.now()})
+        return read_time(at)
 
     def work(session: Session) -> datetime:
         # Locked as read, so a decision committed meanwhile cannot slip in between the check
         # and the write (found by the race drill on PostgreSQL).
         ticket = session.exec(select(Ticket).where(Ticket.id == ticket_id).with_for_update(key_share=True)).first()
         now = store.clock.now()
+        check_actor(session, agent, now)
         if ticket is None:
             raise NotFound(f"ticket {ticket_ref(ticket_id)} does not exist")
         if not ticket.needs_callback:

@@ -30,7 +30,9 @@ from identity.session import CALL_AUTHORISATION, VerifiedCaller
 from tickets.agents import AgentInfo
 from tickets.audit.chain import append_event
 from tickets.errors import InvalidInput, NotAllowed, NotFound
+from tickets.sessions import check_actor
 from tickets.store import verification_sql as sql
+from tickets.store.calls import call
 from tickets.store.database import Store
 from tickets.store.filing_sql import CALL_FOR_END, END_OWN_OPEN_CALL, INSERT_CALL
 from tickets.store.models import (
@@ -38,7 +40,7 @@ from tickets.store.models import (
     VerificationAttempt,
     VerificationUnlock,
 )
-from tickets.store.rawsql import Raw, bind_time, read_json, read_time
+from tickets.store.rawsql import Raw, Sql, bind_json, bind_time, read_json, read_time
 from tickets.text import check_text
 
 POLICY = LockoutPolicy()
@@ -84,9 +86,29 @@ class VerifiedCall:
 # --- calls -----------------------------------------------------------------------------------
 
 
+# PostgreSQL: each write one call of the database's function (migration 0011, tickets.store.calls).
+_START_CALL = Sql("SELECT deskapp_api_start_call(:token, :agent, :at)")
+_END_CALL = Sql("SELECT deskapp_api_end_call(:token, :agent, :call, :note, :at)")
+_RECORD = Sql(
+    "SELECT attempt_id, locked_until, attempts_left FROM deskapp_api_record_verification(:token, :agent, :org, "
+    ":call, :passed, CAST(:failed AS jsonb), :person, CAST(:roles AS jsonb), :at)"
+)
+_UNLOCK_ORG = Sql("SELECT deskapp_api_unlock_organization(:token, :agent, :org, :reason, :at)")
+
+
+def acting(agent: AgentInfo) -> dict:
+    """The parameters naming the actor of a function call: their session, and who they say they are."""
+    return {"token": agent.session, "agent": agent.id}
+
+
 def start_call(store: Store, agent: AgentInfo) -> int:
+    if store.postgres:
+        ((call_id,),) = call(store, _START_CALL, {**acting(agent), "at": store.clock.now()})
+        return call_id
+
     def work(raw: Raw) -> int:
         now = store.clock.now()
+        check_actor(raw, agent, now)
         (inserted,) = raw.rows(INSERT_CALL, {"agent_id": agent.id, "started_at": bind_time(now, raw.dialect)})
         call_id = inserted.id
         # The append last: the chain's lock is held for as short a time as possible.
@@ -103,9 +125,13 @@ def end_call(store: Store, agent: AgentInfo, call_id: int, wrap_up_note: str) ->
     """Close the call with its wrap-up note (checked for credentials, V-6)."""
     note = (wrap_up_note or "").strip()
     check_text({"wrap_up_note": note})
+    if store.postgres:
+        call(store, _END_CALL, {**acting(agent), "call": call_id, "note": note, "at": store.clock.now()})
+        return
 
     def work(raw: Raw) -> None:
         now = store.clock.now()
+        check_actor(raw, agent, now)
         # The agent's own open call ended in one round trip; if none was, why not.
         ended = raw.first(END_OWN_OPEN_CALL, {"id": call_id, "agent_id": agent.id,
                                               "ended_at": bind_time(now, raw.dialect), "note": note or None})
@@ -217,6 +243,8 @@ def verify_caller(
         raise keys.error
     if keys.problems:
         raise InvalidInput(keys.problems, rule="V-4")
+    if store.postgres:
+        return _verify_pg(store, agent, organization_id, keys, call_id)
 
     def attempt(session: Raw) -> VerificationResult:
         # V-5: read the clock only once the organization is locked, so that attempts are judged
@@ -224,6 +252,7 @@ def verify_caller(
         # older than the attempts that commit meanwhile and does not see the lock they set.
         org = _lock_organization(session, organization_id)
         now = store.clock.now()
+        check_actor(session, agent, now)
         subject = f"organization:{organization_id}"
         state = _lockout(session, organization_id, now)
         if state.locked:
@@ -263,6 +292,26 @@ def verify_caller(
 
     # On the driver's connection, no Session, with the store's retries.
     return store.raw_transaction(attempt)
+
+
+def _verify_pg(store: Store, agent: AgentInfo, organization_id: int, keys, call_id: int | None) -> VerificationResult:
+    """PostgreSQL: the answers compared here with the keys on file (read without a lock: they
+    change only with a directory import), the attempt recorded by the database's function,
+    which holds the lockout (V-5), the call's owner and the 60 minutes (V-7)."""
+    with store.raw_read() as raw:
+        org = sql.organization_row(raw, organization_id)
+        if org is None:
+            raise NotFound(f"organization {organization_id} does not exist")
+        outcome = verify_keys(keys, sql.keys_on_file(raw, org))
+    person_id = int(outcome.person_key) if outcome.passed and outcome.person_key else None
+    ((attempt_id, locked, left),) = call(store, _RECORD, {
+        **acting(agent), "org": organization_id, "call": call_id, "passed": outcome.passed,
+        "failed": bind_json(sorted(str(f) for f in outcome.failed_factors)), "person": person_id,
+        "roles": bind_json(sorted(outcome.roles) if outcome.passed else []), "at": store.clock.now(),
+    })
+    if attempt_id is not None:
+        return VerificationResult(True, left, None, attempt_id)
+    return VerificationResult(False, left, read_time(locked))
 
 
 def verified_call(found: Any | None, agent: AgentInfo, now: datetime) -> VerifiedCall:
@@ -336,10 +385,15 @@ def unlock_organization(store: Store, *, supervisor: AgentInfo, organization_id:
     if not reason:
         raise InvalidInput({"reason": "a reason is required to unlock (V-5)"})
     check_text({"reason": reason}, max_length=500)
+    if store.postgres:
+        call(store, _UNLOCK_ORG, {**acting(supervisor), "org": organization_id, "reason": reason[:500],
+                                  "at": store.clock.now()})
+        return
 
     def work(session: Session) -> None:
         _lock_organization(session, organization_id)
         now = store.clock.now()  # after the lock, like verify_caller (V-5)
+        check_actor(session, supervisor, now)
         session.add(VerificationUnlock(organization_id=organization_id, supervisor_id=supervisor.id, at=now,
                                        reason=reason[:500]))
         append_event(

@@ -22,9 +22,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from tickets.agents import AgentInfo
+from tickets.sessions import check_actor
+from tickets.store.calls import call
 from tickets.store.database import Store
 from tickets.store.models import Agent, TicketViewer
+from tickets.store.rawsql import Sql
 
+_VIEW = Sql("SELECT deskapp_api_view_ticket(:token, :agent, :ticket, :at)")
+_LEAVE = Sql("SELECT deskapp_api_leave_tickets(:token, :agent, :at)")
 TOUCH_EVERY = timedelta(seconds=30)
 FRESH_FOR = timedelta(seconds=90)  # three touches missed: the console is gone
 
@@ -40,8 +45,15 @@ def open_ticket(store: Store, agent: AgentInfo, ticket_id: int) -> tuple[Viewer,
     """`agent` has `ticket_id` open from now (or still, keeping the time they opened it);
     returns the other supervisors who have it open, longest first."""
 
+    if store.postgres:  # through the database's function (migration 0014): the session's agent
+        now = store.clock.now()
+        call(store, _VIEW, {"token": agent.session, "agent": agent.id, "ticket": ticket_id, "at": now})
+        with store.read() as session:
+            return _others(session, ticket_id, agent.id, now)
+
     def work(session: Session) -> tuple[Viewer, ...]:
         now = store.clock.now()
+        check_actor(session, agent, now)
         insert = postgresql_insert if store.engine.dialect.name == "postgresql" else sqlite_insert
         table = TicketViewer.metadata.tables["ticket_viewer"]
         statement = insert(table).values(agent_id=agent.id, ticket_id=ticket_id, since=now, seen_at=now)
@@ -69,6 +81,9 @@ def viewers_of(store: Store, ticket_id: int, *, other_than: int) -> tuple[Viewer
 
 def leave(store: Store, agent: AgentInfo) -> None:
     """`agent` has left the review queue: no ticket open."""
+    if store.postgres:
+        call(store, _LEAVE, {"token": agent.session, "agent": agent.id, "at": store.clock.now()})
+        return
 
     def work(session: Session) -> None:
         session.execute(delete(TicketViewer).where(col(TicketViewer.agent_id) == agent.id))

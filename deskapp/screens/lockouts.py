@@ -100,7 +100,8 @@ class LockoutsScreen(SupervisorScreen):
                 _("Unlock agent {display_name} ({name})").format(
                     display_name=org.display_name, name=org.name), _("Reason"),
                 hint=_("Locked until {time} after {failures} wrong PINs. A reason is required and goes to the "
-                       "audit trail.").format(time=when(org.locked_until), failures=org.failures), required=True,
+                       "audit trail.").format(time=when(org.locked_until), failures=org.failures),
+                required=True,
             ))
             if reason:
                 self._unlock_agent(org, reason)

@@ -139,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             url, database = testkit.SqliteTemplate(workdir).new_url(workdir), None
         else:
             database = testkit.PostgresDatabase()
+            database.reset()  # the drill's clock is injected (desk_setting client_clock)
             url = database.url
         try:
             figures = run(url, backend=backend, tries=args.tries, processes=args.processes)

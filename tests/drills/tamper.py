@@ -181,9 +181,15 @@ def run_one(url: str, backend: str, tamper: str, *, as_app: bool) -> Outcome:
                     statements.update(GUARD_STATEMENTS)  # tried once per engine
                 try_each(app_engine, statements, outcome)
                 if tamper in ("forge_approval", "silent_approval"):
-                    with app_engine.begin() as connection:
-                        forge(desk, connection, event=tamper == "forge_approval")
-                    outcome.allowed.append("append an event and update the ticket (the application's own rights)")
+                    # Migration 0011: the application role writes only through the database's
+                    # functions, so appending an event or updating a ticket itself is refused.
+                    what = "append an event and update the ticket"
+                    try:
+                        with app_engine.begin() as connection:
+                            forge(desk, connection, event=tamper == "forge_approval")
+                        outcome.allowed.append(f"{what} (the application's own rights)")
+                    except Exception as error:  # noqa: BLE001 - a refusal of any kind; which is noted
+                        outcome.refused.append(f"{what}: {str(getattr(error, 'orig', error)).splitlines()[0]}")
             finally:
                 app_engine.dispose()
                 drop_roles(desk.store.engine, owner, app)

@@ -105,8 +105,112 @@ def test_list_shows_an_agent_locked_by_wrong_pins_until_when(store, joan, clock,
     line = capsys.readouterr().out.splitlines()[1]
     assert line.split()[:3] == ["joan", "agent", "locked"]
     until = locked_until(store, joan.id).astimezone(ZoneInfo("Asia/Shanghai"))
-    assert line.endswith(f"(until {until:%Y-%m-%d %H:%M} CST)")  # at the desk's time
-    assert re.search(r"\(until \d{4}-\d\d-\d\d \d\d:\d\d CST\)$", line)
+    assert line.endswith(f"until {until:%Y-%m-%d %H:%M} CST)")  # at the desk's time
+    assert re.search(r"\(since \d{4}-\d\d-\d\d \d\d:\d\d CST, until \d{4}-\d\d-\d\d \d\d:\d\d CST\)$", line)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _as(monkeypatch, pin: str) -> None:
+    """A terminal whose user types `pin` when asked for the --as supervisor's PIN."""
+    import getpass
+
+    monkeypatch.setattr(sys, "stdin", _Terminal(""))
+    monkeypatch.setattr(getpass, "getpass", lambda prompt="": pin)
+
+
+@pytest.fixture
+def linus(store):
+    return create_agent(store, name="linus", display_name="Linus", role="supervisor", pin="3333")
+
+
+def test_a_supervisor_administers_agents_as_themselves(store, joan, linus, monkeypatch, capsys):
+    _as(monkeypatch, "3333")
+    assert main(["agents", "disable", "joan", "--as", "linus", "--db", _url(store)]) == 0
+    (event,) = _events(store, "agent.disabled")
+    assert event.actor == "linus"  # the real actor, not "system"
+    _as(monkeypatch, "0000")  # a wrong PIN: nothing done
+    assert main(["agents", "enable", "joan", "--as", "linus", "--db", _url(store)]) == 1
+    assert "do not match" in capsys.readouterr().err and _events(store, "agent.enabled") == []
+    _as(monkeypatch, "4821")  # an agent is no administrator
+    main(["agents", "enable", "linus", "--db", _url(store)])  # (joan signs in only when enabled)
+    main(["agents", "enable", "joan", "--db", _url(store)])
+    capsys.readouterr()
+    assert main(["agents", "disable", "linus", "--as", "joan", "--db", _url(store)]) == 1
+    assert "only a supervisor administers agents" in capsys.readouterr().err
+
+
+def test_x2_a_supervisor_cannot_make_or_change_a_supervisor(store, joan, linus, monkeypatch, capsys):
+    create_agent(store, name="grace", display_name="Grace", role="supervisor", pin="2222")
+    for argv in (["set-role", "joan", "supervisor"], ["reset-pin", "grace", "--pin-stdin"],
+                 ["set-role", "grace", "agent"], ["add", "mallory", "--role", "supervisor", "--pin-stdin"]):
+        _as(monkeypatch, "3333")
+        monkeypatch.setattr(sys.stdin, "readline", lambda: "8642\n")
+        assert main(["agents", *argv, "--as", "linus", "--db", _url(store)]) == 1, argv
+        assert "X-2: a supervisor" in capsys.readouterr().err
+    assert _events(store, "agent.role_changed") == [] and _events(store, "agent.pin_reset") == []
+    assert authenticate(store, name="grace", pin="2222").is_supervisor
+    # The owner (no --as) may: here the file's owner, on PostgreSQL the owner role.
+    assert main(["agents", "set-role", "joan", "supervisor", "--db", _url(store)]) == 0
+    assert _events(store, "agent.role_changed")[0].actor.startswith("owner")
+
+
+def test_disabling_an_agent_ends_their_sessions(store, joan):
+    from tickets.agents import set_agent_active
+    from tickets.verification import start_call
+
+    signed_in = authenticate(store, name="joan", pin="4821")
+    assert start_call(store, signed_in) > 0
+    set_agent_active(store, "joan", False)
+    with pytest.raises(NotAllowed, match="session: ended \\(disabled\\)"):
+        start_call(store, signed_in)
+    set_agent_active(store, "joan", True)  # enabled again: the old session stays ended
+    with pytest.raises(NotAllowed, match="session: ended"):
+        start_call(store, signed_in)
+
+
+def test_one_owner_command_unlocks_a_desk_whose_every_agent_is_locked(store, joan, linus, clock, capsys):
+    from datetime import UTC, datetime
+
+    from tickets.signin import MAX_FAILURES, sign_in_locks
+
+    clock.advance(datetime.now(UTC) - clock.now())  # the command runs on the system clock
+    for name in ("joan", "linus"):
+        for _ in range(MAX_FAILURES):
+            with pytest.raises(NotAllowed):
+                authenticate(store, name=name, pin="0000")
+    assert sorted(lock.name for lock in sign_in_locks(store)) == ["joan", "linus"]
+    with pytest.raises(NotAllowed):  # no supervisor can sign in to use the lockouts screen
+        authenticate(store, name="linus", pin="3333")
+    assert main(["agents", "unlock", "--all", "--reason", "desk kept out", "--db", _url(store)]) == 0
+    assert "unlocked joan, linus" in capsys.readouterr().out
+    assert sign_in_locks(store) == []
+    assert authenticate(store, name="linus", pin="3333").is_supervisor
+    assert authenticate(store, name="joan", pin="4821").name == "joan"
+    events = _events(store, "agent.unlocked")
+    assert [e.details for e in events] == [{"reason": "desk kept out"}] * 2
+    assert all(e.actor.startswith("owner") for e in events)
+
+
+def test_the_lockouts_count_and_length_are_the_desks_settings(store, joan, capsys):
+    from tickets.signin import locked_until
+
+    assert main(["db", "settings", "sign_in_failures=3", "sign_in_lock_minutes=30", "--db", _url(store)]) == 0
+    out = capsys.readouterr().out
+    assert "sign_in_failures = 3" in out and "sign_in_lock_minutes = 30" in out
+    for _ in range(3):  # three wrong PINs now lock, for 30 minutes, on every console
+        with pytest.raises(NotAllowed):
+            authenticate(store, name="joan", pin="0000")
+    until = locked_until(store, joan.id)
+    assert until is not None and (until - store.clock.now()).total_seconds() == 30 * 60
+    (event,) = _events(store, "desk.settings_changed")
+    assert event.details == {"sign_in_failures": {"from": 5, "to": 3}, "sign_in_lock_minutes": {"from": 15, "to": 30}}
+    assert main(["db", "settings", "sign_in_failures=0", "--db", _url(store)]) == 1
+    assert "a whole number from 1 to 100" in capsys.readouterr().err
+
 
 
 def test_disabling_a_disabled_agent_records_nothing_and_says_so(store, joan, capsys):

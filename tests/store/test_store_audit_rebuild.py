@@ -45,10 +45,13 @@ def _sql(store, statement: str, **params) -> None:
 
 def test_a1_what_deskapp_does_verifies(desk):
     store = desk.store
-    set_role(store, "ada", "supervisor", actor="grace")
-    set_role(store, "ada", "agent", actor="grace")
-    reset_pin(store, "alan", "97531", actor="grace")
-    set_agent_active(store, "linus", False, actor="grace")
+    from tickets.agents import authenticate
+
+    grace = authenticate(store, name="grace", pin="2222")  # a supervisor's session
+    set_role(store, "ada", "supervisor")  # a supervisor is the owner's to make
+    set_role(store, "ada", "agent")
+    reset_pin(store, "alan", "97531", actor=grace)
+    set_agent_active(store, "linus", False, actor=grace)
     report = _verify(store)
     assert report.ok, report
 

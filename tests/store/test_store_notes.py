@@ -8,6 +8,7 @@ from datetime import UTC, timedelta
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 import testkit
@@ -98,7 +99,7 @@ def test_unknown_ticket_and_disabled_agent_are_refused(filed):
     with pytest.raises(NotFound, match="TK-"):
         add_note(directory.store, agent=directory.agent, ticket_id=ticket_id + 999, text="hello")
     set_agent_active(directory.store, "alan", False)
-    with pytest.raises(NotAllowed, match="active agent"):
+    with pytest.raises(NotAllowed, match="alan is disabled"):
         add_note(directory.store, agent=directory.agent2, ticket_id=ticket_id, text="hello")
     with directory.store.read() as session:
         assert session.exec(select(TicketNote)).all() == []
@@ -114,9 +115,20 @@ def test_note_and_event_commit_together(filed, monkeypatch):
         raise RuntimeError("audit append failed")
 
     monkeypatch.setattr(notes, "append_event", broken)
-    with pytest.raises(RuntimeError):
-        add_note(directory.store, agent=directory.agent, ticket_id=ticket_id, text="kept only with its event")
-    assert list_notes(directory.store, ticket_id) == []
+    store = directory.store
+    if store.postgres:  # the append is the database function's own: make it fail there
+        with store.engine.begin() as connection:
+            connection.exec_driver_sql("ALTER TABLE audit_event ADD CONSTRAINT test_no_note "
+                                       "CHECK (action <> 'ticket.noted') NOT VALID")
+    try:
+        with pytest.raises(RuntimeError if not store.postgres else IntegrityError):
+            add_note(store, agent=directory.agent, ticket_id=ticket_id, text="kept only with its event")
+    finally:
+        if store.postgres:
+            with store.engine.begin() as connection:
+                connection.exec_driver_sql("ALTER TABLE audit_event DROP CONSTRAINT test_no_note")
+    assert list_notes(store, ticket_id) == []
+
 
 
 @pytest.mark.parametrize("tamper, said", [

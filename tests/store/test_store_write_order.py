@@ -56,7 +56,17 @@ def driver_statements(store, monkeypatch):
         monkeypatch.undo()
 
 
+_FUNCTION = re.compile(r"\bdeskapp_api_\w+\(")
+
+
 def assert_append_last(statements: list[str], *, writes_before: int) -> None:
+    functions = [s for s in statements if _FUNCTION.search(s)]
+    if functions:
+        # PostgreSQL (migration 0011): the write is one call of the database's function, which
+        # writes its rows and then appends, in its own transaction; the client writes nothing.
+        assert len(functions) == 1, statements
+        assert not any(_WRITE.match(s) or _AUDIT.search(s) for s in statements), statements
+        return
     audit = [i for i, s in enumerate(statements) if _AUDIT.search(s)]
     assert audit, statements
     after = statements[audit[0]:]
@@ -84,7 +94,7 @@ def test_filing_appends_its_event_after_the_ticket(directory, monkeypatch):
     with driver_statements(directory.store, monkeypatch) as seen:
         file_ticket(directory.store, agent=directory.agent, verification_id=verification, request=_request())
     assert_append_last(seen, writes_before=1)
-    assert any(re.match(r"\s*INSERT INTO ticket\b", s) for s in seen)
+    assert any(re.match(r"\s*INSERT INTO ticket\b", s) or "deskapp_api_file(" in s for s in seen)
 
 
 def test_a_batch_inserts_every_ticket_before_the_first_append(directory, monkeypatch):
@@ -145,5 +155,7 @@ def test_verification_claims_the_call_before_its_appends(directory, monkeypatch,
                                claim=claim, call_id=call_id)
     assert result.passed is not wrong
     assert_append_last(seen, writes_before=2)  # the attempt, the call claimed
-    if wrong:  # both events of a locking failure come after every other statement
+    if (
+        wrong and directory.store.engine.dialect.name == "sqlite"
+    ):  # both events of a locking failure come after every other statement
         assert len([s for s in seen if re.search(r"\bINSERT INTO audit_event\b", s, re.IGNORECASE)]) == 2, seen

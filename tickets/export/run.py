@@ -12,6 +12,7 @@ standard output), so an export also proves what the chain held when it was taken
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from types import SimpleNamespace
 from typing import Any, TextIO
 
 from tickets.agents import AgentInfo
@@ -27,7 +28,10 @@ from tickets.export.records import (
     iter_records,
     write_records,
 )
+from tickets.sessions import check_actor
+from tickets.store.calls import call
 from tickets.store.database import Store
+from tickets.store.rawsql import Sql, bind_json
 
 
 def check_unmasking(actor: AgentInfo | None) -> None:
@@ -118,9 +122,21 @@ def write_export(
     return rows
 
 
+_EXPORT_EVENT = Sql(
+    "SELECT seq, hash FROM deskapp_api_audit_export(:token, :agent, :action, CAST(:details AS jsonb), :at)"
+)
+
+
 def _audit(store: Store, actor: AgentInfo | None, action: str, details: dict[str, Any], *, best_effort: bool = False):
     try:
+        if store.postgres:  # the database's function (migration 0011): the session's agent, or the owner
+            ((seq, digest),) = call(store, _EXPORT_EVENT, {
+                "token": actor.session if actor else None, "agent": actor.id if actor else None, "action": action,
+                "details": bind_json(details), "at": store.clock.now()})
+            return SimpleNamespace(seq=seq, hash=digest)
         with store.write() as session:
+            if actor is not None:
+                check_actor(session, actor, store.clock.now())
             return append_event(
                 session, at=store.clock.now(), actor=actor.name if actor is not None else ANONYMOUS_ACTOR,
                 action=action, subject="export", details=details,

@@ -317,6 +317,17 @@ class Store:
         with the same retries."""
         return self._retrying(self.raw_write, work, attempts)
 
+    def autocommit(self, work: Callable[[Raw], T], *, attempts: int = 5) -> T:
+        """`work` on a raw_read() connection (autocommit on PostgreSQL): for a write that is one
+        statement, a function call of migration 0011 (tickets.store.calls), one round trip, with
+        the same retries as a transaction's."""
+        return self._retrying(self.raw_read, work, attempts)
+
+    @property
+    def postgres(self) -> bool:
+        """Whether writes go through the database's functions (tickets.store.calls)."""
+        return self.engine.dialect.name == "postgresql"
+
     @staticmethod
     def _retrying(begin: Callable[[], AbstractContextManager], work: Callable, attempts: int):
         for attempt in range(attempts):

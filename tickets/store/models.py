@@ -168,6 +168,31 @@ class AgentSignIn(SQLModel, table=True):
     __table_args__ = (Index("ix_agent_sign_in_agent_at", "agent_id", "at"),)
 
 
+class AgentSession(SQLModel, table=True):
+    """A signed-in agent's session (migration 0011): the token is kept only as its SHA-256;
+    it expires, and signing out, a PIN reset or disabling the agent ends it."""
+
+    __tablename__ = "agent_session"
+    __table_args__ = (Index("ix_agent_session_agent", "agent_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    agent_id: int = Field(foreign_key="agent.id")
+    token_hash: str = Field(max_length=64, unique=True)
+    started_at: datetime = _dt()
+    expires_at: datetime = _dt()
+    ended_at: datetime | None = _dt(nullable=True)
+    ended_reason: str | None = Field(default=None, max_length=20)
+
+
+class DeskSetting(SQLModel, table=True):
+    """A setting every console of the desk must agree on (migration 0011), written by the owner."""
+
+    __tablename__ = "desk_setting"
+
+    name: str = Field(primary_key=True, max_length=40)
+    value: str = Field(max_length=200)
+
+
 class Call(SQLModel, table=True):
     """One phone call: who took it, which organization it became about, how it ended."""
 

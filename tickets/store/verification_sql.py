@@ -73,6 +73,11 @@ def lock_organization(session: Session | rawsql.Raw, organization_id: int) -> An
     return rawsql.first(session, _LOCK[dialect(session)], {"org": organization_id, "d365": _D365})
 
 
+def organization_row(session: Session | rawsql.Raw, organization_id: int) -> tuple | None:
+    """lock_organization's row without the lock (PostgreSQL: the function takes it, migration 0011)."""
+    return rawsql.first(session, _LOCK["sqlite"], {"org": organization_id, "d365": _D365})
+
+
 def lockout_history(
     session: Session | rawsql.Raw, organization_id: int, since: datetime
 ) -> tuple[list[datetime], datetime | None]:

@@ -4,11 +4,11 @@ A supervisor opening a ticket another supervisor is looking at is told who and s
 (tickets.viewers). The row moves with the supervisor from ticket to ticket, is touched while
 the ticket stays open and deleted when they leave the queue; a row not touched for a while
 (a console that died) no longer counts. Not audited: it records looking, not a change. On
-PostgreSQL the application role gets SELECT, INSERT, UPDATE, DELETE on it (tickets.store.roles;
-run `deskapp db roles --apply` after this upgrade).
+PostgreSQL the application role reads it and writes it through the functions of migration
+0014 (tickets.store.roles; run `deskapp db roles --apply` after this upgrade).
 
 Revision ID: 0012_ticket_viewers
-Revises: 0010_ticket_notes
+Revises: 0011_database_enforces_writes
 Create Date: 2026-12-07
 """
 
@@ -20,7 +20,7 @@ from alembic import op
 from tickets.store.types import UTCDateTime
 
 revision = "0012_ticket_viewers"
-down_revision = "0010_ticket_notes"
+down_revision = "0011_database_enforces_writes"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,63 @@
+"""Writes through the database's functions (PostgreSQL, migration 0011; tickets.store.pgsql).
+
+One function call is one statement, sent in autocommit: the function's own transaction, one
+round trip, retried on a deadlock or a serialisation failure as the store's transactions are.
+The functions refuse with deskapp's own SQLSTATEs, turned back here into the errors the rest of
+the core raises, with the function's words (they name the rule):
+
+    DK401 the session is not good      NotAllowed (rule "session")
+    DK403 a rule refuses               NotAllowed (the rule its words begin with)
+    DK404 not found                    NotFound
+    DK409 someone else got there first Conflict
+    DK422 a value is malformed         InvalidInput (the field its words begin with)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError
+
+from tickets.errors import Conflict, DeskError, InvalidInput, NotAllowed, NotFound
+from tickets.store.database import Store
+from tickets.store.rawsql import Raw, Sql
+
+_RULE = re.compile(r"^([A-Z]-\d+|session|agents)\b")
+_FIELD = re.compile(r"^([a-z_]+): (.*)$", re.DOTALL)
+
+
+def refusal(error: DBAPIError) -> DeskError | None:
+    """The desk's error for a function's refusal (None: not one of deskapp's SQLSTATEs)."""
+    orig = error.orig
+    code = getattr(orig, "sqlstate", None) or ""
+    if not code.startswith("DK"):
+        return None
+    diag = getattr(orig, "diag", None)
+    text = (getattr(diag, "message_primary", None) or str(orig)).strip()
+    rule = _RULE.match(text)
+    if code == "DK404":
+        return NotFound(text)
+    if code == "DK409":
+        return Conflict(text, rule=rule.group(1) if rule else None)
+    if code == "DK422":
+        field = _FIELD.match(text)
+        return InvalidInput({field.group(1): field.group(2)} if field else text)
+    return NotAllowed(text, rule=rule.group(1) if rule else None)
+
+
+def call(store: Store, sql: Sql, params: Mapping[str, Any]) -> list[tuple]:
+    """Run one function call (its own transaction) and return its rows, or raise the desk's
+    error for its refusal."""
+
+    def work(raw: Raw) -> list[tuple]:
+        return raw.rows(sql, params)
+
+    try:
+        return store.autocommit(work)
+    except DBAPIError as error:
+        desk = refusal(error)
+        if desk is None:
+            raise
+        raise desk from None
