@@ -9,7 +9,6 @@ Built by deskapp.factory.make_app, for the command line and the tests alike.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable
 from datetime import datetime
 from functools import partial
@@ -349,21 +348,6 @@ class DeskApp(App[None]):
 
         if self.store is not None:
             sign_out(self.store, agent)
-
-    def end_call_on_exit(self) -> None:
-        """After the console has stopped (the terminal closed, a signal): a call still open is
-        ended in the store with the automatic wrap-up note and its audit event."""
-        call, store, agent = self.call, self.store, self.agent
-        if call is None or call.call_id is None or store is None or agent is None:
-            return
-        from tickets.verification import end_call
-
-        try:
-            end_call(store, agent, call.call_id, AUTO_WRAP_UP)
-        except Exception as error:  # the database is gone too: say so in one line
-            print(_("deskapp: call {call_id} could not be ended: {__name__}").format(
-                      call_id=call.call_id, __name__=type(error).__name__), file=sys.stderr)
-        self.call = None
 
     def _sign_out(self) -> None:
         agent, self.agent = self.agent, None

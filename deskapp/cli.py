@@ -48,6 +48,7 @@ def cmd_console(args) -> int:
         )
     settings = settings_from_args(args)  # a bad setting is one line before the screen is taken
     from deskapp.factory import make_app
+    from deskapp.hangup import end_call_left_open
 
     start = "review" if args.command == "review" else None
     app = make_app(settings=settings, demo=getattr(args, "demo", False), start=start)
@@ -55,7 +56,7 @@ def cmd_console(args) -> int:
     try:
         app.run()
     finally:
-        app.end_call_on_exit()  # the terminal closed during a call: end it in the store
+        end_call_left_open(app)  # the terminal closed during a call: end it in the store
     return 0
 
 

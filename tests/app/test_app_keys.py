@@ -195,6 +195,7 @@ async def test_ctrl_q_between_calls_quits_at_once(seeded, clock):
 
 async def test_the_terminal_closing_during_a_call_ends_it(seeded, clock):
     from deskapp.app import AUTO_WRAP_UP
+    from deskapp.hangup import end_call_left_open
     from tickets.store.models import Call
 
     app = make_app(seeded, clock)
@@ -202,7 +203,7 @@ async def test_the_terminal_closing_during_a_call_ends_it(seeded, clock):
         await sign_in(pilot, "ada", "1111")
         await take_call(pilot, demo_caller("intune-expedited"))
         call_id = app.call.call_id
-    app.end_call_on_exit()  # what the command line does once the console has stopped
+    end_call_left_open(app)  # what the command line does once the console has stopped
     with Session(seeded.engine) as session:
         assert session.get(Call, call_id).wrap_up_note == AUTO_WRAP_UP
 
