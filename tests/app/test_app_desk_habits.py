@@ -18,25 +18,25 @@ async def test_the_header_times_the_call_and_names_the_verified_caller(seeded, c
     app = make_app(seeded, clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await sign_in_as(pilot, "ada")
-        assert app.title == "deskapp · Ada Lovelace (ada, agent)"
+        assert app.title == "deskapp · Ada Lovelace (ada, agent) · UTC"  # the desk's time zone last
         await pilot.press("n")
         await wait_until(pilot, lambda: landed_on(app, "CallScreen"))
-        assert app.title == "ada · call 00:00"
+        assert app.title == "ada · call 00:00 · UTC"
         clock.advance(timedelta(minutes=2, seconds=5))
-        await wait_until(pilot, lambda: app.title == "ada · call 02:05", timeout=3)
+        await wait_until(pilot, lambda: app.title == "ada · call 02:05 · UTC", timeout=3)
         await pilot.press("escape")  # back to home is not possible during a call: the wrap-up asks
         await pilot.press("escape")
         await new_call_and_find_in_call(pilot, caller)
         await wait_until(pilot, lambda: landed_on(app, AccountScreen))
         # The caller's name as the directory has it, once verified, with the call's time.
-        assert app.title == "ada · call 02:05 · James O'Connor (verified)"
+        assert app.title == "ada · call 02:05 · James O'Connor (verified) · UTC"
         clock.advance(timedelta(hours=1))
         await wait_until(pilot, lambda: "call 1:02:05" in app.title, timeout=3)
         await pilot.press("ctrl+g")
         await wait_until(pilot, lambda: landed_on(app, "WrapUpScreen"))
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.call is None and landed_on(app, "HomeScreen"))
-        assert app.title == "deskapp · Ada Lovelace (ada, agent)"  # the caller leaves the header
+        assert app.title == "deskapp · Ada Lovelace (ada, agent) · UTC"  # the caller leaves the header
 
 
 async def new_call_and_find_in_call(pilot, caller) -> None:
