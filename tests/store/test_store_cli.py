@@ -72,7 +72,8 @@ def test_directory_import_reports_every_error_and_changes_nothing(store, tmp_pat
     err = capsys.readouterr().err
     assert "organizations[0].people[0] phone" in err and "organizations[1].subscriptions[0] channel" in err
     assert main(["directory", "import", str(tmp_path / "demo.json"), "--db", _url(store)]) == 0
-    assert "43 organizations added" in capsys.readouterr().out
+    added = len(document["organizations"])  # the demo directory, 21Vianet's desk included
+    assert f"{added} organizations added" in capsys.readouterr().out
     assert main(["directory", "import", str(tmp_path / "missing.json"), "--db", _url(store)]) == 1
 
 

@@ -247,7 +247,7 @@ def test_demo_callers_pass_verification(demo):
 
 
 def test_demo_callers_cover_the_main_cases():
-    assert 6 <= len(DEMO_CALLERS) <= 10
+    assert 6 <= len(DEMO_CALLERS) <= 12  # the main cases and the 21Vianet desk's two
     assert len({c["key"] for c in DEMO_CALLERS}) == len(DEMO_CALLERS)
     assert any(c["caller"].endswith("(no roles)") for c in DEMO_CALLERS)
 
@@ -260,4 +260,5 @@ def test_seed_demo_creates_the_agents_and_can_run_twice(tmp_path):
     assert again.organizations_updated == first.organizations_added
     agents = {(a.name, a.role.value) for a in list_agents(store)}
     assert agents == {(name, role) for name, _, role, _ in DEMO_AGENTS}
-    assert sum(role == "supervisor" for _, _, role, _ in DEMO_AGENTS) == 2
+    # Two supervisors at the English desk and one at 21Vianet's: X-2 always finds a second one.
+    assert sum(role == "supervisor" for _, _, role, _ in DEMO_AGENTS) == 3
