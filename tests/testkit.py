@@ -61,7 +61,7 @@ MISSING_PROGRAM = "missing system program"
 def require_program(path: str, package: str) -> str:
     """`path`, or the test skips: tests never install anything (.ci/run installs `package`)."""
     if not Path(path).exists():
-        pytest.skip(f"{MISSING_PROGRAM} {path} (Debian: apt-get install -y {package})")
+        pytest.skip(f"{MISSING_PROGRAM} {path} (the Debian package {package}, which .ci/run installs)")
     return path
 
 

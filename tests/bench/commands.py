@@ -106,7 +106,7 @@ def bench_export_commands(sizes: list[tuple[Path, tuple[str, str], float]], work
     names = {"csv": "`deskapp export --format csv` (the command, a process)",
              "jsonl": "`deskapp export --format jsonl` (the command, a process)"}
     if shell is None:
-        return [Skipped(n, names[fmt], "the sqlite3 shell is not installed (apt-get install -y sqlite3)")
+        return [Skipped(n, names[fmt], "the sqlite3 shell is not installed (the Debian package sqlite3)")
                 for _path, numbers, _t in sizes for n, fmt in zip(numbers, ("csv", "jsonl"), strict=True)]
     results: list[Result | Skipped] = []
     peaks: list[tuple[int, float]] = []

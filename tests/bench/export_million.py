@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     engine.dispose()
     shell = shutil.which("sqlite3")
     if shell is None:
-        print("the sqlite3 shell is not installed (apt-get install -y sqlite3): nothing to compare with")
+        print("the sqlite3 shell is not installed (the Debian package sqlite3): nothing to compare with")
         return 1
     runs = max(args.runs, 5)
     lines = ["| format | deskapp export CPU | sqlite3 shell CPU | CPU ratio (worst, best) | wall ratio | "

@@ -5,7 +5,7 @@ each exported whole; 3e: the export's peak memory at 1,000,000 against 50,000 ("
 
 The shell runs the SELECT the export is built from (`tickets.export.records._base_query`, compiled with
 its values inlined), in one statement, oldest first, to a file. The shell is looked up on PATH;
-without it the target is reported as not measured (install: `apt-get install -y sqlite3`).
+without it the target is reported as not measured (the Debian package sqlite3).
 
 Subject and baseline run in turns, at least 5 times each, so that neither gets the warmer
 caches. Each database is measured in a child process of its own (`python exports.py measure ...`,
@@ -96,7 +96,7 @@ def ratio_note(written: int, subject: Spread, shell: Spread, sizes: str) -> tupl
     return note, extra
 
 
-NO_SHELL = "the sqlite3 command-line shell is not installed (apt-get install -y sqlite3)"
+NO_SHELL = "the sqlite3 command-line shell is not installed (the Debian package sqlite3)"
 
 
 def names_for(numbers: tuple[str, str]) -> tuple[tuple[str, str], tuple[str, str]]:

@@ -20,7 +20,7 @@ from bouncer import PGBOUNCER, PgBouncer  # noqa: E402
 def bounced(server_url: str, pool_size: int):
     """`with bounced(url, 8) as bouncer:` then bouncer.url("postgres", database)."""
     if not Path(PGBOUNCER).exists():
-        raise RuntimeError(f"{PGBOUNCER} is missing (Debian: apt-get install -y pgbouncer)")
+        raise RuntimeError(f"{PGBOUNCER} is missing (the Debian package pgbouncer)")
     with PgBouncer(server_url, ["postgres"]) as bouncer:
         ini = bouncer.directory / "pgbouncer.ini"
         ini.write_text(re.sub(r"default_pool_size = \d+", f"default_pool_size = {pool_size}", ini.read_text()))
