@@ -354,6 +354,7 @@ class LockedOrganization:
     name: str
     locked_until: datetime
     failures: int
+    locked_since: datetime  # the failure that locked it (V-5: the lock lasts lock_for from there)
 
 
 def locked_organizations(store: Store) -> list[LockedOrganization]:
@@ -372,7 +373,8 @@ def locked_organizations(store: Store) -> list[LockedOrganization]:
             if state.locked and state.locked_until is not None:  # locked: until a time (V-5)
                 org = session.get_one(Organization, org_id)
                 result.append(
-                    LockedOrganization(org.id, org.ref, org.name, state.locked_until, POLICY.max_failures)
+                    LockedOrganization(org.id, org.ref, org.name, state.locked_until, POLICY.max_failures,
+                                       state.locked_until - POLICY.lock_for)
                 )
         return sorted(result, key=lambda o: o.locked_until)
 

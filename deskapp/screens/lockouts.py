@@ -21,7 +21,7 @@ from deskapp.messages import LockoutsLoaded, OrganizationUnlocked
 from deskapp.screens.prompt import TextPromptScreen
 from deskapp.screens.supervisor import SupervisorScreen
 from deskapp.widgets.fit_table import FitTable
-from deskapp.widgets.format import BAD, OK, error_text, when
+from deskapp.widgets.format import BAD, OK, error_text, table_time, when
 from tickets.i18n import N_, _, ngettext
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -63,8 +63,8 @@ class LockoutsScreen(SupervisorScreen):
 
     def mount_allowed(self) -> None:
         table = self.query_one("#lockouts-table", FitTable)
-        table.set_columns([(_("Organization"), "ref", 8), (_("Name"), "name", 10), (_("Locked until"), "until", 12),
-                           (_("Failures"), "failures", 8)])
+        table.set_columns([(_("Organization"), "ref", 8), (_("Name"), "name", 10), (_("Locked since"), "since", 16),
+                           (_("Locked until"), "until", 16), (_("Failures"), "failures", 8)])
         table.focus()
         self._load()
 
@@ -160,9 +160,11 @@ class LockoutsScreen(SupervisorScreen):
         message.stop()
         self._locked = list(message.locked)
         self._agents = list(message.agents)
-        rows = [(str(o.id), (o.ref, o.name, when(o.locked_until), str(o.failures))) for o in self._locked]
+        rows = [(str(o.id), (o.ref, o.name, table_time(o.locked_since), table_time(o.locked_until), str(o.failures)))
+                for o in self._locked]
         # Agents locked out of signing in (5 wrong PINs in 15 minutes).
-        rows += [(f"agent:{lock.agent_id}", ("agent", f"{lock.display_name} ({lock.name})", when(lock.locked_until),
+        rows += [(f"agent:{lock.agent_id}", ("agent", f"{lock.display_name} ({lock.name})",
+                                             table_time(lock.locked_since), table_time(lock.locked_until),
                                              str(lock.failures))) for lock in self._agents]
         self.query_one("#lockouts-table", FitTable).set_rows(rows)
         if not self._locked:

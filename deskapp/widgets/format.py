@@ -48,6 +48,13 @@ def when(value: datetime | None) -> str:
     return local(value).strftime("%Y-%m-%d %H:%M %Z")
 
 
+def table_time(value: datetime | None) -> str:
+    """An instant in a table cell: to the minute, unnamed (the header names the desk's zone once)."""
+    if value is None:
+        return ""
+    return local(value).strftime("%Y-%m-%d %H:%M")
+
+
 def zone_name(value: datetime) -> str:
     """The desk zone's abbreviation at that instant ('CST', 'PDT', 'UTC')."""
     return local(value).strftime("%Z")

@@ -51,7 +51,8 @@ async def test_v5_locked_organization_is_listed_and_unlocked_with_a_reason(store
         await wait_until(pilot, lambda: landed_on(app, LockoutsScreen))
         table = app.screen.query_one("#lockouts-table", DataTable)
         await wait_until(pilot, lambda: table.row_count == 1)
-        assert table.get_row_at(0)[:3] == [org.ref, org.name, "2026-11-23 12:00 UTC"]
+        # Locked since the third failure, for 24 hours (V-5).
+        assert table.get_row_at(0)[:4] == [org.ref, org.name, "2026-11-22 12:00", "2026-11-23 12:00"]
         assert "1 organization locked for verification (V-5)" in text_of(app)
 
         await pilot.press("u")
@@ -112,7 +113,9 @@ async def test_an_agent_locked_out_of_signing_in_is_listed_and_unlocked(store, c
         await wait_until(pilot, lambda: landed_on(app, LockoutsScreen))
         table = app.screen.query_one("#lockouts-table", DataTable)
         await wait_until(pilot, lambda: table.row_count == 1)
-        assert table.get_row_at(0) == ["agent", f"{agents['grace'].display_name} (grace)", "2026-11-22 12:15 UTC", "5"]
+        row = table.get_row_at(0)
+        assert row[:2] + row[3:] == ["agent", f"{agents['grace'].display_name} (grace)", "2026-11-22 12:15", "5"]
+        assert row[2] and row[2] < row[3]  # since when: the wrong PIN that locked it
         assert "1 agent locked out of signing in (5 wrong PINs)" in text_of(app)
         await pilot.press("u")
         await wait_until(pilot, lambda: app.screen.query("#prompt_text"))

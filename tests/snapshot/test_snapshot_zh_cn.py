@@ -60,6 +60,8 @@ DATA = _data_words()
 def english_words(text: str) -> set[str]:
     """The English words of a screen's text, leaving out e-mail addresses, domains and paths."""
     text = re.sub(r"\S*[@/]\S*|\b[\w-]+\.(?:[\w-]+\.)*[a-z]{2,}\b", " ", text)
+    # A cell's text cut with an ellipsis ("Ga…" of "Games"): data, however short the cut.
+    text = re.sub(r"\b(\w+)…", lambda cut: " " if any(d.startswith(cut[1]) for d in DATA) else cut[0], text)
     return {w for w in WORD.findall(text) if w not in KEPT and w not in DATA and not _cut(w)}
 
 
