@@ -61,7 +61,8 @@ def cmd_serve(args) -> int:
         value = settings.database if name == "database" else settings[name]
         if value is not None:
             os.environ[variable] = str(value)
-    if settings.config_path is not None:
+    if settings.config_read:  # only a file that exists: a tab's console refuses a named absent one
+        assert settings.config_path is not None
         os.environ[CONFIG_ENV] = str(settings.config_path)
     public_url = args.public_url.rstrip("/") if args.public_url else None
     server = Server(served_command(), host=args.host, port=args.port, title="deskapp", public_url=public_url)

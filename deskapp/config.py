@@ -107,6 +107,7 @@ class Settings:
 
     items: dict[str, Setting] = field(default_factory=dict)
     config_path: Path | None = None
+    config_read: bool = False  # the file at config_path exists and was read (the default may be absent)
 
     def __getitem__(self, name: str) -> Any:
         return self.items[name].value
@@ -190,7 +191,8 @@ def load_settings(
     path = config_path or config_file(environ)
     named = config_path is not None or bool(environ.get(CONFIG_ENV))
     items = {name: Setting(name, value, "default") for name, value in _defaults().items()}
-    for name, value in _read_config(path, named=named).items():
+    document = _read_config(path, named=named)
+    for name, value in (document or {}).items():
         items[name] = Setting(name, value, f"config file ({path})")
     remembered = read_state().get("theme")
     if isinstance(remembered, str) and remembered:
@@ -204,18 +206,19 @@ def load_settings(
             items[name] = Setting(name, value, f"--{dest.replace('_', '-')}")
     for name, item in items.items():
         items[name] = Setting(name, _check(name, item), item.source)
-    return Settings(items, path)
+    return Settings(items, path, config_read=document is not None)
 
 
-def _read_config(path: Path, *, named: bool = False) -> dict[str, Any]:
-    """The config file's settings; the default file may be absent, but one named by --config or
-    $DESKAPP_CONFIG must exist (a typo would otherwise run on the defaults, silently)."""
+def _read_config(path: Path, *, named: bool = False) -> dict[str, Any] | None:
+    """The config file's settings (None: the default file is absent); the default file may be
+    absent, but one named by --config or $DESKAPP_CONFIG must exist (a typo would otherwise run
+    on the defaults, silently)."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         if named:
             raise ConfigError(f"config: the settings file {path} does not exist") from None
-        return {}
+        return None
     except OSError as error:
         raise ConfigError(f"config: cannot read {path}: {error.strerror}") from None
     try:

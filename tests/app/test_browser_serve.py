@@ -58,8 +58,9 @@ def served(tmp_path):
             str(port),
         ],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(tmp_path / "serve.log", "wb"),
+        # textual-serve writes a tab's failed start (the console's own error) to its stdout.
+        stdout=(log := open(tmp_path / "serve.log", "wb")),
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -82,7 +83,9 @@ def served(tmp_path):
             server.wait(timeout=15)
         except subprocess.TimeoutExpired:
             server.kill()
+        log.close()
         store.dispose()
+        print((tmp_path / "serve.log").read_text(errors="replace")[-3000:])  # shown if the test failed
 
 
 async def wait_for_row(store, sql: str, timeout: float = 30.0, page=None):
