@@ -259,3 +259,32 @@ def test_demo_migration_tells_the_caller_then_the_it_contact(demo_store, server,
     assert message is not None
     got = _delivered(server, settings, message)
     assert got.recipients == ["it@mueller-praezision.de"] and "Müller" in got.part("plain")
+
+
+def test_the_application_role_reads_everything_a_mail_needs(directory, backend):
+    """On PostgreSQL the relay may run with the console's credentials, which read but never write
+    (tickets.store.roles): building a mail needs nothing more."""
+    if backend != "postgresql":
+        pytest.skip("the application role is PostgreSQL's")
+    import uuid
+
+    from sqlalchemy.engine import make_url
+
+    from drills.tamper import drop_roles
+    from tickets.store.database import Store, make_engine
+    from tickets.store.roles import apply_roles
+
+    ref = ticket_ref(_file(directory))
+    suffix = uuid.uuid4().hex[:8]
+    owner, app = f"dk_owner_{suffix}", f"dk_app_{suffix}"
+    apply_roles(directory.store.engine, owner=owner, app=app)
+    try:
+        url = make_url(str(directory.store.engine.url.render_as_string(hide_password=False))).set(username=app)
+        as_app = Store(make_engine(url.render_as_string(hide_password=False)), directory.store.clock)
+        try:
+            message = mail_for(as_app, ref, "filed", "en")
+        finally:
+            as_app.dispose()
+    finally:
+        drop_roles(directory.store.engine, owner, app)
+    assert message is not None and message.as_bytes() == mail_for(directory.store, ref, "filed", "en").as_bytes()
