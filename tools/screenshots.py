@@ -89,7 +89,7 @@ async def type_text(pilot: Pilot, text: str, *, wait: bool = True) -> None:
         await pilot.pause()
 
 
-async def type_and_tab(pilot: Pilot, text: str, timeout: float = 10.0) -> None:
+async def type_and_tab(pilot: Pilot, text: str, timeout: float = 30.0) -> None:
     """Type into the focused input and tab to the next field. The characters and the tab reach
     the input in order; the next characters are sent only once the focus has moved on."""
     app = pilot.app

@@ -3,7 +3,7 @@ both what the screen says and what the store holds."""
 
 from __future__ import annotations
 
-from deskapp_testing import make_app, screen_text, tickets_of
+from deskapp_testing import make_app, screen_text, tickets_of, wait_until
 
 from deskapp.screens.account import AccountScreen
 from deskapp.screens.filed import FiledScreen
@@ -63,9 +63,11 @@ async def test_early_cancellation_with_date_and_refund(seeded, clock):
         await tick_all(pilot, 3)  # C-7: domains, DNS, data
         await pilot.press("tab")
         await type_text(pilot, "2026-12-31")
-        # The consequences follow the requested date (decided again, no database).
+        # The consequences follow the requested date (decided again, no database), once the
+        # typed keys are handled (a loaded machine answers later than pilot.pause()).
+        await wait_until(pilot, lambda: "Effective date: 2026-12-31" in screen_text(app, "#consequences"),
+                         "the consequences of the requested date")
         consequences = screen_text(app, "#consequences")
-        assert "Effective date: 2026-12-31" in consequences
         assert "Data deletion date: 2027-03-31" in consequences
         assert "Supervisor review: not needed" in consequences
         # The date changed the words of "access ends on ...": that item is to be read and
