@@ -1,0 +1,1 @@
+"""The hand-off: an outbox of ticket events other systems take, delivered by `deskapp relay`."""
