@@ -38,12 +38,25 @@ class Receiver:
             def log_message(self, *args) -> None:
                 pass
 
+        self.handler = Handler
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks/deskapp"
+        return f"http://127.0.0.1:{self.port}/hooks/deskapp"
+
+    def go_down(self) -> None:
+        """Stop listening: connections are refused until `come_back`."""
+        self.server.shutdown()
+        self.server.server_close()
+
+    def come_back(self) -> None:
+        """Listen again on the same port."""
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), self.handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
 
     def answer(self, body: bytes, header: str | None, key: str | None) -> int:
         with self.lock:
@@ -65,5 +78,6 @@ class Receiver:
         return self
 
     def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        if self.thread.is_alive():
+            self.server.shutdown()
+            self.server.server_close()
