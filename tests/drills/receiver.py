@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,8 +16,9 @@ from tickets.handoff import signing
 
 
 class Receiver:
-    def __init__(self, secret: bytes, now: Callable[[], int], *, fail_first: int = 0) -> None:
+    def __init__(self, secret: bytes, now: Callable[[], int], *, fail_first: int = 0, latency: float = 0.0) -> None:
         self.secret = secret
+        self.latency = latency  # seconds each answer takes, as a remote system's would
         self.now = now
         self.fail_first = fail_first
         self.down = False
@@ -30,6 +32,8 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                if receiver.latency:
+                    time.sleep(receiver.latency)
                 self.send_response(receiver.answer(body, self.headers.get(signing.HEADER),
                                                    self.headers.get(signing.IDEMPOTENCY_HEADER)))
                 self.send_header("Content-Length", "0")

@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tomllib
 from pathlib import Path
@@ -70,12 +71,10 @@ class Relays:
         log = (self.workdir / f"relay-{self.started}.log").open("w")
         return subprocess.Popen(self.command, stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir)
 
-    def kill_one(self, rng: random.Random) -> int:
-        index = rng.randrange(len(self.processes))
-        victim = self.processes[index]
+    def kill(self, victim: subprocess.Popen) -> int:
         victim.send_signal(signal.SIGKILL)
         victim.wait()
-        self.processes[index] = self._start()
+        self.processes[self.processes.index(victim)] = self._start()
         return victim.pid
 
     def stop(self) -> None:
@@ -95,6 +94,22 @@ def _held_by(store: Store, pid: int) -> int:
             {"p": f"%:{pid}:%"}).scalar_one())
 
 
+def _killer(store: Store, pool: Relays, rng: random.Random, kill_at: list[int], filed: list[int],
+            held_at_kill: list[int]) -> None:
+    """SIGKILL a relay each time the filings pass the next of `kill_at`, at a moment it holds rows
+    when it gets any within 3 s (between sending and writing the outcome, most often); the rows it
+    held then are counted."""
+    for threshold in kill_at:
+        while filed[0] < threshold:
+            time.sleep(0.01)
+        victim = pool.processes[rng.randrange(len(pool.processes))]
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and not _held_by(store, victim.pid):
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0, 0.03))
+        held_at_kill.append(_held_by(store, pool.kill(victim)))
+
+
 def run(workdir: Path, url: str, *, tickets: int = 1000, kills: int = 20, outage: float = 30.0, relays: int = 2,
         seed: int = 1, drain_timeout: float = 600.0, log=print) -> Figures:
     began = time.monotonic()
@@ -104,32 +119,30 @@ def run(workdir: Path, url: str, *, tickets: int = 1000, kills: int = 20, outage
     store = Store(make_engine(url), SystemClock())
     directory = DrillDirectory(store, extra_subscriptions=tickets)
     verification = directory.verified()
-    with Receiver(SECRET, lambda: int(time.time())) as receiver:
+    with Receiver(SECRET, lambda: int(time.time()), latency=0.02) as receiver:
         config = _config(workdir, receiver.url)
         settings = handoff_settings(tomllib.loads(config.read_text())["handoff"], workdir)
         Relay(store, settings).start()  # the destination is known before the first filing
         pool = Relays(workdir, config, url, relays)
-        filed = 0
+        filed = [0]
         held_at_kill: list[int] = []
+        kill_at = sorted(rng.sample(range(1, tickets), min(kills, tickets - 1)))
+        killer = threading.Thread(target=_killer, args=(store, pool, rng, kill_at, filed, held_at_kill), daemon=True)
+        killer.start()
         try:
-            kill_at = sorted(rng.sample(range(1, tickets), min(kills, tickets - 1)))
             outage_at, outage_over = tickets // 3, None
             for n in range(tickets):
                 file_ticket(store, agent=directory.agent, verification_id=verification, request=FilingRequest(
                     kind=TicketKind.CANCEL_EARLY, subscription_ref=directory.sub_refs[n],
                     idempotency_key=f"relay-drill-{n}", confirmed=EARLY))
-                filed += 1
-                while kill_at and kill_at[0] <= filed:
-                    kill_at.pop(0)
-                    time.sleep(rng.uniform(0, 0.3))
-                    pid = pool.kill_one(rng)
-                    held_at_kill.append(_held_by(store, pid))
+                filed[0] += 1
                 if n == outage_at:
                     receiver.go_down()
                     outage_over = time.monotonic() + outage
                 if outage_over is not None and time.monotonic() >= outage_over:
                     receiver.come_back()
                     outage_over = None
+            killer.join()
             if outage_over is not None:
                 time.sleep(max(0.0, outage_over - time.monotonic()))
                 receiver.come_back()
