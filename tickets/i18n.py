@@ -27,6 +27,7 @@ __all__ = [
     "language_from_locale",
     "ngettext",
     "normalise_language",
+    "translations",
     "use_language",
 ]
 
@@ -36,6 +37,11 @@ LANGUAGES: Mapping[str, str] = {"en": "en", "zh-CN": "zh_CN"}
 
 _translations: _gettext.NullTranslations = _gettext.NullTranslations()
 _language = "en"
+# Where the catalogs are: the folder the console named (use_language), else the one the
+# deskapp package ships beside this package (a path, not an import: the core never imports
+# the console).
+_localedir: Path | None = None
+_SHIPPED = Path(__file__).resolve().parent.parent / "deskapp" / "locale"
 
 
 def normalise_language(value: str) -> str | None:
@@ -70,12 +76,25 @@ def language_from_locale(environ: Mapping[str, str] | None = None) -> str:
 
 def use_language(language: str, localedir: Path | None) -> None:
     """Every later text in `language` (a key of LANGUAGES) from the catalogs in `localedir`."""
-    global _translations, _language
+    global _translations, _language, _localedir
+    if localedir is not None:
+        _localedir = localedir
     if language == "en" or localedir is None:
         _translations, _language = _gettext.NullTranslations(), "en"
         return
     _translations = _gettext.translation(DOMAIN, localedir=str(localedir), languages=[LANGUAGES[language]])
     _language = language
+
+
+def translations(language: str) -> _gettext.NullTranslations:
+    """The catalog of one language, apart from the process's own (an e-mail is written in the
+    desk's language whatever the process speaks): `translations(lang).gettext` is its `_`."""
+    if language == "en":
+        return _gettext.NullTranslations()
+    if language not in LANGUAGES:
+        raise ValueError(f"language: {language!r} has no catalog; use one of {', '.join(LANGUAGES)}")
+    localedir = _localedir or _SHIPPED
+    return _gettext.translation(DOMAIN, localedir=str(localedir), languages=[LANGUAGES[language]])
 
 
 def current_language() -> str:

@@ -1,1 +1,2 @@
-"""The hand-off: an outbox of ticket events other systems take, delivered by `deskapp relay`."""
+"""The hand-off: an outbox of ticket events other systems and people take, delivered by
+`deskapp relay` (webhooks, and e-mail to callers)."""
