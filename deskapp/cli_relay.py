@@ -45,7 +45,7 @@ def handoff_from_args(args):
 
 
 def cmd_relay(args) -> int:
-    from deskapp.config import ConfigError, store_from_args
+    from deskapp.config import ConfigError, settings_from_args, store_from_args
     from tickets.handoff.relay import Relay
     from tickets.store.schema import check_schema
 
@@ -57,7 +57,7 @@ def cmd_relay(args) -> int:
     store = store_from_args(args)
     try:
         check_schema(store.engine)
-        relay = Relay(store, handoff, batch=args.batch)
+        relay = Relay(store, handoff, batch=args.batch, language=settings_from_args(args).language)
         relay.start()
         if args.once:
             done = relay.once()

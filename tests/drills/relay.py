@@ -77,7 +77,10 @@ class Relays:
         self.processes[self.processes.index(victim)] = self._start()
         return victim.pid
 
-    def stop(self) -> None:
+    def stop(self) -> list[str]:
+        """SIGTERM to each; what went wrong: a relay that had ended by itself (not killed here)."""
+        problems = [f"a relay ended by itself with {p.returncode} (log: relay-*.log in {self.workdir})"
+                    for p in self.processes if p.poll() is not None]
         for process in self.processes:
             process.send_signal(signal.SIGTERM)
         for process in self.processes:
@@ -85,6 +88,8 @@ class Relays:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
+                problems.append("a relay did not stop on SIGTERM within 30 s")
+        return problems
 
 
 def _held_by(store: Store, pid: int) -> int:
@@ -153,7 +158,7 @@ def run(workdir: Path, url: str, *, tickets: int = 1000, kills: int = 20, outage
                     break
                 time.sleep(0.5)
         finally:
-            pool.stop()
+            stopped = pool.stop()
     counts = outbox.counts(store)
     with store.read() as session:
         keys = set(session.execute(text("SELECT event_key FROM handoff_outbox")).scalars())
@@ -164,7 +169,7 @@ def run(workdir: Path, url: str, *, tickets: int = 1000, kills: int = 20, outage
     applied = receiver.applied
     lost = keys - set(applied)
     twice = [k for k, n in applied.items() if n > 1]
-    problems = []
+    problems = list(stopped)
     if len(keys) != filings or filings != tickets:
         problems.append(f"{filings} filings of {tickets}, {len(keys)} outbox rows")
     if lost:

@@ -137,7 +137,8 @@ def test_a_rejected_and_a_withdrawn_ticket_each_say_so_without_dates(directory):
     assert "Nothing changes for Office 365 E3" in plain and "not eligible" not in plain  # the internal reason stays in
     assert "Effective date" not in plain
     second = _file(directory, kind=TicketKind.CANCEL_END_OF_TERM, sub="SUB-INT", key="w1")
-    transition(directory.store, actor=directory.agent, ticket_id=second, to=TicketStatus.WITHDRAWN, reason="changed mind")
+    transition(directory.store, actor=directory.agent, ticket_id=second, to=TicketStatus.WITHDRAWN,
+               reason="changed mind")
     message = mail_for(directory.store, ticket_ref(second), "decided", "en")
     assert message is not None and "withdrawn" in message["Subject"]
 

@@ -56,13 +56,16 @@ Attempter = Callable[[Destination, Claimed], webhook.Attempt]
 
 class Relay:
     def __init__(self, store: Store, settings: HandoffSettings, *, worker: str | None = None, batch: int = BATCH,
-                 rng: random.Random | None = None, attempters: dict[str, Attempter] | None = None) -> None:
+                 rng: random.Random | None = None, attempters: dict[str, Attempter] | None = None,
+                 language: str = "en") -> None:
         self.store = store
+        self.language = language  # the desk's: e-mails are written in it
         self.settings = settings
         self.worker = worker or worker_name()
         self.batch = batch
         self.rng = rng or random.Random()
-        self.attempters: dict[str, Attempter] = {"webhook": self._webhook, **(attempters or {})}
+        self.attempters: dict[str, Attempter] = {"webhook": self._webhook, "email": self._email,
+                                                 **(attempters or {})}
 
     @property
     def names(self) -> list[str]:
@@ -102,7 +105,7 @@ class Relay:
         now = self.store.clock.now()
         if attempt.delivered:
             outcome, next_at = "delivered", None
-        elif attempt.error == "no such ticket":
+        elif attempt.final:
             outcome, next_at = "parked", None
         else:
             next_at = backoff.next_attempt(row.created_at, now, row.attempts + 1, destination.retry_for, self.rng)
@@ -117,8 +120,41 @@ class Relay:
     def _webhook(self, destination: Destination, row: Claimed) -> webhook.Attempt:
         body = body_for(self.store, row)
         if body is None:
-            return webhook.Attempt(False, None, "no such ticket")
+            return webhook.Attempt(False, None, "no such ticket", final=True)
         assert destination.url is not None and destination.secret is not None
         return webhook.post(destination.url, body, secret=destination.secret, key=row.event_key,
                             at=int(self.store.clock.now().timestamp()),
                             timeout=self.settings.timeout.total_seconds())
+
+    def _email(self, destination: Destination, row: Claimed) -> webhook.Attempt:
+        """The caller's e-mail for the event (the IT contact's when a migration is resolved: its
+        data is ready, M-3). Nobody to write to is done, with nothing sent. The audit gets the
+        kind of failure only: an SMTP reply may name the recipient."""
+        from tickets.enums import TicketKind
+        from tickets.handoff import mail
+        from tickets.store.models import ticket_ref
+
+        occasion = {"filed": "filed", "resolved": "decided"}.get(row.occasion, "decided")
+        ref = ticket_ref(row.ticket_id)
+        try:
+            if row.occasion == "resolved" and _kind(self.store, row.ticket_id) == TicketKind.MIGRATION.value:
+                occasion = "migration_ready"
+            domain = self.settings.smtp.sender_address.rpartition("@")[2] or "deskapp.invalid"
+            message = mail.mail_for(self.store, ref, occasion, self.language, event_seq=row.event_seq, domain=domain)
+        except ValueError:
+            return webhook.Attempt(False, None, f"no {occasion} e-mail for this ticket", final=True)
+        if message is None:
+            return webhook.Attempt(True, None, "nobody to write to")
+        try:
+            mail.send(self.settings.smtp, message)
+        except mail.DeliveryFailed as failed:
+            return webhook.Attempt(False, None, "SMTP: try again later" if failed.retryable else "SMTP: refused",
+                                   final=not failed.retryable)
+        return webhook.Attempt(True, None, None)
+
+
+def _kind(store: Store, ticket_id: int) -> str | None:
+    from sqlalchemy import text
+
+    with store.read() as session:
+        return session.execute(text("SELECT kind FROM ticket WHERE id = :id"), {"id": ticket_id}).scalar()

@@ -14,7 +14,11 @@
     name = "callers"
     retry_for = "6h"
 
-    [handoff.smtp]          # for e-mail destinations (tickets.handoff.mail)
+    [handoff.smtp]          # for e-mail destinations: tickets.handoff.mail's settings
+    host = "smtp.example.com"
+    username = "desk@example.com"
+    password_file = "smtp-password"                     # only its owner reads it
+    sender = "Support desk <desk@example.com>"
 
 Every problem is a ValueError of one sentence naming the setting and the rule (the command
 line exits 2 with it).
@@ -56,7 +60,7 @@ class HandoffSettings:
     destinations: tuple[Destination, ...] = ()
     timeout: timedelta = DEFAULT_TIMEOUT
     lease: timedelta = DEFAULT_LEASE
-    smtp: dict[str, Any] | None = None  # the [handoff.smtp] table, read by tickets.handoff.mail
+    smtp: Any = None  # tickets.handoff.mail.SmtpSettings, from [handoff.smtp], for e-mail destinations
     base: Path = Path(".")  # relative files are found beside the config file
 
     def named(self, name: str) -> Destination:
@@ -154,4 +158,12 @@ def handoff_settings(table: Any, base: Path) -> HandoffSettings:
         raise ValueError("handoff.smtp: must be a table ([handoff.smtp])")
     if any(d.kind == "email" for d in destinations) and smtp is None:
         raise ValueError("handoff.smtp: e-mail destinations need the [handoff.smtp] table (the mail server)")
-    return HandoffSettings(tuple(destinations), timeout, lease, smtp, base)
+    mail_server = None
+    if smtp is not None:
+        from tickets.handoff.mail import smtp_settings_from
+
+        try:
+            mail_server = smtp_settings_from(smtp, base)
+        except ValueError as error:
+            raise ValueError(f"handoff.{error}") from None
+    return HandoffSettings(tuple(destinations), timeout, lease, mail_server, base)

@@ -19,6 +19,7 @@ class Attempt:
     delivered: bool
     status: int | None  # the HTTP status, None when no answer came
     error: str | None  # a short reason, never a response body: "HTTP 500", "timeout", "ConnectionRefusedError"
+    final: bool = False  # no later try can succeed: parked at once
 
 
 def post(url: str, body: bytes, *, secret: bytes, key: str, at: int, timeout: float) -> Attempt:

@@ -93,3 +93,11 @@ def test_handoff_must_be_a_table(tmp_path, capsys):
     config.write_text('handoff = "yes"\n', encoding="utf-8")
     assert main(["relay", "status", "--config", str(config), "--db", f"sqlite:///{tmp_path}/none.db"]) == 2
     assert "handoff: must be a table" in capsys.readouterr().err
+
+
+def test_smtp_problems_name_the_handoff_table(tmp_path):
+    table = {"email": [{"name": "callers"}], "smtp": {"host": "smtp.example.com"}}
+    with pytest.raises(ValueError, match=r"^handoff\.smtp\.sender: the From address is required"):
+        handoff_settings(table, tmp_path)
+    table["smtp"]["sender"] = "Desk <desk@example.com>"
+    assert handoff_settings(table, tmp_path).smtp.host == "smtp.example.com"
