@@ -9,14 +9,14 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from drills.common import DrillDirectory
-from drills.receiver import Receiver
-from drills.tamper import drop_roles
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ProgrammingError
 
 import testkit
+from drills.common import DrillDirectory
+from drills.receiver import Receiver
+from drills.tamper import drop_roles
 from tickets.clock import SystemClock
 from tickets.enums import TicketKind
 from tickets.errors import StoreUnavailable
