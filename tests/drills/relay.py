@@ -64,12 +64,25 @@ class Relays:
                         "--idle", "0.2"]
         self.workdir = workdir
         self.started = 0
+        self.logs: dict[int, Path] = {}
         self.processes = [self._start() for _ in range(count)]
 
     def _start(self) -> subprocess.Popen:
         self.started += 1
-        log = (self.workdir / f"relay-{self.started}.log").open("w")
-        return subprocess.Popen(self.command, stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir)
+        path = self.workdir / f"relay-{self.started}.log"
+        with path.open("w") as log:
+            process = subprocess.Popen(self.command, stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir)
+        self.logs[process.pid] = path
+        return process
+
+    def ready(self, process: subprocess.Popen) -> bool:
+        """Started: it has checked its config and recorded the destinations (its first line)."""
+        return self.logs[process.pid].stat().st_size > 0
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not all(self.ready(p) for p in self.processes):
+            time.sleep(0.05)
 
     def kill(self, victim: subprocess.Popen) -> int:
         victim.send_signal(signal.SIGKILL)
@@ -107,6 +120,7 @@ def _killer(store: Store, pool: Relays, rng: random.Random, kill_at: list[int], 
     for threshold in kill_at:
         while filed[0] < threshold:
             time.sleep(0.01)
+        pool.wait_ready()  # a relay still starting up holds nothing: kill one at work
         victim = pool.processes[rng.randrange(len(pool.processes))]
         deadline = time.monotonic() + 3
         while time.monotonic() < deadline and not _held_by(store, victim.pid):
@@ -129,6 +143,7 @@ def run(workdir: Path, url: str, *, tickets: int = 1000, kills: int = 20, outage
         settings = handoff_settings(tomllib.loads(config.read_text())["handoff"], workdir)
         Relay(store, settings).start()  # the destination is known before the first filing
         pool = Relays(workdir, config, url, relays)
+        pool.wait_ready()
         filed = [0]
         held_at_kill: list[int] = []
         kill_at = sorted(rng.sample(range(1, tickets), min(kills, tickets - 1)))
