@@ -64,6 +64,9 @@ def cmd_relay(args) -> int:
             print(_("relay: {delivered} delivered, {failed} to try again, {parked} parked as failed").format(
                 delivered=done.delivered, failed=done.failed, parked=done.parked))
             return 0
+        from deskapp.logs import setup_logging
+
+        setup_logging()  # a pass that fails (the database away) is logged, and the relay goes on
         stop = threading.Event()
         for number in (signal.SIGTERM, signal.SIGINT):
             signal.signal(number, lambda *_args: stop.set())
