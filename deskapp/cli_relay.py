@@ -39,7 +39,7 @@ def handoff_from_args(args):
     settings = settings_from_args(args)
     base = settings.config_path.parent if settings.config_path is not None else Path(".")
     try:
-        return handoff_settings(settings["handoff"], base)
+        return handoff_settings(settings["handoff"], base, settings["smtp"])
     except ValueError as error:
         raise ConfigError(str(error)) from None
 

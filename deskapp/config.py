@@ -63,7 +63,7 @@ ENVIRONMENT = {
 }
 # setting -> command-line flag (argparse dest) that overrides everything else
 FLAGS = {"database": "db", "pool_size": "pool_size", "time_zone": "time_zone", "language": "language"}
-KNOWN = (*ENVIRONMENT, "keys", "templates", "handoff")
+KNOWN = (*ENVIRONMENT, "keys", "templates", "handoff", "smtp")
 
 
 class ConfigError(Exception):
@@ -186,6 +186,7 @@ def _defaults() -> dict[str, Any]:
         "keys": {},
         "templates": {},
         "handoff": {},  # deskapp relay's destinations (tickets.handoff.settings, checked by the relay)
+        "smtp": {},  # the mail server of e-mail destinations (tickets.handoff.mail, checked by the relay)
     }
 
 
@@ -264,9 +265,9 @@ def _check(name: str, item: Setting) -> Any:
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             raise ConfigError(f'keys: a table of binding id = "keys", e.g. end_call = "ctrl+e" {where}')
         return dict(value)
-    if name == "handoff":
+    if name in ("handoff", "smtp"):
         if not isinstance(value, dict):
-            raise ConfigError(f"handoff: must be a table ([handoff], [[handoff.webhook]]) {where}")
+            raise ConfigError(f"{name}: must be a table ([{name}]) {where}")
         return dict(value)
     if name == "templates":
         from deskapp.templates import TemplateError, check_templates

@@ -1,6 +1,6 @@
 """A real SMTP server on 127.0.0.1 for the e-mail tests (aiosmtpd): it keeps every message it
 accepts, parsed, and can answer a chosen reply instead; with a certificate it offers STARTTLS
-and requires AUTH (PLAIN/LOGIN) over it, as a desk's mail relay does."""
+and requires AUTH (PLAIN, LOGIN) over it, as a desk's mail relay does."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ class Handler:
             and auth_data.password.decode() == PASSWORD
         if isinstance(auth_data, LoginPassword):
             self.logins.append(auth_data.login.decode())
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535 itself
 
 
 def free_port() -> int:

@@ -11,14 +11,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import update
+from sqlmodel import select
 
 import testkit
+from identity import Address, CallerClaim
 from mailserver import PASSWORD, USER, MailServer, self_signed
+from tickets.agents import authenticate
+from tickets.demo import DEMO_CALLERS
 from tickets.enums import TicketKind, TicketStatus
 from tickets.filing import FilingRequest, file_ticket
 from tickets.handoff.mail import SmtpSettings, mail_for, send
 from tickets.lifecycle import approve, record_callback, reject, transition
-from tickets.store.models import Subscription, Ticket, ticket_ref
+from tickets.store.models import Organization, Subscription, Ticket, ticket_ref
+from tickets.verification import start_call, verify_caller
 
 
 @pytest.fixture
@@ -207,3 +212,79 @@ def test_bad_arguments_are_refused_naming_them(directory):
         mail_for(directory.store, ref, "filed", "fr")
     with pytest.raises(ValueError, match="does not exist"):
         mail_for(directory.store, "TK-999999", "filed", "en")
+
+
+def _demo_filed(store, key: str, kind: TicketKind, **changes) -> int:
+    """A ticket filed on the demo directory the way the console files it: ada signs in, the demo
+    caller `key` passes verification as they say their facts, the kind is filed."""
+    c = next(c for c in DEMO_CALLERS if c["key"] == key)
+    agent = authenticate(store, name="ada", pin="1111")
+    with store.read() as session:
+        org_id = session.exec(select(Organization.id).where(Organization.ref == c["org_ref"])).one()
+    claim = CallerClaim(user_id=c["user_id"], phone=c["phone"], contact_first_name=c["contact_first_name"],
+                        contact_last_name=c["contact_last_name"], org_name=c["org_name"],
+                        address=Address(tuple(c["street_lines"]), c["city"], c["region"], c["postal_code"],
+                                        c["country"]), org_url=c["url"] or "")
+    verified = verify_caller(store, agent=agent, organization_id=org_id, claim=claim, call_id=start_call(store, agent))
+    assert verified.passed
+    request = FilingRequest(kind=kind, subscription_ref=c["subscription_ref"], idempotency_key=f"demo-{key}",
+                            confirmed=frozenset({"remove_domains", "update_dns", "save_data", "migrate_first",
+                                                 "it_contact_confirmed"}), **changes)
+    return file_ticket(store, agent=agent, verification_id=verified.verification_id, request=request).filed[0].id
+
+
+def test_demo_21vianet_caller_gets_a_zh_cn_mail_with_the_c6_self_service_path(demo_store, server, settings):
+    demo_store.zone = ZoneInfo("Asia/Shanghai")
+    ticket_id = _demo_filed(demo_store, "vianet-self-service", TicketKind.CANCEL_EARLY)
+    message = mail_for(demo_store, ticket_ref(ticket_id), "filed", "zh-CN")
+    assert message is not None
+    got = _delivered(server, settings, message)
+    assert got.recipients == ["zhou.xin@pujiang-digital.cn"]
+    for body in (got.part("plain"), got.part("html")):
+        assert "工单编号" in body and ticket_ref(ticket_id) in body
+        assert "(C-6)" in body and "(C-8)" in body and "Asia/Shanghai" in body
+
+
+def test_demo_migration_tells_the_caller_then_the_it_contact(demo_store, server, settings):
+    ticket_id = _demo_filed(demo_store, "d365-migration", TicketKind.MIGRATION,
+                            fields={"transfer_at": "2026-11-30 09:00", "it_contact": "it@mueller-praezision.de"})
+    ref = ticket_ref(ticket_id)
+    filed = mail_for(demo_store, ref, "filed", "en")
+    assert filed is not None and filed["To"] == "juergen.weiss@mueller-praezision.de"
+    assert "Dear Jürgen Weiß" in filed.get_body(("plain",)).get_content()
+    ada = authenticate(demo_store, name="ada", pin="1111")
+    for status in (TicketStatus.IN_PROGRESS, TicketStatus.RESOLVED):
+        transition(demo_store, actor=ada, ticket_id=ticket_id, to=status)
+    message = mail_for(demo_store, ref, "migration_ready", "en")
+    assert message is not None
+    got = _delivered(server, settings, message)
+    assert got.recipients == ["it@mueller-praezision.de"] and "Müller" in got.part("plain")
+
+
+def test_the_application_role_reads_everything_a_mail_needs(directory, backend):
+    """On PostgreSQL the relay may run with the console's credentials, which read but never write
+    (tickets.store.roles): building a mail needs nothing more."""
+    if backend != "postgresql":
+        pytest.skip("the application role is PostgreSQL's")
+    import uuid
+
+    from sqlalchemy.engine import make_url
+
+    from drills.tamper import drop_roles
+    from tickets.store.database import Store, make_engine
+    from tickets.store.roles import apply_roles
+
+    ref = ticket_ref(_file(directory))
+    suffix = uuid.uuid4().hex[:8]
+    owner, app = f"dk_owner_{suffix}", f"dk_app_{suffix}"
+    apply_roles(directory.store.engine, owner=owner, app=app)
+    try:
+        url = make_url(str(directory.store.engine.url.render_as_string(hide_password=False))).set(username=app)
+        as_app = Store(make_engine(url.render_as_string(hide_password=False)), directory.store.clock)
+        try:
+            message = mail_for(as_app, ref, "filed", "en")
+        finally:
+            as_app.dispose()
+    finally:
+        drop_roles(directory.store.engine, owner, app)
+    assert message is not None and message.as_bytes() == mail_for(directory.store, ref, "filed", "en").as_bytes()

@@ -232,16 +232,16 @@ def mail_for(store: Store, ticket_number: str, occasion: str, language: str, *,
         return None
     message = EmailMessage(policy=SMTP)
     message["To"] = to
-    message["Subject"] = text.subject
+    message["Subject"] = " ".join(text.subject.split())  # a name's line break never splits a header
     message["Date"] = format_datetime(event.at)
     message["Message-ID"] = message_id(facts.ref, occasion, event.seq, domain)
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to it
     plain, html = render_plain(text), render_html(text)
     message.set_content(plain)
     message.add_alternative(html, subtype="html")
+    message["Content-Language"] = language  # after the parts: set_content drops Content-* headers
     # A boundary made of the parts themselves (no text holds its own digest), so the same mail
     # built twice is the same bytes, not only the same Message-ID.
-    message["Content-Language"] = language  # after the parts: set_content drops Content-* headers
     message.set_boundary("==deskapp-" + hashlib.sha256((plain + "\0" + html).encode()).hexdigest()[:32])
     return message
 

@@ -14,7 +14,7 @@
     name = "callers"
     retry_for = "6h"
 
-    [handoff.smtp]          # for e-mail destinations: tickets.handoff.mail's settings
+    [smtp]                  # the mail server, for e-mail destinations (tickets.handoff.mail)
     host = "smtp.example.com"
     username = "desk@example.com"
     password_file = "smtp-password"                     # only its owner reads it
@@ -42,7 +42,7 @@ MIN_SECRET = 16
 DEFAULT_TIMEOUT = timedelta(seconds=10)
 DEFAULT_LEASE = timedelta(minutes=2)
 DEFAULT_RETRY_FOR = timedelta(hours=24)
-_TABLE_KEYS = {"timeout", "lease", "webhook", "email", "smtp"}
+_TABLE_KEYS = {"timeout", "lease", "webhook", "email"}
 _KEYS = {"webhook": {"name", "url", "secret_file", "retry_for"}, "email": {"name", "retry_for"}}
 
 
@@ -60,7 +60,7 @@ class HandoffSettings:
     destinations: tuple[Destination, ...] = ()
     timeout: timedelta = DEFAULT_TIMEOUT
     lease: timedelta = DEFAULT_LEASE
-    smtp: Any = None  # tickets.handoff.mail.SmtpSettings, from [handoff.smtp], for e-mail destinations
+    smtp: Any = None  # tickets.handoff.mail.SmtpSettings, from [smtp], for e-mail destinations
     base: Path = Path(".")  # relative files are found beside the config file
 
     def named(self, name: str) -> Destination:
@@ -128,8 +128,9 @@ def _destination(kind: str, entry: Any, index: int, base: Path) -> Destination:
     return Destination(name, kind, retry_for, url, secret)
 
 
-def handoff_settings(table: Any, base: Path) -> HandoffSettings:
-    """The [handoff] table checked; `base`: the config file's directory (relative paths)."""
+def handoff_settings(table: Any, base: Path, smtp: Any = None) -> HandoffSettings:
+    """The [handoff] table checked, with the [smtp] table when an e-mail destination needs it
+    (tickets.handoff.mail); `base`: the config file's directory (relative paths)."""
     if table is None or table == {}:
         return HandoffSettings(base=base)
     if not isinstance(table, dict):
@@ -153,17 +154,11 @@ def handoff_settings(table: Any, base: Path) -> HandoffSettings:
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise ValueError(f"handoff: the destination name {twice[0]!r} is used twice; names must be unique")
-    smtp = table.get("smtp")
-    if smtp is not None and not isinstance(smtp, dict):
-        raise ValueError("handoff.smtp: must be a table ([handoff.smtp])")
-    if any(d.kind == "email" for d in destinations) and smtp is None:
-        raise ValueError("handoff.smtp: e-mail destinations need the [handoff.smtp] table (the mail server)")
     mail_server = None
-    if smtp is not None:
+    if any(d.kind == "email" for d in destinations):
+        if not smtp:
+            raise ValueError("smtp: e-mail destinations need the [smtp] table (the mail server)")
         from tickets.handoff.mail import smtp_settings_from
 
-        try:
-            mail_server = smtp_settings_from(smtp, base)
-        except ValueError as error:
-            raise ValueError(f"handoff.{error}") from None
+        mail_server = smtp_settings_from(smtp, base)  # its ValueError names the setting
     return HandoffSettings(tuple(destinations), timeout, lease, mail_server, base)

@@ -75,7 +75,7 @@ def test_table_level_rules(tmp_path, secret):
         handoff_settings(twice, tmp_path)
     with pytest.raises(ValueError, match="lease: at least twice the timeout"):
         handoff_settings({"timeout": "30s", "lease": "40s"}, tmp_path)
-    with pytest.raises(ValueError, match="need the \\[handoff.smtp\\] table"):
+    with pytest.raises(ValueError, match="need the \\[smtp\\] table"):
         handoff_settings({"email": [{"name": "callers"}]}, tmp_path)
     with pytest.raises(ValueError, match="unknown setting 'hooks'"):
         handoff_settings({"hooks": []}, tmp_path)
@@ -95,9 +95,10 @@ def test_handoff_must_be_a_table(tmp_path, capsys):
     assert "handoff: must be a table" in capsys.readouterr().err
 
 
-def test_smtp_problems_name_the_handoff_table(tmp_path):
-    table = {"email": [{"name": "callers"}], "smtp": {"host": "smtp.example.com"}}
-    with pytest.raises(ValueError, match=r"^handoff\.smtp\.sender: the From address is required"):
-        handoff_settings(table, tmp_path)
-    table["smtp"]["sender"] = "Desk <desk@example.com>"
-    assert handoff_settings(table, tmp_path).smtp.host == "smtp.example.com"
+def test_smtp_problems_name_the_smtp_setting(tmp_path):
+    table, smtp = {"email": [{"name": "callers"}]}, {"host": "smtp.example.com"}
+    with pytest.raises(ValueError, match=r"^smtp\.sender: the From address is required"):
+        handoff_settings(table, tmp_path, smtp)
+    smtp["sender"] = "Desk <desk@example.com>"
+    assert handoff_settings(table, tmp_path, smtp).smtp.host == "smtp.example.com"
+    assert handoff_settings({"webhook": []}, tmp_path, {"host": ""}).smtp is None  # no e-mail: not read
