@@ -70,3 +70,32 @@ def test_relay_mails_the_caller_once_per_event_after_a_temporary_refusal(store, 
         assert verify_chain(session).ok
     assert any("SMTP: try again later" in d for d in details)
     assert not any("fabrikam" in d.lower() for d in details)
+
+
+def test_relay_once_reads_the_smtp_table_of_the_config(store, clock, certificate, tmp_path, capsys):
+    import os
+
+    from deskapp.cli import main
+
+    directory = DrillDirectory(store, extra_subscriptions=1)
+    password = tmp_path / "smtp-password"
+    password.write_text(PASSWORD + "\n", encoding="utf-8")
+    os.chmod(password, 0o600)
+    with MailServer(tls=certificate) as server:
+        config = tmp_path / "config.toml"
+        config.write_text(
+            '[[handoff.email]]\nname = "callers"\n\n'
+            f'[smtp]\nhost = "127.0.0.1"\nport = {server.port}\nusername = "{USER}"\n'
+            f'password_file = "smtp-password"\nsender = "Desk <desk@example.test>"\nca_file = "{certificate[0]}"\n',
+            encoding="utf-8")
+        url = store.engine.url.render_as_string(hide_password=False)
+        assert main(["relay", "--once", "--config", str(config), "--db", url]) == 0
+        file_ticket(store, agent=directory.agent, verification_id=directory.verified(), request=FilingRequest(
+            kind=TicketKind.CANCEL_EARLY, subscription_ref=directory.sub_refs[0], idempotency_key="cli-mail",
+            confirmed=EARLY))
+        assert main(["relay", "--once", "--config", str(config), "--db", url]) == 0
+    assert "1 delivered" in capsys.readouterr().out
+    assert [r.recipients for r in server.received] == [["ann.admin@fabrikam.co.uk"]]
+    config.write_text('[[handoff.email]]\nname = "callers"\n', encoding="utf-8")
+    assert main(["relay", "--once", "--config", str(config), "--db", url]) == 2
+    assert "smtp: e-mail destinations need the [smtp] table" in capsys.readouterr().err
