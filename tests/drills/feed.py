@@ -16,7 +16,6 @@ import random
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import defaultdict
@@ -27,8 +26,7 @@ if __package__ in (None, ""):
 
 from sqlalchemy import text  # noqa: E402
 
-import testkit  # noqa: E402
-from drills.common import DrillDirectory, Figures  # noqa: E402
+from drills.common import DrillDirectory, Figures, engine_urls  # noqa: E402
 from tickets.clock import SystemClock  # noqa: E402
 from tickets.enums import TicketKind, TicketStatus  # noqa: E402
 from tickets.export.feed import read_cursor  # noqa: E402
@@ -151,25 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--backends", default="sqlite,postgresql")
     args = parser.parse_args(argv)
-    results = []
-    for backend in args.backends.split(","):
-        workdir = Path(tempfile.mkdtemp(prefix=f"deskapp-feed-{backend}-"))
-        database = None
-        if backend == "sqlite":
-            url = testkit.SqliteTemplate(workdir / "template").new_url(workdir)
-        else:
-            problem = testkit.postgres_reachable()
-            if problem:
-                print(f"skipped PostgreSQL: {problem}")
-                continue
-            database = testkit.PostgresDatabase()
-            database.reset()
-            url = database.url
-        try:
-            results.append(run(workdir, url, runs=args.runs, seed=args.seed))
-        finally:
-            if database is not None:
-                database.drop()
+    results = [run(workdir, url, runs=args.runs, seed=args.seed)
+               for workdir, url in engine_urls(args.backends, "deskapp-feed")]
     from drills.common import markdown
 
     print(markdown(results))

@@ -20,7 +20,6 @@ import random
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import tomllib
@@ -31,8 +30,7 @@ if __package__ in (None, ""):
 
 from sqlalchemy import text  # noqa: E402
 
-import testkit  # noqa: E402
-from drills.common import DrillDirectory, Figures, check_invariants  # noqa: E402
+from drills.common import DrillDirectory, Figures, check_invariants, engine_urls  # noqa: E402
 from drills.receiver import Receiver  # noqa: E402
 from tickets.clock import SystemClock  # noqa: E402
 from tickets.enums import TicketKind  # noqa: E402
@@ -221,26 +219,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--backends", default="sqlite,postgresql")
     args = parser.parse_args(argv)
-    results = []
-    for backend in args.backends.split(","):
-        workdir = Path(tempfile.mkdtemp(prefix=f"deskapp-relay-{backend}-"))
-        if backend == "sqlite":
-            url = testkit.SqliteTemplate(workdir / "template").new_url(workdir)
-            database = None
-        else:
-            problem = testkit.postgres_reachable()
-            if problem:
-                print(f"skipped PostgreSQL: {problem}")
-                continue
-            database = testkit.PostgresDatabase()
-            database.reset()
-            url = database.url
-        try:
-            results.append(run(workdir, url, tickets=args.tickets, kills=args.kills, outage=args.outage,
-                               relays=args.relays, seed=args.seed))
-        finally:
-            if database is not None:
-                database.drop()
+    results = [run(workdir, url, tickets=args.tickets, kills=args.kills, outage=args.outage,
+                   relays=args.relays, seed=args.seed)
+               for workdir, url in engine_urls(args.backends, "deskapp-relay")]
     from drills.common import markdown
 
     print(markdown(results))
