@@ -140,7 +140,8 @@ def cmd_directory_demo(args) -> int:
 # The first word of every subcommand: an argument list without any of them (and without --help)
 # opens the console, whose parser needs none of the commands' parsers (about 35 ms of CPU to
 # build, all of it before the first frame). tests/unit/test_cli_plumbing.py keeps this complete.
-COMMANDS = ("review", "db", "directory", "audit", "export", "agents", "search", "config", "completion", "serve")
+COMMANDS = ("review", "db", "directory", "audit", "export", "agents", "search", "config", "completion", "serve",
+            "relay")
 
 
 def _console_only(argv: Sequence[str]) -> bool:
@@ -201,6 +202,10 @@ def build_parser(*, console_only: bool = False, only: str | None = None) -> argp
         from deskapp.cli_serve import add_serve_parser
 
         add_serve_parser(sub, common)
+    if wanted("relay"):
+        from deskapp.cli_relay import add_relay_parser
+
+        add_relay_parser(sub, common)
     return parser
 
 

@@ -14,6 +14,11 @@
     [templates.wrap_up]         # ctrl+t in a free-text field (deskapp.templates)
     filed = "Ticket filed; the caller was told the dates and the consequences."
 
+    [[handoff.webhook]]         # deskapp relay's destinations (tickets.handoff.settings)
+    name = "billing"
+    url = "https://billing.example.com/deskapp"
+    secret_file = "/etc/deskapp/billing-webhook.secret"
+
 Each setting remembers where its value came from, for `deskapp config`. A database password is
 never taken from the command line (the process list shows it to every user of the machine):
 libpq reads ~/.pgpass (or $PGPASSFILE) itself when the URL has none, or a secrets file readable
@@ -58,7 +63,7 @@ ENVIRONMENT = {
 }
 # setting -> command-line flag (argparse dest) that overrides everything else
 FLAGS = {"database": "db", "pool_size": "pool_size", "time_zone": "time_zone", "language": "language"}
-KNOWN = (*ENVIRONMENT, "keys", "templates")
+KNOWN = (*ENVIRONMENT, "keys", "templates", "handoff", "smtp")
 
 
 class ConfigError(Exception):
@@ -180,6 +185,8 @@ def _defaults() -> dict[str, Any]:
         "review_late_minutes": DEFAULT_REVIEW_LATE_MINUTES,
         "keys": {},
         "templates": {},
+        "handoff": {},  # deskapp relay's destinations (tickets.handoff.settings, checked by the relay)
+        "smtp": {},  # the mail server of e-mail destinations (tickets.handoff.mail, checked by the relay)
     }
 
 
@@ -257,6 +264,10 @@ def _check(name: str, item: Setting) -> Any:
     if name == "keys":
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             raise ConfigError(f'keys: a table of binding id = "keys", e.g. end_call = "ctrl+e" {where}')
+        return dict(value)
+    if name in ("handoff", "smtp"):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{name}: must be a table ([{name}]) {where}")
         return dict(value)
     if name == "templates":
         from deskapp.templates import TemplateError, check_templates

@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 
 from tickets.enums import TicketKind, TicketStatus
 from tickets.store.database import Store
+from tickets.store.handoff_models import HandoffOutbox
 from tickets.store.models import Agent, AuditEvent, Call, Ticket, VerificationAttempt, ticket_ref
 
 WEEK_DAYS = 7
@@ -77,6 +78,7 @@ class Dashboard:
     tickets_per_agent_week: tuple[AgentCount, ...]  # most tickets first
     calls_per_day: tuple[DayCount, ...]  # the desk's last 14 days, oldest first, today last
     zone: tzinfo = UTC  # the desk's time zone the days are counted in
+    handoff_parked: int = 0  # outbox rows `deskapp relay` gave up on (`deskapp relay status` lists them)
 
     @property
     def call_counts(self) -> list[int]:
@@ -114,6 +116,8 @@ def compute_dashboard(store: Store, now: datetime | None = None, zone: tzinfo = 
         oldest, waiting = _oldest_waiting(session, now)
         per_agent = _tickets_per_agent(session, week, now)
         calls = _calls_per_day(session, [local_midnight(d, zone) for d in days], now)
+        parked = session.exec(select(func.count()).select_from(HandoffOutbox)
+                              .where(HandoffOutbox.state == "parked")).one()
     return Dashboard(
         now=now,
         today_start=today,
@@ -132,6 +136,7 @@ def compute_dashboard(store: Store, now: datetime | None = None, zone: tzinfo = 
         tickets_per_agent_week=per_agent,
         calls_per_day=tuple(DayCount(d, n) for d, n in zip(days, calls, strict=True)),
         zone=zone,
+        handoff_parked=int(parked or 0),
     )
 
 

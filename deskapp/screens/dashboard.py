@@ -52,6 +52,9 @@ def _figures(board: Dashboard) -> Content:
             (_("waiting {format_age}").format(format_age=format_age(board.oldest_waiting.age)), WARN),
         )
     lines += [Content(""), backlog]
+    if board.handoff_parked:  # only when there are any: nothing to look at otherwise
+        lines.append(Content.styled(_("Hand-off: {n} deliveries parked as failed (see `deskapp relay status`)").format(
+            n=board.handoff_parked), BAD))
     return Content("\n").join(lines)
 
 

@@ -72,3 +72,25 @@ async def test_dashboard_shows_the_figures_and_refreshes(store, clock, agents):
         await wait_until(pilot, lambda: "As of 2026-11-22 13:00 UTC" in text_of(app, "#dash-asof"))
         assert screen.board.call_counts[-1] == 4
         await wait_until(pilot, lambda: "5 calls in 14 days · today 4" in text_of(app, "#dash-calls-figures"))
+
+
+async def test_dashboard_names_handoff_deliveries_parked_as_failed(store, clock):
+    from sqlalchemy import text
+
+    from deskapp.screens.dashboard import DashboardScreen
+
+    with store.write() as session:  # what `deskapp relay` leaves when a destination stays down
+        session.execute(text("INSERT INTO handoff_destination (name, kind, url, enabled, updated_at) "
+                             "VALUES ('billing', 'webhook', 'https://billing.example.com/', 1, :at)"),
+                        {"at": clock.now().replace(tzinfo=None).isoformat(sep=" ")})
+        for n in (1, 2):
+            session.execute(text(
+                "INSERT INTO handoff_outbox (destination, event_seq, event_key, ticket_id, occasion, created_at, "
+                "state, attempts, next_at) VALUES ('billing', :n, :k, 1, 'filed', :at, 'parked', 9, :at)"),
+                {"n": n, "k": f"key{n}", "at": clock.now().replace(tzinfo=None).isoformat(sep=" ")})
+    app = make_app(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in_as(pilot, "margaret")
+        await pilot.press("d")
+        await wait_until(pilot, lambda: landed_on(app, DashboardScreen) and app.screen.board is not None)
+        await wait_until(pilot, lambda: "2 deliveries parked as failed" in text_of(app, "#dash-figures"))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import sys
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -268,3 +269,26 @@ def split_known(failures: list[str]) -> tuple[list[str], dict[str, int]]:
         else:
             known[bug] += 1
     return new, dict(known)
+
+
+def engine_urls(backends: str, prefix: str) -> Iterator[tuple[Path, str]]:
+    """(a work folder, an empty migrated database's URL) for each of the comma-separated
+    `backends` a drill's command line names; PostgreSQL skipped, saying why, when unreachable,
+    and its database dropped once the caller moves on."""
+    import tempfile
+
+    for backend in backends.split(","):
+        workdir = Path(tempfile.mkdtemp(prefix=f"{prefix}-{backend}-"))
+        if backend == "sqlite":
+            yield workdir, testkit.SqliteTemplate(workdir / "template").new_url(workdir)
+            continue
+        problem = testkit.postgres_reachable()
+        if problem:
+            print(f"skipped PostgreSQL: {problem}")
+            continue
+        database = testkit.PostgresDatabase()
+        try:
+            database.reset()
+            yield workdir, database.url
+        finally:
+            database.drop()

@@ -68,11 +68,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small counts: a smoke run of every drill")
     parser.add_argument("--only", action="append",
-                        choices=["crash", "race", "hostile", "console", "backup", "tamper", "bruteforce", "typeahead"])
+                        choices=["crash", "race", "hostile", "console", "backup", "tamper", "bruteforce", "typeahead",
+                                 "relay", "feed"])
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     quick = args.quick
-    wanted = set(args.only or ["crash", "race", "hostile", "console", "backup", "tamper", "bruteforce", "typeahead"])
+    wanted = set(args.only or ["crash", "race", "hostile", "console", "backup", "tamper", "bruteforce", "typeahead",
+                               "relay", "feed"])
     workdir = Path(tempfile.mkdtemp(prefix="deskapp-drills-"))
     pg_problem = testkit.postgres_reachable()
     backends = ["sqlite"] + ([] if pg_problem else ["postgresql"])
@@ -139,6 +141,29 @@ def main(argv: list[str] | None = None) -> int:
                 else database.url
             try:
                 results.append(bruteforce.run(url, backend=backend, tries=100 if quick else 1000, log=log))
+            finally:
+                if database is not None:
+                    database.drop()
+            log(results[-1].row())
+
+    for name in ("relay", "feed"):
+        if name not in wanted:
+            continue
+        from drills import feed, relay
+
+        for backend in backends:
+            database = None if backend == "sqlite" else testkit.PostgresDatabase()
+            where = workdir / f"{name}-{backend}"
+            where.mkdir(parents=True, exist_ok=True)
+            url = testkit.SqliteTemplate(where / "template").new_url(where) if database is None else database.url
+            try:
+                if database is not None:
+                    database.reset()
+                if name == "relay":
+                    results.append(relay.run(where, url, tickets=100 if quick else 1000, kills=5 if quick else 20,
+                                             outage=5.0 if quick else 30.0, seed=args.seed, log=log))
+                else:
+                    results.append(feed.run(where, url, runs=10 if quick else 50, seed=args.seed, log=log))
             finally:
                 if database is not None:
                     database.drop()

@@ -1,1 +1,2 @@
-"""The hand-off: what other systems and people are sent about a ticket (e-mail to callers)."""
+"""The hand-off: an outbox of ticket events other systems and people take, delivered by
+`deskapp relay` (webhooks, and e-mail to callers)."""

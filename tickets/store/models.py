@@ -460,3 +460,8 @@ _keep_keys(Organization, ("name", "url", "street_lines", "city", "region", "post
            ("key_name", "key_url", "key_address"), _organization_fact_keys)
 _keep_keys(Person, ("user_id", "phone_e164", "first_name", "last_name"),
            ("key_user_id", "key_phone", "key_first_name", "key_last_name"), _person_fact_keys)
+
+
+# The hand-off's tables live beside (kept apart for length); imported here so that the models'
+# metadata holds every table.
+from tickets.store.handoff_models import HandoffDestination, HandoffOutbox  # noqa: E402,F401
