@@ -129,7 +129,8 @@ def test_a1_an_export_that_cannot_be_recorded_writes_nothing(store, monkeypatch)
     def refuse(*args, **kwargs):
         raise StoreUnavailable("the database cannot be reached: attempt to write a readonly database")
 
-    monkeypatch.setattr(run, "append_event", refuse)
+    # The export's own audit write (a database function on PostgreSQL, append_event on SQLite).
+    monkeypatch.setattr(run, "_audit", refuse)
     out = io.StringIO()
     with pytest.raises(StoreUnavailable):
         write_export(store, out, fmt="jsonl")

@@ -15,7 +15,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlmodel import select
-from test_export_support import T0, add_agent, add_ticket, small_desk
+from test_export_support import T0, add_ticket, insert_agent_row, small_desk
 
 from tickets.enums import AgentRole, TicketKind, TicketStatus
 from tickets.export import records
@@ -49,7 +49,7 @@ ORG_NAMES = ["Contoso Ltd.", 'Contoso, "Ltd"\nNorth', "=Evil Corp", "＋Plus", "
 @pytest.fixture
 def awkward(store):
     desk = small_desk(store)
-    odd_supervisor = add_agent(store, "@dmin", AgentRole.SUPERVISOR)
+    odd_supervisor = insert_agent_row(store, "@dmin", AgentRole.SUPERVISOR)
     with store.write() as session:
         org = session.get(Organization, desk.organization_id)
         people = []

@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import select
 
 import testkit
-from tickets.agents import hash_pin
+from tickets.agents import create_agent, hash_pin
 from tickets.audit.chain import append_event
 from tickets.audit.record import agent_record
 from tickets.enums import AgentRole, TicketKind, TicketStatus
@@ -38,6 +38,14 @@ class Desk:
 
 
 def add_agent(store: Store, name: str, role: AgentRole, pin: str = PIN) -> int:
+    """As the desk adds one (tickets.agents.create_agent): its event for verify (A-1), and on
+    PostgreSQL a PIN hash the database checks (pgcrypto's crypt), so it can sign in there."""
+    return create_agent(store, name=name, display_name=name.title(), role=role.value, pin=pin).id
+
+
+def insert_agent_row(store: Store, name: str, role: AgentRole, pin: str = PIN) -> int:
+    """An agent row with a name the desk's rules refuse (an export must still neutralise it),
+    written past create_agent with its event; it cannot sign in on PostgreSQL (scrypt hash)."""
     with store.write() as session:
         agent = Agent(name=name, display_name=name.title(), role=role.value, pin_hash=hash_pin(pin), created_at=T0)
         session.add(agent)
@@ -45,6 +53,7 @@ def add_agent(store: Store, name: str, role: AgentRole, pin: str = PIN) -> int:
         # As tickets.agents.create_agent records it: verify rebuilds every agent from its events (A-1).
         append_event(session, at=T0, actor="system", action="agent.created", subject=f"agent:{agent.id}",
                      details={"name": name, "role": role.value, **agent_record(agent.pin_hash, agent.display_name)})
+        assert agent.id is not None
         return agent.id
 
 
