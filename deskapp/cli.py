@@ -288,11 +288,18 @@ def _add_export(sub, common) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else list(argv)
-    _apply_language(_settings_flags(words))  # the help and argparse's errors come before parsing
+    # The help and argparse's errors come before the line is parsed: the language first (not
+    # for --version, a name and a number, which then costs no settings read).
+    early = argparse.Namespace()
+    if "--version" not in words:
+        early = _settings_flags(words)
+        _apply_language(early)
     parser = build_parser(console_only=_console_only(words), only=_only_command(words))
     args = parser.parse_args(words)
     if not hasattr(args, "db"):
         args.db = None
+    if hasattr(early, "_settings") and _same_settings_flags(early, args):
+        args._settings = early._settings  # the settings already read, not read twice
     handler: Callable[[argparse.Namespace], int] = args.handler
     _apply_language(args)
     try:
@@ -313,12 +320,19 @@ def _settings_flags(words: Sequence[str]) -> argparse.Namespace:
     """The settings flags alone (--language, --config ...), read before the whole command line
     is: what they get wrong is said once the whole line is parsed."""
     flags = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+    flags.add_argument("--db", default=argparse.SUPPRESS)
     _add_settings_flags(flags)
     try:
         known, _rest = flags.parse_known_args(words)
     except (argparse.ArgumentError, SystemExit):
         return argparse.Namespace()
     return known
+
+
+def _same_settings_flags(early: argparse.Namespace, args: argparse.Namespace) -> bool:
+    from deskapp.config import FLAGS
+
+    return all(getattr(early, dest, None) == getattr(args, dest, None) for dest in (*FLAGS.values(), "config"))
 
 
 def _apply_language(args: argparse.Namespace) -> None:

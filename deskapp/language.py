@@ -10,8 +10,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-from rich.cells import cell_len
-
 from tickets.i18n import N_, _, ngettext, use_language
 
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -82,6 +80,8 @@ _NOT_LAST = set("（《「『【“‘")
 def wrap_cells(text: str, width: int) -> list[str]:
     """`text` in lines of at most `width` cells, where it can break. White space collapses to
     one space, and to none between two CJK characters (a line break in a Chinese text)."""
+    from rich.cells import cell_len  # only when help is shown: its width table costs every command
+
     text = re.sub(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])", "", " ".join(text.split()))
     lines: list[str] = []
     line = ""
