@@ -1,7 +1,8 @@
 """The console's and the command line's language (the `language` setting): gettext catalogs
 under deskapp/locale, managed with Babel (babel.cfg; see README "Languages") and compiled to
-.mo files that ship in the wheel. tickets.i18n translates; this module only says where the
-catalogs are and which language to use."""
+.mo files that ship in the wheel. tickets.i18n translates; this module says where the
+catalogs are and which language to use, and makes argparse's help speak it and fit the
+terminal (docs/languages.md "The command line")."""
 
 from __future__ import annotations
 

@@ -59,11 +59,10 @@ def _figures(board: Dashboard) -> Content:
                                ngettext("{count} ticket", "{count} tickets", n).format(count=number(n)))
     if board.oldest_waiting is not None:
         # One sentence to translate; the ticket's reference in it shows bold.
-        oldest = _(" · oldest {ref}, waiting {age}")
-        before, _ref, after = oldest.partition("{ref}")
+        age = format_age(board.oldest_waiting.age)
+        before, _ref, after = _(" · oldest {ref}, waiting {age}").partition("{ref}")
         backlog = Content.assemble(
-            backlog, before.format(ref=""), (board.oldest_waiting.ref, "bold"),
-            (after.format(age=format_age(board.oldest_waiting.age)), WARN),
+            backlog, before.format(age=age), (board.oldest_waiting.ref, "bold"), (after.format(age=age), WARN),
         )
     lines += [Content(""), backlog]
     return Content("\n").join(lines)
