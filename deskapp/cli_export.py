@@ -198,7 +198,8 @@ def _export(args, run: Callable[[TextIO, Callable[[int], None] | None, Callable]
     if show:
         from deskapp.progress import CountProgress
 
-        progress = CountProgress(sys.stderr, verb="exporting", noun="tickets")
+        progress = CountProgress(sys.stderr, running=_("exporting: {count} tickets"),
+                                 finished=_("exported {count} tickets to {where} in {seconds}s"))
     anchors: list = []
 
     def started(anchor) -> None:
