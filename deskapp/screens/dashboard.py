@@ -155,7 +155,8 @@ class DashboardScreen(LiveScreen, SupervisorScreen):
         self.query_one("#dash-calls-axis", Static).update(left + cells(right, width - cell_len(left)))
         busiest = max(board.calls_per_day, key=lambda d: (d.calls, d.day))
         self.query_one("#dash-calls-figures", Static).update(
-            _("{sum} calls in 14 days · today {counts} · busiest {isoformat} with {calls}").format(
+            ngettext("{sum} call in 14 days · today {counts} · busiest {isoformat} with {calls}",
+                     "{sum} calls in 14 days · today {counts} · busiest {isoformat} with {calls}", sum(counts)).format(
                 sum=number(sum(counts)), counts=number(counts[-1]), isoformat=busiest.day.isoformat(),
                 calls=number(busiest.calls))
         )
