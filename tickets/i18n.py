@@ -31,6 +31,7 @@ __all__ = [
     "month_day",
     "normalise_language",
     "number",
+    "translations",
     "use_language",
 ]
 
@@ -42,6 +43,11 @@ CLDR_LOCALES: Mapping[str, str] = {"en": "en", "zh-CN": "zh_Hans_CN"}
 
 _translations: _gettext.NullTranslations = _gettext.NullTranslations()
 _language = "en"
+# Where the catalogs are: the folder the console named (use_language), else the one the
+# deskapp package ships beside this package (a path, not an import: the core never imports
+# the console).
+_localedir: Path | None = None
+_SHIPPED = Path(__file__).resolve().parent.parent / "deskapp" / "locale"
 
 
 def normalise_language(value: str) -> str | None:
@@ -76,12 +82,25 @@ def language_from_locale(environ: Mapping[str, str] | None = None) -> str:
 
 def use_language(language: str, localedir: Path | None) -> None:
     """Every later text in `language` (a key of LANGUAGES) from the catalogs in `localedir`."""
-    global _translations, _language
+    global _translations, _language, _localedir
+    if localedir is not None:
+        _localedir = localedir
     if language == "en" or localedir is None:
         _translations, _language = _gettext.NullTranslations(), "en"
         return
     _translations = _gettext.translation(DOMAIN, localedir=str(localedir), languages=[LANGUAGES[language]])
     _language = language
+
+
+def translations(language: str) -> _gettext.NullTranslations:
+    """The catalog of one language, apart from the process's own (an e-mail is written in the
+    desk's language whatever the process speaks): `translations(lang).gettext` is its `_`."""
+    if language == "en":
+        return _gettext.NullTranslations()
+    if language not in LANGUAGES:
+        raise ValueError(f"language: {language!r} has no catalog; use one of {', '.join(LANGUAGES)}")
+    localedir = _localedir or _SHIPPED
+    return _gettext.translation(DOMAIN, localedir=str(localedir), languages=[LANGUAGES[language]])
 
 
 def current_language() -> str:
