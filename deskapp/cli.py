@@ -162,22 +162,24 @@ def build_parser(*, console_only: bool = False, only: str | None = None) -> argp
     def wanted(name: str) -> bool:
         return only is None or only == name
 
-    db_help = (
+    db_help = _(
         "database URL (default: $DESKAPP_DATABASE_URL, else a SQLite file in the user's data "
         "directory); e.g. postgresql://user@host/deskapp"
     )
-    common = argparse.ArgumentParser(add_help=False)
+    from deskapp.language import DeskArgumentParser
+
+    common = DeskArgumentParser(add_help=False)
     common.add_argument("--db", metavar="URL", default=argparse.SUPPRESS, help=db_help)
     _add_settings_flags(common)
 
-    parser = argparse.ArgumentParser(
+    parser = DeskArgumentParser(
         prog="deskapp",
-        description="A terminal console for support desks that take subscription-cancellation calls.",
+        description=_("A terminal console for support desks that take subscription-cancellation calls."),
         parents=[common],
     )
-    parser.add_argument("--version", action=_VersionAction, nargs=0, help="show the version and exit")
+    parser.add_argument("--version", action=_VersionAction, nargs=0, help=_("show the version and exit"))
     parser.add_argument(
-        "--demo", action="store_true", help="open the console on a fresh demo database (demo agents and PINs shown)"
+        "--demo", action="store_true", help=_("open the console on a fresh demo database (demo agents and PINs shown)")
     )
     parser.set_defaults(handler=cmd_console, command=None)
     if console_only:
@@ -185,7 +187,8 @@ def build_parser(*, console_only: bool = False, only: str | None = None) -> argp
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     if wanted("review"):
-        review = sub.add_parser("review", parents=[common], help="open the console at the review queue (supervisors)")
+        review = sub.add_parser("review", parents=[common],
+            help=_("open the console at the review queue (supervisors)"))
         review.set_defaults(handler=cmd_console)
     if wanted("db"):
         _add_db(sub, common)
@@ -210,17 +213,18 @@ def build_parser(*, console_only: bool = False, only: str | None = None) -> argp
 
 
 def _add_db(sub, common) -> None:
-    db = sub.add_parser("db", help="schema and backups").add_subparsers(
+    db = sub.add_parser("db", help=_("schema and backups")).add_subparsers(
         dest="db_command", metavar="ACTION", required=True
     )
-    p = db.add_parser("upgrade", parents=[common], help="create or migrate the schema (a no-op when up to date)")
+    p = db.add_parser("upgrade", parents=[common], help=_("create or migrate the schema (a no-op when up to date)"))
     p.set_defaults(handler=cmd_db_upgrade)
-    p = db.add_parser("current", parents=[common], help="show the schema revision and whether it is up to date")
+    p = db.add_parser("current", parents=[common], help=_("show the schema revision and whether it is up to date"))
     p.set_defaults(handler=cmd_db_current)
-    p = db.add_parser("backup", parents=[common], help="online backup of a SQLite database to FILE")
+    p = db.add_parser("backup", parents=[common], help=_("online backup of a SQLite database to FILE"))
     p.add_argument("file")
     p.set_defaults(handler=cmd_db_backup)
-    p = db.add_parser("restore", parents=[common], help="restore a SQLite database from a backup FILE (verified first)")
+    p = db.add_parser("restore", parents=[common],
+        help=_("restore a SQLite database from a backup FILE (verified first)"))
     p.add_argument("file")
     p.set_defaults(handler=cmd_db_restore)
     from deskapp.cli_roles import add_roles_parser
@@ -229,14 +233,14 @@ def _add_db(sub, common) -> None:
 
 
 def _add_directory(sub, common) -> None:
-    directory = sub.add_parser("directory", help="the directory callers are verified against").add_subparsers(
+    directory = sub.add_parser("directory", help=_("the directory callers are verified against")).add_subparsers(
         dest="directory_command", metavar="ACTION", required=True
     )
-    p = directory.add_parser("import", parents=[common], help="import a directory JSON file (all or nothing)")
+    p = directory.add_parser("import", parents=[common], help=_("import a directory JSON file (all or nothing)"))
     p.add_argument("file")
     p.set_defaults(handler=cmd_directory_import)
-    p = directory.add_parser("demo", help="print the demo directory in the import format")
-    p.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
+    p = directory.add_parser("demo", help=_("print the demo directory in the import format"))
+    p.add_argument("--output", "-o", metavar="FILE", help=_("write to FILE instead of standard output"))
     p.set_defaults(handler=cmd_directory_demo)
 
 
@@ -289,10 +293,18 @@ def _add_export(sub, common) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else list(argv)
+    # The help and argparse's errors come before the line is parsed: the language first (not
+    # for --version, a name and a number, which then costs no settings read).
+    early = argparse.Namespace()
+    if "--version" not in words:
+        early = _settings_flags(words)
+        _apply_language(early)
     parser = build_parser(console_only=_console_only(words), only=_only_command(words))
     args = parser.parse_args(words)
     if not hasattr(args, "db"):
         args.db = None
+    if hasattr(early, "_settings") and _same_settings_flags(early, args):
+        args._settings = early._settings  # the settings already read, not read twice
     handler: Callable[[argparse.Namespace], int] = args.handler
     _apply_language(args)
     try:
@@ -307,6 +319,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as error:  # noqa: BLE001 - one clear line, never a traceback
         return _report(error, "deskapp " + (args.command or "console"), args.db)
+
+
+def _settings_flags(words: Sequence[str]) -> argparse.Namespace:
+    """The settings flags alone (--language, --config ...), read before the whole command line
+    is: what they get wrong is said once the whole line is parsed."""
+    flags = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+    flags.add_argument("--db", default=argparse.SUPPRESS)
+    _add_settings_flags(flags)
+    try:
+        known, _rest = flags.parse_known_args(words)
+    except (argparse.ArgumentError, SystemExit):
+        return argparse.Namespace()
+    return known
+
+
+def _same_settings_flags(early: argparse.Namespace, args: argparse.Namespace) -> bool:
+    from deskapp.config import FLAGS
+
+    return all(getattr(early, dest, None) == getattr(args, dest, None) for dest in (*FLAGS.values(), "config"))
 
 
 def _apply_language(args: argparse.Namespace) -> None:

@@ -161,45 +161,46 @@ def cmd_agents_unlock(args) -> int:
 
 
 def add_agents_parsers(sub, common) -> None:
-    agents = sub.add_parser("agents", help="desk agents and supervisors").add_subparsers(
+    agents = sub.add_parser("agents", help=_("desk agents and supervisors")).add_subparsers(
         dest="agents_command", metavar="ACTION", required=True
     )
-    name_help = "the agent's sign-in name"
+    name_help = _("the agent's sign-in name")
     acting = argparse.ArgumentParser(add_help=False)
     acting.add_argument("--as", dest="as_name", metavar="SUPERVISOR",
-                        help="make the change as this signed-in supervisor (their PIN is asked for); "
-                             "without it, the owner makes it (PostgreSQL: the owner role's credentials)")
+                        help=_("make the change as this signed-in supervisor (their PIN is asked for); "
+                               "without it, the owner makes it (PostgreSQL: the owner role's credentials)"))
     p = agents.add_parser(
-        "add", parents=[common, acting], help="add an agent (the PIN is asked for, never an argument)"
+        "add", parents=[common, acting], help=_("add an agent (the PIN is asked for, never an argument)")
     )
-    p.add_argument("name", help="sign-in name: lower-case letters, digits, . _ -")
-    p.add_argument("--display-name", help="the name shown in the console")
+    p.add_argument("name", help=_("sign-in name: lower-case letters, digits, . _ -"))
+    p.add_argument("--display-name", help=_("the name shown in the console"))
     p.add_argument("--role", choices=ROLES, default="agent")
-    p.add_argument("--pin-stdin", action="store_true", help="read the PIN from standard input (for scripts)")
+    p.add_argument("--pin-stdin", action="store_true", help=_("read the PIN from standard input (for scripts)"))
     p.set_defaults(handler=cmd_agents_add)
-    p = agents.add_parser("list", parents=[common], help="list agents: role and whether active, disabled or locked")
+    p = agents.add_parser("list", parents=[common], help=_("list agents: role and whether active, disabled or locked"))
     p.set_defaults(handler=cmd_agents_list)
-    p = agents.add_parser("disable", parents=[common, acting], help="stop an agent signing in (someone who left)")
+    p = agents.add_parser("disable", parents=[common, acting], help=_("stop an agent signing in (someone who left)"))
     p.add_argument("name", help=name_help)
     p.set_defaults(handler=cmd_agents_disable)
-    p = agents.add_parser("enable", parents=[common, acting], help="let a disabled agent sign in again")
+    p = agents.add_parser("enable", parents=[common, acting], help=_("let a disabled agent sign in again"))
     p.add_argument("name", help=name_help)
     p.set_defaults(handler=cmd_agents_enable)
     p = agents.add_parser(
-        "reset-pin", parents=[common, acting], help="set a new PIN for an agent (asked for, never an argument)"
+        "reset-pin", parents=[common, acting], help=_("set a new PIN for an agent (asked for, never an argument)")
     )
     p.add_argument("name", help=name_help)
-    p.add_argument("--pin-stdin", action="store_true", help="read the new PIN from standard input (for scripts)")
+    p.add_argument("--pin-stdin", action="store_true", help=_("read the new PIN from standard input (for scripts)"))
     p.set_defaults(handler=cmd_agents_reset_pin)
     p = agents.add_parser(
-        "set-role", parents=[common, acting], help="make an agent a supervisor, or a supervisor an agent"
+        "set-role", parents=[common, acting], help=_("make an agent a supervisor, or a supervisor an agent")
     )
     p.add_argument("name", help=name_help)
     p.add_argument("role", choices=ROLES)
     p.set_defaults(handler=cmd_agents_set_role)
     p = agents.add_parser("unlock", parents=[common, acting],
-                          help="lift an agent's sign-in lock (the owner's break-glass when every supervisor is locked)")
+                          help=_("lift an agent's sign-in lock (the owner's break-glass when every supervisor is "
+                                 "locked)"))
     p.add_argument("name", nargs="?", help=name_help)
-    p.add_argument("--all", action="store_true", help="every agent locked now")
-    p.add_argument("--reason", help="why (goes to the audit trail)")
+    p.add_argument("--all", action="store_true", help=_("every agent locked now"))
+    p.add_argument("--reason", help=_("why (goes to the audit trail)"))
     p.set_defaults(handler=cmd_agents_unlock)

@@ -129,37 +129,39 @@ def cmd_audit_log(args) -> int:
 
 
 def add_audit_parser(sub, common: argparse.ArgumentParser) -> None:
-    audit = sub.add_parser("audit", help="the audit chain: verify, anchor, read").add_subparsers(
+    audit = sub.add_parser("audit", help=_("the audit chain: verify, anchor, read")).add_subparsers(
         dest="audit_command", metavar="ACTION", required=True
     )
     p = audit.add_parser(
-        "verify", parents=[common], help="check the hash chain and ticket histories; exit 1 naming the first bad event"
+        "verify", parents=[common],
+            help=_("check the hash chain and ticket histories; exit 1 naming the first bad event")
     )
     p.add_argument(
-        "--anchors", action="append", metavar="FILE", help="a file of anchors (`audit anchor`); each must still hold"
+        "--anchors", action="append", metavar="FILE", help=_("a file of anchors (`audit anchor`); each must still hold")
     )
-    p.add_argument("--anchor", action="append", metavar="SEQ:HASH", help="one anchor (repeatable)")
+    p.add_argument("--anchor", action="append", metavar="SEQ:HASH", help=_("one anchor (repeatable)"))
     p.set_defaults(handler=cmd_audit_verify)
-    p = audit.add_parser("head", parents=[common], help="print the chain head, SEQ:HASH, to keep outside the database")
+    p = audit.add_parser("head", parents=[common],
+        help=_("print the chain head, SEQ:HASH, to keep outside the database"))
     p.set_defaults(handler=cmd_audit_head)
     p = audit.add_parser(
-        "anchor", parents=[common], help="verify, then append the head to an append-only FILE (for a scheduled job)"
+        "anchor", parents=[common], help=_("verify, then append the head to an append-only FILE (for a scheduled job)")
     )
     p.add_argument("file", metavar="FILE")
     p.set_defaults(handler=cmd_audit_anchor)
     p = audit.add_parser(
-        "log", parents=[common], help="list events, oldest first, by ticket, organization, agent, action, time"
+        "log", parents=[common], help=_("list events, oldest first, by ticket, organization, agent, action, time")
     )
     p.add_argument("--ticket", metavar="TK-000123")
-    p.add_argument("--organization", metavar="REF", help="the organization's directory reference, e.g. ORG-0001")
-    p.add_argument("--agent", metavar="NAME", help="events the agent did and events about the agent")
+    p.add_argument("--organization", metavar="REF", help=_("the organization's directory reference, e.g. ORG-0001"))
+    p.add_argument("--agent", metavar="NAME", help=_("events the agent did and events about the agent"))
     p.add_argument(
         "--action",
         action="append",
         metavar="ACTION",
-        help="e.g. ticket.approved, or a prefix ending in '.' (repeatable)",
+        help=_("e.g. ticket.approved, or a prefix ending in '.' (repeatable)"),
     )
-    p.add_argument("--since", metavar="WHEN", help="at or after WHEN (ISO date or date-time, UTC)")
-    p.add_argument("--until", metavar="WHEN", help="before WHEN")
-    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument("--since", metavar="WHEN", help=_("at or after WHEN (ISO date or date-time, UTC)"))
+    p.add_argument("--until", metavar="WHEN", help=_("before WHEN"))
+    p.add_argument("--json", action="store_true", help=_("one JSON object per line"))
     p.set_defaults(handler=cmd_audit_log)

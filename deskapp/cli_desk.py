@@ -15,19 +15,19 @@ EXIT_SETTINGS = 2  # as for every other bad setting (deskapp.cli)
 def add_settings_flags(common: argparse.ArgumentParser) -> None:
     common.add_argument(
         "--config", metavar="FILE", default=argparse.SUPPRESS,
-        help="the settings file (default: $DESKAPP_CONFIG, else config.toml in the user's config directory)",
+        help=_("the settings file (default: $DESKAPP_CONFIG, else config.toml in the user's config directory)"),
     )
     common.add_argument(
         "--pool-size", metavar="N", type=int, default=argparse.SUPPRESS,
-        help="PostgreSQL connections kept open (and as many more under load)",
+        help=_("PostgreSQL connections kept open (and as many more under load)"),
     )
     common.add_argument(
         "--time-zone", metavar="ZONE", default=argparse.SUPPRESS,
-        help="the desk's time zone for every time shown, e.g. Asia/Shanghai (storage stays UTC)",
+        help=_("the desk's time zone for every time shown, e.g. Asia/Shanghai (storage stays UTC)"),
     )
     common.add_argument(
         "--language", metavar="LANG", default=argparse.SUPPRESS,
-        help="the language of the console and the messages: en or zh-CN (default: the terminal's locale)",
+        help=_("the language of the console and the messages: en or zh-CN (default: the terminal's locale)"),
     )
 
 
@@ -131,13 +131,13 @@ def cmd_completion(args) -> int:
 
 
 def add_desk_parsers(sub, common) -> None:
-    p = sub.add_parser("config", parents=[common], help="show every setting, its value and where it came from")
-    p.add_argument("--keys", action="store_true", help="also list the binding ids a [keys] table can map")
+    p = sub.add_parser("config", parents=[common], help=_("show every setting, its value and where it came from"))
+    p.add_argument("--keys", action="store_true", help=_("also list the binding ids a [keys] table can map"))
     p.set_defaults(handler=cmd_config)
     p = sub.add_parser(
-        "completion", help="print a shell completion script",
-        description="Print a completion script: `deskapp completion bash > ~/.local/share/bash-completion/"
-        "completions/deskapp`, or for zsh into a directory on $fpath as _deskapp.",
+        "completion", help=_("print a shell completion script"),
+        description=_("Print a completion script: `deskapp completion bash > ~/.local/share/bash-completion/"
+                      "completions/deskapp`, or for zsh into a directory on $fpath as _deskapp."),
     )
     p.add_argument("shell", choices=["bash", "zsh", "tcsh"])
     p.set_defaults(handler=cmd_completion)

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import TextIO
 
 from tickets.enums import TicketKind, TicketStatus
-from tickets.i18n import _
+from tickets.i18n import N_, _
 
-DESCRIPTION = """\
+DESCRIPTION = N_("""\
 Export tickets, oldest first, one record per ticket (format version 1; see
 tickets/export/records.py or the README for every field). Personal data is masked (E-1): phone numbers
 keep their last 4 digits, e-mail addresses their first letter and domain, names become initials;
@@ -26,42 +26,42 @@ for). CSV cells that could start a spreadsheet formula get a leading ' (E-2). Ev
 recorded in the audit trail, before the first record leaves; its anchor (SEQ:HASH, for
 `deskapp audit verify --anchors`) goes to FILE.anchor beside --output FILE, or to a terminal's
 standard error (and always into the export.created event).
-"""
+""")
 
 
 def add_export_parser(sub, common: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "export",
         parents=[common],
-        help="export tickets as CSV or JSON Lines (personal data masked; audited)",
-        description=DESCRIPTION,
+        help=_("export tickets as CSV or JSON Lines (personal data masked; audited)"),
+        description=_(DESCRIPTION),
     )
-    p.add_argument("--format", required=True, choices=["csv", "jsonl"], help="CSV (for spreadsheets) or JSON Lines")
+    p.add_argument("--format", required=True, choices=["csv", "jsonl"], help=_("CSV (for spreadsheets) or JSON Lines"))
     p.add_argument(
         "--since", metavar="WHEN",
-        help="only tickets created at or after WHEN: an ISO date (start of day UTC) or date-time",
+        help=_("only tickets created at or after WHEN: an ISO date (start of day UTC) or date-time"),
     )
-    p.add_argument("--until", metavar="WHEN", help="only tickets created before WHEN (same forms as --since)")
+    p.add_argument("--until", metavar="WHEN", help=_("only tickets created before WHEN (same forms as --since)"))
     p.add_argument(
         "--kind", action="append", choices=[k.value for k in TicketKind], metavar="KIND",
-        help="only this kind (repeatable): " + ", ".join(k.value for k in TicketKind),
+        help=_("only this kind (repeatable): {kinds}").format(kinds=", ".join(k.value for k in TicketKind)),
     )
     p.add_argument(
         "--status", action="append", choices=[s.value for s in TicketStatus], metavar="STATUS",
-        help="only this status (repeatable): " + ", ".join(s.value for s in TicketStatus),
+        help=_("only this status (repeatable): {statuses}").format(statuses=", ".join(s.value for s in TicketStatus)),
     )
     p.add_argument(
         "--output", "-o", metavar="FILE",
-        help="write to FILE (replaced only when the export succeeds) instead of standard output",
+        help=_("write to FILE (replaced only when the export succeeds) instead of standard output"),
     )
-    p.add_argument("--unmasked", action="store_true", help="personal data in full (supervisors only; needs --agent)")
-    p.add_argument("--agent", metavar="NAME", help="sign in as this agent; the export is recorded under that name")
+    p.add_argument("--unmasked", action="store_true", help=_("personal data in full (supervisors only; needs --agent)"))
+    p.add_argument("--agent", metavar="NAME", help=_("sign in as this agent; the export is recorded under that name"))
     p.add_argument(
         "--cursor", metavar="FILE",
-        help="the feed: only tickets created or changed since the audit position stored in FILE (absent: all),"
-        " then FILE moves forward once the output is complete (--format jsonl)",
+        help=_("the feed: only tickets created or changed since the audit position stored in FILE (absent: all),"
+               " then FILE moves forward once the output is complete (--format jsonl)"),
     )
-    p.add_argument("--pin-stdin", action="store_true", help="read the agent's PIN from standard input (for scripts)")
+    p.add_argument("--pin-stdin", action="store_true", help=_("read the agent's PIN from standard input (for scripts)"))
     p.set_defaults(handler=cmd_export)
     return p
 
@@ -198,7 +198,8 @@ def _export(args, run: Callable[[TextIO, Callable[[int], None] | None, Callable]
     if show:
         from deskapp.progress import CountProgress
 
-        progress = CountProgress(sys.stderr, verb="exporting", noun="tickets")
+        progress = CountProgress(sys.stderr, running=_("exporting: {count} tickets"),
+                                 finished=_("exported {count} tickets to {where} in {seconds}s"))
     anchors: list = []
 
     def started(anchor) -> None:

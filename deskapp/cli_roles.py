@@ -53,15 +53,17 @@ def cmd_db_settings(args) -> int:
 
 def add_roles_parser(db, common) -> None:
     p = db.add_parser(
-        "roles", parents=[common], help="PostgreSQL: an owner role for migrations, an append-only application role"
+        "roles", parents=[common], help=_("PostgreSQL: an owner role for migrations, an append-only application role")
     )
-    p.add_argument("--owner", default="deskapp_owner", help="the role that owns the tables and runs `db upgrade`")
-    p.add_argument("--app", default="deskapp_app", help="the role the consoles and commands connect as")
-    p.add_argument("--apply", action="store_true", help="run the statements (as a superuser) instead of printing them")
+    p.add_argument("--owner", default="deskapp_owner", help=_("the role that owns the tables and runs `db upgrade`"))
+    p.add_argument("--app", default="deskapp_app", help=_("the role the consoles and commands connect as"))
+    p.add_argument("--apply", action="store_true",
+        help=_("run the statements (as a superuser) instead of printing them"))
     p.set_defaults(handler=cmd_db_roles)
     p = db.add_parser("settings", parents=[common],
-                      help="the desk's settings held in the database (sign-in lockout, session length); "
-                           "NAME=VALUE changes one (the owner's, audited)")
+                      help=_("the desk's settings held in the database (sign-in lockout, session length); "
+                             "NAME=VALUE changes one (the owner's, audited)"))
     p.add_argument("changes", nargs="*", metavar="NAME=VALUE",
-                   help="e.g. sign_in_failures=5 sign_in_window_minutes=15 sign_in_lock_minutes=15 session_minutes=720")
+                   help=_("e.g. sign_in_failures=5 sign_in_window_minutes=15 sign_in_lock_minutes=15 "
+                          "session_minutes=720"))
     p.set_defaults(handler=cmd_db_settings)

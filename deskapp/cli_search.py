@@ -12,23 +12,26 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from tickets.i18n import N_, _
+
 if TYPE_CHECKING:  # pragma: no cover
     from tickets.search import SearchResult
     from tickets.store.queries import TicketRow
 
-DESCRIPTION = """\
+DESCRIPTION = N_("""\
 Search as the console's search box does: a ticket number (TK-000123, tk123 or 123), an
 organization's ref (ORG-0001) or part of its name, or a caller's user ID (the tickets filed for
 that caller; a user ID without tickets answers like an unknown one, V-4). Times are in the desk's
 time zone. --json prints one JSON object (ticket times in UTC, ISO 8601).
-"""
+""")
 
 
 def add_search_parser(sub, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("search", parents=[common], help="find tickets and organizations as the console's search does",
-                       description=DESCRIPTION)
-    p.add_argument("text", help="a ticket number, an organization's ref or name, or a caller's user ID")
-    p.add_argument("--json", action="store_true", help="one JSON object instead of lines for people")
+    p = sub.add_parser("search", parents=[common],
+        help=_("find tickets and organizations as the console's search does"),
+                       description=_(DESCRIPTION))
+    p.add_argument("text", help=_("a ticket number, an organization's ref or name, or a caller's user ID"))
+    p.add_argument("--json", action="store_true", help=_("one JSON object instead of lines for people"))
     p.set_defaults(handler=cmd_search)
 
 

@@ -16,9 +16,9 @@ import os
 import shlex
 import sys
 
-from tickets.i18n import _
+from tickets.i18n import N_, _
 
-DESCRIPTION = """\
+DESCRIPTION = N_("""\
 Serve the console to browsers (textual-serve): every tab that opens the page gets its own
 console process on this machine, starting at the desk's sign-in screen. Binds to 127.0.0.1
 unless --host says otherwise. For agents on other machines, put it behind a TLS reverse proxy
@@ -27,7 +27,7 @@ http://127.0.0.1:PORT, and pass --public-url https://desk.example.com so that th
 its websocket as wss:// through the proxy. The database is the console's: --db or
 $DESKAPP_DATABASE_URL (a password never on the command line: keep it in the environment or in
 ~/.pgpass).
-"""
+""")
 
 DEFAULT_PORT = 8000
 
@@ -73,14 +73,17 @@ def cmd_serve(args) -> int:
 
 
 def add_serve_parser(sub, common: argparse.ArgumentParser) -> None:
+    from deskapp.language import CellRawDescriptionHelpFormatter
+
     p = sub.add_parser(
-        "serve", parents=[common], help="serve the console to browsers (one console process per tab)",
-        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
+        "serve", parents=[common], help=_("serve the console to browsers (one console process per tab)"),
+        description=_(DESCRIPTION), formatter_class=CellRawDescriptionHelpFormatter,
     )
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port to bind (default {DEFAULT_PORT})")
+    p.add_argument("--host", default="127.0.0.1", help=_("address to bind (default 127.0.0.1: this machine only)"))
+    p.add_argument("--port", type=int, default=DEFAULT_PORT,
+        help=_("port to bind (default {port})").format(port=DEFAULT_PORT))
     p.add_argument(
         "--public-url", metavar="URL",
-        help="the address browsers use, when behind a reverse proxy (e.g. https://desk.example.com)",
+        help=_("the address browsers use, when behind a reverse proxy (e.g. https://desk.example.com)"),
     )
     p.set_defaults(handler=cmd_serve)

@@ -143,7 +143,8 @@ def _insert(app: App, field: Input, text: str) -> None:
     if before and not before.endswith(" "):
         text = " " + text
     if field.max_length and len(field.value) + len(text) > field.max_length:
-        app.notify(f"The template does not fit: the field takes at most {field.max_length} characters.",
+        app.notify(_("The template does not fit: the field takes at most {count} characters.").format(
+                   count=field.max_length),
                    severity="warning")
         return
     field.insert_text_at_cursor(text)

@@ -26,7 +26,7 @@ def header_title(app: App) -> str:
     # The desk's time zone once, here: every time on every screen is in it.
     zone = zone_key(desk_zone())
     if call is None or call.started_at is None:
-        return f"deskapp · {agent.display_name} ({agent.name}, {_(agent.role.value)}) · {zone}"
+        return f"deskapp · {agent.display_name} ({agent.name}, {agent.role.label}) · {zone}"
     seconds = max(0, int((app.now() - call.started_at).total_seconds()))  # type: ignore[attr-defined]
     hours, rest = divmod(seconds, 3600)
     elapsed = f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"

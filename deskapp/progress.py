@@ -5,26 +5,30 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from tickets.i18n import number
+
 
 class CountProgress:
-    """Call with the running count; `done()` replaces the bar with one summary line."""
+    """Call with the running count; `done()` replaces the bar with one summary line. Both are
+    whole sentences: `running` has a {count} placeholder, `finished` {count}, {where} and
+    {seconds}."""
 
-    def __init__(self, stream: TextIO, *, verb: str, noun: str) -> None:
+    def __init__(self, stream: TextIO, *, running: str, finished: str) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
         self.console = Console(file=stream, highlight=False)
-        self.verb, self.noun = verb, noun
+        self.finished = finished
         self.progress = Progress(
             SpinnerColumn(),
-            TextColumn(f"{verb}: {{task.completed:,.0f}} {noun}"),
+            TextColumn(running.format(count="{task.completed:,.0f}")),
             BarColumn(),
             TextColumn("{task.fields[rate]}"),
             TimeElapsedColumn(),
             console=self.console,
             transient=True,  # the bar goes; done() leaves one line
         )
-        self.task = self.progress.add_task(verb, total=None, rate="")
+        self.task = self.progress.add_task("", total=None, rate="")
         self.progress.start()
 
     def __call__(self, count: int) -> None:
@@ -38,6 +42,6 @@ class CountProgress:
         elapsed = self.progress.tasks[0].elapsed or 0.0
         self.stop()
         self.console.print(
-            f"{self.verb.replace('ing', 'ed')} {count:,} {self.noun} to {where} in {elapsed:.1f}s",
+            self.finished.format(count=number(count), where=where, seconds=f"{elapsed:.1f}"),
             soft_wrap=True, markup=False,
         )

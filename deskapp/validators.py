@@ -158,7 +158,7 @@ def desk_datetime_problem(value: str) -> str | None:
     try:
         local_wall_time(datetime.fromisoformat(value.strip()), desk_zone())
     except ValueError:
-        return f"a date and time as YYYY-MM-DD HH:MM ({zone_key(desk_zone())})"
+        return _("a date and time as YYYY-MM-DD HH:MM ({zone})").format(zone=zone_key(desk_zone()))
     except InvalidInput as error:
         return "; ".join(str(v) for v in error.errors.values()) if isinstance(error.errors, dict) else str(error)
     return None

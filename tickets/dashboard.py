@@ -22,6 +22,7 @@ from sqlalchemy import String, case, cast, func, literal
 from sqlmodel import Session, col, select
 
 from tickets.enums import TicketKind, TicketStatus
+from tickets.i18n import _
 from tickets.store.database import Store
 from tickets.store.handoff_models import HandoffOutbox
 from tickets.store.models import Agent, AuditEvent, Call, Ticket, VerificationAttempt, ticket_ref
@@ -242,10 +243,10 @@ def format_age(age: timedelta) -> str:
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
     if days:
-        return f"{days} d {hours} h"
+        return _("{days} d {hours} h").format(days=days, hours=hours)
     if hours:
-        return f"{hours} h {mins} min"
-    return f"{mins} min"
+        return _("{hours} h {minutes} min").format(hours=hours, minutes=mins)
+    return _("{minutes} min").format(minutes=mins)
 
 
 def count_tickets(

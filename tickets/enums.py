@@ -85,6 +85,13 @@ class AgentRole(StrEnum):
     AGENT = "agent"
     SUPERVISOR = "supervisor"
 
+    @property
+    def label(self) -> str:
+        return _(AGENT_ROLE_LABELS[self])
+
+
+AGENT_ROLE_LABELS = {AgentRole.AGENT: N_("agent"), AgentRole.SUPERVISOR: N_("supervisor")}
+
 
 class TicketKind(StrEnum):
     CANCEL_END_OF_TERM = "cancel_end_of_term"

@@ -1,7 +1,8 @@
 """The language people read: one gettext domain ("deskapp") for the console, the command line
 and the core's sentences (rule reasons, checklist sentences, errors), which people read too.
 
-Standard-library gettext only, so the core stays free of the console: the console and the
+Standard-library gettext for the texts (and Babel's CLDR data for numbers and days, `number`,
+`month_day`), so the core stays free of the console: the console and the
 command line call `use_language` once at start with the catalogs' folder (shipped inside the
 deskapp package, compiled from the .po files Babel manages); until then, and for English,
 every text is the English msgid itself. Rule IDs (V-1, C-3 ...) are never part of a msgid's
@@ -16,6 +17,7 @@ from __future__ import annotations
 import gettext as _gettext
 import os
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 
 __all__ = [
@@ -26,7 +28,9 @@ __all__ = [
     "current_language",
     "language_from_locale",
     "ngettext",
+    "month_day",
     "normalise_language",
+    "number",
     "translations",
     "use_language",
 ]
@@ -34,6 +38,8 @@ __all__ = [
 DOMAIN = "deskapp"
 # The languages with a catalog, by their setting (BCP 47) and gettext's folder name.
 LANGUAGES: Mapping[str, str] = {"en": "en", "zh-CN": "zh_CN"}
+# Each language's CLDR locale, for numbers and dates (Babel).
+CLDR_LOCALES: Mapping[str, str] = {"en": "en", "zh-CN": "zh_Hans_CN"}
 
 _translations: _gettext.NullTranslations = _gettext.NullTranslations()
 _language = "en"
@@ -112,3 +118,18 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 def N_(message: str) -> str:  # noqa: N802 - gettext's own name for "mark, translate later"
     return message
+
+
+def number(value: int) -> str:
+    """A count as the language writes it, digits grouped: 12,400 (en and zh-CN alike)."""
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, locale=CLDR_LOCALES[_language])
+
+
+def month_day(value: date) -> str:
+    """A day without its year, in the language's own form: "Nov 9", "11月9日". Dates with a
+    year are shown as ISO 8601 (2026-11-09) in every language (docs/languages.md)."""
+    from babel.dates import format_skeleton
+
+    return format_skeleton("MMMd", value, locale=CLDR_LOCALES[_language])

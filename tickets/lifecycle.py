@@ -33,6 +33,7 @@ from tickets.enums import (
     TicketStatus,
 )
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from tickets.i18n import _
 from tickets.kinds import Resolution, kind_spec
 from tickets.masking import scrub_stored
 from tickets.sessions import check_actor
@@ -67,18 +68,19 @@ def transition_problems(ticket: Ticket, target: TicketStatus, actor: AgentInfo) 
     current = TicketStatus(ticket.status)
     problems: list[str] = []
     if target not in TRANSITIONS[current]:
-        allowed = ", ".join(sorted(s.label for s in TRANSITIONS[current])) or "nothing (final)"
-        problems.append(f"T-2: a {current.label} ticket cannot become {target.label}; it can become {allowed}")
+        allowed = _(", ").join(sorted(s.label for s in TRANSITIONS[current])) or _("nothing (final)")
+        problems.append("T-2: " + _("a {current} ticket cannot become {target}; it can become {allowed}").format(
+            current=current.label, target=target.label, allowed=allowed))
         return problems
     if target in (S.APPROVED, S.REJECTED):
         if not actor.is_supervisor:
-            problems.append("X-2: only a supervisor can approve or reject")
+            problems.append("X-2: " + _("only a supervisor can approve or reject"))
         if actor.id == ticket.filed_by_id:
-            problems.append("X-2: four eyes: the agent who filed a ticket cannot decide it")
+            problems.append("X-2: " + _("four eyes: the agent who filed a ticket cannot decide it"))
         if target is S.APPROVED and ticket.needs_callback and ticket.callback_at is None:
-            problems.append("V-8: record the callback to the phone number on file before approving")
+            problems.append("V-8: " + _("record the callback to the phone number on file before approving"))
     if target is S.WITHDRAWN and not (actor.is_supervisor or actor.id == ticket.filed_by_id):
-        problems.append("T-2: only the filing agent or a supervisor can withdraw a ticket")
+        problems.append("T-2: " + _("only the filing agent or a supervisor can withdraw a ticket"))
     return problems
 
 

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from tickets.errors import NotAllowed, NotFound
+from tickets.i18n import _
 from tickets.store.rawsql import Raw, Sql, bind_time, read_time
 
 if TYPE_CHECKING:
@@ -141,14 +142,16 @@ def check_actor(session: Session | Raw, agent: AgentInfo, now: datetime) -> None
     else:
         row = raw.first(_BY_TOKEN, {"h": token_hash(agent.session)})
         if row is None:
-            raise NotAllowed("session: not a session of this desk; sign in again", rule="session")
+            raise NotAllowed(_("session: not a session of this desk; sign in again"), rule="session")
         agent_id, ended_at, why, expires_at, active, name = row
         if ended_at is not None:
-            raise NotAllowed(f"session: ended ({(why or '').replace('_', ' ')}); sign in again", rule="session")
+            raise NotAllowed(_("session: ended ({why}); sign in again").format(why=(why or "").replace("_", " ")),
+                             rule="session")
         expires = read_time(expires_at)
         if expires is None or expires <= now:
-            raise NotAllowed("session: expired; sign in again", rule="session")
+            raise NotAllowed(_("session: expired; sign in again"), rule="session")
         if agent_id != agent.id:
-            raise NotAllowed(f"session: this session is {name}'s; it cannot act as agent {agent.id}", rule="session")
+            raise NotAllowed(_("session: this session is {name}'s; it cannot act as agent {id}").format(
+                name=name, id=agent.id), rule="session")
     if not active:
-        raise NotAllowed(f"session: {name} is disabled", rule="session")
+        raise NotAllowed(_("session: {name} is disabled").format(name=name), rule="session")

@@ -30,6 +30,7 @@ from identity.session import CALL_AUTHORISATION, VerifiedCaller
 from tickets.agents import AgentInfo
 from tickets.audit.chain import append_event
 from tickets.errors import InvalidInput, NotAllowed, NotFound
+from tickets.i18n import _
 from tickets.sessions import check_actor
 from tickets.store import verification_sql as sql
 from tickets.store.calls import call
@@ -318,20 +319,20 @@ def verified_call(found: Any | None, agent: AgentInfo, now: datetime) -> Verifie
     """V-7 on a row with filing_sql's _VERIFIED_COLUMNS by name (or None): passed, by this
     agent, not expired, on a call that has not ended."""
     if found is None or not found.passed or found.person_id is None:
-        raise NotAllowed("V-1: the caller has not been verified on this call")
+        raise NotAllowed("V-1: " + _("the caller has not been verified on this call"))
     attempt_id, organization_id, agent_id = found.attempt_id, found.organization_id, found.agent_id
     call_id, person_id, roles, at = found.call_id, found.person_id, found.roles, found.at
     expires_at, call_ended_at = found.expires_at, found.call_ended_at
     if agent_id != agent.id:
-        raise NotAllowed("V-7: this verification belongs to another agent's call")
+        raise NotAllowed("V-7: " + _("this verification belongs to another agent's call"))
     roles, at = frozenset(read_json(roles)), read_time(at)
     # V-7 is identity's rule (VerifiedCaller: the one call, 60 minutes at most); the store adds
     # what only it knows: whose call it is and whether the call has ended.
     caller = VerifiedCaller(str(organization_id), str(person_id), roles, at)
     if expires_at is None or not caller.is_active(now):
-        raise NotAllowed("V-7: the verification has expired (60 minutes); verify the caller again")
+        raise NotAllowed("V-7: " + _("the verification has expired (60 minutes); verify the caller again"))
     if call_ended_at is not None:
-        raise NotAllowed("V-7: the call has ended; a new call needs a new verification")
+        raise NotAllowed("V-7: " + _("the call has ended; a new call needs a new verification"))
     return VerifiedCall(
         verification_id=attempt_id,
         call_id=call_id,
@@ -382,7 +383,7 @@ def locked_organizations(store: Store) -> list[LockedOrganization]:
 def unlock_organization(store: Store, *, supervisor: AgentInfo, organization_id: int, reason: str) -> None:
     """A supervisor lifts a lockout (V-5), with a reason; audited."""
     if not supervisor.is_supervisor:
-        raise NotAllowed("V-5: only a supervisor can unlock an organization")
+        raise NotAllowed("V-5: " + _("only a supervisor can unlock an organization"))
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput({"reason": "a reason is required to unlock (V-5)"})

@@ -240,7 +240,12 @@ async def callback_dialog(pilot: Pilot) -> None:
 async def wrap_up(pilot: Pilot) -> None:
     await _agent_call(pilot, "intune-trial")
     await end_call_keys(pilot)
-    await type_text(pilot, "asked about the trial; it expires by itself (C-3)")
+    from tickets.i18n import current_language
+
+    # The note is what the agent types: in the desk's own language.
+    note = {"zh-CN": "来电询问试用；试用到期自动结束（C-3）"}.get(current_language(),
+                                                              "asked about the trial; it expires by itself (C-3)")
+    await type_text(pilot, note)
 
 
 async def _supervisor(pilot: Pilot, key: str) -> None:

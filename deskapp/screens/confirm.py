@@ -23,11 +23,12 @@ class ConfirmScreen(DeskModal[bool]):
         ),
     ]
 
-    def __init__(self, title: str, body: Content | str, yes: str = "File", yes_words: str = "Yes, file it") -> None:
+    def __init__(self, title: str, body: Content | str, yes: str | None = None, yes_words: str | None = None) -> None:
         super().__init__()
         self._title = title
         self._body = body
-        self._yes = yes
+        self._yes = _("File") if yes is None else yes
+        yes_words = _("Yes, file it") if yes_words is None else yes_words
         # The footer names what "y" does here (Approve, Sign out ...), not always filing.
         self._bindings = self._bindings.copy()
         for key in ("y", "ctrl+s"):
@@ -42,7 +43,7 @@ class ConfirmScreen(DeskModal[bool]):
             with VerticalScroll(classes="dialog-body"):
                 yield Static(self._body, id="confirm-body", markup=False)
             with Horizontal(classes="dialog-buttons"):
-                yield Button(f"{self._yes} (y)", id="yes", variant="primary", compact=True)
+                yield Button(_("{action} (y)").format(action=self._yes), id="yes", variant="primary", compact=True)
                 yield Button(_("Back (n)"), id="no", compact=True)
         yield Footer()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -21,7 +22,7 @@ from deskapp.messages import DashboardLoaded
 from deskapp.screens.supervisor import SupervisorScreen
 from deskapp.widgets.fit_table import FitTable
 from deskapp.widgets.format import BAD, MUTED, WARN, day, desk_zone, error_text, when, zone_name
-from tickets.i18n import N_, _
+from tickets.i18n import N_, _, month_day, ngettext, number
 
 if TYPE_CHECKING:  # pragma: no cover
     from tickets.dashboard import Dashboard
@@ -29,27 +30,39 @@ if TYPE_CHECKING:  # pragma: no cover
 CHART_CELLS_PER_DAY = 4
 
 
+def cells(text: str, width: int, *, left: bool = False) -> str:
+    """`text` padded with spaces to `width` terminal cells (right-aligned unless `left`)."""
+    pad = " " * max(0, width - cell_len(text))
+    return text + pad if left else pad + text
+
+
 def _figures(board: Dashboard) -> Content:
     """Today and this week side by side, then the review backlog."""
     from tickets.dashboard import format_age
 
+    # Columns by terminal cells, not characters: a CJK character takes two.
     def row(name: str, today: str, week: str) -> Content:
-        return Content.assemble(f"{name:<26}", (f"{today:>10}", "bold"), (f"{week:>14}", "bold"))
+        return Content.assemble(cells(name, 26, left=True), (cells(today, 10), "bold"), (cells(week, 14), "bold"))
+
+    def of(failed: int, attempts: int) -> str:
+        return _("{failed} of {attempts}").format(failed=number(failed), attempts=number(attempts))
 
     lines = [
-        Content.styled(f"{'':<26}{'Today':>10}{'This week':>14}", MUTED),
-        row(_("Tickets filed"), str(board.tickets_today), str(board.tickets_week)),
-        row(_("Failed verifications"), f"{board.verification_failures_today} of {board.verification_attempts_today}",
-            f"{board.verification_failures_week} of {board.verification_attempts_week}"),
-        row(_("Lockouts (V-5)"), str(board.lockouts_today), str(board.lockouts_week)),
+        Content.styled(cells("", 26) + cells(_("Today"), 10) + cells(_("This week"), 14), MUTED),
+        row(_("Tickets filed"), number(board.tickets_today), number(board.tickets_week)),
+        row(_("Failed verifications"), of(board.verification_failures_today, board.verification_attempts_today),
+            of(board.verification_failures_week, board.verification_attempts_week)),
+        row(_("Lockouts (V-5)"), number(board.lockouts_today), number(board.lockouts_week)),
     ]
     n = board.waiting_review
-    backlog = Content.assemble((_("Waiting for review (X-2): "), "bold"), _("{n} ticket{value}").format(
-                                                                           n=n, value='s' if n != 1 else ''))
+    backlog = Content.assemble((_("Waiting for review (X-2): "), "bold"),
+                               ngettext("{count} ticket", "{count} tickets", n).format(count=number(n)))
     if board.oldest_waiting is not None:
+        # One sentence to translate; the ticket's reference in it shows bold.
+        age = format_age(board.oldest_waiting.age)
+        before, _ref, after = _(" · oldest {ref}, waiting {age}").partition("{ref}")
         backlog = Content.assemble(
-            backlog, _(" · oldest "), (board.oldest_waiting.ref, "bold"), ", ",
-            (_("waiting {format_age}").format(format_age=format_age(board.oldest_waiting.age)), WARN),
+            backlog, before.format(age=age), (board.oldest_waiting.ref, "bold"), (after.format(age=age), WARN),
         )
     lines += [Content(""), backlog]
     if board.handoff_parked:  # only when there are any: nothing to look at otherwise
@@ -62,7 +75,7 @@ class DashboardScreen(LiveScreen, SupervisorScreen):
     """Tickets, verification failures, lockouts, the review backlog and calls, at a glance."""
 
     SCREEN_NAME = N_("Dashboard")
-    REFUSED = ("The dashboard is", "", "It shows the desk's figures to supervisors.")
+    REFUSED = (N_("The dashboard is for supervisors only"), "", N_("It shows the desk's figures to supervisors."))
 
     BINDINGS = [
         Binding("r", "refresh", N_("Refresh"), id="dashboard.refresh", tooltip=N_("Compute the figures again, as of "
@@ -119,7 +132,8 @@ class DashboardScreen(LiveScreen, SupervisorScreen):
         from tickets.errors import DeskError
 
         self.query_one("#dash-figures").loading = False
-        text = error_text(error) if isinstance(error, DeskError) else f"unexpected error ({type(error).__name__})"
+        text = (error_text(error) if isinstance(error, DeskError)
+                else _("unexpected error ({name})").format(name=type(error).__name__))
         self.query_one("#dash-asof", Static).update(Content.styled(_("The figures could not be computed: "
                                   "{text}").format(
                                                                        text=text), BAD))
@@ -140,16 +154,19 @@ class DashboardScreen(LiveScreen, SupervisorScreen):
         self.query_one("#dash-calls", Sparkline).data = [float(n) for n in counts for _ in range(CHART_CELLS_PER_DAY)]
         first, last = board.calls_per_day[0].day, board.calls_per_day[-1].day
         width = CHART_CELLS_PER_DAY * len(counts)
-        left, right = first.strftime("%b %d"), last.strftime("%b %d (today)")
-        self.query_one("#dash-calls-axis", Static).update(left + right.rjust(width - len(left)))
+        left, right = month_day(first), _("{day} (today)").format(day=month_day(last))
+        self.query_one("#dash-calls-axis", Static).update(left + cells(right, width - cell_len(left)))
         busiest = max(board.calls_per_day, key=lambda d: (d.calls, d.day))
         self.query_one("#dash-calls-figures", Static).update(
-            _("{sum} calls in 14 days · today {counts} · busiest {isoformat} with {calls}").format(
-                sum=sum(counts), counts=counts[-1], isoformat=busiest.day.isoformat(), calls=busiest.calls)
+            ngettext("{sum} call in 14 days · today {counts} · busiest {isoformat} with {calls}",
+                     "{sum} calls in 14 days · today {counts} · busiest {isoformat} with {calls}", sum(counts)).format(
+                sum=number(sum(counts)), counts=number(counts[-1]), isoformat=busiest.day.isoformat(),
+                calls=number(busiest.calls))
         )
 
-        kinds = [(None, (row.kind.label, row.status.label, str(row.today), str(row.week))) for row in board.tickets]
-        kinds.append((None, ("All kinds", "", str(board.tickets_today), str(board.tickets_week))))
+        kinds = [(None, (row.kind.label, row.status.label, number(row.today), number(row.week)))
+                 for row in board.tickets]
+        kinds.append((None, (_("All kinds"), "", number(board.tickets_today), number(board.tickets_week))))
         self.query_one("#dash-kinds", FitTable).set_rows(kinds)
-        agents = [(None, (f"{a.display_name} ({a.name})", str(a.tickets))) for a in board.tickets_per_agent_week]
-        self.query_one("#dash-agents", FitTable).set_rows(agents or [(None, ("no tickets this week", ""))])
+        agents = [(None, (f"{a.display_name} ({a.name})", number(a.tickets))) for a in board.tickets_per_agent_week]
+        self.query_one("#dash-agents", FitTable).set_rows(agents or [(None, (_("no tickets this week"), ""))])

@@ -34,10 +34,10 @@ from tickets.i18n import N_, _
 if TYPE_CHECKING:  # pragma: no cover
     from tickets.export.fields import Format
 
-FORMATS = (("CSV (spreadsheets)", "csv"), ("JSON Lines", "jsonl"))
+FORMATS = ((N_("CSV (spreadsheets)"), "csv"), (N_("JSON Lines"), "jsonl"))
 
 
-WHEN_HINT = "a date (2026-11-01) or date and time (2026-11-01 08:30), desk time"
+WHEN_HINT = N_("a date (2026-11-01) or date and time (2026-11-01 08:30), desk time")
 
 
 class WhenFormat(Validator):
@@ -53,7 +53,7 @@ class WhenFormat(Validator):
         try:
             parse_when(value, option="date", zone=desk_zone())
         except InvalidInput:
-            return self.failure(WHEN_HINT, value)
+            return self.failure(_(WHEN_HINT), value)
         return self.success()
 
 
@@ -83,7 +83,7 @@ class ExportScreen(SupervisorScreen):
     Opened from the supervisors' keys; an agent who reaches it may export masked only (E-1)."""
 
     SCREEN_NAME = N_("Export")
-    REFUSED = ("Exports are", "E-1", "Sign in first.")
+    REFUSED = (N_("Exports are for supervisors only"), "E-1", N_("Sign in first."))
 
     BINDINGS = [
         Binding(
@@ -122,10 +122,11 @@ class ExportScreen(SupervisorScreen):
             )
             with Horizontal(classes="export-row"):
                 yield Label(_("Format"))
-                yield Select(FORMATS, value="csv", allow_blank=False, id="export-format", compact=True)
+                yield Select([(_(name), value) for name, value in FORMATS], value="csv", allow_blank=False,
+                             id="export-format", compact=True)
             with Horizontal(classes="export-row"):
                 yield Label(_("Personal data"))
-                yield Checkbox("unmasked", value=False, id="export-unmasked", disabled=not self.supervisor,
+                yield Checkbox(_("unmasked"), value=False, id="export-unmasked", disabled=not self.supervisor,
                                compact=True)
                 yield Static("", id="export-masking")
             yield LabeledInput(_("Created since"), input_id="export-since", placeholder=_("e.g. 2026-11-01 (optional)"),
@@ -188,7 +189,7 @@ class ExportScreen(SupervisorScreen):
                 try:
                     when[name] = parse_when(text, option=name, zone=desk_zone())
                 except InvalidInput:
-                    field.set_message(WHEN_HINT)
+                    field.set_message(_(WHEN_HINT))
                     ok = False
         if ok and when["since"] and when["until"] and when["since"] >= when["until"]:
             self.query_one("#field-export-until", LabeledInput).set_message(_("must be later than the start"))

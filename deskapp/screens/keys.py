@@ -68,17 +68,18 @@ def screen_keys(screen: Screen) -> list[KeyLine]:
             own[(binding.action, binding.description)] = KeyLine(f"{group.keys}, {display}", group.words,
                                                                    group.detail, group.now)
     if refused:  # one line for them all: each key, pressed, says which rule refuses it and why
-        own[("refused", "")] = KeyLine(" ".join(k for k, _ in refused), "Refused here",
-                                       f"{', '.join(w for _, w in refused)}: the key says which rule and why",
+        own[("refused", "")] = KeyLine(" ".join(k for k, _words in refused), _("Refused here"),
+                                       _("{actions}: the key says which rule and why").format(
+                                           actions=_(", ").join(w for _key, w in refused)),
                                        True)
     in_call = getattr(app, "call", None) is not None
     console += [
-        KeyLine("tab", "Next field or list", "shift+tab: the one before", True),
-        KeyLine("ctrl+p", "Commands", "every action of this screen by name", True),
-        KeyLine("ctrl+q", "Quit",
-                "asks first: the call in progress ends with an automatic wrap-up note" if in_call
-                else "leave the console", True),
-        KeyLine("?, f1", "Keys", "this list (escape closes it)", True),
+        KeyLine("tab", _("Next field or list"), _("shift+tab: the one before"), True),
+        KeyLine("ctrl+p", _("Commands"), _("every action of this screen by name"), True),
+        KeyLine("ctrl+q", _("Quit"),
+                _("asks first: the call in progress ends with an automatic wrap-up note") if in_call
+                else _("leave the console"), True),
+        KeyLine("?, f1", _("Keys"), _("this list (escape closes it)"), True),
     ]
     return [*own.values(), *console]
 

@@ -34,8 +34,8 @@ class LockoutsScreen(SupervisorScreen):
     """Organizations locked for verification now, soonest to unlock first."""
 
     SCREEN_NAME = N_("Lockouts")
-    REFUSED = ("Lockouts are", "V-5", "A locked organization unlocks by itself 24 hours after its "
-               "third failed verification.")
+    REFUSED = (N_("Lockouts are for supervisors only"), "V-5",
+               N_("A locked organization unlocks by itself 24 hours after its third failed verification."))
 
     BINDINGS = [
         Binding("u", "unlock", N_("Unlock"), id="lockouts.unlock",

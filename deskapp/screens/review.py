@@ -59,8 +59,9 @@ class ReviewQueueScreen(TicketPresence, LiveScreen, SupervisorScreen):
     """Tickets waiting for a supervisor, oldest first, one page at a time, with the evidence."""
 
     SCREEN_NAME = N_("Review queue")
-    REFUSED = ("The review queue is", "X-2", "Tickets that need a supervisor's approval wait here until a "
-               "supervisor other than the filing agent decides them.")
+    REFUSED = (N_("The review queue is for supervisors only"), "X-2",
+               N_("Tickets that need a supervisor's approval wait here until a supervisor other than the "
+                  "filing agent decides them."))
     SECTIONS: ClassVar[tuple[str, ...]] = (
         "viewers", "blockers", "decision", "verification", "callback", "checklist", "consequences", "history")
 
@@ -419,9 +420,10 @@ class ReviewQueueScreen(TicketPresence, LiveScreen, SupervisorScreen):
         agent = self.agent
         mine = agent is not None and detail.decided_by == agent.display_name
         if detail.decided_by and not mine and detail.row.status is not TicketStatus.PENDING_REVIEW:
-            text = (f"{detail.row.ref} was already decided by {detail.decided_by}: it is now "
-                    f"{detail.row.status.label} (at {when(detail.decided_at)}). Your decision was not recorded. "
-                    f"[{core_message}]")
+            text = _("{ref} was already decided by {agent}: it is now {status} (at {time}). Your decision was "
+                     "not recorded. [{core_message}]").format(
+                ref=detail.row.ref, agent=detail.decided_by, status=detail.row.status.label,
+                time=when(detail.decided_at), core_message=core_message)
             self._show_outcome(text, ok=False)
 
     def on_ticket_changed(self, message: TicketChanged) -> None:
@@ -440,13 +442,14 @@ class ReviewQueueScreen(TicketPresence, LiveScreen, SupervisorScreen):
         else:
             from tickets.enums import TicketStatus
 
-            text = f"{result.ref} {result.status.label} at {when(result.at)}."
+            text = _("{ref} {status} at {time}.").format(ref=result.ref, status=result.status.label,
+                                                        time=when(result.at))
             if result.status is TicketStatus.APPROVED and self.detail and self.detail.row.id == ticket_id:
                 from tickets.kinds import kind_spec
 
                 deletion = kind_spec(self.detail.row.kind).deletion_date(result.at, desk_zone())
                 if deletion is not None:
-                    text += f" All its data is deleted on {deletion.isoformat()} (X-1, X-2)."
+                    text += _(" All its data is deleted on {day} (X-1, X-2).").format(day=deletion.isoformat())
             self._show_outcome(text, ok=True)
             self.notify(text, title=_("Decided"))
         if ticket_id is not None:

@@ -13,19 +13,22 @@ from textual.widgets import Footer, Header, Static
 
 from deskapp.screens.base import DeskScreen
 from deskapp.widgets.format import BAD, MUTED
-from tickets.i18n import _
+from tickets.i18n import N_, _
 
 if TYPE_CHECKING:  # pragma: no cover
     from tickets.agents import AgentInfo
 
 
 def supervisors_only(what: str, rule: str, why: str, agent: AgentInfo | None) -> Content:
-    """The page an agent sees on a supervisor screen: what it is, the rule, who they are."""
-    who = f"{agent.display_name} ({agent.name}), an agent" if agent else "nobody (not signed in)"
+    """The page an agent sees on a supervisor screen: what it is (a whole sentence, marked
+    with N_), the rule (beside the sentence, untranslated), why, who they are."""
+    who = (_("{display_name} ({name}), an agent").format(display_name=agent.display_name, name=agent.name)
+           if agent else _("nobody (not signed in)"))
+    headline = (_("{sentence} ({rule}).").format(sentence=_(what), rule=rule) if rule
+                else _("{sentence}.").format(sentence=_(what)))
     return Content.assemble(
-        (_("{what} for supervisors only{value}.\n\n").format(
-            what=what, value=f' ({rule})' if rule else ''), BAD + " bold"),
-        _("You are signed in as {who}. {why}\n\n").format(who=who, why=why),
+        (headline + "\n\n", BAD + " bold"),
+        _("You are signed in as {who}. {why}\n\n").format(who=who, why=_(why) if why else ""),
         (_("Press Escape to go back."), MUTED),
     )
 
@@ -35,7 +38,7 @@ class SupervisorScreen(DeskScreen):
 
     SCREEN_NAME: ClassVar[str] = ""  # the header's sub-title
     # The shared refusal page: (what it is, its rule, why), e.g. ("Lockouts are", "V-5", "...").
-    REFUSED: ClassVar[tuple[str, str, str]] = ("This screen is", "", "")
+    REFUSED: ClassVar[tuple[str, str, str]] = (N_("This screen is for supervisors only"), "", "")
 
     @property
     def agent(self) -> AgentInfo | None:

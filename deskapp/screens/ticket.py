@@ -101,10 +101,10 @@ class TicketScreen(DeskScreen):
                 f" · {row.organization_ref} {row.organization_name}",
             )
         )
+        resource = _(" · resource {resource_ref}").format(resource_ref=d.resource_ref) if d.resource_ref else ""
         fields = [
-            field_line(_("Subscription"), f"{d.subscription_name} ({row.subscription_ref})"
-                       + (f" · resource {d.resource_ref}" if d.resource_ref else "")),
-            field_line(_("Filed"), f"{when(row.created_at)} by {row.filed_by}"),
+            field_line(_("Subscription"), f"{d.subscription_name} ({row.subscription_ref}){resource}"),
+            field_line(_("Filed"), _("{time} by {agent}").format(time=when(row.created_at), agent=row.filed_by)),
             field_line(_("Effective date"), day(row.effective_date)),
             field_line(_("Reversal deadline"), day(d.reversal_deadline)),
             field_line(_("Data deletion date"), day(d.data_deletion_date)),
@@ -123,15 +123,17 @@ class TicketScreen(DeskScreen):
         self.query_one("#ticket-callback", Static).update(hang(self._callback_content()))
         decision = []
         if d.decided_at is not None:
-            decision.append(field_line(_("Decided"), f"{when(d.decided_at)} by {d.decided_by}"
-                                       + (f": {d.decision_reason}" if d.decision_reason else "")))
+            decided = _("{time} by {agent}").format(time=when(d.decided_at), agent=d.decided_by)
+            decision.append(field_line(_("Decided"), decided
+                                       + (_(": {reason}").format(reason=d.decision_reason) if d.decision_reason
+                                          else "")))
         elif row.needs_review:
             decision.append(Content.styled(_("Waiting for a supervisor other than the filing agent (X-2)."), WARN))
         else:
             decision.append(Content.styled(_("No review needed."), MUTED))
         if d.verified_at is not None:
-            decision.append(field_line(_("Caller verified"), f"{when(d.verified_at)} by {d.verified_by}: "
-                                       + ", ".join(d.verification_checks)))
+            decision.append(field_line(_("Caller verified"), _("{time} by {agent}: {checks}").format(
+                time=when(d.verified_at), agent=d.verified_by, checks=_(", ").join(d.verification_checks))))
         self.query_one("#ticket-decision", Static).update(hang(lines(decision)))
         self.query_one("#ticket-history", Static).update(hang(sections.history_content(d.history, d.notes)))
         self.refresh_bindings()
@@ -149,7 +151,8 @@ class TicketScreen(DeskScreen):
             return sections.callback_number(d)
         from tickets.masking import MASK  # E-1: the one masking module, shared with the export
 
-        return MASK + " (the full number shows during a verified call with this organization)"
+        return _("{masked} (the full number shows during a verified call with this organization)").format(
+            masked=MASK)
 
     def _callback_content(self) -> Content:
         d = self.detail
@@ -203,7 +206,7 @@ class TicketScreen(DeskScreen):
         from tickets.notes import add_note
 
         note = add_note(self.desk.opened_store, agent=self.desk.signed_in_agent, ticket_id=self.ticket_id, text=text)
-        self.post_message(TicketChanged(f"Note added at {when(note.created_at)}", note))
+        self.post_message(TicketChanged(_("Note added at {time}").format(time=when(note.created_at)), note))
 
     def action_start(self) -> None:
         self.move("in_progress")
@@ -229,7 +232,8 @@ class TicketScreen(DeskScreen):
 
         result = transition(self.desk.opened_store, actor=self.desk.signed_in_agent, ticket_id=self.ticket_id,
                             to=TicketStatus(to), reason=reason)
-        self.post_message(TicketChanged(f"{result.ref} is now {result.status.label}", result))
+        changed = _("{ref} is now {status}").format(ref=result.ref, status=result.status.label)
+        self.post_message(TicketChanged(changed, result))
 
     def on_ticket_changed(self, message: TicketChanged) -> None:
         status = self.query_one("#ticket-status", Static)

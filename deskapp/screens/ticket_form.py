@@ -321,7 +321,8 @@ class TicketFormScreen(DeskScreen):
         for name in (*FREE_TEXT, "it_contact"):
             text = self.state.values.get(name, "")
             if text and find_credential(text):
-                problems.append(f"V-6: the {field_label(name)} looks like it holds a password, PIN or code: remove it")
+                problems.append("V-6: " + _("the {field} looks like it holds a password, PIN or code: remove "
+                                            "it").format(field=field_label(name)))
         if problems:
             return problems
         now = self.desk.now()
@@ -339,7 +340,7 @@ class TicketFormScreen(DeskScreen):
             if not decided.allowed:
                 return [f"{res.ref}: {r}" for res, d in decided.refused for r in d.reasons]
             blocking = []
-            for _, decision in decided.allowed:
+            for _kind, decision in decided.allowed:
                 for reason_ in policy.validate_filing(decision, confirmed=confirmed, fields=fields, now=now,
                                                       zone=desk_zone()):
                     if str(reason_) not in blocking:

@@ -15,6 +15,7 @@ from deskapp.messages import TicketPageLoaded
 from deskapp.screens.base import DeskScreen
 from deskapp.widgets.fit_table import FitTable
 from deskapp.widgets.format import label, local
+from tickets import i18n
 from tickets.i18n import N_, _
 
 STATUSES = ("open", "pending_review", "approved", "rejected", "in_progress", "resolved", "withdrawn")
@@ -110,15 +111,18 @@ class TicketListScreen(DeskScreen):
         self._next = message.page.next_cursor
         self._rows = len(message.page.rows)
         first = (message.page_number - 1) * 50 + 1
-        info = (
-            f"Page {message.page_number}: tickets {first}–{first + self._rows - 1}"
-            if self._rows else f"Page {message.page_number}: no tickets"
-        )
+        page = i18n.number(message.page_number)
+        parts = [
+            _("Page {page}: tickets {first}–{last}").format(
+                page=page, first=i18n.number(first), last=i18n.number(first + self._rows - 1))
+            if self._rows else _("Page {page}: no tickets").format(page=page)
+        ]
         if self._next is not None:
-            info += " · n: next page"
+            parts.append(_("n: next page"))
         if message.page_number > 1:
-            info += " · p: previous page"
-        self.query_one("#page-info", Static).update(info + " · enter: open")
+            parts.append(_("p: previous page"))
+        parts.append(_("enter: open"))
+        self.query_one("#page-info", Static).update(" · ".join(parts))
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, Any
 from textual.content import Content
 
 from deskapp.widgets.format import WARN, when
-from tickets.i18n import _
+from tickets import i18n
+from tickets.i18n import N_, _
 
 if TYPE_CHECKING:  # pragma: no cover
     from tickets.store.queries import TicketPage, TicketRow
     from tickets.viewers import Viewer
 
-LATE = "late"
+LATE = N_("late {age}")  # the Waiting cell of a ticket waiting past the limit
 LATE_STYLE = "bold reverse"  # readable in every theme, and without colour
 
 
@@ -40,7 +41,7 @@ def waited(row: TicketRow, now: datetime, limit: timedelta) -> str:
     from tickets.dashboard import format_age
 
     age = format_age(now - row.created_at)
-    return f"{LATE} {age}" if is_late(row, now, limit) else age
+    return _(LATE).format(age=age) if is_late(row, now, limit) else age
 
 
 def cells(row: TicketRow, now: datetime, limit: timedelta) -> tuple[str, ...]:
@@ -67,13 +68,20 @@ def page_line(page: TicketPage, number: int, now: datetime, limit: timedelta) ->
     from tickets.store.queries import PAGE_SIZE
 
     first = (number - 1) * PAGE_SIZE + 1
-    span = f"tickets {first}–{first + len(page.rows) - 1}" if page.rows else "no tickets"
-    more = "more: n" if page.next_cursor else "last page"
-    back = " · previous: p" if number > 1 else ""
-    oldest = f" · oldest waiting {format_age(now - page.rows[0].created_at)}" if page.rows and number == 1 else ""
+    parts = [
+        _("Page {number}").format(number=i18n.number(number)),
+        _("tickets {first}–{last}").format(first=i18n.number(first), last=i18n.number(first + len(page.rows) - 1))
+        if page.rows else _("no tickets"),
+        _("more: n") if page.next_cursor else _("last page"),
+    ]
+    if number > 1:
+        parts.append(_("previous: p"))
+    if page.rows and number == 1:
+        parts.append(_("oldest waiting {age}").format(age=format_age(now - page.rows[0].created_at)))
     late = sum(is_late(row, now, limit) for row in page.rows)
-    marks = f" · {late} late (over {format_age(limit)})" if late else ""
-    return f"Page {number} · {span} · {more}{back}{oldest}{marks}"
+    if late:
+        parts.append(_("{count} late (over {age})").format(count=i18n.number(late), age=format_age(limit)))
+    return " · ".join(parts)
 
 
 def viewers_notice(viewers: Sequence[Viewer]) -> Content:

@@ -26,7 +26,7 @@ from deskapp.widgets.format import (
     lines,
     when,
 )
-from tickets.i18n import _
+from tickets.i18n import N_, _
 
 if TYPE_CHECKING:  # pragma: no cover
     from tickets.agents import AgentInfo
@@ -34,14 +34,14 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # What each audit action on a ticket means, as a sentence about its actor.
 EVENT_WORDS: Mapping[str, str] = {
-    "ticket.filed": "filed the ticket",
-    "ticket.callback_recorded": "recorded the callback to the number on file (V-8)",
-    "ticket.approved": "approved it (X-2)",
-    "ticket.rejected": "rejected it (T-2)",
-    "ticket.in_progress": "started work on it (T-2)",
-    "ticket.resolved": "resolved it (T-2)",
-    "ticket.withdrawn": "withdrew it (T-2)",
-    "ticket.noted": "added an internal note",
+    "ticket.filed": N_("filed the ticket"),
+    "ticket.callback_recorded": N_("recorded the callback to the number on file (V-8)"),
+    "ticket.approved": N_("approved it (X-2)"),
+    "ticket.rejected": N_("rejected it (T-2)"),
+    "ticket.in_progress": N_("started work on it (T-2)"),
+    "ticket.resolved": N_("resolved it (T-2)"),
+    "ticket.withdrawn": N_("withdrew it (T-2)"),
+    "ticket.noted": N_("added an internal note"),
 }
 _SHOWN_APART = ("reason", "requested_date", "resource_ref")  # fields with their own lines
 
@@ -90,7 +90,8 @@ def history_content(entries: tuple[HistoryEntry, ...], notes: tuple[NoteEntry, .
     parts: list[Content | str] = []
     for entry in entries:
         details = entry.details
-        words = EVENT_WORDS.get(entry.action, label(entry.action.split(".", 1)[-1]))
+        known = EVENT_WORDS.get(entry.action)
+        words = _(known) if known is not None else label(entry.action.split(".", 1)[-1])
         parts.append(Content.assemble((f"{when(entry.at)}  ", MUTED), (entry.actor, "bold"), f" {words}"))
         if entry.action == "ticket.noted":
             note = by_id.get(details.get("note_id", 0))
@@ -117,9 +118,10 @@ def history_content(entries: tuple[HistoryEntry, ...], notes: tuple[NoteEntry, .
 def callback_number(d: TicketDetail) -> str:
     """V-8: whom to call back and on which number on file (never a number typed on the call)."""
     if not d.callback_phone:
-        return "the phone number on file (no verified caller is recorded on this ticket)"
-    who = f"{d.caller_name} on " if d.caller_name else ""
-    return f"{who}{d.callback_phone}, the number on file"
+        return _("the phone number on file (no verified caller is recorded on this ticket)")
+    if d.caller_name:
+        return _("{name} on {phone}, the number on file").format(name=d.caller_name, phone=d.callback_phone)
+    return _("{phone}, the number on file").format(phone=d.callback_phone)
 
 
 # --- the review queue's sections -------------------------------------------------------------
@@ -130,7 +132,7 @@ def problems(d: TicketDetail, target: Any, agent: AgentInfo | None) -> list[str]
     from tickets.lifecycle import transition_problems
 
     if agent is None:
-        return ["sign in first"]
+        return [_("sign in first")]
     ticket = SimpleNamespace(
         status=d.row.status.value,
         filed_by_id=d.filed_by_id,
@@ -167,13 +169,14 @@ def summary(d: TicketDetail) -> Content:
         OK if r.status is TicketStatus.APPROVED else BAD if r.status is TicketStatus.REJECTED else "")
     subscription = f"{d.subscription_name} ({r.subscription_ref})"
     if d.resource_ref:
-        subscription += f", resource {d.resource_ref}"
+        subscription = _("{subscription}, resource {resource}").format(
+            subscription=subscription, resource=d.resource_ref)
     parts: list[Content | str] = [
         Content.styled(f"{r.ref} · {r.kind.label}", HEAD),
         field_line(_("Status"), r.status.label, status_style),
         field_line(_("Organization"), f"{r.organization_name} ({r.organization_ref})"),
         field_line(_("Subscription"), subscription),
-        field_line(_("Filed by"), f"{r.filed_by} at {when(r.created_at)}"),
+        field_line(_("Filed by"), _("{agent} at {time}").format(agent=r.filed_by, time=when(r.created_at))),
     ]
     if d.requested_date:
         parts.append(field_line(_("Requested date"), day(d.requested_date)))
@@ -191,11 +194,10 @@ def decision(d: TicketDetail) -> Content:
     from tickets.enums import TicketStatus
 
     approved = d.row.status is not TicketStatus.REJECTED
-    verb = "Approved" if approved else "Rejected"
+    sentence = _("Approved by {decided_by} at {time}") if approved else _("Rejected by {decided_by} at {time}")
     parts: list[Content | str] = [
-        Content.styled(_("{verb} by {decided_by} at {time}").format(
-                           verb=verb, decided_by=d.decided_by,
-                           time=when(d.decided_at)), (OK if approved else BAD) + " bold")
+        Content.styled(sentence.format(decided_by=d.decided_by, time=when(d.decided_at)),
+                       (OK if approved else BAD) + " bold")
     ]
     if d.decision_reason:
         parts.append(field_line((_("Note") if approved else _("Reason")), d.decision_reason))
@@ -207,8 +209,9 @@ def verification(d: TicketDetail) -> Content:
     if d.verified_at is None:
         parts.append(Content.styled(_("  ✗ no passed verification on record for this ticket"), BAD))
         return lines(parts)
-    who = f" ({d.caller_name})" if d.caller_name else ""
-    parts.append(f"  caller{who} verified at {when(d.verified_at)} by {d.verified_by or '—'}")
+    verified = (_("  caller ({name}) verified at {time} by {agent}") if d.caller_name
+                else _("  caller verified at {time} by {agent}"))
+    parts.append(verified.format(name=d.caller_name, time=when(d.verified_at), agent=d.verified_by or "—"))
     for check in d.verification_checks:
         parts.append(Content.assemble("  ", ("✓ ", OK), check))
     if not d.verification_checks:

@@ -42,7 +42,7 @@ def test_a_whole_call_in_chinese_files_the_ticket_as_typed(tmp_path):
         assert desk.wait_for("演示：可登录为"), desk.text()
         desk.type("wangfang", TAB, "5555", ENTER)
         assert desk.wait_for("可以接听下一通来电"), desk.text()
-        assert "王芳 (wangfang, agent) · Asia/Shanghai" in desk.text()
+        assert "王芳 (wangfang, 座席) · Asia/Shanghai" in desk.text()
 
         desk.type("n")
         assert desk.wait_for("查找组织"), desk.text()

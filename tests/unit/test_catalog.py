@@ -20,7 +20,7 @@ from tickets.i18n import _, language_from_locale, normalise_language, use_langua
 ROOT = Path(__file__).resolve().parents[2]
 PO = LOCALE_DIR / "zh_CN" / "LC_MESSAGES" / "deskapp.po"
 MO = PO.with_suffix(".mo")
-PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+PLACEHOLDER = re.compile(r"\{[^{}]*\}|%\([a-z_]+\)[sdr]|%[sdr]")  # str.format's and argparse's
 
 
 def _catalog():
