@@ -10,6 +10,9 @@ million tickets stays within a few tens of MB.
   any other shape is kept as it is, apart.
 - `Digests`: a value by its 128-bit BLAKE2b digest (free texts: a decision's reason, a callback
   note's digest), as the fixed columns' digest already is.
+
+Times and digests take memory only once a ticket sets one (a desk of version-1 histories never
+sets the version-2 columns).
 """
 
 from __future__ import annotations
@@ -28,16 +31,22 @@ _WIDER = {"B": "H", "H": "I", "I": "Q"}
 class Table:
     """Values and their codes; code 0 is `first`."""
 
-    __slots__ = ("codes", "values", "on_grow")
+    __slots__ = ("codes", "texts", "values", "on_grow")
 
     def __init__(self, *first: Any) -> None:
         self.codes: dict[Any, int] = {}
+        self.texts: dict[str, int] = {}  # the same for plain texts, the common case, found faster
         self.values: list[Any] = []
         self.on_grow: list[Codes] = []  # columns holding these codes: widened as the table grows
         for value in first:
             self.code(value)
 
     def code(self, value: Any) -> int:
+        if value.__class__ is str:
+            found = self.texts.get(value)
+            if found is None:
+                found = self.texts[value] = self._add(value)
+            return found
         try:
             found = self.codes.get((value.__class__, value))
         except TypeError:  # unhashable (a list, a dict): by its text

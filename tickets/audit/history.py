@@ -104,6 +104,11 @@ NEEDS = {False: 0, True: 1}  # needs_callback's codes; 2: unknown (UNKNOWN)
 DELETION_UNKNOWN, DELETION_NONE = 0, 1  # the deletion column's first two codes
 
 
+@cache
+def _needs_callback(kind: str, refund_requested: bool) -> bool:
+    return review_flags(kind, refund_requested)[1]
+
+
 def _deletion_date(kind: str, at: str) -> str | None:
     """X-1: the data deletion date an approval at `at` sets, by the kind's entry (None: none)."""
     days = kind_spec(kind).deletion_days_after_approval
@@ -263,12 +268,12 @@ class Histories:
         kind = str(details.get("kind"))
         if version >= 2:
             row = details.get(ROW_KEY) or {}
-            needs_callback: Any = review_flags(kind, bool(row.get("refund_requested")))[1]
+            needs_callback: Any = _needs_callback(kind, bool(row.get("refund_requested")))
             self.deletion.a[slot] = self.deletions.code(row.get("data_deletion_date"))
             self.updated_at.set(slot, at)
         else:
             # Version 1 did not record a refund request: an early cancellation's need is unknown.
-            needs_callback = UNKNOWN if kind == "cancel_early" else review_flags(kind, False)[1]
+            needs_callback = UNKNOWN if kind == "cancel_early" else _needs_callback(kind, False)
             self.deletion.a[slot] = DELETION_UNKNOWN
         mask = filed_mask(version, details)
         self.static[16 * slot:16 * slot + 16] = static_digest(filed_values(version, actor, at, details, mask))
