@@ -1,6 +1,6 @@
 """A-1: each ticket's and agent's row against what its events say (tickets.audit.history).
 
-Rows are read in keyset pages on the driver's cursor, never all at once; each ticket and agent
+Rows are streamed in order (tickets.audit.source), never all at once, read by place; each ticket and agent
 the events know is ticked off as its row is met, so an event with no row (a deleted ticket or
 agent) shows at the end, and a row with no filing or creation event at once. The first
 difference is named by its column; the values themselves are never printed (personal data).

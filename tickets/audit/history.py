@@ -13,8 +13,10 @@ refund asked for, never by what its row says), an expedited deprovisioning's dat
 date is three days from its approval (X-1), a transition starts from the status the ticket
 was in, and nothing happens to a ticket that was never filed.
 
-Memory: per ticket one small object (a digest of what its filing fixed, and what can change
-after); per agent another. The rows are read in pages, never held.
+Memory: per ticket a slot in compact columns (tickets.audit.columns: a digest of what its filing
+fixed, codes for its status, kind and people, its times as numbers), about 40 bytes on a desk of
+version-1 histories and 80 with every version-2 column; per agent a small object. The rows
+are streamed, never held.
 """
 
 from __future__ import annotations

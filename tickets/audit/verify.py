@@ -1,7 +1,8 @@
 """A-1: `deskapp audit verify` in one streaming pass at the database's speed (bench target 7).
 
-The events come in keyset pages on the session's own DBAPI cursor (no ORM rows, no result
-processing); each is checked in its chain's format (tickets.audit.format) and fed, decoded, to
+The events are streamed in order (tickets.audit.source: on SQLite the command reads with the
+standard library's sqlite3 alone, `verify_file`; through a session, keyset pages on its driver's
+cursor; no ORM rows either way); each is checked in its chain's format (tickets.audit.format) and fed, decoded, to
 the rebuild of every ticket and agent (tickets.audit.history) in the same pass; then the rows
 are read in pages against it (tickets.audit.compare), and the guards the database keeps against
 rewriting (tickets.audit.guards) are checked as `deskapp db upgrade` and `db roles` left them.
