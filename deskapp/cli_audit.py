@@ -33,8 +33,17 @@ def _store(args):
     return store
 
 
+def _lite_file(args) -> Path | None:
+    """The SQLite file verified on the standard library alone (tickets.audit.verify.verify_file);
+    None: through the Store (PostgreSQL, memory or URI names)."""
+    from deskapp.config import settings_from_args
+    from tickets.store.lite import sqlite_file
+
+    return sqlite_file(settings_from_args(args).database)
+
+
 def _anchors(args) -> list:
-    from tickets.audit.chain import Anchor, read_anchors
+    from tickets.audit.anchor import Anchor, read_anchors
     from tickets.errors import InvalidInput
 
     anchors = [Anchor.parse(text) for text in args.anchor or ()]
@@ -47,12 +56,18 @@ def _anchors(args) -> list:
 
 
 def cmd_audit_verify(args) -> int:
-    from tickets.audit.chain import verify_chain
-
     anchors = _anchors(args)
-    store = _store(args)
-    with store.read() as session:
-        report = verify_chain(session, anchors)
+    path = _lite_file(args)
+    if path is not None:
+        from tickets.audit.verify import verify_file
+
+        report = verify_file(path, anchors)
+    else:
+        from tickets.audit.chain import verify_chain
+
+        store = _store(args)
+        with store.read() as session:
+            report = verify_chain(session, anchors)
     suffix = f" ({len(anchors)} anchors hold)" if report.ok and anchors else ""
     print(f"{report}{suffix}")
     return 0 if report.ok else EXIT_ERROR

@@ -45,7 +45,8 @@ import testkit  # noqa: E402
 from drills.common import Figures  # noqa: E402
 from drills.tamper_forms import DESCRIBE, FORMS, LIMITS, Desk, build, forge, insider  # noqa: E402
 from tickets.audit.chain import Anchor, verify_chain  # noqa: E402
-from tickets.store.database import Store, make_engine  # noqa: E402
+from tickets.audit.verify import verify_file  # noqa: E402
+from tickets.store.database import Store, make_engine, sqlite_path  # noqa: E402
 from tickets.store.roles import apply_roles  # noqa: E402
 
 TAMPERS = tuple(FORMS)
@@ -135,6 +136,11 @@ def verify(store: Store, outcome: Outcome, anchor: Anchor) -> None:
     with store.read() as session:
         plain = verify_chain(session)
         anchored = verify_chain(session, [anchor])
+    path = sqlite_path(store.engine.url.render_as_string(hide_password=False))
+    if path is not None:  # `deskapp audit verify` on SQLite reads with sqlite3 alone: the same verdicts
+        for anchors, report in (([], plain), ([anchor], anchored)):
+            alone = verify_file(path, anchors)
+            assert alone == report, f"{outcome.tamper}: the command's reading says {alone}, the store's {report}"
     outcome.plain = "passes" if plain.ok else f"fails: {plain}"
     outcome.anchored = "passes" if anchored.ok else f"fails: {anchored}"
     outcome.detected = not anchored.ok

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,6 +32,7 @@ from tickets.audit.format import (  # noqa: F401 - the chain's formats, re-expor
     details_text,
     event_link,
 )
+from tickets.audit.report import ChainReport  # noqa: F401 - re-exported
 from tickets.store import rawsql
 from tickets.store.models import AuditEvent, AuditHead
 
@@ -102,26 +102,10 @@ def chain_head(session: Session) -> Anchor:
     return Anchor(seq, digest)
 
 
-@dataclass(frozen=True)
-class ChainReport:
-    ok: bool
-    events_checked: int
-    first_bad_seq: int | None = None
-    problem: str | None = None
-
-    head: Anchor | None = None  # SEQ:HASH of the verified head, to publish or compare
-
-    def __str__(self) -> str:
-        if self.ok:
-            head = f"; head {self.head}" if self.head is not None else ""
-            return f"audit chain verified: {self.events_checked} events, no edits, gaps or cut tail{head}"
-        where = f" at event {self.first_bad_seq}" if self.first_bad_seq is not None else ""
-        return f"audit chain BROKEN{where}: {self.problem}"
-
-
 def verify_chain(session: Session, anchors: Iterable[Anchor] = ()) -> ChainReport:
     """Walk the chain in order; name the first event that is not what the chain says
     (tickets.audit.verify: one streaming pass)."""
+    from tickets.audit.source import SessionReader
     from tickets.audit.verify import verify
 
-    return verify(session, anchors)
+    return verify(SessionReader(session), anchors)

@@ -1,6 +1,6 @@
 """A-1: each ticket's and agent's row against what its events say (tickets.audit.history).
 
-Rows are read in keyset pages on the driver's cursor, never all at once; each ticket and agent
+Rows are streamed in order (tickets.audit.source), never all at once, read by place; each ticket and agent
 the events know is ticked off as its row is met, so an event with no row (a deleted ticket or
 agent) shows at the end, and a row with no filing or creation event at once. The first
 difference is named by its column; the values themselves are never printed (personal data).
@@ -10,30 +10,31 @@ from __future__ import annotations
 
 import json
 import json.scanner
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session
-
 from tickets.audit.format import at_text
 from tickets.audit.history import (
+    CALLED_BACK,
+    DECIDED,
+    NOTE_KNOWN,
+    REASON_KNOWN,
     STATIC_V1,
     STATIC_V2,
     UNKNOWN,
     AgentState,
     Histories,
-    TicketState,
     filed_values,
     masked,
     static_digest,
 )
 from tickets.audit.record import json_digest, text_digest
+from tickets.audit.source import Reader
 from tickets.masking import scrub_stored
-from tickets.store import rawsql
+from tickets.store.sqltext import Sql
 
-PAGE = 5_000
-_TICKETS = rawsql.Sql(
+# The ticket row's columns, read by place (the names below: TICKET_COLUMNS).
+_TICKETS = Sql(
     "SELECT t.id, t.kind, t.status, t.filed_by_id, t.created_at, t.updated_at, s.ref AS subscription_ref, "
     "r.ref AS resource_ref, t.verification_id, "
     "t.call_id, t.idempotency_key, t.content_hash, t.requested_date, t.reason, t.fields, t.checklist, "
@@ -44,10 +45,11 @@ _TICKETS = rawsql.Sql(
     "FROM ticket t LEFT JOIN subscription s ON s.id = t.subscription_id "
     "LEFT JOIN renewal_resource r ON r.id = t.resource_id WHERE t.id > :after ORDER BY t.id LIMIT :limit"
 )
-_AGENTS = rawsql.Sql(
+_TICKET_IDS = Sql("SELECT id FROM ticket WHERE id > :after ORDER BY id LIMIT :limit")
+_AGENTS = Sql(
     "SELECT id, name, display_name, role, pin_hash, active FROM agent WHERE id > :after ORDER BY id LIMIT :limit"
 )
-_FILED = rawsql.Sql(
+_FILED = Sql(
     "SELECT actor, at, CAST(details AS text) AS details FROM audit_event "
     "WHERE subject = :subject AND action = 'ticket.filed'"
 )
@@ -59,126 +61,153 @@ def canonical_at(stored: str | datetime) -> str:
         return f"{stored[:10]}T{stored[11:]}Z"
     if isinstance(stored, str) and stored.endswith("Z"):
         return stored  # PostgreSQL's to_char
-    return at_text(rawsql.read_time(stored))
+    from tickets.store.rawsql import read_time  # PostgreSQL's datetimes (SQLAlchemy is loaded there)
+
+    return at_text(read_time(stored))
 
 
 def _at(stored: str | datetime | None) -> str | None:
     return None if stored is None else canonical_at(stored)
 
 
-def _pages(session: Session, sql: rawsql.Sql) -> Iterator[Any]:
-    raw, after = rawsql.Raw(session), 0
-    while rows := raw.rows(sql, {"after": after, "limit": PAGE}):
-        yield from rows
-        after = rows[-1].id
-
-
 _scan = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
+_decoded: dict[str, Any] = {}  # JSON texts that repeat from ticket to ticket (a kind's checklist, rules)
 
 
 def _json(value: Any) -> Any:
     """A JSON column: psycopg decodes it, sqlite3 hands back the text (read with the C scanner)."""
     if value.__class__ is str:
-        return _scan(value, 0)[0]
+        found = _decoded.get(value)
+        if found is None:
+            if len(_decoded) > 512:
+                _decoded.clear()
+            found = _decoded[value] = _scan(value, 0)[0]
+        return found
     return value
 
 
-def row_values(version: int, row: Any, names: dict[int, str], mask: int) -> tuple:
-    """The fixed columns of a ticket row in STATIC_V1 / STATIC_V2's order and form, None
-    where its filing recorded nothing (tickets.audit.history.filed_mask)."""
-    values: tuple = (row.kind, names.get(row.filed_by_id), _at(row.created_at), row.subscription_ref,
-                     row.resource_ref, row.verification_id, _json(row.checklist), _json(row.rules))
+def row_values(version: int, row: tuple, names: dict[int, str], mask: int) -> tuple:
+    """The fixed columns of a ticket row (_TICKETS's) in STATIC_V1 / STATIC_V2's order and form,
+    None where its filing recorded nothing (tickets.audit.history.filed_mask)."""
+    values: tuple = (row[1], names.get(row[3]), _at(row[4]), row[6], row[7], row[8], _json(row[15]),
+                     _json(row[17]))
     if version >= 2:
-        values += (row.call_id, row.idempotency_key, row.content_hash, row.requested_date, text_digest(row.reason),
-                   json_digest(_json(row.fields)), json_digest(_json(row.consequences)), bool(row.needs_review),
-                   row.effective_date, row.reversal_deadline)
+        values += (row[9], row[10], row[11], row[12], text_digest(row[13]), json_digest(_json(row[14])),
+                   json_digest(_json(row[16])), bool(row[18]), row[26], row[28])
     return masked(values, mask)
 
 
-def _named_difference(session: Session, ticket_id: int, ticket: TicketState, row: Any, names: dict) -> str:
+def _named_difference(raw: Reader, h: Histories, slot: int, row: tuple, names: dict) -> str:
     """Which fixed column differs from the filing event (read again: only on a failure)."""
-    found = rawsql.first(session, _FILED, {"subject": f"ticket:{ticket_id}"})
-    fields = STATIC_V2 if ticket.version >= 2 else STATIC_V1
+    version, mask = h.version[slot], h.masks.values[h.mask.a[slot]]
+    found = raw.first(_FILED, {"subject": f"ticket:{row[0]}"})
+    fields = STATIC_V2 if version >= 2 else STATIC_V1
     if found is not None:
-        actor, at, details = found.actor, found.at, found.details
-        expected = filed_values(ticket.version, actor, canonical_at(at), json.loads(details))
-        actual = row_values(ticket.version, row, names, ticket.mask)
-        for name, want, got in zip(masked(fields, ticket.mask), expected, actual, strict=True):
+        actor, at, details = found
+        expected = filed_values(version, actor, canonical_at(at), json.loads(details))
+        actual = row_values(version, row, names, mask)
+        for name, want, got in zip(masked(fields, mask), expected, actual, strict=True):
             if want != got:
                 return name
     return "a column fixed at filing"
 
 
-def _ticket_problem(session: Session, histories: Histories, ticket: TicketState, row: Any,
-                    names: dict[int, str]) -> str | None:
-    ticket_id = row.id
-    if static_digest(row_values(ticket.version, row, names, ticket.mask)) != ticket.static:
-        return f"its {_named_difference(session, ticket_id, ticket, row, names)} is not what its filing recorded"
-    if row.organization_id != row.subscription_organization_id:
+def _later(times_a, slot_a: int, times_b, slot_b: int) -> bool:
+    """Whether the first time is after the second (as their texts compare)."""
+    a, b = times_a.get(slot_a), times_b.get(slot_b)
+    if a.__class__ is int and b.__class__ is int:
+        return a > b
+    return times_a.text(slot_a) > times_b.text(slot_b)
+
+
+def _ticket_problem(raw: Reader, h: Histories, slot: int, row: tuple, names: dict[int, str]) -> str | None:
+    (_id, _kind, status, _filer, _created, updated_at, _sub, _res, _verification, _call, _key, _hash, _requested,
+     reason, _fields, _checklist, _consequences, _rules, _needs_review, needs_callback, callback_at, callback_by_id,
+     callback_note, decided_by_id, decided_at, decision_reason, _effective, data_deletion_date, _reversal,
+     resolved_at, reason_scrubbed, decision_reason_scrubbed, organization_id, subscription_organization_id) = row
+    version = h.version[slot]
+    mask = h.masks.values[h.mask.a[slot]]
+    if static_digest(row_values(version, row, names, mask)) != h.static[16 * slot:16 * slot + 16]:
+        return f"its {_named_difference(raw, h, slot, row, names)} is not what its filing recorded"
+    if organization_id != subscription_organization_id:
         return "its organization is not its subscription's"
-    if row.status != ticket.status:
-        return f"it is {row.status} but its history says {ticket.status}"
-    v2 = ticket.version >= 2  # version 1 recorded the callback's presence only, no change time
-    if v2 and _at(row.updated_at) != ticket.updated_at:
+    expected_status = h.statuses.values[h.status.a[slot]]
+    if status != expected_status:
+        return f"it is {status} but its history says {expected_status}"
+    v2 = version >= 2  # version 1 recorded the callback's presence only, no change time
+    if v2 and not h.updated_at.same(slot, _at(updated_at)):
         return "its last change is not its last event"
-    decided_by, decided_at, reason = ticket.decision or (None, None, None)
-    if names.get(row.decided_by_id) != decided_by or _at(row.decided_at) != decided_at:
-        return (f"it records a decision by {names.get(row.decided_by_id) or 'nobody'} but its history one by "
+    flags = h.flags[slot]
+    decided_by = h.names.values[h.decided_by.a[slot]] if flags & DECIDED else None
+    if names.get(decided_by_id) != decided_by or not h.decided_at.same(slot, _at(decided_at)):
+        return (f"it records a decision by {names.get(decided_by_id) or 'nobody'} but its history one by "
                 f"{decided_by or 'nobody'}")
-    if reason is not UNKNOWN and row.decision_reason != reason:
+    if not flags & DECIDED:
+        if decision_reason is not None:
+            return "its decision reason is not the one its decision recorded"
+    elif flags & REASON_KNOWN and not h.reason.same(slot, decision_reason):
         return "its decision reason is not the one its decision recorded"
-    callback_at, callback_by, note = ticket.callback or (None, None, None)
-    if (row.callback_at is None) != (callback_at is None) or v2 and (
-            _at(row.callback_at) != callback_at or names.get(row.callback_by_id) != callback_by):
+    called_back = bool(flags & CALLED_BACK)
+    if (callback_at is None) == called_back or v2 and (
+            not h.callback_at.same(slot, _at(callback_at))
+            or names.get(callback_by_id) != (h.names.values[h.callback_by.a[slot]] if called_back else None)):
         return "its callback does not match its history (V-8)"
-    if note is not UNKNOWN and text_digest(row.callback_note) != note:
+    if not called_back:
+        if text_digest(callback_note) is not None:
+            return "its callback note is not the one its callback recorded (V-8)"
+    elif flags & NOTE_KNOWN and not h.note.same(slot, text_digest(callback_note)):
         return "its callback note is not the one its callback recorded (V-8)"
-    needs = ticket.needs_callback if ticket.needs_callback is not UNKNOWN else bool(row.needs_callback)
-    if v2 and bool(row.needs_callback) != needs:
-        said = "needs" if row.needs_callback else "needs no"
+    code = h.needs[slot]
+    needs = code == 1 if code != 2 else bool(needs_callback)
+    if v2 and bool(needs_callback) != needs:
+        said = "needs" if needs_callback else "needs no"
         return f"it says it {said} callback but its kind and filing say otherwise (V-8)"
-    if not v2 and row.status == "approved" and needs and (callback_at is None or callback_at > decided_at):
+    if not v2 and status == "approved" and needs and (
+            not called_back or not flags & DECIDED or _later(h.callback_at, slot, h.decided_at, slot)):
         return "it was approved with no callback recorded before the decision (V-8)"
-    if ticket.deletion is not UNKNOWN and row.data_deletion_date != ticket.deletion:
+    deletion = h.deletion.a[slot]
+    if deletion != 0 and data_deletion_date != h.deletions.values[deletion]:  # 0: unknown
         return "its data deletion date is not the one its history set (X-1)"
-    if v2 and _at(row.resolved_at) != ticket.resolved_at:
+    if v2 and not h.resolved_at.same(slot, _at(resolved_at)):
         return "its resolution time is not its resolved event's"
     if v2:
-        masked_texts = ((row.reason, row.reason_scrubbed, "reason"),
-                        (row.decision_reason, row.decision_reason_scrubbed, "decision reason"))
+        masked_texts = ((reason, reason_scrubbed, "reason"),
+                        (decision_reason, decision_reason_scrubbed, "decision reason"))
         for text, scrubbed, what in masked_texts:
             if scrubbed is not None and scrubbed != scrub_stored(text):
                 return f"its masked {what} is not the mask of its {what} (E-1)"
     return None
 
 
-def ticket_problems(session: Session, histories: Histories) -> tuple[int | None, str | None]:
+def ticket_problems(raw: Reader, histories: Histories) -> tuple[int | None, str | None]:
     """The first ticket whose row its events do not explain, and why; (None, None) if none."""
     names = {agent_id: agent.name for agent_id, agent in histories.agents.items()}
     seen = 0
-    for row in _pages(session, _TICKETS):
-        ticket = histories.tickets.get(row.id)
-        if ticket is None:
-            return row.id, "it has no filing event (written around the audit trail)"
+    slot_of = histories.slot
+    for row in raw.stream(_TICKETS):
+        slot = slot_of(row[0])
+        if slot is None:
+            return row[0], "it has no filing event (written around the audit trail)"
         seen += 1
-        problem = _ticket_problem(session, histories, ticket, row, names)
+        problem = _ticket_problem(raw, histories, slot, row, names)
         if problem is not None:
-            return row.id, f"{problem} (changed without an event)" if "(" not in problem else problem
-    if seen != len(histories.tickets):
-        missing = _first_missing(session, histories.tickets)
-        return missing, "its events have no row (deleted)"
+            return row[0], f"{problem} (changed without an event)" if "(" not in problem else problem
+    if seen != histories.filed:
+        return _first_missing(raw, histories), "its events have no row (deleted)"
     return None, None
 
 
-def _first_missing(session: Session, wanted: dict[int, Any]) -> int | None:
-    present = set()
-    for row in _pages(session, _TICKETS):
-        present.add(row.id)
-    return min((i for i in wanted if i not in present), default=None)
+def _first_missing(raw: Reader, histories: Histories) -> int | None:
+    present = bytearray(histories.size)
+    for (ticket_id,) in raw.stream(_TICKET_IDS):
+        slot = histories.slot(ticket_id)
+        if slot is not None:
+            present[slot] = 1
+    return min((i for i in histories.ticket_ids() if not present[histories.slot(i) or 0]), default=None)
 
 
-def _agent_problem(agent: AgentState, row: Any) -> str | None:
-    name, display_name, role, pin_hash, active = row.name, row.display_name, row.role, row.pin_hash, row.active
+def _agent_problem(agent: AgentState, row: tuple) -> str | None:
+    _id, name, display_name, role, pin_hash, active = row
     if name != agent.name:
         return "its name is not the one its events gave it"
     if role != agent.role:
@@ -192,37 +221,37 @@ def _agent_problem(agent: AgentState, row: Any) -> str | None:
     return None
 
 
-def agent_problems(session: Session, histories: Histories) -> tuple[int | None, str | None]:
+def agent_problems(raw: Reader, histories: Histories) -> tuple[int | None, str | None]:
     """The first agent whose row its events do not explain (or that has no creation event)."""
     seen = set()
-    for row in _pages(session, _AGENTS):
-        agent = histories.agents.get(row.id)
+    for row in raw.stream(_AGENTS):
+        agent = histories.agents.get(row[0])
         if agent is None:
-            return row.id, "it has no creation event (written around the audit trail)"
-        seen.add(row.id)
+            return row[0], "it has no creation event (written around the audit trail)"
+        seen.add(row[0])
         problem = _agent_problem(agent, row)
         if problem is not None:
-            return row.id, f"{problem} (changed without an event)"
+            return row[0], f"{problem} (changed without an event)"
     missing = [i for i in histories.agents if i not in seen]
     if missing:
         return min(missing), "its events have no row (deleted)"
     return None, None
 
 
-_NOTES = rawsql.Sql("SELECT id, ticket_id, text FROM ticket_note WHERE id > :after ORDER BY id LIMIT :limit")
+_NOTES = Sql("SELECT id, ticket_id, text FROM ticket_note WHERE id > :after ORDER BY id LIMIT :limit")
 
 
-def note_problems(session: Session, histories: Histories) -> tuple[int | None, str | None]:
+def note_problems(raw: Reader, histories: Histories) -> tuple[int | None, str | None]:
     """The first ticket whose internal note its `ticket.noted` event does not explain."""
     unseen = dict(histories.notes)
-    for row in _pages(session, _NOTES):
-        event = unseen.pop(row.id, None)
+    for note_id, ticket_id, text in raw.stream(_NOTES):
+        event = unseen.pop(note_id, None)
         if event is None:
-            return row.ticket_id, f"its note {row.id} has no ticket.noted event (added around the chain)"
-        if event[0] != row.ticket_id:
-            return row.ticket_id, f"its note {row.id} belongs to ticket {event[0]} by its event (moved)"
-        if text_digest(row.text) != event[1]:
-            return row.ticket_id, f"its note {row.id} does not match its event's digest (edited afterwards)"
+            return ticket_id, f"its note {note_id} has no ticket.noted event (added around the chain)"
+        if event[0] != ticket_id:
+            return ticket_id, f"its note {note_id} belongs to ticket {event[0]} by its event (moved)"
+        if text_digest(text) != event[1]:
+            return ticket_id, f"its note {note_id} does not match its event's digest (edited afterwards)"
     for note_id, (ticket_id, _digest) in sorted(unseen.items()):
         return ticket_id, f"its note {note_id} is gone but its event remains (deleted)"
     return None, None

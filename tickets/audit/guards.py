@@ -10,26 +10,25 @@ tickets.store.roles.
 
 from __future__ import annotations
 
-from sqlmodel import Session
+from tickets.audit.source import Reader
+from tickets.store.sqltext import Sql
+from tickets.store.triggers import GUARD_TRIGGERS
 
-from tickets.store import rawsql
-from tickets.store.roles import GUARD_TRIGGERS, app_privileges
-
-_SQLITE_TRIGGERS = rawsql.Sql("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'")
-_PG_TRIGGERS = rawsql.Sql(
+_SQLITE_TRIGGERS = Sql("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'")
+_PG_TRIGGERS = Sql(
     "SELECT t.tgname, c.relname, t.tgenabled, p.prosrc FROM pg_trigger t "
     "JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
     "JOIN pg_proc p ON p.oid = t.tgfoid WHERE n.nspname = 'public' AND NOT t.tgisinternal"
 )
 # Every privilege on a public table held by a role that neither owns it nor is a superuser
 # (grantee 0: PUBLIC), table-wide, then on single columns.
-_PG_TABLE_GRANTS = rawsql.Sql(
+_PG_TABLE_GRANTS = Sql(
     "SELECT c.relname, coalesce(r.rolname, 'PUBLIC') AS role, a.privilege_type FROM pg_class c "
     "JOIN pg_namespace n ON n.oid = c.relnamespace CROSS JOIN LATERAL aclexplode(c.relacl) a "
     "LEFT JOIN pg_roles r ON r.oid = a.grantee WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') "
     "AND a.grantee <> c.relowner AND NOT coalesce(r.rolsuper, false) ORDER BY 1, 2, 3"
 )
-_PG_COLUMN_GRANTS = rawsql.Sql(
+_PG_COLUMN_GRANTS = Sql(
     "SELECT c.relname, coalesce(r.rolname, 'PUBLIC') AS role, a.privilege_type FROM pg_attribute t "
     "JOIN pg_class c ON c.oid = t.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
     "CROSS JOIN LATERAL aclexplode(t.attacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee "
@@ -37,7 +36,7 @@ _PG_COLUMN_GRANTS = rawsql.Sql(
     "AND a.grantee <> c.relowner AND NOT coalesce(r.rolsuper, false) ORDER BY 1, 2, 3"
 )
 # A role that is a member of a table owner holds the owner's rights through it.
-_PG_OWNER_MEMBERS = rawsql.Sql(
+_PG_OWNER_MEMBERS = Sql(
     "SELECT DISTINCT m.rolname AS member, o.rolname AS owner FROM pg_auth_members a "
     "JOIN pg_roles m ON m.oid = a.member "
     "JOIN pg_roles o ON o.oid = a.roleid WHERE a.roleid IN (SELECT c.relowner FROM pg_class c "
@@ -46,14 +45,13 @@ _PG_OWNER_MEMBERS = rawsql.Sql(
 )
 
 
-def guard_problem(session: Session) -> str | None:
+def guard_problem(raw: Reader) -> str | None:
     """The first guard that is not as it was left, or None."""
-    raw = rawsql.Raw(session)
     if raw.dialect == "sqlite":
         return _trigger_problem({name: (table, sql, "RAISE(ABORT" in (sql or "")) for name, table, sql
-                                 in raw.rows(_SQLITE_TRIGGERS)}, "sqlite")
+                                 in raw.all(_SQLITE_TRIGGERS)}, "sqlite")
     found = {name: (table, enabled, "RAISE EXCEPTION" in (source or "")) for name, table, enabled, source
-             in raw.rows(_PG_TRIGGERS)}
+             in raw.all(_PG_TRIGGERS)}
     problem = _trigger_problem(found, "postgresql")
     if problem is None:
         problem = _grant_problem(raw)
@@ -71,21 +69,23 @@ def _trigger_problem(found: dict[str, tuple], dialect: str) -> str | None:
     return None
 
 
-def _grant_problem(raw: rawsql.Raw) -> str | None:
+def _grant_problem(raw: Reader) -> str | None:
+    from tickets.store.roles import app_privileges  # PostgreSQL only
+
     grantees: set[str] = set()
-    for table, role, privilege in raw.rows(_PG_TABLE_GRANTS):
+    for table, role, privilege in raw.all(_PG_TABLE_GRANTS):
         grantees.add(role)
         whole, _ = app_privileges(table)
         if role == "PUBLIC" or privilege not in whole:
             return f"the role {role} may {privilege} on {table}, more than `deskapp db roles` grants (A-1)"
-    for table, role, privilege in raw.rows(_PG_COLUMN_GRANTS):
+    for table, role, privilege in raw.all(_PG_COLUMN_GRANTS):
         whole, columns = app_privileges(table)
         if role == "PUBLIC" or privilege not in whole | columns:
             return f"the role {role} may {privilege} columns of {table}, more than `deskapp db roles` grants (A-1)"
     # A role granted the application's privileges (the application role) that is also a member
     # of the owner holds the owner's rights through it. An administrator's own login may be a
     # member: it is the owner, against whom anchors are the defence.
-    for member, owner in raw.rows(_PG_OWNER_MEMBERS):
+    for member, owner in raw.all(_PG_OWNER_MEMBERS):
         if member in grantees:
             return (f"the role {member} is granted the application's privileges and is a member of {owner}, "
                     "which owns the desk's tables: it holds the owner's rights")

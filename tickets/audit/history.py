@@ -13,8 +13,10 @@ refund asked for, never by what its row says), an expedited deprovisioning's dat
 date is three days from its approval (X-1), a transition starts from the status the ticket
 was in, and nothing happens to a ticket that was never filed.
 
-Memory: per ticket one small object (a digest of what its filing fixed, and what can change
-after); per agent another. The rows are read in pages, never held.
+Memory: per ticket a slot in compact columns (tickets.audit.columns: a digest of what its filing
+fixed, codes for its status, kind and people, its times as numbers), about 40 bytes on a desk of
+version-1 histories and 80 with every version-2 column; per agent a small object. The rows
+are streamed, never held.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from hashlib import blake2b
 from itertools import compress
 from typing import Any
 
+from tickets.audit.columns import Codes, Digests, Table, Times
 from tickets.audit.record import HISTORY_KEY, ROW_KEY
 from tickets.enums import AgentRole, TicketStatus
 from tickets.kinds import kind_spec, review_flags
@@ -90,26 +93,22 @@ def filed_values(version: int, actor: str, at: str, details: dict[str, Any], mas
     return masked(values, filed_mask(version, details) if mask is None else mask)
 
 
-class TicketState:
-    """One ticket as its events say it is."""
-
-    __slots__ = ("version", "static", "mask", "kind", "filer", "status", "updated_at", "needs_callback", "callback",
-                 "decision", "deletion", "resolved_at")
-
-    def __init__(self, version: int, static: bytes, mask: int, kind: str, filer: str, status: str, at: str,
-                 needs_callback: Any, deletion: Any) -> None:
-        self.version, self.static, self.mask, self.kind, self.filer = version, static, mask, kind, filer
-        self.status, self.updated_at, self.needs_callback, self.deletion = status, at, needs_callback, deletion
-        self.callback: tuple | None = None  # (at, by, note digest or UNKNOWN)
-        self.decision: tuple | None = None  # (by, at, reason or UNKNOWN)
-        self.resolved_at: str | None = None
-
-
 class AgentState:
     __slots__ = ("name", "role", "active", "pin", "display")
 
     def __init__(self, name: str, role: str, pin: Any, display: Any) -> None:
         self.name, self.role, self.active, self.pin, self.display = name, role, True, pin, display
+
+
+# A ticket's flags (Histories.flags): what its events have set so far.
+DECIDED, CALLED_BACK, REASON_KNOWN, NOTE_KNOWN = 1, 2, 4, 8
+NEEDS = {False: 0, True: 1}  # needs_callback's codes; 2: unknown (UNKNOWN)
+DELETION_UNKNOWN, DELETION_NONE = 0, 1  # the deletion column's first two codes
+
+
+@cache
+def _needs_callback(kind: str, refund_requested: bool) -> bool:
+    return review_flags(kind, refund_requested)[1]
 
 
 def _deletion_date(kind: str, at: str) -> str | None:
@@ -120,14 +119,76 @@ def _deletion_date(kind: str, at: str) -> str | None:
 
 class Histories:
     """What the events say every ticket and agent should be; the first event that breaks a
-    rule, if any (`problem`: its seq and why)."""
+    rule, if any (`problem`: its seq and why).
 
-    def __init__(self) -> None:
-        self.tickets: dict[int, TicketState] = {}
+    Tickets are kept in columns (tickets.audit.columns), a slot a ticket: a ticket's id is its
+    slot below `dense` (ids run from 1 as tickets are filed), any other id gets the next free
+    slot from it on. The columns grow with the highest slot (by an eighth), so a million tickets
+    take tens of MB; a ticket with a forged huge id takes a slot after the dense ones, not a gap
+    up to its id.
+    """
+
+    def __init__(self, dense: int = 1 << 20) -> None:
+        self.dense = dense
+        self.sparse: dict[int, int] = {}  # ticket id -> slot, for ids from `dense` on
+        self.size = 0
+        self.filed = 0
         self.agents: dict[int, AgentState] = {}
         self.agent_ids: dict[str, int] = {}
         self.notes: dict[int, tuple[int, str]] = {}  # note id -> (ticket id, sha256 of its text)
         self.problem: tuple[int, str] | None = None
+        self.statuses, self.kinds, self.names = Table(), Table(), Table(None)
+        self.masks, self.deletions = Table(), Table(UNKNOWN, None)
+        self.version = bytearray()  # 0: not filed; 1: history version 1; 2: version 2 or later
+        self.needs = bytearray()  # NEEDS, or 2: unknown
+        self.flags = bytearray()
+        self.static = bytearray()  # 16 bytes a slot: static_digest of the fixed columns
+        self.status, self.kind = Codes(0, self.statuses), Codes(0, self.kinds)
+        self.filer, self.decided_by = Codes(0, self.names), Codes(0, self.names)
+        self.callback_by, self.mask = Codes(0, self.names), Codes(0, self.masks)
+        self.deletion = Codes(0, self.deletions)
+        self.decided_at, self.callback_at = Times(0), Times(0)
+        self.updated_at, self.resolved_at = Times(0), Times(0)  # version 2's only
+        self.reason, self.note = Digests(0), Digests(0)
+        self._columns = (self.status, self.kind, self.filer, self.decided_by, self.callback_by, self.mask,
+                         self.deletion, self.decided_at, self.callback_at, self.updated_at, self.resolved_at,
+                         self.reason, self.note)
+
+    def slot(self, ticket_id: int) -> int | None:
+        """The ticket's slot if the events filed it, else None."""
+        slot = ticket_id if 0 < ticket_id < self.dense else self.sparse.get(ticket_id)
+        return slot if slot is not None and slot < self.size and self.version[slot] else None
+
+    def ticket_ids(self):
+        """Every filed ticket's id."""
+        for slot in range(1, min(self.size, self.dense)):
+            if self.version[slot]:
+                yield slot
+        for ticket_id, slot in self.sparse.items():
+            if self.version[slot]:
+                yield ticket_id
+
+    def _slot(self, ticket_id: int) -> int:
+        """The ticket's slot, made if new."""
+        if 0 < ticket_id < self.dense:
+            slot = ticket_id
+        else:
+            found = self.sparse.get(ticket_id)
+            if found is None:
+                found = self.sparse[ticket_id] = self.dense + len(self.sparse)
+            slot = found
+        if slot >= self.size:
+            self._grow(max(slot + 1, self.size + self.size // 8, 1024))
+        return slot
+
+    def _grow(self, size: int) -> None:
+        extra = size - self.size
+        for column in (self.version, self.needs, self.flags):
+            column.extend(bytes(extra))
+        self.static.extend(bytes(16 * extra))
+        for coded in self._columns:
+            coded.grow(size)
+        self.size = size
 
     def _fail(self, seq: int, text: str) -> None:
         if self.problem is None:
@@ -168,64 +229,87 @@ class Histories:
     # --- tickets -------------------------------------------------------------------------------
 
     def _ticket(self, seq: int, action: str, ticket_id: int, actor: str, at: str, details: dict[str, Any]) -> None:
-        ticket = self.tickets.get(ticket_id)
         if action == "ticket.filed":
-            if ticket is not None:
-                return self._fail(seq, f"ticket {ticket_id} is filed a second time")
-            version = int(details.get(HISTORY_KEY, 1))
-            kind = str(details.get("kind"))
-            if version >= 2:
-                row = details.get(ROW_KEY) or {}
-                needs_callback: Any = review_flags(kind, bool(row.get("refund_requested")))[1]
-                deletion: Any = row.get("data_deletion_date")
-            else:
-                # Version 1 did not record a refund request: an early cancellation's need is unknown.
-                needs_callback = UNKNOWN if kind == "cancel_early" else review_flags(kind, False)[1]
-                deletion = UNKNOWN
-            mask = filed_mask(version, details)
-            static = static_digest(filed_values(version, actor, at, details, mask))
-            self.tickets[ticket_id] = TicketState(version, static, mask, sys.intern(kind), actor,
-                                                  sys.intern(str(details.get("status"))), at, needs_callback, deletion)
-            return None
-        if ticket is None:
+            return self._filed(seq, ticket_id, actor, at, details)
+        slot = self.slot(ticket_id)
+        if slot is None:
             return self._fail(seq, f"{action} for ticket {ticket_id}, which has no filing event")
         if action in NOTED:
             self.notes[int(details.get("note_id", 0))] = (ticket_id, str(details.get("sha256", "")))
         if action in NOT_A_CHANGE:
             return None
-        ticket.updated_at = at
+        v2 = self.version[slot] >= 2
+        if v2:
+            self.updated_at.set(slot, at)
         if action == "ticket.callback_recorded":
-            note = details.get("note_sha256", UNKNOWN) if HISTORY_KEY in details else UNKNOWN
-            if ticket.callback is None:
-                ticket.callback = (at, actor, note)
+            if not self.flags[slot] & CALLED_BACK:
+                self.flags[slot] |= CALLED_BACK
+                self.callback_at.set(slot, at)
+                self.callback_by.a[slot] = self.names.code(actor)
+                if HISTORY_KEY in details and "note_sha256" in details:
+                    self.flags[slot] |= NOTE_KNOWN
+                    self.note.set(slot, details["note_sha256"])
             return None
         to = action[7:]
         was = details.get("from")
-        if was is not None and was != ticket.status:
-            self._fail(seq, f"ticket {ticket_id} moves from {was} but its history has it {ticket.status}")
-        ticket.status = sys.intern(to)
-        if to == TicketStatus.RESOLVED.value:
-            ticket.resolved_at = at
+        status = self.statuses.values[self.status.a[slot]]
+        if was is not None and was != status:
+            self._fail(seq, f"ticket {ticket_id} moves from {was} but its history has it {status}")
+        self.status.a[slot] = self.statuses.code(sys.intern(to))
+        if to == TicketStatus.RESOLVED.value and v2:
+            self.resolved_at.set(slot, at)
         if action in DECISIONS:
-            self._decision(seq, ticket_id, ticket, action, actor, at, details)
+            self._decision(seq, ticket_id, slot, v2, action, actor, at, details)
         return None
 
-    def _decision(self, seq: int, ticket_id: int, ticket: TicketState, action: str, actor: str, at: str,
+    def _filed(self, seq: int, ticket_id: int, actor: str, at: str, details: dict[str, Any]) -> None:
+        slot = self._slot(ticket_id)
+        if self.version[slot]:
+            return self._fail(seq, f"ticket {ticket_id} is filed a second time")
+        version = int(details.get(HISTORY_KEY, 1))
+        kind = str(details.get("kind"))
+        if version >= 2:
+            row = details.get(ROW_KEY) or {}
+            needs_callback: Any = _needs_callback(kind, bool(row.get("refund_requested")))
+            self.deletion.a[slot] = self.deletions.code(row.get("data_deletion_date"))
+            self.updated_at.set(slot, at)
+        else:
+            # Version 1 did not record a refund request: an early cancellation's need is unknown.
+            needs_callback = UNKNOWN if kind == "cancel_early" else _needs_callback(kind, False)
+            self.deletion.a[slot] = DELETION_UNKNOWN
+        mask = filed_mask(version, details)
+        self.static[16 * slot:16 * slot + 16] = static_digest(filed_values(version, actor, at, details, mask))
+        self.version[slot] = 2 if version >= 2 else 1
+        self.mask.a[slot] = self.masks.code(mask)
+        self.kind.a[slot] = self.kinds.code(kind)
+        self.filer.a[slot] = self.names.code(actor)
+        self.status.a[slot] = self.statuses.code(str(details.get("status")))
+        self.needs[slot] = NEEDS.get(needs_callback, 2)
+        self.filed += 1
+        return None
+
+    def _decision(self, seq: int, ticket_id: int, slot: int, v2: bool, action: str, actor: str, at: str,
                   details: dict[str, Any]) -> None:
-        ticket.decision = (actor, at, details.get("reason") if ticket.version >= 2 else UNKNOWN)
+        flags = self.flags[slot] | DECIDED
+        self.decided_by.a[slot] = self.names.code(actor)
+        self.decided_at.set(slot, at)
+        if v2:
+            flags |= REASON_KNOWN
+            self.reason.set(slot, details.get("reason"))
+        self.flags[slot] = flags
         agent = self.agents.get(self.agent_ids.get(actor, -1))
         if agent is None or agent.role != AgentRole.SUPERVISOR.value:
             self._fail(seq, f"ticket {ticket_id} was decided by {actor}, who was not a supervisor then (X-2)")
         elif not agent.active:
             self._fail(seq, f"ticket {ticket_id} was decided by {actor}, who was disabled then (X-2)")
-        elif actor == ticket.filer:
+        elif actor == self.names.values[self.filer.a[slot]]:
             self._fail(seq, f"ticket {ticket_id} was decided by the agent who filed it (X-2)")
         if action != APPROVED:
             return
-        if ticket.version >= 2 and ticket.needs_callback is True and ticket.callback is None:
+        if v2 and self.needs[slot] == 1 and not flags & CALLED_BACK:
             self._fail(seq, f"ticket {ticket_id} was approved with no callback recorded before the decision (V-8)")
         if "data_deletion_date" in details:
-            ticket.deletion = details["data_deletion_date"]
-        deletion = _deletion_date(ticket.kind, at) if ticket.version >= 2 else None
-        if deletion is not None and ticket.deletion != deletion:
+            self.deletion.a[slot] = self.deletions.code(details["data_deletion_date"])
+        deletion = _deletion_date(self.kinds.values[self.kind.a[slot]], at) if v2 else None
+        if deletion is not None and self.deletions.values[self.deletion.a[slot]] != deletion:
             self._fail(seq, f"ticket {ticket_id}: its data deletion date is not the one its approval sets (X-1)")

@@ -1,7 +1,8 @@
 """A-1: `deskapp audit verify` in one streaming pass at the database's speed (bench target 7).
 
-The events come in keyset pages on the session's own DBAPI cursor (no ORM rows, no result
-processing); each is checked in its chain's format (tickets.audit.format) and fed, decoded, to
+The events are streamed in order (tickets.audit.source: on SQLite the command reads with the
+standard library's sqlite3 alone, `verify_file`; through a session, keyset pages on its driver's
+cursor; no ORM rows either way); each is checked in its chain's format (tickets.audit.format) and fed, decoded, to
 the rebuild of every ticket and agent (tickets.audit.history) in the same pass; then the rows
 are read in pages against it (tickets.audit.compare), and the guards the database keeps against
 rewriting (tickets.audit.guards) are checked as `deskapp db upgrade` and `db roles` left them.
@@ -17,31 +18,33 @@ from __future__ import annotations
 
 import json
 import json.scanner
-from collections.abc import Iterable
+import sqlite3
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from hashlib import sha256
+from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session
-
-from tickets.audit.chain import Anchor, ChainReport
+from tickets.audit.anchor import Anchor
 from tickets.audit.compare import agent_problems, canonical_at, note_problems, ticket_problems
 from tickets.audit.format import FORMAT_SWITCH, GENESIS_HASH, canonical_bytes, content_text, details_text
 from tickets.audit.guards import guard_problem
 from tickets.audit.history import Histories
-from tickets.store import rawsql
+from tickets.audit.report import ChainReport
+from tickets.audit.source import LiteReader, Reader
+from tickets.store.sqltext import Sql
 
-PAGE = 20_000
 _AT = {"postgresql": "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')", "sqlite": "at"}
 _EVENTS = {
-    dialect: rawsql.Sql(
+    dialect: Sql(
         f"SELECT seq, {_AT[dialect]} AS at, actor, action, subject, CAST(details AS text) AS details, prev_hash, "
         "hash "
         "FROM audit_event WHERE seq > :after ORDER BY seq LIMIT :limit"
     )
     for dialect in _AT
 }
-_HEAD = rawsql.Sql("SELECT seq, hash FROM audit_head WHERE id = 1")
+_HEAD = Sql("SELECT seq, hash FROM audit_head WHERE id = 1")
+_REBUILT = ("ticket:", "agent:")  # the subjects tickets.audit.history rebuilds (Histories.see)
 
 
 def _format2(seq: int, at: str, actor: str, action: str, subject: str, details: str, prev: str, digest: str) -> bool:
@@ -59,6 +62,19 @@ def _no_key_twice(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return found
 
 
+def _canonical_encoder() -> Callable[[Any], str]:
+    """details_text for decoded JSON (no cycles to look for): the C encoder made once, not at
+    every call as json.JSONEncoder.encode makes it; the same bytes (the same encoder, settings)."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover - CPython has its C accelerator
+        return details_text
+    chunks = make(None, None, json.encoder.encode_basestring, None, ":", ",", True, False, True)
+    return lambda value: "".join(chunks(value, 0))
+
+
+_canonical = _canonical_encoder()
+
+
 def _decoded(details: str, fmt: int) -> dict[str, Any] | None:
     """The details as Python reads them, or None if another reader could read them otherwise."""
     try:
@@ -67,7 +83,7 @@ def _decoded(details: str, fmt: int) -> dict[str, Any] | None:
         return None
     if end != len(details):
         return None
-    if details_text(value) == details:
+    if value.__class__ is dict and _canonical(value) == details:
         return value  # canonical: one key once each, nothing else to read
     if fmt == 2:
         return None
@@ -85,18 +101,7 @@ def _format1(seq: int, at: str, actor: str, action: str, subject: str, details: 
     )).hexdigest() == digest
 
 
-def _pages(session: Session):
-    raw = rawsql.Raw(session)
-    sql, after = _EVENTS[raw.dialect], 0
-    while True:
-        rows = raw.rows(sql, {"after": after, "limit": PAGE})
-        if not rows:
-            return
-        yield rows
-        after = rows[-1].seq
-
-
-def verify(session: Session, anchors: Iterable[Anchor] = ()) -> ChainReport:
+def verify(raw: Reader, anchors: Iterable[Anchor] = ()) -> ChainReport:
     """Walk the chain in order; name the first event that is not what the chain says.
 
     `anchors` are heads kept outside the database (`deskapp audit anchor`): each must still be
@@ -109,65 +114,86 @@ def verify(session: Session, anchors: Iterable[Anchor] = ()) -> ChainReport:
             return ChainReport(False, 0, anchor.seq, "two anchors name different hashes for this event")
     expected, prev, checked = 1, GENESIS_HASH, 0
     fmt = 0  # 0: not known yet (the first event fixes it), 1 or 2 (tickets.audit.format)
-    histories = Histories()  # what each ticket and agent should be, collected on the walk
+    first = raw.first(_HEAD)  # ticket ids run to about the number of events: the replay's slots
+    histories = Histories(dense=max(1024, first[0] + 2 if first else 0))
     see = histories.see
-    for rows in _pages(session):
-        for seq, at, actor, action, subject, details, prev_hash, digest in rows:
-            if seq != expected:
-                return ChainReport(False, checked, expected, f"event {expected} is missing (next is {seq})")
-            if prev_hash != prev:
-                return ChainReport(
-                    False, checked, seq, "its previous-hash does not match the event before it (reordered or replaced)"
-                )
-            at = canonical_at(at)
-            if fmt == 2:
-                ok = _format2(seq, at, actor, action, subject, details, prev, digest)
-            elif fmt == 1:
-                ok = _format1(seq, at, actor, action, subject, details, prev, digest)
-            else:
-                fmt = 2 if _format2(seq, at, actor, action, subject, details, prev, digest) else (
-                    1 if _format1(seq, at, actor, action, subject, details, prev, digest) else 0)
-                ok = fmt != 0
-            if not ok:
-                return ChainReport(False, checked, seq, "its content does not match its hash (edited)")
-            decoded = _decoded(details, fmt)
-            if decoded is None or not isinstance(decoded, dict):
-                return ChainReport(False, checked, seq, "its details are not stored in their canonical form "
-                                   "(a key twice, or another spelling: readers could disagree on them)")
-            if fmt == 1 and action == FORMAT_SWITCH:
-                fmt = 2  # every later event is format 2, and only format 2
-            if wanted and seq in wanted and wanted.pop(seq) != digest:
-                return ChainReport(
-                    False, checked, seq, "its hash is not the one anchored outside the database (rewritten)"
-                )
+    for seq, at, actor, action, subject, details, prev_hash, digest in raw.stream(_EVENTS[raw.dialect]):
+        if seq != expected:
+            return ChainReport(False, checked, expected, f"event {expected} is missing (next is {seq})")
+        if prev_hash != prev:
+            return ChainReport(
+                False, checked, seq, "its previous-hash does not match the event before it (reordered or replaced)"
+            )
+        at = f"{at[:10]}T{at[11:]}Z" if at.__class__ is str and len(at) == 26 and at[10] == " " else canonical_at(at)
+        if fmt == 2:  # _format2, inline: once per event
+            content = sha256(f"{len(at)}:{at}{len(actor)}:{actor}{len(action)}:{action}{len(subject)}:{subject}"
+                             f"{details}".encode()).hexdigest()
+            ok = sha256(f"{seq}:{prev}:{content}".encode()).hexdigest() == digest
+        elif fmt == 1:
+            ok = _format1(seq, at, actor, action, subject, details, prev, digest)
+        else:
+            fmt = 2 if _format2(seq, at, actor, action, subject, details, prev, digest) else (
+                1 if _format1(seq, at, actor, action, subject, details, prev, digest) else 0)
+            ok = fmt != 0
+        if not ok:
+            return ChainReport(False, checked, seq, "its content does not match its hash (edited)")
+        decoded = _decoded(details, fmt)
+        if decoded is None or not isinstance(decoded, dict):
+            return ChainReport(False, checked, seq, "its details are not stored in their canonical form "
+                               "(a key twice, or another spelling: readers could disagree on them)")
+        if fmt == 1 and action == FORMAT_SWITCH:
+            fmt = 2  # every later event is format 2, and only format 2
+        if wanted and seq in wanted and wanted.pop(seq) != digest:
+            return ChainReport(
+                False, checked, seq, "its hash is not the one anchored outside the database (rewritten)"
+            )
+        if subject.startswith(_REBUILT):
             see(seq, action, subject, actor, at, decoded)
-            prev, expected, checked = digest, expected + 1, checked + 1
+        prev, expected, checked = digest, expected + 1, checked + 1
     if wanted:
         return ChainReport(
             False, checked, min(wanted),
             f"anchored outside the database but the chain now ends at event {expected - 1} (events removed)",
         )
-    head = rawsql.first(session, _HEAD)
+    head = raw.first(_HEAD)
     if head is None:
         return ChainReport(False, checked, None, "the chain head is missing")
-    if head.seq != expected - 1 or head.hash != prev:
+    if head[0] != expected - 1 or head[1] != prev:
         return ChainReport(
             False, checked, expected,
-            f"the chain ends at event {expected - 1} but its head records event {head.seq} (cut tail)",
+            f"the chain ends at event {expected - 1} but its head records event {head[0]} (cut tail)",
         )
     if histories.problem is not None:
         return ChainReport(False, checked, *histories.problem)
     # Every row was written with its event in the same transaction: a ticket or an agent its
     # history does not explain was cut or edited around the chain.
-    agent_id, agent_problem = agent_problems(session, histories)
+    agent_id, agent_problem = agent_problems(raw, histories)
     if agent_id is not None:
         return ChainReport(False, checked, None, f"agent {agent_id}: {agent_problem}")
-    ticket_id, ticket_problem = ticket_problems(session, histories)
+    ticket_id, ticket_problem = ticket_problems(raw, histories)
     if ticket_id is None:
-        ticket_id, ticket_problem = note_problems(session, histories)
+        ticket_id, ticket_problem = note_problems(raw, histories)
     if ticket_id is not None:
         return ChainReport(False, checked, None, f"ticket {ticket_id}: {ticket_problem}")
-    guard = guard_problem(session)
+    guard = guard_problem(raw)
     if guard is not None:
         return ChainReport(False, checked, None, guard)
-    return ChainReport(True, checked, head=Anchor(head.seq, head.hash))
+    return ChainReport(True, checked, head=Anchor(head[0], head[1]))
+
+
+def verify_file(path: Path, anchors: Iterable[Anchor] = ()) -> ChainReport:
+    """`audit verify` of a SQLite file on the standard library's sqlite3 alone (no SQLAlchemy,
+    ORM or Alembic to load): opened read only (a WORM copy as it is), the schema checked first,
+    every statement in one read transaction."""
+    from tickets.store import revision
+    from tickets.store.lite import connect_reader, unavailable
+
+    connection = connect_reader(path)
+    try:
+        connection.execute("BEGIN")
+        revision.check(revision.read_current(connection.cursor(), "sqlite"), f"sqlite:///{path}")
+        return verify(LiteReader(connection), anchors)
+    except sqlite3.Error as error:
+        raise unavailable(error, path) from error
+    finally:
+        connection.close()

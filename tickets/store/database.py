@@ -182,35 +182,15 @@ def _make_sqlite_engine(url: str, *, create: bool) -> Engine:
 
 
 def _make_sqlite_reader(url: str) -> Engine:
-    """A SQLite engine that cannot write: the file opened with `mode=ro` (a live desk: its WAL
-    read too, written by others meanwhile), or as `immutable` when it is a read-only file with no
-    WAL beside it (a WORM copy: it cannot change under the reader, and `mode=ro` would still
-    create a WAL index beside it, or fail where it cannot)."""
-    import sqlite3
-    import stat
-    from urllib.parse import quote
+    """A SQLite engine that cannot write (tickets.store.lite.connect_reader: `mode=ro`, or
+    `immutable` for a WORM copy)."""
+    from tickets.store.lite import connect_reader
 
     path = sqlite_path(url)
     if path is None:
         raise StoreUnavailable("a read-only store needs a SQLite database file")
     require_database(url)
-    target = quote(str(path.resolve()))
-    frozen = not (path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)) or not os.access(path, os.W_OK)
-    worm = frozen and not path.with_name(path.name + "-wal").exists()
-    modes = ("immutable=1",) if worm else ("mode=ro", "immutable=1")
-
-    def connect() -> sqlite3.Connection:
-        for mode in modes:
-            connection = sqlite3.connect(f"file:{target}?{mode}", uri=True, check_same_thread=False,
-                                         timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
-            try:
-                connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
-                return connection
-            except sqlite3.OperationalError:
-                connection.close()
-        raise StoreUnavailable(f"cannot read the database file at {path}")
-
-    engine = create_engine("sqlite://", creator=connect)
+    engine = create_engine("sqlite://", creator=lambda: connect_reader(path))
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:

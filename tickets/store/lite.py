@@ -71,6 +71,35 @@ def connect(path: Path) -> sqlite3.Connection:
     return connection
 
 
+def connect_reader(path: Path) -> sqlite3.Connection:
+    """A connection that cannot write (`audit verify`): the file opened with `mode=ro` (a live
+    desk: its WAL read too, written by others meanwhile), or as `immutable` when it is a read-only
+    file with no WAL beside it (a WORM copy: it cannot change under the reader, and `mode=ro` would
+    still create a WAL index beside it, or fail where it cannot). Autocommit; query_only."""
+    import os
+    import stat
+    from urllib.parse import quote
+
+    if not path.is_file():
+        raise StoreUnavailable(
+            f"there is no database file at {path}: check --db or ${DATABASE_URL_ENV}, "
+            "or run `deskapp db upgrade` to create one there"
+        )
+    target = quote(str(path.resolve()))
+    frozen = not (path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)) or not os.access(path, os.W_OK)
+    worm = frozen and not path.with_name(path.name + "-wal").exists()
+    for mode in ("immutable=1",) if worm else ("mode=ro", "immutable=1"):
+        connection = sqlite3.connect(f"file:{target}?{mode}", uri=True, check_same_thread=False,
+                                     timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        try:
+            connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            connection.execute("PRAGMA query_only=ON")
+            return connection
+        except sqlite3.OperationalError:
+            connection.close()
+    raise StoreUnavailable(f"cannot read the database file at {path}")
+
+
 @contextmanager
 def transaction(connection: sqlite3.Connection, path: Path, *, write: bool = False) -> Iterator[sqlite3.Connection]:
     """One transaction (BEGIN IMMEDIATE to write: a deferred one would fail at once on upgrade):

@@ -31,23 +31,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.pool import PoolProxiedConnection
 
 from tickets.store.lite import sqlite_time
-
-_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
-
-
-class Sql:
-    """One statement, written once with `:name` parameters."""
-
-    __slots__ = ("text", "_pyformat")
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        # psycopg's pyformat: a literal % doubles, each :name becomes %(name)s.
-        self._pyformat = _NAMED.sub(r"%(\1)s", text.replace("%", "%%"))
-
-    def for_dialect(self, dialect: str) -> str:
-        return self.text if dialect == "sqlite" else self._pyformat
-
+from tickets.store.sqltext import Sql
 
 # --- rows read by column name ----------------------------------------------------------------
 

@@ -23,6 +23,7 @@ import re
 from sqlalchemy import Connection, Engine, text
 
 from tickets.errors import InvalidInput
+from tickets.store.triggers import GUARD_TRIGGERS  # noqa: F401 - the guards, said there without SQLAlchemy
 
 API_PREFIX = "deskapp_api_"  # the functions the application role may execute
 # Tables the application role may not read whole: the columns it may read instead (None: nothing).
@@ -30,16 +31,6 @@ READ_LIMITED: dict[str, tuple[str, ...] | None] = {
     "agent": ("id", "name", "display_name", "role", "active", "created_at"),
     "agent_session": None,
 }
-# A-1: the guard triggers migrations 0001 and 0003 create, by engine, with the table each
-# guards; `audit verify` checks they are all there and enabled (tickets.audit.guards).
-GUARD_TRIGGERS = {
-    "sqlite": {"audit_event_no_update": "audit_event", "audit_event_no_delete": "audit_event",
-               "audit_head_forward_only": "audit_head", "audit_head_no_delete": "audit_head"},
-    "postgresql": {"audit_event_no_change": "audit_event", "audit_event_no_truncate": "audit_event",
-                   "audit_head_forward_only": "audit_head", "audit_head_no_truncate": "audit_head"},
-}
-
-
 def app_privileges(table: str) -> tuple[frozenset[str], frozenset[str]]:
     """What `roles_sql` grants the application role on `table`: (table-wide privileges,
     privileges on some columns only), as PostgreSQL names them: SELECT, on the whole table or
