@@ -290,12 +290,15 @@ _FILE = Sql(
 def _file_pg(raw: Raw, agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingRequest, digest: str, now,
              zone: tzinfo, plans: list[tuple[policy.Decision, Any, str]]) -> tuple[FiledTicket, ...]:
     """PostgreSQL: every planned ticket and its event in one call of the database's function,
-    which checks the verification (V-7), decides review and callback from the kind (X-2, V-8)
-    and names the session's agent as the filer (migration 0011)."""
+    which checks the verification (V-7) and the kind (offered for the product, per resource,
+    refund), decides review and callback from the kind (X-2, V-8), names the session's agent
+    as the filer and writes the event from what it filed (migrations 0011, 0016)."""
     tickets, resources = [], []
     for decision, resource, key in plans:
         row, details = _row(agent, call, sub, request, digest, decision, now, zone, key=key, resource=resource)
-        tickets.append({**{k: row[k] for k in _FILED}, "details": details})
+        # The event's details are the database's, from the row it files (migration 0016); only
+        # the sentences the caller confirmed (the policy's texts) are the client's.
+        tickets.append({**{k: row[k] for k in _FILED}, "details": {"confirmed": details["confirmed"]}})
         resources.append(resource.ref if resource is not None else None)
     found = raw.rows(_FILE, {"token": agent.session, "agent": agent.id, "verification": call.verification_id,
                              "subscription": sub.id, "tickets": bind_json(tickets), "at": now})

@@ -1,0 +1,165 @@
+"""A-1: both engines write the same audit events for the same work, key for key and value for
+value (apart from what is random: a bcrypt or scrypt salt, the owner's name), so that `audit
+verify` rebuilds every column on PostgreSQL exactly as on SQLite. On PostgreSQL the filing's
+event is the database's, from the row it filed (migration 0016): a client of its own cannot
+write another, nor file a kind the registry does not offer for the product."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import text
+
+import testkit
+from tickets import agents, lifecycle, notes, verification
+from tickets.audit.chain import verify_chain
+from tickets.clock import FixedClock
+from tickets.enums import TicketKind, TicketStatus
+from tickets.errors import InvalidInput, NotAllowed
+from tickets.filing import FilingRequest, file_ticket
+from tickets.store.calls import call
+from tickets.store.rawsql import Sql, bind_json
+
+EXPEDITED = frozenset({"acknowledge_data_loss", "remove_domains", "update_dns", "save_data"})
+RANDOM = {"pin_hash_sha256"}  # a digest of a salted hash: differs run to run, engine to engine
+
+
+def _work(store) -> None:
+    """Every kind of event the desk writes for tickets and agents, once or more."""
+    d = testkit.Directory(store).signed_in()
+    v = d.verified()
+    t1 = file_ticket(store, agent=d.agent, verification_id=v, request=FilingRequest(
+        kind=TicketKind.EXPEDITED_DEPROVISIONING, subscription_ref="SUB-INT", idempotency_key="k1",
+        reason="moving away", confirmed=EXPEDITED)).filed[0].id
+    lifecycle.record_callback(store, agent=d.agent2, ticket_id=t1, note="called back")
+    lifecycle.approve(store, supervisor=d.supervisor, ticket_id=t1, reason="ok")
+    lifecycle.transition(store, actor=d.agent, ticket_id=t1, to=TicketStatus.IN_PROGRESS)
+    lifecycle.transition(store, actor=d.agent, ticket_id=t1, to=TicketStatus.RESOLVED)
+    notes.add_note(store, agent=d.agent, ticket_id=t1, text="a note")
+    batch = file_ticket(store, agent=d.agent, verification_id=v, request=FilingRequest(
+        kind=TicketKind.UNSUBSCRIBE_RESOURCE, subscription_ref="SUB-CLD", idempotency_key="b1",
+        resource_refs=("RES-05", "RES-06"), reason="no longer needed", confirmed=frozenset({"confirm_unsubscription"})))
+    lifecycle.transition(store, actor=d.agent, ticket_id=batch.filed[0].id, to=TicketStatus.WITHDRAWN,
+                         reason="changed mind")
+    t3 = file_ticket(store, agent=d.agent, verification_id=v, request=FilingRequest(
+        kind=TicketKind.CANCEL_EARLY, subscription_ref="SUB-O365", idempotency_key="k3", refund_requested=True,
+        reason="too dear", confirmed=frozenset({"update_dns", "save_data"}))).filed[0].id
+    lifecycle.reject(store, supervisor=d.supervisor2, ticket_id=t3, reason="no callback possible")
+    verification.end_call(store, d.agent, verification.start_call(store, d.agent), "wrap")
+    verification.verify_caller(store, agent=d.agent, organization_id=d.org.id, claim=d.claim(phone="020 7946 0000"),
+                               call_id=verification.start_call(store, d.agent))
+    agents.create_agent(store, name="newbie", display_name="New Bie", role="agent", pin="5555")
+    agents.set_agent_active(store, "newbie", False, actor=d.supervisor)
+    agents.set_agent_active(store, "newbie", True, actor=d.supervisor)
+    agents.reset_pin(store, "newbie", "6666", actor=d.supervisor)
+    agents.set_role(store, "newbie", "supervisor")
+    agents.unlock(store, "newbie", actor=d.supervisor, reason="forgot")
+    with pytest.raises(NotAllowed):
+        agents.authenticate(store, name="newbie", pin="0000")
+    agents.sign_out(store, d.agent2)
+
+
+def _events(store) -> list[tuple]:
+    """(action, subject, actor, details) in chain order, the random and the owner's name left out."""
+    with store.read() as session:
+        report = verify_chain(session)
+        assert report.ok, report
+        rows = session.execute(text(
+            "SELECT action, subject, actor, CAST(details AS text) FROM audit_event ORDER BY seq")).all()
+    return [(action, subject, "owner" if actor.startswith("owner:") else actor,
+             {k: v for k, v in json.loads(details).items() if k not in RANDOM}) for action, subject, actor, details in rows]
+
+
+def _keys(value, prefix="") -> set[str]:
+    if not isinstance(value, dict):
+        return set()
+    return {f"{prefix}{k}" for k in value} | {p for k, v in value.items() for p in _keys(v, f"{prefix}{k}.")}
+
+
+@pytest.fixture
+def both(sqlite_template, postgres_database, tmp_path):
+    """The same empty desk on each engine, at the same time."""
+    postgres_database.reset()
+    stores = {"sqlite": testkit.make_store(sqlite_template.new_url(tmp_path), FixedClock(testkit.T0)),
+              "postgresql": testkit.make_store(postgres_database.url, FixedClock(testkit.T0))}
+    yield stores
+    for store in stores.values():
+        store.dispose()
+
+
+def test_a1_both_engines_write_the_same_event_details_for_every_event_type(both):
+    events = {}
+    for name, store in both.items():
+        _work(store)
+        events[name] = _events(store)
+    lite, pg = events["sqlite"], events["postgresql"]
+    actions = {e[0] for e in lite}
+    assert {"ticket.filed", "ticket.callback_recorded", "ticket.approved", "ticket.rejected", "ticket.in_progress",
+            "ticket.resolved", "ticket.withdrawn", "ticket.noted", "agent.created", "agent.disabled", "agent.enabled",
+            "agent.pin_reset", "agent.role_changed", "agent.unlocked", "agent.signed_in", "agent.signed_out",
+            "agent.sign_in_failed", "call.started", "call.ended", "verification.passed",
+            "verification.failed"} <= actions
+    assert [e[:3] for e in pg] == [e[:3] for e in lite]
+    for mine, theirs in zip(lite, pg, strict=True):
+        assert _keys(theirs[3]) == _keys(mine[3]), mine[0]  # the keys, nested ones (`row.reason_sha256`) too
+        assert theirs[3] == mine[3], mine[0]  # and every value
+
+
+# --- PostgreSQL: the filing's function --------------------------------------------------------
+
+_FILE = Sql("SELECT ticket_id, status FROM deskapp_api_file(:token, :agent, :verification, :subscription, "
+            "CAST(:tickets AS jsonb), :at)")
+
+
+def _ticket(**changes) -> dict:
+    values = dict(kind="expedited_deprovisioning", resource_id=None, idempotency_key="own-client", content_hash="h",
+                  requested_date=None, reason="typed", reason_scrubbed="typed", fields={},
+                  checklist=sorted(EXPEDITED), consequences={"time_zone": "UTC"}, rules=["X-1"], effective_date=None,
+                  data_deletion_date=None, reversal_deadline=None, details={"confirmed": ["as the desk read it"]})
+    values.update(changes)
+    return values
+
+
+@pytest.fixture
+def pg_desk(postgres_database):
+    postgres_database.reset()
+    store = testkit.make_store(postgres_database.url, FixedClock(testkit.T0))
+    yield testkit.Directory(store).signed_in()
+    store.dispose()
+
+
+def _file(d, subscription, *tickets):
+    return call(d.store, _FILE, {"token": d.agent.session, "agent": d.agent.id, "verification": d.verified(),
+                                 "subscription": subscription.id, "tickets": bind_json(list(tickets)),
+                                 "at": d.store.clock.now()})
+
+
+def test_a1_postgresql_writes_the_filing_event_itself_whatever_the_client_says(pg_desk):
+    """A client of its own sends another subscription, resource, status, filer and row record
+    in the details: the event says what the database filed, and verify holds."""
+    forged = {"confirmed": ["x"], "kind": "cancel_end_of_term", "status": "open", "subscription": "SUB-O365",
+              "resource": "RES-01", "history": 2, "row": {"reason_sha256": "0" * 64, "needs_review": False}}
+    ((ticket_id, status),) = _file(pg_desk, pg_desk.intune, _ticket(details=forged))
+    with pg_desk.store.read() as session:
+        details = json.loads(session.execute(text(
+            "SELECT CAST(details AS text) FROM audit_event WHERE subject = :s"), {"s": f"ticket:{ticket_id}"}).scalar())
+        report = verify_chain(session)
+    assert status == "pending_review" and report.ok, report
+    assert (details["kind"], details["subscription"], details["resource"], details["status"]) == (
+        "expedited_deprovisioning", "SUB-INT", None, "pending_review")
+    assert details["row"]["needs_review"] is True and details["row"]["reason_sha256"] != "0" * 64
+    assert details["confirmed"] == ["x"]  # the policy's texts: still the client's (docs/security.md)
+
+
+@pytest.mark.parametrize("changes, which, said", [
+    ({"kind": "refund_everything"}, "intune", "kind: no such kind"),
+    ({}, "o365", "X-1: expedited deprovisioning is not offered for subscription SUB-O365"),
+    ({"kind": "unsubscribe_resource"}, "cloud", "U-2: unsubscribe resource is decided per renewal resource"),
+    ({"kind": "cancel_end_of_term", "fields": {"refund_requested": True}}, "intune", "C-4: a refund"),
+])
+def test_a1_postgresql_refuses_a_kind_the_registry_does_not_offer(pg_desk, changes, which, said):
+    subscription = {"intune": pg_desk.intune, "o365": pg_desk.o365, "cloud": pg_desk.cloud}[which]
+    with pytest.raises((NotAllowed, InvalidInput)) as refused:
+        _file(pg_desk, subscription, _ticket(**changes))
+    assert said in str(refused.value)

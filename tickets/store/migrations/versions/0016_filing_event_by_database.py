@@ -1,0 +1,42 @@
+"""PostgreSQL: a filing's event written by the database from what it files; the kind checked
+
+deskapp_api_file (migration 0011) is replaced (CREATE OR REPLACE: the same signature, so the
+application role's EXECUTE stays) by tickets.store.pgsql.filing_0016's: it writes every key of
+the `ticket.filed` event itself from the row it inserts (the client gives only the sentences
+the caller confirmed), and refuses a kind that does not exist, is not offered for the
+subscription's product, names a renewal resource where it should not (or none where it
+should), or asks for a refund the kind does not allow. Downgrade restores 0011's body.
+SQLite: nothing to do (its filing is Python's, in tickets.filing).
+
+Revision ID: 0016_filing_event_by_database
+Revises: 0014_viewers_through_functions
+Create Date: 2026-12-07
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+from tickets.store.pgsql.desk_0011 import DESK
+from tickets.store.pgsql.filing_0016 import FILING
+
+revision = "0016_filing_event_by_database"
+down_revision = "0014_viewers_through_functions"
+branch_labels = None
+depends_on = None
+
+_PREVIOUS = [s for s in DESK if "FUNCTION deskapp_api_file(" in s]
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for statement in FILING:
+        op.execute(statement)
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for statement in _PREVIOUS:
+        op.execute(statement)
