@@ -68,7 +68,8 @@ def _events(store) -> list[tuple]:
         rows = session.execute(text(
             "SELECT action, subject, actor, CAST(details AS text) FROM audit_event ORDER BY seq")).all()
     return [(action, subject, "owner" if actor.startswith("owner:") else actor,
-             {k: v for k, v in json.loads(details).items() if k not in RANDOM}) for action, subject, actor, details in rows]
+             {k: v for k, v in json.loads(details).items() if k not in RANDOM})
+            for action, subject, actor, details in rows]
 
 
 def _keys(value, prefix="") -> set[str]:

@@ -71,7 +71,8 @@ FILE = f"""CREATE OR REPLACE FUNCTION deskapp_api_file(p_token text, p_agent_id 
         SELECT * INTO k FROM (VALUES {_kind_rows()}) AS x(kind, products, rule, per_resource, refund)
           WHERE x.kind = t->>'kind';
         IF NOT FOUND THEN
-          RAISE EXCEPTION 'kind: no such kind of ticket %', quote_literal(coalesce(t->>'kind', '')) USING ERRCODE = 'DK422';
+          RAISE EXCEPTION 'kind: no such kind of ticket %', quote_literal(coalesce(t->>'kind', ''))
+            USING ERRCODE = 'DK422';
         ELSIF NOT s.product = ANY (k.products) THEN
           RAISE EXCEPTION '%: % is not offered for subscription % (its product is %)', k.rule,
             replace(k.kind, '_', ' '), s.ref, s.product USING ERRCODE = 'DK403';
