@@ -108,7 +108,11 @@ def _keys(request: FilingRequest) -> list[str]:
 
 
 def _replay(session: Session | Raw, request: FilingRequest, digest: str) -> FilingResult | None:
-    existing = Raw(session).rows(*sql.REPLAY.bind({"keys": _keys(request)}))
+    return _replayed(Raw(session).rows(*sql.REPLAY.bind({"keys": _keys(request)})), request, digest)
+
+
+def _replayed(existing: list[Any], request: FilingRequest, digest: str) -> FilingResult | None:
+    """T-3: the filing these rows (REPLAY's, by the request's keys) already made, or None."""
     if not existing:
         return None
     if any(row.content_hash != digest for row in existing):
@@ -145,18 +149,20 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
     digest = request.content_hash()
 
     def work(raw: Raw) -> FilingResult:
-        replay = _replay(raw, request, digest)
+        # T-3's keys, V-7 with the caller's facts, the subscription with its active tickets:
+        # one round trip on PostgreSQL (Raw.batch), then the filing's function call.
+        existing, verifying, found = raw.batch([
+            sql.REPLAY.bind({"keys": _keys(request)}), (sql.VERIFIED_CALLER, {"id": verification_id}),
+            (sql.SUBSCRIPTION_WITH_TICKETS, {"ref": request.subscription_ref})])
+        replay = _replayed(existing, request, digest)
         if replay is not None:
             return replay
         now = store.clock.now()
         if raw.dialect == "sqlite":  # PostgreSQL: the filing's function checks (deskapp_actor)
             check_actor(raw, agent, now)
-        # V-7 with the caller's facts, then the subscription with its active tickets: two round
-        # trips.
-        verified = raw.first(sql.VERIFIED_CALLER, {"id": verification_id})
+        verified = verifying[0] if verifying else None
         call = verified_call(verified, agent, now)
         assert verified is not None  # verified_call refused a missing verification
-        found = raw.rows(sql.SUBSCRIPTION_WITH_TICKETS, {"ref": request.subscription_ref})
         sub = sql.SubscriptionRow.read(found[0]) if found else None
         if sub is None or sub.organization_id != call.organization_id:
             raise NotFound(f"subscription {request.subscription_ref} is not on the verified caller's account")

@@ -32,7 +32,7 @@ from tickets.audit.chain import append_event
 from tickets.errors import InvalidInput, NotAllowed, NotFound
 from tickets.sessions import check_actor
 from tickets.store import verification_sql as sql
-from tickets.store.calls import call
+from tickets.store.calls import call, on_connection
 from tickets.store.database import Store
 from tickets.store.filing_sql import CALL_FOR_END, END_OWN_OPEN_CALL, INSERT_CALL
 from tickets.store.models import (
@@ -305,18 +305,24 @@ def _verify_pg(store: Store, agent: AgentInfo, organization_id: int, claim: Call
     on file read on one connection in autocommit (without a lock: they change only with a
     directory import), the answers compared here, the attempt recorded by the database's
     function, which holds the lockout (V-5), the call's owner and the 60 minutes (V-7)."""
-    with store.raw_read() as raw:
+
+    def work(raw: Raw) -> tuple:
         org = sql.organization_row(raw, organization_id)
         if org is None:
             raise NotFound(f"organization {organization_id} does not exist")
         keys = _claim_keys(claim, org.country, bool(org.requires_url))
         outcome = verify_keys(keys, sql.keys_on_file(raw, org))
-    person_id = int(outcome.person_key) if outcome.passed and outcome.person_key else None
-    ((attempt_id, locked, left),) = call(store, _RECORD, {
-        **acting(agent), "org": organization_id, "call": call_id, "passed": outcome.passed,
-        "failed": bind_json(sorted(str(f) for f in outcome.failed_factors)), "person": person_id,
-        "roles": bind_json(sorted(outcome.roles) if outcome.passed else []), "at": store.clock.now(),
-    })
+        person_id = int(outcome.person_key) if outcome.passed and outcome.person_key else None
+        (found,) = raw.rows(_RECORD, {
+            **acting(agent), "org": organization_id, "call": call_id, "passed": outcome.passed,
+            "failed": bind_json(sorted(str(f) for f in outcome.failed_factors)), "person": person_id,
+            "roles": bind_json(sorted(outcome.roles) if outcome.passed else []), "at": store.clock.now(),
+        })
+        return found
+
+    # The reads and the function's call on one connection (one checkout), each statement its
+    # own transaction: the function takes the organization's lock itself.
+    attempt_id, locked, left = on_connection(store, work)
     if attempt_id is not None:
         return VerificationResult(True, left, None, attempt_id)
     return VerificationResult(False, left, read_time(locked))

@@ -347,6 +347,34 @@ class Raw:
         found = self._run(sql, params or {}, fetch=True)
         return found[0] if found else None
 
+    def batch(self, statements: Sequence[tuple[Sql, Mapping[str, Any]]]) -> list[list[Any]]:
+        """Several reads' rows, in order. PostgreSQL in autocommit (Raw.reading): one round trip,
+        the statements bound by the driver (psycopg's ClientCursor quotes each value) and sent
+        as one simple query, each reading a snapshot of its own as it would alone; otherwise
+        (SQLite, or a transaction still to begin) one statement after another."""
+        if self.dialect == "sqlite" or self._begin or len(statements) < 2:
+            return [self._run(sql, params, fetch=True) for sql, params in statements]
+        texts = [sql.for_dialect(self.dialect) for sql, _ in statements]
+        import psycopg  # the PostgreSQL driver: not needed, nor loaded, on SQLite
+
+        binder = psycopg.ClientCursor(cast(psycopg.Connection[Any], driver_connection(self._dbapi)))
+        try:
+            query = "; ".join(binder.mogrify(text, params) for text, (_, params) in zip(texts, statements, strict=True))
+        finally:
+            binder.close()
+        cur = self._dbapi.cursor()
+        try:
+            cur.execute(query)
+            found = [named_rows(cur, (self.dialect, texts[0]))]
+            for text in texts[1:]:
+                cur.nextset()
+                found.append(named_rows(cur, (self.dialect, text)))
+            return found
+        except self._error as error:
+            self._raise(error, "; ".join(texts), None, cur)  # without its values (no personal data in logs)
+        finally:
+            cur.close()
+
     def execute(self, sql: Sql, params: Mapping[str, Any] | None = None) -> int:
         """Run one statement; the number of rows it touched."""
         return self._run(sql, params or {})
