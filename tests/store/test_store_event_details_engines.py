@@ -164,3 +164,19 @@ def test_a1_postgresql_refuses_a_kind_the_registry_does_not_offer(pg_desk, chang
     with pytest.raises((NotAllowed, InvalidInput)) as refused:
         _file(pg_desk, subscription, _ticket(**changes))
     assert said in str(refused.value)
+
+
+def test_migration_0016_is_undone_to_0011s_filing_and_done_again(pg_desk):
+    from tickets.store.schema import downgrade, upgrade
+
+    def body() -> str:
+        with pg_desk.store.read() as session:
+            return session.execute(text("SELECT prosrc FROM pg_proc WHERE proname = 'deskapp_api_file'")).scalar_one()
+
+    assert "no such kind" in body()
+    downgrade(pg_desk.store.engine, "0014_viewers_through_functions")
+    assert "no such kind" not in body() and "coalesce(t->'details'" in body()
+    upgrade(pg_desk.store.engine)
+    assert "no such kind" in body()
+    ((ticket_id, status),) = _file(pg_desk, pg_desk.intune, _ticket())
+    assert status == "pending_review"

@@ -20,6 +20,12 @@ when it is decided per resource (U-2), and asks for a refund only where the kind
 from __future__ import annotations
 
 from tickets.store.pgsql.core_0011 import SEARCH_PATH
+from tickets.store.pgsql.desk_0011 import DESK
+
+_FILE_0011 = next(s for s in DESK if "FUNCTION deskapp_api_file(" in s)
+# V-1/V-7 on the verification and the subscription on the verified organization: checked as
+# migration 0011's function checks them, its own lines.
+_CHECKED = _FILE_0011[_FILE_0011.index("      SELECT va.*"):_FILE_0011.index("      FOR t IN SELECT")]
 
 # kind -> (the products it is offered for, the rule that offers it, per resource, refund allowed)
 KIND_RULES: dict[str, tuple[tuple[str, ...], str, bool, bool]] = {
@@ -50,24 +56,7 @@ FILE = f"""CREATE OR REPLACE FUNCTION deskapp_api_file(p_token text, p_agent_id 
       v record; s record; t jsonb; k record; reviewed boolean; st text; tid integer; res integer; res_ref text;
       fields jsonb; consequences jsonb; reason text; filed jsonb := '[]';
     BEGIN
-      SELECT va.*, c.ended_at AS call_ended_at INTO v FROM verification_attempt va
-        LEFT JOIN call c ON c.id = va.call_id WHERE va.id = p_verification;
-      IF NOT FOUND OR NOT v.passed OR v.person_id IS NULL THEN
-        RAISE EXCEPTION 'V-1: the caller has not been verified on this call' USING ERRCODE = 'DK403';
-      ELSIF v.agent_id <> a.id THEN
-        RAISE EXCEPTION 'V-7: this verification belongs to another agent''s call' USING ERRCODE = 'DK403';
-      ELSIF v.expires_at IS NULL OR now_ >= v.expires_at OR now_ >= v.at + interval '60 minutes' THEN
-        RAISE EXCEPTION 'V-7: the verification has expired (60 minutes); verify the caller again'
-          USING ERRCODE = 'DK403';
-      ELSIF v.call_ended_at IS NOT NULL THEN
-        RAISE EXCEPTION 'V-7: the call has ended; a new call needs a new verification' USING ERRCODE = 'DK403';
-      END IF;
-      SELECT * INTO s FROM subscription WHERE id = p_subscription;
-      IF NOT FOUND OR s.organization_id <> v.organization_id THEN
-        RAISE EXCEPTION 'subscription % is not on the verified caller''s account', coalesce(s.ref, p_subscription::text)
-          USING ERRCODE = 'DK404';
-      END IF;
-      FOR t IN SELECT * FROM jsonb_array_elements(p_tickets) LOOP
+{_CHECKED}      FOR t IN SELECT * FROM jsonb_array_elements(p_tickets) LOOP
         SELECT * INTO k FROM (VALUES {_kind_rows()}) AS x(kind, products, rule, per_resource, refund)
           WHERE x.kind = t->>'kind';
         IF NOT FOUND THEN
