@@ -7,6 +7,8 @@ write another, nor file a kind the registry does not offer for the product."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
@@ -180,3 +182,29 @@ def test_migration_0016_is_undone_to_0011s_filing_and_done_again(pg_desk):
     assert "no such kind" in body()
     ((ticket_id, status),) = _file(pg_desk, pg_desk.intune, _ticket())
     assert status == "pending_review"
+
+
+def test_x1_an_approval_after_midnight_at_the_desk_counts_its_local_day_and_verifies(store_url):
+    """18:00 UTC is 02:00 the next day in Shanghai: the deletion date is three days from that
+    local day on both engines (tickets.lifecycle, migration 0016), and verify counts it so."""
+    store = testkit.make_store(store_url, FixedClock(testkit.T0 + timedelta(hours=6)))
+    store.zone = ZoneInfo("Asia/Shanghai")
+    try:
+        d = testkit.Directory(store)
+        ticket = file_ticket(store, agent=d.agent, verification_id=d.verified(), request=FilingRequest(
+            kind=TicketKind.EXPEDITED_DEPROVISIONING, subscription_ref="SUB-INT", idempotency_key="late",
+            confirmed=EXPEDITED)).filed[0].id
+        lifecycle.record_callback(store, agent=d.agent, ticket_id=ticket)
+        lifecycle.approve(store, supervisor=d.supervisor, ticket_id=ticket)
+        with store.read() as session:
+            deletion = session.execute(text("SELECT data_deletion_date FROM ticket WHERE id = :t"),
+                                       {"t": ticket}).scalar_one()
+            report = verify_chain(session)
+        assert deletion == "2026-11-26" and report.ok, report  # 2026-11-23 in Shanghai + 3
+        with store.engine.begin() as connection:
+            connection.execute(text("UPDATE ticket SET data_deletion_date = '2026-11-25' WHERE id = :t"), {"t": ticket})
+        with store.read() as session:
+            report = verify_chain(session)
+        assert not report.ok and "X-1" in report.problem
+    finally:
+        store.dispose()
