@@ -256,16 +256,9 @@ def main() -> None:
         copies: list[str] = []
 
         def raw_copy(source: str) -> str:
-            copies.append(f"{source}_raw")
-            for attempt in range(20):  # the store's backends may take a moment to go
-                try:
-                    pg._admin(f'CREATE DATABASE "{copies[-1]}" TEMPLATE "{source}"')
-                    break
-                except Exception:
-                    if attempt == 19:
-                        raise
-                    time.sleep(0.5)
-            return pg.url_of(copies[-1])
+            copy_name, copy_url = pg.copy(source)
+            copies.append(copy_name)
+            return copy_url
 
         try:
             client, server, trips, raw_client = run(url, args.pg_url, name, document, args.calls, args.batches,

@@ -26,6 +26,8 @@ _FILE_0011 = next(s for s in DESK if "FUNCTION deskapp_api_file(" in s)
 # V-1/V-7 on the verification and the subscription on the verified organization: checked as
 # migration 0011's function checks them, its own lines.
 _CHECKED = _FILE_0011[_FILE_0011.index("      SELECT va.*"):_FILE_0011.index("      FOR t IN SELECT")]
+# Each ticket returned, then the events appended last (the head locked to the commit): as 0011's.
+_RETURNED = _FILE_0011[_FILE_0011.index("        ticket_id := tid;"):]
 
 # kind -> (the products it is offered for, the rule that offers it, per resource, refund allowed)
 KIND_RULES: dict[str, tuple[tuple[str, ...], str, bool, bool]] = {
@@ -120,13 +122,6 @@ FILE = f"""CREATE OR REPLACE FUNCTION deskapp_api_file(p_token text, p_agent_id 
             'effective_date', t->>'effective_date',
             'data_deletion_date', t->>'data_deletion_date',
             'reversal_deadline', t->>'reversal_deadline'))));
-        ticket_id := tid;
-        status := st;
-        RETURN NEXT;
-      END LOOP;
-      FOR t IN SELECT * FROM jsonb_array_elements(filed) LOOP  -- appends last: head locked to the commit
-        PERFORM deskapp_append(now_, a.name, 'ticket.filed', 'ticket:' || (t->>'id'), t->'details');
-      END LOOP;
-    END $$"""
+{_RETURNED}"""
 
 FILING = [FILE]
