@@ -220,3 +220,26 @@ def test_x1_an_approval_after_midnight_at_the_desk_counts_its_local_day_and_veri
         assert not report.ok and "X-1" in report.problem
     finally:
         store.dispose()
+
+
+_RECORD = Sql("SELECT attempt_id FROM deskapp_api_record_verification(:token, :agent, :org, :call, :passed, "
+              "CAST(:failed AS jsonb), :person, CAST(:roles AS jsonb), :at)")
+
+
+@pytest.mark.parametrize("passed, failed, who, roles, said", [
+    (True, ["phone"], "admin", ["admin", "billing_admin"], "V-1: a pass has no failed factor"),
+    (False, [], None, [], "V-1: a pass has no failed factor"),
+    (False, ["shoe_size"], None, [], "V-1: not a factor"),
+    (True, [], "plain", [], "V-2: the verified person holds no role"),
+    (True, [], "admin", ["admin", "billing_admin", "global_admin"], "V-2: the roles given are not"),
+])
+def test_v1_postgresql_checks_the_outcome_it_is_given_against_what_it_holds(pg_desk, passed, failed, who, roles,
+                                                                            said):
+    d = pg_desk
+    person = {"admin": d.admin.id, "plain": d.plain.id, None: None}[who]
+    with pytest.raises((NotAllowed, InvalidInput)) as refused:
+        call(d.store, _RECORD, {"token": d.agent.session, "agent": d.agent.id, "org": d.org.id,
+                                "call": verification.start_call(d.store, d.agent), "passed": passed,
+                                "failed": bind_json(failed), "person": person, "roles": bind_json(roles),
+                                "at": d.store.clock.now()})
+    assert said in str(refused.value)

@@ -8,7 +8,8 @@ subscription's product, names a renewal resource where it should not (or none wh
 should), or asks for a refund the kind does not allow. deskapp_api_transition is replaced by
 tickets.store.pgsql.lifecycle_0016's: the ticket's zone for the X-1 deletion date, the day an
 early cancellation takes effect and the subscription's `cancelled_zone`, as tickets.lifecycle.
-Downgrade restores 0011's bodies.
+deskapp_api_record_verification checks the outcome it is given against the database
+(tickets.store.pgsql.verification_0016). Downgrade restores 0011's bodies.
 SQLite: nothing to do (its filing is Python's, in tickets.filing).
 
 Revision ID: 0016_filing_event_by_database
@@ -20,8 +21,8 @@ from __future__ import annotations
 
 from alembic import op
 
+from tickets.store.pgsql import lifecycle_0016, verification_0016
 from tickets.store.pgsql.filing_0016 import _FILE_0011, FILING
-from tickets.store.pgsql.lifecycle_0016 import PREVIOUS, TRANSITION
 
 revision = "0016_filing_event_by_database"
 down_revision = "0014_viewers_through_functions"
@@ -33,12 +34,12 @@ depends_on = None
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    for statement in [*FILING, TRANSITION]:
+    for statement in [*FILING, lifecycle_0016.TRANSITION, verification_0016.RECORD]:
         op.execute(statement)
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    for statement in [_FILE_0011, *PREVIOUS]:
+    for statement in [_FILE_0011, *lifecycle_0016.PREVIOUS, *verification_0016.PREVIOUS]:
         op.execute(statement)
