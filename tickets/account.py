@@ -58,11 +58,32 @@ class CallerView:
     phone_on_file: str  # V-8: the number to call back, shown only after a pass
 
 
-@dataclass(frozen=True)
 class SubscriptionView:
-    facts: SubscriptionFacts
-    decisions: tuple[policy.Decision, ...]
-    resources: tuple[tuple[ResourceFacts, policy.Decision], ...]
+    """A subscription with every ticket kind allowed or refused for this caller now, and its
+    renewal resources with theirs. The decisions are made when first read, once, at the
+    account's `now`: the console shows one subscription at a time, and a filing reads one
+    kind's (an account with six subscriptions made some 55 decisions a call, most unread)."""
+
+    __slots__ = ("facts", "_caller", "_now", "_zone", "_resources", "_decisions", "_resource_decisions")
+
+    def __init__(self, facts: SubscriptionFacts, caller: CallerFacts, now: datetime, zone: tzinfo,
+                 resources: Sequence[ResourceFacts]) -> None:
+        self.facts, self._caller, self._now, self._zone, self._resources = facts, caller, now, zone, resources
+        self._decisions: tuple[policy.Decision, ...] | None = None
+        self._resource_decisions: tuple[tuple[ResourceFacts, policy.Decision], ...] | None = None
+
+    @property
+    def decisions(self) -> tuple[policy.Decision, ...]:
+        if self._decisions is None:
+            self._decisions = tuple(policy.decide_all(self.facts, self._caller, self._now, self._zone))
+        return self._decisions
+
+    @property
+    def resources(self) -> tuple[tuple[ResourceFacts, policy.Decision], ...]:
+        if self._resource_decisions is None:
+            self._resource_decisions = tuple((r, policy.decide_resource(r, self._caller, self._now, self._zone))
+                                             for r in self._resources)
+        return self._resource_decisions
 
 
 @dataclass(frozen=True)
@@ -192,16 +213,7 @@ def load_account(session: Session | Raw, *, verification_id: int, agent: AgentIn
     facts = subscription_facts(raw, subs)
     resources = resource_facts(raw, {s.id: s for s in subs})
     caller = caller_facts(PersonFacts(head.user_id, bool(head.is_primary_contact)), call.roles)
-    views = []
-    for s in subs:
-        f = facts[s.id]
-        views.append(
-            SubscriptionView(
-                facts=f,
-                decisions=policy.decide_all(f, caller, now, zone),
-                resources=tuple((r, policy.decide_resource(r, caller, now, zone)) for r in resources[s.id]),
-            )
-        )
+    views = [SubscriptionView(facts[s.id], caller, now, zone, resources[s.id]) for s in subs]
     address = address_lines(tuple(read_json(head.street_lines)), head.postal_code, head.city, head.region,
                             head.country)
     return AccountView(

@@ -108,7 +108,11 @@ def _keys(request: FilingRequest) -> list[str]:
 
 
 def _replay(session: Session | Raw, request: FilingRequest, digest: str) -> FilingResult | None:
-    existing = Raw(session).rows(*sql.REPLAY.bind({"keys": _keys(request)}))
+    return _replayed(Raw(session).rows(*sql.REPLAY.bind({"keys": _keys(request)})), request, digest)
+
+
+def _replayed(existing: list[Any], request: FilingRequest, digest: str) -> FilingResult | None:
+    """T-3: the filing these rows (REPLAY's, by the request's keys) already made, or None."""
     if not existing:
         return None
     if any(row.content_hash != digest for row in existing):
@@ -145,18 +149,20 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
     digest = request.content_hash()
 
     def work(raw: Raw) -> FilingResult:
-        replay = _replay(raw, request, digest)
+        # T-3's keys, V-7 with the caller's facts, the subscription with its active tickets:
+        # one round trip on PostgreSQL (Raw.batch), then the filing's function call.
+        existing, verifying, found = raw.batch([
+            sql.REPLAY.bind({"keys": _keys(request)}), (sql.VERIFIED_CALLER, {"id": verification_id}),
+            (sql.SUBSCRIPTION_WITH_TICKETS, {"ref": request.subscription_ref})])
+        replay = _replayed(existing, request, digest)
         if replay is not None:
             return replay
         now = store.clock.now()
         if raw.dialect == "sqlite":  # PostgreSQL: the filing's function checks (deskapp_actor)
             check_actor(raw, agent, now)
-        # V-7 with the caller's facts, then the subscription with its active tickets: two round
-        # trips.
-        verified = raw.first(sql.VERIFIED_CALLER, {"id": verification_id})
+        verified = verifying[0] if verifying else None
         call = verified_call(verified, agent, now)
         assert verified is not None  # verified_call refused a missing verification
-        found = raw.rows(sql.SUBSCRIPTION_WITH_TICKETS, {"ref": request.subscription_ref})
         sub = sql.SubscriptionRow.read(found[0]) if found else None
         if sub is None or sub.organization_id != call.organization_id:
             raise NotFound(f"subscription {request.subscription_ref} is not on the verified caller's account")
@@ -290,12 +296,15 @@ _FILE = Sql(
 def _file_pg(raw: Raw, agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingRequest, digest: str, now,
              zone: tzinfo, plans: list[tuple[policy.Decision, Any, str]]) -> tuple[FiledTicket, ...]:
     """PostgreSQL: every planned ticket and its event in one call of the database's function,
-    which checks the verification (V-7), decides review and callback from the kind (X-2, V-8)
-    and names the session's agent as the filer (migration 0011)."""
+    which checks the verification (V-7) and the kind (offered for the product, per resource,
+    refund), decides review and callback from the kind (X-2, V-8), names the session's agent
+    as the filer and writes the event from what it filed (migrations 0011, 0016)."""
     tickets, resources = [], []
     for decision, resource, key in plans:
         row, details = _row(agent, call, sub, request, digest, decision, now, zone, key=key, resource=resource)
-        tickets.append({**{k: row[k] for k in _FILED}, "details": details})
+        # The event's details are the database's, from the row it files (migration 0016); only
+        # the sentences the caller confirmed (the policy's texts) are the client's.
+        tickets.append({**{k: row[k] for k in _FILED}, "details": {"confirmed": details["confirmed"]}})
         resources.append(resource.ref if resource is not None else None)
     found = raw.rows(_FILE, {"token": agent.session, "agent": agent.id, "verification": call.verification_id,
                              "subscription": sub.id, "tickets": bind_json(tickets), "at": now})

@@ -33,7 +33,7 @@ from tickets.errors import InvalidInput, NotAllowed, NotFound
 from tickets.i18n import _
 from tickets.sessions import check_actor
 from tickets.store import verification_sql as sql
-from tickets.store.calls import call
+from tickets.store.calls import call, on_connection
 from tickets.store.database import Store
 from tickets.store.filing_sql import CALL_FOR_END, END_OWN_OPEN_CALL, INSERT_CALL
 from tickets.store.models import (
@@ -234,18 +234,13 @@ def verify_caller(
     failure within 24 hours locks the organization for 24 hours. The claim is normalised once
     and compared with the directory's stored keys, every factor evaluated.
     """
-    with store.raw_read() as raw:  # no Session, no BEGIN/ROLLBACK on PostgreSQL
+    if store.postgres:
+        return _verify_pg(store, agent, organization_id, claim, call_id)
+    with store.raw_read() as raw:  # no Session, one read snapshot
         found = sql.region_of(raw, organization_id)
     if found is None:
         raise NotFound(f"organization {organization_id} does not exist")
-    region, requires_url = found
-    keys = claim_keys(claim, region, requires_url)
-    if keys.error is not None:
-        raise keys.error
-    if keys.problems:
-        raise InvalidInput(keys.problems, rule="V-4")
-    if store.postgres:
-        return _verify_pg(store, agent, organization_id, keys, call_id)
+    keys = _claim_keys(claim, *found)
 
     def attempt(session: Raw) -> VerificationResult:
         # V-5: read the clock only once the organization is locked, so that attempts are judged
@@ -295,21 +290,40 @@ def verify_caller(
     return store.raw_transaction(attempt)
 
 
-def _verify_pg(store: Store, agent: AgentInfo, organization_id: int, keys, call_id: int | None) -> VerificationResult:
-    """PostgreSQL: the answers compared here with the keys on file (read without a lock: they
-    change only with a directory import), the attempt recorded by the database's function,
-    which holds the lockout (V-5), the call's owner and the 60 minutes (V-7)."""
-    with store.raw_read() as raw:
+def _claim_keys(claim: CallerClaim, region: str, requires_url: bool) -> Any:
+    """The claim normalised once (V-4: malformed input raises InvalidInput and costs no attempt)."""
+    keys = claim_keys(claim, region, requires_url)
+    if keys.error is not None:
+        raise keys.error
+    if keys.problems:
+        raise InvalidInput(keys.problems, rule="V-4")
+    return keys
+
+
+def _verify_pg(store: Store, agent: AgentInfo, organization_id: int, claim: CallerClaim,
+               call_id: int | None) -> VerificationResult:
+    """PostgreSQL: the organization (its country reads the caller's phone number) and its keys
+    on file read on one connection in autocommit (without a lock: they change only with a
+    directory import), the answers compared here, the attempt recorded by the database's
+    function, which holds the lockout (V-5), the call's owner and the 60 minutes (V-7)."""
+
+    def work(raw: Raw) -> tuple:
         org = sql.organization_row(raw, organization_id)
         if org is None:
             raise NotFound(f"organization {organization_id} does not exist")
+        keys = _claim_keys(claim, org.country, bool(org.requires_url))
         outcome = verify_keys(keys, sql.keys_on_file(raw, org))
-    person_id = int(outcome.person_key) if outcome.passed and outcome.person_key else None
-    ((attempt_id, locked, left),) = call(store, _RECORD, {
-        **acting(agent), "org": organization_id, "call": call_id, "passed": outcome.passed,
-        "failed": bind_json(sorted(str(f) for f in outcome.failed_factors)), "person": person_id,
-        "roles": bind_json(sorted(outcome.roles) if outcome.passed else []), "at": store.clock.now(),
-    })
+        person_id = int(outcome.person_key) if outcome.passed and outcome.person_key else None
+        (found,) = raw.rows(_RECORD, {
+            **acting(agent), "org": organization_id, "call": call_id, "passed": outcome.passed,
+            "failed": bind_json(sorted(str(f) for f in outcome.failed_factors)), "person": person_id,
+            "roles": bind_json(sorted(outcome.roles) if outcome.passed else []), "at": store.clock.now(),
+        })
+        return found
+
+    # The reads and the function's call on one connection (one checkout), each statement its
+    # own transaction: the function takes the organization's lock itself.
+    attempt_id, locked, left = on_connection(store, work)
     if attempt_id is not None:
         return VerificationResult(True, left, None, attempt_id)
     return VerificationResult(False, left, read_time(locked))

@@ -130,10 +130,12 @@ def replay(url: str, events: list[tuple], connections: dict) -> None:
 
 
 def run(url: str, admin_url: str, database: str, document, calls: int, batches: int, profile: str | None,
-        raw_url: str | None = None):
+        raw_copy=None):
     """(client, server) CPU ms a write and driver statements a call, one figure a batch; with
-    `raw_url` (another copy of the same database), also the raw prototype's client CPU ms a
-    write: each batch's statements replayed with psycopg alone there, right after the batch."""
+    `raw_copy` (makes another copy of the database once the agents are signed in, and returns
+    its URL), also the raw prototype's client CPU ms a write: each batch's statements replayed
+    with psycopg alone there, right after the batch (the copy holds the same sessions, so the
+    same function calls with the same tokens are accepted there)."""
     from tickets.account import account_view
     from tickets.agents import get_agent
     from tickets.enums import TicketKind
@@ -157,6 +159,10 @@ def run(url: str, admin_url: str, database: str, document, calls: int, batches: 
             reset_pin(owner, agent.name, "24680")  # the owner sets a PIN the bench knows
         owner.dispose()
         agents = [authenticate(store, name=agent.name, pin="24680") for agent in agents]
+    raw_url = None
+    if raw_copy is not None:
+        store.dispose()  # a database is copied with nobody connected to it
+        raw_url = raw_copy(database)
     rng = random.Random(5)
     recorder = Recorder()
     n = 0
@@ -247,14 +253,20 @@ def main() -> None:
     try:
         pg.build_template(document, 16)
         name, url = pg.fresh()
-        raw_name, raw_url = pg.fresh() if args.raw else (None, None)
+        copies: list[str] = []
+
+        def raw_copy(source: str) -> str:
+            copy_name, copy_url = pg.copy(source)
+            copies.append(copy_name)
+            return copy_url
+
         try:
             client, server, trips, raw_client = run(url, args.pg_url, name, document, args.calls, args.batches,
-                                                    args.profile, raw_url)
+                                                    args.profile, raw_copy if args.raw else None)
         finally:
             pg.drop(name)
-            if raw_name:
-                pg.drop(raw_name)
+            for copy in copies:
+                pg.drop(copy)
     finally:
         pg.close()
     print(f"load average {os.getloadavg()[0]:.2f}")

@@ -164,9 +164,20 @@ class Databases:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{name}{suffix}").unlink(missing_ok=True)
             return
-        for attempt in range(20):  # a backend may take a moment to go after its client closed
+        self._admin_when_alone(f'DROP DATABASE IF EXISTS "{name}"')
+
+    def copy(self, source: str) -> tuple[str, str]:
+        """(name, url) of a copy of one of this run's databases as it is now (its clients gone)."""
+        name = f"{source}_copy"
+        self._admin_when_alone(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
+        return name, self.url_of(name)
+
+    def _admin_when_alone(self, sql: str) -> None:
+        """An admin statement that needs a database's clients gone: a backend may take a moment
+        to go after its client closed."""
+        for attempt in range(20):
             try:
-                self._admin(f'DROP DATABASE IF EXISTS "{name}"')
+                self._admin(sql)
                 return
             except Exception:
                 if attempt == 19:

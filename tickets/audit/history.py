@@ -22,16 +22,17 @@ are streamed, never held.
 from __future__ import annotations
 
 import sys
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from hashlib import blake2b
 from itertools import compress
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tickets.audit.columns import Codes, Digests, Table, Times
 from tickets.audit.record import HISTORY_KEY, ROW_KEY
 from tickets.enums import AgentRole, TicketStatus
-from tickets.kinds import kind_spec, review_flags
+from tickets.kinds import KINDS, kind_spec, review_flags
 
 # Events on a ticket that leave its row as it was: an internal note (tickets.notes), whose
 # event holds its id, length and sha256, checked against the note's row (edited, deleted or
@@ -41,6 +42,8 @@ NOT_A_CHANGE = NOTED
 DECISIONS = {f"ticket.{TicketStatus.APPROVED.value}", f"ticket.{TicketStatus.REJECTED.value}"}
 APPROVED = f"ticket.{TicketStatus.APPROVED.value}"
 UNKNOWN = object()  # a value the ticket's history version does not record
+# The kinds whose approval sets a data deletion date (X-1), counted in the ticket's zone.
+DELETING = frozenset(k.value for k, spec in KINDS.items() if spec.deletion_days_after_approval is not None)
 
 # What a filing fixes for good, by history version: the row's values in this order
 # (tickets.audit.compare reads them from the row the same way).
@@ -111,10 +114,21 @@ def _needs_callback(kind: str, refund_requested: bool) -> bool:
     return review_flags(kind, refund_requested)[1]
 
 
-def _deletion_date(kind: str, at: str) -> str | None:
-    """X-1: the data deletion date an approval at `at` sets, by the kind's entry (None: none)."""
-    days = kind_spec(kind).deletion_days_after_approval
-    return None if days is None else (date.fromisoformat(at[:10]) + timedelta(days=days)).isoformat()
+def _deletion_date(kind: str, at: str, zone: str | None = None) -> str | None:
+    """X-1: the data deletion date an approval at `at` sets, by the kind's entry (None: none),
+    counted from the local day of the approval in the zone the ticket's filing recorded, as
+    tickets.lifecycle counts it (None: UTC)."""
+    spec = kind_spec(kind)
+    if spec.deletion_days_after_approval is None:
+        return None
+    if zone is not None:
+        try:
+            found = spec.deletion_date(datetime.fromisoformat(at), ZoneInfo(zone))
+        except (ValueError, ZoneInfoNotFoundError):
+            found = None  # not a zone: counted in UTC, and a date counted elsewhere fails
+        if found is not None:
+            return found.isoformat()
+    return (date.fromisoformat(at[:10]) + timedelta(days=spec.deletion_days_after_approval)).isoformat()
 
 
 class Histories:
@@ -136,6 +150,9 @@ class Histories:
         self.agents: dict[int, AgentState] = {}
         self.agent_ids: dict[str, int] = {}
         self.notes: dict[int, tuple[int, str]] = {}  # note id -> (ticket id, sha256 of its text)
+        # The zone a ticket's X-1 deletion date is counted in, for the few that have one and
+        # were filed in another zone than UTC (not one slot on every ticket: memory).
+        self.zones: dict[int, str] = {}
         self.problem: tuple[int, str] | None = None
         self.statuses, self.kinds, self.names = Table(), Table(), Table(None)
         self.masks, self.deletions = Table(), Table(UNKNOWN, None)
@@ -277,6 +294,9 @@ class Histories:
             # Version 1 did not record a refund request: an early cancellation's need is unknown.
             needs_callback = UNKNOWN if kind == "cancel_early" else _needs_callback(kind, False)
             self.deletion.a[slot] = DELETION_UNKNOWN
+        zone = details.get("time_zone")
+        if isinstance(zone, str) and zone != "UTC" and kind in DELETING:
+            self.zones[ticket_id] = zone
         mask = filed_mask(version, details)
         self.static[16 * slot:16 * slot + 16] = static_digest(filed_values(version, actor, at, details, mask))
         self.version[slot] = 2 if version >= 2 else 1
@@ -310,6 +330,6 @@ class Histories:
             self._fail(seq, f"ticket {ticket_id} was approved with no callback recorded before the decision (V-8)")
         if "data_deletion_date" in details:
             self.deletion.a[slot] = self.deletions.code(details["data_deletion_date"])
-        deletion = _deletion_date(self.kinds.values[self.kind.a[slot]], at) if v2 else None
+        deletion = _deletion_date(self.kinds.values[self.kind.a[slot]], at, self.zones.get(ticket_id)) if v2 else None
         if deletion is not None and self.deletions.values[self.deletion.a[slot]] != deletion:
             self._fail(seq, f"ticket {ticket_id}: its data deletion date is not the one its approval sets (X-1)")

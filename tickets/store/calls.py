@@ -15,8 +15,8 @@ the core raises, with the function's words (they name the rule):
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import DBAPIError
 
@@ -24,6 +24,7 @@ from tickets.errors import Conflict, DeskError, InvalidInput, NotAllowed, NotFou
 from tickets.store.database import Store
 from tickets.store.rawsql import Raw, Sql
 
+T = TypeVar("T")
 _RULE = re.compile(r"^([A-Z]-\d+|session|agents)\b")
 _FIELD = re.compile(r"^([a-z_]+): (.*)$", re.DOTALL)
 
@@ -54,6 +55,13 @@ def call(store: Store, sql: Sql, params: Mapping[str, Any]) -> list[tuple]:
     def work(raw: Raw) -> list[tuple]:
         return raw.rows(sql, params)
 
+    return on_connection(store, work)
+
+
+def on_connection(store: Store, work: Callable[[Raw], T]) -> T:
+    """`work` on one pooled connection in autocommit, with the store's retries: the reads an
+    action needs and then its function call, without a second checkout; the desk's error for
+    a function's refusal."""
     try:
         return store.autocommit(work)
     except DBAPIError as error:

@@ -51,13 +51,31 @@ def row_type(names: tuple[str, ...]) -> Any:
     return found
 
 
-def named_rows(cur: Any) -> list[Any]:
+# The row type of each statement the store has run, by (dialect, the driver's text): psycopg
+# builds `description` anew, a column object and a type lookup per column, at each reading,
+# which on the function path cost more CPU than the rest of the statement's client side.
+_TYPE_OF: dict[tuple[str, str], tuple[Any, int]] = {}
+_TYPE_OF_LIMIT = 4_096  # texts with spread lists (SqlList) vary: the cache stops growing here
+
+
+def named_rows(cur: Any, key: tuple[str, str] | None = None) -> list[Any]:
     """A cursor's rows, each a named tuple of the cursor's column names (the driver's
-    `description`): read by name, never by position."""
+    `description`): read by name, never by position. With `key` (the dialect and the
+    statement's text), the names are read once per statement, and again only if the number of
+    columns changes (a `SELECT *` after a migration)."""
     fetched = cur.fetchall()
+    if not fetched:
+        return fetched
+    if key is not None:
+        known = _TYPE_OF.get(key)
+        if known is not None and known[1] == len(fetched[0]):
+            make = known[0]
+            return [make(row) for row in fetched]
     if cur.description is None:
         return fetched
     make = row_type(tuple(column[0] for column in cur.description))._make
+    if key is not None and len(_TYPE_OF) < _TYPE_OF_LIMIT:
+        _TYPE_OF[key] = (make, len(fetched[0]))
     return [make(row) for row in fetched]
 
 
@@ -269,7 +287,7 @@ class Raw:
                 cur.executemany(text, params)
                 return None
             cur.execute(text, params)
-            return named_rows(cur) if fetch else cur.rowcount
+            return named_rows(cur, (self.dialect, text)) if fetch else cur.rowcount
         except self._error as error:
             self._raise(error, text, params, cur)
         finally:
@@ -283,7 +301,7 @@ class Raw:
         try:
             cur.execute("BEGIN; " + self._bound(text, params))
             cur.nextset()  # the statement's result, after BEGIN's
-            return named_rows(cur) if fetch else cur.rowcount
+            return named_rows(cur, (self.dialect, text)) if fetch else cur.rowcount
         except self._error as error:
             self._raise(error, text, params, cur)
         finally:
@@ -312,6 +330,34 @@ class Raw:
     def first(self, sql: Sql, params: Mapping[str, Any] | None = None) -> Any | None:
         found = self._run(sql, params or {}, fetch=True)
         return found[0] if found else None
+
+    def batch(self, statements: Sequence[tuple[Sql, Mapping[str, Any]]]) -> list[list[Any]]:
+        """Several reads' rows, in order. PostgreSQL in autocommit (Raw.reading): one round trip,
+        the statements bound by the driver (psycopg's ClientCursor quotes each value) and sent
+        as one simple query, each reading a snapshot of its own as it would alone; otherwise
+        (SQLite, or a transaction still to begin) one statement after another."""
+        if self.dialect == "sqlite" or self._begin or len(statements) < 2:
+            return [self._run(sql, params, fetch=True) for sql, params in statements]
+        texts = [sql.for_dialect(self.dialect) for sql, _ in statements]
+        import psycopg  # the PostgreSQL driver: not needed, nor loaded, on SQLite
+
+        binder = psycopg.ClientCursor(cast(psycopg.Connection[Any], driver_connection(self._dbapi)))
+        try:
+            query = "; ".join(binder.mogrify(text, params) for text, (_, params) in zip(texts, statements, strict=True))
+        finally:
+            binder.close()
+        cur = self._dbapi.cursor()
+        try:
+            cur.execute(query)
+            found = [named_rows(cur, (self.dialect, texts[0]))]
+            for text in texts[1:]:
+                cur.nextset()
+                found.append(named_rows(cur, (self.dialect, text)))
+            return found
+        except self._error as error:
+            self._raise(error, "; ".join(texts), None, cur)  # without its values (no personal data in logs)
+        finally:
+            cur.close()
 
     def execute(self, sql: Sql, params: Mapping[str, Any] | None = None) -> int:
         """Run one statement; the number of rows it touched."""

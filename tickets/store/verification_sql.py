@@ -73,7 +73,7 @@ def lock_organization(session: Session | rawsql.Raw, organization_id: int) -> An
     return rawsql.first(session, _LOCK[dialect(session)], {"org": organization_id, "d365": _D365})
 
 
-def organization_row(session: Session | rawsql.Raw, organization_id: int) -> tuple | None:
+def organization_row(session: Session | rawsql.Raw, organization_id: int) -> Any | None:
     """lock_organization's row without the lock (PostgreSQL: the function takes it, migration 0011)."""
     return rawsql.first(session, _LOCK["sqlite"], {"org": organization_id, "d365": _D365})
 
