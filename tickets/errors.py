@@ -11,6 +11,7 @@ class DeskError(Exception):
         self.message = message
         self.rule = rule
         self.field = field
+        self.database_context: str | None = None  # the database function that refused (tickets.store.calls)
 
     def __str__(self) -> str:
         return self.message

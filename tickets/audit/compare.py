@@ -49,6 +49,11 @@ _TICKET_IDS = Sql("SELECT id FROM ticket WHERE id > :after ORDER BY id LIMIT :li
 _AGENTS = Sql(
     "SELECT id, name, display_name, role, pin_hash, active FROM agent WHERE id > :after ORDER BY id LIMIT :limit"
 )
+# PostgreSQL: the PIN hash's SHA-256 from the database (migration 0017), so that verify runs as
+# the application role, which may not read pin_hash.
+_AGENTS_PG = Sql(
+    "SELECT id, name, display_name, role, pin_hash_sha256, active FROM deskapp_api_audit_agents(:after, :limit)"
+)
 _FILED = Sql(
     "SELECT actor, at, CAST(details AS text) AS details FROM audit_event "
     "WHERE subject = :subject AND action = 'ticket.filed'"
@@ -207,14 +212,14 @@ def _first_missing(raw: Reader, histories: Histories) -> int | None:
 
 
 def _agent_problem(agent: AgentState, row: tuple) -> str | None:
-    _id, name, display_name, role, pin_hash, active = row
+    _id, name, display_name, role, pin_digest, active = row
     if name != agent.name:
         return "its name is not the one its events gave it"
     if role != agent.role:
         return f"it is {role} but its events made it {agent.role}"
     if bool(active) != agent.active:
         return f"it is {'enabled' if active else 'disabled'} but its events say otherwise"
-    if agent.pin is not UNKNOWN and text_digest(pin_hash) != agent.pin:
+    if agent.pin is not UNKNOWN and pin_digest != agent.pin:
         return "its PIN hash is not the one its last PIN event recorded"
     if agent.display is not UNKNOWN and text_digest(display_name) != agent.display:
         return "its display name is not the one its creation recorded"
@@ -224,7 +229,9 @@ def _agent_problem(agent: AgentState, row: tuple) -> str | None:
 def agent_problems(raw: Reader, histories: Histories) -> tuple[int | None, str | None]:
     """The first agent whose row its events do not explain (or that has no creation event)."""
     seen = set()
-    for row in raw.stream(_AGENTS):
+    postgres = raw.dialect == "postgresql"
+    for found in raw.stream(_AGENTS_PG if postgres else _AGENTS):
+        row = tuple(found) if postgres else (*found[:4], text_digest(found[4]), found[5])
         agent = histories.agents.get(row[0])
         if agent is None:
             return row[0], "it has no creation event (written around the audit trail)"

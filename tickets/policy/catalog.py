@@ -16,7 +16,7 @@ import importlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["RULE_CATALOG", "implementation"]
+__all__ = ["DATABASE_CATALOG", "RULE_CATALOG", "implementation"]
 
 RULE_CATALOG: Mapping[str, str] = {
     # Verification (V)
@@ -67,6 +67,16 @@ RULE_CATALOG: Mapping[str, str] = {
     "E-1": "tickets.export.run:write_export",
     "E-2": "tickets.export.records:neutralise_cell",
     "E-3": "tickets.export.records:iter_records",
+}
+
+
+# On PostgreSQL the application role writes only through the owner's functions (migration
+# 0011, tickets.store.pgsql): these rules are applied there by the database's own function, in
+# place of the Python one above (which SQLite's desk runs).
+DATABASE_CATALOG: Mapping[str, str] = {
+    "A-1": "deskapp_append",  # the chain link of every event
+    "V-5": "deskapp_api_record_verification",  # failed verifications counted, the organization locked
+    "X-2": "deskapp_api_transition",  # another supervisor than the filer decides
 }
 
 

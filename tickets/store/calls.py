@@ -38,14 +38,20 @@ def refusal(error: DBAPIError) -> DeskError | None:
     diag = getattr(orig, "diag", None)
     text = (getattr(diag, "message_primary", None) or str(orig)).strip()
     rule = _RULE.match(text)
+    desk: DeskError
     if code == "DK404":
-        return NotFound(text)
-    if code == "DK409":
-        return Conflict(text, rule=rule.group(1) if rule else None)
-    if code == "DK422":
+        desk = NotFound(text)
+    elif code == "DK409":
+        desk = Conflict(text, rule=rule.group(1) if rule else None)
+    elif code == "DK422":
         field = _FIELD.match(text)
-        return InvalidInput({field.group(1): field.group(2)} if field else text)
-    return NotAllowed(text, rule=rule.group(1) if rule else None)
+        desk = InvalidInput({field.group(1): field.group(2)} if field else text)
+    else:
+        desk = NotAllowed(text, rule=rule.group(1) if rule else None)
+    # Which of the database's functions refused, and where ("PL/pgSQL function
+    # deskapp_api_transition(...) line 40 at RAISE"): for the log and the rule catalog's test.
+    desk.database_context = getattr(diag, "context", None)
+    return desk
 
 
 def call(store: Store, sql: Sql, params: Mapping[str, Any]) -> list[tuple]:

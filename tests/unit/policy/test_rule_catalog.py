@@ -7,6 +7,7 @@ from __future__ import annotations
 import inspect
 import io
 import sys
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from types import CodeType
@@ -22,7 +23,7 @@ from tickets.export.run import write_export
 from tickets.filing import FilingRequest, file_ticket
 from tickets.lifecycle import approve, record_callback, transition
 from tickets.policy import RULES, decide, decide_batch, decide_resource, validate_filing
-from tickets.policy.catalog import RULE_CATALOG, implementation
+from tickets.policy.catalog import DATABASE_CATALOG, RULE_CATALOG, implementation
 from tickets.store.models import AuditEvent
 from tickets.verification import find_organizations, start_call, verify_caller
 
@@ -229,8 +230,56 @@ STORE_SCENARIOS: dict[str, tuple[Callable[..., object], bool, Callable[[str], bo
 def test_each_store_rule_is_applied_by_its_catalog_function(rule_id, store):
     scenario, shown, effect = STORE_SCENARIOS[rule_id]
     directory = testkit.Directory(store)
-    outcome = assert_live(rule_id, lambda: scenario(directory), shown=shown)
+    if store.postgres and rule_id in DATABASE_CATALOG:
+        outcome = assert_live_in_database(store, rule_id, lambda: scenario(directory), shown=shown)
+    else:
+        outcome = assert_live(rule_id, lambda: scenario(directory), shown=shown)
     assert effect(outcome), outcome[:500]
+
+
+def assert_live_in_database(store, rule_id: str, scenario: Callable[[], object], *, shown: bool) -> str:
+    """On PostgreSQL: the database function DATABASE_CATALOG names for `rule_id` ran during the
+    scenario (PostgreSQL's own count of its calls, pg_stat_user_functions, with track_functions
+    on for the scenario's connections)."""
+    from sqlalchemy import text
+
+    function = DATABASE_CATALOG[rule_id]
+    with store.engine.connect() as connection:
+        database = connection.execute(text("SELECT current_database()")).scalar_one()
+        connection.execute(text(f'ALTER DATABASE "{database}" SET track_functions = \'pl\''))
+        connection.commit()
+    store.engine.dispose()  # the scenario's connections are new: they take the setting
+
+    def calls() -> int:
+        with store.engine.connect() as connection:
+            connection.execute(text("SELECT pg_stat_clear_snapshot()"))
+            return int(connection.execute(text(
+                "SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions WHERE funcname = :f"), {"f": function},
+            ).scalar_one())
+
+    try:
+        before = calls()
+        refused_in = ""
+        try:
+            outcome = repr(scenario())
+        except (NotAllowed, InvalidInput, Conflict) as error:  # as traced() reads a refusal
+            outcome = f"{type(error).__name__}: {error} (rule {getattr(error, 'rule', None)})"
+            # A function that raises is not counted by PostgreSQL: its refusal names it instead.
+            refused_in = getattr(error, "database_context", None) or ""
+        store.engine.dispose()  # a backend's function counts reach the statistics when it ends
+        deadline = time.monotonic() + 10
+        while (after := calls()) <= before and time.monotonic() < deadline:
+            store.engine.dispose()
+            time.sleep(0.1)
+    finally:
+        with store.engine.connect() as connection:
+            connection.execute(text(f'ALTER DATABASE "{database}" RESET track_functions'))
+            connection.commit()
+    ran = after > before or f"function {function}(" in refused_in
+    assert ran, f"{function} (the database's {rule_id}) did not run in the {rule_id} scenario"
+    if shown:
+        assert rule_id in outcome, f"{rule_id} is not in what the API gave: {outcome[:500]}"
+    return outcome
 
 
 def test_every_spec_rule_has_a_live_scenario():
