@@ -35,10 +35,10 @@ def _read_pin(args) -> str:
     if args.pin_stdin:
         return sys.stdin.readline().strip()
     if not sys.stdin.isatty():
-        raise InvalidInput({"pin": "there is no terminal to ask for the PIN; pipe it in with --pin-stdin"})
-    first = getpass.getpass("PIN (4-64 digits) or passphrase (12-128 characters): ")
-    if getpass.getpass("PIN again: ") != first:
-        raise InvalidInput({"pin": "the two PINs differ"})
+        raise InvalidInput({"pin": _("there is no terminal to ask for the PIN; pipe it in with --pin-stdin")})
+    first = getpass.getpass(_("PIN (4-64 digits) or passphrase (12-128 characters): "))
+    if getpass.getpass(_("PIN again: ")) != first:
+        raise InvalidInput({"pin": _("the two PINs differ")})
     return first
 
 
@@ -49,8 +49,8 @@ def _acting(args, store):
     from tickets.agents import authenticate
 
     if not sys.stdin.isatty():
-        raise InvalidInput({"--as": f"there is no terminal to ask for {args.as_name}'s PIN"})
-    return authenticate(store, name=args.as_name, pin=getpass.getpass(f"PIN of {args.as_name}: "))
+        raise InvalidInput({"--as": _("there is no terminal to ask for {name}'s PIN").format(name=args.as_name)})
+    return authenticate(store, name=args.as_name, pin=getpass.getpass(_("PIN of {name}: ").format(name=args.as_name)))
 
 
 def _admin(args, change):
@@ -137,9 +137,10 @@ def cmd_agents_set_role(args) -> int:
     from tickets.agents import set_role
 
     agent = _admin(args, lambda store, actor: set_role(store, args.name, args.role, actor=actor))
-    article = "an" if agent.role.value[0] in "aeiou" else "a"
-    print(_("{name} is now {article} {value} (recorded as agent.role_changed)").format(
-              name=agent.name, article=article, value=agent.role.value))
+    if agent.role.value == "supervisor":
+        print(_("{name} is now a supervisor (recorded as agent.role_changed)").format(name=agent.name))
+    else:
+        print(_("{name} is now an agent (recorded as agent.role_changed)").format(name=agent.name))
     return 0
 
 
@@ -148,15 +149,17 @@ def cmd_agents_unlock(args) -> int:
     from tickets.signin import sign_in_locks
 
     if bool(args.all) == bool(args.name):
-        raise InvalidInput({"name": "name one agent, or --all for every agent locked now"})
+        raise InvalidInput({"name": _("name one agent, or --all for every agent locked now")})
 
     def change(store, actor) -> list[str]:
         names = [lock.name for lock in sign_in_locks(store)] if args.all else [args.name]
         return [unlock(store, name, actor=actor, reason=args.reason or "").name for name in names]
 
     unlocked = _admin(args, change)
-    print(f"unlocked {', '.join(unlocked) if unlocked else 'nobody (no agent is locked)'} "
-          "(recorded as agent.unlocked)")
+    if unlocked:
+        print(_("unlocked {names} (recorded as agent.unlocked)").format(names=", ".join(unlocked)))
+    else:
+        print(_("unlocked nobody (no agent is locked) (recorded as agent.unlocked)"))
     return 0
 
 
