@@ -34,7 +34,8 @@ def _verify_file(path: Path) -> str:
         with sqlite3.connect(path) as connection:
             result = connection.execute("PRAGMA integrity_check").fetchone()[0]
     except sqlite3.DatabaseError as error:  # not a database, truncated, encrypted ...
-        raise InvalidInput(_("{path}: not a deskapp database backup ({error})").format(path=path, error=error)) from None
+        raise InvalidInput(_("{path}: not a deskapp database backup ({error})").format(
+            path=path, error=error)) from None
     if result != "ok":
         raise InvalidInput(_("{path}: SQLite integrity check failed: {result}").format(path=path, result=result))
     probe = Store(make_engine(f"sqlite:///{path}"))

@@ -6,6 +6,7 @@ as they are; English stays byte-for-byte what it was."""
 from __future__ import annotations
 
 import io
+import json
 import sys
 
 import pytest
@@ -114,3 +115,29 @@ def test_backup_answers_in_chinese(store, backend, tmp_path):
         with pytest.raises(DeskError) as advice:
             backup(store, tmp_path / "copy.db")
         assert str(advice.value).startswith("PostgreSQL 数据库用服务器自己的工具备份") and _chinese(str(advice.value))
+
+
+# --- directory import -----------------------------------------------------------------------
+
+
+def test_a_directory_import_with_a_bad_row_is_reported_in_chinese(store, tmp_path, capsys):
+    from tickets.demo import demo_directory  # the demo directory, in the import format
+
+    document = demo_directory(store.clock.now())
+    org = document["organizations"][0]
+    org["country"] = "UK"
+    org["people"][0]["phone"] = "not a phone"
+    del org["subscriptions"][0]["state"]
+    file = tmp_path / "directory.json"
+    file.write_text(json.dumps(document), encoding="utf-8")
+    assert main(["--language", "zh-CN", "directory", "import", str(file), "--db", _url(store)]) != 0
+    err = capsys.readouterr().err
+    assert "organizations[0] country: 'UK' 不是 ISO 3166-1 alpha-2 国家代码（英国的代码是 GB）" in err, err
+    assert "organizations[0].subscriptions[0] state: 必填" in err, err
+
+
+def test_a_file_that_is_not_json_is_one_chinese_sentence(store, tmp_path, capsys):
+    file = tmp_path / "directory.json"
+    file.write_text('{"format": "deskapp-directory", ', encoding="utf-8")
+    assert main(["--language", "zh-CN", "directory", "import", str(file), "--db", _url(store)]) != 0
+    assert "文件不是有效的 JSON：在第 1 行第 " in capsys.readouterr().err
