@@ -186,7 +186,7 @@ def unlock_agent(store: Store, *, supervisor, agent_id: int, reason: str = "") -
     from tickets.errors import NotAllowed
 
     if not supervisor.is_supervisor:
-        raise NotAllowed("unlock: only a supervisor can unlock an agent")
+        raise NotAllowed(_("unlock: only a supervisor can unlock an agent"))
     unlock(store, get_agent(store, agent_id).name, actor=supervisor, reason=reason)
 
 

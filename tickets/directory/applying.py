@@ -305,8 +305,8 @@ def import_directory(
             )
     except IntegrityError as error:
         # Only a concurrent import can get here (SQLite serialises writers; PostgreSQL may not).
-        raise Conflict("the directory changed during the import (another import at the same time?): "
-                       "nothing was imported; try again") from error
+        raise Conflict(_("the directory changed during the import (another import at the same time?): "
+                         "nothing was imported; try again")) from error
     return report
 
 
