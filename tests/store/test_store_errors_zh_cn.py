@@ -141,3 +141,18 @@ def test_a_file_that_is_not_json_is_one_chinese_sentence(store, tmp_path, capsys
     file.write_text('{"format": "deskapp-directory", ', encoding="utf-8")
     assert main(["--language", "zh-CN", "directory", "import", str(file), "--db", _url(store)]) != 0
     assert "文件不是有效的 JSON：在第 1 行第 " in capsys.readouterr().err
+
+
+def test_a_database_refusal_is_read_back_into_its_sentence():
+    from deskapp.language import apply_language
+    from tickets.store.calls import in_language
+
+    apply_language("zh-CN")
+    assert in_language("name: there is no agent called 'ada'") == "name：没有名为 'ada' 的座席"
+    assert in_language("agents: only a supervisor administers agents") == "agents：只有主管可以管理座席"
+    assert in_language("X-2: a supervisor is added with the database owner's credentials, not by another "
+                       "supervisor") == "X-2: 主管须用数据库所有者的凭据添加，不能由另一位主管添加"
+    assert in_language("agent 7 does not exist") == "座席 7 不存在"
+    assert in_language("something the catalog does not know") == "something the catalog does not know"
+    apply_language("en")
+    assert in_language("agent 7 does not exist") == "agent 7 does not exist"

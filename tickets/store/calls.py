@@ -36,6 +36,7 @@ _WITH_VALUES = (
     "{name} is already disabled: nothing changed, nothing recorded",
     "{name} is already enabled: nothing changed, nothing recorded",
     "agents: no such action {action}",
+    "agent {agent_id} does not exist",
 )
 _PATTERNS: list[tuple[re.Pattern[str], str]] = []
 
