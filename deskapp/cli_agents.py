@@ -85,18 +85,31 @@ def cmd_agents_list(args) -> int:
     store = _checked_store(args)
     locked = {lock.agent_id: lock for lock in sign_in_locks(store)}
     zone = settings_from_args(args).zone
-    print(_("{value:<20} {value_2:<11} {value_3:<9} DISPLAY NAME").format(
-              value='NAME', value_2='ROLE', value_3='STATUS'))
+    print(_row(_("NAME"), _("ROLE"), _("STATUS"), _("DISPLAY NAME")))
     for agent in list_agents(store):
-        status = "active" if agent.active else "disabled"
+        status = _("active") if agent.active else _("disabled")
         until = ""
         if agent.id in locked:  # too many wrong PINs (tickets.signin): since and until when
-            status = "locked"
+            status = _("locked")
             lock = locked[agent.id]
-            since = f"since {lock.locked_since.astimezone(zone):%Y-%m-%d %H:%M %Z}, " if lock.locked_since else ""
-            until = f"  ({since}until {lock.locked_until.astimezone(zone):%Y-%m-%d %H:%M %Z})"
-        print(f"{agent.name:<20} {agent.role.value:<11} {status:<9} {agent.display_name}{until}")
+            end = f"{lock.locked_until.astimezone(zone):%Y-%m-%d %H:%M %Z}"
+            if lock.locked_since:
+                until = "  " + _("(since {start}, until {end})").format(
+                    start=f"{lock.locked_since.astimezone(zone):%Y-%m-%d %H:%M %Z}", end=end)
+            else:
+                until = "  " + _("(until {end})").format(end=end)
+        print(_row(agent.name, _(agent.role.value), status, agent.display_name) + until)
     return 0
+
+
+def _row(name: str, role: str, status: str, display_name: str) -> str:
+    """One line of the table, its columns padded by terminal cells (a CJK character takes two)."""
+    from rich.cells import cell_len
+
+    def pad(text: str, width: int) -> str:
+        return text + " " * max(0, width - cell_len(text))
+
+    return f"{pad(name, 20)} {pad(role, 11)} {pad(status, 9)} {display_name}"
 
 
 def cmd_agents_disable(args) -> int:

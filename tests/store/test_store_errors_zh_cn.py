@@ -156,3 +156,14 @@ def test_a_database_refusal_is_read_back_into_its_sentence():
     assert in_language("something the catalog does not know") == "something the catalog does not know"
     apply_language("en")
     assert in_language("agent 7 does not exist") == "agent 7 does not exist"
+
+
+def test_agents_list_in_chinese_is_padded_by_cells(store, capsys):
+    from rich.cells import cell_len
+
+    create_agent(store, name="joan", display_name="琼·克拉克", role="agent", pin="4821")
+    assert main(["--language", "zh-CN", "agents", "list", "--db", _url(store)]) == 0
+    head, row = capsys.readouterr().out.splitlines()[:2]
+    assert head.split() == ["名称", "角色", "状态", "显示名称"]
+    assert row.split() == ["joan", "座席", "有效", "琼·克拉克"]
+    assert cell_len(head[:head.index("显示名称")]) == cell_len(row[:row.index("琼")]) == 20 + 1 + 11 + 1 + 9 + 1
