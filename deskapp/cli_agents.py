@@ -73,7 +73,7 @@ def cmd_agents_add(args) -> int:
     agent = _admin(args, lambda store, actor: create_agent(
         store, name=args.name, display_name=args.display_name or args.name, role=args.role, pin=pin, actor=actor))
     print(_("added {value} {name} ({display_name})").format(
-              value=agent.role.value, name=agent.name, display_name=agent.display_name))
+              value=_(agent.role.value), name=agent.name, display_name=agent.display_name))
     return 0
 
 
