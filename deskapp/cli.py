@@ -342,13 +342,16 @@ def _same_settings_flags(early: argparse.Namespace, args: argparse.Namespace) ->
 
 def _apply_language(args: argparse.Namespace) -> None:
     """Messages in the desk's language from the start; a bad setting is reported by the command."""
-    from deskapp.config import ConfigError, settings_from_args
+    from deskapp.config import FLAGS, ConfigError, language_despite_error, settings_from_args
     from deskapp.language import apply_language
 
     try:
         apply_language(settings_from_args(args).language)
-    except ConfigError:
-        apply_language("en")
+    except ConfigError:  # the error's one line in the language asked for anyway
+        config = getattr(args, "config", None)
+        apply_language(language_despite_error(
+            {dest: getattr(args, dest, None) for dest in FLAGS.values()},
+            config_path=Path(config).expanduser() if config else None))
 
 
 def _report(error: Exception, where: str = "deskapp", url: str | None = None) -> int:

@@ -35,10 +35,10 @@ def _read_pin(args) -> str:
     if args.pin_stdin:
         return sys.stdin.readline().strip()
     if not sys.stdin.isatty():
-        raise InvalidInput({"pin": "there is no terminal to ask for the PIN; pipe it in with --pin-stdin"})
-    first = getpass.getpass("PIN (4-64 digits) or passphrase (12-128 characters): ")
-    if getpass.getpass("PIN again: ") != first:
-        raise InvalidInput({"pin": "the two PINs differ"})
+        raise InvalidInput({"pin": _("there is no terminal to ask for the PIN; pipe it in with --pin-stdin")})
+    first = getpass.getpass(_("PIN (4-64 digits) or passphrase (12-128 characters): "))
+    if getpass.getpass(_("PIN again: ")) != first:
+        raise InvalidInput({"pin": _("the two PINs differ")})
     return first
 
 
@@ -49,8 +49,8 @@ def _acting(args, store):
     from tickets.agents import authenticate
 
     if not sys.stdin.isatty():
-        raise InvalidInput({"--as": f"there is no terminal to ask for {args.as_name}'s PIN"})
-    return authenticate(store, name=args.as_name, pin=getpass.getpass(f"PIN of {args.as_name}: "))
+        raise InvalidInput({"--as": _("there is no terminal to ask for {name}'s PIN").format(name=args.as_name)})
+    return authenticate(store, name=args.as_name, pin=getpass.getpass(_("PIN of {name}: ").format(name=args.as_name)))
 
 
 def _admin(args, change):
@@ -73,7 +73,7 @@ def cmd_agents_add(args) -> int:
     agent = _admin(args, lambda store, actor: create_agent(
         store, name=args.name, display_name=args.display_name or args.name, role=args.role, pin=pin, actor=actor))
     print(_("added {value} {name} ({display_name})").format(
-              value=agent.role.value, name=agent.name, display_name=agent.display_name))
+              value=_(agent.role.value), name=agent.name, display_name=agent.display_name))
     return 0
 
 
@@ -85,18 +85,31 @@ def cmd_agents_list(args) -> int:
     store = _checked_store(args)
     locked = {lock.agent_id: lock for lock in sign_in_locks(store)}
     zone = settings_from_args(args).zone
-    print(_("{value:<20} {value_2:<11} {value_3:<9} DISPLAY NAME").format(
-              value='NAME', value_2='ROLE', value_3='STATUS'))
+    print(_row(_("NAME"), _("ROLE"), _("STATUS"), _("DISPLAY NAME")))
     for agent in list_agents(store):
-        status = "active" if agent.active else "disabled"
+        status = _("active") if agent.active else _("disabled")
         until = ""
         if agent.id in locked:  # too many wrong PINs (tickets.signin): since and until when
-            status = "locked"
+            status = _("locked")
             lock = locked[agent.id]
-            since = f"since {lock.locked_since.astimezone(zone):%Y-%m-%d %H:%M %Z}, " if lock.locked_since else ""
-            until = f"  ({since}until {lock.locked_until.astimezone(zone):%Y-%m-%d %H:%M %Z})"
-        print(f"{agent.name:<20} {agent.role.value:<11} {status:<9} {agent.display_name}{until}")
+            end = f"{lock.locked_until.astimezone(zone):%Y-%m-%d %H:%M %Z}"
+            if lock.locked_since:
+                until = "  " + _("(since {start}, until {end})").format(
+                    start=f"{lock.locked_since.astimezone(zone):%Y-%m-%d %H:%M %Z}", end=end)
+            else:
+                until = "  " + _("(until {end})").format(end=end)
+        print(_row(agent.name, _(agent.role.value), status, agent.display_name) + until)
     return 0
+
+
+def _row(name: str, role: str, status: str, display_name: str) -> str:
+    """One line of the table, its columns padded by terminal cells (a CJK character takes two)."""
+    from rich.cells import cell_len
+
+    def pad(text: str, width: int) -> str:
+        return text + " " * max(0, width - cell_len(text))
+
+    return f"{pad(name, 20)} {pad(role, 11)} {pad(status, 9)} {display_name}"
 
 
 def cmd_agents_disable(args) -> int:
@@ -137,9 +150,10 @@ def cmd_agents_set_role(args) -> int:
     from tickets.agents import set_role
 
     agent = _admin(args, lambda store, actor: set_role(store, args.name, args.role, actor=actor))
-    article = "an" if agent.role.value[0] in "aeiou" else "a"
-    print(_("{name} is now {article} {value} (recorded as agent.role_changed)").format(
-              name=agent.name, article=article, value=agent.role.value))
+    if agent.role.value == "supervisor":
+        print(_("{name} is now a supervisor (recorded as agent.role_changed)").format(name=agent.name))
+    else:
+        print(_("{name} is now an agent (recorded as agent.role_changed)").format(name=agent.name))
     return 0
 
 
@@ -148,15 +162,17 @@ def cmd_agents_unlock(args) -> int:
     from tickets.signin import sign_in_locks
 
     if bool(args.all) == bool(args.name):
-        raise InvalidInput({"name": "name one agent, or --all for every agent locked now"})
+        raise InvalidInput({"name": _("name one agent, or --all for every agent locked now")})
 
     def change(store, actor) -> list[str]:
         names = [lock.name for lock in sign_in_locks(store)] if args.all else [args.name]
         return [unlock(store, name, actor=actor, reason=args.reason or "").name for name in names]
 
     unlocked = _admin(args, change)
-    print(f"unlocked {', '.join(unlocked) if unlocked else 'nobody (no agent is locked)'} "
-          "(recorded as agent.unlocked)")
+    if unlocked:
+        print(_("unlocked {names} (recorded as agent.unlocked)").format(names=", ".join(unlocked)))
+    else:
+        print(_("unlocked nobody (no agent is locked) (recorded as agent.unlocked)"))
     return 0
 
 

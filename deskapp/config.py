@@ -32,6 +32,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import stat
 import tomllib
 from collections.abc import Mapping
@@ -42,6 +43,8 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
+
+from tickets.i18n import _
 
 APP_NAME = "deskapp"
 CONFIG_ENV = "DESKAPP_CONFIG"
@@ -224,18 +227,61 @@ def _read_config(path: Path, *, named: bool = False) -> dict[str, Any] | None:
         raw = path.read_bytes()
     except FileNotFoundError:
         if named:
-            raise ConfigError(f"config: the settings file {path} does not exist") from None
+            raise ConfigError(_("config: the settings file {path} does not exist").format(path=path)) from None
         return None
     except OSError as error:
-        raise ConfigError(f"config: cannot read {path}: {error.strerror}") from None
+        raise ConfigError(_("config: cannot read {path}: {reason}").format(path=path, reason=error.strerror)) from None
     try:
         document = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise ConfigError(f"config: {path} is not valid TOML: {error}") from None
+        raise ConfigError(_("config: {path} is not valid TOML: {error}").format(path=path, error=error)) from None
     unknown = sorted(set(document) - set(KNOWN))
     if unknown:
-        raise ConfigError(f"config: {path}: unknown setting {unknown[0]!r} (known: {', '.join(KNOWN)})")
+        raise ConfigError(_("config: {path}: unknown setting {name} (known: {known})").format(
+            path=path, name=repr(unknown[0]), known=", ".join(KNOWN)))
     return document
+
+
+_SOURCE = re.compile(r"^(config file|environment|chosen in the console) \((.*)\)$")
+
+
+def where_from(source: str) -> str:
+    """"(from <source>)" in the language people read; the source itself is kept in English for
+    `deskapp config` and the tests that read it, its words translated here, its path or name kept."""
+    found = _SOURCE.match(source)
+    if source == "default":
+        shown = _("default")
+    elif found and found.group(1) == "config file":
+        shown = _("config file ({path})").format(path=found.group(2))
+    elif found and found.group(1) == "environment":
+        shown = _("environment ({variable})").format(variable=found.group(2))
+    elif found:
+        shown = _("chosen in the console ({path})").format(path=found.group(2))
+    else:
+        shown = source  # a flag, named as it is typed
+    return _("(from {source})").format(source=shown)
+
+
+def language_despite_error(flags: Mapping[str, Any] | None = None, *, environ: Mapping[str, str] | None = None,
+                           config_path: Path | None = None) -> str:
+    """The language to report a configuration error in: the first usable of --language,
+    DESKAPP_LANGUAGE and the config file's `language` (read as leniently as it can be), else
+    the terminal's, so a bad setting elsewhere does not turn the one line to English."""
+    from tickets.i18n import language_from_locale, normalise_language
+
+    environ = os.environ if environ is None else environ
+    candidates: list[Any] = [(flags or {}).get(FLAGS["language"]), environ.get(ENVIRONMENT["language"])]
+    try:
+        document = tomllib.loads((config_path or config_file(environ)).read_text(encoding="utf-8"))
+        candidates.append(document.get("language"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        pass
+    for value in candidates:
+        if isinstance(value, str) and value:
+            found = normalise_language(value)
+            if found is not None:
+                return found
+    return language_from_locale(environ)
 
 
 def _check(name: str, item: Setting) -> Any:
@@ -243,14 +289,15 @@ def _check(name: str, item: Setting) -> Any:
     value = item.value
     if value is None:
         return None
-    where = f"(from {item.source})"
+    where = where_from(item.source)
     if name == "pool_size":
         try:
             number = int(value)
         except (TypeError, ValueError):
             number = 0
         if isinstance(value, bool) or not 1 <= number <= 100:
-            raise ConfigError(f"pool_size: {value!r} is not a whole number from 1 to 100 {where}")
+            raise ConfigError(_("pool_size: {value} is not a whole number from 1 to 100 {where}").format(
+                value=repr(value), where=where))
         return number
     if name == "review_late_minutes":
         try:
@@ -258,16 +305,17 @@ def _check(name: str, item: Setting) -> Any:
         except (TypeError, ValueError):
             minutes = 0
         if isinstance(value, bool) or not 1 <= minutes <= 7 * 24 * 60:
-            raise ConfigError(f"review_late_minutes: {value!r} is not a whole number of minutes from 1 to "
-                              f"10080 (a week) {where}")
+            raise ConfigError(_("review_late_minutes: {value} is not a whole number of minutes from 1 to "
+                                "10080 (a week) {where}").format(value=repr(value), where=where))
         return minutes
     if name == "keys":
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-            raise ConfigError(f'keys: a table of binding id = "keys", e.g. end_call = "ctrl+e" {where}')
+            raise ConfigError(_('keys: a table of binding id = "keys", e.g. end_call = "ctrl+e" {where}').format(
+                where=where))
         return dict(value)
     if name in ("handoff", "smtp"):
         if not isinstance(value, dict):
-            raise ConfigError(f"{name}: must be a table ([{name}]) {where}")
+            raise ConfigError(_("{name}: must be a table ([{name}]) {where}").format(name=name, where=where))
         return dict(value)
     if name == "templates":
         from deskapp.templates import TemplateError, check_templates
@@ -277,7 +325,7 @@ def _check(name: str, item: Setting) -> Any:
         except TemplateError as error:
             raise ConfigError(str(error)) from None
     if not isinstance(value, str):
-        raise ConfigError(f"{name}: must be text {where}")
+        raise ConfigError(_("{name}: must be text {where}").format(name=name, where=where))
     if name == "time_zone":
         return check_time_zone(value, where)
     if name == "language":
@@ -289,7 +337,8 @@ def _check(name: str, item: Setting) -> Any:
         # reaches PostgreSQL directly (the password, if any, from database_password_file).
         value = check_database_url(value, where=where, setting=name)
         if urlsplit(value).scheme.split("+", 1)[0] == "sqlite":
-            raise ConfigError(f"listen_database: {value!r} is not a postgresql:// URL; SQLite needs none {where}")
+            raise ConfigError(_("listen_database: {value} is not a postgresql:// URL; SQLite needs none "
+                                "{where}").format(value=repr(value), where=where))
         return value
     return value
 
@@ -299,7 +348,8 @@ def check_time_zone(value: str, where: str = "") -> str:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(
-            f"time_zone: {value!r} is not a time zone; use an IANA name like Europe/London {where}".rstrip()
+            _("time_zone: {value} is not a time zone; use an IANA name like Europe/London {where}").format(
+                value=repr(value), where=where).rstrip()
         ) from None
     return value
 
@@ -310,7 +360,8 @@ def check_language(value: str, where: str = "") -> str:
     found = normalise_language(value)
     if found is None:
         raise ConfigError(
-            f"language: {value!r} has no catalog; use one of {', '.join(LANGUAGES)} {where}".rstrip()
+            _("language: {value} has no catalog; use one of {languages} {where}").format(
+                value=repr(value), languages=", ".join(LANGUAGES), where=where).rstrip()
         )
     return found
 
@@ -321,23 +372,25 @@ def check_database_url(url: str, *, from_command_line: bool = False, where: str 
     backend = scheme.split("+", 1)[0]
     if not backend:
         raise ConfigError(
-            f"{setting}: {url!r} is not a URL; use sqlite:////path/deskapp.db"
-            f" or postgresql://user@host/deskapp {where}".rstrip()
+            _("{setting}: {url} is not a URL; use sqlite:////path/deskapp.db"
+              " or postgresql://user@host/deskapp {where}").format(setting=setting, url=repr(url), where=where).rstrip()
         )
     if backend not in ("sqlite", "postgresql", "postgres"):
         raise ConfigError(
-            f"{setting}: {backend!r} databases are not supported; use sqlite or postgresql {where}".rstrip()
+            _("{setting}: {backend} databases are not supported; use sqlite or postgresql {where}").format(
+                setting=setting, backend=repr(backend), where=where).rstrip()
         )
     if backend != "sqlite":
         if from_command_line and urlsplit(url).password is not None:
             raise ConfigError(
-                "--db: a password on the command line is visible to every user in the process list; "
-                "put it in ~/.pgpass (libpq's password file, or $PGPASSFILE) or in a file named by "
-                f"database_password_file in {config_file()}"
+                _("--db: a password on the command line is visible to every user in the process list; "
+                  "put it in ~/.pgpass (libpq's password file, or $PGPASSFILE) or in a file named by "
+                  "database_password_file in {config_file}").format(config_file=config_file())
             )
         if importlib.util.find_spec("psycopg") is None:
             raise ConfigError(
-                f"{setting}: PostgreSQL needs psycopg, which is not installed: pip install 'deskapp[postgres]'"
+                _("{setting}: PostgreSQL needs psycopg, which is not installed: "
+                  "pip install 'deskapp[postgres]'").format(setting=setting)
             )
     return url
 
@@ -348,14 +401,15 @@ def read_secret(path: Path) -> str:
         mode = path.stat().st_mode
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise ConfigError(
-                f"database_password_file: {path} can be read by other users; chmod 600 {path}"
+                _("database_password_file: {path} can be read by other users; chmod 600 {path}").format(path=path)
             )
         with path.open(encoding="utf-8") as stream:
             secret = stream.readline().rstrip("\r\n")
     except OSError as error:
-        raise ConfigError(f"database_password_file: cannot read {path}: {error.strerror}") from None
+        raise ConfigError(_("database_password_file: cannot read {path}: {reason}").format(
+            path=path, reason=error.strerror)) from None
     if not secret:
-        raise ConfigError(f"database_password_file: {path} is empty")
+        raise ConfigError(_("database_password_file: {path} is empty").format(path=path))
     return secret
 
 

@@ -129,7 +129,7 @@ def insert_template(app: App) -> None:
     if len(templates) == 1:
         _insert(app, field, next(iter(templates.values())))
         return
-    app.push_screen(TemplatePicker(GROUPS[group], templates), callback=partial(_picked, app, field))
+    app.push_screen(TemplatePicker(_(GROUPS[group]), templates), callback=partial(_picked, app, field))
 
 
 def _picked(app: App, field: Input, text: str | None) -> None:

@@ -36,6 +36,7 @@ _MESSAGES = (
     N_("too short"), N_("too long"), N_("wrong length"), N_("area code missing"),
     N_("phone number contains characters that are not valid text"), N_("The email address is not valid."),
     N_("The email address contains characters that are not valid text."),
+    N_("looks like a password"), N_("looks like a one-time code"), N_("looks like a PIN"),
 )
 
 

@@ -19,7 +19,9 @@ import re
 import unicodedata
 from typing import Any
 
-GROUPS = {"wrap_up": "the wrap-up note", "reason": "reasons and notes"}
+from tickets.i18n import N_, _
+
+GROUPS = {"wrap_up": N_("the wrap-up note"), "reason": N_("reasons and notes")}  # shown: _(GROUPS[group])
 MAX_TEXT = 500  # well inside the shortest field a template goes into (a callback note: 500)
 MAX_PER_GROUP = 9  # each picked by its digit
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
@@ -32,17 +34,21 @@ class TemplateError(ValueError):
 def check_templates(value: Any, where: str = "") -> dict[str, dict[str, str]]:
     """The `templates` setting checked: {group: {name: text}}; TemplateError if not usable."""
     suffix = f" {where}".rstrip()
-    example = 'e.g. [templates.reason] then moving = "The organization moves to another provider."'
+    example = _('e.g. [templates.reason] then moving = "The organization moves to another provider."')
     if not isinstance(value, dict):
-        raise TemplateError(f"templates: a table of wrap_up and reason templates, {example}{suffix}")
+        raise TemplateError(_("templates: a table of wrap_up and reason templates, {example}{where}").format(
+            example=example, where=suffix))
     checked: dict[str, dict[str, str]] = {}
     for group, entries in value.items():
         if group not in GROUPS:
-            raise TemplateError(f"templates: unknown group {group!r}; use wrap_up or reason{suffix}")
+            raise TemplateError(_("templates: unknown group {group}; use wrap_up or reason{where}").format(
+                group=repr(group), where=suffix))
         if not isinstance(entries, dict) or not entries:
-            raise TemplateError(f"templates.{group}: a table of name = \"text\", {example}{suffix}")
+            raise TemplateError(_('templates.{group}: a table of name = "text", {example}{where}').format(
+                group=group, example=example, where=suffix))
         if len(entries) > MAX_PER_GROUP:
-            raise TemplateError(f"templates.{group}: at most {MAX_PER_GROUP} templates (one digit each){suffix}")
+            raise TemplateError(_("templates.{group}: at most {most} templates (one digit each){where}").format(
+                group=group, most=MAX_PER_GROUP, where=suffix))
         checked[group] = {}
         for name, text in entries.items():
             checked[group][name] = _check_one(f"templates.{group}.{name}", name, text, suffix)
@@ -51,19 +57,25 @@ def check_templates(value: Any, where: str = "") -> dict[str, dict[str, str]]:
 
 def _check_one(setting: str, name: str, text: Any, suffix: str) -> str:
     if not _NAME.match(name):
-        raise TemplateError(f"{setting}: a name is a letter then letters, digits, _ or -, at most 40{suffix}")
+        raise TemplateError(_("{setting}: a name is a letter then letters, digits, _ or -, at most 40{where}").format(
+            setting=setting, where=suffix))
     if not isinstance(text, str) or not text.strip():
-        raise TemplateError(f"{setting}: must be some text in quotes{suffix}")
+        raise TemplateError(_("{setting}: must be some text in quotes{where}").format(setting=setting, where=suffix))
     text = text.strip()
     if len(text) > MAX_TEXT:
-        raise TemplateError(f"{setting}: at most {MAX_TEXT} characters, not {len(text)}{suffix}")
+        raise TemplateError(_("{setting}: at most {most} characters, not {length}{where}").format(
+            setting=setting, most=MAX_TEXT, length=len(text), where=suffix))
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") for ch in text):
-        raise TemplateError(f"{setting}: one line of plain text: no line breaks or control characters (V-3){suffix}")
+        raise TemplateError(_("{setting}: one line of plain text: no line breaks or control characters{where}").format(
+            setting=setting, where=" (V-3)" + suffix))
+    from deskapp.identity_words import identity_text
     from identity.credentials import find_credential  # only when a desk has templates
 
     reason = find_credential(text)
     if reason:
-        raise TemplateError(f"{setting}: {reason}; a template must never hold a password, PIN or code (V-6){suffix}")
+        reason = identity_text(reason)
+        raise TemplateError(_("{setting}: {reason}; a template must never hold a password, PIN or code{where}").format(
+            setting=setting, reason=reason, where=" (V-6)" + suffix))
     return text
 
 

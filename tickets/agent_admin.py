@@ -11,11 +11,12 @@ from __future__ import annotations
 import getpass
 from datetime import datetime
 
-from tickets.agents import OWNER_ONLY, AgentInfo, AlreadySo, _info, hash_pin
+from tickets.agents import AgentInfo, AlreadySo, _info, hash_pin, owner_only_text
 from tickets.audit.chain import append_event
 from tickets.audit.record import agent_record
 from tickets.enums import AgentRole
 from tickets.errors import NotAllowed, NotFound
+from tickets.i18n import _
 from tickets.sessions import check_actor, end_sessions_of
 from tickets.store.database import Store
 from tickets.store.rawsql import Raw, Sql, bind_time
@@ -51,12 +52,12 @@ def admin_sqlite(store: Store, actor: AgentInfo | None, action: str, name: str, 
         if actor is not None:
             check_actor(raw, actor, now)
             if not actor.is_supervisor:
-                raise NotAllowed("agents: only a supervisor administers agents", rule="agents")
+                raise NotAllowed(_("agents: only a supervisor administers agents"), rule="agents")
         who = actor.name if actor is not None else owner_name()
         if action == "add":
             if actor is not None and role == AgentRole.SUPERVISOR.value:
-                raise NotAllowed("X-2: a supervisor is added with the database owner's credentials, not by another "
-                                 "supervisor", rule="X-2")
+                raise NotAllowed("X-2: " + _("a supervisor is added with the database owner's credentials, not by "
+                                           "another supervisor"), rule="X-2")
             ((new_id,),) = raw.rows(_ADD, {"name": name, "display_name": display_name, "role": role,
                                            "pin_hash": pin_hash, "active": True, "at": bind_time(now, raw.dialect)})
             append_event(raw, at=now, actor=who, action="agent.created", subject=f"agent:{new_id}",
@@ -65,11 +66,11 @@ def admin_sqlite(store: Store, actor: AgentInfo | None, action: str, name: str, 
             return AgentInfo(new_id, name, display_name or name, AgentRole(role or "agent"), True)
         row = raw.first(_FIND, {"name": name.strip().lower()})
         if row is None:
-            raise NotFound(f"name: there is no agent called {name!r}")
+            raise NotFound(_("name: there is no agent called {name}").format(name=repr(name)))
         target = _info(row)
         details, event, owner_only = _change(raw, actor, target, action, value, pin_hash, now)
         if owner_only and actor is not None:
-            raise NotAllowed(OWNER_ONLY, rule="X-2")
+            raise NotAllowed(owner_only_text(), rule="X-2")
         append_event(raw, at=now, actor=who, action=event, subject=f"agent:{target.id}", details=details,
                      returning=False)
         return _info(raw.first(_FIND, {"name": target.name}))
@@ -83,10 +84,11 @@ def _change(raw: Raw, actor: AgentInfo | None, target: AgentInfo, action: str, v
     supervisor = target.role is AgentRole.SUPERVISOR
     if action in ("disable", "enable") and target.active is (action == "enable"):
         # Asked twice: the state wanted holds; nothing is written or recorded.
-        raise AlreadySo(f"{target.name} is already {action}d: nothing changed, nothing recorded")
+        raise AlreadySo((_("{name} is already disabled: nothing changed, nothing recorded") if action == "disable" else
+                        _("{name} is already enabled: nothing changed, nothing recorded")).format(name=target.name))
     if action == "disable":
         if actor is not None and actor.id == target.id:
-            raise NotAllowed("agents: a supervisor does not disable themselves", rule="agents")
+            raise NotAllowed(_("agents: a supervisor does not disable themselves"), rule="agents")
         raw.execute(_SET["active"], {"v": False, "id": target.id})
         end_sessions_of(raw, target.id, now, "disabled")
         return {"name": target.name, "was_active": target.active}, "agent.disabled", False
@@ -106,4 +108,4 @@ def _change(raw: Raw, actor: AgentInfo | None, target: AgentInfo, action: str, v
         raw.execute(_UNLOCKED, {"agent": target.id, "at": bind_time(now, raw.dialect),
                                 "by": actor.id if actor is not None else None})
         return ({"reason": value} if value else {}), "agent.unlocked", False
-    raise NotFound(f"agents: no such action {action}")
+    raise NotFound(_("agents: no such action {action}").format(action=action))

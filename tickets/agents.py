@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from tickets.audit.chain import append_event
 from tickets.enums import AgentRole
 from tickets.errors import Conflict, InvalidInput, NotAllowed
+from tickets.i18n import N_, _
 from tickets.store.calls import call
 from tickets.store.database import Store
 from tickets.store.rawsql import Raw, Sql
@@ -25,7 +26,7 @@ from tickets.text import check_text
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 # A PIN of 4 to 64 digits, or a passphrase of 12 to 128 characters (any, spaces too).
 _PIN_RE = re.compile(r"[0-9]{4,64}|(?=.*\S).{12,128}", re.DOTALL)
-PIN_RULE = "4 to 64 digits, or a passphrase of 12 to 128 characters"
+PIN_RULE = N_("4 to 64 digits, or a passphrase of 12 to 128 characters")  # shown: _(PIN_RULE)
 _NAME_RE = re.compile(r"^[a-z][a-z0-9._-]{1,59}$")
 
 
@@ -93,17 +94,17 @@ _ALL = Sql(f"SELECT {_COLUMNS} FROM agent ORDER BY name")
 def validate_agent_fields(*, name: str, display_name: str, role: str, pin: str) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not _NAME_RE.match(name or ""):
-        errors["name"] = "2-60 characters: lower-case letters, digits, '.', '_' or '-', starting with a letter"
+        errors["name"] = _("2-60 characters: lower-case letters, digits, '.', '_' or '-', starting with a letter")
     if not (display_name or "").strip() or len(display_name) > 120:
-        errors["display_name"] = "required, at most 120 characters"
+        errors["display_name"] = _("required, at most 120 characters")
     if role not in {r.value for r in AgentRole}:
-        errors["role"] = "must be 'agent' or 'supervisor'"
+        errors["role"] = _("must be 'agent' or 'supervisor'")
     if not _PIN_RE.fullmatch(pin or ""):
-        errors["pin"] = PIN_RULE
+        errors["pin"] = _(PIN_RULE)
     return errors
 
 
-SIGN_IN_REFUSED = (
+SIGN_IN_REFUSED = N_(  # shown: _(SIGN_IN_REFUSED)
     "sign-in: that agent name and PIN do not match, or the name is locked after too many wrong PINs "
     "(a supervisor can unlock it)"
 )
@@ -130,7 +131,7 @@ def authenticate(store: Store, *, name: str, pin: str) -> AgentInfo:
     if store.postgres:
         found = call(store, _SIGN_IN, {"name": login, "pin": pin, "at": store.clock.now()})
         if not found:
-            raise NotAllowed(SIGN_IN_REFUSED)
+            raise NotAllowed(_(SIGN_IN_REFUSED))
         token, agent_id, agent_name, display_name, role = found[0]
         return AgentInfo(agent_id, agent_name, display_name, AgentRole(role), True, session=token)
     from tickets.signin import sign_in_sqlite
@@ -166,7 +167,7 @@ def get_agent(store: Store, agent_id: int) -> AgentInfo:
     with store.raw_read() as raw:
         row = raw.first(_BY_ID, {"id": agent_id})
     if row is None:
-        raise NotAllowed(f"agent {agent_id} does not exist")
+        raise NotAllowed(_("agent {agent_id} does not exist").format(agent_id=agent_id))
     return _info(row)
 
 
@@ -177,6 +178,12 @@ def get_agent(store: Store, agent_id: int) -> AgentInfo:
 # so that no supervisor can give themselves a second identity to approve their own tickets (X-2).
 
 OWNER_ONLY = "X-2: a supervisor's account is changed with the database owner's credentials, not by another supervisor"
+_OWNER_ONLY = N_("a supervisor's account is changed with the database owner's credentials, not by another supervisor")
+
+
+def owner_only_text() -> str:
+    """OWNER_ONLY in the language people read (the rule ID beside it, as in every language)."""
+    return "X-2: " + _(_OWNER_ONLY)
 
 
 def create_agent(store: Store, *, name: str, display_name: str, role: str, pin: str,
@@ -198,7 +205,9 @@ def set_agent_active(store: Store, name: str, active: bool, *, actor: AgentInfo 
     try:
         return _admin(store, actor, "enable" if active else "disable", name, None)
     except Conflict as refused:
-        if "is already" in refused.message:
+        if isinstance(refused, AlreadySo):
+            raise
+        if "is already" in (refused.database_text or ""):  # the database function's words
             raise AlreadySo(refused.message) from None
         raise
 
@@ -207,13 +216,13 @@ def reset_pin(store: Store, name: str, pin: str, *, actor: AgentInfo | None = No
     """A new PIN for a forgotten one (their sessions end); the audit records that it changed,
     never the PIN."""
     if not _PIN_RE.fullmatch(pin or ""):
-        raise InvalidInput({"pin": PIN_RULE})
+        raise InvalidInput({"pin": _(PIN_RULE)})
     return _admin(store, actor, "reset_pin", name, pin)
 
 
 def set_role(store: Store, name: str, role: str, *, actor: AgentInfo | None = None) -> AgentInfo:
     if role not in {r.value for r in AgentRole}:
-        raise InvalidInput({"role": "must be 'agent' or 'supervisor'"})
+        raise InvalidInput({"role": _("must be 'agent' or 'supervisor'")})
     return _admin(store, actor, "set_role", name, role)
 
 
@@ -227,7 +236,7 @@ def unlock(store: Store, name: str, *, actor: AgentInfo | None = None, reason: s
 def _admin(store: Store, actor: AgentInfo | None, action: str, name: str, value: str | None, *,
            role: str | None = None, display_name: str | None = None) -> AgentInfo:
     if actor is not None and actor.session is None:
-        raise NotAllowed("session: agent administration needs a signed-in supervisor", rule="session")
+        raise NotAllowed(_("session: agent administration needs a signed-in supervisor"), rule="session")
     try:
         if store.postgres:
             rows = call(store, _ADMIN, {"token": actor.session if actor else None, "action": action, "name": name,
@@ -238,4 +247,4 @@ def _admin(store: Store, actor: AgentInfo | None, action: str, name: str, value:
 
         return admin_sqlite(store, actor, action, name, value, role=role, display_name=display_name)
     except IntegrityError as error:
-        raise Conflict(f"name: an agent called {name!r} already exists") from error
+        raise Conflict(_("name: an agent called {name} already exists").format(name=repr(name))) from error

@@ -8,10 +8,11 @@ from pathlib import Path
 
 from tickets.audit.chain import verify_chain
 from tickets.errors import InvalidInput, NotAllowed
+from tickets.i18n import N_, _, ngettext, number
 from tickets.store.database import Store, is_sqlite, make_engine
 from tickets.store.schema import check_schema
 
-PG_ADVICE = (
+PG_ADVICE = N_(  # shown: _(PG_ADVICE)
     "PostgreSQL databases are backed up with the server's own tools: "
     "`pg_dump --format=custom --file deskapp.dump DBNAME` and restored with "
     "`pg_restore --clean --dbname DBNAME deskapp.dump`; then run `deskapp audit verify`."
@@ -20,10 +21,10 @@ PG_ADVICE = (
 
 def _sqlite_path(store: Store) -> Path:
     if not is_sqlite(store.engine):
-        raise NotAllowed(PG_ADVICE)
+        raise NotAllowed(_(PG_ADVICE))
     database = store.engine.url.database
     if not database or database == ":memory:":
-        raise NotAllowed("an in-memory database has nothing to back up")
+        raise NotAllowed(_("an in-memory database has nothing to back up"))
     return Path(database)
 
 
@@ -33,9 +34,10 @@ def _verify_file(path: Path) -> str:
         with sqlite3.connect(path) as connection:
             result = connection.execute("PRAGMA integrity_check").fetchone()[0]
     except sqlite3.DatabaseError as error:  # not a database, truncated, encrypted ...
-        raise InvalidInput(f"{path}: not a deskapp database backup ({error})") from None
+        raise InvalidInput(_("{path}: not a deskapp database backup ({error})").format(
+            path=path, error=error)) from None
     if result != "ok":
-        raise InvalidInput(f"{path}: SQLite integrity check failed: {result}")
+        raise InvalidInput(_("{path}: SQLite integrity check failed: {result}").format(path=path, result=result))
     probe = Store(make_engine(f"sqlite:///{path}"))
     try:
         check_schema(probe.engine)
@@ -45,29 +47,30 @@ def _verify_file(path: Path) -> str:
         probe.dispose()
     if not report.ok:
         raise InvalidInput(f"{path}: {report}")
-    return f"{report.events_checked} audit events verified"
+    return ngettext("{count} audit event verified", "{count} audit events verified",
+                    report.events_checked).format(count=number(report.events_checked))
 
 
 def backup(store: Store, target: Path) -> str:
     source_path = _sqlite_path(store)
     if target.exists():
-        raise InvalidInput(f"{target}: already exists; choose a new file name")
+        raise InvalidInput(_("{target}: already exists; choose a new file name").format(target=target))
     target.parent.mkdir(parents=True, exist_ok=True)
     with sqlite3.connect(source_path) as source, sqlite3.connect(target) as dest:
         source.backup(dest)
     with sqlite3.connect(target) as dest:
         dest.execute("PRAGMA journal_mode=DELETE")  # a self-contained single file
     checked = _verify_file(target)
-    return f"backed up {source_path} to {target} ({checked})"
+    return _("backed up {source} to {target} ({checked})").format(source=source_path, target=target, checked=checked)
 
 
 def restore(store: Store, source: Path) -> str:
     """Replace the store's database with a verified backup (agents should be signed out)."""
     target_path = _sqlite_path(store)
     if not source.is_file():
-        raise InvalidInput(f"{source}: no such backup file")
+        raise InvalidInput(_("{source}: no such backup file").format(source=source))
     checked = _verify_file(source)
     store.dispose()
     with sqlite3.connect(source) as src, sqlite3.connect(target_path) as dest:
         src.backup(dest)
-    return f"restored {target_path} from {source} ({checked})"
+    return _("restored {target} from {source} ({checked})").format(target=target_path, source=source, checked=checked)

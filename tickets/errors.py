@@ -12,6 +12,7 @@ class DeskError(Exception):
         self.rule = rule
         self.field = field
         self.database_context: str | None = None  # the database function that refused (tickets.store.calls)
+        self.database_text: str | None = None  # its words as it said them, in English (tickets.store.calls)
 
     def __str__(self) -> str:
         return self.message

@@ -93,7 +93,7 @@ def change_desk_settings(store, changes: dict[str, str], actor: str) -> dict[str
         return store.raw_transaction(work)
     except DBAPIError as error:
         if getattr(error.orig, "sqlstate", None) == "42501":  # insufficient_privilege
-            raise NotAllowed("desk settings are the owner's: run this on the owner role's URL") from None
+            raise NotAllowed(_("desk settings are the owner's: run this on the owner role's URL")) from None
         raise
 
 
@@ -137,7 +137,7 @@ def check_actor(session: Session | Raw, agent: AgentInfo, now: datetime) -> None
     if agent.session is None:
         found = raw.first(_AGENT, {"id": agent.id})
         if found is None:
-            raise NotFound(f"agent {agent.id} does not exist")
+            raise NotFound(_("agent {agent_id} does not exist").format(agent_id=agent.id))
         active, name = found
     else:
         row = raw.first(_BY_TOKEN, {"h": token_hash(agent.session)})

@@ -25,6 +25,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from tickets.audit.chain import append_event
+from tickets.i18n import _
 from tickets.sessions import desk_settings, open_session
 from tickets.store.database import Store
 from tickets.store.models import Agent, AgentSignIn, AuditEvent
@@ -185,7 +186,7 @@ def unlock_agent(store: Store, *, supervisor, agent_id: int, reason: str = "") -
     from tickets.errors import NotAllowed
 
     if not supervisor.is_supervisor:
-        raise NotAllowed("unlock: only a supervisor can unlock an agent")
+        raise NotAllowed(_("unlock: only a supervisor can unlock an agent"))
     unlock(store, get_agent(store, agent_id).name, actor=supervisor, reason=reason)
 
 
@@ -208,13 +209,13 @@ def sign_in_sqlite(store: Store, login: str, pin: str):
         with store.write() as session:
             append_event(session, at=store.clock.now(), actor="unknown", action="agent.sign_in_failed",
                          subject="agent:unknown", details={})
-        raise NotAllowed(SIGN_IN_REFUSED)
+        raise NotAllowed(_(SIGN_IN_REFUSED))
     attempt, _locked = reserve_attempt(store, agent.id, login)
     if attempt is None:
         check_pin(pin, _dummy_hash())  # a locked name costs what a real check costs
-        raise NotAllowed(SIGN_IN_REFUSED)
+        raise NotAllowed(_(SIGN_IN_REFUSED))
     ok = check_pin(pin, agent.pin_hash)
     token = settle_attempt(store, agent_id=agent.id, attempt_id=attempt, ok=ok, actor=login)
     if not ok or token is None:
-        raise NotAllowed(SIGN_IN_REFUSED)
+        raise NotAllowed(_(SIGN_IN_REFUSED))
     return AgentInfo(agent.id, agent.name, agent.display_name, AgentRole(agent.role), True, session=token)

@@ -22,6 +22,7 @@ from tickets.directory.records import ParsedDirectory, PersonIn
 from tickets.directory.writing import Rows, fetch, ids_by
 from tickets.enums import Role
 from tickets.errors import Conflict
+from tickets.i18n import _
 from tickets.store.database import Store
 from tickets.store.models import (
     ImsCampaign,
@@ -50,12 +51,12 @@ class ImportReport:
         # What was removed is always said, also when nothing was (the file no longer listing
         # someone removes them); organizations, subscriptions, campaigns and resources the file
         # does not mention are never removed.
-        return (
-            f"{self.organizations_added} organizations added, {self.organizations_updated} updated; "
-            f"{self.people} people, {self.subscriptions} subscriptions, {self.campaigns} campaigns, "
-            f"{self.resources} renewal resources; {self.people_removed} people removed, "
-            f"{self.people_kept} kept (no longer listed, but a verification attempt refers to them)"
-        )
+        return _(
+            "{organizations_added} organizations added, {organizations_updated} updated; "
+            "{people} people, {subscriptions} subscriptions, {campaigns} campaigns, "
+            "{resources} renewal resources; {people_removed} people removed, "
+            "{people_kept} kept (no longer listed, but a verification attempt refers to them)"
+        ).format(**asdict(self))
 
 
 def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
@@ -78,11 +79,11 @@ class _Existing:
 
 
 def _fetch(session: Session, checker: Checker) -> _Existing:
-    orgs = {o.ref: o for o, _ in fetch(session, Organization, "ref", checker.org_refs)}
+    orgs = {o.ref: o for o, _parent in fetch(session, Organization, "ref", checker.org_refs)}
     owners = {p.user_id: (p, ref) for p, ref in fetch(session, Person, "user_id", checker.user_ids,
                                                       ("organization", "organization_id"))}
     people: dict[int, list[Any]] = {}
-    for person, _ in fetch(session, Person, "organization_id", [o.id for o in orgs.values()]):
+    for person, _parent in fetch(session, Person, "organization_id", [o.id for o in orgs.values()]):
         people.setdefault(person.organization_id, []).append(person)
     subs = {s.ref: (s, ref) for s, ref in fetch(session, Subscription, "ref", checker.sub_refs,
                                                 ("organization", "organization_id"))}
@@ -99,17 +100,18 @@ def _check_against_database(checker: Checker, existing: _Existing) -> list[Direc
         owner = existing.owners.get(uid)
         if owner is not None and org_ref and owner[1] != org_ref:
             errors.append(
-                DirectoryError(path, "user_id", f"already belongs to a person of organization {owner[1]}")
+                DirectoryError(path, "user_id",
+                               _("already belongs to a person of organization {ref}").format(ref=owner[1]))
             )
-    for what, seen, rows in (
-        ("organization", checker.sub_refs, existing.subs),
-        ("subscription", checker.campaign_refs, existing.campaigns),
-        ("subscription", checker.resource_refs, existing.resources),
+    for belongs, seen, rows in (
+        (_("already belongs to organization {ref}"), checker.sub_refs, existing.subs),
+        (_("already belongs to subscription {ref}"), checker.campaign_refs, existing.campaigns),
+        (_("already belongs to subscription {ref}"), checker.resource_refs, existing.resources),
     ):
         for ref, (path, parent) in seen.items():
             row = rows.get(ref)
             if row is not None and parent and row[1] != parent:
-                errors.append(DirectoryError(path, "ref", f"already belongs to {what} {row[1]}"))
+                errors.append(DirectoryError(path, "ref", belongs.format(ref=row[1])))
     return errors
 
 
@@ -136,7 +138,7 @@ def _apply(session: Session, directory: ParsedDirectory, existing: _Existing, no
     return ImportReport(
         organizations_added=added,
         organizations_updated=len(directory.organizations) - added,
-        people=len({p.user_id for _, p in directory.people}),
+        people=len({p.user_id for _org, p in directory.people}),
         subscriptions=len(sub_ids),
         campaigns=campaigns,
         resources=resources,
@@ -171,7 +173,7 @@ def _apply_organizations(
 def _remove_unlisted_people(session: Session, directory: ParsedDirectory, existing: _Existing) -> tuple[int, int]:
     """People their organization no longer lists go, unless an attempt refers to them (V-5's
     audit keeps its subject): (removed, kept)."""
-    listed = {p.user_id for _, p in directory.people}
+    listed = {p.user_id for _org, p in directory.people}
     gone = [
         person
         for org in directory.organizations
@@ -241,9 +243,9 @@ def _apply_subscriptions(
         found = existing.subs.get(sub.ref)
         rows.upsert(found[0] if found else None, {"ref": sub.ref}, values)
     rows.write(session)
-    ids = {ref: row.id for ref, (row, _) in existing.subs.items()}
+    ids = {ref: row.id for ref, (row, _org) in existing.subs.items()}
     ids.update(ids_by(session, "subscription", "ref", [row["ref"] for row in rows.new]))
-    return {sub.ref: ids[sub.ref] for _, sub in directory.subscriptions}
+    return {sub.ref: ids[sub.ref] for _org, sub in directory.subscriptions}
 
 
 def _apply_campaigns_and_resources(
@@ -252,7 +254,7 @@ def _apply_campaigns_and_resources(
     campaign_rows = Rows("ims_campaign")
     resource_rows = Rows("renewal_resource", times=("effective_at",))
     campaigns = resources = 0
-    for _, sub in directory.subscriptions:
+    for _org, sub in directory.subscriptions:
         sub_id = sub_ids[sub.ref]
         for campaign in sub.ims_campaigns:
             campaigns += 1
@@ -303,8 +305,8 @@ def import_directory(
             )
     except IntegrityError as error:
         # Only a concurrent import can get here (SQLite serialises writers; PostgreSQL may not).
-        raise Conflict("the directory changed during the import (another import at the same time?): "
-                       "nothing was imported; try again") from error
+        raise Conflict(_("the directory changed during the import (another import at the same time?): "
+                         "nothing was imported; try again")) from error
     return report
 
 

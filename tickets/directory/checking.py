@@ -27,6 +27,7 @@ from tickets.directory.records import (
     SubscriptionIn,
 )
 from tickets.enums import Product, SubscriptionState
+from tickets.i18n import N_, _
 
 # Told how far an import got: (stage, done, total); stages "checking" (organizations) and
 # "applying" (tables written).
@@ -45,43 +46,52 @@ def _field_name(loc: Sequence[int | str]) -> str:
 
 # pydantic's error types, as the one-line message a person reads (value, ctx) -> text.
 _SAME: dict[str, str] = {
-    "missing": "is required",
-    "extra_forbidden": "unknown key",
-    "string_unicode": "is not valid Unicode text",
-    "timezone_aware": "must carry a time zone (e.g. 2025-01-10T00:00:00Z or +01:00)",
+    "missing": N_("is required"),
+    "extra_forbidden": N_("unknown key"),
+    "string_unicode": N_("is not valid Unicode text"),
+    "timezone_aware": N_("must carry a time zone (e.g. 2025-01-10T00:00:00Z or +01:00)"),
 }
 _BY_CONTEXT: dict[str, Callable[[Any, dict[str, Any]], str]] = {
-    "string_too_long": lambda value, ctx: f"is longer than {ctx.get('max_length')} characters",
-    "too_long": lambda value, ctx: f"has more than {ctx.get('max_length')} items",
-    "greater_than_equal": lambda value, ctx: f"must be {ctx.get('ge')} or more",
-    "less_than_equal": lambda value, ctx: f"must be {ctx.get('le')} or less",
-    "enum": lambda value, ctx: f"unknown value {show(value)}; expected {ctx.get('expected')}",
+    "string_too_long": lambda value, ctx: _("is longer than {n} characters").format(n=ctx.get("max_length")),
+    "too_long": lambda value, ctx: _("has more than {n} items").format(n=ctx.get("max_length")),
+    "greater_than_equal": lambda value, ctx: _("must be {n} or more").format(n=ctx.get("ge")),
+    "less_than_equal": lambda value, ctx: _("must be {n} or less").format(n=ctx.get("le")),
+    # pydantic's list of the values ("'agent', 'admin' or 'billing'") is English.
+    "enum": lambda value, ctx: _("unknown value {value}; expected {expected}").format(
+        value=show(value), expected=ctx.get("expected")),
 }
 _WRONG_TYPE: dict[str, str] = {
-    **dict.fromkeys(("string_type", "str_type"), "a string"),
-    **dict.fromkeys(("int_type", "int_from_float", "int_parsing"), "a whole number"),
-    "bool_type": "true or false",
-    **dict.fromkeys(("list_type", "tuple_type"), "a list"),
-    **dict.fromkeys(("model_type", "dict_type", "model_attributes_type"), "an object"),
+    **dict.fromkeys(("string_type", "str_type"), N_("must be a string, not {kind}")),
+    **dict.fromkeys(("int_type", "int_from_float", "int_parsing"), N_("must be a whole number, not {kind}")),
+    "bool_type": N_("must be true or false, not {kind}"),
+    **dict.fromkeys(("list_type", "tuple_type"), N_("must be a list, not {kind}")),
+    **dict.fromkeys(("model_type", "dict_type", "model_attributes_type"), N_("must be an object, not {kind}")),
 }
+
+# A second record with a key already seen (translated where it is said: Checker.unique).
+_DUPLICATE_ORG = N_("duplicate organization ref: also at {first}")
+_DUPLICATE_USER = N_("duplicate user ID: also at {first}")
+_DUPLICATE_SUB = N_("duplicate subscription ref: also at {first}")
+_DUPLICATE_CAMPAIGN = N_("duplicate campaign ref: also at {first}")
+_DUPLICATE_RESOURCE = N_("duplicate resource ref: also at {first}")
 
 
 def _message(error: ErrorDetails) -> str:
     kind, ctx = error["type"], error.get("ctx") or {}
     value = error.get("input")
     if kind in _SAME:
-        return _SAME[kind]
+        return _(_SAME[kind])
     if kind in _BY_CONTEXT:
         return _BY_CONTEXT[kind](value, ctx)
     if kind in _WRONG_TYPE:
-        return f"must be {_WRONG_TYPE[kind]}, not {kind_of(value)}"
+        return _(_WRONG_TYPE[kind]).format(kind=kind_of(value))
     if kind in ("string_too_short", "too_short"):
         minimum = ctx.get("min_length", 1)
-        return "must not be empty" if minimum <= 1 else f"needs at least {minimum} items"
+        return _("must not be empty") if minimum <= 1 else _("needs at least {n} items").format(n=minimum)
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
     if kind.startswith("datetime") or kind.startswith("date_"):
-        return DATETIME_HINT
+        return _(DATETIME_HINT)
     return str(error["msg"])
 
 
@@ -124,13 +134,13 @@ class Checker:
         """(the record or None, the fields that validated, the raw child lists)."""
         kids: dict[str, list[Any]] = {}
         if not isinstance(raw, dict):
-            self.add(path, "", f"must be an object, not {kind_of(raw)}")
+            self.add(path, "", _("must be an object, not {kind}").format(kind=kind_of(raw)))
             return None, {}, {name: [] for name in children}
         raw = dict(raw)
         for name in children:
             value = raw.pop(name, [])
             if not isinstance(value, list):
-                self.add(path, name, f"must be a list, not {kind_of(value)}")
+                self.add(path, name, _("must be a list, not {kind}").format(kind=kind_of(value)))
                 value = []
             kids[name] = value
         try:
@@ -161,7 +171,7 @@ class Checker:
         if first is None:
             seen[key] = (path, owner)
             return True
-        self.add(path, field_, f"duplicate {what}: also at {first[0]}")
+        self.add(path, field_, _(what).format(first=first[0]))
         return False
 
     # -- the records ---------------------------------------------------------------------
@@ -169,13 +179,13 @@ class Checker:
     def directory(self, document: dict[str, Any]) -> list[OrganizationIn]:
         for key in document:
             if key not in ("format", "version", "organizations"):
-                self.add("", str(key)[:40], "unknown key")
+                self.add("", str(key)[:40], _("unknown key"))
         if "organizations" not in document:
-            self.add("", "organizations", "is required")
+            self.add("", "organizations", _("is required"))
             return []
         raw_orgs = document["organizations"]
         if not isinstance(raw_orgs, list):
-            self.add("", "organizations", f"must be a list, not {kind_of(raw_orgs)}")
+            self.add("", "organizations", _("must be a list, not {kind}").format(kind=kind_of(raw_orgs)))
             return []
         organizations = []
         for index, raw in enumerate(raw_orgs):
@@ -189,7 +199,7 @@ class Checker:
     def organization(self, raw: Any, path: str) -> OrganizationIn | None:
         org, values, kids = self.record(OrganizationIn, raw, path, ("people", "subscriptions"))
         ref = values.get("ref")
-        if ref is not None and not self.unique(self.org_refs, ref, path, "ref", "organization ref"):
+        if ref is not None and not self.unique(self.org_refs, ref, path, "ref", _DUPLICATE_ORG):
             ref = None  # a duplicate ref says nothing about which organization owns the children
         people, org_user_ids = self.people(kids["people"], path, ref, values.get("country"))
         subscriptions: list[SubscriptionIn] = []
@@ -200,7 +210,7 @@ class Checker:
             if sub is not None:
                 subscriptions.append(sub)
         if has_d365 and "url" in values and values["url"] is None:
-            self.add(path, "url", "is required: the organization has a Dynamics 365 subscription (V-1)")
+            self.add(path, "url", _("is required: the organization has a Dynamics 365 subscription") + " (V-1)")
         if org is None or len(people) != len(kids["people"]) or len(subscriptions) != len(kids["subscriptions"]):
             return None
         return org.model_copy(update={"people": tuple(people), "subscriptions": tuple(subscriptions)})
@@ -213,19 +223,20 @@ class Checker:
         primary, primary_known, org_user_ids, user_ids_known = 0, True, set(), True
         for index, raw_person in enumerate(raws):
             person_path = f"{path}.people[{index}]"
-            person, pv, _ = self.record(PersonIn, raw_person, person_path)
+            person, pv, _kids = self.record(PersonIn, raw_person, person_path)
             primary_known &= "primary_contact" in pv
             primary += pv.get("primary_contact", False)
             uid = pv.get("user_id")
             user_ids_known &= uid is not None
             if uid is not None:
                 org_user_ids.add(uid)
-                self.unique(self.user_ids, uid, person_path, "user_id", "user ID", org_ref or "")
+                self.unique(self.user_ids, uid, person_path, "user_id", _DUPLICATE_USER,
+                            org_ref or "")
             e164 = self.phone(pv.get("phone"), country, person_path)
             if person is not None and e164 is not None:
                 people.append(person.model_copy(update={"phone": e164}))
         if primary_known and primary != 1:
-            self.add(path, "people", f"must have exactly one primary contact, found {primary}")
+            self.add(path, "people", _("must have exactly one primary contact, found {found}").format(found=primary))
         return people, (org_user_ids if user_ids_known else None)
 
     def phone(self, raw: str | None, country: str | None, path: str) -> str | None:
@@ -241,7 +252,8 @@ class Checker:
         except IdentityError:
             parsed = None
         if parsed is None or not parsed.valid:
-            self.add(path, "phone", f"not a valid phone number for {country or 'its country code'}")
+            self.add(path, "phone", _("not a valid phone number for {country}").format(country=country) if country
+                     else _("not a valid phone number for its country code"))
             return None
         return parsed.e164
 
@@ -251,7 +263,8 @@ class Checker:
         """(the subscription if it passed, whether it is a Dynamics 365 one)."""
         sub, values, kids = self.record(SubscriptionIn, raw, path, ("ims_campaigns", "renewal_resources"))
         ref = values.get("ref")
-        if ref is not None and not self.unique(self.sub_refs, ref, path, "ref", "subscription ref", org_ref or ""):
+        if ref is not None and not self.unique(self.sub_refs, ref, path, "ref", _DUPLICATE_SUB,
+                                                    org_ref or ""):
             ref = None
         self.subscription_fields(values, kids, path)
         campaigns = [
@@ -275,42 +288,45 @@ class Checker:
         product = values.get("product")
         start, end = values.get("term_start"), values.get("term_end")
         if start is not None and end is not None and end <= start:
-            self.add(path, "term_end", "must be after term_start")
+            self.add(path, "term_end", _("must be after term_start"))
         if values.get("state") == SubscriptionState.CANCELLED and values.get("cancelled_at", 0) is None:
-            self.add(path, "cancelled_at", "is required when the state is cancelled (C-8)")
+            self.add(path, "cancelled_at", _("is required when the state is cancelled") + " (C-8)")
         if product is None:
             return
         d365 = product == Product.D365
         platform = values.get("platform", 0)  # 0: absent or invalid, already reported
         if d365 and platform is None:
-            self.add(path, "platform", "is required for Dynamics 365: online_services or commerce_transaction (M-2)")
+            self.add(path, "platform", _("is required for Dynamics 365: online_services or commerce_transaction")
+                     + " (M-2)")
         elif not d365 and platform not in (None, 0):
-            self.add(path, "platform", "only Dynamics 365 subscriptions have a platform")
+            self.add(path, "platform", _("only Dynamics 365 subscriptions have a platform"))
         if kids["ims_campaigns"] and not d365:
-            self.add(path, "ims_campaigns", "only Dynamics 365 subscriptions have Internet Marketing campaigns")
+            self.add(path, "ims_campaigns", _("only Dynamics 365 subscriptions have Internet Marketing campaigns"))
         if kids["renewal_resources"] and product != Product.CLOUD:
-            self.add(path, "renewal_resources", "only cloud subscriptions have renewal resources")
+            self.add(path, "renewal_resources", _("only cloud subscriptions have renewal resources"))
 
     def campaign(self, raw: Any, path: str, sub_ref: str | None, org_user_ids: set[str] | None) -> CampaignIn | None:
-        campaign, values, _ = self.record(CampaignIn, raw, path)
+        campaign, values, _kids = self.record(CampaignIn, raw, path)
         if values.get("ref") is not None:
-            self.unique(self.campaign_refs, values["ref"], path, "ref", "campaign ref", sub_ref or "")
+            self.unique(self.campaign_refs, values["ref"], path, "ref", _DUPLICATE_CAMPAIGN,
+                        sub_ref or "")
         admin = values.get("billing_admin_user_id")
         if admin is not None and org_user_ids is not None and admin not in org_user_ids:
-            self.add(path, "billing_admin_user_id", "is not one of the organization's people (I-1)")
+            self.add(path, "billing_admin_user_id", _("is not one of the organization's people") + " (I-1)")
         return campaign
 
     def resource(self, raw: Any, path: str, sub_ref: str | None) -> ResourceIn | None:
-        resource, values, _ = self.record(ResourceIn, raw, path)
+        resource, values, _kids = self.record(ResourceIn, raw, path)
         if values.get("ref") is not None:
-            self.unique(self.resource_refs, values["ref"], path, "ref", "resource ref", sub_ref or "")
+            self.unique(self.resource_refs, values["ref"], path, "ref", _DUPLICATE_RESOURCE,
+                        sub_ref or "")
         return resource
 
 
 def sorted_errors(errors: Iterable[DirectoryError]) -> list[DirectoryError]:
     indexed = list(enumerate(errors))
     indexed.sort(key=lambda item: (_path_key(item[1].path), item[0]))
-    return [error for _, error in indexed]
+    return [error for _index, error in indexed]
 
 
 @contextmanager

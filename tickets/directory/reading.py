@@ -12,6 +12,7 @@ from typing import Any
 
 from tickets.directory.records import FORMAT, VERSION
 from tickets.errors import InvalidInput
+from tickets.i18n import N_, _
 
 MAX_BYTES = 50 * 1024 * 1024
 
@@ -46,7 +47,7 @@ def refuse(message: str) -> DirectoryInvalid:
 
 
 def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not allowed")
+    raise ValueError(_("{name} is not allowed").format(name=name))
 
 
 def load(data: bytes | str) -> dict[str, Any]:
@@ -54,13 +55,15 @@ def load(data: bytes | str) -> dict[str, Any]:
     document = _parse(_text(data))
     if not isinstance(document, dict):
         raise refuse(
-            f"the file must hold one JSON object with \"format\": \"{FORMAT}\", not {kind_of(document)}"
+            _('the file must hold one JSON object with "format": "{format}", not {kind}').format(
+                format=FORMAT, kind=kind_of(document))
         )
     if document.get("format") != FORMAT:
-        raise refuse(f"the file is not a deskapp directory: \"format\" must be \"{FORMAT}\"")
+        raise refuse(_('the file is not a deskapp directory: "format" must be "{format}"').format(format=FORMAT))
     version = document.get("version")
     if type(version) is not int or version != VERSION:
-        raise refuse(f"unsupported directory version {show(version)}: this deskapp reads version {VERSION}")
+        raise refuse(_("unsupported directory version {version}: this deskapp reads version {supported}").format(
+            version=show(version), supported=VERSION))
     return document
 
 
@@ -71,16 +74,17 @@ def _text(data: bytes | str) -> str:
     if not isinstance(data, bytes | str):
         raise TypeError(f"directory data must be bytes or str, not {type(data).__name__}")
     if len(data) > MAX_BYTES:
-        raise refuse(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB")
+        raise refuse(_("the file is larger than {megabytes} MB").format(megabytes=MAX_BYTES // (1024 * 1024)))
     if isinstance(data, str):
         text = data.removeprefix("\ufeff")
     else:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as error:
-            raise refuse(f"the file is not UTF-8 text (invalid byte at offset {error.start})") from None
+            raise refuse(_("the file is not UTF-8 text (invalid byte at offset {offset})").format(
+                offset=error.start)) from None
     if not text.strip():
-        raise refuse("the file is empty")
+        raise refuse(_("the file is empty"))
     return text
 
 
@@ -95,7 +99,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     document = dict(pairs)
     if len(document) != len(pairs):  # the first key named twice, for the message
         seen: set[str] = set()
-        for key, _ in pairs:
+        for key, _value in pairs:
             if key in seen:
                 raise _DuplicateKey(key)
             seen.add(key)
@@ -117,7 +121,7 @@ def _duplicate_key_line(text: str) -> int:
     def parse_object(s_and_end, strict, scan_once, object_hook, object_pairs_hook, memo=None):
         s, start = s_and_end
         pairs, end = _json_decoder.JSONObject(s_and_end, strict, scan_once, None, list, memo)
-        if len({key for key, _ in pairs}) != len(pairs):
+        if len({key for key, _value in pairs}) != len(pairs):
             raise _DuplicateKey("", _second_key_line(s, start, scan_once))
         return dict(pairs), end
 
@@ -141,7 +145,7 @@ def _second_key_line(s: str, pos: int, scan_once: Any) -> int:
             return s.count("\n", 0, pos) + 1
         seen.add(key)
         pos = skip(s, skip(s, after).end() + 1).end()  # past the ":"
-        _, pos = scan_once(s, pos)
+        _value, pos = scan_once(s, pos)
         pos = skip(s, pos).end() + 1  # past the "," (the last member has a duplicate before it)
 
 
@@ -149,43 +153,50 @@ def _parse(text: str) -> Any:
     try:
         return json.loads(text, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
     except _DuplicateKey as duplicate:
-        raise refuse(f"the key {json.dumps(duplicate.key)} appears twice in one object (line "
-                     f"{_duplicate_key_line(text)}): each key may be given once") from None
+        raise refuse(_("the key {key} appears twice in one object (line {line}): each key may be given once").format(
+            key=json.dumps(duplicate.key), line=_duplicate_key_line(text))) from None
     except RecursionError:
-        raise refuse("the file is not a directory: its JSON is nested far too deeply") from None
+        raise refuse(_("the file is not a directory: its JSON is nested far too deeply")) from None
     except json.JSONDecodeError as error:
         raise refuse(_json_error(error, text)) from None
     except ValueError as error:  # NaN/Infinity, or an integer too long to read
-        reason = "a number has too many digits" if "digits" in str(error) else str(error)
-        raise refuse(f"the file is not valid JSON: {reason}") from None
+        reason = _("a number has too many digits") if "digits" in str(error) else str(error)
+        raise refuse(_("the file is not valid JSON: {reason}").format(reason=reason)) from None
 
 
 def _json_error(error: json.JSONDecodeError, text: str) -> str:
-    where = f"line {error.lineno} column {error.colno}"
+    where = {"line": error.lineno, "column": error.colno}
     if error.msg.startswith("Unterminated string"):  # it runs to the end of the text
-        return (f"the file is not valid JSON: it ends too early (truncated?) inside a string that starts "
-                f"at {where}")
+        return _("the file is not valid JSON: it ends too early (truncated?) inside a string that starts "
+                 "at line {line} column {column}").format(**where)
     if error.pos >= len(text.rstrip()):
-        return f"the file is not valid JSON: it ends too early (truncated?) at {where}"
-    return f"the file is not valid JSON: {error.msg} at {where}"
+        return _("the file is not valid JSON: it ends too early (truncated?) at line {line} column {column}").format(
+            **where)
+    # The JSON parser's own words ("Expecting ',' delimiter") are Python's, in English.
+    return _("the file is not valid JSON: {reason} at line {line} column {column}").format(reason=error.msg, **where)
 
 
 def kind_of(value: Any) -> str:
-    return {
-        list: "an array",
-        str: "a string",
-        int: "a number",
-        float: "a number",
-        bool: "true or false",
-        type(None): "null",
-        dict: "an object",
-    }.get(type(value), type(value).__name__)
+    kind = _KINDS.get(type(value))
+    return _(kind) if kind else type(value).__name__
+
+
+# What a JSON value is, in a message (translated where it is said).
+_KINDS: dict[type, str] = {
+    list: N_("an array"),
+    str: N_("a string"),
+    int: N_("a number"),
+    float: N_("a number"),
+    bool: N_("true or false"),
+    type(None): "null",
+    dict: N_("an object"),
+}
 
 
 def show(value: Any) -> str:
     """A value for an error message: scalars shortened, containers by kind only."""
     if isinstance(value, str | int | float | bool) or value is None:
-        text = repr(value) if not isinstance(value, int) or abs(value) < 10**30 else "a huge number"
+        text = repr(value) if not isinstance(value, int) or abs(value) < 10**30 else _("a huge number")
         return text if len(text) <= 40 else text[:37] + "..."
     return kind_of(value)
 
@@ -198,7 +209,9 @@ def read_file(path: Path) -> bytes:
         with path.open("rb") as file:
             data = file.read(MAX_BYTES + 1)
     except OSError as error:
-        raise InvalidInput(f"{path}: cannot read the directory file ({error.strerror or error})") from None
+        raise InvalidInput(_("{path}: cannot read the directory file ({reason})").format(
+            path=path, reason=error.strerror or error)) from None
     if len(data) > MAX_BYTES:
-        raise refuse(f"{path}: the file is larger than {MAX_BYTES // (1024 * 1024)} MB")
+        raise refuse(_("{path}: the file is larger than {megabytes} MB").format(
+            path=path, megabytes=MAX_BYTES // (1024 * 1024)))
     return data

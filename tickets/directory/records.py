@@ -31,6 +31,7 @@ from identity import (
 from identity.errors import IdentityError
 from identity.normalize import MAX_NAME_LENGTH
 from tickets.enums import CampaignState, Channel, Platform, Product, ResourceState, Role, SubscriptionState
+from tickets.i18n import N_, _
 
 FORMAT = "deskapp-directory"
 VERSION = 1
@@ -42,7 +43,7 @@ _CONTROL_OR_SURROGATE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 def _plain_text(value: str) -> str:
     if _CONTROL_OR_SURROGATE.search(value) is not None:
-        raise ValueError("contains control characters or text that is not valid Unicode")
+        raise ValueError(_("contains control characters or text that is not valid Unicode"))
     try:
         check_undisguised_text(value, "")  # bidi overrides, zero-width characters ...
     except IdentityError as error:
@@ -61,7 +62,7 @@ _REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]*")
 
 def _ref(value: str) -> str:
     if not _REF.fullmatch(value):
-        raise ValueError("must be letters, digits, '.', '_', ':', '/' or '-', starting with a letter or digit")
+        raise ValueError(_("must be letters, digits, '.', '_', ':', '/' or '-', starting with a letter or digit"))
     return value
 
 
@@ -71,7 +72,7 @@ def _identity(normalizer) -> Any:
     def check(value: str) -> str:
         key = normalize_text(value)
         if not key:
-            raise ValueError("has no letters or digits")
+            raise ValueError(_("has no letters or digits"))
         # A name's normaliser refuses only an empty key or one over MAX_NAME_LENGTH: the text is
         # normalised once unless it is that long.
         if len(key) > MAX_NAME_LENGTH:
@@ -86,7 +87,7 @@ def _identity(normalizer) -> Any:
 
 def _meaningful(value: str) -> str:
     if not normalize_text(value):
-        raise ValueError("has no letters or digits")
+        raise ValueError(_("has no letters or digits"))
     return value
 
 
@@ -96,17 +97,17 @@ def _user_id(value: str) -> str:
     except IdentityError as error:
         raise ValueError(error.message) from None
     if len(key) > 320:
-        raise ValueError("is longer than 320 characters")
+        raise ValueError(_("is longer than {n} characters").format(n=320))
     return key
 
 
 def _country(value: str) -> str:
     code = value.upper()
     if code not in phonenumbers.SUPPORTED_REGIONS:
-        hint = " (the United Kingdom is GB)" if code == "UK" else ""
+        hint = _(" (the United Kingdom is GB)") if code == "UK" else ""
         # Shortened: a 100 kB value must not come back in the message (tests/unit/test_hostile_directory.py).
         shown = repr(value) if len(value) <= 37 else repr(value[:34]) + "..."
-        raise ValueError(f"{shown} is not an ISO 3166-1 alpha-2 country code{hint}")
+        raise ValueError(_("{value} is not an ISO 3166-1 alpha-2 country code{hint}").format(value=shown, hint=hint))
     return code
 
 
@@ -120,21 +121,21 @@ def _url(value: str) -> str:
 
 def _domain(value: str) -> str:
     if any(ch in value for ch in "/:@?#") or not value:
-        raise ValueError("must be a domain name such as contoso.co.uk")
+        raise ValueError(_("must be a domain name such as contoso.co.uk"))
     try:
         normalize_url(value, "custom_domains")
     except IdentityError:
-        raise ValueError("must be a domain name such as contoso.co.uk") from None
+        raise ValueError(_("must be a domain name such as contoso.co.uk")) from None
     return value.lower()
 
 
 _ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
-DATETIME_HINT = "must be a date-time with a zone, e.g. 2025-01-10T00:00:00Z"
+DATETIME_HINT = N_("must be a date-time with a zone, e.g. 2025-01-10T00:00:00Z")  # shown: _(DATETIME_HINT)
 
 
 def _datetime_text(value: Any) -> Any:
     if not isinstance(value, str) or not _ISO_DATETIME.match(value.strip()):
-        raise ValueError(DATETIME_HINT)
+        raise ValueError(_(DATETIME_HINT))
     return value.strip()
 
 
@@ -142,7 +143,7 @@ def _utc(value: datetime) -> datetime:
     try:
         return value.astimezone(UTC)
     except (OverflowError, ValueError):
-        raise ValueError("is out of range") from None
+        raise ValueError(_("is out of range")) from None
 
 
 Ref = Annotated[

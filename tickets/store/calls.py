@@ -21,12 +21,45 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import DBAPIError
 
 from tickets.errors import Conflict, DeskError, InvalidInput, NotAllowed, NotFound
+from tickets.i18n import _, current_language
 from tickets.store.database import Store
 from tickets.store.rawsql import Raw, Sql
 
 T = TypeVar("T")
 _RULE = re.compile(r"^([A-Z]-\d+|session|agents)\b")
 _FIELD = re.compile(r"^([a-z_]+): (.*)$", re.DOTALL)
+# The functions' refusals that carry values, as the msgids the SQLite path raises (the values
+# named): read back from the function's English words to be shown in the desk's language.
+# A refusal without values is its msgid itself (or the rule ID, ": " and its msgid).
+_WITH_VALUES = (
+    "name: there is no agent called {name}",
+    "{name} is already disabled: nothing changed, nothing recorded",
+    "{name} is already enabled: nothing changed, nothing recorded",
+    "agents: no such action {action}",
+    "agent {agent_id} does not exist",
+)
+_PATTERNS: list[tuple[re.Pattern[str], str]] = []
+
+
+def in_language(text: str) -> str:
+    """A function's English refusal in the desk's language (as it is when not in the catalog)."""
+    if current_language() == "en":
+        return text
+    if _(text) != text:
+        return _(text)
+    rule = re.match(r"^([A-Z]-\d+): (.*)$", text, re.DOTALL)
+    if rule and _(rule.group(2)) != rule.group(2):
+        return f"{rule.group(1)}: {_(rule.group(2))}"
+    if not _PATTERNS:
+        _PATTERNS.extend(
+            (re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.+?)", re.escape(msgid)) + r"\Z", re.DOTALL), msgid)
+            for msgid in _WITH_VALUES
+        )
+    for pattern, msgid in _PATTERNS:
+        found = pattern.match(text)
+        if found is not None:
+            return _(msgid).format(**found.groupdict())
+    return text
 
 
 def refusal(error: DBAPIError) -> DeskError | None:
@@ -36,18 +69,20 @@ def refusal(error: DBAPIError) -> DeskError | None:
     if not code.startswith("DK"):
         return None
     diag = getattr(orig, "diag", None)
-    text = (getattr(diag, "message_primary", None) or str(orig)).strip()
-    rule = _RULE.match(text)
+    english = (getattr(diag, "message_primary", None) or str(orig)).strip()
+    rule = _RULE.match(english)
+    text = in_language(english)
     desk: DeskError
     if code == "DK404":
         desk = NotFound(text)
     elif code == "DK409":
         desk = Conflict(text, rule=rule.group(1) if rule else None)
     elif code == "DK422":
-        field = _FIELD.match(text)
-        desk = InvalidInput({field.group(1): field.group(2)} if field else text)
+        field = _FIELD.match(english)
+        desk = InvalidInput({field.group(1): in_language(field.group(2))} if field else text)
     else:
         desk = NotAllowed(text, rule=rule.group(1) if rule else None)
+    desk.database_text = english
     # Which of the database's functions refused, and where ("PL/pgSQL function
     # deskapp_api_transition(...) line 40 at RAISE"): for the log and the rule catalog's test.
     desk.database_context = getattr(diag, "context", None)
