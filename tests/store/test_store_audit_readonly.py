@@ -24,9 +24,8 @@ def _file_one(store) -> None:
     file_ticket(store, agent=directory.agent, verification_id=directory.verified(), request=request)
 
 
+@pytest.mark.engine("sqlite")  # a file copy: SQLite's (PostgreSQL's read-only transactions: the next test)
 def test_a1_a_worm_copy_is_verified_without_a_byte_written(backend, store, tmp_path, capsys):
-    if backend != "sqlite":
-        pytest.skip("a file copy: SQLite's (PostgreSQL's read-only transactions: the next test)")
     _file_one(store)
     source = sqlite_path(store.engine.url.render_as_string(hide_password=False))
     store.dispose()  # the last connection checkpoints the WAL into the file

@@ -106,11 +106,10 @@ def test_a1_a_decision_by_an_agent_who_is_not_a_supervisor_fails_at_the_event(st
     assert not report.ok and "not a supervisor then (X-2)" in report.problem
 
 
+@pytest.mark.engine("sqlite")  # the rules are Python's: one engine shows them
 def test_a1_version_1_histories_keep_their_old_rules(store, backend):
     """A filing event as deskapp wrote it before history version 2 (no `history`, no row values):
     it verifies, and what version 1 recorded is still checked."""
-    if backend != "sqlite":
-        pytest.skip("the rules are Python's: one engine shows them")
     directory = testkit.Directory(store)
     request = FilingRequest(kind=TicketKind.EXPEDITED_DEPROVISIONING, subscription_ref="SUB-INT", idempotency_key="k3",
                             confirmed=CHECKLIST)

@@ -40,9 +40,8 @@ def test_an_old_a_newer_and_no_schema_are_refused_with_what_to_run():
         revision.check(None, where)
 
 
+@pytest.mark.engine("sqlite")  # what a process imports does not depend on the engine
 def test_a_command_checks_the_schema_without_loading_alembic(store_url, backend):
-    if backend != "sqlite":
-        pytest.skip("what a process imports does not depend on the engine")
     probe = ("import sys; from deskapp.cli import main; code = main(['agents', 'list', '--db', sys.argv[1]]); "
              "print(code, 'alembic' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", probe, store_url], capture_output=True, text=True, timeout=60)

@@ -128,10 +128,9 @@ print(code, sorted({m.split(".")[0] for m in sys.modules if m.split(".")[0] in h
 """
 
 
+@pytest.mark.engine("sqlite")  # the standard library's path is SQLite's
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
 def test_an_export_on_sqlite_loads_no_orm_alembic_or_textual(fmt, store_url, backend):
-    if backend != "sqlite":
-        pytest.skip("the standard library's path is SQLite's")
     result = subprocess.run([sys.executable, "-c", _COMMAND_PROBE, "-", "export", "--format", fmt, "--db", store_url],
                             capture_output=True, text=True, timeout=60)
     assert result.stderr.splitlines()[-1] == "0 []", result.stderr[-2000:]

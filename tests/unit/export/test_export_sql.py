@@ -246,6 +246,7 @@ def test_memos_start_again_past_their_limit(awkward, fmt, monkeypatch):
     assert exported == python
 
 
+@pytest.mark.engine("sqlite")  # the standard library's path is SQLite's
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
 def test_the_standard_library_export_writes_the_same_bytes_and_audit(awkward, fmt, tmp_path):
     """tickets.export.lite (what `deskapp export` runs on SQLite: sqlite3 alone) writes what
@@ -256,8 +257,6 @@ def test_the_standard_library_export_writes_the_same_bytes_and_audit(awkward, fm
     from tickets.store.models import AuditEvent
 
     store, _count = awkward
-    if store.engine.dialect.name != "sqlite":
-        pytest.skip("the standard library's path is SQLite's")
     _store_scrubbed(store, except_every=5)
     path = lite.sqlite_file(store.engine.url.render_as_string(hide_password=False))
     anchors: list = []
@@ -276,13 +275,12 @@ def test_the_standard_library_export_writes_the_same_bytes_and_audit(awkward, fm
     assert events[3].details["anchor"] == str(anchors[0]) == f"{events[2].seq}:{events[2].hash}"
 
 
+@pytest.mark.engine("sqlite")  # the standard library's path is SQLite's
 def test_a_failing_stream_is_recorded_by_the_standard_library_export(awkward):
     from tickets.export import lite
     from tickets.store.models import AuditEvent
 
     store, _count = awkward
-    if store.engine.dialect.name != "sqlite":
-        pytest.skip("the standard library's path is SQLite's")
 
     class Closed(io.StringIO):
         def write(self, text):
