@@ -51,9 +51,12 @@ def cmd_relay(args) -> int:
 
     handoff = handoff_from_args(args)
     if not handoff.destinations:
-        raise ConfigError("handoff: no destination is configured; add a [[handoff.webhook]] or [[handoff.email]] table")
+        raise ConfigError(
+            "handoff: " + _("no destination is configured; add a [[handoff.webhook]] or [[handoff.email]] table")
+        )
     if args.batch < 1 or args.batch > 100:
-        raise ConfigError("--batch: a whole number from 1 to 100")
+        raise ConfigError("--batch: " + _("a whole number from 1 to 100"))
+
     store = store_from_args(args)
     try:
         check_schema(store.engine)
