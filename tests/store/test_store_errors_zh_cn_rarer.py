@@ -110,3 +110,15 @@ def test_no_database_file_is_said_in_chinese(tmp_path, capsys):
     assert main(["--language", "zh-CN", "relay", "status", "--db", f"sqlite:///{missing}"]) != 0
     err = capsys.readouterr().err
     assert f"{missing} 处没有数据库文件：请检查 --db 或 $DESKAPP_DATABASE_URL" in err, err
+
+
+def test_a_mail_preview_of_no_ticket_is_refused_in_chinese(store):
+    from tickets.handoff.mail import mail_for
+
+    apply_language("zh-CN")
+    with pytest.raises(ValueError) as bad:
+        mail_for(store, "nonsense", "filed", "en")
+    assert str(bad.value) == "ticket: 'nonsense' 不是 TK-000012 这样的工单号"
+    with pytest.raises(ValueError) as occasion:
+        mail_for(store, "TK-000001", "later", "en")
+    assert str(occasion.value) == "occasion: 必须是 filed, decided, migration_ready 之一，而不是 'later'"

@@ -196,10 +196,11 @@ def _decision(facts: MailFacts, event_seq: int | None) -> tuple[TicketStatus, Ev
     if event_seq is not None:
         decisions = [e for e in decisions if e.seq == event_seq]
         if not decisions:
-            raise ValueError(f"event_seq: {event_seq} is no decision on {facts.ref} (approved, rejected, "
-                             "resolved or withdrawn)")
+            raise ValueError("event_seq: " + _("{seq} is no decision on {ref} (approved, rejected, resolved or "
+                                               "withdrawn)").format(seq=event_seq, ref=facts.ref))
     if not decisions:
-        raise ValueError(f"occasion: {facts.ref} is {facts.status.label}, not yet decided (T-2)")
+        raise ValueError("occasion: " + _("{ref} is {status}, not yet decided").format(
+            ref=facts.ref, status=facts.status.label) + " (T-2)")
     return DECISIONS[decisions[-1].action], decisions[-1]
 
 
@@ -216,27 +217,30 @@ def mail_for(store: Store, ticket_number: str, occasion: str, language: str, *,
     occasion and that event's audit sequence (message_id). ValueError for an unknown occasion or
     language, a ticket that does not exist, or an occasion the ticket has not reached."""
     if occasion not in OCCASIONS:
-        raise ValueError(f"occasion: must be one of {', '.join(OCCASIONS)}, not {occasion!r}")
+        raise ValueError("occasion: " + _("must be one of {known}, not {value}").format(
+            known=", ".join(OCCASIONS), value=repr(occasion)))
     if language not in LANGUAGES:
-        raise ValueError(f"language: must be one of {', '.join(LANGUAGES)}, not {language!r}")
+        raise ValueError("language: " + _("must be one of {known}, not {value}").format(
+            known=", ".join(LANGUAGES), value=repr(language)))
     facts = read_facts(store, ticket_number)
     gettext = translations(language).gettext
     text: MailText
     if occasion == "filed":
         event = facts.event("ticket.filed")
         if event is None:
-            raise ValueError(f"occasion: {facts.ref} has no filing event")
+            raise ValueError("occasion: " + _("{ref} has no filing event").format(ref=facts.ref))
         to, text = facts.caller_address, filed_text(facts, gettext, language)
     elif occasion == "decided":
         decision, event = _decision(facts, event_seq)
         to, text = facts.caller_address, decided_text(facts, decision, gettext, language)
     else:
         if facts.kind is not TicketKind.MIGRATION:
-            raise ValueError(f"occasion: {facts.ref} is no migration to on-premises (M-3)")
+            raise ValueError("occasion: " + _("{ref} is no migration to on-premises").format(ref=facts.ref) + " (M-3)")
         ready = facts.event("ticket.resolved")
         if ready is None:
-            raise ValueError(f"occasion: the migration {facts.ref} is {facts.status.label}: its data is not "
-                             "transferred yet (M-3)")
+            raise ValueError("occasion: " + _("the migration {ref} is {status}: its data is not transferred yet")
+                             .format(ref=facts.ref, status=facts.status.label) + " (M-3)")
+
         event = ready
         to, text = facts.it_contact, migration_ready_text(facts, gettext, language)
     if not to:

@@ -40,6 +40,7 @@ _WITH_VALUES = (
     "ticket {ref} does not exist",
     "organization {id} does not exist",
     "call {id} is not one of yours",
+    "subscription {ref} is not on the verified caller's account",
     "the ticket is {status}; callbacks are recorded before the decision",
 )
 _PATTERNS: list[tuple[re.Pattern[str], str]] = []
