@@ -122,3 +122,10 @@ def test_a_mail_preview_of_no_ticket_is_refused_in_chinese(store):
     with pytest.raises(ValueError) as occasion:
         mail_for(store, "TK-000001", "later", "en")
     assert str(occasion.value) == "occasion: 必须是 filed, decided, migration_ready 之一，而不是 'later'"
+
+
+def test_a_feed_cursor_with_filters_is_one_chinese_line(store, tmp_path, capsys):
+    cursor = tmp_path / "cursor"
+    assert main(["--language", "zh-CN", "export", "--cursor", str(cursor), "--format", "csv", "--db", _url(store)]) == 2
+    err = capsys.readouterr().err
+    assert err == "deskapp：错误：--cursor 只能与 --format jsonl 一起使用（每条记录都带有其审计位置）\n", err
