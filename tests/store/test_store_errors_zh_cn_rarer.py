@@ -39,7 +39,7 @@ def test_a_bad_handoff_setting_stops_the_relay_with_one_chinese_sentence(store, 
 
 def test_a_relay_with_no_destination_says_so_in_chinese(store, capsys):
     assert main(["--language", "zh-CN", "relay", "--once", "--db", _url(store)]) == 2
-    assert "handoff: 未配置任何目标；请添加 [[handoff.webhook]] 或 [[handoff.email]] 表" in capsys.readouterr().err
+    assert "handoff: 未配置任何目的地；请添加 [[handoff.webhook]] 或 [[handoff.email]] 表" in capsys.readouterr().err
 
 
 def test_handoff_and_smtp_settings_in_both_languages(tmp_path):
