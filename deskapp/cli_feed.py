@@ -51,6 +51,6 @@ def cmd_feed(args) -> int:
     finally:
         store.dispose()
     if sys.stderr.isatty():
-        print(f"deskapp: feed: {run.rows} tickets changed after audit position {run.after}, up to {run.upto}",
-              file=sys.stderr)
+        print("deskapp: feed: " + _("{rows} tickets changed after audit position {after}, up to {upto}").format(
+            rows=run.rows, after=run.after, upto=run.upto), file=sys.stderr)
     return 0

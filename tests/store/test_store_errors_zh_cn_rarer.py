@@ -129,3 +129,14 @@ def test_a_feed_cursor_with_filters_is_one_chinese_line(store, tmp_path, capsys)
     assert main(["--language", "zh-CN", "export", "--cursor", str(cursor), "--format", "csv", "--db", _url(store)]) == 2
     err = capsys.readouterr().err
     assert err == "deskapp：错误：--cursor 只能与 --format jsonl 一起使用（每条记录都带有其审计位置）\n", err
+
+
+def test_a_too_long_address_line_is_refused_in_both_languages():
+    from deskapp.validators import AddressLine
+    from identity.normalize import MAX_ADDRESS_LINE_LENGTH
+
+    line = "街" * (MAX_ADDRESS_LINE_LENGTH + 1)
+    english = AddressLine().validate(line).failure_descriptions
+    assert english == [f"longer than {MAX_ADDRESS_LINE_LENGTH} characters (V-3)"]
+    apply_language("zh-CN")
+    assert AddressLine().validate(line).failure_descriptions == [f"超过 {MAX_ADDRESS_LINE_LENGTH} 个字符 (V-3)"]
