@@ -96,7 +96,7 @@ def cmd_audit_anchor(args) -> int:
         report = verify_chain(session, known)
         head = chain_head(session)
     if not report.ok:
-        raise DeskError(f"not anchored: {report}")
+        raise DeskError(_("not anchored: {report}").format(report=report))
     line = f"{head}  {store.clock.now().astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}\n"
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:

@@ -153,7 +153,9 @@ def cmd_export(args) -> int:
         return cmd_feed(args)
     filt = _filter(args)  # bad dates fail before the database is touched
     if args.unmasked and not args.agent:
-        raise NotAllowed("E-1: --unmasked needs a supervisor: add --agent NAME (the PIN is asked for)", rule="E-1")
+        raise NotAllowed(
+            "E-1: " + _("--unmasked needs a supervisor: add --agent NAME (the PIN is asked for)"), rule="E-1"
+        )
     path = _lite_file(args)
     if path is not None:
         from tickets.export.lite import export_file

@@ -11,17 +11,19 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from tickets.i18n import _
+
 EXIT_USAGE = 2
 
 
 def refusal(args) -> str | None:
     """One sentence when --cursor is combined with what the feed does not do; None: fine."""
     if args.format != "jsonl":
-        return "--cursor works with --format jsonl only (each record carries its audit position)"
+        return _("--cursor works with --format jsonl only (each record carries its audit position)")
     if args.since or args.until or args.kind or args.status:
-        return "--cursor takes no filters: the feed is every ticket changed since the stored position"
+        return _("--cursor takes no filters: the feed is every ticket changed since the stored position")
     if args.unmasked:
-        return "--cursor writes masked records only (E-1)"
+        return _("--cursor writes masked records only") + " (E-1)"
     return None
 
 
@@ -34,7 +36,7 @@ def cmd_feed(args) -> int:
 
     problem = refusal(args)
     if problem is not None:
-        print(f"deskapp: error: {problem}", file=sys.stderr)
+        print(_("%(prog)s: error: %(message)s\n") % {"prog": "deskapp", "message": problem}, end="", file=sys.stderr)
         return EXIT_USAGE
     cursor = Path(args.cursor)
     after = read_cursor(cursor)  # a bad or planted FILE fails before the database is touched
@@ -49,6 +51,6 @@ def cmd_feed(args) -> int:
     finally:
         store.dispose()
     if sys.stderr.isatty():
-        print(f"deskapp: feed: {run.rows} tickets changed after audit position {run.after}, up to {run.upto}",
-              file=sys.stderr)
+        print("deskapp: feed: " + _("{rows} tickets changed after audit position {after}, up to {upto}").format(
+            rows=run.rows, after=run.after, upto=run.upto), file=sys.stderr)
     return 0

@@ -19,15 +19,15 @@ from tickets.i18n import _
 
 def add_relay_parser(sub, common) -> None:
     relay = sub.add_parser("relay", parents=[common],
-                           help="deliver ticket events to the configured webhooks and e-mail ([handoff])")
-    relay.add_argument("--once", action="store_true", help="deliver what is due now, then exit (for cron)")
-    relay.add_argument("--batch", type=int, default=10, metavar="N", help="rows claimed at a time (default 10)")
+                           help=_("deliver ticket events to the configured webhooks and e-mail ([handoff])"))
+    relay.add_argument("--once", action="store_true", help=_("deliver what is due now, then exit (for cron)"))
+    relay.add_argument("--batch", type=int, default=10, metavar="N", help=_("rows claimed at a time (default 10)"))
     relay.add_argument("--idle", type=float, default=1.0, metavar="SECONDS", help=argparse.SUPPRESS)
     relay.set_defaults(handler=cmd_relay)
     actions = relay.add_subparsers(dest="relay_command", metavar="ACTION")
     status = actions.add_parser("status", parents=[common],
-                                help="pending, delivered and parked rows per destination, and the parked rows")
-    status.add_argument("--parked", type=int, default=20, metavar="N", help="parked rows listed (default 20)")
+                                help=_("pending, delivered and parked rows per destination, and the parked rows"))
+    status.add_argument("--parked", type=int, default=20, metavar="N", help=_("parked rows listed (default 20)"))
     status.set_defaults(handler=cmd_relay_status)
 
 
@@ -51,9 +51,12 @@ def cmd_relay(args) -> int:
 
     handoff = handoff_from_args(args)
     if not handoff.destinations:
-        raise ConfigError("handoff: no destination is configured; add a [[handoff.webhook]] or [[handoff.email]] table")
+        raise ConfigError(
+            "handoff: " + _("no destination is configured; add a [[handoff.webhook]] or [[handoff.email]] table")
+        )
     if args.batch < 1 or args.batch > 100:
-        raise ConfigError("--batch: a whole number from 1 to 100")
+        raise ConfigError("--batch: " + _("a whole number from 1 to 100"))
+
     store = store_from_args(args)
     try:
         check_schema(store.engine)

@@ -91,7 +91,7 @@ class AddressLine(_IdentityCheck):
         from identity.normalize import MAX_ADDRESS_LINE_LENGTH, normalize_text
 
         if len(normalize_text(value)) > MAX_ADDRESS_LINE_LENGTH:
-            raise InvalidAddress("address", "V-3", f"longer than {MAX_ADDRESS_LINE_LENGTH} characters")
+            raise InvalidAddress("address", "V-3", _("longer than {n} characters").format(n=MAX_ADDRESS_LINE_LENGTH))
 
 
 class CountryCode(_IdentityCheck):

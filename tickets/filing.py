@@ -22,6 +22,7 @@ from tickets.audit.record import filing_record
 from tickets.desk_time import local_wall_time, zone_key
 from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from tickets.i18n import _
 from tickets.kinds import FORM_FIELDS, FieldType, kind_spec
 from tickets.masking import scrub_stored
 from tickets.sessions import check_actor
@@ -165,7 +166,9 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
         assert verified is not None  # verified_call refused a missing verification
         sub = sql.SubscriptionRow.read(found[0]) if found else None
         if sub is None or sub.organization_id != call.organization_id:
-            raise NotFound(f"subscription {request.subscription_ref} is not on the verified caller's account")
+            raise NotFound(
+                _("subscription {ref} is not on the verified caller's account").format(ref=request.subscription_ref)
+            )
         caller = caller_facts(PersonFacts(verified.user_id, bool(verified.is_primary_contact)), call.roles)
         active = [sql.ActiveTicket(row.ticket_id, row.ticket_kind, row.ticket_status, row.ticket_created_at,
                                    row.ticket_resolved_at, sub.id) for row in found if row.ticket_id is not None]

@@ -87,7 +87,8 @@ def transition_problems(ticket: Ticket, target: TicketStatus, actor: AgentInfo) 
 def _clean_reason(reason: str | None, target: TicketStatus) -> str | None:
     reason = (reason or "").strip()
     if target in NEEDS_REASON and not reason:
-        raise InvalidInput({"reason": f"a reason is required to mark a ticket {target.label} (T-2)"})
+        reason = _("a reason is required to mark a ticket {status}").format(status=target.label)
+        raise InvalidInput({"reason": reason + " (T-2)"})
     check_text({"reason": reason})
     return reason or None
 
@@ -110,7 +111,7 @@ def transition(
         now = store.clock.now()
         check_actor(session, actor, now)
         if ticket is None:
-            raise NotFound(f"ticket {ticket_ref(ticket_id)} does not exist")
+            raise NotFound(_("ticket {ref} does not exist").format(ref=ticket_ref(ticket_id)))
         seen = ticket.status
         if to in (S.APPROVED, S.REJECTED) and ticket.decided_by_id is not None:
             raise _lost_race(session, ticket_id, already=True)
@@ -180,11 +181,10 @@ def _lost_race(session: Session, ticket_id: int, *, already: bool = False) -> Co
     current = session.get_one(Ticket, ticket_id)
     # The name only: on PostgreSQL the application role may not read an agent's PIN hash.
     who = (session.exec(select(Agent.display_name).where(Agent.id == current.decided_by_id)).first()
-           if current.decided_by_id else None) or "someone"
-    verb = "was already decided" if already else "was just changed"
-    return Conflict(
-        f"{ticket_ref(ticket_id)} {verb} by {who}: it is now {TicketStatus(current.status).label}",
-    )
+           if current.decided_by_id else None) or _("someone")
+    sentence = (_("{ref} was already decided by {who}: it is now {status}") if already
+                else _("{ref} was just changed by {who}: it is now {status}"))
+    return Conflict(sentence.format(ref=ticket_ref(ticket_id), who=who, status=TicketStatus(current.status).label))
 
 
 def approve(store: Store, *, supervisor: AgentInfo, ticket_id: int, reason: str | None = None) -> TransitionResult:
@@ -211,12 +211,15 @@ def record_callback(store: Store, *, agent: AgentInfo, ticket_id: int, note: str
         now = store.clock.now()
         check_actor(session, agent, now)
         if ticket is None:
-            raise NotFound(f"ticket {ticket_ref(ticket_id)} does not exist")
+            raise NotFound(_("ticket {ref} does not exist").format(ref=ticket_ref(ticket_id)))
         if not ticket.needs_callback:
-            raise NotAllowed("V-8: this kind of ticket needs no callback")
+            raise NotAllowed("V-8: " + _("this kind of ticket needs no callback"))
+
         if TicketStatus(ticket.status) not in (S.OPEN, S.PENDING_REVIEW):
             raise NotAllowed(
-                f"V-8: the ticket is {TicketStatus(ticket.status).label}; callbacks are recorded before the decision"
+                "V-8: " + _("the ticket is {status}; callbacks are recorded before the decision").format(
+                    status=TicketStatus(ticket.status).label
+                )
             )
         ticket.callback_at, ticket.callback_by_id = now, agent.id
         ticket.callback_note, ticket.updated_at = note[:500] or None, now
@@ -295,7 +298,12 @@ def _apply_resolution(session: Session, ticket: Ticket, now: datetime, zone: tzi
     resolution = kind_spec(ticket.kind).resolution  # what the registry of kinds says it does
     sub = session.get(Subscription, ticket.subscription_id)
     if sub is None:  # the foreign key forbids it
-        raise NotFound(f"ticket {ticket.id} has no subscription {ticket.subscription_id}")
+        raise NotFound(
+            _("ticket {id} has no subscription {subscription}").format(
+                id=ticket.id, subscription=ticket.subscription_id
+            )
+        )
+
     RESOLVERS[resolution](session, ticket, sub, now, zone)
     session.add(sub)
 

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from tickets.agents import AgentInfo
 from tickets.audit.chain import append_event
 from tickets.errors import InvalidInput, NotAllowed, NotFound
+from tickets.i18n import _
 from tickets.sessions import check_actor
 from tickets.store.calls import call
 from tickets.store.database import Store
@@ -67,9 +68,9 @@ def add_note(store: Store, *, agent: AgentInfo, ticket_id: int, text: str) -> No
         check_actor(session, agent, store.clock.now())
         author = session.get(Agent, agent.id)
         if author is None or not author.active:
-            raise NotAllowed("only an active agent or supervisor can add a note")
+            raise NotAllowed(_("only an active agent or supervisor can add a note"))
         if session.get(Ticket, ticket_id) is None:
-            raise NotFound(f"ticket {ticket_ref(ticket_id)} does not exist")
+            raise NotFound(_("ticket {ref} does not exist").format(ref=ticket_ref(ticket_id)))
         now = store.clock.now()
         note = TicketNote(ticket_id=ticket_id, agent_id=agent.id, created_at=now, text=text)
         session.add(note)

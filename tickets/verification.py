@@ -139,7 +139,7 @@ def end_call(store: Store, agent: AgentInfo, call_id: int, wrap_up_note: str) ->
         if ended is None:
             call = raw.first(CALL_FOR_END, {"id": call_id})
             if call is None or call.agent_id != agent.id:
-                raise NotFound(f"call {call_id} is not one of yours")
+                raise NotFound(_("call {id} is not one of yours").format(id=call_id))
             return  # already ended
         # The call's row first, the append last.
         append_event(
@@ -174,9 +174,9 @@ def find_organizations(
         if phone.strip():
             numbers = _phone_candidates(session, phone, region)
             if not numbers:
-                raise InvalidInput({"phone": "not a possible phone number; include the country code (V-3)"})
+                raise InvalidInput({"phone": _("not a possible phone number; include the country code") + " (V-3)"})
         if key is None and uid is None and not numbers:
-            raise InvalidInput({"search": "give the organization name, a user ID or a phone number"})
+            raise InvalidInput({"search": _("give the organization name, a user ID or a phone number")})
         return [OrganizationHandle(o.id, o.ref, o.country, bool(o.requires_url))
                 for o in sql.find(session, key, uid, numbers)]
 
@@ -202,7 +202,7 @@ def _lock_organization(session: Session | Raw, organization_id: int) -> Any:
     The organization's row (tickets.store.verification_sql.lock_organization)."""
     org = sql.lock_organization(session, organization_id)
     if org is None:
-        raise NotFound(f"organization {organization_id} does not exist")
+        raise NotFound(_("organization {id} does not exist").format(id=organization_id))
     return org
 
 
@@ -239,7 +239,7 @@ def verify_caller(
     with store.raw_read() as raw:  # no Session, one read snapshot
         found = sql.region_of(raw, organization_id)
     if found is None:
-        raise NotFound(f"organization {organization_id} does not exist")
+        raise NotFound(_("organization {id} does not exist").format(id=organization_id))
     keys = _claim_keys(claim, *found)
 
     def attempt(session: Raw) -> VerificationResult:
@@ -310,7 +310,7 @@ def _verify_pg(store: Store, agent: AgentInfo, organization_id: int, claim: Call
     def work(raw: Raw) -> tuple:
         org = sql.organization_row(raw, organization_id)
         if org is None:
-            raise NotFound(f"organization {organization_id} does not exist")
+            raise NotFound(_("organization {id} does not exist").format(id=organization_id))
         keys = _claim_keys(claim, org.country, bool(org.requires_url))
         outcome = verify_keys(keys, sql.keys_on_file(raw, org))
         person_id = int(outcome.person_key) if outcome.passed and outcome.person_key else None
@@ -400,7 +400,8 @@ def unlock_organization(store: Store, *, supervisor: AgentInfo, organization_id:
         raise NotAllowed("V-5: " + _("only a supervisor can unlock an organization"))
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput({"reason": "a reason is required to unlock (V-5)"})
+        raise InvalidInput({"reason": _("a reason is required to unlock") + " (V-5)"})
+
     check_text({"reason": reason}, max_length=500)
     if store.postgres:
         call(store, _UNLOCK_ORG, {**acting(supervisor), "org": organization_id, "reason": reason[:500],

@@ -304,7 +304,11 @@ class ExportScreen(SupervisorScreen):
                 out.flush()
                 os.fsync(out.fileno())
             if target.exists():
-                raise FileExistsError(f"{target} appeared while exporting; the export is left in {temp}")
+                raise FileExistsError(
+                    _("{target} appeared while exporting; the export is left in {temp}").format(
+                        target=target, temp=temp
+                    )
+                )
             os.replace(temp, target)
             write_anchor_file(target, anchors[0])
         except BaseException:

@@ -44,7 +44,7 @@ from tickets.handoff.mail_text import (
     render_html,
     render_plain,
 )
-from tickets.i18n import LANGUAGES, translations
+from tickets.i18n import LANGUAGES, _, translations
 from tickets.masking import mask_email
 from tickets.store.database import Store
 
@@ -102,7 +102,7 @@ def _address_ok(value: str) -> bool:
 
 def _path(value: Any, key: str, base: Path) -> Path:
     if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"smtp.{key}: must be a file path")
+        raise ValueError(f"smtp.{key}: " + _("must be a file path"))
     path = Path(value).expanduser()
     return path if path.is_absolute() else base / path
 
@@ -111,13 +111,17 @@ def _read_password(path: Path) -> str:
     """The first line of a file that only its owner can read."""
     try:
         if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-            raise ValueError(f"smtp.password_file: {path} can be read by other users; chmod 600 {path}")
+            raise ValueError(
+                "smtp.password_file: " + _("{path} can be read by other users; chmod 600 {path}").format(path=path)
+            )
         with path.open(encoding="utf-8") as stream:
             secret = stream.readline().rstrip("\r\n")
     except OSError as error:
-        raise ValueError(f"smtp.password_file: cannot read {path}: {error.strerror}") from None
+        raise ValueError(
+            "smtp.password_file: " + _("cannot read {path}: {reason}").format(path=path, reason=error.strerror)
+        ) from None
     if not secret:
-        raise ValueError(f"smtp.password_file: {path} is empty")
+        raise ValueError("smtp.password_file: " + _("{path} is empty").format(path=path))
     return secret
 
 
@@ -126,47 +130,54 @@ def smtp_settings_from(table: dict, base: Path) -> SmtpSettings:
     (a relative password_file or ca_file is found there). ValueError: one sentence naming the
     setting and what it must be."""
     if not isinstance(table, dict):
-        raise ValueError("smtp: must be a table ([smtp]) of settings")
+        raise ValueError("smtp: " + _("must be a table ([smtp]) of settings"))
     if "password" in table:
-        raise ValueError("smtp.password: a password is never kept in the config file; put it in a file only "
-                         "its owner can read and name that file in smtp.password_file")
+        raise ValueError("smtp.password: " + _("a password is never kept in the config file; put it in a file only "
+                                               "its owner can read and name that file in smtp.password_file"))
     unknown = sorted(set(table) - set(_KEYS))
     if unknown:
-        raise ValueError(f"smtp.{unknown[0]}: not a setting; the [smtp] settings are {', '.join(_KEYS)}")
+        raise ValueError(
+            f"smtp.{unknown[0]}: " + _("not a setting; the [smtp] settings are {known}").format(known=", ".join(_KEYS))
+        )
     host = table.get("host")
     if not isinstance(host, str) or not host.strip() or re.search(r"\s", host.strip()):
-        raise ValueError("smtp.host: the mail server's host name is required, e.g. host = \"smtp.example.com\"")
+        raise ValueError("smtp.host: " + _("the mail server's host name is required, e.g. host = \"smtp.example.com\""))
     port = table.get("port", DEFAULT_PORT)
     if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-        raise ValueError(f"smtp.port: must be a whole number from 1 to 65535, not {port!r}")
+        raise ValueError(
+            "smtp.port: " + _("must be a whole number from 1 to 65535, not {value}").format(value=repr(port))
+        )
     starttls = table.get("starttls", True)
     if not isinstance(starttls, bool):
-        raise ValueError(f"smtp.starttls: must be true or false, not {starttls!r}")
+        raise ValueError("smtp.starttls: " + _("must be true or false, not {value}").format(value=repr(starttls)))
     sender = table.get("sender")
     if not isinstance(sender, str) or not _address_ok(sender):
-        raise ValueError("smtp.sender: the From address is required, e.g. sender = \"Support desk "
-                         "<desk@example.com>\"")
+        raise ValueError("smtp.sender: " + _("the From address is required, e.g. sender = \"Support desk "
+                                             "<desk@example.com>\""))
     timeout = table.get("timeout", DEFAULT_TIMEOUT)
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 600:
-        raise ValueError(f"smtp.timeout: must be a number of seconds above 0 and at most 600, not {timeout!r}")
+        raise ValueError(
+            "smtp.timeout: "
+            + _("must be a number of seconds above 0 and at most 600, not {value}").format(value=repr(timeout))
+        )
     username = table.get("username")
     if username is not None and (not isinstance(username, str) or not username.strip()):
-        raise ValueError("smtp.username: must be the account name the server signs the desk in with")
+        raise ValueError("smtp.username: " + _("must be the account name the server signs the desk in with"))
     password_file = table.get("password_file")
     if username is not None and not starttls:
-        raise ValueError("smtp.username: credentials are sent only over an encrypted connection: set "
-                         "smtp.starttls = true")
+        raise ValueError("smtp.username: " + _("credentials are sent only over an encrypted connection: set "
+                                               "smtp.starttls = true"))
     if username is not None and password_file is None:
-        raise ValueError("smtp.password_file: required with smtp.username (the password is never in the "
-                         "config file or on the command line)")
+        raise ValueError("smtp.password_file: " + _("required with smtp.username (the password is never in the "
+                                                    "config file or on the command line)"))
     if password_file is not None and username is None:
-        raise ValueError("smtp.password_file: given without smtp.username, so it would never be used")
+        raise ValueError("smtp.password_file: " + _("given without smtp.username, so it would never be used"))
     password = _read_password(_path(password_file, "password_file", base)) if password_file is not None else None
     ca_file = None
     if "ca_file" in table:
         ca_file = _path(table["ca_file"], "ca_file", base)
         if not ca_file.is_file():
-            raise ValueError(f"smtp.ca_file: {ca_file} does not exist")
+            raise ValueError("smtp.ca_file: " + _("{path} does not exist").format(path=ca_file))
     return SmtpSettings(host=host.strip(), sender=sender.strip(), port=port, starttls=starttls,
                         username=username.strip() if username else None, password=password,
                         timeout=float(timeout), ca_file=ca_file)
@@ -185,10 +196,11 @@ def _decision(facts: MailFacts, event_seq: int | None) -> tuple[TicketStatus, Ev
     if event_seq is not None:
         decisions = [e for e in decisions if e.seq == event_seq]
         if not decisions:
-            raise ValueError(f"event_seq: {event_seq} is no decision on {facts.ref} (approved, rejected, "
-                             "resolved or withdrawn)")
+            raise ValueError("event_seq: " + _("{seq} is no decision on {ref} (approved, rejected, resolved or "
+                                               "withdrawn)").format(seq=event_seq, ref=facts.ref))
     if not decisions:
-        raise ValueError(f"occasion: {facts.ref} is {facts.status.label}, not yet decided (T-2)")
+        raise ValueError("occasion: " + _("{ref} is {status}, not yet decided").format(
+            ref=facts.ref, status=facts.status.label) + " (T-2)")
     return DECISIONS[decisions[-1].action], decisions[-1]
 
 
@@ -205,27 +217,30 @@ def mail_for(store: Store, ticket_number: str, occasion: str, language: str, *,
     occasion and that event's audit sequence (message_id). ValueError for an unknown occasion or
     language, a ticket that does not exist, or an occasion the ticket has not reached."""
     if occasion not in OCCASIONS:
-        raise ValueError(f"occasion: must be one of {', '.join(OCCASIONS)}, not {occasion!r}")
+        raise ValueError("occasion: " + _("must be one of {known}, not {value}").format(
+            known=", ".join(OCCASIONS), value=repr(occasion)))
     if language not in LANGUAGES:
-        raise ValueError(f"language: must be one of {', '.join(LANGUAGES)}, not {language!r}")
+        raise ValueError("language: " + _("must be one of {known}, not {value}").format(
+            known=", ".join(LANGUAGES), value=repr(language)))
     facts = read_facts(store, ticket_number)
     gettext = translations(language).gettext
     text: MailText
     if occasion == "filed":
         event = facts.event("ticket.filed")
         if event is None:
-            raise ValueError(f"occasion: {facts.ref} has no filing event")
+            raise ValueError("occasion: " + _("{ref} has no filing event").format(ref=facts.ref))
         to, text = facts.caller_address, filed_text(facts, gettext, language)
     elif occasion == "decided":
         decision, event = _decision(facts, event_seq)
         to, text = facts.caller_address, decided_text(facts, decision, gettext, language)
     else:
         if facts.kind is not TicketKind.MIGRATION:
-            raise ValueError(f"occasion: {facts.ref} is no migration to on-premises (M-3)")
+            raise ValueError("occasion: " + _("{ref} is no migration to on-premises").format(ref=facts.ref) + " (M-3)")
         ready = facts.event("ticket.resolved")
         if ready is None:
-            raise ValueError(f"occasion: the migration {facts.ref} is {facts.status.label}: its data is not "
-                             "transferred yet (M-3)")
+            raise ValueError("occasion: " + _("the migration {ref} is {status}: its data is not transferred yet")
+                             .format(ref=facts.ref, status=facts.status.label) + " (M-3)")
+
         event = ready
         to, text = facts.it_contact, migration_ready_text(facts, gettext, language)
     if not to:

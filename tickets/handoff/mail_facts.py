@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import text
 
 from tickets.enums import Product, TicketKind, TicketStatus
+from tickets.i18n import _
 from tickets.lifecycle import ticket_zone
 from tickets.policy.deadlines import self_service_open
 from tickets.policy.rules import SELF_SERVICE_MAX_LICENSES
@@ -90,11 +91,13 @@ def read_facts(store: Store, ticket_number: str) -> MailFacts:
     """The facts of ticket `ticket_number` ("TK-000012" or "12"); ValueError when there is none."""
     ticket_id = parse_ticket_ref(ticket_number)
     if ticket_id is None:
-        raise ValueError(f"ticket: {ticket_number!r} is not a ticket number such as TK-000012")
+        raise ValueError("ticket: " + _("{value} is not a ticket number such as TK-000012").format(
+            value=repr(ticket_number)))
     with store.read() as session:
         ticket = session.get(Ticket, ticket_id)
         if ticket is None:
-            raise ValueError(f"ticket: {ticket_ref(ticket_id)} does not exist")
+            raise ValueError("ticket: " + _("ticket {ref} does not exist").format(ref=ticket_ref(ticket_id)))
+
         sub = session.get(Subscription, ticket.subscription_id)
         org = session.get(Organization, ticket.organization_id)
         assert sub is not None and org is not None  # foreign keys

@@ -34,6 +34,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from tickets.i18n import _
+
 KINDS = ("webhook", "email")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,59}$")
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
@@ -71,11 +73,13 @@ def parse_duration(value: Any, setting: str) -> timedelta:
     """"30s", "15m", "24h", "7d" or a combination ("1h30m"); at least one second."""
     found = _DURATION.match(value) if isinstance(value, str) else None
     if not found or not any(found.groups()):
-        raise ValueError(f"{setting}: {value!r} is not a duration like 30s, 15m, 24h or 7d")
+        raise ValueError(
+            setting + ": " + _("{value} is not a duration like 30s, 15m, 24h or 7d").format(value=repr(value))
+        )
     days, hours, minutes, seconds = (int(g or 0) for g in found.groups())
     duration = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
     if duration < timedelta(seconds=1):
-        raise ValueError(f"{setting}: {value!r} is shorter than one second")
+        raise ValueError(setting + ": " + _("{value} is shorter than one second").format(value=repr(value)))
     return duration
 
 
@@ -84,45 +88,65 @@ def read_secret_file(path: Path, setting: str) -> bytes:
     try:
         mode = path.stat().st_mode
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
-            raise ValueError(f"{setting}: {path} can be read by other users; chmod 600 {path}")
+            raise ValueError(
+                setting + ": " + _("{path} can be read by other users; chmod 600 {path}").format(path=path)
+            )
         with path.open("rb") as stream:
             secret = stream.readline().rstrip(b"\r\n")
     except OSError as error:
-        raise ValueError(f"{setting}: cannot read {path}: {error.strerror}") from None
+        raise ValueError(
+            setting + ": " + _("cannot read {path}: {reason}").format(path=path, reason=error.strerror)
+        ) from None
     if len(secret) < MIN_SECRET:
-        raise ValueError(f"{setting}: the secret in {path} is shorter than {MIN_SECRET} bytes")
+        raise ValueError(
+            setting + ": " + _("the secret in {path} is shorter than {count} bytes").format(path=path, count=MIN_SECRET)
+        )
     return secret
 
 
 def _url(value: Any, setting: str) -> str:
     parts = urlsplit(value) if isinstance(value, str) else None
     if parts is None or parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ValueError(f"{setting}: {value!r} is not an https:// URL")
+        raise ValueError(setting + ": " + _("{value} is not an https:// URL").format(value=repr(value)))
     if parts.scheme == "http" and parts.hostname not in _LOOPBACK:
-        raise ValueError(f"{setting}: {value!r} must be https:// (plain http only to 127.0.0.1 or localhost)")
+        raise ValueError(
+            setting + ": "
+            + _("{value} must be https:// (plain http only to 127.0.0.1 or localhost)").format(value=repr(value))
+        )
     if parts.username or parts.password:
-        raise ValueError(f"{setting}: {value!r} carries a user or password; the signature authenticates")
+        raise ValueError(
+            setting + ": "
+            + _("{value} carries a user or password; the signature authenticates").format(value=repr(value))
+        )
     return value
 
 
 def _destination(kind: str, entry: Any, index: int, base: Path) -> Destination:
     where = f"handoff.{kind}[{index}]"
     if not isinstance(entry, dict):
-        raise ValueError(f"{where}: must be a table ([[handoff.{kind}]])")
+        raise ValueError(where + ": " + _("must be a table ([[handoff.{kind}]])").format(kind=kind))
     name = entry.get("name")
     if not isinstance(name, str) or not _NAME.match(name):
-        raise ValueError(f"{where}.name: {name!r} is not a name of letters, digits, '.', '_' or '-' (60 at most)")
+        raise ValueError(
+            where + ".name: "
+            + _("{name} is not a name of letters, digits, '.', '_' or '-' (60 at most)").format(name=repr(name))
+        )
     where = f"handoff.{kind} {name!r}"
     unknown = sorted(set(entry) - _KEYS[kind])
     if unknown:
-        raise ValueError(f"{where}: unknown setting {unknown[0]!r} (known: {', '.join(sorted(_KEYS[kind]))})")
+        raise ValueError(
+            where + ": "
+            + _("unknown setting {name} (known: {known})").format(
+                name=repr(unknown[0]), known=", ".join(sorted(_KEYS[kind]))
+            )
+        )
     retry_for = parse_duration(entry.get("retry_for", "24h"), f"{where}: retry_for")
     if kind == "email":
         return Destination(name, kind, retry_for)
     url = _url(entry.get("url"), f"{where}: url")
     secret_file = entry.get("secret_file")
     if not isinstance(secret_file, str) or not secret_file:
-        raise ValueError(f"{where}: secret_file must name the file holding the signing secret")
+        raise ValueError(where + ": " + _("secret_file must name the file holding the signing secret"))
     path = Path(secret_file).expanduser()
     secret = read_secret_file(path if path.is_absolute() else base / path, f"{where}: secret_file")
     return Destination(name, kind, retry_for, url, secret)
@@ -134,30 +158,40 @@ def handoff_settings(table: Any, base: Path, smtp: Any = None) -> HandoffSetting
     if table is None or table == {}:
         return HandoffSettings(base=base)
     if not isinstance(table, dict):
-        raise ValueError("handoff: must be a table ([handoff])")
+        raise ValueError("handoff: " + _("must be a table ([handoff])"))
     unknown = sorted(set(table) - _TABLE_KEYS)
     if unknown:
-        raise ValueError(f"handoff: unknown setting {unknown[0]!r} (known: {', '.join(sorted(_TABLE_KEYS))})")
+        raise ValueError(
+            "handoff: "
+            + _("unknown setting {name} (known: {known})").format(
+                name=repr(unknown[0]), known=", ".join(sorted(_TABLE_KEYS))
+            )
+        )
     timeout = parse_duration(table.get("timeout", "10s"), "handoff: timeout")
     if timeout > timedelta(minutes=2):
-        raise ValueError("handoff: timeout: at most 2m (one attempt must not hold its rows for long)")
+        raise ValueError("handoff: timeout: " + _("at most 2m (one attempt must not hold its rows for long)"))
     lease = parse_duration(table.get("lease", "2m"), "handoff: lease")
     if lease < 2 * timeout:
-        raise ValueError("handoff: lease: at least twice the timeout (a relay must finish an attempt in its lease)")
+        raise ValueError(
+            "handoff: lease: " + _("at least twice the timeout (a relay must finish an attempt in its lease)")
+        )
     destinations: list[Destination] = []
     for kind in KINDS:
         entries = table.get(kind, [])
         if not isinstance(entries, list):
-            raise ValueError(f"handoff.{kind}: must be a list of tables ([[handoff.{kind}]])")
+            raise ValueError(f"handoff.{kind}: " + _("must be a list of tables ([[handoff.{kind}]])").format(kind=kind))
         destinations += [_destination(kind, entry, i, base) for i, entry in enumerate(entries)]
     names = [d.name for d in destinations]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
-        raise ValueError(f"handoff: the destination name {twice[0]!r} is used twice; names must be unique")
+        raise ValueError(
+            "handoff: "
+            + _("the destination name {name} is used twice; names must be unique").format(name=repr(twice[0]))
+        )
     mail_server = None
     if any(d.kind == "email" for d in destinations):
         if not smtp:
-            raise ValueError("smtp: e-mail destinations need the [smtp] table (the mail server)")
+            raise ValueError("smtp: " + _("e-mail destinations need the [smtp] table (the mail server)"))
         from tickets.handoff.mail import smtp_settings_from
 
         mail_server = smtp_settings_from(smtp, base)  # its ValueError names the setting

@@ -37,6 +37,11 @@ _WITH_VALUES = (
     "{name} is already enabled: nothing changed, nothing recorded",
     "agents: no such action {action}",
     "agent {agent_id} does not exist",
+    "ticket {ref} does not exist",
+    "organization {id} does not exist",
+    "call {id} is not one of yours",
+    "subscription {ref} is not on the verified caller's account",
+    "the ticket is {status}; callbacks are recorded before the decision",
 )
 _PATTERNS: list[tuple[re.Pattern[str], str]] = []
 
@@ -55,11 +60,21 @@ def in_language(text: str) -> str:
             (re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.+?)", re.escape(msgid)) + r"\Z", re.DOTALL), msgid)
             for msgid in _WITH_VALUES
         )
+    prefix, words = (f"{rule.group(1)}: ", rule.group(2)) if rule else ("", text)
     for pattern, msgid in _PATTERNS:
-        found = pattern.match(text)
+        found = pattern.match(words)
         if found is not None:
-            return _(msgid).format(**found.groupdict())
+            return prefix + _(msgid).format(**{k: _value(k, v) for k, v in found.groupdict().items()})
     return text
+
+
+def _value(name: str, value: str) -> str:
+    """A value of a refusal as the desk says it: a ticket's status by its label."""
+    from tickets.enums import TicketStatus
+
+    if name == "status" and value.replace(" ", "_") in TicketStatus._value2member_map_:
+        return TicketStatus(value.replace(" ", "_")).label
+    return value
 
 
 def refusal(error: DBAPIError) -> DeskError | None:

@@ -31,7 +31,11 @@ from sqlmodel import Session
 from tickets.audit.format import chain_link
 from tickets.clock import Clock, SystemClock
 from tickets.errors import StoreUnavailable
-from tickets.store.lite import default_database_url_for  # noqa: F401 - re-exported
+from tickets.i18n import _
+from tickets.store.lite import (
+    default_database_url_for,  # noqa: F401 - re-exported
+    no_database_file,
+)
 from tickets.store.rawsql import Raw
 
 DATABASE_URL_ENV = "DESKAPP_DATABASE_URL"
@@ -81,10 +85,7 @@ def require_database(url: str) -> None:
     its directories); `deskapp db upgrade` and the demo create theirs (Store.from_url(create=True))."""
     path = sqlite_path(url)
     if path is not None and not path.is_file():
-        raise StoreUnavailable(
-            f"there is no database file at {path}: check --db or ${DATABASE_URL_ENV}, "
-            "or run `deskapp db upgrade` to create one there"
-        )
+        raise no_database_file(path)
 
 
 def make_engine(url: str, *, pool_size: int = 5, password: str | None = None, create: bool = True,
@@ -188,7 +189,7 @@ def _make_sqlite_reader(url: str) -> Engine:
 
     path = sqlite_path(url)
     if path is None:
-        raise StoreUnavailable("a read-only store needs a SQLite database file")
+        raise StoreUnavailable(_("a read-only store needs a SQLite database file"))
     require_database(url)
     engine = create_engine("sqlite://", creator=lambda: connect_reader(path))
 
@@ -356,7 +357,7 @@ def unavailable_text(error: DBAPIError, engine: Engine | str | None = None) -> s
     # The driver's first line only (never the statement or its parameters): deskapp's log.
     log.error("store error: %s: %s", type(error.orig or error).__name__, text)
     if "locked" in text.lower() or "lock timeout" in text.lower():
-        return f"the database is busy (waited for a lock and gave up): {text}. Try again."
+        return _("the database is busy (waited for a lock and gave up): {reason}. Try again.").format(reason=text)
     if _disk_full(error, text, url):
-        return "the disk is full: nothing was written; free some space on the database's disk and try again"
-    return f"the database cannot be reached: {text}"
+        return _("the disk is full: nothing was written; free some space on the database's disk and try again")
+    return _("the database cannot be reached: {reason}").format(reason=text)

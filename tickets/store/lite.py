@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tickets.errors import StoreUnavailable
+from tickets.i18n import _
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # as tickets.store.database
 DATABASE_URL_ENV = "DESKAPP_DATABASE_URL"
@@ -53,13 +54,18 @@ def unavailable(error: sqlite3.Error, path: Path) -> StoreUnavailable:
     return StoreUnavailable(unavailable_text(OperationalError(None, None, error), f"sqlite:///{path}"))
 
 
+def no_database_file(path: Path) -> StoreUnavailable:
+    """A mistyped --db creates nothing: the refusal says where it looked and what to do."""
+    return StoreUnavailable(
+        _("there is no database file at {path}: check --db or ${variable}, "
+          "or run `deskapp db upgrade` to create one there").format(path=path, variable=DATABASE_URL_ENV)
+    )
+
+
 def connect(path: Path) -> sqlite3.Connection:
     """A connection to an existing database file (a mistyped path creates nothing)."""
     if not path.is_file():
-        raise StoreUnavailable(
-            f"there is no database file at {path}: check --db or ${DATABASE_URL_ENV}, "
-            "or run `deskapp db upgrade` to create one there"
-        )
+        raise no_database_file(path)
     try:
         connection = sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, isolation_level=None,
                                      check_same_thread=False)
@@ -81,10 +87,7 @@ def connect_reader(path: Path) -> sqlite3.Connection:
     from urllib.parse import quote
 
     if not path.is_file():
-        raise StoreUnavailable(
-            f"there is no database file at {path}: check --db or ${DATABASE_URL_ENV}, "
-            "or run `deskapp db upgrade` to create one there"
-        )
+        raise no_database_file(path)
     target = quote(str(path.resolve()))
     frozen = not (path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)) or not os.access(path, os.W_OK)
     worm = frozen and not path.with_name(path.name + "-wal").exists()
@@ -97,7 +100,7 @@ def connect_reader(path: Path) -> sqlite3.Connection:
             return connection
         except sqlite3.OperationalError:
             connection.close()
-    raise StoreUnavailable(f"cannot read the database file at {path}")
+    raise StoreUnavailable(_("cannot read the database file at {path}").format(path=path))
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from sqlmodel import Session, col
 
 from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import NotFound, StoreUnavailable
+from tickets.i18n import _
 from tickets.store import rawsql
 from tickets.store.database import Store, unavailable_text
 from tickets.store.models import TICKET_DATE_COLUMNS, Agent, Organization, Subscription, Ticket, ticket_ref
@@ -319,7 +320,7 @@ def ticket_detail(store: Store, ticket_id: int) -> TicketDetail:
         cursor.execute(_DETAIL.for_dialect(dialect), {"id": ticket_id})
         detail = rawsql.named_rows(cursor)
         if not detail:
-            raise NotFound(f"ticket {ticket_ref(ticket_id)} does not exist")
+            raise NotFound(_("ticket {ref} does not exist").format(ref=ticket_ref(ticket_id)))
         cursor.execute(_HISTORY.for_dialect(dialect), {"subject": f"ticket:{ticket_id}"})
         events = rawsql.named_rows(cursor)
         cursor.execute(_NOTES.for_dialect(dialect), {"id": ticket_id})

@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 
 from tickets.errors import SchemaOutOfDate
+from tickets.i18n import _
 
 VERSIONS = Path(__file__).parent / "migrations" / "versions"
 _LINE = re.compile(r"^(revision|down_revision)\s*(?::[^=]*)?=\s*(?:['\"]([^'\"]+)['\"]|None)\s*$", re.MULTILINE)
@@ -48,8 +49,10 @@ def is_newer(revision: str | None) -> bool:
 
 def newer_error(where: str, current: str) -> SchemaOutOfDate:
     return SchemaOutOfDate(
-        f"the database at {where} was upgraded by a newer deskapp (schema {current}; this one knows up to "
-        f"{head()}): install that newer deskapp to use it"
+        _(
+            "the database at {where} was upgraded by a newer deskapp (schema {current}; this one knows up to "
+            "{head}): install that newer deskapp to use it"
+        ).format(where=where, current=current, head=head())
     )
 
 
@@ -61,9 +64,13 @@ def check(current: str | None, where: str) -> None:
     if is_newer(current):
         raise newer_error(where, current or "")
     if current is None:
-        raise SchemaOutOfDate(f"the database at {where} has no deskapp schema yet: run `deskapp db upgrade`")
+        raise SchemaOutOfDate(
+            _("the database at {where} has no deskapp schema yet: run `deskapp db upgrade`").format(where=where)
+        )
     raise SchemaOutOfDate(
-        f"the database at {where} is at schema {current}, this deskapp needs {wanted}: run `deskapp db upgrade`"
+        _(
+            "the database at {where} is at schema {current}, this deskapp needs {wanted}: run `deskapp db upgrade`"
+        ).format(where=where, current=current, wanted=wanted)
     )
 
 
