@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tickets.store.sqltext import Sql
 
@@ -22,18 +22,18 @@ SLICE = 2_000  # rows a fetch on sqlite3: a few MB held at most
 PAGE = 5_000  # rows a keyset page through a session
 
 
-class Reader:
+class Reader(Protocol):
+    """What verify reads through: LiteReader (sqlite3) and StoreReader (a Store's session)."""
+
     dialect: str
 
     def stream(self, sql: Sql, params: Mapping[str, Any] | None = None, *, key: int = 0) -> Iterator[tuple]:
         """The rows of a statement paged by `:after` / `:limit` on its column `key`, in order."""
-        raise NotImplementedError
+        ...
 
-    def first(self, sql: Sql, params: Mapping[str, Any] | None = None) -> tuple | None:
-        raise NotImplementedError
+    def first(self, sql: Sql, params: Mapping[str, Any] | None = None) -> tuple | None: ...
 
-    def all(self, sql: Sql, params: Mapping[str, Any] | None = None) -> list[tuple]:
-        raise NotImplementedError
+    def all(self, sql: Sql, params: Mapping[str, Any] | None = None) -> list[tuple]: ...
 
 
 class LiteReader(Reader):
