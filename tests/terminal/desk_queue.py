@@ -34,12 +34,21 @@ HOME_SCREEN = "Ready for the next call"
 ANSWER_S = 1.0  # a key is answered within this, at load 0
 
 
-def answer_limit() -> float:
-    """ANSWER_S on an idle machine; on a loaded one (the suite in parallel, other work) as many
+def answer_limit(contention: float | None = None) -> float:
+    """ANSWER_S on an idle machine; on a busy one (the suite in parallel, other work) as many
     times more as processes wait for each core: the promise is made at load 0, and a frozen
-    console never answers at all."""
-    waiting = os.getloadavg()[0] / (os.cpu_count() or 1)
-    return ANSWER_S * max(1.0, waiting)
+    console never answers at all. `contention` is what `Answer` sampled while the key was
+    answered; without it, the 1-minute load average (which lags a burst by tens of seconds)."""
+    if contention is None:
+        contention = os.getloadavg()[0] / (os.cpu_count() or 1)
+    return ANSWER_S * max(1.0, contention)
+
+
+def runnable_per_core() -> float:
+    """Processes running or ready to run now, per core (/proc/loadavg's fourth field; the
+    sampling process counts itself)."""
+    running = Path("/proc/loadavg").read_text().split()[3].split("/")[0]
+    return int(running) / (os.cpu_count() or 1)
 
 
 def needs_engine(backend: str) -> str:
@@ -136,20 +145,48 @@ def shows_ticket(desk: DeskTerminal, ticket_id: int, timeout: float = 10.0) -> b
     return False
 
 
-def answered_in(desk: DeskTerminal, keys: tuple[str, ...], done, timeout: float = 10.0) -> float | None:
-    """Seconds from typing `keys` until `done(desk)` holds, or None if it never did."""
+@dataclass
+class Answer:
+    """How long keys took to be answered (None: never, within the timeout), and the limit they
+    are held to: ANSWER_S times the contention sampled while waiting for them."""
+
+    seconds: float | None
+    contention: float
+
+    @property
+    def limit(self) -> float:
+        return answer_limit(self.contention)
+
+    @property
+    def late(self) -> bool:
+        return self.seconds is None or self.seconds > self.limit
+
+    def __str__(self) -> str:
+        took = "never" if self.seconds is None else f"{self.seconds:.2f} s"
+        return f"{took} (limit {self.limit:.1f} s, {self.contention:.1f} runnable a core)"
+
+
+def answer(desk: DeskTerminal, keys: tuple[str, ...], done, timeout: float = 10.0) -> Answer:
+    """Type `keys` and wait until `done(desk)` holds, sampling how busy the machine is meanwhile."""
     started = time.monotonic()
     desk.type(*keys, max_gap_ms=0)
+    samples: list[float] = []
     while time.monotonic() - started < timeout:
+        samples.append(runnable_per_core())
         if done(desk):
-            return time.monotonic() - started
+            return Answer(time.monotonic() - started, sum(samples) / len(samples))
         time.sleep(0.01)
-    return None
+    return Answer(None, sum(samples) / max(1, len(samples)))
 
 
-def back_home(desk: DeskTerminal) -> float | None:
-    """Esc from a screen: seconds until the home screen shows."""
-    return answered_in(desk, (ESC,), lambda d: HOME_SCREEN in d.text())
+def answered_in(desk: DeskTerminal, keys: tuple[str, ...], done, timeout: float = 10.0) -> float | None:
+    """Seconds from typing `keys` until `done(desk)` holds, or None if it never did."""
+    return answer(desk, keys, done, timeout).seconds
+
+
+def back_home(desk: DeskTerminal) -> Answer:
+    """Esc from a screen, until the home screen shows."""
+    return answer(desk, (ESC,), lambda d: HOME_SCREEN in d.text())
 
 
 def cpu_seconds(pid: int) -> float:
@@ -199,17 +236,16 @@ def run_queue_review(desk: DeskTerminal, ids: list[int]) -> QueueResult:
     ticket's detail), `a` `y` on the 7th, Esc home; then `r` again and Down held for 2 s
     (60 keys at 30 a second), which stops on the last ticket, and Esc home."""
     result = QueueResult()
-    limit = answer_limit()
 
     def timed(name: str, keys: tuple[str, ...], done, timeout: float = 10.0) -> None:
-        took = answered_in(desk, keys, done, timeout=timeout)
+        answered = answer(desk, keys, done, timeout=timeout)
         result.keys += len(keys)
-        if took is None:
+        if answered.seconds is None:
             result.problems.append(f"queue: {name} never answered:\n{desk.text()}")
             return
-        result.slowest = max(result.slowest, took)
-        if took > limit:
-            result.problems.append(f"queue: {name} answered in {took:.2f} s (limit {limit:.1f} s)")
+        result.slowest = max(result.slowest, answered.seconds)
+        if answered.late:
+            result.problems.append(f"queue: {name} answered in {answered}")
 
     timed("r", ("r",), _lands(ids, 0, None), timeout=30)
     for name, keys, index in MOVES:
