@@ -33,7 +33,6 @@ import importlib.util
 import json
 import os
 import re
-import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -45,6 +44,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import platformdirs
 
 from tickets.i18n import _
+from tickets.secret_file import read_secret_text
 
 APP_NAME = "deskapp"
 CONFIG_ENV = "DESKAPP_CONFIG"
@@ -396,21 +396,11 @@ def check_database_url(url: str, *, from_command_line: bool = False, where: str 
 
 
 def read_secret(path: Path) -> str:
-    """The first line of a secrets file that only its owner can read (as libpq asks of ~/.pgpass)."""
+    """The first line of the database password's file, which only its owner may read."""
     try:
-        mode = path.stat().st_mode
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):
-            raise ConfigError(
-                _("database_password_file: {path} can be read by other users; chmod 600 {path}").format(path=path)
-            )
-        with path.open(encoding="utf-8") as stream:
-            secret = stream.readline().rstrip("\r\n")
-    except OSError as error:
-        raise ConfigError(_("database_password_file: cannot read {path}: {reason}").format(
-            path=path, reason=error.strerror)) from None
-    if not secret:
-        raise ConfigError(_("database_password_file: {path} is empty").format(path=path))
-    return secret
+        return read_secret_text(path, "database_password_file")
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
 
 
 def mask_url(url: str) -> str:

@@ -133,6 +133,16 @@ def test_the_password_file_must_be_private_and_goes_into_the_engine_only(tmp_pat
     store.dispose()
 
 
+@pytest.mark.parametrize("content, says", [(b"", "is empty"), (b"\xff\xfe\n", "is not UTF-8 text")])
+def test_an_empty_or_undecodable_password_file_is_refused_by_name(tmp_path, content, says):
+    secret = tmp_path / "db-password"
+    secret.write_bytes(content)
+    secret.chmod(0o600)
+    _write_config(f'database = "{PG}"\ndatabase_password_file = "{secret}"\n')
+    with pytest.raises(ConfigError, match=f"^database_password_file: .*{says}$"):
+        load_settings(environ={}).database_password()
+
+
 def test_config_command_shows_value_and_source_and_masks(tmp_path, capsys, monkeypatch):
     secret = tmp_path / "pw"
     secret.write_text("s3cret!\n")

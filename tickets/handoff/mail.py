@@ -25,7 +25,6 @@ import hashlib
 import re
 import smtplib
 import ssl
-import stat
 from copy import deepcopy
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -46,6 +45,7 @@ from tickets.handoff.mail_text import (
 )
 from tickets.i18n import LANGUAGES, _, translations
 from tickets.masking import mask_email
+from tickets.secret_file import read_secret_text
 from tickets.store.database import Store
 
 __all__ = [
@@ -107,24 +107,6 @@ def _path(value: Any, key: str, base: Path) -> Path:
     return path if path.is_absolute() else base / path
 
 
-def _read_password(path: Path) -> str:
-    """The first line of a file that only its owner can read."""
-    try:
-        if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-            raise ValueError(
-                "smtp.password_file: " + _("{path} can be read by other users; chmod 600 {path}").format(path=path)
-            )
-        with path.open(encoding="utf-8") as stream:
-            secret = stream.readline().rstrip("\r\n")
-    except OSError as error:
-        raise ValueError(
-            "smtp.password_file: " + _("cannot read {path}: {reason}").format(path=path, reason=error.strerror)
-        ) from None
-    if not secret:
-        raise ValueError("smtp.password_file: " + _("{path} is empty").format(path=path))
-    return secret
-
-
 def smtp_settings_from(table: dict, base: Path) -> SmtpSettings:
     """The `[smtp]` table of the desk's config as settings; `base` is the config file's folder
     (a relative password_file or ca_file is found there). ValueError: one sentence naming the
@@ -172,7 +154,9 @@ def smtp_settings_from(table: dict, base: Path) -> SmtpSettings:
                                                     "config file or on the command line)"))
     if password_file is not None and username is None:
         raise ValueError("smtp.password_file: " + _("given without smtp.username, so it would never be used"))
-    password = _read_password(_path(password_file, "password_file", base)) if password_file is not None else None
+    password = None
+    if password_file is not None:
+        password = read_secret_text(_path(password_file, "password_file", base), "smtp.password_file")
     ca_file = None
     if "ca_file" in table:
         ca_file = _path(table["ca_file"], "ca_file", base)

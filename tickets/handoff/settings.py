@@ -27,7 +27,6 @@ line exits 2 with it).
 from __future__ import annotations
 
 import re
-import stat
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -35,6 +34,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tickets.i18n import _
+from tickets.secret_file import read_secret_line
 
 KINDS = ("webhook", "email")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,59}$")
@@ -85,18 +85,7 @@ def parse_duration(value: Any, setting: str) -> timedelta:
 
 def read_secret_file(path: Path, setting: str) -> bytes:
     """A signing secret: the file's first line, at least 16 bytes, readable by its owner only."""
-    try:
-        mode = path.stat().st_mode
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):
-            raise ValueError(
-                setting + ": " + _("{path} can be read by other users; chmod 600 {path}").format(path=path)
-            )
-        with path.open("rb") as stream:
-            secret = stream.readline().rstrip(b"\r\n")
-    except OSError as error:
-        raise ValueError(
-            setting + ": " + _("cannot read {path}: {reason}").format(path=path, reason=error.strerror)
-        ) from None
+    secret = read_secret_line(path, setting)
     if len(secret) < MIN_SECRET:
         raise ValueError(
             setting + ": " + _("the secret in {path} is shorter than {count} bytes").format(path=path, count=MIN_SECRET)
