@@ -14,10 +14,8 @@ guesses as fast as it can. Afterwards, on each engine:
 
 from __future__ import annotations
 
-import argparse
 import multiprocessing
 import sys
-import tempfile
 import time
 from collections import Counter
 from datetime import timedelta
@@ -27,7 +25,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import testkit  # noqa: E402
-from drills.common import Figures  # noqa: E402
+from drills.common import Figures, main_on_engines  # noqa: E402
 
 TARGET, TARGET_PIN = "ada", "1111"
 
@@ -125,32 +123,7 @@ def run(url: str, *, backend: str, tries: int = 1000, processes: int = 4, log=pr
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tries", type=int, default=1000)
-    parser.add_argument("--processes", type=int, default=4)
-    parser.add_argument("--backends", default=None)
-    args = parser.parse_args(argv)
-    backends = args.backends.split(",") if args.backends else ["sqlite"] + (
-        [] if testkit.postgres_reachable() else ["postgresql"])
-    workdir = Path(tempfile.mkdtemp(prefix="deskapp-bruteforce-"))
-    failed = 0
-    for backend in backends:
-        if backend == "sqlite":
-            url, database = testkit.SqliteTemplate(workdir).new_url(workdir), None
-        else:
-            database = testkit.PostgresDatabase()
-            database.reset()  # the drill's clock is injected (desk_setting client_clock)
-            url = database.url
-        try:
-            figures = run(url, backend=backend, tries=args.tries, processes=args.processes)
-        finally:
-            if database is not None:
-                database.drop()
-        print(figures.row())
-        for failure in figures.failures:
-            print("FAILURE:", failure)
-        failed += len(figures.failures)
-    return 0 if failed == 0 else 1
+    return main_on_engines(argv, __doc__.splitlines()[0], run, tries=1000, prefix="deskapp-bruteforce")
 
 
 if __name__ == "__main__":

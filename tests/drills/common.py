@@ -292,3 +292,25 @@ def engine_urls(backends: str, prefix: str) -> Iterator[tuple[Path, str]]:
             yield workdir, database.url
         finally:
             database.drop()
+
+
+def main_on_engines(argv: list[str] | None, description: str, run, *, tries: int, prefix: str) -> int:
+    """The command line of a drill run as `run(url, backend=, tries=, processes=)` on each engine
+    (--backends, default both; PostgreSQL skipped, saying why, when unreachable): prints each
+    engine's figures and failures; exit 1 on any failure."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--tries", type=int, default=tries)
+    parser.add_argument("--processes", type=int, default=4)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    args = parser.parse_args(argv)
+    failed = 0
+    for backend in args.backends.split(","):
+        for _workdir, url in engine_urls(backend, prefix):
+            figures = run(url, backend=backend, tries=args.tries, processes=args.processes)
+            print(figures.row())
+            for failure in figures.failures:
+                print("FAILURE:", failure)
+            failed += len(figures.failures)
+    return 0 if failed == 0 else 1

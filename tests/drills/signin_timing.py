@@ -12,11 +12,9 @@ one, and an unknown name against the dummy, each one PIN check, with a write.
 
 from __future__ import annotations
 
-import argparse
 import multiprocessing
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -25,7 +23,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import testkit  # noqa: E402
-from drills.common import Figures  # noqa: E402
+from drills.common import Figures, main_on_engines  # noqa: E402
 
 REAL = ("ada", "alan", "grace", "linus")  # testkit.Directory's agents
 TOLERANCE = 0.20
@@ -90,33 +88,7 @@ def run(url: str, *, backend: str, tries: int = 200, processes: int = 4, log=pri
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tries", type=int, default=200)
-    parser.add_argument("--processes", type=int, default=4)
-    parser.add_argument("--backends", default=None)
-    args = parser.parse_args(argv)
-    backends = args.backends.split(",") if args.backends else ["sqlite"] + (
-        [] if testkit.postgres_reachable() else ["postgresql"])
-    workdir = Path(tempfile.mkdtemp(prefix="deskapp-signin-timing-"))
-    failed = 0
-    for backend in backends:
-        database = None
-        if backend == "sqlite":
-            url = testkit.SqliteTemplate(workdir).new_url(workdir)
-        else:
-            database = testkit.PostgresDatabase()
-            database.reset()
-            url = database.url
-        try:
-            figures = run(url, backend=backend, tries=args.tries, processes=args.processes)
-        finally:
-            if database is not None:
-                database.drop()
-        print(figures.row())
-        for failure in figures.failures:
-            print("FAILURE:", failure)
-        failed += len(figures.failures)
-    return 0 if failed == 0 else 1
+    return main_on_engines(argv, __doc__.splitlines()[0], run, tries=200, prefix="deskapp-signin-timing")
 
 
 if __name__ == "__main__":
