@@ -189,6 +189,12 @@ class Raw:
             fairy.close()  # back to the pool
 
     @classmethod
+    def autocommitting(cls, fairy: PoolProxiedConnection, dialect: Dialect) -> Raw:
+        """Reads and function calls on a PostgreSQL connection already in autocommit
+        (tickets.store.held): each statement one round trip, as in `reading`."""
+        return cls._on(fairy, dialect)
+
+    @classmethod
     @contextmanager
     def reading(cls, engine: Engine) -> Iterator[Raw]:
         """Reads on a pooled driver connection, nothing written (a read's BEGIN and
