@@ -188,20 +188,24 @@ def run(url: str, admin_url: str, database: str, document, calls: int, batches: 
 
     raw_connections: dict[str, dict] = {kind: {} for kind in raw_urls}
 
-    def replayed(events: list[tuple], order: list[str]) -> dict[str, float]:
-        """Each prototype's client CPU seconds for these events, in this order."""
+    def replayed(events: list[tuple], order: list[str]) -> dict[str, tuple[float, float]]:
+        """Each prototype's (client CPU, wall clock) seconds for these events, in this order."""
         spent = {}
         recorder.paused = True
         try:
             for kind in order:
-                r0 = time.process_time()
+                r0, w0 = time.process_time(), time.perf_counter()
                 replay(raw_urls[kind], events, raw_connections[kind], read=kind == "reading")
-                spent[kind] = time.process_time() - r0
+                spent[kind] = (time.process_time() - r0, time.perf_counter() - w0)
         finally:
             recorder.paused = False
         return spent
 
-    figures: dict[str, list[float]] = {"client": [], "server": [], "trips": [], **{k: [] for k in raw_urls}}
+    def per_write(seconds: float) -> float:
+        return seconds / calls / WRITES_PER_CALL * 1000
+
+    figures: dict[str, list[float]] = {"client": [], "server": [], "trips": [], "rate": [],
+                                       **{k: [] for k in raw_urls}, **{f"{k} rate": [] for k in raw_urls}}
     try:
         for _ in range(10):  # warm: the pool's connections, the caches
             one_call()
@@ -214,22 +218,24 @@ def run(url: str, admin_url: str, database: str, document, calls: int, batches: 
             profiler = cProfile.Profile(time.process_time)
         for batch in range(batches):
             s0 = sum(proc_cpu(p) for p in pids)
-            c0, st0 = time.process_time(), recorder.statements
+            c0, w0, st0 = time.process_time(), time.perf_counter(), recorder.statements
             if profiler:
                 profiler.enable()
             for _ in range(calls):
                 one_call()
             if profiler:
                 profiler.disable()
-            c1, st1 = time.process_time(), recorder.statements
+            c1, w1, st1 = time.process_time(), time.perf_counter(), recorder.statements
             # The same statements with psycopg alone, in turn with the product.
             order = list(raw_urls) if batch % 2 == 0 else list(reversed(raw_urls))
-            for kind, seconds in replayed(recorder.take(), order).items():
-                figures[kind].append(seconds / calls / WRITES_PER_CALL * 1000)
+            for kind, (cpu, wall) in replayed(recorder.take(), order).items():
+                figures[kind].append(per_write(cpu))
+                figures[f"{kind} rate"].append(calls * WRITES_PER_CALL / wall)
             pids = sorted(set(pids) | set(_backends(admin_url, database)))
             s1 = sum(proc_cpu(p) for p in pids)
-            figures["client"].append((c1 - c0) / calls / WRITES_PER_CALL * 1000)
-            figures["server"].append((s1 - s0) / calls / WRITES_PER_CALL * 1000)
+            figures["client"].append(per_write(c1 - c0))
+            figures["server"].append(per_write(s1 - s0))
+            figures["rate"].append(calls * WRITES_PER_CALL / (w1 - w0))
             figures["trips"].append((st1 - st0) / calls)
     finally:
         recorder.close()
@@ -300,6 +306,9 @@ def main() -> None:
     print(f"driver statements a call (psycopg cursor executes; BEGIN/COMMIT not counted): {_fmt(figures['trips'])}")
     labels = {"reading": "the same statements, psycopg alone, each one's rows fetched",
               "sending": "the same statements, psycopg alone, rows not fetched"}
+    rates = [f"deskapp {_fmt(figures['rate'])}"] + [f"prototype ({k}) {_fmt(figures[f'{k} rate'])}"
+                                                     for k in PROTOTYPES if figures.get(k)]
+    print(f"audited writes a second, one writer, wall clock (the server's CPU included): {'; '.join(rates)}")
     for kind in PROTOTYPES:
         if figures.get(kind):
             middle, low, high = ratio(figures, kind)

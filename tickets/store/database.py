@@ -309,7 +309,23 @@ class Store:
         """`work` on a raw_read() connection (autocommit on PostgreSQL): for a write that is one
         statement, a function call of migration 0011 (tickets.store.calls), one round trip, with
         the same retries as a transaction's."""
-        return self._retrying(self.raw_read, work, attempts)
+        held = self._held
+        if held is None:
+            return self._retrying(self.raw_read, work, attempts)
+        dialect = self.engine.dialect
+        for attempt in range(attempts):  # _retrying(raw_read) without its two context managers
+            try:
+                fairy = held.take()
+                try:
+                    return work(Raw.autocommitting(fairy, dialect))
+                finally:
+                    held.give(fairy)
+            except OperationalError as error:
+                if attempt + 1 < attempts and _is_retryable(error):
+                    time.sleep(0.01 * (2**attempt))
+                    continue
+                raise StoreUnavailable(unavailable_text(error, self.engine)) from error
+        raise AssertionError("unreachable")
 
     @property
     def holds_connection(self) -> bool:

@@ -42,7 +42,8 @@ class Held:
         size = getattr(engine.pool, "size", None)
         return engine.dialect.name == "postgresql" and callable(size) and size() >= 2
 
-    def _take(self) -> PoolProxiedConnection:
+    def take(self) -> PoolProxiedConnection:
+        """The held connection if it is still good, else a fresh checkout put in autocommit."""
         while self._idle:
             try:
                 fairy = self._idle.pop()
@@ -66,7 +67,8 @@ class Held:
             raise
         return fairy
 
-    def _give(self, fairy: PoolProxiedConnection) -> None:
+    def give(self, fairy: PoolProxiedConnection) -> None:
+        """Kept for the next action if idle, unbroken and none is kept yet; else back to the pool."""
         driver = fairy.dbapi_connection
         if (driver is None or driver.closed or driver.broken or driver.pgconn.transaction_status != _IDLE
                 or self._idle):
@@ -88,11 +90,11 @@ class Held:
     @contextmanager
     def connection(self) -> Iterator[PoolProxiedConnection]:
         """The held connection (or a fresh checkout), in autocommit, for one action's statements."""
-        fairy = self._take()
+        fairy = self.take()
         try:
             yield fairy
         finally:
-            self._give(fairy)
+            self.give(fairy)
 
     def close(self) -> None:
         while self._idle:
