@@ -286,6 +286,29 @@ def ratio(figures: dict[str, list[float]], kind: str) -> tuple[float, float, flo
     return statistics.median(client) / statistics.median(raw), min(ratios), max(ratios)
 
 
+def bench_call_cpu(pg_url: str, *, calls: int = 100, batches: int = 5):
+    """Target 8 for run.py: the client CPU of an audited write against the raw prototype that
+    only sends the same statements (the target's own definition, <= 1.3), paired batch by
+    batch; the prototype that also reads the rows, and the server's CPU, in the note."""
+    from common import Result, Spread
+
+    figures = measure(pg_url, calls=calls, batches=batches)
+    seconds = [calls * WRITES_PER_CALL / r for r in figures["rate"]]
+    raw_seconds = [calls * WRITES_PER_CALL / r for r in figures["sending rate"]]
+    subject = Spread(cpu=[ms / 1000 * calls * WRITES_PER_CALL for ms in figures["client"]], wall=seconds)
+    baseline = Spread(cpu=[ms / 1000 * calls * WRITES_PER_CALL for ms in figures["sending"]], wall=raw_seconds)
+    reading = ratio(figures, "reading")
+    return Result.from_spreads(
+        "8", "PostgreSQL audited write, client CPU (one load-model call: 4 writes)", subject, baseline, unit="ms",
+        target=1.3, higher_is_better=False, work=calls * WRITES_PER_CALL,
+        subject_label="tickets (start_call .. end_call)",
+        baseline_label="psycopg replaying the same statements",
+        note=f"{batches} batches of {calls} calls; {statistics.median(figures['trips']):.1f} driver statements a "
+             f"call; server CPU {_fmt(figures['server'])} ms a write; against a prototype that also reads the rows: "
+             f"{reading[0]:.2f} ({reading[1]:.2f}-{reading[2]:.2f})",
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=100, help="calls a batch")
