@@ -219,10 +219,10 @@ def load_account(session: Session | Raw, *, verification_id: int, agent: AgentIn
     """The account behind a passed, live verification (checked here, V-7), read with prebuilt
     SQL (no ORM objects; the verification, organization and caller in one round trip)."""
     raw = Raw(session)
-    # One round trip on PostgreSQL; the account's rows are read only for a passed attempt and
-    # used only once verified_call has accepted the head (V-7).
+    # One round trip on PostgreSQL; the account's rows are read only for the agent's passed
+    # attempt and used only once verified_call has accepted the head (V-7).
     heads, sub_rows, campaigns, active, resource_rows, resource_tickets = raw.reads(
-        sql.ACCOUNT_READS, {"id": verification_id, "d365": _D365})
+        sql.ACCOUNT_READS, {"id": verification_id, "agent": agent.id, "d365": _D365})
     head = heads[0] if heads else None
     call = verified_call(head, agent, now)
     assert head is not None  # verified_call refused a missing verification

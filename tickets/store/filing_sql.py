@@ -110,11 +110,11 @@ class ActiveTicket(NamedTuple):
 
 
 # The account view's reads in one round trip with its head (ACCOUNT_HEAD, by the attempt's id),
-# each by the attempt's organization, read only for an attempt that passed (the rest of V-7 is
-# checked on the head before anything is shown): the same rows, in the same order, as
+# each by the attempt's organization, read only for an attempt that passed and is the agent's
+# (the rest of V-7 is checked on the head before anything is shown): the same rows, in the same order, as
 # SUBSCRIPTIONS_OF, then CAMPAIGNS of its D365 subscriptions, ACTIVE_TICKETS, RESOURCES and
 # RESOURCE_TICKETS read one after another.
-_PASSED_ORG = "(SELECT organization_id FROM verification_attempt WHERE id = :id AND passed)"
+_PASSED_ORG = "(SELECT organization_id FROM verification_attempt WHERE id = :id AND passed AND agent_id = :agent)"
 _ORG_SUBS = f"SELECT id FROM subscription WHERE organization_id = {_PASSED_ORG}"
 ACCOUNT_READS = (
     ACCOUNT_HEAD,
