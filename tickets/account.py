@@ -37,6 +37,8 @@ from tickets.store.rawsql import Raw, read_json, read_time
 from tickets.text import address_lines, person_name
 from tickets.verification import VerifiedCall, verified_call
 
+_D365 = Product.D365.value  # only D365 subscriptions have IMS campaigns
+
 
 @dataclass(frozen=True)
 class OrganizationView:
@@ -110,16 +112,19 @@ def _summary(t: Any) -> TicketSummary:
 
 
 def subscription_facts(session: Session | Raw, subs: Sequence[Subscription | SubscriptionRow],
-                       active_tickets: Sequence[Any] | None = None) -> dict[int, SubscriptionFacts]:
+                       active_tickets: Sequence[Any] | None = None,
+                       campaign_rows: Sequence[Any] | None = None) -> dict[int, SubscriptionFacts]:
     """Facts for these subscriptions, with their campaigns and their active tickets (C-9, M-4):
-    ACTIVE_TICKETS' rows, read here unless the caller has them (`active_tickets`)."""
+    ACTIVE_TICKETS' and CAMPAIGNS' rows, read here unless the caller has them (`active_tickets`,
+    `campaign_rows`: those of the D365 subscriptions among `subs`)."""
     raw = Raw(session)
     campaigns: dict[int, list[CampaignFacts]] = defaultdict(list)
-    d365 = [s.id for s in subs if s.product == Product.D365.value]  # only D365 has IMS campaigns
-    if d365:
-        for c in raw.rows(*sql.CAMPAIGNS.bind({"subs": d365})):
-            campaigns[c.subscription_id].append(
-                CampaignFacts(c.ref, c.name, c.billing_admin_user_id, CampaignState(c.state)))
+    if campaign_rows is None:
+        d365 = [s.id for s in subs if s.product == _D365]  # only D365 has IMS campaigns
+        campaign_rows = raw.rows(*sql.CAMPAIGNS.bind({"subs": d365})) if d365 else []
+    for c in campaign_rows:
+        campaigns[c.subscription_id].append(CampaignFacts(c.ref, c.name, c.billing_admin_user_id,
+                                                          CampaignState(c.state)))
     tickets: dict[int, list[TicketSummary]] = defaultdict(list)
     if active_tickets is None:
         active_tickets = raw.rows(*sql.ACTIVE_TICKETS.bind({"subs": [s.id for s in subs]}))
@@ -152,14 +157,22 @@ def subscription_facts(session: Session | Raw, subs: Sequence[Subscription | Sub
 
 
 def resource_facts(
-    session: Session | Raw, subs: Mapping[int, Subscription | SubscriptionRow]
+    session: Session | Raw, subs: Mapping[int, Subscription | SubscriptionRow],
+    read: tuple[Sequence[Any], Sequence[Any]] | None = None,
 ) -> dict[int, list[ResourceFacts]]:
-    raw = Raw(session)
-    resources = raw.rows(*sql.RESOURCES.bind({"subs": list(subs)}))
+    """The renewal resources of these subscriptions with their active tickets: RESOURCES' and
+    RESOURCE_TICKETS' rows, read here unless the caller has them (`read`)."""
+    resources: Sequence[Any]
+    tickets: Sequence[Any]
+    if read is None:
+        raw = Raw(session)
+        resources = raw.rows(*sql.RESOURCES.bind({"subs": list(subs)}))
+        tickets = raw.rows(*sql.RESOURCE_TICKETS.bind({"resources": [r.id for r in resources]})) if resources else []
+    else:
+        resources, tickets = read
     open_by_resource: dict[int, list[TicketSummary]] = defaultdict(list)
-    if resources:
-        for t in raw.rows(*sql.RESOURCE_TICKETS.bind({"resources": [r.id for r in resources]})):
-            open_by_resource[t.resource_id].append(_summary(t))
+    for t in tickets:
+        open_by_resource[t.resource_id].append(_summary(t))
     result: dict[int, list[ResourceFacts]] = defaultdict(list)
     for (id_, ref, sub_id, description, effective_at, state, in_transaction, special_pending, in_promotion,
          invoiced, cash, discount) in resources:
@@ -206,12 +219,16 @@ def load_account(session: Session | Raw, *, verification_id: int, agent: AgentIn
     """The account behind a passed, live verification (checked here, V-7), read with prebuilt
     SQL (no ORM objects; the verification, organization and caller in one round trip)."""
     raw = Raw(session)
-    head = raw.first(sql.ACCOUNT_HEAD, {"id": verification_id})
+    # One round trip on PostgreSQL; the account's rows are read only for the agent's passed
+    # attempt and used only once verified_call has accepted the head (V-7).
+    heads, sub_rows, campaigns, active, resource_rows, resource_tickets = raw.reads(
+        sql.ACCOUNT_READS, {"id": verification_id, "agent": agent.id, "d365": _D365})
+    head = heads[0] if heads else None
     call = verified_call(head, agent, now)
     assert head is not None  # verified_call refused a missing verification
-    subs = [SubscriptionRow.read(row) for row in raw.rows(sql.SUBSCRIPTIONS_OF, {"org": call.organization_id})]
-    facts = subscription_facts(raw, subs)
-    resources = resource_facts(raw, {s.id: s for s in subs})
+    subs = [SubscriptionRow.read(row) for row in sub_rows]
+    facts = subscription_facts(raw, subs, active, campaigns)
+    resources = resource_facts(raw, {s.id: s for s in subs}, (resource_rows, resource_tickets))
     caller = caller_facts(PersonFacts(head.user_id, bool(head.is_primary_contact)), call.roles)
     views = [SubscriptionView(facts[s.id], caller, now, zone, resources[s.id]) for s in subs]
     address = address_lines(tuple(read_json(head.street_lines)), head.postal_code, head.city, head.region,

@@ -303,16 +303,16 @@ def _claim_keys(claim: CallerClaim, region: str, requires_url: bool) -> Any:
 def _verify_pg(store: Store, agent: AgentInfo, organization_id: int, claim: CallerClaim,
                call_id: int | None) -> VerificationResult:
     """PostgreSQL: the organization (its country reads the caller's phone number) and its keys
-    on file read on one connection in autocommit (without a lock: they change only with a
+    on file read in one round trip on a connection in autocommit (without a lock: they change only with a
     directory import), the answers compared here, the attempt recorded by the database's
     function, which holds the lockout (V-5), the call's owner and the 60 minutes (V-7)."""
 
     def work(raw: Raw) -> tuple:
-        org = sql.organization_row(raw, organization_id)
+        org, people = sql.organization_with_people(raw, organization_id)
         if org is None:
             raise NotFound(_("organization {id} does not exist").format(id=organization_id))
         keys = _claim_keys(claim, org.country, bool(org.requires_url))
-        outcome = verify_keys(keys, sql.keys_on_file(raw, org))
+        outcome = verify_keys(keys, sql.keys_on_file(raw, org, people))
         person_id = int(outcome.person_key) if outcome.passed and outcome.person_key else None
         (found,) = raw.rows(_RECORD, {
             **acting(agent), "org": organization_id, "call": call_id, "passed": outcome.passed,

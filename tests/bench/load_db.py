@@ -166,9 +166,9 @@ class Databases:
             return
         self._admin_when_alone(f'DROP DATABASE IF EXISTS "{name}"')
 
-    def copy(self, source: str) -> tuple[str, str]:
+    def copy(self, source: str, suffix: str = "copy") -> tuple[str, str]:
         """(name, url) of a copy of one of this run's databases as it is now (its clients gone)."""
-        name = f"{source}_copy"
+        name = f"{source}_{suffix}"
         self._admin_when_alone(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
         return name, self.url_of(name)
 

@@ -19,7 +19,7 @@ the bench's PostgreSQL databases are named fresh each run (common.pg_prefix).
 
 What each target compares is written at the top of its module: filing.py (1), bulk.py (2),
 exports.py (3: 3a/3b on 50,000 tickets, 3c/3d on 1,000,000, 3e memory), screens.py (4),
-startup.py (5), verification.py (6), chaincheck.py (7), loadtest.py.
+startup.py (5), verification.py (6), chaincheck.py (7), call_cpu.py (8), loadtest.py.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ from common import PG_PREFIX_ENV, Result, Skipped, load_average, machine_state, 
 DEFAULT_PG = os.environ.get("DESKAPP_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 CHAIN_RATE = 40_000  # target 7: events a second
 # What --only can name: the targets' stages in the order they run, and the load test.
-STAGES = ("2a", "1", "2b", "3", "3p", "4q", "4s", "5", "5c", "6", "load", "7", "7p")
+STAGES = ("2a", "1", "2b", "3", "3p", "4q", "4s", "5", "5c", "6", "8", "load", "7", "7p")
 
 
 def log(message: str) -> None:
@@ -403,6 +403,13 @@ def main(argv: list[str] | None = None) -> int:
     stage("6", "6", "Verification", lambda: verification.bench_verification(template.document))
     stage("6", "6b", "Verification with its read",
           lambda: verification.bench_verification_read(big, template.document, repeat=runs))
+    if args.no_pg and "8" in only:
+        results.append(Skipped("8", "PostgreSQL audited write, client CPU", "--no-pg"))
+    else:  # the client CPU of an audited write on PostgreSQL against the raw prototype (call_cpu.py)
+        import call_cpu
+
+        stage("8", "8", "PostgreSQL audited write, client CPU",
+              lambda: call_cpu.bench_call_cpu(args.pg_url, calls=50 if quick else 100, batches=5))
     out.write("the chain check is still running")
 
     # -- the load test (its own process: it forks its agents from a clean one); not by default --

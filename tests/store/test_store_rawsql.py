@@ -103,3 +103,26 @@ def test_rows_are_read_by_column_name_on_both_drivers(store):
     assert row._fields[:4] == ("id", "agent_id", "at", "two")
     assert row._fields[4] == ("_4" if store.engine.dialect.name == "sqlite" else "count")
     assert (row.agent_id, row.two) == (agent.id, 2) and rawsql.read_time(row.at) is not None
+
+
+def test_reads_sent_together_give_each_statements_rows_in_order(store):
+    """Raw.reads and Raw.batch: several statements' rows, in order (one round trip on
+    PostgreSQL, one after another on SQLite), the same as each statement alone."""
+    agent = _agent(store)
+    started = datetime(2026, 11, 22, 13, 30, tzinfo=UTC)
+    with store.raw_read() as raw:
+        dialect = raw.dialect
+    with store.write() as session:
+        for _ in range(2):
+            rawsql.execute(session, _INSERT_CALL, {"agent": agent.id, "started": rawsql.bind_time(started, dialect)})
+    count = rawsql.Sql("SELECT count(*) AS n FROM call WHERE agent_id = :agent")
+    none = rawsql.Sql("SELECT id FROM call WHERE agent_id = :agent AND 1 = 0")
+    with store.raw_read() as raw:
+        alone = [raw.rows(_CALL_TIMES, {"agent": agent.id}), raw.rows(count, {"agent": agent.id})]
+        together = raw.reads((_CALL_TIMES, count, none, _PERCENT), {"agent": agent.id, "word": "x"})
+        batched = raw.batch([(_CALL_TIMES, {"agent": agent.id}), (_PERCENT, {"word": "y"})])
+        with pytest.raises(ValueError, match="named twice"):
+            raw.batch([(_CALL_TIMES, {"agent": agent.id}), (count, {"agent": agent.id})])
+    assert together[:2] == alone and together[0][0].started_at is not None and together[1][0].n == 2
+    assert together[2] == [] and [tuple(r) for r in together[3]] == [("100%x",)]
+    assert batched[0] == alone[0] and [tuple(r) for r in batched[1]] == [("100%y",)]

@@ -38,7 +38,9 @@ def test_a_killed_backend_is_replaced_at_checkout_without_an_error(backend, stor
     agent = create_agent(store, name="ada", display_name="Ada", role="agent", pin="1234")
     call_id = start_call(store, agent)
     list_tickets(store, filed_by_id=agent.id)
-    assert store.engine.pool.checkedin() >= 1
+    # Idle connections to kill: in the pool, or the one the store keeps for its hot actions
+    # (tickets.store.held), which is checked the same way before its next use.
+    assert store.engine.pool.checkedin() + store.engine.pool.checkedout() >= 1
     assert _kill_backends(store) >= 1
     # Writes (a raw transaction), reads (a pooled driver cursor) and sessions all go on.
     second = start_call(store, agent)

@@ -12,6 +12,7 @@ import testkit
 from tickets.account import account_view
 from tickets.errors import InvalidInput, NotAllowed
 from tickets.store.models import AuditEvent, VerificationAttempt
+from tickets.store.rawsql import Sql
 from tickets.verification import (
     find_organizations,
     locked_organizations,
@@ -120,6 +121,27 @@ def test_v7_account_view_needs_a_live_pass_by_the_same_agent(directory, clock):
     clock.advance(timedelta(minutes=2))
     with pytest.raises(NotAllowed, match="V-7"):
         account_view(directory.store, agent=directory.agent, verification_id=verification_id)
+
+
+def test_v7_the_accounts_rows_are_read_only_for_the_agents_own_pass(directory):
+    """The account view's reads go with its head in one round trip (filing_sql.ACCOUNT_READS):
+    for a failed attempt, or another agent's, they read nothing of the account."""
+    from tickets.enums import Product
+    from tickets.store.filing_sql import ACCOUNT_READS
+
+    passed = _attempt(directory).verification_id
+    _attempt(directory, org_name="Wrong Ltd")
+    with directory.store.raw_read() as raw:
+        (failed,) = raw.rows(Sql("SELECT max(id) AS id FROM verification_attempt WHERE NOT passed"))
+
+        def read(verification_id, agent):
+            return raw.reads(ACCOUNT_READS, {"id": verification_id, "agent": agent.id, "d365": Product.D365.value})
+
+        own = read(passed, directory.agent)
+        assert own[0] and own[1]  # the head, and the organization's subscriptions
+        for verification_id, agent in ((passed, directory.supervisor), (failed.id, directory.agent)):
+            head, *account = read(verification_id, agent)
+            assert head and not any(account)
 
 
 def test_v4_no_stored_detail_before_a_pass(directory):

@@ -32,6 +32,7 @@ from tickets.audit.format import chain_link
 from tickets.clock import Clock, SystemClock
 from tickets.errors import StoreUnavailable
 from tickets.i18n import _
+from tickets.store.held import Held
 from tickets.store.lite import (
     default_database_url_for,  # noqa: F401 - re-exported
     no_database_file,
@@ -235,6 +236,8 @@ class Store:
         self._write_engine = (
             engine.execution_options(sqlite_begin="IMMEDIATE") if is_sqlite(engine) else engine
         )
+        # PostgreSQL: a connection kept in autocommit for the hot reads and function calls.
+        self._held = Held(engine, _gone) if Held.wanted(engine) else None
 
     @classmethod
     def from_url(cls, url: str | None = None, clock: Clock | None = None, *, create: bool = False) -> Store:
@@ -284,8 +287,12 @@ class Store:
         no BEGIN or ROLLBACK round trip on PostgreSQL (tickets.store.rawsql.Raw.reading), the same
         errors raised."""
         try:
-            with Raw.reading(self.engine) as raw:
-                yield raw
+            if self._held is not None:  # no checkout, no autocommit switched on and off
+                with self._held.connection() as fairy:
+                    yield Raw.autocommitting(fairy, self.engine.dialect)
+            else:
+                with Raw.reading(self.engine) as raw:
+                    yield raw
         except OperationalError as error:
             raise StoreUnavailable(unavailable_text(error, self.engine)) from error
 
@@ -302,7 +309,28 @@ class Store:
         """`work` on a raw_read() connection (autocommit on PostgreSQL): for a write that is one
         statement, a function call of migration 0011 (tickets.store.calls), one round trip, with
         the same retries as a transaction's."""
-        return self._retrying(self.raw_read, work, attempts)
+        held = self._held
+        if held is None:
+            return self._retrying(self.raw_read, work, attempts)
+        dialect = self.engine.dialect
+        for attempt in range(attempts):  # _retrying(raw_read) without its two context managers
+            try:
+                fairy = held.take()
+                try:
+                    return work(Raw.autocommitting(fairy, dialect))
+                finally:
+                    held.give(fairy)
+            except OperationalError as error:
+                if attempt + 1 < attempts and _is_retryable(error):
+                    time.sleep(0.01 * (2**attempt))
+                    continue
+                raise StoreUnavailable(unavailable_text(error, self.engine)) from error
+        raise AssertionError("unreachable")
+
+    @property
+    def holds_connection(self) -> bool:
+        """Whether raw_read() runs on a connection kept in autocommit (tickets.store.held)."""
+        return self._held is not None
 
     @property
     def postgres(self) -> bool:
@@ -324,6 +352,8 @@ class Store:
         raise AssertionError("unreachable")
 
     def dispose(self) -> None:
+        if self._held is not None:
+            self._held.close()
         self.engine.dispose()
 
 

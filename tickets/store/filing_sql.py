@@ -109,6 +109,27 @@ class ActiveTicket(NamedTuple):
     subscription_id: int
 
 
+# The account view's reads in one round trip with its head (ACCOUNT_HEAD, by the attempt's id),
+# each by the attempt's organization, read only for an attempt that passed and is the agent's
+# (the rest of V-7 is checked on the head before anything is shown): the same rows, in the same order, as
+# SUBSCRIPTIONS_OF, then CAMPAIGNS of its D365 subscriptions, ACTIVE_TICKETS, RESOURCES and
+# RESOURCE_TICKETS read one after another.
+_PASSED_ORG = "(SELECT organization_id FROM verification_attempt WHERE id = :id AND passed AND agent_id = :agent)"
+_ORG_SUBS = f"SELECT id FROM subscription WHERE organization_id = {_PASSED_ORG}"
+ACCOUNT_READS = (
+    ACCOUNT_HEAD,
+    Sql(f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscription WHERE organization_id = {_PASSED_ORG} ORDER BY ref"),
+    Sql("SELECT subscription_id, ref, name, billing_admin_user_id, state FROM ims_campaign "
+        f"WHERE subscription_id IN ({_ORG_SUBS} AND product = :d365) ORDER BY ref"),
+    Sql("SELECT id, kind, status, created_at, resolved_at, subscription_id FROM ticket "
+        f"WHERE subscription_id IN ({_ORG_SUBS}) AND status IN ({_ACTIVE}) ORDER BY created_at DESC"),
+    Sql("SELECT id, ref, subscription_id, description, effective_at, state, transaction_in_progress, "
+        "special_unsubscription_pending, in_promotion, invoice_issued, cash_coupons_used, discount_coupons_used "
+        f"FROM renewal_resource WHERE subscription_id IN ({_ORG_SUBS}) ORDER BY ref"),
+    Sql("SELECT id, kind, status, created_at, resolved_at, resource_id FROM ticket WHERE resource_id IN "
+        f"(SELECT id FROM renewal_resource WHERE subscription_id IN ({_ORG_SUBS})) AND status IN ({_ACTIVE})"),
+)
+
 CAMPAIGNS = SqlList(
     "SELECT subscription_id, ref, name, billing_admin_user_id, state FROM ims_campaign "
     "WHERE subscription_id IN (:subs) ORDER BY ref", "subs",

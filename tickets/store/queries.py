@@ -142,6 +142,14 @@ def _driver_cursor(store: Store, *, snapshot: bool = False) -> Iterator[tuple[An
     engine = store.engine
     dialect, dbapi_error = engine.dialect.name, engine.dialect.loaded_dbapi.Error
     try:
+        if not snapshot and store.holds_connection:  # PostgreSQL: the store's connection in autocommit
+            with store.raw_read() as raw:
+                cursor = raw.cursor()
+                try:
+                    yield cursor, dialect
+                finally:
+                    cursor.close()
+            return
         connection = engine.raw_connection()
         try:
             autocommit = not snapshot and dialect == "postgresql"

@@ -79,6 +79,9 @@ def named_rows(cur: Any, key: tuple[str, str] | None = None) -> list[Any]:
     return [make(row) for row in fetched]
 
 
+# The texts of statements sent together (Raw.batch, Raw.reads), joined once per sequence.
+_JOINED: dict[tuple[Sql, ...], str] = {}
+
 _INFO_KEY = "tickets.store.rawsql.Raw"
 _BEGIN_IMMEDIATE = Sql("BEGIN IMMEDIATE")
 _BEGIN = Sql("BEGIN")
@@ -187,6 +190,12 @@ class Raw:
             if postgres:
                 end_autocommit(fairy)  # committed or rolled back: idle, as the pool's other users expect it
             fairy.close()  # back to the pool
+
+    @classmethod
+    def autocommitting(cls, fairy: PoolProxiedConnection, dialect: Dialect) -> Raw:
+        """Reads and function calls on a PostgreSQL connection already in autocommit
+        (tickets.store.held): each statement one round trip, as in `reading`."""
+        return cls._on(fairy, dialect)
 
     @classmethod
     @contextmanager
@@ -333,29 +342,45 @@ class Raw:
 
     def batch(self, statements: Sequence[tuple[Sql, Mapping[str, Any]]]) -> list[list[Any]]:
         """Several reads' rows, in order. PostgreSQL in autocommit (Raw.reading): one round trip,
-        the statements bound by the driver (psycopg's ClientCursor quotes each value) and sent
-        as one simple query, each reading a snapshot of its own as it would alone; otherwise
-        (SQLite, or a transaction still to begin) one statement after another."""
+        the statements sent as one simple query bound by the driver (psycopg's ClientCursor
+        quotes each value), each reading a snapshot of its own as it would alone; their
+        parameters' names must not clash. Otherwise (SQLite, or a transaction still to begin)
+        one statement after another."""
+        merged: dict[str, Any] = {}
+        for _, params in statements:  # on both engines, so that SQLite's tests catch a clash too
+            if not merged.keys().isdisjoint(params):
+                raise ValueError(f"batch: parameters named twice: {sorted(merged.keys() & params.keys())}")
+            merged.update(params)
         if self.dialect == "sqlite" or self._begin or len(statements) < 2:
             return [self._run(sql, params, fetch=True) for sql, params in statements]
-        texts = [sql.for_dialect(self.dialect) for sql, _ in statements]
+        return self._together(tuple(sql for sql, _ in statements), merged)
+
+    def reads(self, statements: Sequence[Sql], params: Mapping[str, Any]) -> list[list[Any]]:
+        """`batch` of statements that take the same parameters: each one's rows, in order, one
+        round trip on PostgreSQL."""
+        if self.dialect == "sqlite" or self._begin or len(statements) < 2:
+            return [self._run(sql, params, fetch=True) for sql in statements]
+        return self._together(tuple(statements), params)
+
+    def _together(self, statements: tuple[Sql, ...], params: Mapping[str, Any]) -> list[list[Any]]:
+        texts = [sql.for_dialect(self.dialect) for sql in statements]
+        query = _JOINED.get(statements)
+        if query is None:
+            query = "; ".join(texts)
+            if len(_JOINED) < _TYPE_OF_LIMIT:
+                _JOINED[statements] = query
         import psycopg  # the PostgreSQL driver: not needed, nor loaded, on SQLite
 
-        binder = psycopg.ClientCursor(cast(psycopg.Connection[Any], driver_connection(self._dbapi)))
+        cur = psycopg.ClientCursor(cast(psycopg.Connection[Any], driver_connection(self._dbapi)))
         try:
-            query = "; ".join(binder.mogrify(text, params) for text, (_, params) in zip(texts, statements, strict=True))
-        finally:
-            binder.close()
-        cur = self._dbapi.cursor()
-        try:
-            cur.execute(query)
+            cur.execute(query, params)
             found = [named_rows(cur, (self.dialect, texts[0]))]
             for text in texts[1:]:
                 cur.nextset()
                 found.append(named_rows(cur, (self.dialect, text)))
             return found
         except self._error as error:
-            self._raise(error, "; ".join(texts), None, cur)  # without its values (no personal data in logs)
+            self._raise(error, query, None, cast(DBAPICursor, cur))  # without its values (no personal data in logs)
         finally:
             cur.close()
 

@@ -73,11 +73,6 @@ def lock_organization(session: Session | rawsql.Raw, organization_id: int) -> An
     return rawsql.first(session, _LOCK[dialect(session)], {"org": organization_id, "d365": _D365})
 
 
-def organization_row(session: Session | rawsql.Raw, organization_id: int) -> Any | None:
-    """lock_organization's row without the lock (PostgreSQL: the function takes it, migration 0011)."""
-    return rawsql.first(session, _LOCK["sqlite"], {"org": organization_id, "d365": _D365})
-
-
 def lockout_history(
     session: Session | rawsql.Raw, organization_id: int, since: datetime
 ) -> tuple[list[datetime], datetime | None]:
@@ -90,16 +85,26 @@ def lockout_history(
     return failures, unlocked
 
 
-def keys_on_file(session: Session | rawsql.Raw, org: Any) -> OrganizationKeys:
-    """The organization of a `lock_organization` row and its people, as verification compares
-    them: the stored keys, or (NULL: not stored yet) the keys of the stored facts."""
+def organization_with_people(raw: rawsql.Raw, organization_id: int) -> tuple[Any | None, list[Any]]:
+    """lock_organization's row without the lock (PostgreSQL: the function takes it, migration
+    0011) and its people's rows for keys_on_file, in one round trip on PostgreSQL."""
+    orgs, people = raw.reads((_LOCK["sqlite"], _PEOPLE), {"org": organization_id, "d365": _D365})
+    return (orgs[0] if orgs else None), people
+
+
+def keys_on_file(session: Session | rawsql.Raw, org: Any, people_rows: list[Any] | None = None) -> OrganizationKeys:
+    """The organization of a `lock_organization` row and its people (read here unless the caller
+    has their rows, `people_rows`), as verification compares them: the stored keys, or (NULL:
+    not stored yet) the keys of the stored facts."""
     key_name, key_url, key_address = org.key_name, org.key_url, org.key_address
     if key_name is None or key_url is None or key_address is None:
         key_name, key_url, key_address = organization_fact_keys(
             org.name, org.url, rawsql.read_json(org.street_lines), org.city, org.region, org.postal_code,
             org.country)
     people = []
-    for p in rawsql.rows(session, _PEOPLE, {"org": org.id}):
+    if people_rows is None:
+        people_rows = rawsql.rows(session, _PEOPLE, {"org": org.id})
+    for p in people_rows:
         key_user_id, key_phone, key_first, key_last = p.key_user_id, p.key_phone, p.key_first_name, p.key_last_name
         if key_user_id is None or key_first is None or key_last is None:
             key_user_id, key_phone, key_first, key_last = person_fact_keys(
