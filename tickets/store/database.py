@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, tzinfo
 from pathlib import Path
+from types import TracebackType
 from typing import TypeVar
 
 from sqlalchemy import Engine, create_engine, event
@@ -267,27 +268,17 @@ class Store:
         except OperationalError as error:
             raise StoreUnavailable(unavailable_text(error, self.engine)) from error
 
-    @contextmanager
-    def raw_write(self) -> Iterator[Raw]:
+    def raw_write(self) -> AbstractContextManager[Raw]:
         """write() without a Session, on a pooled driver connection, for the hot paths (a
         Session's transaction cost more CPU than a filing's statements): BEGIN IMMEDIATE on
         SQLite, committed on a clean exit, rolled back on any error, the same errors raised."""
-        try:
-            with Raw.transaction(self.engine) as raw:
-                yield raw
-        except OperationalError as error:
-            raise StoreUnavailable(unavailable_text(error, self.engine)) from error
+        return _Unavailable(Raw.transaction(self.engine), self.engine)
 
-    @contextmanager
-    def raw_read(self) -> Iterator[Raw]:
+    def raw_read(self) -> AbstractContextManager[Raw]:
         """read() without a Session, on a pooled driver connection, for the hot reads:
         no BEGIN or ROLLBACK round trip on PostgreSQL (tickets.store.rawsql.Raw.reading), the same
         errors raised."""
-        try:
-            with Raw.reading(self.engine) as raw:
-                yield raw
-        except OperationalError as error:
-            raise StoreUnavailable(unavailable_text(error, self.engine)) from error
+        return _Unavailable(Raw.reading(self.engine), self.engine)
 
     def transaction(self, work: Callable[[Session], T], *, attempts: int = 5) -> T:
         """Run `work` in one write transaction, retrying deadlocks and serialisation failures."""
@@ -325,6 +316,31 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class _Unavailable:
+    """A raw connection's context manager whose OperationalError (the database busy, gone,
+    read-only, its disk full) comes out as StoreUnavailable, as a session's does (a class, not
+    a generator: on a hot read that cost as much CPU as the statement)."""
+
+    __slots__ = ("_inner", "_engine")
+
+    def __init__(self, inner: AbstractContextManager[Raw], engine: Engine) -> None:
+        self._inner, self._engine = inner, engine
+
+    def __enter__(self) -> Raw:
+        try:
+            return self._inner.__enter__()
+        except OperationalError as error:
+            raise StoreUnavailable(unavailable_text(error, self._engine)) from error
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        try:
+            self._inner.__exit__(kind, error, tb)
+        except OperationalError as failed:
+            raise StoreUnavailable(unavailable_text(failed, self._engine)) from failed
+        if isinstance(error, OperationalError):
+            raise StoreUnavailable(unavailable_text(error, self._engine)) from error
 
 
 _DISK_FULL_PG = "53100"  # disk_full
