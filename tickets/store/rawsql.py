@@ -107,9 +107,11 @@ class Raw:
     a session's (each `session.connection()` walks SQLAlchemy's session machinery), or a pooled
     driver connection with a transaction of its own (`Raw.transaction`, no Session at all)."""
 
-    __slots__ = ("_connection", "_dbapi", "_error", "_dialect", "dialect", "_transaction", "_at_commit", "_begin")
+    __slots__ = ("_connection", "_dbapi", "_lite", "_error", "_dialect", "dialect", "_transaction", "_at_commit",
+                 "_begin")
     _connection: Connection | None  # the session's Connection; None on a connection of Raw's own
     _dbapi: PoolProxiedConnection
+    _lite: Any  # SQLite: the sqlite3 connection itself, whose execute() each statement calls (_run)
     _error: type[DBAPIModule.Error]  # the driver's base error class
     _dialect: Dialect
     dialect: str  # "sqlite" or "postgresql"
@@ -138,6 +140,7 @@ class Raw:
         raw._connection, raw._dbapi, raw._dialect = connection, dbapi, dialect
         raw._error = dialect.loaded_dbapi.Error
         raw.dialect = dialect.name
+        raw._lite = driver_connection(dbapi) if dialect.name == "sqlite" else None
         raw._transaction = None
         raw._at_commit = None  # statements sent with the COMMIT (Raw.transaction on PostgreSQL)
         raw._begin = False  # BEGIN still to be sent, with the first statement (Raw.transaction on PostgreSQL)
@@ -223,6 +226,8 @@ class Raw:
                                   connection_invalidated=lost, dialect=self._dialect) from error
 
     def _run(self, sql: Sql, params: Any, *, many: bool = False, fetch: bool = False) -> Any:
+        if self._lite is not None and not many:
+            return self._run_sqlite(sql.text, params, fetch)
         text = sql.for_dialect(self.dialect)
         if self._begin:
             if not many:
@@ -239,6 +244,19 @@ class Raw:
             self._raise(error, text, params, cur)
         finally:
             cur.close()
+
+    def _run_sqlite(self, text: str, params: Any, fetch: bool) -> Any:
+        """One statement on SQLite by the sqlite3 connection's own execute(), with no cursor
+        asked of the pool's proxy first (a filing runs nine)."""
+        cur = None
+        try:
+            cur = self._lite.execute(text, params)
+            return named_rows(cur, ("sqlite", text)) if fetch else cur.rowcount
+        except self._error as error:
+            self._raise(error, text, params, cur)
+        finally:
+            if cur is not None:
+                cur.close()
 
     def _run_first(self, text: str, params: Any, *, fetch: bool) -> Any:
         """A transaction's first statement on PostgreSQL (Raw.transaction), sent after BEGIN in
