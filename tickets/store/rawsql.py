@@ -30,6 +30,7 @@ from sqlalchemy.exc import DBAPIError, ResourceClosedError
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.pool import PoolProxiedConnection
 
+from tickets.store import liteconns
 from tickets.store.lite import sqlite_time
 from tickets.store.sqltext import Sql
 
@@ -345,7 +346,7 @@ class _Scope:
         engine = self._engine
         dialect = engine.dialect
         try:
-            fairy = engine.raw_connection()
+            fairy = liteconns.checkout(engine)  # SQLite: kept between scopes; else the pool's
         except dialect.loaded_dbapi.Error as error:
             Connection._handle_dbapi_exception_noconnection(error, dialect, engine)
         raw = self._raw = Raw._on(fairy, dialect)
@@ -392,7 +393,7 @@ class _Scope:
         finally:
             if raw.dialect != "sqlite":
                 end_autocommit(fairy)  # committed or rolled back: idle
-            fairy.close()  # back to the pool
+            liteconns.give_back(self._engine, fairy)  # kept (SQLite, idle), else back to the pool
 
 
 def rows(session: Session | Raw, sql: Sql, params: Mapping[str, Any] | None = None) -> list[Any]:
