@@ -25,6 +25,9 @@ KEEP = 8  # idle connections kept an engine (more are closed as they come back)
 
 _lock = threading.Lock()
 _kept: weakref.WeakKeyDictionary[Engine, tuple[int, list[PoolProxiedConnection]]] = weakref.WeakKeyDictionary()
+# After fork(): the parent's kept connections, referenced so that the child never closes them
+# (closing a connection the parent still uses is what SQLite says never to do across a fork).
+_inherited: list[list[PoolProxiedConnection]] = []
 
 
 def _free(engine: Engine) -> list[PoolProxiedConnection] | None:
@@ -40,7 +43,9 @@ def _free(engine: Engine) -> list[PoolProxiedConnection] | None:
             event.listen(engine, "engine_disposed", _close_kept)
         elif found[0] == os.getpid():
             return found[1]
-        free: list[PoolProxiedConnection] = []  # after fork(): the parent's are left alone
+        else:
+            _inherited.append(found[1])
+        free: list[PoolProxiedConnection] = []
         _kept[engine] = (os.getpid(), free)
         return free
 
