@@ -199,7 +199,7 @@ def _phone_candidates(session: Session, phone: str, region: str) -> list[str]:
 def _lock_organization(session: Session | Raw, organization_id: int) -> Any:
     """Serialise verifications of one organization across processes (V-5): a row lock on
     PostgreSQL; on SQLite the write transaction (BEGIN IMMEDIATE) already holds the lock.
-    The organization's row (tickets.store.verification_sql.lock_organization)."""
+    The organization with its people (tickets.store.verification_sql.lock_organization)."""
     org = sql.lock_organization(session, organization_id)
     if org is None:
         raise NotFound(_("organization {id} does not exist").format(id=organization_id))
@@ -308,11 +308,11 @@ def _verify_pg(store: Store, agent: AgentInfo, organization_id: int, claim: Call
     function, which holds the lockout (V-5), the call's owner and the 60 minutes (V-7)."""
 
     def work(raw: Raw) -> tuple:
-        org, people = sql.organization_with_people(raw, organization_id)
+        org = sql.organization_row(raw, organization_id)
         if org is None:
             raise NotFound(_("organization {id} does not exist").format(id=organization_id))
-        keys = _claim_keys(claim, org.country, bool(org.requires_url))
-        outcome = verify_keys(keys, sql.keys_on_file(raw, org, people))
+        keys = _claim_keys(claim, org.row.country, bool(org.row.requires_url))
+        outcome = verify_keys(keys, sql.keys_on_file(raw, org))
         person_id = int(outcome.person_key) if outcome.passed and outcome.person_key else None
         (found,) = raw.rows(_RECORD, {
             **acting(agent), "org": organization_id, "call": call_id, "passed": outcome.passed,

@@ -3,8 +3,9 @@
 deskapp: `tickets.filing.file_ticket` with a verified call (early cancellation of an Intune
 subscription of the bench organization, each on its own subscription so that C-9 allows it).
 Baseline: the stdlib `sqlite3` running the statements the store runs for a filing (the same
-SQL text, from `tickets.store.filing_sql`) in one BEGIN IMMEDIATE .. COMMIT: the T-3 replay lookup,
-the verified call, the subscription, the caller, the active tickets, INSERT ticket, then the
+SQL text, from `tickets.store.filing_sql` and `tickets.sessions`) in one BEGIN IMMEDIATE .. COMMIT:
+the T-3 replay lookup, the verified call with its caller, the subscription with its active
+tickets, the acting agent (enabled: what deskapp_actor checks on PostgreSQL), INSERT ticket, then the
 audit append with the statements and hashing of the store's chain format (`raw_append`). No
 rules, no objects: the driver and the hash only. Same file, WAL,
 synchronous=FULL, same indexes.
@@ -88,6 +89,7 @@ class RawFiler:
     """The baseline: one filing's statements as the stdlib driver runs them, nothing else."""
 
     def __init__(self, path: Path, clock: RunningClock, template: dict[str, Any]) -> None:
+        from tickets.sessions import _AGENT
         from tickets.store import filing_sql as sql
 
         self.conn = raw_connection(path)
@@ -100,6 +102,7 @@ class RawFiler:
         self.replay = replay.text
         self.verified, self.sub = sql.VERIFIED_CALLER.text, sql.SUBSCRIPTION_WITH_TICKETS.text
         self.insert = sql.INSERT_TICKET.text
+        self.actor = _AGENT.text  # the agent acting is enabled (the bench's agent has no session)
 
     def file(self, *, key: str, verification_id: int, sub_ref: str, agent_id: int, agent_name: str) -> int:
         conn = self.conn
@@ -109,6 +112,8 @@ class RawFiler:
             conn.execute(self.replay, {"keys_0": key}).fetchall()
             attempt = conn.execute(self.verified, {"id": verification_id}).fetchone()
             sub = conn.execute(self.sub, {"ref": sub_ref}).fetchall()[0]
+            if not conn.execute(self.actor, {"id": agent_id}).fetchone()[0]:
+                raise RuntimeError("filing bench: the agent is disabled")
             now = self.clock.now()
             at = _sqlite_dt(now)
             ((ticket_id,),) = conn.execute(self.insert, {

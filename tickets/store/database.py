@@ -21,9 +21,10 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, tzinfo
 from pathlib import Path
+from types import TracebackType
 from typing import TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Dialect, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlmodel import Session
@@ -270,31 +271,19 @@ class Store:
         except OperationalError as error:
             raise StoreUnavailable(unavailable_text(error, self.engine)) from error
 
-    @contextmanager
-    def raw_write(self) -> Iterator[Raw]:
+    def raw_write(self) -> AbstractContextManager[Raw]:
         """write() without a Session, on a pooled driver connection, for the hot paths (a
         Session's transaction cost more CPU than a filing's statements): BEGIN IMMEDIATE on
         SQLite, committed on a clean exit, rolled back on any error, the same errors raised."""
-        try:
-            with Raw.transaction(self.engine) as raw:
-                yield raw
-        except OperationalError as error:
-            raise StoreUnavailable(unavailable_text(error, self.engine)) from error
+        return _Unavailable(Raw.transaction(self.engine), self.engine)
 
-    @contextmanager
-    def raw_read(self) -> Iterator[Raw]:
+    def raw_read(self) -> AbstractContextManager[Raw]:
         """read() without a Session, on a pooled driver connection, for the hot reads:
         no BEGIN or ROLLBACK round trip on PostgreSQL (tickets.store.rawsql.Raw.reading), the same
         errors raised."""
-        try:
-            if self._held is not None:  # no checkout, no autocommit switched on and off
-                with self._held.connection() as fairy:
-                    yield Raw.autocommitting(fairy, self.engine.dialect)
-            else:
-                with Raw.reading(self.engine) as raw:
-                    yield raw
-        except OperationalError as error:
-            raise StoreUnavailable(unavailable_text(error, self.engine)) from error
+        held = self._held  # PostgreSQL: no checkout, no autocommit switched on and off
+        inner = _HeldRead(held, self.engine.dialect) if held is not None else Raw.reading(self.engine)
+        return _Unavailable(inner, self.engine)
 
     def transaction(self, work: Callable[[Session], T], *, attempts: int = 5) -> T:
         """Run `work` in one write transaction, retrying deadlocks and serialisation failures."""
@@ -355,6 +344,48 @@ class Store:
         if self._held is not None:
             self._held.close()
         self.engine.dispose()
+
+
+class _HeldRead:
+    """raw_read()'s scope on the connection a store keeps in autocommit (tickets.store.held):
+    taken on entry, given back (or to the pool) on exit."""
+
+    __slots__ = ("_held", "_dialect", "_fairy")
+
+    def __init__(self, held: Held, dialect: Dialect) -> None:
+        self._held, self._dialect = held, dialect
+
+    def __enter__(self) -> Raw:
+        self._fairy = self._held.take()
+        return Raw.autocommitting(self._fairy, self._dialect)
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self._held.give(self._fairy)
+
+
+class _Unavailable:
+    """A raw connection's context manager whose OperationalError (the database busy, gone,
+    read-only, its disk full) comes out as StoreUnavailable, as a session's does (a class, not
+    a generator: on a hot read that cost as much CPU as the statement)."""
+
+    __slots__ = ("_inner", "_engine")
+
+    def __init__(self, inner: AbstractContextManager[Raw], engine: Engine) -> None:
+        self._inner, self._engine = inner, engine
+
+    def __enter__(self) -> Raw:
+        try:
+            return self._inner.__enter__()
+        except OperationalError as error:
+            raise StoreUnavailable(unavailable_text(error, self._engine)) from error
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        try:
+            self._inner.__exit__(kind, error, tb)
+        except OperationalError as failed:
+            raise StoreUnavailable(unavailable_text(failed, self._engine)) from failed
+        if isinstance(error, OperationalError):
+            raise StoreUnavailable(unavailable_text(error, self._engine)) from error
 
 
 _DISK_FULL_PG = "53100"  # disk_full

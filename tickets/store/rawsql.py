@@ -18,8 +18,8 @@ from __future__ import annotations
 import json
 import re
 from collections import namedtuple
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, NoReturn, cast, overload
 
@@ -30,6 +30,7 @@ from sqlalchemy.exc import DBAPIError, ResourceClosedError
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.pool import PoolProxiedConnection
 
+from tickets.store import liteconns
 from tickets.store.lite import sqlite_time
 from tickets.store.sqltext import Sql
 
@@ -110,9 +111,11 @@ class Raw:
     a session's (each `session.connection()` walks SQLAlchemy's session machinery), or a pooled
     driver connection with a transaction of its own (`Raw.transaction`, no Session at all)."""
 
-    __slots__ = ("_connection", "_dbapi", "_error", "_dialect", "dialect", "_transaction", "_at_commit", "_begin")
+    __slots__ = ("_connection", "_dbapi", "_lite", "_error", "_dialect", "dialect", "_transaction", "_at_commit",
+                 "_begin")
     _connection: Connection | None  # the session's Connection; None on a connection of Raw's own
     _dbapi: PoolProxiedConnection
+    _lite: Any  # SQLite: the sqlite3 connection itself, whose execute() each statement calls (_run)
     _error: type[DBAPIModule.Error]  # the driver's base error class
     _dialect: Dialect
     dialect: str  # "sqlite" or "postgresql"
@@ -141,14 +144,14 @@ class Raw:
         raw._connection, raw._dbapi, raw._dialect = connection, dbapi, dialect
         raw._error = dialect.loaded_dbapi.Error
         raw.dialect = dialect.name
+        raw._lite = driver_connection(dbapi) if dialect.name == "sqlite" else None
         raw._transaction = None
         raw._at_commit = None  # statements sent with the COMMIT (Raw.transaction on PostgreSQL)
         raw._begin = False  # BEGIN still to be sent, with the first statement (Raw.transaction on PostgreSQL)
         return raw
 
     @classmethod
-    @contextmanager
-    def transaction(cls, engine: Engine) -> Iterator[Raw]:
+    def transaction(cls, engine: Engine) -> AbstractContextManager[Raw]:
         """One transaction on a pooled driver connection: BEGIN IMMEDIATE on SQLite (as the
         store's write sessions begin), committed on a clean exit, rolled back on any error. The
         driver's errors come out as SQLAlchemy's, as a Connection raises them (tickets.store.database
@@ -158,38 +161,7 @@ class Raw:
         first statement; instead the connection is in autocommit for the transaction and BEGIN
         goes with the first statement, in its round trip (`_run`), so a write is one round trip
         a statement, the audit append's sent with the COMMIT (`at_commit`)."""
-        dialect = engine.dialect
-        try:
-            fairy = engine.raw_connection()
-        except dialect.loaded_dbapi.Error as error:
-            Connection._handle_dbapi_exception_noconnection(error, dialect, engine)
-        postgres = dialect.name != "sqlite"
-        try:
-            raw = cls._on(fairy, dialect)
-            if not postgres:
-                raw._run(_BEGIN_IMMEDIATE, {})
-            else:
-                driver_connection(fairy).autocommit = True  # no BEGIN of the driver's own
-                raw._begin = True
-                raw._at_commit = []
-            yield raw
-            if raw._at_commit:
-                raw._commit_with(raw._at_commit)
-            else:
-                try:
-                    fairy.commit()
-                except raw._error as error:
-                    raw._raise(error, "COMMIT", None, None)
-        except BaseException:
-            try:
-                fairy.rollback()
-            except Exception:  # the error being raised says more; a broken connection is not reused
-                fairy.invalidate()
-            raise
-        finally:
-            if postgres:
-                end_autocommit(fairy)  # committed or rolled back: idle, as the pool's other users expect it
-            fairy.close()  # back to the pool
+        return _Scope(engine, write=True)
 
     @classmethod
     def autocommitting(cls, fairy: PoolProxiedConnection, dialect: Dialect) -> Raw:
@@ -198,34 +170,13 @@ class Raw:
         return cls._on(fairy, dialect)
 
     @classmethod
-    @contextmanager
-    def reading(cls, engine: Engine) -> Iterator[Raw]:
+    def reading(cls, engine: Engine) -> AbstractContextManager[Raw]:
         """Reads on a pooled driver connection, nothing written (a read's BEGIN and
         ROLLBACK were two of its three round trips). PostgreSQL: in autocommit, each statement
         one round trip; at READ COMMITTED (PostgreSQL's default, and the store's) a statement
         reads a snapshot of its own inside a transaction too. SQLite: one deferred read
         transaction, so that the statements read one snapshot, as in store.read()."""
-        dialect = engine.dialect
-        try:
-            fairy = engine.raw_connection()
-        except dialect.loaded_dbapi.Error as error:
-            Connection._handle_dbapi_exception_noconnection(error, dialect, engine)
-        raw = cls._on(fairy, dialect)
-        try:
-            if raw.dialect == "sqlite":
-                raw._run(_BEGIN, {})
-            else:
-                driver_connection(fairy).autocommit = True
-            yield raw
-        finally:
-            if raw.dialect == "sqlite":
-                try:
-                    fairy.rollback()
-                except Exception:  # a broken connection is not reused
-                    fairy.invalidate()
-            else:
-                end_autocommit(fairy)
-            fairy.close()  # back to the pool
+        return _Scope(engine, write=False)
 
     def at_commit(self, sql: Sql, params: Mapping[str, Any]) -> bool:
         """Send this statement with the COMMIT, in its round trip, if this is a transaction of
@@ -285,6 +236,8 @@ class Raw:
                                   connection_invalidated=lost, dialect=self._dialect) from error
 
     def _run(self, sql: Sql, params: Any, *, many: bool = False, fetch: bool = False) -> Any:
+        if self._lite is not None and not many:
+            return self._run_sqlite(sql.text, params, fetch)
         text = sql.for_dialect(self.dialect)
         if self._begin:
             if not many:
@@ -301,6 +254,19 @@ class Raw:
             self._raise(error, text, params, cur)
         finally:
             cur.close()
+
+    def _run_sqlite(self, text: str, params: Any, fetch: bool) -> Any:
+        """One statement on SQLite by the sqlite3 connection's own execute(), with no cursor
+        asked of the pool's proxy first (a filing runs nine)."""
+        cur = None
+        try:
+            cur = self._lite.execute(text, params)
+            return named_rows(cur, ("sqlite", text)) if fetch else cur.rowcount
+        except self._error as error:
+            self._raise(error, text, params, cur)
+        finally:
+            if cur is not None:
+                cur.close()
 
     def _run_first(self, text: str, params: Any, *, fetch: bool) -> Any:
         """A transaction's first statement on PostgreSQL (Raw.transaction), sent after BEGIN in
@@ -390,6 +356,69 @@ class Raw:
 
     def execute_many(self, sql: Sql, params: Iterable[Mapping[str, Any]]) -> None:
         self._run(sql, list(params), many=True)
+
+
+class _Scope:
+    """Raw.transaction's and Raw.reading's context manager: a class, not a generator (on a hot
+    read, entering and leaving a generator-based one cost about as much CPU as its statement)."""
+
+    __slots__ = ("_engine", "_write", "_raw")
+
+    def __init__(self, engine: Engine, *, write: bool) -> None:
+        self._engine, self._write = engine, write
+
+    def __enter__(self) -> Raw:
+        engine = self._engine
+        dialect = engine.dialect
+        try:
+            fairy = liteconns.checkout(engine)  # SQLite: kept between scopes; else the pool's
+        except dialect.loaded_dbapi.Error as error:
+            Connection._handle_dbapi_exception_noconnection(error, dialect, engine)
+        raw = self._raw = Raw._on(fairy, dialect)
+        try:
+            if raw.dialect == "sqlite":
+                raw._run(_BEGIN_IMMEDIATE if self._write else _BEGIN, {})
+            else:
+                driver_connection(fairy).autocommit = True  # no BEGIN of the driver's own
+                if self._write:
+                    raw._begin = True
+                    raw._at_commit = []
+        except BaseException:
+            self._end(failed=True)
+            raise
+        return raw
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, _tb: Any) -> None:
+        if kind is None and self._write:
+            raw = self._raw
+            try:
+                if raw._at_commit:
+                    raw._commit_with(raw._at_commit)
+                else:
+                    try:
+                        raw._dbapi.commit()
+                    except raw._error as failed:
+                        raw._raise(failed, "COMMIT", None, None)
+            except BaseException:
+                self._end(failed=True)
+                raise
+        self._end(failed=kind is not None or not self._write)
+
+    def _end(self, *, failed: bool) -> None:
+        """Rolled back if `failed` (a write's error, or the end of a read), the connection back
+        to the pool (PostgreSQL: out of autocommit, as the pool's other users expect it)."""
+        raw = self._raw
+        fairy = raw._dbapi
+        try:
+            if failed and (self._write or raw.dialect == "sqlite"):
+                try:
+                    fairy.rollback()
+                except Exception:  # the error being raised says more; a broken connection is not reused
+                    fairy.invalidate()
+        finally:
+            if raw.dialect != "sqlite":
+                end_autocommit(fairy)  # committed or rolled back: idle
+            liteconns.give_back(self._engine, fairy)  # kept (SQLite, idle), else back to the pool
 
 
 def rows(session: Session | Raw, sql: Sql, params: Mapping[str, Any] | None = None) -> list[Any]:

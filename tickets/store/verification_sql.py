@@ -8,8 +8,10 @@ the attempt it records. A key not stored yet (NULL) is worked out here from the 
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -26,15 +28,25 @@ from tickets.store import rawsql
 _D365 = Product.D365.value
 _REQUIRES_URL = "EXISTS (SELECT 1 FROM subscription s WHERE s.organization_id = o.id AND s.product = :d365)"
 _ORG_REGION = rawsql.Sql(f"SELECT o.country, {_REQUIRES_URL} AS requires_url FROM organization o WHERE o.id = :org")
-_ORG_FACTS = (
-    "SELECT o.id, o.name, o.url, o.street_lines, o.city, o.region, o.postal_code, o.country, "
-    f"o.key_name, o.key_url, o.key_address, {_REQUIRES_URL} AS requires_url FROM organization o WHERE o.id = :org"
+_ORG_FACTS = rawsql.Sql(
+    "SELECT o.name, o.url, o.street_lines, o.city, o.region, o.postal_code, o.country FROM organization o "
+    "WHERE o.id = :org"
+)
+# The organization and its people with their stored keys (what verification compares) in one
+# statement: the organization's columns on every row, each person's as person_* (NULLs when it
+# has none). The facts behind a key are read only for a key not stored (keys_on_file).
+_ORG_KEYS = (
+    f"SELECT o.id, o.country, o.key_name, o.key_url, o.key_address, {_REQUIRES_URL} AS requires_url, "
+    "p.id AS person_id, p.is_primary_contact AS person_is_primary_contact, p.roles AS person_roles, "
+    "p.phone_e164 AS person_phone_e164, p.key_user_id AS person_key_user_id, p.key_phone AS person_key_phone, "
+    "p.key_first_name AS person_key_first_name, p.key_last_name AS person_key_last_name "
+    "FROM organization o LEFT OUTER JOIN person p ON p.organization_id = o.id WHERE o.id = :org ORDER BY p.id"
 )
 # V-5: verifications of one organization are serialised by a row lock on PostgreSQL (NO KEY
 # UPDATE does not conflict with the KEY SHARE locks of inserting a ticket or a call referring to
 # it, so filings never deadlock with it); on SQLite the write transaction (BEGIN IMMEDIATE)
-# already holds the lock.
-_LOCK = {"sqlite": rawsql.Sql(_ORG_FACTS), "postgresql": rawsql.Sql(_ORG_FACTS + " FOR NO KEY UPDATE OF o")}
+# already holds the lock. Only the organization's row is locked (OF o), not its people's.
+_LOCK = {"sqlite": rawsql.Sql(_ORG_KEYS), "postgresql": rawsql.Sql(_ORG_KEYS + " FOR NO KEY UPDATE OF o")}
 # V-5's history in one round trip: the failed attempts since a moment (flag 0), and
 # one row (flag 1) with the last unlock's time, NULL if none.
 _HISTORY = rawsql.Sql(
@@ -42,9 +54,8 @@ _HISTORY = rawsql.Sql(
     "AND at > :since "
     "UNION ALL SELECT max(at), 1 FROM verification_unlock WHERE organization_id = :org"
 )
-_PEOPLE = rawsql.Sql(
-    "SELECT id, user_id, phone_e164, first_name, last_name, is_primary_contact, roles, "
-    "key_user_id, key_phone, key_first_name, key_last_name FROM person WHERE organization_id = :org ORDER BY id"
+_PEOPLE_FACTS = rawsql.Sql(
+    "SELECT id, user_id, phone_e164, first_name, last_name FROM person WHERE organization_id = :org"
 )
 _INSERT_ATTEMPT = rawsql.Sql(
     "INSERT INTO verification_attempt (organization_id, agent_id, call_id, at, passed, failed_factors, "
@@ -68,9 +79,30 @@ def region_of(session: Session | rawsql.Raw, organization_id: int) -> tuple[str,
     return (row.country, bool(row.requires_url)) if row is not None else None
 
 
-def lock_organization(session: Session | rawsql.Raw, organization_id: int) -> Any | None:
-    """The organization's row (facts, keys, requires_url), locked for this transaction (V-5)."""
-    return rawsql.first(session, _LOCK[dialect(session)], {"org": organization_id, "d365": _D365})
+class OrganizationOnFile(NamedTuple):
+    """An organization's row (id, country, stored keys, requires_url) and its people's rows
+    (their columns named person_*, by id), read in one statement."""
+
+    row: Any
+    people: tuple[Any, ...]
+
+
+def _organization(session: Session | rawsql.Raw, sql: rawsql.Sql, organization_id: int) -> OrganizationOnFile | None:
+    found = rawsql.rows(session, sql, {"org": organization_id, "d365": _D365})
+    if not found:
+        return None
+    first = found[0]
+    return OrganizationOnFile(first, tuple(found) if first.person_id is not None else ())
+
+
+def lock_organization(session: Session | rawsql.Raw, organization_id: int) -> OrganizationOnFile | None:
+    """The organization with its people, its row locked for this transaction (V-5)."""
+    return _organization(session, _LOCK[dialect(session)], organization_id)
+
+
+def organization_row(session: Session | rawsql.Raw, organization_id: int) -> OrganizationOnFile | None:
+    """lock_organization's without the lock (PostgreSQL: the function takes it, migration 0011)."""
+    return _organization(session, _LOCK["sqlite"], organization_id)
 
 
 def lockout_history(
@@ -85,35 +117,42 @@ def lockout_history(
     return failures, unlocked
 
 
-def organization_with_people(raw: rawsql.Raw, organization_id: int) -> tuple[Any | None, list[Any]]:
-    """lock_organization's row without the lock (PostgreSQL: the function takes it, migration
-    0011) and its people's rows for keys_on_file, in one round trip on PostgreSQL."""
-    orgs, people = raw.reads((_LOCK["sqlite"], _PEOPLE), {"org": organization_id, "d365": _D365})
-    return (orgs[0] if orgs else None), people
-
-
-def keys_on_file(session: Session | rawsql.Raw, org: Any, people_rows: list[Any] | None = None) -> OrganizationKeys:
-    """The organization of a `lock_organization` row and its people (read here unless the caller
-    has their rows, `people_rows`), as verification compares them: the stored keys, or (NULL:
-    not stored yet) the keys of the stored facts."""
+def keys_on_file(session: Session | rawsql.Raw, found: OrganizationOnFile) -> OrganizationKeys:
+    """The organization of `lock_organization` and its people, as verification compares them:
+    the stored keys, or (NULL: not stored yet) the keys of the stored facts, read for that."""
+    org = found.row
     key_name, key_url, key_address = org.key_name, org.key_url, org.key_address
     if key_name is None or key_url is None or key_address is None:
+        (o,) = rawsql.rows(session, _ORG_FACTS, {"org": org.id})
         key_name, key_url, key_address = organization_fact_keys(
-            org.name, org.url, rawsql.read_json(org.street_lines), org.city, org.region, org.postal_code,
-            org.country)
+            o.name, o.url, rawsql.read_json(o.street_lines), o.city, o.region, o.postal_code, o.country)
     people = []
-    if people_rows is None:
-        people_rows = rawsql.rows(session, _PEOPLE, {"org": org.id})
-    for p in people_rows:
-        key_user_id, key_phone, key_first, key_last = p.key_user_id, p.key_phone, p.key_first_name, p.key_last_name
+    person_facts: dict[int, Any] | None = None
+    for p in found.people:
+        key_user_id, key_phone = p.person_key_user_id, p.person_key_phone
+        key_first, key_last = p.person_key_first_name, p.person_key_last_name
         if key_user_id is None or key_first is None or key_last is None:
+            if person_facts is None:
+                person_facts = {f.id: f for f in rawsql.rows(session, _PEOPLE_FACTS, {"org": org.id})}
+            f = person_facts[p.person_id]
             key_user_id, key_phone, key_first, key_last = person_fact_keys(
-                p.user_id, p.phone_e164, p.first_name, p.last_name)
+                f.user_id, f.phone_e164, f.first_name, f.last_name)
         if key_phone is None:  # no country code: read with the organization's country (V-3)
-            key_phone = phone_key_on_file(p.phone_e164, org.country)
-        people.append(PersonKeys(str(p.id), key_user_id, key_phone, key_first, key_last, bool(p.is_primary_contact),
-                                 frozenset(rawsql.read_json(p.roles))))
+            key_phone = phone_key_on_file(p.person_phone_e164, org.country)
+        people.append(PersonKeys(str(p.person_id), key_user_id, key_phone, key_first, key_last,
+                                 bool(p.person_is_primary_contact), _roles(p.person_roles)))
     return OrganizationKeys(key_name, key_url, key_address, tuple(people), bool(org.requires_url))
+
+
+@lru_cache(maxsize=64)
+def _roles_of_text(text: str) -> frozenset[str]:
+    return frozenset(json.loads(text))
+
+
+def _roles(value: Any) -> frozenset[str]:
+    """A person's roles: sqlite3 gives the JSON text (a handful of distinct lists, each decoded
+    once), psycopg the list."""
+    return _roles_of_text(value) if isinstance(value, str) else frozenset(value)
 
 
 def record_attempt(

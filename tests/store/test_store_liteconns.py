@@ -1,0 +1,83 @@
+"""SQLite: the raw scopes' connections kept between uses (tickets.store.liteconns). One is reused
+only idle and valid, the engine's dispose() closes the kept ones, a process that inherited them
+by fork() makes its own, and an engine whose pool is not a QueuePool (PostgreSQL, an in-memory
+database) keeps none."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from sqlalchemy import event
+
+from tickets.store import liteconns, rawsql
+
+_ONE = rawsql.Sql("SELECT 1 AS one")
+
+
+@pytest.fixture
+def sqlite_store(store, backend):
+    if backend != "sqlite":
+        pytest.skip("SQLite only: PostgreSQL's raw scopes use the pool (test_only_sqlite_files_are_kept)")
+    store.engine.dispose()  # a fresh start: nothing kept
+    return store
+
+
+def _connects(store) -> list:
+    made: list = []
+    event.listen(store.engine, "connect", lambda dbapi, _record: made.append(dbapi))
+    return made
+
+
+def test_consecutive_raw_scopes_reuse_one_connection(sqlite_store):
+    made = _connects(sqlite_store)
+    for _ in range(3):
+        with sqlite_store.raw_read() as raw:
+            assert raw.first(_ONE).one == 1
+        sqlite_store.raw_transaction(lambda raw: raw.first(_ONE))
+    assert len(made) == 1
+    assert not made[0].in_transaction  # kept idle: the read rolled back, the write committed
+
+
+def test_a_connection_left_in_a_transaction_is_closed_not_kept(sqlite_store):
+    fairy = liteconns.checkout(sqlite_store.engine)
+    connection = fairy.dbapi_connection
+    connection.execute("BEGIN")
+    liteconns.give_back(sqlite_store.engine, fairy)
+    with pytest.raises(sqlite3.ProgrammingError):
+        connection.execute("SELECT 1")  # closed
+    with sqlite_store.raw_read() as raw:
+        assert rawsql.driver_connection(raw._dbapi) is not connection
+
+
+def test_dispose_closes_the_kept_connections(sqlite_store):
+    made = _connects(sqlite_store)
+    sqlite_store.raw_transaction(lambda raw: raw.first(_ONE))
+    (kept,) = made
+    sqlite_store.engine.dispose()
+    with pytest.raises(sqlite3.ProgrammingError):
+        kept.execute("SELECT 1")
+    with sqlite_store.raw_read() as raw:  # a new one, made by the pool
+        assert raw.first(_ONE).one == 1
+    assert len(made) == 2
+
+
+def test_after_fork_the_parents_connections_are_left_alone(sqlite_store, monkeypatch):
+    made = _connects(sqlite_store)
+    sqlite_store.raw_transaction(lambda raw: raw.first(_ONE))
+    real_pid = liteconns.os.getpid()
+    monkeypatch.setattr(liteconns.os, "getpid", lambda: real_pid + 1)
+    with sqlite_store.raw_read() as raw:
+        assert raw.first(_ONE).one == 1
+    assert len(made) == 2
+    assert made[0].execute("SELECT 1").fetchone() == (1,)  # the parent's: not closed, not used
+
+
+def test_only_sqlite_files_are_kept(store, backend):
+    with store.raw_read() as raw:
+        assert raw.first(_ONE).one == 1
+    kept = liteconns._kept.get(store.engine)
+    if backend == "sqlite":
+        assert kept is not None and len(kept[1]) == 1
+    else:
+        assert kept is None
