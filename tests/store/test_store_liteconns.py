@@ -15,10 +15,13 @@ from tickets.store import liteconns, rawsql
 _ONE = rawsql.Sql("SELECT 1 AS one")
 
 
+# SQLite's own path: these are deselected on PostgreSQL (whose raw scopes use the pool, see
+# test_only_sqlite_files_are_kept, run on both), not skipped.
+SQLITE_ONLY = pytest.mark.engine("sqlite")
+
+
 @pytest.fixture
-def sqlite_store(store, backend):
-    if backend != "sqlite":
-        pytest.skip("SQLite only: PostgreSQL's raw scopes use the pool (test_only_sqlite_files_are_kept)")
+def sqlite_store(store):
     store.engine.dispose()  # a fresh start: nothing kept
     return store
 
@@ -29,6 +32,7 @@ def _connects(store) -> list:
     return made
 
 
+@SQLITE_ONLY
 def test_consecutive_raw_scopes_reuse_one_connection(sqlite_store):
     made = _connects(sqlite_store)
     for _ in range(3):
@@ -39,6 +43,7 @@ def test_consecutive_raw_scopes_reuse_one_connection(sqlite_store):
     assert not made[0].in_transaction  # kept idle: the read rolled back, the write committed
 
 
+@SQLITE_ONLY
 def test_a_connection_left_in_a_transaction_is_closed_not_kept(sqlite_store):
     fairy = liteconns.checkout(sqlite_store.engine)
     connection = fairy.dbapi_connection
@@ -50,6 +55,7 @@ def test_a_connection_left_in_a_transaction_is_closed_not_kept(sqlite_store):
         assert rawsql.driver_connection(raw._dbapi) is not connection
 
 
+@SQLITE_ONLY
 def test_dispose_closes_the_kept_connections(sqlite_store):
     made = _connects(sqlite_store)
     sqlite_store.raw_transaction(lambda raw: raw.first(_ONE))
@@ -62,6 +68,7 @@ def test_dispose_closes_the_kept_connections(sqlite_store):
     assert len(made) == 2
 
 
+@SQLITE_ONLY
 def test_after_fork_the_parents_connections_are_left_alone(sqlite_store, monkeypatch):
     made = _connects(sqlite_store)
     sqlite_store.raw_transaction(lambda raw: raw.first(_ONE))
