@@ -246,6 +246,29 @@ def test_memos_start_again_past_their_limit(awkward, fmt, monkeypatch):
     assert exported == python
 
 
+@pytest.mark.engine("sqlite")  # foreign keys can be switched off for a connection on SQLite only
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_a_caller_whose_person_row_is_gone_is_no_caller(awkward, fmt):
+    """The batch reads the verification's person id, not the person row (one join fewer): an id
+    naming no person is written as no caller, as the Python code's outer join writes it."""
+    store, _count = awkward
+    _store_scrubbed(store)
+    import sqlite3
+
+    from tickets.export import lite
+
+    connection = sqlite3.connect(lite.sqlite_file(store.engine.url.render_as_string(hide_password=False)))
+    try:  # the standard library's connection: foreign keys off unless asked for
+        with connection:
+            gone = connection.execute("DELETE FROM person WHERE id IN (SELECT va.person_id FROM ticket t JOIN "
+                                      "verification_attempt va ON va.id = t.verification_id ORDER BY t.id LIMIT 2)")
+            assert gone.rowcount >= 1
+    finally:
+        connection.close()
+    exported, python = _both(store, fmt, batch_size=4)
+    assert exported == python
+
+
 @pytest.mark.engine("sqlite")  # the standard library's path is SQLite's
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
 def test_the_standard_library_export_writes_the_same_bytes_and_audit(awkward, fmt, tmp_path):
