@@ -430,9 +430,10 @@ def write_lines(
     batch_size: int = BATCH_SIZE,
 ) -> int:
     """The masked export of `filt` to `out`, as `write_records(iter_records(...))` writes it,
-    in keyset batches of `batch_size` (E-3). `tally[0]` counts the lines written so far (one
-    write each, so that a failing stream leaves an exact count behind). `store` is a Store or
-    another Source of batches (tickets.export.lite)."""
+    in keyset batches of `batch_size` (E-3). `tally[0]` counts the lines written so far: a
+    batch of the SQL's lines in one write (counted once it returns), a batch with lines the
+    Python code makes in one write a line, so that a failing stream leaves a true count
+    behind. `store` is a Store or another Source of batches (tickets.export.lite)."""
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     source = store if isinstance(store, Source) else StoreSource(store)
@@ -466,10 +467,9 @@ def write_lines(
                         line = _csv_line_of(record) if fmt == "csv" else encode(record) + "\n"
                     write(line)
                     done += 1
-            else:
-                for line in cast(list[str], lines):  # no None among them: `missing` is empty
-                    write(line)
-                    done += 1
+            else:  # no None among the lines (`missing` is empty): one write, its lines counted once it returns
+                write("".join(cast(list[str], lines)))
+                done = len(lines)
         finally:
             tally[0] += done
         if progress is not None:

@@ -316,3 +316,30 @@ def test_a_failing_stream_is_recorded_by_the_standard_library_export(awkward):
     with store.read() as session:
         (failed,) = session.exec(select(AuditEvent).where(AuditEvent.action == "export.failed")).all()
     assert failed.details["error"] == "BrokenPipeError" and failed.details["rows"] >= 1
+
+
+@pytest.mark.engine("sqlite")  # the standard library's path is SQLite's
+def test_a_failing_stream_counts_the_batches_written_whole(awkward):
+    """Batches of the SQL's lines go out in one write each: a stream failing part-way leaves
+    the lines of the batches written before it in export.failed."""
+    from tickets.export import lite
+    from tickets.store.models import AuditEvent
+
+    store, _count = awkward
+    _store_scrubbed(store)
+    writes = []
+
+    class Closed(io.StringIO):
+        def write(self, text):
+            writes.append(text)
+            if len(writes) == 6:  # part-way
+                raise BrokenPipeError(32, "Broken pipe")
+            return super().write(text)
+
+    with pytest.raises(BrokenPipeError):
+        lite.export_file(lite.sqlite_file(str(store.engine.url)), Closed(), fmt="jsonl", clock=store.clock,
+                         batch_size=3)
+    with store.read() as session:
+        (failed,) = session.exec(select(AuditEvent).where(AuditEvent.action == "export.failed")).all()
+    assert failed.details["rows"] == sum(text.count("\n") for text in writes[:-1])
+    assert writes[0].count("\n") == 3  # the first batch, written whole
