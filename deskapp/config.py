@@ -262,13 +262,13 @@ def _read_config(path: Path, *, named: bool = False) -> dict[str, Any] | None:
     return document
 
 
-_SOURCE = re.compile(r"^(config file|environment|chosen in the console) \((.*)\)$")
+_SOURCE = r"^(config file|environment|chosen in the console) \((.*)\)$"  # compiled on first use (re's cache)
 
 
 def where_from(source: str) -> str:
     """"(from <source>)" in the language people read; the source itself is kept in English for
     `deskapp config` and the tests that read it, its words translated here, its path or name kept."""
-    found = _SOURCE.match(source)
+    found = re.match(_SOURCE, source)
     if source == "default":
         shown = _("default")
     elif found and found.group(1) == "config file":

@@ -48,13 +48,13 @@ class Anchor:
     def parse(cls, text: str, *, where: str = "--anchor") -> Anchor:
         """`SEQ:HASH` (a line of an anchors file may carry more words after it: the time)."""
         words = text.split()
-        match = _ANCHOR_RE.fullmatch(words[0]) if words else None
+        match = re.fullmatch(_ANCHOR_RE, words[0]) if words else None
         if match is None:
             raise InvalidInput({where: "expected SEQ:HASH, a whole number and 64 hexadecimal digits (A-1)"})
         return cls(int(match["seq"]), match["hash"].lower())
 
 
-_ANCHOR_RE = re.compile(r"(?P<seq>\d{1,18}):(?P<hash>[0-9a-fA-F]{64})")
+_ANCHOR_RE = r"(?P<seq>\d{1,18}):(?P<hash>[0-9a-fA-F]{64})"  # compiled when first parsed (re's cache)
 
 
 def read_anchors(text: str, *, source: str) -> list[Anchor]:

@@ -66,8 +66,9 @@ def load_schema() -> dict[str, Any]:
 
 # What makes a spreadsheet read a cell as a formula, half-width and full-width.
 TRIGGERS = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
-_ESCAPED = re.compile("'*[" + re.escape("".join(sorted(TRIGGERS))) + "]")
-_NEUTRALISED = re.compile("'+[" + re.escape("".join(sorted(TRIGGERS))) + "]")
+# Compiled on first use (re's cache): most exports never neutralise a cell.
+_ESCAPED = "'*[" + re.escape("".join(sorted(TRIGGERS))) + "]"
+_NEUTRALISED = "'+[" + re.escape("".join(sorted(TRIGGERS))) + "]"
 
 
 def neutralise_cell(value: str) -> str:
@@ -76,12 +77,12 @@ def neutralise_cell(value: str) -> str:
     Quotes already in front of a trigger get one more too, so that `recover_cell` can always
     take exactly one away: `=1` -> `'=1`, `'=1` -> `''=1`, `'x` stays `'x`.
     """
-    return "'" + value if _ESCAPED.match(value) else value
+    return "'" + value if re.match(_ESCAPED, value) else value
 
 
 def recover_cell(value: str) -> str:
     """The inverse of `neutralise_cell`: remove one `'` from `'...'` followed by a trigger."""
-    return value[1:] if _NEUTRALISED.match(value) else value
+    return value[1:] if re.match(_NEUTRALISED, value) else value
 
 
 # --- filters ---------------------------------------------------------------------------------
