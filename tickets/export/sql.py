@@ -11,7 +11,7 @@ dates, booleans, `TK-` refs, the stored masked free text, in one `printf`), its 
 What the SQL does not escape, Python checks with a few C-speed string tests per line: CSV cells
 that need RFC 4180 quoting or E-2 neutralising (csv_head, csv_cell), JSON values that would
 need an escape (json_head_plain), and the caller's names in the free text (scrub_text's own
-casefold test: _names_in), which would make the stored masked text (`reason_scrubbed`,
+casefold test, in _lines), which would make the stored masked text (`reason_scrubbed`,
 tickets.masking.scrub_stored) differ from what the export writes. A row that fails a test, or
 whose stored masked text is stale, is written by the Python code whole (`tickets.export.records._record`,
 loaded only then),
@@ -298,18 +298,6 @@ _PEOPLE = ("SELECT id, first_name, last_name, user_id, phone_e164 FROM person "
 _JSON_ESCAPED = re.compile('["\\\\\x00-\x1f]')
 
 
-def _names_in(words: tuple[str, ...], *texts: str | None) -> bool:
-    """scrub_text's test: is one of the caller's names (as `_caller` keeps them) in the text's
-    casefold? Then the stored masked text is not what the export writes: Python writes the row."""
-    for text in texts:
-        if text:
-            folded = text.casefold()
-            for word in words:
-                if word in folded:
-                    return True
-    return False
-
-
 def csv_head(head: str) -> str | None:
     """The head's cells (each followed by SEP) as CSV cells (each followed by a comma), or None
     if a value holds SEP itself."""
@@ -322,17 +310,32 @@ def csv_head(head: str) -> str | None:
 
 
 def _lines(rows: list[tuple], parts: _Fragments) -> list[str | None]:
-    """Each row's line, None where the Python code has to write the row."""
+    """Each row's line, None where the Python code has to write the row: where one of the
+    caller's names is in the casefold of the reason or the decision's text (scrub_text's test:
+    the stored masked text would not be what the export writes; a name found across the two,
+    joined by NUL, only sends a row to Python too), or where a test below refuses the head.
+    csv_head's common case is written out here (a call a row costs)."""
     people, contacts, rules_of, checklist_of = parts.people, parts.contacts, parts.rules, parts.checklist
     is_csv, may_start, plain = parts.csv, _MAY_START_FORMULA, json_head_plain
     not_escaped, quotes, max_nulls = _NOT_ESCAPED, _JSON_QUOTES, _JSON_HEAD_QUOTES // 2
+    seps, special = _CSV_HEAD_SEPS, _CSV_SPECIAL_START.search
     lines: list[str | None] = []
     append = lines.append
     for _ticket_id, head, tail, person_id, it_contact, rules, checklist, decision in rows:
         caller, words = people[person_id]
-        if head is None or (words and _names_in(words, tail, decision)):
+        if head is None:
             append(None)
             continue
+        if words:
+            folded = (f"{tail or ''}\x00{decision}" if decision else tail or "").casefold()
+            found = False
+            for word in words:
+                if word in folded:
+                    found = True
+                    break
+            if found:
+                append(None)
+                continue
         if not is_csv:  # json_head_plain, its ASCII case written out
             if head.isascii():
                 nulls = head.count("null")
@@ -342,15 +345,19 @@ def _lines(rows: list[tuple], parts: _Fragments) -> list[str | None]:
             elif not plain(head):
                 append(None)
                 continue
-        elif (head := csv_head(head)) is None:
-            append(None)
-            continue
-        elif not tail:
-            tail = "\r\n"
-        elif tail[0] in may_start or '"' in tail or "," in tail or "\r" in tail or "\n" in tail:
-            tail = csv_cell(tail) + "\r\n"
         else:
-            tail += "\r\n"
+            if (head.count(SEP) == seps and '"' not in head and "," not in head and "\r" not in head
+                    and "\n" not in head and head[:1] not in may_start and not special(head)):
+                head = head.replace(SEP, ",")  # csv_head's common case
+            elif (head := csv_head(head)) is None:
+                append(None)
+                continue
+            if not tail:
+                tail = "\r\n"
+            elif tail[0] in may_start or '"' in tail or "," in tail or "\r" in tail or "\n" in tail:
+                tail = csv_cell(tail) + "\r\n"
+            else:
+                tail += "\r\n"
         append(f"{head}{rules_of[rules]}{checklist_of[checklist]}{caller}{contacts[it_contact]}{tail}")
     return lines
 

@@ -343,3 +343,28 @@ def test_a_failing_stream_counts_the_batches_written_whole(awkward):
         (failed,) = session.exec(select(AuditEvent).where(AuditEvent.action == "export.failed")).all()
     assert failed.details["rows"] == sum(text.count("\n") for text in writes[:-1])
     assert writes[0].count("\n") == 3  # the first batch, written whole
+
+
+_NAMES = st.sampled_from(["Ann", "ann ", "Straße", "STRASSE", "Kelvin", "\u212aelvin", "Ørsted", "O'Brien", "Jo", "A"])
+
+
+@given(st.one_of(st.none(), _NAMES), st.one_of(st.none(), _NAMES), st.one_of(st.none(), _texts, _NAMES),
+       st.one_of(st.none(), _texts, _NAMES), st.sampled_from(["csv", "jsonl"]))
+@example("Ann", None, None, "for ann", "csv")
+@example("Straße", "Kelvin", "STRASSE", None, "jsonl")
+def test_a_row_whose_text_names_the_caller_is_left_to_python(first, last, reason, decision, fmt):
+    """E-1: where scrub_text would mask one of the caller's names in the reason or the
+    decision's text, _lines leaves the row to the Python code (None), in both formats."""
+    parts = export_sql._Fragments(fmt)
+    parts.people[7] = parts._caller(first, last, None, None)
+    head = (export_sql.SEP.join(["1"] * len(export_sql._HEAD_FIELDS)) + export_sql.SEP if fmt == "csv" else
+            "{" + ",".join(f'"{k}":' + ("true" if k in export_sql._JSON_BARE else '"1"')
+                           for k in export_sql._HEAD_FIELDS))
+    tail = reason if fmt == "csv" or reason is None else json.dumps(reason, ensure_ascii=False)
+    (line,) = export_sql._lines([(1, head, tail, 7, None, "[]", "[]", decision)], parts)
+    names = (first, last)
+    if scrub_text(reason, names) != reason or scrub_text(decision, names) != decision:
+        assert line is None
+    elif not any(n and len(n.strip()) >= 2 and n.strip().casefold() in (t or "").casefold()
+                 for n in names for t in (tail, decision)):
+        assert line is not None  # not vacuous: the SQL's line where no name is near
