@@ -220,6 +220,10 @@ def csv_cell(value: str | None) -> str:
     return value
 
 
+# Lines joined into one write: a write a line costs more than the join, and a chunk past
+# malloc's mmap threshold (128 KiB) costs page faults each time (0.20 against 0.33 us a line
+# written one by one and 0.44 a batch at once, 560-character lines).
+WRITE_LINES = 128
 MEMO_LIMIT = 20_000  # values a memo holds at most (a few MB)
 
 
@@ -432,9 +436,9 @@ def write_lines(
     batch_size: int = BATCH_SIZE,
 ) -> int:
     """The masked export of `filt` to `out`, as `write_records(iter_records(...))` writes it,
-    in keyset batches of `batch_size` (E-3). `tally[0]` counts the lines written so far: a
-    batch of the SQL's lines in one write (counted once it returns), a batch with lines the
-    Python code makes in one write a line, so that a failing stream leaves a true count
+    in keyset batches of `batch_size` (E-3). `tally[0]` counts the lines written so far: the
+    SQL's lines in chunks of WRITE_LINES a write (counted once it returns), a batch with lines
+    the Python code makes one write a line, so that a failing stream leaves a true count
     behind. `store` is a Store or another Source of batches (tickets.export.lite)."""
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
@@ -469,9 +473,11 @@ def write_lines(
                         line = _csv_line_of(record) if fmt == "csv" else encode(record) + "\n"
                     write(line)
                     done += 1
-            else:  # no None among the lines (`missing` is empty): one write, its lines counted once it returns
-                write("".join(cast(list[str], lines)))
-                done = len(lines)
+            else:  # no None among the lines (`missing` is empty): a write a chunk, counted once it returns
+                for start in range(0, len(lines), WRITE_LINES):
+                    chunk = cast(list[str], lines[start:start + WRITE_LINES])
+                    write("".join(chunk))
+                    done += len(chunk)
         finally:
             tally[0] += done
         if progress is not None:
