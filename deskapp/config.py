@@ -33,18 +33,18 @@ import importlib.util
 import json
 import os
 import re
-import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 
 from tickets.i18n import _
 from tickets.secret_file import read_secret_text
+
+if TYPE_CHECKING:  # pragma: no cover
+    from zoneinfo import ZoneInfo
 
 APP_NAME = "deskapp"
 CONFIG_ENV = "DESKAPP_CONFIG"
@@ -102,20 +102,35 @@ def state_file() -> Path:
 # --- settings --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Setting:
+# No dataclasses here (a named tuple, a plain class): the command line loads none, whose
+# generated methods cost every command's start more CPU than reading the settings.
+class Setting(NamedTuple):
+    """One setting's value and where it came from."""
+
     name: str
     value: Any
     source: str  # "default", "config file", "state file", "environment (NAME)", "--flag"
 
 
-@dataclass
 class Settings:
     """Every setting with its source. `database` is a URL without a password."""
 
-    items: dict[str, Setting] = field(default_factory=dict)
-    config_path: Path | None = None
-    config_read: bool = False  # the file at config_path exists and was read (the default may be absent)
+    def __init__(self, items: dict[str, Setting] | None = None, config_path: Path | None = None,
+                 config_read: bool = False) -> None:
+        self.items = {} if items is None else items
+        self.config_path = config_path
+        self.config_read = config_read  # the file at config_path exists and was read (the default may be absent)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.items, self.config_path, self.config_read) == (
+            other.items, other.config_path, other.config_read)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass was
+
+    def __repr__(self) -> str:
+        return f"Settings(items={self.items!r}, config_path={self.config_path!r}, config_read={self.config_read!r})"
 
     def __getitem__(self, name: str) -> Any:
         return self.items[name].value
@@ -128,6 +143,8 @@ class Settings:
 
     @property
     def zone(self) -> ZoneInfo:
+        from zoneinfo import ZoneInfo
+
         return ZoneInfo(self["time_zone"])
 
     @property
@@ -215,7 +232,8 @@ def load_settings(
         if value is not None:
             items[name] = Setting(name, value, f"--{dest.replace('_', '-')}")
     for name, item in items.items():
-        items[name] = Setting(name, _check(name, item), item.source)
+        if item.source != "default":  # the defaults are good ones (and checking them costs imports)
+            items[name] = Setting(name, _check(name, item), item.source)
     return Settings(items, path, config_read=document is not None)
 
 
@@ -231,6 +249,8 @@ def _read_config(path: Path, *, named: bool = False) -> dict[str, Any] | None:
         return None
     except OSError as error:
         raise ConfigError(_("config: cannot read {path}: {reason}").format(path=path, reason=error.strerror)) from None
+    import tomllib
+
     try:
         document = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
@@ -242,13 +262,13 @@ def _read_config(path: Path, *, named: bool = False) -> dict[str, Any] | None:
     return document
 
 
-_SOURCE = re.compile(r"^(config file|environment|chosen in the console) \((.*)\)$")
+_SOURCE = r"^(config file|environment|chosen in the console) \((.*)\)$"  # compiled on first use (re's cache)
 
 
 def where_from(source: str) -> str:
     """"(from <source>)" in the language people read; the source itself is kept in English for
     `deskapp config` and the tests that read it, its words translated here, its path or name kept."""
-    found = _SOURCE.match(source)
+    found = re.match(_SOURCE, source)
     if source == "default":
         shown = _("default")
     elif found and found.group(1) == "config file":
@@ -271,6 +291,8 @@ def language_despite_error(flags: Mapping[str, Any] | None = None, *, environ: M
 
     environ = os.environ if environ is None else environ
     candidates: list[Any] = [(flags or {}).get(FLAGS["language"]), environ.get(ENVIRONMENT["language"])]
+    import tomllib
+
     try:
         document = tomllib.loads((config_path or config_file(environ)).read_text(encoding="utf-8"))
         candidates.append(document.get("language"))
@@ -344,6 +366,8 @@ def _check(name: str, item: Setting) -> Any:
 
 
 def check_time_zone(value: str, where: str = "") -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):

@@ -71,8 +71,8 @@ def translate_argparse() -> None:
 # terminal cells, so Chinese help would run past the terminal's edge. These wrap by cells: a
 # line may break between any two CJK characters, and at spaces elsewhere.
 _CJK = "\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
-_TOKEN = re.compile(rf"[{_CJK}]|[^\s{_CJK}]+")
-_IS_CJK = re.compile(rf"[{_CJK}]")
+# Compiled on first use (re's cache): the CJK ranges cost every command's start a few ms.
+_TOKEN = rf"[{_CJK}]|[^\s{_CJK}]+"
 # Never at the start of a line, never at the end of one (a line break carries a character over).
 _NOT_FIRST = set("，。、；：！？）》」』】”’")
 _NOT_LAST = set("（《「『【“‘")
@@ -86,7 +86,7 @@ def wrap_cells(text: str, width: int) -> list[str]:
     text = re.sub(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])", "", " ".join(text.split()))
     lines: list[str] = []
     line = ""
-    for match in _TOKEN.finditer(text):
+    for match in re.finditer(_TOKEN, text):
         token = match.group()
         space = " " if line and text[match.start() - 1] == " " else ""
         if line and cell_len(line + space + token) > width:

@@ -46,17 +46,30 @@ def mask_name(first: str | None, last: str | None) -> str | None:
     return " ".join(initials) or None
 
 
-_EMAIL_IN_TEXT = re.compile(r"[^\s@<>()\[\]\"',;:]+@[^\s@<>()\[\]\"',;:]+\.[^\s@<>()\[\]\"',;:]+")
+# The free-text patterns, compiled when scrub_text first runs: `deskapp export` on SQLite
+# writes the stored masked text (scrub_stored) and never needs them.
+_EMAIL_IN_TEXT_PATTERN = r"[^\s@<>()\[\]\"',;:]+@[^\s@<>()\[\]\"',;:]+\.[^\s@<>()\[\]\"',;:]+"
 # A run of digits with the separators people write phone numbers with: ( ) . - / space.
-_PHONE_IN_TEXT = re.compile(r"(?<![\w./-])\+?\(?\d[\d\s().\-/]{5,}\d(?![\w])")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_DIGITS = re.compile(r"\d(?:\D{0,3}\d){6}")  # 7 digits close together: maybe a phone number
+_PHONE_IN_TEXT_PATTERN = r"(?<![\w./-])\+?\(?\d[\d\s().\-/]{5,}\d(?![\w])"
+_ISO_DATE_PATTERN = r"\d{4}-\d{2}-\d{2}"
+_DIGITS_PATTERN = r"\d(?:\D{0,3}\d){6}"  # 7 digits close together: maybe a phone number
+_compiled: list[re.Pattern[str]] = []
+
+
+def _patterns() -> list[re.Pattern[str]]:
+    """[e-mail in text, phone in text, ISO date, 7 digits close together], compiled once."""
+    if not _compiled:
+        _compiled.extend(re.compile(p) for p in (_EMAIL_IN_TEXT_PATTERN, _PHONE_IN_TEXT_PATTERN, _ISO_DATE_PATTERN,
+                                                  _DIGITS_PATTERN))
+    return _compiled
+
+
 _NON_DIGITS = re.compile(r"\D+")
 
 
 def _mask_phone_match(match: re.Match[str]) -> str:
     text = match.group(0)
-    if sum(c.isdigit() for c in text) < 7 or _ISO_DATE.fullmatch(text):
+    if sum(c.isdigit() for c in text) < 7 or _patterns()[2].fullmatch(text):
         return text
     return mask_phone(text) or text
 
@@ -66,10 +79,11 @@ def scrub_text(text: str | None, names: Iterable[str | None] = ()) -> str | None
     caller's own, as whole words) typed into free text."""
     if not text:
         return text
+    email_in_text, phone_in_text, _iso_date, digits = _patterns()
     if "@" in text:
-        text = _EMAIL_IN_TEXT.sub(lambda m: mask_email(m.group(0)) or MASK, text)
-    if _DIGITS.search(text):
-        text = _PHONE_IN_TEXT.sub(_mask_phone_match, text)
+        text = email_in_text.sub(lambda m: mask_email(m.group(0)) or MASK, text)
+    if digits.search(text):
+        text = phone_in_text.sub(_mask_phone_match, text)
     folded = text.casefold()
     words = sorted({n.strip() for n in names if n and len(n.strip()) >= 2 and n.strip().casefold() in folded},
                    key=len, reverse=True)

@@ -4,17 +4,42 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from tickets.errors import InvalidInput
 
 
-@dataclass(frozen=True)
 class Anchor:
-    """The chain head as kept outside the database: `SEQ:HASH`, one line."""
+    """The chain head as kept outside the database: `SEQ:HASH`, one line. Immutable, compared
+    and hashed by value (a frozen dataclass written out: `deskapp export` loads no dataclasses,
+    whose generated methods cost its start more CPU than the rest of its imports)."""
 
+    __slots__ = ("seq", "hash")
     seq: int
     hash: str
+
+    def __init__(self, seq: int, hash: str) -> None:  # noqa: A002 - the field's name
+        object.__setattr__(self, "seq", seq)
+        object.__setattr__(self, "hash", hash)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.seq, self.hash) == (other.seq, other.hash)
+
+    def __hash__(self) -> int:
+        return hash((self.seq, self.hash))
+
+    def __repr__(self) -> str:
+        return f"Anchor(seq={self.seq!r}, hash={self.hash!r})"
+
+    def __reduce__(self):
+        return (Anchor, (self.seq, self.hash))
 
     def __str__(self) -> str:
         return f"{self.seq}:{self.hash}"
@@ -23,13 +48,13 @@ class Anchor:
     def parse(cls, text: str, *, where: str = "--anchor") -> Anchor:
         """`SEQ:HASH` (a line of an anchors file may carry more words after it: the time)."""
         words = text.split()
-        match = _ANCHOR_RE.fullmatch(words[0]) if words else None
+        match = re.fullmatch(_ANCHOR_RE, words[0]) if words else None
         if match is None:
             raise InvalidInput({where: "expected SEQ:HASH, a whole number and 64 hexadecimal digits (A-1)"})
         return cls(int(match["seq"]), match["hash"].lower())
 
 
-_ANCHOR_RE = re.compile(r"(?P<seq>\d{1,18}):(?P<hash>[0-9a-fA-F]{64})")
+_ANCHOR_RE = r"(?P<seq>\d{1,18}):(?P<hash>[0-9a-fA-F]{64})"  # compiled when first parsed (re's cache)
 
 
 def read_anchors(text: str, *, source: str) -> list[Anchor]:

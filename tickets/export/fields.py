@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -67,8 +66,9 @@ def load_schema() -> dict[str, Any]:
 
 # What makes a spreadsheet read a cell as a formula, half-width and full-width.
 TRIGGERS = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
-_ESCAPED = re.compile("'*[" + re.escape("".join(sorted(TRIGGERS))) + "]")
-_NEUTRALISED = re.compile("'+[" + re.escape("".join(sorted(TRIGGERS))) + "]")
+# Compiled on first use (re's cache): most exports never neutralise a cell.
+_ESCAPED = "'*[" + re.escape("".join(sorted(TRIGGERS))) + "]"
+_NEUTRALISED = "'+[" + re.escape("".join(sorted(TRIGGERS))) + "]"
 
 
 def neutralise_cell(value: str) -> str:
@@ -77,35 +77,64 @@ def neutralise_cell(value: str) -> str:
     Quotes already in front of a trigger get one more too, so that `recover_cell` can always
     take exactly one away: `=1` -> `'=1`, `'=1` -> `''=1`, `'x` stays `'x`.
     """
-    return "'" + value if _ESCAPED.match(value) else value
+    return "'" + value if re.match(_ESCAPED, value) else value
 
 
 def recover_cell(value: str) -> str:
     """The inverse of `neutralise_cell`: remove one `'` from `'...'` followed by a trigger."""
-    return value[1:] if _NEUTRALISED.match(value) else value
+    return value[1:] if re.match(_NEUTRALISED, value) else value
 
 
 # --- filters ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class ExportFilter:
-    """Which tickets: created in [since, until), of these kinds and statuses (empty: all)."""
+    """Which tickets: created in [since, until), of these kinds and statuses (empty: all).
+    Immutable, compared and hashed by value (a frozen dataclass written out: `deskapp export`
+    loads no dataclasses, whose generated methods cost its start more CPU than its export of
+    a few thousand tickets)."""
 
-    since: datetime | None = None
-    until: datetime | None = None
-    kinds: tuple[TicketKind, ...] = ()
-    statuses: tuple[TicketStatus, ...] = ()
+    __slots__ = ("since", "until", "kinds", "statuses")
+    since: datetime | None
+    until: datetime | None
+    kinds: tuple[TicketKind, ...]
+    statuses: tuple[TicketStatus, ...]
 
-    def __post_init__(self) -> None:
-        for name in ("since", "until"):
-            value = getattr(self, name)
+    def __init__(self, since: datetime | None = None, until: datetime | None = None,
+                 kinds: tuple[TicketKind, ...] = (), statuses: tuple[TicketStatus, ...] = ()) -> None:
+        for name, value in (("since", since), ("until", until)):
             if value is not None and (value.tzinfo is None or value.utcoffset() is None):
                 raise InvalidInput({name: "must be an aware datetime (UTC)"})
-        if self.since is not None and self.until is not None and self.since >= self.until:
+        if since is not None and until is not None and since >= until:
             raise InvalidInput({"--until": "must be later than --since"})
-        object.__setattr__(self, "kinds", tuple(TicketKind(k) for k in self.kinds))
-        object.__setattr__(self, "statuses", tuple(TicketStatus(s) for s in self.statuses))
+        object.__setattr__(self, "since", since)
+        object.__setattr__(self, "until", until)
+        object.__setattr__(self, "kinds", tuple(TicketKind(k) for k in kinds))
+        object.__setattr__(self, "statuses", tuple(TicketStatus(s) for s in statuses))
+
+    def _key(self) -> tuple:
+        return (self.since, self.until, self.kinds, self.statuses)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (f"ExportFilter(since={self.since!r}, until={self.until!r}, kinds={self.kinds!r}, "
+                f"statuses={self.statuses!r})")
+
+    def __reduce__(self):
+        return (ExportFilter, self._key())
 
     def as_dict(self) -> dict[str, Any]:
         """For the audit event."""

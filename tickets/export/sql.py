@@ -11,7 +11,7 @@ dates, booleans, `TK-` refs, the stored masked free text, in one `printf`), its 
 What the SQL does not escape, Python checks with a few C-speed string tests per line: CSV cells
 that need RFC 4180 quoting or E-2 neutralising (csv_head, csv_cell), JSON values that would
 need an escape (json_head_plain), and the caller's names in the free text (scrub_text's own
-casefold test: _names_in), which would make the stored masked text (`reason_scrubbed`,
+casefold test, in _lines), which would make the stored masked text (`reason_scrubbed`,
 tickets.masking.scrub_stored) differ from what the export writes. A row that fails a test, or
 whose stored masked text is stale, is written by the Python code whole (`tickets.export.records._record`,
 loaded only then),
@@ -69,7 +69,9 @@ _MEMO_FIELDS = ("rules", "checklist", "caller_name", "caller_user_id", "caller_p
 assert FIELDS == (*_HEAD_FIELDS, *_MEMO_FIELDS, "reason")
 
 # json_extract parses the whole document: only where the key may be (its name, or an escape).
-_BATCH = """SELECT t.id AS ticket_id, CASE WHEN {ok} THEN {head} END AS head, {tail} AS tail, p.id AS person_id,
+# The caller is va.person_id, its person read once (_Fragments.read_people; a person row that
+# is gone reads as no caller, as an outer join to it would): one join a row fewer.
+_BATCH = """SELECT t.id AS ticket_id, CASE WHEN {ok} THEN {head} END AS head, {tail} AS tail, va.person_id AS person_id,
  CASE WHEN instr(t.fields, 'it_contact') OR instr(t.fields, '\\') THEN json_extract(t.fields, '$."it_contact"') END
  AS it_contact, t.rules, t.checklist, {decision} AS decision
 FROM ticket AS t
@@ -79,7 +81,6 @@ FROM ticket AS t
  LEFT OUTER JOIN agent AS decider ON decider.id = t.decided_by_id
  LEFT OUTER JOIN renewal_resource AS rr ON rr.id = t.resource_id
  LEFT OUTER JOIN verification_attempt AS va ON va.id = t.verification_id
- LEFT OUTER JOIN person AS p ON p.id = va.person_id
 WHERE t.id > :last_id{where}
 ORDER BY t.id LIMIT :limit"""
 
@@ -163,10 +164,9 @@ _JSON_QUOTES = [b'"' * (_JSON_HEAD_QUOTES - 2 * nulls) for nulls in range(_JSON_
 _NOT_ESCAPED = bytes(b for b in range(128) if b >= 0x20 and b not in b'"\\')  # ASCII that JSON writes as it is
 
 
-_PARTS = {
-    "csv": (_csv_head(), _free_text("reason")),
-    "jsonl": (_jsonl_head(), f"""',"reason":' || json_quote({_free_text("reason")}) || '}}' || char(10)"""),
-}
+# The tail is the reason as stored (masked) in both formats: JSON Lines quotes it in Python,
+# with json.dumps's own encoder (cheaper than json_quote and the concatenations in SQL).
+_PARTS = {"csv": (_csv_head(), _free_text("reason")), "jsonl": (_jsonl_head(), _free_text("reason"))}
 
 
 # Where batch_sql's row holds the ticket's id and the person's: the hot loop reads these rows by
@@ -220,6 +220,10 @@ def csv_cell(value: str | None) -> str:
     return value
 
 
+# Lines joined into one write: a write a line costs more than the join, and a chunk past
+# malloc's mmap threshold (128 KiB) costs page faults each time (0.20 against 0.33 us a line
+# written one by one and 0.44 a batch at once, 560-character lines).
+WRITE_LINES = 128
 MEMO_LIMIT = 20_000  # values a memo holds at most (a few MB)
 
 
@@ -265,10 +269,6 @@ class _Fragments:
         fragment = (self._value("caller_name", name) + self._value("caller_user_id", mask_email(user_id))
                     + self._value("caller_phone", mask_phone(phone)))
         words = tuple(n.strip().casefold() for n in (first_name, last_name) if n and len(n.strip()) >= 2)
-        if not self.csv:
-            # JSON Lines looks in the quoted reason: a name with a character json_quote
-            # escapes might hide there; '' is in every text, so such a row goes to Python.
-            words = tuple("" if _JSON_ESCAPED.search(w) else w for w in words)
         return fragment, words
 
     def bound(self) -> None:
@@ -287,23 +287,13 @@ class _Fragments:
         if ids:
             for person_id, *values in batch.people(json.dumps(sorted(ids))):
                 self.people[person_id] = self._caller(*values)
+            nobody = self.people[None]
+            for person_id in ids.difference(self.people):  # no such person: as the outer join's NULL
+                self.people[person_id] = nobody
 
 
 _PEOPLE = ("SELECT id, first_name, last_name, user_id, phone_e164 FROM person "
            "WHERE id IN (SELECT value FROM json_each(?))")
-_JSON_ESCAPED = re.compile('["\\\\\x00-\x1f]')
-
-
-def _names_in(words: tuple[str, ...], *texts: str | None) -> bool:
-    """scrub_text's test: is one of the caller's names (as `_caller` keeps them) in the text's
-    casefold? Then the stored masked text is not what the export writes: Python writes the row."""
-    for text in texts:
-        if text:
-            folded = text.casefold()
-            for word in words:
-                if word in folded:
-                    return True
-    return False
 
 
 def csv_head(head: str) -> str | None:
@@ -318,17 +308,32 @@ def csv_head(head: str) -> str | None:
 
 
 def _lines(rows: list[tuple], parts: _Fragments) -> list[str | None]:
-    """Each row's line, None where the Python code has to write the row."""
+    """Each row's line, None where the Python code has to write the row: where one of the
+    caller's names is in the casefold of the reason or the decision's text (scrub_text's test:
+    the stored masked text would not be what the export writes; a name found across the two,
+    joined by NUL, only sends a row to Python too), or where a test below refuses the head.
+    csv_head's common case is written out here (a call a row costs)."""
     people, contacts, rules_of, checklist_of = parts.people, parts.contacts, parts.rules, parts.checklist
     is_csv, may_start, plain = parts.csv, _MAY_START_FORMULA, json_head_plain
     not_escaped, quotes, max_nulls = _NOT_ESCAPED, _JSON_QUOTES, _JSON_HEAD_QUOTES // 2
+    seps, special, quote = _CSV_HEAD_SEPS, _CSV_SPECIAL_START.search, _escaped
     lines: list[str | None] = []
     append = lines.append
     for _ticket_id, head, tail, person_id, it_contact, rules, checklist, decision in rows:
         caller, words = people[person_id]
-        if head is None or (words and _names_in(words, tail, decision)):
+        if head is None:
             append(None)
             continue
+        if words:
+            folded = (f"{tail or ''}\x00{decision}" if decision else tail or "").casefold()
+            found = False
+            for word in words:
+                if word in folded:
+                    found = True
+                    break
+            if found:
+                append(None)
+                continue
         if not is_csv:  # json_head_plain, its ASCII case written out
             if head.isascii():
                 nulls = head.count("null")
@@ -338,15 +343,20 @@ def _lines(rows: list[tuple], parts: _Fragments) -> list[str | None]:
             elif not plain(head):
                 append(None)
                 continue
-        elif (head := csv_head(head)) is None:
-            append(None)
-            continue
-        elif not tail:
-            tail = "\r\n"
-        elif tail[0] in may_start or '"' in tail or "," in tail or "\r" in tail or "\n" in tail:
-            tail = csv_cell(tail) + "\r\n"
+            tail = f',"reason":{quote(tail)}}}\n' if tail is not None else ',"reason":null}\n'
         else:
-            tail += "\r\n"
+            if (head.count(SEP) == seps and '"' not in head and "," not in head and "\r" not in head
+                    and "\n" not in head and head[:1] not in may_start and not special(head)):
+                head = head.replace(SEP, ",")  # csv_head's common case
+            elif (head := csv_head(head)) is None:
+                append(None)
+                continue
+            if not tail:
+                tail = "\r\n"
+            elif tail[0] in may_start or '"' in tail or "," in tail or "\r" in tail or "\n" in tail:
+                tail = csv_cell(tail) + "\r\n"
+            else:
+                tail += "\r\n"
         append(f"{head}{rules_of[rules]}{checklist_of[checklist]}{caller}{contacts[it_contact]}{tail}")
     return lines
 
@@ -426,9 +436,10 @@ def write_lines(
     batch_size: int = BATCH_SIZE,
 ) -> int:
     """The masked export of `filt` to `out`, as `write_records(iter_records(...))` writes it,
-    in keyset batches of `batch_size` (E-3). `tally[0]` counts the lines written so far (one
-    write each, so that a failing stream leaves an exact count behind). `store` is a Store or
-    another Source of batches (tickets.export.lite)."""
+    in keyset batches of `batch_size` (E-3). `tally[0]` counts the lines written so far: the
+    SQL's lines in chunks of WRITE_LINES a write (counted once it returns), a batch with lines
+    the Python code makes one write a line, so that a failing stream leaves a true count
+    behind. `store` is a Store or another Source of batches (tickets.export.lite)."""
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     source = store if isinstance(store, Source) else StoreSource(store)
@@ -462,10 +473,11 @@ def write_lines(
                         line = _csv_line_of(record) if fmt == "csv" else encode(record) + "\n"
                     write(line)
                     done += 1
-            else:
-                for line in cast(list[str], lines):  # no None among them: `missing` is empty
-                    write(line)
-                    done += 1
+            else:  # no None among the lines (`missing` is empty): a write a chunk, counted once it returns
+                for start in range(0, len(lines), WRITE_LINES):
+                    chunk = cast(list[str], lines[start:start + WRITE_LINES])
+                    write("".join(chunk))
+                    done += len(chunk)
         finally:
             tally[0] += done
         if progress is not None:
