@@ -20,6 +20,7 @@ from tickets.i18n import _
 from tickets.store import rawsql
 from tickets.store.database import Store, unavailable_text
 from tickets.store.models import TICKET_DATE_COLUMNS, Agent, Organization, Subscription, Ticket, ticket_ref
+from tickets.store.rows import named_rows
 from tickets.text import person_name
 
 PAGE_SIZE = 50
@@ -326,13 +327,13 @@ def ticket_detail(store: Store, ticket_id: int) -> TicketDetail:
     three statements in one read transaction."""
     with _driver_cursor(store, snapshot=True) as (cursor, dialect):
         cursor.execute(_DETAIL.for_dialect(dialect), {"id": ticket_id})
-        detail = rawsql.named_rows(cursor)
+        detail = named_rows(cursor)
         if not detail:
             raise NotFound(_("ticket {ref} does not exist").format(ref=ticket_ref(ticket_id)))
         cursor.execute(_HISTORY.for_dialect(dialect), {"subject": f"ticket:{ticket_id}"})
-        events = rawsql.named_rows(cursor)
+        events = named_rows(cursor)
         cursor.execute(_NOTES.for_dialect(dialect), {"id": ticket_id})
-        notes = rawsql.named_rows(cursor)
+        notes = named_rows(cursor)
     found = detail[0]
     (row,) = _ticket_rows([tuple(getattr(found, name) for name in _ROW_NAMES)])
     dates = {name: getattr(found, name) for name in TICKET_DATE_COLUMNS}
