@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import json.scanner
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from hashlib import sha256
 from pathlib import Path
@@ -27,7 +27,7 @@ from typing import Any
 
 from tickets.audit.anchor import Anchor
 from tickets.audit.compare import agent_problems, canonical_at, note_problems, ticket_problems
-from tickets.audit.format import FORMAT_SWITCH, GENESIS_HASH, canonical_bytes, content_text, details_text
+from tickets.audit.format import FORMAT_SWITCH, GENESIS_HASH, canonical_bytes, content_text, decoded_text
 from tickets.audit.guards import guard_problem
 from tickets.audit.history import Histories
 from tickets.audit.report import ChainReport
@@ -62,17 +62,7 @@ def _no_key_twice(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return found
 
 
-def _canonical_encoder() -> Callable[[Any], str]:
-    """details_text for decoded JSON (no cycles to look for): the C encoder made once, not at
-    every call as json.JSONEncoder.encode makes it; the same bytes (the same encoder, settings)."""
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:  # pragma: no cover - CPython has its C accelerator
-        return details_text
-    chunks = make(None, None, json.encoder.encode_basestring, None, ":", ",", True, False, True)
-    return lambda value: "".join(chunks(value, 0))
-
-
-_canonical = _canonical_encoder()
+_canonical = decoded_text
 
 
 def _decoded(details: str, fmt: int) -> dict[str, Any] | None:
