@@ -26,6 +26,9 @@ from typing import Any
 _TIME = re.compile(r"(\d{4}-\d\d-\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{6})Z", re.ASCII)
 _DAY = 10**12  # the time of day's 12 digits (HHMMSSffffff) below the day's ordinal
 _WIDER = {"B": "H", "H": "I", "I": "Q"}
+# The times met last and their numbers: one event's time set in two columns (its change and its
+# decision or resolution), a row's equal times (its last change and its resolution), once each.
+_RECENT: dict[str, int] = {}
 
 
 class Table:
@@ -107,6 +110,9 @@ class Times:
 
     def key(self, text: str) -> int:
         """The number a time text is kept as (-1: not of the chain's shape)."""
+        found = _RECENT.get(text)
+        if found is not None:
+            return found
         match = _TIME.fullmatch(text)
         if match is None:
             return -1
@@ -122,7 +128,11 @@ class Times:
             if len(self._days) > 100_000:
                 self._days.clear()
             ordinal = self._days[day] = parsed.toordinal()
-        return ordinal * _DAY + int(hours + minutes + seconds + micro)
+        found = ordinal * _DAY + int(hours + minutes + seconds + micro)
+        if len(_RECENT) >= 1024:
+            _RECENT.clear()
+        _RECENT[text] = found
+        return found
 
     def set(self, slot: int, text: str | None) -> None:
         if not self.a:
