@@ -81,7 +81,7 @@ _scan = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 _decoded: dict[str, Any] = {}  # JSON texts that repeat from ticket to ticket (a kind's checklist, rules)
 
 
-def _memo(fn: Callable[[Any], Any], size: int = 4096) -> Callable[[Any], Any]:
+def _memo(fn: Callable[[Any], Any], size: int = 1024) -> Callable[[Any], Any]:
     """`fn` of texts that repeat from row to row (a reason, a form's fields, a mask): each once
     while at most `size` are kept (then forgotten at once: memory stays bounded)."""
     cache: dict[Any, Any] = {}

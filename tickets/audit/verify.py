@@ -138,7 +138,7 @@ def verify(raw: Reader, anchors: Iterable[Anchor] = ()) -> ChainReport:
                 return ChainReport(False, checked, seq, "its details are not stored in their canonical form "
                                    "(a key twice, or another spelling: readers could disagree on them)")
             if fmt == 2 and len(details) <= _SHORT:
-                if len(known) >= 4096:
+                if len(known) >= 1024:
                     known.clear()
                 known[details] = decoded  # read, never changed, by the replay (tickets.audit.history)
         if fmt == 1 and action == FORMAT_SWITCH:
