@@ -9,7 +9,8 @@ million tickets stays within a few tens of MB.
   one 64-bit number (the day, then the time's digits: the same order as the texts); a text of
   any other shape is kept as it is, apart.
 - `Digests`: a value by its 128-bit BLAKE2b digest (free texts: a decision's reason, a callback
-  note's digest), as the fixed columns' digest already is.
+  note's digest), as the fixed columns' digest already is; only the slots that set one hold one
+  (4 bytes a slot say where).
 
 Times and digests take memory only once a ticket sets one (a desk of version-1 histories never
 sets the version-2 columns).
@@ -171,28 +172,38 @@ class Times:
 
 
 class Digests:
-    """A 128-bit digest of a value a slot (its repr: None, a text and a number all differ)."""
+    """A 128-bit digest of a value a slot (its repr: None, a text and a number all differ).
 
-    __slots__ = ("b", "size")
+    Few slots ever get one (a decision's reason, a callback's note): the digests are kept in the
+    order set, a slot holding its digest's place (4 bytes, 0: none), not 16 bytes every slot."""
+
+    __slots__ = ("b", "at", "size")
 
     def __init__(self, size: int) -> None:
-        self.b = bytearray()  # made on the first value set
+        self.b = bytearray()  # the digests, 16 bytes each, in the order first set
+        self.at = array("I")  # a slot's digest's place + 1 (0: none); made on the first value set
         self.size = size
 
     def grow(self, size: int) -> None:
         self.size = size
-        if self.b:
-            self.b.extend(bytes(16 * size - len(self.b)))
+        if self.at:
+            self.at.frombytes(bytes((size - len(self.at)) * self.at.itemsize))
 
     @staticmethod
     def of(value: Any) -> bytes:
         return blake2b(repr(value).encode(), digest_size=16).digest()
 
     def set(self, slot: int, value: Any) -> None:
-        if not self.b:
-            self.b.extend(bytes(16 * self.size))
-        self.b[16 * slot:16 * slot + 16] = self.of(value)
+        if not self.at:
+            self.at.frombytes(bytes(self.size * self.at.itemsize))
+        place = self.at[slot]
+        if place == 0:
+            self.b += self.of(value)
+            self.at[slot] = len(self.b) // 16
+        else:
+            self.b[16 * place - 16:16 * place] = self.of(value)
 
     def same(self, slot: int, value: Any) -> bool:
         """Whether the slot holds this value's digest (set before: the caller's flags say so)."""
-        return bool(self.b) and self.b[16 * slot:16 * slot + 16] == self.of(value)
+        place = self.at[slot] if self.at else 0
+        return place != 0 and self.b[16 * place - 16:16 * place] == self.of(value)
