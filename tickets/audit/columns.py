@@ -154,7 +154,9 @@ class Times:
 
     def text(self, slot: int) -> str | None:
         """The time as its text again."""
-        key = self.a[slot] if self.a else 0
+        return self._text(slot, self.a[slot] if self.a else 0)
+
+    def _text(self, slot: int, key: int) -> str | None:
         if key in (0, -1):
             return None if key == 0 else self.odd[slot]
         day, clock = divmod(key, _DAY)
@@ -164,6 +166,56 @@ class Times:
     def same(self, slot: int, text: str | None) -> bool:
         """Whether the slot holds this very text (None for none)."""
         key = self.a[slot] if self.a else 0
+        if text is None:
+            return key == 0
+        if key == -1:
+            return self.odd[slot] == text
+        return key != 0 and self.key(text) == key
+
+
+class SparseTimes(Times):
+    """Times that few slots set (a decision's, a callback's): the numbers kept in the order set,
+    a slot holding its number's place (4 bytes, 0: none), not 8 bytes every slot."""
+
+    __slots__ = ("at",)
+
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.at = array("I")  # a slot's number's place + 1 (0: none); made on the first time set
+
+    def grow(self, size: int) -> None:
+        self.size = size
+        if self.at:
+            self.at.frombytes(bytes((size - len(self.at)) * self.at.itemsize))
+
+    def _stored(self, slot: int) -> int:
+        place = self.at[slot] if self.at else 0
+        return self.a[place - 1] if place else 0
+
+    def set(self, slot: int, text: str | None) -> None:
+        if not self.at:
+            self.at.frombytes(bytes(self.size * self.at.itemsize))
+        key = 0 if text is None else self.key(text)
+        place = self.at[slot]
+        if place:
+            self.a[place - 1] = key
+        elif key != 0:
+            self.a.append(key)
+            self.at[slot] = len(self.a)
+        if key == -1:
+            self.odd[slot] = text  # type: ignore[assignment]  # a text: key -1 is never None's
+        else:
+            self.odd.pop(slot, None)
+
+    def get(self, slot: int) -> int | str | None:
+        key = self._stored(slot)
+        return None if key == 0 else self.odd[slot] if key == -1 else key
+
+    def text(self, slot: int) -> str | None:
+        return self._text(slot, self._stored(slot))
+
+    def same(self, slot: int, text: str | None) -> bool:
+        key = self._stored(slot)
         if text is None:
             return key == 0
         if key == -1:

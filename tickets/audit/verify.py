@@ -44,6 +44,7 @@ _EVENTS = {
     for dialect in _AT
 }
 _HEAD = Sql("SELECT seq, hash FROM audit_head WHERE id = 1")
+_TOP_TICKET = Sql("SELECT max(id) FROM ticket")
 _SHORT = 160  # details this long or shorter: checked once per text (`known`)
 _REBUILT = ("ticket:", "agent:")  # the subjects tickets.audit.history rebuilds (Histories.see)
 
@@ -106,7 +107,11 @@ def verify(raw: Reader, anchors: Iterable[Anchor] = ()) -> ChainReport:
     expected, prev, checked = 1, GENESIS_HASH, 0
     fmt = 0  # 0: not known yet (the first event fixes it), 1 or 2 (tickets.audit.format)
     first = raw.first(_HEAD)  # ticket ids run to about the number of events: the replay's slots
-    histories = Histories(dense=max(1024, first[0] + 2 if first else 0))
+    dense = max(1024, first[0] + 2 if first else 0)
+    # The highest ticket id: the slots the replay will need, made at once (no growing by steps,
+    # nothing to spare). Only a size: the rows are checked against the events later.
+    top = raw.first(_TOP_TICKET)
+    histories = Histories(dense=dense, expect=min(dense, top[0] + 1) if top and top[0] else 0)
     see = histories.see
     known: dict[str, dict[str, Any]] = {}
     for seq, at, actor, action, subject, details, prev_hash, digest in raw.stream(_EVENTS[raw.dialect]):
