@@ -127,6 +127,8 @@ class RawFiler:
                 "reversal_deadline": None,
             }).fetchall()
             details = {**t["details"], "subscription": sub[1], "verification_id": attempt[0]}
+            if "row" in details:  # a version-2 filing records its own key (tickets.audit.record)
+                details["row"] = {**details["row"], "idempotency_key": key, "call_id": attempt[3]}
             raw_append(conn, at=now, actor=agent_name, action="ticket.filed", subject=f"ticket:{ticket_id}",
                        details=details)
             conn.execute("COMMIT")

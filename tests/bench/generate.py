@@ -6,7 +6,8 @@ with their audit events (raw sqlite3, executemany in large transactions).
 The schema is the real one (`tickets.store.schema.upgrade` on a fresh file). The directory goes in
 through `tickets.directory.import_directory`, so it is exactly what the importer writes. The
 history after it (agents, calls, verification attempts, tickets) is written straight to the
-file with the stdlib `sqlite3`; every row the console would audit gets its event, hashed with
+file with the stdlib `sqlite3`; every row the console would audit gets its event as the product writes
+it (history version 2: a filing records every column, tickets.audit.record), hashed with
 in the chain's format 2 (`tickets.audit.format`) in seq order, and `audit_head` ends on the
 last one, so the result passes `tickets.audit.chain.verify_chain`.
 
@@ -30,6 +31,9 @@ from typing import Any
 import phonenumbers
 
 from tickets.audit.format import content_text, event_link
+from tickets.audit.record import HISTORY, callback_record, filing_record, json_digest, text_digest
+from tickets.kinds import KINDS
+from tickets.kinds import review_flags as kinds_review_flags
 
 # "Now" for every generated database: the history ends here and the bench's clocks start here.
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -305,6 +309,7 @@ def add_agents(conn: sqlite3.Connection, chain: Chain, *, agents: int, superviso
                prefix: str = "agent") -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
     """Agents and supervisors with PIN 1111 (one scrypt hash shared: signing in still checks it)."""
     from tickets.agents import hash_pin
+    from tickets.audit.record import agent_record
 
     pin_hash = hash_pin(PIN)
     start = conn.execute("SELECT coalesce(max(id), 0) FROM agent").fetchone()[0]
@@ -317,7 +322,9 @@ def add_agents(conn: sqlite3.Connection, chain: Chain, *, agents: int, superviso
             (agent_id, name, name.capitalize(), role, pin_hash, 1, sqlite_dt(at.replace(tzinfo=at.tzinfo or UTC)))
         )
         (out_a if role == "agent" else out_s).append((agent_id, name))
-        chain.add(at, "system", "agent.created", f"agent:{agent_id}", enc({"name": name, "role": role}))
+        # As tickets.agent_admin writes it (history version 2: the PIN hash's and display name's digests).
+        chain.add(at, "system", "agent.created", f"agent:{agent_id}",
+                  enc({"name": name, "role": role, **agent_record(pin_hash, name.capitalize())}))
     conn.executemany(
         "INSERT INTO agent (id, name, display_name, role, pin_hash, active, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         rows,
@@ -412,8 +419,6 @@ def generate_history(
     agent_ids, super_ids = history.agents, history.supervisors
     checklist_json = {k: json.dumps(v) for k, v in CHECKLIST.items()}
     rules_json = {k: json.dumps(v) for k, v in RULES.items()}
-    checklist_enc = {k: enc(v) for k, v in CHECKLIST.items()}
-    rules_enc = {k: enc(v) for k, v in RULES.items()}
     plain = json.JSONEncoder(ensure_ascii=False).encode
     call_rows: list[tuple] = []
     attempt_rows: list[tuple] = []
@@ -487,7 +492,7 @@ def generate_history(
                 resource_id, resource_ref = choices[int(rand() * len(choices))]
             created = verified_at + timedelta(seconds=30 + 20 * k + rand())
             r = rand()
-            needs_review = kind in ("expedited_deprovisioning", "reversal")
+            needs_review, needs_callback = review_flags(kind)
             ticket_id = next_ticket
             next_ticket += 1
             status = "resolved" if r < 0.78 else ("withdrawn" if r < 0.9 else "rejected")
@@ -507,51 +512,64 @@ def generate_history(
             effective = date_after(day, ticket_id % 200)
             deletion = date_after(day, ticket_id % 200 + 90)
             reason = REASONS[ticket_id % len(REASONS)] or None
+            # The form's fields as filing keeps them: reason and requested date have columns of their own.
             fields: dict[str, Any] = {}
-            if reason:
-                fields["reason"] = reason
             if kind == "migration_on_premises":
                 fields["transfer_at"] = f"{date_after(day, 10)}T{created_s[11:19]}Z"
                 fields["it_contact"] = f"it.{ticket_id % 97}@org.example.com"
             if resource_ref:
                 fields["resource_ref"] = resource_ref
-            consequences = (
-                f'{{"effective_date": "{effective}", "early_termination_fee_may_apply": '
-                f'{"true" if kind == "cancel_early" else "false"}, "refund": null, "self_service": null, '
-                f'"data_deletion_date": "{deletion}", "data_deletion_note": "C-8: data is deleted 90 days '
-                f'after cancellation", "reversal_deadline": null, "coupon_handling": null, '
-                f'"routing_queue": "cancellations desk", "notes": [{{"rule": "C-8", "text": '
-                f'"the data is deleted on {deletion}"}}]}}'
-            )
+            consequences_json, consequences, consequences_digest = consequences_of(kind == "cancel_early", deletion)
+            key, content = f"gen-{ticket_id:08d}", sha256(b"%d" % ticket_id).hexdigest()
             active = status in ACTIVE
             closed_s = created_s if active else f"{date_after(day, 1 + ticket_id % 20)}{created_s[10:]}"
             decided = status == "rejected" or (status == "resolved" and needs_review)
+            approved = decided and status == "resolved"
             decider, decider_name = super_ids[ticket_id % len(super_ids)] if decided else (None, None)
+            # X-1: an approval sets the data deletion date (the desk counts in UTC here).
+            row_deletion = date_after(closed_s[:10], DELETING[kind]) if approved and kind in DELETING else deletion
+            # V-8: an approval needing a callback follows one (recorded by the deciding supervisor).
+            called = approved and needs_callback
+            decision_reason = DECISION_REASON if decided else None
             ticket_rows.append((
                 ticket_id, kind, status, org_id, sub_id, resource_id, call_id, attempt_id, agent_id,
-                created_s, closed_s, f"gen-{ticket_id:08d}", sha256(b"%d" % ticket_id).hexdigest(), None,
-                reason, plain(fields) if fields else "{}", checklist_json[kind], consequences, rules_json[kind],
-                int(needs_review), int(needs_review), None, None, None, decider, closed_s if decided else None,
-                "Checked with the customer." if decided else None, effective, deletion, None,
+                created_s, closed_s, key, content, None,
+                reason, plain(fields) if fields else "{}", checklist_json[kind], consequences_json, rules_json[kind],
+                int(needs_review), int(needs_callback), closed_s if called else None, decider if called else None,
+                CALLBACK_NOTE if called else None, decider, closed_s if decided else None,
+                decision_reason, effective, row_deletion, None,
                 closed_s if status == "resolved" else None,
                 # As filing and decisions store them (E-1, tickets.masking.scrub_stored).
-                scrubbed(reason), scrubbed("Checked with the customer.") if decided else None,
+                scrubbed(reason), scrubbed(decision_reason),
             ))
             history.pending_review += status == "pending_review"
-            resource_enc = f'"{resource_ref}"' if resource_ref else "null"
-            chain.add_text(created_s, agent_name, "ticket.filed", f"ticket:{ticket_id}",
-                           f'{{"checklist":{checklist_enc[kind]},"kind":"{kind}","resource":{resource_enc},'
-                           f'"rules":{rules_enc[kind]},"status":"{filed_status}","subscription":"{sub_ref}",'
-                           f'"verification_id":{attempt_id}}}')
-            # The events its status implies: audit verify checks each row against its history.
+            # The filing's event as tickets.filing writes it (history version 2: every column).
+            chain.add_text(created_s, agent_name, "ticket.filed", f"ticket:{ticket_id}", filed_details(
+                kind=kind, status=filed_status, sub_ref=sub_ref, resource_ref=resource_ref, attempt_id=attempt_id,
+                call_id=call_id, key=key, content=content, reason=reason, fields=fields,
+                consequences=consequences, consequences_digest=consequences_digest, needs_review=needs_review,
+                effective=effective, deletion=deletion, check=ticket_id % Chain.CHECK_EVERY == 1))
+            # The events its status implies, as tickets.lifecycle writes them: audit verify checks
+            # each row against its history.
             subject = f"ticket:{ticket_id}"
+            if called:
+                chain.add_text(closed_s, decider_name, "ticket.callback_recorded", subject, CALLBACK_DETAILS)
             if status == "rejected":
-                chain.add_text(closed_s, decider_name, "ticket.rejected", subject, f'{{"from":"{filed_status}"}}')
+                chain.add_text(closed_s, decider_name, "ticket.rejected", subject,
+                               enc({"from": filed_status, "reason": DECISION_REASON, "to": "rejected"}))
             elif decided:
-                chain.add_text(closed_s, decider_name, "ticket.approved", subject, '{"from":"pending_review"}')
-                chain.add_text(closed_s, agent_name, "ticket.resolved", subject, '{"from":"approved"}')
+                approval = {"from": "pending_review", "reason": DECISION_REASON, "to": "approved"}
+                if kind in DELETING:
+                    approval["data_deletion_date"] = row_deletion
+                chain.add_text(closed_s, decider_name, "ticket.approved", subject, enc(approval))
+                chain.add_text(closed_s, agent_name, "ticket.resolved", subject,
+                               '{"from":"approved","to":"resolved"}')
+            elif status == "withdrawn":
+                chain.add_text(closed_s, agent_name, "ticket.withdrawn", subject,
+                               enc({"from": filed_status, "reason": WITHDRAWAL_REASON, "to": "withdrawn"}))
             elif status != filed_status:
-                chain.add_text(closed_s, agent_name, f"ticket.{status}", subject, f'{{"from":"{filed_status}"}}')
+                chain.add_text(closed_s, agent_name, f"ticket.{status}", subject,
+                               f'{{"from":"{filed_status}","to":"{status}"}}')
             made += 1
         if call_events:
             chain.add_text(ended_s, agent_name, "call.ended", f"call:{call_id}",
@@ -569,6 +587,85 @@ def generate_history(
     history.events = chain.seq
     history.seconds = time.perf_counter() - started
     return history
+
+
+DECISION_REASON = "Checked with the customer."
+WITHDRAWAL_REASON = "The customer changed their mind."
+CALLBACK_NOTE = "Called back on the number on file."
+# The kinds whose approval sets a data deletion date, and how many days after (X-1).
+DELETING = {k.value: spec.deletion_days_after_approval for k, spec in KINDS.items()
+            if spec.deletion_days_after_approval is not None}
+
+
+@cache
+def review_flags(kind: str) -> tuple[bool, bool]:
+    """(needs_review, needs_callback) as filing decides them (no refund asked for here)."""
+    return kinds_review_flags(kind, False)
+
+
+@lru_cache(maxsize=4096)
+def consequences_of(early: bool, deletion: str) -> tuple[str, dict[str, Any], str]:
+    """A filing's consequences column (as SQLAlchemy stores JSON), value and json_digest: the policy's, without
+    the dates that have columns of their own (TICKET_DATE_COLUMNS), with the desk's zone."""
+    value = {
+        "early_termination_fee_may_apply": early, "refund": None, "self_service": None,
+        "data_deletion_note": "C-8: data is deleted 90 days after cancellation", "coupon_handling": None,
+        "routing_queue": "cancellations desk", "notes": [{"rule": "C-8", "text": f"the data is deleted on {deletion}"}],
+        "time_zone": "UTC",
+    }
+    return json.dumps(value), value, json_digest(value)
+
+
+def filed_details(*, kind: str, status: str, sub_ref: str, resource_ref: str | None, attempt_id: int, call_id: int,
+                  key: str, content: str, reason: str | None, fields: dict[str, Any], consequences: dict[str, Any],
+                  consequences_digest: str, needs_review: bool, effective: str, deletion: str,
+                  check: bool = False) -> str:
+    """A `ticket.filed` event's details as tickets.filing makes them (tickets.audit.record's version
+    2), canonical: framed here, checked against filing_record itself now and then (`check`)."""
+    fields_digest = _FIELDS_DIGEST if not fields else json_digest(fields)
+    text = (
+        f'{{"checklist":{_CHECKLIST_ENC[kind]},"confirmed":{_CONFIRMED_ENC[kind]},"history":{HISTORY},'
+        f'"kind":"{kind}","resource":{enc(resource_ref)},"row":{{"call_id":{call_id},'
+        f'"consequences_sha256":"{consequences_digest}",'
+        f'"content_hash":"{content}","data_deletion_date":"{deletion}","effective_date":"{effective}",'
+        f'"fields_sha256":"{fields_digest}","idempotency_key":"{key}",'
+        f'"needs_review":{"true" if needs_review else "false"},"reason_sha256":{enc(_reason_digest(reason))},'
+        f'"refund_requested":false,"requested_date":null,"reversal_deadline":null}},'
+        f'"rules":{_RULES_ENC[kind]},"status":"{status}","subscription":{enc(sub_ref)},"time_zone":"UTC",'
+        f'"verification_id":{attempt_id}}}'
+    )
+    if check:
+        official = {
+            "kind": kind, "status": status, "subscription": sub_ref, "resource": resource_ref,
+            "verification_id": attempt_id, "checklist": CHECKLIST[kind], "confirmed": _confirmed(kind),
+            "rules": RULES[kind], "time_zone": "UTC",
+            **filing_record(call_id=call_id, idempotency_key=key, content_hash=content, requested_date=None,
+                            reason=reason, fields=fields, consequences=consequences, refund_requested=False,
+                            needs_review=needs_review, effective_date=effective, data_deletion_date=deletion,
+                            reversal_deadline=None),
+        }
+        if enc(official) != text:
+            raise AssertionError("generate: a filing's details are no longer what tickets.filing records")
+    return text
+
+
+def _confirmed(kind: str) -> list[str]:
+    """The checklist's sentences the caller confirmed (the policy's words; stand-ins here)."""
+    return [f"Confirmed: {item.replace('_', ' ')} ({RULES[kind][0]})" for item in CHECKLIST[kind]]
+
+
+_FIELDS_DIGEST = json_digest({})
+_CHECKLIST_ENC = {k: enc(v) for k, v in CHECKLIST.items()}
+_RULES_ENC = {k: enc(v) for k, v in RULES.items()}
+_CONFIRMED_ENC = {k: enc(_confirmed(k)) for k in CHECKLIST}
+
+
+@lru_cache(maxsize=64)
+def _reason_digest(reason: str | None) -> str | None:
+    return text_digest(reason)
+
+
+CALLBACK_DETAILS = enc(callback_record(CALLBACK_NOTE))
 
 
 @lru_cache(maxsize=4096)

@@ -3,7 +3,7 @@ compare exactly as the texts and values they stand for."""
 
 from __future__ import annotations
 
-from tickets.audit.columns import Codes, Digests, Table, Times
+from tickets.audit.columns import Codes, Digests, SparseTimes, Table, Times
 
 
 def test_a1_a_time_is_kept_exactly_and_in_the_order_of_its_text():
@@ -51,3 +51,19 @@ def test_a1_a_digest_tells_a_text_from_its_look_alikes():
     digests.set(0, "None")
     assert digests.same(0, "None") and not digests.same(0, None) and not digests.same(0, "none")
     assert not Digests(1).same(0, "None")  # nothing set: nothing matches
+
+
+def test_a1_sparse_times_keep_what_dense_ones_keep():
+    dense, sparse = Times(4), SparseTimes(4)
+    for column in (dense, sparse):
+        column.set(1, "2026-11-22T12:00:00.000001Z")
+        column.set(2, "not a time")
+        column.set(3, "2026-11-22T12:00:00.000001Z")
+        column.set(3, None)
+        column.grow(6)
+        column.set(5, "2026-11-23T00:00:00.000000Z")
+    for slot in range(6):
+        assert sparse.get(slot) == dense.get(slot) and sparse.text(slot) == dense.text(slot)
+        assert sparse.same(slot, dense.text(slot)) and not sparse.same(slot, "2026-11-22T12:00:00.000002Z")
+    assert sparse.text(1) == "2026-11-22T12:00:00.000001Z" and sparse.get(2) == "not a time" and sparse.get(3) is None
+    assert len(sparse.a) == 4  # a place for each slot that ever set a time, not one for every slot

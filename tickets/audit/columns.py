@@ -9,7 +9,8 @@ million tickets stays within a few tens of MB.
   one 64-bit number (the day, then the time's digits: the same order as the texts); a text of
   any other shape is kept as it is, apart.
 - `Digests`: a value by its 128-bit BLAKE2b digest (free texts: a decision's reason, a callback
-  note's digest), as the fixed columns' digest already is.
+  note's digest), as the fixed columns' digest already is; only the slots that set one hold one
+  (4 bytes a slot say where).
 
 Times and digests take memory only once a ticket sets one (a desk of version-1 histories never
 sets the version-2 columns).
@@ -26,6 +27,9 @@ from typing import Any
 _TIME = re.compile(r"(\d{4}-\d\d-\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{6})Z", re.ASCII)
 _DAY = 10**12  # the time of day's 12 digits (HHMMSSffffff) below the day's ordinal
 _WIDER = {"B": "H", "H": "I", "I": "Q"}
+# The times met last and their numbers: one event's time set in two columns (its change and its
+# decision or resolution), a row's equal times (its last change and its resolution), once each.
+_RECENT: dict[str, int] = {}
 
 
 class Table:
@@ -107,6 +111,9 @@ class Times:
 
     def key(self, text: str) -> int:
         """The number a time text is kept as (-1: not of the chain's shape)."""
+        found = _RECENT.get(text)
+        if found is not None:
+            return found
         match = _TIME.fullmatch(text)
         if match is None:
             return -1
@@ -122,7 +129,11 @@ class Times:
             if len(self._days) > 100_000:
                 self._days.clear()
             ordinal = self._days[day] = parsed.toordinal()
-        return ordinal * _DAY + int(hours + minutes + seconds + micro)
+        found = ordinal * _DAY + int(hours + minutes + seconds + micro)
+        if len(_RECENT) >= 1024:
+            _RECENT.clear()
+        _RECENT[text] = found
+        return found
 
     def set(self, slot: int, text: str | None) -> None:
         if not self.a:
@@ -143,7 +154,9 @@ class Times:
 
     def text(self, slot: int) -> str | None:
         """The time as its text again."""
-        key = self.a[slot] if self.a else 0
+        return self._text(slot, self.a[slot] if self.a else 0)
+
+    def _text(self, slot: int, key: int) -> str | None:
         if key in (0, -1):
             return None if key == 0 else self.odd[slot]
         day, clock = divmod(key, _DAY)
@@ -160,29 +173,89 @@ class Times:
         return key != 0 and self.key(text) == key
 
 
-class Digests:
-    """A 128-bit digest of a value a slot (its repr: None, a text and a number all differ)."""
+class SparseTimes(Times):
+    """Times that few slots set (a decision's, a callback's): the numbers kept in the order set,
+    a slot holding its number's place (4 bytes, 0: none), not 8 bytes every slot."""
 
-    __slots__ = ("b", "size")
+    __slots__ = ("at",)
 
     def __init__(self, size: int) -> None:
-        self.b = bytearray()  # made on the first value set
+        super().__init__(size)
+        self.at = array("I")  # a slot's number's place + 1 (0: none); made on the first time set
+
+    def grow(self, size: int) -> None:
+        self.size = size
+        if self.at:
+            self.at.frombytes(bytes((size - len(self.at)) * self.at.itemsize))
+
+    def _stored(self, slot: int) -> int:
+        place = self.at[slot] if self.at else 0
+        return self.a[place - 1] if place else 0
+
+    def set(self, slot: int, text: str | None) -> None:
+        if not self.at:
+            self.at.frombytes(bytes(self.size * self.at.itemsize))
+        key = 0 if text is None else self.key(text)
+        place = self.at[slot]
+        if place:
+            self.a[place - 1] = key
+        elif key != 0:
+            self.a.append(key)
+            self.at[slot] = len(self.a)
+        if key == -1:
+            self.odd[slot] = text  # type: ignore[assignment]  # a text: key -1 is never None's
+        else:
+            self.odd.pop(slot, None)
+
+    def get(self, slot: int) -> int | str | None:
+        key = self._stored(slot)
+        return None if key == 0 else self.odd[slot] if key == -1 else key
+
+    def text(self, slot: int) -> str | None:
+        return self._text(slot, self._stored(slot))
+
+    def same(self, slot: int, text: str | None) -> bool:
+        key = self._stored(slot)
+        if text is None:
+            return key == 0
+        if key == -1:
+            return self.odd[slot] == text
+        return key != 0 and self.key(text) == key
+
+
+class Digests:
+    """A 128-bit digest of a value a slot (its repr: None, a text and a number all differ).
+
+    Few slots ever get one (a decision's reason, a callback's note): the digests are kept in the
+    order set, a slot holding its digest's place (4 bytes, 0: none), not 16 bytes every slot."""
+
+    __slots__ = ("b", "at", "size")
+
+    def __init__(self, size: int) -> None:
+        self.b = bytearray()  # the digests, 16 bytes each, in the order first set
+        self.at = array("I")  # a slot's digest's place + 1 (0: none); made on the first value set
         self.size = size
 
     def grow(self, size: int) -> None:
         self.size = size
-        if self.b:
-            self.b.extend(bytes(16 * size - len(self.b)))
+        if self.at:
+            self.at.frombytes(bytes((size - len(self.at)) * self.at.itemsize))
 
     @staticmethod
     def of(value: Any) -> bytes:
         return blake2b(repr(value).encode(), digest_size=16).digest()
 
     def set(self, slot: int, value: Any) -> None:
-        if not self.b:
-            self.b.extend(bytes(16 * self.size))
-        self.b[16 * slot:16 * slot + 16] = self.of(value)
+        if not self.at:
+            self.at.frombytes(bytes(self.size * self.at.itemsize))
+        place = self.at[slot]
+        if place == 0:
+            self.b += self.of(value)
+            self.at[slot] = len(self.b) // 16
+        else:
+            self.b[16 * place - 16:16 * place] = self.of(value)
 
     def same(self, slot: int, value: Any) -> bool:
         """Whether the slot holds this value's digest (set before: the caller's flags say so)."""
-        return bool(self.b) and self.b[16 * slot:16 * slot + 16] == self.of(value)
+        place = self.at[slot] if self.at else 0
+        return place != 0 and self.b[16 * place - 16:16 * place] == self.of(value)

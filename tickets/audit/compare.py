@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import json.scanner
+from collections.abc import Callable
 from datetime import datetime
+from hashlib import sha256
 from typing import Any
 
-from tickets.audit.format import at_text
+from tickets.audit.format import at_text, decoded_text
 from tickets.audit.history import (
     CALLED_BACK,
     DECIDED,
@@ -28,7 +30,7 @@ from tickets.audit.history import (
     masked,
     static_digest,
 )
-from tickets.audit.record import json_digest, text_digest
+from tickets.audit.record import text_digest
 from tickets.audit.source import Reader
 from tickets.masking import scrub_stored
 from tickets.store.sqltext import Sql
@@ -79,6 +81,36 @@ _scan = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 _decoded: dict[str, Any] = {}  # JSON texts that repeat from ticket to ticket (a kind's checklist, rules)
 
 
+def _memo(fn: Callable[[Any], Any], size: int = 1024) -> Callable[[Any], Any]:
+    """`fn` of texts that repeat from row to row (a reason, a form's fields, a mask): each once
+    while at most `size` are kept (then forgotten at once: memory stays bounded)."""
+    cache: dict[Any, Any] = {}
+
+    def memo(value: Any) -> Any:
+        try:
+            return cache[value]
+        except KeyError:
+            pass
+        except TypeError:  # unhashable: psycopg's decoded JSON
+            return fn(value)
+        if len(cache) >= size:
+            cache.clear()
+        found = cache[value] = fn(value)
+        return found
+
+    return memo
+
+
+def _json_digest(value: Any) -> str:
+    """json_digest of a JSON column (sqlite3: its text; psycopg: the value)."""
+    return sha256(decoded_text(_scan(value, 0)[0] if value.__class__ is str else value).encode()).hexdigest()
+
+
+_column_digest = _memo(_json_digest)
+_text_digest = _memo(text_digest)
+_scrubbed = _memo(scrub_stored)
+
+
 def _json(value: Any) -> Any:
     """A JSON column: psycopg decodes it, sqlite3 hands back the text (read with the C scanner)."""
     if value.__class__ is str:
@@ -97,8 +129,8 @@ def row_values(version: int, row: tuple, names: dict[int, str], mask: int) -> tu
     values: tuple = (row[1], names.get(row[3]), _at(row[4]), row[6], row[7], row[8], _json(row[15]),
                      _json(row[17]))
     if version >= 2:
-        values += (row[9], row[10], row[11], row[12], text_digest(row[13]), json_digest(_json(row[14])),
-                   json_digest(_json(row[16])), bool(row[18]), row[26], row[28])
+        values += (row[9], row[10], row[11], row[12], _text_digest(row[13]), _column_digest(row[14]),
+                   _column_digest(row[16]), bool(row[18]), row[26], row[28])
     return masked(values, mask)
 
 
@@ -179,7 +211,7 @@ def _ticket_problem(raw: Reader, h: Histories, slot: int, row: tuple, names: dic
         masked_texts = ((reason, reason_scrubbed, "reason"),
                         (decision_reason, decision_reason_scrubbed, "decision reason"))
         for text, scrubbed, what in masked_texts:
-            if scrubbed is not None and scrubbed != scrub_stored(text):
+            if scrubbed is not None and scrubbed != _scrubbed(text):
                 return f"its masked {what} is not the mask of its {what} (E-1)"
     return None
 

@@ -29,7 +29,7 @@ from itertools import compress
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from tickets.audit.columns import Codes, Digests, Table, Times
+from tickets.audit.columns import Codes, Digests, SparseTimes, Table, Times
 from tickets.audit.record import HISTORY_KEY, ROW_KEY
 from tickets.enums import AgentRole, TicketStatus
 from tickets.kinds import KINDS, kind_spec, review_flags
@@ -142,7 +142,7 @@ class Histories:
     up to its id.
     """
 
-    def __init__(self, dense: int = 1 << 20) -> None:
+    def __init__(self, dense: int = 1 << 20, expect: int = 0) -> None:
         self.dense = dense
         self.sparse: dict[int, int] = {}  # ticket id -> slot, for ids from `dense` on
         self.size = 0
@@ -164,12 +164,14 @@ class Histories:
         self.filer, self.decided_by = Codes(0, self.names), Codes(0, self.names)
         self.callback_by, self.mask = Codes(0, self.names), Codes(0, self.masks)
         self.deletion = Codes(0, self.deletions)
-        self.decided_at, self.callback_at = Times(0), Times(0)
+        self.decided_at, self.callback_at = SparseTimes(0), SparseTimes(0)  # set by few tickets
         self.updated_at, self.resolved_at = Times(0), Times(0)  # version 2's only
         self.reason, self.note = Digests(0), Digests(0)
         self._columns = (self.status, self.kind, self.filer, self.decided_by, self.callback_by, self.mask,
                          self.deletion, self.decided_at, self.callback_at, self.updated_at, self.resolved_at,
                          self.reason, self.note)
+        if expect > 0:
+            self._grow(expect)  # the slots `expect` tickets' ids need (a hint: more grow as ever)
 
     def slot(self, ticket_id: int) -> int | None:
         """The ticket's slot if the events filed it, else None."""

@@ -18,7 +18,7 @@ from tickets.store.sqltext import Sql
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.orm import Session
 
-SLICE = 2_000  # rows a fetch on sqlite3: a few MB held at most
+SLICE = 500  # rows a fetch on sqlite3: about a MB held at most
 PAGE = 5_000  # rows a keyset page through a session
 
 

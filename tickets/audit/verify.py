@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import json.scanner
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from hashlib import sha256
 from pathlib import Path
@@ -27,7 +27,7 @@ from typing import Any
 
 from tickets.audit.anchor import Anchor
 from tickets.audit.compare import agent_problems, canonical_at, note_problems, ticket_problems
-from tickets.audit.format import FORMAT_SWITCH, GENESIS_HASH, canonical_bytes, content_text, details_text
+from tickets.audit.format import FORMAT_SWITCH, GENESIS_HASH, canonical_bytes, content_text, decoded_text
 from tickets.audit.guards import guard_problem
 from tickets.audit.history import Histories
 from tickets.audit.report import ChainReport
@@ -44,6 +44,8 @@ _EVENTS = {
     for dialect in _AT
 }
 _HEAD = Sql("SELECT seq, hash FROM audit_head WHERE id = 1")
+_TOP_TICKET = Sql("SELECT max(id) FROM ticket")
+_SHORT = 160  # details this long or shorter: checked once per text (`known`)
 _REBUILT = ("ticket:", "agent:")  # the subjects tickets.audit.history rebuilds (Histories.see)
 
 
@@ -62,17 +64,7 @@ def _no_key_twice(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return found
 
 
-def _canonical_encoder() -> Callable[[Any], str]:
-    """details_text for decoded JSON (no cycles to look for): the C encoder made once, not at
-    every call as json.JSONEncoder.encode makes it; the same bytes (the same encoder, settings)."""
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:  # pragma: no cover - CPython has its C accelerator
-        return details_text
-    chunks = make(None, None, json.encoder.encode_basestring, None, ":", ",", True, False, True)
-    return lambda value: "".join(chunks(value, 0))
-
-
-_canonical = _canonical_encoder()
+_canonical = decoded_text
 
 
 def _decoded(details: str, fmt: int) -> dict[str, Any] | None:
@@ -115,8 +107,13 @@ def verify(raw: Reader, anchors: Iterable[Anchor] = ()) -> ChainReport:
     expected, prev, checked = 1, GENESIS_HASH, 0
     fmt = 0  # 0: not known yet (the first event fixes it), 1 or 2 (tickets.audit.format)
     first = raw.first(_HEAD)  # ticket ids run to about the number of events: the replay's slots
-    histories = Histories(dense=max(1024, first[0] + 2 if first else 0))
+    dense = max(1024, first[0] + 2 if first else 0)
+    # The highest ticket id: the slots the replay will need, made at once (no growing by steps,
+    # nothing to spare). Only a size: the rows are checked against the events later.
+    top = raw.first(_TOP_TICKET)
+    histories = Histories(dense=dense, expect=min(dense, top[0] + 1) if top and top[0] else 0)
     see = histories.see
+    known: dict[str, dict[str, Any]] = {}
     for seq, at, actor, action, subject, details, prev_hash, digest in raw.stream(_EVENTS[raw.dialect]):
         if seq != expected:
             return ChainReport(False, checked, expected, f"event {expected} is missing (next is {seq})")
@@ -137,10 +134,18 @@ def verify(raw: Reader, anchors: Iterable[Anchor] = ()) -> ChainReport:
             ok = fmt != 0
         if not ok:
             return ChainReport(False, checked, seq, "its content does not match its hash (edited)")
-        decoded = _decoded(details, fmt)
-        if decoded is None or not isinstance(decoded, dict):
-            return ChainReport(False, checked, seq, "its details are not stored in their canonical form "
-                               "(a key twice, or another spelling: readers could disagree on them)")
+        # Short texts repeat (a transition's from and to, a call's start): each checked once
+        # while it is remembered. Only canonical ones are: the same text is the same verdict.
+        decoded = known.get(details) if len(details) <= _SHORT else None
+        if decoded is None:
+            decoded = _decoded(details, fmt)
+            if decoded is None or not isinstance(decoded, dict):
+                return ChainReport(False, checked, seq, "its details are not stored in their canonical form "
+                                   "(a key twice, or another spelling: readers could disagree on them)")
+            if fmt == 2 and len(details) <= _SHORT:
+                if len(known) >= 1024:
+                    known.clear()
+                known[details] = decoded  # read, never changed, by the replay (tickets.audit.history)
         if fmt == 1 and action == FORMAT_SWITCH:
             fmt = 2  # every later event is format 2, and only format 2
         if wanted and seq in wanted and wanted.pop(seq) != digest:
