@@ -6,40 +6,19 @@ from __future__ import annotations
 import re
 
 from tickets.errors import InvalidInput
+from tickets.frozen import FrozenValue
 
 
-class Anchor:
+class Anchor(FrozenValue):
     """The chain head as kept outside the database: `SEQ:HASH`, one line. Immutable, compared
-    and hashed by value (a frozen dataclass written out: `deskapp export` loads no dataclasses,
-    whose generated methods cost its start more CPU than the rest of its imports)."""
+    and hashed by value."""
 
     __slots__ = ("seq", "hash")
     seq: int
     hash: str
 
     def __init__(self, seq: int, hash: str) -> None:  # noqa: A002 - the field's name
-        object.__setattr__(self, "seq", seq)
-        object.__setattr__(self, "hash", hash)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"cannot delete field {name!r}")
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return (self.seq, self.hash) == (other.seq, other.hash)
-
-    def __hash__(self) -> int:
-        return hash((self.seq, self.hash))
-
-    def __repr__(self) -> str:
-        return f"Anchor(seq={self.seq!r}, hash={self.hash!r})"
-
-    def __reduce__(self):
-        return (Anchor, (self.seq, self.hash))
+        self._set(seq=seq, hash=hash)
 
     def __str__(self) -> str:
         return f"{self.seq}:{self.hash}"

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import InvalidInput
+from tickets.frozen import FrozenValue
 
 SCHEMA_VERSION = "1"
 SCHEMA_ID = "urn:deskapp:schema:export-record:1"
@@ -88,11 +89,9 @@ def recover_cell(value: str) -> str:
 # --- filters ---------------------------------------------------------------------------------
 
 
-class ExportFilter:
+class ExportFilter(FrozenValue):
     """Which tickets: created in [since, until), of these kinds and statuses (empty: all).
-    Immutable, compared and hashed by value (a frozen dataclass written out: `deskapp export`
-    loads no dataclasses, whose generated methods cost its start more CPU than its export of
-    a few thousand tickets)."""
+    Immutable, compared and hashed by value."""
 
     __slots__ = ("since", "until", "kinds", "statuses")
     since: datetime | None
@@ -107,34 +106,8 @@ class ExportFilter:
                 raise InvalidInput({name: "must be an aware datetime (UTC)"})
         if since is not None and until is not None and since >= until:
             raise InvalidInput({"--until": "must be later than --since"})
-        object.__setattr__(self, "since", since)
-        object.__setattr__(self, "until", until)
-        object.__setattr__(self, "kinds", tuple(TicketKind(k) for k in kinds))
-        object.__setattr__(self, "statuses", tuple(TicketStatus(s) for s in statuses))
-
-    def _key(self) -> tuple:
-        return (self.since, self.until, self.kinds, self.statuses)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"cannot delete field {name!r}")
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __repr__(self) -> str:
-        return (f"ExportFilter(since={self.since!r}, until={self.until!r}, kinds={self.kinds!r}, "
-                f"statuses={self.statuses!r})")
-
-    def __reduce__(self):
-        return (ExportFilter, self._key())
+        self._set(since=since, until=until, kinds=tuple(TicketKind(k) for k in kinds),
+                  statuses=tuple(TicketStatus(s) for s in statuses))
 
     def as_dict(self) -> dict[str, Any]:
         """For the audit event."""
@@ -144,8 +117,6 @@ class ExportFilter:
             "kinds": sorted(k.value for k in self.kinds),
             "statuses": sorted(s.value for s in self.statuses),
         }
-
-
 
 
 def iso(value: datetime | None) -> str | None:
