@@ -32,19 +32,23 @@ class FakeReader:
 
 
 def _row(ticket_id: int, filer: int | None = 7, kind: str = "cancel_early") -> tuple:
-    row = [None] * 34
+    row: list[object] = [None] * 34
     row[0], row[1], row[FILER], row[4] = ticket_id, kind, filer, "2026-01-02 03:04:05.000006"
     return tuple(row)
+
+
+def _id(row: tuple | None) -> int | None:
+    return None if row is None else row[0]
 
 
 def test_rows_are_met_in_id_order_and_those_met_early_read_again():
     reader = FakeReader([_row(1), _row(2), _row(3), _row(5)])
     rows = FiledRows(reader)
-    assert rows.row(2)[0] == 2 and rows.early == {1}  # ticket 2 filed first: row 1 waits
-    assert rows.row(1)[0] == 1 and reader.reread == [1] and rows.early == set()
+    assert _id(rows.row(2)) == 2 and rows.early == {1}  # ticket 2 filed first: row 1 waits
+    assert _id(rows.row(1)) == 1 and reader.reread == [1] and rows.early == set()
     assert rows.row(4) is None and rows.early == {3}  # no row 4 (deleted): the rows' pass says so
-    assert rows.row(5)[0] == 5
-    assert rows.row(3)[0] == 3 and reader.reread == [1, 3]
+    assert _id(rows.row(5)) == 5
+    assert _id(rows.row(3)) == 3 and reader.reread == [1, 3]
     assert rows.row(6) is None
 
 
