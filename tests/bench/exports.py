@@ -29,7 +29,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from common import Result, RunningClock, Skipped, Spread, paired, raw_connection, sqlite_url
+import commands
+from common import Result, RunningClock, Skipped, Spread, _cpu_with_children, paired, raw_connection, sqlite_url
 
 FALLBACK_SQL = """SELECT ticket.id, ticket.kind, ticket.status, ticket.created_at, ticket.updated_at,
  organization.ref, organization.name, subscription.ref, subscription.product, renewal_resource.ref,
@@ -104,8 +105,14 @@ def names_for(numbers: tuple[str, str]) -> tuple[tuple[str, str], tuple[str, str
 
 
 def bench_export(path: Path, workdir: Path, *, rows: int | None = None, numbers: tuple[str, str] = ("3a", "3b"),
-                 runs: int = RUNS, warmup: int = 1, of: str = "") -> list[Result | Skipped]:
-    """Both formats on `path`: its newest `rows` tickets (None: every ticket), in this process."""
+                 runs: int = RUNS, warmup: int = 1, of: str = "", command: tuple[str, str, float] | None = None,
+                 peaks: list[float] | None = None) -> list[Result | Skipped]:
+    """Both formats on `path`: its newest `rows` tickets (None: every ticket), in this process.
+
+    `command`: also the `deskapp export` command (a process a run; its two numbers and target,
+    commands.py's 3f-3i), in the same turns: in this process, the shell, the command. Both are
+    judged against the same shell runs (one baseline for the in-process and the command figure of
+    the same export; a whole database only). The command's peak memory of each run goes to `peaks`."""
     from tickets.export.records import ExportFilter
     from tickets.export.run import write_export
     from tickets.store.database import Store, make_engine
@@ -116,9 +123,14 @@ def bench_export(path: Path, workdir: Path, *, rows: int | None = None, numbers:
         return [Skipped(n, name, NO_SHELL) for n, name in names]
     since, count = window(path, rows)
     store = Store(make_engine(sqlite_url(path)), RunningClock())
-    filt = ExportFilter(since=since)
-    sql = _sql(store.engine, filt, since.replace(tzinfo=None).isoformat(" ", "microseconds"))
+    # A whole database: no filter, as the command exports it (the shell's SELECT is then the command's too).
+    filt = ExportFilter() if rows is None else ExportFilter(since=since)
+    sql = _sql(store.engine, filt, "0000-01-01" if rows is None else
+               since.replace(tzinfo=None).isoformat(" ", "microseconds"))
+    if command is not None and rows is not None:
+        raise ValueError("the command exports a whole database: rows must be None")
     results: list[Result | Skipped] = []
+    deskapp = commands.deskapp_command() if command is not None else ""
     for (number, name), fmt, mode in zip(names, ("csv", "jsonl"), ("-csv", "-json"), strict=True):
         out = workdir / f"export.{fmt}"
         cli_out = workdir / f"export-cli.{fmt}"
@@ -135,7 +147,27 @@ def bench_export(path: Path, workdir: Path, *, rows: int | None = None, numbers:
                 subprocess.run([cli, "-readonly", mode, "-header", str(path), sql], stdout=handle, check=True)
 
         # Each side's CPU includes the child processes it waits for: the shell's is all in its child.
-        mine, theirs = paired(subject, shell, runs, warmup=warmup, children=True)
+        if command is None:
+            mine, theirs = paired(subject, shell, runs, warmup=warmup, children=True)
+        else:
+            desk_cmd = [deskapp, "export", "--format", fmt, "--db", sqlite_url(path)]
+            desk_out = workdir / f"cmd-export.{fmt}"
+            mine, theirs, desk, desk_peaks = _three_ways(
+                subject, shell, lambda c=desk_cmd, o=desk_out: commands.run_child(c, stdout_path=o), runs, warmup)
+            desk_out.unlink(missing_ok=True)
+            if peaks is not None:
+                peaks.extend(desk_peaks)
+            command_number = command[0] if fmt == "csv" else command[1]
+            results.append(Result.from_spreads(
+                command_number, f"{commands.EXPORT_NAMES[fmt]}, {count:,} tickets", desk, theirs, unit="rows/s",
+                target=command[2], higher_is_better=True, work=count,
+                subject_label=f"deskapp export --format {fmt} > FILE",
+                baseline_label=f"sqlite3 {mode} shell, the same SELECT > FILE",
+                note=f"{len(desk.cpu)} processes a side in turns, CPU of each process (start and imports included), "
+                     f"the shell's runs those of {number} (in turns: in-process, shell, command): deskapp "
+                     f"{desk.text(1, 's')}; shell {theirs.text(1, 's')}; peak memory of the command "
+                     f"{max(desk_peaks):.0f} MB",
+                extra={"peak_mb": max(desk_peaks)}))
         sizes = f"Files: {out.stat().st_size / 1e6:.0f} MB vs {cli_out.stat().st_size / 1e6:.0f} MB."
         note, extra = ratio_note(written, mine, theirs, sizes)
         extra.update({"subject": mine, "baseline": theirs, "judged_on": "cpu", "tickets_in_db": total_tickets(path)})
@@ -151,6 +183,28 @@ def bench_export(path: Path, workdir: Path, *, rows: int | None = None, numbers:
         cli_out.unlink(missing_ok=True)
     store.dispose()
     return results
+
+
+def _three_ways(subject, shell, command, runs: int, warmup: int) -> tuple[Spread, Spread, Spread, list[float]]:
+    """In turns: `subject` and `shell` timed as `common.paired` times them (CPU with the children
+    waited for), `command()` returning its own CPU, wall and peak (commands.run_child)."""
+    clock = _cpu_with_children
+    for _ in range(warmup):
+        subject()
+        shell()
+        command()
+    mine, theirs, desk, peaks = Spread([], []), Spread([], []), Spread([], []), []
+    for _ in range(max(runs, 5)):
+        for side, fn in ((mine, subject), (theirs, shell)):
+            cpu, wall = clock(), time.perf_counter()
+            fn()
+            side.cpu.append(clock() - cpu)
+            side.wall.append(time.perf_counter() - wall)
+        cpu, wall, peak = command()
+        desk.cpu.append(cpu)
+        desk.wall.append(wall)
+        peaks.append(peak)
+    return mine, theirs, desk, peaks
 
 
 # --- each database in a child process of its own: the export's peak memory -------------------
@@ -185,15 +239,24 @@ def _measure_child(argv: list[str]) -> int:
     parser.add_argument("--runs", type=int, default=RUNS)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--command",
+                        help="also `deskapp export`: its CSV and JSON Lines numbers and its target (3f,3g,0.5)")
     args = parser.parse_args(argv)
+    command = None
+    if args.command:
+        csv_number, jsonl_number, target = args.command.split(",")
+        command = (csv_number, jsonl_number, float(target))
+    command_peaks: list[float] = []
     import tickets.export.records  # noqa: F401 - what the export needs loaded before the idle figure
     import tickets.store.database  # noqa: F401
 
     idle = _own_peak_mb()
     started = time.perf_counter()
     results = bench_export(args.db, args.workdir, rows=None, numbers=tuple(args.numbers.split(",")),
-                           runs=args.runs, warmup=args.warmup, of=", the whole database")
+                           runs=args.runs, warmup=args.warmup, of=", the whole database", command=command,
+                           peaks=command_peaks)
     args.out.write_bytes(pickle.dumps({
+        "command_peaks_mb": command_peaks,
         "results": results, "idle_mb": idle, "peak_mb": _own_peak_mb(),
         "children_peak_mb": _peak_mb(resource.RUSAGE_CHILDREN), "seconds": time.perf_counter() - started,
     }))
@@ -201,38 +264,56 @@ def _measure_child(argv: list[str]) -> int:
 
 
 def bench_export_sizes(sizes: list[tuple[Path, tuple[str, str]]], workdir: Path, *, runs: int = RUNS,
-                       memory_number: str = "3e") -> list[Result | Skipped]:
+                       memory_number: str = "3e",
+                       commands_for: list[tuple[str, str, float]] | None = None) -> list[Result | Skipped]:
     """Target 3 on each database in `sizes` (smallest first; each exported whole, its own two
     numbers), each in its own child process; then `memory_number`: the export process's peak
-    memory on the biggest against the smallest."""
+    memory on the biggest against the smallest. `commands_for`: for each database, the numbers and
+    target of the `deskapp export` command measured in the same turns against the same shell runs
+    (bench_export's `command`), and 3j: the command's peak memory on the biggest against the
+    smallest."""
     results: list[Result | Skipped] = []
     memory: list[tuple[int, dict]] = []
-    for path, numbers in sizes:
+    for index, (path, numbers) in enumerate(sizes):
         tickets = total_tickets(path)
         out = workdir / f"export-{tickets}.pickle"
         command = [sys.executable, str(Path(__file__).resolve()), "measure", "--db", str(path),
                    "--workdir", str(workdir), "--numbers", ",".join(numbers), "--runs", str(max(runs, 5)),
                    # a warm-up run of each side where it is cheap; at 1,000,000 the first run is measured
                    "--warmup", "1" if tickets < 200_000 else "0", "--out", str(out)]
+        if commands_for is not None:
+            command += ["--command", ",".join(str(x) for x in commands_for[index])]
         done = subprocess.run(command, stderr=subprocess.PIPE, text=True)
         if done.returncode or not out.exists():
             sys.stderr.write(done.stderr)
             last = (done.stderr.strip().splitlines() or ["no output"])[-1][:200]
+            failed = names_for(numbers) + (
+                tuple((n, commands.EXPORT_NAMES[f]) for n, f in zip(commands_for[index][:2], ("csv", "jsonl"),
+                                                                  strict=True)) if commands_for is not None else ())
             results += [
                 Skipped(n, f"{name} ({tickets:,} tickets)", f"the export child exited {done.returncode}: {last}")
-                for n, name in names_for(numbers)
+                for n, name in failed
             ]
             continue
         figures = pickle.loads(out.read_bytes())
         out.unlink()
         for r in figures["results"]:
-            if isinstance(r, Result):
+            if isinstance(r, Result) and r.number in numbers:  # the in-process figures (not the command's)
                 r.note += (f" Peak memory of the export's process: {figures['peak_mb']:.0f} MB "
                            f"({figures['idle_mb']:.0f} MB before the first export).")
                 r.extra.update({k: figures[k] for k in ("idle_mb", "peak_mb", "children_peak_mb")})
         results += figures["results"]
         if all(isinstance(r, Result) for r in figures["results"]):
             memory.append((tickets, figures))
+    command_peaks = [(tickets, figures["command_peaks_mb"]) for tickets, figures in memory
+                     if figures.get("command_peaks_mb")]
+    if len(command_peaks) >= 2 and command_peaks[0][0] != command_peaks[-1][0]:
+        (small, low), (large, high) = command_peaks[0], command_peaks[-1]
+        results.append(Result(
+            "3j", f"`deskapp export` peak memory (the command), {large:,} vs {small:,} tickets", max(high), max(low),
+            "MB", FLAT, False, subject_label=f"peak RSS exporting {large:,} tickets",
+            baseline_label=f"at {small:,} tickets",
+            note="the largest of the command's CSV and JSON Lines runs at each size", extra={"judged_on": "memory"}))
     name = "Export peak memory (masked CSV and JSON Lines, the export's process)"
     if len(memory) < 2 or memory[0][0] == memory[-1][0]:
         results.append(Skipped(memory_number, name, "not measured at two sizes"))

@@ -20,7 +20,7 @@ def test_the_bench_runs_end_to_end_on_a_tiny_database(tmp_path):
     out = tmp_path / "latest.md"
     done = subprocess.run(
         [sys.executable, str(BENCH / "run.py"), "--tickets", "300", "--orgs", "12", "--bench-subs", "30",
-         "--filings", "5", "--runs", "5", "--only", "1,3,3p,4q,6", "--export-tickets", "100", "--no-pg", "--json",
+         "--filings", "5", "--runs", "5", "--only", "1,3,4q,6,7", "--export-tickets", "100", "--no-pg", "--json",
          # Judged whatever the machine's load: here the figures' plumbing is tested, not the machine.
          "--max-load", "1000", "--workdir", str(tmp_path / "db"), "--out", str(out)],
         capture_output=True, text=True, timeout=300,
@@ -47,6 +47,9 @@ def test_the_bench_runs_end_to_end_on_a_tiny_database(tmp_path):
             assert command["met"] == (command["ratio"] >= command["target"])
         assert (targets["3f"]["target"], targets["3h"]["target"]) == (0.5, 0.6)
         assert targets["3j"]["subject"] == max(targets["3h"]["extra"]["peak_mb"], targets["3i"]["extra"]["peak_mb"])
+        # One shell run a turn for both figures of the same export: in-process and command.
+        for in_process, command in (("3a", "3f"), ("3b", "3g"), ("3c", "3h"), ("3d", "3i")):
+            assert targets[in_process]["extra"]["baseline"] == targets[command]["extra"]["baseline"]
     else:
         assert {"3a", "3b"} <= set(targets) and not targets["3a"]["measured"]
     unmeasured = [t for t in targets.values() if not t["measured"]]
@@ -54,7 +57,12 @@ def test_the_bench_runs_end_to_end_on_a_tiny_database(tmp_path):
     beside = [t for t in targets.values() if t["measured"] and t["target"] is None]
     assert [t["number"] for t in beside] == ["4e"] and beside[0]["met"] is None  # no target: not judged
     assert figures["finished"] and figures["measured"] == len(targets) - len(unmeasured) - len(beside)
-    assert {"directory", "databases", "1", "3", "3p", "4q", "6"} <= set(figures["stage_seconds"])
+    assert {"directory", "databases", "1", "3", "4q", "6", "7"} <= set(figures["stage_seconds"])
+    # 7, 7b and 7c from the same command runs: the verification pass timed inside each process.
+    chain, command, memory = targets["7"], targets["7b"], targets["7c"]
+    assert chain["extra"]["subject"]["runs"] == command["extra"]["subject"]["runs"] == 5
+    assert chain["extra"]["subject"]["cpu_median"] < command["extra"]["subject"]["cpu_median"]
+    assert chain["baseline"] == 40_000 and memory["subject"] == command["extra"]["peak_mb"] > 0
     assert figures["load_limit"] == 1000 and figures["not_judged"] == 0
     for number in ("4a", "4b", "4e"):  # judged on CPU time, 5 runs a side paired in turns
         page = targets[number]

@@ -9,16 +9,12 @@ difference is named by its column; the values themselves are never printed (pers
 from __future__ import annotations
 
 import json
-import json.scanner
-from collections.abc import Callable
-from datetime import datetime
-from hashlib import sha256
-from typing import Any
 
-from tickets.audit.format import at_text, decoded_text
+from tickets.audit.filings import _at, _memo, canonical_at, row_values, ticket_row
 from tickets.audit.history import (
     CALLED_BACK,
     DECIDED,
+    FIXED_DIFFERS,
     NOTE_KNOWN,
     REASON_KNOWN,
     STATIC_V1,
@@ -35,18 +31,17 @@ from tickets.audit.source import Reader
 from tickets.masking import scrub_stored
 from tickets.store.sqltext import Sql
 
-# The ticket row's columns, read by place (the names below: TICKET_COLUMNS).
-_TICKETS = Sql(
-    "SELECT t.id, t.kind, t.status, t.filed_by_id, t.created_at, t.updated_at, s.ref AS subscription_ref, "
-    "r.ref AS resource_ref, t.verification_id, "
-    "t.call_id, t.idempotency_key, t.content_hash, t.requested_date, t.reason, t.fields, t.checklist, "
-    "t.consequences, t.rules, t.needs_review, t.needs_callback, t.callback_at, t.callback_by_id, t.callback_note, "
-    "t.decided_by_id, t.decided_at, t.decision_reason, t.effective_date, t.data_deletion_date, "
-    "t.reversal_deadline, t.resolved_at, t.reason_scrubbed, t.decision_reason_scrubbed, "
-    "t.organization_id, s.organization_id AS subscription_organization_id "
-    "FROM ticket t LEFT JOIN subscription s ON s.id = t.subscription_id "
-    "LEFT JOIN renewal_resource r ON r.id = t.resource_id WHERE t.id > :after ORDER BY t.id LIMIT :limit"
+# The rows, for the columns that change (those only a filing sets, which tickets.audit.filings
+# compared as the chain was walked, read there: NULL here).
+_TICKET_STATE = Sql(
+    "SELECT t.id, NULL, t.status, NULL, NULL, t.updated_at, NULL, NULL, NULL, NULL, NULL, NULL, NULL, t.reason, "
+    "NULL, NULL, NULL, NULL, NULL, t.needs_callback, t.callback_at, t.callback_by_id, t.callback_note, "
+    "t.decided_by_id, t.decided_at, t.decision_reason, NULL, t.data_deletion_date, NULL, t.resolved_at, "
+    "t.reason_scrubbed, t.decision_reason_scrubbed, t.organization_id, s.organization_id "
+    "FROM ticket t LEFT JOIN subscription s ON s.id = t.subscription_id WHERE t.id > :after ORDER BY t.id "
+    "LIMIT :limit"
 )
+_scrubbed = _memo(scrub_stored)
 _TICKET_IDS = Sql("SELECT id FROM ticket WHERE id > :after ORDER BY id LIMIT :limit")
 _AGENTS = Sql(
     "SELECT id, name, display_name, role, pin_hash, active FROM agent WHERE id > :after ORDER BY id LIMIT :limit"
@@ -62,91 +57,34 @@ _FILED = Sql(
 )
 
 
-def canonical_at(stored: str | datetime) -> str:
-    """A stored time as the chain hashes it; SQLite stores "YYYY-MM-DD HH:MM:SS.ffffff" (UTC)."""
-    if isinstance(stored, str) and len(stored) == 26 and stored[10] == " ":
-        return f"{stored[:10]}T{stored[11:]}Z"
-    if isinstance(stored, str) and stored.endswith("Z"):
-        return stored  # PostgreSQL's to_char
-    from tickets.store.rawsql import read_time  # PostgreSQL's datetimes (SQLAlchemy is loaded there)
-
-    return at_text(read_time(stored))
-
-
-def _at(stored: str | datetime | None) -> str | None:
-    return None if stored is None else canonical_at(stored)
-
-
-_scan = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
-_decoded: dict[str, Any] = {}  # JSON texts that repeat from ticket to ticket (a kind's checklist, rules)
-
-
-def _memo(fn: Callable[[Any], Any], size: int = 1024) -> Callable[[Any], Any]:
-    """`fn` of texts that repeat from row to row (a reason, a form's fields, a mask): each once
-    while at most `size` are kept (then forgotten at once: memory stays bounded)."""
-    cache: dict[Any, Any] = {}
-
-    def memo(value: Any) -> Any:
-        try:
-            return cache[value]
-        except KeyError:
-            pass
-        except TypeError:  # unhashable: psycopg's decoded JSON
-            return fn(value)
-        if len(cache) >= size:
-            cache.clear()
-        found = cache[value] = fn(value)
-        return found
-
-    return memo
-
-
-def _json_digest(value: Any) -> str:
-    """json_digest of a JSON column (sqlite3: its text; psycopg: the value)."""
-    return sha256(decoded_text(_scan(value, 0)[0] if value.__class__ is str else value).encode()).hexdigest()
-
-
-_column_digest = _memo(_json_digest)
-_text_digest = _memo(text_digest)
-_scrubbed = _memo(scrub_stored)
-
-
-def _json(value: Any) -> Any:
-    """A JSON column: psycopg decodes it, sqlite3 hands back the text (read with the C scanner)."""
-    if value.__class__ is str:
-        found = _decoded.get(value)
-        if found is None:
-            if len(_decoded) > 512:
-                _decoded.clear()
-            found = _decoded[value] = _scan(value, 0)[0]
-        return found
-    return value
-
-
-def row_values(version: int, row: tuple, names: dict[int, str], mask: int) -> tuple:
-    """The fixed columns of a ticket row (_TICKETS's) in STATIC_V1 / STATIC_V2's order and form,
-    None where its filing recorded nothing (tickets.audit.history.filed_mask)."""
-    values: tuple = (row[1], names.get(row[3]), _at(row[4]), row[6], row[7], row[8], _json(row[15]),
-                     _json(row[17]))
-    if version >= 2:
-        values += (row[9], row[10], row[11], row[12], _text_digest(row[13]), _column_digest(row[14]),
-                   _column_digest(row[16]), bool(row[18]), row[26], row[28])
-    return masked(values, mask)
-
-
 def _named_difference(raw: Reader, h: Histories, slot: int, row: tuple, names: dict) -> str:
-    """Which fixed column differs from the filing event (read again: only on a failure)."""
+    """Which fixed column differs from the filing event (both read again: only on a failure)."""
     version, mask = h.version[slot], h.masks.values[h.mask.a[slot]]
     found = raw.first(_FILED, {"subject": f"ticket:{row[0]}"})
     fields = STATIC_V2 if version >= 2 else STATIC_V1
-    if found is not None:
+    if found is not None and row is not None:
         actor, at, details = found
         expected = filed_values(version, actor, canonical_at(at), json.loads(details))
-        actual = row_values(version, row, names, mask)
+        actual = row_values(version, row, names.get(row[3]), mask)
         for name, want, got in zip(masked(fields, mask), expected, actual, strict=True):
             if want != got:
                 return name
     return "a column fixed at filing"
+
+
+def _fixed_differ(raw: Reader, h: Histories, slot: int, ticket_id: int, names: dict[int, str]) -> tuple | None:
+    """The row's fixed columns if they are not what its filing recorded (tickets.audit.filings
+    compared them on the walk, or kept the filing's digest for now: its filer came later)."""
+    if h.flags[slot] & FIXED_DIFFERS:
+        return ticket_row(raw, ticket_id)
+    digest = h.deferred.get(slot)
+    if digest is None:
+        return None
+    row = ticket_row(raw, ticket_id)
+    if row is None or static_digest(row_values(h.version[slot], row, names.get(row[3]),
+                                               h.masks.values[h.mask.a[slot]])) != digest:
+        return row
+    return None
 
 
 def _later(times_a, slot_a: int, times_b, slot_b: int) -> bool:
@@ -163,9 +101,10 @@ def _ticket_problem(raw: Reader, h: Histories, slot: int, row: tuple, names: dic
      callback_note, decided_by_id, decided_at, decision_reason, _effective, data_deletion_date, _reversal,
      resolved_at, reason_scrubbed, decision_reason_scrubbed, organization_id, subscription_organization_id) = row
     version = h.version[slot]
-    mask = h.masks.values[h.mask.a[slot]]
-    if static_digest(row_values(version, row, names, mask)) != h.static[16 * slot:16 * slot + 16]:
-        return f"its {_named_difference(raw, h, slot, row, names)} is not what its filing recorded"
+    if h.flags[slot] & FIXED_DIFFERS or slot in h.deferred:
+        fixed = _fixed_differ(raw, h, slot, row[0], names)
+        if fixed is not None:
+            return f"its {_named_difference(raw, h, slot, fixed, names)} is not what its filing recorded"
     if organization_id != subscription_organization_id:
         return "its organization is not its subscription's"
     expected_status = h.statuses.values[h.status.a[slot]]
@@ -221,7 +160,7 @@ def ticket_problems(raw: Reader, histories: Histories) -> tuple[int | None, str 
     names = {agent_id: agent.name for agent_id, agent in histories.agents.items()}
     seen = 0
     slot_of = histories.slot
-    for row in raw.stream(_TICKETS):
+    for row in raw.stream(_TICKET_STATE):
         slot = slot_of(row[0])
         if slot is None:
             return row[0], "it has no filing event (written around the audit trail)"

@@ -13,15 +13,17 @@ refund asked for, never by what its row says), an expedited deprovisioning's dat
 date is three days from its approval (X-1), a transition starts from the status the ticket
 was in, and nothing happens to a ticket that was never filed.
 
-Memory: per ticket a slot in compact columns (tickets.audit.columns: a digest of what its filing
-fixed, codes for its status, kind and people, its times as numbers), about 40 bytes on a desk of
-version-1 histories and 80 with every version-2 column; per agent a small object. The rows
-are streamed, never held.
+Memory: per ticket a slot in compact columns (tickets.audit.columns: codes for its status, kind
+and people, its times as numbers), about 25 bytes on a desk of version-1 histories and 65 with
+every version-2 column; per agent a small object. What a filing fixed is compared with the row
+as the filing is read (tickets.audit.filings), so only a bit of it is kept. The rows are
+streamed, never held.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from functools import cache
 from hashlib import blake2b
@@ -103,8 +105,9 @@ class AgentState:
         self.name, self.role, self.active, self.pin, self.display = name, role, True, pin, display
 
 
-# A ticket's flags (Histories.flags): what its events have set so far.
-DECIDED, CALLED_BACK, REASON_KNOWN, NOTE_KNOWN = 1, 2, 4, 8
+# A ticket's flags (Histories.flags): what its events have set so far; FIXED_DIFFERS: its row's
+# fixed columns are not what its filing recorded (tickets.audit.filings, on the walk).
+DECIDED, CALLED_BACK, REASON_KNOWN, NOTE_KNOWN, FIXED_DIFFERS = 1, 2, 4, 8, 16
 NEEDS = {False: 0, True: 1}  # needs_callback's codes; 2: unknown (UNKNOWN)
 DELETION_UNKNOWN, DELETION_NONE = 0, 1  # the deletion column's first two codes
 
@@ -144,6 +147,10 @@ class Histories:
 
     def __init__(self, dense: int = 1 << 20, expect: int = 0) -> None:
         self.dense = dense
+        # Called on each first filing with (ticket id, slot, version, mask, the values it fixed)
+        # (tickets.audit.filings compares the row then); None: the digest kept in `deferred`.
+        self.on_filed: Callable[[int, int, int, int, tuple], None] | None = None
+        self.deferred: dict[int, bytes] = {}  # slot -> static_digest of its filing, compared at the end
         self.sparse: dict[int, int] = {}  # ticket id -> slot, for ids from `dense` on
         self.size = 0
         self.filed = 0
@@ -159,7 +166,6 @@ class Histories:
         self.version = bytearray()  # 0: not filed; 1: history version 1; 2: version 2 or later
         self.needs = bytearray()  # NEEDS, or 2: unknown
         self.flags = bytearray()
-        self.static = bytearray()  # 16 bytes a slot: static_digest of the fixed columns
         self.status, self.kind = Codes(0, self.statuses), Codes(0, self.kinds)
         self.filer, self.decided_by = Codes(0, self.names), Codes(0, self.names)
         self.callback_by, self.mask = Codes(0, self.names), Codes(0, self.masks)
@@ -204,7 +210,6 @@ class Histories:
         extra = size - self.size
         for column in (self.version, self.needs, self.flags):
             column.extend(bytes(extra))
-        self.static.extend(bytes(16 * extra))
         for coded in self._columns:
             coded.grow(size)
         self.size = size
@@ -300,7 +305,11 @@ class Histories:
         if isinstance(zone, str) and zone != "UTC" and kind in DELETING:
             self.zones[ticket_id] = zone
         mask = filed_mask(version, details)
-        self.static[16 * slot:16 * slot + 16] = static_digest(filed_values(version, actor, at, details, mask))
+        values = filed_values(version, actor, at, details, mask)
+        if self.on_filed is None:
+            self.deferred[slot] = static_digest(values)
+        else:
+            self.on_filed(ticket_id, slot, version, mask, values)
         self.version[slot] = 2 if version >= 2 else 1
         self.mask.a[slot] = self.masks.code(mask)
         self.kind.a[slot] = self.kinds.code(kind)

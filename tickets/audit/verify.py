@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from tickets.audit.anchor import Anchor
-from tickets.audit.compare import agent_problems, canonical_at, note_problems, ticket_problems
+from tickets.audit.compare import agent_problems, note_problems, ticket_problems
+from tickets.audit.filings import canonical_at, fixed_check
 from tickets.audit.format import FORMAT_SWITCH, GENESIS_HASH, canonical_bytes, content_text, decoded_text
 from tickets.audit.guards import guard_problem
 from tickets.audit.history import Histories
@@ -46,7 +47,6 @@ _EVENTS = {
 _HEAD = Sql("SELECT seq, hash FROM audit_head WHERE id = 1")
 _TOP_TICKET = Sql("SELECT max(id) FROM ticket")
 _SHORT = 160  # details this long or shorter: checked once per text (`known`)
-_REBUILT = ("ticket:", "agent:")  # the subjects tickets.audit.history rebuilds (Histories.see)
 
 
 def _format2(seq: int, at: str, actor: str, action: str, subject: str, details: str, prev: str, digest: str) -> bool:
@@ -112,7 +112,8 @@ def verify(raw: Reader, anchors: Iterable[Anchor] = ()) -> ChainReport:
     # nothing to spare). Only a size: the rows are checked against the events later.
     top = raw.first(_TOP_TICKET)
     histories = Histories(dense=dense, expect=min(dense, top[0] + 1) if top and top[0] else 0)
-    see = histories.see
+    histories.on_filed = fixed_check(raw, histories)  # each row's fixed columns as its filing is read
+    see, ticket = histories.see, histories._ticket
     known: dict[str, dict[str, Any]] = {}
     for seq, at, actor, action, subject, details, prev_hash, digest in raw.stream(_EVENTS[raw.dialect]):
         if seq != expected:
@@ -152,7 +153,10 @@ def verify(raw: Reader, anchors: Iterable[Anchor] = ()) -> ChainReport:
             return ChainReport(
                 False, checked, seq, "its hash is not the one anchored outside the database (rewritten)"
             )
-        if subject.startswith(_REBUILT):
+        if subject.startswith("ticket:"):  # Histories.see's dispatch, inline: once per event
+            if action.startswith("ticket."):
+                ticket(seq, action, int(subject[7:]), actor, at, decoded)
+        elif subject.startswith("agent:"):
             see(seq, action, subject, actor, at, decoded)
         prev, expected, checked = digest, expected + 1, checked + 1
     if wanted:
