@@ -105,7 +105,7 @@ def names_for(numbers: tuple[str, str]) -> tuple[tuple[str, str], tuple[str, str
 
 
 def bench_export(path: Path, workdir: Path, *, rows: int | None = None, numbers: tuple[str, str] = ("3a", "3b"),
-                 runs: int = RUNS, warmup: int = 1, of: str = "", command: tuple[str, str, float] | None = None,
+                 runs: int = RUNS, warmup: int = 1, of: str = "", command: tuple[str, str, float | None] | None = None,
                  peaks: list[float] | None = None) -> list[Result | Skipped]:
     """Both formats on `path`: its newest `rows` tickets (None: every ticket), in this process.
 
@@ -245,7 +245,7 @@ def _measure_child(argv: list[str]) -> int:
     command = None
     if args.command:
         csv_number, jsonl_number, target = args.command.split(",")
-        command = (csv_number, jsonl_number, float(target))
+        command = (csv_number, jsonl_number, None if target == "None" else float(target))
     command_peaks: list[float] = []
     import tickets.export.records  # noqa: F401 - what the export needs loaded before the idle figure
     import tickets.store.database  # noqa: F401
@@ -265,7 +265,7 @@ def _measure_child(argv: list[str]) -> int:
 
 def bench_export_sizes(sizes: list[tuple[Path, tuple[str, str]]], workdir: Path, *, runs: int = RUNS,
                        memory_number: str = "3e",
-                       commands_for: list[tuple[str, str, float]] | None = None) -> list[Result | Skipped]:
+                       commands_for: list[tuple[str, str, float | None]] | None = None) -> list[Result | Skipped]:
     """Target 3 on each database in `sizes` (smallest first; each exported whole, its own two
     numbers), each in its own child process; then `memory_number`: the export process's peak
     memory on the biggest against the smallest. `commands_for`: for each database, the numbers and

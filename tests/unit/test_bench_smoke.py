@@ -43,9 +43,12 @@ def test_the_bench_runs_end_to_end_on_a_tiny_database(tmp_path):
         assert memory["baseline"] == targets["3a"]["extra"]["peak_mb"]
         for number in ("3f", "3g", "3h", "3i"):  # the same exports through the command, a process a run
             command = targets[number]
-            assert command["judged"] and command["extra"]["subject"]["runs"] == 5 and command["extra"]["peak_mb"] > 0
-            assert command["met"] == (command["ratio"] >= command["target"])
-        assert (targets["3f"]["target"], targets["3h"]["target"]) == (0.5, 0.6)
+            assert command["extra"]["subject"]["runs"] == 5 and command["extra"]["peak_mb"] > 0
+        for number in ("3f", "3g"):
+            assert targets[number]["judged"] and targets[number]["met"] == (targets[number]["ratio"] >= 0.5)
+        # 3h/3i's 0.6 is set at 1,000,000 tickets: a smaller big database (quick, here) measures them
+        # beside the targets, judged on nothing.
+        assert (targets["3f"]["target"], targets["3h"]["target"], targets["3h"]["met"]) == (0.5, None, None)
         assert targets["3j"]["subject"] == max(targets["3h"]["extra"]["peak_mb"], targets["3i"]["extra"]["peak_mb"])
         # One shell run a turn for both figures of the same export: in-process and command.
         for in_process, command in (("3a", "3f"), ("3b", "3g"), ("3c", "3h"), ("3d", "3i")):
@@ -55,7 +58,8 @@ def test_the_bench_runs_end_to_end_on_a_tiny_database(tmp_path):
     unmeasured = [t for t in targets.values() if not t["measured"]]
     assert all(t["number"].startswith("3") for t in unmeasured), unmeasured  # 3 without the sqlite3 shell
     beside = [t for t in targets.values() if t["measured"] and t["target"] is None]
-    assert [t["number"] for t in beside] == ["4e"] and beside[0]["met"] is None  # no target: not judged
+    # No target: not judged (3h/3i below 1,000,000 tickets, when the sqlite3 shell is there).
+    assert {t["number"] for t in beside} - {"3h", "3i"} == {"4e"} and all(t["met"] is None for t in beside)
     assert figures["finished"] and figures["measured"] == len(targets) - len(unmeasured) - len(beside)
     assert {"directory", "databases", "1", "3", "4q", "6", "7"} <= set(figures["stage_seconds"])
     # 7, 7b and 7c from the same command runs: the verification pass timed inside each process.
