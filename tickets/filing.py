@@ -6,7 +6,6 @@ unique index on both engines, not by check-then-insert).
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from typing import Any
@@ -23,6 +22,7 @@ from tickets.desk_time import local_wall_time, zone_key
 from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tickets.i18n import _
+from tickets.jsontext import encoder
 from tickets.kinds import FORM_FIELDS, FieldType, kind_spec
 from tickets.masking import scrub_stored
 from tickets.sessions import check_actor
@@ -35,7 +35,7 @@ from tickets.text import check_text
 from tickets.verification import verified_call
 
 # json.dumps(..., sort_keys=True) without a new encoder each call (filing's hot path).
-_SORTED_JSON = json.JSONEncoder(sort_keys=True).encode
+_SORTED_JSON = encoder(sort_keys=True)
 
 @dataclass(frozen=True)
 class FilingRequest:

@@ -173,7 +173,10 @@ CANCELLATION_KINDS = frozenset(k for k, spec in KINDS.items() if spec.holds_canc
 
 
 def kind_spec(kind: TicketKind | str) -> KindSpec:
-    return KINDS[TicketKind(kind)]
+    # A member (or its value: a StrEnum hashes as its value) found at once; anything else is
+    # refused by TicketKind() as before.
+    spec = KINDS.get(kind)  # type: ignore[arg-type]
+    return spec if spec is not None else KINDS[TicketKind(kind)]
 
 
 def review_flags(kind: TicketKind | str, refund_requested: bool) -> tuple[bool, bool]:
