@@ -19,7 +19,7 @@ from tickets.agents import AgentInfo
 from tickets.audit.chain import append_event
 from tickets.audit.record import filing_record
 from tickets.desk_time import local_wall_time, zone_key
-from tickets.enums import TicketKind, TicketStatus
+from tickets.enums import TicketKind, TicketStatus, member
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tickets.i18n import _
 from tickets.jsontext import encoder
@@ -257,7 +257,8 @@ def _file(raw: Raw, agent: AgentInfo, call, sub: sql.SubscriptionRow, request: F
         ticket_id, details = _insert(raw, agent, call, sub, request, digest, decision, now, zone, key=key,
                                      resource=resource)
         events.append((f"ticket:{ticket_id}", details))
-        filed.append(FiledTicket(ticket_id, ticket_ref(ticket_id), request.kind, TicketStatus(details["status"]),
+        status = member(TicketStatus, details["status"])
+        filed.append(FiledTicket(ticket_id, ticket_ref(ticket_id), request.kind, status,
                                  resource.ref if resource is not None else None))
     for subject, details in events:
         append_event(raw, at=now, actor=agent.name, action="ticket.filed", subject=subject, details=details,

@@ -352,7 +352,9 @@ class _Scope:
                     raw._commit_with(raw._at_commit)
                 else:
                     try:
-                        raw._dbapi.commit()
+                        # SQLite: the driver's connection itself (the pool's proxy would look
+                        # `commit` up through its __getattr__ each time).
+                        (raw._lite or raw._dbapi).commit()
                     except raw._error as failed:
                         raw._raise(failed, "COMMIT", None, None)
             except BaseException:
