@@ -328,7 +328,8 @@ def _row(agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingReques
     consequences = decision.consequences.as_dict() if decision.consequences else {}
     # The zone its days were counted and told in: a later change of the desk's setting cannot
     # move them (the cancellation it leads to keeps it, tickets.lifecycle).
-    consequences["time_zone"] = zone_key(zone)
+    time_zone = zone_key(zone)
+    consequences["time_zone"] = time_zone
     status = TicketStatus.PENDING_REVIEW if decision.needs_review else TicketStatus.OPEN
     # requested_date and reason have their own columns: stored there only.
     typed = typed_times(request.fields, zone)
@@ -344,30 +345,30 @@ def _row(agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingReques
     )
     kept_consequences = {k: v for k, v in consequences.items() if k not in TICKET_DATE_COLUMNS}
     requested_date = request.requested_date.isoformat() if request.requested_date else None
-    row = dict(
-        kind=request.kind.value,
-        status=status.value,
-        organization_id=sub.organization_id,
-        subscription_id=sub.id,
-        resource_id=resource.id if resource is not None else None,
-        call_id=call.call_id,
-        verification_id=call.verification_id,
-        filed_by_id=agent.id,
-        idempotency_key=key,
-        content_hash=digest,
-        requested_date=requested_date,
-        reason=request.reason or None,
-        reason_scrubbed=scrub_stored(request.reason or None),
-        fields=row_fields,
-        checklist=checklist,
-        consequences=kept_consequences,
-        rules=rules,
-        needs_review=decision.needs_review,
-        needs_callback=decision.needs_callback,
-        effective_date=consequences.get("effective_date"),
-        data_deletion_date=consequences.get("data_deletion_date"),
-        reversal_deadline=consequences.get("reversal_deadline"),
-    )
+    row = {
+        "kind": request.kind.value,
+        "status": status.value,
+        "organization_id": sub.organization_id,
+        "subscription_id": sub.id,
+        "resource_id": resource.id if resource is not None else None,
+        "call_id": call.call_id,
+        "verification_id": call.verification_id,
+        "filed_by_id": agent.id,
+        "idempotency_key": key,
+        "content_hash": digest,
+        "requested_date": requested_date,
+        "reason": request.reason or None,
+        "reason_scrubbed": scrub_stored(request.reason or None),
+        "fields": row_fields,
+        "checklist": checklist,
+        "consequences": kept_consequences,
+        "rules": rules,
+        "needs_review": decision.needs_review,
+        "needs_callback": decision.needs_callback,
+        "effective_date": consequences.get("effective_date"),
+        "data_deletion_date": consequences.get("data_deletion_date"),
+        "reversal_deadline": consequences.get("reversal_deadline"),
+    }
     return row, {
         "kind": request.kind.value,
         "status": status.value,
@@ -378,7 +379,7 @@ def _row(agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingReques
         # The sentences the caller confirmed, as the desk read them (policy text, never typed).
         "confirmed": [f"{item.text} ({item.rule})" for item in decision.checklist if item.key in checklist],
         "rules": rules,
-        "time_zone": zone_key(zone),
+        "time_zone": time_zone,
         # every other column, so that `audit verify` rebuilds the row from the events alone.
         **filing_record(
             call_id=call.call_id, idempotency_key=key, content_hash=digest, requested_date=requested_date,

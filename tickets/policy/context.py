@@ -149,18 +149,15 @@ def make_consequences(
 ) -> Consequences:
     """T-1: the computed dates and what follows, as the ticket shows and stores them."""
 
-    def s(r: Reason | None) -> str | None:
-        return str(r) if r is not None else None
-
     return Consequences(
         effective_date=effective_date,
         early_termination_fee_may_apply=fee,
-        refund=s(refund),
-        self_service=s(self_service),
+        refund=str(refund) if refund is not None else None,
+        self_service=str(self_service) if self_service is not None else None,
         data_deletion_date=data_deletion_date,
-        data_deletion_note=s(data_deletion_note),
+        data_deletion_note=str(data_deletion_note) if data_deletion_note is not None else None,
         reversal_deadline=reversal_deadline,
-        coupon_handling=s(coupon_handling),
+        coupon_handling=str(coupon_handling) if coupon_handling is not None else None,
         routing_queue=routing_queue,
         notes=tuple(notes),
     )

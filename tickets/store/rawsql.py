@@ -256,10 +256,12 @@ class Raw:
 
     def rows(self, sql: Sql, params: Mapping[str, Any] | None = None) -> list[Any]:
         """The statement's rows, each read by column name (`row.ref`; see `named_rows`)."""
+        if self._lite is not None:  # _run's SQLite path, one frame less (a filing reads eight)
+            return self._run_sqlite(sql.text, params or {}, True)
         return self._run(sql, params or {}, fetch=True)
 
     def first(self, sql: Sql, params: Mapping[str, Any] | None = None) -> Any | None:
-        found = self._run(sql, params or {}, fetch=True)
+        found = self.rows(sql, params)
         return found[0] if found else None
 
     def batch(self, statements: Sequence[tuple[Sql, Mapping[str, Any]]]) -> list[list[Any]]:
@@ -274,7 +276,7 @@ class Raw:
                 raise ValueError(f"batch: parameters named twice: {sorted(merged.keys() & params.keys())}")
             merged.update(params)
         if self.dialect == "sqlite" or self._begin or len(statements) < 2:
-            return [self._run(sql, params, fetch=True) for sql, params in statements]
+            return [self.rows(sql, params) for sql, params in statements]
         return self._together(tuple(sql for sql, _ in statements), merged)
 
     def reads(self, statements: Sequence[Sql], params: Mapping[str, Any]) -> list[list[Any]]:
