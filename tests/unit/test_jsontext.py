@@ -42,3 +42,4 @@ def test_same_errors(settings: dict) -> None:
         encode(looped)
     # An error leaves nothing behind: the same value encodes afterwards.
     assert encode([[1], {"b": [2]}]) == json.JSONEncoder(**settings).encode([[1], {"b": [2]}])
+

@@ -32,7 +32,11 @@ _DETAILS = encoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def at_text(at: datetime) -> str:
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = at.astimezone(UTC)
+    if utc.year < 1000:  # strftime writes such a year unpadded ("999-"), isoformat pads it
+        return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # The same text as that strftime, at a fraction of its CPU (each append makes one).
+    return utc.replace(tzinfo=None).isoformat("T", "microseconds") + "Z"
 
 
 def details_text(details: Any) -> str:
