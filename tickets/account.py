@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlmodel import Session
@@ -203,9 +204,15 @@ _ROLES = frozenset(x.value for x in Role)
 def caller_facts(person: Person | PersonFacts, roles: frozenset[str]) -> CallerFacts:
     return CallerFacts(
         user_id=person.user_id,
-        roles=frozenset(member(Role, r) for r in roles if r in _ROLES),
+        roles=_known_roles(roles if isinstance(roles, frozenset) else frozenset(roles)),
         is_primary_contact=bool(person.is_primary_contact),
     )
+
+
+@lru_cache(maxsize=64)  # a verification's roles are one of a few sets
+def _known_roles(roles: frozenset[str]) -> frozenset[Role]:
+    """The roles the rules know (V-2), as Roles; others left out."""
+    return frozenset(member(Role, r) for r in roles if r in _ROLES)
 
 
 class PersonFacts(NamedTuple):

@@ -322,6 +322,9 @@ _FILED = ("kind", "resource_id", "idempotency_key", "content_hash", "requested_d
           "fields", "checklist", "consequences", "rules", "effective_date", "data_deletion_date", "reversal_deadline")
 
 
+_PENDING_REVIEW, _OPEN = TicketStatus.PENDING_REVIEW.value, TicketStatus.OPEN.value
+
+
 def _row(agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingRequest, digest: str,
          decision: policy.Decision, now, zone: tzinfo, *, key: str,
          resource=None) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -331,7 +334,9 @@ def _row(agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingReques
     # move them (the cancellation it leads to keeps it, tickets.lifecycle).
     time_zone = zone_key(zone)
     consequences["time_zone"] = time_zone
-    status = TicketStatus.PENDING_REVIEW if decision.needs_review else TicketStatus.OPEN
+    # The stored values, read once (an enum's .value is two Python frames).
+    kind = request.kind.value
+    status = _PENDING_REVIEW if decision.needs_review else _OPEN
     # requested_date and reason have their own columns: stored there only.
     typed = typed_times(request.fields, zone)
     row_fields: dict[str, Any] = {k: v for k, v in typed.items() if k not in TICKET_FIELD_COLUMNS}
@@ -347,8 +352,8 @@ def _row(agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingReques
     kept_consequences = {k: v for k, v in consequences.items() if k not in TICKET_DATE_COLUMNS}
     requested_date = request.requested_date.isoformat() if request.requested_date else None
     row = {
-        "kind": request.kind.value,
-        "status": status.value,
+        "kind": kind,
+        "status": status,
         "organization_id": sub.organization_id,
         "subscription_id": sub.id,
         "resource_id": resource.id if resource is not None else None,
@@ -371,8 +376,8 @@ def _row(agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingReques
         "reversal_deadline": consequences.get("reversal_deadline"),
     }
     return row, {
-        "kind": request.kind.value,
-        "status": status.value,
+        "kind": kind,
+        "status": status,
         "subscription": sub.ref,
         "resource": resource.ref if resource is not None else None,
         "verification_id": call.verification_id,
