@@ -414,7 +414,11 @@ class SqlList:
     def bind(self, params: Mapping[str, Any]) -> tuple[Sql, dict[str, Any]]:
         """The statement for these lists' lengths and the parameters spread out (an empty list
         matches nothing, as SQLAlchemy's empty IN does)."""
-        lengths = tuple(len(params[name]) for name in self._names)
+        names = self._names
+        # Plain loops: each comprehension is a Python frame of its own (T-3's lookup binds one a filing).
+        lengths: tuple[int, ...] = ()
+        for name in names:
+            lengths += (len(params[name]),)
         sql = self._built.get(lengths)
         if sql is None:
             text = self.text
@@ -422,9 +426,13 @@ class SqlList:
                 spread = ", ".join(f":{name}_{i}" for i in range(n)) if n else "NULL"
                 text = re.sub(rf"(?<![:\w]):{name}\b", spread, text)
             sql = self._built[lengths] = Sql(text)
-        bound = {k: v for k, v in params.items() if k not in self._names}
-        for name in self._names:
-            bound.update((f"{name}_{i}", value) for i, value in enumerate(params[name]))
+        bound = {}
+        for key, value in params.items():
+            if key not in names:
+                bound[key] = value
+        for name in names:
+            for i, value in enumerate(params[name]):
+                bound[f"{name}_{i}"] = value
         return sql, bound
 
 
