@@ -134,13 +134,14 @@ def _replayed(existing: list[Any], request: FilingRequest, digest: str) -> Filin
 
 def _check_text(request: FilingRequest) -> None:
     """Keys and refs must be storable; what the agent typed must also hold no credential (V-6)."""
-    check_text(
-        {"idempotency_key": request.idempotency_key, "subscription_ref": request.subscription_ref,
-         **{f"resource_refs[{i}]": ref for i, ref in enumerate(request.resource_refs)},
-         **{f"fields[{i}]": key for i, key in enumerate(request.fields)}},
-        free_text=False, max_length=200,
-    )
-    check_text({"reason": request.reason, **{k: v for k, v in request.fields.items()}})
+    # Plain loops, not comprehensions (a Python frame each, on every filing).
+    names = {"idempotency_key": request.idempotency_key, "subscription_ref": request.subscription_ref}
+    for i, ref in enumerate(request.resource_refs):
+        names[f"resource_refs[{i}]"] = ref
+    for i, key in enumerate(request.fields):
+        names[f"fields[{i}]"] = key
+    check_text(names, free_text=False, max_length=200)
+    check_text({"reason": request.reason, **request.fields})
 
 
 def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request: FilingRequest) -> FilingResult:
