@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlmodel import Session
@@ -27,6 +28,7 @@ from tickets.enums import (
     SubscriptionState,
     TicketKind,
     TicketStatus,
+    member,
 )
 from tickets.facts import CallerFacts, CampaignFacts, ResourceFacts, SubscriptionFacts, TicketSummary
 from tickets.store import filing_sql as sql
@@ -107,8 +109,8 @@ class AccountView:
 def _summary(t: Any) -> TicketSummary:
     """A TicketSummary from a row with a ticket's id, kind, status, created_at and resolved_at:
     the rules read these, never the ticket's JSON documents."""
-    return TicketSummary(ticket_ref(t.id), TicketKind(t.kind), TicketStatus(t.status), read_time(t.created_at),
-                         read_time(t.resolved_at))
+    return TicketSummary(ticket_ref(t.id), member(TicketKind, t.kind), member(TicketStatus, t.status),
+                         read_time(t.created_at), read_time(t.resolved_at))
 
 
 def subscription_facts(session: Session | Raw, subs: Sequence[Subscription | SubscriptionRow],
@@ -135,10 +137,10 @@ def subscription_facts(session: Session | Raw, subs: Sequence[Subscription | Sub
             id=s.id,
             ref=s.ref,
             name=s.name,
-            product=Product(s.product),
-            channel=Channel(s.channel),
-            platform=Platform(s.platform) if s.platform else None,
-            state=SubscriptionState(s.state),
+            product=member(Product, s.product),
+            channel=member(Channel, s.channel),
+            platform=member(Platform, s.platform) if s.platform else None,
+            state=member(SubscriptionState, s.state),
             purchased_at=s.purchased_at,
             term_start=s.term_start,
             term_end=s.term_end,
@@ -202,9 +204,15 @@ _ROLES = frozenset(x.value for x in Role)
 def caller_facts(person: Person | PersonFacts, roles: frozenset[str]) -> CallerFacts:
     return CallerFacts(
         user_id=person.user_id,
-        roles=frozenset(Role(r) for r in roles if r in _ROLES),
+        roles=_known_roles(roles if isinstance(roles, frozenset) else frozenset(roles)),
         is_primary_contact=bool(person.is_primary_contact),
     )
+
+
+@lru_cache(maxsize=64)  # a verification's roles are one of a few sets
+def _known_roles(roles: frozenset[str]) -> frozenset[Role]:
+    """The roles the rules know (V-2), as Roles; others left out."""
+    return frozenset(member(Role, r) for r in roles if r in _ROLES)
 
 
 class PersonFacts(NamedTuple):

@@ -6,7 +6,6 @@ unique index on both engines, not by check-then-insert).
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from typing import Any
@@ -20,9 +19,10 @@ from tickets.agents import AgentInfo
 from tickets.audit.chain import append_event
 from tickets.audit.record import filing_record
 from tickets.desk_time import local_wall_time, zone_key
-from tickets.enums import TicketKind, TicketStatus
+from tickets.enums import TicketKind, TicketStatus, member
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tickets.i18n import _
+from tickets.jsontext import encoder
 from tickets.kinds import FORM_FIELDS, FieldType, kind_spec
 from tickets.masking import scrub_stored
 from tickets.sessions import check_actor
@@ -34,8 +34,9 @@ from tickets.store.rawsql import Raw, Sql, bind_json, bind_time, read_json
 from tickets.text import check_text
 from tickets.verification import verified_call
 
-# json.dumps(..., sort_keys=True) without a new encoder each call (filing's hot path).
-_SORTED_JSON = json.JSONEncoder(sort_keys=True).encode
+# json.dumps(..., sort_keys=True) without a new encoder each call (filing's hot path); the
+# body hashed is made here of the request's values (no cycles to look for).
+_SORTED_JSON = encoder(sort_keys=True, check_circular=False)
 
 @dataclass(frozen=True)
 class FilingRequest:
@@ -58,7 +59,7 @@ class FilingRequest:
             "requested_date": self.requested_date.isoformat() if self.requested_date else None,
             "refund": self.refund_requested,
             "reason": self.reason,
-            "fields": {k: self.fields[k] for k in sorted(self.fields)},
+            "fields": self.fields,  # its keys sorted by the encoder, as every dict's
             "confirmed": sorted(self.confirmed),
         }
         return hashlib.sha256(_SORTED_JSON(body).encode()).hexdigest()
@@ -133,13 +134,14 @@ def _replayed(existing: list[Any], request: FilingRequest, digest: str) -> Filin
 
 def _check_text(request: FilingRequest) -> None:
     """Keys and refs must be storable; what the agent typed must also hold no credential (V-6)."""
-    check_text(
-        {"idempotency_key": request.idempotency_key, "subscription_ref": request.subscription_ref,
-         **{f"resource_refs[{i}]": ref for i, ref in enumerate(request.resource_refs)},
-         **{f"fields[{i}]": key for i, key in enumerate(request.fields)}},
-        free_text=False, max_length=200,
-    )
-    check_text({"reason": request.reason, **{k: v for k, v in request.fields.items()}})
+    # Plain loops, not comprehensions (a Python frame each, on every filing).
+    names = {"idempotency_key": request.idempotency_key, "subscription_ref": request.subscription_ref}
+    for i, ref in enumerate(request.resource_refs):
+        names[f"resource_refs[{i}]"] = ref
+    for i, key in enumerate(request.fields):
+        names[f"fields[{i}]"] = key
+    check_text(names, free_text=False, max_length=200)
+    check_text({"reason": request.reason, **request.fields})
 
 
 def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request: FilingRequest) -> FilingResult:
@@ -257,7 +259,8 @@ def _file(raw: Raw, agent: AgentInfo, call, sub: sql.SubscriptionRow, request: F
         ticket_id, details = _insert(raw, agent, call, sub, request, digest, decision, now, zone, key=key,
                                      resource=resource)
         events.append((f"ticket:{ticket_id}", details))
-        filed.append(FiledTicket(ticket_id, ticket_ref(ticket_id), request.kind, TicketStatus(details["status"]),
+        status = member(TicketStatus, details["status"])
+        filed.append(FiledTicket(ticket_id, ticket_ref(ticket_id), request.kind, status,
                                  resource.ref if resource is not None else None))
     for subject, details in events:
         append_event(raw, at=now, actor=agent.name, action="ticket.filed", subject=subject, details=details,
@@ -320,6 +323,9 @@ _FILED = ("kind", "resource_id", "idempotency_key", "content_hash", "requested_d
           "fields", "checklist", "consequences", "rules", "effective_date", "data_deletion_date", "reversal_deadline")
 
 
+_PENDING_REVIEW, _OPEN = TicketStatus.PENDING_REVIEW.value, TicketStatus.OPEN.value
+
+
 def _row(agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingRequest, digest: str,
          decision: policy.Decision, now, zone: tzinfo, *, key: str,
          resource=None) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -327,8 +333,11 @@ def _row(agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingReques
     consequences = decision.consequences.as_dict() if decision.consequences else {}
     # The zone its days were counted and told in: a later change of the desk's setting cannot
     # move them (the cancellation it leads to keeps it, tickets.lifecycle).
-    consequences["time_zone"] = zone_key(zone)
-    status = TicketStatus.PENDING_REVIEW if decision.needs_review else TicketStatus.OPEN
+    time_zone = zone_key(zone)
+    consequences["time_zone"] = time_zone
+    # The stored values, read once (an enum's .value is two Python frames).
+    kind = request.kind.value
+    status = _PENDING_REVIEW if decision.needs_review else _OPEN
     # requested_date and reason have their own columns: stored there only.
     typed = typed_times(request.fields, zone)
     row_fields: dict[str, Any] = {k: v for k, v in typed.items() if k not in TICKET_FIELD_COLUMNS}
@@ -343,33 +352,33 @@ def _row(agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingReques
     )
     kept_consequences = {k: v for k, v in consequences.items() if k not in TICKET_DATE_COLUMNS}
     requested_date = request.requested_date.isoformat() if request.requested_date else None
-    row = dict(
-        kind=request.kind.value,
-        status=status.value,
-        organization_id=sub.organization_id,
-        subscription_id=sub.id,
-        resource_id=resource.id if resource is not None else None,
-        call_id=call.call_id,
-        verification_id=call.verification_id,
-        filed_by_id=agent.id,
-        idempotency_key=key,
-        content_hash=digest,
-        requested_date=requested_date,
-        reason=request.reason or None,
-        reason_scrubbed=scrub_stored(request.reason or None),
-        fields=row_fields,
-        checklist=checklist,
-        consequences=kept_consequences,
-        rules=rules,
-        needs_review=decision.needs_review,
-        needs_callback=decision.needs_callback,
-        effective_date=consequences.get("effective_date"),
-        data_deletion_date=consequences.get("data_deletion_date"),
-        reversal_deadline=consequences.get("reversal_deadline"),
-    )
+    row = {
+        "kind": kind,
+        "status": status,
+        "organization_id": sub.organization_id,
+        "subscription_id": sub.id,
+        "resource_id": resource.id if resource is not None else None,
+        "call_id": call.call_id,
+        "verification_id": call.verification_id,
+        "filed_by_id": agent.id,
+        "idempotency_key": key,
+        "content_hash": digest,
+        "requested_date": requested_date,
+        "reason": request.reason or None,
+        "reason_scrubbed": scrub_stored(request.reason or None),
+        "fields": row_fields,
+        "checklist": checklist,
+        "consequences": kept_consequences,
+        "rules": rules,
+        "needs_review": decision.needs_review,
+        "needs_callback": decision.needs_callback,
+        "effective_date": consequences.get("effective_date"),
+        "data_deletion_date": consequences.get("data_deletion_date"),
+        "reversal_deadline": consequences.get("reversal_deadline"),
+    }
     return row, {
-        "kind": request.kind.value,
-        "status": status.value,
+        "kind": kind,
+        "status": status,
         "subscription": sub.ref,
         "resource": resource.ref if resource is not None else None,
         "verification_id": call.verification_id,
@@ -377,7 +386,7 @@ def _row(agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingReques
         # The sentences the caller confirmed, as the desk read them (policy text, never typed).
         "confirmed": [f"{item.text} ({item.rule})" for item in decision.checklist if item.key in checklist],
         "rules": rules,
-        "time_zone": zone_key(zone),
+        "time_zone": time_zone,
         # A-1: every other column, so that `audit verify` rebuilds the row from the events alone.
         **filing_record(
             call_id=call.call_id, idempotency_key=key, content_hash=digest, requested_date=requested_date,

@@ -25,6 +25,7 @@ __all__ = [
     "LANGUAGES",
     "N_",
     "_",
+    "catalog",
     "current_language",
     "language_from_locale",
     "ngettext",
@@ -105,6 +106,12 @@ def translations(language: str) -> _gettext.NullTranslations:
 
 def current_language() -> str:
     return _language
+
+
+def catalog() -> _gettext.NullTranslations:
+    """The catalog `_` reads now: a new object at each `use_language`, so that texts made once
+    (tickets.policy's sentences) can be kept by it and never outlive a change of language."""
+    return _translations
 
 
 def _(message: str) -> str:

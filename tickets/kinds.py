@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from enum import StrEnum
+from functools import lru_cache
 
 from tickets.desk_time import last_day
 from tickets.enums import Product, TicketKind
@@ -173,11 +174,19 @@ CANCELLATION_KINDS = frozenset(k for k, spec in KINDS.items() if spec.holds_canc
 
 
 def kind_spec(kind: TicketKind | str) -> KindSpec:
-    return KINDS[TicketKind(kind)]
+    # A member (or its value: a StrEnum hashes as its value) found at once; anything else is
+    # refused by TicketKind() as before.
+    spec = KINDS.get(kind)  # type: ignore[arg-type]
+    return spec if spec is not None else KINDS[TicketKind(kind)]
 
 
 def review_flags(kind: TicketKind | str, refund_requested: bool) -> tuple[bool, bool]:
     """(needs_review, needs_callback), X-2 and V-8, as the kind's entry says: the policy decides
     with it and `audit verify` re-derives them from a filing's event, never from the row."""
+    return _review_flags(kind, refund_requested)
+
+
+@lru_cache(maxsize=64, typed=True)  # of the registry alone: a few answers, asked at every decision and replay
+def _review_flags(kind: TicketKind | str, refund_requested: bool) -> tuple[bool, bool]:
     spec = kind_spec(kind)
     return spec.review.applies(refund_requested), spec.callback.applies(refund_requested)

@@ -22,6 +22,8 @@ def check_text(
         if not isinstance(value, str):
             errors[field] = "must be text"
             continue
+        if not value:  # nothing typed: storable, and no credential in it
+            continue
         if len(value) > max_length:
             errors[field] = f"at most {max_length} characters"
             continue

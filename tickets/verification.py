@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlmodel import Session, select
@@ -329,6 +330,16 @@ def _verify_pg(store: Store, agent: AgentInfo, organization_id: int, claim: Call
     return VerificationResult(False, left, read_time(locked))
 
 
+@lru_cache(maxsize=64)  # the stored texts are a few sorted role lists ('["admin", "billing_admin"]')
+def _roles_of_text(text: str) -> frozenset[str]:
+    return frozenset(read_json(text))
+
+
+def _roles(stored: Any) -> frozenset[str]:
+    """An attempt's roles as stored: JSON text on SQLite (read once per text), a list on PostgreSQL."""
+    return _roles_of_text(stored) if isinstance(stored, str) else frozenset(read_json(stored))
+
+
 def verified_call(found: Any | None, agent: AgentInfo, now: datetime) -> VerifiedCall:
     """V-7 on a row with filing_sql's _VERIFIED_COLUMNS by name (or None): passed, by this
     agent, not expired, on a call that has not ended."""
@@ -339,7 +350,7 @@ def verified_call(found: Any | None, agent: AgentInfo, now: datetime) -> Verifie
     expires_at, call_ended_at = found.expires_at, found.call_ended_at
     if agent_id != agent.id:
         raise NotAllowed("V-7: " + _("this verification belongs to another agent's call"))
-    roles, at = frozenset(read_json(roles)), read_time(at)
+    roles, at = _roles(roles), read_time(at)
     # V-7 is identity's rule (VerifiedCaller: the one call, 60 minutes at most); the store adds
     # what only it knows: whose call it is and whether the call has ended.
     caller = VerifiedCaller(str(organization_id), str(person_id), roles, at)

@@ -72,12 +72,30 @@ def test_dispose_closes_the_kept_connections(sqlite_store):
 def test_after_fork_the_parents_connections_are_left_alone(sqlite_store, monkeypatch):
     made = _connects(sqlite_store)
     sqlite_store.raw_transaction(lambda raw: raw.first(_ONE))
-    real_pid = liteconns.os.getpid()
-    monkeypatch.setattr(liteconns.os, "getpid", lambda: real_pid + 1)
+    # What the hook os.register_at_fork runs in a child sets: another process id, nothing looked up.
+    monkeypatch.setattr(liteconns, "_pid", liteconns.os.getpid() + 1)
+    monkeypatch.setattr(liteconns, "_last", None)
     with sqlite_store.raw_read() as raw:
         assert raw.first(_ONE).one == 1
     assert len(made) == 2
     assert made[0].execute("SELECT 1").fetchone() == (1,)  # the parent's: not closed, not used
+
+
+@SQLITE_ONLY
+def test_a_forked_child_knows_its_own_process_id():
+    """The hook registered with os.register_at_fork runs in a real child: its id, not the parent's."""
+    import os
+
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child process
+        os.write(writer, str(liteconns._pid == os.getpid() and liteconns._last is None).encode())
+        os._exit(0)
+    os.close(writer)
+    answer = os.read(reader, 16).decode()
+    os.waitpid(child, 0)
+    os.close(reader)
+    assert answer == "True"
 
 
 def test_only_sqlite_files_are_kept(store, backend):

@@ -120,3 +120,38 @@ def test_a_reason_made_in_english_is_made_again_in_chinese():
     assert english is not None and chinese is not None
     assert str(english) == "M-1: migration to on-premises is offered for Dynamics 365 subscriptions"
     assert str(chinese) == "M-1: 迁移到本地适用于 Dynamics 365 订阅"
+
+
+def test_a_granted_decision_is_told_again_in_each_language():
+    """The sentences of an allowed early cancellation (V-2, C-4, C-7, C-8, V-8) are kept
+    once made, by the catalog they were read from: after a change of language the same facts
+    are told in the new one, and in English again after it, exactly as when first made."""
+    from datetime import UTC, datetime
+
+    from tickets.enums import Channel, Product, Role, SubscriptionState, TicketKind
+    from tickets.facts import CallerFacts, SubscriptionFacts
+    from tickets.policy import decide
+
+    sub = SubscriptionFacts(
+        id=1, ref="SUB-1", name="Microsoft Intune", product=Product.INTUNE, channel=Channel.ONLINE,
+        platform=None, state=SubscriptionState.ACTIVE, purchased_at=datetime(2026, 1, 1, tzinfo=UTC),
+        term_start=datetime(2026, 1, 1, tzinfo=UTC), term_end=datetime(2027, 1, 1, tzinfo=UTC),
+        auto_renew=True, licenses_assigned=5, custom_domains=("contoso.cn",))
+    caller = CallerFacts("ann@example.com", frozenset({Role.ADMIN}))
+    now = datetime(2026, 3, 10, tzinfo=UTC)
+
+    def told() -> list[str]:
+        granted = decide(TicketKind.CANCEL_EARLY, sub, caller, now, refund_requested=True)
+        assert granted.allowed and granted.consequences is not None
+        return ([str(r) for r in granted.reasons] + [item.text for item in granted.checklist]
+                + [str(n) for n in granted.consequences.notes])
+
+    english = told()
+    use_language("zh-CN", LOCALE_DIR)
+    chinese = told()
+    use_language("en", LOCALE_DIR)
+    assert told() == english
+    assert "V-2: the caller is listed as admin of Microsoft Intune" in english
+    assert any(text.startswith("C-8: ") and "2026-06-08" in text for text in english)
+    assert len(chinese) == len(english) and not set(chinese) & set(english)
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in text) for text in chinese)

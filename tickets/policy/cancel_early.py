@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+from functools import lru_cache
+
 from tickets.enums import Channel, SubscriptionState, TicketKind
-from tickets.i18n import _
+from tickets.i18n import _, catalog
 from tickets.policy.context import (
     Ctx,
     Grant,
@@ -17,6 +20,7 @@ from tickets.policy.deadlines import reversal_deadline
 from tickets.policy.results import ChecklistItem, Decision, Reason
 from tickets.policy.rules import D365, O365
 from tickets.policy.shared import (
+    SENTENCES_KEPT,
     c3_refusal,
     c4_refund,
     c6_self_service,
@@ -76,7 +80,7 @@ def _grant_cancel_o365_intune(c: Ctx) -> Grant:
         reasons.append(Reason("C-6", _("Office 365 trial subscriptions can be cancelled")))
     reasons.append(Reason("C-4", _("{name} can be cancelled before its term ends on {term_end}").format(
                                      name=sub.name, term_end=c.term_end)))
-    notes: list[Reason] = [Reason("C-4", _("the cancellation takes effect on {effective}").format(effective=effective))]
+    notes: list[Reason] = [_takes_effect(effective, catalog())]
     if fee:
         notes.append(Reason("C-4", _("early termination fees may apply: the term runs until {term_end}").format(
                                        term_end=c.term_end)))
@@ -85,12 +89,8 @@ def _grant_cancel_o365_intune(c: Ctx) -> Grant:
         notes.append(refund)
     if sub.product is O365:
         self_service = c6_self_service(sub, c.now, c.zone)
-    elif sub.channel is Channel.PRODUCT_KEY:
-        self_service = Reason("C-5", _("only through support: product-key subscriptions are cancelled by "
-                                       "calling support"))
     else:
-        self_service = Reason("C-4", _("only through support: the customer cannot cancel an Intune "
-                                       "subscription before the end of term themselves"))
+        self_service = _intune_self_service(sub.channel is Channel.PRODUCT_KEY, catalog())
     notes.append(self_service)
     deletion, c8 = c8_notes(c, effective)
     notes += c8
@@ -104,6 +104,20 @@ def _grant_cancel_o365_intune(c: Ctx) -> Grant:
                                    self_service=self_service, data_deletion_date=deletion),
         requested_date_range=(c.today, c.term_end),
     )
+
+
+@lru_cache(maxsize=SENTENCES_KEPT, typed=True)  # by the day (C-4): the same for a day's filings
+def _takes_effect(effective: date, _catalog: object) -> Reason:
+    return Reason("C-4", _("the cancellation takes effect on {effective}").format(effective=effective))
+
+
+@lru_cache(maxsize=8)
+def _intune_self_service(product_key: bool, _catalog: object) -> Reason:
+    if product_key:
+        return Reason("C-5", _("only through support: product-key subscriptions are cancelled by "
+                               "calling support"))
+    return Reason("C-4", _("only through support: the customer cannot cancel an Intune "
+                           "subscription before the end of term themselves"))
 
 
 def _grant_cancel_d365(c: Ctx) -> Grant:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
-from functools import cached_property, partial
+from typing import Any, Generic, TypeVar
 
 from tickets.desk_time import desk_zone, local_day
 from tickets.enums import ACTIVE_STATUSES, CampaignState, Role, TicketKind
@@ -55,6 +55,24 @@ def live_campaigns(sub: SubscriptionFacts) -> list[CampaignFacts]:
     return [c for c in sub.campaigns if c.state is not CampaignState.CANCELLED]
 
 
+_T = TypeVar("_T")
+
+
+class _once(Generic[_T]):  # noqa: N801 - read as a decorator, as cached_property is
+    """functools.cached_property without its lock (3.11's takes an RLock at every first read,
+    and a decision reads four of them): the value is put in the instance's dict, which later
+    reads find first. A Ctx belongs to the one decision being made."""
+
+    def __init__(self, compute: Callable[[Any], _T]) -> None:
+        self._compute, self._name = compute, compute.__name__
+
+    def __get__(self, instance: Any, owner: type | None = None) -> _T:
+        if instance is None:  # read on the class: the descriptor itself, as cached_property
+            return self  # type: ignore[return-value]
+        value = instance.__dict__[self._name] = self._compute(instance)
+        return value
+
+
 @dataclass
 class Ctx:
     kind: TicketKind
@@ -67,7 +85,7 @@ class Ctx:
     # The desk's time zone: every day the rules count is a day at the desk (tickets.desk_time).
     zone: tzinfo = UTC
 
-    @cached_property
+    @_once
     def today(self) -> date:
         return local_day(self.now, self.zone)
 
@@ -75,17 +93,17 @@ class Ctx:
         """An instant's calendar day at the desk."""
         return local_day(moment, self.zone)
 
-    @cached_property  # asked for several times a decision; nothing in a Ctx changes after it is made
+    @_once  # asked for several times a decision; nothing in a Ctx changes after it is made
     def term_end(self) -> date:
         return local_day(self.sub.term_end, self.zone)
 
-    @cached_property
+    @_once
     def cancel_zone(self) -> tzinfo:
         """The zone the cancellation was counted in when it was filed (so a later change of the
         desk's setting cannot move a deadline already told to the caller), else the desk's."""
         return desk_zone(self.sub.cancelled_zone) if self.sub.cancelled_zone else self.zone
 
-    @cached_property
+    @_once
     def cancelled_on(self) -> date | None:
         if self.sub.cancelled_at is None:
             return None
@@ -107,24 +125,19 @@ def make_decision(c: Ctx, refusals: list[Reason], grant: Callable[[], Grant]) ->
     from tickets.policy.shared import refund_refusals  # shared builds on this module
 
     review, callback = review_flags(c.kind, c.refund_requested)
-    decision = partial(
-        Decision,
-        kind=c.kind,
-        needs_review=review,
-        needs_callback=callback,
-        product=c.sub.product,
-        subject_ref=c.sub.ref,
-        subject_name=c.sub.name,
-        refund_requested=c.refund_requested,
-        refund_offered=kind_spec(c.kind).refund_request and not refund_refusals(c.sub),
-    )
+    sub = c.sub
+    refund_offered = kind_spec(c.kind).refund_request and not refund_refusals(sub)
     if refusals:
-        return decision(allowed=False, reasons=tuple(refusals), checklist=(), consequences=None,
-                        required_fields=())
+        return Decision(kind=c.kind, allowed=False, reasons=tuple(refusals), checklist=(), consequences=None,
+                        needs_review=review, needs_callback=callback, required_fields=(), product=sub.product,
+                        subject_ref=sub.ref, subject_name=sub.name, refund_requested=c.refund_requested,
+                        refund_offered=refund_offered)
     g = grant()
-    return decision(allowed=True, reasons=tuple(g.reasons), checklist=tuple(g.checklist),
-                    consequences=g.consequences, required_fields=g.required_fields,
-                    requested_date_range=g.requested_date_range)
+    return Decision(kind=c.kind, allowed=True, reasons=tuple(g.reasons), checklist=tuple(g.checklist),
+                    consequences=g.consequences, needs_review=review, needs_callback=callback,
+                    required_fields=g.required_fields, product=sub.product, subject_ref=sub.ref,
+                    subject_name=sub.name, requested_date_range=g.requested_date_range,
+                    refund_requested=c.refund_requested, refund_offered=refund_offered)
 
 
 def refused(c: Ctx, refusals: list[Reason]) -> Decision:
@@ -149,18 +162,15 @@ def make_consequences(
 ) -> Consequences:
     """T-1: the computed dates and what follows, as the ticket shows and stores them."""
 
-    def s(r: Reason | None) -> str | None:
-        return str(r) if r is not None else None
-
     return Consequences(
         effective_date=effective_date,
         early_termination_fee_may_apply=fee,
-        refund=s(refund),
-        self_service=s(self_service),
+        refund=str(refund) if refund is not None else None,
+        self_service=str(self_service) if self_service is not None else None,
         data_deletion_date=data_deletion_date,
-        data_deletion_note=s(data_deletion_note),
+        data_deletion_note=str(data_deletion_note) if data_deletion_note is not None else None,
         reversal_deadline=reversal_deadline,
-        coupon_handling=s(coupon_handling),
+        coupon_handling=str(coupon_handling) if coupon_handling is not None else None,
         routing_queue=routing_queue,
         notes=tuple(notes),
     )

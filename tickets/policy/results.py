@@ -48,20 +48,19 @@ class Consequences:
     notes: tuple[Reason, ...]
 
     def as_dict(self) -> dict[str, Any]:
-        def iso(d: date | None) -> str | None:
-            return d.isoformat() if d is not None else None
-
+        # Written out, not through a helper a value: a filing stores this (tickets.filing).
+        effective, deletion, deadline = self.effective_date, self.data_deletion_date, self.reversal_deadline
         return {
-            "effective_date": iso(self.effective_date),
+            "effective_date": effective.isoformat() if effective is not None else None,
             "early_termination_fee_may_apply": self.early_termination_fee_may_apply,
             "refund": self.refund,
             "self_service": self.self_service,
-            "data_deletion_date": iso(self.data_deletion_date),
+            "data_deletion_date": deletion.isoformat() if deletion is not None else None,
             "data_deletion_note": self.data_deletion_note,
-            "reversal_deadline": iso(self.reversal_deadline),
+            "reversal_deadline": deadline.isoformat() if deadline is not None else None,
             "coupon_handling": self.coupon_handling,
             "routing_queue": self.routing_queue,
-            "notes": [n.as_dict() for n in self.notes],
+            "notes": [{"rule": n.rule, "text": n.text} for n in self.notes],  # Reason.as_dict's
         }
 
 

@@ -4,13 +4,13 @@ allows, C-3, C-4/C-5 money, C-6 self-service, C-7 checklist, C-8 deletion, C-9, 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, tzinfo
-from functools import cache
+from functools import cache, lru_cache
 
 from identity import SUBSCRIPTION_ADMIN_ROLES
 from tickets.desk_time import local_day
 from tickets.enums import Channel, Product, Role, SubscriptionState, TicketKind
 from tickets.facts import SubscriptionFacts
-from tickets.i18n import _, current_language
+from tickets.i18n import _, catalog, current_language
 from tickets.kinds import CANCELLATION_KINDS, kind_spec
 from tickets.policy.context import Ctx, active, and_list, licenses_text, roles_text, ticket_phrase
 from tickets.policy.deadlines import (
@@ -30,6 +30,10 @@ from tickets.policy.rules import (
     O365,
     SELF_SERVICE_MAX_LICENSES,
 )
+
+# Sentences kept, each function's: made once per catalog and the facts they name (a day, a
+# plan's name, its domains), not at every decision; bounded, as a desk's plans and days are few.
+SENTENCES_KEPT = 1024
 
 
 def offer_refusal(kind: TicketKind, product: Product) -> Reason | None:
@@ -71,10 +75,15 @@ def d365_billing_action(c: Ctx) -> bool:
 
 
 def v2_grant(c: Ctx) -> Reason:
-    if d365_billing_action(c):
-        return Reason("V-2", _("the caller is the billing administrator of {name}").format(name=c.sub.name))
-    held = Role.ADMIN.label if Role.ADMIN in c.caller.roles else Role.BILLING_ADMIN.label
-    return Reason("V-2", _("the caller is listed as {held} of {name}").format(held=held, name=c.sub.name))
+    return _v2_grant(d365_billing_action(c), Role.ADMIN in c.caller.roles, c.sub.name, catalog())
+
+
+@lru_cache(maxsize=SENTENCES_KEPT, typed=True)
+def _v2_grant(billing_action: bool, admin: bool, name: str, _catalog: object) -> Reason:
+    if billing_action:
+        return Reason("V-2", _("the caller is the billing administrator of {name}").format(name=name))
+    held = Role.ADMIN.label if admin else Role.BILLING_ADMIN.label
+    return Reason("V-2", _("the caller is listed as {held} of {name}").format(held=held, name=name))
 
 
 def state_refusals(c: Ctx) -> list[Reason]:
@@ -202,11 +211,16 @@ def c6_self_service(sub: SubscriptionFacts, now: datetime, zone: tzinfo = UTC) -
 
 def c7_checklist(c: Ctx, effective: date | None) -> list[ChecklistItem]:
     """C-7 [O365, Intune]: remove domains, update DNS, save data."""
-    sub = c.sub
-    product = sub.product.label
+    return list(_c7_checklist(c.sub.product, tuple(c.sub.custom_domains), effective, catalog()))
+
+
+@lru_cache(maxsize=SENTENCES_KEPT, typed=True)
+def _c7_checklist(product_: Product, custom_domains: tuple[str, ...], effective: date | None,
+                  _catalog: object) -> tuple[ChecklistItem, ...]:
+    product = product_.label
     items: list[ChecklistItem] = []
-    if sub.custom_domains:
-        domains = ", ".join(sub.custom_domains)
+    if custom_domains:
+        domains = ", ".join(custom_domains)
         items.append(ChecklistItem("remove_domains", "C-7",
                                    _("remove the custom domains {domains} from {product}").format(
                                        domains=domains, product=product)))
@@ -220,35 +234,45 @@ def c7_checklist(c: Ctx, effective: date | None) -> list[ChecklistItem]:
     items.append(ChecklistItem("save_data", "C-7",
                                _("save the data elsewhere: access to the {product} data ends {when}").format(
                                    product=product, when=when)))
-    return items
+    return tuple(items)
 
 
 def c8_notes(c: Ctx, effective: date) -> tuple[date, list[Reason]]:
     """C-8: data deleted 90 days after the cancellation takes effect.
     ARTICLE: only the Office 365 article names a Cancelled state with reduced functionality."""
+    deletion, note = _c8_note(c.sub.product, effective, catalog())
+    return deletion, [note]
+
+
+@lru_cache(maxsize=SENTENCES_KEPT, typed=True)
+def _c8_note(product_: Product, effective: date, _catalog: object) -> tuple[date, Reason]:
     deletion = data_deletion_day(effective)
-    product = c.sub.product.label
-    if c.sub.product is O365:
+    product = product_.label
+    if product_ is O365:
         text = _("from {effective} the subscription is in the Cancelled state with reduced "
                  "functionality; data left behind is permanently deleted on {deletion}").format(
                      effective=effective, deletion=deletion)
     else:
         text = _("access to the {product} data ends on {effective}; data left behind is "
                  "permanently deleted on {deletion}").format(product=product, effective=effective, deletion=deletion)
-    return deletion, [Reason("C-8", text)]
+    return deletion, Reason("C-8", text)
 
 
 def c4_refund(c: Ctx) -> Reason | None:
     """C-4 / C-5: what the caller may expect about money on an early cancellation."""
-    sub = c.sub
-    if sub.product is INTUNE and sub.channel is Channel.PRODUCT_KEY:
+    return _c4_refund(c.sub.product, c.sub.channel, catalog())
+
+
+@lru_cache(maxsize=SENTENCES_KEPT, typed=True)
+def _c4_refund(product: Product, channel: Channel, _catalog: object) -> Reason | None:
+    if product is INTUNE and channel is Channel.PRODUCT_KEY:
         return Reason("C-5", _("cancelled through support but not refunded by us; the partner that sold the "
                                "key may refund"))
-    if sub.channel is Channel.TRIAL:
+    if channel is Channel.TRIAL:
         return Reason("C-4", _("none: a trial subscription is not paid for"))
-    if sub.product is O365:
+    if product is O365:
         return Reason("C-4", _("a refund may be owed; refunds go through support"))
-    if sub.product is INTUNE:
+    if product is INTUNE:
         # ARTICLE: the Intune article names only fees; it rules out refunds for product keys
         # only, so other subscriptions may be refunded, through support.
         return Reason("C-4", _("a refund may be owed (only product-key subscriptions are never refunded, C-5); "
@@ -275,6 +299,11 @@ def refund_refusals(sub: SubscriptionFacts) -> list[Reason]:
 
 
 def v8_note(kind: TicketKind) -> Reason:
+    return _v8_note(kind, catalog())
+
+
+@lru_cache(maxsize=SENTENCES_KEPT, typed=True)
+def _v8_note(kind: TicketKind, _catalog: object) -> Reason:
     return Reason("V-8", _("{kind} moves money or cannot be undone: a callback to the phone number on "
                            "file is recorded on the ticket before it can be approved").format(
                              kind=_(KIND_PHRASES[kind])))

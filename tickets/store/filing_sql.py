@@ -8,6 +8,7 @@ decoded JSON, booleans (SQLite hands back 0/1), so the rules see the same values
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from tickets.enums import ACTIVE_STATUSES
@@ -91,11 +92,29 @@ class SubscriptionRow(NamedTuple):
     @classmethod
     def read(cls, row: Any) -> SubscriptionRow:
         """From a row with the subscription's columns by name (and any others)."""
+        cancelled_at, expedited_at, deleted_at = row.cancelled_at, row.expedited_at, row.data_deleted_at
         return cls(row.id, row.ref, row.organization_id, row.name, row.product, row.channel, row.platform,
                    row.state, read_time(row.purchased_at), read_time(row.term_start), read_time(row.term_end),
-                   bool(row.auto_renew), row.licenses_assigned, read_json(row.custom_domains),
-                   read_time(row.cancelled_at), read_time(row.expedited_at), read_time(row.data_deleted_at),
-                   row.cancelled_zone)
+                   bool(row.auto_renew), row.licenses_assigned, _domains(row.custom_domains),
+                   None if cancelled_at is None else read_time(cancelled_at),
+                   None if expedited_at is None else read_time(expedited_at),
+                   None if deleted_at is None else read_time(deleted_at), row.cancelled_zone)
+
+
+@lru_cache(maxsize=256)  # most subscriptions have none or the organization's one domain
+def _domains_of_text(text: str) -> tuple[str, ...] | None:
+    value = read_json(text)
+    return tuple(value) if isinstance(value, list) else None
+
+
+def _domains(stored: Any) -> Any:
+    """The custom domains as stored: JSON text on SQLite (a list decoded once per text, a fresh
+    copy each time), a list on PostgreSQL; anything else as read_json gives it."""
+    if isinstance(stored, str):
+        kept = _domains_of_text(stored)
+        if kept is not None:
+            return list(kept)
+    return read_json(stored)
 
 
 class ActiveTicket(NamedTuple):

@@ -30,10 +30,32 @@ _kept: weakref.WeakKeyDictionary[Engine, tuple[int, list[PoolProxiedConnection]]
 _inherited: list[list[PoolProxiedConnection]] = []
 
 
+# This process's id, kept current across fork() (os.getpid() is a system call, and a raw scope
+# asked it twice).
+_pid = os.getpid()
+
+
+def _forked() -> None:
+    global _pid, _last
+    _pid, _last = os.getpid(), None
+
+
+os.register_at_fork(after_in_child=_forked)
+
+# The engine last looked up and its kept connections (by a weak reference: the process's store
+# is nearly always the one engine), found without WeakKeyDictionary's Python frame.
+_last: tuple[weakref.ref[Engine], list[PoolProxiedConnection]] | None = None
+
+
 def _free(engine: Engine) -> list[PoolProxiedConnection] | None:
     """The engine's kept connections (made on first use), or None if it keeps none."""
+    global _last
+    last = _last
+    if last is not None and last[0]() is engine:
+        return last[1]
     found = _kept.get(engine)
-    if found is not None and found[0] == os.getpid():
+    if found is not None and found[0] == _pid:
+        _last = (weakref.ref(engine), found[1])
         return found[1]
     if engine.dialect.name != "sqlite" or not isinstance(engine.pool, QueuePool):
         return None
@@ -41,12 +63,13 @@ def _free(engine: Engine) -> list[PoolProxiedConnection] | None:
         found = _kept.get(engine)
         if found is None:
             event.listen(engine, "engine_disposed", _close_kept)
-        elif found[0] == os.getpid():
+        elif found[0] == _pid:
             return found[1]
         else:
             _inherited.append(found[1])
         free: list[PoolProxiedConnection] = []
-        _kept[engine] = (os.getpid(), free)
+        _kept[engine] = (_pid, free)
+        _last = (weakref.ref(engine), free)
         return free
 
 

@@ -8,6 +8,7 @@ the function path cost more CPU than the rest of the statement's client side.
 from __future__ import annotations
 
 from collections import namedtuple
+from functools import partial
 from typing import Any
 
 # One named-tuple type per list of column names, made when a statement first returns rows.
@@ -44,11 +45,12 @@ def named_rows(cur: Any, key: tuple[str, str] | None = None) -> list[Any]:
     if key is not None:
         known = _TYPE_OF.get(key)
         if known is not None and known[1] == len(fetched[0]):
-            make = known[0]
-            return [make(row) for row in fetched]
+            return list(map(known[0], fetched))
     if cur.description is None:
         return fetched
-    make = row_type(tuple(column[0] for column in cur.description))._make
+    # tuple.__new__ of the row type, as its _make does but with no Python frame a row (the
+    # driver's rows have the description's columns; a known statement's count is checked above).
+    make = partial(tuple.__new__, row_type(tuple(column[0] for column in cur.description)))
     if key is not None and len(_TYPE_OF) < _TYPE_OF_LIMIT:
         _TYPE_OF[key] = (make, len(fetched[0]))
-    return [make(row) for row in fetched]
+    return list(map(make, fetched))
