@@ -43,7 +43,7 @@ from common import LOAD_LIMIT, cpu_model, pg_version  # noqa: E402
 from load_db import Databases, agent_ids, check, make_document, orgs_for, work_items  # noqa: E402
 from load_model import OPS, Plan, worker  # noqa: E402
 from load_probe import Probe  # noqa: E402
-from load_saturation import RAISE, SIDES, first_guess, side_by_side  # noqa: E402
+from load_saturation import SIDES, first_guess, side_by_side  # noqa: E402
 
 DEFAULT_PG = os.environ.get("DESKAPP_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 PACE = 18.0  # seconds between one agent's calls at ten times a realistic pace
@@ -351,7 +351,7 @@ def _postgresql(out: dict[str, Any], pg_url: str, settings: Settings, agents: li
 
 def _most_calls_s(agents: int, steps: list[float] | None) -> float:
     """Calls a second the busiest point may offer (the directory is made for it)."""
-    return max(agents / PACE, max(steps or [MOST_WRITES_S]) * RAISE / WRITES_PER_CALL)
+    return max(agents / PACE, max(steps or [MOST_WRITES_S]) / WRITES_PER_CALL)
 
 
 def saturate(pg: Databases, document: dict[str, Any], recordings, settings: Settings, agents: int,
