@@ -32,9 +32,10 @@ GUESS = 0.6
 
 
 def first_guess(points: list[dict[str, Any]]) -> float | None:
-    """A side's first rate: GUESS of the rate at which its CPU a write (client and server, at its
-    busiest point measured) would fill every core; None without a point. What else the machine
-    runs moves too fast to be counted in (others took 0.1-1.9 cores from one 8 s point to the next)."""
+    """A side's first rate: GUESS of the rate at which its CPU a write (client and server, at the
+    busiest of the points given: each side's at 256 agents) would fill every core; None without
+    a point. What else the machine runs moves too fast to be counted in (others took 0.1-1.9
+    cores from one 8 s point to the next)."""
     usable = [p for p in points if p.get("cpu_ceiling_writes_s", 0) > 0 and p["writes_s"] > 0]
     if not usable:
         return None
@@ -75,11 +76,12 @@ def summary(points: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def side_by_side(run: Callable[[str, float], dict[str, Any]], measured: dict[str, list[dict[str, Any]]],
-                 first: dict[str, float], steps: int, log: Callable[[str], None]) -> dict[str, Any]:
-    """At most `steps` points a side, in turns; `run(side, writes_s)` makes one point, `measured`
-    holds each side's points already made (at 10x pace), the search starts from them."""
-    points = {side: list(measured.get(side, [])) for side in SIDES}
+def side_by_side(run: Callable[[str, float], dict[str, Any]], first: dict[str, float], steps: int,
+                 log: Callable[[str], None]) -> dict[str, Any]:
+    """At most `steps` points a side, in turns; `run(side, writes_s)` makes one point. Only
+    these points bracket a side's limit: a point of another moment (the 1,000-agent point, past
+    the limit on a busy minute) would narrow one side's search and not the other's."""
+    points: dict[str, list[dict[str, Any]]] = {side: [] for side in SIDES}
     made: list[dict[str, Any]] = []
     loads = [os.getloadavg()[0]]
     for round_ in range(steps):

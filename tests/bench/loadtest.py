@@ -357,7 +357,8 @@ def _most_calls_s(agents: int, steps: list[float] | None) -> float:
 def saturate(pg: Databases, document: dict[str, Any], recordings, settings: Settings, agents: int,
              steps: list[float] | None, measured: list[dict[str, Any]], points: int) -> dict[str, Any]:
     """Both sides' saturation, their points in turns (load_saturation.side_by_side): the same
-    agents calling more often, their think times shortened alike."""
+    agents calling more often, their think times shortened alike. The points already `measured`
+    give each side's first rate only."""
 
     searching = replace(settings, seconds=settings.search_seconds or settings.seconds)
 
@@ -373,8 +374,9 @@ def saturate(pg: Databases, document: dict[str, Any], recordings, settings: Sett
 
     on_pg = [p for p in measured if p["backend"] == "postgresql"]
     by_side = {side: [p for p in on_pg if p.get("side", "deskapp") == side] for side in SIDES}
+    by_side = {side: [p for p in found if p["agents"] == TARGET_AGENTS] or found for side, found in by_side.items()}
     first = {side: steps[0] if steps else (first_guess(by_side[side]) or 300.0) for side in SIDES}
-    out = side_by_side(run, by_side, first, points, _log)
+    out = side_by_side(run, first, points, _log)
     out["criterion"] = (f"worst p99 of {', '.join(JUDGED)} <= {P99_LIMIT * 1000:.0f} ms, no errors, no caller "
                         "abandoned, >= 85% of the writes due in the window done")
     return out

@@ -43,7 +43,7 @@ def test_both_sides_are_searched_in_turns_and_their_ratio_judged():
         order.append(side)
         return _point(writes_s, writes_s <= capacity[side], side)
 
-    out = side_by_side(run, {}, {"deskapp": 250.0, "prototype": 250.0}, steps=8, log=lambda _: None)
+    out = side_by_side(run, {"deskapp": 250.0, "prototype": 250.0}, steps=8, log=lambda _: None)
     assert order[:4] == ["deskapp", "prototype", "prototype", "deskapp"]  # who goes first alternates
     assert 300 / PRECISION * 0.97 <= out["writes_s"] <= 300 * 0.97
     assert 400 / PRECISION * 0.97 <= out["prototype"]["writes_s"] <= 400 * 0.97
@@ -56,7 +56,7 @@ def _load_out(ratio_capacity: float, load: float) -> dict:
                  latency_ms={"file": {"p99": 30.0}}, lost=0, doubled=0, chain_ok=True, load_average=[load, load])
     sat = side_by_side(lambda side, rate: _point(rate, rate <= (300 * ratio_capacity if side == "deskapp" else 300),
                                                  side),
-                       {}, {"deskapp": 280.0, "prototype": 280.0}, steps=8, log=lambda _: None)
+                       {"deskapp": 280.0, "prototype": 280.0}, steps=8, log=lambda _: None)
     sat.update(criterion="p99 <= 250 ms", load_average=[load, load])
     return {"points": [at256], "saturation": sat}
 
