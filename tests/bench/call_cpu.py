@@ -108,8 +108,10 @@ def replay(url: str, events: list[tuple], connections: dict, *, read: bool) -> N
     for kind, key, *rest in events:
         connection = connections.get(key)
         if connection is None:
+            # In autocommit, as the product's pooled connections are kept (tickets.store.held sets
+            # it by the property, which the recorder does not see): each function call commits.
             connection = connections[key] = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"),
-                                                            prepare_threshold=None)
+                                                            prepare_threshold=None, autocommit=True)
         if kind in ("execute", "executemany"):
             cls, query, params, kwargs = rest
             cursor = cls(connection)

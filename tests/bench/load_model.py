@@ -189,16 +189,9 @@ class _Worker:
             report.out_of_work += 1
             return
         org_id, sub_ref, org = self.plan.work[n]
-        if not agents.empty():  # an agent is free: no wait_for (a task and a timer a call) needed
-            agent = agents.get_nowait()
-        else:
-            try:
-                agent = await asyncio.wait_for(agents.get(), ABANDON - (time.time() - arrival))
-            except TimeoutError:
-                report.abandoned += 1  # the caller hung up before an agent was free
-                return
-        if measured:
-            report.agent_wait.append(time.time() - arrival)
+        agent = await self.free_agent(agents, arrival, measured)
+        if agent is None:
+            return
         step = "start"
         try:
             t, call_id = await self.op("start", arrival, measured, start_call, store, agent)
@@ -235,6 +228,20 @@ class _Worker:
         finally:
             agents.put_nowait(agent)
 
+    async def free_agent(self, agents: asyncio.Queue, arrival: float, measured: bool):
+        """The agent idle longest, or None if the caller hung up first (ABANDON)."""
+        if not agents.empty():  # an agent is free: no wait_for (a task and a timer a call) needed
+            agent = agents.get_nowait()
+        else:
+            try:
+                agent = await asyncio.wait_for(agents.get(), ABANDON - (time.time() - arrival))
+            except TimeoutError:
+                self.report.abandoned += 1  # the caller hung up before an agent was free
+                return None
+        if measured:
+            self.report.agent_wait.append(time.time() - arrival)
+        return agent
+
     async def file(self, scheduled: float, measured: bool, file_ticket, store, agent, verification_id, request):
         """Filing; an error whose outcome the client cannot know is retried once with the same
         idempotency key (T-3), as the console's retry does: the replay must not file twice."""
@@ -251,13 +258,17 @@ class _Worker:
             return await self.op("file", time.time(), False, file_ticket, store, agent=agent,
                                  verification_id=verification_id, request=request)
 
-    async def run(self) -> None:
+    def agent(self, agent_id: int):
+        """What a call acts as: the agent, as the API takes it."""
         from tickets.agents import get_agent
 
+        return get_agent(self.store, agent_id)
+
+    async def run(self) -> None:
         plan = self.plan
         agents: asyncio.Queue = asyncio.Queue()
         for agent_id in plan.agent_ids:
-            agents.put_nowait(get_agent(self.store, agent_id))
+            agents.put_nowait(self.agent(agent_id))
         end = plan.start + plan.warmup + plan.seconds
         rate = len(plan.agent_ids) / plan.interval
         times = arrivals(rate, plan.start, end, self.rng)
@@ -274,8 +285,9 @@ class _Worker:
         self.store.dispose()
 
 
-def worker(plan: Plan, results) -> None:
-    """One worker process: runs its agents, puts its WorkerReport (as a dict) on `results`."""
+def worker(plan: Plan, results, runner: type | None = None) -> None:
+    """One worker process: runs its agents, puts its WorkerReport (as a dict) on `results`;
+    `runner`: a _Worker class (load_raw's for the prototype)."""
     import os
     import sys
     from dataclasses import asdict
@@ -286,11 +298,11 @@ def worker(plan: Plan, results) -> None:
     # the default 5 ms for a thread that is busy building a page.
     sys.setswitchinterval(plan.switch_interval)
     try:
-        runner = _Worker(plan, report)
+        made = (runner or _Worker)(plan, report)
         try:
-            asyncio.run(runner.run())
+            asyncio.run(made.run())
         finally:
-            runner.close()
+            made.close()
     except Exception:
         report.error("worker", RuntimeError(traceback.format_exc(limit=4)))
     results.put(asdict(report))

@@ -71,27 +71,83 @@ def waits_table(points: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def must_show(out: dict[str, Any]) -> list[str]:
-    lines = []
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def targets(out: dict[str, Any], max_load: float) -> list[dict[str, Any]]:
+    """The load test's judged targets: filing p99 at 256 agents (with nothing lost or doubled and
+    the chain verified) and the saturation against the raw prototype measured side by side. Each
+    is judged only if the 1-minute load average stayed at most `max_load` while it was measured."""
+    out_targets = []
     at256 = [r for r in out["points"] if r["agents"] == 256 and r["backend"] == "postgresql" and not r["via_bouncer"]
-             and r["interval_s"] == 18.0]
+             and r["interval_s"] == 18.0 and r.get("side", "deskapp") == "deskapp"]
     if at256:
         p99s = sorted(r["latency_ms"]["file"]["p99"] for r in at256)
-        median = p99s[len(p99s) // 2] if len(p99s) % 2 else sum(p99s[len(p99s) // 2 - 1:len(p99s) // 2 + 1]) / 2
         lost, doubled = sum(r["lost"] for r in at256), sum(r["doubled"] for r in at256)
         chain = all(r["chain_ok"] for r in at256)
-        met = median < 50 and lost == 0 and doubled == 0 and chain
-        spread = f" (median of {len(p99s)} runs, min {p99s[0]:.0f}, max {p99s[-1]:.0f})" if len(p99s) > 1 else ""
-        lines.append(f"- 256 agents at 10x pace on PostgreSQL: filing p99 {median:.0f} ms{spread} (target < 50), "
-                     f"lost {lost}, doubled {doubled}, chain {'verified' if chain else 'BROKEN'}: "
-                     f"**{'met' if met else 'not met'}**")
+        loads = [x for r in at256 for x in r.get("load_average", [])]
+        out_targets.append({
+            "name": "filing p99 at 256 agents (10x pace), ms", "value": _median(p99s), "min": p99s[0],
+            "max": p99s[-1], "runs": len(p99s), "target": "< 50, nothing lost or doubled, chain verified",
+            "met": _median(p99s) < 50 and lost == 0 and doubled == 0 and chain, "lost": lost, "doubled": doubled,
+            "chain_ok": chain, "load_average": [min(loads), max(loads)] if loads else None,
+        })
+    sat = out.get("saturation")
+    if sat and "prototype" in sat:
+        loads = sat.get("load_average") or []
+        out_targets.append({
+            "name": "saturation, deskapp / raw prototype (audited writes/s within the limit, side by side)",
+            "value": sat["ratio"],
+            "target": f">= {sat['target_ratio']:.2f} (1.5 x the issue's {sat['issue_ratio']:.1f})",
+            "met": sat["met"], "deskapp_writes_s": sat["writes_s"], "prototype_writes_s": sat["prototype"]["writes_s"],
+            "load_average": [min(loads), max(loads)] if loads else None,
+        })
+    for t in out_targets:
+        t["judged"] = t["load_average"] is not None and t["load_average"][1] <= max_load
+    return out_targets
+
+
+def _verdict(t: dict[str, Any], max_load: float) -> str:
+    met = "met" if t["met"] else "not met"
+    if t["judged"]:
+        return f"**{met}**"
+    load = t["load_average"]
+    return f"**{met}, not judged** (load average up to {load[1]:.1f} > {max_load:g})" if load else f"**{met}**"
+
+
+def must_show(out: dict[str, Any]) -> list[str]:
+    lines = []
+    max_load = out.get("max_load", float("inf"))
+    for t in out.get("targets") or targets(out, max_load):
+        load = t["load_average"]
+        at = f", load average {load[0]:.1f}-{load[1]:.1f}" if load else ""
+        if t["name"].startswith("filing"):
+            spread = f" (median of {t['runs']} runs, min {t['min']:.0f}, max {t['max']:.0f})" if t["runs"] > 1 else ""
+            lines.append(f"- 256 agents at 10x pace on PostgreSQL: filing p99 {t['value']:.0f} ms{spread} "
+                         "(target < 50), "
+                         f"lost {t['lost']}, doubled {t['doubled']}, chain {'verified' if t['chain_ok'] else 'BROKEN'}"
+                         f"{at}: {_verdict(t, max_load)}")
+        else:
+            sat = out["saturation"]
+            proto = sat["prototype"]
+            lines.append(
+                f"- Saturation side by side: deskapp {t['deskapp_writes_s']:.0f} audited writes/s within the limit "
+                f"({sat['at']}; first past it: {sat['first_failed'] or 'none'}), the raw prototype "
+                f"{t['prototype_writes_s']:.0f} ({proto['at']}; first past it: {proto['first_failed'] or 'none'}): "
+                f"deskapp / prototype **{t['value']:.2f}** (target {t['target']}: the issue's 106-115 against "
+                f"174-185 writes/s in one run){at}: {_verdict(t, max_load)}. Their points alternate in one run "
+                f"(tests/bench/load_saturation.py); criterion: {sat['criterion']}.")
     sat = out.get("saturation")
     if sat:
-        met = sat["writes_s"] >= 500
         failed = (f"; first past the limit: {sat['first_failed']} ({sat['first_failed_writes_s']:.0f} writes/s done)"
                   if sat["first_failed"] else "; no step passed the limit")
-        lines.append(f"- Saturation: {sat['writes_s']:.0f} audited writes/s within the limit ({sat['at']}){failed} "
-                     f"(target >= 500): **{'met' if met else 'not met'}**. Criterion: {sat['criterion']}.")
+        lines.append(f"- Saturation of deskapp alone: {sat['writes_s']:.0f} audited writes/s within the limit "
+                     f"({sat['at']}){failed} (issue 14's >= 500 on a quiet machine: "
+                     f"{'met' if sat['writes_s'] >= 500 else 'not met'}; a figure of the machine's state, "
+                     "the ratio above is the target).")
     return lines
 
 

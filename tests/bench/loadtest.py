@@ -10,8 +10,11 @@ arrive in the warm-up are made and checked but not measured.
 The points: 64, 256 and 1,000 agents at ten times a realistic pace (a call every 18 s each;
 each call 4 audited writes, a page, and on half of them the agent's ticket list), one of them
 through PgBouncer in transaction mode, one on SQLite; then the saturation search: the offered
-rate of audited writes raised step by step until a p99 (verification, filing or page) passes
-250 ms, or the centre falls behind (fewer writes than offered) or errors appear. After every
+rate of audited writes raised and lowered until the highest within the limit is found (a p99 of
+verification, filing or page within 250 ms, the centre keeping up, no errors), for the product
+and, in turns with it, for its raw prototype (load_raw.py: the product's own statements replayed
+by psycopg alone under the same load; load_saturation.py: the search and the target, deskapp /
+prototype >= 0.9). After every
 point: nothing lost or doubled, the counts match the clients', `verify_chain` passes
 (load_db.py). Beside every point: client and server CPU and what PostgreSQL's backends were
 doing (load_probe.py).
@@ -30,16 +33,17 @@ import multiprocessing
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import cpu_model, pg_version  # noqa: E402
+from common import LOAD_LIMIT, cpu_model, pg_version  # noqa: E402
 from load_db import Databases, agent_ids, check, make_document, orgs_for, work_items  # noqa: E402
 from load_model import OPS, Plan, worker  # noqa: E402
 from load_probe import Probe  # noqa: E402
+from load_saturation import SIDES, first_guess, side_by_side  # noqa: E402
 
 DEFAULT_PG = os.environ.get("DESKAPP_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 PACE = 18.0  # seconds between one agent's calls at ten times a realistic pace
@@ -56,17 +60,17 @@ class Point:
     agents: int
     interval: float = PACE  # seconds between one agent's calls
     via_bouncer: bool = False
+    side: str = "deskapp"  # or "prototype": the same load on the product's statements replayed (load_raw.py)
 
     @property
     def calls_per_s(self) -> float:
         return self.agents / self.interval
 
 
-# Audited writes a second offered, in turn, until a point is past the limit: finer around issue
-# 14's 500 (a slower machine's limit lay there: 404-494; README's machine passed 600), then a
-# bisection between the last step within and the first past (the writes done, not the offer, is
-# the figure).
-SATURATION_STEPS = [300, 400, 500, 520, 540, 560, 600, 800]
+# The saturation search's points a side (load_saturation.py): each point after the first
+# narrows the bracket; quick points are 8 s, so its figures are rough.
+SATURATION_POINTS = {True: 4, False: 5}
+MOST_WRITES_S = 1200.0  # the search offers no more (2 cores: the prototype's limit when quiet is below it)
 
 
 @dataclass
@@ -83,6 +87,9 @@ class Settings:
     seed: int = 1
     switch_interval: float = 0.005  # the workers' GIL switch interval (s)
     repeat: int = 1  # runs of the 256-agent point (a busy machine's p99 moves from run to run)
+    # The saturation search's points (None: `seconds`): 30 s in the full run (the issue's least),
+    # so that both sides' searches fit the time the product's alone took with 60 s points.
+    search_seconds: float | None = None
 
 
 def pct(values: list[float], q: float) -> float:
@@ -98,6 +105,8 @@ def _ms(values: list[float]) -> dict[str, float]:
 
 def _run_workers(point: Point, settings: Settings, url: str, probe_url: str | None, database: str | None,
                  document: dict[str, Any], ids: list[int], work: list) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    from load_raw import RawWorker
+
     ctx = multiprocessing.get_context("fork")  # the workers start with the store imported already
     results = ctx.Queue()
     epoch = time.time()
@@ -122,7 +131,8 @@ def _run_workers(point: Point, settings: Settings, url: str, probe_url: str | No
         )
         for w in range(count)
     ]
-    processes = [ctx.Process(target=worker, args=(plan, results), daemon=True) for plan in plans]
+    runner = RawWorker if point.side == "prototype" else None
+    processes = [ctx.Process(target=worker, args=(plan, results, runner), daemon=True) for plan in plans]
     for process in processes:
         process.start()
     probe = Probe(workers=[p.pid for p in processes], admin_url=probe_url, database=database)
@@ -141,14 +151,17 @@ def _sleep_until(moment: float) -> None:
         time.sleep(min(delay, 0.5))
 
 
-def run_point(point: Point, settings: Settings, databases: Databases, document: dict[str, Any]) -> dict[str, Any]:
-    """One load point on a fresh copy of the template; its figures and its check."""
+def run_point(point: Point, settings: Settings, databases: Databases, document: dict[str, Any],
+              recordings: Any = None) -> dict[str, Any]:
+    """One load point on a fresh copy of the template; its figures and its check. The prototype's
+    point (point.side) replays `recordings` (load_raw.Recordings), one recorded call a work item."""
+    needed = point.calls_per_s * (settings.warmup + settings.seconds) * 1.1
+    recorded = recordings.take(round(needed) + 1) if point.side == "prototype" else None
     name, url = databases.fresh()
-    began = time.perf_counter()
+    began, loads = time.perf_counter(), [os.getloadavg()[0]]
     try:
         ids = agent_ids(url, point.agents)
-        work = work_items(url, document)
-        needed = point.calls_per_s * (settings.warmup + settings.seconds) * 1.1
+        work = recorded if recorded is not None else work_items(url, document)
         if len(work) < needed:
             raise RuntimeError(f"{len(work)} subscriptions for about {needed:.0f} calls: a bigger directory is needed")
         probe_url = databases.admin_url if point.backend == "postgresql" else None
@@ -161,10 +174,11 @@ def run_point(point: Point, settings: Settings, databases: Databases, document: 
                                              document, ids, work)
         else:
             reports, cost = _run_workers(point, settings, url, probe_url, database, document, ids, work)
+        loads.append(os.getloadavg()[0])  # at the window's end
         checked = check(url, reports)
     finally:
         databases.drop(name)
-    return _figures(point, settings, reports, cost, checked, time.perf_counter() - began)
+    return {**_figures(point, settings, reports, cost, checked, time.perf_counter() - began), "load_average": loads}
 
 
 def _figures(point: Point, settings: Settings, reports, cost, checked, seconds: float) -> dict[str, Any]:
@@ -177,6 +191,7 @@ def _figures(point: Point, settings: Settings, reports, cost, checked, seconds: 
     offered_writes_s = point.calls_per_s * WRITES_PER_CALL
     out = {
         "label": point.label, "backend": point.backend, "agents": point.agents, "via_bouncer": point.via_bouncer,
+        "side": point.side,
         "interval_s": point.interval, "seconds": settings.seconds, "warmup_s": settings.warmup,
         "workers": settings.workers, "pool_per_worker": settings.pool,
         "offered_calls_s": point.calls_per_s, "offered_writes_s": offered_writes_s,
@@ -250,13 +265,14 @@ def _summary(r: dict[str, Any]) -> str:
 
 def measure(*, quick: bool = False, pg_url: str | None = DEFAULT_PG, agents: list[int] | None = None,
             sqlite: bool = True, bouncer: bool = True, saturation: bool = True, settings: Settings | None = None,
-            workdir: Path = Path("bench-output/db"), saturation_steps: list[float] | None = None) -> dict[str, Any]:
+            workdir: Path = Path("bench-output/db"), saturation_steps: list[float] | None = None,
+            max_load: float = LOAD_LIMIT) -> dict[str, Any]:
     """Every load point and the saturation search; returns the figures (and "markdown").
     `pg_url` None: SQLite only."""
-    from load_report import markdown
+    from load_report import markdown, targets
 
     began = time.perf_counter()
-    settings = settings or (Settings(seconds=8.0, warmup=2.0) if quick else Settings(repeat=3))
+    settings = settings or (Settings(seconds=8.0, warmup=2.0) if quick else Settings(repeat=3, search_seconds=30.0))
     agents = agents or ([64, 256] if quick else [64, 256, 1000])
     out: dict[str, Any] = {"quick": quick, "settings": settings.__dict__, "points": [], "saturation": None,
                            "skipped": [], "cores": os.cpu_count(),
@@ -266,7 +282,7 @@ def measure(*, quick: bool = False, pg_url: str | None = DEFAULT_PG, agents: lis
     if pg_url:
         try:
             _postgresql(out, pg_url, settings, agents, bouncer=bouncer, saturation=saturation, quick=quick,
-                        steps=saturation_steps or ([300] if quick else SATURATION_STEPS))
+                        steps=saturation_steps)
         except Exception as error:  # unreachable, or a point failed: the rest still runs, and says so
             out["skipped"].append(f"PostgreSQL: {type(error).__name__}: {str(error).splitlines()[0][:200]}")
     if sqlite:
@@ -282,6 +298,8 @@ def measure(*, quick: bool = False, pg_url: str | None = DEFAULT_PG, agents: lis
             _log(_summary(result))
         finally:
             lite.close()
+    out["max_load"] = max_load
+    out["targets"] = targets(out, max_load)
     out["seconds"] = settings.seconds  # measured seconds per point (run.py's heading reads it)
     out["total_seconds"] = time.perf_counter() - began
     out["markdown"] = markdown(out)
@@ -289,11 +307,13 @@ def measure(*, quick: bool = False, pg_url: str | None = DEFAULT_PG, agents: lis
 
 
 def _postgresql(out: dict[str, Any], pg_url: str, settings: Settings, agents: list[int], *, bouncer: bool,
-                saturation: bool, quick: bool, steps: list[float]) -> None:
+                saturation: bool, quick: bool, steps: list[float] | None) -> None:
+    from load_raw import Recordings
+
     biggest = max(agents)
-    top_rate = max([biggest / PACE] + ([s / WRITES_PER_CALL for s in steps] if saturation else []))
-    document = make_document(orgs_for(top_rate * (settings.warmup + settings.seconds) * 1.1))
+    document = make_document(orgs_for(_most_calls_s(biggest, steps) * (settings.warmup + settings.seconds) * 1.1))
     pg = Databases.postgresql(pg_url)
+    recordings = Recordings(pg, document)
     try:
         pg.build_template(document, biggest)
         out["template_seconds"] = pg.seconds
@@ -305,6 +325,11 @@ def _postgresql(out: dict[str, Any], pg_url: str, settings: Settings, agents: li
                 label = f"PostgreSQL {n}" + (f" (run {run + 1} of {runs})" if runs > 1 else "")
                 out["points"].append(result := run_point(Point(label, "postgresql", n), settings, pg, document))
                 _log(_summary(result))
+        if saturation:  # the prototype beside the product at the target's agents: where its search starts
+            n = TARGET_AGENTS if TARGET_AGENTS in agents else biggest
+            out["points"].append(result := run_point(Point(f"Prototype {n}", "postgresql", n, side="prototype"),
+                                                     settings, pg, document, recordings))
+            _log(_summary(result))
         if bouncer:
             n = TARGET_AGENTS if TARGET_AGENTS in agents else agents[0]
             try:
@@ -314,60 +339,47 @@ def _postgresql(out: dict[str, Any], pg_url: str, settings: Settings, agents: li
             except Exception as error:  # PgBouncer missing and not installable: said, not hidden
                 out["skipped"].append(f"PgBouncer point: {type(error).__name__}: {str(error).splitlines()[0][:200]}")
         if saturation:
-            out["saturation"] = saturate(pg, document, settings, biggest, steps,
-                                         [p for p in out["points"] if not p["via_bouncer"]], 1 if quick else 2)
+            out["saturation"] = saturate(pg, document, recordings, settings, biggest, steps,
+                                         [p for p in out["points"] if not p["via_bouncer"]],
+                                         SATURATION_POINTS[quick])
+            out["recording_seconds"] = recordings.seconds
     finally:
+        recordings.close()
         if pg.template:
             pg.close()
 
 
-def saturate(pg: Databases, document: dict[str, Any], settings: Settings, agents: int, steps: list[float],
-             measured: list[dict[str, Any]], bisections: int = 2) -> dict[str, Any]:
-    """Raise the offered rate of audited writes step by step (the same agents calling more often,
-    their think times shortened alike) until a point is past the limit."""
-    points = [p for p in measured if p["backend"] == "postgresql"]
-    passed = [p for p in points if p["within_limit"]]
-    failed = [p for p in points if not p["within_limit"]]
+def _most_calls_s(agents: int, steps: list[float] | None) -> float:
+    """Calls a second the busiest point may offer (the directory is made for it)."""
+    return max(agents / PACE, max(steps or [MOST_WRITES_S]) / WRITES_PER_CALL)
 
-    def step(writes_s: float) -> None:
+
+def saturate(pg: Databases, document: dict[str, Any], recordings, settings: Settings, agents: int,
+             steps: list[float] | None, measured: list[dict[str, Any]], points: int) -> dict[str, Any]:
+    """Both sides' saturation, their points in turns (load_saturation.side_by_side): the same
+    agents calling more often, their think times shortened alike. The points already `measured`
+    give each side's first rate only."""
+
+    searching = replace(settings, seconds=settings.search_seconds or settings.seconds)
+
+    def run(side: str, writes_s: float) -> dict[str, Any]:
+        writes_s = min(writes_s, max(steps or [MOST_WRITES_S]))
         calls_s = writes_s / WRITES_PER_CALL
         n = min(agents, max(1, round(calls_s * PACE)))  # below the biggest point: fewer agents at 10x pace
-        result = run_point(Point(f"PostgreSQL {n} at {writes_s:.0f} writes/s", "postgresql", n, n / calls_s),
-                           settings, pg, document)
+        name = "PostgreSQL" if side == "deskapp" else "Prototype"
+        result = run_point(Point(f"{name} {n} at {writes_s:.0f} writes/s", "postgresql", n, n / calls_s, side=side),
+                           searching, pg, document, recordings)
         _log(_summary(result))
-        points.append(result)
-        (passed if result["within_limit"] else failed).append(result)
+        return result
 
-    for writes_s in steps:
-        if failed:
-            break
-        if passed and writes_s <= max(p["offered_writes_s"] for p in passed):
-            continue
-        step(writes_s)
-    for _ in range(bisections):  # nothing within the limit: down by halves
-        if passed or not failed:
-            break
-        step(min(p["offered_writes_s"] for p in failed) / 2)
-    for _ in range(bisections):  # between the best point within the limit and the first past it
-        if not passed or not failed:
-            break
-        low = max(p["offered_writes_s"] for p in passed)
-        high = min(p["offered_writes_s"] for p in failed)
-        if high / low <= 1.3:
-            break
-        step((low * high) ** 0.5)
-    best = max(passed, key=lambda p: p["writes_s"], default=None)
-    first_failed = min([p for p in failed if not best or p["offered_writes_s"] > best["offered_writes_s"]] or failed,
-                       key=lambda p: p["offered_writes_s"], default=None)
-    return {
-        "criterion": f"worst p99 of {', '.join(JUDGED)} <= {P99_LIMIT * 1000:.0f} ms, no errors, no caller "
-                     "abandoned, >= 85% of the writes due in the window done",
-        "writes_s": best["writes_s"] if best else 0.0,
-        "at": best["label"] if best else None,
-        "first_failed": first_failed["label"] if first_failed else None,
-        "first_failed_writes_s": first_failed["writes_s"] if first_failed else None,
-        "points": [p for p in points if p not in measured],
-    }
+    on_pg = [p for p in measured if p["backend"] == "postgresql"]
+    by_side = {side: [p for p in on_pg if p.get("side", "deskapp") == side] for side in SIDES}
+    by_side = {side: [p for p in found if p["agents"] == TARGET_AGENTS] or found for side, found in by_side.items()}
+    first = {side: steps[0] if steps else (first_guess(by_side[side]) or 300.0) for side in SIDES}
+    out = side_by_side(run, first, points, _log)
+    out["criterion"] = (f"worst p99 of {', '.join(JUDGED)} <= {P99_LIMIT * 1000:.0f} ms, no errors, no caller "
+                        "abandoned, >= 85% of the writes due in the window done")
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -382,16 +394,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--switch-interval", type=float, default=Settings.switch_interval, help="the workers' GIL switch interval (s)"
     )
+    parser.add_argument("--search-seconds", type=float,
+                        help="measured seconds per saturation point (default 30; quick: --seconds)")
     parser.add_argument("--repeat", type=int, help="runs of the 256-agent point (default 3; quick 1)")
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--no-bouncer", action="store_true")
     parser.add_argument("--no-saturation", action="store_true")
-    parser.add_argument("--steps", help="saturation steps in audited writes/s, comma-separated")
+    parser.add_argument("--steps", help="the saturation search's first rate (audited writes/s) for both sides "
+                        "(default: from each side's CPU a write at 256 agents)")
     parser.add_argument("--workdir", type=Path, default=Path("bench-output/db"), help="SQLite files go here")
     parser.add_argument("--no-pg", action="store_true", help="SQLite only")
     # What run.py passed to the load test before this model; its template is not needed any more.
     for old in ("--sqlite-template", "--orgs", "--bench-subs"):
         parser.add_argument(old, help=argparse.SUPPRESS)
+    parser.add_argument("--max-load", type=float, default=LOAD_LIMIT,
+                        help="judge no target measured while the 1-minute load average exceeded this "
+                             "(default: the number of cores)")
     parser.add_argument("--json", type=Path, help="write every figure here")
     parser.add_argument("--md", type=Path, help="write the Markdown here")
     args = parser.parse_args(argv)
@@ -400,11 +418,13 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings(seconds=args.seconds or (8.0 if args.quick else 60.0),
                         warmup=args.warmup if args.warmup is not None else (2.0 if args.quick else 10.0),
                         workers=args.workers, pool=args.pool,
-                        switch_interval=args.switch_interval, repeat=args.repeat or (1 if args.quick else 3))
+                        switch_interval=args.switch_interval, repeat=args.repeat or (1 if args.quick else 3),
+                        search_seconds=args.search_seconds or (None if args.quick or args.seconds else 30.0))
     out = measure(quick=args.quick, pg_url=None if args.no_pg else args.pg_url, settings=settings, workdir=args.workdir,
                   agents=[int(n) for n in args.agents.split(",")] if args.agents else None,
                   sqlite=not args.no_sqlite, bouncer=not args.no_bouncer, saturation=not args.no_saturation,
-                  saturation_steps=[float(s) for s in args.steps.split(",")] if args.steps else None)
+                  saturation_steps=[float(s) for s in args.steps.split(",")] if args.steps else None,
+                  max_load=args.max_load)
     print(out["markdown"])
     if args.md:
         args.md.parent.mkdir(parents=True, exist_ok=True)

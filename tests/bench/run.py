@@ -124,6 +124,8 @@ def load_arguments(args, template_path: Path, agents: str) -> list[str]:
     one, else those of the process-per-agent test it replaced."""
     source = (HERE / "loadtest.py").read_text()
     extra = (["--seconds", str(args.load_seconds)] if args.load_seconds else []) + (["--no-pg"] if args.no_pg else [])
+    if '"--max-load"' in source:  # its targets judged by the same limit as the bench's
+        extra += ["--max-load", str(args.max_load)]
     if '"--quick"' in source:
         return (["--quick"] if args.quick else []) + (["--agents", args.agents] if args.agents else []) + extra
     return ["--sqlite-template", str(template_path), "--orgs", str(args.orgs), "--bench-subs", str(args.bench_subs),

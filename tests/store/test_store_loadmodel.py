@@ -67,3 +67,30 @@ def test_the_check_catches_a_lost_and_a_doubled_ticket(databases):
         assert found.doubled == 1 and not found.counts_match
     finally:
         made.drop(name)
+
+
+def test_the_raw_prototype_replays_the_products_calls_and_loses_nothing(databases, backend):
+    """The saturation target's yardstick (load_raw.py): the product's statements, recorded on a
+    copy of the template, sent again by psycopg alone under the same load model, each call with
+    its own call and attempt ids: the database's check is the product's."""
+    if backend != "postgresql":
+        pytest.skip("the prototype replays the PostgreSQL functions' calls")
+    from load_raw import Recordings
+
+    made, document = databases
+    recordings = Recordings(made, document)
+    try:
+        recorded = recordings.take(4)
+        assert [set(call.steps) for call in recorded] == [{"start", "verify", "page", "file", "list", "end"}] * 4
+        assert all(any(s.returns for s in call.steps["start"]) for call in recorded)  # the call's id comes back
+        settings = Settings(seconds=2.5, warmup=0.5, workers=2, pool=2, list_share=0.5)
+        result = run_point(Point("prototype", "postgresql", AGENTS, interval=1.5, side="prototype"), settings, made,
+                           document, recordings)
+    finally:
+        recordings.close()
+    assert result["side"] == "prototype" and result["errors"] == {}, result["error_samples"]
+    assert result["calls"] >= 8 and result["tickets"] == result["calls"] == result["db_tickets"]
+    assert (result["lost"], result["doubled"], result["unreported"]) == (0, 0, 0)
+    assert result["counts_match"], result["counts_text"]
+    assert result["chain_ok"], result["chain_text"]
+    assert result["latency_ms"]["file"]["n"] > 0 and result["client_cpu"] > 0
