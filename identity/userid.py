@@ -33,10 +33,13 @@ def _once(value: str, field: str) -> str:
 
 def normalize_user_id(value: str, field: str = "user_id") -> str:
     """V-3 key of a sign-in user ID; ``InvalidUserId`` with email-validator's message otherwise."""
-    require_str(value)
-    if has_surrogate(value):
-        raise InvalidUserId(field, "V-3", "The email address contains characters that are not valid text.")
-    key = unicodedata.normalize("NFKC", value).strip()
+    if value.__class__ is str and value.isascii():
+        key = value.strip()  # NFKC leaves ASCII as it is, and it holds no surrogate
+    else:
+        require_str(value)
+        if has_surrogate(value):
+            raise InvalidUserId(field, "V-3", "The email address contains characters that are not valid text.")
+        key = unicodedata.normalize("NFKC", value).strip()
     # Lower-casing can un-normalise a few characters; repeat until the key is a fixed point so
     # that normalising a key again never changes it.
     for _ in range(_MAX_ROUNDS):

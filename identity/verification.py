@@ -154,15 +154,18 @@ def verify(claim: CallerClaim, on_file: OrganizationOnFile) -> VerificationOutco
     return verify_keys(keys, organization_keys_of(on_file))
 
 
+_compare_digest = hmac.compare_digest
+
+
 def _same(claimed: str | None, on_file: str) -> bool:
     """Exact comparison in time independent of where the strings differ."""
     if claimed is None:
         # Still compare something, so a malformed value costs the same time as a mismatch.
-        hmac.compare_digest(b"", b"")
+        _compare_digest(b"", b"")
         return False
     if claimed.isascii() and on_file.isascii():  # compare_digest takes ASCII text as it is
-        return hmac.compare_digest(claimed, on_file)
-    return hmac.compare_digest(claimed.encode("utf-8", "surrogatepass"), on_file.encode("utf-8", "surrogatepass"))
+        return _compare_digest(claimed, on_file)
+    return _compare_digest(claimed.encode("utf-8", "surrogatepass"), on_file.encode("utf-8", "surrogatepass"))
 
 
 def verify_keys(claim: ClaimKeys, on_file: OrganizationKeys) -> VerificationOutcome:

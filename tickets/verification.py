@@ -237,17 +237,16 @@ def verify_caller(
     """
     if store.postgres:
         return _verify_pg(store, agent, organization_id, claim, call_id)
-    with store.raw_read() as raw:  # no Session, one read snapshot
-        found = sql.region_of(raw, organization_id)
-    if found is None:
-        raise NotFound(_("organization {id} does not exist").format(id=organization_id))
-    keys = _claim_keys(claim, *found)
 
     def attempt(session: Raw) -> VerificationResult:
+        # The organization's row, its people and their keys in one read, under the lock; its
+        # country reads the claim. A malformed claim raises here: the transaction is rolled
+        # back with nothing written (V-4: no attempt spent).
+        org = _lock_organization(session, organization_id)
+        keys = _claim_keys(claim, org.row.country, bool(org.row.requires_url))
         # V-5: read the clock only once the organization is locked, so that attempts are judged
         # and recorded in the order they commit; a "now" read before waiting for the lock is
         # older than the attempts that commit meanwhile and does not see the lock they set.
-        org = _lock_organization(session, organization_id)
         now = store.clock.now()
         check_actor(session, agent, now)
         subject = f"organization:{organization_id}"

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 import testkit
 from tickets.account import account_view
-from tickets.errors import InvalidInput, NotAllowed
+from tickets.errors import InvalidInput, NotAllowed, NotFound
 from tickets.store.models import AuditEvent, VerificationAttempt
 from tickets.store.rawsql import Sql
 from tickets.verification import (
@@ -58,6 +58,28 @@ def test_v4_malformed_input_is_flagged_per_field_and_costs_no_attempt(directory)
     assert lockout_status(directory.store, directory.org.id).attempts_left == 3
     with directory.store.read() as session:
         assert session.exec(select(VerificationAttempt)).all() == []
+
+
+def test_v4_a_malformed_claim_writes_nothing_and_an_unknown_organization_is_said_first(directory):
+    """The claim is read with the organization's country, after the organization is found: an
+    unknown organization is NotFound whatever the claim; a malformed claim leaves no attempt,
+    no audit event and the call not claimed."""
+    call_id = start_call(directory.store, directory.agent)
+    with directory.store.read() as session:
+        events_before = len(session.exec(select(AuditEvent)).all())
+    with pytest.raises(NotFound):
+        verify_caller(directory.store, agent=directory.agent, organization_id=directory.org.id + 1000,
+                      claim=directory.claim(phone="12"), call_id=call_id)
+    with pytest.raises(InvalidInput) as raised:
+        verify_caller(directory.store, agent=directory.agent, organization_id=directory.org.id,
+                      claim=directory.claim(phone="12"), call_id=call_id)
+    assert set(raised.value.errors) == {"phone"}
+    with directory.store.read() as session:
+        assert len(session.exec(select(AuditEvent)).all()) == events_before
+        assert session.exec(select(VerificationAttempt)).all() == []
+    with directory.store.raw_read() as raw:
+        (row,) = raw.rows(Sql('SELECT organization_id FROM "call" WHERE id = :id'), {"id": call_id})
+    assert row.organization_id is None
 
 
 def test_v4_search_reveals_only_a_handle(directory):

@@ -27,16 +27,19 @@ from tickets.store import rawsql
 
 _D365 = Product.D365.value
 _REQUIRES_URL = "EXISTS (SELECT 1 FROM subscription s WHERE s.organization_id = o.id AND s.product = :d365)"
-_ORG_REGION = rawsql.Sql(f"SELECT o.country, {_REQUIRES_URL} AS requires_url FROM organization o WHERE o.id = :org")
+# The same of the one organization :org: not correlated with the row, so worked out once a
+# statement instead of once a person's row (SQLite runs a correlated subquery for each row).
+_ORG_REQUIRES_URL = "EXISTS (SELECT 1 FROM subscription s WHERE s.organization_id = :org AND s.product = :d365)"
 _ORG_FACTS = rawsql.Sql(
     "SELECT o.name, o.url, o.street_lines, o.city, o.region, o.postal_code, o.country FROM organization o "
     "WHERE o.id = :org"
 )
-# The organization and its people with their stored keys (what verification compares) in one
-# statement: the organization's columns on every row, each person's as person_* (NULLs when it
-# has none). The facts behind a key are read only for a key not stored (keys_on_file).
+# The organization (its country and whether it is asked its URL: what reads the claim) and its
+# people with their stored keys (what verification compares) in one statement: the
+# organization's columns on every row, each person's as person_* (NULLs when it has none). The
+# facts behind a key are read only for a key not stored (keys_on_file).
 _ORG_KEYS = (
-    f"SELECT o.id, o.country, o.key_name, o.key_url, o.key_address, {_REQUIRES_URL} AS requires_url, "
+    f"SELECT o.id, o.country, o.key_name, o.key_url, o.key_address, {_ORG_REQUIRES_URL} AS requires_url, "
     "p.id AS person_id, p.is_primary_contact AS person_is_primary_contact, p.roles AS person_roles, "
     "p.phone_e164 AS person_phone_e164, p.key_user_id AS person_key_user_id, p.key_phone AS person_key_phone, "
     "p.key_first_name AS person_key_first_name, p.key_last_name AS person_key_last_name "
@@ -73,15 +76,9 @@ def dialect(session: Session | rawsql.Raw) -> str:
     return rawsql.Raw(session).dialect
 
 
-def region_of(session: Session | rawsql.Raw, organization_id: int) -> tuple[str, bool] | None:
-    """(the organization's country, whether it is asked its URL: V-1 [D365]) or None."""
-    row = rawsql.first(session, _ORG_REGION, {"org": organization_id, "d365": _D365})
-    return (row.country, bool(row.requires_url)) if row is not None else None
-
-
 class OrganizationOnFile(NamedTuple):
-    """An organization's row (id, country, stored keys, requires_url) and its people's rows
-    (their columns named person_*, by id), read in one statement."""
+    """An organization's row (id, country, stored keys, requires_url: V-1 [D365]) and its
+    people's rows (their columns named person_*, by id), read in one statement."""
 
     row: Any
     people: tuple[Any, ...]

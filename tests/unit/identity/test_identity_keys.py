@@ -47,8 +47,32 @@ def _variants(value: str) -> list[str]:
 
 
 @given(ASCII)
-def test_the_ascii_text_key_is_the_general_key(value: str) -> None:
-    assert normalize_text(value) == _normalize_text_general(value)
+def test_the_ascii_text_key_is_the_key_of_the_rounds(value: str) -> None:
+    assert normalize_text(value) == _normalize_text_general(value) == _text_key_by_rounds(value)
+
+
+def _text_key_by_rounds(value: str) -> str:
+    """normalize_text as it was: Unicode rounds until a fixed point, ASCII or not."""
+    from identity.normalize import _MAX_ROUNDS, _SURROGATE, _one_round
+
+    value = _SURROGATE.sub("", value)
+    for _ in range(_MAX_ROUNDS):
+        nxt = _one_round(value)
+        if nxt == value:
+            break
+        value = nxt
+    return value
+
+
+# Letters a round makes ASCII (sharp s, dotted I, ligatures, squared "nA", parenthesised digits, A
+# and its ring apart or composed) beside ASCII.
+MADE_ASCII = st.text(st.sampled_from("aZ. \t\u00df\u0130\ufb01\u3381\u2488\u00c5A\u030a"), max_size=12)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.text(max_size=30), NAMEISH, MADE_ASCII))
+def test_a_text_made_ascii_by_a_round_ends_with_the_ascii_round(value: str) -> None:
+    assert normalize_text(value) == _text_key_by_rounds(value)
 
 
 @given(NAMEISH, NAMEISH)

@@ -1,5 +1,7 @@
 """V-3: names, organization names, URLs and addresses compared exactly after normalisation."""
 
+import unicodedata
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -177,6 +179,36 @@ def test_v3_normalize_url_is_idempotent_and_raises_only_invalid_url(value: str) 
     assert key.isascii() and key == key.lower()
 
 
+def _outcome(normalise, *args):
+    """What a normaliser gives: its key, or the field, rule and message of its error."""
+    try:
+        return normalise(*args)
+    except IdentityError as error:
+        return (type(error), error.field, error.rule, error.message)
+
+
+# ASCII URLs near the edges of the usual shape: schemes that are not one, Punycode, empty and
+# long labels, hyphens at a label's ends, ports, user names, white space and separators.
+ASCII_URL_PART = st.one_of(
+    st.text(st.sampled_from("aZ09-.:/?#\\@ \t\x1f"), max_size=6),
+    st.sampled_from(["xn--bcher-kva", "XN--zz", "crm", "com", "c0m", "a" * 63, "b" * 64, "-a", "a-", "1.2"]),
+)
+ASCII_URLS = st.builds(
+    lambda scheme, parts, tail: scheme + "".join(parts) + tail,
+    st.sampled_from(["", "https://", "HTTP://", "//", "a.b://", "contoso.com://", "  ", "x:"]),
+    st.lists(st.one_of(ASCII_URL_PART, st.just(".")), max_size=8),
+    st.sampled_from(["", "/", ":443", ":", ":4a", "/a?b#c", ".", "..", " ", "\\x", "@h.com"]),
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.one_of(ASCII_URLS, URLISH))
+def test_v3_the_plain_url_path_gives_the_general_key_and_errors(value: str) -> None:
+    from identity.normalize import _normalize_url_general
+
+    assert _outcome(normalize_url, value, "org_url") == _outcome(_normalize_url_general, value, "org_url")
+
+
 # --- address ----------------------------------------------------------------------------------
 
 ADDRESS = Address(("1 Main Street", "Suite 5"), "London", "", "SW1A 1AA", "GB")
@@ -196,6 +228,23 @@ def test_v3_postal_code_key_is_stable_when_spaces_go() -> None:
 
 def test_v3_full_width_country_is_accepted() -> None:
     assert normalize_address(Address(("1 Main St",), "London", "", "", "ｇｂ")).country == "GB"
+
+
+def _country_by_nfkc(value: str):
+    """normalize_country as it was: NFKC first, ASCII or not."""
+    code = unicodedata.normalize("NFKC", value).strip().upper()
+    if len(code) != 2 or not (code.isascii() and code.isalpha()):
+        return (InvalidAddress, "address.country", "V-3", "country must be a two-letter ISO 3166 code")
+    return code
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(st.characters(max_codepoint=127), max_size=4), st.text(st.sampled_from("gbGB \t\x1fｇ1"),
+                                                                             max_size=4)))
+def test_v3_an_ascii_country_code_is_read_as_through_nfkc(value: str) -> None:
+    from identity.normalize import normalize_country
+
+    assert _outcome(normalize_country, value, "address.country") == _country_by_nfkc(value)
 
 
 @pytest.mark.parametrize(
