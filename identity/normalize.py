@@ -210,7 +210,7 @@ def _normalize_text_general(value: str) -> str:
 
 
 def _normalize_name(value: str, field: str, kind: str) -> str:
-    key = _ascii_round(value) if value.__class__ is str and value.isascii() else _normalize_text_general(value)
+    key = normalize_text(value)  # V-3's one home (the rule catalog names it)
     if not key:
         raise InvalidName(field, "V-3", f"{kind} is empty")
     if len(key) > MAX_NAME_LENGTH:
