@@ -355,21 +355,18 @@ def _checked_parts(address: Address, field: str) -> tuple[dict[str, InvalidAddre
     """(the problems, the street lines' keys, the city's key, the country code or None): what
     both the format check and the key need, worked out once."""
     problems: dict[str, InvalidAddress] = {}
+    street_key, city_key = f"{field}.street", f"{field}.city"
     lines = [key for key in map(normalize_text, _lines(address.street_lines)) if key]
     if not lines:
-        street_key = f"{field}.street"
         problems[street_key] = InvalidAddress(street_key, "V-1", "street address is required")
     elif max(map(len, lines)) > MAX_ADDRESS_LINE_LENGTH:
-        street_key = f"{field}.street"
         problems[street_key] = InvalidAddress(
             street_key, "V-3", f"street line is longer than {MAX_ADDRESS_LINE_LENGTH} characters"
         )
     city = normalize_text(require_str(address.city, "city"))
     if not city:
-        city_key = f"{field}.city"
         problems[city_key] = InvalidAddress(city_key, "V-1", "city is required")
     elif len(city) > MAX_ADDRESS_LINE_LENGTH:
-        city_key = f"{field}.city"
         problems[city_key] = InvalidAddress(
             city_key, "V-3", f"city is longer than {MAX_ADDRESS_LINE_LENGTH} characters"
         )
