@@ -55,7 +55,8 @@ def _at(stored: str | datetime | None) -> str | None:
     return None if stored is None else canonical_at(stored)
 
 
-_scan = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
+# json.loads without its wrappers (the C scanner): verify reads every event's details with it too.
+scan = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 _decoded: dict[str, Any] = {}  # JSON texts that repeat from ticket to ticket (a kind's checklist, rules)
 
 
@@ -81,7 +82,7 @@ def _memo(fn: Callable[[Any], Any], size: int = 1024) -> Callable[[Any], Any]:
 
 def _json_digest(value: Any) -> str:
     """json_digest of a JSON column (sqlite3: its text; psycopg: the value)."""
-    return sha256(decoded_text(_scan(value, 0)[0] if value.__class__ is str else value).encode()).hexdigest()
+    return sha256(decoded_text(scan(value, 0)[0] if value.__class__ is str else value).encode()).hexdigest()
 
 
 _column_digest = _memo(_json_digest)
@@ -95,7 +96,7 @@ def _json(value: Any) -> Any:
         if found is None:
             if len(_decoded) > 512:
                 _decoded.clear()
-            found = _decoded[value] = _scan(value, 0)[0]
+            found = _decoded[value] = scan(value, 0)[0]
         return found
     return value
 

@@ -17,7 +17,6 @@ SQLite's json_extract the first.
 from __future__ import annotations
 
 import json
-import json.scanner
 import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
@@ -27,7 +26,7 @@ from typing import Any
 
 from tickets.audit.anchor import Anchor
 from tickets.audit.compare import agent_problems, note_problems, ticket_problems
-from tickets.audit.filings import canonical_at, fixed_check
+from tickets.audit.filings import canonical_at, fixed_check, scan
 from tickets.audit.format import FORMAT_SWITCH, GENESIS_HASH, canonical_bytes, content_text, decoded_text
 from tickets.audit.guards import guard_problem
 from tickets.audit.history import Histories
@@ -54,9 +53,6 @@ def _format2(seq: int, at: str, actor: str, action: str, subject: str, details: 
     return sha256(f"{seq}:{prev}:{sha256(text.encode()).hexdigest()}".encode()).hexdigest() == digest
 
 
-_scan = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
-
-
 def _no_key_twice(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     found = dict(pairs)
     if len(found) != len(pairs):
@@ -70,7 +66,7 @@ _canonical = decoded_text
 def _decoded(details: str, fmt: int) -> dict[str, Any] | None:
     """The details as Python reads them, or None if another reader could read them otherwise."""
     try:
-        value, end = _scan(details, 0)  # json.loads without its wrappers: once per event
+        value, end = scan(details, 0)  # json.loads without its wrappers: once per event
     except (ValueError, StopIteration):
         return None
     if end != len(details):
