@@ -34,8 +34,8 @@ from load_model import WallClock, _Worker
 
 # The recording copy's first ids (PostgreSQL integer columns: below 2**31).
 RECORDED_IDS = {"call": 1_000_000_000, "verification_attempt": 1_400_000_000, "ticket": 1_800_000_000}
-AGENT_PARAMS = ("agent", "filed_by")
-RECORDING_THREADS = 4  # the product's names for the acting agent's id
+AGENT_PARAMS = ("agent", "filed_by")  # the product's names for the acting agent's id
+RECORDING_THREADS = 4
 
 
 @dataclass(frozen=True)
