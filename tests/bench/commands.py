@@ -70,22 +70,6 @@ def run_child(cmd: list[str], *, stdout_path: Path | None = None, env: dict | No
     return float(cpu), wall, int(peak) / 1024
 
 
-def paired_processes(subject, baseline, runs: int, *, warmup: int = 1) -> tuple[Spread, Spread, list[float]]:
-    """`subject()` and `baseline()` (each returns run_child's triple) in turns; the subject's peaks."""
-    for _ in range(warmup):
-        subject()
-        baseline()
-    sides, peaks = (Spread([], []), Spread([], [])), []
-    for _ in range(max(runs, 5)):
-        for n, fn in enumerate((subject, baseline)):
-            cpu, wall, peak = fn()
-            sides[n].cpu.append(cpu)
-            sides[n].wall.append(wall)
-            if n == 0:
-                peaks.append(peak)
-    return sides[0], sides[1], peaks
-
-
 def installed_bytecode() -> None:
     """Compile deskapp's own packages to __pycache__ as `pip install` does for a wheel. An
     editable checkout run with PYTHONDONTWRITEBYTECODE=1 (as CI and the sandboxes set it) would

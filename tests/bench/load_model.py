@@ -126,13 +126,17 @@ async def _until(moment: float) -> None:
 
 class _Worker:
     def __init__(self, plan: Plan, report: WorkerReport) -> None:
-        from tickets.store.database import Store, make_engine
-
         self.plan, self.report = plan, report
-        self.store = Store(make_engine(plan.url, pool_size=plan.pool), WallClock(plan.epoch))
+        self.open(plan)
         self.executor = ThreadPoolExecutor(plan.pool, thread_name_prefix="agent")
         self.rng = random.Random(plan.seed)
         self.window = (plan.start + plan.warmup, plan.start + plan.warmup + plan.seconds)
+
+    def open(self, plan: Plan) -> None:
+        """What the agents' calls go through: the product's store, `plan.pool` connections."""
+        from tickets.store.database import Store, make_engine
+
+        self.store = Store(make_engine(plan.url, pool_size=plan.pool), WallClock(plan.epoch))
 
     def think(self, step: str) -> float:
         return self.rng.expovariate(1 / (THINK[step] * self.plan.think_scale))

@@ -30,12 +30,12 @@ from datetime import datetime
 from typing import Any
 
 from generate import claim_for
-from load_model import WallClock, WorkerReport, _Worker
+from load_model import WallClock, _Worker
 
 # The recording copy's first ids (PostgreSQL integer columns: below 2**31).
 RECORDED_IDS = {"call": 1_000_000_000, "verification_attempt": 1_400_000_000, "ticket": 1_800_000_000}
-AGENT_PARAMS = ("agent", "filed_by")
-RECORDING_THREADS = 4  # the product's names for the acting agent's id
+AGENT_PARAMS = ("agent", "filed_by")  # the product's names for the acting agent's id
+RECORDING_THREADS = 4
 
 
 @dataclass(frozen=True)
@@ -243,14 +243,8 @@ class _Connections:
 class RawWorker(_Worker):
     """load_model's worker with each step a replay of the recorded statements."""
 
-    def __init__(self, plan, report: WorkerReport) -> None:
-        import random
-
-        self.plan, self.report = plan, report
+    def open(self, plan) -> None:
         self.connections = _Connections(plan.url, plan.pool)
-        self.executor = ThreadPoolExecutor(plan.pool, thread_name_prefix="agent")
-        self.rng = random.Random(plan.seed)
-        self.window = (plan.start + plan.warmup, plan.start + plan.warmup + plan.seconds)
         self.clock = WallClock(plan.epoch)
 
     def send(self, statements: tuple[Statement, ...], live: dict[str, Any]) -> int | None:

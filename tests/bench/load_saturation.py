@@ -51,11 +51,11 @@ def next_rate(points: list[dict[str, Any]], first: float) -> float | None:
     low = max(within, default=None)
     if low is None and high is None:
         return first
-    if high is None:
+    if high is None:  # none past the limit: up by RAISE, at least to the first guess
         assert low is not None
-        return max(first, low * RAISE) if low < first else low * RAISE
-    if low is None:
-        return min(first, high / LOWER) if first < high else high / LOWER
+        return max(first, low * RAISE)
+    if low is None:  # none within: down by LOWER, at most to the first guess
+        return min(first, high / LOWER)
     # A wide bracket (its bottom a slow point at 10x pace): down from the top by LOWER first.
     return None if high / low <= PRECISION else max((low * high) ** 0.5, high / LOWER)
 

@@ -349,9 +349,14 @@ def _postgresql(out: dict[str, Any], pg_url: str, settings: Settings, agents: li
             pg.close()
 
 
+def _most_writes_s(steps: list[float] | None) -> float:
+    """Audited writes a second the saturation search offers at most."""
+    return max(steps or [MOST_WRITES_S])
+
+
 def _most_calls_s(agents: int, steps: list[float] | None) -> float:
     """Calls a second the busiest point may offer (the directory is made for it)."""
-    return max(agents / PACE, max(steps or [MOST_WRITES_S]) / WRITES_PER_CALL)
+    return max(agents / PACE, _most_writes_s(steps) / WRITES_PER_CALL)
 
 
 def saturate(pg: Databases, document: dict[str, Any], recordings, settings: Settings, agents: int,
@@ -363,7 +368,7 @@ def saturate(pg: Databases, document: dict[str, Any], recordings, settings: Sett
     searching = replace(settings, seconds=settings.search_seconds or settings.seconds)
 
     def run(side: str, writes_s: float) -> dict[str, Any]:
-        writes_s = min(writes_s, max(steps or [MOST_WRITES_S]))
+        writes_s = min(writes_s, _most_writes_s(steps))
         calls_s = writes_s / WRITES_PER_CALL
         n = min(agents, max(1, round(calls_s * PACE)))  # below the biggest point: fewer agents at 10x pace
         name = "PostgreSQL" if side == "deskapp" else "Prototype"

@@ -49,6 +49,9 @@ from common import PG_PREFIX_ENV, Result, Skipped, load_average, machine_state, 
 DEFAULT_PG = os.environ.get("DESKAPP_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 # What --only can name: the targets' stages in the order they run, and the load test.
 STAGES = ("2a", "1", "2b", "3", "3p", "4q", "4s", "5", "5c", "6", "8", "load", "7", "7p")
+# Stages folded into another (3p's export commands into 3, 7p's verify command into 7): their
+# names kept for older commands, each run as the stage it is now part of.
+FOLDED = {"3p": "3", "7p": "7"}
 
 
 def log(message: str) -> None:
@@ -280,6 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     only = set(args.only.split(",")) if args.only else set(STAGES)
     if only - set(STAGES):
         parser.error(f"--only: unknown stages {', '.join(sorted(only - set(STAGES)))} (known: {', '.join(STAGES)})")
+    only = {FOLDED.get(name, name) for name in only}
 
     stage_seconds: dict[str, float] = {}  # wall time of each stage, in the facts and the JSON
     out.stage_seconds = stage_seconds
@@ -347,17 +351,14 @@ def main(argv: list[str] | None = None) -> int:
     stage("2b", "2b", "Bulk load: tickets", lambda: bulk.bench_tickets(big, template_path, work, n=bulk_tickets))
     # Each database exported whole, in a child process of its own (its peak memory is the export's).
     # The same exports through the `deskapp export` command, a process each run (3f-3j), in the same
-    # turns against the same shell runs (stage 3p is now part of 3: its name kept for older commands).
+    # turns against the same shell runs.
     sizes = [(exported, ("3a", "3b"))] + ([(big, ("3c", "3d"))] if exported != big else [])
     # 3h/3i's target is set at 1,000,000 tickets: on a smaller big database (quick) measured beside.
     big_target = 0.6 if tickets >= 1_000_000 else None
     command_sizes: list[tuple[str, str, float | None]] = [("3f", "3g", 0.5)] + (
         [("3h", "3i", big_target)] if exported != big else [])
-    if "3" in only or "3p" in only:
-        started = time.perf_counter()
-        attempt("3", "Exports", results, lambda: exports.bench_export_sizes(
-            sizes, work, runs=long_runs, commands_for=command_sizes))
-        timed("3", started)
+    stage("3", "3", "Exports", lambda: exports.bench_export_sizes(sizes, work, runs=long_runs,
+                                                                  commands_for=command_sizes))
     stage("4q", "4", "Queries", lambda: screens.bench_queries(big, repeat=runs))
     # Sessions on either database in turns, openings after a warm-up one: 5 a side (quick: one
     # session each, a sign-in costs more than an opening), 15.
@@ -395,9 +396,8 @@ def main(argv: list[str] | None = None) -> int:
 
     # -- target 7: the audit chains ----------------------------------------------------------
     # 7, 7b and 7c from one set of runs: each `deskapp audit verify` process gives the command's
-    # CPU and, timed inside it, its verification pass (commands.bench_verify_command); stage 7p
-    # is the same stage (its name kept for older commands).
-    if not args.no_verify and ("7" in only or "7p" in only):
+    # CPU and, timed inside it, its verification pass (commands.bench_verify_command).
+    if not args.no_verify and "7" in only:
         import chaincheck
 
         started = time.perf_counter()

@@ -90,7 +90,7 @@ def run(url: str, *, backend: str, tries: int = 200, processes: int = 4, log=pri
     testkit.Directory(store)
     context = multiprocessing.get_context("spawn")
     barrier = context.Manager().Barrier(processes)
-    per = tries // processes // 2 * 2  # whole pairs (paired_ratio)
+    per = tries // processes // 2 * 2  # whole pairs (pair_ratios)
     with context.Pool(processes) as pool:
         results = [row for rows in pool.starmap(guesser, [(url, per, i, barrier) for i in range(processes)])
                    for row in rows]
