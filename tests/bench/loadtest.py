@@ -21,6 +21,10 @@ doing (load_probe.py).
 
     python tests/bench/loadtest.py [--quick] [--agents 256] [--json out.json] [--md out.md]
 
+This is the study (15 to 22 minutes; `run.py --load`). run.py's own stage, load_stage.py, runs
+only what the two targets need (the 256-agent point once, a shorter search from a probe) in
+about 2.5 minutes, with these points and this judging.
+
 `measure(...)` returns every figure as a dict (for bench-output/latest.json) with the Markdown
 under "markdown".
 """

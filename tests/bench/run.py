@@ -20,7 +20,8 @@ the bench's PostgreSQL databases are named fresh each run (common.pg_prefix).
 
 What each target compares is written at the top of its module: filing.py (1), bulk.py (2),
 exports.py (3: 3a/3b on 50,000 tickets, 3c/3d on 1,000,000, 3e memory), screens.py (4),
-startup.py (5), verification.py (6), chaincheck.py (7), call_cpu.py (8), loadtest.py.
+startup.py (5), verification.py (6), chaincheck.py (7), call_cpu.py (8), load_stage.py and
+loadtest.py (9a, 9b).
 """
 
 from __future__ import annotations
