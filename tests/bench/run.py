@@ -261,11 +261,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--runs", type=int, help="paired runs a target (default 7; quick 5; at least 5)")
     parser.add_argument(
-        "--load-seconds", type=float, help="seconds each load-test point takes calls (default: loadtest.py's)"
+        "--load-seconds", type=float,
+        help="seconds each load point takes calls (default: the load stage's 8; with --load, loadtest.py's)"
     )
     parser.add_argument("--agents", help="agent processes per load-test point (default 1,4,16,64; quick 1,16)")
     parser.add_argument("--pg-url", default=DEFAULT_PG)
-    parser.add_argument("--no-pg", action="store_true", help="load test on SQLite only")
+    parser.add_argument("--no-pg", action="store_true",
+                        help="no PostgreSQL: targets 8, 9a and 9b not measured (--load: the study on SQLite only)")
     parser.add_argument("--load", action="store_true",
                         help="the load targets from loadtest.py's whole study instead of the load stage (15 to 22 "
                              "minutes; quick: its short form)")
