@@ -86,6 +86,8 @@ class Result:
     def met(self) -> bool:
         if self.ratio != self.ratio or self.target is None:  # nan: not measured; None: no target
             return False
+        if self.extra.get("failed"):  # a condition beside the ratio broke (the load test's: a ticket lost ...)
+            return False
         return self.ratio >= self.target if self.higher_is_better else self.ratio <= self.target
 
     @property

@@ -6,6 +6,13 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
+from common import Result, Skipped
+
+FILING_P99_MS = 50.0  # the limit at 256 agents (issue 14, kept by issue 25)
+# run.py's numbers and names of the load test's targets (its table and JSON, like the others').
+LOAD_TARGETS = (("9a", "PostgreSQL filing p99, 256 agents at 10x pace"),
+                ("9b", "PostgreSQL saturation against the raw prototype, side by side"))
+
 
 def _three(lat: dict[str, float]) -> str:
     if not lat["n"]:
@@ -86,19 +93,21 @@ def targets(out: dict[str, Any], max_load: float) -> list[dict[str, Any]]:
         chain = all(r["chain_ok"] for r in at256)
         loads = [x for r in at256 for x in r.get("load_average", [])]
         out_targets.append({
-            "name": "filing p99 at 256 agents (10x pace), ms", "value": p99, "min": p99s[0],
+            "number": "9a", "name": "filing p99 at 256 agents (10x pace), ms", "value": p99, "min": p99s[0],
             "max": p99s[-1], "runs": len(p99s), "target": "< 50, nothing lost or doubled, chain verified",
-            "met": p99 < 50 and lost == 0 and doubled == 0 and chain, "lost": lost, "doubled": doubled,
+            "met": p99 < FILING_P99_MS and lost == 0 and doubled == 0 and chain, "lost": lost, "doubled": doubled,
             "chain_ok": chain, "load_average": [min(loads), max(loads)] if loads else None,
         })
     sat = out.get("saturation")
     if sat and "prototype" in sat:
         loads = sat.get("load_average") or []
         out_targets.append({
+            "number": "9b",
             "name": "saturation, deskapp / raw prototype (audited writes/s within the limit, side by side)",
             "value": sat["ratio"],
             "target": f">= {sat['target_ratio']:.2f} (1.5 x the issue's {sat['issue_ratio']:.1f})",
             "met": sat["met"], "deskapp_writes_s": sat["writes_s"], "prototype_writes_s": sat["prototype"]["writes_s"],
+            "target_ratio": sat["target_ratio"], "points_a_side": sat.get("points_a_side"),
             "load_average": [min(loads), max(loads)] if loads else None,
         })
     for t in out_targets:
@@ -197,3 +206,49 @@ def legacy_runs(out: dict[str, Any]) -> list[dict[str, Any]]:
         "filed_events": r["filed_events"], "db_tickets": r["db_tickets"], "chain_ok": r["chain_ok"],
         "chain_text": r["chain_text"], "error_samples": r["error_samples"],
     } for r in out["points"]]
+
+
+def load_results(figures: dict[str, Any]) -> list[Result | Skipped]:
+    """The load test's targets (`targets`, from its JSON) as run.py's Results, in its table and
+    JSON like the others': judged only if the 1-minute load average stayed at most
+    common.LOAD_LIMIT while they were measured (`extra["load"]`), on their own figures by the
+    wall clock (a latency; writes a second)."""
+    found = {t.get("number"): t for t in figures.get("targets") or []}
+    why = "; ".join(figures.get("skipped") or []) or "the load test gave no figure"
+    out: list[Result | Skipped] = []
+    for number, name in LOAD_TARGETS:
+        t = found.get(number)
+        if t is None:
+            out.append(Skipped(number, name, why))
+        elif number == "9a":
+            checks = ((f"{t['lost']} lost", t["lost"]), (f"{t['doubled']} doubled", t["doubled"]),
+                      ("the chain broken", not t["chain_ok"]),
+                      (f"p99 not under {FILING_P99_MS:g} ms", t["value"] >= FILING_P99_MS))
+            broken = [text for text, bad in checks if bad]
+            runs = f"median of {t['runs']} runs, {t['min']:.0f}-{t['max']:.0f} ms; " if t["runs"] > 1 else ""
+            out.append(Result(
+                number, name, t["value"], FILING_P99_MS, "ms", 1.0, False, subject_label="deskapp, filing p99",
+                baseline_label=f"the limit ({FILING_P99_MS:g} ms)",
+                note=f"{runs}lost {t['lost']}, doubled {t['doubled']}, chain "
+                     f"{'verified' if t['chain_ok'] else 'BROKEN'} (met only with none lost or doubled and the chain "
+                     "verified); the load test's own process (tests/bench/load_stage.py, or loadtest.py with --load).",
+                extra={"load": t["load_average"] or [], "judged_on": "wall", "runs": t["runs"], "min_ms": t["min"],
+                       "max_ms": t["max"], "lost": t["lost"], "doubled": t["doubled"], "chain_ok": t["chain_ok"],
+                       "failed": "; ".join(broken)}))
+        else:
+            sat = figures["saturation"]
+            proto = sat["prototype"]
+            sides = t.get("points_a_side") or {}
+            out.append(Result(
+                number, name, t["deskapp_writes_s"], t["prototype_writes_s"], "writes/s",
+                round(t["target_ratio"], 6), True,  # 1.5 x 0.6 is 0.8999999999999999 in floating point
+                subject_label="deskapp", baseline_label="raw psycopg prototype (load_raw.py)",
+                note=f"audited writes a second done at each side's best point within the limit, their points in "
+                     f"turns: deskapp at {sat['at']} (first past it: {sat['first_failed'] or 'none'}), the prototype "
+                     f"at {proto['at']} (first past it: {proto['first_failed'] or 'none'}); "
+                     f"{sides.get('deskapp', '?')} / {sides.get('prototype', '?')} points; target 1.5 x the issue's "
+                     f"{sat['issue_ratio']:.1f}; criterion: {sat['criterion']}.",
+                extra={"load": t["load_average"] or [], "judged_on": "wall",
+                       "runs": min(sides.values()) if sides else None, "points_a_side": sides,
+                       "deskapp_at": sat["at"], "prototype_at": proto["at"], "first_rate": sat.get("first_rate")}))
+    return out

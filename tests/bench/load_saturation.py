@@ -7,8 +7,9 @@ stretch of the machine's state. A side's next rate: its first guess; above its b
 within the limit by RAISE while none is past it; below its lowest point past the limit by
 LOWER while none is within; then the geometric middle of the best within and the lowest past
 until they are within PRECISION of each other (from the top down by LOWER while the bracket is
-wider). The figure is the writes done (not offered)
-at the best point within the limit.
+wider), never above the search's cap (loadtest.MOST_WRITES_S). The figure is the writes done
+(not offered) at the best point within the limit. run.py's stage (load_stage.py) searches in
+fewer points from a probe above the limit (probe_rate).
 
 The target (issue 25: "saturation >= 1.5x today's, both measured side by side in one run on
 the same machine"): when the issue was filed, in one run on a loaded machine, the product
@@ -42,22 +43,64 @@ def first_guess(points: list[dict[str, Any]]) -> float | None:
     return max(40.0, GUESS * max(usable, key=lambda p: p["writes_s"])["cpu_ceiling_writes_s"])
 
 
-def next_rate(points: list[dict[str, Any]], first: float) -> float | None:
-    """The next offered rate of one side's search, None when it is done."""
+def next_rate(points: list[dict[str, Any]], first: float, *, most: float | None = None) -> float | None:
+    """The next offered rate of one side's search, None when it is done. `most`: the search
+    offers no more; once a point at it was made, a side still within the limit there is done."""
     offered = [(p["offered_writes_s"], p["within_limit"]) for p in points]
     past = [rate for rate, ok in offered if not ok]
     high = min(past, default=None)
     within = [rate for rate, ok in offered if ok and (high is None or rate < high)]
     low = max(within, default=None)
     if low is None and high is None:
-        return first
-    if high is None:  # none past the limit: up by RAISE, at least to the first guess
+        rate = first
+    elif high is None:  # none past the limit: up by RAISE, at least to the first guess
         assert low is not None
-        return max(first, low * RAISE)
-    if low is None:  # none within: down by LOWER, at most to the first guess
-        return min(first, high / LOWER)
-    # A wide bracket (its bottom a slow point at 10x pace): down from the top by LOWER first.
-    return None if high / low <= PRECISION else max((low * high) ** 0.5, high / LOWER)
+        rate = max(first, low * RAISE)
+    elif low is None:  # none within: down by LOWER, at most to the first guess
+        rate = min(first, high / LOWER)
+    elif high / low <= PRECISION:
+        return None
+    else:  # a wide bracket (its bottom a slow point at 10x pace): down from the top by LOWER first
+        rate = max((low * high) ** 0.5, high / LOWER)
+    return _capped(rate, offered, most)
+
+
+def probe_rate(points: list[dict[str, Any]], first: float, *, most: float | None = None) -> float | None:
+    """The next rate of run.py's shorter search (load_stage.py), whose first rate is a probe
+    above the limit. A point past the limit still does writes, about as many as the side serves
+    within it (0.80-1.06 of the limit in the runs so far), so the next rate after one past the
+    limit is the writes it did (at least its rate / LOWER ** 2, at most its rate / PRECISION **
+    0.5); from a bracket's bottom up by PRECISION at most (the writes done put the limit near
+    the bottom); up by RAISE while none is past it. None when the bracket is within PRECISION."""
+    offered = [(p["offered_writes_s"], p["within_limit"]) for p in points]
+    past = [p for p in points if not p["within_limit"]]
+    lowest_past = min(past, key=lambda p: p["offered_writes_s"], default=None)
+    high = lowest_past["offered_writes_s"] if lowest_past else None
+    within = [rate for rate, ok in offered if ok and (high is None or rate < high)]
+    low = max(within, default=None)
+    if low is None and high is None:
+        rate = first
+    elif high is None:
+        assert low is not None
+        rate = low * RAISE
+    elif low is None:
+        assert lowest_past is not None
+        rate = min(high / PRECISION ** 0.5, max(high / LOWER ** 2, lowest_past["writes_s"]))
+    elif high / low <= PRECISION:
+        return None
+    else:
+        rate = min((low * high) ** 0.5, low * PRECISION)
+    return _capped(rate, offered, most)
+
+
+def _capped(rate: float, offered: list[tuple[float, bool]], most: float | None) -> float | None:
+    """`rate`, at most `most`; None if that rate was offered already (a side within the limit
+    at the cap is done)."""
+    if most is not None:
+        rate = min(rate, most)
+        if any(abs(offered_rate - rate) <= 1e-9 * rate for offered_rate, _ in offered):
+            return None
+    return rate
 
 
 def summary(points: list[dict[str, Any]]) -> dict[str, Any]:
@@ -77,10 +120,12 @@ def summary(points: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def side_by_side(run: Callable[[str, float], dict[str, Any]], first: dict[str, float], steps: int,
-                 log: Callable[[str], None]) -> dict[str, Any]:
-    """At most `steps` points a side, in turns; `run(side, writes_s)` makes one point. Only
-    these points bracket a side's limit: a point of another moment (the 1,000-agent point, past
-    the limit on a busy minute) would narrow one side's search and not the other's."""
+                 log: Callable[[str], None], *, choose: Callable[..., float | None] = next_rate,
+                 most: float | None = None) -> dict[str, Any]:
+    """At most `steps` points a side, in turns; `run(side, writes_s)` makes one point, `choose`
+    (next_rate, or probe_rate) each side's next rate, never above `most`. Only these points
+    bracket a side's limit: a point of another moment (the 1,000-agent point, past the limit on
+    a busy minute) would narrow one side's search and not the other's."""
     points: dict[str, list[dict[str, Any]]] = {side: [] for side in SIDES}
     made: list[dict[str, Any]] = []
     loads = [os.getloadavg()[0]]
@@ -88,7 +133,7 @@ def side_by_side(run: Callable[[str, float], dict[str, Any]], first: dict[str, f
         order = SIDES if round_ % 2 == 0 else SIDES[::-1]
         moved = False
         for side in order:
-            rate = next_rate(points[side], first[side])
+            rate = choose(points[side], first[side], most=most)
             if rate is None:
                 continue
             result = run(side, rate)
@@ -103,4 +148,5 @@ def side_by_side(run: Callable[[str, float], dict[str, Any]], first: dict[str, f
     log(f"saturation: deskapp {product['writes_s']:.0f}, prototype {prototype['writes_s']:.0f} writes/s, "
         f"ratio {ratio:.2f} (target >= {TARGET_RATIO:.2f})")
     return {**product, "prototype": prototype, "ratio": ratio, "target_ratio": TARGET_RATIO,
-            "issue_ratio": ISSUE_RATIO, "met": ratio >= TARGET_RATIO, "load_average": loads, "points": made}
+            "issue_ratio": ISSUE_RATIO, "met": ratio >= TARGET_RATIO, "load_average": loads, "points": made,
+            "points_a_side": {side: len(found) for side, found in points.items()}}

@@ -21,6 +21,10 @@ doing (load_probe.py).
 
     python tests/bench/loadtest.py [--quick] [--agents 256] [--json out.json] [--md out.md]
 
+This is the study (15 to 22 minutes; `run.py --load`). run.py's own stage, load_stage.py, runs
+only what the two targets need (the 256-agent point once, a shorter search from a probe) in
+about 2.5 minutes, with these points and this judging.
+
 `measure(...)` returns every figure as a dict (for bench-output/latest.json) with the Markdown
 under "markdown".
 """
@@ -33,17 +37,19 @@ import multiprocessing
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import common  # noqa: E402
 from common import LOAD_LIMIT, cpu_model, pg_version  # noqa: E402
 from load_db import Databases, agent_ids, check, make_document, orgs_for, work_items  # noqa: E402
 from load_model import OPS, Plan, worker  # noqa: E402
 from load_probe import Probe  # noqa: E402
-from load_saturation import SIDES, first_guess, side_by_side  # noqa: E402
+from load_saturation import SIDES, first_guess, next_rate, side_by_side  # noqa: E402
 
 DEFAULT_PG = os.environ.get("DESKAPP_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 PACE = 18.0  # seconds between one agent's calls at ten times a realistic pace
@@ -251,7 +257,8 @@ def within_limit(out: dict[str, Any]) -> bool:
 
 
 def _log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] load: {message}", file=sys.stderr, flush=True)
+    """As run.py's lines: each says the load average against the judging limit."""
+    print(f"[{time.strftime('%H:%M:%S')} {common.machine_state()}] load: {message}", file=sys.stderr, flush=True)
 
 
 def _summary(r: dict[str, Any]) -> str:
@@ -265,7 +272,7 @@ def _summary(r: dict[str, Any]) -> str:
 
 def measure(*, quick: bool = False, pg_url: str | None = DEFAULT_PG, agents: list[int] | None = None,
             sqlite: bool = True, bouncer: bool = True, saturation: bool = True, settings: Settings | None = None,
-            workdir: Path = Path("bench-output/db"), saturation_steps: list[float] | None = None,
+            workdir: Path = Path("bench-output/db"), first_rate: float | None = None,
             max_load: float = LOAD_LIMIT) -> dict[str, Any]:
     """Every load point and the saturation search; returns the figures (and "markdown").
     `pg_url` None: SQLite only."""
@@ -282,7 +289,7 @@ def measure(*, quick: bool = False, pg_url: str | None = DEFAULT_PG, agents: lis
     if pg_url:
         try:
             _postgresql(out, pg_url, settings, agents, bouncer=bouncer, saturation=saturation, quick=quick,
-                        steps=saturation_steps)
+                        first_rate=first_rate)
         except Exception as error:  # unreachable, or a point failed: the rest still runs, and says so
             out["skipped"].append(f"PostgreSQL: {type(error).__name__}: {str(error).splitlines()[0][:200]}")
     if sqlite:
@@ -306,19 +313,33 @@ def measure(*, quick: bool = False, pg_url: str | None = DEFAULT_PG, agents: lis
     return out
 
 
-def _postgresql(out: dict[str, Any], pg_url: str, settings: Settings, agents: list[int], *, bouncer: bool,
-                saturation: bool, quick: bool, steps: list[float] | None) -> None:
+def postgresql_template(out: dict[str, Any], pg_url: str, settings: Settings, agents: int,
+                        first_rate: float | None) -> tuple[Databases, dict[str, Any], Any]:
+    """This run's PostgreSQL template with `agents` agents, its directory sized for the busiest
+    point (most_calls_s), and the prototype's recordings over it (load_raw.Recordings: recorded
+    when a point first needs them). The caller closes both."""
     from load_raw import Recordings
 
-    biggest = max(agents)
-    document = make_document(orgs_for(_most_calls_s(biggest, steps) * (settings.warmup + settings.seconds) * 1.1))
+    document = make_document(orgs_for(most_calls_s(agents, first_rate) * (settings.warmup + settings.seconds)
+                                      * 1.1))
     pg = Databases.postgresql(pg_url)
-    recordings = Recordings(pg, document)
     try:
-        pg.build_template(document, biggest)
-        out["template_seconds"] = pg.seconds
-        _log(f"PostgreSQL template {pg.template}: {len(document['organizations'])} organizations, "
-             f"{biggest} agents in {pg.seconds:.0f} s")
+        pg.build_template(document, agents)
+    except BaseException:
+        if pg.template:
+            pg.close()
+        raise
+    out["template_seconds"] = pg.seconds
+    _log(f"PostgreSQL template {pg.template}: {len(document['organizations'])} organizations, "
+         f"{agents} agents in {pg.seconds:.0f} s")
+    return pg, document, Recordings(pg, document)
+
+
+def _postgresql(out: dict[str, Any], pg_url: str, settings: Settings, agents: list[int], *, bouncer: bool,
+                saturation: bool, quick: bool, first_rate: float | None) -> None:
+    biggest = max(agents)
+    pg, document, recordings = postgresql_template(out, pg_url, settings, biggest, first_rate)
+    try:
         for n in agents:
             runs = settings.repeat if n == TARGET_AGENTS else 1  # the point the load target judges: a median of runs
             for run in range(runs):
@@ -339,7 +360,7 @@ def _postgresql(out: dict[str, Any], pg_url: str, settings: Settings, agents: li
             except Exception as error:  # PgBouncer missing and not installable: said, not hidden
                 out["skipped"].append(f"PgBouncer point: {type(error).__name__}: {str(error).splitlines()[0][:200]}")
         if saturation:
-            out["saturation"] = saturate(pg, document, recordings, settings, biggest, steps,
+            out["saturation"] = saturate(pg, document, recordings, settings, biggest, first_rate,
                                          [p for p in out["points"] if not p["via_bouncer"]],
                                          SATURATION_POINTS[quick])
             out["recording_seconds"] = recordings.seconds
@@ -349,26 +370,28 @@ def _postgresql(out: dict[str, Any], pg_url: str, settings: Settings, agents: li
             pg.close()
 
 
-def _most_writes_s(steps: list[float] | None) -> float:
-    """Audited writes a second the saturation search offers at most."""
-    return max(steps or [MOST_WRITES_S])
+def most_writes_s(first_rate: float | None) -> float:
+    """Audited writes a second the saturation search offers at most: MOST_WRITES_S, or a first
+    rate above it."""
+    return max(MOST_WRITES_S, first_rate or 0.0)
 
 
-def _most_calls_s(agents: int, steps: list[float] | None) -> float:
+def most_calls_s(agents: int, first_rate: float | None) -> float:
     """Calls a second the busiest point may offer (the directory is made for it)."""
-    return max(agents / PACE, _most_writes_s(steps) / WRITES_PER_CALL)
+    return max(agents / PACE, most_writes_s(first_rate) / WRITES_PER_CALL)
 
 
 def saturate(pg: Databases, document: dict[str, Any], recordings, settings: Settings, agents: int,
-             steps: list[float] | None, measured: list[dict[str, Any]], points: int) -> dict[str, Any]:
-    """Both sides' saturation, their points in turns (load_saturation.side_by_side): the same
-    agents calling more often, their think times shortened alike. The points already `measured`
-    give each side's first rate only."""
+             first_rate: float | None, measured: list[dict[str, Any]], points: int, *,
+             first: dict[str, float] | None = None, choose: Callable[..., float | None] = next_rate) -> dict[str, Any]:
+    """Both sides' saturation, their points in turns (load_saturation.side_by_side, each side's
+    next rate by `choose`): the same agents calling more often, their think times shortened
+    alike. Each side's first rate: `first`, else `first_rate`, else from the points already
+    `measured` (they give it only)."""
 
     searching = replace(settings, seconds=settings.search_seconds or settings.seconds)
 
     def run(side: str, writes_s: float) -> dict[str, Any]:
-        writes_s = min(writes_s, _most_writes_s(steps))
         calls_s = writes_s / WRITES_PER_CALL
         n = min(agents, max(1, round(calls_s * PACE)))  # below the biggest point: fewer agents at 10x pace
         name = "PostgreSQL" if side == "deskapp" else "Prototype"
@@ -380,8 +403,8 @@ def saturate(pg: Databases, document: dict[str, Any], recordings, settings: Sett
     on_pg = [p for p in measured if p["backend"] == "postgresql"]
     by_side = {side: [p for p in on_pg if p.get("side", "deskapp") == side] for side in SIDES}
     by_side = {side: [p for p in found if p["agents"] == TARGET_AGENTS] or found for side, found in by_side.items()}
-    first = {side: steps[0] if steps else (first_guess(by_side[side]) or 300.0) for side in SIDES}
-    out = side_by_side(run, first, points, _log)
+    first = first or {side: first_rate or first_guess(by_side[side]) or 300.0 for side in SIDES}
+    out = side_by_side(run, first, points, _log, choose=choose, most=most_writes_s(first_rate))
     out["criterion"] = (f"worst p99 of {', '.join(JUDGED)} <= {P99_LIMIT * 1000:.0f} ms, no errors, no caller "
                         "abandoned, >= 85% of the writes due in the window done")
     return out
@@ -406,7 +429,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-bouncer", action="store_true")
     parser.add_argument("--no-saturation", action="store_true")
     parser.add_argument("--steps", help="the saturation search's first rate (audited writes/s) for both sides "
-                        "(default: from each side's CPU a write at 256 agents)")
+                        "(default: from each side's CPU a write at 256 agents); a list, as older commands gave, "
+                        f"gives its first value; the search offers at most {MOST_WRITES_S:g} (or this rate)")
     parser.add_argument("--workdir", type=Path, default=Path("bench-output/db"), help="SQLite files go here")
     parser.add_argument("--no-pg", action="store_true", help="SQLite only")
     # What run.py passed to the load test before this model; its template is not needed any more.
@@ -418,6 +442,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write every figure here")
     parser.add_argument("--md", type=Path, help="write the Markdown here")
     args = parser.parse_args(argv)
+    common.LOAD_LIMIT = args.max_load  # the log lines' quiet / BUSY
     if args.sqlite_template:  # run.py from before this model: its agent counts and seconds were for it
         args.quick, args.agents, args.seconds = args.quick or float(args.seconds or 0) < 30, None, None
     settings = Settings(seconds=args.seconds or (8.0 if args.quick else 60.0),
@@ -428,7 +453,7 @@ def main(argv: list[str] | None = None) -> int:
     out = measure(quick=args.quick, pg_url=None if args.no_pg else args.pg_url, settings=settings, workdir=args.workdir,
                   agents=[int(n) for n in args.agents.split(",")] if args.agents else None,
                   sqlite=not args.no_sqlite, bouncer=not args.no_bouncer, saturation=not args.no_saturation,
-                  saturation_steps=[float(s) for s in args.steps.split(",")] if args.steps else None,
+                  first_rate=float(args.steps.split(",")[0]) if args.steps else None,
                   max_load=args.max_load)
     print(out["markdown"])
     if args.md:

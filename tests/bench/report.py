@@ -71,8 +71,10 @@ def load_table(load: dict) -> str:
         return load["markdown"].strip() + "".join(f"\n- {s}" for s in load.get("skipped", []))
     if not load.get("runs"):
         skipped = "".join(f"\n- {s}" for s in load.get("skipped", []))
-        return ("Not part of this run: the call-centre load test runs apart, `python tests/bench/loadtest.py` "
-                "(15 to 22 minutes; `run.py --load` runs it after the targets)." + skipped)
+        return ("Not part of this run (`--no-load`, `--no-pg`, or `--only` without `load`): targets 9a and 9b come "
+                "from the load stage (`tests/bench/load_stage.py`, about 2.5 minutes); the call-centre load test's "
+                "whole study runs apart, `python tests/bench/loadtest.py` (15 to 22 minutes; `run.py --load` runs "
+                "it instead of the stage)." + skipped)
     lines = [
         "| Backend | Agents | Calls | Tickets | Tickets/s | Filing p50 | p95 | p99 | Call p50 "
         "| Writer lock held p50 / p95 "

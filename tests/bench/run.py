@@ -4,11 +4,12 @@ same run, on a generated database of 1,000,000 tickets (and one of 50,000 for th
     .venv/bin/python tests/bench/run.py                  # the full bench (under 15 minutes)
     .venv/bin/python tests/bench/run.py --quick          # 100,000 tickets (50,000 exported), shorter runs (under 5)
     .venv/bin/python tests/bench/run.py --tickets 200000 --no-pg --keep --json
-    .venv/bin/python tests/bench/loadtest.py             # the call-centre load test, apart (15 to 22 minutes)
+    .venv/bin/python tests/bench/loadtest.py             # the call-centre load test's study, apart (15 to 22 minutes)
 
-The call-centre load test (loadtest.py, 60 s points) is not part of the default run: it takes
-15 to 22 minutes on its own. `--load` runs it after the targets (its `--quick` form with
-`--quick`, whose 8 s points are a smoke run, not figures to judge); its stage is also `--only load`.
+The call-centre load test's two targets (9a: filing p99 at 256 agents; 9b: the saturation against
+the raw prototype, side by side) come from its stage, `load` (load_stage.py: about 2.5 minutes, in
+both forms; `--no-load` or `--no-pg` leaves it out). `--load` runs loadtest.py's whole study
+instead (60 s points, 15 to 22 minutes; its `--quick` form with `--quick`), judged the same way.
 
 Prints Markdown tables (ready for README), writes them to bench-output/latest.md and, with
 --json, every figure to bench-output/latest.json. Each target says met / not met, judged on
@@ -19,7 +20,8 @@ the bench's PostgreSQL databases are named fresh each run (common.pg_prefix).
 
 What each target compares is written at the top of its module: filing.py (1), bulk.py (2),
 exports.py (3: 3a/3b on 50,000 tickets, 3c/3d on 1,000,000, 3e memory), screens.py (4),
-startup.py (5), verification.py (6), chaincheck.py (7), call_cpu.py (8), loadtest.py.
+startup.py (5), verification.py (6), chaincheck.py (7), call_cpu.py (8), load_stage.py and
+loadtest.py (9a, 9b).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ sys.path.insert(0, str(HERE))
 
 import common  # noqa: E402
 import generate  # noqa: E402
+import load_report  # noqa: E402
 import report  # noqa: E402
 from common import PG_PREFIX_ENV, Result, Skipped, load_average, machine_state, pg_prefix, pg_version, sqlite_url  # noqa: E402
 
@@ -133,6 +136,27 @@ def load_arguments(args, template_path: Path, agents: str) -> list[str]:
         return (["--quick"] if args.quick else []) + (["--agents", args.agents] if args.agents else []) + extra
     return ["--sqlite-template", str(template_path), "--orgs", str(args.orgs), "--bench-subs", str(args.bench_subs),
             "--agents", agents, *extra]
+
+
+def run_load(args, out: Report, work: Path, template_path: Path, agents: str) -> list[Result | Skipped]:
+    """Targets 9a and 9b: the load stage (load_stage.py), or with --load loadtest.py's study, in a
+    process of its own; its figures become the report's load section."""
+    load_json = work / "load.json"
+    load_json.unlink(missing_ok=True)
+    if args.load:
+        log(f"load test's study{'' if args.no_pg else ' (SQLite and PostgreSQL)'}")
+        command = [sys.executable, str(HERE / "loadtest.py"), *load_arguments(args, template_path, agents),
+                   "--workdir", str(work), "--json", str(load_json), "--pg-url", args.pg_url]
+    else:
+        log("load stage: 256 agents, then the saturation of deskapp and the raw prototype in turns")
+        command = [sys.executable, str(HERE / "load_stage.py"), "--json", str(load_json), "--pg-url", args.pg_url,
+                   "--max-load", str(args.max_load), *(["--seconds", str(args.load_seconds)] if args.load_seconds
+                                                       else [])]
+    code = subprocess.run(command).returncode
+    out.load = json.loads(load_json.read_text()) if load_json.exists() else {"runs": [], "skipped": []}
+    if code:
+        out.load.setdefault("skipped", []).append(f"{Path(command[1]).name} exited with {code}")
+    return load_report.load_results(out.load)
 
 
 def _check_text(check: dict) -> str:
@@ -237,14 +261,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--runs", type=int, help="paired runs a target (default 7; quick 5; at least 5)")
     parser.add_argument(
-        "--load-seconds", type=float, help="seconds each load-test point takes calls (default: loadtest.py's)"
+        "--load-seconds", type=float,
+        help="seconds each load point takes calls (default: the load stage's 8; with --load, loadtest.py's)"
     )
     parser.add_argument("--agents", help="agent processes per load-test point (default 1,4,16,64; quick 1,16)")
     parser.add_argument("--pg-url", default=DEFAULT_PG)
-    parser.add_argument("--no-pg", action="store_true", help="load test on SQLite only")
+    parser.add_argument("--no-pg", action="store_true",
+                        help="no PostgreSQL: targets 8, 9a and 9b not measured (--load: the study on SQLite only)")
     parser.add_argument("--load", action="store_true",
-                        help="also run the call-centre load test (15 to 22 minutes; quick: its short form)")
-    parser.add_argument("--no-load", action="store_true", help="no load test (the default; kept for old commands)")
+                        help="the load targets from loadtest.py's whole study instead of the load stage (15 to 22 "
+                             "minutes; quick: its short form)")
+    parser.add_argument("--no-load", action="store_true", help="no load stage (targets 9a and 9b)")
     parser.add_argument("--no-verify", action="store_true", help="skip verify_chain of the big database (target 7)")
     parser.add_argument("--workdir", type=Path, default=ROOT / "bench-output" / "db")
     parser.add_argument("--out", type=Path, default=ROOT / "bench-output" / "latest.md")
@@ -378,21 +405,13 @@ def main(argv: list[str] | None = None) -> int:
               lambda: call_cpu.bench_call_cpu(args.pg_url, calls=50 if quick else 100, batches=5))
     out.write("the chain check is still running")
 
-    # -- the load test (its own process: it forks its agents from a clean one); not by default --
-    if (args.load and not args.no_load and "load" in only) or (args.only and "load" in only):
-        log(f"load test{'' if args.no_pg else ' (SQLite and PostgreSQL)'}")
-        load_json = work / "load.json"
-        command = [sys.executable, str(HERE / "loadtest.py"), *load_arguments(args, template_path, agents),
-                   "--workdir", str(work), "--json", str(load_json), "--pg-url", args.pg_url]
-        started = time.perf_counter()
-        code = subprocess.run(command).returncode
-        if load_json.exists():
-            out.load = json.loads(load_json.read_text())
-        if code:
-            out.load.setdefault("skipped", []).append(f"the load test exited with {code}")
-        timed("load", started)
-        log(f"load test done in {time.perf_counter() - started:.0f} s")
-        out.write("the chain check is still running")
+    # -- the load targets (its own process: it forks its agents from a clean one) --------------
+    if "load" in only and not args.no_load:
+        if args.no_pg and not args.load:
+            results.extend(Skipped(number, name, "--no-pg") for number, name in load_report.LOAD_TARGETS)
+        else:
+            stage("load", "9", "Call-centre load", lambda: run_load(args, out, work, template_path, agents))
+            out.write("the chain check is still running")
 
     # -- target 7: the audit chains ----------------------------------------------------------
     # 7, 7b and 7c from one set of runs: each `deskapp audit verify` process gives the command's

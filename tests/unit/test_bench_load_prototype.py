@@ -10,13 +10,23 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
-from load_report import must_show, targets  # noqa: E402
-from load_saturation import PRECISION, RAISE, TARGET_RATIO, next_rate, side_by_side, summary  # noqa: E402
+import common  # noqa: E402
+from load_report import load_results, must_show, targets  # noqa: E402
+from load_saturation import (  # noqa: E402
+    LOWER,
+    PRECISION,
+    RAISE,
+    TARGET_RATIO,
+    next_rate,
+    probe_rate,
+    side_by_side,
+    summary,
+)
 
 
-def _point(offered: float, ok: bool, side: str = "deskapp") -> dict:
-    return {"offered_writes_s": offered, "writes_s": offered * 0.97, "within_limit": ok, "side": side,
-            "label": f"{side} at {offered:.0f}"}
+def _point(offered: float, ok: bool, side: str = "deskapp", done: float | None = None) -> dict:
+    return {"offered_writes_s": offered, "writes_s": offered * 0.97 if done is None else done, "within_limit": ok,
+            "side": side, "label": f"{side} at {offered:.0f}"}
 
 
 def test_the_target_is_one_and_a_half_times_the_issues_ratio():
@@ -69,3 +79,63 @@ def test_the_targets_are_judged_only_on_a_quiet_machine():
     assert [t["met"] for t in busy["targets"]] == [True, False] and not any(t["judged"] for t in busy["targets"])
     lines = "\n".join(must_show(dict(busy, max_load=2.0)))
     assert "not met, not judged** (load average up to 6.0 > 2)" in lines and "deskapp / prototype **0.7" in lines
+
+
+def test_the_search_never_offers_more_than_its_cap_and_is_done_at_it():
+    # The first rate does not cap the search (loadtest.py --steps gave its largest value as a cap).
+    assert next_rate([_point(250, True)], 250.0, most=1200.0) == 250 * RAISE
+    assert next_rate([_point(1000, True)], 1000.0, most=1200.0) == 1200.0
+    assert next_rate([_point(1000, True), _point(1200, True)], 1000.0, most=1200.0) is None
+    assert probe_rate([_point(1000, True), _point(1200, True)], 1000.0, most=1200.0) is None
+
+
+def test_the_stages_search_goes_from_a_probe_past_the_limit_to_the_writes_it_did():
+    assert probe_rate([], 600.0) == 600.0
+    # Past the limit, 360 done: the next rate is what it did.
+    assert probe_rate([_point(600, False, done=360)], 600.0) == 360
+    # Failed by its latency alone (done about as offered): a little below it.
+    assert probe_rate([_point(375, False, done=370)], 375.0) == 375 / PRECISION ** 0.5
+    # A broken point (hardly any writes done) does not send the search to the floor.
+    assert probe_rate([_point(600, False, done=10)], 600.0) == 600 / LOWER ** 2
+    # From the bracket's bottom up by PRECISION at most; done within PRECISION.
+    assert probe_rate([_point(600, False, done=360), _point(360, True)], 600.0) == 360 * PRECISION
+    assert probe_rate([_point(400, False), _point(360, True)], 600.0) == (400 * 360) ** 0.5
+    assert probe_rate([_point(385, False), _point(360, True)], 600.0) is None
+    # The probe within the limit: up by RAISE.
+    assert probe_rate([_point(600, True)], 600.0) == 600 * RAISE
+
+
+def test_the_stages_search_brackets_both_sides_in_three_points_each():
+    capacity = {"deskapp": 330.0, "prototype": 360.0}
+    order = []
+
+    def run(side, writes_s):
+        order.append((side, round(writes_s)))
+        ok = writes_s <= capacity[side]
+        return _point(writes_s, ok, side, done=writes_s * 0.97 if ok else capacity[side] * 1.02)
+
+    out = side_by_side(run, {"deskapp": 600.0, "prototype": 600.0}, steps=4, log=lambda _: None, choose=probe_rate)
+    assert order[:2] == [("deskapp", 600), ("prototype", 600)] and order[2][0] == "prototype"
+    assert out["points_a_side"] == {"deskapp": 3, "prototype": 3}
+    assert 330 / PRECISION * 0.97 <= out["writes_s"] <= 330 * 0.97
+    assert 360 / PRECISION * 0.97 <= out["prototype"]["writes_s"] <= 360 * 0.97
+
+
+def test_the_load_targets_become_results_judged_by_the_benchs_load_limit(monkeypatch):
+    busy = _load_out(0.95, 6.0)
+    busy["targets"] = targets(busy, max_load=2.0)
+    monkeypatch.setattr(common, "LOAD_LIMIT", 2.0)
+    filing, saturation = load_results(busy)
+    assert (filing.number, saturation.number) == ("9a", "9b")
+    assert filing.ratio == 30.0 / 50 and filing.met and not filing.judged and filing.load == 6.0
+    assert saturation.ratio == busy["saturation"]["ratio"] and saturation.met and not saturation.judged
+    monkeypatch.setattr(common, "LOAD_LIMIT", 8.0)
+    assert filing.judged and saturation.judged
+    # Nothing lost or doubled and the chain verified, or the p99 does not count as met.
+    broken = _load_out(0.95, 1.0)
+    broken["points"][0]["lost"] = 1
+    broken["targets"] = targets(broken, max_load=2.0)
+    assert not load_results(broken)[0].met and "1 lost" in load_results(broken)[0].extra["failed"]
+    # A load test that gave nothing: both not measured, with its reason.
+    missing = load_results({"targets": [], "skipped": ["PostgreSQL: OperationalError: refused"]})
+    assert [m.why for m in missing] == ["PostgreSQL: OperationalError: refused"] * 2
