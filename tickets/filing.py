@@ -29,7 +29,7 @@ from tickets.sessions import check_actor
 from tickets.store import filing_sql as sql
 from tickets.store.calls import refusal
 from tickets.store.database import Store
-from tickets.store.models import TICKET_DATE_COLUMNS, TICKET_FIELD_COLUMNS, ticket_ref
+from tickets.store.models import TICKET_FIELD_COLUMNS, ticket_ref
 from tickets.store.rawsql import Raw, Sql, bind_json, bind_time, read_json
 from tickets.text import check_text
 from tickets.verification import verified_call
@@ -285,12 +285,17 @@ def _insert(
     """One ticket row (A-1: its event is appended by the caller); its id and its event's details."""
     row, details = _row(agent, call, sub, request, digest, decision, now, zone, key=key, resource=resource)
     at = bind_time(now, raw.dialect)
-    ((ticket_id,),) = raw.rows(sql.INSERT_TICKET, {
-        **row, "fields": bind_json(row["fields"]), "checklist": bind_json(row["checklist"]),
-        "consequences": bind_json(row["consequences"]), "rules": bind_json(row["rules"]), "created_at": at,
-        "updated_at": at,
-    })
+    # The JSON columns as bind_json makes them, by an encoder without its cycle check (made
+    # once, not one a value): _row builds these of typed text and policy sentences.
+    row["fields"], row["checklist"] = _ROW_JSON(row["fields"]), _ROW_JSON(row["checklist"])
+    row["consequences"], row["rules"] = _ROW_JSON(row["consequences"]), _ROW_JSON(row["rules"])
+    row["created_at"] = row["updated_at"] = at
+    ((ticket_id,),) = raw.rows(sql.INSERT_TICKET, row)
     return ticket_id, details
+
+
+# bind_json's text (json.dumps' defaults) for the values _row builds, which never contain themselves.
+_ROW_JSON = encoder(check_circular=False)
 
 
 _FILE = Sql(
@@ -330,11 +335,11 @@ def _row(agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingReques
          decision: policy.Decision, now, zone: tzinfo, *, key: str,
          resource=None) -> tuple[dict[str, Any], dict[str, Any]]:
     """A ticket's column values (JSON ones as values) and its ticket.filed event's details."""
-    consequences = decision.consequences.as_dict() if decision.consequences else {}
     # The zone its days were counted and told in: a later change of the desk's setting cannot
     # move them (the cancellation it leads to keeps it, tickets.lifecycle).
     time_zone = zone_key(zone)
-    consequences["time_zone"] = time_zone
+    kept_consequences, effective_date, data_deletion_date, reversal_deadline = stored_consequences(
+        decision.consequences, time_zone)
     # The stored values, read once (an enum's .value is two Python frames).
     kind = request.kind.value
     status = _PENDING_REVIEW if decision.needs_review else _OPEN
@@ -346,11 +351,11 @@ def _row(agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingReques
     if request.refund_requested:
         row_fields["refund_requested"] = True
     checklist = sorted(request.confirmed & {item.key for item in decision.checklist})
-    rules = sorted(
-        {r.rule for r in decision.reasons}
-        | {n.rule for n in (decision.consequences.notes if decision.consequences else ())}
-    )
-    kept_consequences = {k: v for k, v in consequences.items() if k not in TICKET_DATE_COLUMNS}
+    rules_named = {r.rule for r in decision.reasons}
+    if decision.consequences is not None:
+        for note in decision.consequences.notes:
+            rules_named.add(note.rule)
+    rules = sorted(rules_named)
     requested_date = request.requested_date.isoformat() if request.requested_date else None
     row = {
         "kind": kind,
@@ -372,9 +377,9 @@ def _row(agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingReques
         "rules": rules,
         "needs_review": decision.needs_review,
         "needs_callback": decision.needs_callback,
-        "effective_date": consequences.get("effective_date"),
-        "data_deletion_date": consequences.get("data_deletion_date"),
-        "reversal_deadline": consequences.get("reversal_deadline"),
+        "effective_date": effective_date,
+        "data_deletion_date": data_deletion_date,
+        "reversal_deadline": reversal_deadline,
     }
     return row, {
         "kind": kind,
@@ -392,8 +397,29 @@ def _row(agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingReques
             call_id=call.call_id, idempotency_key=key, content_hash=digest, requested_date=requested_date,
             reason=request.reason or None, fields=row_fields, consequences=kept_consequences,
             refund_requested=request.refund_requested, needs_review=decision.needs_review,
-            effective_date=consequences.get("effective_date"),
-            data_deletion_date=consequences.get("data_deletion_date"),
-            reversal_deadline=consequences.get("reversal_deadline"),
+            effective_date=effective_date, data_deletion_date=data_deletion_date,
+            reversal_deadline=reversal_deadline,
         ),
     }
+
+
+def stored_consequences(consequences: policy.Consequences | None,
+                        time_zone: str) -> tuple[dict[str, Any], str | None, str | None, str | None]:
+    """What a ticket stores of its decision's consequences: the JSON column (`as_dict()` with
+    the desk's zone, less the three dates that have columns of their own, in that order) and
+    those three dates as ISO text. Written out, not filtered from as_dict (a filing's)."""
+    if consequences is None:
+        return {"time_zone": time_zone}, None, None, None
+    effective, deletion, deadline = (consequences.effective_date, consequences.data_deletion_date,
+                                     consequences.reversal_deadline)
+    return {
+        "early_termination_fee_may_apply": consequences.early_termination_fee_may_apply,
+        "refund": consequences.refund,
+        "self_service": consequences.self_service,
+        "data_deletion_note": consequences.data_deletion_note,
+        "coupon_handling": consequences.coupon_handling,
+        "routing_queue": consequences.routing_queue,
+        "notes": [{"rule": n.rule, "text": n.text} for n in consequences.notes],  # Reason.as_dict's
+        "time_zone": time_zone,
+    }, (None if effective is None else effective.isoformat()), (None if deletion is None else deletion.isoformat()), (
+        None if deadline is None else deadline.isoformat())

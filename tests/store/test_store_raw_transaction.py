@@ -162,3 +162,26 @@ def test_a_statement_sent_with_the_commit_is_committed_in_the_commits_round_trip
     assert _names(store) == ["ada"]  # bob rolled back with it
     store.raw_transaction(lambda raw: _add(raw, "grace"))  # the pooled connection still works
     assert _names(store) == ["ada", "grace"]
+
+
+def test_sqlite_commit_by_statement_is_what_commit_did(store):
+    """SQLite commits by the driver's cached COMMIT statement (as the filing bench's baseline
+    does), and, as the driver's commit() did, not at all when the transaction has already ended."""
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's commit")
+    seen: list[str] = []
+
+    def work(raw):
+        raw._lite.set_trace_callback(seen.append)
+        _add(raw, "ada")
+
+    store.raw_transaction(work)
+    assert seen[-1] == "COMMIT" and _names(store) == ["ada"]
+
+    def ends_itself(raw):
+        raw._lite.set_trace_callback(None)
+        _add(raw, "alan")
+        raw._lite.execute("ROLLBACK")  # SQLite ends a transaction itself on some errors
+
+    store.raw_transaction(ends_itself)  # nothing to commit, no error
+    assert _names(store) == ["ada"]

@@ -12,10 +12,12 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
+from hypothesis import given
+from hypothesis import strategies as st
 
 from deskapp.config import ConfigError, load_settings
 from deskapp.language import LOCALE_DIR
-from tickets.i18n import _, language_from_locale, normalise_language, use_language
+from tickets.i18n import _, catalog, language_from_locale, normalise_language, use_language
 
 ROOT = Path(__file__).resolve().parents[2]
 PO = LOCALE_DIR / "zh_CN" / "LC_MESSAGES" / "deskapp.po"
@@ -155,3 +157,20 @@ def test_a_granted_decision_is_told_again_in_each_language():
     assert any(text.startswith("C-8: ") and "2026-06-08" in text for text in english)
     assert len(chinese) == len(english) and not set(chinese) & set(english)
     assert all(any("\u4e00" <= ch <= "\u9fff" for ch in text) for text in chinese)
+
+
+@given(name=st.text(max_size=30), term_end=st.dates(), language=st.sampled_from(["en", "zh-CN"]))
+def test_the_kept_early_cancellation_sentences_are_the_ones_made_afresh(name, term_end, language):
+    """C-4's two sentences on the plan's term, kept per catalog (tickets.policy.cancel_early): the
+    same text as formatted at the decision, in the language in use."""
+    from tickets.policy.cancel_early import _cancellable_before, _fee_until
+    from tickets.policy.results import Reason
+
+    use_language(language, LOCALE_DIR)
+    try:
+        assert _cancellable_before(name, term_end, catalog()) == Reason("C-4", _(
+            "{name} can be cancelled before its term ends on {term_end}").format(name=name, term_end=term_end))
+        assert _fee_until(term_end, catalog()) == Reason("C-4", _(
+            "early termination fees may apply: the term runs until {term_end}").format(term_end=term_end))
+    finally:
+        use_language("en", LOCALE_DIR)

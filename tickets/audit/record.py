@@ -15,7 +15,7 @@ from __future__ import annotations
 from hashlib import sha256
 from typing import Any
 
-from tickets.audit.format import details_text
+from tickets.jsontext import encoder
 
 HISTORY = 2  # the version written today
 HISTORY_KEY = "history"
@@ -27,9 +27,18 @@ def text_digest(text: str | None) -> str | None:
     return None if text is None else sha256(text.encode()).hexdigest()
 
 
+# tickets.audit.format.details_text's settings without its cycle check (a C encoder made once,
+# not one a call): the values digested here are a filing's row values, built by tickets.filing
+# of typed text and the policy's sentences, never containing themselves.
+_CANONICAL = encoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False)
+
+
 def json_digest(value: Any) -> str:
-    """The SHA-256 of a JSON value's canonical text (tickets.audit.format.details_text)."""
-    return sha256(details_text(value).encode()).hexdigest()
+    """The SHA-256 of a JSON value's canonical text (tickets.audit.format.details_text's)."""
+    return sha256(_CANONICAL(value).encode()).hexdigest()
+
+
+_EMPTY_FIELDS_SHA256 = json_digest({})  # a filing's usual fields: none beyond their own columns
 
 
 def filing_record(
@@ -56,7 +65,7 @@ def filing_record(
         "content_hash": content_hash,
         "requested_date": requested_date,
         "reason_sha256": text_digest(reason),
-        "fields_sha256": json_digest(fields),
+        "fields_sha256": _EMPTY_FIELDS_SHA256 if fields == {} else json_digest(fields),
         "consequences_sha256": json_digest(consequences),
         "refund_requested": refund_requested,
         "needs_review": needs_review,

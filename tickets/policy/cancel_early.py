@@ -78,12 +78,10 @@ def _grant_cancel_o365_intune(c: Ctx) -> Grant:
     reasons = [v2_grant(c)]
     if trial:  # only O365 gets here: Intune trials are refused (C-3)
         reasons.append(Reason("C-6", _("Office 365 trial subscriptions can be cancelled")))
-    reasons.append(Reason("C-4", _("{name} can be cancelled before its term ends on {term_end}").format(
-                                     name=sub.name, term_end=c.term_end)))
+    reasons.append(_cancellable_before(sub.name, c.term_end, catalog()))
     notes: list[Reason] = [_takes_effect(effective, catalog())]
     if fee:
-        notes.append(Reason("C-4", _("early termination fees may apply: the term runs until {term_end}").format(
-                                       term_end=c.term_end)))
+        notes.append(_fee_until(c.term_end, catalog()))
     refund = c4_refund(c)
     if refund:
         notes.append(refund)
@@ -109,6 +107,18 @@ def _grant_cancel_o365_intune(c: Ctx) -> Grant:
 @lru_cache(maxsize=SENTENCES_KEPT, typed=True)  # by the day (C-4): the same for a day's filings
 def _takes_effect(effective: date, _catalog: object) -> Reason:
     return Reason("C-4", _("the cancellation takes effect on {effective}").format(effective=effective))
+
+
+@lru_cache(maxsize=SENTENCES_KEPT, typed=True)  # by the plan's name and term (C-4)
+def _cancellable_before(name: str, term_end: date, _catalog: object) -> Reason:
+    return Reason("C-4", _("{name} can be cancelled before its term ends on {term_end}").format(
+                             name=name, term_end=term_end))
+
+
+@lru_cache(maxsize=SENTENCES_KEPT, typed=True)  # by the term (C-4)
+def _fee_until(term_end: date, _catalog: object) -> Reason:
+    return Reason("C-4", _("early termination fees may apply: the term runs until {term_end}").format(
+                             term_end=term_end))
 
 
 @lru_cache(maxsize=8)

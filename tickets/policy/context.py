@@ -9,12 +9,12 @@ from datetime import UTC, date, datetime, tzinfo
 from typing import Any, Generic, TypeVar
 
 from tickets.desk_time import desk_zone, local_day
-from tickets.enums import ACTIVE_STATUSES, CampaignState, Role, TicketKind
+from tickets.enums import ACTIVE_STATUSES, CampaignState, Channel, Role, TicketKind
 from tickets.facts import CallerFacts, CampaignFacts, SubscriptionFacts, TicketSummary
 from tickets.i18n import _, ngettext
 from tickets.kinds import kind_spec, review_flags  # X-2, V-8: one definition, the audit re-derives them
 from tickets.policy.results import ChecklistItem, Consequences, Decision, Reason
-from tickets.policy.rules import KIND_PHRASES, ROUTE_CANCELLATIONS
+from tickets.policy.rules import D365, INTUNE, KIND_PHRASES, ROUTE_CANCELLATIONS
 
 
 def licenses_text(n: int) -> str:
@@ -122,8 +122,6 @@ class Grant:
 
 
 def make_decision(c: Ctx, refusals: list[Reason], grant: Callable[[], Grant]) -> Decision:
-    from tickets.policy.shared import refund_refusals  # shared builds on this module
-
     review, callback = review_flags(c.kind, c.refund_requested)
     sub = c.sub
     refund_offered = kind_spec(c.kind).refund_request and not refund_refusals(sub)
@@ -138,6 +136,19 @@ def make_decision(c: Ctx, refusals: list[Reason], grant: Callable[[], Grant]) ->
                     required_fields=g.required_fields, product=sub.product, subject_ref=sub.ref,
                     subject_name=sub.name, requested_date_range=g.requested_date_range,
                     refund_requested=c.refund_requested, refund_offered=refund_offered)
+
+
+def refund_refusals(sub: SubscriptionFacts) -> list[Reason]:
+    """C-4, C-5: why this subscription could not be refunded, were a refund requested (the
+    decision says whether the Refund box is offered at all)."""
+    if sub.product is INTUNE and sub.channel is Channel.PRODUCT_KEY:
+        return [Reason("C-5", _("Intune product-key subscriptions can be cancelled through support but not "
+                                "refunded by us; the partner that sold the key may refund: file it without a "
+                                "refund request"))]
+    if sub.channel is Channel.TRIAL and sub.product is not D365:
+        return [Reason("C-4", _("a trial subscription is not paid for: there is nothing to refund; file it "
+                                "without a refund request"))]
+    return []
 
 
 def refused(c: Ctx, refusals: list[Reason]) -> Decision:

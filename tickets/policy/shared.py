@@ -12,7 +12,15 @@ from tickets.enums import Channel, Product, Role, SubscriptionState, TicketKind
 from tickets.facts import SubscriptionFacts
 from tickets.i18n import _, catalog, current_language
 from tickets.kinds import CANCELLATION_KINDS, kind_spec
-from tickets.policy.context import Ctx, active, and_list, licenses_text, roles_text, ticket_phrase
+from tickets.policy.context import (
+    Ctx,
+    active,
+    and_list,
+    licenses_text,
+    refund_refusals,
+    roles_text,
+    ticket_phrase,
+)
 from tickets.policy.deadlines import (
     data_deletion_day,
     reversal_deadline,
@@ -283,19 +291,6 @@ def _c4_refund(product: Product, channel: Channel, _catalog: object) -> Reason |
 def refund_request_refusals(c: Ctx) -> list[Reason]:
     """C-4, C-5: why a refund, if one is requested, cannot be."""
     return refund_refusals(c.sub) if c.refund_requested else []
-
-
-def refund_refusals(sub: SubscriptionFacts) -> list[Reason]:
-    """C-4, C-5: why this subscription could not be refunded, were a refund requested (the
-    decision says whether the Refund box is offered at all)."""
-    if sub.product is INTUNE and sub.channel is Channel.PRODUCT_KEY:
-        return [Reason("C-5", _("Intune product-key subscriptions can be cancelled through support but not "
-                                "refunded by us; the partner that sold the key may refund: file it without a "
-                                "refund request"))]
-    if sub.channel is Channel.TRIAL and sub.product is not D365:
-        return [Reason("C-4", _("a trial subscription is not paid for: there is nothing to refund; file it "
-                                "without a refund request"))]
-    return []
 
 
 def v8_note(kind: TicketKind) -> Reason:
