@@ -180,6 +180,18 @@ def find_credential(text: str) -> str | None:
     for match in _PASSWORD.finditer(text):
         if _password_value_is_secret(match["sep"], match["value"]):
             return LOOKS_LIKE_PASSWORD
+    if text.isascii() and _ASCII_DIGIT.search(text) is None:
+        # Heuristics 2 and 3 need a digit (2: four or more; 3: a token with one): an ASCII
+        # text without any has none ("Filed as asked.", most notes and reasons).
+        return None
+    return _code_or_generated(text)
+
+
+_ASCII_DIGIT = re.compile("[0-9]")
+
+
+def _code_or_generated(text: str) -> str | None:
+    """Heuristics 2 and 3 of `find_credential` on its one-spaced NFKC text."""
     for pattern in (_CODE_THEN_DIGITS, _DIGITS_THEN_CODE):
         for match in pattern.finditer(text):
             keyword = match["kw"]

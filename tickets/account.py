@@ -66,15 +66,26 @@ class SubscriptionView:
     """A subscription with every ticket kind allowed or refused for this caller now, and its
     renewal resources with theirs. The decisions are made when first read, once, at the
     account's `now`: the console shows one subscription at a time, and a filing reads one
-    kind's (an account with six subscriptions made some 55 decisions a call, most unread)."""
+    kind's (an account with six subscriptions made some 55 decisions a call, most unread). So
+    are the facts, from the rows read with the account (an action on one subscription of nine
+    built the other eight's for nothing)."""
 
-    __slots__ = ("facts", "_caller", "_now", "_zone", "_resources", "_decisions", "_resource_decisions")
+    __slots__ = ("ref", "_rows", "_facts", "_caller", "_now", "_zone", "_resources", "_decisions",
+                 "_resource_decisions")
 
-    def __init__(self, facts: SubscriptionFacts, caller: CallerFacts, now: datetime, zone: tzinfo,
-                 resources: Sequence[ResourceFacts]) -> None:
-        self.facts, self._caller, self._now, self._zone, self._resources = facts, caller, now, zone, resources
+    def __init__(self, ref: str, rows: _SubscriptionRows, caller: CallerFacts, now: datetime, zone: tzinfo) -> None:
+        self.ref, self._rows, self._caller, self._now, self._zone = ref, rows, caller, now, zone
+        self._facts: SubscriptionFacts | None = None
+        self._resources: list[ResourceFacts] | None = None
         self._decisions: tuple[policy.Decision, ...] | None = None
         self._resource_decisions: tuple[tuple[ResourceFacts, policy.Decision], ...] | None = None
+
+    @property
+    def facts(self) -> SubscriptionFacts:
+        if self._facts is None:
+            row, campaigns, tickets, _, _ = self._rows
+            self._facts = _facts(SubscriptionRow.read(row), campaigns, tickets)
+        return self._facts
 
     @property
     def decisions(self) -> tuple[policy.Decision, ...]:
@@ -85,9 +96,23 @@ class SubscriptionView:
     @property
     def resources(self) -> tuple[tuple[ResourceFacts, policy.Decision], ...]:
         if self._resource_decisions is None:
+            row, _, _, resources, resource_tickets = self._rows
+            made = _resource_facts({row.id: row}, resources, resource_tickets)[row.id]
             self._resource_decisions = tuple((r, policy.decide_resource(r, self._caller, self._now, self._zone))
-                                             for r in self._resources)
+                                             for r in made)
         return self._resource_decisions
+
+
+class _SubscriptionRows(NamedTuple):
+    """What a subscription's view is made from, as read with the account: its row, its
+    campaigns' and active tickets' rows, its renewal resources' rows and the account's
+    resource tickets' rows."""
+
+    row: Any
+    campaigns: Sequence[Any]
+    tickets: Sequence[Any]
+    resources: Sequence[Any]
+    resource_tickets: Sequence[Any]
 
 
 @dataclass(frozen=True)
@@ -101,7 +126,7 @@ class AccountView:
 
     def subscription(self, ref: str) -> SubscriptionView:
         for view in self.subscriptions:
-            if view.facts.ref == ref:
+            if view.ref == ref:
                 return view
         raise KeyError(ref)
 
@@ -119,43 +144,49 @@ def subscription_facts(session: Session | Raw, subs: Sequence[Subscription | Sub
     """Facts for these subscriptions, with their campaigns and their active tickets (C-9, M-4):
     ACTIVE_TICKETS' and CAMPAIGNS' rows, read here unless the caller has them (`active_tickets`,
     `campaign_rows`: those of the D365 subscriptions among `subs`)."""
-    raw = Raw(session)
-    campaigns: dict[int, list[CampaignFacts]] = defaultdict(list)
     if campaign_rows is None:
         d365 = [s.id for s in subs if s.product == _D365]  # only D365 has IMS campaigns
-        campaign_rows = raw.rows(*sql.CAMPAIGNS.bind({"subs": d365})) if d365 else []
-    for c in campaign_rows:
-        campaigns[c.subscription_id].append(CampaignFacts(c.ref, c.name, c.billing_admin_user_id,
-                                                          CampaignState(c.state)))
-    tickets: dict[int, list[TicketSummary]] = defaultdict(list)
+        campaign_rows = Raw(session).rows(*sql.CAMPAIGNS.bind({"subs": d365})) if d365 else []
     if active_tickets is None:
-        active_tickets = raw.rows(*sql.ACTIVE_TICKETS.bind({"subs": [s.id for s in subs]}))
-    for t in active_tickets:
-        tickets[t.subscription_id].append(_summary(t))
-    return {
-        s.id: SubscriptionFacts(
-            id=s.id,
-            ref=s.ref,
-            name=s.name,
-            product=member(Product, s.product),
-            channel=member(Channel, s.channel),
-            platform=member(Platform, s.platform) if s.platform else None,
-            state=member(SubscriptionState, s.state),
-            purchased_at=s.purchased_at,
-            term_start=s.term_start,
-            term_end=s.term_end,
-            auto_renew=s.auto_renew,
-            licenses_assigned=s.licenses_assigned,
-            custom_domains=tuple(s.custom_domains),
-            campaigns=tuple(campaigns[s.id]),
-            cancelled_at=s.cancelled_at,
-            cancelled_zone=s.cancelled_zone,
-            expedited_at=s.expedited_at,
-            data_deleted_at=s.data_deleted_at,
-            tickets=tuple(tickets[s.id]),
-        )
-        for s in subs
-    }
+        active_tickets = Raw(session).rows(*sql.ACTIVE_TICKETS.bind({"subs": [s.id for s in subs]}))
+    campaigns = _by(campaign_rows, "subscription_id")
+    tickets = _by(active_tickets, "subscription_id")
+    return {s.id: _facts(s, campaigns.get(s.id, ()), tickets.get(s.id, ())) for s in subs}
+
+
+def _by(rows: Sequence[Any], column: str) -> dict[Any, list[Any]]:
+    """Rows by one column's value, each list in the rows' order."""
+    grouped: dict[Any, list[Any]] = defaultdict(list)
+    for row in rows:
+        grouped[getattr(row, column)].append(row)
+    return grouped
+
+
+def _facts(s: Subscription | SubscriptionRow, campaign_rows: Sequence[Any],
+           ticket_rows: Sequence[Any]) -> SubscriptionFacts:
+    """One subscription's facts from its row, its campaigns' rows and its active tickets' rows."""
+    return SubscriptionFacts(
+        id=s.id,
+        ref=s.ref,
+        name=s.name,
+        product=member(Product, s.product),
+        channel=member(Channel, s.channel),
+        platform=member(Platform, s.platform) if s.platform else None,
+        state=member(SubscriptionState, s.state),
+        purchased_at=s.purchased_at,
+        term_start=s.term_start,
+        term_end=s.term_end,
+        auto_renew=s.auto_renew,
+        licenses_assigned=s.licenses_assigned,
+        custom_domains=tuple(s.custom_domains),
+        campaigns=tuple([CampaignFacts(c.ref, c.name, c.billing_admin_user_id, CampaignState(c.state))
+                         for c in campaign_rows]),
+        cancelled_at=s.cancelled_at,
+        cancelled_zone=s.cancelled_zone,
+        expedited_at=s.expedited_at,
+        data_deleted_at=s.data_deleted_at,
+        tickets=tuple([_summary(t) for t in ticket_rows]),
+    )
 
 
 def resource_facts(
@@ -172,6 +203,13 @@ def resource_facts(
         tickets = raw.rows(*sql.RESOURCE_TICKETS.bind({"resources": [r.id for r in resources]})) if resources else []
     else:
         resources, tickets = read
+    return _resource_facts(subs, resources, tickets)
+
+
+def _resource_facts(subs: Mapping[int, Any], resources: Sequence[Any],
+                    tickets: Sequence[Any]) -> dict[int, list[ResourceFacts]]:
+    """RESOURCES' rows of these subscriptions (anything with a `ref` by id) as facts, with their
+    active tickets among RESOURCE_TICKETS' rows."""
     open_by_resource: dict[int, list[TicketSummary]] = defaultdict(list)
     for t in tickets:
         open_by_resource[t.resource_id].append(_summary(t))
@@ -234,11 +272,13 @@ def load_account(session: Session | Raw, *, verification_id: int, agent: AgentIn
     head = heads[0] if heads else None
     call = verified_call(head, agent, now)
     assert head is not None  # verified_call refused a missing verification
-    subs = [SubscriptionRow.read(row) for row in sub_rows]
-    facts = subscription_facts(raw, subs, active, campaigns)
-    resources = resource_facts(raw, {s.id: s for s in subs}, (resource_rows, resource_tickets))
     caller = caller_facts(PersonFacts(head.user_id, bool(head.is_primary_contact)), call.roles)
-    views = [SubscriptionView(facts[s.id], caller, now, zone, resources[s.id]) for s in subs]
+    # Each subscription's rows kept for its view, which makes its facts when they are read.
+    campaigns_of, tickets_of = _by(campaigns, "subscription_id"), _by(active, "subscription_id")
+    resources_of = _by(resource_rows, "subscription_id")
+    views = [SubscriptionView(row.ref, _SubscriptionRows(row, campaigns_of.get(row.id, ()), tickets_of.get(row.id, ()),
+                                                         resources_of.get(row.id, ()), resource_tickets),
+                              caller, now, zone) for row in sub_rows]
     address = address_lines(tuple(read_json(head.street_lines)), head.postal_code, head.city, head.region,
                             head.country)
     return AccountView(

@@ -34,7 +34,7 @@ from tickets.errors import InvalidInput, NotAllowed, NotFound
 from tickets.i18n import _
 from tickets.sessions import check_actor
 from tickets.store import verification_sql as sql
-from tickets.store.calls import call, on_connection
+from tickets.store.calls import call, call_void, on_connection
 from tickets.store.database import Store
 from tickets.store.filing_sql import CALL_FOR_END, END_OWN_OPEN_CALL, INSERT_CALL
 from tickets.store.models import (
@@ -128,7 +128,7 @@ def end_call(store: Store, agent: AgentInfo, call_id: int, wrap_up_note: str) ->
     note = (wrap_up_note or "").strip()
     check_text({"wrap_up_note": note})
     if store.postgres:
-        call(store, _END_CALL, {**acting(agent), "call": call_id, "note": note, "at": store.clock.now()})
+        call_void(store, _END_CALL, {**acting(agent), "call": call_id, "note": note, "at": store.clock.now()})
         return
 
     def work(raw: Raw) -> None:
@@ -414,7 +414,7 @@ def unlock_organization(store: Store, *, supervisor: AgentInfo, organization_id:
 
     check_text({"reason": reason}, max_length=500)
     if store.postgres:
-        call(store, _UNLOCK_ORG, {**acting(supervisor), "org": organization_id, "reason": reason[:500],
+        call_void(store, _UNLOCK_ORG, {**acting(supervisor), "org": organization_id, "reason": reason[:500],
                                   "at": store.clock.now()})
         return
 

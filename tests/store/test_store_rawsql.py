@@ -85,6 +85,23 @@ def test_json_reads_back_from_either_driver(store, clock):
     assert rawsql.read_json(rawsql.bind_json({"a": [1, "é"]})) == {"a": [1, "é"]}
 
 
+def test_a_json_column_read_as_its_text_decodes_to_what_the_driver_gives(store, clock):
+    """Statements with a text of their own for PostgreSQL (sqltext.json_as_text) read a JSON
+    column as its text, as sqlite3 does; decoded, it is the value psycopg decodes itself."""
+    from tickets.audit.chain import append_event
+    from tickets.store.sqltext import json_as_text
+
+    details = {"a": [1, "é", {"b": None}], "c": "1.50"}
+    with store.write() as session:
+        append_event(session, at=clock.now(), actor="system", action="test.json", subject="test:1", details=details)
+    text = "SELECT e.details FROM audit_event e"
+    as_text = rawsql.Sql(text, postgresql=json_as_text(text, "e.details"))
+    with store.read() as session:
+        ((decoded,),) = rawsql.rows(session, rawsql.Sql(text))
+        ((stored,),) = rawsql.rows(session, as_text)
+    assert isinstance(stored, str) and rawsql.read_json(stored) == rawsql.read_json(decoded) == details
+
+
 _NAMED = rawsql.Sql("SELECT c.id, c.agent_id, c.started_at AS at, 1 + 1 AS two, count(*) OVER () "
                     "FROM call c WHERE c.agent_id = :agent")
 

@@ -114,6 +114,16 @@ def call(store: Store, sql: Sql, params: Mapping[str, Any]) -> list[tuple]:
     return on_connection(store, work)
 
 
+def call_void(store: Store, sql: Sql, params: Mapping[str, Any]) -> None:
+    """`call` of a function that returns nothing (RETURNS void): its refusal raised the same,
+    its one empty row never fetched nor built."""
+
+    def work(raw: Raw) -> None:
+        raw.execute(sql, params)
+
+    on_connection(store, work)
+
+
 def on_connection(store: Store, work: Callable[[Raw], T]) -> T:
     """`work` on one pooled connection in autocommit, with the store's retries: the reads an
     action needs and then its function call, without a second checkout; the desk's error for

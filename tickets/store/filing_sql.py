@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 from tickets.enums import ACTIVE_STATUSES
 from tickets.store.rawsql import Sql, SqlList, read_json, read_time
+from tickets.store.sqltext import json_as_text
 
 # Only tickets still under way matter to the rules (C-9, M-4): fixed values, written inline.
 _ACTIVE = ", ".join(f"'{s.value}'" for s in ACTIVE_STATUSES)
@@ -32,20 +33,29 @@ _VERIFIED_COLUMNS = (
     "a.id AS attempt_id, a.organization_id, a.agent_id, a.call_id, a.at, a.passed, a.person_id, a.roles, "
     "a.expires_at, c.ended_at AS call_ended_at"
 )
+
+
+def _sql(text: str, *json_columns: str) -> Sql:
+    """A statement, sent to PostgreSQL with its JSON columns as their text (`json_as_text`)."""
+    return Sql(text, postgresql=json_as_text(text, *json_columns))
+
+
 # V-7 and what the rules read of the caller, in one round trip: _VERIFIED_COLUMNS,
 # then the verified person's user ID and primary-contact flag.
-VERIFIED_CALLER = Sql(
+VERIFIED_CALLER = _sql(
     f"SELECT {_VERIFIED_COLUMNS}, p.user_id, p.is_primary_contact FROM verification_attempt a "
-    "LEFT OUTER JOIN call c ON c.id = a.call_id LEFT OUTER JOIN person p ON p.id = a.person_id WHERE a.id = :id"
+    "LEFT OUTER JOIN call c ON c.id = a.call_id LEFT OUTER JOIN person p ON p.id = a.person_id WHERE a.id = :id",
+    "a.roles",
 )
 # The account view's head in one round trip: _VERIFIED_COLUMNS, then the
 # organization's and the verified person's (NULL when the attempt did not pass).
-ACCOUNT_HEAD = Sql(
+ACCOUNT_HEAD = _sql(
     f"SELECT {_VERIFIED_COLUMNS}, o.ref, o.name, o.url, o.country, o.street_lines, o.postal_code, o.city, "
     "o.region, p.first_name, p.last_name, p.user_id, p.is_primary_contact, p.phone_e164 "
     "FROM verification_attempt a LEFT OUTER JOIN call c ON c.id = a.call_id "
     "JOIN organization o ON o.id = a.organization_id LEFT OUTER JOIN person p ON p.id = a.person_id "
-    "WHERE a.id = :id"
+    "WHERE a.id = :id",
+    "a.roles", "o.street_lines",
 )
 
 # --- what the rules read ---------------------------------------------------------------------
@@ -57,12 +67,13 @@ _SUBSCRIPTION_COLUMNS = (
 )
 # A subscription and its active tickets (ACTIVE_TICKETS' columns as ticket_*, but the
 # subscription's; newest first; NULLs when it has none) in one round trip.
-SUBSCRIPTION_WITH_TICKETS = Sql(
+SUBSCRIPTION_WITH_TICKETS = _sql(
     "SELECT " + ", ".join(f"s.{c}" for c in _SUBSCRIPTION_COLUMNS.split(", "))
     + ", t.id AS ticket_id, t.kind AS ticket_kind, t.status AS ticket_status, "
     "t.created_at AS ticket_created_at, t.resolved_at AS ticket_resolved_at FROM subscription s "
     f"LEFT OUTER JOIN ticket t ON t.subscription_id = s.id AND t.status IN ({_ACTIVE}) "
-    "WHERE s.ref = :ref ORDER BY t.created_at DESC"
+    "WHERE s.ref = :ref ORDER BY t.created_at DESC",
+    "s.custom_domains",
 )
 SUBSCRIPTIONS_OF = Sql(f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscription WHERE organization_id = :org ORDER BY ref")
 
@@ -137,7 +148,8 @@ _PASSED_ORG = "(SELECT organization_id FROM verification_attempt WHERE id = :id 
 _ORG_SUBS = f"SELECT id FROM subscription WHERE organization_id = {_PASSED_ORG}"
 ACCOUNT_READS = (
     ACCOUNT_HEAD,
-    Sql(f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscription WHERE organization_id = {_PASSED_ORG} ORDER BY ref"),
+    _sql(f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscription WHERE organization_id = {_PASSED_ORG} ORDER BY ref",
+         "custom_domains"),
     Sql("SELECT subscription_id, ref, name, billing_admin_user_id, state FROM ims_campaign "
         f"WHERE subscription_id IN ({_ORG_SUBS} AND product = :d365) ORDER BY ref"),
     Sql("SELECT id, kind, status, created_at, resolved_at, subscription_id FROM ticket "

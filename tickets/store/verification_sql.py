@@ -24,6 +24,7 @@ from identity import (
 )
 from tickets.enums import Product
 from tickets.store import rawsql
+from tickets.store.sqltext import json_as_text
 
 _D365 = Product.D365.value
 _REQUIRES_URL = "EXISTS (SELECT 1 FROM subscription s WHERE s.organization_id = o.id AND s.product = :d365)"
@@ -49,7 +50,9 @@ _ORG_KEYS = (
 # UPDATE does not conflict with the KEY SHARE locks of inserting a ticket or a call referring to
 # it, so filings never deadlock with it); on SQLite the write transaction (BEGIN IMMEDIATE)
 # already holds the lock. Only the organization's row is locked (OF o), not its people's.
-_LOCK = {"sqlite": rawsql.Sql(_ORG_KEYS), "postgresql": rawsql.Sql(_ORG_KEYS + " FOR NO KEY UPDATE OF o")}
+_LOCK = {"sqlite": rawsql.Sql(_ORG_KEYS, postgresql=json_as_text(_ORG_KEYS, "p.roles")),
+         "postgresql": rawsql.Sql(_ORG_KEYS + " FOR NO KEY UPDATE OF o",
+                                  postgresql=json_as_text(_ORG_KEYS, "p.roles") + " FOR NO KEY UPDATE OF o")}
 # V-5's history in one round trip: the failed attempts since a moment (flag 0), and
 # one row (flag 1) with the last unlock's time, NULL if none.
 _HISTORY = rawsql.Sql(

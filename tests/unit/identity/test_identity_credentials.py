@@ -137,3 +137,20 @@ def test_v6_long_input_is_handled_quickly(text: str, expected: str | None) -> No
     started = time.perf_counter()
     assert find_credential(text) == expected
     assert time.perf_counter() - started < 1.0
+
+
+# find_credential's digit-free shortcut: an ASCII text without a digit has no code (heuristic 2)
+# and no generated-looking token (heuristic 3); the general path finds none either.
+ASCII_WITHOUT_DIGITS = st.one_of(
+    st.text(st.characters(max_codepoint=127).filter(lambda ch: not ch.isdigit()), max_size=60),
+    st.lists(st.sampled_from(["PIN", "code", "OTP", "is", "Tr!ub&dor", "hunter!Xy", "pass", "a-b_c.d", "x", "#",
+                              "one-time", "Password:", "secret"]), max_size=8).map(" ".join),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(ASCII_WITHOUT_DIGITS)
+def test_v6_a_digit_free_ascii_text_has_no_code_nor_generated_token(text: str) -> None:
+    from identity.credentials import _code_or_generated
+
+    assert _code_or_generated(" ".join(text.split())) is None
