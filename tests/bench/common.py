@@ -74,9 +74,21 @@ class Result:
         return max(seen) if isinstance(seen, list | tuple) and seen else None
 
     @property
+    def busy(self) -> str | None:
+        """Why the machine was too busy to judge this target, or None: the load average above
+        LOAD_LIMIT, or (a target measured under a load it makes itself, `extra["others_cpu"]`)
+        the rest of the machine taking more than OTHERS_LIMIT cores."""
+        others = self.extra.get("others_cpu")
+        if isinstance(others, int | float) and others > OTHERS_LIMIT:
+            return f"others took {others:.2f} cores > {OTHERS_LIMIT:g}"
+        if self.load is not None and self.load > LOAD_LIMIT:
+            return f"load {self.load:.1f} > {LOAD_LIMIT:g}"
+        return None
+
+    @property
     def quiet(self) -> bool:
-        """Measured on a quiet enough machine to judge (load average at most LOAD_LIMIT)."""
-        return self.load is None or self.load <= LOAD_LIMIT
+        """Measured on a quiet enough machine to judge (`busy` found nothing)."""
+        return self.busy is None
 
     @property
     def judged(self) -> bool:
@@ -139,6 +151,10 @@ _SCALE = {"s": 1.0, "ms": 1e3, "µs": 1e6}
 # number of cores, processes queue for a core and share its caches, which stretches the CPU time
 # of both sides unevenly (the wall clock far more), so a ratio would mislead. run.py --max-load.
 LOAD_LIMIT = float(os.cpu_count() or 1)
+# The load test fills the cores itself (its agents and the server): the load average says little
+# of anyone else then. Its targets are judged on the rest of the machine's CPU in every point
+# (load_probe's "other"), at most this many cores, and on the load average before it began.
+OTHERS_LIMIT = 0.25
 
 
 def load_average() -> float:

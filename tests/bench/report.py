@@ -32,7 +32,7 @@ def verdict(r: Result) -> str:
     if not r.is_target:
         return "measured beside the targets"
     if not r.quiet:
-        return f"not judged: load average {r.load:.1f} above {common.LOAD_LIMIT:g} during the run"
+        return f"not judged: {r.busy} during the run"
     return "met" if r.met else "NOT met"
 
 
@@ -40,7 +40,7 @@ def _met_cell(r: Result) -> str:
     if not r.is_target:
         return "– (no target)"
     if not r.quiet:
-        return f"not judged (load {r.load:.1f} > {common.LOAD_LIMIT:g})"
+        return f"not judged ({r.busy})"
     return "yes" if r.met else "**no**"
 
 
@@ -145,6 +145,7 @@ def result_json(r: Result | Skipped) -> dict[str, Any]:
         "number": r.number, "name": r.name, "measured": True, "subject": r.subject, "baseline": r.baseline,
         "unit": r.unit, "ratio": r.ratio, "target": r.target, "higher_is_better": r.higher_is_better,
         "met": r.met if r.judged else None, "judged": r.judged, "load": r.load, "load_limit": common.LOAD_LIMIT,
+        "busy": r.busy,
         "judged_on": r.judged_on, "subject_label": r.subject_label,
         "baseline_label": r.baseline_label, "note": r.note,
         **{f"{clock}_ratio": dict(zip(("median", "min", "max"), values, strict=True)) if values else None
@@ -179,7 +180,8 @@ def readme_table(targets: list[dict[str, Any]]) -> str:
             target = f"{'≥' if t['higher_is_better'] else '≤'} {t['target']:g}"
             met = "yes" if t["met"] else "**no**"
             if t.get("judged") is False:  # a busy machine: the ratio shown, not judged
-                met = f"not judged (load {t['load']:.1f} > {t['load_limit']:g})"
+                busy = t.get("busy") or f"load {t['load']:.1f} > {t['load_limit']:g}"  # JSON of an older run
+                met = f"not judged ({busy})"
                 ratio = ratio.replace("**", "")
         judged = "" if t["judged_on"] == "cpu" else f" ({t['judged_on']})"
         lines.append(f"| {t['number']} | {t['name']} | {fmt(t['subject'], t['unit'])} <br>`{t['subject_label']}` | "

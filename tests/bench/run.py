@@ -51,7 +51,7 @@ from common import PG_PREFIX_ENV, Result, Skipped, load_average, machine_state, 
 
 DEFAULT_PG = os.environ.get("DESKAPP_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 # What --only can name: the targets' stages in the order they run, and the load test.
-STAGES = ("2a", "1", "2b", "3", "3p", "4q", "4s", "5", "5c", "6", "8", "load", "7", "7p")
+STAGES = ("2a", "1", "2b", "3", "3p", "4q", "4s", "5", "5c", "6", "8", "7", "7p", "load")
 # Stages folded into another (3p's export commands into 3, 7p's verify command into 7): their
 # names kept for older commands, each run as the stage it is now part of.
 FOLDED = {"3p": "3", "7p": "7"}
@@ -405,14 +405,6 @@ def main(argv: list[str] | None = None) -> int:
               lambda: call_cpu.bench_call_cpu(args.pg_url, calls=50 if quick else 100, batches=5))
     out.write("the chain check is still running")
 
-    # -- the load targets (its own process: it forks its agents from a clean one) --------------
-    if "load" in only and not args.no_load:
-        if args.no_pg and not args.load:
-            results.extend(Skipped(number, name, "--no-pg") for number, name in load_report.LOAD_TARGETS)
-        else:
-            stage("load", "9", "Call-centre load", lambda: run_load(args, out, work, template_path, agents))
-            out.write("the chain check is still running")
-
     # -- target 7: the audit chains ----------------------------------------------------------
     # 7, 7b and 7c from one set of runs: each `deskapp audit verify` process gives the command's
     # CPU and, timed inside it, its verification pass (commands.bench_verify_command).
@@ -426,6 +418,15 @@ def main(argv: list[str] | None = None) -> int:
         attempt("7", "Audit chain verification", results,
                 lambda: commands.bench_verify_command(big, work, runs=long_runs))
         timed("7", started)
+
+    # -- the load targets, last: their agents and server fill the cores, and the 1-minute load
+    # average they leave would keep a stage after them from being judged. Their own process (it
+    # forks its agents from a clean one).
+    if "load" in only and not args.no_load:
+        if args.no_pg and not args.load:
+            results.extend(Skipped(number, name, "--no-pg") for number, name in load_report.LOAD_TARGETS)
+        else:
+            stage("load", "9", "Call-centre load", lambda: run_load(args, out, work, template_path, agents))
 
     facts.append("Wall time of each stage: " + ", ".join(f"{k} {v:.0f} s" for k, v in stage_seconds.items()) + ".")
     out.write()

@@ -24,9 +24,9 @@ from load_saturation import (  # noqa: E402
 )
 
 
-def _point(offered: float, ok: bool, side: str = "deskapp", done: float | None = None) -> dict:
+def _point(offered: float, ok: bool, side: str = "deskapp", done: float | None = None, others: float = 0.02) -> dict:
     return {"offered_writes_s": offered, "writes_s": offered * 0.97 if done is None else done, "within_limit": ok,
-            "side": side, "label": f"{side} at {offered:.0f}"}
+            "side": side, "label": f"{side} at {offered:.0f}", "other_cpu": others}
 
 
 def test_the_target_is_one_and_a_half_times_the_issues_ratio():
@@ -61,13 +61,16 @@ def test_both_sides_are_searched_in_turns_and_their_ratio_judged():
     assert summary([_point(100, False)])["writes_s"] == 0.0
 
 
-def _load_out(ratio_capacity: float, load: float) -> dict:
-    at256 = dict(_point(57, True), agents=256, backend="postgresql", via_bouncer=False, interval_s=18.0,
-                 latency_ms={"file": {"p99": 30.0}}, lost=0, doubled=0, chain_ok=True, load_average=[load, load])
+def _load_out(ratio_capacity: float, load: float, *, during: float | None = None, others: float = 0.02) -> dict:
+    """`load`: the load average before the stage; `during`: as its own agents push it after."""
+    loads = [load, load if during is None else during]
+    at256 = dict(_point(57, True, others=others), agents=256, backend="postgresql", via_bouncer=False,
+                 interval_s=18.0, latency_ms={"file": {"p99": 30.0}}, lost=0, doubled=0, chain_ok=True,
+                 load_average=loads)
     sat = side_by_side(lambda side, rate: _point(rate, rate <= (300 * ratio_capacity if side == "deskapp" else 300),
-                                                 side),
+                                                 side, others=others),
                        {"deskapp": 280.0, "prototype": 280.0}, steps=8, log=lambda _: None)
-    sat.update(criterion="p99 <= 250 ms", load_average=[load, load])
+    sat.update(criterion="p99 <= 250 ms", load_average=loads)
     return {"points": [at256], "saturation": sat}
 
 
@@ -78,7 +81,16 @@ def test_the_targets_are_judged_only_on_a_quiet_machine():
     busy["targets"] = targets(busy, max_load=2.0)
     assert [t["met"] for t in busy["targets"]] == [True, False] and not any(t["judged"] for t in busy["targets"])
     lines = "\n".join(must_show(dict(busy, max_load=2.0)))
-    assert "not met, not judged** (load average up to 6.0 > 2)" in lines and "deskapp / prototype **0.7" in lines
+    assert "not met, not judged** (load average 6.0 > 2 before it)" in lines and "deskapp / prototype **0.7" in lines
+    # The stage fills the cores itself: a load average past them while it runs is its own, and
+    # judged; the rest of the machine taking more than OTHERS_LIMIT cores in a point is not.
+    own = targets(_load_out(0.95, 0.6, during=3.2), max_load=2.0)
+    assert all(t["judged"] and t["met"] for t in own)
+    others = _load_out(0.95, 0.6, during=3.2, others=0.6)
+    others["targets"] = targets(others, max_load=2.0)
+    assert not any(t["judged"] for t in others["targets"])
+    assert "not judged** (the rest of the machine took up to 0.60 cores > 0.25)" in "\n".join(
+        must_show(dict(others, max_load=2.0)))
 
 
 def test_the_search_never_offers_more_than_its_cap_and_is_done_at_it():
@@ -131,6 +143,11 @@ def test_the_load_targets_become_results_judged_by_the_benchs_load_limit(monkeyp
     assert saturation.ratio == busy["saturation"]["ratio"] and saturation.met and not saturation.judged
     monkeypatch.setattr(common, "LOAD_LIMIT", 8.0)
     assert filing.judged and saturation.judged
+    # Others' CPU beside the load test's own: not judged, and the table says why.
+    crowded = _load_out(0.95, 1.0, others=0.6)
+    crowded["targets"] = targets(crowded, max_load=8.0)
+    crowded_filing = load_results(crowded)[0]
+    assert not crowded_filing.judged and crowded_filing.busy == "others took 0.60 cores > 0.25"
     # Nothing lost or doubled and the chain verified, or the p99 does not count as met.
     broken = _load_out(0.95, 1.0)
     broken["points"][0]["lost"] = 1
