@@ -312,10 +312,11 @@ def _file_pg(raw: Raw, agent: AgentInfo, call, sub: sql.SubscriptionRow, request
     as the filer and writes the event from what it filed (migrations 0011, 0016)."""
     tickets, resources = [], []
     for decision, resource, key in plans:
-        row, details = _row(agent, call, sub, request, digest, decision, now, zone, key=key, resource=resource)
         # The event's details are the database's, from the row it files (migration 0016); only
         # the sentences the caller confirmed (the policy's texts) are the client's.
-        tickets.append({**{k: row[k] for k in _FILED}, "details": {"confirmed": details["confirmed"]}})
+        row, details = _row(agent, call, sub, request, digest, decision, now, zone, key=key, resource=resource,
+                            whole_event=False)
+        tickets.append({**{k: row[k] for k in _FILED}, "details": details})
         resources.append(resource.ref if resource is not None else None)
     found = raw.rows(_FILE, {"token": agent.session, "agent": agent.id, "verification": call.verification_id,
                              "subscription": sub.id, "tickets": bind_json(tickets), "at": now})
@@ -333,8 +334,10 @@ _PENDING_REVIEW, _OPEN = TicketStatus.PENDING_REVIEW.value, TicketStatus.OPEN.va
 
 def _row(agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingRequest, digest: str,
          decision: policy.Decision, now, zone: tzinfo, *, key: str,
-         resource=None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A ticket's column values (JSON ones as values) and its ticket.filed event's details."""
+         resource=None, whole_event: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A ticket's column values (JSON ones as values) and its ticket.filed event's details (with
+    `whole_event=False`, only the sentences the caller confirmed: what PostgreSQL's function
+    takes of them)."""
     # The zone its days were counted and told in: a later change of the desk's setting cannot
     # move them (the cancellation it leads to keeps it, tickets.lifecycle).
     time_zone = zone_key(zone)
@@ -357,6 +360,8 @@ def _row(agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingReques
             rules_named.add(note.rule)
     rules = sorted(rules_named)
     requested_date = request.requested_date.isoformat() if request.requested_date else None
+    # The sentences the caller confirmed, as the desk read them (policy text, never typed).
+    confirmed = [f"{item.text} ({item.rule})" for item in decision.checklist if item.key in checklist]
     row = {
         "kind": kind,
         "status": status,
@@ -381,6 +386,8 @@ def _row(agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingReques
         "data_deletion_date": data_deletion_date,
         "reversal_deadline": reversal_deadline,
     }
+    if not whole_event:
+        return row, {"confirmed": confirmed}
     return row, {
         "kind": kind,
         "status": status,
@@ -388,8 +395,7 @@ def _row(agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingReques
         "resource": resource.ref if resource is not None else None,
         "verification_id": call.verification_id,
         "checklist": checklist,
-        # The sentences the caller confirmed, as the desk read them (policy text, never typed).
-        "confirmed": [f"{item.text} ({item.rule})" for item in decision.checklist if item.key in checklist],
+        "confirmed": confirmed,
         "rules": rules,
         "time_zone": time_zone,
         # A-1: every other column, so that `audit verify` rebuilds the row from the events alone.
