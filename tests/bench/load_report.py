@@ -8,7 +8,7 @@ from typing import Any
 
 from common import OTHERS_LIMIT, Result, Skipped
 
-FILING_P99_MS = 50.0  # the limit at 256 agents (issue 14, kept by issue 25)
+FILING_P99_MS = 50.0  # the limit at 256 agents at ten times a realistic pace
 # run.py's numbers and names of the load test's targets (its table and JSON, like the others').
 LOAD_TARGETS = (("9a", "PostgreSQL filing p99, 256 agents at 10x pace"),
                 ("9b", "PostgreSQL saturation against the raw prototype, side by side"))
