@@ -415,7 +415,7 @@ def unlock_organization(store: Store, *, supervisor: AgentInfo, organization_id:
     check_text({"reason": reason}, max_length=500)
     if store.postgres:
         call_void(store, _UNLOCK_ORG, {**acting(supervisor), "org": organization_id, "reason": reason[:500],
-                                  "at": store.clock.now()})
+                                       "at": store.clock.now()})
         return
 
     def work(session: Session) -> None:
