@@ -46,11 +46,8 @@ def first_guess(points: list[dict[str, Any]]) -> float | None:
 def next_rate(points: list[dict[str, Any]], first: float, *, most: float | None = None) -> float | None:
     """The next offered rate of one side's search, None when it is done. `most`: the search
     offers no more; once a point at it was made, a side still within the limit there is done."""
-    offered = [(p["offered_writes_s"], p["within_limit"]) for p in points]
-    past = [rate for rate, ok in offered if not ok]
-    high = min(past, default=None)
-    within = [rate for rate, ok in offered if ok and (high is None or rate < high)]
-    low = max(within, default=None)
+    offered, lowest_past, low = _bracket(points)
+    high = lowest_past["offered_writes_s"] if lowest_past else None
     if low is None and high is None:
         rate = first
     elif high is None:  # none past the limit: up by RAISE, at least to the first guess
@@ -72,12 +69,8 @@ def probe_rate(points: list[dict[str, Any]], first: float, *, most: float | None
     limit is the writes it did (at least its rate / LOWER ** 2, at most its rate / PRECISION **
     0.5); from a bracket's bottom up by PRECISION at most (the writes done put the limit near
     the bottom); up by RAISE while none is past it. None when the bracket is within PRECISION."""
-    offered = [(p["offered_writes_s"], p["within_limit"]) for p in points]
-    past = [p for p in points if not p["within_limit"]]
-    lowest_past = min(past, key=lambda p: p["offered_writes_s"], default=None)
+    offered, lowest_past, low = _bracket(points)
     high = lowest_past["offered_writes_s"] if lowest_past else None
-    within = [rate for rate, ok in offered if ok and (high is None or rate < high)]
-    low = max(within, default=None)
     if low is None and high is None:
         rate = first
     elif high is None:
@@ -91,6 +84,17 @@ def probe_rate(points: list[dict[str, Any]], first: float, *, most: float | None
     else:
         rate = min((low * high) ** 0.5, low * PRECISION)
     return _capped(rate, offered, most)
+
+
+def _bracket(points: list[dict[str, Any]]) -> tuple[list[tuple[float, bool]], dict[str, Any] | None, float | None]:
+    """One side's points as (rate offered, within the limit); its lowest point past the limit;
+    and the highest rate within the limit below that one (a point within the limit above one
+    past it is noise, not the bracket's bottom)."""
+    offered = [(p["offered_writes_s"], p["within_limit"]) for p in points]
+    lowest_past = min((p for p in points if not p["within_limit"]), key=lambda p: p["offered_writes_s"], default=None)
+    high = lowest_past["offered_writes_s"] if lowest_past else None
+    low = max((rate for rate, ok in offered if ok and (high is None or rate < high)), default=None)
+    return offered, lowest_past, low
 
 
 def _capped(rate: float, offered: list[tuple[float, bool]], most: float | None) -> float | None:
