@@ -69,7 +69,7 @@ def measure_stage(pg_url: str, *, settings: Settings | None = None, points: int 
     settings = settings or Settings(seconds=SECONDS, warmup=WARMUP)
     out: dict[str, Any] = {"quick": False, "form": "run.py's load stage (load_stage.py)",
                            "settings": settings.__dict__, "points": [], "saturation": None, "skipped": [],
-                           "cores": os.cpu_count(),
+                           "cores": os.cpu_count(), "load_before": os.getloadavg()[0],
                            "machine": f"{os.cpu_count()} CPUs ({cpu_model()}), {pg_version(pg_url) or 'no PostgreSQL'}"}
     try:
         pg, document, recordings = postgresql_template(out, pg_url, settings, TARGET_AGENTS, None)

@@ -282,7 +282,7 @@ def measure(*, quick: bool = False, pg_url: str | None = DEFAULT_PG, agents: lis
     settings = settings or (Settings(seconds=8.0, warmup=2.0) if quick else Settings(repeat=3, search_seconds=30.0))
     agents = agents or ([64, 256] if quick else [64, 256, 1000])
     out: dict[str, Any] = {"quick": quick, "settings": settings.__dict__, "points": [], "saturation": None,
-                           "skipped": [], "cores": os.cpu_count(),
+                           "skipped": [], "cores": os.cpu_count(), "load_before": os.getloadavg()[0],
                            # CPU time a write, and so the saturation point, scale with the machine's CPU
                            "machine": f"{os.cpu_count()} CPUs ({cpu_model()}), "
                                       f"{(pg_version(pg_url) if pg_url else None) or 'no PostgreSQL'}"}

@@ -86,6 +86,11 @@ def test_the_targets_are_judged_only_on_a_quiet_machine():
     # judged; the rest of the machine taking more than OTHERS_LIMIT cores in a point is not.
     own = targets(_load_out(0.95, 0.6, during=3.2), max_load=2.0)
     assert all(t["judged"] and t["met"] for t in own)
+    # The study's 256-agent point and search come after its own earlier points: the load average
+    # before its first point (`load_before`) is the one that says whether others were busy.
+    study = _load_out(0.95, 3.4)
+    assert not any(t["judged"] for t in targets(study, max_load=2.0))
+    assert all(t["judged"] for t in targets(dict(study, load_before=0.7), max_load=2.0))
     others = _load_out(0.95, 0.6, during=3.2, others=0.6)
     others["targets"] = targets(others, max_load=2.0)
     assert not any(t["judged"] for t in others["targets"])
