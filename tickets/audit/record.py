@@ -15,7 +15,7 @@ from __future__ import annotations
 from hashlib import sha256
 from typing import Any
 
-from tickets.jsontext import encoder
+from tickets.audit.format import decoded_text
 
 HISTORY = 2  # the version written today
 HISTORY_KEY = "history"
@@ -27,15 +27,12 @@ def text_digest(text: str | None) -> str | None:
     return None if text is None else sha256(text.encode()).hexdigest()
 
 
-# tickets.audit.format.details_text's settings without its cycle check (a C encoder made once,
-# not one a call): the values digested here are a filing's row values, built by tickets.filing
-# of typed text and the policy's sentences, never containing themselves.
-_CANONICAL = encoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False)
-
-
 def json_digest(value: Any) -> str:
-    """The SHA-256 of a JSON value's canonical text (tickets.audit.format.details_text's)."""
-    return sha256(_CANONICAL(value).encode()).hexdigest()
+    """The SHA-256 of a JSON value's canonical text (tickets.audit.format.details_text's). By
+    its encoder without the cycle check (decoded_text): the values digested here are a filing's
+    row values, built by tickets.filing of typed text and the policy's sentences, or decoded
+    JSON, never containing themselves."""
+    return sha256(decoded_text(value).encode()).hexdigest()
 
 
 _EMPTY_FIELDS_SHA256 = json_digest({})  # a filing's usual fields: none beyond their own columns
