@@ -125,9 +125,11 @@ def resource(rng: random.Random, now: datetime) -> ResourceFacts:
 
 def fingerprint(value: object) -> str:
     """What pins a policy answer: its repr (every field, every text, in order) and its pickled
-    bytes (the classes and the order of each object's attributes)."""
+    bytes (the classes and the order of each object's attributes); decide_all's decisions each
+    pickled apart (which immutable values they share is not theirs to pin)."""
     digest = hashlib.sha256(repr(value).encode())
-    digest.update(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    for part in value if isinstance(value, tuple) else (value,):
+        digest.update(pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL))
     return digest.hexdigest()[:12]
 
 
