@@ -95,8 +95,11 @@ def _decide(c: Ctx) -> Decision:
 
 def decide_all(sub: SubscriptionFacts, caller: CallerFacts, now: datetime,
                zone: tzinfo = UTC) -> tuple[Decision, ...]:
-    """Every subscription-level kind, in TicketKind order: decide() of each, from one context
-    whose days (today, the term's end) are counted once for all of them."""
-    first = Ctx(_SUBSCRIPTION_KINDS[0], sub, caller, as_utc(now), None, False, None, zone)
-    first.count_days()
-    return tuple([_decide(first.for_kind(kind)) for kind in _SUBSCRIPTION_KINDS])
+    """Every subscription-level kind, in TicketKind order: decide() of each, each from the
+    context of the one before, so that a day (today, the term's end ...) is counted once."""
+    c = Ctx(_SUBSCRIPTION_KINDS[0], sub, caller, as_utc(now), None, False, None, zone)
+    decisions = []
+    for kind in _SUBSCRIPTION_KINDS:
+        c = c.for_kind(kind)
+        decisions.append(_decide(c))
+    return tuple(decisions)

@@ -89,7 +89,7 @@ class Ctx:
 
     @_once
     def today(self) -> date:
-        return local_day(self.now, self.zone)
+        return self.now.astimezone(self.zone).date()  # local_day's: now is aware UTC (decide's as_utc)
 
     def day(self, moment: datetime) -> date:
         """An instant's calendar day at the desk."""
@@ -111,12 +111,9 @@ class Ctx:
             return None
         return local_day(self.sub.cancelled_at, self.cancel_zone)
 
-    def count_days(self) -> None:
-        """Count the days most kinds read (today, the term's end) now, for for_kind's copies."""
-        self.today, self.term_end  # noqa: B018 - read for _once to keep them
-
     def for_kind(self, kind: TicketKind) -> Ctx:
-        """The same facts and the days counted so far (none depends on the kind), for `kind`."""
+        """The same facts and the days counted so far (none depends on the kind), for `kind`:
+        decide_all's next decision counts no day an earlier one has counted."""
         other = _new(Ctx)
         other.__dict__.update(self.__dict__)
         other.kind = kind
@@ -127,8 +124,8 @@ class Ctx:
 class Grant:
     """What an allowed decision carries besides its kind."""
 
-    reasons: list[Reason]
-    checklist: list[ChecklistItem]
+    reasons: Sequence[Reason]
+    checklist: Sequence[ChecklistItem]
     consequences: Consequences
     required_fields: tuple[str, ...] = ()
     requested_date_range: tuple[date, date] | None = None

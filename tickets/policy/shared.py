@@ -42,6 +42,9 @@ from tickets.policy.rules import (
 # Sentences kept, each function's: made once per catalog and the facts they name (a day, a
 # plan's name, its domains), not at every decision; bounded, as a desk's plans and days are few.
 SENTENCES_KEPT = 1024
+# A kind's whole grant kept (its reasons, checklist and consequences), by the facts it names:
+# fewer, each holding a decision's sentences.
+GRANTS_KEPT = 512
 
 
 def offer_refusal(kind: TicketKind, product: Product) -> Reason | None:
@@ -219,11 +222,11 @@ def c6_self_service(sub: SubscriptionFacts, now: datetime, zone: tzinfo = UTC) -
 
 def c7_checklist(c: Ctx, effective: date | None) -> list[ChecklistItem]:
     """C-7 [O365, Intune]: remove domains, update DNS, save data."""
-    return list(_c7_checklist(c.sub.product, tuple(c.sub.custom_domains), effective, catalog()))
+    return list(c7_checklist_of(c.sub.product, tuple(c.sub.custom_domains), effective, catalog()))
 
 
 @lru_cache(maxsize=SENTENCES_KEPT, typed=True)
-def _c7_checklist(product_: Product, custom_domains: tuple[str, ...], effective: date | None,
+def c7_checklist_of(product_: Product, custom_domains: tuple[str, ...], effective: date | None,
                   _catalog: object) -> tuple[ChecklistItem, ...]:
     product = product_.label
     items: list[ChecklistItem] = []
@@ -268,11 +271,11 @@ def _c8_note(product_: Product, effective: date, _catalog: object) -> tuple[date
 
 def c4_refund(c: Ctx) -> Reason | None:
     """C-4 / C-5: what the caller may expect about money on an early cancellation."""
-    return _c4_refund(c.sub.product, c.sub.channel, catalog())
+    return c4_refund_of(c.sub.product, c.sub.channel, catalog())
 
 
 @lru_cache(maxsize=SENTENCES_KEPT, typed=True)
-def _c4_refund(product: Product, channel: Channel, _catalog: object) -> Reason | None:
+def c4_refund_of(product: Product, channel: Channel, _catalog: object) -> Reason | None:
     if product is INTUNE and channel is Channel.PRODUCT_KEY:
         return Reason("C-5", _("cancelled through support but not refunded by us; the partner that sold the "
                                "key may refund"))
@@ -294,11 +297,11 @@ def refund_request_refusals(c: Ctx) -> list[Reason]:
 
 
 def v8_note(kind: TicketKind) -> Reason:
-    return _v8_note(kind, catalog())
+    return v8_note_of(kind, catalog())
 
 
 @lru_cache(maxsize=SENTENCES_KEPT, typed=True)
-def _v8_note(kind: TicketKind, _catalog: object) -> Reason:
+def v8_note_of(kind: TicketKind, _catalog: object) -> Reason:
     return Reason("V-8", _("{kind} moves money or cannot be undone: a callback to the phone number on "
                            "file is recorded on the ticket before it can be approved").format(
                              kind=_(KIND_PHRASES[kind])))

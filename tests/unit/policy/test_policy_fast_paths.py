@@ -5,15 +5,16 @@ context against decide() kind by kind."""
 from __future__ import annotations
 
 import pickle
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import UTC
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_policy_properties import callers, scenarios
+from test_policy_properties import callers, scenarios, subscriptions
 
 from tickets.enums import Product, TicketKind
+from tickets.facts import SubscriptionFacts
 from tickets.policy import _SUBSCRIPTION_KINDS, Consequences, Decision, Reason, decide, decide_all
 from tickets.policy.results import ChecklistItem, built
 
@@ -70,3 +71,45 @@ def test_decide_all_is_decide_kind_by_kind(data, caller, zone) -> None:
     assert [repr(d) for d in every] == [repr(decide(d.kind, sub, caller, now, zone=zone)) for d in every]
     # A naive now is UTC, as in decide().
     assert decide_all(sub, caller, now.replace(tzinfo=None), zone) == every
+
+
+def _forget_kept_answers() -> None:
+    """Empty every cache of the policy's modules (sentences, grants, refusals)."""
+    import sys
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith("tickets.policy") and module is not None:
+            for value in vars(module).values():
+                if callable(getattr(value, "cache_clear", None)):
+                    value.cache_clear()
+
+
+# The facts a near miss changes (the days, which most sentences name, more often).
+FIELDS = [f.name for f in fields(SubscriptionFacts) if f.name not in ("id", "ref")] + [
+    "term_end", "purchased_at", "cancelled_at"] * 3
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), kind=st.sampled_from(TicketKind), caller=callers,
+       cases=st.lists(st.tuples(st.booleans(), st.none() | st.dates(), st.sampled_from(FIELDS)), min_size=2,
+                      max_size=6))
+def test_kept_sentences_and_grants_are_what_a_fresh_decision_makes(data, kind, caller, cases) -> None:
+    """Decisions made with the caches warm from other cases (sharing them, as a process does)
+    equal the ones made with every cache empty: no kept value is found for facts it was not
+    made from. The cases are near misses: one subscription, each case with one fact of another."""
+    base, now = data.draw(scenarios(kind))
+    drawn = []
+    for refund, requested, field in cases:
+        other = data.draw(subscriptions(near=now, kind=kind))
+        drawn.append((kind, replace(base, **{field: getattr(other, field)}), caller, refund, requested))
+    warm = [decide(kind, sub, caller, now, refund_requested=refund, requested_date=requested)
+            for kind, sub, caller, refund, requested in drawn]
+    warm += [decide_all(sub, caller, now) for _, sub, caller, _, _ in drawn]
+    fresh = []
+    for kind, sub, caller, refund, requested in drawn:
+        _forget_kept_answers()
+        fresh.append(decide(kind, sub, caller, now, refund_requested=refund, requested_date=requested))
+    for _, sub, caller, _, _ in drawn:
+        _forget_kept_answers()
+        fresh.append(decide_all(sub, caller, now))
+    assert [repr(d) for d in warm] == [repr(d) for d in fresh]
