@@ -200,10 +200,15 @@ def c6_self_service(sub: SubscriptionFacts, now: datetime, zone: tzinfo = UTC) -
     """C-6 [O365]: fewer than 25 licenses assigned, or within the first 30 days after purchase
     (counted in the desk's days, through the last of them)."""
     n = sub.licenses_assigned
-    bought = local_day(sub.purchased_at, zone)
-    window_last = self_service_last_day(sub.purchased_at, zone)
     few = n <= SELF_SERVICE_MAX_LICENSES
     recent = self_service_open(now, sub.purchased_at, zone)
+    return _c6_sentence(n, local_day(sub.purchased_at, zone), self_service_last_day(sub.purchased_at, zone), few,
+                        recent, sub.name, catalog())
+
+
+@lru_cache(maxsize=SENTENCES_KEPT, typed=True)  # by the facts it names
+def _c6_sentence(n: int, bought: date, window_last: date, few: bool, recent: bool, name: str,
+                 _catalog: object) -> Reason:
     licenses = licenses_text(n)
     if few and recent:
         why = _("{licenses}, fewer than 25, and bought {bought}, within the first 30 days").format(
@@ -217,7 +222,7 @@ def c6_self_service(sub: SubscriptionFacts, now: datetime, zone: tzinfo = UTC) -
                                  licenses=licenses, bought=bought))
     return Reason("C-6", _("the customer can cancel it themselves ({why}): {format}; if Cancel subscription is "
                            "not offered there, only through support").format(
-                             why=why, format=_(C6_PATH).format(name=sub.name)))
+                             why=why, format=_(C6_PATH).format(name=name)))
 
 
 def c7_checklist(c: Ctx, effective: date | None) -> list[ChecklistItem]:
