@@ -105,7 +105,6 @@ class BatchDecision:
     refused: tuple[tuple[ResourceFacts, Decision], ...]
 
 
-
 _Frozen = TypeVar("_Frozen")
 # Each frozen dataclass's field names in order, for built().
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {
@@ -118,7 +117,7 @@ def built(cls: type[_Frozen], *values: Any) -> _Frozen:
     """`cls(*values)` with every field given, in order: the same object its __init__ makes (the
     same attributes in the same order, so equal, hashed, shown and pickled alike) without the
     frozen __init__'s object.__setattr__ a field. A decision (14 fields) and its consequences (10)
-    are made at every filing and seven times an account view."""
+    are made at every filing and six times an account view."""
     made = _new(cls)
     made.__dict__.update(zip(_FIELD_NAMES[cls], values, strict=True))
     return made
