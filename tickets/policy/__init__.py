@@ -79,7 +79,11 @@ def decide(
 ) -> Decision:
     """Whether a ticket of `kind` may be filed for `sub` by `caller` at `now`, and what follows;
     every day counted in the desk's time zone `zone` (tickets.desk_time)."""
-    c = Ctx(kind, sub, caller, as_utc(now), requested_date, refund_requested, approved_at, zone)
+    return _decide(Ctx(kind, sub, caller, as_utc(now), requested_date, refund_requested, approved_at, zone))
+
+
+def _decide(c: Ctx) -> Decision:
+    kind, sub = c.kind, c.sub
     offer = offer_refusal(kind, sub.product)
     if offer is not None:
         return refused(c, [offer])
@@ -91,6 +95,11 @@ def decide(
 
 def decide_all(sub: SubscriptionFacts, caller: CallerFacts, now: datetime,
                zone: tzinfo = UTC) -> tuple[Decision, ...]:
-    """Every subscription-level kind, in TicketKind order."""
-    return tuple([decide(k, sub, caller, now, zone=zone) for k in _SUBSCRIPTION_KINDS])
-
+    """Every subscription-level kind, in TicketKind order: decide() of each, each from the
+    context of the one before, so that a day (today, the term's end ...) is counted once."""
+    c = Ctx(_SUBSCRIPTION_KINDS[0], sub, caller, as_utc(now), None, False, None, zone)
+    decisions = []
+    for kind in _SUBSCRIPTION_KINDS:
+        c = c.for_kind(kind)
+        decisions.append(_decide(c))
+    return tuple(decisions)

@@ -34,6 +34,7 @@ from tickets.policy.shared import (
     v2_grant,
     v2_refusals,
     v8_note,
+    v8_note_of,
 )
 
 
@@ -133,8 +134,30 @@ def _intune_self_service(product_key: bool, _catalog: object) -> Reason:
 def _grant_cancel_d365(c: Ctx) -> Grant:
     sub = c.sub
     effective = c.requested_date
-    reasons = [v2_grant(c), Reason("V-1", _("{name} is cancelled on the day the customer wants it terminated, "
-                                            "recorded on the ticket").format(name=sub.name))]
+    deadline = reversal_deadline(effective, c.zone) if effective else None
+    live = live_campaigns(sub)
+    owners = sorted({c_.billing_admin_user_id for c_ in live if c_.billing_admin_user_id != c.caller.user_id})
+    reasons, notes, self_service, refund, deletion_note, checklist = _d365_sentences(
+        sub.name, effective, deadline, tuple([c_.name for c_ in live]), tuple(owners), c.refund_requested,
+        c.kind, v2_grant(c), catalog())
+    return Grant(
+        reasons=reasons,
+        checklist=checklist,
+        consequences=make_consequences(list(notes), effective_date=effective, refund=refund,
+                                       self_service=self_service, data_deletion_note=deletion_note,
+                                       reversal_deadline=deadline),
+        required_fields=("requested_date",),
+        requested_date_range=(c.today, c.term_end),
+    )
+
+
+@lru_cache(maxsize=SENTENCES_KEPT, typed=True)  # by the facts they name (V-1, C-4, C-7, R-1, I-2, V-8)
+def _d365_sentences(name: str, effective: date | None, deadline: date | None, live: tuple[str, ...],
+                    owners: tuple[str, ...], refund_requested: bool, kind: TicketKind, v2: Reason,
+                    catalog_: object) -> tuple[tuple[Reason, ...], tuple[Reason, ...], Reason, Reason | None,
+                                               Reason, tuple[ChecklistItem, ...]]:
+    reasons = (v2, Reason("V-1", _("{name} is cancelled on the day the customer wants it terminated, "
+                                   "recorded on the ticket").format(name=name)))
     notes: list[Reason] = []
     if effective:
         notes.append(Reason("V-1", _("the cancellation takes effect on {effective}").format(effective=effective)))
@@ -147,13 +170,11 @@ def _grant_cancel_d365(c: Ctx) -> Grant:
     deletion_note = Reason("C-7", _("the Dynamics 365 article states no data-deletion date: if the customer "
                                     "keeps the data, export it before the cancellation"))
     notes.append(deletion_note)
-    deadline = reversal_deadline(effective, c.zone) if effective else None
     if deadline:
         notes.append(Reason("R-1", _("the cancellation can be reversed until {deadline} with the same identity "
                                      "information").format(deadline=deadline)))
     else:
         notes.append(Reason("R-1", _("the cancellation can be reversed within 30 days of taking effect")))
-    live = live_campaigns(sub)
     if live:
         notes.append(Reason("I-2", _("Internet Marketing campaigns whose activities are not deleted keep "
                                      "running after the cancellation, and so do their search-engine ads; the "
@@ -161,35 +182,23 @@ def _grant_cancel_d365(c: Ctx) -> Grant:
     self_service = Reason("V-1", _("not self-service: the Dynamics 365 article has the customer contact "
                                    "billing support"))
     notes.append(self_service)
-    if c.refund_requested:
+    refund = None
+    if refund_requested:
         refund = Reason("V-8", _("a refund is requested; the Dynamics 365 article promises none: it goes to "
                                  "review and needs a callback"))
         notes.append(refund)
-        notes.append(v8_note(c.kind))
-    else:
-        refund = None
+        notes.append(v8_note_of(kind, catalog_))
     checklist = [ChecklistItem(
         "keep_data_decision", "C-7",
         _("decide whether to keep the data: if so, export it first (Export Data to Excel) before {day}").format(
             day=effective) if effective else
         _("decide whether to keep the data: if so, export it first (Export Data to Excel)"))]
     if live:
-        names = and_list([c_.name for c_ in live])
-        owners = sorted({c_.billing_admin_user_id for c_ in live
-                         if c_.billing_admin_user_id != c.caller.user_id})
         text = _("for the Internet Marketing campaigns {names}: keep their activities to keep the "
                  "search-engine ads running, or delete or pause all their activities to stop the "
-                 "ads and their billing").format(names=names)
+                 "ads and their billing").format(names=and_list(live))
         if owners:
             text += _("; the caller must work with the campaign billing admin ({owners}) who signed up "
                       "for it").format(owners=", ".join(owners))
         checklist.append(ChecklistItem("ims_campaigns_decision", "C-7", text))
-    return Grant(
-        reasons=reasons,
-        checklist=checklist,
-        consequences=make_consequences(notes, effective_date=effective, refund=refund,
-                                   self_service=self_service, data_deletion_note=deletion_note,
-                                   reversal_deadline=deadline),
-        required_fields=("requested_date",),
-        requested_date_range=(c.today, c.term_end),
-    )
+    return reasons, tuple(notes), self_service, refund, deletion_note, tuple(checklist)

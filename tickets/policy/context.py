@@ -6,14 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
+from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
 from tickets.desk_time import desk_zone, local_day
-from tickets.enums import ACTIVE_STATUSES, CampaignState, Channel, Role, TicketKind
+from tickets.enums import ACTIVE_STATUSES, CampaignState, Channel, Product, Role, TicketKind
 from tickets.facts import CallerFacts, CampaignFacts, SubscriptionFacts, TicketSummary
-from tickets.i18n import _, ngettext
+from tickets.i18n import _, catalog, ngettext
 from tickets.kinds import kind_spec, review_flags  # X-2, V-8: one definition, the audit re-derives them
-from tickets.policy.results import ChecklistItem, Consequences, Decision, Reason
+from tickets.policy.results import ChecklistItem, Consequences, Decision, Reason, built
 from tickets.policy.rules import D365, INTUNE, KIND_PHRASES, ROUTE_CANCELLATIONS
 
 
@@ -56,6 +57,7 @@ def live_campaigns(sub: SubscriptionFacts) -> list[CampaignFacts]:
 
 
 _T = TypeVar("_T")
+_new = object.__new__
 
 
 class _once(Generic[_T]):  # noqa: N801 - read as a decorator, as cached_property is
@@ -87,7 +89,7 @@ class Ctx:
 
     @_once
     def today(self) -> date:
-        return local_day(self.now, self.zone)
+        return self.now.astimezone(self.zone).date()  # local_day's: now is aware UTC (decide's as_utc)
 
     def day(self, moment: datetime) -> date:
         """An instant's calendar day at the desk."""
@@ -109,46 +111,60 @@ class Ctx:
             return None
         return local_day(self.sub.cancelled_at, self.cancel_zone)
 
+    def for_kind(self, kind: TicketKind) -> Ctx:
+        """The same facts and the days counted so far (none depends on the kind), for `kind`:
+        decide_all's next decision counts no day an earlier one has counted."""
+        other = _new(Ctx)
+        other.__dict__.update(self.__dict__)
+        other.kind = kind
+        return other
+
 
 @dataclass
 class Grant:
     """What an allowed decision carries besides its kind."""
 
-    reasons: list[Reason]
-    checklist: list[ChecklistItem]
+    reasons: Sequence[Reason]
+    checklist: Sequence[ChecklistItem]
     consequences: Consequences
     required_fields: tuple[str, ...] = ()
     requested_date_range: tuple[date, date] | None = None
 
 
+# C-4: whether each kind takes a refund request, as its registry entry says, read once.
+_REFUND_REQUEST: dict[TicketKind, bool] = {kind: kind_spec(kind).refund_request for kind in TicketKind}
+
+
 def make_decision(c: Ctx, refusals: list[Reason], grant: Callable[[], Grant]) -> Decision:
-    review, callback = review_flags(c.kind, c.refund_requested)
+    refund_requested = c.refund_requested
+    review, callback = review_flags(c.kind, refund_requested)
     sub = c.sub
-    refund_offered = kind_spec(c.kind).refund_request and not refund_refusals(sub)
+    refund_offered = _REFUND_REQUEST[c.kind] and not _refund_refusals(sub.product, sub.channel, catalog())
     if refusals:
-        return Decision(kind=c.kind, allowed=False, reasons=tuple(refusals), checklist=(), consequences=None,
-                        needs_review=review, needs_callback=callback, required_fields=(), product=sub.product,
-                        subject_ref=sub.ref, subject_name=sub.name, refund_requested=c.refund_requested,
-                        refund_offered=refund_offered)
+        return built(Decision, c.kind, False, tuple(refusals), (), None, review, callback, (), sub.product,
+                     sub.ref, sub.name, None, refund_requested, refund_offered)
     g = grant()
-    return Decision(kind=c.kind, allowed=True, reasons=tuple(g.reasons), checklist=tuple(g.checklist),
-                    consequences=g.consequences, needs_review=review, needs_callback=callback,
-                    required_fields=g.required_fields, product=sub.product, subject_ref=sub.ref,
-                    subject_name=sub.name, requested_date_range=g.requested_date_range,
-                    refund_requested=c.refund_requested, refund_offered=refund_offered)
+    return built(Decision, c.kind, True, tuple(g.reasons), tuple(g.checklist), g.consequences, review, callback,
+                 g.required_fields, sub.product, sub.ref, sub.name, g.requested_date_range, refund_requested,
+                 refund_offered)
 
 
 def refund_refusals(sub: SubscriptionFacts) -> list[Reason]:
     """C-4, C-5: why this subscription could not be refunded, were a refund requested (the
     decision says whether the Refund box is offered at all)."""
-    if sub.product is INTUNE and sub.channel is Channel.PRODUCT_KEY:
-        return [Reason("C-5", _("Intune product-key subscriptions can be cancelled through support but not "
+    return list(_refund_refusals(sub.product, sub.channel, catalog()))
+
+
+@lru_cache(maxsize=64, typed=True)  # by product and channel, a few: asked at every decision of a refundable kind
+def _refund_refusals(product: Product, channel: Channel, _catalog: object) -> tuple[Reason, ...]:
+    if product is INTUNE and channel is Channel.PRODUCT_KEY:
+        return (Reason("C-5", _("Intune product-key subscriptions can be cancelled through support but not "
                                 "refunded by us; the partner that sold the key may refund: file it without a "
-                                "refund request"))]
-    if sub.channel is Channel.TRIAL and sub.product is not D365:
-        return [Reason("C-4", _("a trial subscription is not paid for: there is nothing to refund; file it "
-                                "without a refund request"))]
-    return []
+                                "refund request")),)
+    if channel is Channel.TRIAL and product is not D365:
+        return (Reason("C-4", _("a trial subscription is not paid for: there is nothing to refund; file it "
+                                "without a refund request")),)
+    return ()
 
 
 def refused(c: Ctx, refusals: list[Reason]) -> Decision:
@@ -173,16 +189,17 @@ def make_consequences(
 ) -> Consequences:
     """T-1: the computed dates and what follows, as the ticket shows and stores them."""
 
-    return Consequences(
-        effective_date=effective_date,
-        early_termination_fee_may_apply=fee,
-        refund=str(refund) if refund is not None else None,
-        self_service=str(self_service) if self_service is not None else None,
-        data_deletion_date=data_deletion_date,
-        data_deletion_note=str(data_deletion_note) if data_deletion_note is not None else None,
-        reversal_deadline=reversal_deadline,
-        coupon_handling=str(coupon_handling) if coupon_handling is not None else None,
-        routing_queue=routing_queue,
-        notes=tuple(notes),
+    return built(
+        Consequences,
+        effective_date,
+        fee,
+        str(refund) if refund is not None else None,
+        str(self_service) if self_service is not None else None,
+        data_deletion_date,
+        str(data_deletion_note) if data_deletion_note is not None else None,
+        reversal_deadline,
+        str(coupon_handling) if coupon_handling is not None else None,
+        routing_queue,
+        tuple(notes),
     )
 

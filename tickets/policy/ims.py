@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+from functools import lru_cache
+
 from tickets.enums import Role
-from tickets.i18n import _
+from tickets.i18n import _, catalog
 from tickets.policy.context import (
     Ctx,
     Grant,
@@ -15,7 +18,7 @@ from tickets.policy.context import (
 )
 from tickets.policy.results import ChecklistItem, Decision, Reason
 from tickets.policy.rules import I2_AD_CENTER
-from tickets.policy.shared import same_kind_refusals, state_refusals
+from tickets.policy.shared import GRANTS_KEPT, same_kind_refusals, state_refusals
 
 
 def decide(c: Ctx) -> Decision:
@@ -38,33 +41,41 @@ def decide(c: Ctx) -> Decision:
     refusals += same_kind_refusals(c)
 
     def grant() -> Grant:
-        names = and_list([x.name for x in scope])
-        if Role.BILLING_ADMIN in c.caller.roles:
-            who = Reason("V-2", _("the caller is the billing administrator of {name}").format(name=sub.name))
-        elif Role.IMS_BILLING_ADMIN in c.caller.roles:
-            who = Reason("I-1", _("the caller is the Internet Marketing billing admin"))
-        else:
-            who = Reason("I-1", _("the caller is the billing admin of the campaign {names}, so can cancel it "
-                                  "without being the organization's billing admin").format(names=names))
-        self_service = Reason("I-2", _("the customer can do it themselves: {path}").format(path=_(I2_AD_CENTER)))
-        notes = [
-            Reason("I-2", _("cancelling {names} stops their search-engine ads and their billing from Microsoft "
-                            "Ad Center").format(names=names)),
-            Reason("R-2", _("a cancelled campaign cannot be reinstated; the customer must sign up again")),
-            self_service,
-            Reason("I-2", _("the {name} subscription itself stays as it is").format(name=sub.name)),
-        ]
-        return Grant(
-            reasons=[who],
-            checklist=[
-                ChecklistItem("stop_campaign_activities", "I-2",
-                              _("all current activities of {names} are deleted or paused, which stops the "
-                                "search-engine ads and their billing").format(names=names)),
-                ChecklistItem("no_reinstatement", "R-2",
-                              _("once cancelled the campaigns cannot be reinstated; the customer would have to "
-                                "sign up again")),
-            ],
-            consequences=make_consequences(notes, effective_date=c.today, self_service=self_service),
-        )
+        roles = c.caller.roles
+        return _grant(tuple([x.name for x in scope]), Role.BILLING_ADMIN in roles, Role.IMS_BILLING_ADMIN in roles,
+                      sub.name, c.today, catalog())
 
     return make_decision(c, refusals, grant)
+
+
+@lru_cache(maxsize=GRANTS_KEPT, typed=True)  # by the facts it names: the same for each such subscription
+def _grant(campaigns: tuple[str, ...], billing_admin: bool, ims_billing_admin: bool, name: str, today: date,
+           _catalog: object) -> Grant:
+    names = and_list(campaigns)
+    if billing_admin:
+        who = Reason("V-2", _("the caller is the billing administrator of {name}").format(name=name))
+    elif ims_billing_admin:
+        who = Reason("I-1", _("the caller is the Internet Marketing billing admin"))
+    else:
+        who = Reason("I-1", _("the caller is the billing admin of the campaign {names}, so can cancel it "
+                              "without being the organization's billing admin").format(names=names))
+    self_service = Reason("I-2", _("the customer can do it themselves: {path}").format(path=_(I2_AD_CENTER)))
+    notes = [
+        Reason("I-2", _("cancelling {names} stops their search-engine ads and their billing from Microsoft "
+                        "Ad Center").format(names=names)),
+        Reason("R-2", _("a cancelled campaign cannot be reinstated; the customer must sign up again")),
+        self_service,
+        Reason("I-2", _("the {name} subscription itself stays as it is").format(name=name)),
+    ]
+    return Grant(
+        reasons=(who,),
+        checklist=(
+            ChecklistItem("stop_campaign_activities", "I-2",
+                          _("all current activities of {names} are deleted or paused, which stops the "
+                            "search-engine ads and their billing").format(names=names)),
+            ChecklistItem("no_reinstatement", "R-2",
+                          _("once cancelled the campaigns cannot be reinstated; the customer would have to "
+                            "sign up again")),
+        ),
+        consequences=make_consequences(notes, effective_date=today, self_service=self_service),
+    )

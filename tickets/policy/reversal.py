@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from tickets.enums import CampaignState, SubscriptionState
-from tickets.i18n import _
+from datetime import date
+from functools import lru_cache
+
+from tickets.enums import CampaignState, SubscriptionState, TicketKind
+from tickets.i18n import _, catalog
 from tickets.policy.context import Ctx, Grant, and_list, make_consequences, make_decision
 from tickets.policy.deadlines import reversal_deadline, reversal_open
 from tickets.policy.results import ChecklistItem, Decision, Reason
-from tickets.policy.shared import same_kind_refusals, state_refusals, v2_grant, v2_refusals, v8_note
+from tickets.policy.shared import GRANTS_KEPT, same_kind_refusals, state_refusals, v2_grant, v2_refusals, v8_note_of
 
 
 def decide(c: Ctx) -> Decision:
@@ -32,29 +35,34 @@ def decide(c: Ctx) -> Decision:
 
     def grant() -> Grant:
         assert c.cancelled_on is not None
-        deadline = reversal_deadline(c.cancelled_on, c.cancel_zone)
-        notes = [
-            Reason("R-1", _("the cancellation of {cancelled_on} can be reversed until {deadline}, with the "
-                            "same identity information used to cancel (a fresh verification)").format(
-                              cancelled_on=c.cancelled_on, deadline=deadline)),
-            Reason("R-2", _("cancelled Internet Marketing campaigns are not reinstated; the customer must sign "
-                            "up again")),
-            v8_note(c.kind),
-        ]
-        checklist = [ChecklistItem("same_identity", "R-1",
-                                   _("the caller gave the same identity information used to cancel, verified "
-                                     "afresh on this call"))]
-        gone = [x.name for x in sub.campaigns if x.state is CampaignState.CANCELLED]
-        if gone:
-            checklist.append(ChecklistItem("campaigns_not_reinstated", "R-2",
-                                           _("the cancelled campaigns {items} are not reinstated; the customer "
-                                             "must sign up again").format(items=and_list(gone))))
-        return Grant(
-            reasons=[v2_grant(c), Reason("R-1", _("cancelled on {cancelled_on}, within 30 days (until "
-                                                  "{deadline})").format(
-                                                    cancelled_on=c.cancelled_on, deadline=deadline))],
-            checklist=checklist,
-            consequences=make_consequences(notes, reversal_deadline=deadline),
-        )
+        return _grant(c.kind, c.cancelled_on, reversal_deadline(c.cancelled_on, c.cancel_zone),
+                      tuple([x.name for x in sub.campaigns if x.state is CampaignState.CANCELLED]), v2_grant(c),
+                      catalog())
 
     return make_decision(c, refusals, grant)
+
+
+@lru_cache(maxsize=GRANTS_KEPT, typed=True)  # by the facts it names: the same for each such subscription
+def _grant(kind: TicketKind, cancelled_on: date, deadline: date, gone: tuple[str, ...], v2: Reason,
+           catalog_: object) -> Grant:
+    notes = [
+        Reason("R-1", _("the cancellation of {cancelled_on} can be reversed until {deadline}, with the "
+                        "same identity information used to cancel (a fresh verification)").format(
+                          cancelled_on=cancelled_on, deadline=deadline)),
+        Reason("R-2", _("cancelled Internet Marketing campaigns are not reinstated; the customer must sign "
+                        "up again")),
+        v8_note_of(kind, catalog_),
+    ]
+    checklist = [ChecklistItem("same_identity", "R-1",
+                               _("the caller gave the same identity information used to cancel, verified "
+                                 "afresh on this call"))]
+    if gone:
+        checklist.append(ChecklistItem("campaigns_not_reinstated", "R-2",
+                                       _("the cancelled campaigns {items} are not reinstated; the customer "
+                                         "must sign up again").format(items=and_list(gone))))
+    return Grant(
+        reasons=(v2, Reason("R-1", _("cancelled on {cancelled_on}, within 30 days (until {deadline})").format(
+                                       cancelled_on=cancelled_on, deadline=deadline))),
+        checklist=tuple(checklist),
+        consequences=make_consequences(notes, reversal_deadline=deadline),
+    )

@@ -42,6 +42,9 @@ from tickets.policy.rules import (
 # Sentences kept, each function's: made once per catalog and the facts they name (a day, a
 # plan's name, its domains), not at every decision; bounded, as a desk's plans and days are few.
 SENTENCES_KEPT = 1024
+# A kind's whole grant kept (its reasons, checklist and consequences), by the facts it names:
+# fewer, each holding a decision's sentences.
+GRANTS_KEPT = 512
 
 
 def offer_refusal(kind: TicketKind, product: Product) -> Reason | None:
@@ -197,10 +200,15 @@ def c6_self_service(sub: SubscriptionFacts, now: datetime, zone: tzinfo = UTC) -
     """C-6 [O365]: fewer than 25 licenses assigned, or within the first 30 days after purchase
     (counted in the desk's days, through the last of them)."""
     n = sub.licenses_assigned
-    bought = local_day(sub.purchased_at, zone)
-    window_last = self_service_last_day(sub.purchased_at, zone)
     few = n <= SELF_SERVICE_MAX_LICENSES
     recent = self_service_open(now, sub.purchased_at, zone)
+    return _c6_sentence(n, local_day(sub.purchased_at, zone), self_service_last_day(sub.purchased_at, zone), few,
+                        recent, sub.name, catalog())
+
+
+@lru_cache(maxsize=SENTENCES_KEPT, typed=True)  # by the facts it names
+def _c6_sentence(n: int, bought: date, window_last: date, few: bool, recent: bool, name: str,
+                 _catalog: object) -> Reason:
     licenses = licenses_text(n)
     if few and recent:
         why = _("{licenses}, fewer than 25, and bought {bought}, within the first 30 days").format(
@@ -214,16 +222,16 @@ def c6_self_service(sub: SubscriptionFacts, now: datetime, zone: tzinfo = UTC) -
                                  licenses=licenses, bought=bought))
     return Reason("C-6", _("the customer can cancel it themselves ({why}): {format}; if Cancel subscription is "
                            "not offered there, only through support").format(
-                             why=why, format=_(C6_PATH).format(name=sub.name)))
+                             why=why, format=_(C6_PATH).format(name=name)))
 
 
 def c7_checklist(c: Ctx, effective: date | None) -> list[ChecklistItem]:
     """C-7 [O365, Intune]: remove domains, update DNS, save data."""
-    return list(_c7_checklist(c.sub.product, tuple(c.sub.custom_domains), effective, catalog()))
+    return list(c7_checklist_of(c.sub.product, tuple(c.sub.custom_domains), effective, catalog()))
 
 
 @lru_cache(maxsize=SENTENCES_KEPT, typed=True)
-def _c7_checklist(product_: Product, custom_domains: tuple[str, ...], effective: date | None,
+def c7_checklist_of(product_: Product, custom_domains: tuple[str, ...], effective: date | None,
                   _catalog: object) -> tuple[ChecklistItem, ...]:
     product = product_.label
     items: list[ChecklistItem] = []
@@ -268,11 +276,11 @@ def _c8_note(product_: Product, effective: date, _catalog: object) -> tuple[date
 
 def c4_refund(c: Ctx) -> Reason | None:
     """C-4 / C-5: what the caller may expect about money on an early cancellation."""
-    return _c4_refund(c.sub.product, c.sub.channel, catalog())
+    return c4_refund_of(c.sub.product, c.sub.channel, catalog())
 
 
 @lru_cache(maxsize=SENTENCES_KEPT, typed=True)
-def _c4_refund(product: Product, channel: Channel, _catalog: object) -> Reason | None:
+def c4_refund_of(product: Product, channel: Channel, _catalog: object) -> Reason | None:
     if product is INTUNE and channel is Channel.PRODUCT_KEY:
         return Reason("C-5", _("cancelled through support but not refunded by us; the partner that sold the "
                                "key may refund"))
@@ -294,11 +302,11 @@ def refund_request_refusals(c: Ctx) -> list[Reason]:
 
 
 def v8_note(kind: TicketKind) -> Reason:
-    return _v8_note(kind, catalog())
+    return v8_note_of(kind, catalog())
 
 
 @lru_cache(maxsize=SENTENCES_KEPT, typed=True)
-def _v8_note(kind: TicketKind, _catalog: object) -> Reason:
+def v8_note_of(kind: TicketKind, _catalog: object) -> Reason:
     return Reason("V-8", _("{kind} moves money or cannot be undone: a callback to the phone number on "
                            "file is recorded on the ticket before it can be approved").format(
                              kind=_(KIND_PHRASES[kind])))
