@@ -154,9 +154,15 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
     def work(raw: Raw) -> FilingResult:
         # T-3's keys, V-7 with the caller's facts, the subscription with its active tickets:
         # one round trip on PostgreSQL (Raw.batch), then the filing's function call.
-        existing, verifying, found = raw.batch([
-            sql.REPLAY.bind({"keys": _keys(request)}), (sql.VERIFIED_CALLER, {"id": verification_id}),
-            (sql.SUBSCRIPTION_WITH_TICKETS, {"ref": request.subscription_ref})])
+        replay_sql, keys = sql.REPLAY.bind({"keys": _keys(request)})
+        if raw.dialect == "sqlite":  # one after another, as batch sends them there, without its frames
+            existing = raw.rows(replay_sql, keys)
+            verifying = raw.rows(sql.VERIFIED_CALLER, {"id": verification_id})
+            found = raw.rows(sql.SUBSCRIPTION_WITH_TICKETS, {"ref": request.subscription_ref})
+        else:
+            existing, verifying, found = raw.batch([
+                (replay_sql, keys), (sql.VERIFIED_CALLER, {"id": verification_id}),
+                (sql.SUBSCRIPTION_WITH_TICKETS, {"ref": request.subscription_ref})])
         replay = _replayed(existing, request, digest)
         if replay is not None:
             return replay
@@ -284,18 +290,14 @@ def _insert(
 ) -> tuple[int, dict[str, Any]]:
     """One ticket row (A-1: its event is appended by the caller); its id and its event's details."""
     row, details = _row(agent, call, sub, request, digest, decision, now, zone, key=key, resource=resource)
-    at = bind_time(now, raw.dialect)
-    # The JSON columns as bind_json makes them, by an encoder without its cycle check (made
-    # once, not one a value): _row builds these of typed text and policy sentences.
-    row["fields"], row["checklist"] = _ROW_JSON(row["fields"]), _ROW_JSON(row["checklist"])
-    row["consequences"], row["rules"] = _ROW_JSON(row["consequences"]), _ROW_JSON(row["rules"])
-    row["created_at"] = row["updated_at"] = at
+    row["created_at"] = row["updated_at"] = bind_time(now, raw.dialect)
     ((ticket_id,),) = raw.rows(sql.INSERT_TICKET, row)
     return ticket_id, details
 
 
 # bind_json's text (json.dumps' defaults) for the values _row builds, which never contain themselves.
 _ROW_JSON = encoder(check_circular=False)
+_NO_FIELDS = _ROW_JSON({})  # a filing's usual fields: none beyond their own columns
 
 
 _FILE = Sql(
@@ -335,9 +337,9 @@ _PENDING_REVIEW, _OPEN = TicketStatus.PENDING_REVIEW.value, TicketStatus.OPEN.va
 def _row(agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingRequest, digest: str,
          decision: policy.Decision, now, zone: tzinfo, *, key: str,
          resource=None, whole_event: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A ticket's column values (JSON ones as values) and its ticket.filed event's details (with
-    `whole_event=False`, only the sentences the caller confirmed: what PostgreSQL's function
-    takes of them)."""
+    """A ticket's column values and its ticket.filed event's details. The JSON columns as their
+    text (bind_json's), or with `whole_event=False` as values and the details only the sentences
+    the caller confirmed: what PostgreSQL's function takes of them."""
     # The zone its days were counted and told in: a later change of the desk's setting cannot
     # move them (the cancellation it leads to keeps it, tickets.lifecycle).
     time_zone = zone_key(zone)
@@ -353,15 +355,22 @@ def _row(agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingReques
         row_fields["resource_ref"] = resource.ref
     if request.refund_requested:
         row_fields["refund_requested"] = True
-    checklist = sorted(request.confirmed & {item.key for item in decision.checklist})
-    rules_named = {r.rule for r in decision.reasons}
+    # The checklist's keys the caller confirmed, and their sentences as the desk read them (policy
+    # text, never typed), in one plain loop (comprehensions are a Python frame each).
+    asked, confirmed_keys, confirmed = request.confirmed, set(), []
+    for item in decision.checklist:
+        if item.key in asked:
+            confirmed_keys.add(item.key)
+            confirmed.append(f"{item.text} ({item.rule})")
+    checklist = sorted(confirmed_keys)
+    rules_named = set()
+    for reason in decision.reasons:
+        rules_named.add(reason.rule)
     if decision.consequences is not None:
         for note in decision.consequences.notes:
             rules_named.add(note.rule)
     rules = sorted(rules_named)
     requested_date = request.requested_date.isoformat() if request.requested_date else None
-    # The sentences the caller confirmed, as the desk read them (policy text, never typed).
-    confirmed = [f"{item.text} ({item.rule})" for item in decision.checklist if item.key in checklist]
     row = {
         "kind": kind,
         "status": status,
@@ -388,6 +397,12 @@ def _row(agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingReques
     }
     if not whole_event:
         return row, {"confirmed": confirmed}
+    # The JSON columns as bind_json makes them, by an encoder without its cycle check (made once,
+    # not one a value): built here of typed text and policy sentences. The consequences' text also
+    # keys its A-1 digest (a decision's consequences repeat from filing to filing).
+    consequences_text = _ROW_JSON(kept_consequences)
+    row["fields"] = _NO_FIELDS if not row_fields else _ROW_JSON(row_fields)
+    row["checklist"], row["consequences"], row["rules"] = _ROW_JSON(checklist), consequences_text, _ROW_JSON(rules)
     return row, {
         "kind": kind,
         "status": status,
@@ -404,7 +419,7 @@ def _row(agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingReques
             reason=request.reason or None, fields=row_fields, consequences=kept_consequences,
             refund_requested=request.refund_requested, needs_review=decision.needs_review,
             effective_date=effective_date, data_deletion_date=data_deletion_date,
-            reversal_deadline=reversal_deadline,
+            reversal_deadline=reversal_deadline, consequences_text=consequences_text,
         ),
     }
 
