@@ -16,7 +16,8 @@ from sqlmodel import Session
 from tickets import policy
 from tickets.account import PersonFacts, caller_facts, resource_facts, subscription_facts
 from tickets.agents import AgentInfo
-from tickets.audit.chain import append_event
+from tickets.audit.chain import append_text
+from tickets.audit.format import decoded_text
 from tickets.audit.record import filing_record
 from tickets.desk_time import local_wall_time, zone_key
 from tickets.enums import TicketKind, TicketStatus, member
@@ -261,16 +262,18 @@ def _file(raw: Raw, agent: AgentInfo, call, sub: sql.SubscriptionRow, request: F
     if raw.dialect == "postgresql":
         return _file_pg(raw, agent, call, sub, request, digest, now, zone, plans)
     events, filed = [], []
+    at = bind_time(now, raw.dialect)  # the ticket's created_at and its event's at, bound once
     for decision, resource, key in plans:
-        ticket_id, details = _insert(raw, agent, call, sub, request, digest, decision, now, zone, key=key,
+        ticket_id, details = _insert(raw, agent, call, sub, request, digest, decision, at, now, zone, key=key,
                                      resource=resource)
-        events.append((f"ticket:{ticket_id}", details))
+        # A-1: the details' canonical text by the encoder without a cycle check (decoded_text):
+        # _row builds them of typed text, policy sentences and digests, never containing themselves.
+        events.append((f"ticket:{ticket_id}", decoded_text(details)))
         status = member(TicketStatus, details["status"])
         filed.append(FiledTicket(ticket_id, ticket_ref(ticket_id), request.kind, status,
                                  resource.ref if resource is not None else None))
-    for subject, details in events:
-        append_event(raw, at=now, actor=agent.name, action="ticket.filed", subject=subject, details=details,
-                     returning=False)
+    for subject, text in events:
+        append_text(raw, at=now, bound_at=at, actor=agent.name, action="ticket.filed", subject=subject, text=text)
     return tuple(filed)
 
 
@@ -282,15 +285,17 @@ def _insert(
     request: FilingRequest,
     digest: str,
     decision: policy.Decision,
+    at: Any,
     now,
     zone: tzinfo,
     *,
     key: str,
     resource=None,
 ) -> tuple[int, dict[str, Any]]:
-    """One ticket row (A-1: its event is appended by the caller); its id and its event's details."""
+    """One ticket row (A-1: its event is appended by the caller), created `at` (`now` bound);
+    its id and its event's details."""
     row, details = _row(agent, call, sub, request, digest, decision, now, zone, key=key, resource=resource)
-    row["created_at"] = row["updated_at"] = bind_time(now, raw.dialect)
+    row["created_at"] = row["updated_at"] = at
     ((ticket_id,),) = raw.rows(sql.INSERT_TICKET, row)
     return ticket_id, details
 
