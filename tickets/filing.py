@@ -20,7 +20,7 @@ from tickets.audit.chain import append_text
 from tickets.audit.format import decoded_text
 from tickets.audit.record import filing_record
 from tickets.desk_time import local_wall_time, zone_key
-from tickets.enums import TicketKind, TicketStatus, member
+from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tickets.i18n import _
 from tickets.jsontext import encoder
@@ -142,7 +142,8 @@ def _check_text(request: FilingRequest) -> None:
     for i, key in enumerate(request.fields):
         names[f"fields[{i}]"] = key
     check_text(names, free_text=False, max_length=200)
-    check_text({"reason": request.reason, **request.fields})
+    if request.reason != "" or request.fields:  # nothing typed: nothing to check (check_text skips "")
+        check_text({"reason": request.reason, **request.fields})
 
 
 def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request: FilingRequest) -> FilingResult:
@@ -269,7 +270,7 @@ def _file(raw: Raw, agent: AgentInfo, call, sub: sql.SubscriptionRow, request: F
         # A-1: the details' canonical text by the encoder without a cycle check (decoded_text):
         # _row builds them of typed text, policy sentences and digests, never containing themselves.
         events.append((f"ticket:{ticket_id}", decoded_text(details)))
-        status = member(TicketStatus, details["status"])
+        status = _PENDING_REVIEW_STATUS if decision.needs_review else _OPEN_STATUS  # as _row stores it
         filed.append(FiledTicket(ticket_id, ticket_ref(ticket_id), request.kind, status,
                                  resource.ref if resource is not None else None))
     for subject, text in events:
@@ -336,7 +337,8 @@ _FILED = ("kind", "resource_id", "idempotency_key", "content_hash", "requested_d
           "fields", "checklist", "consequences", "rules", "effective_date", "data_deletion_date", "reversal_deadline")
 
 
-_PENDING_REVIEW, _OPEN = TicketStatus.PENDING_REVIEW.value, TicketStatus.OPEN.value
+_PENDING_REVIEW_STATUS, _OPEN_STATUS = TicketStatus.PENDING_REVIEW, TicketStatus.OPEN
+_PENDING_REVIEW, _OPEN = _PENDING_REVIEW_STATUS.value, _OPEN_STATUS.value
 
 
 def _row(agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingRequest, digest: str,
