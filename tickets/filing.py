@@ -110,6 +110,12 @@ def _keys(request: FilingRequest) -> list[str]:
     return keys
 
 
+# T-3's lookup for a filing of one key (a kind not per resource): REPLAY.bind's statement and its
+# parameter's name for one key, bound once.
+_REPLAY_ONE, _ONE_KEY_BOUND = sql.REPLAY.bind({"keys": [""]})
+(_REPLAY_ONE_KEY,) = _ONE_KEY_BOUND
+
+
 def _replay(session: Session | Raw, request: FilingRequest, digest: str) -> FilingResult | None:
     return _replayed(Raw(session).rows(*sql.REPLAY.bind({"keys": _keys(request)})), request, digest)
 
@@ -156,7 +162,11 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
     def work(raw: Raw) -> FilingResult:
         # T-3's keys, V-7 with the caller's facts, the subscription with its active tickets:
         # one round trip on PostgreSQL (Raw.batch), then the filing's function call.
-        replay_sql, keys = sql.REPLAY.bind({"keys": _keys(request)})
+        per_resource = kind_spec(request.kind).per_resource
+        if per_resource:
+            replay_sql, keys = sql.REPLAY.bind({"keys": _keys(request)})
+        else:  # one key: REPLAY.bind's statement and parameter for it, bound once
+            replay_sql, keys = _REPLAY_ONE, {_REPLAY_ONE_KEY: request.idempotency_key}
         if raw.dialect == "sqlite":  # one after another, as batch sends them there, without its frames
             existing = raw.rows(replay_sql, keys)
             verifying = raw.rows(sql.VERIFIED_CALLER, {"id": verification_id})
@@ -190,7 +200,7 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
         if request.reason:
             fields["reason"] = request.reason
 
-        if kind_spec(request.kind).per_resource:
+        if per_resource:
             resources = {r.ref: r for r in resource_facts(raw, {sub.id: sub})[sub.id]}
             missing = [ref for ref in request.resource_refs if ref not in resources]
             if missing or not request.resource_refs:
