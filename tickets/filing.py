@@ -16,10 +16,11 @@ from sqlmodel import Session
 from tickets import policy
 from tickets.account import PersonFacts, caller_facts, resource_facts, subscription_facts
 from tickets.agents import AgentInfo
-from tickets.audit.chain import append_event
+from tickets.audit.chain import append_text
+from tickets.audit.format import decoded_text
 from tickets.audit.record import filing_record
 from tickets.desk_time import local_wall_time, zone_key
-from tickets.enums import TicketKind, TicketStatus, member
+from tickets.enums import TicketKind, TicketStatus
 from tickets.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tickets.i18n import _
 from tickets.jsontext import encoder
@@ -109,6 +110,12 @@ def _keys(request: FilingRequest) -> list[str]:
     return keys
 
 
+# T-3's lookup for a filing of one key (a kind not per resource): REPLAY.bind's statement and its
+# parameter's name for one key, bound once.
+_REPLAY_ONE, _ONE_KEY_BOUND = sql.REPLAY.bind({"keys": [""]})
+(_REPLAY_ONE_KEY,) = _ONE_KEY_BOUND
+
+
 def _replay(session: Session | Raw, request: FilingRequest, digest: str) -> FilingResult | None:
     return _replayed(Raw(session).rows(*sql.REPLAY.bind({"keys": _keys(request)})), request, digest)
 
@@ -141,7 +148,8 @@ def _check_text(request: FilingRequest) -> None:
     for i, key in enumerate(request.fields):
         names[f"fields[{i}]"] = key
     check_text(names, free_text=False, max_length=200)
-    check_text({"reason": request.reason, **request.fields})
+    if request.reason != "" or request.fields:  # nothing typed: nothing to check (check_text skips "")
+        check_text({"reason": request.reason, **request.fields})
 
 
 def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request: FilingRequest) -> FilingResult:
@@ -154,9 +162,19 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
     def work(raw: Raw) -> FilingResult:
         # T-3's keys, V-7 with the caller's facts, the subscription with its active tickets:
         # one round trip on PostgreSQL (Raw.batch), then the filing's function call.
-        existing, verifying, found = raw.batch([
-            sql.REPLAY.bind({"keys": _keys(request)}), (sql.VERIFIED_CALLER, {"id": verification_id}),
-            (sql.SUBSCRIPTION_WITH_TICKETS, {"ref": request.subscription_ref})])
+        per_resource = kind_spec(request.kind).per_resource
+        if per_resource:
+            replay_sql, keys = sql.REPLAY.bind({"keys": _keys(request)})
+        else:  # one key: REPLAY.bind's statement and parameter for it, bound once
+            replay_sql, keys = _REPLAY_ONE, {_REPLAY_ONE_KEY: request.idempotency_key}
+        if raw.dialect == "sqlite":  # one after another, as batch sends them there, without its frames
+            existing = raw.rows(replay_sql, keys)
+            verifying = raw.rows(sql.VERIFIED_CALLER, {"id": verification_id})
+            found = raw.rows(sql.SUBSCRIPTION_WITH_TICKETS, {"ref": request.subscription_ref})
+        else:
+            existing, verifying, found = raw.batch([
+                (replay_sql, keys), (sql.VERIFIED_CALLER, {"id": verification_id}),
+                (sql.SUBSCRIPTION_WITH_TICKETS, {"ref": request.subscription_ref})])
         replay = _replayed(existing, request, digest)
         if replay is not None:
             return replay
@@ -182,7 +200,7 @@ def file_ticket(store: Store, *, agent: AgentInfo, verification_id: int, request
         if request.reason:
             fields["reason"] = request.reason
 
-        if kind_spec(request.kind).per_resource:
+        if per_resource:
             resources = {r.ref: r for r in resource_facts(raw, {sub.id: sub})[sub.id]}
             missing = [ref for ref in request.resource_refs if ref not in resources]
             if missing or not request.resource_refs:
@@ -255,16 +273,18 @@ def _file(raw: Raw, agent: AgentInfo, call, sub: sql.SubscriptionRow, request: F
     if raw.dialect == "postgresql":
         return _file_pg(raw, agent, call, sub, request, digest, now, zone, plans)
     events, filed = [], []
+    at = bind_time(now, raw.dialect)  # the ticket's created_at and its event's at, bound once
     for decision, resource, key in plans:
-        ticket_id, details = _insert(raw, agent, call, sub, request, digest, decision, now, zone, key=key,
+        ticket_id, details = _insert(raw, agent, call, sub, request, digest, decision, at, now, zone, key=key,
                                      resource=resource)
-        events.append((f"ticket:{ticket_id}", details))
-        status = member(TicketStatus, details["status"])
+        # A-1: the details' canonical text by the encoder without a cycle check (decoded_text):
+        # _row builds them of typed text, policy sentences and digests, never containing themselves.
+        events.append((f"ticket:{ticket_id}", decoded_text(details)))
+        status = _PENDING_REVIEW_STATUS if decision.needs_review else _OPEN_STATUS  # as _row stores it
         filed.append(FiledTicket(ticket_id, ticket_ref(ticket_id), request.kind, status,
                                  resource.ref if resource is not None else None))
-    for subject, details in events:
-        append_event(raw, at=now, actor=agent.name, action="ticket.filed", subject=subject, details=details,
-                     returning=False)
+    for subject, text in events:
+        append_text(raw, at=now, bound_at=at, actor=agent.name, action="ticket.filed", subject=subject, text=text)
     return tuple(filed)
 
 
@@ -276,19 +296,16 @@ def _insert(
     request: FilingRequest,
     digest: str,
     decision: policy.Decision,
+    at: Any,
     now,
     zone: tzinfo,
     *,
     key: str,
     resource=None,
 ) -> tuple[int, dict[str, Any]]:
-    """One ticket row (A-1: its event is appended by the caller); its id and its event's details."""
+    """One ticket row (A-1: its event is appended by the caller), created `at` (`now` bound);
+    its id and its event's details."""
     row, details = _row(agent, call, sub, request, digest, decision, now, zone, key=key, resource=resource)
-    at = bind_time(now, raw.dialect)
-    # The JSON columns as bind_json makes them, by an encoder without its cycle check (made
-    # once, not one a value): _row builds these of typed text and policy sentences.
-    row["fields"], row["checklist"] = _ROW_JSON(row["fields"]), _ROW_JSON(row["checklist"])
-    row["consequences"], row["rules"] = _ROW_JSON(row["consequences"]), _ROW_JSON(row["rules"])
     row["created_at"] = row["updated_at"] = at
     ((ticket_id,),) = raw.rows(sql.INSERT_TICKET, row)
     return ticket_id, details
@@ -296,6 +313,7 @@ def _insert(
 
 # bind_json's text (json.dumps' defaults) for the values _row builds, which never contain themselves.
 _ROW_JSON = encoder(check_circular=False)
+_NO_FIELDS = _ROW_JSON({})  # a filing's usual fields: none beyond their own columns
 
 
 _FILE = Sql(
@@ -329,15 +347,16 @@ _FILED = ("kind", "resource_id", "idempotency_key", "content_hash", "requested_d
           "fields", "checklist", "consequences", "rules", "effective_date", "data_deletion_date", "reversal_deadline")
 
 
-_PENDING_REVIEW, _OPEN = TicketStatus.PENDING_REVIEW.value, TicketStatus.OPEN.value
+_PENDING_REVIEW_STATUS, _OPEN_STATUS = TicketStatus.PENDING_REVIEW, TicketStatus.OPEN
+_PENDING_REVIEW, _OPEN = _PENDING_REVIEW_STATUS.value, _OPEN_STATUS.value
 
 
 def _row(agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingRequest, digest: str,
          decision: policy.Decision, now, zone: tzinfo, *, key: str,
          resource=None, whole_event: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A ticket's column values (JSON ones as values) and its ticket.filed event's details (with
-    `whole_event=False`, only the sentences the caller confirmed: what PostgreSQL's function
-    takes of them)."""
+    """A ticket's column values and its ticket.filed event's details. The JSON columns as their
+    text (bind_json's), or with `whole_event=False` as values and the details only the sentences
+    the caller confirmed: what PostgreSQL's function takes of them."""
     # The zone its days were counted and told in: a later change of the desk's setting cannot
     # move them (the cancellation it leads to keeps it, tickets.lifecycle).
     time_zone = zone_key(zone)
@@ -353,15 +372,22 @@ def _row(agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingReques
         row_fields["resource_ref"] = resource.ref
     if request.refund_requested:
         row_fields["refund_requested"] = True
-    checklist = sorted(request.confirmed & {item.key for item in decision.checklist})
-    rules_named = {r.rule for r in decision.reasons}
+    # The checklist's keys the caller confirmed, and their sentences as the desk read them (policy
+    # text, never typed), in one plain loop (comprehensions are a Python frame each).
+    asked, confirmed_keys, confirmed = request.confirmed, set(), []
+    for item in decision.checklist:
+        if item.key in asked:
+            confirmed_keys.add(item.key)
+            confirmed.append(f"{item.text} ({item.rule})")
+    checklist = sorted(confirmed_keys)
+    rules_named = set()
+    for reason in decision.reasons:
+        rules_named.add(reason.rule)
     if decision.consequences is not None:
         for note in decision.consequences.notes:
             rules_named.add(note.rule)
     rules = sorted(rules_named)
     requested_date = request.requested_date.isoformat() if request.requested_date else None
-    # The sentences the caller confirmed, as the desk read them (policy text, never typed).
-    confirmed = [f"{item.text} ({item.rule})" for item in decision.checklist if item.key in checklist]
     row = {
         "kind": kind,
         "status": status,
@@ -388,6 +414,12 @@ def _row(agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingReques
     }
     if not whole_event:
         return row, {"confirmed": confirmed}
+    # The JSON columns as bind_json makes them, by an encoder without its cycle check (made once,
+    # not one a value): built here of typed text and policy sentences. The consequences' text also
+    # keys its A-1 digest (a decision's consequences repeat from filing to filing).
+    consequences_text = _ROW_JSON(kept_consequences)
+    row["fields"] = _NO_FIELDS if not row_fields else _ROW_JSON(row_fields)
+    row["checklist"], row["consequences"], row["rules"] = _ROW_JSON(checklist), consequences_text, _ROW_JSON(rules)
     return row, {
         "kind": kind,
         "status": status,
@@ -404,7 +436,7 @@ def _row(agent: AgentInfo, call, sub: sql.SubscriptionRow, request: FilingReques
             reason=request.reason or None, fields=row_fields, consequences=kept_consequences,
             refund_requested=request.refund_requested, needs_review=decision.needs_review,
             effective_date=effective_date, data_deletion_date=data_deletion_date,
-            reversal_deadline=reversal_deadline,
+            reversal_deadline=reversal_deadline, consequences_text=consequences_text,
         ),
     }
 

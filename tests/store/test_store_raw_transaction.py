@@ -82,6 +82,52 @@ def test_an_operational_error_is_store_unavailable_after_the_last_attempt(store)
         store.raw_transaction(work, attempts=2)
 
 
+def _failing(kind: str):
+    """A work raising one kind of failure on its first `fails` attempts, then returning."""
+    def error():
+        if kind == "busy":
+            return OperationalError("UPDATE audit_head", {}, Exception("database is locked"))
+        if kind == "gone":
+            return OperationalError("SELECT", {}, Exception("server closed the connection unexpectedly"))
+        if kind == "store busy":  # a StoreUnavailable of the work's own, caused by a retryable error
+            failure = StoreUnavailable("busy inside")
+            failure.__cause__ = OperationalError("SELECT", {}, Exception("database is locked"))
+            return failure
+        if kind == "store plain":
+            return StoreUnavailable("not retryable")
+        if kind == "unique":
+            return IntegrityError("INSERT", {}, Exception("UNIQUE constraint failed"))
+        return RuntimeError("refused")
+    return error
+
+
+@pytest.mark.parametrize("kind", ["busy", "gone", "store busy", "store plain", "unique", "other"])
+@pytest.mark.parametrize("fails", [1, 3])
+def test_raw_transaction_fails_and_retries_as_retrying_raw_write_does(store, monkeypatch, caplog, kind, fails):
+    """raw_transaction is _retrying(raw_write) in one loop: the same result or error (its type,
+    text and cause), the same attempts, the same lines logged."""
+    monkeypatch.setattr("tickets.store.database.time.sleep", lambda _seconds: None)
+    outcomes = []
+    for run in (lambda work: store.raw_transaction(work, attempts=3),
+                lambda work: store._retrying(store.raw_write, work, 3)):
+        tries: list[int] = []
+
+        def work(raw, tries=tries):
+            tries.append(1)
+            if len(tries) <= fails:
+                raise _failing(kind)()
+            return "done"
+
+        caplog.clear()
+        try:
+            outcome = ("returned", run(work))
+        except Exception as error:
+            cause = error.__cause__
+            outcome = ("raised", type(error).__name__, str(error), type(cause).__name__, str(cause))
+        outcomes.append((outcome, len(tries), [r.getMessage() for r in caplog.records]))
+    assert outcomes[0] == outcomes[1]
+
+
 def test_the_work_is_one_transaction_begun_as_the_engine_needs(store):
     """SQLite: BEGIN IMMEDIATE (the write lock first) ... COMMIT. PostgreSQL: every statement
     of the work in one server transaction, committed once at the end."""

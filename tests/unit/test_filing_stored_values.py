@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tickets.audit.format import details_text
-from tickets.audit.record import filing_record, json_digest
+from tickets.audit.record import column_digest, filing_record, json_digest
 from tickets.filing import _ROW_JSON, stored_consequences
 from tickets.policy import Consequences, Reason
 from tickets.store.models import TICKET_DATE_COLUMNS
@@ -66,3 +66,11 @@ def test_the_empty_fields_digest_is_the_digest_of_no_fields(fields):
         reversal_deadline=None,
     )
     assert record["row"]["fields_sha256"] == sha256(details_text(fields).encode()).hexdigest()
+
+
+@given(values=st.lists(json_values, min_size=1, max_size=6), again=st.integers(min_value=0, max_value=5))
+def test_the_digest_kept_by_column_text_is_json_digest(values, again):
+    """column_digest keeps digests by the column's text: each value's, first seen or seen again
+    (near misses: values whose texts differ by a type, True against 1, or by key order)."""
+    for value in [*values, values[again % len(values)], True, 1, {"a": 1, "b": 2}, {"b": 2, "a": 1}]:
+        assert column_digest(value, _ROW_JSON(value)) == json_digest(value)

@@ -76,10 +76,30 @@ def append_event(
     # only, anything else raises here, before any lock.
     text = details_text(details or {})
     at = at.astimezone(UTC)
-    content = content_hash_of(at_text(at), actor, action, subject, text)
     raw = rawsql.Raw(session)  # a session's connection or already the driver's
-    params = {"at": rawsql.bind_time(at, raw.dialect), "actor": actor, "action": action, "subject": subject,
-              "details": text, "content": content}
+    appended = _append(raw, at, rawsql.bind_time(at, raw.dialect), actor, action, subject, text, returning)
+    if appended is None:
+        return None
+    # Not added to the session: the row is already written.
+    return AuditEvent(seq=appended.seq, at=at, actor=actor, action=action, subject=subject,
+                      details=json.loads(text), prev_hash=appended.prev_hash, hash=appended.hash)
+
+
+def append_text(raw: rawsql.Raw, *, at: datetime, bound_at: Any, actor: str, action: str, subject: str,
+                text: str) -> None:
+    """append_event(returning=False) for a caller that has made the details' canonical text
+    (details_text's, e.g. by decoded_text of values it built) and the time as the store binds
+    it (rawsql.bind_time of `at`): a filing has both in hand."""
+    _append(raw, at, bound_at, actor, action, subject, text, False)
+
+
+def _append(raw: rawsql.Raw, at: datetime, bound_at: Any, actor: str, action: str, subject: str, text: str,
+            returning: bool) -> Any | None:
+    """The append's statements: the new event's (seq, prev_hash, hash), or None when not asked
+    for (PostgreSQL may then send it with the COMMIT)."""
+    content = content_hash_of(at_text(at), actor, action, subject, text)
+    params = {"at": bound_at, "actor": actor, "action": action, "subject": subject, "details": text,
+              "content": content}
     # Raw raises driver errors as SQLAlchemy's: the store's retries (deadlock, serialisation) and
     # its one-line messages (busy, read-only, disk full) look for those classes.
     if raw.dialect == "postgresql":
@@ -89,11 +109,7 @@ def append_event(
     else:
         (appended,) = raw.rows(_APPEND_SQLITE, params)
         raw.execute(_MOVE_HEAD_SQLITE, {"seq": appended.seq, "hash": appended.hash})
-    if not returning:
-        return None
-    # Not added to the session: the row is already written.
-    return AuditEvent(seq=appended.seq, at=at, actor=actor, action=action, subject=subject,
-                      details=json.loads(text), prev_hash=appended.prev_hash, hash=appended.hash)
+    return appended if returning else None
 
 
 def chain_head(session: Session) -> Anchor:

@@ -35,7 +35,23 @@ def json_digest(value: Any) -> str:
     return sha256(decoded_text(value).encode()).hexdigest()
 
 
-_EMPTY_FIELDS_SHA256 = json_digest({})  # a filing's usual fields: none beyond their own columns
+_EMPTY_FIELDS_SHA256 = json_digest({})
+
+# json_digest by the value's JSON column text (json.dumps'), for values that repeat from filing to
+# filing (a decision's consequences): the text fixes the value's JSON, so it fixes its digest
+# (as `audit verify` digests a column from its stored text, tickets.audit.filings).
+_DIGEST_OF_COLUMN: dict[str, str] = {}
+_DIGESTS_KEPT = 256
+
+
+def column_digest(value: Any, column_text: str) -> str:
+    """json_digest(value), where `column_text` is value's JSON column text; kept by that text."""
+    found = _DIGEST_OF_COLUMN.get(column_text)
+    if found is None:
+        if len(_DIGEST_OF_COLUMN) >= _DIGESTS_KEPT:
+            _DIGEST_OF_COLUMN.clear()
+        found = _DIGEST_OF_COLUMN[column_text] = json_digest(value)
+    return found  # a filing's usual fields: none beyond their own columns
 
 
 def filing_record(
@@ -52,10 +68,12 @@ def filing_record(
     effective_date: str | None,
     data_deletion_date: str | None,
     reversal_deadline: str | None,
+    consequences_text: str | None = None,
 ) -> dict[str, Any]:
     """The details a version-2 `ticket.filed` adds to version 1's: with the event's actor (the
     filer) and time (created), every column the filing wrote, under `row` (apart from the keys
-    the ticket view reads: its data deletion date there is the one set on approval)."""
+    the ticket view reads: its data deletion date there is the one set on approval).
+    `consequences_text`: the consequences' JSON column text, when the caller has made it."""
     return {HISTORY_KEY: HISTORY, ROW_KEY: {
         "call_id": call_id,
         "idempotency_key": idempotency_key,
@@ -63,7 +81,8 @@ def filing_record(
         "requested_date": requested_date,
         "reason_sha256": text_digest(reason),
         "fields_sha256": _EMPTY_FIELDS_SHA256 if fields == {} else json_digest(fields),
-        "consequences_sha256": json_digest(consequences),
+        "consequences_sha256": (json_digest(consequences) if consequences_text is None
+                                else column_digest(consequences, consequences_text)),
         "refund_requested": refund_requested,
         "needs_review": needs_review,
         "effective_date": effective_date,

@@ -291,8 +291,26 @@ class Store:
 
     def raw_transaction(self, work: Callable[[Raw], T], *, attempts: int = 5) -> T:
         """transaction() on a raw_write(): `work` gets the driver's connection (tickets.store.rawsql),
-        with the same retries."""
-        return self._retrying(self.raw_write, work, attempts)
+        with the same retries. (_retrying(raw_write) in one loop, without its context manager
+        around the transaction's: the same errors, logged and raised as they are there.)"""
+        engine = self.engine
+        for attempt in range(attempts):
+            try:
+                with Raw.transaction(engine) as raw:
+                    return work(raw)
+            except OperationalError as error:  # raw_write's StoreUnavailable, made (and logged) as it makes it
+                unavailable = StoreUnavailable(unavailable_text(error, engine))
+                if attempt + 1 < attempts and _is_retryable(error):
+                    time.sleep(0.01 * (2**attempt))
+                    continue
+                raise unavailable from error
+            except StoreUnavailable as error:  # the work's own, retried as _retrying does
+                cause = error.__cause__
+                if attempt + 1 < attempts and isinstance(cause, DBAPIError) and _is_retryable(cause):
+                    time.sleep(0.01 * (2**attempt))
+                    continue
+                raise
+        raise AssertionError("unreachable")
 
     def autocommit(self, work: Callable[[Raw], T], *, attempts: int = 5) -> T:
         """`work` on a raw_read() connection (autocommit on PostgreSQL): for a write that is one

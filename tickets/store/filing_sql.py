@@ -8,6 +8,7 @@ decoded JSON, booleans (SQLite hands back 0/1), so the rules see the same values
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -103,13 +104,25 @@ class SubscriptionRow(NamedTuple):
     @classmethod
     def read(cls, row: Any) -> SubscriptionRow:
         """From a row with the subscription's columns by name (and any others)."""
+        purchased_at, term_start, term_end = row.purchased_at, row.term_start, row.term_end
+        if purchased_at.__class__ is str and term_start.__class__ is str and term_end.__class__ is str:
+            # SQLite's text, as read_time parses it, without its frame for each (a filing reads one row).
+            purchased_at, term_start, term_end = (_from_iso(purchased_at + "+00:00"), _from_iso(term_start + "+00:00"),
+                                                  _from_iso(term_end + "+00:00"))
+        else:
+            purchased_at, term_start, term_end = read_time(purchased_at), read_time(term_start), read_time(term_end)
         cancelled_at, expedited_at, deleted_at = row.cancelled_at, row.expedited_at, row.data_deleted_at
-        return cls(row.id, row.ref, row.organization_id, row.name, row.product, row.channel, row.platform,
-                   row.state, read_time(row.purchased_at), read_time(row.term_start), read_time(row.term_end),
-                   bool(row.auto_renew), row.licenses_assigned, _domains(row.custom_domains),
-                   None if cancelled_at is None else read_time(cancelled_at),
-                   None if expedited_at is None else read_time(expedited_at),
-                   None if deleted_at is None else read_time(deleted_at), row.cancelled_zone)
+        # tuple.__new__ of the named tuple, as its own __new__ does, without that frame of 18 arguments.
+        return _tuple_new(cls, (
+            row.id, row.ref, row.organization_id, row.name, row.product, row.channel, row.platform, row.state,
+            purchased_at, term_start, term_end, bool(row.auto_renew), row.licenses_assigned,
+            _domains(row.custom_domains), None if cancelled_at is None else read_time(cancelled_at),
+            None if expedited_at is None else read_time(expedited_at),
+            None if deleted_at is None else read_time(deleted_at), row.cancelled_zone))
+
+
+_tuple_new = tuple.__new__
+_from_iso = datetime.fromisoformat
 
 
 @lru_cache(maxsize=256)  # most subscriptions have none or the organization's one domain
