@@ -152,6 +152,9 @@ _PLAIN = re.compile(r"(\+?)([0-9]+(?:[ -][0-9]+)*)")
 _CODES = phonenumbers.COUNTRY_CODE_TO_REGION_CODE
 _METADATA = phonenumbers.PhoneMetadata
 _MIN_NATIONAL, _MAX_NATIONAL = 2, 17  # phonenumbers' bounds of a national significant number
+# parse's own steps (private to phonenumbers: without them, every number takes the general path).
+_STRIP = getattr(phonenumbers.phonenumberutil, "_maybe_strip_national_prefix_carrier_code", None)
+_LENGTH = getattr(phonenumbers.phonenumberutil, "_test_number_length", None)
 
 
 def _plain_key(text: str, region: str) -> str | None:
@@ -168,13 +171,12 @@ def _plain_key(text: str, region: str) -> str | None:
     and reads back to itself (``_reads_back``). tests/unit/identity/test_identity_phone_plain.py
     compares this with the general path on numbers of every region and near misses."""
     found = _PLAIN.fullmatch(text)
-    if found is None:
+    if found is None or _STRIP is None or _LENGTH is None:
         return None
     plus, digits = found.groups()
     digits = digits.replace(" ", "").replace("-", "")
     if len(digits) <= _MIN_NATIONAL:
         return None
-    util = phonenumbers.phonenumberutil
     if plus:
         if digits[0] == "0":
             return None
@@ -197,8 +199,8 @@ def _plain_key(text: str, region: str) -> str | None:
         national = digits
     if metadata is None or len(national) < _MIN_NATIONAL:
         return None
-    _, stripped, _ = util._maybe_strip_national_prefix_carrier_code(national, metadata)
-    if stripped != national and util._test_number_length(stripped, metadata) not in _NOT_TAKEN:
+    _, stripped, _ = _STRIP(national, metadata)
+    if stripped != national and _LENGTH(stripped, metadata) not in _NOT_TAKEN:
         if plus:  # taken after a "+": the general path (E.164 text that would not read back)
             return None
         national = stripped
@@ -208,10 +210,10 @@ def _plain_key(text: str, region: str) -> str | None:
         metadata = _METADATA.metadata_for_region_or_calling_code(code, _CODES[code][0])
         if metadata is None:
             return None
-        _, again, _ = util._maybe_strip_national_prefix_carrier_code(national, metadata)
-        if again != national and util._test_number_length(again, metadata) not in _NOT_TAKEN:
+        _, again, _ = _STRIP(national, metadata)
+        if again != national and _LENGTH(again, metadata) not in _NOT_TAKEN:
             return None
-    if util._test_number_length(national, metadata) != ValidationResult.IS_POSSIBLE:
+    if _LENGTH(national, metadata) != ValidationResult.IS_POSSIBLE:
         return None
     return f"+{code}{national}"
 
