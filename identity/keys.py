@@ -149,6 +149,10 @@ class ClaimKeys(NamedTuple):
     error: Exception | None = None  # a non-str field: a caller's bug, raised by the format check
 
 
+# What normalize_url says of an empty URL (tests/unit/identity/test_identity_keys.py checks it).
+_NO_URL = "URL is empty (V-3)"
+
+
 def claim_keys(claim: CallerClaim, region: str, requires_url: bool) -> ClaimKeys:
     """Normalise every field of ``claim`` once (the format check of ``check_claim_format`` and
     the keys ``verify`` compares). The URL's key is worked out whether or not it is asked for,
@@ -180,12 +184,16 @@ def claim_keys(claim: CallerClaim, region: str, requires_url: bool) -> ClaimKeys
     url: str | None = None
     url_problem: str | None = None
     url_error: TypeError | None = None
-    try:
-        url = normalize_url(claim.org_url, "org_url")
-    except IdentityError as error:
-        url_problem = f"{error.message} ({error.rule})"
-    except TypeError as error:
-        url_error = error
+    if claim.org_url.__class__ is str and not claim.org_url:
+        # No URL typed (most organizations have none): normalize_url's refusal, without raising it.
+        url_problem = _NO_URL
+    else:
+        try:
+            url = normalize_url(claim.org_url, "org_url")
+        except IdentityError as error:
+            url_problem = f"{error.message} ({error.rule})"
+        except TypeError as error:
+            url_error = error
     if requires_url:  # only a Dynamics 365 organization is asked its URL (V-1 [D365])
         try:
             if not claim.org_url.strip():

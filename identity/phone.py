@@ -11,6 +11,7 @@ as digits. Only ``phonenumbers`` core is used, never its geocoder or carrier dat
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -138,7 +139,83 @@ _NOT_TAKEN = (ValidationResult.TOO_SHORT, ValidationResult.IS_POSSIBLE_LOCAL_ONL
 def phone_key(value: str, region: str, field: str = "phone") -> str:
     """The E.164 key ``parse_phone`` gives, without asking whether the number is valid for its
     region (verification compares keys only). Raises exactly as ``parse_phone``."""
+    if isinstance(value, str) and value.isascii():  # ASCII: NFKC leaves it, no surrogates
+        key = _plain_key(value.strip(), region)
+        if key is not None:
+            return key
     return _possible(value, region, field)[1]
+
+
+# Digits in groups parted by one space or hyphen, maybe after a "+": how numbers are mostly
+# written ("+44 20 7946 0958", "020 7946 0958", "+1 206-555-0100").
+_PLAIN = re.compile(r"(\+?)([0-9]+(?:[ -][0-9]+)*)")
+_CODES = phonenumbers.COUNTRY_CODE_TO_REGION_CODE
+_METADATA = phonenumbers.PhoneMetadata
+_MIN_NATIONAL, _MAX_NATIONAL = 2, 17  # phonenumbers' bounds of a national significant number
+# parse's own steps (private to phonenumbers: without them, every number takes the general path).
+_STRIP = getattr(phonenumbers.phonenumberutil, "_maybe_strip_national_prefix_carrier_code", None)
+_LENGTH = getattr(phonenumbers.phonenumberutil, "_test_number_length", None)
+
+
+def _plain_key(text: str, region: str) -> str | None:
+    """``_possible``'s key of a number written plainly (``_PLAIN``), read as phonenumbers reads
+    it, or None where its reading takes a step this does not (then the general path decides,
+    errors included): a "+" without a known country code, an international prefix (00, 011),
+    a number starting with its region's country code, a national number left with a leading
+    zero, a national prefix stripped from after a "+", a number not possible.
+
+    phonenumbers' parse of such a text: no extension nor letters to strip; after a "+" the
+    country code (prefix-free, 1 to 3 digits) and the rest, else the region's country code and
+    all the digits; then the national prefix stripped if what is left still has a possible
+    length. The key is "+", the code and that national number, when the number is possible
+    and reads back to itself (``_reads_back``). tests/unit/identity/test_identity_phone_plain.py
+    compares this with the general path on numbers of every region and near misses."""
+    found = _PLAIN.fullmatch(text)
+    if found is None or _STRIP is None or _LENGTH is None:
+        return None
+    plus, digits = found.groups()
+    digits = digits.replace(" ", "").replace("-", "")
+    if len(digits) <= _MIN_NATIONAL:
+        return None
+    if plus:
+        if digits[0] == "0":
+            return None
+        for size in (1, 2, 3):
+            code = int(digits[:size])
+            if code in _CODES:
+                break
+        else:
+            return None
+        national = digits[size:]
+        metadata = _METADATA.metadata_for_region_or_calling_code(code, _CODES[code][0])
+    else:
+        metadata = _METADATA.metadata_for_region(_region(region), None)
+        if metadata is None or metadata.country_code is None:
+            return None
+        code = metadata.country_code
+        idd = metadata.international_prefix
+        if (idd and re.match(idd, digits)) or digits.startswith(str(code)):
+            return None
+        national = digits
+    if metadata is None or len(national) < _MIN_NATIONAL:
+        return None
+    _, stripped, _ = _STRIP(national, metadata)
+    if stripped != national and _LENGTH(stripped, metadata) not in _NOT_TAKEN:
+        if plus:  # taken after a "+": the general path (E.164 text that would not read back)
+            return None
+        national = stripped
+    if not _MIN_NATIONAL <= len(national) <= _MAX_NATIONAL or national[0] == "0":
+        return None
+    if not plus:  # the key is read back with its country's own metadata (_reads_back)
+        metadata = _METADATA.metadata_for_region_or_calling_code(code, _CODES[code][0])
+        if metadata is None:
+            return None
+        _, again, _ = _STRIP(national, metadata)
+        if again != national and _LENGTH(again, metadata) not in _NOT_TAKEN:
+            return None
+    if _LENGTH(national, metadata) != ValidationResult.IS_POSSIBLE:
+        return None
+    return f"+{code}{national}"
 
 
 def parse_phone(value: str, region: str, field: str = "phone") -> ParsedPhone:

@@ -35,8 +35,9 @@ from tickets.store.lite import sqlite_time
 from tickets.store.rows import named_rows
 from tickets.store.sqltext import Sql
 
-# The texts of statements sent together (Raw.batch, Raw.reads), joined once per sequence.
-_JOINED: dict[tuple[Sql, ...], str] = {}
+# The texts of statements sent together (Raw.batch, Raw.reads), joined once per sequence, with
+# each one's row-type key (named_rows): PostgreSQL only, where batches are sent together.
+_JOINED: dict[tuple[Sql, ...], tuple[str, tuple[tuple[str, str], ...]]] = {}
 _JOINED_LIMIT = 4_096  # as the row types: the cache stops growing here
 
 _INFO_KEY = "tickets.store.rawsql.Raw"
@@ -287,21 +288,22 @@ class Raw:
         return self._together(tuple(statements), params)
 
     def _together(self, statements: tuple[Sql, ...], params: Mapping[str, Any]) -> list[list[Any]]:
-        texts = [sql.for_dialect(self.dialect) for sql in statements]
-        query = _JOINED.get(statements)
-        if query is None:
-            query = "; ".join(texts)
+        joined = _JOINED.get(statements)
+        if joined is None:
+            keys = tuple((self.dialect, sql.for_dialect(self.dialect)) for sql in statements)
+            joined = ("; ".join(text for _, text in keys), keys)
             if len(_JOINED) < _JOINED_LIMIT:
-                _JOINED[statements] = query
+                _JOINED[statements] = joined
+        query, keys = joined
         import psycopg  # the PostgreSQL driver: not needed, nor loaded, on SQLite
 
         cur = psycopg.ClientCursor(cast(psycopg.Connection[Any], driver_connection(self._dbapi)))
         try:
             cur.execute(query, params)
-            found = [named_rows(cur, (self.dialect, texts[0]))]
-            for text in texts[1:]:
+            found = [named_rows(cur, keys[0])]
+            for key in keys[1:]:
                 cur.nextset()
-                found.append(named_rows(cur, (self.dialect, text)))
+                found.append(named_rows(cur, key))
             return found
         except self._error as error:
             self._raise(error, query, None, cast(DBAPICursor, cur))  # without its values (no personal data in logs)

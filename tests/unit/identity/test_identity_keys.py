@@ -24,6 +24,7 @@ from identity import (
     claim_keys,
     normalize_address,
     normalize_text,
+    normalize_url,
     normalize_user_id,
     organization_fact_keys,
     parse_phone,
@@ -226,6 +227,25 @@ def test_the_claim_is_normalised_once_for_the_format_check_and_the_keys() -> Non
     assert keys.problems == {} and keys.url is None
     assert (keys.user_id, keys.phone, keys.first_name, keys.org_name) == (
         "ann.admin@fabrikam.co.uk", "+442079460958", "ann", "fabrikam ltd")
+
+
+class _Text(str):
+    """A str that is not exactly str: claim_keys reads its URL by the general path."""
+
+
+@given(st.sampled_from(["", " ", "\t", "\u3000", "fabrikam.crm4.dynamics.com", "http://", "x"]), st.booleans())
+def test_an_empty_url_gives_the_keys_and_problems_normalising_it_gives(url: str, requires_url: bool) -> None:
+    from identity.keys import _NO_URL
+
+    claim = CallerClaim("ann.admin@fabrikam.co.uk", "020 7946 0958", "Ann", "O'Admin", "Fabrikam Ltd",
+                        ON_FILE.address, url)
+    general = CallerClaim(*[_Text(v) if isinstance(v, str) else v for v in (
+        claim.user_id, claim.phone, claim.contact_first_name, claim.contact_last_name, claim.org_name)],
+        claim.address, _Text(url))
+    assert claim_keys(claim, "GB", requires_url) == claim_keys(general, "GB", requires_url)
+    with pytest.raises(IdentityError) as refused:
+        normalize_url("", "org_url")
+    assert f"{refused.value.message} ({refused.value.rule})" == _NO_URL
 
 
 _TYPES = [phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.MOBILE,
