@@ -212,7 +212,8 @@ HASH_SCAN = _SCAN.replace("{imports}", "").replace("{per_event}", "").replace("{
 # column (docs/security.md) must do at the least: the scan above, plus each ticket's and agent's
 # event details decoded (json.loads, nothing checked) and every ticket and agent row read back
 # (nothing compared). Its CPU against the scan's is the highest ratio 7b could reach.
-REBUILD_FLOOR = _SCAN.replace("{imports}", "from json import loads\n").replace("{per_event}", """        if subject.startswith(("ticket:", "agent:")):
+REBUILD_FLOOR = _SCAN.replace("{imports}", "from json import loads\n").replace(
+    "{per_event}", """        if subject.startswith(("ticket:", "agent:")):
             loads(details)
 """).replace("{after}", """for table in ("ticket", "agent"):
     rows = conn.execute("SELECT * FROM " + table)
