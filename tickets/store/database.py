@@ -222,6 +222,15 @@ def _is_retryable(error: DBAPIError) -> bool:
     return "database is locked" in str(error.orig).lower()
 
 
+def _waited(error: BaseException | None, attempt: int, attempts: int) -> bool:
+    """Whether `error` is worth another of `attempts` after `attempt` (a driver error that is
+    retryable, _is_retryable), once the wait before it (10 ms, doubled each time) is slept."""
+    if attempt + 1 < attempts and isinstance(error, DBAPIError) and _is_retryable(error):
+        time.sleep(0.01 * (2**attempt))
+        return True
+    return False
+
+
 class Store:
     """The engine and the clock, with the two kinds of session every operation uses."""
 
@@ -300,14 +309,11 @@ class Store:
                     return work(raw)
             except OperationalError as error:  # raw_write's StoreUnavailable, made (and logged) as it makes it
                 unavailable = StoreUnavailable(unavailable_text(error, engine))
-                if attempt + 1 < attempts and _is_retryable(error):
-                    time.sleep(0.01 * (2**attempt))
+                if _waited(error, attempt, attempts):
                     continue
                 raise unavailable from error
             except StoreUnavailable as error:  # the work's own, retried as _retrying does
-                cause = error.__cause__
-                if attempt + 1 < attempts and isinstance(cause, DBAPIError) and _is_retryable(cause):
-                    time.sleep(0.01 * (2**attempt))
+                if _waited(error.__cause__, attempt, attempts):
                     continue
                 raise
         raise AssertionError("unreachable")
@@ -328,8 +334,7 @@ class Store:
                 finally:
                     held.give(fairy)
             except OperationalError as error:
-                if attempt + 1 < attempts and _is_retryable(error):
-                    time.sleep(0.01 * (2**attempt))
+                if _waited(error, attempt, attempts):
                     continue
                 raise StoreUnavailable(unavailable_text(error, self.engine)) from error
         raise AssertionError("unreachable")
@@ -351,9 +356,7 @@ class Store:
                 with begin() as connection:
                     return work(connection)
             except StoreUnavailable as error:
-                cause = error.__cause__
-                if attempt + 1 < attempts and isinstance(cause, DBAPIError) and _is_retryable(cause):
-                    time.sleep(0.01 * (2**attempt))
+                if _waited(error.__cause__, attempt, attempts):
                     continue
                 raise
         raise AssertionError("unreachable")
