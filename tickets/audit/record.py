@@ -35,7 +35,7 @@ def json_digest(value: Any) -> str:
     return sha256(decoded_text(value).encode()).hexdigest()
 
 
-_EMPTY_FIELDS_SHA256 = json_digest({})
+_EMPTY_FIELDS_SHA256 = json_digest({})  # a filing's usual fields: none beyond their own columns
 
 # json_digest by the value's JSON column text (json.dumps'), for values that repeat from filing to
 # filing (a decision's consequences): the text fixes the value's JSON, so it fixes its digest
@@ -51,7 +51,7 @@ def column_digest(value: Any, column_text: str) -> str:
         if len(_DIGEST_OF_COLUMN) >= _DIGESTS_KEPT:
             _DIGEST_OF_COLUMN.clear()
         found = _DIGEST_OF_COLUMN[column_text] = json_digest(value)
-    return found  # a filing's usual fields: none beyond their own columns
+    return found
 
 
 def filing_record(
